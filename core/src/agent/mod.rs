@@ -1,0 +1,27 @@
+//! The agent runtime (tokio): one poller task per instrument on absolute
+//! ticks, a writer thread that owns the store, reconnects with capped
+//! backoff, fast monitor mode, live updates for the desktop app.
+//!
+//! ```text
+//! poller (per instrument) --bounded mpsc--> writer thread --append--> Store
+//!        \--broadcast--> subscribers (desktop, demo table)
+//! ```
+
+pub mod backoff;
+pub mod fast_monitor;
+mod poller;
+mod runtime;
+pub mod schedule;
+mod writer;
+
+pub use backoff::{Backoff, BackoffPolicy};
+pub use fast_monitor::{FAST_DURATION, FAST_INTERVAL, FAST_REQUESTS_KEY, FastRequest};
+pub use runtime::{
+    Agent, AgentError, AgentHandle, AgentOptions, ConnectFuture, Connector, LiveUpdate, LiveValue, default_connector,
+};
+pub use schedule::{Schedule, now_ms};
+
+#[cfg(test)]
+mod sim_tests;
+#[cfg(test)]
+mod tests;

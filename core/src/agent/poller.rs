@@ -1,0 +1,347 @@
+//! One task per instrument: connect, identify, poll on absolute ticks,
+//! reconnect with capped backoff. Every driver call has a timeout, so a
+//! stuck instrument only ever stalls its own task.
+
+use std::future::Future;
+use std::time::Duration;
+
+use meterdeck_drivers::{Driver, DriverError, InstrumentConfig, Reading};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tracing::{debug, info, warn};
+
+use super::backoff::{Backoff, BackoffPolicy};
+use super::fast_monitor::FastMonitor;
+use super::runtime::{AgentError, Connector, LiveUpdate, LiveValue};
+use super::schedule::{Schedule, now_ms};
+use super::writer::WriterMsg;
+use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value};
+
+/// Requests to a running instrument task.
+pub(crate) enum Control {
+    /// Fast monitor on/off, as requested at time `at`.
+    Fast { on: bool, at: TimeMs },
+    /// A raw command line for the console.
+    Raw { command: String, reply: oneshot::Sender<Result<Option<String>, AgentError>> },
+}
+
+pub(crate) struct Poller {
+    pub cfg: InstrumentConfig,
+    pub normal: Duration,
+    pub writer: mpsc::Sender<WriterMsg>,
+    pub live: broadcast::Sender<LiveUpdate>,
+    pub control: mpsc::Receiver<Control>,
+    pub shutdown: watch::Receiver<bool>,
+    pub connector: Connector,
+    pub backoff: BackoffPolicy,
+    pub fast: FastMonitor,
+    pub control_open: bool,
+}
+
+/// Why a connected session ended.
+enum SessionEnd {
+    Shutdown,
+    Lost(String),
+}
+
+/// A channel as polled: id sent to the driver, store id, unit.
+struct Polled {
+    names: Vec<String>,
+    ids: Vec<ChannelId>,
+    units: Vec<Option<String>>,
+}
+
+impl Poller {
+    fn id(&self) -> &str {
+        &self.cfg.id
+    }
+
+    /// Upper bound for any single driver call. Drivers have their own
+    /// per-reply timeouts; this one guards against anything that hangs.
+    fn guard(&self) -> Duration {
+        self.cfg.transport.timeout() * 3 + Duration::from_secs(2)
+    }
+
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    pub(crate) async fn run(mut self) {
+        let seed =
+            self.cfg.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        let mut backoff = Backoff::new(self.backoff, seed ^ now_ms() as u64);
+        // Reason of the current outage; its Disconnected event is recorded once.
+        let mut outage: Option<String> = None;
+        self.set_state(ConnState::Connecting, None).await;
+        while !self.stopping() {
+            let guard = self.guard();
+            let connect = (self.connector)(self.cfg.clone());
+            let attempt = tokio::select! {
+                _ = self.shutdown.changed() => break,
+                r = tokio::time::timeout(guard, connect) => r,
+            };
+            let end = match attempt {
+                Ok(Ok(driver)) => self.session(driver, &mut backoff, &mut outage).await,
+                Ok(Err(e)) => SessionEnd::Lost(e.to_string()),
+                Err(_) => {
+                    SessionEnd::Lost(format!("cannot connect to {}: no answer within {guard:?}", self.cfg.target()))
+                }
+            };
+            let reason = match end {
+                SessionEnd::Shutdown => break,
+                SessionEnd::Lost(reason) => reason,
+            };
+            if outage.is_none() {
+                warn!("{}: disconnected: {reason}", self.id());
+                self.event(EventKind::Disconnected, reason.clone()).await;
+            } else {
+                debug!("{}: still unreachable: {reason}", self.id());
+            }
+            outage = Some(reason.clone());
+            self.set_state(ConnState::Reconnecting, Some(reason)).await;
+            let delay = backoff.next_delay();
+            if !self.idle(delay).await {
+                break;
+            }
+        }
+        self.set_state(ConnState::Stopped, Some("agent stopped".to_string())).await;
+    }
+
+    /// Waits `delay` while disconnected, still answering control requests.
+    /// Returns false on shutdown.
+    async fn idle(&mut self, delay: Duration) -> bool {
+        let until = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = self.shutdown.changed() => return false,
+                _ = tokio::time::sleep_until(until) => return true,
+                c = self.control.recv(), if self.control_open => match c {
+                    Some(c) => { let _ = self.control(c, None).await; }
+                    None => self.control_open = false,
+                },
+            }
+        }
+    }
+
+    async fn session(
+        &mut self,
+        mut driver: Box<dyn Driver>,
+        backoff: &mut Backoff,
+        outage: &mut Option<String>,
+    ) -> SessionEnd {
+        let id = self.cfg.id.clone();
+        if self.cfg.set_clock_on_connect {
+            let now = chrono::Utc::now();
+            match self.call(driver.set_clock(now)).await {
+                Ok(()) => info!("{id}: clock set to {now}"),
+                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
+                Err(e) => self.event(EventKind::Error, format!("clock not set: {e}")).await,
+            }
+        }
+        if self.cfg.start_on_connect {
+            match self.call(driver.start()).await {
+                Ok(()) => info!("{id}: measurement started"),
+                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
+                Err(e) => self.event(EventKind::Error, format!("measurement not started: {e}")).await,
+            }
+        }
+        let identity = match self.call(driver.identify()).await {
+            Ok(identity) => Some(identity),
+            Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
+            Err(e) => {
+                self.event(EventKind::Error, format!("identification failed: {e}")).await;
+                None
+            }
+        };
+        let offered = driver.channels();
+        let polled = match self.register(offered).await {
+            Ok(p) => p,
+            Err(e) => return SessionEnd::Lost(e),
+        };
+        let mut message = format!("connected to {}", self.cfg.target());
+        if let Some(ident) = &identity {
+            message.push_str(&format!(": {ident}"));
+            if let Ok(json) = serde_json::to_string(ident) {
+                self.send(WriterMsg::Setting { key: format!("instrument.{id}.identity"), value: json }).await;
+            }
+        }
+        if let Some(reason) = outage.take() {
+            message.push_str(&format!(" (after: {reason})"));
+        }
+        info!("{id}: {message}");
+        self.event(EventKind::Connected, message).await;
+        if let Some(warning) = identity.as_ref().and_then(meterdeck_drivers::families::compat::check_compat) {
+            warn!("{id}: {warning}");
+            self.event(EventKind::Error, warning).await;
+        }
+        self.set_state(ConnState::Connected, None).await;
+
+        let mut schedule = Schedule::new(self.fast.interval(self.normal, now_ms()), now_ms());
+        loop {
+            let now = now_ms();
+            let want = self.fast.interval(self.normal, now);
+            if want != schedule.interval() {
+                info!("{id}: polling every {}", humantime::format_duration(want));
+                schedule.set_interval(want, now);
+                self.live(LiveUpdate::FastMonitor { instrument: id.clone(), until: self.fast.until(now) });
+            }
+            let wait = schedule.wait(now);
+            tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => return SessionEnd::Shutdown,
+                c = self.control.recv(), if self.control_open => {
+                    match c {
+                        Some(c) => if let Err(reason) = self.control(c, Some(&mut driver)).await {
+                            return SessionEnd::Lost(reason);
+                        },
+                        None => self.control_open = false,
+                    }
+                    continue;
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+            let tick = schedule.next_tick();
+            match self.call(driver.read(&polled.names)).await {
+                Ok(readings) => {
+                    let values = match_readings(&polled.names, readings);
+                    self.store_poll(&polled, tick, values).await;
+                    backoff.reset();
+                }
+                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
+                Err(e) => {
+                    warn!("{id}: poll failed: {e}");
+                    self.event(EventKind::Error, format!("poll failed: {e}")).await;
+                    let values = vec![Value::Special(SpecialKind::NoData); polled.names.len()];
+                    self.store_poll(&polled, tick, values).await;
+                }
+            }
+            let skipped = schedule.advance(now_ms());
+            if skipped > 0 {
+                debug!("{id}: the poll overran; skipped {skipped} tick(s)");
+            }
+        }
+    }
+
+    /// Channels to poll: the configured selection, else what the driver offers.
+    async fn register(&mut self, offered: Vec<meterdeck_drivers::ChannelInfo>) -> Result<Polled, String> {
+        let channels: Vec<(String, Option<String>)> = if self.cfg.channels.is_empty() {
+            offered.into_iter().map(|c| (c.id, c.unit)).collect()
+        } else {
+            self.cfg.channels.iter().map(|c| (c.id.clone(), c.unit.clone())).collect()
+        };
+        let (reply, rx) = oneshot::channel();
+        self.send(WriterMsg::RegisterChannels { instrument: self.cfg.id.clone(), channels: channels.clone(), reply })
+            .await;
+        let ids = rx.await.map_err(|_| "the writer has stopped".to_string())??;
+        let (names, units) = channels.into_iter().unzip();
+        Ok(Polled { names, ids, units })
+    }
+
+    async fn store_poll(&mut self, polled: &Polled, t: TimeMs, values: Vec<Value>) {
+        if self.live.receiver_count() > 0 {
+            let live = polled
+                .names
+                .iter()
+                .zip(&polled.units)
+                .zip(&values)
+                .map(|((channel, unit), value)| LiveValue {
+                    channel: channel.clone(),
+                    unit: unit.clone(),
+                    value: *value,
+                })
+                .collect();
+            self.live(LiveUpdate::Readings { instrument: self.cfg.id.clone(), t, values: live });
+        }
+        let values = polled.ids.iter().copied().zip(values).collect();
+        self.send(WriterMsg::Samples { instrument: self.cfg.id.clone(), t, values }).await;
+    }
+
+    /// Handles a control request; `Err(reason)` when the link broke doing it.
+    async fn control(&mut self, c: Control, driver: Option<&mut Box<dyn Driver>>) -> Result<(), String> {
+        match c {
+            Control::Fast { on, at } => {
+                self.fast.apply(on, at);
+                self.live(LiveUpdate::FastMonitor {
+                    instrument: self.cfg.id.clone(),
+                    until: self.fast.until(now_ms()),
+                });
+                Ok(())
+            }
+            Control::Raw { command, reply } => {
+                let Some(driver) = driver else {
+                    let _ = reply.send(Err(AgentError::NotConnected { id: self.cfg.id.clone() }));
+                    return Ok(());
+                };
+                match self.call(driver.raw(&command)).await {
+                    Ok(answer) => {
+                        let _ = reply.send(Ok(answer));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let link = e.is_link_failure();
+                        let reason = e.to_string();
+                        let _ = reply.send(Err(AgentError::Driver { id: self.cfg.id.clone(), source: e }));
+                        if link { Err(reason) } else { Ok(()) }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn call<T>(&self, fut: impl Future<Output = Result<T, DriverError>>) -> Result<T, DriverError> {
+        let guard = self.guard();
+        match tokio::time::timeout(guard, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(DriverError::Timeout { target: self.cfg.target(), timeout: guard }),
+        }
+    }
+
+    async fn send(&self, msg: WriterMsg) {
+        // Fails only when the writer is gone (shutdown); nothing to do then.
+        let _ = self.writer.send(msg).await;
+    }
+
+    fn live(&self, update: LiveUpdate) {
+        let _ = self.live.send(update);
+    }
+
+    async fn event(&self, kind: EventKind, message: String) {
+        let ev = Event { t: now_ms(), instrument: Some(self.cfg.id.clone()), kind, message };
+        self.live(LiveUpdate::Event(ev.clone()));
+        self.send(WriterMsg::Event(ev)).await;
+    }
+
+    async fn set_state(&self, state: ConnState, reason: Option<String>) {
+        self.live(LiveUpdate::State { instrument: self.cfg.id.clone(), state, reason: reason.clone() });
+        self.send(WriterMsg::State { instrument: self.cfg.id.clone(), state, reason }).await;
+    }
+}
+
+
+/// One value per requested channel, in order. Drivers return exactly that;
+/// if one does not, match by channel id and fill the gaps with NoData.
+fn match_readings(names: &[String], readings: Vec<Reading>) -> Vec<Value> {
+    if readings.len() == names.len() && readings.iter().zip(names).all(|(r, n)| &r.channel == n) {
+        return readings.into_iter().map(|r| r.value).collect();
+    }
+    let by_name: std::collections::HashMap<&str, Value> =
+        readings.iter().map(|r| (r.channel.as_str(), r.value)).collect();
+    names.iter().map(|n| by_name.get(n.as_str()).copied().unwrap_or(Value::Special(SpecialKind::NoData))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(ch: &str, v: f64) -> Reading {
+        Reading { channel: ch.into(), value: Value::Number(v) }
+    }
+
+    #[test]
+    fn readings_are_matched_to_channels() {
+        let names = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let v = match_readings(&names, vec![r("a", 1.0), r("b", 2.0), r("c", 3.0)]);
+        assert_eq!(v, vec![Value::Number(1.0), Value::Number(2.0), Value::Number(3.0)]);
+        let v = match_readings(&names, vec![r("c", 3.0), r("a", 1.0)]);
+        assert_eq!(v, vec![Value::Number(1.0), Value::Special(SpecialKind::NoData), Value::Number(3.0)]);
+    }
+}

@@ -1,0 +1,351 @@
+//! Starting and stopping the agent: the store, the writer thread, one
+//! poller task per enabled instrument, and the handle the binaries and the
+//! desktop app hold.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use meterdeck_drivers::{Driver, DriverError, InstrumentConfig};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use super::backoff::BackoffPolicy;
+use super::fast_monitor::FastMonitor;
+use super::poller::{Control, Poller};
+use super::schedule::now_ms;
+use super::writer::{self, WriterConfig, WriterMsg};
+use crate::config::{AgentConfig, STORE_FILE};
+use crate::model::{ConnState, Event, EventKind, TimeMs, Value};
+use crate::store::{RetentionPolicy, Store, StoreError, StoreOptions};
+
+pub type ConnectFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
+/// Opens a driver for a configuration. The default is `meterdeck_drivers::open`;
+/// tests and embedders may supply their own.
+pub type Connector = Arc<dyn Fn(InstrumentConfig) -> ConnectFuture + Send + Sync>;
+
+pub fn default_connector() -> Connector {
+    Arc::new(|cfg: InstrumentConfig| Box::pin(async move { meterdeck_drivers::open(&cfg).await }) as ConnectFuture)
+}
+
+#[derive(Clone)]
+pub struct AgentOptions {
+    /// Print `ACK <instrument>/<channel> <t_ms> <value>` per stored sample.
+    pub print_acks: bool,
+    pub backoff: BackoffPolicy,
+    pub retention_every: Duration,
+    /// How often the store's settings are checked for CLI requests.
+    pub settings_every: Duration,
+    /// How often `last_poll` of healthy instruments is written.
+    pub state_flush_every: Duration,
+    /// Messages the writer channel holds before pollers wait.
+    pub queue_capacity: usize,
+    /// Group commit: after a message, wait this long for more before
+    /// committing (polls on one tick then share one transaction)...
+    pub commit_linger: Duration,
+    /// ...but commit no later than this after the first one.
+    pub commit_linger_max: Duration,
+    pub connector: Connector,
+}
+
+impl Default for AgentOptions {
+    fn default() -> Self {
+        AgentOptions {
+            print_acks: false,
+            backoff: BackoffPolicy::default(),
+            retention_every: Duration::from_secs(3600),
+            settings_every: Duration::from_secs(1),
+            state_flush_every: Duration::from_secs(5),
+            queue_capacity: 1024,
+            commit_linger: Duration::from_millis(20),
+            commit_linger_max: Duration::from_millis(250),
+            connector: default_connector(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("the agent must be started inside a tokio runtime")]
+    NoRuntime,
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start the writer thread: {0}")]
+    Thread(std::io::Error),
+    #[error("unknown or disabled instrument `{0}`")]
+    UnknownInstrument(String),
+    #[error("instrument `{id}` is not connected")]
+    NotConnected { id: String },
+    #[error("instrument `{id}`: {source}")]
+    Driver { id: String, source: DriverError },
+    #[error("the agent has stopped")]
+    Stopped,
+    #[error("another agent is already using the data directory {} (lock file {})", dir.display(), lock.display())]
+    AlreadyRunning { dir: PathBuf, lock: PathBuf },
+}
+
+/// One channel's value in a live update.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveValue {
+    pub channel: String,
+    pub unit: Option<String>,
+    pub value: Value,
+}
+
+/// What `AgentHandle::subscribe` delivers, as it happens.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LiveUpdate {
+    /// One poll of an instrument, stamped with the tick time.
+    Readings {
+        instrument: String,
+        t: TimeMs,
+        values: Vec<LiveValue>,
+    },
+    State {
+        instrument: String,
+        state: ConnState,
+        reason: Option<String>,
+    },
+    Event(Event),
+    /// Fast monitor switched; `until` is `None` when it is off.
+    FastMonitor {
+        instrument: String,
+        until: Option<TimeMs>,
+    },
+}
+
+pub struct Agent;
+
+impl Agent {
+    /// Opens (or creates) the store in `data_dir` and starts polling every
+    /// enabled instrument. Must be called inside a tokio runtime.
+    pub fn start(cfg: AgentConfig, data_dir: &Path, opts: AgentOptions) -> Result<AgentHandle, AgentError> {
+        let rt = tokio::runtime::Handle::try_current().map_err(|_| AgentError::NoRuntime)?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| AgentError::DataDir { path: data_dir.to_path_buf(), source })?;
+        let lock = lock_data_dir(data_dir)?;
+        let store_path = data_dir.join(STORE_FILE);
+        let mut store = Store::open(
+            &store_path,
+            StoreOptions { durability: cfg.agent.durability, block_samples: cfg.agent.block_samples },
+        )?;
+        for inst in &cfg.instruments {
+            store.upsert_instrument(&inst.id, inst.display_name(), inst.family.name(), &inst.target())?;
+            if !inst.enabled {
+                store.set_instrument_state(
+                    &inst.id,
+                    ConnState::Stopped,
+                    Some("disabled in the configuration"),
+                    None,
+                )?;
+            }
+        }
+        let enabled: Vec<&InstrumentConfig> = cfg.enabled_instruments().collect();
+        store.record_event(&Event {
+            t: now_ms(),
+            instrument: None,
+            kind: EventKind::AgentStarted,
+            message: format!(
+                "agent {} started (pid {}) with {} of {} instruments enabled",
+                cfg.agent.name,
+                std::process::id(),
+                enabled.len(),
+                cfg.instruments.len()
+            ),
+        })?;
+
+        let (live, _) = broadcast::channel(1024);
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (writer_tx, writer_rx) = mpsc::channel(opts.queue_capacity.max(16));
+        let mut controls = HashMap::new();
+        let mut control_rxs = Vec::new();
+        for inst in &enabled {
+            let (tx, rx) = mpsc::channel(64);
+            controls.insert(inst.id.clone(), tx);
+            control_rxs.push(rx);
+        }
+        let writer_cfg = WriterConfig {
+            print_acks: opts.print_acks,
+            retention: RetentionPolicy {
+                quota_bytes: cfg.agent.disk_quota_bytes,
+                keep_unsynced: cfg.agent.keep_unsynced,
+                keep_max: None,
+            },
+            retention_every: opts.retention_every,
+            settings_every: opts.settings_every,
+            state_flush_every: opts.state_flush_every,
+            linger_idle: opts.commit_linger,
+            linger_max: opts.commit_linger_max,
+            controls: controls.clone(),
+        };
+        let writer = writer::spawn(store, writer_rx, writer_cfg).map_err(AgentError::Thread)?;
+
+        let mut tasks = Vec::new();
+        for (inst, control) in enabled.into_iter().zip(control_rxs) {
+            let poller = Poller {
+                normal: cfg.poll_interval_of(inst),
+                cfg: inst.clone(),
+                writer: writer_tx.clone(),
+                live: live.clone(),
+                control,
+                shutdown: shutdown_rx.clone(),
+                connector: opts.connector.clone(),
+                backoff: opts.backoff,
+                fast: FastMonitor::default(),
+                control_open: true,
+            };
+            tasks.push(rt.spawn(poller.run()));
+        }
+        tasks.push(rt.spawn(ticker(writer_tx.clone(), shutdown_rx, opts.settings_every.min(Duration::from_secs(1)))));
+        info!("agent {} started, store {}", cfg.agent.name, store_path.display());
+        Ok(AgentHandle {
+            controls,
+            live,
+            shutdown: shutdown_tx,
+            tasks,
+            writer_tx,
+            writer: Some(writer),
+            store_path,
+            _lock: lock,
+        })
+    }
+}
+
+/// One agent per data directory: two would interleave their writes.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, AgentError> {
+    let path = data_dir.join("agent.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| AgentError::DataDir { path: path.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(AgentError::AlreadyRunning { dir: data_dir.to_path_buf(), lock: path })
+        }
+        Err(std::fs::TryLockError::Error(source)) => Err(AgentError::DataDir { path, source }),
+    }
+}
+
+/// Wakes the writer for its periodic work even when nothing is polled.
+async fn ticker(tx: mpsc::Sender<WriterMsg>, mut shutdown: watch::Receiver<bool>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = interval.tick() => {
+                if tx.try_send(WriterMsg::Tick).is_err() && tx.is_closed() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Controls a running agent. Dropping it without `shutdown` stops the
+/// pollers too, but records no AgentStopped event.
+pub struct AgentHandle {
+    controls: HashMap<String, mpsc::Sender<Control>>,
+    live: broadcast::Sender<LiveUpdate>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    writer_tx: mpsc::Sender<WriterMsg>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    store_path: PathBuf,
+    /// Held while the agent runs; the OS releases it even after kill -9.
+    _lock: std::fs::File,
+}
+
+impl AgentHandle {
+    /// Live readings, state changes and events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveUpdate> {
+        self.live.subscribe()
+    }
+
+    /// Ids of the instruments being polled.
+    pub fn instruments(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.controls.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    pub fn store_path(&self) -> &Path {
+        &self.store_path
+    }
+
+    /// Fast monitor (5 s polls for 10 minutes) on or off.
+    pub async fn set_fast_monitor(&self, instrument: &str, on: bool) -> Result<(), AgentError> {
+        self.control(instrument)?.send(Control::Fast { on, at: now_ms() }).await.map_err(|_| AgentError::Stopped)
+    }
+
+    /// Sends a raw command line to an instrument between its polls; returns
+    /// the reply if the command is a query.
+    pub async fn raw(&self, instrument: &str, command: &str) -> Result<Option<String>, AgentError> {
+        let (reply, rx) = oneshot::channel();
+        self.control(instrument)?
+            .send(Control::Raw { command: command.to_string(), reply })
+            .await
+            .map_err(|_| AgentError::Stopped)?;
+        rx.await.map_err(|_| AgentError::Stopped)?
+    }
+
+    /// Waits until everything the pollers handed over so far is stored.
+    pub async fn flush(&self) -> Result<(), AgentError> {
+        let (done, rx) = oneshot::channel();
+        self.writer_tx.send(WriterMsg::Flush(done)).await.map_err(|_| AgentError::Stopped)?;
+        rx.await.map_err(|_| AgentError::Stopped)
+    }
+
+    /// Resolves if the writer thread ends on its own (a store failure it
+    /// could not survive); nothing is stored after that.
+    pub async fn writer_failed(&self) {
+        self.writer_tx.closed().await
+    }
+
+    /// Stops the pollers, drains the writer, records AgentStopped.
+    pub async fn shutdown(mut self) -> Result<(), AgentError> {
+        let _ = self.shutdown.send(true);
+        // Pollers answer shutdown between driver calls; a call in progress is
+        // bounded by its own timeout, but do not wait for it forever.
+        let tasks = std::mem::take(&mut self.tasks);
+        let aborts: Vec<_> = tasks.iter().map(|t| t.abort_handle()).collect();
+        if tokio::time::timeout(Duration::from_secs(3), futures::future::join_all(tasks)).await.is_err() {
+            warn!("some instrument tasks did not stop within 3 s; aborting them");
+            for a in aborts {
+                a.abort();
+            }
+        }
+        let (done, rx) = oneshot::channel();
+        let stopped = self
+            .writer_tx
+            .send(WriterMsg::Stop { message: format!("agent stopped (pid {})", std::process::id()), done })
+            .await;
+        if stopped.is_ok() {
+            let _ = rx.await;
+        }
+        if let Some(writer) = self.writer.take() {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+        info!("agent stopped");
+        Ok(())
+    }
+
+    fn control(&self, instrument: &str) -> Result<&mpsc::Sender<Control>, AgentError> {
+        self.controls.get(instrument).ok_or_else(|| AgentError::UnknownInstrument(instrument.to_string()))
+    }
+}
+
+impl Drop for AgentHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,173 @@
+//! `meterdeck-agent status`: instruments with state, reason and last poll;
+//! latest values with age; outbox backlog; store size; recent events.
+
+use serde::Serialize;
+
+use super::time::{format_age, format_bytes, format_time};
+use crate::export::format_value;
+use crate::model::{Event, TimeMs, Value};
+use crate::store::{OutboxStats, Store, StoreError};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusReport {
+    pub now: TimeMs,
+    pub store_path: String,
+    pub store_bytes: u64,
+    pub outbox: OutboxStats,
+    pub instruments: Vec<InstrumentStatus>,
+    pub latest: Vec<LatestValue>,
+    /// Newest first.
+    pub events: Vec<Event>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InstrumentStatus {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    pub target: String,
+    pub state: String,
+    pub reason: Option<String>,
+    pub last_poll: Option<TimeMs>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LatestValue {
+    pub channel: String,
+    pub unit: Option<String>,
+    pub t: TimeMs,
+    /// The number or the special value's label.
+    pub value: String,
+    pub number: Option<f64>,
+}
+
+pub fn gather(store: &Store, now: TimeMs, events: usize) -> Result<StatusReport, StoreError> {
+    let instruments = store
+        .instrument_states()?
+        .into_iter()
+        .map(|s| InstrumentStatus {
+            id: s.id,
+            name: s.name,
+            family: s.family,
+            target: s.target,
+            state: s.state.as_str().to_string(),
+            reason: s.reason,
+            last_poll: s.last_poll,
+        })
+        .collect();
+    let mut latest: Vec<LatestValue> = store
+        .latest()?
+        .into_iter()
+        .map(|(ch, s)| LatestValue {
+            channel: ch.path(),
+            unit: ch.unit.clone(),
+            t: s.t,
+            value: format_value(s.value),
+            number: match s.value {
+                Value::Number(v) => Some(v),
+                Value::Special(_) => None,
+            },
+        })
+        .collect();
+    latest.sort_by(|a, b| a.channel.cmp(&b.channel));
+    Ok(StatusReport {
+        now,
+        store_path: store.path().display().to_string(),
+        store_bytes: store.size_bytes()?,
+        outbox: store.outbox_stats()?,
+        instruments,
+        latest,
+        events: store.events(None, None, events)?,
+    })
+}
+
+pub fn render(r: &StatusReport) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("store   {} ({})\n", r.store_path, format_bytes(r.store_bytes)));
+    out.push_str(&format!(
+        "outbox  {} samples in {} batches waiting for the cloud{}\n\n",
+        r.outbox.samples,
+        r.outbox.batches,
+        r.outbox.oldest.map_or(String::new(), |t| format!(", oldest {} old", format_age(r.now - t)))
+    ));
+    let rows = r
+        .instruments
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.clone(),
+                i.family.clone(),
+                i.target.clone(),
+                i.state.clone(),
+                i.last_poll.map_or("-".into(), |t| format!("{} ago", format_age(r.now - t))),
+                i.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.push_str(&render_table(&["INSTRUMENT", "FAMILY", "TARGET", "STATE", "LAST POLL", "REASON"], rows));
+    if r.instruments.is_empty() {
+        out.push_str("(no instruments yet)\n");
+    }
+    out.push('\n');
+    let rows = r
+        .latest
+        .iter()
+        .map(|v| vec![v.channel.clone(), v.value.clone(), v.unit.clone().unwrap_or_default(), format_age(r.now - v.t)])
+        .collect();
+    out.push_str(&render_table(&["CHANNEL", "VALUE", "UNIT", "AGE"], rows));
+    if !r.events.is_empty() {
+        out.push('\n');
+        let rows = r
+            .events
+            .iter()
+            .map(|e| {
+                vec![
+                    format_time(e.t),
+                    e.instrument.clone().unwrap_or_else(|| "-".into()),
+                    e.kind.as_str().into(),
+                    e.message.clone(),
+                ]
+            })
+            .collect();
+        out.push_str(&render_table(&["TIME", "INSTRUMENT", "EVENT", "MESSAGE"], rows));
+    }
+    out
+}
+
+/// Left-aligned columns, two spaces apart; the last column is not padded.
+pub fn render_table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align() {
+        let t = render_table(&["A", "BB"], vec![vec!["long".into(), "x".into()], vec!["s".into(), "".into()]]);
+        assert_eq!(t, "A     BB\nlong  x\ns\n");
+    }
+}

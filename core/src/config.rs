@@ -1,0 +1,728 @@
+//! The agent's TOML configuration: an `[agent]` table and `[[instrument]]`
+//! tables that deserialize straight into [`InstrumentConfig`].
+//!
+//! Every error names the file, the line and the field. Serde errors carry a
+//! byte span; semantic errors (ours and [`InstrumentConfig::validate`]) are
+//! located by parsing the document once more with toml's span-preserving
+//! [`DeTable`] and looking the offending field up by path.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use meterdeck_drivers::InstrumentConfig;
+use meterdeck_drivers::config::{MAX_POLL, MIN_POLL};
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+
+use crate::store::Durability;
+
+/// Name of the SQLite file inside the data directory.
+pub const STORE_FILE: &str = "meterdeck.db";
+pub const DEFAULT_POLL: Duration = Duration::from_secs(60);
+pub const DEFAULT_QUOTA_BYTES: u64 = 4 * GIB;
+/// Smallest quota we accept: below this retention would thrash.
+pub const MIN_QUOTA_BYTES: u64 = 16 * MIB;
+/// SPEC 2.4: unsynced data is kept at least the latest two weeks.
+pub const MIN_KEEP_UNSYNCED: Duration = Duration::from_secs(14 * 24 * 3600);
+pub const DEFAULT_BLOCK_SAMPLES: usize = 1024;
+pub const BLOCK_SAMPLES_RANGE: std::ops::RangeInclusive<usize> = 16..=65536;
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+const GIB: u64 = 1024 * MIB;
+
+/// The `[agent]` table, defaults applied and checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentSettings {
+    pub name: String,
+    pub data_dir: Option<PathBuf>,
+    /// Default poll interval for instruments that name none.
+    pub poll_interval: Duration,
+    pub durability: Durability,
+    pub disk_quota_bytes: u64,
+    pub keep_unsynced: Duration,
+    pub block_samples: usize,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            name: default_agent_name(),
+            data_dir: None,
+            poll_interval: DEFAULT_POLL,
+            durability: Durability::Normal,
+            disk_quota_bytes: DEFAULT_QUOTA_BYTES,
+            keep_unsynced: MIN_KEEP_UNSYNCED,
+            block_samples: DEFAULT_BLOCK_SAMPLES,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentConfig {
+    pub agent: AgentSettings,
+    pub instruments: Vec<InstrumentConfig>,
+    /// The file it was loaded from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl AgentConfig {
+    /// A config built in code (demo, bench, tests); validated like a file.
+    pub fn new(agent: AgentSettings, instruments: Vec<InstrumentConfig>) -> Result<AgentConfig, ConfigError> {
+        let cfg = AgentConfig { agent, instruments, source: None };
+        for inst in &cfg.instruments {
+            inst.validate().map_err(|m| ConfigError::plain("<built-in config>", m))?;
+        }
+        if let Some(dup) = first_duplicate_id(&cfg.instruments) {
+            return Err(ConfigError::plain(
+                "<built-in config>",
+                format!("instrument `{}`: `id` is used by another instrument", cfg.instruments[dup].id),
+            ));
+        }
+        Ok(cfg)
+    }
+
+    /// Read and check a config file.
+    pub fn load(path: &Path) -> Result<AgentConfig, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read { file: path.to_path_buf(), message: e.to_string() })?;
+        let mut cfg = AgentConfig::parse(&text, &path.display().to_string())?;
+        cfg.source = Some(path.to_path_buf());
+        Ok(cfg)
+    }
+
+    /// Parse config text; `origin` names it in errors (usually the path).
+    pub fn parse(text: &str, origin: &str) -> Result<AgentConfig, ConfigError> {
+        let raw: RawConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => return Err(serde_error(text, origin, &e)),
+        };
+        let locator = Locator::new(text, origin);
+        let agent = check_agent(raw.agent, &locator)?;
+        for (i, inst) in raw.instruments.iter().enumerate() {
+            if let Err(msg) = inst.validate() {
+                return Err(locator.instrument_error(i, inst, msg));
+            }
+        }
+        if let Some(dup) = first_duplicate_id(&raw.instruments) {
+            let id = &raw.instruments[dup].id;
+            let first = raw.instruments.iter().position(|i| &i.id == id).unwrap_or(dup);
+            let first_line = locator.line_of(&[Seg::Key("instrument"), Seg::Index(first), Seg::Key("id")]);
+            let msg = format!(
+                "instrument `{id}`: `id` is already used by the instrument at line {}",
+                first_line.unwrap_or(0)
+            );
+            return Err(locator.error_at(
+                &[Seg::Key("instrument"), Seg::Index(dup), Seg::Key("id")],
+                "instrument.id",
+                msg,
+            ));
+        }
+        Ok(AgentConfig { agent, instruments: raw.instruments, source: None })
+    }
+
+    /// The interval an instrument is polled at in normal mode.
+    pub fn poll_interval_of(&self, inst: &InstrumentConfig) -> Duration {
+        inst.poll_interval.unwrap_or(self.agent.poll_interval)
+    }
+
+    pub fn enabled_instruments(&self) -> impl Iterator<Item = &InstrumentConfig> {
+        self.instruments.iter().filter(|i| i.enabled)
+    }
+}
+
+fn first_duplicate_id(instruments: &[InstrumentConfig]) -> Option<usize> {
+    let mut seen = std::collections::HashSet::new();
+    instruments.iter().position(|i| !seen.insert(i.id.as_str()))
+}
+
+fn default_agent_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "meterdeck-agent".to_string())
+}
+
+/// Where the agent keeps its store when neither the command line nor the
+/// config names a directory: `$XDG_DATA_HOME/meterdeck`, else
+/// `~/.local/share/meterdeck`.
+pub fn default_data_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("meterdeck"));
+    }
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".local/share/meterdeck"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read: {message}", file.display())]
+    Read { file: PathBuf, message: String },
+    /// `FILE:LINE:COL: message`; the message names the field.
+    #[error("{file}:{line}:{col}: {message}")]
+    At { file: String, line: usize, col: usize, field: String, message: String },
+    #[error("{file}: {message}")]
+    Plain { file: String, message: String },
+}
+
+impl ConfigError {
+    fn plain(file: &str, message: String) -> ConfigError {
+        ConfigError::Plain { file: file.to_string(), message }
+    }
+
+    /// The line (1-based) the error points at, when it has one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ConfigError::At { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The dotted path of the offending field, when known.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ConfigError::At { field, .. } if !field.is_empty() => Some(field),
+            _ => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- raw form
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    agent: RawAgent,
+    #[serde(default, rename = "instrument")]
+    instruments: Vec<InstrumentConfig>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    name: Option<String>,
+    data_dir: Option<PathBuf>,
+    #[serde(default, with = "humantime_serde")]
+    poll_interval: Option<Duration>,
+    durability: Option<Durability>,
+    disk_quota: Option<String>,
+    disk_quota_mb: Option<u64>,
+    #[serde(default, with = "humantime_serde")]
+    keep_unsynced: Option<Duration>,
+    block_samples: Option<usize>,
+}
+
+fn check_agent(raw: RawAgent, loc: &Locator) -> Result<AgentSettings, ConfigError> {
+    let at =
+        |field: &'static str, msg: String| loc.error_at(&[Seg::Key("agent"), Seg::Key(field)], field_name(field), msg);
+    let mut s = AgentSettings::default();
+    if let Some(name) = raw.name {
+        if name.trim().is_empty() {
+            return Err(at("name", "`agent.name` must not be empty".into()));
+        }
+        s.name = name;
+    }
+    s.data_dir = raw.data_dir;
+    if let Some(p) = raw.poll_interval {
+        if !(MIN_POLL..=MAX_POLL).contains(&p) {
+            return Err(at(
+                "poll_interval",
+                format!("`agent.poll_interval` must be between 1s and 1h, got {}", humantime::format_duration(p)),
+            ));
+        }
+        s.poll_interval = p;
+    }
+    if let Some(d) = raw.durability {
+        s.durability = d;
+    }
+    match (raw.disk_quota, raw.disk_quota_mb) {
+        (Some(_), Some(_)) => {
+            return Err(at("disk_quota_mb", "set either `agent.disk_quota` or `agent.disk_quota_mb`, not both".into()));
+        }
+        (Some(text), None) => {
+            s.disk_quota_bytes = parse_size(&text).map_err(|m| at("disk_quota", format!("`agent.disk_quota`: {m}")))?;
+        }
+        (None, Some(mb)) => {
+            s.disk_quota_bytes =
+                mb.checked_mul(MIB).ok_or_else(|| at("disk_quota_mb", "`agent.disk_quota_mb` is too large".into()))?;
+        }
+        (None, None) => {}
+    }
+    if s.disk_quota_bytes < MIN_QUOTA_BYTES {
+        let field = if loc.line_of(&[Seg::Key("agent"), Seg::Key("disk_quota_mb")]).is_some() {
+            "disk_quota_mb"
+        } else {
+            "disk_quota"
+        };
+        return Err(at(field, format!("the disk quota must be at least 16 MiB, got {} bytes", s.disk_quota_bytes)));
+    }
+    if let Some(k) = raw.keep_unsynced {
+        if k < MIN_KEEP_UNSYNCED {
+            return Err(at(
+                "keep_unsynced",
+                format!("`agent.keep_unsynced` must be at least 14d, got {}", humantime::format_duration(k)),
+            ));
+        }
+        s.keep_unsynced = k;
+    }
+    if let Some(b) = raw.block_samples {
+        if !BLOCK_SAMPLES_RANGE.contains(&b) {
+            return Err(at("block_samples", format!("`agent.block_samples` must be 16..65536, got {b}")));
+        }
+        s.block_samples = b;
+    }
+    Ok(s)
+}
+
+fn field_name(field: &'static str) -> &'static str {
+    match field {
+        "name" => "agent.name",
+        "poll_interval" => "agent.poll_interval",
+        "disk_quota" => "agent.disk_quota",
+        "disk_quota_mb" => "agent.disk_quota_mb",
+        "keep_unsynced" => "agent.keep_unsynced",
+        "block_samples" => "agent.block_samples",
+        other => other,
+    }
+}
+
+/// Parses sizes like `2 GiB`, `500MB`, `1.5 GB`, `1048576` (bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 =
+        num.parse().map_err(|_| format!("cannot read the size {text:?} (expected e.g. \"2 GiB\" or \"500 MB\")"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1u64,
+        "k" | "kb" => 1000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "t" | "tb" => 1_000_000_000_000,
+        "kib" => KIB,
+        "mib" => MIB,
+        "gib" => GIB,
+        "tib" => 1024 * GIB,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {text:?} (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"
+            ));
+        }
+    };
+    let bytes = num * mult as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("size {text:?} is out of range"));
+    }
+    Ok(bytes as u64)
+}
+
+// ---------------------------------------------------------------- locating
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before.get(line_start..).map_or(1, |s| s.chars().count() + 1);
+    (line, col)
+}
+
+fn serde_error(text: &str, origin: &str, e: &toml::de::Error) -> ConfigError {
+    let (span, field) = match e.span() {
+        Some(span) => Locator::new(text, origin).refine(span, e.message()),
+        None => (0..0, String::new()),
+    };
+    let (line, col) = line_col(text, span.start);
+    let message = if field.is_empty() { e.message().to_string() } else { format!("`{field}`: {}", e.message()) };
+    ConfigError::At { file: origin.to_string(), line, col, field, message }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Finds spans in the document by field path (and paths by offset).
+struct Locator<'t> {
+    text: &'t str,
+    origin: &'t str,
+    doc: Option<toml::Spanned<DeTable<'t>>>,
+}
+
+impl<'t> Locator<'t> {
+    fn new(text: &'t str, origin: &'t str) -> Locator<'t> {
+        Locator { text, origin, doc: DeTable::parse(text).ok() }
+    }
+
+    /// Span of the key (or array element header) at `path`.
+    fn span_of(&self, path: &[Seg]) -> Option<Range<usize>> {
+        let doc = self.doc.as_ref()?;
+        let mut table: &DeTable = doc.get_ref();
+        let mut value: Option<&toml::Spanned<DeValue>> = None;
+        let mut span = None;
+        for seg in path {
+            match *seg {
+                Seg::Key(k) => {
+                    if let Some(v) = value {
+                        table = v.get_ref().as_table()?;
+                    }
+                    let (key, v) = table.iter().find(|(key, _)| key.get_ref() == k)?;
+                    span = Some(key.span());
+                    value = Some(v);
+                }
+                Seg::Index(i) => {
+                    let arr = value?.get_ref().as_array()?;
+                    let v = arr.get(i)?;
+                    span = Some(v.span());
+                    value = Some(v);
+                }
+            }
+        }
+        span
+    }
+
+    fn line_of(&self, path: &[Seg]) -> Option<usize> {
+        self.span_of(path).map(|s| line_col(self.text, s.start).0)
+    }
+
+    fn error_at(&self, path: &[Seg], field: &str, message: String) -> ConfigError {
+        // Fall back to ever shorter prefixes: a default that failed has no key.
+        let span = (0..=path.len()).rev().find_map(|n| self.span_of(&path[..n]));
+        let (line, col) = span.map_or((0, 0), |s| line_col(self.text, s.start));
+        if line == 0 {
+            return ConfigError::plain(self.origin, message);
+        }
+        ConfigError::At { file: self.origin.to_string(), line, col, field: field.to_string(), message }
+    }
+
+    /// Locates a message from `InstrumentConfig::validate` (it names fields
+    /// and channels in backticks) inside instrument `index`.
+    fn instrument_error(&self, index: usize, inst: &InstrumentConfig, msg: String) -> ConfigError {
+        let quoted: Vec<String> = msg.split('`').skip(1).step_by(2).map(str::to_string).collect();
+        // Which channel, if the message is about one.
+        let channel = channel_named_in(&msg).and_then(|name| {
+            let twice = msg.contains("listed twice");
+            let mut hits = inst.channels.iter().enumerate().filter(|(_, c)| c.id == name).map(|(i, _)| i);
+            if twice { hits.nth(1) } else { hits.next() }
+        });
+        let channel = channel.or_else(|| {
+            (msg.contains("empty `id`") && msg.contains("channel"))
+                .then(|| inst.channels.iter().position(|c| c.id.trim().is_empty()))
+                .flatten()
+        });
+        let base = [Seg::Key("instrument"), Seg::Index(index)];
+        for q in &quoted {
+            if Some(q) == channel_named_in(&msg).as_ref() || *q == inst.id {
+                continue;
+            }
+            let fields: Vec<Seg> = q.split('.').map(Seg::Key).collect();
+            if let Some(ch) = channel {
+                let mut p = base.to_vec();
+                p.extend([Seg::Key("channel"), Seg::Index(ch)]);
+                p.extend(fields.iter().copied());
+                if self.span_of(&p).is_some() {
+                    return self.error_at(&p, &format!("instrument.channel.{q}"), msg);
+                }
+            }
+            let mut p = base.to_vec();
+            p.extend(fields.iter().copied());
+            if self.span_of(&p).is_some() {
+                return self.error_at(&p, &format!("instrument.{q}"), msg);
+            }
+        }
+        if let Some(ch) = channel {
+            let mut p = base.to_vec();
+            p.extend([Seg::Key("channel"), Seg::Index(ch), Seg::Key("id")]);
+            return self.error_at(&p, "instrument.channel.id", msg);
+        }
+        let field =
+            quoted.iter().find(|q| **q != inst.id).map_or("instrument".to_string(), |q| format!("instrument.{q}"));
+        self.error_at(&base, &field, msg)
+    }
+
+    /// Serde reports some errors (inside internally tagged enums such as
+    /// `transport`) at the enclosing table; find the offending key or value
+    /// the message quotes inside that table so the line is the right one.
+    fn refine(&self, span: Range<usize>, message: &str) -> (Range<usize>, String) {
+        let path = self.path_at(span.start);
+        let Some(doc) = self.doc.as_ref() else { return (span, path) };
+        let mut nodes = Vec::new();
+        collect_nodes(doc.get_ref(), String::new(), &mut nodes);
+        let quoted = |prefix: &str, open: char, close: char| -> Option<String> {
+            let rest = &message[message.find(prefix)? + prefix.len()..];
+            let rest = rest.strip_prefix(open)?;
+            Some(rest[..rest.find(close)?].to_string())
+        };
+        let wanted_key = quoted("unknown field ", '`', '`');
+        let wanted_value = quoted("unknown variant ", '`', '`')
+            .or_else(|| quoted("string ", '"', '"'))
+            .or_else(|| quoted("integer ", '`', '`'))
+            .or_else(|| quoted("floating point ", '`', '`'));
+        let inside = |p: &str| p == path || p.starts_with(&format!("{path}.")) || p.starts_with(&format!("{path}["));
+        for (s, p) in &nodes {
+            if !inside(p) || s.start < span.start {
+                continue;
+            }
+            let src = self.text.get(s.clone()).unwrap_or("");
+            let last_key = p.rsplit('.').next().unwrap_or(p);
+            let key_hit = wanted_key.as_deref().is_some_and(|k| last_key == k && src == k);
+            let value_hit = wanted_value
+                .as_deref()
+                .is_some_and(|v| src.trim_matches(|c| c == '"' || c == '\'') == v && src != last_key);
+            if key_hit || value_hit {
+                return (s.clone(), p.clone());
+            }
+        }
+        (span, path)
+    }
+
+    /// The dotted path of the field at byte `offset`, like
+    /// `instrument[1].transport.port`.
+    fn path_at(&self, offset: usize) -> String {
+        let Some(doc) = self.doc.as_ref() else { return String::new() };
+        let mut nodes = Vec::new();
+        collect_nodes(doc.get_ref(), String::new(), &mut nodes);
+        // Prefer the smallest span containing the offset, else the last one
+        // that starts before it (a table header before its body).
+        let containing = nodes
+            .iter()
+            .filter(|(s, _)| s.start <= offset && offset < s.end.max(s.start + 1))
+            .min_by_key(|(s, _)| s.len());
+        let preceding = || nodes.iter().filter(|(s, _)| s.start <= offset).max_by_key(|(s, _)| s.start);
+        containing.or_else(preceding).map(|(_, p)| p.clone()).unwrap_or_default()
+    }
+}
+
+fn channel_named_in(msg: &str) -> Option<String> {
+    let rest = &msg[msg.find("channel `")? + "channel `".len()..];
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+fn collect_nodes(table: &DeTable, prefix: String, out: &mut Vec<(Range<usize>, String)>) {
+    for (k, v) in table.iter() {
+        let path = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
+        out.push((k.span(), path.clone()));
+        collect_value(v, path, out);
+    }
+}
+
+fn collect_value(v: &toml::Spanned<DeValue>, path: String, out: &mut Vec<(Range<usize>, String)>) {
+    out.push((v.span(), path.clone()));
+    match v.get_ref() {
+        DeValue::Table(t) => collect_nodes(t, path, out),
+        DeValue::Array(a) => {
+            for (i, e) in a.iter().enumerate() {
+                collect_value(e, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[agent]
+name = "site-a"
+poll_interval = "30s"
+durability = "full"
+disk_quota = "2 GiB"
+keep_unsynced = "21d"
+
+[[instrument]]
+id = "logger1"
+family = "hioki-logger"
+transport = { kind = "tcp", host = "127.0.0.1", port = 8802 }
+poll_interval = "10s"
+
+[[instrument.channel]]
+id = "CH1_1"
+unit = "V"
+
+[[instrument]]
+id = "pm"
+family = "hioki-power"
+enabled = false
+[instrument.transport]
+kind = "tcp"
+host = "10.0.0.2"
+"#;
+
+    fn err(text: &str) -> ConfigError {
+        match AgentConfig::parse(text, "site.toml") {
+            Ok(_) => panic!("config should have been rejected:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn good_config_loads_with_defaults() {
+        let cfg = AgentConfig::parse(GOOD, "site.toml").unwrap();
+        assert_eq!(cfg.agent.name, "site-a");
+        assert_eq!(cfg.agent.poll_interval, Duration::from_secs(30));
+        assert_eq!(cfg.agent.durability, Durability::Full);
+        assert_eq!(cfg.agent.disk_quota_bytes, 2 * GIB);
+        assert_eq!(cfg.agent.keep_unsynced, Duration::from_secs(21 * 86400));
+        assert_eq!(cfg.agent.block_samples, 1024);
+        assert_eq!(cfg.instruments.len(), 2);
+        assert_eq!(cfg.poll_interval_of(&cfg.instruments[0]), Duration::from_secs(10));
+        assert_eq!(cfg.poll_interval_of(&cfg.instruments[1]), Duration::from_secs(30));
+        assert_eq!(cfg.enabled_instruments().count(), 1);
+        assert_eq!(cfg.instruments[0].channels[0].unit.as_deref(), Some("V"));
+    }
+
+    #[test]
+    fn empty_config_is_defaults() {
+        let cfg = AgentConfig::parse("", "x.toml").unwrap();
+        assert_eq!(cfg.agent.poll_interval, DEFAULT_POLL);
+        assert_eq!(cfg.agent.keep_unsynced, MIN_KEEP_UNSYNCED);
+        assert!(cfg.instruments.is_empty());
+    }
+
+    #[test]
+    fn syntax_error_has_file_line_col() {
+        let e = err("[agent]\nname = \"x\"\npoll_interval = = 3\n");
+        let s = e.to_string();
+        assert!(s.starts_with("site.toml:3:"), "{s}");
+        assert_eq!(e.line(), Some(3));
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_field() {
+        let e = err(
+            "[agent]\nname = \"x\"\n\n[[instrument]]\nid = \"a\"\nfamily = \"scpi\"\nbogus = 1\ntransport = { kind = \"tcp\", host = \"h\" }\n",
+        );
+        let s = e.to_string();
+        assert!(s.starts_with("site.toml:7:"), "{s}");
+        assert!(s.contains("bogus"), "{s}");
+    }
+
+    #[test]
+    fn wrong_type_names_nested_field() {
+        let e = err(
+            "[[instrument]]\nid = \"a\"\nfamily = \"scpi\"\n[instrument.transport]\nkind = \"tcp\"\nhost = \"h\"\nport = \"eighty\"\n",
+        );
+        let s = e.to_string();
+        assert!(s.starts_with("site.toml:7:"), "{s}");
+        assert!(s.contains("instrument[0].transport.port"), "{s}");
+    }
+
+    #[test]
+    fn bad_family_names_its_line() {
+        let e = err(
+            "[[instrument]]\nid = \"a\"\nfamily = \"oscilloscope\"\ntransport = { kind = \"tcp\", host = \"h\" }\n",
+        );
+        let s = e.to_string();
+        assert!(s.starts_with("site.toml:3:"), "{s}");
+        assert!(s.contains("family"), "{s}");
+    }
+
+    #[test]
+    fn missing_field_points_at_the_instrument() {
+        let e =
+            err("[agent]\nname = \"x\"\n\n[[instrument]]\nid = \"a\"\ntransport = { kind = \"tcp\", host = \"h\" }\n");
+        let s = e.to_string();
+        assert!(s.contains("family"), "{s}");
+        assert_eq!(e.line(), Some(4), "{s}");
+    }
+
+    #[test]
+    fn validate_errors_point_at_the_field() {
+        let text = "[[instrument]]\nid = \"ok\"\nfamily = \"scpi\"\ntransport = { kind = \"tcp\", host = \"h\" }\n\n[[instrument]]\nid = \"slow\"\nfamily = \"scpi\"\ntransport = { kind = \"tcp\", host = \"h\" }\npoll_interval = \"2h\"\n";
+        let e = err(text);
+        let s = e.to_string();
+        assert_eq!(e.line(), Some(10), "{s}");
+        assert!(s.contains("poll_interval"), "{s}");
+        assert_eq!(e.field(), Some("instrument.poll_interval"));
+    }
+
+    #[test]
+    fn channel_errors_point_at_the_channel() {
+        let text = "[[instrument]]\nid = \"dmm\"\nfamily = \"scpi\"\ntransport = { kind = \"serial\", path = \"/dev/ttyUSB0\" }\n[[instrument.channel]]\nid = \"v\"\nquery = \"MEAS:VOLT?\"\n[[instrument.channel]]\nid = \"i\"\nunit = \"A\"\n";
+        let e = err(text);
+        let s = e.to_string();
+        assert_eq!(e.line(), Some(9), "{s}");
+        assert!(s.contains("query"), "{s}");
+        let dup = "[[instrument]]\nid = \"dmm\"\nfamily = \"hioki-logger\"\ntransport = { kind = \"tcp\", host = \"h\" }\n[[instrument.channel]]\nid = \"CH1_1\"\n[[instrument.channel]]\nid = \"CH1_1\"\n";
+        let e = err(dup);
+        assert_eq!(e.line(), Some(8), "{e}");
+        assert!(e.to_string().contains("listed twice"), "{e}");
+    }
+
+    #[test]
+    fn serial_baud_zero_points_at_baud() {
+        let text = "[[instrument]]\nid = \"dmm\"\nfamily = \"scpi\"\n[instrument.transport]\nkind = \"serial\"\npath = \"/dev/ttyUSB0\"\nbaud = 0\n";
+        let e = err(text);
+        assert_eq!(e.line(), Some(7), "{e}");
+        assert!(e.to_string().contains("transport.baud"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_point_at_the_second() {
+        let text = "[[instrument]]\nid = \"a\"\nfamily = \"scpi\"\ntransport = { kind = \"tcp\", host = \"h\" }\n[[instrument]]\nid = \"a\"\nfamily = \"modbus\"\ntransport = { kind = \"tcp\", host = \"h\" }\n";
+        let e = err(text);
+        let s = e.to_string();
+        assert_eq!(e.line(), Some(6), "{s}");
+        assert!(s.contains("`id`") && s.contains("line 2"), "{s}");
+    }
+
+    #[test]
+    fn agent_checks_point_at_their_lines() {
+        let e = err("[agent]\nname = \"x\"\npoll_interval = \"500ms\"\n");
+        assert_eq!(e.line(), Some(3), "{e}");
+        assert!(e.to_string().contains("agent.poll_interval"), "{e}");
+        let e = err("[agent]\nkeep_unsynced = \"7d\"\n");
+        assert_eq!(e.line(), Some(2), "{e}");
+        assert!(e.to_string().contains("keep_unsynced"), "{e}");
+        let e = err("[agent]\n\ndisk_quota = \"2 parsecs\"\n");
+        assert_eq!(e.line(), Some(3), "{e}");
+        assert!(e.to_string().contains("disk_quota"), "{e}");
+        let e = err("[agent]\ndisk_quota_mb = 1\n");
+        assert_eq!(e.line(), Some(2), "{e}");
+        let e = err("[agent]\ndisk_quota = \"1 GiB\"\ndisk_quota_mb = 1000\n");
+        assert_eq!(e.line(), Some(3), "{e}");
+        let e = err("[agent]\ndurability = \"paranoid\"\n");
+        assert_eq!(e.line(), Some(2), "{e}");
+        assert!(e.to_string().contains("agent.durability"), "{e}");
+    }
+
+    #[test]
+    fn unknown_field_in_an_inline_transport_names_it() {
+        let e = err("[[instrument]]\nid = \"a\"\nfamily = \"scpi\"\n\ntransport = { kind = \"tcp\", hots = \"h\" }\n");
+        let s = e.to_string();
+        assert_eq!(e.line(), Some(5), "{s}");
+        assert!(s.contains("hots") && s.contains("instrument[0].transport"), "{s}");
+        let e = err("[[instrument]]\nid = \"a\"\nfamily = \"scpi\"\n\ntransport = { kind = \"usb\", host = \"h\" }\n");
+        assert_eq!(e.line(), Some(5), "{e}");
+        assert!(e.to_string().contains("usb"), "{e}");
+    }
+
+    #[test]
+    fn channel_fields_are_located() {
+        let text = "[[instrument]]\nid = \"m\"\nfamily = \"modbus\"\ntransport = { kind = \"tcp\", host = \"h\" }\n[[instrument.channel]]\nid = \"t\"\nscale = \"big\"\n";
+        let e = err(text);
+        assert_eq!(e.line(), Some(7), "{e}");
+        assert!(e.to_string().contains("instrument[0].channel[0].scale"), "{e}");
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("2 GiB").unwrap(), 2 * GIB);
+        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
+        assert_eq!(parse_size("1.5 kib").unwrap(), 1536);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 XB").is_err());
+    }
+
+    #[test]
+    fn load_names_missing_file() {
+        let e = AgentConfig::load(Path::new("/nonexistent/agent.toml")).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/agent.toml"), "{e}");
+    }
+}

@@ -1,0 +1,15 @@
+//! meterdeck-core: the measurement engine without a window.
+//!
+//! Data flows one way: `agent` polls drivers and hands samples to `store`
+//! (SQLite cache with compressed per-channel blocks and a durable tail),
+//! which fills the sync `outbox` in the same transaction. `export` and the
+//! queries read from `store`. Nothing here knows of Tauri or HTTP servers.
+
+pub mod agent;
+pub mod cli;
+pub mod config;
+pub mod export;
+pub mod model;
+pub mod store;
+
+pub use meterdeck_drivers as drivers;

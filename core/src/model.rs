@@ -1,0 +1,118 @@
+//! The engine's plain data: samples, channels, events.
+
+use serde::{Deserialize, Serialize};
+
+pub use meterdeck_drivers::{SpecialKind, Value};
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type TimeMs = i64;
+
+/// Store-assigned numeric id of a channel (instrument + channel id).
+pub type ChannelId = i64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub t: TimeMs,
+    pub value: Value,
+}
+
+impl Sample {
+    pub fn number(t: TimeMs, v: f64) -> Sample {
+        Sample { t, value: Value::Number(v) }
+    }
+    pub fn special(t: TimeMs, kind: SpecialKind) -> Sample {
+        Sample { t, value: Value::Special(kind) }
+    }
+}
+
+/// A channel as the store knows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelRecord {
+    pub id: ChannelId,
+    pub instrument: String,
+    pub channel: String,
+    pub unit: Option<String>,
+}
+
+impl ChannelRecord {
+    /// `instrument/channel`, the name used on the command line and in exports.
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.instrument, self.channel)
+    }
+}
+
+/// Connection state of an instrument, as the agent last saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnState {
+    Connecting,
+    Connected,
+    Reconnecting,
+    Error,
+    Stopped,
+}
+
+impl ConnState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::Connecting => "connecting",
+            ConnState::Connected => "connected",
+            ConnState::Reconnecting => "reconnecting",
+            ConnState::Error => "error",
+            ConnState::Stopped => "stopped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConnState> {
+        [ConnState::Connecting, ConnState::Connected, ConnState::Reconnecting, ConnState::Error, ConnState::Stopped]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    Connected,
+    Disconnected,
+    Error,
+    AgentStarted,
+    AgentStopped,
+    Retention,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Connected => "connected",
+            EventKind::Disconnected => "disconnected",
+            EventKind::Error => "error",
+            EventKind::AgentStarted => "agent-started",
+            EventKind::AgentStopped => "agent-stopped",
+            EventKind::Retention => "retention",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        [
+            EventKind::Connected,
+            EventKind::Disconnected,
+            EventKind::Error,
+            EventKind::AgentStarted,
+            EventKind::AgentStopped,
+            EventKind::Retention,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// Something that happened: a connect, a disconnect with its reason, an error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub t: TimeMs,
+    /// Instrument id, or `None` for agent-wide events.
+    pub instrument: Option<String>,
+    pub kind: EventKind,
+    pub message: String,
+}

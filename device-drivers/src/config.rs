@@ -1,0 +1,304 @@
+//! How an instrument is described in configuration (TOML in the agent's
+//! config file, JSON over the desktop app's commands). Validation that needs
+//! more than types lives in [`InstrumentConfig::validate`].
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// Hioki-style data logger (LR8450 family): `:MEMory:GETReal` + `:MEMory:VREAL?`.
+    HiokiLogger,
+    /// Hioki-style power meter (PW3390 / PW3336 family): `:MEASure? U1,I1,...`.
+    HiokiPower,
+    /// Generic SCPI: each channel is a user-given query.
+    Scpi,
+    /// Modbus TCP or RTU: each channel is a register map entry.
+    Modbus,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::HiokiLogger => "hioki-logger",
+            Family::HiokiPower => "hioki-power",
+            Family::Scpi => "scpi",
+            Family::Modbus => "modbus",
+        }
+    }
+
+    /// The TCP port used when the configuration names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Family::HiokiLogger => 8802,
+            Family::HiokiPower => 3390,
+            Family::Scpi => 5025,
+            Family::Modbus => 502,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Parity {
+    #[default]
+    None,
+    Even,
+    Odd,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TransportConfig {
+    Tcp {
+        host: String,
+        /// Defaults to the family's port (see [`Family::default_port`]).
+        #[serde(default)]
+        port: Option<u16>,
+        #[serde(default = "default_timeout", with = "humantime_serde")]
+        timeout: Duration,
+    },
+    Serial {
+        /// Device path, e.g. `/dev/ttyUSB0` or `COM3`.
+        path: String,
+        #[serde(default = "default_baud")]
+        baud: u32,
+        #[serde(default = "default_data_bits")]
+        data_bits: u8,
+        #[serde(default)]
+        parity: Parity,
+        #[serde(default = "default_stop_bits")]
+        stop_bits: u8,
+        #[serde(default = "default_timeout", with = "humantime_serde")]
+        timeout: Duration,
+    },
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(2)
+}
+fn default_baud() -> u32 {
+    9600
+}
+fn default_data_bits() -> u8 {
+    8
+}
+fn default_stop_bits() -> u8 {
+    1
+}
+
+impl TransportConfig {
+    pub fn timeout(&self) -> Duration {
+        match self {
+            TransportConfig::Tcp { timeout, .. } | TransportConfig::Serial { timeout, .. } => *timeout,
+        }
+    }
+
+    /// Human-readable target, used in every error message.
+    pub fn describe(&self, family: Family) -> String {
+        match self {
+            TransportConfig::Tcp { host, port, .. } => {
+                format!("{}:{}", host, port.unwrap_or(family.default_port()))
+            }
+            TransportConfig::Serial { path, baud, .. } => format!("{path}@{baud}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegisterKind {
+    #[default]
+    Holding,
+    Input,
+    Coil,
+    Discrete,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataType {
+    #[default]
+    U16,
+    I16,
+    U32,
+    I32,
+    F32,
+    F64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum WordOrder {
+    /// Most significant word first (Modbus convention, "ABCD").
+    #[default]
+    Big,
+    /// Least significant word first ("CDAB").
+    Little,
+}
+
+/// Where a Modbus channel lives and how to decode it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModbusRegister {
+    /// Zero-based register or coil address.
+    pub address: u16,
+    #[serde(default)]
+    pub kind: RegisterKind,
+    #[serde(default)]
+    pub data_type: DataType,
+    #[serde(default)]
+    pub word_order: WordOrder,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    /// The channel's id within the instrument: `CH1_1` (logger), `U1` / `P1`
+    /// (power meter), any name (SCPI, Modbus).
+    pub id: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Generic SCPI only: the query that returns this channel's value.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Modbus only.
+    #[serde(default)]
+    pub modbus: Option<ModbusRegister>,
+    /// value = raw * scale + offset
+    #[serde(default = "one")]
+    pub scale: f64,
+    #[serde(default)]
+    pub offset: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl ChannelConfig {
+    pub fn new(id: impl Into<String>) -> ChannelConfig {
+        ChannelConfig { id: id.into(), unit: None, query: None, modbus: None, scale: 1.0, offset: 0.0 }
+    }
+
+    pub fn apply_scale(&self, raw: f64) -> f64 {
+        raw * self.scale + self.offset
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// Stable id, unique within an agent (used as the storage key).
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub family: Family,
+    pub transport: TransportConfig,
+    /// Line terminator for text protocols (`"\n"` by default; `"\r\n"` for many
+    /// serial instruments).
+    #[serde(default = "default_terminator")]
+    pub terminator: String,
+    /// Modbus unit (slave) id.
+    #[serde(default = "default_unit_id")]
+    pub unit_id: u8,
+    /// Extra sentinel values this model uses for "no valid value".
+    #[serde(default)]
+    pub sentinels: Vec<f64>,
+    /// Poll interval (1 s .. 1 h); `None` uses the agent's default (60 s).
+    #[serde(default, with = "humantime_serde")]
+    pub poll_interval: Option<Duration>,
+    /// A disabled instrument stays configured but is not polled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Set the instrument's clock to the agent's (UTC) on every connect.
+    #[serde(default)]
+    pub set_clock_on_connect: bool,
+    /// Send a start-measurement command on every connect.
+    #[serde(default)]
+    pub start_on_connect: bool,
+    #[serde(default, rename = "channel")]
+    pub channels: Vec<ChannelConfig>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Allowed poll intervals (SPEC 1.7).
+pub const MIN_POLL: Duration = Duration::from_secs(1);
+pub const MAX_POLL: Duration = Duration::from_secs(3600);
+
+fn default_terminator() -> String {
+    "\n".to_string()
+}
+fn default_unit_id() -> u8 {
+    1
+}
+
+impl InstrumentConfig {
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    pub fn target(&self) -> String {
+        self.transport.describe(self.family)
+    }
+
+    /// Checks what serde's types cannot: returns the first problem, naming
+    /// the instrument and the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let who = format!("instrument `{}`", self.id);
+        if self.id.trim().is_empty() {
+            return Err("instrument: `id` must not be empty".into());
+        }
+        if self.terminator.is_empty() {
+            return Err(format!("{who}: `terminator` must not be empty"));
+        }
+        if let TransportConfig::Serial { baud, data_bits, stop_bits, .. } = &self.transport {
+            if *baud == 0 {
+                return Err(format!("{who}: `transport.baud` must be > 0"));
+            }
+            if !(5..=8).contains(data_bits) {
+                return Err(format!("{who}: `transport.data_bits` must be 5..8, got {data_bits}"));
+            }
+            if !(1..=2).contains(stop_bits) {
+                return Err(format!("{who}: `transport.stop_bits` must be 1 or 2, got {stop_bits}"));
+            }
+        }
+        if let Some(p) = self.poll_interval
+            && !(MIN_POLL..=MAX_POLL).contains(&p)
+        {
+            return Err(format!(
+                "{who}: `poll_interval` must be between 1s and 1h, got {}",
+                humantime::format_duration(p)
+            ));
+        }
+        if self.transport.timeout().is_zero() {
+            return Err(format!("{who}: `transport.timeout` must be > 0"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for c in &self.channels {
+            if c.id.trim().is_empty() {
+                return Err(format!("{who}: a channel has an empty `id`"));
+            }
+            if !seen.insert(c.id.as_str()) {
+                return Err(format!("{who}: channel `{}` is listed twice", c.id));
+            }
+            if !c.scale.is_finite() || !c.offset.is_finite() {
+                return Err(format!("{who}: channel `{}`: `scale` and `offset` must be finite", c.id));
+            }
+            match self.family {
+                Family::Scpi if c.query.as_deref().is_none_or(|q| q.trim().is_empty()) => {
+                    return Err(format!("{who}: channel `{}` needs a `query` (generic SCPI)", c.id));
+                }
+                Family::Modbus if c.modbus.is_none() => {
+                    return Err(format!("{who}: channel `{}` needs a `modbus` register map", c.id));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

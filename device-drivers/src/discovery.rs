@@ -1,0 +1,328 @@
+//! Finding instruments: a concurrent LAN sweep (`*IDN?` on every host and
+//! port that accepts a connection) and serial-port probing.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Family, Parity};
+use crate::driver::Identity;
+use crate::families::scpi::protocol;
+use crate::transport::{LineConnection, SerialSettings, serial, tcp};
+
+/// Most hosts one sweep may cover.
+pub const MAX_SWEEP_HOSTS: usize = 4096;
+
+/// The Modbus TCP port: such a device does not answer `*IDN?`, an accepted
+/// connection is all we can learn.
+pub const MODBUS_PORT: u16 = 502;
+
+/// Something that answered (or a listed serial port that did not).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Found {
+    /// IP address, or the serial port's path.
+    pub address: String,
+    /// TCP port; `None` for serial ports.
+    pub port: Option<u16>,
+    pub family_guess: Option<Family>,
+    pub identity: Option<Identity>,
+    /// Why it could not be identified (the port is open but the reply was
+    /// missing or not an identity).
+    pub error: Option<String>,
+}
+
+/// The family an identity most likely belongs to.
+pub fn guess_family(identity: &Identity) -> Family {
+    let model = identity.model.trim().to_ascii_uppercase();
+    if identity.maker.trim().eq_ignore_ascii_case("HIOKI") {
+        if model.starts_with("LR8") {
+            return Family::HiokiLogger;
+        }
+        if model.starts_with("PW3") {
+            return Family::HiokiPower;
+        }
+    }
+    Family::Scpi
+}
+
+/// Parses host lists like `192.168.1.10`, `192.168.1.1-254`,
+/// `10.0.0.250-10.0.1.5`, `192.168.1.0/24` (network and broadcast left
+/// out), several separated by commas or spaces. IPv6 only as single
+/// addresses. At most [`MAX_SWEEP_HOSTS`] hosts.
+pub fn parse_host_range(s: &str) -> Result<Vec<IpAddr>, String> {
+    let mut hosts = Vec::new();
+    let mut seen = HashSet::new();
+    let items: Vec<&str> = s.split([',', ' ', '\t', '\n']).filter(|i| !i.is_empty()).collect();
+    if items.is_empty() {
+        return Err("no hosts given (e.g. `192.168.1.1-254` or `192.168.1.0/24`)".into());
+    }
+    for item in items {
+        for ip in parse_item(item)? {
+            if seen.insert(ip) {
+                hosts.push(ip);
+                if hosts.len() > MAX_SWEEP_HOSTS {
+                    return Err(format!("`{s}` covers more than {MAX_SWEEP_HOSTS} hosts; sweep a smaller range"));
+                }
+            }
+        }
+    }
+    Ok(hosts)
+}
+
+fn parse_item(item: &str) -> Result<Vec<IpAddr>, String> {
+    let too_many = |n: u64| format!("`{item}` covers {n} hosts; at most {MAX_SWEEP_HOSTS} per sweep");
+    if let Some((addr, prefix)) = item.split_once('/') {
+        let base = parse_v4(addr, item)?;
+        let prefix: u32 = prefix
+            .parse()
+            .ok()
+            .filter(|p| *p <= 32)
+            .ok_or_else(|| format!("`{item}`: the prefix length must be 0..32"))?;
+        let size = 1u64 << (32 - prefix);
+        // Network and broadcast addresses are not hosts (except in /31, /32).
+        let (first, count) = if prefix <= 30 { (1, size - 2) } else { (0, size) };
+        if count > MAX_SWEEP_HOSTS as u64 {
+            return Err(too_many(count));
+        }
+        let network = u64::from(u32::from(base) & u32::MAX.checked_shl(32 - prefix).unwrap_or(0));
+        return Ok((first..first + count).map(|i| v4(network + i)).collect());
+    }
+    if let Some((start, end)) = item.split_once('-') {
+        let start = parse_v4(start, item)?;
+        let end = if end.contains('.') {
+            parse_v4(end, item)?
+        } else {
+            let last: u8 =
+                end.parse().map_err(|_| format!("`{item}`: `{end}` is not an address or a last octet 0..255"))?;
+            let [a, b, c, _] = start.octets();
+            Ipv4Addr::new(a, b, c, last)
+        };
+        let (s, e) = (u64::from(u32::from(start)), u64::from(u32::from(end)));
+        if e < s {
+            return Err(format!("`{item}`: the range ends before it starts"));
+        }
+        if e - s + 1 > MAX_SWEEP_HOSTS as u64 {
+            return Err(too_many(e - s + 1));
+        }
+        return Ok((s..=e).map(v4).collect());
+    }
+    item.parse::<IpAddr>().map(|ip| vec![ip]).map_err(|_| format!("`{item}` is not an IP address, range or CIDR block"))
+}
+
+fn parse_v4(text: &str, item: &str) -> Result<Ipv4Addr, String> {
+    text.trim().parse().map_err(|_| format!("`{item}`: `{text}` is not an IPv4 address"))
+}
+
+fn v4(n: u64) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(u32::try_from(n).unwrap_or(u32::MAX)))
+}
+
+/// Connects to every host x port (at most `concurrency` at once, each
+/// within `timeout`), asks `*IDN?` and returns what answered, sorted by
+/// address and port. Closed ports are left out; port 502 is reported as a
+/// Modbus candidate when it accepts a connection.
+pub async fn sweep_lan(hosts: Vec<IpAddr>, ports: Vec<u16>, timeout: Duration, concurrency: usize) -> Vec<Found> {
+    sweep(hosts, ports, timeout, concurrency, &[MODBUS_PORT]).await
+}
+
+async fn sweep(
+    hosts: Vec<IpAddr>,
+    ports: Vec<u16>,
+    timeout: Duration,
+    concurrency: usize,
+    modbus_ports: &[u16],
+) -> Vec<Found> {
+    let targets: Vec<(IpAddr, u16)> = hosts.iter().flat_map(|h| ports.iter().map(move |p| (*h, *p))).collect();
+    let mut found: Vec<(IpAddr, u16, Found)> = futures::stream::iter(targets)
+        .map(|(ip, port)| async move {
+            let modbus = modbus_ports.contains(&port);
+            probe_tcp(ip, port, timeout, modbus).await.map(|f| (ip, port, f))
+        })
+        .buffer_unordered(concurrency.max(1))
+        .filter_map(|f| async move { f })
+        .collect()
+        .await;
+    found.sort_by_key(|f| (f.0, f.1));
+    found.into_iter().map(|(_, _, f)| f).collect()
+}
+
+async fn probe_tcp(ip: IpAddr, port: u16, timeout: Duration, modbus: bool) -> Option<Found> {
+    let stream = tcp::connect(&ip.to_string(), port, timeout).await.ok()?;
+    let mut found =
+        Found { address: ip.to_string(), port: Some(port), family_guess: None, identity: None, error: None };
+    if modbus {
+        found.family_guess = Some(Family::Modbus);
+        return Some(found);
+    }
+    let target = format!("{ip}:{port}");
+    let result = match LineConnection::new(Box::new(stream), target, "\n", timeout) {
+        Ok(mut conn) => identify(&mut conn).await,
+        Err(e) => Err(e.to_string()),
+    };
+    fill(&mut found, result);
+    Some(found)
+}
+
+/// Opens each serial port (8N1 at `baud`), asks `*IDN?` and reports every
+/// port, with the error for those that did not identify.
+pub async fn probe_serial(ports: Vec<String>, baud: u32, terminator: &str, timeout: Duration) -> Vec<Found> {
+    let settings = SerialSettings { baud, data_bits: 8, parity: Parity::None, stop_bits: 1 };
+    let probes = ports.into_iter().map(|path| async move {
+        let mut found = Found { address: path.clone(), port: None, family_guess: None, identity: None, error: None };
+        let result = match serial::open(&path, &settings) {
+            Ok(stream) => match LineConnection::new(Box::new(stream), format!("{path}@{baud}"), terminator, timeout) {
+                Ok(mut conn) => identify(&mut conn).await,
+                Err(e) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        fill(&mut found, result);
+        found
+    });
+    futures::future::join_all(probes).await
+}
+
+async fn identify(conn: &mut LineConnection) -> Result<Identity, String> {
+    let reply = conn.query(protocol::IDN).await.map_err(|e| format!("no identity: {e}"))?;
+    protocol::parse_idn(&reply)
+        .map_err(|reason| format!("reply to `*IDN?` is not an identity: {reason} (reply: {reply:?})"))
+}
+
+fn fill(found: &mut Found, result: Result<Identity, String>) {
+    match result {
+        Ok(identity) => {
+            found.family_guess = Some(guess_family(&identity));
+            found.identity = Some(identity);
+        }
+        Err(e) => found.error = Some(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::test_peer::{self, Reply};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn host_ranges() {
+        assert_eq!(parse_host_range("192.168.1.10").unwrap(), vec![ip("192.168.1.10")]);
+        let r = parse_host_range("192.168.1.1-254").unwrap();
+        assert_eq!((r.len(), r[0], r[253]), (254, ip("192.168.1.1"), ip("192.168.1.254")));
+        let r = parse_host_range("192.168.1.77/24").unwrap();
+        assert_eq!((r.len(), r[0], r[253]), (254, ip("192.168.1.1"), ip("192.168.1.254")));
+        assert_eq!(parse_host_range("10.0.0.5/32").unwrap(), vec![ip("10.0.0.5")]);
+        assert_eq!(parse_host_range("10.0.0.4/31").unwrap().len(), 2);
+        assert_eq!(parse_host_range("10.0.0.254-10.0.1.1").unwrap().len(), 4);
+        assert_eq!(parse_host_range("10.0.0.1, 10.0.0.1 ::1").unwrap(), vec![ip("10.0.0.1"), ip("::1")]);
+        assert_eq!(parse_host_range("10.0.0.0/20").unwrap().len(), 4094);
+    }
+
+    #[test]
+    fn bad_or_huge_ranges_are_clear_errors() {
+        assert!(parse_host_range("10.0.0.0/16").unwrap_err().contains("65534 hosts"));
+        assert!(parse_host_range("0.0.0.0/0").unwrap_err().contains("at most 4096"));
+        assert!(parse_host_range("10.0.0.0/20,10.0.16.1-10").unwrap_err().contains("more than 4096"));
+        assert!(parse_host_range("10.0.0.9-3").unwrap_err().contains("ends before"));
+        assert!(parse_host_range("10.0.0.1-300").unwrap_err().contains("`300`"));
+        assert!(parse_host_range("10.0.0.0/33").unwrap_err().contains("prefix"));
+        assert!(parse_host_range("lab-pc").unwrap_err().contains("`lab`"));
+        assert!(parse_host_range("hello").unwrap_err().contains("`hello`"));
+        assert!(parse_host_range("  ").is_err());
+        assert!(parse_host_range("fe80::1/64").is_err());
+    }
+
+    #[test]
+    fn family_guesses() {
+        let id =
+            |maker: &str, model: &str| Identity { maker: maker.into(), model: model.into(), ..Identity::default() };
+        assert_eq!(guess_family(&id("HIOKI", "LR8450")), Family::HiokiLogger);
+        assert_eq!(guess_family(&id("Hioki", "lr8450-01")), Family::HiokiLogger);
+        assert_eq!(guess_family(&id("HIOKI", "PW3390")), Family::HiokiPower);
+        assert_eq!(guess_family(&id("HIOKI", "DM7275")), Family::Scpi);
+        assert_eq!(guess_family(&id("MeterdeckSim", "SCPI-1")), Family::Scpi);
+    }
+
+    #[tokio::test]
+    async fn sweep_identifies_what_answers() {
+        let logger = test_peer::spawn(|| {
+            |l: &str| {
+                if l == "*IDN?" { Reply::Line("HIOKI,LR8450,SIM01,V2.10".into()) } else { Reply::Nothing }
+            }
+        })
+        .await;
+        let meter = test_peer::spawn(|| |_: &str| Reply::Line("HIOKI,PW3390,SIM02,V1.30".into())).await;
+        let silent = test_peer::spawn(|| |_: &str| Reply::Nothing).await;
+        let garbage = test_peer::spawn(|| |_: &str| Reply::Line("???".into())).await;
+        let modbus = test_peer::spawn(|| |_: &str| Reply::Nothing).await;
+        let closed = test_peer::closed_port().await;
+        let ports = vec![
+            logger.addr.port(),
+            meter.addr.port(),
+            silent.addr.port(),
+            garbage.addr.port(),
+            modbus.addr.port(),
+            closed,
+        ];
+        let found = sweep(vec![ip("127.0.0.1")], ports, Duration::from_millis(300), 4, &[modbus.addr.port()]).await;
+        assert_eq!(found.len(), 5, "{found:?}");
+        let by_port = |p: u16| found.iter().find(|f| f.port == Some(p)).unwrap();
+        let l = by_port(logger.addr.port());
+        assert_eq!(l.family_guess, Some(Family::HiokiLogger));
+        assert_eq!(l.identity.as_ref().unwrap().serial, "SIM01");
+        assert_eq!(l.address, "127.0.0.1");
+        assert_eq!(by_port(meter.addr.port()).family_guess, Some(Family::HiokiPower));
+        let s = by_port(silent.addr.port());
+        assert!(s.identity.is_none() && s.error.as_deref().unwrap().contains("no reply"), "{s:?}");
+        assert!(by_port(garbage.addr.port()).error.as_deref().unwrap().contains("\"???\""));
+        let m = by_port(modbus.addr.port());
+        assert_eq!((m.family_guess, m.error.as_ref()), (Some(Family::Modbus), None));
+        assert!(found.windows(2).all(|w| w[0].port < w[1].port));
+    }
+
+    #[tokio::test]
+    async fn sweep_of_nothing_is_empty() {
+        let closed = test_peer::closed_port().await;
+        assert!(sweep_lan(vec![ip("127.0.0.1")], vec![closed], Duration::from_millis(300), 0).await.is_empty());
+        assert!(sweep_lan(vec![], vec![80], Duration::from_millis(300), 8).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn serial_probe_over_a_pty() {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        use tokio_serial::SerialPort;
+
+        let (master, slave) = tokio_serial::SerialStream::pair().unwrap();
+        let path = slave.name().unwrap();
+        drop(slave);
+        let responder = tokio::spawn(async move {
+            let mut master = BufReader::new(master);
+            let mut line = String::new();
+            while master.read_line(&mut line).await.is_ok_and(|n| n > 0) {
+                if line.trim_end() == "*IDN?" {
+                    let _ = master.get_mut().write_all(b"MeterdeckSim,SCPI-1,SIM03,1.0\r\n").await;
+                }
+                line.clear();
+            }
+        });
+        let found = probe_serial(
+            vec![path.clone(), "/dev/meterdeck-no-such-port".into()],
+            9600,
+            "\r\n",
+            Duration::from_secs(2),
+        )
+        .await;
+        responder.abort();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].address, path);
+        assert_eq!(found[0].identity.as_ref().map(|i| i.model.as_str()), Some("SCPI-1"), "{found:?}");
+        assert_eq!(found[0].family_guess, Some(Family::Scpi));
+        assert!(found[1].error.as_deref().unwrap().contains("/dev/meterdeck-no-such-port"), "{found:?}");
+    }
+}

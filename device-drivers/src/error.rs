@@ -1,0 +1,46 @@
+//! One error type for every driver, transport and protocol failure. Each
+//! variant carries enough to tell a person what went wrong and where.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("cannot connect to {target}: {source}")]
+    Connect { target: String, source: std::io::Error },
+    #[error("{target}: no reply within {timeout:?}")]
+    Timeout { target: String, timeout: Duration },
+    #[error("{target}: connection closed by the instrument")]
+    Closed { target: String },
+    #[error("{target}: i/o error: {source}")]
+    Io { target: String, source: std::io::Error },
+    /// The instrument answered, but not with something we understand.
+    #[error("bad reply to `{command}`: {reason} (reply: {reply:?})")]
+    BadReply { command: String, reply: String, reason: String },
+    /// The instrument reported an error in its error queue.
+    #[error("instrument error after `{command}`: {message}")]
+    Instrument { command: String, message: String },
+    #[error("{0}")]
+    Modbus(String),
+    /// A capability this family or model does not have. Never a panic.
+    #[error("{family} does not support {capability}")]
+    Unsupported { family: &'static str, capability: &'static str },
+    /// A configuration the driver cannot work with (names the field).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl DriverError {
+    /// True for errors after which the connection should be dropped and
+    /// re-established (as opposed to a bad reply on a healthy link).
+    pub fn is_link_failure(&self) -> bool {
+        matches!(
+            self,
+            DriverError::Connect { .. }
+                | DriverError::Timeout { .. }
+                | DriverError::Closed { .. }
+                | DriverError::Io { .. }
+        )
+    }
+}
+
+pub type Result<T, E = DriverError> = std::result::Result<T, E>;

@@ -1,0 +1,442 @@
+//! Modbus TCP and RTU through tokio-modbus. Each channel is a register map
+//! entry; a read groups contiguous registers of one kind into one request.
+//!
+//! Modbus has no `*IDN?`: [`ModbusDriver`]'s `identify` answers
+//! `Identity { maker: "Modbus", model: "unit <id>", serial: "", firmware: "" }`
+//! without asking the device. Clock, start/stop and raw commands are
+//! unsupported.
+
+use std::io;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_modbus::Slave;
+use tokio_modbus::client::{Context, Reader, rtu, tcp};
+
+use super::protocol::{self, ReadBlock};
+use crate::config::{ChannelConfig, Family, InstrumentConfig, ModbusRegister, RegisterKind, TransportConfig};
+use crate::driver::{ChannelInfo, Driver, Identity};
+use crate::error::{DriverError, Result};
+use crate::reading::{Reading, SpecialKind, Value};
+use crate::transport;
+
+pub struct ModbusDriver {
+    cfg: InstrumentConfig,
+    ctx: Context,
+    target: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for ModbusDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModbusDriver").field("target", &self.target).field("unit_id", &self.cfg.unit_id).finish()
+    }
+}
+
+/// Registers read back from one block.
+enum Data {
+    Words(Vec<u16>),
+    Bits(Vec<bool>),
+}
+
+impl ModbusDriver {
+    /// Connects over Modbus TCP (`TransportConfig::Tcp`, port 502 by
+    /// default) or RTU (`TransportConfig::Serial`), talking to `cfg.unit_id`.
+    pub async fn connect(cfg: &InstrumentConfig) -> Result<ModbusDriver> {
+        cfg.validate().map_err(DriverError::Config)?;
+        for c in &cfg.channels {
+            let reg = register_of(cfg, c)?;
+            protocol::check_register(reg)
+                .map_err(|e| DriverError::Config(format!("instrument `{}`: channel `{}`: {e}", cfg.id, c.id)))?;
+        }
+        let slave = Slave(cfg.unit_id);
+        let target = cfg.target();
+        let ctx = match &cfg.transport {
+            TransportConfig::Tcp { host, port, timeout } => {
+                let stream =
+                    transport::tcp::connect(host, port.unwrap_or(Family::Modbus.default_port()), *timeout).await?;
+                tcp::attach_slave(stream, slave)
+            }
+            TransportConfig::Serial { path, baud, data_bits, parity, stop_bits, .. } => {
+                let settings = transport::serial::SerialSettings {
+                    baud: *baud,
+                    data_bits: *data_bits,
+                    parity: *parity,
+                    stop_bits: *stop_bits,
+                };
+                rtu::attach_slave(transport::serial::open(path, &settings)?, slave)
+            }
+        };
+        Ok(ModbusDriver { cfg: cfg.clone(), ctx, target, timeout: cfg.transport.timeout() })
+    }
+}
+
+/// The connection half of the driver, borrowed apart from the configuration.
+struct Link<'a> {
+    ctx: &'a mut Context,
+    target: &'a str,
+    timeout: Duration,
+}
+
+impl Link<'_> {
+    /// Issues one read request for a block, with the per-request timeout.
+    async fn read_block(&mut self, block: &ReadBlock, what: &str) -> Result<Data> {
+        let (start, count) = (block.start, block.count);
+        let ctx = &mut *self.ctx;
+        let request = async {
+            match block.kind {
+                RegisterKind::Holding => ctx.read_holding_registers(start, count).await.map(|r| r.map(Data::Words)),
+                RegisterKind::Input => ctx.read_input_registers(start, count).await.map(|r| r.map(Data::Words)),
+                RegisterKind::Coil => ctx.read_coils(start, count).await.map(|r| r.map(Data::Bits)),
+                RegisterKind::Discrete => ctx.read_discrete_inputs(start, count).await.map(|r| r.map(Data::Bits)),
+            }
+        };
+        let target = self.target;
+        match tokio::time::timeout(self.timeout, request).await {
+            Err(_) => Err(DriverError::Timeout { target: target.to_string(), timeout: self.timeout }),
+            Ok(Err(tokio_modbus::Error::Transport(source))) => Err(link_error(target, source)),
+            Ok(Err(tokio_modbus::Error::Protocol(e))) => {
+                Err(DriverError::Modbus(format!("{target}: {what}: protocol error: {e}")))
+            }
+            Ok(Ok(Err(code))) => {
+                Err(DriverError::Modbus(format!("{target}: {what}: exception {:#04x} ({code})", u8::from(code))))
+            }
+            Ok(Ok(Ok(data))) => Ok(data),
+        }
+    }
+}
+
+fn link_error(target: &str, source: io::Error) -> DriverError {
+    use io::ErrorKind::*;
+    match source.kind() {
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe => {
+            DriverError::Closed { target: target.to_string() }
+        }
+        _ => DriverError::Io { target: target.to_string(), source },
+    }
+}
+
+fn register_of<'c>(cfg: &InstrumentConfig, c: &'c ChannelConfig) -> Result<&'c ModbusRegister> {
+    c.modbus.as_ref().ok_or_else(|| {
+        DriverError::Config(format!("instrument `{}`: channel `{}` needs a `modbus` register map", cfg.id, c.id))
+    })
+}
+
+/// "channel `t1` (holding register 10, 2 registers)" for error messages.
+fn describe(block: &ReadBlock, channels: &[&ChannelConfig]) -> String {
+    let names: Vec<String> =
+        block.members.iter().filter_map(|m| channels.get(*m)).map(|c| format!("`{}`", c.id)).collect();
+    let plural = if names.len() == 1 { "" } else { "s" };
+    let kind = protocol::kind_name(block.kind);
+    let unit = if protocol::is_bit(block.kind) { "" } else { " registers" };
+    if block.count == 1 {
+        format!("channel{plural} {} ({kind} {})", names.join(", "), block.start)
+    } else {
+        format!("channel{plural} {} ({kind} {}, {}{unit})", names.join(", "), block.start, block.count)
+    }
+}
+
+/// The value of one channel inside a block's data.
+fn decode_member(
+    data: &Data,
+    block: &ReadBlock,
+    ch: &ChannelConfig,
+    reg: &ModbusRegister,
+    sentinels: &[f64],
+) -> Result<Value, String> {
+    let offset = usize::from(
+        reg.address.checked_sub(block.start).ok_or_else(|| format!("address {} is before the block", reg.address))?,
+    );
+    match data {
+        Data::Bits(bits) => {
+            let b = bits.get(offset).ok_or_else(|| format!("reply has {} bits, need index {offset}", bits.len()))?;
+            Ok(Value::Number(ch.apply_scale(protocol::decode_bit(*b))))
+        }
+        Data::Words(words) => {
+            let n = usize::from(protocol::register_count(reg.data_type));
+            let slice = words
+                .get(offset..offset + n)
+                .ok_or_else(|| format!("reply has {} registers, need {} at offset {offset}", words.len(), n))?;
+            let raw = protocol::decode(slice, reg.data_type, reg.word_order).map_err(|e| e.to_string())?;
+            Ok(protocol::to_value(raw, reg.data_type, sentinels, ch))
+        }
+    }
+}
+
+#[async_trait]
+impl Driver for ModbusDriver {
+    fn family(&self) -> Family {
+        Family::Modbus
+    }
+
+    /// Modbus has no identification query every device answers; the
+    /// identity names the protocol and the unit id instead.
+    async fn identify(&mut self) -> Result<Identity> {
+        Ok(Identity {
+            maker: "Modbus".to_string(),
+            model: format!("unit {}", self.cfg.unit_id),
+            serial: String::new(),
+            firmware: String::new(),
+        })
+    }
+
+    fn channels(&self) -> Vec<ChannelInfo> {
+        self.cfg.channels.iter().map(|c| ChannelInfo { id: c.id.clone(), unit: c.unit.clone() }).collect()
+    }
+
+    async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>> {
+        let ModbusDriver { cfg, ctx, target, timeout } = self;
+        let mut link = Link { ctx, target, timeout: *timeout };
+        let mut values: Vec<Value> = vec![Value::Special(SpecialKind::NoData); channels.len()];
+        // Requested channels this instrument has (unknown ids stay NoData).
+        let mut slots: Vec<usize> = Vec::with_capacity(channels.len());
+        let mut confs: Vec<&ChannelConfig> = Vec::with_capacity(channels.len());
+        for (i, id) in channels.iter().enumerate() {
+            if let Some(c) = cfg.channels.iter().find(|c| &c.id == id) {
+                slots.push(i);
+                confs.push(c);
+            }
+        }
+        let regs: Vec<&ModbusRegister> = confs.iter().map(|c| register_of(cfg, c)).collect::<Result<Vec<_>>>()?;
+        for block in protocol::plan_reads(&regs) {
+            let what = describe(&block, &confs);
+            let data = link.read_block(&block, &what).await?;
+            for m in &block.members {
+                let (Some(slot), Some(ch), Some(reg)) = (slots.get(*m), confs.get(*m), regs.get(*m)) else { continue };
+                let value =
+                    decode_member(&data, &block, ch, reg, &cfg.sentinels).map_err(|reason| DriverError::BadReply {
+                        command: format!("read {what}"),
+                        reply: match &data {
+                            Data::Words(w) => format!("{w:?}"),
+                            Data::Bits(b) => format!("{b:?}"),
+                        },
+                        reason: format!("channel `{}`: {reason}", ch.id),
+                    })?;
+                if let Some(v) = values.get_mut(*slot) {
+                    *v = value;
+                }
+            }
+        }
+        Ok(channels.iter().zip(values).map(|(id, value)| Reading { channel: id.clone(), value }).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DataType, WordOrder};
+    use crate::sim::{self, Personality, SimConfig, SimHandle, SimInstrument, expected_value};
+
+    fn now_ms() -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+
+    async fn start(inst: SimInstrument) -> SimHandle {
+        sim::start(SimConfig { instruments: vec![inst] }).await.unwrap()
+    }
+
+    fn modbus(seed: u64) -> SimInstrument {
+        let mut i = SimInstrument::new("mb", Personality::Modbus);
+        i.seed = seed;
+        i
+    }
+
+    fn channel(id: &str, address: u16, kind: RegisterKind, data_type: DataType) -> ChannelConfig {
+        let mut c = ChannelConfig::new(id);
+        c.modbus = Some(ModbusRegister { address, kind, data_type, word_order: WordOrder::Big });
+        c
+    }
+
+    fn ids(cfg: &InstrumentConfig) -> Vec<String> {
+        cfg.channels.iter().map(|c| c.id.clone()).collect()
+    }
+
+    #[tokio::test]
+    async fn reads_equal_the_simulators_waveforms() {
+        let h = start(modbus(21)).await;
+        let cfg = h.instruments[0].instrument_config();
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        assert_eq!(d.identify().await.unwrap().model, "unit 1");
+        assert_eq!(d.channels().len(), 10);
+        let before = now_ms();
+        let readings = d.read(&ids(&cfg)).await.unwrap();
+        let after = now_ms();
+        assert_eq!(readings.len(), 10);
+        for (k, r) in readings.iter().enumerate() {
+            assert_eq!(r.channel, format!("ch{k}"));
+            let v = r.value.as_number().unwrap_or_else(|| panic!("{r:?}"));
+            let ok = [before, after].iter().any(|t| expected_value(21, Personality::Modbus, k, *t) == v);
+            assert!(ok, "ch{k}: {v}");
+        }
+        h.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn input_registers_coils_scale_and_unknown_channels() {
+        let h = start(modbus(4)).await;
+        let mut cfg = h.instruments[0].instrument_config();
+        let mut input = channel("in3", 3, RegisterKind::Input, DataType::I16);
+        input.scale = 0.1;
+        cfg.channels.push(input);
+        cfg.channels.push(channel("coil2", 2, RegisterKind::Coil, DataType::U16));
+        cfg.channels.push(channel("di2", 2, RegisterKind::Discrete, DataType::U16));
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        let want: Vec<String> = ["in3", "nope", "coil2", "ch3", "di2"].iter().map(|s| s.to_string()).collect();
+        let before = now_ms();
+        let r = d.read(&want).await.unwrap();
+        let after = now_ms();
+        let in3 = r[0].value.as_number().unwrap();
+        let ok = [before, after].iter().any(|t| {
+            let v = expected_value(4, Personality::Modbus, 3, *t);
+            f64::from((v * 10.0).round() as i16) * 0.1 == in3
+        });
+        assert!(ok, "{in3}");
+        assert_eq!(r[1].value, Value::Special(SpecialKind::NoData));
+        assert_eq!(r[2].value, Value::Number(1.0)); // temperatures are > 0
+        assert_eq!(r[4].value, Value::Number(1.0));
+        assert!(r[3].value.as_number().is_some());
+        h.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn exceptions_name_channel_address_and_exception() {
+        let h = start(modbus(1)).await;
+        let mut cfg = h.instruments[0].instrument_config();
+        cfg.channels = vec![channel("far", 100, RegisterKind::Holding, DataType::F32)];
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        let err = d.read(&ids(&cfg)).await.unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, DriverError::Modbus(_)), "{err:?}");
+        assert!(msg.contains("`far`") && msg.contains("holding register 100") && msg.contains("0x02"), "{msg}");
+        assert!(!err.is_link_failure());
+        // The connection is still usable afterwards.
+        cfg.channels = vec![channel("ok", 0, RegisterKind::Holding, DataType::F32)];
+        d.cfg = cfg.clone();
+        assert!(d.read(&ids(&cfg)).await.unwrap()[0].value.as_number().is_some());
+        h.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn sentinels_and_garbage_are_invalid() {
+        let mut inst = modbus(2);
+        inst.faults.sentinel_every = Some(1);
+        let h = start(inst).await;
+        let cfg = h.instruments[0].instrument_config();
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        let r = d.read(&ids(&cfg)).await.unwrap();
+        assert!(r.iter().all(|r| r.value == Value::Special(SpecialKind::Invalid)), "{r:?}");
+        h.shutdown().await;
+
+        let mut inst = modbus(2);
+        inst.faults.garbage_every = Some(1);
+        let h = start(inst).await;
+        let cfg = h.instruments[0].instrument_config();
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        let r = d.read(&ids(&cfg)).await.unwrap();
+        assert!(r.iter().all(|r| r.value == Value::Special(SpecialKind::Invalid)), "{r:?}");
+        h.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn slow_device_times_out() {
+        let mut inst = modbus(3);
+        inst.faults.slow = Some(Duration::from_secs(5));
+        let h = start(inst).await;
+        let mut cfg = h.instruments[0].instrument_config();
+        if let TransportConfig::Tcp { timeout, .. } = &mut cfg.transport {
+            *timeout = Duration::from_millis(100);
+        }
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        let err = d.read(&ids(&cfg)).await.unwrap_err();
+        assert!(matches!(err, DriverError::Timeout { .. }) && err.is_link_failure(), "{err:?}");
+        h.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn dropped_connection_is_a_link_failure() {
+        let h = start(modbus(3)).await;
+        let cfg = h.instruments[0].instrument_config();
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        d.read(&ids(&cfg)).await.unwrap();
+        h.instruments[0].drop_connections();
+        let err = d.read(&ids(&cfg)).await.unwrap_err();
+        assert!(err.is_link_failure(), "{err:?}");
+        // A new connection works.
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        d.read(&ids(&cfg)).await.unwrap();
+        h.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn connect_errors_and_bad_configs() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let mut cfg = InstrumentConfig {
+            id: "m".into(),
+            name: None,
+            family: Family::Modbus,
+            transport: TransportConfig::Tcp {
+                host: "127.0.0.1".into(),
+                port: Some(port),
+                timeout: Duration::from_secs(1),
+            },
+            terminator: "\n".into(),
+            unit_id: 7,
+            sentinels: vec![],
+            poll_interval: None,
+            enabled: true,
+            set_clock_on_connect: false,
+            start_on_connect: false,
+            channels: vec![channel("a", 0, RegisterKind::Holding, DataType::U16)],
+        };
+        let err = ModbusDriver::connect(&cfg).await.unwrap_err();
+        assert!(matches!(err, DriverError::Connect { .. }), "{err:?}");
+        cfg.channels = vec![channel("late", 65534, RegisterKind::Holding, DataType::F64)];
+        let err = ModbusDriver::connect(&cfg).await.unwrap_err();
+        assert!(matches!(&err, DriverError::Config(m) if m.contains("`late`") && m.contains("65534")), "{err:?}");
+        cfg.channels = vec![ChannelConfig::new("nomap")];
+        assert!(matches!(ModbusDriver::connect(&cfg).await, Err(DriverError::Config(_))));
+    }
+
+    #[tokio::test]
+    async fn rtu_over_a_pty_pair() {
+        let (master, slave) = tokio_serial::SerialStream::pair().unwrap();
+        let path = tokio_serial::SerialPort::name(&slave).unwrap();
+        // The pair's slave holds a lock that would stop the driver opening the path.
+        drop(slave);
+        let mut cfg = InstrumentConfig {
+            id: "rtu".into(),
+            name: None,
+            family: Family::Modbus,
+            transport: TransportConfig::Serial {
+                path,
+                baud: 19200,
+                data_bits: 8,
+                parity: crate::config::Parity::None,
+                stop_bits: 1,
+                timeout: Duration::from_secs(2),
+            },
+            terminator: "\n".into(),
+            unit_id: 1,
+            sentinels: vec![],
+            poll_interval: None,
+            enabled: true,
+            set_clock_on_connect: false,
+            start_on_connect: false,
+            channels: (0..4).map(|k| channel(&format!("ch{k}"), 2 * k, RegisterKind::Holding, DataType::F32)).collect(),
+        };
+        cfg.channels.push(channel("in1", 1, RegisterKind::Input, DataType::I16));
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        let server = tokio::spawn(sim::serve_modbus_rtu_for_tests(master, modbus(6)));
+        let before = now_ms();
+        let r = d.read(&ids(&cfg)).await.unwrap();
+        let after = now_ms();
+        for (k, reading) in r.iter().take(4).enumerate() {
+            let v = reading.value.as_number().unwrap();
+            assert!([before, after].iter().any(|t| expected_value(6, Personality::Modbus, k, *t) == v), "ch{k} {v}");
+        }
+        assert!(r[4].value.as_number().is_some());
+        server.abort();
+    }
+}

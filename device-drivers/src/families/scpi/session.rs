@@ -1,0 +1,155 @@
+//! A SCPI conversation over a line connection: the error queue, identity,
+//! clock, start/stop and raw commands. Every SCPI-speaking family (generic,
+//! Hioki logger, Hioki power meter) drives its instrument through this.
+
+use chrono::{DateTime, Utc};
+
+use super::protocol::{self, ScpiError};
+use crate::config::InstrumentConfig;
+use crate::driver::Identity;
+use crate::error::{DriverError, Result};
+use crate::transport::{self, LineConnection};
+
+/// Stop draining the error queue after this many entries (a broken
+/// instrument might never say "No error").
+const MAX_QUEUED_ERRORS: usize = 32;
+
+#[derive(Debug)]
+pub struct ScpiSession {
+    conn: LineConnection,
+    /// Per-instrument sentinel values (meaning `Invalid`).
+    pub sentinels: Vec<f64>,
+}
+
+impl ScpiSession {
+    /// Connects, clears the status (`*CLS`), sends `init` commands and then
+    /// reads the error queue: this proves the instrument answers, and an
+    /// init command it refused is an `Instrument` error naming it.
+    pub async fn open(cfg: &InstrumentConfig, init: &[&str]) -> Result<ScpiSession> {
+        let conn = transport::connect(&cfg.transport, cfg.family, &cfg.terminator).await?;
+        let mut session = ScpiSession { conn, sentinels: cfg.sentinels.clone() };
+        session.conn.send(protocol::CLEAR_STATUS).await?;
+        for command in init {
+            session.conn.send(command).await?;
+        }
+        let errors = session.drain_errors().await?;
+        if !errors.is_empty() {
+            let command = if init.is_empty() { protocol::CLEAR_STATUS.to_string() } else { init.join(";") };
+            return Err(instrument_error(command, &errors));
+        }
+        Ok(session)
+    }
+
+    /// Wraps an already open connection (no initialisation).
+    pub fn from_connection(conn: LineConnection, sentinels: Vec<f64>) -> ScpiSession {
+        ScpiSession { conn, sentinels }
+    }
+
+    pub fn target(&self) -> &str {
+        self.conn.target()
+    }
+
+    /// Sends a query and returns its reply line. An instrument that stays
+    /// silent because it refused the query (SCPI queues an error instead of
+    /// answering) gives an `Instrument` error naming the query, and the link
+    /// stays usable; real silence stays a `Timeout`.
+    pub async fn query(&mut self, command: &str) -> Result<String> {
+        match self.conn.query(command).await {
+            Err(err @ DriverError::Timeout { .. }) => Err(self.explain(command, err).await),
+            other => other,
+        }
+    }
+
+    /// Sends a command that has no reply.
+    pub async fn send(&mut self, command: &str) -> Result<()> {
+        self.conn.send(command).await
+    }
+
+    /// Sends a command, then asks the error queue whether it was accepted.
+    pub async fn command_checked(&mut self, command: &str) -> Result<()> {
+        self.conn.send(command).await?;
+        self.check_errors(command).await
+    }
+
+    /// An `Instrument` error naming `after` if the error queue is not empty.
+    async fn check_errors(&mut self, after: &str) -> Result<()> {
+        let errors = self.drain_errors().await?;
+        if errors.is_empty() { Ok(()) } else { Err(instrument_error(after.to_string(), &errors)) }
+    }
+
+    /// Reads the error queue until it is empty (bounded), oldest first.
+    pub async fn drain_errors(&mut self) -> Result<Vec<ScpiError>> {
+        let mut errors = Vec::new();
+        for _ in 0..MAX_QUEUED_ERRORS {
+            let reply = self.conn.query(protocol::ERROR_QUERY).await?;
+            let error = protocol::parse_error_reply(&reply).map_err(|reason| DriverError::BadReply {
+                command: protocol::ERROR_QUERY.into(),
+                reply: reply.clone(),
+                reason,
+            })?;
+            if error.is_none() {
+                break;
+            }
+            errors.push(error);
+        }
+        Ok(errors)
+    }
+
+    /// Turns `err` (from `command`) into an `Instrument` error when the
+    /// instrument has queued one; otherwise returns `err` unchanged.
+    pub async fn explain(&mut self, command: &str, err: DriverError) -> DriverError {
+        match self.drain_errors().await {
+            Ok(errors) if !errors.is_empty() => instrument_error(command.to_string(), &errors),
+            _ => err,
+        }
+    }
+
+    /// `*IDN?`, parsed.
+    pub async fn identify(&mut self) -> Result<Identity> {
+        let reply = self.query(protocol::IDN).await?;
+        let identity = protocol::parse_idn(&reply).map_err(|reason| DriverError::BadReply {
+            command: protocol::IDN.into(),
+            reply: reply.clone(),
+            reason,
+        })?;
+        if let Some(warning) = crate::families::compat::check_compat(&identity) {
+            tracing::warn!(target = self.conn.target(), "{warning}");
+        }
+        Ok(identity)
+    }
+
+    /// Sets the instrument clock (UTC) with `:SYSTem:DATE` and `:SYSTem:TIME`.
+    pub async fn set_clock(&mut self, now: DateTime<Utc>) -> Result<()> {
+        let [date, time] = protocol::clock_commands(now);
+        self.conn.send(&date).await?;
+        self.conn.send(&time).await?;
+        self.check_errors(&format!("{date}; {time}")).await
+    }
+
+    pub async fn start(&mut self) -> Result<()> {
+        self.command_checked(protocol::START).await
+    }
+
+    pub async fn stop(&mut self) -> Result<()> {
+        self.command_checked(protocol::STOP).await
+    }
+
+    /// The console: a query returns its reply; a command is checked against
+    /// the error queue so the operator sees a refusal at once.
+    pub async fn raw(&mut self, command: &str) -> Result<Option<String>> {
+        let command = command.trim();
+        if command.is_empty() {
+            return Err(DriverError::Config("raw command is empty".into()));
+        }
+        if protocol::is_query(command) {
+            self.query(command).await.map(Some)
+        } else {
+            self.command_checked(command).await.map(|()| None)
+        }
+    }
+}
+
+fn instrument_error(command: String, errors: &[ScpiError]) -> DriverError {
+    let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    DriverError::Instrument { command, message }
+}

@@ -1,0 +1,261 @@
+//! Deterministic waveforms: a pure function of (seed, channel index, time
+//! quantised down to the step). Integer phase arithmetic keeps them exact and
+//! cheap (one `sin` at most per channel and poll).
+
+use std::f64::consts::TAU;
+use std::time::Duration;
+
+use super::channels::{DMM_CHANNELS, POWER_ITEMS, PowerQty, generic_is_temperature};
+use super::config::Personality;
+
+/// SplitMix64 finaliser: a fast, well-mixed hash for seeding noise and phases.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+pub(crate) fn hash3(a: u64, b: u64, c: u64) -> u64 {
+    mix(mix(mix(a) ^ b) ^ c)
+}
+
+/// Uniform noise in [-1, 1), a pure function of its inputs.
+fn noise(seed: u64, channel: u64, t_ms: i64) -> f64 {
+    let h = hash3(seed, channel, t_ms as u64);
+    (h >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+/// Fraction of `period_ms` elapsed at `t_ms` (shifted by `phase_ms`), in [0, 1).
+fn cycle(t_ms: i64, phase_ms: i64, period_ms: i64) -> f64 {
+    t_ms.wrapping_add(phase_ms).rem_euclid(period_ms) as f64 / period_ms as f64
+}
+
+/// A unit-amplitude shape in [-1, 1]: the kind is picked from `kind`, the
+/// period and phase from the seed and channel.
+pub(crate) fn shape(kind: usize, seed: u64, channel: u64, t_ms: i64) -> f64 {
+    let h = hash3(seed, channel, 0x53_4841_5045);
+    let phase_ms = (h % 3_600_000) as i64;
+    match kind % 4 {
+        // Sine with a period of 2..6 minutes.
+        0 => {
+            let period = 120_000 + 60_000 * ((h >> 32) % 5) as i64;
+            (TAU * cycle(t_ms, phase_ms, period)).sin()
+        }
+        // Sawtooth ramp over 10 minutes.
+        1 => 2.0 * cycle(t_ms, phase_ms, 600_000) - 1.0,
+        // Four levels, each held 5 minutes.
+        2 => {
+            let level = t_ms.wrapping_add(phase_ms).div_euclid(300_000).rem_euclid(4);
+            level as f64 * (2.0 / 3.0) - 1.0
+        }
+        // Slow 30-minute sine plus a little seeded noise.
+        _ => 0.95 * (TAU * cycle(t_ms, phase_ms, 1_800_000)).sin() + 0.05 * noise(seed, channel, t_ms),
+    }
+}
+
+const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/// Rounds to 10^-decimals. Dividing by an exact power of ten yields the
+/// double nearest to the decimal, i.e. exactly what a parser of the printed
+/// number returns.
+pub(crate) fn quantise(x: f64, decimals: u8) -> f64 {
+    let p = POW10[usize::from(decimals).min(POW10.len() - 1)];
+    (x * p).round() / p
+}
+
+/// Floors `t_ms` to a multiple of `step_ms` (which must be > 0).
+pub(crate) fn quantise_time(t_ms: i64, step_ms: i64) -> i64 {
+    t_ms - t_ms.rem_euclid(step_ms.max(1))
+}
+
+pub(crate) fn step_ms(step: Duration) -> i64 {
+    i64::try_from(step.as_millis()).unwrap_or(i64::MAX).max(1)
+}
+
+/// Logger / Modbus channel: temperatures ~20-30 degC at 0.1, voltages 0.5-5.5 V at 0.001.
+fn generic_value(seed: u64, index: usize, t_ms: i64) -> f64 {
+    let ch = index as u64;
+    let h = hash3(seed, ch, 0x4241_5345);
+    let s = shape(index / 2, seed, ch, t_ms);
+    if generic_is_temperature(index) {
+        let base = 25.0 + ((h % 21) as f64 - 10.0) / 10.0;
+        quantise(base + 3.0 * s, 1)
+    } else {
+        let base = 1.0 + (h % 4001) as f64 / 1000.0;
+        quantise(base + 0.5 * s, 3)
+    }
+}
+
+/// Per-phase raw quantities of the power meter, already quantised.
+fn phase_u(seed: u64, phase: u8, t: i64) -> f64 {
+    let ch = u64::from(phase);
+    quantise(100.0 + 2.0 * shape(usize::from(phase), seed, ch, t), 2)
+}
+fn phase_i(seed: u64, phase: u8, t: i64) -> f64 {
+    let ch = 4 + u64::from(phase);
+    quantise(3.0 + 2.0 * shape(usize::from(phase) + 1, seed, ch, t), 4)
+}
+fn phase_pf(seed: u64, phase: u8, t: i64) -> f64 {
+    let ch = 20 + u64::from(phase);
+    quantise(0.95 + 0.05 * shape(3, seed, ch, t), 4)
+}
+
+fn power_value(seed: u64, index: usize, t: i64) -> f64 {
+    let Some(it) = POWER_ITEMS.get(index % POWER_ITEMS.len()) else { return 0.0 };
+    let p = it.phase;
+    let d = it.decimals;
+    let uipf = || (phase_u(seed, p, t), phase_i(seed, p, t), phase_pf(seed, p, t));
+    match it.qty {
+        PowerQty::Voltage => phase_u(seed, p, t),
+        PowerQty::Current => phase_i(seed, p, t),
+        PowerQty::PowerFactor => phase_pf(seed, p, t),
+        PowerQty::Apparent => {
+            let (u, i, _) = uipf();
+            quantise(u * i, d)
+        }
+        PowerQty::Active => {
+            let (u, i, pf) = uipf();
+            quantise(u * i * pf, d)
+        }
+        PowerQty::Reactive => {
+            let (u, i, pf) = uipf();
+            quantise(u * i * (1.0 - pf * pf).max(0.0).sqrt(), d)
+        }
+        PowerQty::ActiveSum => {
+            let sum: f64 = (1..=3).map(|p| phase_u(seed, p, t) * phase_i(seed, p, t) * phase_pf(seed, p, t)).sum();
+            quantise(sum, d)
+        }
+        PowerQty::Frequency => quantise(50.0 + 0.05 * shape(0, seed, 24 + u64::from(p), t), d),
+        PowerQty::Efficiency => quantise(95.0 + 2.0 * shape(2, seed, 28, t), d),
+    }
+}
+
+fn dmm_value(seed: u64, index: usize, t: i64) -> f64 {
+    let Some(d) = DMM_CHANNELS.get(index % DMM_CHANNELS.len()) else { return 0.0 };
+    quantise(d.base + d.amplitude * shape(index, seed, index as u64, t), d.decimals)
+}
+
+/// The waveform at an already step-quantised time.
+pub(crate) fn value_at(seed: u64, personality: Personality, index: usize, tq_ms: i64) -> f64 {
+    match personality {
+        Personality::HiokiLogger => generic_value(seed, index, tq_ms),
+        Personality::PowerMeter => power_value(seed, index, tq_ms),
+        Personality::Scpi => dmm_value(seed, index, tq_ms),
+        // Served as an f32 holding-register pair; a reader takes the shortest
+        // decimal of that f32, which for these quantised values is the value.
+        Personality::Modbus => {
+            let f = generic_value(seed, index, tq_ms) as f32;
+            f.to_string().parse().unwrap_or(f64::from(f))
+        }
+    }
+}
+
+/// The value channel `channel_index` of an instrument with this seed and
+/// personality serves at `t_ms` (ms since the Unix epoch, UTC), for the
+/// default 1 s step. Modbus values are the f32 the holding registers carry.
+/// Sentinels and forced values (`:SIMulate:...`, `sentinel_every`) are not
+/// included.
+pub fn expected_value(seed: u64, personality: Personality, channel_index: usize, t_ms: i64) -> f64 {
+    expected_value_with_step(seed, personality, channel_index, t_ms, super::config::default_step())
+}
+
+/// [`expected_value`] for an instrument configured with another `step`.
+pub fn expected_value_with_step(
+    seed: u64,
+    personality: Personality,
+    channel_index: usize,
+    t_ms: i64,
+    step: Duration,
+) -> f64 {
+    value_at(seed, personality, channel_index, quantise_time(t_ms, step_ms(step)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const T0: i64 = 1_790_000_000_000;
+
+    #[test]
+    fn deterministic_and_step_quantised() {
+        for p in [Personality::HiokiLogger, Personality::PowerMeter, Personality::Scpi, Personality::Modbus] {
+            for ch in 0..6 {
+                let a = expected_value(3, p, ch, T0 + 10);
+                assert_eq!(a, expected_value(3, p, ch, T0 + 999));
+                assert_eq!(a.to_bits(), expected_value(3, p, ch, T0).to_bits());
+            }
+        }
+        let ms = Duration::from_millis(100);
+        assert_eq!(
+            expected_value_with_step(1, Personality::Scpi, 0, T0 + 150, ms),
+            expected_value_with_step(1, Personality::Scpi, 0, T0 + 199, ms)
+        );
+    }
+
+    #[test]
+    fn seeds_differ() {
+        let diff = (0..20).any(|ch| {
+            expected_value(1, Personality::HiokiLogger, ch, T0) != expected_value(2, Personality::HiokiLogger, ch, T0)
+        });
+        assert!(diff);
+    }
+
+    #[test]
+    fn logger_values_are_realistic_and_quantised() {
+        for ch in 0..30 {
+            for k in 0..200 {
+                let t = T0 + k * 37_000;
+                let v = expected_value(9, Personality::HiokiLogger, ch, t);
+                if ch % 2 == 0 {
+                    assert!((18.0..=32.0).contains(&v), "ch{ch} {v}");
+                    assert_eq!(v, quantise(v, 1));
+                    assert_eq!(format!("{v:.1}").parse::<f64>().unwrap(), v);
+                } else {
+                    assert!((0.4..=5.6).contains(&v), "ch{ch} {v}");
+                    assert_eq!(format!("{v:.3}").parse::<f64>().unwrap(), v);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn power_meter_is_physical() {
+        for k in 0..100 {
+            let t = T0 + k * 61_000;
+            let v = |i| expected_value(5, Personality::PowerMeter, i, t);
+            let (u, i, p, s, pf) = (v(0), v(4), v(8), v(12), v(20));
+            assert!((97.0..=103.0).contains(&u), "{u}");
+            assert!((1.0..=5.0).contains(&i), "{i}");
+            assert!((0.9..=1.0).contains(&pf), "{pf}");
+            assert!((p - u * i * pf).abs() < 0.01 && (s - u * i).abs() < 0.01);
+            assert!((49.9..=50.1).contains(&v(24)));
+        }
+    }
+
+    #[test]
+    fn modbus_is_f32_exact() {
+        let v = expected_value(2, Personality::Modbus, 1, T0);
+        assert_eq!((v as f32).to_string().parse::<f64>().unwrap(), v);
+    }
+
+    #[test]
+    fn quantise_matches_decimal_parsing() {
+        for (x, d) in [(23.4, 1), (1.2345678, 3), (-0.05, 1), (100.015, 2), (0.0, 4)] {
+            let q = quantise(x, d);
+            let text = format!("{q:.*}", usize::from(d));
+            assert_eq!(text.parse::<f64>().unwrap(), q, "{x} {d}");
+        }
+        assert_eq!(quantise_time(-1, 1000), -1000);
+        assert_eq!(quantise_time(1999, 1000), 1000);
+    }
+
+    proptest! {
+        #[test]
+        fn shapes_stay_in_range(kind in 0usize..8, seed: u64, ch in 0u64..1000, t in -4_000_000_000_000i64..4_000_000_000_000) {
+            let s = shape(kind, seed, ch, t);
+            prop_assert!((-1.0..=1.0).contains(&s), "{}", s);
+        }
+    }
+}

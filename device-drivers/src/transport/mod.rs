@@ -1,0 +1,39 @@
+//! Byte transports (TCP, serial) and the line-oriented connection every text
+//! protocol speaks over them. Protocols never see which transport they use.
+
+pub mod line;
+pub mod serial;
+pub mod tcp;
+
+#[cfg(test)]
+pub(crate) mod test_peer;
+
+pub use line::{LineConnection, MAX_LINE};
+pub use serial::{SerialPortInfo, SerialPortKind, SerialSettings, list_serial_ports};
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::config::{Family, TransportConfig};
+use crate::error::Result;
+
+/// Any byte stream a [`LineConnection`] can run over.
+pub trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for T {}
+
+/// Opens the configured transport and wraps it in a line connection. The TCP
+/// port defaults to the family's; `terminator` ends every line both ways.
+pub async fn connect(transport: &TransportConfig, family: Family, terminator: &str) -> Result<LineConnection> {
+    let target = transport.describe(family);
+    let timeout = transport.timeout();
+    let stream: Box<dyn ByteStream> = match transport {
+        TransportConfig::Tcp { host, port, .. } => {
+            Box::new(tcp::connect(host, port.unwrap_or(family.default_port()), timeout).await?)
+        }
+        TransportConfig::Serial { path, baud, data_bits, parity, stop_bits, .. } => {
+            let settings =
+                SerialSettings { baud: *baud, data_bits: *data_bits, parity: *parity, stop_bits: *stop_bits };
+            Box::new(serial::open(path, &settings)?)
+        }
+    };
+    LineConnection::new(stream, target, terminator, timeout)
+}

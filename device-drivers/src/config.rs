@@ -185,6 +185,20 @@ impl ChannelConfig {
     pub fn apply_scale(&self, raw: f64) -> f64 {
         raw * self.scale + self.offset
     }
+
+    /// Applies the scale/offset of channel `id` from `channels` to a number;
+    /// special values and unknown channels pass through unchanged.
+    pub fn scale_by_id(channels: &[ChannelConfig], id: &str, value: crate::Value) -> crate::Value {
+        match (channels.iter().find(|c| c.id == id), value) {
+            (Some(c), crate::Value::Number(v)) => crate::Value::Number(c.apply_scale(v)),
+            _ => value,
+        }
+    }
+
+    /// The channels as the driver trait lists them.
+    pub fn infos(channels: &[ChannelConfig]) -> Vec<crate::driver::ChannelInfo> {
+        channels.iter().map(|c| crate::driver::ChannelInfo { id: c.id.clone(), unit: c.unit.clone() }).collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -41,12 +41,9 @@ impl Driver for HiokiLoggerDriver {
         Family::HiokiLogger
     }
 
-    async fn identify(&mut self) -> Result<Identity> {
-        self.session.identify().await
-    }
 
     fn channels(&self) -> Vec<ChannelInfo> {
-        self.channels.iter().map(|c| ChannelInfo { id: c.id.clone(), unit: c.unit.clone() }).collect()
+        crate::config::ChannelConfig::infos(&self.channels)
     }
 
     async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>> {
@@ -67,14 +64,15 @@ impl Driver for HiokiLoggerDriver {
                 }
             };
             for (id, value) in chunk.iter().zip(values) {
-                let value = match self.channels.iter().find(|c| c.id == *id) {
-                    Some(c) => scpi::scaled(value, c.scale, c.offset),
-                    None => value,
-                };
+                let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, value);
                 readings.push(Reading { channel: id.clone(), value });
             }
         }
         Ok(readings)
+    }
+
+    async fn identify(&mut self) -> Result<Identity> {
+        self.session.identify().await
     }
 
     async fn set_clock(&mut self, now: DateTime<Utc>) -> Result<()> {

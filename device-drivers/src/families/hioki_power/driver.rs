@@ -44,12 +44,9 @@ impl Driver for HiokiPowerDriver {
         Family::HiokiPower
     }
 
-    async fn identify(&mut self) -> Result<Identity> {
-        self.session.identify().await
-    }
 
     fn channels(&self) -> Vec<ChannelInfo> {
-        self.channels.iter().map(|c| ChannelInfo { id: c.id.clone(), unit: c.unit.clone() }).collect()
+        crate::config::ChannelConfig::infos(&self.channels)
     }
 
     async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>> {
@@ -74,13 +71,14 @@ impl Driver for HiokiPowerDriver {
             .iter()
             .zip(values)
             .map(|(id, value)| {
-                let value = match self.channels.iter().find(|c| c.id == *id) {
-                    Some(c) => scpi::scaled(value, c.scale, c.offset),
-                    None => value,
-                };
+                let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, value);
                 Reading { channel: id.clone(), value }
             })
             .collect())
+    }
+
+    async fn identify(&mut self) -> Result<Identity> {
+        self.session.identify().await
     }
 
     async fn set_clock(&mut self, now: DateTime<Utc>) -> Result<()> {

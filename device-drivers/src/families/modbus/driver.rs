@@ -181,7 +181,7 @@ impl Driver for ModbusDriver {
     }
 
     fn channels(&self) -> Vec<ChannelInfo> {
-        self.cfg.channels.iter().map(|c| ChannelInfo { id: c.id.clone(), unit: c.unit.clone() }).collect()
+        crate::config::ChannelConfig::infos(&self.cfg.channels)
     }
 
     async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>> {

@@ -205,6 +205,13 @@ mod tests {
     }
 
     #[test]
+    fn f32_registers_read_as_the_decimal_the_device_meant() {
+        assert_eq!(f32_as_decimal(3.855), 3.855);
+        assert_eq!(decode(&encode(23.8, DataType::F32, WordOrder::Big), DataType::F32, WordOrder::Big).unwrap(), 23.8);
+        assert!(f32_as_decimal(f32::NAN).is_nan());
+    }
+
+    #[test]
     fn decodes_every_type_and_word_order() {
         use DataType::*;
         use WordOrder::*;
@@ -216,8 +223,8 @@ mod tests {
             (&[0x0002, 0x0001], U32, Little, 65538.0),
             (&[0xFFFF, 0xFFFE], I32, Big, -2.0),
             (&[0xFFFE, 0xFFFF], I32, Little, -2.0),
-            (&[0x4049, 0x0FDB], F32, Big, 3.1415927),
-            (&[0x0FDB, 0x4049], F32, Little, 3.1415927),
+            (&[0x4049, 0x0FDB], F32, Big, f32_as_decimal(std::f32::consts::PI)),
+            (&[0x0FDB, 0x4049], F32, Little, f32_as_decimal(std::f32::consts::PI)),
             (&[0x4009, 0x21FB, 0x5444, 0x2D18], F64, Big, std::f64::consts::PI),
             (&[0x2D18, 0x5444, 0x21FB, 0x4009], F64, Little, std::f64::consts::PI),
             (&[0xC059, 0x0000], F32, Big, -3.390625),

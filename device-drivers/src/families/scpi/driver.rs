@@ -48,12 +48,9 @@ impl Driver for ScpiDriver {
         Family::Scpi
     }
 
-    async fn identify(&mut self) -> Result<Identity> {
-        self.session.identify().await
-    }
 
     fn channels(&self) -> Vec<ChannelInfo> {
-        self.channels.iter().map(|c| ChannelInfo { id: c.id.clone(), unit: c.unit.clone() }).collect()
+        crate::config::ChannelConfig::infos(&self.channels)
     }
 
     async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>> {
@@ -68,6 +65,10 @@ impl Driver for ScpiDriver {
                 .push(Reading { channel: id.clone(), value: protocol::scaled(value, channel.scale, channel.offset) });
         }
         Ok(readings)
+    }
+
+    async fn identify(&mut self) -> Result<Identity> {
+        self.session.identify().await
     }
 
     async fn set_clock(&mut self, now: DateTime<Utc>) -> Result<()> {

@@ -8,3 +8,4 @@ pub mod session;
 
 pub use driver::ScpiDriver;
 pub use session::ScpiSession;
+

@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod cli;
 pub mod config;
+pub mod desk;
 pub mod export;
 pub mod model;
 pub mod store;

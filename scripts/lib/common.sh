@@ -56,3 +56,35 @@ ensure_test_venv() {
     fi
     export MD_PYTHON="$MD_VENV/bin/python"
 }
+
+# The desktop window: Tauri 2's system libraries and Node for the UI build.
+ensure_desktop_deps() {
+    ensure_apt libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+    if ! command -v npm >/dev/null 2>&1; then
+        ensure_apt nodejs npm
+    fi
+    local major
+    major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+    if [ "$major" -lt 20 ]; then
+        echo "Node.js >= 20 is needed to build the UI (found $(node --version 2>/dev/null || echo none))" >&2
+        exit 1
+    fi
+}
+
+# Builds ui/dist (what the Tauri app loads) when its sources changed.
+build_ui() {
+    ensure_desktop_deps
+    cd "$MD_ROOT/ui"
+    if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        say "installing UI packages (npm ci)"
+        npm ci --no-audit --no-fund --loglevel=error
+    fi
+    say "building the UI"
+    npm run build --silent
+    cd "$MD_ROOT"
+}
+
+# The window tests: a virtual X display and WebKitGTK's WebDriver.
+ensure_window_test_deps() {
+    ensure_apt xvfb xauth webkit2gtk-driver fonts-ipafont-gothic
+}

@@ -2,6 +2,9 @@
 //! run child processes that are always stopped (kill on drop), wait for
 //! their `READY` lines, socat pty pairs, and the Python peers' venv.
 
+pub mod proctree;
+pub mod webdriver;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -147,6 +150,12 @@ impl Drop for Proc {
 
 pub fn signal(pid: u32, sig: &str) {
     let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+}
+
+/// Sends `sig` to every process of the process group `pgid` (a child this
+/// crate started with `process_group(0)`, so its pid is the group id).
+pub fn signal_group(pgid: u32, sig: &str) {
+    let _ = Command::new("kill").arg(format!("-{sig}")).arg("--").arg(format!("-{pgid}")).status();
 }
 
 /// `meterdeck-sim` with the given arguments; returns it and its READY lines

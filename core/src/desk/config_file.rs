@@ -1,0 +1,96 @@
+//! Reading and atomically rewriting the agent's TOML file. The `[agent]`
+//! table is kept as it was written; the instrument list is replaced. The
+//! result is checked by `AgentConfig::parse` before it reaches the disk.
+
+use std::io::Write;
+use std::path::Path;
+
+use meterdeck_drivers::InstrumentConfig;
+
+use super::error::{DeskError, DeskResult};
+use crate::config::AgentConfig;
+
+/// The file's `[agent]` table (empty when the file has none or is new).
+pub fn agent_table(text: &str) -> toml::Table {
+    toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|mut t| t.remove("agent"))
+        .and_then(|v| match v {
+            toml::Value::Table(t) => Some(t),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// TOML text for `agent` plus `instruments`.
+pub fn render(agent: &toml::Table, instruments: &[InstrumentConfig]) -> DeskResult<String> {
+    let mut doc = toml::Table::new();
+    if !agent.is_empty() {
+        doc.insert("agent".into(), toml::Value::Table(agent.clone()));
+    }
+    let list = toml::Value::try_from(instruments)
+        .map_err(|e| DeskError::Invalid(format!("cannot write the instrument list as TOML: {e}")))?;
+    doc.insert("instrument".into(), list);
+    let body = toml::to_string(&doc)
+        .map_err(|e| DeskError::Invalid(format!("cannot write the configuration as TOML: {e}")))?;
+    Ok(format!(
+        "# Meterdeck agent configuration (written by the Meterdeck window; same format as meterdeck-agent)\n\n{body}"
+    ))
+}
+
+/// Checks the text as the agent would load it; errors name the file.
+pub fn check(text: &str, path: &Path) -> DeskResult<AgentConfig> {
+    let mut cfg = AgentConfig::parse(text, &path.display().to_string())?;
+    cfg.source = Some(path.to_path_buf());
+    Ok(cfg)
+}
+
+/// Writes beside the target, syncs, then renames: a crash leaves either
+/// the old or the new file, never half of one.
+pub fn write_atomic(path: &Path, text: &str) -> DeskResult<()> {
+    let err = |source| DeskError::Write { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = std::path::PathBuf::from(tmp);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+/// The instrument list after putting `config` in place of `replace_id`
+/// (or adding it), with the user's mistakes named.
+pub fn apply_edit(
+    current: &[InstrumentConfig],
+    config: InstrumentConfig,
+    replace_id: Option<&str>,
+) -> DeskResult<Vec<InstrumentConfig>> {
+    config.validate().map_err(DeskError::Invalid)?;
+    let mut list = current.to_vec();
+    let slot = match replace_id {
+        Some(old) => {
+            Some(list.iter().position(|i| i.id == old).ok_or_else(|| DeskError::UnknownInstrument(old.to_string()))?)
+        }
+        None => None,
+    };
+    if list.iter().enumerate().any(|(k, i)| i.id == config.id && Some(k) != slot) {
+        return Err(DeskError::Invalid(format!(
+            "instrument `{}`: `id` is already used by another instrument; choose another id",
+            config.id
+        )));
+    }
+    match slot {
+        Some(k) => list[k] = config,
+        None => list.push(config),
+    }
+    Ok(list)
+}

@@ -1,0 +1,584 @@
+//! The desktop-facing service (no Tauri here): the window's every
+//! operation as a method returning `Result<T, DeskError>`.
+//!
+//! `Desk` owns the agent (restarted whenever the configuration changes), a
+//! read-only store connection for queries, the console locks and, in demo
+//! mode, the in-process simulator. Configuration edits are validated here,
+//! written back to the agent's TOML file atomically, then applied.
+
+mod config_file;
+mod console;
+mod demo;
+mod error;
+mod series;
+mod settings;
+mod views;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use meterdeck_drivers::discovery::{self, Found};
+use meterdeck_drivers::families::compat::check_compat;
+use meterdeck_drivers::families::scpi::protocol::parse_idn;
+use meterdeck_drivers::sim::SimHandle;
+use meterdeck_drivers::transport::SerialPortInfo;
+use meterdeck_drivers::{Family, Identity, InstrumentConfig};
+use tokio::sync::broadcast;
+
+use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION, now_ms};
+use crate::config::{AgentConfig, STORE_FILE};
+use crate::export::{ExportFormat, export};
+use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs};
+use crate::store::{Store, StoreOptions};
+
+pub use config_file::{agent_table, apply_edit, render as render_config, write_atomic};
+pub use console::{CONSOLE_IDLE_MS, ConsoleLocks};
+pub use demo::DEMO_POLL;
+pub use error::{DeskError, DeskResult};
+pub use series::{MAX_TABLE_ROWS, MAX_VIEW_CHANNELS, MAX_WIDTH};
+pub use settings::{UI_SETTINGS_KEY, check_timezone, system_timezone};
+pub use views::{
+    AppState, ExportProgress, ExportView, IdentifyView, InstrumentStateEvent, InstrumentView, LatestView, LiveEvent,
+    LiveReading, SeriesView, TableView, UiSettings, tray_summary,
+};
+
+/// Ports a LAN sweep tries when none are given (Hioki logger, power
+/// meters, LXI/SCPI, Modbus).
+pub const DEFAULT_SWEEP_PORTS: [u16; 5] = [8802, 3390, 3300, 5025, 502];
+pub const MAX_EVENTS: u32 = 10_000;
+
+fn identity_key(id: &str) -> String {
+    format!("instrument.{id}.identity")
+}
+
+/// The desktop service. Create with [`Desk::open`] inside a tokio runtime;
+/// call [`Desk::shutdown`] before exit so the agent records its stop.
+pub struct Desk {
+    data_dir: PathBuf,
+    config_path: PathBuf,
+    demo: bool,
+    agent_opts: AgentOptions,
+    config: RwLock<Arc<AgentConfig>>,
+    agent_toml: Mutex<toml::Table>,
+    agent: tokio::sync::RwLock<Option<AgentHandle>>,
+    /// Serialises configuration edits (write file, restart agent).
+    edit: tokio::sync::Mutex<()>,
+    reader: Mutex<Store>,
+    consoles: Mutex<ConsoleLocks>,
+    fast: Arc<Mutex<HashMap<String, TimeMs>>>,
+    live: broadcast::Sender<LiveEvent>,
+    sim: tokio::sync::Mutex<Option<SimHandle>>,
+}
+
+fn poisoned<T>(e: std::sync::PoisonError<T>) -> std::sync::PoisonError<T> {
+    e
+}
+
+macro_rules! lock {
+    ($m:expr) => {
+        $m.lock().unwrap_or_else(|e| poisoned(e).into_inner())
+    };
+}
+
+impl Desk {
+    /// Loads (or creates) the configuration at `config_path`, starts the
+    /// agent on `data_dir`; with `demo` also the simulator, whose
+    /// instruments replace earlier simulator entries in the file.
+    pub async fn open(data_dir: &Path, config_path: &Path, demo: bool) -> DeskResult<Desk> {
+        Desk::open_with(data_dir, config_path, demo, AgentOptions::default()).await
+    }
+
+    /// [`Desk::open`] with agent options (tests shorten intervals).
+    pub async fn open_with(
+        data_dir: &Path,
+        config_path: &Path,
+        demo: bool,
+        agent_opts: AgentOptions,
+    ) -> DeskResult<Desk> {
+        let existing = match std::fs::read_to_string(config_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(DeskError::Invalid(format!("cannot read {}: {e}", config_path.display())));
+            }
+        };
+        let mut sim = None;
+        let (table, cfg) = if demo {
+            let (handle, sim_insts) = demo::start_simulator().await?;
+            sim = Some(handle);
+            // A broken earlier demo file is replaced rather than blocking the demo.
+            let previous = existing.as_deref().and_then(|t| config_file::check(t, config_path).ok());
+            let mut table = existing.as_deref().map(agent_table).unwrap_or_default();
+            if table.is_empty() {
+                table.insert("name".into(), toml::Value::String("demo".into()));
+                table.insert("poll_interval".into(), toml::Value::String("1s".into()));
+            }
+            let insts = demo::merge(sim_insts, previous.as_ref().map_or(&[][..], |c| &c.instruments));
+            let text = config_file::render(&table, &insts)?;
+            let cfg = config_file::check(&text, config_path)?;
+            write_atomic(config_path, &text)?;
+            (table, cfg)
+        } else if let Some(text) = existing {
+            let cfg = config_file::check(&text, config_path)?;
+            (agent_table(&text), cfg)
+        } else {
+            let table = toml::Table::new();
+            let text = config_file::render(&table, &[])?;
+            let cfg = config_file::check(&text, config_path)?;
+            write_atomic(config_path, &text)?;
+            (table, cfg)
+        };
+        let (live, _) = broadcast::channel(4096);
+        let fast = Arc::new(Mutex::new(HashMap::new()));
+        let handle = Agent::start(cfg.clone(), data_dir, agent_opts.clone())?;
+        spawn_forwarder(&handle, live.clone(), fast.clone());
+        let reader = Store::open_readonly(&data_dir.join(STORE_FILE))?;
+        Ok(Desk {
+            data_dir: data_dir.to_path_buf(),
+            config_path: config_path.to_path_buf(),
+            demo,
+            agent_opts,
+            config: RwLock::new(Arc::new(cfg)),
+            agent_toml: Mutex::new(table),
+            agent: tokio::sync::RwLock::new(Some(handle)),
+            edit: tokio::sync::Mutex::new(()),
+            reader: Mutex::new(reader),
+            consoles: Mutex::new(ConsoleLocks::default()),
+            fast,
+            live,
+            sim: tokio::sync::Mutex::new(sim),
+        })
+    }
+
+    /// Stops the agent (recording its stop) and the simulator.
+    pub async fn shutdown(&self) -> DeskResult<()> {
+        let agent = self.agent.write().await.take();
+        let result = match agent {
+            Some(a) => a.shutdown().await.map_err(DeskError::from),
+            None => Ok(()),
+        };
+        if let Some(sim) = self.sim.lock().await.take() {
+            sim.shutdown().await;
+        }
+        result
+    }
+
+    /// Live updates (readings, states, events, fast monitor) of the agent,
+    /// across restarts.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.live.subscribe()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+
+    /// The configuration in effect.
+    pub fn config(&self) -> Arc<AgentConfig> {
+        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    // ------------------------------------------------------------ settings
+
+    pub fn app_state(&self) -> DeskResult<AppState> {
+        Ok(AppState {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            data_dir: self.data_dir.display().to_string(),
+            config_path: self.config_path.display().to_string(),
+            demo: self.demo,
+            settings: self.settings()?,
+        })
+    }
+
+    pub fn settings(&self) -> DeskResult<UiSettings> {
+        let stored = lock!(self.reader).setting(UI_SETTINGS_KEY)?;
+        Ok(settings::parse_stored(stored.as_deref()))
+    }
+
+    pub fn save_settings(&self, s: &UiSettings) -> DeskResult<()> {
+        s.validate()?;
+        let json = serde_json::to_string(s).map_err(|e| DeskError::Invalid(format!("settings: {e}")))?;
+        self.write_setting(UI_SETTINGS_KEY, &json)
+    }
+
+    /// A short-lived writable connection, as the CLI uses for requests to a
+    /// running agent: the agent's writer owns the long-lived one.
+    fn write_setting(&self, key: &str, value: &str) -> DeskResult<()> {
+        let mut store = Store::open(&self.data_dir.join(STORE_FILE), StoreOptions::default())?;
+        store.set_setting(key, value)?;
+        Ok(())
+    }
+
+    // --------------------------------------------------------- instruments
+
+    pub fn list_instruments(&self) -> DeskResult<Vec<InstrumentView>> {
+        let cfg = self.config();
+        let now = now_ms();
+        let reader = lock!(self.reader);
+        let states = reader.instrument_states()?;
+        let fast = lock!(self.fast).clone();
+        let mut out = Vec::with_capacity(cfg.instruments.len());
+        for inst in &cfg.instruments {
+            let row = states.iter().find(|s| s.id == inst.id);
+            let identity: Option<Identity> =
+                reader.setting(&identity_key(&inst.id))?.and_then(|j| serde_json::from_str(&j).ok());
+            let (state, reason) = if !inst.enabled {
+                (ConnState::Stopped, Some("disabled in the configuration".to_string()))
+            } else {
+                row.map_or((ConnState::Connecting, None), |r| (r.state, r.reason.clone()))
+            };
+            out.push(InstrumentView {
+                config: inst.clone(),
+                state,
+                reason,
+                last_poll: row.and_then(|r| r.last_poll),
+                compat_warning: identity.as_ref().and_then(check_compat),
+                identity,
+                fast_until: fast.get(&inst.id).copied().filter(|u| *u > now),
+                poll_interval_s: cfg.poll_interval_of(inst).as_secs_f64(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// One line for the tray icon's tooltip.
+    pub fn tray_tooltip(&self) -> DeskResult<String> {
+        Ok(tray_summary(&self.list_instruments()?))
+    }
+
+    fn instrument(&self, id: &str) -> DeskResult<InstrumentConfig> {
+        self.config()
+            .instruments
+            .iter()
+            .find(|i| i.id == id)
+            .cloned()
+            .ok_or_else(|| DeskError::UnknownInstrument(id.to_string()))
+    }
+
+    /// Adds `config`, or puts it in place of `replace_id`; writes the file
+    /// and restarts the agent. Returns the instrument as now listed.
+    pub async fn save_instrument(
+        &self,
+        config: InstrumentConfig,
+        replace_id: Option<&str>,
+    ) -> DeskResult<InstrumentView> {
+        let id = config.id.clone();
+        let _edit = self.edit.lock().await;
+        let list = apply_edit(&self.config().instruments, config, replace_id)?;
+        self.apply_instruments(list).await?;
+        self.list_instruments()?.into_iter().find(|v| v.config.id == id).ok_or(DeskError::UnknownInstrument(id))
+    }
+
+    pub async fn remove_instrument(&self, id: &str) -> DeskResult<()> {
+        let _edit = self.edit.lock().await;
+        let current = self.config();
+        if !current.instruments.iter().any(|i| i.id == id) {
+            return Err(DeskError::UnknownInstrument(id.to_string()));
+        }
+        let list = current.instruments.iter().filter(|i| i.id != id).cloned().collect();
+        self.apply_instruments(list).await
+    }
+
+    /// Checks, writes and applies a new instrument list (caller holds `edit`).
+    async fn apply_instruments(&self, list: Vec<InstrumentConfig>) -> DeskResult<()> {
+        let table = lock!(self.agent_toml).clone();
+        let text = config_file::render(&table, &list)?;
+        let cfg = config_file::check(&text, &self.config_path)?;
+        write_atomic(&self.config_path, &text)?;
+        let ids: Vec<String> = cfg.instruments.iter().map(|i| i.id.clone()).collect();
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cfg.clone());
+        lock!(self.consoles).retain(&ids);
+        lock!(self.fast).retain(|k, _| ids.contains(k));
+        self.restart_agent(cfg).await
+    }
+
+    async fn restart_agent(&self, cfg: AgentConfig) -> DeskResult<()> {
+        let mut slot = self.agent.write().await;
+        if let Some(old) = slot.take() {
+            old.shutdown().await?;
+        }
+        let handle = Agent::start(cfg, &self.data_dir, self.agent_opts.clone())?;
+        spawn_forwarder(&handle, self.live.clone(), self.fast.clone());
+        *slot = Some(handle);
+        Ok(())
+    }
+
+    async fn raw(&self, id: &str, command: &str) -> DeskResult<Option<String>> {
+        let agent = self.agent.read().await;
+        let agent = agent.as_ref().ok_or(DeskError::Agent(crate::agent::AgentError::Stopped))?;
+        Ok(agent.raw(id, command).await?)
+    }
+
+    /// Asks the instrument who it is (`*IDN?`) through its poller and
+    /// remembers the answer. Modbus devices have no identity query: their
+    /// last known identity (if any) is returned.
+    pub async fn identify(&self, id: &str) -> DeskResult<IdentifyView> {
+        let inst = self.instrument(id)?;
+        if !inst.enabled {
+            return Err(DeskError::Invalid(format!("instrument `{id}` is disabled; enable it to identify it")));
+        }
+        let identity = if inst.family == Family::Modbus {
+            lock!(self.reader)
+                .setting(&identity_key(id))?
+                .and_then(|j| serde_json::from_str::<Identity>(&j).ok())
+                .ok_or_else(|| {
+                    DeskError::Device(format!("instrument `{id}`: Modbus devices do not answer an identity query"))
+                })?
+        } else {
+            let reply = self
+                .raw(id, "*IDN?")
+                .await?
+                .ok_or_else(|| DeskError::Device(format!("instrument `{id}` did not answer `*IDN?`")))?;
+            let identity = parse_idn(&reply)
+                .map_err(|e| DeskError::Device(format!("instrument `{id}`: `*IDN?` replied {reply:?}: {e}")))?;
+            if let Ok(json) = serde_json::to_string(&identity) {
+                self.write_setting(&identity_key(id), &json)?;
+            }
+            identity
+        };
+        Ok(IdentifyView { warning: check_compat(&identity), identity })
+    }
+
+    /// Fast monitor on or off; returns when it ends (`None` when off).
+    pub async fn set_fast_monitor(&self, id: &str, on: bool) -> DeskResult<Option<TimeMs>> {
+        let inst = self.instrument(id)?;
+        if !inst.enabled {
+            return Err(DeskError::Invalid(format!("instrument `{id}` is disabled; enable it first")));
+        }
+        {
+            let agent = self.agent.read().await;
+            let agent = agent.as_ref().ok_or(DeskError::Agent(crate::agent::AgentError::Stopped))?;
+            agent.set_fast_monitor(id, on).await?;
+        }
+        let until = on.then(|| now_ms() + FAST_DURATION.as_millis() as TimeMs);
+        let mut fast = lock!(self.fast);
+        match until {
+            Some(u) => fast.insert(id.to_string(), u),
+            None => fast.remove(id),
+        };
+        Ok(until)
+    }
+
+    // ----------------------------------------------------------- discovery
+
+    /// `hosts` like `192.168.1.1-254`, `10.0.0.0/24` or one address; no
+    /// ports means [`DEFAULT_SWEEP_PORTS`].
+    pub async fn discover_lan(&self, hosts: &str, ports: &[u16], timeout_ms: u64) -> DeskResult<Vec<Found>> {
+        let addrs = discovery::parse_host_range(hosts.trim())
+            .map_err(|e| DeskError::Invalid(format!("hosts `{}`: {e}", hosts.trim())))?;
+        if !(1..=60_000).contains(&timeout_ms) {
+            return Err(DeskError::Invalid(format!("timeout must be 1..60000 ms, got {timeout_ms}")));
+        }
+        if ports.contains(&0) {
+            return Err(DeskError::Invalid("port 0 cannot be swept; use 1..65535".into()));
+        }
+        let ports = if ports.is_empty() { DEFAULT_SWEEP_PORTS.to_vec() } else { ports.to_vec() };
+        Ok(discovery::sweep_lan(addrs, ports, Duration::from_millis(timeout_ms), 128).await)
+    }
+
+    pub fn list_serial_ports(&self) -> DeskResult<Vec<SerialPortInfo>> {
+        meterdeck_drivers::transport::list_serial_ports()
+            .map_err(|e| DeskError::Device(format!("cannot list serial ports: {e}")))
+    }
+
+    /// Asks `*IDN?` on each serial port at `baud`.
+    pub async fn probe_serial(&self, paths: &[String], baud: u32) -> DeskResult<Vec<Found>> {
+        if baud == 0 {
+            return Err(DeskError::Invalid("baud rate must be > 0".into()));
+        }
+        let paths: Vec<String> = paths.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+        if paths.is_empty() {
+            return Err(DeskError::Invalid("choose at least one serial port to probe".into()));
+        }
+        Ok(discovery::probe_serial(paths, baud, "\n", Duration::from_secs(1)).await)
+    }
+
+    // ---------------------------------------------------------------- data
+
+    /// Each channel's newest value, for configured instruments.
+    pub fn latest(&self) -> DeskResult<Vec<LatestView>> {
+        let cfg = self.config();
+        let rows = lock!(self.reader).latest()?;
+        Ok(rows
+            .into_iter()
+            .filter(|(c, _)| cfg.instruments.iter().any(|i| i.id == c.instrument))
+            .map(|(c, s)| {
+                let (value, special) = views::split_value(s.value);
+                LatestView {
+                    channel_id: c.id,
+                    path: c.path(),
+                    instrument: c.instrument,
+                    channel: c.channel,
+                    unit: c.unit,
+                    t: s.t,
+                    value,
+                    special,
+                }
+            })
+            .collect())
+    }
+
+    /// Every stored channel, including those of removed instruments.
+    pub fn channels(&self) -> DeskResult<Vec<ChannelRecord>> {
+        Ok(lock!(self.reader).channels()?)
+    }
+
+    fn records(&self, ids: &[ChannelId]) -> DeskResult<Vec<ChannelRecord>> {
+        let all = self.channels()?;
+        ids.iter().map(|id| all.iter().find(|c| c.id == *id).cloned().ok_or(DeskError::UnknownChannel(*id))).collect()
+    }
+
+    /// Viewer data sized to `width` pixels: raw points when the range holds
+    /// at most `2 * width` samples, else one M4 bucket per pixel.
+    pub fn series(&self, ids: &[ChannelId], from: TimeMs, to: TimeMs, width: u32) -> DeskResult<Vec<SeriesView>> {
+        self.records(ids)?;
+        series::series(&lock!(self.reader), ids, from, to, width)
+    }
+
+    pub fn table(&self, ids: &[ChannelId], from: TimeMs, to: TimeMs, limit: u32) -> DeskResult<TableView> {
+        let records = self.records(ids)?;
+        series::table(&lock!(self.reader), &records, from, to, limit)
+    }
+
+    /// Writes the channels over `[from, to)` to `path` (`.csv` or `.zip`),
+    /// calling `progress(done, total)` as it goes. Uses its own read-only
+    /// connection so the window stays responsive.
+    pub fn export(
+        &self,
+        ids: &[ChannelId],
+        from: TimeMs,
+        to: TimeMs,
+        path: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> DeskResult<ExportView> {
+        let path = path.trim();
+        if path.is_empty() {
+            return Err(DeskError::Invalid("enter the file to export to (ending in .csv or .zip)".into()));
+        }
+        let out = expand_home(path);
+        if !out.is_absolute() {
+            return Err(DeskError::Invalid(format!("export path `{path}` must be absolute (e.g. /home/me/data.zip)")));
+        }
+        let format = ExportFormat::from_path(&out)
+            .ok_or_else(|| DeskError::Invalid(format!("export path `{path}` must end in .csv or .zip")))?;
+        if let Some(dir) = out.parent().filter(|d| !d.is_dir()) {
+            return Err(DeskError::Invalid(format!("folder {} does not exist", dir.display())));
+        }
+        let records = self.records(ids)?;
+        let store = Store::open_readonly(&self.data_dir.join(STORE_FILE))?;
+        let s = export(&store, &records, from, to, &out, format, progress)?;
+        Ok(ExportView {
+            path: s.path.display().to_string(),
+            channels: s.channels,
+            samples: s.samples,
+            rows: s.rows,
+            bytes: s.bytes,
+        })
+    }
+
+    /// Newest first; `kind` is an event kind such as `error` or `connected`.
+    pub fn events(&self, instrument: Option<&str>, kind: Option<&str>, limit: u32) -> DeskResult<Vec<Event>> {
+        if limit == 0 || limit > MAX_EVENTS {
+            return Err(DeskError::Invalid(format!("event limit must be 1..{MAX_EVENTS}, got {limit}")));
+        }
+        let instrument = instrument.map(str::trim).filter(|s| !s.is_empty());
+        let kind = match kind.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(k) => Some(EventKind::parse(k).ok_or_else(|| {
+                DeskError::Invalid(format!(
+                    "unknown event kind `{k}` (one of connected, disconnected, error, agent-started, agent-stopped, retention)"
+                ))
+            })?),
+        };
+        let reader = lock!(self.reader);
+        let Some(kind) = kind else {
+            return Ok(reader.events(None, instrument, limit as usize)?);
+        };
+        // The store filters by instrument only; read more and filter the kind.
+        let mut out: Vec<Event> = reader
+            .events(None, instrument, (limit as usize).saturating_mul(20).min(200_000))?
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .collect();
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    // ------------------------------------------------------------- console
+
+    /// Takes the instrument's console for `operator`; fails with
+    /// "held by <operator> since <time>" when someone else has it.
+    pub fn console_acquire(&self, instrument: &str, operator: &str) -> DeskResult<()> {
+        self.instrument(instrument)?;
+        lock!(self.consoles).acquire(instrument, operator, now_ms())
+    }
+
+    /// Sends a raw command line; returns the reply of a query.
+    pub async fn console_send(&self, instrument: &str, operator: &str, command: &str) -> DeskResult<Option<String>> {
+        self.instrument(instrument)?;
+        let command = command.trim();
+        if command.is_empty() {
+            return Err(DeskError::Invalid("enter a command to send".into()));
+        }
+        lock!(self.consoles).use_console(instrument, operator, now_ms())?;
+        self.raw(instrument, command).await
+    }
+
+    pub fn console_release(&self, instrument: &str, operator: &str) -> DeskResult<()> {
+        lock!(self.consoles).release(instrument, operator)
+    }
+
+    /// Who holds an instrument's console, and since when.
+    pub fn console_holder(&self, instrument: &str) -> Option<(String, TimeMs)> {
+        lock!(self.consoles).holder(instrument, now_ms())
+    }
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Relays one agent's updates to the desk's channel until that agent stops,
+/// keeping the fast-monitor deadlines current.
+fn spawn_forwarder(
+    handle: &AgentHandle,
+    live: broadcast::Sender<LiveEvent>,
+    fast: Arc<Mutex<HashMap<String, TimeMs>>>,
+) {
+    let mut rx = handle.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(update) => {
+                    let ev = LiveEvent::from(&update);
+                    if let LiveEvent::FastMonitor { instrument, until } = &ev {
+                        let mut f = lock!(fast);
+                        match until {
+                            Some(u) => f.insert(instrument.clone(), *u),
+                            None => f.remove(instrument),
+                        };
+                    }
+                    let _ = live.send(ev);
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}

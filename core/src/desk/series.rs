@@ -1,0 +1,128 @@
+//! Viewer data: raw points when the range holds few enough, else M4
+//! buckets sized to the plot width; and the list (table) view.
+
+use std::collections::BTreeMap;
+
+use super::error::{DeskError, DeskResult};
+use super::views::{SeriesView, TableView, split_value};
+use crate::export::format_value;
+use crate::model::{ChannelId, ChannelRecord, TimeMs};
+use crate::store::Store;
+
+/// Channels the viewer shows at once.
+pub const MAX_VIEW_CHANNELS: usize = 32;
+pub const MAX_WIDTH: u32 = 16_384;
+pub const MAX_TABLE_ROWS: u32 = 100_000;
+
+fn check_range(from: TimeMs, to: TimeMs) -> DeskResult<()> {
+    if from >= to {
+        return Err(DeskError::Invalid(format!("empty time range: from {from} is not before to {to}")));
+    }
+    Ok(())
+}
+
+fn check_channels(ids: &[ChannelId]) -> DeskResult<()> {
+    if ids.len() > MAX_VIEW_CHANNELS {
+        return Err(DeskError::Invalid(format!(
+            "at most {MAX_VIEW_CHANNELS} channels can be shown at once, {} were chosen",
+            ids.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Per channel: raw when `[from, to)` holds at most `2 * width` samples.
+pub fn series(store: &Store, ids: &[ChannelId], from: TimeMs, to: TimeMs, width: u32) -> DeskResult<Vec<SeriesView>> {
+    check_channels(ids)?;
+    check_range(from, to)?;
+    if width == 0 || width > MAX_WIDTH {
+        return Err(DeskError::Invalid(format!("plot width must be 1..{MAX_WIDTH} pixels, got {width}")));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let count = store.count_in_range(id, from, to)?;
+        if count <= 2 * u64::from(width) {
+            let mut samples = store.range(id, from, to)?;
+            samples.sort_by_key(|s| s.t);
+            let mut v = SeriesView {
+                channel_id: id,
+                raw: true,
+                t: Vec::with_capacity(samples.len()),
+                min: Vec::with_capacity(samples.len()),
+                max: Vec::with_capacity(samples.len()),
+            };
+            for s in samples {
+                let (x, _) = split_value(s.value);
+                v.t.push(s.t);
+                v.min.push(x);
+                v.max.push(x);
+            }
+            out.push(v);
+        } else {
+            let buckets = store.m4(id, from, to, width as usize)?;
+            out.push(SeriesView {
+                channel_id: id,
+                raw: false,
+                t: buckets.iter().map(|b| b.t_start).collect(),
+                min: buckets.iter().map(|b| b.min.map(|m| m.1)).collect(),
+                max: buckets.iter().map(|b| b.max.map(|m| m.1)).collect(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The end of a window starting at `from` that holds a little more than
+/// `limit` samples of `ch` (narrowed with M4 counts, so a year-long range
+/// does not decode a year of samples for the first page).
+fn cut_for(store: &Store, ch: ChannelId, from: TimeMs, to: TimeMs, limit: u64) -> DeskResult<TimeMs> {
+    let mut cut = to;
+    for _ in 0..6 {
+        if store.count_in_range(ch, from, cut)? <= limit.saturating_mul(4).max(1024) {
+            break;
+        }
+        let buckets = store.m4(ch, from, cut, 256)?;
+        let mut total = 0u64;
+        let mut next = cut;
+        for b in &buckets {
+            total += b.count;
+            if total > limit {
+                next = b.t_end;
+                break;
+            }
+        }
+        if next >= cut {
+            break;
+        }
+        cut = next;
+    }
+    Ok(cut)
+}
+
+/// Rows by timestamp (ascending), one column per channel; at most `limit`.
+pub fn table(store: &Store, channels: &[ChannelRecord], from: TimeMs, to: TimeMs, limit: u32) -> DeskResult<TableView> {
+    check_range(from, to)?;
+    if channels.len() > MAX_VIEW_CHANNELS {
+        return Err(DeskError::Invalid(format!("at most {MAX_VIEW_CHANNELS} channels can be listed at once")));
+    }
+    if limit == 0 || limit > MAX_TABLE_ROWS {
+        return Err(DeskError::Invalid(format!("row limit must be 1..{MAX_TABLE_ROWS}, got {limit}")));
+    }
+    let mut cut = to;
+    for ch in channels {
+        cut = cut.min(cut_for(store, ch.id, from, cut, u64::from(limit))?);
+    }
+    let mut rows: BTreeMap<TimeMs, Vec<Option<String>>> = BTreeMap::new();
+    for (k, ch) in channels.iter().enumerate() {
+        store.for_each_in_range(ch.id, from, cut, |s| {
+            let row = rows.entry(s.t).or_insert_with(|| vec![None; channels.len()]);
+            row[k] = Some(format_value(s.value));
+        })?;
+    }
+    let truncated = rows.len() > limit as usize || cut < to;
+    Ok(TableView {
+        columns: channels.iter().map(ChannelRecord::path).collect(),
+        rows: rows.into_iter().take(limit as usize).collect(),
+        truncated,
+    })
+}

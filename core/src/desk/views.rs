@@ -1,0 +1,201 @@
+//! What the desktop window receives: plain serializable views, camelCase
+//! for the front end (instrument configs keep their TOML field names).
+
+use meterdeck_drivers::{Identity, InstrumentConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::agent::LiveUpdate;
+use crate::model::{ChannelId, ConnState, Event, TimeMs, Value};
+
+/// Language, time zone and theme of the window, kept in the store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiSettings {
+    pub language: String,
+    pub timezone: String,
+    pub theme: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppState {
+    pub version: String,
+    pub data_dir: String,
+    pub config_path: String,
+    pub demo: bool,
+    pub settings: UiSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstrumentView {
+    pub config: InstrumentConfig,
+    pub state: ConnState,
+    pub reason: Option<String>,
+    pub last_poll: Option<TimeMs>,
+    pub identity: Option<Identity>,
+    pub compat_warning: Option<String>,
+    pub fast_until: Option<TimeMs>,
+    pub poll_interval_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentifyView {
+    pub identity: Identity,
+    pub warning: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatestView {
+    pub channel_id: ChannelId,
+    pub path: String,
+    pub instrument: String,
+    pub channel: String,
+    pub unit: Option<String>,
+    pub t: TimeMs,
+    pub value: Option<f64>,
+    pub special: Option<String>,
+}
+
+/// One channel of the viewer: raw points (`min == max`) or one M4 bucket
+/// per pixel column (`t` = bucket start; `None` where the bucket is empty).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeriesView {
+    pub channel_id: ChannelId,
+    pub raw: bool,
+    pub t: Vec<TimeMs>,
+    pub min: Vec<Option<f64>>,
+    pub max: Vec<Option<f64>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableView {
+    /// `instrument/channel` of each value column.
+    pub columns: Vec<String>,
+    pub rows: Vec<(TimeMs, Vec<Option<String>>)>,
+    /// More rows exist in the range than were returned.
+    pub truncated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportView {
+    pub path: String,
+    pub channels: usize,
+    pub samples: u64,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// A channel value in a live update: a number, or the special's code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveReading {
+    pub channel: String,
+    pub unit: Option<String>,
+    pub value: Option<f64>,
+    pub special: Option<String>,
+}
+
+/// `agent::LiveUpdate` as the window's `live` event carries it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum LiveEvent {
+    Readings { instrument: String, t: TimeMs, values: Vec<LiveReading> },
+    State { instrument: String, state: ConnState, reason: Option<String> },
+    Event { event: Event },
+    FastMonitor { instrument: String, until: Option<TimeMs> },
+}
+
+/// Payload of the `instrument-state` event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstrumentStateEvent {
+    pub instrument: String,
+    pub state: ConnState,
+    pub reason: Option<String>,
+}
+
+pub(crate) fn split_value(v: Value) -> (Option<f64>, Option<String>) {
+    match v {
+        Value::Number(x) if x.is_finite() => (Some(x), None),
+        Value::Number(_) => (None, Some("invalid".to_string())),
+        Value::Special(k) => (None, Some(special_name(k))),
+    }
+}
+
+fn special_name(k: crate::model::SpecialKind) -> String {
+    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| format!("{k:?}"))
+}
+
+impl From<&LiveUpdate> for LiveEvent {
+    fn from(u: &LiveUpdate) -> Self {
+        match u {
+            LiveUpdate::Readings { instrument, t, values } => LiveEvent::Readings {
+                instrument: instrument.clone(),
+                t: *t,
+                values: values
+                    .iter()
+                    .map(|v| {
+                        let (value, special) = split_value(v.value);
+                        LiveReading { channel: v.channel.clone(), unit: v.unit.clone(), value, special }
+                    })
+                    .collect(),
+            },
+            LiveUpdate::State { instrument, state, reason } => {
+                LiveEvent::State { instrument: instrument.clone(), state: *state, reason: reason.clone() }
+            }
+            LiveUpdate::Event(e) => LiveEvent::Event { event: e.clone() },
+            LiveUpdate::FastMonitor { instrument, until } => {
+                LiveEvent::FastMonitor { instrument: instrument.clone(), until: *until }
+            }
+        }
+    }
+}
+
+impl LiveEvent {
+    /// The `instrument-state` payload when this is a state change.
+    pub fn as_state(&self) -> Option<InstrumentStateEvent> {
+        match self {
+            LiveEvent::State { instrument, state, reason } => {
+                Some(InstrumentStateEvent { instrument: instrument.clone(), state: *state, reason: reason.clone() })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One line for the tray icon's tooltip: how many instruments are in
+/// which state, e.g. `Meterdeck: 3 connected, 1 reconnecting`.
+pub fn tray_summary(instruments: &[InstrumentView]) -> String {
+    if instruments.is_empty() {
+        return "Meterdeck: no instruments configured".to_string();
+    }
+    let order =
+        [ConnState::Connected, ConnState::Connecting, ConnState::Reconnecting, ConnState::Error, ConnState::Stopped];
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|s| {
+            let n = instruments.iter().filter(|i| i.state == *s).count();
+            (n > 0).then(|| format!("{n} {}", s.as_str()))
+        })
+        .collect();
+    let mut text = format!("Meterdeck: {}", parts.join(", "));
+    for i in instruments.iter().filter(|i| i.state == ConnState::Error) {
+        if let Some(r) = &i.reason {
+            text.push_str(&format!("\n{}: {}", i.config.id, r));
+        }
+    }
+    text
+}

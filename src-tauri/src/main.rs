@@ -1,0 +1,127 @@
+//! `meterdeck`: the desktop window. The agent runs in-process (through
+//! `meterdeck_core::desk::Desk`) with the same data directory and
+//! configuration format as `meterdeck-agent`.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod args;
+mod commands;
+mod live;
+mod tray;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use meterdeck_core::desk::Desk;
+use tauri::RunEvent;
+
+fn main() -> ExitCode {
+    webview_locale_fix();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = args::Args::parse();
+    let launch = match args::resolve(&args) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("meterdeck: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let opened = tauri::async_runtime::block_on(Desk::open(&launch.data_dir, &launch.config_path, launch.demo));
+    let desk = match opened {
+        Ok(d) => Arc::new(d),
+        Err(e) => {
+            eprintln!("meterdeck: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        "data in {}, configuration {}{}",
+        launch.data_dir.display(),
+        launch.config_path.display(),
+        if launch.demo { " (demo on the built-in simulator)" } else { "" }
+    );
+    let setup_desk = desk.clone();
+    let app = commands::register(tauri::Builder::default())
+        .manage(desk.clone())
+        .setup(move |app| {
+            // A missing tray (no status notifier on this desktop) must not stop the window.
+            if let Err(e) = tray::create(app, &setup_desk) {
+                tracing::warn!("no tray icon: {e}");
+            }
+            live::spawn(app.handle().clone(), setup_desk.clone());
+            exit_on_signal(app.handle().clone());
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("meterdeck: cannot start the window: {e}");
+            let _ = tauri::async_runtime::block_on(desk.shutdown());
+            return ExitCode::FAILURE;
+        }
+    };
+    app.run(move |_, event| {
+        if let RunEvent::Exit = event
+            && let Err(e) = tauri::async_runtime::block_on(desk.shutdown())
+        {
+            eprintln!("meterdeck: stopping the agent: {e}");
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+/// WebKitGTK hands the process locale to JavaScript as the default
+/// language; `C` / `C.UTF-8` (the default in Debian containers and CI) is
+/// no language tag, and then every `Intl`/`toLocaleString` call without an
+/// explicit locale throws `RangeError: invalid language tag: C`, leaving a
+/// blank window. Such a locale is replaced by `en_US.UTF-8` (the UI picks
+/// its language from the settings, not from the locale).
+fn webview_locale_fix() {
+    let effective =
+        ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let c_like = effective.as_deref().is_none_or(|v| v == "C" || v == "POSIX" || v.starts_with("C."));
+    if c_like {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe {
+            std::env::remove_var("LC_ALL");
+            std::env::remove_var("LC_MESSAGES");
+            std::env::set_var("LANG", "en_US.UTF-8");
+        }
+    }
+}
+
+/// SIGTERM / Ctrl-C close the app the normal way, so the agent records
+/// its stop and the store is flushed.
+fn exit_on_signal<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = tokio::signal::ctrl_c() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopping on signal");
+        app.exit(0);
+    });
+}
+
+#[cfg(test)]
+mod tests;

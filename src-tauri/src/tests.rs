@@ -1,0 +1,127 @@
+//! The commands through Tauri's IPC on the mock runtime (no display): the
+//! argument names (camelCase in JS), the JSON shapes and the error strings.
+
+use std::sync::Arc;
+
+use meterdeck_core::desk::Desk;
+use serde_json::{Value, json};
+use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    desk: Arc<Desk>,
+    _app: App<tauri::test::MockRuntime>,
+    webview: WebviewWindow<tauri::test::MockRuntime>,
+}
+
+impl Harness {
+    fn demo() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let cfg = dir.path().join("agent.toml");
+        let desk = Arc::new(tauri::async_runtime::block_on(Desk::open(&data, &cfg, true)).unwrap());
+        let app =
+            crate::commands::register(mock_builder()).manage(desk.clone()).build(mock_context(noop_assets())).unwrap();
+        let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        Harness { _dir: dir, desk, _app: app, webview }
+    }
+
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, String> {
+        let res = get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        );
+        match res {
+            Ok(body) => Ok(body.deserialize::<Value>().unwrap()),
+            Err(e) => Err(e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string())),
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = tauri::async_runtime::block_on(self.desk.shutdown());
+    }
+}
+
+#[test]
+fn app_state_and_settings_round_trip() {
+    let h = Harness::demo();
+    let s = h.call("app_state", json!({})).unwrap();
+    assert_eq!(s["demo"], true);
+    assert!(s["dataDir"].as_str().unwrap().ends_with("data"));
+    assert!(s["configPath"].as_str().unwrap().ends_with("agent.toml"));
+    assert_eq!(s["settings"]["language"], "en");
+    let new = json!({"language": "ja", "timezone": "Asia/Tokyo", "theme": "dark"});
+    h.call("save_settings", json!({ "settings": new })).unwrap();
+    assert_eq!(h.call("app_state", json!({})).unwrap()["settings"], new);
+    let err = h
+        .call("save_settings", json!({"settings": {"language": "de", "timezone": "UTC", "theme": "dark"}}))
+        .unwrap_err();
+    assert!(err.contains("language"), "{err}");
+}
+
+#[test]
+fn instruments_are_listed_saved_and_rejected_with_reasons() {
+    let h = Harness::demo();
+    let list = h.call("list_instruments", json!({})).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 4);
+    for key in ["config", "state", "reason", "lastPoll", "identity", "compatWarning", "fastUntil", "pollIntervalS"] {
+        assert!(list[0].get(key).is_some(), "missing {key}");
+    }
+    let mut cfg = list.iter().find(|v| v["config"]["id"] == "scpi-1").unwrap()["config"].clone();
+    cfg["id"] = json!("dmm2");
+    let saved = h.call("save_instrument", json!({"config": cfg.clone(), "replaceId": null})).unwrap();
+    assert_eq!(saved["config"]["id"], "dmm2");
+    cfg["poll_interval"] = json!("100ms");
+    let err = h.call("save_instrument", json!({"config": cfg, "replaceId": "dmm2"})).unwrap_err();
+    assert!(err.contains("poll_interval"), "{err}");
+    h.call("remove_instrument", json!({"id": "dmm2"})).unwrap();
+    let err = h.call("remove_instrument", json!({"id": "dmm2"})).unwrap_err();
+    assert!(err.contains("no instrument `dmm2`"), "{err}");
+    let err = h.call("identify", json!({"id": "ghost"})).unwrap_err();
+    assert!(err.contains("ghost"), "{err}");
+}
+
+#[test]
+fn console_tells_the_second_operator_who_holds_it() {
+    let h = Harness::demo();
+    h.call("console_acquire", json!({"instrument": "scpi-1", "operator": "alice"})).unwrap();
+    let err = h.call("console_acquire", json!({"instrument": "scpi-1", "operator": "bob"})).unwrap_err();
+    assert!(err.starts_with("held by alice since"), "{err}");
+    h.call("console_release", json!({"instrument": "scpi-1", "operator": "alice"})).unwrap();
+    h.call("console_acquire", json!({"instrument": "scpi-1", "operator": "bob"})).unwrap();
+}
+
+#[test]
+fn data_queries_take_camel_case_arguments() {
+    let h = Harness::demo();
+    assert!(h.call("channels", json!({})).unwrap().is_array());
+    assert!(h.call("latest", json!({})).unwrap().is_array());
+    let series = h.call("series", json!({"channelIds": [], "from": 0, "to": 1000, "width": 100})).unwrap();
+    assert_eq!(series, json!([]));
+    let err = h.call("series", json!({"channelIds": [], "from": 10, "to": 10, "width": 100})).unwrap_err();
+    assert!(err.contains("empty time range"), "{err}");
+    let err = h.call("table", json!({"channelIds": [999999], "from": 0, "to": 10, "limit": 10})).unwrap_err();
+    assert!(err.contains("999999"), "{err}");
+    let ev = h.call("events", json!({"instrument": null, "kind": "agent-started", "limit": 5})).unwrap();
+    assert!(!ev.as_array().unwrap().is_empty());
+    let err = h.call("export", json!({"channelIds": [], "from": 0, "to": 10, "path": "x.txt"})).unwrap_err();
+    assert!(err.contains("absolute"), "{err}");
+    let err = h.call("discover_lan", json!({"hosts": "not a host", "ports": [], "timeoutMs": 100})).unwrap_err();
+    assert!(err.contains("not a host"), "{err}");
+    let err = h.call("probe_serial", json!({"paths": [], "baud": 9600})).unwrap_err();
+    assert!(err.contains("serial port"), "{err}");
+    assert!(h.call("list_serial_ports", json!({})).is_ok());
+}

@@ -1,0 +1,57 @@
+//! The tray icon: tooltip with the instruments' connection states (also
+//! shown as the menu's first line, since Linux trays show no tooltips),
+//! "Show window" and "Quit".
+
+use meterdeck_core::desk::Desk;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{App, AppHandle, Manager, Runtime};
+
+pub const TRAY_ID: &str = "meterdeck";
+
+/// Managed state: the tray and its status line.
+pub struct Tray<R: Runtime> {
+    icon: TrayIcon<R>,
+    status: MenuItem<R>,
+}
+
+pub fn create<R: Runtime>(app: &App<R>, desk: &Desk) -> tauri::Result<()> {
+    let tooltip = desk.tray_tooltip().unwrap_or_else(|e| format!("Meterdeck: {e}"));
+    let status = MenuItem::with_id(app, "status", first_line(&tooltip), false, None::<&str>)?;
+    let show = MenuItem::with_id(app, "show", "Show window", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let sep = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&status, &sep, &show, &quit])?;
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID).tooltip(&tooltip).menu(&menu).on_menu_event(|app, event| {
+        match event.id().as_ref() {
+            "show" => {
+                if let Some(w) = app.get_webview_window("main") {
+                    let _ = w.show();
+                    let _ = w.set_focus();
+                }
+            }
+            "quit" => app.exit(0),
+            _ => {}
+        }
+    });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    let icon = builder.build(app)?;
+    app.manage(Tray { icon, status });
+    Ok(())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+/// Re-reads the instruments' states into the tooltip and status line.
+pub fn refresh<R: Runtime>(app: &AppHandle<R>, desk: &Desk) {
+    let Some(tray) = app.try_state::<Tray<R>>() else {
+        return;
+    };
+    let text = desk.tray_tooltip().unwrap_or_else(|e| format!("Meterdeck: {e}"));
+    let _ = tray.icon.set_tooltip(Some(&text));
+    let _ = tray.status.set_text(first_line(&text));
+}

@@ -1,0 +1,409 @@
+//! The desktop app in a real window (Xvfb + WebKitWebDriver), driven the
+//! way an operator would: live values on the Monitor, adding an instrument
+//! (a separate `meterdeck-sim` process) and a rejected form, a zoomed Viewer
+//! export whose CSV equals the simulator's waveform, the Console, the
+//! Japanese UI. Each screen is saved to docs/screenshots/<screen>.png.
+//!
+//! Needs the app built: `cd ui && npm run build`, then
+//! `cargo build --workspace --bins` (the binary `meterdeck` embeds ui/dist).
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use meterdeck_drivers::sim::{Personality, expected_value};
+use meterdeck_e2e::webdriver::{Desktop, testid};
+use meterdeck_e2e::*;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("docs").join("screenshots")
+}
+
+struct Ctx {
+    desk: Desktop,
+    tmp: tempfile::TempDir,
+    launched: Instant,
+}
+
+impl Ctx {
+    fn nav(&self, screen: &str) -> Result<()> {
+        let b = self.desk.by_testid(&format!("nav-{screen}"))?;
+        self.desk.click(&b)?;
+        let root = self.desk.by_testid(&format!("screen-{screen}"))?;
+        self.desk.wait_until(Duration::from_secs(5), &format!("screen-{screen} shown"), |s| {
+            Ok(s.is_displayed(&root)?.then_some(()))
+        })
+    }
+
+    fn screenshot(&self, screen: &str) -> Result<()> {
+        let path = screenshots_dir().join(format!("{screen}.png"));
+        self.desk.save_screenshot(&path)?;
+        eprintln!("screenshot {}", path.display());
+        Ok(())
+    }
+
+    /// Calls a Tauri command from the page (for facts the test checks
+    /// against, never for the steps an operator takes).
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value> {
+        let v = self.desk.execute_async(
+            "const [cmd, args, done] = arguments;
+             window.__TAURI_INTERNALS__.invoke(cmd, args)
+               .then(v => done({ok: v}), e => done({err: String(e)}));",
+            vec![json!(cmd), args],
+        )?;
+        match (v.get("ok"), v.get("err")) {
+            (Some(ok), _) => Ok(ok.clone()),
+            (_, Some(err)) => bail!("{cmd}: {err}"),
+            _ => bail!("{cmd}: unexpected reply {v}"),
+        }
+    }
+
+    /// `[path, value text]` of every monitor row.
+    fn monitor_values(&self) -> Result<Vec<(String, String)>> {
+        let v = self.desk.execute(
+            "return [...document.querySelectorAll('[data-testid=monitor-row]')].map(r =>
+               [r.dataset.path, (r.querySelector('[data-testid=monitor-value]')?.textContent ?? '').trim()]);",
+            vec![],
+        )?;
+        Ok(serde_json::from_value(v)?)
+    }
+}
+
+fn step(cx: &Ctx, name: &str, started: Instant, f: impl FnOnce(&Ctx) -> Result<()>) {
+    let t = Instant::now();
+    eprintln!("--- step {name} (at {:.1} s)", started.elapsed().as_secs_f64());
+    if let Err(e) = f(cx) {
+        // What the window showed, for the report.
+        let shot = std::env::temp_dir().join(format!("meterdeck-desktop-{name}-failed.png"));
+        let saved = cx.desk.save_screenshot(&shot).map(|p| p.display().to_string());
+        let page = cx
+            .desk
+            .execute("return location.href + '\\n' + document.documentElement.outerHTML.slice(0, 3000)", vec![])
+            .map(|v| v.as_str().unwrap_or_default().to_string());
+        panic!(
+            "step {name} failed after {:.1} s: {e:#}\nscreenshot: {saved:?}\npage: {page:?}",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    eprintln!("    {name} ok in {:.1} s", t.elapsed().as_secs_f64());
+}
+
+#[test]
+fn desktop_window_end_to_end() {
+    let started = Instant::now();
+    let app = bin("meterdeck");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let xdg = |d: &str| home.join(d).to_string_lossy().into_owned();
+    let (cfg, share, cache) = (xdg(".config"), xdg(".local/share"), xdg(".cache"));
+    // The app and WebKit keep their files under the temp home, not the user's.
+    // LANG: WebKit turns LANG=C.UTF-8 (usual on CI machines) into
+    // navigator.language "C", which Intl rejects; the window is tested as a
+    // person's desktop session has it.
+    let env = [
+        ("XDG_CONFIG_HOME", cfg.as_str()),
+        ("XDG_DATA_HOME", share.as_str()),
+        ("XDG_CACHE_HOME", cache.as_str()),
+        ("LANG", "en_US.UTF-8"),
+    ];
+    let args = vec!["--demo".to_string(), "--data-dir".to_string(), data.to_string_lossy().into_owned()];
+    let launched = Instant::now();
+    let desk = Desktop::launch(&app, &args, &env).expect("start the app under Xvfb + WebKitWebDriver");
+    let _ = desk.set_window_rect(1280, 800);
+    let cx = Ctx { desk, tmp, launched };
+
+    step(&cx, "ready", started, |cx| cx.desk.wait_for("html[data-ready=\"1\"]", Duration::from_secs(30)).map(|_| ()));
+    step(&cx, "monitor", started, monitor);
+    step(&cx, "instruments", started, instruments);
+    step(&cx, "viewer", started, viewer);
+    step(&cx, "console", started, console);
+    step(&cx, "events", started, events);
+    step(&cx, "settings", started, settings);
+    eprintln!("desktop test took {:.1} s", started.elapsed().as_secs_f64());
+    drop(cx);
+}
+
+/// (a) Live values arrive and change.
+fn monitor(cx: &Ctx) -> Result<()> {
+    cx.nav("monitor")?;
+    let numeric = |s: &str| s.replace([',', ' '], "").parse::<f64>().is_ok();
+    let first = cx.desk.wait_until(Duration::from_secs(15), "monitor rows with values", |_| {
+        let vals = cx.monitor_values()?;
+        Ok((vals.iter().filter(|(_, v)| numeric(v)).count() >= 4).then_some(vals))
+    })?;
+    let before: HashMap<String, String> = first.into_iter().collect();
+    let changed = cx.desk.wait_until(Duration::from_secs(8), "a monitor value to change", |_| {
+        let now = cx.monitor_values()?;
+        Ok(now.into_iter().find(|(p, v)| numeric(v) && before.get(p).is_some_and(|b| b != v)))
+    })?;
+    eprintln!("    {} changed from {} to {}", changed.0, before[&changed.0], changed.1);
+    let age =
+        cx.desk.find(&format!("[data-testid=monitor-row][data-path=\"{}\"] [data-testid=monitor-age]", changed.0))?;
+    ensure!(!cx.desk.text(&age)?.trim().is_empty(), "monitor-age is empty for {}", changed.0);
+    cx.screenshot("monitor")
+}
+
+/// (b) Add an instrument through the form; a bad form shows an error.
+fn instruments(cx: &Ctx) -> Result<()> {
+    let (_sim, ready) = start_sim(&["--personality", "scpi", "--seed", "7"], 1);
+    let port = ready[0].port();
+    cx.nav("instruments")?;
+    let d = &cx.desk;
+
+    d.click(&d.by_testid("add-instrument")?)?;
+    d.fill(&d.by_testid("inst-id")?, "dmm-e2e")?;
+    d.fill(&d.by_testid("inst-name")?, "Bench DMM")?;
+    d.select(&d.by_testid("inst-family")?, "scpi")?;
+    d.select(&d.by_testid("inst-transport")?, "tcp")?;
+    d.fill(&d.by_testid("inst-host")?, "127.0.0.1")?;
+    d.fill(&d.by_testid("inst-port")?, &port.to_string())?;
+    d.fill(&d.by_testid("inst-poll")?, "1")?;
+    d.fill(&d.by_testid("inst-channels")?, "vdc,V,MEAS:VOLT:DC?")?;
+    d.click(&d.by_testid("inst-save")?)?;
+
+    let state_sel = "[data-testid=instrument-row][data-id=\"dmm-e2e\"] [data-testid=instrument-state]";
+    d.wait_for(state_sel, Duration::from_secs(10)).context("the new instrument's row")?;
+    // Rows are re-rendered as states change: look the cell up each time.
+    d.wait_until(Duration::from_secs(15), "dmm-e2e connected", |s| {
+        let state = s.find(state_sel)?;
+        Ok((s.attribute(&state, "data-state")?.as_deref() == Some("connected")).then_some(()))
+    })
+    .with_context(|| {
+        let st = d.find(state_sel).and_then(|e| Ok((d.attribute(&e, "data-state")?, d.attribute(&e, "title")?)));
+        format!("state now {st:?}")
+    })?;
+
+    // A form without an id is refused with a message and nothing is added.
+    let rows_before = d.find_all("[data-testid=instrument-row]")?.len();
+    d.click(&d.by_testid("add-instrument")?)?;
+    d.fill(&d.by_testid("inst-id")?, "")?;
+    d.select(&d.by_testid("inst-family")?, "scpi")?;
+    d.fill(&d.by_testid("inst-host")?, "127.0.0.1")?;
+    d.fill(&d.by_testid("inst-port")?, &port.to_string())?;
+    d.click(&d.by_testid("inst-save")?)?;
+    let err = d.by_testid("inst-error")?;
+    let msg = d.wait_until(Duration::from_secs(5), "inst-error shown", |s| {
+        let text = s.text(&err)?;
+        Ok((s.is_displayed(&err)? && !text.trim().is_empty()).then_some(text))
+    })?;
+    eprintln!("    empty id refused: {msg}");
+    ensure!(d.find_all("[data-testid=instrument-row]")?.len() == rows_before, "a row was added by the bad form");
+    d.click(&d.by_testid("inst-cancel")?)?;
+    d.two_frames()?;
+    cx.screenshot("instruments")?;
+
+    // The simulator stops with this step: remove the instrument again so
+    // later screens show the demo only (accepting a confirmation dialog if
+    // the UI asks for one).
+    let remove = d.find("[data-testid=instrument-row][data-id=\"dmm-e2e\"] [data-testid=inst-remove]")?;
+    d.click(&remove)?;
+    d.wait_until(Duration::from_secs(10), "dmm-e2e removed", |s| {
+        if s.alert_text()?.is_some() {
+            s.accept_alert()?;
+        }
+        Ok(s.find_all("[data-testid=instrument-row][data-id=\"dmm-e2e\"]")?.is_empty().then_some(()))
+    })
+}
+
+/// The demo's logger: its id and seed (from the `SIM<seed>01` serial the
+/// simulator answers `*IDN?` with).
+fn demo_logger(cx: &Ctx) -> Result<(String, u64)> {
+    let list = cx.invoke("list_instruments", json!({}))?;
+    let logger = list
+        .as_array()
+        .and_then(|l| l.iter().find(|i| i["config"]["family"] == "hioki-logger"))
+        .ok_or_else(|| anyhow!("no hioki-logger among the demo's instruments: {list}"))?;
+    let id = logger["config"]["id"].as_str().ok_or_else(|| anyhow!("logger without id"))?.to_string();
+    let identity = match logger.get("identity").filter(|v| !v.is_null()) {
+        Some(i) => i.clone(),
+        None => cx.invoke("identify", json!({"id": id}))?["identity"].clone(),
+    };
+    let serial = identity["serial"].as_str().ok_or_else(|| anyhow!("identity without serial: {identity}"))?;
+    let seed = serial
+        .strip_prefix("SIM")
+        .and_then(|s| s.strip_suffix("01"))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| anyhow!("serial {serial:?} is not the simulator's SIM<seed>01"))?;
+    Ok((id, seed))
+}
+
+/// (c) Two channels, 1 h, drag-zoom onto the data, CSV export equal to the waveform.
+fn viewer(cx: &Ctx) -> Result<()> {
+    let (logger, seed) = demo_logger(cx)?;
+    let paths = [format!("{logger}/CH1_1"), format!("{logger}/CH1_2")];
+    cx.nav("viewer")?;
+    let d = &cx.desk;
+    for p in &paths {
+        let check = d.wait_for(&format!("[data-testid=channel-check][data-path=\"{p}\"]"), Duration::from_secs(10))?;
+        d.click(&check)?;
+    }
+    // Some seconds of data (one poll a second) to export.
+    if let Some(wait) = Duration::from_secs(10).checked_sub(cx.launched.elapsed()) {
+        std::thread::sleep(wait);
+    }
+    let clicked = now_ms();
+    d.click(&d.by_testid("range-1h")?)?;
+    d.wait_for(&format!("{} .u-over", testid("viewer-plot")), Duration::from_secs(10))?;
+    // Let both series arrive and draw.
+    d.wait_until(Duration::from_secs(10), "two series in the plot", |s| {
+        let n = s.execute("return document.querySelectorAll('[data-testid=viewer-plot] canvas').length", vec![])?;
+        Ok((n.as_u64().unwrap_or(0) >= 1).then_some(()))
+    })?;
+
+    // The x axis spans [clicked - 1 h, clicked]; the data is what was
+    // polled since the launch. Drag over that (and at least 30 s).
+    // uPlot is rebuilt on every refresh (the 1 h range follows "now"), so
+    // the plot element is looked up right before the drag, and the drag is
+    // tried again if a refresh replaced it meanwhile.
+    let span_ms = (cx.launched.elapsed().as_millis() as f64 + 10_000.0).max(30_000.0);
+    let frac = 1.0 - span_ms / 3_600_000.0;
+    let over_sel = format!("{} .u-over", testid("viewer-plot"));
+    let range_1h = d.by_testid("range-1h")?;
+    let mut zoomed = false;
+    for attempt in 1..=3 {
+        let tried = (|| -> Result<()> {
+            let over = d.find(&over_sel)?;
+            let r = d.rect(&over)?;
+            d.drag(&over, (r.width * frac, r.height / 2.0), (r.width - 1.0, r.height / 2.0), 8)
+        })();
+        if let Err(e) = tried {
+            eprintln!("    drag attempt {attempt}: {e:#}");
+            continue;
+        }
+        zoomed = d
+            .wait_until(Duration::from_secs(3), "the zoom to leave the 1 h range", |s| {
+                let class = s.attribute(&range_1h, "class")?.unwrap_or_default();
+                Ok((!class.split_whitespace().any(|c| c == "active")).then_some(()))
+            })
+            .is_ok();
+        if zoomed {
+            break;
+        }
+    }
+    ensure!(zoomed, "dragging on the plot did not zoom");
+
+    let csv = cx.tmp.path().join("export").join("viewer.csv");
+    std::fs::create_dir_all(csv.parent().unwrap())?;
+    d.fill(&d.by_testid("export-path")?, &csv.to_string_lossy())?;
+    d.click(&d.by_testid("export-button")?)?;
+    let done = d.by_testid("export-done")?;
+    let text = d.wait_until(Duration::from_secs(20), "export-done", |s| {
+        if let Ok(e) = s.find(&testid("export-error"))
+            && s.is_displayed(&e)?
+        {
+            bail!("export failed: {}", s.text(&e)?);
+        }
+        let t = s.text(&done)?;
+        Ok((s.is_displayed(&done)? && !t.is_empty()).then_some(t))
+    })?;
+    ensure!(text.contains("viewer.csv"), "export-done does not show the path: {text:?}");
+    cx.screenshot("viewer")?;
+    check_csv(&csv, &paths, seed, clicked)
+}
+
+fn check_csv(csv: &Path, paths: &[String; 2], seed: u64, clicked: i64) -> Result<()> {
+    let body = std::fs::read_to_string(csv).with_context(|| format!("read {}", csv.display()))?;
+    let mut lines = body.lines();
+    let header: Vec<&str> = lines.next().ok_or_else(|| anyhow!("empty CSV"))?.split(',').collect();
+    ensure!(header.len() == 4 && header[..2] == ["time_utc", "epoch_ms"], "header {header:?}");
+    for (k, p) in paths.iter().enumerate() {
+        ensure!(header[2 + k].starts_with(p.as_str()), "column {} is {:?}, want {p}", 2 + k, header[2 + k]);
+    }
+    let mut checked = 0;
+    let mut rows = 0;
+    for line in lines {
+        rows += 1;
+        let cells: Vec<&str> = line.split(',').collect();
+        ensure!(cells.len() == 4, "row {line:?}");
+        let t: i64 = cells[1].parse().with_context(|| format!("epoch_ms in {line:?}"))?;
+        ensure!(
+            t <= clicked + 1000 && t >= clicked - 3_600_000,
+            "row at {t} outside the zoomed range (clicked at {clicked})"
+        );
+        for (k, cell) in cells[2..].iter().enumerate() {
+            if cell.is_empty() {
+                continue;
+            }
+            let got: f64 = cell.parse().with_context(|| format!("value {cell:?} in {line:?}"))?;
+            // CHu_c is waveform channel (u-1)*15 + c-1: CH1_1 -> 0, CH1_2 -> 1.
+            let ok = [t, t + 1000].iter().any(|&tt| {
+                let want = expected_value(seed, Personality::HiokiLogger, k, tt);
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0)
+            });
+            ensure!(
+                ok,
+                "{} at {t}: {got} is not the waveform's {}",
+                paths[k],
+                expected_value(seed, Personality::HiokiLogger, k, t)
+            );
+            checked += 1;
+        }
+    }
+    ensure!(rows >= 4 && checked >= 8, "only {rows} rows / {checked} values exported");
+    eprintln!("    CSV: {rows} rows, {checked} values equal the waveform (seed {seed})");
+    Ok(())
+}
+
+/// (e) The console: acquire the logger, `*IDN?`, a HIOKI reply.
+fn console(cx: &Ctx) -> Result<()> {
+    let (logger, _) = demo_logger(cx)?;
+    cx.nav("console")?;
+    let d = &cx.desk;
+    d.select(&d.by_testid("console-instrument")?, &logger)?;
+    d.fill(&d.by_testid("console-operator")?, "e2e")?;
+    d.click(&d.by_testid("console-acquire")?)?;
+    let input = d.by_testid("console-input")?;
+    d.wait_until(Duration::from_secs(5), "console input enabled", |s| {
+        Ok((s.property(&input, "disabled")? != Value::Bool(true)).then_some(()))
+    })?;
+    d.fill(&input, "*IDN?")?;
+    d.click(&d.by_testid("console-send")?)?;
+    let out = d.by_testid("console-output")?;
+    let text = d.wait_until(Duration::from_secs(10), "a HIOKI reply", |s| {
+        let t = s.text(&out)?;
+        Ok(t.contains("HIOKI").then_some(t))
+    })?;
+    eprintln!("    console: {}", text.lines().last().unwrap_or_default());
+    cx.screenshot("console")?;
+    d.click(&d.by_testid("console-release")?)
+}
+
+/// The event log holds the connection of the instrument added in (b).
+fn events(cx: &Ctx) -> Result<()> {
+    cx.nav("events")?;
+    cx.desk.wait_until(Duration::from_secs(10), "an event row about dmm-e2e", |s| {
+        let rows = s.execute(
+            "return [...document.querySelectorAll('[data-testid=event-row]')].map(r => r.textContent)",
+            vec![],
+        )?;
+        let rows: Vec<String> = serde_json::from_value(rows)?;
+        Ok(rows.iter().any(|r| r.contains("dmm-e2e") && r.contains("SIM701")).then_some(()))
+    })?;
+    cx.screenshot("events")
+}
+
+/// (d) Japanese.
+fn settings(cx: &Ctx) -> Result<()> {
+    cx.nav("settings")?;
+    let d = &cx.desk;
+    // The English screenshot first; the Japanese check follows.
+    cx.screenshot("settings")?;
+    d.select(&d.by_testid("settings-language")?, "ja")?;
+    d.wait_for("html[data-lang=\"ja\"]", Duration::from_secs(5))?;
+    let label = d.wait_until(Duration::from_secs(5), "the Monitor nav label in Japanese", |s| {
+        let b = s.find(&testid("nav-monitor"))?;
+        let t = s.text(&b)?;
+        Ok(t.contains("モニター").then_some(t))
+    })?;
+    eprintln!("    nav-monitor reads {label:?}");
+    let saved = cx.invoke("app_state", json!({}))?;
+    ensure!(saved["settings"]["language"] == "ja", "settings not saved: {saved}");
+    Ok(())
+}

@@ -1,0 +1,553 @@
+//! The desktop app's figures (run by scripts/figures-desktop): time from
+//! process start to the first painted frame with data, idle memory of all
+//! of the app's processes while polling 10 simulated instruments, and the
+//! Viewer's redraw time for 1M raw points and for a year of 1 s data.
+//!
+//! Everything runs in real windows under Xvfb through WebKitWebDriver.
+//!
+//! Usage: figures_desktop [--app PATH] [--sim PATH] [--only first-paint|memory|viewer]...
+//!                        [--runs N] [--memory-secs S] [--year-days D]
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use meterdeck_core::model::{Sample, Value as Sv};
+use meterdeck_core::store::{Store, StoreOptions};
+use meterdeck_e2e::proctree;
+use meterdeck_e2e::webdriver::{Desktop, Driver, Session, Xvfb, testid};
+use meterdeck_e2e::{Proc, bin};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const DAY_MS: i64 = 86_400_000;
+
+struct Args {
+    app: PathBuf,
+    sim: PathBuf,
+    only: Vec<String>,
+    runs: usize,
+    memory_secs: u64,
+    year_days: i64,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut a =
+        Args { app: PathBuf::new(), sim: PathBuf::new(), only: Vec::new(), runs: 5, memory_secs: 60, year_days: 365 };
+    let mut app = None;
+    let mut sim = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
+        match flag.as_str() {
+            "--app" => app = Some(PathBuf::from(val()?)),
+            "--sim" => sim = Some(PathBuf::from(val()?)),
+            "--only" => {
+                let v = val()?;
+                ensure!(
+                    ["first-paint", "memory", "viewer"].contains(&v.as_str()),
+                    "--only {v}: first-paint, memory or viewer"
+                );
+                a.only.push(v);
+            }
+            "--runs" => a.runs = val()?.parse().context("--runs: a count")?,
+            "--memory-secs" => a.memory_secs = val()?.parse().context("--memory-secs: seconds")?,
+            "--year-days" => a.year_days = val()?.parse().context("--year-days: days")?,
+            other => bail!("unknown argument {other} (see the file's header for usage)"),
+        }
+    }
+    a.app = app.unwrap_or_else(|| bin("meterdeck"));
+    a.sim = sim.unwrap_or_else(|| bin("meterdeck-sim"));
+    a.runs = a.runs.max(1);
+    ensure!(a.year_days >= 2, "--year-days must be at least 2");
+    for p in [&a.app, &a.sim] {
+        ensure!(p.exists(), "{} does not exist", p.display());
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    match parse_args().and_then(|a| run(&a)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("figures-desktop: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn wants(a: &Args, what: &str) -> bool {
+    a.only.is_empty() || a.only.iter().any(|o| o == what)
+}
+
+struct Figure {
+    name: String,
+    value: f64,
+    unit: &'static str,
+    target: Option<f64>,
+}
+
+fn run(a: &Args) -> Result<()> {
+    let mut figs = Vec::new();
+    if wants(a, "first-paint") {
+        figs.extend(first_paint(a)?);
+    }
+    if wants(a, "memory") {
+        figs.extend(memory(a)?);
+    }
+    if wants(a, "viewer") {
+        figs.extend(viewer(a)?);
+    }
+    println!();
+    println!("{:<58} {:>12} {:>10}  verdict", "figure", "value", "target");
+    let mut missed = 0;
+    for f in &figs {
+        let (target, verdict) = match f.target {
+            Some(t) if f.value <= t => (format!("<= {t}"), "ok"),
+            Some(t) => {
+                missed += 1;
+                (format!("<= {t}"), "MISSED")
+            }
+            None => (String::new(), ""),
+        };
+        println!("{:<58} {:>9.1} {:<3}{:>9}  {verdict}", f.name, f.value, f.unit, target);
+    }
+    println!("app: {}", a.app.display());
+    if missed > 0 {
+        println!("{missed} target(s) missed");
+    }
+    Ok(())
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Temp XDG dirs so neither the app nor WebKit touch the user's.
+struct Home {
+    _dir: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+}
+
+fn home() -> Result<Home> {
+    let dir = tempfile::tempdir()?;
+    let vars = [("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"), ("XDG_CACHE_HOME", ".cache")]
+        .iter()
+        .map(|(k, d)| (k.to_string(), dir.path().join(d).to_string_lossy().into_owned()))
+        .chain([("LANG".to_string(), "en_US.UTF-8".to_string())])
+        .collect();
+    Ok(Home { _dir: dir, vars })
+}
+
+impl Home {
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+}
+
+fn wait_ready(s: &Session) -> Result<()> {
+    s.wait_for("html[data-ready=\"1\"]", Duration::from_secs(60)).map(|_| ())
+}
+
+/// Calls a Tauri command from the page; returns (reply, milliseconds it took in the page).
+fn invoke_timed(s: &Session, cmd: &str, args: Value) -> Result<(Value, f64)> {
+    let v = s.execute_async(
+        "const [cmd, args, done] = arguments;
+         const t0 = performance.now();
+         window.__TAURI_INTERNALS__.invoke(cmd, args)
+           .then(v => done({ok: v, ms: performance.now() - t0}), e => done({err: String(e)}));",
+        vec![json!(cmd), args],
+    )?;
+    match (v.get("ok"), v.get("err")) {
+        (Some(ok), _) => Ok((ok.clone(), v["ms"].as_f64().unwrap_or(f64::NAN))),
+        (_, Some(err)) => bail!("{cmd}: {err}"),
+        _ => bail!("{cmd}: unexpected reply {v}"),
+    }
+}
+
+// ------------------------------------------------------------------ (a) first paint
+
+/// Epoch milliseconds at which a process started, from /proc (10 ms steps).
+fn process_start_epoch_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.get(stat.rfind(')')? + 1..)?;
+    // Fields after the name start at field 3 (state); starttime is field 22.
+    let start_ticks: f64 = after.split_whitespace().nth(19)?.parse().ok()?;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()?;
+    let ticks = 100.0; // USER_HZ on Linux
+    Some(now_ms() - uptime * 1000.0 + start_ticks / ticks * 1000.0)
+}
+
+const FIRST_DATA_PAINT: &str = "
+const done = arguments[arguments.length - 1];
+const has = () => [...document.querySelectorAll('[data-testid=monitor-value]')].some(e => /[0-9]/.test(e.textContent));
+const painted = (already) => requestAnimationFrame(() => requestAnimationFrame(() =>
+  done({t: performance.timeOrigin + performance.now(), origin: performance.timeOrigin, already,
+        marks: performance.getEntriesByType('mark').map(m => [m.name, performance.timeOrigin + m.startTime])})));
+if (has()) painted(true);
+else new MutationObserver((_, o) => { if (has()) { o.disconnect(); painted(false); } })
+  .observe(document, {subtree: true, childList: true, characterData: true});
+";
+
+fn first_paint(a: &Args) -> Result<Vec<Figure>> {
+    eprintln!("== first painted frame with data ({} runs, demo mode)", a.runs);
+    let mut from_proc = Vec::new();
+    let mut from_request = Vec::new();
+    for run in 0..a.runs {
+        let h = home()?;
+        let data = tempfile::tempdir()?;
+        let xvfb = Xvfb::start()?;
+        let driver = Driver::start(&xvfb.display, &h.env())?;
+        let args = vec!["--demo".into(), "--data-dir".into(), data.path().to_string_lossy().into_owned()];
+        let requested = now_ms();
+        let session = driver.session(&a.app, &args)?;
+        let app_pid = proctree::descendants(driver.pid())
+            .into_iter()
+            .find(|p| {
+                proctree::comm(*p)
+                    .is_some_and(|c| a.app.file_name().is_some_and(|f| f.to_string_lossy().starts_with(&c)))
+            })
+            .ok_or_else(|| anyhow!("the app's process is not among the driver's children"))?;
+        let started = process_start_epoch_ms(app_pid).ok_or_else(|| anyhow!("no start time for pid {app_pid}"))?;
+        session.set_timeouts(60_000)?;
+        let v = session.execute_async(FIRST_DATA_PAINT, vec![])?;
+        let t = v["t"].as_f64().ok_or_else(|| anyhow!("no time in {v}"))?;
+        let origin = v["origin"].as_f64().unwrap_or(f64::NAN);
+        let already = v["already"].as_bool().unwrap_or(false);
+        eprintln!(
+            "   run {}: process start -> page start {:.0} ms, -> data painted {:.0} ms{} (session request -> painted {:.0} ms); marks {}",
+            run + 1,
+            origin - started,
+            t - started,
+            if already { " (data was already there when looked: an upper bound)" } else { "" },
+            t - requested,
+            v["marks"]
+        );
+        from_proc.push(t - started);
+        from_request.push(t - requested);
+        drop(session);
+        drop(driver);
+        drop(xvfb);
+    }
+    Ok(vec![
+        Figure {
+            name: "first painted frame with data, from process start (median)".into(),
+            value: median(from_proc),
+            unit: "ms",
+            target: Some(1000.0),
+        },
+        Figure {
+            name: "  same, from the WebDriver session request (median)".into(),
+            value: median(from_request),
+            unit: "ms",
+            target: None,
+        },
+    ])
+}
+
+// ------------------------------------------------------------------ (b) memory
+
+const LOGGERS: usize = 4;
+const POWERS: usize = 3;
+const DMMS: usize = 3;
+
+fn memory(a: &Args) -> Result<Vec<Figure>> {
+    eprintln!("== idle memory after {} s polling 10 simulated instruments", a.memory_secs);
+    let dir = tempfile::tempdir()?;
+    let mut sim_toml = String::new();
+    let kinds = [("hioki-logger", LOGGERS), ("power-meter", POWERS), ("scpi", DMMS)];
+    let mut names = Vec::new();
+    for (p, n) in kinds {
+        for k in 0..n {
+            let name = format!("{p}-{}", k + 1);
+            sim_toml +=
+                &format!("[[instrument]]\nname = \"{name}\"\npersonality = \"{p}\"\nseed = {}\n", names.len() + 1);
+            if p == "hioki-logger" {
+                sim_toml += "channels = 6\n";
+            }
+            sim_toml += "\n";
+            names.push((name, p));
+        }
+    }
+    let sim_cfg = dir.path().join("sim.toml");
+    std::fs::write(&sim_cfg, sim_toml)?;
+    let mut sim = Proc::spawn("meterdeck-sim", Command::new(&a.sim).args(["--config", &sim_cfg.to_string_lossy()]));
+    let mut cfg = String::from("[agent]\nname = \"figures\"\npoll_interval = \"1s\"\n\n");
+    for _ in 0..names.len() {
+        let line = sim.wait_line("READY ", Duration::from_secs(20));
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        ensure!(parts.len() >= 4, "bad READY line {line}");
+        let (name, personality, addr) = (parts[1], parts[2], parts[3]);
+        let port = addr.rsplit(':').next().unwrap_or_default();
+        let family = match personality {
+            "hioki-logger" => "hioki-logger",
+            "power-meter" => "hioki-power",
+            _ => "scpi",
+        };
+        cfg += &format!(
+            "[[instrument]]\nid = \"{name}\"\nfamily = \"{family}\"\ntransport = {{ kind = \"tcp\", host = \"127.0.0.1\", port = {port} }}\n"
+        );
+        let channels: Vec<(&str, &str, Option<&str>)> = match family {
+            "hioki-logger" => vec![
+                ("CH1_1", "V", None),
+                ("CH1_2", "V", None),
+                ("CH1_3", "V", None),
+                ("CH1_4", "V", None),
+                ("CH1_5", "V", None),
+                ("CH1_6", "V", None),
+            ],
+            "hioki-power" => {
+                vec![("U1", "V", None), ("I1", "A", None), ("P1", "W", None), ("PF1", "", None), ("FREQ1", "Hz", None)]
+            }
+            _ => vec![("vdc", "V", Some("MEAS:VOLT:DC?")), ("temp", "C", Some("MEAS:TEMP?"))],
+        };
+        for (id, unit, query) in channels {
+            cfg += &format!("[[instrument.channel]]\nid = \"{id}\"\nunit = \"{unit}\"\n");
+            if let Some(q) = query {
+                cfg += &format!("query = \"{q}\"\n");
+            }
+        }
+        cfg += "\n";
+    }
+    let config = dir.path().join("meterdeck.toml");
+    std::fs::write(&config, cfg)?;
+    let h = home()?;
+    let args = vec![
+        "--config".to_string(),
+        config.to_string_lossy().into_owned(),
+        "--data-dir".to_string(),
+        dir.path().join("data").to_string_lossy().into_owned(),
+    ];
+    let desk = Desktop::launch(&a.app, &args, &h.env())?;
+    wait_ready(&desk)?;
+    let connected = desk.wait_until(Duration::from_secs(30), "10 instruments connected", |s| {
+        let states = s.execute("return [...document.querySelectorAll('[data-testid=monitor-row]')].length", vec![])?;
+        let n = states.as_u64().unwrap_or(0);
+        Ok((n >= (LOGGERS * 6 + POWERS * 5 + DMMS * 2) as u64).then_some(n))
+    })?;
+    eprintln!("   {connected} monitor rows live; waiting {} s on the Monitor", a.memory_secs);
+    std::thread::sleep(Duration::from_secs(a.memory_secs));
+    let mut rss = 0u64;
+    let mut pss = 0u64;
+    for pid in desk.app_pids() {
+        let name = proctree::comm(pid).unwrap_or_default();
+        let (r, p) = (proctree::rss_kib(pid).unwrap_or(0), proctree::pss_kib(pid).unwrap_or(0));
+        eprintln!("   pid {pid:>7} {name:<18} RSS {:>7.1} MB  PSS {:>7.1} MB", r as f64 / 1024.0, p as f64 / 1024.0);
+        rss += r;
+        pss += p;
+    }
+    let _ = sim.terminate(Duration::from_secs(5));
+    Ok(vec![
+        Figure {
+            name: "idle memory, RSS sum of the app's processes".into(),
+            value: rss as f64 / 1024.0,
+            unit: "MB",
+            target: Some(120.0),
+        },
+        Figure {
+            name: "  same as PSS (shared pages counted once)".into(),
+            value: pss as f64 / 1024.0,
+            unit: "MB",
+            target: None,
+        },
+    ])
+}
+
+// ------------------------------------------------------------------ (c) viewer
+
+/// Writes the two bench channels: 1M samples over the last day and one
+/// sample a second over the last `days` days.
+fn seed_store(data: &Path, days: i64) -> Result<(i64, u64, u64)> {
+    let t0 = Instant::now();
+    let mut store = Store::open(&data.join(meterdeck_core::config::STORE_FILE), StoreOptions::default())?;
+    store.upsert_instrument("bench", "Bench data", "scpi", "figures")?;
+    let raw = store.ensure_channel("bench", "raw1m", Some("V"))?;
+    let year = store.ensure_channel("bench", "year1s", Some("°C"))?;
+    let end = (now_ms() as i64 / 1000) * 1000;
+    let value = |t: i64, k: u64| {
+        let x = t as f64 / DAY_MS as f64 * std::f64::consts::TAU;
+        20.0 + 5.0 * x.sin() + 0.5 * (x * 37.0).sin() + ((k.wrapping_mul(2_654_435_761) % 1000) as f64) / 2000.0
+    };
+    let mut batch = Vec::with_capacity(100_000);
+    let raw_n = 1_000_000u64;
+    for k in 0..raw_n {
+        let t = end - DAY_MS + (k as i64 * 864) / 10;
+        batch.push((raw, Sample { t, value: Sv::Number(value(t, k)) }));
+        if batch.len() == 100_000 {
+            store.append(&batch)?;
+            batch.clear();
+        }
+    }
+    let year_n = (days * DAY_MS / 1000) as u64;
+    let start = end - days * DAY_MS;
+    for k in 0..year_n {
+        let t = start + k as i64 * 1000;
+        batch.push((year, Sample { t, value: Sv::Number(value(t, k)) }));
+        if batch.len() == 100_000 {
+            store.append(&batch)?;
+            batch.clear();
+            if k % 5_000_000 < 100_000 {
+                eprintln!("   seeded {:.1}M of {:.1}M samples", k as f64 / 1e6, year_n as f64 / 1e6);
+            }
+        }
+    }
+    if !batch.is_empty() {
+        store.append(&batch)?;
+    }
+    store.checkpoint()?;
+    eprintln!(
+        "   seeded {} + {} samples in {:.1} s ({:.0} MB)",
+        raw_n,
+        year_n,
+        t0.elapsed().as_secs_f64(),
+        store.size_bytes().unwrap_or(0) as f64 / 1e6
+    );
+    Ok((end, raw_n, year_n))
+}
+
+/// Installs a watch on the plot: the time of the next click / mouseup in the
+/// page and of the second frame after uPlot's canvas is replaced.
+const ARM: &str = "
+const host = document.querySelector('[data-testid=viewer-plot]');
+const old = host.querySelector('canvas');
+const f = window.__fig = {t0: null, t1: null};
+const mark = () => { if (f.t0 === null) f.t0 = performance.now(); };
+document.addEventListener('click', mark, {capture: true, once: true});
+document.addEventListener('mouseup', mark, {capture: true, once: true});
+new MutationObserver((_, o) => {
+  const c = host.querySelector('canvas');
+  if (c && c !== old) { o.disconnect(); requestAnimationFrame(() => requestAnimationFrame(() => { f.t1 = performance.now(); })); }
+}).observe(host, {childList: true, subtree: true});
+return true;";
+
+fn redraw_ms(s: &Session, trigger: impl FnOnce(&Session) -> Result<()>) -> Result<f64> {
+    s.execute(ARM, vec![])?;
+    trigger(s)?;
+    s.wait_until(Duration::from_secs(60), "the plot to redraw", |s| {
+        let f = s.execute("return window.__fig", vec![])?;
+        Ok(match (f["t0"].as_f64(), f["t1"].as_f64()) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        })
+    })
+}
+
+fn js_click(css: &str) -> impl FnOnce(&Session) -> Result<()> + '_ {
+    move |s| s.execute("document.querySelector(arguments[0]).click(); return true", vec![json!(css)]).map(|_| ())
+}
+
+fn viewer(a: &Args) -> Result<Vec<Figure>> {
+    eprintln!("== viewer redraw ({} days of 1 s data + 1M points over a day)", a.year_days);
+    let data = tempfile::tempdir()?;
+    let (_end, raw_n, year_n) = seed_store(data.path(), a.year_days)?;
+    let h = home()?;
+    let args = vec!["--demo".to_string(), "--data-dir".to_string(), data.path().to_string_lossy().into_owned()];
+    let desk = Desktop::launch(&a.app, &args, &h.env())?;
+    let _ = desk.set_window_rect(1280, 800);
+    wait_ready(&desk)?;
+    desk.set_timeouts(120_000)?;
+    desk.click(&desk.by_testid("nav-viewer")?)?;
+    let channels = invoke_timed(&desk, "channels", json!({}))?.0;
+    let id_of = |name: &str| {
+        channels
+            .as_array()
+            .and_then(|l| l.iter().find(|c| c["instrument"] == "bench" && c["channel"] == name))
+            .and_then(|c| c["id"].as_i64())
+            .ok_or_else(|| anyhow!("no bench/{name} channel in {channels}"))
+    };
+    let (raw_id, year_id) = (id_of("raw1m")?, id_of("year1s")?);
+    let check = |path: &str| -> Result<()> {
+        let c =
+            desk.wait_for(&format!("[data-testid=channel-check][data-path=\"{path}\"]"), Duration::from_secs(10))?;
+        desk.click(&c)
+    };
+    let over_sel = format!("{} .u-over", testid("viewer-plot"));
+    let mut figs = Vec::new();
+
+    // 1M raw points: the last day of bench/raw1m.
+    check("bench/raw1m")?;
+    desk.wait_for(&over_sel, Duration::from_secs(30))?;
+    let width = desk.rect(&desk.find(&over_sel)?)?.width.round() as i64;
+    let mut ui = Vec::new();
+    let mut cmd = Vec::new();
+    for _ in 0..a.runs {
+        ui.push(redraw_ms(&desk, js_click(&testid("range-1d")))?);
+        let to = now_ms() as i64;
+        let (v, ms) = invoke_timed(
+            &desk,
+            "series",
+            json!({"channelIds": [raw_id], "from": to - DAY_MS, "to": to, "width": width}),
+        )?;
+        ensure!(v[0]["raw"] == false, "1M points came back raw");
+        cmd.push(ms);
+    }
+    eprintln!("   1M points: click -> painted {ui:.1?} ms; series command {cmd:.1?} ms (plot {width} px)");
+    figs.push(Figure {
+        name: format!("viewer redraw, {raw_n} raw points in range (median)"),
+        value: median(ui),
+        unit: "ms",
+        target: None,
+    });
+    figs.push(Figure {
+        name: "  of which the series command (median)".into(),
+        value: median(cmd),
+        unit: "ms",
+        target: None,
+    });
+
+    // A year of 1 s data: range "all", then a drag over the whole plot
+    // zooms to exactly the stored year (what an operator does).
+    check("bench/raw1m")?;
+    check("bench/year1s")?;
+    desk.wait_for(&over_sel, Duration::from_secs(30))?;
+    let mut ui = Vec::new();
+    let mut all = Vec::new();
+    let mut cmd = Vec::new();
+    for _ in 0..a.runs {
+        all.push(redraw_ms(&desk, js_click(&testid("range-all")))?);
+        let over = desk.find(&over_sel)?;
+        let r = desk.rect(&over)?;
+        ui.push(redraw_ms(&desk, |s| s.drag(&over, (1.0, r.height / 2.0), (r.width - 1.0, r.height / 2.0), 1))?);
+        let to = now_ms() as i64;
+        let (v, ms) = invoke_timed(
+            &desk,
+            "series",
+            json!({"channelIds": [year_id], "from": to - a.year_days * DAY_MS, "to": to, "width": width}),
+        )?;
+        ensure!(v[0]["raw"] == false, "a year came back raw");
+        cmd.push(ms);
+    }
+    eprintln!(
+        "   year: range-all click -> painted {all:.1?} ms; zoom drag -> painted {ui:.1?} ms; series command {cmd:.1?} ms"
+    );
+    figs.push(Figure {
+        name: format!("viewer redraw, {:.1}M samples (1 s over {} d, downsampled)", year_n as f64 / 1e6, a.year_days),
+        value: median(ui),
+        unit: "ms",
+        target: Some(50.0),
+    });
+    figs.push(Figure {
+        name: "  of which the series command (median)".into(),
+        value: median(cmd),
+        unit: "ms",
+        target: None,
+    });
+    figs.push(Figure {
+        name: "  range \"all\" click -> painted (median)".into(),
+        value: median(all),
+        unit: "ms",
+        target: None,
+    });
+    Ok(figs)
+}

@@ -1,0 +1,200 @@
+import "./style.css";
+import { api, errorText, events, type LiveEvent, type UiSettings } from "./api";
+import { clear, h } from "./dom";
+import { setLang, t, tDyn, type Key } from "./i18n";
+import { consoleScreen } from "./screens/console";
+import { eventsScreen } from "./screens/events";
+import { instrumentsScreen } from "./screens/instruments";
+import { monitorScreen } from "./screens/monitor";
+import { settingsScreen } from "./screens/settings";
+import { viewerScreen } from "./screens/viewer";
+import { app, instrumentsChanged, setInstrumentState, stateDot, type Screen } from "./state";
+import { formatDateTime, setLocale, setTimeZone } from "./time";
+
+const NAMES = ["instruments", "monitor", "viewer", "console", "events", "settings"] as const;
+type Name = (typeof NAMES)[number];
+const ICONS: Record<Name, string> = {
+  instruments: "⚙",
+  monitor: "◉",
+  viewer: "∿",
+  console: "›_",
+  events: "≡",
+  settings: "☰",
+};
+
+let screens = new Map<Name, Screen>();
+let current: Name = "monitor";
+const navButtons = new Map<Name, HTMLButtonElement>();
+let summary: HTMLElement | null = null;
+let clock: HTMLElement | null = null;
+
+function applySettings(s: UiSettings): void {
+  setLang(s.language);
+  setLocale(s.language);
+  setTimeZone(s.timezone);
+  const root = document.documentElement;
+  root.dataset.theme = s.theme === "dark" ? "dark" : "light";
+  root.dataset.lang = s.language;
+  root.lang = s.language;
+}
+
+function paintSummary(): void {
+  if (!summary) return;
+  clear(summary);
+  const counts = new Map<string, number>();
+  for (const i of app.instruments) counts.set(i.state, (counts.get(i.state) ?? 0) + 1);
+  if (!app.instruments.length) {
+    summary.append(h("span", { class: "muted" }, t("header.none")));
+    return;
+  }
+  for (const st of ["connected", "connecting", "reconnecting", "error", "stopped"]) {
+    const n = counts.get(st);
+    if (!n) continue;
+    summary.append(h("span", { class: "sum-item", title: tDyn(`state.${st}`, st) }, stateDot(st), h("b", {}, String(n)), " ", tDyn(`state.${st}`, st)));
+  }
+  const tip = app.instruments.map((i) => `${i.config.id}: ${tDyn(`state.${i.state}`, i.state)}${i.reason ? ` (${i.reason})` : ""}`).join("\n");
+  summary.title = tip;
+}
+
+function show(name: Name): void {
+  const prev = screens.get(current);
+  if (prev && current !== name) prev.hide?.();
+  current = name;
+  for (const [n, s] of screens) s.root.hidden = n !== name;
+  for (const [n, b] of navButtons) b.classList.toggle("active", n === name);
+  screens.get(name)?.show();
+  if (location.hash !== `#${name}`) history.replaceState(null, "", `#${name}`);
+}
+
+function build(): void {
+  const body = document.getElementById("app")!;
+  clear(body);
+  app.listeners.clear();
+  navButtons.clear();
+  const st = app.state!;
+
+  summary = h("div", { class: "summary", testid: "connection-summary" });
+  clock = h("span", { class: "clock num" });
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("div", { class: "brand" }, h("span", { class: "logo" }, "▮▮"), t("app.title")),
+    st.demo ? h("span", { class: "demo-badge" }, t("app.demo")) : null,
+    summary,
+    h("span", { class: "spacer" }),
+    clock,
+    h("span", { class: "tz muted" }, st.settings.timezone),
+  );
+
+  const nav = h("nav", { class: "rail" });
+  for (const n of NAMES) {
+    const b = h("button", { testid: `nav-${n}`, title: t(`nav.${n}` as Key) }, h("span", { class: "icon", "data-icon": ICONS[n], "aria-hidden": "true" }), h("span", { class: "label" }, t(`nav.${n}` as Key)));
+    b.addEventListener("click", () => show(n));
+    navButtons.set(n, b);
+    nav.append(b);
+  }
+
+  screens = new Map<Name, Screen>([
+    ["instruments", instrumentsScreen()],
+    ["monitor", monitorScreen()],
+    ["viewer", viewerScreen()],
+    ["console", consoleScreen()],
+    ["events", eventsScreen()],
+    ["settings", settingsScreen(onSettingsSaved)],
+  ]);
+  const main = h("main", { class: "content" });
+  for (const s of screens.values()) {
+    s.root.hidden = true;
+    main.append(s.root);
+  }
+  app.listeners.add(paintSummary);
+  body.append(h("div", { class: "shell" }, header, h("div", { class: "body" }, nav, main)));
+  paintSummary();
+  for (const l of app.listeners) l();
+  show(current);
+}
+
+function onSettingsSaved(s: UiSettings): void {
+  if (app.state) app.state.settings = s;
+  applySettings(s);
+  build();
+}
+
+function onLive(e: LiveEvent): void {
+  if (e.type === "readings") {
+    const v = app.instruments.find((i) => i.config.id === e.instrument);
+    if (v) v.lastPoll = e.t;
+  } else if (e.type === "state") {
+    if (!setInstrumentState(e.instrument, e.state, e.reason)) void reloadInstruments();
+  } else if (e.type === "fast-monitor") {
+    const v = app.instruments.find((i) => i.config.id === e.instrument);
+    if (v) {
+      v.fastUntil = e.until;
+      instrumentsChanged(app.instruments);
+    }
+  }
+  for (const s of screens.values()) s.onLive?.(e);
+}
+
+async function reloadInstruments(): Promise<void> {
+  try {
+    instrumentsChanged(await api.listInstruments());
+  } catch {
+    /* the visible screen shows its own errors */
+  }
+}
+
+async function start(): Promise<void> {
+  const w = window as unknown as { __TAURI_INTERNALS__?: unknown };
+  // The mock backend is for development only: `vite dev`, or `?mock` on a
+  // preview build (screenshots); inside the desktop app it is never loaded.
+  const wantMock = import.meta.env.DEV || new URLSearchParams(location.search).has("mock");
+  if (!w.__TAURI_INTERNALS__ && wantMock) {
+    const mock = await import("./mock");
+    mock.installMock();
+  }
+  const root = document.getElementById("app")!;
+  root.append(h("div", { class: "boot" }, t("app.loading")));
+  try {
+    app.state = await api.appState();
+    applySettings(app.state.settings);
+    app.instruments = await api.listInstruments();
+  } catch (e) {
+    clear(root);
+    root.append(h("div", { class: "boot error" }, `${t("app.startFailed")}: ${errorText(e)}`));
+    return;
+  }
+  const fromHash = location.hash.slice(1);
+  if ((NAMES as readonly string[]).includes(fromHash)) current = fromHash as Name;
+  build();
+  document.documentElement.dataset.ready = "1";
+
+  await events.live(onLive).catch((e) => console.error("live", e));
+  await events
+    .instrumentState((s) => {
+      if (!setInstrumentState(s.instrument, s.state, s.reason)) void reloadInstruments();
+    })
+    .catch((e) => console.error("instrument-state", e));
+
+  let n = 0;
+  setInterval(() => {
+    if (clock) clock.textContent = formatDateTime(Date.now());
+    screens.get(current)?.tick?.();
+    if (++n % 15 === 0) void reloadInstruments();
+  }, 1000);
+  if (clock) clock.textContent = formatDateTime(Date.now());
+}
+
+/** Anything unexpected is shown at the bottom of the window, not swallowed. */
+function reportUnexpected(msg: string): void {
+  let bar = document.getElementById("fatal-bar");
+  if (!bar) {
+    bar = h("div", { id: "fatal-bar", class: "fatal-bar", testid: "app-error" });
+    document.body.append(bar);
+  }
+  bar.textContent = msg;
+}
+window.addEventListener("error", (e) => reportUnexpected(e.message));
+window.addEventListener("unhandledrejection", (e) => reportUnexpected(errorText(e.reason)));
+
+void start();

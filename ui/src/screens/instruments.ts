@@ -1,0 +1,539 @@
+import {
+  api,
+  errorText,
+  type ChannelConfig,
+  type Family,
+  type Found,
+  type InstrumentConfig,
+  type InstrumentView,
+} from "../api";
+import { clear, h, option, showError } from "../dom";
+import { t, tDyn } from "../i18n";
+import { app, instrumentsChanged, stateDot, type Screen } from "../state";
+import { formatAge, formatDateTime } from "../time";
+
+const FAMILIES: Family[] = ["hioki-logger", "hioki-power", "scpi", "modbus"];
+
+function target(c: InstrumentConfig): string {
+  const tr = c.transport;
+  if (tr.kind === "tcp") return tr.port ? `${tr.host}:${tr.port}` : tr.host;
+  return `${tr.path}@${tr.baud ?? ""}`;
+}
+
+function identityText(i: { maker: string; model: string; serial: string; firmware: string } | null): string {
+  if (!i) return "";
+  return [i.maker, i.model, i.serial, i.firmware].map((s) => s.trim()).filter(Boolean).join(" ");
+}
+
+/** Seconds as the humantime string the backend parses; other text passes through for the backend to judge. */
+function pollText(s: string): string | null {
+  const v = s.trim();
+  if (!v) return null;
+  if (/^\d+$/.test(v)) return `${v}s`;
+  if (/^\d*\.\d+$/.test(v)) return `${Math.round(parseFloat(v) * 1000)}ms`;
+  return v;
+}
+
+function pollSeconds(p: string | null | undefined, fallback: number): string {
+  if (!p) return fallback ? String(fallback) : "";
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/.exec(p.trim());
+  if (!m) return p;
+  const n = parseFloat(m[1]);
+  const mult = m[2] === "ms" ? 0.001 : m[2] === "m" || m[2] === "min" ? 60 : m[2] === "h" ? 3600 : 1;
+  return String(n * mult);
+}
+
+function parseChannels(text: string, previous: ChannelConfig[]): ChannelConfig[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [id, unit, ...query] = line.split(",");
+      const prev = previous.find((c) => c.id === id.trim());
+      const c: ChannelConfig = { ...(prev ?? {}), id: id.trim() };
+      c.unit = unit !== undefined && unit.trim() ? unit.trim() : null;
+      const q = query.join(",").trim();
+      c.query = q ? q : null;
+      return c;
+    });
+}
+
+function channelsText(cs: ChannelConfig[] | undefined): string {
+  return (cs ?? [])
+    .map((c) => {
+      const parts = [c.id];
+      if (c.unit || c.query) parts.push(c.unit ?? "");
+      if (c.query) parts.push(c.query);
+      return parts.join(",");
+    })
+    .join("\n");
+}
+
+export function instrumentsScreen(): Screen {
+  const listErr = h("div", { class: "error", hidden: true });
+  const body = h("tbody");
+  const empty = h("div", { class: "empty", hidden: true }, t("inst.empty"));
+  const formHost = h("div", { class: "form-host" });
+  const undoBar = h("div", { class: "undo-bar", hidden: true });
+
+  const table = h(
+    "table",
+    { class: "grid" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", {}, t("inst.id")),
+        h("th", {}, t("inst.name")),
+        h("th", {}, t("inst.family")),
+        h("th", {}, t("inst.target")),
+        h("th", {}, t("inst.state")),
+        h("th", { class: "num" }, t("inst.poll")),
+        h("th", { class: "num" }, t("inst.lastPoll")),
+        h("th", {}, t("inst.identity")),
+        h("th", {}, t("inst.actions")),
+      ),
+    ),
+    body,
+  );
+
+  const addBtn = h("button", { class: "primary", testid: "add-instrument" }, "+ ", t("inst.add"));
+  addBtn.addEventListener("click", () => openForm(null));
+
+  // --- discovery panel ---
+  const hosts = h("input", { testid: "discover-hosts", placeholder: t("disc.hostsHint"), size: 22 });
+  const ports = h("input", { class: "narrow", value: "5025,8802,3390,502", title: t("disc.ports"), size: 16 });
+  const runBtn = h("button", { testid: "discover-run" }, t("disc.run"));
+  const discErr = h("div", { class: "error", hidden: true });
+  const discList = h("div", { class: "disc-list" });
+  runBtn.addEventListener("click", async () => {
+    showError(discErr, null);
+    clear(discList);
+    runBtn.disabled = true;
+    runBtn.textContent = t("disc.running");
+    try {
+      const ps = ports.value
+        .split(/[,\s]+/)
+        .filter(Boolean)
+        .map((p) => Number(p));
+      const found = await api.discoverLan(hosts.value, ps, 500);
+      renderFound(found, discList);
+    } catch (e) {
+      showError(discErr, errorText(e));
+    } finally {
+      runBtn.disabled = false;
+      runBtn.textContent = t("disc.run");
+    }
+  });
+
+  const serialList = h("div", { class: "disc-list" });
+  const serialErr = h("div", { class: "error", hidden: true });
+  const serialFound = h("div", { class: "disc-list" });
+  const serialRefresh = h("button", { testid: "serial-ports-refresh" }, t("disc.serialRefresh"));
+  serialRefresh.addEventListener("click", () => void refreshSerial());
+
+  async function refreshSerial(): Promise<void> {
+    showError(serialErr, null);
+    clear(serialList);
+    try {
+      const list = await api.listSerialPorts();
+      if (!list.length) serialList.append(h("div", { class: "muted" }, t("disc.serialNone")));
+      for (const p of list) {
+        const probe = h("button", { class: "small" }, t("disc.probe"));
+        probe.addEventListener("click", async () => {
+          showError(serialErr, null);
+          probe.disabled = true;
+          try {
+            renderFound(await api.probeSerial([p.path], 9600), serialFound);
+          } catch (e) {
+            showError(serialErr, errorText(e));
+          } finally {
+            probe.disabled = false;
+          }
+        });
+        const desc = [p.manufacturer, p.product, p.vid && p.pid ? `${p.vid}:${p.pid}` : null].filter(Boolean).join(" ");
+        serialList.append(
+          h("div", { class: "disc-item", testid: "serial-port", "data-path": p.path }, h("code", {}, p.path), h("span", { class: "muted" }, desc), probe),
+        );
+      }
+    } catch (e) {
+      showError(serialErr, errorText(e));
+    }
+  }
+
+  function renderFound(found: Found[], into: HTMLElement): void {
+    clear(into);
+    if (!found.length) into.append(h("div", { class: "muted" }, t("disc.none")));
+    for (const f of found) {
+      const add = h("button", { class: "small", testid: "discover-add" }, "+ ", t("disc.add"));
+      add.addEventListener("click", () => {
+        const family = f.family_guess ?? (f.port === 502 ? "modbus" : "scpi");
+        const base: InstrumentConfig =
+          f.port === null
+            ? { id: "", family, transport: { kind: "serial", path: f.address, baud: 9600 } }
+            : { id: "", family, transport: { kind: "tcp", host: f.address, port: f.port } };
+        openForm(null, base);
+      });
+      const addr = f.port === null ? f.address : `${f.address}:${f.port}`;
+      into.append(
+        h(
+          "div",
+          { class: "disc-item", testid: "discover-result", "data-address": addr },
+          h("code", {}, addr),
+          h("span", { class: "chip" }, f.family_guess ? tDyn(`inst.family.${f.family_guess}`, f.family_guess) : "?"),
+          h("span", {}, identityText(f.identity) || h("span", { class: "muted" }, f.error ?? t("disc.unidentified"))),
+          add,
+        ),
+      );
+    }
+  }
+
+  const discovery = h(
+    "div",
+    { class: "discovery" },
+    h(
+      "section",
+      { class: "panel" },
+      h("h3", {}, t("disc.title")),
+      h("div", { class: "row" }, h("label", {}, t("disc.hosts")), hosts, h("label", {}, t("disc.ports")), ports, runBtn),
+      discErr,
+      discList,
+    ),
+    h(
+      "section",
+      { class: "panel" },
+      h("h3", {}, t("disc.serial")),
+      h("div", { class: "row" }, serialRefresh),
+      serialErr,
+      serialList,
+      serialFound,
+    ),
+  );
+
+  const root = h(
+    "section",
+    { class: "screen", testid: "screen-instruments" },
+    h("div", { class: "toolbar" }, h("h2", {}, t("inst.title")), h("span", { class: "spacer" }), addBtn),
+    listErr,
+    undoBar,
+    formHost,
+    h("div", { class: "scroll main-col" }, table, empty),
+    discovery,
+  );
+
+  // --- form ---
+  function openForm(editing: InstrumentView | null, preset?: InstrumentConfig): void {
+    clear(formHost);
+    const orig: InstrumentConfig | null = editing ? editing.config : preset ?? null;
+    const tr = orig?.transport;
+    const id = h("input", { testid: "inst-id", value: orig?.id ?? "" });
+    const name = h("input", { testid: "inst-name", value: orig?.name ?? "" });
+    const family = h("select", { testid: "inst-family" }, ...FAMILIES.map((f) => option(f, tDyn(`inst.family.${f}`, f), orig?.family === f)));
+    const transport = h(
+      "select",
+      { testid: "inst-transport" },
+      option("tcp", t("inst.transport.tcp"), tr?.kind !== "serial"),
+      option("serial", t("inst.transport.serial"), tr?.kind === "serial"),
+    );
+    const host = h("input", { testid: "inst-host", value: tr?.kind === "tcp" ? tr.host : "" });
+    const port = h("input", {
+      testid: "inst-port",
+      class: "narrow",
+      inputmode: "numeric",
+      placeholder: t("inst.portHint"),
+      value: tr?.kind === "tcp" && tr.port ? String(tr.port) : "",
+    });
+    const serialPath = h("input", { testid: "inst-serial-path", value: tr?.kind === "serial" ? tr.path : "" });
+    const baud = h("input", { testid: "inst-baud", class: "narrow", inputmode: "numeric", value: tr?.kind === "serial" ? String(tr.baud ?? 9600) : "9600" });
+    const poll = h("input", {
+      testid: "inst-poll",
+      class: "narrow",
+      inputmode: "decimal",
+      value: pollSeconds(orig?.poll_interval, editing?.pollIntervalS ?? 0),
+    });
+    const channels = h("textarea", { testid: "inst-channels", rows: 5, placeholder: t("inst.channelsHint") });
+    channels.value = channelsText(orig?.channel);
+    const error = h("div", { class: "error", testid: "inst-error", hidden: true });
+    const save = h("button", { class: "primary", testid: "inst-save", type: "submit" }, t("inst.save"));
+    const cancel = h("button", { testid: "inst-cancel", type: "button" }, t("inst.cancel"));
+
+    const tcpRow = h("div", { class: "field-group" }, field(t("inst.host"), host), field(t("inst.port"), port));
+    const serRow = h("div", { class: "field-group" }, field(t("inst.serialPath"), serialPath), field(t("inst.baud"), baud));
+    const syncTransport = (): void => {
+      tcpRow.hidden = transport.value !== "tcp";
+      serRow.hidden = transport.value !== "serial";
+    };
+    transport.addEventListener("change", syncTransport);
+    syncTransport();
+
+    const form = h(
+      "form",
+      { class: "panel inst-form", novalidate: true },
+      h("h3", {}, editing ? t("inst.formEdit", { id: editing.config.id }) : t("inst.formAdd")),
+      h(
+        "div",
+        { class: "form-grid" },
+        field(t("inst.id"), id),
+        field(t("inst.name"), name),
+        field(t("inst.family"), family),
+        field(t("inst.transport"), transport),
+        tcpRow,
+        serRow,
+        field(t("inst.pollS"), poll),
+      ),
+      h("label", { class: "field wide" }, h("span", {}, t("inst.channels"), h("small", { class: "muted" }, "  ", t("inst.channelsHint"))), channels),
+      error,
+      h("div", { class: "row" }, save, cancel),
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      showError(error, null);
+      const base: InstrumentConfig = orig ? structuredClone(orig) : { id: "", family: "scpi", transport: { kind: "tcp", host: "" } };
+      const prevTr = orig?.transport;
+      const cfg: InstrumentConfig = {
+        ...base,
+        id: id.value.trim(),
+        name: name.value.trim() ? name.value.trim() : null,
+        family: family.value as Family,
+        poll_interval: pollText(poll.value),
+        channel: parseChannels(channels.value, orig?.channel ?? []),
+      };
+      if (transport.value === "tcp") {
+        const p = port.value.trim();
+        cfg.transport = {
+          ...(prevTr?.kind === "tcp" ? prevTr : {}),
+          kind: "tcp",
+          host: host.value.trim(),
+          port: p === "" ? null : (Number.isFinite(Number(p)) ? Number(p) : (p as unknown as number)),
+        };
+      } else {
+        const b = baud.value.trim();
+        cfg.transport = {
+          ...(prevTr?.kind === "serial" ? prevTr : {}),
+          kind: "serial",
+          path: serialPath.value.trim(),
+          baud: Number.isFinite(Number(b)) && b !== "" ? Number(b) : (b as unknown as number),
+        };
+      }
+      save.disabled = true;
+      save.textContent = t("inst.saving");
+      try {
+        await api.saveInstrument(cfg, editing ? editing.config.id : null);
+        clear(formHost);
+        await reload();
+      } catch (e) {
+        showError(error, errorText(e));
+      } finally {
+        save.disabled = false;
+        save.textContent = t("inst.save");
+      }
+    });
+    cancel.addEventListener("click", () => clear(formHost));
+    form.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") clear(formHost);
+    });
+    formHost.append(form);
+    form.scrollIntoView({ block: "nearest" });
+    id.focus();
+  }
+
+  function field(label: string, input: HTMLElement): HTMLLabelElement {
+    return h("label", { class: "field" }, h("span", {}, label), input);
+  }
+
+  // --- list ---
+  // Rows are keyed by instrument id and updated in place, so a state change
+  // or a periodic refresh never replaces elements someone is pointing at.
+  interface Row {
+    tr: HTMLTableRowElement;
+    cfgKey: string;
+    update(v: InstrumentView): void;
+  }
+  const rows = new Map<string, Row>();
+  const rowMsgs = new Map<string, HTMLElement>();
+
+  function buildRow(first: InstrumentView): Row {
+    let v = first;
+    const c = first.config;
+    const msg = rowMsgs.get(c.id) ?? h("div", { class: "row-msg", hidden: true });
+    rowMsgs.set(c.id, msg);
+    const edit = h("button", { class: "small", testid: "inst-edit" }, t("inst.edit"));
+    edit.addEventListener("click", () => openForm(v));
+    const remove = h("button", { class: "small danger", testid: "inst-remove" }, t("inst.remove"));
+    remove.addEventListener("click", async () => {
+      remove.disabled = true;
+      try {
+        await api.removeInstrument(c.id);
+        showUndo(c);
+        await reload();
+      } catch (e) {
+        remove.disabled = false;
+        rowMessage(c.id, errorText(e), true);
+      }
+    });
+    const identify = h("button", { class: "small", testid: "inst-identify" }, t("inst.identify"));
+    identify.addEventListener("click", async () => {
+      identify.disabled = true;
+      try {
+        const r = await api.identify(c.id);
+        v.identity = r.identity;
+        rowMessage(c.id, [t("inst.identified", { identity: identityText(r.identity) }), r.warning].filter(Boolean).join(" — "), Boolean(r.warning));
+        paint();
+      } catch (e) {
+        rowMessage(c.id, errorText(e), true);
+      } finally {
+        identify.disabled = false;
+      }
+    });
+    const fastOn = (): boolean => v.fastUntil !== null && v.fastUntil > Date.now();
+    const fast = h("button", { class: "small", testid: "inst-fast" });
+    fast.addEventListener("click", async () => {
+      try {
+        v.fastUntil = await api.setFastMonitor(c.id, !fastOn());
+        paint();
+      } catch (e) {
+        rowMessage(c.id, errorText(e), true);
+      }
+    });
+    const stateSpan = h("span", { testid: "instrument-state" });
+    const reason = h("div", { class: "reason" });
+    const stateCell = h("td", {}, stateSpan, reason);
+    const pollCell = h("td", { class: "num" });
+    const lastCell = h("td", { class: "num last-poll" });
+    const identCell = h("td", { class: "ident" });
+    const tr = h(
+      "tr",
+      { testid: "instrument-row", "data-id": c.id, class: c.enabled === false ? "disabled" : "" },
+      h("td", {}, h("code", {}, c.id)),
+      h("td", {}, c.name ?? ""),
+      h("td", {}, tDyn(`inst.family.${c.family}`, c.family)),
+      h("td", {}, h("code", {}, target(c))),
+      stateCell,
+      pollCell,
+      lastCell,
+      identCell,
+      h("td", { class: "actions" }, h("div", { class: "btns" }, edit, identify, fast, remove), msg),
+    );
+
+    function paint(): void {
+      clear(stateSpan);
+      stateSpan.dataset.state = v.state;
+      stateSpan.append(stateDot(v.state), tDyn(`state.${v.state}`, v.state));
+      stateCell.title = v.reason ?? "";
+      reason.textContent = v.reason && v.state !== "connected" ? v.reason : "";
+      reason.hidden = !reason.textContent;
+      stateCell.classList.toggle("nowrap", reason.hidden);
+      pollCell.textContent = `${v.pollIntervalS} s`;
+      lastCell.textContent = formatAge(v.lastPoll);
+      lastCell.title = v.lastPoll ? formatDateTime(v.lastPoll) : "";
+      clear(identCell);
+      identCell.append(identityText(v.identity));
+      if (v.compatWarning) identCell.append(h("div", { class: "warn" }, "⚠ ", v.compatWarning));
+      const on = fastOn();
+      fast.textContent = on ? t("inst.fastOff") : t("inst.fast");
+      fast.classList.toggle("active", on);
+      fast.setAttribute("aria-pressed", String(on));
+      fast.title = on && v.fastUntil ? t("monitor.fastUntil", { t: formatDateTime(v.fastUntil) }) : "";
+    }
+
+    return {
+      tr,
+      cfgKey: JSON.stringify(c),
+      update(next: InstrumentView) {
+        v = next;
+        paint();
+      },
+    };
+  }
+
+  function render(): void {
+    empty.hidden = app.instruments.length > 0;
+    const seen = new Set<string>();
+    let prev: ChildNode | null = null;
+    for (const v of app.instruments) {
+      const id = v.config.id;
+      const key = JSON.stringify(v.config);
+      let r = rows.get(id);
+      if (!r || r.cfgKey !== key) {
+        const fresh = buildRow(v);
+        if (r) r.tr.replaceWith(fresh.tr);
+        r = fresh;
+        rows.set(id, r);
+      }
+      r.update(v);
+      const expected: ChildNode | null = prev ? prev.nextSibling : body.firstChild;
+      if (expected !== r.tr) body.insertBefore(r.tr, expected);
+      prev = r.tr;
+      seen.add(id);
+    }
+    for (const [id, r] of rows) {
+      if (!seen.has(id)) {
+        r.tr.remove();
+        rows.delete(id);
+        rowMsgs.delete(id);
+      }
+    }
+  }
+
+  /** No blocking confirm dialog: removal is immediate and can be undone. */
+  function showUndo(removed: InstrumentConfig): void {
+    clear(undoBar);
+    const undo = h("button", { class: "small", testid: "inst-undo" }, t("inst.undo"));
+    undo.addEventListener("click", async () => {
+      undo.disabled = true;
+      try {
+        await api.saveInstrument(removed, null);
+        undoBar.hidden = true;
+        await reload();
+      } catch (e) {
+        undoBar.append(h("span", { class: "error" }, errorText(e)));
+      }
+    });
+    undoBar.append(h("span", {}, t("inst.removed", { id: removed.id })), undo);
+    undoBar.hidden = false;
+  }
+
+  function rowMessage(id: string, text: string, isError: boolean): void {
+    const m = rowMsgs.get(id);
+    if (!m) return;
+    m.textContent = text;
+    m.className = isError ? "row-msg error" : "row-msg ok";
+    m.hidden = false;
+  }
+
+  async function reload(): Promise<void> {
+    try {
+      instrumentsChanged(await api.listInstruments());
+      showError(listErr, null);
+    } catch (e) {
+      showError(listErr, errorText(e));
+    }
+  }
+
+  app.listeners.add(() => {
+    if (root.isConnected) render();
+  });
+
+  let serialLoaded = false;
+  return {
+    root,
+    show() {
+      render();
+      void reload();
+      if (!serialLoaded) {
+        serialLoaded = true;
+        void refreshSerial();
+      }
+    },
+    tick() {
+      // keep "last poll" ages fresh without rebuilding the rows
+      for (const v of app.instruments) {
+        const cell = rows.get(v.config.id)?.tr.querySelector<HTMLElement>("td.last-poll");
+        if (cell) cell.textContent = formatAge(v.lastPoll);
+      }
+    },
+  };
+}

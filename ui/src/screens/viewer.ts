@@ -1,0 +1,359 @@
+import { api, errorText, events, type ChannelRecord, type SeriesView } from "../api";
+import { clear, h, option, showError } from "../dom";
+import { t, type Key } from "../i18n";
+import { PALETTE, Plot, type AxisSetting, type PlotInput } from "../plot";
+import { app, stateDot, type Screen } from "../state";
+import { formatDateTime, formatDateTimeMs } from "../time";
+
+const HOUR = 3_600_000;
+const RANGES: [string, number | null][] = [
+  ["1h", HOUR],
+  ["6h", 6 * HOUR],
+  ["1d", 24 * HOUR],
+  ["1w", 7 * 24 * HOUR],
+  ["all", null],
+];
+const OFFSETS: [string, number][] = [
+  ["1h", HOUR],
+  ["1d", 24 * HOUR],
+  ["1w", 7 * 24 * HOUR],
+];
+const TABLE_LIMIT = 1000;
+
+export function viewerScreen(): Screen {
+  let channels: ChannelRecord[] = [];
+  // Not persisted: channel ids belong to one store, and a fresh window
+  // should start from a known state.
+  const selected: number[] = [];
+  let to = Date.now();
+  let from = to - HOUR;
+  let quick: string | null = "1h";
+  const zoomStack: [number, number, string | null][] = [];
+  let compare = false;
+  let offset = 24 * HOUR;
+  const axes = new Map<string, AxisSetting>();
+  let showTable = false;
+  let seq = 0;
+
+  const err = h("div", { class: "error", hidden: true });
+  const tree = h("div", { class: "tree" });
+  const rangeBtns = new Map<string, HTMLButtonElement>();
+  const rangeBar = h("div", { class: "seg" });
+  for (const [name, span] of RANGES) {
+    const b = h("button", { testid: `range-${name}` }, t(`viewer.range.${name}` as Key));
+    b.addEventListener("click", () => {
+      zoomStack.length = 0;
+      quick = name;
+      to = Date.now();
+      from = span === null ? 0 : to - span;
+      void refresh();
+    });
+    rangeBtns.set(name, b);
+    rangeBar.append(b);
+  }
+  const rangeLabel = h("span", { class: "range-label num" });
+
+  const compareBox = h("input", { type: "checkbox", testid: "viewer-compare" });
+  const offsetSel = h("select", { class: "offset", title: t("viewer.offset") }, ...OFFSETS.map(([k, v]) => option(String(v), t(`viewer.offset.${k}` as Key), v === offset)));
+  compareBox.addEventListener("change", () => {
+    compare = compareBox.checked;
+    void refresh();
+  });
+  offsetSel.addEventListener("change", () => {
+    offset = Number(offsetSel.value);
+    if (compare) void refresh();
+  });
+
+  const axisBar = h("div", { class: "axis-bar" });
+  const plotBox = h("div", { class: "plot-box", testid: "viewer-plot" });
+  const placeholder = h("div", { class: "plot-empty" }, t("viewer.noChannels"));
+  const readout = h("div", { class: "readout", testid: "viewer-readout" });
+  const tableToggle = h("button", { testid: "viewer-table-toggle" }, t("viewer.table"));
+  const tableHost = h("div", { class: "table-host", hidden: true });
+  tableToggle.addEventListener("click", () => {
+    showTable = !showTable;
+    tableToggle.textContent = showTable ? t("viewer.hideTable") : t("viewer.table");
+    tableToggle.classList.toggle("active", showTable);
+    tableHost.hidden = !showTable;
+    if (showTable) void loadTable();
+  });
+
+  // export
+  const exportPath = h("input", { testid: "export-path", placeholder: t("viewer.exportPath"), size: 34 });
+  const exportBtn = h("button", { testid: "export-button" }, t("viewer.export"));
+  const exportProgress = h("progress", { testid: "export-progress", max: 1, value: 0, hidden: true });
+  const exportDone = h("span", { class: "ok", testid: "export-done", hidden: true });
+  const exportErr = h("span", { class: "error", testid: "export-error", hidden: true });
+  exportBtn.addEventListener("click", async () => {
+    showError(exportErr, null);
+    exportDone.hidden = true;
+    exportProgress.hidden = false;
+    exportProgress.value = 0;
+    exportBtn.disabled = true;
+    const unlisten = await events.exportProgress((p) => {
+      exportProgress.max = Math.max(1, p.total);
+      exportProgress.value = p.done;
+    }).catch(() => null);
+    try {
+      const s = await api.exportData([...selected], from, to, exportPath.value);
+      exportDone.textContent = t("viewer.exportDone", { path: s.path });
+      exportDone.hidden = false;
+      exportProgress.value = exportProgress.max;
+    } catch (e) {
+      showError(exportErr, errorText(e));
+      exportProgress.hidden = true;
+    } finally {
+      unlisten?.();
+      exportBtn.disabled = false;
+    }
+  });
+
+  const plot = new Plot(plotBox, readout, {
+    onZoom(a, b) {
+      zoomStack.push([from, to, quick]);
+      from = a;
+      to = b;
+      quick = null;
+      void refresh();
+    },
+    onZoomOut() {
+      const prev = zoomStack.pop();
+      if (!prev) return;
+      [from, to, quick] = prev;
+      void refresh();
+    },
+  });
+  plotBox.append(placeholder);
+
+  const root = h(
+    "section",
+    { class: "screen viewer", testid: "screen-viewer" },
+    h(
+      "div",
+      { class: "viewer-body" },
+      h("aside", { class: "tree-col" }, h("h3", {}, t("viewer.channels")), tree),
+      h(
+        "div",
+        { class: "viewer-main" },
+        h(
+          "div",
+          { class: "toolbar" },
+          rangeBar,
+          rangeLabel,
+          h("span", { class: "spacer" }),
+          h("label", { class: "check" }, compareBox, t("viewer.compare")),
+          offsetSel,
+        ),
+        axisBar,
+        err,
+        plotBox,
+        readout,
+        h(
+          "div",
+          { class: "toolbar bottom" },
+          tableToggle,
+          h("span", { class: "spacer" }),
+          exportPath,
+          exportBtn,
+          exportProgress,
+          exportDone,
+          exportErr,
+        ),
+        tableHost,
+      ),
+    ),
+  );
+
+  function unitOf(id: number): string {
+    return channels.find((c) => c.id === id)?.unit ?? "";
+  }
+
+  function colorOf(id: number): string {
+    return PALETTE[selected.indexOf(id) % PALETTE.length];
+  }
+
+  function renderTree(): void {
+    clear(tree);
+    const groups = new Map<string, ChannelRecord[]>();
+    for (const c of channels) {
+      const g = groups.get(c.instrument) ?? [];
+      g.push(c);
+      groups.set(c.instrument, g);
+    }
+    for (const [inst, list] of groups) {
+      const iv = app.instruments.find((i) => i.config.id === inst);
+      const items = list.map((c) => {
+        const path = `${c.instrument}/${c.channel}`;
+        const box = h("input", { type: "checkbox", testid: "channel-check", "data-path": path, "data-id": c.id, checked: selected.includes(c.id) });
+        box.addEventListener("change", () => {
+          const k = selected.indexOf(c.id);
+          if (box.checked && k < 0) selected.push(c.id);
+          if (!box.checked && k >= 0) selected.splice(k, 1);
+          paintSwatches();
+          renderAxes();
+          void refresh();
+        });
+        const k = selected.indexOf(c.id);
+        return h(
+          "label",
+          { class: "leaf" },
+          box,
+          h("i", { class: "swatch", "data-id": c.id, style: k >= 0 ? `background:${colorOf(c.id)}` : "" }),
+          h("span", { class: "leaf-name" }, c.channel),
+          h("span", { class: "muted unit" }, c.unit ?? ""),
+        );
+      });
+      tree.append(
+        h(
+          "details",
+          { class: "group", open: true },
+          h("summary", {}, iv ? stateDot(iv.state) : null, h("strong", {}, iv?.config.name || inst), h("span", { class: "muted count" }, String(list.length))),
+          ...items,
+        ),
+      );
+    }
+    if (!channels.length) tree.append(h("div", { class: "muted" }, t("common.empty")));
+  }
+
+  /** Colours follow the selection order; the tree itself is not rebuilt
+   * (element references held by the user or a test stay valid). */
+  function paintSwatches(): void {
+    tree.querySelectorAll<HTMLElement>("i.swatch[data-id]").forEach((el) => {
+      const id = Number(el.dataset.id);
+      el.style.background = selected.includes(id) ? colorOf(id) : "";
+    });
+  }
+
+  function renderAxes(): void {
+    clear(axisBar);
+    const units = [...new Set(selected.map(unitOf))];
+    for (const unit of units) {
+      const a = axes.get(unit) ?? { mode: "auto", min: null, max: null };
+      axes.set(unit, a);
+      const mode = h("select", { testid: "axis-mode", "data-unit": unit }, option("auto", t("viewer.axisAuto"), a.mode === "auto"), option("fixed", t("viewer.axisFixed"), a.mode === "fixed"));
+      const min = h("input", { testid: "axis-min", "data-unit": unit, class: "narrow", placeholder: t("viewer.axisMin"), value: a.min ?? "", disabled: a.mode === "auto", inputmode: "decimal" });
+      const max = h("input", { testid: "axis-max", "data-unit": unit, class: "narrow", placeholder: t("viewer.axisMax"), value: a.max ?? "", disabled: a.mode === "auto", inputmode: "decimal" });
+      const apply = (): void => {
+        a.mode = mode.value === "fixed" ? "fixed" : "auto";
+        const pmin = parseFloat(min.value);
+        const pmax = parseFloat(max.value);
+        a.min = Number.isFinite(pmin) ? pmin : null;
+        a.max = Number.isFinite(pmax) ? pmax : null;
+        min.disabled = max.disabled = a.mode === "auto";
+        draw();
+      };
+      mode.addEventListener("change", apply);
+      min.addEventListener("change", apply);
+      max.addEventListener("change", apply);
+      axisBar.append(h("span", { class: "axis-item" }, h("span", { class: "axis-unit" }, t("viewer.axis"), " ", unit || t("viewer.unitless")), mode, min, max));
+    }
+  }
+
+  let lastMain: SeriesView[] = [];
+  let lastCompare: SeriesView[] = [];
+
+  function draw(): void {
+    const inputs: PlotInput[] = [];
+    const label = (id: number): string => {
+      const c = channels.find((x) => x.id === id);
+      return c ? `${c.instrument}/${c.channel}` : String(id);
+    };
+    for (const v of lastMain) inputs.push({ key: `m${v.channelId}`, label: label(v.channelId), unit: unitOf(v.channelId), color: colorOf(v.channelId), view: v });
+    for (const v of lastCompare) {
+      inputs.push({
+        key: `c${v.channelId}`,
+        label: `${label(v.channelId)} ${t("viewer.compareSuffix")}`,
+        unit: unitOf(v.channelId),
+        color: colorOf(v.channelId),
+        view: { ...v, t: v.t.map((x) => x + offset) },
+        compare: true,
+      });
+    }
+    placeholder.hidden = inputs.length > 0;
+    plot.setData(inputs, from, to, axes);
+  }
+
+  function paintRange(): void {
+    for (const [name, b] of rangeBtns) b.classList.toggle("active", name === quick);
+    rangeLabel.textContent = `${formatDateTime(from)} — ${formatDateTime(to)}`;
+  }
+
+  async function refresh(): Promise<void> {
+    const my = ++seq;
+    if (quick) {
+      const span = RANGES.find(([n]) => n === quick)?.[1];
+      to = Date.now();
+      if (span) from = to - span;
+    }
+    paintRange();
+    if (!selected.length) {
+      lastMain = [];
+      lastCompare = [];
+      plot.clear();
+      placeholder.hidden = false;
+      if (showTable) clear(tableHost);
+      return;
+    }
+    try {
+      const width = plot.width();
+      const main = await api.series([...selected], from, to, width);
+      const cmp = compare ? await api.series([...selected], from - offset, to - offset, width) : [];
+      if (my !== seq) return;
+      if (quick === "all") {
+        const ts = main.flatMap((s) => (s.t.length ? [s.t[0]] : []));
+        if (ts.length) from = Math.min(...ts);
+        paintRange();
+      }
+      showError(err, null);
+      lastMain = main;
+      lastCompare = cmp;
+      draw();
+      if (showTable) void loadTable();
+    } catch (e) {
+      if (my === seq) showError(err, errorText(e));
+    }
+  }
+
+  async function loadTable(): Promise<void> {
+    clear(tableHost);
+    if (!selected.length) return;
+    try {
+      const tv = await api.table([...selected], from, to, TABLE_LIMIT);
+      const table = h(
+        "table",
+        { class: "grid", testid: "viewer-table" },
+        h("thead", {}, h("tr", {}, h("th", {}, t("viewer.time")), ...tv.columns.map((c) => h("th", { class: "num" }, c)))),
+        h(
+          "tbody",
+          {},
+          ...tv.rows.map(([ts, vals]) => h("tr", {}, h("td", { class: "num" }, formatDateTimeMs(ts)), ...vals.map((v) => h("td", { class: "num" }, v ?? "")))),
+        ),
+      );
+      tableHost.append(table);
+      if (tv.truncated) tableHost.append(h("div", { class: "muted" }, t("viewer.truncated", { n: tv.rows.length })));
+    } catch (e) {
+      tableHost.append(h("div", { class: "error" }, errorText(e)));
+    }
+  }
+
+  let ticks = 0;
+  return {
+    root,
+    async show() {
+      try {
+        channels = await api.channels();
+        for (let k = selected.length - 1; k >= 0; k--) if (!channels.some((c) => c.id === selected[k])) selected.splice(k, 1);
+        showError(err, null);
+      } catch (e) {
+        showError(err, errorText(e));
+      }
+      renderTree();
+      renderAxes();
+      void refresh();
+    },
+    tick() {
+      // quick ranges follow "now"
+      if (++ticks % 10 === 0 && quick && quick !== "all" && selected.length) void refresh();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// Shared application state and tiny pub/sub for live data.
+import type { AppState, ConnState, InstrumentView, LiveEvent } from "./api";
+
+export interface Screen {
+  root: HTMLElement;
+  /** Called each time the screen becomes visible. */
+  show(): void;
+  /** Called when it is hidden. */
+  hide?(): void;
+  /** Every live event, whether visible or not. */
+  onLive?(e: LiveEvent): void;
+  /** Called every second while visible. */
+  tick?(): void;
+}
+
+export const app = {
+  state: null as AppState | null,
+  instruments: [] as InstrumentView[],
+  listeners: new Set<() => void>(),
+};
+
+export function instrumentsChanged(list: InstrumentView[]): void {
+  app.instruments = list;
+  for (const l of app.listeners) l();
+}
+
+export function setInstrumentState(id: string, state: ConnState, reason: string | null): boolean {
+  const v = app.instruments.find((i) => i.config.id === id);
+  if (!v) return false;
+  if (v.state === state && v.reason === reason) return true;
+  v.state = state;
+  v.reason = reason;
+  for (const l of app.listeners) l();
+  return true;
+}
+
+export function stateDot(state: string): HTMLSpanElement {
+  const s = document.createElement("span");
+  s.className = `dot dot-${state}`;
+  return s;
+}

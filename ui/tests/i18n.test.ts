@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { getLang, setLang, t, tables } from "../src/i18n";
+
+describe("i18n", () => {
+  it("every en key has a non-empty ja translation and no extras", () => {
+    const en = Object.keys(tables.en).sort();
+    const ja = Object.keys(tables.ja).sort();
+    expect(ja).toEqual(en);
+    for (const k of en) expect(tables.ja[k].trim(), k).not.toBe("");
+  });
+
+  it("placeholders match between languages", () => {
+    const ph = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+    for (const k of Object.keys(tables.en)) expect(ph(tables.ja[k]), k).toEqual(ph(tables.en[k]));
+  });
+
+  it("translates the Monitor nav label", () => {
+    setLang("en");
+    expect(t("nav.monitor")).toBe("Monitor");
+    setLang("ja");
+    expect(getLang()).toBe("ja");
+    expect(t("nav.monitor")).toBe("モニター");
+    expect(t("age.s", { n: 5 })).toBe("5秒前");
+    setLang("en");
+  });
+
+  it("every key used with t(\"...\") in the sources exists", () => {
+    const sources = import.meta.glob("../src/**/*.ts", { query: "?raw", import: "default", eager: true }) as Record<string, string>;
+    expect(Object.keys(sources).length).toBeGreaterThan(5);
+    for (const [f, src] of Object.entries(sources)) {
+      for (const m of src.matchAll(/\bt\("([\w.-]+)"/g)) expect(tables.en, `${f}: ${m[1]}`).toHaveProperty([m[1]]);
+    }
+  });
+
+  it("dynamic keys for states, kinds, families and specials exist", () => {
+    for (const s of ["connecting", "connected", "reconnecting", "error", "stopped"]) expect(tables.en).toHaveProperty([`state.${s}`]);
+    for (const s of ["no-data", "over-range", "under-range", "burn-out", "invalid"]) expect(tables.en).toHaveProperty([`special.${s}`]);
+    for (const s of ["hioki-logger", "hioki-power", "scpi", "modbus"]) expect(tables.en).toHaveProperty([`inst.family.${s}`]);
+    for (const s of ["1h", "6h", "1d", "1w", "all"]) expect(tables.en).toHaveProperty([`viewer.range.${s}`]);
+  });
+});

@@ -22,7 +22,9 @@ impl std::fmt::Display for Identity {
     /// `HIOKI LR8450 serial 123 firmware V2.10`, leaving out what is unknown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = vec![];
-        for (label, v) in [("", &self.maker), ("", &self.model), ("serial ", &self.serial), ("firmware ", &self.firmware)] {
+        for (label, v) in
+            [("", &self.maker), ("", &self.model), ("serial ", &self.serial), ("firmware ", &self.firmware)]
+        {
             if !v.trim().is_empty() {
                 parts.push(format!("{label}{}", v.trim()));
             }

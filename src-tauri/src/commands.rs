@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use meterdeck_core::desk::{
     AppState, Desk, DeskError, ExportProgress, ExportView, IdentifyView, InstrumentView, LatestView, SeriesView,
-    TableView, UiSettings,
+    TableView, TimeRange, UiSettings,
 };
 use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
 use meterdeck_drivers::InstrumentConfig;
@@ -108,6 +108,13 @@ pub async fn series(
     blocking(move || desk.series(&channel_ids, from, to, width)).await
 }
 
+/// The span holding all samples of the channels (the Viewer's "all").
+#[tauri::command]
+pub async fn series_extent(desk: Desk_<'_>, channel_ids: Vec<ChannelId>) -> Res<Option<TimeRange>> {
+    let desk = Arc::clone(&desk);
+    blocking(move || desk.extent(&channel_ids)).await
+}
+
 #[tauri::command]
 pub async fn table(
     desk: Desk_<'_>,
@@ -189,6 +196,7 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         latest,
         channels,
         series,
+        series_extent,
         table,
         export,
         console_acquire,

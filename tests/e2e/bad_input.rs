@@ -10,7 +10,8 @@ fn run_config(body: &str) -> (i32, String) {
     let path = dir.path().join("site.toml");
     std::fs::write(&path, body).unwrap();
     let data = dir.path().join("data");
-    let (code, _out, err) = agent_output(&["run", "--config", path.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]);
+    let (code, _out, err) =
+        agent_output(&["run", "--config", path.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]);
     assert!(!err.contains("panicked"), "panic on bad config: {err}");
     (code, err)
 }
@@ -81,13 +82,26 @@ fn queries_on_an_empty_store_explain_themselves() {
     assert_ne!(code, 0, "no store yet");
     assert_names(&err, &["meterdeck.db"]);
     drop(meterdeck_core::store::Store::open(&dir.path().join("meterdeck.db"), Default::default()).unwrap());
-    let (code, _o, err) = agent_output(&["query", "--data-dir", d, "--channel", "nope/CH9", "--from", "-1h", "--to", "now"]);
+    let (code, _o, err) =
+        agent_output(&["query", "--data-dir", d, "--channel", "nope/CH9", "--from", "-1h", "--to", "now"]);
     assert_ne!(code, 0);
     assert_names(&err, &["nope/CH9"]);
-    let (code, _o, err) = agent_output(&["query", "--data-dir", d, "--channel", "a/b", "--from", "yesterday-ish", "--to", "now"]);
+    let (code, _o, err) =
+        agent_output(&["query", "--data-dir", d, "--channel", "a/b", "--from", "yesterday-ish", "--to", "now"]);
     assert_ne!(code, 0);
     assert_names(&err, &["yesterday-ish"]);
-    let (code, _o, err) = agent_output(&["export", "--data-dir", d, "--all", "--from", "-1h", "--to", "now", "--out", "/proc/nope/x.zip"]);
+    let (code, _o, err) = agent_output(&[
+        "export",
+        "--data-dir",
+        d,
+        "--all",
+        "--from",
+        "-1h",
+        "--to",
+        "now",
+        "--out",
+        "/proc/nope/x.zip",
+    ]);
     assert_ne!(code, 0);
     assert!(!err.contains("panicked"), "{err}");
 }

@@ -28,7 +28,8 @@ fn kill9_during_ingest_loses_no_acknowledged_sample() {
     let sims = rt.block_on(sim::start(cfg)).expect("simulator starts");
     let instruments: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
     let dir = tempfile::tempdir().unwrap();
-    let config = write_agent_config(dir.path(), "name = \"crash\"\npoll_interval = \"1s\"\nblock_samples = 16", &instruments);
+    let config =
+        write_agent_config(dir.path(), "name = \"crash\"\npoll_interval = \"1s\"\nblock_samples = 16", &instruments);
     let data = dir.path().join("data");
     let args = ["run", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"];
 
@@ -59,9 +60,15 @@ fn kill9_during_ingest_loses_no_acknowledged_sample() {
     let mut stored: HashMap<i64, HashMap<i64, String>> = HashMap::new();
     let mut lost = Vec::new();
     for a in &acked {
-        let id = *channels.get(&a.channel).unwrap_or_else(|| panic!("acked channel {} unknown to the store", a.channel));
+        let id =
+            *channels.get(&a.channel).unwrap_or_else(|| panic!("acked channel {} unknown to the store", a.channel));
         let samples = stored.entry(id).or_insert_with(|| {
-            store.range(id, i64::MIN / 2, i64::MAX / 2).unwrap().into_iter().map(|s| (s.t, value_label(&s.value))).collect()
+            store
+                .range(id, i64::MIN / 2, i64::MAX / 2)
+                .unwrap()
+                .into_iter()
+                .map(|s| (s.t, value_label(&s.value)))
+                .collect()
         });
         match samples.get(&a.t) {
             Some(v) if *v == a.value => {}
@@ -69,6 +76,12 @@ fn kill9_during_ingest_loses_no_acknowledged_sample() {
         }
     }
     assert!(acked.len() > 1000, "too few acknowledged samples to prove anything: {}", acked.len());
-    assert!(lost.is_empty(), "{} of {} acknowledged samples lost, e.g. {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged samples lost, e.g. {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
     eprintln!("crash test: {KILLS} kills, {} acknowledged samples, all present", acked.len());
 }

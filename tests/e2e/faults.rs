@@ -42,7 +42,8 @@ fn faulty_instruments_never_stall_the_healthy_one() {
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut dead = instruments[0].clone();
     dead.id = "dead".into();
-    dead.transport = TransportConfig::Tcp { host: "127.0.0.1".into(), port: Some(dead_port), timeout: Duration::from_millis(500) };
+    dead.transport =
+        TransportConfig::Tcp { host: "127.0.0.1".into(), port: Some(dead_port), timeout: Duration::from_millis(500) };
     instruments.push(dead);
 
     let dir = tempfile::tempdir().unwrap();
@@ -50,7 +51,14 @@ fn faulty_instruments_never_stall_the_healthy_one() {
     let data = dir.path().join("data");
     let mut agent = Proc::spawn(
         "meterdeck-agent",
-        &mut agent(&["run", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"]),
+        &mut agent(&[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--print-acks",
+        ]),
     );
     let started = Instant::now();
     let run = Duration::from_secs(14);
@@ -64,7 +72,8 @@ fn faulty_instruments_never_stall_the_healthy_one() {
     drop(sims);
 
     let polls_of = |inst: &str| {
-        let mut ts: Vec<i64> = acks.iter().filter(|a| a.channel == format!("{inst}/CH1_1") && a.value != "no-data").map(|a| a.t).collect();
+        let mut ts: Vec<i64> =
+            acks.iter().filter(|a| a.channel == format!("{inst}/CH1_1") && a.value != "no-data").map(|a| a.t).collect();
         ts.dedup();
         ts
     };
@@ -76,7 +85,9 @@ fn faulty_instruments_never_stall_the_healthy_one() {
 
     let store = Store::open_readonly(&data.join("meterdeck.db")).unwrap();
     let events = store.events(None, None, 10_000).unwrap();
-    let of = |inst: &str, kind: EventKind| events.iter().filter(|e| e.instrument.as_deref() == Some(inst) && e.kind == kind).collect::<Vec<_>>();
+    let of = |inst: &str, kind: EventKind| {
+        events.iter().filter(|e| e.instrument.as_deref() == Some(inst) && e.kind == kind).collect::<Vec<_>>()
+    };
 
     // Dropped connections: disconnect events with a reason, reconnects, data after each.
     let drops = of("dropper", EventKind::Disconnected);
@@ -91,17 +102,26 @@ fn faulty_instruments_never_stall_the_healthy_one() {
     }
 
     // Slow replies: timeouts recorded, named as such.
-    let slow: Vec<_> = events.iter().filter(|e| e.instrument.as_deref() == Some("slow") && e.message.contains("no reply within")).collect();
+    let slow: Vec<_> = events
+        .iter()
+        .filter(|e| e.instrument.as_deref() == Some("slow") && e.message.contains("no reply within"))
+        .collect();
     assert!(!slow.is_empty(), "slow: no timeout event; events: {events:#?}");
 
     // Garbage replies: errors naming the bad reply, the link kept, good polls in between.
     let bad = of("garbage", EventKind::Error);
     assert!(bad.iter().any(|e| e.message.contains("bad reply")), "garbage: no bad-reply event; events: {events:#?}");
     assert!(polls_of("garbage").len() >= 4, "garbage: good replies between bad ones are stored");
-    assert!(acks.iter().any(|a| a.channel.starts_with("garbage/") && a.value == "no-data"), "a bad poll is stored as no-data");
+    assert!(
+        acks.iter().any(|a| a.channel.starts_with("garbage/") && a.value == "no-data"),
+        "a bad poll is stored as no-data"
+    );
 
     // The missing instrument: connect errors with the address, retried.
     let dead_ev: Vec<_> = events.iter().filter(|e| e.instrument.as_deref() == Some("dead")).collect();
-    assert!(dead_ev.iter().any(|e| e.message.contains(&format!("127.0.0.1:{dead_port}"))), "dead: events name the address: {dead_ev:#?}");
+    assert!(
+        dead_ev.iter().any(|e| e.message.contains(&format!("127.0.0.1:{dead_port}"))),
+        "dead: events name the address: {dead_ev:#?}"
+    );
     assert!(!acks.iter().any(|a| a.channel.starts_with("dead/") && a.value != "no-data"));
 }

@@ -86,7 +86,14 @@ fn poll_and_check(transport: &str, extra: &str) {
     let data = dir.path().join("data");
     let mut agent = Proc::spawn(
         "meterdeck-agent",
-        &mut agent(&["run", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"]),
+        &mut agent(&[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--print-acks",
+        ]),
     );
     // Two full polls of all 13 channels.
     let want = expected();
@@ -116,10 +123,8 @@ fn poll_and_check(transport: &str, extra: &str) {
 
 #[test]
 fn modbus_tcp_against_pymodbus() {
-    let mut peer = Proc::spawn(
-        "pymodbus-tcp",
-        Command::new(python()).arg(peer_script("modbus_peer.py")).args(["--tcp", "0"]),
-    );
+    let mut peer =
+        Proc::spawn("pymodbus-tcp", Command::new(python()).arg(peer_script("modbus_peer.py")).args(["--tcp", "0"]));
     let ready = peer.wait_line("READY ", Duration::from_secs(30));
     let addr = ready.split_whitespace().nth(1).unwrap().to_string();
     let (host, port) = addr.rsplit_once(':').unwrap();
@@ -132,9 +137,12 @@ fn modbus_rtu_over_pty_against_pymodbus() {
     let pty = socat_pty_pair(dir.path());
     let mut peer = Proc::spawn(
         "pymodbus-rtu",
-        Command::new(python())
-            .arg(peer_script("modbus_peer.py"))
-            .args(["--serial", pty.a.to_str().unwrap(), "--baud", "19200"]),
+        Command::new(python()).arg(peer_script("modbus_peer.py")).args([
+            "--serial",
+            pty.a.to_str().unwrap(),
+            "--baud",
+            "19200",
+        ]),
     );
     peer.wait_line("READY ", Duration::from_secs(30));
     poll_and_check(

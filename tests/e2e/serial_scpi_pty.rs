@@ -20,14 +20,23 @@ fn poll_serial(path: &str, seed: u64) {
         "[agent]\nname = \"serial\"\npoll_interval = \"1s\"\n\n[[instrument]]\nid = \"dmm\"\nfamily = \"scpi\"\ntransport = {{ kind = \"serial\", path = \"{path}\", baud = 115200, timeout = \"2s\" }}\n"
     );
     for (id, q, _, scale, offset) in CHANNELS {
-        cfg += &format!("[[instrument.channel]]\nid = \"{id}\"\nquery = \"{q}\"\nscale = {scale:?}\noffset = {offset:?}\n");
+        cfg += &format!(
+            "[[instrument.channel]]\nid = \"{id}\"\nquery = \"{q}\"\nscale = {scale:?}\noffset = {offset:?}\n"
+        );
     }
     let config = dir.path().join("agent.toml");
     std::fs::write(&config, cfg).unwrap();
     let data = dir.path().join("data");
     let mut agent = Proc::spawn(
         "meterdeck-agent",
-        &mut agent(&["run", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"]),
+        &mut agent(&[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--print-acks",
+        ]),
     );
     let mut acks = Vec::new();
     wait_until(Duration::from_secs(30), "3 serial polls", || {

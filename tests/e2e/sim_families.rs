@@ -23,7 +23,8 @@ seed = 12
 "#;
 
 /// Power-meter items and their channel index in the simulator's table.
-const POWER: [(&str, usize, &str); 5] = [("U1", 0, "V"), ("I1", 4, "A"), ("P1", 8, "W"), ("PF1", 20, ""), ("FREQ1", 24, "Hz")];
+const POWER: [(&str, usize, &str); 5] =
+    [("U1", 0, "V"), ("I1", 4, "A"), ("P1", 8, "W"), ("PF1", 20, ""), ("FREQ1", 24, "Hz")];
 
 fn logger_channels() -> Vec<String> {
     (1..=2).flat_map(|u| (1..=15).map(move |c| format!("CH{u}_{c}"))).collect()
@@ -57,7 +58,14 @@ fn logger_and_power_meter_values_stored_equal_values_served() {
 
     let mut agent = Proc::spawn(
         "meterdeck-agent",
-        &mut agent(&["run", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"]),
+        &mut agent(&[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--print-acks",
+        ]),
     );
     let mut acks = Vec::new();
     wait_until(Duration::from_secs(30), "3 polls of both instruments", || {
@@ -85,7 +93,13 @@ fn logger_and_power_meter_values_stored_equal_values_served() {
         })
     };
     let bad: Vec<_> = acks.iter().filter(|a| !matches(a)).collect();
-    assert!(bad.is_empty(), "{} of {} samples differ from the waveform, e.g. {:?}", bad.len(), acks.len(), &bad[..bad.len().min(5)]);
+    assert!(
+        bad.is_empty(),
+        "{} of {} samples differ from the waveform, e.g. {:?}",
+        bad.len(),
+        acks.len(),
+        &bad[..bad.len().min(5)]
+    );
 
     // The store holds what was acknowledged.
     let store = Store::open_readonly(&data.join("meterdeck.db")).unwrap();

@@ -27,7 +27,9 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// The Python interpreter of the test peers' venv (set by scripts/test).
 pub fn python() -> PathBuf {
-    let p = std::env::var_os("MD_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/var/tmp/meterdeck-venv/bin/python"));
+    let p = std::env::var_os("MD_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/meterdeck-venv/bin/python"));
     assert!(p.exists(), "no Python venv for the test peers at {} (run scripts/test, or set MD_PYTHON)", p.display());
     p
 }
@@ -198,10 +200,8 @@ pub fn socat_pty_pair(dir: &Path) -> PtyPair {
     let b = dir.join("ttyB");
     let p = Proc::spawn(
         "socat",
-        Command::new("socat").args([
-            format!("pty,raw,echo=0,link={}", a.display()),
-            format!("pty,raw,echo=0,link={}", b.display()),
-        ]),
+        Command::new("socat")
+            .args([format!("pty,raw,echo=0,link={}", a.display()), format!("pty,raw,echo=0,link={}", b.display())]),
     );
     wait_path(&a);
     wait_path(&b);

@@ -129,6 +129,12 @@ export interface ChannelRecord {
   unit: string | null;
 }
 
+/** `[from, to)` in ms. */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
 export interface SeriesView {
   channelId: number;
   raw: boolean;
@@ -182,6 +188,7 @@ export const api = {
   channels: () => invoke<ChannelRecord[]>("channels"),
   series: (channelIds: number[], from: number, to: number, width: number) =>
     invoke<SeriesView[]>("series", { channelIds, from, to, width: Math.max(1, Math.round(width)) }),
+  seriesExtent: (channelIds: number[]) => invoke<TimeRange | null>("series_extent", { channelIds }),
   table: (channelIds: number[], from: number, to: number, limit: number) =>
     invoke<TableView>("table", { channelIds, from, to, limit }),
   exportData: (channelIds: number[], from: number, to: number, path: string) =>

@@ -214,6 +214,8 @@ function handle(cmd: string, a: Args): unknown {
       return channels;
     case "series":
       return series(a);
+    case "series_extent":
+      return (a.channelIds as number[]).length ? { from: now() - 30 * 86_400_000, to: now() } : null;
     case "table":
       return table(a);
     case "export":

@@ -32,6 +32,7 @@ describe("command argument shapes", () => {
     ["latest", () => api.latest(), "latest", undefined],
     ["channels", () => api.channels(), "channels", undefined],
     ["series", () => api.series([1, 2], 1000, 2000, 640.4), "series", { channelIds: [1, 2], from: 1000, to: 2000, width: 640 }],
+    ["seriesExtent", () => api.seriesExtent([3]), "series_extent", { channelIds: [3] }],
     ["table", () => api.table([3], 10, 20, 500), "table", { channelIds: [3], from: 10, to: 20, limit: 500 }],
     ["export", () => api.exportData([1], 0, 99, "/tmp/x.zip"), "export", { channelIds: [1], from: 0, to: 99, path: "/tmp/x.zip" }],
     ["console_acquire", () => api.consoleAcquire("dmm", "ann"), "console_acquire", { instrument: "dmm", operator: "ann" }],

@@ -316,7 +316,6 @@ impl Poller {
     }
 }
 
-
 /// One value per requested channel, in order. Drivers return exactly that;
 /// if one does not, match by channel id and fill the gaps with NoData.
 fn match_readings(names: &[String], readings: Vec<Reading>) -> Vec<Value> {

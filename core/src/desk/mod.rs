@@ -44,7 +44,7 @@ pub use series::{MAX_TABLE_ROWS, MAX_VIEW_CHANNELS, MAX_WIDTH};
 pub use settings::{UI_SETTINGS_KEY, check_timezone, system_timezone};
 pub use views::{
     AppState, ExportProgress, ExportView, IdentifyView, InstrumentStateEvent, InstrumentView, LatestView, LiveEvent,
-    LiveReading, SeriesView, TableView, UiSettings, tray_summary,
+    LiveReading, SeriesView, TableView, TimeRange, UiSettings, tray_summary,
 };
 
 /// Ports a LAN sweep tries when none are given (Hioki logger, power
@@ -446,6 +446,20 @@ impl Desk {
     pub fn series(&self, ids: &[ChannelId], from: TimeMs, to: TimeMs, width: u32) -> DeskResult<Vec<SeriesView>> {
         self.records(ids)?;
         series::series(&lock!(self.reader), ids, from, to, width)
+    }
+
+    /// The span `[first, last + 1)` holding every sample of the channels (the
+    /// Viewer's "all" range), `None` when they hold none.
+    pub fn extent(&self, ids: &[ChannelId]) -> DeskResult<Option<TimeRange>> {
+        self.records(ids)?;
+        let reader = lock!(self.reader);
+        let mut span: Option<(TimeMs, TimeMs)> = None;
+        for &id in ids {
+            if let Some((lo, hi)) = reader.extent(id)? {
+                span = Some(span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+            }
+        }
+        Ok(span.map(|(from, last)| TimeRange { from, to: last.saturating_add(1) }))
     }
 
     pub fn table(&self, ids: &[ChannelId], from: TimeMs, to: TimeMs, limit: u32) -> DeskResult<TableView> {

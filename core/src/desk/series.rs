@@ -59,7 +59,7 @@ pub fn series(store: &Store, ids: &[ChannelId], from: TimeMs, to: TimeMs, width:
             }
             out.push(v);
         } else {
-            let buckets = store.m4(id, from, to, width as usize)?;
+            let buckets = store.minmax(id, from, to, width as usize)?;
             out.push(SeriesView {
                 channel_id: id,
                 raw: false,

@@ -362,3 +362,16 @@ async fn an_existing_config_is_run_and_edits_keep_its_agent_table() {
     assert!(AgentConfig::load(&fresh).unwrap().instruments.is_empty());
     desk.shutdown().await.unwrap();
 }
+
+#[test]
+fn extent_spans_blocks_and_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, ch) = store_with(dir.path(), 5000);
+    assert_eq!(store.extent(ch).unwrap(), Some((0, 4_999_000)));
+    // A sample still in the tail widens it too.
+    store.append(&[(ch, Sample::number(9_000_000, 1.0))]).unwrap();
+    assert_eq!(store.extent(ch).unwrap(), Some((0, 9_000_000)));
+    let empty = store.ensure_channel("i", "w", None).unwrap();
+    assert_eq!(store.extent(empty).unwrap(), None);
+    assert!(store.extent(empty + 1).is_err());
+}

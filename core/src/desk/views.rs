@@ -61,6 +61,13 @@ pub struct LatestView {
 
 /// One channel of the viewer: raw points (`min == max`) or one M4 bucket
 /// per pixel column (`t` = bucket start; `None` where the bucket is empty).
+/// A time span `[from, to)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    pub from: TimeMs,
+    pub to: TimeMs,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SeriesView {

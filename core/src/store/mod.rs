@@ -39,7 +39,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use error::{Result, StoreError};
 pub use outbox::BATCH_CAP as OUTBOX_BATCH_CAP;
 pub use types::{
-    Durability, InstrumentState, M4Bucket, MIN_KEEP_UNSYNCED, OutboxBatch, OutboxStats, RetentionPolicy,
+    Durability, InstrumentState, M4Bucket, MIN_KEEP_UNSYNCED, MinMaxBucket, OutboxBatch, OutboxStats, RetentionPolicy,
     RetentionReport, StoreOptions,
 };
 
@@ -197,6 +197,17 @@ impl Store {
     /// buckets are included with count 0.
     pub fn m4(&self, ch: ChannelId, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<M4Bucket>> {
         self.read("m4 query", |conn, live| query::m4(conn, live.pending(ch).1, ch, from, to, buckets))
+    }
+
+    /// First and last sample time of a channel, `None` when it has none.
+    pub fn extent(&self, ch: ChannelId) -> Result<Option<(TimeMs, TimeMs)>> {
+        self.read("extent query", |conn, live| query::extent(conn, live.pending(ch).1, ch))
+    }
+
+    /// Min and max of `[from, to)` in `buckets` equal buckets, as `m4` gives
+    /// them, with fewer blocks decoded (no counts, first or last).
+    pub fn minmax(&self, ch: ChannelId, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<MinMaxBucket>> {
+        self.read("min/max query", |conn, live| query::minmax(conn, live.pending(ch).1, ch, from, to, buckets))
     }
 
     pub fn record_event(&mut self, ev: &Event) -> Result<()> {

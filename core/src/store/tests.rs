@@ -511,7 +511,13 @@ proptest! {
         prop_assert_eq!(store.count_in_range(ch[0], from, to).unwrap(), expect.len() as u64);
         let got: Vec<_> = store.m4(ch[0], from, to, n).unwrap().into_iter()
             .map(|b| (b.count, b.specials, b.first, b.last, b.min, b.max)).collect();
-        prop_assert_eq!(got, brute_m4(&samples, from, to, n));
+        let brute = brute_m4(&samples, from, to, n);
+        // minmax: the same extreme values (ties may pick another timestamp).
+        let mm: Vec<_> = store.minmax(ch[0], from, to, n).unwrap().into_iter()
+            .map(|b| (b.min.map(|m| m.1), b.max.map(|m| m.1))).collect();
+        let want: Vec<_> = brute.iter().map(|b| (b.4.map(|m| m.1), b.5.map(|m| m.1))).collect();
+        prop_assert_eq!(mm, want);
+        prop_assert_eq!(got, brute);
         let outboxed: Vec<Sample> = store.outbox_next(1000).unwrap().into_iter()
             .filter(|b| b.channel == ch[0]).flat_map(|b| b.samples).collect();
         prop_assert_eq!(outboxed, samples);
@@ -546,7 +552,7 @@ fn hot_statements_are_not_reprepared() {
     for i in 0..10 {
         store.count_in_range(ch, i * 1000, i * 5000 + 7).unwrap();
     }
-    let st = store.conn.prepare_cached(query::BLOCKS_IN_RANGE).unwrap();
+    let st = store.conn.prepare_cached(query::BLOCK_BOUNDS_IN_RANGE).unwrap();
     assert_eq!(st.get_status(rusqlite::StatementStatus::Run), 10);
     assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
 }

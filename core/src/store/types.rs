@@ -52,6 +52,15 @@ pub struct M4Bucket {
     pub max: Option<(TimeMs, f64)>,
 }
 
+/// Numeric extremes of one bucket of `Store::minmax` (what a plot draws).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MinMaxBucket {
+    pub t_start: TimeMs,
+    pub t_end: TimeMs,
+    pub min: Option<(TimeMs, f64)>,
+    pub max: Option<(TimeMs, f64)>,
+}
+
 /// What the retention pass may delete.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetentionPolicy {

@@ -295,15 +295,17 @@ export function viewerScreen(): Screen {
       return;
     }
     try {
+      if (quick === "all") {
+        // Exactly the stored span, so the plot's buckets cover only data.
+        const span = await api.seriesExtent([...selected]);
+        if (my !== seq) return;
+        if (span) [from, to] = [span.from, span.to];
+        paintRange();
+      }
       const width = plot.width();
       const main = await api.series([...selected], from, to, width);
       const cmp = compare ? await api.series([...selected], from - offset, to - offset, width) : [];
       if (my !== seq) return;
-      if (quick === "all") {
-        const ts = main.flatMap((s) => (s.t.length ? [s.t[0]] : []));
-        if (ts.length) from = Math.min(...ts);
-        paintRange();
-      }
       showError(err, null);
       lastMain = main;
       lastCompare = cmp;

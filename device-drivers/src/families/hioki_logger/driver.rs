@@ -41,7 +41,6 @@ impl Driver for HiokiLoggerDriver {
         Family::HiokiLogger
     }
 
-
     fn channels(&self) -> Vec<ChannelInfo> {
         crate::config::ChannelConfig::infos(&self.channels)
     }

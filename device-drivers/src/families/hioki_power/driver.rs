@@ -44,7 +44,6 @@ impl Driver for HiokiPowerDriver {
         Family::HiokiPower
     }
 
-
     fn channels(&self) -> Vec<ChannelInfo> {
         crate::config::ChannelConfig::infos(&self.channels)
     }

@@ -48,7 +48,6 @@ impl Driver for ScpiDriver {
         Family::Scpi
     }
 
-
     fn channels(&self) -> Vec<ChannelInfo> {
         crate::config::ChannelConfig::infos(&self.channels)
     }

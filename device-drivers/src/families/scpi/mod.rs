@@ -8,4 +8,3 @@ pub mod session;
 
 pub use driver::ScpiDriver;
 pub use session::ScpiSession;
-

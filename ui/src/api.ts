@@ -169,6 +169,176 @@ export interface EventRecord {
   message: string;
 }
 
+
+// ---- alarms, calculation channels, destinations, journal, notifications ----
+// Shapes of the issue-4 contract (snake_case keys, as in the TOML).
+
+export type Severity = "critical" | "high" | "medium" | "low";
+export type AlarmKind = "threshold" | "connection" | "special" | "storage";
+export type CompareOp = ">" | ">=" | "<=" | "<" | "outside_incl" | "outside_excl";
+export type Combine = "and" | "or";
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+export type DestinationKind = "desktop" | "email" | "webhook";
+export type JournalAction =
+  | "raise"
+  | "return"
+  | "ack"
+  | "shelve"
+  | "unshelve"
+  | "out_of_service"
+  | "in_service"
+  | "reminder"
+  | "notify_ok"
+  | "notify_failed"
+  | "notify_retry";
+
+export interface AckInfo {
+  user: string;
+  comment: string;
+  t: number;
+}
+
+export interface AlarmView {
+  alarm_id: string;
+  rule_id: string;
+  name: string;
+  severity: Severity;
+  kind: AlarmKind;
+  active: boolean;
+  acked: boolean;
+  shelved_until: number | null;
+  out_of_service: boolean;
+  /** last state change */
+  since: number;
+  raised_at: number | null;
+  value: string | null;
+  message: string | null;
+  ack: AckInfo | null;
+}
+
+export interface SecondCondition {
+  channel: string;
+  op: CompareOp;
+  value?: number | null;
+  low?: number | null;
+  high?: number | null;
+  combine?: Combine | null;
+}
+
+export interface TimeWindow {
+  days?: Weekday[] | null;
+  from?: string | null;
+  to?: string | null;
+  tz?: string | null;
+}
+
+/** One [[alarm]] table. Numbers are typed as numbers; what the user typed
+ * that is not a number is passed through for the backend to name. */
+export interface Rule {
+  id: string;
+  name?: string | null;
+  enabled?: boolean | null;
+  severity?: Severity | null;
+  kind: AlarmKind;
+  channel?: string | null;
+  op?: CompareOp | null;
+  value?: number | null;
+  low?: number | null;
+  high?: number | null;
+  deadband?: number | null;
+  second?: SecondCondition | null;
+  instrument?: string | null;
+  specials?: SpecialKind[] | null;
+  below?: string | null;
+  filter?: string | null;
+  window?: TimeWindow | null;
+  notify_on_return?: boolean | null;
+  destinations?: string[] | null;
+  reminder?: string | null;
+  message?: string | null;
+}
+
+/** One [[calc]] table; stored as channel "calc/<id>". */
+export interface Calc {
+  id: string;
+  name?: string | null;
+  unit?: string | null;
+  expr: string;
+  /** variable name -> channel path "instrument/channel" */
+  inputs: Record<string, string>;
+  tolerance?: string | null;
+}
+
+/** One [[destination]] table. Secrets (SMTP password, webhook URL) are never part of it. */
+export interface Destination {
+  id: string;
+  kind: DestinationKind;
+  name?: string | null;
+  host?: string | null;
+  port?: number | null;
+  security?: "tls" | "starttls" | "none" | null;
+  username?: string | null;
+  from?: string | null;
+  to?: string[] | null;
+  format?: "slack" | "teams" | "json" | null;
+}
+
+export interface DestinationView extends Destination {
+  has_secret: boolean;
+}
+
+/** A validation failure naming the field (dotted path, e.g. "second.value"). */
+export interface FieldError {
+  field: string | null;
+  message: string;
+  /** calc_check: 1-based column in `expr` */
+  position?: number | null;
+}
+
+export interface JournalEntry {
+  id: number;
+  t: number;
+  alarm_id: string;
+  rule_id: string;
+  name: string;
+  action: JournalAction;
+  from_state: string;
+  to_state: string;
+  user: string | null;
+  comment: string | null;
+  values: string | null;
+  severity: Severity;
+}
+
+export interface JournalQuery {
+  from?: number | null;
+  to?: number | null;
+  alarmId?: string | null;
+  action?: JournalAction | null;
+  limit?: number | null;
+}
+
+export interface Note {
+  id: number;
+  t: number;
+  kind: "alarm" | "system";
+  severity: Severity | null;
+  title: string;
+  body: string;
+  read: boolean;
+  alarm_id: string | null;
+}
+
+/** Optional command arguments are left out rather than sent empty. */
+export function compact<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined || v === null || v === "") continue;
+    (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
 // ---- commands -------------------------------------------------------------
 
 export const api = {
@@ -201,6 +371,41 @@ export const api = {
     invoke<void>("console_release", { instrument, operator }),
   events: (instrument: string | null, kind: string | null, limit: number) =>
     invoke<EventRecord[]>("events", { instrument, kind, limit }),
+
+  alarmsList: () => invoke<AlarmView[]>("alarms_list"),
+  alarmAck: (alarmId: string, user: string, comment: string) => invoke<void>("alarm_ack", { alarmId, user, comment }),
+  alarmShelve: (alarmId: string, minutes: number, user: string, comment: string) =>
+    invoke<void>("alarm_shelve", { alarmId, minutes, user, comment }),
+  alarmUnshelve: (alarmId: string, user: string) => invoke<void>("alarm_unshelve", { alarmId, user }),
+  alarmOutOfService: (alarmId: string, on: boolean, user: string, comment: string) =>
+    invoke<void>("alarm_out_of_service", { alarmId, on, user, comment }),
+
+  rulesList: () => invoke<Rule[]>("rules_list"),
+  ruleCheck: (rule: Rule) => invoke<FieldError | null>("rule_check", { rule }),
+  ruleSave: (rule: Rule) => invoke<void>("rule_save", { rule }),
+  ruleDelete: (id: string) => invoke<void>("rule_delete", { id }),
+  ruleSetEnabled: (id: string, enabled: boolean) => invoke<void>("rule_set_enabled", { id, enabled }),
+
+  calcsList: () => invoke<Calc[]>("calcs_list"),
+  calcCheck: (calc: Calc) => invoke<FieldError | null>("calc_check", { calc }),
+  calcSave: (calc: Calc) => invoke<void>("calc_save", { calc }),
+  calcDelete: (id: string) => invoke<void>("calc_delete", { id }),
+
+  destinationsList: () => invoke<DestinationView[]>("destinations_list"),
+  /** The secret goes to the keychain; it is sent only when the user typed one. */
+  destinationSave: (destination: Destination, secret?: string | null) =>
+    invoke<void>("destination_save", secret ? { destination, secret } : { destination }),
+  destinationDelete: (id: string) => invoke<void>("destination_delete", { id }),
+  /** null when the test message went out; an error string otherwise (or a rejection). */
+  destinationTest: (id: string) => invoke<string | null>("destination_test", { id }),
+
+  journalQuery: (q: JournalQuery) => invoke<JournalEntry[]>("journal_query", compact(q)),
+
+  notificationsList: (unreadOnly: boolean, limit?: number) =>
+    invoke<Note[]>("notifications_list", limit === undefined ? { unreadOnly } : { unreadOnly, limit }),
+  notificationsUnreadCount: () => invoke<number>("notifications_unread_count"),
+  notificationMarkRead: (id: number) => invoke<void>("notification_mark_read", { id }),
+  notificationsMarkAllRead: () => invoke<void>("notifications_mark_all_read"),
 };
 
 /** Tauri rejects with the command's `Err(String)`; make it a message. */
@@ -236,6 +441,24 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** A refusal as a field error: `{field, message}` objects (also as JSON text)
+ * pass through; anything else becomes a message without a field. */
+export function fieldError(e: unknown): FieldError {
+  let v: unknown = e;
+  if (typeof v === "string" && v.trim().startsWith("{")) {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      /* plain text */
+    }
+  }
+  if (isObj(v) && typeof v.message === "string") {
+    const position = num(v.position);
+    return position === null ? { field: str(v.field), message: v.message } : { field: str(v.field), message: v.message, position };
+  }
+  return { field: null, message: errorText(e) };
+}
 
 /** A channel value as serde writes meterdeck's `Value` (`{"number": 1.5}` /
  * `{"special": "over-range"}`), or already flattened (`value` + `special`). */
@@ -332,4 +555,14 @@ export const events = {
     }),
   exportProgress: (cb: (p: ExportProgress) => void): Promise<UnlistenFn> =>
     listen<ExportProgress>("export-progress", (e) => cb(e.payload)),
+  /** An AlarmView on every change of an alarm. */
+  alarm: (cb: (a: AlarmView) => void): Promise<UnlistenFn> =>
+    listen<unknown>("alarm", (e) => {
+      if (isObj(e.payload) && typeof e.payload.alarm_id === "string") cb(e.payload as unknown as AlarmView);
+    }),
+  /** Every new system or alarm notification. */
+  notification: (cb: (n: Note) => void): Promise<UnlistenFn> =>
+    listen<unknown>("notification", (e) => {
+      if (isObj(e.payload) && "id" in e.payload) cb(e.payload as unknown as Note);
+    }),
 };

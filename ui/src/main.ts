@@ -1,22 +1,48 @@
 import "./style.css";
-import { api, errorText, events, type LiveEvent, type UiSettings } from "./api";
+import { api, errorText, events, type LiveEvent, type Note, type UiSettings } from "./api";
+import { countUnacked } from "./alarmfmt";
 import { clear, h } from "./dom";
 import { setLang, t, tDyn, type Key } from "./i18n";
+import { alarmsScreen, paintCount } from "./screens/alarms";
+import { calcsScreen } from "./screens/calcs";
 import { consoleScreen } from "./screens/console";
+import { destinationsScreen } from "./screens/destinations";
 import { eventsScreen } from "./screens/events";
 import { instrumentsScreen } from "./screens/instruments";
+import { journalScreen } from "./screens/journal";
 import { monitorScreen } from "./screens/monitor";
+import { notificationsScreen, refreshUnread } from "./screens/notifications";
+import { rulesScreen } from "./screens/rules";
 import { settingsScreen } from "./screens/settings";
 import { viewerScreen } from "./screens/viewer";
-import { app, instrumentsChanged, setInstrumentState, stateDot, type Screen } from "./state";
+import { alarmChanged, alarmsChanged, app, instrumentsChanged, setInstrumentState, stateDot, type Screen } from "./state";
 import { formatDateTime, setLocale, setTimeZone } from "./time";
 
-const NAMES = ["instruments", "monitor", "viewer", "console", "events", "settings"] as const;
+const NAMES = [
+  "instruments",
+  "monitor",
+  "viewer",
+  "alarms",
+  "journal",
+  "notifications",
+  "rules",
+  "calcs",
+  "destinations",
+  "console",
+  "events",
+  "settings",
+] as const;
 type Name = (typeof NAMES)[number];
 const ICONS: Record<Name, string> = {
   instruments: "⚙",
   monitor: "◉",
   viewer: "∿",
+  alarms: "⚠",
+  journal: "☷",
+  notifications: "✉",
+  rules: "⚑",
+  calcs: "ƒx",
+  destinations: "⇶",
   console: "›_",
   events: "≡",
   settings: "☰",
@@ -27,6 +53,16 @@ let current: Name = "monitor";
 const navButtons = new Map<Name, HTMLButtonElement>();
 let summary: HTMLElement | null = null;
 let clock: HTMLElement | null = null;
+let unreadBadge: HTMLElement | null = null;
+let alarmBadge: HTMLElement | null = null;
+
+function paintBadges(): void {
+  if (unreadBadge) paintCount(unreadBadge, app.unread);
+  const unacked = countUnacked(app.alarms);
+  if (alarmBadge) paintCount(alarmBadge, unacked);
+  const title = t("app.title");
+  document.title = app.unread > 0 ? `(${app.unread}) ${title}` : title;
+}
 
 function applySettings(s: UiSettings): void {
   setLang(s.language);
@@ -70,6 +106,8 @@ function build(): void {
   const body = document.getElementById("app")!;
   clear(body);
   app.listeners.clear();
+  app.alarmListeners.clear();
+  app.unreadListeners.clear();
   navButtons.clear();
   const st = app.state!;
 
@@ -90,6 +128,13 @@ function build(): void {
   for (const n of NAMES) {
     const b = h("button", { testid: `nav-${n}`, title: t(`nav.${n}` as Key) }, h("span", { class: "icon", "data-icon": ICONS[n], "aria-hidden": "true" }), h("span", { class: "label" }, t(`nav.${n}` as Key)));
     b.addEventListener("click", () => show(n));
+    if (n === "notifications") {
+      unreadBadge = h("span", { class: "nav-badge", testid: "unread-count", hidden: true, "aria-label": t("notes.unreadBadge") });
+      b.append(unreadBadge);
+    } else if (n === "alarms") {
+      alarmBadge = h("span", { class: "nav-badge alarm", testid: "unacked-count", hidden: true, "aria-label": t("alarms.unackedBadge") });
+      b.append(alarmBadge);
+    }
     navButtons.set(n, b);
     nav.append(b);
   }
@@ -98,6 +143,12 @@ function build(): void {
     ["instruments", instrumentsScreen()],
     ["monitor", monitorScreen()],
     ["viewer", viewerScreen()],
+    ["alarms", alarmsScreen()],
+    ["journal", journalScreen()],
+    ["notifications", notificationsScreen()],
+    ["rules", rulesScreen()],
+    ["calcs", calcsScreen()],
+    ["destinations", destinationsScreen()],
     ["console", consoleScreen()],
     ["events", eventsScreen()],
     ["settings", settingsScreen(onSettingsSaved)],
@@ -108,8 +159,11 @@ function build(): void {
     main.append(s.root);
   }
   app.listeners.add(paintSummary);
+  app.alarmListeners.add(paintBadges);
+  app.unreadListeners.add(paintBadges);
   body.append(h("div", { class: "shell" }, header, h("div", { class: "body" }, nav, main)));
   paintSummary();
+  paintBadges();
   for (const l of app.listeners) l();
   show(current);
 }
@@ -134,6 +188,19 @@ function onLive(e: LiveEvent): void {
     }
   }
   for (const s of screens.values()) s.onLive?.(e);
+}
+
+function onNote(n: Note): void {
+  void refreshUnread();
+  for (const s of screens.values()) s.onNote?.(n);
+}
+
+async function reloadAlarms(): Promise<void> {
+  try {
+    alarmsChanged(await api.alarmsList());
+  } catch {
+    /* the alarm screen shows its own errors */
+  }
 }
 
 async function reloadInstruments(): Promise<void> {
@@ -175,12 +242,17 @@ async function start(): Promise<void> {
       if (!setInstrumentState(s.instrument, s.state, s.reason)) void reloadInstruments();
     })
     .catch((e) => console.error("instrument-state", e));
+  await events.alarm(alarmChanged).catch((e) => console.error("alarm", e));
+  await events.notification(onNote).catch((e) => console.error("notification", e));
+  void reloadAlarms();
+  void refreshUnread();
 
   let n = 0;
   setInterval(() => {
     if (clock) clock.textContent = formatDateTime(Date.now());
     screens.get(current)?.tick?.();
     if (++n % 15 === 0) void reloadInstruments();
+    if (n % 60 === 0) void reloadAlarms(); // also catches shelving that ran out
   }, 1000);
   if (clock) clock.textContent = formatDateTime(Date.now());
 }

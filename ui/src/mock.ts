@@ -3,6 +3,7 @@
 // only when `window.__TAURI_INTERNALS__` is absent, as a separate chunk.
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
+import { alarmCommands, startAlarmMock } from "./mock-alarms";
 import type {
   AppState,
   ChannelRecord,
@@ -235,6 +236,7 @@ function handle(cmd: string, a: Args): unknown {
     case "events":
       return evs.filter((e) => (!a.instrument || e.instrument === a.instrument) && (!a.kind || e.kind === a.kind)).slice().reverse();
     default:
+      if (cmd in alarmCommands) return alarmCommands[cmd](a);
       throw `unknown command ${cmd}`;
   }
 }
@@ -244,6 +246,17 @@ export function installMock(): void {
   if (q.get("lang") === "ja") state.settings.language = "ja";
   if (q.get("theme") === "dark") state.settings.theme = "dark";
   mockIPC((cmd, payload) => handle(cmd, (payload ?? {}) as Args), { shouldMockEvents: true });
+  startAlarmMock({
+    channelPaths: () => channels.map((c) => `${c.instrument}/${c.channel}`),
+    instruments: () => configs.map((c) => c.id),
+    addChannel: (instrument, channel, unit) => {
+      if (!channels.some((c) => c.instrument === instrument && c.channel === channel)) channels.push({ id: Math.max(0, ...channels.map((c) => c.id)) + 1, instrument, channel, unit });
+    },
+    removeChannel: (instrument, channel) => {
+      const k = channels.findIndex((c) => c.instrument === instrument && c.channel === channel);
+      if (k >= 0) channels.splice(k, 1);
+    },
+  });
   setInterval(() => {
     for (const c of configs) {
       if (states[c.id] !== "connected") continue;

@@ -1,5 +1,6 @@
 // Shared application state and tiny pub/sub for live data.
-import type { AppState, ConnState, InstrumentView, LiveEvent } from "./api";
+import type { AlarmView, AppState, ConnState, InstrumentView, LiveEvent, Note } from "./api";
+import { sortAlarms, upsertAlarm } from "./alarmfmt";
 
 export interface Screen {
   root: HTMLElement;
@@ -11,13 +12,36 @@ export interface Screen {
   onLive?(e: LiveEvent): void;
   /** Called every second while visible. */
   tick?(): void;
+  /** Every `notification` event, whether visible or not. */
+  onNote?(n: Note): void;
 }
 
 export const app = {
   state: null as AppState | null,
   instruments: [] as InstrumentView[],
   listeners: new Set<() => void>(),
+  /** Current alarms in the contract's order, kept up to date from the `alarm` event. */
+  alarms: [] as AlarmView[],
+  alarmListeners: new Set<() => void>(),
+  /** Unread notifications (backend's count). */
+  unread: 0,
+  unreadListeners: new Set<() => void>(),
 };
+
+export function alarmsChanged(list: AlarmView[]): void {
+  app.alarms = sortAlarms(list);
+  for (const l of app.alarmListeners) l();
+}
+
+export function alarmChanged(a: AlarmView): void {
+  app.alarms = upsertAlarm(app.alarms, a);
+  for (const l of app.alarmListeners) l();
+}
+
+export function unreadChanged(n: number): void {
+  app.unread = n;
+  for (const l of app.unreadListeners) l();
+}
 
 export function instrumentsChanged(list: InstrumentView[]): void {
   app.instruments = list;

@@ -87,3 +87,20 @@ export function formatAge(ms: number | null | undefined, now: number = Date.now(
   if (s < 86400) return t("age.h", { n: Math.floor(s / 3600) });
   return t("age.d", { n: Math.floor(s / 86400) });
 }
+
+/** Wall-clock text "YYYY-MM-DDTHH:MM[:SS]" (a datetime-local value) read in the
+ * zone -> ms; null when it is not such a text. */
+export function parseZoned(text: string, tz: string = zone): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
+  if (!m) return null;
+  const asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0));
+  // The offset depends on the instant; two rounds settle it around DST changes.
+  let t = asUtc - zoneOffsetMinutes(asUtc, tz) * 60_000;
+  t = asUtc - zoneOffsetMinutes(t, tz) * 60_000;
+  return t;
+}
+
+/** ms -> "YYYY-MM-DDTHH:MM" in the zone, for a datetime-local input. */
+export function toZonedInput(ms: number, tz: string = zone): string {
+  return formatDateTime(ms, tz).slice(0, 16).replace(" ", "T");
+}

@@ -38,4 +38,32 @@ describe("i18n", () => {
     for (const s of ["hioki-logger", "hioki-power", "scpi", "modbus"]) expect(tables.en).toHaveProperty([`inst.family.${s}`]);
     for (const s of ["1h", "6h", "1d", "1w", "all"]) expect(tables.en).toHaveProperty([`viewer.range.${s}`]);
   });
+
+  it("dynamic keys of the alarm screens exist in both languages", () => {
+    const keys = [
+      ...["critical", "high", "medium", "low"].map((s) => `sev.${s}`),
+      ...["active", "returned", "unacked", "acked", "shelved", "oos"].map((s) => `alarms.st.${s}`),
+      ...["15m", "1h", "8h", "24h", "custom"].map((s) => `alarms.shelve.${s}`),
+      ...["threshold", "connection", "special", "storage"].map((s) => `rules.kind.${s}`),
+      ...[">", ">=", "<=", "<", "outside_incl", "outside_excl"].map((s) => `rules.op.${s}`),
+      ...["and", "or"].map((s) => `rules.combine.${s}`),
+      ...["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((s) => `day.${s}`),
+      ...["raise", "return", "ack", "shelve", "unshelve", "out_of_service", "in_service", "reminder", "notify_ok", "notify_failed", "notify_retry"].map((s) => `journal.action.${s}`),
+      ...["24h", "7d", "all"].map((s) => `journal.range.${s}`),
+      ...["desktop", "email", "webhook"].map((s) => `dest.kind.${s}`),
+      ...["tls", "starttls", "none"].map((s) => `dest.security.${s}`),
+      ...["slack", "teams", "json"].map((s) => `dest.format.${s}`),
+      ...["alarms", "journal", "notifications", "rules", "calcs", "destinations"].map((s) => `nav.${s}`),
+      "notes.kind.alarm",
+      "notes.kind.system",
+    ];
+    for (const k of keys) {
+      expect(tables.en, k).toHaveProperty([k]);
+      expect(tables.ja, k).toHaveProperty([k]);
+    }
+    setLang("ja");
+    expect(t("sev.critical")).toBe("緊急");
+    expect(t("alarms.st.shelvedUntil", { t: "12:00" })).toBe("12:00 まで保留");
+    setLang("en");
+  });
 });

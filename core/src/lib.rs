@@ -12,6 +12,7 @@ pub mod config;
 pub mod desk;
 pub mod export;
 pub mod model;
+pub mod notify;
 pub mod store;
 
 pub use meterdeck_drivers as drivers;

@@ -43,7 +43,8 @@ ensure_build_deps() {
 # The Python peers of the tests (pymodbus) in a venv outside the clone,
 # re-created only when tests/peers/requirements.txt changes.
 ensure_test_venv() {
-    ensure_apt python3 python3-venv socat
+    # libdbus-1-dev, libglib2.0-dev, pkg-config: dbus-python (for python-dbusmock) builds from source.
+    ensure_apt python3 python3-venv python3-dev socat pkg-config libdbus-1-dev libglib2.0-dev
     local req="$MD_ROOT/tests/peers/requirements.txt"
     local stamp="$MD_VENV/.requirements.sha256"
     local want
@@ -87,4 +88,10 @@ build_ui() {
 # The window tests: a virtual X display and WebKitGTK's WebDriver.
 ensure_window_test_deps() {
     ensure_apt xvfb xauth webkit2gtk-driver fonts-ipafont-gothic
+}
+
+# The notification tests: a private D-Bus session bus, gnome-keyring as the
+# Secret Service behind the keychain, openssl for the SMTP test certificate.
+ensure_notify_test_deps() {
+    ensure_apt dbus-daemon dbus-bin gnome-keyring openssl
 }

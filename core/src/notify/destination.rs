@@ -1,0 +1,309 @@
+//! `[[destination]]` entries: where notifications go. One flat shape for
+//! TOML and the UI's JSON; which fields apply depends on `kind`, checked by
+//! `validate` so errors name the field instead of a serde enum variant.
+
+use lettre::message::Mailbox;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationKind {
+    Desktop,
+    Email,
+    Webhook,
+}
+
+/// SMTP transport security: implicit TLS (usually port 465), STARTTLS
+/// required (usually 587), or none (a local relay only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    Tls,
+    Starttls,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    Slack,
+    Teams,
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationConfig {
+    pub id: String,
+    pub kind: DestinationKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    // email
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Defaults by `security`: 465 (tls), 587 (starttls), 25 (none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Defaults to starttls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SmtpSecurity>,
+    /// Its password is the keychain entry `smtp:<id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    // webhook (its URL is the keychain entry `webhook:<id>`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<WebhookFormat>,
+}
+
+/// A refused destination: which field and why (the UI shows it beside the field).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct DestError {
+    pub field: String,
+    pub message: String,
+}
+
+fn err(field: &str, message: impl Into<String>) -> DestError {
+    DestError { field: field.to_string(), message: message.into() }
+}
+
+pub(crate) fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl DestinationConfig {
+    /// A desktop destination (handy default: "This computer").
+    pub fn desktop(id: &str) -> DestinationConfig {
+        DestinationConfig {
+            id: id.to_string(),
+            kind: DestinationKind::Desktop,
+            name: None,
+            host: None,
+            port: None,
+            security: None,
+            username: None,
+            from: None,
+            to: Vec::new(),
+            format: None,
+        }
+    }
+
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    pub fn smtp_security(&self) -> SmtpSecurity {
+        self.security.unwrap_or(SmtpSecurity::Starttls)
+    }
+
+    pub fn smtp_port(&self) -> u16 {
+        self.port.unwrap_or(match self.smtp_security() {
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::None => 25,
+        })
+    }
+
+    pub fn validate(&self) -> Result<(), DestError> {
+        if !valid_id(&self.id) {
+            return Err(err("id", "1 to 64 characters from A-Z a-z 0-9 _ -"));
+        }
+        if let Some(name) = &self.name
+            && (name.trim().is_empty() || name.len() > 200)
+        {
+            return Err(err("name", "must not be empty and at most 200 characters"));
+        }
+        let email = self.kind == DestinationKind::Email;
+        let webhook = self.kind == DestinationKind::Webhook;
+        let only = |field: &str, set: bool, allowed: bool, for_kind: &str| {
+            if set && !allowed { Err(err(field, format!("only for {for_kind} destinations"))) } else { Ok(()) }
+        };
+        only("host", self.host.is_some(), email, "email")?;
+        only("port", self.port.is_some(), email, "email")?;
+        only("security", self.security.is_some(), email, "email")?;
+        only("username", self.username.is_some(), email, "email")?;
+        only("from", self.from.is_some(), email, "email")?;
+        only("to", !self.to.is_empty(), email, "email")?;
+        only("format", self.format.is_some(), webhook, "webhook")?;
+        match self.kind {
+            DestinationKind::Desktop => {}
+            DestinationKind::Email => self.validate_email()?,
+            DestinationKind::Webhook => {
+                if self.format.is_none() {
+                    return Err(err("format", "required for a webhook destination: slack, teams or json"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_email(&self) -> Result<(), DestError> {
+        let host = self.host.as_deref().unwrap_or("");
+        if host.trim().is_empty() {
+            return Err(err("host", "required for an email destination (the SMTP server's name or address)"));
+        }
+        let ipv6 = host.parse::<std::net::Ipv6Addr>().is_ok();
+        if host.len() > 253 || host.chars().any(|c| c.is_whitespace() || "/@".contains(c) || c == ':' && !ipv6) {
+            return Err(err("host", format!("{host:?} is not a host name or address (give the port in `port`)")));
+        }
+        if self.port == Some(0) {
+            return Err(err("port", "must be 1 to 65535"));
+        }
+        if let Some(u) = &self.username
+            && u.trim().is_empty()
+        {
+            return Err(err("username", "must not be empty (leave it out for a server without login)"));
+        }
+        match &self.from {
+            None => {
+                return Err(err("from", "required for an email destination, e.g. \"Meterdeck <alarms@example.com>\""));
+            }
+            Some(f) => {
+                f.parse::<Mailbox>().map_err(|e| err("from", format!("{f:?} is not an email address: {e}")))?;
+            }
+        }
+        if self.to.is_empty() {
+            return Err(err("to", "at least one recipient address"));
+        }
+        for (i, t) in self.to.iter().enumerate() {
+            t.parse::<Mailbox>()
+                .map_err(|e| err(&format!("to[{i}]"), format!("{t:?} is not an email address: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks every destination and that ids are unique; the field is
+/// `destination[<index>].<field>`.
+pub fn validate_all(dests: &[DestinationConfig]) -> Result<(), DestError> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, d) in dests.iter().enumerate() {
+        d.validate().map_err(|e| DestError { field: format!("destination[{i}].{}", e.field), message: e.message })?;
+        if !seen.insert(d.id.as_str()) {
+            return Err(err(&format!("destination[{i}].id"), format!("duplicate destination id {:?}", d.id)));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Doc {
+        destination: Vec<DestinationConfig>,
+    }
+
+    const CONTRACT: &str = r#"
+[[destination]]
+id = "desk"
+kind = "desktop"
+name = "This computer"
+[[destination]]
+id = "ops-mail"
+kind = "email"
+host = "smtp.example.com"
+port = 587
+security = "starttls"
+username = "alarms@example.com"
+from = "Meterdeck <alarms@example.com>"
+to = ["ops@example.com"]
+[[destination]]
+id = "ops-slack"
+kind = "webhook"
+format = "slack"
+"#;
+
+    fn parse(text: &str) -> Result<Vec<DestinationConfig>, String> {
+        toml::from_str::<Doc>(text).map(|d| d.destination).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn contract_example_parses_and_validates() {
+        let d = parse(CONTRACT).unwrap();
+        assert_eq!(d.len(), 3);
+        validate_all(&d).unwrap();
+        assert_eq!(d[1].smtp_port(), 587);
+        assert_eq!(d[1].smtp_security(), SmtpSecurity::Starttls);
+        assert_eq!(d[2].format, Some(WebhookFormat::Slack));
+        assert_eq!(d[0].display_name(), "This computer");
+    }
+
+    #[test]
+    fn json_round_trip_has_the_same_shape() {
+        let d = parse(CONTRACT).unwrap();
+        let json = serde_json::to_value(&d[1]).unwrap();
+        assert_eq!(json["security"], "starttls");
+        assert_eq!(json["to"][0], "ops@example.com");
+        let back: DestinationConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back, d[1]);
+        assert!(serde_json::to_value(&d[0]).unwrap().get("to").is_none());
+    }
+
+    #[test]
+    fn unknown_fields_and_kinds_are_refused() {
+        let e = parse("[[destination]]\nid = \"a\"\nkind = \"desktop\"\nurl = \"https://x\"\n").unwrap_err();
+        assert!(e.contains("unknown field `url`"), "{e}");
+        let e = parse("[[destination]]\nid = \"a\"\nkind = \"pager\"\n").unwrap_err();
+        assert!(e.contains("unknown variant `pager`"), "{e}");
+        let e = parse("[[destination]]\nid = \"a\"\nkind = \"email\"\nsecurity = \"ssl\"\n").unwrap_err();
+        assert!(e.contains("unknown variant `ssl`"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let base = parse(CONTRACT).unwrap();
+        let check = |f: &dyn Fn(&mut DestinationConfig), i: usize, field: &str| {
+            let mut d = base[i].clone();
+            f(&mut d);
+            let e = d.validate().unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            assert!(!e.message.is_empty());
+        };
+        check(&|d| d.id = "a b".into(), 0, "id");
+        check(&|d| d.id = String::new(), 0, "id");
+        check(&|d| d.id = "x".repeat(65), 0, "id");
+        check(&|d| d.host = Some("h".into()), 0, "host");
+        check(&|d| d.format = Some(WebhookFormat::Json), 0, "format");
+        check(&|d| d.host = None, 1, "host");
+        check(&|d| d.host = Some("smtp.example.com:25".into()), 1, "host");
+        check(&|d| d.port = Some(0), 1, "port");
+        check(&|d| d.from = None, 1, "from");
+        check(&|d| d.from = Some("not an address".into()), 1, "from");
+        check(&|d| d.to = vec![], 1, "to");
+        check(&|d| d.to = vec!["ops@example.com".into(), "nope".into()], 1, "to[1]");
+        check(&|d| d.username = Some(" ".into()), 1, "username");
+        check(&|d| d.format = None, 2, "format");
+        check(&|d| d.to = vec!["a@b.c".into()], 2, "to");
+        check(&|d| d.name = Some("".into()), 2, "name");
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let mut d = parse(CONTRACT).unwrap();
+        d.push(DestinationConfig::desktop("desk"));
+        let e = validate_all(&d).unwrap_err();
+        assert_eq!(e.field, "destination[3].id");
+        assert!(e.message.contains("duplicate"), "{e}");
+        d[3].id = "desk2".into();
+        d[2].format = None;
+        assert_eq!(validate_all(&d).unwrap_err().field, "destination[2].format");
+    }
+
+    #[test]
+    fn ports_default_by_security() {
+        let mut d = parse(CONTRACT).unwrap().remove(1);
+        d.port = None;
+        d.security = Some(SmtpSecurity::Tls);
+        assert_eq!(d.smtp_port(), 465);
+        d.security = Some(SmtpSecurity::None);
+        assert_eq!(d.smtp_port(), 25);
+        d.security = None;
+        assert_eq!(d.smtp_port(), 587);
+    }
+}

@@ -1,0 +1,53 @@
+//! What the dispatcher delivers and the notification centre lists.
+
+use crate::model::TimeMs;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Alarm,
+    System,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Alarm => "alarm",
+            MessageKind::System => "system",
+        }
+    }
+}
+
+/// One notification. `severity` is the alarm severity (critical | high |
+/// medium | low) or `None` for system messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub t: TimeMs,
+    pub kind: MessageKind,
+    pub severity: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub alarm_id: Option<String>,
+}
+
+impl Message {
+    /// Severity rank for ordering (critical highest); unknown or absent ranks lowest.
+    pub(crate) fn severity_rank(&self) -> u8 {
+        match self.severity.as_deref() {
+            Some("critical") => 4,
+            Some("high") => 3,
+            Some("medium") => 2,
+            Some("low") => 1,
+            _ => 0,
+        }
+    }
+
+    /// The message time as RFC 3339 UTC, for bodies and payloads read by people.
+    pub(crate) fn time_text(&self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.t)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| self.t.to_string())
+    }
+}

@@ -1,0 +1,40 @@
+//! Notifications: where they go (`destination`), the credentials they need
+//! (`secrets`, OS keychain), how they get there (`desktop`, `email`,
+//! `webhook`), the `dispatcher` that groups bursts and retries, and the
+//! notification `centre` the UI lists.
+
+pub mod centre;
+pub mod desktop;
+pub mod destination;
+pub mod dispatcher;
+pub mod email;
+pub mod message;
+pub mod secrets;
+pub mod webhook;
+
+pub use centre::Note;
+pub use destination::{DestError, DestinationConfig, DestinationKind, SmtpSecurity, WebhookFormat, validate_all};
+pub use dispatcher::{
+    Deliver, DeliveryOutcome, DeliveryResult, DispatchOptions, Dispatcher, DispatcherHandle, RealDeliverer, RetryPolicy,
+};
+pub use message::{Message, MessageKind};
+pub use secrets::{KeyringSecrets, MemorySecrets, SecretError, SecretStore};
+
+/// A failed delivery, as shown to the user ("SMTP host:587: connection
+/// refused", "webhook: HTTP 404 Not Found"). Never contains a credential.
+/// `permanent` errors (bad address, 4xx, missing secret) are not retried.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl DeliveryError {
+    pub fn transient(message: impl Into<String>) -> DeliveryError {
+        DeliveryError { message: message.into(), permanent: false }
+    }
+    pub fn permanent(message: impl Into<String>) -> DeliveryError {
+        DeliveryError { message: message.into(), permanent: true }
+    }
+}

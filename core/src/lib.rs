@@ -6,6 +6,7 @@
 //! queries read from `store`. Nothing here knows of Tauri or HTTP servers.
 
 pub mod agent;
+pub mod alarm;
 pub mod calc;
 pub mod cli;
 pub mod config;

@@ -759,6 +759,25 @@ host = "10.0.0.2"
     }
 
     #[test]
+    fn alarm_calc_and_destination_errors_point_at_the_field() {
+        let rule = "[[alarm]]\nid = \"hot\"\nkind = \"threshold\"\nchannel = \"a/b\"\nop = \"outside_incl\"\nlow = 9.0\nhigh = 1.0\n";
+        let e = err(rule);
+        assert_eq!(e.line(), Some(7), "{e}");
+        assert!(e.to_string().contains("alarm[hot].high"), "{e}");
+        let dest = "[[alarm]]\nid = \"hot\"\nkind = \"connection\"\ndestinations = [\"nowhere\"]\n";
+        let e = err(dest);
+        assert_eq!(e.line(), Some(4), "{e}");
+        assert!(e.to_string().contains("no [[destination]] with id `nowhere`"), "{e}");
+        let calc = "[[calc]]\nid = \"c\"\nexpr = \"A + (B\"\ninputs = { A = \"x/a\", B = \"x/b\" }\n";
+        let e = err(calc);
+        assert_eq!(e.line(), Some(3), "{e}");
+        assert!(e.to_string().contains("calc[c].expr") && e.to_string().contains("column"), "{e}");
+        let mail = "[[destination]]\nid = \"m\"\nkind = \"email\"\nhost = \"h\"\nfrom = \"not an address\"\nto = [\"a@b.c\"]\n";
+        let e = err(mail);
+        assert_eq!(e.line(), Some(5), "{e}");
+    }
+
+    #[test]
     fn channel_errors_point_at_the_channel() {
         let text = "[[instrument]]\nid = \"dmm\"\nfamily = \"scpi\"\ntransport = { kind = \"serial\", path = \"/dev/ttyUSB0\" }\n[[instrument.channel]]\nid = \"v\"\nquery = \"MEAS:VOLT?\"\n[[instrument.channel]]\nid = \"i\"\nunit = \"A\"\n";
         let e = err(text);

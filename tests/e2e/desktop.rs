@@ -398,8 +398,11 @@ fn settings(cx: &Ctx) -> Result<()> {
     d.select(&d.by_testid("settings-language")?, "ja")?;
     d.wait_for("html[data-lang=\"ja\"]", Duration::from_secs(5))?;
     let label = d.wait_until(Duration::from_secs(5), "the Monitor nav label in Japanese", |s| {
-        let b = s.find(&testid("nav-monitor"))?;
-        let t = s.text(&b)?;
+        // The label span's text. WebKitWebDriver's rendered-text call gives
+        // "" for the rail's labels (ellipsis-clipped flex items), so read
+        // textContent; the screenshot shows what is drawn.
+        let b = s.find(&format!("{} .label", testid("nav-monitor")))?;
+        let t = s.property(&b, "textContent")?.as_str().unwrap_or_default().to_string();
         Ok(t.contains("モニター").then_some(t))
     })?;
     eprintln!("    nav-monitor reads {label:?}");

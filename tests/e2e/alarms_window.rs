@@ -46,6 +46,10 @@ struct Ctx {
     raise_mails: usize,
     raise_summary: String,
     raise_subject: String,
+    /// When the raise's notices were seen (the dispatcher's burst window).
+    raise_seen: Instant,
+    /// The raising value as the window and alarms_list showed it.
+    raise_value: String,
 }
 
 impl Ctx {
@@ -248,6 +252,8 @@ fn alarm_raised_notified_acknowledged_and_returned_in_the_window() {
         raise_mails: 0,
         raise_summary: String::new(),
         raise_subject: String::new(),
+        raise_seen: Instant::now(),
+        raise_value: String::new(),
     };
 
     step(&mut cx, "ready", started, |cx| {
@@ -261,6 +267,7 @@ fn alarm_raised_notified_acknowledged_and_returned_in_the_window() {
     step(&mut cx, "journal", started, journal);
     step(&mut cx, "return", started, return_notices);
     step(&mut cx, "notifications", started, notification_centre);
+    step(&mut cx, "value-unit", started, value_unit);
     eprintln!("alarms window test took {:.1} s", started.elapsed().as_secs_f64());
     drop(cx);
 }
@@ -285,18 +292,27 @@ fn polling(cx: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
-/// Over the threshold: the alarm's row appears, active and unacknowledged.
+/// Over the threshold while the operator watches the Alarms screen: the
+/// row turns active and unacknowledged by the `alarm` event.
 fn raise(cx: &mut Ctx) -> Result<()> {
-    cx.simulate(HOT)?;
     cx.nav("alarms")?;
     let d = &cx.desk;
+    // The rule is listed before it ever raised (the app's start-up list).
+    d.wait_for(&row_sel(), Duration::from_secs(10)).context("the rule's row before the raise")?;
+    // The screen reloads alarms_list when shown; let that reply land before
+    // the raise, so that the row can only turn active by the event.
+    std::thread::sleep(Duration::from_millis(500));
+    cx.simulate(HOT)?;
     let row = d
-        .wait_until(Duration::from_secs(30), &format!("an active alarm row {RULE} in the Alarms screen"), |s| {
+        .wait_until(Duration::from_secs(20), &format!("an active alarm row {RULE} in the Alarms screen"), |s| {
             let r = s.find(&row_sel())?;
             let class = s.attribute(&r, "class")?.unwrap_or_default();
             Ok((class.split_whitespace().any(|c| c == "active")).then_some(r))
         })
-        .with_context(|| format!("alarms_list: {:?}", cx.alarm_view()))?;
+        .with_context(|| {
+            let shown = d.find(&row_sel()).and_then(|r| d.text(&r)).unwrap_or_default().replace('\n', " | ");
+            format!("the window missed the change: the row shows {shown:?}, alarms_list has {:?}", cx.alarm_view())
+        })?;
     let text = d.text(&row)?;
     ensure!(text.contains(NAME) && text.contains(HOT), "the row does not show the name and {HOT}: {text:?}");
     let class = d.attribute(&row, "class")?.unwrap_or_default();
@@ -307,6 +323,7 @@ fn raise(cx: &mut Ctx) -> Result<()> {
         "alarms_list: {a}"
     );
     ensure!(a["value"].as_str().is_some_and(|v| v.contains(HOT)), "the raising value is not {HOT}: {a}");
+    cx.raise_value = a["value"].as_str().unwrap_or_default().to_string();
     eprintln!("    row: {}", text.replace('\n', " | "));
     Ok(())
 }
@@ -320,7 +337,10 @@ fn desktop_notification(cx: &mut Ctx) -> Result<()> {
     let (n, c) = cx.wait_notify(0, &format!("naming {NAME:?} with {HOT}"), |c| {
         c["summary"].as_str().is_some_and(|s| s.contains(NAME)) && call_text(c).contains(HOT)
     })?;
+    cx.raise_seen = Instant::now();
     ensure!(c["app_name"] == "Meterdeck", "app_name: {c}");
+    let want = format!("{CHANNEL} = {HOT}");
+    ensure!(c["body"].as_str().is_some_and(|b| b.contains(&want)), "the body does not read {want:?}: {c}");
     eprintln!("    Notify: {:?} / {:?} (urgency {})", c["summary"], c["body"], c["hints"]["urgency"]);
     cx.raise_calls = n;
     cx.raise_summary = c["summary"].as_str().unwrap_or_default().to_string();
@@ -336,7 +356,7 @@ fn email(cx: &mut Ctx) -> Result<()> {
     ensure!(m["from"] == "Meterdeck <alarms@example.com>" && m["mail_from"] == "alarms@example.com", "sender: {m}");
     ensure!(m["content_type"] == "text/plain" && m["tls"] == false, "{m}");
     let body = m["body"].as_str().unwrap_or_default().replace("\r\n", "\n");
-    ensure!(body.contains(HOT), "the body does not carry the value {HOT}: {body:?}");
+    ensure!(body.contains(&format!("{CHANNEL} = {HOT}")), "the body does not carry {CHANNEL} = {HOT}: {body:?}");
     ensure!(body.contains("Severity: high") && body.contains(&format!("Alarm: {RULE}")), "body: {body:?}");
     eprintln!("    mail: {:?} / {:?}", m["subject"], body.lines().next().unwrap_or_default());
     cx.raise_mails = n;
@@ -346,9 +366,19 @@ fn email(cx: &mut Ctx) -> Result<()> {
 
 /// Acknowledged in the window with a user and a comment.
 fn ack(cx: &mut Ctx) -> Result<()> {
-    cx.nav("alarms")?;
     let d = &cx.desk;
-    d.click(&d.wait_for(&format!("{} {}", row_sel(), testid("alarm-ack")), Duration::from_secs(10))?)?;
+    // Rows are rebuilt whenever their alarm changes; a click whose press and
+    // release land on two builds of the button is no click, so the operator
+    // clicks again while the form is not open (it toggles).
+    let form = format!("{}[data-alarm-id=\"{RULE}\"] {}", "tr.alarm-form-row", testid("ack-form"));
+    d.wait_until(Duration::from_secs(10), "the acknowledge form to open", |s| {
+        if s.find(&form).is_ok() {
+            return Ok(Some(()));
+        }
+        s.click(&s.find(&format!("{} {}", row_sel(), testid("alarm-ack")))?)?;
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(s.find(&form).is_ok().then_some(()))
+    })?;
     d.fill(&d.by_testid("ack-user")?, USER)?;
     d.fill(&d.by_testid("ack-comment")?, COMMENT)?;
     d.click(&d.by_testid("ack-submit")?)?;
@@ -403,12 +433,21 @@ fn journal(cx: &mut Ctx) -> Result<()> {
 /// Back below the threshold: the end-of-condition notice by D-Bus and
 /// email, the alarm no longer active, a `return` in the journal.
 fn return_notices(cx: &mut Ctx) -> Result<()> {
+    // The dispatcher sends one message per destination per 1 s window and
+    // folds later ones into a summary ("1 more alarm", notify::dispatcher's
+    // burst limit); the value returns after that window, so the return
+    // notice goes out as itself.
+    if let Some(wait) = Duration::from_millis(2500).checked_sub(cx.raise_seen.elapsed()) {
+        std::thread::sleep(wait);
+    }
     cx.simulate(BACK)?;
     let raise_summary = cx.raise_summary.clone();
     let (_, c) = cx.wait_notify(cx.raise_calls, &format!("of the return naming {NAME:?}"), |c| {
         c["summary"].as_str().is_some_and(|s| s.contains(NAME))
     })?;
     ensure!(c["summary"] != raise_summary.as_str(), "the return notice reads as the raise: {c}");
+    let want = format!("{CHANNEL} = {BACK}");
+    ensure!(c["body"].as_str().is_some_and(|b| b.contains(&want)), "the return body does not read {want:?}: {c}");
     eprintln!("    Notify: {:?} / {:?}", c["summary"], c["body"]);
     let raise_subject = cx.raise_subject.clone();
     let (_, m) = cx.wait_mail(cx.raise_mails, &format!("of the return with {NAME:?} in the subject"), |m| {
@@ -451,4 +490,17 @@ fn notification_centre(cx: &mut Ctx) -> Result<()> {
         notes.as_array().into_iter().flatten().filter(|n| n["alarm_id"] == RULE && n["kind"] == "alarm").collect();
     ensure!(ours.len() >= 2, "the raise and the return in notifications_list: {notes:#}");
     cx.screenshot("notifications")
+}
+
+/// AlarmView.value is "the value that raised it, formatted with unit"
+/// (contract): the channel is configured with unit °C. Checked last so that
+/// the rest of the scenario is reported on first.
+fn value_unit(cx: &mut Ctx) -> Result<()> {
+    let want = format!("{HOT} °C");
+    ensure!(
+        cx.raise_value == want,
+        "alarms_list/the Alarms row show the raising value as {:?}, not {want:?}",
+        cx.raise_value
+    );
+    Ok(())
 }

@@ -5,165 +5,23 @@
 //! the SMTP password and the webhook URLs. The delivering side is the
 //! md-notify-send helper, run with the private bus in its environment.
 
-use meterdeck_e2e::*;
+use meterdeck_e2e::notify_peers::Session;
 use serde_json::{Value, json};
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 const SUBJECT: &str = "Alarm: Kessel zu heiß – 温度";
 
-/// A child that is killed and reaped on drop (for ones that need stdin).
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The md-notify-send helper (this package's binary, hence here and not in
+/// the support library), run with the session's private bus.
+trait NotifySend {
+    fn helper(&self, args: &[&str], stdin: Option<&str>) -> Vec<String>;
+    fn set_secret(&self, entry: &str, value: &str);
+    fn send(&self, dests_toml: &str, msg: &Value, to: &str, extra: &[&str]) -> Vec<Value>;
+    fn test_send(&self, dests_toml: &str, id: &str) -> String;
 }
 
-/// A private session bus; nothing on it is started by activation, so every
-/// process on it is one this test started.
-struct Session {
-    dir: tempfile::TempDir,
-    address: String,
-    // Dropped in reverse order of start: clients first, the bus last.
-    procs: Vec<Proc>,
-    keyring: Option<Killed>,
-    bus: Option<Proc>,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        self.keyring.take();
-        self.procs.clear();
-        self.bus.take();
-    }
-}
-
-impl Session {
-    fn start() -> Session {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("bus.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={}</listen>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                dir.path().join("bus").display()
-            ),
-        )
-        .unwrap();
-        let mut bus = Proc::spawn(
-            "dbus-daemon",
-            Command::new("dbus-daemon")
-                .arg(format!("--config-file={}", config.display()))
-                .args(["--nofork", "--print-address=1"]),
-        );
-        let address = bus.wait_line("unix:", Duration::from_secs(10)).trim().to_string();
-        Session { dir, address, procs: Vec::new(), keyring: None, bus: Some(bus) }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn wait_name(&self, name: &str) {
-        wait_until(Duration::from_secs(15), &format!("{name} on the session bus"), || {
-            let out = Command::new("dbus-send")
-                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-                .args([
-                    "--session",
-                    "--print-reply",
-                    "--dest=org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner",
-                    &format!("string:{name}"),
-                ])
-                .output()
-                .expect("dbus-send (Debian package dbus-bin)");
-            String::from_utf8_lossy(&out.stdout).contains("boolean true")
-        });
-    }
-
-    /// python-dbusmock's notification_daemon template.
-    fn start_notification_daemon(&mut self) {
-        let p = Proc::spawn(
-            "dbusmock",
-            Command::new(python())
-                .args(["-m", "dbusmock", "--template", "notification_daemon"])
-                .env("DBUS_SESSION_BUS_ADDRESS", &self.address),
-        );
-        self.procs.push(p);
-        self.wait_name("org.freedesktop.Notifications");
-    }
-
-    /// gnome-keyring's Secret Service, its login keyring unlocked with a
-    /// password on stdin, kept under this test's temp dir.
-    fn start_keyring(&mut self) {
-        let home = self.path("home");
-        let runtime = self.path("run");
-        std::fs::create_dir_all(home.join(".local/share")).unwrap();
-        std::fs::create_dir_all(&runtime).unwrap();
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-        let mut child = Command::new("gnome-keyring-daemon")
-            .args(["--foreground", "--components=secrets", "--unlock"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("gnome-keyring-daemon (Debian package gnome-keyring; scripts/test installs it)");
-        {
-            let mut stdin = child.stdin.take().unwrap();
-            stdin.write_all(b"test-keyring-password").unwrap();
-        }
-        self.keyring = Some(Killed(child));
-        self.wait_name("org.freedesktop.secrets");
-    }
-
-    /// A Python peer printing `READY <port>`; returns (proc, port).
-    fn start_peer(&mut self, script: &str, args: &[&str]) -> (usize, u16) {
-        let mut p = Proc::spawn(script, Command::new(python()).arg(peer_script(script)).args(args));
-        let port = p.wait_line("READY ", Duration::from_secs(20))[6..].trim().parse().unwrap();
-        self.procs.push(p);
-        (self.procs.len() - 1, port)
-    }
-
-    /// Lines starting with `tag ` a peer printed until `n` arrived, parsed as JSON.
-    fn peer_json(&mut self, peer: usize, tag: &str, n: usize) -> Vec<Value> {
-        let prefix = format!("{tag} ");
-        let mut got: Vec<Value> = Vec::new();
-        let p = &mut self.procs[peer];
-        let deadline = Instant::now() + Duration::from_secs(20);
-        for line in p.seen.iter().filter(|l| l.starts_with(&prefix)) {
-            got.push(serde_json::from_str(&line[prefix.len()..]).unwrap());
-        }
-        while got.len() < n {
-            assert!(Instant::now() < deadline, "{}: {n} {tag} lines expected, got {got:?}", p.name);
-            let line = p.wait_line(&prefix, deadline.saturating_duration_since(Instant::now()));
-            got.push(serde_json::from_str(&line[prefix.len()..]).unwrap());
-        }
-        got
-    }
-
+impl NotifySend for Session {
     /// Runs md-notify-send with the private bus; returns its stdout lines.
     fn helper(&self, args: &[&str], stdin: Option<&str>) -> Vec<String> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_md-notify-send"))
@@ -194,12 +52,6 @@ impl Session {
         assert_eq!(self.helper(&["secret-set", entry], Some(value)), ["SECRET set"]);
     }
 
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    }
-
     /// Sends `msg` to `dests`; returns the OUTCOME lines as JSON.
     fn send(&self, dests_toml: &str, msg: &Value, to: &str, extra: &[&str]) -> Vec<Value> {
         let d = self.write("dests.toml", dests_toml);
@@ -221,37 +73,6 @@ impl Session {
             .find_map(|l| l.strip_prefix("TEST "))
             .unwrap_or_else(|| panic!("no TEST line: {lines:?}"))
             .to_string()
-    }
-
-    /// A test CA and a server certificate for 127.0.0.1/localhost signed by
-    /// it; the helper trusts the CA through SSL_CERT_FILE (read by rustls'
-    /// platform verifier on Linux). Returns (server cert, server key).
-    fn make_cert(&self) -> (String, String) {
-        let p = |n: &str| self.path(n).display().to_string();
-        let leaf_ext = self.write("leaf.ext", "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n");
-        let steps: [Vec<String>; 3] = [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Meterdeck test CA"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain(["-keyout".into(), p("ca.key"), "-out".into(), p("cert.pem")])
-                .collect(),
-            ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain(["-keyout".into(), p("server.key"), "-out".into(), p("server.csr")])
-                .collect(),
-            ["x509", "-req", "-days", "2", "-CAcreateserial"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain(["-in".into(), p("server.csr"), "-CA".into(), p("cert.pem"), "-CAkey".into(), p("ca.key")])
-                .chain(["-extfile".into(), leaf_ext, "-out".into(), p("server.pem")])
-                .collect(),
-        ];
-        for args in steps {
-            let out = Command::new("openssl").args(&args).stdin(Stdio::null()).output().expect("openssl");
-            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        (p("server.pem"), p("server.key"))
     }
 }
 
@@ -275,7 +96,7 @@ fn results(outcomes: &[Value]) -> Vec<(String, String)> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    meterdeck_e2e::webdriver::free_port().unwrap()
 }
 
 #[test]
@@ -292,14 +113,7 @@ fn desktop_notifications_reach_the_notification_server_on_dbus() {
     assert_eq!(results(&out), [("desk".to_string(), "ok".to_string())]);
     assert_eq!(s.test_send(dests, "desk"), "ok");
 
-    let calls = Command::new(python())
-        .arg(peer_script("dbusmock_calls.py"))
-        .env("DBUS_SESSION_BUS_ADDRESS", &s.address)
-        .output()
-        .unwrap();
-    let calls: Value = serde_json::from_slice(&calls.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&calls.stderr)));
-    let calls = calls.as_array().unwrap();
+    let calls = s.notify_calls().unwrap();
     assert_eq!(calls.len(), 2, "{calls:?}");
     assert_eq!(calls[0]["app_name"], "Meterdeck");
     assert_eq!(calls[0]["summary"], SUBJECT);

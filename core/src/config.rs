@@ -12,9 +12,12 @@ use std::time::Duration;
 
 use meterdeck_drivers::InstrumentConfig;
 use meterdeck_drivers::config::{MAX_POLL, MIN_POLL};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 
+use crate::alarm::AlarmRule;
+use crate::calc::CalcConfig;
+use crate::notify::DestinationConfig;
 use crate::store::Durability;
 
 /// Name of the SQLite file inside the data directory.
@@ -63,6 +66,12 @@ impl Default for AgentSettings {
 pub struct AgentConfig {
     pub agent: AgentSettings,
     pub instruments: Vec<InstrumentConfig>,
+    /// `[[calc]]`: calculation channels, stored as `calc/<id>`.
+    pub calcs: Vec<CalcConfig>,
+    /// `[[alarm]]`: alarm rules.
+    pub alarms: Vec<AlarmRule>,
+    /// `[[destination]]`: where notifications go.
+    pub destinations: Vec<DestinationConfig>,
     /// The file it was loaded from, if any.
     pub source: Option<PathBuf>,
 }
@@ -70,7 +79,14 @@ pub struct AgentConfig {
 impl AgentConfig {
     /// A config built in code (demo, bench, tests); validated like a file.
     pub fn new(agent: AgentSettings, instruments: Vec<InstrumentConfig>) -> Result<AgentConfig, ConfigError> {
-        let cfg = AgentConfig { agent, instruments, source: None };
+        let cfg = AgentConfig {
+            agent,
+            instruments,
+            calcs: Vec::new(),
+            alarms: Vec::new(),
+            destinations: Vec::new(),
+            source: None,
+        };
         for inst in &cfg.instruments {
             inst.validate().map_err(|m| ConfigError::plain("<built-in config>", m))?;
         }
@@ -119,7 +135,22 @@ impl AgentConfig {
                 msg,
             ));
         }
-        Ok(AgentConfig { agent, instruments: raw.instruments, source: None })
+        check_sections(&raw.instruments, &raw.calcs, &raw.alarms, &raw.destinations, &locator)?;
+        Ok(AgentConfig {
+            agent,
+            instruments: raw.instruments,
+            calcs: raw.calcs,
+            alarms: raw.alarms,
+            destinations: raw.destinations,
+            source: None,
+        })
+    }
+
+    /// Checks the alarm, calculation and destination sections together (a
+    /// rule may name a destination or a calc output); the message names the
+    /// field, e.g. `alarm[hot].destinations`.
+    pub fn check_sections(&self) -> Result<(), SectionError> {
+        sections_ok(&self.instruments, &self.calcs, &self.alarms, &self.destinations)
     }
 
     /// The interval an instrument is polled at in normal mode.
@@ -197,6 +228,92 @@ struct RawConfig {
     agent: RawAgent,
     #[serde(default, rename = "instrument")]
     instruments: Vec<InstrumentConfig>,
+    #[serde(default, rename = "calc")]
+    calcs: Vec<CalcConfig>,
+    #[serde(default, rename = "alarm")]
+    alarms: Vec<AlarmRule>,
+    #[serde(default, rename = "destination")]
+    destinations: Vec<DestinationConfig>,
+}
+
+/// A refused `[[calc]]`, `[[alarm]]` or `[[destination]]`: the dotted field
+/// (`alarm[hot].value`) and why.
+#[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SectionError {
+    pub field: String,
+    pub message: String,
+    /// 1-based column in a calc expression, when the error is there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
+}
+
+fn sections_ok(
+    instruments: &[InstrumentConfig],
+    calcs: &[CalcConfig],
+    alarms: &[AlarmRule],
+    destinations: &[DestinationConfig],
+) -> Result<(), SectionError> {
+    let plain = |field: String, message: String| SectionError { field, message, position: None };
+    crate::calc::validate_all(calcs).map_err(|e| SectionError {
+        field: e.field,
+        message: e.message,
+        position: e.position,
+    })?;
+    crate::alarm::validate_all(alarms).map_err(|e| plain(e.field, e.message))?;
+    crate::notify::destination::validate_all(destinations).map_err(|e| plain(e.field, e.message))?;
+    if !calcs.is_empty()
+        && let Some(i) = instruments.iter().find(|i| i.id == crate::calc::OUTPUT_INSTRUMENT)
+    {
+        return Err(plain(
+            format!("instrument[{}].id", i.id),
+            format!("`{}` is reserved for calculation channels; rename the instrument", i.id),
+        ));
+    }
+    for rule in alarms {
+        for d in &rule.destinations {
+            if !destinations.iter().any(|x| &x.id == d) {
+                return Err(plain(
+                    format!("alarm[{}].destinations", rule.id),
+                    format!("no [[destination]] with id `{d}`"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Points a section error at its line: `alarm[hot].high` -> the `high` key
+/// of the `[[alarm]]` table whose id is `hot` (or whose index is given).
+fn check_sections(
+    instruments: &[InstrumentConfig],
+    calcs: &[CalcConfig],
+    alarms: &[AlarmRule],
+    destinations: &[DestinationConfig],
+    loc: &Locator,
+) -> Result<(), ConfigError> {
+    let Err(e) = sections_ok(instruments, calcs, alarms, destinations) else {
+        return Ok(());
+    };
+    let (section, rest) = e.field.split_once('[').unwrap_or((e.field.as_str(), ""));
+    let (key, tail) = rest.split_once(']').unwrap_or(("", ""));
+    let field = tail.trim_start_matches('.').split('.').next().unwrap_or("");
+    let ids: Vec<&str> = match section {
+        "calc" => calcs.iter().map(|c| c.id.as_str()).collect(),
+        "alarm" => alarms.iter().map(|a| a.id.as_str()).collect(),
+        "destination" => destinations.iter().map(|d| d.id.as_str()).collect(),
+        "instrument" => instruments.iter().map(|i| i.id.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let index = key.parse::<usize>().ok().or_else(|| ids.iter().position(|id| *id == key));
+    let mut path = vec![Seg::Key(section)];
+    if let Some(i) = index {
+        path.push(Seg::Index(i));
+        if !field.is_empty() {
+            path.push(Seg::Key(field));
+        }
+    }
+    Err(loc.error_at(&path, &e.field, e.to_string()))
 }
 
 #[derive(Deserialize, Default)]
@@ -639,6 +756,25 @@ host = "10.0.0.2"
         assert_eq!(e.line(), Some(10), "{s}");
         assert!(s.contains("poll_interval"), "{s}");
         assert_eq!(e.field(), Some("instrument.poll_interval"));
+    }
+
+    #[test]
+    fn alarm_calc_and_destination_errors_point_at_the_field() {
+        let rule = "[[alarm]]\nid = \"hot\"\nkind = \"threshold\"\nchannel = \"a/b\"\nop = \"outside_incl\"\nlow = 9.0\nhigh = 1.0\n";
+        let e = err(rule);
+        assert_eq!(e.line(), Some(7), "{e}");
+        assert!(e.to_string().contains("alarm[hot].high"), "{e}");
+        let dest = "[[alarm]]\nid = \"hot\"\nkind = \"connection\"\ndestinations = [\"nowhere\"]\n";
+        let e = err(dest);
+        assert_eq!(e.line(), Some(4), "{e}");
+        assert!(e.to_string().contains("no [[destination]] with id `nowhere`"), "{e}");
+        let calc = "[[calc]]\nid = \"c\"\nexpr = \"A + (B\"\ninputs = { A = \"x/a\", B = \"x/b\" }\n";
+        let e = err(calc);
+        assert_eq!(e.line(), Some(3), "{e}");
+        assert!(e.to_string().contains("calc[c].expr") && e.to_string().contains("column"), "{e}");
+        let mail = "[[destination]]\nid = \"m\"\nkind = \"email\"\nhost = \"h\"\nfrom = \"not an address\"\nto = [\"a@b.c\"]\n";
+        let e = err(mail);
+        assert_eq!(e.line(), Some(5), "{e}");
     }
 
     #[test]

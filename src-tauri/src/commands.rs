@@ -4,11 +4,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use meterdeck_core::alarm::{AlarmRule, AlarmView, JournalEntry};
+use meterdeck_core::calc::CalcConfig;
+use meterdeck_core::config::SectionError;
+use meterdeck_core::desk::DestinationView;
 use meterdeck_core::desk::{
     AppState, Desk, DeskError, ExportProgress, ExportView, IdentifyView, InstrumentView, LatestView, SeriesView,
     TableView, TimeRange, UiSettings,
 };
 use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
+use meterdeck_core::notify::Note;
 use meterdeck_drivers::InstrumentConfig;
 use meterdeck_drivers::discovery::Found;
 use meterdeck_drivers::transport::SerialPortInfo;
@@ -20,14 +25,171 @@ pub const EXPORT_PROGRESS_EVENT: &str = "export-progress";
 type Desk_<'a> = State<'a, Arc<Desk>>;
 type Res<T> = Result<T, String>;
 
+/// Field errors go to the window as JSON (`{field, message, position?}`)
+/// so it can show them beside the field; the rest as text.
 fn msg(e: DeskError) -> String {
-    e.to_string()
+    match e {
+        DeskError::Field(f) => serde_json::to_string(&f).unwrap_or_else(|_| f.to_string()),
+        e => e.to_string(),
+    }
 }
 
 /// Runs store work off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, DeskError> + Send + 'static) -> Res<T> {
     tauri::async_runtime::spawn_blocking(f).await.map_err(|e| format!("internal error: {e}"))?.map_err(msg)
 }
+
+// ------------------------------------------------------------- alarms
+
+#[tauri::command]
+pub async fn alarms_list(desk: Desk_<'_>) -> Res<Vec<AlarmView>> {
+    desk.alarms().await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn alarm_ack(desk: Desk_<'_>, alarm_id: String, user: String, comment: Option<String>) -> Res<()> {
+    desk.alarm_ack(&alarm_id, &user, comment.as_deref().unwrap_or("")).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn alarm_shelve(
+    desk: Desk_<'_>,
+    alarm_id: String,
+    minutes: u32,
+    user: String,
+    comment: Option<String>,
+) -> Res<()> {
+    desk.alarm_shelve(&alarm_id, minutes, &user, comment.as_deref().unwrap_or("")).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn alarm_unshelve(desk: Desk_<'_>, alarm_id: String, user: String) -> Res<()> {
+    desk.alarm_unshelve(&alarm_id, &user).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn alarm_out_of_service(
+    desk: Desk_<'_>,
+    alarm_id: String,
+    on: bool,
+    user: String,
+    comment: Option<String>,
+) -> Res<()> {
+    desk.alarm_out_of_service(&alarm_id, on, &user, comment.as_deref().unwrap_or("")).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn rules_list(desk: Desk_<'_>) -> Res<Vec<AlarmRule>> {
+    Ok(desk.rules())
+}
+
+#[tauri::command]
+pub async fn rule_check(desk: Desk_<'_>, rule: serde_json::Value) -> Res<Option<SectionError>> {
+    Ok(desk.rule_check(&rule))
+}
+
+#[tauri::command]
+pub async fn rule_save(desk: Desk_<'_>, rule: serde_json::Value) -> Res<()> {
+    desk.rule_save(&rule).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn rule_delete(desk: Desk_<'_>, id: String) -> Res<()> {
+    desk.rule_delete(&id).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn rule_set_enabled(desk: Desk_<'_>, id: String, enabled: bool) -> Res<()> {
+    desk.rule_set_enabled(&id, enabled).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn calcs_list(desk: Desk_<'_>) -> Res<Vec<CalcConfig>> {
+    Ok(desk.calcs())
+}
+
+#[tauri::command]
+pub async fn calc_check(desk: Desk_<'_>, calc: serde_json::Value) -> Res<Option<SectionError>> {
+    Ok(desk.calc_check(&calc))
+}
+
+#[tauri::command]
+pub async fn calc_save(desk: Desk_<'_>, calc: serde_json::Value) -> Res<()> {
+    desk.calc_save(&calc).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn calc_delete(desk: Desk_<'_>, id: String) -> Res<()> {
+    desk.calc_delete(&id).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn destinations_list(desk: Desk_<'_>) -> Res<Vec<DestinationView>> {
+    let desk = Arc::clone(&desk);
+    // The keychain is asked whether each secret exists: off the async workers.
+    blocking(move || Ok(desk.destinations())).await
+}
+
+#[tauri::command]
+pub async fn destination_save(desk: Desk_<'_>, destination: serde_json::Value, secret: Option<String>) -> Res<()> {
+    desk.destination_save(&destination, secret.as_deref()).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn destination_delete(desk: Desk_<'_>, id: String) -> Res<()> {
+    desk.destination_delete(&id).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn destination_test(desk: Desk_<'_>, id: String) -> Res<()> {
+    desk.destination_test(&id).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn journal_query(
+    desk: Desk_<'_>,
+    from: Option<TimeMs>,
+    to: Option<TimeMs>,
+    alarm_id: Option<String>,
+    action: Option<String>,
+    limit: Option<usize>,
+) -> Res<Vec<JournalEntry>> {
+    let desk = Arc::clone(&desk);
+    blocking(move || desk.journal(from, to, alarm_id, action.as_deref(), limit)).await
+}
+
+#[tauri::command]
+pub async fn notifications_list(desk: Desk_<'_>, unread_only: bool, limit: Option<usize>) -> Res<Vec<Note>> {
+    let desk = Arc::clone(&desk);
+    blocking(move || desk.notifications(unread_only, limit)).await
+}
+
+#[tauri::command]
+pub async fn notifications_unread_count(desk: Desk_<'_>) -> Res<u64> {
+    let desk = Arc::clone(&desk);
+    blocking(move || desk.unread_count()).await
+}
+
+#[tauri::command]
+pub async fn notification_mark_read<R: Runtime>(app: AppHandle<R>, desk: Desk_<'_>, id: String) -> Res<()> {
+    desk.mark_read(&id).await.map_err(msg)?;
+    refresh_tray(app, Arc::clone(&desk));
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn notifications_mark_all_read<R: Runtime>(app: AppHandle<R>, desk: Desk_<'_>) -> Res<()> {
+    desk.mark_all_read().await.map_err(msg)?;
+    refresh_tray(app, Arc::clone(&desk));
+    Ok(())
+}
+
+/// The tray shows the unread count: refresh it after marking.
+fn refresh_tray<R: Runtime>(app: AppHandle<R>, desk: Arc<Desk>) {
+    tauri::async_runtime::spawn_blocking(move || crate::tray::refresh(&app, &desk));
+}
+
+// ------------------------------------------------------------- the rest
 
 #[tauri::command]
 pub async fn app_state(desk: Desk_<'_>) -> Res<AppState> {
@@ -183,6 +345,29 @@ pub async fn events(desk: Desk_<'_>, instrument: Option<String>, kind: Option<St
 /// Registers every command on a builder (the app and the tests use it).
 pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
+        alarms_list,
+        alarm_ack,
+        alarm_shelve,
+        alarm_unshelve,
+        alarm_out_of_service,
+        rules_list,
+        rule_check,
+        rule_save,
+        rule_delete,
+        rule_set_enabled,
+        calcs_list,
+        calc_check,
+        calc_save,
+        calc_delete,
+        destinations_list,
+        destination_save,
+        destination_delete,
+        destination_test,
+        journal_query,
+        notifications_list,
+        notifications_unread_count,
+        notification_mark_read,
+        notifications_mark_all_read,
         app_state,
         save_settings,
         list_instruments,

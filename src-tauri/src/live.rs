@@ -12,6 +12,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 pub const LIVE_EVENT: &str = "live";
 pub const INSTRUMENT_STATE_EVENT: &str = "instrument-state";
+/// An `AlarmView` on every alarm change.
+pub const ALARM_EVENT: &str = "alarm";
+/// A `Note` for every new notification-centre entry.
+pub const NOTIFICATION_EVENT: &str = "notification";
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
 pub fn spawn<R: Runtime>(app: AppHandle<R>, desk: Arc<Desk>) {
@@ -33,6 +37,18 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, desk: Arc<Desk>) {
                     }
                     let mut state_changed = false;
                     for ev in pending.drain(..) {
+                        match ev {
+                            LiveEvent::Alarm { alarm } => {
+                                let _ = app.emit(ALARM_EVENT, alarm);
+                                continue;
+                            }
+                            LiveEvent::Notification { note } => {
+                                state_changed = true; // the tray shows the unread count
+                                let _ = app.emit(NOTIFICATION_EVENT, note);
+                                continue;
+                            }
+                            _ => {}
+                        }
                         if let Some(s) = ev.as_state() {
                             state_changed = true;
                             let _ = app.emit(INSTRUMENT_STATE_EVENT, s);

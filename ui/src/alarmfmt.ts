@@ -44,9 +44,9 @@ export function alarmBadges(a: AlarmView): BadgeKey[] {
   return out;
 }
 
-/** Newest first (ties: higher id first). */
+/** Newest first (ties: by id, descending). */
 export function sortNotes(list: Note[]): Note[] {
-  return list.slice().sort((a, b) => b.t - a.t || b.id - a.id);
+  return list.slice().sort((a, b) => b.t - a.t || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
 export function upsertNote(list: Note[], n: Note): Note[] {

@@ -319,7 +319,7 @@ export interface JournalQuery {
 }
 
 export interface Note {
-  id: number;
+  id: string;
   t: number;
   kind: "alarm" | "system";
   severity: Severity | null;
@@ -404,7 +404,7 @@ export const api = {
   notificationsList: (unreadOnly: boolean, limit?: number) =>
     invoke<Note[]>("notifications_list", limit === undefined ? { unreadOnly } : { unreadOnly, limit }),
   notificationsUnreadCount: () => invoke<number>("notifications_unread_count"),
-  notificationMarkRead: (id: number) => invoke<void>("notification_mark_read", { id }),
+  notificationMarkRead: (id: string) => invoke<void>("notification_mark_read", { id }),
   notificationsMarkAllRead: () => invoke<void>("notifications_mark_all_read"),
 };
 

@@ -83,7 +83,7 @@ function log(a: AlarmView, action: JournalAction, from: string, to: string, user
 let noteId = 0;
 const notes: Note[] = [];
 function note(n: Omit<Note, "id" | "read"> & { read?: boolean }, announce = true): void {
-  const full: Note = { read: false, ...n, id: ++noteId };
+  const full: Note = { read: false, ...n, id: String(++noteId) };
   notes.push(full);
   if (announce) void emit("notification", full);
 }

@@ -74,12 +74,12 @@ describe("alarm order (unacknowledged, active, severity, newest)", () => {
 });
 
 describe("notifications", () => {
-  const n = (id: number, t: number): Note => ({ id, t, kind: "system", severity: null, title: "", body: "", read: false, alarm_id: null });
+  const n = (id: number, t: number): Note => ({ id: String(id), t, kind: "system", severity: null, title: "", body: "", read: false, alarm_id: null });
   it("newest first, ties by id", () => {
-    expect(sortNotes([n(1, 5), n(2, 9), n(3, 5)]).map((x) => x.id)).toEqual([2, 3, 1]);
+    expect(sortNotes([n(1, 5), n(2, 9), n(3, 5)]).map((x) => x.id)).toEqual(["2", "3", "1"]);
     expect(upsertNote([n(2, 9), n(1, 5)], { ...n(1, 5), read: true }).map((x) => [x.id, x.read])).toEqual([
-      [2, false],
-      [1, true],
+      ["2", false],
+      ["1", true],
     ]);
   });
 });

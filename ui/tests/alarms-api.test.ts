@@ -51,7 +51,7 @@ describe("issue-4 command argument shapes (camelCase args as Tauri passes them)"
     ["notifications_list", () => api.notificationsList(true), "notifications_list", { unreadOnly: true }],
     ["notifications_list with limit", () => api.notificationsList(false, 100), "notifications_list", { unreadOnly: false, limit: 100 }],
     ["notifications_unread_count", () => api.notificationsUnreadCount(), "notifications_unread_count", undefined],
-    ["notification_mark_read", () => api.notificationMarkRead(7), "notification_mark_read", { id: 7 }],
+    ["notification_mark_read", () => api.notificationMarkRead("a@7:raise"), "notification_mark_read", { id: "a@7:raise" }],
     ["notifications_mark_all_read", () => api.notificationsMarkAllRead(), "notifications_mark_all_read", undefined],
   ];
   for (const [name, call, cmd, args] of cases) {

@@ -5,8 +5,11 @@
 //! ```text
 //! poller (per instrument) --bounded mpsc--> writer thread --append--> Store
 //!        \--broadcast--> subscribers (desktop, demo table)
+//! writer: calc channels before the commit, alarm rules after it
+//!         (alarms.rs) --> journal, notification centre, dispatcher
 //! ```
 
+mod alarms;
 pub mod backoff;
 pub mod fast_monitor;
 mod poller;
@@ -14,6 +17,7 @@ mod runtime;
 pub mod schedule;
 mod writer;
 
+pub use alarms::{AlarmCommand, AlarmReply, system_tz};
 pub use backoff::{Backoff, BackoffPolicy};
 pub use fast_monitor::{FAST_DURATION, FAST_INTERVAL, FAST_REQUESTS_KEY, FastRequest};
 pub use runtime::{
@@ -21,6 +25,8 @@ pub use runtime::{
 };
 pub use schedule::{Schedule, now_ms};
 
+#[cfg(test)]
+mod alarm_tests;
 #[cfg(test)]
 mod sim_tests;
 #[cfg(test)]

@@ -14,13 +14,18 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+use super::alarms::{AlarmCommand, AlarmHub, AlarmReply};
 use super::backoff::BackoffPolicy;
 use super::fast_monitor::FastMonitor;
 use super::poller::{Control, Poller};
 use super::schedule::now_ms;
 use super::writer::{self, WriterConfig, WriterMsg};
+use crate::alarm::AlarmView;
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::model::{ConnState, Event, EventKind, TimeMs, Value};
+use crate::notify::{
+    DeliveryOutcome, DispatchOptions, Dispatcher, DispatcherHandle, KeyringSecrets, Note, SecretStore,
+};
 use crate::store::{RetentionPolicy, Store, StoreError, StoreOptions};
 
 pub type ConnectFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
@@ -50,6 +55,10 @@ pub struct AgentOptions {
     /// ...but commit no later than this after the first one.
     pub commit_linger_max: Duration,
     pub connector: Connector,
+    /// Where destinations' passwords and webhook URLs are read from.
+    pub secrets: Arc<dyn SecretStore>,
+    /// Burst window, retries and timeouts of notification delivery.
+    pub dispatch: DispatchOptions,
 }
 
 impl Default for AgentOptions {
@@ -64,6 +73,8 @@ impl Default for AgentOptions {
             commit_linger: Duration::from_millis(20),
             commit_linger_max: Duration::from_millis(250),
             connector: default_connector(),
+            secrets: Arc::new(KeyringSecrets::new()),
+            dispatch: DispatchOptions::default(),
         }
     }
 }
@@ -86,6 +97,8 @@ pub enum AgentError {
     Driver { id: String, source: DriverError },
     #[error("the agent has stopped")]
     Stopped,
+    #[error("{0}")]
+    Alarm(String),
     #[error("another agent is already using the data directory {} (lock file {})", dir.display(), lock.display())]
     AlreadyRunning { dir: PathBuf, lock: PathBuf },
 }
@@ -118,6 +131,10 @@ pub enum LiveUpdate {
         instrument: String,
         until: Option<TimeMs>,
     },
+    /// An alarm changed state.
+    Alarm(Box<AlarmView>),
+    /// A new entry in the notification centre.
+    Notification(Box<Note>),
 }
 
 pub struct Agent;
@@ -184,7 +201,9 @@ impl Agent {
             linger_max: opts.commit_linger_max,
             controls: controls.clone(),
         };
-        let writer = writer::spawn(store, writer_rx, writer_cfg).map_err(AgentError::Thread)?;
+        let dispatcher = Dispatcher::spawn(cfg.destinations.clone(), opts.secrets.clone(), opts.dispatch.clone());
+        let alarms = AlarmHub::new(&mut store, &cfg, Some(dispatcher.clone()), live.clone(), data_dir.to_path_buf())?;
+        let writer = writer::spawn(store, Some(alarms), writer_rx, writer_cfg).map_err(AgentError::Thread)?;
 
         let mut tasks = Vec::new();
         for (inst, control) in enabled.into_iter().zip(control_rxs) {
@@ -202,6 +221,7 @@ impl Agent {
             };
             tasks.push(rt.spawn(poller.run()));
         }
+        tasks.push(rt.spawn(forward_outcomes(dispatcher.outcomes(), writer_tx.clone(), shutdown_rx.clone())));
         tasks.push(rt.spawn(ticker(writer_tx.clone(), shutdown_rx, opts.settings_every.min(Duration::from_secs(1)))));
         info!("agent {} started, store {}", cfg.agent.name, store_path.display());
         Ok(AgentHandle {
@@ -212,6 +232,7 @@ impl Agent {
             writer_tx,
             writer: Some(writer),
             store_path,
+            dispatcher,
             _lock: lock,
         })
     }
@@ -232,6 +253,28 @@ fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, AgentError> {
             Err(AgentError::AlreadyRunning { dir: data_dir.to_path_buf(), lock: path })
         }
         Err(std::fs::TryLockError::Error(source)) => Err(AgentError::DataDir { path, source }),
+    }
+}
+
+/// Delivery results go to the writer for the alarm journal.
+async fn forward_outcomes(
+    mut rx: broadcast::Receiver<DeliveryOutcome>,
+    tx: mpsc::Sender<WriterMsg>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            o = rx.recv() => match o {
+                Ok(o) => {
+                    if tx.send(WriterMsg::Delivery(o)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => warn!("{n} delivery results not journalled (too many at once)"),
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+        }
     }
 }
 
@@ -261,6 +304,7 @@ pub struct AgentHandle {
     writer_tx: mpsc::Sender<WriterMsg>,
     writer: Option<std::thread::JoinHandle<()>>,
     store_path: PathBuf,
+    dispatcher: DispatcherHandle,
     /// Held while the agent runs; the OS releases it even after kill -9.
     _lock: std::fs::File,
 }
@@ -280,6 +324,19 @@ impl AgentHandle {
 
     pub fn store_path(&self) -> &Path {
         &self.store_path
+    }
+
+    /// An operator action on alarms or the notification centre, carried out
+    /// by the writer (which owns the journal).
+    pub async fn alarm(&self, cmd: AlarmCommand) -> Result<AlarmReply, AgentError> {
+        let (reply, rx) = oneshot::channel();
+        self.writer_tx.send(WriterMsg::Alarm { cmd, reply }).await.map_err(|_| AgentError::Stopped)?;
+        rx.await.map_err(|_| AgentError::Stopped)?.map_err(AgentError::Alarm)
+    }
+
+    /// Sends a test message to one destination now (the "test" button).
+    pub async fn test_destination(&self, id: &str) -> Result<(), AgentError> {
+        self.dispatcher.test_send(id).await.map_err(|e| AgentError::Alarm(format!("destination `{id}`: {}", e.message)))
     }
 
     /// Fast monitor (5 s polls for 10 minutes) on or off.

@@ -12,11 +12,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
+use super::alarms::{AlarmCommand, AlarmHub, AlarmReplyTx};
 use super::fast_monitor::{FAST_REQUESTS_KEY, RequestTracker, parse_requests};
 use super::poller::Control;
 use super::schedule::now_ms;
 use crate::export::format_value;
 use crate::model::{ChannelId, ConnState, Event, EventKind, Sample, TimeMs, Value};
+use crate::notify::DeliveryOutcome;
 use crate::store::{RetentionPolicy, Store};
 
 /// Most messages folded into one transaction.
@@ -47,6 +49,13 @@ pub(crate) enum WriterMsg {
     },
     /// Periodic wake-up for retention, state flushes and CLI requests.
     Tick,
+    /// An operator action on alarms or notifications.
+    Alarm {
+        cmd: AlarmCommand,
+        reply: AlarmReplyTx,
+    },
+    /// A notification delivery attempt's result, for the alarm journal.
+    Delivery(DeliveryOutcome),
     /// Answered once everything sent before it is stored.
     Flush(oneshot::Sender<()>),
     /// Marks every instrument stopped, records AgentStopped and exits.
@@ -79,6 +88,7 @@ struct InstrumentRow {
 
 struct Writer {
     store: Store,
+    alarms: Option<AlarmHub>,
     cfg: WriterConfig,
     paths: HashMap<ChannelId, String>,
     rows: HashMap<String, InstrumentRow>,
@@ -90,12 +100,14 @@ struct Writer {
 
 pub(crate) fn spawn(
     store: Store,
+    alarms: Option<AlarmHub>,
     rx: mpsc::Receiver<WriterMsg>,
     cfg: WriterConfig,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let now = Instant::now();
     let writer = Writer {
         store,
+        alarms,
         cfg,
         paths: HashMap::new(),
         rows: HashMap::new(),
@@ -190,6 +202,22 @@ impl Writer {
     }
 
     fn append(&mut self, samples: &[(ChannelId, Sample)], out: &mut std::io::Stdout) {
+        let mut with_calcs;
+        let samples = match self.alarms.as_mut().map(|a| a.calc_samples(&self.paths, samples)) {
+            Some(calcs) if !calcs.is_empty() => {
+                for (ch, _) in &calcs {
+                    if !self.paths.contains_key(ch)
+                        && let Some(path) = self.alarms.as_ref().and_then(|a| a.calc_path(*ch))
+                    {
+                        self.paths.insert(*ch, path);
+                    }
+                }
+                with_calcs = samples.to_vec();
+                with_calcs.extend(calcs);
+                &with_calcs[..]
+            }
+            _ => samples,
+        };
         if let Err(e) = self.store.append(samples) {
             // Not acknowledged: no ACK lines. The pollers go on; the next
             // batch may succeed (e.g. after retention freed space).
@@ -206,6 +234,9 @@ impl Writer {
             }
             // A closed stdout must not stop the agent.
             let _ = lock.write_all(text.as_bytes()).and_then(|_| lock.flush());
+        }
+        if let Some(a) = self.alarms.as_mut() {
+            a.after_store(&self.store, &self.paths, samples);
         }
     }
 
@@ -240,9 +271,12 @@ impl Writer {
                     dirty: true,
                 });
                 row.state = state;
-                row.reason = reason;
+                row.reason = reason.clone();
                 row.dirty = true;
                 self.flush_state(&instrument);
+                if let Some(a) = self.alarms.as_mut() {
+                    a.on_state(&self.store, &instrument, state, reason.as_deref());
+                }
             }
             WriterMsg::Setting { key, value } => {
                 if let Err(e) = self.store.set_setting(&key, &value) {
@@ -254,6 +288,18 @@ impl Writer {
                 let _ = done.send(());
             }
             WriterMsg::Tick => {}
+            WriterMsg::Alarm { cmd, reply } => {
+                let result = match self.alarms.as_mut() {
+                    Some(a) => a.command(&self.store, cmd),
+                    None => Err("alarms are not running in this agent".to_string()),
+                };
+                let _ = reply.send(result);
+            }
+            WriterMsg::Delivery(outcome) => {
+                if let Some(a) = self.alarms.as_mut() {
+                    a.on_delivery(&self.store, outcome);
+                }
+            }
             WriterMsg::Samples { .. } | WriterMsg::Stop { .. } => {}
         }
     }
@@ -293,6 +339,9 @@ impl Writer {
         if now >= self.next_settings {
             self.next_settings = now + self.cfg.settings_every;
             self.check_fast_requests();
+        }
+        if let Some(a) = self.alarms.as_mut() {
+            a.periodic(&self.store);
         }
         if now >= self.next_retention {
             self.next_retention = now + self.cfg.retention_every;

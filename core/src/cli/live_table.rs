@@ -26,7 +26,10 @@ impl LiveTable {
             LiveUpdate::State { instrument, state, reason } => {
                 self.states.insert(instrument.clone(), (state.as_str().to_string(), reason.clone()));
             }
-            LiveUpdate::Event(_) | LiveUpdate::FastMonitor { .. } => {}
+            LiveUpdate::Event(_)
+            | LiveUpdate::FastMonitor { .. }
+            | LiveUpdate::Alarm(_)
+            | LiveUpdate::Notification(_) => {}
         }
     }
 

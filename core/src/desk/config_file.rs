@@ -22,20 +22,50 @@ pub fn agent_table(text: &str) -> toml::Table {
         .unwrap_or_default()
 }
 
-/// TOML text for `agent` plus `instruments`.
-pub fn render(agent: &toml::Table, instruments: &[InstrumentConfig]) -> DeskResult<String> {
+/// TOML text for `agent` plus the config's instruments, calculation
+/// channels, alarm rules and destinations (`cfg.agent` is not written: the
+/// `[agent]` table is kept as the user wrote it).
+pub fn render(agent: &toml::Table, cfg: &AgentConfig) -> DeskResult<String> {
     let mut doc = toml::Table::new();
     if !agent.is_empty() {
         doc.insert("agent".into(), toml::Value::Table(agent.clone()));
     }
-    let list = toml::Value::try_from(instruments)
-        .map_err(|e| DeskError::Invalid(format!("cannot write the instrument list as TOML: {e}")))?;
-    doc.insert("instrument".into(), list);
+    fn section<T: serde::Serialize>(doc: &mut toml::Table, key: &str, what: &str, list: &[T]) -> DeskResult<()> {
+        let v = toml::Value::try_from(list)
+            .map_err(|e| DeskError::Invalid(format!("cannot write the {what} as TOML: {e}")))?;
+        doc.insert(key.into(), v);
+        Ok(())
+    }
+    section(&mut doc, "instrument", "instrument list", &cfg.instruments)?;
+    if !cfg.calcs.is_empty() {
+        section(&mut doc, "calc", "calculation channels", &cfg.calcs)?;
+    }
+    if !cfg.alarms.is_empty() {
+        section(&mut doc, "alarm", "alarm rules", &cfg.alarms)?;
+    }
+    if !cfg.destinations.is_empty() {
+        section(&mut doc, "destination", "notification destinations", &cfg.destinations)?;
+    }
     let body = toml::to_string(&doc)
         .map_err(|e| DeskError::Invalid(format!("cannot write the configuration as TOML: {e}")))?;
     Ok(format!(
         "# Meterdeck agent configuration (written by the Meterdeck window; same format as meterdeck-agent)\n\n{body}"
     ))
+}
+
+/// A config holding only `instruments` (for `render`).
+pub fn with_instruments(instruments: Vec<InstrumentConfig>, rest: Option<&AgentConfig>) -> AgentConfig {
+    match rest {
+        Some(r) => AgentConfig { instruments, ..r.clone() },
+        None => AgentConfig {
+            agent: Default::default(),
+            instruments,
+            calcs: Vec::new(),
+            alarms: Vec::new(),
+            destinations: Vec::new(),
+            source: None,
+        },
+    }
 }
 
 /// Checks the text as the agent would load it; errors name the file.

@@ -34,6 +34,10 @@ pub enum DeskError {
     Simulator(String),
     #[error("{0}")]
     Device(String),
+    /// A refused rule, calculation or destination: the field and why (the
+    /// window shows it beside the field).
+    #[error(transparent)]
+    Field(#[from] crate::config::SectionError),
 }
 
 pub type DeskResult<T> = Result<T, DeskError>;

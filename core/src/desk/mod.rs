@@ -6,6 +6,7 @@
 //! mode, the in-process simulator. Configuration edits are validated here,
 //! written back to the agent's TOML file atomically, then applied.
 
+mod alarms;
 mod config_file;
 mod console;
 mod demo;
@@ -36,6 +37,7 @@ use crate::export::{ExportFormat, export};
 use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs};
 use crate::store::{Store, StoreOptions};
 
+pub use alarms::DestinationView;
 pub use config_file::{agent_table, apply_edit, render as render_config, write_atomic};
 pub use console::{CONSOLE_IDLE_MS, ConsoleLocks};
 pub use demo::DEMO_POLL;
@@ -119,7 +121,7 @@ impl Desk {
                 table.insert("poll_interval".into(), toml::Value::String("1s".into()));
             }
             let insts = demo::merge(sim_insts, previous.as_ref().map_or(&[][..], |c| &c.instruments));
-            let text = config_file::render(&table, &insts)?;
+            let text = config_file::render(&table, &config_file::with_instruments(insts, previous.as_ref()))?;
             let cfg = config_file::check(&text, config_path)?;
             write_atomic(config_path, &text)?;
             (table, cfg)
@@ -128,7 +130,7 @@ impl Desk {
             (agent_table(&text), cfg)
         } else {
             let table = toml::Table::new();
-            let text = config_file::render(&table, &[])?;
+            let text = config_file::render(&table, &config_file::with_instruments(Vec::new(), None))?;
             let cfg = config_file::check(&text, config_path)?;
             write_atomic(config_path, &text)?;
             (table, cfg)
@@ -255,8 +257,19 @@ impl Desk {
     }
 
     /// One line for the tray icon's tooltip.
+    /// Unread notifications, for the tray (0 when the store cannot say).
+    fn unread_for_tray(&self) -> u64 {
+        self.unread_count().unwrap_or(0)
+    }
+
+    /// The instruments' states, then the unread notifications, if any.
     pub fn tray_tooltip(&self) -> DeskResult<String> {
-        Ok(tray_summary(&self.list_instruments()?))
+        let mut text = tray_summary(&self.list_instruments()?);
+        let unread = self.unread_for_tray();
+        if unread > 0 {
+            text.push_str(&format!("\n{unread} unread notification{}", if unread == 1 { "" } else { "s" }));
+        }
+        Ok(text)
     }
 
     fn instrument(&self, id: &str) -> DeskResult<InstrumentConfig> {
@@ -295,7 +308,7 @@ impl Desk {
     /// Checks, writes and applies a new instrument list (caller holds `edit`).
     async fn apply_instruments(&self, list: Vec<InstrumentConfig>) -> DeskResult<()> {
         let table = lock!(self.agent_toml).clone();
-        let text = config_file::render(&table, &list)?;
+        let text = config_file::render(&table, &config_file::with_instruments(list, Some(&self.config())))?;
         let cfg = config_file::check(&text, &self.config_path)?;
         write_atomic(&self.config_path, &text)?;
         let ids: Vec<String> = cfg.instruments.iter().map(|i| i.id.clone()).collect();

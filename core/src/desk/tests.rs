@@ -228,7 +228,7 @@ fn config_render_round_trips_and_keeps_the_agent_table() {
                 transport = { kind = \"tcp\", host = \"10.0.0.2\" }\npoll_interval = \"2s\"\n\
                 [[instrument.channel]]\nid = \"v\"\nunit = \"V\"\nquery = \"MEAS:VOLT:DC?\"\n";
     let cfg = AgentConfig::parse(text, "t").unwrap();
-    let out = render_config(&agent_table(text), &cfg.instruments).unwrap();
+    let out = render_config(&agent_table(text), &cfg).unwrap();
     let back = AgentConfig::parse(&out, "out").unwrap();
     assert_eq!(back.instruments, cfg.instruments);
     assert_eq!(back.agent.name, "bench");
@@ -341,7 +341,8 @@ async fn an_existing_config_is_run_and_edits_keep_its_agent_table() {
     inst.poll_interval = Some(Duration::from_secs(1));
     let agent = toml::toml! { name = "bench" poll_interval = "30s" };
     let path = dir.path().join("agent.toml");
-    std::fs::write(&path, render_config(&agent, &[inst]).unwrap()).unwrap();
+    std::fs::write(&path, render_config(&agent, &super::config_file::with_instruments(vec![inst], None)).unwrap())
+        .unwrap();
     let desk = Desk::open(&dir.path().join("data"), &path, false).await.unwrap();
     let mut rx = desk.subscribe();
     assert!(!desk.app_state().unwrap().demo);

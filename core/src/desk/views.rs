@@ -5,7 +5,9 @@ use meterdeck_drivers::{Identity, InstrumentConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::LiveUpdate;
+use crate::alarm::AlarmView;
 use crate::model::{ChannelId, ConnState, Event, TimeMs, Value};
+use crate::notify::Note;
 
 /// Language, time zone and theme of the window, kept in the store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +125,8 @@ pub enum LiveEvent {
     State { instrument: String, state: ConnState, reason: Option<String> },
     Event { event: Event },
     FastMonitor { instrument: String, until: Option<TimeMs> },
+    Alarm { alarm: Box<AlarmView> },
+    Notification { note: Box<Note> },
 }
 
 /// Payload of the `instrument-state` event.
@@ -167,6 +171,8 @@ impl From<&LiveUpdate> for LiveEvent {
             LiveUpdate::FastMonitor { instrument, until } => {
                 LiveEvent::FastMonitor { instrument: instrument.clone(), until: *until }
             }
+            LiveUpdate::Alarm(a) => LiveEvent::Alarm { alarm: a.clone() },
+            LiveUpdate::Notification(n) => LiveEvent::Notification { note: n.clone() },
         }
     }
 }

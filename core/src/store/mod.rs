@@ -104,6 +104,12 @@ impl Store {
         })
     }
 
+    /// The connection, for the alarm journal and notification centre,
+    /// which keep their SQL beside their code.
+    pub(crate) fn conn(&self) -> &rusqlite::Connection {
+        &self.conn
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -273,7 +273,8 @@ pub(crate) fn minmax(
     let mut d = Decoded::default();
     let mut hint = 0usize;
     // (block id, count, first bucket, last bucket, block min, block max)
-    let mut deferred: Vec<(i64, u64, usize, usize, Option<(i64, f64)>, Option<(i64, f64)>)> = Vec::new();
+    type Deferred = (i64, u64, usize, usize, Option<(i64, f64)>, Option<(i64, f64)>);
+    let mut deferred: Vec<Deferred> = Vec::new();
     let mut stmt = conn.prepare_cached(BLOCK_SUMMARIES_IN_RANGE)?;
     let mut rows = stmt.query(params![channel, from, to])?;
     while let Some(row) = rows.next()? {

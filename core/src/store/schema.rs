@@ -9,7 +9,9 @@ use super::error::{Result, StoreError};
 use super::types::Durability;
 
 /// Migrations in order; `user_version` = number applied. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Each migration is one or more SQL batches; the alarm journal and the
+/// notification centre own their DDL beside their code.
+const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[crate::alarm::journal::SCHEMA, crate::notify::centre::SCHEMA]];
 
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -158,8 +160,10 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     if found > SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew { path: path.to_path_buf(), found, supported: SCHEMA_VERSION });
     }
-    for sql in &MIGRATIONS[found.max(0) as usize..] {
-        tx.execute_batch(sql)?;
+    for batches in &MIGRATIONS[found.max(0) as usize..] {
+        for sql in *batches {
+            tx.execute_batch(sql)?;
+        }
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

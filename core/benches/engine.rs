@@ -4,6 +4,8 @@
 
 #[path = "engine/alarm_figures.rs"]
 mod alarm_figures;
+#[path = "engine/notify_figures.rs"]
+mod notify_figures;
 #[path = "engine/poll_figures.rs"]
 mod poll_figures;
 #[path = "engine/store_figures.rs"]
@@ -11,10 +13,14 @@ mod store_figures;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().any(|a| a == notify_figures::CHILD_FLAG) {
+        return notify_figures::child(quick);
+    }
     let mut figures: Vec<(&str, Option<f64>)> = Vec::new();
     figures.extend(store_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));
     figures.extend(poll_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));
     figures.extend(alarm_figures::run(quick));
+    figures.extend(notify_figures::run(quick));
     let shown = |v: &Option<f64>| v.map_or("null".to_string(), |v| v.to_string());
     for (k, v) in &figures {
         println!("{k:>36}  {}", shown(v));

@@ -1,6 +1,11 @@
 //! Engine figures (`cargo bench -p meterdeck-core --bench engine [-- --quick]`):
-//! prints each figure, then one JSON line holding all of them.
+//! prints each figure, then one JSON line holding all of them (`null` for a
+//! figure that could not be measured here).
 
+#[path = "engine/alarm_figures.rs"]
+mod alarm_figures;
+#[path = "engine/notify_figures.rs"]
+mod notify_figures;
 #[path = "engine/poll_figures.rs"]
 mod poll_figures;
 #[path = "engine/store_figures.rs"]
@@ -8,11 +13,18 @@ mod store_figures;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let mut figures = store_figures::run(quick);
-    figures.extend(poll_figures::run(quick));
-    for (k, v) in &figures {
-        println!("{k:>36}  {v}");
+    if std::env::args().any(|a| a == notify_figures::CHILD_FLAG) {
+        return notify_figures::child(quick);
     }
-    let json: Vec<String> = figures.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+    let mut figures: Vec<(&str, Option<f64>)> = Vec::new();
+    figures.extend(store_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));
+    figures.extend(poll_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));
+    figures.extend(alarm_figures::run(quick));
+    figures.extend(notify_figures::run(quick));
+    let shown = |v: &Option<f64>| v.map_or("null".to_string(), |v| v.to_string());
+    for (k, v) in &figures {
+        println!("{k:>36}  {}", shown(v));
+    }
+    let json: Vec<String> = figures.iter().map(|(k, v)| format!("\"{k}\": {}", shown(v))).collect();
     println!("{{{}}}", json.join(", "));
 }

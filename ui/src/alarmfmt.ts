@@ -30,6 +30,17 @@ export function upsertAlarm(list: AlarmView[], a: AlarmView): AlarmView[] {
   return sortAlarms([...list.filter((x) => x.alarm_id !== a.alarm_id), a]);
 }
 
+/** A full list from the backend, keeping alarms for which an event already
+ * brought a newer state (a reply computed before a change can arrive after
+ * the change's event). */
+export function mergeAlarms(current: AlarmView[], reply: AlarmView[]): AlarmView[] {
+  const seen = new Map(current.map((a) => [a.alarm_id, a]));
+  return sortAlarms(reply.map((a) => {
+    const mine = seen.get(a.alarm_id);
+    return mine && mine.since > a.since ? mine : a;
+  }));
+}
+
 export function countUnacked(list: AlarmView[]): number {
   return list.filter((a) => !a.acked).length;
 }

@@ -1,6 +1,6 @@
 // Shared application state and tiny pub/sub for live data.
 import type { AlarmView, AppState, ConnState, InstrumentView, LiveEvent, Note } from "./api";
-import { sortAlarms, upsertAlarm } from "./alarmfmt";
+import { mergeAlarms, upsertAlarm } from "./alarmfmt";
 
 export interface Screen {
   root: HTMLElement;
@@ -29,7 +29,7 @@ export const app = {
 };
 
 export function alarmsChanged(list: AlarmView[]): void {
-  app.alarms = sortAlarms(list);
+  app.alarms = mergeAlarms(app.alarms, list);
   for (const l of app.alarmListeners) l();
 }
 

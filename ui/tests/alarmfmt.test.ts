@@ -6,6 +6,7 @@ import {
   caretParts,
   compareAlarms,
   countUnacked,
+  mergeAlarms,
   numberOrText,
   resolveField,
   ruleSummary,
@@ -70,6 +71,17 @@ describe("alarm order (unacknowledged, active, severity, newest)", () => {
   it("gives the state badges", () => {
     expect(alarmBadges(al("x", {}))).toEqual(["active", "unacked"]);
     expect(alarmBadges(al("x", { active: false, acked: true, shelved_until: 5, out_of_service: true }))).toEqual(["returned", "acked", "shelved", "oos"]);
+  });
+});
+
+describe("alarm list replies", () => {
+  it("a reply older than an event's state does not undo it", () => {
+    const fromEvent = [al("x", { active: true, since: 5000 }), al("y", { since: 10 })];
+    const reply = [al("x", { active: false, acked: true, since: 1000 }), al("y", { since: 20 }), al("z", {})];
+    const merged = mergeAlarms(fromEvent, reply);
+    expect(merged.find((a) => a.alarm_id === "x")?.active).toBe(true);
+    expect(merged.find((a) => a.alarm_id === "y")?.since).toBe(20);
+    expect(merged.map((a) => a.alarm_id).sort()).toEqual(["x", "y", "z"]);
   });
 });
 

@@ -102,7 +102,9 @@ async fn calcs_are_stored_and_alarms_run_their_lifecycle() {
     }
     let raised = raised.expect("alarm `hot` raised within 10 s");
     assert!(!raised.acked);
-    assert!(raised.value.as_deref().unwrap_or("").contains("80"), "{raised:?}");
+    // Formatted with the channel's unit (registered after the agent started).
+    let unit = store.find_channel("log/CH1_1").unwrap().unwrap().unit.expect("the logger's channels have units");
+    assert_eq!(raised.value.as_deref(), Some(format!("80 {unit}").as_str()), "{raised:?}");
     wait_for("the raise notification", || {
         centre::list(store.conn(), true, None).unwrap().iter().any(|n| n.title == "Alarm: Too hot")
     })

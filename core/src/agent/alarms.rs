@@ -129,6 +129,15 @@ impl AlarmHub {
         out
     }
 
+    /// A channel the writer registered (instruments add theirs after the
+    /// agent starts): its unit formats alarm values.
+    pub fn note_channel(&mut self, path: String, unit: Option<&str>) {
+        match unit {
+            Some(u) => self.units.insert(path, u.to_string()),
+            None => self.units.remove(&path),
+        };
+    }
+
     pub fn calc_path(&self, ch: ChannelId) -> Option<String> {
         self.calc_channels.iter().find(|(_, c)| **c == ch).map(|(id, _)| calc::output_path(id))
     }

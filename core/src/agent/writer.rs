@@ -247,6 +247,9 @@ impl Writer {
                 for (ch, unit) in &channels {
                     match self.store.ensure_channel(&instrument, ch, unit.as_deref()) {
                         Ok(id) => {
+                            if let Some(a) = self.alarms.as_mut() {
+                                a.note_channel(format!("{instrument}/{ch}"), unit.as_deref());
+                            }
                             self.paths.insert(id, format!("{instrument}/{ch}"));
                             ids.push(id);
                         }

@@ -107,7 +107,7 @@ export function alarmsScreen(): Screen {
       h(
         "td",
         { class: "tabnum nowrap" },
-        formatDateTime(a.since),
+        a.since > 0 ? formatDateTime(a.since) : h("span", { class: "muted" }, t("common.none")),
         a.raised_at !== null && Math.abs(a.raised_at - a.since) >= 1000 ? h("div", { class: "muted small-text" }, t("alarms.raisedAt", { t: formatDateTime(a.raised_at) })) : null,
       ),
       h("td", {}, ack),

@@ -9,6 +9,7 @@
 //!         (alarms.rs) --> journal, notification centre, dispatcher
 //! ```
 
+pub mod alarm_requests;
 mod alarms;
 pub mod backoff;
 pub mod fast_monitor;

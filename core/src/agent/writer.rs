@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
+use super::alarm_requests::{ALARM_REQUESTS_KEY, parse_alarm_requests};
 use super::alarms::{AlarmCommand, AlarmHub, AlarmReplyTx};
 use super::fast_monitor::{FAST_REQUESTS_KEY, RequestTracker, parse_requests};
 use super::poller::Control;
@@ -89,6 +90,8 @@ struct InstrumentRow {
 struct Writer {
     store: Store,
     alarms: Option<AlarmHub>,
+    /// Alarm requests from the CLI up to this time are applied (or stale).
+    alarm_requests_seen: TimeMs,
     cfg: WriterConfig,
     paths: HashMap<ChannelId, String>,
     rows: HashMap<String, InstrumentRow>,
@@ -108,6 +111,7 @@ pub(crate) fn spawn(
     let writer = Writer {
         store,
         alarms,
+        alarm_requests_seen: now_ms(),
         cfg,
         paths: HashMap::new(),
         rows: HashMap::new(),
@@ -342,6 +346,7 @@ impl Writer {
         if now >= self.next_settings {
             self.next_settings = now + self.cfg.settings_every;
             self.check_fast_requests();
+            self.check_alarm_requests();
         }
         if let Some(a) = self.alarms.as_mut() {
             a.periodic(&self.store);
@@ -372,6 +377,32 @@ impl Writer {
                 }
                 None => warn!("fast monitor request for unknown or disabled instrument `{id}` ignored"),
             }
+        }
+    }
+
+    fn check_alarm_requests(&mut self) {
+        let Some(hub) = self.alarms.as_mut() else { return };
+        let text = match self.store.setting(ALARM_REQUESTS_KEY) {
+            Ok(t) => t,
+            Err(e) => {
+                debug!("cannot read {ALARM_REQUESTS_KEY}: {e}");
+                return;
+            }
+        };
+        let mut refused = Vec::new();
+        for req in parse_alarm_requests(text.as_deref()) {
+            if req.at <= self.alarm_requests_seen {
+                continue;
+            }
+            self.alarm_requests_seen = req.at;
+            info!("alarm {} {} by {} (requested from the command line)", req.alarm_id, req.action, req.user);
+            if let Err(e) = req.command().and_then(|cmd| hub.command(&self.store, cmd)) {
+                refused.push(format!("alarm {} {} from the command line refused: {e}", req.alarm_id, req.action));
+            }
+        }
+        for msg in refused {
+            warn!("{msg}");
+            self.event(None, EventKind::Error, msg);
         }
     }
 

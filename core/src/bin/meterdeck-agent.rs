@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use meterdeck_core::agent::{
     Agent, AgentOptions, FAST_DURATION, FAST_INTERVAL, FAST_REQUESTS_KEY, FastRequest, now_ms,
 };
+use meterdeck_core::cli::alarms as cli_alarms;
 use meterdeck_core::cli::live_table::LiveTable;
 use meterdeck_core::cli::paths::{existing_store, resolve_data_dir};
 use meterdeck_core::cli::status::{self, render_table};
@@ -101,6 +102,42 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Alarms in their current state (rules from the config), or an operator action on one.
+    Alarms {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        action: Option<AlarmAction>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The alarm journal: every transition and delivery attempt.
+    Journal {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_name = "ID")]
+        alarm: Option<String>,
+        /// raise, return, ack, shelve, unshelve, out_of_service, in_service, reminder, notify_ok, notify_failed, notify_retry
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, value_name = "TIME", default_value = "-7d", allow_hyphen_values = true)]
+        from: String,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The notification centre.
+    Notifications {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        unread: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a channel's samples, or an M4 (min/max per bucket) view of them.
     Query {
         #[command(flatten)]
@@ -117,6 +154,49 @@ enum Command {
         buckets: Option<usize>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// Carried out by the running agent (it owns the journal) within a second.
+#[derive(Subcommand)]
+enum AlarmAction {
+    /// Acknowledge an unacknowledged alarm.
+    Ack {
+        alarm: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Suppress an alarm's notifications for a while.
+    Shelve {
+        alarm: String,
+        #[arg(long)]
+        minutes: u32,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    Unshelve {
+        alarm: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Take an alarm out of service (maintenance).
+    OutOfService {
+        alarm: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    InService {
+        alarm: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        comment: Option<String>,
     },
 }
 
@@ -231,6 +311,12 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Export { store, channels, all, from, to, out } => {
             export_cmd(&store, channels.as_deref(), all, &from, &to, &out)
         }
+        Command::Alarms { store, action: None, json } => alarms_cmd(&store, json),
+        Command::Alarms { store, action: Some(action), .. } => alarm_action_cmd(&store, action),
+        Command::Journal { store, alarm, action, from, limit, json } => {
+            journal_cmd(&store, alarm, action.as_deref(), &from, limit, json)
+        }
+        Command::Notifications { store, unread, limit, json } => notifications_cmd(&store, unread, limit, json),
         Command::Query { store, channel, from, to, buckets, json } => {
             query_cmd(&store, &channel, &from, &to, buckets, json)
         }
@@ -492,6 +578,147 @@ fn fast_cmd(args: &StoreArgs, instrument: &str, on: bool) -> Result<()> {
     } else {
         println!("fast monitor off requested for {instrument}; the running agent applies it within a second");
     }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ alarms
+
+/// The rules: from `--config`, else the data directory's `agent.toml`
+/// (where the desktop app keeps its configuration).
+fn alarm_rules(args: &StoreArgs, store_path: &Path) -> Result<Vec<meterdeck_core::alarm::AlarmRule>> {
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => store_path.with_file_name("agent.toml"),
+    };
+    if !path.exists() {
+        bail!("the alarm rules live in the config file: give --config FILE ({} does not exist)", path.display());
+    }
+    Ok(AgentConfig::load(&path)?.alarms)
+}
+
+fn alarms_cmd(args: &StoreArgs, json: bool) -> Result<()> {
+    let path = args.store_path()?;
+    let rules = alarm_rules(args, &path)?;
+    let store = Store::open_readonly(&path)?;
+    let views = cli_alarms::list(&store, rules)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&views)?);
+        return Ok(());
+    }
+    let rows = views
+        .iter()
+        .map(|a| {
+            let mut state =
+                vec![if a.active { "ACTIVE" } else { "returned" }, if a.acked { "acked" } else { "UNACKED" }];
+            if a.shelved_until.is_some() {
+                state.push("shelved");
+            }
+            if a.out_of_service {
+                state.push("out of service");
+            }
+            vec![
+                a.alarm_id.clone(),
+                a.severity.as_str().to_string(),
+                state.join(", "),
+                a.value.clone().unwrap_or_default(),
+                if a.since > 0 { format_time(a.since) } else { "-".into() },
+                a.ack
+                    .as_ref()
+                    .map(|k| format!("{} {}", k.user, k.comment.clone().unwrap_or_default()))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print!("{}", render_table(&["alarm", "severity", "state", "value", "since", "acknowledged"], rows));
+    Ok(())
+}
+
+fn alarm_action_cmd(args: &StoreArgs, action: AlarmAction) -> Result<()> {
+    use meterdeck_core::agent::alarm_requests::AlarmRequest;
+    let req = |alarm: String, action: &str, user: String, comment: Option<String>, minutes: Option<u32>| AlarmRequest {
+        at: 0,
+        alarm_id: alarm,
+        action: action.to_string(),
+        user,
+        comment,
+        minutes,
+    };
+    let r = match action {
+        AlarmAction::Ack { alarm, user, comment } => req(alarm, "ack", user, comment, None),
+        AlarmAction::Shelve { alarm, minutes, user, comment } => req(alarm, "shelve", user, comment, Some(minutes)),
+        AlarmAction::Unshelve { alarm, user } => req(alarm, "unshelve", user, None, None),
+        AlarmAction::OutOfService { alarm, user, comment } => req(alarm, "out_of_service", user, comment, None),
+        AlarmAction::InService { alarm, user, comment } => req(alarm, "in_service", user, comment, None),
+    };
+    if r.user.trim().is_empty() {
+        bail!("--user must name who acts");
+    }
+    let mut store = Store::open(&args.store_path()?, StoreOptions::default())?;
+    let entry = cli_alarms::request(&mut store, r, Duration::from_secs(5)).map_err(|e| anyhow!(e))?;
+    println!(
+        "{} {}: {} -> {} ({})",
+        entry.alarm_id,
+        entry.action.as_str(),
+        entry.from_state,
+        entry.to_state,
+        format_time(entry.t)
+    );
+    Ok(())
+}
+
+fn journal_cmd(
+    args: &StoreArgs,
+    alarm: Option<String>,
+    action: Option<&str>,
+    from: &str,
+    limit: usize,
+    json: bool,
+) -> Result<()> {
+    let from = parse_time(from, now_ms()).map_err(|e| anyhow!("--from: {e}"))?;
+    let store = Store::open_readonly(&args.store_path()?)?;
+    let entries = cli_alarms::journal(&store, alarm, Some(from), action, limit).map_err(|e| anyhow!(e))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(());
+    }
+    let rows = entries
+        .iter()
+        .map(|e| {
+            vec![
+                format_time(e.t),
+                e.alarm_id.clone(),
+                e.action.as_str().to_string(),
+                format!("{} -> {}", e.from_state, e.to_state),
+                e.user.clone().unwrap_or_default(),
+                e.comment.clone().unwrap_or_default(),
+                e.values.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print!("{}", render_table(&["time", "alarm", "action", "state", "user", "comment", "values"], rows));
+    Ok(())
+}
+
+fn notifications_cmd(args: &StoreArgs, unread: bool, limit: usize, json: bool) -> Result<()> {
+    let store = Store::open_readonly(&args.store_path()?)?;
+    let notes = cli_alarms::notifications(&store, unread, limit)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&notes)?);
+        return Ok(());
+    }
+    let rows = notes
+        .iter()
+        .map(|n| {
+            vec![
+                format_time(n.t),
+                if n.read { String::new() } else { "unread".into() },
+                n.severity.clone().unwrap_or_default(),
+                n.title.clone(),
+                n.body.replace('\n', " "),
+            ]
+        })
+        .collect();
+    print!("{}", render_table(&["time", "", "severity", "title", "body"], rows));
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! their own: time arguments, data-dir resolution, the status report and
 //! the demo's live table. The binary itself only wires them to clap.
 
+pub mod alarms;
 pub mod live_table;
 pub mod paths;
 pub mod status;

@@ -54,6 +54,20 @@ pub use views::{
 pub const DEFAULT_SWEEP_PORTS: [u16; 5] = [8802, 3390, 3300, 5025, 502];
 pub const MAX_EVENTS: u32 = 10_000;
 
+/// `text` with ` · N unread` at the end of its first line.
+fn with_unread(text: String, unread: u64) -> String {
+    if unread == 0 {
+        return text;
+    }
+    let (first, rest) = text.split_once('\n').map_or((text.as_str(), None), |(a, b)| (a, Some(b)));
+    let mut out = format!("{first} · {unread} unread");
+    if let Some(rest) = rest {
+        out.push('\n');
+        out.push_str(rest);
+    }
+    out
+}
+
 fn identity_key(id: &str) -> String {
     format!("instrument.{id}.identity")
 }
@@ -262,14 +276,10 @@ impl Desk {
         self.unread_count().unwrap_or(0)
     }
 
-    /// The instruments' states, then the unread notifications, if any.
+    /// The instruments' states with the unread notifications on the first
+    /// line (Linux trays show only the menu's status line, not tooltips).
     pub fn tray_tooltip(&self) -> DeskResult<String> {
-        let mut text = tray_summary(&self.list_instruments()?);
-        let unread = self.unread_for_tray();
-        if unread > 0 {
-            text.push_str(&format!("\n{unread} unread notification{}", if unread == 1 { "" } else { "s" }));
-        }
-        Ok(text)
+        Ok(with_unread(tray_summary(&self.list_instruments()?), self.unread_for_tray()))
     }
 
     fn instrument(&self, id: &str) -> DeskResult<InstrumentConfig> {

@@ -365,6 +365,15 @@ async fn an_existing_config_is_run_and_edits_keep_its_agent_table() {
 }
 
 #[test]
+fn tray_text_counts_unread_on_its_first_line() {
+    assert_eq!(super::with_unread("Meterdeck: 2 connected".into(), 0), "Meterdeck: 2 connected");
+    assert_eq!(
+        super::with_unread("Meterdeck: 1 error\nlog: refused".into(), 3),
+        "Meterdeck: 1 error · 3 unread\nlog: refused"
+    );
+}
+
+#[test]
 fn extent_spans_blocks_and_tail() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, ch) = store_with(dir.path(), 5000);

@@ -16,7 +16,6 @@ use meterdeck_e2e::*;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const RULE: &str = "boiler-hot";
@@ -27,10 +26,6 @@ const BACK: &str = "21.5";
 const USER: &str = "e2e-operator";
 const COMMENT: &str = "Burner checked – flame reset";
 const MAIL_TO: &str = "ops@example.com";
-
-fn screenshots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("docs").join("screenshots")
-}
 
 /// Fields drop in order: the app first, then the bus and its peers, then
 /// the simulator.
@@ -54,36 +49,15 @@ struct Ctx {
 
 impl Ctx {
     fn nav(&self, screen: &str) -> Result<()> {
-        let b = self.desk.by_testid(&format!("nav-{screen}"))?;
-        self.desk.click(&b)?;
-        let root = self.desk.by_testid(&format!("screen-{screen}"))?;
-        self.desk.wait_until(Duration::from_secs(5), &format!("screen-{screen} shown"), |s| {
-            Ok(s.is_displayed(&root)?.then_some(()))
-        })
+        self.desk.nav(screen)
     }
 
     fn screenshot(&self, screen: &str) -> Result<()> {
-        let path = screenshots_dir().join(format!("{screen}.png"));
-        // save_screenshot waits two animation frames first.
-        self.desk.save_screenshot(&path)?;
-        eprintln!("screenshot {}", path.display());
-        Ok(())
+        self.desk.screenshot_doc(screen)
     }
 
-    /// Calls a Tauri command from the page (for facts the test checks
-    /// against, never for the steps an operator takes).
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value> {
-        let v = self.desk.execute_async(
-            "const [cmd, args, done] = arguments;
-             window.__TAURI_INTERNALS__.invoke(cmd, args)
-               .then(v => done({ok: v}), e => done({err: String(e)}));",
-            vec![json!(cmd), args],
-        )?;
-        match (v.get("ok"), v.get("err")) {
-            (Some(ok), _) => Ok(ok.clone()),
-            (_, Some(err)) => bail!("{cmd}: {err}"),
-            _ => bail!("{cmd}: unexpected reply {v}"),
-        }
+        self.desk.invoke(cmd, args)
     }
 
     /// Sets the simulated channel with its SCPI control command, on a

@@ -13,15 +13,11 @@ use meterdeck_e2e::webdriver::{Desktop, testid};
 use meterdeck_e2e::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
-fn screenshots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("docs").join("screenshots")
 }
 
 struct Ctx {
@@ -32,35 +28,15 @@ struct Ctx {
 
 impl Ctx {
     fn nav(&self, screen: &str) -> Result<()> {
-        let b = self.desk.by_testid(&format!("nav-{screen}"))?;
-        self.desk.click(&b)?;
-        let root = self.desk.by_testid(&format!("screen-{screen}"))?;
-        self.desk.wait_until(Duration::from_secs(5), &format!("screen-{screen} shown"), |s| {
-            Ok(s.is_displayed(&root)?.then_some(()))
-        })
+        self.desk.nav(screen)
     }
 
     fn screenshot(&self, screen: &str) -> Result<()> {
-        let path = screenshots_dir().join(format!("{screen}.png"));
-        self.desk.save_screenshot(&path)?;
-        eprintln!("screenshot {}", path.display());
-        Ok(())
+        self.desk.screenshot_doc(screen)
     }
 
-    /// Calls a Tauri command from the page (for facts the test checks
-    /// against, never for the steps an operator takes).
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value> {
-        let v = self.desk.execute_async(
-            "const [cmd, args, done] = arguments;
-             window.__TAURI_INTERNALS__.invoke(cmd, args)
-               .then(v => done({ok: v}), e => done({err: String(e)}));",
-            vec![json!(cmd), args],
-        )?;
-        match (v.get("ok"), v.get("err")) {
-            (Some(ok), _) => Ok(ok.clone()),
-            (_, Some(err)) => bail!("{cmd}: {err}"),
-            _ => bail!("{cmd}: unexpected reply {v}"),
-        }
+        self.desk.invoke(cmd, args)
     }
 
     /// `[path, value text]` of every monitor row.

@@ -475,6 +475,41 @@ impl Desktop {
         Ok(Desktop { session, driver, xvfb })
     }
 
+    /// Clicks the nav entry of `screen` and waits until it is shown.
+    pub fn nav(&self, screen: &str) -> Result<()> {
+        let b = self.by_testid(&format!("nav-{screen}"))?;
+        self.click(&b)?;
+        let root = self.by_testid(&format!("screen-{screen}"))?;
+        self.wait_until(Duration::from_secs(5), &format!("screen-{screen} shown"), |s| {
+            Ok(s.is_displayed(&root)?.then_some(()))
+        })
+    }
+
+    /// Saves the window as `docs/screenshots/<name>.png` (after two
+    /// animation frames, see `save_screenshot`).
+    pub fn screenshot_doc(&self, name: &str) -> Result<()> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots").join(format!("{name}.png"));
+        self.save_screenshot(&path)?;
+        eprintln!("screenshot {}", path.display());
+        Ok(())
+    }
+
+    /// Calls a Tauri command from the page (for facts a test checks
+    /// against, never for the steps an operator takes).
+    pub fn invoke(&self, cmd: &str, args: Value) -> Result<Value> {
+        let v = self.execute_async(
+            "const [cmd, args, done] = arguments;
+             window.__TAURI_INTERNALS__.invoke(cmd, args)
+               .then(v => done({ok: v}), e => done({err: String(e)}));",
+            vec![json!(cmd), args],
+        )?;
+        match (v.get("ok"), v.get("err")) {
+            (Some(ok), _) => Ok(ok.clone()),
+            (_, Some(err)) => bail!("{cmd}: {err}"),
+            _ => bail!("{cmd}: unexpected reply {v}"),
+        }
+    }
+
     /// Pids of the driver's descendants: the app and its WebKit processes.
     pub fn app_pids(&self) -> Vec<u32> {
         crate::proctree::descendants(self.driver.pid())

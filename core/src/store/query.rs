@@ -225,15 +225,9 @@ pub(crate) fn m4(
             }
         }
         let id: i64 = row.get(0)?;
-        with_block_data(conn, channel, id, |b| codec::decode_block(b, s.count as usize, &mut d))?;
-        add_samples(&buckets, &mut sums, &mut hint, from, to, &d.ts, &d.vals, &d.specials);
+        add_block(conn, (channel, id, s.count), &buckets, &mut sums, &mut hint, (from, to), &mut d)?;
     }
-    for s in pending.iter().filter(|s| s.t >= from && s.t < to) {
-        hint = buckets.of(s.t, hint);
-        if let Some(sum) = sums.get_mut(hint) {
-            sum.add(*s);
-        }
-    }
+    add_pending(&buckets, &mut sums, hint, pending, from, to);
     Ok(sums
         .into_iter()
         .enumerate()
@@ -303,8 +297,7 @@ pub(crate) fn minmax(
             }
             continue;
         }
-        with_block_data(conn, channel, id, |b| codec::decode_block(b, s.count as usize, &mut d))?;
-        add_samples(&buckets, &mut sums, &mut hint, from, to, &d.ts, &d.vals, &d.specials);
+        add_block(conn, (channel, id, s.count), &buckets, &mut sums, &mut hint, (from, to), &mut d)?;
     }
     for (id, count, b0, b1, min, max) in deferred {
         let beats = |b: usize| {
@@ -314,21 +307,40 @@ pub(crate) fn minmax(
         };
         if (b0..=b1).any(beats) {
             let mut h = b0;
-            with_block_data(conn, channel, id, |b| codec::decode_block(b, count as usize, &mut d))?;
-            add_samples(&buckets, &mut sums, &mut h, from, to, &d.ts, &d.vals, &d.specials);
+            add_block(conn, (channel, id, count), &buckets, &mut sums, &mut h, (from, to), &mut d)?;
         }
     }
+    add_pending(&buckets, &mut sums, hint, pending, from, to);
+    Ok(sums
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| MinMaxBucket { t_start: buckets.edges[i], t_end: buckets.edges[i + 1], min: s.min, max: s.max })
+        .collect())
+}
+
+/// The tail's samples in `[from, to)` into their buckets.
+fn add_pending(buckets: &Buckets, sums: &mut [Summary], mut hint: usize, pending: &[Sample], from: TimeMs, to: TimeMs) {
     for s in pending.iter().filter(|s| s.t >= from && s.t < to) {
         hint = buckets.of(s.t, hint);
         if let Some(sum) = sums.get_mut(hint) {
             sum.add(*s);
         }
     }
-    Ok(sums
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| MinMaxBucket { t_start: buckets.edges[i], t_end: buckets.edges[i + 1], min: s.min, max: s.max })
-        .collect())
+}
+
+/// Decodes block `(channel, id, count)` and adds its samples in `range`.
+fn add_block(
+    conn: &Connection,
+    (channel, id, count): (ChannelId, i64, u64),
+    buckets: &Buckets,
+    sums: &mut [Summary],
+    hint: &mut usize,
+    (from, to): (TimeMs, TimeMs),
+    d: &mut Decoded,
+) -> Result<()> {
+    with_block_data(conn, channel, id, |b| codec::decode_block(b, count as usize, d))?;
+    add_samples(buckets, sums, hint, from, to, &d.ts, &d.vals, &d.specials);
+    Ok(())
 }
 
 /// Adds a decoded block's samples in `[from, to)` to their buckets.

@@ -1,6 +1,6 @@
 import { api, errorText, fieldError, type Calc, type FieldError } from "../api";
 import { calcInputsText, caretParts } from "../alarmfmt";
-import { clear, h, showError } from "../dom";
+import { clear, h, listScreen, loadList, offerUndo, showError } from "../dom";
 import { t } from "../i18n";
 import { fillChannelSelect, loadChannelPaths, textOrNull } from "../pickers";
 import { type Screen } from "../state";
@@ -20,13 +20,15 @@ export function calcsScreen(): Screen {
   let calcs: Calc[] = [];
   let paths: string[] = [];
   let pickers: Promise<void> = Promise.resolve();
-  const listErr = h("div", { class: "error", hidden: true });
-  const undoBar = h("div", { class: "undo-bar", hidden: true });
-  const formHost = h("div", { class: "form-host" });
-  const body = h("tbody");
-  const empty = h("div", { class: "empty", hidden: true }, t("calcs.empty"));
   const addBtn = h("button", { class: "primary", testid: "calc-add" }, "+ ", t("calcs.add"));
   addBtn.addEventListener("click", () => void pickers.then(() => openEditor(null)));
+  const { root, listErr, undoBar, formHost, body, empty } = listScreen({
+    testid: "screen-calcs",
+    title: t("calcs.title"),
+    actions: [addBtn],
+    headers: [t("calcs.channel"), t("calcs.name"), t("calcs.unit"), t("calcs.expr"), t("calcs.inputs"), t("calcs.tolerance"), t("common.actions")],
+    empty: t("calcs.empty"),
+  });
   let closeEditor: (() => void) | null = null;
 
   function openEditor(orig: Calc | null): void {
@@ -212,65 +214,15 @@ export function calcsScreen(): Screen {
   }
 
   function showUndo(removed: Calc): void {
-    clear(undoBar);
-    const undo = h("button", { class: "small", testid: "calc-undo" }, t("common.undo"));
-    undo.addEventListener("click", async () => {
-      undo.disabled = true;
-      try {
-        await api.calcSave(removed);
-        undoBar.hidden = true;
-        await load();
-      } catch (e) {
-        undoBar.append(h("span", { class: "error" }, fieldError(e).message));
-      }
-    });
-    undoBar.append(h("span", {}, t("calcs.deleted", { id: removed.id })), undo);
-    undoBar.hidden = false;
+    offerUndo(undoBar, { testid: "calc-undo", message: t("calcs.deleted", { id: removed.id }), label: t("common.undo"), restore: () => api.calcSave(removed), reload: load });
   }
 
-  async function load(): Promise<void> {
-    try {
-      calcs = await api.calcsList();
-      showError(listErr, null);
+  function load(): Promise<void> {
+    return loadList(listErr, () => api.calcsList(), (list) => {
+      calcs = list;
       render();
-    } catch (e) {
-      showError(listErr, errorText(e));
-    }
+    });
   }
-
-  const root = h(
-    "section",
-    { class: "screen", testid: "screen-calcs" },
-    h("div", { class: "toolbar" }, h("h2", {}, t("calcs.title")), h("span", { class: "spacer" }), addBtn),
-    listErr,
-    undoBar,
-    formHost,
-    h(
-      "div",
-      { class: "scroll" },
-      h(
-        "table",
-        { class: "grid" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", {}, t("calcs.channel")),
-            h("th", {}, t("calcs.name")),
-            h("th", {}, t("calcs.unit")),
-            h("th", {}, t("calcs.expr")),
-            h("th", {}, t("calcs.inputs")),
-            h("th", {}, t("calcs.tolerance")),
-            h("th", {}, t("common.actions")),
-          ),
-        ),
-        body,
-      ),
-      empty,
-    ),
-  );
 
   return {
     root,

@@ -1,6 +1,6 @@
 import { api, errorText, fieldError, type Destination, type DestinationKind, type DestinationView } from "../api";
 import { numberOrText } from "../alarmfmt";
-import { clear, h, option, showError } from "../dom";
+import { clear, h, listScreen, loadList, offerUndo, option } from "../dom";
 import { t, tDyn } from "../i18n";
 import { textOrNull } from "../pickers";
 import { type Screen } from "../state";
@@ -28,13 +28,15 @@ export function destinationSummary(d: Destination): string {
 
 export function destinationsScreen(): Screen {
   let dests: DestinationView[] = [];
-  const listErr = h("div", { class: "error", hidden: true });
-  const undoBar = h("div", { class: "undo-bar", hidden: true });
-  const formHost = h("div", { class: "form-host" });
-  const body = h("tbody");
-  const empty = h("div", { class: "empty", hidden: true }, t("dest.empty"));
   const addBtn = h("button", { class: "primary", testid: "dest-add" }, "+ ", t("dest.add"));
   addBtn.addEventListener("click", () => openEditor(null));
+  const { root, listErr, undoBar, formHost, body, empty } = listScreen({
+    testid: "screen-destinations",
+    title: t("dest.title"),
+    actions: [addBtn],
+    headers: [t("dest.id"), t("dest.kind"), t("dest.name"), t("dest.details"), t("dest.secret"), t("common.actions")],
+    empty: t("dest.empty"),
+  });
 
   function openEditor(orig: DestinationView | null): void {
     clear(formHost);
@@ -211,66 +213,18 @@ export function destinationsScreen(): Screen {
   }
 
   function showUndo(removed: DestinationView): void {
-    clear(undoBar);
-    const undo = h("button", { class: "small", testid: "dest-undo" }, t("common.undo"));
-    undo.addEventListener("click", async () => {
-      undo.disabled = true;
-      try {
-        const { has_secret: _drop, ...d } = removed;
-        void _drop;
-        await api.destinationSave(d);
-        undoBar.hidden = true;
-        await load();
-      } catch (e) {
-        undoBar.append(h("span", { class: "error" }, fieldError(e).message));
-      }
-    });
-    undoBar.append(h("span", {}, t("dest.deleted", { id: removed.id })), undo);
-    undoBar.hidden = false;
+    // the view's `has_secret` flag is not part of what is saved
+    const { has_secret: _drop, ...d } = removed;
+    void _drop;
+    offerUndo(undoBar, { testid: "dest-undo", message: t("dest.deleted", { id: removed.id }), label: t("common.undo"), restore: () => api.destinationSave(d), reload: load });
   }
 
-  async function load(): Promise<void> {
-    try {
-      dests = await api.destinationsList();
-      showError(listErr, null);
+  function load(): Promise<void> {
+    return loadList(listErr, () => api.destinationsList(), (list) => {
+      dests = list;
       render();
-    } catch (e) {
-      showError(listErr, errorText(e));
-    }
+    });
   }
-
-  const root = h(
-    "section",
-    { class: "screen", testid: "screen-destinations" },
-    h("div", { class: "toolbar" }, h("h2", {}, t("dest.title")), h("span", { class: "spacer" }), addBtn),
-    listErr,
-    undoBar,
-    formHost,
-    h(
-      "div",
-      { class: "scroll" },
-      h(
-        "table",
-        { class: "grid" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", {}, t("dest.id")),
-            h("th", {}, t("dest.kind")),
-            h("th", {}, t("dest.name")),
-            h("th", {}, t("dest.details")),
-            h("th", {}, t("dest.secret")),
-            h("th", {}, t("common.actions")),
-          ),
-        ),
-        body,
-      ),
-      empty,
-    ),
-  );
 
   return {
     root,

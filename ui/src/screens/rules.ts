@@ -14,7 +14,7 @@ import {
   type Weekday,
 } from "../api";
 import { numberOrText, ruleSummary, SEVERITIES } from "../alarmfmt";
-import { clear, h, option, showError } from "../dom";
+import { clear, h, listScreen, loadList, offerUndo, option, showError } from "../dom";
 import { t, tDyn } from "../i18n";
 import { checkGroup, fillChannelSelect, loadChannelPaths, textOrNull } from "../pickers";
 import { app, type Screen } from "../state";
@@ -43,15 +43,17 @@ export function rulesScreen(): Screen {
   let rules: Rule[] = [];
   let dests: DestinationView[] = [];
   let paths: string[] = [];
-  const listErr = h("div", { class: "error", hidden: true });
-  const undoBar = h("div", { class: "undo-bar", hidden: true });
-  const formHost = h("div", { class: "form-host" });
-  const body = h("tbody");
-  const empty = h("div", { class: "empty", hidden: true }, t("rules.empty"));
   const addBtn = h("button", { class: "primary", testid: "rule-add" }, "+ ", t("rules.add"));
   // the editor's channel and destination pickers need these first
   let pickers: Promise<void> = Promise.resolve();
   addBtn.addEventListener("click", () => void pickers.then(() => openEditor(null)));
+  const { root, listErr, undoBar, formHost, body, empty } = listScreen({
+    testid: "screen-rules",
+    title: t("rules.title"),
+    actions: [addBtn],
+    headers: [t("rules.on"), t("rules.id"), t("rules.name"), t("rules.severity"), t("rules.kind"), t("rules.condition"), t("rules.destinations"), t("common.actions")],
+    empty: t("rules.empty"),
+  });
   let closeEditor: (() => void) | null = null;
 
   // ---------------------------------------------------------------- editor
@@ -393,30 +395,14 @@ export function rulesScreen(): Screen {
   }
 
   function showUndo(removed: Rule): void {
-    clear(undoBar);
-    const undo = h("button", { class: "small", testid: "rule-undo" }, t("common.undo"));
-    undo.addEventListener("click", async () => {
-      undo.disabled = true;
-      try {
-        await api.ruleSave(removed);
-        undoBar.hidden = true;
-        await load();
-      } catch (e) {
-        undoBar.append(h("span", { class: "error" }, fieldError(e).message));
-      }
-    });
-    undoBar.append(h("span", {}, t("rules.deleted", { id: removed.id })), undo);
-    undoBar.hidden = false;
+    offerUndo(undoBar, { testid: "rule-undo", message: t("rules.deleted", { id: removed.id }), label: t("common.undo"), restore: () => api.ruleSave(removed), reload: load });
   }
 
-  async function load(): Promise<void> {
-    try {
-      rules = await api.rulesList();
-      showError(listErr, null);
+  function load(): Promise<void> {
+    return loadList(listErr, () => api.rulesList(), (list) => {
+      rules = list;
       render();
-    } catch (e) {
-      showError(listErr, errorText(e));
-    }
+    });
   }
 
   async function loadPickers(): Promise<void> {
@@ -426,41 +412,6 @@ export function rulesScreen(): Screen {
       showError(listErr, errorText(e));
     }
   }
-
-  const root = h(
-    "section",
-    { class: "screen", testid: "screen-rules" },
-    h("div", { class: "toolbar" }, h("h2", {}, t("rules.title")), h("span", { class: "spacer" }), addBtn),
-    listErr,
-    undoBar,
-    formHost,
-    h(
-      "div",
-      { class: "scroll" },
-      h(
-        "table",
-        { class: "grid" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", {}, t("rules.on")),
-            h("th", {}, t("rules.id")),
-            h("th", {}, t("rules.name")),
-            h("th", {}, t("rules.severity")),
-            h("th", {}, t("rules.kind")),
-            h("th", {}, t("rules.condition")),
-            h("th", {}, t("rules.destinations")),
-            h("th", {}, t("common.actions")),
-          ),
-        ),
-        body,
-      ),
-      empty,
-    ),
-  );
 
   return {
     root,

@@ -156,6 +156,13 @@ poll_interval = "1s"
 id = "CH1_1"
 unit = "°C"
 
+[[calc]]
+id = "fahrenheit"
+name = "Boiler in °F"
+unit = "°F"
+expr = "A * 1.8 + 32"
+inputs = {{ A = "{CHANNEL}" }}
+
 [[alarm]]
 id = "{RULE}"
 name = "{NAME}"
@@ -242,6 +249,7 @@ fn alarm_raised_notified_acknowledged_and_returned_in_the_window() {
     step(&mut cx, "return", started, return_notices);
     step(&mut cx, "notifications", started, notification_centre);
     step(&mut cx, "value-unit", started, value_unit);
+    step(&mut cx, "other-screens", started, other_screens);
     eprintln!("alarms window test took {:.1} s", started.elapsed().as_secs_f64());
     drop(cx);
 }
@@ -401,6 +409,22 @@ fn journal(cx: &mut Ctx) -> Result<()> {
     let raise = entries.iter().find(|e| e["action"] == "raise").ok_or_else(|| anyhow!("no raise: {entries:#?}"))?;
     ensure!(raise["values"].as_str().is_some_and(|v| v.contains(HOT)), "the raise entry's values: {raise}");
     ensure!(raise["t"].as_i64() <= acks[0]["t"].as_i64(), "ack before raise: {entries:#?}");
+    Ok(())
+}
+
+/// The calc channel is stored like any channel; the Journal, Rules, Calcs
+/// and Destinations screens as an operator sees them (docs/screenshots).
+fn other_screens(cx: &mut Ctx) -> Result<()> {
+    let latest = cx.invoke("latest", json!({}))?;
+    ensure!(latest.to_string().contains("calc/fahrenheit"), "no calc/fahrenheit value in latest: {latest}");
+    cx.nav("journal")?;
+    cx.desk.click(&cx.desk.by_testid("journal-refresh")?)?;
+    cx.desk.wait_for(&format!("{}[data-action=\"return\"]", testid("journal-row")), Duration::from_secs(10))?;
+    cx.screenshot("journal")?;
+    for screen in ["rules", "calcs", "destinations"] {
+        cx.nav(screen)?;
+        cx.screenshot(screen)?;
+    }
     Ok(())
 }
 

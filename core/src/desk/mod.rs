@@ -437,7 +437,10 @@ impl Desk {
         let rows = lock!(self.reader).latest()?;
         Ok(rows
             .into_iter()
-            .filter(|(c, _)| cfg.instruments.iter().any(|i| i.id == c.instrument))
+            .filter(|(c, _)| {
+                cfg.instruments.iter().any(|i| i.id == c.instrument)
+                    || (c.instrument == crate::calc::OUTPUT_INSTRUMENT && cfg.calcs.iter().any(|k| k.id == c.channel))
+            })
             .map(|(c, s)| {
                 let (value, special) = views::split_value(s.value);
                 LatestView {

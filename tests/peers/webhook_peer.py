@@ -10,6 +10,16 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Requests are served on threads: one write per line, under a lock, so two
+# concurrent posts never interleave their lines (print writes in pieces).
+OUT = threading.Lock()
+
+
+def emit(line: str) -> None:
+    with OUT:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
 
 class Hook(BaseHTTPRequestHandler):
     def do_POST(self):
@@ -19,7 +29,7 @@ class Hook(BaseHTTPRequestHandler):
             body = json.loads(raw)
         except ValueError:
             body = None
-        print("HOOK", json.dumps({"path": self.path, "content_type": self.headers.get("Content-Type"), "user_agent": self.headers.get("User-Agent"), "body": body, "raw": raw.decode("utf-8", "replace") if body is None else None}, ensure_ascii=False), flush=True)
+        emit("HOOK " + json.dumps({"path": self.path, "content_type": self.headers.get("Content-Type"), "user_agent": self.headers.get("User-Agent"), "body": body, "raw": raw.decode("utf-8", "replace") if body is None else None}, ensure_ascii=False))
         status = 200
         for code in (404, 500):
             if self.path.endswith(f"/{code}"):
@@ -38,7 +48,7 @@ class Hook(BaseHTTPRequestHandler):
 def main() -> int:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    print("READY", server.server_address[1], flush=True)
+    emit(f"READY {server.server_address[1]}")
     server.serve_forever()
     return 0
 

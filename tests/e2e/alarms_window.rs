@@ -125,17 +125,8 @@ fn step(cx: &mut Ctx, name: &str, started: Instant, f: impl FnOnce(&mut Ctx) -> 
     let t = Instant::now();
     eprintln!("--- step {name} (at {:.1} s)", started.elapsed().as_secs_f64());
     if let Err(e) = f(cx) {
-        // What the window showed, for the report.
-        let shot = std::env::temp_dir().join(format!("meterdeck-alarms-{name}-failed.png"));
-        let saved = cx.desk.save_screenshot(&shot).map(|p| p.display().to_string());
-        let page = cx
-            .desk
-            .execute("return location.href + '\\n' + document.documentElement.outerHTML.slice(0, 3000)", vec![])
-            .map(|v| v.as_str().unwrap_or_default().to_string());
-        panic!(
-            "step {name} failed after {:.1} s: {e:#}\nscreenshot: {saved:?}\npage: {page:?}",
-            t.elapsed().as_secs_f64()
-        );
+        let report = cx.desk.failure_report(&format!("alarms-{name}"));
+        panic!("step {name} failed after {:.1} s: {e:#}\n{report}", t.elapsed().as_secs_f64());
     }
     eprintln!("    {name} ok in {:.1} s", t.elapsed().as_secs_f64());
 }

@@ -510,6 +510,17 @@ impl Desktop {
         }
     }
 
+    /// What the window showed when a test step failed: a screenshot in the
+    /// temp dir named `meterdeck-<tag>-failed.png` and the page's start.
+    pub fn failure_report(&self, tag: &str) -> String {
+        let shot = std::env::temp_dir().join(format!("meterdeck-{tag}-failed.png"));
+        let saved = self.save_screenshot(&shot).map(|p| p.display().to_string());
+        let page = self
+            .execute("return location.href + '\\n' + document.documentElement.outerHTML.slice(0, 3000)", vec![])
+            .map(|v| v.as_str().unwrap_or_default().to_string());
+        format!("screenshot: {saved:?}\npage: {page:?}")
+    }
+
     /// Pids of the driver's descendants: the app and its WebKit processes.
     pub fn app_pids(&self) -> Vec<u32> {
         crate::proctree::descendants(self.driver.pid())

@@ -15,5 +15,6 @@ pub mod export;
 pub mod model;
 pub mod notify;
 pub mod store;
+pub mod sync;
 
 pub use meterdeck_drivers as drivers;

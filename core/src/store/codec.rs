@@ -43,7 +43,7 @@ const SPECIAL_BOX_MASK: u64 = 0xFFFF_FFFF_FFFF_FF00;
 
 /// A blob that does not decode; the caller adds channel and block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CodecError(pub String);
+pub struct CodecError(pub String);
 
 impl std::fmt::Display for CodecError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,7 +56,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, CodecError> {
 }
 
 /// The bytes of a blob column; anything else is corrupt.
-pub(crate) fn blob(v: rusqlite::types::ValueRef<'_>) -> Result<&[u8], CodecError> {
+pub fn blob(v: rusqlite::types::ValueRef<'_>) -> Result<&[u8], CodecError> {
     match v {
         rusqlite::types::ValueRef::Blob(b) => Ok(b),
         other => err(format!("expected a blob, found {:?}", other.data_type())),
@@ -66,7 +66,7 @@ pub(crate) fn blob(v: rusqlite::types::ValueRef<'_>) -> Result<&[u8], CodecError
 /// A sample as the store receives it (tagged with its channel, not yet
 /// normalised) or as it keeps it; lets blocks be encoded straight from the
 /// caller's slice.
-pub(crate) trait AsSample: Copy + Send + Sync {
+pub trait AsSample: Copy + Send + Sync {
     fn sample(self) -> Sample;
 }
 
@@ -86,7 +86,7 @@ impl AsSample for (crate::model::ChannelId, Sample) {
 
 /// NaN is not a measurement: it is stored as `Special(Invalid)`; -0.0 is
 /// stored as 0.0 (the decimal encoding has no negative zero).
-pub(crate) fn normalise(s: Sample) -> Sample {
+pub fn normalise(s: Sample) -> Sample {
     match s.value {
         Value::Number(v) if v.is_nan() => Sample::special(s.t, SpecialKind::Invalid),
         Value::Number(v) if v == 0.0 && v.is_sign_negative() => Sample::number(s.t, 0.0),
@@ -98,7 +98,7 @@ pub(crate) fn normalise(s: Sample) -> Sample {
 /// order. Merging summaries in storage order gives the same result as adding
 /// their samples one by one (see `M4Bucket` for the tie rules).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Summary {
+pub struct Summary {
     pub count: u64,
     pub specials: u64,
     pub t_min: i64,
@@ -191,7 +191,7 @@ impl Summary {
 
 /// Reusable buffers for encoding blocks.
 #[derive(Default)]
-pub(crate) struct EncodeScratch {
+pub struct EncodeScratch {
     ts: Vec<i64>,
     vals: Vec<f64>,
     ints: Vec<i64>,
@@ -199,7 +199,7 @@ pub(crate) struct EncodeScratch {
 }
 
 /// Encodes a non-empty run of (normalised) samples into a block blob.
-pub(crate) fn encode_block<T: AsSample>(
+pub fn encode_block<T: AsSample>(
     samples: &[T],
     s: &mut EncodeScratch,
 ) -> Result<(Vec<u8>, Summary), CodecError> {
@@ -333,7 +333,7 @@ fn nearest_int(x: f64) -> Option<i64> {
 
 /// A decoded block, reusable across blocks.
 #[derive(Default)]
-pub(crate) struct Decoded {
+pub struct Decoded {
     pub ts: Vec<i64>,
     pub vals: Vec<f64>,
     /// Sorted by index.
@@ -433,7 +433,7 @@ fn pco_into<T: pco::data_types::Number + Default>(
 }
 
 /// Decodes a whole block holding `expect_n` samples.
-pub(crate) fn decode_block(data: &[u8], expect_n: usize, out: &mut Decoded) -> Result<(), CodecError> {
+pub fn decode_block(data: &[u8], expect_n: usize, out: &mut Decoded) -> Result<(), CodecError> {
     let mut h = parse_header(data, expect_n)?;
     pco_into(h.ts, &mut out.ts, expect_n, "timestamps")?;
     if h.kind == VALUES_DECIMAL {
@@ -467,7 +467,7 @@ pub(crate) fn decode_block(data: &[u8], expect_n: usize, out: &mut Decoded) -> R
 }
 
 /// Decodes only the timestamps of a block (for counting).
-pub(crate) fn decode_block_times(data: &[u8], expect_n: usize, ts: &mut Vec<i64>) -> Result<(), CodecError> {
+pub fn decode_block_times(data: &[u8], expect_n: usize, ts: &mut Vec<i64>) -> Result<(), CodecError> {
     let h = parse_header(data, expect_n)?;
     pco_into(h.ts, ts, expect_n, "timestamps")
 }

@@ -17,7 +17,7 @@
 
 mod blocks;
 mod catalog;
-mod codec;
+pub mod codec;
 mod error;
 mod events;
 mod outbox;

@@ -76,7 +76,7 @@ pub(crate) fn next(conn: &Connection, live: &Live, limit: usize) -> Result<(Vec<
             closed.push(channel);
         }
         let samples = samples_by_seq(conn, live, channel, from, to, &mut scratch)?;
-        out.push(OutboxBatch { id, channel, samples });
+        out.push(OutboxBatch { id, channel, seq_from: from, seq_to: to, samples });
     }
     Ok((out, closed))
 }

@@ -132,6 +132,11 @@ impl RetentionReport {
 pub struct OutboxBatch {
     pub id: i64,
     pub channel: ChannelId,
+    /// The channel's store sequence numbers `[seq_from, seq_to)` this batch
+    /// covers; fixed once handed out, so they key the cloud's idempotent write.
+    pub seq_from: i64,
+    pub seq_to: i64,
+    /// The samples of that range that still exist (retention may have taken some).
     pub samples: Vec<Sample>,
 }
 

@@ -1,0 +1,6 @@
+//! meterdeck-cloud: the cloud service. MQTT ingest of the agents' batches
+//! (docs/protocol.md), the Web API (accounts, agents, data), storage behind
+//! a trait (SQLite by default, PostgreSQL at scale).
+
+pub mod state;
+pub mod store;

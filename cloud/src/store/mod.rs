@@ -1,0 +1,125 @@
+//! Cloud storage behind one trait, two implementations: embedded SQLite
+//! (the default: one command starts everything) and PostgreSQL (several
+//! stateless API processes on one database). `conformance` is the one test
+//! suite both must pass.
+//!
+//! Time series are stored as the agent sends them: one row per batch part,
+//! keyed by (agent, store, channel, seq_from) so a resend writes nothing,
+//! holding the part's compressed block (the agent cache's codec) and its
+//! summary columns, so downsampling reads summaries and decodes only edges.
+
+pub mod model;
+
+use async_trait::async_trait;
+use meterdeck_core::sync::wire::Batch;
+
+pub use model::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key already taken (account id, user id, ...).
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("database: {0}")]
+    Db(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// "sqlite" or "postgres" (health, logs).
+    fn kind(&self) -> &'static str;
+    /// Cheap round trip to the database.
+    async fn ping(&self) -> Result<()>;
+
+    // ---- accounts -------------------------------------------------------
+    async fn create_account(&self, account: &Account, first_admin: &User) -> Result<()>;
+    async fn account(&self, id: &str) -> Result<Option<Account>>;
+    async fn update_account(&self, account: &Account) -> Result<()>;
+    /// Deletes the account and everything of it: users, teams, groups,
+    /// sessions, tokens, codes, agents, channels, samples, traffic, log.
+    async fn delete_account(&self, id: &str) -> Result<()>;
+
+    // ---- users, teams, groups ------------------------------------------
+    async fn insert_user(&self, user: &User) -> Result<()>;
+    async fn update_user(&self, user: &User) -> Result<()>;
+    async fn user(&self, account: &str, id: &str) -> Result<Option<User>>;
+    async fn users(&self, account: &str) -> Result<Vec<User>>;
+    /// Also ends the user's sessions and tokens and drops their grants.
+    async fn delete_user(&self, account: &str, id: &str) -> Result<()>;
+
+    async fn put_team(&self, team: &Team) -> Result<()>;
+    async fn teams(&self, account: &str) -> Result<Vec<Team>>;
+    async fn delete_team(&self, account: &str, id: &str) -> Result<()>;
+
+    async fn put_group(&self, group: &Group) -> Result<()>;
+    async fn groups(&self, account: &str) -> Result<Vec<Group>>;
+    async fn delete_group(&self, account: &str, id: &str) -> Result<()>;
+
+    // ---- sessions, tokens, one-time codes -------------------------------
+    async fn insert_session(&self, session: &Session) -> Result<()>;
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn update_session(&self, session: &Session) -> Result<()>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    async fn insert_token(&self, token: &ApiToken) -> Result<()>;
+    async fn token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    async fn tokens(&self, account: &str) -> Result<Vec<ApiToken>>;
+    async fn touch_token(&self, token_hash: &str, now: TimeMs) -> Result<()>;
+    async fn delete_token(&self, account: &str, id: &str) -> Result<()>;
+
+    /// Replaces any code of the same (account, user, purpose).
+    async fn put_code(&self, code: &OneTimeCode) -> Result<()>;
+    /// Removes and returns the code, so it works once.
+    async fn take_code(&self, account: &str, user: &str, purpose: &str) -> Result<Option<OneTimeCode>>;
+
+    // ---- login throttling and the access log ----------------------------
+    /// Records a failed login under `key` and returns the failures since `since`.
+    async fn login_failed(&self, key: &str, now: TimeMs, since: TimeMs) -> Result<u32>;
+    async fn login_failures(&self, key: &str, since: TimeMs) -> Result<u32>;
+    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+
+    async fn log_access(&self, entry: &AccessEntry) -> Result<()>;
+    /// Newest first.
+    async fn access_log(&self, account: &str, limit: usize) -> Result<Vec<AccessEntry>>;
+
+    // ---- agents -----------------------------------------------------------
+    async fn insert_agent(&self, agent: &Agent) -> Result<()>;
+    async fn agent(&self, id: &str) -> Result<Option<Agent>>;
+    async fn agents(&self, account: &str) -> Result<Vec<Agent>>;
+    /// Also deletes its channels and samples.
+    async fn delete_agent(&self, account: &str, id: &str) -> Result<()>;
+    /// Every agent's broker login, for the broker's password file.
+    async fn broker_logins(&self) -> Result<Vec<(String, String)>>;
+
+    // ---- time series --------------------------------------------------
+    /// Stores a checked batch of `agent` in one transaction. Idempotent:
+    /// parts already stored (same agent, store, channel, seq_from) are
+    /// skipped. Updates the agent's sync state and this month's traffic by
+    /// `payload_bytes`. Only returns once the data is durable.
+    async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome>;
+    /// Counts a refused payload of a known agent.
+    async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()>;
+    /// Payload bytes received from the agent in the UTC month `YYYY-MM`.
+    async fn traffic(&self, agent: &str, month: &str) -> Result<u64>;
+
+    async fn channels(&self, agent: &str) -> Result<Vec<CloudChannel>>;
+    async fn channel(&self, id: i64) -> Result<Option<CloudChannel>>;
+    /// Samples with `from <= t < to`, in store order (per seq), at most `limit`.
+    async fn raw(&self, channel: i64, from: TimeMs, to: TimeMs, limit: usize) -> Result<Vec<Point>>;
+    /// Numeric min/max per bucket of `[from, to)` split into `buckets`
+    /// equal spans; reads summaries, decodes only blocks cut by a bucket edge.
+    async fn minmax(&self, channel: i64, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<MinMax>>;
+    async fn latest(&self, channel: i64) -> Result<Option<Point>>;
+
+    // ---- operations ---------------------------------------------------------
+    /// A consistent copy of the whole database at `dest` (SQLite: the online
+    /// backup API). PostgreSQL deployments back up with their own tools and
+    /// return an error naming them.
+    async fn backup_to(&self, dest: &std::path::Path) -> Result<()>;
+}

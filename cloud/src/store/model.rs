@@ -1,0 +1,223 @@
+//! Plain data the cloud storage takes and returns. Secrets never appear
+//! here in the clear: passwords as argon2 PHC strings, tokens, sessions and
+//! one-time codes as SHA-256 hex of the secret.
+
+use serde::{Deserialize, Serialize};
+
+pub type TimeMs = i64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Member,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Viewer => "viewer",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TwoFactor {
+    None,
+    Email,
+    Totp,
+}
+
+impl TwoFactor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TwoFactor::None => "none",
+            TwoFactor::Email => "email",
+            TwoFactor::Totp => "totp",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TwoFactor> {
+        match s {
+            "none" => Some(TwoFactor::None),
+            "email" => Some(TwoFactor::Email),
+            "totp" => Some(TwoFactor::Totp),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    /// What users type at login; `[a-z0-9-]`, 3-32 characters.
+    pub id: String,
+    pub name: String,
+    /// free | standard | pro
+    pub plan: String,
+    /// CIDRs the API accepts this account's callers from; empty = anywhere.
+    pub ip_allow: Vec<String>,
+    /// Monthly sync traffic allowance per agent, bytes.
+    pub traffic_allowance: u64,
+    pub created_ms: TimeMs,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub account: String,
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// argon2 PHC string.
+    pub password_hash: String,
+    /// A temporary password: must be changed at the next login.
+    pub must_change: bool,
+    pub two_factor: TwoFactor,
+    /// Base32 TOTP secret when `two_factor` is Totp. Stored as given: the
+    /// server must be able to compute codes (like every TOTP server).
+    pub totp_secret: Option<String>,
+    pub created_ms: TimeMs,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub account: String,
+    pub id: String,
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+/// A measurement group: agents, and who may see them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub account: String,
+    pub id: String,
+    pub name: String,
+    pub agents: Vec<String>,
+    /// Users granted directly.
+    pub users: Vec<String>,
+    /// Teams granted (all their members).
+    pub teams: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// SHA-256 hex of the bearer token.
+    pub token_hash: String,
+    pub account: String,
+    pub user: String,
+    pub created_ms: TimeMs,
+    pub last_seen_ms: TimeMs,
+    /// Logged in fully (password changed, second factor given); a pending
+    /// session may only change the password or give the code.
+    pub pending: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub token_hash: String,
+    pub account: String,
+    /// The user the token acts as (its role and grants).
+    pub user: String,
+    pub name: String,
+    pub created_ms: TimeMs,
+    pub last_used_ms: Option<TimeMs>,
+}
+
+/// Email second-factor codes and password-reset links.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OneTimeCode {
+    pub account: String,
+    pub user: String,
+    /// "login" | "reset"
+    pub purpose: String,
+    pub code_hash: String,
+    pub expires_ms: TimeMs,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    pub t_ms: TimeMs,
+    pub account: Option<String>,
+    pub user: Option<String>,
+    pub ip: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    /// Also the broker login and the topic prefix `md/v1/<id>`.
+    pub id: String,
+    pub account: String,
+    pub name: String,
+    /// argon2 PHC string of the agent's secret (API logins).
+    pub secret_hash: String,
+    /// Mosquitto password-file line hash of the same secret (broker logins).
+    pub broker_hash: String,
+    pub created_ms: TimeMs,
+    pub sync: AgentSync,
+}
+
+/// What the cloud knows of an agent's sync, updated by ingest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentSync {
+    pub last_batch_ms: Option<TimeMs>,
+    /// Samples the agent said were still waiting after its last batch.
+    pub backlog: u64,
+    pub samples: u64,
+    pub batches: u64,
+    /// Payloads refused (malformed, oversized, wrong version).
+    pub rejected: u64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CloudChannel {
+    pub id: i64,
+    pub agent: String,
+    /// `instrument/channel`.
+    pub path: String,
+    pub unit: Option<String>,
+    pub samples: u64,
+    pub t_first: Option<TimeMs>,
+    pub t_last: Option<TimeMs>,
+}
+
+/// What one batch did to storage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestOutcome {
+    /// Samples newly stored.
+    pub stored: u64,
+    /// Parts already present (a resend).
+    pub duplicate_parts: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub t: TimeMs,
+    /// `None` for a special value (no data, over range...).
+    pub v: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MinMax {
+    pub t_start: TimeMs,
+    pub t_end: TimeMs,
+    pub count: u64,
+    pub min: Option<Point>,
+    pub max: Option<Point>,
+}

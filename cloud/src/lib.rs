@@ -2,5 +2,8 @@
 //! (docs/protocol.md), the Web API (accounts, agents, data), storage behind
 //! a trait (SQLite by default, PostgreSQL at scale).
 
+pub mod backup;
+pub mod broker;
+pub mod ingest;
 pub mod state;
 pub mod store;

@@ -1,0 +1,268 @@
+//! The broker side: Mosquitto's password file and ACL, written from the
+//! registered agents, and (by default) the Mosquitto process itself, so one
+//! command starts the whole service. With an external broker the same files
+//! are written for it and it is told to reload (SIGHUP to its pid file).
+//!
+//! The ACL confines every agent to its own topic prefix (docs/protocol.md):
+//! the broker, not the cloud, refuses one agent writing as another.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, bail};
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use rand::RngCore;
+use tokio::process::{Child, Command};
+use tokio::sync::Mutex;
+use tracing::{info, warn};
+
+use crate::state::{BrokerAdmin, BrokerEndpoint};
+use crate::store::Storage;
+
+/// The cloud's own broker login (reads every agent's batches, writes acks).
+pub const CLOUD_BROKER_USER: &str = "meterdeck-cloud";
+/// Mosquitto 2.0's PBKDF2 iteration count for `$7$` hashes.
+const MOSQUITTO_ITERATIONS: u32 = 101;
+
+/// A Mosquitto 2.0 password-file hash (`$7$`, PBKDF2-HMAC-SHA512), so the
+/// broker checks agent secrets without the cloud keeping them.
+pub fn mosquitto_hash(secret: &str) -> String {
+    let mut salt = [0u8; 12];
+    rand::rng().fill_bytes(&mut salt);
+    let mut out = [0u8; 64];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha512>(secret.as_bytes(), &salt, MOSQUITTO_ITERATIONS, &mut out);
+    format!("$7${MOSQUITTO_ITERATIONS}${}${}", B64.encode(salt), B64.encode(out))
+}
+
+/// A random secret for logins the cloud makes up (URL-safe, 32 bytes).
+pub fn random_secret() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The files Mosquitto reads: `passwd`, `acl` and (managed) `mosquitto.conf`.
+#[derive(Clone, Debug)]
+pub struct BrokerFiles {
+    pub dir: PathBuf,
+}
+
+impl BrokerFiles {
+    pub fn passwd(&self) -> PathBuf {
+        self.dir.join("passwd")
+    }
+    pub fn acl(&self) -> PathBuf {
+        self.dir.join("acl")
+    }
+    pub fn conf(&self) -> PathBuf {
+        self.dir.join("mosquitto.conf")
+    }
+
+    pub fn write_acl(&self) -> anyhow::Result<()> {
+        let acl = format!(
+            "# Written by meterdeck-cloud: each agent only under md/v1/<its login>/ (docs/protocol.md).\n\
+             pattern write md/v1/%u/up/#\n\
+             pattern read md/v1/%u/down/#\n\n\
+             user {CLOUD_BROKER_USER}\n\
+             topic readwrite md/v1/#\n"
+        );
+        write_private(&self.acl(), &acl)
+    }
+
+    /// The password file: the cloud's login and every agent's.
+    pub fn write_passwd(&self, cloud_hash: &str, agents: &[(String, String)]) -> anyhow::Result<()> {
+        let mut s = format!("{CLOUD_BROKER_USER}:{cloud_hash}\n");
+        for (id, hash) in agents {
+            // Ids are checked at registration; a bad row must not break the file.
+            if meterdeck_core::sync::wire::valid_agent_id(id) && hash.starts_with("$7$") && !hash.contains('\n') {
+                s.push_str(&format!("{id}:{hash}\n"));
+            } else {
+                warn!(agent = %id, "skipping an agent with an unusable broker login");
+            }
+        }
+        write_private(&self.passwd(), &s)
+    }
+
+    /// The config of a managed Mosquitto: local listener, no anonymous
+    /// logins, our password file and ACL, room for a window of 4 MiB batches.
+    pub fn write_conf(&self, bind: &str, port: u16) -> anyhow::Result<()> {
+        // Started as root, Mosquitto switches to its own user, which cannot
+        // read our private (0600, root-owned) files: keep the starting user.
+        let user = if rustix::process::geteuid().is_root() { "user root\n" } else { "" };
+        let conf = format!(
+            "# Written by meterdeck-cloud serve.\n\
+             {user}\
+             per_listener_settings false\n\
+             listener {port} {bind}\n\
+             allow_anonymous false\n\
+             password_file {}\n\
+             acl_file {}\n\
+             persistence false\n\
+             max_packet_size 5000000\n\
+             max_queued_messages 10000\n\
+             max_inflight_messages 64\n\
+             log_dest stderr\n\
+             log_type error\n\
+             log_type warning\n",
+            self.passwd().display(),
+            self.acl().display()
+        );
+        write_private(&self.conf(), &conf)
+    }
+}
+
+/// Writes via a temporary file and a rename, so the broker never reads half a file.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+/// How the service reaches its broker.
+pub enum BrokerMode {
+    /// Start Mosquitto (`program`) as a child on `bind:port`, with our files.
+    Managed { program: PathBuf, bind: String, port: u16 },
+    /// An external broker at `host:port`, logged into as `user`; if `files`
+    /// is set the password file and ACL are written there for it and the
+    /// process in `pid_file` is sent SIGHUP to reload them.
+    External { host: String, port: u16, user: String, password: String, files: Option<PathBuf>, pid_file: Option<PathBuf> },
+}
+
+/// The broker as the rest of the service sees it.
+pub struct Broker {
+    store: Arc<dyn Storage>,
+    files: Option<BrokerFiles>,
+    pid_file: Option<PathBuf>,
+    child: Mutex<Option<Child>>,
+    cloud_hash: String,
+    /// The cloud's own login.
+    pub user: String,
+    pub password: String,
+    pub endpoint: BrokerEndpoint,
+    pub connected: Arc<AtomicBool>,
+}
+
+impl Broker {
+    /// Writes the files and, when managed, starts Mosquitto and waits until it listens.
+    pub async fn start(store: Arc<dyn Storage>, mode: BrokerMode, data_dir: &Path) -> anyhow::Result<Arc<Broker>> {
+        let broker = match mode {
+            BrokerMode::Managed { program, bind, port } => {
+                let files = BrokerFiles { dir: data_dir.join("broker") };
+                std::fs::create_dir_all(&files.dir).with_context(|| format!("creating {}", files.dir.display()))?;
+                files.write_conf(&bind, port)?;
+                // A fresh password per start: the cloud's broker login never touches the disk in clear.
+                let password = random_secret();
+                let b = Broker {
+                    store,
+                    cloud_hash: mosquitto_hash(&password),
+                    files: Some(files),
+                    pid_file: None,
+                    child: Mutex::new(None),
+                    user: CLOUD_BROKER_USER.into(),
+                    password,
+                    endpoint: BrokerEndpoint { host: bind.clone(), port },
+                    connected: Arc::new(AtomicBool::new(false)),
+                };
+                b.write_files().await?;
+                let child = Command::new(&program)
+                    .arg("-c")
+                    .arg(b.files.as_ref().map(BrokerFiles::conf).unwrap_or_default())
+                    .stdin(Stdio::null())
+                    .kill_on_drop(true)
+                    .spawn()
+                    .with_context(|| format!("starting the broker {}", program.display()))?;
+                *b.child.lock().await = Some(child);
+                wait_listening(&bind, port).await?;
+                info!(%bind, port, "broker (mosquitto) started");
+                b
+            }
+            BrokerMode::External { host, port, user, password, files, pid_file } => {
+                let b = Broker {
+                    store,
+                    cloud_hash: mosquitto_hash(&password),
+                    files: files.map(|dir| BrokerFiles { dir }),
+                    pid_file,
+                    child: Mutex::new(None),
+                    user,
+                    password,
+                    endpoint: BrokerEndpoint { host, port },
+                    connected: Arc::new(AtomicBool::new(false)),
+                };
+                b.write_files().await?;
+                b
+            }
+        };
+        Ok(Arc::new(broker))
+    }
+
+    async fn write_files(&self) -> anyhow::Result<()> {
+        let Some(files) = &self.files else { return Ok(()) };
+        files.write_acl()?;
+        files.write_passwd(&self.cloud_hash, &self.store.broker_logins().await?)
+    }
+
+    /// Rewrites the password file and makes the broker reload it.
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        self.write_files().await?;
+        let pid = match (&*self.child.lock().await, &self.pid_file) {
+            (Some(child), _) => child.id(),
+            (None, Some(pf)) => std::fs::read_to_string(pf)
+                .with_context(|| format!("reading the broker's pid file {}", pf.display()))?
+                .trim()
+                .parse::<u32>()
+                .ok(),
+            (None, None) => None,
+        };
+        if let Some(pid) = pid {
+            let pid = rustix::process::Pid::from_raw(pid as i32).context("bad broker pid")?;
+            rustix::process::kill_process(pid, rustix::process::Signal::HUP).context("signalling the broker to reload")?;
+        }
+        Ok(())
+    }
+
+    /// Stops a managed broker.
+    pub async fn stop(&self) {
+        if let Some(mut c) = self.child.lock().await.take() {
+            let _ = c.start_kill();
+            let _ = c.wait().await;
+        }
+    }
+}
+
+async fn wait_listening(host: &str, port: u16) -> anyhow::Result<()> {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect((host, port)).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    bail!("the broker did not start listening on {host}:{port} within 5 s (is the port taken?)")
+}
+
+#[async_trait]
+impl BrokerAdmin for Broker {
+    async fn agents_changed(&self) -> anyhow::Result<()> {
+        self.reload().await
+    }
+    fn endpoint(&self) -> BrokerEndpoint {
+        self.endpoint.clone()
+    }
+    fn connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,156 @@
+//! MQTT ingest: the cloud's subscriber for every agent's batches
+//! (docs/protocol.md, "Cloud rules"). One event loop owns the connection;
+//! workers decode, store in one transaction and only then publish the ack.
+//! A refused payload gets an error ack and is counted; it never stops ingest.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use meterdeck_core::sync::wire::{self, Ack};
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::store::{Storage, StoreError};
+
+/// Where the ingest subscriber logs in.
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    /// Batches decoded and stored at once (SQLite serialises the commits;
+    /// PostgreSQL and decoding run in parallel).
+    pub workers: usize,
+}
+
+/// Counters for health and logs.
+#[derive(Debug, Default)]
+pub struct IngestStats {
+    pub batches: AtomicU64,
+    pub samples: AtomicU64,
+    pub refused: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+struct Job {
+    agent: String,
+    payload: bytes::Bytes,
+}
+
+/// Runs until the task is aborted; reconnects by itself.
+pub async fn run(
+    cfg: IngestConfig,
+    store: Arc<dyn Storage>,
+    connected: Arc<AtomicBool>,
+    stats: Arc<IngestStats>,
+) -> anyhow::Result<()> {
+    let mut opts = MqttOptions::new(client_id(), cfg.host.clone(), cfg.port);
+    opts.set_credentials(cfg.user.clone(), cfg.password.clone())
+        .set_keep_alive(Duration::from_secs(15))
+        .set_clean_session(true)
+        .set_max_packet_size(wire::MAX_PAYLOAD_BYTES + 64 * 1024, 64 * 1024)
+        .set_inflight(64);
+    let (client, mut events) = AsyncClient::new(opts, 256);
+    let (tx, rx) = mpsc::channel::<Job>(cfg.workers.max(1) * 4);
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    for _ in 0..cfg.workers.max(1) {
+        let (rx, store, client, stats) = (rx.clone(), store.clone(), client.clone(), stats.clone());
+        tokio::spawn(async move {
+            loop {
+                let job = { rx.lock().await.recv().await };
+                let Some(job) = job else { break };
+                handle(job, &*store, &client, &stats).await;
+            }
+        });
+    }
+    poll(&client, &mut events, &tx, &connected).await
+}
+
+fn client_id() -> String {
+    use rand::RngCore;
+    format!("meterdeck-cloud-{:016x}", rand::rng().next_u64())
+}
+
+async fn poll(
+    client: &AsyncClient,
+    events: &mut EventLoop,
+    tx: &mpsc::Sender<Job>,
+    connected: &AtomicBool,
+) -> anyhow::Result<()> {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                // Clean session: subscribe on every connection.
+                client.subscribe(wire::CLOUD_SUBSCRIPTION, QoS::AtLeastOnce).await?;
+                connected.store(true, Ordering::Relaxed);
+                backoff = Duration::from_millis(200);
+                info!("ingest connected to the broker");
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                let Some(agent) = wire::agent_of_topic(&p.topic) else {
+                    debug!(topic = %p.topic, "ignoring a message outside the batch topics");
+                    continue;
+                };
+                let job = Job { agent: agent.to_owned(), payload: p.payload };
+                if tx.send(job).await.is_err() {
+                    anyhow::bail!("ingest workers stopped");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if connected.swap(false, Ordering::Relaxed) {
+                    warn!("ingest lost the broker: {e}");
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &IngestStats) {
+    let now = chrono::Utc::now().timestamp_millis();
+    let size = job.payload.len() as u64;
+    let payload = job.payload;
+    // Decoding checks every block: CPU work, off the async threads.
+    let decoded = tokio::task::spawn_blocking(move || (wire::decode_batch(&payload), wire::peek_batch_id(&payload)))
+        .await;
+    let (decoded, id) = match decoded {
+        Ok(x) => x,
+        Err(e) => (Err(wire::WireError(format!("decoder crashed: {e}"))), None),
+    };
+    let ack = match decoded {
+        Err(e) => {
+            stats.refused.fetch_add(1, Ordering::Relaxed);
+            warn!(agent = %job.agent, batch = ?id, "refused a batch: {e}");
+            if let Err(se) = store.ingest_refused(&job.agent, &e.0, size, now).await {
+                warn!(agent = %job.agent, "could not count the refusal: {se}");
+            }
+            Ack::refused(id, e.0)
+        }
+        Ok(batch) => match store.ingest(&job.agent, &batch, size, now).await {
+            Ok(out) => {
+                stats.batches.fetch_add(1, Ordering::Relaxed);
+                stats.samples.fetch_add(out.stored, Ordering::Relaxed);
+                Ack::stored(batch.header.batch, out.stored)
+            }
+            Err(StoreError::NotFound(what)) => {
+                stats.refused.fetch_add(1, Ordering::Relaxed);
+                Ack::refused(Some(batch.header.batch), format!("{what} not found: the agent is not registered"))
+            }
+            Err(e) => {
+                // Not stored, so no ack: the agent sends it again after its timeout.
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                warn!(agent = %job.agent, batch = batch.header.batch, "could not store a batch: {e}");
+                return;
+            }
+        },
+    };
+    if let Err(e) = client.publish(wire::ack_topic(&job.agent), QoS::AtLeastOnce, false, ack.to_json()).await {
+        warn!(agent = %job.agent, "could not queue the ack: {e}");
+    }
+}

@@ -1,0 +1,139 @@
+//! `meterdeck-cloud serve`: storage, broker, MQTT ingest, Web API and the
+//! backup schedule in one process. Several `serve` processes may share one
+//! PostgreSQL database and an external broker: they keep no state of their
+//! own, and the shared subscription splits the batches between them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use tracing::{info, warn};
+
+use crate::broker::{Broker, BrokerMode};
+use crate::ingest::{IngestConfig, IngestStats};
+use crate::state::{AppState, MailConfig};
+use crate::store::Storage;
+
+pub struct ServeOptions {
+    pub data_dir: PathBuf,
+    /// `sqlite:PATH` or `postgres://...`; default `sqlite:<data>/cloud.db`.
+    pub db: Option<String>,
+    pub http: SocketAddr,
+    pub broker: BrokerMode,
+    pub mail: Option<MailConfig>,
+    pub ingest_workers: usize,
+    /// SQLite only: back up this often into `<data>/backups`, keep this many.
+    pub backup_every: Option<Duration>,
+    pub backups_kept: usize,
+}
+
+pub fn default_db(data_dir: &std::path::Path) -> String {
+    format!("sqlite:{}", data_dir.join("cloud.db").display())
+}
+
+/// Runs until Ctrl-C or SIGTERM.
+pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&opts.data_dir).with_context(|| format!("creating {}", opts.data_dir.display()))?;
+    let db = opts.db.clone().unwrap_or_else(|| default_db(&opts.data_dir));
+    let _lock = if db.starts_with("sqlite:") { Some(crate::backup::lock_data_dir(&opts.data_dir)?) } else { None };
+    let store: Arc<dyn Storage> = crate::store::open::open(&db).await.with_context(|| format!("opening {db}"))?;
+
+    let broker = Broker::start(store.clone(), opts.broker, &opts.data_dir).await?;
+    let stats = Arc::new(IngestStats::default());
+    let ingest = tokio::spawn(crate::ingest::run(
+        IngestConfig {
+            host: broker.endpoint.host.clone(),
+            port: broker.endpoint.port,
+            user: broker.user.clone(),
+            password: broker.password.clone(),
+            workers: opts.ingest_workers,
+        },
+        store.clone(),
+        broker.connected.clone(),
+        stats.clone(),
+    ));
+    // Agents registered by another process (the CLI, another API instance)
+    // reach the broker's password file within seconds.
+    let watcher = tokio::spawn(watch_broker_logins(store.clone(), broker.clone()));
+    let backups = match (opts.backup_every, store.kind()) {
+        (Some(every), "sqlite") => {
+            Some(tokio::spawn(crate::backup::schedule(store.clone(), opts.data_dir.join("backups"), every, opts.backups_kept)))
+        }
+        _ => None,
+    };
+
+    let state = AppState { store: store.clone(), broker: broker.clone(), mail: opts.mail, data_dir: opts.data_dir.clone() };
+    let app = crate::api::router(state);
+    let listener = tokio::net::TcpListener::bind(opts.http).await.with_context(|| format!("binding {}", opts.http))?;
+    let http = listener.local_addr()?;
+    // Wait briefly for the subscriber so "ready" means batches are taken.
+    for _ in 0..100 {
+        if broker.connected.load(Ordering::Relaxed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // One line the scripts and tests read.
+    println!(
+        "meterdeck-cloud ready: http://{http} mqtt={}:{} db={} ingest={}",
+        broker.endpoint.host,
+        broker.endpoint.port,
+        store.kind(),
+        if broker.connected.load(Ordering::Relaxed) { "connected" } else { "connecting" }
+    );
+    info!("serving the API on http://{http}");
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal());
+    let result = server.await.context("the HTTP server failed");
+    ingest.abort();
+    watcher.abort();
+    if let Some(b) = backups {
+        b.abort();
+    }
+    broker.stop().await;
+    info!(
+        batches = stats.batches.load(Ordering::Relaxed),
+        samples = stats.samples.load(Ordering::Relaxed),
+        refused = stats.refused.load(Ordering::Relaxed),
+        "stopped"
+    );
+    result
+}
+
+async fn watch_broker_logins(store: Arc<dyn Storage>, broker: Arc<Broker>) {
+    let mut last = None;
+    loop {
+        match store.broker_logins().await {
+            Ok(logins) => {
+                if last.as_ref() != Some(&logins) {
+                    if last.is_some()
+                        && let Err(e) = broker.reload().await
+                    {
+                        warn!("could not reload the broker's logins: {e:#}");
+                    }
+                    last = Some(logins);
+                }
+            }
+            Err(e) => warn!("could not read the agents' broker logins: {e}"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -95,3 +95,31 @@ ensure_window_test_deps() {
 ensure_notify_test_deps() {
     ensure_apt dbus-daemon dbus-bin gnome-keyring openssl
 }
+
+# The cloud tests: Mosquitto (the tests start their own, on their own ports)
+# and PostgreSQL. A PostgreSQL already answering on 127.0.0.1:5432 with trust
+# auth for `postgres` is used as it is; otherwise a throwaway cluster is
+# started on a free port for this run and stopped when the script exits.
+ensure_cloud_test_deps() {
+    ensure_apt mosquitto postgresql-client
+    if [ "${MD_OWN_PG:-}" != 1 ] && psql -h 127.0.0.1 -p 5432 -U postgres -w -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+        export MD_PG_URL="postgres://postgres@127.0.0.1:5432"
+        return
+    fi
+    ensure_apt postgresql
+    local bindir pgdir port owner
+    bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+    pgdir="$(mktemp -d /var/tmp/meterdeck-pg.XXXXXX)"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    owner="$(id -un)"
+    # initdb refuses to run as root: the cluster belongs to the postgres user then.
+    if [ "$(id -u)" -eq 0 ]; then owner=postgres; chown "$owner" "$pgdir"; fi
+    say "starting a throwaway PostgreSQL on 127.0.0.1:$port ($pgdir)"
+    as_user() { if [ "$owner" = "$(id -un)" ]; then "$@"; else runuser -u "$owner" -- "$@"; fi; }
+    as_user "$bindir/initdb" -D "$pgdir/data" -A trust -U postgres >/dev/null
+    as_user "$bindir/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
+        -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+    MD_PG_STOP="as_user $bindir/pg_ctl -D $pgdir/data -m fast stop; rm -rf $pgdir"
+    trap 'eval "$MD_PG_STOP" >/dev/null 2>&1 || true' EXIT
+    export MD_PG_URL="postgres://postgres@127.0.0.1:$port"
+}

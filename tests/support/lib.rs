@@ -3,6 +3,7 @@
 //! their `READY` lines, socat pty pairs, and the Python peers' venv.
 
 pub mod notify_peers;
+pub mod cloud;
 pub mod link;
 pub mod proctree;
 pub mod webdriver;

@@ -1,0 +1,153 @@
+//! The real cloud service for end-to-end tests: `meterdeck-cloud serve`
+//! with its own Mosquitto on a free port, its admin commands, and a small
+//! client for its Web API.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::{Proc, bin};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Cloud {
+    pub proc: Proc,
+    pub data: PathBuf,
+    pub db: Option<String>,
+    pub http: String,
+    pub mqtt_port: u16,
+}
+
+impl Cloud {
+    /// Starts `serve` on a free HTTP port with a managed Mosquitto on
+    /// `mqtt_port` (or a free one), data in `data`.
+    pub fn start(data: &Path, mqtt_port: Option<u16>, db: Option<&str>, extra: &[&str]) -> Cloud {
+        let mqtt_port = mqtt_port.unwrap_or_else(free_port);
+        let http_port = free_port();
+        let mut cmd = Command::new(bin("meterdeck-cloud"));
+        cmd.arg("--data").arg(data);
+        if let Some(db) = db {
+            cmd.arg("--db").arg(db);
+        }
+        cmd.args(["serve", "--http", &format!("127.0.0.1:{http_port}"), "--mqtt-port", &mqtt_port.to_string()])
+            .args(["--backup-every", "0"])
+            .args(extra);
+        let mut proc = Proc::spawn("meterdeck-cloud", &mut cmd);
+        let line = proc.wait_line("meterdeck-cloud ready:", Duration::from_secs(30));
+        let http = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no http address in {line:?}"))
+            .to_owned();
+        Cloud { proc, data: data.to_owned(), db: db.map(str::to_owned), http, mqtt_port }
+    }
+
+    /// Runs an admin command against the same database; returns stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        cli(&self.data, self.db.as_deref(), args)
+    }
+
+    pub fn stop(&mut self) {
+        self.proc.terminate(Duration::from_secs(10));
+    }
+}
+
+/// `meterdeck-cloud --data DATA [--db DB] ARGS`, which must succeed.
+pub fn cli(data: &Path, db: Option<&str>, args: &[&str]) -> String {
+    let mut cmd = Command::new(bin("meterdeck-cloud"));
+    cmd.arg("--data").arg(data);
+    if let Some(db) = db {
+        cmd.arg("--db").arg(db);
+    }
+    let out = cmd.args(args).stdin(Stdio::null()).output().expect("run meterdeck-cloud");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "meterdeck-cloud {args:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The last non-empty line after `marker` in a command's output (the
+/// one-time secrets the admin commands print).
+pub fn line_after(out: &str, marker: &str) -> String {
+    let mut lines = out.lines().skip_while(|l| !l.contains(marker));
+    lines.next();
+    lines.find(|l| !l.trim().is_empty()).unwrap_or_else(|| panic!("nothing after {marker:?} in {out}")).trim().to_owned()
+}
+
+/// A signed-in Web API client.
+pub struct Api {
+    pub base: String,
+    pub token: String,
+}
+
+/// (status, body as JSON or as a string value).
+pub fn request(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut resp = match (method, body) {
+        ("GET", _) => {
+            let mut r = agent.get(url);
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
+            }
+            r.call()
+        }
+        ("DELETE", _) => {
+            let mut r = agent.delete(url);
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
+            }
+            r.call()
+        }
+        (m, b) => {
+            let mut r = if m == "PUT" { agent.put(url) } else { agent.post(url) };
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
+            }
+            r.header("Content-Type", "application/json").send(b.unwrap_or(&json!({})).to_string())
+        }
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+impl Api {
+    /// Signs in; a temporary password is changed to `new_password` first.
+    pub fn sign_in(base: &str, account: &str, user: &str, password: &str, new_password: &str) -> Api {
+        let (s, r) = request(
+            "POST",
+            &format!("{base}/api/v1/login"),
+            None,
+            Some(&json!({"account": account, "user": user, "password": password})),
+        );
+        assert_eq!(s, 200, "login: {r}");
+        let mut token = r["token"].as_str().expect("token").to_owned();
+        if r["must_change_password"].as_bool() == Some(true) {
+            let (s, r2) = request(
+                "POST",
+                &format!("{base}/api/v1/password"),
+                Some(&token),
+                Some(&json!({"current": password, "new": new_password})),
+            );
+            assert!(s < 300, "password change: {r2}");
+            if let Some(t) = r2.get("token").and_then(Value::as_str) {
+                token = t.to_owned();
+            }
+        }
+        Api { base: base.to_owned(), token }
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        let (s, v) = request("GET", &format!("{}{path}", self.base), Some(&self.token), None);
+        assert_eq!(s, 200, "GET {path}: {v}");
+        v
+    }
+}

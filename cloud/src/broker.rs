@@ -9,15 +9,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use rand::RngCore;
-use tokio::process::{Child, Command};
-use tokio::sync::Mutex;
+use tokio::process::Command;
+use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use crate::state::{BrokerAdmin, BrokerEndpoint};
@@ -148,7 +149,10 @@ pub struct Broker {
     store: Arc<dyn Storage>,
     files: Option<BrokerFiles>,
     pid_file: Option<PathBuf>,
-    child: Mutex<Option<Child>>,
+    /// Pid of the managed Mosquitto (0: none running).
+    child_pid: Arc<AtomicU32>,
+    stopping: Arc<Notify>,
+    supervisor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     cloud_hash: String,
     /// The cloud's own login.
     pub user: String,
@@ -172,23 +176,22 @@ impl Broker {
                     cloud_hash: mosquitto_hash(&password),
                     files: Some(files),
                     pid_file: None,
-                    child: Mutex::new(None),
+                    child_pid: Arc::new(AtomicU32::new(0)),
+                    stopping: Arc::new(Notify::new()),
+                    supervisor: std::sync::Mutex::new(None),
                     user: CLOUD_BROKER_USER.into(),
                     password,
                     endpoint: BrokerEndpoint { host: bind.clone(), port },
                     connected: Arc::new(AtomicBool::new(false)),
                 };
                 b.write_files().await?;
-                let child = Command::new(&program)
-                    .arg("-c")
-                    .arg(b.files.as_ref().map(BrokerFiles::conf).unwrap_or_default())
-                    .stdin(Stdio::null())
-                    .kill_on_drop(true)
-                    .spawn()
-                    .with_context(|| format!("starting the broker {}", program.display()))?;
-                *b.child.lock().await = Some(child);
+                let conf = b.files.as_ref().map(BrokerFiles::conf).unwrap_or_default();
+                let first = spawn_mosquitto(&program, &conf)?;
+                b.child_pid.store(first.id().unwrap_or(0), Ordering::Relaxed);
                 wait_listening(&bind, port).await?;
                 info!(%bind, port, "broker (mosquitto) started");
+                let task = tokio::spawn(supervise(first, program, conf, b.child_pid.clone(), b.stopping.clone()));
+                *b.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
                 b
             }
             BrokerMode::External { host, port, user, password, files, pid_file } => {
@@ -197,7 +200,9 @@ impl Broker {
                     cloud_hash: mosquitto_hash(&password),
                     files: files.map(|dir| BrokerFiles { dir }),
                     pid_file,
-                    child: Mutex::new(None),
+                    child_pid: Arc::new(AtomicU32::new(0)),
+                    stopping: Arc::new(Notify::new()),
+                    supervisor: std::sync::Mutex::new(None),
                     user,
                     password,
                     endpoint: BrokerEndpoint { host, port },
@@ -219,14 +224,14 @@ impl Broker {
     /// Rewrites the password file and makes the broker reload it.
     pub async fn reload(&self) -> anyhow::Result<()> {
         self.write_files().await?;
-        let pid = match (&*self.child.lock().await, &self.pid_file) {
-            (Some(child), _) => child.id(),
-            (None, Some(pf)) => std::fs::read_to_string(pf)
+        let pid = match (self.child_pid.load(Ordering::Relaxed), &self.pid_file) {
+            (pid, _) if pid != 0 => Some(pid),
+            (_, Some(pf)) => std::fs::read_to_string(pf)
                 .with_context(|| format!("reading the broker's pid file {}", pf.display()))?
                 .trim()
                 .parse::<u32>()
                 .ok(),
-            (None, None) => None,
+            (_, None) => None,
         };
         if let Some(pid) = pid {
             let pid = rustix::process::Pid::from_raw(pid as i32).context("bad broker pid")?;
@@ -237,9 +242,57 @@ impl Broker {
 
     /// Stops a managed broker.
     pub async fn stop(&self) {
-        if let Some(mut c) = self.child.lock().await.take() {
-            let _ = c.start_kill();
-            let _ = c.wait().await;
+        let task = self.supervisor.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            self.stopping.notify_one();
+            let _ = task.await;
+        }
+    }
+}
+
+fn spawn_mosquitto(program: &Path, conf: &Path) -> anyhow::Result<tokio::process::Child> {
+    Command::new(program)
+        .arg("-c")
+        .arg(conf)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting the broker {}", program.display()))
+}
+
+/// Keeps the managed broker running: a Mosquitto that dies is started again
+/// (agents and ingest reconnect by themselves; nothing is lost, the agents
+/// resend what was not acknowledged).
+async fn supervise(
+    mut child: tokio::process::Child,
+    program: PathBuf,
+    conf: PathBuf,
+    pid: Arc<AtomicU32>,
+    stopping: Arc<Notify>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopping.notified() => {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                pid.store(0, Ordering::Relaxed);
+                return;
+            }
+            status = child.wait() => {
+                pid.store(0, Ordering::Relaxed);
+                warn!("the broker (mosquitto) exited ({status:?}); starting it again");
+                loop {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    match spawn_mosquitto(&program, &conf) {
+                        Ok(c) => {
+                            pid.store(c.id().unwrap_or(0), Ordering::Relaxed);
+                            child = c;
+                            break;
+                        }
+                        Err(e) => warn!("{e:#}"),
+                    }
+                }
+            }
         }
     }
 }

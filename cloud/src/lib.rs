@@ -2,5 +2,9 @@
 //! (docs/protocol.md), the Web API (accounts, agents, data), storage behind
 //! a trait (SQLite by default, PostgreSQL at scale).
 
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod mail;
 pub mod state;
 pub mod store;

@@ -9,11 +9,19 @@
 //! summary columns, so downsampling reads summaries and decodes only edges.
 
 pub mod model;
+mod open;
+pub mod postgres;
+pub mod series;
+pub mod sqlite;
+
+#[cfg(test)]
+mod conformance;
 
 use async_trait::async_trait;
 use meterdeck_core::sync::wire::Batch;
 
 pub use model::*;
+pub use open::open;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

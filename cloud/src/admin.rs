@@ -176,6 +176,15 @@ pub fn verify_mosquitto_hash(secret: &str, hash: &str) -> bool {
     crate::auth::secret::ct_eq(&mosquitto_hash_with(secret, &salt, iter), hash)
 }
 
+/// Whether `hash` has the form `mosquitto_hash` writes (12-byte salt,
+/// 64-byte key, 101 iterations).
+pub fn is_mosquitto_hash(hash: &str) -> bool {
+    let parts: Vec<&str> = hash.split('$').collect();
+    matches!(parts.as_slice(), ["", "7", "101", salt, key]
+        if STANDARD.decode(salt).map(|s| s.len() == 12).unwrap_or(false)
+        && STANDARD.decode(key).map(|k| k.len() == 64).unwrap_or(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

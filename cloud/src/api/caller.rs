@@ -55,7 +55,12 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
         return next.run(req).await;
     };
     let method = req.method().to_string();
-    let path = req.uri().path().to_string();
+    // Nested under /api/v1: the router strips the prefix, the log wants it.
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.path().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
     let caller = match resolve(&ctx, &header, ip).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),

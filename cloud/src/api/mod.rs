@@ -109,11 +109,11 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
     Router::new().nest("/api/v1", v1).fallback(not_found)
 }
 
-async fn not_found(uri: axum::http::Uri) -> ApiError {
+async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
     ApiError::not_found(format!("no such endpoint: {}; see /api/v1/openapi.json", uri.path()))
 }
 
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+async fn method_not_allowed(method: axum::http::Method, axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed on {}; see /api/v1/openapi.json", uri.path()),

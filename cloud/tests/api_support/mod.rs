@@ -1,0 +1,225 @@
+//! Shared by the API tests: the router served over real HTTP on
+//! 127.0.0.1, SQLite storage in a tempdir, a manual clock, a stub broker
+//! (the broker's own tests are the lead's), and the real aiosmtpd peer.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use meterdeck_cloud::api::{ApiOptions, router_with};
+use meterdeck_cloud::auth::ManualClock;
+use meterdeck_cloud::state::{AppState, BrokerAdmin, BrokerEndpoint, MailConfig};
+use meterdeck_cloud::store::Storage;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[derive(Default)]
+pub struct StubBroker {
+    pub changes: AtomicUsize,
+    pub down: AtomicBool,
+}
+
+#[async_trait]
+impl BrokerAdmin for StubBroker {
+    async fn agents_changed(&self) -> anyhow::Result<()> {
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn endpoint(&self) -> BrokerEndpoint {
+        BrokerEndpoint { host: "broker.test".into(), port: 8883 }
+    }
+    fn connected(&self) -> bool {
+        !self.down.load(Ordering::SeqCst)
+    }
+}
+
+/// The aiosmtpd peer (tests/peers/smtp_peer.py); killed on drop.
+pub struct SmtpPeer {
+    child: Child,
+    pub port: u16,
+    mails: mpsc::Receiver<Value>,
+}
+
+impl SmtpPeer {
+    pub fn start() -> SmtpPeer {
+        let python = std::env::var("MD_PYTHON").unwrap_or_else(|_| "/var/tmp/meterdeck-venv/bin/python".into());
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/peers/smtp_peer.py");
+        let mut child = Command::new(&python)
+            .arg(script)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {python} {script}: {e} (set MD_PYTHON to a Python with aiosmtpd)"));
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let (port_tx, port_rx) = mpsc::channel();
+        let (mail_tx, mails) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                if let Some(p) = line.strip_prefix("READY ") {
+                    let _ = port_tx.send(p.trim().parse::<u16>().unwrap());
+                } else if let Some(j) = line.strip_prefix("MAIL ") {
+                    let _ = mail_tx.send(serde_json::from_str(j).unwrap());
+                }
+            }
+        });
+        let port = port_rx.recv_timeout(Duration::from_secs(20)).expect("smtp peer READY");
+        SmtpPeer { child, port, mails }
+    }
+
+    pub fn next_mail(&self) -> Value {
+        self.mails.recv_timeout(Duration::from_secs(20)).expect("a mail within 20 s")
+    }
+}
+
+impl Drop for SmtpPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Env {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: ManualClock,
+    pub store: Arc<dyn Storage>,
+    pub broker: Arc<StubBroker>,
+    pub smtp: Option<SmtpPeer>,
+    pub dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+    /// The `error` message of an error reply (panics if there is none).
+    pub fn error(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_else(|| panic!("no error message in {} {}", self.status, self.text)).to_string()
+    }
+}
+
+impl Env {
+    pub async fn start(with_mail: bool) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let store = meterdeck_cloud::store::open(&format!("sqlite:{}/c.db", dir.path().display())).await.unwrap();
+        let broker = Arc::new(StubBroker::default());
+        let smtp = with_mail.then(SmtpPeer::start);
+        let mail = smtp.as_ref().map(|s| MailConfig {
+            smtp: format!("127.0.0.1:{}", s.port),
+            from: "Meterdeck <noreply@meterdeck.test>".into(),
+            public_url: "https://cloud.meterdeck.test/".into(),
+        });
+        let clock = ManualClock::default();
+        let state = AppState { store: store.clone(), broker: broker.clone(), mail, data_dir: dir.path().to_path_buf() };
+        let app = router_with(state, ApiOptions { clock: Arc::new(clock.clone()), trust_forwarded_for: false });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        });
+        Env {
+            base: format!("http://{addr}/api/v1"),
+            http: reqwest::Client::new(),
+            clock,
+            store,
+            broker,
+            smtp,
+            dir,
+            server,
+        }
+    }
+
+    pub async fn req(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut rb = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let resp = rb.send().await.unwrap();
+        Reply { status: resp.status(), headers: resp.headers().clone(), text: resp.text().await.unwrap() }
+    }
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.req(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.req(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Logs in; returns (token, pending).
+    pub async fn login(&self, account: &str, user: &str, password: &str) -> (String, Value) {
+        let r = self.post("/login", None, json!({"account": account, "user": user, "password": password})).await;
+        assert_eq!(r.status, 200, "login {account}/{user}: {}", r.text);
+        let j = r.json();
+        (j["token"].as_str().unwrap().to_string(), j["pending"].clone())
+    }
+
+    /// First login with a temporary password: change it to `new`; returns
+    /// a full session token.
+    pub async fn first_login(&self, account: &str, user: &str, temp: &str, new: &str) -> String {
+        let (tok, pending) = self.login(account, user, temp).await;
+        assert_eq!(pending, "change_password");
+        let r = self.post("/password", Some(&tok), json!({"current": temp, "new": new})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        tok
+    }
+
+    /// A new account with its admin logged in (password `Admin-pass1`).
+    pub async fn account(&self, id: &str) -> String {
+        let temp = meterdeck_cloud::admin::create_account(&*self.store, id, &format!("{id} Ltd"), "pro", "boss", "boss@example.com")
+            .await
+            .unwrap();
+        self.first_login(id, "boss", &temp, "Admin-pass1").await
+    }
+
+    /// Creates a user through the API; returns a full session token
+    /// (password `User-pass1`).
+    pub async fn user(&self, admin: &str, account: &str, id: &str, role: &str, email: &str) -> String {
+        let r = self.post("/users", Some(admin), json!({"id": id, "name": id, "email": email, "role": role})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let temp = r.json()["temporary_password"].as_str().unwrap().to_string();
+        self.first_login(account, id, &temp, "User-pass1").await
+    }
+
+    /// Registers an agent through the API and stores one batch for it:
+    /// `n` samples 1 s apart from `t0` on channel `dev/temp`.
+    pub async fn agent_with_data(&self, admin: &str, name: &str, t0: i64, n: usize) -> (String, i64) {
+        let r = self.post("/agents", Some(admin), json!({"name": name})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        use meterdeck_core::model::Sample;
+        use meterdeck_core::store::codec::EncodeScratch;
+        use meterdeck_core::sync::wire::{PartIn, decode_batch, encode_batch};
+        let samples: Vec<Sample> = (0..n).map(|i| Sample::number(t0 + i as i64 * 1000, i as f64 * 0.5)).collect();
+        let parts = [PartIn { path: "dev/temp", unit: Some("°C"), seq_from: 1, seq_to: 1 + n as i64, samples: &samples }];
+        let bytes = encode_batch("store-1", 1, t0, 0, &parts, &mut EncodeScratch::default()).unwrap();
+        let batch = decode_batch(&bytes).unwrap();
+        self.store.ingest(&id, &batch, bytes.len() as u64, self.clock_now()).await.unwrap();
+        let ch = self.store.channels(&id).await.unwrap()[0].id;
+        (id, ch)
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        use meterdeck_cloud::auth::Clock;
+        self.clock.now_ms()
+    }
+}

@@ -136,6 +136,13 @@ async fn email_code_and_reset_link_by_real_smtp() {
     // Unknown users get the same answer and no mail.
     let r = env.post("/password/reset-request", None, json!({"account": "acme", "user": "nobody"})).await;
     assert_eq!(r.status, 202);
+    // No mail-bombing: the 4th request within 15 minutes is refused.
+    for _ in 0..3 {
+        assert_eq!(env.post("/password/reset-request", None, json!({"account": "acme", "user": "ann"})).await.status, 202);
+        let _ = env.smtp.as_ref().unwrap().next_mail();
+    }
+    let r = env.post("/password/reset-request", None, json!({"account": "acme", "user": "ann"})).await;
+    assert_eq!(r.status, 429, "{}", r.text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -139,12 +139,12 @@ impl Caller {
             .teams(acc)
             .await?
             .into_iter()
-            .filter(|t| t.members.iter().any(|m| *m == self.user.id))
+            .filter(|t| t.members.contains(&self.user.id))
             .map(|t| t.id)
             .collect();
         let mut ids = HashSet::new();
         for g in ctx.store().groups(acc).await? {
-            if g.users.iter().any(|u| *u == self.user.id) || g.teams.iter().any(|t| my_teams.contains(t)) {
+            if g.users.contains(&self.user.id) || g.teams.iter().any(|t| my_teams.contains(t)) {
                 ids.extend(g.agents);
             }
         }
@@ -159,10 +159,10 @@ impl Caller {
         if agent.account != self.account.id {
             return Err(missing());
         }
-        if let Some(visible) = self.visible_agents(ctx).await? {
-            if !visible.contains(id) {
-                return Err(missing());
-            }
+        if let Some(visible) = self.visible_agents(ctx).await?
+            && !visible.contains(id)
+        {
+            return Err(missing());
         }
         Ok(agent)
     }

@@ -283,6 +283,12 @@ pub async fn reset_request(State(ctx): State<Ctx>, Json(b): Json<ResetRequestBod
         return Err(ApiError::unavailable("this server cannot send mail; ask an admin of your account for a temporary password"));
     };
     let store = ctx.store();
+    // At most 3 reset mails per user in 15 minutes (no mail-bombing).
+    let key = format!("reset:{}/{}", b.account, b.user);
+    let now = ctx.now();
+    if store.login_failed(&key, now, now - throttle::WINDOW_MS).await? > 3 {
+        return Err(too_many("too many reset requests for this user; wait 15 minutes and use the newest mail".into()));
+    }
     let user = match store.account(&b.account).await? {
         Some(_) => store.user(&b.account, &b.user).await?,
         None => None,

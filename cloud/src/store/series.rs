@@ -130,6 +130,18 @@ impl MinMaxAcc {
         MinMaxAcc { acc: vec![Acc::default(); buckets.len()], buckets, hint: 0 }
     }
 
+    /// Whether [`MinMaxAcc::add_summary`] will refuse this part (it must be
+    /// decoded): lets a backend fetch those blocks up front.
+    pub fn needs_decode(&self, s: &Summary) -> bool {
+        if s.count == 0 {
+            return false;
+        }
+        match (self.buckets.of(s.t_min, 0), self.buckets.of(s.t_max, 0)) {
+            (Some(b0), Some(b1)) => b0 != b1,
+            _ => true,
+        }
+    }
+
     /// Merges a part lying wholly inside one bucket; `false` when it must
     /// be decoded instead.
     pub fn add_summary(&mut self, s: &Summary) -> bool {

@@ -112,9 +112,8 @@ fn pt(s: &Sample) -> Point {
 
 fn brute_minmax(all: &[Sample], from: i64, to: i64, n: usize) -> Vec<MinMax> {
     let b = series::Buckets::new(from, to, n);
-    let mut out: Vec<MinMax> = (0..n)
-        .map(|i| MinMax { t_start: b.edges[i], t_end: b.edges[i + 1], count: 0, min: None, max: None })
-        .collect();
+    let mut out: Vec<MinMax> =
+        (0..n).map(|i| MinMax { t_start: b.edges[i], t_end: b.edges[i + 1], count: 0, min: None, max: None }).collect();
     for s in all.iter().filter(|s| s.t >= from && s.t < to) {
         let i = (((s.t - from) as i128 * n as i128) / (to - from) as i128) as usize;
         let m = &mut out[i];
@@ -169,7 +168,12 @@ pub async fn users_teams_groups(s: &dyn Storage) {
     assert!(matches!(s.update_user(&user("acme", "nobody", Role::Viewer)).await, Err(StoreError::NotFound(_))));
     assert_eq!(s.users("acme").await.unwrap().iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["admin", "bob"]);
 
-    let team = Team { account: "acme".into(), id: "ops".into(), name: "Ops".into(), members: vec!["bob".into(), "admin".into()] };
+    let team = Team {
+        account: "acme".into(),
+        id: "ops".into(),
+        name: "Ops".into(),
+        members: vec!["bob".into(), "admin".into()],
+    };
     s.put_team(&team).await.unwrap();
     let mut team2 = team.clone();
     team2.name = "Operations".into();
@@ -461,7 +465,10 @@ pub async fn latest_of_a_special_and_of_an_empty_channel(s: &dyn Storage) {
         "st",
         1,
         0,
-        &[P { path: "d/A", unit: None, seq_from: 0, samples: &samples }, P { path: "d/B", unit: None, seq_from: 0, samples: &[] }],
+        &[
+            P { path: "d/A", unit: None, seq_from: 0, samples: &samples },
+            P { path: "d/B", unit: None, seq_from: 0, samples: &[] },
+        ],
     );
     s.ingest("ag", &b, n, 0).await.unwrap();
     let chans = s.channels("ag").await.unwrap();
@@ -481,7 +488,8 @@ pub async fn traffic_and_refusals(s: &dyn Storage) {
     let dec = 1_764_547_200_000; // 2025-12-01T00:00Z
     s.ingest_refused("ag", "channel 0 (l1/CH1): truncated", 1000, nov).await.unwrap();
     s.ingest_refused("ag", "not a Meterdeck batch", 24, dec).await.unwrap();
-    let (b, n) = batch("st", 1, 0, &[P { path: "l1/CH1", unit: None, seq_from: 0, samples: &[Sample::number(1, 1.0)] }]);
+    let (b, n) =
+        batch("st", 1, 0, &[P { path: "l1/CH1", unit: None, seq_from: 0, samples: &[Sample::number(1, 1.0)] }]);
     s.ingest("ag", &b, n, dec).await.unwrap();
     assert_eq!(s.traffic("ag", "2025-11").await.unwrap(), 1000);
     assert_eq!(s.traffic("ag", "2025-12").await.unwrap(), 24 + n);
@@ -498,7 +506,8 @@ pub async fn deletes_cascade(s: &dyn Storage) {
     setup_account(s, "beta").await;
     for (acc, ag) in [("acme", "a1"), ("acme", "a2"), ("beta", "b1")] {
         s.insert_agent(&agent(acc, ag)).await.unwrap();
-        let (b, n) = batch("st", 1, 0, &[P { path: "l/C", unit: None, seq_from: 0, samples: &[Sample::number(5, 2.0)] }]);
+        let (b, n) =
+            batch("st", 1, 0, &[P { path: "l/C", unit: None, seq_from: 0, samples: &[Sample::number(5, 2.0)] }]);
         s.ingest(ag, &b, n, 0).await.unwrap();
     }
     s.put_group(&Group {

@@ -172,7 +172,8 @@ impl PgStore {
     /// The index range of parts overlapping `[from, ..)`, and the last time.
     async fn span_of<C: GenericClient>(c: &C, channel: i64) -> Result<(i64, Option<i64>)> {
         let stmt = c.prepare_cached("SELECT max_span, t_last FROM channel WHERE id = $1").await?;
-        let row = c.query_opt(&stmt, &[&channel]).await?.ok_or_else(|| StoreError::NotFound(format!("channel {channel}")))?;
+        let row =
+            c.query_opt(&stmt, &[&channel]).await?.ok_or_else(|| StoreError::NotFound(format!("channel {channel}")))?;
         Ok((g(&row, 0)?, g(&row, 1)?))
     }
 
@@ -211,7 +212,8 @@ fn user_of(r: &Row) -> Result<User> {
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("user {id}: role {role:?}")))?,
         password_hash: g(r, 5)?,
         must_change: g(r, 6)?,
-        two_factor: TwoFactor::parse(&tf).ok_or_else(|| StoreError::Corrupt(format!("user {id}: two-factor {tf:?}")))?,
+        two_factor: TwoFactor::parse(&tf)
+            .ok_or_else(|| StoreError::Corrupt(format!("user {id}: two-factor {tf:?}")))?,
         totp_secret: g(r, 8)?,
         created_ms: g(r, 9)?,
         id,
@@ -341,18 +343,18 @@ async fn ingest_once(
 
     // All parts in one statement; RETURNING names the ones new here.
     let n = batch.parts.len();
-    let mut cols: (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    // channel, seq_from, seq_to, count, specials
+    let mut cols: [Vec<i64>; 5] = Default::default();
     let mut times: [Vec<Option<i64>>; 6] = Default::default();
     let mut vals: [Vec<Option<f64>>; 4] = Default::default();
     let mut blocks: Vec<&[u8]> = Vec::with_capacity(n);
     for p in &batch.parts {
         let s = p.summary;
-        cols.0.push(ids.get(&p.path).copied().unwrap_or_default());
-        cols.1.push(p.seq_from);
-        cols.2.push(p.seq_to);
-        cols.3.push(i(s.map_or(0, |s| s.count)));
-        cols.4.push(i(s.map_or(0, |s| s.specials)));
+        cols[0].push(ids.get(&p.path).copied().unwrap_or_default());
+        cols[1].push(p.seq_from);
+        cols[2].push(p.seq_to);
+        cols[3].push(i(s.map_or(0, |s| s.count)));
+        cols[4].push(i(s.map_or(0, |s| s.specials)));
         times[0].push(s.map(|s| s.t_min));
         times[1].push(s.map(|s| s.t_max));
         for (k, pair) in [s.and_then(|s| s.first), s.and_then(|s| s.last), s.and_then(|s| s.min), s.and_then(|s| s.max)]
@@ -381,7 +383,7 @@ async fn ingest_once(
         .query(
             &ins,
             &[
-                &cols.0, &store_no, &cols.1, &cols.2, &cols.3, &cols.4, &times[0], &times[1], &times[2], &vals[0],
+                &cols[0], &store_no, &cols[1], &cols[2], &cols[3], &cols[4], &times[0], &times[1], &times[2], &vals[0],
                 &times[3], &vals[1], &times[4], &vals[2], &times[5], &vals[3], &blocks,
             ],
         )
@@ -429,7 +431,12 @@ async fn ingest_once(
     Ok(Some(out))
 }
 
-async fn add_traffic<C: GenericClient>(c: &C, agent: &str, bytes: u64, now: TimeMs) -> std::result::Result<u64, tokio_postgres::Error> {
+async fn add_traffic<C: GenericClient>(
+    c: &C,
+    agent: &str,
+    bytes: u64,
+    now: TimeMs,
+) -> std::result::Result<u64, tokio_postgres::Error> {
     let stmt = c
         .prepare_cached(
             "INSERT INTO traffic (agent, month, bytes) VALUES ($1, $2, $3)
@@ -469,11 +476,14 @@ impl Storage for PgStore {
     }
 
     async fn account(&self, id: &str) -> Result<Option<Account>> {
-        self.query_opt("SELECT id, name, plan, ip_allow, traffic_allowance, created_ms FROM account WHERE id = $1", &[&id])
-            .await?
-            .as_ref()
-            .map(account_of)
-            .transpose()
+        self.query_opt(
+            "SELECT id, name, plan, ip_allow, traffic_allowance, created_ms FROM account WHERE id = $1",
+            &[&id],
+        )
+        .await?
+        .as_ref()
+        .map(account_of)
+        .transpose()
     }
 
     async fn update_account(&self, a: &Account) -> Result<()> {
@@ -541,7 +551,9 @@ impl Storage for PgStore {
     }
 
     async fn users(&self, account: &str) -> Result<Vec<User>> {
-        let rows = self.query(&format!("SELECT {USER_COLS} FROM app_user WHERE account = $1 ORDER BY id"), &[&account]).await?;
+        let rows = self
+            .query(&format!("SELECT {USER_COLS} FROM app_user WHERE account = $1 ORDER BY id"), &[&account])
+            .await?;
         all(&rows, user_of)
     }
 
@@ -557,8 +569,11 @@ impl Storage for PgStore {
             &[&account, &id],
         )
         .await?;
-        tx.execute("UPDATE grp SET users = array_remove(users, $2) WHERE account = $1 AND $2 = ANY(users)", &[&account, &id])
-            .await?;
+        tx.execute(
+            "UPDATE grp SET users = array_remove(users, $2) WHERE account = $1 AND $2 = ANY(users)",
+            &[&account, &id],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -575,7 +590,9 @@ impl Storage for PgStore {
     }
 
     async fn teams(&self, account: &str) -> Result<Vec<Team>> {
-        let rows = self.query("SELECT account, id, name, members FROM team WHERE account = $1 ORDER BY id", &[&account]).await?;
+        let rows = self
+            .query("SELECT account, id, name, members FROM team WHERE account = $1 ORDER BY id", &[&account])
+            .await?;
         all(&rows, |r| Ok(Team { account: g(r, 0)?, id: g(r, 1)?, name: g(r, 2)?, members: g(r, 3)? }))
     }
 
@@ -585,8 +602,11 @@ impl Storage for PgStore {
         if tx.execute("DELETE FROM team WHERE account = $1 AND id = $2", &[&account, &id]).await? == 0 {
             return Err(StoreError::NotFound(format!("team {id}")));
         }
-        tx.execute("UPDATE grp SET teams = array_remove(teams, $2) WHERE account = $1 AND $2 = ANY(teams)", &[&account, &id])
-            .await?;
+        tx.execute(
+            "UPDATE grp SET teams = array_remove(teams, $2) WHERE account = $1 AND $2 = ANY(teams)",
+            &[&account, &id],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -605,10 +625,20 @@ impl Storage for PgStore {
 
     async fn groups(&self, account: &str) -> Result<Vec<Group>> {
         let rows = self
-            .query("SELECT account, id, name, agents, users, teams FROM grp WHERE account = $1 ORDER BY id", &[&account])
+            .query(
+                "SELECT account, id, name, agents, users, teams FROM grp WHERE account = $1 ORDER BY id",
+                &[&account],
+            )
             .await?;
         all(&rows, |r| {
-            Ok(Group { account: g(r, 0)?, id: g(r, 1)?, name: g(r, 2)?, agents: g(r, 3)?, users: g(r, 4)?, teams: g(r, 5)? })
+            Ok(Group {
+                account: g(r, 0)?,
+                id: g(r, 1)?,
+                name: g(r, 2)?,
+                agents: g(r, 3)?,
+                users: g(r, 4)?,
+                teams: g(r, 5)?,
+            })
         })
     }
 
@@ -673,17 +703,23 @@ impl Storage for PgStore {
 
     async fn tokens(&self, account: &str) -> Result<Vec<ApiToken>> {
         let rows = self
-            .query(&format!("SELECT {TOKEN_COLS} FROM api_token WHERE account = $1 ORDER BY created_ms, id"), &[&account])
+            .query(
+                &format!("SELECT {TOKEN_COLS} FROM api_token WHERE account = $1 ORDER BY created_ms, id"),
+                &[&account],
+            )
             .await?;
         all(&rows, token_of)
     }
 
     async fn touch_token(&self, token_hash: &str, now: TimeMs) -> Result<()> {
-        self.exec("UPDATE api_token SET last_used_ms = $2 WHERE token_hash = $1", &[&token_hash, &now]).await.map(|_| ())
+        self.exec("UPDATE api_token SET last_used_ms = $2 WHERE token_hash = $1", &[&token_hash, &now])
+            .await
+            .map(|_| ())
     }
 
     async fn delete_token(&self, account: &str, id: &str) -> Result<()> {
-        self.delete_one("DELETE FROM api_token WHERE account = $1 AND id = $2", &[&account, &id], format!("token {id}")).await
+        self.delete_one("DELETE FROM api_token WHERE account = $1 AND id = $2", &[&account, &id], format!("token {id}"))
+            .await
     }
 
     async fn put_code(&self, x: &OneTimeCode) -> Result<()> {
@@ -735,7 +771,8 @@ impl Storage for PgStore {
     }
 
     async fn login_failures(&self, key: &str, since: TimeMs) -> Result<u32> {
-        let rows = self.query("SELECT count(*) FROM login_failure WHERE key = $1 AND t_ms >= $2", &[&key, &since]).await?;
+        let rows =
+            self.query("SELECT count(*) FROM login_failure WHERE key = $1 AND t_ms >= $2", &[&key, &since]).await?;
         let n: i64 = rows.first().map(|r| g(r, 0)).transpose()?.unwrap_or(0);
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
@@ -770,7 +807,8 @@ impl Storage for PgStore {
                 ip: g(r, 3)?,
                 method: g(r, 4)?,
                 path: g(r, 5)?,
-                status: u16::try_from(status).map_err(|_| StoreError::Corrupt(format!("access log status {status}")))?,
+                status: u16::try_from(status)
+                    .map_err(|_| StoreError::Corrupt(format!("access log status {status}")))?,
             })
         })
     }
@@ -788,12 +826,17 @@ impl Storage for PgStore {
     }
 
     async fn agent(&self, id: &str) -> Result<Option<Agent>> {
-        self.query_opt(&format!("SELECT {AGENT_COLS} FROM agent WHERE id = $1"), &[&id]).await?.as_ref().map(agent_of).transpose()
+        self.query_opt(&format!("SELECT {AGENT_COLS} FROM agent WHERE id = $1"), &[&id])
+            .await?
+            .as_ref()
+            .map(agent_of)
+            .transpose()
     }
 
     async fn agents(&self, account: &str) -> Result<Vec<Agent>> {
-        let rows =
-            self.query(&format!("SELECT {AGENT_COLS} FROM agent WHERE account = $1 ORDER BY created_ms, id"), &[&account]).await?;
+        let rows = self
+            .query(&format!("SELECT {AGENT_COLS} FROM agent WHERE account = $1 ORDER BY created_ms, id"), &[&account])
+            .await?;
         all(&rows, agent_of)
     }
 
@@ -804,8 +847,11 @@ impl Storage for PgStore {
         if tx.execute("DELETE FROM agent WHERE account = $1 AND id = $2", &[&account, &id]).await? == 0 {
             return Err(StoreError::NotFound(format!("agent {id}")));
         }
-        tx.execute("UPDATE grp SET agents = array_remove(agents, $2) WHERE account = $1 AND $2 = ANY(agents)", &[&account, &id])
-            .await?;
+        tx.execute(
+            "UPDATE grp SET agents = array_remove(agents, $2) WHERE account = $1 AND $2 = ANY(agents)",
+            &[&account, &id],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -836,7 +882,9 @@ impl Storage for PgStore {
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        let n = tx.execute("UPDATE agent SET rejected = rejected + 1, last_error = $2 WHERE id = $1", &[&agent, &error]).await?;
+        let n = tx
+            .execute("UPDATE agent SET rejected = rejected + 1, last_error = $2 WHERE id = $1", &[&agent, &error])
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("agent {agent}")));
         }
@@ -846,12 +894,15 @@ impl Storage for PgStore {
     }
 
     async fn traffic(&self, agent: &str, month: &str) -> Result<u64> {
-        let row = self.query_opt("SELECT bytes FROM traffic WHERE agent = $1 AND month = $2", &[&agent, &month]).await?;
+        let row =
+            self.query_opt("SELECT bytes FROM traffic WHERE agent = $1 AND month = $2", &[&agent, &month]).await?;
         Ok(row.map(|r| g::<i64>(&r, 0)).transpose()?.map_or(0, u))
     }
 
     async fn channels(&self, agent: &str) -> Result<Vec<CloudChannel>> {
-        let rows = self.query(&format!("SELECT {CHANNEL_COLS} FROM channel WHERE agent = $1 ORDER BY path"), &[&agent]).await?;
+        let rows = self
+            .query(&format!("SELECT {CHANNEL_COLS} FROM channel WHERE agent = $1 ORDER BY path"), &[&agent])
+            .await?;
         all(&rows, channel_of)
     }
 
@@ -913,13 +964,18 @@ impl Storage for PgStore {
         // Only the parts a bucket edge cuts are fetched whole, in one query.
         let cut: Vec<i64> = parts.iter().filter(|p| acc.needs_decode(&p.summary)).map(|p| p.id).collect();
         let blocks = Self::blocks(&c, &cut).await?;
-        let mut d = Decoded::default();
+        let block = |id: i64| blocks.get(&id).ok_or_else(|| StoreError::NotFound(format!("part {id}")));
+        let mut ts = Vec::new();
         for p in &parts {
             if !acc.add_summary(&p.summary) {
-                let block = blocks.get(&p.id).ok_or_else(|| StoreError::NotFound(format!("part {}", p.id)))?;
-                series::decode(block, p.summary.count, || format!("part {}", p.id), &mut d)?;
-                acc.add_decoded(&d);
+                series::decode_times(block(p.id)?, p.summary.count, || format!("part {}", p.id), &mut ts)?;
+                acc.add_times(p.id, &p.summary, &ts);
             }
+        }
+        let mut d = Decoded::default();
+        for (id, count) in acc.values_needed() {
+            series::decode(block(id)?, count, || format!("part {id}"), &mut d)?;
+            acc.add_values(&d);
         }
         Ok(acc.finish())
     }

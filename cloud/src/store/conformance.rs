@@ -112,9 +112,8 @@ fn pt(s: &Sample) -> Point {
 
 fn brute_minmax(all: &[Sample], from: i64, to: i64, n: usize) -> Vec<MinMax> {
     let b = series::Buckets::new(from, to, n);
-    let mut out: Vec<MinMax> = (0..n)
-        .map(|i| MinMax { t_start: b.edges[i], t_end: b.edges[i + 1], count: 0, min: None, max: None })
-        .collect();
+    let mut out: Vec<MinMax> =
+        (0..n).map(|i| MinMax { t_start: b.edges[i], t_end: b.edges[i + 1], count: 0, min: None, max: None }).collect();
     for s in all.iter().filter(|s| s.t >= from && s.t < to) {
         let i = (((s.t - from) as i128 * n as i128) / (to - from) as i128) as usize;
         let m = &mut out[i];
@@ -169,7 +168,12 @@ pub async fn users_teams_groups(s: &dyn Storage) {
     assert!(matches!(s.update_user(&user("acme", "nobody", Role::Viewer)).await, Err(StoreError::NotFound(_))));
     assert_eq!(s.users("acme").await.unwrap().iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["admin", "bob"]);
 
-    let team = Team { account: "acme".into(), id: "ops".into(), name: "Ops".into(), members: vec!["bob".into(), "admin".into()] };
+    let team = Team {
+        account: "acme".into(),
+        id: "ops".into(),
+        name: "Ops".into(),
+        members: vec!["bob".into(), "admin".into()],
+    };
     s.put_team(&team).await.unwrap();
     let mut team2 = team.clone();
     team2.name = "Operations".into();
@@ -461,7 +465,10 @@ pub async fn latest_of_a_special_and_of_an_empty_channel(s: &dyn Storage) {
         "st",
         1,
         0,
-        &[P { path: "d/A", unit: None, seq_from: 0, samples: &samples }, P { path: "d/B", unit: None, seq_from: 0, samples: &[] }],
+        &[
+            P { path: "d/A", unit: None, seq_from: 0, samples: &samples },
+            P { path: "d/B", unit: None, seq_from: 0, samples: &[] },
+        ],
     );
     s.ingest("ag", &b, n, 0).await.unwrap();
     let chans = s.channels("ag").await.unwrap();
@@ -481,7 +488,8 @@ pub async fn traffic_and_refusals(s: &dyn Storage) {
     let dec = 1_764_547_200_000; // 2025-12-01T00:00Z
     s.ingest_refused("ag", "channel 0 (l1/CH1): truncated", 1000, nov).await.unwrap();
     s.ingest_refused("ag", "not a Meterdeck batch", 24, dec).await.unwrap();
-    let (b, n) = batch("st", 1, 0, &[P { path: "l1/CH1", unit: None, seq_from: 0, samples: &[Sample::number(1, 1.0)] }]);
+    let (b, n) =
+        batch("st", 1, 0, &[P { path: "l1/CH1", unit: None, seq_from: 0, samples: &[Sample::number(1, 1.0)] }]);
     s.ingest("ag", &b, n, dec).await.unwrap();
     assert_eq!(s.traffic("ag", "2025-11").await.unwrap(), 1000);
     assert_eq!(s.traffic("ag", "2025-12").await.unwrap(), 24 + n);
@@ -498,7 +506,8 @@ pub async fn deletes_cascade(s: &dyn Storage) {
     setup_account(s, "beta").await;
     for (acc, ag) in [("acme", "a1"), ("acme", "a2"), ("beta", "b1")] {
         s.insert_agent(&agent(acc, ag)).await.unwrap();
-        let (b, n) = batch("st", 1, 0, &[P { path: "l/C", unit: None, seq_from: 0, samples: &[Sample::number(5, 2.0)] }]);
+        let (b, n) =
+            batch("st", 1, 0, &[P { path: "l/C", unit: None, seq_from: 0, samples: &[Sample::number(5, 2.0)] }]);
         s.ingest(ag, &b, n, 0).await.unwrap();
     }
     s.put_group(&Group {
@@ -554,6 +563,46 @@ pub async fn deletes_cascade(s: &dyn Storage) {
     assert_eq!(s.broker_logins().await.unwrap().len(), 1);
 }
 
+/// Two handles on one database (two cloud processes) ingest the same
+/// batches at once, in opposite orders: every sample is stored once.
+pub async fn concurrent_ingest_stores_once(a: &dyn Storage, b: &dyn Storage) {
+    setup_account(a, "acme").await;
+    a.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let mut rng = Lcg(99);
+    let data: Vec<Vec<Sample>> = (0..3).map(|k| series(&mut rng, 1_000_000 * (k + 1), 2_000)).collect();
+    let paths = ["x/A", "x/B", "x/C"];
+    let batches: Vec<(Batch, u64)> = (0..20)
+        .map(|i| {
+            let parts: Vec<P<'_>> = (0..3)
+                .map(|k| P {
+                    path: paths[k],
+                    unit: None,
+                    seq_from: i as i64 * 100,
+                    samples: &data[k][i * 100..(i + 1) * 100],
+                })
+                .collect();
+            batch("st", i as u64, 0, &parts)
+        })
+        .collect();
+    async fn run(h: &dyn Storage, batches: &[(Batch, u64)], order: impl Iterator<Item = usize>) -> u64 {
+        let mut stored = 0;
+        for i in order {
+            stored += h.ingest("ag", &batches[i].0, batches[i].1, 0).await.unwrap().stored;
+        }
+        stored
+    }
+    let (x, y) = futures::join!(run(a, &batches, 0..20), run(b, &batches, (0..20).rev()));
+    assert_eq!(x + y, 6_000);
+    let chans = a.channels("ag").await.unwrap();
+    for (k, c) in chans.iter().enumerate() {
+        assert_eq!(c.samples, 2_000);
+        let want: Vec<Point> = data[k].iter().map(pt).collect();
+        assert_eq!(b.raw(c.id, i64::MIN, i64::MAX, usize::MAX).await.unwrap(), want);
+    }
+    assert_eq!(a.agent("ag").await.unwrap().unwrap().sync.samples, 6_000);
+    assert_eq!(a.agent("ag").await.unwrap().unwrap().sync.batches, 40);
+}
+
 // ---- backends ---------------------------------------------------------------
 
 async fn sqlite_store() -> (Arc<dyn Storage>, tempfile::TempDir) {
@@ -599,6 +648,20 @@ suite!(
     traffic_and_refusals,
     deletes_cascade,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_ingest_stores_once() {
+    let (a, dir) = sqlite_store().await;
+    let b = open(&format!("sqlite:{}", dir.path().join("cloud.db").display())).await.unwrap();
+    concurrent_ingest_stores_once(&*a, &*b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_ingest_stores_once() {
+    let Some(db) = pg::TestDb::create("concurrent_ingest").await else { return };
+    let (a, b) = (open(&db.url).await.unwrap(), open(&db.url).await.unwrap());
+    concurrent_ingest_stores_once(&*a, &*b).await;
+}
 
 #[tokio::test]
 async fn sqlite_backup_is_a_working_copy() {
@@ -677,4 +740,50 @@ pub mod pg {
             .join();
         }
     }
+}
+
+/// A year of 1 s samples (3154 parts of 10,000) downsampled to 2000
+/// buckets; prints the timings. Debug builds are far slower than release:
+/// `cargo test -p meterdeck-cloud --lib -- --ignored one_year --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "timing, slow in debug builds"]
+async fn sqlite_one_year_minmax_timing() {
+    let (s, _dir) = sqlite_store().await;
+    setup_account(&*s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let t0 = 1_735_689_600_000i64; // 2025-01-01
+    let year = 365 * 86_400;
+    let started = std::time::Instant::now();
+    let mut scratch = EncodeScratch::default();
+    let mut samples = Vec::with_capacity(10_000);
+    let mut rng = Lcg(1);
+    for (b, from) in (0..year).step_by(10_000).enumerate() {
+        samples.clear();
+        for i in from..(from + 10_000).min(year) {
+            let x = i as f64 * std::f64::consts::TAU / 86_400.0;
+            let v = (20.0 + 5.0 * x.sin() + (rng.next() % 1000) as f64 / 1000.0) * 100.0;
+            samples.push(Sample::number(t0 + i * 1000, v.round() / 100.0));
+        }
+        let part = PartIn {
+            path: "site/T",
+            unit: Some("°C"),
+            seq_from: from,
+            seq_to: from + samples.len() as i64,
+            samples: &samples,
+        };
+        let bytes = encode_batch("st", b as u64, 0, 0, &[part], &mut scratch).unwrap();
+        let batch = decode_batch(&bytes).unwrap();
+        s.ingest("ag", &batch, bytes.len() as u64, 0).await.unwrap();
+    }
+    let ingested = started.elapsed();
+    let ch = s.channels("ag").await.unwrap()[0].clone();
+    assert_eq!(ch.samples, year as u64);
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let mm = s.minmax(ch.id, t0, t0 + year * 1000, 2000).await.unwrap();
+        best = best.min(t.elapsed());
+        assert_eq!(mm.iter().map(|m| m.count).sum::<u64>(), year as u64);
+    }
+    println!("one year of 1 s: ingest {ingested:?}, minmax 2000 buckets {best:?} (best of 3)");
 }

@@ -99,39 +99,78 @@ struct Acc {
 }
 
 impl Acc {
+    /// The smaller value wins; of equal values the earlier time, so the
+    /// result does not depend on the order parts are fed in.
     #[inline]
     fn min(&mut self, m: (i64, f64)) {
-        if self.min.is_none_or(|c| m.1 < c.1) {
+        if self.min.is_none_or(|c| m.1 < c.1 || (m.1 == c.1 && m.0 < c.0)) {
             self.min = Some(m);
         }
     }
     #[inline]
     fn max(&mut self, m: (i64, f64)) {
-        if self.max.is_none_or(|c| m.1 > c.1) {
+        if self.max.is_none_or(|c| m.1 > c.1 || (m.1 == c.1 && m.0 < c.0)) {
             self.max = Some(m);
         }
     }
 }
 
-/// Min/max downsampling: feed every part overlapping `[from, to)` to
-/// [`MinMaxAcc::add_summary`]; the parts it returns `false` for are cut by a
-/// bucket edge (or the range ends) and must be decoded and fed to
-/// [`MinMaxAcc::add_decoded`]. Counts include special values; min and max
-/// are numeric only (the first occurrence wins a tie, in feeding order).
+/// A part cut by a bucket edge whose values were not read yet.
+#[derive(Clone, Copy, Debug)]
+struct Deferred {
+    id: i64,
+    count: u64,
+    /// Buckets its in-range samples span.
+    b0: usize,
+    b1: usize,
+    min: Option<(i64, f64)>,
+    max: Option<(i64, f64)>,
+    /// Where its own extremes were placed (they are exact there).
+    b_min: Option<usize>,
+    b_max: Option<usize>,
+}
+
+/// Min/max downsampling of `[from, to)`, exact, reading as little as it can:
+///
+/// 1. every part overlapping the range goes to [`MinMaxAcc::add_summary`];
+///    a part wholly inside one bucket is merged from its summary;
+/// 2. the parts it refuses (cut by a bucket edge or a range end) go with
+///    their decoded timestamps to [`MinMaxAcc::add_times`]: exact counts per
+///    bucket, and the part's own min and max placed in their buckets;
+/// 3. [`MinMaxAcc::values_needed`] then names the cut parts whose values
+///    could still beat a bucket's extreme (their min is below what that
+///    bucket has, or their max above); only those are decoded in full and
+///    go to [`MinMaxAcc::add_values`].
+///
+/// Counts include special values; min and max are numeric only, ties go to
+/// the earlier sample.
 pub struct MinMaxAcc {
     buckets: Buckets,
     acc: Vec<Acc>,
     hint: usize,
+    deferred: Vec<Deferred>,
 }
 
 impl MinMaxAcc {
     pub fn new(from: TimeMs, to: TimeMs, n: usize) -> MinMaxAcc {
         let buckets = Buckets::new(from, to, n);
-        MinMaxAcc { acc: vec![Acc::default(); buckets.len()], buckets, hint: 0 }
+        MinMaxAcc { acc: vec![Acc::default(); buckets.len()], buckets, hint: 0, deferred: Vec::new() }
     }
 
-    /// Merges a part lying wholly inside one bucket; `false` when it must
-    /// be decoded instead.
+    /// Whether [`MinMaxAcc::add_summary`] will refuse this part (it must be
+    /// decoded): lets a backend fetch those blocks up front.
+    pub fn needs_decode(&self, s: &Summary) -> bool {
+        if s.count == 0 {
+            return false;
+        }
+        match (self.buckets.of(s.t_min, 0), self.buckets.of(s.t_max, 0)) {
+            (Some(b0), Some(b1)) => b0 != b1,
+            _ => true,
+        }
+    }
+
+    /// Merges a part lying wholly inside one bucket; `false` when its
+    /// timestamps are needed ([`MinMaxAcc::add_times`]).
     pub fn add_summary(&mut self, s: &Summary) -> bool {
         if s.count == 0 {
             return true;
@@ -153,8 +192,77 @@ impl MinMaxAcc {
         true
     }
 
-    /// Adds the samples of a decoded part that fall in `[from, to)`.
+    /// Counts a cut part from its timestamps (in storage order) and places
+    /// its own extremes; its values may be asked for later.
+    pub fn add_times(&mut self, id: i64, s: &Summary, ts: &[i64]) {
+        let (mut b0, mut b1) = (usize::MAX, 0);
+        if ts.is_sorted() {
+            let start = ts.partition_point(|&t| t < self.buckets.from());
+            let end = ts.partition_point(|&t| t < self.buckets.to());
+            let mut i = start;
+            while i < end {
+                let b = self.buckets.of(ts[i], self.hint).unwrap_or(0);
+                self.hint = b;
+                let hi = self.buckets.edges[b + 1];
+                let j = i + ts[i..end].partition_point(|&t| t < hi);
+                self.acc[b].count += (j - i) as u64;
+                (b0, b1) = (b0.min(b), b1.max(b));
+                i = j;
+            }
+        } else {
+            for &t in ts {
+                if let Some(b) = self.buckets.of(t, self.hint) {
+                    self.hint = b;
+                    self.acc[b].count += 1;
+                    (b0, b1) = (b0.min(b), b1.max(b));
+                }
+            }
+        }
+        if b0 > b1 {
+            return; // nothing in range
+        }
+        let b_min = s.min.and_then(|m| self.buckets.of(m.0, b0));
+        let b_max = s.max.and_then(|m| self.buckets.of(m.0, b0));
+        if let (Some(b), Some(m)) = (b_min, s.min) {
+            self.acc[b].min(m);
+        }
+        if let (Some(b), Some(m)) = (b_max, s.max) {
+            self.acc[b].max(m);
+        }
+        if b0 != b1 || b_min.is_none() || b_max.is_none() {
+            self.deferred.push(Deferred { id, count: s.count, b0, b1, min: s.min, max: s.max, b_min, b_max });
+        }
+    }
+
+    /// `(part id, count)` of the cut parts whose values must be read: in
+    /// some bucket other than where its extreme lies, the part's extreme
+    /// would win, so its samples there might.
+    pub fn values_needed(&self) -> Vec<(i64, u64)> {
+        self.deferred
+            .iter()
+            .filter(|d| {
+                (d.b0..=d.b1).any(|b| {
+                    let a = &self.acc[b];
+                    let min = d.b_min != Some(b) && d.min.is_some_and(|m| a.min.is_none_or(|c| m.1 <= c.1));
+                    let max = d.b_max != Some(b) && d.max.is_some_and(|m| a.max.is_none_or(|c| m.1 >= c.1));
+                    min || max
+                })
+            })
+            .map(|d| (d.id, d.count))
+            .collect()
+    }
+
+    /// Min and max per bucket of a decoded cut part (counted already).
+    pub fn add_values(&mut self, d: &Decoded) {
+        self.add(d, false);
+    }
+
+    /// Counts, min and max of a decoded part, whatever its extent.
     pub fn add_decoded(&mut self, d: &Decoded) {
+        self.add(d, true);
+    }
+
+    fn add(&mut self, d: &Decoded, count: bool) {
         let ts = &d.ts;
         if d.specials.is_empty() && ts.is_sorted() {
             // The common part: numbers in time order. Slice per bucket.
@@ -167,7 +275,9 @@ impl MinMaxAcc {
                 let hi = self.buckets.edges[b + 1];
                 let j = i + ts[i..end].partition_point(|&t| t < hi);
                 let a = &mut self.acc[b];
-                a.count += (j - i) as u64;
+                if count {
+                    a.count += (j - i) as u64;
+                }
                 let (mut lo_i, mut hi_i) = (i, i);
                 for k in i + 1..j {
                     if d.vals[k] < d.vals[lo_i] {
@@ -188,7 +298,9 @@ impl MinMaxAcc {
             if let Some(b) = buckets.of(s.t, *hint) {
                 *hint = b;
                 let a = &mut acc[b];
-                a.count += 1;
+                if count {
+                    a.count += 1;
+                }
                 if let Value::Number(v) = s.value {
                     a.min((s.t, v));
                     a.max((s.t, v));
@@ -211,6 +323,16 @@ impl MinMaxAcc {
             })
             .collect()
     }
+}
+
+/// Decodes only the timestamps of a stored block.
+pub fn decode_times(
+    block: &[u8],
+    count: u64,
+    what: impl FnOnce() -> String,
+    ts: &mut Vec<i64>,
+) -> Result<(), StoreError> {
+    codec::decode_block_times(block, count as usize, ts).map_err(|e| StoreError::Corrupt(format!("{}: {e}", what())))
 }
 
 /// Decodes a stored block, naming the part when it does not.
@@ -255,10 +377,7 @@ pub fn last_at(d: &Decoded, t: TimeMs) -> Option<Point> {
 
 /// `YYYY-MM` (UTC) of a time in ms, the traffic month.
 pub fn month_of(t_ms: TimeMs) -> String {
-    chrono::DateTime::from_timestamp_millis(t_ms)
-        .unwrap_or_default()
-        .format("%Y-%m")
-        .to_string()
+    chrono::DateTime::from_timestamp_millis(t_ms).unwrap_or_default().format("%Y-%m").to_string()
 }
 
 /// Checks a downsampling request; `None` when it is empty.
@@ -329,6 +448,8 @@ mod tests {
             parts.push(codec::encode_block(&samples, &mut EncodeScratch::default()).unwrap());
         }
         for (from, to, n) in [(0, t + 1, 1), (0, t + 1, 37), (100, 900, 13), (5, 6, 3), (-50, t * 2, 1000)] {
+            let want = brute(&all, from, to, n);
+            // All cut parts decoded whole.
             let mut m = MinMaxAcc::new(from, to, n);
             let mut d = Decoded::default();
             for (block, s) in &parts {
@@ -337,7 +458,21 @@ mod tests {
                     m.add_decoded(&d);
                 }
             }
-            assert_eq!(m.finish(), brute(&all, from, to, n), "{from}..{to} / {n}");
+            assert_eq!(m.finish(), want, "{from}..{to} / {n}");
+            // Timestamps first, values where needed.
+            let mut m = MinMaxAcc::new(from, to, n);
+            let mut ts = Vec::new();
+            for (id, (block, s)) in parts.iter().enumerate() {
+                if !m.add_summary(s) {
+                    decode_times(block, s.count, || "part".into(), &mut ts).unwrap();
+                    m.add_times(id as i64, s, &ts);
+                }
+            }
+            for (id, count) in m.values_needed() {
+                decode(&parts[id as usize].0, count, || "part".into(), &mut d).unwrap();
+                m.add_values(&d);
+            }
+            assert_eq!(m.finish(), want, "{from}..{to} / {n} (deferred)");
         }
     }
 

@@ -292,12 +292,16 @@ fn span_of(conn: &Connection, channel: i64) -> Result<(i64, Option<i64>)> {
         .ok_or_else(|| StoreError::NotFound(format!("channel {channel}")))
 }
 
-fn block_of(conn: &Connection, id: i64, count: u64, d: &mut Decoded) -> Result<()> {
+/// Runs `f` on the block of part `id`, read in place (no copy).
+fn with_block<T>(conn: &Connection, id: i64, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
     let mut stmt = conn.prepare_cached("SELECT block FROM part WHERE id = ?1")?;
     let mut rows = stmt.query([id])?;
     let row = rows.next()?.ok_or_else(|| StoreError::NotFound(format!("part {id}")))?;
-    let block = row.get_ref(0)?.as_blob().map_err(|e| StoreError::Corrupt(format!("part {id}: {e}")))?;
-    series::decode(block, count, || format!("part {id}"), d)
+    f(row.get_ref(0)?.as_blob().map_err(|e| StoreError::Corrupt(format!("part {id}: {e}")))?)
+}
+
+fn block_of(conn: &Connection, id: i64, count: u64, d: &mut Decoded) -> Result<()> {
+    with_block(conn, id, |b| series::decode(b, count, || format!("part {id}"), d))
 }
 
 #[derive(Default)]
@@ -308,7 +312,13 @@ struct ChannelGain {
     span: i64,
 }
 
-fn ingest_tx(conn: &mut Connection, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
+fn ingest_tx(
+    conn: &mut Connection,
+    agent: &str,
+    batch: &Batch,
+    payload_bytes: u64,
+    now: TimeMs,
+) -> Result<IngestOutcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if !tx.prepare_cached("SELECT 1 FROM agent WHERE id = ?1")?.exists([agent])? {
         return Err(StoreError::NotFound(format!("agent {agent}")));
@@ -1036,12 +1046,18 @@ impl Storage for SqliteStore {
                 .query_map(params![channel, from.saturating_sub(span), to, from], summary_row)?
                 .collect::<rusqlite::Result<_>>()?;
             let mut acc = MinMaxAcc::new(from, to, buckets);
-            let mut d = Decoded::default();
+            let mut ts = Vec::new();
             for p in &parts {
                 if !acc.add_summary(&p.summary) {
-                    block_of(c, p.id, p.summary.count, &mut d)?;
-                    acc.add_decoded(&d);
+                    let count = p.summary.count;
+                    with_block(c, p.id, |b| series::decode_times(b, count, || format!("part {}", p.id), &mut ts))?;
+                    acc.add_times(p.id, &p.summary, &ts);
                 }
+            }
+            let mut d = Decoded::default();
+            for (id, count) in acc.values_needed() {
+                block_of(c, id, count, &mut d)?;
+                acc.add_values(&d);
             }
             Ok(acc.finish())
         })

@@ -7,7 +7,7 @@
 
 mod api_support;
 
-use api_support::Env;
+use api_support::{Db, Env};
 use meterdeck_cloud::api::{Access, ROUTES, RouteDoc};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -71,8 +71,16 @@ async fn acme(env: &Env) -> (String, String, String, Ids, Ids) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_checks_account_and_role() {
-    let env = Env::start(false).await;
-    let (admin, member, viewer, ids, hidden) = acme(&env).await;
+    every_endpoint(&Env::start(false).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_checks_account_and_role_postgres() {
+    every_endpoint(&Env::start_on(Db::Postgres, false, "roles").await).await;
+}
+
+async fn every_endpoint(env: &Env) {
+    let (admin, member, viewer, ids, hidden) = acme(env).await;
     let other = env.account("other").await;
 
     // No token: every endpoint but the public ones answers 401.
@@ -160,7 +168,17 @@ async fn every_endpoint_checks_account_and_role() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_throttled_and_ip_allow_list_holds() {
-    let env = Env::start(false).await;
+    throttling(Env::start(false).await).await;
+}
+
+/// Two API processes on one PostgreSQL database share the counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_are_throttled_and_ip_allow_list_holds_postgres() {
+    throttling(Env::start_on(Db::Postgres, false, "throttle").await).await;
+}
+
+async fn throttling(mut env: Env) {
+    let second = env.second_api().await;
     let admin = env.account("acme").await;
     let _ = env.user(&admin, "acme", "mem", "member", "").await;
 
@@ -186,15 +204,20 @@ async fn logins_are_throttled_and_ip_allow_list_holds() {
     acc.ip_allow = vec![];
     env.store.update_account(&acc).await.unwrap();
 
-    // Brute force on one user: 5 failures, then 429 even for the right password.
+    // Brute force on one user: 5 failures (spread over two API processes),
+    // then 429 even for the right password.
     for i in 0..5 {
-        let r = env.post("/login", None, json!({"account": "acme", "user": "mem", "password": format!("Guess-{i}")})).await;
+        let base = if i % 2 == 0 { env.base.clone() } else { second.clone() };
+        let body = json!({"account": "acme", "user": "mem", "password": format!("Guess-{i}")});
+        let r = env.req_at(&base, Method::POST, "/login", None, Some(body)).await;
         assert_eq!(r.status, 401, "{}", r.text);
         assert_eq!(r.error(), "wrong account, user or password");
     }
     let r = env.post("/login", None, json!({"account": "acme", "user": "mem", "password": "User-pass1"})).await;
     assert_eq!(r.status, 429, "{}", r.text);
     assert!(r.headers.get("retry-after").is_some());
+    let body = json!({"account": "acme", "user": "mem", "password": "User-pass1"});
+    assert_eq!(env.req_at(&second, Method::POST, "/login", None, Some(body)).await.status, 429, "the other process knows too");
     assert!(r.error().contains("too many failed logins"), "{}", r.error());
     // Another user is not blocked by it.
     env.login("acme", "boss", "Admin-pass1").await;

@@ -83,21 +83,82 @@ impl Drop for SmtpPeer {
     }
 }
 
+/// A database created for one test on the PostgreSQL at 127.0.0.1:5432
+/// (trust auth, user postgres), dropped on drop.
+pub struct PgDb {
+    pub url: String,
+    name: String,
+}
+
+const PG_ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+impl PgDb {
+    pub async fn create(test: &str) -> PgDb {
+        let (client, conn) = tokio_postgres::connect(PG_ADMIN, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at 127.0.0.1:5432 as user postgres: {e}"));
+        tokio::spawn(conn);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let name: String = format!("md_api_{}_{}_{test}", std::process::id(), nanos % 1_000_000_000).chars().take(63).collect();
+        client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+        PgDb { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Its own runtime: drop may run outside (or at the end of) the test's.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                if let Ok((client, conn)) = tokio_postgres::connect(PG_ADMIN, tokio_postgres::NoTls).await {
+                    tokio::spawn(conn);
+                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
 pub struct Env {
     pub base: String,
+    /// Storage URL (a second API process opens it again).
+    pub url: String,
     pub http: reqwest::Client,
     pub clock: ManualClock,
     pub store: Arc<dyn Storage>,
     pub broker: Arc<StubBroker>,
     pub smtp: Option<SmtpPeer>,
     pub dir: tempfile::TempDir,
-    server: tokio::task::JoinHandle<()>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+    // Last: dropped after the servers stopped.
+    pg: Option<PgDb>,
 }
 
 impl Drop for Env {
     fn drop(&mut self) {
-        self.server.abort();
+        for s in &self.servers {
+            s.abort();
+        }
     }
+}
+
+async fn serve(state: AppState, clock: &ManualClock) -> (String, tokio::task::JoinHandle<()>) {
+    let app = router_with(state, ApiOptions { clock: Arc::new(clock.clone()), trust_forwarded_for: false });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    (format!("http://{addr}/api/v1"), server)
 }
 
 pub struct Reply {
@@ -118,8 +179,20 @@ impl Reply {
 
 impl Env {
     pub async fn start(with_mail: bool) -> Env {
+        Env::start_on(Db::Sqlite, with_mail, "x").await
+    }
+
+    pub async fn start_on(db: Db, with_mail: bool, test: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let store = meterdeck_cloud::store::open(&format!("sqlite:{}/c.db", dir.path().display())).await.unwrap();
+        let pg = match db {
+            Db::Sqlite => None,
+            Db::Postgres => Some(PgDb::create(test).await),
+        };
+        let url = match &pg {
+            None => format!("sqlite:{}/c.db", dir.path().display()),
+            Some(p) => p.url.clone(),
+        };
+        let store = meterdeck_cloud::store::open(&url).await.unwrap();
         let broker = Arc::new(StubBroker::default());
         let smtp = with_mail.then(SmtpPeer::start);
         let mail = smtp.as_ref().map(|s| MailConfig {
@@ -129,26 +202,27 @@ impl Env {
         });
         let clock = ManualClock::default();
         let state = AppState { store: store.clone(), broker: broker.clone(), mail, data_dir: dir.path().to_path_buf() };
-        let app = router_with(state, ApiOptions { clock: Arc::new(clock.clone()), trust_forwarded_for: false });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-        });
-        Env {
-            base: format!("http://{addr}/api/v1"),
-            http: reqwest::Client::new(),
-            clock,
-            store,
-            broker,
-            smtp,
-            dir,
-            server,
-        }
+        let (base, server) = serve(state, &clock).await;
+        Env { base, url, http: reqwest::Client::new(), clock, store, broker, smtp, dir, servers: vec![server], pg }
+    }
+
+    /// A second API process: its own storage handle on the same database,
+    /// its own router and port; returns its base URL.
+    pub async fn second_api(&mut self) -> String {
+        let store = meterdeck_cloud::store::open(&self.url).await.unwrap();
+        let state = AppState { store, broker: self.broker.clone(), mail: None, data_dir: self.dir.path().to_path_buf() };
+        let (base, server) = serve(state, &self.clock).await;
+        self.servers.push(server);
+        base
     }
 
     pub async fn req(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut rb = self.http.request(method, format!("{}{path}", self.base));
+        self.req_at(&self.base, method, path, token, body).await
+    }
+
+    /// A request to the API at `base` (see `second_api`).
+    pub async fn req_at(&self, base: &str, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut rb = self.http.request(method, format!("{base}{path}"));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
         }

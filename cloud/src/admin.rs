@@ -95,6 +95,20 @@ pub async fn create_account(
     Ok(temp)
 }
 
+/// Gives a user a new temporary password (must be changed at the next
+/// login), for an admin who cannot use the mailed reset link; returns it.
+pub async fn reset_to_temporary(store: &dyn Storage, account: &str, user: &str) -> Result<String, AdminError> {
+    let mut u = store
+        .user(account, user)
+        .await?
+        .ok_or_else(|| AdminError::Invalid(format!("user {user:?} of account {account:?} does not exist")))?;
+    let temp = password::temporary_password();
+    u.password_hash = password::hash_password(&temp);
+    u.must_change = true;
+    store.update_user(&u).await?;
+    Ok(temp)
+}
+
 /// `a-` + 16 hex digits.
 pub fn new_agent_id() -> String {
     let mut b = [0u8; 8];

@@ -38,7 +38,8 @@ pub fn check_id(what: &str, id: &str) -> Result<(), String> {
 
 /// Account ids: `[a-z0-9-]`, 3 to 32 characters.
 pub fn check_account_id(id: &str) -> Result<(), String> {
-    let ok = (3..=32).contains(&id.len()) && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let ok =
+        (3..=32).contains(&id.len()) && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok { Ok(()) } else { Err(format!("account id {id:?} must be 3 to 32 of a-z, 0-9 and '-'")) }
 }
 
@@ -77,8 +78,14 @@ pub async fn create_account(
     }
     let now = now_ms();
     let temp = password::temporary_password();
-    let account =
-        Account { id: id.into(), name: name.into(), plan: plan.into(), ip_allow: vec![], traffic_allowance: allowance, created_ms: now };
+    let account = Account {
+        id: id.into(),
+        name: name.into(),
+        plan: plan.into(),
+        ip_allow: vec![],
+        traffic_allowance: allowance,
+        created_ms: now,
+    };
     let admin = User {
         account: id.into(),
         id: admin_user_id.into(),
@@ -126,7 +133,12 @@ pub fn new_agent_secret() -> String {
 /// Registers an agent of `account`; returns it and its secret (shown once).
 /// Tells the broker; if that fails the agent still exists (the broker
 /// learns it at its next update) and the failure is logged.
-pub async fn register_agent(store: &dyn Storage, broker: &dyn BrokerAdmin, account: &str, name: &str) -> Result<(Agent, String), AdminError> {
+pub async fn register_agent(
+    store: &dyn Storage,
+    broker: &dyn BrokerAdmin,
+    account: &str,
+    name: &str,
+) -> Result<(Agent, String), AdminError> {
     register_agent_at(store, broker, account, name, now_ms()).await
 }
 

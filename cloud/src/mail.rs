@@ -16,7 +16,8 @@ fn host_port(smtp: &str) -> anyhow::Result<(String, u16)> {
     let smtp = smtp.trim();
     match smtp.rsplit_once(':') {
         Some((h, p)) if !h.is_empty() && !h.ends_with(':') => {
-            let port = p.parse().map_err(|_| anyhow::anyhow!("mail server {smtp:?}: the port {p:?} is not a number"))?;
+            let port =
+                p.parse().map_err(|_| anyhow::anyhow!("mail server {smtp:?}: the port {p:?} is not a number"))?;
             Ok((h.trim_start_matches('[').trim_end_matches(']').to_string(), port))
         }
         _ if !smtp.is_empty() => Ok((smtp.to_string(), 25)),
@@ -27,10 +28,12 @@ fn host_port(smtp: &str) -> anyhow::Result<(String, u16)> {
 /// Sends one plain-text mail; the error says which step failed.
 pub async fn send(cfg: &MailConfig, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
     let (host, port) = host_port(&cfg.smtp)?;
-    let from: Mailbox = cfg.from.parse().map_err(|e| anyhow::anyhow!("the sender address {:?} is not valid: {e}", cfg.from))?;
+    let from: Mailbox =
+        cfg.from.parse().map_err(|e| anyhow::anyhow!("the sender address {:?} is not valid: {e}", cfg.from))?;
     let to: Mailbox = to.parse().map_err(|e| anyhow::anyhow!("the address {to:?} is not valid: {e}"))?;
     let msg = Message::builder().from(from).to(to).subject(subject).body(body.to_string())?;
-    let tls = Tls::Opportunistic(TlsParameters::new(host.clone()).map_err(|e| anyhow::anyhow!("TLS setup for {host}: {e}"))?);
+    let tls =
+        Tls::Opportunistic(TlsParameters::new(host.clone()).map_err(|e| anyhow::anyhow!("TLS setup for {host}: {e}"))?);
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
         .port(port)
         .tls(tls)

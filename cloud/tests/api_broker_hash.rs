@@ -27,7 +27,9 @@ async fn connect(port: u16, user: &str, password: &str) -> Result<(), String> {
     let (_client, mut events) = AsyncClient::new(opts, 4);
     loop {
         match tokio::time::timeout(Duration::from_secs(10), events.poll()).await {
-            Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) if ack.code == rumqttc::ConnectReturnCode::Success => return Ok(()),
+            Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) if ack.code == rumqttc::ConnectReturnCode::Success => {
+                return Ok(());
+            }
             Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) => return Err(format!("{:?}", ack.code)),
             Ok(Ok(_)) => continue,
             Ok(Err(ConnectionError::ConnectionRefused(code))) => return Err(format!("{code:?}")),
@@ -47,11 +49,20 @@ async fn mosquitto_accepts_the_hash_of_the_secret_only() {
     let conf = dir.path().join("mosquitto.conf");
     std::fs::write(
         &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\npersistence false\n", pw.display()),
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\npersistence false\n",
+            pw.display()
+        ),
     )
     .unwrap();
     let _broker = Broker(
-        Command::new("/usr/sbin/mosquitto").arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
+        Command::new("/usr/sbin/mosquitto")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
     );
     // Wait until it listens.
     for _ in 0..100 {

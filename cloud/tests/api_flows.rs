@@ -15,7 +15,9 @@ const HOUR: i64 = 3600 * 1000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn temporary_password_must_be_changed_first() {
     let env = Env::start(false).await;
-    let temp = meterdeck_cloud::admin::create_account(&*env.store, "acme", "Acme", "pro", "boss", "boss@example.com").await.unwrap();
+    let temp = meterdeck_cloud::admin::create_account(&*env.store, "acme", "Acme", "pro", "boss", "boss@example.com")
+        .await
+        .unwrap();
     let (tok, pending) = env.login("acme", "boss", &temp).await;
     assert_eq!(pending, "change_password");
     // Nothing else works until the password is changed.
@@ -71,6 +73,13 @@ async fn totp_second_factor() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.json()["pending"].is_null());
     assert_eq!(env.get("/me", &tok).await.status, 200);
+    // A login left at the code step ends after 15 minutes.
+    let (tok, _) = env.login("acme", "boss", "Admin-pass1").await;
+    env.clock.advance(16 * 60 * 1000);
+    let code = totp::code_at(&secret, env.clock_now()).unwrap();
+    let r = env.post("/login/code", Some(&tok), json!({"code": code})).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert!(r.error().contains("15 minutes"), "{}", r.error());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +96,8 @@ async fn email_code_and_reset_link_by_real_smtp() {
     let mail = env.smtp.as_ref().unwrap().next_mail();
     assert_eq!(mail["rcpt_tos"][0], "ann@example.com");
     let body = mail["body"].as_str().unwrap();
-    let code: String = body.split_whitespace().find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit())).unwrap().into();
+    let code: String =
+        body.split_whitespace().find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit())).unwrap().into();
     let r = env.post("/login/code", Some(&tok), json!({"code": code})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(env.get("/me", &tok).await.status, 200);
@@ -100,8 +110,13 @@ async fn email_code_and_reset_link_by_real_smtp() {
     // Expiry: 10 minutes.
     let (tok3, _) = env.login("acme", "ann", "User-pass1").await;
     let mail = env.smtp.as_ref().unwrap().next_mail();
-    let code: String =
-        mail["body"].as_str().unwrap().split_whitespace().find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit())).unwrap().into();
+    let code: String = mail["body"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
+        .unwrap()
+        .into();
     env.clock.advance(11 * 60 * 1000);
     let r = env.post("/login/code", Some(&tok3), json!({"code": code})).await;
     assert_eq!(r.status, 401, "{}", r.text);
@@ -110,26 +125,34 @@ async fn email_code_and_reset_link_by_real_smtp() {
     // Reset link: valid 30 minutes, once.
     let link = |mail: serde_json::Value| -> String {
         let body = mail["body"].as_str().unwrap().to_string();
-        let url = body.split_whitespace().find(|w| w.starts_with("https://cloud.meterdeck.test/reset?")).unwrap().to_string();
+        let url =
+            body.split_whitespace().find(|w| w.starts_with("https://cloud.meterdeck.test/reset?")).unwrap().to_string();
         url.split("code=").nth(1).unwrap().to_string()
     };
     let r = env.post("/password/reset-request", None, json!({"account": "acme", "user": "ann"})).await;
     assert_eq!(r.status, 202, "{}", r.text);
     let code = link(env.smtp.as_ref().unwrap().next_mail());
     env.clock.advance(31 * 60 * 1000);
-    let r = env.post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "Reset-pass2"})).await;
+    let r = env
+        .post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "Reset-pass2"}))
+        .await;
     assert_eq!(r.status, 400);
     assert!(r.error().contains("30 minutes"), "{}", r.error());
     let r = env.post("/password/reset-request", None, json!({"account": "acme", "user": "ann"})).await;
     assert_eq!(r.status, 202);
     let code = link(env.smtp.as_ref().unwrap().next_mail());
     env.clock.advance(29 * 60 * 1000);
-    let r = env.post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "weak"})).await;
+    let r =
+        env.post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "weak"})).await;
     assert_eq!(r.status, 400);
     assert!(r.error().contains("a digit"), "{}", r.error());
-    let r = env.post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "Reset-pass2"})).await;
+    let r = env
+        .post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "Reset-pass2"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = env.post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "Reset-pass3"})).await;
+    let r = env
+        .post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "Reset-pass3"}))
+        .await;
     assert_eq!(r.status, 400, "a link works once");
     let r = env.post("/login", None, json!({"account": "acme", "user": "ann", "password": "Reset-pass2"})).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -138,7 +161,10 @@ async fn email_code_and_reset_link_by_real_smtp() {
     assert_eq!(r.status, 202);
     // No mail-bombing: the 4th request within 15 minutes is refused.
     for _ in 0..3 {
-        assert_eq!(env.post("/password/reset-request", None, json!({"account": "acme", "user": "ann"})).await.status, 202);
+        assert_eq!(
+            env.post("/password/reset-request", None, json!({"account": "acme", "user": "ann"})).await.status,
+            202
+        );
         let _ = env.smtp.as_ref().unwrap().next_mail();
     }
     let r = env.post("/password/reset-request", None, json!({"account": "acme", "user": "ann"})).await;
@@ -250,5 +276,9 @@ async fn agents_data_csv_health_openapi_and_log() {
     let log = r.json();
     let log = log.as_array().unwrap();
     assert!(log.iter().any(|e| e["path"] == "/api/v1/login" && e["status"] == 401 && e["user"] == "boss"));
-    assert!(log.iter().any(|e| e["path"] == format!("/api/v1/channels/{ch}/latest") && e["status"] == 200 && e["ip"] == "127.0.0.1"));
+    assert!(
+        log.iter().any(|e| e["path"] == format!("/api/v1/channels/{ch}/latest")
+            && e["status"] == 200
+            && e["ip"] == "127.0.0.1")
+    );
 }

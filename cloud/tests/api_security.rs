@@ -59,12 +59,21 @@ async fn acme(env: &Env) -> (String, String, String, Ids, Ids) {
     let (ag2, ch2) = env.agent_with_data(&admin, "Site 2", t0, 50).await;
     let r = env.post("/teams", Some(&admin), json!({"id": "t1", "name": "Team 1", "members": ["vie"]})).await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let r = env.post("/groups", Some(&admin), json!({"id": "g1", "name": "Group 1", "agents": [ag1], "teams": ["t1"]})).await;
+    let r = env
+        .post("/groups", Some(&admin), json!({"id": "g1", "name": "Group 1", "agents": [ag1], "teams": ["t1"]}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let r = env.post("/tokens", Some(&admin), json!({"name": "admin script"})).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let token = r.json()["id"].as_str().unwrap().to_string();
-    let visible = Ids { user: "mem".into(), team: "t1".into(), group: "g1".into(), agent: ag1, channel: ch1, token: token.clone() };
+    let visible = Ids {
+        user: "mem".into(),
+        team: "t1".into(),
+        group: "g1".into(),
+        agent: ag1,
+        channel: ch1,
+        token: token.clone(),
+    };
     let hidden = Ids { user: "mem".into(), team: "t1".into(), group: "g1".into(), agent: ag2, channel: ch2, token };
     (admin, member, viewer, visible, hidden)
 }
@@ -116,7 +125,10 @@ async fn every_endpoint(env: &Env) {
         assert_eq!(rep.status, 200, "GET {} as viewer: {}", fill(r, &ids), rep.text);
     }
     // ...and agents not granted to them do not exist for them.
-    for r in ROUTES.iter().filter(|r| r.access == Access::Viewer && (r.path.starts_with("/agents/") || r.path.starts_with("/channels/"))) {
+    for r in ROUTES
+        .iter()
+        .filter(|r| r.access == Access::Viewer && (r.path.starts_with("/agents/") || r.path.starts_with("/channels/")))
+    {
         let rep = env.req(method(r), &fill(r, &hidden), Some(&viewer), None).await;
         assert_eq!(rep.status, 404, "{} {} (not granted) as viewer: {}", r.method, fill(r, &hidden), rep.text);
     }
@@ -186,10 +198,19 @@ async fn throttling(mut env: Env) {
     let r = env.req(Method::PUT, "/account/ip-allow", Some(&admin), Some(json!({"ip_allow": ["10.0.0.0/8"]}))).await;
     assert_eq!(r.status, 400);
     assert!(r.error().contains("lock you out"), "{}", r.error());
-    let r = env.req(Method::PUT, "/account/ip-allow", Some(&admin), Some(json!({"ip_allow": ["10.0.0.0/8", "nonsense"]}))).await;
+    let r = env
+        .req(Method::PUT, "/account/ip-allow", Some(&admin), Some(json!({"ip_allow": ["10.0.0.0/8", "nonsense"]})))
+        .await;
     assert_eq!(r.status, 400);
     assert!(r.error().contains("nonsense"), "{}", r.error());
-    let r = env.req(Method::PUT, "/account/ip-allow", Some(&admin), Some(json!({"ip_allow": ["127.0.0.0/8", "2001:db8::/32"]}))).await;
+    let r = env
+        .req(
+            Method::PUT,
+            "/account/ip-allow",
+            Some(&admin),
+            Some(json!({"ip_allow": ["127.0.0.0/8", "2001:db8::/32"]})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(env.get("/me", &admin).await.status, 200);
     // An address outside the list (set as a load balancer would see it).
@@ -217,7 +238,11 @@ async fn throttling(mut env: Env) {
     assert_eq!(r.status, 429, "{}", r.text);
     assert!(r.headers.get("retry-after").is_some());
     let body = json!({"account": "acme", "user": "mem", "password": "User-pass1"});
-    assert_eq!(env.req_at(&second, Method::POST, "/login", None, Some(body)).await.status, 429, "the other process knows too");
+    assert_eq!(
+        env.req_at(&second, Method::POST, "/login", None, Some(body)).await.status,
+        429,
+        "the other process knows too"
+    );
     assert!(r.error().contains("too many failed logins"), "{}", r.error());
     // Another user is not blocked by it.
     env.login("acme", "boss", "Admin-pass1").await;
@@ -250,7 +275,8 @@ async fn bad_input_gets_4xx_with_a_message() {
         let err = serde_json::from_str::<Value>(&text).ok().and_then(|v| v["error"].as_str().map(String::from));
         (status.as_u16(), err.unwrap_or_else(|| panic!("no JSON error for {status}: {text}")))
     };
-    let json_post = |p: &str, body: Vec<u8>| env.http.post(url(p)).header("content-type", "application/json").body(body);
+    let json_post =
+        |p: &str, body: Vec<u8>| env.http.post(url(p)).header("content-type", "application/json").body(body);
 
     let (s, e) = send(json_post("/login", b"{\"account\": ".to_vec())).await;
     assert_eq!(s, 400, "{e}");
@@ -261,10 +287,12 @@ async fn bad_input_gets_4xx_with_a_message() {
     let (s, e) = send(json_post("/login", br#"{"account": "a", "user": "a"}"#.to_vec())).await;
     assert_eq!(s, 422);
     assert!(e.contains("password"), "{e}");
-    let (s, e) = send(json_post("/login", br#"{"account": "a", "user": "a", "password": "b", "admin": true}"#.to_vec())).await;
+    let (s, e) =
+        send(json_post("/login", br#"{"account": "a", "user": "a", "password": "b", "admin": true}"#.to_vec())).await;
     assert_eq!(s, 422);
     assert!(e.contains("admin"), "{e}");
-    let (s, e) = send(json_post("/login", b"{\"account\": \"\xff\xfe\", \"user\": \"a\", \"password\": \"b\"}".to_vec())).await;
+    let (s, e) =
+        send(json_post("/login", b"{\"account\": \"\xff\xfe\", \"user\": \"a\", \"password\": \"b\"}".to_vec())).await;
     assert_eq!(s, 400, "{e}");
     let (s, e) = send(env.http.post(url("/login")).body("account=a")).await;
     assert_eq!(s, 415);
@@ -286,16 +314,28 @@ async fn bad_input_gets_4xx_with_a_message() {
     assert_eq!(s, 400, "{e}");
     let (s, e) = send(env.http.get(url("/access-log?limit=many")).bearer_auth(&admin)).await;
     assert_eq!(s, 400, "{e}");
-    let (s, e) = send(json_post("/users", br#"{"id": "Bad Id", "name": "x", "role": "member"}"#.to_vec()).bearer_auth(&admin)).await;
+    let (s, e) =
+        send(json_post("/users", br#"{"id": "Bad Id", "name": "x", "role": "member"}"#.to_vec()).bearer_auth(&admin))
+            .await;
     assert_eq!(s, 400);
     assert!(e.contains("\"Bad Id\""), "{e}");
-    let (s, e) = send(json_post("/users", br#"{"id": "ok", "name": "x", "role": "owner"}"#.to_vec()).bearer_auth(&admin)).await;
+    let (s, e) =
+        send(json_post("/users", br#"{"id": "ok", "name": "x", "role": "owner"}"#.to_vec()).bearer_auth(&admin)).await;
     assert_eq!(s, 422);
     assert!(e.contains("owner"), "{e}");
-    let (s, e) = send(json_post("/groups", br#"{"id": "g", "name": "G", "agents": ["a-0000000000000000"]}"#.to_vec()).bearer_auth(&admin)).await;
+    let (s, e) = send(
+        json_post("/groups", br#"{"id": "g", "name": "G", "agents": ["a-0000000000000000"]}"#.to_vec())
+            .bearer_auth(&admin),
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(e.contains("a-0000000000000000"), "{e}");
-    let (s, e) = send(env.http.get(url("/me")).header("authorization", reqwest::header::HeaderValue::from_bytes(b"Bearer mdt_\xe9").unwrap())).await;
+    let (s, e) = send(
+        env.http
+            .get(url("/me"))
+            .header("authorization", reqwest::header::HeaderValue::from_bytes(b"Bearer mdt_\xe9").unwrap()),
+    )
+    .await;
     assert_eq!(s, 401, "{e}");
     // Nothing of that changed the account.
     assert_eq!(env.store.users("acme").await.unwrap().len(), 1);

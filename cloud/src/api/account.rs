@@ -40,7 +40,11 @@ pub struct NewToken {
     name: String,
 }
 
-pub async fn create_token(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<NewToken>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn create_token(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewToken>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     c.require_member("create API tokens")?;
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {
         return Err(ApiError::bad_request("the token name must have 1 to 100 characters"));
@@ -58,7 +62,9 @@ pub async fn create_token(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<N
     ctx.store().insert_token(&t).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": t.id, "name": t.name, "token": token, "note": "the token is shown only now; it acts as you" })),
+        Json(
+            json!({ "id": t.id, "name": t.name, "token": token, "note": "the token is shown only now; it acts as you" }),
+        ),
     ))
 }
 
@@ -113,7 +119,11 @@ pub struct DeleteAccount {
 }
 
 /// Deletes the account and everything of it, after the admin's password.
-pub async fn delete_account(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<DeleteAccount>) -> ApiResult<StatusCode> {
+pub async fn delete_account(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<DeleteAccount>,
+) -> ApiResult<StatusCode> {
     c.require_admin("delete the account")?;
     let (pw, hash) = (b.password, c.user.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash)).await.unwrap_or(false);
@@ -133,7 +143,11 @@ pub struct LogQuery {
     limit: Option<usize>,
 }
 
-pub async fn access_log(State(ctx): State<Ctx>, Full(c): Full, Query(q): Query<LogQuery>) -> ApiResult<Json<Vec<AccessEntry>>> {
+pub async fn access_log(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Json<Vec<AccessEntry>>> {
     c.require_admin("read the access log")?;
     let limit = q.limit.unwrap_or(200);
     if limit == 0 || limit > 10_000 {

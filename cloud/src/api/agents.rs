@@ -73,15 +73,20 @@ pub struct NewAgent {
     name: String,
 }
 
-pub async fn register_agent(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<NewAgent>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn register_agent(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewAgent>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     c.require_admin("register agents")?;
-    let (agent, secret) = crate::admin::register_agent_at(&*ctx.app.store, &*ctx.app.broker, &c.account.id, &b.name, ctx.now())
-        .await
-        .map_err(|e| match e {
-            crate::admin::AdminError::Invalid(m) => ApiError::bad_request(m),
-            crate::admin::AdminError::Store(s) => s.into(),
-            crate::admin::AdminError::Broker(m) => ApiError::unavailable(m),
-        })?;
+    let (agent, secret) =
+        crate::admin::register_agent_at(&*ctx.app.store, &*ctx.app.broker, &c.account.id, &b.name, ctx.now())
+            .await
+            .map_err(|e| match e {
+                crate::admin::AdminError::Invalid(m) => ApiError::bad_request(m),
+                crate::admin::AdminError::Store(s) => s.into(),
+                crate::admin::AdminError::Broker(m) => ApiError::unavailable(m),
+            })?;
     let ep = ctx.app.broker.endpoint();
     Ok((
         StatusCode::CREATED,
@@ -111,7 +116,11 @@ pub async fn delete_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn agent_channels(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<Vec<CloudChannel>>> {
+pub async fn agent_channels(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<CloudChannel>>> {
     let a = c.agent(&ctx, &id).await?;
     Ok(Json(ctx.store().channels(&a.id).await?))
 }
@@ -123,9 +132,11 @@ fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
     if let Ok(ms) = s.trim().parse::<i64>() {
         return Ok(ms);
     }
-    DateTime::parse_from_rfc3339(s.trim())
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| ApiError::bad_request(format!("{what}={s:?} is neither milliseconds since 1970 nor an ISO-8601 time like 2026-01-31T12:00:00Z")))
+    DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
+        ApiError::bad_request(format!(
+            "{what}={s:?} is neither milliseconds since 1970 nor an ISO-8601 time like 2026-01-31T12:00:00Z"
+        ))
+    })
 }
 
 #[derive(Deserialize)]
@@ -160,7 +171,12 @@ fn channel_id(s: &str) -> ApiResult<i64> {
     s.parse().map_err(|_| ApiError::bad_request(format!("channel id {s:?} is not a number")))
 }
 
-pub async fn raw(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>, Query(q): Query<RangeQuery>) -> ApiResult<Json<Value>> {
+pub async fn raw(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Json<Value>> {
     let (ch, _) = c.channel(&ctx, channel_id(&id)?).await?;
     let (from, to) = range(&q, &ch)?;
     let limit = q.limit.unwrap_or(10_000);
@@ -171,7 +187,12 @@ pub async fn raw(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>, 
     Ok(Json(json!({ "channel": ch.id, "from": from, "to": to, "truncated": points.len() == limit, "points": points })))
 }
 
-pub async fn minmax(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>, Query(q): Query<RangeQuery>) -> ApiResult<Json<Value>> {
+pub async fn minmax(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Json<Value>> {
     let (ch, _) = c.channel(&ctx, channel_id(&id)?).await?;
     let (from, to) = range(&q, &ch)?;
     let buckets = q.buckets.unwrap_or(1000);
@@ -197,11 +218,17 @@ fn iso(t: TimeMs) -> String {
 /// At most this many rows per CSV request (ask again from the last time).
 pub const MAX_CSV_ROWS: usize = 5_000_000;
 
-pub async fn csv(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>, Query(q): Query<RangeQuery>) -> ApiResult<Response> {
+pub async fn csv(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Response> {
     let (ch, agent) = c.channel(&ctx, channel_id(&id)?).await?;
     let (mut from, to) = range(&q, &ch)?;
     let header_name = ch.path.replace(['"', '\n', '\r'], "");
-    let mut out = format!("time,\"{}{}\"\n", header_name, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
+    let mut out =
+        format!("time,\"{}{}\"\n", header_name, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
     let mut rows = 0;
     const PAGE: usize = 50_000;
     // Pages by time; samples are stored in time order per channel.

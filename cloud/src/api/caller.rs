@@ -82,8 +82,23 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
     resp
 }
 
-async fn log(ctx: &Ctx, (account, user): (String, String), ip: Option<IpAddr>, method: String, path: String, status: u16) {
-    let entry = AccessEntry { t_ms: ctx.now(), account: Some(account), user: Some(user), ip: ip_text(ip), method, path, status };
+async fn log(
+    ctx: &Ctx,
+    (account, user): (String, String),
+    ip: Option<IpAddr>,
+    method: String,
+    path: String,
+    status: u16,
+) {
+    let entry = AccessEntry {
+        t_ms: ctx.now(),
+        account: Some(account),
+        user: Some(user),
+        ip: ip_text(ip),
+        method,
+        path,
+        status,
+    };
     if let Err(e) = ctx.store().log_access(&entry).await {
         tracing::warn!(error = %e, "access log write failed");
     }
@@ -110,7 +125,10 @@ impl Caller {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("only an admin of the account can {what}; your role is {}", self.role().as_str())))
+            Err(ApiError::forbidden(format!(
+                "only an admin of the account can {what}; your role is {}",
+                self.role().as_str()
+            )))
         }
     }
     /// 403 for viewers (they read only).
@@ -170,7 +188,8 @@ impl Caller {
     pub(crate) async fn channel(&self, ctx: &Ctx, id: i64) -> ApiResult<(CloudChannel, Agent)> {
         let missing = || ApiError::not_found(format!("channel {id} not found"));
         let ch = ctx.store().channel(id).await?.ok_or_else(missing)?;
-        let agent = self.agent(ctx, &ch.agent).await.map_err(|e| if e.status.as_u16() == 404 { missing() } else { e })?;
+        let agent =
+            self.agent(ctx, &ch.agent).await.map_err(|e| if e.status.as_u16() == 404 { missing() } else { e })?;
         Ok((ch, agent))
     }
 }
@@ -181,11 +200,9 @@ pub struct Full(pub Caller);
 pub struct AnyCaller(pub Caller);
 
 fn take(parts: &Parts) -> ApiResult<Caller> {
-    parts
-        .extensions
-        .get::<Caller>()
-        .cloned()
-        .ok_or_else(|| ApiError::unauthorized("log in first: send Authorization: Bearer <token> (POST /api/v1/login gives one)"))
+    parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+        ApiError::unauthorized("log in first: send Authorization: Bearer <token> (POST /api/v1/login gives one)")
+    })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Full {

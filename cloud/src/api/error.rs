@@ -99,7 +99,9 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 "the body must be JSON with the header Content-Type: application/json".to_string()
             }
-            JsonRejection::JsonSyntaxError(_) => format!("the body is not valid JSON (or not UTF-8): {}", r.body_text()),
+            JsonRejection::JsonSyntaxError(_) => {
+                format!("the body is not valid JSON (or not UTF-8): {}", r.body_text())
+            }
             JsonRejection::JsonDataError(_) => format!("the JSON does not fit this endpoint: {}", r.body_text()),
             _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
                 format!("the body is larger than {} bytes", super::MAX_BODY_BYTES)

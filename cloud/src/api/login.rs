@@ -149,7 +149,9 @@ async fn send_login_code(ctx: &Ctx, user: &User) -> ApiResult<()> {
         ));
     };
     if user.email.is_empty() {
-        return Err(ApiError::conflict("your second factor is an email code but you have no email address; ask an admin"));
+        return Err(ApiError::conflict(
+            "your second factor is an email code but you have no email address; ask an admin",
+        ));
     }
     let code = secret::six_digits();
     ctx.store()
@@ -177,7 +179,11 @@ pub struct CodeBody {
     code: String,
 }
 
-pub async fn login_code(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller, Json(b): Json<CodeBody>) -> ApiResult<Json<Value>> {
+pub async fn login_code(
+    State(ctx): State<Ctx>,
+    AnyCaller(c): AnyCaller,
+    Json(b): Json<CodeBody>,
+) -> ApiResult<Json<Value>> {
     let Bearer::Session(mut s) = c.bearer.clone() else {
         return Err(ApiError::bad_request("API tokens need no login code"));
     };
@@ -207,7 +213,9 @@ pub async fn login_code(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller, Json(b)
     };
     if !ok {
         throttle::failed(store, acc, uid, c.ip, now).await?;
-        return Err(ApiError::unauthorized("wrong or expired code; codes by email are valid 10 minutes (log in again for a new one)"));
+        return Err(ApiError::unauthorized(
+            "wrong or expired code; codes by email are valid 10 minutes (log in again for a new one)",
+        ));
     }
     throttle::succeeded(store, acc, uid).await?;
     s.pending = c.user.must_change.then(|| PENDING_CHANGE.to_string());
@@ -240,7 +248,11 @@ pub struct ChangeBody {
     new: String,
 }
 
-pub async fn change_password(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller, Json(b): Json<ChangeBody>) -> ApiResult<Json<Value>> {
+pub async fn change_password(
+    State(ctx): State<Ctx>,
+    AnyCaller(c): AnyCaller,
+    Json(b): Json<ChangeBody>,
+) -> ApiResult<Json<Value>> {
     let Bearer::Session(mut s) = c.bearer.clone() else {
         return Err(ApiError::forbidden("change the password after logging in, not with an API token"));
     };
@@ -278,9 +290,14 @@ pub struct ResetRequestBody {
     user: String,
 }
 
-pub async fn reset_request(State(ctx): State<Ctx>, Json(b): Json<ResetRequestBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn reset_request(
+    State(ctx): State<Ctx>,
+    Json(b): Json<ResetRequestBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let Some(mail) = ctx.app.mail.clone() else {
-        return Err(ApiError::unavailable("this server cannot send mail; ask an admin of your account for a temporary password"));
+        return Err(ApiError::unavailable(
+            "this server cannot send mail; ask an admin of your account for a temporary password",
+        ));
     };
     let store = ctx.store();
     // At most 3 reset mails per user in 15 minutes (no mail-bombing).
@@ -296,7 +313,9 @@ pub async fn reset_request(State(ctx): State<Ctx>, Json(b): Json<ResetRequestBod
     // The same answer whether or not the user exists (no enumeration).
     let reply = (
         StatusCode::ACCEPTED,
-        Json(json!({ "message": "if that user exists and has an email address, a reset link valid 30 minutes is on its way" })),
+        Json(
+            json!({ "message": "if that user exists and has an email address, a reset link valid 30 minutes is on its way" }),
+        ),
     );
     let Some(user) = user.filter(|u| !u.email.is_empty()) else { return Ok(reply) };
     let code = secret::new_token("");
@@ -337,7 +356,11 @@ pub struct ResetBody {
 pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResult<Json<Value>> {
     password::check_policy(&b.new).map_err(ApiError::bad_request)?;
     let store = ctx.store();
-    let bad = || ApiError::bad_request("the reset link is invalid, already used or expired (links are valid 30 minutes); ask for a new one");
+    let bad = || {
+        ApiError::bad_request(
+            "the reset link is invalid, already used or expired (links are valid 30 minutes); ask for a new one",
+        )
+    };
     if store.account(&b.account).await?.is_none() {
         return Err(bad());
     }

@@ -113,7 +113,10 @@ async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) 
     ApiError::not_found(format!("no such endpoint: {}; see /api/v1/openapi.json", uri.path()))
 }
 
-async fn method_not_allowed(method: axum::http::Method, axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+async fn method_not_allowed(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed on {}; see /api/v1/openapi.json", uri.path()),

@@ -7,7 +7,9 @@ use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, Para
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required,
+};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,10 +41,22 @@ pub struct RouteDoc {
 const fn r(method: &'static str, path: &'static str, access: Access, summary: &'static str) -> RouteDoc {
     RouteDoc { method, path, access, summary, body: None, query: &[] }
 }
-const fn rb(method: &'static str, path: &'static str, access: Access, summary: &'static str, body: &'static str) -> RouteDoc {
+const fn rb(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+    body: &'static str,
+) -> RouteDoc {
     RouteDoc { method, path, access, summary, body: Some(body), query: &[] }
 }
-const fn rq(method: &'static str, path: &'static str, access: Access, summary: &'static str, query: &'static [&'static str]) -> RouteDoc {
+const fn rq(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+    query: &'static [&'static str],
+) -> RouteDoc {
     RouteDoc { method, path, access, summary, body: None, query }
 }
 
@@ -51,42 +65,143 @@ use Access::*;
 pub const ROUTES: &[RouteDoc] = &[
     r("GET", "/health", Public, "Database, broker and disk state; 503 when something is down"),
     r("GET", "/openapi.json", Public, "This document"),
-    rb("POST", "/login", Public, "Log in with account, user and password; returns a session token (mds_...) and the pending step, if any. 5 failures in 15 minutes per user (20 per address) answer 429 with Retry-After", r#"{"account":"acme","user":"ann","password":"Secret-pass1"}"#),
-    rb("POST", "/login/code", Pending, "Give the second-factor code (email or authenticator app)", r#"{"code":"123456"}"#),
+    rb(
+        "POST",
+        "/login",
+        Public,
+        "Log in with account, user and password; returns a session token (mds_...) and the pending step, if any. 5 failures in 15 minutes per user (20 per address) answer 429 with Retry-After",
+        r#"{"account":"acme","user":"ann","password":"Secret-pass1"}"#,
+    ),
+    rb(
+        "POST",
+        "/login/code",
+        Pending,
+        "Give the second-factor code (email or authenticator app)",
+        r#"{"code":"123456"}"#,
+    ),
     r("POST", "/logout", Pending, "End this session"),
     r("GET", "/me", Viewer, "The caller: user and account"),
     r("POST", "/me/totp", Viewer, "Start authenticator-app setup: returns the secret and otpauth URL"),
-    rb("POST", "/me/totp/confirm", Viewer, "Turn the authenticator app on with a code it shows", r#"{"code":"123456"}"#),
-    rb("POST", "/password", Pending, "Change the own password (also the temporary one at first login)", r#"{"current":"Old-pass1","new":"New-pass2"}"#),
-    rb("POST", "/password/reset-request", Public, "Mail a reset link valid 30 minutes (same answer whether the user exists)", r#"{"account":"acme","user":"ann"}"#),
-    rb("POST", "/password/reset", Public, "Set a new password with the code from the reset link (works once)", r#"{"account":"acme","user":"ann","code":"...","new":"New-pass2"}"#),
+    rb(
+        "POST",
+        "/me/totp/confirm",
+        Viewer,
+        "Turn the authenticator app on with a code it shows",
+        r#"{"code":"123456"}"#,
+    ),
+    rb(
+        "POST",
+        "/password",
+        Pending,
+        "Change the own password (also the temporary one at first login)",
+        r#"{"current":"Old-pass1","new":"New-pass2"}"#,
+    ),
+    rb(
+        "POST",
+        "/password/reset-request",
+        Public,
+        "Mail a reset link valid 30 minutes (same answer whether the user exists)",
+        r#"{"account":"acme","user":"ann"}"#,
+    ),
+    rb(
+        "POST",
+        "/password/reset",
+        Public,
+        "Set a new password with the code from the reset link (works once)",
+        r#"{"account":"acme","user":"ann","code":"...","new":"New-pass2"}"#,
+    ),
     r("GET", "/users", Admin, "Users of the account"),
-    rb("POST", "/users", Admin, "Create a user; returns a temporary password once", r#"{"id":"bob","name":"Bob","email":"bob@example.com","role":"viewer"}"#),
-    rb("PATCH", "/users/{id}", Admin, "Change a user's name, email, role or second factor (none/email)", r#"{"role":"member"}"#),
+    rb(
+        "POST",
+        "/users",
+        Admin,
+        "Create a user; returns a temporary password once",
+        r#"{"id":"bob","name":"Bob","email":"bob@example.com","role":"viewer"}"#,
+    ),
+    rb(
+        "PATCH",
+        "/users/{id}",
+        Admin,
+        "Change a user's name, email, role or second factor (none/email)",
+        r#"{"role":"member"}"#,
+    ),
     r("DELETE", "/users/{id}", Admin, "Delete a user (ends their sessions and tokens)"),
     r("GET", "/teams", Viewer, "Teams (admins: all; others: their own)"),
     rb("POST", "/teams", Admin, "Create a team", r#"{"id":"field","name":"Field team","members":["bob"]}"#),
     rb("PUT", "/teams/{id}", Admin, "Replace a team's name and members", r#"{"name":"Field team","members":[]}"#),
     r("DELETE", "/teams/{id}", Admin, "Delete a team"),
     r("GET", "/groups", Viewer, "Measurement groups (admins: all; others: those granted to them or their teams)"),
-    rb("POST", "/groups", Admin, "Create a measurement group", r#"{"id":"north","name":"North site","agents":[],"users":[],"teams":[]}"#),
-    rb("PUT", "/groups/{id}", Admin, "Replace a group's agents and grants", r#"{"name":"North site","agents":[],"users":[],"teams":[]}"#),
+    rb(
+        "POST",
+        "/groups",
+        Admin,
+        "Create a measurement group",
+        r#"{"id":"north","name":"North site","agents":[],"users":[],"teams":[]}"#,
+    ),
+    rb(
+        "PUT",
+        "/groups/{id}",
+        Admin,
+        "Replace a group's agents and grants",
+        r#"{"name":"North site","agents":[],"users":[],"teams":[]}"#,
+    ),
     r("DELETE", "/groups/{id}", Admin, "Delete a group"),
-    r("GET", "/agents", Viewer, "Visible agents with sync state (last batch, backlog, samples, rejected, last error, online), this month's traffic and the allowance"),
-    rb("POST", "/agents", Admin, "Register an agent: returns id, secret (once), broker endpoint and topic prefix", r#"{"name":"Site box 1"}"#),
+    r(
+        "GET",
+        "/agents",
+        Viewer,
+        "Visible agents with sync state (last batch, backlog, samples, rejected, last error, online), this month's traffic and the allowance",
+    ),
+    rb(
+        "POST",
+        "/agents",
+        Admin,
+        "Register an agent: returns id, secret (once), broker endpoint and topic prefix",
+        r#"{"name":"Site box 1"}"#,
+    ),
     r("GET", "/agents/{id}", Viewer, "One visible agent"),
     r("DELETE", "/agents/{id}", Admin, "Delete an agent with its channels and data"),
     r("GET", "/agents/{id}/channels", Viewer, "Channels of a visible agent"),
-    rq("GET", "/channels/{id}/raw", Viewer, "Samples with from <= t < to (ms since 1970 or ISO-8601), at most limit (default 10000)", &["from", "to", "limit"]),
-    rq("GET", "/channels/{id}/minmax", Viewer, "Min/max per bucket of [from, to) (default 1000 buckets)", &["from", "to", "buckets"]),
+    rq(
+        "GET",
+        "/channels/{id}/raw",
+        Viewer,
+        "Samples with from <= t < to (ms since 1970 or ISO-8601), at most limit (default 10000)",
+        &["from", "to", "limit"],
+    ),
+    rq(
+        "GET",
+        "/channels/{id}/minmax",
+        Viewer,
+        "Min/max per bucket of [from, to) (default 1000 buckets)",
+        &["from", "to", "buckets"],
+    ),
     r("GET", "/channels/{id}/latest", Viewer, "The newest sample"),
     rq("GET", "/channels/{id}/csv", Viewer, "Samples as CSV (time in ISO-8601 UTC, value)", &["from", "to"]),
     r("GET", "/tokens", Viewer, "API tokens (own; admins: all of the account)"),
-    rb("POST", "/tokens", Member, "Create an API token (mdt_..., shown once) acting as the caller", r#"{"name":"grafana"}"#),
+    rb(
+        "POST",
+        "/tokens",
+        Member,
+        "Create an API token (mdt_..., shown once) acting as the caller",
+        r#"{"name":"grafana"}"#,
+    ),
     r("DELETE", "/tokens/{id}", Member, "Revoke an API token (own; admins: any)"),
     r("GET", "/account", Viewer, "The account"),
-    rb("PUT", "/account/ip-allow", Admin, "Set the IP allow-list (CIDR, IPv4 and IPv6; empty = anywhere)", r#"{"ip_allow":["192.0.2.0/24","2001:db8::/32"]}"#),
-    rb("DELETE", "/account", Admin, "Delete the account and all its data, agents and users (password required)", r#"{"password":"Secret-pass1"}"#),
+    rb(
+        "PUT",
+        "/account/ip-allow",
+        Admin,
+        "Set the IP allow-list (CIDR, IPv4 and IPv6; empty = anywhere)",
+        r#"{"ip_allow":["192.0.2.0/24","2001:db8::/32"]}"#,
+    ),
+    rb(
+        "DELETE",
+        "/account",
+        Admin,
+        "Delete the account and all its data, agents and users (password required)",
+        r#"{"password":"Secret-pass1"}"#,
+    ),
     rq("GET", "/access-log", Admin, "Authenticated requests and logins, newest first", &["limit"]),
 ];
 
@@ -122,10 +237,12 @@ pub fn document() -> OpenApi {
         }
         for p in route.path.split('/').filter(|s| s.starts_with('{')) {
             let name = p.trim_matches(|c| c == '{' || c == '}');
-            op = op.parameter(ParameterBuilder::new().name(name).parameter_in(ParameterIn::Path).required(Required::True));
+            op = op
+                .parameter(ParameterBuilder::new().name(name).parameter_in(ParameterIn::Path).required(Required::True));
         }
         for q in route.query {
-            op = op.parameter(ParameterBuilder::new().name(*q).parameter_in(ParameterIn::Query).required(Required::False));
+            op = op
+                .parameter(ParameterBuilder::new().name(*q).parameter_in(ParameterIn::Query).required(Required::False));
         }
         if let Some(body) = route.body {
             let example: serde_json::Value = serde_json::from_str(body).expect("ROUTES example is JSON");

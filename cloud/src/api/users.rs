@@ -45,7 +45,11 @@ fn check_name(what: &str, name: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn create_user(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<NewUser>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn create_user(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewUser>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     c.require_admin("create users")?;
     check_id("user id", &b.id).map_err(ApiError::bad_request)?;
     check_name("user", &b.name)?;
@@ -67,10 +71,7 @@ pub async fn create_user(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<Ne
         crate::store::StoreError::Exists(_) => ApiError::conflict(format!("user {} already exists", b.id)),
         e => e.into(),
     })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "user": UserView::from(&user), "temporary_password": temp })),
-    ))
+    Ok((StatusCode::CREATED, Json(json!({ "user": UserView::from(&user), "temporary_password": temp }))))
 }
 
 #[derive(Deserialize)]
@@ -86,10 +87,16 @@ async fn admins_left(ctx: &Ctx, account: &str, without: &str) -> ApiResult<usize
     Ok(ctx.store().users(account).await?.iter().filter(|u| u.role == Role::Admin && u.id != without).count())
 }
 
-pub async fn update_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>, Json(b): Json<UserPatch>) -> ApiResult<Json<UserView>> {
+pub async fn update_user(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Json(b): Json<UserPatch>,
+) -> ApiResult<Json<UserView>> {
     c.require_admin("change users")?;
     let store = ctx.store();
-    let mut u = store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+    let mut u =
+        store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
     if let Some(n) = b.name {
         check_name("user", &n)?;
         u.name = n;
@@ -128,7 +135,9 @@ pub async fn delete_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<S
     let store = ctx.store();
     let u = store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
     if u.role == Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
-        return Err(ApiError::conflict("this is the account's last admin; to close the account use DELETE /api/v1/account"));
+        return Err(ApiError::conflict(
+            "this is the account's last admin; to close the account use DELETE /api/v1/account",
+        ));
     }
     store.delete_user(&c.account.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -167,7 +176,11 @@ pub struct NewTeam {
     members: Vec<String>,
 }
 
-pub async fn create_team(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<NewTeam>) -> ApiResult<(StatusCode, Json<Team>)> {
+pub async fn create_team(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewTeam>,
+) -> ApiResult<(StatusCode, Json<Team>)> {
     c.require_admin("create teams")?;
     check_id("team id", &b.id).map_err(ApiError::bad_request)?;
     if ctx.store().teams(&c.account.id).await?.iter().any(|t| t.id == b.id) {
@@ -176,7 +189,12 @@ pub async fn create_team(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<Ne
     Ok((StatusCode::CREATED, save_team(&ctx, &c, b.id, TeamBody { name: b.name, members: b.members }).await?))
 }
 
-pub async fn put_team(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>, Json(b): Json<TeamBody>) -> ApiResult<Json<Team>> {
+pub async fn put_team(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Json(b): Json<TeamBody>,
+) -> ApiResult<Json<Team>> {
     c.require_admin("change teams")?;
     if !ctx.store().teams(&c.account.id).await?.iter().any(|t| t.id == id) {
         return Err(ApiError::not_found(format!("team {id} not found")));
@@ -209,8 +227,13 @@ pub async fn list_groups(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Jso
     if c.is_admin() {
         return Ok(Json(groups));
     }
-    let my_teams: HashSet<String> =
-        store.teams(&c.account.id).await?.into_iter().filter(|t| t.members.contains(&c.user.id)).map(|t| t.id).collect();
+    let my_teams: HashSet<String> = store
+        .teams(&c.account.id)
+        .await?
+        .into_iter()
+        .filter(|t| t.members.contains(&c.user.id))
+        .map(|t| t.id)
+        .collect();
     Ok(Json(
         groups
             .into_iter()
@@ -244,16 +267,29 @@ pub struct NewGroup {
     teams: Vec<String>,
 }
 
-pub async fn create_group(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<NewGroup>) -> ApiResult<(StatusCode, Json<Group>)> {
+pub async fn create_group(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewGroup>,
+) -> ApiResult<(StatusCode, Json<Group>)> {
     c.require_admin("create measurement groups")?;
     check_id("group id", &b.id).map_err(ApiError::bad_request)?;
     if ctx.store().groups(&c.account.id).await?.iter().any(|g| g.id == b.id) {
         return Err(ApiError::conflict(format!("group {} already exists", b.id)));
     }
-    Ok((StatusCode::CREATED, save_group(&ctx, &c, b.id, GroupBody { name: b.name, agents: b.agents, users: b.users, teams: b.teams }).await?))
+    Ok((
+        StatusCode::CREATED,
+        save_group(&ctx, &c, b.id, GroupBody { name: b.name, agents: b.agents, users: b.users, teams: b.teams })
+            .await?,
+    ))
 }
 
-pub async fn put_group(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>, Json(b): Json<GroupBody>) -> ApiResult<Json<Group>> {
+pub async fn put_group(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Json(b): Json<GroupBody>,
+) -> ApiResult<Json<Group>> {
     c.require_admin("change measurement groups")?;
     if !ctx.store().groups(&c.account.id).await?.iter().any(|g| g.id == id) {
         return Err(ApiError::not_found(format!("group {id} not found")));

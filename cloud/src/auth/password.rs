@@ -1,8 +1,8 @@
 //! Passwords: argon2id hashes (PHC strings), the policy, temporary
 //! passwords.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use rand::Rng;
 
 /// Hashes with argon2id and a fresh salt (the crate's default parameters).
@@ -54,11 +54,7 @@ pub fn check_policy(password: &str) -> Result<(), String> {
     if !password.chars().any(|c| c.is_lowercase()) {
         missing.push("a lower-case letter".to_string());
     }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("the password needs {}", join_and(&missing)))
-    }
+    if missing.is_empty() { Ok(()) } else { Err(format!("the password needs {}", join_and(&missing))) }
 }
 
 fn join_and(items: &[String]) -> String {

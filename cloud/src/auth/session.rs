@@ -11,11 +11,19 @@ pub const IDLE_MS: TimeMs = 24 * 60 * 60 * 1000;
 pub const PENDING_CODE: &str = "code";
 /// Pending: the temporary password is still to be changed (POST password).
 pub const PENDING_CHANGE: &str = "change_password";
+/// A login left half-way (code, temporary password) must be finished within this.
+pub const PENDING_MS: TimeMs = 15 * 60 * 1000;
 /// last_seen is rewritten at most this often (fewer writes per request).
 const TOUCH_EVERY_MS: TimeMs = 30_000;
 
 /// Opens a session; returns the bearer token (only ever shown here).
-pub async fn open(store: &dyn Storage, account: &str, user: &str, pending: Option<&str>, now: TimeMs) -> Result<String, StoreError> {
+pub async fn open(
+    store: &dyn Storage,
+    account: &str,
+    user: &str,
+    pending: Option<&str>,
+    now: TimeMs,
+) -> Result<String, StoreError> {
     let token = secret::new_token(SESSION_PREFIX);
     store
         .insert_session(&Session {
@@ -65,6 +73,8 @@ pub enum BearerError {
     Unknown,
     #[error("the session expired after 24 hours without activity; log in again")]
     Expired,
+    #[error("the login was not finished within 15 minutes; log in again")]
+    PendingExpired,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -78,6 +88,10 @@ pub async fn resolve(store: &dyn Storage, header: &str, now: TimeMs) -> Result<B
         if now - s.last_seen_ms > IDLE_MS {
             store.delete_session(&hash).await?;
             return Err(BearerError::Expired);
+        }
+        if s.pending.is_some() && now - s.created_ms > PENDING_MS {
+            store.delete_session(&hash).await?;
+            return Err(BearerError::PendingExpired);
         }
         if now - s.last_seen_ms >= TOUCH_EVERY_MS {
             s.last_seen_ms = now;

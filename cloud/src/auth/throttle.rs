@@ -24,7 +24,13 @@ pub fn ip_key(ip: Option<IpAddr>) -> String {
 }
 
 /// `Some(message)` when either key is over its limit now.
-pub async fn blocked(store: &dyn Storage, account: &str, user: &str, ip: Option<IpAddr>, now: TimeMs) -> Result<Option<String>> {
+pub async fn blocked(
+    store: &dyn Storage,
+    account: &str,
+    user: &str,
+    ip: Option<IpAddr>,
+    now: TimeMs,
+) -> Result<Option<String>> {
     let since = now - WINDOW_MS;
     if store.login_failures(&user_key(account, user), since).await? >= USER_LIMIT {
         return Ok(Some(format!(
@@ -32,7 +38,9 @@ pub async fn blocked(store: &dyn Storage, account: &str, user: &str, ip: Option<
         )));
     }
     if store.login_failures(&ip_key(ip), since).await? >= IP_LIMIT {
-        return Ok(Some(format!("too many failed logins from your address ({IP_LIMIT} within 15 minutes); wait 15 minutes")));
+        return Ok(Some(format!(
+            "too many failed logins from your address ({IP_LIMIT} within 15 minutes); wait 15 minutes"
+        )));
     }
     Ok(None)
 }

@@ -49,12 +49,10 @@ impl SmtpPeer {
     pub fn start() -> SmtpPeer {
         let python = std::env::var("MD_PYTHON").unwrap_or_else(|_| "/var/tmp/meterdeck-venv/bin/python".into());
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/peers/smtp_peer.py");
-        let mut child = Command::new(&python)
-            .arg(script)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {python} {script}: {e} (set MD_PYTHON to a Python with aiosmtpd)"));
+        let mut child =
+            Command::new(&python).arg(script).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap_or_else(
+                |e| panic!("starting {python} {script}: {e} (set MD_PYTHON to a Python with aiosmtpd)"),
+            );
         let out = BufReader::new(child.stdout.take().unwrap());
         let (port_tx, port_rx) = mpsc::channel();
         let (mail_tx, mails) = mpsc::channel();
@@ -99,7 +97,8 @@ impl PgDb {
             .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at 127.0.0.1:5432 as user postgres: {e}"));
         tokio::spawn(conn);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let name: String = format!("md_api_{}_{}_{test}", std::process::id(), nanos % 1_000_000_000).chars().take(63).collect();
+        let name: String =
+            format!("md_api_{}_{}_{test}", std::process::id(), nanos % 1_000_000_000).chars().take(63).collect();
         client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
         PgDb { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name }
     }
@@ -173,7 +172,10 @@ impl Reply {
     }
     /// The `error` message of an error reply (panics if there is none).
     pub fn error(&self) -> String {
-        self.json()["error"].as_str().unwrap_or_else(|| panic!("no error message in {} {}", self.status, self.text)).to_string()
+        self.json()["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message in {} {}", self.status, self.text))
+            .to_string()
     }
 }
 
@@ -210,7 +212,8 @@ impl Env {
     /// its own router and port; returns its base URL.
     pub async fn second_api(&mut self) -> String {
         let store = meterdeck_cloud::store::open(&self.url).await.unwrap();
-        let state = AppState { store, broker: self.broker.clone(), mail: None, data_dir: self.dir.path().to_path_buf() };
+        let state =
+            AppState { store, broker: self.broker.clone(), mail: None, data_dir: self.dir.path().to_path_buf() };
         let (base, server) = serve(state, &self.clock).await;
         self.servers.push(server);
         base
@@ -221,7 +224,14 @@ impl Env {
     }
 
     /// A request to the API at `base` (see `second_api`).
-    pub async fn req_at(&self, base: &str, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn req_at(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut rb = self.http.request(method, format!("{base}{path}"));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -259,9 +269,16 @@ impl Env {
 
     /// A new account with its admin logged in (password `Admin-pass1`).
     pub async fn account(&self, id: &str) -> String {
-        let temp = meterdeck_cloud::admin::create_account(&*self.store, id, &format!("{id} Ltd"), "pro", "boss", "boss@example.com")
-            .await
-            .unwrap();
+        let temp = meterdeck_cloud::admin::create_account(
+            &*self.store,
+            id,
+            &format!("{id} Ltd"),
+            "pro",
+            "boss",
+            "boss@example.com",
+        )
+        .await
+        .unwrap();
         self.first_login(id, "boss", &temp, "Admin-pass1").await
     }
 
@@ -284,7 +301,8 @@ impl Env {
         use meterdeck_core::store::codec::EncodeScratch;
         use meterdeck_core::sync::wire::{PartIn, decode_batch, encode_batch};
         let samples: Vec<Sample> = (0..n).map(|i| Sample::number(t0 + i as i64 * 1000, i as f64 * 0.5)).collect();
-        let parts = [PartIn { path: "dev/temp", unit: Some("°C"), seq_from: 1, seq_to: 1 + n as i64, samples: &samples }];
+        let parts =
+            [PartIn { path: "dev/temp", unit: Some("°C"), seq_from: 1, seq_to: 1 + n as i64, samples: &samples }];
         let bytes = encode_batch("store-1", 1, t0, 0, &parts, &mut EncodeScratch::default()).unwrap();
         let batch = decode_batch(&bytes).unwrap();
         self.store.ingest(&id, &batch, bytes.len() as u64, self.clock_now()).await.unwrap();

@@ -73,6 +73,14 @@ async fn totp_second_factor() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.json()["pending"].is_null());
     assert_eq!(env.get("/me", &tok).await.status, 200);
+    // The same code cannot be used again (replay), the next one can.
+    let (tok, _) = env.login("acme", "boss", "Admin-pass1").await;
+    let r = env.post("/login/code", Some(&tok), json!({"code": code})).await;
+    assert_eq!(r.status, 401, "replayed code: {}", r.text);
+    env.clock.advance(30_000);
+    let next = totp::code_at(&secret, env.clock_now()).unwrap();
+    let r = env.post("/login/code", Some(&tok), json!({"code": next})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
     // A login left at the code step ends after 15 minutes.
     let (tok, _) = env.login("acme", "boss", "Admin-pass1").await;
     env.clock.advance(16 * 60 * 1000);
@@ -254,6 +262,18 @@ async fn agents_data_csv_health_openapi_and_log() {
     assert!(r.error().contains("ISO-8601"), "{}", r.error());
     let r = env.get(&format!("/channels/{ch}/minmax?buckets=0"), &admin).await;
     assert_eq!(r.status, 400);
+    let r = env.get(&format!("/channels/{ch}/minmax?from={}&to={}&buckets=3", i64::MIN, i64::MAX), &admin).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.error().contains("years 0 to 9999"), "{}", r.error());
+    // The widest allowed span works.
+    let r = env
+        .get(&format!("/channels/{ch}/minmax?from=0000-01-01T00:00:00Z&to=9999-12-31T00:00:00Z&buckets=20000"), &admin)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = env.get(&format!("/channels/{ch}/raw?from=-62167219200000&to=253402300799999&limit=100000"), &admin).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = env.get(&format!("/channels/{ch}/csv?from=-62167219200000&to=253402300799999"), &admin).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 
     // Health: no token; 503 when the broker is down.
     let r = env.req(Method::GET, "/health", None, None).await;

@@ -129,14 +129,21 @@ pub async fn agent_channels(
 
 /// A time as milliseconds since 1970 or ISO-8601 / RFC 3339.
 fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
-    if let Ok(ms) = s.trim().parse::<i64>() {
-        return Ok(ms);
+    // Years 0 to 9999: spans stay far from i64 overflow in bucket math.
+    const MIN: TimeMs = -62_167_219_200_000;
+    const MAX: TimeMs = 253_402_300_799_999;
+    let ms = match s.trim().parse::<i64>() {
+        Ok(ms) => ms,
+        Err(_) => DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
+            ApiError::bad_request(format!(
+                "{what}={s:?} is neither milliseconds since 1970 nor an ISO-8601 time like 2026-01-31T12:00:00Z"
+            ))
+        })?,
+    };
+    if !(MIN..=MAX).contains(&ms) {
+        return Err(ApiError::bad_request(format!("{what}={s:?} is outside the years 0 to 9999")));
     }
-    DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
-        ApiError::bad_request(format!(
-            "{what}={s:?} is neither milliseconds since 1970 nor an ISO-8601 time like 2026-01-31T12:00:00Z"
-        ))
-    })
+    Ok(ms)
 }
 
 #[derive(Deserialize)]

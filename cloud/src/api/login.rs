@@ -197,7 +197,10 @@ pub async fn login_code(
         return Err(too_many(msg));
     }
     let ok = match c.user.two_factor {
-        TwoFactor::Totp => c.user.totp_secret.as_deref().is_some_and(|sec| totp::check(sec, &b.code, now)),
+        TwoFactor::Totp => match c.user.totp_secret.as_deref().and_then(|sec| totp::matched_step(sec, &b.code, now)) {
+            Some(step) => totp_unused(&ctx, acc, uid, step, now).await?,
+            None => false,
+        },
         TwoFactor::Email => match store.take_code(acc, uid, "login").await? {
             Some(code) if code.expires_ms >= now => {
                 let good = secret::ct_eq(&code.code_hash, &secret::sha256_hex(b.code.trim()));
@@ -221,6 +224,32 @@ pub async fn login_code(
     s.pending = c.user.must_change.then(|| PENDING_CHANGE.to_string());
     store.update_session(&s).await?;
     Ok(Json(json!({ "pending": s.pending })))
+}
+
+/// Refuses an authenticator code whose step was already used (someone who
+/// saw it cannot log in with it again); records the step otherwise. The
+/// step number is no secret, so it sits in the code slot as is.
+async fn totp_unused(ctx: &Ctx, account: &str, user: &str, step: u64, now: i64) -> ApiResult<bool> {
+    let store = ctx.store();
+    let last = store.take_code(account, user, "totp_step").await?;
+    let used = last.as_ref().filter(|c| c.expires_ms >= now).and_then(|c| c.code_hash.parse::<u64>().ok());
+    if used.is_some_and(|u| step <= u) {
+        if let Some(last) = last {
+            store.put_code(&last).await?;
+        }
+        return Ok(false);
+    }
+    store
+        .put_code(&OneTimeCode {
+            account: account.into(),
+            user: user.into(),
+            purpose: "totp_step".into(),
+            code_hash: step.to_string(),
+            // Past the skew window a used step cannot match again anyway.
+            expires_ms: now + 3 * 60 * 1000,
+        })
+        .await?;
+    Ok(true)
 }
 
 pub async fn logout(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller) -> ApiResult<StatusCode> {

@@ -41,6 +41,20 @@ pub fn check(secret_b32: &str, code: &str, now_ms: i64) -> bool {
     }
 }
 
+/// The 30-second step the code belongs to (now, or one step either way),
+/// so a server can refuse a code used before (replay).
+pub fn matched_step(secret_b32: &str, code: &str, now_ms: i64) -> Option<u64> {
+    let code = code.trim();
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let t = totp(secret_b32, "a", "u").ok()?;
+    let now_step = (now_ms / 1000).max(0) as u64 / 30;
+    [now_step.saturating_sub(1), now_step, now_step + 1]
+        .into_iter()
+        .find(|step| crate::auth::secret::ct_eq(&t.generate(step * 30), code))
+}
+
 /// The code at `now_ms` (tests, and the admin's "what should it show").
 pub fn code_at(secret_b32: &str, now_ms: i64) -> Result<String, String> {
     Ok(totp(secret_b32, "a", "u")?.generate((now_ms / 1000).max(0) as u64))
@@ -59,6 +73,9 @@ mod tests {
         assert!(check(&s, &c, now + 30_000));
         assert!(!check(&s, &c, now + 95_000));
         assert!(!check(&s, "12345", now));
+        assert_eq!(matched_step(&s, &c, now), Some(now as u64 / 1000 / 30));
+        assert_eq!(matched_step(&s, &c, now + 30_000), Some(now as u64 / 1000 / 30));
+        assert_eq!(matched_step(&s, &c, now + 95_000), None);
         let url = otpauth_url(&s, "acme", "ann").unwrap();
         assert!(url.starts_with("otpauth://totp/Meterdeck:ann%40acme?"), "{url}");
         assert!(url.contains(&format!("secret={s}")), "{url}");

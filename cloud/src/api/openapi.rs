@@ -205,6 +205,133 @@ pub const ROUTES: &[RouteDoc] = &[
     rq("GET", "/access-log", Admin, "Authenticated requests and logins, newest first", &["limit"]),
 ];
 
+/// Example replies (method, path, status, JSON; CSV for the export).
+const REPLIES: &[(&str, &str, u16, &str)] = &[
+    (
+        "GET",
+        "/health",
+        200,
+        r#"{"status":"ok","database":{"ok":true,"kind":"sqlite","error":null},"broker":{"ok":true,"connected":true},"disk":{"ok":true,"free_bytes":52000000000,"min_free_bytes":104857600,"error":null}}"#,
+    ),
+    ("POST", "/login", 200, r#"{"token":"mds_...","pending":null,"two_factor":"none","idle_timeout_s":86400}"#),
+    ("POST", "/login/code", 200, r#"{"pending":null}"#),
+    ("POST", "/logout", 204, "null"),
+    (
+        "GET",
+        "/me",
+        200,
+        r#"{"account":{"id":"acme","name":"Acme Ltd","plan":"pro"},"user":{"id":"ann","name":"Ann","email":"ann@example.com","role":"member","two_factor":"none","must_change":false,"created_ms":1800000000000},"via":"session"}"#,
+    ),
+    (
+        "POST",
+        "/me/totp",
+        200,
+        r#"{"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP","otpauth_url":"otpauth://totp/Meterdeck:ann%40acme?secret=...&issuer=Meterdeck","next":"..."}"#,
+    ),
+    ("POST", "/me/totp/confirm", 200, r#"{"two_factor":"totp"}"#),
+    ("POST", "/password", 200, r#"{"pending":null}"#),
+    (
+        "POST",
+        "/password/reset-request",
+        202,
+        r#"{"message":"if that user exists and has an email address, a reset link valid 30 minutes is on its way"}"#,
+    ),
+    ("POST", "/password/reset", 200, r#"{"message":"password set; log in with it"}"#),
+    (
+        "GET",
+        "/users",
+        200,
+        r#"[{"id":"ann","name":"Ann","email":"ann@example.com","role":"member","two_factor":"email","must_change":false,"created_ms":1800000000000}]"#,
+    ),
+    (
+        "POST",
+        "/users",
+        201,
+        r#"{"user":{"id":"bob","name":"Bob","email":"bob@example.com","role":"viewer","two_factor":"none","must_change":true,"created_ms":1800000000000},"temporary_password":"x7Kd..."}"#,
+    ),
+    (
+        "PATCH",
+        "/users/{id}",
+        200,
+        r#"{"id":"bob","name":"Bob","email":"bob@example.com","role":"member","two_factor":"none","must_change":true,"created_ms":1800000000000}"#,
+    ),
+    ("GET", "/teams", 200, r#"[{"account":"acme","id":"field","name":"Field team","members":["bob"]}]"#),
+    ("POST", "/teams", 201, r#"{"account":"acme","id":"field","name":"Field team","members":["bob"]}"#),
+    (
+        "GET",
+        "/groups",
+        200,
+        r#"[{"account":"acme","id":"north","name":"North site","agents":["a-0123456789abcdef"],"users":["ann"],"teams":["field"]}]"#,
+    ),
+    (
+        "POST",
+        "/groups",
+        201,
+        r#"{"account":"acme","id":"north","name":"North site","agents":[],"users":[],"teams":[]}"#,
+    ),
+    (
+        "GET",
+        "/agents",
+        200,
+        r#"[{"id":"a-0123456789abcdef","name":"Site box 1","created_ms":1800000000000,"online":true,"sync":{"last_batch_ms":1800000060000,"backlog":0,"samples":120000,"batches":40,"rejected":0,"last_error":null},"traffic_month":"2027-01","traffic_bytes":1048576,"traffic_allowance":5000000000,"topic_prefix":"md/v1/a-0123456789abcdef"}]"#,
+    ),
+    (
+        "POST",
+        "/agents",
+        201,
+        r#"{"id":"a-0123456789abcdef","name":"Site box 1","secret":"...","broker":{"host":"cloud.example.com","port":8883},"topic_prefix":"md/v1/a-0123456789abcdef","note":"the secret is shown only now; ..."}"#,
+    ),
+    (
+        "GET",
+        "/agents/{id}/channels",
+        200,
+        r#"[{"id":7,"agent":"a-0123456789abcdef","path":"dmm1/voltage","unit":"V","samples":86400,"t_first":1800000000000,"t_last":1800086399000}]"#,
+    ),
+    (
+        "GET",
+        "/channels/{id}/raw",
+        200,
+        r#"{"channel":7,"from":1800000000000,"to":1800000002000,"truncated":false,"points":[{"t":1800000000000,"v":1.25},{"t":1800000001000,"v":null}]}"#,
+    ),
+    (
+        "GET",
+        "/channels/{id}/minmax",
+        200,
+        r#"{"channel":7,"from":1800000000000,"to":1800086400000,"buckets":[{"t_start":1800000000000,"t_end":1800000086400,"count":86,"min":{"t":1800000004000,"v":1.1},"max":{"t":1800000050000,"v":1.4}}]}"#,
+    ),
+    (
+        "GET",
+        "/channels/{id}/latest",
+        200,
+        r#"{"channel":7,"path":"dmm1/voltage","unit":"V","point":{"t":1800086399000,"v":1.3}}"#,
+    ),
+    (
+        "GET",
+        "/tokens",
+        200,
+        r#"[{"id":"t-0011223344556677","user":"ann","name":"grafana","created_ms":1800000000000,"last_used_ms":null}]"#,
+    ),
+    (
+        "POST",
+        "/tokens",
+        201,
+        r#"{"id":"t-0011223344556677","name":"grafana","token":"mdt_...","note":"the token is shown only now; it acts as you"}"#,
+    ),
+    (
+        "GET",
+        "/account",
+        200,
+        r#"{"id":"acme","name":"Acme Ltd","plan":"pro","ip_allow":[],"traffic_allowance":5000000000,"created_ms":1800000000000}"#,
+    ),
+    ("PUT", "/account/ip-allow", 200, r#"{"ip_allow":["192.0.2.0/24","2001:db8::/32"]}"#),
+    (
+        "GET",
+        "/access-log",
+        200,
+        r#"[{"t_ms":1800000000000,"account":"acme","user":"ann","ip":"192.0.2.7","method":"GET","path":"/api/v1/agents","status":200}]"#,
+    ),
+];
+
 fn method(m: &str) -> HttpMethod {
     match m {
         "GET" => HttpMethod::Get,
@@ -213,6 +340,47 @@ fn method(m: &str) -> HttpMethod {
         "PATCH" => HttpMethod::Patch,
         "DELETE" => HttpMethod::Delete,
         other => unreachable!("method {other} in ROUTES"),
+    }
+}
+
+fn reply(route: &RouteDoc) -> Option<(u16, &'static str)> {
+    REPLIES.iter().find(|(m, p, _, _)| *m == route.method && *p == route.path).map(|(_, _, st, ex)| (*st, *ex))
+}
+
+fn ok_status(route: &RouteDoc) -> String {
+    match reply(route) {
+        Some((st, _)) => st.to_string(),
+        None if route.method == "DELETE" => "204".into(),
+        None => "200".into(),
+    }
+}
+
+fn ok_response(route: &RouteDoc) -> ResponseBuilder {
+    match reply(route) {
+        Some((204, _)) => ResponseBuilder::new().description("Done, no body"),
+        Some((st, ex)) => {
+            let example: serde_json::Value = serde_json::from_str(ex).expect("REPLIES example is JSON");
+            let desc = if st == 201 {
+                "Created"
+            } else if st == 202 {
+                "Accepted"
+            } else {
+                "OK"
+            };
+            ResponseBuilder::new()
+                .description(desc)
+                .content("application/json", ContentBuilder::new().example(Some(example)).build())
+        }
+        None if route.path.ends_with("/csv") => {
+            ResponseBuilder::new().description("CSV: time (ISO-8601 UTC), value").content(
+                "text/csv",
+                ContentBuilder::new()
+                    .example(Some("time,\"dmm1/voltage [V]\"\n2027-01-15T08:00:00.000Z,1.25\n".into()))
+                    .build(),
+            )
+        }
+        None if route.method == "DELETE" => ResponseBuilder::new().description("Deleted, no body"),
+        None => ResponseBuilder::new().description("OK"),
     }
 }
 
@@ -230,7 +398,7 @@ pub fn document() -> OpenApi {
             .summary(Some(route.summary))
             .description(Some(format!("{who} Errors: {{\"error\": \"<message>\"}}.")))
             .tag(route.path.trim_start_matches('/').split('/').next().unwrap_or(""))
-            .response("200", ResponseBuilder::new().description("OK (201 when created, 204 when nothing to return)"))
+            .response(ok_status(route), ok_response(route))
             .response("4XX", ResponseBuilder::new().description("{\"error\": \"<what was wrong>\"}"));
         if route.access != Public {
             op = op.security(SecurityRequirement::new::<_, _, &str>("bearer", []));
@@ -276,6 +444,14 @@ pub(crate) async fn serve_doc() -> axum::response::Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_example_reply_belongs_to_a_route() {
+        for (m, p, _, ex) in REPLIES {
+            assert!(ROUTES.iter().any(|r| r.method == *m && r.path == *p), "{m} {p} is not in ROUTES");
+            serde_json::from_str::<serde_json::Value>(ex).unwrap_or_else(|e| panic!("{m} {p}: {e}"));
+        }
+    }
 
     #[test]
     fn document_lists_every_route() {

@@ -44,6 +44,14 @@ async fn temporary_password_must_be_changed_first() {
     assert_eq!(r.status, 401);
     let (_, pending) = env.login("acme", "boss", "Good-pass1").await;
     assert!(pending.is_null());
+
+    // An admin gives a user who lost the password a new temporary one.
+    let bob = env.user(&tok, "acme", "bob", "viewer", "").await;
+    let r = env.post("/users/bob/temporary-password", Some(&tok), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let temp = r.json()["temporary_password"].as_str().unwrap().to_string();
+    assert_eq!(env.get("/me", &bob).await.status, 403, "the old session must change the password too");
+    env.first_login("acme", "bob", &temp, "Bob-pass22").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -210,6 +210,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Full {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
         let c = take(parts)?;
         match c.bearer.pending() {
+            // A temporary password set by an admin also stops the sessions
+            // and tokens from before it (the reason may be a leak).
+            None if c.user.must_change => Err(ApiError::forbidden(
+                "your password was reset to a temporary one: log in with it and change it (POST /api/v1/password)",
+            )),
             None => Ok(Full(c)),
             Some(session::PENDING_CHANGE) => Err(ApiError::forbidden(
                 "change your temporary password first: POST /api/v1/password with current and new",

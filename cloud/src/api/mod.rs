@@ -85,6 +85,7 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/password/reset", post(login::reset))
         .route("/users", get(users::list_users).post(users::create_user))
         .route("/users/{id}", patch(users::update_user).delete(users::delete_user))
+        .route("/users/{id}/temporary-password", post(users::temporary_password))
         .route("/teams", get(users::list_teams).post(users::create_team))
         .route("/teams/{id}", put(users::put_team).delete(users::delete_team))
         .route("/groups", get(users::list_groups).post(users::create_group))

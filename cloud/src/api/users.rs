@@ -126,8 +126,32 @@ pub async fn update_user(
         }
         u.two_factor = tf;
     }
+    if u.two_factor == TwoFactor::Email && u.email.is_empty() {
+        return Err(ApiError::bad_request(
+            "the user gets login codes by email, so the email address cannot be empty; switch the second factor first",
+        ));
+    }
     store.update_user(&u).await?;
     Ok(Json(UserView::from(&u)))
+}
+
+/// For a user who lost the password (and mail cannot help): a new
+/// temporary password, returned once, to be changed at the next login.
+pub async fn temporary_password(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    c.require_admin("give users temporary passwords")?;
+    let store = ctx.store();
+    let mut u =
+        store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+    let temp = password::temporary_password();
+    u.password_hash = hash(temp.clone()).await?;
+    u.must_change = true;
+    store.update_user(&u).await?;
+    crate::auth::throttle::succeeded(store, &c.account.id, &id).await?;
+    Ok(Json(json!({ "user": UserView::from(&u), "temporary_password": temp })))
 }
 
 pub async fn delete_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {

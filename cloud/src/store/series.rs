@@ -2,6 +2,8 @@
 //! min/max downsampling from part summaries (decoding only the parts a
 //! bucket edge cuts), and the raw read of decoded parts. No SQL here.
 
+use std::collections::HashMap;
+
 use meterdeck_core::model::Value;
 use meterdeck_core::store::codec::{self, Decoded, Summary};
 
@@ -401,20 +403,41 @@ impl MinMaxAcc {
         out
     }
 
-    /// Min and max per bucket of the cut chunks of a decoded part.
-    pub fn add_values(&mut self, part: i64, d: &Decoded) {
-        let mut samples = Vec::with_capacity(d.ts.len());
-        d.for_each(|s| samples.push(s));
-        let (buckets, acc, hint) = (&self.buckets, &mut self.acc, &mut self.hint);
-        for x in self.deferred.iter().filter(|x| x.part == part) {
-            for s in samples.get(x.i0..x.i1).unwrap_or_default() {
-                if let (Value::Number(v), Some(b)) = (s.value, buckets.of(s.t, *hint)) {
-                    *hint = b;
-                    acc[b].min((s.t, v));
-                    acc[b].max((s.t, v));
+    /// Decodes the blocks [`MinMaxAcc::values_needed`] named, given as
+    /// `(part id, count, block)`, and adds the extremes of their cut chunks.
+    /// Blocks decode independently: large sets are split over the cores.
+    pub fn add_values_from(&mut self, blocks: &[(i64, u64, &[u8])]) -> Result<(), StoreError> {
+        let mut ranges: HashMap<i64, Vec<(usize, usize)>> = HashMap::new();
+        for x in &self.deferred {
+            ranges.entry(x.part).or_default().push((x.i0, x.i1));
+        }
+        let threads =
+            if blocks.len() < 16 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) };
+        let per = blocks.len().div_ceil(threads).max(1);
+        let (buckets, ranges) = (&self.buckets, &ranges);
+        let found: Vec<Result<Vec<(usize, Acc)>, StoreError>> = if threads == 1 {
+            vec![chunk_extremes(buckets, ranges, blocks)]
+        } else {
+            std::thread::scope(|sc| {
+                let handles: Vec<_> =
+                    blocks.chunks(per).map(|part| sc.spawn(move || chunk_extremes(buckets, ranges, part))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err(StoreError::Db("a block decoder thread failed".into()))))
+                    .collect()
+            })
+        };
+        for r in found {
+            for (b, a) in r? {
+                if let Some(m) = a.min {
+                    self.acc[b].min(m);
+                }
+                if let Some(m) = a.max {
+                    self.acc[b].max(m);
                 }
             }
         }
+        Ok(())
     }
 
     /// Counts, min and max of a decoded part, whatever its extent (the
@@ -498,6 +521,45 @@ pub fn batch_chunks(batch: &meterdeck_core::sync::wire::Batch) -> Result<Vec<Vec
             _ => Ok(Vec::new()),
         })
         .collect()
+}
+
+/// Per bucket, the numeric extremes of the sample ranges `ranges[part]`
+/// of each block.
+fn chunk_extremes(
+    buckets: &Buckets,
+    ranges: &HashMap<i64, Vec<(usize, usize)>>,
+    blocks: &[(i64, u64, &[u8])],
+) -> Result<Vec<(usize, Acc)>, StoreError> {
+    let mut d = Decoded::default();
+    let mut out: Vec<(usize, Acc)> = Vec::new();
+    let mut hint = 0;
+    for &(id, count, block) in blocks {
+        decode(block, count, || format!("part {id}"), &mut d)?;
+        for &(i0, i1) in ranges.get(&id).map(Vec::as_slice).unwrap_or_default() {
+            let i1 = i1.min(d.ts.len());
+            // Specials inside the range (sorted by index): skipped.
+            let sp0 = d.specials.partition_point(|&(i, _)| (i as usize) < i0);
+            let mut specials = d.specials[sp0..].iter().map(|&(i, _)| i as usize).peekable();
+            let mut cur: Option<(usize, Acc)> = None;
+            for i in i0..i1 {
+                if specials.peek() == Some(&i) {
+                    specials.next();
+                    continue;
+                }
+                let t = d.ts[i];
+                let Some(b) = buckets.of(t, hint) else { continue };
+                hint = b;
+                if cur.as_ref().is_some_and(|c| c.0 != b) {
+                    out.extend(cur.take());
+                }
+                let a = &mut cur.get_or_insert((b, Acc::default())).1;
+                a.min((t, d.vals[i]));
+                a.max((t, d.vals[i]));
+            }
+            out.extend(cur);
+        }
+    }
+    Ok(out)
 }
 
 /// Decodes only the timestamps of a stored block.
@@ -648,10 +710,10 @@ mod tests {
                 decode_times(&parts[id as usize].0, count, || "part".into(), &mut ts).unwrap();
                 m.add_times(id, &ts);
             }
-            for (id, count) in m.values_needed() {
-                decode(&parts[id as usize].0, count, || "part".into(), &mut d).unwrap();
-                m.add_values(id, &d);
-            }
+            let needed = m.values_needed();
+            let blocks: Vec<(i64, u64, &[u8])> =
+                needed.iter().map(|&(id, count)| (id, count, parts[id as usize].0.as_slice())).collect();
+            m.add_values_from(&blocks).unwrap();
             assert_eq!(m.finish(), want, "{from}..{to} / {n} (chunks)");
         }
     }

@@ -301,6 +301,11 @@ fn summary_of(r: &Row) -> Result<PartSummary> {
     })
 }
 
+/// Runs CPU work (block decoding) on the blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Db(format!("decoding task: {e}")))?
+}
+
 fn all<T>(rows: &[Row], f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
 }
@@ -991,27 +996,38 @@ impl Storage for PgStore {
         let cut: Vec<&PartSummary> = parts.iter().filter(|p| !acc.add_summary(&p.summary)).collect();
         let ids: Vec<i64> = cut.iter().map(|p| p.id).collect();
         let chunks = Self::blobs(&c, "SELECT id, chunks FROM part WHERE id = ANY($1)", &ids).await?;
-        let missing = |id: i64| StoreError::NotFound(format!("part {id}"));
         for p in cut {
-            let bytes = chunks.get(&p.id).ok_or_else(|| missing(p.id))?;
+            let bytes = chunks.get(&p.id).ok_or_else(|| StoreError::NotFound(format!("part {}", p.id)))?;
             let chunks = series::decode_chunks(bytes, p.summary.count, || format!("part {}", p.id))?;
             acc.add_chunks(p.id, p.summary.count, &chunks);
         }
+        // Decoding is CPU work: done off the async threads.
         let times = acc.times_needed();
         let blocks = Self::blocks(&c, &times.iter().map(|x| x.0).collect::<Vec<_>>()).await?;
-        let mut ts = Vec::new();
-        for (id, count) in times {
-            series::decode_times(blocks.get(&id).ok_or_else(|| missing(id))?, count, || format!("part {id}"), &mut ts)?;
-            acc.add_times(id, &ts);
-        }
+        let mut acc = blocking(move || {
+            let mut ts = Vec::new();
+            for (id, count) in times {
+                let block = blocks.get(&id).ok_or_else(|| StoreError::NotFound(format!("part {id}")))?;
+                series::decode_times(block, count, || format!("part {id}"), &mut ts)?;
+                acc.add_times(id, &ts);
+            }
+            Ok(acc)
+        })
+        .await?;
         let values = acc.values_needed();
         let blocks = Self::blocks(&c, &values.iter().map(|x| x.0).collect::<Vec<_>>()).await?;
-        let mut d = Decoded::default();
-        for (id, count) in values {
-            series::decode(blocks.get(&id).ok_or_else(|| missing(id))?, count, || format!("part {id}"), &mut d)?;
-            acc.add_values(id, &d);
-        }
-        Ok(acc.finish())
+        blocking(move || {
+            let list: Vec<(i64, u64, &[u8])> = values
+                .iter()
+                .map(|&(id, count)| {
+                    let block = blocks.get(&id).ok_or_else(|| StoreError::NotFound(format!("part {id}")))?;
+                    Ok((id, count, block.as_slice()))
+                })
+                .collect::<Result<_>>()?;
+            acc.add_values_from(&list)?;
+            Ok(acc.finish())
+        })
+        .await
     }
 
     async fn latest(&self, channel: i64) -> Result<Option<Point>> {

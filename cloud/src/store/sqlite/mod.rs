@@ -1074,11 +1074,13 @@ impl Storage for SqliteStore {
                 with_block(c, id, |b| series::decode_times(b, count, || format!("part {id}"), &mut ts))?;
                 acc.add_times(id, &ts);
             }
-            let mut d = Decoded::default();
+            // Copied out, so the blocks decode on several threads.
+            let mut blocks = Vec::new();
             for (id, count) in acc.values_needed() {
-                block_of(c, id, count, &mut d)?;
-                acc.add_values(id, &d);
+                blocks.push((id, count, with_block(c, id, |b| Ok(b.to_vec()))?));
             }
+            let blocks: Vec<(i64, u64, &[u8])> = blocks.iter().map(|(i, n, b)| (*i, *n, b.as_slice())).collect();
+            acc.add_values_from(&blocks)?;
             Ok(acc.finish())
         })
         .await

@@ -676,7 +676,7 @@ async fn postgres_concurrent_ingest_stores_once() {
     concurrent_ingest_stores_once(&*a, &*b).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_backup_is_a_working_copy() {
     let (s, dir) = sqlite_store().await;
     setup_account(&*s, "acme").await;
@@ -684,11 +684,28 @@ async fn sqlite_backup_is_a_working_copy() {
     let (b, n) = batch("st", 1, 0, &[P { path: "l/C", unit: None, seq_from: 0, samples: &[Sample::number(5, 2.0)] }]);
     s.ingest("ag", &b, n, 0).await.unwrap();
     let dest = dir.path().join("backup.db");
+    // Ingest keeps going during the backup: neither blocks the other.
+    let writer = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            for i in 1..40 {
+                let x = [Sample::number(5 + i, 2.0)];
+                let (b, n) = batch("st", i as u64, 0, &[P { path: "l/C", unit: None, seq_from: i, samples: &x }]);
+                s.ingest("ag", &b, n, 0).await.unwrap();
+            }
+        })
+    };
     s.backup_to(&dest).await.unwrap();
+    writer.await.unwrap();
+    assert!(!dir.path().join("backup.db.partial").exists());
     assert!(matches!(s.backup_to(&dest).await, Err(StoreError::Exists(_))));
     let copy = open(&format!("sqlite:{}", dest.display())).await.unwrap();
     let ch = copy.channels("ag").await.unwrap();
-    assert_eq!(copy.raw(ch[0].id, 0, 10, 10).await.unwrap(), vec![Point { t: 5, v: Some(2.0) }]);
+    // A consistent snapshot: the samples it holds are a prefix of the ingest.
+    let got = copy.raw(ch[0].id, 0, 100, 100).await.unwrap();
+    assert!(!got.is_empty());
+    assert_eq!(got, (0..got.len() as i64).map(|i| Point { t: 5 + i, v: Some(2.0) }).collect::<Vec<_>>());
+    assert_eq!(ch[0].samples, got.len() as u64);
 }
 
 #[tokio::test]

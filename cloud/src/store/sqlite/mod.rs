@@ -1113,8 +1113,31 @@ impl Storage for SqliteStore {
             if dest.exists() {
                 return Err(StoreError::Exists(format!("backup file {}", dest.display())));
             }
-            c.backup(rusqlite::MAIN_DB, &dest, None::<fn(rusqlite::backup::Progress)>)
-                .map_err(|e| StoreError::Db(format!("backup to {}: {e}", dest.display())))
+            let ctx = |e: &dyn std::fmt::Display| StoreError::Db(format!("backup to {}: {e}", dest.display()));
+            // Written beside the destination and renamed, so a backup file
+            // is always whole.
+            let mut tmp = dest.clone().into_os_string();
+            tmp.push(".partial");
+            let tmp = PathBuf::from(tmp);
+            let _ = std::fs::remove_file(&tmp);
+            {
+                let mut dst = Connection::open(&tmp).map_err(|e| ctx(&e))?;
+                // One step: a read snapshot for the whole copy, so ongoing
+                // writes (WAL) neither block it nor restart it.
+                let step = rusqlite::backup::Backup::new(c, &mut dst).and_then(|b| b.step(-1));
+                match step {
+                    Ok(rusqlite::backup::StepResult::Done) => {}
+                    Ok(other) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(ctx(&format!("stopped ({other:?})")));
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(ctx(&e));
+                    }
+                }
+            }
+            std::fs::rename(&tmp, &dest).map_err(|e| ctx(&e))
         })
         .await
     }

@@ -407,7 +407,18 @@ pub async fn reads_match_brute_force(s: &dyn Storage) {
     setup_account(s, "acme").await;
     s.insert_agent(&agent("acme", "ag")).await.unwrap();
     let mut rng = Lcg(42);
-    let all = series(&mut rng, 1_700_000_000_000, 5_000);
+    let jittered = series(&mut rng, 1_700_000_000_000, 5_000);
+    check_reads(s, "dev/T", &jittered, &mut rng).await;
+    // Evenly spaced samples: cut chunks are counted from their step.
+    let regular: Vec<Sample> = series(&mut rng, 0, 5_000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| Sample { t: 1_600_000_000_000 + i as i64 * 1000, ..x })
+        .collect();
+    check_reads(s, "dev/R", &regular, &mut rng).await;
+}
+
+async fn check_reads(s: &dyn Storage, path: &str, all: &[Sample], rng: &mut Lcg) {
     // Parts of uneven size, sent in shuffled order.
     let mut cuts = vec![0usize];
     while *cuts.last().unwrap() < all.len() {
@@ -423,11 +434,11 @@ pub async fn reads_match_brute_force(s: &dyn Storage) {
             "st",
             k as u64,
             0,
-            &[P { path: "dev/T", unit: Some("°C"), seq_from: cuts[i] as i64, samples: &all[cuts[i]..cuts[i + 1]] }],
+            &[P { path, unit: Some("°C"), seq_from: cuts[i] as i64, samples: &all[cuts[i]..cuts[i + 1]] }],
         );
         s.ingest("ag", &b, n, 0).await.unwrap();
     }
-    let ch = s.channels("ag").await.unwrap()[0].id;
+    let ch = s.channels("ag").await.unwrap().into_iter().find(|c| c.path == path).unwrap().id;
     let (t0, t1) = (all[0].t, all[all.len() - 1].t);
 
     let raw = |from: i64, to: i64| all.iter().filter(|s| s.t >= from && s.t < to).map(pt).collect::<Vec<_>>();
@@ -443,11 +454,13 @@ pub async fn reads_match_brute_force(s: &dyn Storage) {
         (t0, t1 + 1, 1),
         (all[100].t, all[4000].t, 37),
         (all[1000].t, all[1010].t, 50),
+        (t0 + 500, t1 - 333, 333),
+        (t0 + 1, t1 - 1, 4999),
         (t0 - 1_000_000, t1 + 1_000_000, 2000),
         (t0, t1 + 1, 7),
     ] {
         let got = s.minmax(ch, from, to, n).await.unwrap();
-        assert_eq!(got, brute_minmax(&all, from, to, n), "minmax {from}..{to} / {n}");
+        assert_eq!(got, brute_minmax(all, from, to, n), "minmax {path} {from}..{to} / {n}");
     }
     assert!(s.minmax(ch, t1, t0, 10).await.unwrap().is_empty());
     assert!(s.minmax(ch, t0, t1, 0).await.unwrap().is_empty());
@@ -663,7 +676,7 @@ async fn postgres_concurrent_ingest_stores_once() {
     concurrent_ingest_stores_once(&*a, &*b).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_backup_is_a_working_copy() {
     let (s, dir) = sqlite_store().await;
     setup_account(&*s, "acme").await;
@@ -671,11 +684,28 @@ async fn sqlite_backup_is_a_working_copy() {
     let (b, n) = batch("st", 1, 0, &[P { path: "l/C", unit: None, seq_from: 0, samples: &[Sample::number(5, 2.0)] }]);
     s.ingest("ag", &b, n, 0).await.unwrap();
     let dest = dir.path().join("backup.db");
+    // Ingest keeps going during the backup: neither blocks the other.
+    let writer = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            for i in 1..40 {
+                let x = [Sample::number(5 + i, 2.0)];
+                let (b, n) = batch("st", i as u64, 0, &[P { path: "l/C", unit: None, seq_from: i, samples: &x }]);
+                s.ingest("ag", &b, n, 0).await.unwrap();
+            }
+        })
+    };
     s.backup_to(&dest).await.unwrap();
+    writer.await.unwrap();
+    assert!(!dir.path().join("backup.db.partial").exists());
     assert!(matches!(s.backup_to(&dest).await, Err(StoreError::Exists(_))));
     let copy = open(&format!("sqlite:{}", dest.display())).await.unwrap();
     let ch = copy.channels("ag").await.unwrap();
-    assert_eq!(copy.raw(ch[0].id, 0, 10, 10).await.unwrap(), vec![Point { t: 5, v: Some(2.0) }]);
+    // A consistent snapshot: the samples it holds are a prefix of the ingest.
+    let got = copy.raw(ch[0].id, 0, 100, 100).await.unwrap();
+    assert!(!got.is_empty());
+    assert_eq!(got, (0..got.len() as i64).map(|i| Point { t: 5 + i, v: Some(2.0) }).collect::<Vec<_>>());
+    assert_eq!(ch[0].samples, got.len() as u64);
 }
 
 #[tokio::test]

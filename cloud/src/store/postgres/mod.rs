@@ -179,10 +179,14 @@ impl PgStore {
 
     /// The blocks of parts `ids`.
     async fn blocks<C: GenericClient>(c: &C, ids: &[i64]) -> Result<HashMap<i64, Vec<u8>>> {
+        Self::blobs(c, "SELECT id, block FROM part WHERE id = ANY($1)", ids).await
+    }
+
+    async fn blobs<C: GenericClient>(c: &C, sql: &str, ids: &[i64]) -> Result<HashMap<i64, Vec<u8>>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let stmt = c.prepare_cached("SELECT id, block FROM part WHERE id = ANY($1)").await?;
+        let stmt = c.prepare_cached(sql).await?;
         let rows = c.query(&stmt, &[&ids]).await?;
         rows.iter().map(|r| Ok((g(r, 0)?, g(r, 1)?))).collect()
     }
@@ -297,6 +301,11 @@ fn summary_of(r: &Row) -> Result<PartSummary> {
     })
 }
 
+/// Runs CPU work (block decoding) on the blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Db(format!("decoding task: {e}")))?
+}
+
 fn all<T>(rows: &[Row], f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
 }
@@ -306,6 +315,7 @@ async fn ingest_once(
     c: &mut deadpool_postgres::Object,
     agent: &str,
     batch: &Batch,
+    chunks: &[Vec<u8>],
     payload_bytes: u64,
     now: TimeMs,
 ) -> std::result::Result<Option<IngestOutcome>, tokio_postgres::Error> {
@@ -348,6 +358,7 @@ async fn ingest_once(
     let mut times: [Vec<Option<i64>>; 6] = Default::default();
     let mut vals: [Vec<Option<f64>>; 4] = Default::default();
     let mut blocks: Vec<&[u8]> = Vec::with_capacity(n);
+    let chunk_list: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
     for p in &batch.parts {
         let s = p.summary;
         cols[0].push(ids.get(&p.path).copied().unwrap_or_default());
@@ -369,12 +380,12 @@ async fn ingest_once(
     let ins = tx
         .prepare_cached(
             "INSERT INTO part (channel, store, seq_from, seq_to, count, specials, t_min, t_max,
-                               first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v, block)
-             SELECT ch, $2, sf, st, n, sp, tmin, tmax, ft, fv, lt, lv, mnt, mnv, mxt, mxv, b
+                               first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v, chunks, block)
+             SELECT ch, $2, sf, st, n, sp, tmin, tmax, ft, fv, lt, lv, mnt, mnv, mxt, mxv, cs, b
              FROM UNNEST($1::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[],
                          $9::int8[], $10::float8[], $11::int8[], $12::float8[], $13::int8[], $14::float8[],
-                         $15::int8[], $16::float8[], $17::bytea[])
-                  AS x(ch, sf, st, n, sp, tmin, tmax, ft, fv, lt, lv, mnt, mnv, mxt, mxv, b)
+                         $15::int8[], $16::float8[], $17::bytea[], $18::bytea[])
+                  AS x(ch, sf, st, n, sp, tmin, tmax, ft, fv, lt, lv, mnt, mnv, mxt, mxv, cs, b)
              ON CONFLICT (channel, store, seq_from) DO NOTHING
              RETURNING channel, count, t_min, t_max",
         )
@@ -383,8 +394,24 @@ async fn ingest_once(
         .query(
             &ins,
             &[
-                &cols[0], &store_no, &cols[1], &cols[2], &cols[3], &cols[4], &times[0], &times[1], &times[2], &vals[0],
-                &times[3], &vals[1], &times[4], &vals[2], &times[5], &vals[3], &blocks,
+                &cols[0],
+                &store_no,
+                &cols[1],
+                &cols[2],
+                &cols[3],
+                &cols[4],
+                &times[0],
+                &times[1],
+                &times[2],
+                &vals[0],
+                &times[3],
+                &vals[1],
+                &times[4],
+                &vals[2],
+                &times[5],
+                &vals[3],
+                &chunk_list,
+                &blocks,
             ],
         )
         .await?;
@@ -864,11 +891,16 @@ impl Storage for PgStore {
     // ---- time series --------------------------------------------------
 
     async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
+        // Chunk summaries decode every block: off the async threads.
+        let owned = batch.clone();
+        let chunks = tokio::task::spawn_blocking(move || series::batch_chunks(&owned))
+            .await
+            .map_err(|e| StoreError::Db(format!("ingest task: {e}")))??;
         let mut c = self.pool.get().await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match ingest_once(&mut c, agent, batch, payload_bytes, now).await {
+            match ingest_once(&mut c, agent, batch, &chunks, payload_bytes, now).await {
                 Ok(Some(o)) => return Ok(o),
                 Ok(None) => return Err(StoreError::NotFound(format!("agent {agent}"))),
                 Err(e) if retryable(&e) && attempt < INGEST_ATTEMPTS => {
@@ -961,23 +993,41 @@ impl Storage for PgStore {
         let rows = c.query(&stmt, &[&channel, &from.saturating_sub(span), &to, &from]).await?;
         let parts = all(&rows, summary_of)?;
         let mut acc = MinMaxAcc::new(from, to, buckets);
-        // Only the parts a bucket edge cuts are fetched whole, in one query.
-        let cut: Vec<i64> = parts.iter().filter(|p| acc.needs_decode(&p.summary)).map(|p| p.id).collect();
-        let blocks = Self::blocks(&c, &cut).await?;
-        let block = |id: i64| blocks.get(&id).ok_or_else(|| StoreError::NotFound(format!("part {id}")));
-        let mut ts = Vec::new();
-        for p in &parts {
-            if !acc.add_summary(&p.summary) {
-                series::decode_times(block(p.id)?, p.summary.count, || format!("part {}", p.id), &mut ts)?;
-                acc.add_times(p.id, &p.summary, &ts);
+        let cut: Vec<&PartSummary> = parts.iter().filter(|p| !acc.add_summary(&p.summary)).collect();
+        let ids: Vec<i64> = cut.iter().map(|p| p.id).collect();
+        let chunks = Self::blobs(&c, "SELECT id, chunks FROM part WHERE id = ANY($1)", &ids).await?;
+        for p in cut {
+            let bytes = chunks.get(&p.id).ok_or_else(|| StoreError::NotFound(format!("part {}", p.id)))?;
+            let chunks = series::decode_chunks(bytes, p.summary.count, || format!("part {}", p.id))?;
+            acc.add_chunks(p.id, p.summary.count, &chunks);
+        }
+        // Decoding is CPU work: done off the async threads.
+        let times = acc.times_needed();
+        let blocks = Self::blocks(&c, &times.iter().map(|x| x.0).collect::<Vec<_>>()).await?;
+        let mut acc = blocking(move || {
+            let mut ts = Vec::new();
+            for (id, count) in times {
+                let block = blocks.get(&id).ok_or_else(|| StoreError::NotFound(format!("part {id}")))?;
+                series::decode_times(block, count, || format!("part {id}"), &mut ts)?;
+                acc.add_times(id, &ts);
             }
-        }
-        let mut d = Decoded::default();
-        for (id, count) in acc.values_needed() {
-            series::decode(block(id)?, count, || format!("part {id}"), &mut d)?;
-            acc.add_values(&d);
-        }
-        Ok(acc.finish())
+            Ok(acc)
+        })
+        .await?;
+        let values = acc.values_needed();
+        let blocks = Self::blocks(&c, &values.iter().map(|x| x.0).collect::<Vec<_>>()).await?;
+        blocking(move || {
+            let list: Vec<(i64, u64, &[u8])> = values
+                .iter()
+                .map(|&(id, count)| {
+                    let block = blocks.get(&id).ok_or_else(|| StoreError::NotFound(format!("part {id}")))?;
+                    Ok((id, count, block.as_slice()))
+                })
+                .collect::<Result<_>>()?;
+            acc.add_values_from(&list)?;
+            Ok(acc.finish())
+        })
+        .await
     }
 
     async fn latest(&self, channel: i64) -> Result<Option<Point>> {

@@ -294,7 +294,11 @@ fn span_of(conn: &Connection, channel: i64) -> Result<(i64, Option<i64>)> {
 
 /// Runs `f` on the block of part `id`, read in place (no copy).
 fn with_block<T>(conn: &Connection, id: i64, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
-    let mut stmt = conn.prepare_cached("SELECT block FROM part WHERE id = ?1")?;
+    with_blob(conn, "SELECT block FROM part WHERE id = ?1", id, f)
+}
+
+fn with_blob<T>(conn: &Connection, sql: &str, id: i64, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
+    let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query([id])?;
     let row = rows.next()?.ok_or_else(|| StoreError::NotFound(format!("part {id}")))?;
     f(row.get_ref(0)?.as_blob().map_err(|e| StoreError::Corrupt(format!("part {id}: {e}")))?)
@@ -316,6 +320,7 @@ fn ingest_tx(
     conn: &mut Connection,
     agent: &str,
     batch: &Batch,
+    chunks: &[Vec<u8>],
     payload_bytes: u64,
     now: TimeMs,
 ) -> Result<IngestOutcome> {
@@ -350,11 +355,11 @@ fn ingest_tx(
     {
         let mut ins = tx.prepare_cached(
             "INSERT INTO part (channel, store, seq_from, seq_to, count, specials, t_min, t_max,
-                               first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v, block)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                               first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v, chunks, block)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
              ON CONFLICT (channel, store, seq_from) DO NOTHING",
         )?;
-        for p in &batch.parts {
+        for (p, chunks) in batch.parts.iter().zip(chunks) {
             let Some((ch, gain)) = ids.get_mut(p.path.as_str()) else { continue };
             let s = p.summary;
             let (count, specials) = s.map_or((0, 0), |s| (s.count, s.specials));
@@ -377,6 +382,7 @@ fn ingest_tx(
                 v(s.and_then(|s| s.min)),
                 t(s.and_then(|s| s.max)),
                 v(s.and_then(|s| s.max)),
+                chunks,
                 p.block,
             ])?;
             if n == 0 {
@@ -953,7 +959,15 @@ impl Storage for SqliteStore {
 
     async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
         let (agent, batch) = (agent.to_owned(), batch.clone());
-        self.write(move |c| ingest_tx(c, &agent, &batch, payload_bytes, now)).await
+        // Chunk summaries decode every block: done before taking the writer.
+        let (batch, chunks) = tokio::task::spawn_blocking(move || {
+            let chunks = series::batch_chunks(&batch);
+            (batch, chunks)
+        })
+        .await
+        .map_err(|e| StoreError::Db(format!("ingest task: {e}")))?;
+        let chunks = chunks?;
+        self.write(move |c| ingest_tx(c, &agent, &batch, &chunks, payload_bytes, now)).await
     }
 
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()> {
@@ -1046,19 +1060,27 @@ impl Storage for SqliteStore {
                 .query_map(params![channel, from.saturating_sub(span), to, from], summary_row)?
                 .collect::<rusqlite::Result<_>>()?;
             let mut acc = MinMaxAcc::new(from, to, buckets);
+            let cut: Vec<&PartSummary> = parts.iter().filter(|p| !acc.add_summary(&p.summary)).collect();
+            for p in cut {
+                let count = p.summary.count;
+                let what = || format!("part {}", p.id);
+                let chunks = with_blob(c, "SELECT chunks FROM part WHERE id = ?1", p.id, |b| {
+                    series::decode_chunks(b, count, what)
+                })?;
+                acc.add_chunks(p.id, count, &chunks);
+            }
             let mut ts = Vec::new();
-            for p in &parts {
-                if !acc.add_summary(&p.summary) {
-                    let count = p.summary.count;
-                    with_block(c, p.id, |b| series::decode_times(b, count, || format!("part {}", p.id), &mut ts))?;
-                    acc.add_times(p.id, &p.summary, &ts);
-                }
+            for (id, count) in acc.times_needed() {
+                with_block(c, id, |b| series::decode_times(b, count, || format!("part {id}"), &mut ts))?;
+                acc.add_times(id, &ts);
             }
-            let mut d = Decoded::default();
+            // Copied out, so the blocks decode on several threads.
+            let mut blocks = Vec::new();
             for (id, count) in acc.values_needed() {
-                block_of(c, id, count, &mut d)?;
-                acc.add_values(&d);
+                blocks.push((id, count, with_block(c, id, |b| Ok(b.to_vec()))?));
             }
+            let blocks: Vec<(i64, u64, &[u8])> = blocks.iter().map(|(i, n, b)| (*i, *n, b.as_slice())).collect();
+            acc.add_values_from(&blocks)?;
             Ok(acc.finish())
         })
         .await
@@ -1091,8 +1113,31 @@ impl Storage for SqliteStore {
             if dest.exists() {
                 return Err(StoreError::Exists(format!("backup file {}", dest.display())));
             }
-            c.backup(rusqlite::MAIN_DB, &dest, None::<fn(rusqlite::backup::Progress)>)
-                .map_err(|e| StoreError::Db(format!("backup to {}: {e}", dest.display())))
+            let ctx = |e: &dyn std::fmt::Display| StoreError::Db(format!("backup to {}: {e}", dest.display()));
+            // Written beside the destination and renamed, so a backup file
+            // is always whole.
+            let mut tmp = dest.clone().into_os_string();
+            tmp.push(".partial");
+            let tmp = PathBuf::from(tmp);
+            let _ = std::fs::remove_file(&tmp);
+            {
+                let mut dst = Connection::open(&tmp).map_err(|e| ctx(&e))?;
+                // One step: a read snapshot for the whole copy, so ongoing
+                // writes (WAL) neither block it nor restart it.
+                let step = rusqlite::backup::Backup::new(c, &mut dst).and_then(|b| b.step(-1));
+                match step {
+                    Ok(rusqlite::backup::StepResult::Done) => {}
+                    Ok(other) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(ctx(&format!("stopped ({other:?})")));
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(ctx(&e));
+                    }
+                }
+            }
+            std::fs::rename(&tmp, &dest).map_err(|e| ctx(&e))
         })
         .await
     }

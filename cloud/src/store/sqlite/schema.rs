@@ -144,7 +144,10 @@ CREATE TABLE part (
     last_t INTEGER, last_v REAL,
     min_t INTEGER, min_v REAL,
     max_t INTEGER, max_v REAL,
-    -- Last, so summary reads never touch its overflow pages.
+    -- Summaries per run of 256 samples (series::Chunk), read for parts a
+    -- bucket edge cuts; then the block. Last, so summary reads never touch
+    -- their overflow pages.
+    chunks BLOB NOT NULL,
     block BLOB NOT NULL,
     UNIQUE (channel, store, seq_from)
 );

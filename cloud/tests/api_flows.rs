@@ -89,6 +89,16 @@ async fn totp_second_factor() {
     let next = totp::code_at(&secret, env.clock_now()).unwrap();
     let r = env.post("/login/code", Some(&tok), json!({"code": next})).await;
     assert_eq!(r.status, 200, "{}", r.text);
+    // Code guesses are throttled, and logging in again does not reset that.
+    for i in 0..5 {
+        let (tok, _) = env.login("acme", "boss", "Admin-pass1").await;
+        let guess = format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
+        let r = env.post("/login/code", Some(&tok), json!({"code": guess})).await;
+        assert_eq!(r.status, 401, "{}", r.text);
+    }
+    let r = env.post("/login", None, json!({"account": "acme", "user": "boss", "password": "Admin-pass1"})).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    env.clock.advance(16 * 60 * 1000);
     // A login left at the code step ends after 15 minutes.
     let (tok, _) = env.login("acme", "boss", "Admin-pass1").await;
     env.clock.advance(16 * 60 * 1000);

@@ -122,7 +122,6 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
             account.id
         )));
     }
-    throttle::succeeded(store, &account.id, &user.id).await?;
     let pending = match (user.two_factor, user.must_change) {
         (TwoFactor::Email, _) => {
             send_login_code(&ctx, &user).await?;
@@ -132,6 +131,11 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
         (TwoFactor::None, true) => Some(PENDING_CHANGE),
         (TwoFactor::None, false) => None,
     };
+    // With a second factor still to come the failure count stays: else a
+    // known password would buy fresh code guesses with every login.
+    if pending != Some(PENDING_CODE) {
+        throttle::succeeded(store, &account.id, &user.id).await?;
+    }
     let token = session::open(store, &account.id, &user.id, pending, now).await?;
     log_login(&ctx, Some(&account.id), &user.id, ip, PATH, StatusCode::OK).await;
     Ok(Json(LoginReply {

@@ -222,6 +222,8 @@ async fn throttling(mut env: Env) {
     assert!(r.error().contains("127.0.0.1") && r.error().contains("allow-list"), "{}", r.error());
     let r = env.post("/login", None, json!({"account": "acme", "user": "mem", "password": "User-pass1"})).await;
     assert_eq!(r.status, 403, "{}", r.text);
+    let r = env.post("/login", None, json!({"account": "acme", "user": "mem", "password": "Wrong-pass1"})).await;
+    assert_eq!(r.status, 403, "a wrong password answers the same from outside: {}", r.text);
     acc.ip_allow = vec![];
     env.store.update_account(&acc).await.unwrap();
 

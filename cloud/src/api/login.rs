@@ -103,6 +103,15 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
         log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::TOO_MANY_REQUESTS).await;
         return Err(too_many(msg));
     }
+    // Before the password: from outside the list a guess learns nothing.
+    if let Some(acc) = account.as_ref().filter(|a| !cidr::allowed(&a.ip_allow, ip.0)) {
+        log_login(&ctx, Some(&acc.id), &b.user, ip, PATH, StatusCode::FORBIDDEN).await;
+        return Err(ApiError::forbidden(format!(
+            "your address {} is not in the IP allow-list of account {}; ask its admin to add it",
+            ip_text(ip.0),
+            acc.id
+        )));
+    }
     let user = match &account {
         Some(_) => store.user(&b.account, &b.user).await?,
         None => None,
@@ -114,14 +123,6 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
         log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::UNAUTHORIZED).await;
         return Err(ApiError::unauthorized("wrong account, user or password"));
     };
-    if !cidr::allowed(&account.ip_allow, ip.0) {
-        log_login(&ctx, Some(&account.id), &user.id, ip, PATH, StatusCode::FORBIDDEN).await;
-        return Err(ApiError::forbidden(format!(
-            "your address {} is not in the IP allow-list of account {}; ask its admin to add it",
-            ip_text(ip.0),
-            account.id
-        )));
-    }
     let pending = match (user.two_factor, user.must_change) {
         (TwoFactor::Email, _) => {
             send_login_code(&ctx, &user).await?;

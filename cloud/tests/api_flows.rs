@@ -172,6 +172,9 @@ async fn email_code_and_reset_link_by_real_smtp() {
         env.post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "weak"})).await;
     assert_eq!(r.status, 400);
     assert!(r.error().contains("a digit"), "{}", r.error());
+    let forged = json!({"account": "acme", "user": "ann", "code": "forged", "new": "Reset-pass2"});
+    assert_eq!(env.post("/password/reset", None, forged).await.status, 400, "a forged code fails...");
+    // ...and does not spoil the real link:
     let r = env
         .post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "Reset-pass2"}))
         .await;

@@ -398,9 +398,15 @@ pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResul
     if store.account(&b.account).await?.is_none() {
         return Err(bad());
     }
-    // Taken even when wrong: a link works once, and guesses burn it.
+    // Taken, so the link works once. A wrong code puts it back: 256 random
+    // bits cannot be guessed, and burning it would let anyone who knows the
+    // user id spoil their reset mail.
     let code = store.take_code(&b.account, &b.user, "reset").await?.ok_or_else(bad)?;
-    if code.expires_ms < ctx.now() || !secret::ct_eq(&code.code_hash, &secret::sha256_hex(b.code.trim())) {
+    if code.expires_ms < ctx.now() {
+        return Err(bad());
+    }
+    if !secret::ct_eq(&code.code_hash, &secret::sha256_hex(b.code.trim())) {
+        store.put_code(&code).await?;
         return Err(bad());
     }
     let mut user = store.user(&b.account, &b.user).await?.ok_or_else(bad)?;

@@ -92,7 +92,7 @@ pub async fn create_account(
         name: admin_user_id.into(),
         email: admin_email.into(),
         role: Role::Admin,
-        password_hash: password::hash_password(&temp),
+        password_hash: password::hash_password_async(temp.clone()).await,
         must_change: true,
         two_factor: TwoFactor::None,
         totp_secret: None,
@@ -158,9 +158,7 @@ pub async fn register_agent_at(
     }
     let secret = new_agent_secret();
     let (s1, s2) = (secret.clone(), secret.clone());
-    let secret_hash = tokio::task::spawn_blocking(move || password::hash_password(&s1))
-        .await
-        .map_err(|e| AdminError::Invalid(format!("hashing failed: {e}")))?;
+    let secret_hash = password::hash_password_async(s1).await;
     let agent = Agent {
         id: new_agent_id(),
         account: account.into(),

@@ -126,7 +126,7 @@ pub async fn delete_account(
 ) -> ApiResult<StatusCode> {
     c.require_admin("delete the account")?;
     let (pw, hash) = (b.password, c.user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash)).await.unwrap_or(false);
+    let ok = password::verify_password_async(pw, hash).await;
     if !ok {
         return Err(ApiError::forbidden("the password is wrong; the account was not deleted"));
     }

@@ -61,13 +61,11 @@ impl From<&User> for UserView {
 
 /// Argon2 costs tens of milliseconds of CPU: keep it off the async workers.
 async fn verify(pw: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash)).await.unwrap_or(false)
+    password::verify_password_async(pw, hash).await
 }
 
 pub(crate) async fn hash(pw: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || password::hash_password(&pw))
-        .await
-        .map_err(|_| ApiError::internal("hashing the password failed"))
+    Ok(password::hash_password_async(pw).await)
 }
 
 async fn log_login(ctx: &Ctx, account: Option<&str>, user: &str, ip: ClientIp, path: &str, status: StatusCode) {

@@ -106,8 +106,23 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), caller::authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(ctx);
     Router::new().nest("/api/v1", v1).fallback(not_found)
+}
+
+/// A bug must not leak details or drop the connection: 500 with the usual
+/// error body (the panic message goes to the log).
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    tracing::error!(panic = what, "API handler panicked");
+    axum::response::IntoResponse::into_response(ApiError::internal(
+        "the service hit an internal error; it was logged, try again or report it",
+    ))
 }
 
 async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {

@@ -31,6 +31,30 @@ pub fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_password("Dummy-password-1"))
 }
 
+/// Argon2 takes ~19 MiB and tens of ms per call: run it off the async
+/// workers, and only a few at once, so a flood of logins cannot exhaust
+/// memory or threads (they queue instead).
+fn argon2_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        tokio::sync::Semaphore::new((cpus * 2).max(2))
+    })
+}
+
+pub async fn verify_password_async(password: String, phc: String) -> bool {
+    let Ok(_slot) = argon2_slots().acquire().await else { return false };
+    tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false)
+}
+
+pub async fn hash_password_async(password: String) -> String {
+    let _slot = argon2_slots().acquire().await;
+    match tokio::task::spawn_blocking(move || hash_password(&password)).await {
+        Ok(h) => h,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 256;
 

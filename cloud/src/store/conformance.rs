@@ -422,7 +422,7 @@ async fn check_reads(s: &dyn Storage, path: &str, all: &[Sample], rng: &mut Lcg)
     // Parts of uneven size, sent in shuffled order.
     let mut cuts = vec![0usize];
     while *cuts.last().unwrap() < all.len() {
-        let next = (*cuts.last().unwrap() + 50 + (rng.next() % 700) as usize).min(all.len());
+        let next = (*cuts.last().unwrap() + 50 + (rng.next() % 2500) as usize).min(all.len());
         cuts.push(next);
     }
     let mut order: Vec<usize> = (0..cuts.len() - 1).collect();

@@ -144,7 +144,7 @@ CREATE TABLE part (
     last_t INTEGER, last_v REAL,
     min_t INTEGER, min_v REAL,
     max_t INTEGER, max_v REAL,
-    -- Summaries per run of 256 samples (series::Chunk), read for parts a
+    -- Summaries per run of 1024 samples (series::Chunk), read for parts a
     -- bucket edge cuts; then the block. Last, so summary reads never touch
     -- their overflow pages.
     chunks BLOB NOT NULL,

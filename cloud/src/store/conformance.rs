@@ -717,7 +717,15 @@ async fn open_names_bad_urls() {
     assert!(err("mysql://root:secret@db/x").await.contains("\"mysql\""));
     assert!(!err("mysql://root:secret@db/x").await.contains("secret"));
     assert!(err("sqlite:").await.contains("names no file"));
-    assert!(err("sqlite:/nonexistent-dir/x/cloud.db").await.contains("/nonexistent-dir/x/cloud.db"));
+    // A directory that cannot be created (a file is in the way).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), b"x").unwrap();
+    let bad = dir.path().join("file/cloud.db");
+    assert!(err(&format!("sqlite:{}", bad.display())).await.contains(&bad.display().to_string()));
+    // A missing directory is created.
+    let fresh = dir.path().join("new/sub/cloud.db");
+    open(&format!("sqlite:{}", fresh.display())).await.unwrap();
+    assert!(fresh.exists());
 }
 
 pub mod pg {

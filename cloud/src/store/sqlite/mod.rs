@@ -88,6 +88,10 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         tokio::task::spawn_blocking(move || {
             let ctx = |e: rusqlite::Error| StoreError::Db(format!("opening {}: {e}", path.display()));
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Db(format!("creating the directory of {}: {e}", path.display())))?;
+            }
             let mut conn = Connection::open(&path).map_err(ctx)?;
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(ctx)?;
             if !mode.eq_ignore_ascii_case("wal") {

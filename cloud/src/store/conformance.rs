@@ -289,6 +289,10 @@ pub async fn login_failures_and_access_log(s: &dyn Storage) {
     s.clear_login_failures("acme/bob").await.unwrap();
     assert_eq!(s.login_failures("acme/bob", 0).await.unwrap(), 0);
     assert_eq!(s.login_failures("acme/eve", 150).await.unwrap(), 1);
+    // One key's short window does not prune another key's failures.
+    assert_eq!(s.login_failed("ip/10.0.0.1", 1_000, 0).await.unwrap(), 1);
+    assert_eq!(s.login_failed("acme/x", 900_000, 800_000).await.unwrap(), 1);
+    assert_eq!(s.login_failures("ip/10.0.0.1", 0).await.unwrap(), 1);
 
     setup_account(s, "acme").await;
     let entry = |t: i64, account: Option<&str>, path: &str| AccessEntry {

@@ -25,6 +25,8 @@ use super::*;
 
 const POOL_SIZE: usize = 16;
 const INGEST_ATTEMPTS: usize = 5;
+/// Failed logins older than this (before any window) are pruned.
+const STALE_FAILURE_MS: i64 = 30 * 86_400_000;
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
@@ -786,9 +788,10 @@ impl Storage for PgStore {
     async fn login_failed(&self, key: &str, now: TimeMs, since: TimeMs) -> Result<u32> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        // Failures older than the window no longer count: prune them all.
-        let prune = tx.prepare_cached("DELETE FROM login_failure WHERE t_ms < $1").await?;
-        tx.execute(&prune, &[&since]).await?;
+        // Failures older than this key's window no longer count; other keys
+        // may use longer windows, so those go only after 30 days.
+        let prune = tx.prepare_cached("DELETE FROM login_failure WHERE (key = $1 AND t_ms < $2) OR t_ms < $3").await?;
+        tx.execute(&prune, &[&key, &since, &since.saturating_sub(STALE_FAILURE_MS)]).await?;
         let ins = tx.prepare_cached("INSERT INTO login_failure (key, t_ms) VALUES ($1, $2)").await?;
         tx.execute(&ins, &[&key, &now]).await?;
         let count = tx.prepare_cached("SELECT count(*) FROM login_failure WHERE key = $1 AND t_ms >= $2").await?;

@@ -18,6 +18,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transac
 use super::series::{self, MinMaxAcc, PartSummary};
 use super::*;
 
+/// Failed logins older than this (before any window) are pruned.
+const STALE_FAILURE_MS: i64 = 30 * 86_400_000;
 /// Readers kept open between calls; more are opened under load.
 const READERS_KEPT: usize = 4;
 
@@ -831,8 +833,10 @@ impl Storage for SqliteStore {
         let key = key.to_owned();
         self.write(move |c| {
             let tx = c.transaction()?;
-            // Failures older than the window no longer count: prune them all.
-            tx.prepare_cached("DELETE FROM login_failure WHERE t_ms < ?1")?.execute([since])?;
+            // Failures older than this key's window no longer count; other
+            // keys may use longer windows, so those go only after 30 days.
+            tx.prepare_cached("DELETE FROM login_failure WHERE (key = ?1 AND t_ms < ?2) OR t_ms < ?3")?
+                .execute(params![key, since, since.saturating_sub(STALE_FAILURE_MS)])?;
             tx.prepare_cached("INSERT INTO login_failure (key, t_ms) VALUES (?1, ?2)")?.execute(params![key, now])?;
             let n: i64 = tx
                 .prepare_cached("SELECT count(*) FROM login_failure WHERE key = ?1 AND t_ms >= ?2")?

@@ -77,6 +77,7 @@ CREATE TABLE one_time_code (
 );
 CREATE TABLE login_failure (key TEXT NOT NULL, t_ms INTEGER NOT NULL);
 CREATE INDEX login_failure_key ON login_failure(key, t_ms);
+CREATE INDEX login_failure_t ON login_failure(t_ms);
 -- No foreign key: failed logins name accounts that may not exist.
 CREATE TABLE access_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

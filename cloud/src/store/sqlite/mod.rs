@@ -81,6 +81,9 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     configure(&conn)?;
+    // Range reads touch a page per part and the overflow pages of blocks:
+    // mapped, they are read without a system call per page.
+    conn.execute_batch("PRAGMA mmap_size = 1073741824;")?;
     Ok(conn)
 }
 

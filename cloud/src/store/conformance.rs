@@ -289,6 +289,10 @@ pub async fn login_failures_and_access_log(s: &dyn Storage) {
     s.clear_login_failures("acme/bob").await.unwrap();
     assert_eq!(s.login_failures("acme/bob", 0).await.unwrap(), 0);
     assert_eq!(s.login_failures("acme/eve", 150).await.unwrap(), 1);
+    // One key's short window does not prune another key's failures.
+    assert_eq!(s.login_failed("ip/10.0.0.1", 1_000, 0).await.unwrap(), 1);
+    assert_eq!(s.login_failed("acme/x", 900_000, 800_000).await.unwrap(), 1);
+    assert_eq!(s.login_failures("ip/10.0.0.1", 0).await.unwrap(), 1);
 
     setup_account(s, "acme").await;
     let entry = |t: i64, account: Option<&str>, path: &str| AccessEntry {
@@ -422,7 +426,7 @@ async fn check_reads(s: &dyn Storage, path: &str, all: &[Sample], rng: &mut Lcg)
     // Parts of uneven size, sent in shuffled order.
     let mut cuts = vec![0usize];
     while *cuts.last().unwrap() < all.len() {
-        let next = (*cuts.last().unwrap() + 50 + (rng.next() % 700) as usize).min(all.len());
+        let next = (*cuts.last().unwrap() + 50 + (rng.next() % 2500) as usize).min(all.len());
         cuts.push(next);
     }
     let mut order: Vec<usize> = (0..cuts.len() - 1).collect();
@@ -717,7 +721,15 @@ async fn open_names_bad_urls() {
     assert!(err("mysql://root:secret@db/x").await.contains("\"mysql\""));
     assert!(!err("mysql://root:secret@db/x").await.contains("secret"));
     assert!(err("sqlite:").await.contains("names no file"));
-    assert!(err("sqlite:/nonexistent-dir/x/cloud.db").await.contains("/nonexistent-dir/x/cloud.db"));
+    // A directory that cannot be created (a file is in the way).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), b"x").unwrap();
+    let bad = dir.path().join("file/cloud.db");
+    assert!(err(&format!("sqlite:{}", bad.display())).await.contains(&bad.display().to_string()));
+    // A missing directory is created.
+    let fresh = dir.path().join("new/sub/cloud.db");
+    open(&format!("sqlite:{}", fresh.display())).await.unwrap();
+    assert!(fresh.exists());
 }
 
 pub mod pg {

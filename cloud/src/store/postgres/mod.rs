@@ -25,6 +25,8 @@ use super::*;
 
 const POOL_SIZE: usize = 16;
 const INGEST_ATTEMPTS: usize = 5;
+/// Failed logins older than this (before any window) are pruned.
+const STALE_FAILURE_MS: i64 = 30 * 86_400_000;
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
@@ -325,29 +327,34 @@ async fn ingest_once(
     if tx.query_opt(&lock, &[&agent]).await?.is_none() {
         return Ok(None);
     }
-    let st = tx
-        .prepare_cached(
-            "INSERT INTO agent_store (agent, store) VALUES ($1, $2)
-             ON CONFLICT (agent, store) DO UPDATE SET store = excluded.store RETURNING id",
-        )
-        .await?;
-    let store_no: i64 = tx.query_one(&st, &[&agent, &batch.header.store]).await?.try_get(0)?;
+    // Looked up before inserting: an upsert would write a row version per batch.
+    let find = tx.prepare_cached("SELECT id FROM agent_store WHERE agent = $1 AND store = $2").await?;
+    let store_no: i64 = match tx.query_opt(&find, &[&agent, &batch.header.store]).await? {
+        Some(r) => r.try_get(0)?,
+        None => {
+            let add = tx.prepare_cached("INSERT INTO agent_store (agent, store) VALUES ($1, $2) RETURNING id").await?;
+            tx.query_one(&add, &[&agent, &batch.header.store]).await?.try_get(0)?
+        }
+    };
 
-    // One upsert for all channels (the last unit given wins).
+    // New channels inserted; units (the last one given wins) are set by the
+    // one UPDATE below, so a channel row changes at most once per batch.
     let mut units: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for p in &batch.parts {
         units.insert(&p.path, p.unit.as_deref());
     }
     let paths: Vec<&str> = units.keys().copied().collect();
     let unit_list: Vec<Option<&str>> = units.values().copied().collect();
-    let up = tx
+    let add = tx
         .prepare_cached(
             "INSERT INTO channel (agent, path, unit) SELECT $1, p, u FROM UNNEST($2::text[], $3::text[]) AS x(p, u)
-             ON CONFLICT (agent, path) DO UPDATE SET unit = excluded.unit RETURNING id, path",
+             ON CONFLICT (agent, path) DO NOTHING",
         )
         .await?;
+    tx.execute(&add, &[&agent, &paths, &unit_list]).await?;
+    let find = tx.prepare_cached("SELECT id, path FROM channel WHERE agent = $1 AND path = ANY($2)").await?;
     let mut ids: HashMap<String, i64> = HashMap::new();
-    for r in tx.query(&up, &[&agent, &paths, &unit_list]).await? {
+    for r in tx.query(&find, &[&agent, &paths]).await? {
         ids.insert(r.try_get(1)?, r.try_get(0)?);
     }
 
@@ -417,7 +424,7 @@ async fn ingest_once(
         .await?;
     let mut out = IngestOutcome { stored: 0, duplicate_parts: (n - inserted.len()) as u64 };
     // Per channel: (samples, t_min, t_max, widest part).
-    let mut gain: BTreeMap<i64, (i64, i64, i64, i64)> = BTreeMap::new();
+    let mut gain: HashMap<i64, (i64, i64, i64, i64)> = HashMap::new();
     for r in &inserted {
         let (ch, count, lo, hi): (i64, i64, Option<i64>, Option<i64>) =
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
@@ -427,25 +434,29 @@ async fn ingest_once(
             *e = (e.0 + count, e.1.min(lo), e.2.max(hi), e.3.max(hi.saturating_sub(lo)));
         }
     }
-    if !gain.is_empty() {
-        let (mut chs, mut ns, mut los, mut his, mut spans) = (vec![], vec![], vec![], vec![], vec![]);
-        for (ch, (n, lo, hi, span)) in gain {
-            chs.push(ch);
-            ns.push(n);
-            los.push(lo);
-            his.push(hi);
-            spans.push(span);
-        }
-        let upd = tx
-            .prepare_cached(
-                "UPDATE channel c SET samples = c.samples + x.n, t_first = LEAST(c.t_first, x.lo),
-                     t_last = GREATEST(c.t_last, x.hi), max_span = GREATEST(c.max_span, x.span)
-                 FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[]) AS x(id, n, lo, hi, span)
-                 WHERE c.id = x.id",
-            )
-            .await?;
-        tx.execute(&upd, &[&chs, &ns, &los, &his, &spans]).await?;
+    // Every channel of the batch, in path order (the lock order of rows).
+    let (mut chs, mut ns, mut los, mut his, mut spans, mut new_units) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (path, unit) in paths.iter().zip(&unit_list) {
+        let Some(&ch) = ids.get(*path) else { continue };
+        let g = gain.get(&ch);
+        chs.push(ch);
+        new_units.push(*unit);
+        ns.push(g.map_or(0, |g| g.0));
+        los.push(g.map(|g| g.1));
+        his.push(g.map(|g| g.2));
+        spans.push(g.map_or(0, |g| g.3));
     }
+    let upd = tx
+        .prepare_cached(
+            "UPDATE channel c SET samples = c.samples + x.n, t_first = LEAST(c.t_first, x.lo),
+                 t_last = GREATEST(c.t_last, x.hi), max_span = GREATEST(c.max_span, x.span), unit = x.unit
+             FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[])
+                  AS x(id, n, lo, hi, span, unit)
+             WHERE c.id = x.id AND (x.n > 0 OR c.unit IS DISTINCT FROM x.unit)",
+        )
+        .await?;
+    tx.execute(&upd, &[&chs, &ns, &los, &his, &spans, &new_units]).await?;
     let ag = tx
         .prepare_cached(
             "UPDATE agent SET last_batch_ms = $2, backlog = $3, samples = samples + $4, batches = batches + 1
@@ -786,9 +797,10 @@ impl Storage for PgStore {
     async fn login_failed(&self, key: &str, now: TimeMs, since: TimeMs) -> Result<u32> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        // Failures older than the window no longer count: prune them all.
-        let prune = tx.prepare_cached("DELETE FROM login_failure WHERE t_ms < $1").await?;
-        tx.execute(&prune, &[&since]).await?;
+        // Failures older than this key's window no longer count; other keys
+        // may use longer windows, so those go only after 30 days.
+        let prune = tx.prepare_cached("DELETE FROM login_failure WHERE (key = $1 AND t_ms < $2) OR t_ms < $3").await?;
+        tx.execute(&prune, &[&key, &since, &since.saturating_sub(STALE_FAILURE_MS)]).await?;
         let ins = tx.prepare_cached("INSERT INTO login_failure (key, t_ms) VALUES ($1, $2)").await?;
         tx.execute(&ins, &[&key, &now]).await?;
         let count = tx.prepare_cached("SELECT count(*) FROM login_failure WHERE key = $1 AND t_ms >= $2").await?;

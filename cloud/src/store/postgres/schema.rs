@@ -145,7 +145,7 @@ CREATE TABLE part (
     last_t BIGINT, last_v DOUBLE PRECISION,
     min_t BIGINT, min_v DOUBLE PRECISION,
     max_t BIGINT, max_v DOUBLE PRECISION,
-    -- Summaries per run of 256 samples (series::Chunk), read for parts a
+    -- Summaries per run of 1024 samples (series::Chunk), read for parts a
     -- bucket edge cuts.
     chunks BYTEA NOT NULL,
     block BYTEA NOT NULL,

@@ -77,6 +77,7 @@ CREATE TABLE one_time_code (
 );
 CREATE TABLE login_failure (key TEXT NOT NULL, t_ms INTEGER NOT NULL);
 CREATE INDEX login_failure_key ON login_failure(key, t_ms);
+CREATE INDEX login_failure_t ON login_failure(t_ms);
 -- No foreign key: failed logins name accounts that may not exist.
 CREATE TABLE access_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -144,7 +145,7 @@ CREATE TABLE part (
     last_t INTEGER, last_v REAL,
     min_t INTEGER, min_v REAL,
     max_t INTEGER, max_v REAL,
-    -- Summaries per run of 256 samples (series::Chunk), read for parts a
+    -- Summaries per run of 1024 samples (series::Chunk), read for parts a
     -- bucket edge cuts; then the block. Last, so summary reads never touch
     -- their overflow pages.
     chunks BLOB NOT NULL,

@@ -2,8 +2,13 @@
 //! (docs/protocol.md), the Web API (accounts, agents, data), storage behind
 //! a trait (SQLite by default, PostgreSQL at scale).
 
+pub mod admin;
+pub mod api;
+pub mod auth;
 pub mod backup;
 pub mod broker;
 pub mod ingest;
+pub mod mail;
+pub mod serve;
 pub mod state;
 pub mod store;

@@ -1,4 +1,251 @@
-fn main() {
-    eprintln!("meterdeck-cloud: not built yet");
-    std::process::exit(2);
+//! `meterdeck-cloud`: the cloud service and its admin commands.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use meterdeck_cloud::broker::BrokerMode;
+use meterdeck_cloud::serve::{ServeOptions, default_db};
+use meterdeck_cloud::state::MailConfig;
+
+#[derive(Parser)]
+#[command(name = "meterdeck-cloud", version, about = "The Meterdeck cloud service: MQTT ingest, Web API, accounts")]
+struct Cli {
+    /// Data directory: the SQLite database, the broker's files, backups.
+    #[arg(long, global = true, env = "MD_CLOUD_DATA")]
+    data: Option<PathBuf>,
+    /// Database: `sqlite:PATH` (default `sqlite:<data>/cloud.db`) or `postgres://user@host/db`.
+    #[arg(long, global = true, env = "MD_CLOUD_DB")]
+    db: Option<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the service: broker (Mosquitto, started here unless --broker), ingest, Web API, backups.
+    Serve {
+        /// Address of the Web API.
+        #[arg(long, default_value = "127.0.0.1:8440")]
+        http: SocketAddr,
+        /// Port of the Mosquitto this command starts (with --mosquitto).
+        #[arg(long, default_value_t = 8883)]
+        mqtt_port: u16,
+        /// Address the started Mosquitto listens on.
+        #[arg(long, default_value = "127.0.0.1")]
+        mqtt_bind: String,
+        /// The Mosquitto program to start.
+        #[arg(long, default_value = "mosquitto")]
+        mosquitto: PathBuf,
+        /// Use an external broker at HOST:PORT instead of starting one. Its
+        /// login: --broker-user and the password in MD_BROKER_PASSWORD.
+        #[arg(long)]
+        broker: Option<String>,
+        #[arg(long, default_value = meterdeck_cloud::broker::CLOUD_BROKER_USER)]
+        broker_user: String,
+        /// External Mosquitto: write its password file and ACL into this directory...
+        #[arg(long)]
+        broker_files: Option<PathBuf>,
+        /// ...and send SIGHUP to the pid in this file when agents change.
+        #[arg(long)]
+        broker_pid_file: Option<PathBuf>,
+        /// SMTP server (HOST:PORT) for password-reset links and email login codes.
+        #[arg(long)]
+        smtp: Option<String>,
+        #[arg(long, default_value = "meterdeck@localhost")]
+        mail_from: String,
+        /// The URL users reach the service at (links in mail).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Batches decoded and stored at once.
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+        /// SQLite backups into <data>/backups this often (0 = off).
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        backup_every: Duration,
+        #[arg(long, default_value_t = 7)]
+        backups_kept: usize,
+    },
+    /// Accounts (the licence authority's side).
+    Account {
+        #[command(subcommand)]
+        cmd: AccountCmd,
+    },
+    /// Agents.
+    Agent {
+        #[command(subcommand)]
+        cmd: AgentCmd,
+    },
+    /// Back up the SQLite database now into DIR (default <data>/backups), keeping the newest --keep.
+    Backup {
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 7)]
+        keep: usize,
+    },
+    /// Replace the SQLite database with a backup (the service must be stopped).
+    Restore {
+        /// A backup file, or `latest` for the newest in <data>/backups.
+        from: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCmd {
+    /// Create an account and its first admin; prints the admin's temporary password once.
+    Create {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "free")]
+        plan: String,
+        #[arg(long)]
+        admin: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Delete an account with all its data, users and agents.
+    Delete {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentCmd {
+    /// Register an agent; prints its id and secret once.
+    Register {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn data_dir(cli: &Cli) -> PathBuf {
+    cli.data.clone().unwrap_or_else(|| {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(".local/share/meterdeck-cloud")
+    })
+}
+
+fn sqlite_path(db: &str) -> anyhow::Result<&Path> {
+    match db.strip_prefix("sqlite:") {
+        Some(p) => Ok(Path::new(p)),
+        None => bail!("backup and restore work on the embedded SQLite database; for PostgreSQL use pg_dump and pg_restore"),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MD_LOG").unwrap_or_else(|_| "info,rumqttc=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("meterdeck-cloud: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let data = data_dir(&cli);
+    let db = cli.db.clone().unwrap_or_else(|| default_db(&data));
+    match cli.cmd {
+        Cmd::Serve {
+            http,
+            mqtt_port,
+            mqtt_bind,
+            mosquitto,
+            broker,
+            broker_user,
+            broker_files,
+            broker_pid_file,
+            smtp,
+            mail_from,
+            public_url,
+            workers,
+            backup_every,
+            backups_kept,
+        } => {
+            let broker = match broker {
+                Some(addr) => {
+                    let (host, port) = addr
+                        .rsplit_once(':')
+                        .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+                        .with_context(|| format!("--broker {addr}: expected HOST:PORT"))?;
+                    let password = std::env::var("MD_BROKER_PASSWORD")
+                        .context("--broker needs the cloud's broker password in MD_BROKER_PASSWORD")?;
+                    BrokerMode::External { host, port, user: broker_user, password, files: broker_files, pid_file: broker_pid_file }
+                }
+                None => BrokerMode::Managed { program: mosquitto, bind: mqtt_bind, port: mqtt_port },
+            };
+            let public_url = public_url.unwrap_or_else(|| format!("http://{http}"));
+            let mail = smtp.map(|smtp| MailConfig { smtp, from: mail_from, public_url });
+            meterdeck_cloud::serve::serve(ServeOptions {
+                data_dir: data,
+                db: Some(db),
+                http,
+                broker,
+                mail,
+                ingest_workers: workers,
+                backup_every: (!backup_every.is_zero()).then_some(backup_every),
+                backups_kept,
+            })
+            .await
+        }
+        Cmd::Account { cmd } => {
+            std::fs::create_dir_all(&data).ok();
+            let store = meterdeck_cloud::store::open::open(&db).await?;
+            match cmd {
+                AccountCmd::Create { id, name, plan, admin, email } => {
+                    let temp = meterdeck_cloud::admin::create_account(&*store, &id, &name, &plan, &admin, &email).await?;
+                    println!("account {id} created; admin {admin}, temporary password (change it at first login):");
+                    println!("{temp}");
+                }
+                AccountCmd::Delete { id } => {
+                    store.delete_account(&id).await?;
+                    println!("account {id} deleted with its data, users and agents");
+                }
+            }
+            Ok(())
+        }
+        Cmd::Agent { cmd: AgentCmd::Register { account, name } } => {
+            std::fs::create_dir_all(&data).ok();
+            let store = meterdeck_cloud::store::open::open(&db).await?;
+            let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &account, &name).await?;
+            println!("agent {} registered for {account}. Its secret is shown once:", agent.id);
+            println!("{secret}");
+            println!("On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT (paste the secret)", agent.id);
+            Ok(())
+        }
+        Cmd::Backup { out, keep } => {
+            let store = meterdeck_cloud::store::open::open(&db).await?;
+            sqlite_path(&db)?;
+            let dest = meterdeck_cloud::backup::run_once(&*store, &out.unwrap_or_else(|| data.join("backups")), keep).await?;
+            println!("{}", dest.display());
+            Ok(())
+        }
+        Cmd::Restore { from } => {
+            let path = sqlite_path(&db)?.to_owned();
+            let _lock = meterdeck_cloud::backup::lock_data_dir(&data)?;
+            let file = if from == "latest" {
+                meterdeck_cloud::backup::list(&data.join("backups"))?
+                    .pop()
+                    .with_context(|| format!("no backups in {}", data.join("backups").display()))?
+            } else {
+                PathBuf::from(from)
+            };
+            meterdeck_cloud::backup::restore(&path, &file)?;
+            println!("restored {} from {}", path.display(), file.display());
+            Ok(())
+        }
+    }
 }

@@ -9,11 +9,19 @@
 //! summary columns, so downsampling reads summaries and decodes only edges.
 
 pub mod model;
+mod open;
+pub mod postgres;
+pub mod series;
+pub mod sqlite;
+
+#[cfg(test)]
+mod conformance;
 
 use async_trait::async_trait;
 use meterdeck_core::sync::wire::Batch;
 
 pub use model::*;
+pub use open::open;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -65,6 +73,7 @@ pub trait Storage: Send + Sync + 'static {
     async fn insert_session(&self, session: &Session) -> Result<()>;
     async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
     async fn update_session(&self, session: &Session) -> Result<()>;
+    /// Idempotent: deleting an unknown session is not an error.
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
     async fn insert_token(&self, token: &ApiToken) -> Result<()>;
@@ -101,7 +110,8 @@ pub trait Storage: Send + Sync + 'static {
     /// Stores a checked batch of `agent` in one transaction. Idempotent:
     /// parts already stored (same agent, store, channel, seq_from) are
     /// skipped. Updates the agent's sync state and this month's traffic by
-    /// `payload_bytes`. Only returns once the data is durable.
+    /// `payload_bytes`. Only returns once the data is durable. `NotFound`
+    /// for an unknown agent (nothing is stored or counted then).
     async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome>;
     /// Counts a refused payload of a known agent.
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()>;
@@ -111,9 +121,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn channels(&self, agent: &str) -> Result<Vec<CloudChannel>>;
     async fn channel(&self, id: i64) -> Result<Option<CloudChannel>>;
     /// Samples with `from <= t < to`, in store order (per seq), at most `limit`.
+    /// Across the agent's cache files (`store` ids), in order of their first
+    /// arrival. `NotFound` for an unknown channel (also `minmax`, `latest`).
     async fn raw(&self, channel: i64, from: TimeMs, to: TimeMs, limit: usize) -> Result<Vec<Point>>;
     /// Numeric min/max per bucket of `[from, to)` split into `buckets`
     /// equal spans; reads summaries, decodes only blocks cut by a bucket edge.
+    /// `count` includes special values, min/max are numeric (ties: the
+    /// earlier sample). Empty for `buckets == 0` or `to <= from`; more than
+    /// 100,000 buckets is refused (`Db` error naming the limit).
     async fn minmax(&self, channel: i64, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<MinMax>>;
     async fn latest(&self, channel: i64) -> Result<Option<Point>>;
 

@@ -1,0 +1,243 @@
+//! What the `meterdeck-cloud` admin commands (and the API) call: create an
+//! account with its first admin, register an agent, and the Mosquitto
+//! password-file hash of an agent's secret.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rand::RngCore;
+use sha2::Sha512;
+
+use crate::auth::password;
+use crate::state::BrokerAdmin;
+use crate::store::{Account, Agent, AgentSync, Role, Storage, StoreError, TimeMs, TwoFactor, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Bad input; the message names it.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Broker(String),
+}
+
+/// Ids of users, teams, groups: 1-64 of `a-z 0-9 . _ -`, starting with a
+/// letter or digit.
+pub fn check_id(what: &str, id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{what} {id:?} must be 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"))
+    }
+}
+
+/// Account ids: `[a-z0-9-]`, 3 to 32 characters.
+pub fn check_account_id(id: &str) -> Result<(), String> {
+    let ok =
+        (3..=32).contains(&id.len()) && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok { Ok(()) } else { Err(format!("account id {id:?} must be 3 to 32 of a-z, 0-9 and '-'")) }
+}
+
+/// Monthly sync traffic per agent by plan (SPEC 7: Basic 1 GB, Pro 5 GB).
+pub fn traffic_allowance(plan: &str) -> Option<u64> {
+    match plan {
+        "free" | "standard" => Some(1_000_000_000),
+        "pro" => Some(5_000_000_000),
+        _ => None,
+    }
+}
+
+fn now_ms() -> TimeMs {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Creates the account and its first admin; returns the admin's temporary
+/// password (shown once; must be changed at first login).
+pub async fn create_account(
+    store: &dyn Storage,
+    id: &str,
+    name: &str,
+    plan: &str,
+    admin_user_id: &str,
+    admin_email: &str,
+) -> Result<String, AdminError> {
+    check_account_id(id).map_err(AdminError::Invalid)?;
+    check_id("user id", admin_user_id).map_err(AdminError::Invalid)?;
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err(AdminError::Invalid("the account name must have 1 to 100 characters".into()));
+    }
+    let allowance = traffic_allowance(plan)
+        .ok_or_else(|| AdminError::Invalid(format!("plan {plan:?} is not one of free, standard, pro")))?;
+    if !admin_email.is_empty() && admin_email.parse::<lettre::Address>().is_err() {
+        return Err(AdminError::Invalid(format!("{admin_email:?} is not an email address")));
+    }
+    let now = now_ms();
+    let temp = password::temporary_password();
+    let account = Account {
+        id: id.into(),
+        name: name.into(),
+        plan: plan.into(),
+        ip_allow: vec![],
+        traffic_allowance: allowance,
+        created_ms: now,
+    };
+    let admin = User {
+        account: id.into(),
+        id: admin_user_id.into(),
+        name: admin_user_id.into(),
+        email: admin_email.into(),
+        role: Role::Admin,
+        password_hash: password::hash_password_async(temp.clone()).await,
+        must_change: true,
+        two_factor: TwoFactor::None,
+        totp_secret: None,
+        created_ms: now,
+    };
+    store.create_account(&account, &admin).await?;
+    Ok(temp)
+}
+
+/// Gives a user a new temporary password (must be changed at the next
+/// login), for an admin who cannot use the mailed reset link; returns it.
+pub async fn reset_to_temporary(store: &dyn Storage, account: &str, user: &str) -> Result<String, AdminError> {
+    let mut u = store
+        .user(account, user)
+        .await?
+        .ok_or_else(|| AdminError::Invalid(format!("user {user:?} of account {account:?} does not exist")))?;
+    let temp = password::temporary_password();
+    u.password_hash = password::hash_password(&temp);
+    u.must_change = true;
+    store.update_user(&u).await?;
+    Ok(temp)
+}
+
+/// `a-` + 16 hex digits.
+pub fn new_agent_id() -> String {
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    format!("a-{}", hex::encode(b))
+}
+
+/// 32 random bytes, base64url: the agent's password at the broker and API.
+pub fn new_agent_secret() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Registers an agent of `account`; returns it and its secret (shown once).
+/// Tells the broker; if that fails the agent still exists (the broker
+/// learns it at its next update) and the failure is logged.
+pub async fn register_agent(
+    store: &dyn Storage,
+    broker: &dyn BrokerAdmin,
+    account: &str,
+    name: &str,
+) -> Result<(Agent, String), AdminError> {
+    register_agent_at(store, broker, account, name, now_ms()).await
+}
+
+pub async fn register_agent_at(
+    store: &dyn Storage,
+    broker: &dyn BrokerAdmin,
+    account: &str,
+    name: &str,
+    now: TimeMs,
+) -> Result<(Agent, String), AdminError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AdminError::Invalid("the agent name must have 1 to 100 characters".into()));
+    }
+    if store.account(account).await?.is_none() {
+        return Err(AdminError::Invalid(format!("account {account:?} does not exist")));
+    }
+    let secret = new_agent_secret();
+    let (s1, s2) = (secret.clone(), secret.clone());
+    let secret_hash = password::hash_password_async(s1).await;
+    let agent = Agent {
+        id: new_agent_id(),
+        account: account.into(),
+        name: name.into(),
+        secret_hash,
+        broker_hash: mosquitto_hash(&s2),
+        created_ms: now,
+        sync: AgentSync::default(),
+    };
+    store.insert_agent(&agent).await?;
+    if let Err(e) = broker.agents_changed().await {
+        tracing::warn!(error = %e, agent = %agent.id, "broker not told of the new agent");
+    }
+    Ok((agent, secret))
+}
+
+pub const MOSQUITTO_ITERATIONS: u32 = 101;
+
+/// A Mosquitto 2.0 password-file hash: `$7$101$<b64 salt>$<b64 hash>`,
+/// PBKDF2-HMAC-SHA512, 101 iterations, 12-byte salt, 64-byte key,
+/// standard base64 with padding (as mosquitto_passwd writes it).
+pub fn mosquitto_hash(secret: &str) -> String {
+    let mut salt = [0u8; 12];
+    rand::rng().fill_bytes(&mut salt);
+    mosquitto_hash_with(secret, &salt, MOSQUITTO_ITERATIONS)
+}
+
+fn mosquitto_hash_with(secret: &str, salt: &[u8], iterations: u32) -> String {
+    let mut key = [0u8; 64];
+    pbkdf2::pbkdf2_hmac::<Sha512>(secret.as_bytes(), salt, iterations, &mut key);
+    format!("$7${iterations}${}${}", STANDARD.encode(salt), STANDARD.encode(key))
+}
+
+/// Checks a secret against a `$7$` hash (tests; the broker does it itself).
+pub fn verify_mosquitto_hash(secret: &str, hash: &str) -> bool {
+    let parts: Vec<&str> = hash.split('$').collect();
+    let ["", "7", iter, salt, _] = parts.as_slice() else { return false };
+    let (Ok(iter), Ok(salt)) = (iter.parse::<u32>(), STANDARD.decode(salt)) else { return false };
+    crate::auth::secret::ct_eq(&mosquitto_hash_with(secret, &salt, iter), hash)
+}
+
+/// Whether `hash` has the form `mosquitto_hash` writes (12-byte salt,
+/// 64-byte key, 101 iterations).
+pub fn is_mosquitto_hash(hash: &str) -> bool {
+    let parts: Vec<&str> = hash.split('$').collect();
+    matches!(parts.as_slice(), ["", "7", "101", salt, key]
+        if STANDARD.decode(salt).map(|s| s.len() == 12).unwrap_or(false)
+        && STANDARD.decode(key).map(|k| k.len() == 64).unwrap_or(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(check_id("user id", "ann.b-1_x").is_ok());
+        assert!(check_id("user id", "Ann").unwrap_err().contains("\"Ann\""));
+        assert!(check_id("user id", "").is_err());
+        assert!(check_id("user id", "-x").is_err());
+        assert!(check_account_id("acme-1").is_ok());
+        assert!(check_account_id("ab").is_err());
+        assert!(check_account_id("a_b_c").is_err());
+        let id = new_agent_id();
+        assert!(id.len() == 18 && meterdeck_core::sync::wire::valid_agent_id(&id), "{id}");
+    }
+
+    #[test]
+    fn mosquitto_hash_format_and_known_answer() {
+        let h = mosquitto_hash("s3cret");
+        let parts: Vec<&str> = h.split('$').collect();
+        assert_eq!(parts[..3], ["", "7", "101"]);
+        assert_eq!(STANDARD.decode(parts[3]).unwrap().len(), 12);
+        assert_eq!(STANDARD.decode(parts[4]).unwrap().len(), 64);
+        assert!(verify_mosquitto_hash("s3cret", &h));
+        assert!(!verify_mosquitto_hash("s3creT", &h));
+        // PBKDF2-HMAC-SHA512 test vector (P="password", S="salt", c=1).
+        let kat = mosquitto_hash_with("password", b"salt", 1);
+        let key = STANDARD.decode(kat.rsplit('$').next().unwrap()).unwrap();
+        assert_eq!(hex::encode(&key[..16]), "867f70cf1ade02cff3752599a3a53dc4");
+    }
+}

@@ -1,0 +1,267 @@
+//! Agents (with their sync state), their channels, and the channels' data:
+//! raw samples, min/max downsampling, the latest value, CSV export.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::caller::Full;
+use super::error::{Json, Path, Query};
+use super::{ApiError, ApiResult, Ctx};
+use crate::store::{Agent, AgentSync, CloudChannel, MinMax, Point, TimeMs};
+
+/// An agent counts as online with a batch within this span.
+pub const ONLINE_MS: TimeMs = 2 * 60 * 1000;
+
+#[derive(Serialize)]
+pub struct AgentView {
+    id: String,
+    name: String,
+    created_ms: TimeMs,
+    online: bool,
+    sync: AgentSync,
+    /// Payload bytes this UTC month, and the monthly allowance.
+    traffic_month: String,
+    traffic_bytes: u64,
+    traffic_allowance: u64,
+    topic_prefix: String,
+}
+
+fn month(now: TimeMs) -> String {
+    DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default().format("%Y-%m").to_string()
+}
+
+async fn view(ctx: &Ctx, a: Agent, allowance: u64) -> ApiResult<AgentView> {
+    let now = ctx.now();
+    let m = month(now);
+    let traffic = ctx.store().traffic(&a.id, &m).await?;
+    Ok(AgentView {
+        online: a.sync.last_batch_ms.is_some_and(|t| now - t <= ONLINE_MS),
+        topic_prefix: meterdeck_core::sync::wire::agent_prefix(&a.id),
+        id: a.id,
+        name: a.name,
+        created_ms: a.created_ms,
+        sync: a.sync,
+        traffic_month: m,
+        traffic_bytes: traffic,
+        traffic_allowance: allowance,
+    })
+}
+
+pub async fn list_agents(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<AgentView>>> {
+    let visible = c.visible_agents(&ctx).await?;
+    let mut out = Vec::new();
+    for a in ctx.store().agents(&c.account.id).await? {
+        if visible.as_ref().is_none_or(|v| v.contains(&a.id)) {
+            out.push(view(&ctx, a, c.account.traffic_allowance).await?);
+        }
+    }
+    Ok(Json(out))
+}
+
+pub async fn get_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<AgentView>> {
+    let a = c.agent(&ctx, &id).await?;
+    Ok(Json(view(&ctx, a, c.account.traffic_allowance).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgent {
+    name: String,
+}
+
+pub async fn register_agent(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewAgent>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    c.require_admin("register agents")?;
+    let (agent, secret) =
+        crate::admin::register_agent_at(&*ctx.app.store, &*ctx.app.broker, &c.account.id, &b.name, ctx.now())
+            .await
+            .map_err(|e| match e {
+                crate::admin::AdminError::Invalid(m) => ApiError::bad_request(m),
+                crate::admin::AdminError::Store(s) => s.into(),
+                crate::admin::AdminError::Broker(m) => ApiError::unavailable(m),
+            })?;
+    let ep = ctx.app.broker.endpoint();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": agent.id,
+            "name": agent.name,
+            "secret": secret,
+            "broker": { "host": ep.host, "port": ep.port },
+            "topic_prefix": meterdeck_core::sync::wire::agent_prefix(&agent.id),
+            "note": "the secret is shown only now; store it in the agent's keychain (meterdeck-agent cloud login)",
+        })),
+    ))
+}
+
+pub async fn delete_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    // Admins see every agent of their account, so the lookup is the check.
+    c.require_admin("delete agents")?;
+    let a = c.agent(&ctx, &id).await?;
+    ctx.store().delete_agent(&c.account.id, &a.id).await?;
+    if let Err(e) = ctx.app.broker.agents_changed().await {
+        tracing::warn!(error = %e, agent = %a.id, "broker not updated after agent deletion");
+        return Err(ApiError::unavailable(format!(
+            "agent {} was deleted but the broker could not be updated yet ({e}); it will be when the broker is reachable",
+            a.id
+        )));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn agent_channels(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<CloudChannel>>> {
+    let a = c.agent(&ctx, &id).await?;
+    Ok(Json(ctx.store().channels(&a.id).await?))
+}
+
+// ---- data -------------------------------------------------------------------
+
+/// A time as milliseconds since 1970 or ISO-8601 / RFC 3339.
+fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
+    // Years 0 to 9999: spans stay far from i64 overflow in bucket math.
+    const MIN: TimeMs = -62_167_219_200_000;
+    const MAX: TimeMs = 253_402_300_799_999;
+    let ms = match s.trim().parse::<i64>() {
+        Ok(ms) => ms,
+        Err(_) => DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
+            ApiError::bad_request(format!(
+                "{what}={s:?} is neither milliseconds since 1970 nor an ISO-8601 time like 2026-01-31T12:00:00Z"
+            ))
+        })?,
+    };
+    if !(MIN..=MAX).contains(&ms) {
+        return Err(ApiError::bad_request(format!("{what}={s:?} is outside the years 0 to 9999")));
+    }
+    Ok(ms)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<usize>,
+    buckets: Option<usize>,
+}
+
+pub const MAX_RAW: usize = 100_000;
+pub const MAX_BUCKETS: usize = 20_000;
+
+/// `[from, to)`, defaulting to the channel's whole span.
+fn range(q: &RangeQuery, ch: &CloudChannel) -> ApiResult<(TimeMs, TimeMs)> {
+    let from = match &q.from {
+        Some(s) => parse_time("from", s)?,
+        None => ch.t_first.unwrap_or(0),
+    };
+    let to = match &q.to {
+        Some(s) => parse_time("to", s)?,
+        None => ch.t_last.map(|t| t.saturating_add(1)).unwrap_or(from.saturating_add(1)),
+    };
+    if from >= to {
+        return Err(ApiError::bad_request(format!("from ({from}) must be before to ({to})")));
+    }
+    Ok((from, to))
+}
+
+fn channel_id(s: &str) -> ApiResult<i64> {
+    s.parse().map_err(|_| ApiError::bad_request(format!("channel id {s:?} is not a number")))
+}
+
+pub async fn raw(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    let (ch, _) = c.channel(&ctx, channel_id(&id)?).await?;
+    let (from, to) = range(&q, &ch)?;
+    let limit = q.limit.unwrap_or(10_000);
+    if limit == 0 || limit > MAX_RAW {
+        return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_RAW}")));
+    }
+    let points: Vec<Point> = ctx.store().raw(ch.id, from, to, limit).await?;
+    Ok(Json(json!({ "channel": ch.id, "from": from, "to": to, "truncated": points.len() == limit, "points": points })))
+}
+
+pub async fn minmax(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    let (ch, _) = c.channel(&ctx, channel_id(&id)?).await?;
+    let (from, to) = range(&q, &ch)?;
+    let buckets = q.buckets.unwrap_or(1000);
+    if buckets == 0 || buckets > MAX_BUCKETS {
+        return Err(ApiError::bad_request(format!("buckets must be 1 to {MAX_BUCKETS}")));
+    }
+    let b: Vec<MinMax> = ctx.store().minmax(ch.id, from, to, buckets).await?;
+    Ok(Json(json!({ "channel": ch.id, "from": from, "to": to, "buckets": b })))
+}
+
+pub async fn latest(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (ch, _) = c.channel(&ctx, channel_id(&id)?).await?;
+    let p = ctx.store().latest(ch.id).await?;
+    Ok(Json(json!({ "channel": ch.id, "path": ch.path, "unit": ch.unit, "point": p })))
+}
+
+fn iso(t: TimeMs) -> String {
+    DateTime::<Utc>::from_timestamp_millis(t)
+        .map(|d| d.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// At most this many rows per CSV request (ask again from the last time).
+pub const MAX_CSV_ROWS: usize = 5_000_000;
+
+pub async fn csv(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Response> {
+    let (ch, agent) = c.channel(&ctx, channel_id(&id)?).await?;
+    let (mut from, to) = range(&q, &ch)?;
+    let header_name = ch.path.replace(['"', '\n', '\r'], "");
+    let mut out =
+        format!("time,\"{}{}\"\n", header_name, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
+    let mut rows = 0;
+    const PAGE: usize = 50_000;
+    // Pages by time; samples are stored in time order per channel.
+    loop {
+        let page = ctx.store().raw(ch.id, from, to, PAGE).await?;
+        for p in &page {
+            out.push_str(&iso(p.t));
+            out.push(',');
+            if let Some(v) = p.v {
+                out.push_str(&v.to_string());
+            }
+            out.push('\n');
+        }
+        rows += page.len();
+        match page.last() {
+            Some(last) if page.len() == PAGE && rows < MAX_CSV_ROWS => from = last.t + 1,
+            _ => break,
+        }
+    }
+    let file = format!("{}-{}.csv", agent.id, ch.path.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        out,
+    )
+        .into_response())
+}

@@ -1,0 +1,239 @@
+//! Who is calling: the middleware resolves the bearer token (session or
+//! API token), checks the account's IP allow-list, hands handlers a
+//! `Caller`, and writes every authenticated request to the access log.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, ApiResult, Ctx};
+use crate::auth::cidr;
+use crate::auth::session::{self, Bearer};
+use crate::store::{AccessEntry, Account, Agent, CloudChannel, Role, User};
+
+/// The caller's address (socket peer, or X-Forwarded-For when trusted).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub account: Account,
+    pub user: User,
+    pub bearer: Bearer,
+    pub ip: Option<IpAddr>,
+}
+
+pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for {
+        // The last hop is the one our load balancer added.
+        if let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return Some(ip);
+        }
+    }
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+}
+
+pub fn ip_text(ip: Option<IpAddr>) -> String {
+    ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Response {
+    let ip = client_ip(&req, ctx.trust_forwarded_for);
+    req.extensions_mut().insert(ClientIp(ip));
+    let Some(header) = req.headers().get(AUTHORIZATION).cloned() else {
+        return next.run(req).await;
+    };
+    let method = req.method().to_string();
+    // Nested under /api/v1: the router strips the prefix, the log wants it.
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.path().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let caller = match resolve(&ctx, &header, ip).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let log_to = (caller.account.id.clone(), caller.user.id.clone());
+    if !cidr::allowed(&caller.account.ip_allow, ip) {
+        let resp = ApiError::forbidden(format!(
+            "your address {} is not in the IP allow-list of account {}; ask its admin to add it",
+            ip_text(ip),
+            caller.account.id
+        ))
+        .into_response();
+        log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
+        return resp;
+    }
+    req.extensions_mut().insert(caller);
+    let resp = next.run(req).await;
+    log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
+    resp
+}
+
+async fn log(
+    ctx: &Ctx,
+    (account, user): (String, String),
+    ip: Option<IpAddr>,
+    method: String,
+    path: String,
+    status: u16,
+) {
+    let entry = AccessEntry {
+        t_ms: ctx.now(),
+        account: Some(account),
+        user: Some(user),
+        ip: ip_text(ip),
+        method,
+        path,
+        status,
+    };
+    if let Err(e) = ctx.store().log_access(&entry).await {
+        tracing::warn!(error = %e, "access log write failed");
+    }
+}
+
+async fn resolve(ctx: &Ctx, header: &axum::http::HeaderValue, ip: Option<IpAddr>) -> ApiResult<Caller> {
+    let header = header.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not ASCII"))?;
+    let bearer = session::resolve(ctx.store(), header, ctx.now()).await?;
+    let gone = || ApiError::unauthorized("the token's user or account no longer exists; log in again");
+    let account = ctx.store().account(bearer.account()).await?.ok_or_else(gone)?;
+    let user = ctx.store().user(bearer.account(), bearer.user()).await?.ok_or_else(gone)?;
+    Ok(Caller { account, user, bearer, ip })
+}
+
+impl Caller {
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+    /// 403 unless an admin; `what` completes "only an admin can ...".
+    pub fn require_admin(&self, what: &str) -> ApiResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "only an admin of the account can {what}; your role is {}",
+                self.role().as_str()
+            )))
+        }
+    }
+    /// 403 for viewers (they read only).
+    pub fn require_member(&self, what: &str) -> ApiResult<()> {
+        if self.role() == Role::Viewer {
+            Err(ApiError::forbidden(format!("a viewer cannot {what}; ask an admin for the member role")))
+        } else {
+            Ok(())
+        }
+    }
+    pub fn session_hash(&self) -> Option<&str> {
+        match &self.bearer {
+            Bearer::Session(s) => Some(&s.token_hash),
+            Bearer::Token(_) => None,
+        }
+    }
+
+    /// The agent ids this caller may see: `None` = all of the account (admin).
+    pub(crate) async fn visible_agents(&self, ctx: &Ctx) -> ApiResult<Option<HashSet<String>>> {
+        if self.is_admin() {
+            return Ok(None);
+        }
+        let acc = &self.account.id;
+        let my_teams: HashSet<String> = ctx
+            .store()
+            .teams(acc)
+            .await?
+            .into_iter()
+            .filter(|t| t.members.contains(&self.user.id))
+            .map(|t| t.id)
+            .collect();
+        let mut ids = HashSet::new();
+        for g in ctx.store().groups(acc).await? {
+            if g.users.contains(&self.user.id) || g.teams.iter().any(|t| my_teams.contains(t)) {
+                ids.extend(g.agents);
+            }
+        }
+        Ok(Some(ids))
+    }
+
+    /// The agent if it is of this account and visible; else 404 (never
+    /// telling another account's ids from unknown ones).
+    pub(crate) async fn agent(&self, ctx: &Ctx, id: &str) -> ApiResult<Agent> {
+        let missing = || ApiError::not_found(format!("agent {id} not found"));
+        let agent = ctx.store().agent(id).await?.ok_or_else(missing)?;
+        if agent.account != self.account.id {
+            return Err(missing());
+        }
+        if let Some(visible) = self.visible_agents(ctx).await?
+            && !visible.contains(id)
+        {
+            return Err(missing());
+        }
+        Ok(agent)
+    }
+
+    pub(crate) async fn channel(&self, ctx: &Ctx, id: i64) -> ApiResult<(CloudChannel, Agent)> {
+        let missing = || ApiError::not_found(format!("channel {id} not found"));
+        let ch = ctx.store().channel(id).await?.ok_or_else(missing)?;
+        let agent =
+            self.agent(ctx, &ch.agent).await.map_err(|e| if e.status.as_u16() == 404 { missing() } else { e })?;
+        Ok((ch, agent))
+    }
+}
+
+/// A fully logged-in caller (no pending step).
+pub struct Full(pub Caller);
+/// Any caller with a valid token, also one still finishing its login.
+pub struct AnyCaller(pub Caller);
+
+fn take(parts: &Parts) -> ApiResult<Caller> {
+    parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+        ApiError::unauthorized("log in first: send Authorization: Bearer <token> (POST /api/v1/login gives one)")
+    })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Full {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        let c = take(parts)?;
+        match c.bearer.pending() {
+            // A temporary password set by an admin also stops the sessions
+            // and tokens from before it (the reason may be a leak).
+            None if c.user.must_change => Err(ApiError::forbidden(
+                "your password was reset to a temporary one: log in with it and change it (POST /api/v1/password)",
+            )),
+            None => Ok(Full(c)),
+            Some(session::PENDING_CHANGE) => Err(ApiError::forbidden(
+                "change your temporary password first: POST /api/v1/password with current and new",
+            )),
+            Some(_) => Err(ApiError::forbidden("give your second-factor code first: POST /api/v1/login/code")),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AnyCaller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        take(parts).map(AnyCaller)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ClientIp>().copied().unwrap_or(ClientIp(None)))
+    }
+}

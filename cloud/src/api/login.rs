@@ -1,0 +1,450 @@
+//! Login (password, then second factor or temporary-password change),
+//! logout, own profile, password change and reset, TOTP setup.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::caller::{AnyCaller, ClientIp, Full, ip_text};
+use super::error::Json;
+use super::{ApiError, ApiResult, Ctx};
+use crate::auth::session::{self, Bearer, PENDING_CHANGE, PENDING_CODE};
+use crate::auth::{cidr, password, secret, throttle, totp};
+use crate::store::{AccessEntry, OneTimeCode, TwoFactor, User};
+
+pub const LOGIN_CODE_MS: i64 = 10 * 60 * 1000;
+pub const RESET_MS: i64 = 30 * 60 * 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    account: String,
+    user: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub struct LoginReply {
+    /// The bearer token (`mds_...`); shown only here.
+    token: String,
+    /// `null` when logged in; "code" or "change_password" when a step is left.
+    pending: Option<String>,
+    two_factor: TwoFactor,
+    idle_timeout_s: i64,
+}
+
+#[derive(Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: crate::store::Role,
+    pub two_factor: TwoFactor,
+    pub must_change: bool,
+    pub created_ms: i64,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        UserView {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: u.role,
+            two_factor: u.two_factor,
+            must_change: u.must_change,
+            created_ms: u.created_ms,
+        }
+    }
+}
+
+/// Argon2 costs tens of milliseconds of CPU: keep it off the async workers.
+async fn verify(pw: String, hash: String) -> bool {
+    password::verify_password_async(pw, hash).await
+}
+
+pub(crate) async fn hash(pw: String) -> ApiResult<String> {
+    Ok(password::hash_password_async(pw).await)
+}
+
+async fn log_login(ctx: &Ctx, account: Option<&str>, user: &str, ip: ClientIp, path: &str, status: StatusCode) {
+    let entry = AccessEntry {
+        t_ms: ctx.now(),
+        account: account.map(str::to_string),
+        user: Some(user.to_string()),
+        ip: ip_text(ip.0),
+        method: "POST".into(),
+        path: path.into(),
+        status: status.as_u16(),
+    };
+    if let Err(e) = ctx.store().log_access(&entry).await {
+        tracing::warn!(error = %e, "access log write failed");
+    }
+}
+
+fn too_many(msg: String) -> ApiError {
+    ApiError::too_many(msg, (throttle::WINDOW_MS / 1000) as u64)
+}
+
+pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody>) -> ApiResult<Json<LoginReply>> {
+    const PATH: &str = "/api/v1/login";
+    let now = ctx.now();
+    let store = ctx.store();
+    if b.account.len() > 64 || b.user.len() > 64 || b.password.len() > 1024 {
+        return Err(ApiError::bad_request("account, user or password is too long"));
+    }
+    let account = store.account(&b.account).await?;
+    let log_account = account.as_ref().map(|a| a.id.clone());
+    let log_account = log_account.as_deref();
+    if let Some(msg) = throttle::blocked(store, &b.account, &b.user, ip.0, now).await? {
+        log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::TOO_MANY_REQUESTS).await;
+        return Err(too_many(msg));
+    }
+    // Before the password: from outside the list a guess learns nothing.
+    if let Some(acc) = account.as_ref().filter(|a| !cidr::allowed(&a.ip_allow, ip.0)) {
+        log_login(&ctx, Some(&acc.id), &b.user, ip, PATH, StatusCode::FORBIDDEN).await;
+        return Err(ApiError::forbidden(format!(
+            "your address {} is not in the IP allow-list of account {}; ask its admin to add it",
+            ip_text(ip.0),
+            acc.id
+        )));
+    }
+    let user = match &account {
+        Some(_) => store.user(&b.account, &b.user).await?,
+        None => None,
+    };
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
+    let ok = verify(b.password, hash).await && user.is_some();
+    let (Some(account), Some(user), true) = (account, user, ok) else {
+        throttle::failed(store, &b.account, &b.user, ip.0, now).await?;
+        log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::UNAUTHORIZED).await;
+        return Err(ApiError::unauthorized("wrong account, user or password"));
+    };
+    let pending = match (user.two_factor, user.must_change) {
+        (TwoFactor::Email, _) => {
+            send_login_code(&ctx, &user).await?;
+            Some(PENDING_CODE)
+        }
+        (TwoFactor::Totp, _) => Some(PENDING_CODE),
+        (TwoFactor::None, true) => Some(PENDING_CHANGE),
+        (TwoFactor::None, false) => None,
+    };
+    // With a second factor still to come the failure count stays: else a
+    // known password would buy fresh code guesses with every login.
+    if pending != Some(PENDING_CODE) {
+        throttle::succeeded(store, &account.id, &user.id).await?;
+    }
+    let token = session::open(store, &account.id, &user.id, pending, now).await?;
+    log_login(&ctx, Some(&account.id), &user.id, ip, PATH, StatusCode::OK).await;
+    Ok(Json(LoginReply {
+        token,
+        pending: pending.map(str::to_string),
+        two_factor: user.two_factor,
+        idle_timeout_s: session::IDLE_MS / 1000,
+    }))
+}
+
+async fn send_login_code(ctx: &Ctx, user: &User) -> ApiResult<()> {
+    let Some(mail) = &ctx.app.mail else {
+        return Err(ApiError::unavailable(
+            "this server cannot send mail, so email login codes cannot work; ask an admin to switch your second factor",
+        ));
+    };
+    if user.email.is_empty() {
+        return Err(ApiError::conflict(
+            "your second factor is an email code but you have no email address; ask an admin",
+        ));
+    }
+    let code = secret::six_digits();
+    ctx.store()
+        .put_code(&OneTimeCode {
+            account: user.account.clone(),
+            user: user.id.clone(),
+            purpose: "login".into(),
+            code_hash: secret::sha256_hex(&code),
+            expires_ms: ctx.now() + LOGIN_CODE_MS,
+        })
+        .await?;
+    let body = format!(
+        "Your Meterdeck login code for {}/{} is {code}\n\nIt is valid for 10 minutes. If you did not try to log in, change your password.\n",
+        user.account, user.id
+    );
+    crate::mail::send(mail, &user.email, "Your Meterdeck login code", &body).await.map_err(|e| {
+        tracing::warn!(error = %e, "login code mail");
+        ApiError::unavailable("the login code could not be sent by email; try again later or ask an admin")
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    code: String,
+}
+
+pub async fn login_code(
+    State(ctx): State<Ctx>,
+    AnyCaller(c): AnyCaller,
+    Json(b): Json<CodeBody>,
+) -> ApiResult<Json<Value>> {
+    let Bearer::Session(mut s) = c.bearer.clone() else {
+        return Err(ApiError::bad_request("API tokens need no login code"));
+    };
+    if s.pending.as_deref() != Some(PENDING_CODE) {
+        return Err(ApiError::conflict("this session is not waiting for a code"));
+    }
+    let now = ctx.now();
+    let store = ctx.store();
+    let (acc, uid) = (&c.account.id, &c.user.id);
+    if let Some(msg) = throttle::blocked(store, acc, uid, c.ip, now).await? {
+        return Err(too_many(msg));
+    }
+    let ok = match c.user.two_factor {
+        TwoFactor::Totp => match c.user.totp_secret.as_deref().and_then(|sec| totp::matched_step(sec, &b.code, now)) {
+            Some(step) => totp_unused(&ctx, acc, uid, step, now).await?,
+            None => false,
+        },
+        TwoFactor::Email => match store.take_code(acc, uid, "login").await? {
+            Some(code) if code.expires_ms >= now => {
+                let good = secret::ct_eq(&code.code_hash, &secret::sha256_hex(b.code.trim()));
+                if !good {
+                    // A wrong guess keeps the code; throttling limits guesses.
+                    store.put_code(&code).await?;
+                }
+                good
+            }
+            _ => false,
+        },
+        TwoFactor::None => true,
+    };
+    if !ok {
+        throttle::failed(store, acc, uid, c.ip, now).await?;
+        return Err(ApiError::unauthorized(
+            "wrong or expired code; codes by email are valid 10 minutes (log in again for a new one)",
+        ));
+    }
+    throttle::succeeded(store, acc, uid).await?;
+    s.pending = c.user.must_change.then(|| PENDING_CHANGE.to_string());
+    store.update_session(&s).await?;
+    Ok(Json(json!({ "pending": s.pending })))
+}
+
+/// Refuses an authenticator code whose step was already used (someone who
+/// saw it cannot log in with it again); records the step otherwise. The
+/// step number is no secret, so it sits in the code slot as is.
+async fn totp_unused(ctx: &Ctx, account: &str, user: &str, step: u64, now: i64) -> ApiResult<bool> {
+    let store = ctx.store();
+    let last = store.take_code(account, user, "totp_step").await?;
+    let used = last.as_ref().filter(|c| c.expires_ms >= now).and_then(|c| c.code_hash.parse::<u64>().ok());
+    if used.is_some_and(|u| step <= u) {
+        if let Some(last) = last {
+            store.put_code(&last).await?;
+        }
+        return Ok(false);
+    }
+    store
+        .put_code(&OneTimeCode {
+            account: account.into(),
+            user: user.into(),
+            purpose: "totp_step".into(),
+            code_hash: step.to_string(),
+            // Past the skew window a used step cannot match again anyway.
+            expires_ms: now + 3 * 60 * 1000,
+        })
+        .await?;
+    Ok(true)
+}
+
+pub async fn logout(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller) -> ApiResult<StatusCode> {
+    match c.session_hash() {
+        Some(h) => {
+            ctx.store().delete_session(h).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(ApiError::bad_request("an API token is not logged in; revoke it with DELETE /api/v1/tokens/{id}")),
+    }
+}
+
+pub async fn me(Full(c): Full) -> Json<Value> {
+    Json(json!({
+        "account": { "id": c.account.id, "name": c.account.name, "plan": c.account.plan },
+        "user": UserView::from(&c.user),
+        "via": match c.bearer { Bearer::Session(_) => "session", Bearer::Token(_) => "token" },
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeBody {
+    current: String,
+    new: String,
+}
+
+pub async fn change_password(
+    State(ctx): State<Ctx>,
+    AnyCaller(c): AnyCaller,
+    Json(b): Json<ChangeBody>,
+) -> ApiResult<Json<Value>> {
+    let Bearer::Session(mut s) = c.bearer.clone() else {
+        return Err(ApiError::forbidden("change the password after logging in, not with an API token"));
+    };
+    if s.pending.as_deref() == Some(PENDING_CODE) {
+        return Err(ApiError::forbidden("give your second-factor code first: POST /api/v1/login/code"));
+    }
+    let now = ctx.now();
+    let store = ctx.store();
+    if let Some(msg) = throttle::blocked(store, &c.account.id, &c.user.id, c.ip, now).await? {
+        return Err(too_many(msg));
+    }
+    password::check_policy(&b.new).map_err(ApiError::bad_request)?;
+    if !verify(b.current.clone(), c.user.password_hash.clone()).await {
+        throttle::failed(store, &c.account.id, &c.user.id, c.ip, now).await?;
+        return Err(ApiError::forbidden("the current password is wrong"));
+    }
+    if b.new == b.current {
+        return Err(ApiError::bad_request("the new password must differ from the current one"));
+    }
+    let mut user = c.user.clone();
+    user.password_hash = hash(b.new).await?;
+    user.must_change = false;
+    store.update_user(&user).await?;
+    if s.pending.is_some() {
+        s.pending = None;
+        store.update_session(&s).await?;
+    }
+    Ok(Json(json!({ "pending": null })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequestBody {
+    account: String,
+    user: String,
+}
+
+pub async fn reset_request(
+    State(ctx): State<Ctx>,
+    Json(b): Json<ResetRequestBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Some(mail) = ctx.app.mail.clone() else {
+        return Err(ApiError::unavailable(
+            "this server cannot send mail; ask an admin of your account for a temporary password",
+        ));
+    };
+    let store = ctx.store();
+    // At most 3 reset mails per user in 15 minutes (no mail-bombing).
+    let key = format!("reset:{}/{}", b.account, b.user);
+    let now = ctx.now();
+    if store.login_failed(&key, now, now - throttle::WINDOW_MS).await? > 3 {
+        return Err(too_many("too many reset requests for this user; wait 15 minutes and use the newest mail".into()));
+    }
+    let user = match store.account(&b.account).await? {
+        Some(_) => store.user(&b.account, &b.user).await?,
+        None => None,
+    };
+    // The same answer whether or not the user exists (no enumeration).
+    let reply = (
+        StatusCode::ACCEPTED,
+        Json(
+            json!({ "message": "if that user exists and has an email address, a reset link valid 30 minutes is on its way" }),
+        ),
+    );
+    let Some(user) = user.filter(|u| !u.email.is_empty()) else { return Ok(reply) };
+    let code = secret::new_token("");
+    store
+        .put_code(&OneTimeCode {
+            account: user.account.clone(),
+            user: user.id.clone(),
+            purpose: "reset".into(),
+            code_hash: secret::sha256_hex(&code),
+            expires_ms: ctx.now() + RESET_MS,
+        })
+        .await?;
+    let link = format!(
+        "{}/reset?account={}&user={}&code={code}",
+        mail.public_url.trim_end_matches('/'),
+        user.account,
+        user.id
+    );
+    let body = format!(
+        "Someone asked to reset the Meterdeck password of {}/{}.\n\nSet a new password here (valid 30 minutes, once):\n{link}\n\nIf it was not you, ignore this mail.\n",
+        user.account, user.id
+    );
+    if let Err(e) = crate::mail::send(&mail, &user.email, "Reset your Meterdeck password", &body).await {
+        tracing::warn!(error = %e, "reset mail");
+    }
+    Ok(reply)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    account: String,
+    user: String,
+    code: String,
+    new: String,
+}
+
+pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResult<Json<Value>> {
+    password::check_policy(&b.new).map_err(ApiError::bad_request)?;
+    let store = ctx.store();
+    let bad = || {
+        ApiError::bad_request(
+            "the reset link is invalid, already used or expired (links are valid 30 minutes); ask for a new one",
+        )
+    };
+    if store.account(&b.account).await?.is_none() {
+        return Err(bad());
+    }
+    // Taken, so the link works once. A wrong code puts it back: 256 random
+    // bits cannot be guessed, and burning it would let anyone who knows the
+    // user id spoil their reset mail.
+    let code = store.take_code(&b.account, &b.user, "reset").await?.ok_or_else(bad)?;
+    if code.expires_ms < ctx.now() {
+        return Err(bad());
+    }
+    if !secret::ct_eq(&code.code_hash, &secret::sha256_hex(b.code.trim())) {
+        store.put_code(&code).await?;
+        return Err(bad());
+    }
+    let mut user = store.user(&b.account, &b.user).await?.ok_or_else(bad)?;
+    user.password_hash = hash(b.new).await?;
+    user.must_change = false;
+    store.update_user(&user).await?;
+    throttle::succeeded(store, &b.account, &b.user).await?;
+    Ok(Json(json!({ "message": "password set; log in with it" })))
+}
+
+pub async fn totp_setup(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Value>> {
+    if c.user.two_factor == TwoFactor::Totp {
+        return Err(ApiError::conflict(
+            "an authenticator app is already set up; an admin can switch your second factor to none to set up a new one",
+        ));
+    }
+    let secret = totp::new_secret();
+    let url = totp::otpauth_url(&secret, &c.account.id, &c.user.id).map_err(ApiError::internal)?;
+    let mut user = c.user.clone();
+    user.totp_secret = Some(secret.clone());
+    ctx.store().update_user(&user).await?;
+    Ok(Json(json!({
+        "secret": secret,
+        "otpauth_url": url,
+        "next": "add it to your authenticator app, then POST /api/v1/me/totp/confirm with a code it shows",
+    })))
+}
+
+pub async fn totp_confirm(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<CodeBody>) -> ApiResult<Json<Value>> {
+    let Some(sec) = c.user.totp_secret.clone() else {
+        return Err(ApiError::conflict("set up the authenticator first: POST /api/v1/me/totp"));
+    };
+    if c.user.two_factor == TwoFactor::Totp {
+        return Err(ApiError::conflict("the authenticator app is already on"));
+    }
+    if !totp::check(&sec, &b.code, ctx.now()) {
+        return Err(ApiError::bad_request("the code does not match; check the app's clock and try the current code"));
+    }
+    let mut user = c.user.clone();
+    user.two_factor = TwoFactor::Totp;
+    ctx.store().update_user(&user).await?;
+    Ok(Json(json!({ "two_factor": "totp" })))
+}

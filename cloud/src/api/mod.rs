@@ -1,0 +1,145 @@
+//! The Web API: `/api/v1/...`, JSON in and out, bearer tokens (`mds_`
+//! sessions from login, `mdt_` API tokens). Every endpoint checks the
+//! caller's account and role; ids of another account answer 404, as if
+//! they did not exist. `ROUTES` lists every endpoint (the OpenAPI document
+//! and the security tests are built from it).
+
+mod account;
+mod agents;
+mod caller;
+pub mod error;
+mod login;
+pub mod openapi;
+mod users;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, patch, post, put};
+
+use crate::auth::{Clock, SystemClock};
+use crate::state::AppState;
+
+pub use caller::{Caller, ClientIp};
+pub use error::{ApiError, ApiResult};
+pub use openapi::{Access, ROUTES, RouteDoc};
+
+/// Largest request body (JSON); more answers 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What the router needs beyond `AppState`.
+#[derive(Clone)]
+pub struct ApiOptions {
+    /// Tests move time (session idle expiry, code expiry).
+    pub clock: Arc<dyn Clock>,
+    /// Take the client address from `X-Forwarded-For` (only behind a load
+    /// balancer that sets it; otherwise callers could forge it).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions { clock: Arc::new(SystemClock), trust_forwarded_for: false }
+    }
+}
+
+pub(crate) struct Inner {
+    pub app: AppState,
+    pub clock: Arc<dyn Clock>,
+    pub trust_forwarded_for: bool,
+}
+
+pub(crate) type Ctx = Arc<Inner>;
+
+impl Inner {
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+    pub fn store(&self) -> &dyn crate::store::Storage {
+        &*self.app.store
+    }
+}
+
+/// The API with the system clock. Serve it with
+/// `axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())`
+/// so it knows the caller's address (IP allow-lists, throttling, the log).
+pub fn router(state: AppState) -> Router {
+    router_with(state, ApiOptions::default())
+}
+
+pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
+    let ctx: Ctx = Arc::new(Inner { app: state, clock: opts.clock, trust_forwarded_for: opts.trust_forwarded_for });
+    let v1 = Router::new()
+        .route("/health", get(account::health))
+        .route("/openapi.json", get(openapi::serve_doc))
+        .route("/login", post(login::login))
+        .route("/login/code", post(login::login_code))
+        .route("/logout", post(login::logout))
+        .route("/me", get(login::me))
+        .route("/me/totp", post(login::totp_setup))
+        .route("/me/totp/confirm", post(login::totp_confirm))
+        .route("/password", post(login::change_password))
+        .route("/password/reset-request", post(login::reset_request))
+        .route("/password/reset", post(login::reset))
+        .route("/users", get(users::list_users).post(users::create_user))
+        .route("/users/{id}", patch(users::update_user).delete(users::delete_user))
+        .route("/users/{id}/temporary-password", post(users::temporary_password))
+        .route("/teams", get(users::list_teams).post(users::create_team))
+        .route("/teams/{id}", put(users::put_team).delete(users::delete_team))
+        .route("/groups", get(users::list_groups).post(users::create_group))
+        .route("/groups/{id}", put(users::put_group).delete(users::delete_group))
+        .route("/agents", get(agents::list_agents).post(agents::register_agent))
+        .route("/agents/{id}", get(agents::get_agent).delete(agents::delete_agent))
+        .route("/agents/{id}/channels", get(agents::agent_channels))
+        .route("/channels/{id}/raw", get(agents::raw))
+        .route("/channels/{id}/minmax", get(agents::minmax))
+        .route("/channels/{id}/latest", get(agents::latest))
+        .route("/channels/{id}/csv", get(agents::csv))
+        .route("/tokens", get(account::list_tokens).post(account::create_token))
+        .route("/tokens/{id}", delete(account::delete_token))
+        .route("/account", get(account::get_account).delete(account::delete_account))
+        .route("/account/ip-allow", put(account::set_ip_allow))
+        .route("/access-log", get(account::access_log))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(ctx.clone(), caller::authenticate))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .with_state(ctx);
+    Router::new().nest("/api/v1", v1).fallback(not_found)
+}
+
+/// A bug must not leak details or drop the connection: 500 with the usual
+/// error body (the panic message goes to the log).
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    tracing::error!(panic = what, "API handler panicked");
+    axum::response::IntoResponse::into_response(ApiError::internal(
+        "the service hit an internal error; it was logged, try again or report it",
+    ))
+}
+
+async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+    ApiError::not_found(format!("no such endpoint: {}; see /api/v1/openapi.json", uri.path()))
+}
+
+async fn method_not_allowed(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}; see /api/v1/openapi.json", uri.path()),
+    )
+}
+
+/// For `serve`: binds nothing, just the make-service with client addresses.
+pub fn into_service(router: Router) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router.into_make_service_with_connect_info::<SocketAddr>()
+}

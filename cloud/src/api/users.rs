@@ -1,0 +1,361 @@
+//! Users, teams and measurement groups of the caller's account. Changes are
+//! admin-only; groups list what the caller is granted (admins: all).
+
+use std::collections::HashSet;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::caller::Full;
+use super::error::{Json, Path};
+use super::login::{UserView, hash};
+use super::{ApiError, ApiResult, Ctx};
+use crate::admin::check_id;
+use crate::auth::password;
+use crate::store::{Group, Role, Team, TwoFactor, User};
+
+pub async fn list_users(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<UserView>>> {
+    c.require_admin("list users")?;
+    Ok(Json(ctx.store().users(&c.account.id).await?.iter().map(UserView::from).collect()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    id: String,
+    name: String,
+    #[serde(default)]
+    email: String,
+    role: Role,
+}
+
+fn check_email(email: &str) -> ApiResult<()> {
+    if !email.is_empty() && (email.len() > 254 || email.parse::<lettre::Address>().is_err()) {
+        return Err(ApiError::bad_request(format!("{email:?} is not an email address")));
+    }
+    Ok(())
+}
+
+fn check_name(what: &str, name: &str) -> ApiResult<()> {
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request(format!("the {what} name must have 1 to 100 characters")));
+    }
+    Ok(())
+}
+
+pub async fn create_user(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewUser>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    c.require_admin("create users")?;
+    check_id("user id", &b.id).map_err(ApiError::bad_request)?;
+    check_name("user", &b.name)?;
+    check_email(&b.email)?;
+    let temp = password::temporary_password();
+    let user = User {
+        account: c.account.id.clone(),
+        id: b.id.clone(),
+        name: b.name,
+        email: b.email,
+        role: b.role,
+        password_hash: hash(temp.clone()).await?,
+        must_change: true,
+        two_factor: TwoFactor::None,
+        totp_secret: None,
+        created_ms: ctx.now(),
+    };
+    ctx.store().insert_user(&user).await.map_err(|e| match e {
+        crate::store::StoreError::Exists(_) => ApiError::conflict(format!("user {} already exists", b.id)),
+        e => e.into(),
+    })?;
+    Ok((StatusCode::CREATED, Json(json!({ "user": UserView::from(&user), "temporary_password": temp }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    name: Option<String>,
+    email: Option<String>,
+    role: Option<Role>,
+    two_factor: Option<TwoFactor>,
+}
+
+async fn admins_left(ctx: &Ctx, account: &str, without: &str) -> ApiResult<usize> {
+    Ok(ctx.store().users(account).await?.iter().filter(|u| u.role == Role::Admin && u.id != without).count())
+}
+
+pub async fn update_user(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Json(b): Json<UserPatch>,
+) -> ApiResult<Json<UserView>> {
+    c.require_admin("change users")?;
+    let store = ctx.store();
+    let mut u =
+        store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+    if let Some(n) = b.name {
+        check_name("user", &n)?;
+        u.name = n;
+    }
+    if let Some(e) = b.email {
+        check_email(&e)?;
+        u.email = e;
+    }
+    if let Some(r) = b.role {
+        if u.role == Role::Admin && r != Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
+            return Err(ApiError::conflict("the account needs at least one admin; make someone else admin first"));
+        }
+        u.role = r;
+    }
+    if let Some(tf) = b.two_factor {
+        match tf {
+            TwoFactor::Totp if u.two_factor != TwoFactor::Totp => {
+                return Err(ApiError::bad_request(
+                    "the authenticator app is set up by the user (POST /api/v1/me/totp); an admin can set none or email",
+                ));
+            }
+            TwoFactor::Email if u.email.is_empty() => {
+                return Err(ApiError::bad_request("the user has no email address for codes; set one first"));
+            }
+            TwoFactor::None => u.totp_secret = None,
+            _ => {}
+        }
+        u.two_factor = tf;
+    }
+    if u.two_factor == TwoFactor::Email && u.email.is_empty() {
+        return Err(ApiError::bad_request(
+            "the user gets login codes by email, so the email address cannot be empty; switch the second factor first",
+        ));
+    }
+    store.update_user(&u).await?;
+    Ok(Json(UserView::from(&u)))
+}
+
+/// For a user who lost the password (and mail cannot help): a new
+/// temporary password, returned once, to be changed at the next login.
+pub async fn temporary_password(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    c.require_admin("give users temporary passwords")?;
+    let store = ctx.store();
+    let mut u =
+        store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+    let temp = password::temporary_password();
+    u.password_hash = hash(temp.clone()).await?;
+    u.must_change = true;
+    store.update_user(&u).await?;
+    crate::auth::throttle::succeeded(store, &c.account.id, &id).await?;
+    Ok(Json(json!({ "user": UserView::from(&u), "temporary_password": temp })))
+}
+
+pub async fn delete_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    c.require_admin("delete users")?;
+    let store = ctx.store();
+    let u = store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+    if u.role == Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
+        return Err(ApiError::conflict(
+            "this is the account's last admin; to close the account use DELETE /api/v1/account",
+        ));
+    }
+    store.delete_user(&c.account.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- teams ------------------------------------------------------------------
+
+pub async fn list_teams(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<Team>>> {
+    let teams = ctx.store().teams(&c.account.id).await?;
+    // Non-admins see the teams they are in.
+    Ok(Json(teams.into_iter().filter(|t| c.is_admin() || t.members.contains(&c.user.id)).collect()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamBody {
+    name: String,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+async fn check_members(ctx: &Ctx, account: &str, ids: &[String]) -> ApiResult<()> {
+    let known: HashSet<String> = ctx.store().users(account).await?.into_iter().map(|u| u.id).collect();
+    if let Some(bad) = ids.iter().find(|m| !known.contains(*m)) {
+        return Err(ApiError::bad_request(format!("user {bad} does not exist in this account")));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTeam {
+    id: String,
+    name: String,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+pub async fn create_team(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewTeam>,
+) -> ApiResult<(StatusCode, Json<Team>)> {
+    c.require_admin("create teams")?;
+    check_id("team id", &b.id).map_err(ApiError::bad_request)?;
+    if ctx.store().teams(&c.account.id).await?.iter().any(|t| t.id == b.id) {
+        return Err(ApiError::conflict(format!("team {} already exists", b.id)));
+    }
+    Ok((StatusCode::CREATED, save_team(&ctx, &c, b.id, TeamBody { name: b.name, members: b.members }).await?))
+}
+
+pub async fn put_team(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Json(b): Json<TeamBody>,
+) -> ApiResult<Json<Team>> {
+    c.require_admin("change teams")?;
+    if !ctx.store().teams(&c.account.id).await?.iter().any(|t| t.id == id) {
+        return Err(ApiError::not_found(format!("team {id} not found")));
+    }
+    save_team(&ctx, &c, id, b).await
+}
+
+async fn save_team(ctx: &Ctx, c: &super::Caller, id: String, b: TeamBody) -> ApiResult<Json<Team>> {
+    check_name("team", &b.name)?;
+    check_members(ctx, &c.account.id, &b.members).await?;
+    let team = Team { account: c.account.id.clone(), id, name: b.name, members: dedup(b.members) };
+    ctx.store().put_team(&team).await?;
+    Ok(Json(team))
+}
+
+pub async fn delete_team(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    c.require_admin("delete teams")?;
+    if !ctx.store().teams(&c.account.id).await?.iter().any(|t| t.id == id) {
+        return Err(ApiError::not_found(format!("team {id} not found")));
+    }
+    ctx.store().delete_team(&c.account.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- groups -----------------------------------------------------------------
+
+pub async fn list_groups(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<Group>>> {
+    let store = ctx.store();
+    let groups = store.groups(&c.account.id).await?;
+    if c.is_admin() {
+        return Ok(Json(groups));
+    }
+    let my_teams: HashSet<String> = store
+        .teams(&c.account.id)
+        .await?
+        .into_iter()
+        .filter(|t| t.members.contains(&c.user.id))
+        .map(|t| t.id)
+        .collect();
+    Ok(Json(
+        groups
+            .into_iter()
+            .filter(|g| g.users.contains(&c.user.id) || g.teams.iter().any(|t| my_teams.contains(t)))
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupBody {
+    name: String,
+    #[serde(default)]
+    agents: Vec<String>,
+    #[serde(default)]
+    users: Vec<String>,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    id: String,
+    name: String,
+    #[serde(default)]
+    agents: Vec<String>,
+    #[serde(default)]
+    users: Vec<String>,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+pub async fn create_group(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<NewGroup>,
+) -> ApiResult<(StatusCode, Json<Group>)> {
+    c.require_admin("create measurement groups")?;
+    check_id("group id", &b.id).map_err(ApiError::bad_request)?;
+    if ctx.store().groups(&c.account.id).await?.iter().any(|g| g.id == b.id) {
+        return Err(ApiError::conflict(format!("group {} already exists", b.id)));
+    }
+    Ok((
+        StatusCode::CREATED,
+        save_group(&ctx, &c, b.id, GroupBody { name: b.name, agents: b.agents, users: b.users, teams: b.teams })
+            .await?,
+    ))
+}
+
+pub async fn put_group(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Json(b): Json<GroupBody>,
+) -> ApiResult<Json<Group>> {
+    c.require_admin("change measurement groups")?;
+    if !ctx.store().groups(&c.account.id).await?.iter().any(|g| g.id == id) {
+        return Err(ApiError::not_found(format!("group {id} not found")));
+    }
+    save_group(&ctx, &c, id, b).await
+}
+
+async fn save_group(ctx: &Ctx, c: &super::Caller, id: String, b: GroupBody) -> ApiResult<Json<Group>> {
+    check_name("group", &b.name)?;
+    let acc = &c.account.id;
+    check_members(ctx, acc, &b.users).await?;
+    let agents: HashSet<String> = ctx.store().agents(acc).await?.into_iter().map(|a| a.id).collect();
+    if let Some(bad) = b.agents.iter().find(|a| !agents.contains(*a)) {
+        return Err(ApiError::bad_request(format!("agent {bad} does not exist in this account")));
+    }
+    let teams: HashSet<String> = ctx.store().teams(acc).await?.into_iter().map(|t| t.id).collect();
+    if let Some(bad) = b.teams.iter().find(|t| !teams.contains(*t)) {
+        return Err(ApiError::bad_request(format!("team {bad} does not exist in this account")));
+    }
+    let group = Group {
+        account: acc.clone(),
+        id,
+        name: b.name,
+        agents: dedup(b.agents),
+        users: dedup(b.users),
+        teams: dedup(b.teams),
+    };
+    ctx.store().put_group(&group).await?;
+    Ok(Json(group))
+}
+
+pub async fn delete_group(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    c.require_admin("delete measurement groups")?;
+    if !ctx.store().groups(&c.account.id).await?.iter().any(|g| g.id == id) {
+        return Err(ApiError::not_found(format!("group {id} not found")));
+    }
+    ctx.store().delete_group(&c.account.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+    v
+}

@@ -1,0 +1,831 @@
+//! The one storage test suite: every function runs against both backends
+//! (`sqlite_backend::*`, `postgres_backend::*` at the end). PostgreSQL tests
+//! need a server at 127.0.0.1:5432 (user postgres, trust auth): each test
+//! creates its own database and drops it. Without a server they fail,
+//! unless `MD_SKIP_PG=1`.
+
+use std::sync::Arc;
+
+use meterdeck_core::model::{Sample, SpecialKind, Value};
+use meterdeck_core::store::codec::EncodeScratch;
+use meterdeck_core::sync::wire::{Batch, PartIn, decode_batch, encode_batch};
+
+use super::*;
+
+// ---- fixtures ---------------------------------------------------------------
+
+fn account(id: &str) -> Account {
+    Account {
+        id: id.into(),
+        name: format!("Account {id}"),
+        plan: "standard".into(),
+        ip_allow: vec!["10.0.0.0/8".into()],
+        traffic_allowance: 1 << 30,
+        created_ms: 1_000,
+    }
+}
+
+fn user(account: &str, id: &str, role: Role) -> User {
+    User {
+        account: account.into(),
+        id: id.into(),
+        name: format!("User {id}"),
+        email: format!("{id}@example.com"),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        must_change: true,
+        two_factor: TwoFactor::None,
+        totp_secret: None,
+        created_ms: 2_000,
+    }
+}
+
+fn agent(account: &str, id: &str) -> Agent {
+    Agent {
+        id: id.into(),
+        account: account.into(),
+        name: format!("Agent {id}"),
+        secret_hash: "$argon2id$secret".into(),
+        broker_hash: format!("$7$101$salt${id}"),
+        created_ms: 3_000,
+        sync: AgentSync::default(),
+    }
+}
+
+async fn setup_account(s: &dyn Storage, id: &str) {
+    s.create_account(&account(id), &user(id, "admin", Role::Admin)).await.unwrap();
+}
+
+struct P<'a> {
+    path: &'a str,
+    unit: Option<&'a str>,
+    seq_from: i64,
+    samples: &'a [Sample],
+}
+
+/// A batch as the cloud gets it: encoded by the agent's codec, decoded.
+fn batch(store: &str, id: u64, backlog: u64, parts: &[P<'_>]) -> (Batch, u64) {
+    let ins: Vec<PartIn<'_>> = parts
+        .iter()
+        .map(|p| PartIn {
+            path: p.path,
+            unit: p.unit,
+            seq_from: p.seq_from,
+            seq_to: p.seq_from + (p.samples.len() as i64).max(1),
+            samples: p.samples,
+        })
+        .collect();
+    let bytes = encode_batch(store, id, 0, backlog, &ins, &mut EncodeScratch::default()).unwrap();
+    (decode_batch(&bytes).unwrap(), bytes.len() as u64)
+}
+
+/// Deterministic pseudo-random numbers (no ties in practice).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 11
+    }
+}
+
+/// `n` samples from `t0`, about 1 s apart, every 13th a special value.
+fn series(rng: &mut Lcg, t0: i64, n: usize) -> Vec<Sample> {
+    let mut t = t0;
+    (0..n)
+        .map(|i| {
+            t += 900 + (rng.next() % 200) as i64;
+            if i % 13 == 7 {
+                Sample::special(t, SpecialKind::ALL[i % 5])
+            } else {
+                Sample::number(t, (rng.next() % 2_000_000) as f64 / 1000.0 - 1000.0)
+            }
+        })
+        .collect()
+}
+
+fn pt(s: &Sample) -> Point {
+    match s.value {
+        Value::Number(v) => Point { t: s.t, v: Some(v) },
+        Value::Special(_) => Point { t: s.t, v: None },
+    }
+}
+
+fn brute_minmax(all: &[Sample], from: i64, to: i64, n: usize) -> Vec<MinMax> {
+    let b = series::Buckets::new(from, to, n);
+    let mut out: Vec<MinMax> =
+        (0..n).map(|i| MinMax { t_start: b.edges[i], t_end: b.edges[i + 1], count: 0, min: None, max: None }).collect();
+    for s in all.iter().filter(|s| s.t >= from && s.t < to) {
+        let i = (((s.t - from) as i128 * n as i128) / (to - from) as i128) as usize;
+        let m = &mut out[i];
+        m.count += 1;
+        if let Value::Number(v) = s.value {
+            if m.min.is_none_or(|c| v < c.v.unwrap()) {
+                m.min = Some(Point { t: s.t, v: Some(v) });
+            }
+            if m.max.is_none_or(|c| v > c.v.unwrap()) {
+                m.max = Some(Point { t: s.t, v: Some(v) });
+            }
+        }
+    }
+    out
+}
+
+// ---- the suite ----------------------------------------------------------------
+
+pub async fn accounts(s: &dyn Storage) {
+    s.ping().await.unwrap();
+    assert!(s.account("acme").await.unwrap().is_none());
+    setup_account(s, "acme").await;
+    let mut a = s.account("acme").await.unwrap().unwrap();
+    assert_eq!(a, account("acme"));
+    assert!(matches!(
+        s.create_account(&account("acme"), &user("acme", "x", Role::Admin)).await,
+        Err(StoreError::Exists(_))
+    ));
+    a.name = "Acme Ltd".into();
+    a.ip_allow = vec![];
+    a.traffic_allowance = 5;
+    s.update_account(&a).await.unwrap();
+    assert_eq!(s.account("acme").await.unwrap().unwrap(), a);
+    assert!(matches!(s.update_account(&account("nope")).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(s.delete_account("nope").await, Err(StoreError::NotFound(_))));
+    assert_eq!(s.users("acme").await.unwrap(), vec![user("acme", "admin", Role::Admin)]);
+}
+
+pub async fn users_teams_groups(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    let mut bob = user("acme", "bob", Role::Member);
+    s.insert_user(&bob).await.unwrap();
+    assert!(matches!(s.insert_user(&bob).await, Err(StoreError::Exists(_))));
+    assert!(matches!(s.insert_user(&user("ghost", "x", Role::Viewer)).await, Err(StoreError::NotFound(_))));
+    bob.two_factor = TwoFactor::Totp;
+    bob.totp_secret = Some("JBSWY3DPEHPK3PXP".into());
+    bob.must_change = false;
+    bob.role = Role::Viewer;
+    s.update_user(&bob).await.unwrap();
+    assert_eq!(s.user("acme", "bob").await.unwrap().unwrap(), bob);
+    assert!(s.user("other", "bob").await.unwrap().is_none());
+    assert!(matches!(s.update_user(&user("acme", "nobody", Role::Viewer)).await, Err(StoreError::NotFound(_))));
+    assert_eq!(s.users("acme").await.unwrap().iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["admin", "bob"]);
+
+    let team = Team {
+        account: "acme".into(),
+        id: "ops".into(),
+        name: "Ops".into(),
+        members: vec!["bob".into(), "admin".into()],
+    };
+    s.put_team(&team).await.unwrap();
+    let mut team2 = team.clone();
+    team2.name = "Operations".into();
+    s.put_team(&team2).await.unwrap();
+    assert_eq!(s.teams("acme").await.unwrap(), vec![team2.clone()]);
+    let group = Group {
+        account: "acme".into(),
+        id: "site-a".into(),
+        name: "Site A".into(),
+        agents: vec!["ag1".into()],
+        users: vec!["bob".into()],
+        teams: vec!["ops".into()],
+    };
+    s.put_group(&group).await.unwrap();
+    assert_eq!(s.groups("acme").await.unwrap(), vec![group.clone()]);
+    assert!(matches!(
+        s.put_group(&Group { account: "ghost".into(), ..group.clone() }).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Deleting a user ends its sessions and tokens and drops its grants.
+    s.insert_session(&session("acme", "bob", "h-bob")).await.unwrap();
+    s.insert_token(&token("acme", "bob", "t1", "th-bob")).await.unwrap();
+    s.delete_user("acme", "bob").await.unwrap();
+    assert!(s.user("acme", "bob").await.unwrap().is_none());
+    assert!(s.session("h-bob").await.unwrap().is_none());
+    assert!(s.token("th-bob").await.unwrap().is_none());
+    assert_eq!(s.teams("acme").await.unwrap()[0].members, vec!["admin".to_string()]);
+    assert!(s.groups("acme").await.unwrap()[0].users.is_empty());
+    assert!(matches!(s.delete_user("acme", "bob").await, Err(StoreError::NotFound(_))));
+
+    s.delete_team("acme", "ops").await.unwrap();
+    assert!(s.teams("acme").await.unwrap().is_empty());
+    assert!(s.groups("acme").await.unwrap()[0].teams.is_empty());
+    s.delete_group("acme", "site-a").await.unwrap();
+    assert!(s.groups("acme").await.unwrap().is_empty());
+    assert!(matches!(s.delete_group("acme", "site-a").await, Err(StoreError::NotFound(_))));
+}
+
+fn session(account: &str, user: &str, hash: &str) -> Session {
+    Session {
+        token_hash: hash.into(),
+        account: account.into(),
+        user: user.into(),
+        created_ms: 10,
+        last_seen_ms: 10,
+        pending: Some("totp".into()),
+    }
+}
+
+fn token(account: &str, user: &str, id: &str, hash: &str) -> ApiToken {
+    ApiToken {
+        id: id.into(),
+        token_hash: hash.into(),
+        account: account.into(),
+        user: user.into(),
+        name: format!("token {id}"),
+        created_ms: 20,
+        last_used_ms: None,
+    }
+}
+
+pub async fn sessions_tokens_codes(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    let mut sess = session("acme", "admin", "h1");
+    s.insert_session(&sess).await.unwrap();
+    assert!(matches!(s.insert_session(&sess).await, Err(StoreError::Exists(_))));
+    assert!(matches!(s.insert_session(&session("acme", "ghost", "h2")).await, Err(StoreError::NotFound(_))));
+    assert_eq!(s.session("h1").await.unwrap().unwrap(), sess);
+    sess.last_seen_ms = 99;
+    sess.pending = None;
+    s.update_session(&sess).await.unwrap();
+    assert_eq!(s.session("h1").await.unwrap().unwrap(), sess);
+    s.delete_session("h1").await.unwrap();
+    assert!(s.session("h1").await.unwrap().is_none());
+    assert!(matches!(s.update_session(&sess).await, Err(StoreError::NotFound(_))));
+
+    let t = token("acme", "admin", "t1", "th1");
+    s.insert_token(&t).await.unwrap();
+    s.insert_token(&token("acme", "admin", "t2", "th2")).await.unwrap();
+    assert!(matches!(s.insert_token(&t).await, Err(StoreError::Exists(_))));
+    s.touch_token("th1", 777).await.unwrap();
+    assert_eq!(s.token("th1").await.unwrap().unwrap().last_used_ms, Some(777));
+    assert_eq!(s.tokens("acme").await.unwrap().len(), 2);
+    s.delete_token("acme", "t1").await.unwrap();
+    assert!(s.token("th1").await.unwrap().is_none());
+    assert!(matches!(s.delete_token("acme", "t1").await, Err(StoreError::NotFound(_))));
+    assert!(matches!(s.delete_token("other", "t2").await, Err(StoreError::NotFound(_))));
+
+    let code = |h: &str| OneTimeCode {
+        account: "acme".into(),
+        user: "admin".into(),
+        purpose: "login".into(),
+        code_hash: h.into(),
+        expires_ms: 5_000,
+    };
+    s.put_code(&code("c1")).await.unwrap();
+    s.put_code(&code("c2")).await.unwrap();
+    assert_eq!(s.take_code("acme", "admin", "login").await.unwrap(), Some(code("c2")));
+    assert_eq!(s.take_code("acme", "admin", "login").await.unwrap(), None);
+    assert_eq!(s.take_code("acme", "admin", "reset").await.unwrap(), None);
+}
+
+pub async fn login_failures_and_access_log(s: &dyn Storage) {
+    assert_eq!(s.login_failures("acme/bob", 0).await.unwrap(), 0);
+    assert_eq!(s.login_failed("acme/bob", 100, 0).await.unwrap(), 1);
+    assert_eq!(s.login_failed("acme/bob", 200, 0).await.unwrap(), 2);
+    assert_eq!(s.login_failed("acme/eve", 200, 0).await.unwrap(), 1);
+    // The window moves: the failure at 100 no longer counts from 150.
+    assert_eq!(s.login_failed("acme/bob", 300, 150).await.unwrap(), 2);
+    assert_eq!(s.login_failures("acme/bob", 150).await.unwrap(), 2);
+    assert_eq!(s.login_failures("acme/bob", 250).await.unwrap(), 1);
+    s.clear_login_failures("acme/bob").await.unwrap();
+    assert_eq!(s.login_failures("acme/bob", 0).await.unwrap(), 0);
+    assert_eq!(s.login_failures("acme/eve", 150).await.unwrap(), 1);
+    // One key's short window does not prune another key's failures.
+    assert_eq!(s.login_failed("ip/10.0.0.1", 1_000, 0).await.unwrap(), 1);
+    assert_eq!(s.login_failed("acme/x", 900_000, 800_000).await.unwrap(), 1);
+    assert_eq!(s.login_failures("ip/10.0.0.1", 0).await.unwrap(), 1);
+
+    setup_account(s, "acme").await;
+    let entry = |t: i64, account: Option<&str>, path: &str| AccessEntry {
+        t_ms: t,
+        account: account.map(Into::into),
+        user: Some("admin".into()),
+        ip: "127.0.0.1".into(),
+        method: "GET".into(),
+        path: path.into(),
+        status: 200,
+    };
+    s.log_access(&entry(1, Some("acme"), "/a")).await.unwrap();
+    s.log_access(&entry(3, Some("acme"), "/c")).await.unwrap();
+    s.log_access(&entry(2, Some("acme"), "/b")).await.unwrap();
+    s.log_access(&entry(3, Some("acme"), "/d")).await.unwrap();
+    s.log_access(&entry(4, Some("other"), "/x")).await.unwrap();
+    s.log_access(&entry(5, None, "/login")).await.unwrap();
+    let log = s.access_log("acme", 10).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["/d", "/c", "/b", "/a"]);
+    assert_eq!(log[0], entry(3, Some("acme"), "/d"));
+    assert_eq!(s.access_log("acme", 2).await.unwrap().len(), 2);
+}
+
+pub async fn agents_and_broker_logins(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    setup_account(s, "beta").await;
+    s.insert_agent(&agent("acme", "ag-2")).await.unwrap();
+    s.insert_agent(&agent("acme", "ag-1")).await.unwrap();
+    s.insert_agent(&agent("beta", "bg-1")).await.unwrap();
+    assert!(matches!(s.insert_agent(&agent("beta", "ag-1")).await, Err(StoreError::Exists(_))));
+    assert!(matches!(s.insert_agent(&agent("ghost", "gg")).await, Err(StoreError::NotFound(_))));
+    assert_eq!(s.agent("ag-1").await.unwrap().unwrap(), agent("acme", "ag-1"));
+    assert_eq!(s.agents("acme").await.unwrap().len(), 2);
+    assert_eq!(
+        s.broker_logins().await.unwrap(),
+        vec![
+            ("ag-1".to_string(), "$7$101$salt$ag-1".to_string()),
+            ("ag-2".to_string(), "$7$101$salt$ag-2".to_string()),
+            ("bg-1".to_string(), "$7$101$salt$bg-1".to_string()),
+        ]
+    );
+    assert!(matches!(s.delete_agent("beta", "ag-1").await, Err(StoreError::NotFound(_))));
+    s.delete_agent("acme", "ag-1").await.unwrap();
+    assert_eq!(s.broker_logins().await.unwrap().len(), 2);
+}
+
+pub async fn ingest_is_idempotent_and_keeps_order(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let mut rng = Lcg(7);
+    let a = series(&mut rng, 1_000_000, 300);
+    let b = series(&mut rng, 10_000_000, 50);
+    let (b1, n1) = batch(
+        "store-1",
+        1,
+        500,
+        &[
+            P { path: "l1/CH1", unit: Some("V"), seq_from: 0, samples: &a[..100] },
+            P { path: "l1/CH2", unit: None, seq_from: 0, samples: &b },
+            P { path: "l1/CH3", unit: None, seq_from: 0, samples: &[] },
+        ],
+    );
+    let now = 1_764_547_200_000; // 2025-12-01T00:00Z
+    let o = s.ingest("ag", &b1, n1, now).await.unwrap();
+    assert_eq!(o, IngestOutcome { stored: 150, duplicate_parts: 0 });
+    // A resend stores nothing.
+    let o = s.ingest("ag", &b1, n1, now + 1).await.unwrap();
+    assert_eq!(o, IngestOutcome { stored: 0, duplicate_parts: 3 });
+
+    // Out of order: seq 200.. arrives before 100.., and overlaps a resend of 0...
+    let (b3, n3) = batch("store-1", 3, 0, &[P { path: "l1/CH1", unit: Some("mV"), seq_from: 200, samples: &a[200..] }]);
+    let (b2, n2) = batch(
+        "store-1",
+        2,
+        100,
+        &[
+            P { path: "l1/CH1", unit: Some("mV"), seq_from: 0, samples: &a[..100] },
+            P { path: "l1/CH1", unit: Some("mV"), seq_from: 100, samples: &a[100..200] },
+        ],
+    );
+    assert_eq!(s.ingest("ag", &b3, n3, now + 2).await.unwrap(), IngestOutcome { stored: 100, duplicate_parts: 0 });
+    assert_eq!(s.ingest("ag", &b2, n2, now + 3).await.unwrap(), IngestOutcome { stored: 100, duplicate_parts: 1 });
+
+    // A new cache file restarts the sequence: same seq_from, new data.
+    let c = series(&mut rng, 20_000_000, 40);
+    let (b4, n4) = batch("store-2", 1, 0, &[P { path: "l1/CH1", unit: Some("mV"), seq_from: 0, samples: &c }]);
+    assert_eq!(s.ingest("ag", &b4, n4, now + 4).await.unwrap(), IngestOutcome { stored: 40, duplicate_parts: 0 });
+
+    let chans = s.channels("ag").await.unwrap();
+    assert_eq!(chans.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["l1/CH1", "l1/CH2", "l1/CH3"]);
+    let ch1 = &chans[0];
+    assert_eq!(ch1.unit.as_deref(), Some("mV"));
+    assert_eq!(ch1.samples, 340);
+    assert_eq!(ch1.t_first, Some(a[0].t));
+    assert_eq!(ch1.t_last, Some(c[39].t));
+    assert_eq!(chans[2].samples, 0);
+    assert_eq!(chans[2].t_last, None);
+    assert_eq!(s.channel(ch1.id).await.unwrap().as_ref(), Some(ch1));
+    assert!(s.channel(ch1.id + 1000).await.unwrap().is_none());
+
+    let want: Vec<Point> = a.iter().chain(&c).map(pt).collect();
+    assert_eq!(s.raw(ch1.id, i64::MIN, i64::MAX, usize::MAX).await.unwrap(), want);
+    assert_eq!(s.raw(ch1.id, i64::MIN, i64::MAX, 120).await.unwrap(), want[..120]);
+    assert_eq!(s.raw(chans[1].id, i64::MIN, i64::MAX, 1000).await.unwrap(), b.iter().map(pt).collect::<Vec<_>>());
+
+    let ag = s.agent("ag").await.unwrap().unwrap();
+    assert_eq!(ag.sync.samples, 390);
+    assert_eq!(ag.sync.batches, 5);
+    assert_eq!(ag.sync.backlog, 0);
+    assert_eq!(ag.sync.last_batch_ms, Some(now + 4));
+    assert_eq!(s.traffic("ag", "2025-12").await.unwrap(), 2 * n1 + n2 + n3 + n4);
+    assert!(matches!(s.ingest("ghost", &b1, n1, now).await, Err(StoreError::NotFound(_))));
+}
+
+pub async fn reads_match_brute_force(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let mut rng = Lcg(42);
+    let jittered = series(&mut rng, 1_700_000_000_000, 5_000);
+    check_reads(s, "dev/T", &jittered, &mut rng).await;
+    // Evenly spaced samples: cut chunks are counted from their step.
+    let regular: Vec<Sample> = series(&mut rng, 0, 5_000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| Sample { t: 1_600_000_000_000 + i as i64 * 1000, ..x })
+        .collect();
+    check_reads(s, "dev/R", &regular, &mut rng).await;
+}
+
+async fn check_reads(s: &dyn Storage, path: &str, all: &[Sample], rng: &mut Lcg) {
+    // Parts of uneven size, sent in shuffled order.
+    let mut cuts = vec![0usize];
+    while *cuts.last().unwrap() < all.len() {
+        let next = (*cuts.last().unwrap() + 50 + (rng.next() % 2500) as usize).min(all.len());
+        cuts.push(next);
+    }
+    let mut order: Vec<usize> = (0..cuts.len() - 1).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    for (k, &i) in order.iter().enumerate() {
+        let (b, n) = batch(
+            "st",
+            k as u64,
+            0,
+            &[P { path, unit: Some("°C"), seq_from: cuts[i] as i64, samples: &all[cuts[i]..cuts[i + 1]] }],
+        );
+        s.ingest("ag", &b, n, 0).await.unwrap();
+    }
+    let ch = s.channels("ag").await.unwrap().into_iter().find(|c| c.path == path).unwrap().id;
+    let (t0, t1) = (all[0].t, all[all.len() - 1].t);
+
+    let raw = |from: i64, to: i64| all.iter().filter(|s| s.t >= from && s.t < to).map(pt).collect::<Vec<_>>();
+    for (from, to) in [(t0, t1 + 1), (t0, t1), (all[777].t, all[3210].t), (t0 - 10, t0), (t1 + 1, t1 + 100)] {
+        assert_eq!(s.raw(ch, from, to, usize::MAX).await.unwrap(), raw(from, to), "raw {from}..{to}");
+    }
+    let latest = s.latest(ch).await.unwrap().unwrap();
+    assert_eq!(latest, pt(&all[all.len() - 1]));
+
+    // Whole range, edges on sample times, more buckets than samples, one bucket.
+    for (from, to, n) in [
+        (t0, t1 + 1, 100),
+        (t0, t1 + 1, 1),
+        (all[100].t, all[4000].t, 37),
+        (all[1000].t, all[1010].t, 50),
+        (t0 + 500, t1 - 333, 333),
+        (t0 + 1, t1 - 1, 4999),
+        (t0 - 1_000_000, t1 + 1_000_000, 2000),
+        (t0, t1 + 1, 7),
+    ] {
+        let got = s.minmax(ch, from, to, n).await.unwrap();
+        assert_eq!(got, brute_minmax(all, from, to, n), "minmax {path} {from}..{to} / {n}");
+    }
+    assert!(s.minmax(ch, t1, t0, 10).await.unwrap().is_empty());
+    assert!(s.minmax(ch, t0, t1, 0).await.unwrap().is_empty());
+    assert!(s.minmax(ch, t0, t1, 100_000_000).await.is_err());
+    assert!(matches!(s.raw(ch + 99, t0, t1, 10).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(s.minmax(ch + 99, t0, t1, 10).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(s.latest(ch + 99).await, Err(StoreError::NotFound(_))));
+}
+
+pub async fn latest_of_a_special_and_of_an_empty_channel(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let samples = [Sample::number(10, 1.5), Sample::special(20, SpecialKind::BurnOut)];
+    let (b, n) = batch(
+        "st",
+        1,
+        0,
+        &[
+            P { path: "d/A", unit: None, seq_from: 0, samples: &samples },
+            P { path: "d/B", unit: None, seq_from: 0, samples: &[] },
+        ],
+    );
+    s.ingest("ag", &b, n, 0).await.unwrap();
+    let chans = s.channels("ag").await.unwrap();
+    assert_eq!(s.latest(chans[0].id).await.unwrap(), Some(Point { t: 20, v: None }));
+    assert_eq!(s.latest(chans[1].id).await.unwrap(), None);
+    let mm = s.minmax(chans[0].id, 0, 30, 3).await.unwrap();
+    assert_eq!(mm[1].count, 1);
+    assert_eq!(mm[1].min, Some(Point { t: 10, v: Some(1.5) }));
+    assert_eq!(mm[2].count, 1);
+    assert_eq!(mm[2].min, None);
+}
+
+pub async fn traffic_and_refusals(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let nov = 1_764_460_800_000; // 2025-11-30T00:00Z
+    let dec = 1_764_547_200_000; // 2025-12-01T00:00Z
+    s.ingest_refused("ag", "channel 0 (l1/CH1): truncated", 1000, nov).await.unwrap();
+    s.ingest_refused("ag", "not a Meterdeck batch", 24, dec).await.unwrap();
+    let (b, n) =
+        batch("st", 1, 0, &[P { path: "l1/CH1", unit: None, seq_from: 0, samples: &[Sample::number(1, 1.0)] }]);
+    s.ingest("ag", &b, n, dec).await.unwrap();
+    assert_eq!(s.traffic("ag", "2025-11").await.unwrap(), 1000);
+    assert_eq!(s.traffic("ag", "2025-12").await.unwrap(), 24 + n);
+    assert_eq!(s.traffic("ag", "2026-01").await.unwrap(), 0);
+    let a = s.agent("ag").await.unwrap().unwrap();
+    assert_eq!(a.sync.rejected, 2);
+    assert_eq!(a.sync.last_error.as_deref(), Some("not a Meterdeck batch"));
+    assert_eq!(a.sync.batches, 1);
+    assert!(matches!(s.ingest_refused("ghost", "x", 1, dec).await, Err(StoreError::NotFound(_))));
+}
+
+pub async fn deletes_cascade(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    setup_account(s, "beta").await;
+    for (acc, ag) in [("acme", "a1"), ("acme", "a2"), ("beta", "b1")] {
+        s.insert_agent(&agent(acc, ag)).await.unwrap();
+        let (b, n) =
+            batch("st", 1, 0, &[P { path: "l/C", unit: None, seq_from: 0, samples: &[Sample::number(5, 2.0)] }]);
+        s.ingest(ag, &b, n, 0).await.unwrap();
+    }
+    s.put_group(&Group {
+        account: "acme".into(),
+        id: "g".into(),
+        name: "G".into(),
+        agents: vec!["a1".into(), "a2".into()],
+        users: vec![],
+        teams: vec![],
+    })
+    .await
+    .unwrap();
+    let a1_ch = s.channels("a1").await.unwrap()[0].id;
+    s.delete_agent("acme", "a1").await.unwrap();
+    assert!(s.agent("a1").await.unwrap().is_none());
+    assert!(s.channels("a1").await.unwrap().is_empty());
+    assert!(s.channel(a1_ch).await.unwrap().is_none());
+    assert_eq!(s.traffic("a1", &series::month_of(0)).await.unwrap(), 0);
+    assert_eq!(s.groups("acme").await.unwrap()[0].agents, vec!["a2".to_string()]);
+    // Its id can be registered again and starts empty.
+    s.insert_agent(&agent("acme", "a1")).await.unwrap();
+    assert!(s.channels("a1").await.unwrap().is_empty());
+
+    s.insert_session(&session("acme", "admin", "hs")).await.unwrap();
+    s.insert_token(&token("acme", "admin", "t", "ht")).await.unwrap();
+    s.put_team(&Team { account: "acme".into(), id: "t".into(), name: "T".into(), members: vec![] }).await.unwrap();
+    s.log_access(&AccessEntry {
+        t_ms: 1,
+        account: Some("acme".into()),
+        user: None,
+        ip: "::1".into(),
+        method: "GET".into(),
+        path: "/".into(),
+        status: 200,
+    })
+    .await
+    .unwrap();
+    let a2_ch = s.channels("a2").await.unwrap()[0].id;
+    s.delete_account("acme").await.unwrap();
+    assert!(s.account("acme").await.unwrap().is_none());
+    assert!(s.users("acme").await.unwrap().is_empty());
+    assert!(s.teams("acme").await.unwrap().is_empty());
+    assert!(s.groups("acme").await.unwrap().is_empty());
+    assert!(s.agents("acme").await.unwrap().is_empty());
+    assert!(s.session("hs").await.unwrap().is_none());
+    assert!(s.token("ht").await.unwrap().is_none());
+    assert!(s.tokens("acme").await.unwrap().is_empty());
+    assert!(s.access_log("acme", 10).await.unwrap().is_empty());
+    assert!(s.channel(a2_ch).await.unwrap().is_none());
+    // The other account is untouched.
+    assert_eq!(s.agents("beta").await.unwrap().len(), 1);
+    assert_eq!(s.channels("b1").await.unwrap()[0].samples, 1);
+    assert_eq!(s.broker_logins().await.unwrap().len(), 1);
+}
+
+/// Two handles on one database (two cloud processes) ingest the same
+/// batches at once, in opposite orders: every sample is stored once.
+pub async fn concurrent_ingest_stores_once(a: &dyn Storage, b: &dyn Storage) {
+    setup_account(a, "acme").await;
+    a.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let mut rng = Lcg(99);
+    let data: Vec<Vec<Sample>> = (0..3).map(|k| series(&mut rng, 1_000_000 * (k + 1), 2_000)).collect();
+    let paths = ["x/A", "x/B", "x/C"];
+    let batches: Vec<(Batch, u64)> = (0..20)
+        .map(|i| {
+            let parts: Vec<P<'_>> = (0..3)
+                .map(|k| P {
+                    path: paths[k],
+                    unit: None,
+                    seq_from: i as i64 * 100,
+                    samples: &data[k][i * 100..(i + 1) * 100],
+                })
+                .collect();
+            batch("st", i as u64, 0, &parts)
+        })
+        .collect();
+    async fn run(h: &dyn Storage, batches: &[(Batch, u64)], order: impl Iterator<Item = usize>) -> u64 {
+        let mut stored = 0;
+        for i in order {
+            stored += h.ingest("ag", &batches[i].0, batches[i].1, 0).await.unwrap().stored;
+        }
+        stored
+    }
+    let (x, y) = futures::join!(run(a, &batches, 0..20), run(b, &batches, (0..20).rev()));
+    assert_eq!(x + y, 6_000);
+    let chans = a.channels("ag").await.unwrap();
+    for (k, c) in chans.iter().enumerate() {
+        assert_eq!(c.samples, 2_000);
+        let want: Vec<Point> = data[k].iter().map(pt).collect();
+        assert_eq!(b.raw(c.id, i64::MIN, i64::MAX, usize::MAX).await.unwrap(), want);
+    }
+    assert_eq!(a.agent("ag").await.unwrap().unwrap().sync.samples, 6_000);
+    assert_eq!(a.agent("ag").await.unwrap().unwrap().sync.batches, 40);
+}
+
+// ---- backends ---------------------------------------------------------------
+
+async fn sqlite_store() -> (Arc<dyn Storage>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("cloud.db").display());
+    (open(&url).await.unwrap(), dir)
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (s, _dir) = super::sqlite_store().await;
+                    super::$name(&*s).await;
+                }
+            )*
+        }
+        mod postgres_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::pg::TestDb::create(stringify!($name)).await else { return };
+                    let s = super::open(&db.url).await.unwrap();
+                    super::$name(&*s).await;
+                    drop(s);
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    accounts,
+    users_teams_groups,
+    sessions_tokens_codes,
+    login_failures_and_access_log,
+    agents_and_broker_logins,
+    ingest_is_idempotent_and_keeps_order,
+    reads_match_brute_force,
+    latest_of_a_special_and_of_an_empty_channel,
+    traffic_and_refusals,
+    deletes_cascade,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_ingest_stores_once() {
+    let (a, dir) = sqlite_store().await;
+    let b = open(&format!("sqlite:{}", dir.path().join("cloud.db").display())).await.unwrap();
+    concurrent_ingest_stores_once(&*a, &*b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_ingest_stores_once() {
+    let Some(db) = pg::TestDb::create("concurrent_ingest").await else { return };
+    let (a, b) = (open(&db.url).await.unwrap(), open(&db.url).await.unwrap());
+    concurrent_ingest_stores_once(&*a, &*b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backup_is_a_working_copy() {
+    let (s, dir) = sqlite_store().await;
+    setup_account(&*s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let (b, n) = batch("st", 1, 0, &[P { path: "l/C", unit: None, seq_from: 0, samples: &[Sample::number(5, 2.0)] }]);
+    s.ingest("ag", &b, n, 0).await.unwrap();
+    let dest = dir.path().join("backup.db");
+    // Ingest keeps going during the backup: neither blocks the other.
+    let writer = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            for i in 1..40 {
+                let x = [Sample::number(5 + i, 2.0)];
+                let (b, n) = batch("st", i as u64, 0, &[P { path: "l/C", unit: None, seq_from: i, samples: &x }]);
+                s.ingest("ag", &b, n, 0).await.unwrap();
+            }
+        })
+    };
+    s.backup_to(&dest).await.unwrap();
+    writer.await.unwrap();
+    assert!(!dir.path().join("backup.db.partial").exists());
+    assert!(matches!(s.backup_to(&dest).await, Err(StoreError::Exists(_))));
+    let copy = open(&format!("sqlite:{}", dest.display())).await.unwrap();
+    let ch = copy.channels("ag").await.unwrap();
+    // A consistent snapshot: the samples it holds are a prefix of the ingest.
+    let got = copy.raw(ch[0].id, 0, 100, 100).await.unwrap();
+    assert!(!got.is_empty());
+    assert_eq!(got, (0..got.len() as i64).map(|i| Point { t: 5 + i, v: Some(2.0) }).collect::<Vec<_>>());
+    assert_eq!(ch[0].samples, got.len() as u64);
+}
+
+#[tokio::test]
+async fn open_names_bad_urls() {
+    let err = |u: &str| {
+        let u = u.to_owned();
+        async move { open(&u).await.err().map(|e| format!("{e:#}")).unwrap_or_default() }
+    };
+    assert!(err("mysql://root:secret@db/x").await.contains("\"mysql\""));
+    assert!(!err("mysql://root:secret@db/x").await.contains("secret"));
+    assert!(err("sqlite:").await.contains("names no file"));
+    // A directory that cannot be created (a file is in the way).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), b"x").unwrap();
+    let bad = dir.path().join("file/cloud.db");
+    assert!(err(&format!("sqlite:{}", bad.display())).await.contains(&bad.display().to_string()));
+    // A missing directory is created.
+    let fresh = dir.path().join("new/sub/cloud.db");
+    open(&format!("sqlite:{}", fresh.display())).await.unwrap();
+    assert!(fresh.exists());
+}
+
+pub mod pg {
+    //! A throwaway database per test on the local PostgreSQL.
+
+    const ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+    pub struct TestDb {
+        pub url: String,
+        name: String,
+    }
+
+    impl TestDb {
+        /// `None` only when `MD_SKIP_PG=1` and the server is unreachable.
+        pub async fn create(test: &str) -> Option<TestDb> {
+            let client = match tokio_postgres::connect(ADMIN_URL, tokio_postgres::NoTls).await {
+                Ok((client, conn)) => {
+                    tokio::spawn(conn);
+                    client
+                }
+                Err(e) if std::env::var("MD_SKIP_PG").as_deref() == Ok("1") => {
+                    eprintln!("skipping PostgreSQL test {test}: {e} (MD_SKIP_PG=1)");
+                    return None;
+                }
+                Err(e) => panic!(
+                    "PostgreSQL is not reachable at 127.0.0.1:5432 as user postgres ({e}); start it, or set MD_SKIP_PG=1 to skip"
+                ),
+            };
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+            let name = format!("md_test_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, test);
+            let name: String = name.chars().take(63).collect();
+            client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+            Some(TestDb { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name })
+        }
+    }
+
+    impl Drop for TestDb {
+        /// Drops the database even when the test panicked.
+        fn drop(&mut self) {
+            let name = self.name.clone();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    if let Ok((client, conn)) = tokio_postgres::connect(ADMIN_URL, tokio_postgres::NoTls).await {
+                        tokio::spawn(conn);
+                        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A year of 1 s samples (3154 parts of 10,000) downsampled to 2000
+/// buckets; prints the timings. Debug builds are far slower than release:
+/// `cargo test -p meterdeck-cloud --lib -- --ignored one_year --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "timing, slow in debug builds"]
+async fn sqlite_one_year_minmax_timing() {
+    let (s, _dir) = sqlite_store().await;
+    setup_account(&*s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let t0 = 1_735_689_600_000i64; // 2025-01-01
+    let year = 365 * 86_400;
+    let started = std::time::Instant::now();
+    let mut scratch = EncodeScratch::default();
+    let mut samples = Vec::with_capacity(10_000);
+    let mut rng = Lcg(1);
+    for (b, from) in (0..year).step_by(10_000).enumerate() {
+        samples.clear();
+        for i in from..(from + 10_000).min(year) {
+            let x = i as f64 * std::f64::consts::TAU / 86_400.0;
+            let v = (20.0 + 5.0 * x.sin() + (rng.next() % 1000) as f64 / 1000.0) * 100.0;
+            samples.push(Sample::number(t0 + i * 1000, v.round() / 100.0));
+        }
+        let part = PartIn {
+            path: "site/T",
+            unit: Some("°C"),
+            seq_from: from,
+            seq_to: from + samples.len() as i64,
+            samples: &samples,
+        };
+        let bytes = encode_batch("st", b as u64, 0, 0, &[part], &mut scratch).unwrap();
+        let batch = decode_batch(&bytes).unwrap();
+        s.ingest("ag", &batch, bytes.len() as u64, 0).await.unwrap();
+    }
+    let ingested = started.elapsed();
+    let ch = s.channels("ag").await.unwrap()[0].clone();
+    assert_eq!(ch.samples, year as u64);
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let mm = s.minmax(ch.id, t0, t0 + year * 1000, 2000).await.unwrap();
+        best = best.min(t.elapsed());
+        assert_eq!(mm.iter().map(|m| m.count).sum::<u64>(), year as u64);
+    }
+    println!("one year of 1 s: ingest {ingested:?}, minmax 2000 buckets {best:?} (best of 3)");
+}

@@ -1,0 +1,158 @@
+//! The PostgreSQL schema, versioned in `meterdeck_schema`. Several cloud
+//! processes may start at once: migrations run under an advisory lock.
+
+pub const VERSION: i32 = 1;
+
+/// Arbitrary, fixed: the advisory lock key of schema migrations.
+pub const MIGRATION_LOCK: i64 = 0x4d44_5343_4845_4d41; // "MDSCHEMA"
+
+pub const V1: &str = "
+CREATE TABLE account (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    ip_allow TEXT[] NOT NULL,
+    traffic_allowance BIGINT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE TABLE app_user (
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    must_change BOOLEAN NOT NULL,
+    two_factor TEXT NOT NULL,
+    totp_secret TEXT,
+    created_ms BIGINT NOT NULL,
+    PRIMARY KEY (account, id)
+);
+CREATE TABLE team (
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    members TEXT[] NOT NULL,
+    PRIMARY KEY (account, id)
+);
+CREATE TABLE grp (
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    agents TEXT[] NOT NULL,
+    users TEXT[] NOT NULL,
+    teams TEXT[] NOT NULL,
+    PRIMARY KEY (account, id)
+);
+CREATE TABLE session (
+    token_hash TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    app_user TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    last_seen_ms BIGINT NOT NULL,
+    pending TEXT,
+    FOREIGN KEY (account, app_user) REFERENCES app_user(account, id) ON DELETE CASCADE
+);
+CREATE INDEX session_by_user ON session(account, app_user);
+CREATE TABLE api_token (
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    app_user TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    last_used_ms BIGINT,
+    PRIMARY KEY (account, id),
+    FOREIGN KEY (account, app_user) REFERENCES app_user(account, id) ON DELETE CASCADE
+);
+CREATE INDEX api_token_by_user ON api_token(account, app_user);
+CREATE TABLE one_time_code (
+    account TEXT NOT NULL,
+    app_user TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    PRIMARY KEY (account, app_user, purpose),
+    FOREIGN KEY (account, app_user) REFERENCES app_user(account, id) ON DELETE CASCADE
+);
+CREATE TABLE login_failure (key TEXT NOT NULL, t_ms BIGINT NOT NULL);
+CREATE INDEX login_failure_key ON login_failure(key, t_ms);
+CREATE INDEX login_failure_t ON login_failure(t_ms);
+-- No foreign key: failed logins name accounts that may not exist.
+CREATE TABLE access_log (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    t_ms BIGINT NOT NULL,
+    account TEXT,
+    app_user TEXT,
+    ip TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL
+);
+CREATE INDEX access_log_account ON access_log(account, t_ms, id);
+CREATE TABLE agent (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    broker_hash TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    last_batch_ms BIGINT,
+    backlog BIGINT NOT NULL DEFAULT 0,
+    samples BIGINT NOT NULL DEFAULT 0,
+    batches BIGINT NOT NULL DEFAULT 0,
+    rejected BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX agent_account ON agent(account);
+CREATE TABLE traffic (
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    month TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    PRIMARY KEY (agent, month)
+);
+-- An agent's cache files in order of first arrival: parts sort by
+-- (store number, seq_from), which is storage order across cache files.
+CREATE TABLE agent_store (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    store TEXT NOT NULL,
+    UNIQUE (agent, store)
+);
+CREATE TABLE channel (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    unit TEXT,
+    samples BIGINT NOT NULL DEFAULT 0,
+    t_first BIGINT,
+    t_last BIGINT,
+    -- Widest t_max - t_min of a part: bounds the index scan of range reads.
+    max_span BIGINT NOT NULL DEFAULT 0,
+    UNIQUE (agent, path)
+);
+CREATE TABLE part (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    channel BIGINT NOT NULL REFERENCES channel(id) ON DELETE CASCADE,
+    store BIGINT NOT NULL REFERENCES agent_store(id) ON DELETE CASCADE,
+    seq_from BIGINT NOT NULL,
+    seq_to BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    specials BIGINT NOT NULL,
+    t_min BIGINT,
+    t_max BIGINT,
+    first_t BIGINT, first_v DOUBLE PRECISION,
+    last_t BIGINT, last_v DOUBLE PRECISION,
+    min_t BIGINT, min_v DOUBLE PRECISION,
+    max_t BIGINT, max_v DOUBLE PRECISION,
+    -- Summaries per run of 1024 samples (series::Chunk), read for parts a
+    -- bucket edge cuts.
+    chunks BYTEA NOT NULL,
+    block BYTEA NOT NULL,
+    UNIQUE (channel, store, seq_from)
+);
+-- Blocks are compressed already.
+ALTER TABLE part ALTER COLUMN block SET STORAGE EXTERNAL;
+CREATE INDEX part_time ON part(channel, t_min);
+CREATE INDEX part_store ON part(store);
+";

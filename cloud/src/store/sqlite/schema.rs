@@ -1,0 +1,172 @@
+//! The SQLite schema, versioned by `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+pub const VERSION: i64 = 1;
+
+/// Version 1. Grants and team members are JSON lists (small, read whole);
+/// time series are one row per batch part (see `store/mod.rs`).
+const V1: &str = "
+CREATE TABLE account (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    ip_allow TEXT NOT NULL,
+    traffic_allowance INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE user (
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    must_change INTEGER NOT NULL,
+    two_factor TEXT NOT NULL,
+    totp_secret TEXT,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, id)
+);
+CREATE TABLE team (
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    members TEXT NOT NULL,
+    PRIMARY KEY (account, id)
+);
+CREATE TABLE grp (
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    agents TEXT NOT NULL,
+    users TEXT NOT NULL,
+    teams TEXT NOT NULL,
+    PRIMARY KEY (account, id)
+);
+CREATE TABLE session (
+    token_hash TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    user TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    pending TEXT,
+    FOREIGN KEY (account, user) REFERENCES user(account, id) ON DELETE CASCADE
+);
+CREATE INDEX session_user ON session(account, user);
+CREATE TABLE api_token (
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    user TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    last_used_ms INTEGER,
+    PRIMARY KEY (account, id),
+    FOREIGN KEY (account, user) REFERENCES user(account, id) ON DELETE CASCADE
+);
+CREATE INDEX api_token_user ON api_token(account, user);
+CREATE TABLE one_time_code (
+    account TEXT NOT NULL,
+    user TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, user, purpose),
+    FOREIGN KEY (account, user) REFERENCES user(account, id) ON DELETE CASCADE
+);
+CREATE TABLE login_failure (key TEXT NOT NULL, t_ms INTEGER NOT NULL);
+CREATE INDEX login_failure_key ON login_failure(key, t_ms);
+CREATE INDEX login_failure_t ON login_failure(t_ms);
+-- No foreign key: failed logins name accounts that may not exist.
+CREATE TABLE access_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    t_ms INTEGER NOT NULL,
+    account TEXT,
+    user TEXT,
+    ip TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL
+);
+CREATE INDEX access_log_account ON access_log(account, t_ms, id);
+CREATE TABLE agent (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    broker_hash TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    last_batch_ms INTEGER,
+    backlog INTEGER NOT NULL DEFAULT 0,
+    samples INTEGER NOT NULL DEFAULT 0,
+    batches INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX agent_account ON agent(account);
+CREATE TABLE traffic (
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    month TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (agent, month)
+) WITHOUT ROWID;
+-- An agent's cache files in order of first arrival: parts sort by
+-- (store number, seq_from), which is storage order across cache files.
+CREATE TABLE agent_store (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    store TEXT NOT NULL,
+    UNIQUE (agent, store)
+);
+CREATE TABLE channel (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    unit TEXT,
+    samples INTEGER NOT NULL DEFAULT 0,
+    t_first INTEGER,
+    t_last INTEGER,
+    -- Widest t_max - t_min of a part: bounds the index scan of range reads.
+    max_span INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (agent, path)
+);
+CREATE TABLE part (
+    id INTEGER PRIMARY KEY,
+    channel INTEGER NOT NULL REFERENCES channel(id) ON DELETE CASCADE,
+    store INTEGER NOT NULL REFERENCES agent_store(id) ON DELETE CASCADE,
+    seq_from INTEGER NOT NULL,
+    seq_to INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    specials INTEGER NOT NULL,
+    t_min INTEGER,
+    t_max INTEGER,
+    first_t INTEGER, first_v REAL,
+    last_t INTEGER, last_v REAL,
+    min_t INTEGER, min_v REAL,
+    max_t INTEGER, max_v REAL,
+    -- Summaries per run of 1024 samples (series::Chunk), read for parts a
+    -- bucket edge cuts; then the block. Last, so summary reads never touch
+    -- their overflow pages.
+    chunks BLOB NOT NULL,
+    block BLOB NOT NULL,
+    UNIQUE (channel, store, seq_from)
+);
+CREATE INDEX part_time ON part(channel, t_min);
+CREATE INDEX part_store ON part(store);
+";
+
+/// Creates or upgrades the schema; refuses a newer one.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<std::result::Result<(), String>> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v > VERSION {
+        return Ok(Err(format!("the database has schema version {v}; this meterdeck-cloud knows up to {VERSION}")));
+    }
+    if v < 1 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V1)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {VERSION}"))?;
+        tx.commit()?;
+    }
+    Ok(Ok(()))
+}

@@ -835,6 +835,46 @@ host = "10.0.0.2"
     }
 
     #[test]
+    fn cloud_section_loads_with_defaults_and_checks() {
+        let text = "[cloud]\nhost = \"mqtt.example.com\"\nagent = \"site-a\"\n";
+        let c = AgentConfig::parse(text, "c.toml").unwrap().cloud.unwrap();
+        assert_eq!((c.host.as_str(), c.port, c.tls), ("mqtt.example.com", 1883, false));
+        assert_eq!(c.allowance_bytes, GIB);
+        assert_eq!(c.window, 8);
+        assert_eq!(c.resend_timeout, Duration::from_secs(15));
+        assert_eq!(c.broker(), "mqtt.example.com:1883");
+        let full = "[cloud]\nhost = \"h\"\nport = 8883\nagent = \"a_1\"\nmonthly_allowance = \"500 MiB\"\nwindow = 4\nresend_timeout = \"30s\"\n";
+        let c = AgentConfig::parse(full, "c.toml").unwrap().cloud.unwrap();
+        assert_eq!((c.port, c.allowance_bytes, c.window), (8883, 500 * MIB, 4));
+        assert_eq!(c.resend_timeout, Duration::from_secs(30));
+        // Round trip through the table the desk and `cloud login` write.
+        let mut doc = toml::Table::new();
+        doc.insert("cloud".into(), toml::Value::Table(c.to_toml()));
+        let again = AgentConfig::parse(&toml::to_string(&doc).unwrap(), "c.toml").unwrap().cloud.unwrap();
+        assert_eq!(again, c);
+
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\ntls = true\n");
+        assert_eq!(e.line(), Some(4), "{e}");
+        assert!(e.to_string().contains("not supported"), "{e}");
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a/b\"\n");
+        assert_eq!((e.line(), e.field()), (Some(3), Some("cloud.agent")), "{e}");
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\nwindow = 0\n");
+        assert_eq!(e.field(), Some("cloud.window"), "{e}");
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\nmonthly_allowance = \"lots\"\n");
+        assert_eq!(e.field(), Some("cloud.monthly_allowance"), "{e}");
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\npassword = \"x\"\n");
+        assert!(e.to_string().contains("password"), "{e}");
+        assert!(err("[cloud]\nagent = \"a\"\n").to_string().contains("host"));
+    }
+
+    #[test]
+    fn the_example_config_has_a_valid_cloud_section() {
+        let cfg = AgentConfig::parse(include_str!("../../docs/agent.example.toml"), "agent.example.toml").unwrap();
+        let c = cfg.cloud.unwrap();
+        assert_eq!((c.agent.as_str(), c.window, c.allowance_bytes), ("site-a", 8, GIB));
+    }
+
+    #[test]
     fn empty_config_is_defaults() {
         let cfg = AgentConfig::parse("", "x.toml").unwrap();
         assert_eq!(cfg.agent.poll_interval, DEFAULT_POLL);

@@ -128,6 +128,7 @@ impl SyncTask {
     /// missing. `None` on shutdown.
     async fn secret(&mut self, st: &mut State) -> Option<String> {
         let entry = super::secret_entry(&self.cloud.agent);
+        let mut warned = false;
         loop {
             match read_secret(&self.secrets, entry.clone()).await {
                 Ok(Some(s)) if !s.is_empty() => return Some(s),
@@ -140,7 +141,11 @@ impl SyncTask {
                 }
                 Err(e) => st.p.last_error = Some(format!("cannot read the cloud secret: {e}")),
             }
-            warn!("cloud sync waits: {}", st.p.last_error.as_deref().unwrap_or(""));
+            // Said once; the status keeps showing it.
+            if !warned {
+                warn!("cloud sync waits: {}", st.p.last_error.as_deref().unwrap_or(""));
+                warned = true;
+            }
             self.persist(st).await;
             tokio::select! {
                 _ = self.shutdown.changed() => return None,

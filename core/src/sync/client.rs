@@ -201,6 +201,16 @@ impl SyncTask {
                     fetch = Some(rx);
                 }
             }
+            if flow.stalled() && !st.p.last_error.as_deref().is_some_and(|e| e.contains("paused")) {
+                let message = format!(
+                    "cloud sync paused until the agent restarts: the cloud refused {} outbox rows (last error: {})",
+                    flow.parked_rows(),
+                    st.p.last_error.as_deref().unwrap_or("-")
+                );
+                warn!("{message}");
+                st.p.last_error = Some(message.clone());
+                let _ = self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await;
+            }
             tokio::select! {
                 _ = self.shutdown.changed() => break,
                 net = net_rx.recv() => match net {
@@ -235,7 +245,7 @@ impl SyncTask {
                 r = async { fetch.as_mut().expect("guarded by is_some").await }, if fetch.is_some() => {
                     fetch = None;
                     match r {
-                        Ok(Ok(f)) => match flow.fetched(f.rows, f.backlog, now_ms()) {
+                        Ok(Ok(f)) => match cpu_heavy(|| flow.fetched(f.rows, f.backlog, now_ms())) {
                             Ok((fresh, empty)) => {
                                 if !empty.is_empty() && self.writer.send(WriterMsg::OutboxAck(empty)).await.is_err() {
                                     break;
@@ -327,6 +337,15 @@ impl SyncTask {
             AckOutcome::Unknown => debug!("acknowledgement for batch {:?} not in flight (ignored)", ack.batch),
         }
         Ok(())
+    }
+}
+
+/// Packing encodes up to a few million samples: on the multi-thread
+/// runtime other tasks (the pollers) move to other workers meanwhile.
+fn cpu_heavy<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 

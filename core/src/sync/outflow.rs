@@ -47,6 +47,8 @@ pub enum AckOutcome {
 
 /// Headers hold about 150 bytes per part: stay far below the 1 MiB limit.
 const MAX_PARTS: usize = 2000;
+/// Parked rows after which the drain stops reading the outbox.
+pub const MAX_PARKED_ROWS: usize = 4096;
 
 pub struct Outflow {
     store_id: String,
@@ -111,8 +113,15 @@ impl Outflow {
     /// The `limit` for the next outbox read, when one is due: nothing is
     /// queued and the window has room.
     pub fn fetch_limit(&self, fresh_rows: usize) -> Option<usize> {
-        (!self.fetching && self.queued.is_empty() && self.inflight.len() < self.window)
+        (!self.fetching && self.queued.is_empty() && self.inflight.len() < self.window && !self.stalled())
             .then(|| self.known_rows() + fresh_rows)
+    }
+
+    /// So many rows were refused that reading past them would cost the
+    /// writer more and more (a cloud refusing everything, e.g. another
+    /// protocol version): stop until restart.
+    pub fn stalled(&self) -> bool {
+        self.parked.len() >= MAX_PARKED_ROWS
     }
 
     pub fn fetch_started(&mut self) {
@@ -397,6 +406,25 @@ mod tests {
         assert_eq!(d.parts.len(), 1);
         assert_eq!(d.parts[0].seq_from, 30);
         assert_eq!(f.on_ack(&Ack::refused(None, "unreadable")), AckOutcome::Unknown);
+        assert!(!f.stalled());
+    }
+
+    #[test]
+    fn a_cloud_refusing_everything_stops_the_reads() {
+        let mut f = Outflow::new("s".into(), 1000, Duration::from_secs(15), 1024, 1);
+        let rows: Vec<OutRow> = (0..MAX_PARKED_ROWS as i64).map(|i| row(i + 1, "l/c", i, 1)).collect();
+        f.fetched(rows, 0, 0).unwrap();
+        loop {
+            let sent = f.to_send(Instant::now());
+            if sent.is_empty() {
+                break;
+            }
+            for (b, _) in sent {
+                f.on_ack(&Ack::refused(Some(b), "protocol version 1 is not supported"));
+            }
+        }
+        assert!(f.stalled());
+        assert_eq!(f.fetch_limit(10), None);
     }
 
     #[test]

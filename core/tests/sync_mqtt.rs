@@ -212,6 +212,21 @@ struct Site {
 /// Writes a backlog of `per_channel` samples on 4 channels of `old`, then
 /// starts the agent with two simulated loggers polled every second.
 async fn start_site(port: u16, per_channel: i64, resend_timeout: Duration) -> Site {
+    start_site_with(port, per_channel, resend_timeout, 8 * 1024, 4).await
+}
+
+async fn start_site_with(port: u16, per_channel: i64, resend_timeout: Duration, target: usize, window: usize) -> Site {
+    start_site_full(port, per_channel, resend_timeout, target, window, None).await
+}
+
+async fn start_site_full(
+    port: u16,
+    per_channel: i64,
+    resend_timeout: Duration,
+    target: usize,
+    window: usize,
+    allowance: Option<u64>,
+) -> Site {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut store = Store::open(&dir.path().join(STORE_FILE), StoreOptions::default()).unwrap();
@@ -252,7 +267,10 @@ async fn start_site(port: u16, per_channel: i64, resend_timeout: Duration) -> Si
     let mut cfg = AgentConfig::new(AgentSettings { name: "sync-test".into(), ..AgentSettings::default() }, configs).unwrap();
     let mut cloud = CloudSettings::new("127.0.0.1", port, AGENT);
     cloud.resend_timeout = resend_timeout;
-    cloud.window = 4;
+    cloud.window = window;
+    if let Some(a) = allowance {
+        cloud.allowance_bytes = a;
+    }
     cfg.cloud = Some(cloud);
     let secrets = Arc::new(MemorySecrets::new());
     secrets.set(&secret_entry(AGENT), "s3cret-for-tests").unwrap();
@@ -266,7 +284,7 @@ async fn start_site(port: u16, per_channel: i64, resend_timeout: Duration) -> Si
             idle_fetch: Duration::from_millis(300),
             status_every: Duration::from_millis(300),
             // Small messages: many batches, so the window and resends matter.
-            target_payload_bytes: 8 * 1024,
+            target_payload_bytes: target,
             backoff: BackoffPolicy { base: Duration::from_millis(200), cap: Duration::from_secs(1), jitter: 0.1 },
             keep_alive: Duration::from_secs(5),
             ..SyncOptions::default()
@@ -479,5 +497,66 @@ async fn d_a_refused_batch_is_parked_and_recorded() {
     let s = SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap();
     assert!(s.last_error.as_deref().is_some_and(|e| e.contains("refused")), "{:?}", s.last_error);
     site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_the_traffic_notice_fires_once_at_90_percent() {
+    let broker = Broker::start();
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site_full(broker.port, 2_000, Duration::from_secs(15), 8 * 1024, 4, Some(20_000)).await;
+    let store = site.store();
+    let notices = |store: &Store| {
+        store.events(None, None, 1000).unwrap().into_iter().filter(|e| e.message.contains("monthly traffic allowance")).count()
+    };
+    wait_for("the traffic notice", 60, || notices(&store) > 0).await;
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 60, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_eq!(notices(&store), 1, "once a month");
+    let conn = rusqlite::Connection::open_with_flags(
+        site.dir.path().join(STORE_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let notes = meterdeck_core::notify::centre::list(&conn, false, None).unwrap();
+    let month = meterdeck_core::sync::status::month_of(meterdeck_core::agent::now_ms());
+    let ours: Vec<_> = notes.iter().filter(|n| n.id == format!("sync-traffic:{month}")).collect();
+    assert_eq!(ours.len(), 1, "{notes:?}");
+    assert!(ours[0].body.contains("allowance"), "{}", ours[0].body);
+    wait_for("the month's bytes in the status", 10, || {
+        SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap().month_bytes >= 18_000
+    })
+    .await;
+    site.stop().await;
+    cloud_task.abort();
+}
+
+/// A rough figure, not a gate: `cargo test -p meterdeck-core --test sync_mqtt -- --ignored --nocapture`
+/// (debug builds are several times slower than release).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn drain_throughput() {
+    let broker = Broker::start();
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let per_channel = 250_000;
+    let started = Instant::now();
+    let mut site = start_site_with(broker.port, per_channel, Duration::from_secs(15), wire::TARGET_PAYLOAD_BYTES, 8).await;
+    let store = site.store();
+    let t0 = Instant::now();
+    println!("backlog of {} samples written in {:?}", 4 * per_channel, t0 - started);
+    wait_for("the backlog at the cloud", 600, || {
+        cloud.seen.lock().unwrap().parts.values().map(|p| p.1.len() as i64).sum::<i64>() >= 4 * per_channel
+    })
+    .await;
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "{{\"agent_drain_samples_per_s\": {:.0}, \"batches\": {}}}",
+        (4 * per_channel) as f64 / secs,
+        cloud.batches()
+    );
+    site.stop().await;
+    let _ = store;
     cloud_task.abort();
 }

@@ -190,7 +190,10 @@ impl Cloud {
                             tokio::time::sleep(cloud.delay).await;
                         }
                         if let Some(ack) = cloud.take(&p.payload) {
-                            client.publish(wire::ack_topic(&agent), QoS::AtLeastOnce, false, ack.to_json()).await.unwrap();
+                            client
+                                .publish(wire::ack_topic(&agent), QoS::AtLeastOnce, false, ack.to_json())
+                                .await
+                                .unwrap();
                         }
                     }
                     Ok(_) => {}
@@ -264,7 +267,8 @@ async fn start_site_full(
             c
         })
         .collect();
-    let mut cfg = AgentConfig::new(AgentSettings { name: "sync-test".into(), ..AgentSettings::default() }, configs).unwrap();
+    let mut cfg =
+        AgentConfig::new(AgentSettings { name: "sync-test".into(), ..AgentSettings::default() }, configs).unwrap();
     let mut cloud = CloudSettings::new("127.0.0.1", port, AGENT);
     cloud.resend_timeout = resend_timeout;
     cloud.window = window;
@@ -384,10 +388,14 @@ async fn a_everything_arrives_exactly_once_and_the_outbox_empties() {
     let cloud_task = cloud.spawn(broker.port);
     let mut site = start_site(broker.port, 30_000, Duration::from_secs(15)).await;
     let store = site.store();
-    wait_for("the backlog to drain", 120, || cloud.seen.lock().unwrap().parts.len() > 10 && outbox_samples(&store) < 100).await;
+    wait_for("the backlog to drain", 120, || {
+        cloud.seen.lock().unwrap().parts.len() > 10 && outbox_samples(&store) < 100
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await; // live samples keep flowing
     site.stop_producing().await;
-    wait_for("the outbox to empty", 60, || outbox_samples(&store) == 0 && store.outbox_stats().unwrap().batches == 0).await;
+    wait_for("the outbox to empty", 60, || outbox_samples(&store) == 0 && store.outbox_stats().unwrap().batches == 0)
+        .await;
     assert_exactly_once(&store, &cloud, &[]);
     let seen = cloud.seen.lock().unwrap().batches;
     assert!(seen > 10, "{seen} batches");
@@ -508,7 +516,12 @@ async fn e_the_traffic_notice_fires_once_at_90_percent() {
     let mut site = start_site_full(broker.port, 2_000, Duration::from_secs(15), 8 * 1024, 4, Some(20_000)).await;
     let store = site.store();
     let notices = |store: &Store| {
-        store.events(None, None, 1000).unwrap().into_iter().filter(|e| e.message.contains("monthly traffic allowance")).count()
+        store
+            .events(None, None, 1000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.message.contains("monthly traffic allowance"))
+            .count()
     };
     wait_for("the traffic notice", 60, || notices(&store) > 0).await;
     site.stop_producing().await;
@@ -542,7 +555,8 @@ async fn drain_throughput() {
     let cloud_task = cloud.spawn(broker.port);
     let per_channel = 250_000;
     let started = Instant::now();
-    let mut site = start_site_with(broker.port, per_channel, Duration::from_secs(15), wire::TARGET_PAYLOAD_BYTES, 8).await;
+    let mut site =
+        start_site_with(broker.port, per_channel, Duration::from_secs(15), wire::TARGET_PAYLOAD_BYTES, 8).await;
     let store = site.store();
     let t0 = Instant::now();
     println!("backlog of {} samples written in {:?}", 4 * per_channel, t0 - started);

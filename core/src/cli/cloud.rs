@@ -24,7 +24,9 @@ pub fn parse_broker(text: &str) -> Result<(String, u16), String> {
         }
     } else {
         match t.rsplit_once(':') {
-            Some((h, _)) if h.contains(':') => return Err(format!("--broker {text:?}: write IPv6 addresses as [ADDR]:PORT")),
+            Some((h, _)) if h.contains(':') => {
+                return Err(format!("--broker {text:?}: write IPv6 addresses as [ADDR]:PORT"));
+            }
             Some((h, p)) => (h, Some(p)),
             None => (t, None),
         }
@@ -34,7 +36,11 @@ pub fn parse_broker(text: &str) -> Result<(String, u16), String> {
     }
     let port = match port {
         None => DEFAULT_MQTT_PORT,
-        Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("--broker {text:?}: `{p}` is not a TCP port"))?,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("--broker {text:?}: `{p}` is not a TCP port"))?,
     };
     Ok((host.to_string(), port))
 }

@@ -174,8 +174,10 @@ impl SyncTask {
             .set_request_channel_capacity(window * 4 + 16);
         let (client, eventloop) = AsyncClient::new(mo, window * 4 + 16);
         let (net_tx, mut net_rx) = mpsc::channel(256);
-        let seed = agent.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        let pump = tokio::spawn(pump(eventloop, net_tx, ack_topic.clone(), self.opts.backoff, seed, self.cloud.broker()));
+        let seed =
+            agent.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let pump =
+            tokio::spawn(pump(eventloop, net_tx, ack_topic.clone(), self.opts.backoff, seed, self.cloud.broker()));
         let mut flow = Outflow::new(
             self.store_id.clone(),
             window,
@@ -351,7 +353,14 @@ fn cpu_heavy<T>(f: impl FnOnce() -> T) -> T {
 
 /// Drives rumqttc's event loop: reconnects with capped backoff after any
 /// error, reports connections, losses and acknowledgements.
-async fn pump(mut el: EventLoop, tx: mpsc::Sender<Net>, ack_topic: String, policy: BackoffPolicy, seed: u64, broker: String) {
+async fn pump(
+    mut el: EventLoop,
+    tx: mpsc::Sender<Net>,
+    ack_topic: String,
+    policy: BackoffPolicy,
+    seed: u64,
+    broker: String,
+) {
     let mut backoff = Backoff::new(policy, seed);
     loop {
         let net = match el.poll().await {

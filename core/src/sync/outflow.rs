@@ -302,7 +302,9 @@ mod tests {
             unit: Some("V".into()),
             seq_from: from,
             seq_to: from + n as i64,
-            samples: (0..n).map(|i| Sample::number(1_000 * (from + i as i64), (from + i as i64) as f64 * 0.25)).collect(),
+            samples: (0..n)
+                .map(|i| Sample::number(1_000 * (from + i as i64), (from + i as i64) as f64 * 0.25))
+                .collect(),
         }
     }
 

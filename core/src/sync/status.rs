@@ -98,7 +98,11 @@ impl SyncStatus {
             last_ack_ms: p.last_ack_ms,
             month_bytes: if p.month == month { p.month_bytes } else { 0 },
             month,
-            allowance_bytes: if p.allowance_bytes > 0 { p.allowance_bytes } else { crate::config::DEFAULT_ALLOWANCE_BYTES },
+            allowance_bytes: if p.allowance_bytes > 0 {
+                p.allowance_bytes
+            } else {
+                crate::config::DEFAULT_ALLOWANCE_BYTES
+            },
             last_error: p.last_error,
         };
         if let Some(cfg) = cfg {
@@ -145,7 +149,11 @@ impl SyncStatus {
         ));
         out.push_str(&format!(
             "        last ack {}\n",
-            self.last_ack_ms.map_or("never".to_string(), |t| format!("{} ({} ago)", format_time(t), format_age(now - t)))
+            self.last_ack_ms.map_or("never".to_string(), |t| format!(
+                "{} ({} ago)",
+                format_time(t),
+                format_age(now - t)
+            ))
         ));
         out.push_str(&format!(
             "        traffic {} {} of {} ({:.1} %)\n",
@@ -175,7 +183,15 @@ mod tests {
     #[test]
     fn json_is_snake_case() {
         let v = serde_json::to_value(SyncStatus::default()).unwrap();
-        for k in ["backlog_samples", "backlog_batches", "oldest_ms", "last_ack_ms", "month_bytes", "allowance_bytes", "last_error"] {
+        for k in [
+            "backlog_samples",
+            "backlog_batches",
+            "oldest_ms",
+            "last_ack_ms",
+            "month_bytes",
+            "allowance_bytes",
+            "last_error",
+        ] {
             assert!(v.get(k).is_some(), "{k} missing in {v}");
         }
     }

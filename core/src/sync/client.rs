@@ -193,15 +193,17 @@ impl SyncTask {
         let mut tick = tokio::time::interval(self.opts.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
-            if connected && fetch.is_none() && Instant::now() >= next_fetch {
-                if let Some(limit) = flow.fetch_limit(self.opts.fetch_rows) {
-                    let (reply, rx) = oneshot::channel();
-                    if self.writer.send(WriterMsg::OutboxNext { limit, reply }).await.is_err() {
-                        break;
-                    }
-                    flow.fetch_started();
-                    fetch = Some(rx);
+            if connected
+                && fetch.is_none()
+                && Instant::now() >= next_fetch
+                && let Some(limit) = flow.fetch_limit(self.opts.fetch_rows)
+            {
+                let (reply, rx) = oneshot::channel();
+                if self.writer.send(WriterMsg::OutboxNext { limit, reply }).await.is_err() {
+                    break;
                 }
+                flow.fetch_started();
+                fetch = Some(rx);
             }
             if flow.stalled() && !st.p.last_error.as_deref().is_some_and(|e| e.contains("paused")) {
                 let message = format!(

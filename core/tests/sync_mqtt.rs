@@ -24,6 +24,8 @@ use meterdeck_drivers::sim::{self, Personality, SimConfig, SimHandle, SimInstrum
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 const AGENT: &str = "test-agent_1";
+const CLOUD_PASSWORD: &str = "cloud-pw";
+const AGENT_SECRET: &str = "s3cret-for-tests";
 
 // ------------------------------------------------------------------ broker
 
@@ -37,10 +39,31 @@ struct Broker {
 
 impl Broker {
     fn start() -> Broker {
+        Broker::start_with(&[])
+    }
+
+    /// With `users`, only they may log in (a mosquitto password file).
+    fn start_with(users: &[(&str, &str)]) -> Broker {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let conf = dir.path().join("mosquitto.conf");
-        std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")).unwrap();
+        let mut text = format!("listener {port} 127.0.0.1\npersistence false\n");
+        if users.is_empty() {
+            text.push_str("allow_anonymous true\n");
+        } else {
+            let pw = dir.path().join("passwords");
+            for (i, (user, pass)) in users.iter().enumerate() {
+                let mut cmd = Command::new("/usr/bin/mosquitto_passwd");
+                cmd.arg("-b");
+                if i == 0 {
+                    cmd.arg("-c");
+                }
+                let st = cmd.arg(&pw).arg(user).arg(pass).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+                assert!(st.success(), "mosquitto_passwd failed");
+            }
+            text.push_str(&format!("allow_anonymous false\npassword_file {}\n", pw.display()));
+        }
+        std::fs::write(&conf, text).unwrap();
         let mut b = Broker { port, conf, child: None, _dir: dir };
         b.restart();
         b
@@ -177,6 +200,7 @@ impl Cloud {
         let cloud = self.clone();
         tokio::spawn(async move {
             let mut mo = MqttOptions::new("fake-cloud", "127.0.0.1", port);
+            mo.set_credentials("fake-cloud", CLOUD_PASSWORD);
             mo.set_keep_alive(Duration::from_secs(5)).set_max_packet_size(8 << 20, 64 << 10).set_clean_session(true);
             let (client, mut el) = AsyncClient::new(mo, 1024);
             loop {
@@ -230,6 +254,20 @@ async fn start_site_full(
     window: usize,
     allowance: Option<u64>,
 ) -> Site {
+    let secrets = Arc::new(MemorySecrets::new());
+    secrets.set(&secret_entry(AGENT), AGENT_SECRET).unwrap();
+    start_site_secrets(port, per_channel, resend_timeout, target, window, allowance, secrets).await
+}
+
+async fn start_site_secrets(
+    port: u16,
+    per_channel: i64,
+    resend_timeout: Duration,
+    target: usize,
+    window: usize,
+    allowance: Option<u64>,
+    secrets: Arc<MemorySecrets>,
+) -> Site {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut store = Store::open(&dir.path().join(STORE_FILE), StoreOptions::default()).unwrap();
@@ -276,8 +314,6 @@ async fn start_site_full(
         cloud.allowance_bytes = a;
     }
     cfg.cloud = Some(cloud);
-    let secrets = Arc::new(MemorySecrets::new());
-    secrets.set(&secret_entry(AGENT), "s3cret-for-tests").unwrap();
     let opts = AgentOptions {
         settings_every: Duration::from_millis(200),
         commit_linger: Duration::from_millis(5),
@@ -541,6 +577,33 @@ async fn e_the_traffic_notice_fires_once_at_90_percent() {
         SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap().month_bytes >= 18_000
     })
     .await;
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f_a_refused_login_is_shown_and_a_new_secret_is_used_without_restart() {
+    let broker = Broker::start_with(&[(AGENT, AGENT_SECRET), ("fake-cloud", CLOUD_PASSWORD)]);
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let secrets = Arc::new(MemorySecrets::new());
+    secrets.set(&secret_entry(AGENT), "not-the-secret").unwrap();
+    let mut site =
+        start_site_secrets(broker.port, 1_000, Duration::from_secs(15), 8 * 1024, 4, None, secrets.clone()).await;
+    let store = site.store();
+    let status = |store: &Store| SyncStatus::read(store, None, meterdeck_core::agent::now_ms()).unwrap();
+    wait_for("the refused login in the status", 30, || {
+        status(&store).last_error.is_some_and(|e| e.contains("refused the login"))
+    })
+    .await;
+    assert!(!status(&store).connected);
+    assert_eq!(cloud.batches(), 0);
+    assert!(!status(&store).last_error.unwrap_or_default().contains("not-the-secret"), "no secret in the status");
+    // `cloud login` with the right secret, while the agent runs.
+    secrets.set(&secret_entry(AGENT), AGENT_SECRET).unwrap();
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 60, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_exactly_once(&store, &cloud, &[]);
     site.stop().await;
     cloud_task.abort();
 }

@@ -176,8 +176,16 @@ impl SyncTask {
         let (net_tx, mut net_rx) = mpsc::channel(256);
         let seed =
             agent.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        let pump =
-            tokio::spawn(pump(eventloop, net_tx, ack_topic.clone(), self.opts.backoff, seed, self.cloud.broker()));
+        let login = Login { secrets: self.secrets.clone(), entry: super::secret_entry(&agent), user: agent.clone() };
+        let pump = tokio::spawn(pump(
+            eventloop,
+            net_tx,
+            ack_topic.clone(),
+            self.opts.backoff,
+            seed,
+            self.cloud.broker(),
+            login,
+        ));
         let mut flow = Outflow::new(
             self.store_id.clone(),
             window,
@@ -355,6 +363,13 @@ fn cpu_heavy<T>(f: impl FnOnce() -> T) -> T {
 
 /// Drives rumqttc's event loop: reconnects with capped backoff after any
 /// error, reports connections, losses and acknowledgements.
+/// Where the pump reads the secret again after the broker refused it.
+struct Login {
+    secrets: Arc<dyn SecretStore>,
+    entry: String,
+    user: String,
+}
+
 async fn pump(
     mut el: EventLoop,
     tx: mpsc::Sender<Net>,
@@ -362,6 +377,7 @@ async fn pump(
     policy: BackoffPolicy,
     seed: u64,
     broker: String,
+    login: Login,
 ) {
     let mut backoff = Backoff::new(policy, seed);
     loop {
@@ -378,6 +394,16 @@ async fn pump(
                     return;
                 }
                 tokio::time::sleep(backoff.next_delay()).await;
+                if matches!(
+                    e,
+                    ConnectionError::ConnectionRefused(
+                        ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized
+                    )
+                ) && let Ok(Some(secret)) = read_secret(&login.secrets, login.entry.clone()).await
+                {
+                    // A new secret from `cloud login` takes effect without a restart.
+                    el.mqtt_options.set_credentials(login.user.clone(), secret);
+                }
                 continue;
             }
         };

@@ -599,6 +599,11 @@ async fn f_a_refused_login_is_shown_and_a_new_secret_is_used_without_restart() {
     assert!(!status(&store).connected);
     assert_eq!(cloud.batches(), 0);
     assert!(!status(&store).last_error.unwrap_or_default().contains("not-the-secret"), "no secret in the status");
+    // What `cloud login --check` does.
+    let settings = CloudSettings::new("127.0.0.1", broker.port, AGENT);
+    let e = meterdeck_core::sync::check_login(&settings, "nope", Duration::from_secs(5)).await.unwrap_err();
+    assert!(e.contains("refused the login") && !e.contains("nope"), "{e}");
+    meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap();
     // `cloud login` with the right secret, while the agent runs.
     secrets.set(&secret_entry(AGENT), AGENT_SECRET).unwrap();
     site.stop_producing().await;

@@ -220,6 +220,9 @@ enum CloudAction {
         /// Add (or replace) the `[cloud]` section in this config file.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Log in to the broker first; store nothing if it refuses.
+        #[arg(long)]
+        check: bool,
     },
     /// Delete the agent's secret from the OS keychain (the `[cloud]` section stays; remove it to stop syncing).
     Logout {
@@ -368,7 +371,7 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
     use meterdeck_core::notify::{KeyringSecrets, SecretStore};
     use meterdeck_core::sync::secret_entry;
     match action {
-        CloudAction::Login { agent, broker, config } => {
+        CloudAction::Login { agent, broker, config, check } => {
             let settings = cli_cloud::login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
             // Check the file before asking for the secret.
             let text = match &config {
@@ -378,6 +381,12 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
                 None => None,
             };
             let secret = cli_cloud::read_secret(&agent).map_err(|e| anyhow!(e))?;
+            if check {
+                runtime()?
+                    .block_on(meterdeck_core::sync::check_login(&settings, &secret, Duration::from_secs(10)))
+                    .map_err(|e| anyhow!("{e}; nothing stored"))?;
+                println!("the broker {} accepted the login of agent {agent}", settings.broker());
+            }
             let entry = secret_entry(&agent);
             KeyringSecrets::new().set(&entry, &secret).map_err(|e| anyhow!("{e}"))?;
             println!("secret of agent {agent} stored in the OS keychain (entry {entry})");

@@ -424,3 +424,28 @@ fn describe(broker: &str, e: &ConnectionError) -> String {
         other => format!("broker {broker}: {other}"),
     }
 }
+
+/// Logs in to the broker once with these credentials (`cloud login
+/// --check`): Ok when the broker accepts them. The error names the broker,
+/// never the secret.
+pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration) -> Result<(), String> {
+    cloud.validate()?;
+    let broker = cloud.broker();
+    // Its own client id, so a running agent with the same id is not kicked off.
+    let mut mo = MqttOptions::new(format!("{}-login-check", cloud.agent), cloud.host.clone(), cloud.port);
+    mo.set_credentials(cloud.agent.clone(), secret.to_string()).set_clean_session(true);
+    let (client, mut el) = AsyncClient::new(mo, 4);
+    let result = tokio::time::timeout(timeout, async {
+        loop {
+            match el.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(describe(&broker, &e)),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err(format!("broker {broker} did not answer within {}", humantime::format_duration(timeout))));
+    let _ = client.try_disconnect();
+    result
+}

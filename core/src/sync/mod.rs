@@ -16,7 +16,7 @@ pub mod wire;
 
 use std::time::Duration;
 
-pub use client::SyncOptions;
+pub use client::{SyncOptions, check_login};
 pub use status::SyncStatus;
 
 use crate::store::{Store, StoreError};

@@ -257,21 +257,25 @@ impl SyncTask {
                 r = async { fetch.as_mut().expect("guarded by is_some").await }, if fetch.is_some() => {
                     fetch = None;
                     match r {
-                        Ok(Ok(f)) => match cpu_heavy(|| flow.fetched(f.rows, f.backlog, now_ms())) {
-                            Ok((fresh, empty)) => {
-                                if !empty.is_empty() && self.writer.send(WriterMsg::OutboxAck(empty)).await.is_err() {
-                                    break;
-                                }
-                                if fresh == 0 {
-                                    next_fetch = Instant::now() + self.opts.idle_fetch;
-                                }
+                        Ok(Ok(f)) => {
+                            let got = cpu_heavy(|| flow.fetched(f.rows, f.backlog, now_ms()));
+                            if !got.empty.is_empty() && self.writer.send(WriterMsg::OutboxAck(got.empty)).await.is_err() {
+                                break;
                             }
-                            Err(e) => {
-                                warn!("cloud sync: {e}");
-                                st.p.last_error = Some(e);
+                            if !got.unsendable.is_empty() {
+                                let message = format!(
+                                    "cloud sync: {} outbox rows cannot be sent (the cloud would refuse them) and are kept: {}",
+                                    got.unsendable.len(),
+                                    got.unsendable.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+                                );
+                                warn!("{message}");
+                                st.p.last_error = Some(message.clone());
+                                let _ = self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await;
+                            }
+                            if got.fresh == 0 {
                                 next_fetch = Instant::now() + self.opts.idle_fetch;
                             }
-                        },
+                        }
                         Ok(Err(e)) => {
                             flow.fetch_failed();
                             warn!("cloud sync cannot read the outbox: {e}");

@@ -34,6 +34,18 @@ pub struct Flight {
     pub sent_at: Option<Instant>,
 }
 
+/// What became of an outbox read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fetch {
+    /// Rows new to this process (packed or refused here).
+    pub fresh: usize,
+    /// Rows with an empty range: nothing to send, the caller deletes them.
+    pub empty: Vec<i64>,
+    /// Rows the cloud would refuse (too long a path, ...): parked like a
+    /// refused batch, each named with the reason for the event.
+    pub unsendable: Vec<String>,
+}
+
 /// What an acknowledgement meant.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AckOutcome {
@@ -130,10 +142,8 @@ impl Outflow {
     }
 
     /// The writer's answer (the oldest rows, known ones included): packs the
-    /// rows this process does not hold yet. Returns the rows with an empty
-    /// range, which have nothing to send (the caller deletes them), and how
-    /// many rows were new.
-    pub fn fetched(&mut self, rows: Vec<OutRow>, backlog: u64, now_ms: i64) -> Result<(usize, Vec<i64>), String> {
+    /// rows this process does not hold yet.
+    pub fn fetched(&mut self, rows: Vec<OutRow>, backlog: u64, now_ms: i64) -> Fetch {
         self.fetching = false;
         let known: HashSet<i64> = self
             .queued
@@ -143,22 +153,35 @@ impl Outflow {
             .chain(self.parked.iter().copied())
             .chain(self.acked_during_fetch.drain())
             .collect();
-        let mut empty = Vec::new();
-        let fresh: Vec<OutRow> = rows
-            .into_iter()
-            .filter(|r| !known.contains(&r.id))
-            .filter(|r| {
-                if r.seq_to <= r.seq_from {
-                    empty.push(r.id);
-                    false
-                } else {
-                    true
-                }
-            })
-            .collect();
-        let n = fresh.len();
-        self.pack(fresh, backlog, now_ms)?;
-        Ok((n, empty))
+        let mut out = Fetch::default();
+        let mut fresh = Vec::new();
+        for mut r in rows.into_iter().filter(|r| !known.contains(&r.id)) {
+            if r.seq_to <= r.seq_from {
+                out.empty.push(r.id);
+                continue;
+            }
+            // The cloud would refuse the whole batch for it: never send it.
+            if r.path.chars().count() > wire::PATH_MAX_CHARS || !r.path.contains('/') {
+                self.parked.insert(r.id);
+                out.unsendable.push(format!("{}: path longer than {} characters", r.path, wire::PATH_MAX_CHARS));
+                continue;
+            }
+            if r.samples.len() > wire::MAX_PART_SAMPLES as usize {
+                self.parked.insert(r.id);
+                out.unsendable.push(format!("{}: {} samples in one outbox row", r.path, r.samples.len()));
+                continue;
+            }
+            if let Some(u) = &r.unit
+                && u.chars().count() > wire::UNIT_MAX_CHARS
+            {
+                // A unit is a label: the cloud gets its first 32 characters.
+                r.unit = Some(u.chars().take(wire::UNIT_MAX_CHARS).collect());
+            }
+            fresh.push(r);
+        }
+        out.fresh = fresh.len();
+        self.pack(fresh, backlog, now_ms, &mut out.unsendable);
+        out
     }
 
     /// A failed outbox read: try again later.
@@ -166,7 +189,8 @@ impl Outflow {
         self.fetching = false;
     }
 
-    fn pack(&mut self, rows: Vec<OutRow>, backlog: u64, now_ms: i64) -> Result<(), String> {
+    /// Rows that cannot be encoded at all are parked and named in `bad`.
+    fn pack(&mut self, rows: Vec<OutRow>, backlog: u64, now_ms: i64, bad: &mut Vec<String>) {
         let mut start = 0;
         while start < rows.len() {
             // Rows up to the estimated target (at least one).
@@ -182,19 +206,28 @@ impl Outflow {
             }
             // Too big after all (bad estimate): halve until it fits the limit.
             loop {
-                let payload = self.encode(&rows[start..end], backlog, now_ms)?;
-                if payload.len() > MAX_PAYLOAD_BYTES && end - start > 1 {
-                    end = start + (end - start) / 2;
-                    continue;
-                }
-                if payload.len() > MAX_PAYLOAD_BYTES {
-                    return Err(format!(
-                        "outbox row {} ({}) encodes to {} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit",
-                        rows[start].id,
-                        rows[start].path,
-                        payload.len()
-                    ));
-                }
+                let encoded = self.encode(&rows[start..end], backlog, now_ms);
+                let payload = match encoded {
+                    Ok(p) if p.len() <= MAX_PAYLOAD_BYTES => p,
+                    _ if end - start > 1 => {
+                        end = start + (end - start) / 2;
+                        continue;
+                    }
+                    Ok(p) => {
+                        self.parked.insert(rows[start].id);
+                        bad.push(format!(
+                            "{}: encodes to {} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit",
+                            rows[start].path,
+                            p.len()
+                        ));
+                        break;
+                    }
+                    Err(e) => {
+                        self.parked.insert(rows[start].id);
+                        bad.push(format!("{}: {e}", rows[start].path));
+                        break;
+                    }
+                };
                 let samples: u64 = rows[start..end].iter().map(|r| r.samples.len() as u64).sum();
                 if samples > 0 {
                     let observed = payload.len() as f64 / samples as f64;
@@ -213,7 +246,6 @@ impl Outflow {
             }
             start = end;
         }
-        Ok(())
     }
 
     fn encode(&mut self, rows: &[OutRow], backlog: u64, now_ms: i64) -> Result<Vec<u8>, String> {
@@ -316,8 +348,8 @@ mod tests {
     fn rows_pack_into_messages_near_the_target_in_order() {
         let mut f = flow(100);
         let rows: Vec<OutRow> = (0..40).map(|i| row(i + 1, &format!("l/c{}", i % 4), i * 500, 500)).collect();
-        let (n, empty) = f.fetched(rows.clone(), 0, 5).unwrap();
-        assert_eq!((n, empty.len()), (40, 0));
+        let r = f.fetched(rows.clone(), 0, 5);
+        assert_eq!((r.fresh, r.empty.len(), r.unsendable.len()), (40, 0, 0));
         let sent = f.to_send(Instant::now());
         assert!(sent.len() > 1, "{} messages", sent.len());
         let mut ids = Vec::new();
@@ -342,7 +374,7 @@ mod tests {
     #[test]
     fn the_window_limits_what_is_in_flight_and_acks_release_exact_rows() {
         let mut f = flow(2);
-        f.fetched((0..30).map(|i| row(i + 1, "l/c", i * 1000, 1000)).collect(), 0, 0).unwrap();
+        f.fetched((0..30).map(|i| row(i + 1, "l/c", i * 1000, 1000)).collect(), 0, 0);
         let now = Instant::now();
         let first = f.to_send(now);
         assert_eq!(first.len(), 2);
@@ -367,7 +399,7 @@ mod tests {
     #[test]
     fn unacked_batches_go_again_on_reconnect_and_after_the_timeout() {
         let mut f = Outflow::new("s".into(), 3, Duration::from_secs(15), 2048, 1);
-        f.fetched((0..12).map(|i| row(i + 1, "l/c", i * 600, 600)).collect(), 0, 0).unwrap();
+        f.fetched((0..12).map(|i| row(i + 1, "l/c", i * 600, 600)).collect(), 0, 0);
         let t0 = Instant::now();
         let sent: Vec<u64> = f.to_send(t0).into_iter().map(|s| s.0).collect();
         assert_eq!(sent.len(), 3);
@@ -385,7 +417,7 @@ mod tests {
     fn a_refusal_parks_the_rows_and_they_are_not_packed_again() {
         let mut f = flow(8);
         let rows: Vec<OutRow> = (0..3).map(|i| row(i + 1, "l/c", i * 10, 10)).collect();
-        f.fetched(rows.clone(), 0, 0).unwrap();
+        f.fetched(rows.clone(), 0, 0);
         let sent = f.to_send(Instant::now());
         assert_eq!(sent.len(), 1);
         match f.on_ack(&Ack::refused(Some(sent[0].0), "channel 0: truncated")) {
@@ -402,8 +434,7 @@ mod tests {
         f.fetch_started();
         let mut again = rows.clone();
         again.push(row(4, "l/c", 30, 10));
-        let (n, _) = f.fetched(again, 0, 0).unwrap();
-        assert_eq!(n, 1, "only the new row is packed");
+        assert_eq!(f.fetched(again, 0, 0).fresh, 1, "only the new row is packed");
         let d = wire::decode_batch(&f.to_send(Instant::now())[0].1).unwrap();
         assert_eq!(d.parts.len(), 1);
         assert_eq!(d.parts[0].seq_from, 30);
@@ -415,7 +446,7 @@ mod tests {
     fn a_cloud_refusing_everything_stops_the_reads() {
         let mut f = Outflow::new("s".into(), 1000, Duration::from_secs(15), 1024, 1);
         let rows: Vec<OutRow> = (0..MAX_PARKED_ROWS as i64).map(|i| row(i + 1, "l/c", i, 1)).collect();
-        f.fetched(rows, 0, 0).unwrap();
+        f.fetched(rows, 0, 0);
         loop {
             let sent = f.to_send(Instant::now());
             if sent.is_empty() {
@@ -432,13 +463,27 @@ mod tests {
     #[test]
     fn rows_acked_while_a_fetch_is_out_are_not_sent_again() {
         let mut f = flow(1);
-        f.fetched(vec![row(1, "l/c", 0, 10)], 0, 0).unwrap();
+        f.fetched(vec![row(1, "l/c", 0, 10)], 0, 0);
         let sent = f.to_send(Instant::now());
         f.fetch_started();
         assert!(matches!(f.on_ack(&Ack::stored(sent[0].0, 10)), AckOutcome::Stored { .. }));
         // The answer was read before the ack's delete reached the store.
-        let (n, _) = f.fetched(vec![row(1, "l/c", 0, 10), row(2, "l/c", 10, 5)], 0, 0).unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(f.fetched(vec![row(1, "l/c", 0, 10), row(2, "l/c", 10, 5)], 0, 0).fresh, 1);
+    }
+
+    #[test]
+    fn rows_the_cloud_would_refuse_are_parked_here_and_long_units_cut() {
+        let mut f = flow(8);
+        let long_path = format!("l/{}", "x".repeat(300));
+        let mut long_unit = row(2, "l/u", 0, 3);
+        long_unit.unit = Some("µ".repeat(40));
+        let got = f.fetched(vec![row(1, &long_path, 0, 3), long_unit, row(3, "nopath", 0, 3)], 0, 0);
+        assert_eq!(got.fresh, 1);
+        assert_eq!(got.unsendable.len(), 2, "{:?}", got.unsendable);
+        assert_eq!(f.parked_rows(), 2);
+        let d = wire::decode_batch(&f.to_send(Instant::now())[0].1).unwrap();
+        assert_eq!(d.parts.len(), 1);
+        assert_eq!(d.parts[0].unit.as_deref().map(|u| u.chars().count()), Some(32));
     }
 
     #[test]
@@ -446,8 +491,8 @@ mod tests {
         let mut f = flow(8);
         let mut r = row(5, "l/c", 10, 0);
         r.seq_to = 10;
-        let (n, empty) = f.fetched(vec![r], 0, 0).unwrap();
-        assert_eq!((n, empty), (0, vec![5]));
+        let got = f.fetched(vec![r], 0, 0);
+        assert_eq!((got.fresh, got.empty), (0, vec![5]));
         assert!(f.to_send(Instant::now()).is_empty());
     }
 
@@ -465,7 +510,7 @@ mod tests {
                 r
             })
             .collect();
-        f.fetched(rows, 0, 0).unwrap();
+        f.fetched(rows, 0, 0);
         let sent = f.to_send(Instant::now());
         assert!(sent.len() > 1);
         assert!(sent.iter().all(|(_, p)| p.len() <= MAX_PAYLOAD_BYTES));

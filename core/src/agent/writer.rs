@@ -275,6 +275,8 @@ impl Writer {
                                 a.note_channel(format!("{instrument}/{ch}"), unit.as_deref());
                             }
                             self.paths.insert(id, format!("{instrument}/{ch}"));
+                            // The unit may have changed: sync sends the current one.
+                            self.channel_info.insert(id, (format!("{instrument}/{ch}"), unit.clone()));
                             ids.push(id);
                         }
                         Err(e) => {

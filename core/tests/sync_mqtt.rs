@@ -44,6 +44,11 @@ impl Broker {
 
     /// With `users`, only they may log in (a mosquitto password file).
     fn start_with(users: &[(&str, &str)]) -> Broker {
+        Broker::start_full(users, None)
+    }
+
+    /// `acl`: a mosquitto ACL file's text.
+    fn start_full(users: &[(&str, &str)], acl: Option<&str>) -> Broker {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let conf = dir.path().join("mosquitto.conf");
@@ -62,6 +67,11 @@ impl Broker {
                 assert!(st.success(), "mosquitto_passwd failed");
             }
             text.push_str(&format!("allow_anonymous false\npassword_file {}\n", pw.display()));
+        }
+        if let Some(acl) = acl {
+            let path = dir.path().join("acl");
+            std::fs::write(&path, acl).unwrap();
+            text.push_str(&format!("acl_file {}\n", path.display()));
         }
         std::fs::write(&conf, text).unwrap();
         let mut b = Broker { port, conf, child: None, _dir: dir };
@@ -609,6 +619,32 @@ async fn f_a_refused_login_is_shown_and_a_new_secret_is_used_without_restart() {
     site.stop_producing().await;
     wait_for("the outbox to empty", 60, || store.outbox_stats().unwrap().batches == 0).await;
     assert_exactly_once(&store, &cloud, &[]);
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g_an_acl_without_the_ack_topic_shows_in_the_status() {
+    // The agent may publish its batches but not read its acks.
+    let acl = "pattern write md/v1/%u/up/#\nuser fake-cloud\ntopic readwrite md/v1/#\n";
+    let broker = Broker::start_full(&[(AGENT, AGENT_SECRET), ("fake-cloud", CLOUD_PASSWORD)], Some(acl));
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site(broker.port, 1_000, Duration::from_secs(1)).await;
+    let store = site.store();
+    // Mosquitto grants the subscription and drops the acks silently (a broker
+    // that refuses it in the SUBACK is named at once): after a few resends
+    // the status says what is wrong.
+    wait_for("the missing acks in the status", 30, || {
+        SyncStatus::read(&store, None, meterdeck_core::agent::now_ms())
+            .unwrap()
+            .last_error
+            .is_some_and(|e| e.contains("no acknowledgement") && e.contains("ACL"))
+    })
+    .await;
+    wait_for("batches at the cloud", 30, || cloud.batches() > 0).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(outbox_samples(&store) >= 4_000, "no ack reached the agent: nothing deleted");
     site.stop().await;
     cloud_task.abort();
 }

@@ -59,6 +59,8 @@ impl Default for SyncOptions {
     }
 }
 
+const NO_ACK: &str = "no acknowledgement from the cloud";
+
 /// What the writer answers to `OutboxNext`.
 pub(crate) struct Fetched {
     pub rows: Vec<OutRow>,
@@ -73,6 +75,8 @@ enum Net {
     Up,
     Down(String),
     Ack(Vec<u8>),
+    /// The broker refused the subscription to the acknowledgements.
+    SubRefused,
 }
 
 pub(crate) struct SyncTask {
@@ -248,6 +252,14 @@ impl SyncTask {
                         st.p.connected = false;
                         st.p.last_error = Some(e);
                     }
+                    Some(Net::SubRefused) => {
+                        let message = format!(
+                            "broker {} refused the subscription to {ack_topic}: no acknowledgement can arrive, so nothing leaves the outbox (check the broker's ACL)",
+                            self.cloud.broker()
+                        );
+                        warn!("{message}");
+                        st.p.last_error = Some(message);
+                    }
                     Some(Net::Ack(payload)) => {
                         if self.on_ack(st, &mut flow, &payload).await.is_err() {
                             break;
@@ -307,6 +319,14 @@ impl SyncTask {
             }
             if Instant::now() >= next_status {
                 next_status = Instant::now() + self.opts.status_every;
+                if let Some((batch, sends)) = flow.oldest_unanswered().filter(|(_, n)| *n >= 3)
+                    && connected
+                    && st.p.last_error.as_deref().is_none_or(|e| e.starts_with(NO_ACK))
+                {
+                    st.p.last_error = Some(format!(
+                        "{NO_ACK} for batch {batch} after {sends} sends: is the cloud running, and may this agent read {ack_topic} (broker ACL)?"
+                    ));
+                }
                 st.traffic.roll(now_ms());
                 self.persist(st).await;
             }
@@ -330,6 +350,9 @@ impl SyncTask {
             AckOutcome::Stored { rows, samples, new } => {
                 debug!("batch {:?} stored: {samples} samples, {new} new", ack.batch);
                 st.p.last_ack_ms = Some(now_ms());
+                if st.p.last_error.as_deref().is_some_and(|e| e.starts_with(NO_ACK)) {
+                    st.p.last_error = None;
+                }
                 self.writer.send(WriterMsg::OutboxAck(rows)).await.map_err(|_| ())?;
             }
             AckOutcome::Refused { batch, rows, error } => {
@@ -391,6 +414,11 @@ async fn pump(
                 Net::Up
             }
             Ok(Event::Incoming(Packet::Publish(p))) if p.topic == ack_topic => Net::Ack(p.payload.to_vec()),
+            Ok(Event::Incoming(Packet::SubAck(s)))
+                if s.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
+            {
+                Net::SubRefused
+            }
             Ok(_) => continue,
             Err(ConnectionError::RequestsDone) => return,
             Err(e) => {

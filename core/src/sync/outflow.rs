@@ -32,6 +32,8 @@ pub struct Flight {
     pub payload: Vec<u8>,
     /// When it was last published; `None` = not (yet or again) on this connection.
     pub sent_at: Option<Instant>,
+    /// How often it was published.
+    pub sends: u32,
 }
 
 /// What became of an outbox read.
@@ -241,6 +243,7 @@ impl Outflow {
                     samples,
                     payload,
                     sent_at: None,
+                    sends: 0,
                 });
                 break;
             }
@@ -278,16 +281,24 @@ impl Outflow {
             let due = f.sent_at.is_none_or(|t| now.duration_since(t) >= self.resend_after);
             if due {
                 f.sent_at = Some(now);
+                f.sends += 1;
                 out.push((f.batch, f.payload.clone()));
             }
         }
         while self.inflight.len() < self.window {
             let Some(mut f) = self.queued.pop_front() else { break };
             f.sent_at = Some(now);
+            f.sends += 1;
             out.push((f.batch, f.payload.clone()));
             self.inflight.push_back(f);
         }
         out
+    }
+
+    /// The oldest batch in flight and how often it went out: sent several
+    /// times without an answer means no acknowledgement reaches us.
+    pub fn oldest_unanswered(&self) -> Option<(u64, u32)> {
+        self.inflight.front().map(|f| (f.batch, f.sends))
     }
 
     /// A publish that could not even be queued: send it again later.
@@ -406,6 +417,7 @@ mod tests {
         assert!(f.to_send(t0 + Duration::from_secs(14)).is_empty());
         let again: Vec<u64> = f.to_send(t0 + Duration::from_secs(15)).into_iter().map(|s| s.0).collect();
         assert_eq!(again, sent, "timed out: all three again, in order");
+        assert_eq!(f.oldest_unanswered(), Some((sent[0], 2)));
         f.on_ack(&Ack::stored(sent[1], 1));
         f.reconnected();
         let after: Vec<u64> = f.to_send(t0 + Duration::from_secs(16)).into_iter().map(|s| s.0).collect();

@@ -405,6 +405,7 @@ pub const DEFAULT_MQTT_PORT: u16 = 1883;
 pub const DEFAULT_ALLOWANCE_BYTES: u64 = GIB;
 pub const DEFAULT_SYNC_WINDOW: usize = 8;
 pub const DEFAULT_RESEND_TIMEOUT: Duration = Duration::from_secs(15);
+pub const DEFAULT_SEND_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The `[cloud]` table: the broker the outbox drains to and how. The agent's
 /// secret is not here: it lives in the OS keychain (`cloud-agent:<agent>`).
@@ -423,6 +424,10 @@ pub struct CloudSettings {
     pub window: usize,
     /// A batch without an acknowledgement this long is sent again.
     pub resend_timeout: Duration,
+    /// Once the backlog is sent, new samples go out this often: each
+    /// channel's part costs ~150 header bytes, so a longer interval means
+    /// less traffic, a shorter one fresher data in the cloud.
+    pub send_interval: Duration,
 }
 
 impl CloudSettings {
@@ -435,6 +440,7 @@ impl CloudSettings {
             allowance_bytes: DEFAULT_ALLOWANCE_BYTES,
             window: DEFAULT_SYNC_WINDOW,
             resend_timeout: DEFAULT_RESEND_TIMEOUT,
+            send_interval: DEFAULT_SEND_INTERVAL,
         }
     }
 
@@ -455,6 +461,10 @@ impl CloudSettings {
         t.insert(
             "resend_timeout".into(),
             toml::Value::String(humantime::format_duration(self.resend_timeout).to_string()),
+        );
+        t.insert(
+            "send_interval".into(),
+            toml::Value::String(humantime::format_duration(self.send_interval).to_string()),
         );
         t
     }
@@ -490,6 +500,12 @@ impl CloudSettings {
                 humantime::format_duration(self.resend_timeout)
             ));
         }
+        if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&self.send_interval) {
+            return Err(format!(
+                "`cloud.send_interval` must be between 100ms and 1h, got {}",
+                humantime::format_duration(self.send_interval)
+            ));
+        }
         Ok(())
     }
 }
@@ -506,6 +522,8 @@ struct RawCloud {
     window: Option<usize>,
     #[serde(default, with = "humantime_serde")]
     resend_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    send_interval: Option<Duration>,
 }
 
 fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigError> {
@@ -524,8 +542,11 @@ fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigErro
     if let Some(t) = raw.resend_timeout {
         c.resend_timeout = t;
     }
+    if let Some(t) = raw.send_interval {
+        c.send_interval = t;
+    }
     c.validate().map_err(|m| {
-        let field = ["host", "port", "tls", "agent", "monthly_allowance", "window", "resend_timeout"]
+        let field = ["host", "port", "tls", "agent", "monthly_allowance", "window", "resend_timeout", "send_interval"]
             .into_iter()
             .find(|f| m.contains(&format!("`cloud.{f}")))
             .unwrap_or("host");
@@ -842,11 +863,13 @@ host = "10.0.0.2"
         assert_eq!(c.allowance_bytes, GIB);
         assert_eq!(c.window, 8);
         assert_eq!(c.resend_timeout, Duration::from_secs(15));
+        assert_eq!(c.send_interval, Duration::from_secs(60));
         assert_eq!(c.broker(), "mqtt.example.com:1883");
-        let full = "[cloud]\nhost = \"h\"\nport = 8883\nagent = \"a_1\"\nmonthly_allowance = \"500 MiB\"\nwindow = 4\nresend_timeout = \"30s\"\n";
+        let full = "[cloud]\nhost = \"h\"\nport = 8883\nagent = \"a_1\"\nmonthly_allowance = \"500 MiB\"\nwindow = 4\nresend_timeout = \"30s\"\nsend_interval = \"5m\"\n";
         let c = AgentConfig::parse(full, "c.toml").unwrap().cloud.unwrap();
         assert_eq!((c.port, c.allowance_bytes, c.window), (8883, 500 * MIB, 4));
         assert_eq!(c.resend_timeout, Duration::from_secs(30));
+        assert_eq!(c.send_interval, Duration::from_secs(300));
         // Round trip through the table the desk and `cloud login` write.
         let mut doc = toml::Table::new();
         doc.insert("cloud".into(), toml::Value::Table(c.to_toml()));

@@ -320,6 +320,7 @@ async fn start_site_secrets(
     let mut cloud = CloudSettings::new("127.0.0.1", port, AGENT);
     cloud.resend_timeout = resend_timeout;
     cloud.window = window;
+    cloud.send_interval = Duration::from_millis(300);
     if let Some(a) = allowance {
         cloud.allowance_bytes = a;
     }
@@ -331,7 +332,6 @@ async fn start_site_secrets(
         secrets,
         sync: SyncOptions {
             tick: Duration::from_millis(100),
-            idle_fetch: Duration::from_millis(300),
             status_every: Duration::from_millis(300),
             // Small messages: many batches, so the window and resends matter.
             target_payload_bytes: target,

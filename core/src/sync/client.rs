@@ -29,8 +29,8 @@ use crate::notify::secrets::read_secret;
 pub struct SyncOptions {
     /// How often resend timers and the status are looked at.
     pub tick: Duration,
-    /// Wait this long before reading an outbox that had nothing new.
-    pub idle_fetch: Duration,
+    /// After a failed outbox read, try again this much later.
+    pub retry_fetch: Duration,
     /// How often the live status is written to the store.
     pub status_every: Duration,
     /// New outbox rows asked for per read.
@@ -48,7 +48,7 @@ impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
             tick: Duration::from_millis(250),
-            idle_fetch: super::DEFAULT_IDLE_FETCH,
+            retry_fetch: Duration::from_secs(2),
             status_every: Duration::from_secs(2),
             fetch_rows: 512,
             target_payload_bytes: wire::TARGET_PAYLOAD_BYTES,
@@ -201,6 +201,7 @@ impl SyncTask {
         let mut connected = false;
         let mut fetch: Option<oneshot::Receiver<Result<Fetched, String>>> = None;
         let mut next_fetch = Instant::now();
+        let mut asked = 0;
         let mut next_status = Instant::now();
         let mut tick = tokio::time::interval(self.opts.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -211,6 +212,7 @@ impl SyncTask {
                 && let Some(limit) = flow.fetch_limit(self.opts.fetch_rows)
             {
                 let (reply, rx) = oneshot::channel();
+                asked = limit;
                 if self.writer.send(WriterMsg::OutboxNext { limit, reply }).await.is_err() {
                     break;
                 }
@@ -270,6 +272,10 @@ impl SyncTask {
                     fetch = None;
                     match r {
                         Ok(Ok(f)) => {
+                            // Caught up (the outbox had fewer rows than asked for): let the
+                            // live rows grow for `send_interval` rather than sending every
+                            // poll's few samples with a header each.
+                            let caught_up = f.rows.len() < asked;
                             let got = cpu_heavy(|| flow.fetched(f.rows, f.backlog, now_ms()));
                             if !got.empty.is_empty() && self.writer.send(WriterMsg::OutboxAck(got.empty)).await.is_err() {
                                 break;
@@ -284,15 +290,15 @@ impl SyncTask {
                                 st.p.last_error = Some(message.clone());
                                 let _ = self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await;
                             }
-                            if got.fresh == 0 {
-                                next_fetch = Instant::now() + self.opts.idle_fetch;
+                            if caught_up || got.fresh == 0 {
+                                next_fetch = Instant::now() + self.cloud.send_interval;
                             }
                         }
                         Ok(Err(e)) => {
                             flow.fetch_failed();
                             warn!("cloud sync cannot read the outbox: {e}");
                             st.p.last_error = Some(format!("cannot read the outbox: {e}"));
-                            next_fetch = Instant::now() + self.opts.idle_fetch;
+                            next_fetch = Instant::now() + self.opts.retry_fetch;
                         }
                         Err(_) => break,
                     }

@@ -14,8 +14,6 @@ pub mod status;
 pub mod traffic;
 pub mod wire;
 
-use std::time::Duration;
-
 pub use client::{SyncOptions, check_login};
 pub use status::SyncStatus;
 
@@ -46,9 +44,6 @@ pub fn store_id(store: &mut Store) -> Result<String, StoreError> {
 pub fn first_batch_id(now_ms: i64) -> u64 {
     (now_ms.max(0) as u64) << 10
 }
-
-/// How long the drain waits before looking at an empty outbox again.
-pub const DEFAULT_IDLE_FETCH: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {

@@ -61,8 +61,10 @@ pub enum AckOutcome {
 
 /// Headers hold about 150 bytes per part: stay far below the 1 MiB limit.
 const MAX_PARTS: usize = 2000;
-/// Parked rows after which the drain stops reading the outbox.
+/// Parked rows (or samples in them) after which the drain stops reading
+/// the outbox: each read would decode them all again on the writer thread.
 pub const MAX_PARKED_ROWS: usize = 4096;
+pub const MAX_PARKED_SAMPLES: u64 = 500_000;
 
 pub struct Outflow {
     store_id: String,
@@ -75,6 +77,8 @@ pub struct Outflow {
     inflight: VecDeque<Flight>,
     /// Rows of refused batches: kept, never sent again by this process.
     parked: HashSet<i64>,
+    /// Samples in the parked rows: every outbox read decodes them again.
+    parked_samples: u64,
     /// Rows acknowledged while a fetch was outstanding: its answer may still
     /// list them.
     acked_during_fetch: HashSet<i64>,
@@ -98,6 +102,7 @@ impl Outflow {
             queued: VecDeque::new(),
             inflight: VecDeque::new(),
             parked: HashSet::new(),
+            parked_samples: 0,
             acked_during_fetch: HashSet::new(),
             fetching: false,
             next_batch: first_batch,
@@ -135,7 +140,7 @@ impl Outflow {
     /// writer more and more (a cloud refusing everything, e.g. another
     /// protocol version): stop until restart.
     pub fn stalled(&self) -> bool {
-        self.parked.len() >= MAX_PARKED_ROWS
+        self.parked.len() >= MAX_PARKED_ROWS || self.parked_samples >= MAX_PARKED_SAMPLES
     }
 
     pub fn fetch_started(&mut self) {
@@ -164,12 +169,12 @@ impl Outflow {
             }
             // The cloud would refuse the whole batch for it: never send it.
             if r.path.chars().count() > wire::PATH_MAX_CHARS || !r.path.contains('/') {
-                self.parked.insert(r.id);
+                self.park(r.id, r.samples.len() as u64);
                 out.unsendable.push(format!("{}: path longer than {} characters", r.path, wire::PATH_MAX_CHARS));
                 continue;
             }
             if r.samples.len() > wire::MAX_PART_SAMPLES as usize {
-                self.parked.insert(r.id);
+                self.park(r.id, r.samples.len() as u64);
                 out.unsendable.push(format!("{}: {} samples in one outbox row", r.path, r.samples.len()));
                 continue;
             }
@@ -216,7 +221,7 @@ impl Outflow {
                         continue;
                     }
                     Ok(p) => {
-                        self.parked.insert(rows[start].id);
+                        self.park(rows[start].id, rows[start].samples.len() as u64);
                         bad.push(format!(
                             "{}: encodes to {} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit",
                             rows[start].path,
@@ -225,7 +230,7 @@ impl Outflow {
                         break;
                     }
                     Err(e) => {
-                        self.parked.insert(rows[start].id);
+                        self.park(rows[start].id, rows[start].samples.len() as u64);
                         bad.push(format!("{}: {e}", rows[start].path));
                         break;
                     }
@@ -249,6 +254,11 @@ impl Outflow {
             }
             start = end;
         }
+    }
+
+    fn park(&mut self, row: i64, samples: u64) {
+        self.parked.insert(row);
+        self.parked_samples += samples;
     }
 
     fn encode(&mut self, rows: &[OutRow], backlog: u64, now_ms: i64) -> Result<Vec<u8>, String> {
@@ -325,6 +335,7 @@ impl Outflow {
             AckOutcome::Stored { rows: f.rows, samples: f.samples, new: ack.stored }
         } else {
             self.parked.extend(f.rows.iter().copied());
+            self.parked_samples += f.samples;
             AckOutcome::Refused {
                 batch: Some(batch),
                 rows: f.rows,
@@ -470,6 +481,13 @@ mod tests {
         }
         assert!(f.stalled());
         assert_eq!(f.fetch_limit(10), None);
+        // Or a few big rows.
+        let mut g = Outflow::new("s".into(), 1000, Duration::from_secs(15), 512 * 1024, 1);
+        g.fetched((0..50).map(|i| row(i + 1, "l/c", i * 10_000, 10_000)).collect(), 0, 0);
+        for (b, _) in g.to_send(Instant::now()) {
+            g.on_ack(&Ack::refused(Some(b), "no"));
+        }
+        assert!(g.stalled());
     }
 
     #[test]

@@ -197,7 +197,10 @@ impl Outflow {
     }
 
     /// Rows that cannot be encoded at all are parked and named in `bad`.
+    /// `backlog`: samples in the outbox before these messages; each header
+    /// carries what is left after it.
     fn pack(&mut self, rows: Vec<OutRow>, backlog: u64, now_ms: i64, bad: &mut Vec<String>) {
+        let mut left = backlog;
         let mut start = 0;
         while start < rows.len() {
             // Rows up to the estimated target (at least one).
@@ -213,7 +216,8 @@ impl Outflow {
             }
             // Too big after all (bad estimate): halve until it fits the limit.
             loop {
-                let encoded = self.encode(&rows[start..end], backlog, now_ms);
+                let samples: u64 = rows[start..end].iter().map(|r| r.samples.len() as u64).sum();
+                let encoded = self.encode(&rows[start..end], left.saturating_sub(samples), now_ms);
                 let payload = match encoded {
                     Ok(p) if p.len() <= MAX_PAYLOAD_BYTES => p,
                     _ if end - start > 1 => {
@@ -235,7 +239,7 @@ impl Outflow {
                         break;
                     }
                 };
-                let samples: u64 = rows[start..end].iter().map(|r| r.samples.len() as u64).sum();
+                left = left.saturating_sub(samples);
                 if samples > 0 {
                     let observed = payload.len() as f64 / samples as f64;
                     self.bytes_per_sample = (self.bytes_per_sample + observed) / 2.0;
@@ -370,7 +374,7 @@ mod tests {
     fn rows_pack_into_messages_near_the_target_in_order() {
         let mut f = flow(100);
         let rows: Vec<OutRow> = (0..40).map(|i| row(i + 1, &format!("l/c{}", i % 4), i * 500, 500)).collect();
-        let r = f.fetched(rows.clone(), 0, 5);
+        let r = f.fetched(rows.clone(), 20_000, 5);
         assert_eq!((r.fresh, r.empty.len(), r.unsendable.len()), (40, 0, 0));
         let sent = f.to_send(Instant::now());
         assert!(sent.len() > 1, "{} messages", sent.len());
@@ -389,6 +393,10 @@ mod tests {
             }
         }
         assert_eq!(ids, (1..=40).collect::<Vec<_>>(), "rows leave in id order");
+        let last = wire::decode_batch(&sent.last().unwrap().1).unwrap();
+        assert_eq!(last.header.backlog, 0, "the backlog after the last message");
+        let first = wire::decode_batch(&sent[0].1).unwrap();
+        assert_eq!(first.header.backlog, 20_000 - first.samples());
         assert!(batches.windows(2).all(|w| w[1] == w[0] + 1));
         assert_eq!(batches[0], 1000);
     }

@@ -446,7 +446,11 @@ impl CloudSettings {
 
     /// `host:port`, as status shows it.
     pub fn broker(&self) -> String {
-        if self.host.contains(':') { format!("[{}]:{}", self.host, self.port) } else { format!("{}:{}", self.host, self.port) }
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
     }
 
     /// The `[cloud]` table as it would be written to a config file.

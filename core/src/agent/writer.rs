@@ -375,11 +375,9 @@ impl Writer {
         }
         let mut rows = Vec::with_capacity(batches.len());
         for b in batches {
-            let (path, unit) = self
-                .channel_info
-                .get(&b.channel)
-                .cloned()
-                .ok_or_else(|| format!("outbox row {} names channel {} which the store does not have", b.id, b.channel))?;
+            let (path, unit) = self.channel_info.get(&b.channel).cloned().ok_or_else(|| {
+                format!("outbox row {} names channel {} which the store does not have", b.id, b.channel)
+            })?;
             rows.push(OutRow { id: b.id, path, unit, seq_from: b.seq_from, seq_to: b.seq_to, samples: b.samples });
         }
         let backlog = self.store.outbox_stats().map_err(|e| e.to_string())?.samples;

@@ -375,9 +375,9 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
             let settings = cli_cloud::login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
             // Check the file before asking for the secret.
             let text = match &config {
-                Some(path) => Some(
-                    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
-                ),
+                Some(path) => {
+                    Some(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?)
+                }
                 None => None,
             };
             let secret = cli_cloud::read_secret(&agent).map_err(|e| anyhow!(e))?;

@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use super::time::{format_age, format_bytes, format_time};
+use crate::config::AgentConfig;
 use crate::export::format_value;
 use crate::model::{Event, TimeMs, Value};
-use crate::config::AgentConfig;
 use crate::store::{OutboxStats, Store, StoreError};
 use crate::sync::SyncStatus;
 
@@ -46,7 +46,12 @@ pub struct LatestValue {
 }
 
 /// `cfg` (when the command was given one) decides whether sync is on.
-pub fn gather(store: &Store, cfg: Option<&AgentConfig>, now: TimeMs, events: usize) -> Result<StatusReport, StoreError> {
+pub fn gather(
+    store: &Store,
+    cfg: Option<&AgentConfig>,
+    now: TimeMs,
+    events: usize,
+) -> Result<StatusReport, StoreError> {
     let instruments = store
         .instrument_states()?
         .into_iter()

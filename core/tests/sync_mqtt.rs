@@ -118,6 +118,82 @@ impl Drop for Broker {
     }
 }
 
+// ------------------------------------------------------------------ proxy
+
+/// A TCP proxy in front of the broker that can black-hole its connections:
+/// they stay open but nothing passes (a dead link no RST reports).
+struct Proxy {
+    port: u16,
+    blackhole: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(to: u16) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let blackhole = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hole = blackhole.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else { return };
+                let hole = hole.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", to)).await else { return };
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    // Once black-holed, a connection stays dead: it reads and drops.
+                    let h1 = hole.clone();
+                    let up = async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        let mut dead = false;
+                        loop {
+                            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                            let n = match cr.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            dead |= h1.load(Ordering::SeqCst);
+                            if !dead && sw.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    let h2 = hole.clone();
+                    let down = async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        let mut dead = false;
+                        loop {
+                            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                            let n = match sr.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            dead |= h2.load(Ordering::SeqCst);
+                            if !dead && cw.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    tokio::select! { _ = up => {}, _ = down => {} }
+                });
+            }
+        });
+        Proxy { port, blackhole, task }
+    }
+
+    fn set_blackhole(&self, on: bool) {
+        self.blackhole.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 // ------------------------------------------------------------------ fake cloud
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -336,7 +412,8 @@ async fn start_site_secrets(
             // Small messages: many batches, so the window and resends matter.
             target_payload_bytes: target,
             backoff: BackoffPolicy { base: Duration::from_millis(200), cap: Duration::from_secs(1), jitter: 0.1 },
-            keep_alive: Duration::from_secs(5),
+            // Short: the black-hole test waits for the missing PINGRESP.
+            keep_alive: Duration::from_secs(2),
             ..SyncOptions::default()
         },
         ..AgentOptions::default()
@@ -645,6 +722,29 @@ async fn g_an_acl_without_the_ack_topic_shows_in_the_status() {
     wait_for("batches at the cloud", 30, || cloud.batches() > 0).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(outbox_samples(&store) >= 4_000, "no ack reached the agent: nothing deleted");
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h_a_black_holed_link_is_noticed_and_the_drain_resumes() {
+    let broker = Broker::start();
+    let proxy = Proxy::start(broker.port).await;
+    let cloud = Cloud::new(Mode::Ack, Duration::from_millis(15));
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site(proxy.port, 40_000, Duration::from_secs(3)).await;
+    let store = site.store();
+    let status = |store: &Store| SyncStatus::read(store, None, meterdeck_core::agent::now_ms()).unwrap();
+    wait_for("the drain to be under way", 60, || cloud.batches() >= 3).await;
+    proxy.set_blackhole(true);
+    // Keep-alive 2 s: the dead link is noticed without any RST.
+    wait_for("the lost link in the status", 30, || !status(&store).connected).await;
+    let stuck = outbox_samples(&store);
+    proxy.set_blackhole(false);
+    wait_for("the drain to resume", 60, || outbox_samples(&store) < stuck).await;
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 120, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_exactly_once(&store, &cloud, &[]);
     site.stop().await;
     cloud_task.abort();
 }

@@ -53,7 +53,8 @@ impl Default for SyncOptions {
             fetch_rows: 512,
             target_payload_bytes: wire::TARGET_PAYLOAD_BYTES,
             backoff: BackoffPolicy { base: Duration::from_secs(1), cap: Duration::from_secs(30), jitter: 0.2 },
-            keep_alive: Duration::from_secs(15),
+            // A black-holed link shows as a missing PINGRESP after about two of these.
+            keep_alive: Duration::from_secs(10),
             secret_retry: Duration::from_secs(10),
         }
     }

@@ -52,7 +52,7 @@ impl Broker {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let conf = dir.path().join("mosquitto.conf");
-        let mut text = format!("listener {port} 127.0.0.1\npersistence false\n");
+        let mut text = format!("listener {port} 127.0.0.1\npersistence false\nlog_dest none\n");
         if users.is_empty() {
             text.push_str("allow_anonymous true\n");
         } else {

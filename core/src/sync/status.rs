@@ -133,6 +133,9 @@ impl SyncStatus {
         let mut out = String::new();
         if !self.enabled {
             out.push_str("cloud   sync off (no [cloud] section; see `meterdeck-agent cloud login`)\n");
+            if self.last_ack_ms.is_none() && self.month_bytes == 0 {
+                return out;
+            }
         } else {
             out.push_str(&format!(
                 "cloud   {} as {}: {}\n",

@@ -72,6 +72,8 @@ pub struct AgentConfig {
     pub alarms: Vec<AlarmRule>,
     /// `[[destination]]`: where notifications go.
     pub destinations: Vec<DestinationConfig>,
+    /// `[cloud]`: where the outbox drains to; `None` = no cloud sync.
+    pub cloud: Option<CloudSettings>,
     /// The file it was loaded from, if any.
     pub source: Option<PathBuf>,
 }
@@ -85,6 +87,7 @@ impl AgentConfig {
             calcs: Vec::new(),
             alarms: Vec::new(),
             destinations: Vec::new(),
+            cloud: None,
             source: None,
         };
         for inst in &cfg.instruments {
@@ -136,12 +139,14 @@ impl AgentConfig {
             ));
         }
         check_sections(&raw.instruments, &raw.calcs, &raw.alarms, &raw.destinations, &locator)?;
+        let cloud = raw.cloud.map(|c| check_cloud(c, &locator)).transpose()?;
         Ok(AgentConfig {
             agent,
             instruments: raw.instruments,
             calcs: raw.calcs,
             alarms: raw.alarms,
             destinations: raw.destinations,
+            cloud,
             source: None,
         })
     }
@@ -234,6 +239,7 @@ struct RawConfig {
     alarms: Vec<AlarmRule>,
     #[serde(default, rename = "destination")]
     destinations: Vec<DestinationConfig>,
+    cloud: Option<RawCloud>,
 }
 
 /// A refused `[[calc]]`, `[[alarm]]` or `[[destination]]`: the dotted field
@@ -391,6 +397,166 @@ fn check_agent(raw: RawAgent, loc: &Locator) -> Result<AgentSettings, ConfigErro
         s.block_samples = b;
     }
     Ok(s)
+}
+
+// ---------------------------------------------------------------- [cloud]
+
+pub const DEFAULT_MQTT_PORT: u16 = 1883;
+pub const DEFAULT_ALLOWANCE_BYTES: u64 = GIB;
+pub const DEFAULT_SYNC_WINDOW: usize = 8;
+pub const DEFAULT_RESEND_TIMEOUT: Duration = Duration::from_secs(15);
+pub const DEFAULT_SEND_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The `[cloud]` table: the broker the outbox drains to and how. The agent's
+/// secret is not here: it lives in the OS keychain (`cloud-agent:<agent>`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloudSettings {
+    /// MQTT broker host name or address.
+    pub host: String,
+    pub port: u16,
+    /// MQTT over TLS. Not supported by this build yet: refused when set.
+    pub tls: bool,
+    /// The agent id the cloud handed out (also the broker user name).
+    pub agent: String,
+    /// Payload bytes per UTC month; a notice fires at 90 %.
+    pub allowance_bytes: u64,
+    /// Batches in flight (published, not yet acknowledged).
+    pub window: usize,
+    /// A batch without an acknowledgement this long is sent again.
+    pub resend_timeout: Duration,
+    /// Once the backlog is sent, new samples go out this often: each
+    /// channel's part costs ~150 header bytes, so a longer interval means
+    /// less traffic, a shorter one fresher data in the cloud.
+    pub send_interval: Duration,
+}
+
+impl CloudSettings {
+    pub fn new(host: impl Into<String>, port: u16, agent: impl Into<String>) -> CloudSettings {
+        CloudSettings {
+            host: host.into(),
+            port,
+            tls: false,
+            agent: agent.into(),
+            allowance_bytes: DEFAULT_ALLOWANCE_BYTES,
+            window: DEFAULT_SYNC_WINDOW,
+            resend_timeout: DEFAULT_RESEND_TIMEOUT,
+            send_interval: DEFAULT_SEND_INTERVAL,
+        }
+    }
+
+    /// `host:port`, as status shows it.
+    pub fn broker(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The `[cloud]` table as it would be written to a config file.
+    pub fn to_toml(&self) -> toml::Table {
+        let mut t = toml::Table::new();
+        t.insert("host".into(), toml::Value::String(self.host.clone()));
+        t.insert("port".into(), toml::Value::Integer(i64::from(self.port)));
+        t.insert("tls".into(), toml::Value::Boolean(self.tls));
+        t.insert("agent".into(), toml::Value::String(self.agent.clone()));
+        t.insert("monthly_allowance".into(), toml::Value::String(format!("{} B", self.allowance_bytes)));
+        t.insert("window".into(), toml::Value::Integer(self.window as i64));
+        t.insert(
+            "resend_timeout".into(),
+            toml::Value::String(humantime::format_duration(self.resend_timeout).to_string()),
+        );
+        t.insert(
+            "send_interval".into(),
+            toml::Value::String(humantime::format_duration(self.send_interval).to_string()),
+        );
+        t
+    }
+
+    /// Checks what a hand-built value (CLI, tests) may get wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.host.trim().is_empty() {
+            return Err("`cloud.host` must name the MQTT broker".into());
+        }
+        if self.port == 0 {
+            return Err("`cloud.port` must be 1..65535".into());
+        }
+        if self.tls {
+            return Err("`cloud.tls = true` is not supported by this build yet (MQTT over TLS is planned); \
+                        set `tls = false` and use a broker on a trusted network or a TLS tunnel"
+                .into());
+        }
+        if !crate::sync::wire::valid_agent_id(&self.agent) {
+            return Err(format!(
+                "`cloud.agent` must be the agent id the cloud handed out: 1-64 of A-Z a-z 0-9 _ -, got {:?}",
+                self.agent
+            ));
+        }
+        if self.allowance_bytes == 0 {
+            return Err("`cloud.monthly_allowance` must be more than 0 bytes".into());
+        }
+        if !(1..=1000).contains(&self.window) {
+            return Err(format!("`cloud.window` must be 1..1000 batches, got {}", self.window));
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.resend_timeout) {
+            return Err(format!(
+                "`cloud.resend_timeout` must be between 1s and 1h, got {}",
+                humantime::format_duration(self.resend_timeout)
+            ));
+        }
+        if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&self.send_interval) {
+            return Err(format!(
+                "`cloud.send_interval` must be between 100ms and 1h, got {}",
+                humantime::format_duration(self.send_interval)
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCloud {
+    host: String,
+    port: Option<u16>,
+    #[serde(default)]
+    tls: bool,
+    agent: String,
+    monthly_allowance: Option<String>,
+    window: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    resend_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    send_interval: Option<Duration>,
+}
+
+fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigError> {
+    let at = |field: &'static str, msg: String| {
+        loc.error_at(&[Seg::Key("cloud"), Seg::Key(field)], &format!("cloud.{field}"), msg)
+    };
+    let mut c = CloudSettings::new(raw.host, raw.port.unwrap_or(DEFAULT_MQTT_PORT), raw.agent);
+    c.tls = raw.tls;
+    if let Some(text) = raw.monthly_allowance {
+        c.allowance_bytes =
+            parse_size(&text).map_err(|m| at("monthly_allowance", format!("`cloud.monthly_allowance`: {m}")))?;
+    }
+    if let Some(w) = raw.window {
+        c.window = w;
+    }
+    if let Some(t) = raw.resend_timeout {
+        c.resend_timeout = t;
+    }
+    if let Some(t) = raw.send_interval {
+        c.send_interval = t;
+    }
+    c.validate().map_err(|m| {
+        let field = ["host", "port", "tls", "agent", "monthly_allowance", "window", "resend_timeout", "send_interval"]
+            .into_iter()
+            .find(|f| m.contains(&format!("`cloud.{f}")))
+            .unwrap_or("host");
+        at(field, m)
+    })?;
+    Ok(c)
 }
 
 fn field_name(field: &'static str) -> &'static str {
@@ -691,6 +857,48 @@ host = "10.0.0.2"
         assert_eq!(cfg.poll_interval_of(&cfg.instruments[1]), Duration::from_secs(30));
         assert_eq!(cfg.enabled_instruments().count(), 1);
         assert_eq!(cfg.instruments[0].channels[0].unit.as_deref(), Some("V"));
+    }
+
+    #[test]
+    fn cloud_section_loads_with_defaults_and_checks() {
+        let text = "[cloud]\nhost = \"mqtt.example.com\"\nagent = \"site-a\"\n";
+        let c = AgentConfig::parse(text, "c.toml").unwrap().cloud.unwrap();
+        assert_eq!((c.host.as_str(), c.port, c.tls), ("mqtt.example.com", 1883, false));
+        assert_eq!(c.allowance_bytes, GIB);
+        assert_eq!(c.window, 8);
+        assert_eq!(c.resend_timeout, Duration::from_secs(15));
+        assert_eq!(c.send_interval, Duration::from_secs(60));
+        assert_eq!(c.broker(), "mqtt.example.com:1883");
+        let full = "[cloud]\nhost = \"h\"\nport = 8883\nagent = \"a_1\"\nmonthly_allowance = \"500 MiB\"\nwindow = 4\nresend_timeout = \"30s\"\nsend_interval = \"5m\"\n";
+        let c = AgentConfig::parse(full, "c.toml").unwrap().cloud.unwrap();
+        assert_eq!((c.port, c.allowance_bytes, c.window), (8883, 500 * MIB, 4));
+        assert_eq!(c.resend_timeout, Duration::from_secs(30));
+        assert_eq!(c.send_interval, Duration::from_secs(300));
+        // Round trip through the table the desk and `cloud login` write.
+        let mut doc = toml::Table::new();
+        doc.insert("cloud".into(), toml::Value::Table(c.to_toml()));
+        let again = AgentConfig::parse(&toml::to_string(&doc).unwrap(), "c.toml").unwrap().cloud.unwrap();
+        assert_eq!(again, c);
+
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\ntls = true\n");
+        assert_eq!(e.line(), Some(4), "{e}");
+        assert!(e.to_string().contains("not supported"), "{e}");
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a/b\"\n");
+        assert_eq!((e.line(), e.field()), (Some(3), Some("cloud.agent")), "{e}");
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\nwindow = 0\n");
+        assert_eq!(e.field(), Some("cloud.window"), "{e}");
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\nmonthly_allowance = \"lots\"\n");
+        assert_eq!(e.field(), Some("cloud.monthly_allowance"), "{e}");
+        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\npassword = \"x\"\n");
+        assert!(e.to_string().contains("password"), "{e}");
+        assert!(err("[cloud]\nagent = \"a\"\n").to_string().contains("host"));
+    }
+
+    #[test]
+    fn the_example_config_has_a_valid_cloud_section() {
+        let cfg = AgentConfig::parse(include_str!("../../docs/agent.example.toml"), "agent.example.toml").unwrap();
+        let c = cfg.cloud.unwrap();
+        assert_eq!((c.agent.as_str(), c.window, c.allowance_bytes), ("site-a", 8, GIB));
     }
 
     #[test]

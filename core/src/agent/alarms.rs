@@ -291,7 +291,8 @@ impl AlarmHub {
         }
     }
 
-    fn note(&self, store: &Store, msg: &Message) {
+    /// Adds a notification-centre entry (once per id) and tells the live subscribers.
+    pub(crate) fn note(&self, store: &Store, msg: &Message) {
         match centre::add(store.conn(), msg) {
             Ok(true) => {
                 if let Ok(Some(note)) = centre::get(store.conn(), &msg.id) {

@@ -16,7 +16,7 @@ pub mod fast_monitor;
 mod poller;
 mod runtime;
 pub mod schedule;
-mod writer;
+pub(crate) mod writer;
 
 pub use alarms::{AlarmCommand, AlarmReply, system_tz};
 pub use backoff::{Backoff, BackoffPolicy};

@@ -27,6 +27,9 @@ use crate::notify::{
     DeliveryOutcome, DispatchOptions, Dispatcher, DispatcherHandle, KeyringSecrets, Note, SecretStore,
 };
 use crate::store::{RetentionPolicy, Store, StoreError, StoreOptions};
+use crate::sync::SyncOptions;
+use crate::sync::client::SyncTask;
+use crate::sync::status::{Persisted, STATUS_KEY};
 
 pub type ConnectFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
 /// Opens a driver for a configuration. The default is `meterdeck_drivers::open`;
@@ -59,6 +62,8 @@ pub struct AgentOptions {
     pub secrets: Arc<dyn SecretStore>,
     /// Burst window, retries and timeouts of notification delivery.
     pub dispatch: DispatchOptions,
+    /// Timing of the cloud sync drain (used when the config has `[cloud]`).
+    pub sync: SyncOptions,
 }
 
 impl Default for AgentOptions {
@@ -75,6 +80,7 @@ impl Default for AgentOptions {
             connector: default_connector(),
             secrets: Arc::new(KeyringSecrets::new()),
             dispatch: DispatchOptions::default(),
+            sync: SyncOptions::default(),
         }
     }
 }
@@ -99,6 +105,8 @@ pub enum AgentError {
     Stopped,
     #[error("{0}")]
     Alarm(String),
+    #[error("[cloud]: {0}")]
+    Cloud(String),
     #[error("another agent is already using the data directory {} (lock file {})", dir.display(), lock.display())]
     AlreadyRunning { dir: PathBuf, lock: PathBuf },
 }
@@ -144,6 +152,9 @@ impl Agent {
     /// enabled instrument. Must be called inside a tokio runtime.
     pub fn start(cfg: AgentConfig, data_dir: &Path, opts: AgentOptions) -> Result<AgentHandle, AgentError> {
         let rt = tokio::runtime::Handle::try_current().map_err(|_| AgentError::NoRuntime)?;
+        if let Some(c) = &cfg.cloud {
+            c.validate().map_err(AgentError::Cloud)?;
+        }
         std::fs::create_dir_all(data_dir)
             .map_err(|source| AgentError::DataDir { path: data_dir.to_path_buf(), source })?;
         let lock = lock_data_dir(data_dir)?;
@@ -163,6 +174,25 @@ impl Agent {
                 )?;
             }
         }
+        // The sync's identity and last state are read before the writer
+        // thread takes the store.
+        let sync_start = match &cfg.cloud {
+            Some(c) => {
+                let store_id = crate::sync::store_id(&mut store)?;
+                let persisted = Persisted::parse(store.setting(STATUS_KEY)?.as_deref());
+                Some((c.clone(), store_id, persisted))
+            }
+            None => {
+                // Status readers must not show a link of an earlier config.
+                let mut p = Persisted::parse(store.setting(STATUS_KEY)?.as_deref());
+                if p.enabled || p.connected {
+                    p.enabled = false;
+                    p.connected = false;
+                    store.set_setting(STATUS_KEY, &p.to_json())?;
+                }
+                None
+            }
+        };
         let enabled: Vec<&InstrumentConfig> = cfg.enabled_instruments().collect();
         store.record_event(&Event {
             t: now_ms(),
@@ -222,6 +252,18 @@ impl Agent {
             tasks.push(rt.spawn(poller.run()));
         }
         tasks.push(rt.spawn(forward_outcomes(dispatcher.outcomes(), writer_tx.clone(), shutdown_rx.clone())));
+        if let Some((cloud, store_id, persisted)) = sync_start {
+            let task = SyncTask {
+                cloud,
+                store_id,
+                persisted,
+                writer: writer_tx.clone(),
+                shutdown: shutdown_rx.clone(),
+                secrets: opts.secrets.clone(),
+                opts: opts.sync.clone(),
+            };
+            tasks.push(rt.spawn(task.run()));
+        }
         tasks.push(rt.spawn(ticker(writer_tx.clone(), shutdown_rx, opts.settings_every.min(Duration::from_secs(1)))));
         info!("agent {} started, store {}", cfg.agent.name, store_path.display());
         Ok(AgentHandle {

@@ -21,6 +21,8 @@ use crate::export::format_value;
 use crate::model::{ChannelId, ConnState, Event, EventKind, Sample, TimeMs, Value};
 use crate::notify::DeliveryOutcome;
 use crate::store::{RetentionPolicy, Store};
+use crate::sync::client::{FetchReply, Fetched};
+use crate::sync::outflow::OutRow;
 
 /// Most messages folded into one transaction.
 const MAX_COALESCE: usize = 4096;
@@ -59,6 +61,20 @@ pub(crate) enum WriterMsg {
     Delivery(DeliveryOutcome),
     /// Answered once everything sent before it is stored.
     Flush(oneshot::Sender<()>),
+    /// Cloud sync: the oldest `limit` outbox rows, sealed, with their
+    /// samples (only the writer may seal: `Store::outbox_next`).
+    OutboxNext {
+        limit: usize,
+        reply: FetchReply,
+    },
+    /// Cloud sync: the cloud stored these outbox rows; delete them.
+    OutboxAck(Vec<i64>),
+    /// Cloud sync: an event (a refused batch, the traffic notice) and,
+    /// with `note_id`, a notification-centre entry (once per id).
+    SyncNotice {
+        message: String,
+        note_id: Option<String>,
+    },
     /// Marks every instrument stopped, records AgentStopped and exits.
     Stop {
         message: String,
@@ -94,6 +110,9 @@ struct Writer {
     alarm_requests_seen: TimeMs,
     cfg: WriterConfig,
     paths: HashMap<ChannelId, String>,
+    /// Path and unit of every channel in the store, for outbox rows of
+    /// channels no instrument registered in this run.
+    channel_info: HashMap<ChannelId, (String, Option<String>)>,
     rows: HashMap<String, InstrumentRow>,
     tracker: RequestTracker,
     next_retention: Instant,
@@ -114,6 +133,7 @@ pub(crate) fn spawn(
         alarm_requests_seen: now_ms(),
         cfg,
         paths: HashMap::new(),
+        channel_info: HashMap::new(),
         rows: HashMap::new(),
         tracker: RequestTracker::default(),
         next_retention: now,
@@ -255,6 +275,8 @@ impl Writer {
                                 a.note_channel(format!("{instrument}/{ch}"), unit.as_deref());
                             }
                             self.paths.insert(id, format!("{instrument}/{ch}"));
+                            // The unit may have changed: sync sends the current one.
+                            self.channel_info.insert(id, (format!("{instrument}/{ch}"), unit.clone()));
                             ids.push(id);
                         }
                         Err(e) => {
@@ -307,8 +329,59 @@ impl Writer {
                     a.on_delivery(&self.store, outcome);
                 }
             }
+            WriterMsg::OutboxNext { limit, reply } => {
+                let _ = reply.send(self.outbox_next(limit));
+            }
+            WriterMsg::OutboxAck(ids) => {
+                for id in ids {
+                    if let Err(e) = self.store.outbox_ack(id) {
+                        // Kept: the row is sent again, which is harmless.
+                        warn!("cannot delete acknowledged outbox row {id}: {e}");
+                    }
+                }
+            }
+            WriterMsg::SyncNotice { message, note_id } => {
+                self.event(None, EventKind::Error, message.clone());
+                if let Some(id) = note_id {
+                    let msg = crate::notify::Message {
+                        id,
+                        t: now_ms(),
+                        kind: crate::notify::MessageKind::System,
+                        severity: None,
+                        title: "Cloud sync traffic".to_string(),
+                        body: message,
+                        alarm_id: None,
+                    };
+                    match self.alarms.as_ref() {
+                        Some(a) => a.note(&self.store, &msg),
+                        None => {
+                            if let Err(e) = crate::notify::centre::add(self.store.conn(), &msg) {
+                                warn!("cannot store notification {:?}: {e}", msg.title);
+                            }
+                        }
+                    }
+                }
+            }
             WriterMsg::Samples { .. } | WriterMsg::Stop { .. } => {}
         }
+    }
+
+    fn outbox_next(&mut self, limit: usize) -> Result<Fetched, String> {
+        let batches = self.store.outbox_next(limit).map_err(|e| e.to_string())?;
+        if batches.iter().any(|b| !self.channel_info.contains_key(&b.channel)) {
+            for ch in self.store.channels().map_err(|e| e.to_string())? {
+                self.channel_info.insert(ch.id, (ch.path(), ch.unit.clone()));
+            }
+        }
+        let mut rows = Vec::with_capacity(batches.len());
+        for b in batches {
+            let (path, unit) = self.channel_info.get(&b.channel).cloned().ok_or_else(|| {
+                format!("outbox row {} names channel {} which the store does not have", b.id, b.channel)
+            })?;
+            rows.push(OutRow { id: b.id, path, unit, seq_from: b.seq_from, seq_to: b.seq_to, samples: b.samples });
+        }
+        let backlog = self.store.outbox_stats().map_err(|e| e.to_string())?.samples;
+        Ok(Fetched { rows, backlog })
     }
 
     fn flush_state(&mut self, id: &str) {

@@ -15,6 +15,7 @@ use meterdeck_core::agent::{
     Agent, AgentOptions, FAST_DURATION, FAST_INTERVAL, FAST_REQUESTS_KEY, FastRequest, now_ms,
 };
 use meterdeck_core::cli::alarms as cli_alarms;
+use meterdeck_core::cli::cloud as cli_cloud;
 use meterdeck_core::cli::live_table::LiveTable;
 use meterdeck_core::cli::paths::{existing_store, resolve_data_dir};
 use meterdeck_core::cli::status::{self, render_table};
@@ -138,6 +139,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Cloud sync: store the agent's broker login in the OS keychain, remove it, or show the sync state.
+    Cloud {
+        #[command(subcommand)]
+        action: CloudAction,
+    },
     /// Print a channel's samples, or an M4 (min/max per bucket) view of them.
     Query {
         #[command(flatten)]
@@ -197,6 +203,41 @@ enum AlarmAction {
         user: String,
         #[arg(long)]
         comment: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CloudAction {
+    /// Store the agent's secret (read from stdin, or typed at a prompt) in the
+    /// OS keychain and add the `[cloud]` section to --config, or print it.
+    Login {
+        /// The agent id the cloud handed out at registration.
+        #[arg(long, value_name = "ID")]
+        agent: String,
+        /// The MQTT broker, HOST:PORT (port 1883 when omitted).
+        #[arg(long, value_name = "HOST:PORT")]
+        broker: String,
+        /// Add (or replace) the `[cloud]` section in this config file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Log in to the broker first; store nothing if it refuses.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Delete the agent's secret from the OS keychain (the `[cloud]` section stays; remove it to stop syncing).
+    Logout {
+        #[arg(long, value_name = "ID", required_unless_present = "config")]
+        agent: Option<String>,
+        /// Take the agent id from this config's `[cloud]` section.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Link state, backlog, last acknowledgement and the month's traffic.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -319,6 +360,86 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Notifications { store, unread, limit, json } => notifications_cmd(&store, unread, limit, json),
         Command::Query { store, channel, from, to, buckets, json } => {
             query_cmd(&store, &channel, &from, &to, buckets, json)
+        }
+        Command::Cloud { action } => cloud_cmd(action),
+    }
+}
+
+// ------------------------------------------------------------------ cloud
+
+fn cloud_cmd(action: CloudAction) -> Result<()> {
+    use meterdeck_core::notify::{KeyringSecrets, SecretStore};
+    use meterdeck_core::sync::secret_entry;
+    match action {
+        CloudAction::Login { agent, broker, config, check } => {
+            let settings = cli_cloud::login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
+            // Check the file before asking for the secret.
+            let text = match &config {
+                Some(path) => {
+                    Some(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?)
+                }
+                None => None,
+            };
+            let secret = cli_cloud::read_secret(&agent).map_err(|e| anyhow!(e))?;
+            if check {
+                runtime()?
+                    .block_on(meterdeck_core::sync::check_login(&settings, &secret, Duration::from_secs(10)))
+                    .map_err(|e| anyhow!("{e}; nothing stored"))?;
+                println!("the broker {} accepted the login of agent {agent}", settings.broker());
+            }
+            let entry = secret_entry(&agent);
+            KeyringSecrets::new().set(&entry, &secret).map_err(|e| anyhow!("{e}"))?;
+            println!("secret of agent {agent} stored in the OS keychain (entry {entry})");
+            match (config, text) {
+                (Some(path), Some(text)) => {
+                    let origin = path.display().to_string();
+                    let out = cli_cloud::with_cloud_section(&text, &origin, &settings).map_err(|e| anyhow!(e))?;
+                    meterdeck_core::desk::write_atomic(&path, &out)?;
+                    println!("[cloud] written to {origin}; restart the agent to start syncing");
+                }
+                _ => {
+                    println!("add this to the agent's config file (or run again with --config FILE):\n");
+                    print!("{}", cli_cloud::section_text(&settings));
+                }
+            }
+            Ok(())
+        }
+        CloudAction::Logout { agent, config } => {
+            let agent = match (agent, config) {
+                (Some(a), _) => a,
+                (None, Some(path)) => {
+                    AgentConfig::load(&path)?
+                        .cloud
+                        .ok_or_else(|| anyhow!("{}: no [cloud] section; give --agent ID", path.display()))?
+                        .agent
+                }
+                (None, None) => bail!("give --agent ID or --config FILE"),
+            };
+            if !meterdeck_core::sync::wire::valid_agent_id(&agent) {
+                bail!("--agent {agent:?}: an agent id is 1-64 of A-Z a-z 0-9 _ -");
+            }
+            let entry = secret_entry(&agent);
+            KeyringSecrets::new().delete(&entry).map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "secret of agent {agent} removed from the OS keychain; a running agent keeps its connection until it restarts \
+                 (remove the [cloud] section to stop syncing)"
+            );
+            Ok(())
+        }
+        CloudAction::Status { store, json } => {
+            let cfg = match &store.config {
+                Some(path) => Some(AgentConfig::load(path)?),
+                None => None,
+            };
+            let db = Store::open_readonly(&store.store_path()?)?;
+            let now = now_ms();
+            let s = meterdeck_core::sync::SyncStatus::read(&db, cfg.as_ref(), now)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print!("{}", s.render(now));
+            }
+            Ok(())
         }
     }
 }
@@ -541,8 +662,12 @@ fn parse_ports(text: &str) -> Result<Vec<u16>> {
 // ------------------------------------------------------------------ status / fast
 
 fn status_cmd(args: &StoreArgs, json: bool, events: usize) -> Result<()> {
+    let cfg = match &args.config {
+        Some(path) => Some(AgentConfig::load(path)?),
+        None => None,
+    };
     let store = Store::open_readonly(&args.store_path()?)?;
-    let report = status::gather(&store, now_ms(), events)?;
+    let report = status::gather(&store, cfg.as_ref(), now_ms(), events)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

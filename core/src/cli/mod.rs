@@ -3,6 +3,7 @@
 //! the demo's live table. The binary itself only wires them to clap.
 
 pub mod alarms;
+pub mod cloud;
 pub mod live_table;
 pub mod paths;
 pub mod status;

@@ -4,9 +4,11 @@
 use serde::Serialize;
 
 use super::time::{format_age, format_bytes, format_time};
+use crate::config::AgentConfig;
 use crate::export::format_value;
 use crate::model::{Event, TimeMs, Value};
 use crate::store::{OutboxStats, Store, StoreError};
+use crate::sync::SyncStatus;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct StatusReport {
@@ -18,6 +20,8 @@ pub struct StatusReport {
     pub latest: Vec<LatestValue>,
     /// Newest first.
     pub events: Vec<Event>,
+    /// Cloud sync: link, backlog, last ack, the month's traffic.
+    pub sync: SyncStatus,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -41,7 +45,13 @@ pub struct LatestValue {
     pub number: Option<f64>,
 }
 
-pub fn gather(store: &Store, now: TimeMs, events: usize) -> Result<StatusReport, StoreError> {
+/// `cfg` (when the command was given one) decides whether sync is on.
+pub fn gather(
+    store: &Store,
+    cfg: Option<&AgentConfig>,
+    now: TimeMs,
+    events: usize,
+) -> Result<StatusReport, StoreError> {
     let instruments = store
         .instrument_states()?
         .into_iter()
@@ -78,6 +88,7 @@ pub fn gather(store: &Store, now: TimeMs, events: usize) -> Result<StatusReport,
         instruments,
         latest,
         events: store.events(None, None, events)?,
+        sync: SyncStatus::read(store, cfg, now)?,
     })
 }
 
@@ -85,11 +96,18 @@ pub fn render(r: &StatusReport) -> String {
     let mut out = String::new();
     out.push_str(&format!("store   {} ({})\n", r.store_path, format_bytes(r.store_bytes)));
     out.push_str(&format!(
-        "outbox  {} samples in {} batches waiting for the cloud{}\n\n",
+        "outbox  {} samples in {} batches waiting for the cloud{}\n",
         r.outbox.samples,
         r.outbox.batches,
         r.outbox.oldest.map_or(String::new(), |t| format!(", oldest {} old", format_age(r.now - t)))
     ));
+    // The outbox line above already gives the backlog.
+    let sync = r.sync.render(r.now);
+    for line in sync.lines().filter(|l| !l.trim_start().starts_with("backlog")) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
     let rows = r
         .instruments
         .iter()

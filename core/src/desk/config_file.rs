@@ -46,6 +46,9 @@ pub fn render(agent: &toml::Table, cfg: &AgentConfig) -> DeskResult<String> {
     if !cfg.destinations.is_empty() {
         section(&mut doc, "destination", "notification destinations", &cfg.destinations)?;
     }
+    if let Some(cloud) = &cfg.cloud {
+        doc.insert("cloud".into(), toml::Value::Table(cloud.to_toml()));
+    }
     let body = toml::to_string(&doc)
         .map_err(|e| DeskError::Invalid(format!("cannot write the configuration as TOML: {e}")))?;
     Ok(format!(
@@ -63,6 +66,7 @@ pub fn with_instruments(instruments: Vec<InstrumentConfig>, rest: Option<&AgentC
             calcs: Vec::new(),
             alarms: Vec::new(),
             destinations: Vec::new(),
+            cloud: None,
             source: None,
         },
     }

@@ -23,6 +23,9 @@ const MAX_PATH_CHARS: usize = 256;
 const MAX_UNIT_CHARS: usize = 32;
 /// A part holds at most this many samples (the outbox's batch cap).
 pub const MAX_PART_SAMPLES: u32 = 10_000;
+/// The limits on a part's path and unit, for agents to check before sending.
+pub const PATH_MAX_CHARS: usize = MAX_PATH_CHARS;
+pub const UNIT_MAX_CHARS: usize = MAX_UNIT_CHARS;
 
 /// Topic prefix of one agent; the broker's ACL confines an agent to it.
 pub fn agent_prefix(agent: &str) -> String {

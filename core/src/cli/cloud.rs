@@ -1,0 +1,179 @@
+//! `meterdeck-agent cloud login | logout | status`: the agent's broker
+//! credentials. The secret goes only to the OS keychain (entry
+//! `cloud-agent:<agent>`); the `[cloud]` section (no secret in it) is
+//! added to the config file when asked, else printed for the user.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::config::{AgentConfig, CloudSettings, DEFAULT_MQTT_PORT};
+use crate::sync::wire::valid_agent_id;
+
+/// `HOST:PORT`, `HOST` (port 1883) or `[v6]:PORT`.
+pub fn parse_broker(text: &str) -> Result<(String, u16), String> {
+    let t = text.trim();
+    let bad = || format!("--broker {text:?}: expected HOST:PORT, e.g. mqtt.example.com:1883");
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let (host, port) = if let Some(rest) = t.strip_prefix('[') {
+        let (h, tail) = rest.split_once(']').ok_or_else(bad)?;
+        match tail.strip_prefix(':') {
+            Some(p) => (h, Some(p)),
+            None if tail.is_empty() => (h, None),
+            None => return Err(bad()),
+        }
+    } else {
+        match t.rsplit_once(':') {
+            Some((h, _)) if h.contains(':') => {
+                return Err(format!("--broker {text:?}: write IPv6 addresses as [ADDR]:PORT"));
+            }
+            Some((h, p)) => (h, Some(p)),
+            None => (t, None),
+        }
+    };
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/') {
+        return Err(bad());
+    }
+    let port = match port {
+        None => DEFAULT_MQTT_PORT,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("--broker {text:?}: `{p}` is not a TCP port"))?,
+    };
+    Ok((host.to_string(), port))
+}
+
+/// The settings a login makes, checked.
+pub fn login_settings(agent: &str, broker: &str) -> Result<CloudSettings, String> {
+    if !valid_agent_id(agent) {
+        return Err(format!("--agent {agent:?}: an agent id is 1-64 of A-Z a-z 0-9 _ - (as the cloud handed it out)"));
+    }
+    let (host, port) = parse_broker(broker)?;
+    let c = CloudSettings::new(host, port, agent);
+    c.validate()?;
+    Ok(c)
+}
+
+/// The `[cloud]` section as TOML text.
+pub fn section_text(c: &CloudSettings) -> String {
+    let mut doc = toml::Table::new();
+    doc.insert("cloud".into(), toml::Value::Table(c.to_toml()));
+    toml::to_string(&doc).unwrap_or_default()
+}
+
+/// The config text with `c` as its `[cloud]` section: appended when there
+/// is none (the rest of the file, comments included, stays as it is),
+/// else the document is rewritten with the new section (comments are
+/// lost then). The result is checked like the agent loads it.
+pub fn with_cloud_section(text: &str, origin: &str, c: &CloudSettings) -> Result<String, String> {
+    let mut doc: toml::Table = toml::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+    let out = if doc.contains_key("cloud") {
+        doc.insert("cloud".into(), toml::Value::Table(c.to_toml()));
+        toml::to_string(&doc).map_err(|e| format!("{origin}: cannot write TOML: {e}"))?
+    } else {
+        let mut t = text.to_string();
+        if !t.is_empty() && !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t.push_str("\n# Cloud sync (written by `meterdeck-agent cloud login`; the secret is in the OS keychain).\n");
+        t.push_str(&section_text(c));
+        t
+    };
+    AgentConfig::parse(&out, origin).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The secret from stdin: one line when piped, or typed at a prompt
+/// without echo on a terminal.
+pub fn read_secret(agent: &str) -> Result<String, String> {
+    let stdin = std::io::stdin();
+    let line = if stdin.is_terminal() {
+        eprint!("secret of agent {agent}: ");
+        let _ = std::io::stderr().flush();
+        let echo = EchoOff::new();
+        let mut s = String::new();
+        let r = stdin.lock().read_line(&mut s);
+        drop(echo);
+        eprintln!();
+        r.map_err(|e| format!("cannot read the secret: {e}"))?;
+        s
+    } else {
+        let mut s = String::new();
+        stdin.lock().read_line(&mut s).map_err(|e| format!("cannot read the secret from stdin: {e}"))?;
+        s
+    };
+    let secret = line.trim_end_matches(['\r', '\n']).to_string();
+    if secret.trim().is_empty() {
+        return Err("no secret given (type it at the prompt or pipe it on stdin)".into());
+    }
+    if secret.len() > 1024 {
+        return Err("the secret is longer than 1024 bytes; is it the right one?".into());
+    }
+    Ok(secret)
+}
+
+/// Terminal echo off while alive (best effort: not a terminal, no change).
+struct EchoOff(Option<rustix::termios::Termios>);
+
+impl EchoOff {
+    fn new() -> EchoOff {
+        use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let Ok(old) = tcgetattr(&stdin) else { return EchoOff(None) };
+        let mut quiet = old.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        match tcsetattr(&stdin, OptionalActions::Now, &quiet) {
+            Ok(()) => EchoOff(Some(old)),
+            Err(_) => EchoOff(None),
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(old) = self.0.take() {
+            let _ = rustix::termios::tcsetattr(std::io::stdin(), rustix::termios::OptionalActions::Now, &old);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brokers_parse_with_clear_errors() {
+        assert_eq!(parse_broker("mqtt.example.com:8883").unwrap(), ("mqtt.example.com".into(), 8883));
+        assert_eq!(parse_broker("10.0.0.5").unwrap(), ("10.0.0.5".into(), 1883));
+        assert_eq!(parse_broker("[::1]:1884").unwrap(), ("::1".into(), 1884));
+        assert!(parse_broker("host:0").unwrap_err().contains("not a TCP port"));
+        assert!(parse_broker("host:99999").unwrap_err().contains("not a TCP port"));
+        assert!(parse_broker("::1").unwrap_err().contains("[ADDR]"));
+        assert!(parse_broker("").is_err());
+        assert!(parse_broker("mqtt://x:1").is_err());
+    }
+
+    #[test]
+    fn login_checks_the_agent_id() {
+        assert!(login_settings("site-a_1", "h:1").is_ok());
+        assert!(login_settings("a/b", "h:1").unwrap_err().contains("--agent"));
+        assert!(login_settings("", "h:1").is_err());
+    }
+
+    #[test]
+    fn the_section_is_appended_keeping_comments_and_loads() {
+        let c = login_settings("site-a", "mqtt.example.com:1883").unwrap();
+        let text = "# my site\n[agent]\nname = \"x\" # keep me\n";
+        let out = with_cloud_section(text, "a.toml", &c).unwrap();
+        assert!(out.starts_with(text));
+        let cfg = AgentConfig::parse(&out, "a.toml").unwrap();
+        assert_eq!(cfg.cloud, Some(c.clone()));
+        // Again with another agent: replaced, still valid.
+        let c2 = login_settings("site-b", "other:1884").unwrap();
+        let again = with_cloud_section(&out, "a.toml", &c2).unwrap();
+        assert_eq!(AgentConfig::parse(&again, "a.toml").unwrap().cloud, Some(c2));
+        assert!(with_cloud_section("[agent\n", "a.toml", &c).unwrap_err().contains("a.toml"));
+    }
+}

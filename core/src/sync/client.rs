@@ -1,0 +1,490 @@
+//! The drain task: the one owner of the MQTT connection. It reads sealed
+//! outbox rows through the writer thread (which owns the store), packs and
+//! publishes them at QoS 1, and deletes rows only on the cloud's `ok`
+//! acknowledgement (a broker PUBACK deletes nothing). A second task pumps
+//! rumqttc's event loop (reconnecting with capped backoff) and hands the
+//! drain what happened, so the drain never waits on the network and the
+//! network never waits on the store. Ingest is never blocked by either.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rumqttc::{AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Packet, QoS};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, info, warn};
+
+use super::outflow::{AckOutcome, OutRow, Outflow};
+use super::status::{Persisted, STATUS_KEY};
+use super::traffic::Traffic;
+use super::wire::{self, Ack, MAX_PAYLOAD_BYTES};
+use crate::agent::backoff::{Backoff, BackoffPolicy};
+use crate::agent::now_ms;
+use crate::agent::writer::WriterMsg;
+use crate::config::CloudSettings;
+use crate::notify::SecretStore;
+use crate::notify::secrets::read_secret;
+
+/// Timing of the drain; the defaults suit production, tests shorten them.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// How often resend timers and the status are looked at.
+    pub tick: Duration,
+    /// After a failed outbox read, try again this much later.
+    pub retry_fetch: Duration,
+    /// How often the live status is written to the store.
+    pub status_every: Duration,
+    /// New outbox rows asked for per read.
+    pub fetch_rows: usize,
+    /// A message is closed at about this many bytes.
+    pub target_payload_bytes: usize,
+    /// Reconnect delays.
+    pub backoff: BackoffPolicy,
+    pub keep_alive: Duration,
+    /// Retry a missing keychain secret this often (`cloud login` may come later).
+    pub secret_retry: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            tick: Duration::from_millis(250),
+            retry_fetch: Duration::from_secs(2),
+            status_every: Duration::from_secs(2),
+            fetch_rows: 512,
+            target_payload_bytes: wire::TARGET_PAYLOAD_BYTES,
+            backoff: BackoffPolicy { base: Duration::from_secs(1), cap: Duration::from_secs(30), jitter: 0.2 },
+            // A black-holed link shows as a missing PINGRESP after about two of these.
+            keep_alive: Duration::from_secs(10),
+            secret_retry: Duration::from_secs(10),
+        }
+    }
+}
+
+const NO_ACK: &str = "no acknowledgement from the cloud";
+
+/// What the writer answers to `OutboxNext`.
+pub(crate) struct Fetched {
+    pub rows: Vec<OutRow>,
+    /// Samples in the outbox (for the batch header).
+    pub backlog: u64,
+}
+
+pub(crate) type FetchReply = oneshot::Sender<Result<Fetched, String>>;
+
+/// What the event pump saw.
+enum Net {
+    Up,
+    Down(String),
+    Ack(Vec<u8>),
+    /// The broker refused the subscription to the acknowledgements.
+    SubRefused,
+}
+
+pub(crate) struct SyncTask {
+    pub cloud: CloudSettings,
+    pub store_id: String,
+    /// The status as the last run left it (the month's traffic).
+    pub persisted: Persisted,
+    pub writer: mpsc::Sender<WriterMsg>,
+    pub shutdown: watch::Receiver<bool>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub opts: SyncOptions,
+}
+
+struct State {
+    p: Persisted,
+    traffic: Traffic,
+}
+
+impl State {
+    fn snapshot(&mut self) -> String {
+        self.p.month = self.traffic.month.clone();
+        self.p.month_bytes = self.traffic.bytes;
+        self.p.notice_month = self.traffic.notice_month.clone();
+        self.p.updated_ms = now_ms();
+        self.p.to_json()
+    }
+}
+
+impl SyncTask {
+    pub(crate) async fn run(mut self) {
+        let now = now_ms();
+        let mut p = self.persisted.clone();
+        p.enabled = true;
+        p.connected = false;
+        p.agent = Some(self.cloud.agent.clone());
+        p.broker = Some(self.cloud.broker());
+        p.allowance_bytes = self.cloud.allowance_bytes;
+        let mut traffic =
+            Traffic::new(p.month.clone(), p.month_bytes, self.cloud.allowance_bytes, p.notice_month.clone());
+        traffic.roll(now);
+        let mut st = State { p, traffic };
+        let Some(secret) = self.secret(&mut st).await else {
+            self.persist(&mut st).await;
+            return;
+        };
+        st.p.last_error = None;
+        self.drain(&mut st, secret).await;
+        st.p.connected = false;
+        self.persist(&mut st).await;
+    }
+
+    /// The broker secret from the keychain; waits (retrying) while it is
+    /// missing. `None` on shutdown.
+    async fn secret(&mut self, st: &mut State) -> Option<String> {
+        let entry = super::secret_entry(&self.cloud.agent);
+        let mut warned = false;
+        loop {
+            match read_secret(&self.secrets, entry.clone()).await {
+                Ok(Some(s)) if !s.is_empty() => return Some(s),
+                Ok(_) => {
+                    st.p.last_error = Some(format!(
+                        "no secret in the OS keychain (entry {entry}); run `meterdeck-agent cloud login --agent {} --broker {}`",
+                        self.cloud.agent,
+                        self.cloud.broker()
+                    ))
+                }
+                Err(e) => st.p.last_error = Some(format!("cannot read the cloud secret: {e}")),
+            }
+            // Said once; the status keeps showing it.
+            if !warned {
+                warn!("cloud sync waits: {}", st.p.last_error.as_deref().unwrap_or(""));
+                warned = true;
+            }
+            self.persist(st).await;
+            tokio::select! {
+                _ = self.shutdown.changed() => return None,
+                _ = tokio::time::sleep(self.opts.secret_retry) => {}
+            }
+        }
+    }
+
+    async fn persist(&self, st: &mut State) {
+        let value = st.snapshot();
+        let _ = self.writer.send(WriterMsg::Setting { key: STATUS_KEY.to_string(), value }).await;
+    }
+
+    async fn drain(&mut self, st: &mut State, secret: String) {
+        let agent = self.cloud.agent.clone();
+        let batch_topic = wire::batch_topic(&agent);
+        let ack_topic = wire::ack_topic(&agent);
+        let window = self.cloud.window;
+        let mut mo = MqttOptions::new(agent.clone(), self.cloud.host.clone(), self.cloud.port);
+        mo.set_keep_alive(self.opts.keep_alive)
+            // Unacknowledged batches are ours to resend, in order, on every connection.
+            .set_clean_session(true)
+            .set_credentials(agent.clone(), secret)
+            .set_max_packet_size(64 * 1024, MAX_PAYLOAD_BYTES + 64 * 1024)
+            .set_inflight(u16::try_from(window * 2 + 8).unwrap_or(u16::MAX))
+            .set_request_channel_capacity(window * 4 + 16);
+        let (client, eventloop) = AsyncClient::new(mo, window * 4 + 16);
+        let (net_tx, mut net_rx) = mpsc::channel(256);
+        let seed =
+            agent.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let login = Login { secrets: self.secrets.clone(), entry: super::secret_entry(&agent), user: agent.clone() };
+        let pump = tokio::spawn(pump(
+            eventloop,
+            net_tx,
+            ack_topic.clone(),
+            self.opts.backoff,
+            seed,
+            self.cloud.broker(),
+            login,
+        ));
+        let mut flow = Outflow::new(
+            self.store_id.clone(),
+            window,
+            self.cloud.resend_timeout,
+            self.opts.target_payload_bytes,
+            super::first_batch_id(now_ms()),
+        );
+        info!("cloud sync to {} as {agent} (store {})", self.cloud.broker(), self.store_id);
+        let mut connected = false;
+        let mut fetch: Option<oneshot::Receiver<Result<Fetched, String>>> = None;
+        let mut next_fetch = Instant::now();
+        let mut asked = 0;
+        let mut next_status = Instant::now();
+        let mut tick = tokio::time::interval(self.opts.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            if connected
+                && fetch.is_none()
+                && Instant::now() >= next_fetch
+                && let Some(limit) = flow.fetch_limit(self.opts.fetch_rows)
+            {
+                let (reply, rx) = oneshot::channel();
+                asked = limit;
+                if self.writer.send(WriterMsg::OutboxNext { limit, reply }).await.is_err() {
+                    break;
+                }
+                flow.fetch_started();
+                fetch = Some(rx);
+            }
+            if flow.stalled() && !st.p.last_error.as_deref().is_some_and(|e| e.contains("paused")) {
+                let message = format!(
+                    "cloud sync paused until the agent restarts: the cloud refused {} outbox rows (last error: {})",
+                    flow.parked_rows(),
+                    st.p.last_error.as_deref().unwrap_or("-")
+                );
+                warn!("{message}");
+                st.p.last_error = Some(message.clone());
+                let _ = self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await;
+            }
+            tokio::select! {
+                _ = self.shutdown.changed() => break,
+                net = net_rx.recv() => match net {
+                    None => break,
+                    Some(Net::Up) => {
+                        info!("cloud sync connected to {}", self.cloud.broker());
+                        connected = true;
+                        st.p.connected = true;
+                        st.p.last_error = None;
+                        if let Err(e) = client.try_subscribe(ack_topic.clone(), QoS::AtLeastOnce) {
+                            st.p.last_error = Some(format!("cannot subscribe to the acknowledgements: {e}"));
+                        }
+                        flow.reconnected();
+                        next_fetch = Instant::now();
+                    }
+                    Some(Net::Down(e)) => {
+                        if connected {
+                            warn!("cloud sync disconnected: {e}");
+                        } else {
+                            debug!("cloud sync cannot connect: {e}");
+                        }
+                        connected = false;
+                        st.p.connected = false;
+                        st.p.last_error = Some(e);
+                    }
+                    Some(Net::SubRefused) => {
+                        let message = format!(
+                            "broker {} refused the subscription to {ack_topic}: no acknowledgement can arrive, so nothing leaves the outbox (check the broker's ACL)",
+                            self.cloud.broker()
+                        );
+                        warn!("{message}");
+                        st.p.last_error = Some(message);
+                    }
+                    Some(Net::Ack(payload)) => {
+                        if self.on_ack(st, &mut flow, &payload).await.is_err() {
+                            break;
+                        }
+                    }
+                },
+                r = async { fetch.as_mut().expect("guarded by is_some").await }, if fetch.is_some() => {
+                    fetch = None;
+                    match r {
+                        Ok(Ok(f)) => {
+                            // Caught up (the outbox had fewer rows than asked for): let the
+                            // live rows grow for `send_interval` rather than sending every
+                            // poll's few samples with a header each.
+                            let caught_up = f.rows.len() < asked;
+                            let got = cpu_heavy(|| flow.fetched(f.rows, f.backlog, now_ms()));
+                            if !got.empty.is_empty() && self.writer.send(WriterMsg::OutboxAck(got.empty)).await.is_err() {
+                                break;
+                            }
+                            if !got.unsendable.is_empty() {
+                                let message = format!(
+                                    "cloud sync: {} outbox rows cannot be sent (the cloud would refuse them) and are kept: {}",
+                                    got.unsendable.len(),
+                                    got.unsendable.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+                                );
+                                warn!("{message}");
+                                st.p.last_error = Some(message.clone());
+                                let _ = self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await;
+                            }
+                            if caught_up || got.fresh == 0 {
+                                next_fetch = Instant::now() + self.cloud.send_interval;
+                            }
+                        }
+                        Ok(Err(e)) => {
+                            flow.fetch_failed();
+                            warn!("cloud sync cannot read the outbox: {e}");
+                            st.p.last_error = Some(format!("cannot read the outbox: {e}"));
+                            next_fetch = Instant::now() + self.opts.retry_fetch;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                _ = tick.tick() => {}
+            }
+            if connected {
+                for (batch, payload) in flow.to_send(Instant::now()) {
+                    let len = payload.len() as u64;
+                    match client.try_publish(batch_topic.clone(), QoS::AtLeastOnce, false, payload) {
+                        Ok(()) => {
+                            if let Some(notice) = st.traffic.add(len, now_ms()) {
+                                warn!("{notice}");
+                                let note_id = Some(format!("sync-traffic:{}", st.traffic.month));
+                                let _ = self.writer.send(WriterMsg::SyncNotice { message: notice, note_id }).await;
+                            }
+                        }
+                        Err(e) => {
+                            debug!("batch {batch} not queued ({e}); sent again later");
+                            flow.unsent(batch);
+                        }
+                    }
+                }
+            }
+            if Instant::now() >= next_status {
+                next_status = Instant::now() + self.opts.status_every;
+                if let Some((batch, sends)) = flow.oldest_unanswered().filter(|(_, n)| *n >= 3)
+                    && connected
+                    && st.p.last_error.as_deref().is_none_or(|e| e.starts_with(NO_ACK))
+                {
+                    st.p.last_error = Some(format!(
+                        "{NO_ACK} for batch {batch} after {sends} sends: is the cloud running, and may this agent read {ack_topic} (broker ACL)?"
+                    ));
+                }
+                st.traffic.roll(now_ms());
+                self.persist(st).await;
+            }
+        }
+        pump.abort();
+        let _ = client.try_disconnect();
+        info!("cloud sync stopped ({} batches in flight, {} queued)", flow.in_flight(), flow.queued());
+    }
+
+    /// Err when the writer is gone.
+    async fn on_ack(&self, st: &mut State, flow: &mut Outflow, payload: &[u8]) -> Result<(), ()> {
+        let ack = match Ack::parse(payload) {
+            Ok(a) => a,
+            Err(e) => {
+                warn!("cloud sync: unreadable acknowledgement ignored: {e}");
+                st.p.last_error = Some(format!("unreadable acknowledgement from the cloud: {e}"));
+                return Ok(());
+            }
+        };
+        match flow.on_ack(&ack) {
+            AckOutcome::Stored { rows, samples, new } => {
+                debug!("batch {:?} stored: {samples} samples, {new} new", ack.batch);
+                st.p.last_ack_ms = Some(now_ms());
+                if st.p.last_error.as_deref().is_some_and(|e| e.starts_with(NO_ACK)) {
+                    st.p.last_error = None;
+                }
+                self.writer.send(WriterMsg::OutboxAck(rows)).await.map_err(|_| ())?;
+            }
+            AckOutcome::Refused { batch, rows, error } => {
+                let message = format!(
+                    "cloud sync: the cloud refused batch {} ({error}); its {} outbox rows are kept and not sent again until the agent restarts",
+                    batch.map_or("?".to_string(), |b| b.to_string()),
+                    rows.len()
+                );
+                warn!("{message}");
+                st.p.last_error = Some(message.clone());
+                self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await.map_err(|_| ())?;
+            }
+            AckOutcome::Unknown if !ack.ok => {
+                let message = format!(
+                    "cloud sync: the cloud refused a batch it could not read ({})",
+                    ack.error.as_deref().unwrap_or("no reason given")
+                );
+                warn!("{message}");
+                st.p.last_error = Some(message);
+            }
+            AckOutcome::Unknown => debug!("acknowledgement for batch {:?} not in flight (ignored)", ack.batch),
+        }
+        Ok(())
+    }
+}
+
+/// Packing encodes up to a few million samples: on the multi-thread
+/// runtime other tasks (the pollers) move to other workers meanwhile.
+fn cpu_heavy<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// Drives rumqttc's event loop: reconnects with capped backoff after any
+/// error, reports connections, losses and acknowledgements.
+/// Where the pump reads the secret again after the broker refused it.
+struct Login {
+    secrets: Arc<dyn SecretStore>,
+    entry: String,
+    user: String,
+}
+
+async fn pump(
+    mut el: EventLoop,
+    tx: mpsc::Sender<Net>,
+    ack_topic: String,
+    policy: BackoffPolicy,
+    seed: u64,
+    broker: String,
+    login: Login,
+) {
+    let mut backoff = Backoff::new(policy, seed);
+    loop {
+        let net = match el.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff.reset();
+                Net::Up
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) if p.topic == ack_topic => Net::Ack(p.payload.to_vec()),
+            Ok(Event::Incoming(Packet::SubAck(s)))
+                if s.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
+            {
+                Net::SubRefused
+            }
+            Ok(_) => continue,
+            Err(ConnectionError::RequestsDone) => return,
+            Err(e) => {
+                if tx.send(Net::Down(describe(&broker, &e))).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(backoff.next_delay()).await;
+                if matches!(
+                    e,
+                    ConnectionError::ConnectionRefused(
+                        ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized
+                    )
+                ) && let Ok(Some(secret)) = read_secret(&login.secrets, login.entry.clone()).await
+                {
+                    // A new secret from `cloud login` takes effect without a restart.
+                    el.mqtt_options.set_credentials(login.user.clone(), secret);
+                }
+                continue;
+            }
+        };
+        if tx.send(net).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn describe(broker: &str, e: &ConnectionError) -> String {
+    match e {
+        ConnectionError::ConnectionRefused(
+            ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized,
+        ) => format!(
+            "broker {broker} refused the login: check the agent id and its secret (`meterdeck-agent cloud login`)"
+        ),
+        ConnectionError::ConnectionRefused(code) => format!("broker {broker} refused the connection: {code:?}"),
+        other => format!("broker {broker}: {other}"),
+    }
+}
+
+/// Logs in to the broker once with these credentials (`cloud login
+/// --check`): Ok when the broker accepts them. The error names the broker,
+/// never the secret.
+pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration) -> Result<(), String> {
+    cloud.validate()?;
+    let broker = cloud.broker();
+    // Its own client id, so a running agent with the same id is not kicked off.
+    let mut mo = MqttOptions::new(format!("{}-login-check", cloud.agent), cloud.host.clone(), cloud.port);
+    mo.set_credentials(cloud.agent.clone(), secret.to_string()).set_clean_session(true);
+    let (client, mut el) = AsyncClient::new(mo, 4);
+    let result = tokio::time::timeout(timeout, async {
+        loop {
+            match el.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(describe(&broker, &e)),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err(format!("broker {broker} did not answer within {}", humantime::format_duration(timeout))));
+    let _ = client.try_disconnect();
+    result
+}

@@ -1,0 +1,782 @@
+//! Cloud sync against a real Mosquitto (started by each test on its own
+//! port) and a small fake cloud in the test: a rumqttc subscriber that
+//! decodes batches with `wire::decode_batch`, keeps every part by (store,
+//! path, seq_from) and answers with acknowledgements. The agent runs
+//! in-process on the simulator, with a backlog written before it starts.
+//!
+//! The real cloud replaces the fake one in the end-to-end tests.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use meterdeck_core::agent::{Agent, AgentHandle, AgentOptions, BackoffPolicy};
+use meterdeck_core::config::{AgentConfig, AgentSettings, CloudSettings, STORE_FILE};
+use meterdeck_core::model::{EventKind, Sample};
+use meterdeck_core::notify::{MemorySecrets, SecretStore};
+use meterdeck_core::store::{Store, StoreOptions};
+use meterdeck_core::sync::wire::{self, Ack};
+use meterdeck_core::sync::{SyncOptions, SyncStatus, secret_entry};
+use meterdeck_drivers::sim::{self, Personality, SimConfig, SimHandle, SimInstrument};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+
+const AGENT: &str = "test-agent_1";
+const CLOUD_PASSWORD: &str = "cloud-pw";
+const AGENT_SECRET: &str = "s3cret-for-tests";
+
+// ------------------------------------------------------------------ broker
+
+/// A Mosquitto of this test: its own config and port; killed on drop.
+struct Broker {
+    port: u16,
+    conf: std::path::PathBuf,
+    child: Option<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl Broker {
+    fn start() -> Broker {
+        Broker::start_with(&[])
+    }
+
+    /// With `users`, only they may log in (a mosquitto password file).
+    fn start_with(users: &[(&str, &str)]) -> Broker {
+        Broker::start_full(users, None)
+    }
+
+    /// `acl`: a mosquitto ACL file's text.
+    fn start_full(users: &[(&str, &str)], acl: Option<&str>) -> Broker {
+        let dir = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let conf = dir.path().join("mosquitto.conf");
+        let mut text = format!("listener {port} 127.0.0.1\npersistence false\nlog_dest none\n");
+        if users.is_empty() {
+            text.push_str("allow_anonymous true\n");
+        } else {
+            let pw = dir.path().join("passwords");
+            for (i, (user, pass)) in users.iter().enumerate() {
+                let mut cmd = Command::new("/usr/bin/mosquitto_passwd");
+                cmd.arg("-b");
+                if i == 0 {
+                    cmd.arg("-c");
+                }
+                let st = cmd.arg(&pw).arg(user).arg(pass).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+                assert!(st.success(), "mosquitto_passwd failed");
+            }
+            text.push_str(&format!("allow_anonymous false\npassword_file {}\n", pw.display()));
+        }
+        if let Some(acl) = acl {
+            let path = dir.path().join("acl");
+            std::fs::write(&path, acl).unwrap();
+            text.push_str(&format!("acl_file {}\n", path.display()));
+        }
+        std::fs::write(&conf, text).unwrap();
+        let mut b = Broker { port, conf, child: None, _dir: dir };
+        b.restart();
+        b
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let child = Command::new("/usr/sbin/mosquitto")
+                .arg("-c")
+                .arg(&self.conf)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("mosquitto at /usr/sbin/mosquitto");
+            self.child = Some(child);
+            // Listening yet? (It may also fail to bind a port just freed: retry.)
+            let up = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < up {
+                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            self.kill();
+            assert!(Instant::now() < deadline, "mosquitto did not start on port {}", self.port);
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+// ------------------------------------------------------------------ proxy
+
+/// A TCP proxy in front of the broker that can black-hole its connections:
+/// they stay open but nothing passes (a dead link no RST reports).
+struct Proxy {
+    port: u16,
+    blackhole: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(to: u16) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let blackhole = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hole = blackhole.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else { return };
+                let hole = hole.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", to)).await else { return };
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    // Once black-holed, a connection stays dead: it reads and drops.
+                    let h1 = hole.clone();
+                    let up = async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        let mut dead = false;
+                        loop {
+                            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                            let n = match cr.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            dead |= h1.load(Ordering::SeqCst);
+                            if !dead && sw.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    let h2 = hole.clone();
+                    let down = async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        let mut dead = false;
+                        loop {
+                            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                            let n = match sr.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            dead |= h2.load(Ordering::SeqCst);
+                            if !dead && cw.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    tokio::select! { _ = up => {}, _ = down => {} }
+                });
+            }
+        });
+        Proxy { port, blackhole, task }
+    }
+
+    fn set_blackhole(&self, on: bool) {
+        self.blackhole.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+// ------------------------------------------------------------------ fake cloud
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Ack,
+    /// Store but never answer (a lost ack).
+    Withhold,
+    /// Refuse the next batch, then acknowledge again.
+    RefuseNext,
+}
+
+type Key = (String, String, i64);
+
+#[derive(Default)]
+struct Seen {
+    /// (store, path, seq_from) -> (seq_to, samples): what the cloud stored.
+    parts: BTreeMap<Key, (i64, Vec<Sample>)>,
+    /// How often each part arrived.
+    receipts: HashMap<Key, u32>,
+    /// Per path, the seq_from of first arrivals, in arrival order.
+    first_arrivals: HashMap<String, Vec<i64>>,
+    batches: u64,
+    /// Distinct batch ids received (resends keep their id).
+    batch_ids: std::collections::HashSet<u64>,
+    acked: u64,
+    refused: Vec<Key>,
+}
+
+struct Cloud {
+    seen: Mutex<Seen>,
+    mode: Mutex<Mode>,
+    /// Time spent per batch (a slow cloud keeps the drain going longer).
+    delay: Duration,
+}
+
+impl Cloud {
+    fn new(mode: Mode, delay: Duration) -> Arc<Cloud> {
+        Arc::new(Cloud { seen: Mutex::new(Seen::default()), mode: Mutex::new(mode), delay })
+    }
+
+    fn set_mode(&self, m: Mode) {
+        *self.mode.lock().unwrap() = m;
+    }
+
+    fn batches(&self) -> u64 {
+        self.seen.lock().unwrap().batches
+    }
+
+    /// What to answer to a payload; `None` = no answer.
+    fn take(&self, payload: &[u8]) -> Option<Ack> {
+        let batch = match wire::decode_batch(payload) {
+            Ok(b) => b,
+            Err(e) => return Some(Ack::refused(wire::peek_batch_id(payload), e.0)),
+        };
+        let mut seen = self.seen.lock().unwrap();
+        seen.batches += 1;
+        seen.batch_ids.insert(batch.header.batch);
+        let mode = {
+            let mut m = self.mode.lock().unwrap();
+            let now = *m;
+            if now == Mode::RefuseNext {
+                *m = Mode::Ack;
+            }
+            now
+        };
+        let keys: Vec<Key> =
+            batch.parts.iter().map(|p| (batch.header.store.clone(), p.path.clone(), p.seq_from)).collect();
+        if mode == Mode::RefuseNext {
+            seen.refused.extend(keys);
+            return Some(Ack::refused(Some(batch.header.batch), "test refusal: channel 0 is not welcome"));
+        }
+        let mut new = 0;
+        for (p, key) in batch.parts.iter().zip(keys) {
+            *seen.receipts.entry(key.clone()).or_default() += 1;
+            if seen.parts.contains_key(&key) {
+                continue;
+            }
+            let count = p.summary.map_or(0, |s| s.count) as usize;
+            let samples = if count == 0 { vec![] } else { wire::decode_block(&p.block, count).unwrap() };
+            new += samples.len() as u64;
+            seen.first_arrivals.entry(p.path.clone()).or_default().push(p.seq_from);
+            seen.parts.insert(key, (p.seq_to, samples));
+        }
+        if mode == Mode::Withhold {
+            return None;
+        }
+        seen.acked += 1;
+        Some(Ack::stored(batch.header.batch, new))
+    }
+
+    /// Subscribes and answers until aborted; reconnects after broker restarts.
+    fn spawn(self: &Arc<Self>, port: u16) -> tokio::task::JoinHandle<()> {
+        let cloud = self.clone();
+        tokio::spawn(async move {
+            let mut mo = MqttOptions::new("fake-cloud", "127.0.0.1", port);
+            mo.set_credentials("fake-cloud", CLOUD_PASSWORD);
+            mo.set_keep_alive(Duration::from_secs(5)).set_max_packet_size(8 << 20, 64 << 10).set_clean_session(true);
+            let (client, mut el) = AsyncClient::new(mo, 1024);
+            loop {
+                match el.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        client.subscribe("md/v1/+/up/batch", QoS::AtLeastOnce).await.unwrap();
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let Some(agent) = wire::agent_of_topic(&p.topic).map(str::to_string) else { continue };
+                        if !cloud.delay.is_zero() {
+                            tokio::time::sleep(cloud.delay).await;
+                        }
+                        if let Some(ack) = cloud.take(&p.payload) {
+                            client
+                                .publish(wire::ack_topic(&agent), QoS::AtLeastOnce, false, ack.to_json())
+                                .await
+                                .unwrap();
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        })
+    }
+}
+
+// ------------------------------------------------------------------ agent
+
+struct Site {
+    dir: tempfile::TempDir,
+    sim: Option<SimHandle>,
+    agent: Option<AgentHandle>,
+}
+
+/// Writes a backlog of `per_channel` samples on 4 channels of `old`, then
+/// starts the agent with two simulated loggers polled every second.
+async fn start_site(port: u16, per_channel: i64, resend_timeout: Duration) -> Site {
+    start_site_with(port, per_channel, resend_timeout, 8 * 1024, 4).await
+}
+
+async fn start_site_with(port: u16, per_channel: i64, resend_timeout: Duration, target: usize, window: usize) -> Site {
+    start_site_full(port, per_channel, resend_timeout, target, window, None).await
+}
+
+async fn start_site_full(
+    port: u16,
+    per_channel: i64,
+    resend_timeout: Duration,
+    target: usize,
+    window: usize,
+    allowance: Option<u64>,
+) -> Site {
+    let secrets = Arc::new(MemorySecrets::new());
+    secrets.set(&secret_entry(AGENT), AGENT_SECRET).unwrap();
+    start_site_secrets(port, per_channel, resend_timeout, target, window, allowance, secrets).await
+}
+
+async fn start_site_secrets(
+    port: u16,
+    per_channel: i64,
+    resend_timeout: Duration,
+    target: usize,
+    window: usize,
+    allowance: Option<u64>,
+    secrets: Arc<MemorySecrets>,
+) -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(&dir.path().join(STORE_FILE), StoreOptions::default()).unwrap();
+        store.upsert_instrument("old", "old", "hioki-logger", "tcp://nowhere").unwrap();
+        let ids: Vec<_> = (1..=4).map(|c| store.ensure_channel("old", &format!("c{c}"), Some("V")).unwrap()).collect();
+        let t0 = 1_700_000_000_000i64;
+        for chunk in (0..per_channel).collect::<Vec<_>>().chunks(5000) {
+            let mut rows = Vec::new();
+            for &i in chunk {
+                for (k, id) in ids.iter().enumerate() {
+                    let v = ((i as f64 * 12.9898 + k as f64 * 78.233).sin() * 43758.5453).fract();
+                    rows.push((*id, Sample::number(t0 + i * 1000, v)));
+                }
+            }
+            store.append(&rows).unwrap();
+        }
+    }
+    let insts = ["la", "lb"]
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let mut s = SimInstrument::new(*name, Personality::HiokiLogger);
+            s.seed = k as u64 + 3;
+            s.channels = Some(3);
+            s
+        })
+        .collect();
+    let sim = sim::start(SimConfig { instruments: insts }).await.unwrap();
+    let configs = sim
+        .instruments
+        .iter()
+        .map(|r| {
+            let mut c = r.instrument_config();
+            c.poll_interval = Some(Duration::from_secs(1));
+            c
+        })
+        .collect();
+    let mut cfg =
+        AgentConfig::new(AgentSettings { name: "sync-test".into(), ..AgentSettings::default() }, configs).unwrap();
+    let mut cloud = CloudSettings::new("127.0.0.1", port, AGENT);
+    cloud.resend_timeout = resend_timeout;
+    cloud.window = window;
+    cloud.send_interval = Duration::from_millis(300);
+    if let Some(a) = allowance {
+        cloud.allowance_bytes = a;
+    }
+    cfg.cloud = Some(cloud);
+    let opts = AgentOptions {
+        settings_every: Duration::from_millis(200),
+        commit_linger: Duration::from_millis(5),
+        commit_linger_max: Duration::from_millis(50),
+        secrets,
+        sync: SyncOptions {
+            tick: Duration::from_millis(100),
+            status_every: Duration::from_millis(300),
+            // Small messages: many batches, so the window and resends matter.
+            target_payload_bytes: target,
+            backoff: BackoffPolicy { base: Duration::from_millis(200), cap: Duration::from_secs(1), jitter: 0.1 },
+            // Short: the black-hole test waits for the missing PINGRESP.
+            keep_alive: Duration::from_secs(2),
+            ..SyncOptions::default()
+        },
+        ..AgentOptions::default()
+    };
+    let agent = Agent::start(cfg, dir.path(), opts).unwrap();
+    Site { dir, sim: Some(sim), agent: Some(agent) }
+}
+
+impl Site {
+    fn store(&self) -> Store {
+        Store::open_readonly(&self.dir.path().join(STORE_FILE)).unwrap()
+    }
+
+    /// Stops the instruments: no new samples after this.
+    async fn stop_producing(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            sim.shutdown().await;
+        }
+        if let Some(a) = &self.agent {
+            a.flush().await.unwrap();
+        }
+    }
+
+    async fn stop(&mut self) {
+        self.stop_producing().await;
+        if let Some(a) = self.agent.take() {
+            a.shutdown().await.unwrap();
+        }
+    }
+}
+
+async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn outbox_samples(store: &Store) -> u64 {
+    store.outbox_stats().unwrap().samples
+}
+
+/// Every sample the agent stored is in the cloud exactly once, per
+/// channel in order, with no part overlapping another.
+fn assert_exactly_once(store: &Store, cloud: &Cloud, skip: &[Key]) {
+    let seen = cloud.seen.lock().unwrap();
+    let store_id = store.setting("sync.store_id").unwrap().unwrap();
+    let mut total = 0;
+    for ch in store.channels().unwrap() {
+        let path = ch.path();
+        let stored = store.range(ch.id, i64::MIN, i64::MAX).unwrap();
+        let mut got = Vec::new();
+        let mut next_seq = 0;
+        for ((s, p, from), (to, samples)) in seen.parts.range((store_id.clone(), path.clone(), i64::MIN)..) {
+            if s != &store_id || p != &path {
+                break;
+            }
+            assert_eq!(*from, next_seq, "{path}: parts must follow each other without gap or overlap");
+            next_seq = *to;
+            got.extend_from_slice(samples);
+        }
+        let skipped = skip.iter().filter(|k| k.1 == path).count();
+        if skipped == 0 {
+            assert_eq!(got.len(), stored.len(), "{path}: cloud holds {} of {} samples", got.len(), stored.len());
+            assert_eq!(got, stored, "{path}: same samples in the same order");
+        }
+        let firsts = seen.first_arrivals.get(&path).cloned().unwrap_or_default();
+        assert!(firsts.windows(2).all(|w| w[0] < w[1]), "{path}: parts first arrived out of order: {firsts:?}");
+        total += got.len();
+    }
+    assert!(total > 0);
+}
+
+fn refusal_events(store: &Store) -> Vec<String> {
+    store
+        .events(None, None, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == EventKind::Error && e.message.contains("refused"))
+        .map(|e| e.message)
+        .collect()
+}
+
+fn tempdir_exists(p: &Path) -> bool {
+    p.exists()
+}
+
+// ------------------------------------------------------------------ tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_everything_arrives_exactly_once_and_the_outbox_empties() {
+    let broker = Broker::start();
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site(broker.port, 30_000, Duration::from_secs(15)).await;
+    let store = site.store();
+    wait_for("the backlog to drain", 120, || {
+        cloud.seen.lock().unwrap().parts.len() > 10 && outbox_samples(&store) < 100
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // live samples keep flowing
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 60, || outbox_samples(&store) == 0 && store.outbox_stats().unwrap().batches == 0)
+        .await;
+    assert_exactly_once(&store, &cloud, &[]);
+    let seen = cloud.seen.lock().unwrap().batches;
+    assert!(seen > 10, "{seen} batches");
+    // Status as another process sees it.
+    wait_for("the status to show the last ack", 10, || {
+        let s = SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap();
+        s.enabled && s.connected && s.last_ack_ms.is_some() && s.month_bytes > 0 && s.backlog_samples == 0
+    })
+    .await;
+    let s = SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap();
+    assert_eq!(s.agent.as_deref(), Some(AGENT));
+    assert_eq!(s.broker, Some(format!("127.0.0.1:{}", broker.port)));
+    assert_eq!(s.allowance_bytes, 1 << 30);
+    site.stop().await;
+    let after = SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap();
+    assert!(!after.connected, "a stopped agent is not connected");
+    assert!(tempdir_exists(site.dir.path()));
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b_a_broker_restart_mid_drain_loses_and_duplicates_nothing() {
+    let mut broker = Broker::start();
+    let cloud = Cloud::new(Mode::Ack, Duration::from_millis(15));
+    let cloud_task = cloud.spawn(broker.port);
+    // Short resend timeout: batches the agent publishes before the fake cloud
+    // has subscribed again are lost at the broker and go again by timeout.
+    let mut site = start_site(broker.port, 60_000, Duration::from_secs(3)).await;
+    let store = site.store();
+    let before = outbox_samples(&store);
+    wait_for("the drain to be under way", 60, || cloud.batches() >= 5).await;
+    assert!(outbox_samples(&store) > 0, "still draining when the broker goes");
+    broker.kill();
+    tokio::time::sleep(Duration::from_millis(1500)).await; // samples keep coming meanwhile
+    broker.restart();
+    wait_for("the drain to resume", 60, || outbox_samples(&store) < before / 2).await;
+    broker.kill();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    broker.restart();
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 120, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_exactly_once(&store, &cloud, &[]);
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c_withheld_acks_delete_nothing_and_batches_are_resent_after_reconnect() {
+    let mut broker = Broker::start();
+    let cloud = Cloud::new(Mode::Withhold, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    // The resend timeout (4 s) only matters if the agent reconnects before the
+    // fake cloud has subscribed again (then its resends are lost at the broker).
+    let mut site = start_site(broker.port, 5_000, Duration::from_secs(4)).await;
+    let store = site.store();
+    let backlog = 4 * 5_000;
+    wait_for("a window of batches at the cloud", 60, || cloud.batches() >= 4).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let distinct = cloud.seen.lock().unwrap().batch_ids.len();
+    assert_eq!(distinct, 4, "no more than the window goes out without acks");
+    assert!(outbox_samples(&store) >= backlog, "nothing left the outbox without an ack");
+    // A new connection: everything unacknowledged is sent again.
+    broker.kill();
+    broker.restart();
+    wait_for("the resend", 60, || cloud.seen.lock().unwrap().receipts.values().filter(|n| **n >= 2).count() >= 4).await;
+    assert!(outbox_samples(&store) >= backlog, "still nothing deleted");
+    cloud.set_mode(Mode::Ack);
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 120, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_exactly_once(&store, &cloud, &[]);
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d_a_refused_batch_is_parked_and_recorded() {
+    let broker = Broker::start();
+    let cloud = Cloud::new(Mode::RefuseNext, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site(broker.port, 2_000, Duration::from_secs(2)).await;
+    let store = site.store();
+    wait_for("the refusal event", 60, || !refusal_events(&store).is_empty()).await;
+    let ev = refusal_events(&store);
+    assert!(ev[0].contains("test refusal"), "{ev:?}");
+    site.stop_producing().await;
+    let refused = cloud.seen.lock().unwrap().refused.clone();
+    assert!(!refused.is_empty());
+    // Everything else drains; the refused rows stay, unsent.
+    let refused_samples: i64 = {
+        let store_id = store.setting("sync.store_id").unwrap().unwrap();
+        assert!(refused.iter().all(|k| k.0 == store_id));
+        refused.len() as i64
+    };
+    wait_for("all but the parked rows to drain", 60, || {
+        store.outbox_stats().unwrap().batches == refused_samples as u64
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await; // longer than the resend timeout
+    {
+        let seen = cloud.seen.lock().unwrap();
+        for k in &refused {
+            assert!(!seen.receipts.contains_key(k), "parked part {k:?} was sent again");
+        }
+    }
+    assert_eq!(store.outbox_stats().unwrap().batches, refused.len() as u64, "parked rows are kept");
+    let s = SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap();
+    assert!(s.last_error.as_deref().is_some_and(|e| e.contains("refused")), "{:?}", s.last_error);
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_the_traffic_notice_fires_once_at_90_percent() {
+    let broker = Broker::start();
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site_full(broker.port, 2_000, Duration::from_secs(15), 8 * 1024, 4, Some(20_000)).await;
+    let store = site.store();
+    let notices = |store: &Store| {
+        store
+            .events(None, None, 1000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.message.contains("monthly traffic allowance"))
+            .count()
+    };
+    wait_for("the traffic notice", 60, || notices(&store) > 0).await;
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 60, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_eq!(notices(&store), 1, "once a month");
+    let conn = rusqlite::Connection::open_with_flags(
+        site.dir.path().join(STORE_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let notes = meterdeck_core::notify::centre::list(&conn, false, None).unwrap();
+    let month = meterdeck_core::sync::status::month_of(meterdeck_core::agent::now_ms());
+    let ours: Vec<_> = notes.iter().filter(|n| n.id == format!("sync-traffic:{month}")).collect();
+    assert_eq!(ours.len(), 1, "{notes:?}");
+    assert!(ours[0].body.contains("allowance"), "{}", ours[0].body);
+    wait_for("the month's bytes in the status", 10, || {
+        SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap().month_bytes >= 18_000
+    })
+    .await;
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f_a_refused_login_is_shown_and_a_new_secret_is_used_without_restart() {
+    let broker = Broker::start_with(&[(AGENT, AGENT_SECRET), ("fake-cloud", CLOUD_PASSWORD)]);
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let secrets = Arc::new(MemorySecrets::new());
+    secrets.set(&secret_entry(AGENT), "not-the-secret").unwrap();
+    let mut site =
+        start_site_secrets(broker.port, 1_000, Duration::from_secs(15), 8 * 1024, 4, None, secrets.clone()).await;
+    let store = site.store();
+    let status = |store: &Store| SyncStatus::read(store, None, meterdeck_core::agent::now_ms()).unwrap();
+    wait_for("the refused login in the status", 30, || {
+        status(&store).last_error.is_some_and(|e| e.contains("refused the login"))
+    })
+    .await;
+    assert!(!status(&store).connected);
+    assert_eq!(cloud.batches(), 0);
+    assert!(!status(&store).last_error.unwrap_or_default().contains("not-the-secret"), "no secret in the status");
+    // What `cloud login --check` does.
+    let settings = CloudSettings::new("127.0.0.1", broker.port, AGENT);
+    let e = meterdeck_core::sync::check_login(&settings, "nope", Duration::from_secs(5)).await.unwrap_err();
+    assert!(e.contains("refused the login") && !e.contains("nope"), "{e}");
+    meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap();
+    // `cloud login` with the right secret, while the agent runs.
+    secrets.set(&secret_entry(AGENT), AGENT_SECRET).unwrap();
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 60, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_exactly_once(&store, &cloud, &[]);
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g_an_acl_without_the_ack_topic_shows_in_the_status() {
+    // The agent may publish its batches but not read its acks.
+    let acl = "pattern write md/v1/%u/up/#\nuser fake-cloud\ntopic readwrite md/v1/#\n";
+    let broker = Broker::start_full(&[(AGENT, AGENT_SECRET), ("fake-cloud", CLOUD_PASSWORD)], Some(acl));
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site(broker.port, 1_000, Duration::from_secs(1)).await;
+    let store = site.store();
+    // Mosquitto grants the subscription and drops the acks silently (a broker
+    // that refuses it in the SUBACK is named at once): after a few resends
+    // the status says what is wrong.
+    wait_for("the missing acks in the status", 30, || {
+        SyncStatus::read(&store, None, meterdeck_core::agent::now_ms())
+            .unwrap()
+            .last_error
+            .is_some_and(|e| e.contains("no acknowledgement") && e.contains("ACL"))
+    })
+    .await;
+    wait_for("batches at the cloud", 30, || cloud.batches() > 0).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(outbox_samples(&store) >= 4_000, "no ack reached the agent: nothing deleted");
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h_a_black_holed_link_is_noticed_and_the_drain_resumes() {
+    let broker = Broker::start();
+    let proxy = Proxy::start(broker.port).await;
+    let cloud = Cloud::new(Mode::Ack, Duration::from_millis(15));
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site(proxy.port, 40_000, Duration::from_secs(3)).await;
+    let store = site.store();
+    let status = |store: &Store| SyncStatus::read(store, None, meterdeck_core::agent::now_ms()).unwrap();
+    wait_for("the drain to be under way", 60, || cloud.batches() >= 3).await;
+    proxy.set_blackhole(true);
+    // Keep-alive 2 s: the dead link is noticed without any RST.
+    wait_for("the lost link in the status", 30, || !status(&store).connected).await;
+    let stuck = outbox_samples(&store);
+    proxy.set_blackhole(false);
+    wait_for("the drain to resume", 60, || outbox_samples(&store) < stuck).await;
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 120, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_exactly_once(&store, &cloud, &[]);
+    site.stop().await;
+    cloud_task.abort();
+}
+
+/// A rough figure, not a gate: `cargo test -p meterdeck-core --test sync_mqtt -- --ignored --nocapture`
+/// (debug builds are several times slower than release).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn drain_throughput() {
+    let broker = Broker::start();
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let per_channel = 250_000;
+    let started = Instant::now();
+    let mut site =
+        start_site_with(broker.port, per_channel, Duration::from_secs(15), wire::TARGET_PAYLOAD_BYTES, 8).await;
+    let store = site.store();
+    let t0 = Instant::now();
+    println!("backlog of {} samples written in {:?}", 4 * per_channel, t0 - started);
+    wait_for("the backlog at the cloud", 600, || {
+        cloud.seen.lock().unwrap().parts.values().map(|p| p.1.len() as i64).sum::<i64>() >= 4 * per_channel
+    })
+    .await;
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "{{\"agent_drain_samples_per_s\": {:.0}, \"batches\": {}}}",
+        (4 * per_channel) as f64 / secs,
+        cloud.batches()
+    );
+    site.stop().await;
+    let _ = store;
+    cloud_task.abort();
+}

@@ -13,6 +13,7 @@ mod demo;
 mod error;
 mod series;
 mod settings;
+mod sync;
 mod views;
 
 #[cfg(test)]

@@ -2,4 +2,5 @@
 //! drains in order over MQTT and a batch leaves the outbox only when the
 //! cloud's acknowledgement says it is stored.
 
+pub mod status;
 pub mod wire;

@@ -79,8 +79,8 @@ function series(a: Args): CloudSeries {
   for (let k = 0; k < n; k++) {
     const ts = Math.round(from + k * w);
     if (ts > end) break;
-    const x = ts / 60_000;
-    const v = base + Math.sin(x / (9 + (seed % 5))) * base * 0.06 + Math.sin(seed) * 0.5;
+    const x = ts / 3_600_000;
+    const v = base + Math.sin(x / (2 + (seed % 5)) + seed) * base * 0.06 + Math.sin(x * 7) * base * 0.01;
     out.t.push(ts);
     out.min.push(v - 0.3);
     out.max.push(v + 0.3);

@@ -28,6 +28,7 @@ pub use prefs::{CLOUD_PREFS_KEY, CloudPrefs, MemoryPrefs, PrefStore, StorePrefs}
 use crate::agent::now_ms;
 use crate::config::STORE_FILE;
 use crate::notify::{KeyringSecrets, SecretError, SecretStore};
+use crate::sync::status::SyncStatus;
 
 /// Keychain entry prefix of a cloud session token.
 pub const SESSION_PREFIX: &str = "cloud-session:";
@@ -35,6 +36,9 @@ pub const SESSION_PREFIX: &str = "cloud-session:";
 pub const MAX_BUCKETS: u32 = 16_384;
 /// Share of the monthly traffic allowance from which an agent is flagged.
 pub const TRAFFIC_WARN_PERCENT: f64 = 90.0;
+/// Prefixes of a 401 answer to the sign-in calls (the service's reason follows).
+const SIGN_IN_REFUSED: &str = "sign-in refused";
+const PASSWORD_REFUSED: &str = "password change refused";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Replies larger than this are refused (a series of MAX_BUCKETS is ~2 MB).
@@ -272,9 +276,9 @@ impl CloudLink {
         Ok(url)
     }
 
-    /// One request. `what` names it in errors; `login` marks the sign-in
-    /// calls, whose 401 is a refusal (wrong password, code) rather than an
-    /// expired session.
+    /// One request. `what` names it in errors. `refused` is set for calls
+    /// whose 401 means "wrong password or code" (then the service's message
+    /// follows that prefix) rather than an expired session.
     async fn call<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
@@ -282,7 +286,7 @@ impl CloudLink {
         token: Option<&str>,
         body: Option<serde_json::Value>,
         what: &str,
-        login: bool,
+        refused: Option<&str>,
     ) -> CloudResult<T> {
         let origin = url.origin().ascii_serialization();
         let mut req = self.http.request(method, url);
@@ -313,8 +317,10 @@ impl CloudLink {
         if !status.is_success() {
             let message = error_message(&buf, status);
             return Err(match status.as_u16() {
-                401 if login => CloudError::Refused(format!("sign-in refused: {message}")),
-                401 => CloudError::SignedOut,
+                401 => match refused {
+                    Some(prefix) => CloudError::Refused(format!("{prefix}: {message}")),
+                    None => CloudError::SignedOut,
+                },
                 400..=499 => CloudError::Refused(message),
                 s => CloudError::Server { status: s, message },
             });
@@ -327,7 +333,7 @@ impl CloudLink {
     async fn authed<T: DeserializeOwned>(&self, segments: &[&str], query: &[(&str, String)], what: &str) -> CloudResult<T> {
         let (_, url, token) = self.session().await?;
         let endpoint = Self::endpoint(&url, segments, query)?;
-        match self.call(reqwest::Method::GET, endpoint, Some(&token), None, what, false).await {
+        match self.call(reqwest::Method::GET, endpoint, Some(&token), None, what, None).await {
             Err(CloudError::SignedOut) => {
                 self.drop_token(&url).await?;
                 Err(CloudError::SignedOut)
@@ -351,7 +357,7 @@ impl CloudLink {
         let body = serde_json::to_value(api::LoginBody { account: &account, user: &user, password })
             .map_err(|e| CloudError::Invalid(e.to_string()))?;
         let reply: api::LoginReply =
-            self.call(reqwest::Method::POST, endpoint, None, Some(body), "sign-in", true).await?;
+            self.call(reqwest::Method::POST, endpoint, None, Some(body), "sign-in", Some(SIGN_IN_REFUSED)).await?;
         // A new sign-in replaces whatever session this desktop had.
         let old = self.load_prefs().await?;
         if let Some(old_url) = old.url.as_deref() {
@@ -405,7 +411,14 @@ impl CloudLink {
         }
         let endpoint = Self::endpoint(&p.url, &["login", "code"], &[])?;
         let reply: api::LoginReply = self
-            .call(reqwest::Method::POST, endpoint, Some(&p.token), Some(serde_json::json!({ "code": code })), "the code", true)
+            .call(
+                reqwest::Method::POST,
+                endpoint,
+                Some(&p.token),
+                Some(serde_json::json!({ "code": code })),
+                "the code",
+                Some(SIGN_IN_REFUSED),
+            )
             .await?;
         self.take_reply(&p.url, reply).await?;
         self.status().await
@@ -424,8 +437,9 @@ impl CloudLink {
         let body = serde_json::json!({ "current": current, "new": new });
         if let Some(p) = pending.filter(|p| matches!(p.step, Step::Password)) {
             let endpoint = Self::endpoint(&p.url, &["password"], &[])?;
-            let _: serde_json::Value =
-                self.call(reqwest::Method::POST, endpoint, Some(&p.token), Some(body), "the password change", true).await?;
+            let _: serde_json::Value = self
+                .call(reqwest::Method::POST, endpoint, Some(&p.token), Some(body), "the password change", Some(PASSWORD_REFUSED))
+                .await?;
             self.inner.lock().await.pending = None;
             let prefs = self.load_prefs().await?;
             let (Some(account), Some(user)) = (prefs.account, prefs.user) else {
@@ -433,16 +447,14 @@ impl CloudLink {
             };
             return self.sign_in(&p.url, &account, &user, new).await;
         }
+        // A 401 here may be a mistyped current password: the session is kept
+        // (an expired one shows on the next call).
         let (_, url, token) = self.session().await?;
         let endpoint = Self::endpoint(&url, &["password"], &[])?;
-        match self.call::<serde_json::Value>(reqwest::Method::POST, endpoint, Some(&token), Some(body), "the password change", false).await {
-            Err(CloudError::SignedOut) => {
-                self.drop_token(&url).await?;
-                Err(CloudError::SignedOut)
-            }
-            Err(e) => Err(e),
-            Ok(_) => self.status().await,
-        }
+        let _: serde_json::Value = self
+            .call(reqwest::Method::POST, endpoint, Some(&token), Some(body), "the password change", Some(PASSWORD_REFUSED))
+            .await?;
+        self.status().await
     }
 
     /// Ends the session at the service (best effort) and forgets the token;
@@ -461,7 +473,7 @@ impl CloudLink {
             {
                 // The token is dropped here whatever the service answers.
                 let _ = self
-                    .call::<serde_json::Value>(reqwest::Method::POST, endpoint, Some(&token), None, "sign-out", false)
+                    .call::<serde_json::Value>(reqwest::Method::POST, endpoint, Some(&token), None, "sign-out", None)
                     .await;
             }
             self.drop_token(&url).await?;
@@ -559,11 +571,37 @@ impl CloudLink {
     }
 }
 
+/// Share of the monthly allowance used, and whether it is at the warning
+/// level. An allowance of 0 means none.
+pub fn traffic_share(used: u64, allowance: u64) -> (Option<f64>, bool) {
+    if allowance == 0 {
+        return (None, false);
+    }
+    let p = used as f64 * 100.0 / allowance as f64;
+    (Some(p), p >= TRAFFIC_WARN_PERCENT)
+}
+
+/// This agent's own sync state with the traffic share the window shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LocalSyncView {
+    #[serde(flatten)]
+    pub status: SyncStatus,
+    pub traffic_percent: Option<f64>,
+    pub traffic_warning: bool,
+}
+
+impl From<SyncStatus> for LocalSyncView {
+    fn from(status: SyncStatus) -> Self {
+        let (traffic_percent, traffic_warning) = traffic_share(status.month_bytes, status.allowance_bytes);
+        LocalSyncView { status, traffic_percent, traffic_warning }
+    }
+}
+
 fn agent_view(a: api::AgentReply, now: i64) -> AgentView {
     let allowance = a.traffic_allowance.filter(|&x| x > 0);
-    let percent = allowance.map(|al| a.traffic_month_bytes as f64 * 100.0 / al as f64);
+    let (percent, warning) = traffic_share(a.traffic_month_bytes, allowance.unwrap_or(0));
     AgentView {
-        last_batch_age_ms: a.sync.last_batch_ms.map(|t| (now - t).max(0)),
+        last_batch_age_ms: a.sync.last_batch_ms.map(|t| now.saturating_sub(t).max(0)),
         id: a.id,
         name: a.name,
         online: a.online,
@@ -571,7 +609,7 @@ fn agent_view(a: api::AgentReply, now: i64) -> AgentView {
         traffic_month_bytes: a.traffic_month_bytes,
         traffic_allowance: allowance,
         traffic_percent: percent,
-        traffic_warning: percent.is_some_and(|p| p >= TRAFFIC_WARN_PERCENT),
+        traffic_warning: warning,
     }
 }
 

@@ -87,6 +87,9 @@ async fn password(State(s): State<S>, h: HeaderMap, Json(b): Json<Value>) -> Res
         Err(r) => return r,
     };
     let new = b["new"].as_str().unwrap_or("");
+    if s.lock().unwrap().passwords.get(&user).map(String::as_str) != b["current"].as_str() {
+        return err(StatusCode::UNAUTHORIZED, "the current password is wrong");
+    }
     if !new.chars().any(|c| c.is_ascii_digit()) {
         return err(StatusCode::BAD_REQUEST, "the new password needs a digit");
     }
@@ -210,6 +213,16 @@ fn urls_are_normalised_or_refused_with_the_reason() {
     assert_eq!(session_entry("https://c.example"), "cloud-session:https://c.example");
 }
 
+#[test]
+fn traffic_is_flagged_from_ninety_percent_of_the_allowance() {
+    assert_eq!(traffic_share(899, 1000), (Some(89.9), false));
+    assert_eq!(traffic_share(900, 1000), (Some(90.0), true));
+    assert_eq!(traffic_share(5, 0), (None, false));
+    let v = LocalSyncView::from(SyncStatus { month_bytes: 95, allowance_bytes: 100, ..SyncStatus::default() });
+    let j = serde_json::to_value(&v).unwrap();
+    assert_eq!((j["traffic_warning"].as_bool(), j["month_bytes"].as_u64()), (Some(true), Some(95)));
+}
+
 #[tokio::test]
 async fn sign_in_keeps_the_token_in_the_keychain_and_lists_the_account() {
     let (url, mock) = serve().await;
@@ -233,6 +246,7 @@ async fn sign_in_keeps_the_token_in_the_keychain_and_lists_the_account() {
     assert!(agents[0].traffic_warning);
     assert_eq!(agents[0].traffic_percent, Some(95.0));
     assert!(agents[0].last_batch_age_ms.unwrap() >= 5000);
+    assert_eq!(agent_view(serde_json::from_value(json!({"id": 3, "name": "x", "sync": {"last_batch_ms": i64::MIN}})).unwrap(), i64::MAX).last_batch_age_ms, Some(i64::MAX));
     assert_eq!((agents[1].traffic_allowance, agents[1].traffic_warning), (None, false));
     assert_eq!(agents[1].sync.last_error.as_deref(), Some("oversized batch"));
 
@@ -291,9 +305,19 @@ async fn a_temporary_password_must_be_changed_before_the_session_starts() {
     assert!(e.contains("no sign-in is waiting for a code"), "{e}");
     let e = link.change_password("Temp1234", "nodigits").await.unwrap_err().to_string();
     assert_eq!(e, "the new password needs a digit");
+    let e = link.change_password("nope", "Better123").await.unwrap_err().to_string();
+    assert_eq!(e, "password change refused: the current password is wrong");
     let st = link.change_password("Temp1234", "Better123").await.unwrap();
     assert!(st.signed_in && st.step.is_none(), "{st:?}");
     assert_eq!(st.me.unwrap().user, "bob");
+    // A voluntary change while signed in keeps the session, also after a typo.
+    let e = link.change_password("wrong", "Best12345").await.unwrap_err().to_string();
+    assert_eq!(e, "password change refused: the current password is wrong");
+    assert!(secrets.get(&session_entry(&url)).unwrap().is_some());
+    let st = link.change_password("Better123", "Best12345").await.unwrap();
+    assert!(st.signed_in);
+    link.sign_out().await.unwrap();
+    assert!(link.sign_in(&url, "acme", "bob", "Best12345").await.unwrap().signed_in);
 }
 
 #[tokio::test]

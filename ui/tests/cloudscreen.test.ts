@@ -125,9 +125,14 @@ describe("Cloud screen", () => {
     const root = s.root as unknown as FakeEl;
     s.show();
     await flush();
+    all(root, "cloud-agent-open")[0].listeners.click();
+    await flush();
+    all(root, "cloud-add-to-viewer")[0].listeners.click();
+    expect(overlay.list.length).toBe(1);
     one(root, "cloud-sign-out").listeners.click();
     await flush();
     expect(all(root, "cloud-agent-row")).toEqual([]);
+    expect(overlay.list, "the account's channels leave the Viewer on sign-out").toEqual([]);
     const form = one(root, "cloud-signin-form");
     expect((one(root, "cloud-url") as FakeInput).value).toBe("https://cloud.meterdeck.example");
     (one(root, "cloud-user-id") as FakeInput).value = "otp";

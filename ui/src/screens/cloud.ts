@@ -5,7 +5,7 @@ import { api, errorText, type CloudAgent, type CloudChannel, type CloudStatus, t
 import { agentTraffic, backlogText, localTraffic } from "../cloudfmt";
 import { clear, h, showError } from "../dom";
 import { t } from "../i18n";
-import { addOverlay, hasOverlay, MAX_OVERLAY, removeOverlay } from "../overlay";
+import { addOverlay, hasOverlay, MAX_OVERLAY, overlay, removeOverlay } from "../overlay";
 import { stateDot, type Screen } from "../state";
 import { formatAge, formatDateTime } from "../time";
 
@@ -17,6 +17,8 @@ export function cloudScreen(): Screen {
   let openAgent: string | null = null;
   let channels: CloudChannel[] = [];
   let busy = false;
+  /** Shown once above the agents (e.g. after a password change). */
+  let notice: string | null = null;
   let ticks = 0;
 
   const localBox = h("div", { class: "panel cloud-local", testid: "cloud-local-sync" });
@@ -172,7 +174,9 @@ export function cloudScreen(): Screen {
       ev.preventDefault();
       void step(formErr, async () => {
         try {
-          return await api.cloudChangePassword(current.value, next.value);
+          const st = await api.cloudChangePassword(current.value, next.value);
+          if (!required) notice = t("cloud.passwordChanged");
+          return st;
         } finally {
           current.value = "";
           next.value = "";
@@ -188,6 +192,8 @@ export function cloudScreen(): Screen {
     out.addEventListener("click", () =>
       void step(formErr, async () => {
         const st = await api.cloudSignOut();
+        // The overlaid channels belong to this account's session.
+        for (const c of [...overlay.list]) removeOverlay(c.id);
         agents = [];
         openAgent = null;
         channels = [];
@@ -204,8 +210,10 @@ export function cloudScreen(): Screen {
       {},
       h("div", { class: "toolbar" }, h("span", { testid: "cloud-who" }, who), h("span", { class: "muted" }, s.url ?? ""), h("span", { class: "spacer" }), refresh, change, out),
       s.error ? h("div", { class: "error", testid: "cloud-status-error" }, s.error) : null,
+      notice ? h("div", { class: "ok", testid: "cloud-notice" }, notice) : null,
       formErr,
     );
+    notice = null;
     change.addEventListener("click", () => {
       clear(accountBox);
       accountBox.append(box, passwordForm(false));

@@ -15,7 +15,13 @@ fn msg(e: impl std::fmt::Display) -> String {
 }
 
 #[tauri::command]
-pub async fn cloud_sign_in(link: Link<'_>, url: String, account: String, user: String, password: String) -> Res<CloudStatus> {
+pub async fn cloud_sign_in(
+    link: Link<'_>,
+    url: String,
+    account: String,
+    user: String,
+    password: String,
+) -> Res<CloudStatus> {
     link.sign_in(&url, &account, &user, &password).await.map_err(msg)
 }
 

@@ -140,16 +140,25 @@ fn cloud_commands_answer_before_sign_in_and_name_bad_input() {
     assert_eq!(st["step"], Value::Null);
     let err = h.call("cloud_agents", json!({})).unwrap_err();
     assert!(err.contains("sign in first"), "{err}");
-    let err = h
-        .call("cloud_sign_in", json!({"url": "ftp://x", "account": "a", "user": "u", "password": "p"}))
-        .unwrap_err();
+    let err =
+        h.call("cloud_sign_in", json!({"url": "ftp://x", "account": "a", "user": "u", "password": "p"})).unwrap_err();
     assert!(err.contains("https://"), "{err}");
     let err = h.call("cloud_code", json!({"code": "123456"})).unwrap_err();
     assert!(err.contains("no sign-in is waiting"), "{err}");
     let err = h.call("cloud_series", json!({"channel": "7", "from": 10, "to": 10, "buckets": 100})).unwrap_err();
     assert!(err.contains("empty time range"), "{err}");
     let sync = h.call("sync_status", json!({})).unwrap();
-    for key in ["enabled", "connected", "backlog_samples", "backlog_batches", "last_ack_ms", "month", "month_bytes", "allowance_bytes", "traffic_warning"] {
+    for key in [
+        "enabled",
+        "connected",
+        "backlog_samples",
+        "backlog_batches",
+        "last_ack_ms",
+        "month",
+        "month_bytes",
+        "allowance_bytes",
+        "traffic_warning",
+    ] {
         assert!(sync.get(key).is_some(), "missing {key}");
     }
 }

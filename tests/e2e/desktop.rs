@@ -378,7 +378,10 @@ fn cloud(cx: &Ctx) -> Result<()> {
         let t = s.text(&s.by_testid("cloud-signin-error")?)?;
         Ok((!t.trim().is_empty()).then_some(t))
     })?;
-    ensure!(msg.contains("cannot reach the cloud service") && msg.contains("connection refused"), "sign-in error: {msg}");
+    ensure!(
+        msg.contains("cannot reach the cloud service") && msg.contains("connection refused"),
+        "sign-in error: {msg}"
+    );
     let st = cx.invoke("cloud_status", json!({}))?;
     ensure!(st["signed_in"] == false && st["url"].is_null(), "nothing is remembered after a failed sign-in: {st}");
     cx.screenshot("cloud")

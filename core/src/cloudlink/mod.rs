@@ -85,8 +85,8 @@ pub fn normalize_url(text: &str) -> CloudResult<String> {
             "service URL: enter the cloud service's address, for example https://cloud.example.com".into(),
         ));
     }
-    let url = reqwest::Url::parse(t)
-        .map_err(|e| CloudError::Invalid(format!("service URL `{t}` is not a URL ({e})")))?;
+    let url =
+        reqwest::Url::parse(t).map_err(|e| CloudError::Invalid(format!("service URL `{t}` is not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(CloudError::Invalid(format!("service URL `{t}` must start with https:// or http://")));
     }
@@ -330,7 +330,12 @@ impl CloudLink {
     }
 
     /// An authenticated call; a refused session token is removed from the keychain.
-    async fn authed<T: DeserializeOwned>(&self, segments: &[&str], query: &[(&str, String)], what: &str) -> CloudResult<T> {
+    async fn authed<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+        what: &str,
+    ) -> CloudResult<T> {
         let (_, url, token) = self.session().await?;
         let endpoint = Self::endpoint(&url, segments, query)?;
         match self.call(reqwest::Method::GET, endpoint, Some(&token), None, what, None).await {
@@ -438,7 +443,14 @@ impl CloudLink {
         if let Some(p) = pending.filter(|p| matches!(p.step, Step::Password)) {
             let endpoint = Self::endpoint(&p.url, &["password"], &[])?;
             let _: serde_json::Value = self
-                .call(reqwest::Method::POST, endpoint, Some(&p.token), Some(body), "the password change", Some(PASSWORD_REFUSED))
+                .call(
+                    reqwest::Method::POST,
+                    endpoint,
+                    Some(&p.token),
+                    Some(body),
+                    "the password change",
+                    Some(PASSWORD_REFUSED),
+                )
                 .await?;
             self.inner.lock().await.pending = None;
             let prefs = self.load_prefs().await?;
@@ -452,7 +464,14 @@ impl CloudLink {
         let (_, url, token) = self.session().await?;
         let endpoint = Self::endpoint(&url, &["password"], &[])?;
         let _: serde_json::Value = self
-            .call(reqwest::Method::POST, endpoint, Some(&token), Some(body), "the password change", Some(PASSWORD_REFUSED))
+            .call(
+                reqwest::Method::POST,
+                endpoint,
+                Some(&token),
+                Some(body),
+                "the password change",
+                Some(PASSWORD_REFUSED),
+            )
             .await?;
         self.status().await
     }

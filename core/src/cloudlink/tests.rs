@@ -36,6 +36,7 @@ fn bearer(h: &HeaderMap) -> Option<String> {
 }
 
 /// The user of a full (or, with `pending`, a pending) token.
+#[allow(clippy::result_large_err)] // the refusal is the handler's reply
 fn who(s: &S, h: &HeaderMap, pending: bool) -> Result<String, Response> {
     let m = s.lock().unwrap();
     match bearer(h).and_then(|t| m.tokens.get(&t).cloned()) {
@@ -246,7 +247,14 @@ async fn sign_in_keeps_the_token_in_the_keychain_and_lists_the_account() {
     assert!(agents[0].traffic_warning);
     assert_eq!(agents[0].traffic_percent, Some(95.0));
     assert!(agents[0].last_batch_age_ms.unwrap() >= 5000);
-    assert_eq!(agent_view(serde_json::from_value(json!({"id": 3, "name": "x", "sync": {"last_batch_ms": i64::MIN}})).unwrap(), i64::MAX).last_batch_age_ms, Some(i64::MAX));
+    assert_eq!(
+        agent_view(
+            serde_json::from_value(json!({"id": 3, "name": "x", "sync": {"last_batch_ms": i64::MIN}})).unwrap(),
+            i64::MAX
+        )
+        .last_batch_age_ms,
+        Some(i64::MAX)
+    );
     assert_eq!((agents[1].traffic_allowance, agents[1].traffic_warning), (None, false));
     assert_eq!(agents[1].sync.last_error.as_deref(), Some("oversized batch"));
 
@@ -326,7 +334,10 @@ async fn a_second_factor_code_completes_the_sign_in() {
     let (link, secrets, _) = link();
     let st = link.sign_in(&url, "acme", "carol", "Carol123").await.unwrap();
     assert_eq!((st.step.as_deref(), st.second_factor.as_deref()), (Some("code"), Some("totp")));
-    assert_eq!(link.submit_code("  ").await.unwrap_err().to_string(), "code: enter the code you received (at most 32 characters)");
+    assert_eq!(
+        link.submit_code("  ").await.unwrap_err().to_string(),
+        "code: enter the code you received (at most 32 characters)"
+    );
     assert_eq!(link.submit_code("000000").await.unwrap_err().to_string(), "sign-in refused: wrong code");
     let st = link.submit_code("123 456").await.unwrap();
     assert!(st.signed_in, "{st:?}");

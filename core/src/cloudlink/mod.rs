@@ -601,7 +601,8 @@ pub fn traffic_share(used: u64, allowance: u64) -> (Option<f64>, bool) {
 }
 
 /// This agent's own sync state with the traffic share the window shows.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Only `Serialize` is asked of [`SyncStatus`] (it comes from the sync side).
+#[derive(Serialize)]
 pub struct LocalSyncView {
     #[serde(flatten)]
     pub status: SyncStatus,

@@ -219,7 +219,21 @@ fn traffic_is_flagged_from_ninety_percent_of_the_allowance() {
     assert_eq!(traffic_share(899, 1000), (Some(89.9), false));
     assert_eq!(traffic_share(900, 1000), (Some(90.0), true));
     assert_eq!(traffic_share(5, 0), (None, false));
-    let v = LocalSyncView::from(SyncStatus { month_bytes: 95, allowance_bytes: 100, ..SyncStatus::default() });
+    // Every field named: the sync branch's struct need not derive Default.
+    let v = LocalSyncView::from(SyncStatus {
+        enabled: true,
+        connected: false,
+        agent: None,
+        broker: None,
+        backlog_samples: 0,
+        backlog_batches: 0,
+        oldest_ms: None,
+        last_ack_ms: None,
+        month: "2026-11".into(),
+        month_bytes: 95,
+        allowance_bytes: 100,
+        last_error: None,
+    });
     let j = serde_json::to_value(&v).unwrap();
     assert_eq!((j["traffic_warning"].as_bool(), j["month_bytes"].as_u64()), (Some(true), Some(95)));
 }

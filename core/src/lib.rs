@@ -9,6 +9,7 @@ pub mod agent;
 pub mod alarm;
 pub mod calc;
 pub mod cli;
+pub mod cloudlink;
 pub mod config;
 pub mod desk;
 pub mod export;

@@ -388,5 +388,14 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         console_send,
         console_release,
         events,
+        crate::cloud::cloud_sign_in,
+        crate::cloud::cloud_code,
+        crate::cloud::cloud_change_password,
+        crate::cloud::cloud_sign_out,
+        crate::cloud::cloud_status,
+        crate::cloud::cloud_agents,
+        crate::cloud::cloud_channels,
+        crate::cloud::cloud_series,
+        crate::cloud::sync_status,
     ])
 }

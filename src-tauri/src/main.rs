@@ -4,6 +4,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod args;
+mod cloud;
 mod commands;
 mod live;
 mod tray;
@@ -46,9 +47,19 @@ fn main() -> ExitCode {
         launch.config_path.display(),
         if launch.demo { " (demo on the built-in simulator)" } else { "" }
     );
+    // The cloud sign-in: token in the OS keychain, URL/account/user in the store.
+    let link = match meterdeck_core::cloudlink::CloudLink::for_data_dir(&launch.data_dir) {
+        Ok(l) => Arc::new(l),
+        Err(e) => {
+            eprintln!("meterdeck: {e}");
+            let _ = tauri::async_runtime::block_on(desk.shutdown());
+            return ExitCode::FAILURE;
+        }
+    };
     let setup_desk = desk.clone();
     let app = commands::register(tauri::Builder::default())
         .manage(desk.clone())
+        .manage(link)
         .setup(move |app| {
             // A missing tray (no status notifier on this desktop) must not stop the window.
             if let Err(e) = tray::create(app, &setup_desk) {

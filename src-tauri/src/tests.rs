@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
+use meterdeck_core::cloudlink::{CloudLink, MemoryPrefs};
 use meterdeck_core::desk::Desk;
+use meterdeck_core::notify::MemorySecrets;
 use serde_json::{Value, json};
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::webview::InvokeRequest;
@@ -22,8 +24,12 @@ impl Harness {
         let data = dir.path().join("data");
         let cfg = dir.path().join("agent.toml");
         let desk = Arc::new(tauri::async_runtime::block_on(Desk::open(&data, &cfg, true)).unwrap());
-        let app =
-            crate::commands::register(mock_builder()).manage(desk.clone()).build(mock_context(noop_assets())).unwrap();
+        let link = CloudLink::new(Arc::new(MemorySecrets::new()), Arc::new(MemoryPrefs::default())).unwrap();
+        let app = crate::commands::register(mock_builder())
+            .manage(desk.clone())
+            .manage(Arc::new(link))
+            .build(mock_context(noop_assets()))
+            .unwrap();
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
         Harness { _dir: dir, desk, _app: app, webview }
     }
@@ -124,4 +130,35 @@ fn data_queries_take_camel_case_arguments() {
     let err = h.call("probe_serial", json!({"paths": [], "baud": 9600})).unwrap_err();
     assert!(err.contains("serial port"), "{err}");
     assert!(h.call("list_serial_ports", json!({})).is_ok());
+}
+
+#[test]
+fn cloud_commands_answer_before_sign_in_and_name_bad_input() {
+    let h = Harness::demo();
+    let st = h.call("cloud_status", json!({})).unwrap();
+    assert_eq!(st["signed_in"], false);
+    assert_eq!(st["step"], Value::Null);
+    let err = h.call("cloud_agents", json!({})).unwrap_err();
+    assert!(err.contains("sign in first"), "{err}");
+    let err =
+        h.call("cloud_sign_in", json!({"url": "ftp://x", "account": "a", "user": "u", "password": "p"})).unwrap_err();
+    assert!(err.contains("https://"), "{err}");
+    let err = h.call("cloud_code", json!({"code": "123456"})).unwrap_err();
+    assert!(err.contains("no sign-in is waiting"), "{err}");
+    let err = h.call("cloud_series", json!({"channel": "7", "from": 10, "to": 10, "buckets": 100})).unwrap_err();
+    assert!(err.contains("empty time range"), "{err}");
+    let sync = h.call("sync_status", json!({})).unwrap();
+    for key in [
+        "enabled",
+        "connected",
+        "backlog_samples",
+        "backlog_batches",
+        "last_ack_ms",
+        "month",
+        "month_bytes",
+        "allowance_bytes",
+        "traffic_warning",
+    ] {
+        assert!(sync.get(key).is_some(), "missing {key}");
+    }
 }

@@ -1,8 +1,8 @@
 //! The desktop app in a real window (Xvfb + WebKitWebDriver), driven the
 //! way an operator would: live values on the Monitor, adding an instrument
 //! (a separate `meterdeck-sim` process) and a rejected form, a zoomed Viewer
-//! export whose CSV equals the simulator's waveform, the Console, the
-//! Japanese UI. Each screen is saved to docs/screenshots/<screen>.png.
+//! export whose CSV equals the simulator's waveform, the Console, the Cloud
+//! screen's sign-in refusal, the Japanese UI. Each screen is saved to docs/screenshots/<screen>.png.
 //!
 //! Needs the app built: `cd ui && npm run build`, then
 //! `cargo build --workspace --bins` (the binary `meterdeck` embeds ui/dist).
@@ -92,6 +92,7 @@ fn desktop_window_end_to_end() {
     step(&cx, "viewer", started, viewer);
     step(&cx, "console", started, console);
     step(&cx, "events", started, events);
+    step(&cx, "cloud", started, cloud);
     step(&cx, "settings", started, settings);
     eprintln!("desktop test took {:.1} s", started.elapsed().as_secs_f64());
     drop(cx);
@@ -354,6 +355,36 @@ fn events(cx: &Ctx) -> Result<()> {
         Ok(rows.iter().any(|r| r.contains("dmm-e2e") && r.contains("SIM701")).then_some(()))
     })?;
     cx.screenshot("events")
+}
+
+/// The Cloud screen: this agent's sync panel and the sign-in form; signing
+/// in to a service that is not there says so beside the form and leaves the
+/// window signed out.
+fn cloud(cx: &Ctx) -> Result<()> {
+    cx.nav("cloud")?;
+    let d = &cx.desk;
+    d.wait_for(&testid("cloud-signin-form"), Duration::from_secs(10))?;
+    d.wait_until(Duration::from_secs(10), "the local sync panel", |s| {
+        let t = s.execute("return document.querySelector('[data-testid=cloud-local-sync]').textContent", vec![])?;
+        Ok((!t.as_str().unwrap_or_default().trim().is_empty()).then_some(()))
+    })?;
+    let port = meterdeck_e2e::webdriver::free_port()?;
+    d.fill(&d.by_testid("cloud-url")?, &format!("http://127.0.0.1:{port}"))?;
+    d.fill(&d.by_testid("cloud-account-id")?, "acme")?;
+    d.fill(&d.by_testid("cloud-user-id")?, "alice")?;
+    d.fill(&d.by_testid("cloud-password")?, "Secret1x")?;
+    d.click(&d.by_testid("cloud-sign-in")?)?;
+    let msg = d.wait_until(Duration::from_secs(15), "the sign-in error", |s| {
+        let t = s.text(&s.by_testid("cloud-signin-error")?)?;
+        Ok((!t.trim().is_empty()).then_some(t))
+    })?;
+    ensure!(
+        msg.contains("cannot reach the cloud service") && msg.contains("connection refused"),
+        "sign-in error: {msg}"
+    );
+    let st = cx.invoke("cloud_status", json!({}))?;
+    ensure!(st["signed_in"] == false && st["url"].is_null(), "nothing is remembered after a failed sign-in: {st}");
+    cx.screenshot("cloud")
 }
 
 /// (d) Japanese.

@@ -329,6 +329,89 @@ export interface Note {
   alarm_id: string | null;
 }
 
+// ---- cloud account (issue 5) ----------------------------------------------
+// Shapes of meterdeck_core::cloudlink (snake_case keys); the backend derives
+// every figure (traffic share, warning, ages, labels).
+
+export interface CloudMe {
+  account: string;
+  user: string;
+  name: string | null;
+  role: string;
+}
+
+export interface CloudStatus {
+  url: string | null;
+  account: string | null;
+  user: string | null;
+  signed_in: boolean;
+  /** The sign-in step still to do. */
+  step: "code" | "password" | null;
+  /** With step `code`: where the code comes from. */
+  second_factor: "email" | "totp" | null;
+  me: CloudMe | null;
+  /** Signed in, but the service could not be asked. */
+  error: string | null;
+}
+
+export interface CloudAgentSync {
+  last_batch_ms: number | null;
+  backlog: number | null;
+  samples: number;
+  batches: number;
+  rejected: number;
+  last_error: string | null;
+}
+
+export interface CloudAgent {
+  id: string;
+  name: string;
+  online: boolean;
+  sync: CloudAgentSync;
+  last_batch_age_ms: number | null;
+  traffic_month_bytes: number;
+  traffic_allowance: number | null;
+  traffic_percent: number | null;
+  traffic_warning: boolean;
+}
+
+export interface CloudChannel {
+  id: string;
+  agent: string;
+  agent_name: string;
+  path: string;
+  unit: string | null;
+  samples: number;
+  t_first: number | null;
+  t_last: number | null;
+  /** `account/agent · path` */
+  label: string;
+}
+
+/** A cloud channel's series in the Viewer's shape (without a local channel id). */
+export interface CloudSeries {
+  raw: boolean;
+  t: number[];
+  min: (number | null)[];
+  max: (number | null)[];
+}
+
+/** This agent's own store-and-forward state. */
+export interface SyncStatus {
+  enabled: boolean;
+  connected: boolean;
+  agent: string | null;
+  broker: string | null;
+  backlog_samples: number;
+  backlog_batches: number;
+  oldest_ms: number | null;
+  last_ack_ms: number | null;
+  month: string;
+  month_bytes: number;
+  allowance_bytes: number;
+  last_error: string | null;
+}
+
 /** Optional command arguments are left out rather than sent empty. */
 export function compact<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
@@ -406,6 +489,20 @@ export const api = {
   notificationsUnreadCount: () => invoke<number>("notifications_unread_count"),
   notificationMarkRead: (id: string) => invoke<void>("notification_mark_read", { id }),
   notificationsMarkAllRead: () => invoke<void>("notifications_mark_all_read"),
+
+  cloudStatus: () => invoke<CloudStatus>("cloud_status"),
+  /** The password goes to the backend once; nothing keeps it. */
+  cloudSignIn: (url: string, account: string, user: string, password: string) =>
+    invoke<CloudStatus>("cloud_sign_in", { url, account, user, password }),
+  cloudCode: (code: string) => invoke<CloudStatus>("cloud_code", { code }),
+  cloudChangePassword: (current: string, next: string) =>
+    invoke<CloudStatus>("cloud_change_password", { current, new: next }),
+  cloudSignOut: () => invoke<CloudStatus>("cloud_sign_out"),
+  cloudAgents: () => invoke<CloudAgent[]>("cloud_agents"),
+  cloudChannels: (agent: string) => invoke<CloudChannel[]>("cloud_channels", { agent }),
+  cloudSeries: (channel: string, from: number, to: number, buckets: number) =>
+    invoke<CloudSeries>("cloud_series", { channel, from, to, buckets: Math.max(1, Math.round(buckets)) }),
+  syncStatus: () => invoke<SyncStatus>("sync_status"),
 };
 
 /** Tauri rejects with the command's `Err(String)`; make it a message. */

@@ -5,6 +5,7 @@ import { clear, h } from "./dom";
 import { setLang, t, tDyn, type Key } from "./i18n";
 import { alarmsScreen, paintCount } from "./screens/alarms";
 import { calcsScreen } from "./screens/calcs";
+import { cloudScreen } from "./screens/cloud";
 import { consoleScreen } from "./screens/console";
 import { destinationsScreen } from "./screens/destinations";
 import { eventsScreen } from "./screens/events";
@@ -30,6 +31,7 @@ const NAMES = [
   "destinations",
   "console",
   "events",
+  "cloud",
   "settings",
 ] as const;
 type Name = (typeof NAMES)[number];
@@ -45,6 +47,7 @@ const ICONS: Record<Name, string> = {
   destinations: "⇶",
   console: "›_",
   events: "≡",
+  cloud: "☁",
   settings: "☰",
 };
 
@@ -151,6 +154,7 @@ function build(): void {
     ["destinations", destinationsScreen()],
     ["console", consoleScreen()],
     ["events", eventsScreen()],
+    ["cloud", cloudScreen()],
     ["settings", settingsScreen(onSettingsSaved)],
   ]);
   const main = h("main", { class: "content" });

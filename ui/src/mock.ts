@@ -4,6 +4,7 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { alarmCommands, startAlarmMock } from "./mock-alarms";
+import { cloudCommands, startCloudMock } from "./mock-cloud";
 import type {
   AppState,
   ChannelRecord,
@@ -237,6 +238,7 @@ function handle(cmd: string, a: Args): unknown {
       return evs.filter((e) => (!a.instrument || e.instrument === a.instrument) && (!a.kind || e.kind === a.kind)).slice().reverse();
     default:
       if (cmd in alarmCommands) return alarmCommands[cmd](a);
+      if (cmd in cloudCommands) return cloudCommands[cmd](a);
       throw `unknown command ${cmd}`;
   }
 }
@@ -245,6 +247,7 @@ export function installMock(): void {
   const q = new URLSearchParams(location.search);
   if (q.get("lang") === "ja") state.settings.language = "ja";
   if (q.get("theme") === "dark") state.settings.theme = "dark";
+  startCloudMock(q);
   mockIPC((cmd, payload) => handle(cmd, (payload ?? {}) as Args), { shouldMockEvents: true });
   startAlarmMock({
     channelPaths: () => channels.map((c) => `${c.instrument}/${c.channel}`),

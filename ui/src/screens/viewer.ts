@@ -1,4 +1,5 @@
 import { api, errorText, events, type ChannelRecord, type SeriesView } from "../api";
+import { overlay, overlayExtent, removeOverlay } from "../overlay";
 import { clear, h, option, showError } from "../dom";
 import { t, type Key } from "../i18n";
 import { PALETTE, Plot, type AxisSetting, type PlotInput } from "../plot";
@@ -172,6 +173,42 @@ export function viewerScreen(): Screen {
     return PALETTE[selected.indexOf(id) % PALETTE.length];
   }
 
+  /** Cloud channels take the colours after the local ones. */
+  function cloudColor(id: string): string {
+    return PALETTE[(selected.length + overlay.list.findIndex((c) => c.id === id)) % PALETTE.length];
+  }
+
+  /** The cloud channels overlaid (added on the Cloud screen), each removable here. */
+  function renderCloudTree(): void {
+    if (!overlay.list.length) return;
+    const items = overlay.list.map((c) => {
+      const rm = h("button", { class: "small", testid: "viewer-cloud-remove", title: t("viewer.cloudRemove"), "data-channel": c.id }, "×");
+      rm.addEventListener("click", () => {
+        removeOverlay(c.id);
+        renderTree();
+        renderAxes();
+        void refresh();
+      });
+      return h(
+        "div",
+        { class: "leaf cloud-leaf", testid: "viewer-cloud-channel", "data-channel": c.id, title: c.label },
+        h("i", { class: "swatch", style: `background:${cloudColor(c.id)}` }),
+        h("span", { class: "leaf-name" }, c.label),
+        h("span", { class: "muted unit" }, c.unit),
+        rm,
+      );
+    });
+    tree.append(
+      h(
+        "details",
+        { class: "group cloud-group", open: true, testid: "viewer-cloud-group" },
+        h("summary", {}, h("strong", {}, t("viewer.cloudGroup")), h("span", { class: "muted count" }, String(overlay.list.length))),
+        ...items,
+        h("div", { class: "muted small" }, t("viewer.cloudLocalOnly")),
+      ),
+    );
+  }
+
   function renderTree(): void {
     clear(tree);
     const groups = new Map<string, ChannelRecord[]>();
@@ -212,7 +249,8 @@ export function viewerScreen(): Screen {
         ),
       );
     }
-    if (!channels.length) tree.append(h("div", { class: "muted" }, t("common.empty")));
+    if (!channels.length && !overlay.list.length) tree.append(h("div", { class: "muted" }, t("common.empty")));
+    renderCloudTree();
   }
 
   /** Colours follow the selection order; the tree itself is not rebuilt
@@ -222,11 +260,15 @@ export function viewerScreen(): Screen {
       const id = Number(el.dataset.id);
       el.style.background = selected.includes(id) ? colorOf(id) : "";
     });
+    tree.querySelectorAll<HTMLElement>(".cloud-leaf[data-channel]").forEach((el) => {
+      const sw = el.querySelector<HTMLElement>("i.swatch");
+      if (sw) sw.style.background = cloudColor(el.dataset.channel ?? "");
+    });
   }
 
   function renderAxes(): void {
     clear(axisBar);
-    const units = [...new Set(selected.map(unitOf))];
+    const units = [...new Set([...selected.map(unitOf), ...overlay.list.map((c) => c.unit)])];
     for (const unit of units) {
       const a = axes.get(unit) ?? { mode: "auto", min: null, max: null };
       axes.set(unit, a);
@@ -251,6 +293,8 @@ export function viewerScreen(): Screen {
 
   let lastMain: SeriesView[] = [];
   let lastCompare: SeriesView[] = [];
+  /** Cloud series by overlay channel id. */
+  let lastCloud = new Map<string, SeriesView>();
 
   function draw(): void {
     const inputs: PlotInput[] = [];
@@ -269,6 +313,10 @@ export function viewerScreen(): Screen {
         compare: true,
       });
     }
+    overlay.list.forEach((c, k) => {
+      const v = lastCloud.get(c.id);
+      if (v) inputs.push({ key: `x${k}:${c.id}`, label: c.label, unit: c.unit, color: cloudColor(c.id), view: v });
+    });
     placeholder.hidden = inputs.length > 0;
     plot.setData(inputs, from, to, axes);
   }
@@ -286,9 +334,10 @@ export function viewerScreen(): Screen {
       if (span) from = to - span;
     }
     paintRange();
-    if (!selected.length) {
+    if (!selected.length && !overlay.list.length) {
       lastMain = [];
       lastCompare = [];
+      lastCloud = new Map();
       plot.clear();
       placeholder.hidden = false;
       if (showTable) clear(tableHost);
@@ -297,18 +346,29 @@ export function viewerScreen(): Screen {
     try {
       if (quick === "all") {
         // Exactly the stored span, so the plot's buckets cover only data.
-        const span = await api.seriesExtent([...selected]);
+        const local = selected.length ? await api.seriesExtent([...selected]) : null;
         if (my !== seq) return;
-        if (span) [from, to] = [span.from, span.to];
+        const spans = [local, overlayExtent()].filter((x): x is { from: number; to: number } => x !== null);
+        if (spans.length) [from, to] = [Math.min(...spans.map((x) => x.from)), Math.max(...spans.map((x) => x.to))];
         paintRange();
       }
       const width = plot.width();
-      const main = await api.series([...selected], from, to, width);
-      const cmp = compare ? await api.series([...selected], from - offset, to - offset, width) : [];
+      const main = selected.length ? await api.series([...selected], from, to, width) : [];
+      const cmp = compare && selected.length ? await api.series([...selected], from - offset, to - offset, width) : [];
+      // Each cloud channel on its own: one unreachable site does not blank the others.
+      const wanted = overlay.list.map((c) => c.id);
+      const cloud = await Promise.allSettled(wanted.map((id) => api.cloudSeries(id, from, to, width)));
       if (my !== seq) return;
-      showError(err, null);
       lastMain = main;
       lastCompare = cmp;
+      lastCloud = new Map();
+      const failed: string[] = [];
+      cloud.forEach((r, k) => {
+        const c = overlay.list.find((x) => x.id === wanted[k]);
+        if (r.status === "fulfilled") lastCloud.set(wanted[k], { channelId: -(k + 1), ...r.value });
+        else failed.push(`${c?.label ?? wanted[k]}: ${errorText(r.reason)}`);
+      });
+      showError(err, failed.length ? failed.join(" · ") : null);
       draw();
       if (showTable) void loadTable();
     } catch (e) {
@@ -355,7 +415,7 @@ export function viewerScreen(): Screen {
     },
     tick() {
       // quick ranges follow "now"
-      if (++ticks % 10 === 0 && quick && quick !== "all" && selected.length) void refresh();
+      if (++ticks % 10 === 0 && quick && quick !== "all" && (selected.length || overlay.list.length)) void refresh();
     },
   };
 }

@@ -15,29 +15,17 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use async_trait::async_trait;
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use rand::RngCore;
 use tokio::process::Command;
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
+pub use crate::admin::mosquitto_hash;
 use crate::state::{BrokerAdmin, BrokerEndpoint};
 use crate::store::Storage;
 
 /// The cloud's own broker login (reads every agent's batches, writes acks).
 pub const CLOUD_BROKER_USER: &str = "meterdeck-cloud";
-/// Mosquitto 2.0's PBKDF2 iteration count for `$7$` hashes.
-const MOSQUITTO_ITERATIONS: u32 = 101;
-
-/// A Mosquitto 2.0 password-file hash (`$7$`, PBKDF2-HMAC-SHA512), so the
-/// broker checks agent secrets without the cloud keeping them.
-pub fn mosquitto_hash(secret: &str) -> String {
-    let mut salt = [0u8; 12];
-    rand::rng().fill_bytes(&mut salt);
-    let mut out = [0u8; 64];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha512>(secret.as_bytes(), &salt, MOSQUITTO_ITERATIONS, &mut out);
-    format!("$7${MOSQUITTO_ITERATIONS}${}${}", B64.encode(salt), B64.encode(out))
-}
 
 /// A random secret for logins the cloud makes up (URL-safe, 32 bytes).
 pub fn random_secret() -> String {

@@ -14,10 +14,10 @@ use meterdeck_cloud::state::MailConfig;
 #[command(name = "meterdeck-cloud", version, about = "The Meterdeck cloud service: MQTT ingest, Web API, accounts")]
 struct Cli {
     /// Data directory: the SQLite database, the broker's files, backups.
-    #[arg(long, global = true, env = "MD_CLOUD_DATA")]
+    #[arg(long, global = true)]
     data: Option<PathBuf>,
     /// Database: `sqlite:PATH` (default `sqlite:<data>/cloud.db`) or `postgres://user@host/db`.
-    #[arg(long, global = true, env = "MD_CLOUD_DB")]
+    #[arg(long, global = true)]
     db: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
@@ -203,7 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Account { cmd } => {
             std::fs::create_dir_all(&data).ok();
-            let store = meterdeck_cloud::store::open::open(&db).await?;
+            let store = meterdeck_cloud::store::open(&db).await?;
             match cmd {
                 AccountCmd::Create { id, name, plan, admin, email } => {
                     let temp = meterdeck_cloud::admin::create_account(&*store, &id, &name, &plan, &admin, &email).await?;
@@ -219,15 +219,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Agent { cmd: AgentCmd::Register { account, name } } => {
             std::fs::create_dir_all(&data).ok();
-            let store = meterdeck_cloud::store::open::open(&db).await?;
-            let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &account, &name).await?;
+            let store = meterdeck_cloud::store::open(&db).await?;
+            let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &OfflineBroker, &account, &name).await?;
             println!("agent {} registered for {account}. Its secret is shown once:", agent.id);
             println!("{secret}");
             println!("On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT (paste the secret)", agent.id);
             Ok(())
         }
         Cmd::Backup { out, keep } => {
-            let store = meterdeck_cloud::store::open::open(&db).await?;
+            let store = meterdeck_cloud::store::open(&db).await?;
             sqlite_path(&db)?;
             let dest = meterdeck_cloud::backup::run_once(&*store, &out.unwrap_or_else(|| data.join("backups")), keep).await?;
             println!("{}", dest.display());
@@ -247,5 +247,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("restored {} from {}", path.display(), file.display());
             Ok(())
         }
+    }
+}
+
+/// The CLI writes to the database only: a running `serve` notices new agents
+/// within seconds and reloads its broker's logins itself.
+struct OfflineBroker;
+
+#[async_trait::async_trait]
+impl meterdeck_cloud::state::BrokerAdmin for OfflineBroker {
+    async fn agents_changed(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn endpoint(&self) -> meterdeck_cloud::state::BrokerEndpoint {
+        meterdeck_cloud::state::BrokerEndpoint { host: "127.0.0.1".into(), port: 8883 }
+    }
+    fn connected(&self) -> bool {
+        false
     }
 }

@@ -39,7 +39,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     std::fs::create_dir_all(&opts.data_dir).with_context(|| format!("creating {}", opts.data_dir.display()))?;
     let db = opts.db.clone().unwrap_or_else(|| default_db(&opts.data_dir));
     let _lock = if db.starts_with("sqlite:") { Some(crate::backup::lock_data_dir(&opts.data_dir)?) } else { None };
-    let store: Arc<dyn Storage> = crate::store::open::open(&db).await.with_context(|| format!("opening {db}"))?;
+    let store: Arc<dyn Storage> = crate::store::open(&db).await.with_context(|| format!("opening {db}"))?;
 
     let broker = Broker::start(store.clone(), opts.broker, &opts.data_dir).await?;
     let stats = Arc::new(IngestStats::default());
@@ -85,7 +85,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         if broker.connected.load(Ordering::Relaxed) { "connected" } else { "connecting" }
     );
     info!("serving the API on http://{http}");
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    let server = axum::serve(listener, crate::api::into_service(app))
         .with_graceful_shutdown(shutdown_signal());
     let result = server.await.context("the HTTP server failed");
     ingest.abort();

@@ -26,6 +26,8 @@ use meterdeck_e2e::notify_peers::Session;
 use meterdeck_e2e::*;
 use serde_json::Value;
 
+/// The API's last time: the end of year 9999.
+const END: i64 = 253_402_300_799_999;
 const PASSWORD: &str = "Meter1deck-test";
 
 /// A cloud with one account, one registered agent and a signed-in admin.
@@ -58,7 +60,7 @@ impl Site {
     fn new(dir: &Path, agent_id: &str, secret: &str, broker_port: u16, instruments: &[meterdeck_drivers::InstrumentConfig]) -> Site {
         let mut session = Session::start();
         session.start_keyring();
-        let config = write_agent_config(dir, "name = \"site-a\"\npoll_interval = \"250ms\"", instruments);
+        let config = write_agent_config(dir, "name = \"site-a\"\npoll_interval = \"1s\"", instruments);
         let site = Site { session, config, data: dir.join("data") };
         // The secret goes to the keychain; the [cloud] section to the config.
         let mut login = site.agent(&[
@@ -75,6 +77,14 @@ impl Site {
         assert!(out.status.success(), "cloud login: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let text = std::fs::read_to_string(&site.config).unwrap();
         assert!(text.contains("[cloud]") && !text.contains(secret), "the config holds the [cloud] section, never the secret");
+        // Send every second, not every minute.
+        let text: String = text
+            .lines()
+            .map(|l| if l.starts_with("send_interval") { "send_interval = \"1s\"".to_owned() } else { l.to_owned() })
+            .map(|l| l + "\n")
+            .collect();
+        assert!(text.contains("send_interval = \"1s\""), "{text}");
+        std::fs::write(&site.config, text).unwrap();
         site
     }
 
@@ -95,7 +105,7 @@ impl Site {
 
     fn sync_status(&self) -> Value {
         let out = self
-            .agent(&["cloud", "status", "--store", self.store_path().to_str().unwrap(), "--json"])
+            .agent(&["cloud", "status", "--config", self.config.to_str().unwrap(), "--data-dir", self.data.to_str().unwrap(), "--json"])
             .stdin(Stdio::null())
             .output()
             .unwrap();
@@ -156,9 +166,10 @@ fn cloud_samples(api: &Api, agent: &str) -> BTreeMap<String, Vec<(i64, Option<f6
         .iter()
         .map(|c| {
             let id = c["id"].as_i64().unwrap();
-            let raw = api.get(&format!("/api/v1/channels/{id}/raw?from={}&to={}&limit=10000000", i64::MIN / 2, i64::MAX / 2));
+            let raw = api.get(&format!("/api/v1/channels/{id}/raw?from=0&to={END}&limit=100000"));
+            assert_eq!(raw["truncated"], false, "more samples than one page");
             let points =
-                raw.as_array().expect("raw points").iter().map(|p| (p["t"].as_i64().unwrap(), p["v"].as_f64())).collect();
+                raw["points"].as_array().expect("raw points").iter().map(|p| (p["t"].as_i64().unwrap(), p["v"].as_f64())).collect();
             (c["path"].as_str().unwrap().to_owned(), points)
         })
         .collect()
@@ -197,7 +208,7 @@ fn simulator_to_cloud_api() {
     let agents = api.get("/api/v1/agents");
     assert_eq!(agents[0]["id"], setup.agent_id.as_str());
     assert_eq!(agents[0]["online"], true, "{agents}");
-    assert!(agents[0]["traffic_month_bytes"].as_u64().unwrap() > 0, "{agents}");
+    assert!(agents[0]["traffic_bytes"].as_u64().unwrap() > 0, "{agents}");
 
     drop(sims); // no new samples: the outbox can run empty
     site.wait_drained(Duration::from_secs(60));
@@ -205,7 +216,7 @@ fn simulator_to_cloud_api() {
     assert_eq!(status["connected"], true, "{status}");
     assert!(status["month_bytes"].as_u64().unwrap() > 0, "{status}");
     let (code, out, _) = {
-        let o = site.agent(&["status", "--store", site.store_path().to_str().unwrap()]).stdin(Stdio::null()).output().unwrap();
+        let o = site.agent(&["status", "--config", site.config.to_str().unwrap(), "--data-dir", site.data.to_str().unwrap()]).stdin(Stdio::null()).output().unwrap();
         (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), ())
     };
     assert_eq!(code, Some(0), "{out}");
@@ -223,10 +234,10 @@ fn simulator_to_cloud_api() {
     let ch = &channels[0];
     let last = local[ch["path"].as_str().unwrap()].last().copied().unwrap();
     let latest = api.get(&format!("/api/v1/channels/{}/latest", ch["id"]));
-    assert_eq!(latest["t"].as_i64(), Some(last.0), "{latest}");
+    assert_eq!(latest["point"]["t"].as_i64(), Some(last.0), "{latest}");
     let (s, csv) = meterdeck_e2e::cloud::request(
         "GET",
-        &format!("{}/api/v1/channels/{}/csv?from=0&to={}", api.base, ch["id"], i64::MAX / 2),
+        &format!("{}/api/v1/channels/{}/csv?from=0&to={END}", api.base, ch["id"]),
         Some(&api.token),
         None,
     );
@@ -253,7 +264,7 @@ fn link_cuts_and_restarts_lose_nothing() {
     let mqtt_port = setup.cloud.mqtt_port;
     let proxy = LinkProxy::start(SocketAddr::from(([127, 0, 0, 1], mqtt_port)));
     let rt = runtime();
-    let sims = rt.block_on(sim::start(instruments(3, 20))).expect("simulator");
+    let sims = rt.block_on(sim::start(instruments(4, 30))).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
     let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs);
     let mut agent = site.run();

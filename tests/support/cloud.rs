@@ -130,7 +130,7 @@ impl Api {
         );
         assert_eq!(s, 200, "login: {r}");
         let mut token = r["token"].as_str().expect("token").to_owned();
-        if r["must_change_password"].as_bool() == Some(true) {
+        if r["pending"].as_str() == Some("change_password") || r["must_change_password"].as_bool() == Some(true) {
             let (s, r2) = request(
                 "POST",
                 &format!("{base}/api/v1/password"),
@@ -138,9 +138,15 @@ impl Api {
                 Some(&json!({"current": password, "new": new_password})),
             );
             assert!(s < 300, "password change: {r2}");
-            if let Some(t) = r2.get("token").and_then(Value::as_str) {
-                token = t.to_owned();
-            }
+            // Then a normal login with the new password.
+            let (s, r3) = request(
+                "POST",
+                &format!("{base}/api/v1/login"),
+                None,
+                Some(&json!({"account": account, "user": user, "password": new_password})),
+            );
+            assert_eq!(s, 200, "login with the new password: {r3}");
+            token = r3["token"].as_str().expect("token").to_owned();
         }
         Api { base: base.to_owned(), token }
     }

@@ -32,6 +32,10 @@ pub struct LoginReply {
     pending: Option<String>,
     two_factor: TwoFactor,
     idle_timeout_s: i64,
+    /// The same steps spelled out for clients (the desktop app):
+    /// `second_factor` is the code still due ("none" when none is).
+    must_change_password: bool,
+    second_factor: TwoFactor,
 }
 
 #[derive(Serialize)]
@@ -142,6 +146,8 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
         pending: pending.map(str::to_string),
         two_factor: user.two_factor,
         idle_timeout_s: session::IDLE_MS / 1000,
+        must_change_password: user.must_change,
+        second_factor: if pending == Some(PENDING_CODE) { user.two_factor } else { TwoFactor::None },
     }))
 }
 
@@ -226,7 +232,11 @@ pub async fn login_code(
     throttle::succeeded(store, acc, uid).await?;
     s.pending = c.user.must_change.then(|| PENDING_CHANGE.to_string());
     store.update_session(&s).await?;
-    Ok(Json(json!({ "pending": s.pending })))
+    Ok(Json(json!({
+        "pending": s.pending,
+        "must_change_password": c.user.must_change,
+        "second_factor": "none",
+    })))
 }
 
 /// Refuses an authenticator code whose step was already used (someone who

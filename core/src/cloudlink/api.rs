@@ -21,6 +21,7 @@ pub(crate) struct LoginBody<'a> {
 
 #[derive(Clone, Debug, Deserialize)]
 pub(crate) struct LoginReply {
+    #[serde(default)]
     pub token: String,
     #[serde(default)]
     pub must_change_password: bool,
@@ -69,6 +70,7 @@ pub(crate) struct AgentReply {
     #[serde(default)]
     pub sync: AgentSync,
     #[serde(default)]
+    #[serde(alias = "traffic_bytes")]
     pub traffic_month_bytes: u64,
     #[serde(default)]
     pub traffic_allowance: Option<u64>,
@@ -110,4 +112,10 @@ pub(crate) struct Bucket {
 #[derive(Clone, Debug, Deserialize)]
 pub(crate) struct ErrorReply {
     pub error: String,
+}
+
+/// `GET /api/v1/channels/{id}/minmax`: the buckets inside the reply object.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct MinMaxReply {
+    pub buckets: Vec<Bucket>,
 }

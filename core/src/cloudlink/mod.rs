@@ -415,7 +415,7 @@ impl CloudLink {
             return Err(CloudError::Invalid("code: enter the code you received (at most 32 characters)".into()));
         }
         let endpoint = Self::endpoint(&p.url, &["login", "code"], &[])?;
-        let reply: api::LoginReply = self
+        let mut reply: api::LoginReply = self
             .call(
                 reqwest::Method::POST,
                 endpoint,
@@ -425,6 +425,10 @@ impl CloudLink {
                 Some(SIGN_IN_REFUSED),
             )
             .await?;
+        // The service completes the same session: its token stays the one we hold.
+        if reply.token.is_empty() {
+            reply.token = p.token.clone();
+        }
         self.take_reply(&p.url, reply).await?;
         self.status().await
     }
@@ -585,7 +589,8 @@ impl CloudLink {
             return Err(CloudError::Invalid(format!("plot width must be 1..{MAX_BUCKETS} pixels, got {buckets}")));
         }
         let query = [("from", from.to_string()), ("to", to.to_string()), ("buckets", buckets.to_string())];
-        let list: Vec<api::Bucket> = self.authed(&["channels", &channel, "minmax"], &query, "the series").await?;
+        let reply: api::MinMaxReply = self.authed(&["channels", &channel, "minmax"], &query, "the series").await?;
+        let list = reply.buckets;
         Ok(to_series(list))
     }
 }

@@ -121,10 +121,10 @@ async fn agents(State(s): State<S>, h: HeaderMap) -> Response {
     Json(json!([
         {"id": 1, "name": "osaka-line1", "online": true,
          "sync": {"last_batch_ms": now_ms() - 5000, "backlog": 12, "samples": 1000, "batches": 10, "rejected": 0, "last_error": null},
-         "traffic_month_bytes": 950, "traffic_allowance": 1000},
+         "traffic_bytes": 950, "traffic_allowance": 1000},
         {"id": "b2", "name": "kyoto-lab", "online": false,
          "sync": {"last_batch_ms": null, "backlog": null, "samples": 0, "batches": 0, "rejected": 1, "last_error": "oversized batch"},
-         "traffic_month_bytes": 10, "traffic_allowance": 0}
+         "traffic_bytes": 10, "traffic_allowance": 0}
     ]))
     .into_response()
 }
@@ -151,16 +151,16 @@ async fn minmax(
     }
     s.lock().unwrap().last_query = Some(q);
     match ch.as_str() {
-        "7" => Json(json!([
+        "7" => Json(json!({"channel": 7, "buckets": [
             {"t_start": 2000, "t_end": 3000, "count": 5, "min": {"t": 2100, "v": 1.0}, "max": {"t": 2900, "v": 3.0}},
             {"t_start": 1000, "t_end": 2000, "count": 3, "min": {"t": 1500, "v": 0.5}, "max": {"t": 1600, "v": 2.0}},
             {"t_start": 3000, "t_end": 4000, "count": 0, "min": null, "max": null}
-        ]))
+        ]}))
         .into_response(),
-        "8" => Json(json!([
+        "8" => Json(json!({"channel": 8, "buckets": [
             {"t_start": 0, "t_end": 10, "count": 1, "min": {"t": 4, "v": 9.5}, "max": {"t": 4, "v": 9.5}},
             {"t_start": 10, "t_end": 20, "count": 0, "min": null, "max": null}
-        ]))
+        ]}))
         .into_response(),
         "99" => err(StatusCode::FORBIDDEN, "no access to channel 99"),
         _ => err(StatusCode::INTERNAL_SERVER_ERROR, "database unavailable"),

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use meterdeck_cloud::broker::{Broker, BrokerMode};
+use meterdeck_cloud::broker::{Broker, BrokerMode, NoBroker};
 use meterdeck_cloud::ingest::{IngestConfig, IngestStats};
 use meterdeck_cloud::state::{AppState, BrokerAdmin};
 use meterdeck_cloud::store::Storage;
@@ -70,20 +70,6 @@ fn backlog(channels: usize, per_channel: usize, step_ms: i64) -> (Vec<Vec<u8>>, 
         flush(&mut pending, &mut out, &mut id, &mut scratch);
     }
     (out, total)
-}
-
-struct NoBroker;
-#[async_trait::async_trait]
-impl BrokerAdmin for NoBroker {
-    async fn agents_changed(&self) -> anyhow::Result<()> {
-        Ok(())
-    }
-    fn endpoint(&self) -> meterdeck_cloud::state::BrokerEndpoint {
-        meterdeck_cloud::state::BrokerEndpoint { host: "127.0.0.1".into(), port: 1 }
-    }
-    fn connected(&self) -> bool {
-        true
-    }
 }
 
 async fn account_and_agent(store: &dyn Storage) -> (String, String) {

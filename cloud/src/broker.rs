@@ -307,3 +307,21 @@ impl BrokerAdmin for Broker {
         self.connected.load(Ordering::Relaxed)
     }
 }
+
+/// For processes that only write the database (the admin CLI, benches): a
+/// running `serve` notices agent changes within seconds and reloads its
+/// broker itself.
+pub struct NoBroker;
+
+#[async_trait]
+impl BrokerAdmin for NoBroker {
+    async fn agents_changed(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn endpoint(&self) -> BrokerEndpoint {
+        BrokerEndpoint { host: "127.0.0.1".into(), port: 8883 }
+    }
+    fn connected(&self) -> bool {
+        false
+    }
+}

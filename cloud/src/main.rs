@@ -220,7 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Agent { cmd: AgentCmd::Register { account, name } } => {
             std::fs::create_dir_all(&data).ok();
             let store = meterdeck_cloud::store::open(&db).await?;
-            let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &OfflineBroker, &account, &name).await?;
+            let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &meterdeck_cloud::broker::NoBroker, &account, &name).await?;
             println!("agent {} registered for {account}. Its secret is shown once:", agent.id);
             println!("{secret}");
             println!("On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT (paste the secret)", agent.id);
@@ -250,19 +250,3 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The CLI writes to the database only: a running `serve` notices new agents
-/// within seconds and reloads its broker's logins itself.
-struct OfflineBroker;
-
-#[async_trait::async_trait]
-impl meterdeck_cloud::state::BrokerAdmin for OfflineBroker {
-    async fn agents_changed(&self) -> anyhow::Result<()> {
-        Ok(())
-    }
-    fn endpoint(&self) -> meterdeck_cloud::state::BrokerEndpoint {
-        meterdeck_cloud::state::BrokerEndpoint { host: "127.0.0.1".into(), port: 8883 }
-    }
-    fn connected(&self) -> bool {
-        false
-    }
-}

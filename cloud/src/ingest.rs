@@ -117,8 +117,13 @@ async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &Ing
     let size = job.payload.len() as u64;
     let payload = job.payload;
     // Decoding checks every block: CPU work, off the async threads.
-    let decoded = tokio::task::spawn_blocking(move || (wire::decode_batch(&payload), wire::peek_batch_id(&payload)))
-        .await;
+    // The id is only read apart for an error ack: a good batch carries it.
+    let decoded = tokio::task::spawn_blocking(move || {
+        let batch = wire::decode_batch(&payload);
+        let id = if batch.is_err() { wire::peek_batch_id(&payload) } else { None };
+        (batch, id)
+    })
+    .await;
     let (decoded, id) = match decoded {
         Ok(x) => x,
         Err(e) => (Err(wire::WireError(format!("decoder crashed: {e}"))), None),

@@ -156,23 +156,53 @@ pub async fn register_agent_at(
     if store.account(account).await?.is_none() {
         return Err(AdminError::Invalid(format!("account {account:?} does not exist")));
     }
-    let secret = new_agent_secret();
-    let (s1, s2) = (secret.clone(), secret.clone());
-    let secret_hash = password::hash_password_async(s1).await;
+    let (secret, secret_hash, broker_hash) = new_secret_with_hashes().await;
     let agent = Agent {
         id: new_agent_id(),
         account: account.into(),
         name: name.into(),
         secret_hash,
-        broker_hash: mosquitto_hash(&s2),
+        broker_hash,
         created_ms: now,
         sync: AgentSync::default(),
     };
     store.insert_agent(&agent).await?;
-    if let Err(e) = broker.agents_changed().await {
-        tracing::warn!(error = %e, agent = %agent.id, "broker not told of the new agent");
-    }
+    tell_broker(broker, &agent.id).await;
     Ok((agent, secret))
+}
+
+/// Gives agent `id` of `account` a new secret (returned, shown once): for a
+/// lost or reinstalled machine. The old secret stops working at the
+/// broker's reload (seconds).
+pub async fn rotate_agent_secret(
+    store: &dyn Storage,
+    broker: &dyn BrokerAdmin,
+    account: &str,
+    id: &str,
+) -> Result<String, AdminError> {
+    if store.account(account).await?.is_none() {
+        return Err(AdminError::Invalid(format!("account {account:?} does not exist")));
+    }
+    let (secret, secret_hash, broker_hash) = new_secret_with_hashes().await;
+    store.set_agent_secret(account, id, &secret_hash, &broker_hash).await?;
+    tell_broker(broker, id).await;
+    Ok(secret)
+}
+
+/// A new secret with its API (argon2) and broker (`$7$`) hashes.
+async fn new_secret_with_hashes() -> (String, String, String) {
+    let secret = new_agent_secret();
+    let secret_hash = password::hash_password_async(secret.clone()).await;
+    let broker_hash = mosquitto_hash(&secret);
+    (secret, secret_hash, broker_hash)
+}
+
+/// A failure is logged, not returned: the broker learns the change at its
+/// next update (serve's watcher polls the logins).
+async fn tell_broker(broker: &dyn BrokerAdmin, agent: &str) {
+    if let Err(e) = broker.agents_changed().await {
+        tracing::warn!(error = %e, agent, "broker not told of the agent change");
+    }
 }
 
 pub const MOSQUITTO_ITERATIONS: u32 = 101;

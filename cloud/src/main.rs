@@ -123,6 +123,18 @@ enum AgentCmd {
         #[arg(long)]
         name: String,
     },
+    /// Give an agent a new secret (a lost or reinstalled machine); prints it once.
+    Rotate {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        agent: String,
+    },
+    /// The account's agents: id, name, last batch.
+    List {
+        #[arg(long)]
+        account: String,
+    },
 }
 
 fn data_dir(cli: &Cli) -> PathBuf {
@@ -217,13 +229,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Cmd::Agent { cmd: AgentCmd::Register { account, name } } => {
+        Cmd::Agent { cmd } => {
             std::fs::create_dir_all(&data).ok();
             let store = meterdeck_cloud::store::open(&db).await?;
-            let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &meterdeck_cloud::broker::NoBroker, &account, &name).await?;
-            println!("agent {} registered for {account}. Its secret is shown once:", agent.id);
-            println!("{secret}");
-            println!("On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT (paste the secret)", agent.id);
+            let broker = meterdeck_cloud::broker::NoBroker;
+            match cmd {
+                AgentCmd::Register { account, name } => {
+                    let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &broker, &account, &name).await?;
+                    println!("agent {} registered for {account}. Its secret is shown once:", agent.id);
+                    println!("{secret}");
+                    println!("On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT (paste the secret)", agent.id);
+                }
+                AgentCmd::Rotate { account, agent } => {
+                    let secret = meterdeck_cloud::admin::rotate_agent_secret(&*store, &broker, &account, &agent).await?;
+                    println!("agent {agent} of {account} has a new secret (the old one no longer works). It is shown once:");
+                    println!("{secret}");
+                    println!("On the agent: meterdeck-agent cloud login --agent {agent} --broker HOST:PORT (paste the secret)");
+                }
+                AgentCmd::List { account } => {
+                    if store.account(&account).await?.is_none() {
+                        anyhow::bail!("account {account:?} does not exist");
+                    }
+                    for a in store.agents(&account).await? {
+                        let last = a
+                            .sync
+                            .last_batch_ms
+                            .and_then(chrono::DateTime::from_timestamp_millis)
+                            .map_or("never".to_string(), |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                        println!("{}\t{}\tlast batch: {last}\tbacklog: {}", a.id, a.name, a.sync.backlog);
+                    }
+                }
+            }
             Ok(())
         }
         Cmd::Backup { out, keep } => {

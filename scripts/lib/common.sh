@@ -123,3 +123,38 @@ ensure_cloud_test_deps() {
     trap 'eval "$MD_PG_STOP" >/dev/null 2>&1 || true' EXIT
     export MD_PG_URL="postgres://postgres@127.0.0.1:$port"
 }
+
+# ensure_keychain: makes sure an OS keychain (Secret Service) answers on the
+# session bus. On a desktop that is the session's own. On a box without one a
+# private D-Bus session bus with gnome-keyring is started, unlocked with a
+# random one-off password and kept in a temp dir: what is stored in it lives
+# as long as this script. Sets MD_KEYCHAIN_STOP (run it at exit).
+MD_KEYCHAIN_STOP=true
+secret_service_answers() {
+    [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v dbus-send >/dev/null 2>&1 &&
+        timeout 10 dbus-send --session --print-reply --dest=org.freedesktop.secrets \
+            /org/freedesktop/secrets org.freedesktop.DBus.Peer.Ping >/dev/null 2>&1
+}
+ensure_keychain() {
+    if secret_service_answers; then return; fi
+    ensure_apt dbus-daemon dbus-bin gnome-keyring
+    local dir bus
+    dir="$(mktemp -d /tmp/meterdeck-keychain.XXXXXX)"
+    mkdir -p "$dir/home/.local/share" "$dir/run"
+    chmod 700 "$dir/run"
+    bus="$(dbus-daemon --session --fork --print-address=1 --print-pid=1)"
+    export DBUS_SESSION_BUS_ADDRESS="$(sed -n 1p <<<"$bus")"
+    local bus_pid keyring_pid
+    bus_pid="$(sed -n 2p <<<"$bus")"
+    head -c 24 /dev/urandom | base64 | HOME="$dir/home" XDG_DATA_HOME="$dir/home/.local/share" \
+        XDG_CONFIG_HOME="$dir/home/.config" XDG_RUNTIME_DIR="$dir/run" \
+        gnome-keyring-daemon --foreground --components=secrets --unlock >/dev/null 2>&1 &
+    keyring_pid=$!
+    MD_KEYCHAIN_STOP="kill $keyring_pid $bus_pid; rm -rf $dir"
+    for _ in $(seq 50); do
+        secret_service_answers && { say "no OS keychain in this session: using a private one for this run"; return; }
+        sleep 0.2
+    done
+    say "could not start a keychain (gnome-keyring); the demo runs without cloud sync"
+    return 1
+}

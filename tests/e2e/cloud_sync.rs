@@ -308,3 +308,105 @@ fn link_cuts_and_restarts_lose_nothing() {
     assert_eq!(agents[0]["sync"]["samples"].as_u64(), Some(total as u64), "stored once each: {agents}");
     eprintln!("{total} samples in {} channels: 0 lost, 0 duplicated", local.len());
 }
+
+/// `meterdeck-agent cloud login` with the secret on stdin; `Err(output)` if
+/// it failed. `extra`: e.g. `--check`, `--config F --send-interval 1s`.
+fn cloud_login(session: &Session, agent_id: &str, secret: &str, port: u16, extra: &[&str]) -> Result<(), String> {
+    use std::io::Write;
+    let broker = format!("127.0.0.1:{port}");
+    let mut args = vec!["cloud", "login", "--agent", agent_id, "--broker", &broker];
+    args.extend_from_slice(extra);
+    let mut child = agent(&args)
+        .env("DBUS_SESSION_BUS_ADDRESS", &session.address)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{secret}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.success() { Ok(()) } else { Err(text) }
+}
+
+/// The README's run command wires the demo like this: `cloud login
+/// --config F --send-interval` into the keychain, then `meterdeck-agent demo
+/// --cloud-config F`; its simulator's samples reach the cloud's API. Then
+/// the agent's secret is rotated, by the CLI (another process than serve)
+/// and by the API: each time the broker refuses the old secret and takes
+/// the new one within seconds.
+#[test]
+fn demo_syncs_and_rotated_secrets_replace_the_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = cloud_with_agent(dir.path());
+    let mut session = Session::start();
+    session.start_keyring();
+    let config = dir.path().join("demo.toml");
+    std::fs::write(&config, "").unwrap();
+    let port = s.cloud.mqtt_port;
+    cloud_login(&session, &s.agent_id, &s.secret, port, &["--config", config.to_str().unwrap(), "--send-interval", "1s"])
+        .expect("cloud login");
+    assert!(std::fs::read_to_string(&config).unwrap().contains("send_interval = \"1s\""));
+
+    let data = dir.path().join("demo-data");
+    let mut demo = Proc::spawn(
+        "meterdeck-agent demo",
+        agent(&["demo", "--data-dir", data.to_str().unwrap(), "--instruments", "1", "--cloud-config", config.to_str().unwrap()])
+            .env("DBUS_SESSION_BUS_ADDRESS", &session.address),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let synced = loop {
+        let agents = s.api.get("/api/v1/agents");
+        let samples = agents.as_array().unwrap().iter().find(|a| a["id"] == s.agent_id.as_str()).unwrap()["sync"]["samples"]
+            .as_u64()
+            .unwrap_or(0);
+        if samples > 0 {
+            break samples;
+        }
+        assert!(Instant::now() < deadline, "no demo samples reached the cloud in 30 s: {agents}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    demo.terminate(Duration::from_secs(10));
+    let channels = s.api.get(&format!("/api/v1/agents/{}/channels", s.agent_id));
+    assert!(!channels.as_array().unwrap().is_empty(), "the demo's channels are in the cloud ({synced} samples)");
+
+    // A bad --cloud-config is refused before anything starts.
+    let bad = dir.path().join("no-cloud.toml");
+    std::fs::write(&bad, "[agent]\nname = \"x\"\n").unwrap();
+    let out = agent(&["demo", "--data-dir", data.to_str().unwrap(), "--cloud-config", bad.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no [cloud] section"), "{err}");
+
+    let check = |secret: &str| cloud_login(&session, &s.agent_id, secret, port, &["--check"]);
+    let until_swapped = |old: &str, new: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match (check(old), check(new)) {
+                (Err(refusal), Ok(())) => {
+                    assert!(refusal.contains("nothing stored"), "{refusal}");
+                    return;
+                }
+                other => assert!(Instant::now() < deadline, "the broker has not swapped the secrets: {other:?}"),
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    };
+    check(&s.secret).expect("the registered secret works");
+    let out = s.cloud.cli(&["agent", "rotate", "--account", "acme", "--agent", &s.agent_id]);
+    let by_cli = line_after(&out, "shown once");
+    until_swapped(&s.secret, &by_cli);
+    let (status, r) = meterdeck_e2e::cloud::request(
+        "POST",
+        &format!("{}/api/v1/agents/{}/secret", s.cloud.http, s.agent_id),
+        Some(&s.api.token),
+        None,
+    );
+    assert_eq!(status, 200, "{r}");
+    let by_api = r["secret"].as_str().expect("secret").to_owned();
+    until_swapped(&by_cli, &by_api);
+    let listed = s.cloud.cli(&["agent", "list", "--account", "acme"]);
+    assert!(listed.contains(&s.agent_id) && listed.contains("site-a") && !listed.contains(&by_api), "{listed}");
+}

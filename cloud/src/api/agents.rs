@@ -82,11 +82,7 @@ pub async fn register_agent(
     let (agent, secret) =
         crate::admin::register_agent_at(&*ctx.app.store, &*ctx.app.broker, &c.account.id, &b.name, ctx.now())
             .await
-            .map_err(|e| match e {
-                crate::admin::AdminError::Invalid(m) => ApiError::bad_request(m),
-                crate::admin::AdminError::Store(s) => s.into(),
-                crate::admin::AdminError::Broker(m) => ApiError::unavailable(m),
-            })?;
+            .map_err(admin_error)?;
     let ep = ctx.app.broker.endpoint();
     Ok((
         StatusCode::CREATED,
@@ -99,6 +95,32 @@ pub async fn register_agent(
             "note": "the secret is shown only now; store it in the agent's keychain (meterdeck-agent cloud login)",
         })),
     ))
+}
+
+/// A new secret for a lost or reinstalled machine (shown once).
+pub async fn rotate_secret(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    c.require_admin("give agents new secrets")?;
+    let a = c.agent(&ctx, &id).await?;
+    let secret = crate::admin::rotate_agent_secret(&*ctx.app.store, &*ctx.app.broker, &c.account.id, &a.id)
+        .await
+        .map_err(admin_error)?;
+    Ok(Json(json!({
+        "id": a.id,
+        "secret": secret,
+        "note": "the old secret no longer works; store this one in the agent's keychain (meterdeck-agent cloud login)",
+    })))
+}
+
+fn admin_error(e: crate::admin::AdminError) -> ApiError {
+    match e {
+        crate::admin::AdminError::Invalid(m) => ApiError::bad_request(m),
+        crate::admin::AdminError::Store(s) => s.into(),
+        crate::admin::AdminError::Broker(m) => ApiError::unavailable(m),
+    }
 }
 
 pub async fn delete_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {

@@ -93,6 +93,7 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/agents", get(agents::list_agents).post(agents::register_agent))
         .route("/agents/{id}", get(agents::get_agent).delete(agents::delete_agent))
         .route("/agents/{id}/channels", get(agents::agent_channels))
+        .route("/agents/{id}/secret", post(agents::rotate_secret))
         .route("/channels/{id}/raw", get(agents::raw))
         .route("/channels/{id}/minmax", get(agents::minmax))
         .route("/channels/{id}/latest", get(agents::latest))

@@ -168,6 +168,7 @@ pub const ROUTES: &[RouteDoc] = &[
     r("GET", "/agents/{id}", Viewer, "One visible agent"),
     r("DELETE", "/agents/{id}", Admin, "Delete an agent with its channels and data"),
     r("GET", "/agents/{id}/channels", Viewer, "Channels of a visible agent"),
+    r("POST", "/agents/{id}/secret", Admin, "Give the agent a new secret (returned once); the old one stops working"),
     rq(
         "GET",
         "/channels/{id}/raw",

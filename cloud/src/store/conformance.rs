@@ -334,6 +334,12 @@ pub async fn agents_and_broker_logins(s: &dyn Storage) {
             ("bg-1".to_string(), "$7$101$salt$bg-1".to_string()),
         ]
     );
+    // A new secret: only that agent's hashes change; another account's agent is out of reach.
+    assert!(matches!(s.set_agent_secret("beta", "ag-2", "h", "$7$x").await, Err(StoreError::NotFound(_))));
+    s.set_agent_secret("acme", "ag-2", "new-secret-hash", "$7$101$salt$new").await.unwrap();
+    let rotated = s.agent("ag-2").await.unwrap().unwrap();
+    assert_eq!((rotated.secret_hash.as_str(), rotated.broker_hash.as_str()), ("new-secret-hash", "$7$101$salt$new"));
+    assert_eq!(s.agent("ag-1").await.unwrap().unwrap(), agent("acme", "ag-1"));
     assert!(matches!(s.delete_agent("beta", "ag-1").await, Err(StoreError::NotFound(_))));
     s.delete_agent("acme", "ag-1").await.unwrap();
     assert_eq!(s.broker_logins().await.unwrap().len(), 2);

@@ -103,6 +103,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn agents(&self, account: &str) -> Result<Vec<Agent>>;
     /// Also deletes its channels and samples.
     async fn delete_agent(&self, account: &str, id: &str) -> Result<()>;
+    /// Replaces the agent's secret (both hashes); `NotFound` when `account`
+    /// has no agent `id`. The old secret stops working at the broker's
+    /// next reload.
+    async fn set_agent_secret(&self, account: &str, id: &str, secret_hash: &str, broker_hash: &str) -> Result<()>;
     /// Every agent's broker login, for the broker's password file.
     async fn broker_logins(&self) -> Result<Vec<(String, String)>>;
 

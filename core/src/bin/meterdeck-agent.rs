@@ -59,6 +59,10 @@ enum Command {
         /// Simulated instruments (logger, power meter, SCPI DMM, Modbus, then again).
         #[arg(long, default_value_t = 4, value_name = "N")]
         instruments: usize,
+        /// Sync to the cloud named in this file's `[cloud]` section (written by
+        /// `meterdeck-agent cloud login --config FILE`); the secret comes from the keychain.
+        #[arg(long, value_name = "FILE")]
+        cloud_config: Option<PathBuf>,
     },
     /// Find instruments on the LAN or on serial ports.
     Discover {
@@ -223,6 +227,9 @@ enum CloudAction {
         /// Log in to the broker first; store nothing if it refuses.
         #[arg(long)]
         check: bool,
+        /// How often a caught-up agent sends (default 60s; a backlog drains at once).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        send_interval: Option<Duration>,
     },
     /// Delete the agent's secret from the OS keychain (the `[cloud]` section stays; remove it to stop syncing).
     Logout {
@@ -345,7 +352,9 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Run { config, data_dir, print_acks } => {
             runtime()?.block_on(run(&config, data_dir.as_deref(), print_acks))
         }
-        Command::Demo { data_dir, instruments } => runtime()?.block_on(demo(data_dir, instruments)),
+        Command::Demo { data_dir, instruments, cloud_config } => {
+            runtime()?.block_on(demo(data_dir, instruments, cloud_config))
+        }
         Command::Discover { target } => runtime()?.block_on(discover(target)),
         Command::Status { store, json, events } => status_cmd(&store, json, events),
         Command::Fast { store, instrument, off } => fast_cmd(&store, &instrument, !off),
@@ -371,8 +380,12 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
     use meterdeck_core::notify::{KeyringSecrets, SecretStore};
     use meterdeck_core::sync::secret_entry;
     match action {
-        CloudAction::Login { agent, broker, config, check } => {
-            let settings = cli_cloud::login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
+        CloudAction::Login { agent, broker, config, check, send_interval } => {
+            let mut settings = cli_cloud::login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
+            if let Some(every) = send_interval {
+                settings.send_interval = every;
+                settings.validate().map_err(|e| anyhow!("--send-interval: {e}"))?;
+            }
             // Check the file before asking for the secret.
             let text = match &config {
                 Some(path) => {
@@ -489,10 +502,19 @@ impl Signals {
 
 // ------------------------------------------------------------------ demo
 
-async fn demo(data_dir: Option<PathBuf>, count: usize) -> Result<()> {
+async fn demo(data_dir: Option<PathBuf>, count: usize, cloud_config: Option<PathBuf>) -> Result<()> {
     if count == 0 {
         bail!("--instruments must be at least 1");
     }
+    // Read before anything starts, so a bad file changes nothing.
+    let cloud = match &cloud_config {
+        Some(path) => Some(
+            AgentConfig::load(path)?
+                .cloud
+                .ok_or_else(|| anyhow!("{}: no [cloud] section (meterdeck-agent cloud login --config FILE writes one)", path.display()))?,
+        ),
+        None => None,
+    };
     let dir = match data_dir {
         Some(d) => d,
         None => resolve_data_dir(None, None).map_err(|e| anyhow!(e))?.join("demo"),
@@ -524,10 +546,17 @@ async fn demo(data_dir: Option<PathBuf>, count: usize) -> Result<()> {
         .collect();
     let settings =
         AgentSettings { name: "demo".into(), poll_interval: Duration::from_secs(1), ..AgentSettings::default() };
-    let cfg = AgentConfig::new(settings, insts)?;
+    let mut cfg = AgentConfig::new(settings, insts)?;
+    let syncing = cloud.as_ref().map(|c| format!("; syncing as agent {} to {}", c.agent, c.broker()));
+    cfg.cloud = cloud;
     let mut signals = Signals::new()?;
     let agent = Agent::start(cfg, &dir, AgentOptions::default())?;
-    eprintln!("demo: {} simulated instruments, store in {}; Ctrl-C stops", sim.instruments.len(), dir.display());
+    eprintln!(
+        "demo: {} simulated instruments, store in {}{}; Ctrl-C stops",
+        sim.instruments.len(),
+        dir.display(),
+        syncing.unwrap_or_default()
+    );
     let mut live = agent.subscribe();
     let mut table = LiveTable::default();
     let mut tick = tokio::time::interval(Duration::from_secs(1));

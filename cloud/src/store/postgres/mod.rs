@@ -895,6 +895,14 @@ impl Storage for PgStore {
         Ok(())
     }
 
+    async fn set_agent_secret(&self, account: &str, id: &str, secret_hash: &str, broker_hash: &str) -> Result<()> {
+        let sql = "UPDATE agent SET secret_hash = $3, broker_hash = $4 WHERE account = $1 AND id = $2";
+        if self.exec(sql, &[&account, &id, &secret_hash, &broker_hash]).await? == 0 {
+            return Err(StoreError::NotFound(format!("agent {id}")));
+        }
+        Ok(())
+    }
+
     async fn broker_logins(&self) -> Result<Vec<(String, String)>> {
         let rows = self.query("SELECT id, broker_hash FROM agent ORDER BY id", &[]).await?;
         all(&rows, |r| Ok((g(r, 0)?, g(r, 1)?)))

@@ -957,6 +957,21 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn set_agent_secret(&self, account: &str, id: &str, secret_hash: &str, broker_hash: &str) -> Result<()> {
+        let args = [account, id, secret_hash, broker_hash].map(str::to_owned);
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE agent SET secret_hash = ?3, broker_hash = ?4 WHERE account = ?1 AND id = ?2",
+                params![args[0], args[1], args[2], args[3]],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("agent {}", args[1])));
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn broker_logins(&self) -> Result<Vec<(String, String)>> {
         self.read(|c| {
             Ok(c.prepare_cached("SELECT id, broker_hash FROM agent ORDER BY id")?

@@ -369,6 +369,24 @@ fn viewer_overlay(cx: &mut Ctx) -> Result<()> {
     for mut a in cx.agents.drain(..) {
         a.terminate(Duration::from_secs(15));
     }
+    // ... and the last batch in flight is stored: the counts stand still for a second.
+    let count = || {
+        cx.api()
+            .get("/api/v1/agents")
+            .as_array()
+            .map(|l| l.iter().map(|a| a["sync"]["samples"].clone()).collect::<Vec<_>>())
+    };
+    let mut last = count();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = count();
+        if now == last {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "the cloud kept storing samples after the agents stopped");
+        last = now;
+    }
     let d = &cx.desk;
     d.nav("viewer")?;
     for (id, label) in &cx.overlaid {

@@ -386,6 +386,8 @@ export interface CloudChannel {
   t_last: number | null;
   /** `account/agent · path` */
   label: string;
+  /** `account/agent` */
+  site: string;
 }
 
 /** A cloud channel's series in the Viewer's shape (without a local channel id). */

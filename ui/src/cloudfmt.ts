@@ -40,12 +40,15 @@ export function backlogText(n: number | null | undefined): string {
 /** What the Viewer keeps of a cloud channel it overlays. */
 export interface OverlayChannel {
   id: string;
+  /** `account/agent · path`, and its two parts for narrow places. */
   label: string;
+  site: string;
+  path: string;
   unit: string;
   tFirst: number | null;
   tLast: number | null;
 }
 
 export function toOverlay(c: CloudChannel): OverlayChannel {
-  return { id: c.id, label: c.label, unit: c.unit ?? "", tFirst: c.t_first, tLast: c.t_last };
+  return { id: c.id, label: c.label, site: c.site, path: c.path, unit: c.unit ?? "", tFirst: c.t_first, tLast: c.t_last };
 }

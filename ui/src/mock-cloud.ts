@@ -63,6 +63,7 @@ function channels(agent: string): CloudChannel[] {
     t_first: now() - 30 * 86_400_000,
     t_last: now() - (agent === "a2" ? 3 * 3_600_000 : 4_000),
     label: `acme/${name} · ${path}`,
+    site: `acme/${name}`,
   }));
 }
 

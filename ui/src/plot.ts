@@ -103,6 +103,9 @@ export class Plot {
     private opts: PlotOptions,
   ) {
     this.el = h("div", { class: "plot-host" });
+    // What is drawn, for the window tests (they compare it with the data's
+    // source): `host.uplot.data`, `.series`, `.scales.x`. Read-only.
+    Object.defineProperty(this.el, "uplot", { get: () => this.u });
     container.append(this.el);
     this.ro = new ResizeObserver(() => this.resize());
     this.ro.observe(container);
@@ -177,7 +180,10 @@ export class Plot {
         stroke: fg,
         grid: { stroke: grid, width: 1 },
         ticks: { stroke: grid, width: 1 },
-        size: 42,
+        // Two label lines (time, and the date where it changes) fit; ticks
+        // far enough apart that "12:34:56" labels do not touch.
+        size: 52,
+        space: 80,
         values: (_u, splits, _ax, _space, incr) => timeLabels(splits, incr),
       },
     ];

@@ -88,6 +88,7 @@ const chan = (id: string, t_first: number | null = 1000, t_last: number | null =
   t_first,
   t_last,
   label: `acme/osaka · logger1/${id}`,
+  site: "acme/osaka",
 });
 
 describe("the Viewer's cloud overlay", () => {
@@ -98,7 +99,7 @@ describe("the Viewer's cloud overlay", () => {
     expect(addOverlay(chan("x", 500, 900))).toBe(true);
     expect(addOverlay(chan("x"))).toBe(false);
     expect(hasOverlay("x")).toBe(true);
-    expect(overlay.list[0]).toEqual({ id: "x", label: "acme/osaka · logger1/x", unit: "", tFirst: 500, tLast: 900 });
+    expect(overlay.list[0]).toEqual({ id: "x", label: "acme/osaka · logger1/x", site: "acme/osaka", path: "logger1/x", unit: "", tFirst: 500, tLast: 900 });
     expect(addOverlay(chan("y", 100, 3000))).toBe(true);
     expect(overlayExtent()).toEqual({ from: 100, to: 3001 });
     removeOverlay("x");

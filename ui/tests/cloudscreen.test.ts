@@ -153,7 +153,8 @@ describe("Cloud screen", () => {
     (one(root, "cloud-code") as FakeInput).value = "123456";
     submit(codeForm);
     await flush();
-    expect(one(root, "cloud-who").textContent).toContain("(otp)");
+    // No display name: the user is named once.
+    expect(one(root, "cloud-who").textContent).toContain("Signed in as otp in account acme");
     expect(all(root, "cloud-agent-row").length).toBe(2);
   });
 });

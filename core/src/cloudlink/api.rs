@@ -33,14 +33,42 @@ fn none_factor() -> String {
     "none".into()
 }
 
-/// `GET /api/v1/me`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Who is signed in, as the window shows it (flattened from `GET /api/v1/me`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Me {
     pub account: String,
     pub user: String,
+    pub name: Option<String>,
+    pub role: String,
+}
+
+/// `GET /api/v1/me`: `{"account": {"id", "name", ...}, "user": {"id", "name", "role", ...}, "via"}`.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct MeReply {
+    pub account: MeAccount,
+    pub user: MeUser,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct MeAccount {
+    pub id: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct MeUser {
+    pub id: String,
     #[serde(default)]
     pub name: Option<String>,
     pub role: String,
+}
+
+impl From<MeReply> for Me {
+    fn from(r: MeReply) -> Me {
+        // A display name that is empty or only repeats the id is none (the
+        // window then names the user once).
+        let name = r.user.name.filter(|n| !n.trim().is_empty() && n.trim() != r.user.id);
+        Me { account: r.account.id, user: r.user.id, name, role: r.user.role }
+    }
 }
 
 /// An agent's sync figures as the cloud sees them.
@@ -93,10 +121,12 @@ pub(crate) struct ChannelReply {
     pub t_last: Option<i64>,
 }
 
+/// A sample; `v` is null for a special value (over range, no data …).
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 pub(crate) struct Point {
     pub t: i64,
-    pub v: f64,
+    #[serde(default)]
+    pub v: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

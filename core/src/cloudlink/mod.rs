@@ -157,7 +157,10 @@ pub struct CloudChannelView {
     pub samples: u64,
     pub t_first: Option<i64>,
     pub t_last: Option<i64>,
+    /// `account/agent · path`: one line naming the channel of the account.
     pub label: String,
+    /// `account/agent`: the site, shown above the path where space is short.
+    pub site: String,
 }
 
 /// A cloud channel's series in the Viewer's shape: raw points when every
@@ -277,8 +280,8 @@ impl CloudLink {
     }
 
     /// One request. `what` names it in errors. `refused` is set for calls
-    /// whose 401 means "wrong password or code" (then the service's message
-    /// follows that prefix) rather than an expired session.
+    /// whose 401 or 403 means "wrong password or code" (then the service's
+    /// message follows that prefix) rather than an expired session.
     async fn call<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
@@ -316,13 +319,12 @@ impl CloudLink {
         }
         if !status.is_success() {
             let message = error_message(&buf, status);
-            return Err(match status.as_u16() {
-                401 => match refused {
-                    Some(prefix) => CloudError::Refused(format!("{prefix}: {message}")),
-                    None => CloudError::SignedOut,
-                },
-                400..=499 => CloudError::Refused(message),
-                s => CloudError::Server { status: s, message },
+            return Err(match (status.as_u16(), refused) {
+                // The service answers a wrong current password with 403.
+                (401 | 403, Some(prefix)) => CloudError::Refused(format!("{prefix}: {message}")),
+                (401, None) => CloudError::SignedOut,
+                (400..=499, _) => CloudError::Refused(message),
+                (s, _) => CloudError::Server { status: s, message },
             });
         }
         let text = if buf.iter().all(u8::is_ascii_whitespace) { &b"null"[..] } else { &buf[..] };
@@ -433,8 +435,8 @@ impl CloudLink {
         self.status().await
     }
 
-    /// Changes the password: the required change at first sign-in (then
-    /// signs in again with the new one) or a voluntary one while signed in.
+    /// Changes the password: the required change at first sign-in (whose
+    /// session is then complete) or a voluntary one while signed in.
     pub async fn change_password(&self, current: &str, new: &str) -> CloudResult<CloudStatus> {
         if current.is_empty() {
             return Err(CloudError::Invalid("current password: enter your current password".into()));
@@ -456,12 +458,11 @@ impl CloudLink {
                     Some(PASSWORD_REFUSED),
                 )
                 .await?;
+            // The service turns the pending session into a full one: keep
+            // it (signing in again would leave this one open at the service).
             self.inner.lock().await.pending = None;
-            let prefs = self.load_prefs().await?;
-            let (Some(account), Some(user)) = (prefs.account, prefs.user) else {
-                return Err(CloudError::NotSignedIn);
-            };
-            return self.sign_in(&p.url, &account, &user, new).await;
+            self.set_token(&p.url, &p.token).await?;
+            return self.status().await;
         }
         // A 401 here may be a mistyped current password: the session is kept
         // (an expired one shows on the next call).
@@ -528,10 +529,10 @@ impl CloudLink {
         if self.token(url).await?.is_none() {
             return Ok(st);
         }
-        match self.authed::<Me>(&["me"], &[], "who is signed in").await {
+        match self.authed::<api::MeReply>(&["me"], &[], "who is signed in").await {
             Ok(me) => {
                 st.signed_in = true;
-                st.me = Some(me);
+                st.me = Some(me.into());
             }
             Err(CloudError::SignedOut) => st.error = Some(CloudError::SignedOut.to_string()),
             Err(e) => {
@@ -544,11 +545,13 @@ impl CloudLink {
 
     // --------------------------------------------------------------- data
 
-    /// Every agent of the account.
+    /// Every agent of the account, by name (the service lists them by id,
+    /// which is random).
     pub async fn agents(&self) -> CloudResult<Vec<AgentView>> {
         let list: Vec<api::AgentReply> = self.authed(&["agents"], &[], "the agent list").await?;
         let now = now_ms();
-        let views: Vec<AgentView> = list.into_iter().map(|a| agent_view(a, now)).collect();
+        let mut views: Vec<AgentView> = list.into_iter().map(|a| agent_view(a, now)).collect();
+        views.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
         self.inner.lock().await.agent_names = views.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
         Ok(views)
     }
@@ -564,8 +567,10 @@ impl CloudLink {
             .into_iter()
             .map(|c| {
                 let agent_name = names.get(&c.agent).cloned().unwrap_or_else(|| c.agent.clone());
+                let site = format!("{account}/{agent_name}");
                 CloudChannelView {
-                    label: format!("{account}/{agent_name} · {}", c.path),
+                    label: format!("{site} · {}", c.path),
+                    site,
                     id: c.id,
                     agent: c.agent,
                     agent_name,
@@ -645,15 +650,15 @@ fn to_series(mut buckets: Vec<api::Bucket>) -> CloudSeries {
         s.raw = true;
         for p in buckets.iter().filter_map(|b| b.min.or(b.max)) {
             s.t.push(p.t);
-            s.min.push(Some(p.v));
-            s.max.push(Some(p.v));
+            s.min.push(p.v);
+            s.max.push(p.v);
         }
         return s;
     }
     for b in buckets {
         s.t.push(b.t_start);
-        s.min.push(b.min.map(|p| p.v));
-        s.max.push(b.max.map(|p| p.v));
+        s.min.push(b.min.and_then(|p| p.v));
+        s.max.push(b.max.and_then(|p| p.v));
     }
     s
 }

@@ -87,9 +87,11 @@ async fn password(State(s): State<S>, h: HeaderMap, Json(b): Json<Value>) -> Res
         Ok(u) => u,
         Err(r) => return r,
     };
+    // As the service (cloud/src/api/login.rs): 403 for a wrong current
+    // password, and the pending session becomes a full one.
     let new = b["new"].as_str().unwrap_or("");
     if s.lock().unwrap().passwords.get(&user).map(String::as_str) != b["current"].as_str() {
-        return err(StatusCode::UNAUTHORIZED, "the current password is wrong");
+        return err(StatusCode::FORBIDDEN, "the current password is wrong");
     }
     if !new.chars().any(|c| c.is_ascii_digit()) {
         return err(StatusCode::BAD_REQUEST, "the new password needs a digit");
@@ -97,7 +99,10 @@ async fn password(State(s): State<S>, h: HeaderMap, Json(b): Json<Value>) -> Res
     let mut m = s.lock().unwrap();
     m.passwords.insert(user.clone(), new.to_string());
     m.must_change.remove(&user);
-    StatusCode::NO_CONTENT.into_response()
+    if let Some(t) = bearer(&h) {
+        m.tokens.insert(t, (user, true));
+    }
+    Json(json!({ "pending": null })).into_response()
 }
 
 async fn logout(State(s): State<S>, h: HeaderMap) -> Response {
@@ -109,7 +114,14 @@ async fn logout(State(s): State<S>, h: HeaderMap) -> Response {
 
 async fn me(State(s): State<S>, h: HeaderMap) -> Response {
     match who(&s, &h, false) {
-        Ok(u) => Json(json!({"account": "acme", "user": u, "name": "Alice Doe", "role": "admin"})).into_response(),
+        // The service's shape (cloud/src/api/login.rs `me`).
+        Ok(u) => Json(json!({
+            "account": {"id": "acme", "name": "Acme", "plan": "standard"},
+            "user": {"id": u, "name": "Alice Doe", "email": "alice@acme.test", "role": "admin",
+                     "two_factor": "none", "must_change": false, "created_ms": 0},
+            "via": "session",
+        }))
+        .into_response(),
         Err(r) => r,
     }
 }
@@ -256,11 +268,13 @@ async fn sign_in_keeps_the_token_in_the_keychain_and_lists_the_account() {
     assert_eq!(prefs.load().unwrap().account.as_deref(), Some("acme"));
 
     let agents = link.agents().await.unwrap();
-    assert_eq!(agents.len(), 2);
-    assert_eq!(agents[0].id, "1");
-    assert!(agents[0].traffic_warning);
-    assert_eq!(agents[0].traffic_percent, Some(95.0));
-    assert!(agents[0].last_batch_age_ms.unwrap() >= 5000);
+    // By name, not in the service's (id) order.
+    assert_eq!(agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["kyoto-lab", "osaka-line1"]);
+    let (kyoto, osaka) = (&agents[0], &agents[1]);
+    assert_eq!(osaka.id, "1");
+    assert!(osaka.traffic_warning);
+    assert_eq!(osaka.traffic_percent, Some(95.0));
+    assert!(osaka.last_batch_age_ms.unwrap() >= 5000);
     assert_eq!(
         agent_view(
             serde_json::from_value(json!({"id": 3, "name": "x", "sync": {"last_batch_ms": i64::MIN}})).unwrap(),
@@ -269,11 +283,12 @@ async fn sign_in_keeps_the_token_in_the_keychain_and_lists_the_account() {
         .last_batch_age_ms,
         Some(i64::MAX)
     );
-    assert_eq!((agents[1].traffic_allowance, agents[1].traffic_warning), (None, false));
-    assert_eq!(agents[1].sync.last_error.as_deref(), Some("oversized batch"));
+    assert_eq!((kyoto.traffic_allowance, kyoto.traffic_warning), (None, false));
+    assert_eq!(kyoto.sync.last_error.as_deref(), Some("oversized batch"));
 
     let chans = link.channels("1").await.unwrap();
     assert_eq!(chans[0].label, "acme/osaka-line1 · logger1/CH1_1");
+    assert_eq!(chans[0].site, "acme/osaka-line1");
     assert_eq!((chans[0].id.as_str(), chans[0].agent.as_str()), ("7", "1"));
     let e = link.channels("b2").await.unwrap_err().to_string();
     assert!(e.starts_with("unexpected reply from the cloud service to the channel list"), "{e}");

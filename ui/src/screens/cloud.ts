@@ -204,7 +204,12 @@ export function cloudScreen(): Screen {
     const change = h("button", { testid: "cloud-change-password" }, t("cloud.changePassword"));
     const refresh = h("button", { testid: "cloud-refresh" }, t("common.refresh"));
     refresh.addEventListener("click", () => void reload());
-    const who = s.me ? t("cloud.signedInAs", { name: s.me.name || s.me.user, user: s.me.user, account: s.me.account, role: s.me.role }) : t("cloud.signedInTo", { account: s.account ?? "", user: s.user ?? "" });
+    const me = s.me;
+    const who = me
+      ? me.name
+        ? t("cloud.signedInAs", { name: me.name, user: me.user, account: me.account, role: me.role })
+        : t("cloud.signedInAsUser", { user: me.user, account: me.account, role: me.role })
+      : t("cloud.signedInTo", { account: s.account ?? "", user: s.user ?? "" });
     const box = h(
       "div",
       {},
@@ -248,13 +253,13 @@ export function cloudScreen(): Screen {
       open.addEventListener("click", () => void openChannels(a.id));
       return h(
         "tr",
-        { testid: "cloud-agent-row", "data-agent": a.id, class: a.id === openAgent ? "selected" : "" },
+        { testid: "cloud-agent-row", "data-agent": a.id, "data-online": String(a.online), class: a.id === openAgent ? "selected" : "" },
         h("td", {}, stateDot(a.online ? "connected" : "stopped"), " ", h("b", {}, a.name)),
         h("td", {}, a.online ? t("cloud.online") : t("cloud.offline")),
         h("td", { class: "num", testid: "cloud-agent-backlog" }, backlogText(a.sync.backlog)),
         h("td", { class: "num", title: a.sync.last_batch_ms === null ? "" : formatDateTime(a.sync.last_batch_ms) }, formatAge(a.sync.last_batch_ms)),
         h("td", { class: `num${a.traffic_warning ? " traffic-warn" : ""}`, testid: "cloud-agent-traffic" }, agentTraffic(a)),
-        h("td", { class: "num" }, String(a.sync.samples)),
+        h("td", { class: "num", testid: "cloud-agent-samples" }, String(a.sync.samples)),
         h("td", { class: a.sync.rejected ? "warn" : "num" }, String(a.sync.rejected), a.sync.last_error ? ` · ${a.sync.last_error}` : ""),
         h("td", {}, open),
       );

@@ -36,7 +36,7 @@ export function viewerScreen(): Screen {
   let showTable = false;
   let seq = 0;
 
-  const err = h("div", { class: "error", hidden: true });
+  const err = h("div", { class: "error", testid: "viewer-error", hidden: true });
   const tree = h("div", { class: "tree" });
   const rangeBtns = new Map<string, HTMLButtonElement>();
   const rangeBar = h("div", { class: "seg" });
@@ -193,7 +193,8 @@ export function viewerScreen(): Screen {
         "div",
         { class: "leaf cloud-leaf", testid: "viewer-cloud-channel", "data-channel": c.id, title: c.label },
         h("i", { class: "swatch", style: `background:${cloudColor(c.id)}` }),
-        h("span", { class: "leaf-name" }, c.label),
+        // Two lines (site, then path): the tree is too narrow for the label on one.
+        h("span", { class: "leaf-name cloud-name" }, h("span", { class: "muted cloud-site" }, c.site), h("span", {}, c.path)),
         h("span", { class: "muted unit" }, c.unit),
         rm,
       );

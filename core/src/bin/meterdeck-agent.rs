@@ -223,6 +223,18 @@ enum CloudAction {
         /// Log in to the broker first; store nothing if it refuses.
         #[arg(long)]
         check: bool,
+        /// MQTT over TLS (`tls = true`), checked against the system's trusted roots...
+        #[arg(long)]
+        tls: bool,
+        /// ...or against this CA certificate (PEM; implies --tls).
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Client certificate (PEM) for a broker that requires mutual TLS (implies --tls).
+        #[arg(long, value_name = "FILE", requires = "client_key")]
+        client_cert: Option<PathBuf>,
+        /// Private key (PEM) of --client-cert.
+        #[arg(long, value_name = "FILE", requires = "client_cert")]
+        client_key: Option<PathBuf>,
     },
     /// Delete the agent's secret from the OS keychain (the `[cloud]` section stays; remove it to stop syncing).
     Logout {
@@ -371,8 +383,10 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
     use meterdeck_core::notify::{KeyringSecrets, SecretStore};
     use meterdeck_core::sync::secret_entry;
     match action {
-        CloudAction::Login { agent, broker, config, check } => {
+        CloudAction::Login { agent, broker, config, check, tls, ca_file, client_cert, client_key } => {
             let settings = cli_cloud::login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
+            let tls = cli_cloud::LoginTls { tls, ca_file, client_cert, client_key };
+            let settings = cli_cloud::with_tls(settings, &tls).map_err(|e| anyhow!(e))?;
             // Check the file before asking for the secret.
             let text = match &config {
                 Some(path) => {

@@ -51,7 +51,12 @@ impl Broker {
 
     /// A plain listener for the fake cloud and a TLS one with `pki`'s server certificate.
     fn start_tls(pki: &Pki) -> Broker {
-        Broker::start_any(&[], None, Some(pki))
+        Broker::start_any(&[], None, Some((pki, false)))
+    }
+
+    /// As `start_tls`, and the TLS listener requires a client certificate from `pki`'s CA.
+    fn start_mtls(pki: &Pki) -> Broker {
+        Broker::start_any(&[], None, Some((pki, true)))
     }
 
     /// `acl`: a mosquitto ACL file's text.
@@ -59,7 +64,8 @@ impl Broker {
         Broker::start_any(users, acl, None)
     }
 
-    fn start_any(users: &[(&str, &str)], acl: Option<&str>, tls: Option<&Pki>) -> Broker {
+    /// `tls`: the TLS listener's certificates and whether it requires client certificates.
+    fn start_any(users: &[(&str, &str)], acl: Option<&str>, tls: Option<(&Pki, bool)>) -> Broker {
         let dir = tempfile::tempdir().unwrap();
         let free = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let port = free();
@@ -69,13 +75,16 @@ impl Broker {
             // Else Mosquitto drops to its own user and cannot read the key in our 0700 tempdir.
             text.insert_str(0, "user root\n");
         }
-        let tls_port = tls.map(|pki| {
+        let tls_port = tls.map(|(pki, mutual)| {
             let p = free();
             text.push_str(&format!(
                 "listener {p} 127.0.0.1\ncertfile {}\nkeyfile {}\n",
                 pki.cert.display(),
                 pki.key.display()
             ));
+            if mutual {
+                text.push_str(&format!("require_certificate true\ncafile {}\n", pki.ca.display()));
+            }
             p
         });
         text.push_str("persistence false\nlog_dest none\n");
@@ -147,12 +156,14 @@ impl Drop for Broker {
 
 // ------------------------------------------------------------------ TLS
 
-/// A throwaway CA and a broker certificate it signed for 127.0.0.1 and
-/// localhost, as PEM files.
+/// A throwaway CA, a broker certificate it signed for 127.0.0.1 and
+/// localhost and a client certificate (mutual TLS), as PEM files.
 struct Pki {
     ca: std::path::PathBuf,
     cert: std::path::PathBuf,
     key: std::path::PathBuf,
+    client_cert: std::path::PathBuf,
+    client_key: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -175,6 +186,11 @@ impl Pki {
         server.distinguished_name.push(DnType::CommonName, "localhost");
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let cert = server.signed_by(&key, &issuer).unwrap();
+        let client_key = KeyPair::generate().unwrap();
+        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client.distinguished_name.push(DnType::CommonName, AGENT);
+        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client_cert = client.signed_by(&client_key, &issuer).unwrap();
         let write = |file: &str, text: String| {
             let p = dir.path().join(file);
             std::fs::write(&p, text).unwrap();
@@ -184,6 +200,8 @@ impl Pki {
             ca: write("ca.pem", ca_cert.pem()),
             cert: write("server.pem", cert.pem()),
             key: write("server.key", key.serialize_pem()),
+            client_cert: write("client.pem", client_cert.pem()),
+            client_key: write("client.key", client_key.serialize_pem()),
             _dir: dir,
         }
     }
@@ -894,6 +912,18 @@ async fn j_a_broker_certificate_from_another_ca_is_refused_and_nothing_leaves_th
     assert!(outbox_samples(&store) >= 4 * 1_000, "nothing left the outbox");
     site.stop().await;
     cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn k_a_broker_that_requires_mutual_tls_takes_the_client_certificate() {
+    let pki = Pki::new("mutual");
+    let broker = Broker::start_mtls(&pki);
+    let mut settings = tls_settings(&broker, &pki.ca);
+    let e = meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err();
+    assert!(e.contains(&format!("127.0.0.1:{}", broker.tls_port.unwrap())), "{e}");
+    settings.client_cert = Some(pki.client_cert.clone());
+    settings.client_key = Some(pki.client_key.clone());
+    meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap();
 }
 
 /// A rough figure, not a gate: `cargo test -p meterdeck-core --test sync_mqtt -- --ignored --nocapture`

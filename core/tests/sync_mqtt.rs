@@ -871,6 +871,10 @@ async fn i_over_tls_batches_are_acknowledged_end_to_end() {
     let settings = tls_settings(&broker, &pki.ca);
     // What `cloud login --check --ca-file` does, over TLS.
     meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap();
+    // Plain MQTT to the TLS listener: refused, with a hint.
+    let plain = CloudSettings { tls: false, ca_file: None, ..settings.clone() };
+    let e = meterdeck_core::sync::check_login(&plain, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err();
+    assert!(e.contains("--tls"), "{e}");
     let mut site = start_site_cloud(settings, 3_000, 8 * 1024, agent_secrets()).await;
     let store = site.store();
     wait_for("acknowledged batches", 60, || cloud.seen.lock().unwrap().acked > 0).await;

@@ -496,7 +496,14 @@ pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration)
             match el.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => return Ok(()),
                 Ok(_) => {}
-                Err(e) => return Err(describe(&broker, &e)),
+                Err(e) => {
+                    let mut m = describe(&broker, &e);
+                    // A TLS-only broker drops a plain MQTT CONNECT without a word.
+                    if !cloud.tls && matches!(e, ConnectionError::MqttState(_) | ConnectionError::Io(_)) {
+                        m.push_str(" (if the broker speaks only TLS, log in with --tls or --ca-file)");
+                    }
+                    return Err(m);
+                }
             }
         }
     })

@@ -260,7 +260,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &meterdeck_cloud::broker::NoBroker, &account, &name).await?;
             println!("agent {} registered for {account}. Its secret is shown once:", agent.id);
             println!("{secret}");
-            println!("On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT (paste the secret)", agent.id);
+            println!(
+                "On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT [--tls | --ca-file CA.pem] (paste the secret)",
+                agent.id
+            );
             Ok(())
         }
         Cmd::Backup { out, keep } => {

@@ -99,7 +99,7 @@ async fn drain(store: Arc<dyn Storage>, data: &std::path::Path, batches: &[Vec<u
     let port = free_port();
     let broker = Broker::start(
         store.clone(),
-        BrokerMode::Managed { program: "mosquitto".into(), bind: "127.0.0.1".into(), port },
+        BrokerMode::Managed { program: "mosquitto".into(), bind: "127.0.0.1".into(), port, tls: None },
         data,
     )
     .await

@@ -79,14 +79,34 @@ impl BrokerFiles {
     /// The config of a managed Mosquitto: local listener, no anonymous
     /// logins, our password file and ACL, room for a window of 4 MiB batches.
     pub fn write_conf(&self, bind: &str, port: u16) -> anyhow::Result<()> {
+        self.write_conf_tls(bind, port, None)
+    }
+
+    /// As [`write_conf`](Self::write_conf); with `tls`, the listener on
+    /// `bind:port` speaks only TLS (the agents') and a second, plain one on
+    /// loopback serves the cloud's own ingest subscriber in this process.
+    pub fn write_conf_tls(&self, bind: &str, port: u16, tls: Option<&BrokerTls>) -> anyhow::Result<()> {
         // Started as root, Mosquitto switches to its own user, which cannot
-        // read our private (0600, root-owned) files: keep the starting user.
+        // read our private (0600, root-owned) files nor, often, the
+        // certificate's key: keep the starting user.
         let user = if rustix::process::geteuid().is_root() { "user root\n" } else { "" };
+        let listeners = match tls {
+            None => format!("listener {port} {bind}\n"),
+            Some(t) => format!(
+                "listener {port} {bind}\n\
+                 certfile {}\n\
+                 keyfile {}\n\
+                 listener {} 127.0.0.1\n",
+                t.cert.display(),
+                t.key.display(),
+                t.local_port
+            ),
+        };
         let conf = format!(
             "# Written by meterdeck-cloud serve.\n\
              {user}\
              per_listener_settings false\n\
-             listener {port} {bind}\n\
+             {listeners}\
              allow_anonymous false\n\
              password_file {}\n\
              acl_file {}\n\
@@ -122,10 +142,21 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The TLS listener of a managed Mosquitto: the API's certificate and key
+/// (absolute paths: Mosquitto reads them itself), and the loopback port of
+/// the plain listener the ingest subscriber uses.
+#[derive(Clone, Debug)]
+pub struct BrokerTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub local_port: u16,
+}
+
 /// How the service reaches its broker.
 pub enum BrokerMode {
-    /// Start Mosquitto (`program`) as a child on `bind:port`, with our files.
-    Managed { program: PathBuf, bind: String, port: u16 },
+    /// Start Mosquitto (`program`) as a child on `bind:port`, with our files;
+    /// with `tls` that listener speaks TLS only (see [`BrokerTls`]).
+    Managed { program: PathBuf, bind: String, port: u16, tls: Option<BrokerTls> },
     /// An external broker at `host:port`, logged into as `user`; if `files`
     /// is set the password file and ACL are written there for it and the
     /// process in `pid_file` is sent SIGHUP to reload them.
@@ -145,7 +176,11 @@ pub struct Broker {
     /// The cloud's own login.
     pub user: String,
     pub password: String,
+    /// Where agents connect (shown at registration).
     pub endpoint: BrokerEndpoint,
+    /// Where this process's ingest subscriber connects (plain MQTT): the
+    /// endpoint, or the loopback listener when agents get TLS.
+    pub ingest_at: (String, u16),
     pub connected: Arc<AtomicBool>,
 }
 
@@ -153,10 +188,14 @@ impl Broker {
     /// Writes the files and, when managed, starts Mosquitto and waits until it listens.
     pub async fn start(store: Arc<dyn Storage>, mode: BrokerMode, data_dir: &Path) -> anyhow::Result<Arc<Broker>> {
         let broker = match mode {
-            BrokerMode::Managed { program, bind, port } => {
+            BrokerMode::Managed { program, bind, port, tls } => {
                 let files = BrokerFiles { dir: data_dir.join("broker") };
                 std::fs::create_dir_all(&files.dir).with_context(|| format!("creating {}", files.dir.display()))?;
-                files.write_conf(&bind, port)?;
+                files.write_conf_tls(&bind, port, tls.as_ref())?;
+                let ingest_at = match &tls {
+                    Some(t) => ("127.0.0.1".to_string(), t.local_port),
+                    None => (bind.clone(), port),
+                };
                 // A fresh password per start: the cloud's broker login never touches the disk in clear.
                 let password = random_secret();
                 let b = Broker {
@@ -169,15 +208,24 @@ impl Broker {
                     supervisor: std::sync::Mutex::new(None),
                     user: CLOUD_BROKER_USER.into(),
                     password,
-                    endpoint: BrokerEndpoint { host: bind.clone(), port },
+                    endpoint: BrokerEndpoint { host: bind.clone(), port, tls: tls.is_some() },
+                    ingest_at: ingest_at.clone(),
                     connected: Arc::new(AtomicBool::new(false)),
                 };
                 b.write_files().await?;
                 let conf = b.files.as_ref().map(BrokerFiles::conf).unwrap_or_default();
-                let first = spawn_mosquitto(&program, &conf)?;
+                let mut first = spawn_mosquitto(&program, &conf)?;
                 b.child_pid.store(first.id().unwrap_or(0), Ordering::Relaxed);
-                wait_listening(&bind, port).await?;
-                info!(%bind, port, "broker (mosquitto) started");
+                // With TLS only the loopback listener is probed: Mosquitto opens the
+                // TLS one (first in the file) before it, or exits; and a bare TCP
+                // probe of the TLS port would log a handshake error each start.
+                if let Err(e) = wait_listening(&ingest_at.0, ingest_at.1).await {
+                    // E.g. a certificate Mosquitto cannot load: it exits, we say why.
+                    let _ = first.start_kill();
+                    let _ = first.wait().await;
+                    return Err(e);
+                }
+                info!(%bind, port, tls = tls.is_some(), "broker (mosquitto) started");
                 let task = tokio::spawn(supervise(first, program, conf, b.child_pid.clone(), b.stopping.clone()));
                 *b.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
                 b
@@ -193,7 +241,8 @@ impl Broker {
                     supervisor: std::sync::Mutex::new(None),
                     user,
                     password,
-                    endpoint: BrokerEndpoint { host, port },
+                    ingest_at: (host.clone(), port),
+                    endpoint: BrokerEndpoint { host, port, tls: false },
                     connected: Arc::new(AtomicBool::new(false)),
                 };
                 b.write_files().await?;
@@ -292,7 +341,10 @@ async fn wait_listening(host: &str, port: u16) -> anyhow::Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    bail!("the broker did not start listening on {host}:{port} within 5 s (is the port taken?)")
+    bail!(
+        "the broker did not start listening on {host}:{port} within 5 s (is the port taken? with TLS: can \
+         Mosquitto read the certificate and key? its own message is above)"
+    )
 }
 
 #[async_trait]
@@ -319,7 +371,7 @@ impl BrokerAdmin for NoBroker {
         Ok(())
     }
     fn endpoint(&self) -> BrokerEndpoint {
-        BrokerEndpoint { host: "127.0.0.1".into(), port: 8883 }
+        BrokerEndpoint { host: "127.0.0.1".into(), port: 8883, tls: false }
     }
     fn connected(&self) -> bool {
         false

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use meterdeck_cloud::broker::BrokerMode;
-use meterdeck_cloud::serve::{ServeOptions, default_db};
+use meterdeck_cloud::broker::{BrokerMode, BrokerTls};
+use meterdeck_cloud::serve::{ServeOptions, TlsFiles, default_db};
 use meterdeck_cloud::state::MailConfig;
 
 #[derive(Parser)]
@@ -67,6 +67,13 @@ enum Cmd {
         backup_every: Duration,
         #[arg(long, default_value_t = 7)]
         backups_kept: usize,
+        /// PEM certificate (chain) of this host: the API serves HTTPS, and the
+        /// started Mosquitto speaks TLS on --mqtt-port (needs --tls-key).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -146,6 +153,17 @@ fn data_dir(cli: &Cli) -> PathBuf {
     })
 }
 
+/// Mosquitto reads the certificate files itself, from its own working directory.
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("{}: cannot make the path absolute", path.display()))
+}
+
+/// A loopback port for the broker's plain listener of the ingest subscriber.
+fn free_local_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free loopback port for the broker")?;
+    Ok(l.local_addr()?.port())
+}
+
 fn sqlite_path(db: &str) -> anyhow::Result<&Path> {
     match db.strip_prefix("sqlite:") {
         Some(p) => Ok(Path::new(p)),
@@ -186,7 +204,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             workers,
             backup_every,
             backups_kept,
+            tls_cert,
+            tls_key,
         } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
+                _ => None,
+            };
             let broker = match broker {
                 Some(addr) => {
                     let (host, port) = addr
@@ -197,9 +221,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .context("--broker needs the cloud's broker password in MD_BROKER_PASSWORD")?;
                     BrokerMode::External { host, port, user: broker_user, password, files: broker_files, pid_file: broker_pid_file }
                 }
-                None => BrokerMode::Managed { program: mosquitto, bind: mqtt_bind, port: mqtt_port },
+                None => BrokerMode::Managed {
+                    program: mosquitto,
+                    bind: mqtt_bind,
+                    port: mqtt_port,
+                    tls: match &tls {
+                        Some(t) => {
+                            let local_port = free_local_port()?;
+                            Some(BrokerTls { cert: t.cert.clone(), key: t.key.clone(), local_port })
+                        }
+                        None => None,
+                    },
+                },
             };
-            let public_url = public_url.unwrap_or_else(|| format!("http://{http}"));
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let public_url = public_url.unwrap_or_else(|| format!("{scheme}://{http}"));
             let mail = smtp.map(|smtp| MailConfig { smtp, from: mail_from, public_url });
             meterdeck_cloud::serve::serve(ServeOptions {
                 data_dir: data,
@@ -210,6 +246,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ingest_workers: workers,
                 backup_every: (!backup_every.is_zero()).then_some(backup_every),
                 backups_kept,
+                tls,
             })
             .await
         }
@@ -238,13 +275,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &broker, &account, &name).await?;
                     println!("agent {} registered for {account}. Its secret is shown once:", agent.id);
                     println!("{secret}");
-                    println!("On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT (paste the secret)", agent.id);
+                    println!(
+                        "On the agent: meterdeck-agent cloud login --agent {} --broker HOST:PORT [--tls | --ca-file CA.pem] (paste the secret)",
+                        agent.id
+                    );
                 }
                 AgentCmd::Rotate { account, agent } => {
                     let secret = meterdeck_cloud::admin::rotate_agent_secret(&*store, &broker, &account, &agent).await?;
                     println!("agent {agent} of {account} has a new secret (the old one no longer works). It is shown once:");
                     println!("{secret}");
-                    println!("On the agent: meterdeck-agent cloud login --agent {agent} --broker HOST:PORT (paste the secret)");
+                    println!("On the agent: meterdeck-agent cloud login --agent {agent} --broker HOST:PORT [--tls | --ca-file CA.pem] (paste the secret)");
                 }
                 AgentCmd::List { account } => {
                     if store.account(&account).await?.is_none() {

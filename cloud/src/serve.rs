@@ -28,6 +28,37 @@ pub struct ServeOptions {
     /// SQLite only: back up this often into `<data>/backups`, keep this many.
     pub backup_every: Option<Duration>,
     pub backups_kept: usize,
+    /// PEM certificate (chain) and key: the API serves HTTPS and a managed
+    /// Mosquitto a TLS listener with them.
+    pub tls: Option<TlsFiles>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The API's rustls config from `--tls-cert`/`--tls-key`; errors name the
+/// option and the file.
+pub fn server_tls(files: &TlsFiles) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    use meterdeck_core::sync::tls;
+    let certs = tls::load_certs(&files.cert, "--tls-cert")?;
+    let key = tls::load_key(&files.key, "--tls-key")?;
+    let mut config = rustls::ServerConfig::builder_with_provider(tls::provider())
+        .with_safe_default_protocol_versions()
+        .context("TLS setup")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "`--tls-key`: {} does not fit the certificate in {} ({e})",
+                files.key.display(),
+                files.cert.display()
+            )
+        })?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 pub fn default_db(data_dir: &std::path::Path) -> String {
@@ -36,6 +67,8 @@ pub fn default_db(data_dir: &std::path::Path) -> String {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+    // Before anything starts: unusable certificate files stop here.
+    let tls = opts.tls.as_ref().map(server_tls).transpose()?;
     std::fs::create_dir_all(&opts.data_dir).with_context(|| format!("creating {}", opts.data_dir.display()))?;
     let db = opts.db.clone().unwrap_or_else(|| default_db(&opts.data_dir));
     let _lock = if db.starts_with("sqlite:") { Some(crate::backup::lock_data_dir(&opts.data_dir)?) } else { None };
@@ -45,8 +78,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let stats = Arc::new(IngestStats::default());
     let ingest = tokio::spawn(crate::ingest::run(
         IngestConfig {
-            host: broker.endpoint.host.clone(),
-            port: broker.endpoint.port,
+            host: broker.ingest_at.0.clone(),
+            port: broker.ingest_at.1,
             user: broker.user.clone(),
             password: broker.password.clone(),
             workers: opts.ingest_workers,
@@ -77,17 +110,23 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // One line the scripts and tests read.
+    let web = if tls.is_some() { "https" } else { "http" };
+    let mqtt = if broker.endpoint.tls { "mqtts" } else { "mqtt" };
     println!(
-        "meterdeck-cloud ready: http://{http} mqtt={}:{} db={} ingest={}",
+        "meterdeck-cloud ready: {web}://{http} {mqtt}://{}:{} db={} ingest={}",
         broker.endpoint.host,
         broker.endpoint.port,
         store.kind(),
         if broker.connected.load(Ordering::Relaxed) { "connected" } else { "connecting" }
     );
-    info!("serving the API on http://{http}");
-    let server = axum::serve(listener, crate::api::into_service(app))
-        .with_graceful_shutdown(shutdown_signal());
-    let result = server.await.context("the HTTP server failed");
+    info!("serving the API on {web}://{http}");
+    let result = match tls {
+        None => axum::serve(listener, crate::api::into_service(app))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("the HTTP server failed"),
+        Some(config) => serve_https(listener, config, app).await,
+    };
     ingest.abort();
     watcher.abort();
     if let Some(b) = backups {
@@ -101,6 +140,26 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         "stopped"
     );
     result
+}
+
+/// The API over rustls (axum-server): a client that does not complete the
+/// handshake (plain HTTP, an untrusted certificate) gets no response.
+async fn serve_https(
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    app: axum::Router,
+) -> anyhow::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stop = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, axum_server::tls_rustls::RustlsConfig::from_config(config))?
+        .handle(handle)
+        .serve(crate::api::into_service(app))
+        .await
+        .context("the HTTPS server failed")
 }
 
 async fn watch_broker_logins(store: Arc<dyn Storage>, broker: Arc<Broker>) {

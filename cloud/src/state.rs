@@ -25,6 +25,8 @@ pub trait BrokerAdmin: Send + Sync + 'static {
 pub struct BrokerEndpoint {
     pub host: String,
     pub port: u16,
+    /// Agents must connect with TLS (`[cloud] tls = true`).
+    pub tls: bool,
 }
 
 /// How mail leaves the service (reset links, email login codes).

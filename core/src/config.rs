@@ -414,8 +414,16 @@ pub struct CloudSettings {
     /// MQTT broker host name or address.
     pub host: String,
     pub port: u16,
-    /// MQTT over TLS. Not supported by this build yet: refused when set.
+    /// MQTT over TLS (rustls). The broker's certificate is checked against
+    /// `ca_file`, or the system's trusted roots when there is none.
     pub tls: bool,
+    /// PEM file of the CA (or self-signed certificate) the broker's
+    /// certificate must chain to; only with `tls`.
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate and its private key, for brokers that require
+    /// mutual TLS; both or neither, only with `tls`.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
     /// The agent id the cloud handed out (also the broker user name).
     pub agent: String,
     /// Payload bytes per UTC month; a notice fires at 90 %.
@@ -436,6 +444,9 @@ impl CloudSettings {
             host: host.into(),
             port,
             tls: false,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
             agent: agent.into(),
             allowance_bytes: DEFAULT_ALLOWANCE_BYTES,
             window: DEFAULT_SYNC_WINDOW,
@@ -459,6 +470,13 @@ impl CloudSettings {
         t.insert("host".into(), toml::Value::String(self.host.clone()));
         t.insert("port".into(), toml::Value::Integer(i64::from(self.port)));
         t.insert("tls".into(), toml::Value::Boolean(self.tls));
+        for (key, path) in
+            [("ca_file", &self.ca_file), ("client_cert", &self.client_cert), ("client_key", &self.client_key)]
+        {
+            if let Some(p) = path {
+                t.insert(key.into(), toml::Value::String(p.display().to_string()));
+            }
+        }
         t.insert("agent".into(), toml::Value::String(self.agent.clone()));
         t.insert("monthly_allowance".into(), toml::Value::String(format!("{} B", self.allowance_bytes)));
         t.insert("window".into(), toml::Value::Integer(self.window as i64));
@@ -481,10 +499,20 @@ impl CloudSettings {
         if self.port == 0 {
             return Err("`cloud.port` must be 1..65535".into());
         }
-        if self.tls {
-            return Err("`cloud.tls = true` is not supported by this build yet (MQTT over TLS is planned); \
-                        set `tls = false` and use a broker on a trusted network or a TLS tunnel"
-                .into());
+        for (key, path) in
+            [("ca_file", &self.ca_file), ("client_cert", &self.client_cert), ("client_key", &self.client_key)]
+        {
+            if path.is_some() && !self.tls {
+                return Err(format!("`cloud.{key}` is only used over TLS: add `tls = true` (or remove it)"));
+            }
+            if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                return Err(format!("`cloud.{key}` must name a PEM file"));
+            }
+        }
+        match (&self.client_cert, &self.client_key) {
+            (Some(_), None) => return Err("`cloud.client_key` must be given with `client_cert` (mutual TLS)".into()),
+            (None, Some(_)) => return Err("`cloud.client_cert` must be given with `client_key` (mutual TLS)".into()),
+            _ => {}
         }
         if !crate::sync::wire::valid_agent_id(&self.agent) {
             return Err(format!(
@@ -521,6 +549,9 @@ struct RawCloud {
     port: Option<u16>,
     #[serde(default)]
     tls: bool,
+    ca_file: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
     agent: String,
     monthly_allowance: Option<String>,
     window: Option<usize>,
@@ -536,6 +567,9 @@ fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigErro
     };
     let mut c = CloudSettings::new(raw.host, raw.port.unwrap_or(DEFAULT_MQTT_PORT), raw.agent);
     c.tls = raw.tls;
+    c.ca_file = raw.ca_file;
+    c.client_cert = raw.client_cert;
+    c.client_key = raw.client_key;
     if let Some(text) = raw.monthly_allowance {
         c.allowance_bytes =
             parse_size(&text).map_err(|m| at("monthly_allowance", format!("`cloud.monthly_allowance`: {m}")))?;
@@ -550,12 +584,32 @@ fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigErro
         c.send_interval = t;
     }
     c.validate().map_err(|m| {
-        let field = ["host", "port", "tls", "agent", "monthly_allowance", "window", "resend_timeout", "send_interval"]
-            .into_iter()
-            .find(|f| m.contains(&format!("`cloud.{f}")))
-            .unwrap_or("host");
+        let field = [
+            "ca_file",
+            "client_cert",
+            "client_key",
+            "host",
+            "port",
+            "tls",
+            "agent",
+            "monthly_allowance",
+            "window",
+            "resend_timeout",
+            "send_interval",
+        ]
+        .into_iter()
+        .find(|f| m.contains(&format!("`cloud.{f}")))
+        .unwrap_or("host");
         at(field, m)
     })?;
+    // The certificate files are read now, so a bad one is a config error
+    // naming the field and the file rather than a failing link later.
+    if c.tls {
+        crate::sync::tls::client_config(&c).map_err(|e| {
+            let field = e.field.strip_prefix("cloud.").unwrap_or("tls");
+            at(field, e.to_string())
+        })?;
+    }
     Ok(c)
 }
 
@@ -880,9 +934,6 @@ host = "10.0.0.2"
         let again = AgentConfig::parse(&toml::to_string(&doc).unwrap(), "c.toml").unwrap().cloud.unwrap();
         assert_eq!(again, c);
 
-        let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\ntls = true\n");
-        assert_eq!(e.line(), Some(4), "{e}");
-        assert!(e.to_string().contains("not supported"), "{e}");
         let e = err("[cloud]\nhost = \"h\"\nagent = \"a/b\"\n");
         assert_eq!((e.line(), e.field()), (Some(3), Some("cloud.agent")), "{e}");
         let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\nwindow = 0\n");
@@ -892,6 +943,60 @@ host = "10.0.0.2"
         let e = err("[cloud]\nhost = \"h\"\nagent = \"a\"\npassword = \"x\"\n");
         assert!(e.to_string().contains("password"), "{e}");
         assert!(err("[cloud]\nagent = \"a\"\n").to_string().contains("host"));
+    }
+
+    #[test]
+    fn cloud_tls_settings_are_checked_with_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca.cert.pem()).unwrap();
+        let key_file = dir.path().join("key.pem");
+        std::fs::write(&key_file, ca.signing_key.serialize_pem()).unwrap();
+        let section = |extra: &str| format!("[cloud]\nhost = \"h\"\nagent = \"a\"\n{extra}");
+
+        // System roots when no CA file is named; the file when one is.
+        let c = AgentConfig::parse(&section("tls = true\n"), "c.toml").unwrap().cloud.unwrap();
+        assert!(c.tls && c.ca_file.is_none());
+        let text = section(&format!("tls = true\nca_file = {:?}\n", ca_file.display().to_string()));
+        let c = AgentConfig::parse(&text, "c.toml").unwrap().cloud.unwrap();
+        assert_eq!(c.ca_file.as_deref(), Some(ca_file.as_path()));
+        let mut doc = toml::Table::new();
+        doc.insert("cloud".into(), toml::Value::Table(c.to_toml()));
+        assert_eq!(AgentConfig::parse(&toml::to_string(&doc).unwrap(), "c.toml").unwrap().cloud.unwrap(), c);
+        // Mutual TLS: both files, readable.
+        let text = section(&format!(
+            "tls = true\nclient_cert = {:?}\nclient_key = {:?}\n",
+            ca_file.display().to_string(),
+            key_file.display().to_string()
+        ));
+        assert!(AgentConfig::parse(&text, "c.toml").unwrap().cloud.unwrap().client_key.is_some());
+
+        // A TLS setting needs a host like any other.
+        let e = err("[cloud]\nhost = \"\"\nagent = \"a\"\ntls = true\n");
+        assert_eq!(e.field(), Some("cloud.host"), "{e}");
+        // A CA file without TLS would be silently unused.
+        let e = err(&section(&format!("ca_file = {:?}\n", ca_file.display().to_string())));
+        assert_eq!((e.line(), e.field()), (Some(4), Some("cloud.ca_file")), "{e}");
+        assert!(e.to_string().contains("tls = true"), "{e}");
+        // A missing CA file: the field and the file are named.
+        let e = err(&section("tls = true\nca_file = \"/nowhere/ca.pem\"\n"));
+        assert_eq!((e.line(), e.field()), (Some(5), Some("cloud.ca_file")), "{e}");
+        assert!(e.to_string().contains("/nowhere/ca.pem"), "{e}");
+        // A key file where the CA should be.
+        let e = err(&section(&format!("tls = true\nca_file = {:?}\n", key_file.display().to_string())));
+        assert_eq!(e.field(), Some("cloud.ca_file"), "{e}");
+        assert!(e.to_string().contains("key.pem") && e.to_string().contains("no PEM certificate"), "{e}");
+        // Half of a client identity.
+        let e = err(&section(&format!("tls = true\nclient_cert = {:?}\n", ca_file.display().to_string())));
+        assert_eq!(e.field(), Some("cloud.client_key"), "{e}");
+        let e = err(&section(&format!(
+            "tls = true\nclient_cert = {:?}\nclient_key = {:?}\n",
+            ca_file.display().to_string(),
+            ca_file.display().to_string()
+        )));
+        assert_eq!((e.line(), e.field()), (Some(6), Some("cloud.client_key")), "{e}");
+        assert!(e.to_string().contains("private key"), "{e}");
     }
 
     #[test]

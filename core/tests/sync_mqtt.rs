@@ -32,6 +32,8 @@ const AGENT_SECRET: &str = "s3cret-for-tests";
 /// A Mosquitto of this test: its own config and port; killed on drop.
 struct Broker {
     port: u16,
+    /// With TLS: the port of the TLS listener (the plain `port` stays for the fake cloud).
+    tls_port: Option<u16>,
     conf: std::path::PathBuf,
     child: Option<Child>,
     _dir: tempfile::TempDir,
@@ -47,12 +49,45 @@ impl Broker {
         Broker::start_full(users, None)
     }
 
+    /// A plain listener for the fake cloud and a TLS one with `pki`'s server certificate.
+    fn start_tls(pki: &Pki) -> Broker {
+        Broker::start_any(&[], None, Some((pki, false)))
+    }
+
+    /// As `start_tls`, and the TLS listener requires a client certificate from `pki`'s CA.
+    fn start_mtls(pki: &Pki) -> Broker {
+        Broker::start_any(&[], None, Some((pki, true)))
+    }
+
     /// `acl`: a mosquitto ACL file's text.
     fn start_full(users: &[(&str, &str)], acl: Option<&str>) -> Broker {
+        Broker::start_any(users, acl, None)
+    }
+
+    /// `tls`: the TLS listener's certificates and whether it requires client certificates.
+    fn start_any(users: &[(&str, &str)], acl: Option<&str>, tls: Option<(&Pki, bool)>) -> Broker {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let free = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free();
         let conf = dir.path().join("mosquitto.conf");
-        let mut text = format!("listener {port} 127.0.0.1\npersistence false\nlog_dest none\n");
+        let mut text = format!("listener {port} 127.0.0.1\n");
+        if tls.is_some() && rustix::process::geteuid().is_root() {
+            // Else Mosquitto drops to its own user and cannot read the key in our 0700 tempdir.
+            text.insert_str(0, "user root\n");
+        }
+        let tls_port = tls.map(|(pki, mutual)| {
+            let p = free();
+            text.push_str(&format!(
+                "listener {p} 127.0.0.1\ncertfile {}\nkeyfile {}\n",
+                pki.cert.display(),
+                pki.key.display()
+            ));
+            if mutual {
+                text.push_str(&format!("require_certificate true\ncafile {}\n", pki.ca.display()));
+            }
+            p
+        });
+        text.push_str("persistence false\nlog_dest none\n");
         if users.is_empty() {
             text.push_str("allow_anonymous true\n");
         } else {
@@ -74,7 +109,7 @@ impl Broker {
             text.push_str(&format!("acl_file {}\n", path.display()));
         }
         std::fs::write(&conf, text).unwrap();
-        let mut b = Broker { port, conf, child: None, _dir: dir };
+        let mut b = Broker { port, tls_port, conf, child: None, _dir: dir };
         b.restart();
         b
     }
@@ -94,7 +129,8 @@ impl Broker {
             // Listening yet? (It may also fail to bind a port just freed: retry.)
             let up = Instant::now() + Duration::from_secs(2);
             while Instant::now() < up {
-                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                let listening = |p: u16| std::net::TcpStream::connect(("127.0.0.1", p)).is_ok();
+                if listening(self.port) && self.tls_port.is_none_or(listening) {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -115,6 +151,59 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+// ------------------------------------------------------------------ TLS
+
+/// A throwaway CA, a broker certificate it signed for 127.0.0.1 and
+/// localhost and a client certificate (mutual TLS), as PEM files.
+struct Pki {
+    ca: std::path::PathBuf,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+    client_cert: std::path::PathBuf,
+    client_key: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new(name: &str) -> Pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+            KeyUsagePurpose,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(DnType::CommonName, format!("{name} test CA"));
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let mut server = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        server.distinguished_name.push(DnType::CommonName, "localhost");
+        server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = server.signed_by(&key, &issuer).unwrap();
+        let client_key = KeyPair::generate().unwrap();
+        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client.distinguished_name.push(DnType::CommonName, AGENT);
+        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client_cert = client.signed_by(&client_key, &issuer).unwrap();
+        let write = |file: &str, text: String| {
+            let p = dir.path().join(file);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        Pki {
+            ca: write("ca.pem", ca_cert.pem()),
+            cert: write("server.pem", cert.pem()),
+            key: write("server.key", key.serialize_pem()),
+            client_cert: write("client.pem", client_cert.pem()),
+            client_key: write("client.key", client_key.serialize_pem()),
+            _dir: dir,
+        }
     }
 }
 
@@ -357,6 +446,17 @@ async fn start_site_secrets(
     allowance: Option<u64>,
     secrets: Arc<MemorySecrets>,
 ) -> Site {
+    let mut cloud = CloudSettings::new("127.0.0.1", port, AGENT);
+    cloud.resend_timeout = resend_timeout;
+    cloud.window = window;
+    cloud.send_interval = Duration::from_millis(300);
+    if let Some(a) = allowance {
+        cloud.allowance_bytes = a;
+    }
+    start_site_cloud(cloud, per_channel, target, secrets).await
+}
+
+async fn start_site_cloud(cloud: CloudSettings, per_channel: i64, target: usize, secrets: Arc<MemorySecrets>) -> Site {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut store = Store::open(&dir.path().join(STORE_FILE), StoreOptions::default()).unwrap();
@@ -396,13 +496,6 @@ async fn start_site_secrets(
         .collect();
     let mut cfg =
         AgentConfig::new(AgentSettings { name: "sync-test".into(), ..AgentSettings::default() }, configs).unwrap();
-    let mut cloud = CloudSettings::new("127.0.0.1", port, AGENT);
-    cloud.resend_timeout = resend_timeout;
-    cloud.window = window;
-    cloud.send_interval = Duration::from_millis(300);
-    if let Some(a) = allowance {
-        cloud.allowance_bytes = a;
-    }
     cfg.cloud = Some(cloud);
     let opts = AgentOptions {
         settings_every: Duration::from_millis(200),
@@ -749,6 +842,92 @@ async fn h_a_black_holed_link_is_noticed_and_the_drain_resumes() {
     assert_exactly_once(&store, &cloud, &[]);
     site.stop().await;
     cloud_task.abort();
+}
+
+/// The agent with `tls = true` and the test CA in `ca_file`, against a
+/// Mosquitto TLS listener with a certificate that CA signed.
+fn tls_settings(broker: &Broker, ca: &Path) -> CloudSettings {
+    let mut cloud = CloudSettings::new("127.0.0.1", broker.tls_port.expect("a TLS listener"), AGENT);
+    cloud.tls = true;
+    cloud.ca_file = Some(ca.to_owned());
+    cloud.resend_timeout = Duration::from_secs(15);
+    cloud.window = 4;
+    cloud.send_interval = Duration::from_millis(300);
+    cloud
+}
+
+fn agent_secrets() -> Arc<MemorySecrets> {
+    let secrets = Arc::new(MemorySecrets::new());
+    secrets.set(&secret_entry(AGENT), AGENT_SECRET).unwrap();
+    secrets
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i_over_tls_batches_are_acknowledged_end_to_end() {
+    let pki = Pki::new("right");
+    let broker = Broker::start_tls(&pki);
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let settings = tls_settings(&broker, &pki.ca);
+    // What `cloud login --check --ca-file` does, over TLS.
+    meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap();
+    // Plain MQTT to the TLS listener: refused, with a hint.
+    let plain = CloudSettings { tls: false, ca_file: None, ..settings.clone() };
+    let e = meterdeck_core::sync::check_login(&plain, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err();
+    assert!(e.contains("--tls"), "{e}");
+    let mut site = start_site_cloud(settings, 3_000, 8 * 1024, agent_secrets()).await;
+    let store = site.store();
+    wait_for("acknowledged batches", 60, || cloud.seen.lock().unwrap().acked > 0).await;
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 60, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_exactly_once(&store, &cloud, &[]);
+    wait_for("the status to show the TLS link and the last ack", 10, || {
+        let s = SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap();
+        s.connected && s.last_ack_ms.is_some() && s.last_error.is_none()
+    })
+    .await;
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn j_a_broker_certificate_from_another_ca_is_refused_and_nothing_leaves_the_outbox() {
+    let pki = Pki::new("broker");
+    let other = Pki::new("other");
+    let broker = Broker::start_tls(&pki);
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let settings = tls_settings(&broker, &other.ca);
+    let e = meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err();
+    assert!(e.contains("TLS") && e.contains("certificate"), "{e}");
+    let mut site = start_site_cloud(settings, 1_000, 8 * 1024, agent_secrets()).await;
+    let store = site.store();
+    let status = |store: &Store| SyncStatus::read(store, None, meterdeck_core::agent::now_ms()).unwrap();
+    wait_for("the TLS error in the status", 30, || {
+        status(&store).last_error.is_some_and(|e| e.contains("TLS handshake failed") && e.contains("certificate"))
+    })
+    .await;
+    let err = status(&store).last_error.unwrap();
+    assert!(err.contains(&format!("127.0.0.1:{}", broker.tls_port.unwrap())), "names the broker: {err}");
+    assert!(!status(&store).connected);
+    site.stop_producing().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(cloud.batches(), 0, "nothing reached the cloud");
+    assert!(outbox_samples(&store) >= 4 * 1_000, "nothing left the outbox");
+    site.stop().await;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn k_a_broker_that_requires_mutual_tls_takes_the_client_certificate() {
+    let pki = Pki::new("mutual");
+    let broker = Broker::start_mtls(&pki);
+    let mut settings = tls_settings(&broker, &pki.ca);
+    let e = meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err();
+    assert!(e.contains(&format!("127.0.0.1:{}", broker.tls_port.unwrap())), "{e}");
+    settings.client_cert = Some(pki.client_cert.clone());
+    settings.client_key = Some(pki.client_key.clone());
+    meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap();
 }
 
 /// A rough figure, not a gate: `cargo test -p meterdeck-core --test sync_mqtt -- --ignored --nocapture`

@@ -90,7 +90,7 @@ pub async fn register_agent(
             "id": agent.id,
             "name": agent.name,
             "secret": secret,
-            "broker": { "host": ep.host, "port": ep.port },
+            "broker": { "host": ep.host, "port": ep.port, "tls": ep.tls },
             "topic_prefix": meterdeck_core::sync::wire::agent_prefix(&agent.id),
             "note": "the secret is shown only now; store it in the agent's keychain (meterdeck-agent cloud login)",
         })),

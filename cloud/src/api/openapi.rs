@@ -292,7 +292,7 @@ const REPLIES: &[(&str, &str, u16, &str)] = &[
         "POST",
         "/agents",
         201,
-        r#"{"id":"a-0123456789abcdef","name":"Site box 1","secret":"...","broker":{"host":"cloud.example.com","port":8883},"topic_prefix":"md/v1/a-0123456789abcdef","note":"the secret is shown only now; ..."}"#,
+        r#"{"id":"a-0123456789abcdef","name":"Site box 1","secret":"...","broker":{"host":"cloud.example.com","port":8883,"tls":true},"topic_prefix":"md/v1/a-0123456789abcdef","note":"the secret is shown only now; ..."}"#,
     ),
     (
         "GET",

@@ -31,7 +31,7 @@ impl BrokerAdmin for StubBroker {
         Ok(())
     }
     fn endpoint(&self) -> BrokerEndpoint {
-        BrokerEndpoint { host: "broker.test".into(), port: 8883 }
+        BrokerEndpoint { host: "broker.test".into(), port: 8883, tls: false }
     }
     fn connected(&self) -> bool {
         !self.down.load(Ordering::SeqCst)

@@ -227,6 +227,18 @@ enum CloudAction {
         /// Log in to the broker first; store nothing if it refuses.
         #[arg(long)]
         check: bool,
+        /// MQTT over TLS (`tls = true`), checked against the system's trusted roots...
+        #[arg(long)]
+        tls: bool,
+        /// ...or against this CA certificate (PEM; implies --tls).
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Client certificate (PEM) for a broker that requires mutual TLS (implies --tls).
+        #[arg(long, value_name = "FILE", requires = "client_key")]
+        client_cert: Option<PathBuf>,
+        /// Private key (PEM) of --client-cert.
+        #[arg(long, value_name = "FILE", requires = "client_cert")]
+        client_key: Option<PathBuf>,
         /// How often a caught-up agent sends (default 60s; a backlog drains at once).
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         send_interval: Option<Duration>,
@@ -380,8 +392,10 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
     use meterdeck_core::notify::{KeyringSecrets, SecretStore};
     use meterdeck_core::sync::secret_entry;
     match action {
-        CloudAction::Login { agent, broker, config, check, send_interval } => {
-            let mut settings = cli_cloud::login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
+        CloudAction::Login { agent, broker, config, check, tls, ca_file, client_cert, client_key, send_interval } => {
+            let settings = cli_cloud::login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
+            let tls = cli_cloud::LoginTls { tls, ca_file, client_cert, client_key };
+            let mut settings = cli_cloud::with_tls(settings, &tls).map_err(|e| anyhow!(e))?;
             if let Some(every) = send_interval {
                 settings.send_interval = every;
                 settings.validate().map_err(|e| anyhow!("--send-interval: {e}"))?;

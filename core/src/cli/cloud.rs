@@ -56,6 +56,38 @@ pub fn login_settings(agent: &str, broker: &str) -> Result<CloudSettings, String
     Ok(c)
 }
 
+/// `cloud login --tls [--ca-file F] [--client-cert F --client-key F]`.
+#[derive(Clone, Debug, Default)]
+pub struct LoginTls {
+    pub tls: bool,
+    pub ca_file: Option<std::path::PathBuf>,
+    pub client_cert: Option<std::path::PathBuf>,
+    pub client_key: Option<std::path::PathBuf>,
+}
+
+/// Adds the TLS options to a login's settings (a file option implies TLS).
+/// The files are read now, before the secret is asked for; their paths are
+/// made absolute, since the agent may run from another directory.
+pub fn with_tls(mut c: CloudSettings, t: &LoginTls) -> Result<CloudSettings, String> {
+    let abs = |p: &Option<std::path::PathBuf>, flag: &str| -> Result<_, String> {
+        p.as_ref().map(|p| std::path::absolute(p).map_err(|e| format!("{flag} {}: {e}", p.display()))).transpose()
+    };
+    c.ca_file = abs(&t.ca_file, "--ca-file")?;
+    c.client_cert = abs(&t.client_cert, "--client-cert")?;
+    c.client_key = abs(&t.client_key, "--client-key")?;
+    c.tls = t.tls || c.ca_file.is_some() || c.client_cert.is_some() || c.client_key.is_some();
+    let flag = |m: String| {
+        m.replace("`cloud.ca_file`", "--ca-file")
+            .replace("`cloud.client_cert`", "--client-cert")
+            .replace("`cloud.client_key`", "--client-key")
+    };
+    c.validate().map_err(flag)?;
+    if c.tls {
+        crate::sync::tls::client_config(&c).map_err(|e| flag(e.to_string()))?;
+    }
+    Ok(c)
+}
+
 /// The `[cloud]` section as TOML text.
 pub fn section_text(c: &CloudSettings) -> String {
     let mut doc = toml::Table::new();
@@ -160,6 +192,20 @@ mod tests {
         assert!(login_settings("site-a_1", "h:1").is_ok());
         assert!(login_settings("a/b", "h:1").unwrap_err().contains("--agent"));
         assert!(login_settings("", "h:1").is_err());
+    }
+
+    #[test]
+    fn login_tls_options_imply_tls_and_name_the_flag() {
+        let c = login_settings("site-a", "h:8883").unwrap();
+        let plain = with_tls(c.clone(), &LoginTls::default()).unwrap();
+        assert!(!plain.tls);
+        let t = with_tls(c.clone(), &LoginTls { tls: true, ..LoginTls::default() }).unwrap();
+        assert!(t.tls && t.ca_file.is_none());
+        let e = with_tls(c.clone(), &LoginTls { ca_file: Some("no-such-ca.pem".into()), ..LoginTls::default() })
+            .unwrap_err();
+        assert!(e.contains("--ca-file") && e.contains("no-such-ca.pem"), "{e}");
+        let e = with_tls(c, &LoginTls { client_cert: Some("c.pem".into()), ..LoginTls::default() }).unwrap_err();
+        assert!(e.contains("--client-key"), "{e}");
     }
 
     #[test]

@@ -9,7 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rumqttc::{AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Packet, QoS};
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Packet, QoS, TlsConfiguration,
+    Transport,
+};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
@@ -123,8 +126,19 @@ impl SyncTask {
             self.persist(&mut st).await;
             return;
         };
+        let mo = match mqtt_options(&self.cloud, self.cloud.agent.clone()) {
+            Ok(mo) => mo,
+            Err(e) => {
+                // The files were fine when the config was loaded; say so and wait for a restart.
+                warn!("cloud sync cannot start: {e}");
+                st.p.last_error = Some(format!("cannot set up TLS to the broker: {e}"));
+                self.persist(&mut st).await;
+                let _ = self.shutdown.changed().await;
+                return;
+            }
+        };
         st.p.last_error = None;
-        self.drain(&mut st, secret).await;
+        self.drain(&mut st, mo, secret).await;
         st.p.connected = false;
         self.persist(&mut st).await;
     }
@@ -164,12 +178,11 @@ impl SyncTask {
         let _ = self.writer.send(WriterMsg::Setting { key: STATUS_KEY.to_string(), value }).await;
     }
 
-    async fn drain(&mut self, st: &mut State, secret: String) {
+    async fn drain(&mut self, st: &mut State, mut mo: MqttOptions, secret: String) {
         let agent = self.cloud.agent.clone();
         let batch_topic = wire::batch_topic(&agent);
         let ack_topic = wire::ack_topic(&agent);
         let window = self.cloud.window;
-        let mut mo = MqttOptions::new(agent.clone(), self.cloud.host.clone(), self.cloud.port);
         mo.set_keep_alive(self.opts.keep_alive)
             // Unacknowledged batches are ours to resend, in order, on every connection.
             .set_clean_session(true)
@@ -460,6 +473,10 @@ fn describe(broker: &str, e: &ConnectionError) -> String {
             "broker {broker} refused the login: check the agent id and its secret (`meterdeck-agent cloud login`)"
         ),
         ConnectionError::ConnectionRefused(code) => format!("broker {broker} refused the connection: {code:?}"),
+        // rustls says what it disliked (unknown issuer, name mismatch, expired).
+        ConnectionError::Tls(e) => {
+            format!("broker {broker}: TLS handshake failed: {e} (check `cloud.ca_file` and the broker's certificate)")
+        }
         other => format!("broker {broker}: {other}"),
     }
 }
@@ -471,7 +488,7 @@ pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration)
     cloud.validate()?;
     let broker = cloud.broker();
     // Its own client id, so a running agent with the same id is not kicked off.
-    let mut mo = MqttOptions::new(format!("{}-login-check", cloud.agent), cloud.host.clone(), cloud.port);
+    let mut mo = mqtt_options(cloud, format!("{}-login-check", cloud.agent))?;
     mo.set_credentials(cloud.agent.clone(), secret.to_string()).set_clean_session(true);
     let (client, mut el) = AsyncClient::new(mo, 4);
     let result = tokio::time::timeout(timeout, async {
@@ -479,7 +496,14 @@ pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration)
             match el.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => return Ok(()),
                 Ok(_) => {}
-                Err(e) => return Err(describe(&broker, &e)),
+                Err(e) => {
+                    let mut m = describe(&broker, &e);
+                    // A TLS-only broker drops a plain MQTT CONNECT without a word.
+                    if !cloud.tls && matches!(e, ConnectionError::MqttState(_) | ConnectionError::Io(_)) {
+                        m.push_str(" (if the broker speaks only TLS, log in with --tls or --ca-file)");
+                    }
+                    return Err(m);
+                }
             }
         }
     })
@@ -487,4 +511,15 @@ pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration)
     .unwrap_or_else(|_| Err(format!("broker {broker} did not answer within {}", humantime::format_duration(timeout))));
     let _ = client.try_disconnect();
     result
+}
+
+/// The connection both the drain and `cloud login --check` make: plain TCP,
+/// or TLS with the CA (and client certificate) of `[cloud]`.
+fn mqtt_options(cloud: &CloudSettings, client_id: String) -> Result<MqttOptions, String> {
+    let mut mo = MqttOptions::new(client_id, cloud.host.clone(), cloud.port);
+    if cloud.tls {
+        let config = super::tls::client_config(cloud).map_err(|e| e.to_string())?;
+        mo.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(config)));
+    }
+    Ok(mo)
 }

@@ -11,6 +11,7 @@
 pub(crate) mod client;
 pub mod outflow;
 pub mod status;
+pub mod tls;
 pub mod traffic;
 pub mod wire;
 

@@ -323,3 +323,41 @@ fn bad_certificate_files_stop_serve_before_anything_starts() {
     assert!(e.contains("--tls-key") && e.contains("other.key"), "{e}");
     assert!(!data.join("broker").exists(), "the broker's files were written before the check");
 }
+
+/// The desktop's cloud link over HTTPS: with the agent config's `ca_file`
+/// it trusts a cloud on a private CA and signs in; without it the
+/// certificate is refused with a message saying so; a bad CA file is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_link_signs_in_over_https_with_the_ca_file() {
+    use meterdeck_core::cloudlink::{CloudLink, MemoryPrefs};
+    use meterdeck_core::notify::MemorySecrets;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let pki = make_pki(dir.path(), "server");
+    let out = cli(&data, &["account", "create", "--id", "acme", "--name", "Acme", "--admin", "boss", "--email", "b@acme.test"]);
+    let temp = out.lines().nth(1).expect("temporary password").trim().to_owned();
+    let serve = Serve::start(&data, &pki);
+    let base = format!("https://127.0.0.1:{}", serve.http_port);
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let link = |ca: Option<&Path>| {
+        CloudLink::with_ca(Arc::new(MemorySecrets::new()), Arc::new(MemoryPrefs::default()), ca)
+    };
+
+    let trusting = link(Some(&ca)).unwrap();
+    let st = trusting.sign_in(&base, "acme", "boss", &temp).await.unwrap();
+    assert_eq!((st.error.as_deref(), st.step.as_deref()), (None, Some("password")), "{st:?}");
+    let st = trusting.change_password(&temp, "Https-pass1").await.unwrap();
+    assert!(st.signed_in && st.error.is_none(), "{st:?}");
+
+    let e = link(None).unwrap().sign_in(&base, "acme", "boss", "Https-pass1").await;
+    let text = format!("{e:?}").to_lowercase();
+    assert!(text.contains("certificate"), "{text}");
+
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let e = link(Some(&garbage)).err().expect("a bad CA file is refused").to_string();
+    assert!(e.contains("garbage.pem") && e.contains("no PEM certificate"), "{e}");
+    let e = link(Some(&dir.path().join("missing.pem"))).err().expect("a missing CA file is refused").to_string();
+    assert!(e.contains("missing.pem") && e.contains("cannot read"), "{e}");
+}

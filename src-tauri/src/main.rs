@@ -48,7 +48,8 @@ fn main() -> ExitCode {
         if launch.demo { " (demo on the built-in simulator)" } else { "" }
     );
     // The cloud sign-in: token in the OS keychain, URL/account/user in the store.
-    let link = match meterdeck_core::cloudlink::CloudLink::for_data_dir(&launch.data_dir) {
+    let ca_file = desk.config().cloud.as_ref().and_then(|c| c.ca_file.clone());
+    let link = match meterdeck_core::cloudlink::CloudLink::for_data_dir(&launch.data_dir, ca_file.as_deref()) {
         Ok(l) => Arc::new(l),
         Err(e) => {
             eprintln!("meterdeck: {e}");

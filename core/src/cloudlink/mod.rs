@@ -202,24 +202,56 @@ pub struct CloudLink {
     inner: Mutex<Inner>,
 }
 
+/// The certificates of a PEM file; the error names the file.
+fn ca_certificates(path: &Path) -> CloudResult<Vec<reqwest::Certificate>> {
+    let bad = |why: String| CloudError::Settings(format!("cloud CA file {}: {why}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(format!("not PEM certificates ({e})")))?;
+    if certs.is_empty() {
+        return Err(bad("no PEM certificate in it".into()));
+    }
+    Ok(certs)
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CloudResult<T> + Send + 'static) -> CloudResult<T> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(CloudError::Settings(format!("internal error: {e}"))))
 }
 
 impl CloudLink {
     pub fn new(secrets: Arc<dyn SecretStore>, prefs: Arc<dyn PrefStore>) -> CloudResult<CloudLink> {
-        let http = reqwest::Client::builder()
+        CloudLink::with_ca(secrets, prefs, None)
+    }
+
+    /// With `ca_file` (PEM, one or more certificates) the service's HTTPS
+    /// certificate is checked against those only: a cloud on a private CA.
+    /// Without it, against the system's trusted roots.
+    pub fn with_ca(
+        secrets: Arc<dyn SecretStore>,
+        prefs: Arc<dyn PrefStore>,
+        ca_file: Option<&Path>,
+    ) -> CloudResult<CloudLink> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("Meterdeck/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("Meterdeck/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = ca_file {
+            builder = builder.tls_certs_only(ca_certificates(path)?);
+        }
+        let http = builder
             .build()
             .map_err(|e| CloudError::Settings(format!("cannot set up the HTTP client: {}", e.without_url())))?;
         Ok(CloudLink { secrets, prefs, http, inner: Mutex::new(Inner::default()) })
     }
 
-    /// The OS keychain and the store in `data_dir` (the desktop's setup).
-    pub fn for_data_dir(data_dir: &Path) -> CloudResult<CloudLink> {
-        CloudLink::new(Arc::new(KeyringSecrets::new()), Arc::new(StorePrefs::new(data_dir.join(STORE_FILE))))
+    /// The OS keychain and the store in `data_dir` (the desktop's setup);
+    /// `ca_file`: the agent config's `[cloud] ca_file`, since one
+    /// organisation's cloud serves MQTT and HTTPS under the same CA.
+    pub fn for_data_dir(data_dir: &Path, ca_file: Option<&Path>) -> CloudResult<CloudLink> {
+        CloudLink::with_ca(
+            Arc::new(KeyringSecrets::new()),
+            Arc::new(StorePrefs::new(data_dir.join(STORE_FILE))),
+            ca_file,
+        )
     }
 
     // ------------------------------------------------------------ storage

@@ -292,6 +292,9 @@ enum Mode {
     Withhold,
     /// Refuse the next batch, then acknowledge again.
     RefuseNext,
+    /// Store, and answer as if for another store of the same agent id
+    /// (a second process run with this agent's credentials).
+    ForeignStore,
 }
 
 type Key = (String, String, i64);
@@ -369,8 +372,11 @@ impl Cloud {
         if mode == Mode::Withhold {
             return None;
         }
+        if mode == Mode::ForeignStore {
+            return Some(Ack::stored(batch.header.batch, new).for_store("0123456789abcdef-another-machine"));
+        }
         seen.acked += 1;
-        Some(Ack::stored(batch.header.batch, new))
+        Some(Ack::stored(batch.header.batch, new).for_store(&batch.header.store))
     }
 
     /// Subscribes and answers until aborted; reconnects after broker restarts.
@@ -957,5 +963,30 @@ async fn drain_throughput() {
     );
     site.stop().await;
     let _ = store;
+    cloud_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l_acks_for_another_store_release_nothing_and_are_named() {
+    let broker = Broker::start();
+    let cloud = Cloud::new(Mode::ForeignStore, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let mut site = start_site(broker.port, 2_000, Duration::from_secs(2)).await;
+    let store = site.store();
+    wait_for("the other process named in the status", 30, || {
+        SyncStatus::read(&store, None, meterdeck_core::agent::now_ms())
+            .unwrap()
+            .last_error
+            .is_some_and(|e| e.contains("another process syncs") && e.contains(AGENT))
+    })
+    .await;
+    assert!(cloud.batches() >= 1);
+    assert!(outbox_samples(&store) >= 4 * 2_000, "acks of another store deleted nothing");
+    // The real acks: the resends drain everything, exactly once.
+    cloud.set_mode(Mode::Ack);
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 120, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_exactly_once(&store, &cloud, &[]);
+    site.stop().await;
     cloud_task.abort();
 }

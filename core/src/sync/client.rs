@@ -64,6 +64,9 @@ impl Default for SyncOptions {
 }
 
 const NO_ACK: &str = "no acknowledgement from the cloud";
+const ANOTHER_STORE: &str = "another process syncs";
+/// How long after another store's last ack the warning stays up.
+const ANOTHER_STORE_QUIET: Duration = Duration::from_secs(300);
 
 /// What the writer answers to `OutboxNext`.
 pub(crate) struct Fetched {
@@ -97,6 +100,8 @@ pub(crate) struct SyncTask {
 struct State {
     p: Persisted,
     traffic: Traffic,
+    /// When an ack for another store of this agent id last arrived.
+    foreign_ack: Option<tokio::time::Instant>,
 }
 
 impl State {
@@ -121,7 +126,7 @@ impl SyncTask {
         let mut traffic =
             Traffic::new(p.month.clone(), p.month_bytes, self.cloud.allowance_bytes, p.notice_month.clone());
         traffic.roll(now);
-        let mut st = State { p, traffic };
+        let mut st = State { p, traffic, foreign_ack: None };
         let Some(secret) = self.secret(&mut st).await else {
             self.persist(&mut st).await;
             return;
@@ -366,11 +371,27 @@ impl SyncTask {
                 return Ok(());
             }
         };
+        if let Some(other) = ack.store.as_deref().filter(|s| *s != self.store_id) {
+            // Batch ids are per store: this ack is another process's.
+            let message = format!(
+                "{ANOTHER_STORE} as agent {} (its store {other}, ours {}): run one agent per agent id, \
+                 or register another agent for the second machine",
+                self.cloud.agent, self.store_id
+            );
+            if st.p.last_error.as_deref() != Some(message.as_str()) {
+                warn!("cloud sync: {message}");
+                st.p.last_error = Some(message);
+            }
+            st.foreign_ack = Some(tokio::time::Instant::now());
+            return Ok(());
+        }
         match flow.on_ack(&ack) {
             AckOutcome::Stored { rows, samples, new } => {
                 debug!("batch {:?} stored: {samples} samples, {new} new", ack.batch);
                 st.p.last_ack_ms = Some(now_ms());
-                if st.p.last_error.as_deref().is_some_and(|e| e.starts_with(NO_ACK)) {
+                let other_quiet = st.foreign_ack.is_none_or(|t| t.elapsed() > ANOTHER_STORE_QUIET);
+                let stale = |e: &str| e.starts_with(NO_ACK) || (e.starts_with(ANOTHER_STORE) && other_quiet);
+                if st.p.last_error.as_deref().is_some_and(stale) {
                     st.p.last_error = None;
                 }
                 self.writer.send(WriterMsg::OutboxAck(rows)).await.map_err(|_| ())?;

@@ -259,14 +259,24 @@ pub struct Ack {
     pub stored: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The batch header's store id, when it could be read. Batch ids are
+    /// per store, so an agent ignores acks for another store: two
+    /// processes run with one agent id must not release each other's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 impl Ack {
     pub fn stored(batch: u64, stored: u64) -> Ack {
-        Ack { v: PROTOCOL_VERSION, batch: Some(batch), ok: true, stored, error: None }
+        Ack { v: PROTOCOL_VERSION, batch: Some(batch), ok: true, stored, error: None, store: None }
     }
     pub fn refused(batch: Option<u64>, error: impl Into<String>) -> Ack {
-        Ack { v: PROTOCOL_VERSION, batch, ok: false, stored: 0, error: Some(error.into()) }
+        Ack { v: PROTOCOL_VERSION, batch, ok: false, stored: 0, error: Some(error.into()), store: None }
+    }
+    /// The ack names the store the batch came from.
+    pub fn for_store(mut self, store: &str) -> Ack {
+        self.store = Some(store.to_owned());
+        self
     }
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()

@@ -197,22 +197,10 @@ fn alarm_raised_notified_acknowledged_and_returned_in_the_window() {
     std::fs::create_dir_all(&data).unwrap();
     // `--data-dir DIR` runs DIR/agent.toml when it exists (src-tauri/src/args.rs).
     std::fs::write(data.join("agent.toml"), agent_toml(sim_port, smtp_port)).unwrap();
-    let home = tmp.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let xdg = |d: &str| home.join(d).to_string_lossy().into_owned();
-    let (cfg, share, cache) = (xdg(".config"), xdg(".local/share"), xdg(".cache"));
-    // As desktop.rs: the app's and WebKit's files under the temp home, a
-    // person's LANG; plus the private bus for the desktop notifications.
-    let env = [
-        ("XDG_CONFIG_HOME", cfg.as_str()),
-        ("XDG_DATA_HOME", share.as_str()),
-        ("XDG_CACHE_HOME", cache.as_str()),
-        ("LANG", "en_US.UTF-8"),
-        ("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str()),
-    ];
+    // The private bus for the desktop notifications.
     let args = vec!["--data-dir".to_string(), data.to_string_lossy().into_owned()];
-    let desk = Desktop::launch(&app, &args, &env).expect("start the app under Xvfb + WebKitWebDriver");
-    let _ = desk.set_window_rect(1280, 800);
+    let desk = Desktop::launch_app(&app, &args, &tmp.path().join("home"), Some(&bus.address))
+        .expect("start the app under Xvfb + WebKitWebDriver");
     let mut cx = Ctx {
         desk,
         bus,

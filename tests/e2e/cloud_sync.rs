@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use meterdeck_core::model::Value as Reading;
 use meterdeck_core::store::Store;
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
-use meterdeck_e2e::cloud::{Api, Cloud, line_after};
+use meterdeck_e2e::cloud::{Api, Cloud, agent_login, line_after};
 use meterdeck_e2e::link::LinkProxy;
 use meterdeck_e2e::notify_peers::Session;
 use meterdeck_e2e::*;
@@ -62,29 +62,13 @@ impl Site {
         session.start_keyring();
         let config = write_agent_config(dir, "name = \"site-a\"\npoll_interval = \"1s\"", instruments);
         let site = Site { session, config, data: dir.join("data") };
-        // The secret goes to the keychain; the [cloud] section to the config.
-        let mut login = site.agent(&[
-            "cloud", "login", "--agent", agent_id, "--broker", &format!("127.0.0.1:{broker_port}"),
-            "--config", site.config.to_str().unwrap(),
-        ]);
-        let mut child = login.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            writeln!(stdin, "{secret}").unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "cloud login: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        // The secret goes to the keychain; the [cloud] section to the config,
+        // sending every second, not every minute.
+        let extra = ["--config", site.config.to_str().unwrap(), "--send-interval", "1s"];
+        agent_login(&site.session.address, agent_id, secret, broker_port, &extra).expect("cloud login");
         let text = std::fs::read_to_string(&site.config).unwrap();
         assert!(text.contains("[cloud]") && !text.contains(secret), "the config holds the [cloud] section, never the secret");
-        // Send every second, not every minute.
-        let text: String = text
-            .lines()
-            .map(|l| if l.starts_with("send_interval") { "send_interval = \"1s\"".to_owned() } else { l.to_owned() })
-            .map(|l| l + "\n")
-            .collect();
         assert!(text.contains("send_interval = \"1s\""), "{text}");
-        std::fs::write(&site.config, text).unwrap();
         site
     }
 
@@ -309,26 +293,6 @@ fn link_cuts_and_restarts_lose_nothing() {
     eprintln!("{total} samples in {} channels: 0 lost, 0 duplicated", local.len());
 }
 
-/// `meterdeck-agent cloud login` with the secret on stdin; `Err(output)` if
-/// it failed. `extra`: e.g. `--check`, `--config F --send-interval 1s`.
-fn cloud_login(session: &Session, agent_id: &str, secret: &str, port: u16, extra: &[&str]) -> Result<(), String> {
-    use std::io::Write;
-    let broker = format!("127.0.0.1:{port}");
-    let mut args = vec!["cloud", "login", "--agent", agent_id, "--broker", &broker];
-    args.extend_from_slice(extra);
-    let mut child = agent(&args)
-        .env("DBUS_SESSION_BUS_ADDRESS", &session.address)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{secret}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if out.status.success() { Ok(()) } else { Err(text) }
-}
-
 /// The README's run command wires the demo like this: `cloud login
 /// --config F --send-interval` into the keychain, then `meterdeck-agent demo
 /// --cloud-config F`; its simulator's samples reach the cloud's API. Then
@@ -344,7 +308,7 @@ fn demo_syncs_and_rotated_secrets_replace_the_old() {
     let config = dir.path().join("demo.toml");
     std::fs::write(&config, "").unwrap();
     let port = s.cloud.mqtt_port;
-    cloud_login(&session, &s.agent_id, &s.secret, port, &["--config", config.to_str().unwrap(), "--send-interval", "1s"])
+    agent_login(&session.address, &s.agent_id, &s.secret, port, &["--config", config.to_str().unwrap(), "--send-interval", "1s"])
         .expect("cloud login");
     assert!(std::fs::read_to_string(&config).unwrap().contains("send_interval = \"1s\""));
 
@@ -380,7 +344,7 @@ fn demo_syncs_and_rotated_secrets_replace_the_old() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no [cloud] section"), "{err}");
 
-    let check = |secret: &str| cloud_login(&session, &s.agent_id, secret, port, &["--check"]);
+    let check = |secret: &str| agent_login(&session.address, &s.agent_id, secret, port, &["--check"]);
     let until_swapped = |old: &str, new: &str| {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
-use meterdeck_e2e::cloud::{Api, Cloud, line_after};
+use meterdeck_e2e::cloud::{Api, Cloud, agent_login, line_after};
 use meterdeck_e2e::notify_peers::Session;
 use meterdeck_e2e::webdriver::{Desktop, testid};
 use meterdeck_e2e::*;
@@ -53,36 +53,8 @@ fn register_site(
     let dir = dir.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     let config = write_agent_config(&dir, &format!("name = \"{name}\"\npoll_interval = \"1s\""), &[inst]);
-    let mut child = agent(&[
-        "cloud",
-        "login",
-        "--agent",
-        &id,
-        "--broker",
-        &format!("127.0.0.1:{}", cloud.mqtt_port),
-        "--config",
-        config.to_str().unwrap(),
-    ])
-    .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    {
-        use std::io::Write;
-        writeln!(child.stdin.take().unwrap(), "{secret}").unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "cloud login {name}: {}", String::from_utf8_lossy(&out.stderr));
-    let text = std::fs::read_to_string(&config).unwrap();
-    let text: String = text
-        .lines()
-        .map(|l| if l.starts_with("send_interval") { "send_interval = \"1s\"" } else { l })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert!(text.contains("send_interval = \"1s\""), "{text}");
-    std::fs::write(&config, text).unwrap();
+    let extra = ["--config", config.to_str().unwrap(), "--send-interval", "1s"];
+    agent_login(&bus.address, &id, &secret, cloud.mqtt_port, &extra).unwrap_or_else(|e| panic!("cloud login {name}: {e}"));
     Site { name, id, config, data: dir.join("data") }
 }
 
@@ -179,21 +151,10 @@ fn window_signs_in_browses_two_sites_and_overlays_them() {
     let agents = vec![run_site(&site_a, &bus), run_site(&site_b, &bus)];
 
     // The window starts while the agents fill the cloud.
-    let home = tmp.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let xdg = |d: &str| home.join(d).to_string_lossy().into_owned();
-    let (cfg, share, cache) = (xdg(".config"), xdg(".local/share"), xdg(".cache"));
-    let env = [
-        ("XDG_CONFIG_HOME", cfg.as_str()),
-        ("XDG_DATA_HOME", share.as_str()),
-        ("XDG_CACHE_HOME", cache.as_str()),
-        ("LANG", "en_US.UTF-8"),
-        ("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str()),
-    ];
     let data = tmp.path().join("desk");
     let args = vec!["--demo".to_string(), "--data-dir".to_string(), data.to_string_lossy().into_owned()];
-    let desk = Desktop::launch(&bin("meterdeck"), &args, &env).expect("start the app under Xvfb + WebKitWebDriver");
-    let _ = desk.set_window_rect(1280, 800);
+    let desk = Desktop::launch_app(&bin("meterdeck"), &args, &tmp.path().join("home"), Some(&bus.address))
+        .expect("start the app under Xvfb + WebKitWebDriver");
     let mut cx = Ctx {
         desk,
         bus,

@@ -66,24 +66,10 @@ fn desktop_window_end_to_end() {
     let app = bin("meterdeck");
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let home = tmp.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let xdg = |d: &str| home.join(d).to_string_lossy().into_owned();
-    let (cfg, share, cache) = (xdg(".config"), xdg(".local/share"), xdg(".cache"));
-    // The app and WebKit keep their files under the temp home, not the user's.
-    // LANG: WebKit turns LANG=C.UTF-8 (usual on CI machines) into
-    // navigator.language "C", which Intl rejects; the window is tested as a
-    // person's desktop session has it.
-    let env = [
-        ("XDG_CONFIG_HOME", cfg.as_str()),
-        ("XDG_DATA_HOME", share.as_str()),
-        ("XDG_CACHE_HOME", cache.as_str()),
-        ("LANG", "en_US.UTF-8"),
-    ];
     let args = vec!["--demo".to_string(), "--data-dir".to_string(), data.to_string_lossy().into_owned()];
     let launched = Instant::now();
-    let desk = Desktop::launch(&app, &args, &env).expect("start the app under Xvfb + WebKitWebDriver");
-    let _ = desk.set_window_rect(1280, 800);
+    let desk = Desktop::launch_app(&app, &args, &tmp.path().join("home"), None)
+        .expect("start the app under Xvfb + WebKitWebDriver");
     let cx = Ctx { desk, tmp, launched };
 
     step(&cx, "ready", started, |cx| cx.desk.wait_for("html[data-ready=\"1\"]", Duration::from_secs(30)).map(|_| ()));

@@ -157,3 +157,25 @@ impl Api {
         v
     }
 }
+
+/// `meterdeck-agent cloud login --agent ID --broker 127.0.0.1:PORT EXTRA`
+/// with the secret on stdin, on the session bus `bus` (its keychain);
+/// `Err(output)` when it fails. `extra`: e.g. `--check`, or `--config F
+/// --send-interval 1s`.
+pub fn agent_login(bus: &str, agent_id: &str, secret: &str, port: u16, extra: &[&str]) -> Result<(), String> {
+    use std::io::Write;
+    let broker = format!("127.0.0.1:{port}");
+    let mut args = vec!["cloud", "login", "--agent", agent_id, "--broker", &broker];
+    args.extend_from_slice(extra);
+    let mut child = crate::agent(&args)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run meterdeck-agent cloud login");
+    writeln!(child.stdin.take().expect("stdin"), "{secret}").expect("write the secret");
+    let out = child.wait_with_output().expect("meterdeck-agent cloud login");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.success() { Ok(()) } else { Err(text) }
+}

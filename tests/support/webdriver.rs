@@ -475,6 +475,29 @@ impl Desktop {
         Ok(Desktop { session, driver, xvfb })
     }
 
+    /// The Meterdeck app as a person's desktop session runs it: its and
+    /// WebKit's files under `home` (not the user's), LANG en_US.UTF-8
+    /// (WebKit turns LANG=C.UTF-8, usual on CI machines, into
+    /// navigator.language "C", which Intl rejects), and the session bus
+    /// `bus` when given (desktop notifications, the keychain).
+    pub fn launch_app(binary: &Path, args: &[String], home: &Path, bus: Option<&str>) -> Result<Desktop> {
+        std::fs::create_dir_all(home)?;
+        let xdg = |d: &str| home.join(d).to_string_lossy().into_owned();
+        let (cfg, share, cache) = (xdg(".config"), xdg(".local/share"), xdg(".cache"));
+        let mut env = vec![
+            ("XDG_CONFIG_HOME", cfg.as_str()),
+            ("XDG_DATA_HOME", share.as_str()),
+            ("XDG_CACHE_HOME", cache.as_str()),
+            ("LANG", "en_US.UTF-8"),
+        ];
+        if let Some(bus) = bus {
+            env.push(("DBUS_SESSION_BUS_ADDRESS", bus));
+        }
+        let desk = Desktop::launch(binary, args, &env)?;
+        let _ = desk.set_window_rect(1280, 800);
+        Ok(desk)
+    }
+
     /// Clicks the nav entry of `screen` and waits until it is shown.
     pub fn nav(&self, screen: &str) -> Result<()> {
         let b = self.by_testid(&format!("nav-{screen}"))?;

@@ -105,10 +105,12 @@ pub async fn update_user(
         check_email(&e)?;
         u.email = e;
     }
+    let mut lowered = false;
     if let Some(r) = b.role {
         if u.role == Role::Admin && r != Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
             return Err(ApiError::conflict("the account needs at least one admin; make someone else admin first"));
         }
+        lowered = r.rank() < u.role.rank();
         u.role = r;
     }
     if let Some(tf) = b.two_factor {
@@ -132,6 +134,12 @@ pub async fn update_user(
         ));
     }
     store.update_user(&u).await?;
+    if lowered {
+        // Sessions opened with more rights end; an admin lowering
+        // themselves keeps the session they did it from.
+        let keep = if id == c.user.id { c.session_hash() } else { None };
+        store.delete_sessions_of(&c.account.id, &id, keep).await?;
+    }
     Ok(Json(UserView::from(&u)))
 }
 
@@ -150,6 +158,9 @@ pub async fn temporary_password(
     u.password_hash = hash(temp.clone()).await?;
     u.must_change = true;
     store.update_user(&u).await?;
+    // The reason may be a leak: every session of the user ends (its API
+    // tokens are held back by `must_change` until the password is changed).
+    store.delete_sessions_of(&c.account.id, &id, None).await?;
     crate::auth::throttle::succeeded(store, &c.account.id, &id).await?;
     Ok(Json(json!({ "user": UserView::from(&u), "temporary_password": temp })))
 }

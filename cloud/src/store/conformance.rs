@@ -251,6 +251,26 @@ pub async fn sessions_tokens_codes(s: &dyn Storage) {
     assert!(s.session("h1").await.unwrap().is_none());
     assert!(matches!(s.update_session(&sess).await, Err(StoreError::NotFound(_))));
 
+    // Ending a user's other sessions: only theirs, all but the one kept;
+    // deleting the user ends the rest (and their tokens).
+    s.insert_user(&user("acme", "bob", Role::Member)).await.unwrap();
+    setup_account(s, "beta").await;
+    for (acc, u, h) in [("acme", "admin", "a1"), ("acme", "admin", "a2"), ("acme", "admin", "a3"), ("acme", "bob", "b1"), ("beta", "admin", "x1")] {
+        s.insert_session(&session(acc, u, h)).await.unwrap();
+    }
+    assert_eq!(s.delete_sessions_of("acme", "admin", Some("a2")).await.unwrap(), 2);
+    assert!(s.session("a1").await.unwrap().is_none() && s.session("a3").await.unwrap().is_none());
+    assert!(s.session("a2").await.unwrap().is_some(), "the kept session stays");
+    assert!(s.session("b1").await.unwrap().is_some() && s.session("x1").await.unwrap().is_some());
+    assert_eq!(s.delete_sessions_of("acme", "admin", None).await.unwrap(), 1);
+    assert!(s.session("a2").await.unwrap().is_none());
+    assert_eq!(s.delete_sessions_of("acme", "ghost", None).await.unwrap(), 0);
+    s.insert_token(&token("acme", "bob", "tb", "thb")).await.unwrap();
+    s.delete_user("acme", "bob").await.unwrap();
+    assert!(s.session("b1").await.unwrap().is_none(), "a deleted user's sessions end");
+    assert!(s.token("thb").await.unwrap().is_none(), "a deleted user's tokens end");
+    assert!(s.session("x1").await.unwrap().is_some());
+
     let t = token("acme", "admin", "t1", "th1");
     s.insert_token(&t).await.unwrap();
     s.insert_token(&token("acme", "admin", "t2", "th2")).await.unwrap();

@@ -75,6 +75,11 @@ pub trait Storage: Send + Sync + 'static {
     async fn update_session(&self, session: &Session) -> Result<()>;
     /// Idempotent: deleting an unknown session is not an error.
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Ends every session of the user but `keep` (a token hash: the
+    /// caller's own, on a self-service password change); returns how many
+    /// ended. Password changes, resets and lowered roles call it, so a
+    /// leaked session does not outlive the remedy.
+    async fn delete_sessions_of(&self, account: &str, user: &str, keep: Option<&str>) -> Result<u64>;
 
     async fn insert_token(&self, token: &ApiToken) -> Result<()>;
     async fn token(&self, token_hash: &str) -> Result<Option<ApiToken>>;

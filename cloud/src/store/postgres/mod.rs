@@ -721,6 +721,14 @@ impl Storage for PgStore {
         self.exec("DELETE FROM session WHERE token_hash = $1", &[&token_hash]).await.map(|_| ())
     }
 
+    async fn delete_sessions_of(&self, account: &str, user: &str, keep: Option<&str>) -> Result<u64> {
+        self.exec(
+            "DELETE FROM session WHERE account = $1 AND app_user = $2 AND token_hash IS DISTINCT FROM $3",
+            &[&account, &user, &keep],
+        )
+        .await
+    }
+
     async fn insert_token(&self, t: &ApiToken) -> Result<()> {
         self.insert(
             &format!("INSERT INTO api_token ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),

@@ -737,6 +737,18 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn delete_sessions_of(&self, account: &str, user: &str, keep: Option<&str>) -> Result<u64> {
+        let (account, user, keep) = (account.to_owned(), user.to_owned(), keep.map(str::to_owned));
+        self.write(move |c| {
+            let n = c.execute(
+                "DELETE FROM session WHERE account = ?1 AND user = ?2 AND token_hash IS NOT ?3",
+                params![account, user, keep],
+            )?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
     async fn insert_token(&self, token: &ApiToken) -> Result<()> {
         let t = token.clone();
         self.write(move |c| {

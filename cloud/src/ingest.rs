@@ -26,6 +26,13 @@ pub struct IngestConfig {
     pub workers: usize,
 }
 
+/// Largest packet ingest reads. Above the broker's own limit (the managed
+/// Mosquitto's `max_packet_size` is 5,000,000), not at the wire limit: a
+/// payload between the two must reach `decode_batch` and get its error ack;
+/// a packet over this limit would drop ingest's connection to the broker
+/// instead, unanswered, and stall every agent until the reconnect.
+const MAX_INCOMING_PACKET: usize = 16 * 1024 * 1024;
+
 /// Counters for health and logs.
 #[derive(Debug, Default)]
 pub struct IngestStats {
@@ -51,7 +58,7 @@ pub async fn run(
     opts.set_credentials(cfg.user.clone(), cfg.password.clone())
         .set_keep_alive(Duration::from_secs(15))
         .set_clean_session(true)
-        .set_max_packet_size(wire::MAX_PAYLOAD_BYTES + 64 * 1024, 64 * 1024)
+        .set_max_packet_size(MAX_INCOMING_PACKET, 64 * 1024)
         .set_inflight(64);
     let (client, mut events) = AsyncClient::new(opts, 256);
     let (tx, rx) = mpsc::channel::<Job>(cfg.workers.max(1) * 4);

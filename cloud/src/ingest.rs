@@ -12,7 +12,7 @@ use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::store::{Storage, StoreError};
+use crate::store::{IngestBatch, Storage, StoreError};
 
 /// Where the ingest subscriber logs in.
 #[derive(Clone, Debug)]
@@ -123,10 +123,11 @@ async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &Ing
     let now = chrono::Utc::now().timestamp_millis();
     let size = job.payload.len() as u64;
     let payload = job.payload;
-    // Decoding checks every block: CPU work, off the async threads.
-    // The id is only read apart for an error ack: a good batch carries it.
+    // Decoding checks every block and derives what storage keeps of the
+    // samples (one decode): CPU work, off the async threads. The id is only
+    // read apart for an error ack: a good batch carries it.
     let decoded = tokio::task::spawn_blocking(move || {
-        let batch = wire::decode_batch(&payload);
+        let batch = IngestBatch::decode(&payload);
         let id = if batch.is_err() { wire::peek_batch_id(&payload) } else { None };
         (batch, id)
     })
@@ -148,16 +149,16 @@ async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &Ing
             Ok(out) => {
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.samples.fetch_add(out.stored, Ordering::Relaxed);
-                Ack::stored(batch.header.batch, out.stored)
+                Ack::stored(batch.batch.header.batch, out.stored)
             }
             Err(StoreError::NotFound(what)) => {
                 stats.refused.fetch_add(1, Ordering::Relaxed);
-                Ack::refused(Some(batch.header.batch), format!("{what} not found: the agent is not registered"))
+                Ack::refused(Some(batch.batch.header.batch), format!("{what} not found: the agent is not registered"))
             }
             Err(e) => {
                 // Not stored, so no ack: the agent sends it again after its timeout.
                 stats.failed.fetch_add(1, Ordering::Relaxed);
-                warn!(agent = %job.agent, batch = batch.header.batch, "could not store a batch: {e}");
+                warn!(agent = %job.agent, batch = batch.batch.header.batch, "could not store a batch: {e}");
                 return;
             }
         },

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use meterdeck_core::model::{Sample, SpecialKind, Value};
 use meterdeck_core::store::codec::EncodeScratch;
-use meterdeck_core::sync::wire::{Batch, PartIn, decode_batch, encode_batch};
+use meterdeck_core::sync::wire::{PartIn, encode_batch};
 
 use super::*;
 
@@ -64,7 +64,7 @@ struct P<'a> {
 }
 
 /// A batch as the cloud gets it: encoded by the agent's codec, decoded.
-fn batch(store: &str, id: u64, backlog: u64, parts: &[P<'_>]) -> (Batch, u64) {
+fn batch(store: &str, id: u64, backlog: u64, parts: &[P<'_>]) -> (IngestBatch, u64) {
     let ins: Vec<PartIn<'_>> = parts
         .iter()
         .map(|p| PartIn {
@@ -76,7 +76,7 @@ fn batch(store: &str, id: u64, backlog: u64, parts: &[P<'_>]) -> (Batch, u64) {
         })
         .collect();
     let bytes = encode_batch(store, id, 0, backlog, &ins, &mut EncodeScratch::default()).unwrap();
-    (decode_batch(&bytes).unwrap(), bytes.len() as u64)
+    (IngestBatch::decode(&bytes).unwrap(), bytes.len() as u64)
 }
 
 /// Deterministic pseudo-random numbers (no ties in practice).
@@ -608,7 +608,7 @@ pub async fn concurrent_ingest_stores_once(a: &dyn Storage, b: &dyn Storage) {
     let mut rng = Lcg(99);
     let data: Vec<Vec<Sample>> = (0..3).map(|k| series(&mut rng, 1_000_000 * (k + 1), 2_000)).collect();
     let paths = ["x/A", "x/B", "x/C"];
-    let batches: Vec<(Batch, u64)> = (0..20)
+    let batches: Vec<(IngestBatch, u64)> = (0..20)
         .map(|i| {
             let parts: Vec<P<'_>> = (0..3)
                 .map(|k| P {
@@ -621,7 +621,7 @@ pub async fn concurrent_ingest_stores_once(a: &dyn Storage, b: &dyn Storage) {
             batch("st", i as u64, 0, &parts)
         })
         .collect();
-    async fn run(h: &dyn Storage, batches: &[(Batch, u64)], order: impl Iterator<Item = usize>) -> u64 {
+    async fn run(h: &dyn Storage, batches: &[(IngestBatch, u64)], order: impl Iterator<Item = usize>) -> u64 {
         let mut stored = 0;
         for i in order {
             stored += h.ingest("ag", &batches[i].0, batches[i].1, 0).await.unwrap().stored;
@@ -834,7 +834,7 @@ async fn sqlite_one_year_minmax_timing() {
             samples: &samples,
         };
         let bytes = encode_batch("st", b as u64, 0, 0, &[part], &mut scratch).unwrap();
-        let batch = decode_batch(&bytes).unwrap();
+        let batch = IngestBatch::decode(&bytes).unwrap();
         s.ingest("ag", &batch, bytes.len() as u64, 0).await.unwrap();
     }
     let ingested = started.elapsed();

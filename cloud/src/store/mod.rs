@@ -18,10 +18,9 @@ pub mod sqlite;
 mod conformance;
 
 use async_trait::async_trait;
-use meterdeck_core::sync::wire::Batch;
-
 pub use model::*;
 pub use open::open;
+pub use series::IngestBatch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -117,7 +116,7 @@ pub trait Storage: Send + Sync + 'static {
     /// skipped. Updates the agent's sync state and this month's traffic by
     /// `payload_bytes`. Only returns once the data is durable. `NotFound`
     /// for an unknown agent (nothing is stored or counted then).
-    async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome>;
+    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome>;
     /// Counts a refused payload of a known agent.
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()>;
     /// Payload bytes received from the agent in the UTC month `YYYY-MM`.

@@ -910,17 +910,12 @@ impl Storage for PgStore {
 
     // ---- time series --------------------------------------------------
 
-    async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
-        // Chunk summaries decode every block: off the async threads.
-        let owned = batch.clone();
-        let chunks = tokio::task::spawn_blocking(move || series::batch_chunks(&owned))
-            .await
-            .map_err(|e| StoreError::Db(format!("ingest task: {e}")))??;
+    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
         let mut c = self.pool.get().await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match ingest_once(&mut c, agent, batch, &chunks, payload_bytes, now).await {
+            match ingest_once(&mut c, agent, &batch.batch, &batch.chunks, payload_bytes, now).await {
                 Ok(Some(o)) => return Ok(o),
                 Ok(None) => return Err(StoreError::NotFound(format!("agent {agent}"))),
                 Err(e) if retryable(&e) && attempt < INGEST_ATTEMPTS => {

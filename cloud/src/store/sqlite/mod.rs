@@ -980,17 +980,9 @@ impl Storage for SqliteStore {
 
     // ---- time series --------------------------------------------------
 
-    async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
-        let (agent, batch) = (agent.to_owned(), batch.clone());
-        // Chunk summaries decode every block: done before taking the writer.
-        let (batch, chunks) = tokio::task::spawn_blocking(move || {
-            let chunks = series::batch_chunks(&batch);
-            (batch, chunks)
-        })
-        .await
-        .map_err(|e| StoreError::Db(format!("ingest task: {e}")))?;
-        let chunks = chunks?;
-        self.write(move |c| ingest_tx(c, &agent, &batch, &chunks, payload_bytes, now)).await
+    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
+        let (agent, b) = (agent.to_owned(), batch.clone());
+        self.write(move |c| ingest_tx(c, &agent, &b.batch, &b.chunks, payload_bytes, now)).await
     }
 
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()> {

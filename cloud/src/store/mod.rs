@@ -11,6 +11,7 @@
 pub mod model;
 mod open;
 pub mod postgres;
+mod rows;
 pub mod series;
 pub mod sqlite;
 

@@ -30,7 +30,8 @@ fn good_batch(id: u64, n: usize) -> Vec<u8> {
     let t0 = 1_800_000_000_000;
     let samples: Vec<Sample> = (0..n).map(|i| Sample::number(t0 + i as i64 * 1000, i as f64 * 0.25)).collect();
     let seq = (id as i64) * 100_000;
-    let parts = [PartIn { path: "dev/temp", unit: Some("V"), seq_from: seq, seq_to: seq + n as i64, samples: &samples }];
+    let parts =
+        [PartIn { path: "dev/temp", unit: Some("V"), seq_from: seq, seq_to: seq + n as i64, samples: &samples }];
     wire::encode_batch("store-1", id, t0, 0, &parts, &mut EncodeScratch::default()).unwrap()
 }
 
@@ -141,7 +142,12 @@ async fn refusals(env: Env) {
         ("a batch over the size limit", over_limit, None, "over the 4194304-byte limit"),
         ("a batch far over the size limit", way_over, None, "over the 4194304-byte limit"),
         ("an unknown protocol version", framed(11, 2, b""), Some(11), "protocol version 2 is not supported"),
-        ("an unreadable header", framed(12, 1, b"").iter().map(|&b| if b == b'{' { b'[' } else { b }).collect(), None, "header"),
+        (
+            "an unreadable header",
+            framed(12, 1, b"").iter().map(|&b| if b == b'{' { b'[' } else { b }).collect(),
+            None,
+            "header",
+        ),
     ];
     let mut refused_bytes = 0u64;
     for (what, payload, batch, names) in &cases {

@@ -255,7 +255,13 @@ pub async fn sessions_tokens_codes(s: &dyn Storage) {
     // deleting the user ends the rest (and their tokens).
     s.insert_user(&user("acme", "bob", Role::Member)).await.unwrap();
     setup_account(s, "beta").await;
-    for (acc, u, h) in [("acme", "admin", "a1"), ("acme", "admin", "a2"), ("acme", "admin", "a3"), ("acme", "bob", "b1"), ("beta", "admin", "x1")] {
+    for (acc, u, h) in [
+        ("acme", "admin", "a1"),
+        ("acme", "admin", "a2"),
+        ("acme", "admin", "a3"),
+        ("acme", "bob", "b1"),
+        ("beta", "admin", "x1"),
+    ] {
         s.insert_session(&session(acc, u, h)).await.unwrap();
     }
     assert_eq!(s.delete_sessions_of("acme", "admin", Some("a2")).await.unwrap(), 2);

@@ -150,6 +150,15 @@ pub(super) fn summary(r: &impl Cols) -> Result<PartSummary> {
     let pair = |t: usize| -> Result<(Option<i64>, Option<f64>)> { Ok((r.opt_int(t)?, r.opt_real(t + 1)?)) };
     Ok(PartSummary {
         id: r.int(0)?,
-        summary: series::summary_from_columns(r.int(1)?, r.int(2)?, r.int(3)?, r.int(4)?, pair(5)?, pair(7)?, pair(9)?, pair(11)?),
+        summary: series::summary_from_columns(
+            r.int(1)?,
+            r.int(2)?,
+            r.int(3)?,
+            r.int(4)?,
+            pair(5)?,
+            pair(7)?,
+            pair(9)?,
+            pair(11)?,
+        ),
     })
 }

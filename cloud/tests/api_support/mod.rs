@@ -297,9 +297,9 @@ impl Env {
         let r = self.post("/agents", Some(admin), json!({"name": name})).await;
         assert_eq!(r.status, 201, "{}", r.text);
         let id = r.json()["id"].as_str().unwrap().to_string();
+        use meterdeck_cloud::store::IngestBatch;
         use meterdeck_core::model::Sample;
         use meterdeck_core::store::codec::EncodeScratch;
-        use meterdeck_cloud::store::IngestBatch;
         use meterdeck_core::sync::wire::{PartIn, encode_batch};
         let samples: Vec<Sample> = (0..n).map(|i| Sample::number(t0 + i as i64 * 1000, i as f64 * 0.5)).collect();
         let parts =

@@ -490,7 +490,9 @@ impl Storage for SqliteStore {
     async fn users(&self, account: &str) -> Result<Vec<User>> {
         let account = account.to_owned();
         self.read(move |c| {
-            all(c, &format!("SELECT {USER_COLS} FROM user WHERE account = ?1 ORDER BY id"), [&account], |r| rows::user(r))
+            all(c, &format!("SELECT {USER_COLS} FROM user WHERE account = ?1 ORDER BY id"), [&account], |r| {
+                rows::user(r)
+            })
         })
         .await
     }
@@ -824,10 +826,8 @@ impl Storage for SqliteStore {
 
     async fn agent(&self, id: &str) -> Result<Option<Agent>> {
         let id = id.to_owned();
-        self.read(move |c| {
-            one(c, &format!("SELECT {AGENT_COLS} FROM agent WHERE id = ?1"), [&id], |r| rows::agent(r))
-        })
-        .await
+        self.read(move |c| one(c, &format!("SELECT {AGENT_COLS} FROM agent WHERE id = ?1"), [&id], |r| rows::agent(r)))
+            .await
     }
 
     async fn agents(&self, account: &str) -> Result<Vec<Agent>> {

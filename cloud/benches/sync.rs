@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use meterdeck_cloud::broker::{Broker, BrokerMode, NoBroker};
 use meterdeck_cloud::ingest::{IngestConfig, IngestStats};
 use meterdeck_cloud::state::{AppState, BrokerAdmin};
-use meterdeck_cloud::store::Storage;
+use meterdeck_cloud::store::{IngestBatch, Storage};
 use meterdeck_core::model::Sample;
 use meterdeck_core::store::codec::EncodeScratch;
 use meterdeck_core::sync::wire::{self, Ack, PartIn};
@@ -83,7 +83,7 @@ async fn direct(store: &dyn Storage, agent: &str, batches: &[Vec<u8>]) -> f64 {
     let t = Instant::now();
     let mut n = 0;
     for b in batches {
-        let batch = wire::decode_batch(b).expect("decode");
+        let batch = IngestBatch::decode(b).expect("decode");
         n += store.ingest(agent, &batch, b.len() as u64, 0).await.expect("ingest").stored;
     }
     n as f64 / t.elapsed().as_secs_f64()
@@ -187,7 +187,7 @@ async fn api_m4(store: Arc<dyn Storage>, days: usize) -> (f64, f64) {
             .map(|(f, v)| PartIn { path: "log0/CH1", unit: Some("V"), seq_from: *f, seq_to: *f + v.len() as i64, samples: v })
             .collect();
         let payload = wire::encode_batch("year", bi as u64, 0, 0, &parts, &mut scratch).unwrap();
-        let batch = wire::decode_batch(&payload).unwrap();
+        let batch = IngestBatch::decode(&payload).unwrap();
         store.ingest(&agent, &batch, payload.len() as u64, 0).await.unwrap();
     }
     let ch = store.channels(&agent).await.unwrap()[0].id;

@@ -12,7 +12,7 @@ use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::store::{Storage, StoreError};
+use crate::store::{IngestBatch, Storage, StoreError};
 
 /// Where the ingest subscriber logs in.
 #[derive(Clone, Debug)]
@@ -25,6 +25,13 @@ pub struct IngestConfig {
     /// PostgreSQL and decoding run in parallel).
     pub workers: usize,
 }
+
+/// Largest packet ingest reads. Above the broker's own limit (the managed
+/// Mosquitto's `max_packet_size` is 5,000,000), not at the wire limit: a
+/// payload between the two must reach `decode_batch` and get its error ack;
+/// a packet over this limit would drop ingest's connection to the broker
+/// instead, unanswered, and stall every agent until the reconnect.
+const MAX_INCOMING_PACKET: usize = 16 * 1024 * 1024;
 
 /// Counters for health and logs.
 #[derive(Debug, Default)]
@@ -51,7 +58,7 @@ pub async fn run(
     opts.set_credentials(cfg.user.clone(), cfg.password.clone())
         .set_keep_alive(Duration::from_secs(15))
         .set_clean_session(true)
-        .set_max_packet_size(wire::MAX_PAYLOAD_BYTES + 64 * 1024, 64 * 1024)
+        .set_max_packet_size(MAX_INCOMING_PACKET, 64 * 1024)
         .set_inflight(64);
     let (client, mut events) = AsyncClient::new(opts, 256);
     let (tx, rx) = mpsc::channel::<Job>(cfg.workers.max(1) * 4);
@@ -116,10 +123,11 @@ async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &Ing
     let now = chrono::Utc::now().timestamp_millis();
     let size = job.payload.len() as u64;
     let payload = job.payload;
-    // Decoding checks every block: CPU work, off the async threads.
-    // The id is only read apart for an error ack: a good batch carries it.
+    // Decoding checks every block and derives what storage keeps of the
+    // samples (one decode): CPU work, off the async threads. The id is only
+    // read apart for an error ack: a good batch carries it.
     let decoded = tokio::task::spawn_blocking(move || {
-        let batch = wire::decode_batch(&payload);
+        let batch = IngestBatch::decode(&payload);
         let id = if batch.is_err() { wire::peek_batch_id(&payload) } else { None };
         (batch, id)
     })
@@ -141,16 +149,16 @@ async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &Ing
             Ok(out) => {
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.samples.fetch_add(out.stored, Ordering::Relaxed);
-                Ack::stored(batch.header.batch, out.stored)
+                Ack::stored(batch.batch.header.batch, out.stored)
             }
             Err(StoreError::NotFound(what)) => {
                 stats.refused.fetch_add(1, Ordering::Relaxed);
-                Ack::refused(Some(batch.header.batch), format!("{what} not found: the agent is not registered"))
+                Ack::refused(Some(batch.batch.header.batch), format!("{what} not found: the agent is not registered"))
             }
             Err(e) => {
                 // Not stored, so no ack: the agent sends it again after its timeout.
                 stats.failed.fetch_add(1, Ordering::Relaxed);
-                warn!(agent = %job.agent, batch = batch.header.batch, "could not store a batch: {e}");
+                warn!(agent = %job.agent, batch = batch.batch.header.batch, "could not store a batch: {e}");
                 return;
             }
         },

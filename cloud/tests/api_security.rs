@@ -179,6 +179,80 @@ async fn every_endpoint(env: &Env) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_changes_and_lowered_roles_end_other_sessions() {
+    sessions_end(Env::start_on(Db::Sqlite, true, "sessions").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_changes_and_lowered_roles_end_other_sessions_postgres() {
+    sessions_end(Env::start_on(Db::Postgres, true, "sessions").await).await;
+}
+
+/// A leaked session must not outlive the remedy: a password change ends
+/// the user's other sessions (not the changing one), a reset link, an
+/// admin's temporary password, a lowered role and deletion end them all.
+async fn sessions_end(env: Env) {
+    let me = |tok: &str| {
+        let tok = tok.to_string();
+        let env = &env;
+        async move { env.get("/me", &tok).await.status.as_u16() }
+    };
+    let admin = env.account("acme").await;
+    let ann1 = env.user(&admin, "acme", "ann", "member", "ann@example.com").await;
+    let (ann2, _) = env.login("acme", "ann", "User-pass1").await;
+    let r = env.post("/password", Some(&ann1), json!({"current": "User-pass1", "new": "Ann-pass22"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(me(&ann2).await, 401, "the other session ends on a password change");
+    assert_eq!(me(&ann1).await, 200, "the changing session goes on");
+    assert_eq!(me(&admin).await, 200, "other users keep theirs");
+
+    // Reset link: every session of the user ends.
+    let (ann3, _) = env.login("acme", "ann", "Ann-pass22").await;
+    let r = env.post("/password/reset-request", None, json!({"account": "acme", "user": "ann"})).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let mail = env.smtp.as_ref().unwrap().next_mail();
+    let body = mail["body"].as_str().unwrap().to_string();
+    let code = body.split("code=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let r = env
+        .post("/password/reset", None, json!({"account": "acme", "user": "ann", "code": code, "new": "Reset-pass2"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((me(&ann1).await, me(&ann3).await), (401, 401), "sessions end on a reset");
+
+    // An admin's temporary password: every session of the user ends.
+    let (ann4, _) = env.login("acme", "ann", "Reset-pass2").await;
+    assert_eq!(me(&ann4).await, 200);
+    let r = env.post("/users/ann/temporary-password", Some(&admin), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(me(&ann4).await, 401, "sessions end on a temporary password");
+    assert_eq!(me(&admin).await, 200);
+
+    // A lowered role ends the user's sessions; a raised one does not.
+    let bob1 = env.user(&admin, "acme", "bob", "member", "").await;
+    let (bob2, _) = env.login("acme", "bob", "User-pass1").await;
+    let r = env.req(Method::PATCH, "/users/bob", Some(&admin), Some(json!({"role": "viewer"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((me(&bob1).await, me(&bob2).await), (401, 401), "sessions end on a lowered role");
+    let (bob3, _) = env.login("acme", "bob", "User-pass1").await;
+    let r = env.req(Method::PATCH, "/users/bob", Some(&admin), Some(json!({"role": "member", "name": "Bob"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(me(&bob3).await, 200, "a raised role keeps the session");
+
+    // An admin lowering themselves keeps the session they did it from.
+    let _cat = env.user(&admin, "acme", "cat", "admin", "").await;
+    let (admin2, _) = env.login("acme", "boss", "Admin-pass1").await;
+    let r = env.req(Method::PATCH, "/users/boss", Some(&admin), Some(json!({"role": "member"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((me(&admin).await, me(&admin2).await), (200, 401));
+
+    // Deleting a user ends their sessions.
+    let (cat, _) = env.login("acme", "cat", "User-pass1").await;
+    let r = env.req(Method::DELETE, "/users/bob", Some(&cat), None).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(me(&bob3).await, 401, "a deleted user's session ends");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_throttled_and_ip_allow_list_holds() {
     throttling(Env::start(false).await).await;
 }

@@ -318,6 +318,9 @@ pub async fn change_password(
     user.password_hash = hash(b.new).await?;
     user.must_change = false;
     store.update_user(&user).await?;
+    // Whoever else holds a session (maybe the reason for the change) is out;
+    // this one goes on.
+    store.delete_sessions_of(&c.account.id, &c.user.id, Some(&s.token_hash)).await?;
     if s.pending.is_some() {
         s.pending = None;
         store.update_session(&s).await?;
@@ -421,6 +424,8 @@ pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResul
     user.password_hash = hash(b.new).await?;
     user.must_change = false;
     store.update_user(&user).await?;
+    // A reset means the old password may be known: no session of it stays.
+    store.delete_sessions_of(&b.account, &b.user, None).await?;
     throttle::succeeded(store, &b.account, &b.user).await?;
     Ok(Json(json!({ "message": "password set; log in with it" })))
 }

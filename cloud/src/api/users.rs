@@ -83,6 +83,11 @@ pub struct UserPatch {
     two_factor: Option<TwoFactor>,
 }
 
+/// The user `id` of the account, or 404.
+async fn find_user(ctx: &Ctx, account: &str, id: &str) -> ApiResult<User> {
+    ctx.store().user(account, id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))
+}
+
 async fn admins_left(ctx: &Ctx, account: &str, without: &str) -> ApiResult<usize> {
     Ok(ctx.store().users(account).await?.iter().filter(|u| u.role == Role::Admin && u.id != without).count())
 }
@@ -95,8 +100,7 @@ pub async fn update_user(
 ) -> ApiResult<Json<UserView>> {
     c.require_admin("change users")?;
     let store = ctx.store();
-    let mut u =
-        store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+    let mut u = find_user(&ctx, &c.account.id, &id).await?;
     if let Some(n) = b.name {
         check_name("user", &n)?;
         u.name = n;
@@ -105,10 +109,12 @@ pub async fn update_user(
         check_email(&e)?;
         u.email = e;
     }
+    let mut lowered = false;
     if let Some(r) = b.role {
         if u.role == Role::Admin && r != Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
             return Err(ApiError::conflict("the account needs at least one admin; make someone else admin first"));
         }
+        lowered = r.rank() < u.role.rank();
         u.role = r;
     }
     if let Some(tf) = b.two_factor {
@@ -132,6 +138,12 @@ pub async fn update_user(
         ));
     }
     store.update_user(&u).await?;
+    if lowered {
+        // Sessions opened with more rights end; an admin lowering
+        // themselves keeps the session they did it from.
+        let keep = if id == c.user.id { c.session_hash() } else { None };
+        store.delete_sessions_of(&c.account.id, &id, keep).await?;
+    }
     Ok(Json(UserView::from(&u)))
 }
 
@@ -144,12 +156,14 @@ pub async fn temporary_password(
 ) -> ApiResult<Json<Value>> {
     c.require_admin("give users temporary passwords")?;
     let store = ctx.store();
-    let mut u =
-        store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+    let mut u = find_user(&ctx, &c.account.id, &id).await?;
     let temp = password::temporary_password();
     u.password_hash = hash(temp.clone()).await?;
     u.must_change = true;
     store.update_user(&u).await?;
+    // The reason may be a leak: every session of the user ends (its API
+    // tokens are held back by `must_change` until the password is changed).
+    store.delete_sessions_of(&c.account.id, &id, None).await?;
     crate::auth::throttle::succeeded(store, &c.account.id, &id).await?;
     Ok(Json(json!({ "user": UserView::from(&u), "temporary_password": temp })))
 }
@@ -157,7 +171,7 @@ pub async fn temporary_password(
 pub async fn delete_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_admin("delete users")?;
     let store = ctx.store();
-    let u = store.user(&c.account.id, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+    let u = find_user(&ctx, &c.account.id, &id).await?;
     if u.role == Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
         return Err(ApiError::conflict(
             "this is the account's last admin; to close the account use DELETE /api/v1/account",
@@ -184,11 +198,34 @@ pub struct TeamBody {
 }
 
 async fn check_members(ctx: &Ctx, account: &str, ids: &[String]) -> ApiResult<()> {
-    let known: HashSet<String> = ctx.store().users(account).await?.into_iter().map(|u| u.id).collect();
-    if let Some(bad) = ids.iter().find(|m| !known.contains(*m)) {
-        return Err(ApiError::bad_request(format!("user {bad} does not exist in this account")));
+    let known = ctx.store().users(account).await?.into_iter().map(|u| u.id).collect();
+    all_known("user", &known, ids)
+}
+
+/// 400 naming the first of `ids` that is not in `known`.
+fn all_known(kind: &str, known: &HashSet<String>, ids: &[String]) -> ApiResult<()> {
+    match ids.iter().find(|x| !known.contains(*x)) {
+        Some(bad) => Err(ApiError::bad_request(format!("{kind} {bad} does not exist in this account"))),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Whether team or group `id` exists decides the answer: creating wants
+/// it new (409), changing and deleting want it there (404).
+fn presence(kind: &str, id: &str, exists: bool, wanted: bool) -> ApiResult<()> {
+    match (exists, wanted) {
+        (true, false) => Err(ApiError::conflict(format!("{kind} {id} already exists"))),
+        (false, true) => Err(ApiError::not_found(format!("{kind} {id} not found"))),
+        _ => Ok(()),
+    }
+}
+
+async fn team_exists(ctx: &Ctx, account: &str, id: &str) -> ApiResult<bool> {
+    Ok(ctx.store().teams(account).await?.iter().any(|t| t.id == id))
+}
+
+async fn group_exists(ctx: &Ctx, account: &str, id: &str) -> ApiResult<bool> {
+    Ok(ctx.store().groups(account).await?.iter().any(|g| g.id == id))
 }
 
 #[derive(Deserialize)]
@@ -207,9 +244,7 @@ pub async fn create_team(
 ) -> ApiResult<(StatusCode, Json<Team>)> {
     c.require_admin("create teams")?;
     check_id("team id", &b.id).map_err(ApiError::bad_request)?;
-    if ctx.store().teams(&c.account.id).await?.iter().any(|t| t.id == b.id) {
-        return Err(ApiError::conflict(format!("team {} already exists", b.id)));
-    }
+    presence("team", &b.id, team_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     Ok((StatusCode::CREATED, save_team(&ctx, &c, b.id, TeamBody { name: b.name, members: b.members }).await?))
 }
 
@@ -220,9 +255,7 @@ pub async fn put_team(
     Json(b): Json<TeamBody>,
 ) -> ApiResult<Json<Team>> {
     c.require_admin("change teams")?;
-    if !ctx.store().teams(&c.account.id).await?.iter().any(|t| t.id == id) {
-        return Err(ApiError::not_found(format!("team {id} not found")));
-    }
+    presence("team", &id, team_exists(&ctx, &c.account.id, &id).await?, true)?;
     save_team(&ctx, &c, id, b).await
 }
 
@@ -236,9 +269,7 @@ async fn save_team(ctx: &Ctx, c: &super::Caller, id: String, b: TeamBody) -> Api
 
 pub async fn delete_team(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_admin("delete teams")?;
-    if !ctx.store().teams(&c.account.id).await?.iter().any(|t| t.id == id) {
-        return Err(ApiError::not_found(format!("team {id} not found")));
-    }
+    presence("team", &id, team_exists(&ctx, &c.account.id, &id).await?, true)?;
     ctx.store().delete_team(&c.account.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -298,9 +329,7 @@ pub async fn create_group(
 ) -> ApiResult<(StatusCode, Json<Group>)> {
     c.require_admin("create measurement groups")?;
     check_id("group id", &b.id).map_err(ApiError::bad_request)?;
-    if ctx.store().groups(&c.account.id).await?.iter().any(|g| g.id == b.id) {
-        return Err(ApiError::conflict(format!("group {} already exists", b.id)));
-    }
+    presence("group", &b.id, group_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     Ok((
         StatusCode::CREATED,
         save_group(&ctx, &c, b.id, GroupBody { name: b.name, agents: b.agents, users: b.users, teams: b.teams })
@@ -315,9 +344,7 @@ pub async fn put_group(
     Json(b): Json<GroupBody>,
 ) -> ApiResult<Json<Group>> {
     c.require_admin("change measurement groups")?;
-    if !ctx.store().groups(&c.account.id).await?.iter().any(|g| g.id == id) {
-        return Err(ApiError::not_found(format!("group {id} not found")));
-    }
+    presence("group", &id, group_exists(&ctx, &c.account.id, &id).await?, true)?;
     save_group(&ctx, &c, id, b).await
 }
 
@@ -325,14 +352,8 @@ async fn save_group(ctx: &Ctx, c: &super::Caller, id: String, b: GroupBody) -> A
     check_name("group", &b.name)?;
     let acc = &c.account.id;
     check_members(ctx, acc, &b.users).await?;
-    let agents: HashSet<String> = ctx.store().agents(acc).await?.into_iter().map(|a| a.id).collect();
-    if let Some(bad) = b.agents.iter().find(|a| !agents.contains(*a)) {
-        return Err(ApiError::bad_request(format!("agent {bad} does not exist in this account")));
-    }
-    let teams: HashSet<String> = ctx.store().teams(acc).await?.into_iter().map(|t| t.id).collect();
-    if let Some(bad) = b.teams.iter().find(|t| !teams.contains(*t)) {
-        return Err(ApiError::bad_request(format!("team {bad} does not exist in this account")));
-    }
+    all_known("agent", &ctx.store().agents(acc).await?.into_iter().map(|a| a.id).collect(), &b.agents)?;
+    all_known("team", &ctx.store().teams(acc).await?.into_iter().map(|t| t.id).collect(), &b.teams)?;
     let group = Group {
         account: acc.clone(),
         id,
@@ -347,9 +368,7 @@ async fn save_group(ctx: &Ctx, c: &super::Caller, id: String, b: GroupBody) -> A
 
 pub async fn delete_group(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_admin("delete measurement groups")?;
-    if !ctx.store().groups(&c.account.id).await?.iter().any(|g| g.id == id) {
-        return Err(ApiError::not_found(format!("group {id} not found")));
-    }
+    presence("group", &id, group_exists(&ctx, &c.account.id, &id).await?, true)?;
     ctx.store().delete_group(&c.account.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use meterdeck_core::model::{Sample, SpecialKind, Value};
 use meterdeck_core::store::codec::EncodeScratch;
-use meterdeck_core::sync::wire::{Batch, PartIn, decode_batch, encode_batch};
+use meterdeck_core::sync::wire::{PartIn, encode_batch};
 
 use super::*;
 
@@ -64,7 +64,7 @@ struct P<'a> {
 }
 
 /// A batch as the cloud gets it: encoded by the agent's codec, decoded.
-fn batch(store: &str, id: u64, backlog: u64, parts: &[P<'_>]) -> (Batch, u64) {
+fn batch(store: &str, id: u64, backlog: u64, parts: &[P<'_>]) -> (IngestBatch, u64) {
     let ins: Vec<PartIn<'_>> = parts
         .iter()
         .map(|p| PartIn {
@@ -76,7 +76,7 @@ fn batch(store: &str, id: u64, backlog: u64, parts: &[P<'_>]) -> (Batch, u64) {
         })
         .collect();
     let bytes = encode_batch(store, id, 0, backlog, &ins, &mut EncodeScratch::default()).unwrap();
-    (decode_batch(&bytes).unwrap(), bytes.len() as u64)
+    (IngestBatch::decode(&bytes).unwrap(), bytes.len() as u64)
 }
 
 /// Deterministic pseudo-random numbers (no ties in practice).
@@ -250,6 +250,32 @@ pub async fn sessions_tokens_codes(s: &dyn Storage) {
     s.delete_session("h1").await.unwrap();
     assert!(s.session("h1").await.unwrap().is_none());
     assert!(matches!(s.update_session(&sess).await, Err(StoreError::NotFound(_))));
+
+    // Ending a user's other sessions: only theirs, all but the one kept;
+    // deleting the user ends the rest (and their tokens).
+    s.insert_user(&user("acme", "bob", Role::Member)).await.unwrap();
+    setup_account(s, "beta").await;
+    for (acc, u, h) in [
+        ("acme", "admin", "a1"),
+        ("acme", "admin", "a2"),
+        ("acme", "admin", "a3"),
+        ("acme", "bob", "b1"),
+        ("beta", "admin", "x1"),
+    ] {
+        s.insert_session(&session(acc, u, h)).await.unwrap();
+    }
+    assert_eq!(s.delete_sessions_of("acme", "admin", Some("a2")).await.unwrap(), 2);
+    assert!(s.session("a1").await.unwrap().is_none() && s.session("a3").await.unwrap().is_none());
+    assert!(s.session("a2").await.unwrap().is_some(), "the kept session stays");
+    assert!(s.session("b1").await.unwrap().is_some() && s.session("x1").await.unwrap().is_some());
+    assert_eq!(s.delete_sessions_of("acme", "admin", None).await.unwrap(), 1);
+    assert!(s.session("a2").await.unwrap().is_none());
+    assert_eq!(s.delete_sessions_of("acme", "ghost", None).await.unwrap(), 0);
+    s.insert_token(&token("acme", "bob", "tb", "thb")).await.unwrap();
+    s.delete_user("acme", "bob").await.unwrap();
+    assert!(s.session("b1").await.unwrap().is_none(), "a deleted user's sessions end");
+    assert!(s.token("thb").await.unwrap().is_none(), "a deleted user's tokens end");
+    assert!(s.session("x1").await.unwrap().is_some());
 
     let t = token("acme", "admin", "t1", "th1");
     s.insert_token(&t).await.unwrap();
@@ -594,7 +620,7 @@ pub async fn concurrent_ingest_stores_once(a: &dyn Storage, b: &dyn Storage) {
     let mut rng = Lcg(99);
     let data: Vec<Vec<Sample>> = (0..3).map(|k| series(&mut rng, 1_000_000 * (k + 1), 2_000)).collect();
     let paths = ["x/A", "x/B", "x/C"];
-    let batches: Vec<(Batch, u64)> = (0..20)
+    let batches: Vec<(IngestBatch, u64)> = (0..20)
         .map(|i| {
             let parts: Vec<P<'_>> = (0..3)
                 .map(|k| P {
@@ -607,7 +633,7 @@ pub async fn concurrent_ingest_stores_once(a: &dyn Storage, b: &dyn Storage) {
             batch("st", i as u64, 0, &parts)
         })
         .collect();
-    async fn run(h: &dyn Storage, batches: &[(Batch, u64)], order: impl Iterator<Item = usize>) -> u64 {
+    async fn run(h: &dyn Storage, batches: &[(IngestBatch, u64)], order: impl Iterator<Item = usize>) -> u64 {
         let mut stored = 0;
         for i in order {
             stored += h.ingest("ag", &batches[i].0, batches[i].1, 0).await.unwrap().stored;
@@ -820,7 +846,7 @@ async fn sqlite_one_year_minmax_timing() {
             samples: &samples,
         };
         let bytes = encode_batch("st", b as u64, 0, 0, &[part], &mut scratch).unwrap();
-        let batch = decode_batch(&bytes).unwrap();
+        let batch = IngestBatch::decode(&bytes).unwrap();
         s.ingest("ag", &batch, bytes.len() as u64, 0).await.unwrap();
     }
     let ingested = started.elapsed();

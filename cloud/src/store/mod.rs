@@ -11,6 +11,7 @@
 pub mod model;
 mod open;
 pub mod postgres;
+mod rows;
 pub mod series;
 pub mod sqlite;
 
@@ -18,10 +19,9 @@ pub mod sqlite;
 mod conformance;
 
 use async_trait::async_trait;
-use meterdeck_core::sync::wire::Batch;
-
 pub use model::*;
 pub use open::open;
+pub use series::IngestBatch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -75,6 +75,11 @@ pub trait Storage: Send + Sync + 'static {
     async fn update_session(&self, session: &Session) -> Result<()>;
     /// Idempotent: deleting an unknown session is not an error.
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Ends every session of the user but `keep` (a token hash: the
+    /// caller's own, on a self-service password change); returns how many
+    /// ended. Password changes, resets and lowered roles call it, so a
+    /// leaked session does not outlive the remedy.
+    async fn delete_sessions_of(&self, account: &str, user: &str, keep: Option<&str>) -> Result<u64>;
 
     async fn insert_token(&self, token: &ApiToken) -> Result<()>;
     async fn token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
@@ -116,7 +121,7 @@ pub trait Storage: Send + Sync + 'static {
     /// skipped. Updates the agent's sync state and this month's traffic by
     /// `payload_bytes`. Only returns once the data is durable. `NotFound`
     /// for an unknown agent (nothing is stored or counted then).
-    async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome>;
+    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome>;
     /// Counts a refused payload of a known agent.
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()>;
     /// Payload bytes received from the agent in the UTC month `YYYY-MM`.

@@ -22,6 +22,14 @@ impl Role {
             Role::Viewer => "viewer",
         }
     }
+    /// Higher is more rights: admin > member > viewer.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Admin => 2,
+            Role::Member => 1,
+            Role::Viewer => 0,
+        }
+    }
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "admin" => Some(Role::Admin),

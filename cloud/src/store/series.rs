@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use meterdeck_core::model::Value;
 use meterdeck_core::store::codec::{self, Decoded, Summary};
+use meterdeck_core::sync::wire::{self, Batch, WireError};
 
 use super::{MinMax, Point, StoreError, TimeMs};
 
@@ -509,21 +510,28 @@ impl MinMaxAcc {
     }
 }
 
-/// The encoded chunk summaries of every part of a (checked) batch, empty
-/// for a part without samples; computed before the write transaction.
-pub fn batch_chunks(batch: &meterdeck_core::sync::wire::Batch) -> Result<Vec<Vec<u8>>, StoreError> {
-    let mut d = Decoded::default();
-    batch
-        .parts
-        .iter()
-        .map(|p| match p.summary {
-            Some(s) if s.count > 0 => {
-                decode(&p.block, s.count, || format!("batch part {}", p.path), &mut d)?;
-                Ok(encode_chunks(&chunks_of(&d)))
-            }
-            _ => Ok(Vec::new()),
-        })
-        .collect()
+/// A checked batch with the chunk summaries of its parts, both from the
+/// one decode of every block that checks the payload: what
+/// [`Storage::ingest`](super::Storage::ingest) stores.
+#[derive(Clone, Debug)]
+pub struct IngestBatch {
+    pub batch: Batch,
+    /// Encoded chunk summaries, in part order; empty for a part without samples.
+    pub chunks: Vec<Vec<u8>>,
+}
+
+impl IngestBatch {
+    /// Checks and decodes a payload (CPU work: callers keep it off the
+    /// async threads).
+    pub fn decode(payload: &[u8]) -> Result<IngestBatch, WireError> {
+        let mut chunks = Vec::new();
+        let batch = wire::decode_batch_with(payload, |i, d| {
+            chunks.resize(i, Vec::new());
+            chunks.push(encode_chunks(&chunks_of(d)));
+        })?;
+        chunks.resize(batch.parts.len(), Vec::new());
+        Ok(IngestBatch { batch, chunks })
+    }
 }
 
 /// Per bucket, the numeric extremes of the sample ranges `ranges[part]`

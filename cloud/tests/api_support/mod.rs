@@ -297,14 +297,15 @@ impl Env {
         let r = self.post("/agents", Some(admin), json!({"name": name})).await;
         assert_eq!(r.status, 201, "{}", r.text);
         let id = r.json()["id"].as_str().unwrap().to_string();
+        use meterdeck_cloud::store::IngestBatch;
         use meterdeck_core::model::Sample;
         use meterdeck_core::store::codec::EncodeScratch;
-        use meterdeck_core::sync::wire::{PartIn, decode_batch, encode_batch};
+        use meterdeck_core::sync::wire::{PartIn, encode_batch};
         let samples: Vec<Sample> = (0..n).map(|i| Sample::number(t0 + i as i64 * 1000, i as f64 * 0.5)).collect();
         let parts =
             [PartIn { path: "dev/temp", unit: Some("°C"), seq_from: 1, seq_to: 1 + n as i64, samples: &samples }];
         let bytes = encode_batch("store-1", 1, t0, 0, &parts, &mut EncodeScratch::default()).unwrap();
-        let batch = decode_batch(&bytes).unwrap();
+        let batch = IngestBatch::decode(&bytes).unwrap();
         self.store.ingest(&id, &batch, bytes.len() as u64, self.clock_now()).await.unwrap();
         let ch = self.store.channels(&id).await.unwrap()[0].id;
         (id, ch)

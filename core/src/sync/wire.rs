@@ -191,6 +191,15 @@ fn split(payload: &[u8]) -> Result<(&[u8], &[u8]), WireError> {
 /// Checks and decodes a batch payload: every block must decode to the count
 /// its header states. Never panics, whatever the bytes.
 pub fn decode_batch(payload: &[u8]) -> Result<Batch, WireError> {
+    decode_batch_with(payload, |_, _| {})
+}
+
+/// [`decode_batch`], handing each part's decoded samples to `each` (part
+/// index, samples) while they are at hand, so a caller that derives more
+/// from them (the cloud's chunk summaries) does not decode the block again.
+/// Parts without samples are not handed over; on an error the parts handed
+/// so far are to be dropped.
+pub fn decode_batch_with(payload: &[u8], mut each: impl FnMut(usize, &Decoded)) -> Result<Batch, WireError> {
     let (head, mut body) = split(payload)?;
     let header: BatchHeader = serde_json::from_slice(head).map_err(|e| WireError(format!("header: {e}")))?;
     if header.v != PROTOCOL_VERSION {
@@ -228,6 +237,7 @@ pub fn decode_batch(payload: &[u8]) -> Result<Batch, WireError> {
             codec::decode_block(block, c.count as usize, &mut d).map_err(|e| WireError(format!("{what}: {e}")))?;
             let mut s = Summary::default();
             d.for_each(|x| s.add(x));
+            each(i, &d);
             Some(s)
         };
         parts.push(Part {
@@ -325,6 +335,26 @@ mod tests {
         assert_eq!(batch.parts[1].summary.unwrap().specials, 1);
         assert!(batch.parts[2].summary.is_none());
         assert_eq!((batch.parts[1].seq_from, batch.parts[1].seq_to), (7, 10));
+    }
+
+    #[test]
+    fn decode_with_hands_over_each_part_with_samples() {
+        let a = samples(30);
+        let parts = [
+            PartIn { path: "l1/CH1", unit: None, seq_from: 0, seq_to: 30, samples: &a },
+            PartIn { path: "l1/CH2", unit: None, seq_from: 3, seq_to: 4, samples: &[] },
+            PartIn { path: "l1/CH3", unit: None, seq_from: 0, seq_to: 5, samples: &a[..5] },
+        ];
+        let bytes = encode_batch("s", 1, 0, 0, &parts, &mut EncodeScratch::default()).unwrap();
+        let mut seen = Vec::new();
+        let batch = decode_batch_with(&bytes, |i, d| {
+            let mut got = Vec::new();
+            d.for_each(|s| got.push(s));
+            seen.push((i, got));
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(0, a.clone()), (2, a[..5].to_vec())]);
+        assert_eq!(batch.samples(), 35);
     }
 
     #[test]

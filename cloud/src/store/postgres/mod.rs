@@ -20,6 +20,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{NoTls, Row};
 
+use super::rows;
 use super::series::{self, MinMaxAcc, PartSummary};
 use super::*;
 
@@ -194,113 +195,38 @@ impl PgStore {
     }
 }
 
-fn account_of(r: &Row) -> Result<Account> {
-    Ok(Account {
-        id: g(r, 0)?,
-        name: g(r, 1)?,
-        plan: g(r, 2)?,
-        ip_allow: g(r, 3)?,
-        traffic_allowance: u(g(r, 4)?),
-        created_ms: g(r, 5)?,
-    })
-}
-
 const USER_COLS: &str =
     "account, id, name, email, role, password_hash, must_change, two_factor, totp_secret, created_ms";
-fn user_of(r: &Row) -> Result<User> {
-    let id: String = g(r, 1)?;
-    let role: String = g(r, 4)?;
-    let tf: String = g(r, 7)?;
-    Ok(User {
-        account: g(r, 0)?,
-        name: g(r, 2)?,
-        email: g(r, 3)?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("user {id}: role {role:?}")))?,
-        password_hash: g(r, 5)?,
-        must_change: g(r, 6)?,
-        two_factor: TwoFactor::parse(&tf)
-            .ok_or_else(|| StoreError::Corrupt(format!("user {id}: two-factor {tf:?}")))?,
-        totp_secret: g(r, 8)?,
-        created_ms: g(r, 9)?,
-        id,
-    })
-}
-
 const SESSION_COLS: &str = "token_hash, account, app_user, created_ms, last_seen_ms, pending";
-fn session_of(r: &Row) -> Result<Session> {
-    Ok(Session {
-        token_hash: g(r, 0)?,
-        account: g(r, 1)?,
-        user: g(r, 2)?,
-        created_ms: g(r, 3)?,
-        last_seen_ms: g(r, 4)?,
-        pending: g(r, 5)?,
-    })
-}
-
 const TOKEN_COLS: &str = "id, token_hash, account, app_user, name, created_ms, last_used_ms";
-fn token_of(r: &Row) -> Result<ApiToken> {
-    Ok(ApiToken {
-        id: g(r, 0)?,
-        token_hash: g(r, 1)?,
-        account: g(r, 2)?,
-        user: g(r, 3)?,
-        name: g(r, 4)?,
-        created_ms: g(r, 5)?,
-        last_used_ms: g(r, 6)?,
-    })
-}
-
 const AGENT_COLS: &str = "id, account, name, secret_hash, broker_hash, created_ms, last_batch_ms, backlog, samples, \
                           batches, rejected, last_error";
-fn agent_of(r: &Row) -> Result<Agent> {
-    Ok(Agent {
-        id: g(r, 0)?,
-        account: g(r, 1)?,
-        name: g(r, 2)?,
-        secret_hash: g(r, 3)?,
-        broker_hash: g(r, 4)?,
-        created_ms: g(r, 5)?,
-        sync: AgentSync {
-            last_batch_ms: g(r, 6)?,
-            backlog: u(g(r, 7)?),
-            samples: u(g(r, 8)?),
-            batches: u(g(r, 9)?),
-            rejected: u(g(r, 10)?),
-            last_error: g(r, 11)?,
-        },
-    })
-}
-
 const CHANNEL_COLS: &str = "id, agent, path, unit, samples, t_first, t_last";
-fn channel_of(r: &Row) -> Result<CloudChannel> {
-    Ok(CloudChannel {
-        id: g(r, 0)?,
-        agent: g(r, 1)?,
-        path: g(r, 2)?,
-        unit: g(r, 3)?,
-        samples: u(g(r, 4)?),
-        t_first: g(r, 5)?,
-        t_last: g(r, 6)?,
-    })
-}
-
 const SUMMARY_COLS: &str =
     "id, count, specials, t_min, t_max, first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v";
-fn summary_of(r: &Row) -> Result<PartSummary> {
-    Ok(PartSummary {
-        id: g(r, 0)?,
-        summary: series::summary_from_columns(
-            g(r, 1)?,
-            g(r, 2)?,
-            g(r, 3)?,
-            g(r, 4)?,
-            (g(r, 5)?, g(r, 6)?),
-            (g(r, 7)?, g(r, 8)?),
-            (g(r, 9)?, g(r, 10)?),
-            (g(r, 11)?, g(r, 12)?),
-        ),
-    })
+
+impl rows::Cols for Row {
+    fn int(&self, i: usize) -> Result<i64> {
+        g(self, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        g(self, i)
+    }
+    fn opt_real(&self, i: usize) -> Result<Option<f64>> {
+        g(self, i)
+    }
+    fn text(&self, i: usize) -> Result<String> {
+        g(self, i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        g(self, i)
+    }
+    fn flag(&self, i: usize) -> Result<bool> {
+        g(self, i)
+    }
+    fn list(&self, i: usize, _what: &str) -> Result<Vec<String>> {
+        g(self, i)
+    }
 }
 
 /// Runs CPU work (block decoding) on the blocking pool.
@@ -520,7 +446,7 @@ impl Storage for PgStore {
         )
         .await?
         .as_ref()
-        .map(account_of)
+        .map(rows::account)
         .transpose()
     }
 
@@ -584,7 +510,7 @@ impl Storage for PgStore {
         self.query_opt(&format!("SELECT {USER_COLS} FROM app_user WHERE account = $1 AND id = $2"), &[&account, &id])
             .await?
             .as_ref()
-            .map(user_of)
+            .map(rows::user)
             .transpose()
     }
 
@@ -592,7 +518,7 @@ impl Storage for PgStore {
         let rows = self
             .query(&format!("SELECT {USER_COLS} FROM app_user WHERE account = $1 ORDER BY id"), &[&account])
             .await?;
-        all(&rows, user_of)
+        all(&rows, rows::user)
     }
 
     async fn delete_user(&self, account: &str, id: &str) -> Result<()> {
@@ -631,7 +557,7 @@ impl Storage for PgStore {
         let rows = self
             .query("SELECT account, id, name, members FROM team WHERE account = $1 ORDER BY id", &[&account])
             .await?;
-        all(&rows, |r| Ok(Team { account: g(r, 0)?, id: g(r, 1)?, name: g(r, 2)?, members: g(r, 3)? }))
+        all(&rows, rows::team)
     }
 
     async fn delete_team(&self, account: &str, id: &str) -> Result<()> {
@@ -668,16 +594,7 @@ impl Storage for PgStore {
                 &[&account],
             )
             .await?;
-        all(&rows, |r| {
-            Ok(Group {
-                account: g(r, 0)?,
-                id: g(r, 1)?,
-                name: g(r, 2)?,
-                agents: g(r, 3)?,
-                users: g(r, 4)?,
-                teams: g(r, 5)?,
-            })
-        })
+        all(&rows, rows::group)
     }
 
     async fn delete_group(&self, account: &str, id: &str) -> Result<()> {
@@ -700,7 +617,7 @@ impl Storage for PgStore {
         self.query_opt(&format!("SELECT {SESSION_COLS} FROM session WHERE token_hash = $1"), &[&token_hash])
             .await?
             .as_ref()
-            .map(session_of)
+            .map(rows::session)
             .transpose()
     }
 
@@ -721,6 +638,14 @@ impl Storage for PgStore {
         self.exec("DELETE FROM session WHERE token_hash = $1", &[&token_hash]).await.map(|_| ())
     }
 
+    async fn delete_sessions_of(&self, account: &str, user: &str, keep: Option<&str>) -> Result<u64> {
+        self.exec(
+            "DELETE FROM session WHERE account = $1 AND app_user = $2 AND token_hash IS DISTINCT FROM $3",
+            &[&account, &user, &keep],
+        )
+        .await
+    }
+
     async fn insert_token(&self, t: &ApiToken) -> Result<()> {
         self.insert(
             &format!("INSERT INTO api_token ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
@@ -735,7 +660,7 @@ impl Storage for PgStore {
         self.query_opt(&format!("SELECT {TOKEN_COLS} FROM api_token WHERE token_hash = $1"), &[&token_hash])
             .await?
             .as_ref()
-            .map(token_of)
+            .map(rows::token)
             .transpose()
     }
 
@@ -746,7 +671,7 @@ impl Storage for PgStore {
                 &[&account],
             )
             .await?;
-        all(&rows, token_of)
+        all(&rows, rows::token)
     }
 
     async fn touch_token(&self, token_hash: &str, now: TimeMs) -> Result<()> {
@@ -780,15 +705,8 @@ impl Storage for PgStore {
             &[&account, &user, &purpose],
         )
         .await?
-        .map(|r| {
-            Ok(OneTimeCode {
-                account: g(&r, 0)?,
-                user: g(&r, 1)?,
-                purpose: g(&r, 2)?,
-                code_hash: g(&r, 3)?,
-                expires_ms: g(&r, 4)?,
-            })
-        })
+        .as_ref()
+        .map(rows::code)
         .transpose()
     }
 
@@ -868,7 +786,7 @@ impl Storage for PgStore {
         self.query_opt(&format!("SELECT {AGENT_COLS} FROM agent WHERE id = $1"), &[&id])
             .await?
             .as_ref()
-            .map(agent_of)
+            .map(rows::agent)
             .transpose()
     }
 
@@ -876,7 +794,7 @@ impl Storage for PgStore {
         let rows = self
             .query(&format!("SELECT {AGENT_COLS} FROM agent WHERE account = $1 ORDER BY created_ms, id"), &[&account])
             .await?;
-        all(&rows, agent_of)
+        all(&rows, rows::agent)
     }
 
     async fn delete_agent(&self, account: &str, id: &str) -> Result<()> {
@@ -910,17 +828,12 @@ impl Storage for PgStore {
 
     // ---- time series --------------------------------------------------
 
-    async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
-        // Chunk summaries decode every block: off the async threads.
-        let owned = batch.clone();
-        let chunks = tokio::task::spawn_blocking(move || series::batch_chunks(&owned))
-            .await
-            .map_err(|e| StoreError::Db(format!("ingest task: {e}")))??;
+    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
         let mut c = self.pool.get().await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match ingest_once(&mut c, agent, batch, &chunks, payload_bytes, now).await {
+            match ingest_once(&mut c, agent, &batch.batch, &batch.chunks, payload_bytes, now).await {
                 Ok(Some(o)) => return Ok(o),
                 Ok(None) => return Err(StoreError::NotFound(format!("agent {agent}"))),
                 Err(e) if retryable(&e) && attempt < INGEST_ATTEMPTS => {
@@ -955,14 +868,14 @@ impl Storage for PgStore {
         let rows = self
             .query(&format!("SELECT {CHANNEL_COLS} FROM channel WHERE agent = $1 ORDER BY path"), &[&agent])
             .await?;
-        all(&rows, channel_of)
+        all(&rows, rows::channel)
     }
 
     async fn channel(&self, id: i64) -> Result<Option<CloudChannel>> {
         self.query_opt(&format!("SELECT {CHANNEL_COLS} FROM channel WHERE id = $1"), &[&id])
             .await?
             .as_ref()
-            .map(channel_of)
+            .map(rows::channel)
             .transpose()
     }
 
@@ -1011,7 +924,7 @@ impl Storage for PgStore {
             ))
             .await?;
         let rows = c.query(&stmt, &[&channel, &from.saturating_sub(span), &to, &from]).await?;
-        let parts = all(&rows, summary_of)?;
+        let parts = all(&rows, rows::summary)?;
         let mut acc = MinMaxAcc::new(from, to, buckets);
         let cut: Vec<&PartSummary> = parts.iter().filter(|p| !acc.add_summary(&p.summary)).collect();
         let ids: Vec<i64> = cut.iter().map(|p| p.id).collect();

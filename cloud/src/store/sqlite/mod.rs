@@ -15,6 +15,7 @@ use meterdeck_core::store::codec::Decoded;
 use meterdeck_core::sync::wire::Batch;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
+use super::rows;
 use super::series::{self, MinMaxAcc, PartSummary};
 use super::*;
 
@@ -154,122 +155,56 @@ impl SqliteStore {
 // ---- row mapping ----------------------------------------------------------
 
 const ACCOUNT_COLS: &str = "id, name, plan, ip_allow, traffic_allowance, created_ms";
-fn account_row(r: &Row) -> rusqlite::Result<(Account, String)> {
-    Ok((
-        Account {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            plan: r.get(2)?,
-            ip_allow: Vec::new(),
-            traffic_allowance: u(r.get(4)?),
-            created_ms: r.get(5)?,
-        },
-        r.get(3)?,
-    ))
-}
-
 const USER_COLS: &str =
     "account, id, name, email, role, password_hash, must_change, two_factor, totp_secret, created_ms";
-fn user_row(r: &Row) -> rusqlite::Result<(User, String, String)> {
-    Ok((
-        User {
-            account: r.get(0)?,
-            id: r.get(1)?,
-            name: r.get(2)?,
-            email: r.get(3)?,
-            role: Role::Viewer,
-            password_hash: r.get(5)?,
-            must_change: r.get(6)?,
-            two_factor: TwoFactor::None,
-            totp_secret: r.get(8)?,
-            created_ms: r.get(9)?,
-        },
-        r.get(4)?,
-        r.get(7)?,
-    ))
-}
-fn user_of((mut user, role, tf): (User, String, String)) -> Result<User> {
-    user.role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("user {}: role {role:?}", user.id)))?;
-    user.two_factor =
-        TwoFactor::parse(&tf).ok_or_else(|| StoreError::Corrupt(format!("user {}: two-factor {tf:?}", user.id)))?;
-    Ok(user)
-}
-
 const SESSION_COLS: &str = "token_hash, account, user, created_ms, last_seen_ms, pending";
-fn session_row(r: &Row) -> rusqlite::Result<Session> {
-    Ok(Session {
-        token_hash: r.get(0)?,
-        account: r.get(1)?,
-        user: r.get(2)?,
-        created_ms: r.get(3)?,
-        last_seen_ms: r.get(4)?,
-        pending: r.get(5)?,
-    })
-}
-
 const TOKEN_COLS: &str = "id, token_hash, account, user, name, created_ms, last_used_ms";
-fn token_row(r: &Row) -> rusqlite::Result<ApiToken> {
-    Ok(ApiToken {
-        id: r.get(0)?,
-        token_hash: r.get(1)?,
-        account: r.get(2)?,
-        user: r.get(3)?,
-        name: r.get(4)?,
-        created_ms: r.get(5)?,
-        last_used_ms: r.get(6)?,
-    })
-}
-
 const AGENT_COLS: &str = "id, account, name, secret_hash, broker_hash, created_ms, last_batch_ms, backlog, samples, \
                           batches, rejected, last_error";
-fn agent_row(r: &Row) -> rusqlite::Result<Agent> {
-    Ok(Agent {
-        id: r.get(0)?,
-        account: r.get(1)?,
-        name: r.get(2)?,
-        secret_hash: r.get(3)?,
-        broker_hash: r.get(4)?,
-        created_ms: r.get(5)?,
-        sync: AgentSync {
-            last_batch_ms: r.get(6)?,
-            backlog: u(r.get(7)?),
-            samples: u(r.get(8)?),
-            batches: u(r.get(9)?),
-            rejected: u(r.get(10)?),
-            last_error: r.get(11)?,
-        },
-    })
-}
-
 const CHANNEL_COLS: &str = "id, agent, path, unit, samples, t_first, t_last";
-fn channel_row(r: &Row) -> rusqlite::Result<CloudChannel> {
-    Ok(CloudChannel {
-        id: r.get(0)?,
-        agent: r.get(1)?,
-        path: r.get(2)?,
-        unit: r.get(3)?,
-        samples: u(r.get(4)?),
-        t_first: r.get(5)?,
-        t_last: r.get(6)?,
-    })
-}
-
 const SUMMARY_COLS: &str =
     "id, count, specials, t_min, t_max, first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v";
-fn summary_row(r: &Row) -> rusqlite::Result<PartSummary> {
-    Ok(PartSummary {
-        id: r.get(0)?,
-        summary: series::summary_from_columns(
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            (r.get(5)?, r.get(6)?),
-            (r.get(7)?, r.get(8)?),
-            (r.get(9)?, r.get(10)?),
-            (r.get(11)?, r.get(12)?),
-        ),
-    })
+
+impl rows::Cols for Row<'_> {
+    fn int(&self, i: usize) -> Result<i64> {
+        Ok(self.get(i)?)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        Ok(self.get(i)?)
+    }
+    fn opt_real(&self, i: usize) -> Result<Option<f64>> {
+        Ok(self.get(i)?)
+    }
+    fn text(&self, i: usize) -> Result<String> {
+        Ok(self.get(i)?)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        Ok(self.get(i)?)
+    }
+    fn flag(&self, i: usize) -> Result<bool> {
+        Ok(self.get(i)?)
+    }
+    fn list(&self, i: usize, what: &str) -> Result<Vec<String>> {
+        parse_list(&self.get::<_, String>(i)?, what)
+    }
+}
+
+/// Every row of `sql` (a cached statement), mapped by `f`.
+fn all<T>(c: &Connection, sql: &str, p: impl rusqlite::Params, f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(p)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(f(r)?);
+    }
+    Ok(out)
+}
+
+/// The first row of `sql`, mapped by `f`.
+fn one<T>(c: &Connection, sql: &str, p: impl rusqlite::Params, f: impl Fn(&Row) -> Result<T>) -> Result<Option<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(p)?;
+    rows.next()?.map(f).transpose()
 }
 
 /// Removes `id` from one JSON-list column of every row of `account`.
@@ -472,15 +407,7 @@ impl Storage for SqliteStore {
     async fn account(&self, id: &str) -> Result<Option<Account>> {
         let id = id.to_owned();
         self.read(move |c| {
-            let row = c
-                .prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM account WHERE id = ?1"))?
-                .query_row([&id], account_row)
-                .optional()?;
-            row.map(|(mut a, ip)| {
-                a.ip_allow = parse_list(&ip, &format!("account {id}"))?;
-                Ok(a)
-            })
-            .transpose()
+            one(c, &format!("SELECT {ACCOUNT_COLS} FROM account WHERE id = ?1"), [&id], |r| rows::account(r))
         })
         .await
     }
@@ -553,11 +480,9 @@ impl Storage for SqliteStore {
     async fn user(&self, account: &str, id: &str) -> Result<Option<User>> {
         let (account, id) = (account.to_owned(), id.to_owned());
         self.read(move |c| {
-            c.prepare_cached(&format!("SELECT {USER_COLS} FROM user WHERE account = ?1 AND id = ?2"))?
-                .query_row([&account, &id], user_row)
-                .optional()?
-                .map(user_of)
-                .transpose()
+            one(c, &format!("SELECT {USER_COLS} FROM user WHERE account = ?1 AND id = ?2"), [&account, &id], |r| {
+                rows::user(r)
+            })
         })
         .await
     }
@@ -565,11 +490,9 @@ impl Storage for SqliteStore {
     async fn users(&self, account: &str) -> Result<Vec<User>> {
         let account = account.to_owned();
         self.read(move |c| {
-            let rows: Vec<_> = c
-                .prepare_cached(&format!("SELECT {USER_COLS} FROM user WHERE account = ?1 ORDER BY id"))?
-                .query_map([&account], user_row)?
-                .collect::<rusqlite::Result<_>>()?;
-            rows.into_iter().map(user_of).collect()
+            all(c, &format!("SELECT {USER_COLS} FROM user WHERE account = ?1 ORDER BY id"), [&account], |r| {
+                rows::user(r)
+            })
         })
         .await
     }
@@ -608,16 +531,9 @@ impl Storage for SqliteStore {
     async fn teams(&self, account: &str) -> Result<Vec<Team>> {
         let account = account.to_owned();
         self.read(move |c| {
-            let rows: Vec<(String, String, String)> = c
-                .prepare_cached("SELECT id, name, members FROM team WHERE account = ?1 ORDER BY id")?
-                .query_map([&account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            rows.into_iter()
-                .map(|(id, name, members)| {
-                    let members = parse_list(&members, &format!("team {id}"))?;
-                    Ok(Team { account: account.clone(), id, name, members })
-                })
-                .collect()
+            all(c, "SELECT account, id, name, members FROM team WHERE account = ?1 ORDER BY id", [&account], |r| {
+                rows::team(r)
+            })
         })
         .await
     }
@@ -655,23 +571,12 @@ impl Storage for SqliteStore {
     async fn groups(&self, account: &str) -> Result<Vec<Group>> {
         let account = account.to_owned();
         self.read(move |c| {
-            let rows: Vec<(String, String, String, String, String)> = c
-                .prepare_cached("SELECT id, name, agents, users, teams FROM grp WHERE account = ?1 ORDER BY id")?
-                .query_map([&account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            rows.into_iter()
-                .map(|(id, name, agents, users, teams)| {
-                    let what = format!("group {id}");
-                    Ok(Group {
-                        account: account.clone(),
-                        agents: parse_list(&agents, &what)?,
-                        users: parse_list(&users, &what)?,
-                        teams: parse_list(&teams, &what)?,
-                        id,
-                        name,
-                    })
-                })
-                .collect()
+            all(
+                c,
+                "SELECT account, id, name, agents, users, teams FROM grp WHERE account = ?1 ORDER BY id",
+                [&account],
+                |r| rows::group(r),
+            )
         })
         .await
     }
@@ -706,9 +611,7 @@ impl Storage for SqliteStore {
     async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
         let h = token_hash.to_owned();
         self.read(move |c| {
-            Ok(c.prepare_cached(&format!("SELECT {SESSION_COLS} FROM session WHERE token_hash = ?1"))?
-                .query_row([&h], session_row)
-                .optional()?)
+            one(c, &format!("SELECT {SESSION_COLS} FROM session WHERE token_hash = ?1"), [&h], |r| rows::session(r))
         })
         .await
     }
@@ -737,6 +640,18 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn delete_sessions_of(&self, account: &str, user: &str, keep: Option<&str>) -> Result<u64> {
+        let (account, user, keep) = (account.to_owned(), user.to_owned(), keep.map(str::to_owned));
+        self.write(move |c| {
+            let n = c.execute(
+                "DELETE FROM session WHERE account = ?1 AND user = ?2 AND token_hash IS NOT ?3",
+                params![account, user, keep],
+            )?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
     async fn insert_token(&self, token: &ApiToken) -> Result<()> {
         let t = token.clone();
         self.write(move |c| {
@@ -753,9 +668,7 @@ impl Storage for SqliteStore {
     async fn token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
         let h = token_hash.to_owned();
         self.read(move |c| {
-            Ok(c.prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_token WHERE token_hash = ?1"))?
-                .query_row([&h], token_row)
-                .optional()?)
+            one(c, &format!("SELECT {TOKEN_COLS} FROM api_token WHERE token_hash = ?1"), [&h], |r| rows::token(r))
         })
         .await
     }
@@ -763,11 +676,8 @@ impl Storage for SqliteStore {
     async fn tokens(&self, account: &str) -> Result<Vec<ApiToken>> {
         let account = account.to_owned();
         self.read(move |c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {TOKEN_COLS} FROM api_token WHERE account = ?1 ORDER BY created_ms, id"
-            ))?
-            .query_map([&account], token_row)?
-            .collect::<rusqlite::Result<_>>()?)
+            let sql = format!("SELECT {TOKEN_COLS} FROM api_token WHERE account = ?1 ORDER BY created_ms, id");
+            all(c, &sql, [&account], |r| rows::token(r))
         })
         .await
     }
@@ -812,20 +722,13 @@ impl Storage for SqliteStore {
         let (account, user, purpose) = (account.to_owned(), user.to_owned(), purpose.to_owned());
         self.write(move |c| {
             // One statement: two racing takes cannot both get the code.
-            Ok(c.prepare_cached(
+            one(
+                c,
                 "DELETE FROM one_time_code WHERE account = ?1 AND user = ?2 AND purpose = ?3
                  RETURNING account, user, purpose, code_hash, expires_ms",
-            )?
-            .query_row([&account, &user, &purpose], |r| {
-                Ok(OneTimeCode {
-                    account: r.get(0)?,
-                    user: r.get(1)?,
-                    purpose: r.get(2)?,
-                    code_hash: r.get(3)?,
-                    expires_ms: r.get(4)?,
-                })
-            })
-            .optional()?)
+                [&account, &user, &purpose],
+                |r| rows::code(r),
+            )
         })
         .await
     }
@@ -923,20 +826,15 @@ impl Storage for SqliteStore {
 
     async fn agent(&self, id: &str) -> Result<Option<Agent>> {
         let id = id.to_owned();
-        self.read(move |c| {
-            Ok(c.prepare_cached(&format!("SELECT {AGENT_COLS} FROM agent WHERE id = ?1"))?
-                .query_row([&id], agent_row)
-                .optional()?)
-        })
-        .await
+        self.read(move |c| one(c, &format!("SELECT {AGENT_COLS} FROM agent WHERE id = ?1"), [&id], |r| rows::agent(r)))
+            .await
     }
 
     async fn agents(&self, account: &str) -> Result<Vec<Agent>> {
         let account = account.to_owned();
         self.read(move |c| {
-            Ok(c.prepare_cached(&format!("SELECT {AGENT_COLS} FROM agent WHERE account = ?1 ORDER BY created_ms, id"))?
-                .query_map([&account], agent_row)?
-                .collect::<rusqlite::Result<_>>()?)
+            let sql = format!("SELECT {AGENT_COLS} FROM agent WHERE account = ?1 ORDER BY created_ms, id");
+            all(c, &sql, [&account], |r| rows::agent(r))
         })
         .await
     }
@@ -983,17 +881,9 @@ impl Storage for SqliteStore {
 
     // ---- time series --------------------------------------------------
 
-    async fn ingest(&self, agent: &str, batch: &Batch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
-        let (agent, batch) = (agent.to_owned(), batch.clone());
-        // Chunk summaries decode every block: done before taking the writer.
-        let (batch, chunks) = tokio::task::spawn_blocking(move || {
-            let chunks = series::batch_chunks(&batch);
-            (batch, chunks)
-        })
-        .await
-        .map_err(|e| StoreError::Db(format!("ingest task: {e}")))?;
-        let chunks = chunks?;
-        self.write(move |c| ingest_tx(c, &agent, &batch, &chunks, payload_bytes, now)).await
+    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
+        let (agent, b) = (agent.to_owned(), batch.clone());
+        self.write(move |c| ingest_tx(c, &agent, &b.batch, &b.chunks, payload_bytes, now)).await
     }
 
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()> {
@@ -1029,18 +919,16 @@ impl Storage for SqliteStore {
     async fn channels(&self, agent: &str) -> Result<Vec<CloudChannel>> {
         let agent = agent.to_owned();
         self.read(move |c| {
-            Ok(c.prepare_cached(&format!("SELECT {CHANNEL_COLS} FROM channel WHERE agent = ?1 ORDER BY path"))?
-                .query_map([&agent], channel_row)?
-                .collect::<rusqlite::Result<_>>()?)
+            all(c, &format!("SELECT {CHANNEL_COLS} FROM channel WHERE agent = ?1 ORDER BY path"), [&agent], |r| {
+                rows::channel(r)
+            })
         })
         .await
     }
 
     async fn channel(&self, id: i64) -> Result<Option<CloudChannel>> {
         self.read(move |c| {
-            Ok(c.prepare_cached(&format!("SELECT {CHANNEL_COLS} FROM channel WHERE id = ?1"))?
-                .query_row([id], channel_row)
-                .optional()?)
+            one(c, &format!("SELECT {CHANNEL_COLS} FROM channel WHERE id = ?1"), [id], |r| rows::channel(r))
         })
         .await
     }
@@ -1078,13 +966,11 @@ impl Storage for SqliteStore {
             if !series::check_range(from, to, buckets)? {
                 return Ok(Vec::new());
             }
-            let parts: Vec<PartSummary> = c
-                .prepare_cached(&format!(
-                    "SELECT {SUMMARY_COLS} FROM part WHERE channel = ?1 AND t_min >= ?2 AND t_min < ?3
-                     AND t_max >= ?4 AND count > 0 ORDER BY t_min"
-                ))?
-                .query_map(params![channel, from.saturating_sub(span), to, from], summary_row)?
-                .collect::<rusqlite::Result<_>>()?;
+            let sql = format!(
+                "SELECT {SUMMARY_COLS} FROM part WHERE channel = ?1 AND t_min >= ?2 AND t_min < ?3
+                 AND t_max >= ?4 AND count > 0 ORDER BY t_min"
+            );
+            let parts = all(c, &sql, params![channel, from.saturating_sub(span), to, from], |r| rows::summary(r))?;
             let mut acc = MinMaxAcc::new(from, to, buckets);
             let cut: Vec<&PartSummary> = parts.iter().filter(|p| !acc.add_summary(&p.summary)).collect();
             for p in cut {

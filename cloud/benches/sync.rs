@@ -106,7 +106,7 @@ async fn drain(store: Arc<dyn Storage>, data: &std::path::Path, batches: &[Vec<u
     .expect("broker");
     let stats = Arc::new(IngestStats::default());
     let ingest = tokio::spawn(meterdeck_cloud::ingest::run(
-        IngestConfig { host: "127.0.0.1".into(), port, user: broker.user.clone(), password: broker.password.clone(), workers: 4 },
+        IngestConfig { host: "127.0.0.1".into(), port, user: broker.user.clone(), password: broker.password.clone(), workers: 4, mail: None },
         store.clone(),
         broker.connected.clone(),
         stats.clone(),

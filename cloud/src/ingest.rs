@@ -12,7 +12,8 @@ use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::store::{IngestBatch, Storage, StoreError};
+use crate::state::MailConfig;
+use crate::store::{IngestBatch, MonthTraffic, Storage, StoreError};
 
 /// Where the ingest subscriber logs in.
 #[derive(Clone, Debug)]
@@ -24,6 +25,8 @@ pub struct IngestConfig {
     /// Batches decoded and stored at once (SQLite serialises the commits;
     /// PostgreSQL and decoding run in parallel).
     pub workers: usize,
+    /// For the 90 % traffic notice to the account's admins (else logged only).
+    pub mail: Option<MailConfig>,
 }
 
 /// Largest packet ingest reads. Above the broker's own limit (the managed
@@ -65,11 +68,12 @@ pub async fn run(
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     for _ in 0..cfg.workers.max(1) {
         let (rx, store, client, stats) = (rx.clone(), store.clone(), client.clone(), stats.clone());
+        let mail = cfg.mail.clone();
         tokio::spawn(async move {
             loop {
                 let job = { rx.lock().await.recv().await };
                 let Some(job) = job else { break };
-                handle(job, &*store, &client, &stats).await;
+                handle(job, &store, &client, &stats, mail.as_ref()).await;
             }
         });
     }
@@ -119,7 +123,7 @@ async fn poll(
     }
 }
 
-async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &IngestStats) {
+async fn handle(job: Job, store: &Arc<dyn Storage>, client: &AsyncClient, stats: &IngestStats, mail: Option<&MailConfig>) {
     let now = chrono::Utc::now().timestamp_millis();
     let size = job.payload.len() as u64;
     let payload = job.payload;
@@ -128,32 +132,40 @@ async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &Ing
     // read apart for an error ack: a good batch carries it.
     let decoded = tokio::task::spawn_blocking(move || {
         let batch = IngestBatch::decode(&payload);
-        let id = if batch.is_err() { wire::peek_batch_id(&payload) } else { None };
-        (batch, id)
+        let ids = if batch.is_err() { wire::peek_ids(&payload) } else { (None, None) };
+        (batch, ids)
     })
     .await;
-    let (decoded, id) = match decoded {
+    let (decoded, (id, store_id)) = match decoded {
         Ok(x) => x,
-        Err(e) => (Err(wire::WireError(format!("decoder crashed: {e}"))), None),
+        Err(e) => (Err(wire::WireError(format!("decoder crashed: {e}"))), (None, None)),
     };
+    let mut traffic = None;
     let ack = match decoded {
         Err(e) => {
             stats.refused.fetch_add(1, Ordering::Relaxed);
             warn!(agent = %job.agent, batch = ?id, "refused a batch: {e}");
-            if let Err(se) = store.ingest_refused(&job.agent, &e.0, size, now).await {
-                warn!(agent = %job.agent, "could not count the refusal: {se}");
+            match store.ingest_refused(&job.agent, &e.0, size, now).await {
+                Ok(t) => traffic = Some(t),
+                Err(se) => warn!(agent = %job.agent, "could not count the refusal: {se}"),
             }
-            Ack::refused(id, e.0)
+            let ack = Ack::refused(id, e.0);
+            match store_id {
+                Some(s) => ack.for_store(&s),
+                None => ack,
+            }
         }
         Ok(batch) => match store.ingest(&job.agent, &batch, size, now).await {
             Ok(out) => {
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.samples.fetch_add(out.stored, Ordering::Relaxed);
-                Ack::stored(batch.batch.header.batch, out.stored)
+                traffic = Some(out.traffic);
+                Ack::stored(batch.batch.header.batch, out.stored).for_store(&batch.batch.header.store)
             }
             Err(StoreError::NotFound(what)) => {
                 stats.refused.fetch_add(1, Ordering::Relaxed);
                 Ack::refused(Some(batch.batch.header.batch), format!("{what} not found: the agent is not registered"))
+                    .for_store(&batch.batch.header.store)
             }
             Err(e) => {
                 // Not stored, so no ack: the agent sends it again after its timeout.
@@ -166,4 +178,12 @@ async fn handle(job: Job, store: &dyn Storage, client: &AsyncClient, stats: &Ing
     if let Err(e) = client.publish(wire::ack_topic(&job.agent), QoS::AtLeastOnce, false, ack.to_json()).await {
         warn!(agent = %job.agent, "could not queue the ack: {e}");
     }
+    if let Some(t) = traffic.filter(|t| crate::traffic_notice::crossed(*t, size)) {
+        notice(store.clone(), mail.cloned(), job.agent, t);
+    }
+}
+
+/// Mailing may take seconds: off the worker, after the ack.
+fn notice(store: Arc<dyn Storage>, mail: Option<MailConfig>, agent: String, t: MonthTraffic) {
+    tokio::spawn(async move { crate::traffic_notice::notify(&*store, mail.as_ref(), &agent, t).await });
 }

@@ -12,3 +12,4 @@ pub mod mail;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod traffic_notice;

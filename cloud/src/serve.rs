@@ -83,6 +83,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             user: broker.user.clone(),
             password: broker.password.clone(),
             workers: opts.ingest_workers,
+            mail: opts.mail.clone(),
         },
         store.clone(),
         broker.connected.clone(),

@@ -14,6 +14,7 @@ use std::time::Duration;
 use api_support::{Db, Env};
 use meterdeck_cloud::broker::{Broker, BrokerMode};
 use meterdeck_cloud::ingest::{self, IngestConfig, IngestStats};
+use meterdeck_cloud::state::MailConfig;
 use meterdeck_core::model::Sample;
 use meterdeck_core::store::codec::EncodeScratch;
 use meterdeck_core::sync::wire::{self, Ack, PartIn};
@@ -79,6 +80,35 @@ async fn next_ack(rx: &mut mpsc::UnboundedReceiver<Ack>, what: &str) -> Ack {
         .unwrap()
 }
 
+/// A managed Mosquitto on a free port and `ingest::run` on `env`'s store,
+/// connected: (broker, ingest task, stats, port).
+async fn start_ingest(
+    env: &Env,
+    mail: Option<MailConfig>,
+) -> (Arc<Broker>, tokio::task::JoinHandle<anyhow::Result<()>>, Arc<IngestStats>, u16) {
+    let port = free_port();
+    let mode = BrokerMode::Managed { program: "mosquitto".into(), bind: "127.0.0.1".into(), port, tls: None };
+    let broker = Broker::start(env.store.clone(), mode, env.dir.path()).await.expect("mosquitto must be installed");
+    let stats = Arc::new(IngestStats::default());
+    let cfg = IngestConfig {
+        host: "127.0.0.1".into(),
+        port,
+        user: broker.user.clone(),
+        password: broker.password.clone(),
+        workers: 2,
+        mail,
+    };
+    let task = tokio::spawn(ingest::run(cfg, env.store.clone(), broker.connected.clone(), stats.clone()));
+    for _ in 0..100 {
+        if broker.connected.load(Ordering::Relaxed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(broker.connected.load(Ordering::Relaxed), "ingest connects to the broker");
+    (broker, task, stats, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_batches_get_error_acks_and_ingest_goes_on() {
     refusals(Env::start(false).await).await;
@@ -100,25 +130,7 @@ async fn refusals(env: Env) {
     }
     let ((me, secret), (other, _)) = (agents[0].clone(), agents[1].clone());
 
-    let port = free_port();
-    let mode = BrokerMode::Managed { program: "mosquitto".into(), bind: "127.0.0.1".into(), port };
-    let broker = Broker::start(env.store.clone(), mode, env.dir.path()).await.expect("mosquitto must be installed");
-    let stats = Arc::new(IngestStats::default());
-    let cfg = IngestConfig {
-        host: "127.0.0.1".into(),
-        port,
-        user: broker.user.clone(),
-        password: broker.password.clone(),
-        workers: 2,
-    };
-    let task = tokio::spawn(ingest::run(cfg, env.store.clone(), broker.connected.clone(), stats.clone()));
-    for _ in 0..100 {
-        if broker.connected.load(Ordering::Relaxed) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(broker.connected.load(Ordering::Relaxed), "ingest connects to the broker");
+    let (broker, task, stats, port) = start_ingest(&env, None).await;
     let (client, mut acks) = agent_client(port, &me, &secret).await;
     let publish = |payload: Vec<u8>| {
         let (client, topic) = (client.clone(), wire::batch_topic(&me));
@@ -188,6 +200,45 @@ async fn refusals(env: Env) {
     assert!(env.store.channels(&other).await.unwrap().is_empty());
     assert_eq!(stats.refused.load(Ordering::Relaxed), cases.len() as u64);
     assert_eq!(stats.batches.load(Ordering::Relaxed), 1);
+
+    task.abort();
+    broker.stop().await;
+}
+
+/// The cloud's 90 % traffic notice: the payload that takes an agent's month
+/// past 90 % of the account's allowance mails the account's admins (a real
+/// aiosmtpd), once; the payloads after it do not. The acks name the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payload_crossing_90_percent_mails_the_admins_once() {
+    let env = Env::start(true).await;
+    let admin = env.account("acme").await;
+    let r = env.post("/agents", Some(&admin), json!({"name": "Boiler room"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (me, secret) = (r.json()["id"].as_str().unwrap().to_string(), r.json()["secret"].as_str().unwrap().to_string());
+    // An allowance the fourth batch crosses 90 % of (3.33 batches).
+    let one = good_batch(1, 300).len() as u64;
+    let mut account = env.store.account("acme").await.unwrap().unwrap();
+    account.traffic_allowance = one * 37 / 10;
+    env.store.update_account(&account).await.unwrap();
+    let smtp = env.smtp.as_ref().unwrap();
+    let (broker, task, _stats, port) = start_ingest(&env, Some(smtp.mail_config())).await;
+    let (client, mut acks) = agent_client(port, &me, &secret).await;
+
+    for id in 1..=6 {
+        client.publish(wire::batch_topic(&me), QoS::AtLeastOnce, false, good_batch(id, 300)).await.unwrap();
+        let ack = next_ack(&mut acks, "a good batch").await;
+        assert!(ack.ok && ack.batch == Some(id), "{ack:?}");
+        assert_eq!(ack.store.as_deref(), Some("store-1"), "the ack names the batch's store");
+        if id == 3 {
+            assert!(smtp.mail_within(Duration::from_millis(500)).is_none(), "no notice under 90 %");
+        }
+    }
+    let mail = smtp.next_mail();
+    assert_eq!(mail["rcpt_tos"][0], "boss@example.com", "{mail}");
+    let (subject, body) = (mail["subject"].as_str().unwrap_or_default(), mail["body"].as_str().unwrap_or_default());
+    assert!(subject.contains("Boiler room") && subject.contains("monthly traffic"), "{subject}");
+    assert!(body.contains(&me) && body.contains("send_interval"), "{body}");
+    assert!(smtp.mail_within(Duration::from_secs(2)).is_none(), "one notice a month");
 
     task.abort();
     broker.stop().await;

@@ -389,10 +389,10 @@ pub async fn ingest_is_idempotent_and_keeps_order(s: &dyn Storage) {
     );
     let now = 1_764_547_200_000; // 2025-12-01T00:00Z
     let o = s.ingest("ag", &b1, n1, now).await.unwrap();
-    assert_eq!(o, IngestOutcome { stored: 150, duplicate_parts: 0 });
+    assert_eq!((o.stored, o.duplicate_parts), (150, 0));
     // A resend stores nothing.
     let o = s.ingest("ag", &b1, n1, now + 1).await.unwrap();
-    assert_eq!(o, IngestOutcome { stored: 0, duplicate_parts: 3 });
+    assert_eq!((o.stored, o.duplicate_parts), (0, 3));
 
     // Out of order: seq 200.. arrives before 100.., and overlaps a resend of 0...
     let (b3, n3) = batch("store-1", 3, 0, &[P { path: "l1/CH1", unit: Some("mV"), seq_from: 200, samples: &a[200..] }]);
@@ -405,13 +405,16 @@ pub async fn ingest_is_idempotent_and_keeps_order(s: &dyn Storage) {
             P { path: "l1/CH1", unit: Some("mV"), seq_from: 100, samples: &a[100..200] },
         ],
     );
-    assert_eq!(s.ingest("ag", &b3, n3, now + 2).await.unwrap(), IngestOutcome { stored: 100, duplicate_parts: 0 });
-    assert_eq!(s.ingest("ag", &b2, n2, now + 3).await.unwrap(), IngestOutcome { stored: 100, duplicate_parts: 1 });
+    let o = s.ingest("ag", &b3, n3, now + 2).await.unwrap();
+    assert_eq!((o.stored, o.duplicate_parts), (100, 0));
+    let o = s.ingest("ag", &b2, n2, now + 3).await.unwrap();
+    assert_eq!((o.stored, o.duplicate_parts), (100, 1));
 
     // A new cache file restarts the sequence: same seq_from, new data.
     let c = series(&mut rng, 20_000_000, 40);
     let (b4, n4) = batch("store-2", 1, 0, &[P { path: "l1/CH1", unit: Some("mV"), seq_from: 0, samples: &c }]);
-    assert_eq!(s.ingest("ag", &b4, n4, now + 4).await.unwrap(), IngestOutcome { stored: 40, duplicate_parts: 0 });
+    let o = s.ingest("ag", &b4, n4, now + 4).await.unwrap();
+    assert_eq!((o.stored, o.duplicate_parts), (40, 0));
 
     let chans = s.channels("ag").await.unwrap();
     assert_eq!(chans.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["l1/CH1", "l1/CH2", "l1/CH3"]);
@@ -535,11 +538,16 @@ pub async fn traffic_and_refusals(s: &dyn Storage) {
     s.insert_agent(&agent("acme", "ag")).await.unwrap();
     let nov = 1_764_460_800_000; // 2025-11-30T00:00Z
     let dec = 1_764_547_200_000; // 2025-12-01T00:00Z
-    s.ingest_refused("ag", "channel 0 (l1/CH1): truncated", 1000, nov).await.unwrap();
-    s.ingest_refused("ag", "not a Meterdeck batch", 24, dec).await.unwrap();
+    let allowance = account("acme").traffic_allowance;
+    // Each payload reports its month's total with it counted, and the allowance.
+    let t = s.ingest_refused("ag", "channel 0 (l1/CH1): truncated", 1000, nov).await.unwrap();
+    assert_eq!(t, MonthTraffic { bytes: 1000, allowance });
+    let t = s.ingest_refused("ag", "not a Meterdeck batch", 24, dec).await.unwrap();
+    assert_eq!(t, MonthTraffic { bytes: 24, allowance });
     let (b, n) =
         batch("st", 1, 0, &[P { path: "l1/CH1", unit: None, seq_from: 0, samples: &[Sample::number(1, 1.0)] }]);
-    s.ingest("ag", &b, n, dec).await.unwrap();
+    let o = s.ingest("ag", &b, n, dec).await.unwrap();
+    assert_eq!(o.traffic, MonthTraffic { bytes: 24 + n, allowance });
     assert_eq!(s.traffic("ag", "2025-11").await.unwrap(), 1000);
     assert_eq!(s.traffic("ag", "2025-12").await.unwrap(), 24 + n);
     assert_eq!(s.traffic("ag", "2026-01").await.unwrap(), 0);
@@ -548,6 +556,8 @@ pub async fn traffic_and_refusals(s: &dyn Storage) {
     assert_eq!(a.sync.last_error.as_deref(), Some("not a Meterdeck batch"));
     assert_eq!(a.sync.batches, 1);
     assert!(matches!(s.ingest_refused("ghost", "x", 1, dec).await, Err(StoreError::NotFound(_))));
+    let o = s.ingest("ag", &b, n, dec + 1).await.unwrap();
+    assert_eq!((o.duplicate_parts, o.traffic.bytes), (1, 24 + 2 * n), "a resend is traffic too");
 }
 
 pub async fn deletes_cascade(s: &dyn Storage) {
@@ -764,57 +774,7 @@ async fn open_names_bad_urls() {
     assert!(fresh.exists());
 }
 
-pub mod pg {
-    //! A throwaway database per test on the local PostgreSQL.
-
-    const ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-
-    pub struct TestDb {
-        pub url: String,
-        name: String,
-    }
-
-    impl TestDb {
-        /// `None` only when `MD_SKIP_PG=1` and the server is unreachable.
-        pub async fn create(test: &str) -> Option<TestDb> {
-            let client = match tokio_postgres::connect(ADMIN_URL, tokio_postgres::NoTls).await {
-                Ok((client, conn)) => {
-                    tokio::spawn(conn);
-                    client
-                }
-                Err(e) if std::env::var("MD_SKIP_PG").as_deref() == Ok("1") => {
-                    eprintln!("skipping PostgreSQL test {test}: {e} (MD_SKIP_PG=1)");
-                    return None;
-                }
-                Err(e) => panic!(
-                    "PostgreSQL is not reachable at 127.0.0.1:5432 as user postgres ({e}); start it, or set MD_SKIP_PG=1 to skip"
-                ),
-            };
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-            let name = format!("md_test_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, test);
-            let name: String = name.chars().take(63).collect();
-            client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-            Some(TestDb { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name })
-        }
-    }
-
-    impl Drop for TestDb {
-        /// Drops the database even when the test panicked.
-        fn drop(&mut self) {
-            let name = self.name.clone();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async move {
-                    if let Ok((client, conn)) = tokio_postgres::connect(ADMIN_URL, tokio_postgres::NoTls).await {
-                        tokio::spawn(conn);
-                        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
+use super::testdb as pg;
 
 /// A year of 1 s samples (3154 parts of 10,000) downsampled to 2000
 /// buckets; prints the timings. Debug builds are far slower than release:

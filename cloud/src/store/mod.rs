@@ -17,6 +17,8 @@ pub mod sqlite;
 
 #[cfg(test)]
 mod conformance;
+#[doc(hidden)]
+pub mod testdb;
 
 use async_trait::async_trait;
 pub use model::*;
@@ -123,7 +125,7 @@ pub trait Storage: Send + Sync + 'static {
     /// for an unknown agent (nothing is stored or counted then).
     async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome>;
     /// Counts a refused payload of a known agent.
-    async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()>;
+    async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<MonthTraffic>;
     /// Payload bytes received from the agent in the UTC month `YYYY-MM`.
     async fn traffic(&self, agent: &str, month: &str) -> Result<u64>;
 

@@ -212,6 +212,19 @@ pub struct IngestOutcome {
     pub stored: u64,
     /// Parts already present (a resend).
     pub duplicate_parts: u64,
+    /// The agent's traffic this month, this payload counted.
+    pub traffic: MonthTraffic,
+}
+
+/// An agent's sync traffic in the UTC month of a payload, counted in the
+/// same transaction as the payload (so "this payload crossed 90 %" is seen
+/// by exactly one ingest worker, in whichever process).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthTraffic {
+    /// Bytes this month, this payload included.
+    pub bytes: u64,
+    /// The account's monthly allowance per agent.
+    pub allowance: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

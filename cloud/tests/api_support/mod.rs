@@ -72,6 +72,20 @@ impl SmtpPeer {
     pub fn next_mail(&self) -> Value {
         self.mails.recv_timeout(Duration::from_secs(20)).expect("a mail within 20 s")
     }
+
+    /// The next mail if one arrives within `wait`.
+    pub fn mail_within(&self, wait: Duration) -> Option<Value> {
+        self.mails.recv_timeout(wait).ok()
+    }
+
+    /// How `serve` would be configured to send through this peer.
+    pub fn mail_config(&self) -> MailConfig {
+        MailConfig {
+            smtp: format!("127.0.0.1:{}", self.port),
+            from: "Meterdeck <noreply@meterdeck.test>".into(),
+            public_url: "https://cloud.meterdeck.test/".into(),
+        }
+    }
 }
 
 impl Drop for SmtpPeer {
@@ -81,45 +95,8 @@ impl Drop for SmtpPeer {
     }
 }
 
-/// A database created for one test on the PostgreSQL at 127.0.0.1:5432
-/// (trust auth, user postgres), dropped on drop.
-pub struct PgDb {
-    pub url: String,
-    name: String,
-}
-
-const PG_ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-
-impl PgDb {
-    pub async fn create(test: &str) -> PgDb {
-        let (client, conn) = tokio_postgres::connect(PG_ADMIN, tokio_postgres::NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at 127.0.0.1:5432 as user postgres: {e}"));
-        tokio::spawn(conn);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let name: String =
-            format!("md_api_{}_{}_{test}", std::process::id(), nanos % 1_000_000_000).chars().take(63).collect();
-        client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-        PgDb { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name }
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Its own runtime: drop may run outside (or at the end of) the test's.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                if let Ok((client, conn)) = tokio_postgres::connect(PG_ADMIN, tokio_postgres::NoTls).await {
-                    tokio::spawn(conn);
-                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
-                }
-            });
-        })
-        .join();
-    }
-}
+/// A database created for one test on the PostgreSQL of `MD_PG_URL`, dropped on drop.
+pub use meterdeck_cloud::store::testdb::TestDb as PgDb;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Db {
@@ -188,7 +165,7 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let pg = match db {
             Db::Sqlite => None,
-            Db::Postgres => Some(PgDb::create(test).await),
+            Db::Postgres => PgDb::create(test).await,
         };
         let url = match &pg {
             None => format!("sqlite:{}/c.db", dir.path().display()),
@@ -197,11 +174,7 @@ impl Env {
         let store = meterdeck_cloud::store::open(&url).await.unwrap();
         let broker = Arc::new(StubBroker::default());
         let smtp = with_mail.then(SmtpPeer::start);
-        let mail = smtp.as_ref().map(|s| MailConfig {
-            smtp: format!("127.0.0.1:{}", s.port),
-            from: "Meterdeck <noreply@meterdeck.test>".into(),
-            public_url: "https://cloud.meterdeck.test/".into(),
-        });
+        let mail = smtp.as_ref().map(SmtpPeer::mail_config);
         let clock = ManualClock::default();
         let state = AppState { store: store.clone(), broker: broker.clone(), mail, data_dir: dir.path().to_path_buf() };
         let (base, server) = serve(state, &clock).await;

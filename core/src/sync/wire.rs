@@ -166,12 +166,22 @@ pub fn encode_batch(
 /// The batch id of a payload, as far as it can be read: lets the cloud
 /// address an error ack even when the rest is malformed.
 pub fn peek_batch_id(payload: &[u8]) -> Option<u64> {
-    let (head, _) = split(payload).ok()?;
+    peek_ids(payload).0
+}
+
+/// The batch id and store id of a payload too broken to decode, as far as
+/// its header can be read (for the error ack).
+pub fn peek_ids(payload: &[u8]) -> (Option<u64>, Option<String>) {
     #[derive(Deserialize)]
-    struct Id {
-        batch: u64,
+    struct Ids {
+        batch: Option<u64>,
+        store: Option<String>,
     }
-    serde_json::from_slice::<Id>(head).ok().map(|i| i.batch)
+    let Ok((head, _)) = split(payload) else { return (None, None) };
+    match serde_json::from_slice::<Ids>(head) {
+        Ok(i) => (i.batch, i.store),
+        Err(_) => (None, None),
+    }
 }
 
 fn split(payload: &[u8]) -> Result<(&[u8], &[u8]), WireError> {

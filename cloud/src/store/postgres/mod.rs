@@ -348,7 +348,7 @@ async fn ingest_once(
             ],
         )
         .await?;
-    let mut out = IngestOutcome { stored: 0, duplicate_parts: (n - inserted.len()) as u64 };
+    let mut out = IngestOutcome { duplicate_parts: (n - inserted.len()) as u64, ..IngestOutcome::default() };
     // Per channel: (samples, t_min, t_max, widest part).
     let mut gain: HashMap<i64, (i64, i64, i64, i64)> = HashMap::new();
     for r in &inserted {
@@ -390,24 +390,30 @@ async fn ingest_once(
         )
         .await?;
     tx.execute(&ag, &[&agent, &now, &i(batch.header.backlog), &i(out.stored)]).await?;
-    add_traffic(&tx, agent, payload_bytes, now).await?;
+    out.traffic = add_traffic(&tx, agent, payload_bytes, now).await?;
     tx.commit().await?;
     Ok(Some(out))
 }
 
+/// Counts `bytes` in the agent's month; returns the month's total and allowance.
 async fn add_traffic<C: GenericClient>(
     c: &C,
     agent: &str,
     bytes: u64,
     now: TimeMs,
-) -> std::result::Result<u64, tokio_postgres::Error> {
+) -> std::result::Result<MonthTraffic, tokio_postgres::Error> {
     let stmt = c
         .prepare_cached(
             "INSERT INTO traffic (agent, month, bytes) VALUES ($1, $2, $3)
-             ON CONFLICT (agent, month) DO UPDATE SET bytes = traffic.bytes + excluded.bytes",
+             ON CONFLICT (agent, month) DO UPDATE SET bytes = traffic.bytes + excluded.bytes RETURNING bytes",
         )
         .await?;
-    c.execute(&stmt, &[&agent, &series::month_of(now), &i(bytes)]).await
+    let total: i64 = c.query_one(&stmt, &[&agent, &series::month_of(now), &i(bytes)]).await?.get(0);
+    let stmt = c
+        .prepare_cached("SELECT a.traffic_allowance FROM account a JOIN agent g ON g.account = a.id WHERE g.id = $1")
+        .await?;
+    let allowance: i64 = c.query_one(&stmt, &[&agent]).await?.get(0);
+    Ok(MonthTraffic { bytes: u(total), allowance: u(allowance) })
 }
 
 #[async_trait]
@@ -844,7 +850,7 @@ impl Storage for PgStore {
         }
     }
 
-    async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()> {
+    async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<MonthTraffic> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
         let n = tx
@@ -853,9 +859,9 @@ impl Storage for PgStore {
         if n == 0 {
             return Err(StoreError::NotFound(format!("agent {agent}")));
         }
-        add_traffic(&tx, agent, payload_bytes, now).await?;
+        let traffic = add_traffic(&tx, agent, payload_bytes, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(traffic)
     }
 
     async fn traffic(&self, agent: &str, month: &str) -> Result<u64> {

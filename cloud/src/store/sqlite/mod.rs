@@ -359,18 +359,23 @@ fn ingest_tx(
         "UPDATE agent SET last_batch_ms = ?2, backlog = ?3, samples = samples + ?4, batches = batches + 1 WHERE id = ?1",
     )?
     .execute(params![agent, now, i(batch.header.backlog), i(out.stored)])?;
-    add_traffic(&tx, agent, payload_bytes, now)?;
+    out.traffic = add_traffic(&tx, agent, payload_bytes, now)?;
     tx.commit()?;
     Ok(out)
 }
 
-fn add_traffic(conn: &Connection, agent: &str, bytes: u64, now: TimeMs) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO traffic (agent, month, bytes) VALUES (?1, ?2, ?3)
-         ON CONFLICT (agent, month) DO UPDATE SET bytes = bytes + excluded.bytes",
-    )?
-    .execute(params![agent, series::month_of(now), i(bytes)])?;
-    Ok(())
+/// Counts `bytes` in the agent's month; returns the month's total and allowance.
+fn add_traffic(conn: &Connection, agent: &str, bytes: u64, now: TimeMs) -> Result<MonthTraffic> {
+    let total: i64 = conn
+        .prepare_cached(
+            "INSERT INTO traffic (agent, month, bytes) VALUES (?1, ?2, ?3)
+             ON CONFLICT (agent, month) DO UPDATE SET bytes = bytes + excluded.bytes RETURNING bytes",
+        )?
+        .query_row(params![agent, series::month_of(now), i(bytes)], |r| r.get(0))?;
+    let allowance: i64 = conn
+        .prepare_cached("SELECT a.traffic_allowance FROM account a JOIN agent g ON g.account = a.id WHERE g.id = ?1")?
+        .query_row([agent], |r| r.get(0))?;
+    Ok(MonthTraffic { bytes: u(total), allowance: u(allowance) })
 }
 
 #[async_trait]
@@ -886,7 +891,7 @@ impl Storage for SqliteStore {
         self.write(move |c| ingest_tx(c, &agent, &b.batch, &b.chunks, payload_bytes, now)).await
     }
 
-    async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<()> {
+    async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<MonthTraffic> {
         let (agent, error) = (agent.to_owned(), error.to_owned());
         self.write(move |c| {
             let tx = c.transaction()?;
@@ -897,9 +902,9 @@ impl Storage for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound(format!("agent {agent}")));
             }
-            add_traffic(&tx, &agent, payload_bytes, now)?;
+            let traffic = add_traffic(&tx, &agent, payload_bytes, now)?;
             tx.commit()?;
-            Ok(())
+            Ok(traffic)
         })
         .await
     }

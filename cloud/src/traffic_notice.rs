@@ -1,0 +1,107 @@
+//! The cloud's side of the 90 % traffic notice (SPEC 3.4): when a payload
+//! takes an agent's month to 90 % of its allowance, the account's admins
+//! get a mail (when `serve` has a mail server) and the log a warning. The
+//! agent raises its own notice too; this one reaches the people who run
+//! the account, whichever machine the agent is on.
+//!
+//! Storage returns the month's total counted in the payload's own
+//! transaction, so exactly one payload sees the crossing, however many
+//! ingest workers or processes run.
+
+use tracing::{info, warn};
+
+use crate::state::MailConfig;
+use crate::store::{MonthTraffic, Role, Storage};
+
+/// True when the payload of `payload_bytes` is the one that took the month
+/// from under 90 % of the allowance to 90 % or more.
+pub fn crossed(t: MonthTraffic, payload_bytes: u64) -> bool {
+    if t.allowance == 0 {
+        return false;
+    }
+    let threshold = u128::from(t.allowance) * 9 / 10;
+    let after = u128::from(t.bytes);
+    let before = after.saturating_sub(u128::from(payload_bytes));
+    before < threshold && after >= threshold
+}
+
+/// Tells the account's admins; failures are logged, never returned (a
+/// notice must not hold up ingest).
+pub async fn notify(store: &dyn Storage, mail: Option<&MailConfig>, agent_id: &str, t: MonthTraffic) {
+    let agent = match store.agent(agent_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return,
+        Err(e) => return warn!(agent = agent_id, "traffic notice: cannot read the agent: {e}"),
+    };
+    let percent = t.bytes.saturating_mul(100) / t.allowance.max(1);
+    warn!(
+        agent = agent_id,
+        account = %agent.account,
+        bytes = t.bytes,
+        allowance = t.allowance,
+        "agent {:?} has used {percent} % of its monthly traffic allowance",
+        agent.name
+    );
+    let Some(mail) = mail else {
+        return info!(agent = agent_id, "traffic notice: no mail server configured (--smtp); logged only");
+    };
+    let admins = match store.users(&agent.account).await {
+        Ok(users) => users.into_iter().filter(|u| u.role == Role::Admin && !u.email.is_empty()).collect::<Vec<_>>(),
+        Err(e) => return warn!(agent = agent_id, "traffic notice: cannot read the account's admins: {e}"),
+    };
+    let subject = format!("Meterdeck: agent {} has used {percent} % of its monthly traffic", agent.name);
+    let body = format!(
+        "Agent {name} ({id}) of account {account} has sent {used} of its {allowance} monthly sync \
+         traffic allowance ({percent} %).\n\nSync goes on; nothing is lost. To stay within the \
+         allowance, make the agent send less often (`send_interval` in its [cloud] section) or \
+         record fewer channels, or change the account's plan.\n\n{url}\n",
+        name = agent.name,
+        id = agent.id,
+        account = agent.account,
+        used = human_bytes(t.bytes),
+        allowance = human_bytes(t.allowance),
+        url = mail.public_url,
+    );
+    for admin in admins {
+        if let Err(e) = crate::mail::send(mail, &admin.email, &subject, &body).await {
+            warn!(agent = agent_id, user = %admin.id, "traffic notice not mailed: {e:#}");
+        }
+    }
+}
+
+fn human_bytes(b: u64) -> String {
+    match b {
+        b if b >= 1_000_000_000 => format!("{:.2} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{:.1} kB", b as f64 / 1e3),
+        b => format!("{b} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(bytes: u64, allowance: u64) -> MonthTraffic {
+        MonthTraffic { bytes, allowance }
+    }
+
+    #[test]
+    fn only_the_payload_that_reaches_90_percent_crosses() {
+        assert!(crossed(t(900, 1000), 10)); // 890 -> 900
+        assert!(crossed(t(950, 1000), 100)); // 850 -> 950
+        assert!(!crossed(t(899, 1000), 10)); // still under
+        assert!(!crossed(t(910, 1000), 10)); // was already over
+        assert!(crossed(t(5000, 1000), 5000)); // one huge payload from 0
+        assert!(!crossed(t(5000, 0), 5000)); // no allowance: no notice
+        assert!(crossed(t(u64::MAX, u64::MAX), u64::MAX)); // no overflow
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1_500), "1.5 kB");
+        assert_eq!(human_bytes(900_000_000), "900.0 MB");
+        assert_eq!(human_bytes(5_000_000_000), "5.00 GB");
+    }
+}

@@ -119,7 +119,7 @@ async fn drain(store: Arc<dyn Storage>, data: &std::path::Path, batches: &[Vec<u
     let (client, mut ev) = AsyncClient::new(o, 64);
     let (ack_tx, mut ack_rx) = tokio::sync::mpsc::unbounded_channel::<Ack>();
     let (conn_tx, mut conn_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    tokio::spawn(async move {
+    let agent_loop = tokio::spawn(async move {
         loop {
             match ev.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -161,6 +161,8 @@ async fn drain(store: Arc<dyn Storage>, data: &std::path::Path, batches: &[Vec<u
     }
     let rate = total as f64 / started.elapsed().as_secs_f64();
     assert_eq!(stored, total, "every sample stored once");
+    // Stopped before the broker, or it would retry the connection for the rest of the run.
+    agent_loop.abort();
     ingest.abort();
     broker.stop().await;
     rate

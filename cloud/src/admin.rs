@@ -103,17 +103,22 @@ pub async fn create_account(
 }
 
 /// Gives a user a new temporary password (must be changed at the next
-/// login), for an admin who cannot use the mailed reset link; returns it.
-pub async fn reset_to_temporary(store: &dyn Storage, account: &str, user: &str) -> Result<String, AdminError> {
+/// login), for a user who lost theirs and mail cannot help; returns the user
+/// and the password (shown once). The reason may be a leak: every session of
+/// the user ends (API tokens are held back by `must_change` until the
+/// password is changed), and the login throttle is cleared.
+pub async fn reset_to_temporary(store: &dyn Storage, account: &str, user: &str) -> Result<(User, String), AdminError> {
     let mut u = store
         .user(account, user)
         .await?
         .ok_or_else(|| AdminError::Invalid(format!("user {user:?} of account {account:?} does not exist")))?;
     let temp = password::temporary_password();
-    u.password_hash = password::hash_password(&temp);
+    u.password_hash = password::hash_password_async(temp.clone()).await;
     u.must_change = true;
     store.update_user(&u).await?;
-    Ok(temp)
+    store.delete_sessions_of(account, user, None).await?;
+    crate::auth::throttle::succeeded(store, account, user).await?;
+    Ok((u, temp))
 }
 
 /// `a-` + 16 hex digits.

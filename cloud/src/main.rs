@@ -23,6 +23,8 @@ struct Cli {
     cmd: Cmd,
 }
 
+// Parsed once per run: the size of `Serve` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the service: broker (Mosquitto, started here unless --broker), ingest, Web API, backups.
@@ -80,6 +82,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AccountCmd,
     },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
     /// Agents.
     Agent {
         #[command(subcommand)]
@@ -118,6 +125,18 @@ enum AccountCmd {
     Delete {
         #[arg(long)]
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// A new temporary password for a user who lost theirs (prints it once; it
+    /// must be changed at the next login; the user's sessions end).
+    ResetPassword {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        user: String,
     },
 }
 
@@ -264,6 +283,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("account {id} deleted with its data, users and agents");
                 }
             }
+            Ok(())
+        }
+        Cmd::User { cmd: UserCmd::ResetPassword { account, user } } => {
+            let store = meterdeck_cloud::store::open(&db).await?;
+            let (_, temp) = meterdeck_cloud::admin::reset_to_temporary(&*store, &account, &user).await?;
+            println!("user {user} of {account}: new temporary password (change it at the next login; their sessions ended):");
+            println!("{temp}");
             Ok(())
         }
         Cmd::Agent { cmd } => {

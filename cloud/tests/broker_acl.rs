@@ -26,15 +26,18 @@ fn free_port() -> u16 {
 
 fn start(files: &BrokerFiles, port: u16) -> Mosquitto {
     files.write_conf("127.0.0.1", port).unwrap();
-    let child = Command::new("mosquitto")
-        .arg("-c")
-        .arg(files.conf())
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("mosquitto must be installed (apt install mosquitto)");
+    // Owned by the guard at once: a panic below still stops and reaps it.
+    let broker = Mosquitto(
+        Command::new("mosquitto")
+            .arg("-c")
+            .arg(files.conf())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("mosquitto must be installed (apt install mosquitto)"),
+    );
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Mosquitto(child);
+            return broker;
         }
         std::thread::sleep(Duration::from_millis(50));
     }

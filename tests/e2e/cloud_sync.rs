@@ -373,4 +373,13 @@ fn demo_syncs_and_rotated_secrets_replace_the_old() {
     until_swapped(&by_cli, &by_api);
     let listed = s.cloud.cli(&["agent", "list", "--account", "acme"]);
     assert!(listed.contains(&s.agent_id) && listed.contains("site-a") && !listed.contains(&by_api), "{listed}");
+
+    // A lost admin password, from the server's shell: the old session ends,
+    // the temporary password signs in (and must be changed).
+    let out = s.cloud.cli(&["user", "reset-password", "--account", "acme", "--user", "alice"]);
+    let temp = line_after(&out, "temporary password");
+    let (status, _) = meterdeck_e2e::cloud::request("GET", &format!("{}/api/v1/me", s.cloud.http), Some(&s.api.token), None);
+    assert_eq!(status, 401, "the session before the reset has ended");
+    let api = Api::sign_in(&s.cloud.http, "acme", "alice", &temp, "Meter2deck-test");
+    assert_eq!(api.get("/api/v1/me")["user"]["id"], "alice");
 }

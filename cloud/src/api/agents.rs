@@ -115,7 +115,7 @@ pub async fn rotate_secret(
     })))
 }
 
-fn admin_error(e: crate::admin::AdminError) -> ApiError {
+pub(super) fn admin_error(e: crate::admin::AdminError) -> ApiError {
     match e {
         crate::admin::AdminError::Invalid(m) => ApiError::bad_request(m),
         crate::admin::AdminError::Store(s) => s.into(),

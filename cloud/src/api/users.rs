@@ -155,16 +155,9 @@ pub async fn temporary_password(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     c.require_admin("give users temporary passwords")?;
-    let store = ctx.store();
-    let mut u = find_user(&ctx, &c.account.id, &id).await?;
-    let temp = password::temporary_password();
-    u.password_hash = hash(temp.clone()).await?;
-    u.must_change = true;
-    store.update_user(&u).await?;
-    // The reason may be a leak: every session of the user ends (its API
-    // tokens are held back by `must_change` until the password is changed).
-    store.delete_sessions_of(&c.account.id, &id, None).await?;
-    crate::auth::throttle::succeeded(store, &c.account.id, &id).await?;
+    let u = find_user(&ctx, &c.account.id, &id).await?;
+    let (u, temp) =
+        crate::admin::reset_to_temporary(ctx.store(), &c.account.id, &u.id).await.map_err(super::agents::admin_error)?;
     Ok(Json(json!({ "user": UserView::from(&u), "temporary_password": temp })))
 }
 

@@ -288,13 +288,19 @@ impl Broker {
 }
 
 fn spawn_mosquitto(program: &Path, conf: &Path) -> anyhow::Result<tokio::process::Child> {
-    Command::new(program)
-        .arg("-c")
-        .arg(conf)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("starting the broker {}", program.display()))
+    let mut cmd = Command::new(program);
+    cmd.arg("-c").arg(conf).stdin(Stdio::null()).kill_on_drop(true);
+    // The broker ends with the service even when the service is killed
+    // outright (SIGKILL, OOM): an orphan would keep the port and the old
+    // logins, and a restarted `serve` could not start its own.
+    // SAFETY: the closure only makes one prctl call, async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))
+                .map_err(std::io::Error::from)
+        });
+    }
+    cmd.spawn().with_context(|| format!("starting the broker {}", program.display()))
 }
 
 /// Keeps the managed broker running: a Mosquitto that dies is started again

@@ -382,4 +382,19 @@ fn demo_syncs_and_rotated_secrets_replace_the_old() {
     assert_eq!(status, 401, "the session before the reset has ended");
     let api = Api::sign_in(&s.cloud.http, "acme", "alice", &temp, "Meter2deck-test");
     assert_eq!(api.get("/api/v1/me")["user"]["id"], "alice");
+
+    // A crashed service takes its broker with it: no orphan keeps the port.
+    let mut s = s;
+    let brokers: Vec<u32> = meterdeck_e2e::proctree::descendants(s.cloud.proc.pid())
+        .into_iter()
+        .filter(|p| meterdeck_e2e::proctree::comm(*p).as_deref() == Some("mosquitto"))
+        .collect();
+    assert_eq!(brokers.len(), 1, "serve runs one Mosquitto");
+    signal(s.cloud.proc.pid(), "KILL");
+    let _ = s.cloud.proc.child.wait();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while meterdeck_e2e::proctree::comm(brokers[0]).is_some() {
+        assert!(Instant::now() < deadline, "the broker outlived the killed service");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

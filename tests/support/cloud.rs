@@ -56,6 +56,16 @@ impl Cloud {
     }
 }
 
+impl Drop for Cloud {
+    /// SIGTERM first, so `serve` stops its Mosquitto (a SIGKILL would leave
+    /// that to the broker's parent-death signal).
+    fn drop(&mut self) {
+        if let Ok(None) = self.proc.child.try_wait() {
+            self.proc.terminate(Duration::from_secs(10));
+        }
+    }
+}
+
 /// `meterdeck-cloud --data DATA [--db DB] ARGS`, which must succeed.
 pub fn cli(data: &Path, db: Option<&str>, args: &[&str]) -> String {
     let mut cmd = Command::new(bin("meterdeck-cloud"));

@@ -149,11 +149,7 @@ async fn handle(job: Job, store: &Arc<dyn Storage>, client: &AsyncClient, stats:
                 Ok(t) => traffic = Some(t),
                 Err(se) => warn!(agent = %job.agent, "could not count the refusal: {se}"),
             }
-            let ack = Ack::refused(id, e.0);
-            match store_id {
-                Some(s) => ack.for_store(&s),
-                None => ack,
-            }
+            Ack { store: store_id, ..Ack::refused(id, e.0) }
         }
         Ok(batch) => match store.ingest(&job.agent, &batch, size, now).await {
             Ok(out) => {

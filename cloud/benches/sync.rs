@@ -37,10 +37,19 @@ fn backlog(channels: usize, per_channel: usize, step_ms: i64) -> (Vec<Vec<u8>>, 
     let mut bytes = 0usize;
     let mut id = 1u64;
     let mut total = 0u64;
-    let flush = |pending: &mut Vec<(String, i64, Vec<Sample>)>, out: &mut Vec<Vec<u8>>, id: &mut u64, scratch: &mut EncodeScratch| {
+    let flush = |pending: &mut Vec<(String, i64, Vec<Sample>)>,
+                 out: &mut Vec<Vec<u8>>,
+                 id: &mut u64,
+                 scratch: &mut EncodeScratch| {
         let parts: Vec<PartIn> = pending
             .iter()
-            .map(|(p, from, s)| PartIn { path: p, unit: Some("V"), seq_from: *from, seq_to: *from + s.len() as i64, samples: s })
+            .map(|(p, from, s)| PartIn {
+                path: p,
+                unit: Some("V"),
+                seq_from: *from,
+                seq_to: *from + s.len() as i64,
+                samples: s,
+            })
             .collect();
         out.push(wire::encode_batch("bench-store", *id, 0, 0, &parts, scratch).expect("encode"));
         *id += 1;
@@ -74,7 +83,8 @@ fn backlog(channels: usize, per_channel: usize, step_ms: i64) -> (Vec<Vec<u8>>, 
 
 async fn account_and_agent(store: &dyn Storage) -> (String, String) {
     meterdeck_cloud::admin::create_account(store, "bench", "Bench", "pro", "admin", "a@b.test").await.expect("account");
-    let (agent, secret) = meterdeck_cloud::admin::register_agent(store, &NoBroker, "bench", "site").await.expect("agent");
+    let (agent, secret) =
+        meterdeck_cloud::admin::register_agent(store, &NoBroker, "bench", "site").await.expect("agent");
     (agent.id, secret)
 }
 
@@ -106,7 +116,14 @@ async fn drain(store: Arc<dyn Storage>, data: &std::path::Path, batches: &[Vec<u
     .expect("broker");
     let stats = Arc::new(IngestStats::default());
     let ingest = tokio::spawn(meterdeck_cloud::ingest::run(
-        IngestConfig { host: "127.0.0.1".into(), port, user: broker.user.clone(), password: broker.password.clone(), workers: 4, mail: None },
+        IngestConfig {
+            host: "127.0.0.1".into(),
+            port,
+            user: broker.user.clone(),
+            password: broker.password.clone(),
+            workers: 4,
+            mail: None,
+        },
         store.clone(),
         broker.connected.clone(),
         stats.clone(),
@@ -152,7 +169,8 @@ async fn drain(store: Arc<dyn Storage>, data: &std::path::Path, batches: &[Vec<u
             in_flight.insert(next as u64 + 1, next);
             next += 1;
         }
-        let ack = tokio::time::timeout(Duration::from_secs(60), ack_rx.recv()).await.expect("no ack within 60 s").unwrap();
+        let ack =
+            tokio::time::timeout(Duration::from_secs(60), ack_rx.recv()).await.expect("no ack within 60 s").unwrap();
         assert!(ack.ok, "refused: {:?}", ack.error);
         if let Some(b) = ack.batch {
             in_flight.remove(&b);
@@ -186,7 +204,13 @@ async fn api_m4(store: Arc<dyn Storage>, days: usize) -> (f64, f64) {
         }
         let parts: Vec<PartIn> = parts_s
             .iter()
-            .map(|(f, v)| PartIn { path: "log0/CH1", unit: Some("V"), seq_from: *f, seq_to: *f + v.len() as i64, samples: v })
+            .map(|(f, v)| PartIn {
+                path: "log0/CH1",
+                unit: Some("V"),
+                seq_from: *f,
+                seq_to: *f + v.len() as i64,
+                samples: v,
+            })
             .collect();
         let payload = wire::encode_batch("year", bi as u64, 0, 0, &parts, &mut scratch).unwrap();
         let batch = IngestBatch::decode(&payload).unwrap();
@@ -201,7 +225,8 @@ async fn api_m4(store: Arc<dyn Storage>, days: usize) -> (f64, f64) {
         direct.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     // The API: an admin token through the real HTTP router.
-    let state = AppState { store: store.clone(), broker: Arc::new(NoBroker), mail: None, data_dir: std::env::temp_dir() };
+    let state =
+        AppState { store: store.clone(), broker: Arc::new(NoBroker), mail: None, data_dir: std::env::temp_dir() };
     let app = meterdeck_cloud::api::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

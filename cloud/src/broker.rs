@@ -160,7 +160,14 @@ pub enum BrokerMode {
     /// An external broker at `host:port`, logged into as `user`; if `files`
     /// is set the password file and ACL are written there for it and the
     /// process in `pid_file` is sent SIGHUP to reload them.
-    External { host: String, port: u16, user: String, password: String, files: Option<PathBuf>, pid_file: Option<PathBuf> },
+    External {
+        host: String,
+        port: u16,
+        user: String,
+        password: String,
+        files: Option<PathBuf>,
+        pid_file: Option<PathBuf>,
+    },
 }
 
 /// The broker as the rest of the service sees it.
@@ -272,7 +279,8 @@ impl Broker {
         };
         if let Some(pid) = pid {
             let pid = rustix::process::Pid::from_raw(pid as i32).context("bad broker pid")?;
-            rustix::process::kill_process(pid, rustix::process::Signal::HUP).context("signalling the broker to reload")?;
+            rustix::process::kill_process(pid, rustix::process::Signal::HUP)
+                .context("signalling the broker to reload")?;
         }
         Ok(())
     }

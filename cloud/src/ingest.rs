@@ -123,7 +123,13 @@ async fn poll(
     }
 }
 
-async fn handle(job: Job, store: &Arc<dyn Storage>, client: &AsyncClient, stats: &IngestStats, mail: Option<&MailConfig>) {
+async fn handle(
+    job: Job,
+    store: &Arc<dyn Storage>,
+    client: &AsyncClient,
+    stats: &IngestStats,
+    mail: Option<&MailConfig>,
+) {
     let now = chrono::Utc::now().timestamp_millis();
     let size = job.payload.len() as u64;
     let payload = job.payload;

@@ -186,7 +186,9 @@ fn free_local_port() -> anyhow::Result<u16> {
 fn sqlite_path(db: &str) -> anyhow::Result<&Path> {
     match db.strip_prefix("sqlite:") {
         Some(p) => Ok(Path::new(p)),
-        None => bail!("backup and restore work on the embedded SQLite database; for PostgreSQL use pg_dump and pg_restore"),
+        None => {
+            bail!("backup and restore work on the embedded SQLite database; for PostgreSQL use pg_dump and pg_restore")
+        }
     }
 }
 
@@ -238,7 +240,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .with_context(|| format!("--broker {addr}: expected HOST:PORT"))?;
                     let password = std::env::var("MD_BROKER_PASSWORD")
                         .context("--broker needs the cloud's broker password in MD_BROKER_PASSWORD")?;
-                    BrokerMode::External { host, port, user: broker_user, password, files: broker_files, pid_file: broker_pid_file }
+                    BrokerMode::External {
+                        host,
+                        port,
+                        user: broker_user,
+                        password,
+                        files: broker_files,
+                        pid_file: broker_pid_file,
+                    }
                 }
                 None => BrokerMode::Managed {
                     program: mosquitto,
@@ -274,7 +283,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = meterdeck_cloud::store::open(&db).await?;
             match cmd {
                 AccountCmd::Create { id, name, plan, admin, email } => {
-                    let temp = meterdeck_cloud::admin::create_account(&*store, &id, &name, &plan, &admin, &email).await?;
+                    let temp =
+                        meterdeck_cloud::admin::create_account(&*store, &id, &name, &plan, &admin, &email).await?;
                     println!("account {id} created; admin {admin}, temporary password (change it at first login):");
                     println!("{temp}");
                 }
@@ -288,7 +298,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::User { cmd: UserCmd::ResetPassword { account, user } } => {
             let store = meterdeck_cloud::store::open(&db).await?;
             let (_, temp) = meterdeck_cloud::admin::reset_to_temporary(&*store, &account, &user).await?;
-            println!("user {user} of {account}: new temporary password (change it at the next login; their sessions ended):");
+            println!(
+                "user {user} of {account}: new temporary password (change it at the next login; their sessions ended):"
+            );
             println!("{temp}");
             Ok(())
         }
@@ -298,7 +310,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let broker = meterdeck_cloud::broker::NoBroker;
             match cmd {
                 AgentCmd::Register { account, name } => {
-                    let (agent, secret) = meterdeck_cloud::admin::register_agent(&*store, &broker, &account, &name).await?;
+                    let (agent, secret) =
+                        meterdeck_cloud::admin::register_agent(&*store, &broker, &account, &name).await?;
                     println!("agent {} registered for {account}. Its secret is shown once:", agent.id);
                     println!("{secret}");
                     println!(
@@ -307,10 +320,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
                 AgentCmd::Rotate { account, agent } => {
-                    let secret = meterdeck_cloud::admin::rotate_agent_secret(&*store, &broker, &account, &agent).await?;
-                    println!("agent {agent} of {account} has a new secret (the old one no longer works). It is shown once:");
+                    let secret =
+                        meterdeck_cloud::admin::rotate_agent_secret(&*store, &broker, &account, &agent).await?;
+                    println!(
+                        "agent {agent} of {account} has a new secret (the old one no longer works). It is shown once:"
+                    );
                     println!("{secret}");
-                    println!("On the agent: meterdeck-agent cloud login --agent {agent} --broker HOST:PORT [--tls | --ca-file CA.pem] (paste the secret)");
+                    println!(
+                        "On the agent: meterdeck-agent cloud login --agent {agent} --broker HOST:PORT [--tls | --ca-file CA.pem] (paste the secret)"
+                    );
                 }
                 AgentCmd::List { account } => {
                     if store.account(&account).await?.is_none() {
@@ -331,7 +349,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Backup { out, keep } => {
             let store = meterdeck_cloud::store::open(&db).await?;
             sqlite_path(&db)?;
-            let dest = meterdeck_cloud::backup::run_once(&*store, &out.unwrap_or_else(|| data.join("backups")), keep).await?;
+            let dest =
+                meterdeck_cloud::backup::run_once(&*store, &out.unwrap_or_else(|| data.join("backups")), keep).await?;
             println!("{}", dest.display());
             Ok(())
         }
@@ -351,4 +370,3 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
-

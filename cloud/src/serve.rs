@@ -93,13 +93,17 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     // reach the broker's password file within seconds.
     let watcher = tokio::spawn(watch_broker_logins(store.clone(), broker.clone()));
     let backups = match (opts.backup_every, store.kind()) {
-        (Some(every), "sqlite") => {
-            Some(tokio::spawn(crate::backup::schedule(store.clone(), opts.data_dir.join("backups"), every, opts.backups_kept)))
-        }
+        (Some(every), "sqlite") => Some(tokio::spawn(crate::backup::schedule(
+            store.clone(),
+            opts.data_dir.join("backups"),
+            every,
+            opts.backups_kept,
+        ))),
         _ => None,
     };
 
-    let state = AppState { store: store.clone(), broker: broker.clone(), mail: opts.mail, data_dir: opts.data_dir.clone() };
+    let state =
+        AppState { store: store.clone(), broker: broker.clone(), mail: opts.mail, data_dir: opts.data_dir.clone() };
     let app = crate::api::router(state);
     let listener = tokio::net::TcpListener::bind(opts.http).await.with_context(|| format!("binding {}", opts.http))?;
     let http = listener.local_addr()?;

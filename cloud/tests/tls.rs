@@ -334,15 +334,17 @@ async fn desktop_link_signs_in_over_https_with_the_ca_file() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let pki = make_pki(dir.path(), "server");
-    let out = cli(&data, &["account", "create", "--id", "acme", "--name", "Acme", "--admin", "boss", "--email", "b@acme.test"]);
+    let out = cli(
+        &data,
+        &["account", "create", "--id", "acme", "--name", "Acme", "--admin", "boss", "--email", "b@acme.test"],
+    );
     let temp = out.lines().nth(1).expect("temporary password").trim().to_owned();
     let serve = Serve::start(&data, &pki);
     let base = format!("https://127.0.0.1:{}", serve.http_port);
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &pki.ca_pem).unwrap();
-    let link = |ca: Option<&Path>| {
-        CloudLink::with_ca(Arc::new(MemorySecrets::new()), Arc::new(MemoryPrefs::default()), ca)
-    };
+    let link =
+        |ca: Option<&Path>| CloudLink::with_ca(Arc::new(MemorySecrets::new()), Arc::new(MemoryPrefs::default()), ca);
 
     let trusting = link(Some(&ca)).unwrap();
     let st = trusting.sign_in(&base, "acme", "boss", &temp).await.unwrap();

@@ -40,7 +40,18 @@ struct Setup {
 
 fn cloud_with_agent(dir: &Path) -> Setup {
     let cloud = Cloud::start(&dir.join("cloud"), None, None, &[]);
-    let out = cloud.cli(&["account", "create", "--id", "acme", "--name", "Acme", "--admin", "alice", "--email", "alice@acme.test"]);
+    let out = cloud.cli(&[
+        "account",
+        "create",
+        "--id",
+        "acme",
+        "--name",
+        "Acme",
+        "--admin",
+        "alice",
+        "--email",
+        "alice@acme.test",
+    ]);
     let temp = line_after(&out, "temporary password");
     let out = cloud.cli(&["agent", "register", "--account", "acme", "--name", "site-a"]);
     let agent_id = out.split_whitespace().nth(1).expect("agent id").to_owned();
@@ -57,7 +68,13 @@ struct Site {
 }
 
 impl Site {
-    fn new(dir: &Path, agent_id: &str, secret: &str, broker_port: u16, instruments: &[meterdeck_drivers::InstrumentConfig]) -> Site {
+    fn new(
+        dir: &Path,
+        agent_id: &str,
+        secret: &str,
+        broker_port: u16,
+        instruments: &[meterdeck_drivers::InstrumentConfig],
+    ) -> Site {
         let mut session = Session::start();
         session.start_keyring();
         let config = write_agent_config(dir, "name = \"site-a\"\npoll_interval = \"1s\"", instruments);
@@ -67,7 +84,10 @@ impl Site {
         let extra = ["--config", site.config.to_str().unwrap(), "--send-interval", "1s"];
         agent_login(&site.session.address, agent_id, secret, broker_port, &extra).expect("cloud login");
         let text = std::fs::read_to_string(&site.config).unwrap();
-        assert!(text.contains("[cloud]") && !text.contains(secret), "the config holds the [cloud] section, never the secret");
+        assert!(
+            text.contains("[cloud]") && !text.contains(secret),
+            "the config holds the [cloud] section, never the secret"
+        );
         assert!(text.contains("send_interval = \"1s\""), "{text}");
         site
     }
@@ -89,7 +109,15 @@ impl Site {
 
     fn sync_status(&self) -> Value {
         let out = self
-            .agent(&["cloud", "status", "--config", self.config.to_str().unwrap(), "--data-dir", self.data.to_str().unwrap(), "--json"])
+            .agent(&[
+                "cloud",
+                "status",
+                "--config",
+                self.config.to_str().unwrap(),
+                "--data-dir",
+                self.data.to_str().unwrap(),
+                "--json",
+            ])
             .stdin(Stdio::null())
             .output()
             .unwrap();
@@ -134,7 +162,15 @@ fn agent_samples(store: &Path) -> BTreeMap<String, Vec<(i64, Option<f64>)>> {
                 .range(c.id, i64::MIN / 2, i64::MAX / 2)
                 .unwrap()
                 .into_iter()
-                .map(|s| (s.t, match s.value { Reading::Number(v) => Some(v), Reading::Special(_) => None }))
+                .map(|s| {
+                    (
+                        s.t,
+                        match s.value {
+                            Reading::Number(v) => Some(v),
+                            Reading::Special(_) => None,
+                        },
+                    )
+                })
                 .collect();
             (c.path(), v)
         })
@@ -152,8 +188,12 @@ fn cloud_samples(api: &Api, agent: &str) -> BTreeMap<String, Vec<(i64, Option<f6
             let id = c["id"].as_i64().unwrap();
             let raw = api.get(&format!("/api/v1/channels/{id}/raw?from=0&to={END}&limit=100000"));
             assert_eq!(raw["truncated"], false, "more samples than one page");
-            let points =
-                raw["points"].as_array().expect("raw points").iter().map(|p| (p["t"].as_i64().unwrap(), p["v"].as_f64())).collect();
+            let points = raw["points"]
+                .as_array()
+                .expect("raw points")
+                .iter()
+                .map(|p| (p["t"].as_i64().unwrap(), p["v"].as_f64()))
+                .collect();
             (c["path"].as_str().unwrap().to_owned(), points)
         })
         .collect()
@@ -200,7 +240,11 @@ fn simulator_to_cloud_api() {
     assert_eq!(status["connected"], true, "{status}");
     assert!(status["month_bytes"].as_u64().unwrap() > 0, "{status}");
     let (code, out, _) = {
-        let o = site.agent(&["status", "--config", site.config.to_str().unwrap(), "--data-dir", site.data.to_str().unwrap()]).stdin(Stdio::null()).output().unwrap();
+        let o = site
+            .agent(&["status", "--config", site.config.to_str().unwrap(), "--data-dir", site.data.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), ())
     };
     assert_eq!(code, Some(0), "{out}");
@@ -308,22 +352,37 @@ fn demo_syncs_and_rotated_secrets_replace_the_old() {
     let config = dir.path().join("demo.toml");
     std::fs::write(&config, "").unwrap();
     let port = s.cloud.mqtt_port;
-    agent_login(&session.address, &s.agent_id, &s.secret, port, &["--config", config.to_str().unwrap(), "--send-interval", "1s"])
-        .expect("cloud login");
+    agent_login(
+        &session.address,
+        &s.agent_id,
+        &s.secret,
+        port,
+        &["--config", config.to_str().unwrap(), "--send-interval", "1s"],
+    )
+    .expect("cloud login");
     assert!(std::fs::read_to_string(&config).unwrap().contains("send_interval = \"1s\""));
 
     let data = dir.path().join("demo-data");
     let mut demo = Proc::spawn(
         "meterdeck-agent demo",
-        agent(&["demo", "--data-dir", data.to_str().unwrap(), "--instruments", "1", "--cloud-config", config.to_str().unwrap()])
-            .env("DBUS_SESSION_BUS_ADDRESS", &session.address),
+        agent(&[
+            "demo",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--instruments",
+            "1",
+            "--cloud-config",
+            config.to_str().unwrap(),
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", &session.address),
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let synced = loop {
         let agents = s.api.get("/api/v1/agents");
-        let samples = agents.as_array().unwrap().iter().find(|a| a["id"] == s.agent_id.as_str()).unwrap()["sync"]["samples"]
-            .as_u64()
-            .unwrap_or(0);
+        let samples =
+            agents.as_array().unwrap().iter().find(|a| a["id"] == s.agent_id.as_str()).unwrap()["sync"]["samples"]
+                .as_u64()
+                .unwrap_or(0);
         if samples > 0 {
             break samples;
         }
@@ -378,7 +437,8 @@ fn demo_syncs_and_rotated_secrets_replace_the_old() {
     // the temporary password signs in (and must be changed).
     let out = s.cloud.cli(&["user", "reset-password", "--account", "acme", "--user", "alice"]);
     let temp = line_after(&out, "temporary password");
-    let (status, _) = meterdeck_e2e::cloud::request("GET", &format!("{}/api/v1/me", s.cloud.http), Some(&s.api.token), None);
+    let (status, _) =
+        meterdeck_e2e::cloud::request("GET", &format!("{}/api/v1/me", s.cloud.http), Some(&s.api.token), None);
     assert_eq!(status, 401, "the session before the reset has ended");
     let api = Api::sign_in(&s.cloud.http, "acme", "alice", &temp, "Meter2deck-test");
     assert_eq!(api.get("/api/v1/me")["user"]["id"], "alice");

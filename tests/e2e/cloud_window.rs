@@ -54,7 +54,8 @@ fn register_site(
     std::fs::create_dir_all(&dir).unwrap();
     let config = write_agent_config(&dir, &format!("name = \"{name}\"\npoll_interval = \"1s\""), &[inst]);
     let extra = ["--config", config.to_str().unwrap(), "--send-interval", "1s"];
-    agent_login(&bus.address, &id, &secret, cloud.mqtt_port, &extra).unwrap_or_else(|e| panic!("cloud login {name}: {e}"));
+    agent_login(&bus.address, &id, &secret, cloud.mqtt_port, &extra)
+        .unwrap_or_else(|e| panic!("cloud login {name}: {e}"));
     Site { name, id, config, data: dir.join("data") }
 }
 

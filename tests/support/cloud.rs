@@ -75,11 +75,7 @@ pub fn cli(data: &Path, db: Option<&str>, args: &[&str]) -> String {
     }
     let out = cmd.args(args).stdin(Stdio::null()).output().expect("run meterdeck-cloud");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "meterdeck-cloud {args:?} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "meterdeck-cloud {args:?} failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
     stdout
 }
 
@@ -88,7 +84,11 @@ pub fn cli(data: &Path, db: Option<&str>, args: &[&str]) -> String {
 pub fn line_after(out: &str, marker: &str) -> String {
     let mut lines = out.lines().skip_while(|l| !l.contains(marker));
     lines.next();
-    lines.find(|l| !l.trim().is_empty()).unwrap_or_else(|| panic!("nothing after {marker:?} in {out}")).trim().to_owned()
+    lines
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_else(|| panic!("nothing after {marker:?} in {out}"))
+        .trim()
+        .to_owned()
 }
 
 /// A signed-in Web API client.

@@ -2,9 +2,9 @@
 //! run child processes that are always stopped (kill on drop), wait for
 //! their `READY` lines, socat pty pairs, and the Python peers' venv.
 
-pub mod notify_peers;
 pub mod cloud;
 pub mod link;
+pub mod notify_peers;
 pub mod proctree;
 pub mod webdriver;
 

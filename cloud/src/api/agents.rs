@@ -98,11 +98,7 @@ pub async fn register_agent(
 }
 
 /// A new secret for a lost or reinstalled machine (shown once).
-pub async fn rotate_secret(
-    State(ctx): State<Ctx>,
-    Full(c): Full,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn rotate_secret(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     c.require_admin("give agents new secrets")?;
     let a = c.agent(&ctx, &id).await?;
     let secret = crate::admin::rotate_agent_secret(&*ctx.app.store, &*ctx.app.broker, &c.account.id, &a.id)

@@ -156,8 +156,9 @@ pub async fn temporary_password(
 ) -> ApiResult<Json<Value>> {
     c.require_admin("give users temporary passwords")?;
     let u = find_user(&ctx, &c.account.id, &id).await?;
-    let (u, temp) =
-        crate::admin::reset_to_temporary(ctx.store(), &c.account.id, &u.id).await.map_err(super::agents::admin_error)?;
+    let (u, temp) = crate::admin::reset_to_temporary(ctx.store(), &c.account.id, &u.id)
+        .await
+        .map_err(super::agents::admin_error)?;
     Ok(Json(json!({ "user": UserView::from(&u), "temporary_password": temp })))
 }
 

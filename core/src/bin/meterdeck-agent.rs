@@ -522,11 +522,9 @@ async fn demo(data_dir: Option<PathBuf>, count: usize, cloud_config: Option<Path
     }
     // Read before anything starts, so a bad file changes nothing.
     let cloud = match &cloud_config {
-        Some(path) => Some(
-            AgentConfig::load(path)?
-                .cloud
-                .ok_or_else(|| anyhow!("{}: no [cloud] section (meterdeck-agent cloud login --config FILE writes one)", path.display()))?,
-        ),
+        Some(path) => Some(AgentConfig::load(path)?.cloud.ok_or_else(|| {
+            anyhow!("{}: no [cloud] section (meterdeck-agent cloud login --config FILE writes one)", path.display())
+        })?),
         None => None,
     };
     let dir = match data_dir {

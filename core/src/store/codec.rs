@@ -199,10 +199,7 @@ pub struct EncodeScratch {
 }
 
 /// Encodes a non-empty run of (normalised) samples into a block blob.
-pub fn encode_block<T: AsSample>(
-    samples: &[T],
-    s: &mut EncodeScratch,
-) -> Result<(Vec<u8>, Summary), CodecError> {
+pub fn encode_block<T: AsSample>(samples: &[T], s: &mut EncodeScratch) -> Result<(Vec<u8>, Summary), CodecError> {
     if samples.is_empty() {
         return err("cannot encode an empty block");
     }

@@ -228,7 +228,10 @@ pub fn decode_batch_with(payload: &[u8], mut each: impl FnMut(usize, &Decoded)) 
         if c.unit.as_ref().is_some_and(|u| u.chars().count() > MAX_UNIT_CHARS) {
             return bad(format!("{what}: unit longer than {MAX_UNIT_CHARS} characters"));
         }
-        if c.seq_from < 0 || c.seq_to <= c.seq_from || c.count > MAX_PART_SAMPLES || i64::from(c.count) > c.seq_to - c.seq_from
+        if c.seq_from < 0
+            || c.seq_to <= c.seq_from
+            || c.count > MAX_PART_SAMPLES
+            || i64::from(c.count) > c.seq_to - c.seq_from
         {
             return bad(format!("{what}: bad range [{}, {}) for {} samples", c.seq_from, c.seq_to, c.count));
         }

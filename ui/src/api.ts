@@ -128,7 +128,9 @@ type Command = keyof Commands;
 type ArgsOf<K extends Command> = Commands[K]["args"];
 export type ResultOf<K extends Command> = Commands[K]["result"];
 
-/** Invokes a command of the contract with its arguments (left out when it takes none). */
+/** Invokes a command of the contract with its arguments (left out when it takes
+ * none). The one place that knows the transport: the browser's Web API back
+ * end (issue 15) can answer the same `Commands` here. */
 export function call<K extends Command>(
   cmd: K,
   ...args: {} extends ArgsOf<K> ? [ArgsOf<K>?] : [ArgsOf<K>]

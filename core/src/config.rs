@@ -244,13 +244,14 @@ struct RawConfig {
 
 /// A refused `[[calc]]`, `[[alarm]]` or `[[destination]]`: the dotted field
 /// (`alarm[hot].value`) and why.
-#[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error, ts_rs::TS)]
 #[error("{field}: {message}")]
 pub struct SectionError {
     pub field: String,
     pub message: String,
     /// 1-based column in a calc expression, when the error is there.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub position: Option<usize>,
 }
 

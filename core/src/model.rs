@@ -26,7 +26,7 @@ impl Sample {
 }
 
 /// A channel as the store knows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ChannelRecord {
     pub id: ChannelId,
     pub instrument: String,
@@ -42,7 +42,7 @@ impl ChannelRecord {
 }
 
 /// Connection state of an instrument, as the agent last saw it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConnState {
     Connecting,
@@ -70,7 +70,7 @@ impl ConnState {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum EventKind {
     Connected,
@@ -108,7 +108,8 @@ impl EventKind {
 }
 
 /// Something that happened: a connect, a disconnect with its reason, an error.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "EventRecord")] // not the DOM's `Event`
 pub struct Event {
     pub t: TimeMs,
     /// Instrument id, or `None` for agent-wide events.

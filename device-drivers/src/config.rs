@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     /// Hioki-style data logger (LR8450 family): `:MEMory:GETReal` + `:MEMory:VREAL?`.
@@ -39,7 +39,7 @@ impl Family {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Parity {
     #[default]
@@ -48,29 +48,40 @@ pub enum Parity {
     Odd,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// In TypeScript a field with a serde default is optional (`#[ts(as = "Option<_>",
+// optional)]`): the window may leave it out, and it reads it back filled in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum TransportConfig {
     Tcp {
         host: String,
         /// Defaults to the family's port (see [`Family::default_port`]).
         #[serde(default)]
+        #[ts(optional = nullable)]
         port: Option<u16>,
+        /// A duration such as `"2s"` or `"500ms"`.
         #[serde(default = "default_timeout", with = "humantime_serde")]
+        #[ts(as = "Option<String>", optional)]
         timeout: Duration,
     },
     Serial {
         /// Device path, e.g. `/dev/ttyUSB0` or `COM3`.
         path: String,
         #[serde(default = "default_baud")]
+        #[ts(as = "Option<_>", optional)]
         baud: u32,
         #[serde(default = "default_data_bits")]
+        #[ts(as = "Option<_>", optional)]
         data_bits: u8,
         #[serde(default)]
+        #[ts(as = "Option<_>", optional)]
         parity: Parity,
         #[serde(default = "default_stop_bits")]
+        #[ts(as = "Option<_>", optional)]
         stop_bits: u8,
+        /// A duration such as `"2s"` or `"500ms"`.
         #[serde(default = "default_timeout", with = "humantime_serde")]
+        #[ts(as = "Option<String>", optional)]
         timeout: Duration,
     },
 }
@@ -106,7 +117,7 @@ impl TransportConfig {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum RegisterKind {
     #[default]
@@ -116,7 +127,7 @@ pub enum RegisterKind {
     Discrete,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataType {
     #[default]
@@ -128,7 +139,7 @@ pub enum DataType {
     F64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum WordOrder {
     /// Most significant word first (Modbus convention, "ABCD").
@@ -139,21 +150,25 @@ pub enum WordOrder {
 }
 
 /// Where a Modbus channel lives and how to decode it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ModbusRegister {
     /// Zero-based register or coil address.
     pub address: u16,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub kind: RegisterKind,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub data_type: DataType,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub word_order: WordOrder,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
 pub struct ChannelConfig {
     /// The channel's id within the instrument: `CH1_1` (logger), `U1` / `P1`
     /// (power meter), any name (SCPI, Modbus).
@@ -168,8 +183,10 @@ pub struct ChannelConfig {
     pub modbus: Option<ModbusRegister>,
     /// value = raw * scale + offset
     #[serde(default = "one")]
+    #[ts(as = "Option<_>", optional)]
     pub scale: f64,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub offset: f64,
 }
 
@@ -201,8 +218,9 @@ impl ChannelConfig {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
 pub struct InstrumentConfig {
     /// Stable id, unique within an agent (used as the storage key).
     pub id: String,
@@ -213,26 +231,34 @@ pub struct InstrumentConfig {
     /// Line terminator for text protocols (`"\n"` by default; `"\r\n"` for many
     /// serial instruments).
     #[serde(default = "default_terminator")]
+    #[ts(as = "Option<_>", optional)]
     pub terminator: String,
     /// Modbus unit (slave) id.
     #[serde(default = "default_unit_id")]
+    #[ts(as = "Option<_>", optional)]
     pub unit_id: u8,
     /// Extra sentinel values this model uses for "no valid value".
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub sentinels: Vec<f64>,
-    /// Poll interval (1 s .. 1 h); `None` uses the agent's default (60 s).
+    /// Poll interval (1 s .. 1 h) such as `"5s"`; `None` uses the agent's default (60 s).
     #[serde(default, with = "humantime_serde")]
+    #[ts(as = "Option<String>")]
     pub poll_interval: Option<Duration>,
     /// A disabled instrument stays configured but is not polled.
     #[serde(default = "yes")]
+    #[ts(as = "Option<_>", optional)]
     pub enabled: bool,
     /// Set the instrument's clock to the agent's (UTC) on every connect.
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub set_clock_on_connect: bool,
     /// Send a start-measurement command on every connect.
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub start_on_connect: bool,
     #[serde(default, rename = "channel")]
+    #[ts(as = "Option<_>", optional)]
     pub channels: Vec<ChannelConfig>,
 }
 

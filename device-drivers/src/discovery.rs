@@ -21,7 +21,7 @@ pub const MAX_SWEEP_HOSTS: usize = 4096;
 pub const MODBUS_PORT: u16 = 502;
 
 /// Something that answered (or a listed serial port that did not).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Found {
     /// IP address, or the serial port's path.
     pub address: String,

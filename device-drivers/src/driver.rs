@@ -10,7 +10,7 @@ use crate::error::{DriverError, Result};
 use crate::reading::Reading;
 
 /// What `*IDN?` (or the family's equivalent) says about an instrument.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 pub struct Identity {
     pub maker: String,
     pub model: String,

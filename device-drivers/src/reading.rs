@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Why a reading is not a number. Instruments report these with sentinel
 /// values (see `families::scpi::protocol::sentinel`); they are stored with
 /// their kind and never drawn as numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum SpecialKind {
     /// No data for this channel (e.g. `+9999.9E+99`), or the poll produced none.

@@ -3,67 +3,62 @@
 
 use std::sync::Arc;
 
-use meterdeck_core::cloudlink::{AgentView, CloudChannelView, CloudLink, CloudSeries, CloudStatus, LocalSyncView};
+use meterdeck_core::cloudlink::{CloudLink, LocalSyncView};
 use meterdeck_core::desk::Desk;
 use tauri::State;
 
+use crate::contract::*;
+
 type Link<'a> = State<'a, Arc<CloudLink>>;
-type Res<T> = Result<T, String>;
 
 fn msg(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
 #[tauri::command]
-pub async fn cloud_sign_in(
-    link: Link<'_>,
-    url: String,
-    account: String,
-    user: String,
-    password: String,
-) -> Res<CloudStatus> {
-    link.sign_in(&url, &account, &user, &password).await.map_err(msg)
+pub async fn cloud_sign_in(link: Link<'_>, a: Args<CloudSignInArgs>) -> Reply<CloudSignInArgs> {
+    link.sign_in(&a.url, &a.account, &a.user, &a.password).await.map_err(msg)
 }
 
 #[tauri::command]
-pub async fn cloud_code(link: Link<'_>, code: String) -> Res<CloudStatus> {
-    link.submit_code(&code).await.map_err(msg)
+pub async fn cloud_code(link: Link<'_>, a: Args<CloudCodeArgs>) -> Reply<CloudCodeArgs> {
+    link.submit_code(&a.code).await.map_err(msg)
 }
 
 #[tauri::command]
-pub async fn cloud_change_password(link: Link<'_>, current: String, new: String) -> Res<CloudStatus> {
-    link.change_password(&current, &new).await.map_err(msg)
+pub async fn cloud_change_password(link: Link<'_>, a: Args<CloudChangePasswordArgs>) -> Reply<CloudChangePasswordArgs> {
+    link.change_password(&a.current, &a.new).await.map_err(msg)
 }
 
 #[tauri::command]
-pub async fn cloud_sign_out(link: Link<'_>) -> Res<CloudStatus> {
+pub async fn cloud_sign_out(link: Link<'_>, _a: Args<CloudSignOutArgs>) -> Reply<CloudSignOutArgs> {
     link.sign_out().await.map_err(msg)
 }
 
 #[tauri::command]
-pub async fn cloud_status(link: Link<'_>) -> Res<CloudStatus> {
+pub async fn cloud_status(link: Link<'_>, _a: Args<CloudStatusArgs>) -> Reply<CloudStatusArgs> {
     link.status().await.map_err(msg)
 }
 
 #[tauri::command]
-pub async fn cloud_agents(link: Link<'_>) -> Res<Vec<AgentView>> {
+pub async fn cloud_agents(link: Link<'_>, _a: Args<CloudAgentsArgs>) -> Reply<CloudAgentsArgs> {
     link.agents().await.map_err(msg)
 }
 
 #[tauri::command]
-pub async fn cloud_channels(link: Link<'_>, agent: String) -> Res<Vec<CloudChannelView>> {
-    link.channels(&agent).await.map_err(msg)
+pub async fn cloud_channels(link: Link<'_>, a: Args<CloudChannelsArgs>) -> Reply<CloudChannelsArgs> {
+    link.channels(&a.agent).await.map_err(msg)
 }
 
 #[tauri::command]
-pub async fn cloud_series(link: Link<'_>, channel: String, from: i64, to: i64, buckets: u32) -> Res<CloudSeries> {
-    link.series(&channel, from, to, buckets).await.map_err(msg)
+pub async fn cloud_series(link: Link<'_>, a: Args<CloudSeriesArgs>) -> Reply<CloudSeriesArgs> {
+    link.series(&a.channel, a.from, a.to, a.buckets).await.map_err(msg)
 }
 
 /// This agent's own sync (backlog, last acknowledgement, traffic): the
 /// Desk's `SyncStatus` fields plus `traffic_percent` and `traffic_warning`.
 #[tauri::command]
-pub async fn sync_status(desk: State<'_, Arc<Desk>>) -> Res<LocalSyncView> {
+pub async fn sync_status(desk: State<'_, Arc<Desk>>, _a: Args<SyncStatusArgs>) -> Reply<SyncStatusArgs> {
     let desk = Arc::clone(&desk);
     tauri::async_runtime::spawn_blocking(move || desk.sync_status())
         .await

@@ -7,15 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meterdeck_core::desk::{Desk, LiveEvent};
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
-pub const LIVE_EVENT: &str = "live";
-pub const INSTRUMENT_STATE_EVENT: &str = "instrument-state";
-/// An `AlarmView` on every alarm change.
-pub const ALARM_EVENT: &str = "alarm";
-/// A `Note` for every new notification-centre entry.
-pub const NOTIFICATION_EVENT: &str = "notification";
+use crate::contract::{ALARM, INSTRUMENT_STATE, LIVE, NOTIFICATION};
+
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
 pub fn spawn<R: Runtime>(app: AppHandle<R>, desk: Arc<Desk>) {
@@ -39,21 +35,21 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, desk: Arc<Desk>) {
                     for ev in pending.drain(..) {
                         match ev {
                             LiveEvent::Alarm { alarm } => {
-                                let _ = app.emit(ALARM_EVENT, alarm);
+                                ALARM.emit(&app, &*alarm);
                                 continue;
                             }
                             LiveEvent::Notification { note } => {
                                 state_changed = true; // the tray shows the unread count
-                                let _ = app.emit(NOTIFICATION_EVENT, note);
+                                NOTIFICATION.emit(&app, &*note);
                                 continue;
                             }
                             _ => {}
                         }
                         if let Some(s) = ev.as_state() {
                             state_changed = true;
-                            let _ = app.emit(INSTRUMENT_STATE_EVENT, s);
+                            INSTRUMENT_STATE.emit(&app, &s);
                         }
-                        let _ = app.emit(LIVE_EVENT, ev);
+                        LIVE.emit(&app, &ev);
                     }
                     if state_changed {
                         // Reads the store; keep it off the async workers.

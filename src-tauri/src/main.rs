@@ -6,6 +6,7 @@
 mod args;
 mod cloud;
 mod commands;
+mod contract;
 mod live;
 mod tray;
 
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
         }
     };
     let setup_desk = desk.clone();
-    let app = commands::register(tauri::Builder::default())
+    let app = contract::register(tauri::Builder::default())
         .manage(desk.clone())
         .manage(link)
         .setup(move |app| {

@@ -25,7 +25,7 @@ impl Harness {
         let cfg = dir.path().join("agent.toml");
         let desk = Arc::new(tauri::async_runtime::block_on(Desk::open(&data, &cfg, true)).unwrap());
         let link = CloudLink::new(Arc::new(MemorySecrets::new()), Arc::new(MemoryPrefs::default())).unwrap();
-        let app = crate::commands::register(mock_builder())
+        let app = crate::contract::register(mock_builder())
             .manage(desk.clone())
             .manage(Arc::new(link))
             .build(mock_context(noop_assets()))
@@ -161,4 +161,65 @@ fn cloud_commands_answer_before_sign_in_and_name_bad_input() {
     ] {
         assert!(sync.get(key).is_some(), "missing {key}");
     }
+}
+
+/// Every command of the contract table answers under its own name with its
+/// own argument struct (a payload that is no object stops before the body).
+#[test]
+fn every_contract_command_is_wired_to_its_own_arguments() {
+    struct Names(Vec<&'static str>);
+    impl crate::contract::Visit for Names {
+        fn command<C: crate::contract::Command>(&mut self) {
+            self.0.push(C::NAME);
+        }
+        fn event<P: serde::Serialize + ts_rs::TS + 'static>(&mut self, _: &'static str) {}
+    }
+    let mut names = Names(Vec::new());
+    crate::contract::visit_commands(&mut names);
+    assert!(names.0.len() >= 50, "{:?}", names.0);
+    let h = Harness::demo();
+    for name in names.0 {
+        let err = h.call(name, json!(42)).unwrap_err();
+        assert!(
+            err.starts_with(&format!("invalid args for command `{name}`: invalid type: integer `42`")),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_argument_is_named() {
+    let h = Harness::demo();
+    let err =
+        h.call("alarm_shelve", json!({"alarmId": "a", "minutes": "ten", "user": "ann", "comment": null})).unwrap_err();
+    assert!(err.starts_with("invalid args `minutes` for command `alarm_shelve`: invalid type: string"), "{err}");
+    let err = h.call("identify", json!({})).unwrap_err();
+    assert!(err.contains("missing field `id`"), "{err}");
+}
+
+/// The checks the alarm screens ask while the user types are the engine's
+/// (the browser mock keeps no copy): each refusal names its field.
+#[test]
+fn rule_calc_and_destination_checks_name_the_field() {
+    let h = Harness::demo();
+    let ok = json!({"id": "hot", "kind": "threshold", "channel": "scpi-1/VDC", "op": ">", "value": 5});
+    assert_eq!(h.call("rule_check", json!({ "rule": ok })).unwrap(), Value::Null);
+    let bad = json!({"id": "hot", "kind": "threshold", "channel": "scpi-1/VDC", "op": ">", "value": "five"});
+    let e = h.call("rule_check", json!({ "rule": bad })).unwrap();
+    assert_eq!(e["field"], "alarm[hot].value", "{e}");
+    let range =
+        json!({"id": "band", "kind": "threshold", "channel": "scpi-1/VDC", "op": "outside_incl", "low": 5, "high": 1});
+    assert_eq!(h.call("rule_check", json!({ "rule": range })).unwrap()["field"], "alarm[band].high");
+    let window = json!({"id": "w", "kind": "connection", "window": {"days": ["mon"], "from": "25:00"}});
+    assert_eq!(h.call("rule_check", json!({ "rule": window })).unwrap()["field"], "alarm[w].window.from");
+
+    let calc = json!({"id": "c", "expr": "A + * 2", "inputs": {"A": "scpi-1/VDC"}});
+    let e = h.call("calc_check", json!({ "calc": calc })).unwrap();
+    assert!(e["field"].as_str().unwrap().ends_with("expr"), "{e}");
+    assert_eq!(e["position"], 5, "{e}");
+
+    let dest = json!({"id": "m", "kind": "email", "to": ["ops@example.com"]});
+    let err = h.call("destination_save", json!({ "destination": dest })).unwrap_err();
+    let e: Value = serde_json::from_str(&err).unwrap();
+    assert!(e["field"].as_str().unwrap().contains("host"), "{err}");
 }

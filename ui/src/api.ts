@@ -1,418 +1,116 @@
 // Typed wrappers over the Tauri commands and events of the desktop contract.
-// The UI holds no business rules: it passes what the user entered and shows
-// what the backend returns (including its error messages).
+// Every shape comes from ./bindings, generated from the Rust types (see
+// src-tauri/src/contract; regenerate with scripts/gen-bindings, never edit
+// there). This file holds the typed `call`, the positional wrappers the
+// screens use, the UI's names for a few contract types, and helpers. The UI
+// holds no business rules: it passes what the user entered and shows what the
+// backend returns (including its error messages).
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  Action,
+  AgentSync,
+  AgentView,
+  AlarmRule,
+  AlarmView,
+  CalcConfig,
+  CloudChannelView,
+  Commands,
+  ConnState,
+  DestinationConfig,
+  EventRecord,
+  Events,
+  ExportView,
+  InstrumentStateEvent,
+  JournalQueryArgs,
+  LiveEvent as LivePayload,
+  Me,
+  Note,
+  Op,
+  RuleKind,
+  Second,
+  SectionError,
+  WindowSpec,
+} from "./bindings";
 
+export type {
+  AckInfo,
+  Action,
+  AgentSync,
+  AgentView,
+  AlarmRule,
+  AlarmView,
+  AppState,
+  CalcConfig,
+  ChannelConfig,
+  ChannelRecord,
+  CloudChannelView,
+  CloudSeries,
+  CloudStatus,
+  Combine,
+  Commands,
+  ConnState,
+  DestinationConfig,
+  DestinationKind,
+  DestinationView,
+  EventRecord,
+  Events,
+  ExportProgress,
+  ExportView,
+  Family,
+  Found,
+  IdentifyView,
+  Identity,
+  InstrumentConfig,
+  InstrumentStateEvent,
+  InstrumentView,
+  JournalEntry,
+  LatestView,
+  LiveReading,
+  LocalSyncView,
+  Me,
+  ModbusRegister,
+  Note,
+  Op,
+  RuleKind,
+  Second,
+  SectionError,
+  SerialPortInfo,
+  SeriesView,
+  Severity,
+  SpecialKind,
+  TableView,
+  TimeRange,
+  TransportConfig,
+  UiSettings,
+  WindowSpec,
+} from "./bindings";
+
+// The UI's names for contract types.
+export type Rule = AlarmRule;
+export type SecondCondition = Second;
+export type TimeWindow = WindowSpec;
+export type AlarmKind = RuleKind;
+export type CompareOp = Op;
+export type JournalAction = Action;
+export type JournalQuery = JournalQueryArgs;
+export type Calc = CalcConfig;
+export type Destination = DestinationConfig;
+export type ExportSummary = ExportView;
+export type CloudMe = Me;
+export type CloudAgentSync = AgentSync;
+export type CloudAgent = AgentView;
+export type CloudChannel = CloudChannelView;
+
+/** The window's languages and themes (the translation tables and style sheet have these). */
 export type Lang = "en" | "ja";
 export type Theme = "light" | "dark";
-export type ConnState = "connecting" | "connected" | "reconnecting" | "error" | "stopped";
-export type Family = "hioki-logger" | "hioki-power" | "scpi" | "modbus";
-export type SpecialKind = "no-data" | "over-range" | "under-range" | "burn-out" | "invalid";
-
-export interface UiSettings {
-  language: Lang;
-  timezone: string;
-  theme: Theme;
-}
-
-export interface AppState {
-  version: string;
-  dataDir: string;
-  configPath: string;
-  demo: boolean;
-  settings: UiSettings;
-}
-
-export interface ModbusRegister {
-  address: number;
-  kind?: string;
-  data_type?: string;
-  word_order?: string;
-}
-
-/** serde JSON of meterdeck_drivers::ChannelConfig */
-export interface ChannelConfig {
-  id: string;
-  unit?: string | null;
-  query?: string | null;
-  modbus?: ModbusRegister | null;
-  scale?: number;
-  offset?: number;
-}
-
-export type TransportConfig =
-  | { kind: "tcp"; host: string; port?: number | null; timeout?: string }
-  | {
-      kind: "serial";
-      path: string;
-      baud?: number;
-      data_bits?: number;
-      parity?: string;
-      stop_bits?: number;
-      timeout?: string;
-    };
-
-/** serde JSON of meterdeck_drivers::InstrumentConfig (snake_case fields, `channel` list). */
-export interface InstrumentConfig {
-  id: string;
-  name?: string | null;
-  family: Family;
-  transport: TransportConfig;
-  terminator?: string;
-  unit_id?: number;
-  sentinels?: number[];
-  /** humantime string, e.g. "5s" */
-  poll_interval?: string | null;
-  enabled?: boolean;
-  set_clock_on_connect?: boolean;
-  start_on_connect?: boolean;
-  channel?: ChannelConfig[];
-}
-
-export interface Identity {
-  maker: string;
-  model: string;
-  serial: string;
-  firmware: string;
-}
-
-export interface InstrumentView {
-  config: InstrumentConfig;
-  state: ConnState;
-  reason: string | null;
-  lastPoll: number | null;
-  identity: Identity | null;
-  compatWarning: string | null;
-  fastUntil: number | null;
-  pollIntervalS: number;
-}
-
-export interface IdentifyView {
-  identity: Identity;
-  warning: string | null;
-}
-
-export interface Found {
-  address: string;
-  port: number | null;
-  family_guess: Family | null;
-  identity: Identity | null;
-  error: string | null;
-}
-
-export interface SerialPortInfo {
-  path: string;
-  kind: string;
-  vid: string | null;
-  pid: string | null;
-  manufacturer: string | null;
-  product: string | null;
-  serial_number: string | null;
-}
-
-export interface LatestView {
-  channelId: number;
-  path: string;
-  instrument: string;
-  channel: string;
-  unit: string | null;
-  t: number | null;
-  value: number | null;
-  special: string | null;
-}
-
-export interface ChannelRecord {
-  id: number;
-  instrument: string;
-  channel: string;
-  unit: string | null;
-}
-
-/** `[from, to)` in ms. */
-export interface TimeRange {
-  from: number;
-  to: number;
-}
-
-export interface SeriesView {
-  channelId: number;
-  raw: boolean;
-  t: number[];
-  min: (number | null)[];
-  max: (number | null)[];
-}
-
-export interface TableView {
-  columns: string[];
-  rows: [number, (string | null)[]][];
-  truncated: boolean;
-}
-
-export interface ExportSummary {
-  path: string;
-  channels?: number;
-  samples?: number;
-  rows?: number;
-  bytes?: number;
-}
-
-export interface ExportProgress {
-  done: number;
-  total: number;
-}
-
-export interface EventRecord {
-  t: number;
-  instrument: string | null;
-  kind: string;
-  message: string;
-}
-
-
-// ---- alarms, calculation channels, destinations, journal, notifications ----
-// Shapes of the issue-4 contract (snake_case keys, as in the TOML).
-
-export type Severity = "critical" | "high" | "medium" | "low";
-export type AlarmKind = "threshold" | "connection" | "special" | "storage";
-export type CompareOp = ">" | ">=" | "<=" | "<" | "outside_incl" | "outside_excl";
-export type Combine = "and" | "or";
+/** Day names of an alarm rule's time window, in the form's order. */
 export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
-export type DestinationKind = "desktop" | "email" | "webhook";
-export type JournalAction =
-  | "raise"
-  | "return"
-  | "ack"
-  | "shelve"
-  | "unshelve"
-  | "out_of_service"
-  | "in_service"
-  | "reminder"
-  | "notify_ok"
-  | "notify_failed"
-  | "notify_retry";
 
-export interface AckInfo {
-  user: string;
-  comment: string;
-  t: number;
-}
-
-export interface AlarmView {
-  alarm_id: string;
-  rule_id: string;
-  name: string;
-  severity: Severity;
-  kind: AlarmKind;
-  active: boolean;
-  acked: boolean;
-  shelved_until: number | null;
-  out_of_service: boolean;
-  /** last state change */
-  since: number;
-  raised_at: number | null;
-  value: string | null;
-  message: string | null;
-  ack: AckInfo | null;
-}
-
-export interface SecondCondition {
-  channel: string;
-  op: CompareOp;
-  value?: number | null;
-  low?: number | null;
-  high?: number | null;
-  combine?: Combine | null;
-}
-
-export interface TimeWindow {
-  days?: Weekday[] | null;
-  from?: string | null;
-  to?: string | null;
-  tz?: string | null;
-}
-
-/** One [[alarm]] table. Numbers are typed as numbers; what the user typed
- * that is not a number is passed through for the backend to name. */
-export interface Rule {
-  id: string;
-  name?: string | null;
-  enabled?: boolean | null;
-  severity?: Severity | null;
-  kind: AlarmKind;
-  channel?: string | null;
-  op?: CompareOp | null;
-  value?: number | null;
-  low?: number | null;
-  high?: number | null;
-  deadband?: number | null;
-  second?: SecondCondition | null;
-  instrument?: string | null;
-  specials?: SpecialKind[] | null;
-  below?: string | null;
-  filter?: string | null;
-  window?: TimeWindow | null;
-  notify_on_return?: boolean | null;
-  destinations?: string[] | null;
-  reminder?: string | null;
-  message?: string | null;
-}
-
-/** One [[calc]] table; stored as channel "calc/<id>". */
-export interface Calc {
-  id: string;
-  name?: string | null;
-  unit?: string | null;
-  expr: string;
-  /** variable name -> channel path "instrument/channel" */
-  inputs: Record<string, string>;
-  tolerance?: string | null;
-}
-
-/** One [[destination]] table. Secrets (SMTP password, webhook URL) are never part of it. */
-export interface Destination {
-  id: string;
-  kind: DestinationKind;
-  name?: string | null;
-  host?: string | null;
-  port?: number | null;
-  security?: "tls" | "starttls" | "none" | null;
-  username?: string | null;
-  from?: string | null;
-  to?: string[] | null;
-  format?: "slack" | "teams" | "json" | null;
-}
-
-export interface DestinationView extends Destination {
-  has_secret: boolean;
-}
-
-/** A validation failure naming the field (dotted path, e.g. "second.value"). */
-export interface FieldError {
-  field: string | null;
-  message: string;
-  /** calc_check: 1-based column in `expr` */
-  position?: number | null;
-}
-
-export interface JournalEntry {
-  id: number;
-  t: number;
-  alarm_id: string;
-  rule_id: string;
-  name: string;
-  action: JournalAction;
-  from_state: string;
-  to_state: string;
-  user: string | null;
-  comment: string | null;
-  values: string | null;
-  severity: Severity;
-}
-
-export interface JournalQuery {
-  from?: number | null;
-  to?: number | null;
-  alarmId?: string | null;
-  action?: JournalAction | null;
-  limit?: number | null;
-}
-
-export interface Note {
-  id: string;
-  t: number;
-  kind: "alarm" | "system";
-  severity: Severity | null;
-  title: string;
-  body: string;
-  read: boolean;
-  alarm_id: string | null;
-}
-
-// ---- cloud account (issue 5) ----------------------------------------------
-// Shapes of meterdeck_core::cloudlink (snake_case keys); the backend derives
-// every figure (traffic share, warning, ages, labels).
-
-export interface CloudMe {
-  account: string;
-  user: string;
-  name: string | null;
-  role: string;
-}
-
-export interface CloudStatus {
-  url: string | null;
-  account: string | null;
-  user: string | null;
-  signed_in: boolean;
-  /** The sign-in step still to do. */
-  step: "code" | "password" | null;
-  /** With step `code`: where the code comes from. */
-  second_factor: "email" | "totp" | null;
-  me: CloudMe | null;
-  /** Signed in, but the service could not be asked. */
-  error: string | null;
-}
-
-export interface CloudAgentSync {
-  last_batch_ms: number | null;
-  backlog: number | null;
-  samples: number;
-  batches: number;
-  rejected: number;
-  last_error: string | null;
-}
-
-export interface CloudAgent {
-  id: string;
-  name: string;
-  online: boolean;
-  sync: CloudAgentSync;
-  last_batch_age_ms: number | null;
-  traffic_month_bytes: number;
-  traffic_allowance: number | null;
-  traffic_percent: number | null;
-  traffic_warning: boolean;
-}
-
-export interface CloudChannel {
-  id: string;
-  agent: string;
-  agent_name: string;
-  path: string;
-  unit: string | null;
-  samples: number;
-  t_first: number | null;
-  t_last: number | null;
-  /** `account/agent · path` */
-  label: string;
-  /** `account/agent` */
-  site: string;
-}
-
-/** A cloud channel's series in the Viewer's shape (without a local channel id). */
-export interface CloudSeries {
-  raw: boolean;
-  t: number[];
-  min: (number | null)[];
-  max: (number | null)[];
-}
-
-/** This agent's own store-and-forward state. */
-export interface SyncStatus {
-  enabled: boolean;
-  connected: boolean;
-  agent: string | null;
-  broker: string | null;
-  backlog_samples: number;
-  backlog_batches: number;
-  oldest_ms: number | null;
-  last_ack_ms: number | null;
-  month: string;
-  month_bytes: number;
-  allowance_bytes: number;
-  last_error: string | null;
-}
+/** A refusal as the UI shows it: the backend's `SectionError`, or a plain
+ * message that names no field. */
+export type FieldError = Omit<SectionError, "field" | "position"> & { field: string | null; position?: number | null };
 
 /** Optional command arguments are left out rather than sent empty. */
 export function compact<T extends object>(o: T): Partial<T> {
@@ -426,85 +124,95 @@ export function compact<T extends object>(o: T): Partial<T> {
 
 // ---- commands -------------------------------------------------------------
 
+type Command = keyof Commands;
+type ArgsOf<K extends Command> = Commands[K]["args"];
+export type ResultOf<K extends Command> = Commands[K]["result"];
+
+/** Invokes a command of the contract with its arguments (left out when it takes
+ * none). The one place that knows the transport: the browser's Web API back
+ * end (issue 15) can answer the same `Commands` here. */
+export function call<K extends Command>(
+  cmd: K,
+  ...args: {} extends ArgsOf<K> ? [ArgsOf<K>?] : [ArgsOf<K>]
+): Promise<ResultOf<K>> {
+  return invoke<ResultOf<K>>(cmd, args[0]);
+}
+
 export const api = {
-  appState: () => invoke<AppState>("app_state"),
-  saveSettings: (settings: UiSettings) => invoke<void>("save_settings", { settings }),
-  listInstruments: () => invoke<InstrumentView[]>("list_instruments"),
-  saveInstrument: (config: InstrumentConfig, replaceId: string | null) =>
-    invoke<InstrumentView>("save_instrument", { config, replaceId }),
-  removeInstrument: (id: string) => invoke<void>("remove_instrument", { id }),
-  identify: (id: string) => invoke<IdentifyView>("identify", { id }),
-  discoverLan: (hosts: string, ports: number[], timeoutMs: number) =>
-    invoke<Found[]>("discover_lan", { hosts, ports, timeoutMs }),
-  listSerialPorts: () => invoke<SerialPortInfo[]>("list_serial_ports"),
-  probeSerial: (paths: string[], baud: number) => invoke<Found[]>("probe_serial", { paths, baud }),
-  setFastMonitor: (id: string, on: boolean) => invoke<number | null>("set_fast_monitor", { id, on }),
-  latest: () => invoke<LatestView[]>("latest"),
-  channels: () => invoke<ChannelRecord[]>("channels"),
+  appState: () => call("app_state"),
+  saveSettings: (settings: ArgsOf<"save_settings">["settings"]) => call("save_settings", { settings }),
+  listInstruments: () => call("list_instruments"),
+  saveInstrument: (config: ArgsOf<"save_instrument">["config"], replaceId: string | null) =>
+    call("save_instrument", { config, replaceId }),
+  removeInstrument: (id: string) => call("remove_instrument", { id }),
+  identify: (id: string) => call("identify", { id }),
+  discoverLan: (hosts: string, ports: number[], timeoutMs: number) => call("discover_lan", { hosts, ports, timeoutMs }),
+  listSerialPorts: () => call("list_serial_ports"),
+  probeSerial: (paths: string[], baud: number) => call("probe_serial", { paths, baud }),
+  setFastMonitor: (id: string, on: boolean) => call("set_fast_monitor", { id, on }),
+  latest: () => call("latest"),
+  channels: () => call("channels"),
   series: (channelIds: number[], from: number, to: number, width: number) =>
-    invoke<SeriesView[]>("series", { channelIds, from, to, width: Math.max(1, Math.round(width)) }),
-  seriesExtent: (channelIds: number[]) => invoke<TimeRange | null>("series_extent", { channelIds }),
+    call("series", { channelIds, from, to, width: Math.max(1, Math.round(width)) }),
+  seriesExtent: (channelIds: number[]) => call("series_extent", { channelIds }),
   table: (channelIds: number[], from: number, to: number, limit: number) =>
-    invoke<TableView>("table", { channelIds, from, to, limit }),
+    call("table", { channelIds, from, to, limit }),
   exportData: (channelIds: number[], from: number, to: number, path: string) =>
-    invoke<ExportSummary>("export", { channelIds, from, to, path }),
-  consoleAcquire: (instrument: string, operator: string) =>
-    invoke<void>("console_acquire", { instrument, operator }),
+    call("export", { channelIds, from, to, path }),
+  consoleAcquire: (instrument: string, operator: string) => call("console_acquire", { instrument, operator }),
   consoleSend: (instrument: string, operator: string, command: string) =>
-    invoke<string | null>("console_send", { instrument, operator, command }),
-  consoleRelease: (instrument: string, operator: string) =>
-    invoke<void>("console_release", { instrument, operator }),
+    call("console_send", { instrument, operator, command }),
+  consoleRelease: (instrument: string, operator: string) => call("console_release", { instrument, operator }),
   events: (instrument: string | null, kind: string | null, limit: number) =>
-    invoke<EventRecord[]>("events", { instrument, kind, limit }),
+    call("events", { instrument, kind, limit }),
 
-  alarmsList: () => invoke<AlarmView[]>("alarms_list"),
-  alarmAck: (alarmId: string, user: string, comment: string) => invoke<void>("alarm_ack", { alarmId, user, comment }),
+  alarmsList: () => call("alarms_list"),
+  alarmAck: (alarmId: string, user: string, comment: string) => call("alarm_ack", { alarmId, user, comment }),
   alarmShelve: (alarmId: string, minutes: number, user: string, comment: string) =>
-    invoke<void>("alarm_shelve", { alarmId, minutes, user, comment }),
-  alarmUnshelve: (alarmId: string, user: string) => invoke<void>("alarm_unshelve", { alarmId, user }),
+    call("alarm_shelve", { alarmId, minutes, user, comment }),
+  alarmUnshelve: (alarmId: string, user: string) => call("alarm_unshelve", { alarmId, user }),
   alarmOutOfService: (alarmId: string, on: boolean, user: string, comment: string) =>
-    invoke<void>("alarm_out_of_service", { alarmId, on, user, comment }),
+    call("alarm_out_of_service", { alarmId, on, user, comment }),
 
-  rulesList: () => invoke<Rule[]>("rules_list"),
-  ruleCheck: (rule: Rule) => invoke<FieldError | null>("rule_check", { rule }),
-  ruleSave: (rule: Rule) => invoke<void>("rule_save", { rule }),
-  ruleDelete: (id: string) => invoke<void>("rule_delete", { id }),
-  ruleSetEnabled: (id: string, enabled: boolean) => invoke<void>("rule_set_enabled", { id, enabled }),
+  rulesList: () => call("rules_list"),
+  ruleCheck: (rule: Rule) => call("rule_check", { rule }),
+  ruleSave: (rule: Rule) => call("rule_save", { rule }),
+  ruleDelete: (id: string) => call("rule_delete", { id }),
+  ruleSetEnabled: (id: string, enabled: boolean) => call("rule_set_enabled", { id, enabled }),
 
-  calcsList: () => invoke<Calc[]>("calcs_list"),
-  calcCheck: (calc: Calc) => invoke<FieldError | null>("calc_check", { calc }),
-  calcSave: (calc: Calc) => invoke<void>("calc_save", { calc }),
-  calcDelete: (id: string) => invoke<void>("calc_delete", { id }),
+  calcsList: () => call("calcs_list"),
+  calcCheck: (calc: Calc) => call("calc_check", { calc }),
+  calcSave: (calc: Calc) => call("calc_save", { calc }),
+  calcDelete: (id: string) => call("calc_delete", { id }),
 
-  destinationsList: () => invoke<DestinationView[]>("destinations_list"),
+  destinationsList: () => call("destinations_list"),
   /** The secret goes to the keychain; it is sent only when the user typed one. */
   destinationSave: (destination: Destination, secret?: string | null) =>
-    invoke<void>("destination_save", secret ? { destination, secret } : { destination }),
-  destinationDelete: (id: string) => invoke<void>("destination_delete", { id }),
-  /** null when the test message went out; an error string otherwise (or a rejection). */
-  destinationTest: (id: string) => invoke<string | null>("destination_test", { id }),
+    call("destination_save", secret ? { destination, secret } : { destination }),
+  destinationDelete: (id: string) => call("destination_delete", { id }),
+  /** Resolves when the test message went out; rejects with the reason otherwise. */
+  destinationTest: (id: string) => call("destination_test", { id }),
 
-  journalQuery: (q: JournalQuery) => invoke<JournalEntry[]>("journal_query", compact(q)),
+  journalQuery: (q: JournalQuery) => call("journal_query", compact(q)),
 
   notificationsList: (unreadOnly: boolean, limit?: number) =>
-    invoke<Note[]>("notifications_list", limit === undefined ? { unreadOnly } : { unreadOnly, limit }),
-  notificationsUnreadCount: () => invoke<number>("notifications_unread_count"),
-  notificationMarkRead: (id: string) => invoke<void>("notification_mark_read", { id }),
-  notificationsMarkAllRead: () => invoke<void>("notifications_mark_all_read"),
+    call("notifications_list", limit === undefined ? { unreadOnly } : { unreadOnly, limit }),
+  notificationsUnreadCount: () => call("notifications_unread_count"),
+  notificationMarkRead: (id: string) => call("notification_mark_read", { id }),
+  notificationsMarkAllRead: () => call("notifications_mark_all_read"),
 
-  cloudStatus: () => invoke<CloudStatus>("cloud_status"),
+  cloudStatus: () => call("cloud_status"),
   /** The password goes to the backend once; nothing keeps it. */
   cloudSignIn: (url: string, account: string, user: string, password: string) =>
-    invoke<CloudStatus>("cloud_sign_in", { url, account, user, password }),
-  cloudCode: (code: string) => invoke<CloudStatus>("cloud_code", { code }),
-  cloudChangePassword: (current: string, next: string) =>
-    invoke<CloudStatus>("cloud_change_password", { current, new: next }),
-  cloudSignOut: () => invoke<CloudStatus>("cloud_sign_out"),
-  cloudAgents: () => invoke<CloudAgent[]>("cloud_agents"),
-  cloudChannels: (agent: string) => invoke<CloudChannel[]>("cloud_channels", { agent }),
+    call("cloud_sign_in", { url, account, user, password }),
+  cloudCode: (code: string) => call("cloud_code", { code }),
+  cloudChangePassword: (current: string, next: string) => call("cloud_change_password", { current, new: next }),
+  cloudSignOut: () => call("cloud_sign_out"),
+  cloudAgents: () => call("cloud_agents"),
+  cloudChannels: (agent: string) => call("cloud_channels", { agent }),
   cloudSeries: (channel: string, from: number, to: number, buckets: number) =>
-    invoke<CloudSeries>("cloud_series", { channel, from, to, buckets: Math.max(1, Math.round(buckets)) }),
-  syncStatus: () => invoke<SyncStatus>("sync_status"),
+    call("cloud_series", { channel, from, to, buckets: Math.max(1, Math.round(buckets)) }),
+  syncStatus: () => call("sync_status"),
 };
 
 /** Tauri rejects with the command's `Err(String)`; make it a message. */
@@ -521,20 +229,9 @@ export function errorText(e: unknown): string {
 
 // ---- events ---------------------------------------------------------------
 
-export interface LiveReading {
-  channel: string;
-  unit: string | null;
-  value: number | null;
-  special: string | null;
-}
-
-/** A normalised `live` event. */
-export type LiveEvent =
-  | { type: "readings"; instrument: string; t: number; values: LiveReading[] }
-  | { type: "state"; instrument: string; state: ConnState; reason: string | null }
-  | { type: "event"; event: EventRecord }
-  | { type: "fast-monitor"; instrument: string; until: number | null }
-  | { type: "unknown" };
+/** A normalised `live` event: the contract's payload (alarms and
+ * notifications have events of their own), or `unknown`. */
+export type LiveEvent = Exclude<LivePayload, { type: "alarm" } | { type: "notification" }> | { type: "unknown" };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -614,7 +311,7 @@ export function parseLive(payload: unknown): LiveEvent {
         event: {
           t: num(ev.t) ?? Date.now(),
           instrument: str(ev.instrument),
-          kind: str(ev.kind) ?? "",
+          kind: (str(ev.kind) ?? "") as EventRecord["kind"],
           message: str(ev.message) ?? "",
         },
       };
@@ -624,12 +321,6 @@ export function parseLive(payload: unknown): LiveEvent {
     default:
       return { type: "unknown" };
   }
-}
-
-export interface InstrumentStateEvent {
-  instrument: string;
-  state: ConnState;
-  reason: string | null;
 }
 
 export function parseInstrumentState(payload: unknown): InstrumentStateEvent | null {
@@ -645,23 +336,29 @@ export function parseInstrumentState(payload: unknown): InstrumentStateEvent | n
   return null;
 }
 
+/** Listens to an event of the contract. The payload is checked before use
+ * (a window must survive a payload it does not expect), hence `unknown`. */
+function on<K extends keyof Events>(name: K, cb: (payload: unknown) => void): Promise<UnlistenFn> {
+  return listen<Events[K]>(name, (e) => cb(e.payload));
+}
+
 export const events = {
-  live: (cb: (e: LiveEvent) => void): Promise<UnlistenFn> => listen<unknown>("live", (e) => cb(parseLive(e.payload))),
+  live: (cb: (e: LiveEvent) => void): Promise<UnlistenFn> => on("live", (p) => cb(parseLive(p))),
   instrumentState: (cb: (e: InstrumentStateEvent) => void): Promise<UnlistenFn> =>
-    listen<unknown>("instrument-state", (e) => {
-      const s = parseInstrumentState(e.payload);
+    on("instrument-state", (p) => {
+      const s = parseInstrumentState(p);
       if (s) cb(s);
     }),
-  exportProgress: (cb: (p: ExportProgress) => void): Promise<UnlistenFn> =>
-    listen<ExportProgress>("export-progress", (e) => cb(e.payload)),
+  exportProgress: (cb: (p: Events["export-progress"]) => void): Promise<UnlistenFn> =>
+    on("export-progress", (p) => cb(p as Events["export-progress"])),
   /** An AlarmView on every change of an alarm. */
   alarm: (cb: (a: AlarmView) => void): Promise<UnlistenFn> =>
-    listen<unknown>("alarm", (e) => {
-      if (isObj(e.payload) && typeof e.payload.alarm_id === "string") cb(e.payload as unknown as AlarmView);
+    on("alarm", (p) => {
+      if (isObj(p) && typeof p.alarm_id === "string") cb(p as unknown as AlarmView);
     }),
   /** Every new system or alarm notification. */
   notification: (cb: (n: Note) => void): Promise<UnlistenFn> =>
-    listen<unknown>("notification", (e) => {
-      if (isObj(e.payload) && "id" in e.payload) cb(e.payload as unknown as Note);
+    on("notification", (p) => {
+      if (isObj(p) && "id" in p) cb(p as unknown as Note);
     }),
 };

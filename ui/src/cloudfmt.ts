@@ -1,6 +1,6 @@
 // Display of the cloud figures the backend computed (sizes, traffic, labels).
 // No rules here: the warning level and the shares come from core/cloudlink.
-import type { CloudAgent, CloudChannel, SyncStatus } from "./api";
+import type { CloudAgent, CloudChannel, LocalSyncView } from "./api";
 import { t } from "./i18n";
 
 const UNITS = ["B", "kB", "MB", "GB", "TB"];
@@ -28,7 +28,7 @@ export function agentTraffic(a: CloudAgent): string {
 }
 
 /** This agent's traffic; `traffic_percent` comes with the sync status. */
-export function localTraffic(s: SyncStatus & { traffic_percent?: number | null }): string {
+export function localTraffic(s: Omit<LocalSyncView, "traffic_percent" | "traffic_warning"> & { traffic_percent?: number | null }): string {
   return trafficText(s.month_bytes, s.allowance_bytes || null, s.traffic_percent ?? null);
 }
 

@@ -931,7 +931,8 @@ export const tables: Record<Lang, Record<string, string>> = { en, ja };
 
 let current: Lang = "en";
 
-export function setLang(lang: Lang): void {
+/** Takes the settings' language code; one without a table falls back to English. */
+export function setLang(lang: string): void {
   current = lang === "ja" ? "ja" : "en";
 }
 

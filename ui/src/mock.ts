@@ -1,6 +1,8 @@
 // Development-only stand-in for the Tauri backend, used when the page runs
 // outside the desktop app (vite dev / preview, screenshots). It is loaded
 // only when `window.__TAURI_INTERNALS__` is absent, as a separate chunk.
+// Fixtures and the simplest state only: the backend's checks are not copied
+// here (the app's answers come from meterdeck-core).
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { alarmCommands, startAlarmMock } from "./mock-alarms";
@@ -173,8 +175,6 @@ function handle(cmd: string, a: Args): unknown {
       return configs.map((c) => view(c.id));
     case "save_instrument": {
       const c = a.config as InstrumentConfig;
-      if (!c.id) throw "instrument id must not be empty";
-      if (c.transport.kind === "tcp" && !c.transport.host) throw `instrument ${c.id}: host must not be empty`;
       const k = configs.findIndex((x) => x.id === (a.replaceId ?? c.id));
       if (k >= 0) configs[k] = c;
       else configs.push(c);
@@ -196,7 +196,7 @@ function handle(cmd: string, a: Args): unknown {
         { address: "192.168.1.40", port: 502, family_guess: "modbus", identity: null, error: null },
       ];
     case "list_serial_ports":
-      return [{ path: "/dev/ttyUSB0", kind: "Usb", vid: "0403", pid: "6001", manufacturer: "FTDI", product: "FT232R USB UART", serial_number: "A50285BI" }];
+      return [{ path: "/dev/ttyUSB0", kind: "usb", vid: "0403", pid: "6001", manufacturer: "FTDI", product: "FT232R USB UART", serial_number: "A50285BI" }];
     case "probe_serial":
       return [{ address: "/dev/ttyUSB0", port: null, family_guess: null, identity: null, error: "no reply to *IDN?" }];
     case "set_fast_monitor":
@@ -221,10 +221,8 @@ function handle(cmd: string, a: Args): unknown {
     case "table":
       return table(a);
     case "export":
-      if (!a.path) throw "choose a file name ending in .csv or .zip";
       return { path: a.path, channels: (a.channelIds as number[]).length, samples: 12345, rows: 4000, bytes: 345678 };
     case "console_acquire":
-      if (!a.operator) throw "enter an operator name first";
       if (held && held.operator !== a.operator) throw `held by ${held.operator} since ${new Date(held.since).toISOString()}`;
       held = { instrument: a.instrument as string, operator: a.operator as string, since: now() };
       return null;
@@ -250,8 +248,6 @@ export function installMock(): void {
   startCloudMock(q);
   mockIPC((cmd, payload) => handle(cmd, (payload ?? {}) as Args), { shouldMockEvents: true });
   startAlarmMock({
-    channelPaths: () => channels.map((c) => `${c.instrument}/${c.channel}`),
-    instruments: () => configs.map((c) => c.id),
     addChannel: (instrument, channel, unit) => {
       if (!channels.some((c) => c.instrument === instrument && c.channel === channel)) channels.push({ id: Math.max(0, ...channels.map((c) => c.id)) + 1, instrument, channel, unit });
     },

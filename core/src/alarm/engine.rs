@@ -45,7 +45,7 @@ pub struct Transition {
 }
 
 /// The contract's `AlarmView`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct AlarmView {
     pub alarm_id: String,
     pub rule_id: String,

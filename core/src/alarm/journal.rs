@@ -51,7 +51,7 @@ pub const DEFAULT_QUERY_LIMIT: usize = 500;
 pub const MAX_QUERY_LIMIT: usize = 10_000;
 
 /// The contract's `JournalEntry`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct JournalEntry {
     pub id: i64,
     pub t: TimeMs,

@@ -45,7 +45,7 @@ impl Phase {
 }
 
 /// Journal actions; a [`Transition`](super::Transition) uses the first eight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Raise,
@@ -106,7 +106,7 @@ pub enum Notify {
     Reminder,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct AckInfo {
     pub user: String,
     pub comment: Option<String>,

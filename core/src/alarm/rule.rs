@@ -20,15 +20,18 @@ pub const MIN_REMINDER: Duration = Duration::from_secs(60);
 pub const MAX_REMINDER: Duration = Duration::from_secs(7 * 24 * 3600);
 const MAX_TEXT: usize = 1000;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmRule {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    // TypeScript: a defaulted field is optional (the form may leave it out).
     #[serde(default = "yes")]
+    #[ts(as = "Option<_>", optional)]
     pub enabled: bool,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub severity: Severity,
     pub kind: RuleKind,
     /// threshold: required; special: optional (absent = any channel).
@@ -55,16 +58,23 @@ pub struct AlarmRule {
     pub specials: Option<Vec<SpecialKind>>,
     /// storage: optional (absent = 1GB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string | number")]
     pub below: Option<ByteSize>,
+    /// A duration such as `"10s"`.
     #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string")]
     pub filter: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowSpec>,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub notify_on_return: bool,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub destinations: Vec<String>,
+    /// A duration such as `"15m"`.
     #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string")]
     pub reminder: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -75,7 +85,7 @@ fn yes() -> bool {
 }
 
 /// Declared low to high so that `Ord` sorts critical last; views sort descending.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,
@@ -100,7 +110,7 @@ impl Severity {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     Threshold,
@@ -120,7 +130,7 @@ impl RuleKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub enum Op {
     #[serde(rename = ">")]
     Gt,
@@ -155,7 +165,7 @@ impl Op {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Combine {
     #[default]
@@ -164,7 +174,7 @@ pub enum Combine {
 }
 
 /// The optional second channel's condition (no deadband of its own).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Second {
     pub channel: String,
@@ -176,11 +186,12 @@ pub struct Second {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub high: Option<f64>,
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub combine: Combine,
 }
 
 /// `window = { days, from, to, tz }`, kept as written; `validate` parses it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct WindowSpec {
     /// `mon`..`sun`; absent = every day.

@@ -20,7 +20,7 @@ pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(1);
 pub const MAX_TOLERANCE: Duration = Duration::from_secs(3600);
 
 /// One `[[calc]]` table, as written.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct CalcConfig {
     pub id: String,
@@ -32,7 +32,9 @@ pub struct CalcConfig {
     /// Variable name -> channel path `instrument/channel`.
     pub inputs: BTreeMap<String, String>,
     /// Inputs whose sample times are within this of each other form one cycle.
+    /// A duration such as `"2s"`; optional in TypeScript (the default applies).
     #[serde(default = "default_tolerance", with = "humantime_serde")]
+    #[ts(as = "Option<String>", optional)]
     pub tolerance: Duration,
 }
 

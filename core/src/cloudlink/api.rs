@@ -34,7 +34,7 @@ fn none_factor() -> String {
 }
 
 /// Who is signed in, as the window shows it (flattened from `GET /api/v1/me`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct Me {
     pub account: String,
     pub user: String,
@@ -72,7 +72,7 @@ impl From<MeReply> for Me {
 }
 
 /// An agent's sync figures as the cloud sees them.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct AgentSync {
     #[serde(default)]
     pub last_batch_ms: Option<i64>,

@@ -114,7 +114,7 @@ fn check_id(field: &str, value: &str) -> CloudResult<String> {
 }
 
 /// What the window shows of the cloud sign-in.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct CloudStatus {
     pub url: Option<String>,
     pub account: Option<String>,
@@ -130,7 +130,7 @@ pub struct CloudStatus {
 }
 
 /// One agent of the account, with what the window derives from it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct AgentView {
     pub id: String,
     pub name: String,
@@ -147,7 +147,7 @@ pub struct AgentView {
 }
 
 /// One channel of an agent, labelled for the Viewer (`account/agent · path`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 pub struct CloudChannelView {
     pub id: String,
     pub agent: String,
@@ -165,7 +165,7 @@ pub struct CloudChannelView {
 
 /// A cloud channel's series in the Viewer's shape: raw points when every
 /// bucket holds at most one sample, else min/max bands at bucket starts.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct CloudSeries {
     pub raw: bool,
     pub t: Vec<i64>,
@@ -644,7 +644,7 @@ pub fn traffic_share(used: u64, allowance: u64) -> (Option<f64>, bool) {
 
 /// This agent's own sync state with the traffic share the window shows.
 /// Only `Serialize` is asked of [`SyncStatus`] (it comes from the sync side).
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct LocalSyncView {
     #[serde(flatten)]
     pub status: SyncStatus,

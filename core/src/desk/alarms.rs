@@ -19,7 +19,7 @@ use crate::notify::secrets::{smtp_entry, webhook_entry};
 use crate::notify::{DestinationConfig, DestinationKind, Note, centre};
 
 /// A destination as listed: its config and whether its secret is stored.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DestinationView {
     #[serde(flatten)]
     pub config: DestinationConfig,

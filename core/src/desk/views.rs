@@ -10,7 +10,7 @@ use crate::model::{ChannelId, ConnState, Event, TimeMs, Value};
 use crate::notify::Note;
 
 /// Language, time zone and theme of the window, kept in the store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct UiSettings {
     pub language: String,
@@ -18,7 +18,7 @@ pub struct UiSettings {
     pub theme: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppState {
     pub version: String,
@@ -28,7 +28,7 @@ pub struct AppState {
     pub settings: UiSettings,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct InstrumentView {
     pub config: InstrumentConfig,
@@ -41,14 +41,14 @@ pub struct InstrumentView {
     pub poll_interval_s: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentifyView {
     pub identity: Identity,
     pub warning: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LatestView {
     pub channel_id: ChannelId,
@@ -64,13 +64,13 @@ pub struct LatestView {
 /// One channel of the viewer: raw points (`min == max`) or one M4 bucket
 /// per pixel column (`t` = bucket start; `None` where the bucket is empty).
 /// A time span `[from, to)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TimeRange {
     pub from: TimeMs,
     pub to: TimeMs,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SeriesView {
     pub channel_id: ChannelId,
@@ -80,7 +80,7 @@ pub struct SeriesView {
     pub max: Vec<Option<f64>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TableView {
     /// `instrument/channel` of each value column.
@@ -90,7 +90,7 @@ pub struct TableView {
     pub truncated: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportView {
     pub path: String,
@@ -100,7 +100,7 @@ pub struct ExportView {
     pub bytes: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportProgress {
     pub done: u64,
@@ -108,7 +108,7 @@ pub struct ExportProgress {
 }
 
 /// A channel value in a live update: a number, or the special's code.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveReading {
     pub channel: String,
@@ -118,7 +118,7 @@ pub struct LiveReading {
 }
 
 /// `agent::LiveUpdate` as the window's `live` event carries it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum LiveEvent {
     Readings { instrument: String, t: TimeMs, values: Vec<LiveReading> },
@@ -130,7 +130,7 @@ pub enum LiveEvent {
 }
 
 /// Payload of the `instrument-state` event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct InstrumentStateEvent {
     pub instrument: String,

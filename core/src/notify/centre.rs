@@ -22,7 +22,7 @@ CREATE INDEX IF NOT EXISTS notification_unread ON notification (t DESC) WHERE re
 ";
 
 /// A notification as the UI lists it (the contract's Note).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Note {
     pub id: String,
     pub t: TimeMs,

@@ -5,7 +5,7 @@
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DestinationKind {
     Desktop,
@@ -15,7 +15,7 @@ pub enum DestinationKind {
 
 /// SMTP transport security: implicit TLS (usually port 465), STARTTLS
 /// required (usually 587), or none (a local relay only).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpSecurity {
     Tls,
@@ -23,7 +23,7 @@ pub enum SmtpSecurity {
     None,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookFormat {
     Slack,
@@ -31,7 +31,7 @@ pub enum WebhookFormat {
     Json,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct DestinationConfig {
     pub id: String,

@@ -17,7 +17,7 @@ pub const STATUS_KEY: &str = "sync.status";
 pub const STALE_MS: i64 = 20_000;
 
 /// snake_case on purpose (the CLI's `--json` and the window read it as is).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SyncStatus {
     /// A `[cloud]` section is configured.
     pub enabled: bool,

@@ -55,7 +55,7 @@ pub fn open(path: &str, settings: &SerialSettings) -> Result<SerialStream> {
 }
 
 /// How a serial port is attached to the machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum SerialPortKind {
     Usb,
@@ -66,7 +66,7 @@ pub enum SerialPortKind {
 
 /// One serial port as the operating system reports it. USB ids are 4 lower
 /// case hex digits (`"0403"`), as printed by `lsusb`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SerialPortInfo {
     pub path: String,
     pub kind: SerialPortKind,

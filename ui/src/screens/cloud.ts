@@ -1,7 +1,7 @@
 // The Cloud screen: this agent's own sync state, the sign-in to a cloud
 // account (with its code and change-password steps), the account's agents
 // and an agent's channels, which can be added to the Viewer's graph.
-import { api, errorText, type CloudAgent, type CloudChannel, type CloudStatus, type SyncStatus } from "../api";
+import { api, errorText, type CloudAgent, type CloudChannel, type CloudStatus, type LocalSyncView } from "../api";
 import { agentTraffic, backlogText, localTraffic } from "../cloudfmt";
 import { clear, h, showError } from "../dom";
 import { t } from "../i18n";
@@ -9,7 +9,7 @@ import { addOverlay, hasOverlay, MAX_OVERLAY, overlay, removeOverlay } from "../
 import { stateDot, type Screen } from "../state";
 import { formatAge, formatDateTime } from "../time";
 
-type LocalSync = SyncStatus & { traffic_percent?: number | null; traffic_warning?: boolean };
+type LocalSync = LocalSyncView;
 
 export function cloudScreen(): Screen {
   let status: CloudStatus | null = null;

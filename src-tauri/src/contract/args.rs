@@ -1,0 +1,167 @@
+//! The command table: for each command, the module that implements it, its
+//! argument struct (camelCase keys in JSON; an `Option` may be left out)
+//! and its result. `register` wires exactly these commands, so a command
+//! cannot reach the window without being part of the contract.
+
+use meterdeck_core::alarm::{Action, AlarmRule, AlarmView, JournalEntry};
+use meterdeck_core::calc::CalcConfig;
+use meterdeck_core::cloudlink::{AgentView, CloudChannelView, CloudSeries, CloudStatus, LocalSyncView};
+use meterdeck_core::config::SectionError;
+use meterdeck_core::desk::{
+    AppState, DestinationView, ExportView, IdentifyView, InstrumentView, LatestView, SeriesView, TableView, TimeRange,
+    UiSettings,
+};
+use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
+use meterdeck_core::notify::{DestinationConfig, Note};
+use meterdeck_drivers::InstrumentConfig;
+use meterdeck_drivers::discovery::Found;
+use meterdeck_drivers::transport::SerialPortInfo;
+use serde::Deserialize;
+use ts_rs::TS;
+
+use super::Command;
+
+macro_rules! contract {
+    ($(
+        $(#[doc = $doc:literal])*
+        $module:ident::$name:ident($args:ident { $( $(#[$meta:meta])* $field:ident: $ty:ty ),* $(,)? }) -> $reply:ty;
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[derive(Debug, Deserialize, TS)]
+            #[serde(rename_all = "camelCase")]
+            #[ts(optional_fields = nullable)]
+            pub struct $args {
+                $( $(#[$meta])* pub $field: $ty, )*
+            }
+
+            impl Command for $args {
+                const NAME: &'static str = stringify!($name);
+                type Reply = $reply;
+            }
+        )*
+
+        /// Registers every command of the table on a builder (the app and the tests use it).
+        pub fn register<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+            builder.invoke_handler(tauri::generate_handler![$( crate::$module::$name ),*])
+        }
+
+        /// Every command of the table, in order.
+        #[cfg(test)]
+        pub fn visit_commands(v: &mut impl super::Visit) {
+            $( v.command::<$args>(); )*
+        }
+    };
+}
+
+contract! {
+    // ------------------------------------------------------------ alarms
+    /// Every alarm: unacknowledged first, then active, severity, newest.
+    commands::alarms_list(AlarmsListArgs {}) -> Vec<AlarmView>;
+    commands::alarm_ack(AlarmAckArgs { alarm_id: String, user: String, comment: Option<String> }) -> ();
+    commands::alarm_shelve(AlarmShelveArgs { alarm_id: String, minutes: u32, user: String, comment: Option<String> }) -> ();
+    commands::alarm_unshelve(AlarmUnshelveArgs { alarm_id: String, user: String }) -> ();
+    commands::alarm_out_of_service(AlarmOutOfServiceArgs {
+        alarm_id: String,
+        on: bool,
+        user: String,
+        comment: Option<String>,
+    }) -> ();
+
+    commands::rules_list(RulesListArgs {}) -> Vec<AlarmRule>;
+    /// `null` when the rule could be saved as it is.
+    commands::rule_check(RuleCheckArgs {
+        /// Read by the backend itself, so that a bad key is named as the field at fault.
+        #[ts(as = "AlarmRule")]
+        rule: serde_json::Value,
+    }) -> Option<SectionError>;
+    /// Refused with a `SectionError` as JSON text.
+    commands::rule_save(RuleSaveArgs {
+        #[ts(as = "AlarmRule")]
+        rule: serde_json::Value,
+    }) -> ();
+    commands::rule_delete(RuleDeleteArgs { id: String }) -> ();
+    commands::rule_set_enabled(RuleSetEnabledArgs { id: String, enabled: bool }) -> ();
+
+    commands::calcs_list(CalcsListArgs {}) -> Vec<CalcConfig>;
+    /// `null` when the calculation could be saved as it is.
+    commands::calc_check(CalcCheckArgs {
+        #[ts(as = "CalcConfig")]
+        calc: serde_json::Value,
+    }) -> Option<SectionError>;
+    commands::calc_save(CalcSaveArgs {
+        #[ts(as = "CalcConfig")]
+        calc: serde_json::Value,
+    }) -> ();
+    commands::calc_delete(CalcDeleteArgs { id: String }) -> ();
+
+    commands::destinations_list(DestinationsListArgs {}) -> Vec<DestinationView>;
+    /// The secret (SMTP password, webhook URL) goes to the OS keychain, never to the file.
+    commands::destination_save(DestinationSaveArgs {
+        #[ts(as = "DestinationConfig")]
+        destination: serde_json::Value,
+        secret: Option<String>,
+    }) -> ();
+    commands::destination_delete(DestinationDeleteArgs { id: String }) -> ();
+    /// Sends a test message; refused with the reason when it could not.
+    commands::destination_test(DestinationTestArgs { id: String }) -> ();
+
+    /// `from`/`to` inclusive; newest first; `limit` defaults to 500.
+    commands::journal_query(JournalQueryArgs {
+        from: Option<TimeMs>,
+        to: Option<TimeMs>,
+        alarm_id: Option<String>,
+        /// Read by name, so that an unknown action is refused with its name.
+        #[ts(as = "Option<Action>")]
+        action: Option<String>,
+        limit: Option<usize>,
+    }) -> Vec<JournalEntry>;
+
+    commands::notifications_list(NotificationsListArgs { unread_only: bool, limit: Option<usize> }) -> Vec<Note>;
+    commands::notifications_unread_count(NotificationsUnreadCountArgs {}) -> u64;
+    commands::notification_mark_read(NotificationMarkReadArgs { id: String }) -> ();
+    commands::notifications_mark_all_read(NotificationsMarkAllReadArgs {}) -> ();
+
+    // ------------------------------------------------- settings, instruments
+    commands::app_state(AppStateArgs {}) -> AppState;
+    commands::save_settings(SaveSettingsArgs { settings: UiSettings }) -> ();
+    commands::list_instruments(ListInstrumentsArgs {}) -> Vec<InstrumentView>;
+    /// Adds `config`, or puts it in place of `replaceId`; answers the instrument as now listed.
+    commands::save_instrument(SaveInstrumentArgs { config: InstrumentConfig, replace_id: Option<String> }) -> InstrumentView;
+    commands::remove_instrument(RemoveInstrumentArgs { id: String }) -> ();
+    commands::identify(IdentifyArgs { id: String }) -> IdentifyView;
+    commands::discover_lan(DiscoverLanArgs { hosts: String, ports: Vec<u16>, timeout_ms: u64 }) -> Vec<Found>;
+    commands::list_serial_ports(ListSerialPortsArgs {}) -> Vec<SerialPortInfo>;
+    commands::probe_serial(ProbeSerialArgs { paths: Vec<String>, baud: u32 }) -> Vec<Found>;
+    /// When the fast monitor ends (`null` when off).
+    commands::set_fast_monitor(SetFastMonitorArgs { id: String, on: bool }) -> Option<TimeMs>;
+
+    // ------------------------------------------------------------- data
+    commands::latest(LatestArgs {}) -> Vec<LatestView>;
+    commands::channels(ChannelsArgs {}) -> Vec<ChannelRecord>;
+    /// `[from, to)` in ms, one M4 bucket per pixel column of `width`.
+    commands::series(SeriesArgs { channel_ids: Vec<ChannelId>, from: TimeMs, to: TimeMs, width: u32 }) -> Vec<SeriesView>;
+    /// The span holding all samples of the channels (the Viewer's "all").
+    commands::series_extent(SeriesExtentArgs { channel_ids: Vec<ChannelId> }) -> Option<TimeRange>;
+    commands::table(TableArgs { channel_ids: Vec<ChannelId>, from: TimeMs, to: TimeMs, limit: u32 }) -> TableView;
+    /// Writes the file and emits `export-progress`.
+    commands::export(ExportArgs { channel_ids: Vec<ChannelId>, from: TimeMs, to: TimeMs, path: String }) -> ExportView;
+    commands::console_acquire(ConsoleAcquireArgs { instrument: String, operator: String }) -> ();
+    /// The instrument's reply (`null` for a command without one).
+    commands::console_send(ConsoleSendArgs { instrument: String, operator: String, command: String }) -> Option<String>;
+    commands::console_release(ConsoleReleaseArgs { instrument: String, operator: String }) -> ();
+    commands::events(EventsArgs { instrument: Option<String>, kind: Option<String>, limit: u32 }) -> Vec<Event>;
+
+    // ------------------------------------------------------------- cloud
+    /// The password goes to the backend once; nothing keeps it.
+    cloud::cloud_sign_in(CloudSignInArgs { url: String, account: String, user: String, password: String }) -> CloudStatus;
+    cloud::cloud_code(CloudCodeArgs { code: String }) -> CloudStatus;
+    cloud::cloud_change_password(CloudChangePasswordArgs { current: String, new: String }) -> CloudStatus;
+    cloud::cloud_sign_out(CloudSignOutArgs {}) -> CloudStatus;
+    cloud::cloud_status(CloudStatusArgs {}) -> CloudStatus;
+    cloud::cloud_agents(CloudAgentsArgs {}) -> Vec<AgentView>;
+    cloud::cloud_channels(CloudChannelsArgs { agent: String }) -> Vec<CloudChannelView>;
+    cloud::cloud_series(CloudSeriesArgs { channel: String, from: TimeMs, to: TimeMs, buckets: u32 }) -> CloudSeries;
+    /// This agent's own sync (backlog, last acknowledgement, traffic).
+    cloud::sync_status(SyncStatusArgs {}) -> LocalSyncView;
+}

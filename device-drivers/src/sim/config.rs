@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::Family;
+use crate::families;
 
 /// Which instrument the simulator pretends to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, clap::ValueEnum)]
@@ -37,10 +38,10 @@ impl Personality {
     /// The driver family that talks to this personality.
     pub fn family(self) -> Family {
         match self {
-            Personality::HiokiLogger => Family::HiokiLogger,
-            Personality::PowerMeter => Family::HiokiPower,
-            Personality::Scpi => Family::Scpi,
-            Personality::Modbus => Family::Modbus,
+            Personality::HiokiLogger => families::hioki_logger::FAMILY,
+            Personality::PowerMeter => families::hioki_power::FAMILY,
+            Personality::Scpi => families::scpi::FAMILY,
+            Personality::Modbus => families::modbus::FAMILY,
         }
     }
 

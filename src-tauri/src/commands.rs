@@ -14,9 +14,9 @@ use meterdeck_core::desk::{
 };
 use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
 use meterdeck_core::notify::Note;
-use meterdeck_drivers::InstrumentConfig;
 use meterdeck_drivers::discovery::Found;
 use meterdeck_drivers::transport::SerialPortInfo;
+use meterdeck_drivers::{FamilyInfo, InstrumentConfig};
 use tauri::{AppHandle, Emitter, Runtime, State};
 
 /// Event carrying `ExportProgress { done, total }`.
@@ -201,6 +201,13 @@ pub async fn save_settings(desk: Desk_<'_>, settings: UiSettings) -> Res<()> {
     desk.save_settings(&settings).map_err(msg)
 }
 
+/// The instrument families and their fields (the window builds its family
+/// list and instrument form from this).
+#[tauri::command]
+pub fn families() -> Vec<FamilyInfo> {
+    meterdeck_core::desk::families()
+}
+
 #[tauri::command]
 pub async fn list_instruments(desk: Desk_<'_>) -> Res<Vec<InstrumentView>> {
     desk.list_instruments().map_err(msg)
@@ -370,6 +377,7 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         notifications_mark_all_read,
         app_state,
         save_settings,
+        families,
         list_instruments,
         save_instrument,
         remove_instrument,

@@ -3,11 +3,13 @@
 // what the backend returns (including its error messages).
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { FamilyInfo } from "./families";
 
 export type Lang = "en" | "ja";
 export type Theme = "light" | "dark";
 export type ConnState = "connecting" | "connected" | "reconnecting" | "error" | "stopped";
-export type Family = "hioki-logger" | "hioki-power" | "scpi" | "modbus";
+/** A registered family's id; the list comes from the `families` command (see families.ts). */
+export type Family = string;
 export type SpecialKind = "no-data" | "over-range" | "under-range" | "burn-out" | "invalid";
 
 export interface UiSettings {
@@ -429,6 +431,7 @@ export function compact<T extends object>(o: T): Partial<T> {
 export const api = {
   appState: () => invoke<AppState>("app_state"),
   saveSettings: (settings: UiSettings) => invoke<void>("save_settings", { settings }),
+  families: () => invoke<FamilyInfo[]>("families"),
   listInstruments: () => invoke<InstrumentView[]>("list_instruments"),
   saveInstrument: (config: InstrumentConfig, replaceId: string | null) =>
     invoke<InstrumentView>("save_instrument", { config, replaceId }),

@@ -11,6 +11,7 @@ pub mod hioki_logger;
 pub mod hioki_power;
 pub mod modbus;
 pub mod scpi;
+pub mod sdm630;
 
 use crate::registry::Family;
 
@@ -22,4 +23,5 @@ pub static FAMILIES: &[Family] = &[
     hioki_power::FAMILY,
     scpi::FAMILY,
     modbus::FAMILY,
+    sdm630::FAMILY,
 ];

@@ -5,39 +5,9 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum Family {
-    /// Hioki-style data logger (LR8450 family): `:MEMory:GETReal` + `:MEMory:VREAL?`.
-    HiokiLogger,
-    /// Hioki-style power meter (PW3390 / PW3336 family): `:MEASure? U1,I1,...`.
-    HiokiPower,
-    /// Generic SCPI: each channel is a user-given query.
-    Scpi,
-    /// Modbus TCP or RTU: each channel is a register map entry.
-    Modbus,
-}
-
-impl Family {
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::HiokiLogger => "hioki-logger",
-            Family::HiokiPower => "hioki-power",
-            Family::Scpi => "scpi",
-            Family::Modbus => "modbus",
-        }
-    }
-
-    /// The TCP port used when the configuration names none.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Family::HiokiLogger => 8802,
-            Family::HiokiPower => 3390,
-            Family::Scpi => 5025,
-            Family::Modbus => 502,
-        }
-    }
-}
+/// Which family an instrument belongs to: a handle on its registry entry,
+/// written as its id (`family = "hioki-logger"`).
+pub use crate::registry::Family;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
@@ -55,7 +25,7 @@ pub enum Parity {
 pub enum TransportConfig {
     Tcp {
         host: String,
-        /// Defaults to the family's port (see [`Family::default_port`]).
+        /// Defaults to the family's port (its registry entry's `default_port`).
         #[serde(default)]
         #[ts(optional = nullable)]
         port: Option<u16>,
@@ -109,9 +79,10 @@ impl TransportConfig {
     /// Human-readable target, used in every error message.
     pub fn describe(&self, family: Family) -> String {
         match self {
-            TransportConfig::Tcp { host, port, .. } => {
-                format!("{}:{}", host, port.unwrap_or(family.default_port()))
-            }
+            TransportConfig::Tcp { host, port, .. } => match port.or(family.default_port()) {
+                Some(p) => format!("{host}:{p}"),
+                None => format!("{host}:?"),
+            },
             TransportConfig::Serial { path, baud, .. } => format!("{path}@{baud}"),
         }
     }
@@ -226,6 +197,7 @@ pub struct InstrumentConfig {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
+    #[ts(as = "String")]
     pub family: Family,
     pub transport: TransportConfig,
     /// Line terminator for text protocols (`"\n"` by default; `"\r\n"` for many
@@ -329,16 +301,8 @@ impl InstrumentConfig {
             if !c.scale.is_finite() || !c.offset.is_finite() {
                 return Err(format!("{who}: channel `{}`: `scale` and `offset` must be finite", c.id));
             }
-            match self.family {
-                Family::Scpi if c.query.as_deref().is_none_or(|q| q.trim().is_empty()) => {
-                    return Err(format!("{who}: channel `{}` needs a `query` (generic SCPI)", c.id));
-                }
-                Family::Modbus if c.modbus.is_none() => {
-                    return Err(format!("{who}: channel `{}` needs a `modbus` register map", c.id));
-                }
-                _ => {}
-            }
         }
-        Ok(())
+        // What the family needs (transport, its fields, its own checks).
+        self.family.check(self).map_err(|e| format!("{who}: {e}"))
     }
 }

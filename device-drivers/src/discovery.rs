@@ -1,5 +1,7 @@
 //! Finding instruments: a concurrent LAN sweep (`*IDN?` on every host and
-//! port that accepts a connection) and serial-port probing.
+//! port that accepts a connection) and serial-port probing. Which ports to
+//! try, which answer belongs to which family and which ports speak a
+//! protocol without an identity query all come from the family registry.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
@@ -11,14 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Family, Parity};
 use crate::driver::Identity;
 use crate::families::scpi::protocol;
+use crate::registry;
+pub use crate::registry::guess_family;
 use crate::transport::{LineConnection, SerialSettings, serial, tcp};
 
 /// Most hosts one sweep may cover.
 pub const MAX_SWEEP_HOSTS: usize = 4096;
-
-/// The Modbus TCP port: such a device does not answer `*IDN?`, an accepted
-/// connection is all we can learn.
-pub const MODBUS_PORT: u16 = 502;
 
 /// Something that answered (or a listed serial port that did not).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -27,6 +27,7 @@ pub struct Found {
     pub address: String,
     /// TCP port; `None` for serial ports.
     pub port: Option<u16>,
+    #[ts(as = "Option<String>")]
     pub family_guess: Option<Family>,
     pub identity: Option<Identity>,
     /// Why it could not be identified (the port is open but the reply was
@@ -34,18 +35,9 @@ pub struct Found {
     pub error: Option<String>,
 }
 
-/// The family an identity most likely belongs to.
-pub fn guess_family(identity: &Identity) -> Family {
-    let model = identity.model.trim().to_ascii_uppercase();
-    if identity.maker.trim().eq_ignore_ascii_case("HIOKI") {
-        if model.starts_with("LR8") {
-            return Family::HiokiLogger;
-        }
-        if model.starts_with("PW3") {
-            return Family::HiokiPower;
-        }
-    }
-    Family::Scpi
+/// Ports a sweep tries when none are given: every family's discovery ports.
+pub fn default_ports() -> Vec<u16> {
+    registry::sweep_ports()
 }
 
 /// Parses host lists like `192.168.1.10`, `192.168.1.1-254`,
@@ -122,10 +114,11 @@ fn v4(n: u64) -> IpAddr {
 
 /// Connects to every host x port (at most `concurrency` at once, each
 /// within `timeout`), asks `*IDN?` and returns what answered, sorted by
-/// address and port. Closed ports are left out; port 502 is reported as a
-/// Modbus candidate when it accepts a connection.
+/// address and port. Closed ports are left out; a discovery port of a
+/// family without an identity query (Modbus' 502) is reported as that
+/// family when it accepts a connection.
 pub async fn sweep_lan(hosts: Vec<IpAddr>, ports: Vec<u16>, timeout: Duration, concurrency: usize) -> Vec<Found> {
-    sweep(hosts, ports, timeout, concurrency, &[MODBUS_PORT]).await
+    sweep(hosts, ports, timeout, concurrency, &registry::connect_only_ports()).await
 }
 
 async fn sweep(
@@ -133,13 +126,13 @@ async fn sweep(
     ports: Vec<u16>,
     timeout: Duration,
     concurrency: usize,
-    modbus_ports: &[u16],
+    connect_only: &[(u16, Family)],
 ) -> Vec<Found> {
     let targets: Vec<(IpAddr, u16)> = hosts.iter().flat_map(|h| ports.iter().map(move |p| (*h, *p))).collect();
     let mut found: Vec<(IpAddr, u16, Found)> = futures::stream::iter(targets)
         .map(|(ip, port)| async move {
-            let modbus = modbus_ports.contains(&port);
-            probe_tcp(ip, port, timeout, modbus).await.map(|f| (ip, port, f))
+            let family = connect_only.iter().find(|(p, _)| *p == port).map(|(_, f)| *f);
+            probe_tcp(ip, port, timeout, family).await.map(|f| (ip, port, f))
         })
         .buffer_unordered(concurrency.max(1))
         .filter_map(|f| async move { f })
@@ -149,12 +142,14 @@ async fn sweep(
     found.into_iter().map(|(_, _, f)| f).collect()
 }
 
-async fn probe_tcp(ip: IpAddr, port: u16, timeout: Duration, modbus: bool) -> Option<Found> {
+/// `connect_only`: the family whose protocol has no identity query on this
+/// port; an accepted connection is then all there is to learn.
+async fn probe_tcp(ip: IpAddr, port: u16, timeout: Duration, connect_only: Option<Family>) -> Option<Found> {
     let stream = tcp::connect(&ip.to_string(), port, timeout).await.ok()?;
     let mut found =
         Found { address: ip.to_string(), port: Some(port), family_guess: None, identity: None, error: None };
-    if modbus {
-        found.family_guess = Some(Family::Modbus);
+    if let Some(family) = connect_only {
+        found.family_guess = Some(family);
         return Some(found);
     }
     let target = format!("{ip}:{port}");
@@ -194,7 +189,7 @@ async fn identify(conn: &mut LineConnection) -> Result<Identity, String> {
 fn fill(found: &mut Found, result: Result<Identity, String>) {
     match result {
         Ok(identity) => {
-            found.family_guess = Some(guess_family(&identity));
+            found.family_guess = guess_family(&identity);
             found.identity = Some(identity);
         }
         Err(e) => found.error = Some(e),
@@ -204,6 +199,7 @@ fn fill(found: &mut Found, result: Result<Identity, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::families::{hioki_logger, hioki_power, scpi};
     use crate::transport::test_peer::{self, Reply};
 
     fn ip(s: &str) -> IpAddr {
@@ -242,11 +238,11 @@ mod tests {
     fn family_guesses() {
         let id =
             |maker: &str, model: &str| Identity { maker: maker.into(), model: model.into(), ..Identity::default() };
-        assert_eq!(guess_family(&id("HIOKI", "LR8450")), Family::HiokiLogger);
-        assert_eq!(guess_family(&id("Hioki", "lr8450-01")), Family::HiokiLogger);
-        assert_eq!(guess_family(&id("HIOKI", "PW3390")), Family::HiokiPower);
-        assert_eq!(guess_family(&id("HIOKI", "DM7275")), Family::Scpi);
-        assert_eq!(guess_family(&id("MeterdeckSim", "SCPI-1")), Family::Scpi);
+        assert_eq!(guess_family(&id("HIOKI", "LR8450")), Some(hioki_logger::FAMILY));
+        assert_eq!(guess_family(&id("Hioki", "lr8450-01")), Some(hioki_logger::FAMILY));
+        assert_eq!(guess_family(&id("HIOKI", "PW3390")), Some(hioki_power::FAMILY));
+        assert_eq!(guess_family(&id("HIOKI", "DM7275")), Some(scpi::FAMILY));
+        assert_eq!(guess_family(&id("MeterdeckSim", "SCPI-1")), Some(scpi::FAMILY));
     }
 
     #[tokio::test]
@@ -270,19 +266,26 @@ mod tests {
             modbus.addr.port(),
             closed,
         ];
-        let found = sweep(vec![ip("127.0.0.1")], ports, Duration::from_millis(300), 4, &[modbus.addr.port()]).await;
+        let found = sweep(
+            vec![ip("127.0.0.1")],
+            ports,
+            Duration::from_millis(300),
+            4,
+            &[(modbus.addr.port(), crate::families::modbus::FAMILY)],
+        )
+        .await;
         assert_eq!(found.len(), 5, "{found:?}");
         let by_port = |p: u16| found.iter().find(|f| f.port == Some(p)).unwrap();
         let l = by_port(logger.addr.port());
-        assert_eq!(l.family_guess, Some(Family::HiokiLogger));
+        assert_eq!(l.family_guess, Some(hioki_logger::FAMILY));
         assert_eq!(l.identity.as_ref().unwrap().serial, "SIM01");
         assert_eq!(l.address, "127.0.0.1");
-        assert_eq!(by_port(meter.addr.port()).family_guess, Some(Family::HiokiPower));
+        assert_eq!(by_port(meter.addr.port()).family_guess, Some(hioki_power::FAMILY));
         let s = by_port(silent.addr.port());
         assert!(s.identity.is_none() && s.error.as_deref().unwrap().contains("no reply"), "{s:?}");
         assert!(by_port(garbage.addr.port()).error.as_deref().unwrap().contains("\"???\""));
         let m = by_port(modbus.addr.port());
-        assert_eq!((m.family_guess, m.error.as_ref()), (Some(Family::Modbus), None));
+        assert_eq!((m.family_guess, m.error.as_ref()), (Some(crate::families::modbus::FAMILY), None));
         assert!(found.windows(2).all(|w| w[0].port < w[1].port));
     }
 
@@ -322,7 +325,7 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].address, path);
         assert_eq!(found[0].identity.as_ref().map(|i| i.model.as_str()), Some("SCPI-1"), "{found:?}");
-        assert_eq!(found[0].family_guess, Some(Family::Scpi));
+        assert_eq!(found[0].family_guess, Some(scpi::FAMILY));
         assert!(found[1].error.as_deref().unwrap().contains("/dev/meterdeck-no-such-port"), "{found:?}");
     }
 }

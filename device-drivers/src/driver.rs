@@ -1,5 +1,5 @@
 //! The one trait every instrument family implements, and `open` which builds
-//! the right driver for a configuration.
+//! the right driver for a configuration (through the family's registry entry).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -84,5 +84,5 @@ pub trait Driver: Send {
 /// configuration first.
 pub async fn open(cfg: &InstrumentConfig) -> Result<Box<dyn Driver>> {
     cfg.validate().map_err(DriverError::Config)?;
-    crate::families::open(cfg).await
+    cfg.family.open(cfg).await
 }

@@ -4,6 +4,8 @@
 //! `families` holds a `protocol.rs` (pure parsing/formatting, no I/O) and a
 //! `driver.rs` (the family's implementation of [`Driver`]). `discovery` finds
 //! instruments; `sim` is the instrument simulator behind `meterdeck-sim`.
+//! `registry` is what the rest of the program knows about each family: the
+//! folders register themselves in `families::FAMILIES`.
 //! This crate knows nothing of storage or UI.
 
 pub mod config;
@@ -12,6 +14,7 @@ pub mod driver;
 pub mod error;
 pub mod families;
 pub mod reading;
+pub mod registry;
 pub mod sim;
 pub mod transport;
 
@@ -19,3 +22,4 @@ pub use config::{ChannelConfig, Family, InstrumentConfig, TransportConfig};
 pub use driver::{ChannelInfo, Driver, Identity, open};
 pub use error::DriverError;
 pub use reading::{Reading, SpecialKind, Value};
+pub use registry::{FamilyDescriptor, FamilyInfo};

@@ -182,6 +182,13 @@ pub async fn save_settings(desk: Desk_<'_>, a: Args<SaveSettingsArgs>) -> Reply<
     desk.save_settings(&a.settings).map_err(msg)
 }
 
+/// The instrument families and their fields (the window builds its family
+/// list and instrument form from this).
+#[tauri::command]
+pub async fn families(_a: Args<FamiliesArgs>) -> Reply<FamiliesArgs> {
+    Ok(meterdeck_core::desk::families())
+}
+
 #[tauri::command]
 pub async fn list_instruments(desk: Desk_<'_>, _a: Args<ListInstrumentsArgs>) -> Reply<ListInstrumentsArgs> {
     desk.list_instruments().map_err(msg)

@@ -223,3 +223,52 @@ fn rule_calc_and_destination_checks_name_the_field() {
     let e: Value = serde_json::from_str(&err).unwrap();
     assert!(e["field"].as_str().unwrap().contains("host"), "{err}");
 }
+
+/// The families the window offers (the `families` command, which the
+/// Instruments screen builds its family list and form from) are the
+/// registry's, in its order and with its fields; and the browser mock's
+/// fixture (`ui/src/fixtures/families.json`) is this very answer, so the UI
+/// tests check its translation keys. `MD_UPDATE_FIXTURES=1` rewrites it.
+#[test]
+fn the_window_offers_the_registrys_families() {
+    let h = Harness::demo();
+    let got = h.call("families", json!({})).unwrap();
+    let offered = got.as_array().expect("a list of families");
+    let registry = meterdeck_drivers::Family::all();
+    assert_eq!(offered.len(), registry.len());
+    for (o, f) in offered.iter().zip(registry) {
+        assert_eq!(o["id"], f.id());
+        assert_eq!(o["nameKey"], f.name_key);
+        assert_eq!(o["defaultPort"], json!(f.default_port()));
+        let transports: Vec<&str> = f.transports.iter().map(|t| t.name()).collect();
+        assert_eq!(o["transports"], json!(transports), "{}", f.id());
+        assert_eq!(o["discoveryPorts"], json!(f.discovery.ports), "{}", f.id());
+        for (list, fields) in [("channelFields", f.channel_fields), ("instrumentFields", f.instrument_fields)] {
+            let keys: Vec<&str> = fields.iter().map(|s| s.key).collect();
+            let shown: Vec<&str> = o[list].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+            assert_eq!(shown, keys, "{} {list}", f.id());
+            for (s, spec) in o[list].as_array().unwrap().iter().zip(fields) {
+                assert_eq!(s["labelKey"], spec.label_key);
+                assert_eq!(s["required"], spec.required);
+                assert!(s["kind"]["type"].is_string(), "{s}");
+            }
+        }
+    }
+    // Every saved instrument's family is one the window offers.
+    let list = h.call("list_instruments", json!({})).unwrap();
+    for v in list.as_array().unwrap() {
+        assert!(offered.iter().any(|o| o["id"] == v["config"]["family"]), "{}", v["config"]["family"]);
+    }
+
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/fixtures/families.json");
+    let text = serde_json::to_string_pretty(&got).unwrap() + "\n";
+    if std::env::var_os("MD_UPDATE_FIXTURES").is_some_and(|v| v == "1") {
+        std::fs::write(&fixture, &text).unwrap();
+    }
+    let stored = std::fs::read_to_string(&fixture).unwrap_or_default();
+    assert!(
+        stored == text,
+        "{} is not the `families` answer; regenerate it: MD_UPDATE_FIXTURES=1 cargo test -p meterdeck the_window_offers",
+        fixture.display()
+    );
+}

@@ -112,6 +112,7 @@ fn instruments(cx: &Ctx) -> Result<()> {
     let d = &cx.desk;
 
     d.click(&d.by_testid("add-instrument")?)?;
+    family_form(cx)?;
     d.fill(&d.by_testid("inst-id")?, "dmm-e2e")?;
     d.fill(&d.by_testid("inst-name")?, "Bench DMM")?;
     d.select(&d.by_testid("inst-family")?, "scpi")?;
@@ -164,6 +165,48 @@ fn instruments(cx: &Ctx) -> Result<()> {
         }
         Ok(s.find_all("[data-testid=instrument-row][data-id=\"dmm-e2e\"]")?.is_empty().then_some(()))
     })
+}
+
+/// The add form's family list is the registry's, and a family's own fields
+/// (instrument fields, the channel table's columns) are the ones it
+/// declares; the filled-in Modbus form is saved as docs/screenshots/instrument-form.png.
+fn family_form(cx: &Ctx) -> Result<()> {
+    let d = &cx.desk;
+    let family = d.by_testid("inst-family")?;
+    let offered: Vec<String> = serde_json::from_value(
+        d.execute("return [...arguments[0].options].map(o => o.value);", vec![family.to_json()])?,
+    )?;
+    let registry: Vec<&str> = meterdeck_drivers::Family::all().iter().map(|f| f.id()).collect();
+    ensure!(offered == registry, "the form offers {offered:?}, the registry has {registry:?}");
+
+    let modbus = meterdeck_drivers::families::modbus::FAMILY;
+    d.select(&family, modbus.id())?;
+    let columns = || -> Result<Vec<String>> {
+        Ok(serde_json::from_value(d.execute(
+            "return [...document.querySelectorAll('[data-testid=inst-column]')].map(r => r.dataset.key);",
+            vec![],
+        )?)?)
+    };
+    let want: Vec<&str> = modbus.channel_fields.iter().map(|f| f.key).collect();
+    ensure!(columns()? == want, "modbus columns {:?}, registry {want:?}", columns()?);
+    for f in modbus.instrument_fields {
+        d.by_testid(&format!("inst-field-{}", f.key)).with_context(|| format!("instrument field {}", f.key))?;
+    }
+    d.fill(&d.by_testid("inst-id")?, "chiller")?;
+    d.fill(&d.by_testid("inst-name")?, "Chiller PLC")?;
+    d.fill(&d.by_testid("inst-host")?, "192.168.1.30")?;
+    d.fill(&d.by_testid("inst-field-unit_id")?, "3")?;
+    // U+E007 is WebDriver's Enter key: a new line in the channel table.
+    d.fill(&d.by_testid("inst-channels")?, "flow,L/min,0,input,f32\u{E007}pressure,kPa,2,input,i16,,0.1")?;
+    d.two_frames()?;
+    cx.screenshot("instrument-form")?;
+
+    let scpi = meterdeck_drivers::families::scpi::FAMILY;
+    d.select(&family, scpi.id())?;
+    let want: Vec<&str> = scpi.channel_fields.iter().map(|f| f.key).collect();
+    ensure!(columns()? == want, "scpi columns {:?}, registry {want:?}", columns()?);
+    ensure!(d.find_all("[data-testid=inst-field-unit_id]")?.is_empty(), "scpi shows modbus' unit id");
+    Ok(())
 }
 
 /// The demo's logger: its id and seed (from the `SIM<seed>01` serial the

@@ -57,7 +57,6 @@ export type {
   Events,
   ExportProgress,
   ExportView,
-  Family,
   Found,
   IdentifyView,
   Identity,
@@ -105,6 +104,8 @@ export type CloudChannel = CloudChannelView;
 /** The window's languages and themes (the translation tables and style sheet have these). */
 export type Lang = "en" | "ja";
 export type Theme = "light" | "dark";
+/** A registered family's id; the list comes from the `families` command (see families.ts). */
+export type Family = string;
 /** Day names of an alarm rule's time window, in the form's order. */
 export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 
@@ -141,6 +142,7 @@ export function call<K extends Command>(
 export const api = {
   appState: () => call("app_state"),
   saveSettings: (settings: ArgsOf<"save_settings">["settings"]) => call("save_settings", { settings }),
+  families: () => call("families"),
   listInstruments: () => call("list_instruments"),
   saveInstrument: (config: ArgsOf<"save_instrument">["config"], replaceId: string | null) =>
     call("save_instrument", { config, replaceId }),

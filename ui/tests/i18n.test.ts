@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { getLang, setLang, t, tables } from "../src/i18n";
+import type { FamilyInfo } from "../src/families";
+import fixture from "../src/fixtures/families.json";
 
 describe("i18n", () => {
   it("every en key has a non-empty ja translation and no extras", () => {
@@ -65,5 +67,17 @@ describe("i18n", () => {
     expect(t("sev.critical")).toBe("緊急");
     expect(t("alarms.st.shelvedUntil", { t: "12:00" })).toBe("12:00 まで保留");
     setLang("en");
+  });
+
+  it("every family's name and field labels (the registry's keys, as the families fixture has them) exist in both languages", () => {
+    const families = fixture as FamilyInfo[];
+    expect(families.length).toBeGreaterThan(0);
+    for (const f of families) {
+      const keys = [f.nameKey, ...f.instrumentFields.map((x) => x.labelKey), ...f.channelFields.map((x) => x.labelKey)];
+      for (const k of keys) {
+        expect(tables.en, `${f.id}: ${k}`).toHaveProperty([k]);
+        expect(tables.ja, `${f.id}: ${k}`).toHaveProperty([k]);
+      }
+    }
   });
 });

@@ -30,6 +30,7 @@ use meterdeck_core::alarm::AlarmRule;
 use meterdeck_core::config::{AgentConfig, AgentSettings};
 use meterdeck_core::model::Value;
 use meterdeck_core::notify::{DestinationConfig, MemorySecrets};
+use meterdeck_drivers::families::hioki_logger;
 use meterdeck_drivers::{
     ChannelConfig, ChannelInfo, Driver, DriverError, Family, Identity, InstrumentConfig, Reading, TransportConfig,
 };
@@ -188,7 +189,7 @@ impl Toggler {
 #[async_trait]
 impl Driver for Toggler {
     fn family(&self) -> Family {
-        Family::HiokiLogger
+        hioki_logger::FAMILY
     }
     async fn identify(&mut self) -> Result<Identity, DriverError> {
         Ok(Identity { maker: "BENCH".into(), model: "TOGGLE".into(), serial: self.k.to_string(), firmware: "1".into() })
@@ -258,7 +259,7 @@ fn config() -> anyhow::Result<AgentConfig> {
         .map(|k| InstrumentConfig {
             id: name(k),
             name: None,
-            family: Family::HiokiLogger,
+            family: hioki_logger::FAMILY,
             transport: TransportConfig::Tcp {
                 host: "192.0.2.1".into(),
                 port: Some(8802),

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use meterdeck_drivers::families::hioki_logger;
 use meterdeck_drivers::{
     ChannelConfig, ChannelInfo, Driver, DriverError, Family, Identity, InstrumentConfig, Reading, TransportConfig,
 };
@@ -47,7 +48,7 @@ fn served(i: usize, n: u64) -> f64 {
 #[async_trait]
 impl Driver for Scripted {
     fn family(&self) -> Family {
-        Family::HiokiLogger
+        hioki_logger::FAMILY
     }
     async fn identify(&mut self) -> Result<Identity, DriverError> {
         Ok(Identity { maker: "TEST".into(), model: "FAKE-1".into(), serial: self.id.clone(), firmware: "1.0".into() })
@@ -110,7 +111,7 @@ fn instrument(id: &str, channels: usize) -> InstrumentConfig {
     InstrumentConfig {
         id: id.into(),
         name: None,
-        family: Family::HiokiLogger,
+        family: hioki_logger::FAMILY,
         transport: TransportConfig::Tcp {
             host: "192.0.2.1".into(),
             port: Some(8802),

@@ -267,8 +267,9 @@ enum DiscoverTarget {
         /// e.g. `192.168.1.1-254`, `10.0.0.0/24`, `192.168.1.5,192.168.1.9`
         #[arg(long)]
         hosts: String,
-        #[arg(long, default_value = "8802,3390,3300,5025,502")]
-        ports: String,
+        /// Default: every instrument family's discovery ports.
+        #[arg(long)]
+        ports: Option<String>,
         #[arg(long, default_value = "300ms", value_parser = humantime::parse_duration)]
         timeout: Duration,
         /// Connections in flight at once.
@@ -600,11 +601,14 @@ async fn demo(data_dir: Option<PathBuf>, count: usize, cloud_config: Option<Path
 // ------------------------------------------------------------------ discover
 
 async fn discover(target: DiscoverTarget) -> Result<()> {
-    use meterdeck_drivers::discovery::{parse_host_range, probe_serial, sweep_lan};
+    use meterdeck_drivers::discovery::{default_ports, parse_host_range, probe_serial, sweep_lan};
     match target {
         DiscoverTarget::Lan { hosts, ports, timeout, concurrency, json } => {
             let hosts = parse_host_range(&hosts).map_err(|e| anyhow!("--hosts: {e}"))?;
-            let ports = parse_ports(&ports)?;
+            let ports = match ports {
+                Some(p) => parse_ports(&p)?,
+                None => default_ports(),
+            };
             eprintln!(
                 "probing {} hosts x {} ports (timeout {})",
                 hosts.len(),

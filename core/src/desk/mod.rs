@@ -27,9 +27,10 @@ use std::time::Duration;
 use meterdeck_drivers::discovery::{self, Found};
 use meterdeck_drivers::families::compat::check_compat;
 use meterdeck_drivers::families::scpi::protocol::parse_idn;
+use meterdeck_drivers::registry::Identification;
 use meterdeck_drivers::sim::SimHandle;
 use meterdeck_drivers::transport::SerialPortInfo;
-use meterdeck_drivers::{Family, Identity, InstrumentConfig};
+use meterdeck_drivers::{FamilyInfo, Identity, InstrumentConfig};
 use tokio::sync::broadcast;
 
 use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION, now_ms};
@@ -50,10 +51,14 @@ pub use views::{
     LiveReading, SeriesView, TableView, TimeRange, UiSettings, tray_summary,
 };
 
-/// Ports a LAN sweep tries when none are given (Hioki logger, power
-/// meters, LXI/SCPI, Modbus).
-pub const DEFAULT_SWEEP_PORTS: [u16; 5] = [8802, 3390, 3300, 5025, 502];
 pub const MAX_EVENTS: u32 = 10_000;
+
+/// The instrument families the window offers, as the registry declares
+/// them (the `families` command): the family list and the instrument
+/// form's fields are built from this.
+pub fn families() -> Vec<FamilyInfo> {
+    meterdeck_drivers::Family::all().iter().map(|f| f.info()).collect()
+}
 
 /// `text` with ` · N unread` at the end of its first line.
 fn with_unread(text: String, unread: u64) -> String {
@@ -347,19 +352,22 @@ impl Desk {
     }
 
     /// Asks the instrument who it is (`*IDN?`) through its poller and
-    /// remembers the answer. Modbus devices have no identity query: their
-    /// last known identity (if any) is returned.
+    /// remembers the answer. Families without an identity query (Modbus):
+    /// the last known identity (if any) is returned.
     pub async fn identify(&self, id: &str) -> DeskResult<IdentifyView> {
         let inst = self.instrument(id)?;
         if !inst.enabled {
             return Err(DeskError::Invalid(format!("instrument `{id}` is disabled; enable it to identify it")));
         }
-        let identity = if inst.family == Family::Modbus {
+        let identity = if inst.family.identification == Identification::None {
             lock!(self.reader)
                 .setting(&identity_key(id))?
                 .and_then(|j| serde_json::from_str::<Identity>(&j).ok())
                 .ok_or_else(|| {
-                    DeskError::Device(format!("instrument `{id}`: Modbus devices do not answer an identity query"))
+                    DeskError::Device(format!(
+                        "instrument `{id}`: {} devices do not answer an identity query",
+                        inst.family.id()
+                    ))
                 })?
         } else {
             let reply = self
@@ -399,7 +407,7 @@ impl Desk {
     // ----------------------------------------------------------- discovery
 
     /// `hosts` like `192.168.1.1-254`, `10.0.0.0/24` or one address; no
-    /// ports means [`DEFAULT_SWEEP_PORTS`].
+    /// ports means every family's discovery ports.
     pub async fn discover_lan(&self, hosts: &str, ports: &[u16], timeout_ms: u64) -> DeskResult<Vec<Found>> {
         let addrs = discovery::parse_host_range(hosts.trim())
             .map_err(|e| DeskError::Invalid(format!("hosts `{}`: {e}", hosts.trim())))?;
@@ -409,7 +417,7 @@ impl Desk {
         if ports.contains(&0) {
             return Err(DeskError::Invalid("port 0 cannot be swept; use 1..65535".into()));
         }
-        let ports = if ports.is_empty() { DEFAULT_SWEEP_PORTS.to_vec() } else { ports.to_vec() };
+        let ports = if ports.is_empty() { discovery::default_ports() } else { ports.to_vec() };
         Ok(discovery::sweep_lan(addrs, ports, Duration::from_millis(timeout_ms), 128).await)
     }
 

@@ -1,23 +1,27 @@
-//! One folder per instrument family: `protocol.rs` (pure) + `driver.rs`.
+//! One folder per instrument family: `protocol.rs` (pure) + `driver.rs`, and
+//! in its `mod.rs` the family's [`crate::registry::FamilyDescriptor`].
 //! `compat` holds the per-model firmware table.
+//!
+//! Adding a family: a new folder declaring its `DESCRIPTOR` and `FAMILY`,
+//! one line in [`FAMILIES`], and the translations of its name and field
+//! labels in `ui/src/i18n.ts`.
 
 pub mod compat;
 pub mod hioki_logger;
 pub mod hioki_power;
 pub mod modbus;
 pub mod scpi;
+pub mod sdm630;
 
-use crate::config::{Family, InstrumentConfig};
-use crate::driver::Driver;
-use crate::error::Result;
+use crate::registry::Family;
 
-/// Connects the driver of `cfg.family` (the configuration is validated by
-/// [`crate::driver::open`]).
-pub async fn open(cfg: &InstrumentConfig) -> Result<Box<dyn Driver>> {
-    Ok(match cfg.family {
-        Family::Scpi => Box::new(scpi::ScpiDriver::connect(cfg).await?),
-        Family::HiokiLogger => Box::new(hioki_logger::HiokiLoggerDriver::connect(cfg).await?),
-        Family::HiokiPower => Box::new(hioki_power::HiokiPowerDriver::connect(cfg).await?),
-        Family::Modbus => Box::new(modbus::driver::ModbusDriver::connect(cfg).await?),
-    })
-}
+/// Every family the program knows, in the order the window lists them.
+/// One line per family (kept so by hand: a registration is one line of diff).
+#[rustfmt::skip]
+pub static FAMILIES: &[Family] = &[
+    hioki_logger::FAMILY,
+    hioki_power::FAMILY,
+    scpi::FAMILY,
+    modbus::FAMILY,
+    sdm630::FAMILY,
+];

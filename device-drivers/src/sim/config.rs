@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::Family;
+use crate::config::{Family, ModbusRegister, RegisterKind};
+use crate::families;
 
 /// Which instrument the simulator pretends to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, clap::ValueEnum)]
@@ -37,10 +38,10 @@ impl Personality {
     /// The driver family that talks to this personality.
     pub fn family(self) -> Family {
         match self {
-            Personality::HiokiLogger => Family::HiokiLogger,
-            Personality::PowerMeter => Family::HiokiPower,
-            Personality::Scpi => Family::Scpi,
-            Personality::Modbus => Family::Modbus,
+            Personality::HiokiLogger => families::hioki_logger::FAMILY,
+            Personality::PowerMeter => families::hioki_power::FAMILY,
+            Personality::Scpi => families::scpi::FAMILY,
+            Personality::Modbus => families::modbus::FAMILY,
         }
     }
 
@@ -107,6 +108,11 @@ pub struct SimInstrument {
     /// Channel count; the personality's default when `None`.
     #[serde(default)]
     pub channels: Option<usize>,
+    /// `modbus` only: serve channel k at `registers[k]` (its table, data
+    /// type and word order) instead of the default layout, as a device with
+    /// a fixed register map does; other addresses answer exception 0x02.
+    #[serde(default)]
+    pub registers: Option<Vec<ModbusRegister>>,
     #[serde(default)]
     pub seed: u64,
     /// Waveforms change at most once per step.
@@ -130,6 +136,7 @@ impl SimInstrument {
             listen: None,
             serial: false,
             channels: None,
+            registers: None,
             seed: 0,
             step: default_step(),
             faults: Faults::default(),
@@ -137,7 +144,10 @@ impl SimInstrument {
     }
 
     pub fn channel_count(&self) -> usize {
-        self.channels.unwrap_or(self.personality.default_channels())
+        match &self.registers {
+            Some(regs) => regs.len(),
+            None => self.channels.unwrap_or(self.personality.default_channels()),
+        }
     }
 
     /// Checks what serde's types cannot; names the instrument and the field.
@@ -151,6 +161,9 @@ impl SimInstrument {
             && !(1..=max).contains(&n)
         {
             return Err(format!("{who}: `channels` must be 1..={max} for {}, got {n}", self.personality));
+        }
+        if let Some(regs) = &self.registers {
+            check_registers(regs, self).map_err(|e| format!("{who}: {e}"))?;
         }
         if self.serial && self.personality != Personality::Scpi {
             return Err(format!("{who}: `serial` is only available for the scpi personality"));
@@ -173,6 +186,43 @@ impl SimInstrument {
         }
         Ok(())
     }
+}
+
+/// Addresses a value of this register occupies (1 for a coil or discrete input).
+pub(crate) fn register_span(reg: &ModbusRegister) -> u32 {
+    use crate::config::DataType::*;
+    match (reg.kind, reg.data_type) {
+        (RegisterKind::Coil | RegisterKind::Discrete, _) | (_, U16 | I16) => 1,
+        (_, U32 | I32 | F32) => 2,
+        (_, F64) => 4,
+    }
+}
+
+/// A register map the Modbus device can serve: at least one entry, each
+/// inside the address space, none overlapping another of its table.
+fn check_registers(regs: &[ModbusRegister], inst: &SimInstrument) -> Result<(), String> {
+    if inst.personality != Personality::Modbus {
+        return Err("`registers` is only available for the modbus personality".into());
+    }
+    if regs.is_empty() {
+        return Err("`registers` must list at least one register".into());
+    }
+    if inst.channels.is_some_and(|n| n != regs.len()) {
+        return Err("`channels` must be left out or equal the number of `registers`".into());
+    }
+    let range = |r: &ModbusRegister| u32::from(r.address)..u32::from(r.address) + register_span(r);
+    for (i, r) in regs.iter().enumerate() {
+        if range(r).end > 0x1_0000 {
+            return Err(format!("`registers[{i}]` at {} runs past address 65535", r.address));
+        }
+        if let Some(j) = regs[..i]
+            .iter()
+            .position(|o| o.kind == r.kind && range(o).start < range(r).end && range(r).start < range(o).end)
+        {
+            return Err(format!("`registers[{j}]` and `registers[{i}]` overlap"));
+        }
+    }
+    Ok(())
 }
 
 /// A whole simulator: several instruments in one process.
@@ -324,6 +374,26 @@ serial = true
         let text = "[[instrument]]\nname = \"a\"\npersonality = \"modbus\"\n[[instrument]]\nname = \"a\"\npersonality = \"scpi\"\n";
         let err = SimConfig::parse(text, "x.toml").unwrap_err().to_string();
         assert!(err.contains("twice"), "{err}");
+    }
+
+    #[test]
+    fn register_maps_are_checked() {
+        let text = "[[instrument]]\nname = \"m\"\npersonality = \"modbus\"\nregisters = [{ address = 0, kind = \"input\", data_type = \"f32\" }, { address = 4, kind = \"input\", data_type = \"f32\" }]\n";
+        let cfg = SimConfig::parse(text, "x.toml").unwrap();
+        assert_eq!(cfg.instruments[0].channel_count(), 2);
+        for (bad, what) in [
+            ("{ address = 0, data_type = \"f32\" }, { address = 1 }", "overlap"),
+            ("{ address = 65535, data_type = \"f32\" }", "past address 65535"),
+        ] {
+            let text = format!("[[instrument]]\nname = \"m\"\npersonality = \"modbus\"\nregisters = [{bad}]\n");
+            let err = SimConfig::parse(&text, "x.toml").unwrap_err().to_string();
+            assert!(err.contains(what) && err.contains("registers["), "{err}");
+        }
+        let text = "[[instrument]]\nname = \"m\"\npersonality = \"scpi\"\nregisters = [{ address = 0 }]\n";
+        assert!(SimConfig::parse(text, "x.toml").unwrap_err().to_string().contains("modbus personality"));
+        let text =
+            "[[instrument]]\nname = \"m\"\npersonality = \"modbus\"\nchannels = 3\nregisters = [{ address = 0 }]\n";
+        assert!(SimConfig::parse(text, "x.toml").unwrap_err().to_string().contains("`channels`"));
     }
 
     #[test]

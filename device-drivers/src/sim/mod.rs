@@ -110,7 +110,8 @@ impl RunningSim {
 
     /// A configuration the drivers can poll as is: the right family and
     /// transport, and every channel with its unit (SCPI channels with their
-    /// query; Modbus channels as holding-register f32 pairs at 2k).
+    /// query; Modbus channels at their `registers` entry, else as
+    /// holding-register f32 pairs at 2k).
     pub fn instrument_config(&self) -> InstrumentConfig {
         let timeout = Duration::from_secs(2);
         let transport = match &self.address {
@@ -138,12 +139,13 @@ impl RunningSim {
                 match self.personality {
                     Personality::Scpi => c.query = channels::DMM_CHANNELS.get(k).map(|d| d.query.to_string()),
                     Personality::Modbus => {
-                        c.modbus = Some(ModbusRegister {
+                        let mapped = self.state.registers.as_ref().and_then(|r| r.get(k)).cloned();
+                        c.modbus = Some(mapped.unwrap_or(ModbusRegister {
                             address: u16::try_from(2 * k).unwrap_or(u16::MAX),
                             kind: RegisterKind::Holding,
                             data_type: DataType::F32,
                             word_order: WordOrder::Big,
-                        });
+                        }));
                     }
                     Personality::HiokiLogger | Personality::PowerMeter => {}
                 }

@@ -4,6 +4,11 @@
 //! value > 0. Values follow the waveforms at request time. A sentinel reads
 //! as an f32 NaN / i16::MIN / false; a garbage reply has every register
 //! 0xFFFF (an f32 NaN).
+//!
+//! With a register map (`SimInstrument::registers`) channel k is served at
+//! its map entry instead, encoded here (not by the drivers' code) in its
+//! data type and word order, integers rounded; an address outside the map
+//! answers exception 0x02, as a meter with a fixed map does.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,8 +21,10 @@ use tokio_modbus::server::Service;
 use tokio_modbus::server::tcp::Server;
 use tokio_modbus::{ExceptionCode, Request, Response};
 
+use super::config::register_span;
 use super::faults::Killable;
 use super::state::{InstrumentState, SimValue, now_ms};
+use crate::config::{DataType, ModbusRegister, RegisterKind, WordOrder};
 
 /// Modbus limits per request (registers / bits).
 const MAX_REGISTERS: usize = 125;
@@ -67,6 +74,9 @@ fn check_range(addr: u16, qty: u16, max_qty: usize, len: usize) -> Result<(usize
 
 /// The response to one request, as a pure function of state and time.
 pub(crate) fn respond(state: &InstrumentState, req: &Request<'_>, now: i64) -> Result<Response, ExceptionCode> {
+    if let Some(map) = &state.registers {
+        return respond_mapped(state, map, req, now);
+    }
     let n = state.channel_count();
     match *req {
         Request::ReadHoldingRegisters(addr, qty) => {
@@ -111,6 +121,88 @@ pub(crate) fn respond(state: &InstrumentState, req: &Request<'_>, now: i64) -> R
         }
         _ => Err(ExceptionCode::IllegalFunction),
     }
+}
+
+/// The words of one value as a device with this register layout sends them:
+/// most significant word first, reversed for little word order. A sentinel
+/// is NaN for floats and the type's extreme for integers.
+fn words_of(value: SimValue, reg: &ModbusRegister) -> Vec<u16> {
+    let number = match value {
+        SimValue::Number { value, .. } => Some(value),
+        SimValue::Sentinel(_) => None,
+    };
+    let (bits, n): (u64, usize) = match reg.data_type {
+        DataType::U16 => (u64::from(number.map_or(u16::MAX, |v| v.round() as u16)), 1),
+        DataType::I16 => (u64::from(number.map_or(i16::MIN, |v| v.round() as i16) as u16), 1),
+        DataType::U32 => (u64::from(number.map_or(u32::MAX, |v| v.round() as u32)), 2),
+        DataType::I32 => (u64::from(number.map_or(i32::MIN, |v| v.round() as i32) as u32), 2),
+        DataType::F32 => (u64::from(number.map_or(f32::NAN, |v| v as f32).to_bits()), 2),
+        DataType::F64 => (number.unwrap_or(f64::NAN).to_bits(), 4),
+    };
+    let mut words: Vec<u16> = (0..n).rev().map(|i| (bits >> (16 * i)) as u16).collect();
+    if reg.word_order == WordOrder::Little {
+        words.reverse();
+    }
+    words
+}
+
+/// [`respond`] for a device serving a register map.
+fn respond_mapped(
+    state: &InstrumentState,
+    map: &[ModbusRegister],
+    req: &Request<'_>,
+    now: i64,
+) -> Result<Response, ExceptionCode> {
+    let (kind, addr, qty) = match *req {
+        Request::ReadHoldingRegisters(a, q) => (RegisterKind::Holding, a, q),
+        Request::ReadInputRegisters(a, q) => (RegisterKind::Input, a, q),
+        Request::ReadCoils(a, q) => (RegisterKind::Coil, a, q),
+        Request::ReadDiscreteInputs(a, q) => (RegisterKind::Discrete, a, q),
+        _ => return Err(ExceptionCode::IllegalFunction),
+    };
+    let is_bits = matches!(kind, RegisterKind::Coil | RegisterKind::Discrete);
+    if qty == 0 || usize::from(qty) > if is_bits { MAX_BITS } else { MAX_REGISTERS } {
+        return Err(ExceptionCode::IllegalDataValue);
+    }
+    let start = u32::from(addr);
+    let end = start + u32::from(qty);
+    // The channel covering each address, all mapped or the request fails.
+    let mut cover = Vec::with_capacity(usize::from(qty));
+    for a in start..end {
+        let hit = map.iter().enumerate().find(|(_, r)| {
+            let first = u32::from(r.address);
+            r.kind == kind && (first..first + register_span(r)).contains(&a)
+        });
+        let (k, reg) = hit.ok_or(ExceptionCode::IllegalDataAddress)?;
+        cover.push((a, k, reg));
+    }
+    if is_bits {
+        let bits =
+            cover.iter().map(|(_, k, _)| matches!(state.read(*k, now), SimValue::Number { value, .. } if value > 0.0));
+        return Ok(match kind {
+            RegisterKind::Coil => Response::ReadCoils(bits.collect()),
+            _ => Response::ReadDiscreteInputs(bits.collect()),
+        });
+    }
+    let garbage = state.garbage_for_next_reply().is_some();
+    // One reading per channel and request, however many of its words are asked for.
+    let mut encoded: Vec<(usize, Vec<u16>)> = Vec::new();
+    let mut words = Vec::with_capacity(cover.len());
+    for (a, k, reg) in cover {
+        let pos = match encoded.iter().position(|(c, _)| *c == k) {
+            Some(p) => p,
+            None => {
+                encoded.push((k, words_of(state.read(k, now), reg)));
+                encoded.len() - 1
+            }
+        };
+        let word = encoded[pos].1.get((a - u32::from(reg.address)) as usize).copied().unwrap_or(0);
+        words.push(if garbage { 0xFFFF } else { word });
+    }
+    Ok(match kind {
+        RegisterKind::Input => Response::ReadInputRegisters(words),
+        _ => Response::ReadHoldingRegisters(words),
+    })
 }
 
 /// Serves Modbus TCP until the simulator shuts down. Connections are
@@ -197,6 +289,67 @@ mod tests {
             Some(ExceptionCode::IllegalDataAddress)
         );
         assert_eq!(respond(&s, &Request::WriteSingleRegister(0, 1), T).err(), Some(ExceptionCode::IllegalFunction));
+    }
+
+    fn mapped(faults: Faults) -> InstrumentState {
+        let reg = |address, kind, data_type, word_order| ModbusRegister { address, kind, data_type, word_order };
+        let mut cfg = SimInstrument::new("meter", Personality::Modbus);
+        cfg.seed = 5;
+        cfg.faults = faults;
+        cfg.registers = Some(vec![
+            reg(0, RegisterKind::Input, DataType::F32, WordOrder::Big),
+            reg(2, RegisterKind::Input, DataType::F32, WordOrder::Little),
+            reg(10, RegisterKind::Input, DataType::F64, WordOrder::Big),
+            reg(0, RegisterKind::Holding, DataType::I16, WordOrder::Big),
+            reg(3, RegisterKind::Coil, DataType::U16, WordOrder::Big),
+        ]);
+        InstrumentState::new(&cfg, CancellationToken::new())
+    }
+
+    #[test]
+    fn register_maps_serve_each_channel_in_its_layout() {
+        let s = mapped(Faults::default());
+        let v = |k| expected_value(5, Personality::Modbus, k, T);
+        let Ok(Response::ReadInputRegisters(w)) = respond(&s, &Request::ReadInputRegisters(0, 4), T) else {
+            panic!("no registers")
+        };
+        assert_eq!(f32::from_bits((u32::from(w[0]) << 16) | u32::from(w[1])), v(0) as f32);
+        assert_eq!(f32::from_bits((u32::from(w[3]) << 16) | u32::from(w[2])), v(1) as f32);
+        let Ok(Response::ReadInputRegisters(w)) = respond(&s, &Request::ReadInputRegisters(10, 4), T) else {
+            panic!("no registers")
+        };
+        let bits = w.iter().fold(0u64, |acc, x| (acc << 16) | u64::from(*x));
+        assert_eq!(f64::from_bits(bits), v(2));
+        let Ok(Response::ReadHoldingRegisters(w)) = respond(&s, &Request::ReadHoldingRegisters(0, 1), T) else {
+            panic!("no registers")
+        };
+        assert_eq!(w[0] as i16, v(3).round() as i16);
+        assert_eq!(respond(&s, &Request::ReadCoils(3, 1), T), Ok(Response::ReadCoils(vec![v(4) > 0.0])));
+        // Gaps and other tables are not mapped.
+        for req in
+            [Request::ReadInputRegisters(4, 1), Request::ReadInputRegisters(2, 3), Request::ReadHoldingRegisters(1, 1)]
+        {
+            assert_eq!(respond(&s, &req, T).err(), Some(ExceptionCode::IllegalDataAddress), "{req:?}");
+        }
+        assert_eq!(respond(&s, &Request::ReadInputRegisters(0, 0), T).err(), Some(ExceptionCode::IllegalDataValue));
+    }
+
+    #[test]
+    fn register_maps_serve_sentinels_and_garbage() {
+        let s = mapped(Faults { sentinel_every: Some(1), ..Faults::default() });
+        let Ok(Response::ReadInputRegisters(w)) = respond(&s, &Request::ReadInputRegisters(0, 2), T) else {
+            panic!("no registers")
+        };
+        assert!(f32::from_bits((u32::from(w[0]) << 16) | u32::from(w[1])).is_nan());
+        assert_eq!(
+            respond(&s, &Request::ReadHoldingRegisters(0, 1), T),
+            Ok(Response::ReadHoldingRegisters(vec![0x8000]))
+        );
+        let s = mapped(Faults { garbage_every: Some(1), ..Faults::default() });
+        assert_eq!(
+            respond(&s, &Request::ReadInputRegisters(0, 2), T),
+            Ok(Response::ReadInputRegisters(vec![0xFFFF; 2]))
+        );
     }
 
     #[test]

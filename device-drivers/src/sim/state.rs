@@ -12,6 +12,7 @@ use super::channels::{self, ChannelSpec};
 use super::config::{Personality, SimInstrument};
 use super::faults::{DropSwitch, SENTINEL_CYCLE};
 use super::waveform::{quantise_time, step_ms, value_at};
+use crate::config::ModbusRegister;
 use crate::reading::SpecialKind;
 
 /// A value as an instrument serves it.
@@ -43,6 +44,8 @@ pub(crate) struct InstrumentState {
     pub seed: u64,
     pub step_ms: i64,
     pub specs: Vec<ChannelSpec>,
+    /// The Modbus device's register map, when it serves one (see `SimInstrument::registers`).
+    pub registers: Option<Vec<ModbusRegister>>,
     forced: Mutex<Vec<Forced>>,
     /// Fast path: most polls see no override and skip the lock.
     any_forced: AtomicBool,
@@ -71,6 +74,7 @@ impl InstrumentState {
             seed: cfg.seed,
             step_ms: step_ms(cfg.step),
             specs,
+            registers: cfg.registers.clone(),
             forced: Mutex::new(vec![Forced::Auto; n]),
             any_forced: AtomicBool::new(false),
             reads: (0..n).map(|_| AtomicU32::new(0)).collect(),

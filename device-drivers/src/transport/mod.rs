@@ -14,7 +14,7 @@ pub use serial::{SerialPortInfo, SerialPortKind, SerialSettings, list_serial_por
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::config::{Family, TransportConfig};
-use crate::error::Result;
+use crate::error::{DriverError, Result};
 
 /// Any byte stream a [`LineConnection`] can run over.
 pub trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -27,7 +27,7 @@ pub async fn connect(transport: &TransportConfig, family: Family, terminator: &s
     let timeout = transport.timeout();
     let stream: Box<dyn ByteStream> = match transport {
         TransportConfig::Tcp { host, port, .. } => {
-            Box::new(tcp::connect(host, port.unwrap_or(family.default_port()), timeout).await?)
+            Box::new(tcp::connect(host, tcp_port(*port, family)?, timeout).await?)
         }
         TransportConfig::Serial { path, baud, data_bits, parity, stop_bits, .. } => {
             let settings =
@@ -36,4 +36,12 @@ pub async fn connect(transport: &TransportConfig, family: Family, terminator: &s
         }
     };
     LineConnection::new(stream, target, terminator, timeout)
+}
+
+/// The configured TCP port, else the family's default (validation refuses
+/// a family without one before this is reached).
+pub fn tcp_port(port: Option<u16>, family: Family) -> Result<u16> {
+    port.or(family.default_port()).ok_or_else(|| {
+        DriverError::Config(format!("`transport.port` must be given: family {family} has no default port"))
+    })
 }

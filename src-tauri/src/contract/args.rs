@@ -13,9 +13,9 @@ use meterdeck_core::desk::{
 };
 use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
 use meterdeck_core::notify::{DestinationConfig, Note};
-use meterdeck_drivers::InstrumentConfig;
 use meterdeck_drivers::discovery::Found;
 use meterdeck_drivers::transport::SerialPortInfo;
+use meterdeck_drivers::{FamilyInfo, InstrumentConfig};
 use serde::Deserialize;
 use ts_rs::TS;
 
@@ -125,6 +125,8 @@ contract! {
     // ------------------------------------------------- settings, instruments
     commands::app_state(AppStateArgs {}) -> AppState;
     commands::save_settings(SaveSettingsArgs { settings: UiSettings }) -> ();
+    /// The instrument families and their fields, from the registry.
+    commands::families(FamiliesArgs {}) -> Vec<FamilyInfo>;
     commands::list_instruments(ListInstrumentsArgs {}) -> Vec<InstrumentView>;
     /// Adds `config`, or puts it in place of `replaceId`; answers the instrument as now listed.
     commands::save_instrument(SaveInstrumentArgs { config: InstrumentConfig, replace_id: Option<String> }) -> InstrumentView;

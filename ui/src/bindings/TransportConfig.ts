@@ -3,7 +3,7 @@ import type { Parity } from "./Parity";
 
 export type TransportConfig = { "kind": "tcp", host: string, 
 /**
- * Defaults to the family's port (see [`Family::default_port`]).
+ * Defaults to the family's port (its registry entry's `default_port`).
  */
 port?: number | null, 
 /**

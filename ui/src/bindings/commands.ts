@@ -41,6 +41,8 @@ import type { EventsArgs } from "./EventsArgs";
 import type { ExportArgs } from "./ExportArgs";
 import type { ExportProgress } from "./ExportProgress";
 import type { ExportView } from "./ExportView";
+import type { FamiliesArgs } from "./FamiliesArgs";
+import type { FamilyInfo } from "./FamilyInfo";
 import type { Found } from "./Found";
 import type { IdentifyArgs } from "./IdentifyArgs";
 import type { IdentifyView } from "./IdentifyView";
@@ -106,6 +108,7 @@ export type Commands = {
   notifications_mark_all_read: { args: NotificationsMarkAllReadArgs; result: null };
   app_state: { args: AppStateArgs; result: AppState };
   save_settings: { args: SaveSettingsArgs; result: null };
+  families: { args: FamiliesArgs; result: Array<FamilyInfo> };
   list_instruments: { args: ListInstrumentsArgs; result: Array<InstrumentView> };
   save_instrument: { args: SaveInstrumentArgs; result: InstrumentView };
   remove_instrument: { args: RemoveInstrumentArgs; result: null };

@@ -1,18 +1,20 @@
-import {
-  api,
-  errorText,
-  type ChannelConfig,
-  type Family,
-  type Found,
-  type InstrumentConfig,
-  type InstrumentView,
-} from "../api";
+import { api, errorText, type Found, type InstrumentConfig, type InstrumentView } from "../api";
 import { clear, h, option, showError } from "../dom";
+import {
+  applyInstrumentFields,
+  channelsText,
+  discoveryPorts,
+  families,
+  familyForPort,
+  familyLabel,
+  familyOf,
+  loadFamilies,
+  parseChannels,
+} from "../families";
 import { t, tDyn } from "../i18n";
 import { app, instrumentsChanged, stateDot, type Screen } from "../state";
 import { formatAge, formatDateTime } from "../time";
-
-const FAMILIES: Family[] = ["hioki-logger", "hioki-power", "scpi", "modbus"];
+import { channelLegend, columnsHint, instrumentFields } from "./family-fields";
 
 function target(c: InstrumentConfig): string {
   const tr = c.transport;
@@ -41,33 +43,6 @@ function pollSeconds(p: string | null | undefined, fallback: number): string {
   const n = parseFloat(m[1]);
   const mult = m[2] === "ms" ? 0.001 : m[2] === "m" || m[2] === "min" ? 60 : m[2] === "h" ? 3600 : 1;
   return String(n * mult);
-}
-
-function parseChannels(text: string, previous: ChannelConfig[]): ChannelConfig[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .map((line) => {
-      const [id, unit, ...query] = line.split(",");
-      const prev = previous.find((c) => c.id === id.trim());
-      const c: ChannelConfig = { ...(prev ?? {}), id: id.trim() };
-      c.unit = unit !== undefined && unit.trim() ? unit.trim() : null;
-      const q = query.join(",").trim();
-      c.query = q ? q : null;
-      return c;
-    });
-}
-
-function channelsText(cs: ChannelConfig[] | undefined): string {
-  return (cs ?? [])
-    .map((c) => {
-      const parts = [c.id];
-      if (c.unit || c.query) parts.push(c.unit ?? "");
-      if (c.query) parts.push(c.query);
-      return parts.join(",");
-    })
-    .join("\n");
 }
 
 export function instrumentsScreen(): Screen {
@@ -101,11 +76,11 @@ export function instrumentsScreen(): Screen {
   );
 
   const addBtn = h("button", { class: "primary", testid: "add-instrument" }, "+ ", t("inst.add"));
-  addBtn.addEventListener("click", () => openForm(null));
+  addBtn.addEventListener("click", () => void openForm(null));
 
   // --- discovery panel ---
   const hosts = h("input", { testid: "discover-hosts", placeholder: t("disc.hostsHint"), size: 22 });
-  const ports = h("input", { class: "narrow", value: "5025,8802,3390,502", title: t("disc.ports"), size: 16 });
+  const ports = h("input", { class: "narrow", title: t("disc.ports"), size: 16 });
   const runBtn = h("button", { testid: "discover-run" }, t("disc.run"));
   const discErr = h("div", { class: "error", hidden: true });
   const discList = h("div", { class: "disc-list" });
@@ -170,12 +145,12 @@ export function instrumentsScreen(): Screen {
     for (const f of found) {
       const add = h("button", { class: "small", testid: "discover-add" }, "+ ", t("disc.add"));
       add.addEventListener("click", () => {
-        const family = f.family_guess ?? (f.port === 502 ? "modbus" : "scpi");
+        const family = f.family_guess ?? familyForPort(families(), f.port)?.id ?? families()[0]?.id ?? "";
         const base: InstrumentConfig =
           f.port === null
             ? { id: "", family, transport: { kind: "serial", path: f.address, baud: 9600 } }
             : { id: "", family, transport: { kind: "tcp", host: f.address, port: f.port } };
-        openForm(null, base);
+        void openForm(null, base);
       });
       const addr = f.port === null ? f.address : `${f.address}:${f.port}`;
       into.append(
@@ -183,7 +158,7 @@ export function instrumentsScreen(): Screen {
           "div",
           { class: "disc-item", testid: "discover-result", "data-address": addr },
           h("code", {}, addr),
-          h("span", { class: "chip" }, f.family_guess ? tDyn(`inst.family.${f.family_guess}`, f.family_guess) : "?"),
+          h("span", { class: "chip" }, f.family_guess ? familyLabel(f.family_guess) : "?"),
           h("span", {}, identityText(f.identity) || h("span", { class: "muted" }, f.error ?? t("disc.unidentified"))),
           add,
         ),
@@ -225,25 +200,28 @@ export function instrumentsScreen(): Screen {
   );
 
   // --- form ---
-  function openForm(editing: InstrumentView | null, preset?: InstrumentConfig): void {
+  async function openForm(editing: InstrumentView | null, preset?: InstrumentConfig): Promise<void> {
+    let list = families();
+    try {
+      list = await loadFamilies();
+    } catch (e) {
+      showError(listErr, errorText(e));
+      return;
+    }
     clear(formHost);
     const orig: InstrumentConfig | null = editing ? editing.config : preset ?? null;
     const tr = orig?.transport;
     const id = h("input", { testid: "inst-id", value: orig?.id ?? "" });
     const name = h("input", { testid: "inst-name", value: orig?.name ?? "" });
-    const family = h("select", { testid: "inst-family" }, ...FAMILIES.map((f) => option(f, tDyn(`inst.family.${f}`, f), orig?.family === f)));
-    const transport = h(
-      "select",
-      { testid: "inst-transport" },
-      option("tcp", t("inst.transport.tcp"), tr?.kind !== "serial"),
-      option("serial", t("inst.transport.serial"), tr?.kind === "serial"),
-    );
+    const current = orig?.family ?? list[0]?.id ?? "";
+    const family = h("select", { testid: "inst-family" }, ...list.map((f) => option(f.id, familyLabel(f.id), f.id === current)));
+    if (orig && !familyOf(orig.family)) family.append(option(orig.family, orig.family, true));
+    const transport = h("select", { testid: "inst-transport" });
     const host = h("input", { testid: "inst-host", value: tr?.kind === "tcp" ? tr.host : "" });
     const port = h("input", {
       testid: "inst-port",
       class: "narrow",
       inputmode: "numeric",
-      placeholder: t("inst.portHint"),
       value: tr?.kind === "tcp" && tr.port ? String(tr.port) : "",
     });
     const serialPath = h("input", { testid: "inst-serial-path", value: tr?.kind === "serial" ? tr.path : "" });
@@ -254,8 +232,10 @@ export function instrumentsScreen(): Screen {
       inputmode: "decimal",
       value: pollSeconds(orig?.poll_interval, editing?.pollIntervalS ?? 0),
     });
-    const channels = h("textarea", { testid: "inst-channels", rows: 5, placeholder: t("inst.channelsHint") });
-    channels.value = channelsText(orig?.channel);
+    const famFields = instrumentFields();
+    const channels = h("textarea", { testid: "inst-channels", rows: 5 });
+    const channelsHint = h("small", { class: "muted" });
+    const legendHost = h("div", {});
     const error = h("div", { class: "error", testid: "inst-error", hidden: true });
     const save = h("button", { class: "primary", testid: "inst-save", type: "submit" }, t("inst.save"));
     const cancel = h("button", { testid: "inst-cancel", type: "button" }, t("inst.cancel"));
@@ -267,7 +247,32 @@ export function instrumentsScreen(): Screen {
       serRow.hidden = transport.value !== "serial";
     };
     transport.addEventListener("change", syncTransport);
-    syncTransport();
+
+    // Everything the family decides: transports, default port, its own
+    // fields and the channel table's columns (rewritten in the new
+    // family's columns when the family changes).
+    let shownFamily = familyOf(family.value);
+    const syncFamily = (first: boolean): void => {
+      const fam = familyOf(family.value);
+      const previous = first ? orig?.channel ?? [] : shownFamily ? parseChannels(shownFamily, channels.value, orig?.channel ?? []) : [];
+      const wanted = first ? (tr?.kind ?? "tcp") : transport.value;
+      clear(transport);
+      const kinds = fam?.transports ?? ["tcp", "serial"];
+      for (const k of kinds) transport.append(option(k, tDyn(`inst.transport.${k}`, k), k === wanted));
+      if (!kinds.includes(wanted as (typeof kinds)[number]) && transport.options.length) transport.selectedIndex = 0;
+      port.placeholder = fam?.defaultPort ? String(fam.defaultPort) : "";
+      port.title = fam?.defaultPort ? `${t("inst.portHint")}: ${fam.defaultPort}` : "";
+      famFields.show(fam, orig);
+      if (fam) channels.value = channelsText(fam, previous);
+      channels.placeholder = columnsHint(fam);
+      channelsHint.textContent = `  ${t("inst.channelsHint", { columns: columnsHint(fam) })}`;
+      clear(legendHost);
+      legendHost.append(channelLegend(fam));
+      shownFamily = fam;
+      syncTransport();
+    };
+    family.addEventListener("change", () => syncFamily(false));
+    syncFamily(true);
 
     const form = h(
       "form",
@@ -283,24 +288,28 @@ export function instrumentsScreen(): Screen {
         tcpRow,
         serRow,
         field(t("inst.pollS"), poll),
+        famFields.root,
       ),
-      h("label", { class: "field wide" }, h("span", {}, t("inst.channels"), h("small", { class: "muted" }, "  ", t("inst.channelsHint"))), channels),
+      h("label", { class: "field wide" }, h("span", {}, t("inst.channels"), channelsHint), channels),
+      legendHost,
       error,
       h("div", { class: "row" }, save, cancel),
     );
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       showError(error, null);
-      const base: InstrumentConfig = orig ? structuredClone(orig) : { id: "", family: "scpi", transport: { kind: "tcp", host: "" } };
+      const fam = familyOf(family.value);
+      const base: InstrumentConfig = orig ? structuredClone(orig) : { id: "", family: family.value, transport: { kind: "tcp", host: "" } };
       const prevTr = orig?.transport;
       const cfg: InstrumentConfig = {
         ...base,
         id: id.value.trim(),
         name: name.value.trim() ? name.value.trim() : null,
-        family: family.value as Family,
+        family: family.value,
         poll_interval: pollText(poll.value),
-        channel: parseChannels(channels.value, orig?.channel ?? []),
+        channel: fam ? parseChannels(fam, channels.value, orig?.channel ?? []) : base.channel,
       };
+      if (fam) applyInstrumentFields(fam, cfg, famFields.entries());
       if (transport.value === "tcp") {
         const p = port.value.trim();
         cfg.transport = {
@@ -361,7 +370,7 @@ export function instrumentsScreen(): Screen {
     const msg = rowMsgs.get(c.id) ?? h("div", { class: "row-msg", hidden: true });
     rowMsgs.set(c.id, msg);
     const edit = h("button", { class: "small", testid: "inst-edit" }, t("inst.edit"));
-    edit.addEventListener("click", () => openForm(v));
+    edit.addEventListener("click", () => void openForm(v));
     const remove = h("button", { class: "small danger", testid: "inst-remove" }, t("inst.remove"));
     remove.addEventListener("click", async () => {
       remove.disabled = true;
@@ -404,12 +413,13 @@ export function instrumentsScreen(): Screen {
     const pollCell = h("td", { class: "num" });
     const lastCell = h("td", { class: "num last-poll" });
     const identCell = h("td", { class: "ident" });
+    const familyCell = h("td", {});
     const tr = h(
       "tr",
       { testid: "instrument-row", "data-id": c.id, class: c.enabled === false ? "disabled" : "" },
       h("td", {}, h("code", {}, c.id)),
       h("td", {}, c.name ?? ""),
-      h("td", {}, tDyn(`inst.family.${c.family}`, c.family)),
+      familyCell,
       h("td", {}, h("code", {}, target(c))),
       stateCell,
       pollCell,
@@ -419,6 +429,7 @@ export function instrumentsScreen(): Screen {
     );
 
     function paint(): void {
+      familyCell.textContent = familyLabel(c.family);
       clear(stateSpan);
       stateSpan.dataset.state = v.state;
       stateSpan.append(stateDot(v.state), tDyn(`state.${v.state}`, v.state));
@@ -523,6 +534,13 @@ export function instrumentsScreen(): Screen {
     show() {
       render();
       void reload();
+      void loadFamilies().then(
+        (list) => {
+          if (!ports.value) ports.value = discoveryPorts(list).join(",");
+          render();
+        },
+        (e: unknown) => showError(listErr, errorText(e)),
+      );
       if (!serialLoaded) {
         serialLoaded = true;
         void refreshSerial();

@@ -38,7 +38,7 @@ impl HiokiLoggerDriver {
 #[async_trait]
 impl Driver for HiokiLoggerDriver {
     fn family(&self) -> Family {
-        Family::HiokiLogger
+        crate::families::hioki_logger::FAMILY
     }
 
     fn channels(&self) -> Vec<ChannelInfo> {
@@ -113,7 +113,7 @@ mod tests {
     }
 
     async fn connect(port: u16, channels: Vec<ChannelConfig>) -> Result<HiokiLoggerDriver> {
-        HiokiLoggerDriver::connect(&test_peer::tcp_config(Family::HiokiLogger, port, channels)).await
+        HiokiLoggerDriver::connect(&test_peer::tcp_config(crate::families::hioki_logger::FAMILY, port, channels)).await
     }
 
     fn ids(v: &[&str]) -> Vec<String> {
@@ -194,7 +194,7 @@ mod tests {
 
     #[tokio::test]
     async fn bad_channel_ids_are_config_errors() {
-        let cfg = test_peer::tcp_config(Family::HiokiLogger, 1, vec![ChannelConfig::new("U1")]);
+        let cfg = test_peer::tcp_config(crate::families::hioki_logger::FAMILY, 1, vec![ChannelConfig::new("U1")]);
         let err = HiokiLoggerDriver::connect(&cfg).await.unwrap_err();
         assert!(matches!(err, DriverError::Config(ref m) if m.contains("`U1`")), "{err:?}");
     }

@@ -5,3 +5,32 @@ pub mod driver;
 pub mod protocol;
 
 pub use driver::HiokiLoggerDriver;
+
+use futures::future::BoxFuture;
+
+use crate::config::InstrumentConfig;
+use crate::driver::Driver;
+use crate::error::Result;
+use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
+use crate::registry::{Discovery, Family, FamilyDescriptor, Identification, IdentityPattern, TransportKind};
+
+pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
+    id: "hioki-logger",
+    name_key: "inst.family.hioki-logger",
+    transports: &[TransportKind::Tcp, TransportKind::Serial],
+    // The LR8450's LAN command port.
+    default_port: Some(8802),
+    identification: Identification::Idn,
+    discovery: Discovery { ports: &[8802], identities: &[IdentityPattern { maker: "HIOKI", model_prefix: "LR8" }] },
+    instrument_fields: &[],
+    // Channel ids are the logger's `CH<unit>_<channel>` (e.g. CH1_1).
+    channel_fields: &[CHANNEL_ID, UNIT, SCALE, OFFSET],
+    check: None,
+    open,
+};
+
+pub const FAMILY: Family = Family::of(&DESCRIPTOR);
+
+fn open(cfg: &InstrumentConfig) -> BoxFuture<'_, Result<Box<dyn Driver>>> {
+    Box::pin(async move { Ok(Box::new(HiokiLoggerDriver::connect(cfg).await?) as Box<dyn Driver>) })
+}

@@ -41,7 +41,7 @@ impl HiokiPowerDriver {
 #[async_trait]
 impl Driver for HiokiPowerDriver {
     fn family(&self) -> Family {
-        Family::HiokiPower
+        crate::families::hioki_power::FAMILY
     }
 
     fn channels(&self) -> Vec<ChannelInfo> {
@@ -125,7 +125,7 @@ mod tests {
     }
 
     async fn connect(port: u16, channels: Vec<ChannelConfig>) -> Result<HiokiPowerDriver> {
-        HiokiPowerDriver::connect(&test_peer::tcp_config(Family::HiokiPower, port, channels)).await
+        HiokiPowerDriver::connect(&test_peer::tcp_config(crate::families::hioki_power::FAMILY, port, channels)).await
     }
 
     fn ids(v: &[&str]) -> Vec<String> {
@@ -161,7 +161,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_items_are_config_errors_naming_them() {
-        let cfg = test_peer::tcp_config(Family::HiokiPower, 1, vec![ChannelConfig::new("U9")]);
+        let cfg = test_peer::tcp_config(crate::families::hioki_power::FAMILY, 1, vec![ChannelConfig::new("U9")]);
         let err = HiokiPowerDriver::connect(&cfg).await.unwrap_err();
         assert!(matches!(err, DriverError::Config(ref m) if m.contains("`U9`")), "{err:?}");
 

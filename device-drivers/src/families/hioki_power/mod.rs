@@ -5,3 +5,35 @@ pub mod driver;
 pub mod protocol;
 
 pub use driver::HiokiPowerDriver;
+
+use futures::future::BoxFuture;
+
+use crate::config::InstrumentConfig;
+use crate::driver::Driver;
+use crate::error::Result;
+use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
+use crate::registry::{Discovery, Family, FamilyDescriptor, Identification, IdentityPattern, TransportKind};
+
+pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
+    id: "hioki-power",
+    name_key: "inst.family.hioki-power",
+    transports: &[TransportKind::Tcp, TransportKind::Serial],
+    // PW3390's command port; PW3336/37 listen on 3300.
+    default_port: Some(3390),
+    identification: Identification::Idn,
+    discovery: Discovery {
+        ports: &[3390, 3300],
+        identities: &[IdentityPattern { maker: "HIOKI", model_prefix: "PW3" }],
+    },
+    instrument_fields: &[],
+    // Channel ids are `:MEASure?` items (U1, I1, P1, FREQ1, ...).
+    channel_fields: &[CHANNEL_ID, UNIT, SCALE, OFFSET],
+    check: None,
+    open,
+};
+
+pub const FAMILY: Family = Family::of(&DESCRIPTOR);
+
+fn open(cfg: &InstrumentConfig) -> BoxFuture<'_, Result<Box<dyn Driver>>> {
+    Box::pin(async move { Ok(Box::new(HiokiPowerDriver::connect(cfg).await?) as Box<dyn Driver>) })
+}

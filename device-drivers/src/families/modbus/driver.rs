@@ -44,6 +44,14 @@ impl ModbusDriver {
     /// default) or RTU (`TransportConfig::Serial`), talking to `cfg.unit_id`.
     pub async fn connect(cfg: &InstrumentConfig) -> Result<ModbusDriver> {
         cfg.validate().map_err(DriverError::Config)?;
+        ModbusDriver::connect_mapped(cfg).await
+    }
+
+    /// Connects for a configuration whose channels all carry their register
+    /// maps, checking the registers but not the family's channel fields: a
+    /// family with a fixed register map fills the maps in from its own
+    /// channel list, which it has checked, and keeps its family in `cfg`.
+    pub async fn connect_mapped(cfg: &InstrumentConfig) -> Result<ModbusDriver> {
         for c in &cfg.channels {
             let reg = register_of(cfg, c)?;
             protocol::check_register(reg)
@@ -53,8 +61,7 @@ impl ModbusDriver {
         let target = cfg.target();
         let ctx = match &cfg.transport {
             TransportConfig::Tcp { host, port, timeout } => {
-                let stream =
-                    transport::tcp::connect(host, port.unwrap_or(Family::Modbus.default_port()), *timeout).await?;
+                let stream = transport::tcp::connect(host, transport::tcp_port(*port, cfg.family)?, *timeout).await?;
                 tcp::attach_slave(stream, slave)
             }
             TransportConfig::Serial { path, baud, data_bits, parity, stop_bits, .. } => {
@@ -165,8 +172,10 @@ fn decode_member(
 
 #[async_trait]
 impl Driver for ModbusDriver {
+    /// The configured family: the generic one, or a family with a fixed
+    /// register map that connected through [`ModbusDriver::connect_mapped`].
     fn family(&self) -> Family {
-        Family::Modbus
+        self.cfg.family
     }
 
     /// Modbus has no identification query every device answers; the
@@ -375,7 +384,7 @@ mod tests {
         let mut cfg = InstrumentConfig {
             id: "m".into(),
             name: None,
-            family: Family::Modbus,
+            family: crate::families::modbus::FAMILY,
             transport: TransportConfig::Tcp {
                 host: "127.0.0.1".into(),
                 port: Some(port),
@@ -408,7 +417,7 @@ mod tests {
         let mut cfg = InstrumentConfig {
             id: "rtu".into(),
             name: None,
-            family: Family::Modbus,
+            family: crate::families::modbus::FAMILY,
             transport: TransportConfig::Serial {
                 path,
                 baud: 19200,

@@ -5,3 +5,100 @@ pub mod driver;
 pub mod protocol;
 
 pub use driver::ModbusDriver;
+
+use futures::future::BoxFuture;
+
+use crate::config::InstrumentConfig;
+use crate::driver::Driver;
+use crate::error::Result;
+use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
+use crate::registry::{
+    Discovery, Family, FamilyDescriptor, FieldKind, FieldSpec, FieldValue, Identification, TransportKind,
+};
+
+/// The unit (slave) id, shared by every Modbus-based family.
+pub const UNIT_ID: FieldSpec =
+    FieldSpec::optional("unit_id", "inst.field.unit_id", FieldKind::Integer { min: 0, max: 255 })
+        .with_default(FieldValue::Integer(1));
+
+/// The generic Modbus family: each channel is a register map entry.
+pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
+    id: "modbus",
+    name_key: "inst.family.modbus",
+    transports: &[TransportKind::Tcp, TransportKind::Serial],
+    default_port: Some(502),
+    identification: Identification::None,
+    discovery: Discovery { ports: &[502], identities: &[] },
+    instrument_fields: &[UNIT_ID],
+    channel_fields: &[
+        CHANNEL_ID,
+        UNIT,
+        FieldSpec::required("modbus.address", "inst.field.modbus.address", FieldKind::Integer { min: 0, max: 65535 }),
+        FieldSpec::optional(
+            "modbus.kind",
+            "inst.field.modbus.kind",
+            FieldKind::Choice { values: &["holding", "input", "coil", "discrete"] },
+        )
+        .with_default(FieldValue::Text("holding")),
+        FieldSpec::optional(
+            "modbus.data_type",
+            "inst.field.modbus.data_type",
+            FieldKind::Choice { values: &["u16", "i16", "u32", "i32", "f32", "f64"] },
+        )
+        .with_default(FieldValue::Text("u16")),
+        FieldSpec::optional(
+            "modbus.word_order",
+            "inst.field.modbus.word_order",
+            FieldKind::Choice { values: &["big", "little"] },
+        )
+        .with_default(FieldValue::Text("big")),
+        SCALE,
+        OFFSET,
+    ],
+    check: None,
+    open,
+};
+
+pub const FAMILY: Family = Family::of(&DESCRIPTOR);
+
+fn open(cfg: &InstrumentConfig) -> BoxFuture<'_, Result<Box<dyn Driver>>> {
+    Box::pin(async move { Ok(Box::new(ModbusDriver::connect(cfg).await?) as Box<dyn Driver>) })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{DataType, ModbusRegister, RegisterKind, WordOrder};
+    use crate::registry::FieldKind;
+
+    /// The choices the window offers are exactly the config's words.
+    #[test]
+    fn choices_are_the_configs_words() {
+        let words = |key: &str| match super::DESCRIPTOR.channel_fields.iter().find(|f| f.key == key).map(|f| f.kind) {
+            Some(FieldKind::Choice { values }) => values.to_vec(),
+            other => panic!("{key}: {other:?}"),
+        };
+        let name = |v: serde_json::Value| v.as_str().unwrap().to_string();
+        let kinds = [RegisterKind::Holding, RegisterKind::Input, RegisterKind::Coil, RegisterKind::Discrete];
+        let types = [DataType::U16, DataType::I16, DataType::U32, DataType::I32, DataType::F32, DataType::F64];
+        let orders = [WordOrder::Big, WordOrder::Little];
+        let reg = |kind, data_type, word_order| ModbusRegister { address: 0, kind, data_type, word_order };
+        let mut all: Vec<serde_json::Value> = Vec::new();
+        for k in kinds {
+            for t in types {
+                for o in orders {
+                    all.push(serde_json::to_value(reg(k, t, o)).unwrap());
+                }
+            }
+        }
+        for (key, field) in
+            [("modbus.kind", "kind"), ("modbus.data_type", "data_type"), ("modbus.word_order", "word_order")]
+        {
+            let mut served: Vec<String> = all.iter().map(|r| name(r[field].clone())).collect();
+            served.sort();
+            served.dedup();
+            let mut offered: Vec<String> = words(key).iter().map(|s| s.to_string()).collect();
+            offered.sort();
+            assert_eq!(offered, served, "{key}");
+        }
+    }
+}

@@ -45,7 +45,7 @@ impl ScpiDriver {
 #[async_trait]
 impl Driver for ScpiDriver {
     fn family(&self) -> Family {
-        Family::Scpi
+        crate::families::scpi::FAMILY
     }
 
     fn channels(&self) -> Vec<ChannelInfo> {
@@ -108,7 +108,7 @@ mod tests {
     }
 
     async fn connect(port: u16, channels: Vec<ChannelConfig>) -> Result<ScpiDriver> {
-        ScpiDriver::connect(&test_peer::tcp_config(Family::Scpi, port, channels)).await
+        ScpiDriver::connect(&test_peer::tcp_config(crate::families::scpi::FAMILY, port, channels)).await
     }
 
     #[tokio::test]
@@ -258,7 +258,7 @@ mod tests {
 
     #[tokio::test]
     async fn channel_without_query_is_refused() {
-        let cfg = test_peer::tcp_config(Family::Scpi, 1, vec![ChannelConfig::new("x")]);
+        let cfg = test_peer::tcp_config(crate::families::scpi::FAMILY, 1, vec![ChannelConfig::new("x")]);
         let err = ScpiDriver::connect(&cfg).await.unwrap_err();
         assert!(matches!(err, DriverError::Config(ref m) if m.contains("`x`")), "{err:?}");
     }
@@ -295,7 +295,7 @@ mod serial_tests {
             }
         });
         let mut cfg = test_peer::tcp_config(
-            Family::Scpi,
+            crate::families::scpi::FAMILY,
             0,
             vec![ChannelConfig { query: Some("MEAS:TEMP?".into()), ..ChannelConfig::new("t") }],
         );
@@ -309,7 +309,7 @@ mod serial_tests {
             timeout: Duration::from_secs(2),
         };
         let mut d = crate::driver::open(&cfg).await.unwrap();
-        assert_eq!(d.family(), Family::Scpi);
+        assert_eq!(d.family(), crate::families::scpi::FAMILY);
         assert_eq!(d.read(&["t".into()]).await.unwrap()[0].value, Value::Number(23.5));
         assert_eq!(d.identify().await.unwrap().serial, "SIM04");
         responder.abort();

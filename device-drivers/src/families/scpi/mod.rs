@@ -8,3 +8,40 @@ pub mod session;
 
 pub use driver::ScpiDriver;
 pub use session::ScpiSession;
+
+use futures::future::BoxFuture;
+
+use crate::config::InstrumentConfig;
+use crate::driver::Driver;
+use crate::error::Result;
+use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
+use crate::registry::{
+    Discovery, Family, FamilyDescriptor, FieldKind, FieldSpec, Identification, IdentityPattern, TransportKind,
+};
+
+/// Any instrument answering `*IDN?` that no more specific family claims.
+pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
+    id: "scpi",
+    name_key: "inst.family.scpi",
+    transports: &[TransportKind::Tcp, TransportKind::Serial],
+    // The LXI / SCPI raw socket port.
+    default_port: Some(5025),
+    identification: Identification::Idn,
+    discovery: Discovery { ports: &[5025], identities: &[IdentityPattern::ANY] },
+    instrument_fields: &[],
+    channel_fields: &[
+        CHANNEL_ID,
+        UNIT,
+        FieldSpec::required("query", "inst.field.query", FieldKind::Text),
+        SCALE,
+        OFFSET,
+    ],
+    check: None,
+    open,
+};
+
+pub const FAMILY: Family = Family::of(&DESCRIPTOR);
+
+fn open(cfg: &InstrumentConfig) -> BoxFuture<'_, Result<Box<dyn Driver>>> {
+    Box::pin(async move { Ok(Box::new(ScpiDriver::connect(cfg).await?) as Box<dyn Driver>) })
+}

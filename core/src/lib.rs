@@ -13,6 +13,7 @@ pub mod cloudlink;
 pub mod config;
 pub mod desk;
 pub mod export;
+pub mod fmt;
 pub mod model;
 pub mod notify;
 pub mod store;

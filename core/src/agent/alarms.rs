@@ -159,7 +159,7 @@ impl AlarmHub {
             // Connecting and stopped are not a lost link.
             ConnState::Connecting | ConnState::Stopped => return,
         };
-        let tr = self.engine.on_connection(instrument, connected, reason, crate::agent::now_ms());
+        let tr = self.engine.on_connection(instrument, connected, reason, crate::model::now_ms());
         self.apply(store, tr);
     }
 
@@ -168,7 +168,7 @@ impl AlarmHub {
         let now = Instant::now();
         if now >= self.next_tick {
             self.next_tick = now + TICK_EVERY;
-            let tr = self.engine.tick(crate::agent::now_ms());
+            let tr = self.engine.tick(crate::model::now_ms());
             self.apply(store, tr);
         }
         if now >= self.next_storage {
@@ -176,7 +176,7 @@ impl AlarmHub {
             match rustix::fs::statvfs(&self.data_dir) {
                 Ok(st) => {
                     let free = st.f_bavail.saturating_mul(st.f_frsize);
-                    let tr = self.engine.on_storage(free, crate::agent::now_ms());
+                    let tr = self.engine.on_storage(free, crate::model::now_ms());
                     self.apply(store, tr);
                 }
                 Err(e) => debug!("cannot read free space of {}: {e}", self.data_dir.display()),
@@ -185,7 +185,7 @@ impl AlarmHub {
     }
 
     pub fn command(&mut self, store: &Store, cmd: AlarmCommand) -> Result<AlarmReply, String> {
-        let now = crate::agent::now_ms();
+        let now = crate::model::now_ms();
         let tr = match cmd {
             AlarmCommand::Views => return Ok(AlarmReply::Views(self.views())),
             AlarmCommand::MarkRead { id } => {
@@ -236,7 +236,7 @@ impl AlarmHub {
                 action,
                 &o.destination,
                 &detail,
-                crate::agent::now_ms(),
+                crate::model::now_ms(),
             ) {
                 warn!("cannot journal the delivery to {}: {e}", o.destination);
             }
@@ -244,7 +244,7 @@ impl AlarmHub {
         if let DeliveryResult::Failed { error } = &o.result {
             let msg = Message {
                 id: format!("delivery-failed:{}:{}", o.destination, o.message_id),
-                t: crate::agent::now_ms(),
+                t: crate::model::now_ms(),
                 kind: MessageKind::System,
                 severity: None,
                 title: format!("Notification to `{}` failed", o.destination),

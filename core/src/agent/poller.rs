@@ -12,9 +12,9 @@ use tracing::{debug, info, warn};
 use super::backoff::{Backoff, BackoffPolicy};
 use super::fast_monitor::FastMonitor;
 use super::runtime::{AgentError, Connector, LiveUpdate, LiveValue};
-use super::schedule::{Schedule, now_ms};
+use super::schedule::Schedule;
 use super::writer::WriterMsg;
-use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value};
+use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value, now_ms};
 
 /// Requests to a running instrument task.
 pub(crate) enum Control {

@@ -18,11 +18,10 @@ use super::alarms::{AlarmCommand, AlarmHub, AlarmReply};
 use super::backoff::BackoffPolicy;
 use super::fast_monitor::FastMonitor;
 use super::poller::{Control, Poller};
-use super::schedule::now_ms;
 use super::writer::{self, WriterConfig, WriterMsg};
 use crate::alarm::AlarmView;
 use crate::config::{AgentConfig, STORE_FILE};
-use crate::model::{ConnState, Event, EventKind, TimeMs, Value};
+use crate::model::{ConnState, Event, EventKind, TimeMs, Value, now_ms};
 use crate::notify::{
     DeliveryOutcome, DispatchOptions, Dispatcher, DispatcherHandle, KeyringSecrets, Note, SecretStore,
 };
@@ -106,7 +105,7 @@ pub enum AgentError {
     #[error("{0}")]
     Alarm(String),
     #[error("[cloud]: {0}")]
-    Cloud(String),
+    Cloud(#[from] crate::sync::CloudFieldError),
     #[error("another agent is already using the data directory {} (lock file {})", dir.display(), lock.display())]
     AlreadyRunning { dir: PathBuf, lock: PathBuf },
 }
@@ -153,7 +152,7 @@ impl Agent {
     pub fn start(cfg: AgentConfig, data_dir: &Path, opts: AgentOptions) -> Result<AgentHandle, AgentError> {
         let rt = tokio::runtime::Handle::try_current().map_err(|_| AgentError::NoRuntime)?;
         if let Some(c) = &cfg.cloud {
-            c.validate().map_err(AgentError::Cloud)?;
+            c.validate()?;
         }
         std::fs::create_dir_all(data_dir)
             .map_err(|source| AgentError::DataDir { path: data_dir.to_path_buf(), source })?;

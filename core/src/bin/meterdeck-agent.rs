@@ -460,7 +460,7 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
             };
             let db = Store::open_readonly(&store.store_path()?)?;
             let now = now_ms();
-            let s = meterdeck_core::sync::SyncStatus::read(&db, cfg.as_ref(), now)?;
+            let s = meterdeck_core::sync::SyncStatus::read(&db, cfg.as_ref().map(|c| c.cloud.as_ref()), now)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {

@@ -25,8 +25,8 @@ use tokio::sync::Mutex;
 pub use api::{AgentSync, Me};
 pub use prefs::{CLOUD_PREFS_KEY, CloudPrefs, MemoryPrefs, PrefStore, StorePrefs};
 
-use crate::agent::now_ms;
 use crate::config::STORE_FILE;
+use crate::model::now_ms;
 use crate::notify::{KeyringSecrets, SecretError, SecretStore};
 use crate::sync::status::SyncStatus;
 

@@ -102,7 +102,7 @@ impl Desk {
         if minutes == 0 || minutes > MAX_SHELVE_MINUTES {
             return Err(field("minutes", format!("shelve for 1 to {MAX_SHELVE_MINUTES} minutes, not {minutes}")));
         }
-        let until = crate::agent::now_ms() + i64::from(minutes) * 60_000;
+        let until = crate::model::now_ms() + i64::from(minutes) * 60_000;
         let comment = Some(comment.trim().to_string()).filter(|c| !c.is_empty());
         self.alarm_done(AlarmCommand::Shelve { alarm_id: alarm_id.to_string(), until, user, comment }).await
     }

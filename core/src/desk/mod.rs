@@ -32,10 +32,10 @@ use meterdeck_drivers::transport::SerialPortInfo;
 use meterdeck_drivers::{Family, Identity, InstrumentConfig};
 use tokio::sync::broadcast;
 
-use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION, now_ms};
+use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION};
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::export::{ExportFormat, export};
-use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs};
+use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs, now_ms};
 use crate::store::{Store, StoreOptions};
 
 pub use alarms::DestinationView;

@@ -17,13 +17,14 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 use super::outflow::{AckOutcome, OutRow, Outflow};
+use super::settings::{CloudFieldError, CloudSettings};
 use super::status::{Persisted, STATUS_KEY};
+use super::tls::TlsFileError;
 use super::traffic::Traffic;
 use super::wire::{self, Ack, MAX_PAYLOAD_BYTES};
 use crate::agent::backoff::{Backoff, BackoffPolicy};
-use crate::agent::now_ms;
 use crate::agent::writer::WriterMsg;
-use crate::config::CloudSettings;
+use crate::model::now_ms;
 use crate::notify::SecretStore;
 use crate::notify::secrets::read_secret;
 
@@ -502,10 +503,25 @@ fn describe(broker: &str, e: &ConnectionError) -> String {
     }
 }
 
+/// Why a login check failed: each names the broker (or the setting) and
+/// what to check, never the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Settings(#[from] CloudFieldError),
+    #[error(transparent)]
+    Tls(#[from] TlsFileError),
+    /// What the broker or the link said, worded by [`describe`].
+    #[error("{0}")]
+    Broker(String),
+    #[error("broker {broker} did not answer within {}", humantime::format_duration(*timeout))]
+    NoAnswer { broker: String, timeout: Duration },
+}
+
 /// Logs in to the broker once with these credentials (`cloud login
 /// --check`): Ok when the broker accepts them. The error names the broker,
 /// never the secret.
-pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration) -> Result<(), String> {
+pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration) -> Result<(), LinkError> {
     cloud.validate()?;
     let broker = cloud.broker();
     // Its own client id, so a running agent with the same id is not kicked off.
@@ -523,23 +539,23 @@ pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration)
                     if !cloud.tls && matches!(e, ConnectionError::MqttState(_) | ConnectionError::Io(_)) {
                         m.push_str(" (if the broker speaks only TLS, log in with --tls or --ca-file)");
                     }
-                    return Err(m);
+                    return Err(LinkError::Broker(m));
                 }
             }
         }
     })
     .await
-    .unwrap_or_else(|_| Err(format!("broker {broker} did not answer within {}", humantime::format_duration(timeout))));
+    .unwrap_or_else(|_| Err(LinkError::NoAnswer { broker: broker.clone(), timeout }));
     let _ = client.try_disconnect();
     result
 }
 
 /// The connection both the drain and `cloud login --check` make: plain TCP,
 /// or TLS with the CA (and client certificate) of `[cloud]`.
-fn mqtt_options(cloud: &CloudSettings, client_id: String) -> Result<MqttOptions, String> {
+fn mqtt_options(cloud: &CloudSettings, client_id: String) -> Result<MqttOptions, TlsFileError> {
     let mut mo = MqttOptions::new(client_id, cloud.host.clone(), cloud.port);
     if cloud.tls {
-        let config = super::tls::client_config(cloud).map_err(|e| e.to_string())?;
+        let config = super::tls::client_config(cloud)?;
         mo.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(config)));
     }
     Ok(mo)

@@ -10,12 +10,14 @@
 
 pub(crate) mod client;
 pub mod outflow;
+pub mod settings;
 pub mod status;
 pub mod tls;
 pub mod traffic;
 pub mod wire;
 
-pub use client::{SyncOptions, check_login};
+pub use client::{LinkError, SyncOptions, check_login};
+pub use settings::{CloudFieldError, CloudSettings};
 pub use status::SyncStatus;
 
 use crate::store::{Store, StoreError};

@@ -25,6 +25,12 @@ pub use runtime::{
     Agent, AgentError, AgentHandle, AgentOptions, ConnectFuture, Connector, LiveUpdate, LiveValue, default_connector,
 };
 pub use schedule::Schedule;
+
+use crate::store::SchemaPart;
+
+/// The tables other modules keep in the store's file, registered whenever
+/// the agent, the desk or the CLI open it for writing.
+pub const STORE_PARTS: &[SchemaPart] = &[crate::alarm::journal::SCHEMA_PART, crate::notify::centre::SCHEMA_PART];
 // The engine's clock, where the binaries and tests have always found it.
 pub use crate::model::now_ms;
 

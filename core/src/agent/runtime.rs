@@ -158,9 +158,10 @@ impl Agent {
             .map_err(|source| AgentError::DataDir { path: data_dir.to_path_buf(), source })?;
         let lock = lock_data_dir(data_dir)?;
         let store_path = data_dir.join(STORE_FILE);
-        let mut store = Store::open(
+        let mut store = Store::open_with(
             &store_path,
             StoreOptions { durability: cfg.agent.durability, block_samples: cfg.agent.block_samples },
+            super::STORE_PARTS,
         )?;
         for inst in &cfg.instruments {
             store.upsert_instrument(&inst.id, inst.display_name(), inst.family.name(), &inst.target())?;

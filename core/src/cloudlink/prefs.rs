@@ -57,7 +57,8 @@ impl PrefStore for StorePrefs {
 
     fn save(&self, prefs: &CloudPrefs) -> Result<(), String> {
         let json = serde_json::to_string(prefs).map_err(|e| format!("cloud settings: {e}"))?;
-        let mut store = Store::open(&self.path, StoreOptions::default()).map_err(|e| format!("cloud settings: {e}"))?;
+        let mut store = Store::open_with(&self.path, StoreOptions::default(), crate::agent::STORE_PARTS)
+            .map_err(|e| format!("cloud settings: {e}"))?;
         store.set_setting(CLOUD_PREFS_KEY, &json).map_err(|e| format!("cloud settings: {e}"))
     }
 }

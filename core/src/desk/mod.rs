@@ -32,7 +32,7 @@ use meterdeck_drivers::transport::SerialPortInfo;
 use meterdeck_drivers::{Family, Identity, InstrumentConfig};
 use tokio::sync::broadcast;
 
-use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION};
+use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION, STORE_PARTS};
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::export::{ExportFormat, export};
 use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs, now_ms};
@@ -234,7 +234,7 @@ impl Desk {
     /// A short-lived writable connection, as the CLI uses for requests to a
     /// running agent: the agent's writer owns the long-lived one.
     fn write_setting(&self, key: &str, value: &str) -> DeskResult<()> {
-        let mut store = Store::open(&self.data_dir.join(STORE_FILE), StoreOptions::default())?;
+        let mut store = Store::open_with(&self.data_dir.join(STORE_FILE), StoreOptions::default(), STORE_PARTS)?;
         store.set_setting(key, value)?;
         Ok(())
     }

@@ -22,6 +22,10 @@ fn top_level_modules_have_no_import_cycle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = Graph::of_crate(&src);
     assert!(graph.modules.len() > 5, "no modules found under {}", src.display());
+    // The graph, for `-- --nocapture`.
+    for m in &graph.modules {
+        println!("{m:>10} -> {}", graph.targets(m).cloned().collect::<Vec<_>>().join(", "));
+    }
     let cycles = graph.cycles();
     assert!(
         cycles.is_empty(),

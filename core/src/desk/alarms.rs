@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{DeskError, DeskResult};
 use super::{Desk, config_file, write_atomic};
-use crate::agent::{AlarmCommand, AlarmReply};
-use crate::alarm::{Action, AlarmRule, AlarmView, JournalEntry, JournalFilter, journal};
+use crate::alarm::{Action, AlarmCommand, AlarmReply, AlarmRule, AlarmView, JournalEntry, JournalFilter, journal};
 use crate::calc::CalcConfig;
 use crate::config::{AgentConfig, SectionError};
 use crate::model::TimeMs;

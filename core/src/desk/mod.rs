@@ -36,6 +36,7 @@ use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION, STORE_PARTS}
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::export::{ExportFormat, export};
 use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs, now_ms};
+use crate::poll::identity_key;
 use crate::store::{Store, StoreOptions};
 
 pub use alarms::DestinationView;
@@ -67,10 +68,6 @@ fn with_unread(text: String, unread: u64) -> String {
         out.push_str(rest);
     }
     out
-}
-
-fn identity_key(id: &str) -> String {
-    format!("instrument.{id}.identity")
 }
 
 /// The desktop service. Create with [`Desk::open`] inside a tokio runtime;

@@ -94,7 +94,7 @@ impl AgentConfig {
             source: None,
         };
         for inst in &cfg.instruments {
-            inst.validate().map_err(|m| ConfigError::plain("<built-in config>", m))?;
+            inst.validate().map_err(|m| ConfigError::plain("<built-in config>", m.to_string()))?;
         }
         if let Some(dup) = first_duplicate_id(&cfg.instruments) {
             return Err(ConfigError::plain(
@@ -124,7 +124,7 @@ impl AgentConfig {
         let agent = check_agent(raw.agent, &locator)?;
         for (i, inst) in raw.instruments.iter().enumerate() {
             if let Err(msg) = inst.validate() {
-                return Err(locator.instrument_error(i, inst, msg));
+                return Err(locator.instrument_error(i, inst, msg.to_string()));
             }
         }
         if let Some(dup) = first_duplicate_id(&raw.instruments) {

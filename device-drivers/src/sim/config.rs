@@ -141,35 +141,35 @@ impl SimInstrument {
     }
 
     /// Checks what serde's types cannot; names the instrument and the field.
-    pub fn validate(&self) -> Result<(), String> {
-        let who = format!("instrument `{}`", self.name);
+    pub fn validate(&self) -> Result<(), InvalidSim> {
+        let name = || self.name.clone();
         if self.name.trim().is_empty() || self.name.contains(char::is_whitespace) {
-            return Err(format!("instrument `{}`: `name` must be non-empty without spaces", self.name));
+            return Err(InvalidSim::Name(name()));
         }
         let max = self.personality.max_channels();
         if let Some(n) = self.channels
             && !(1..=max).contains(&n)
         {
-            return Err(format!("{who}: `channels` must be 1..={max} for {}, got {n}", self.personality));
+            return Err(InvalidSim::Channels { name: name(), max, personality: self.personality, got: n });
         }
         if self.serial && self.personality != Personality::Scpi {
-            return Err(format!("{who}: `serial` is only available for the scpi personality"));
+            return Err(InvalidSim::SerialPersonality(name()));
         }
         if self.serial && self.listen.is_some() {
-            return Err(format!("{who}: `listen` and `serial` exclude each other"));
+            return Err(InvalidSim::ListenAndSerial(name()));
         }
         if self.step < Duration::from_millis(1) {
-            return Err(format!("{who}: `step` must be at least 1ms"));
+            return Err(InvalidSim::Step(name()));
         }
         let f = &self.faults;
         if f.drop_every.is_some_and(|d| d < Duration::from_millis(10)) {
-            return Err(format!("{who}: `faults.drop_every` must be at least 10ms"));
+            return Err(InvalidSim::DropEvery(name()));
         }
         if f.garbage_every == Some(0) {
-            return Err(format!("{who}: `faults.garbage_every` must be >= 1"));
+            return Err(InvalidSim::GarbageEvery(name()));
         }
         if f.sentinel_every == Some(0) {
-            return Err(format!("{who}: `faults.sentinel_every` must be >= 1"));
+            return Err(InvalidSim::SentinelEvery(name()));
         }
         Ok(())
     }
@@ -210,19 +210,44 @@ impl SimConfig {
         SimConfig::parse(&text, &path.display().to_string())
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSim> {
         if self.instruments.is_empty() {
-            return Err("no `[[instrument]]` configured".into());
+            return Err(InvalidSim::NoInstruments);
         }
         let mut names = HashSet::new();
         for i in &self.instruments {
             i.validate()?;
             if !names.insert(i.name.as_str()) {
-                return Err(format!("instrument `{}` is listed twice", i.name));
+                return Err(InvalidSim::Duplicate(i.name.clone()));
             }
         }
         Ok(())
     }
+}
+
+/// A simulator configuration that cannot run; names the instrument and the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidSim {
+    #[error("instrument `{0}`: `name` must be non-empty without spaces")]
+    Name(String),
+    #[error("instrument `{name}`: `channels` must be 1..={max} for {personality}, got {got}")]
+    Channels { name: String, max: usize, personality: Personality, got: usize },
+    #[error("instrument `{0}`: `serial` is only available for the scpi personality")]
+    SerialPersonality(String),
+    #[error("instrument `{0}`: `listen` and `serial` exclude each other")]
+    ListenAndSerial(String),
+    #[error("instrument `{0}`: `step` must be at least 1ms")]
+    Step(String),
+    #[error("instrument `{0}`: `faults.drop_every` must be at least 10ms")]
+    DropEvery(String),
+    #[error("instrument `{0}`: `faults.garbage_every` must be >= 1")]
+    GarbageEvery(String),
+    #[error("instrument `{0}`: `faults.sentinel_every` must be >= 1")]
+    SentinelEvery(String),
+    #[error("no `[[instrument]]` configured")]
+    NoInstruments,
+    #[error("instrument `{0}` is listed twice")]
+    Duplicate(String),
 }
 
 /// The key whose value starts at `offset` (`channels = "x"` or

@@ -7,11 +7,13 @@ use meterdeck_core::cloudlink::{AgentView, CloudChannelView, CloudLink, CloudSer
 use meterdeck_core::desk::Desk;
 use tauri::State;
 
-type Link<'a> = State<'a, Arc<CloudLink>>;
-type Res<T> = Result<T, String>;
+use crate::error::CommandError;
 
-fn msg(e: impl std::fmt::Display) -> String {
-    e.to_string()
+type Link<'a> = State<'a, Arc<CloudLink>>;
+type Res<T> = Result<T, CommandError>;
+
+fn msg(e: impl Into<CommandError>) -> CommandError {
+    e.into()
 }
 
 #[tauri::command]
@@ -65,9 +67,5 @@ pub async fn cloud_series(link: Link<'_>, channel: String, from: i64, to: i64, b
 #[tauri::command]
 pub async fn sync_status(desk: State<'_, Arc<Desk>>) -> Res<LocalSyncView> {
     let desk = Arc::clone(&desk);
-    tauri::async_runtime::spawn_blocking(move || desk.sync_status())
-        .await
-        .map_err(|e| format!("internal error: {e}"))?
-        .map(LocalSyncView::from)
-        .map_err(msg)
+    Ok(tauri::async_runtime::spawn_blocking(move || desk.sync_status()).await??.into())
 }

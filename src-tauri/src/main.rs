@@ -6,6 +6,7 @@
 mod args;
 mod cloud;
 mod commands;
+mod error;
 mod live;
 mod tray;
 

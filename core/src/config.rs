@@ -17,8 +17,15 @@ use toml::de::{DeTable, DeValue};
 
 use crate::alarm::AlarmRule;
 use crate::calc::CalcConfig;
+use crate::fmt::{GIB, MIB, parse_size};
 use crate::notify::DestinationConfig;
 use crate::store::Durability;
+// The `[cloud]` table belongs to sync, which checks it; the whole
+// configuration names it here.
+pub use crate::sync::settings::{
+    CloudSettings, DEFAULT_ALLOWANCE_BYTES, DEFAULT_MQTT_PORT, DEFAULT_RESEND_TIMEOUT, DEFAULT_SEND_INTERVAL,
+    DEFAULT_SYNC_WINDOW,
+};
 
 /// Name of the SQLite file inside the data directory.
 pub const STORE_FILE: &str = "meterdeck.db";
@@ -30,10 +37,6 @@ pub const MIN_QUOTA_BYTES: u64 = 16 * MIB;
 pub const MIN_KEEP_UNSYNCED: Duration = Duration::from_secs(14 * 24 * 3600);
 pub const DEFAULT_BLOCK_SAMPLES: usize = 1024;
 pub const BLOCK_SAMPLES_RANGE: std::ops::RangeInclusive<usize> = 16..=65536;
-
-const KIB: u64 = 1024;
-const MIB: u64 = 1024 * KIB;
-const GIB: u64 = 1024 * MIB;
 
 /// The `[agent]` table, defaults applied and checked.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,7 +94,7 @@ impl AgentConfig {
             source: None,
         };
         for inst in &cfg.instruments {
-            inst.validate().map_err(|m| ConfigError::plain("<built-in config>", m))?;
+            inst.validate().map_err(|m| ConfigError::plain("<built-in config>", m.to_string()))?;
         }
         if let Some(dup) = first_duplicate_id(&cfg.instruments) {
             return Err(ConfigError::plain(
@@ -121,7 +124,7 @@ impl AgentConfig {
         let agent = check_agent(raw.agent, &locator)?;
         for (i, inst) in raw.instruments.iter().enumerate() {
             if let Err(msg) = inst.validate() {
-                return Err(locator.instrument_error(i, inst, msg));
+                return Err(locator.instrument_error(i, inst, msg.to_string()));
             }
         }
         if let Some(dup) = first_duplicate_id(&raw.instruments) {
@@ -402,147 +405,6 @@ fn check_agent(raw: RawAgent, loc: &Locator) -> Result<AgentSettings, ConfigErro
 
 // ---------------------------------------------------------------- [cloud]
 
-pub const DEFAULT_MQTT_PORT: u16 = 1883;
-pub const DEFAULT_ALLOWANCE_BYTES: u64 = GIB;
-pub const DEFAULT_SYNC_WINDOW: usize = 8;
-pub const DEFAULT_RESEND_TIMEOUT: Duration = Duration::from_secs(15);
-pub const DEFAULT_SEND_INTERVAL: Duration = Duration::from_secs(60);
-
-/// The `[cloud]` table: the broker the outbox drains to and how. The agent's
-/// secret is not here: it lives in the OS keychain (`cloud-agent:<agent>`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct CloudSettings {
-    /// MQTT broker host name or address.
-    pub host: String,
-    pub port: u16,
-    /// MQTT over TLS (rustls). The broker's certificate is checked against
-    /// `ca_file`, or the system's trusted roots when there is none.
-    pub tls: bool,
-    /// PEM file of the CA (or self-signed certificate) the broker's
-    /// certificate must chain to; only with `tls`.
-    pub ca_file: Option<PathBuf>,
-    /// PEM client certificate and its private key, for brokers that require
-    /// mutual TLS; both or neither, only with `tls`.
-    pub client_cert: Option<PathBuf>,
-    pub client_key: Option<PathBuf>,
-    /// The agent id the cloud handed out (also the broker user name).
-    pub agent: String,
-    /// Payload bytes per UTC month; a notice fires at 90 %.
-    pub allowance_bytes: u64,
-    /// Batches in flight (published, not yet acknowledged).
-    pub window: usize,
-    /// A batch without an acknowledgement this long is sent again.
-    pub resend_timeout: Duration,
-    /// Once the backlog is sent, new samples go out this often: each
-    /// channel's part costs ~150 header bytes, so a longer interval means
-    /// less traffic, a shorter one fresher data in the cloud.
-    pub send_interval: Duration,
-}
-
-impl CloudSettings {
-    pub fn new(host: impl Into<String>, port: u16, agent: impl Into<String>) -> CloudSettings {
-        CloudSettings {
-            host: host.into(),
-            port,
-            tls: false,
-            ca_file: None,
-            client_cert: None,
-            client_key: None,
-            agent: agent.into(),
-            allowance_bytes: DEFAULT_ALLOWANCE_BYTES,
-            window: DEFAULT_SYNC_WINDOW,
-            resend_timeout: DEFAULT_RESEND_TIMEOUT,
-            send_interval: DEFAULT_SEND_INTERVAL,
-        }
-    }
-
-    /// `host:port`, as status shows it.
-    pub fn broker(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-
-    /// The `[cloud]` table as it would be written to a config file.
-    pub fn to_toml(&self) -> toml::Table {
-        let mut t = toml::Table::new();
-        t.insert("host".into(), toml::Value::String(self.host.clone()));
-        t.insert("port".into(), toml::Value::Integer(i64::from(self.port)));
-        t.insert("tls".into(), toml::Value::Boolean(self.tls));
-        for (key, path) in
-            [("ca_file", &self.ca_file), ("client_cert", &self.client_cert), ("client_key", &self.client_key)]
-        {
-            if let Some(p) = path {
-                t.insert(key.into(), toml::Value::String(p.display().to_string()));
-            }
-        }
-        t.insert("agent".into(), toml::Value::String(self.agent.clone()));
-        t.insert("monthly_allowance".into(), toml::Value::String(format!("{} B", self.allowance_bytes)));
-        t.insert("window".into(), toml::Value::Integer(self.window as i64));
-        t.insert(
-            "resend_timeout".into(),
-            toml::Value::String(humantime::format_duration(self.resend_timeout).to_string()),
-        );
-        t.insert(
-            "send_interval".into(),
-            toml::Value::String(humantime::format_duration(self.send_interval).to_string()),
-        );
-        t
-    }
-
-    /// Checks what a hand-built value (CLI, tests) may get wrong.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.host.trim().is_empty() {
-            return Err("`cloud.host` must name the MQTT broker".into());
-        }
-        if self.port == 0 {
-            return Err("`cloud.port` must be 1..65535".into());
-        }
-        for (key, path) in
-            [("ca_file", &self.ca_file), ("client_cert", &self.client_cert), ("client_key", &self.client_key)]
-        {
-            if path.is_some() && !self.tls {
-                return Err(format!("`cloud.{key}` is only used over TLS: add `tls = true` (or remove it)"));
-            }
-            if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
-                return Err(format!("`cloud.{key}` must name a PEM file"));
-            }
-        }
-        match (&self.client_cert, &self.client_key) {
-            (Some(_), None) => return Err("`cloud.client_key` must be given with `client_cert` (mutual TLS)".into()),
-            (None, Some(_)) => return Err("`cloud.client_cert` must be given with `client_key` (mutual TLS)".into()),
-            _ => {}
-        }
-        if !crate::sync::wire::valid_agent_id(&self.agent) {
-            return Err(format!(
-                "`cloud.agent` must be the agent id the cloud handed out: 1-64 of A-Z a-z 0-9 _ -, got {:?}",
-                self.agent
-            ));
-        }
-        if self.allowance_bytes == 0 {
-            return Err("`cloud.monthly_allowance` must be more than 0 bytes".into());
-        }
-        if !(1..=1000).contains(&self.window) {
-            return Err(format!("`cloud.window` must be 1..1000 batches, got {}", self.window));
-        }
-        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.resend_timeout) {
-            return Err(format!(
-                "`cloud.resend_timeout` must be between 1s and 1h, got {}",
-                humantime::format_duration(self.resend_timeout)
-            ));
-        }
-        if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&self.send_interval) {
-            return Err(format!(
-                "`cloud.send_interval` must be between 100ms and 1h, got {}",
-                humantime::format_duration(self.send_interval)
-            ));
-        }
-        Ok(())
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCloud {
@@ -584,25 +446,7 @@ fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigErro
     if let Some(t) = raw.send_interval {
         c.send_interval = t;
     }
-    c.validate().map_err(|m| {
-        let field = [
-            "ca_file",
-            "client_cert",
-            "client_key",
-            "host",
-            "port",
-            "tls",
-            "agent",
-            "monthly_allowance",
-            "window",
-            "resend_timeout",
-            "send_interval",
-        ]
-        .into_iter()
-        .find(|f| m.contains(&format!("`cloud.{f}")))
-        .unwrap_or("host");
-        at(field, m)
-    })?;
+    c.validate().map_err(|e| at(e.field, e.message))?;
     // The certificate files are read now, so a bad one is a config error
     // naming the field and the file rather than a failing link later.
     if c.tls {
@@ -624,36 +468,6 @@ fn field_name(field: &'static str) -> &'static str {
         "block_samples" => "agent.block_samples",
         other => other,
     }
-}
-
-/// Parses sizes like `2 GiB`, `500MB`, `1.5 GB`, `1048576` (bytes).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let num: f64 =
-        num.parse().map_err(|_| format!("cannot read the size {text:?} (expected e.g. \"2 GiB\" or \"500 MB\")"))?;
-    let mult = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1u64,
-        "k" | "kb" => 1000,
-        "m" | "mb" => 1_000_000,
-        "g" | "gb" => 1_000_000_000,
-        "t" | "tb" => 1_000_000_000_000,
-        "kib" => KIB,
-        "mib" => MIB,
-        "gib" => GIB,
-        "tib" => 1024 * GIB,
-        other => {
-            return Err(format!(
-                "unknown size unit {other:?} in {text:?} (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"
-            ));
-        }
-    };
-    let bytes = num * mult as f64;
-    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
-        return Err(format!("size {text:?} is out of range"));
-    }
-    Ok(bytes as u64)
 }
 
 // ---------------------------------------------------------------- locating

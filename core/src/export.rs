@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+pub use crate::fmt::{format_number, format_value, parse_value};
 use crate::model::{ChannelRecord, Sample, TimeMs, Value};
 use crate::store::{Store, StoreError};
 
@@ -347,30 +348,6 @@ fn push_time(line: &mut String, t: TimeMs) {
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
-/// A value as text: the special value's label, or the number in its
-/// shortest form that parses back to the same `f64`.
-pub fn format_value(v: Value) -> String {
-    match v {
-        Value::Number(x) => format_number(x),
-        Value::Special(k) => k.label().to_string(),
-    }
-}
-
-/// Shortest round-trip representation; exponent form for very large or
-/// small magnitudes so it stays short (`1e-300`, not 300 zeros).
-pub fn format_number(x: f64) -> String {
-    let a = x.abs();
-    if x == 0.0 || !x.is_finite() || (1e-6..1e16).contains(&a) { format!("{x}") } else { format!("{x:e}") }
-}
-
-/// Parses what [`format_value`] writes (used by tests and importers).
-pub fn parse_value(text: &str) -> Option<Value> {
-    if let Some(k) = crate::model::SpecialKind::ALL.into_iter().find(|k| k.label() == text) {
-        return Some(Value::Special(k));
-    }
-    text.parse::<f64>().ok().map(Value::Number)
 }
 
 #[cfg(test)]

@@ -1,9 +1,21 @@
 //! meterdeck-core: the measurement engine without a window.
 //!
-//! Data flows one way: `agent` polls drivers and hands samples to `store`
-//! (SQLite cache with compressed per-channel blocks and a durable tail),
-//! which fills the sync `outbox` in the same transaction. `export` and the
-//! queries read from `store`. Nothing here knows of Tauri or HTTP servers.
+//! Data flows one way through the stages:
+//!
+//! ```text
+//! poll -> calc -> store -> alarm -> outbox -> sync
+//!                   '--> desk (what a window needs), export
+//! ```
+//!
+//! `poll` reads the instruments, `calc` adds the calculation channels,
+//! `store` keeps samples in compressed per-channel blocks with a durable
+//! tail and fills the outbox table in the same transaction, `alarm` runs
+//! the rules on what was stored (and `notify` delivers), `outbox` hands the
+//! unsent ranges to `sync`, which drains them to the cloud. `agent` wires
+//! the stages together; `config` is the whole configuration, `model` and
+//! `fmt` the plain data and text every stage shares. Modules import one
+//! way only (`tests/module_graph.rs` keeps it so). Nothing here knows of
+//! Tauri or HTTP servers.
 
 pub mod agent;
 pub mod alarm;
@@ -13,8 +25,11 @@ pub mod cloudlink;
 pub mod config;
 pub mod desk;
 pub mod export;
+pub mod fmt;
 pub mod model;
 pub mod notify;
+pub mod outbox;
+pub mod poll;
 pub mod store;
 pub mod sync;
 

@@ -7,6 +7,11 @@ pub use meterdeck_drivers::{SpecialKind, Value};
 /// Milliseconds since the Unix epoch, UTC.
 pub type TimeMs = i64;
 
+/// Milliseconds since the Unix epoch, UTC (the engine's clock).
+pub fn now_ms() -> TimeMs {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// Store-assigned numeric id of a channel (instrument + channel id).
 pub type ChannelId = i64;
 

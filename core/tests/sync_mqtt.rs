@@ -789,7 +789,7 @@ async fn f_a_refused_login_is_shown_and_a_new_secret_is_used_without_restart() {
     assert!(!status(&store).last_error.unwrap_or_default().contains("not-the-secret"), "no secret in the status");
     // What `cloud login --check` does.
     let settings = CloudSettings::new("127.0.0.1", broker.port, AGENT);
-    let e = meterdeck_core::sync::check_login(&settings, "nope", Duration::from_secs(5)).await.unwrap_err();
+    let e = meterdeck_core::sync::check_login(&settings, "nope", Duration::from_secs(5)).await.unwrap_err().to_string();
     assert!(e.contains("refused the login") && !e.contains("nope"), "{e}");
     meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap();
     // `cloud login` with the right secret, while the agent runs.
@@ -879,7 +879,8 @@ async fn i_over_tls_batches_are_acknowledged_end_to_end() {
     meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap();
     // Plain MQTT to the TLS listener: refused, with a hint.
     let plain = CloudSettings { tls: false, ca_file: None, ..settings.clone() };
-    let e = meterdeck_core::sync::check_login(&plain, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err();
+    let e =
+        meterdeck_core::sync::check_login(&plain, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err().to_string();
     assert!(e.contains("--tls"), "{e}");
     let mut site = start_site_cloud(settings, 3_000, 8 * 1024, agent_secrets()).await;
     let store = site.store();
@@ -904,7 +905,10 @@ async fn j_a_broker_certificate_from_another_ca_is_refused_and_nothing_leaves_th
     let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
     let cloud_task = cloud.spawn(broker.port);
     let settings = tls_settings(&broker, &other.ca);
-    let e = meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err();
+    let e = meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("TLS") && e.contains("certificate"), "{e}");
     let mut site = start_site_cloud(settings, 1_000, 8 * 1024, agent_secrets()).await;
     let store = site.store();
@@ -929,7 +933,10 @@ async fn k_a_broker_that_requires_mutual_tls_takes_the_client_certificate() {
     let pki = Pki::new("mutual");
     let broker = Broker::start_mtls(&pki);
     let mut settings = tls_settings(&broker, &pki.ca);
-    let e = meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5)).await.unwrap_err();
+    let e = meterdeck_core::sync::check_login(&settings, AGENT_SECRET, Duration::from_secs(5))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(&format!("127.0.0.1:{}", broker.tls_port.unwrap())), "{e}");
     settings.client_cert = Some(pki.client_cert.clone());
     settings.client_key = Some(pki.client_key.clone());

@@ -260,49 +260,76 @@ impl InstrumentConfig {
 
     /// Checks what serde's types cannot: returns the first problem, naming
     /// the instrument and the field.
-    pub fn validate(&self) -> Result<(), String> {
-        let who = format!("instrument `{}`", self.id);
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        let id = || self.id.clone();
         if self.id.trim().is_empty() {
-            return Err("instrument: `id` must not be empty".into());
+            return Err(InvalidConfig::EmptyId);
         }
         if self.terminator.is_empty() {
-            return Err(format!("{who}: `terminator` must not be empty"));
+            return Err(InvalidConfig::EmptyTerminator { id: id() });
         }
         if let TransportConfig::Serial { baud, data_bits, stop_bits, .. } = &self.transport {
             if *baud == 0 {
-                return Err(format!("{who}: `transport.baud` must be > 0"));
+                return Err(InvalidConfig::Baud { id: id() });
             }
             if !(5..=8).contains(data_bits) {
-                return Err(format!("{who}: `transport.data_bits` must be 5..8, got {data_bits}"));
+                return Err(InvalidConfig::DataBits { id: id(), got: *data_bits });
             }
             if !(1..=2).contains(stop_bits) {
-                return Err(format!("{who}: `transport.stop_bits` must be 1 or 2, got {stop_bits}"));
+                return Err(InvalidConfig::StopBits { id: id(), got: *stop_bits });
             }
         }
         if let Some(p) = self.poll_interval
             && !(MIN_POLL..=MAX_POLL).contains(&p)
         {
-            return Err(format!(
-                "{who}: `poll_interval` must be between 1s and 1h, got {}",
-                humantime::format_duration(p)
-            ));
+            return Err(InvalidConfig::PollInterval { id: id(), got: p });
         }
         if self.transport.timeout().is_zero() {
-            return Err(format!("{who}: `transport.timeout` must be > 0"));
+            return Err(InvalidConfig::Timeout { id: id() });
         }
         let mut seen = std::collections::HashSet::new();
         for c in &self.channels {
+            let channel = || c.id.clone();
             if c.id.trim().is_empty() {
-                return Err(format!("{who}: a channel has an empty `id`"));
+                return Err(InvalidConfig::EmptyChannelId { id: id() });
             }
             if !seen.insert(c.id.as_str()) {
-                return Err(format!("{who}: channel `{}` is listed twice", c.id));
+                return Err(InvalidConfig::DuplicateChannel { id: id(), channel: channel() });
             }
             if !c.scale.is_finite() || !c.offset.is_finite() {
-                return Err(format!("{who}: channel `{}`: `scale` and `offset` must be finite", c.id));
+                return Err(InvalidConfig::NotFinite { id: id(), channel: channel() });
             }
         }
         // What the family needs (transport, its fields, its own checks).
-        self.family.check(self).map_err(|e| format!("{who}: {e}"))
+        self.family.check(self).map_err(|problem| InvalidConfig::Family { id: id(), problem })
     }
+}
+
+/// An instrument configuration a driver cannot work with; each message
+/// names the instrument and the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidConfig {
+    #[error("instrument: `id` must not be empty")]
+    EmptyId,
+    #[error("instrument `{id}`: `terminator` must not be empty")]
+    EmptyTerminator { id: String },
+    #[error("instrument `{id}`: `transport.baud` must be > 0")]
+    Baud { id: String },
+    #[error("instrument `{id}`: `transport.data_bits` must be 5..8, got {got}")]
+    DataBits { id: String, got: u8 },
+    #[error("instrument `{id}`: `transport.stop_bits` must be 1 or 2, got {got}")]
+    StopBits { id: String, got: u8 },
+    #[error("instrument `{id}`: `poll_interval` must be between 1s and 1h, got {}", humantime::format_duration(*got))]
+    PollInterval { id: String, got: Duration },
+    #[error("instrument `{id}`: `transport.timeout` must be > 0")]
+    Timeout { id: String },
+    #[error("instrument `{id}`: a channel has an empty `id`")]
+    EmptyChannelId { id: String },
+    #[error("instrument `{id}`: channel `{channel}` is listed twice")]
+    DuplicateChannel { id: String, channel: String },
+    #[error("instrument `{id}`: channel `{channel}`: `scale` and `offset` must be finite")]
+    NotFinite { id: String, channel: String },
+    /// What the instrument's family needs (see the family registry).
+    #[error("instrument `{id}`: {problem}")]
+    Family { id: String, problem: crate::registry::FieldError },
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Family, Parity};
 use crate::driver::Identity;
+use crate::error::DriverError;
 use crate::families::scpi::protocol;
 use crate::registry;
 pub use crate::registry::guess_family;
@@ -44,19 +45,19 @@ pub fn default_ports() -> Vec<u16> {
 /// `10.0.0.250-10.0.1.5`, `192.168.1.0/24` (network and broadcast left
 /// out), several separated by commas or spaces. IPv6 only as single
 /// addresses. At most [`MAX_SWEEP_HOSTS`] hosts.
-pub fn parse_host_range(s: &str) -> Result<Vec<IpAddr>, String> {
+pub fn parse_host_range(s: &str) -> Result<Vec<IpAddr>, HostRangeError> {
     let mut hosts = Vec::new();
     let mut seen = HashSet::new();
     let items: Vec<&str> = s.split([',', ' ', '\t', '\n']).filter(|i| !i.is_empty()).collect();
     if items.is_empty() {
-        return Err("no hosts given (e.g. `192.168.1.1-254` or `192.168.1.0/24`)".into());
+        return Err(HostRangeError::Empty);
     }
     for item in items {
         for ip in parse_item(item)? {
             if seen.insert(ip) {
                 hosts.push(ip);
                 if hosts.len() > MAX_SWEEP_HOSTS {
-                    return Err(format!("`{s}` covers more than {MAX_SWEEP_HOSTS} hosts; sweep a smaller range"));
+                    return Err(HostRangeError::TooManyInAll(s.to_string()));
                 }
             }
         }
@@ -64,15 +65,33 @@ pub fn parse_host_range(s: &str) -> Result<Vec<IpAddr>, String> {
     Ok(hosts)
 }
 
-fn parse_item(item: &str) -> Result<Vec<IpAddr>, String> {
-    let too_many = |n: u64| format!("`{item}` covers {n} hosts; at most {MAX_SWEEP_HOSTS} per sweep");
+/// A host list that cannot be swept; the message names the item and what to write.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HostRangeError {
+    #[error("no hosts given (e.g. `192.168.1.1-254` or `192.168.1.0/24`)")]
+    Empty,
+    #[error("`{0}` covers more than {MAX_SWEEP_HOSTS} hosts; sweep a smaller range")]
+    TooManyInAll(String),
+    #[error("`{item}` covers {count} hosts; at most {MAX_SWEEP_HOSTS} per sweep")]
+    TooMany { item: String, count: u64 },
+    #[error("`{0}`: the prefix length must be 0..32")]
+    Prefix(String),
+    #[error("`{item}`: `{end}` is not an address or a last octet 0..255")]
+    LastOctet { item: String, end: String },
+    #[error("`{0}`: the range ends before it starts")]
+    Backwards(String),
+    #[error("`{0}` is not an IP address, range or CIDR block")]
+    NotAnAddress(String),
+    #[error("`{item}`: `{text}` is not an IPv4 address")]
+    NotV4 { item: String, text: String },
+}
+
+fn parse_item(item: &str) -> Result<Vec<IpAddr>, HostRangeError> {
+    let too_many = |count: u64| HostRangeError::TooMany { item: item.to_string(), count };
     if let Some((addr, prefix)) = item.split_once('/') {
         let base = parse_v4(addr, item)?;
-        let prefix: u32 = prefix
-            .parse()
-            .ok()
-            .filter(|p| *p <= 32)
-            .ok_or_else(|| format!("`{item}`: the prefix length must be 0..32"))?;
+        let prefix: u32 =
+            prefix.parse().ok().filter(|p| *p <= 32).ok_or_else(|| HostRangeError::Prefix(item.to_string()))?;
         let size = 1u64 << (32 - prefix);
         // Network and broadcast addresses are not hosts (except in /31, /32).
         let (first, count) = if prefix <= 30 { (1, size - 2) } else { (0, size) };
@@ -88,24 +107,24 @@ fn parse_item(item: &str) -> Result<Vec<IpAddr>, String> {
             parse_v4(end, item)?
         } else {
             let last: u8 =
-                end.parse().map_err(|_| format!("`{item}`: `{end}` is not an address or a last octet 0..255"))?;
+                end.parse().map_err(|_| HostRangeError::LastOctet { item: item.to_string(), end: end.to_string() })?;
             let [a, b, c, _] = start.octets();
             Ipv4Addr::new(a, b, c, last)
         };
         let (s, e) = (u64::from(u32::from(start)), u64::from(u32::from(end)));
         if e < s {
-            return Err(format!("`{item}`: the range ends before it starts"));
+            return Err(HostRangeError::Backwards(item.to_string()));
         }
         if e - s + 1 > MAX_SWEEP_HOSTS as u64 {
             return Err(too_many(e - s + 1));
         }
         return Ok((s..=e).map(v4).collect());
     }
-    item.parse::<IpAddr>().map(|ip| vec![ip]).map_err(|_| format!("`{item}` is not an IP address, range or CIDR block"))
+    item.parse::<IpAddr>().map(|ip| vec![ip]).map_err(|_| HostRangeError::NotAnAddress(item.to_string()))
 }
 
-fn parse_v4(text: &str, item: &str) -> Result<Ipv4Addr, String> {
-    text.trim().parse().map_err(|_| format!("`{item}`: `{text}` is not an IPv4 address"))
+fn parse_v4(text: &str, item: &str) -> Result<Ipv4Addr, HostRangeError> {
+    text.trim().parse().map_err(|_| HostRangeError::NotV4 { item: item.to_string(), text: text.to_string() })
 }
 
 fn v4(n: u64) -> IpAddr {
@@ -155,7 +174,7 @@ async fn probe_tcp(ip: IpAddr, port: u16, timeout: Duration, connect_only: Optio
     let target = format!("{ip}:{port}");
     let result = match LineConnection::new(Box::new(stream), target, "\n", timeout) {
         Ok(mut conn) => identify(&mut conn).await,
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(ProbeError::Open(e)),
     };
     fill(&mut found, result);
     Some(found)
@@ -170,9 +189,9 @@ pub async fn probe_serial(ports: Vec<String>, baud: u32, terminator: &str, timeo
         let result = match serial::open(&path, &settings) {
             Ok(stream) => match LineConnection::new(Box::new(stream), format!("{path}@{baud}"), terminator, timeout) {
                 Ok(mut conn) => identify(&mut conn).await,
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(ProbeError::Open(e)),
             },
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(ProbeError::Open(e)),
         };
         fill(&mut found, result);
         found
@@ -180,19 +199,29 @@ pub async fn probe_serial(ports: Vec<String>, baud: u32, terminator: &str, timeo
     futures::future::join_all(probes).await
 }
 
-async fn identify(conn: &mut LineConnection) -> Result<Identity, String> {
-    let reply = conn.query(protocol::IDN).await.map_err(|e| format!("no identity: {e}"))?;
-    protocol::parse_idn(&reply)
-        .map_err(|reason| format!("reply to `*IDN?` is not an identity: {reason} (reply: {reply:?})"))
+/// Why a port that accepted a connection did not identify.
+#[derive(Debug, thiserror::Error)]
+enum ProbeError {
+    #[error(transparent)]
+    Open(DriverError),
+    #[error("no identity: {0}")]
+    NoIdentity(DriverError),
+    #[error("reply to `*IDN?` is not an identity: {reason} (reply: {reply:?})")]
+    NotIdentity { reason: protocol::ReplyError, reply: String },
 }
 
-fn fill(found: &mut Found, result: Result<Identity, String>) {
+async fn identify(conn: &mut LineConnection) -> Result<Identity, ProbeError> {
+    let reply = conn.query(protocol::IDN).await.map_err(ProbeError::NoIdentity)?;
+    protocol::parse_idn(&reply).map_err(|reason| ProbeError::NotIdentity { reason, reply })
+}
+
+fn fill(found: &mut Found, result: Result<Identity, ProbeError>) {
     match result {
         Ok(identity) => {
             found.family_guess = guess_family(&identity);
             found.identity = Some(identity);
         }
-        Err(e) => found.error = Some(e),
+        Err(e) => found.error = Some(e.to_string()),
     }
 }
 
@@ -222,14 +251,14 @@ mod tests {
 
     #[test]
     fn bad_or_huge_ranges_are_clear_errors() {
-        assert!(parse_host_range("10.0.0.0/16").unwrap_err().contains("65534 hosts"));
-        assert!(parse_host_range("0.0.0.0/0").unwrap_err().contains("at most 4096"));
-        assert!(parse_host_range("10.0.0.0/20,10.0.16.1-10").unwrap_err().contains("more than 4096"));
-        assert!(parse_host_range("10.0.0.9-3").unwrap_err().contains("ends before"));
-        assert!(parse_host_range("10.0.0.1-300").unwrap_err().contains("`300`"));
-        assert!(parse_host_range("10.0.0.0/33").unwrap_err().contains("prefix"));
-        assert!(parse_host_range("lab-pc").unwrap_err().contains("`lab`"));
-        assert!(parse_host_range("hello").unwrap_err().contains("`hello`"));
+        assert!(parse_host_range("10.0.0.0/16").unwrap_err().to_string().contains("65534 hosts"));
+        assert!(parse_host_range("0.0.0.0/0").unwrap_err().to_string().contains("at most 4096"));
+        assert!(parse_host_range("10.0.0.0/20,10.0.16.1-10").unwrap_err().to_string().contains("more than 4096"));
+        assert!(parse_host_range("10.0.0.9-3").unwrap_err().to_string().contains("ends before"));
+        assert!(parse_host_range("10.0.0.1-300").unwrap_err().to_string().contains("`300`"));
+        assert!(parse_host_range("10.0.0.0/33").unwrap_err().to_string().contains("prefix"));
+        assert!(parse_host_range("lab-pc").unwrap_err().to_string().contains("`lab`"));
+        assert!(parse_host_range("hello").unwrap_err().to_string().contains("`hello`"));
         assert!(parse_host_range("  ").is_err());
         assert!(parse_host_range("fe80::1/64").is_err());
     }

@@ -83,6 +83,6 @@ pub trait Driver: Send {
 /// Connect to an instrument and return its driver. Validates the
 /// configuration first.
 pub async fn open(cfg: &InstrumentConfig) -> Result<Box<dyn Driver>> {
-    cfg.validate().map_err(DriverError::Config)?;
+    cfg.validate().map_err(|e| DriverError::Config(e.to_string()))?;
     cfg.family.open(cfg).await
 }

@@ -199,7 +199,7 @@ pub mod fields {
 /// A field of an instrument's configuration its family cannot work with.
 /// Every message quotes the field's key, so the config file's error points
 /// at its line.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FieldError {
     #[error("needs `{key}` (family {family})")]
     Missing { key: &'static str, family: &'static str },

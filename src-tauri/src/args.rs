@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use meterdeck_core::config::{AgentConfig, default_data_dir};
+use meterdeck_core::config::{AgentConfig, ConfigError, default_data_dir};
 
 /// Meterdeck: operator console for measuring instruments.
 #[derive(Debug, Parser)]
@@ -29,14 +29,23 @@ pub struct Launch {
     pub demo: bool,
 }
 
-fn home_default() -> Result<PathBuf, String> {
-    default_data_dir().ok_or_else(|| "cannot find a data directory: HOME is not set; pass --data-dir DIR".to_string())
+/// Why the window cannot start with these arguments.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot find a data directory: HOME is not set; pass --data-dir DIR")]
+    NoHome,
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+fn home_default() -> Result<PathBuf, LaunchError> {
+    default_data_dir().ok_or(LaunchError::NoHome)
 }
 
 /// Explicit `--demo` uses `--data-dir` as given (else the default's `demo`
 /// folder). Without a configuration file the demo runs in `<dir>/demo`, so
 /// it never writes simulator entries into the real configuration.
-pub fn resolve(args: &Args) -> Result<Launch, String> {
+pub fn resolve(args: &Args) -> Result<Launch, LaunchError> {
     if args.demo {
         let data_dir = match &args.data_dir {
             Some(d) => d.clone(),
@@ -47,8 +56,7 @@ pub fn resolve(args: &Args) -> Result<Launch, String> {
     }
     if let Some(config) = &args.config {
         // A named file is used (and created empty when missing).
-        let from_file =
-            if config.is_file() { AgentConfig::load(config).map_err(|e| e.to_string())?.agent.data_dir } else { None };
+        let from_file = if config.is_file() { AgentConfig::load(config)?.agent.data_dir } else { None };
         let data_dir = match (&args.data_dir, from_file) {
             (Some(d), _) => d.clone(),
             (None, Some(d)) => d,

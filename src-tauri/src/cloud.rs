@@ -3,16 +3,17 @@
 
 use std::sync::Arc;
 
-use meterdeck_core::cloudlink::{CloudLink, LocalSyncView};
+use meterdeck_core::cloudlink::CloudLink;
 use meterdeck_core::desk::Desk;
 use tauri::State;
 
 use crate::contract::*;
+use crate::error::CommandError;
 
 type Link<'a> = State<'a, Arc<CloudLink>>;
 
-fn msg(e: impl std::fmt::Display) -> String {
-    e.to_string()
+fn msg(e: impl Into<CommandError>) -> CommandError {
+    e.into()
 }
 
 #[tauri::command]
@@ -60,9 +61,5 @@ pub async fn cloud_series(link: Link<'_>, a: Args<CloudSeriesArgs>) -> Reply<Clo
 #[tauri::command]
 pub async fn sync_status(desk: State<'_, Arc<Desk>>, _a: Args<SyncStatusArgs>) -> Reply<SyncStatusArgs> {
     let desk = Arc::clone(&desk);
-    tauri::async_runtime::spawn_blocking(move || desk.sync_status())
-        .await
-        .map_err(|e| format!("internal error: {e}"))?
-        .map(LocalSyncView::from)
-        .map_err(msg)
+    Ok(tauri::async_runtime::spawn_blocking(move || desk.sync_status()).await??.into())
 }

@@ -9,22 +9,20 @@ use meterdeck_core::desk::{Desk, DeskError, ExportProgress};
 use tauri::{AppHandle, Runtime, State};
 
 use crate::contract::*;
+use crate::error::CommandError;
 
 type Desk_<'a> = State<'a, Arc<Desk>>;
-type Res<T> = Result<T, String>;
+type Res<T> = Result<T, CommandError>;
 
 /// Field errors go to the window as JSON (`{field, message, position?}`)
-/// so it can show them beside the field; the rest as text.
-fn msg(e: DeskError) -> String {
-    match e {
-        DeskError::Field(f) => serde_json::to_string(&f).unwrap_or_else(|_| f.to_string()),
-        e => e.to_string(),
-    }
+/// so it can show them beside the field; the rest as text (see `error.rs`).
+fn msg(e: DeskError) -> CommandError {
+    CommandError::Desk(e)
 }
 
 /// Runs store work off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, DeskError> + Send + 'static) -> Res<T> {
-    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| format!("internal error: {e}"))?.map_err(msg)
+    Ok(tauri::async_runtime::spawn_blocking(f).await??)
 }
 
 // ------------------------------------------------------------- alarms

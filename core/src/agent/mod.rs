@@ -1,30 +1,40 @@
-//! The agent runtime (tokio): one poller task per instrument on absolute
-//! ticks, a writer thread that owns the store, reconnects with capped
-//! backoff, fast monitor mode, live updates for the desktop app.
+//! The agent: the thin wiring of the pipeline (tokio). It opens the store,
+//! starts one poller per instrument, the writer thread that runs the stages
+//! next to the store, the notification dispatcher and the sync drain, and
+//! hands out the handle the binaries and the desktop app hold.
 //!
 //! ```text
-//! poller (per instrument) --bounded mpsc--> writer thread --append--> Store
-//!        \--broadcast--> subscribers (desktop, demo table)
-//! writer: calc channels before the commit, alarm rules after it
-//!         (alarms.rs) --> journal, notification centre, dispatcher
+//! poll (per instrument) --PollMsg--> writer thread: calc -> store.append -> alarm stage
+//!        |                               ^   |               (journal, centre, dispatcher)
+//!        |                       SyncMsg |   '-- outbox rows --> sync drain --MQTT--> cloud
+//!        '--PollUpdate--> LiveUpdate broadcast <-- AlarmUpdate
 //! ```
+//!
+//! Each stage owns its state and sends its own message type; only here are
+//! they joined (`writer::WriterMsg`, [`LiveUpdate`]).
 
-pub mod alarm_requests;
-mod alarms;
-pub mod backoff;
-pub mod fast_monitor;
-mod poller;
+mod live;
 mod runtime;
-pub mod schedule;
 pub(crate) mod writer;
 
-pub use alarms::{AlarmCommand, AlarmReply, system_tz};
-pub use backoff::{Backoff, BackoffPolicy};
-pub use fast_monitor::{FAST_DURATION, FAST_INTERVAL, FAST_REQUESTS_KEY, FastRequest};
-pub use runtime::{
-    Agent, AgentError, AgentHandle, AgentOptions, ConnectFuture, Connector, LiveUpdate, LiveValue, default_connector,
+pub use live::{LiveUpdate, LiveValue};
+pub use runtime::{Agent, AgentError, AgentHandle, AgentOptions};
+
+use crate::store::SchemaPart;
+
+/// The tables other modules keep in the store's file, registered whenever
+/// the agent, the desk or the CLI open it for writing.
+pub const STORE_PARTS: &[SchemaPart] = &[crate::alarm::journal::SCHEMA_PART, crate::notify::centre::SCHEMA_PART];
+
+// Where the binaries, the app and the tests have found these; they live in
+// their stages now.
+pub use crate::alarm::requests as alarm_requests;
+pub use crate::alarm::{AlarmCommand, AlarmReply, system_tz};
+pub use crate::model::now_ms;
+pub use crate::poll::{
+    Backoff, BackoffPolicy, ConnectFuture, Connector, FAST_DURATION, FAST_INTERVAL, FAST_REQUESTS_KEY, FastRequest,
+    Schedule, backoff, default_connector, fast_monitor, schedule,
 };
-pub use schedule::{Schedule, now_ms};
 
 #[cfg(test)]
 mod alarm_tests;

@@ -3,42 +3,30 @@
 //! desktop app hold.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use meterdeck_drivers::{Driver, DriverError, InstrumentConfig};
+use meterdeck_drivers::{DriverError, InstrumentConfig};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use super::alarms::{AlarmCommand, AlarmHub, AlarmReply};
-use super::backoff::BackoffPolicy;
-use super::fast_monitor::FastMonitor;
-use super::poller::{Control, Poller};
-use super::schedule::now_ms;
-use super::writer::{self, WriterConfig, WriterMsg};
-use crate::alarm::AlarmView;
+use super::live::LiveUpdate;
+use super::writer::{self, HandleMsg, WriterConfig, WriterMsg};
+use crate::alarm::{AlarmCommand, AlarmMsg, AlarmReply, AlarmStage, CommandError};
+use crate::calc::CalcStage;
 use crate::config::{AgentConfig, STORE_FILE};
-use crate::model::{ConnState, Event, EventKind, TimeMs, Value};
+use crate::model::{ConnState, Event, EventKind, now_ms};
 use crate::notify::{
-    DeliveryOutcome, DispatchOptions, Dispatcher, DispatcherHandle, KeyringSecrets, Note, SecretStore,
+    DeliveryError, DeliveryOutcome, DispatchOptions, Dispatcher, DispatcherHandle, KeyringSecrets, SecretStore,
 };
+use crate::poll::fast_monitor::FastMonitor;
+use crate::poll::{BackoffPolicy, Connector, Control, Poller, RawError, default_connector};
 use crate::store::{RetentionPolicy, Store, StoreError, StoreOptions};
 use crate::sync::SyncOptions;
 use crate::sync::client::SyncTask;
 use crate::sync::status::{Persisted, STATUS_KEY};
-
-pub type ConnectFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
-/// Opens a driver for a configuration. The default is `meterdeck_drivers::open`;
-/// tests and embedders may supply their own.
-pub type Connector = Arc<dyn Fn(InstrumentConfig) -> ConnectFuture + Send + Sync>;
-
-pub fn default_connector() -> Connector {
-    Arc::new(|cfg: InstrumentConfig| Box::pin(async move { meterdeck_drivers::open(&cfg).await }) as ConnectFuture)
-}
 
 #[derive(Clone)]
 pub struct AgentOptions {
@@ -103,46 +91,14 @@ pub enum AgentError {
     Driver { id: String, source: DriverError },
     #[error("the agent has stopped")]
     Stopped,
-    #[error("{0}")]
-    Alarm(String),
+    #[error(transparent)]
+    Alarm(#[from] CommandError),
+    #[error("destination `{id}`: {source}")]
+    Destination { id: String, source: DeliveryError },
     #[error("[cloud]: {0}")]
-    Cloud(String),
+    Cloud(#[from] crate::sync::CloudFieldError),
     #[error("another agent is already using the data directory {} (lock file {})", dir.display(), lock.display())]
     AlreadyRunning { dir: PathBuf, lock: PathBuf },
-}
-
-/// One channel's value in a live update.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LiveValue {
-    pub channel: String,
-    pub unit: Option<String>,
-    pub value: Value,
-}
-
-/// What `AgentHandle::subscribe` delivers, as it happens.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LiveUpdate {
-    /// One poll of an instrument, stamped with the tick time.
-    Readings {
-        instrument: String,
-        t: TimeMs,
-        values: Vec<LiveValue>,
-    },
-    State {
-        instrument: String,
-        state: ConnState,
-        reason: Option<String>,
-    },
-    Event(Event),
-    /// Fast monitor switched; `until` is `None` when it is off.
-    FastMonitor {
-        instrument: String,
-        until: Option<TimeMs>,
-    },
-    /// An alarm changed state.
-    Alarm(Box<AlarmView>),
-    /// A new entry in the notification centre.
-    Notification(Box<Note>),
 }
 
 pub struct Agent;
@@ -153,15 +109,16 @@ impl Agent {
     pub fn start(cfg: AgentConfig, data_dir: &Path, opts: AgentOptions) -> Result<AgentHandle, AgentError> {
         let rt = tokio::runtime::Handle::try_current().map_err(|_| AgentError::NoRuntime)?;
         if let Some(c) = &cfg.cloud {
-            c.validate().map_err(AgentError::Cloud)?;
+            c.validate()?;
         }
         std::fs::create_dir_all(data_dir)
             .map_err(|source| AgentError::DataDir { path: data_dir.to_path_buf(), source })?;
         let lock = lock_data_dir(data_dir)?;
         let store_path = data_dir.join(STORE_FILE);
-        let mut store = Store::open(
+        let mut store = Store::open_with(
             &store_path,
             StoreOptions { durability: cfg.agent.durability, block_samples: cfg.agent.block_samples },
+            super::STORE_PARTS,
         )?;
         for inst in &cfg.instruments {
             store.upsert_instrument(&inst.id, inst.display_name(), inst.family.name(), &inst.target())?;
@@ -232,8 +189,15 @@ impl Agent {
             controls: controls.clone(),
         };
         let dispatcher = Dispatcher::spawn(cfg.destinations.clone(), opts.secrets.clone(), opts.dispatch.clone());
-        let alarms = AlarmHub::new(&mut store, &cfg, Some(dispatcher.clone()), live.clone(), data_dir.to_path_buf())?;
-        let writer = writer::spawn(store, Some(alarms), writer_rx, writer_cfg).map_err(AgentError::Thread)?;
+        let calc = CalcStage::new(&mut store, &cfg.calcs)?;
+        let alarms = AlarmStage::new(
+            &store,
+            cfg.alarms.clone(),
+            Some(dispatcher.clone()),
+            live.clone(),
+            data_dir.to_path_buf(),
+        )?;
+        let writer = writer::spawn(store, calc, alarms, writer_rx, writer_cfg).map_err(AgentError::Thread)?;
 
         let mut tasks = Vec::new();
         for (inst, control) in enabled.into_iter().zip(control_rxs) {
@@ -309,7 +273,7 @@ async fn forward_outcomes(
             _ = shutdown.changed() => return,
             o = rx.recv() => match o {
                 Ok(o) => {
-                    if tx.send(WriterMsg::Delivery(o)).await.is_err() {
+                    if tx.send(WriterMsg::Alarm(AlarmMsg::Delivery(o))).await.is_err() {
                         return;
                     }
                 }
@@ -332,6 +296,15 @@ async fn ticker(tx: mpsc::Sender<WriterMsg>, mut shutdown: watch::Receiver<bool>
                     return;
                 }
             }
+        }
+    }
+}
+
+impl From<RawError> for AgentError {
+    fn from(e: RawError) -> AgentError {
+        match e {
+            RawError::NotConnected { id } => AgentError::NotConnected { id },
+            RawError::Driver { id, source } => AgentError::Driver { id, source },
         }
     }
 }
@@ -372,13 +345,16 @@ impl AgentHandle {
     /// by the writer (which owns the journal).
     pub async fn alarm(&self, cmd: AlarmCommand) -> Result<AlarmReply, AgentError> {
         let (reply, rx) = oneshot::channel();
-        self.writer_tx.send(WriterMsg::Alarm { cmd, reply }).await.map_err(|_| AgentError::Stopped)?;
-        rx.await.map_err(|_| AgentError::Stopped)?.map_err(AgentError::Alarm)
+        self.writer_tx
+            .send(WriterMsg::Alarm(AlarmMsg::Command { cmd, reply }))
+            .await
+            .map_err(|_| AgentError::Stopped)?;
+        Ok(rx.await.map_err(|_| AgentError::Stopped)??)
     }
 
     /// Sends a test message to one destination now (the "test" button).
     pub async fn test_destination(&self, id: &str) -> Result<(), AgentError> {
-        self.dispatcher.test_send(id).await.map_err(|e| AgentError::Alarm(format!("destination `{id}`: {}", e.message)))
+        self.dispatcher.test_send(id).await.map_err(|source| AgentError::Destination { id: id.to_string(), source })
     }
 
     /// Fast monitor (5 s polls for 10 minutes) on or off.
@@ -394,13 +370,13 @@ impl AgentHandle {
             .send(Control::Raw { command: command.to_string(), reply })
             .await
             .map_err(|_| AgentError::Stopped)?;
-        rx.await.map_err(|_| AgentError::Stopped)?
+        Ok(rx.await.map_err(|_| AgentError::Stopped)??)
     }
 
     /// Waits until everything the pollers handed over so far is stored.
     pub async fn flush(&self) -> Result<(), AgentError> {
         let (done, rx) = oneshot::channel();
-        self.writer_tx.send(WriterMsg::Flush(done)).await.map_err(|_| AgentError::Stopped)?;
+        self.writer_tx.send(WriterMsg::Handle(HandleMsg::Flush(done))).await.map_err(|_| AgentError::Stopped)?;
         rx.await.map_err(|_| AgentError::Stopped)
     }
 
@@ -426,7 +402,10 @@ impl AgentHandle {
         let (done, rx) = oneshot::channel();
         let stopped = self
             .writer_tx
-            .send(WriterMsg::Stop { message: format!("agent stopped (pid {})", std::process::id()), done })
+            .send(WriterMsg::Handle(HandleMsg::Stop {
+                message: format!("agent stopped (pid {})", std::process::id()),
+                done,
+            }))
             .await;
         if stopped.is_ok() {
             let _ = rx.await;

@@ -1,9 +1,11 @@
-//! The writer thread: the only owner of the agent's `Store`. It takes what
-//! the pollers send through one bounded channel, coalesces everything queued
-//! into one `append` transaction, and only then acknowledges (the `ACK`
-//! lines the crash test reads). Instrument states, events, retention and the
-//! fast-monitor requests from the CLI go through here too, so SQLite sees a
-//! single writer connection.
+//! The writer thread: the only owner of the agent's `Store`, and where the
+//! stages that need it run. It takes what the pollers send through one
+//! bounded channel, coalesces everything queued into one transaction (calc
+//! outputs included: the calc stage runs just before `append`), and only
+//! then acknowledges (the `ACK` lines the crash test reads) and hands the
+//! samples to the alarm stage. Instrument states, events, retention, the
+//! outbox reads of the sync drain and the requests the CLI leaves in the
+//! settings go through here too, so SQLite sees a single writer connection.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,74 +14,55 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
-use super::alarm_requests::{ALARM_REQUESTS_KEY, parse_alarm_requests};
-use super::alarms::{AlarmCommand, AlarmHub, AlarmReplyTx};
-use super::fast_monitor::{FAST_REQUESTS_KEY, RequestTracker, parse_requests};
-use super::poller::Control;
-use super::schedule::now_ms;
-use crate::export::format_value;
-use crate::model::{ChannelId, ConnState, Event, EventKind, Sample, TimeMs, Value};
-use crate::notify::DeliveryOutcome;
+use super::live::LiveUpdate;
+use crate::alarm::{AlarmMsg, AlarmStage};
+use crate::calc::CalcStage;
+use crate::fmt::format_value;
+use crate::model::{ChannelId, ConnState, Event, EventKind, Sample, TimeMs, now_ms};
+use crate::notify::{Message, MessageKind};
+use crate::outbox::Outbox;
+use crate::poll::fast_monitor::{FAST_REQUESTS_KEY, RequestTracker, parse_requests};
+use crate::poll::{Control, PollMsg, RegisterError, identity_key};
 use crate::store::{RetentionPolicy, Store};
-use crate::sync::client::{FetchReply, Fetched};
-use crate::sync::outflow::OutRow;
+use crate::sync::SyncMsg;
+use crate::sync::status::STATUS_KEY;
 
 /// Most messages folded into one transaction.
 const MAX_COALESCE: usize = 4096;
 
+/// Everything the writer is sent, grouped by who sends it.
 pub(crate) enum WriterMsg {
-    /// Ids for `(channel, unit)` of an instrument, in the order given.
-    RegisterChannels {
-        instrument: String,
-        channels: Vec<(String, Option<String>)>,
-        reply: oneshot::Sender<Result<Vec<ChannelId>, String>>,
-    },
-    /// One poll's values, all stamped with the tick time `t`.
-    Samples {
-        instrument: String,
-        t: TimeMs,
-        values: Vec<(ChannelId, Value)>,
-    },
-    Event(Event),
-    State {
-        instrument: String,
-        state: ConnState,
-        reason: Option<String>,
-    },
-    Setting {
-        key: String,
-        value: String,
-    },
+    /// From the pollers: samples, states, events, channel registration.
+    Poll(PollMsg),
+    /// From the agent's handle and the dispatcher: operator actions and
+    /// delivery results for the alarm stage.
+    Alarm(AlarmMsg),
+    /// From the sync drain: outbox reads and acks, notices, its status.
+    Sync(SyncMsg),
+    /// From the agent's handle.
+    Handle(HandleMsg),
     /// Periodic wake-up for retention, state flushes and CLI requests.
     Tick,
-    /// An operator action on alarms or notifications.
-    Alarm {
-        cmd: AlarmCommand,
-        reply: AlarmReplyTx,
-    },
-    /// A notification delivery attempt's result, for the alarm journal.
-    Delivery(DeliveryOutcome),
+}
+
+/// What the agent's handle asks of the writer itself.
+pub(crate) enum HandleMsg {
     /// Answered once everything sent before it is stored.
     Flush(oneshot::Sender<()>),
-    /// Cloud sync: the oldest `limit` outbox rows, sealed, with their
-    /// samples (only the writer may seal: `Store::outbox_next`).
-    OutboxNext {
-        limit: usize,
-        reply: FetchReply,
-    },
-    /// Cloud sync: the cloud stored these outbox rows; delete them.
-    OutboxAck(Vec<i64>),
-    /// Cloud sync: an event (a refused batch, the traffic notice) and,
-    /// with `note_id`, a notification-centre entry (once per id).
-    SyncNotice {
-        message: String,
-        note_id: Option<String>,
-    },
     /// Marks every instrument stopped, records AgentStopped and exits.
-    Stop {
-        message: String,
-        done: oneshot::Sender<()>,
-    },
+    Stop { message: String, done: oneshot::Sender<()> },
+}
+
+impl From<PollMsg> for WriterMsg {
+    fn from(m: PollMsg) -> WriterMsg {
+        WriterMsg::Poll(m)
+    }
+}
+
+impl From<SyncMsg> for WriterMsg {
+    fn from(m: SyncMsg) -> WriterMsg {
+        WriterMsg::Sync(m)
+    }
 }
 
 pub(crate) struct WriterConfig {
@@ -105,14 +88,11 @@ struct InstrumentRow {
 
 struct Writer {
     store: Store,
-    alarms: Option<AlarmHub>,
-    /// Alarm requests from the CLI up to this time are applied (or stale).
-    alarm_requests_seen: TimeMs,
+    calc: CalcStage,
+    alarms: AlarmStage<LiveUpdate>,
+    outbox: Outbox,
     cfg: WriterConfig,
     paths: HashMap<ChannelId, String>,
-    /// Path and unit of every channel in the store, for outbox rows of
-    /// channels no instrument registered in this run.
-    channel_info: HashMap<ChannelId, (String, Option<String>)>,
     rows: HashMap<String, InstrumentRow>,
     tracker: RequestTracker,
     next_retention: Instant,
@@ -122,18 +102,19 @@ struct Writer {
 
 pub(crate) fn spawn(
     store: Store,
-    alarms: Option<AlarmHub>,
+    calc: CalcStage,
+    alarms: AlarmStage<LiveUpdate>,
     rx: mpsc::Receiver<WriterMsg>,
     cfg: WriterConfig,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let now = Instant::now();
     let writer = Writer {
         store,
+        calc,
         alarms,
-        alarm_requests_seen: now_ms(),
+        outbox: Outbox::default(),
         cfg,
         paths: HashMap::new(),
-        channel_info: HashMap::new(),
         rows: HashMap::new(),
         tracker: RequestTracker::default(),
         next_retention: now,
@@ -163,7 +144,7 @@ impl Writer {
             let mut rest = Vec::new();
             for m in batch {
                 match m {
-                    WriterMsg::Samples { instrument, t, values } => {
+                    WriterMsg::Poll(PollMsg::Samples { instrument, t, values }) => {
                         if let Some(row) = self.rows.get_mut(&instrument) {
                             row.last_poll = Some(row.last_poll.map_or(t, |p| p.max(t)));
                             row.dirty = true;
@@ -181,7 +162,7 @@ impl Writer {
             let mut stop = None;
             for m in rest {
                 match m {
-                    WriterMsg::Stop { message, done } => stop = Some((message, done)),
+                    WriterMsg::Handle(HandleMsg::Stop { message, done }) => stop = Some((message, done)),
                     other => self.handle(other),
                 }
             }
@@ -202,7 +183,7 @@ impl Writer {
     /// transaction instead of one per instrument. Flush and Stop end the
     /// wait at once.
     async fn gather(&self, first: WriterMsg, rx: &mut mpsc::Receiver<WriterMsg>) -> Vec<WriterMsg> {
-        let urgent = |m: &WriterMsg| matches!(m, WriterMsg::Flush(_) | WriterMsg::Stop { .. });
+        let urgent = |m: &WriterMsg| matches!(m, WriterMsg::Handle(_));
         let deadline = tokio::time::Instant::now() + self.cfg.linger_max;
         let mut done = urgent(&first);
         let mut batch = vec![first];
@@ -227,20 +208,20 @@ impl Writer {
 
     fn append(&mut self, samples: &[(ChannelId, Sample)], out: &mut std::io::Stdout) {
         let mut with_calcs;
-        let samples = match self.alarms.as_mut().map(|a| a.calc_samples(&self.paths, samples)) {
-            Some(calcs) if !calcs.is_empty() => {
-                for (ch, _) in &calcs {
-                    if !self.paths.contains_key(ch)
-                        && let Some(path) = self.alarms.as_ref().and_then(|a| a.calc_path(*ch))
-                    {
-                        self.paths.insert(*ch, path);
-                    }
+        let calcs = self.calc.on_batch(&self.paths, samples);
+        let samples = if calcs.is_empty() {
+            samples
+        } else {
+            for (ch, _) in &calcs {
+                if !self.paths.contains_key(ch)
+                    && let Some(path) = self.calc.output_path(*ch)
+                {
+                    self.paths.insert(*ch, path);
                 }
-                with_calcs = samples.to_vec();
-                with_calcs.extend(calcs);
-                &with_calcs[..]
             }
-            _ => samples,
+            with_calcs = samples.to_vec();
+            with_calcs.extend(calcs);
+            &with_calcs[..]
         };
         if let Err(e) = self.store.append(samples) {
             // Not acknowledged: no ACK lines. The pollers go on; the next
@@ -259,40 +240,53 @@ impl Writer {
             // A closed stdout must not stop the agent.
             let _ = lock.write_all(text.as_bytes()).and_then(|_| lock.flush());
         }
-        if let Some(a) = self.alarms.as_mut() {
-            a.after_store(&self.store, &self.paths, samples);
-        }
+        self.alarms.after_store(&self.store, &self.paths, samples);
     }
 
     fn handle(&mut self, msg: WriterMsg) {
         match msg {
-            WriterMsg::RegisterChannels { instrument, channels, reply } => {
+            WriterMsg::Poll(m) => self.on_poll(m),
+            WriterMsg::Alarm(AlarmMsg::Command { cmd, reply }) => {
+                let _ = reply.send(self.alarms.command(&self.store, cmd));
+            }
+            WriterMsg::Alarm(AlarmMsg::Delivery(outcome)) => self.alarms.on_delivery(&self.store, outcome),
+            WriterMsg::Sync(m) => self.on_sync(m),
+            WriterMsg::Handle(HandleMsg::Flush(done)) => {
+                self.flush_states();
+                let _ = done.send(());
+            }
+            WriterMsg::Tick | WriterMsg::Handle(HandleMsg::Stop { .. }) => {}
+        }
+    }
+
+    fn on_poll(&mut self, msg: PollMsg) {
+        match msg {
+            PollMsg::RegisterChannels { instrument, channels, reply } => {
                 let mut ids = Vec::with_capacity(channels.len());
-                for (ch, unit) in &channels {
-                    match self.store.ensure_channel(&instrument, ch, unit.as_deref()) {
+                for (ch, unit) in channels {
+                    let path = format!("{instrument}/{ch}");
+                    match self.store.ensure_channel(&instrument, &ch, unit.as_deref()) {
                         Ok(id) => {
-                            if let Some(a) = self.alarms.as_mut() {
-                                a.note_channel(format!("{instrument}/{ch}"), unit.as_deref());
-                            }
-                            self.paths.insert(id, format!("{instrument}/{ch}"));
+                            self.alarms.note_channel(path.clone(), unit.as_deref());
+                            self.paths.insert(id, path.clone());
                             // The unit may have changed: sync sends the current one.
-                            self.channel_info.insert(id, (format!("{instrument}/{ch}"), unit.clone()));
+                            self.outbox.note_channel(id, path, unit);
                             ids.push(id);
                         }
-                        Err(e) => {
-                            let _ = reply.send(Err(format!("cannot register channel {instrument}/{ch}: {e}")));
+                        Err(source) => {
+                            let _ = reply.send(Err(RegisterError { path, source }));
                             return;
                         }
                     }
                 }
                 let _ = reply.send(Ok(ids));
             }
-            WriterMsg::Event(ev) => {
+            PollMsg::Event(ev) => {
                 if let Err(e) = self.store.record_event(&ev) {
                     error!("cannot record event {:?}: {e}", ev.message);
                 }
             }
-            WriterMsg::State { instrument, state, reason } => {
+            PollMsg::State { instrument, state, reason } => {
                 let row = self.rows.entry(instrument.clone()).or_insert(InstrumentRow {
                     state,
                     reason: None,
@@ -303,85 +297,43 @@ impl Writer {
                 row.reason = reason.clone();
                 row.dirty = true;
                 self.flush_state(&instrument);
-                if let Some(a) = self.alarms.as_mut() {
-                    a.on_state(&self.store, &instrument, state, reason.as_deref());
-                }
+                self.alarms.on_state(&self.store, &instrument, state, reason.as_deref());
             }
-            WriterMsg::Setting { key, value } => {
-                if let Err(e) = self.store.set_setting(&key, &value) {
-                    warn!("cannot store setting {key}: {e}");
-                }
+            PollMsg::Identity { instrument, json } => self.set_setting(&identity_key(&instrument), &json),
+            // Gathered into one transaction by `run`.
+            PollMsg::Samples { .. } => {}
+        }
+    }
+
+    fn on_sync(&mut self, msg: SyncMsg) {
+        match msg {
+            SyncMsg::OutboxNext { limit, reply } => {
+                let _ = reply.send(self.outbox.next(&mut self.store, limit));
             }
-            WriterMsg::Flush(done) => {
-                self.flush_states();
-                let _ = done.send(());
-            }
-            WriterMsg::Tick => {}
-            WriterMsg::Alarm { cmd, reply } => {
-                let result = match self.alarms.as_mut() {
-                    Some(a) => a.command(&self.store, cmd),
-                    None => Err("alarms are not running in this agent".to_string()),
-                };
-                let _ = reply.send(result);
-            }
-            WriterMsg::Delivery(outcome) => {
-                if let Some(a) = self.alarms.as_mut() {
-                    a.on_delivery(&self.store, outcome);
-                }
-            }
-            WriterMsg::OutboxNext { limit, reply } => {
-                let _ = reply.send(self.outbox_next(limit));
-            }
-            WriterMsg::OutboxAck(ids) => {
-                for id in ids {
-                    if let Err(e) = self.store.outbox_ack(id) {
-                        // Kept: the row is sent again, which is harmless.
-                        warn!("cannot delete acknowledged outbox row {id}: {e}");
-                    }
-                }
-            }
-            WriterMsg::SyncNotice { message, note_id } => {
+            SyncMsg::OutboxAck(ids) => self.outbox.ack(&mut self.store, ids),
+            SyncMsg::Status(json) => self.set_setting(STATUS_KEY, &json),
+            SyncMsg::Notice { message, note_id } => {
                 self.event(None, EventKind::Error, message.clone());
                 if let Some(id) = note_id {
-                    let msg = crate::notify::Message {
+                    let msg = Message {
                         id,
                         t: now_ms(),
-                        kind: crate::notify::MessageKind::System,
+                        kind: MessageKind::System,
                         severity: None,
                         title: "Cloud sync traffic".to_string(),
                         body: message,
                         alarm_id: None,
                     };
-                    match self.alarms.as_ref() {
-                        Some(a) => a.note(&self.store, &msg),
-                        None => {
-                            if let Err(e) = crate::notify::centre::add(self.store.conn(), &msg) {
-                                warn!("cannot store notification {:?}: {e}", msg.title);
-                            }
-                        }
-                    }
+                    self.alarms.note(&self.store, &msg);
                 }
             }
-            WriterMsg::Samples { .. } | WriterMsg::Stop { .. } => {}
         }
     }
 
-    fn outbox_next(&mut self, limit: usize) -> Result<Fetched, String> {
-        let batches = self.store.outbox_next(limit).map_err(|e| e.to_string())?;
-        if batches.iter().any(|b| !self.channel_info.contains_key(&b.channel)) {
-            for ch in self.store.channels().map_err(|e| e.to_string())? {
-                self.channel_info.insert(ch.id, (ch.path(), ch.unit.clone()));
-            }
+    fn set_setting(&mut self, key: &str, value: &str) {
+        if let Err(e) = self.store.set_setting(key, value) {
+            warn!("cannot store setting {key}: {e}");
         }
-        let mut rows = Vec::with_capacity(batches.len());
-        for b in batches {
-            let (path, unit) = self.channel_info.get(&b.channel).cloned().ok_or_else(|| {
-                format!("outbox row {} names channel {} which the store does not have", b.id, b.channel)
-            })?;
-            rows.push(OutRow { id: b.id, path, unit, seq_from: b.seq_from, seq_to: b.seq_to, samples: b.samples });
-        }
-        let backlog = self.store.outbox_stats().map_err(|e| e.to_string())?.samples;
-        Ok(Fetched { rows, backlog })
     }
 
     fn flush_state(&mut self, id: &str) {
@@ -421,9 +373,7 @@ impl Writer {
             self.check_fast_requests();
             self.check_alarm_requests();
         }
-        if let Some(a) = self.alarms.as_mut() {
-            a.periodic(&self.store);
-        }
+        self.alarms.periodic(&self.store);
         if now >= self.next_retention {
             self.next_retention = now + self.cfg.retention_every;
             self.retention();
@@ -454,26 +404,7 @@ impl Writer {
     }
 
     fn check_alarm_requests(&mut self) {
-        let Some(hub) = self.alarms.as_mut() else { return };
-        let text = match self.store.setting(ALARM_REQUESTS_KEY) {
-            Ok(t) => t,
-            Err(e) => {
-                debug!("cannot read {ALARM_REQUESTS_KEY}: {e}");
-                return;
-            }
-        };
-        let mut refused = Vec::new();
-        for req in parse_alarm_requests(text.as_deref()) {
-            if req.at <= self.alarm_requests_seen {
-                continue;
-            }
-            self.alarm_requests_seen = req.at;
-            info!("alarm {} {} by {} (requested from the command line)", req.alarm_id, req.action, req.user);
-            if let Err(e) = req.command().and_then(|cmd| hub.command(&self.store, cmd)) {
-                refused.push(format!("alarm {} {} from the command line refused: {e}", req.alarm_id, req.action));
-            }
-        }
-        for msg in refused {
+        for msg in self.alarms.apply_requests(&self.store) {
             warn!("{msg}");
             self.event(None, EventKind::Error, msg);
         }

@@ -10,6 +10,10 @@ use super::engine::Transition;
 use super::lifecycle::{AckInfo, Action, AlarmState, Phase};
 use super::rule::Severity;
 use crate::model::{TimeMs, Value};
+use crate::store::SchemaPart;
+
+/// The journal's and the alarm states' tables in the store's file.
+pub const SCHEMA_PART: SchemaPart = SchemaPart { name: "alarm_journal", ddl: SCHEMA, migrations: &[] };
 
 pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS alarm_state (

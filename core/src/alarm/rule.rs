@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::fmt::{SizeError, parse_size};
 use crate::model::SpecialKind;
 
 /// Free bytes below which a storage rule raises when it names no `below`.
@@ -217,10 +218,10 @@ pub enum ByteSize {
 }
 
 impl ByteSize {
-    pub fn bytes(&self) -> Result<u64, String> {
+    pub fn bytes(&self) -> Result<u64, SizeError> {
         match self {
             ByteSize::Bytes(b) => Ok(*b),
-            ByteSize::Text(t) => crate::config::parse_size(t),
+            ByteSize::Text(t) => parse_size(t),
         }
     }
 }

@@ -461,7 +461,7 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
             };
             let db = Store::open_readonly(&store.store_path()?)?;
             let now = now_ms();
-            let s = meterdeck_core::sync::SyncStatus::read(&db, cfg.as_ref(), now)?;
+            let s = meterdeck_core::sync::SyncStatus::read(&db, cfg.as_ref().map(|c| c.cloud.as_ref()), now)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {
@@ -723,7 +723,7 @@ fn status_cmd(args: &StoreArgs, json: bool, events: usize) -> Result<()> {
 
 fn fast_cmd(args: &StoreArgs, instrument: &str, on: bool) -> Result<()> {
     let path = args.store_path()?;
-    let mut store = Store::open(&path, StoreOptions::default())?;
+    let mut store = Store::open_with(&path, StoreOptions::default(), meterdeck_core::agent::STORE_PARTS)?;
     let known = store.instrument_states()?;
     if !known.iter().any(|i| i.id == instrument) {
         let ids: Vec<&str> = known.iter().map(|i| i.id.as_str()).collect();
@@ -823,7 +823,7 @@ fn alarm_action_cmd(args: &StoreArgs, action: AlarmAction) -> Result<()> {
     if r.user.trim().is_empty() {
         bail!("--user must name who acts");
     }
-    let mut store = Store::open(&args.store_path()?, StoreOptions::default())?;
+    let mut store = Store::open_with(&args.store_path()?, StoreOptions::default(), meterdeck_core::agent::STORE_PARTS)?;
     let entry = cli_alarms::request(&mut store, r, Duration::from_secs(5)).map_err(|e| anyhow!(e))?;
     println!(
         "{} {}: {} -> {} ({})",

@@ -271,20 +271,33 @@ fn check_id(id: &str) -> Result<(), CalcError> {
     Err(CalcError { field: "calc.id".into(), message: problem, position: None })
 }
 
+/// What is wrong with a display text (the field's name goes before it).
+#[derive(Debug, thiserror::Error)]
+enum TextProblem {
+    #[error("is longer than {0} characters")]
+    TooLong(usize),
+    #[error("must not contain control characters (line breaks, tabs)")]
+    Control,
+}
+
 /// Optional display text: blank counts as absent.
-fn check_text(text: Option<&str>, max: usize) -> Result<Option<String>, String> {
+fn check_text(text: Option<&str>, max: usize) -> Result<Option<String>, TextProblem> {
     let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     if t.chars().count() > max {
-        return Err(format!("is longer than {max} characters"));
+        return Err(TextProblem::TooLong(max));
     }
     if t.chars().any(char::is_control) {
-        return Err("must not contain control characters (line breaks, tabs)".into());
+        return Err(TextProblem::Control);
     }
     Ok(Some(t.to_string()))
 }
 
-fn check_path(path: &str) -> Result<(), String> {
-    let shape = || format!("expected a channel path `instrument/channel`, got {path:?}");
+#[derive(Debug, thiserror::Error)]
+#[error("expected a channel path `instrument/channel`, got {0:?}")]
+struct NotAPath(String);
+
+fn check_path(path: &str) -> Result<(), NotAPath> {
+    let shape = || NotAPath(path.to_string());
     let Some((inst, ch)) = path.split_once('/') else { return Err(shape()) };
     let part_ok = |p: &str| !p.is_empty() && p.trim() == p && !p.contains('/') && !p.chars().any(char::is_control);
     if part_ok(inst) && part_ok(ch) { Ok(()) } else { Err(shape()) }

@@ -48,7 +48,7 @@ pub fn notifications(store: &Store, unread_only: bool, limit: usize) -> Result<V
 /// Hands `req` to the running agent and waits for the journal to show it.
 /// Returns the journal entry, or why it was not applied.
 pub fn request(store: &mut Store, mut req: AlarmRequest, wait: Duration) -> Result<JournalEntry, String> {
-    req.command()?;
+    req.command().map_err(|e| e.to_string())?;
     req.at = now_ms();
     let current = store.setting(ALARM_REQUESTS_KEY).map_err(|e| e.to_string())?;
     store

@@ -52,7 +52,7 @@ pub fn login_settings(agent: &str, broker: &str) -> Result<CloudSettings, String
     }
     let (host, port) = parse_broker(broker)?;
     let c = CloudSettings::new(host, port, agent);
-    c.validate()?;
+    c.validate().map_err(|e| e.to_string())?;
     Ok(c)
 }
 
@@ -81,7 +81,7 @@ pub fn with_tls(mut c: CloudSettings, t: &LoginTls) -> Result<CloudSettings, Str
             .replace("`cloud.client_cert`", "--client-cert")
             .replace("`cloud.client_key`", "--client-key")
     };
-    c.validate().map_err(flag)?;
+    c.validate().map_err(|e| flag(e.to_string()))?;
     if c.tls {
         crate::sync::tls::client_config(&c).map_err(|e| flag(e.to_string()))?;
     }

@@ -88,7 +88,7 @@ pub fn gather(
         instruments,
         latest,
         events: store.events(None, None, events)?,
-        sync: SyncStatus::read(store, cfg, now)?,
+        sync: SyncStatus::read(store, cfg.map(|c| c.cloud.as_ref()), now)?,
     })
 }
 

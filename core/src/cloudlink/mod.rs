@@ -23,10 +23,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 pub use api::{AgentSync, Me};
-pub use prefs::{CLOUD_PREFS_KEY, CloudPrefs, MemoryPrefs, PrefStore, StorePrefs};
+pub use prefs::{CLOUD_PREFS_KEY, CloudPrefs, MemoryPrefs, PrefStore, PrefsError, StorePrefs};
 
-use crate::agent::now_ms;
 use crate::config::STORE_FILE;
+use crate::model::now_ms;
 use crate::notify::{KeyringSecrets, SecretError, SecretStore};
 use crate::sync::status::SyncStatus;
 
@@ -72,6 +72,8 @@ pub enum CloudError {
     Keychain(#[from] SecretError),
     #[error("{0}")]
     Settings(String),
+    #[error(transparent)]
+    Prefs(#[from] PrefsError),
 }
 
 pub type CloudResult<T> = Result<T, CloudError>;
@@ -258,12 +260,12 @@ impl CloudLink {
 
     async fn load_prefs(&self) -> CloudResult<CloudPrefs> {
         let p = self.prefs.clone();
-        blocking(move || p.load().map_err(CloudError::Settings)).await
+        blocking(move || Ok(p.load()?)).await
     }
 
     async fn save_prefs(&self, prefs: CloudPrefs) -> CloudResult<()> {
         let p = self.prefs.clone();
-        blocking(move || p.save(&prefs).map_err(CloudError::Settings)).await
+        blocking(move || Ok(p.save(&prefs)?)).await
     }
 
     async fn token(&self, url: &str) -> CloudResult<Option<String>> {

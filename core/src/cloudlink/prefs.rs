@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, StoreOptions};
+use crate::store::{Store, StoreError, StoreOptions};
 
 /// Settings key holding [`CloudPrefs`] as JSON.
 pub const CLOUD_PREFS_KEY: &str = "desk.cloud";
@@ -32,8 +32,18 @@ impl CloudPrefs {
 /// Where the preferences live. Calls may touch SQLite: async code runs them
 /// on a blocking thread.
 pub trait PrefStore: Send + Sync {
-    fn load(&self) -> Result<CloudPrefs, String>;
-    fn save(&self, prefs: &CloudPrefs) -> Result<(), String>;
+    fn load(&self) -> Result<CloudPrefs, PrefsError>;
+    fn save(&self, prefs: &CloudPrefs) -> Result<(), PrefsError>;
+}
+
+/// The preferences could not be read or kept (the store's message names
+/// the file).
+#[derive(Debug, thiserror::Error)]
+pub enum PrefsError {
+    #[error("cloud settings: {0}")]
+    Store(#[from] StoreError),
+    #[error("cloud settings: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// The Desk's store (`meterdeck.db` in the data directory); a short-lived
@@ -49,16 +59,16 @@ impl StorePrefs {
 }
 
 impl PrefStore for StorePrefs {
-    fn load(&self) -> Result<CloudPrefs, String> {
-        let store = Store::open_readonly(&self.path).map_err(|e| format!("cloud settings: {e}"))?;
-        let text = store.setting(CLOUD_PREFS_KEY).map_err(|e| format!("cloud settings: {e}"))?;
+    fn load(&self) -> Result<CloudPrefs, PrefsError> {
+        let store = Store::open_readonly(&self.path)?;
+        let text = store.setting(CLOUD_PREFS_KEY)?;
         Ok(CloudPrefs::parse(text.as_deref()))
     }
 
-    fn save(&self, prefs: &CloudPrefs) -> Result<(), String> {
-        let json = serde_json::to_string(prefs).map_err(|e| format!("cloud settings: {e}"))?;
-        let mut store = Store::open(&self.path, StoreOptions::default()).map_err(|e| format!("cloud settings: {e}"))?;
-        store.set_setting(CLOUD_PREFS_KEY, &json).map_err(|e| format!("cloud settings: {e}"))
+    fn save(&self, prefs: &CloudPrefs) -> Result<(), PrefsError> {
+        let json = serde_json::to_string(prefs)?;
+        let mut store = Store::open_with(&self.path, StoreOptions::default(), crate::agent::STORE_PARTS)?;
+        Ok(store.set_setting(CLOUD_PREFS_KEY, &json)?)
     }
 }
 
@@ -67,10 +77,10 @@ impl PrefStore for StorePrefs {
 pub struct MemoryPrefs(Mutex<CloudPrefs>);
 
 impl PrefStore for MemoryPrefs {
-    fn load(&self) -> Result<CloudPrefs, String> {
+    fn load(&self) -> Result<CloudPrefs, PrefsError> {
         Ok(self.0.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
-    fn save(&self, prefs: &CloudPrefs) -> Result<(), String> {
+    fn save(&self, prefs: &CloudPrefs) -> Result<(), PrefsError> {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = prefs.clone();
         Ok(())
     }

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{DeskError, DeskResult};
 use super::{Desk, config_file, write_atomic};
-use crate::agent::{AlarmCommand, AlarmReply};
-use crate::alarm::{Action, AlarmRule, AlarmView, JournalEntry, JournalFilter, journal};
+use crate::alarm::{Action, AlarmCommand, AlarmReply, AlarmRule, AlarmView, JournalEntry, JournalFilter, journal};
 use crate::calc::CalcConfig;
 use crate::config::{AgentConfig, SectionError};
 use crate::model::TimeMs;
@@ -102,7 +101,7 @@ impl Desk {
         if minutes == 0 || minutes > MAX_SHELVE_MINUTES {
             return Err(field("minutes", format!("shelve for 1 to {MAX_SHELVE_MINUTES} minutes, not {minutes}")));
         }
-        let until = crate::agent::now_ms() + i64::from(minutes) * 60_000;
+        let until = crate::model::now_ms() + i64::from(minutes) * 60_000;
         let comment = Some(comment.trim().to_string()).filter(|c| !c.is_empty());
         self.alarm_done(AlarmCommand::Shelve { alarm_id: alarm_id.to_string(), until, user, comment }).await
     }

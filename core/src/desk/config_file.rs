@@ -108,7 +108,7 @@ pub fn apply_edit(
     config: InstrumentConfig,
     replace_id: Option<&str>,
 ) -> DeskResult<Vec<InstrumentConfig>> {
-    config.validate().map_err(DeskError::Invalid)?;
+    config.validate().map_err(|e| DeskError::Invalid(e.to_string()))?;
     let mut list = current.to_vec();
     let slot = match replace_id {
         Some(old) => {

@@ -33,10 +33,11 @@ use meterdeck_drivers::transport::SerialPortInfo;
 use meterdeck_drivers::{FamilyInfo, Identity, InstrumentConfig};
 use tokio::sync::broadcast;
 
-use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION, now_ms};
+use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION, STORE_PARTS};
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::export::{ExportFormat, export};
-use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs};
+use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs, now_ms};
+use crate::poll::identity_key;
 use crate::store::{Store, StoreOptions};
 
 pub use alarms::DestinationView;
@@ -72,10 +73,6 @@ fn with_unread(text: String, unread: u64) -> String {
         out.push_str(rest);
     }
     out
-}
-
-fn identity_key(id: &str) -> String {
-    format!("instrument.{id}.identity")
 }
 
 /// The desktop service. Create with [`Desk::open`] inside a tokio runtime;
@@ -239,7 +236,7 @@ impl Desk {
     /// A short-lived writable connection, as the CLI uses for requests to a
     /// running agent: the agent's writer owns the long-lived one.
     fn write_setting(&self, key: &str, value: &str) -> DeskResult<()> {
-        let mut store = Store::open(&self.data_dir.join(STORE_FILE), StoreOptions::default())?;
+        let mut store = Store::open_with(&self.data_dir.join(STORE_FILE), StoreOptions::default(), STORE_PARTS)?;
         store.set_setting(key, value)?;
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use super::Desk;
 use super::error::DeskResult;
-use crate::agent::now_ms;
+use crate::model::now_ms;
 use crate::sync::SyncStatus;
 
 impl Desk {
@@ -13,7 +13,7 @@ impl Desk {
     pub fn sync_status(&self) -> DeskResult<SyncStatus> {
         let cfg = self.config();
         let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(SyncStatus::read(&reader, Some(&cfg), now_ms())?)
+        Ok(SyncStatus::read(&reader, Some(cfg.cloud.as_ref()), now_ms())?)
     }
 }
 

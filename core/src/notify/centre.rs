@@ -3,8 +3,12 @@
 
 use super::message::{Message, MessageKind};
 use crate::model::TimeMs;
+use crate::store::SchemaPart;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+
+/// The notification centre's table in the store's file.
+pub const SCHEMA_PART: SchemaPart = SchemaPart { name: "notification_centre", ddl: SCHEMA, migrations: &[] };
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS notification (

@@ -34,7 +34,7 @@ pub(crate) fn notification(msg: &Message) -> notify_rust::Notification {
 /// Shows `msg` (the D-Bus round trip runs on a blocking thread).
 pub async fn show(msg: &Message) -> Result<(), DeliveryError> {
     let n = notification(msg);
-    let shown = tokio::task::spawn_blocking(move || n.show().map(|_| ()).map_err(|e| e.to_string()))
+    let shown = tokio::task::spawn_blocking(move || n.show().map(|_| ()))
         .await
         .map_err(|e| DeliveryError::transient(format!("desktop: notification aborted: {e}")))?;
     shown.map_err(|e| DeliveryError::transient(format!("desktop: no notification service answered: {e}")))

@@ -105,7 +105,7 @@ pub trait Deliver: Send + Sync + 'static {
 /// Desktop, email and webhook delivery with secrets from `secrets`.
 pub struct RealDeliverer {
     secrets: Arc<dyn SecretStore>,
-    http: Result<reqwest::Client, String>,
+    http: Result<reqwest::Client, webhook::ClientError>,
     timeout: Duration,
 }
 
@@ -133,7 +133,7 @@ impl Deliver for RealDeliverer {
                 let Some(url) = read_secret(&self.secrets, entry.clone()).await.map_err(keychain)? else {
                     return Err(DeliveryError::permanent(format!("webhook: no URL in the keychain (entry {entry})")));
                 };
-                let http = self.http.as_ref().map_err(|e| DeliveryError::permanent(e.clone()))?;
+                let http = self.http.as_ref().map_err(|e| DeliveryError::permanent(e.to_string()))?;
                 let format = dest.format.unwrap_or(super::destination::WebhookFormat::Json);
                 webhook::post(http, &url, format, msg).await
             }

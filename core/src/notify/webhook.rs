@@ -67,14 +67,20 @@ fn teams(msg: &Message) -> Value {
     })
 }
 
+/// The HTTP client could not be built (TLS roots, resolver); every webhook
+/// delivery fails with this message.
+#[derive(Debug, thiserror::Error)]
+#[error("webhook: cannot set up the HTTP client: {0}")]
+pub struct ClientError(#[source] reqwest::Error);
+
 /// One HTTP client for all webhooks (connection reuse); `timeout` bounds a whole request.
-pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+pub fn client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("Meterdeck/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| format!("webhook: cannot set up the HTTP client: {}", e.without_url()))
+        .map_err(|e| ClientError(e.without_url()))
 }
 
 /// POSTs `msg` to `url` in `format`. Non-2xx is a failure with the status and

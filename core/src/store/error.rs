@@ -41,6 +41,10 @@ pub enum StoreError {
         "store {path} has schema version {found}, expected {expected}; open it once read-write (start the agent) to migrate it"
     )]
     SchemaMismatch { path: PathBuf, found: i64, expected: i64 },
+    #[error(
+        "store {path} holds the {part} tables at version {found}, this build knows versions up to {supported}; use a newer meterdeck"
+    )]
+    PartTooNew { path: PathBuf, part: &'static str, found: i64, supported: i64 },
     /// A stored blob that does not decode. `location` is e.g. `block 12` or
     /// `tail fragment at seq 4096`.
     #[error("corrupt data in channel {channel}, {location}: {detail}")]

@@ -38,6 +38,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use error::{Result, StoreError};
 pub use outbox::BATCH_CAP as OUTBOX_BATCH_CAP;
+pub use schema::SchemaPart;
 pub use types::{
     Durability, InstrumentState, M4Bucket, MIN_KEEP_UNSYNCED, MinMaxBucket, OutboxBatch, OutboxStats, RetentionPolicy,
     RetentionReport, StoreOptions,
@@ -71,8 +72,16 @@ fn now_ms() -> TimeMs {
 }
 
 impl Store {
-    /// Opens (creating and migrating as needed) the store for writing.
+    /// Opens (creating and migrating as needed) the store for writing, with
+    /// the store's own tables only.
     pub fn open(path: &Path, opts: StoreOptions) -> Result<Store> {
+        Store::open_with(path, opts, &[])
+    }
+
+    /// Opens the store for writing with the tables of `parts` too (the
+    /// alarm journal, the notification centre: see `agent::STORE_PARTS`),
+    /// created or migrated in the same transaction as the store's own.
+    pub fn open_with(path: &Path, opts: StoreOptions, parts: &[SchemaPart]) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StoreError::CreateDir { path: path.to_path_buf(), source })?;
@@ -80,7 +89,7 @@ impl Store {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
         schema::configure_writer(&mut conn, opts.durability).map_err(open_err)?;
-        at(path, "schema migration", schema::migrate(&mut conn, path))?;
+        at(path, "schema migration", schema::migrate(&mut conn, path, parts))?;
         let store =
             Store { conn, path: path.to_path_buf(), opts, encoders: blocks::Encoders::new(), live: RefCell::new(None) };
         // Load the tail now: a corrupt tail is reported at open.
@@ -104,8 +113,8 @@ impl Store {
         })
     }
 
-    /// The connection, for the alarm journal and notification centre,
-    /// which keep their SQL beside their code.
+    /// The connection, for the schema parts (alarm journal, notification
+    /// centre), which keep their SQL beside their code.
     pub(crate) fn conn(&self) -> &rusqlite::Connection {
         &self.conn
     }

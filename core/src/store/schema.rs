@@ -1,17 +1,50 @@
-//! Connection settings and schema migrations (`PRAGMA user_version`).
+//! Connection settings and schema migrations: the store's own tables
+//! (`PRAGMA user_version`) and the [`SchemaPart`]s other modules register
+//! (versions in the `schema_part` table), all in one transaction.
 
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::error::{Result, StoreError};
 use super::types::Durability;
 
-/// Migrations in order; `user_version` = number applied. Append only.
-/// Each migration is one or more SQL batches; the alarm journal and the
-/// notification centre own their DDL beside their code.
-const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[crate::alarm::journal::SCHEMA, crate::notify::centre::SCHEMA]];
+/// Tables another module keeps in the store's file (the alarm journal, the
+/// notification centre): the owner declares them beside its code, the
+/// agent's wiring registers them when it opens the store for writing
+/// ([`Store::open_with`](super::Store::open_with)), and the store migrates
+/// them with its own tables. The store never imports its callers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchemaPart {
+    /// Stable and unique: the version applied is recorded under it.
+    pub name: &'static str,
+    /// Creates the part's tables (its version 1). Idempotent
+    /// (`CREATE TABLE IF NOT EXISTS`): files made before parts were
+    /// registered already hold the tables of the first parts.
+    pub ddl: &'static str,
+    /// Later changes in order (versions 2, 3, ...). Append only.
+    pub migrations: &'static [&'static str],
+}
+
+impl SchemaPart {
+    /// The version this build brings the part to.
+    pub const fn version(&self) -> i64 {
+        1 + self.migrations.len() as i64
+    }
+}
+
+/// The store's own migrations in order; `user_version` = number applied.
+/// Append only. Version 3 created the alarm journal and the notification
+/// centre; they are schema parts now, registered by their owners, and the
+/// step stays (empty) so the numbers of existing files keep their meaning.
+const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[]];
+
+/// Which version of each registered part a file holds.
+const PARTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_part (
+    name    TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;";
 
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -153,8 +186,9 @@ fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }
 
-/// Brings the schema to `SCHEMA_VERSION`, all in one transaction.
-pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+/// Brings the store's tables to `SCHEMA_VERSION` and each part to its
+/// version, all in one transaction.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path, parts: &[SchemaPart]) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found = user_version(&tx)?;
     if found > SCHEMA_VERSION {
@@ -166,7 +200,40 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         }
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    if !parts.is_empty() {
+        tx.execute_batch(PARTS_TABLE)?;
+    }
+    for (i, part) in parts.iter().enumerate() {
+        debug_assert!(parts[..i].iter().all(|p| p.name != part.name), "schema part {} registered twice", part.name);
+        migrate_part(&tx, path, part)?;
+    }
     tx.commit()?;
+    Ok(())
+}
+
+fn migrate_part(conn: &Connection, path: &Path, part: &SchemaPart) -> Result<()> {
+    let found: i64 = conn
+        .query_row("SELECT version FROM schema_part WHERE name = ?1", [part.name], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let supported = part.version();
+    if found > supported {
+        return Err(StoreError::PartTooNew { path: path.to_path_buf(), part: part.name, found, supported });
+    }
+    if found == supported {
+        return Ok(());
+    }
+    if found < 1 {
+        conn.execute_batch(part.ddl)?;
+    }
+    for sql in &part.migrations[(found.max(1) - 1) as usize..] {
+        conn.execute_batch(sql)?;
+    }
+    conn.execute(
+        "INSERT INTO schema_part (name, version) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+        rusqlite::params![part.name, supported],
+    )?;
     Ok(())
 }
 
@@ -192,13 +259,72 @@ mod tests {
         let path = dir.path().join("s.db");
         let mut conn = Connection::open(&path).unwrap();
         configure_writer(&mut conn, Durability::Normal).unwrap();
-        migrate(&mut conn, &path).unwrap();
-        migrate(&mut conn, &path).unwrap();
+        migrate(&mut conn, &path, &[]).unwrap();
+        migrate(&mut conn, &path, &[]).unwrap();
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
         let av: i64 = conn.pragma_query_value(None, "auto_vacuum", |r| r.get(0)).unwrap();
         assert_eq!(av, 2, "incremental auto_vacuum");
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
-        let e = migrate(&mut conn, &path).unwrap_err();
+        let e = migrate(&mut conn, &path, &[]).unwrap_err();
         assert!(e.to_string().contains("s.db"), "{e}");
+    }
+
+    const NOTES_V1: SchemaPart = SchemaPart {
+        name: "notes",
+        ddl: "CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, text TEXT NOT NULL);",
+        migrations: &[],
+    };
+    const NOTES_V2: SchemaPart =
+        SchemaPart { migrations: &["ALTER TABLE note ADD COLUMN read INTEGER NOT NULL DEFAULT 0;"], ..NOTES_V1 };
+
+    fn writer(path: &Path) -> Connection {
+        let mut conn = Connection::open(path).unwrap();
+        configure_writer(&mut conn, Durability::Normal).unwrap();
+        conn
+    }
+
+    fn part_version(conn: &Connection, name: &str) -> Option<i64> {
+        conn.query_row("SELECT version FROM schema_part WHERE name = ?1", [name], |r| r.get(0)).optional().unwrap()
+    }
+
+    #[test]
+    fn parts_are_created_then_migrated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut conn = writer(&path);
+        migrate(&mut conn, &path, &[NOTES_V1]).unwrap();
+        conn.execute("INSERT INTO note (text) VALUES ('kept')", []).unwrap();
+        assert_eq!(part_version(&conn, "notes"), Some(1));
+        migrate(&mut conn, &path, &[NOTES_V2]).unwrap();
+        migrate(&mut conn, &path, &[NOTES_V2]).unwrap();
+        assert_eq!(part_version(&conn, "notes"), Some(2));
+        let (text, read): (String, i64) =
+            conn.query_row("SELECT text, read FROM note", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((text.as_str(), read), ("kept", 0));
+        // An older build (knowing version 1) refuses the newer part by name.
+        let e = migrate(&mut conn, &path, &[NOTES_V1]).unwrap_err().to_string();
+        assert!(e.contains("s.db") && e.contains("notes") && e.contains("version 2"), "{e}");
+        // A part not registered this time is left as it is.
+        migrate(&mut conn, &path, &[]).unwrap();
+        assert_eq!(part_version(&conn, "notes"), Some(2));
+    }
+
+    /// Files of schema 3 made before parts existed: the journal's and the
+    /// centre's tables are there without a `schema_part` row.
+    #[test]
+    fn a_file_from_before_parts_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut conn = writer(&path);
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(V2).unwrap();
+        conn.execute_batch(NOTES_V1.ddl).unwrap();
+        conn.execute("INSERT INTO note (text) VALUES ('from before')", []).unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        migrate(&mut conn, &path, &[NOTES_V2]).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        assert_eq!(part_version(&conn, "notes"), Some(2));
+        let n: i64 = conn.query_row("SELECT count(*) FROM note WHERE read = 0", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
     }
 }

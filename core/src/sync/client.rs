@@ -16,16 +16,18 @@ use rumqttc::{
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
-use super::outflow::{AckOutcome, OutRow, Outflow};
-use super::status::{Persisted, STATUS_KEY};
+use super::SyncMsg;
+use super::outflow::{AckOutcome, Outflow};
+use super::settings::{CloudFieldError, CloudSettings};
+use super::status::Persisted;
+use super::tls::TlsFileError;
 use super::traffic::Traffic;
 use super::wire::{self, Ack, MAX_PAYLOAD_BYTES};
-use crate::agent::backoff::{Backoff, BackoffPolicy};
-use crate::agent::now_ms;
-use crate::agent::writer::WriterMsg;
-use crate::config::CloudSettings;
+use crate::model::now_ms;
 use crate::notify::SecretStore;
 use crate::notify::secrets::read_secret;
+use crate::outbox::{Fetched, OutboxError};
+use crate::poll::{Backoff, BackoffPolicy};
 
 /// Timing of the drain; the defaults suit production, tests shorten them.
 #[derive(Clone, Debug)]
@@ -68,15 +70,6 @@ const ANOTHER_STORE: &str = "another process syncs";
 /// How long after another store's last ack the warning stays up.
 const ANOTHER_STORE_QUIET: Duration = Duration::from_secs(300);
 
-/// What the writer answers to `OutboxNext`.
-pub(crate) struct Fetched {
-    pub rows: Vec<OutRow>,
-    /// Samples in the outbox (for the batch header).
-    pub backlog: u64,
-}
-
-pub(crate) type FetchReply = oneshot::Sender<Result<Fetched, String>>;
-
 /// What the event pump saw.
 enum Net {
     Up,
@@ -86,12 +79,14 @@ enum Net {
     SubRefused,
 }
 
-pub(crate) struct SyncTask {
+/// The drain; `W` is the writer's message type, which the drain's
+/// [`SyncMsg`]s are converted into.
+pub(crate) struct SyncTask<W> {
     pub cloud: CloudSettings,
     pub store_id: String,
     /// The status as the last run left it (the month's traffic).
     pub persisted: Persisted,
-    pub writer: mpsc::Sender<WriterMsg>,
+    pub writer: mpsc::Sender<W>,
     pub shutdown: watch::Receiver<bool>,
     pub secrets: Arc<dyn SecretStore>,
     pub opts: SyncOptions,
@@ -114,7 +109,7 @@ impl State {
     }
 }
 
-impl SyncTask {
+impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
     pub(crate) async fn run(mut self) {
         let now = now_ms();
         let mut p = self.persisted.clone();
@@ -179,8 +174,12 @@ impl SyncTask {
     }
 
     async fn persist(&self, st: &mut State) {
-        let value = st.snapshot();
-        let _ = self.writer.send(WriterMsg::Setting { key: STATUS_KEY.to_string(), value }).await;
+        let _ = self.tell(SyncMsg::Status(st.snapshot())).await;
+    }
+
+    /// Err when the writer is gone.
+    async fn tell(&self, msg: SyncMsg) -> Result<(), ()> {
+        self.writer.send(msg.into()).await.map_err(|_| ())
     }
 
     async fn drain(&mut self, st: &mut State, mut mo: MqttOptions, secret: String) {
@@ -218,7 +217,7 @@ impl SyncTask {
         );
         info!("cloud sync to {} as {agent} (store {})", self.cloud.broker(), self.store_id);
         let mut connected = false;
-        let mut fetch: Option<oneshot::Receiver<Result<Fetched, String>>> = None;
+        let mut fetch: Option<oneshot::Receiver<Result<Fetched, OutboxError>>> = None;
         let mut next_fetch = Instant::now();
         let mut asked = 0;
         let mut next_status = Instant::now();
@@ -232,7 +231,7 @@ impl SyncTask {
             {
                 let (reply, rx) = oneshot::channel();
                 asked = limit;
-                if self.writer.send(WriterMsg::OutboxNext { limit, reply }).await.is_err() {
+                if self.tell(SyncMsg::OutboxNext { limit, reply }).await.is_err() {
                     break;
                 }
                 flow.fetch_started();
@@ -246,7 +245,7 @@ impl SyncTask {
                 );
                 warn!("{message}");
                 st.p.last_error = Some(message.clone());
-                let _ = self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await;
+                let _ = self.tell(SyncMsg::Notice { message, note_id: None }).await;
             }
             tokio::select! {
                 _ = self.shutdown.changed() => break,
@@ -296,7 +295,7 @@ impl SyncTask {
                             // poll's few samples with a header each.
                             let caught_up = f.rows.len() < asked;
                             let got = cpu_heavy(|| flow.fetched(f.rows, f.backlog, now_ms()));
-                            if !got.empty.is_empty() && self.writer.send(WriterMsg::OutboxAck(got.empty)).await.is_err() {
+                            if !got.empty.is_empty() && self.tell(SyncMsg::OutboxAck(got.empty)).await.is_err() {
                                 break;
                             }
                             if !got.unsendable.is_empty() {
@@ -307,7 +306,7 @@ impl SyncTask {
                                 );
                                 warn!("{message}");
                                 st.p.last_error = Some(message.clone());
-                                let _ = self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await;
+                                let _ = self.tell(SyncMsg::Notice { message, note_id: None }).await;
                             }
                             if caught_up || got.fresh == 0 {
                                 next_fetch = Instant::now() + self.cloud.send_interval;
@@ -332,7 +331,7 @@ impl SyncTask {
                             if let Some(notice) = st.traffic.add(len, now_ms()) {
                                 warn!("{notice}");
                                 let note_id = Some(format!("sync-traffic:{}", st.traffic.month));
-                                let _ = self.writer.send(WriterMsg::SyncNotice { message: notice, note_id }).await;
+                                let _ = self.tell(SyncMsg::Notice { message: notice, note_id }).await;
                             }
                         }
                         Err(e) => {
@@ -394,7 +393,7 @@ impl SyncTask {
                 if st.p.last_error.as_deref().is_some_and(stale) {
                     st.p.last_error = None;
                 }
-                self.writer.send(WriterMsg::OutboxAck(rows)).await.map_err(|_| ())?;
+                self.tell(SyncMsg::OutboxAck(rows)).await?;
             }
             AckOutcome::Refused { batch, rows, error } => {
                 let message = format!(
@@ -404,7 +403,7 @@ impl SyncTask {
                 );
                 warn!("{message}");
                 st.p.last_error = Some(message.clone());
-                self.writer.send(WriterMsg::SyncNotice { message, note_id: None }).await.map_err(|_| ())?;
+                self.tell(SyncMsg::Notice { message, note_id: None }).await?;
             }
             AckOutcome::Unknown if !ack.ok => {
                 let message = format!(
@@ -502,10 +501,25 @@ fn describe(broker: &str, e: &ConnectionError) -> String {
     }
 }
 
+/// Why a login check failed: each names the broker (or the setting) and
+/// what to check, never the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Settings(#[from] CloudFieldError),
+    #[error(transparent)]
+    Tls(#[from] TlsFileError),
+    /// What the broker or the link said, worded by [`describe`].
+    #[error("{0}")]
+    Broker(String),
+    #[error("broker {broker} did not answer within {}", humantime::format_duration(*timeout))]
+    NoAnswer { broker: String, timeout: Duration },
+}
+
 /// Logs in to the broker once with these credentials (`cloud login
 /// --check`): Ok when the broker accepts them. The error names the broker,
 /// never the secret.
-pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration) -> Result<(), String> {
+pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration) -> Result<(), LinkError> {
     cloud.validate()?;
     let broker = cloud.broker();
     // Its own client id, so a running agent with the same id is not kicked off.
@@ -523,23 +537,23 @@ pub async fn check_login(cloud: &CloudSettings, secret: &str, timeout: Duration)
                     if !cloud.tls && matches!(e, ConnectionError::MqttState(_) | ConnectionError::Io(_)) {
                         m.push_str(" (if the broker speaks only TLS, log in with --tls or --ca-file)");
                     }
-                    return Err(m);
+                    return Err(LinkError::Broker(m));
                 }
             }
         }
     })
     .await
-    .unwrap_or_else(|_| Err(format!("broker {broker} did not answer within {}", humantime::format_duration(timeout))));
+    .unwrap_or_else(|_| Err(LinkError::NoAnswer { broker: broker.clone(), timeout }));
     let _ = client.try_disconnect();
     result
 }
 
 /// The connection both the drain and `cloud login --check` make: plain TCP,
 /// or TLS with the CA (and client certificate) of `[cloud]`.
-fn mqtt_options(cloud: &CloudSettings, client_id: String) -> Result<MqttOptions, String> {
+fn mqtt_options(cloud: &CloudSettings, client_id: String) -> Result<MqttOptions, TlsFileError> {
     let mut mo = MqttOptions::new(client_id, cloud.host.clone(), cloud.port);
     if cloud.tls {
-        let config = super::tls::client_config(cloud).map_err(|e| e.to_string())?;
+        let config = super::tls::client_config(cloud)?;
         mo.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(config)));
     }
     Ok(mo)

@@ -1,24 +1,47 @@
-//! Store-and-forward to the Meterdeck cloud (docs/protocol.md): the outbox
-//! drains in order over MQTT and a batch leaves the outbox only when the
-//! cloud's acknowledgement says it is stored.
+//! Store-and-forward to the Meterdeck cloud (docs/protocol.md), the last
+//! stage: the outbox drains in order over MQTT and a batch leaves the
+//! outbox only when the cloud's acknowledgement says it is stored.
 //!
 //! ```text
-//! writer thread (owns the Store) <--OutboxNext / OutboxAck-- drain task (client.rs)
-//!                                                               | Outflow: pack, window, resend, park
-//!                                 MQTT event pump task <--------+ rumqttc AsyncClient (try_publish)
+//! writer thread (owns the Store, `outbox`) <--SyncMsg: OutboxNext / OutboxAck-- drain task (client.rs)
+//!                                                                 | Outflow: pack, window, resend, park
+//!                                   MQTT event pump task <--------+ rumqttc AsyncClient (try_publish)
 //! ```
+//!
+//! The drain sends its [`SyncMsg`]s into a channel of any type made `From`
+//! them, so it knows nothing of the agent that wires it to the writer.
 
 pub(crate) mod client;
 pub mod outflow;
+pub mod settings;
 pub mod status;
 pub mod tls;
 pub mod traffic;
 pub mod wire;
 
-pub use client::{SyncOptions, check_login};
+pub use client::{LinkError, SyncOptions, check_login};
+pub use settings::{CloudFieldError, CloudSettings};
 pub use status::SyncStatus;
 
+use tokio::sync::oneshot;
+
+use crate::outbox::{Fetched, OutboxError};
 use crate::store::{Store, StoreError};
+
+/// What the drain asks of the writer thread, which owns the store.
+pub enum SyncMsg {
+    /// The oldest `limit` outbox rows, sealed, with their samples (only the
+    /// writer may seal).
+    OutboxNext { limit: usize, reply: oneshot::Sender<Result<Fetched, OutboxError>> },
+    /// The cloud stored these outbox rows; delete them.
+    OutboxAck(Vec<i64>),
+    /// An event (a refused batch, the traffic notice) and, with `note_id`,
+    /// a notification-centre entry (once per id).
+    Notice { message: String, note_id: Option<String> },
+    /// The drain's status as JSON, kept under `status::STATUS_KEY` for
+    /// `status` readers.
+    Status(String),
+}
 
 /// Settings key of the random id of this cache file (sequence numbers are
 /// per store, so the cloud keys samples by it).

@@ -9,19 +9,8 @@ use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::wire::{self, Ack, MAX_PAYLOAD_BYTES, PartIn};
-use crate::model::Sample;
+use crate::outbox::OutRow;
 use crate::store::codec::EncodeScratch;
-
-/// One outbox row as the writer hands it out: sealed, with its samples.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutRow {
-    pub id: i64,
-    pub path: String,
-    pub unit: Option<String>,
-    pub seq_from: i64,
-    pub seq_to: i64,
-    pub samples: Vec<Sample>,
-}
 
 /// A batch on its way: the outbox rows it holds and its encoded bytes.
 #[derive(Clone, Debug)]
@@ -58,6 +47,11 @@ pub enum AckOutcome {
     /// Not a batch in flight (an earlier process's, or acknowledged twice).
     Unknown,
 }
+
+/// Rows that cannot become a message (the cloud would refuse them).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode a batch: {0}")]
+struct EncodeError(#[from] wire::WireError);
 
 /// Headers hold about 150 bytes per part: stay far below the 1 MiB limit.
 const MAX_PARTS: usize = 2000;
@@ -265,7 +259,7 @@ impl Outflow {
         self.parked_samples += samples;
     }
 
-    fn encode(&mut self, rows: &[OutRow], backlog: u64, now_ms: i64) -> Result<Vec<u8>, String> {
+    fn encode(&mut self, rows: &[OutRow], backlog: u64, now_ms: i64) -> Result<Vec<u8>, EncodeError> {
         let parts: Vec<PartIn<'_>> = rows
             .iter()
             .map(|r| PartIn {
@@ -276,8 +270,7 @@ impl Outflow {
                 samples: &r.samples,
             })
             .collect();
-        wire::encode_batch(&self.store_id, self.next_batch, now_ms, backlog, &parts, &mut self.scratch)
-            .map_err(|e| format!("cannot encode a batch: {e}"))
+        Ok(wire::encode_batch(&self.store_id, self.next_batch, now_ms, backlog, &parts, &mut self.scratch)?)
     }
 
     /// After a (re)connection: everything in flight goes out again, in order.
@@ -352,6 +345,7 @@ impl Outflow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Sample;
 
     fn row(id: i64, path: &str, from: i64, n: usize) -> OutRow {
         OutRow {

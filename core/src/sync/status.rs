@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::AgentConfig;
+use super::settings::{CloudSettings, DEFAULT_ALLOWANCE_BYTES};
 use crate::model::TimeMs;
 use crate::store::{Store, StoreError};
 
@@ -79,10 +79,15 @@ pub fn month_of(t: TimeMs) -> String {
 }
 
 impl SyncStatus {
-    /// The status as of `now` from a store (read-only is enough). `cfg`,
-    /// when given, decides `enabled`, agent and broker (the agent may not
-    /// have run since the config changed).
-    pub fn read(store: &Store, cfg: Option<&AgentConfig>, now: TimeMs) -> Result<SyncStatus, StoreError> {
+    /// The status as of `now` from a store (read-only is enough).
+    /// `configured`, when the configuration is known, is its `[cloud]`
+    /// table (`Some(None)`: configured without one); it decides `enabled`,
+    /// agent and broker (the agent may not have run since the config changed).
+    pub fn read(
+        store: &Store,
+        configured: Option<Option<&CloudSettings>>,
+        now: TimeMs,
+    ) -> Result<SyncStatus, StoreError> {
         let p = Persisted::parse(store.setting(STATUS_KEY)?.as_deref());
         let stats = store.outbox_stats()?;
         let month = month_of(now);
@@ -98,15 +103,11 @@ impl SyncStatus {
             last_ack_ms: p.last_ack_ms,
             month_bytes: if p.month == month { p.month_bytes } else { 0 },
             month,
-            allowance_bytes: if p.allowance_bytes > 0 {
-                p.allowance_bytes
-            } else {
-                crate::config::DEFAULT_ALLOWANCE_BYTES
-            },
+            allowance_bytes: if p.allowance_bytes > 0 { p.allowance_bytes } else { DEFAULT_ALLOWANCE_BYTES },
             last_error: p.last_error,
         };
-        if let Some(cfg) = cfg {
-            match &cfg.cloud {
+        if let Some(cloud) = configured {
+            match cloud {
                 Some(c) => {
                     s.enabled = true;
                     s.agent = Some(c.agent.clone());

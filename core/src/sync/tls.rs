@@ -12,7 +12,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::config::CloudSettings;
+use super::settings::CloudSettings;
 
 /// The crypto provider of every TLS config Meterdeck builds.
 pub fn provider() -> Arc<CryptoProvider> {
@@ -82,10 +82,10 @@ fn roots(path: &Path, field: &'static str) -> Result<RootCertStore, TlsFileError
     Ok(roots)
 }
 
-fn webpki_check(c: &CertificateDer<'_>) -> Result<(), String> {
+fn webpki_check(c: &CertificateDer<'_>) -> Result<(), rustls::Error> {
     // The same parse a root store does; enough to tell a certificate from noise.
     let mut probe = RootCertStore::empty();
-    probe.add(c.clone()).map_err(|e| e.to_string())
+    probe.add(c.clone())
 }
 
 /// The rustls client config of the MQTT link: the CA in `ca_file` (or the

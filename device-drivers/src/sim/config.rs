@@ -151,38 +151,38 @@ impl SimInstrument {
     }
 
     /// Checks what serde's types cannot; names the instrument and the field.
-    pub fn validate(&self) -> Result<(), String> {
-        let who = format!("instrument `{}`", self.name);
+    pub fn validate(&self) -> Result<(), InvalidSim> {
+        let name = || self.name.clone();
         if self.name.trim().is_empty() || self.name.contains(char::is_whitespace) {
-            return Err(format!("instrument `{}`: `name` must be non-empty without spaces", self.name));
+            return Err(InvalidSim::Name(name()));
         }
         let max = self.personality.max_channels();
         if let Some(n) = self.channels
             && !(1..=max).contains(&n)
         {
-            return Err(format!("{who}: `channels` must be 1..={max} for {}, got {n}", self.personality));
+            return Err(InvalidSim::Channels { name: name(), max, personality: self.personality, got: n });
         }
         if let Some(regs) = &self.registers {
-            check_registers(regs, self).map_err(|e| format!("{who}: {e}"))?;
+            check_registers(regs, self).map_err(|problem| InvalidSim::Registers { name: name(), problem })?;
         }
         if self.serial && self.personality != Personality::Scpi {
-            return Err(format!("{who}: `serial` is only available for the scpi personality"));
+            return Err(InvalidSim::SerialPersonality(name()));
         }
         if self.serial && self.listen.is_some() {
-            return Err(format!("{who}: `listen` and `serial` exclude each other"));
+            return Err(InvalidSim::ListenAndSerial(name()));
         }
         if self.step < Duration::from_millis(1) {
-            return Err(format!("{who}: `step` must be at least 1ms"));
+            return Err(InvalidSim::Step(name()));
         }
         let f = &self.faults;
         if f.drop_every.is_some_and(|d| d < Duration::from_millis(10)) {
-            return Err(format!("{who}: `faults.drop_every` must be at least 10ms"));
+            return Err(InvalidSim::DropEvery(name()));
         }
         if f.garbage_every == Some(0) {
-            return Err(format!("{who}: `faults.garbage_every` must be >= 1"));
+            return Err(InvalidSim::GarbageEvery(name()));
         }
         if f.sentinel_every == Some(0) {
-            return Err(format!("{who}: `faults.sentinel_every` must be >= 1"));
+            return Err(InvalidSim::SentinelEvery(name()));
         }
         Ok(())
     }
@@ -200,29 +200,44 @@ pub(crate) fn register_span(reg: &ModbusRegister) -> u32 {
 
 /// A register map the Modbus device can serve: at least one entry, each
 /// inside the address space, none overlapping another of its table.
-fn check_registers(regs: &[ModbusRegister], inst: &SimInstrument) -> Result<(), String> {
+fn check_registers(regs: &[ModbusRegister], inst: &SimInstrument) -> Result<(), RegisterMapError> {
     if inst.personality != Personality::Modbus {
-        return Err("`registers` is only available for the modbus personality".into());
+        return Err(RegisterMapError::NotModbus);
     }
     if regs.is_empty() {
-        return Err("`registers` must list at least one register".into());
+        return Err(RegisterMapError::Empty);
     }
     if inst.channels.is_some_and(|n| n != regs.len()) {
-        return Err("`channels` must be left out or equal the number of `registers`".into());
+        return Err(RegisterMapError::ChannelCount);
     }
     let range = |r: &ModbusRegister| u32::from(r.address)..u32::from(r.address) + register_span(r);
     for (i, r) in regs.iter().enumerate() {
         if range(r).end > 0x1_0000 {
-            return Err(format!("`registers[{i}]` at {} runs past address 65535", r.address));
+            return Err(RegisterMapError::PastEnd { index: i, address: r.address });
         }
         if let Some(j) = regs[..i]
             .iter()
             .position(|o| o.kind == r.kind && range(o).start < range(r).end && range(r).start < range(o).end)
         {
-            return Err(format!("`registers[{j}]` and `registers[{i}]` overlap"));
+            return Err(RegisterMapError::Overlap { first: j, second: i });
         }
     }
     Ok(())
+}
+
+/// A simulated register map that cannot be served.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterMapError {
+    #[error("`registers` is only available for the modbus personality")]
+    NotModbus,
+    #[error("`registers` must list at least one register")]
+    Empty,
+    #[error("`channels` must be left out or equal the number of `registers`")]
+    ChannelCount,
+    #[error("`registers[{index}]` at {address} runs past address 65535")]
+    PastEnd { index: usize, address: u16 },
+    #[error("`registers[{first}]` and `registers[{second}]` overlap")]
+    Overlap { first: usize, second: usize },
 }
 
 /// A whole simulator: several instruments in one process.
@@ -260,19 +275,46 @@ impl SimConfig {
         SimConfig::parse(&text, &path.display().to_string())
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSim> {
         if self.instruments.is_empty() {
-            return Err("no `[[instrument]]` configured".into());
+            return Err(InvalidSim::NoInstruments);
         }
         let mut names = HashSet::new();
         for i in &self.instruments {
             i.validate()?;
             if !names.insert(i.name.as_str()) {
-                return Err(format!("instrument `{}` is listed twice", i.name));
+                return Err(InvalidSim::Duplicate(i.name.clone()));
             }
         }
         Ok(())
     }
+}
+
+/// A simulator configuration that cannot run; names the instrument and the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidSim {
+    #[error("instrument `{0}`: `name` must be non-empty without spaces")]
+    Name(String),
+    #[error("instrument `{name}`: `channels` must be 1..={max} for {personality}, got {got}")]
+    Channels { name: String, max: usize, personality: Personality, got: usize },
+    #[error("instrument `{0}`: `serial` is only available for the scpi personality")]
+    SerialPersonality(String),
+    #[error("instrument `{0}`: `listen` and `serial` exclude each other")]
+    ListenAndSerial(String),
+    #[error("instrument `{0}`: `step` must be at least 1ms")]
+    Step(String),
+    #[error("instrument `{0}`: `faults.drop_every` must be at least 10ms")]
+    DropEvery(String),
+    #[error("instrument `{0}`: `faults.garbage_every` must be >= 1")]
+    GarbageEvery(String),
+    #[error("instrument `{0}`: `faults.sentinel_every` must be >= 1")]
+    SentinelEvery(String),
+    #[error("instrument `{name}`: {problem}")]
+    Registers { name: String, problem: RegisterMapError },
+    #[error("no `[[instrument]]` configured")]
+    NoInstruments,
+    #[error("instrument `{0}` is listed twice")]
+    Duplicate(String),
 }
 
 /// The key whose value starts at `offset` (`channels = "x"` or

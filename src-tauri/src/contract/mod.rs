@@ -28,7 +28,7 @@ pub trait Command: DeserializeOwned + TS + 'static {
 }
 
 /// A command's result; the window receives the error text as the rejection.
-pub type Reply<C> = Result<<C as Command>::Reply, String>;
+pub type Reply<C> = Result<<C as Command>::Reply, crate::error::CommandError>;
 
 /// A command's arguments: the whole IPC payload read as the contract's
 /// struct (Tauri's own extraction reads one key per parameter).

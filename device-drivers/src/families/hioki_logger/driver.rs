@@ -57,7 +57,7 @@ impl Driver for HiokiLoggerDriver {
             let values = match protocol::parse_poll_reply(&reply, chunk, &self.session.sentinels) {
                 Ok(values) => values,
                 Err(reason) => {
-                    let err = DriverError::BadReply { command: line.clone(), reply, reason };
+                    let err = DriverError::BadReply { command: line.clone(), reply, reason: reason.to_string() };
                     // A refused channel shortens the reply; the queue says why.
                     return Err(self.session.explain(line, err).await);
                 }

@@ -1,7 +1,7 @@
 //! Logger wire text, without I/O: channel ids, the poll lines and their
 //! replies.
 
-use crate::families::scpi::protocol::{self as scpi, split_header, split_replies, split_top};
+use crate::families::scpi::protocol::{self as scpi, ReplyError, split_header, split_replies, split_top};
 use crate::reading::Value;
 
 /// Latches a snapshot of every channel (no reply).
@@ -15,9 +15,20 @@ pub const MAX_QUERIES_PER_LINE: usize = 64;
 const UNITS: std::ops::RangeInclusive<u32> = 1..=9;
 const CHANNELS_PER_UNIT: std::ops::RangeInclusive<u32> = 1..=30;
 
+/// A channel id the logger does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChannelIdError {
+    #[error("channel `{0}` is not a logger channel id like `CH1_1` (CH<unit>_<channel>)")]
+    Shape(String),
+    #[error("channel `{id}`: unit {unit} is outside 1..9")]
+    Unit { id: String, unit: u32 },
+    #[error("channel `{id}`: channel {channel} is outside 1..30")]
+    Channel { id: String, channel: u32 },
+}
+
 /// Checks a channel id `CH<u>_<c>` (case-insensitive); returns (unit, channel).
-pub fn parse_channel_id(id: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("channel `{id}` is not a logger channel id like `CH1_1` (CH<unit>_<channel>)");
+pub fn parse_channel_id(id: &str) -> Result<(u32, u32), ChannelIdError> {
+    let bad = || ChannelIdError::Shape(id.to_string());
     let rest = id.get(..2).filter(|p| p.eq_ignore_ascii_case("CH")).and_then(|_| id.get(2..)).ok_or_else(bad)?;
     let (u, c) = rest.split_once('_').ok_or_else(bad)?;
     let digits = |s: &str| !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit());
@@ -26,10 +37,10 @@ pub fn parse_channel_id(id: &str) -> Result<(u32, u32), String> {
     }
     let (unit, channel) = (u.parse::<u32>().map_err(|_| bad())?, c.parse::<u32>().map_err(|_| bad())?);
     if !UNITS.contains(&unit) {
-        return Err(format!("channel `{id}`: unit {unit} is outside 1..9"));
+        return Err(ChannelIdError::Unit { id: id.to_string(), unit });
     }
     if !CHANNELS_PER_UNIT.contains(&channel) {
-        return Err(format!("channel `{id}`: channel {channel} is outside 1..30"));
+        return Err(ChannelIdError::Channel { id: id.to_string(), channel });
     }
     Ok((unit, channel))
 }
@@ -58,21 +69,19 @@ pub fn poll_lines<S: AsRef<str>>(channels: &[S]) -> Vec<String> {
 
 /// Parses the reply to one poll line: one value per channel, `;`-joined,
 /// each either bare (`+1.234E+00`) or with header (`:MEMORY:VREAL CH1_1,+1.234E+00`).
-pub fn parse_poll_reply<S: AsRef<str>>(reply: &str, channels: &[S], extra: &[f64]) -> Result<Vec<Value>, String> {
+pub fn parse_poll_reply<S: AsRef<str>>(reply: &str, channels: &[S], extra: &[f64]) -> Result<Vec<Value>, ReplyError> {
     let items = split_replies(reply);
     if items.len() != channels.len() {
-        return Err(format!("expected {} values, got {}", channels.len(), items.len()));
+        return Err(ReplyError::ValueCount { expected: channels.len(), got: items.len() });
     }
     items
         .iter()
         .zip(channels)
-        .map(|(item, channel)| {
-            parse_item(item, channel.as_ref(), extra).map_err(|e| format!("{}: {e}", channel.as_ref()))
-        })
+        .map(|(item, channel)| parse_item(item, channel.as_ref(), extra).map_err(|e| e.within(channel.as_ref())))
         .collect()
 }
 
-fn parse_item(item: &str, channel: &str, extra: &[f64]) -> Result<Value, String> {
+fn parse_item(item: &str, channel: &str, extra: &[f64]) -> Result<Value, ReplyError> {
     let (_, data) = split_header(item);
     let fields = split_top(data, ',');
     let value = match fields.as_slice() {
@@ -80,11 +89,11 @@ fn parse_item(item: &str, channel: &str, extra: &[f64]) -> Result<Value, String>
         // Header ON echoes the channel before the value.
         [echo, value] => {
             if !echo.eq_ignore_ascii_case(channel) {
-                return Err(format!("reply is for channel `{echo}`"));
+                return Err(ReplyError::OtherChannel(echo.to_string()));
             }
             value
         }
-        _ => return Err(format!("expected one value, got {} fields", fields.len())),
+        _ => return Err(ReplyError::FieldCount(fields.len())),
     };
     scpi::parse_number(value).map(|v| scpi::classify(v, extra))
 }
@@ -102,8 +111,8 @@ mod tests {
         for bad in ["", "CH", "CH1", "CH1_", "CH_1", "CH1-1", "X1_1", "CH1_1x", "CH+1_1", "CH１_1", "CH1_1_1"] {
             assert!(parse_channel_id(bad).is_err(), "{bad:?}");
         }
-        assert!(parse_channel_id("CH0_1").unwrap_err().contains("unit 0"));
-        assert!(parse_channel_id("CH1_31").unwrap_err().contains("channel 31"));
+        assert!(parse_channel_id("CH0_1").unwrap_err().to_string().contains("unit 0"));
+        assert!(parse_channel_id("CH1_31").unwrap_err().to_string().contains("channel 31"));
         assert_eq!(default_channels().len(), 15);
         assert_eq!(default_channels()[14], "CH1_15");
     }
@@ -136,12 +145,17 @@ mod tests {
     #[test]
     fn malformed_replies_are_errors() {
         assert!(
-            parse_poll_reply("+1.0E+00", &["CH1_1", "CH1_2"], &[]).unwrap_err().contains("expected 2 values, got 1")
+            parse_poll_reply("+1.0E+00", &["CH1_1", "CH1_2"], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("expected 2 values, got 1")
         );
-        assert!(parse_poll_reply("", &["CH1_1"], &[]).unwrap_err().contains("got 0"));
-        assert!(parse_poll_reply("abc", &["CH1_1"], &[]).unwrap_err().starts_with("CH1_1:"));
-        assert!(parse_poll_reply(":MEMORY:VREAL CH1_2,+1.0", &["CH1_1"], &[]).unwrap_err().contains("CH1_2"));
-        assert!(parse_poll_reply("1,2,3", &["CH1_1"], &[]).unwrap_err().contains("3 fields"));
+        assert!(parse_poll_reply("", &["CH1_1"], &[]).unwrap_err().to_string().contains("got 0"));
+        assert!(parse_poll_reply("abc", &["CH1_1"], &[]).unwrap_err().to_string().starts_with("CH1_1:"));
+        assert!(
+            parse_poll_reply(":MEMORY:VREAL CH1_2,+1.0", &["CH1_1"], &[]).unwrap_err().to_string().contains("CH1_2")
+        );
+        assert!(parse_poll_reply("1,2,3", &["CH1_1"], &[]).unwrap_err().to_string().contains("3 fields"));
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl Driver for HiokiPowerDriver {
         let values = match protocol::parse_measure_reply(&reply, &items, &self.session.sentinels) {
             Ok(values) => values,
             Err(reason) => {
-                let err = DriverError::BadReply { command: command.clone(), reply, reason };
+                let err = DriverError::BadReply { command: command.clone(), reply, reason: reason.to_string() };
                 return Err(self.session.explain(&command, err).await);
             }
         };

@@ -1,15 +1,20 @@
 //! Power meter wire text, without I/O: measurement items, the `:MEASure?`
 //! query and its reply.
 
-use crate::families::scpi::protocol::{self as scpi, split_header, split_replies};
+use crate::families::scpi::protocol::{self as scpi, ReplyError, split_header, split_replies};
 use crate::reading::Value;
 
 /// Items polled when the configuration lists none.
 pub const DEFAULT_ITEMS: [&str; 3] = ["U1", "I1", "P1"];
 
+/// A channel id that names no measurement item, with the items that exist.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a power meter item (U1..U4, I1..I4, P1..P4, S1..S4, Q1..Q4, PF1..PF4, FREQ1..FREQ3, PSUM, EFF1)")]
+pub struct UnknownItem(pub String);
+
 /// The canonical (upper case) name of a measurement item, or an error
 /// naming it and the items that exist.
-pub fn canonical_item(item: &str) -> Result<String, String> {
+pub fn canonical_item(item: &str) -> Result<String, UnknownItem> {
     let upper = item.trim().to_ascii_uppercase();
     let numbered = |prefix: &str, max: u8| {
         upper
@@ -21,13 +26,7 @@ pub fn canonical_item(item: &str) -> Result<String, String> {
         || numbered("FREQ", 3)
         || upper == "PSUM"
         || upper == "EFF1";
-    if known {
-        Ok(upper)
-    } else {
-        Err(format!(
-            "`{item}` is not a power meter item (U1..U4, I1..I4, P1..P4, S1..S4, Q1..Q4, PF1..PF4, FREQ1..FREQ3, PSUM, EFF1)"
-        ))
-    }
+    if known { Ok(upper) } else { Err(UnknownItem(item.to_string())) }
 }
 
 /// The unit an item is measured in.
@@ -54,10 +53,10 @@ pub fn measure_command<S: AsRef<str>>(items: &[S]) -> String {
 
 /// Parses the `;`-joined reply, header OFF (`+100.02E+0`) or ON
 /// (`U1 +100.02E+0`, whose header must name the item asked for).
-pub fn parse_measure_reply<S: AsRef<str>>(reply: &str, items: &[S], extra: &[f64]) -> Result<Vec<Value>, String> {
+pub fn parse_measure_reply<S: AsRef<str>>(reply: &str, items: &[S], extra: &[f64]) -> Result<Vec<Value>, ReplyError> {
     let parts = split_replies(reply);
     if parts.len() != items.len() {
-        return Err(format!("expected {} values, got {}", items.len(), parts.len()));
+        return Err(ReplyError::ValueCount { expected: items.len(), got: parts.len() });
     }
     parts
         .iter()
@@ -68,10 +67,10 @@ pub fn parse_measure_reply<S: AsRef<str>>(reply: &str, items: &[S], extra: &[f64
             if let Some(header) = header {
                 let name = header.rsplit(':').next().unwrap_or(header);
                 if !name.eq_ignore_ascii_case(item) {
-                    return Err(format!("{item}: reply is for `{header}`"));
+                    return Err(ReplyError::OtherItem(header.to_string()).within(item));
                 }
             }
-            scpi::parse_number(data).map(|v| scpi::classify(v, extra)).map_err(|e| format!("{item}: {e}"))
+            scpi::parse_number(data).map(|v| scpi::classify(v, extra)).map_err(|e| e.within(item))
         })
         .collect()
 }
@@ -89,7 +88,7 @@ mod tests {
         }
         assert_eq!(canonical_item("pf2").unwrap(), "PF2");
         for bad in ["", "U0", "U5", "U01", "FREQ4", "EFF2", "X1", "P", "PSUM1", "U1,I1", "Ü1"] {
-            let err = canonical_item(bad).unwrap_err();
+            let err = canonical_item(bad).unwrap_err().to_string();
             assert!(err.contains(&format!("`{bad}`")), "{err}");
         }
     }
@@ -121,10 +120,14 @@ mod tests {
     #[test]
     fn malformed_replies_are_errors() {
         let items = ["U1", "I1"];
-        assert!(parse_measure_reply("+1.0E+0", &items, &[]).unwrap_err().contains("expected 2 values, got 1"));
-        assert!(parse_measure_reply("+1;+2;+3", &items, &[]).unwrap_err().contains("got 3"));
-        assert!(parse_measure_reply("I1 +1;U1 +2", &items, &[]).unwrap_err().contains("U1: reply is for `I1`"));
-        assert!(parse_measure_reply("+1;garbage", &items, &[]).unwrap_err().starts_with("I1:"));
+        assert!(
+            parse_measure_reply("+1.0E+0", &items, &[]).unwrap_err().to_string().contains("expected 2 values, got 1")
+        );
+        assert!(parse_measure_reply("+1;+2;+3", &items, &[]).unwrap_err().to_string().contains("got 3"));
+        assert!(
+            parse_measure_reply("I1 +1;U1 +2", &items, &[]).unwrap_err().to_string().contains("U1: reply is for `I1`")
+        );
+        assert!(parse_measure_reply("+1;garbage", &items, &[]).unwrap_err().to_string().starts_with("I1:"));
     }
 
     proptest! {

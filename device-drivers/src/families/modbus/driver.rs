@@ -43,7 +43,7 @@ impl ModbusDriver {
     /// Connects over Modbus TCP (`TransportConfig::Tcp`, port 502 by
     /// default) or RTU (`TransportConfig::Serial`), talking to `cfg.unit_id`.
     pub async fn connect(cfg: &InstrumentConfig) -> Result<ModbusDriver> {
-        cfg.validate().map_err(DriverError::Config)?;
+        cfg.validate().map_err(|e| DriverError::Config(e.to_string()))?;
         ModbusDriver::connect_mapped(cfg).await
     }
 
@@ -150,24 +150,34 @@ fn decode_member(
     ch: &ChannelConfig,
     reg: &ModbusRegister,
     sentinels: &[f64],
-) -> Result<Value, String> {
-    let offset = usize::from(
-        reg.address.checked_sub(block.start).ok_or_else(|| format!("address {} is before the block", reg.address))?,
-    );
+) -> Result<Value, MemberError> {
+    let offset = usize::from(reg.address.checked_sub(block.start).ok_or(MemberError::BeforeBlock(reg.address))?);
     match data {
         Data::Bits(bits) => {
-            let b = bits.get(offset).ok_or_else(|| format!("reply has {} bits, need index {offset}", bits.len()))?;
+            let b = bits.get(offset).ok_or(MemberError::ShortBits { got: bits.len(), index: offset })?;
             Ok(Value::Number(ch.apply_scale(protocol::decode_bit(*b))))
         }
         Data::Words(words) => {
             let n = usize::from(protocol::register_count(reg.data_type));
-            let slice = words
-                .get(offset..offset + n)
-                .ok_or_else(|| format!("reply has {} registers, need {} at offset {offset}", words.len(), n))?;
-            let raw = protocol::decode(slice, reg.data_type, reg.word_order).map_err(|e| e.to_string())?;
+            let slice =
+                words.get(offset..offset + n).ok_or(MemberError::ShortWords { got: words.len(), need: n, offset })?;
+            let raw = protocol::decode(slice, reg.data_type, reg.word_order)?;
             Ok(protocol::to_value(raw, reg.data_type, sentinels, ch))
         }
     }
+}
+
+/// A read reply that does not hold a channel's registers.
+#[derive(Debug, thiserror::Error)]
+enum MemberError {
+    #[error("address {0} is before the block")]
+    BeforeBlock(u16),
+    #[error("reply has {got} bits, need index {index}")]
+    ShortBits { got: usize, index: usize },
+    #[error("reply has {got} registers, need {need} at offset {offset}")]
+    ShortWords { got: usize, need: usize, offset: usize },
+    #[error(transparent)]
+    Decode(#[from] protocol::DecodeError),
 }
 
 #[async_trait]

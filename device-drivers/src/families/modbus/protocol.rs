@@ -147,16 +147,20 @@ pub struct ReadBlock {
     pub members: Vec<usize>,
 }
 
+/// A register map that runs past the 16-bit address space.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} {address} with {data_type:?} runs past address 65535", kind_name(*kind))]
+pub struct PastAddressSpace {
+    pub kind: RegisterKind,
+    pub address: u16,
+    pub data_type: DataType,
+}
+
 /// Checks that a channel's registers fit the 16-bit address space.
-pub fn check_register(reg: &ModbusRegister) -> Result<(), String> {
+pub fn check_register(reg: &ModbusRegister) -> Result<(), PastAddressSpace> {
     let end = u32::from(reg.address) + u32::from(span(reg));
     if end > 0x1_0000 {
-        return Err(format!(
-            "{} {} with {:?} runs past address 65535",
-            kind_name(reg.kind),
-            reg.address,
-            reg.data_type
-        ));
+        return Err(PastAddressSpace { kind: reg.kind, address: reg.address, data_type: reg.data_type });
     }
     Ok(())
 }
@@ -308,7 +312,7 @@ mod tests {
     #[test]
     fn registers_past_the_address_space_are_reported() {
         let r = reg(65535, RegisterKind::Holding, DataType::F32);
-        assert!(check_register(&r).unwrap_err().contains("65535"));
+        assert!(check_register(&r).unwrap_err().to_string().contains("65535"));
         assert!(plan_reads(&[&r]).is_empty());
         assert!(check_register(&reg(65535, RegisterKind::Coil, DataType::F64)).is_ok());
     }

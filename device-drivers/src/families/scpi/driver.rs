@@ -58,8 +58,9 @@ impl Driver for ScpiDriver {
             let channel = self.channel(id)?.clone();
             let query = channel.query.as_deref().unwrap_or_default().trim();
             let reply = self.session.query(query).await?;
-            let value = protocol::parse_value(&reply, &self.session.sentinels)
-                .map_err(|reason| DriverError::BadReply { command: query.to_string(), reply: reply.clone(), reason })?;
+            let value = protocol::parse_value(&reply, &self.session.sentinels).map_err(|reason| {
+                DriverError::BadReply { command: query.to_string(), reply: reply.clone(), reason: reason.to_string() }
+            })?;
             readings
                 .push(Reading { channel: id.clone(), value: protocol::scaled(value, channel.scale, channel.offset) });
         }

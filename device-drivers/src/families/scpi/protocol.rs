@@ -1,6 +1,7 @@
 //! SCPI text, without I/O: `*IDN?` replies, headers, NR1/NR2/NR3 numbers,
 //! `;`/`,` lists, sentinel values and error-queue replies. Every function is
-//! total: malformed input gives an `Err(reason)`, never a panic.
+//! total: malformed input gives an `Err(ReplyError)` naming what could not be
+//! read, never a panic.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
@@ -33,10 +34,49 @@ const SENTINELS: &[(f64, SpecialKind)] = &[
     (-9.9e37, SpecialKind::UnderRange),
 ];
 
+/// What in an instrument's reply could not be read (the families' parsers
+/// use it too); the text names the item and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    #[error("expected 4 comma-separated fields (maker,model,serial,firmware), got {0}")]
+    IdnFields(usize),
+    #[error("the {0} field is empty")]
+    EmptyIdnField(&'static str),
+    #[error("empty value where a number was expected")]
+    EmptyNumber,
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    #[error("expected {expected} values, got {got}")]
+    ValueCount { expected: usize, got: usize },
+    #[error("expected one value, got {0} fields")]
+    FieldCount(usize),
+    /// A header (or echo) naming another item than the one asked for.
+    #[error("reply is for `{0}`")]
+    OtherItem(String),
+    #[error("reply is for channel `{0}`")]
+    OtherChannel(String),
+    #[error("`{0}` is not an error entry like `-113,\"Undefined header\"`")]
+    NotErrorEntry(String),
+    #[error("`{0}` is not an error code")]
+    NotErrorCode(String),
+    #[error("error message `{0}` is not a quoted string")]
+    UnquotedMessage(String),
+    /// The problem with one item of a list: `item 2: ...`, `U1: ...`.
+    #[error("{item}: {source}")]
+    In { item: String, source: Box<ReplyError> },
+}
+
+impl ReplyError {
+    /// This problem, found in `item`.
+    pub fn within(self, item: impl Into<String>) -> ReplyError {
+        ReplyError::In { item: item.into(), source: Box::new(self) }
+    }
+}
+
 /// Parses a `*IDN?` reply `MAKER,MODEL,SERIAL,FIRMWARE` (spaces and quotes
 /// around fields tolerated, an echoed `*IDN` header dropped). Extra fields
 /// are kept in the firmware field.
-pub fn parse_idn(reply: &str) -> Result<Identity, String> {
+pub fn parse_idn(reply: &str) -> Result<Identity, ReplyError> {
     let (header, body) = split_header(reply);
     let body = match header {
         Some(h) if h.eq_ignore_ascii_case("*IDN") => body,
@@ -44,16 +84,16 @@ pub fn parse_idn(reply: &str) -> Result<Identity, String> {
     };
     let fields: Vec<&str> = split_top(body, ',').into_iter().map(unquote).collect();
     let [maker, model, serial, firmware @ ..] = fields.as_slice() else {
-        return Err(format!("expected 4 comma-separated fields (maker,model,serial,firmware), got {}", fields.len()));
+        return Err(ReplyError::IdnFields(fields.len()));
     };
     if firmware.is_empty() {
-        return Err("expected 4 comma-separated fields (maker,model,serial,firmware), got 3".into());
+        return Err(ReplyError::IdnFields(3));
     }
     if maker.is_empty() {
-        return Err("the maker field is empty".into());
+        return Err(ReplyError::EmptyIdnField("maker"));
     }
     if model.is_empty() {
-        return Err("the model field is empty".into());
+        return Err(ReplyError::EmptyIdnField("model"));
     }
     Ok(Identity {
         maker: maker.to_string(),
@@ -88,18 +128,19 @@ fn looks_like_header(token: &str) -> bool {
 /// Parses an NR1 (`-12`), NR2 (`+1.50`) or NR3 (`+1.23450E+00`) number.
 /// Words Rust would accept (`inf`, `NaN`) are refused: instruments say those
 /// with sentinels.
-pub fn parse_number(text: &str) -> Result<f64, String> {
+pub fn parse_number(text: &str) -> Result<f64, ReplyError> {
     let t = text.trim();
     if t.is_empty() {
-        return Err("empty value where a number was expected".into());
+        return Err(ReplyError::EmptyNumber);
     }
+    let not_a_number = || ReplyError::NotANumber(shorten(t));
     if !t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E')) {
-        return Err(format!("`{}` is not a number", shorten(t)));
+        return Err(not_a_number());
     }
     if !t.bytes().any(|b| b.is_ascii_digit()) {
-        return Err(format!("`{}` is not a number", shorten(t)));
+        return Err(not_a_number());
     }
-    t.parse::<f64>().map_err(|_| format!("`{}` is not a number", shorten(t)))
+    t.parse::<f64>().map_err(|_| not_a_number())
 }
 
 /// Which special value `v` stands for, if any: the shared sentinels, then
@@ -126,7 +167,7 @@ pub fn classify(v: f64, extra: &[f64]) -> Value {
 }
 
 /// Parses one value item (header optional) into a [`Value`].
-pub fn parse_value(item: &str, extra: &[f64]) -> Result<Value, String> {
+pub fn parse_value(item: &str, extra: &[f64]) -> Result<Value, ReplyError> {
     parse_number(strip_header(item)).map(|v| classify(v, extra))
 }
 
@@ -167,11 +208,11 @@ pub fn split_replies(line: &str) -> Vec<&str> {
 }
 
 /// A comma-separated list of numbers (e.g. `+1.0E+00,+2.0E+00`).
-pub fn parse_number_list(line: &str) -> Result<Vec<f64>, String> {
+pub fn parse_number_list(line: &str) -> Result<Vec<f64>, ReplyError> {
     split_top(strip_header(line), ',')
         .into_iter()
         .enumerate()
-        .map(|(i, f)| parse_number(f).map_err(|e| format!("item {}: {e}", i + 1)))
+        .map(|(i, f)| parse_number(f).map_err(|e| e.within(format!("item {}", i + 1))))
         .collect()
 }
 
@@ -208,21 +249,19 @@ impl std::fmt::Display for ScpiError {
 /// Parses a `:SYSTem:ERRor?` reply: `-113,"Undefined header"`, `+0,"No error"`
 /// (header optional). The quoted message is required, so that a late reply
 /// to another query (`+1`, `1,2`) is never taken for an error entry.
-pub fn parse_error_reply(reply: &str) -> Result<ScpiError, String> {
+pub fn parse_error_reply(reply: &str) -> Result<ScpiError, ReplyError> {
     let body = strip_header(reply);
-    let (code_text, message) = body
-        .split_once(',')
-        .ok_or_else(|| format!("`{}` is not an error entry like `-113,\"Undefined header\"`", shorten(body)))?;
+    let (code_text, message) = body.split_once(',').ok_or_else(|| ReplyError::NotErrorEntry(shorten(body)))?;
     let code: i32 = code_text
         .trim()
         .trim_start_matches('+')
         .parse()
-        .map_err(|_| format!("`{}` is not an error code", shorten(code_text.trim())))?;
+        .map_err(|_| ReplyError::NotErrorCode(shorten(code_text.trim())))?;
     let message = message.trim();
     let unquoted = message
         .strip_prefix('"')
         .and_then(|m| m.strip_suffix('"'))
-        .ok_or_else(|| format!("error message `{}` is not a quoted string", shorten(message)))?;
+        .ok_or_else(|| ReplyError::UnquotedMessage(shorten(message)))?;
     Ok(ScpiError { code, message: unquoted.replace("\"\"", "\"") })
 }
 
@@ -276,11 +315,11 @@ mod tests {
 
     #[test]
     fn idn_with_missing_fields_is_a_clear_error() {
-        let err = parse_idn("HIOKI,LR8450").unwrap_err();
+        let err = parse_idn("HIOKI,LR8450").unwrap_err().to_string();
         assert!(err.contains("got 2"), "{err}");
-        assert!(parse_idn("").unwrap_err().contains("got 0"));
-        assert!(parse_idn(",LR8450,1,2").unwrap_err().contains("maker"));
-        assert!(parse_idn("HIOKI, ,1,2").unwrap_err().contains("model"));
+        assert!(parse_idn("").unwrap_err().to_string().contains("got 0"));
+        assert!(parse_idn(",LR8450,1,2").unwrap_err().to_string().contains("maker"));
+        assert!(parse_idn("HIOKI, ,1,2").unwrap_err().to_string().contains("model"));
     }
 
     #[test]
@@ -353,7 +392,7 @@ mod tests {
         assert_eq!(split_replies(""), Vec::<&str>::new());
         assert_eq!(split_replies("1;;2"), vec!["1", "", "2"]);
         assert_eq!(parse_number_list("+1.0E+00,+2.5").unwrap(), vec![1.0, 2.5]);
-        assert!(parse_number_list("1,x").unwrap_err().contains("item 2"));
+        assert!(parse_number_list("1,x").unwrap_err().to_string().contains("item 2"));
     }
 
     #[test]
@@ -364,7 +403,7 @@ mod tests {
         assert!(parse_error_reply("+0,\"No error\"").unwrap().is_none());
         assert!(parse_error_reply("0").is_err());
         assert!(parse_error_reply("+1").is_err());
-        assert!(parse_error_reply("1,2").unwrap_err().contains("quoted"));
+        assert!(parse_error_reply("1,2").unwrap_err().to_string().contains("quoted"));
         assert_eq!(parse_error_reply("-100,\"say \"\"hi\"\"\"").unwrap().message, "say \"hi\"");
         assert_eq!(parse_error_reply(":SYST:ERR -224,\"Illegal parameter value\"").unwrap().code, -224);
         assert_eq!(parse_error_reply("-100,\"Command error; a,b\"").unwrap().message, "Command error; a,b");

@@ -85,7 +85,7 @@ impl ScpiSession {
             let error = protocol::parse_error_reply(&reply).map_err(|reason| DriverError::BadReply {
                 command: protocol::ERROR_QUERY.into(),
                 reply: reply.clone(),
-                reason,
+                reason: reason.to_string(),
             })?;
             if error.is_none() {
                 break;
@@ -110,7 +110,7 @@ impl ScpiSession {
         let identity = protocol::parse_idn(&reply).map_err(|reason| DriverError::BadReply {
             command: protocol::IDN.into(),
             reply: reply.clone(),
-            reason,
+            reason: reason.to_string(),
         })?;
         if let Some(warning) = crate::families::compat::check_compat(&identity) {
             tracing::warn!(target = self.conn.target(), "{warning}");

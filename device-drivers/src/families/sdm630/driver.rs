@@ -10,7 +10,7 @@ use crate::families::modbus::ModbusDriver;
 /// Checks the configuration, maps its channels (every item when none are
 /// listed) and connects over Modbus TCP or RTU.
 pub async fn connect(cfg: &InstrumentConfig) -> Result<ModbusDriver> {
-    cfg.validate().map_err(DriverError::Config)?;
+    cfg.validate().map_err(|e| DriverError::Config(e.to_string()))?;
     let mapped = InstrumentConfig { channels: protocol::map_channels(&cfg.channels), ..cfg.clone() };
     ModbusDriver::connect_mapped(&mapped).await
 }

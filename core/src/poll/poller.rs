@@ -11,24 +11,25 @@ use tracing::{debug, info, warn};
 
 use super::backoff::{Backoff, BackoffPolicy};
 use super::fast_monitor::FastMonitor;
-use super::runtime::{AgentError, Connector, LiveUpdate, LiveValue};
-use super::schedule::{Schedule, now_ms};
-use super::writer::WriterMsg;
-use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value};
+use super::schedule::Schedule;
+use super::{Connector, LiveValue, PollMsg, PollUpdate, RawError};
+use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value, now_ms};
 
 /// Requests to a running instrument task.
 pub(crate) enum Control {
     /// Fast monitor on/off, as requested at time `at`.
     Fast { on: bool, at: TimeMs },
     /// A raw command line for the console.
-    Raw { command: String, reply: oneshot::Sender<Result<Option<String>, AgentError>> },
+    Raw { command: String, reply: oneshot::Sender<Result<Option<String>, RawError>> },
 }
 
-pub(crate) struct Poller {
+/// One instrument's task. `W` is the writer's message type, `L` the live
+/// subscribers' one; the poller sends its own messages converted into them.
+pub(crate) struct Poller<W, L> {
     pub cfg: InstrumentConfig,
     pub normal: Duration,
-    pub writer: mpsc::Sender<WriterMsg>,
-    pub live: broadcast::Sender<LiveUpdate>,
+    pub writer: mpsc::Sender<W>,
+    pub live: broadcast::Sender<L>,
     pub control: mpsc::Receiver<Control>,
     pub shutdown: watch::Receiver<bool>,
     pub connector: Connector,
@@ -50,7 +51,11 @@ struct Polled {
     units: Vec<Option<String>>,
 }
 
-impl Poller {
+impl<W, L> Poller<W, L>
+where
+    W: From<PollMsg> + Send + 'static,
+    L: From<PollUpdate> + Clone + Send + 'static,
+{
     fn id(&self) -> &str {
         &self.cfg.id
     }
@@ -155,13 +160,13 @@ impl Poller {
         let offered = driver.channels();
         let polled = match self.register(offered).await {
             Ok(p) => p,
-            Err(e) => return SessionEnd::Lost(e),
+            Err(e) => return SessionEnd::Lost(e.to_string()),
         };
         let mut message = format!("connected to {}", self.cfg.target());
         if let Some(ident) = &identity {
             message.push_str(&format!(": {ident}"));
             if let Ok(json) = serde_json::to_string(ident) {
-                self.send(WriterMsg::Setting { key: format!("instrument.{id}.identity"), value: json }).await;
+                self.send(PollMsg::Identity { instrument: id.clone(), json }).await;
             }
         }
         if let Some(reason) = outage.take() {
@@ -182,7 +187,7 @@ impl Poller {
             if want != schedule.interval() {
                 info!("{id}: polling every {}", humantime::format_duration(want));
                 schedule.set_interval(want, now);
-                self.live(LiveUpdate::FastMonitor { instrument: id.clone(), until: self.fast.until(now) });
+                self.live(PollUpdate::FastMonitor { instrument: id.clone(), until: self.fast.until(now) });
             }
             let wait = schedule.wait(now);
             tokio::select! {
@@ -190,7 +195,7 @@ impl Poller {
                 _ = self.shutdown.changed() => return SessionEnd::Shutdown,
                 c = self.control.recv(), if self.control_open => {
                     match c {
-                        Some(c) => if let Err(reason) = self.control(c, Some(&mut driver)).await {
+                        Some(c) => if let Err(LinkLost(reason)) = self.control(c, Some(&mut driver)).await {
                             return SessionEnd::Lost(reason);
                         },
                         None => self.control_open = false,
@@ -222,16 +227,16 @@ impl Poller {
     }
 
     /// Channels to poll: the configured selection, else what the driver offers.
-    async fn register(&mut self, offered: Vec<meterdeck_drivers::ChannelInfo>) -> Result<Polled, String> {
+    async fn register(&mut self, offered: Vec<meterdeck_drivers::ChannelInfo>) -> Result<Polled, Unregistered> {
         let channels: Vec<(String, Option<String>)> = if self.cfg.channels.is_empty() {
             offered.into_iter().map(|c| (c.id, c.unit)).collect()
         } else {
             self.cfg.channels.iter().map(|c| (c.id.clone(), c.unit.clone())).collect()
         };
         let (reply, rx) = oneshot::channel();
-        self.send(WriterMsg::RegisterChannels { instrument: self.cfg.id.clone(), channels: channels.clone(), reply })
+        self.send(PollMsg::RegisterChannels { instrument: self.cfg.id.clone(), channels: channels.clone(), reply })
             .await;
-        let ids = rx.await.map_err(|_| "the writer has stopped".to_string())??;
+        let ids = rx.await.map_err(|_| Unregistered::WriterStopped)??;
         let (names, units) = channels.into_iter().unzip();
         Ok(Polled { names, ids, units })
     }
@@ -249,18 +254,18 @@ impl Poller {
                     value: *value,
                 })
                 .collect();
-            self.live(LiveUpdate::Readings { instrument: self.cfg.id.clone(), t, values: live });
+            self.live(PollUpdate::Readings { instrument: self.cfg.id.clone(), t, values: live });
         }
         let values = polled.ids.iter().copied().zip(values).collect();
-        self.send(WriterMsg::Samples { instrument: self.cfg.id.clone(), t, values }).await;
+        self.send(PollMsg::Samples { instrument: self.cfg.id.clone(), t, values }).await;
     }
 
-    /// Handles a control request; `Err(reason)` when the link broke doing it.
-    async fn control(&mut self, c: Control, driver: Option<&mut Box<dyn Driver>>) -> Result<(), String> {
+    /// Handles a control request; `Err` when the link broke doing it.
+    async fn control(&mut self, c: Control, driver: Option<&mut Box<dyn Driver>>) -> Result<(), LinkLost> {
         match c {
             Control::Fast { on, at } => {
                 self.fast.apply(on, at);
-                self.live(LiveUpdate::FastMonitor {
+                self.live(PollUpdate::FastMonitor {
                     instrument: self.cfg.id.clone(),
                     until: self.fast.until(now_ms()),
                 });
@@ -268,7 +273,7 @@ impl Poller {
             }
             Control::Raw { command, reply } => {
                 let Some(driver) = driver else {
-                    let _ = reply.send(Err(AgentError::NotConnected { id: self.cfg.id.clone() }));
+                    let _ = reply.send(Err(RawError::NotConnected { id: self.cfg.id.clone() }));
                     return Ok(());
                 };
                 match self.call(driver.raw(&command)).await {
@@ -279,8 +284,8 @@ impl Poller {
                     Err(e) => {
                         let link = e.is_link_failure();
                         let reason = e.to_string();
-                        let _ = reply.send(Err(AgentError::Driver { id: self.cfg.id.clone(), source: e }));
-                        if link { Err(reason) } else { Ok(()) }
+                        let _ = reply.send(Err(RawError::Driver { id: self.cfg.id.clone(), source: e }));
+                        if link { Err(LinkLost(reason)) } else { Ok(()) }
                     }
                 }
             }
@@ -295,25 +300,37 @@ impl Poller {
         }
     }
 
-    async fn send(&self, msg: WriterMsg) {
+    async fn send(&self, msg: PollMsg) {
         // Fails only when the writer is gone (shutdown); nothing to do then.
-        let _ = self.writer.send(msg).await;
+        let _ = self.writer.send(msg.into()).await;
     }
 
-    fn live(&self, update: LiveUpdate) {
-        let _ = self.live.send(update);
+    fn live(&self, update: PollUpdate) {
+        let _ = self.live.send(update.into());
     }
 
     async fn event(&self, kind: EventKind, message: String) {
         let ev = Event { t: now_ms(), instrument: Some(self.cfg.id.clone()), kind, message };
-        self.live(LiveUpdate::Event(ev.clone()));
-        self.send(WriterMsg::Event(ev)).await;
+        self.live(PollUpdate::Event(ev.clone()));
+        self.send(PollMsg::Event(ev)).await;
     }
 
     async fn set_state(&self, state: ConnState, reason: Option<String>) {
-        self.live(LiveUpdate::State { instrument: self.cfg.id.clone(), state, reason: reason.clone() });
-        self.send(WriterMsg::State { instrument: self.cfg.id.clone(), state, reason }).await;
+        self.live(PollUpdate::State { instrument: self.cfg.id.clone(), state, reason: reason.clone() });
+        self.send(PollMsg::State { instrument: self.cfg.id.clone(), state, reason }).await;
     }
+}
+
+/// The link broke while carrying out a control request (the reason).
+struct LinkLost(String);
+
+/// Why a connected instrument's channels could not be set up.
+#[derive(Debug, thiserror::Error)]
+enum Unregistered {
+    #[error("the writer has stopped")]
+    WriterStopped,
+    #[error(transparent)]
+    Refused(#[from] super::RegisterError),
 }
 
 /// One value per requested channel, in order. Drivers return exactly that;

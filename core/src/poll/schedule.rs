@@ -7,11 +7,6 @@ use std::time::Duration;
 
 use crate::model::TimeMs;
 
-/// Milliseconds since the Unix epoch, UTC (the agent's clock).
-pub fn now_ms() -> TimeMs {
-    chrono::Utc::now().timestamp_millis()
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {
     interval_ms: i64,

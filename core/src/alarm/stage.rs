@@ -1,7 +1,8 @@
-//! The writer's alarm side: calculation channels computed from each stored
-//! poll, alarm rules evaluated on every stored sample, connection change and
-//! clock tick, transitions journalled and their notifications put in the
-//! notification centre and handed to the dispatcher (which never blocks).
+//! The alarm stage, right after the store: rules evaluated on every stored
+//! sample, connection change and clock tick, transitions journalled and
+//! their notifications put in the notification centre and handed to the
+//! dispatcher (which never blocks). Operator actions, from the agent's
+//! handle or the command line (`requests`), are carried out here too.
 //!
 //! It lives in the writer thread because it needs the store's connection
 //! for the journal and states, and runs right after a commit: an alarm is
@@ -12,16 +13,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, oneshot};
-use tracing::{debug, error, warn};
+use tracing::{debug, error, info, warn};
 
-use super::runtime::LiveUpdate;
-use crate::alarm::{AlarmEngine, AlarmView, Notify, Transition, journal};
-use crate::calc::{self, CalcEngine};
-use crate::config::AgentConfig;
-use crate::export::format_value;
-use crate::model::{ChannelId, ConnState, Sample, TimeMs, Value};
-use crate::notify::{DeliveryOutcome, DeliveryResult, DispatcherHandle, Message, MessageKind, centre};
-use crate::store::Store;
+use super::requests::{ALARM_REQUESTS_KEY, RequestError, parse_alarm_requests};
+use super::{Action, AlarmEngine, AlarmError, AlarmRule, AlarmView, Notify, Transition, journal};
+use crate::fmt::format_value;
+use crate::model::{ChannelId, ConnState, Sample, TimeMs, Value, now_ms};
+use crate::notify::{DeliveryOutcome, DeliveryResult, DispatcherHandle, Message, MessageKind, Note, centre};
+use crate::store::{Store, StoreError};
 
 /// How often free space of the data directory is checked.
 const STORAGE_EVERY: Duration = Duration::from_secs(60);
@@ -48,17 +47,46 @@ pub enum AlarmReply {
     Count(usize),
 }
 
-pub(crate) type AlarmReplyTx = oneshot::Sender<Result<AlarmReply, String>>;
+/// Why an operator action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Alarm(#[from] AlarmError),
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error("no notification with id `{0}`")]
+    NoNotification(String),
+    /// The notification centre's table could not be updated.
+    #[error(transparent)]
+    Centre(#[from] rusqlite::Error),
+}
 
-pub(crate) struct AlarmHub {
-    calc: CalcEngine,
-    /// Store ids of the `calc/<id>` output channels.
-    calc_channels: HashMap<String, ChannelId>,
+/// What the writer hands the alarm stage besides stored samples.
+pub enum AlarmMsg {
+    /// An operator action, answered when carried out.
+    Command { cmd: AlarmCommand, reply: oneshot::Sender<Result<AlarmReply, CommandError>> },
+    /// A notification delivery attempt's result, for the journal.
+    Delivery(DeliveryOutcome),
+}
+
+/// What the alarm stage tells live subscribers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlarmUpdate {
+    /// An alarm changed state.
+    Alarm(Box<AlarmView>),
+    /// A new entry in the notification centre.
+    Notification(Box<Note>),
+}
+
+/// The stage; `L` is the live subscribers' message type.
+pub struct AlarmStage<L> {
     engine: AlarmEngine,
     dispatcher: Option<DispatcherHandle>,
-    live: broadcast::Sender<LiveUpdate>,
+    live: broadcast::Sender<L>,
     data_dir: PathBuf,
     units: HashMap<String, String>,
+    /// Requests from the command line up to this time are applied (or stale).
+    requests_seen: TimeMs,
     next_tick: Instant,
     next_storage: Instant,
 }
@@ -68,65 +96,30 @@ pub fn system_tz() -> chrono_tz::Tz {
     iana_time_zone::get_timezone().ok().and_then(|n| n.parse().ok()).unwrap_or(chrono_tz::UTC)
 }
 
-impl AlarmHub {
+impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
+    /// Restores the alarm states the journal kept; `data_dir` is watched
+    /// for free space (storage rules).
     pub fn new(
-        store: &mut Store,
-        cfg: &AgentConfig,
+        store: &Store,
+        rules: Vec<AlarmRule>,
         dispatcher: Option<DispatcherHandle>,
-        live: broadcast::Sender<LiveUpdate>,
+        live: broadcast::Sender<L>,
         data_dir: PathBuf,
-    ) -> crate::store::Result<AlarmHub> {
-        // The config was validated when loaded; a failure here is a bug.
-        let compiled = calc::validate_all(&cfg.calcs).unwrap_or_else(|e| {
-            error!("calculation channels disabled: {e}");
-            Vec::new()
-        });
-        let calc = CalcEngine::new(compiled);
-        let mut calc_channels = HashMap::new();
-        if !cfg.calcs.is_empty() {
-            store.upsert_instrument(calc::OUTPUT_INSTRUMENT, "Calculation channels", "calc", "-")?;
-            store.set_instrument_state(calc::OUTPUT_INSTRUMENT, ConnState::Connected, None, None)?;
-        }
-        for (id, unit) in calc.outputs() {
-            let ch = store.ensure_channel(calc::OUTPUT_INSTRUMENT, &id, unit.as_deref())?;
-            calc_channels.insert(id, ch);
-        }
+    ) -> Result<AlarmStage<L>, StoreError> {
         let restored = journal::load_states(store.conn())?;
-        let engine = AlarmEngine::new(cfg.alarms.clone(), system_tz(), restored);
+        let engine = AlarmEngine::new(rules, system_tz(), restored);
         let units = store.channels()?.into_iter().filter_map(|c| c.unit.clone().map(|u| (c.path(), u))).collect();
         let now = Instant::now();
-        Ok(AlarmHub {
-            calc,
-            calc_channels,
+        Ok(AlarmStage {
             engine,
             dispatcher,
             live,
             data_dir,
             units,
+            requests_seen: now_ms(),
             next_tick: now,
             next_storage: now,
         })
-    }
-
-    /// Calculation outputs of a batch about to be stored (same transaction).
-    pub fn calc_samples(
-        &mut self,
-        paths: &HashMap<ChannelId, String>,
-        samples: &[(ChannelId, Sample)],
-    ) -> Vec<(ChannelId, Sample)> {
-        if self.calc_channels.is_empty() {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        for (id, s) in samples {
-            let Some(path) = paths.get(id) else { continue };
-            for (calc_id, sample) in self.calc.on_sample(path, s.t, s.value) {
-                if let Some(&ch) = self.calc_channels.get(&calc_id) {
-                    out.push((ch, sample));
-                }
-            }
-        }
-        out
     }
 
     /// A channel the writer registered (instruments add theirs after the
@@ -136,10 +129,6 @@ impl AlarmHub {
             Some(u) => self.units.insert(path, u.to_string()),
             None => self.units.remove(&path),
         };
-    }
-
-    pub fn calc_path(&self, ch: ChannelId) -> Option<String> {
-        self.calc_channels.iter().find(|(_, c)| **c == ch).map(|(id, _)| calc::output_path(id))
     }
 
     /// Every stored sample goes through the rules.
@@ -159,7 +148,7 @@ impl AlarmHub {
             // Connecting and stopped are not a lost link.
             ConnState::Connecting | ConnState::Stopped => return,
         };
-        let tr = self.engine.on_connection(instrument, connected, reason, crate::agent::now_ms());
+        let tr = self.engine.on_connection(instrument, connected, reason, now_ms());
         self.apply(store, tr);
     }
 
@@ -168,7 +157,7 @@ impl AlarmHub {
         let now = Instant::now();
         if now >= self.next_tick {
             self.next_tick = now + TICK_EVERY;
-            let tr = self.engine.tick(crate::agent::now_ms());
+            let tr = self.engine.tick(now_ms());
             self.apply(store, tr);
         }
         if now >= self.next_storage {
@@ -176,7 +165,7 @@ impl AlarmHub {
             match rustix::fs::statvfs(&self.data_dir) {
                 Ok(st) => {
                     let free = st.f_bavail.saturating_mul(st.f_frsize);
-                    let tr = self.engine.on_storage(free, crate::agent::now_ms());
+                    let tr = self.engine.on_storage(free, now_ms());
                     self.apply(store, tr);
                 }
                 Err(e) => debug!("cannot read free space of {}: {e}", self.data_dir.display()),
@@ -184,19 +173,18 @@ impl AlarmHub {
         }
     }
 
-    pub fn command(&mut self, store: &Store, cmd: AlarmCommand) -> Result<AlarmReply, String> {
-        let now = crate::agent::now_ms();
+    pub fn command(&mut self, store: &Store, cmd: AlarmCommand) -> Result<AlarmReply, CommandError> {
+        let now = now_ms();
         let tr = match cmd {
             AlarmCommand::Views => return Ok(AlarmReply::Views(self.views())),
             AlarmCommand::MarkRead { id } => {
-                let found = centre::mark_read(store.conn(), &id).map_err(|e| e.to_string())?;
-                if !found {
-                    return Err(format!("no notification with id `{id}`"));
+                if !centre::mark_read(store.conn(), &id)? {
+                    return Err(CommandError::NoNotification(id));
                 }
                 return Ok(AlarmReply::Count(1));
             }
             AlarmCommand::MarkAllRead => {
-                return centre::mark_all_read(store.conn()).map(AlarmReply::Count).map_err(|e| e.to_string());
+                return Ok(AlarmReply::Count(centre::mark_all_read(store.conn())?));
             }
             AlarmCommand::Ack { alarm_id, user, comment } => {
                 self.engine.ack(&alarm_id, &user, comment.as_deref().unwrap_or(""), now)
@@ -208,43 +196,59 @@ impl AlarmHub {
             AlarmCommand::OutOfService { alarm_id, on, user, comment } => {
                 self.engine.set_out_of_service(&alarm_id, on, &user, comment.as_deref().unwrap_or(""), now)
             }
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         self.apply(store, tr);
         Ok(AlarmReply::Done)
+    }
+
+    /// Carries out the requests the command line left in the settings
+    /// since the last look; returns the refusals (for the event log).
+    pub fn apply_requests(&mut self, store: &Store) -> Vec<String> {
+        let text = match store.setting(ALARM_REQUESTS_KEY) {
+            Ok(t) => t,
+            Err(e) => {
+                debug!("cannot read {ALARM_REQUESTS_KEY}: {e}");
+                return Vec::new();
+            }
+        };
+        let mut refused = Vec::new();
+        for req in parse_alarm_requests(text.as_deref()) {
+            if req.at <= self.requests_seen {
+                continue;
+            }
+            self.requests_seen = req.at;
+            info!("alarm {} {} by {} (requested from the command line)", req.alarm_id, req.action, req.user);
+            let done = req.command().map_err(CommandError::from).and_then(|cmd| self.command(store, cmd));
+            if let Err(e) = done {
+                refused.push(format!("alarm {} {} from the command line refused: {e}", req.alarm_id, req.action));
+            }
+        }
+        refused
     }
 
     /// A delivery attempt's result goes into the journal of each alarm it
     /// carried (a summary carries several).
     pub fn on_delivery(&mut self, store: &Store, o: DeliveryOutcome) {
         let (action, detail) = match &o.result {
-            DeliveryResult::Ok => (crate::alarm::Action::NotifyOk, format!("attempt {}", o.attempt)),
+            DeliveryResult::Ok => (Action::NotifyOk, format!("attempt {}", o.attempt)),
             DeliveryResult::Retrying { next_in, error } => (
-                crate::alarm::Action::NotifyRetry,
+                Action::NotifyRetry,
                 format!("attempt {}: {error}; next in {}", o.attempt, humantime::format_duration(*next_in)),
             ),
-            DeliveryResult::Failed { error } => {
-                (crate::alarm::Action::NotifyFailed, format!("attempt {}: {error}", o.attempt))
-            }
+            DeliveryResult::Failed { error } => (Action::NotifyFailed, format!("attempt {}: {error}", o.attempt)),
         };
         let ids = if o.covers.is_empty() { std::slice::from_ref(&o.message_id) } else { &o.covers[..] };
         for id in ids {
             let Some(alarm_id) = alarm_of_message(id) else { continue };
-            if let Err(e) = journal::append_delivery(
-                store.conn(),
-                alarm_id,
-                action,
-                &o.destination,
-                &detail,
-                crate::agent::now_ms(),
-            ) {
+            if let Err(e) = journal::append_delivery(store.conn(), alarm_id, action, &o.destination, &detail, now_ms())
+            {
                 warn!("cannot journal the delivery to {}: {e}", o.destination);
             }
         }
         if let DeliveryResult::Failed { error } = &o.result {
             let msg = Message {
                 id: format!("delivery-failed:{}:{}", o.destination, o.message_id),
-                t: crate::agent::now_ms(),
+                t: now_ms(),
                 kind: MessageKind::System,
                 severity: None,
                 title: format!("Notification to `{}` failed", o.destination),
@@ -286,7 +290,7 @@ impl AlarmHub {
                 }
             }
             if let Some(view) = self.engine.view(&t.alarm_id, |p, v| fmt_with_unit(&self.units, p, v)) {
-                let _ = self.live.send(LiveUpdate::Alarm(Box::new(view)));
+                let _ = self.live.send(AlarmUpdate::Alarm(Box::new(view)).into());
             }
         }
     }
@@ -296,7 +300,7 @@ impl AlarmHub {
         match centre::add(store.conn(), msg) {
             Ok(true) => {
                 if let Ok(Some(note)) = centre::get(store.conn(), &msg.id) {
-                    let _ = self.live.send(LiveUpdate::Notification(Box::new(note)));
+                    let _ = self.live.send(AlarmUpdate::Notification(Box::new(note)).into());
                 }
             }
             Ok(false) => {}

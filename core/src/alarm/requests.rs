@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::alarms::AlarmCommand;
+use super::stage::AlarmCommand;
 use crate::model::TimeMs;
 
 /// Settings key holding a JSON list of [`AlarmRequest`]s.
@@ -28,20 +28,29 @@ pub struct AlarmRequest {
     pub minutes: Option<u32>,
 }
 
+/// A request the command line wrote that names no action the stage knows.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("shelve needs 1 to 10080 minutes")]
+    ShelveMinutes,
+    #[error("unknown alarm action `{0}`")]
+    UnknownAction(String),
+}
+
 impl AlarmRequest {
-    pub fn command(&self) -> Result<AlarmCommand, String> {
+    pub fn command(&self) -> Result<AlarmCommand, RequestError> {
         let (alarm_id, user, comment) = (self.alarm_id.clone(), self.user.clone(), self.comment.clone());
         Ok(match self.action.as_str() {
             "ack" => AlarmCommand::Ack { alarm_id, user, comment },
             "shelve" => {
                 let minutes =
-                    self.minutes.filter(|m| (1..=7 * 24 * 60).contains(m)).ok_or("shelve needs 1 to 10080 minutes")?;
+                    self.minutes.filter(|m| (1..=7 * 24 * 60).contains(m)).ok_or(RequestError::ShelveMinutes)?;
                 AlarmCommand::Shelve { alarm_id, until: self.at + i64::from(minutes) * 60_000, user, comment }
             }
             "unshelve" => AlarmCommand::Unshelve { alarm_id, user },
             "out_of_service" => AlarmCommand::OutOfService { alarm_id, on: true, user, comment },
             "in_service" => AlarmCommand::OutOfService { alarm_id, on: false, user, comment },
-            other => return Err(format!("unknown alarm action `{other}`")),
+            other => return Err(RequestError::UnknownAction(other.to_string())),
         })
     }
 }

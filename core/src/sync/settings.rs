@@ -1,0 +1,172 @@
+//! The `[cloud]` table: the broker the outbox drains to and how, with the
+//! checks a hand-built value (the CLI's `cloud login`, tests) may fail. The
+//! config file's parser (`config`) reads it and points errors at the line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::fmt::GIB;
+
+pub const DEFAULT_MQTT_PORT: u16 = 1883;
+pub const DEFAULT_ALLOWANCE_BYTES: u64 = GIB;
+pub const DEFAULT_SYNC_WINDOW: usize = 8;
+pub const DEFAULT_RESEND_TIMEOUT: Duration = Duration::from_secs(15);
+pub const DEFAULT_SEND_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The `[cloud]` table: the broker the outbox drains to and how. The agent's
+/// secret is not here: it lives in the OS keychain (`cloud-agent:<agent>`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloudSettings {
+    /// MQTT broker host name or address.
+    pub host: String,
+    pub port: u16,
+    /// MQTT over TLS (rustls). The broker's certificate is checked against
+    /// `ca_file`, or the system's trusted roots when there is none.
+    pub tls: bool,
+    /// PEM file of the CA (or self-signed certificate) the broker's
+    /// certificate must chain to; only with `tls`.
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate and its private key, for brokers that require
+    /// mutual TLS; both or neither, only with `tls`.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// The agent id the cloud handed out (also the broker user name).
+    pub agent: String,
+    /// Payload bytes per UTC month; a notice fires at 90 %.
+    pub allowance_bytes: u64,
+    /// Batches in flight (published, not yet acknowledged).
+    pub window: usize,
+    /// A batch without an acknowledgement this long is sent again.
+    pub resend_timeout: Duration,
+    /// Once the backlog is sent, new samples go out this often: each
+    /// channel's part costs ~150 header bytes, so a longer interval means
+    /// less traffic, a shorter one fresher data in the cloud.
+    pub send_interval: Duration,
+}
+
+impl CloudSettings {
+    pub fn new(host: impl Into<String>, port: u16, agent: impl Into<String>) -> CloudSettings {
+        CloudSettings {
+            host: host.into(),
+            port,
+            tls: false,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+            agent: agent.into(),
+            allowance_bytes: DEFAULT_ALLOWANCE_BYTES,
+            window: DEFAULT_SYNC_WINDOW,
+            resend_timeout: DEFAULT_RESEND_TIMEOUT,
+            send_interval: DEFAULT_SEND_INTERVAL,
+        }
+    }
+
+    /// `host:port`, as status shows it.
+    pub fn broker(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The `[cloud]` table as it would be written to a config file.
+    pub fn to_toml(&self) -> toml::Table {
+        let mut t = toml::Table::new();
+        t.insert("host".into(), toml::Value::String(self.host.clone()));
+        t.insert("port".into(), toml::Value::Integer(i64::from(self.port)));
+        t.insert("tls".into(), toml::Value::Boolean(self.tls));
+        for (key, path) in
+            [("ca_file", &self.ca_file), ("client_cert", &self.client_cert), ("client_key", &self.client_key)]
+        {
+            if let Some(p) = path {
+                t.insert(key.into(), toml::Value::String(p.display().to_string()));
+            }
+        }
+        t.insert("agent".into(), toml::Value::String(self.agent.clone()));
+        t.insert("monthly_allowance".into(), toml::Value::String(format!("{} B", self.allowance_bytes)));
+        t.insert("window".into(), toml::Value::Integer(self.window as i64));
+        t.insert(
+            "resend_timeout".into(),
+            toml::Value::String(humantime::format_duration(self.resend_timeout).to_string()),
+        );
+        t.insert(
+            "send_interval".into(),
+            toml::Value::String(humantime::format_duration(self.send_interval).to_string()),
+        );
+        t
+    }
+
+    /// Checks what a hand-built value (CLI, tests) may get wrong.
+    pub fn validate(&self) -> Result<(), CloudFieldError> {
+        let err = |field: &'static str, message: String| Err(CloudFieldError { field, message });
+        if self.host.trim().is_empty() {
+            return err("host", "`cloud.host` must name the MQTT broker".into());
+        }
+        if self.port == 0 {
+            return err("port", "`cloud.port` must be 1..65535".into());
+        }
+        for (key, path) in
+            [("ca_file", &self.ca_file), ("client_cert", &self.client_cert), ("client_key", &self.client_key)]
+        {
+            if path.is_some() && !self.tls {
+                return err(key, format!("`cloud.{key}` is only used over TLS: add `tls = true` (or remove it)"));
+            }
+            if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                return err(key, format!("`cloud.{key}` must name a PEM file"));
+            }
+        }
+        match (&self.client_cert, &self.client_key) {
+            (Some(_), None) => {
+                return err("client_key", "`cloud.client_key` must be given with `client_cert` (mutual TLS)".into());
+            }
+            (None, Some(_)) => {
+                return err("client_cert", "`cloud.client_cert` must be given with `client_key` (mutual TLS)".into());
+            }
+            _ => {}
+        }
+        if !super::wire::valid_agent_id(&self.agent) {
+            return err(
+                "agent",
+                format!(
+                    "`cloud.agent` must be the agent id the cloud handed out: 1-64 of A-Z a-z 0-9 _ -, got {:?}",
+                    self.agent
+                ),
+            );
+        }
+        if self.allowance_bytes == 0 {
+            return err("monthly_allowance", "`cloud.monthly_allowance` must be more than 0 bytes".into());
+        }
+        if !(1..=1000).contains(&self.window) {
+            return err("window", format!("`cloud.window` must be 1..1000 batches, got {}", self.window));
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.resend_timeout) {
+            return err(
+                "resend_timeout",
+                format!(
+                    "`cloud.resend_timeout` must be between 1s and 1h, got {}",
+                    humantime::format_duration(self.resend_timeout)
+                ),
+            );
+        }
+        if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&self.send_interval) {
+            return err(
+                "send_interval",
+                format!(
+                    "`cloud.send_interval` must be between 100ms and 1h, got {}",
+                    humantime::format_duration(self.send_interval)
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A `[cloud]` value that cannot work: the field (`host`, `window`, ...)
+/// and a message naming `cloud.<field>` and what it must be.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CloudFieldError {
+    pub field: &'static str,
+    pub message: String,
+}

@@ -19,6 +19,8 @@ use crate::alarm::AlarmRule;
 use crate::calc::CalcConfig;
 use crate::notify::DestinationConfig;
 use crate::store::Durability;
+/// SPEC 2.4: unsynced data is kept at least the latest two weeks (the store enforces it).
+pub use crate::store::MIN_KEEP_UNSYNCED;
 
 /// Name of the SQLite file inside the data directory.
 pub const STORE_FILE: &str = "meterdeck.db";
@@ -26,8 +28,6 @@ pub const DEFAULT_POLL: Duration = Duration::from_secs(60);
 pub const DEFAULT_QUOTA_BYTES: u64 = 4 * GIB;
 /// Smallest quota we accept: below this retention would thrash.
 pub const MIN_QUOTA_BYTES: u64 = 16 * MIB;
-/// SPEC 2.4: unsynced data is kept at least the latest two weeks.
-pub const MIN_KEEP_UNSYNCED: Duration = Duration::from_secs(14 * 24 * 3600);
 pub const DEFAULT_BLOCK_SAMPLES: usize = 1024;
 pub const BLOCK_SAMPLES_RANGE: std::ops::RangeInclusive<usize> = 16..=65536;
 

@@ -2,28 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use meterdeck_drivers::{SpecialKind, Value};
-
-/// Milliseconds since the Unix epoch, UTC.
-pub type TimeMs = i64;
+/// Samples and special values are meterdeck-wire's (the cloud shares them).
+pub use meterdeck_wire::{Sample, SpecialKind, TimeMs, Value};
 
 /// Store-assigned numeric id of a channel (instrument + channel id).
 pub type ChannelId = i64;
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
-    pub t: TimeMs,
-    pub value: Value,
-}
-
-impl Sample {
-    pub fn number(t: TimeMs, v: f64) -> Sample {
-        Sample { t, value: Value::Number(v) }
-    }
-    pub fn special(t: TimeMs, kind: SpecialKind) -> Sample {
-        Sample { t, value: Value::Special(kind) }
-    }
-}
 
 /// A channel as the store knows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

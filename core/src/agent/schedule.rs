@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use crate::model::TimeMs;
 
-/// Milliseconds since the Unix epoch, UTC (the agent's clock).
-pub fn now_ms() -> TimeMs {
-    chrono::Utc::now().timestamp_millis()
-}
+/// The agent's clock: meterdeck-wire's one `now_ms`.
+pub use meterdeck_wire::now_ms;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {

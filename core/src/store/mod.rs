@@ -34,6 +34,7 @@ mod tests;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
+use meterdeck_wire::now_ms;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use error::{Result, StoreError};
@@ -64,10 +65,6 @@ pub struct Store {
 /// Attaches the path and operation to errors leaving the public API.
 fn at<T>(path: &Path, op: &'static str, r: Result<T>) -> Result<T> {
     r.map_err(|e| e.at(path, op))
-}
-
-fn now_ms() -> TimeMs {
-    chrono::Utc::now().timestamp_millis()
 }
 
 impl Store {

@@ -8,11 +8,11 @@
 pub mod agent;
 pub mod alarm;
 pub mod calc;
-pub mod cli;
 pub mod cloudlink;
 pub mod config;
 pub mod desk;
 pub mod export;
+pub mod fmt;
 pub mod model;
 pub mod notify;
 pub mod store;

@@ -102,8 +102,9 @@ impl Store {
     }
 
     /// The connection, for the alarm journal and notification centre,
-    /// which keep their SQL beside their code.
-    pub(crate) fn conn(&self) -> &rusqlite::Connection {
+    /// which keep their SQL beside their code, and their readers outside
+    /// core (the `meterdeck-agent` CLI lists them from a read-only store).
+    pub fn conn(&self) -> &rusqlite::Connection {
         &self.conn
     }
 

@@ -999,6 +999,7 @@ host = "10.0.0.2"
         assert!(e.to_string().contains("private key"), "{e}");
     }
 
+    #[cfg(all(feature = "email", feature = "desktop-notify"))]
     #[test]
     fn the_example_config_has_a_valid_cloud_section() {
         let cfg = AgentConfig::parse(include_str!("../../docs/agent.example.toml"), "agent.example.toml").unwrap();
@@ -1071,6 +1072,7 @@ host = "10.0.0.2"
         assert_eq!(e.field(), Some("instrument.poll_interval"));
     }
 
+    #[cfg(feature = "email")]
     #[test]
     fn alarm_calc_and_destination_errors_point_at_the_field() {
         let rule = "[[alarm]]\nid = \"hot\"\nkind = \"threshold\"\nchannel = \"a/b\"\nop = \"outside_incl\"\nlow = 9.0\nhigh = 1.0\n";

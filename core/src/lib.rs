@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod alarm;
 pub mod calc;
+#[cfg(feature = "cloudlink")]
 pub mod cloudlink;
 pub mod config;
 pub mod desk;

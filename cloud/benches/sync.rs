@@ -21,9 +21,9 @@ use meterdeck_cloud::broker::{Broker, BrokerMode, NoBroker};
 use meterdeck_cloud::ingest::{IngestConfig, IngestStats};
 use meterdeck_cloud::state::{AppState, BrokerAdmin};
 use meterdeck_cloud::store::{IngestBatch, Storage};
-use meterdeck_core::model::Sample;
-use meterdeck_core::store::codec::EncodeScratch;
-use meterdeck_core::sync::wire::{self, Ack, PartIn};
+use meterdeck_wire::Sample;
+use meterdeck_wire::codec::EncodeScratch;
+use meterdeck_wire::sync::{self as wire, Ack, PartIn};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 const PART: usize = 10_000;

@@ -4,6 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use meterdeck_wire::now_ms;
 use rand::RngCore;
 use sha2::Sha512;
 
@@ -50,10 +51,6 @@ pub fn traffic_allowance(plan: &str) -> Option<u64> {
         "pro" => Some(5_000_000_000),
         _ => None,
     }
-}
-
-fn now_ms() -> TimeMs {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Creates the account and its first admin; returns the admin's temporary
@@ -258,7 +255,7 @@ mod tests {
         assert!(check_account_id("ab").is_err());
         assert!(check_account_id("a_b_c").is_err());
         let id = new_agent_id();
-        assert!(id.len() == 18 && meterdeck_core::sync::wire::valid_agent_id(&id), "{id}");
+        assert!(id.len() == 18 && meterdeck_wire::sync::valid_agent_id(&id), "{id}");
     }
 
     #[test]

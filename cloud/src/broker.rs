@@ -67,7 +67,7 @@ impl BrokerFiles {
         let mut s = format!("{CLOUD_BROKER_USER}:{cloud_hash}\n");
         for (id, hash) in agents {
             // Ids are checked at registration; a bad row must not break the file.
-            if meterdeck_core::sync::wire::valid_agent_id(id) && hash.starts_with("$7$") && !hash.contains('\n') {
+            if meterdeck_wire::sync::valid_agent_id(id) && hash.starts_with("$7$") && !hash.contains('\n') {
                 s.push_str(&format!("{id}:{hash}\n"));
             } else {
                 warn!(agent = %id, "skipping an agent with an unusable broker login");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use meterdeck_core::sync::wire::{self, Ack};
+use meterdeck_wire::sync::{self as wire, Ack};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -130,7 +130,7 @@ async fn handle(
     stats: &IngestStats,
     mail: Option<&MailConfig>,
 ) {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = meterdeck_wire::now_ms();
     let size = job.payload.len() as u64;
     let payload = job.payload;
     // Decoding checks every block and derives what storage keeps of the

@@ -12,4 +12,5 @@ pub mod mail;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod traffic_notice;

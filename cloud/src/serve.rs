@@ -42,7 +42,7 @@ pub struct TlsFiles {
 /// The API's rustls config from `--tls-cert`/`--tls-key`; errors name the
 /// option and the file.
 pub fn server_tls(files: &TlsFiles) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    use meterdeck_core::sync::tls;
+    use crate::tls;
     let certs = tls::load_certs(&files.cert, "--tls-cert")?;
     let key = tls::load_key(&files.key, "--tls-key")?;
     let mut config = rustls::ServerConfig::builder_with_provider(tls::provider())

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use meterdeck_cloud::broker::{BrokerFiles, CLOUD_BROKER_USER, mosquitto_hash};
-use meterdeck_core::sync::wire;
+use meterdeck_wire::sync as wire;
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 

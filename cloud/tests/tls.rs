@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use meterdeck_core::sync::wire::{self, Ack};
+use meterdeck_wire::sync::{self as wire, Ack};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
 
 const BIN: &str = env!("CARGO_BIN_EXE_meterdeck-cloud");
@@ -135,7 +135,7 @@ fn tls_client_config(ca_pem: &str) -> Arc<rustls::ClientConfig> {
     for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         roots.add(c.unwrap()).unwrap();
     }
-    let config = rustls::ClientConfig::builder_with_provider(meterdeck_core::sync::tls::provider())
+    let config = rustls::ClientConfig::builder_with_provider(meterdeck_cloud::tls::provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)

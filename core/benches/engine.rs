@@ -16,6 +16,10 @@ fn main() {
     if std::env::args().any(|a| a == notify_figures::CHILD_FLAG) {
         return notify_figures::child(quick);
     }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(k) = args.iter().position(|a| a == poll_figures::CHILD_FLAG) {
+        return poll_figures::child(std::path::Path::new(args.get(k + 1).map_or("", String::as_str)));
+    }
     let mut figures: Vec<(&str, Option<f64>)> = Vec::new();
     figures.extend(store_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));
     figures.extend(poll_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));

@@ -20,7 +20,7 @@
 pub mod agent;
 pub mod alarm;
 pub mod calc;
-pub mod cli;
+#[cfg(feature = "cloudlink")]
 pub mod cloudlink;
 pub mod config;
 pub mod desk;

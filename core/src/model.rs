@@ -2,33 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use meterdeck_drivers::{SpecialKind, Value};
-
-/// Milliseconds since the Unix epoch, UTC.
-pub type TimeMs = i64;
-
-/// Milliseconds since the Unix epoch, UTC (the engine's clock).
-pub fn now_ms() -> TimeMs {
-    chrono::Utc::now().timestamp_millis()
-}
+/// Samples and special values are meterdeck-wire's (the cloud shares them).
+/// The engine's clock is the wire's one `now_ms` (milliseconds since the Unix epoch, UTC).
+pub use meterdeck_wire::{Sample, SpecialKind, TimeMs, Value, now_ms};
 
 /// Store-assigned numeric id of a channel (instrument + channel id).
 pub type ChannelId = i64;
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
-    pub t: TimeMs,
-    pub value: Value,
-}
-
-impl Sample {
-    pub fn number(t: TimeMs, v: f64) -> Sample {
-        Sample { t, value: Value::Number(v) }
-    }
-    pub fn special(t: TimeMs, kind: SpecialKind) -> Sample {
-        Sample { t, value: Value::Special(kind) }
-    }
-}
 
 /// A channel as the store knows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]

@@ -40,7 +40,7 @@ async fn view(ctx: &Ctx, a: Agent, allowance: u64) -> ApiResult<AgentView> {
     let traffic = ctx.store().traffic(&a.id, &m).await?;
     Ok(AgentView {
         online: a.sync.last_batch_ms.is_some_and(|t| now - t <= ONLINE_MS),
-        topic_prefix: meterdeck_core::sync::wire::agent_prefix(&a.id),
+        topic_prefix: meterdeck_wire::sync::agent_prefix(&a.id),
         id: a.id,
         name: a.name,
         created_ms: a.created_ms,
@@ -91,7 +91,7 @@ pub async fn register_agent(
             "name": agent.name,
             "secret": secret,
             "broker": { "host": ep.host, "port": ep.port, "tls": ep.tls },
-            "topic_prefix": meterdeck_core::sync::wire::agent_prefix(&agent.id),
+            "topic_prefix": meterdeck_wire::sync::agent_prefix(&agent.id),
             "note": "the secret is shown only now; store it in the agent's keychain (meterdeck-agent cloud login)",
         })),
     ))

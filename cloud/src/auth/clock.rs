@@ -15,7 +15,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> TimeMs {
-        chrono::Utc::now().timestamp_millis()
+        meterdeck_wire::now_ms()
     }
 }
 

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use meterdeck_core::model::{Sample, SpecialKind, Value};
-use meterdeck_core::store::codec::EncodeScratch;
-use meterdeck_core::sync::wire::{PartIn, encode_batch};
+use meterdeck_wire::codec::EncodeScratch;
+use meterdeck_wire::sync::{PartIn, encode_batch};
+use meterdeck_wire::{Sample, SpecialKind, Value};
 
 use super::*;
 

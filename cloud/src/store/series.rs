@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use meterdeck_core::model::Value;
-use meterdeck_core::store::codec::{self, Decoded, Summary};
-use meterdeck_core::sync::wire::{self, Batch, WireError};
+use meterdeck_wire::Value;
+use meterdeck_wire::codec::{self, Decoded, Summary};
+use meterdeck_wire::sync::{self as wire, Batch, WireError};
 
 use super::{MinMax, Point, StoreError, TimeMs};
 
@@ -605,7 +605,7 @@ pub fn push_raw(d: &Decoded, from: TimeMs, to: TimeMs, limit: usize, out: &mut V
     !full
 }
 
-pub fn point(s: meterdeck_core::model::Sample) -> Point {
+pub fn point(s: meterdeck_wire::Sample) -> Point {
     match s.value {
         Value::Number(v) => Point { t: s.t, v: Some(v) },
         Value::Special(_) => Point { t: s.t, v: None },
@@ -641,8 +641,8 @@ pub fn check_range(from: TimeMs, to: TimeMs, buckets: usize) -> Result<bool, Sto
 #[cfg(test)]
 mod tests {
     use super::*;
-    use meterdeck_core::model::{Sample, SpecialKind};
-    use meterdeck_core::store::codec::EncodeScratch;
+    use meterdeck_wire::codec::EncodeScratch;
+    use meterdeck_wire::{Sample, SpecialKind};
 
     fn brute(samples: &[Sample], from: i64, to: i64, n: usize) -> Vec<MinMax> {
         let b = Buckets::new(from, to, n);

@@ -271,9 +271,9 @@ impl Env {
         assert_eq!(r.status, 201, "{}", r.text);
         let id = r.json()["id"].as_str().unwrap().to_string();
         use meterdeck_cloud::store::IngestBatch;
-        use meterdeck_core::model::Sample;
-        use meterdeck_core::store::codec::EncodeScratch;
-        use meterdeck_core::sync::wire::{PartIn, encode_batch};
+        use meterdeck_wire::Sample;
+        use meterdeck_wire::codec::EncodeScratch;
+        use meterdeck_wire::sync::{PartIn, encode_batch};
         let samples: Vec<Sample> = (0..n).map(|i| Sample::number(t0 + i as i64 * 1000, i as f64 * 0.5)).collect();
         let parts =
             [PartIn { path: "dev/temp", unit: Some("°C"), seq_from: 1, seq_to: 1 + n as i64, samples: &samples }];

@@ -2,17 +2,42 @@
 //! 1 s (one compound `:MEM:GETR;:MEM:VREAL? ...` line per poll), with the
 //! simulator in this process and the agent as a child process, so the CPU
 //! measured (utime + stime from /proc/<pid>/stat) is the agent's alone.
+//! The child is this bench binary again (`CHILD_FLAG`), running the agent
+//! on the config file as `meterdeck-agent run --config` does; the CLI lives
+//! in another crate, whose binary a core bench cannot name.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use meterdeck_core::config::STORE_FILE;
+use meterdeck_core::agent::{Agent, AgentOptions};
+use meterdeck_core::config::{AgentConfig, STORE_FILE};
 use meterdeck_core::store::Store;
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
 
 const INSTRUMENTS: usize = 100;
 const CHANNELS: usize = 100;
+/// Argument that makes the bench binary run the polling agent (then: the config file).
+pub const CHILD_FLAG: &str = "--poll-agent-child";
+
+/// The agent child: polls the config's instruments into its data directory
+/// until the measurement kills it.
+pub fn child(config: &Path) {
+    let run = || -> anyhow::Result<()> {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        rt.block_on(async {
+            let cfg = AgentConfig::load(config)?;
+            let dir = cfg.agent.data_dir.clone().ok_or_else(|| anyhow::anyhow!("no [agent].data_dir"))?;
+            let agent = Agent::start(cfg, &dir, AgentOptions::default())?;
+            agent.writer_failed().await;
+            anyhow::bail!("the store writer stopped")
+        })
+    };
+    if let Err(e) = run() {
+        eprintln!("poll agent child: {e:#}");
+        std::process::exit(1);
+    }
+}
 
 pub fn run(quick: bool) -> Vec<(&'static str, f64)> {
     match measure(quick) {
@@ -50,8 +75,8 @@ fn measure(quick: bool) -> anyhow::Result<Vec<(&'static str, f64)>> {
     let config = dir.path().join("agent.toml");
     std::fs::write(&config, agent_config(&sim, dir.path())?)?;
 
-    let child = Command::new(env!("CARGO_BIN_EXE_meterdeck-agent"))
-        .args(["run", "--config"])
+    let child = Command::new(std::env::current_exe()?)
+        .arg(CHILD_FLAG)
         .arg(&config)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())

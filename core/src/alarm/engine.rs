@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use chrono_tz::Tz;
+use meterdeck_wire::now_ms;
 use serde::{Deserialize, Serialize};
 
 use super::condition::{Cond, combine};
@@ -114,12 +115,6 @@ pub struct AlarmEngine {
     storage: Vec<usize>,
     /// Resets found while restoring, handed out by the first `tick`.
     queued: Vec<Transition>,
-}
-
-fn now_ms() -> TimeMs {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64)
 }
 
 /// FNV-1a of the condition-defining fields: a change there resets the alarm,

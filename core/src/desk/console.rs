@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::error::{DeskError, DeskResult};
-use crate::cli::time::format_time;
+use crate::fmt::format_time;
 use crate::model::TimeMs;
 
 pub const CONSOLE_IDLE_MS: TimeMs = 15 * 60 * 1000;

@@ -2,6 +2,7 @@
 //! TOML and the UI's JSON; which fields apply depends on `kind`, checked by
 //! `validate` so errors name the field instead of a serde enum variant.
 
+#[cfg(feature = "email")]
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +12,20 @@ pub enum DestinationKind {
     Desktop,
     Email,
     Webhook,
+}
+
+impl DestinationKind {
+    /// What this kind is called and the cargo feature it needs, when this
+    /// build of meterdeck-core was made without that feature.
+    pub fn missing_feature(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            DestinationKind::Desktop if !cfg!(feature = "desktop-notify") => {
+                Some(("desktop notifications", "desktop-notify"))
+            }
+            DestinationKind::Email if !cfg!(feature = "email") => Some(("email destinations", "email")),
+            _ => None,
+        }
+    }
 }
 
 /// SMTP transport security: implicit TLS (usually port 465), STARTTLS
@@ -129,9 +144,15 @@ impl DestinationConfig {
         only("from", self.from.is_some(), email, "email")?;
         only("to", !self.to.is_empty(), email, "email")?;
         only("format", self.format.is_some(), webhook, "webhook")?;
+        if let Some((what, feature)) = self.kind.missing_feature() {
+            return Err(err("kind", super::not_in_this_build(what, feature)));
+        }
         match self.kind {
             DestinationKind::Desktop => {}
+            #[cfg(feature = "email")]
             DestinationKind::Email => self.validate_email()?,
+            #[cfg(not(feature = "email"))]
+            DestinationKind::Email => {}
             DestinationKind::Webhook => {
                 if self.format.is_none() {
                     return Err(err("format", "required for a webhook destination: slack, teams or json"));
@@ -141,6 +162,7 @@ impl DestinationConfig {
         Ok(())
     }
 
+    #[cfg(feature = "email")]
     fn validate_email(&self) -> Result<(), DestError> {
         let host = self.host.as_deref().unwrap_or("");
         if host.trim().is_empty() {
@@ -223,6 +245,7 @@ format = "slack"
         toml::from_str::<Doc>(text).map(|d| d.destination).map_err(|e| e.to_string())
     }
 
+    #[cfg(all(feature = "email", feature = "desktop-notify"))]
     #[test]
     fn contract_example_parses_and_validates() {
         let d = parse(CONTRACT).unwrap();
@@ -245,6 +268,21 @@ format = "slack"
         assert!(serde_json::to_value(&d[0]).unwrap().get("to").is_none());
     }
 
+    #[cfg(not(all(feature = "email", feature = "desktop-notify")))]
+    #[test]
+    fn kinds_this_build_lacks_are_refused_naming_the_feature() {
+        for d in parse(CONTRACT).unwrap() {
+            match d.kind.missing_feature() {
+                Some((_, feature)) => {
+                    let e = d.validate().unwrap_err();
+                    assert_eq!(e.field, "kind", "{e}");
+                    assert!(e.message.contains(&format!("cargo feature `{feature}`")), "{e}");
+                }
+                None => d.validate().unwrap(),
+            }
+        }
+    }
+
     #[test]
     fn unknown_fields_and_kinds_are_refused() {
         let e = parse("[[destination]]\nid = \"a\"\nkind = \"desktop\"\nurl = \"https://x\"\n").unwrap_err();
@@ -255,6 +293,7 @@ format = "slack"
         assert!(e.contains("unknown variant `ssl`"), "{e}");
     }
 
+    #[cfg(all(feature = "email", feature = "desktop-notify"))]
     #[test]
     fn bad_values_name_the_field() {
         let base = parse(CONTRACT).unwrap();
@@ -283,6 +322,7 @@ format = "slack"
         check(&|d| d.name = Some("".into()), 2, "name");
     }
 
+    #[cfg(all(feature = "email", feature = "desktop-notify"))]
     #[test]
     fn duplicate_ids_are_refused() {
         let mut d = parse(CONTRACT).unwrap();

@@ -4,10 +4,16 @@
 //! folds the message into the next summary instead.
 
 use super::DeliveryError;
+#[cfg(feature = "desktop-notify")]
+use super::desktop;
 use super::destination::{DestError, DestinationConfig, DestinationKind, validate_all};
+#[cfg(feature = "email")]
+use super::email;
 use super::message::{Message, MessageKind};
-use super::secrets::{SecretStore, read_secret, smtp_entry, webhook_entry};
-use super::{desktop, email, webhook};
+#[cfg(feature = "email")]
+use super::secrets::smtp_entry;
+use super::secrets::{SecretStore, read_secret, webhook_entry};
+use super::webhook;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -106,6 +112,8 @@ pub trait Deliver: Send + Sync + 'static {
 pub struct RealDeliverer {
     secrets: Arc<dyn SecretStore>,
     http: Result<reqwest::Client, webhook::ClientError>,
+    /// SMTP's timeout (the webhook client has it built in).
+    #[cfg_attr(not(feature = "email"), allow(dead_code))]
     timeout: Duration,
 }
 
@@ -120,13 +128,24 @@ impl Deliver for RealDeliverer {
     async fn deliver(&self, dest: &DestinationConfig, msg: &Message) -> Result<(), DeliveryError> {
         let keychain = |e: super::secrets::SecretError| DeliveryError::transient(e.to_string());
         match dest.kind {
+            #[cfg(feature = "desktop-notify")]
             DestinationKind::Desktop => desktop::show(msg).await,
+            #[cfg(feature = "email")]
             DestinationKind::Email => {
                 let password = match dest.username {
                     Some(_) => read_secret(&self.secrets, smtp_entry(&dest.id)).await.map_err(keychain)?,
                     None => None,
                 };
                 email::send(dest, password, msg, self.timeout).await
+            }
+            // Validation refuses these destinations; this covers callers that skip it.
+            #[cfg(not(feature = "desktop-notify"))]
+            DestinationKind::Desktop => {
+                Err(DeliveryError::permanent(super::not_in_this_build("desktop notifications", "desktop-notify")))
+            }
+            #[cfg(not(feature = "email"))]
+            DestinationKind::Email => {
+                Err(DeliveryError::permanent(super::not_in_this_build("email destinations", "email")))
             }
             DestinationKind::Webhook => {
                 let entry = webhook_entry(&dest.id);

@@ -1,5 +1,6 @@
 use super::*;
 use crate::notify::destination::WebhookFormat;
+#[cfg(feature = "email")]
 use crate::notify::secrets::MemorySecrets;
 
 /// Records deliveries; per destination it can fail the first N attempts,
@@ -316,6 +317,7 @@ async fn dropping_every_handle_flushes_collected_messages() {
     assert_eq!(titles, ["alarm 0", "4 more alarms"]);
 }
 
+#[cfg(feature = "email")]
 #[tokio::test]
 async fn real_deliverer_reports_missing_secrets_by_entry_name() {
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::new());

@@ -2,11 +2,17 @@
 //! (`secrets`, OS keychain), how they get there (`desktop`, `email`,
 //! `webhook`), the `dispatcher` that groups bursts and retries, and the
 //! notification `centre` the UI lists.
+//!
+//! Desktop notifications, email and the keychain are cargo features
+//! (`desktop-notify`, `email`, `keychain`, all on by default); a build
+//! without one refuses what needs it with an error naming the feature.
 
 pub mod centre;
+#[cfg(feature = "desktop-notify")]
 pub mod desktop;
 pub mod destination;
 pub mod dispatcher;
+#[cfg(feature = "email")]
 pub mod email;
 pub mod message;
 pub mod secrets;
@@ -37,4 +43,13 @@ impl DeliveryError {
     pub fn permanent(message: impl Into<String>) -> DeliveryError {
         DeliveryError { message: message.into(), permanent: true }
     }
+}
+
+/// Why this build cannot do `what`: it was built without cargo `feature`.
+pub fn not_in_this_build(what: &str, feature: &str) -> String {
+    format!(
+        "{what} {} not in this build of Meterdeck (built without the cargo feature `{feature}`): \
+         use a build with that feature, or leave it out of the configuration",
+        if what.ends_with('s') { "are" } else { "is" }
+    )
 }

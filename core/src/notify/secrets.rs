@@ -34,12 +34,15 @@ pub trait SecretStore: Send + Sync {
 }
 
 /// The OS keychain through keyring: Secret Service (gnome-keyring, KWallet)
-/// on Linux, Keychain on macOS, Credential Manager on Windows.
+/// on Linux, Keychain on macOS, Credential Manager on Windows. Without the
+/// `keychain` feature every call fails, naming the feature.
+#[cfg(feature = "keychain")]
 pub struct KeyringSecrets {
     /// `None` = the platform's store, chosen by keyring on first use.
     store: Option<Arc<keyring_core::CredentialStore>>,
 }
 
+#[cfg(feature = "keychain")]
 impl KeyringSecrets {
     /// The platform keychain. Nothing is contacted until the first call.
     pub fn new() -> KeyringSecrets {
@@ -68,6 +71,7 @@ impl Default for KeyringSecrets {
 
 /// keyring errors as text without any secret bytes (BadEncoding and
 /// BadDataFormat carry the raw secret; their Display does not print it).
+#[cfg(feature = "keychain")]
 fn secret_error(name: &str, e: keyring_core::Error) -> SecretError {
     use keyring_core::Error as E;
     let message = match e {
@@ -82,6 +86,7 @@ fn secret_error(name: &str, e: keyring_core::Error) -> SecretError {
     SecretError { entry: name.to_string(), message }
 }
 
+#[cfg(feature = "keychain")]
 impl SecretStore for KeyringSecrets {
     fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
         match self.entry(name)?.get_password() {
@@ -100,6 +105,34 @@ impl SecretStore for KeyringSecrets {
             Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
             Err(e) => Err(secret_error(name, e)),
         }
+    }
+}
+
+#[cfg(not(feature = "keychain"))]
+pub struct KeyringSecrets;
+
+#[cfg(not(feature = "keychain"))]
+impl KeyringSecrets {
+    /// A keychain that answers every call with the missing feature.
+    pub fn new() -> KeyringSecrets {
+        KeyringSecrets
+    }
+
+    fn absent(name: &str) -> SecretError {
+        SecretError { entry: name.to_string(), message: super::not_in_this_build("the OS keychain", "keychain") }
+    }
+}
+
+#[cfg(not(feature = "keychain"))]
+impl SecretStore for KeyringSecrets {
+    fn get(&self, name: &str) -> Result<Option<String>, SecretError> {
+        Err(KeyringSecrets::absent(name))
+    }
+    fn set(&self, name: &str, _value: &str) -> Result<(), SecretError> {
+        Err(KeyringSecrets::absent(name))
+    }
+    fn delete(&self, name: &str) -> Result<(), SecretError> {
+        Err(KeyringSecrets::absent(name))
     }
 }
 
@@ -142,6 +175,7 @@ pub(crate) async fn read_secret(store: &Arc<dyn SecretStore>, name: String) -> R
 mod tests {
     use super::*;
 
+    #[cfg(feature = "keychain")]
     fn mock() -> KeyringSecrets {
         KeyringSecrets::with_store(keyring_core::mock::Store::new().unwrap())
     }
@@ -152,6 +186,7 @@ mod tests {
         assert_eq!(webhook_entry("ops-slack"), "webhook:ops-slack");
     }
 
+    #[cfg(feature = "keychain")]
     #[test]
     fn keyring_round_trip_on_the_mock_store() {
         let s = mock();
@@ -165,6 +200,7 @@ mod tests {
         s.delete("smtp:a").unwrap();
     }
 
+    #[cfg(feature = "keychain")]
     #[test]
     fn keyring_errors_name_the_entry_not_the_secret() {
         let store = keyring_core::mock::Store::new().unwrap();
@@ -178,6 +214,15 @@ mod tests {
         let e = s.get("smtp:b").unwrap_err();
         assert_eq!(e.entry, "smtp:b");
         assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[cfg(not(feature = "keychain"))]
+    #[test]
+    fn without_the_feature_the_keychain_names_it() {
+        let e = KeyringSecrets::new().get("smtp:a").unwrap_err();
+        assert_eq!(e.entry, "smtp:a");
+        assert!(e.message.contains("`keychain`"), "{e}");
+        assert!(KeyringSecrets::new().set("smtp:a", "x").is_err());
     }
 
     #[test]

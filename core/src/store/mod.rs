@@ -34,6 +34,7 @@ mod tests;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
+use meterdeck_wire::now_ms;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use error::{Result, StoreError};
@@ -65,10 +66,6 @@ pub struct Store {
 /// Attaches the path and operation to errors leaving the public API.
 fn at<T>(path: &Path, op: &'static str, r: Result<T>) -> Result<T> {
     r.map_err(|e| e.at(path, op))
-}
-
-fn now_ms() -> TimeMs {
-    chrono::Utc::now().timestamp_millis()
 }
 
 impl Store {
@@ -113,9 +110,10 @@ impl Store {
         })
     }
 
-    /// The connection, for the schema parts (alarm journal, notification
-    /// centre), which keep their SQL beside their code.
-    pub(crate) fn conn(&self) -> &rusqlite::Connection {
+    /// The connection, for the alarm journal and notification centre,
+    /// which keep their SQL beside their code, and their readers outside
+    /// core (the `meterdeck-agent` CLI lists them from a read-only store).
+    pub fn conn(&self) -> &rusqlite::Connection {
         &self.conn
     }
 

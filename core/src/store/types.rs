@@ -76,7 +76,8 @@ pub struct RetentionPolicy {
     pub keep_max: Option<Duration>,
 }
 
-/// The shortest `keep_unsynced` the store honours.
+/// The shortest `keep_unsynced` the store honours (SPEC 2.4: unsynced data
+/// is kept at least the latest two weeks); the config's checks use it too.
 pub const MIN_KEEP_UNSYNCED: Duration = Duration::from_secs(14 * 24 * 3600);
 
 impl Default for RetentionPolicy {

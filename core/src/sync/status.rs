@@ -130,7 +130,7 @@ impl SyncStatus {
 
     /// Lines for `meterdeck-agent status` / `cloud status`.
     pub fn render(&self, now: TimeMs) -> String {
-        use crate::cli::time::{format_age, format_bytes, format_time};
+        use crate::fmt::{format_age, format_bytes, format_time};
         let mut out = String::new();
         if !self.enabled {
             out.push_str("cloud   sync off (no [cloud] section; see `meterdeck-agent cloud login`)\n");

@@ -41,8 +41,8 @@ impl Traffic {
             self.notice_month = Some(self.month.clone());
             return Some(format!(
                 "cloud sync has used {} of its {} monthly traffic allowance in {} ({:.0} %)",
-                crate::cli::time::format_bytes(self.bytes),
-                crate::cli::time::format_bytes(self.allowance),
+                crate::fmt::format_bytes(self.bytes),
+                crate::fmt::format_bytes(self.allowance),
                 self.month,
                 self.bytes as f64 * 100.0 / self.allowance as f64
             ));

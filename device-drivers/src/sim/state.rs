@@ -60,9 +60,7 @@ pub(crate) struct InstrumentState {
     running: AtomicBool,
 }
 
-pub(crate) fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
+pub(crate) use meterdeck_wire::now_ms;
 
 impl InstrumentState {
     pub(crate) fn new(cfg: &SimInstrument, root: CancellationToken) -> InstrumentState {

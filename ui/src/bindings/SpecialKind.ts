@@ -2,7 +2,7 @@
 
 /**
  * Why a reading is not a number. Instruments report these with sentinel
- * values (see `families::scpi::protocol::sentinel`); they are stored with
- * their kind and never drawn as numbers.
+ * values (see the drivers' `families::scpi::protocol::sentinel`); they are
+ * stored with their kind and never drawn as numbers.
  */
 export type SpecialKind = "no-data" | "over-range" | "under-range" | "burn-out" | "invalid";

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use meterdeck_core::store::codec::Decoded;
-use meterdeck_core::sync::wire::Batch;
+use meterdeck_wire::codec::Decoded;
+use meterdeck_wire::sync::Batch;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::rows;

@@ -246,9 +246,7 @@ mod tests {
     use crate::config::{DataType, WordOrder};
     use crate::sim::{self, Personality, SimConfig, SimHandle, SimInstrument, expected_value};
 
-    fn now_ms() -> i64 {
-        chrono::Utc::now().timestamp_millis()
-    }
+    use meterdeck_wire::now_ms;
 
     async fn start(inst: SimInstrument) -> SimHandle {
         sim::start(SimConfig { instruments: vec![inst] }).await.unwrap()

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use super::status::render_table;
-use super::time::format_age;
-use crate::agent::LiveUpdate;
-use crate::export::format_value;
-use crate::model::{TimeMs, Value};
+use meterdeck_core::agent::LiveUpdate;
+use meterdeck_core::export::format_value;
+use meterdeck_core::fmt::format_age;
+use meterdeck_core::model::{TimeMs, Value};
+
+use crate::table::render_table;
 
 #[derive(Default)]
 pub struct LiveTable {
@@ -64,8 +65,8 @@ impl LiveTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::LiveValue;
-    use crate::model::{ConnState, SpecialKind};
+    use meterdeck_core::agent::LiveValue;
+    use meterdeck_core::model::{ConnState, SpecialKind};
 
     #[test]
     fn renders_latest_values() {

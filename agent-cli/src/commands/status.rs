@@ -1,14 +1,41 @@
 //! `meterdeck-agent status`: instruments with state, reason and last poll;
 //! latest values with age; outbox backlog; store size; recent events.
 
+use anyhow::Result;
+use meterdeck_core::agent::now_ms;
+use meterdeck_core::config::AgentConfig;
+use meterdeck_core::export::format_value;
+use meterdeck_core::fmt::{format_age, format_bytes, format_time};
+use meterdeck_core::model::{Event, TimeMs, Value};
+use meterdeck_core::store::{OutboxStats, Store, StoreError};
+use meterdeck_core::sync::SyncStatus;
 use serde::Serialize;
 
-use super::time::{format_age, format_bytes, format_time};
-use crate::config::AgentConfig;
-use crate::export::format_value;
-use crate::model::{Event, TimeMs, Value};
-use crate::store::{OutboxStats, Store, StoreError};
-use crate::sync::SyncStatus;
+use super::StoreArgs;
+use crate::table::render_table;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[arg(long)]
+    json: bool,
+    /// Recent events to show.
+    #[arg(long, default_value_t = 10)]
+    events: usize,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let cfg = args.store.load_config()?;
+    let store = Store::open_readonly(&args.store.store_path()?)?;
+    let report = gather(&store, cfg.as_ref(), now_ms(), args.events)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(())
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct StatusReport {
@@ -150,42 +177,4 @@ pub fn render(r: &StatusReport) -> String {
         out.push_str(&render_table(&["TIME", "INSTRUMENT", "EVENT", "MESSAGE"], rows));
     }
     out
-}
-
-/// Left-aligned columns, two spaces apart; the last column is not padded.
-pub fn render_table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let pad = widths[i].saturating_sub(cell.chars().count());
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad + 2));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tables_align() {
-        let t = render_table(&["A", "BB"], vec![vec!["long".into(), "x".into()], vec!["s".into(), "".into()]]);
-        assert_eq!(t, "A     BB\nlong  x\ns\n");
-    }
 }

@@ -4,9 +4,159 @@
 //! added to the config file when asked, else printed for the user.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::config::{AgentConfig, CloudSettings, DEFAULT_MQTT_PORT};
-use crate::sync::wire::valid_agent_id;
+use anyhow::{Context, Result, anyhow, bail};
+use meterdeck_core::agent::now_ms;
+use meterdeck_core::config::{AgentConfig, CloudSettings, DEFAULT_MQTT_PORT};
+use meterdeck_core::notify::{KeyringSecrets, SecretStore};
+use meterdeck_core::store::Store;
+use meterdeck_core::sync::secret_entry;
+use meterdeck_core::sync::wire::valid_agent_id;
+
+use super::{StoreArgs, runtime};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: CloudAction,
+}
+
+#[derive(clap::Subcommand)]
+enum CloudAction {
+    /// Store the agent's secret (read from stdin, or typed at a prompt) in the
+    /// OS keychain and add the `[cloud]` section to --config, or print it.
+    Login {
+        /// The agent id the cloud handed out at registration.
+        #[arg(long, value_name = "ID")]
+        agent: String,
+        /// The MQTT broker, HOST:PORT (port 1883 when omitted).
+        #[arg(long, value_name = "HOST:PORT")]
+        broker: String,
+        /// Add (or replace) the `[cloud]` section in this config file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Log in to the broker first; store nothing if it refuses.
+        #[arg(long)]
+        check: bool,
+        /// MQTT over TLS (`tls = true`), checked against the system's trusted roots...
+        #[arg(long)]
+        tls: bool,
+        /// ...or against this CA certificate (PEM; implies --tls).
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Client certificate (PEM) for a broker that requires mutual TLS (implies --tls).
+        #[arg(long, value_name = "FILE", requires = "client_key")]
+        client_cert: Option<PathBuf>,
+        /// Private key (PEM) of --client-cert.
+        #[arg(long, value_name = "FILE", requires = "client_cert")]
+        client_key: Option<PathBuf>,
+        /// How often a caught-up agent sends (default 60s; a backlog drains at once).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        send_interval: Option<Duration>,
+    },
+    /// Delete the agent's secret from the OS keychain (the `[cloud]` section stays; remove it to stop syncing).
+    Logout {
+        #[arg(long, value_name = "ID", required_unless_present = "config")]
+        agent: Option<String>,
+        /// Take the agent id from this config's `[cloud]` section.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Link state, backlog, last acknowledgement and the month's traffic.
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(args: Args) -> Result<()> {
+    cloud_cmd(args.action)
+}
+
+fn cloud_cmd(action: CloudAction) -> Result<()> {
+    match action {
+        CloudAction::Login { agent, broker, config, check, tls, ca_file, client_cert, client_key, send_interval } => {
+            let settings = login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
+            let tls = LoginTls { tls, ca_file, client_cert, client_key };
+            let mut settings = with_tls(settings, &tls).map_err(|e| anyhow!(e))?;
+            if let Some(every) = send_interval {
+                settings.send_interval = every;
+                settings.validate().map_err(|e| anyhow!("--send-interval: {e}"))?;
+            }
+            // Check the file before asking for the secret.
+            let text = match &config {
+                Some(path) => {
+                    Some(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?)
+                }
+                None => None,
+            };
+            let secret = read_secret(&agent).map_err(|e| anyhow!(e))?;
+            if check {
+                runtime()?
+                    .block_on(meterdeck_core::sync::check_login(&settings, &secret, Duration::from_secs(10)))
+                    .map_err(|e| anyhow!("{e}; nothing stored"))?;
+                println!("the broker {} accepted the login of agent {agent}", settings.broker());
+            }
+            let entry = secret_entry(&agent);
+            KeyringSecrets::new().set(&entry, &secret).map_err(|e| anyhow!("{e}"))?;
+            println!("secret of agent {agent} stored in the OS keychain (entry {entry})");
+            match (config, text) {
+                (Some(path), Some(text)) => {
+                    let origin = path.display().to_string();
+                    let out = with_cloud_section(&text, &origin, &settings).map_err(|e| anyhow!(e))?;
+                    meterdeck_core::desk::write_atomic(&path, &out)?;
+                    println!("[cloud] written to {origin}; restart the agent to start syncing");
+                }
+                _ => {
+                    println!("add this to the agent's config file (or run again with --config FILE):\n");
+                    print!("{}", section_text(&settings));
+                }
+            }
+            Ok(())
+        }
+        CloudAction::Logout { agent, config } => {
+            let agent = match (agent, config) {
+                (Some(a), _) => a,
+                (None, Some(path)) => {
+                    AgentConfig::load(&path)?
+                        .cloud
+                        .ok_or_else(|| anyhow!("{}: no [cloud] section; give --agent ID", path.display()))?
+                        .agent
+                }
+                (None, None) => bail!("give --agent ID or --config FILE"),
+            };
+            if !meterdeck_core::sync::wire::valid_agent_id(&agent) {
+                bail!("--agent {agent:?}: an agent id is 1-64 of A-Z a-z 0-9 _ -");
+            }
+            let entry = secret_entry(&agent);
+            KeyringSecrets::new().delete(&entry).map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "secret of agent {agent} removed from the OS keychain; a running agent keeps its connection until it restarts \
+                 (remove the [cloud] section to stop syncing)"
+            );
+            Ok(())
+        }
+        CloudAction::Status { store, json } => {
+            let cfg = match &store.config {
+                Some(path) => Some(AgentConfig::load(path)?),
+                None => None,
+            };
+            let db = Store::open_readonly(&store.store_path()?)?;
+            let now = now_ms();
+            let s = meterdeck_core::sync::SyncStatus::read(&db, cfg.as_ref().map(|c| c.cloud.as_ref()), now)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print!("{}", s.render(now));
+            }
+            Ok(())
+        }
+    }
+}
 
 /// `HOST:PORT`, `HOST` (port 1883) or `[v6]:PORT`.
 pub fn parse_broker(text: &str) -> Result<(String, u16), String> {
@@ -83,7 +233,7 @@ pub fn with_tls(mut c: CloudSettings, t: &LoginTls) -> Result<CloudSettings, Str
     };
     c.validate().map_err(|e| flag(e.to_string()))?;
     if c.tls {
-        crate::sync::tls::client_config(&c).map_err(|e| flag(e.to_string()))?;
+        meterdeck_core::sync::tls::client_config(&c).map_err(|e| flag(e.to_string()))?;
     }
     Ok(c)
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{AgentConfig, STORE_FILE, default_data_dir};
+use meterdeck_core::config::{AgentConfig, STORE_FILE, default_data_dir};
 
 pub fn resolve_data_dir(flag: Option<&Path>, cfg: Option<&AgentConfig>) -> Result<PathBuf, String> {
     if let Some(dir) = flag {
@@ -36,7 +36,6 @@ pub fn existing_store(data_dir: &Path) -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::AgentConfig;
 
     #[test]
     fn flag_beats_config_beats_default() {

@@ -1,0 +1,18 @@
+//! meterdeck-wire: the vocabulary both ends of Meterdeck speak.
+//!
+//! - `sample`: a sample (time, number or special value) and the one clock
+//!   reading `now_ms`;
+//! - `codec`: the compressed block encoding of samples, shared by the
+//!   agent's store and the cloud's;
+//! - `sync`: sync protocol v1 (docs/protocol.md): batches, acknowledgements,
+//!   agent ids and MQTT topics, and the checks a received batch must pass.
+//!
+//! Pure functions over bytes and plain data: no I/O, no async runtime, no
+//! database, no MQTT client. The drivers, the engine (meterdeck-core) and
+//! the cloud all depend on this crate; it depends on none of them.
+
+pub mod codec;
+pub mod sample;
+pub mod sync;
+
+pub use sample::{Sample, SpecialKind, TimeMs, Value, now_ms};

@@ -76,6 +76,15 @@ enum Cmd {
         /// PEM private key of --tls-cert.
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Channels one agent may have; a batch that would make more is refused (error ack).
+        #[arg(long, default_value_t = meterdeck_cloud::store::DEFAULT_MAX_CHANNELS_PER_AGENT,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        max_channels_per_agent: u64,
+        /// A proxy (CIDR) in front of the API, e.g. the TLS terminator: from
+        /// it the caller's address is taken from X-Forwarded-For (the
+        /// rightmost hop that is not a trusted proxy). Repeatable.
+        #[arg(long = "trusted-proxy", value_name = "CIDR")]
+        trusted_proxy: Vec<meterdeck_cloud::auth::cidr::Cidr>,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -227,6 +236,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             backups_kept,
             tls_cert,
             tls_key,
+            max_channels_per_agent,
+            trusted_proxy,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
@@ -275,6 +286,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 backup_every: (!backup_every.is_zero()).then_some(backup_every),
                 backups_kept,
                 tls,
+                limits: meterdeck_cloud::store::IngestLimits { max_channels_per_agent },
+                trusted_proxies: trusted_proxy,
             })
             .await
         }

@@ -31,6 +31,10 @@ pub struct ServeOptions {
     /// PEM certificate (chain) and key: the API serves HTTPS and a managed
     /// Mosquitto a TLS listener with them.
     pub tls: Option<TlsFiles>,
+    /// What ingest refuses (channels per agent).
+    pub limits: crate::store::IngestLimits,
+    /// Proxies whose X-Forwarded-For names the caller (`--trusted-proxy`).
+    pub trusted_proxies: Vec<crate::auth::cidr::Cidr>,
 }
 
 #[derive(Clone, Debug)]
@@ -84,6 +88,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             password: broker.password.clone(),
             workers: opts.ingest_workers,
             mail: opts.mail.clone(),
+            limits: opts.limits,
         },
         store.clone(),
         broker.connected.clone(),
@@ -104,7 +109,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
 
     let state =
         AppState { store: store.clone(), broker: broker.clone(), mail: opts.mail, data_dir: opts.data_dir.clone() };
-    let app = crate::api::router(state);
+    let api = crate::api::ApiOptions { trusted_proxies: opts.trusted_proxies.clone(), ..Default::default() };
+    let app = crate::api::router_with(state, api);
     let listener = tokio::net::TcpListener::bind(opts.http).await.with_context(|| format!("binding {}", opts.http))?;
     let http = listener.local_addr()?;
     // Wait briefly for the subscriber so "ready" means batches are taken.
@@ -130,7 +136,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the HTTP server failed"),
-        Some(config) => serve_https(listener, config, app).await,
+        Some(config) => serve_https(listener, config, app.layer(crate::api::hsts())).await,
     };
     ingest.abort();
     watcher.abort();

@@ -214,6 +214,10 @@ async fn serve_with_tls_answers_over_https_and_mqtts_only() {
     for _ in 0..50 {
         let r = trusting.get(&url).send().await.expect("HTTPS with the test CA");
         if r.status() == 200 {
+            // Over TLS, browsers are told to use HTTPS only (issue 19).
+            let hsts = r.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(hsts.as_deref(), Some("max-age=31536000"));
+            assert_eq!(r.headers()["cache-control"], "no-store");
             health = Some(r.json::<serde_json::Value>().await.unwrap());
             break;
         }

@@ -98,7 +98,7 @@ pub async fn set_ip_allow(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<I
     if b.ip_allow.len() > 200 {
         return Err(ApiError::bad_request("at most 200 entries in the IP allow-list"));
     }
-    let parsed = cidr::parse_list(&b.ip_allow).map_err(ApiError::bad_request)?;
+    let parsed = cidr::parse_list(&b.ip_allow).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let list: Vec<String> = parsed.iter().map(|c| c.to_string()).collect();
     if !cidr::allowed(&list, c.ip) {
         return Err(ApiError::bad_request(format!(

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::caller::Full;
 use super::error::{Json, Path, Query};
 use super::{ApiError, ApiResult, Ctx};
-use crate::store::{Agent, AgentSync, CloudChannel, MinMax, Point, TimeMs};
+use crate::store::{Agent, AgentSync, CloudChannel, MinMax, Point, SampleKey, TimeMs};
 
 /// An agent counts as online with a batch within this span.
 pub const ONLINE_MS: TimeMs = 2 * 60 * 1000;
@@ -148,8 +148,7 @@ pub async fn agent_channels(
 /// A time as milliseconds since 1970 or ISO-8601 / RFC 3339.
 fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
     // Years 0 to 9999: spans stay far from i64 overflow in bucket math.
-    const MIN: TimeMs = -62_167_219_200_000;
-    const MAX: TimeMs = 253_402_300_799_999;
+    use crate::store::series::{MAX_TIME_MS as MAX, MIN_TIME_MS as MIN};
     let ms = match s.trim().parse::<i64>() {
         Ok(ms) => ms,
         Err(_) => DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
@@ -171,6 +170,19 @@ pub struct RangeQuery {
     to: Option<String>,
     limit: Option<usize>,
     buckets: Option<usize>,
+    /// The `next` of the previous page: continue after that sample.
+    after: Option<String>,
+}
+
+fn cursor(q: &RangeQuery) -> ApiResult<Option<SampleKey>> {
+    q.after
+        .as_deref()
+        .map(|a| {
+            a.parse().map_err(|_| {
+                ApiError::bad_request(format!("after={a:?} is not a page cursor; pass the `next` of the previous page"))
+            })
+        })
+        .transpose()
 }
 
 pub const MAX_RAW: usize = 100_000;
@@ -208,8 +220,15 @@ pub async fn raw(
     if limit == 0 || limit > MAX_RAW {
         return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_RAW}")));
     }
-    let points: Vec<Point> = ctx.store().raw(ch.id, from, to, limit).await?;
-    Ok(Json(json!({ "channel": ch.id, "from": from, "to": to, "truncated": points.len() == limit, "points": points })))
+    // Time order, paged by (time, storage position): never by time alone,
+    // which repeats or drops samples stored out of order.
+    let page = ctx.store().raw_page(ch.id, from, to, cursor(&q)?, limit).await?;
+    let truncated = page.len() == limit;
+    let next = page.last().filter(|_| truncated).map(|(k, _)| k.to_string());
+    let points: Vec<Point> = page.into_iter().map(|(_, p)| p).collect();
+    Ok(Json(
+        json!({ "channel": ch.id, "from": from, "to": to, "truncated": truncated, "next": next, "points": points }),
+    ))
 }
 
 pub async fn minmax(
@@ -240,8 +259,11 @@ fn iso(t: TimeMs) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
-/// At most this many rows per CSV request (ask again from the last time).
+/// At most this many rows per CSV request; the rest with `after` = the
+/// answer's `X-Next-After`.
 pub const MAX_CSV_ROWS: usize = 5_000_000;
+/// The header of a cut CSV export naming where to continue.
+pub const NEXT_HEADER: &str = "x-next-after";
 
 pub async fn csv(
     State(ctx): State<Ctx>,
@@ -250,16 +272,17 @@ pub async fn csv(
     Query(q): Query<RangeQuery>,
 ) -> ApiResult<Response> {
     let (ch, agent) = c.channel(&ctx, channel_id(&id)?).await?;
-    let (mut from, to) = range(&q, &ch)?;
-    let header_name = ch.path.replace(['"', '\n', '\r'], "");
-    let mut out =
-        format!("time,\"{}{}\"\n", header_name, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
+    let (from, to) = range(&q, &ch)?;
+    let name = format!("{}{}", ch.path, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
+    let mut out = format!("time,{}\n", super::csv::text_cell(&name));
     let mut rows = 0;
+    let mut after = cursor(&q)?;
     const PAGE: usize = 50_000;
-    // Pages by time; samples are stored in time order per channel.
-    loop {
-        let page = ctx.store().raw(ch.id, from, to, PAGE).await?;
-        for p in &page {
+    // Pages by (time, storage position), so samples stored out of time
+    // order come once each, in time order.
+    let next = loop {
+        let page = ctx.store().raw_page(ch.id, from, to, after, PAGE).await?;
+        for (_, p) in &page {
             out.push_str(&iso(p.t));
             out.push(',');
             if let Some(v) = p.v {
@@ -268,18 +291,26 @@ pub async fn csv(
             out.push('\n');
         }
         rows += page.len();
-        match page.last() {
-            Some(last) if page.len() == PAGE && rows < MAX_CSV_ROWS => from = last.t + 1,
-            _ => break,
+        after = page.last().map(|(k, _)| *k);
+        if page.len() < PAGE {
+            break None;
         }
-    }
+        if rows >= MAX_CSV_ROWS {
+            break after;
+        }
+    };
     let file = format!("{}-{}.csv", agent.id, ch.path.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"));
-    Ok((
+    let mut resp = (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
         ],
         out,
     )
-        .into_response())
+        .into_response();
+    // Cut at MAX_CSV_ROWS: where the next request continues (`after`).
+    if let Some(next) = next.and_then(|k| header::HeaderValue::from_str(&k.to_string()).ok()) {
+        resp.headers_mut().insert(NEXT_HEADER, next);
+    }
+    Ok(resp)
 }

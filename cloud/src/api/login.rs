@@ -105,25 +105,29 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
         log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::TOO_MANY_REQUESTS).await;
         return Err(too_many(msg));
     }
-    // Before the password: from outside the list a guess learns nothing.
-    if let Some(acc) = account.as_ref().filter(|a| !cidr::allowed(&a.ip_allow, ip.0)) {
-        log_login(&ctx, Some(&acc.id), &b.user, ip, PATH, StatusCode::FORBIDDEN).await;
-        return Err(ApiError::forbidden(format!(
-            "your address {} is not in the IP allow-list of account {}; ask its admin to add it",
-            ip_text(ip.0),
-            acc.id
-        )));
-    }
+    let wrong = || ApiError::unauthorized("wrong account, user or password");
+    // From outside the account's IP allow-list the answer is that of a
+    // wrong login, whatever the password: status, message, time (the
+    // password is still checked, its result unused) and throttling alike,
+    // so neither whether the account exists nor whether a guess was right
+    // can be learnt from there. The admin sees the refusal (403, with the
+    // address) in the account's access log.
+    let outside = account.as_ref().is_some_and(|a| !cidr::allowed(&a.ip_allow, ip.0));
     let user = match &account {
         Some(_) => store.user(&b.account, &b.user).await?,
         None => None,
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
     let ok = verify(b.password, hash).await && user.is_some();
+    if outside {
+        throttle::failed(store, &b.account, &b.user, ip.0, now).await?;
+        log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::FORBIDDEN).await;
+        return Err(wrong());
+    }
     let (Some(account), Some(user), true) = (account, user, ok) else {
         throttle::failed(store, &b.account, &b.user, ip.0, now).await?;
         log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::UNAUTHORIZED).await;
-        return Err(ApiError::unauthorized("wrong account, user or password"));
+        return Err(wrong());
     };
     let pending = match (user.two_factor, user.must_change) {
         (TwoFactor::Email, _) => {
@@ -137,7 +141,7 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
     // With a second factor still to come the failure count stays: else a
     // known password would buy fresh code guesses with every login.
     if pending != Some(PENDING_CODE) {
-        throttle::succeeded(store, &account.id, &user.id).await?;
+        throttle::succeeded(store, &account.id, &user.id, ip.0).await?;
     }
     let token = session::open(store, &account.id, &user.id, pending, now).await?;
     log_login(&ctx, Some(&account.id), &user.id, ip, PATH, StatusCode::OK).await;
@@ -229,7 +233,7 @@ pub async fn login_code(
             "wrong or expired code; codes by email are valid 10 minutes (log in again for a new one)",
         ));
     }
-    throttle::succeeded(store, acc, uid).await?;
+    throttle::succeeded(store, acc, uid, c.ip).await?;
     s.pending = c.user.must_change.then(|| PENDING_CHANGE.to_string());
     store.update_session(&s).await?;
     Ok(Json(json!({
@@ -306,7 +310,7 @@ pub async fn change_password(
     if let Some(msg) = throttle::blocked(store, &c.account.id, &c.user.id, c.ip, now).await? {
         return Err(too_many(msg));
     }
-    password::check_policy(&b.new).map_err(ApiError::bad_request)?;
+    password::check_policy(&b.new).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if !verify(b.current.clone(), c.user.password_hash.clone()).await {
         throttle::failed(store, &c.account.id, &c.user.id, c.ip, now).await?;
         return Err(ApiError::forbidden("the current password is wrong"));
@@ -399,7 +403,7 @@ pub struct ResetBody {
 }
 
 pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResult<Json<Value>> {
-    password::check_policy(&b.new).map_err(ApiError::bad_request)?;
+    password::check_policy(&b.new).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let store = ctx.store();
     let bad = || {
         ApiError::bad_request(
@@ -426,7 +430,7 @@ pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResul
     store.update_user(&user).await?;
     // A reset means the old password may be known: no session of it stays.
     store.delete_sessions_of(&b.account, &b.user, None).await?;
-    throttle::succeeded(store, &b.account, &b.user).await?;
+    throttle::reset(store, &b.account, &b.user).await?;
     Ok(Json(json!({ "message": "password set; log in with it" })))
 }
 
@@ -437,7 +441,7 @@ pub async fn totp_setup(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json
         ));
     }
     let secret = totp::new_secret();
-    let url = totp::otpauth_url(&secret, &c.account.id, &c.user.id).map_err(ApiError::internal)?;
+    let url = totp::otpauth_url(&secret, &c.account.id, &c.user.id).map_err(|e| ApiError::internal(e.to_string()))?;
     let mut user = c.user.clone();
     user.totp_secret = Some(secret.clone());
     ctx.store().update_user(&user).await?;
@@ -455,7 +459,14 @@ pub async fn totp_confirm(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<C
     if c.user.two_factor == TwoFactor::Totp {
         return Err(ApiError::conflict("the authenticator app is already on"));
     }
-    if !totp::check(&sec, &b.code, ctx.now()) {
+    let now = ctx.now();
+    // The step of the confirming code is recorded as used: whoever saw it
+    // cannot log in with it in the same 30 s (`login_code` refuses it).
+    let fresh = match totp::matched_step(&sec, &b.code, now) {
+        Some(step) => totp_unused(&ctx, &c.account.id, &c.user.id, step, now).await?,
+        None => false,
+    };
+    if !fresh {
         return Err(ApiError::bad_request("the code does not match; check the app's clock and try the current code"));
     }
     let mut user = c.user.clone();

@@ -212,6 +212,11 @@ pub const ROUTES: &[RouteDoc] = &[
     rq("GET", "/access-log", Admin, "Authenticated requests and logins, newest first", &["limit"]),
 ];
 
+/// Whether `method path` (under /api/v1) is an endpoint that takes no token.
+pub fn is_public(method: &str, path: &str) -> bool {
+    ROUTES.iter().any(|r| r.access == Access::Public && r.method == method && r.path == path)
+}
+
 /// Example replies (method, path, status, JSON; CSV for the export).
 const REPLIES: &[(&str, &str, u16, &str)] = &[
     (

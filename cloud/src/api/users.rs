@@ -51,7 +51,7 @@ pub async fn create_user(
     Json(b): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     c.require_admin("create users")?;
-    check_id("user id", &b.id).map_err(ApiError::bad_request)?;
+    check_id("user id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     check_name("user", &b.name)?;
     check_email(&b.email)?;
     let temp = password::temporary_password();
@@ -237,7 +237,7 @@ pub async fn create_team(
     Json(b): Json<NewTeam>,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
     c.require_admin("create teams")?;
-    check_id("team id", &b.id).map_err(ApiError::bad_request)?;
+    check_id("team id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     presence("team", &b.id, team_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     Ok((StatusCode::CREATED, save_team(&ctx, &c, b.id, TeamBody { name: b.name, members: b.members }).await?))
 }
@@ -322,7 +322,7 @@ pub async fn create_group(
     Json(b): Json<NewGroup>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
     c.require_admin("create measurement groups")?;
-    check_id("group id", &b.id).map_err(ApiError::bad_request)?;
+    check_id("group id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     presence("group", &b.id, group_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     Ok((
         StatusCode::CREATED,

@@ -79,7 +79,24 @@ pub async fn run(
             }
         });
     }
-    poll(&client, &mut events, &tx, &connected).await
+    poll(&client, &mut events, &tx, &connected, &subscription(&cfg.password)).await
+}
+
+/// The shared group of the cloud's ingest processes, named from their
+/// broker secret: every process with the same login finds the same group,
+/// and an agent, not knowing the secret, cannot join it (a member that may
+/// not read the batches would swallow its share of them, and brokers such
+/// as Mosquitto do not refuse the subscription itself).
+pub fn share_group(cloud_password: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("meterdeck-cloud shared group\n{cloud_password}").as_bytes());
+    format!("md-{}", hex::encode(&digest[..12]))
+}
+
+/// The ingest's subscription: every agent's batches, split between the
+/// members of [`share_group`].
+pub fn subscription(cloud_password: &str) -> String {
+    format!("$share/{}/md/v1/+/up/batch", share_group(cloud_password))
 }
 
 fn client_id() -> String {
@@ -92,13 +109,14 @@ async fn poll(
     events: &mut EventLoop,
     tx: &mpsc::Sender<Job>,
     connected: &AtomicBool,
+    subscription: &str,
 ) -> anyhow::Result<()> {
     let mut backoff = Duration::from_millis(200);
     loop {
         match events.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 // Clean session: subscribe on every connection.
-                client.subscribe(wire::CLOUD_SUBSCRIPTION, QoS::AtLeastOnce).await?;
+                client.subscribe(subscription, QoS::AtLeastOnce).await?;
                 connected.store(true, Ordering::Relaxed);
                 backoff = Duration::from_millis(200);
                 info!("ingest connected to the broker");

@@ -79,6 +79,11 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let store: Arc<dyn Storage> = crate::store::open(&db).await.with_context(|| format!("opening {db}"))?;
 
     let broker = Broker::start(store.clone(), opts.broker, &opts.data_dir).await?;
+    // An external broker must refuse what a hostile agent would try, before
+    // this process takes any batch from it.
+    if let Some(target) = &broker.check {
+        crate::broker_check::check(&*store, &*broker, target).await?;
+    }
     let stats = Arc::new(IngestStats::default());
     let ingest = tokio::spawn(crate::ingest::run(
         IngestConfig {

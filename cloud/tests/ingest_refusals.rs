@@ -105,8 +105,8 @@ async fn start_ingest(
     let broker = Broker::start(env.store.clone(), mode, env.dir.path()).await.expect("mosquitto must be installed");
     let stats = Arc::new(IngestStats::default());
     let cfg = IngestConfig {
-        host: "127.0.0.1".into(),
-        port,
+        host: broker.ingest_at.0.clone(),
+        port: broker.ingest_at.1,
         user: broker.user.clone(),
         password: broker.password.clone(),
         workers: 2,

@@ -170,7 +170,12 @@ fn mqtt(
                 Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(p.topic, p.payload.to_vec()),
                 Ok(_) => continue,
                 Err(e) => {
-                    let _ = tx.send(Seen::Refused(e.to_string()));
+                    // A given-up attempt stops: the broker binds sessions to
+                    // logins, so a leftover one retrying with the same login
+                    // would close the session that got in.
+                    if tx.send(Seen::Refused(e.to_string())).is_err() {
+                        return;
+                    }
                     tokio::time::sleep(Duration::from_millis(300)).await;
                     continue;
                 }

@@ -55,13 +55,15 @@ impl ApiError {
     }
 }
 
+/// Every error answer: what was wrong and what to do.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            error: &'a str,
-        }
-        let mut resp = (self.status, axum::Json(Body { error: &self.message })).into_response();
+        let mut resp = (self.status, axum::Json(ErrorBody { error: self.message })).into_response();
         if let Some(s) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
         }

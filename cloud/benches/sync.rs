@@ -117,12 +117,13 @@ async fn drain(store: Arc<dyn Storage>, data: &std::path::Path, batches: &[Vec<u
     let stats = Arc::new(IngestStats::default());
     let ingest = tokio::spawn(meterdeck_cloud::ingest::run(
         IngestConfig {
-            host: "127.0.0.1".into(),
-            port,
+            host: broker.ingest_at.0.clone(),
+            port: broker.ingest_at.1,
             user: broker.user.clone(),
             password: broker.password.clone(),
             workers: 4,
             mail: None,
+            limits: Default::default(),
         },
         store.clone(),
         broker.connected.clone(),

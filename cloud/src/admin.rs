@@ -23,25 +23,31 @@ pub enum AdminError {
     Broker(String),
 }
 
+/// An id of the wrong form; the message names the id and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// `what` ("user id", "team id", ...) and the id.
+    #[error("{0} {1:?} must be 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit")]
+    Id(String, String),
+    #[error("account id {0:?} must be 3 to 32 of a-z, 0-9 and '-'")]
+    Account(String),
+}
+
 /// Ids of users, teams, groups: 1-64 of `a-z 0-9 . _ -`, starting with a
 /// letter or digit.
-pub fn check_id(what: &str, id: &str) -> Result<(), String> {
+pub fn check_id(what: &str, id: &str) -> Result<(), IdError> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{what} {id:?} must be 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"))
-    }
+    if ok { Ok(()) } else { Err(IdError::Id(what.to_string(), id.to_string())) }
 }
 
 /// Account ids: `[a-z0-9-]`, 3 to 32 characters.
-pub fn check_account_id(id: &str) -> Result<(), String> {
+pub fn check_account_id(id: &str) -> Result<(), IdError> {
     let ok =
         (3..=32).contains(&id.len()) && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok { Ok(()) } else { Err(format!("account id {id:?} must be 3 to 32 of a-z, 0-9 and '-'")) }
+    if ok { Ok(()) } else { Err(IdError::Account(id.to_string())) }
 }
 
 /// Monthly sync traffic per agent by plan (SPEC 7: Basic 1 GB, Pro 5 GB).
@@ -63,8 +69,8 @@ pub async fn create_account(
     admin_user_id: &str,
     admin_email: &str,
 ) -> Result<String, AdminError> {
-    check_account_id(id).map_err(AdminError::Invalid)?;
-    check_id("user id", admin_user_id).map_err(AdminError::Invalid)?;
+    check_account_id(id).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    check_id("user id", admin_user_id).map_err(|e| AdminError::Invalid(e.to_string()))?;
     if name.trim().is_empty() || name.chars().count() > 100 {
         return Err(AdminError::Invalid("the account name must have 1 to 100 characters".into()));
     }
@@ -114,7 +120,7 @@ pub async fn reset_to_temporary(store: &dyn Storage, account: &str, user: &str) 
     u.must_change = true;
     store.update_user(&u).await?;
     store.delete_sessions_of(account, user, None).await?;
-    crate::auth::throttle::succeeded(store, account, user).await?;
+    crate::auth::throttle::reset(store, account, user).await?;
     Ok((u, temp))
 }
 
@@ -248,7 +254,7 @@ mod tests {
     #[test]
     fn ids_are_checked() {
         assert!(check_id("user id", "ann.b-1_x").is_ok());
-        assert!(check_id("user id", "Ann").unwrap_err().contains("\"Ann\""));
+        assert!(check_id("user id", "Ann").unwrap_err().to_string().contains("\"Ann\""));
         assert!(check_id("user id", "").is_err());
         assert!(check_id("user id", "-x").is_err());
         assert!(check_account_id("acme-1").is_ok());

@@ -4,7 +4,13 @@
 //! are written for it and it is told to reload (SIGHUP to its pid file).
 //!
 //! The ACL confines every agent to its own topic prefix (docs/protocol.md):
-//! the broker, not the cloud, refuses one agent writing as another.
+//! the broker, not the cloud, refuses one agent writing as another. The
+//! agents' listener binds each session to its login (client id = user
+//! name), so no login can take over another's session; the cloud's own
+//! ingest connects on a loopback listener only its login can use, and its
+//! shared subscription's group is named from its secret, so no agent can
+//! join it (Mosquitto's ACL file cannot refuse subscriptions; see
+//! docs/broker.md). `broker_check` tests an external broker for the same.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -41,8 +47,13 @@ pub struct BrokerFiles {
 }
 
 impl BrokerFiles {
+    /// Agents' logins (and the cloud's, for single-listener setups).
     pub fn passwd(&self) -> PathBuf {
         self.dir.join("passwd")
+    }
+    /// The cloud's login only: the loopback listener of the ingest.
+    pub fn passwd_cloud(&self) -> PathBuf {
+        self.dir.join("passwd-cloud")
     }
     pub fn acl(&self) -> PathBuf {
         self.dir.join("acl")
@@ -54,6 +65,8 @@ impl BrokerFiles {
     pub fn write_acl(&self) -> anyhow::Result<()> {
         let acl = format!(
             "# Written by meterdeck-cloud: each agent only under md/v1/<its login>/ (docs/protocol.md).\n\
+             # Mosquitto checks these on publish and delivery; it never refuses a SUBSCRIBE\n\
+             # from an ACL file, so the cloud's shared group has a secret name (docs/broker.md).\n\
              pattern write md/v1/%u/up/#\n\
              pattern read md/v1/%u/down/#\n\n\
              user {CLOUD_BROKER_USER}\n\
@@ -73,52 +86,65 @@ impl BrokerFiles {
                 warn!(agent = %id, "skipping an agent with an unusable broker login");
             }
         }
-        write_private(&self.passwd(), &s)
+        write_private(&self.passwd(), &s)?;
+        write_private(&self.passwd_cloud(), &format!("{CLOUD_BROKER_USER}:{cloud_hash}\n"))
     }
 
-    /// The config of a managed Mosquitto: local listener, no anonymous
-    /// logins, our password file and ACL, room for a window of 4 MiB batches.
+    /// The config of one listener (agents' rules, see [`write_conf_with`](Self::write_conf_with)).
     pub fn write_conf(&self, bind: &str, port: u16) -> anyhow::Result<()> {
-        self.write_conf_tls(bind, port, None)
+        self.write_conf_with(bind, port, None, None)
     }
 
-    /// As [`write_conf`](Self::write_conf); with `tls`, the listener on
-    /// `bind:port` speaks only TLS (the agents') and a second, plain one on
-    /// loopback serves the cloud's own ingest subscriber in this process.
+    /// As [`write_conf_with`](Self::write_conf_with), the TLS listener's
+    /// loopback port being the ingest's.
     pub fn write_conf_tls(&self, bind: &str, port: u16, tls: Option<&BrokerTls>) -> anyhow::Result<()> {
+        self.write_conf_with(bind, port, tls, tls.map(|t| t.local_port))
+    }
+
+    /// The config of a managed Mosquitto: no anonymous logins, our password
+    /// files and ACL, room for a window of 4 MiB batches. The agents'
+    /// listener on `bind:port` (TLS only with `tls`) binds every session to
+    /// its login: the client id is replaced by the user name, so one login
+    /// cannot close another's session by connecting with its client id.
+    /// With `ingest_port`, a plain loopback listener there takes only the
+    /// cloud's login (the ingest subscriber in this process): agents cannot
+    /// log in on it, and the cloud's sessions keep their own client ids.
+    pub fn write_conf_with(
+        &self,
+        bind: &str,
+        port: u16,
+        tls: Option<&BrokerTls>,
+        ingest_port: Option<u16>,
+    ) -> anyhow::Result<()> {
         // Started as root, Mosquitto switches to its own user, which cannot
         // read our private (0600, root-owned) files nor, often, the
         // certificate's key: keep the starting user.
         let user = if rustix::process::geteuid().is_root() { "user root\n" } else { "" };
-        let listeners = match tls {
-            None => format!("listener {port} {bind}\n"),
-            Some(t) => format!(
-                "listener {port} {bind}\n\
-                 certfile {}\n\
-                 keyfile {}\n\
-                 listener {} 127.0.0.1\n",
-                t.cert.display(),
-                t.key.display(),
-                t.local_port
-            ),
+        let security = |passwd: PathBuf| {
+            format!("allow_anonymous false\npassword_file {}\nacl_file {}\n", passwd.display(), self.acl().display())
         };
+        let mut listeners = format!("listener {port} {bind}\n");
+        if let Some(t) = tls {
+            listeners.push_str(&format!("certfile {}\nkeyfile {}\n", t.cert.display(), t.key.display()));
+        }
+        listeners.push_str("use_username_as_clientid true\n");
+        listeners.push_str(&security(self.passwd()));
+        if let Some(p) = ingest_port {
+            listeners.push_str(&format!("listener {p} 127.0.0.1\n"));
+            listeners.push_str(&security(self.passwd_cloud()));
+        }
         let conf = format!(
             "# Written by meterdeck-cloud serve.\n\
              {user}\
-             per_listener_settings false\n\
+             per_listener_settings true\n\
              {listeners}\
-             allow_anonymous false\n\
-             password_file {}\n\
-             acl_file {}\n\
              persistence false\n\
              max_packet_size 5000000\n\
              max_queued_messages 10000\n\
              max_inflight_messages 64\n\
              log_dest stderr\n\
              log_type error\n\
-             log_type warning\n",
-            self.passwd().display(),
-            self.acl().display()
+             log_type warning\n"
         );
         write_private(&self.conf(), &conf)
     }
@@ -167,7 +193,46 @@ pub enum BrokerMode {
         password: String,
         files: Option<PathBuf>,
         pid_file: Option<PathBuf>,
+        /// Where agents connect, when not at `host:port` (shown at
+        /// registration; the start-up self-test probes it).
+        agents: Option<(String, u16)>,
+        /// Agents connect there with TLS; the self-test trusts this CA
+        /// (PEM), else the system's roots.
+        agents_tls: Option<AgentsTls>,
     },
+}
+
+/// TLS of an external broker's agents' listener, as the self-test sees it.
+#[derive(Clone, Debug)]
+pub struct AgentsTls {
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The self-test's TLS client: the CA file's certificates, or the
+/// platform's verifier (system roots), on the aws-lc-rs provider.
+fn probe_tls(t: &AgentsTls) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .context("TLS setup")?;
+    let config = match &t.ca_file {
+        Some(path) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(path)
+                .with_context(|| format!("--agent-broker-ca: cannot read {}", path.display()))?
+            {
+                let cert = cert.with_context(|| format!("--agent-broker-ca: {} is not PEM", path.display()))?;
+                roots.add(cert).with_context(|| format!("--agent-broker-ca: a certificate in {}", path.display()))?;
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        }
+        None => {
+            use rustls_platform_verifier::BuilderVerifierExt;
+            builder.with_platform_verifier().context("the system's certificate verifier")?.with_no_client_auth()
+        }
+    };
+    Ok(Arc::new(config))
 }
 
 /// The broker as the rest of the service sees it.
@@ -189,6 +254,8 @@ pub struct Broker {
     /// endpoint, or the loopback listener when agents get TLS.
     pub ingest_at: (String, u16),
     pub connected: Arc<AtomicBool>,
+    /// External brokers: what the start-up self-test probes.
+    pub check: Option<crate::broker_check::CheckTarget>,
 }
 
 impl Broker {
@@ -198,11 +265,13 @@ impl Broker {
             BrokerMode::Managed { program, bind, port, tls } => {
                 let files = BrokerFiles { dir: data_dir.join("broker") };
                 std::fs::create_dir_all(&files.dir).with_context(|| format!("creating {}", files.dir.display()))?;
-                files.write_conf_tls(&bind, port, tls.as_ref())?;
-                let ingest_at = match &tls {
-                    Some(t) => ("127.0.0.1".to_string(), t.local_port),
-                    None => (bind.clone(), port),
+                // The ingest always has its own loopback listener (see write_conf_with).
+                let ingest_port = match &tls {
+                    Some(t) => t.local_port,
+                    None => free_loopback_port()?,
                 };
+                files.write_conf_with(&bind, port, tls.as_ref(), Some(ingest_port))?;
+                let ingest_at = ("127.0.0.1".to_string(), ingest_port);
                 // A fresh password per start: the cloud's broker login never touches the disk in clear.
                 let password = random_secret();
                 let b = Broker {
@@ -218,14 +287,15 @@ impl Broker {
                     endpoint: BrokerEndpoint { host: bind.clone(), port, tls: tls.is_some() },
                     ingest_at: ingest_at.clone(),
                     connected: Arc::new(AtomicBool::new(false)),
+                    check: None,
                 };
                 b.write_files().await?;
                 let conf = b.files.as_ref().map(BrokerFiles::conf).unwrap_or_default();
                 let mut first = spawn_mosquitto(&program, &conf)?;
                 b.child_pid.store(first.id().unwrap_or(0), Ordering::Relaxed);
-                // With TLS only the loopback listener is probed: Mosquitto opens the
-                // TLS one (first in the file) before it, or exits; and a bare TCP
-                // probe of the TLS port would log a handshake error each start.
+                // Only the loopback listener is probed: Mosquitto opens the
+                // agents' one (first in the file) before it, or exits; and a bare
+                // TCP probe of a TLS port would log a handshake error each start.
                 if let Err(e) = wait_listening(&ingest_at.0, ingest_at.1).await {
                     // E.g. a certificate Mosquitto cannot load: it exits, we say why.
                     let _ = first.start_kill();
@@ -237,7 +307,18 @@ impl Broker {
                 *b.supervisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
                 b
             }
-            BrokerMode::External { host, port, user, password, files, pid_file } => {
+            BrokerMode::External { host, port, user, password, files, pid_file, agents, agents_tls } => {
+                let (agents_host, agents_port) = agents.unwrap_or_else(|| (host.clone(), port));
+                let check = crate::broker_check::CheckTarget {
+                    agents_host: agents_host.clone(),
+                    agents_port,
+                    agents_tls: agents_tls.as_ref().map(probe_tls).transpose()?,
+                    cloud_host: host.clone(),
+                    cloud_port: port,
+                    cloud_user: user.clone(),
+                    cloud_password: password.clone(),
+                    login_wait: Duration::from_secs(20),
+                };
                 let b = Broker {
                     store,
                     cloud_hash: mosquitto_hash(&password),
@@ -248,9 +329,10 @@ impl Broker {
                     supervisor: std::sync::Mutex::new(None),
                     user,
                     password,
-                    ingest_at: (host.clone(), port),
-                    endpoint: BrokerEndpoint { host, port, tls: false },
+                    ingest_at: (host, port),
+                    endpoint: BrokerEndpoint { host: agents_host, port: agents_port, tls: agents_tls.is_some() },
                     connected: Arc::new(AtomicBool::new(false)),
+                    check: Some(check),
                 };
                 b.write_files().await?;
                 b
@@ -346,6 +428,12 @@ async fn supervise(
             }
         }
     }
+}
+
+/// A free loopback port for the ingest's listener.
+fn free_loopback_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free loopback port for the broker")?;
+    Ok(l.local_addr()?.port())
 }
 
 async fn wait_listening(host: &str, port: u16) -> anyhow::Result<()> {

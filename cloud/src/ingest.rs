@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::state::MailConfig;
-use crate::store::{IngestBatch, MonthTraffic, Storage, StoreError};
+use crate::store::{IngestBatch, IngestLimits, MonthTraffic, Storage, StoreError};
 
 /// Where the ingest subscriber logs in.
 #[derive(Clone, Debug)]
@@ -27,6 +27,8 @@ pub struct IngestConfig {
     pub workers: usize,
     /// For the 90 % traffic notice to the account's admins (else logged only).
     pub mail: Option<MailConfig>,
+    /// Refused batches get an error ack naming the limit.
+    pub limits: IngestLimits,
 }
 
 /// Largest packet ingest reads. Above the broker's own limit (the managed
@@ -68,16 +70,33 @@ pub async fn run(
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     for _ in 0..cfg.workers.max(1) {
         let (rx, store, client, stats) = (rx.clone(), store.clone(), client.clone(), stats.clone());
-        let mail = cfg.mail.clone();
+        let (mail, limits) = (cfg.mail.clone(), cfg.limits);
         tokio::spawn(async move {
             loop {
                 let job = { rx.lock().await.recv().await };
                 let Some(job) = job else { break };
-                handle(job, &store, &client, &stats, mail.as_ref()).await;
+                handle(job, &store, &client, &stats, mail.as_ref(), limits).await;
             }
         });
     }
-    poll(&client, &mut events, &tx, &connected).await
+    poll(&client, &mut events, &tx, &connected, &subscription(&cfg.password)).await
+}
+
+/// The shared group of the cloud's ingest processes, named from their
+/// broker secret: every process with the same login finds the same group,
+/// and an agent, not knowing the secret, cannot join it (a member that may
+/// not read the batches would swallow its share of them, and brokers such
+/// as Mosquitto do not refuse the subscription itself).
+pub fn share_group(cloud_password: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("meterdeck-cloud shared group\n{cloud_password}").as_bytes());
+    format!("md-{}", hex::encode(&digest[..12]))
+}
+
+/// The ingest's subscription: every agent's batches, split between the
+/// members of [`share_group`].
+pub fn subscription(cloud_password: &str) -> String {
+    format!("$share/{}/md/v1/+/up/batch", share_group(cloud_password))
 }
 
 fn client_id() -> String {
@@ -90,13 +109,14 @@ async fn poll(
     events: &mut EventLoop,
     tx: &mpsc::Sender<Job>,
     connected: &AtomicBool,
+    subscription: &str,
 ) -> anyhow::Result<()> {
     let mut backoff = Duration::from_millis(200);
     loop {
         match events.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 // Clean session: subscribe on every connection.
-                client.subscribe(wire::CLOUD_SUBSCRIPTION, QoS::AtLeastOnce).await?;
+                client.subscribe(subscription, QoS::AtLeastOnce).await?;
                 connected.store(true, Ordering::Relaxed);
                 backoff = Duration::from_millis(200);
                 info!("ingest connected to the broker");
@@ -129,6 +149,7 @@ async fn handle(
     client: &AsyncClient,
     stats: &IngestStats,
     mail: Option<&MailConfig>,
+    limits: IngestLimits,
 ) {
     let now = meterdeck_wire::now_ms();
     let size = job.payload.len() as u64;
@@ -144,7 +165,13 @@ async fn handle(
     .await;
     let (decoded, (id, store_id)) = match decoded {
         Ok(x) => x,
-        Err(e) => (Err(wire::WireError(format!("decoder crashed: {e}"))), (None, None)),
+        Err(e) => {
+            // A bug, not the agent's fault: the details (panic text) go to
+            // the log only, never into the ack.
+            tracing::error!(agent = %job.agent, "decoding a batch failed: {e}");
+            let msg = "the cloud could not decode this batch (an internal error, logged); report it".to_string();
+            (Err(wire::WireError(msg)), (None, None))
+        }
     };
     let mut traffic = None;
     let ack = match decoded {
@@ -157,12 +184,22 @@ async fn handle(
             }
             Ack { store: store_id, ..Ack::refused(id, e.0) }
         }
-        Ok(batch) => match store.ingest(&job.agent, &batch, size, now).await {
+        Ok(batch) => match store.ingest_limited(&job.agent, &batch, size, now, limits).await {
             Ok(out) => {
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.samples.fetch_add(out.stored, Ordering::Relaxed);
                 traffic = Some(out.traffic);
                 Ack::stored(batch.batch.header.batch, out.stored).for_store(&batch.batch.header.store)
+            }
+            Err(StoreError::Refused(why)) => {
+                // Over a limit: nothing was stored; counted like a malformed batch.
+                stats.refused.fetch_add(1, Ordering::Relaxed);
+                warn!(agent = %job.agent, batch = batch.batch.header.batch, "refused a batch: {why}");
+                match store.ingest_refused(&job.agent, &why, size, now).await {
+                    Ok(t) => traffic = Some(t),
+                    Err(se) => warn!(agent = %job.agent, "could not count the refusal: {se}"),
+                }
+                Ack::refused(Some(batch.batch.header.batch), why).for_store(&batch.batch.header.store)
             }
             Err(StoreError::NotFound(what)) => {
                 stats.refused.fetch_add(1, Ordering::Relaxed);

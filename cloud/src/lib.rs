@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod backup;
 pub mod broker;
+pub mod broker_check;
 pub mod ingest;
 pub mod mail;
 pub mod serve;

@@ -53,6 +53,17 @@ enum Cmd {
         /// ...and send SIGHUP to the pid in this file when agents change.
         #[arg(long)]
         broker_pid_file: Option<PathBuf>,
+        /// With --broker: where agents connect (HOST:PORT), when not at
+        /// --broker (the cloud's own, private listener). Shown at
+        /// registration; the start-up self-test probes it.
+        #[arg(long, requires = "broker")]
+        agent_broker: Option<String>,
+        /// Agents connect to the agents' broker with TLS.
+        #[arg(long, requires = "broker")]
+        agent_broker_tls: bool,
+        /// PEM CA the self-test trusts for --agent-broker-tls (default: the system's roots).
+        #[arg(long, value_name = "FILE", requires = "agent_broker_tls")]
+        agent_broker_ca: Option<PathBuf>,
         /// SMTP server (HOST:PORT) for password-reset links and email login codes.
         #[arg(long)]
         smtp: Option<String>,
@@ -76,6 +87,15 @@ enum Cmd {
         /// PEM private key of --tls-cert.
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Channels one agent may have; a batch that would make more is refused (error ack).
+        #[arg(long, default_value_t = meterdeck_cloud::store::DEFAULT_MAX_CHANNELS_PER_AGENT,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        max_channels_per_agent: u64,
+        /// A proxy (CIDR) in front of the API, e.g. the TLS terminator: from
+        /// it the caller's address is taken from X-Forwarded-For (the
+        /// rightmost hop that is not a trusted proxy). Repeatable.
+        #[arg(long = "trusted-proxy", value_name = "CIDR")]
+        trusted_proxy: Vec<meterdeck_cloud::auth::cidr::Cidr>,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -219,6 +239,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             broker_user,
             broker_files,
             broker_pid_file,
+            agent_broker,
+            agent_broker_tls,
+            agent_broker_ca,
             smtp,
             mail_from,
             public_url,
@@ -227,17 +250,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             backups_kept,
             tls_cert,
             tls_key,
+            max_channels_per_agent,
+            trusted_proxy,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
                 _ => None,
             };
+            let host_port = |opt: &str, addr: &str| {
+                addr.rsplit_once(':')
+                    .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+                    .with_context(|| format!("{opt} {addr}: expected HOST:PORT"))
+            };
             let broker = match broker {
                 Some(addr) => {
-                    let (host, port) = addr
-                        .rsplit_once(':')
-                        .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
-                        .with_context(|| format!("--broker {addr}: expected HOST:PORT"))?;
+                    let (host, port) = host_port("--broker", &addr)?;
+                    let agents = agent_broker.as_deref().map(|a| host_port("--agent-broker", a)).transpose()?;
                     let password = std::env::var("MD_BROKER_PASSWORD")
                         .context("--broker needs the cloud's broker password in MD_BROKER_PASSWORD")?;
                     BrokerMode::External {
@@ -247,6 +275,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         password,
                         files: broker_files,
                         pid_file: broker_pid_file,
+                        agents,
+                        agents_tls: agent_broker_tls.then(|| meterdeck_cloud::broker::AgentsTls {
+                            ca_file: agent_broker_ca.as_deref().map(absolute).transpose().ok().flatten(),
+                        }),
                     }
                 }
                 None => BrokerMode::Managed {
@@ -275,6 +307,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 backup_every: (!backup_every.is_zero()).then_some(backup_every),
                 backups_kept,
                 tls,
+                limits: meterdeck_cloud::store::IngestLimits { max_channels_per_agent },
+                trusted_proxies: trusted_proxy,
             })
             .await
         }

@@ -31,6 +31,10 @@ pub struct ServeOptions {
     /// PEM certificate (chain) and key: the API serves HTTPS and a managed
     /// Mosquitto a TLS listener with them.
     pub tls: Option<TlsFiles>,
+    /// What ingest refuses (channels per agent).
+    pub limits: crate::store::IngestLimits,
+    /// Proxies whose X-Forwarded-For names the caller (`--trusted-proxy`).
+    pub trusted_proxies: Vec<crate::auth::cidr::Cidr>,
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +79,11 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let store: Arc<dyn Storage> = crate::store::open(&db).await.with_context(|| format!("opening {db}"))?;
 
     let broker = Broker::start(store.clone(), opts.broker, &opts.data_dir).await?;
+    // An external broker must refuse what a hostile agent would try, before
+    // this process takes any batch from it.
+    if let Some(target) = &broker.check {
+        crate::broker_check::check(&*store, &*broker, target).await?;
+    }
     let stats = Arc::new(IngestStats::default());
     let ingest = tokio::spawn(crate::ingest::run(
         IngestConfig {
@@ -84,6 +93,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             password: broker.password.clone(),
             workers: opts.ingest_workers,
             mail: opts.mail.clone(),
+            limits: opts.limits,
         },
         store.clone(),
         broker.connected.clone(),
@@ -104,7 +114,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
 
     let state =
         AppState { store: store.clone(), broker: broker.clone(), mail: opts.mail, data_dir: opts.data_dir.clone() };
-    let app = crate::api::router(state);
+    let api = crate::api::ApiOptions { trusted_proxies: opts.trusted_proxies.clone(), ..Default::default() };
+    let app = crate::api::router_with(state, api);
     let listener = tokio::net::TcpListener::bind(opts.http).await.with_context(|| format!("binding {}", opts.http))?;
     let http = listener.local_addr()?;
     // Wait briefly for the subscriber so "ready" means batches are taken.
@@ -130,7 +141,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the HTTP server failed"),
-        Some(config) => serve_https(listener, config, app).await,
+        Some(config) => serve_https(listener, config, app.layer(crate::api::hsts())).await,
     };
     ingest.abort();
     watcher.abort();

@@ -21,7 +21,7 @@ pub trait BrokerAdmin: Send + Sync + 'static {
     fn connected(&self) -> bool;
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BrokerEndpoint {
     pub host: String,
     pub port: u16,

@@ -76,6 +76,11 @@ async fn totp_second_factor() {
     let wrong = if code == "111111" { "222222" } else { "111111" };
     let r = env.post("/login/code", Some(&tok), json!({"code": wrong})).await;
     assert_eq!(r.status, 401, "{}", r.text);
+    // The code that confirmed the app is spent for its 30 s step: someone
+    // who saw it cannot log in with it (issue 19).
+    let r = env.post("/login/code", Some(&tok), json!({"code": code})).await;
+    assert_eq!(r.status, 401, "the confirming code replayed: {}", r.text);
+    env.clock.advance(30_000);
     let code = totp::code_at(&secret, env.clock_now()).unwrap();
     let r = env.post("/login/code", Some(&tok), json!({"code": code})).await;
     assert_eq!(r.status, 200, "{}", r.text);

@@ -294,12 +294,27 @@ async fn throttling(mut env: Env) {
     let r = env.get("/me", &admin).await;
     assert_eq!(r.status, 403);
     assert!(r.error().contains("127.0.0.1") && r.error().contains("allow-list"), "{}", r.error());
+    // A login from outside answers like a wrong login (issue 19: else the
+    // answer tells which account ids exist), right password or not.
     let r = env.post("/login", None, json!({"account": "acme", "user": "mem", "password": "User-pass1"})).await;
-    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!((r.status.as_u16(), r.error()), (401, "wrong account, user or password".to_string()), "{}", r.text);
     let r = env.post("/login", None, json!({"account": "acme", "user": "mem", "password": "Wrong-pass1"})).await;
-    assert_eq!(r.status, 403, "a wrong password answers the same from outside: {}", r.text);
+    assert_eq!(r.status, 401, "a wrong password answers the same from outside: {}", r.text);
+    let r = env.post("/login", None, json!({"account": "nosuch", "user": "mem", "password": "User-pass1"})).await;
+    assert_eq!((r.status.as_u16(), r.error()), (401, "wrong account, user or password".to_string()), "{}", r.text);
     acc.ip_allow = vec![];
     env.store.update_account(&acc).await.unwrap();
+    // The admin sees the refusal, with the address.
+    let log = env.get("/access-log?limit=10", &admin).await.json();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["path"] == "/api/v1/login" && e["status"] == 403 && e["ip"] == "127.0.0.1"),
+        "{log}"
+    );
+    // Those refusals counted as failed logins: let their window pass.
+    env.clock.advance(16 * 60 * 1000);
 
     // Brute force on one user: 5 failures (spread over two API processes),
     // then 429 even for the right password.

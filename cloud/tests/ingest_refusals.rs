@@ -36,6 +36,20 @@ fn good_batch(id: u64, n: usize) -> Vec<u8> {
     wire::encode_batch("store-1", id, t0, 0, &parts, &mut EncodeScratch::default()).unwrap()
 }
 
+/// Batch `id` holding `samples` on `dev/x`.
+fn batch_of(id: u64, samples: &[Sample]) -> Vec<u8> {
+    let parts = [PartIn { path: "dev/x", unit: None, seq_from: 1, seq_to: 1 + samples.len() as i64, samples }];
+    wire::encode_batch("store-1", id, 0, 0, &parts, &mut EncodeScratch::default()).unwrap()
+}
+
+/// Batch `id` of `n` empty parts on `n` channels.
+fn many_channels(id: u64, n: usize) -> Vec<u8> {
+    let paths: Vec<String> = (0..n).map(|i| format!("dev/c{i}")).collect();
+    let parts: Vec<PartIn<'_>> =
+        paths.iter().map(|p| PartIn { path: p, unit: None, seq_from: 1, seq_to: 2, samples: &[] }).collect();
+    wire::encode_batch("store-1", id, 0, 0, &parts, &mut EncodeScratch::default()).unwrap()
+}
+
 /// A payload with a readable header (batch `id`, version `v`) and `body` after it.
 fn framed(id: u64, v: u32, body: &[u8]) -> Vec<u8> {
     let head = json!({"v": v, "store": "store-1", "batch": id, "sent_ms": 0, "channels": []}).to_string();
@@ -91,12 +105,13 @@ async fn start_ingest(
     let broker = Broker::start(env.store.clone(), mode, env.dir.path()).await.expect("mosquitto must be installed");
     let stats = Arc::new(IngestStats::default());
     let cfg = IngestConfig {
-        host: "127.0.0.1".into(),
-        port,
+        host: broker.ingest_at.0.clone(),
+        port: broker.ingest_at.1,
         user: broker.user.clone(),
         password: broker.password.clone(),
         workers: 2,
         mail,
+        limits: Default::default(),
     };
     let task = tokio::spawn(ingest::run(cfg, env.store.clone(), broker.connected.clone(), stats.clone()));
     for _ in 0..100 {
@@ -155,6 +170,25 @@ async fn refusals(env: Env) {
         ("a batch far over the size limit", way_over, None, "over the 4194304-byte limit"),
         ("an unknown protocol version", framed(11, 2, b""), Some(11), "protocol version 2 is not supported"),
         (
+            "timestamps at the ends of i64",
+            batch_of(14, &[Sample::number(i64::MIN, 1.0), Sample::number(0, 2.0), Sample::number(i64::MAX, 3.0)]),
+            Some(14),
+            "channel 0 (dev/x): sample 0 has the time -9223372036854775808 ms, outside the years 0 to 9999",
+        ),
+        (
+            "a NaN",
+            batch_of(15, &[Sample::number(1_000, 1.0), Sample::number(2_000, f64::NAN)]),
+            Some(15),
+            "channel 0 (dev/x): sample 1 (t=2000 ms) is NaN, not a finite number",
+        ),
+        (
+            "an infinity",
+            batch_of(16, &[Sample::number(1_000, f64::NEG_INFINITY)]),
+            Some(16),
+            "is -inf, not a finite number",
+        ),
+        ("more channels than an agent may have", many_channels(17, 1_001), Some(17), "this batch would give agent"),
+        (
             "an unreadable header",
             framed(12, 1, b"").iter().map(|&b| if b == b'{' { b'[' } else { b }).collect(),
             None,
@@ -170,6 +204,7 @@ async fn refusals(env: Env) {
         assert_eq!(ack.batch, *batch, "{what}: {ack:?}");
         let error = ack.error.clone().unwrap_or_default();
         assert!(error.contains(names), "{what}: the error {error:?} should name {names:?}");
+        assert!(!error.contains("panicked") && !error.contains("overflow"), "{what}: a bug's text in the ack: {error}");
     }
 
     // Writing as another agent: the broker's ACL drops it before the cloud
@@ -198,6 +233,7 @@ async fn refusals(env: Env) {
     let sync = &r.json()["sync"];
     assert_eq!((sync["rejected"].as_u64(), sync["batches"].as_u64()), (Some(0), Some(0)), "{sync}");
     assert!(env.store.channels(&other).await.unwrap().is_empty());
+    assert_eq!(env.store.channels(&me).await.unwrap().len(), 1, "refused batches made no channel");
     assert_eq!(stats.refused.load(Ordering::Relaxed), cases.len() as u64);
     assert_eq!(stats.batches.load(Ordering::Relaxed), 1);
 

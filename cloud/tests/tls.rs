@@ -170,7 +170,12 @@ fn mqtt(
                 Ok(Event::Incoming(Packet::Publish(p))) => Seen::Message(p.topic, p.payload.to_vec()),
                 Ok(_) => continue,
                 Err(e) => {
-                    let _ = tx.send(Seen::Refused(e.to_string()));
+                    // A given-up attempt stops: the broker binds sessions to
+                    // logins, so a leftover one retrying with the same login
+                    // would close the session that got in.
+                    if tx.send(Seen::Refused(e.to_string())).is_err() {
+                        return;
+                    }
                     tokio::time::sleep(Duration::from_millis(300)).await;
                     continue;
                 }
@@ -214,6 +219,10 @@ async fn serve_with_tls_answers_over_https_and_mqtts_only() {
     for _ in 0..50 {
         let r = trusting.get(&url).send().await.expect("HTTPS with the test CA");
         if r.status() == 200 {
+            // Over TLS, browsers are told to use HTTPS only (issue 19).
+            let hsts = r.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(hsts.as_deref(), Some("max-age=31536000"));
+            assert_eq!(r.headers()["cache-control"], "no-store");
             health = Some(r.json::<serde_json::Value>().await.unwrap());
             break;
         }

@@ -39,7 +39,11 @@ pub fn batch_topic(agent: &str) -> String {
 pub fn ack_topic(agent: &str) -> String {
     format!("md/v1/{agent}/down/ack")
 }
-/// The cloud's (shared) subscription: several cloud processes split the load.
+/// The shared subscription protocol v1 first named for the cloud. The cloud
+/// no longer joins it: its group is derived from its broker secret (see the
+/// cloud's `ingest::share_group`), so an agent cannot join and split the
+/// batches. Kept so the broker self-test and the tests can try it as an
+/// intruder would.
 pub const CLOUD_SUBSCRIPTION: &str = "$share/meterdeck-cloud/md/v1/+/up/batch";
 
 /// The agent id in a batch topic, if the topic is one.

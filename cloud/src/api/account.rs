@@ -4,16 +4,16 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Full, ip_text};
-use super::error::{Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query};
 use super::{ApiError, ApiResult, Ctx};
 use crate::auth::secret::{self, API_TOKEN_PREFIX};
 use crate::auth::{cidr, password};
 use crate::store::{AccessEntry, ApiToken, TimeMs};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenView {
     id: String,
     user: String,
@@ -28,23 +28,41 @@ impl From<ApiToken> for TokenView {
     }
 }
 
-/// Own tokens; an admin sees every token of the account.
+/// API tokens (own; admins: all of the account)
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), responses(
+    (status = 200, description = "The tokens", body = Vec<TokenView>),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn list_tokens(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<TokenView>>> {
     let all = ctx.store().tokens(&c.account.id).await?;
     Ok(Json(all.into_iter().filter(|t| c.is_admin() || t.user == c.user.id).map(TokenView::from).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,
 }
 
+/// A new API token (shown once).
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    id: String,
+    name: String,
+    token: String,
+    note: String,
+}
+
+/// Create an API token (mdt_..., shown once) acting as the caller
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = CreatedToken),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn create_token(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Json(b): Json<NewToken>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     c.require_member("create API tokens")?;
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {
         return Err(ApiError::bad_request("the token name must have 1 to 100 characters"));
@@ -62,12 +80,20 @@ pub async fn create_token(
     ctx.store().insert_token(&t).await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({ "id": t.id, "name": t.name, "token": token, "note": "the token is shown only now; it acts as you" }),
-        ),
+        Json(CreatedToken {
+            id: t.id,
+            name: t.name,
+            token,
+            note: "the token is shown only now; it acts as you".into(),
+        }),
     ))
 }
 
+/// Revoke an API token (own; admins: any)
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path, description = "token id")), security(("bearer" = [])), responses(
+    (status = 204, description = "Revoked"),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn delete_token(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_member("revoke API tokens")?;
     let missing = || ApiError::not_found(format!("token {id} not found"));
@@ -79,26 +105,51 @@ pub async fn delete_token(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn get_account(Full(c): Full) -> Json<Value> {
-    let a = &c.account;
-    Json(json!({
-        "id": a.id, "name": a.name, "plan": a.plan, "ip_allow": a.ip_allow,
-        "traffic_allowance": a.traffic_allowance, "created_ms": a.created_ms,
-    }))
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    id: String,
+    name: String,
+    plan: String,
+    ip_allow: Vec<String>,
+    traffic_allowance: u64,
+    created_ms: TimeMs,
 }
 
-#[derive(Deserialize)]
+/// The account
+#[utoipa::path(get, path = "/api/v1/account", tag = "account", security(("bearer" = [])), responses(
+    (status = 200, description = "The account", body = AccountView),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn get_account(Full(c): Full) -> Json<AccountView> {
+    let a = c.account;
+    Json(AccountView {
+        id: a.id,
+        name: a.name,
+        plan: a.plan,
+        ip_allow: a.ip_allow,
+        traffic_allowance: a.traffic_allowance,
+        created_ms: a.created_ms,
+    })
+}
+
+/// CIDR blocks (IPv4, IPv6); empty = anywhere.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IpAllow {
     ip_allow: Vec<String>,
 }
 
-pub async fn set_ip_allow(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<IpAllow>) -> ApiResult<Json<Value>> {
+/// Set the IP allow-list (CIDR, IPv4 and IPv6; empty = anywhere)
+#[utoipa::path(put, path = "/api/v1/account/ip-allow", tag = "account", request_body = IpAllow, security(("bearer" = [])), responses(
+    (status = 200, description = "The list as stored", body = IpAllow),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn set_ip_allow(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<IpAllow>) -> ApiResult<Json<IpAllow>> {
     c.require_admin("set the IP allow-list")?;
     if b.ip_allow.len() > 200 {
         return Err(ApiError::bad_request("at most 200 entries in the IP allow-list"));
     }
-    let parsed = cidr::parse_list(&b.ip_allow).map_err(ApiError::bad_request)?;
+    let parsed = cidr::parse_list(&b.ip_allow).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let list: Vec<String> = parsed.iter().map(|c| c.to_string()).collect();
     if !cidr::allowed(&list, c.ip) {
         return Err(ApiError::bad_request(format!(
@@ -109,16 +160,20 @@ pub async fn set_ip_allow(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<I
     let mut a = c.account.clone();
     a.ip_allow = list;
     ctx.store().update_account(&a).await?;
-    Ok(Json(json!({ "ip_allow": a.ip_allow })))
+    Ok(Json(IpAllow { ip_allow: a.ip_allow }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccount {
     password: String,
 }
 
-/// Deletes the account and everything of it, after the admin's password.
+/// Delete the account and all its data, agents and users (the admin's password)
+#[utoipa::path(delete, path = "/api/v1/account", tag = "account", request_body = DeleteAccount, security(("bearer" = [])), responses(
+    (status = 204, description = "Deleted"),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn delete_account(
     State(ctx): State<Ctx>,
     Full(c): Full,
@@ -137,12 +192,20 @@ pub async fn delete_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
+    /// Newest entries (1 to 10000, default 200).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
+/// Authenticated requests and logins, newest first
+#[utoipa::path(get, path = "/api/v1/access-log", tag = "account", params(LogQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "The entries", body = Vec<AccessEntry>),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn access_log(
     State(ctx): State<Ctx>,
     Full(c): Full,
@@ -159,23 +222,65 @@ pub async fn access_log(
 /// Below this much free space in the data directory the service is "down".
 pub const MIN_FREE_BYTES: u64 = 100 * 1024 * 1024;
 
-/// No authentication: for load balancers and monitoring. Names no paths.
-pub async fn health(State(ctx): State<Ctx>) -> (StatusCode, axum::Json<Value>) {
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// "ok" or "down".
+    status: String,
+    database: DatabaseHealth,
+    broker: BrokerHealth,
+    disk: DiskHealth,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DatabaseHealth {
+    ok: bool,
+    /// "sqlite" or "postgres".
+    kind: String,
+    error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BrokerHealth {
+    ok: bool,
+    connected: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DiskHealth {
+    ok: bool,
+    free_bytes: Option<u64>,
+    min_free_bytes: u64,
+    error: Option<String>,
+}
+
+/// Database, broker and disk state; 503 when something is down
+///
+/// No token: for load balancers and monitoring. Names no paths.
+#[utoipa::path(get, path = "/api/v1/health", tag = "health", responses(
+    (status = 200, description = "Everything is up", body = Health),
+    (status = 503, description = "Something is down", body = Health),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn health(State(ctx): State<Ctx>) -> (StatusCode, axum::Json<Health>) {
     let db = ctx.store().ping().await;
     let broker = ctx.app.broker.connected();
     let disk = rustix::fs::statvfs(&ctx.app.data_dir).map(|s| s.f_bavail.saturating_mul(s.f_frsize));
     let disk_ok = matches!(disk, Ok(free) if free >= MIN_FREE_BYTES);
     let ok = db.is_ok() && broker && disk_ok;
-    let body = json!({
-        "status": if ok { "ok" } else { "down" },
-        "database": { "ok": db.is_ok(), "kind": ctx.store().kind(), "error": db.err().map(|_| "the database does not answer") },
-        "broker": { "ok": broker, "connected": broker },
-        "disk": {
-            "ok": disk_ok,
-            "free_bytes": disk.as_ref().ok(),
-            "min_free_bytes": MIN_FREE_BYTES,
-            "error": disk.err().map(|e| format!("cannot read the data directory's file system: {e}")),
+    let body = Health {
+        status: if ok { "ok" } else { "down" }.into(),
+        database: DatabaseHealth {
+            ok: db.is_ok(),
+            kind: ctx.store().kind().into(),
+            error: db.err().map(|_| "the database does not answer".into()),
         },
-    });
+        broker: BrokerHealth { ok: broker, connected: broker },
+        disk: DiskHealth {
+            ok: disk_ok,
+            free_bytes: disk.as_ref().ok().copied(),
+            min_free_bytes: MIN_FREE_BYTES,
+            error: disk.err().map(|e| format!("cannot read the data directory's file system: {e}")),
+        },
+    };
     (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, axum::Json(body))
 }

@@ -6,17 +6,18 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::caller::Full;
-use super::error::{Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query};
 use super::{ApiError, ApiResult, Ctx};
-use crate::store::{Agent, AgentSync, CloudChannel, MinMax, Point, TimeMs};
+use crate::state::BrokerEndpoint;
+use crate::store::{Agent, AgentSync, CloudChannel, MinMax, Point, SampleKey, TimeMs};
 
 /// An agent counts as online with a batch within this span.
 pub const ONLINE_MS: TimeMs = 2 * 60 * 1000;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AgentView {
     id: String,
     name: String,
@@ -51,6 +52,11 @@ async fn view(ctx: &Ctx, a: Agent, allowance: u64) -> ApiResult<AgentView> {
     })
 }
 
+/// Visible agents with sync state, this month's traffic and the allowance
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", security(("bearer" = [])), responses(
+    (status = 200, description = "The agents", body = Vec<AgentView>),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn list_agents(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<AgentView>>> {
     let visible = c.visible_agents(&ctx).await?;
     let mut out = Vec::new();
@@ -62,53 +68,89 @@ pub async fn list_agents(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Jso
     Ok(Json(out))
 }
 
+/// One visible agent
+#[utoipa::path(get, path = "/api/v1/agents/{id}", tag = "agents", params(("id" = String, Path, description = "agent id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The agent", body = AgentView),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn get_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<AgentView>> {
     let a = c.agent(&ctx, &id).await?;
     Ok(Json(view(&ctx, a, c.account.traffic_allowance).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     name: String,
 }
 
+/// A registered agent with its secret (shown once) and where it connects.
+#[derive(Serialize, ToSchema)]
+pub struct RegisteredAgent {
+    id: String,
+    name: String,
+    secret: String,
+    broker: BrokerEndpoint,
+    topic_prefix: String,
+    note: String,
+}
+
+/// Register an agent: id, secret (once), broker endpoint and topic prefix
+#[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent, security(("bearer" = [])), responses(
+    (status = 201, description = "Registered", body = RegisteredAgent),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn register_agent(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Json(b): Json<NewAgent>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<RegisteredAgent>)> {
     c.require_admin("register agents")?;
     let (agent, secret) =
         crate::admin::register_agent_at(&*ctx.app.store, &*ctx.app.broker, &c.account.id, &b.name, ctx.now())
             .await
             .map_err(admin_error)?;
-    let ep = ctx.app.broker.endpoint();
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": agent.id,
-            "name": agent.name,
-            "secret": secret,
-            "broker": { "host": ep.host, "port": ep.port, "tls": ep.tls },
-            "topic_prefix": meterdeck_wire::sync::agent_prefix(&agent.id),
-            "note": "the secret is shown only now; store it in the agent's keychain (meterdeck-agent cloud login)",
-        })),
+        Json(RegisteredAgent {
+            topic_prefix: meterdeck_wire::sync::agent_prefix(&agent.id),
+            id: agent.id,
+            name: agent.name,
+            secret,
+            broker: ctx.app.broker.endpoint(),
+            note: "the secret is shown only now; store it in the agent's keychain (meterdeck-agent cloud login)".into(),
+        }),
     ))
 }
 
-/// A new secret for a lost or reinstalled machine (shown once).
-pub async fn rotate_secret(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+#[derive(Serialize, ToSchema)]
+pub struct RotatedSecret {
+    id: String,
+    secret: String,
+    note: String,
+}
+
+/// Give the agent a new secret (returned once); the old one stops working
+#[utoipa::path(post, path = "/api/v1/agents/{id}/secret", tag = "agents", params(("id" = String, Path, description = "agent id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The new secret", body = RotatedSecret),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn rotate_secret(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RotatedSecret>> {
     c.require_admin("give agents new secrets")?;
     let a = c.agent(&ctx, &id).await?;
     let secret = crate::admin::rotate_agent_secret(&*ctx.app.store, &*ctx.app.broker, &c.account.id, &a.id)
         .await
         .map_err(admin_error)?;
-    Ok(Json(json!({
-        "id": a.id,
-        "secret": secret,
-        "note": "the old secret no longer works; store this one in the agent's keychain (meterdeck-agent cloud login)",
-    })))
+    Ok(Json(RotatedSecret {
+        id: a.id,
+        secret,
+        note: "the old secret no longer works; store this one in the agent's keychain (meterdeck-agent cloud login)"
+            .into(),
+    }))
 }
 
 pub(super) fn admin_error(e: crate::admin::AdminError) -> ApiError {
@@ -119,6 +161,12 @@ pub(super) fn admin_error(e: crate::admin::AdminError) -> ApiError {
     }
 }
 
+/// Delete an agent with its channels and data
+#[utoipa::path(delete, path = "/api/v1/agents/{id}", tag = "agents", params(("id" = String, Path, description = "agent id")), security(("bearer" = [])), responses(
+    (status = 204, description = "Deleted"),
+    (status = 503, description = "Deleted, but the broker could not be told yet", body = ErrorBody),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn delete_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     // Admins see every agent of their account, so the lookup is the check.
     c.require_admin("delete agents")?;
@@ -134,6 +182,11 @@ pub async fn delete_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Channels of a visible agent
+#[utoipa::path(get, path = "/api/v1/agents/{id}/channels", tag = "agents", params(("id" = String, Path, description = "agent id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The channels", body = Vec<CloudChannel>),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn agent_channels(
     State(ctx): State<Ctx>,
     Full(c): Full,
@@ -148,8 +201,7 @@ pub async fn agent_channels(
 /// A time as milliseconds since 1970 or ISO-8601 / RFC 3339.
 fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
     // Years 0 to 9999: spans stay far from i64 overflow in bucket math.
-    const MIN: TimeMs = -62_167_219_200_000;
-    const MAX: TimeMs = 253_402_300_799_999;
+    use crate::store::series::{MAX_TIME_MS as MAX, MIN_TIME_MS as MIN};
     let ms = match s.trim().parse::<i64>() {
         Ok(ms) => ms,
         Err(_) => DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
@@ -164,13 +216,34 @@ fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
     Ok(ms)
 }
 
-#[derive(Deserialize)]
+/// A time range and how to read it.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
+    /// Start (inclusive): ms since 1970 or ISO-8601; default the channel's first sample.
     from: Option<String>,
+    /// End (exclusive): ms since 1970 or ISO-8601; default after the channel's last sample.
     to: Option<String>,
+    /// raw: at most this many samples (1 to 100000, default 10000).
+    #[param(minimum = 1, maximum = 100000)]
     limit: Option<usize>,
+    /// minmax: buckets (1 to 20000, default 1000).
+    #[param(minimum = 1, maximum = 20000)]
     buckets: Option<usize>,
+    /// The `next` of the previous page: continue after that sample.
+    after: Option<String>,
+}
+
+fn cursor(q: &RangeQuery) -> ApiResult<Option<SampleKey>> {
+    q.after
+        .as_deref()
+        .map(|a| {
+            a.parse().map_err(|_| {
+                ApiError::bad_request(format!("after={a:?} is not a page cursor; pass the `next` of the previous page"))
+            })
+        })
+        .transpose()
 }
 
 pub const MAX_RAW: usize = 100_000;
@@ -196,28 +269,63 @@ fn channel_id(s: &str) -> ApiResult<i64> {
     s.parse().map_err(|_| ApiError::bad_request(format!("channel id {s:?} is not a number")))
 }
 
+/// One page of samples, in time order.
+#[derive(Serialize, ToSchema)]
+pub struct RawReply {
+    channel: i64,
+    from: TimeMs,
+    to: TimeMs,
+    /// The page is full: more may follow (`after` = `next`).
+    truncated: bool,
+    next: Option<String>,
+    points: Vec<Point>,
+}
+
+/// Samples with from <= t < to in time order, at most limit; continue with after = next
+#[utoipa::path(get, path = "/api/v1/channels/{id}/raw", tag = "channels", params(("id" = i64, Path, description = "channel id"), RangeQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "A page of samples", body = RawReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn raw(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Path(id): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RawReply>> {
     let (ch, _) = c.channel(&ctx, channel_id(&id)?).await?;
     let (from, to) = range(&q, &ch)?;
     let limit = q.limit.unwrap_or(10_000);
     if limit == 0 || limit > MAX_RAW {
         return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_RAW}")));
     }
-    let points: Vec<Point> = ctx.store().raw(ch.id, from, to, limit).await?;
-    Ok(Json(json!({ "channel": ch.id, "from": from, "to": to, "truncated": points.len() == limit, "points": points })))
+    // Time order, paged by (time, storage position): never by time alone,
+    // which repeats or drops samples stored out of order.
+    let page = ctx.store().raw_page(ch.id, from, to, cursor(&q)?, limit).await?;
+    let truncated = page.len() == limit;
+    let next = page.last().filter(|_| truncated).map(|(k, _)| k.to_string());
+    let points: Vec<Point> = page.into_iter().map(|(_, p)| p).collect();
+    Ok(Json(RawReply { channel: ch.id, from, to, truncated, next, points }))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct MinMaxReply {
+    channel: i64,
+    from: TimeMs,
+    to: TimeMs,
+    buckets: Vec<MinMax>,
+}
+
+/// Min/max per bucket of [from, to)
+#[utoipa::path(get, path = "/api/v1/channels/{id}/minmax", tag = "channels", params(("id" = i64, Path, description = "channel id"), RangeQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "The buckets", body = MinMaxReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn minmax(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Path(id): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<MinMaxReply>> {
     let (ch, _) = c.channel(&ctx, channel_id(&id)?).await?;
     let (from, to) = range(&q, &ch)?;
     let buckets = q.buckets.unwrap_or(1000);
@@ -225,13 +333,26 @@ pub async fn minmax(
         return Err(ApiError::bad_request(format!("buckets must be 1 to {MAX_BUCKETS}")));
     }
     let b: Vec<MinMax> = ctx.store().minmax(ch.id, from, to, buckets).await?;
-    Ok(Json(json!({ "channel": ch.id, "from": from, "to": to, "buckets": b })))
+    Ok(Json(MinMaxReply { channel: ch.id, from, to, buckets: b }))
 }
 
-pub async fn latest(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+#[derive(Serialize, ToSchema)]
+pub struct LatestReply {
+    channel: i64,
+    path: String,
+    unit: Option<String>,
+    point: Option<Point>,
+}
+
+/// The newest sample
+#[utoipa::path(get, path = "/api/v1/channels/{id}/latest", tag = "channels", params(("id" = i64, Path, description = "channel id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The newest sample, if any", body = LatestReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn latest(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<LatestReply>> {
     let (ch, _) = c.channel(&ctx, channel_id(&id)?).await?;
-    let p = ctx.store().latest(ch.id).await?;
-    Ok(Json(json!({ "channel": ch.id, "path": ch.path, "unit": ch.unit, "point": p })))
+    let point = ctx.store().latest(ch.id).await?;
+    Ok(Json(LatestReply { channel: ch.id, path: ch.path, unit: ch.unit, point }))
 }
 
 fn iso(t: TimeMs) -> String {
@@ -240,9 +361,18 @@ fn iso(t: TimeMs) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
-/// At most this many rows per CSV request (ask again from the last time).
+/// At most this many rows per CSV request; the rest with `after` = the
+/// answer's `X-Next-After`.
 pub const MAX_CSV_ROWS: usize = 5_000_000;
+/// The header of a cut CSV export naming where to continue.
+pub const NEXT_HEADER: &str = "x-next-after";
 
+/// Samples as CSV (time in ISO-8601 UTC, value), in time order
+#[utoipa::path(get, path = "/api/v1/channels/{id}/csv", tag = "channels", params(("id" = i64, Path, description = "channel id"), RangeQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "CSV; cut at 5,000,000 rows with X-Next-After", content_type = "text/csv", body = String,
+        headers(("x-next-after" = String, description = "Where to continue (`after`) when cut"))),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn csv(
     State(ctx): State<Ctx>,
     Full(c): Full,
@@ -250,16 +380,17 @@ pub async fn csv(
     Query(q): Query<RangeQuery>,
 ) -> ApiResult<Response> {
     let (ch, agent) = c.channel(&ctx, channel_id(&id)?).await?;
-    let (mut from, to) = range(&q, &ch)?;
-    let header_name = ch.path.replace(['"', '\n', '\r'], "");
-    let mut out =
-        format!("time,\"{}{}\"\n", header_name, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
+    let (from, to) = range(&q, &ch)?;
+    let name = format!("{}{}", ch.path, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
+    let mut out = format!("time,{}\n", super::csv::text_cell(&name));
     let mut rows = 0;
+    let mut after = cursor(&q)?;
     const PAGE: usize = 50_000;
-    // Pages by time; samples are stored in time order per channel.
-    loop {
-        let page = ctx.store().raw(ch.id, from, to, PAGE).await?;
-        for p in &page {
+    // Pages by (time, storage position), so samples stored out of time
+    // order come once each, in time order.
+    let next = loop {
+        let page = ctx.store().raw_page(ch.id, from, to, after, PAGE).await?;
+        for (_, p) in &page {
             out.push_str(&iso(p.t));
             out.push(',');
             if let Some(v) = p.v {
@@ -268,18 +399,26 @@ pub async fn csv(
             out.push('\n');
         }
         rows += page.len();
-        match page.last() {
-            Some(last) if page.len() == PAGE && rows < MAX_CSV_ROWS => from = last.t + 1,
-            _ => break,
+        after = page.last().map(|(k, _)| *k);
+        if page.len() < PAGE {
+            break None;
         }
-    }
+        if rows >= MAX_CSV_ROWS {
+            break after;
+        }
+    };
     let file = format!("{}-{}.csv", agent.id, ch.path.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"));
-    Ok((
+    let mut resp = (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
         ],
         out,
     )
-        .into_response())
+        .into_response();
+    // Cut at MAX_CSV_ROWS: where the next request continues (`after`).
+    if let Some(next) = next.and_then(|k| header::HeaderValue::from_str(&k.to_string()).ok()) {
+        resp.headers_mut().insert(NEXT_HEADER, next);
+    }
+    Ok(resp)
 }

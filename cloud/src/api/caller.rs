@@ -12,13 +12,38 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, ApiResult, Ctx};
-use crate::auth::cidr;
+use crate::auth::cidr::{self, Cidr};
 use crate::auth::session::{self, Bearer};
 use crate::store::{AccessEntry, Account, Agent, CloudChannel, Role, User};
 
 /// The caller's address (socket peer, or X-Forwarded-For when trusted).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub Option<IpAddr>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_read_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted: Vec<Cidr> = vec!["10.0.0.0/8".parse().unwrap(), "::1".parse().unwrap()];
+        let peer = Some(ip("10.1.1.1"));
+        // Not from a proxy: the header is the caller's own words.
+        assert_eq!(forwarded_client(Some(ip("192.0.2.9")), "1.2.3.4", &trusted), Some(ip("192.0.2.9")));
+        // From a proxy: the rightmost hop that is not a proxy.
+        assert_eq!(forwarded_client(peer, "1.2.3.4", &trusted), Some(ip("1.2.3.4")));
+        assert_eq!(forwarded_client(peer, "6.6.6.6, 1.2.3.4, 10.0.0.7", &trusted), Some(ip("1.2.3.4")));
+        assert_eq!(forwarded_client(Some(ip("::1")), "2001:db8::5", &trusted), Some(ip("2001:db8::5")));
+        // No header, garbage, or only proxies: the last address known.
+        assert_eq!(forwarded_client(peer, "", &trusted), peer);
+        assert_eq!(forwarded_client(peer, "1.2.3.4, junk", &trusted), peer);
+        assert_eq!(forwarded_client(peer, "10.0.0.9", &trusted), Some(ip("10.0.0.9")));
+        assert_eq!(forwarded_client(None, "1.2.3.4", &trusted), None);
+        // Nothing trusted: never the header.
+        assert_eq!(forwarded_client(peer, "1.2.3.4", &[]), peer);
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -28,20 +53,33 @@ pub struct Caller {
     pub ip: Option<IpAddr>,
 }
 
-pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
-    if trust_forwarded_for {
-        // The last hop is the one our load balancer added.
-        if let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return Some(ip);
+/// The caller's address: the socket peer, unless the peer is one of the
+/// `trusted` proxies (`serve --trusted-proxy`); then the rightmost
+/// `X-Forwarded-For` hop that is not a trusted proxy. Hops left of it were
+/// written by the client and could be anything, so they are never used.
+pub fn client_ip(req: &Request, trusted: &[Cidr]) -> Option<IpAddr> {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    forwarded_client(peer, &forwarded.join(","), trusted)
+}
+
+/// [`client_ip`] on plain values: `forwarded` is the `X-Forwarded-For`
+/// list (all headers joined by commas, oldest hop first).
+pub fn forwarded_client(peer: Option<IpAddr>, forwarded: &str, trusted: &[Cidr]) -> Option<IpAddr> {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    let mut client = peer?;
+    if !is_trusted(client) {
+        return Some(client);
+    }
+    for hop in forwarded.rsplit(',').map(str::trim).filter(|h| !h.is_empty()) {
+        // A hop we cannot read ends the walk: the last good one stands.
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
         }
     }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+    Some(client)
 }
 
 pub fn ip_text(ip: Option<IpAddr>) -> String {
@@ -49,11 +87,16 @@ pub fn ip_text(ip: Option<IpAddr>) -> String {
 }
 
 pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Response {
-    let ip = client_ip(&req, ctx.trust_forwarded_for);
+    let ip = client_ip(&req, &ctx.trusted_proxies);
     req.extensions_mut().insert(ClientIp(ip));
     let Some(header) = req.headers().get(AUTHORIZATION).cloned() else {
         return next.run(req).await;
     };
+    // Public endpoints take no token: a stale one a client still sends
+    // (logged out, expired) must not stop it logging in or seeing health.
+    if super::openapi::is_public(req.method().as_str(), req.uri().path()) {
+        return next.run(req).await;
+    }
     let method = req.method().to_string();
     // Nested under /api/v1: the router strips the prefix, the log wants it.
     let path = req

@@ -55,13 +55,15 @@ impl ApiError {
     }
 }
 
+/// Every error answer: what was wrong and what to do.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            error: &'a str,
-        }
-        let mut resp = (self.status, axum::Json(Body { error: &self.message })).into_response();
+        let mut resp = (self.status, axum::Json(ErrorBody { error: self.message })).into_response();
         if let Some(s) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
@@ -74,6 +76,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Exists(what) => ApiError::conflict(format!("{what} already exists")),
             StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
+            StoreError::Refused(why) => ApiError::bad_request(why),
             other => {
                 // The details go to the log, not to the caller.
                 tracing::error!(error = %other, "storage");

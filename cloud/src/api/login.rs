@@ -4,10 +4,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::caller::{AnyCaller, ClientIp, Full, ip_text};
-use super::error::Json;
+use super::error::{ErrorBody, Json};
 use super::{ApiError, ApiResult, Ctx};
 use crate::auth::session::{self, Bearer, PENDING_CHANGE, PENDING_CODE};
 use crate::auth::{cidr, password, secret, throttle, totp};
@@ -16,7 +16,7 @@ use crate::store::{AccessEntry, OneTimeCode, TwoFactor, User};
 pub const LOGIN_CODE_MS: i64 = 10 * 60 * 1000;
 pub const RESET_MS: i64 = 30 * 60 * 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     account: String,
@@ -24,7 +24,7 @@ pub struct LoginBody {
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LoginReply {
     /// The bearer token (`mds_...`); shown only here.
     token: String,
@@ -38,7 +38,7 @@ pub struct LoginReply {
     second_factor: TwoFactor,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserView {
     pub id: String,
     pub name: String,
@@ -91,6 +91,17 @@ fn too_many(msg: String) -> ApiError {
     ApiError::too_many(msg, (throttle::WINDOW_MS / 1000) as u64)
 }
 
+/// Log in with account, user and password
+///
+/// Returns a session token (`mds_...`) and the step still pending, if any.
+/// Within 15 minutes, 5 failures for a user from one address, 20 from one
+/// address or 100 for a user from anywhere answer 429 with Retry-After. A
+/// login from outside the account's IP allow-list answers like a wrong one.
+#[utoipa::path(post, path = "/api/v1/login", tag = "login", request_body = LoginBody, responses(
+    (status = 200, description = "Logged in, or a step pending", body = LoginReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+    (status = 503, description = "The email code could not be sent", body = ErrorBody),
+))]
 pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody>) -> ApiResult<Json<LoginReply>> {
     const PATH: &str = "/api/v1/login";
     let now = ctx.now();
@@ -105,25 +116,29 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
         log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::TOO_MANY_REQUESTS).await;
         return Err(too_many(msg));
     }
-    // Before the password: from outside the list a guess learns nothing.
-    if let Some(acc) = account.as_ref().filter(|a| !cidr::allowed(&a.ip_allow, ip.0)) {
-        log_login(&ctx, Some(&acc.id), &b.user, ip, PATH, StatusCode::FORBIDDEN).await;
-        return Err(ApiError::forbidden(format!(
-            "your address {} is not in the IP allow-list of account {}; ask its admin to add it",
-            ip_text(ip.0),
-            acc.id
-        )));
-    }
+    let wrong = || ApiError::unauthorized("wrong account, user or password");
+    // From outside the account's IP allow-list the answer is that of a
+    // wrong login, whatever the password: status, message, time (the
+    // password is still checked, its result unused) and throttling alike,
+    // so neither whether the account exists nor whether a guess was right
+    // can be learnt from there. The admin sees the refusal (403, with the
+    // address) in the account's access log.
+    let outside = account.as_ref().is_some_and(|a| !cidr::allowed(&a.ip_allow, ip.0));
     let user = match &account {
         Some(_) => store.user(&b.account, &b.user).await?,
         None => None,
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
     let ok = verify(b.password, hash).await && user.is_some();
+    if outside {
+        throttle::failed(store, &b.account, &b.user, ip.0, now).await?;
+        log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::FORBIDDEN).await;
+        return Err(wrong());
+    }
     let (Some(account), Some(user), true) = (account, user, ok) else {
         throttle::failed(store, &b.account, &b.user, ip.0, now).await?;
         log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::UNAUTHORIZED).await;
-        return Err(ApiError::unauthorized("wrong account, user or password"));
+        return Err(wrong());
     };
     let pending = match (user.two_factor, user.must_change) {
         (TwoFactor::Email, _) => {
@@ -137,7 +152,7 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
     // With a second factor still to come the failure count stays: else a
     // known password would buy fresh code guesses with every login.
     if pending != Some(PENDING_CODE) {
-        throttle::succeeded(store, &account.id, &user.id).await?;
+        throttle::succeeded(store, &account.id, &user.id, ip.0).await?;
     }
     let token = session::open(store, &account.id, &user.id, pending, now).await?;
     log_login(&ctx, Some(&account.id), &user.id, ip, PATH, StatusCode::OK).await;
@@ -182,17 +197,33 @@ async fn send_login_code(ctx: &Ctx, user: &User) -> ApiResult<()> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
+    /// Six digits, from the mail or the authenticator app.
     code: String,
 }
 
+/// The login's state after the code.
+#[derive(Serialize, ToSchema)]
+pub struct CodeReply {
+    /// "change_password" when the temporary password is still to change.
+    pending: Option<String>,
+    must_change_password: bool,
+    second_factor: TwoFactor,
+}
+
+/// Give the second-factor code (email or authenticator app)
+#[utoipa::path(post, path = "/api/v1/login/code", tag = "login", request_body = CodeBody,
+    security(("bearer" = [])), responses(
+    (status = 200, description = "Code accepted", body = CodeReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn login_code(
     State(ctx): State<Ctx>,
     AnyCaller(c): AnyCaller,
     Json(b): Json<CodeBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CodeReply>> {
     let Bearer::Session(mut s) = c.bearer.clone() else {
         return Err(ApiError::bad_request("API tokens need no login code"));
     };
@@ -229,14 +260,10 @@ pub async fn login_code(
             "wrong or expired code; codes by email are valid 10 minutes (log in again for a new one)",
         ));
     }
-    throttle::succeeded(store, acc, uid).await?;
+    throttle::succeeded(store, acc, uid, c.ip).await?;
     s.pending = c.user.must_change.then(|| PENDING_CHANGE.to_string());
     store.update_session(&s).await?;
-    Ok(Json(json!({
-        "pending": s.pending,
-        "must_change_password": c.user.must_change,
-        "second_factor": "none",
-    })))
+    Ok(Json(CodeReply { pending: s.pending, must_change_password: c.user.must_change, second_factor: TwoFactor::None }))
 }
 
 /// Refuses an authenticator code whose step was already used (someone who
@@ -265,6 +292,11 @@ async fn totp_unused(ctx: &Ctx, account: &str, user: &str, step: u64, now: i64) 
     Ok(true)
 }
 
+/// End this session
+#[utoipa::path(post, path = "/api/v1/logout", tag = "login", security(("bearer" = [])), responses(
+    (status = 204, description = "Logged out"),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn logout(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller) -> ApiResult<StatusCode> {
     match c.session_hash() {
         Some(h) => {
@@ -275,26 +307,64 @@ pub async fn logout(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller) -> ApiResul
     }
 }
 
-pub async fn me(Full(c): Full) -> Json<Value> {
-    Json(json!({
-        "account": { "id": c.account.id, "name": c.account.name, "plan": c.account.plan },
-        "user": UserView::from(&c.user),
-        "via": match c.bearer { Bearer::Session(_) => "session", Bearer::Token(_) => "token" },
-    }))
+#[derive(Serialize, ToSchema)]
+pub struct AccountBrief {
+    id: String,
+    name: String,
+    plan: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, ToSchema)]
+pub struct MeReply {
+    account: AccountBrief,
+    user: UserView,
+    /// "session" or "token".
+    via: String,
+}
+
+/// The caller: user and account
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])), responses(
+    (status = 200, description = "The caller", body = MeReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn me(Full(c): Full) -> Json<MeReply> {
+    Json(MeReply {
+        account: AccountBrief { id: c.account.id.clone(), name: c.account.name.clone(), plan: c.account.plan.clone() },
+        user: UserView::from(&c.user),
+        via: match c.bearer {
+            Bearer::Session(_) => "session",
+            Bearer::Token(_) => "token",
+        }
+        .into(),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
     current: String,
     new: String,
 }
 
+/// What is still pending of the login (nothing after a password change).
+#[derive(Serialize, ToSchema)]
+pub struct PendingReply {
+    pending: Option<String>,
+}
+
+/// Change the own password
+///
+/// Also the temporary one at first login; ends the user's other sessions.
+#[utoipa::path(post, path = "/api/v1/password", tag = "login", request_body = ChangeBody,
+    security(("bearer" = [])), responses(
+    (status = 200, description = "Changed", body = PendingReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn change_password(
     State(ctx): State<Ctx>,
     AnyCaller(c): AnyCaller,
     Json(b): Json<ChangeBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PendingReply>> {
     let Bearer::Session(mut s) = c.bearer.clone() else {
         return Err(ApiError::forbidden("change the password after logging in, not with an API token"));
     };
@@ -306,7 +376,7 @@ pub async fn change_password(
     if let Some(msg) = throttle::blocked(store, &c.account.id, &c.user.id, c.ip, now).await? {
         return Err(too_many(msg));
     }
-    password::check_policy(&b.new).map_err(ApiError::bad_request)?;
+    password::check_policy(&b.new).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if !verify(b.current.clone(), c.user.password_hash.clone()).await {
         throttle::failed(store, &c.account.id, &c.user.id, c.ip, now).await?;
         return Err(ApiError::forbidden("the current password is wrong"));
@@ -325,20 +395,34 @@ pub async fn change_password(
         s.pending = None;
         store.update_session(&s).await?;
     }
-    Ok(Json(json!({ "pending": null })))
+    Ok(Json(PendingReply { pending: None }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequestBody {
     account: String,
     user: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct MessageReply {
+    message: String,
+}
+
+/// Mail a password-reset link valid 30 minutes
+///
+/// The same answer whether or not the user exists.
+#[utoipa::path(post, path = "/api/v1/password/reset-request", tag = "login", request_body = ResetRequestBody,
+    responses(
+    (status = 202, description = "A link is on its way if the user exists", body = MessageReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+    (status = 503, description = "This server cannot send mail", body = ErrorBody),
+))]
 pub async fn reset_request(
     State(ctx): State<Ctx>,
     Json(b): Json<ResetRequestBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<MessageReply>)> {
     let Some(mail) = ctx.app.mail.clone() else {
         return Err(ApiError::unavailable(
             "this server cannot send mail; ask an admin of your account for a temporary password",
@@ -358,9 +442,9 @@ pub async fn reset_request(
     // The same answer whether or not the user exists (no enumeration).
     let reply = (
         StatusCode::ACCEPTED,
-        Json(
-            json!({ "message": "if that user exists and has an email address, a reset link valid 30 minutes is on its way" }),
-        ),
+        Json(MessageReply {
+            message: "if that user exists and has an email address, a reset link valid 30 minutes is on its way".into(),
+        }),
     );
     let Some(user) = user.filter(|u| !u.email.is_empty()) else { return Ok(reply) };
     let code = secret::new_token("");
@@ -389,17 +473,25 @@ pub async fn reset_request(
     Ok(reply)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
     account: String,
     user: String,
+    /// The code from the reset link.
     code: String,
     new: String,
 }
 
-pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResult<Json<Value>> {
-    password::check_policy(&b.new).map_err(ApiError::bad_request)?;
+/// Set a new password with the code from the reset link
+///
+/// Works once; ends the user's sessions.
+#[utoipa::path(post, path = "/api/v1/password/reset", tag = "login", request_body = ResetBody, responses(
+    (status = 200, description = "Password set", body = MessageReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResult<Json<MessageReply>> {
+    password::check_policy(&b.new).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let store = ctx.store();
     let bad = || {
         ApiError::bad_request(
@@ -426,40 +518,77 @@ pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResul
     store.update_user(&user).await?;
     // A reset means the old password may be known: no session of it stays.
     store.delete_sessions_of(&b.account, &b.user, None).await?;
-    throttle::succeeded(store, &b.account, &b.user).await?;
-    Ok(Json(json!({ "message": "password set; log in with it" })))
+    throttle::reset(store, &b.account, &b.user).await?;
+    Ok(Json(MessageReply { message: "password set; log in with it".into() }))
 }
 
-pub async fn totp_setup(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Value>> {
+#[derive(Serialize, ToSchema)]
+pub struct TotpSetup {
+    /// Base32, for apps that take it typed in.
+    secret: String,
+    otpauth_url: String,
+    next: String,
+}
+
+/// Start authenticator-app setup: the secret and the otpauth URL
+#[utoipa::path(post, path = "/api/v1/me/totp", tag = "me", security(("bearer" = [])), responses(
+    (status = 200, description = "Add it to the app, then confirm", body = TotpSetup),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn totp_setup(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<TotpSetup>> {
     if c.user.two_factor == TwoFactor::Totp {
         return Err(ApiError::conflict(
             "an authenticator app is already set up; an admin can switch your second factor to none to set up a new one",
         ));
     }
     let secret = totp::new_secret();
-    let url = totp::otpauth_url(&secret, &c.account.id, &c.user.id).map_err(ApiError::internal)?;
+    let url = totp::otpauth_url(&secret, &c.account.id, &c.user.id).map_err(|e| ApiError::internal(e.to_string()))?;
     let mut user = c.user.clone();
     user.totp_secret = Some(secret.clone());
     ctx.store().update_user(&user).await?;
-    Ok(Json(json!({
-        "secret": secret,
-        "otpauth_url": url,
-        "next": "add it to your authenticator app, then POST /api/v1/me/totp/confirm with a code it shows",
-    })))
+    Ok(Json(TotpSetup {
+        secret,
+        otpauth_url: url,
+        next: "add it to your authenticator app, then POST /api/v1/me/totp/confirm with a code it shows".into(),
+    }))
 }
 
-pub async fn totp_confirm(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<CodeBody>) -> ApiResult<Json<Value>> {
+#[derive(Serialize, ToSchema)]
+pub struct TwoFactorReply {
+    two_factor: TwoFactor,
+}
+
+/// Turn the authenticator app on with a code it shows
+///
+/// The code is spent: it cannot log in within its 30-second step.
+#[utoipa::path(post, path = "/api/v1/me/totp/confirm", tag = "me", request_body = CodeBody,
+    security(("bearer" = [])), responses(
+    (status = 200, description = "The app is the second factor now", body = TwoFactorReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn totp_confirm(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<CodeBody>,
+) -> ApiResult<Json<TwoFactorReply>> {
     let Some(sec) = c.user.totp_secret.clone() else {
         return Err(ApiError::conflict("set up the authenticator first: POST /api/v1/me/totp"));
     };
     if c.user.two_factor == TwoFactor::Totp {
         return Err(ApiError::conflict("the authenticator app is already on"));
     }
-    if !totp::check(&sec, &b.code, ctx.now()) {
+    let now = ctx.now();
+    // The step of the confirming code is recorded as used: whoever saw it
+    // cannot log in with it in the same 30 s (`login_code` refuses it).
+    let fresh = match totp::matched_step(&sec, &b.code, now) {
+        Some(step) => totp_unused(&ctx, &c.account.id, &c.user.id, step, now).await?,
+        None => false,
+    };
+    if !fresh {
         return Err(ApiError::bad_request("the code does not match; check the app's clock and try the current code"));
     }
     let mut user = c.user.clone();
     user.two_factor = TwoFactor::Totp;
     ctx.store().update_user(&user).await?;
-    Ok(Json(json!({ "two_factor": "totp" })))
+    Ok(Json(TwoFactorReply { two_factor: TwoFactor::Totp }))
 }

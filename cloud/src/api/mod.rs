@@ -7,6 +7,7 @@
 mod account;
 mod agents;
 mod caller;
+mod csv;
 pub mod error;
 mod login;
 pub mod openapi;
@@ -17,8 +18,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::{delete, get, patch, post, put};
+use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::auth::cidr::Cidr;
 use crate::auth::{Clock, SystemClock};
 use crate::state::AppState;
 
@@ -34,21 +38,21 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct ApiOptions {
     /// Tests move time (session idle expiry, code expiry).
     pub clock: Arc<dyn Clock>,
-    /// Take the client address from `X-Forwarded-For` (only behind a load
-    /// balancer that sets it; otherwise callers could forge it).
-    pub trust_forwarded_for: bool,
+    /// Proxies (`serve --trusted-proxy`) whose `X-Forwarded-For` names the
+    /// caller; from anyone else the header is ignored (it could be forged).
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Default for ApiOptions {
     fn default() -> Self {
-        ApiOptions { clock: Arc::new(SystemClock), trust_forwarded_for: false }
+        ApiOptions { clock: Arc::new(SystemClock), trusted_proxies: Vec::new() }
     }
 }
 
 pub(crate) struct Inner {
     pub app: AppState,
     pub clock: Arc<dyn Clock>,
-    pub trust_forwarded_for: bool,
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 pub(crate) type Ctx = Arc<Inner>;
@@ -70,7 +74,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
-    let ctx: Ctx = Arc::new(Inner { app: state, clock: opts.clock, trust_forwarded_for: opts.trust_forwarded_for });
+    let ctx: Ctx = Arc::new(Inner { app: state, clock: opts.clock, trusted_proxies: opts.trusted_proxies });
     let v1 = Router::new()
         .route("/health", get(account::health))
         .route("/openapi.json", get(openapi::serve_doc))
@@ -109,7 +113,20 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(ctx);
-    Router::new().nest("/api/v1", v1).fallback(not_found)
+    // Headers on every answer: tokens and secrets in bodies must not be
+    // kept by caches (`no-store`), and nothing is sniffed into another
+    // type. HSTS is added where the API is served over TLS (`serve`).
+    Router::new()
+        .nest("/api/v1", v1)
+        .fallback(not_found)
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+}
+
+/// `Strict-Transport-Security` for the API over TLS: browsers use HTTPS
+/// only for a year.
+pub fn hsts() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"))
 }
 
 /// A bug must not leak details or drop the connection: 500 with the usual

@@ -5,23 +5,28 @@ use std::collections::HashSet;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::caller::Full;
-use super::error::{Json, Path};
+use super::error::{ErrorBody, Json, Path};
 use super::login::{UserView, hash};
 use super::{ApiError, ApiResult, Ctx};
 use crate::admin::check_id;
 use crate::auth::password;
 use crate::store::{Group, Role, Team, TwoFactor, User};
 
+/// Users of the account
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, description = "The users", body = Vec<UserView>),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn list_users(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<UserView>>> {
     c.require_admin("list users")?;
     Ok(Json(ctx.store().users(&c.account.id).await?.iter().map(UserView::from).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     id: String,
@@ -45,13 +50,25 @@ fn check_name(what: &str, name: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// A user with the temporary password they must change at the next login (shown once).
+#[derive(Serialize, ToSchema)]
+pub struct UserWithPassword {
+    user: UserView,
+    temporary_password: String,
+}
+
+/// Create a user; returns a temporary password once
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = UserWithPassword),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn create_user(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Json(b): Json<NewUser>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<UserWithPassword>)> {
     c.require_admin("create users")?;
-    check_id("user id", &b.id).map_err(ApiError::bad_request)?;
+    check_id("user id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     check_name("user", &b.name)?;
     check_email(&b.email)?;
     let temp = password::temporary_password();
@@ -71,10 +88,10 @@ pub async fn create_user(
         crate::store::StoreError::Exists(_) => ApiError::conflict(format!("user {} already exists", b.id)),
         e => e.into(),
     })?;
-    Ok((StatusCode::CREATED, Json(json!({ "user": UserView::from(&user), "temporary_password": temp }))))
+    Ok((StatusCode::CREATED, Json(UserWithPassword { user: UserView::from(&user), temporary_password: temp })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     name: Option<String>,
@@ -92,6 +109,11 @@ async fn admins_left(ctx: &Ctx, account: &str, without: &str) -> ApiResult<usize
     Ok(ctx.store().users(account).await?.iter().filter(|u| u.role == Role::Admin && u.id != without).count())
 }
 
+/// Change a user's name, email, role or second factor (none/email)
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch, params(("id" = String, Path, description = "user id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The user as changed", body = UserView),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn update_user(
     State(ctx): State<Ctx>,
     Full(c): Full,
@@ -149,19 +171,29 @@ pub async fn update_user(
 
 /// For a user who lost the password (and mail cannot help): a new
 /// temporary password, returned once, to be changed at the next login.
+/// Give a user a new temporary password (returned once); ends their sessions
+#[utoipa::path(post, path = "/api/v1/users/{id}/temporary-password", tag = "users", params(("id" = String, Path, description = "user id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The new temporary password", body = UserWithPassword),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn temporary_password(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserWithPassword>> {
     c.require_admin("give users temporary passwords")?;
     let u = find_user(&ctx, &c.account.id, &id).await?;
     let (u, temp) = crate::admin::reset_to_temporary(ctx.store(), &c.account.id, &u.id)
         .await
         .map_err(super::agents::admin_error)?;
-    Ok(Json(json!({ "user": UserView::from(&u), "temporary_password": temp })))
+    Ok(Json(UserWithPassword { user: UserView::from(&u), temporary_password: temp }))
 }
 
+/// Delete a user (ends their sessions and tokens)
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "user id")), security(("bearer" = [])), responses(
+    (status = 204, description = "Deleted"),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn delete_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_admin("delete users")?;
     let store = ctx.store();
@@ -177,13 +209,18 @@ pub async fn delete_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<S
 
 // ---- teams ------------------------------------------------------------------
 
+/// Teams (admins: all; others: their own)
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", security(("bearer" = [])), responses(
+    (status = 200, description = "The teams", body = Vec<Team>),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn list_teams(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<Team>>> {
     let teams = ctx.store().teams(&c.account.id).await?;
     // Non-admins see the teams they are in.
     Ok(Json(teams.into_iter().filter(|t| c.is_admin() || t.members.contains(&c.user.id)).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamBody {
     name: String,
@@ -222,7 +259,7 @@ async fn group_exists(ctx: &Ctx, account: &str, id: &str) -> ApiResult<bool> {
     Ok(ctx.store().groups(account).await?.iter().any(|g| g.id == id))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
     id: String,
@@ -231,17 +268,27 @@ pub struct NewTeam {
     members: Vec<String>,
 }
 
+/// Create a team
+#[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = NewTeam, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = Team),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn create_team(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Json(b): Json<NewTeam>,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
     c.require_admin("create teams")?;
-    check_id("team id", &b.id).map_err(ApiError::bad_request)?;
+    check_id("team id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     presence("team", &b.id, team_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     Ok((StatusCode::CREATED, save_team(&ctx, &c, b.id, TeamBody { name: b.name, members: b.members }).await?))
 }
 
+/// Replace a team's name and members
+#[utoipa::path(put, path = "/api/v1/teams/{id}", tag = "teams", request_body = TeamBody, params(("id" = String, Path, description = "team id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The team", body = Team),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn put_team(
     State(ctx): State<Ctx>,
     Full(c): Full,
@@ -261,6 +308,11 @@ async fn save_team(ctx: &Ctx, c: &super::Caller, id: String, b: TeamBody) -> Api
     Ok(Json(team))
 }
 
+/// Delete a team
+#[utoipa::path(delete, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = String, Path, description = "team id")), security(("bearer" = [])), responses(
+    (status = 204, description = "Deleted"),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn delete_team(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_admin("delete teams")?;
     presence("team", &id, team_exists(&ctx, &c.account.id, &id).await?, true)?;
@@ -270,6 +322,11 @@ pub async fn delete_team(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<S
 
 // ---- groups -----------------------------------------------------------------
 
+/// Measurement groups (admins: all; others: those granted to them or their teams)
+#[utoipa::path(get, path = "/api/v1/groups", tag = "groups", security(("bearer" = [])), responses(
+    (status = 200, description = "The groups", body = Vec<Group>),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn list_groups(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<Group>>> {
     let store = ctx.store();
     let groups = store.groups(&c.account.id).await?;
@@ -291,7 +348,7 @@ pub async fn list_groups(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Jso
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupBody {
     name: String,
@@ -303,7 +360,7 @@ pub struct GroupBody {
     teams: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     id: String,
@@ -316,13 +373,18 @@ pub struct NewGroup {
     teams: Vec<String>,
 }
 
+/// Create a measurement group
+#[utoipa::path(post, path = "/api/v1/groups", tag = "groups", request_body = NewGroup, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = Group),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn create_group(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Json(b): Json<NewGroup>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
     c.require_admin("create measurement groups")?;
-    check_id("group id", &b.id).map_err(ApiError::bad_request)?;
+    check_id("group id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     presence("group", &b.id, group_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     Ok((
         StatusCode::CREATED,
@@ -331,6 +393,11 @@ pub async fn create_group(
     ))
 }
 
+/// Replace a group's agents and grants
+#[utoipa::path(put, path = "/api/v1/groups/{id}", tag = "groups", request_body = GroupBody, params(("id" = String, Path, description = "group id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The group", body = Group),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn put_group(
     State(ctx): State<Ctx>,
     Full(c): Full,
@@ -360,6 +427,11 @@ async fn save_group(ctx: &Ctx, c: &super::Caller, id: String, b: GroupBody) -> A
     Ok(Json(group))
 }
 
+/// Delete a group
+#[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "groups", params(("id" = String, Path, description = "group id")), security(("bearer" = [])), responses(
+    (status = 204, description = "Deleted"),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
 pub async fn delete_group(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_admin("delete measurement groups")?;
     presence("group", &id, group_exists(&ctx, &c.account.id, &id).await?, true)?;

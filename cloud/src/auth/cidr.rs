@@ -35,25 +35,32 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// An allow-list entry that is not a CIDR block; the message names it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CidrError {
+    #[error("{0:?} is not an IP address or CIDR block (like 192.0.2.0/24 or 2001:db8::/32)")]
+    NotAnAddress(String),
+    #[error("{entry:?}: the prefix length must be a number from 0 to {max}")]
+    BadPrefix { entry: String, max: u8 },
+}
+
 impl FromStr for Cidr {
-    type Err = String;
+    type Err = CidrError;
     /// `a.b.c.d/n`, `x::y/n`, or a bare address (a single host).
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, CidrError> {
         let s = s.trim();
         let (addr, prefix) = match s.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("{s:?} is not an IP address or CIDR block (like 192.0.2.0/24 or 2001:db8::/32)"))?;
+        let addr: IpAddr = addr.parse().map_err(|_| CidrError::NotAnAddress(s.to_string()))?;
         let addr = canonical(addr);
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
             Some(p) => match p.parse::<u8>() {
                 Ok(n) if n <= max => n,
-                _ => return Err(format!("{s:?}: the prefix length must be a number from 0 to {max}")),
+                _ => return Err(CidrError::BadPrefix { entry: s.to_string(), max }),
             },
         };
         Ok(Cidr { addr, prefix })
@@ -67,7 +74,7 @@ impl fmt::Display for Cidr {
 }
 
 /// Parses a whole list; the error names the first bad entry.
-pub fn parse_list(list: &[String]) -> Result<Vec<Cidr>, String> {
+pub fn parse_list(list: &[String]) -> Result<Vec<Cidr>, CidrError> {
     list.iter().map(|s| s.parse()).collect()
 }
 
@@ -103,9 +110,9 @@ mod tests {
 
     #[test]
     fn bad_entries_are_named() {
-        assert!("10.0.0.0/33".parse::<Cidr>().unwrap_err().contains("0 to 32"));
-        assert!("bogus".parse::<Cidr>().unwrap_err().contains("\"bogus\""));
-        let e = parse_list(&["10.0.0.0/8".into(), "x/1".into()]).unwrap_err();
+        assert!("10.0.0.0/33".parse::<Cidr>().unwrap_err().to_string().contains("0 to 32"));
+        assert!("bogus".parse::<Cidr>().unwrap_err().to_string().contains("\"bogus\""));
+        let e = parse_list(&["10.0.0.0/8".into(), "x/1".into()]).unwrap_err().to_string();
         assert!(e.contains("x/1"), "{e}");
     }
 

@@ -58,13 +58,23 @@ pub async fn hash_password_async(password: String) -> String {
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 256;
 
+/// A password the policy refuses; the message names what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the password is too long ({0} characters; at most {MAX_LEN})")]
+    TooLong(usize),
+    /// What is missing, e.g. "a digit".
+    #[error("the password needs {}", join_and(.0))]
+    Missing(Vec<String>),
+}
+
 /// The password policy: at least 8 characters with a digit, an upper- and
 /// a lower-case letter. The error names everything that is missing.
-pub fn check_policy(password: &str) -> Result<(), String> {
+pub fn check_policy(password: &str) -> Result<(), PolicyError> {
     let mut missing = Vec::new();
     let chars = password.chars().count();
     if chars > MAX_LEN {
-        return Err(format!("the password is too long ({chars} characters; at most {MAX_LEN})"));
+        return Err(PolicyError::TooLong(chars));
     }
     if chars < MIN_LEN {
         missing.push(format!("at least {MIN_LEN} characters (it has {chars})"));
@@ -78,7 +88,7 @@ pub fn check_policy(password: &str) -> Result<(), String> {
     if !password.chars().any(|c| c.is_lowercase()) {
         missing.push("a lower-case letter".to_string());
     }
-    if missing.is_empty() { Ok(()) } else { Err(format!("the password needs {}", join_and(&missing))) }
+    if missing.is_empty() { Ok(()) } else { Err(PolicyError::Missing(missing)) }
 }
 
 fn join_and(items: &[String]) -> String {
@@ -121,13 +131,13 @@ mod tests {
     #[test]
     fn policy_names_what_is_missing() {
         assert!(check_policy("Abcdefg1").is_ok());
-        let e = check_policy("abc").unwrap_err();
+        let e = check_policy("abc").unwrap_err().to_string();
         assert!(e.contains("at least 8 characters"), "{e}");
         assert!(e.contains("a digit"), "{e}");
         assert!(e.contains("an upper-case letter"), "{e}");
         assert!(!e.contains("lower-case"), "{e}");
-        assert_eq!(check_policy("ABCDEFGH1").unwrap_err(), "the password needs a lower-case letter");
-        assert!(check_policy(&"Aa1".repeat(100)).unwrap_err().contains("too long"));
+        assert_eq!(check_policy("ABCDEFGH1").unwrap_err().to_string(), "the password needs a lower-case letter");
+        assert!(check_policy(&"Aa1".repeat(100)).unwrap_err().to_string().contains("too long"));
     }
 
     #[test]

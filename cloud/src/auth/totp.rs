@@ -5,13 +5,21 @@ use totp_rs::{Algorithm, Secret, TOTP};
 
 pub const ISSUER: &str = "Meterdeck";
 
-fn totp(secret_b32: &str, account: &str, user: &str) -> Result<TOTP, String> {
-    let bytes = Secret::Encoded(secret_b32.to_string())
-        .to_bytes()
-        .map_err(|e| format!("the stored authenticator secret is not base32: {e:?}"))?;
+/// A stored authenticator secret that cannot make codes.
+#[derive(Debug, thiserror::Error)]
+pub enum TotpError {
+    #[error("the stored authenticator secret is not base32: {0}")]
+    NotBase32(String),
+    #[error("authenticator secret: {0}")]
+    Secret(String),
+}
+
+fn totp(secret_b32: &str, account: &str, user: &str) -> Result<TOTP, TotpError> {
+    let bytes =
+        Secret::Encoded(secret_b32.to_string()).to_bytes().map_err(|e| TotpError::NotBase32(format!("{e:?}")))?;
     // ':' separates issuer and label in the otpauth URL; neither id has one.
     TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, Some(ISSUER.to_string()), format!("{user}@{account}"))
-        .map_err(|e| format!("authenticator secret: {e}"))
+        .map_err(|e| TotpError::Secret(e.to_string()))
 }
 
 /// A fresh secret (160 bits), base32.
@@ -26,7 +34,7 @@ pub fn new_secret() -> String {
 }
 
 /// The `otpauth://` URL for the app (usually shown as a QR code).
-pub fn otpauth_url(secret_b32: &str, account: &str, user: &str) -> Result<String, String> {
+pub fn otpauth_url(secret_b32: &str, account: &str, user: &str) -> Result<String, TotpError> {
     Ok(totp(secret_b32, account, user)?.get_url())
 }
 
@@ -56,7 +64,7 @@ pub fn matched_step(secret_b32: &str, code: &str, now_ms: i64) -> Option<u64> {
 }
 
 /// The code at `now_ms` (tests, and the admin's "what should it show").
-pub fn code_at(secret_b32: &str, now_ms: i64) -> Result<String, String> {
+pub fn code_at(secret_b32: &str, now_ms: i64) -> Result<String, TotpError> {
     Ok(totp(secret_b32, "a", "u")?.generate((now_ms / 1000).max(0) as u64))
 }
 

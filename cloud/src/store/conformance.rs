@@ -319,6 +319,18 @@ pub async fn login_failures_and_access_log(s: &dyn Storage) {
     assert_eq!(s.login_failed("ip/10.0.0.1", 1_000, 0).await.unwrap(), 1);
     assert_eq!(s.login_failed("acme/x", 900_000, 800_000).await.unwrap(), 1);
     assert_eq!(s.login_failures("ip/10.0.0.1", 0).await.unwrap(), 1);
+    // A prefix clears its keys only, taken literally ('_' is no wildcard).
+    for k in ["u:a_b@1", "u:a_b@2", "u:axb@1", "u:a_bc"] {
+        s.login_failed(k, 1_000, 0).await.unwrap();
+    }
+    s.clear_login_failures_prefix("u:a_b@").await.unwrap();
+    let left: Vec<u32> =
+        futures::future::join_all(["u:a_b@1", "u:a_b@2", "u:axb@1", "u:a_bc"].map(|k| s.login_failures(k, 0)))
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+    assert_eq!(left, [0, 0, 1, 1]);
 
     setup_account(s, "acme").await;
     let entry = |t: i64, account: Option<&str>, path: &str| AccessEntry {
@@ -509,6 +521,78 @@ async fn check_reads(s: &dyn Storage, path: &str, all: &[Sample], rng: &mut Lcg)
     assert!(matches!(s.latest(ch + 99).await, Err(StoreError::NotFound(_))));
 }
 
+/// Export pages (issue 19): samples stored out of time order (a clock that
+/// stepped back inside a part and between parts, a second cache file whose
+/// samples interleave the first's, repeated milliseconds) come in time
+/// order, each exactly once, whatever the page size; the cursor of the
+/// last sample continues where the page ended.
+pub async fn pages_in_time_order_hold_every_sample_once(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let mut rng = Lcg(19);
+    let t0 = 1_700_000_000_000i64;
+    // (store arrival, seq_from, index) of every sample, as storage keeps it.
+    let mut all: Vec<((usize, i64, u32), Sample)> = Vec::new();
+    let mut k = 0u64;
+    for (store_no, store) in ["st-a", "st-b"].iter().enumerate() {
+        for part in 0..12i64 {
+            // Each part starts earlier than the last ended: out of order.
+            let start = t0 + (part % 4) * 30_000 - part * 7_000 + store_no as i64 * 3_500;
+            let samples: Vec<Sample> = (0..(40 + (rng.next() % 300) as i64))
+                .map(|i| {
+                    // Steps back now and then, and repeats milliseconds.
+                    let t = start + i * 250 - if i % 17 == 5 { 5_000 } else { 0 } - (i % 3 == 0) as i64 * 250;
+                    if i % 11 == 3 {
+                        Sample::special(t, SpecialKind::Invalid)
+                    } else {
+                        Sample::number(t, (rng.next() % 10_000) as f64 / 10.0)
+                    }
+                })
+                .collect();
+            let seq = part * 1_000;
+            for (i, x) in samples.iter().enumerate() {
+                all.push(((store_no, seq, i as u32), *x));
+            }
+            let (b, n) = batch(store, k, 0, &[P { path: "dev/ooo", unit: None, seq_from: seq, samples: &samples }]);
+            s.ingest("ag", &b, n, 0).await.unwrap();
+            k += 1;
+        }
+    }
+    all.sort_by_key(|(pos, x)| (x.t, *pos));
+    let ch = s.channels("ag").await.unwrap()[0].id;
+    let (lo, hi) = (all[0].1.t, all[all.len() - 1].1.t);
+    for (from, to) in [(lo, hi + 1), (lo + 20_000, hi - 20_000), (t0, t0 + 30_000)] {
+        let want: Vec<Point> = all.iter().map(|x| x.1).filter(|x| x.t >= from && x.t < to).map(|x| pt(&x)).collect();
+        for page in [1usize, 7, 64, 1_000, 100_000] {
+            let mut got: Vec<Point> = Vec::new();
+            let mut after = None;
+            loop {
+                let p = s.raw_page(ch, from, to, after, page).await.unwrap();
+                assert!(p.len() <= page);
+                assert!(p.windows(2).all(|w| w[0].0 < w[1].0), "keys ascend within a page");
+                if let (Some(a), Some(first)) = (after, p.first()) {
+                    assert!(first.0 > a, "a page starts after the cursor");
+                }
+                got.extend(p.iter().map(|x| x.1));
+                match p.last() {
+                    Some(last) => after = Some(last.0),
+                    None => break,
+                }
+            }
+            assert_eq!(got.len(), want.len(), "{from}..{to} in pages of {page}: each sample once");
+            assert_eq!(got, want, "{from}..{to} in pages of {page}: time order, ties in storage order");
+        }
+    }
+    // The cursor names a sample: written and read back.
+    let first = s.raw_page(ch, lo, hi + 1, None, 3).await.unwrap();
+    let key: SampleKey = first[2].0.to_string().parse().unwrap();
+    assert_eq!(key, first[2].0);
+    let neg = SampleKey { t: -5, store: 1, seq: 2, idx: 3 };
+    assert_eq!(neg.to_string().parse::<SampleKey>(), Ok(neg));
+    assert!("1_2_3".parse::<SampleKey>().is_err());
+    assert!(matches!(s.raw_page(ch + 99, lo, hi, None, 10).await, Err(StoreError::NotFound(_))));
+}
+
 pub async fn latest_of_a_special_and_of_an_empty_channel(s: &dyn Storage) {
     setup_account(s, "acme").await;
     s.insert_agent(&agent("acme", "ag")).await.unwrap();
@@ -558,6 +642,42 @@ pub async fn traffic_and_refusals(s: &dyn Storage) {
     assert!(matches!(s.ingest_refused("ghost", "x", 1, dec).await, Err(StoreError::NotFound(_))));
     let o = s.ingest("ag", &b, n, dec + 1).await.unwrap();
     assert_eq!((o.duplicate_parts, o.traffic.bytes), (1, 24 + 2 * n), "a resend is traffic too");
+}
+
+/// A batch that would take its agent past the channel cap is refused whole
+/// (nothing stored, no channel made); within the cap, and on channels the
+/// agent already has, batches go through.
+pub async fn channel_cap_refuses_the_whole_batch(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "ag")).await.unwrap();
+    let limits = IngestLimits { max_channels_per_agent: 3 };
+    let one = [Sample::number(1, 1.0)];
+    let paths = ["l1/a", "l1/b", "l1/c", "l1/d"];
+    let parts = |names: &[&'static str], seq: i64| -> Vec<P<'static>> {
+        names.iter().map(|&path| P { path, unit: None, seq_from: seq, samples: &[] }).collect()
+    };
+    let (b, n) = batch("st", 1, 0, &parts(&paths[..2], 0));
+    s.ingest_limited("ag", &b, n, 0, limits).await.unwrap();
+    // Two known and two new: four, over three.
+    let (b, n) = batch("st", 2, 0, &parts(&paths, 10));
+    let err = s.ingest_limited("ag", &b, n, 0, limits).await.unwrap_err();
+    match &err {
+        StoreError::Refused(m) => assert!(m.contains("4 channels") && m.contains("at most 3"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(s.channels("ag").await.unwrap().len(), 2, "a refused batch makes no channel");
+    assert_eq!(s.agent("ag").await.unwrap().unwrap().sync.batches, 1, "nor counts as stored");
+    // Known channels take samples; one more channel fits.
+    let (b, n) = batch("st", 3, 0, &[P { path: "l1/a", unit: None, seq_from: 20, samples: &one }]);
+    assert_eq!(s.ingest_limited("ag", &b, n, 0, limits).await.unwrap().stored, 1);
+    let (b, n) = batch("st", 4, 0, &parts(&paths[..3], 30));
+    s.ingest_limited("ag", &b, n, 0, limits).await.unwrap();
+    assert_eq!(s.channels("ag").await.unwrap().len(), 3);
+    // The default cap is generous: the same batch goes through unlimited.
+    let (b, n) = batch("st", 5, 0, &parts(&paths, 40));
+    assert!(matches!(s.ingest_limited("ag", &b, n, 0, limits).await, Err(StoreError::Refused(_))));
+    s.ingest("ag", &b, n, 0).await.unwrap();
+    assert_eq!(s.channels("ag").await.unwrap().len(), 4);
 }
 
 pub async fn deletes_cascade(s: &dyn Storage) {
@@ -703,8 +823,10 @@ suite!(
     agents_and_broker_logins,
     ingest_is_idempotent_and_keeps_order,
     reads_match_brute_force,
+    pages_in_time_order_hold_every_sample_once,
     latest_of_a_special_and_of_an_empty_channel,
     traffic_and_refusals,
+    channel_cap_refuses_the_whole_batch,
     deletes_cascade,
 );
 

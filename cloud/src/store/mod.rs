@@ -23,7 +23,7 @@ pub mod testdb;
 use async_trait::async_trait;
 pub use model::*;
 pub use open::open;
-pub use series::IngestBatch;
+pub use series::{IngestBatch, SampleKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,6 +36,34 @@ pub enum StoreError {
     Db(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Input over a limit (channels per agent); the message names the limit.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Channels one agent may have unless `serve --max-channels-per-agent` says
+/// otherwise (the licence plans will set it per account later).
+pub const DEFAULT_MAX_CHANNELS_PER_AGENT: u64 = 1_000;
+
+/// Limits ingest enforces in its transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IngestLimits {
+    /// A batch that would give its agent more channels is refused whole.
+    pub max_channels_per_agent: u64,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        IngestLimits { max_channels_per_agent: DEFAULT_MAX_CHANNELS_PER_AGENT }
+    }
+}
+
+/// The refusal of a batch that would take `agent` to `would` channels.
+pub(crate) fn too_many_channels(agent: &str, would: u64, cap: u64) -> StoreError {
+    StoreError::Refused(format!(
+        "this batch would give agent {agent} {would} channels; an agent may have at most {cap} \
+         (meterdeck-cloud serve --max-channels-per-agent); nothing of it was stored"
+    ))
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -99,6 +127,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn login_failed(&self, key: &str, now: TimeMs, since: TimeMs) -> Result<u32>;
     async fn login_failures(&self, key: &str, since: TimeMs) -> Result<u32>;
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
+    /// Clears every key that starts with `prefix` (taken literally).
+    async fn clear_login_failures_prefix(&self, prefix: &str) -> Result<()>;
 
     async fn log_access(&self, entry: &AccessEntry) -> Result<()>;
     /// Newest first.
@@ -123,7 +153,19 @@ pub trait Storage: Send + Sync + 'static {
     /// skipped. Updates the agent's sync state and this month's traffic by
     /// `payload_bytes`. Only returns once the data is durable. `NotFound`
     /// for an unknown agent (nothing is stored or counted then).
-    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome>;
+    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
+        self.ingest_limited(agent, batch, payload_bytes, now, IngestLimits::default()).await
+    }
+    /// [`Storage::ingest`] with `limits`: a batch over one is refused
+    /// (`Refused`, naming the limit) and changes nothing.
+    async fn ingest_limited(
+        &self,
+        agent: &str,
+        batch: &IngestBatch,
+        payload_bytes: u64,
+        now: TimeMs,
+        limits: IngestLimits,
+    ) -> Result<IngestOutcome>;
     /// Counts a refused payload of a known agent.
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<MonthTraffic>;
     /// Payload bytes received from the agent in the UTC month `YYYY-MM`.
@@ -135,6 +177,19 @@ pub trait Storage: Send + Sync + 'static {
     /// Across the agent's cache files (`store` ids), in order of their first
     /// arrival. `NotFound` for an unknown channel (also `minmax`, `latest`).
     async fn raw(&self, channel: i64, from: TimeMs, to: TimeMs, limit: usize) -> Result<Vec<Point>>;
+    /// Samples with `from <= t < to` in time order (ties: storage order),
+    /// strictly after `after`, at most `limit`, each with its key: the last
+    /// key is the `after` of the next page. Every stored sample comes in
+    /// exactly one page, however it was stored. `NotFound` for an unknown
+    /// channel.
+    async fn raw_page(
+        &self,
+        channel: i64,
+        from: TimeMs,
+        to: TimeMs,
+        after: Option<SampleKey>,
+        limit: usize,
+    ) -> Result<Vec<(SampleKey, Point)>>;
     /// Numeric min/max per bucket of `[from, to)` split into `buckets`
     /// equal spans; reads summaries, decodes only blocks cut by a bucket edge.
     /// `count` includes special values, min/max are numeric (ties: the

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 pub type TimeMs = i64;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -40,7 +40,7 @@ impl Role {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TwoFactor {
     None,
@@ -98,7 +98,7 @@ pub struct User {
     pub created_ms: TimeMs,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Team {
     pub account: String,
     pub id: String,
@@ -107,7 +107,7 @@ pub struct Team {
 }
 
 /// A measurement group: agents, and who may see them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Group {
     pub account: String,
     pub id: String,
@@ -155,7 +155,7 @@ pub struct OneTimeCode {
     pub expires_ms: TimeMs,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AccessEntry {
     pub t_ms: TimeMs,
     pub account: Option<String>,
@@ -181,7 +181,7 @@ pub struct Agent {
 }
 
 /// What the cloud knows of an agent's sync, updated by ingest.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgentSync {
     pub last_batch_ms: Option<TimeMs>,
     /// Samples the agent said were still waiting after its last batch.
@@ -193,7 +193,7 @@ pub struct AgentSync {
     pub last_error: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CloudChannel {
     pub id: i64,
     pub agent: String,
@@ -227,14 +227,14 @@ pub struct MonthTraffic {
     pub allowance: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Point {
     pub t: TimeMs,
     /// `None` for a special value (no data, over range...).
     pub v: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MinMax {
     pub t_start: TimeMs,
     pub t_end: TimeMs,

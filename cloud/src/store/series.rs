@@ -162,11 +162,14 @@ pub fn chunks_of(d: &Decoded) -> Vec<Chunk> {
             acc.min((t, d.vals[start + i]));
             acc.max((t, d.vals[start + i]));
         }
+        // Checked: a hostile block's extremes must not overflow (ingest
+        // refuses times outside the years 0-9999, but this stays total).
         let step = if ts.len() == 1 {
             Some(0)
         } else {
-            let step = ts[1] - ts[0];
-            (step > 0 && ts.windows(2).all(|w| w[1] - w[0] == step)).then_some(step)
+            ts[1]
+                .checked_sub(ts[0])
+                .filter(|&step| step > 0 && ts.windows(2).all(|w| w[1].checked_sub(w[0]) == Some(step)))
         };
         out.push(Chunk { n: ts.len() as u32, t_min, t_max, step, min: acc.min, max: acc.max });
     }
@@ -520,15 +523,82 @@ pub struct IngestBatch {
     pub chunks: Vec<Vec<u8>>,
 }
 
+/// The earliest time the cloud stores: 0000-01-01T00:00:00Z.
+pub const MIN_TIME_MS: TimeMs = -62_167_219_200_000;
+/// The latest: 9999-12-31T23:59:59.999Z. Spans within these stay far from
+/// i64 overflow in every bucket and chunk computation.
+pub const MAX_TIME_MS: TimeMs = 253_402_300_799_999;
+
+/// What makes a decoded part unfit to store, with the sample it concerns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum BadSample {
+    /// Index and time.
+    Time(usize, i64),
+    /// Index, time and the value (NaN or ±inf).
+    NotFinite(usize, i64, f64),
+}
+
+/// The first sample of a decoded part the cloud refuses: a time outside
+/// the years 0-9999, or a number that is NaN or infinite (agents send
+/// those as special values; see docs/protocol.md).
+fn first_bad_sample(d: &Decoded) -> Option<BadSample> {
+    let mut specials = d.specials.iter().map(|&(i, _)| i as usize).peekable();
+    for (i, (&t, &v)) in d.ts.iter().zip(&d.vals).enumerate() {
+        if !(MIN_TIME_MS..=MAX_TIME_MS).contains(&t) {
+            return Some(BadSample::Time(i, t));
+        }
+        if specials.peek() == Some(&i) {
+            specials.next();
+            continue;
+        }
+        if !v.is_finite() {
+            return Some(BadSample::NotFinite(i, t, v));
+        }
+    }
+    None
+}
+
+/// The path of part `i` in a payload's header, when the header reads
+/// (for naming a refused part when a later part fails the wire checks).
+fn part_path(payload: &[u8], i: usize) -> Option<String> {
+    let len = u32::from_le_bytes(payload.get(4..8)?.try_into().ok()?) as usize;
+    let head = payload.get(8..8usize.checked_add(len)?)?;
+    let header: wire::BatchHeader = serde_json::from_slice(head).ok()?;
+    header.channels.into_iter().nth(i).map(|c| c.path)
+}
+
 impl IngestBatch {
     /// Checks and decodes a payload (CPU work: callers keep it off the
-    /// async threads).
+    /// async threads). Besides the wire checks, every sample's time must lie
+    /// in the years 0-9999 and every number must be finite.
     pub fn decode(payload: &[u8]) -> Result<IngestBatch, WireError> {
         let mut chunks = Vec::new();
-        let batch = wire::decode_batch_with(payload, |i, d| {
+        let mut bad: Option<(usize, BadSample)> = None;
+        let decoded = wire::decode_batch_with(payload, |i, d| {
+            if bad.is_some() {
+                return;
+            }
+            if let Some(b) = first_bad_sample(d) {
+                bad = Some((i, b));
+                return;
+            }
             chunks.resize(i, Vec::new());
             chunks.push(encode_chunks(&chunks_of(d)));
-        })?;
+        });
+        // A refused sample comes before any later wire error: name it.
+        if let Some((i, b)) = bad {
+            let path = part_path(payload, i).unwrap_or_default();
+            let what = format!("channel {i} ({})", path.chars().take(40).collect::<String>());
+            return Err(WireError(match b {
+                BadSample::Time(k, t) => format!(
+                    "{what}: sample {k} has the time {t} ms, outside the years 0 to 9999; fix the agent's clock"
+                ),
+                BadSample::NotFinite(k, t, v) => format!(
+                    "{what}: sample {k} (t={t} ms) is {v}, not a finite number; send it as a special value (invalid)"
+                ),
+            }));
+        }
+        let batch = decoded?;
         chunks.resize(batch.parts.len(), Vec::new());
         Ok(IngestBatch { batch, chunks })
     }
@@ -603,6 +673,146 @@ pub fn push_raw(d: &Decoded, from: TimeMs, to: TimeMs, limit: usize, out: &mut V
         full = out.len() >= limit;
     });
     !full
+}
+
+/// Where a stored sample sits, in export order: time, then storage
+/// position (cache file by first arrival, part, index in the part). Unique
+/// per sample, so a page ends exactly where the next begins even when
+/// samples were stored out of time order or share a millisecond.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SampleKey {
+    pub t: TimeMs,
+    pub store: i64,
+    pub seq: i64,
+    pub idx: u32,
+}
+
+impl std::fmt::Display for SampleKey {
+    /// The `after` cursor of the API: `t_store_seq_idx`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}_{}_{}", self.t, self.store, self.seq, self.idx)
+    }
+}
+
+impl std::str::FromStr for SampleKey {
+    type Err = ();
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        // The time may be negative: split from the right.
+        let mut it = s.rsplitn(4, '_');
+        let idx = it.next().ok_or(())?.parse().map_err(|_| ())?;
+        let seq = it.next().ok_or(())?.parse().map_err(|_| ())?;
+        let store = it.next().ok_or(())?.parse().map_err(|_| ())?;
+        let t = it.next().ok_or(())?.parse().map_err(|_| ())?;
+        Ok(SampleKey { t, store, seq, idx })
+    }
+}
+
+/// A stored part as the export pager needs it (its summary's time span).
+#[derive(Clone, Copy, Debug)]
+pub struct PartSpan {
+    pub id: i64,
+    pub store: i64,
+    pub seq: i64,
+    pub count: u64,
+    pub t_min: TimeMs,
+    pub t_max: TimeMs,
+}
+
+/// One page of samples with `from <= t < to`, in [`SampleKey`] order,
+/// strictly after `after`, at most `limit`. `parts`: the channel's parts
+/// that can hold such samples (`t_max >= max(from, after.t)`,
+/// `t_min < to`), sorted by `t_min`.
+///
+/// Works in time windows `[lo, w)`: `w` is chosen so the parts starting
+/// before it hold about a page, and every sample before `w` is in those
+/// parts, so the window is complete and sorted once. A window short of a
+/// page (samples before the cursor, or past `w`) moves on to the next.
+/// A backend loops: [`TimePager::window`] names the parts to read,
+/// [`TimePager::add`] takes them decoded, [`TimePager::finish`] the page.
+pub struct TimePager<'a> {
+    parts: &'a [PartSpan],
+    to: TimeMs,
+    after: Option<SampleKey>,
+    limit: usize,
+    lo: TimeMs,
+    out: Vec<(SampleKey, Point)>,
+    d: Decoded,
+}
+
+impl<'a> TimePager<'a> {
+    pub fn new(parts: &'a [PartSpan], from: TimeMs, to: TimeMs, after: Option<SampleKey>, limit: usize) -> Self {
+        let lo = after.map_or(from, |a| a.t.max(from));
+        TimePager { parts, to, after, limit, lo, out: Vec::new(), d: Decoded::default() }
+    }
+
+    /// The next window's end and the parts it reads; `None` once the page is full or the range done.
+    pub fn window(&self) -> Option<(TimeMs, Vec<PartSpan>)> {
+        if self.out.len() >= self.limit || self.lo >= self.to {
+            return None;
+        }
+        let need = (self.limit - self.out.len()) as u64;
+        let live: Vec<&PartSpan> = self.parts.iter().filter(|p| p.t_max >= self.lo && p.t_min < self.to).collect();
+        // Past the part where `need` samples are reached, at the next
+        // larger start (so the window is never empty).
+        let mut w = self.to;
+        let mut acc = 0u64;
+        for (i, p) in live.iter().enumerate() {
+            acc += p.count;
+            if acc >= need {
+                let floor = p.t_min.max(self.lo);
+                w = live[i + 1..].iter().map(|q| q.t_min).find(|&t| t > floor).map_or(self.to, |t| t.min(self.to));
+                break;
+            }
+        }
+        Some((w, live.into_iter().filter(|p| p.t_min < w).copied().collect()))
+    }
+
+    /// Adds the window ending at `w` from its `parts`, each decoded by `decode`.
+    pub fn add(
+        &mut self,
+        w: TimeMs,
+        parts: &[PartSpan],
+        mut decode: impl FnMut(&PartSpan, &mut Decoded) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let (lo, after) = (self.lo, self.after);
+        let mut window: Vec<(SampleKey, Point)> = Vec::new();
+        for p in parts {
+            decode(p, &mut self.d)?;
+            let mut idx = 0u32;
+            self.d.for_each(|s| {
+                let key = SampleKey { t: s.t, store: p.store, seq: p.seq, idx };
+                idx += 1;
+                if s.t >= lo && s.t < w && after.is_none_or(|a| key > a) {
+                    window.push((key, point(s)));
+                }
+            });
+        }
+        window.sort_unstable_by_key(|x| x.0);
+        window.truncate(self.limit - self.out.len());
+        self.out.extend(window);
+        self.lo = w;
+        Ok(())
+    }
+
+    pub fn finish(self) -> Vec<(SampleKey, Point)> {
+        self.out
+    }
+}
+
+/// [`TimePager`] with a synchronous block reader (SQLite).
+pub fn page_in_time_order(
+    parts: &[PartSpan],
+    from: TimeMs,
+    to: TimeMs,
+    after: Option<SampleKey>,
+    limit: usize,
+    mut decode: impl FnMut(&PartSpan, &mut Decoded) -> Result<(), StoreError>,
+) -> Result<Vec<(SampleKey, Point)>, StoreError> {
+    let mut pager = TimePager::new(parts, from, to, after, limit);
+    while let Some((w, window)) = pager.window() {
+        pager.add(w, &window, &mut decode)?;
+    }
+    Ok(pager.finish())
 }
 
 pub fn point(s: meterdeck_wire::Sample) -> Point {
@@ -743,6 +953,96 @@ mod tests {
         }
         // Every path was taken: regular and irregular cut chunks, values read.
         assert!(paths.1 > 0 && paths.1 < paths.0 && paths.2 > 0 && paths.3 > 0, "{paths:?}");
+    }
+
+    /// A one-part batch of these samples, encoded as an agent would.
+    fn batch_of(samples: &[Sample]) -> Vec<u8> {
+        let parts =
+            [wire::PartIn { path: "dev/x", unit: None, seq_from: 1, seq_to: 1 + samples.len() as i64, samples }];
+        wire::encode_batch("s", 1, 0, 0, &parts, &mut EncodeScratch::default()).unwrap()
+    }
+
+    #[test]
+    fn extreme_timestamps_are_refused_without_overflow() {
+        let hostile = [Sample::number(i64::MIN, 1.0), Sample::number(0, 2.0), Sample::number(i64::MAX, 3.0)];
+        // The chunk summary itself is total (it used to overflow on the step).
+        let mut d = Decoded::default();
+        codec::decode_block(&codec::encode_block(&hostile, &mut EncodeScratch::default()).unwrap().0, 3, &mut d)
+            .unwrap();
+        assert_eq!(chunks_of(&d)[0].step, None);
+        let err = IngestBatch::decode(&batch_of(&hostile)).unwrap_err().0;
+        assert!(err.contains("channel 0 (dev/x): sample 0") && err.contains("outside the years 0 to 9999"), "{err}");
+        // The edges of the range are fine.
+        let edges = [Sample::number(MIN_TIME_MS, 1.0), Sample::number(MAX_TIME_MS, 2.0)];
+        assert!(IngestBatch::decode(&batch_of(&edges)).is_ok());
+        let past = [Sample::number(0, 1.0), Sample::number(MAX_TIME_MS + 1, 2.0)];
+        assert!(IngestBatch::decode(&batch_of(&past)).unwrap_err().0.contains("sample 1"));
+    }
+
+    #[test]
+    fn non_finite_numbers_are_refused_specials_are_not() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let samples = [Sample::number(1_000, 1.0), Sample::number(2_000, v)];
+            let err = IngestBatch::decode(&batch_of(&samples)).unwrap_err().0;
+            assert!(err.contains("sample 1") && err.contains("not a finite number"), "{v}: {err}");
+        }
+        let ok = [Sample::number(1_000, 1.0), Sample::special(2_000, SpecialKind::Invalid)];
+        assert!(IngestBatch::decode(&batch_of(&ok)).is_ok());
+    }
+
+    fn hostile_time() -> impl proptest::strategy::Strategy<Value = i64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(i64::MIN),
+            Just(i64::MAX),
+            Just(0i64),
+            Just(MIN_TIME_MS - 1),
+            Just(MAX_TIME_MS + 1),
+            any::<i64>(),
+            (MIN_TIME_MS..=MAX_TIME_MS),
+        ]
+    }
+
+    fn hostile_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Number(f64::NAN)),
+            Just(Value::Number(f64::INFINITY)),
+            Just(Value::Number(f64::MAX)),
+            Just(Value::Number(-0.0)),
+            any::<f64>().prop_map(Value::Number),
+            Just(Value::Special(SpecialKind::OverRange)),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Hostile blocks (extreme or unordered times, NaN, infinities,
+        /// specials) never panic: they are refused with a message, or what
+        /// is accepted has every time in range and every number finite, and
+        /// its summaries and downsampling work.
+        #[test]
+        fn hostile_blocks_never_panic(samples in proptest::collection::vec((hostile_time(), hostile_value()), 1..40)) {
+            let samples: Vec<Sample> = samples.into_iter().map(|(t, value)| Sample { t, value }).collect();
+            let Ok((block, _)) = codec::encode_block(&samples, &mut EncodeScratch::default()) else { return Ok(()) };
+            let mut d = Decoded::default();
+            codec::decode_block(&block, samples.len(), &mut d).unwrap();
+            let chunks = chunks_of(&d);
+            decode_chunks(&encode_chunks(&chunks), samples.len() as u64, || "part".into()).unwrap();
+            match IngestBatch::decode(&batch_of(&samples)) {
+                Err(e) => proptest::prop_assert!(e.0.starts_with("channel 0 (dev/x): sample "), "{}", e.0),
+                Ok(b) => {
+                    let s = b.batch.parts[0].summary.unwrap();
+                    proptest::prop_assert!(s.t_min >= MIN_TIME_MS && s.t_max <= MAX_TIME_MS);
+                    let mut m = MinMaxAcc::new(MIN_TIME_MS, MAX_TIME_MS + 1, 7);
+                    if !m.add_summary(&s) {
+                        m.add_chunks(0, s.count, &chunks);
+                        m.add_times(0, &d.ts);
+                        m.add_values_from(&[(0, s.count, block.as_slice())]).unwrap();
+                    }
+                    proptest::prop_assert_eq!(m.finish().iter().map(|b| b.count).sum::<u64>(), s.count);
+                }
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use meterdeck_cloud::api::{ApiOptions, router_with};
 use meterdeck_cloud::auth::ManualClock;
+use meterdeck_cloud::auth::cidr::Cidr;
 use meterdeck_cloud::state::{AppState, BrokerAdmin, BrokerEndpoint, MailConfig};
 use meterdeck_cloud::store::Storage;
 use reqwest::{Method, StatusCode};
@@ -127,8 +128,8 @@ impl Drop for Env {
     }
 }
 
-async fn serve(state: AppState, clock: &ManualClock) -> (String, tokio::task::JoinHandle<()>) {
-    let app = router_with(state, ApiOptions { clock: Arc::new(clock.clone()), trust_forwarded_for: false });
+async fn serve(state: AppState, clock: &ManualClock, trusted: &[Cidr]) -> (String, tokio::task::JoinHandle<()>) {
+    let app = router_with(state, ApiOptions { clock: Arc::new(clock.clone()), trusted_proxies: trusted.to_vec() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
@@ -162,6 +163,16 @@ impl Env {
     }
 
     pub async fn start_on(db: Db, with_mail: bool, test: &str) -> Env {
+        Env::start_with(db, with_mail, test, &[]).await
+    }
+
+    /// As behind proxies at `trusted` (CIDRs): their X-Forwarded-For counts.
+    pub async fn start_behind_proxy(trusted: &[&str]) -> Env {
+        let trusted: Vec<Cidr> = trusted.iter().map(|c| c.parse().unwrap()).collect();
+        Env::start_with(Db::Sqlite, false, "proxy", &trusted).await
+    }
+
+    async fn start_with(db: Db, with_mail: bool, test: &str, trusted: &[Cidr]) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let pg = match db {
             Db::Sqlite => None,
@@ -177,7 +188,7 @@ impl Env {
         let mail = smtp.as_ref().map(SmtpPeer::mail_config);
         let clock = ManualClock::default();
         let state = AppState { store: store.clone(), broker: broker.clone(), mail, data_dir: dir.path().to_path_buf() };
-        let (base, server) = serve(state, &clock).await;
+        let (base, server) = serve(state, &clock, trusted).await;
         Env { base, url, http: reqwest::Client::new(), clock, store, broker, smtp, dir, servers: vec![server], pg }
     }
 
@@ -187,7 +198,7 @@ impl Env {
         let store = meterdeck_cloud::store::open(&self.url).await.unwrap();
         let state =
             AppState { store, broker: self.broker.clone(), mail: None, data_dir: self.dir.path().to_path_buf() };
-        let (base, server) = serve(state, &self.clock).await;
+        let (base, server) = serve(state, &self.clock, &[]).await;
         self.servers.push(server);
         base
     }
@@ -215,6 +226,19 @@ impl Env {
         let resp = rb.send().await.unwrap();
         Reply { status: resp.status(), headers: resp.headers().clone(), text: resp.text().await.unwrap() }
     }
+    /// A request with extra headers (X-Forwarded-For, a stale Authorization).
+    pub async fn req_with(&self, method: Method, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> Reply {
+        let mut rb = self.http.request(method, format!("{}{path}", self.base));
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let resp = rb.send().await.unwrap();
+        Reply { status: resp.status(), headers: resp.headers().clone(), text: resp.text().await.unwrap() }
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.req(Method::GET, path, Some(token), None).await
     }

@@ -238,7 +238,15 @@ fn all<T>(rows: &[Row], f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
 }
 
-/// One ingest attempt; `None` when the agent does not exist.
+/// What one ingest attempt came to, short of a database error.
+enum Attempt {
+    Stored(IngestOutcome),
+    NoAgent,
+    /// The batch would take the agent to this many channels (over the cap).
+    TooManyChannels(u64),
+}
+
+/// One ingest attempt.
 async fn ingest_once(
     c: &mut deadpool_postgres::Object,
     agent: &str,
@@ -246,12 +254,13 @@ async fn ingest_once(
     chunks: &[Vec<u8>],
     payload_bytes: u64,
     now: TimeMs,
-) -> std::result::Result<Option<IngestOutcome>, tokio_postgres::Error> {
+    limits: IngestLimits,
+) -> std::result::Result<Attempt, tokio_postgres::Error> {
     let tx = c.transaction().await?;
     // Serialises the ingests of one agent across processes (see the module doc).
     let lock = tx.prepare_cached("SELECT 1 FROM agent WHERE id = $1 FOR UPDATE").await?;
     if tx.query_opt(&lock, &[&agent]).await?.is_none() {
-        return Ok(None);
+        return Ok(Attempt::NoAgent);
     }
     // Looked up before inserting: an upsert would write a row version per batch.
     let find = tx.prepare_cached("SELECT id FROM agent_store WHERE agent = $1 AND store = $2").await?;
@@ -271,6 +280,16 @@ async fn ingest_once(
     }
     let paths: Vec<&str> = units.keys().copied().collect();
     let unit_list: Vec<Option<&str>> = units.values().copied().collect();
+    // The channel cap, before any channel is made (the agent row is locked).
+    let count = tx
+        .prepare_cached("SELECT count(*), count(*) FILTER (WHERE path = ANY($2)) FROM channel WHERE agent = $1")
+        .await?;
+    let r = tx.query_one(&count, &[&agent, &paths]).await?;
+    let (have, known): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+    let new = paths.len() as u64 - u(known);
+    if new > 0 && u(have) + new > limits.max_channels_per_agent {
+        return Ok(Attempt::TooManyChannels(u(have) + new));
+    }
     let add = tx
         .prepare_cached(
             "INSERT INTO channel (agent, path, unit) SELECT $1, p, u FROM UNNEST($2::text[], $3::text[]) AS x(p, u)
@@ -392,7 +411,7 @@ async fn ingest_once(
     tx.execute(&ag, &[&agent, &now, &i(batch.header.backlog), &i(out.stored)]).await?;
     out.traffic = add_traffic(&tx, agent, payload_bytes, now).await?;
     tx.commit().await?;
-    Ok(Some(out))
+    Ok(Attempt::Stored(out))
 }
 
 /// Counts `bytes` in the agent's month; returns the month's total and allowance.
@@ -744,6 +763,10 @@ impl Storage for PgStore {
         self.exec("DELETE FROM login_failure WHERE key = $1", &[&key]).await.map(|_| ())
     }
 
+    async fn clear_login_failures_prefix(&self, prefix: &str) -> Result<()> {
+        self.exec("DELETE FROM login_failure WHERE starts_with(key, $1)", &[&prefix]).await.map(|_| ())
+    }
+
     async fn log_access(&self, e: &AccessEntry) -> Result<()> {
         self.exec(
             "INSERT INTO access_log (t_ms, account, app_user, ip, method, path, status) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -834,14 +857,24 @@ impl Storage for PgStore {
 
     // ---- time series --------------------------------------------------
 
-    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
+    async fn ingest_limited(
+        &self,
+        agent: &str,
+        batch: &IngestBatch,
+        payload_bytes: u64,
+        now: TimeMs,
+        limits: IngestLimits,
+    ) -> Result<IngestOutcome> {
         let mut c = self.pool.get().await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match ingest_once(&mut c, agent, &batch.batch, &batch.chunks, payload_bytes, now).await {
-                Ok(Some(o)) => return Ok(o),
-                Ok(None) => return Err(StoreError::NotFound(format!("agent {agent}"))),
+            match ingest_once(&mut c, agent, &batch.batch, &batch.chunks, payload_bytes, now, limits).await {
+                Ok(Attempt::Stored(o)) => return Ok(o),
+                Ok(Attempt::NoAgent) => return Err(StoreError::NotFound(format!("agent {agent}"))),
+                Ok(Attempt::TooManyChannels(would)) => {
+                    return Err(too_many_channels(agent, would, limits.max_channels_per_agent));
+                }
                 Err(e) if retryable(&e) && attempt < INGEST_ATTEMPTS => {
                     tracing::debug!(agent, attempt, "ingest retried: {}", pg_message(&e));
                 }
@@ -915,6 +948,52 @@ impl Storage for PgStore {
             }
         }
         Ok(out)
+    }
+
+    async fn raw_page(
+        &self,
+        channel: i64,
+        from: TimeMs,
+        to: TimeMs,
+        after: Option<SampleKey>,
+        limit: usize,
+    ) -> Result<Vec<(SampleKey, Point)>> {
+        let c = self.pool.get().await?;
+        let (span, _) = Self::span_of(&c, channel).await?;
+        let lo = after.map_or(from, |a| a.t.max(from));
+        if to <= lo || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let stmt = c
+            .prepare_cached(
+                "SELECT id, store, seq_from, count, t_min, t_max FROM part WHERE channel = $1 AND t_min >= $2
+                 AND t_min < $3 AND t_max >= $4 AND count > 0 ORDER BY t_min",
+            )
+            .await?;
+        let rows = c.query(&stmt, &[&channel, &lo.saturating_sub(span), &to, &lo]).await?;
+        let parts: Vec<series::PartSpan> = rows
+            .iter()
+            .map(|r| {
+                Ok(series::PartSpan {
+                    id: g(r, 0)?,
+                    store: g(r, 1)?,
+                    seq: g(r, 2)?,
+                    count: u(g(r, 3)?),
+                    t_min: g(r, 4)?,
+                    t_max: g(r, 5)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut pager = series::TimePager::new(&parts, from, to, after, limit);
+        while let Some((w, window)) = pager.window() {
+            let ids: Vec<i64> = window.iter().map(|p| p.id).collect();
+            let blocks = Self::blocks(&c, &ids).await?;
+            pager.add(w, &window, |p, d| {
+                let block = blocks.get(&p.id).ok_or_else(|| StoreError::NotFound(format!("part {}", p.id)))?;
+                series::decode(block, p.count, || format!("part {}", p.id), d)
+            })?;
+        }
+        Ok(pager.finish())
     }
 
     async fn minmax(&self, channel: i64, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<MinMax>> {

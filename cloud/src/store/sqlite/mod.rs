@@ -104,7 +104,10 @@ impl SqliteStore {
                 return Err(StoreError::Db(format!("{}: cannot use WAL (journal mode {mode})", path.display())));
             }
             configure(&conn).map_err(ctx)?;
-            schema::migrate(&mut conn).map_err(ctx)?.map_err(StoreError::Db)?;
+            schema::migrate(&mut conn).map_err(|e| match e {
+                schema::SchemaError::Sqlite(e) => ctx(e),
+                too_new => StoreError::Db(too_new.to_string()),
+            })?;
             let reader = open_reader(&path).map_err(ctx)?;
             Ok(SqliteStore {
                 inner: Arc::new(Inner { path, writer: Mutex::new(conn), readers: Mutex::new(vec![reader]) }),
@@ -267,6 +270,7 @@ fn ingest_tx(
     chunks: &[Vec<u8>],
     payload_bytes: u64,
     now: TimeMs,
+    limits: IngestLimits,
 ) -> Result<IngestOutcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if !tx.prepare_cached("SELECT 1 FROM agent WHERE id = ?1")?.exists([agent])? {
@@ -282,6 +286,20 @@ fn ingest_tx(
     let mut units: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for p in &batch.parts {
         units.insert(&p.path, p.unit.as_deref());
+    }
+    // The channel cap, before any channel is made (the writer serialises ingests).
+    let have: i64 =
+        tx.prepare_cached("SELECT count(*) FROM channel WHERE agent = ?1")?.query_row([agent], |r| r.get(0))?;
+    let mut known = tx.prepare_cached("SELECT 1 FROM channel WHERE agent = ?1 AND path = ?2")?;
+    let mut new = 0u64;
+    for path in units.keys() {
+        if !known.exists(params![agent, path])? {
+            new += 1;
+        }
+    }
+    drop(known);
+    if new > 0 && u(have) + new > limits.max_channels_per_agent {
+        return Err(too_many_channels(agent, u(have) + new, limits.max_channels_per_agent));
     }
     let mut ids: BTreeMap<&str, (i64, ChannelGain)> = BTreeMap::new();
     {
@@ -778,6 +796,16 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn clear_login_failures_prefix(&self, prefix: &str) -> Result<()> {
+        let prefix = prefix.to_owned();
+        self.write(move |c| {
+            // Not LIKE: '_' in ids would match any character.
+            c.execute("DELETE FROM login_failure WHERE substr(key, 1, length(?1)) = ?1", [&prefix])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn log_access(&self, entry: &AccessEntry) -> Result<()> {
         let e = entry.clone();
         self.write(move |c| {
@@ -886,9 +914,16 @@ impl Storage for SqliteStore {
 
     // ---- time series --------------------------------------------------
 
-    async fn ingest(&self, agent: &str, batch: &IngestBatch, payload_bytes: u64, now: TimeMs) -> Result<IngestOutcome> {
+    async fn ingest_limited(
+        &self,
+        agent: &str,
+        batch: &IngestBatch,
+        payload_bytes: u64,
+        now: TimeMs,
+        limits: IngestLimits,
+    ) -> Result<IngestOutcome> {
         let (agent, b) = (agent.to_owned(), batch.clone());
-        self.write(move |c| ingest_tx(c, &agent, &b.batch, &b.chunks, payload_bytes, now)).await
+        self.write(move |c| ingest_tx(c, &agent, &b.batch, &b.chunks, payload_bytes, now, limits)).await
     }
 
     async fn ingest_refused(&self, agent: &str, error: &str, payload_bytes: u64, now: TimeMs) -> Result<MonthTraffic> {
@@ -961,6 +996,41 @@ impl Storage for SqliteStore {
                 }
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn raw_page(
+        &self,
+        channel: i64,
+        from: TimeMs,
+        to: TimeMs,
+        after: Option<SampleKey>,
+        limit: usize,
+    ) -> Result<Vec<(SampleKey, Point)>> {
+        self.read(move |c| {
+            let (span, _) = span_of(c, channel)?;
+            let lo = after.map_or(from, |a| a.t.max(from));
+            if to <= lo || limit == 0 {
+                return Ok(Vec::new());
+            }
+            let parts: Vec<series::PartSpan> = c
+                .prepare_cached(
+                    "SELECT id, store, seq_from, count, t_min, t_max FROM part WHERE channel = ?1 AND t_min >= ?2
+                     AND t_min < ?3 AND t_max >= ?4 AND count > 0 ORDER BY t_min",
+                )?
+                .query_map(params![channel, lo.saturating_sub(span), to, lo], |r| {
+                    Ok(series::PartSpan {
+                        id: r.get(0)?,
+                        store: r.get(1)?,
+                        seq: r.get(2)?,
+                        count: u(r.get(3)?),
+                        t_min: r.get(4)?,
+                        t_max: r.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            series::page_in_time_order(&parts, from, to, after, limit, |p, d| block_of(c, p.id, p.count, d))
         })
         .await
     }

@@ -156,11 +156,20 @@ CREATE INDEX part_time ON part(channel, t_min);
 CREATE INDEX part_store ON part(store);
 ";
 
+/// A schema this program cannot use, or SQLite failing to set it up.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("the database has schema version {0}; this meterdeck-cloud knows up to {VERSION}")]
+    TooNew(i64),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
 /// Creates or upgrades the schema; refuses a newer one.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<std::result::Result<(), String>> {
+pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
     let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if v > VERSION {
-        return Ok(Err(format!("the database has schema version {v}; this meterdeck-cloud knows up to {VERSION}")));
+        return Err(SchemaError::TooNew(v));
     }
     if v < 1 {
         let tx = conn.transaction()?;
@@ -168,5 +177,5 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<std::result::Result<()
         tx.execute_batch(&format!("PRAGMA user_version = {VERSION}"))?;
         tx.commit()?;
     }
-    Ok(Ok(()))
+    Ok(())
 }

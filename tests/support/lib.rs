@@ -15,10 +15,17 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Path of a binary built from this workspace (`cargo build --workspace --bins`
-/// puts them beside the test executables' `deps/` folder).
+/// puts them beside the test executables' `deps/` folder). `MD_BIN_DIR`
+/// points elsewhere: a copy of the binaries of one checkout, for several
+/// checkouts that share a target dir (the last build there wins).
 pub fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let dir = match std::env::var_os("MD_BIN_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let exe = std::env::current_exe().expect("test executable path");
+            exe.parent().and_then(Path::parent).expect("target profile dir").to_path_buf()
+        }
+    };
     let path = dir.join(name);
     assert!(
         path.exists(),

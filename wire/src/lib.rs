@@ -5,13 +5,16 @@
 //! - `codec`: the compressed block encoding of samples, shared by the
 //!   agent's store and the cloud's;
 //! - `sync`: sync protocol v1 (docs/protocol.md): batches, acknowledgements,
-//!   agent ids and MQTT topics, and the checks a received batch must pass.
+//!   agent ids and MQTT topics, and the checks a received batch must pass;
+//! - `licence`: the licence document the cloud signs and agents verify
+//!   offline, and the plan limits of SPEC 7.
 //!
 //! Pure functions over bytes and plain data: no I/O, no async runtime, no
 //! database, no MQTT client. The drivers, the engine (meterdeck-core) and
 //! the cloud all depend on this crate; it depends on none of them.
 
 pub mod codec;
+pub mod licence;
 pub mod sample;
 pub mod sync;
 

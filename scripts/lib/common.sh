@@ -158,3 +158,18 @@ ensure_keychain() {
     say "could not start a keychain (gnome-keyring); the demo runs without cloud sync"
     return 1
 }
+
+# snapshot_bins DIR: copies the workspace binaries just built into DIR and
+# points the end-to-end tests at them (MD_BIN_DIR). Checkouts that share a
+# CARGO_TARGET_DIR overwrite each other's binaries there; a test run must
+# use the ones its own checkout built.
+snapshot_bins() {
+    local out="$1"
+    rm -rf "$out"
+    mkdir -p "$out"
+    local f
+    for f in "$CARGO_TARGET_DIR"/debug/*; do
+        if [ -f "$f" ] && [ -x "$f" ]; then cp -f "$f" "$out/"; fi
+    done
+    export MD_BIN_DIR="$out"
+}

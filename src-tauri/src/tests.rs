@@ -268,7 +268,7 @@ fn the_window_offers_the_registrys_families() {
     let stored = std::fs::read_to_string(&fixture).unwrap_or_default();
     assert!(
         stored == text,
-        "{} is not the `families` answer; regenerate it: MD_UPDATE_FIXTURES=1 cargo test -p meterdeck the_window_offers",
+        "{} is not the `families` answer; regenerate it: scripts/gen-bindings",
         fixture.display()
     );
 }

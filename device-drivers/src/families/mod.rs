@@ -3,25 +3,29 @@
 //! `compat` holds the per-model firmware table.
 //!
 //! Adding a family: a new folder declaring its `DESCRIPTOR` and `FAMILY`,
-//! one line in [`FAMILIES`], and the translations of its name and field
-//! labels in `ui/src/i18n.ts`.
+//! one line in the `families!` list below, and the translations of its name
+//! and field labels in `ui/src/i18n.ts`; then `scripts/gen-bindings` rewrites
+//! the browser mock's generated copy of the registry.
 
 pub mod compat;
-pub mod hioki_logger;
-pub mod hioki_power;
-pub mod modbus;
-pub mod scpi;
-pub mod sdm630;
 
 use crate::registry::Family;
 
-/// Every family the program knows, in the order the window lists them.
-/// One line per family (kept so by hand: a registration is one line of diff).
-#[rustfmt::skip]
-pub static FAMILIES: &[Family] = &[
-    hioki_logger::FAMILY,
-    hioki_power::FAMILY,
-    scpi::FAMILY,
-    modbus::FAMILY,
-    sdm630::FAMILY,
-];
+/// Declares each family's module and lists it in [`FAMILIES`], so that
+/// registering a family is one line of diff.
+macro_rules! families {
+    ($($family:ident),+ $(,)?) => {
+        $(pub mod $family;)+
+
+        /// Every family the program knows, in the order the window lists them.
+        pub static FAMILIES: &[Family] = &[$($family::FAMILY),+];
+    };
+}
+
+families! {
+    hioki_logger,
+    hioki_power,
+    scpi,
+    modbus,
+    sdm630,
+}

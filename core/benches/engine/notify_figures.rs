@@ -209,7 +209,7 @@ impl Driver for Toggler {
         }
         self.last = Some(high);
         let v = if high { 80.0 } else { 20.0 };
-        Ok(channels.iter().map(|c| Reading { channel: c.clone(), value: Value::Number(v) }).collect())
+        Ok(channels.iter().map(|c| Reading::new(c.clone(), Value::Number(v))).collect())
     }
 }
 

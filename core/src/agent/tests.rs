@@ -68,11 +68,7 @@ impl Driver for Scripted {
             });
         }
         let n = self.script.reads.fetch_add(1, Ordering::SeqCst);
-        Ok(channels
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Reading { channel: c.clone(), value: Value::Number(served(i, n)) })
-            .collect())
+        Ok(channels.iter().enumerate().map(|(i, c)| Reading::new(c.clone(), Value::Number(served(i, n)))).collect())
     }
     async fn raw(&mut self, command: &str) -> Result<Option<String>, DriverError> {
         self.script.raw.lock().unwrap().push(command.to_string());

@@ -349,7 +349,7 @@ mod tests {
     use super::*;
 
     fn r(ch: &str, v: f64) -> Reading {
-        Reading { channel: ch.into(), value: Value::Number(v) }
+        Reading::new(ch, Value::Number(v))
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl Driver for HiokiLoggerDriver {
             };
             for (id, value) in chunk.iter().zip(values) {
                 let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, value);
-                readings.push(Reading { channel: id.clone(), value });
+                readings.push(Reading::new(id.clone(), value));
             }
         }
         Ok(readings)

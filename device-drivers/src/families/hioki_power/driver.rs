@@ -71,7 +71,7 @@ impl Driver for HiokiPowerDriver {
             .zip(values)
             .map(|(id, value)| {
                 let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, value);
-                Reading { channel: id.clone(), value }
+                Reading::new(id.clone(), value)
             })
             .collect())
     }

@@ -236,7 +236,7 @@ impl Driver for ModbusDriver {
                 }
             }
         }
-        Ok(channels.iter().zip(values).map(|(id, value)| Reading { channel: id.clone(), value }).collect())
+        Ok(channels.iter().zip(values).map(|(id, value)| Reading::new(id.clone(), value)).collect())
     }
 }
 

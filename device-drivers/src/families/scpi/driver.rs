@@ -61,8 +61,7 @@ impl Driver for ScpiDriver {
             let value = protocol::parse_value(&reply, &self.session.sentinels).map_err(|reason| {
                 DriverError::BadReply { command: query.to_string(), reply: reply.clone(), reason: reason.to_string() }
             })?;
-            readings
-                .push(Reading { channel: id.clone(), value: protocol::scaled(value, channel.scale, channel.offset) });
+            readings.push(Reading::new(id.clone(), protocol::scaled(value, channel.scale, channel.offset)));
         }
         Ok(readings)
     }
@@ -124,7 +123,7 @@ mod tests {
         assert_eq!(d.identify().await.unwrap().model, "SCPI-1");
         assert_eq!(d.channels().len(), 2);
         let r = d.read(&["v".into(), "r".into()]).await.unwrap();
-        assert_eq!(r[0], Reading { channel: "v".into(), value: Value::Number(4.0) });
+        assert_eq!(r[0], Reading::new("v", Value::Number(4.0)));
         assert_eq!(r[1].value, Value::Special(SpecialKind::OverRange));
         d.set_clock(Utc::now()).await.unwrap();
         d.start().await.unwrap();

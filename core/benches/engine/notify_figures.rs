@@ -267,6 +267,8 @@ fn config() -> anyhow::Result<AgentConfig> {
             },
             terminator: "\n".into(),
             unit_id: 1,
+            error_query: None,
+            error_format: None,
             sentinels: vec![],
             poll_interval: Some(Duration::from_secs(1)),
             enabled: true,

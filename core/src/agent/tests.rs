@@ -115,6 +115,8 @@ fn instrument(id: &str, channels: usize) -> InstrumentConfig {
         },
         terminator: "\n".into(),
         unit_id: 1,
+        error_query: None,
+        error_format: None,
         sentinels: vec![],
         poll_interval: Some(Duration::from_secs(1)),
         enabled: true,

@@ -177,7 +177,7 @@ mod tests {
         let mut d = connect(peer.addr.port(), vec![]).await.unwrap();
         let err = d.read(&ids(&["U1", "PF4"])).await.unwrap_err();
         assert!(
-            matches!(err, DriverError::Instrument { ref command, ref message } if command == ":MEASure? U1,PF4" && message.starts_with("-224")),
+            matches!(err, DriverError::Instrument { ref command, ref message } if command == ":MEASure? U1,PF4" && message == "error code -224"),
             "{err:?}"
         );
         assert_eq!(d.read(&ids(&["U1"])).await.unwrap()[0].value, Value::Number(100.0));
@@ -221,7 +221,7 @@ mod tests {
                 if line.starts_with(":MEASure?") {
                     Reply::Close
                 } else if line.ends_with('?') {
-                    Reply::Line("0,\"No error\"".into())
+                    Reply::Line("0".into())
                 } else {
                     Reply::Nothing
                 }

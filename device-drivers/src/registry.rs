@@ -398,8 +398,11 @@ impl Family {
         for (c, cj) in cfg.channels.iter().zip(channels) {
             let in_channel = |e: FieldError| FieldError::Channel { channel: c.id.clone(), problem: Box::new(e) };
             unused_field(cj, "timeout", d.channel_fields, d.id).map_err(in_channel)?;
-            if c.timeout.is_some_and(|t| t.is_zero()) {
-                return Err(in_channel(FieldError::Family("`timeout` must be > 0".into())));
+            if let Some(t) = c.timeout
+                && (t.is_zero() || t > MAX_CHANNEL_TIMEOUT)
+            {
+                let got = humantime::format_duration(t);
+                return Err(in_channel(FieldError::Family(format!("`timeout` must be > 0 and at most 1m, got {got}"))));
             }
             for f in d.channel_fields {
                 f.check(cj, self).map_err(|e| FieldError::Channel { channel: c.id.clone(), problem: Box::new(e) })?;
@@ -456,6 +459,9 @@ impl Serialize for Family {
         s.serialize_str(self.id())
     }
 }
+
+/// Longest reply timeout a channel may ask for.
+pub const MAX_CHANNEL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A field given in `config` that the family has no use for: an error, so
 /// that a setting never silently does nothing.
@@ -675,7 +681,9 @@ mod tests {
         let channel = "[[channel]]\nid = \"v\"\nquery = \"V?\"\ntimeout = ";
         assert_eq!(check(&format!("family = \"scpi\"\n{channel}\"5s\"")), Ok(()));
         let err = check(&format!("family = \"scpi\"\n{channel}\"0s\"")).unwrap_err();
-        assert_eq!(err, "instrument `i`: channel `v`: `timeout` must be > 0");
+        assert_eq!(err, "instrument `i`: channel `v`: `timeout` must be > 0 and at most 1m, got 0s");
+        let err = check(&format!("family = \"scpi\"\n{channel}\"2m\"")).unwrap_err();
+        assert_eq!(err, "instrument `i`: channel `v`: `timeout` must be > 0 and at most 1m, got 2m");
         let err = check("family = \"hioki-power\"\n[[channel]]\nid = \"U1\"\ntimeout = \"5s\"").unwrap_err();
         assert_eq!(err, "instrument `i`: channel `U1`: `timeout` is not used by family hioki-power");
         assert!(

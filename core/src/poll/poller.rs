@@ -64,7 +64,7 @@ where
     /// Upper bound for any single driver call. Drivers have their own
     /// per-reply timeouts; this one guards against anything that hangs.
     fn guard(&self) -> Duration {
-        self.cfg.transport.timeout() * 3 + Duration::from_secs(2)
+        self.cfg.transport.timeout() * 3 + Duration::from_secs(2) + channel_timeouts(&self.cfg)
     }
 
     fn stopping(&self) -> bool {
@@ -338,6 +338,11 @@ where
         self.live(PollUpdate::State { instrument: self.cfg.id.clone(), state, reason: reason.clone() });
         self.send(PollMsg::State { instrument: self.cfg.id.clone(), state, reason }).await;
     }
+}
+
+/// What the channels' own reply timeouts (SCPI) add to a poll at most.
+fn channel_timeouts(cfg: &InstrumentConfig) -> Duration {
+    cfg.channels.iter().filter_map(|c| c.timeout).sum()
 }
 
 /// The link broke while carrying out a control request (the reason).

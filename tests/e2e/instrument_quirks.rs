@@ -125,6 +125,28 @@ fn a_hioki_logger_with_nr1_error_codes_and_with_headers_on() {
     }
 }
 
+/// A Hioki power meter that keeps headers ON (`U1 +100.02E+0`, `:ERROR 0`):
+/// identity, values and the over-range sentinel come through.
+#[test]
+fn a_hioki_power_meter_with_headers_on() {
+    let (_peer, port) = peer("hioki-power-headers");
+    let mut instrument = format!(
+        "[[instrument]]\nid = \"pw\"\nfamily = \"hioki-power\"\ntransport = {{ kind = \"tcp\", host = \"127.0.0.1\", port = {port}, timeout = \"1s\" }}\n"
+    );
+    for id in ["U1", "I1", "P1", "PF1"] {
+        instrument += &format!("[[instrument.channel]]\nid = \"{id}\"\n");
+    }
+    let run = run_agent(&instrument, Duration::from_secs(30), |a| count(a, "pw/PF1") >= 3);
+    assert!(count(&run.acks, "pw/PF1") >= 3, "too few polls: {:?}", run.acks);
+    for (channel, want) in [("pw/U1", "100.02"), ("pw/I1", "2"), ("pw/P1", "200.04"), ("pw/PF1", "over-range")] {
+        let got = run.values(channel);
+        assert!(got.iter().all(|v| *v == want), "{channel}: {got:?}");
+    }
+    let ev = events(&run.data);
+    assert!(ev.iter().any(|e| e.kind == EventKind::Connected && e.message.contains("HIOKI PW3390 serial PEER0003")));
+    assert!(!ev.iter().any(|e| e.kind == EventKind::Error || e.kind == EventKind::Disconnected), "{ev:#?}");
+}
+
 /// One refused query makes only its channel a flagged special value with
 /// the reason (in the status too); the other channels keep their values and
 /// their rate, although each refusal costs a whole reply timeout.

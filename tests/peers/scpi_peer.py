@@ -9,6 +9,10 @@ Modes:
   hioki-headers  the same logger, but it ignores `:HEADer OFF`: every reply
                  carries its header (`:MEMORY:VREAL CH1_1 +1.234E+00`,
                  `:ERROR 0`).
+  hioki-power-headers
+                 a Hioki-style power meter (PW3390) answering `:ERRor?` with
+                 `:ERROR 0` and every `:MEASure?` item with its header
+                 (`U1 +100.02E+0`), ignoring `:HEADer OFF`.
   scpi-refuse    a generic SCPI meter (SCPI-99 error queue) that refuses
                  `MEAS:FOO?` (-113, no reply) and answers the rest.
   oversize       a generic SCPI meter whose first reply to `MEAS:VOLT?` is a
@@ -30,6 +34,8 @@ LOGGER = {
     "CH1_3": "+9999.9E+99",
     "CH1_4": "+999.99E+9",
 }
+# Power meter items: PF1 over range.
+POWER = {"U1": "+100.02E+0", "I1": "+2.0000E+0", "P1": "+200.04E+0", "PF1": "+999.99E+9"}
 METER = {"MEAS:VOLT?": "+1.50000E+00", "MEAS:CURR?": "+2.50000E-01"}
 
 
@@ -46,9 +52,16 @@ class Instrument:
     def hioki(self, command: str):
         """One command of a line: a reply, or None."""
         upper = command.upper()
-        headers = self.mode == "hioki-headers"
+        headers = self.mode in ("hioki-headers", "hioki-power-headers")
+        power = self.mode == "hioki-power-headers"
         if upper == "*IDN?":
-            return "HIOKI,LR8450,PEER0001,V3.00"
+            return "HIOKI,PW3390,PEER0003,V1.30" if power else "HIOKI,LR8450,PEER0001,V3.00"
+        if power and (upper.startswith(":MEAS? ") or upper.startswith(":MEASURE? ")):
+            items = [i.strip() for i in upper.split(" ", 1)[1].split(",")]
+            if any(i not in POWER for i in items):
+                self.refuse(-224, "Illegal parameter value")
+                return None
+            return ";".join(f"{i} {POWER[i]}" for i in items)
         if upper == "*CLS":
             self.errors.clear()
             return None
@@ -136,7 +149,8 @@ async def serve(mode: str):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", required=True, choices=["hioki-nr1", "hioki-headers", "scpi-refuse", "oversize", "stall"])
+    modes = ["hioki-nr1", "hioki-headers", "hioki-power-headers", "scpi-refuse", "oversize", "stall"]
+    parser.add_argument("--mode", required=True, choices=modes)
     args = parser.parse_args()
     asyncio.run(serve(args.mode))
     sys.exit(0)

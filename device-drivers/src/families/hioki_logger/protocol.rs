@@ -95,7 +95,7 @@ fn parse_item(item: &str, channel: &str, extra: &[f64]) -> Result<Value, ReplyEr
         // Header ON echoes the channel before the value.
         [echo, value] => {
             if !echo.eq_ignore_ascii_case(channel) {
-                return Err(ReplyError::OtherChannel(echo.to_string()));
+                return Err(ReplyError::OtherChannel(crate::text::quote_reply_max(echo, 40)));
             }
             value
         }

@@ -101,12 +101,9 @@ pub fn parse_idn(reply: &str) -> Result<Identity, ReplyError> {
     if model.is_empty() {
         return Err(ReplyError::EmptyIdnField("model"));
     }
-    Ok(Identity {
-        maker: maker.to_string(),
-        model: model.to_string(),
-        serial: serial.to_string(),
-        firmware: firmware.join(","),
-    })
+    // Shown in events and the window: no raw control bytes, no screenful.
+    let text = |s: &str| crate::text::quote_reply(s);
+    Ok(Identity { maker: text(maker), model: text(model), serial: text(serial), firmware: text(&firmware.join(",")) })
 }
 
 /// Splits a reply item into its header (if the instrument sent one) and the
@@ -347,6 +344,7 @@ mod tests {
         assert_eq!(id.model, "PW3390");
         // Extra fields stay with the firmware.
         assert_eq!(parse_idn("A,B,C,D,E").unwrap().firmware, "D,E");
+        assert_eq!(parse_idn("A\u{7},B,C,D").unwrap().maker, "A<07>");
     }
 
     #[test]

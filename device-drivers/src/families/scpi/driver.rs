@@ -275,6 +275,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn one_garbage_reply_fails_only_its_channel() {
+        let peer = test_peer::spawn(test_peer::scpi("A,B,C,D", dmm)).await;
+        let channels = vec![channel("g", "MEAS:GARBAGE?", 1.0, 0.0), channel("v", "MEAS:VOLT:DC?", 1.0, 0.0)];
+        let mut d = connect(peer.addr.port(), channels).await.unwrap();
+        let r = d.read(&["g".into(), "v".into()]).await.unwrap();
+        assert_eq!(
+            r[0].problem.as_deref(),
+            Some("bad reply to `MEAS:GARBAGE?`: `#$%garbage` is not a number (reply: \"#$%garbage\")")
+        );
+        assert_eq!(r[1], Reading::new("v", Value::Number(1.5)));
+    }
+
+    #[tokio::test]
     async fn endless_binary_reply_is_a_bad_reply_not_unbounded_memory() {
         let peer = test_peer::spawn(|| {
             |line: &str| match line {

@@ -120,6 +120,26 @@ pub enum WordOrder {
     Little,
 }
 
+/// How an instrument answers its error query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorFormat {
+    /// SCPI-99: `-113,"Undefined header"`, `0,"No error"`.
+    Scpi,
+    /// A bare NR1 code (Hioki's `:ERRor?`): `0` is no error.
+    Nr1,
+    /// Either of the two.
+    Either,
+}
+
+impl ErrorFormat {
+    /// The `error_format` spelling in the config file.
+    pub const NAMES: &'static [&'static str] = &["scpi", "nr1", "either"];
+}
+
+/// `error_query = "none"`: the instrument has no error queue.
+pub const NO_ERROR_QUERY: &str = "none";
+
 /// Where a Modbus channel lives and how to decode it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
@@ -152,6 +172,11 @@ pub struct ChannelConfig {
     /// Modbus only.
     #[serde(default)]
     pub modbus: Option<ModbusRegister>,
+    /// SCPI only: how long to wait for this channel's reply (e.g. `"5s"` for
+    /// a slow range change); the transport's `timeout` when left out.
+    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<String>", optional)]
+    pub timeout: Option<Duration>,
     /// value = raw * scale + offset
     #[serde(default = "one")]
     #[ts(as = "Option<_>", optional)]
@@ -167,7 +192,7 @@ fn one() -> f64 {
 
 impl ChannelConfig {
     pub fn new(id: impl Into<String>) -> ChannelConfig {
-        ChannelConfig { id: id.into(), unit: None, query: None, modbus: None, scale: 1.0, offset: 0.0 }
+        ChannelConfig { id: id.into(), unit: None, query: None, modbus: None, timeout: None, scale: 1.0, offset: 0.0 }
     }
 
     pub fn apply_scale(&self, raw: f64) -> f64 {
@@ -209,6 +234,14 @@ pub struct InstrumentConfig {
     #[serde(default = "default_unit_id")]
     #[ts(as = "Option<_>", optional)]
     pub unit_id: u8,
+    /// SCPI-based families: the query that reads the instrument's error
+    /// queue (`":ERRor?"`), or `"none"` for an instrument without one; the
+    /// family's own (see the registry) when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_query: Option<String>,
+    /// How the error query is answered; the family's own when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_format: Option<ErrorFormat>,
     /// Extra sentinel values this model uses for "no valid value".
     #[serde(default)]
     #[ts(as = "Option<_>", optional)]

@@ -206,7 +206,7 @@ enum ProbeError {
     Open(DriverError),
     #[error("no identity: {0}")]
     NoIdentity(DriverError),
-    #[error("reply to `*IDN?` is not an identity: {reason} (reply: {reply:?})")]
+    #[error("reply to `*IDN?` is not an identity: {reason} (reply: \"{}\")", crate::text::quote_reply(reply))]
     NotIdentity { reason: protocol::ReplyError, reply: String },
 }
 

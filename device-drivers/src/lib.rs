@@ -16,6 +16,7 @@ pub mod families;
 pub mod reading;
 pub mod registry;
 pub mod sim;
+pub mod text;
 pub mod transport;
 
 pub use config::{ChannelConfig, Family, InstrumentConfig, TransportConfig};

@@ -9,8 +9,8 @@
 //! `open`, discovery, the desk and the window ask this module; nothing
 //! outside a family's own folder matches on a family.
 //!
-//! Family properties still to come (per-family error queries, BLE services)
-//! are further fields of [`FamilyDescriptor`], filled in by each folder.
+//! Family properties still to come (BLE services) are further fields of
+//! [`FamilyDescriptor`], filled in by each folder.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value as Json;
 
-use crate::config::{InstrumentConfig, TransportConfig};
+use crate::config::{ErrorFormat, InstrumentConfig, NO_ERROR_QUERY, TransportConfig};
 use crate::driver::{Driver, Identity};
 use crate::error::Result;
 
@@ -90,6 +90,50 @@ pub struct Discovery {
     pub ports: &'static [u16],
     /// Identities (answers to `*IDN?`) that belong to this family.
     pub identities: &'static [IdentityPattern],
+}
+
+/// How a family reads its instruments' error queue: the query and the form
+/// of its reply. An instrument's `error_query` / `error_format` override it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorQuery {
+    pub query: &'static str,
+    pub format: ErrorFormat,
+}
+
+/// The error query an instrument uses: its family's, with the instrument's
+/// overrides. `None`: the instrument has no error queue (or the family no
+/// error query at all).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorQuerySetting {
+    pub query: String,
+    pub format: ErrorFormat,
+}
+
+impl ErrorQuerySetting {
+    pub fn of(cfg: &InstrumentConfig) -> Option<ErrorQuerySetting> {
+        let family = cfg.family.error_query?;
+        let query = cfg.error_query.as_deref().map(str::trim).unwrap_or(family.query);
+        if query.eq_ignore_ascii_case(NO_ERROR_QUERY) {
+            return None;
+        }
+        // A query of the instrument's own with no format given: either form.
+        let format =
+            cfg.error_format.unwrap_or(if cfg.error_query.is_some() { ErrorFormat::Either } else { family.format });
+        Some(ErrorQuerySetting { query: query.to_string(), format })
+    }
+}
+
+/// Instrument fields of the families that read an error queue.
+pub mod error_fields {
+    use super::{FieldKind, FieldSpec};
+    use crate::config::ErrorFormat;
+
+    pub const ERROR_QUERY: FieldSpec = FieldSpec::optional("error_query", "inst.field.error_query", FieldKind::Text);
+    pub const ERROR_FORMAT: FieldSpec = FieldSpec::optional(
+        "error_format",
+        "inst.field.error_format",
+        FieldKind::Choice { values: ErrorFormat::NAMES },
+    );
 }
 
 /// The kind of value a field holds, with its limits.
@@ -211,6 +255,8 @@ pub enum FieldError {
     Choice { key: &'static str, allowed: String, got: String },
     #[error("family {family} does not work over `transport.kind` {got}; use {allowed}")]
     Transport { family: &'static str, got: &'static str, allowed: String },
+    #[error("`{key}` is not used by family {family}")]
+    Unused { key: &'static str, family: &'static str },
     #[error("`transport.port` must be given: family {family} has no default port")]
     NoPort { family: &'static str },
     #[error("channel `{channel}`: {problem}")]
@@ -244,6 +290,9 @@ pub struct FamilyDescriptor {
     pub instrument_fields: &'static [FieldSpec],
     /// The fields of each `[[instrument.channel]]`.
     pub channel_fields: &'static [FieldSpec],
+    /// How the family reads an instrument's error queue (`None`: it has none,
+    /// e.g. Modbus).
+    pub error_query: Option<ErrorQuery>,
     /// Checks beyond the fields' own, with messages naming the field.
     pub check: Option<CheckFn>,
     pub open: OpenFn,
@@ -341,8 +390,20 @@ impl Family {
         for f in d.instrument_fields {
             f.check(&json, self)?;
         }
+        for key in ["error_query", "error_format"] {
+            unused_field(&json, key, d.instrument_fields, d.id)?;
+        }
+        check_error_query(cfg)?;
         let channels = json.get("channel").and_then(Json::as_array).map_or(&[][..], Vec::as_slice);
         for (c, cj) in cfg.channels.iter().zip(channels) {
+            let in_channel = |e: FieldError| FieldError::Channel { channel: c.id.clone(), problem: Box::new(e) };
+            unused_field(cj, "timeout", d.channel_fields, d.id).map_err(in_channel)?;
+            if let Some(t) = c.timeout
+                && (t.is_zero() || t > MAX_CHANNEL_TIMEOUT)
+            {
+                let got = humantime::format_duration(t);
+                return Err(in_channel(FieldError::Family(format!("`timeout` must be > 0 and at most 1m, got {got}"))));
+            }
             for f in d.channel_fields {
                 f.check(cj, self).map_err(|e| FieldError::Channel { channel: c.id.clone(), problem: Box::new(e) })?;
             }
@@ -397,6 +458,49 @@ impl Serialize for Family {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.id())
     }
+}
+
+/// Longest reply timeout a channel may ask for.
+pub const MAX_CHANNEL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A field given in `config` that the family has no use for: an error, so
+/// that a setting never silently does nothing.
+fn unused_field(
+    config: &Json,
+    key: &'static str,
+    fields: &[FieldSpec],
+    family: &'static str,
+) -> Result<(), FieldError> {
+    let given = config.get(key).is_some_and(|v| !v.is_null());
+    if given && !fields.iter().any(|f| f.key == key) {
+        return Err(FieldError::Unused { key, family });
+    }
+    Ok(())
+}
+
+/// `error_query` is one query line (or `none`); `error_format` needs a query.
+fn check_error_query(cfg: &InstrumentConfig) -> Result<(), FieldError> {
+    let Some(query) = cfg.error_query.as_deref() else { return Ok(()) };
+    let query = query.trim();
+    let bad = |why: &str| FieldError::Family(format!("`error_query` {why}, got `{}`", crate::text::quote_reply(query)));
+    if query.eq_ignore_ascii_case(NO_ERROR_QUERY) {
+        if cfg.error_format.is_some() {
+            return Err(FieldError::Family(
+                "`error_format` is given but `error_query` is \"none\" (no error queue)".into(),
+            ));
+        }
+        return Ok(());
+    }
+    if query.is_empty() {
+        return Err(bad("must be a query such as \":SYSTem:ERRor?\" or \"none\""));
+    }
+    if query.contains(['\n', '\r', ';']) || query.chars().any(char::is_control) {
+        return Err(bad("must be one query on one line"));
+    }
+    if !query.ends_with('?') {
+        return Err(bad("must be a query ending in `?` (or \"none\")"));
+    }
+    Ok(())
 }
 
 /// The registered ids, for serde's "expected one of" message.
@@ -523,6 +627,71 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn instrument(toml_text: &str) -> InstrumentConfig {
+        toml::from_str(&format!("id = \"i\"\ntransport = {{ kind = \"tcp\", host = \"h\", port = 1 }}\n{toml_text}"))
+            .unwrap()
+    }
+
+    #[test]
+    fn error_queries_come_from_the_family_and_the_instrument() {
+        let of = |t: &str| ErrorQuerySetting::of(&instrument(t));
+        let setting = |q: &str, format| Some(ErrorQuerySetting { query: q.into(), format });
+        assert_eq!(of("family = \"hioki-logger\""), setting(":ERRor?", ErrorFormat::Nr1));
+        assert_eq!(of("family = \"hioki-power\""), setting(":ERRor?", ErrorFormat::Nr1));
+        assert_eq!(of("family = \"scpi\""), setting(":SYSTem:ERRor?", ErrorFormat::Either));
+        assert_eq!(of("family = \"modbus\""), None);
+        assert_eq!(
+            of("family = \"hioki-logger\"\nerror_query = \":SYST:ERR?\"\nerror_format = \"scpi\""),
+            setting(":SYST:ERR?", ErrorFormat::Scpi)
+        );
+        assert_eq!(of("family = \"scpi\"\nerror_query = \":ERR?\""), setting(":ERR?", ErrorFormat::Either));
+        assert_eq!(of("family = \"scpi\"\nerror_format = \"nr1\""), setting(":SYSTem:ERRor?", ErrorFormat::Nr1));
+        assert_eq!(of("family = \"hioki-power\"\nerror_query = \"none\""), None);
+    }
+
+    #[test]
+    fn bad_error_settings_are_clear_errors() {
+        let check = |t: &str| instrument(t).validate().map_err(|e| e.to_string());
+        assert_eq!(check("family = \"scpi\"\nerror_query = \"none\""), Ok(()));
+        let cases = [
+            ("family = \"scpi\"\nerror_query = \":SYST:ERR\"", "`error_query` must be a query ending in `?`"),
+            ("family = \"scpi\"\nerror_query = \" \"", "`error_query` must be a query such as"),
+            ("family = \"scpi\"\nerror_query = \"*CLS;:ERR?\"", "`error_query` must be one query on one line"),
+            ("family = \"scpi\"\nerror_query = \"none\"\nerror_format = \"nr1\"", "`error_format` is given but"),
+            ("family = \"modbus\"\nerror_query = \":ERR?\"", "`error_query` is not used by family modbus"),
+            ("family = \"sdm630\"\nerror_format = \"nr1\"", "`error_format` is not used by family sdm630"),
+        ];
+        for (text, want) in cases {
+            let err = check(text).unwrap_err();
+            assert!(err.starts_with("instrument `i`: ") && err.contains(want), "{text}: {err}");
+        }
+        let err = toml::from_str::<InstrumentConfig>(
+            "id = \"i\"\nfamily = \"scpi\"\nerror_format = \"text\"\ntransport = { kind = \"tcp\", host = \"h\" }",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown variant `text`") && err.contains("nr1"), "{err}");
+    }
+
+    #[test]
+    fn channel_timeouts_are_for_generic_scpi_channels() {
+        let check = |t: &str| instrument(t).validate().map_err(|e| e.to_string());
+        let channel = "[[channel]]\nid = \"v\"\nquery = \"V?\"\ntimeout = ";
+        assert_eq!(check(&format!("family = \"scpi\"\n{channel}\"5s\"")), Ok(()));
+        let err = check(&format!("family = \"scpi\"\n{channel}\"0s\"")).unwrap_err();
+        assert_eq!(err, "instrument `i`: channel `v`: `timeout` must be > 0 and at most 1m, got 0s");
+        let err = check(&format!("family = \"scpi\"\n{channel}\"2m\"")).unwrap_err();
+        assert_eq!(err, "instrument `i`: channel `v`: `timeout` must be > 0 and at most 1m, got 2m");
+        let err = check("family = \"hioki-power\"\n[[channel]]\nid = \"U1\"\ntimeout = \"5s\"").unwrap_err();
+        assert_eq!(err, "instrument `i`: channel `U1`: `timeout` is not used by family hioki-power");
+        assert!(
+            toml::from_str::<InstrumentConfig>(&format!(
+                "id = \"i\"\nfamily = \"scpi\"\ntransport = {{ kind = \"tcp\", host = \"h\" }}\n{channel}\"soon\""
+            ))
+            .is_err()
+        );
     }
 
     #[test]

@@ -209,7 +209,7 @@ impl Driver for Toggler {
         }
         self.last = Some(high);
         let v = if high { 80.0 } else { 20.0 };
-        Ok(channels.iter().map(|c| Reading { channel: c.clone(), value: Value::Number(v) }).collect())
+        Ok(channels.iter().map(|c| Reading::new(c.clone(), Value::Number(v))).collect())
     }
 }
 
@@ -267,6 +267,8 @@ fn config() -> anyhow::Result<AgentConfig> {
             },
             terminator: "\n".into(),
             unit_id: 1,
+            error_query: None,
+            error_format: None,
             sentinels: vec![],
             poll_interval: Some(Duration::from_secs(1)),
             enabled: true,

@@ -68,11 +68,7 @@ impl Driver for Scripted {
             });
         }
         let n = self.script.reads.fetch_add(1, Ordering::SeqCst);
-        Ok(channels
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Reading { channel: c.clone(), value: Value::Number(served(i, n)) })
-            .collect())
+        Ok(channels.iter().enumerate().map(|(i, c)| Reading::new(c.clone(), Value::Number(served(i, n)))).collect())
     }
     async fn raw(&mut self, command: &str) -> Result<Option<String>, DriverError> {
         self.script.raw.lock().unwrap().push(command.to_string());
@@ -119,6 +115,8 @@ fn instrument(id: &str, channels: usize) -> InstrumentConfig {
         },
         terminator: "\n".into(),
         unit_id: 1,
+        error_query: None,
+        error_format: None,
         sentinels: vec![],
         poll_interval: Some(Duration::from_secs(1)),
         enabled: true,

@@ -13,6 +13,7 @@
 //! made `From` them, so nothing here imports the agent that wires it.
 
 pub mod backoff;
+mod channel_status;
 pub mod fast_monitor;
 mod poller;
 pub mod schedule;

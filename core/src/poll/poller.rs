@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 use super::backoff::{Backoff, BackoffPolicy};
+use super::channel_status::ChannelStatus;
 use super::fast_monitor::FastMonitor;
 use super::schedule::Schedule;
 use super::{Connector, LiveValue, PollMsg, PollUpdate, RawError};
@@ -63,7 +64,7 @@ where
     /// Upper bound for any single driver call. Drivers have their own
     /// per-reply timeouts; this one guards against anything that hangs.
     fn guard(&self) -> Duration {
-        self.cfg.transport.timeout() * 3 + Duration::from_secs(2)
+        self.cfg.transport.timeout() * 3 + Duration::from_secs(2) + channel_timeouts(&self.cfg)
     }
 
     fn stopping(&self) -> bool {
@@ -180,6 +181,7 @@ where
         }
         self.set_state(ConnState::Connected, None).await;
 
+        let mut channel_status = ChannelStatus::default();
         let mut schedule = Schedule::new(self.fast.interval(self.normal, now_ms()), now_ms());
         loop {
             let now = now_ms();
@@ -207,6 +209,7 @@ where
             let tick = schedule.next_tick();
             match self.call(driver.read(&polled.names)).await {
                 Ok(readings) => {
+                    self.note_channel_problems(&mut channel_status, &readings).await;
                     let values = match_readings(&polled.names, readings);
                     self.store_poll(&polled, tick, values).await;
                     backoff.reset();
@@ -223,6 +226,22 @@ where
             if skipped > 0 {
                 debug!("{id}: the poll overran; skipped {skipped} tick(s)");
             }
+        }
+    }
+
+    /// Channels that fail on their own (a reading with a `problem`): the
+    /// status names them while they fail; an event when one starts failing.
+    async fn note_channel_problems(&mut self, status: &mut ChannelStatus, readings: &[Reading]) {
+        let change = status.update(readings);
+        for message in change.started {
+            warn!("{}: {message}", self.id());
+            self.event(EventKind::Error, message).await;
+        }
+        for channel in change.recovered {
+            info!("{}: channel `{channel}` answers again", self.id());
+        }
+        if let Some(reason) = change.reason {
+            self.set_state(ConnState::Connected, reason).await;
         }
     }
 
@@ -321,6 +340,11 @@ where
     }
 }
 
+/// What the channels' own reply timeouts (SCPI) add to a poll at most.
+fn channel_timeouts(cfg: &InstrumentConfig) -> Duration {
+    cfg.channels.iter().filter_map(|c| c.timeout).sum()
+}
+
 /// The link broke while carrying out a control request (the reason).
 struct LinkLost(String);
 
@@ -349,7 +373,7 @@ mod tests {
     use super::*;
 
     fn r(ch: &str, v: f64) -> Reading {
-        Reading { channel: ch.into(), value: Value::Number(v) }
+        Reading::new(ch, Value::Number(v))
     }
 
     #[test]

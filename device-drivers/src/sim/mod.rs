@@ -159,6 +159,8 @@ impl RunningSim {
             transport,
             terminator: "\n".to_string(),
             unit_id: 1,
+            error_query: None,
+            error_format: None,
             sentinels: Vec::new(),
             poll_interval: None,
             enabled: true,

@@ -22,6 +22,8 @@ pub(crate) enum Cmd {
     Cls,
     Opc,
     ErrorQ,
+    /// Hioki's `:ERRor?`: the oldest error's code as a bare NR1 number.
+    HiokiErrorQ,
     Header,
     HeaderQ,
     Date,
@@ -65,9 +67,15 @@ const COMMON: &[Entry<Cmd>] = &[
     entry(&["SIMulate", "DROP"], false, "", Cmd::SimDrop),
 ];
 
+/// Hioki's own error query, which its instruments answer with a bare code.
+const HIOKI: &[Entry<Cmd>] = &[entry(&["ERRor"], true, ":ERROR", Cmd::HiokiErrorQ)];
+
 /// The command table of one instrument (built once, shared by connections).
 pub(crate) fn table(personality: Personality, channels: usize) -> Vec<Entry<Cmd>> {
     let mut t = COMMON.to_vec();
+    if matches!(personality, Personality::HiokiLogger | Personality::PowerMeter) {
+        t.extend_from_slice(HIOKI);
+    }
     match personality {
         Personality::HiokiLogger => t.extend_from_slice(logger::ENTRIES),
         Personality::PowerMeter => t.extend_from_slice(power::ENTRIES),
@@ -209,6 +217,10 @@ impl Session {
                 let out = self.begin_with_header(reply, e);
                 let _ = write!(out, "{code},\"{msg}\"");
             }
+            Cmd::HiokiErrorQ => {
+                let code = self.errors.pop_front().map_or(0, |(code, _)| code);
+                let _ = write!(self.begin_with_header(reply, e), "{code}");
+            }
             Cmd::Header => self.header = parse_bool(args)?,
             Cmd::HeaderQ => {
                 let on = self.header;
@@ -337,6 +349,7 @@ mod tests {
         assert_eq!(run_line(&s, &mut ses, "*IDN?"), "HIOKI,LR8450,SIM001,V2.10");
         assert_eq!(run_line(&s, &mut ses, ":BOGUS?;:SYST:ERR?;:SYST:ERR?"), "-113,\"Undefined header\";0,\"No error\"");
         assert_eq!(run_line(&s, &mut ses, ":HEAD ON;:HEAD?"), ":HEADER ON");
+        assert_eq!(run_line(&s, &mut ses, ":HEAD OFF;:BOGUS?;:ERR?;:ERR?"), "-113;0");
         assert_eq!(run_line(&s, &mut ses, ":HEADER OFF;:header?"), "OFF");
         assert_eq!(run_line(&s, &mut ses, ":HEAD MAYBE;:SYST:ERR?"), "-224,\"Illegal parameter value\"");
     }

@@ -106,13 +106,49 @@ impl LineConnection {
         self.read_line().await
     }
 
-    /// Waits up to the timeout for the next reply line.
+    /// Waits up to the timeout for the next reply line. After an oversized
+    /// line the rest of it is thrown away within the same timeout, so the
+    /// next query starts clean; a reply that stops mid-line is `Stalled`
+    /// (the link is not trusted any more), silence before a reply `Timeout`.
     pub async fn read_line(&mut self) -> Result<String> {
         let timeout = self.timeout;
-        match tokio::time::timeout(timeout, self.next_line()).await {
+        let deadline = tokio::time::Instant::now() + timeout;
+        match tokio::time::timeout_at(deadline, self.next_line()).await {
+            Ok(Err(err @ DriverError::BadReply { .. })) if self.skipping => {
+                // Bounded by the deadline; what is left is skipped on the next read.
+                let _ = tokio::time::timeout_at(deadline, self.skip_rest()).await;
+                Err(err)
+            }
             Ok(result) => result,
+            Err(_) if !self.buf.is_empty() && !self.skipping => Err(DriverError::Stalled {
+                target: self.target.clone(),
+                timeout,
+                received: crate::text::quote_reply(&crate::text::decode_line(&self.buf)),
+                bytes: self.buf.len(),
+            }),
             Err(_) => Err(DriverError::Timeout { target: self.target.clone(), timeout }),
         }
+    }
+
+    /// Reads and discards up to the end of the current (oversized) line.
+    async fn skip_rest(&mut self) -> Result<()> {
+        let mut chunk = [0u8; 4096];
+        while self.skipping {
+            if let Some(pos) = self.buf.iter().position(|&b| b == self.delimiter) {
+                self.buf.drain(..=pos);
+                self.scanned = 0;
+                self.skipping = false;
+                break;
+            }
+            self.buf.clear();
+            self.scanned = 0;
+            let n = self.stream.read(&mut chunk).await.map_err(|e| io_error(&self.target, e))?;
+            if n == 0 {
+                return Err(DriverError::Closed { target: self.target.clone() });
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok(())
     }
 
     /// Throws away everything received but not yet read (late replies to an
@@ -147,7 +183,11 @@ impl LineConnection {
             if let Some(line) = self.take_line() {
                 return line;
             }
-            if self.buf.len() > self.max_line {
+            if self.skipping {
+                // Still the tail of an oversized line: nothing to keep, nothing to report.
+                self.buf.clear();
+                self.scanned = 0;
+            } else if self.buf.len() > self.max_line {
                 let err = self.too_long(&self.buf);
                 self.buf.clear();
                 self.scanned = 0;
@@ -183,15 +223,15 @@ impl LineConnection {
             if line.len() > self.max_line {
                 return Some(Err(self.too_long(&line)));
             }
-            return Some(Ok(String::from_utf8_lossy(&line).into_owned()));
+            return Some(Ok(crate::text::decode_line(&line)));
         }
     }
 
     fn too_long(&self, bytes: &[u8]) -> DriverError {
-        let quoted = String::from_utf8_lossy(&bytes[..QUOTE_LEN.min(bytes.len())]).into_owned();
         DriverError::BadReply {
             command: self.last_command.clone(),
-            reply: format!("{quoted}..."),
+            // Cut when quoted; QUOTE_LEN bytes are plenty to show what came.
+            reply: crate::text::decode_line(&bytes[..QUOTE_LEN.min(bytes.len())]),
             reason: format!("reply line longer than {} bytes", self.max_line),
         }
     }
@@ -284,6 +324,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_tail_of_a_huge_reply_is_never_reported_again() {
+        let (mut conn, mut peer) = pair("\n");
+        conn.set_max_line(16);
+        // 200 bytes in pieces, the end of line arriving after the error.
+        let (first, ()) = tokio::join!(conn.query("Q?"), async {
+            let mut query = [0u8; 3];
+            peer.read_exact(&mut query).await.unwrap();
+            for _ in 0..5 {
+                peer.write_all(&[b'z'; 30]).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            peer.write_all(&[b'z'; 50]).await.unwrap();
+            peer.write_all(b"\n").await.unwrap();
+        });
+        assert!(matches!(first, Err(DriverError::BadReply { .. })), "{first:?}");
+        for i in 0..3 {
+            let (line, _) = tokio::join!(conn.query("Q?"), async {
+                let mut buf = [0u8; 3];
+                peer.read_exact(&mut buf).await.unwrap();
+                peer.write_all(format!("ok{i}\n").as_bytes()).await.unwrap();
+            });
+            assert_eq!(line.unwrap(), format!("ok{i}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reply_stopping_mid_line_is_a_link_failure() {
+        let (mut conn, mut peer) = pair("\n");
+        peer.write_all(b"+1.0\x06").await.unwrap();
+        let err = conn.read_line().await.unwrap_err();
+        assert!(matches!(err, DriverError::Stalled { bytes: 5, .. }), "{err:?}");
+        assert!(err.is_link_failure());
+        assert!(err.to_string().contains("\"+1.0<06>\""), "{err}");
+    }
+
+    #[tokio::test]
     async fn multi_line_commands_are_refused() {
         let (mut conn, _peer) = pair("\n");
         assert!(matches!(conn.send("A\nB").await, Err(DriverError::Config(_))));
@@ -294,7 +371,7 @@ mod tests {
         let (mut conn, mut peer) = pair("\n");
         peer.write_all(&[0xff, 0xfe, b'1', b'\n']).await.unwrap();
         let line = conn.read_line().await.unwrap();
-        assert!(line.ends_with('1'));
+        assert_eq!(line, "<FF><FE>1");
     }
 
     #[test]

@@ -91,7 +91,8 @@ pub(crate) enum Answer {
 
 pub(crate) type Handler = Box<dyn FnMut(&str) -> Reply + Send>;
 
-/// A fake SCPI instrument: `*CLS`, `*IDN?`, `:SYSTem:ERRor?` with a queue,
+/// A fake SCPI instrument: `*CLS`, `*IDN?`, `:SYSTem:ERRor?` (and Hioki's
+/// `:ERRor?`, answering a bare code) with a queue,
 /// `:HEADer`, clock and start/stop are built in; `answer` handles the rest
 /// (one `;`-separated command at a time). Replies of one line are joined by `;`.
 pub(crate) fn scpi<A>(idn: &'static str, answer: A) -> impl Fn() -> Handler + Send + 'static
@@ -100,7 +101,7 @@ where
 {
     move || {
         let answer = answer.clone();
-        let mut queue: std::collections::VecDeque<String> = Default::default();
+        let mut queue: std::collections::VecDeque<(i32, &'static str)> = Default::default();
         Box::new(move |line: &str| {
             let mut replies = Vec::new();
             for command in line.split(';') {
@@ -109,7 +110,12 @@ where
                 match upper.as_str() {
                     "*CLS" => queue.clear(),
                     "*IDN?" => replies.push(idn.to_string()),
-                    ":SYSTEM:ERROR?" => replies.push(queue.pop_front().unwrap_or_else(|| "0,\"No error\"".into())),
+                    ":SYSTEM:ERROR?" => {
+                        let (code, message) = queue.pop_front().unwrap_or((0, "No error"));
+                        replies.push(format!("{code},\"{message}\""));
+                    }
+                    // Hioki's error query: a bare NR1 code.
+                    ":ERROR?" => replies.push(queue.pop_front().map_or(0, |(code, _)| code).to_string()),
                     ":START" | ":STOP" => {}
                     _ if upper.starts_with(":HEADER ")
                         || upper.starts_with(":SYSTEM:DATE ")
@@ -117,7 +123,7 @@ where
                     _ => match answer(command) {
                         Answer::Reply(r) => replies.push(r),
                         Answer::Accept => {}
-                        Answer::Refuse(code, message) => queue.push_back(format!("{code},\"{message}\"")),
+                        Answer::Refuse(code, message) => queue.push_back((code, message)),
                     },
                 }
             }
@@ -143,6 +149,8 @@ pub(crate) fn tcp_config(
         },
         terminator: "\n".into(),
         unit_id: 1,
+        error_query: None,
+        error_format: None,
         sentinels: vec![],
         poll_interval: None,
         enabled: true,

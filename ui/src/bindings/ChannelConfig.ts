@@ -16,6 +16,11 @@ query?: string | null,
  */
 modbus?: ModbusRegister | null, 
 /**
+ * SCPI only: how long to wait for this channel's reply (e.g. `"5s"` for
+ * a slow range change); the transport's `timeout` when left out.
+ */
+timeout?: string, 
+/**
  * value = raw * scale + offset
  */
 scale?: number, offset?: number, };

@@ -46,6 +46,7 @@ export type { DestinationTestArgs } from "./DestinationTestArgs";
 export type { DestinationView } from "./DestinationView";
 export type { DestinationsListArgs } from "./DestinationsListArgs";
 export type { DiscoverLanArgs } from "./DiscoverLanArgs";
+export type { ErrorFormat } from "./ErrorFormat";
 export type { EventKind } from "./EventKind";
 export type { EventRecord } from "./EventRecord";
 export type { EventsArgs } from "./EventsArgs";

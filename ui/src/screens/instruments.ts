@@ -434,7 +434,8 @@ export function instrumentsScreen(): Screen {
       stateSpan.dataset.state = v.state;
       stateSpan.append(stateDot(v.state), tDyn(`state.${v.state}`, v.state));
       stateCell.title = v.reason ?? "";
-      reason.textContent = v.reason && v.state !== "connected" ? v.reason : "";
+      // A connected instrument's reason names the channels that fail on their own.
+      reason.textContent = v.reason ?? "";
       reason.hidden = !reason.textContent;
       stateCell.classList.toggle("nowrap", reason.hidden);
       pollCell.textContent = `${v.pollIntervalS} s`;

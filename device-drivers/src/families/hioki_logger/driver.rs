@@ -7,6 +7,11 @@ use super::protocol;
 use crate::config::{ChannelConfig, Family, InstrumentConfig};
 use crate::driver::{ChannelInfo, Driver, Identity};
 use crate::error::{DriverError, Result};
+use std::collections::HashMap;
+
+use tokio::time::Instant;
+
+use crate::families::scpi::channel_backoff::ChannelBackoff;
 use crate::families::scpi::{ScpiSession, protocol as scpi};
 use crate::reading::Reading;
 
@@ -16,6 +21,7 @@ pub struct HiokiLoggerDriver {
     id: String,
     /// Configured channels, or CH1_1..CH1_15 when the configuration lists none.
     channels: Vec<ChannelConfig>,
+    backoff: ChannelBackoff,
 }
 
 impl HiokiLoggerDriver {
@@ -31,7 +37,35 @@ impl HiokiLoggerDriver {
                 .map_err(|e| DriverError::Config(format!("instrument `{}`: {e}", cfg.id)))?;
         }
         let session = ScpiSession::open(cfg, &[scpi::HEADER_OFF]).await?;
-        Ok(HiokiLoggerDriver { session, id: cfg.id.clone(), channels })
+        Ok(HiokiLoggerDriver { session, id: cfg.id.clone(), channels, backoff: ChannelBackoff::default() })
+    }
+}
+
+impl HiokiLoggerDriver {
+    /// One channel on its own line (the snapshot is already latched): its
+    /// value, or why the instrument refused it (then retried less often).
+    async fn read_one(&mut self, id: &str) -> Result<Reading> {
+        let line = format!(":MEM:VREAL? {id}");
+        let reply = match self.session.query(&line).await {
+            Ok(reply) => reply,
+            Err(err @ (DriverError::Instrument { .. } | DriverError::NoReply { .. })) => {
+                let problem = err.to_string();
+                self.backoff.refused(id, problem.clone(), Instant::now());
+                return Ok(Reading::failed(id, problem));
+            }
+            Err(err) => return Err(err),
+        };
+        match protocol::parse_poll_reply(&reply, &[id], &self.session.sentinels) {
+            Ok(values) => {
+                self.backoff.answered(id);
+                let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, values[0]);
+                Ok(Reading::new(id, value))
+            }
+            Err(reason) => {
+                let err = DriverError::BadReply { command: line, reply, reason: reason.to_string() };
+                Ok(Reading::failed(id, err.to_string()))
+            }
+        }
     }
 }
 
@@ -50,24 +84,56 @@ impl Driver for HiokiLoggerDriver {
             protocol::parse_channel_id(id)
                 .map_err(|e| DriverError::Config(format!("instrument `{}`: {e}", self.id)))?;
         }
-        let mut readings = Vec::with_capacity(channels.len());
-        let lines = protocol::poll_lines(channels);
-        for (line, chunk) in lines.iter().zip(channels.chunks(protocol::MAX_QUERIES_PER_LINE)) {
-            let reply = self.session.query(line).await?;
-            let values = match protocol::parse_poll_reply(&reply, chunk, &self.session.sentinels) {
-                Ok(values) => values,
-                Err(reason) => {
-                    let err = DriverError::BadReply { command: line.clone(), reply, reason: reason.to_string() };
-                    // A refused channel shortens the reply; the queue says why.
-                    return Err(self.session.explain(line, err).await);
+        // Channels whose query was refused lately wait out their pause
+        // outside the poll line, so that the line is answered in full.
+        let now = Instant::now();
+        let mut got: HashMap<String, Reading> = HashMap::new();
+        let mut asked = Vec::with_capacity(channels.len());
+        for id in channels {
+            match self.backoff.waiting(id, now) {
+                Some(problem) => {
+                    got.insert(id.clone(), Reading::failed(id.clone(), problem));
                 }
-            };
-            for (id, value) in chunk.iter().zip(values) {
-                let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, value);
-                readings.push(Reading { channel: id.clone(), value });
+                None => asked.push(id.clone()),
             }
         }
-        Ok(readings)
+        let lines = protocol::poll_lines(&asked);
+        for (line, chunk) in lines.iter().zip(asked.chunks(protocol::MAX_QUERIES_PER_LINE)) {
+            let values = match self.session.query(line).await {
+                Ok(reply) => match protocol::parse_poll_reply(&reply, chunk, &self.session.sentinels) {
+                    Ok(values) => Some(values),
+                    Err(reason) => {
+                        let err = DriverError::BadReply { command: line.clone(), reply, reason: reason.to_string() };
+                        // A refused channel shortens the reply; the queue says why.
+                        match self.session.explain(line, err).await {
+                            DriverError::Instrument { .. } => None,
+                            err => return Err(err),
+                        }
+                    }
+                },
+                Err(DriverError::Instrument { .. } | DriverError::NoReply { .. }) => None,
+                Err(err) => return Err(err),
+            };
+            match values {
+                Some(values) => {
+                    for (id, value) in chunk.iter().zip(values) {
+                        let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, value);
+                        got.insert(id.clone(), Reading::new(id.clone(), value));
+                    }
+                }
+                // The line was refused: find which channels, one at a time.
+                None => {
+                    for id in chunk {
+                        let reading = self.read_one(id).await?;
+                        got.insert(id.clone(), reading);
+                    }
+                }
+            }
+        }
+        Ok(channels
+            .iter()
+            .map(|id| got.get(id).cloned().unwrap_or_else(|| Reading::failed(id.clone(), "not read")))
+            .collect())
     }
 
     async fn identify(&mut self) -> Result<Identity> {
@@ -154,16 +220,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn missing_unit_is_an_instrument_error() {
+    async fn a_refused_channel_fails_alone_and_waits_out_its_pause() {
         let peer = test_peer::spawn(test_peer::scpi("HIOKI,LR8450,SIM01,V2.10", logger)).await;
         let mut d = connect(peer.addr.port(), vec![]).await.unwrap();
-        let err = d.read(&ids(&["CH1_1", "CH5_1"])).await.unwrap_err();
-        assert!(
-            matches!(err, DriverError::Instrument { ref command, ref message } if command.contains("CH5_1") && message.contains("-224")),
-            "{err:?}"
-        );
-        // The link is kept and still works.
-        assert_eq!(d.read(&ids(&["CH1_1"])).await.unwrap()[0].value, Value::Number(1.01));
+        let r = d.read(&ids(&["CH1_1", "CH5_1", "CH2_2"])).await.unwrap();
+        assert_eq!(r[0], Reading::new("CH1_1", Value::Number(1.01)));
+        assert_eq!(r[1], Reading::failed("CH5_1", "instrument error after `:MEM:VREAL? CH5_1`: error code -224"));
+        assert_eq!(r[2], Reading::new("CH2_2", Value::Number(2.02)));
+        // Next poll: the refused channel is left out of the line, which is answered in full.
+        let r = d.read(&ids(&["CH1_1", "CH5_1", "CH2_2"])).await.unwrap();
+        assert_eq!(r[1].problem.as_deref(), Some("instrument error after `:MEM:VREAL? CH5_1`: error code -224"));
+        assert_eq!((r[0].value, r[2].value), (Value::Number(1.01), Value::Number(2.02)));
     }
 
     #[tokio::test]

@@ -8,11 +8,16 @@ pub use driver::HiokiLoggerDriver;
 
 use futures::future::BoxFuture;
 
+use crate::config::ErrorFormat;
 use crate::config::InstrumentConfig;
 use crate::driver::Driver;
 use crate::error::Result;
+use crate::families::scpi::protocol::HIOKI_ERROR_QUERY;
+use crate::registry::error_fields::{ERROR_FORMAT, ERROR_QUERY};
 use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
-use crate::registry::{Discovery, Family, FamilyDescriptor, Identification, IdentityPattern, TransportKind};
+use crate::registry::{
+    Discovery, ErrorQuery, Family, FamilyDescriptor, Identification, IdentityPattern, TransportKind,
+};
 
 pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     id: "hioki-logger",
@@ -22,9 +27,10 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     default_port: Some(8802),
     identification: Identification::Idn,
     discovery: Discovery { ports: &[8802], identities: &[IdentityPattern { maker: "HIOKI", model_prefix: "LR8" }] },
-    instrument_fields: &[],
+    instrument_fields: &[ERROR_QUERY, ERROR_FORMAT],
     // Channel ids are the logger's `CH<unit>_<channel>` (e.g. CH1_1).
     channel_fields: &[CHANNEL_ID, UNIT, SCALE, OFFSET],
+    error_query: Some(ErrorQuery { query: HIOKI_ERROR_QUERY, format: ErrorFormat::Nr1 }),
     check: None,
     open,
 };

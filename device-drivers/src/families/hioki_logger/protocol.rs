@@ -83,13 +83,19 @@ pub fn parse_poll_reply<S: AsRef<str>>(reply: &str, channels: &[S], extra: &[f64
 
 fn parse_item(item: &str, channel: &str, extra: &[f64]) -> Result<Value, ReplyError> {
     let (_, data) = split_header(item);
-    let fields = split_top(data, ',');
+    let mut fields = split_top(data, ',');
+    // Some firmware echoes the channel with a space: `CH1_1 +1.234E+00`.
+    if let [only] = fields.as_slice()
+        && let Some((echo, value)) = only.split_once(|c: char| c.is_ascii_whitespace())
+    {
+        fields = vec![echo.trim(), value.trim()];
+    }
     let value = match fields.as_slice() {
         [value] => value,
         // Header ON echoes the channel before the value.
         [echo, value] => {
             if !echo.eq_ignore_ascii_case(channel) {
-                return Err(ReplyError::OtherChannel(echo.to_string()));
+                return Err(ReplyError::OtherChannel(crate::text::quote_reply_max(echo, 40)));
             }
             value
         }
@@ -140,6 +146,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(on, vec![Value::Number(1.2345), Value::Special(SpecialKind::NoData)]);
+        let spaced =
+            parse_poll_reply(":MEMORY:VREAL CH1_1 +1.234E+00;:MEMORY:VREAL CH1_2 +999.99E+9", &["CH1_1", "CH1_2"], &[])
+                .unwrap();
+        assert_eq!(spaced, vec![Value::Number(1.234), Value::Special(SpecialKind::OverRange)]);
+        let err = parse_poll_reply(":MEMORY:VREAL CH1_2 +1.0", &["CH1_1"], &[]).unwrap_err().to_string();
+        assert_eq!(err, "CH1_1: reply is for channel `CH1_2`");
+        let err = parse_poll_reply(":MEMORY:VREAL CH1_1 x\u{6}", &["CH1_1"], &[]).unwrap_err().to_string();
+        assert_eq!(err, "CH1_1: `x<06>` is not a number");
     }
 
     #[test]

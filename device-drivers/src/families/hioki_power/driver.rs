@@ -7,6 +7,11 @@ use super::protocol;
 use crate::config::{ChannelConfig, Family, InstrumentConfig};
 use crate::driver::{ChannelInfo, Driver, Identity};
 use crate::error::{DriverError, Result};
+use std::collections::HashMap;
+
+use tokio::time::Instant;
+
+use crate::families::scpi::channel_backoff::ChannelBackoff;
 use crate::families::scpi::{ScpiSession, protocol as scpi};
 use crate::reading::Reading;
 
@@ -16,6 +21,8 @@ pub struct HiokiPowerDriver {
     id: String,
     /// Configured items, or U1, I1, P1 when the configuration lists none.
     channels: Vec<ChannelConfig>,
+    /// Refused items (canonical names), retried less often.
+    backoff: ChannelBackoff,
 }
 
 impl HiokiPowerDriver {
@@ -34,7 +41,34 @@ impl HiokiPowerDriver {
             }
         }
         let session = ScpiSession::open(cfg, &[scpi::HEADER_OFF]).await?;
-        Ok(HiokiPowerDriver { session, id: cfg.id.clone(), channels })
+        Ok(HiokiPowerDriver { session, id: cfg.id.clone(), channels, backoff: ChannelBackoff::default() })
+    }
+}
+
+impl HiokiPowerDriver {
+    /// One item on its own: its value, or why the instrument refused it
+    /// (then retried less often).
+    async fn read_one(&mut self, item: &str) -> Result<Reading> {
+        let command = protocol::measure_command(&[item]);
+        let reply = match self.session.query(&command).await {
+            Ok(reply) => reply,
+            Err(err @ (DriverError::Instrument { .. } | DriverError::NoReply { .. })) => {
+                let problem = err.to_string();
+                self.backoff.refused(item, problem.clone(), Instant::now());
+                return Ok(Reading::failed(item, problem));
+            }
+            Err(err) => return Err(err),
+        };
+        match protocol::parse_measure_reply(&reply, &[item], &self.session.sentinels) {
+            Ok(values) => {
+                self.backoff.answered(item);
+                Ok(Reading::new(item, values[0]))
+            }
+            Err(reason) => {
+                let err = DriverError::BadReply { command, reply, reason: reason.to_string() };
+                Ok(Reading::failed(item, err.to_string()))
+            }
+        }
     }
 }
 
@@ -57,21 +91,55 @@ impl Driver for HiokiPowerDriver {
             .map(|id| protocol::canonical_item(id))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| DriverError::Config(format!("instrument `{}`: {e}", self.id)))?;
-        let command = protocol::measure_command(&items);
-        let reply = self.session.query(&command).await?;
-        let values = match protocol::parse_measure_reply(&reply, &items, &self.session.sentinels) {
-            Ok(values) => values,
-            Err(reason) => {
-                let err = DriverError::BadReply { command: command.clone(), reply, reason: reason.to_string() };
-                return Err(self.session.explain(&command, err).await);
+        // Items refused lately wait out their pause outside the query, so
+        // that it is answered in full.
+        let now = Instant::now();
+        let asked: Vec<&String> = items.iter().filter(|i| self.backoff.waiting(i, now).is_none()).collect();
+        let mut got: HashMap<String, Reading> = HashMap::new();
+        if !asked.is_empty() {
+            let command = protocol::measure_command(&asked);
+            let values = match self.session.query(&command).await {
+                Ok(reply) => match protocol::parse_measure_reply(&reply, &asked, &self.session.sentinels) {
+                    Ok(values) => Some(values),
+                    Err(reason) => {
+                        let err = DriverError::BadReply { command: command.clone(), reply, reason: reason.to_string() };
+                        match self.session.explain(&command, err).await {
+                            DriverError::Instrument { .. } => None,
+                            err => return Err(err),
+                        }
+                    }
+                },
+                Err(DriverError::Instrument { .. } | DriverError::NoReply { .. }) => None,
+                Err(err) => return Err(err),
+            };
+            match values {
+                Some(values) => {
+                    for (item, value) in asked.iter().zip(values) {
+                        got.insert(item.to_string(), Reading::new(item.as_str(), value));
+                    }
+                }
+                // The query was refused: find which items, one at a time.
+                None => {
+                    for item in asked {
+                        let reading = self.read_one(item).await?;
+                        got.insert(item.clone(), reading);
+                    }
+                }
             }
-        };
+        }
         Ok(channels
             .iter()
-            .zip(values)
-            .map(|(id, value)| {
-                let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, value);
-                Reading { channel: id.clone(), value }
+            .zip(&items)
+            .map(|(id, item)| {
+                let problem = || self.backoff.waiting(item, now).unwrap_or("not read").to_string();
+                match got.get(item) {
+                    Some(Reading { value, problem: None, .. }) => {
+                        let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, *value);
+                        Reading::new(id.clone(), value)
+                    }
+                    Some(Reading { problem: Some(p), .. }) => Reading::failed(id.clone(), p.clone()),
+                    None => Reading::failed(id.clone(), problem()),
+                }
             })
             .collect())
     }
@@ -172,15 +240,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn refused_item_is_an_instrument_error_and_the_link_stays() {
+    async fn a_refused_item_fails_alone_and_the_others_keep_their_values() {
         let peer = test_peer::spawn(test_peer::scpi("HIOKI,PW3390,SIM01,V1.30", meter(false))).await;
         let mut d = connect(peer.addr.port(), vec![]).await.unwrap();
-        let err = d.read(&ids(&["U1", "PF4"])).await.unwrap_err();
-        assert!(
-            matches!(err, DriverError::Instrument { ref command, ref message } if command == ":MEASure? U1,PF4" && message.starts_with("-224")),
-            "{err:?}"
-        );
-        assert_eq!(d.read(&ids(&["U1"])).await.unwrap()[0].value, Value::Number(100.0));
+        for _ in 0..2 {
+            let r = d.read(&ids(&["U1", "PF4", "I1"])).await.unwrap();
+            assert_eq!(r[0], Reading::new("U1", Value::Number(100.0)));
+            assert_eq!(r[1], Reading::failed("PF4", "instrument error after `:MEASure? PF4`: error code -224"));
+            assert_eq!(r[2], Reading::new("I1", Value::Number(2.0)));
+        }
     }
 
     #[tokio::test]
@@ -221,7 +289,7 @@ mod tests {
                 if line.starts_with(":MEASure?") {
                     Reply::Close
                 } else if line.ends_with('?') {
-                    Reply::Line("0,\"No error\"".into())
+                    Reply::Line("0".into())
                 } else {
                     Reply::Nothing
                 }

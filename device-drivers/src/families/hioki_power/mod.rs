@@ -8,11 +8,16 @@ pub use driver::HiokiPowerDriver;
 
 use futures::future::BoxFuture;
 
+use crate::config::ErrorFormat;
 use crate::config::InstrumentConfig;
 use crate::driver::Driver;
 use crate::error::Result;
+use crate::families::scpi::protocol::HIOKI_ERROR_QUERY;
+use crate::registry::error_fields::{ERROR_FORMAT, ERROR_QUERY};
 use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
-use crate::registry::{Discovery, Family, FamilyDescriptor, Identification, IdentityPattern, TransportKind};
+use crate::registry::{
+    Discovery, ErrorQuery, Family, FamilyDescriptor, Identification, IdentityPattern, TransportKind,
+};
 
 pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     id: "hioki-power",
@@ -25,9 +30,10 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
         ports: &[3390, 3300],
         identities: &[IdentityPattern { maker: "HIOKI", model_prefix: "PW3" }],
     },
-    instrument_fields: &[],
+    instrument_fields: &[ERROR_QUERY, ERROR_FORMAT],
     // Channel ids are `:MEASure?` items (U1, I1, P1, FREQ1, ...).
     channel_fields: &[CHANNEL_ID, UNIT, SCALE, OFFSET],
+    error_query: Some(ErrorQuery { query: HIOKI_ERROR_QUERY, format: ErrorFormat::Nr1 }),
     check: None,
     open,
 };

@@ -67,7 +67,7 @@ pub fn parse_measure_reply<S: AsRef<str>>(reply: &str, items: &[S], extra: &[f64
             if let Some(header) = header {
                 let name = header.rsplit(':').next().unwrap_or(header);
                 if !name.eq_ignore_ascii_case(item) {
-                    return Err(ReplyError::OtherItem(header.to_string()).within(item));
+                    return Err(ReplyError::OtherItem(crate::text::quote_reply_max(header, 40)).within(item));
                 }
             }
             scpi::parse_number(data).map(|v| scpi::classify(v, extra)).map_err(|e| e.within(item))

@@ -236,7 +236,7 @@ impl Driver for ModbusDriver {
                 }
             }
         }
-        Ok(channels.iter().zip(values).map(|(id, value)| Reading { channel: id.clone(), value }).collect())
+        Ok(channels.iter().zip(values).map(|(id, value)| Reading::new(id.clone(), value)).collect())
     }
 }
 
@@ -400,6 +400,8 @@ mod tests {
             },
             terminator: "\n".into(),
             unit_id: 7,
+            error_query: None,
+            error_format: None,
             sentinels: vec![],
             poll_interval: None,
             enabled: true,
@@ -436,6 +438,8 @@ mod tests {
             },
             terminator: "\n".into(),
             unit_id: 1,
+            error_query: None,
+            error_format: None,
             sentinels: vec![],
             poll_interval: None,
             enabled: true,

@@ -55,6 +55,7 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
         SCALE,
         OFFSET,
     ],
+    error_query: None,
     check: None,
     open,
 };

@@ -1,22 +1,27 @@
 //! Generic SCPI driver: each channel is the query the configuration gives
 //! it, sent on its own line (generic instruments may not accept compound
-//! lines), with the channel's scale and offset applied.
+//! lines), with the channel's scale and offset applied. A channel whose
+//! query fails is a `Reading::failed` while the others keep their values;
+//! a refused query is retried less often (`channel_backoff`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::channel_backoff::ChannelBackoff;
 use super::protocol;
 use super::session::ScpiSession;
 use crate::config::{ChannelConfig, Family, InstrumentConfig};
 use crate::driver::{ChannelInfo, Driver, Identity};
 use crate::error::{DriverError, Result};
 use crate::reading::Reading;
+use tokio::time::Instant;
 
 #[derive(Debug)]
 pub struct ScpiDriver {
     session: ScpiSession,
     id: String,
     channels: Vec<ChannelConfig>,
+    backoff: ChannelBackoff,
 }
 
 impl ScpiDriver {
@@ -31,7 +36,41 @@ impl ScpiDriver {
             }
         }
         let session = ScpiSession::open(cfg, &[]).await?;
-        Ok(ScpiDriver { session, id: cfg.id.clone(), channels: cfg.channels.clone() })
+        Ok(ScpiDriver {
+            session,
+            id: cfg.id.clone(),
+            channels: cfg.channels.clone(),
+            backoff: ChannelBackoff::default(),
+        })
+    }
+
+    /// One channel's reading: its value, or why the instrument gave none
+    /// (refused query, no reply while the link is alive). Link failures and
+    /// unreadable replies are errors.
+    async fn read_channel(&mut self, channel: &ChannelConfig) -> Result<Reading> {
+        let id = &channel.id;
+        if let Some(problem) = self.backoff.waiting(id, Instant::now()) {
+            return Ok(Reading::failed(id.clone(), problem));
+        }
+        let query = channel.query.as_deref().unwrap_or_default().trim();
+        let timeout = channel.timeout.unwrap_or_else(|| self.session.timeout());
+        let reply = match self.session.query_within(query, timeout).await {
+            Ok(reply) => reply,
+            Err(err @ (DriverError::Instrument { .. } | DriverError::NoReply { .. })) => {
+                let problem = err.to_string();
+                let pause = self.backoff.refused(id, problem.clone(), Instant::now());
+                tracing::debug!(instrument = %self.id, channel = %id, "{problem}; next try in {pause:?}");
+                return Ok(Reading::failed(id.clone(), problem));
+            }
+            Err(err) => return Err(err),
+        };
+        let value = protocol::parse_value(&reply, &self.session.sentinels).map_err(|reason| DriverError::BadReply {
+            command: query.to_string(),
+            reply: reply.clone(),
+            reason: reason.to_string(),
+        })?;
+        self.backoff.answered(id);
+        Ok(Reading::new(id.clone(), protocol::scaled(value, channel.scale, channel.offset)))
     }
 
     fn channel(&self, id: &str) -> Result<&ChannelConfig> {
@@ -54,15 +93,22 @@ impl Driver for ScpiDriver {
 
     async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>> {
         let mut readings = Vec::with_capacity(channels.len());
+        // Replies that are no value. When every channel's is, the instrument
+        // talks nonsense as a whole: the poll fails, as one problem.
+        let mut nonsense = Vec::new();
         for id in channels {
             let channel = self.channel(id)?.clone();
-            let query = channel.query.as_deref().unwrap_or_default().trim();
-            let reply = self.session.query(query).await?;
-            let value = protocol::parse_value(&reply, &self.session.sentinels).map_err(|reason| {
-                DriverError::BadReply { command: query.to_string(), reply: reply.clone(), reason: reason.to_string() }
-            })?;
-            readings
-                .push(Reading { channel: id.clone(), value: protocol::scaled(value, channel.scale, channel.offset) });
+            match self.read_channel(&channel).await {
+                Ok(reading) => readings.push(reading),
+                Err(err @ DriverError::BadReply { .. }) => {
+                    readings.push(Reading::failed(id.clone(), err.to_string()));
+                    nonsense.push(err);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        if !channels.is_empty() && nonsense.len() == channels.len() {
+            return Err(nonsense.swap_remove(0));
         }
         Ok(readings)
     }
@@ -124,7 +170,7 @@ mod tests {
         assert_eq!(d.identify().await.unwrap().model, "SCPI-1");
         assert_eq!(d.channels().len(), 2);
         let r = d.read(&["v".into(), "r".into()]).await.unwrap();
-        assert_eq!(r[0], Reading { channel: "v".into(), value: Value::Number(4.0) });
+        assert_eq!(r[0], Reading::new("v", Value::Number(4.0)));
         assert_eq!(r[1].value, Value::Special(SpecialKind::OverRange));
         d.set_clock(Utc::now()).await.unwrap();
         d.start().await.unwrap();
@@ -132,7 +178,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn bad_channel_query_names_the_query_and_keeps_the_link() {
+    async fn a_refused_query_fails_only_its_channel_and_is_retried_less_often() {
         let peer = test_peer::spawn(test_peer::scpi("A,B,C,D", dmm)).await;
         let mut d = connect(
             peer.addr.port(),
@@ -140,11 +186,81 @@ mod tests {
         )
         .await
         .unwrap();
-        let err = d.read(&["bad".into()]).await.unwrap_err();
-        assert_eq!(err.to_string(), "instrument error after `MEAS:FOO?`: -113,\"Undefined header\"");
-        assert!(!err.is_link_failure());
-        let r = d.read(&["v".into()]).await.unwrap();
-        assert_eq!(r[0].value, Value::Number(1.5));
+        let ids = ["bad".to_string(), "v".to_string()];
+        let r = d.read(&ids).await.unwrap();
+        let problem = "instrument error after `MEAS:FOO?`: -113,\"Undefined header\"";
+        assert_eq!(r[0], Reading::failed("bad", problem));
+        assert_eq!(r[1], Reading::new("v", Value::Number(1.5)));
+        // Within the pause the refused query is not sent: no reply timeout is waited out.
+        let started = std::time::Instant::now();
+        let r = d.read(&ids).await.unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_millis(250), "{:?}", started.elapsed());
+        assert_eq!(r[0], Reading::failed("bad", problem));
+        assert_eq!(r[1].value, Value::Number(1.5));
+    }
+
+    #[tokio::test]
+    async fn a_channel_timeout_bounds_only_that_query() {
+        // `slow` answers after 450 ms: too late for the 300 ms transport
+        // timeout, in time for its own 1 s. `never` is silent but the
+        // instrument answers its error query: that channel's problem.
+        let peer = test_peer::spawn(|| {
+            |line: &str| match line {
+                "*CLS" | "NEVER?" => Reply::Nothing,
+                ":SYSTem:ERRor?" => Reply::Line("0,\"No error\"".into()),
+                "SLOW?" => Reply::Late(std::time::Duration::from_millis(450), "+4.0E+00".into()),
+                _ => Reply::Line("+1.0E+00".into()),
+            }
+        })
+        .await;
+        let mut slow = channel("slow", "SLOW?", 1.0, 0.0);
+        slow.timeout = Some(std::time::Duration::from_secs(1));
+        let mut d =
+            connect(peer.addr.port(), vec![slow, channel("never", "NEVER?", 1.0, 0.0), channel("v", "V?", 1.0, 0.0)])
+                .await
+                .unwrap();
+        let r = d.read(&["slow".into(), "never".into(), "v".into()]).await.unwrap();
+        assert_eq!(r[0].value, Value::Number(4.0));
+        assert_eq!(
+            r[1].problem.as_deref(),
+            Some("no reply to `NEVER?` within 300ms (the instrument answers other queries)")
+        );
+        assert_eq!(r[2].value, Value::Number(1.0));
+    }
+
+    #[tokio::test]
+    async fn nr1_and_scpi_error_replies_both_connect_a_generic_instrument() {
+        for answer in ["0", "+0,\"No error\""] {
+            let peer = test_peer::spawn(move || {
+                move |line: &str| match line {
+                    "*CLS" => Reply::Nothing,
+                    ":SYSTem:ERRor?" => Reply::Line(answer.into()),
+                    _ => Reply::Line("+2.5E+00".into()),
+                }
+            })
+            .await;
+            let mut d = connect(peer.addr.port(), vec![channel("v", "V?", 1.0, 0.0)]).await.unwrap();
+            assert_eq!(d.read(&["v".into()]).await.unwrap()[0].value, Value::Number(2.5), "{answer}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_instrument_without_error_queue_connects_on_its_identity() {
+        let peer = test_peer::spawn(|| {
+            |line: &str| match line {
+                "*IDN?" => Reply::Line("X,Y,1,2".into()),
+                "V?" => Reply::Line("+3.0E+00".into()),
+                _ => Reply::Nothing,
+            }
+        })
+        .await;
+        let mut cfg =
+            test_peer::tcp_config(crate::families::scpi::FAMILY, peer.addr.port(), vec![channel("v", "V?", 1.0, 0.0)]);
+        cfg.error_query = Some("none".into());
+        let mut d = ScpiDriver::connect(&cfg).await.unwrap();
+        assert_eq!(d.read(&["v".into()]).await.unwrap()[0].value, Value::Number(3.0));
+        cfg.error_query = Some(":ERR?".into());
+        assert!(matches!(ScpiDriver::connect(&cfg).await, Err(DriverError::Timeout { .. })));
     }
 
     #[tokio::test]
@@ -156,6 +272,19 @@ mod tests {
             matches!(err, DriverError::BadReply { ref command, ref reply, .. } if command == "MEAS:GARBAGE?" && reply == "#$%garbage"),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn one_garbage_reply_fails_only_its_channel() {
+        let peer = test_peer::spawn(test_peer::scpi("A,B,C,D", dmm)).await;
+        let channels = vec![channel("g", "MEAS:GARBAGE?", 1.0, 0.0), channel("v", "MEAS:VOLT:DC?", 1.0, 0.0)];
+        let mut d = connect(peer.addr.port(), channels).await.unwrap();
+        let r = d.read(&["g".into(), "v".into()]).await.unwrap();
+        assert_eq!(
+            r[0].problem.as_deref(),
+            Some("bad reply to `MEAS:GARBAGE?`: `#$%garbage` is not a number (reply: \"#$%garbage\")")
+        );
+        assert_eq!(r[1], Reading::new("v", Value::Number(1.5)));
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! share: `protocol` (pure text), `session` (error queue, clock, raw),
 //! `driver` (each channel is a user-given query).
 
+pub mod channel_backoff;
 pub mod driver;
 pub mod protocol;
 pub mod session;
@@ -11,12 +12,15 @@ pub use session::ScpiSession;
 
 use futures::future::BoxFuture;
 
+use crate::config::ErrorFormat;
 use crate::config::InstrumentConfig;
 use crate::driver::Driver;
 use crate::error::Result;
+use crate::registry::error_fields::{ERROR_FORMAT, ERROR_QUERY};
 use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
 use crate::registry::{
-    Discovery, Family, FamilyDescriptor, FieldKind, FieldSpec, Identification, IdentityPattern, TransportKind,
+    Discovery, ErrorQuery, Family, FamilyDescriptor, FieldKind, FieldSpec, Identification, IdentityPattern,
+    TransportKind,
 };
 
 /// Any instrument answering `*IDN?` that no more specific family claims.
@@ -28,14 +32,17 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     default_port: Some(5025),
     identification: Identification::Idn,
     discovery: Discovery { ports: &[5025], identities: &[IdentityPattern::ANY] },
-    instrument_fields: &[],
+    instrument_fields: &[ERROR_QUERY, ERROR_FORMAT],
     channel_fields: &[
         CHANNEL_ID,
         UNIT,
         FieldSpec::required("query", "inst.field.query", FieldKind::Text),
+        // How long this channel's reply may take (`"5s"`); the transport's timeout otherwise.
+        FieldSpec::optional("timeout", "inst.field.timeout", FieldKind::Text),
         SCALE,
         OFFSET,
     ],
+    error_query: Some(ErrorQuery { query: protocol::ERROR_QUERY, format: ErrorFormat::Either }),
     check: None,
     open,
 };

@@ -5,12 +5,16 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
+use crate::config::ErrorFormat;
 use crate::driver::Identity;
 use crate::reading::{SpecialKind, Value};
 
 pub const IDN: &str = "*IDN?";
 pub const CLEAR_STATUS: &str = "*CLS";
+/// SCPI-99's error queue query (`-113,"Undefined header"`).
 pub const ERROR_QUERY: &str = ":SYSTem:ERRor?";
+/// Hioki's error query, answered with a bare NR1 code (`0`: no error).
+pub const HIOKI_ERROR_QUERY: &str = ":ERRor?";
 pub const START: &str = ":STARt";
 pub const STOP: &str = ":STOP";
 pub const HEADER_OFF: &str = ":HEADer OFF";
@@ -61,6 +65,8 @@ pub enum ReplyError {
     NotErrorCode(String),
     #[error("error message `{0}` is not a quoted string")]
     UnquotedMessage(String),
+    #[error("`{0}` is not an NR1 error code like `0` or `-113`")]
+    NotNr1Code(String),
     /// The problem with one item of a list: `item 2: ...`, `U1: ...`.
     #[error("{item}: {source}")]
     In { item: String, source: Box<ReplyError> },
@@ -95,12 +101,9 @@ pub fn parse_idn(reply: &str) -> Result<Identity, ReplyError> {
     if model.is_empty() {
         return Err(ReplyError::EmptyIdnField("model"));
     }
-    Ok(Identity {
-        maker: maker.to_string(),
-        model: model.to_string(),
-        serial: serial.to_string(),
-        firmware: firmware.join(","),
-    })
+    // Shown in events and the window: no raw control bytes, no screenful.
+    let text = |s: &str| crate::text::quote_reply(s);
+    Ok(Identity { maker: text(maker), model: text(model), serial: text(serial), firmware: text(&firmware.join(",")) })
 }
 
 /// Splits a reply item into its header (if the instrument sent one) and the
@@ -226,7 +229,8 @@ pub fn is_query(command: &str) -> bool {
     command.contains('?')
 }
 
-/// One entry of the instrument's error queue.
+/// One entry of the instrument's error queue. `message` is empty when the
+/// instrument answers with a bare code (NR1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScpiError {
     pub code: i32,
@@ -234,15 +238,24 @@ pub struct ScpiError {
 }
 
 impl ScpiError {
-    /// `0,"No error"`: the queue is empty.
+    /// `0,"No error"` (or `0`): the queue is empty.
     pub fn is_none(&self) -> bool {
         self.code == 0
+    }
+
+    /// A bare code: the instrument reports a state, not a queue to drain.
+    pub fn is_bare(&self) -> bool {
+        self.message.is_empty()
     }
 }
 
 impl std::fmt::Display for ScpiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{},\"{}\"", self.code, self.message)
+        if self.is_bare() {
+            write!(f, "error code {}", self.code)
+        } else {
+            write!(f, "{},\"{}\"", self.code, self.message)
+        }
     }
 }
 
@@ -265,6 +278,30 @@ pub fn parse_error_reply(reply: &str) -> Result<ScpiError, ReplyError> {
     Ok(ScpiError { code, message: unquoted.replace("\"\"", "\"") })
 }
 
+/// Parses a bare NR1 error code (Hioki's `:ERRor?`): `0`, `+0`, `-113`,
+/// header optional. Anything else (a decimal point, an exponent, a list) is
+/// refused, so a late measurement reply is not read as an error code.
+pub fn parse_nr1_error(reply: &str) -> Result<ScpiError, ReplyError> {
+    let body = strip_header(reply);
+    let digits = body.strip_prefix(['+', '-']).unwrap_or(body);
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ReplyError::NotNr1Code(shorten(body)));
+    }
+    let code: i32 = body.trim_start_matches('+').parse().map_err(|_| ReplyError::NotNr1Code(shorten(body)))?;
+    Ok(ScpiError { code, message: String::new() })
+}
+
+/// Parses an error query reply in `format`; `Either` takes a reply with a
+/// comma as SCPI-99 and one without as NR1.
+pub fn parse_error_reply_as(reply: &str, format: ErrorFormat) -> Result<ScpiError, ReplyError> {
+    match format {
+        ErrorFormat::Scpi => parse_error_reply(reply),
+        ErrorFormat::Nr1 => parse_nr1_error(reply),
+        ErrorFormat::Either if strip_header(reply).contains(',') => parse_error_reply(reply),
+        ErrorFormat::Either => parse_nr1_error(reply),
+    }
+}
+
 /// The two commands that set the instrument's clock to `now` (UTC).
 pub fn clock_commands(now: DateTime<Utc>) -> [String; 2] {
     [
@@ -278,13 +315,9 @@ fn unquote(s: &str) -> &str {
     s.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(s).trim()
 }
 
-/// At most 40 characters of `s`, for error messages.
+/// At most 40 characters of `s`, escaped, for error messages.
 fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if s.chars().count() > 40 {
-        out.push_str("...");
-    }
-    out
+    crate::text::quote_reply_max(s, 40)
 }
 
 #[cfg(test)]
@@ -311,6 +344,7 @@ mod tests {
         assert_eq!(id.model, "PW3390");
         // Extra fields stay with the firmware.
         assert_eq!(parse_idn("A,B,C,D,E").unwrap().firmware, "D,E");
+        assert_eq!(parse_idn("A\u{7},B,C,D").unwrap().maker, "A<07>");
     }
 
     #[test]
@@ -412,6 +446,37 @@ mod tests {
     }
 
     #[test]
+    fn nr1_error_codes() {
+        assert_eq!(parse_nr1_error("0").unwrap(), ScpiError { code: 0, message: String::new() });
+        assert!(parse_nr1_error("+0").unwrap().is_none());
+        assert_eq!(parse_nr1_error(" 12 ").unwrap().code, 12);
+        assert_eq!(parse_nr1_error("-113").unwrap().code, -113);
+        assert_eq!(parse_nr1_error(":ERROR 3").unwrap().code, 3);
+        assert_eq!(parse_nr1_error("3").unwrap().to_string(), "error code 3");
+        for bad in ["", "+", "1.0", "+1.0E+00", "0,\"No error\"", "x", "1 2", "99999999999", "--1"] {
+            let err = parse_nr1_error(bad).unwrap_err().to_string();
+            assert!(err.contains("NR1"), "{bad:?}: {err}");
+        }
+        let err = parse_nr1_error("\u{6}\u{6}").unwrap_err().to_string();
+        assert_eq!(err, "`<06><06>` is not an NR1 error code like `0` or `-113`");
+    }
+
+    #[test]
+    fn error_replies_in_each_format() {
+        use ErrorFormat::*;
+        assert!(parse_error_reply_as("0", Nr1).unwrap().is_none());
+        assert!(parse_error_reply_as("0", Scpi).is_err());
+        assert!(parse_error_reply_as("0,\"No error\"", Nr1).is_err());
+        assert!(parse_error_reply_as("0", Either).unwrap().is_none());
+        assert!(parse_error_reply_as("+0,\"No error\"", Either).unwrap().is_none());
+        assert_eq!(parse_error_reply_as("-113,\"Undefined header\"", Either).unwrap().code, -113);
+        assert_eq!(parse_error_reply_as(":SYST:ERR -113,\"x\"", Either).unwrap().message, "x");
+        assert_eq!(parse_error_reply_as("-113", Either).unwrap().code, -113);
+        assert!(parse_error_reply_as("+1.5E+00", Either).unwrap_err().to_string().contains("NR1"));
+        assert!(parse_error_reply_as("1,2", Either).unwrap_err().to_string().contains("quoted"));
+    }
+
+    #[test]
     fn commands_join_and_queries_are_recognised() {
         assert_eq!(join_commands(&[":MEM:GETR", " :MEM:VREAL? CH1_1 ", ""]), ":MEM:GETR;:MEM:VREAL? CH1_1");
         assert!(is_query("*IDN?"));
@@ -434,6 +499,8 @@ mod tests {
             let _ = parse_number_list(&s);
             let _ = split_replies(&s);
             let _ = parse_error_reply(&s);
+            let _ = parse_error_reply_as(&s, ErrorFormat::Either);
+            let _ = parse_error_reply_as(&s, ErrorFormat::Nr1);
         }
 
         #[test]

@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use super::protocol::{self, ScpiError};
-use crate::config::InstrumentConfig;
+use crate::config::{ErrorFormat, InstrumentConfig};
 use crate::driver::Identity;
 use crate::error::{DriverError, Result};
+use crate::registry::ErrorQuerySetting;
 use crate::transport::{self, LineConnection};
 
 /// Stop draining the error queue after this many entries (a broken
@@ -19,18 +20,28 @@ pub struct ScpiSession {
     conn: LineConnection,
     /// Per-instrument sentinel values (meaning `Invalid`).
     pub sentinels: Vec<f64>,
+    /// How the instrument's error queue is read; `None`: it has none, and a
+    /// refusal shows only as a missing reply.
+    errors: Option<ErrorQuerySetting>,
 }
 
 impl ScpiSession {
     /// Connects, clears the status (`*CLS`), sends `init` commands and then
-    /// reads the error queue: this proves the instrument answers, and an
-    /// init command it refused is an `Instrument` error naming it.
+    /// reads the error queue (the family's query, or the instrument's own):
+    /// this proves the instrument answers, and an init command it refused is
+    /// an `Instrument` error naming it. Without an error queue, `*IDN?`
+    /// proves it answers.
     pub async fn open(cfg: &InstrumentConfig, init: &[&str]) -> Result<ScpiSession> {
         let conn = transport::connect(&cfg.transport, cfg.family, &cfg.terminator).await?;
-        let mut session = ScpiSession { conn, sentinels: cfg.sentinels.clone() };
+        let errors = ErrorQuerySetting::of(cfg);
+        let mut session = ScpiSession { conn, sentinels: cfg.sentinels.clone(), errors };
         session.conn.send(protocol::CLEAR_STATUS).await?;
         for command in init {
             session.conn.send(command).await?;
+        }
+        if session.errors.is_none() {
+            session.conn.query(protocol::IDN).await?;
+            return Ok(session);
         }
         let errors = session.drain_errors().await?;
         if !errors.is_empty() {
@@ -40,9 +51,11 @@ impl ScpiSession {
         Ok(session)
     }
 
-    /// Wraps an already open connection (no initialisation).
+    /// Wraps an already open connection (no initialisation), reading errors
+    /// with SCPI-99's `:SYSTem:ERRor?` in either reply form.
     pub fn from_connection(conn: LineConnection, sentinels: Vec<f64>) -> ScpiSession {
-        ScpiSession { conn, sentinels }
+        let errors = Some(ErrorQuerySetting { query: protocol::ERROR_QUERY.into(), format: ErrorFormat::Either });
+        ScpiSession { conn, sentinels, errors }
     }
 
     pub fn target(&self) -> &str {
@@ -58,6 +71,24 @@ impl ScpiSession {
             Err(err @ DriverError::Timeout { .. }) => Err(self.explain(command, err).await),
             other => other,
         }
+    }
+
+    /// [`Self::query`] waiting up to `timeout` for the reply (a channel's own
+    /// timeout); the error queue is then read with the usual one.
+    pub async fn query_within(&mut self, command: &str, timeout: std::time::Duration) -> Result<String> {
+        let usual = self.conn.timeout();
+        self.conn.set_timeout(timeout);
+        let reply = self.conn.query(command).await;
+        self.conn.set_timeout(usual);
+        match reply {
+            Err(err @ DriverError::Timeout { .. }) => Err(self.explain(command, err).await),
+            other => other,
+        }
+    }
+
+    /// The reply timeout of the connection.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.conn.timeout()
     }
 
     /// Sends a command that has no reply.
@@ -77,30 +108,43 @@ impl ScpiSession {
         if errors.is_empty() { Ok(()) } else { Err(instrument_error(after.to_string(), &errors)) }
     }
 
-    /// Reads the error queue until it is empty (bounded), oldest first.
+    /// Reads the error queue until it is empty (bounded), oldest first. A
+    /// bare NR1 code is a state, not a queue: read once. Nothing to read
+    /// for an instrument without an error query.
     pub async fn drain_errors(&mut self) -> Result<Vec<ScpiError>> {
+        let Some(setting) = self.errors.clone() else { return Ok(Vec::new()) };
         let mut errors = Vec::new();
         for _ in 0..MAX_QUEUED_ERRORS {
-            let reply = self.conn.query(protocol::ERROR_QUERY).await?;
-            let error = protocol::parse_error_reply(&reply).map_err(|reason| DriverError::BadReply {
-                command: protocol::ERROR_QUERY.into(),
-                reply: reply.clone(),
-                reason: reason.to_string(),
-            })?;
+            let reply = self.conn.query(&setting.query).await?;
+            let error =
+                protocol::parse_error_reply_as(&reply, setting.format).map_err(|reason| DriverError::BadReply {
+                    command: setting.query.clone(),
+                    reply: reply.clone(),
+                    reason: reason.to_string(),
+                })?;
             if error.is_none() {
                 break;
             }
+            let bare = error.is_bare();
             errors.push(error);
+            if bare {
+                break;
+            }
         }
         Ok(errors)
     }
 
     /// Turns `err` (from `command`) into an `Instrument` error when the
-    /// instrument has queued one; otherwise returns `err` unchanged.
+    /// instrument has queued one; a reply timeout whose error query is
+    /// answered with "no error" becomes `NoReply` (the link is alive);
+    /// otherwise returns `err` unchanged.
     pub async fn explain(&mut self, command: &str, err: DriverError) -> DriverError {
-        match self.drain_errors().await {
-            Ok(errors) if !errors.is_empty() => instrument_error(command.to_string(), &errors),
-            _ => err,
+        match (self.drain_errors().await, err) {
+            (Ok(errors), _) if !errors.is_empty() => instrument_error(command.to_string(), &errors),
+            (Ok(_), DriverError::Timeout { timeout, .. }) if self.errors.is_some() => {
+                DriverError::NoReply { command: command.to_string(), timeout }
+            }
+            (_, err) => err,
         }
     }
 

@@ -36,6 +36,7 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
         SCALE,
         OFFSET,
     ],
+    error_query: None,
     check: Some(check),
     open,
 };

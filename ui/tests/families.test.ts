@@ -52,7 +52,7 @@ describe("families", () => {
   it("writes channels back as the same text", () => {
     const modbus = fam("modbus");
     const chans: ChannelConfig[] = [
-      { id: "p", unit: "kW", modbus: { address: 0, kind: "holding", data_type: "f32", word_order: "big" } },
+      { id: "p", unit: "kW", modbus: { address: 0, kind: "holding", data_type: "f32", word_order: "abcd" } },
       { id: "raw", modbus: { address: 7 } },
     ];
     const text = channelsText(modbus, chans);

@@ -63,6 +63,8 @@ pub enum EventKind {
     AgentStarted,
     AgentStopped,
     Retention,
+    /// Polls started or stopped taking longer than the poll interval.
+    Overrun,
 }
 
 impl EventKind {
@@ -74,6 +76,7 @@ impl EventKind {
             EventKind::AgentStarted => "agent-started",
             EventKind::AgentStopped => "agent-stopped",
             EventKind::Retention => "retention",
+            EventKind::Overrun => "overrun",
         }
     }
 
@@ -85,6 +88,7 @@ impl EventKind {
             EventKind::AgentStarted,
             EventKind::AgentStopped,
             EventKind::Retention,
+            EventKind::Overrun,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -1,6 +1,7 @@
 //! The first stage: one task per instrument connects, identifies, polls on
 //! absolute ticks (`schedule`), reconnects with capped backoff (`backoff`)
-//! and polls every 5 s on request (`fast_monitor`).
+//! and polls every 5 s on request (`fast_monitor`); a poll slower than its
+//! interval is said once when it starts and once when it ends (`overrun`).
 //!
 //! ```text
 //! driver --read--> Poller --PollMsg (bounded mpsc)--> writer thread (agent)
@@ -14,6 +15,7 @@
 
 pub mod backoff;
 pub mod fast_monitor;
+pub mod overrun;
 mod poller;
 pub mod schedule;
 

@@ -11,6 +11,7 @@ use tracing::{debug, info, warn};
 
 use super::backoff::{Backoff, BackoffPolicy};
 use super::fast_monitor::FastMonitor;
+use super::overrun::{OverrunChange, OverrunWatch};
 use super::schedule::Schedule;
 use super::{Connector, LiveValue, PollMsg, PollUpdate, RawError};
 use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value, now_ms};
@@ -181,6 +182,7 @@ where
         self.set_state(ConnState::Connected, None).await;
 
         let mut schedule = Schedule::new(self.fast.interval(self.normal, now_ms()), now_ms());
+        let mut overrun = OverrunWatch::default();
         loop {
             let now = now_ms();
             let want = self.fast.interval(self.normal, now);
@@ -205,6 +207,7 @@ where
                 _ = tokio::time::sleep(wait) => {}
             }
             let tick = schedule.next_tick();
+            let started = std::time::Instant::now();
             match self.call(driver.read(&polled.names)).await {
                 Ok(readings) => {
                     let values = match_readings(&polled.names, readings);
@@ -219,9 +222,28 @@ where
                     self.store_poll(&polled, tick, values).await;
                 }
             }
+            self.note_overrun(&mut overrun, started.elapsed(), schedule.interval()).await;
             let skipped = schedule.advance(now_ms());
             if skipped > 0 {
                 debug!("{id}: the poll overran; skipped {skipped} tick(s)");
+            }
+        }
+    }
+
+    /// Says once that polls overrun their interval (an event, and the
+    /// reason in the connected status) and once that they keep up again.
+    async fn note_overrun(&mut self, watch: &mut OverrunWatch, took: Duration, interval: Duration) {
+        match watch.observe(took, interval) {
+            None => {}
+            Some(OverrunChange::Started(reason)) => {
+                warn!("{}: polls overrun: {reason}", self.id());
+                self.event(EventKind::Overrun, format!("polls overrun: {reason}")).await;
+                self.set_state(ConnState::Connected, Some(reason)).await;
+            }
+            Some(OverrunChange::Ended(message)) => {
+                info!("{}: {message}", self.id());
+                self.event(EventKind::Overrun, message).await;
+                self.set_state(ConnState::Connected, None).await;
             }
         }
     }

@@ -12,6 +12,7 @@ use tracing::{debug, info, warn};
 use super::backoff::{Backoff, BackoffPolicy};
 use super::fast_monitor::FastMonitor;
 use super::overrun::{OverrunChange, OverrunWatch};
+use super::repeats::Repeats;
 use super::schedule::Schedule;
 use super::{Connector, LiveValue, PollMsg, PollUpdate, RawError};
 use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value, now_ms};
@@ -37,6 +38,8 @@ pub(crate) struct Poller<W, L> {
     pub backoff: BackoffPolicy,
     pub fast: FastMonitor,
     pub control_open: bool,
+    /// Repeated failures collapse into one event with a count.
+    pub repeats: std::sync::Mutex<Repeats>,
 }
 
 /// Why a connected session ended.
@@ -332,7 +335,8 @@ where
     }
 
     async fn event(&self, kind: EventKind, message: String) {
-        let ev = Event { t: now_ms(), instrument: Some(self.cfg.id.clone()), kind, message };
+        let mut ev = Event::new(now_ms(), Some(self.cfg.id.clone()), kind, message);
+        self.repeats.lock().unwrap_or_else(|p| p.into_inner()).stamp(&mut ev);
         self.live(PollUpdate::Event(ev.clone()));
         self.send(PollMsg::Event(ev)).await;
     }

@@ -110,3 +110,44 @@ fn overruns_are_one_event_when_they_start_and_one_when_they_end() {
     assert_eq!(agent.terminate(Duration::from_secs(10)), Some(0));
     drop(sims);
 }
+
+/// A simulator whose replies are never numbers (garbage on every reply),
+/// polled every 500 ms for ~20 s: one error event with a count of about 40
+/// and its first and last time, in the store and in `meterdeck-agent status`.
+#[test]
+fn a_failure_on_every_poll_is_one_event_with_a_count() {
+    let rt = runtime();
+    let inst = SimInstrument {
+        channels: Some(1),
+        faults: sim::Faults { garbage_every: Some(1), ..sim::Faults::default() },
+        ..SimInstrument::new("dmm", Personality::Scpi)
+    };
+    let sims = rt.block_on(sim::start(SimConfig { instruments: vec![inst] })).expect("simulator starts");
+    let mut cfg =
+        with_timeout(sims.instruments[0].instrument_config(), Duration::from_millis(500), Duration::from_secs(2));
+    cfg.id = "dmm".into();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut agent, db) = start_agent(dir.path(), &[cfg]);
+    let errors = || -> Vec<meterdeck_core::model::Event> {
+        Store::open_readonly(&db)
+            .and_then(|s| s.events(None, Some("dmm"), 1000))
+            .map(|e| e.into_iter().filter(|e| e.kind == EventKind::Error).collect())
+            .unwrap_or_default()
+    };
+    wait_until(Duration::from_secs(20), "the first error", || !errors().is_empty());
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(20));
+    let polls = started.elapsed().as_millis() as u32 / 500;
+    assert_eq!(agent.terminate(Duration::from_secs(10)), Some(0));
+    let evs = errors();
+    assert_eq!(evs.len(), 1, "one event for one repeated failure: {evs:#?}");
+    let ev = &evs[0];
+    assert!(ev.count + 2 >= polls && ev.count <= polls + 3, "count {} after ~{polls} polls: {ev:#?}", ev.count);
+    assert!(ev.t - ev.first() >= 19_000, "first and last time span the run: {ev:#?}");
+    assert!(ev.message.contains("bad reply"), "{ev:#?}");
+
+    let (code, out, err) = agent_output(&["status", "--data-dir", dir.path().join("data").to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("(x{} since ", ev.count)), "status shows the count: {out}");
+    drop(sims);
+}

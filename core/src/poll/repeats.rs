@@ -46,12 +46,28 @@ impl Repeats {
     }
 }
 
-/// The message without the reply it quotes (`... (reply: "...")`).
+/// The message without the reply it quotes: the `(reply: "...")` suffix
+/// goes, and so does any `backticked` part of the rest that is that reply
+/// (a reason quoting it), so that garbage differing on every poll still
+/// reads as the same failure while the command it answered stays.
 pub fn signature(message: &str) -> String {
-    match message.find(" (reply: ") {
-        Some(at) => message[..at].to_string(),
-        None => message.to_string(),
+    let Some(at) = message.find(" (reply: ") else {
+        return message.to_string();
+    };
+    let reply = message[at + " (reply: ".len()..].trim_end_matches(')').trim_matches('"');
+    let mut out = String::with_capacity(at);
+    for (i, part) in message[..at].split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        // Odd parts are inside backticks.
+        if i % 2 == 1 && !part.is_empty() && reply.contains(part) {
+            out.push_str("...");
+        } else {
+            out.push_str(part);
+        }
     }
+    out
 }
 
 #[cfg(test)]
@@ -71,6 +87,12 @@ mod tests {
             r.stamp(&mut ev);
             assert_eq!((ev.count, ev.first_t, ev.t), (t as u32 + 1, 1000, 1000 + t * 1000));
         }
+        // The command stays part of the failure.
+        assert_eq!(
+            signature("bad reply to `READ?`: `x#1` is not a number (reply: \"x#1\")"),
+            "bad reply to `READ?`: `...` is not a number"
+        );
+        assert_ne!(signature("bad reply to `A?` (reply: \"1\")"), signature("bad reply to `B?` (reply: \"1\")"));
         // Another failure starts its own count; a reconnect starts afresh.
         let mut other = error(50_000, "poll failed: timeout");
         r.stamp(&mut other);

@@ -146,7 +146,7 @@ impl AgentConfig {
         if let Err(e) = check_shared_ports(&raw.instruments) {
             // Points at the second instrument's transport, naming both.
             return Err(locator.error_at(
-                &[Seg::Key("instrument"), Seg::Index(e.second_index), Seg::Key("transport")],
+                &[Seg::Key("instrument"), Seg::Index(e.second_index()), Seg::Key("transport")],
                 "instrument.transport",
                 e.to_string(),
             ));

@@ -158,43 +158,71 @@ pub fn settings_of(transport: &TransportConfig) -> Option<(&str, SerialSettings)
     }
 }
 
-/// Two enabled instruments on one serial port asking for different line
-/// settings.
+/// Two enabled instruments on one serial port that cannot both use it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "instruments `{first}` and `{second}` share serial port `{path}` but ask for different settings ({first_settings} and {second_settings}); one port has one baud rate, parity and stop bits"
-)]
-pub struct PortConflict {
-    pub path: String,
-    pub first: String,
-    pub first_settings: String,
-    pub second: String,
-    pub second_settings: String,
-    /// Index of the second instrument in the list checked.
-    pub second_index: usize,
+pub enum PortConflict {
+    #[error(
+        "instruments `{first}` and `{second}` share serial port `{path}` but ask for different settings ({first_settings} and {second_settings}); one port has one baud rate, parity and stop bits"
+    )]
+    Settings {
+        path: String,
+        first: String,
+        first_settings: String,
+        second: String,
+        second_settings: String,
+        second_index: usize,
+    },
+    #[error(
+        "instruments `{first}` and `{second}` both use serial port `{path}`, but family {family} cannot share a port; only units with their own `unit_id` (Modbus RTU) take turns on one line"
+    )]
+    NotShareable { path: String, first: String, second: String, family: &'static str, second_index: usize },
 }
 
-/// Checks that every serial port is asked for with one set of line settings
-/// by all the enabled instruments on it.
+impl PortConflict {
+    /// Index of the second instrument of the pair in the list checked.
+    pub fn second_index(&self) -> usize {
+        match self {
+            PortConflict::Settings { second_index, .. } | PortConflict::NotShareable { second_index, .. } => {
+                *second_index
+            }
+        }
+    }
+}
+
+/// Families whose instruments are addressed by a unit id take turns on a
+/// shared line ([`SerialBus`]); the others open the port for themselves.
+fn shares_lines(inst: &InstrumentConfig) -> bool {
+    inst.family.instrument_fields.iter().any(|f| f.key == "unit_id")
+}
+
+/// Checks that the enabled instruments on each serial port can share it:
+/// one set of line settings, and every one of them addressable (a unit id).
 pub fn check_shared_ports(instruments: &[InstrumentConfig]) -> std::result::Result<(), PortConflict> {
-    let mut first: HashMap<&str, (&str, SerialSettings)> = HashMap::new();
+    let mut first: HashMap<&str, (&InstrumentConfig, SerialSettings)> = HashMap::new();
     for (i, inst) in instruments.iter().enumerate().filter(|(_, i)| i.enabled) {
         let Some((path, settings)) = settings_of(&inst.transport) else { continue };
-        match first.get(path) {
-            None => {
-                first.insert(path, (inst.id.as_str(), settings));
-            }
-            Some((other, theirs)) if *theirs != settings => {
-                return Err(PortConflict {
-                    path: path.to_string(),
-                    first: other.to_string(),
-                    first_settings: describe(theirs),
-                    second: inst.id.clone(),
-                    second_settings: describe(&settings),
-                    second_index: i,
-                });
-            }
-            Some(_) => {}
+        let Some((other, theirs)) = first.get(path) else {
+            first.insert(path, (inst, settings));
+            continue;
+        };
+        if *theirs != settings {
+            return Err(PortConflict::Settings {
+                path: path.to_string(),
+                first: other.id.clone(),
+                first_settings: describe(theirs),
+                second: inst.id.clone(),
+                second_settings: describe(&settings),
+                second_index: i,
+            });
+        }
+        if let Some(lone) = [*other, inst].into_iter().find(|x| !shares_lines(x)) {
+            return Err(PortConflict::NotShareable {
+                path: path.to_string(),
+                first: other.id.clone(),
+                second: inst.id.clone(),
+                family: lone.family.id(),
+                second_index: i,
+            });
         }
     }
     Ok(())
@@ -233,7 +261,7 @@ mod tests {
             serial("meter2", "/dev/ttyUSB0", 19200, Parity::Even),
         ];
         let e = check_shared_ports(&bad).unwrap_err();
-        assert_eq!(e.second_index, 2);
+        assert_eq!(e.second_index(), 2);
         let msg = e.to_string();
         assert!(msg.contains("`meter1`") && msg.contains("`meter2`") && msg.contains("/dev/ttyUSB0"), "{msg}");
         assert!(msg.contains("9600 8N1") && msg.contains("19200 8E1"), "{msg}");
@@ -241,6 +269,20 @@ mod tests {
         let mut off = bad.clone();
         off[2].enabled = false;
         assert_eq!(check_shared_ports(&off), Ok(()));
+    }
+
+    #[test]
+    fn only_addressable_families_share_a_port() {
+        let mut dmm = serial("dmm", "/dev/ttyUSB0", 9600, Parity::None);
+        dmm.family = crate::families::scpi::FAMILY;
+        let meter = serial("meter", "/dev/ttyUSB0", 9600, Parity::None);
+        let e = check_shared_ports(&[meter.clone(), dmm.clone()]).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("`meter`") && msg.contains("`dmm`") && msg.contains("family scpi"), "{msg}");
+        assert_eq!(check_shared_ports(&[dmm]), Ok(()));
+        let mut sdm = serial("sdm", "/dev/ttyUSB0", 9600, Parity::None);
+        sdm.family = crate::families::sdm630::FAMILY;
+        assert_eq!(check_shared_ports(&[meter, sdm]), Ok(()));
     }
 
     #[tokio::test]

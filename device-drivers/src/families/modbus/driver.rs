@@ -104,20 +104,26 @@ struct Link<'a> {
 }
 
 impl Link<'_> {
-    /// Issues one read request for a block, with the per-request timeout
-    /// (over a shared line, waiting for the port counts against it too).
+    /// Issues one read request for a block, with the per-request timeout.
+    /// Over a shared line the wait for the port does not count against it
+    /// (each exchange ahead is bounded by its own timeout), so a slow unit
+    /// on the line cannot make its neighbours time out.
     async fn read_block(&mut self, block: &ReadBlock, what: &str) -> Result<Data, BlockError> {
         let (start, count, kind) = (block.start, block.count, block.kind);
         let unit = self.unit;
+        let lease = match &*self.conn {
+            Conn::Bus(bus) => Some(bus.lease().await.map_err(BlockError::Failed)?),
+            Conn::Tcp(_) => None,
+        };
         let conn = &mut *self.conn;
         let request = async move {
-            match conn {
-                Conn::Tcp(ctx) => Ok(issue(ctx, kind, start, count).await),
-                Conn::Bus(bus) => {
-                    let lease = bus.lease().await?;
+            match (conn, lease) {
+                (Conn::Bus(_), Some(lease)) => {
                     let mut ctx = rtu::attach_slave(lease, Slave(unit));
                     Ok(issue(&mut ctx, kind, start, count).await)
                 }
+                (Conn::Tcp(ctx), _) => Ok(issue(ctx, kind, start, count).await),
+                (Conn::Bus(bus), None) => Err(DriverError::Config(format!("{}: no lease on the port", bus.path()))),
             }
         };
         let target = self.target;

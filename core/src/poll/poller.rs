@@ -219,8 +219,8 @@ where
                 }
                 Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
                 Err(e) => {
-                    warn!("{id}: poll failed: {e}");
-                    self.event(EventKind::Error, format!("poll failed: {e}")).await;
+                    let count = self.event_counted(EventKind::Error, format!("poll failed: {e}")).await;
+                    log_repeated(&id, &format!("poll failed: {e}"), count);
                     let values = vec![Value::Special(SpecialKind::NoData); polled.names.len()];
                     self.store_poll(&polled, tick, values).await;
                 }
@@ -335,15 +335,34 @@ where
     }
 
     async fn event(&self, kind: EventKind, message: String) {
+        self.event_counted(kind, message).await;
+    }
+
+    /// Records an event; returns how many times in a row it has happened
+    /// (a repeated failure is one event with a count, see `repeats`).
+    async fn event_counted(&self, kind: EventKind, message: String) -> u32 {
         let mut ev = Event::new(now_ms(), Some(self.cfg.id.clone()), kind, message);
         self.repeats.lock().unwrap_or_else(|p| p.into_inner()).stamp(&mut ev);
+        let count = ev.count;
         self.live(PollUpdate::Event(ev.clone()));
         self.send(PollMsg::Event(ev)).await;
+        count
     }
 
     async fn set_state(&self, state: ConnState, reason: Option<String>) {
         self.live(PollUpdate::State { instrument: self.cfg.id.clone(), state, reason: reason.clone() });
         self.send(PollMsg::State { instrument: self.cfg.id.clone(), state, reason }).await;
+    }
+}
+
+/// Logs a failure that may repeat on every poll: the first time and then
+/// at counts 2, 4, 8 ... as a warning with its count, the others as debug,
+/// so the agent's output stays readable while the count is kept.
+fn log_repeated(id: &str, message: &str, count: u32) {
+    match count {
+        0 | 1 => warn!("{id}: {message}"),
+        n if n.is_power_of_two() => warn!("{id}: {message} (x{n} in a row)"),
+        n => debug!("{id}: {message} (x{n} in a row)"),
     }
 }
 

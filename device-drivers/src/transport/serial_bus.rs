@@ -197,7 +197,7 @@ fn shares_lines(inst: &InstrumentConfig) -> bool {
 
 /// Checks that the enabled instruments on each serial port can share it:
 /// one set of line settings, and every one of them addressable (a unit id).
-pub fn check_shared_ports(instruments: &[InstrumentConfig]) -> std::result::Result<(), PortConflict> {
+pub fn check_shared_ports(instruments: &[InstrumentConfig]) -> std::result::Result<(), Box<PortConflict>> {
     let mut first: HashMap<&str, (&InstrumentConfig, SerialSettings)> = HashMap::new();
     for (i, inst) in instruments.iter().enumerate().filter(|(_, i)| i.enabled) {
         let Some((path, settings)) = settings_of(&inst.transport) else { continue };
@@ -206,23 +206,23 @@ pub fn check_shared_ports(instruments: &[InstrumentConfig]) -> std::result::Resu
             continue;
         };
         if *theirs != settings {
-            return Err(PortConflict::Settings {
+            return Err(Box::new(PortConflict::Settings {
                 path: path.to_string(),
                 first: other.id.clone(),
                 first_settings: describe(theirs),
                 second: inst.id.clone(),
                 second_settings: describe(&settings),
                 second_index: i,
-            });
+            }));
         }
         if let Some(lone) = [*other, inst].into_iter().find(|x| !shares_lines(x)) {
-            return Err(PortConflict::NotShareable {
+            return Err(Box::new(PortConflict::NotShareable {
                 path: path.to_string(),
                 first: other.id.clone(),
                 second: inst.id.clone(),
                 family: lone.family.id(),
                 second_index: i,
-            });
+            }));
         }
     }
     Ok(())

@@ -619,4 +619,56 @@ mod tests {
         assert!(r[4].value.as_number().is_some());
         server.abort();
     }
+
+    /// Two instruments (units 1 and 7) on one serial port: both connect (the
+    /// port is opened once), their concurrent reads take turns and each gets
+    /// whole, correct replies; a third asking for another baud rate is
+    /// refused naming the port.
+    #[tokio::test]
+    async fn two_units_share_one_serial_port() {
+        let (master, slave) = tokio_serial::SerialStream::pair().unwrap();
+        let path = tokio_serial::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        let cfg = |id: &str, unit: u8, baud: u32| InstrumentConfig {
+            id: id.into(),
+            name: None,
+            family: crate::families::modbus::FAMILY,
+            transport: TransportConfig::Serial {
+                path: path.clone(),
+                baud,
+                data_bits: 8,
+                parity: crate::config::Parity::None,
+                stop_bits: 1,
+                timeout: Duration::from_secs(2),
+            },
+            terminator: "\n".into(),
+            unit_id: unit,
+            sentinels: vec![],
+            poll_interval: None,
+            enabled: true,
+            set_clock_on_connect: false,
+            start_on_connect: false,
+            channels: (0..3).map(|k| channel(&format!("ch{k}"), 2 * k, RegisterKind::Holding, DataType::F32)).collect(),
+        };
+        let (a, b) = (cfg("a", 1, 19200), cfg("b", 7, 19200));
+        let mut da = ModbusDriver::connect(&a).await.unwrap();
+        let mut db = ModbusDriver::connect(&b).await.unwrap();
+        let err = ModbusDriver::connect(&cfg("c", 2, 9600)).await.unwrap_err();
+        assert!(matches!(&err, DriverError::Config(m) if m.contains("already open at 19200")), "{err:?}");
+        let server = tokio::spawn(sim::serve_modbus_rtu_for_tests(master, modbus(11)));
+        let (ia, ib) = (ids(&a), ids(&b));
+        for _ in 0..10 {
+            let before = now_ms();
+            let (ra, rb) = tokio::join!(da.read(&ia), db.read(&ib));
+            let after = now_ms();
+            for r in [ra.unwrap(), rb.unwrap()] {
+                for (k, reading) in r.iter().enumerate() {
+                    let v = reading.value.as_number().unwrap_or_else(|| panic!("{reading:?}"));
+                    let ok = [before, after].iter().any(|t| expected_value(11, Personality::Modbus, k, *t) == v);
+                    assert!(ok, "ch{k}: {v}");
+                }
+            }
+        }
+        server.abort();
+    }
 }

@@ -55,10 +55,12 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
             FieldKind::Choice { values: &["abcd", "badc", "cdab", "dcba"] },
         )
         .with_default(FieldValue::Text("abcd")),
-        FieldSpec::optional("modbus.count", "inst.field.modbus.count", FieldKind::Integer { min: 1, max: 125 }),
-        FieldSpec::optional("modbus.bit", "inst.field.modbus.bit", FieldKind::Integer { min: 0, max: 15 }),
         SCALE,
         OFFSET,
+        // Last, so that channel lines written before they existed keep
+        // their columns (scale and offset stay 7th and 8th).
+        FieldSpec::optional("modbus.count", "inst.field.modbus.count", FieldKind::Integer { min: 1, max: 125 }),
+        FieldSpec::optional("modbus.bit", "inst.field.modbus.bit", FieldKind::Integer { min: 0, max: 15 }),
     ],
     check: Some(check),
     open,

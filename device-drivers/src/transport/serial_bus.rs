@@ -38,6 +38,13 @@ pub struct SerialBus {
     broken: AtomicBool,
 }
 
+/// One port under two names (`/dev/serial/by-id/...` and the
+/// `/dev/ttyUSB0` it links to) is one port: the resolved path when the
+/// device exists, else the path as written.
+fn port_key(path: &str) -> String {
+    std::fs::canonicalize(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
+}
+
 /// Open buses by device path; entries die with their last handle.
 fn buses() -> &'static Mutex<HashMap<String, Weak<SerialBus>>> {
     static BUSES: std::sync::OnceLock<Mutex<HashMap<String, Weak<SerialBus>>>> = std::sync::OnceLock::new();
@@ -48,9 +55,10 @@ impl SerialBus {
     /// The bus on `path`: the one already open (same settings required), or
     /// a newly opened port.
     pub fn open(path: &str, settings: &SerialSettings) -> Result<Arc<SerialBus>> {
+        let key = port_key(path);
         let mut map = buses().lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, bus| bus.strong_count() > 0);
-        if let Some(bus) = map.get(path).and_then(Weak::upgrade)
+        if let Some(bus) = map.get(&key).and_then(Weak::upgrade)
             && !bus.broken.load(Ordering::Relaxed)
         {
             if bus.settings != *settings {
@@ -69,7 +77,7 @@ impl SerialBus {
             port: Arc::new(tokio::sync::Mutex::new(stream)),
             broken: AtomicBool::new(false),
         });
-        map.insert(path.to_string(), Arc::downgrade(&bus));
+        map.insert(key, Arc::downgrade(&bus));
         Ok(bus)
     }
 
@@ -198,11 +206,12 @@ fn shares_lines(inst: &InstrumentConfig) -> bool {
 /// Checks that the enabled instruments on each serial port can share it:
 /// one set of line settings, and every one of them addressable (a unit id).
 pub fn check_shared_ports(instruments: &[InstrumentConfig]) -> std::result::Result<(), Box<PortConflict>> {
-    let mut first: HashMap<&str, (&InstrumentConfig, SerialSettings)> = HashMap::new();
+    let mut first: HashMap<String, (&InstrumentConfig, SerialSettings)> = HashMap::new();
     for (i, inst) in instruments.iter().enumerate().filter(|(_, i)| i.enabled) {
         let Some((path, settings)) = settings_of(&inst.transport) else { continue };
-        let Some((other, theirs)) = first.get(path) else {
-            first.insert(path, (inst, settings));
+        let key = port_key(path);
+        let Some((other, theirs)) = first.get(&key) else {
+            first.insert(key, (inst, settings));
             continue;
         };
         if *theirs != settings {
@@ -290,5 +299,19 @@ mod tests {
         let e = SerialBus::open("/dev/meterdeck-no-such-bus", &SerialSettings::default()).unwrap_err();
         assert!(matches!(e, DriverError::Connect { .. }), "{e:?}");
         assert!(buses().lock().unwrap().get("/dev/meterdeck-no-such-bus").is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_port_under_two_names_is_one_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("ttyUSB9");
+        std::fs::write(&real, b"").unwrap();
+        let link = dir.path().join("by-id-adapter");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let a = serial("a", real.to_str().unwrap(), 9600, Parity::None);
+        let b = serial("b", link.to_str().unwrap(), 19200, Parity::None);
+        let e = check_shared_ports(&[a, b]).unwrap_err();
+        assert!(e.to_string().contains("`a`") && e.to_string().contains("`b`"), "{e}");
     }
 }

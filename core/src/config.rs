@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use meterdeck_drivers::InstrumentConfig;
 use meterdeck_drivers::config::{MAX_POLL, MIN_POLL};
+use meterdeck_drivers::transport::check_shared_ports;
 use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 
@@ -102,6 +103,7 @@ impl AgentConfig {
                 format!("instrument `{}`: `id` is used by another instrument", cfg.instruments[dup].id),
             ));
         }
+        check_shared_ports(&cfg.instruments).map_err(|e| ConfigError::plain("<built-in config>", e.to_string()))?;
         Ok(cfg)
     }
 
@@ -139,6 +141,14 @@ impl AgentConfig {
                 &[Seg::Key("instrument"), Seg::Index(dup), Seg::Key("id")],
                 "instrument.id",
                 msg,
+            ));
+        }
+        if let Err(e) = check_shared_ports(&raw.instruments) {
+            // Points at the second instrument's transport, naming both.
+            return Err(locator.error_at(
+                &[Seg::Key("instrument"), Seg::Index(e.second_index()), Seg::Key("transport")],
+                "instrument.transport",
+                e.to_string(),
             ));
         }
         check_sections(&raw.instruments, &raw.calcs, &raw.alarms, &raw.destinations, &locator)?;
@@ -356,7 +366,7 @@ fn check_agent(raw: RawAgent, loc: &Locator) -> Result<AgentSettings, ConfigErro
         if !(MIN_POLL..=MAX_POLL).contains(&p) {
             return Err(at(
                 "poll_interval",
-                format!("`agent.poll_interval` must be between 1s and 1h, got {}", humantime::format_duration(p)),
+                format!("`agent.poll_interval` must be between 100ms and 1h, got {}", humantime::format_duration(p)),
             ));
         }
         s.poll_interval = p;
@@ -921,6 +931,37 @@ host = "10.0.0.2"
     }
 
     #[test]
+    fn two_instruments_asking_one_port_for_different_settings_is_an_error_naming_both() {
+        let inst = |id: &str, unit: u8, baud: u32| {
+            format!(
+                "[[instrument]]\nid = \"{id}\"\nfamily = \"modbus\"\nunit_id = {unit}\ntransport = {{ kind = \"serial\", path = \"/dev/ttyUSB0\", baud = {baud} }}\n[[instrument.channel]]\nid = \"p\"\nmodbus = {{ address = 0 }}\n"
+            )
+        };
+        let same = format!("{}{}", inst("meter1", 1, 9600), inst("meter2", 2, 9600));
+        assert_eq!(AgentConfig::parse(&same, "agent.toml").unwrap().instruments.len(), 2);
+        let text = format!("{}{}", inst("meter1", 1, 9600), inst("meter2", 2, 19200));
+        let e = err(&text);
+        let s = e.to_string();
+        assert_eq!(e.line(), Some(13), "{s}");
+        assert!(s.contains("`meter1`") && s.contains("`meter2`") && s.contains("/dev/ttyUSB0"), "{s}");
+        assert!(s.contains("9600 8N1") && s.contains("19200 8N1"), "{s}");
+    }
+
+    #[test]
+    fn poll_intervals_go_down_to_100ms_and_old_word_orders_load() {
+        let text = "[[instrument]]\nid = \"m\"\nfamily = \"modbus\"\npoll_interval = \"100ms\"\ntransport = { kind = \"tcp\", host = \"h\" }\n[[instrument.channel]]\nid = \"p\"\nmodbus = { address = 0, data_type = \"f32\", word_order = \"little\" }\n[[instrument.channel]]\nid = \"s\"\nmodbus = { address = 2, data_type = \"string\", count = 4, word_order = \"badc\" }\n";
+        let cfg = AgentConfig::parse(text, "agent.toml").unwrap();
+        assert_eq!(cfg.instruments[0].poll_interval, Some(Duration::from_millis(100)));
+        let reg = cfg.instruments[0].channels[0].modbus.clone().unwrap();
+        assert_eq!(reg.word_order, meterdeck_drivers::config::WordOrder::Little);
+        let e = err(&text.replace("100ms", "99ms"));
+        assert!(e.to_string().contains("between 100ms and 1h"), "{e}");
+        let e = err(&text.replace("count = 4, ", ""));
+        assert!(e.to_string().contains("modbus.count"), "{e}");
+        assert_eq!(e.line(), Some(10), "{e}"); // the channel's line
+    }
+
+    #[test]
     fn serial_baud_zero_points_at_baud() {
         let text = "[[instrument]]\nid = \"dmm\"\nfamily = \"scpi\"\n[instrument.transport]\nkind = \"serial\"\npath = \"/dev/ttyUSB0\"\nbaud = 0\n";
         let e = err(text);
@@ -939,7 +980,7 @@ host = "10.0.0.2"
 
     #[test]
     fn agent_checks_point_at_their_lines() {
-        let e = err("[agent]\nname = \"x\"\npoll_interval = \"500ms\"\n");
+        let e = err("[agent]\nname = \"x\"\npoll_interval = \"50ms\"\n");
         assert_eq!(e.line(), Some(3), "{e}");
         assert!(e.to_string().contains("agent.poll_interval"), "{e}");
         let e = err("[agent]\nkeep_unsynced = \"7d\"\n");

@@ -63,6 +63,8 @@ pub enum EventKind {
     AgentStarted,
     AgentStopped,
     Retention,
+    /// Polls started or stopped taking longer than the poll interval.
+    Overrun,
 }
 
 impl EventKind {
@@ -74,6 +76,7 @@ impl EventKind {
             EventKind::AgentStarted => "agent-started",
             EventKind::AgentStopped => "agent-stopped",
             EventKind::Retention => "retention",
+            EventKind::Overrun => "overrun",
         }
     }
 
@@ -85,6 +88,7 @@ impl EventKind {
             EventKind::AgentStarted,
             EventKind::AgentStopped,
             EventKind::Retention,
+            EventKind::Overrun,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -100,4 +104,29 @@ pub struct Event {
     pub instrument: Option<String>,
     pub kind: EventKind,
     pub message: String,
+    // How many times in a row it happened (a failure repeating on every poll
+    // is one event); `t` is the last time, `first_t` the first. (Plain
+    // comments: the TypeScript binding carries no text for these fields.)
+    #[serde(default = "once")]
+    #[ts(as = "Option<_>", optional)]
+    pub count: u32,
+    #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
+    pub first_t: TimeMs,
+}
+
+fn once() -> u32 {
+    1
+}
+
+impl Event {
+    /// One event that happened once, at `t`.
+    pub fn new(t: TimeMs, instrument: Option<String>, kind: EventKind, message: String) -> Event {
+        Event { t, instrument, kind, message, count: 1, first_t: t }
+    }
+
+    /// When the first of a repeated event happened (`t` for a single one).
+    pub fn first(&self) -> TimeMs {
+        if self.count > 1 && self.first_t != 0 { self.first_t.min(self.t) } else { self.t }
+    }
 }

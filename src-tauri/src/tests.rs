@@ -90,7 +90,7 @@ fn instruments_are_listed_saved_and_rejected_with_reasons() {
     cfg["id"] = json!("dmm2");
     let saved = h.call("save_instrument", json!({"config": cfg.clone(), "replaceId": null})).unwrap();
     assert_eq!(saved["config"]["id"], "dmm2");
-    cfg["poll_interval"] = json!("100ms");
+    cfg["poll_interval"] = json!("50ms");
     let err = h.call("save_instrument", json!({"config": cfg, "replaceId": "dmm2"})).unwrap_err();
     assert!(err.contains("poll_interval"), "{err}");
     h.call("remove_instrument", json!({"id": "dmm2"})).unwrap();
@@ -266,9 +266,5 @@ fn the_window_offers_the_registrys_families() {
         std::fs::write(&fixture, &text).unwrap();
     }
     let stored = std::fs::read_to_string(&fixture).unwrap_or_default();
-    assert!(
-        stored == text,
-        "{} is not the `families` answer; regenerate it: scripts/gen-bindings",
-        fixture.display()
-    );
+    assert!(stored == text, "{} is not the `families` answer; regenerate it: scripts/gen-bindings", fixture.display());
 }

@@ -163,6 +163,8 @@ const evs: EventRecord[] = [
   { t: now() - 1_200_000, instrument: "dmm1", kind: "disconnected", message: "connection reset by peer" },
   { t: now() - 1_190_000, instrument: "dmm1", kind: "error", message: "connection refused (127.0.0.1:5025)" },
   { t: now() - 600_000, instrument: "plc1", kind: "error", message: "no reply within 2 s on /dev/ttyUSB0" },
+  { t: now() - 300_000, instrument: "power1", kind: "overrun", message: "polls overrun: replies take 1.5 s; interval 1 s; sampling every 2 s" },
+  { t: now() - 60_000, instrument: "dmm1", kind: "error", message: "poll failed: bad reply to `MEAS:VOLT:DC?`: `#?!x` is not a number (reply: \"#?!x\")", count: 40, first_t: now() - 100_000 },
 ];
 let held: { instrument: string; operator: string; since: number } | null = null;
 

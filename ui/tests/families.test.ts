@@ -49,10 +49,20 @@ describe("families", () => {
     expect(bad.modbus).toEqual({ address: "ten" });
   });
 
+  it("takes the newer Modbus columns (byte order, string count, bit) after scale and offset", () => {
+    const modbus = fam("modbus");
+    const keys = modbus.channelFields.map((f) => f.key);
+    expect(keys.slice(5)).toEqual(["modbus.word_order", "scale", "offset", "modbus.count", "modbus.bit"]);
+    const [p, alarm, text] = parseChannels(modbus, "p,kW,2,input,i16,,0.1\nalarm,,57,,bit,,,,,3\nsn,,58,,string,badc,,,4", []);
+    expect(p).toEqual({ id: "p", unit: "kW", modbus: { address: 2, kind: "input", data_type: "i16" }, scale: 0.1 });
+    expect(alarm.modbus).toEqual({ address: 57, data_type: "bit", bit: 3 });
+    expect(text.modbus).toEqual({ address: 58, data_type: "string", word_order: "badc", count: 4 });
+  });
+
   it("writes channels back as the same text", () => {
     const modbus = fam("modbus");
     const chans: ChannelConfig[] = [
-      { id: "p", unit: "kW", modbus: { address: 0, kind: "holding", data_type: "f32", word_order: "big" } },
+      { id: "p", unit: "kW", modbus: { address: 0, kind: "holding", data_type: "f32", word_order: "abcd" } },
       { id: "raw", modbus: { address: 7 } },
     ];
     const text = channelsText(modbus, chans);

@@ -170,7 +170,11 @@ pub fn render(r: &StatusReport) -> String {
                     format_time(e.t),
                     e.instrument.clone().unwrap_or_else(|| "-".into()),
                     e.kind.as_str().into(),
-                    e.message.clone(),
+                    if e.count > 1 {
+                        format!("{} (x{} since {})", e.message, e.count, format_time(e.first()))
+                    } else {
+                        e.message.clone()
+                    },
                 ]
             })
             .collect();

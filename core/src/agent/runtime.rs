@@ -151,18 +151,18 @@ impl Agent {
             }
         };
         let enabled: Vec<&InstrumentConfig> = cfg.enabled_instruments().collect();
-        store.record_event(&Event {
-            t: now_ms(),
-            instrument: None,
-            kind: EventKind::AgentStarted,
-            message: format!(
+        store.record_event(&Event::new(
+            now_ms(),
+            None,
+            EventKind::AgentStarted,
+            format!(
                 "agent {} started (pid {}) with {} of {} instruments enabled",
                 cfg.agent.name,
                 std::process::id(),
                 enabled.len(),
                 cfg.instruments.len()
             ),
-        })?;
+        ))?;
 
         let (live, _) = broadcast::channel(1024);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -212,6 +212,7 @@ impl Agent {
                 backoff: opts.backoff,
                 fast: FastMonitor::default(),
                 control_open: true,
+                repeats: Default::default(),
             };
             tasks.push(rt.spawn(poller.run()));
         }

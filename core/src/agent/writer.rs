@@ -355,7 +355,7 @@ impl Writer {
     }
 
     fn event(&mut self, instrument: Option<&str>, kind: EventKind, message: String) {
-        let ev = Event { t: now_ms(), instrument: instrument.map(str::to_string), kind, message };
+        let ev = Event::new(now_ms(), instrument.map(str::to_string), kind, message);
         if let Err(e) = self.store.record_event(&ev) {
             error!("cannot record event {:?}: {e}", ev.message);
         }

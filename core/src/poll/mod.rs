@@ -1,6 +1,8 @@
 //! The first stage: one task per instrument connects, identifies, polls on
 //! absolute ticks (`schedule`), reconnects with capped backoff (`backoff`)
-//! and polls every 5 s on request (`fast_monitor`).
+//! and polls every 5 s on request (`fast_monitor`); a poll slower than its
+//! interval is said once when it starts and once when it ends (`overrun`),
+//! and a failure repeating every poll is one event with a count (`repeats`).
 //!
 //! ```text
 //! driver --read--> Poller --PollMsg (bounded mpsc)--> writer thread (agent)
@@ -15,7 +17,9 @@
 pub mod backoff;
 mod channel_status;
 pub mod fast_monitor;
+pub mod overrun;
 mod poller;
+pub mod repeats;
 pub mod schedule;
 
 use std::future::Future;

@@ -12,6 +12,8 @@ use tracing::{debug, info, warn};
 use super::backoff::{Backoff, BackoffPolicy};
 use super::channel_status::ChannelStatus;
 use super::fast_monitor::FastMonitor;
+use super::overrun::{OverrunChange, OverrunWatch};
+use super::repeats::Repeats;
 use super::schedule::Schedule;
 use super::{Connector, LiveValue, PollMsg, PollUpdate, RawError};
 use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value, now_ms};
@@ -37,6 +39,8 @@ pub(crate) struct Poller<W, L> {
     pub backoff: BackoffPolicy,
     pub fast: FastMonitor,
     pub control_open: bool,
+    /// Repeated failures collapse into one event with a count.
+    pub repeats: std::sync::Mutex<Repeats>,
 }
 
 /// Why a connected session ended.
@@ -183,6 +187,8 @@ where
 
         let mut channel_status = ChannelStatus::default();
         let mut schedule = Schedule::new(self.fast.interval(self.normal, now_ms()), now_ms());
+        let mut overrun = OverrunWatch::default();
+        let mut why = ConnectedWhy::default();
         loop {
             let now = now_ms();
             let want = self.fast.interval(self.normal, now);
@@ -207,21 +213,23 @@ where
                 _ = tokio::time::sleep(wait) => {}
             }
             let tick = schedule.next_tick();
+            let started = std::time::Instant::now();
             match self.call(driver.read(&polled.names)).await {
                 Ok(readings) => {
-                    self.note_channel_problems(&mut channel_status, &readings).await;
+                    self.note_channel_problems(&mut channel_status, &mut why, &readings).await;
                     let values = match_readings(&polled.names, readings);
                     self.store_poll(&polled, tick, values).await;
                     backoff.reset();
                 }
                 Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
                 Err(e) => {
-                    warn!("{id}: poll failed: {e}");
-                    self.event(EventKind::Error, format!("poll failed: {e}")).await;
+                    let count = self.event_counted(EventKind::Error, format!("poll failed: {e}")).await;
+                    log_repeated(&id, &format!("poll failed: {e}"), count);
                     let values = vec![Value::Special(SpecialKind::NoData); polled.names.len()];
                     self.store_poll(&polled, tick, values).await;
                 }
             }
+            self.note_overrun(&mut overrun, &mut why, started.elapsed(), schedule.interval()).await;
             let skipped = schedule.advance(now_ms());
             if skipped > 0 {
                 debug!("{id}: the poll overran; skipped {skipped} tick(s)");
@@ -231,7 +239,12 @@ where
 
     /// Channels that fail on their own (a reading with a `problem`): the
     /// status names them while they fail; an event when one starts failing.
-    async fn note_channel_problems(&mut self, status: &mut ChannelStatus, readings: &[Reading]) {
+    async fn note_channel_problems(
+        &mut self,
+        status: &mut ChannelStatus,
+        why: &mut ConnectedWhy,
+        readings: &[Reading],
+    ) {
         let change = status.update(readings);
         for message in change.started {
             warn!("{}: {message}", self.id());
@@ -241,7 +254,34 @@ where
             info!("{}: channel `{channel}` answers again", self.id());
         }
         if let Some(reason) = change.reason {
-            self.set_state(ConnState::Connected, reason).await;
+            why.channels = reason;
+            self.set_state(ConnState::Connected, why.text()).await;
+        }
+    }
+
+    /// Says once that polls overrun their interval (an event, and the
+    /// reason in the connected status) and once that they keep up again.
+    async fn note_overrun(
+        &mut self,
+        watch: &mut OverrunWatch,
+        why: &mut ConnectedWhy,
+        took: Duration,
+        interval: Duration,
+    ) {
+        match watch.observe(took, interval) {
+            None => {}
+            Some(OverrunChange::Started(reason)) => {
+                warn!("{}: polls overrun: {reason}", self.id());
+                self.event(EventKind::Overrun, format!("polls overrun: {reason}")).await;
+                why.overrun = Some(reason);
+                self.set_state(ConnState::Connected, why.text()).await;
+            }
+            Some(OverrunChange::Ended(message)) => {
+                info!("{}: {message}", self.id());
+                self.event(EventKind::Overrun, message).await;
+                why.overrun = None;
+                self.set_state(ConnState::Connected, why.text()).await;
+            }
         }
     }
 
@@ -329,9 +369,18 @@ where
     }
 
     async fn event(&self, kind: EventKind, message: String) {
-        let ev = Event { t: now_ms(), instrument: Some(self.cfg.id.clone()), kind, message };
+        self.event_counted(kind, message).await;
+    }
+
+    /// Records an event; returns how many times in a row it has happened
+    /// (a repeated failure is one event with a count, see `repeats`).
+    async fn event_counted(&self, kind: EventKind, message: String) -> u32 {
+        let mut ev = Event::new(now_ms(), Some(self.cfg.id.clone()), kind, message);
+        self.repeats.lock().unwrap_or_else(|p| p.into_inner()).stamp(&mut ev);
+        let count = ev.count;
         self.live(PollUpdate::Event(ev.clone()));
         self.send(PollMsg::Event(ev)).await;
+        count
     }
 
     async fn set_state(&self, state: ConnState, reason: Option<String>) {
@@ -343,6 +392,32 @@ where
 /// What the channels' own reply timeouts (SCPI) add to a poll at most.
 fn channel_timeouts(cfg: &InstrumentConfig) -> Duration {
     cfg.channels.iter().filter_map(|c| c.timeout).sum()
+}
+
+/// Why a connected instrument is not simply fine: failing channels and
+/// overrunning polls, each kept apart and shown together in the status.
+#[derive(Default)]
+struct ConnectedWhy {
+    channels: Option<String>,
+    overrun: Option<String>,
+}
+
+impl ConnectedWhy {
+    fn text(&self) -> Option<String> {
+        let parts: Vec<&str> = [&self.overrun, &self.channels].into_iter().flatten().map(String::as_str).collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// Logs a failure that may repeat on every poll: the first time and then
+/// at counts 2, 4, 8 ... as a warning with its count, the others as debug,
+/// so the agent's output stays readable while the count is kept.
+fn log_repeated(id: &str, message: &str, count: u32) {
+    match count {
+        0 | 1 => warn!("{id}: {message}"),
+        n if n.is_power_of_two() => warn!("{id}: {message} (x{n} in a row)"),
+        n => debug!("{id}: {message} (x{n} in a row)"),
+    }
 }
 
 /// The link broke while carrying out a control request (the reason).

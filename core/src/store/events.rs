@@ -5,9 +5,26 @@ use rusqlite::{Connection, params};
 use super::error::{Result, StoreError};
 use crate::model::{Event, EventKind, TimeMs};
 
+/// Records an event; a repeat (`count` > 1) updates the row its first
+/// occurrence made (same instrument, kind and first time) instead of adding
+/// one, so a failure on every poll stays one row with a count.
 pub(crate) fn record(conn: &Connection, ev: &Event) -> Result<()> {
-    conn.prepare_cached("INSERT INTO event (t, instrument, kind, message) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![ev.t, ev.instrument, ev.kind.as_str(), ev.message])?;
+    let first = ev.first();
+    if ev.count > 1 {
+        let updated = conn
+            .prepare_cached(
+                "UPDATE event SET t = ?1, message = ?2, count = ?3
+                 WHERE instrument IS ?4 AND kind = ?5 AND first_t = ?6",
+            )?
+            .execute(params![ev.t, ev.message, ev.count, ev.instrument, ev.kind.as_str(), first])?;
+        if updated > 0 {
+            return Ok(());
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO event (t, instrument, kind, message, count, first_t) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![ev.t, ev.instrument, ev.kind.as_str(), ev.message, ev.count.max(1), first])?;
     Ok(())
 }
 
@@ -20,7 +37,7 @@ pub(crate) fn list(
 ) -> Result<Vec<Event>> {
     let limit = limit.min(i64::MAX as usize) as i64;
     let mut stmt = conn.prepare_cached(
-        "SELECT t, instrument, kind, message FROM event
+        "SELECT t, instrument, kind, message, count, coalesce(first_t, t) FROM event
          WHERE (?1 IS NULL OR t >= ?1) AND (?2 IS NULL OR instrument = ?2)
          ORDER BY t DESC, id DESC LIMIT ?3",
     )?;
@@ -29,7 +46,14 @@ pub(crate) fn list(
     while let Some(r) = rows.next()? {
         let kind: String = r.get(2)?;
         let kind = EventKind::parse(&kind).ok_or(StoreError::BadRow { table: "event", column: "kind", value: kind })?;
-        out.push(Event { t: r.get(0)?, instrument: r.get(1)?, kind, message: r.get(3)? });
+        out.push(Event {
+            t: r.get(0)?,
+            instrument: r.get(1)?,
+            kind,
+            message: r.get(3)?,
+            count: r.get(4)?,
+            first_t: r.get(5)?,
+        });
     }
     Ok(out)
 }

@@ -38,7 +38,13 @@ impl SchemaPart {
 /// Append only. Version 3 created the alarm journal and the notification
 /// centre; they are schema parts now, registered by their owners, and the
 /// step stays (empty) so the numbers of existing files keep their meaning.
-const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[]];
+const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[], &[V4]];
+
+/// Schema 4: a failure repeating on every poll is one event row with its
+/// count and first time (`t` is the last); old rows read as single events.
+const V4: &str = "ALTER TABLE event ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE event ADD COLUMN first_t INTEGER;
+CREATE INDEX event_by_first ON event (instrument, kind, first_t);";
 
 /// Which version of each registered part a file holds.
 const PARTS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_part (

@@ -314,6 +314,32 @@ fn readonly_store_reads_while_writer_is_open() {
 }
 
 #[test]
+fn a_repeated_event_is_one_row_with_its_count_and_first_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir, 4);
+    for k in 0..40i64 {
+        let mut ev =
+            Event::new(1000 + k * 1000, Some("dmm".into()), EventKind::Error, format!("poll failed (reply: \"{k}\")"));
+        // As the poller stamps a repeat (poll::repeats).
+        (ev.count, ev.first_t) = (k as u32 + 1, 1000);
+        store.record_event(&ev).unwrap();
+        if k == 20 {
+            // Another instrument's event in between does not split the count.
+            store.record_event(&Event::new(21_500, Some("other".into()), EventKind::Error, "x".into())).unwrap();
+        }
+    }
+    let evs = store.events(None, Some("dmm"), 100).unwrap();
+    assert_eq!(evs.len(), 1, "{evs:#?}");
+    let ev = &evs[0];
+    assert_eq!((ev.count, ev.first_t, ev.first(), ev.t), (40, 1000, 1000, 40_000));
+    assert_eq!(ev.message, "poll failed (reply: \"39\")", "the latest message");
+    assert_eq!(count(&store, "SELECT count(*) FROM event"), 2);
+    // Single events read back with a count of one and their own time.
+    let other = &store.events(None, Some("other"), 10).unwrap()[0];
+    assert_eq!((other.count, other.first()), (1, 21_500));
+}
+
+#[test]
 fn events_states_and_settings() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir, 4);
@@ -323,7 +349,7 @@ fn events_states_and_settings() {
         (2, None, EventKind::AgentStarted),
         (3, Some("lr1"), EventKind::Disconnected),
     ] {
-        store.record_event(&Event { t, instrument: inst.map(String::from), kind, message: format!("m{t}") }).unwrap();
+        store.record_event(&Event::new(t, inst.map(String::from), kind, format!("m{t}"))).unwrap();
     }
     let all = store.events(None, None, 10).unwrap();
     assert_eq!(all.iter().map(|e| e.t).collect::<Vec<_>>(), vec![3, 2, 1]);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::{Family, ModbusRegister, RegisterKind};
+use crate::config::{Family, ModbusRegister};
 use crate::families;
 
 /// Which instrument the simulator pretends to be.
@@ -190,12 +190,7 @@ impl SimInstrument {
 
 /// Addresses a value of this register occupies (1 for a coil or discrete input).
 pub(crate) fn register_span(reg: &ModbusRegister) -> u32 {
-    use crate::config::DataType::*;
-    match (reg.kind, reg.data_type) {
-        (RegisterKind::Coil | RegisterKind::Discrete, _) | (_, U16 | I16) => 1,
-        (_, U32 | I32 | F32) => 2,
-        (_, F64) => 4,
-    }
+    u32::from(crate::families::modbus::protocol::span(reg))
 }
 
 /// A register map the Modbus device can serve: at least one entry, each

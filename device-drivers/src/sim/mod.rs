@@ -140,12 +140,12 @@ impl RunningSim {
                     Personality::Scpi => c.query = channels::DMM_CHANNELS.get(k).map(|d| d.query.to_string()),
                     Personality::Modbus => {
                         let mapped = self.state.registers.as_ref().and_then(|r| r.get(k)).cloned();
-                        c.modbus = Some(mapped.unwrap_or(ModbusRegister {
-                            address: u16::try_from(2 * k).unwrap_or(u16::MAX),
-                            kind: RegisterKind::Holding,
-                            data_type: DataType::F32,
-                            word_order: WordOrder::Big,
-                        }));
+                        c.modbus = Some(mapped.unwrap_or(ModbusRegister::new(
+                            u16::try_from(2 * k).unwrap_or(u16::MAX),
+                            RegisterKind::Holding,
+                            DataType::F32,
+                            WordOrder::Big,
+                        )));
                     }
                     Personality::HiokiLogger | Personality::PowerMeter => {}
                 }

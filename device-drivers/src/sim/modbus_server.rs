@@ -24,7 +24,8 @@ use tokio_modbus::{ExceptionCode, Request, Response};
 use super::config::register_span;
 use super::faults::Killable;
 use super::state::{InstrumentState, SimValue, now_ms};
-use crate::config::{DataType, ModbusRegister, RegisterKind, WordOrder};
+use crate::config::{DataType, ModbusRegister, RegisterKind};
+use crate::families::modbus::protocol;
 
 /// Modbus limits per request (registers / bits).
 const MAX_REGISTERS: usize = 125;
@@ -131,18 +132,20 @@ fn words_of(value: SimValue, reg: &ModbusRegister) -> Vec<u16> {
         SimValue::Number { value, .. } => Some(value),
         SimValue::Sentinel(_) => None,
     };
-    let (bits, n): (u64, usize) = match reg.data_type {
-        DataType::U16 => (u64::from(number.map_or(u16::MAX, |v| v.round() as u16)), 1),
-        DataType::I16 => (u64::from(number.map_or(i16::MIN, |v| v.round() as i16) as u16), 1),
-        DataType::U32 => (u64::from(number.map_or(u32::MAX, |v| v.round() as u32)), 2),
-        DataType::I32 => (u64::from(number.map_or(i32::MIN, |v| v.round() as i32) as u32), 2),
-        DataType::F32 => (u64::from(number.map_or(f32::NAN, |v| v as f32).to_bits()), 2),
-        DataType::F64 => (number.unwrap_or(f64::NAN).to_bits(), 4),
+    let sentinel = match reg.data_type {
+        DataType::U16 | DataType::Bit | DataType::String => f64::from(u16::MAX),
+        DataType::I16 => f64::from(i16::MIN),
+        DataType::U32 => f64::from(u32::MAX),
+        DataType::I32 => f64::from(i32::MIN),
+        DataType::U64 => u64::MAX as f64,
+        DataType::I64 => i64::MIN as f64,
+        DataType::F32 | DataType::F64 => f64::NAN,
+        DataType::Bcd16 => 9999.0,
+        DataType::Bcd32 => 99_999_999.0,
     };
-    let mut words: Vec<u16> = (0..n).rev().map(|i| (bits >> (16 * i)) as u16).collect();
-    if reg.word_order == WordOrder::Little {
-        words.reverse();
-    }
+    let v = number.map_or(sentinel, |v| if reg.data_type.is_float() { v } else { v.round() });
+    let mut words = protocol::encode(v, reg.data_type, reg.word_order);
+    words.resize(usize::from(protocol::span(reg)), 0);
     words
 }
 
@@ -237,6 +240,7 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<InstrumentState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::WordOrder;
     use crate::sim::config::{Faults, Personality, SimInstrument};
     use crate::sim::waveform::expected_value;
     use tokio_util::sync::CancellationToken;
@@ -292,7 +296,7 @@ mod tests {
     }
 
     fn mapped(faults: Faults) -> InstrumentState {
-        let reg = |address, kind, data_type, word_order| ModbusRegister { address, kind, data_type, word_order };
+        let reg = |address, kind, data_type, word_order| ModbusRegister::new(address, kind, data_type, word_order);
         let mut cfg = SimInstrument::new("meter", Personality::Modbus);
         cfg.seed = 5;
         cfg.faults = faults;

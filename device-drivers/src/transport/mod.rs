@@ -3,6 +3,7 @@
 
 pub mod line;
 pub mod serial;
+pub mod serial_bus;
 pub mod tcp;
 
 #[cfg(test)]
@@ -10,6 +11,7 @@ pub(crate) mod test_peer;
 
 pub use line::{LineConnection, MAX_LINE};
 pub use serial::{SerialPortInfo, SerialPortKind, SerialSettings, list_serial_ports};
+pub use serial_bus::{PortConflict, SerialBus, check_shared_ports};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 

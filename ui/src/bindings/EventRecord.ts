@@ -8,4 +8,4 @@ export type EventRecord = { t: number,
 /**
  * Instrument id, or `None` for agent-wide events.
  */
-instrument: string | null, kind: EventKind, message: string, };
+instrument: string | null, kind: EventKind, message: string, count?: number, first_t?: number, };

@@ -32,7 +32,7 @@ error_format?: ErrorFormat | null,
  */
 sentinels?: Array<number>, 
 /**
- * Poll interval (1 s .. 1 h) such as `"5s"`; `None` uses the agent's default (60 s).
+ * Poll interval (100 ms .. 1 h) such as `"5s"` or `"100ms"`; `None` uses the agent's default (60 s).
  */
 poll_interval?: string | null, 
 /**

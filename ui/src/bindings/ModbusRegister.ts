@@ -10,4 +10,4 @@ export type ModbusRegister = {
 /**
  * Zero-based register or coil address.
  */
-address: number, kind?: RegisterKind, data_type?: DataType, word_order?: WordOrder, };
+address: number, kind?: RegisterKind, data_type?: DataType, word_order?: WordOrder, count?: number, bit?: number, };

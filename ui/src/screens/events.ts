@@ -4,7 +4,7 @@ import { t, tDyn } from "../i18n";
 import { app, type Screen } from "../state";
 import { formatDateTime } from "../time";
 
-const KINDS = ["connected", "disconnected", "error", "agent-started", "agent-stopped", "retention"];
+const KINDS = ["connected", "disconnected", "error", "agent-started", "agent-stopped", "retention", "overrun"];
 
 export function eventsScreen(): Screen {
   const instSel = h("select", { testid: "event-filter-instrument" });
@@ -44,7 +44,14 @@ export function eventsScreen(): Screen {
             h("td", { class: "tabnum nowrap" }, formatDateTime(e.t)),
             h("td", {}, e.instrument ?? h("span", { class: "muted" }, t("events.agent"))),
             h("td", {}, h("span", { class: `kind kind-${e.kind}` }, tDyn(`events.kind.${e.kind}`, e.kind))),
-            h("td", { class: "msg" }, e.message),
+            h(
+              "td",
+              { class: "msg" },
+              e.message,
+              (e.count ?? 1) > 1
+                ? h("span", { class: "muted repeat", testid: "event-count" }, " " + t("events.repeated", { n: e.count ?? 1, since: formatDateTime(e.first_t ?? e.t) }))
+                : "",
+            ),
           ),
         );
       }

@@ -1,30 +1,52 @@
 //! Modbus TCP and RTU through tokio-modbus. Each channel is a register map
 //! entry; a read groups contiguous registers of one kind into one request.
 //!
+//! One channel's failure stays that channel's: a grouped read the device
+//! refuses (an unmapped register answers exception 0x02) is split into one
+//! read per channel, the channels that fail alone come back as
+//! [`Reading::failed`] with the device's answer, and the driver remembers
+//! them ([`health`]) so later polls group the good channels without them and
+//! retry the failing ones alone, less and less often.
+//!
+//! Over RTU the serial port is a [`SerialBus`] shared with every other
+//! instrument on the same line; each request takes the port for its one
+//! exchange, addressed to this instrument's unit id.
+//!
 //! Modbus has no `*IDN?`: [`ModbusDriver`]'s `identify` answers
 //! `Identity { maker: "Modbus", model: "unit <id>", serial: "", firmware: "" }`
 //! without asking the device. Clock, start/stop and raw commands are
 //! unsupported.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_modbus::Slave;
 use tokio_modbus::client::{Context, Reader, rtu, tcp};
 
+use super::health::Health;
 use super::protocol::{self, ReadBlock};
 use crate::config::{ChannelConfig, Family, InstrumentConfig, ModbusRegister, RegisterKind, TransportConfig};
 use crate::driver::{ChannelInfo, Driver, Identity};
 use crate::error::{DriverError, Result};
 use crate::reading::{Reading, SpecialKind, Value};
-use crate::transport;
+use crate::transport::{self, SerialBus};
 
 pub struct ModbusDriver {
     cfg: InstrumentConfig,
-    ctx: Context,
+    conn: Conn,
     target: String,
     timeout: Duration,
+    health: Health,
+}
+
+/// How requests reach the device.
+enum Conn {
+    /// A TCP connection of this instrument's own.
+    Tcp(Context),
+    /// A serial line, possibly shared with other units.
+    Bus(Arc<SerialBus>),
 }
 
 impl std::fmt::Debug for ModbusDriver {
@@ -57,59 +79,88 @@ impl ModbusDriver {
             protocol::check_register(reg)
                 .map_err(|e| DriverError::Config(format!("instrument `{}`: channel `{}`: {e}", cfg.id, c.id)))?;
         }
-        let slave = Slave(cfg.unit_id);
         let target = cfg.target();
-        let ctx = match &cfg.transport {
+        let conn = match &cfg.transport {
             TransportConfig::Tcp { host, port, timeout } => {
                 let stream = transport::tcp::connect(host, transport::tcp_port(*port, cfg.family)?, *timeout).await?;
-                tcp::attach_slave(stream, slave)
+                Conn::Tcp(tcp::attach_slave(stream, Slave(cfg.unit_id)))
             }
-            TransportConfig::Serial { path, baud, data_bits, parity, stop_bits, .. } => {
-                let settings = transport::serial::SerialSettings {
-                    baud: *baud,
-                    data_bits: *data_bits,
-                    parity: *parity,
-                    stop_bits: *stop_bits,
-                };
-                rtu::attach_slave(transport::serial::open(path, &settings)?, slave)
+            TransportConfig::Serial { .. } => {
+                let (path, settings) = transport::serial_bus::settings_of(&cfg.transport)
+                    .ok_or_else(|| DriverError::Config(format!("{target}: not a serial transport")))?;
+                Conn::Bus(SerialBus::open(path, &settings)?)
             }
         };
-        Ok(ModbusDriver { cfg: cfg.clone(), ctx, target, timeout: cfg.transport.timeout() })
+        Ok(ModbusDriver { cfg: cfg.clone(), conn, target, timeout: cfg.transport.timeout(), health: Health::default() })
     }
 }
 
 /// The connection half of the driver, borrowed apart from the configuration.
 struct Link<'a> {
-    ctx: &'a mut Context,
+    conn: &'a mut Conn,
+    unit: u8,
     target: &'a str,
     timeout: Duration,
 }
 
 impl Link<'_> {
     /// Issues one read request for a block, with the per-request timeout.
-    async fn read_block(&mut self, block: &ReadBlock, what: &str) -> Result<Data> {
-        let (start, count) = (block.start, block.count);
-        let ctx = &mut *self.ctx;
-        let request = async {
-            match block.kind {
-                RegisterKind::Holding => ctx.read_holding_registers(start, count).await.map(|r| r.map(Data::Words)),
-                RegisterKind::Input => ctx.read_input_registers(start, count).await.map(|r| r.map(Data::Words)),
-                RegisterKind::Coil => ctx.read_coils(start, count).await.map(|r| r.map(Data::Bits)),
-                RegisterKind::Discrete => ctx.read_discrete_inputs(start, count).await.map(|r| r.map(Data::Bits)),
+    /// Over a shared line the wait for the port does not count against it
+    /// (each exchange ahead is bounded by its own timeout), so a slow unit
+    /// on the line cannot make its neighbours time out.
+    async fn read_block(&mut self, block: &ReadBlock, what: &str) -> Result<Data, BlockError> {
+        let (start, count, kind) = (block.start, block.count, block.kind);
+        let unit = self.unit;
+        let lease = match &*self.conn {
+            Conn::Bus(bus) => Some(bus.lease().await.map_err(BlockError::Failed)?),
+            Conn::Tcp(_) => None,
+        };
+        let conn = &mut *self.conn;
+        let request = async move {
+            match (conn, lease) {
+                (Conn::Bus(_), Some(lease)) => {
+                    let mut ctx = rtu::attach_slave(lease, Slave(unit));
+                    Ok(issue(&mut ctx, kind, start, count).await)
+                }
+                (Conn::Tcp(ctx), _) => Ok(issue(ctx, kind, start, count).await),
+                (Conn::Bus(bus), None) => Err(DriverError::Config(format!("{}: no lease on the port", bus.path()))),
             }
         };
         let target = self.target;
-        match tokio::time::timeout(self.timeout, request).await {
+        let result = match tokio::time::timeout(self.timeout, request).await {
             Err(_) => Err(DriverError::Timeout { target: target.to_string(), timeout: self.timeout }),
-            Ok(Err(tokio_modbus::Error::Transport(source))) => Err(link_error(target, source)),
-            Ok(Err(tokio_modbus::Error::Protocol(e))) => {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(Err(tokio_modbus::Error::Transport(source)))) => Err(link_error(target, source)),
+            Ok(Ok(Err(tokio_modbus::Error::Protocol(e)))) => {
                 Err(DriverError::Modbus(format!("{target}: {what}: protocol error: {e}")))
             }
-            Ok(Ok(Err(code))) => {
-                Err(DriverError::Modbus(format!("{target}: {what}: exception {:#04x} ({code})", u8::from(code))))
+            Ok(Ok(Ok(Err(code)))) => {
+                return Err(BlockError::Refused(format!("{what}: exception {:#04x} ({code})", u8::from(code))));
             }
-            Ok(Ok(Ok(data))) => Ok(data),
+            Ok(Ok(Ok(Ok(data)))) => Ok(data),
+        };
+        if let (Err(DriverError::Io { .. } | DriverError::Closed { .. }), Conn::Bus(bus)) = (&result, &*self.conn) {
+            bus.mark_broken();
         }
+        result.map_err(BlockError::Failed)
+    }
+}
+
+/// Why a read request brought no data.
+enum BlockError {
+    /// The device answered with an exception: about these registers only.
+    Refused(String),
+    /// The link or the exchange failed: about the whole instrument.
+    Failed(DriverError),
+}
+
+/// One read request of a block's kind.
+async fn issue(ctx: &mut Context, kind: RegisterKind, start: u16, count: u16) -> tokio_modbus::Result<Data> {
+    match kind {
+        RegisterKind::Holding => ctx.read_holding_registers(start, count).await.map(|r| r.map(Data::Words)),
+        RegisterKind::Input => ctx.read_input_registers(start, count).await.map(|r| r.map(Data::Words)),
+        RegisterKind::Coil => ctx.read_coils(start, count).await.map(|r| r.map(Data::Bits)),
+        RegisterKind::Discrete => ctx.read_discrete_inputs(start, count).await.map(|r| r.map(Data::Bits)),
     }
 }
 
@@ -158,16 +209,17 @@ fn decode_member(
             Ok(Value::Number(ch.apply_scale(protocol::decode_bit(*b))))
         }
         Data::Words(words) => {
-            let n = usize::from(protocol::register_count(reg.data_type));
+            let n = usize::from(protocol::span(reg));
             let slice =
                 words.get(offset..offset + n).ok_or(MemberError::ShortWords { got: words.len(), need: n, offset })?;
-            let raw = protocol::decode(slice, reg.data_type, reg.word_order)?;
+            let raw = protocol::decode_register(slice, reg)?;
             Ok(protocol::to_value(raw, reg.data_type, sentinels, ch))
         }
     }
 }
 
-/// A read reply that does not hold a channel's registers.
+/// A read reply that does not hold a channel's registers, or registers that
+/// do not decode.
 #[derive(Debug, thiserror::Error)]
 enum MemberError {
     #[error("address {0} is before the block")]
@@ -178,6 +230,14 @@ enum MemberError {
     ShortWords { got: usize, need: usize, offset: usize },
     #[error(transparent)]
     Decode(#[from] protocol::DecodeError),
+}
+
+/// One requested channel this instrument has.
+struct Wanted<'c> {
+    /// Index into the caller's list.
+    slot: usize,
+    ch: &'c ChannelConfig,
+    reg: &'c ModbusRegister,
 }
 
 #[async_trait]
@@ -204,39 +264,107 @@ impl Driver for ModbusDriver {
     }
 
     async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>> {
-        let ModbusDriver { cfg, ctx, target, timeout } = self;
-        let mut link = Link { ctx, target, timeout: *timeout };
-        let mut values: Vec<Value> = vec![Value::Special(SpecialKind::NoData); channels.len()];
-        // Requested channels this instrument has (unknown ids stay NoData).
-        let mut slots: Vec<usize> = Vec::with_capacity(channels.len());
-        let mut confs: Vec<&ChannelConfig> = Vec::with_capacity(channels.len());
-        for (i, id) in channels.iter().enumerate() {
-            if let Some(c) = cfg.channels.iter().find(|c| &c.id == id) {
-                slots.push(i);
-                confs.push(c);
+        let ModbusDriver { cfg, conn, target, timeout, health } = self;
+        let mut link = Link { conn, unit: cfg.unit_id, target, timeout: *timeout };
+        // Unknown ids stay NoData.
+        let mut out: Vec<Reading> =
+            channels.iter().map(|id| Reading::new(id.clone(), Value::Special(SpecialKind::NoData))).collect();
+        let mut wanted: Vec<Wanted<'_>> = Vec::with_capacity(channels.len());
+        for (slot, id) in channels.iter().enumerate() {
+            if let Some(ch) = cfg.channels.iter().find(|c| &c.id == id) {
+                wanted.push(Wanted { slot, ch, reg: register_of(cfg, ch)? });
             }
         }
-        let regs: Vec<&ModbusRegister> = confs.iter().map(|c| register_of(cfg, c)).collect::<Result<Vec<_>>>()?;
+        health.next_poll();
+        // Channels read together, channels read alone, channels resting.
+        let mut grouped: Vec<&Wanted<'_>> = Vec::new();
+        let mut alone: Vec<&Wanted<'_>> = Vec::new();
+        for w in &wanted {
+            if let Some(reason) = health.resting(&w.ch.id) {
+                out[w.slot] = Reading::failed(w.ch.id.clone(), reason);
+            } else if health.is_alone(&w.ch.id) {
+                alone.push(w);
+            } else {
+                grouped.push(w);
+            }
+        }
+        let regs: Vec<&ModbusRegister> = grouped.iter().map(|w| w.reg).collect();
+        let confs: Vec<&ChannelConfig> = grouped.iter().map(|w| w.ch).collect();
         for block in protocol::plan_reads(&regs) {
             let what = describe(&block, &confs);
-            let data = link.read_block(&block, &what).await?;
-            for m in &block.members {
-                let (Some(slot), Some(ch), Some(reg)) = (slots.get(*m), confs.get(*m), regs.get(*m)) else { continue };
-                let value =
-                    decode_member(&data, &block, ch, reg, &cfg.sentinels).map_err(|reason| DriverError::BadReply {
-                        command: format!("read {what}"),
-                        reply: match &data {
-                            Data::Words(w) => format!("{w:?}"),
-                            Data::Bits(b) => format!("{b:?}"),
-                        },
-                        reason: format!("channel `{}`: {reason}", ch.id),
-                    })?;
-                if let Some(v) = values.get_mut(*slot) {
-                    *v = value;
+            match link.read_block(&block, &what).await {
+                Ok(data) => {
+                    for m in &block.members {
+                        let w = grouped[*m];
+                        out[w.slot] = member_reading(&data, &block, w, &cfg.sentinels, &what);
+                    }
+                }
+                Err(BlockError::Failed(e)) => return Err(e),
+                Err(BlockError::Refused(reason)) => {
+                    let members: Vec<&Wanted<'_>> = block.members.iter().map(|m| grouped[*m]).collect();
+                    if let [w] = members[..] {
+                        health.failed(&w.ch.id, reason.clone());
+                        out[w.slot] = Reading::failed(w.ch.id.clone(), reason);
+                        continue;
+                    }
+                    // Find the culprits: each member alone.
+                    let mut any_refused = false;
+                    for w in &members {
+                        let (reading, refused) = read_alone(&mut link, w, &cfg.sentinels, health).await?;
+                        any_refused |= refused;
+                        out[w.slot] = reading;
+                    }
+                    if !any_refused {
+                        // Each reads alone but not together: keep them apart.
+                        for w in &members {
+                            health.keep_alone(&w.ch.id);
+                        }
+                    }
                 }
             }
         }
-        Ok(channels.iter().zip(values).map(|(id, value)| Reading::new(id.clone(), value)).collect())
+        for w in alone {
+            out[w.slot] = read_alone(&mut link, w, &cfg.sentinels, health).await?.0;
+        }
+        Ok(out)
+    }
+}
+
+/// Reads one channel in a request of its own, noting in `health` whether
+/// the device refuses it (also returned). Link failures are the caller's.
+async fn read_alone(
+    link: &mut Link<'_>,
+    w: &Wanted<'_>,
+    sentinels: &[f64],
+    health: &mut Health,
+) -> Result<(Reading, bool)> {
+    let block = ReadBlock { kind: w.reg.kind, start: w.reg.address, count: protocol::span(w.reg), members: vec![0] };
+    let what = describe(&block, &[w.ch]);
+    match link.read_block(&block, &what).await {
+        Ok(data) => {
+            health.recovered(&w.ch.id);
+            Ok((member_reading(&data, &block, w, sentinels, &what), false))
+        }
+        Err(BlockError::Refused(reason)) => {
+            health.failed(&w.ch.id, reason.clone());
+            Ok((Reading::failed(w.ch.id.clone(), reason), true))
+        }
+        Err(BlockError::Failed(e)) => Err(e),
+    }
+}
+
+/// One member's reading from a block's data: its value, or why its
+/// registers do not decode (that channel only).
+fn member_reading(data: &Data, block: &ReadBlock, w: &Wanted<'_>, sentinels: &[f64], what: &str) -> Reading {
+    match decode_member(data, block, w.ch, w.reg, sentinels) {
+        Ok(value) => Reading::new(w.ch.id.clone(), value),
+        // Text that is not a number is the device's own value, not a failure.
+        Err(MemberError::Decode(e @ protocol::DecodeError::NotANumber { .. })) => Reading {
+            channel: w.ch.id.clone(),
+            value: Value::Special(SpecialKind::Invalid),
+            problem: Some(e.to_string()),
+        },
+        Err(e) => Reading::failed(w.ch.id.clone(), format!("read {what}: {e}")),
     }
 }
 
@@ -260,7 +388,7 @@ mod tests {
 
     fn channel(id: &str, address: u16, kind: RegisterKind, data_type: DataType) -> ChannelConfig {
         let mut c = ChannelConfig::new(id);
-        c.modbus = Some(ModbusRegister { address, kind, data_type, word_order: WordOrder::Big });
+        c.modbus = Some(ModbusRegister::new(address, kind, data_type, WordOrder::Big));
         c
     }
 
@@ -316,20 +444,55 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn exceptions_name_channel_address_and_exception() {
+    async fn exceptions_fail_that_channel_only_naming_address_and_exception() {
         let h = start(modbus(1)).await;
         let mut cfg = h.instruments[0].instrument_config();
-        cfg.channels = vec![channel("far", 100, RegisterKind::Holding, DataType::F32)];
+        cfg.channels = vec![
+            channel("ok", 0, RegisterKind::Holding, DataType::F32),
+            channel("far", 100, RegisterKind::Holding, DataType::F32),
+        ];
         let mut d = ModbusDriver::connect(&cfg).await.unwrap();
-        let err = d.read(&ids(&cfg)).await.unwrap_err();
-        let msg = err.to_string();
-        assert!(matches!(err, DriverError::Modbus(_)), "{err:?}");
+        let r = d.read(&ids(&cfg)).await.unwrap();
+        assert!(r[0].value.as_number().is_some() && r[0].problem.is_none(), "{r:?}");
+        assert_eq!(r[1].value, Value::Special(SpecialKind::NoData));
+        let msg = r[1].problem.clone().unwrap();
         assert!(msg.contains("`far`") && msg.contains("holding register 100") && msg.contains("0x02"), "{msg}");
-        assert!(!err.is_link_failure());
-        // The connection is still usable afterwards.
-        cfg.channels = vec![channel("ok", 0, RegisterKind::Holding, DataType::F32)];
-        d.cfg = cfg.clone();
-        assert!(d.read(&ids(&cfg)).await.unwrap()[0].value.as_number().is_some());
+        // Resting polls report the same reason without asking.
+        let r = d.read(&ids(&cfg)).await.unwrap();
+        assert_eq!(r[1].problem.as_deref(), Some(msg.as_str()));
+        h.shutdown().await;
+    }
+
+    /// A register the device does not map in the middle of a block of good
+    /// ones: the good ones keep their exact values, on every poll.
+    #[tokio::test]
+    async fn an_unmapped_register_inside_a_block_fails_alone() {
+        let mut inst = modbus(9);
+        let f32_at = |a| ModbusRegister::new(a, RegisterKind::Holding, DataType::F32, WordOrder::Big);
+        inst.registers = Some(vec![f32_at(0), f32_at(2), f32_at(6), f32_at(8)]);
+        let h = start(inst).await;
+        let served = h.instruments[0].instrument_config();
+        let mut cfg = served.clone();
+        cfg.channels = vec![
+            channel("a", 0, RegisterKind::Holding, DataType::F32),
+            channel("b", 2, RegisterKind::Holding, DataType::F32),
+            channel("hole", 4, RegisterKind::Holding, DataType::F32),
+            channel("c", 6, RegisterKind::Holding, DataType::F32),
+            channel("d", 8, RegisterKind::Holding, DataType::F32),
+        ];
+        let mut d = ModbusDriver::connect(&cfg).await.unwrap();
+        for _ in 0..4 {
+            let before = now_ms();
+            let r = d.read(&ids(&cfg)).await.unwrap();
+            let after = now_ms();
+            for (slot, k) in [(0, 0), (1, 1), (3, 2), (4, 3)] {
+                let v = r[slot].value.as_number().unwrap_or_else(|| panic!("{:?}", r[slot]));
+                let ok = [before, after].iter().any(|t| expected_value(9, Personality::Modbus, k, *t) == v);
+                assert!(ok && r[slot].problem.is_none(), "{:?}", r[slot]);
+            }
+            assert_eq!(r[2].value, Value::Special(SpecialKind::NoData));
+            assert!(r[2].problem.as_deref().is_some_and(|p| p.contains("`hole`") && p.contains("0x02")), "{r:?}");
+        }
         h.shutdown().await;
     }
 
@@ -458,6 +621,60 @@ mod tests {
             assert!([before, after].iter().any(|t| expected_value(6, Personality::Modbus, k, *t) == v), "ch{k} {v}");
         }
         assert!(r[4].value.as_number().is_some());
+        server.abort();
+    }
+
+    /// Two instruments (units 1 and 7) on one serial port: both connect (the
+    /// port is opened once), their concurrent reads take turns and each gets
+    /// whole, correct replies; a third asking for another baud rate is
+    /// refused naming the port.
+    #[tokio::test]
+    async fn two_units_share_one_serial_port() {
+        let (master, slave) = tokio_serial::SerialStream::pair().unwrap();
+        let path = tokio_serial::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        let cfg = |id: &str, unit: u8, baud: u32| InstrumentConfig {
+            id: id.into(),
+            name: None,
+            family: crate::families::modbus::FAMILY,
+            transport: TransportConfig::Serial {
+                path: path.clone(),
+                baud,
+                data_bits: 8,
+                parity: crate::config::Parity::None,
+                stop_bits: 1,
+                timeout: Duration::from_secs(2),
+            },
+            terminator: "\n".into(),
+            unit_id: unit,
+            error_query: None,
+            error_format: None,
+            sentinels: vec![],
+            poll_interval: None,
+            enabled: true,
+            set_clock_on_connect: false,
+            start_on_connect: false,
+            channels: (0..3).map(|k| channel(&format!("ch{k}"), 2 * k, RegisterKind::Holding, DataType::F32)).collect(),
+        };
+        let (a, b) = (cfg("a", 1, 19200), cfg("b", 7, 19200));
+        let mut da = ModbusDriver::connect(&a).await.unwrap();
+        let mut db = ModbusDriver::connect(&b).await.unwrap();
+        let err = ModbusDriver::connect(&cfg("c", 2, 9600)).await.unwrap_err();
+        assert!(matches!(&err, DriverError::Config(m) if m.contains("already open at 19200")), "{err:?}");
+        let server = tokio::spawn(sim::serve_modbus_rtu_for_tests(master, modbus(11)));
+        let (ia, ib) = (ids(&a), ids(&b));
+        for _ in 0..10 {
+            let before = now_ms();
+            let (ra, rb) = tokio::join!(da.read(&ia), db.read(&ib));
+            let after = now_ms();
+            for r in [ra.unwrap(), rb.unwrap()] {
+                for (k, reading) in r.iter().enumerate() {
+                    let v = reading.value.as_number().unwrap_or_else(|| panic!("{reading:?}"));
+                    let ok = [before, after].iter().any(|t| expected_value(11, Personality::Modbus, k, *t) == v);
+                    assert!(ok, "ch{k}: {v}");
+                }
+            }
+        }
         server.abort();
     }
 }

@@ -2,6 +2,7 @@
 //! pure) and `driver` (tokio-modbus client).
 
 pub mod driver;
+mod health;
 pub mod protocol;
 
 pub use driver::ModbusDriver;
@@ -13,7 +14,7 @@ use crate::driver::Driver;
 use crate::error::Result;
 use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
 use crate::registry::{
-    Discovery, Family, FamilyDescriptor, FieldKind, FieldSpec, FieldValue, Identification, TransportKind,
+    Discovery, Family, FamilyDescriptor, FieldError, FieldKind, FieldSpec, FieldValue, Identification, TransportKind,
 };
 
 /// The unit (slave) id, shared by every Modbus-based family.
@@ -43,24 +44,44 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
         FieldSpec::optional(
             "modbus.data_type",
             "inst.field.modbus.data_type",
-            FieldKind::Choice { values: &["u16", "i16", "u32", "i32", "f32", "f64"] },
+            FieldKind::Choice {
+                values: &["u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64", "string", "bit", "bcd16", "bcd32"],
+            },
         )
         .with_default(FieldValue::Text("u16")),
         FieldSpec::optional(
             "modbus.word_order",
             "inst.field.modbus.word_order",
-            FieldKind::Choice { values: &["big", "little"] },
+            FieldKind::Choice { values: &["abcd", "badc", "cdab", "dcba"] },
         )
-        .with_default(FieldValue::Text("big")),
+        .with_default(FieldValue::Text("abcd")),
         SCALE,
         OFFSET,
+        // Last, so that channel lines written before they existed keep
+        // their columns (scale and offset stay 7th and 8th).
+        FieldSpec::optional("modbus.count", "inst.field.modbus.count", FieldKind::Integer { min: 1, max: 125 }),
+        FieldSpec::optional("modbus.bit", "inst.field.modbus.bit", FieldKind::Integer { min: 0, max: 15 }),
     ],
     error_query: None,
-    check: None,
+    check: Some(check),
     open,
 };
 
 pub const FAMILY: Family = Family::of(&DESCRIPTOR);
+
+/// Each channel's register map holds together (`bit` for `bit`, `count` for
+/// `string`, inside the address space); the field checks cover the rest.
+pub fn check(cfg: &InstrumentConfig) -> std::result::Result<(), FieldError> {
+    for c in &cfg.channels {
+        if let Some(reg) = &c.modbus {
+            protocol::check_register(reg).map_err(|e| FieldError::Channel {
+                channel: c.id.clone(),
+                problem: Box::new(FieldError::Family(e.to_string())),
+            })?;
+        }
+    }
+    Ok(())
+}
 
 fn open(cfg: &InstrumentConfig) -> BoxFuture<'_, Result<Box<dyn Driver>>> {
     Box::pin(async move { Ok(Box::new(ModbusDriver::connect(cfg).await?) as Box<dyn Driver>) })
@@ -80,9 +101,11 @@ mod tests {
         };
         let name = |v: serde_json::Value| v.as_str().unwrap().to_string();
         let kinds = [RegisterKind::Holding, RegisterKind::Input, RegisterKind::Coil, RegisterKind::Discrete];
-        let types = [DataType::U16, DataType::I16, DataType::U32, DataType::I32, DataType::F32, DataType::F64];
-        let orders = [WordOrder::Big, WordOrder::Little];
-        let reg = |kind, data_type, word_order| ModbusRegister { address: 0, kind, data_type, word_order };
+        use DataType as D;
+        let types =
+            [D::U16, D::I16, D::U32, D::I32, D::U64, D::I64, D::F32, D::F64, D::String, D::Bit, D::Bcd16, D::Bcd32];
+        let orders = [WordOrder::Big, WordOrder::Little, WordOrder::ByteSwapped, WordOrder::LittleByteSwapped];
+        let reg = |kind, data_type, word_order| ModbusRegister::new(0, kind, data_type, word_order);
         let mut all: Vec<serde_json::Value> = Vec::new();
         for k in kinds {
             for t in types {

@@ -64,12 +64,7 @@ pub fn find(id: &str) -> Option<&'static Item> {
 
 /// Where an item's value lives.
 pub fn register(item: &Item) -> ModbusRegister {
-    ModbusRegister {
-        address: item.address,
-        kind: RegisterKind::Input,
-        data_type: DataType::F32,
-        word_order: WordOrder::Big,
-    }
+    ModbusRegister::new(item.address, RegisterKind::Input, DataType::F32, WordOrder::Big)
 }
 
 /// The Modbus channels to read: the configured ones (checked to be items)

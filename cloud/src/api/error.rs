@@ -77,6 +77,7 @@ impl From<StoreError> for ApiError {
             StoreError::Exists(what) => ApiError::conflict(format!("{what} already exists")),
             StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             StoreError::Refused(why) => ApiError::bad_request(why),
+            StoreError::Conflict(why) => ApiError::conflict(why),
             other => {
                 // The details go to the log, not to the caller.
                 tracing::error!(error = %other, "storage");

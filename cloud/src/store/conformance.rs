@@ -782,6 +782,84 @@ pub async fn concurrent_ingest_stores_once(a: &dyn Storage, b: &dyn Storage) {
     assert_eq!(a.agent("ag").await.unwrap().unwrap().sync.batches, 40);
 }
 
+pub async fn licences_cards_and_reminders(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    setup_account(s, "globex").await;
+    assert_eq!(s.licence("acme").await.unwrap(), None);
+    let st = LicenceState {
+        account: "acme".into(),
+        plan: Plan::Pro,
+        expires: Some(5_000),
+        plan_changed: None,
+        gateways: vec![GatewayTerm {
+            agent: "a-1".into(),
+            plan: RemotePlan::Basic,
+            expires: 9_000,
+            plan_changed: None,
+        }],
+        over_capacity_since: None,
+    };
+    let ev = |at: i64, what: &str| LicenceEvent {
+        account: "acme".into(),
+        at,
+        what: what.into(),
+        by: "ann".into(),
+        detail: format!("{what} at {at}"),
+    };
+    let card = Card {
+        code_hash: "h1".into(),
+        account: "acme".into(),
+        product: CardProduct::Remote { plan: RemotePlan::Pro, agent: "a-1".into() },
+        months: 3,
+        issued_ms: 100,
+        used_ms: None,
+        used_by: None,
+    };
+    s.insert_card(&card).await.unwrap();
+    assert!(matches!(s.insert_card(&card).await, Err(StoreError::Exists(_))));
+    assert!(matches!(
+        s.insert_card(&Card { account: "nobody".into(), code_hash: "h9".into(), ..card.clone() }).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(s.card("h1").await.unwrap(), Some(card.clone()));
+    assert_eq!(s.card("h2").await.unwrap(), None);
+    // First write (version 0), with the card.
+    s.save_licence(&st, 0, Some("h1"), &ev(200, "card-applied")).await.unwrap();
+    assert_eq!(s.licence("acme").await.unwrap(), Some((st.clone(), 1)));
+    let used = s.card("h1").await.unwrap().unwrap();
+    assert_eq!((used.used_ms, used.used_by.as_deref()), (Some(200), Some("ann")));
+    // A stale version or a used card change nothing.
+    let mut st2 = st.clone();
+    st2.plan = Plan::Standard;
+    assert!(matches!(s.save_licence(&st2, 0, None, &ev(300, "x")).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.save_licence(&st2, 5, None, &ev(300, "x")).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.save_licence(&st2, 1, Some("h1"), &ev(300, "x")).await, Err(StoreError::Refused(_))));
+    // Another account's card does not apply here.
+    s.insert_card(&Card { account: "globex".into(), code_hash: "g1".into(), ..card.clone() }).await.unwrap();
+    assert!(matches!(s.save_licence(&st2, 1, Some("g1"), &ev(300, "x")).await, Err(StoreError::Refused(_))));
+    assert_eq!(s.licence("acme").await.unwrap(), Some((st.clone(), 1)));
+    s.save_licence(&st2, 1, None, &ev(400, "plan-changed")).await.unwrap();
+    assert_eq!(s.licence("acme").await.unwrap(), Some((st2.clone(), 2)));
+    s.licence_event(&ev(500, "reminder")).await.unwrap();
+    let h = s.licence_history("acme", 10).await.unwrap();
+    assert_eq!(h.iter().map(|e| e.what.as_str()).collect::<Vec<_>>(), ["reminder", "plan-changed", "card-applied"]);
+    assert_eq!(s.licence_history("acme", 1).await.unwrap().len(), 1);
+    assert!(s.licence_history("globex", 10).await.unwrap().is_empty());
+    assert_eq!(s.licensed_accounts().await.unwrap(), ["acme"]);
+    // Reminders: once each, per account.
+    assert!(s.record_reminder("acme", "2027-01-04/monthly", 1).await.unwrap());
+    assert!(!s.record_reminder("acme", "2027-01-04/monthly", 2).await.unwrap());
+    assert!(s.record_reminder("globex", "2027-01-04/monthly", 2).await.unwrap());
+    s.forget_reminder("acme", "2027-01-04/monthly").await.unwrap();
+    assert!(s.record_reminder("acme", "2027-01-04/monthly", 3).await.unwrap());
+    // Deleting the account takes its licence, history, cards and reminders.
+    s.delete_account("acme").await.unwrap();
+    assert_eq!(s.licence("acme").await.unwrap(), None);
+    assert!(s.licence_history("acme", 10).await.unwrap().is_empty());
+    assert_eq!(s.card("h1").await.unwrap(), None);
+    assert!(matches!(s.record_reminder("acme", "k", 1).await, Err(StoreError::NotFound(_))));
+}
+
 // ---- backends ---------------------------------------------------------------
 
 async fn sqlite_store() -> (Arc<dyn Storage>, tempfile::TempDir) {
@@ -828,6 +906,7 @@ suite!(
     traffic_and_refusals,
     channel_cap_refuses_the_whole_batch,
     deletes_cascade,
+    licences_cards_and_reminders,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,6 +39,9 @@ pub enum StoreError {
     /// Input over a limit (channels per agent); the message names the limit.
     #[error("{0}")]
     Refused(String),
+    /// A compare-and-swap lost to another writer (the licence): retry.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Channels one agent may have unless `serve --max-channels-per-agent` says
@@ -197,6 +200,37 @@ pub trait Storage: Send + Sync + 'static {
     /// 100,000 buckets is refused (`Db` error naming the limit).
     async fn minmax(&self, channel: i64, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<MinMax>>;
     async fn latest(&self, channel: i64) -> Result<Option<Point>>;
+
+    // ---- licences (SPEC 7) ----------------------------------------------
+    /// The account's stored licence and its version; `None` when none was
+    /// stored yet (the account's plan applies, without a term).
+    async fn licence(&self, account: &str) -> Result<Option<(LicenceState, i64)>>;
+    /// Writes `state` if the stored version is still `version` (0: none
+    /// stored), with `event` in the history and, when `card` (a code hash)
+    /// is given, that card marked used by `event.by`, all in one
+    /// transaction. `Refused` when the version moved (retry) or the card
+    /// was used already; `NotFound` for an unknown account or card.
+    async fn save_licence(
+        &self,
+        state: &LicenceState,
+        version: i64,
+        card: Option<&str>,
+        event: &LicenceEvent,
+    ) -> Result<()>;
+    /// Appends to the history alone (reminders, notices).
+    async fn licence_event(&self, event: &LicenceEvent) -> Result<()>;
+    /// Newest first.
+    async fn licence_history(&self, account: &str, limit: usize) -> Result<Vec<LicenceEvent>>;
+    /// Every account with a stored licence (the expiry sweep's list).
+    async fn licensed_accounts(&self) -> Result<Vec<String>>;
+    async fn insert_card(&self, card: &Card) -> Result<()>;
+    async fn card(&self, code_hash: &str) -> Result<Option<Card>>;
+    /// Records that reminder `key` of `account` was sent; false when it
+    /// was recorded before (each reminder goes out once, across restarts
+    /// and processes).
+    async fn record_reminder(&self, account: &str, key: &str, at: TimeMs) -> Result<bool>;
+    /// Forgets a reminder record (a mail that could not be sent is retried).
+    async fn forget_reminder(&self, account: &str, key: &str) -> Result<()>;
 
     // ---- operations ---------------------------------------------------------
     /// A consistent copy of the whole database at `dest` (SQLite: the online

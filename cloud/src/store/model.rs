@@ -242,3 +242,73 @@ pub struct MinMax {
     pub min: Option<Point>,
     pub max: Option<Point>,
 }
+
+// ---- licences (SPEC 7) -------------------------------------------------------
+
+pub use meterdeck_wire::licence::{Plan, RemotePlan};
+
+/// An account's licence as the authority keeps it. Stored whole (one row
+/// per account, versioned: writers compare and swap, so two processes
+/// applying cards at once cannot lose one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceState {
+    pub account: String,
+    /// The paid plan of the term (Free when there is none).
+    pub plan: Plan,
+    /// End of the paid term (ms, UTC). `None` on Free, or for a paid plan
+    /// granted without a term (`account create --plan`: self-hosted installs).
+    pub expires: Option<TimeMs>,
+    /// The last plan change (at most one a month).
+    pub plan_changed: Option<TimeMs>,
+    /// Remote (gateway) entitlements, one per agent.
+    pub gateways: Vec<GatewayTerm>,
+    /// When the over-capacity notice was sent (deletion 31 days later unless reduced).
+    #[serde(default)]
+    pub over_capacity_since: Option<TimeMs>,
+}
+
+/// One gateway agent's Remote plan term.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayTerm {
+    pub agent: String,
+    pub plan: RemotePlan,
+    pub expires: TimeMs,
+    pub plan_changed: Option<TimeMs>,
+}
+
+/// One line of an account's licence history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LicenceEvent {
+    pub account: String,
+    /// ms since the epoch, UTC.
+    pub at: TimeMs,
+    /// card-issued | card-applied | plan-changed | expired | reminder | ...
+    pub what: String,
+    /// Who: a user id, `authority` (the admin command) or `service`.
+    pub by: String,
+    pub detail: String,
+}
+
+/// What a licence card gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CardProduct {
+    /// Standard or Pro for the account.
+    Plan { plan: Plan },
+    /// Remote Basic or Pro for one gateway agent of the account.
+    Remote { plan: RemotePlan, agent: String },
+}
+
+/// A licence card issued by the authority. Its code is a bearer secret:
+/// only its SHA-256 is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    pub code_hash: String,
+    pub account: String,
+    pub product: CardProduct,
+    /// 1, 3 or 12.
+    pub months: u32,
+    pub issued_ms: TimeMs,
+    pub used_ms: Option<TimeMs>,
+    pub used_by: Option<String>,
+}

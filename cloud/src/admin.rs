@@ -21,6 +21,9 @@ pub enum AdminError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Broker(String),
+    /// Over a plan limit; nothing was created.
+    #[error(transparent)]
+    Limit(#[from] crate::licence::limits::PlanLimit),
 }
 
 /// An id of the wrong form; the message names the id and the rule.
@@ -164,6 +167,12 @@ pub async fn register_agent_at(
     if store.account(account).await?.is_none() {
         return Err(AdminError::Invalid(format!("account {account:?} does not exist")));
     }
+    let (plan, limits) = crate::licence::limits::in_force(store, account, now).await.map_err(|e| match e {
+        crate::licence::LicenceOpError::Store(s) => AdminError::Store(s),
+        other => AdminError::Invalid(other.to_string()),
+    })?;
+    let count = store.agents(account).await?.len() as u64;
+    crate::licence::limits::check_count(account, plan, &limits, "agents", "agents", count)?;
     let (secret, secret_hash, broker_hash) = new_secret_with_hashes().await;
     let agent = Agent {
         id: new_agent_id(),

@@ -19,6 +19,10 @@ struct Cli {
     /// Database: `sqlite:PATH` (default `sqlite:<data>/cloud.db`) or `postgres://user@host/db`.
     #[arg(long, global = true)]
     db: Option<String>,
+    /// The licence authority's signing key file (default `<data>/licence-signing.key`,
+    /// created 0600 on first use). Every API process of one cloud needs the same key.
+    #[arg(long, global = true, value_name = "FILE")]
+    licence_key: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -112,6 +116,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AgentCmd,
     },
+    /// Licences: cards, plan changes, history, signed documents (the licence authority).
+    Licence {
+        #[command(subcommand)]
+        cmd: LicenceCmd,
+    },
     /// Back up the SQLite database now into DIR (default <data>/backups), keeping the newest --keep.
     Backup {
         #[arg(long)]
@@ -145,6 +154,62 @@ enum AccountCmd {
     Delete {
         #[arg(long)]
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LicenceCmd {
+    /// Print the authority's public key (agents pin it at `cloud login`); creates the key on first use.
+    Key,
+    /// Issue a licence card for an account; prints its code once.
+    IssueCard {
+        #[arg(long)]
+        account: String,
+        /// standard | pro (the account's plan).
+        #[arg(long, conflicts_with = "remote", required_unless_present = "remote")]
+        plan: Option<String>,
+        /// basic | pro: a Remote plan for the gateway agent --agent.
+        #[arg(long, requires = "agent")]
+        remote: Option<String>,
+        #[arg(long)]
+        agent: Option<String>,
+        /// 1, 3 or 12.
+        #[arg(long)]
+        months: u32,
+    },
+    /// Apply a card to an account (the term extends from the current end; at most 13 months ahead).
+    Apply {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        card: String,
+    },
+    /// Change the plan (once a month; days left convert: Standard = Pro x 5, Basic = Pro x 2).
+    Plan {
+        #[arg(long)]
+        account: String,
+        /// standard | pro; with --agent: basic | pro.
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// The account's plan, term, days left and gateways.
+    Show {
+        #[arg(long)]
+        account: String,
+    },
+    /// The account's licence history, newest first.
+    History {
+        #[arg(long)]
+        account: String,
+    },
+    /// Write the account's signed licence file (stdout, or --out).
+    Document {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -309,6 +374,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tls,
                 limits: meterdeck_cloud::store::IngestLimits { max_channels_per_agent },
                 trusted_proxies: trusted_proxy,
+                licence_key: cli.licence_key.clone(),
             })
             .await
         }
@@ -380,6 +446,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Cmd::Licence { cmd } => {
+            std::fs::create_dir_all(&data).ok();
+            let key_path =
+                cli.licence_key.clone().unwrap_or_else(|| meterdeck_cloud::licence::key::default_path(&data));
+            let key = meterdeck_cloud::licence::key::load_or_create(&key_path)?;
+            let store = meterdeck_cloud::store::open(&db).await?;
+            meterdeck_cloud::licence::cli::run(&*store, &key, cmd.into(), meterdeck_wire::now_ms()).await
+        }
         Cmd::Backup { out, keep } => {
             let store = meterdeck_cloud::store::open(&db).await?;
             sqlite_path(&db)?;
@@ -401,6 +475,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             meterdeck_cloud::backup::restore(&path, &file)?;
             println!("restored {} from {}", path.display(), file.display());
             Ok(())
+        }
+    }
+}
+
+impl From<LicenceCmd> for meterdeck_cloud::licence::cli::Command {
+    fn from(c: LicenceCmd) -> Self {
+        use meterdeck_cloud::licence::cli::Command as C;
+        match c {
+            LicenceCmd::Key => C::Key,
+            LicenceCmd::IssueCard { account, plan, remote, agent, months } => {
+                C::IssueCard { account, plan, remote, agent, months }
+            }
+            LicenceCmd::Apply { account, card } => C::Apply { account, card },
+            LicenceCmd::Plan { account, plan, agent } => C::Plan { account, plan, agent },
+            LicenceCmd::Show { account } => C::Show { account },
+            LicenceCmd::History { account } => C::History { account },
+            LicenceCmd::Document { account, out } => C::Document { account, out },
         }
     }
 }

@@ -158,6 +158,7 @@ pub(super) fn admin_error(e: crate::admin::AdminError) -> ApiError {
         crate::admin::AdminError::Invalid(m) => ApiError::bad_request(m),
         crate::admin::AdminError::Store(s) => s.into(),
         crate::admin::AdminError::Broker(m) => ApiError::unavailable(m),
+        crate::admin::AdminError::Limit(l) => ApiError::plan_limit(l),
     }
 }
 

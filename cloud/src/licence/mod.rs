@@ -5,6 +5,7 @@
 //! reads and writes them through `Storage` (compare-and-swap on the
 //! account's licence row, so concurrent processes never lose a card).
 
+pub mod cli;
 pub mod key;
 pub mod limits;
 pub mod terms;

@@ -221,6 +221,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn licence_event(&self, event: &LicenceEvent) -> Result<()>;
     /// Newest first.
     async fn licence_history(&self, account: &str, limit: usize) -> Result<Vec<LicenceEvent>>;
+    /// Bytes stored per channel of the account's agents (compressed blocks
+    /// and their summaries), largest first.
+    async fn storage_used(&self, account: &str) -> Result<Vec<ChannelBytes>>;
     /// Every account with a stored licence (the expiry sweep's list).
     async fn licensed_accounts(&self) -> Result<Vec<String>>;
     async fn insert_card(&self, card: &Card) -> Result<()>;

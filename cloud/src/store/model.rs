@@ -312,3 +312,12 @@ pub struct Card {
     pub used_ms: Option<TimeMs>,
     pub used_by: Option<String>,
 }
+
+/// Storage one channel takes in the cloud.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChannelBytes {
+    pub channel: i64,
+    pub agent: String,
+    pub path: String,
+    pub bytes: u64,
+}

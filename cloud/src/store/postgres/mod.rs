@@ -1154,6 +1154,19 @@ impl Storage for PgStore {
         })
     }
 
+    async fn storage_used(&self, account: &str) -> Result<Vec<ChannelBytes>> {
+        let rows = self
+            .query(
+                "SELECT c.id, c.agent, c.path,
+                        COALESCE(SUM(octet_length(p.block) + octet_length(p.chunks)), 0)::BIGINT AS b
+                 FROM channel c JOIN agent a ON a.id = c.agent LEFT JOIN part p ON p.channel = c.id
+                 WHERE a.account = $1 GROUP BY c.id ORDER BY b DESC, c.id",
+                &[&account],
+            )
+            .await?;
+        all(&rows, |r| Ok(ChannelBytes { channel: g(r, 0)?, agent: g(r, 1)?, path: g(r, 2)?, bytes: u(g(r, 3)?) }))
+    }
+
     async fn licensed_accounts(&self) -> Result<Vec<String>> {
         let rows = self.query("SELECT account FROM licence ORDER BY account", &[]).await?;
         all(&rows, |r| g(r, 0))

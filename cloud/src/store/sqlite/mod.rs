@@ -1190,6 +1190,21 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn storage_used(&self, account: &str) -> Result<Vec<ChannelBytes>> {
+        let account = account.to_owned();
+        self.read(move |c| {
+            all(
+                c,
+                "SELECT c.id, c.agent, c.path, COALESCE(SUM(length(p.block) + length(p.chunks)), 0) AS b
+                 FROM channel c JOIN agent a ON a.id = c.agent LEFT JOIN part p ON p.channel = c.id
+                 WHERE a.account = ?1 GROUP BY c.id ORDER BY b DESC, c.id",
+                [&account],
+                |r| Ok(ChannelBytes { channel: r.get(0)?, agent: r.get(1)?, path: r.get(2)?, bytes: u(r.get(3)?) }),
+            )
+        })
+        .await
+    }
+
     async fn licensed_accounts(&self) -> Result<Vec<String>> {
         self.read(|c| all(c, "SELECT account FROM licence ORDER BY account", [], |r| Ok(r.get(0)?))).await
     }

@@ -261,9 +261,9 @@ pub fn full(c: Caller) -> ApiResult<Caller> {
             "your password was reset to a temporary one: log in with it and change it (POST /api/v1/password)",
         )),
         None => Ok(c),
-        Some(session::PENDING_CHANGE) => Err(ApiError::forbidden(
-            "change your temporary password first: POST /api/v1/password with current and new",
-        )),
+        Some(session::PENDING_CHANGE) => {
+            Err(ApiError::forbidden("change your temporary password first: POST /api/v1/password with current and new"))
+        }
         Some(_) => Err(ApiError::forbidden("give your second-factor code first: POST /api/v1/login/code")),
     }
 }

@@ -160,10 +160,8 @@ pub(crate) async fn status_of(ctx: &Ctx, st: &LicenceState) -> ApiResult<Licence
     let store = ctx.store();
     let acc = &st.account;
     let (plan, expires) = terms::effective(st, now);
-    let month = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now)
-        .unwrap_or_default()
-        .format("%Y-%m")
-        .to_string();
+    let month =
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now).unwrap_or_default().format("%Y-%m").to_string();
     let mut gateways = Vec::new();
     for g in &st.gateways {
         let traffic = store.traffic(&g.agent, &month).await?;

@@ -12,9 +12,9 @@ use super::caller::Full;
 use super::error::{ErrorBody, Json, Path};
 use super::login::{UserView, hash};
 use super::{ApiError, ApiResult, Ctx};
-use crate::licence::limits::check_count;
 use crate::admin::check_id;
 use crate::auth::password;
+use crate::licence::limits::check_count;
 use crate::store::{Group, Role, Team, TwoFactor, User};
 
 /// Users of the account

@@ -30,8 +30,7 @@ pub async fn run(store: &dyn Storage, key: &SigningKey, cmd: Command, now: TimeM
         Command::IssueCard { account, plan, remote, agent, months } => {
             let product = match (plan, remote, agent) {
                 (Some(p), None, _) => CardProduct::Plan {
-                    plan: super::parse_plan(&p)
-                        .with_context(|| format!("--plan {p:?}: expected standard or pro"))?,
+                    plan: super::parse_plan(&p).with_context(|| format!("--plan {p:?}: expected standard or pro"))?,
                 },
                 (None, Some(r), Some(agent)) => CardProduct::Remote {
                     plan: super::parse_remote_plan(&r)
@@ -51,7 +50,8 @@ pub async fn run(store: &dyn Storage, key: &SigningKey, cmd: Command, now: TimeM
         Command::Plan { account, plan, agent } => {
             let st = match agent {
                 None => {
-                    let to = super::parse_plan(&plan).with_context(|| format!("--plan {plan:?}: expected standard or pro"))?;
+                    let to = super::parse_plan(&plan)
+                        .with_context(|| format!("--plan {plan:?}: expected standard or pro"))?;
                     super::change_plan(store, &account, to, BY_AUTHORITY, now).await?
                 }
                 Some(agent) => {

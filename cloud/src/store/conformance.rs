@@ -850,11 +850,18 @@ pub async fn licences_cards_and_reminders(s: &dyn Storage) {
     assert!(s.storage_used("acme").await.unwrap().is_empty());
     s.insert_agent(&agent("acme", "ag1")).await.unwrap();
     let samples: Vec<Sample> = (0..500).map(|i| Sample::number(i * 1000, (i as f64).sin())).collect();
-    let (b, n) = batch("st", 1, 0, &[P { path: "big", unit: None, seq_from: 0, samples: &samples },
-        P { path: "small", unit: None, seq_from: 0, samples: &samples[..5] }]);
+    let (b, n) = batch(
+        "st",
+        1,
+        0,
+        &[
+            P { path: "dev/big", unit: None, seq_from: 0, samples: &samples },
+            P { path: "dev/small", unit: None, seq_from: 0, samples: &samples[..5] },
+        ],
+    );
     s.ingest("ag1", &b, n, 0).await.unwrap();
     let used = s.storage_used("acme").await.unwrap();
-    assert_eq!(used.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["big", "small"]);
+    assert_eq!(used.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["dev/big", "dev/small"]);
     assert!(used[0].bytes > used[1].bytes && used[1].bytes > 0, "{used:?}");
     assert!(s.storage_used("globex").await.unwrap().is_empty());
     // Reminders: once each, per account.

@@ -53,13 +53,9 @@ pub fn check_account_id(id: &str) -> Result<(), IdError> {
     if ok { Ok(()) } else { Err(IdError::Account(id.to_string())) }
 }
 
-/// Monthly sync traffic per agent by plan (SPEC 7: Basic 1 GB, Pro 5 GB).
-pub fn traffic_allowance(plan: &str) -> Option<u64> {
-    match plan {
-        "free" | "standard" => Some(1_000_000_000),
-        "pro" => Some(5_000_000_000),
-        _ => None,
-    }
+/// Whether `plan` names an account plan.
+pub fn known_plan(plan: &str) -> bool {
+    matches!(plan, "free" | "standard" | "pro")
 }
 
 /// Creates the account and its first admin; returns the admin's temporary
@@ -77,8 +73,9 @@ pub async fn create_account(
     if name.trim().is_empty() || name.chars().count() > 100 {
         return Err(AdminError::Invalid("the account name must have 1 to 100 characters".into()));
     }
-    let allowance = traffic_allowance(plan)
-        .ok_or_else(|| AdminError::Invalid(format!("plan {plan:?} is not one of free, standard, pro")))?;
+    if !known_plan(plan) {
+        return Err(AdminError::Invalid(format!("plan {plan:?} is not one of free, standard, pro")));
+    }
     if !admin_email.is_empty() && admin_email.parse::<lettre::Address>().is_err() {
         return Err(AdminError::Invalid(format!("{admin_email:?} is not an email address")));
     }
@@ -89,7 +86,9 @@ pub async fn create_account(
         name: name.into(),
         plan: plan.into(),
         ip_allow: vec![],
-        traffic_allowance: allowance,
+        // Traffic allowances are the gateways' Remote plans' (licence::traffic);
+        // an operator may set one for the account's other agents.
+        traffic_allowance: 0,
         created_ms: now,
     };
     let admin = User {

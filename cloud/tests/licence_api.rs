@@ -190,6 +190,30 @@ async fn the_served_document_verifies() {
     // Basic is for the licence only.
     let r = env.req_with(Method::GET, "/licence/status", &[("authorization", &basic(&agent, &secret))], None).await;
     assert_eq!(r.status, 401);
+
+    // Traffic: the gateway's Remote Basic allowance (1 GB a UTC month);
+    // at 100 % the API says why it stopped, until the month turns.
+    let a = env.get(&format!("/agents/{agent}"), &admin).await.json();
+    assert_eq!((a["traffic_allowance"].as_u64(), a["gateway_plan"].as_str()), (Some(1_000_000_000), Some("basic")));
+    assert!(a["stopped"].is_null());
+    let (other, _) = env.agent_with_data(&admin, "desk", T0, 10).await;
+    assert!(env.get(&format!("/agents/{other}"), &admin).await.json()["traffic_allowance"].is_null(), "not a gateway");
+    env.store.ingest_refused(&agent, "filler", 1_000_000_000, T0).await.unwrap();
+    let a = env.get(&format!("/agents/{agent}"), &admin).await.json();
+    let why = a["stopped"].as_str().unwrap_or_default().to_string();
+    assert!(why.contains("Remote Basic traffic allowance") && why.contains("next month"), "{a}");
+    let s = env.get("/licence/status", &admin).await.json();
+    assert_eq!(s["gateways"][0]["stopped"], why.as_str());
+    assert_eq!(s["gateways"][0]["traffic_bytes"], 1_000_000_000u64);
+    env.clock.set(T0 + 17 * DAY); // 2027-02-01
+    let admin = env.login("acme", "boss", "Admin-pass1").await.0;
+    assert!(env.get(&format!("/agents/{agent}"), &admin).await.json()["stopped"].is_null(), "a new month");
+    // The term ends: stopped, and why.
+    env.clock.set(terms::add_months(T0, 1) + DAY);
+    let admin = env.login("acme", "boss", "Admin-pass1").await.0;
+    let a = env.get(&format!("/agents/{agent}"), &admin).await.json();
+    assert!(a["stopped"].as_str().unwrap_or_default().contains("term ended on 2027-02-15"), "{a}");
+    assert!(a["traffic_allowance"].is_null());
 }
 
 async fn relogin(env: &Env) -> String {

@@ -167,22 +167,7 @@ pub(crate) async fn status_of(ctx: &Ctx, st: &LicenceState) -> ApiResult<Licence
         let traffic = store.traffic(&g.agent, &month).await?;
         let allowance = g.plan.limits().traffic_bytes_per_month;
         let active = now < g.expires;
-        let stopped = if !active {
-            Some(format!(
-                "the {} term ended on {}; apply a card for this gateway within {} days of that to resume",
-                g.plan.name(),
-                terms::utc(g.expires),
-                terms::GATEWAY_GRACE_DAYS
-            ))
-        } else if traffic >= allowance {
-            Some(format!(
-                "this month's {} traffic allowance ({} bytes) is used up; it sends again next month (UTC) or after a card",
-                g.plan.name(),
-                allowance
-            ))
-        } else {
-            None
-        };
+        let stopped = crate::licence::traffic::stopped_because(Some(g), traffic, now);
         gateways.push(GatewayStatus {
             agent: g.agent.clone(),
             plan: format!("{:?}", g.plan).to_lowercase(),

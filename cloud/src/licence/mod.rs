@@ -9,6 +9,7 @@ pub mod cli;
 pub mod key;
 pub mod limits;
 pub mod terms;
+pub mod traffic;
 
 use ed25519_dalek::SigningKey;
 use meterdeck_wire::licence::{Gateway, LicenceDoc, Plan, RemotePlan};

@@ -75,7 +75,9 @@ pub struct Account {
     pub plan: String,
     /// CIDRs the API accepts this account's callers from; empty = anywhere.
     pub ip_allow: Vec<String>,
-    /// Monthly sync traffic allowance per agent, bytes.
+    /// Monthly sync traffic allowance of the agents without a Remote
+    /// (gateway) plan, bytes; 0: none (the default). Gateways have their
+    /// Remote plan's (`licence::traffic`).
     pub traffic_allowance: u64,
     pub created_ms: TimeMs,
 }

@@ -845,7 +845,7 @@ pub async fn licences_cards_and_reminders(s: &dyn Storage) {
     assert_eq!(h.iter().map(|e| e.what.as_str()).collect::<Vec<_>>(), ["reminder", "plan-changed", "card-applied"]);
     assert_eq!(s.licence_history("acme", 1).await.unwrap().len(), 1);
     assert!(s.licence_history("globex", 10).await.unwrap().is_empty());
-    assert_eq!(s.licensed_accounts().await.unwrap(), ["acme"]);
+    assert_eq!(s.account_ids().await.unwrap(), ["acme", "globex"]);
     // Storage per channel: what the account's parts take, largest first.
     assert!(s.storage_used("acme").await.unwrap().is_empty());
     s.insert_agent(&agent("acme", "ag1")).await.unwrap();
@@ -864,6 +864,29 @@ pub async fn licences_cards_and_reminders(s: &dyn Storage) {
     assert_eq!(used.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["dev/big", "dev/small"]);
     assert!(used[0].bytes > used[1].bytes && used[1].bytes > 0, "{used:?}");
     assert!(s.storage_used("globex").await.unwrap().is_empty());
+    // Pruning, oldest first: by age, then by bytes.
+    let old: Vec<Sample> = (0..100).map(|i| Sample::number(i * 1000, 1.0)).collect();
+    let new: Vec<Sample> = (0..100).map(|i| Sample::number(1_000_000 + i * 1000, 2.0)).collect();
+    let (b1, n1) = batch("st2", 2, 0, &[P { path: "dev/age", unit: None, seq_from: 0, samples: &old }]);
+    let (b2, n2) = batch("st2", 3, 0, &[P { path: "dev/age", unit: None, seq_from: 100, samples: &new }]);
+    s.ingest("ag1", &b1, n1, 0).await.unwrap();
+    s.ingest("ag1", &b2, n2, 0).await.unwrap();
+    let age = s.channels("ag1").await.unwrap().into_iter().find(|c| c.path == "dev/age").unwrap();
+    assert_eq!((age.samples, age.t_first), (200, Some(0)));
+    let none = s.prune("acme", Prune::OlderThan(0)).await.unwrap();
+    assert_eq!(none, Pruned::default());
+    let p = s.prune("acme", Prune::OlderThan(500_000)).await.unwrap();
+    // The "dev/big" and "dev/small" parts (t up to 499 s) and the old half of dev/age.
+    assert_eq!((p.parts, p.samples, p.t_from, p.t_to), (3, 605, Some(0), Some(499_000)), "{p:?}");
+    assert_eq!(p.channels.len(), 3, "{p:?}");
+    let age = s.channels("ag1").await.unwrap().into_iter().find(|c| c.path == "dev/age").unwrap();
+    assert_eq!((age.samples, age.t_first, age.t_last), (100, Some(1_000_000), Some(1_099_000)));
+    assert_eq!(s.raw(age.id, 0, i64::MAX, 1000).await.unwrap().len(), 100);
+    let p = s.prune("acme", Prune::Bytes(1)).await.unwrap();
+    assert_eq!((p.parts, p.samples), (1, 100));
+    assert!(s.storage_used("acme").await.unwrap().iter().all(|c| c.bytes == 0));
+    let age = s.channels("ag1").await.unwrap().into_iter().find(|c| c.path == "dev/age").unwrap();
+    assert_eq!((age.samples, age.t_first, age.t_last), (0, None, None));
     // Reminders: once each, per account.
     assert!(s.record_reminder("acme", "2027-01-04/monthly", 1).await.unwrap());
     assert!(!s.record_reminder("acme", "2027-01-04/monthly", 2).await.unwrap());

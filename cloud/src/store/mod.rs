@@ -71,6 +71,38 @@ pub(crate) fn too_many_channels(agent: &str, would: u64, cap: u64) -> StoreError
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// One part as a prune sees it: id, channel, bytes, samples, t_min, t_max, label.
+pub(crate) type PruneRow = (i64, i64, u64, u64, Option<TimeMs>, Option<TimeMs>, String);
+
+/// Which of `rows` (oldest first) `prune` takes, and the summary of them.
+pub(crate) fn select_prune(rows: &[PruneRow], prune: Prune) -> (Vec<i64>, Vec<i64>, Pruned) {
+    let mut out = Pruned::default();
+    let (mut ids, mut channels) = (Vec::new(), Vec::new());
+    for (id, ch, bytes, samples, t_min, t_max, label) in rows {
+        let take = match prune {
+            Prune::OlderThan(t) => t_max.or(*t_min).unwrap_or(TimeMs::MIN) < t,
+            Prune::Bytes(b) => out.bytes < b,
+        };
+        if !take {
+            if matches!(prune, Prune::Bytes(_)) {
+                break;
+            }
+            continue;
+        }
+        ids.push(*id);
+        if !channels.contains(ch) {
+            channels.push(*ch);
+            out.channels.push(label.clone());
+        }
+        out.bytes += bytes;
+        out.parts += 1;
+        out.samples += samples;
+        out.t_from = [out.t_from, *t_min].into_iter().flatten().min();
+        out.t_to = [out.t_to, *t_max].into_iter().flatten().max();
+    }
+    (ids, channels, out)
+}
+
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// "sqlite" or "postgres" (health, logs).
@@ -224,8 +256,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Bytes stored per channel of the account's agents (compressed blocks
     /// and their summaries), largest first.
     async fn storage_used(&self, account: &str) -> Result<Vec<ChannelBytes>>;
-    /// Every account with a stored licence (the expiry sweep's list).
-    async fn licensed_accounts(&self) -> Result<Vec<String>>;
+    /// Deletes the account's data `prune` names, oldest first, in one
+    /// transaction; the channels' counts and time spans follow.
+    async fn prune(&self, account: &str, prune: Prune) -> Result<Pruned>;
+    /// Every account's id (the licence sweep's list).
+    async fn account_ids(&self) -> Result<Vec<String>>;
     async fn insert_card(&self, card: &Card) -> Result<()>;
     async fn card(&self, code_hash: &str) -> Result<Option<Card>>;
     /// Records that reminder `key` of `account` was sent; false when it

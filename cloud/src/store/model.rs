@@ -323,3 +323,25 @@ pub struct ChannelBytes {
     pub path: String,
     pub bytes: u64,
 }
+
+/// What to delete of an account's data, oldest first (by a part's newest sample).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prune {
+    /// Every part whose samples are all older than this (Free keeps a year).
+    OlderThan(TimeMs),
+    /// The oldest parts until at least this many bytes are freed (over capacity).
+    Bytes(u64),
+}
+
+/// What a prune deleted (journaled and mailed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pruned {
+    pub bytes: u64,
+    pub parts: u64,
+    pub samples: u64,
+    /// Time span of the deleted samples.
+    pub t_from: Option<TimeMs>,
+    pub t_to: Option<TimeMs>,
+    /// `agent/instrument/channel` of each channel that lost data.
+    pub channels: Vec<String>,
+}

@@ -1167,8 +1167,38 @@ impl Storage for PgStore {
         all(&rows, |r| Ok(ChannelBytes { channel: g(r, 0)?, agent: g(r, 1)?, path: g(r, 2)?, bytes: u(g(r, 3)?) }))
     }
 
-    async fn licensed_accounts(&self) -> Result<Vec<String>> {
-        let rows = self.query("SELECT account FROM licence ORDER BY account", &[]).await?;
+    async fn prune(&self, account: &str, prune: Prune) -> Result<Pruned> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        // One pruner per account at a time (several processes may sweep).
+        tx.execute("SELECT 1 FROM account WHERE id = $1 FOR UPDATE", &[&account]).await?;
+        let rows = tx
+            .query(
+                "SELECT p.id, p.channel, (octet_length(p.block) + octet_length(p.chunks))::BIGINT, p.count,
+                        p.t_min, p.t_max, c.agent || '/' || c.path
+                 FROM part p JOIN channel c ON c.id = p.channel JOIN agent a ON a.id = c.agent
+                 WHERE a.account = $1 ORDER BY COALESCE(p.t_max, p.t_min), p.id",
+                &[&account],
+            )
+            .await?;
+        let rows: Vec<PruneRow> =
+            all(&rows, |r| Ok((g(r, 0)?, g(r, 1)?, u(g(r, 2)?), u(g(r, 3)?), g(r, 4)?, g(r, 5)?, g(r, 6)?)))?;
+        let (ids, channels, out) = select_prune(&rows, prune);
+        tx.execute("DELETE FROM part WHERE id = ANY($1)", &[&ids]).await?;
+        tx.execute(
+            "UPDATE channel c SET samples = COALESCE(x.n, 0), t_first = x.lo, t_last = x.hi
+             FROM (SELECT ch.id, SUM(p.count)::BIGINT AS n, MIN(p.t_min) AS lo, MAX(p.t_max) AS hi
+                   FROM unnest($1::BIGINT[]) AS ch(id) LEFT JOIN part p ON p.channel = ch.id GROUP BY ch.id) x
+             WHERE c.id = x.id",
+            &[&channels],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn account_ids(&self) -> Result<Vec<String>> {
+        let rows = self.query("SELECT id FROM account ORDER BY id", &[]).await?;
         all(&rows, |r| g(r, 0))
     }
 

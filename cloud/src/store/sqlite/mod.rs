@@ -1205,8 +1205,40 @@ impl Storage for SqliteStore {
         .await
     }
 
-    async fn licensed_accounts(&self) -> Result<Vec<String>> {
-        self.read(|c| all(c, "SELECT account FROM licence ORDER BY account", [], |r| Ok(r.get(0)?))).await
+    async fn prune(&self, account: &str, prune: Prune) -> Result<Pruned> {
+        let account = account.to_owned();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let rows: Vec<PruneRow> = all(
+                &tx,
+                "SELECT p.id, p.channel, length(p.block) + length(p.chunks), p.count, p.t_min, p.t_max,
+                        c.agent || '/' || c.path
+                 FROM part p JOIN channel c ON c.id = p.channel JOIN agent a ON a.id = c.agent
+                 WHERE a.account = ?1 ORDER BY COALESCE(p.t_max, p.t_min), p.id",
+                [&account],
+                |r| Ok((r.get(0)?, r.get(1)?, u(r.get(2)?), u(r.get(3)?), r.get(4)?, r.get(5)?, r.get(6)?)),
+            )?;
+            let (ids, channels, out) = select_prune(&rows, prune);
+            for id in &ids {
+                tx.execute("DELETE FROM part WHERE id = ?1", [id])?;
+            }
+            for ch in &channels {
+                tx.execute(
+                    "UPDATE channel SET samples = (SELECT COALESCE(SUM(count), 0) FROM part WHERE channel = ?1),
+                        t_first = (SELECT MIN(t_min) FROM part WHERE channel = ?1),
+                        t_last = (SELECT MAX(t_max) FROM part WHERE channel = ?1)
+                     WHERE id = ?1",
+                    [ch],
+                )?;
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn account_ids(&self) -> Result<Vec<String>> {
+        self.read(|c| all(c, "SELECT id FROM account ORDER BY id", [], |r| Ok(r.get(0)?))).await
     }
 
     async fn insert_card(&self, card: &Card) -> Result<()> {

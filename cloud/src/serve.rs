@@ -116,6 +116,12 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         _ => None,
     };
 
+    let sweeps = tokio::spawn(crate::licence::sweep::schedule_sweeps(
+        store.clone(),
+        broker.clone(),
+        opts.mail.clone(),
+        Duration::from_secs(300),
+    ));
     let state = AppState {
         store: store.clone(),
         broker: broker.clone(),
@@ -154,6 +160,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
     ingest.abort();
     watcher.abort();
+    sweeps.abort();
     if let Some(b) = backups {
         b.abort();
     }

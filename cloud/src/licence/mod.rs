@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod key;
 pub mod limits;
+pub mod sweep;
 pub mod terms;
 pub mod traffic;
 
@@ -77,6 +78,7 @@ pub async fn state(store: &dyn Storage, account: &str) -> OpResult<(LicenceState
             plan_changed: None,
             gateways: vec![],
             over_capacity_since: None,
+            time_zone: None,
         },
         0,
     ))
@@ -84,7 +86,7 @@ pub async fn state(store: &dyn Storage, account: &str) -> OpResult<(LicenceState
 
 /// Runs `change` on the current state and stores it with `event`, again
 /// from the start when another writer got there first.
-async fn update(
+pub(crate) async fn update(
     store: &dyn Storage,
     account: &str,
     card: Option<&str>,

@@ -121,7 +121,8 @@ pub fn apply_card(state: &mut LicenceState, card: &Card, now: TimeMs) -> Result<
             };
             let end = add_months(from, months);
             check_cap(end, from, months, now)?;
-            let term = GatewayTerm { agent: agent.clone(), plan: *plan, expires: end, plan_changed: None };
+            let term =
+                GatewayTerm { agent: agent.clone(), plan: *plan, expires: end, plan_changed: None, removed: None };
             match existing {
                 Some(i) => {
                     state.gateways[i].plan = *plan;
@@ -254,6 +255,7 @@ mod tests {
             plan_changed: None,
             gateways: vec![],
             over_capacity_since: None,
+            time_zone: None,
         }
     }
 

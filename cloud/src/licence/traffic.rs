@@ -32,6 +32,14 @@ pub async fn allowance(
 /// Why `term`'s gateway does not send now, if it does not.
 pub fn stopped_because(term: Option<&GatewayTerm>, used: u64, now: TimeMs) -> Option<String> {
     let g = term?;
+    if let Some(at) = g.removed {
+        return Some(format!(
+            "the {} term ended on {} and the gateway's registration was removed on {}; register the agent again",
+            g.plan.name(),
+            terms::utc(g.expires),
+            terms::utc(at)
+        ));
+    }
     if now >= g.expires {
         return Some(format!(
             "the {} term ended on {}; apply a card for this gateway within {} days of that to resume",

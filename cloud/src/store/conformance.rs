@@ -796,8 +796,10 @@ pub async fn licences_cards_and_reminders(s: &dyn Storage) {
             plan: RemotePlan::Basic,
             expires: 9_000,
             plan_changed: None,
+            removed: None,
         }],
         over_capacity_since: None,
+        time_zone: None,
     };
     let ev = |at: i64, what: &str| LicenceEvent {
         account: "acme".into(),

@@ -267,6 +267,9 @@ pub struct LicenceState {
     /// When the over-capacity notice was sent (deletion 31 days later unless reduced).
     #[serde(default)]
     pub over_capacity_since: Option<TimeMs>,
+    /// IANA time zone of the account's reminders (`Asia/Tokyo`); UTC when unset.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// One gateway agent's Remote plan term.
@@ -276,6 +279,9 @@ pub struct GatewayTerm {
     pub plan: RemotePlan,
     pub expires: TimeMs,
     pub plan_changed: Option<TimeMs>,
+    /// When its registration was removed (31 days after the term ended; the data stays).
+    #[serde(default)]
+    pub removed: Option<TimeMs>,
 }
 
 /// One line of an account's licence history.

@@ -865,7 +865,8 @@ impl Storage for PgStore {
     }
 
     async fn broker_logins(&self) -> Result<Vec<(String, String)>> {
-        let rows = self.query("SELECT id, broker_hash FROM agent ORDER BY id", &[]).await?;
+        let rows =
+            self.query("SELECT id, broker_hash FROM agent WHERE broker_hash NOT LIKE '!%' ORDER BY id", &[]).await?;
         all(&rows, |r| Ok((g(r, 0)?, g(r, 1)?)))
     }
 

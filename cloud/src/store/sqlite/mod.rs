@@ -914,7 +914,7 @@ impl Storage for SqliteStore {
 
     async fn broker_logins(&self) -> Result<Vec<(String, String)>> {
         self.read(|c| {
-            Ok(c.prepare_cached("SELECT id, broker_hash FROM agent ORDER BY id")?
+            Ok(c.prepare_cached("SELECT id, broker_hash FROM agent WHERE broker_hash NOT LIKE '!%' ORDER BY id")?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?)
         })

@@ -199,6 +199,13 @@ enum LicenceCmd {
         #[arg(long)]
         account: String,
     },
+    /// The IANA time zone (e.g. Asia/Tokyo) expiry reminders go out in, at 09:00.
+    TimeZone {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        tz: String,
+    },
     /// The account's licence history, newest first.
     History {
         #[arg(long)]
@@ -490,6 +497,7 @@ impl From<LicenceCmd> for meterdeck_cloud::licence::cli::Command {
             LicenceCmd::Apply { account, card } => C::Apply { account, card },
             LicenceCmd::Plan { account, plan, agent } => C::Plan { account, plan, agent },
             LicenceCmd::Show { account } => C::Show { account },
+            LicenceCmd::TimeZone { account, tz } => C::TimeZone { account, tz },
             LicenceCmd::History { account } => C::History { account },
             LicenceCmd::Document { account, out } => C::Document { account, out },
         }

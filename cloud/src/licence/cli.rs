@@ -16,6 +16,7 @@ pub enum Command {
     Apply { account: String, card: String },
     Plan { account: String, plan: String, agent: Option<String> },
     Show { account: String },
+    TimeZone { account: String, tz: String },
     History { account: String },
     Document { account: String, out: Option<PathBuf> },
 }
@@ -62,6 +63,10 @@ pub async fn run(store: &dyn Storage, key: &SigningKey, cmd: Command, now: TimeM
             };
             print_state(&st, now);
         }
+        Command::TimeZone { account, tz } => {
+            let st = super::set_time_zone(store, &account, &tz, BY_AUTHORITY, now).await?;
+            print_state(&st, now);
+        }
         Command::Show { account } => {
             let (st, _) = super::state(store, &account).await?;
             print_state(&st, now);
@@ -92,6 +97,7 @@ fn print_state(st: &LicenceState, now: TimeMs) {
         None if plan == meterdeck_wire::licence::Plan::Free => println!("expires: never (Free)"),
         None => println!("expires: never (granted without a term)"),
     }
+    println!("reminders: 09:00 {}", st.time_zone.as_deref().unwrap_or("UTC"));
     if let Some(t) = st.plan_changed {
         println!("plan changed: {} (next change from {})", terms::utc(t), terms::utc(terms::add_months(t, 1)));
     }

@@ -223,6 +223,27 @@ pub async fn change_gateway_plan(
     update(store, account, None, "plan-changed", by, now, |st| terms::change_gateway_plan(st, agent, to, now)).await
 }
 
+/// Sets the IANA time zone the account's reminders go out in.
+pub async fn set_time_zone(
+    store: &dyn Storage,
+    account: &str,
+    tz: &str,
+    by: &str,
+    now: TimeMs,
+) -> OpResult<LicenceState> {
+    if tz.parse::<chrono_tz::Tz>().is_err() {
+        return Err(LicenceOpError::Invalid(format!(
+            "{tz:?} is not an IANA time zone (like Asia/Tokyo or Europe/Paris)"
+        )));
+    }
+    let tz = tz.to_string();
+    update(store, account, None, "time-zone", by, now, move |s| {
+        s.time_zone = Some(tz.clone());
+        Ok(format!("reminders go out at 09:00 {tz}"))
+    })
+    .await
+}
+
 /// The document for `state` at `now` (the plan in force: Free after a lapse).
 pub fn document_of(state: &LicenceState, now: TimeMs) -> LicenceDoc {
     let (plan, expires) = terms::effective(state, now);

@@ -142,9 +142,21 @@ pub async fn sweep(
     mail: Option<&MailConfig>,
     now: TimeMs,
 ) -> crate::store::Result<Swept> {
+    sweep_with(store, broker, mail, now, &|p: Plan| p.limits().storage_bytes).await
+}
+
+/// [`sweep`] with the storage capacity per plan given (tests use bytes
+/// where the plans have gigabytes).
+pub async fn sweep_with(
+    store: &dyn Storage,
+    broker: &dyn BrokerAdmin,
+    mail: Option<&MailConfig>,
+    now: TimeMs,
+    capacity: &(dyn Fn(Plan) -> u64 + Sync),
+) -> crate::store::Result<Swept> {
     let mut out = Swept::default();
     for account in store.account_ids().await? {
-        if let Err(e) = sweep_account(store, broker, mail, &account, now, &mut out).await {
+        if let Err(e) = sweep_account(store, broker, mail, &account, now, capacity, &mut out).await {
             warn!(account, "licence sweep: {e:#}");
         }
     }
@@ -157,6 +169,7 @@ async fn sweep_account(
     mail: Option<&MailConfig>,
     account: &str,
     now: TimeMs,
+    capacity: &(dyn Fn(Plan) -> u64 + Sync),
     out: &mut Swept,
 ) -> anyhow::Result<()> {
     let (st, _) = super::state(store, account).await?;
@@ -229,7 +242,7 @@ async fn sweep_account(
 
     // Over capacity: a notice, then deletion 31 days later unless reduced.
     let used: u64 = store.storage_used(account).await?.iter().map(|c| c.bytes).sum();
-    let cap = plan.limits().storage_bytes;
+    let cap = capacity(plan);
     match st.over_capacity_since {
         None if used > cap => {
             let deadline = now + OVER_CAPACITY_GRACE_MS;

@@ -208,11 +208,24 @@ async fn the_served_document_verifies() {
     env.clock.set(T0 + 17 * DAY); // 2027-02-01
     let admin = env.login("acme", "boss", "Admin-pass1").await.0;
     assert!(env.get(&format!("/agents/{agent}"), &admin).await.json()["stopped"].is_null(), "a new month");
+    // A gateway plan change (Pro days = Basic days / 2): 14 Basic days left, 7 of Pro.
+    let r = env.post("/licence/plan", Some(&admin), json!({"plan": "pro", "agent": agent})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["gateways"][0]["plan"], "pro");
+    assert_eq!(r.json()["gateways"][0]["days_left"], 7);
+    assert_eq!(r.json()["gateways"][0]["traffic_allowance"], 5_000_000_000u64);
+    let r = env.post("/licence/plan", Some(&admin), json!({"plan": "basic", "agent": agent})).await;
+    assert_eq!(r.status, 409, "once a month per gateway: {}", r.text);
+    let r = env.post("/licence/plan", Some(&admin), json!({"plan": "gold", "agent": agent})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    env.store.ingest_refused(&agent, "filler", 5_000_000_000, T0 + 17 * DAY).await.unwrap();
+    let a = env.get(&format!("/agents/{agent}"), &admin).await.json();
+    assert!(a["stopped"].as_str().unwrap_or_default().contains("Remote Pro traffic allowance"), "{a}");
     // The term ends: stopped, and why.
-    env.clock.set(terms::add_months(T0, 1) + DAY);
+    env.clock.set(T0 + 25 * DAY);
     let admin = env.login("acme", "boss", "Admin-pass1").await.0;
     let a = env.get(&format!("/agents/{agent}"), &admin).await.json();
-    assert!(a["stopped"].as_str().unwrap_or_default().contains("term ended on 2027-02-15"), "{a}");
+    assert!(a["stopped"].as_str().unwrap_or_default().contains("term ended on 2027-02-08"), "{a}");
     assert!(a["traffic_allowance"].is_null());
 }
 

@@ -1,8 +1,9 @@
 //! A calendar year of the licence sweep on SQLite and PostgreSQL, with an
 //! injected clock and a real aiosmtpd: a Standard term in the account's
 //! time zone (Asia/Tokyo) gets every reminder of SPEC 7.4 exactly once,
-//! though the service is restarted in the middle (storage reopened: the
-//! records of sent reminders are in the database); at expiry the account
+//! though two service processes sweep at the same time and one is
+//! restarted in the middle (storage reopened: the records of sent
+//! reminders are in the database); at expiry the account
 //! is Free; its data over Free's capacity gets a notice and, 31 days later,
 //! the oldest of it is deleted, journaled and mailed; a gateway lapsed
 //! more than 31 days loses its registration but keeps its data.
@@ -35,6 +36,7 @@ async fn walk(env: Env) {
         .unwrap();
     let admin = env.first_login("acme", "boss", &temp, "Admin-pass1").await;
     let mut store = meterdeck_cloud::store::open(&env.url).await.unwrap();
+    let second = meterdeck_cloud::store::open(&env.url).await.unwrap();
     apply(&*store, CardProduct::Plan { plan: Plan::Standard }, 3, T0).await;
     licence::set_time_zone(&*store, "acme", "Asia/Tokyo", "boss", T0).await.unwrap();
     let end = terms::add_months(T0, 3);
@@ -60,11 +62,17 @@ async fn walk(env: Env) {
             drop(store);
             store = meterdeck_cloud::store::open(&env.url).await.unwrap();
         }
-        let s = sweep::sweep_with(&*store, &*broker, Some(&mail), now, &capacity).await.unwrap();
-        reminders.extend(s.reminders.into_iter().map(|(_, k)| (k, now)));
-        notices.extend(s.notices.into_iter().map(|a| (a, now)));
-        pruned.extend(s.pruned.into_iter().map(|(_, p)| (p, now)));
-        removed.extend(s.gateways_removed.into_iter().map(|a| (a, now)));
+        // Two service processes sweep at once (their own storage handles).
+        let (a, b) = tokio::join!(
+            sweep::sweep_with(&*store, &*broker, Some(&mail), now, &capacity),
+            sweep::sweep_with(&*second, &*broker, Some(&mail), now, &capacity)
+        );
+        for s in [a.unwrap(), b.unwrap()] {
+            reminders.extend(s.reminders.into_iter().map(|(_, k)| (k, now)));
+            notices.extend(s.notices.into_iter().map(|a| (a, now)));
+            pruned.extend(s.pruned.into_iter().map(|(_, p)| (p, now)));
+            removed.extend(s.gateways_removed.into_iter().map(|a| (a, now)));
+        }
         // The gateway keeps its registration for 31 days after its term.
         let logins: Vec<String> = store.broker_logins().await.unwrap().into_iter().map(|(id, _)| id).collect();
         let gw_term_end = terms::add_months(T0, 1);

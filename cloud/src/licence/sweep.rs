@@ -244,7 +244,7 @@ async fn sweep_account(
     let used: u64 = store.storage_used(account).await?.iter().map(|c| c.bytes).sum();
     let cap = capacity(plan);
     match st.over_capacity_since {
-        None if used > cap => {
+        None if used > cap => 'notice: {
             let deadline = now + OVER_CAPACITY_GRACE_MS;
             let detail = format!(
                 "{} stored, the {} plan holds {}: the oldest data over it is deleted from {} unless reduced \
@@ -254,7 +254,9 @@ async fn sweep_account(
                 human(cap),
                 terms::utc(deadline)
             );
-            set_over_capacity(store, account, Some(now), now, "over-capacity-notice", &detail).await?;
+            if !set_over_capacity(store, account, None, Some(now), now, "over-capacity-notice", &detail).await? {
+                break 'notice;
+            }
             let _ = mail_admins(
                 store,
                 mail,
@@ -265,8 +267,13 @@ async fn sweep_account(
             .await;
             out.notices.push(account.to_string());
         }
-        Some(since) if used > cap && now >= since + OVER_CAPACITY_GRACE_MS => {
-            let p = store.prune(account, Prune::Bytes(used - cap)).await?;
+        Some(since) if used > cap && now >= since + OVER_CAPACITY_GRACE_MS => 'delete: {
+            // Measured again inside the prune: a sweep of another process
+            // that got here first leaves nothing to delete.
+            let p = store.prune(account, Prune::DownTo(cap)).await?;
+            if p.parts == 0 {
+                break 'delete;
+            }
             let detail = format!(
                 "over the {} plan's {} since {}: deleted {}",
                 plan.name(),
@@ -274,7 +281,9 @@ async fn sweep_account(
                 terms::utc(since),
                 pruned_text(&p)
             );
-            set_over_capacity(store, account, None, now, "data-deleted", &detail).await?;
+            if !set_over_capacity(store, account, Some(since), None, now, "data-deleted", &detail).await? {
+                event(store, account, now, "data-deleted", detail.clone()).await;
+            }
             let _ = mail_admins(
                 store,
                 mail,
@@ -285,14 +294,14 @@ async fn sweep_account(
             .await;
             out.pruned.push((account.to_string(), p));
         }
-        Some(_) if used <= cap => {
+        Some(since) if used <= cap => {
             let detail = format!(
                 "{} stored, within the {} plan's {}: nothing will be deleted",
                 human(used),
                 plan.name(),
                 human(cap)
             );
-            set_over_capacity(store, account, None, now, "over-capacity-resolved", &detail).await?;
+            set_over_capacity(store, account, Some(since), None, now, "over-capacity-resolved", &detail).await?;
         }
         _ => {}
     }
@@ -313,8 +322,11 @@ async fn sweep_account(
             warn!(account, agent, "broker not told of the removed gateway: {e:#}");
         }
         let a = agent.clone();
-        super::update(store, account, None, "gateway-removed", BY_SERVICE, now, move |s| {
+        let res = super::update(store, account, None, "gateway-removed", BY_SERVICE, now, move |s| {
             let g = s.gateways.iter_mut().find(|g| g.agent == a).ok_or_else(|| terms::TermError::NoGateway(a.clone()))?;
+            if g.removed.is_some() {
+                return Err(terms::TermError::AlreadyDone);
+            }
             g.removed = Some(now);
             Ok(format!(
                 "agent {a}: the {} term ended on {}, more than {} days ago: its registration was removed (its data stays)",
@@ -323,27 +335,41 @@ async fn sweep_account(
                 terms::GATEWAY_GRACE_DAYS
             ))
         })
-        .await?;
-        out.gateways_removed.push(agent);
+        .await;
+        match res {
+            Ok(_) => out.gateways_removed.push(agent),
+            Err(super::LicenceOpError::Term(terms::TermError::AlreadyDone)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }
 
+/// Moves `over_capacity_since` from `was` to `to`; false when another
+/// process's sweep moved it first (then it did the rest too).
 async fn set_over_capacity(
     store: &dyn Storage,
     account: &str,
-    since: Option<TimeMs>,
+    was: Option<TimeMs>,
+    to: Option<TimeMs>,
     now: TimeMs,
     what: &str,
     detail: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let detail = detail.to_string();
-    super::update(store, account, None, what, BY_SERVICE, now, move |s| {
-        s.over_capacity_since = since;
+    let res = super::update(store, account, None, what, BY_SERVICE, now, move |s| {
+        if s.over_capacity_since != was {
+            return Err(terms::TermError::AlreadyDone);
+        }
+        s.over_capacity_since = to;
         Ok(detail.clone())
     })
-    .await?;
-    Ok(())
+    .await;
+    match res {
+        Ok(_) => Ok(true),
+        Err(super::LicenceOpError::Term(terms::TermError::AlreadyDone)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `serve`'s loop: a sweep every `every` with the system clock.

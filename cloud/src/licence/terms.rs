@@ -61,6 +61,9 @@ pub enum TermError {
     ToFree,
     #[error("agent {0} has no Remote plan term; apply a Remote Basic or Pro card for it")]
     NoGateway(String),
+    /// The change was made already (by another process's sweep).
+    #[error("already done")]
+    AlreadyDone,
     #[error(
         "the Remote plan of agent {agent} ended on {ended}, more than {GATEWAY_GRACE_DAYS} days ago, and its registration was removed; register the agent again"
     )]

@@ -884,7 +884,9 @@ pub async fn licences_cards_and_reminders(s: &dyn Storage) {
     let age = s.channels("ag1").await.unwrap().into_iter().find(|c| c.path == "dev/age").unwrap();
     assert_eq!((age.samples, age.t_first, age.t_last), (100, Some(1_000_000), Some(1_099_000)));
     assert_eq!(s.raw(age.id, 0, i64::MAX, 1000).await.unwrap().len(), 100);
-    let p = s.prune("acme", Prune::Bytes(1)).await.unwrap();
+    let left: u64 = s.storage_used("acme").await.unwrap().iter().map(|c| c.bytes).sum();
+    assert_eq!(s.prune("acme", Prune::DownTo(left)).await.unwrap(), Pruned::default(), "already within");
+    let p = s.prune("acme", Prune::DownTo(left - 1)).await.unwrap();
     assert_eq!((p.parts, p.samples), (1, 100));
     assert!(s.storage_used("acme").await.unwrap().iter().all(|c| c.bytes == 0));
     let age = s.channels("ag1").await.unwrap().into_iter().find(|c| c.path == "dev/age").unwrap();

@@ -78,13 +78,14 @@ pub(crate) type PruneRow = (i64, i64, u64, u64, Option<TimeMs>, Option<TimeMs>, 
 pub(crate) fn select_prune(rows: &[PruneRow], prune: Prune) -> (Vec<i64>, Vec<i64>, Pruned) {
     let mut out = Pruned::default();
     let (mut ids, mut channels) = (Vec::new(), Vec::new());
+    let total: u64 = rows.iter().map(|r| r.2).sum();
     for (id, ch, bytes, samples, t_min, t_max, label) in rows {
         let take = match prune {
             Prune::OlderThan(t) => t_max.or(*t_min).unwrap_or(TimeMs::MIN) < t,
-            Prune::Bytes(b) => out.bytes < b,
+            Prune::DownTo(cap) => total - out.bytes > cap,
         };
         if !take {
-            if matches!(prune, Prune::Bytes(_)) {
+            if matches!(prune, Prune::DownTo(_)) {
                 break;
             }
             continue;

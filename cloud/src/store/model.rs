@@ -335,8 +335,10 @@ pub struct ChannelBytes {
 pub enum Prune {
     /// Every part whose samples are all older than this (Free keeps a year).
     OlderThan(TimeMs),
-    /// The oldest parts until at least this many bytes are freed (over capacity).
-    Bytes(u64),
+    /// The oldest parts until the account holds at most this many bytes
+    /// (over capacity). Measured in the same transaction, so two sweeps
+    /// running at once do not delete twice.
+    DownTo(u64),
 }
 
 /// What a prune deleted (journaled and mailed).

@@ -126,6 +126,13 @@ pub async fn reset_to_temporary(store: &dyn Storage, account: &str, user: &str) 
     Ok((u, temp))
 }
 
+/// Whether the agent may log in: a gateway lapsed more than 31 days keeps
+/// its row and data but loses its registration (hashes starting with `!`),
+/// and no longer counts towards the plan's agents.
+pub fn is_registered(a: &Agent) -> bool {
+    !a.broker_hash.starts_with('!')
+}
+
 /// `a-` + 16 hex digits.
 pub fn new_agent_id() -> String {
     let mut b = [0u8; 8];
@@ -170,7 +177,7 @@ pub async fn register_agent_at(
         crate::licence::LicenceOpError::Store(s) => AdminError::Store(s),
         other => AdminError::Invalid(other.to_string()),
     })?;
-    let count = store.agents(account).await?.len() as u64;
+    let count = store.agents(account).await?.iter().filter(|a| is_registered(a)).count() as u64;
     crate::licence::limits::check_count(account, plan, &limits, "agents", "agents", count)?;
     let (secret, secret_hash, broker_hash) = new_secret_with_hashes().await;
     let agent = Agent {

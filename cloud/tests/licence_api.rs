@@ -40,7 +40,7 @@ fn assert_limit(r: &api_support::Reply, limit: &str, plan: &str, max: u64, count
     assert_eq!(j["plan"], plan);
     assert_eq!((j["max"].as_u64(), j["count"].as_u64()), (Some(max), Some(count)), "{}", r.text);
     let e = r.error();
-    assert!(e.contains(&format!("{}", if plan == "free" { "Free" } else { "Standard" })), "{e}");
+    assert!(e.contains(if plan == "free" { "Free" } else { "Standard" }), "{e}");
     assert!(e.contains("card"), "the message says how to lift it: {e}");
 }
 

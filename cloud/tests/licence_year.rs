@@ -99,6 +99,9 @@ async fn walk(env: Env) {
     // The gateway: registration removed 31 days after its term; its data stays.
     assert_eq!(removed, [(gw.clone(), terms::add_months(T0, 1) + 31 * DAY)]);
     assert_eq!(store.channels(&gw).await.unwrap()[0].samples, 3000);
+    let gw_row = store.agent(&gw).await.unwrap().unwrap();
+    assert!(!meterdeck_cloud::admin::is_registered(&gw_row), "no longer counted among the plan's agents");
+    assert!(!meterdeck_cloud::auth::password::verify_password("anything", &gw_row.secret_hash));
     assert!(env.broker.changes.load(std::sync::atomic::Ordering::SeqCst) >= 3);
     // Journaled.
     let h = store.licence_history("acme", 1000).await.unwrap();

@@ -193,7 +193,7 @@ pub(crate) async fn status_of(ctx: &Ctx, st: &LicenceState) -> ApiResult<Licence
         usage: Usage {
             users: store.users(acc).await?.len() as u64,
             teams: store.teams(acc).await?.len() as u64,
-            agents: store.agents(acc).await?.len() as u64,
+            agents: store.agents(acc).await?.iter().filter(|a| crate::admin::is_registered(a)).count() as u64,
             groups: store.groups(acc).await?.len() as u64,
             storage_bytes: storage,
         },

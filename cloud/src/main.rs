@@ -100,6 +100,10 @@ enum Cmd {
         /// rightmost hop that is not a trusted proxy). Repeatable.
         #[arg(long = "trusted-proxy", value_name = "CIDR")]
         trusted_proxy: Vec<meterdeck_cloud::auth::cidr::Cidr>,
+        /// The licence sweep (reminders, retention, capacity, lapsed gateways) this often (0 = off,
+        /// e.g. when another process or `licence sweep` from cron does it).
+        #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+        licence_sweep_every: Duration,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -210,6 +214,21 @@ enum LicenceCmd {
     History {
         #[arg(long)]
         account: String,
+    },
+    /// Run the licence sweep once (what `serve` does every --licence-sweep-every):
+    /// reminders, Free's retention, over-capacity notices and deletion, lapsed gateways.
+    Sweep {
+        /// Sweep as at this time (RFC 3339, e.g. 2027-02-01T00:00:00Z) instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        /// SMTP server (HOST:PORT) for the mails; without it they are logged only.
+        #[arg(long)]
+        smtp: Option<String>,
+        #[arg(long, default_value = "meterdeck@localhost")]
+        mail_from: String,
+        /// The URL users reach the service at (in the mails).
+        #[arg(long, default_value = "http://127.0.0.1:8440")]
+        public_url: String,
     },
     /// Write the account's signed licence file (stdout, or --out).
     Document {
@@ -324,6 +343,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tls_key,
             max_channels_per_agent,
             trusted_proxy,
+            licence_sweep_every,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
@@ -382,6 +402,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 limits: meterdeck_cloud::store::IngestLimits { max_channels_per_agent },
                 trusted_proxies: trusted_proxy,
                 licence_key: cli.licence_key.clone(),
+                licence_sweep_every: (!licence_sweep_every.is_zero()).then_some(licence_sweep_every),
             })
             .await
         }
@@ -500,6 +521,9 @@ impl From<LicenceCmd> for meterdeck_cloud::licence::cli::Command {
             LicenceCmd::TimeZone { account, tz } => C::TimeZone { account, tz },
             LicenceCmd::History { account } => C::History { account },
             LicenceCmd::Document { account, out } => C::Document { account, out },
+            LicenceCmd::Sweep { at, smtp, mail_from, public_url } => {
+                C::Sweep { at, mail: smtp.map(|smtp| MailConfig { smtp, from: mail_from, public_url }) }
+            }
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct ServeOptions {
     pub trusted_proxies: Vec<crate::auth::cidr::Cidr>,
     /// The licence signing key file (default `<data>/licence-signing.key`).
     pub licence_key: Option<PathBuf>,
+    /// The licence sweep's period (`None`: off).
+    pub licence_sweep_every: Option<Duration>,
 }
 
 #[derive(Clone, Debug)]
@@ -116,12 +118,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         _ => None,
     };
 
-    let sweeps = tokio::spawn(crate::licence::sweep::schedule_sweeps(
-        store.clone(),
-        broker.clone(),
-        opts.mail.clone(),
-        Duration::from_secs(300),
-    ));
+    let sweeps = opts.licence_sweep_every.map(|every| {
+        tokio::spawn(crate::licence::sweep::schedule_sweeps(store.clone(), broker.clone(), opts.mail.clone(), every))
+    });
     let state = AppState {
         store: store.clone(),
         broker: broker.clone(),
@@ -160,7 +159,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
     ingest.abort();
     watcher.abort();
-    sweeps.abort();
+    if let Some(s) = sweeps {
+        s.abort();
+    }
     if let Some(b) = backups {
         b.abort();
     }

@@ -19,6 +19,7 @@ pub enum Command {
     TimeZone { account: String, tz: String },
     History { account: String },
     Document { account: String, out: Option<PathBuf> },
+    Sweep { at: Option<String>, mail: Option<crate::state::MailConfig> },
 }
 
 pub async fn run(store: &dyn Storage, key: &SigningKey, cmd: Command, now: TimeMs) -> anyhow::Result<()> {
@@ -75,6 +76,28 @@ pub async fn run(store: &dyn Storage, key: &SigningKey, cmd: Command, now: TimeM
             super::state(store, &account).await?;
             for e in store.licence_history(&account, 10_000).await? {
                 println!("{}\t{}\t{}\t{}", terms::utc(e.at), e.what, e.by, e.detail);
+            }
+        }
+        Command::Sweep { at, mail } => {
+            let now = match at {
+                Some(t) => chrono::DateTime::parse_from_rfc3339(t.trim())
+                    .with_context(|| format!("--at {t:?}: expected an RFC 3339 time like 2027-02-01T00:00:00Z"))?
+                    .timestamp_millis(),
+                None => now,
+            };
+            // Broker logins change in storage; a running serve picks them up within seconds.
+            let s = super::sweep::sweep(store, &crate::broker::NoBroker, mail.as_ref(), now).await?;
+            for (account, key) in &s.reminders {
+                println!("reminder\t{account}\t{key}");
+            }
+            for account in &s.notices {
+                println!("over-capacity-notice\t{account}");
+            }
+            for (account, p) in &s.pruned {
+                println!("data-deleted\t{account}\t{} bytes\t{} samples", p.bytes, p.samples);
+            }
+            for agent in &s.gateways_removed {
+                println!("gateway-removed\t{agent}");
             }
         }
         Command::Document { account, out } => {

@@ -82,9 +82,22 @@ async fn walk(env: Env) {
 
     // Every reminder of the schedule, once, at its 09:00 Tokyo (00:00 UTC).
     let tokyo = sweep::zone(Some("Asia/Tokyo"));
-    let expected: Vec<(String, i64)> = sweep::schedule(end, tokyo);
+    let mut expected: Vec<(String, i64)> = sweep::schedule(end, tokyo);
     assert_eq!(expected.len(), 8, "{expected:?}");
-    assert_eq!(reminders, expected, "each reminder once, when due");
+    // The gateway's term (to 2027-02-15) too, from the first sweep on (the
+    // monthly ones were due before the card).
+    let gw_end = terms::add_months(T0, 1);
+    let gw_expected: Vec<(String, i64)> = sweep::schedule(gw_end, tokyo)
+        .into_iter()
+        .filter(|(_, at)| *at + 3 * DAY > T0)
+        .map(|(k, at)| (format!("gateway-{gw}/{k}"), at))
+        .collect();
+    assert_eq!(gw_expected.len(), 6, "{gw_expected:?}");
+    expected.extend(gw_expected);
+    expected.sort_by_key(|(k, at)| (*at, k.clone()));
+    let mut got = reminders.clone();
+    got.sort_by_key(|(k, at)| (*at, k.clone()));
+    assert_eq!(got, expected, "each reminder once, when due");
     // Expiry: Free.
     let (st, _) = licence::state(&*store, "acme").await.unwrap();
     assert_eq!(terms::effective(&st, end).0, Plan::Free);
@@ -108,10 +121,11 @@ async fn walk(env: Env) {
     let count = |w: &str| h.iter().filter(|e| e.what == w).count();
     assert_eq!(
         (count("reminder"), count("over-capacity-notice"), count("data-deleted"), count("gateway-removed")),
-        (8, 1, 1, 1)
+        (14, 1, 1, 1)
     );
 
-    // The mails: 6 reminders before the end, 2 after, the notice, the deletion.
+    // The mails: 6 reminders before the end, 2 after, the notice, the
+    // deletion; the gateway's: 4 before (Mondays, 7 days), 2 after.
     let smtp = env.smtp.as_ref().unwrap();
     let mut subjects = Vec::new();
     while let Some(m) = smtp.mail_within(Duration::from_secs(3)) {
@@ -123,7 +137,9 @@ async fn walk(env: Env) {
     assert_eq!(n("Standard licence of account acme has ended"), 2, "{subjects:#?}");
     assert_eq!(n("over its storage capacity"), 1, "{subjects:#?}");
     assert_eq!(n("was deleted (over capacity)"), 1, "{subjects:#?}");
-    assert_eq!(subjects.len(), 10, "{subjects:#?}");
+    assert_eq!(n(&format!("Remote Basic licence of gateway {gw} ends on 2027-02-15")), 4, "{subjects:#?}");
+    assert_eq!(n(&format!("Remote Basic licence of gateway {gw} has ended")), 2, "{subjects:#?}");
+    assert_eq!(subjects.len(), 16, "{subjects:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

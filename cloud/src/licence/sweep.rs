@@ -175,43 +175,69 @@ async fn sweep_account(
     let (st, _) = super::state(store, account).await?;
     let (plan, _) = terms::effective(&st, now);
 
-    // Expiry reminders of the paid term.
+    // Expiry reminders of the paid term and of each gateway's Remote term.
+    let tz = zone(st.time_zone.as_deref());
+    let mut terms_to_remind: Vec<(String, TimeMs, String, String, String, String)> = Vec::new();
     if let (Some(end), paid) = (st.expires, st.plan)
         && paid != Plan::Free
     {
-        let tz = zone(st.time_zone.as_deref());
+        terms_to_remind.push((
+            String::new(),
+            end,
+            format!("Meterdeck: the {} licence of account {account} ends on {}", paid.name(), terms::utc(end)),
+            format!(
+                "The {} licence of account {account} ends on {}. After it the account falls back to Free: \
+                 5 GB of storage, 3 users, 1 measurement group, data kept one year. Apply a licence card \
+                 before then to keep the plan.",
+                paid.name(),
+                terms::utc(end)
+            ),
+            format!("Meterdeck: the {} licence of account {account} has ended", paid.name()),
+            format!(
+                "The {} licence of account {account} ended on {}; the account is on Free now. Data over \
+                 Free's 5 GB gets a notice and is deleted 31 days later unless reduced. Apply a licence \
+                 card to return to {}.",
+                paid.name(),
+                terms::utc(end),
+                paid.name()
+            ),
+        ));
+    }
+    for g in st.gateways.iter().filter(|g| g.removed.is_none()) {
+        let (plan, agent, end) = (g.plan.name(), &g.agent, g.expires);
+        let resume_by = terms::utc(end + terms::GATEWAY_GRACE_DAYS * terms::DAY_MS);
+        terms_to_remind.push((
+            format!("gateway-{agent}/"),
+            end,
+            format!("Meterdeck: the {plan} licence of gateway {agent} ends on {}", terms::utc(end)),
+            format!(
+                "The {plan} licence of gateway {agent} (account {account}) ends on {}. After it the gateway \
+                 stops sending (it keeps its data locally). Apply a card for it before then.",
+                terms::utc(end)
+            ),
+            format!("Meterdeck: the {plan} licence of gateway {agent} has ended"),
+            format!(
+                "The {plan} licence of gateway {agent} (account {account}) ended on {}: it no longer sends. \
+                 Apply a card for it by {resume_by} to resume; after that its registration is removed \
+                 (the data it sent stays with the account).",
+                terms::utc(end)
+            ),
+        ));
+    }
+    for (prefix, end, subject_before, body_before, subject_after, body_after) in terms_to_remind {
         for (key, at) in schedule(end, tz) {
+            let key = format!("{prefix}{key}");
             if at > now || now >= at + REMINDER_LATE_MS || !store.record_reminder(account, &key, now).await? {
                 continue;
             }
             let (subject, body) = if now < end {
-                (
-                    format!("Meterdeck: the {} licence of account {account} ends on {}", paid.name(), terms::utc(end)),
-                    format!(
-                        "The {} licence of account {account} ends on {} ({} days left). After it the account \
-                         falls back to Free: 5 GB of storage, 3 users, 1 measurement group, data kept one year. \
-                         Apply a licence card before then to keep the plan.",
-                        paid.name(),
-                        terms::utc(end),
-                        terms::days_left(end, now)
-                    ),
-                )
+                (&subject_before, format!("{body_before}\n\n{} days left.", terms::days_left(end, now)))
             } else {
-                (
-                    format!("Meterdeck: the {} licence of account {account} has ended", paid.name()),
-                    format!(
-                        "The {} licence of account {account} ended on {}; the account is on Free now. Data over \
-                         Free's 5 GB gets a notice and is deleted 31 days later unless reduced. Apply a licence \
-                         card to return to {}.",
-                        paid.name(),
-                        terms::utc(end),
-                        paid.name()
-                    ),
-                )
+                (&subject_after, body_after.clone())
             };
-            match mail_admins(store, mail, account, &subject, &body).await {
+            match mail_admins(store, mail, account, subject, &body).await {
                 Ok(()) => {
-                    event(store, account, now, "reminder", subject).await;
+                    event(store, account, now, "reminder", subject.clone()).await;
                     out.reminders.push((account.to_string(), key));
                 }
                 Err(e) => {

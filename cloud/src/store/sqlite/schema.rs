@@ -189,6 +189,9 @@ CREATE TABLE reminder_sent (
     at_ms INTEGER NOT NULL,
     PRIMARY KEY (account, key)
 );
+-- The per-plan traffic placeholders (free/standard 1 GB, pro 5 GB) are
+-- gone: gateways have their Remote plan's allowance, other agents none.
+UPDATE account SET traffic_allowance = 0;
 ";
 
 /// A schema this program cannot use, or SQLite failing to set it up.

@@ -226,8 +226,13 @@ async fn api_m4(store: Arc<dyn Storage>, days: usize) -> (f64, f64) {
         direct.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     // The API: an admin token through the real HTTP router.
-    let state =
-        AppState { store: store.clone(), broker: Arc::new(NoBroker), mail: None, data_dir: std::env::temp_dir() };
+    let state = AppState {
+        store: store.clone(),
+        broker: Arc::new(NoBroker),
+        mail: None,
+        data_dir: std::env::temp_dir(),
+        licence_key: Arc::new(meterdeck_wire::licence::signing_key(&[7; 32])),
+    };
     let app = meterdeck_cloud::api::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -21,6 +21,9 @@ pub enum AdminError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Broker(String),
+    /// Over a plan limit; nothing was created.
+    #[error(transparent)]
+    Limit(#[from] crate::licence::limits::PlanLimit),
 }
 
 /// An id of the wrong form; the message names the id and the rule.
@@ -50,13 +53,9 @@ pub fn check_account_id(id: &str) -> Result<(), IdError> {
     if ok { Ok(()) } else { Err(IdError::Account(id.to_string())) }
 }
 
-/// Monthly sync traffic per agent by plan (SPEC 7: Basic 1 GB, Pro 5 GB).
-pub fn traffic_allowance(plan: &str) -> Option<u64> {
-    match plan {
-        "free" | "standard" => Some(1_000_000_000),
-        "pro" => Some(5_000_000_000),
-        _ => None,
-    }
+/// Whether `plan` names an account plan.
+pub fn known_plan(plan: &str) -> bool {
+    matches!(plan, "free" | "standard" | "pro")
 }
 
 /// Creates the account and its first admin; returns the admin's temporary
@@ -74,8 +73,9 @@ pub async fn create_account(
     if name.trim().is_empty() || name.chars().count() > 100 {
         return Err(AdminError::Invalid("the account name must have 1 to 100 characters".into()));
     }
-    let allowance = traffic_allowance(plan)
-        .ok_or_else(|| AdminError::Invalid(format!("plan {plan:?} is not one of free, standard, pro")))?;
+    if !known_plan(plan) {
+        return Err(AdminError::Invalid(format!("plan {plan:?} is not one of free, standard, pro")));
+    }
     if !admin_email.is_empty() && admin_email.parse::<lettre::Address>().is_err() {
         return Err(AdminError::Invalid(format!("{admin_email:?} is not an email address")));
     }
@@ -86,7 +86,9 @@ pub async fn create_account(
         name: name.into(),
         plan: plan.into(),
         ip_allow: vec![],
-        traffic_allowance: allowance,
+        // Traffic allowances are the gateways' Remote plans' (licence::traffic);
+        // an operator may set one for the account's other agents.
+        traffic_allowance: 0,
         created_ms: now,
     };
     let admin = User {
@@ -122,6 +124,13 @@ pub async fn reset_to_temporary(store: &dyn Storage, account: &str, user: &str) 
     store.delete_sessions_of(account, user, None).await?;
     crate::auth::throttle::reset(store, account, user).await?;
     Ok((u, temp))
+}
+
+/// Whether the agent may log in: a gateway lapsed more than 31 days keeps
+/// its row and data but loses its registration (hashes starting with `!`),
+/// and no longer counts towards the plan's agents.
+pub fn is_registered(a: &Agent) -> bool {
+    !a.broker_hash.starts_with('!')
 }
 
 /// `a-` + 16 hex digits.
@@ -164,6 +173,12 @@ pub async fn register_agent_at(
     if store.account(account).await?.is_none() {
         return Err(AdminError::Invalid(format!("account {account:?} does not exist")));
     }
+    let (plan, limits) = crate::licence::limits::in_force(store, account, now).await.map_err(|e| match e {
+        crate::licence::LicenceOpError::Store(s) => AdminError::Store(s),
+        other => AdminError::Invalid(other.to_string()),
+    })?;
+    let count = store.agents(account).await?.iter().filter(|a| is_registered(a)).count() as u64;
+    crate::licence::limits::check_count(account, plan, &limits, "agents", "agents", count)?;
     let (secret, secret_hash, broker_hash) = new_secret_with_hashes().await;
     let agent = Agent {
         id: new_agent_id(),

@@ -68,14 +68,16 @@ pub async fn run(
     let (client, mut events) = AsyncClient::new(opts, 256);
     let (tx, rx) = mpsc::channel::<Job>(cfg.workers.max(1) * 4);
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let allowances = Arc::new(crate::licence::traffic::AllowanceCache::default());
     for _ in 0..cfg.workers.max(1) {
         let (rx, store, client, stats) = (rx.clone(), store.clone(), client.clone(), stats.clone());
+        let allowances = allowances.clone();
         let (mail, limits) = (cfg.mail.clone(), cfg.limits);
         tokio::spawn(async move {
             loop {
                 let job = { rx.lock().await.recv().await };
                 let Some(job) = job else { break };
-                handle(job, &store, &client, &stats, mail.as_ref(), limits).await;
+                handle(job, &store, &client, &stats, mail.as_ref(), limits, &allowances).await;
             }
         });
     }
@@ -150,6 +152,7 @@ async fn handle(
     stats: &IngestStats,
     mail: Option<&MailConfig>,
     limits: IngestLimits,
+    allowances: &crate::licence::traffic::AllowanceCache,
 ) {
     let now = meterdeck_wire::now_ms();
     let size = job.payload.len() as u64;
@@ -217,7 +220,15 @@ async fn handle(
     if let Err(e) = client.publish(wire::ack_topic(&job.agent), QoS::AtLeastOnce, false, ack.to_json()).await {
         warn!(agent = %job.agent, "could not queue the ack: {e}");
     }
-    if let Some(t) = traffic.filter(|t| crate::traffic_notice::crossed(*t, size)) {
+    // A gateway's allowance is its Remote plan's; other agents have the
+    // account's own (set by the operator; 0: none).
+    if let Some(t) = traffic.as_mut()
+        && let Some(gateway) = allowances.get(&**store, &job.agent, now).await
+    {
+        t.allowance = gateway;
+    }
+    let full = traffic.filter(|t| crate::traffic_notice::crossed_full(*t, size));
+    if let Some(t) = full.or(traffic.filter(|t| crate::traffic_notice::crossed(*t, size))) {
         notice(store.clone(), mail.cloned(), job.agent, t);
     }
 }

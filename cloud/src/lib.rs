@@ -9,6 +9,7 @@ pub mod backup;
 pub mod broker;
 pub mod broker_check;
 pub mod ingest;
+pub mod licence;
 pub mod mail;
 pub mod serve;
 pub mod state;

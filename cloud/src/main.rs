@@ -19,6 +19,10 @@ struct Cli {
     /// Database: `sqlite:PATH` (default `sqlite:<data>/cloud.db`) or `postgres://user@host/db`.
     #[arg(long, global = true)]
     db: Option<String>,
+    /// The licence authority's signing key file (default `<data>/licence-signing.key`,
+    /// created 0600 on first use). Every API process of one cloud needs the same key.
+    #[arg(long, global = true, value_name = "FILE")]
+    licence_key: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -96,6 +100,10 @@ enum Cmd {
         /// rightmost hop that is not a trusted proxy). Repeatable.
         #[arg(long = "trusted-proxy", value_name = "CIDR")]
         trusted_proxy: Vec<meterdeck_cloud::auth::cidr::Cidr>,
+        /// The licence sweep (reminders, retention, capacity, lapsed gateways) this often (0 = off,
+        /// e.g. when another process or `licence sweep` from cron does it).
+        #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+        licence_sweep_every: Duration,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -111,6 +119,11 @@ enum Cmd {
     Agent {
         #[command(subcommand)]
         cmd: AgentCmd,
+    },
+    /// Licences: cards, plan changes, history, signed documents (the licence authority).
+    Licence {
+        #[command(subcommand)]
+        cmd: LicenceCmd,
     },
     /// Back up the SQLite database now into DIR (default <data>/backups), keeping the newest --keep.
     Backup {
@@ -145,6 +158,84 @@ enum AccountCmd {
     Delete {
         #[arg(long)]
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LicenceCmd {
+    /// Print the authority's public key (agents pin it at `cloud login`); creates the key on first use.
+    Key,
+    /// Issue a licence card for an account; prints its code once.
+    IssueCard {
+        #[arg(long)]
+        account: String,
+        /// standard | pro (the account's plan).
+        #[arg(long, conflicts_with = "remote", required_unless_present = "remote")]
+        plan: Option<String>,
+        /// basic | pro: a Remote plan for the gateway agent --agent.
+        #[arg(long, requires = "agent")]
+        remote: Option<String>,
+        #[arg(long)]
+        agent: Option<String>,
+        /// 1, 3 or 12.
+        #[arg(long)]
+        months: u32,
+    },
+    /// Apply a card to an account (the term extends from the current end; at most 13 months ahead).
+    Apply {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        card: String,
+    },
+    /// Change the plan (once a month; days left convert: Standard = Pro x 5, Basic = Pro x 2).
+    Plan {
+        #[arg(long)]
+        account: String,
+        /// standard | pro; with --agent: basic | pro.
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// The account's plan, term, days left and gateways.
+    Show {
+        #[arg(long)]
+        account: String,
+    },
+    /// The IANA time zone (e.g. Asia/Tokyo) expiry reminders go out in, at 09:00.
+    TimeZone {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        tz: String,
+    },
+    /// The account's licence history, newest first.
+    History {
+        #[arg(long)]
+        account: String,
+    },
+    /// Run the licence sweep once (what `serve` does every --licence-sweep-every):
+    /// reminders, Free's retention, over-capacity notices and deletion, lapsed gateways.
+    Sweep {
+        /// Sweep as at this time (RFC 3339, e.g. 2027-02-01T00:00:00Z) instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        /// SMTP server (HOST:PORT) for the mails; without it they are logged only.
+        #[arg(long)]
+        smtp: Option<String>,
+        #[arg(long, default_value = "meterdeck@localhost")]
+        mail_from: String,
+        /// The URL users reach the service at (in the mails).
+        #[arg(long, default_value = "http://127.0.0.1:8440")]
+        public_url: String,
+    },
+    /// Write the account's signed licence file (stdout, or --out).
+    Document {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -252,6 +343,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tls_key,
             max_channels_per_agent,
             trusted_proxy,
+            licence_sweep_every,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
@@ -309,6 +401,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tls,
                 limits: meterdeck_cloud::store::IngestLimits { max_channels_per_agent },
                 trusted_proxies: trusted_proxy,
+                licence_key: cli.licence_key.clone(),
+                licence_sweep_every: (!licence_sweep_every.is_zero()).then_some(licence_sweep_every),
             })
             .await
         }
@@ -380,6 +474,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Cmd::Licence { cmd } => {
+            std::fs::create_dir_all(&data).ok();
+            let key_path =
+                cli.licence_key.clone().unwrap_or_else(|| meterdeck_cloud::licence::key::default_path(&data));
+            let key = meterdeck_cloud::licence::key::load_or_create(&key_path)?;
+            let store = meterdeck_cloud::store::open(&db).await?;
+            meterdeck_cloud::licence::cli::run(&*store, &key, cmd.into(), meterdeck_wire::now_ms()).await
+        }
         Cmd::Backup { out, keep } => {
             let store = meterdeck_cloud::store::open(&db).await?;
             sqlite_path(&db)?;
@@ -401,6 +503,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             meterdeck_cloud::backup::restore(&path, &file)?;
             println!("restored {} from {}", path.display(), file.display());
             Ok(())
+        }
+    }
+}
+
+impl From<LicenceCmd> for meterdeck_cloud::licence::cli::Command {
+    fn from(c: LicenceCmd) -> Self {
+        use meterdeck_cloud::licence::cli::Command as C;
+        match c {
+            LicenceCmd::Key => C::Key,
+            LicenceCmd::IssueCard { account, plan, remote, agent, months } => {
+                C::IssueCard { account, plan, remote, agent, months }
+            }
+            LicenceCmd::Apply { account, card } => C::Apply { account, card },
+            LicenceCmd::Plan { account, plan, agent } => C::Plan { account, plan, agent },
+            LicenceCmd::Show { account } => C::Show { account },
+            LicenceCmd::TimeZone { account, tz } => C::TimeZone { account, tz },
+            LicenceCmd::History { account } => C::History { account },
+            LicenceCmd::Document { account, out } => C::Document { account, out },
+            LicenceCmd::Sweep { at, smtp, mail_from, public_url } => {
+                C::Sweep { at, mail: smtp.map(|smtp| MailConfig { smtp, from: mail_from, public_url }) }
+            }
         }
     }
 }

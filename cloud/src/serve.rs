@@ -35,6 +35,10 @@ pub struct ServeOptions {
     pub limits: crate::store::IngestLimits,
     /// Proxies whose X-Forwarded-For names the caller (`--trusted-proxy`).
     pub trusted_proxies: Vec<crate::auth::cidr::Cidr>,
+    /// The licence signing key file (default `<data>/licence-signing.key`).
+    pub licence_key: Option<PathBuf>,
+    /// The licence sweep's period (`None`: off).
+    pub licence_sweep_every: Option<Duration>,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +81,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let db = opts.db.clone().unwrap_or_else(|| default_db(&opts.data_dir));
     let _lock = if db.starts_with("sqlite:") { Some(crate::backup::lock_data_dir(&opts.data_dir)?) } else { None };
     let store: Arc<dyn Storage> = crate::store::open(&db).await.with_context(|| format!("opening {db}"))?;
+    let key_path = opts.licence_key.clone().unwrap_or_else(|| crate::licence::key::default_path(&opts.data_dir));
+    let licence_key = crate::licence::key::load_or_create(&key_path)?;
 
     let broker = Broker::start(store.clone(), opts.broker, &opts.data_dir).await?;
     // An external broker must refuse what a hostile agent would try, before
@@ -112,8 +118,16 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         _ => None,
     };
 
-    let state =
-        AppState { store: store.clone(), broker: broker.clone(), mail: opts.mail, data_dir: opts.data_dir.clone() };
+    let sweeps = opts.licence_sweep_every.map(|every| {
+        tokio::spawn(crate::licence::sweep::schedule_sweeps(store.clone(), broker.clone(), opts.mail.clone(), every))
+    });
+    let state = AppState {
+        store: store.clone(),
+        broker: broker.clone(),
+        mail: opts.mail.clone(),
+        data_dir: opts.data_dir.clone(),
+        licence_key: Arc::new(licence_key),
+    };
     let api = crate::api::ApiOptions { trusted_proxies: opts.trusted_proxies.clone(), ..Default::default() };
     let app = crate::api::router_with(state, api);
     let listener = tokio::net::TcpListener::bind(opts.http).await.with_context(|| format!("binding {}", opts.http))?;
@@ -145,6 +159,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
     ingest.abort();
     watcher.abort();
+    if let Some(s) = sweeps {
+        s.abort();
+    }
     if let Some(b) = backups {
         b.abort();
     }

@@ -46,4 +46,6 @@ pub struct AppState {
     pub mail: Option<MailConfig>,
     /// The data directory (health reports its free space).
     pub data_dir: PathBuf,
+    /// The licence authority's signing key (`licence::key`).
+    pub licence_key: Arc<ed25519_dalek::SigningKey>,
 }

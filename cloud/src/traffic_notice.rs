@@ -16,10 +16,20 @@ use crate::store::{MonthTraffic, Role, Storage};
 /// True when the payload of `payload_bytes` is the one that took the month
 /// from under 90 % of the allowance to 90 % or more.
 pub fn crossed(t: MonthTraffic, payload_bytes: u64) -> bool {
+    crossed_percent(t, payload_bytes, 90)
+}
+
+/// True when the payload took the month to the whole allowance: the
+/// gateway stops sending until the next month or a card.
+pub fn crossed_full(t: MonthTraffic, payload_bytes: u64) -> bool {
+    crossed_percent(t, payload_bytes, 100)
+}
+
+fn crossed_percent(t: MonthTraffic, payload_bytes: u64, percent: u128) -> bool {
     if t.allowance == 0 {
         return false;
     }
-    let threshold = u128::from(t.allowance) * 9 / 10;
+    let threshold = u128::from(t.allowance) * percent / 100;
     let after = u128::from(t.bytes);
     let before = after.saturating_sub(u128::from(payload_bytes));
     before < threshold && after >= threshold
@@ -50,18 +60,32 @@ pub async fn notify(store: &dyn Storage, mail: Option<&MailConfig>, agent_id: &s
         Err(e) => return warn!(agent = agent_id, "traffic notice: cannot read the account's admins: {e}"),
     };
     let subject = format!("Meterdeck: agent {} has used {percent} % of its monthly traffic", agent.name);
-    let body = format!(
-        "Agent {name} ({id}) of account {account} has sent {used} of its {allowance} monthly sync \
+    let body = if percent >= 100 {
+        format!(
+            "Gateway {name} ({id}) of account {account} has sent its whole monthly sync traffic \
+             allowance ({allowance}).\n\nIt stops sending and keeps buffering its data locally, nothing \
+             is lost: it sends again when the next month (UTC) begins, or after a Remote Pro card \
+             is applied (or its plan changed to Remote Pro).\n\n{url}\n",
+            name = agent.name,
+            id = agent.id,
+            account = agent.account,
+            allowance = human_bytes(t.allowance),
+            url = mail.public_url,
+        )
+    } else {
+        format!(
+            "Agent {name} ({id}) of account {account} has sent {used} of its {allowance} monthly sync \
          traffic allowance ({percent} %).\n\nSync goes on; nothing is lost. To stay within the \
          allowance, make the agent send less often (`send_interval` in its [cloud] section) or \
-         record fewer channels, or change the account's plan.\n\n{url}\n",
-        name = agent.name,
-        id = agent.id,
-        account = agent.account,
-        used = human_bytes(t.bytes),
-        allowance = human_bytes(t.allowance),
-        url = mail.public_url,
-    );
+         record fewer channels, or change the gateway's plan to Remote Pro.\n\n{url}\n",
+            name = agent.name,
+            id = agent.id,
+            account = agent.account,
+            used = human_bytes(t.bytes),
+            allowance = human_bytes(t.allowance),
+            url = mail.public_url,
+        )
+    };
     for admin in admins {
         if let Err(e) = crate::mail::send(mail, &admin.email, &subject, &body).await {
             warn!(agent = agent_id, user = %admin.id, "traffic notice not mailed: {e:#}");
@@ -95,6 +119,7 @@ mod tests {
         assert!(crossed(t(5000, 1000), 5000)); // one huge payload from 0
         assert!(!crossed(t(5000, 0), 5000)); // no allowance: no notice
         assert!(crossed(t(u64::MAX, u64::MAX), u64::MAX)); // no overflow
+        assert!(crossed_full(t(1000, 1000), 10) && !crossed_full(t(999, 1000), 10) && !crossed_full(t(1010, 1000), 10));
     }
 
     #[test]

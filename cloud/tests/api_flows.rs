@@ -257,7 +257,8 @@ async fn agents_data_csv_health_openapi_and_log() {
     assert_eq!(a["sync"]["samples"], 100);
     assert_eq!(a["online"], true);
     assert!(a["traffic_bytes"].as_u64().unwrap() > 0);
-    assert_eq!(a["traffic_allowance"], 5_000_000_000u64);
+    // Not a gateway: no allowance (tests/licence_api.rs gives one a Remote plan).
+    assert_eq!(a["traffic_allowance"], serde_json::Value::Null);
     assert_eq!(a["topic_prefix"], format!("md/v1/{agent}"));
     env.clock.advance(3 * 60 * 1000);
     assert_eq!(env.get("/agents", &admin).await.json()[0]["online"], false);

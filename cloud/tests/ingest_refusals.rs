@@ -241,9 +241,9 @@ async fn refusals(env: Env) {
     broker.stop().await;
 }
 
-/// The cloud's 90 % traffic notice: the payload that takes an agent's month
-/// past 90 % of the account's allowance mails the account's admins (a real
-/// aiosmtpd), once; the payloads after it do not. The acks name the store.
+/// The cloud's 90 % and 100 % traffic notices: the payload that takes an
+/// agent's month past 90 % (then 100 %) of its allowance mails the
+/// account's admins (a real aiosmtpd), once each; the payloads after do not. The acks name the store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payload_crossing_90_percent_mails_the_admins_once() {
     let env = Env::start(true).await;
@@ -251,10 +251,10 @@ async fn the_payload_crossing_90_percent_mails_the_admins_once() {
     let r = env.post("/agents", Some(&admin), json!({"name": "Boiler room"})).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let (me, secret) = (r.json()["id"].as_str().unwrap().to_string(), r.json()["secret"].as_str().unwrap().to_string());
-    // An allowance the fourth batch crosses 90 % of (3.33 batches).
+    // An allowance the fourth batch crosses 90 % of, the fifth 100 % (4.3 batches).
     let one = good_batch(1, 300).len() as u64;
     let mut account = env.store.account("acme").await.unwrap().unwrap();
-    account.traffic_allowance = one * 37 / 10;
+    account.traffic_allowance = one * 43 / 10;
     env.store.update_account(&account).await.unwrap();
     let smtp = env.smtp.as_ref().unwrap();
     let (broker, task, _stats, port) = start_ingest(&env, Some(smtp.mail_config())).await;
@@ -274,7 +274,11 @@ async fn the_payload_crossing_90_percent_mails_the_admins_once() {
     let (subject, body) = (mail["subject"].as_str().unwrap_or_default(), mail["body"].as_str().unwrap_or_default());
     assert!(subject.contains("Boiler room") && subject.contains("monthly traffic"), "{subject}");
     assert!(body.contains(&me) && body.contains("send_interval"), "{body}");
-    assert!(smtp.mail_within(Duration::from_secs(2)).is_none(), "one notice a month");
+    // At 100 %: it stops sending and buffers (the agent's side); the admins are told.
+    let mail = smtp.next_mail();
+    let body = mail["body"].as_str().unwrap_or_default();
+    assert!(body.contains("whole monthly sync traffic allowance") && body.contains("nothing is lost"), "{body}");
+    assert!(smtp.mail_within(Duration::from_secs(2)).is_none(), "one notice of each a month");
 
     task.abort();
     broker.stop().await;

@@ -64,6 +64,8 @@ pub async fn create_token(
     Json(b): Json<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     c.require_member("create API tokens")?;
+    let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
+    crate::licence::limits::check_feature(&c.account.id, plan, &limits, "web_api", "Web API tokens")?;
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {
         return Err(ApiError::bad_request("the token name must have 1 to 100 characters"));
     }
@@ -120,16 +122,17 @@ pub struct AccountView {
     (status = 200, description = "The account", body = AccountView),
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
 ))]
-pub async fn get_account(Full(c): Full) -> Json<AccountView> {
+pub async fn get_account(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<AccountView>> {
+    let (plan, _) = super::licence::in_force(&ctx, &c.account.id).await?;
     let a = c.account;
-    Json(AccountView {
+    Ok(Json(AccountView {
         id: a.id,
         name: a.name,
-        plan: a.plan,
+        plan: format!("{plan:?}").to_lowercase(),
         ip_allow: a.ip_allow,
         traffic_allowance: a.traffic_allowance,
         created_ms: a.created_ms,
-    })
+    }))
 }
 
 /// CIDR blocks (IPv4, IPv6); empty = anywhere.
@@ -150,6 +153,11 @@ pub async fn set_ip_allow(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<I
         return Err(ApiError::bad_request("at most 200 entries in the IP allow-list"));
     }
     let parsed = cidr::parse_list(&b.ip_allow).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    // Clearing the list is always allowed (a lapsed Pro account can lift it).
+    if !parsed.is_empty() {
+        let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
+        crate::licence::limits::check_feature(&c.account.id, plan, &limits, "ip_restriction", "IP allow-lists")?;
+    }
     let list: Vec<String> = parsed.iter().map(|c| c.to_string()).collect();
     if !cidr::allowed(&list, c.ip) {
         return Err(ApiError::bad_request(format!(

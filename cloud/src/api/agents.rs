@@ -24,10 +24,16 @@ pub struct AgentView {
     created_ms: TimeMs,
     online: bool,
     sync: AgentSync,
-    /// Payload bytes this UTC month, and the monthly allowance.
+    /// Payload bytes this UTC month, and the monthly allowance (a gateway's
+    /// Remote plan's; null for agents without one: no allowance).
     traffic_month: String,
     traffic_bytes: u64,
-    traffic_allowance: u64,
+    traffic_allowance: Option<u64>,
+    /// The agent's Remote (gateway) plan term, if it has one: "basic" | "pro".
+    gateway_plan: Option<String>,
+    gateway_expires: Option<TimeMs>,
+    /// Why the gateway does not send now (allowance used up, term ended).
+    stopped: Option<String>,
     topic_prefix: String,
 }
 
@@ -35,11 +41,24 @@ fn month(now: TimeMs) -> String {
     DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default().format("%Y-%m").to_string()
 }
 
-async fn view(ctx: &Ctx, a: Agent, allowance: u64) -> ApiResult<AgentView> {
+async fn view(
+    ctx: &Ctx,
+    a: Agent,
+    licence: &crate::store::LicenceState,
+    account_allowance: u64,
+) -> ApiResult<AgentView> {
     let now = ctx.now();
     let m = month(now);
     let traffic = ctx.store().traffic(&a.id, &m).await?;
+    let term = licence.gateways.iter().find(|g| g.agent == a.id);
+    let active = term.filter(|g| now < g.expires);
     Ok(AgentView {
+        traffic_allowance: active
+            .map(|g| g.plan.limits().traffic_bytes_per_month)
+            .or((account_allowance > 0).then_some(account_allowance)),
+        gateway_plan: term.map(|g| format!("{:?}", g.plan).to_lowercase()),
+        gateway_expires: term.map(|g| g.expires),
+        stopped: crate::licence::traffic::stopped_because(term, traffic, now),
         online: a.sync.last_batch_ms.is_some_and(|t| now - t <= ONLINE_MS),
         topic_prefix: meterdeck_wire::sync::agent_prefix(&a.id),
         id: a.id,
@@ -48,7 +67,6 @@ async fn view(ctx: &Ctx, a: Agent, allowance: u64) -> ApiResult<AgentView> {
         sync: a.sync,
         traffic_month: m,
         traffic_bytes: traffic,
-        traffic_allowance: allowance,
     })
 }
 
@@ -59,10 +77,11 @@ async fn view(ctx: &Ctx, a: Agent, allowance: u64) -> ApiResult<AgentView> {
 ))]
 pub async fn list_agents(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<AgentView>>> {
     let visible = c.visible_agents(&ctx).await?;
+    let (licence, _) = crate::licence::state(ctx.store(), &c.account.id).await?;
     let mut out = Vec::new();
     for a in ctx.store().agents(&c.account.id).await? {
         if visible.as_ref().is_none_or(|v| v.contains(&a.id)) {
-            out.push(view(&ctx, a, c.account.traffic_allowance).await?);
+            out.push(view(&ctx, a, &licence, c.account.traffic_allowance).await?);
         }
     }
     Ok(Json(out))
@@ -75,7 +94,8 @@ pub async fn list_agents(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Jso
 ))]
 pub async fn get_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<AgentView>> {
     let a = c.agent(&ctx, &id).await?;
-    Ok(Json(view(&ctx, a, c.account.traffic_allowance).await?))
+    let (licence, _) = crate::licence::state(ctx.store(), &c.account.id).await?;
+    Ok(Json(view(&ctx, a, &licence, c.account.traffic_allowance).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -158,6 +178,7 @@ pub(super) fn admin_error(e: crate::admin::AdminError) -> ApiError {
         crate::admin::AdminError::Invalid(m) => ApiError::bad_request(m),
         crate::admin::AdminError::Store(s) => s.into(),
         crate::admin::AdminError::Broker(m) => ApiError::unavailable(m),
+        crate::admin::AdminError::Limit(l) => ApiError::plan_limit(l),
     }
 }
 

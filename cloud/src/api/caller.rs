@@ -97,6 +97,10 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
     if super::openapi::is_public(req.method().as_str(), req.uri().path()) {
         return next.run(req).await;
     }
+    // An agent fetching its licence logs in with HTTP Basic; the handler checks it.
+    if super::licence::is_agent_login(req.method().as_str(), req.uri().path(), &header) {
+        return next.run(req).await;
+    }
     let method = req.method().to_string();
     // Nested under /api/v1: the router strips the prefix, the log wants it.
     let path = req
@@ -153,6 +157,12 @@ async fn resolve(ctx: &Ctx, header: &axum::http::HeaderValue, ip: Option<IpAddr>
     let gone = || ApiError::unauthorized("the token's user or account no longer exists; log in again");
     let account = ctx.store().account(bearer.account()).await?.ok_or_else(gone)?;
     let user = ctx.store().user(bearer.account(), bearer.user()).await?.ok_or_else(gone)?;
+    // Web API tokens are a Pro feature: after a downgrade they stay (nothing
+    // is deleted) but answer why they stopped working.
+    if matches!(bearer, Bearer::Token(_)) {
+        let (plan, limits) = super::licence::in_force(ctx, &account.id).await?;
+        crate::licence::limits::check_feature(&account.id, plan, &limits, "web_api", "Web API tokens")?;
+    }
     Ok(Caller { account, user, bearer, ip })
 }
 
@@ -242,6 +252,22 @@ pub struct Full(pub Caller);
 /// Any caller with a valid token, also one still finishing its login.
 pub struct AnyCaller(pub Caller);
 
+/// The caller if fully logged in (what `Full` extracts).
+pub fn full(c: Caller) -> ApiResult<Caller> {
+    match c.bearer.pending() {
+        // A temporary password set by an admin also stops the sessions
+        // and tokens from before it (the reason may be a leak).
+        None if c.user.must_change => Err(ApiError::forbidden(
+            "your password was reset to a temporary one: log in with it and change it (POST /api/v1/password)",
+        )),
+        None => Ok(c),
+        Some(session::PENDING_CHANGE) => {
+            Err(ApiError::forbidden("change your temporary password first: POST /api/v1/password with current and new"))
+        }
+        Some(_) => Err(ApiError::forbidden("give your second-factor code first: POST /api/v1/login/code")),
+    }
+}
+
 fn take(parts: &Parts) -> ApiResult<Caller> {
     parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
         ApiError::unauthorized("log in first: send Authorization: Bearer <token> (POST /api/v1/login gives one)")
@@ -251,19 +277,7 @@ fn take(parts: &Parts) -> ApiResult<Caller> {
 impl<S: Send + Sync> FromRequestParts<S> for Full {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
-        let c = take(parts)?;
-        match c.bearer.pending() {
-            // A temporary password set by an admin also stops the sessions
-            // and tokens from before it (the reason may be a leak).
-            None if c.user.must_change => Err(ApiError::forbidden(
-                "your password was reset to a temporary one: log in with it and change it (POST /api/v1/password)",
-            )),
-            None => Ok(Full(c)),
-            Some(session::PENDING_CHANGE) => Err(ApiError::forbidden(
-                "change your temporary password first: POST /api/v1/password with current and new",
-            )),
-            Some(_) => Err(ApiError::forbidden("give your second-factor code first: POST /api/v1/login/code")),
-        }
+        full(take(parts)?).map(Full)
     }
 }
 

@@ -9,6 +9,7 @@ mod agents;
 mod caller;
 mod csv;
 pub mod error;
+mod licence;
 mod login;
 pub mod openapi;
 mod users;
@@ -107,6 +108,13 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/account", get(account::get_account).delete(account::delete_account))
         .route("/account/ip-allow", put(account::set_ip_allow))
         .route("/access-log", get(account::access_log))
+        .route("/licence", get(licence::document))
+        .route("/licence/key", get(licence::key))
+        .route("/licence/status", get(licence::status))
+        .route("/licence/history", get(licence::history))
+        .route("/licence/storage", get(licence::storage))
+        .route("/licence/cards", post(licence::apply_card))
+        .route("/licence/plan", post(licence::change_plan))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), caller::authenticate))

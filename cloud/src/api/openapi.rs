@@ -10,7 +10,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, login, users};
+use super::{account, agents, licence, login, users};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,6 +211,24 @@ pub const ROUTES: &[RouteDoc] = &[
         r#"{"password":"Secret-pass1"}"#,
     ),
     rq("GET", "/access-log", Admin, "Authenticated requests and logins, newest first", &["limit"]),
+    r("GET", "/licence/key", Public, "The licence authority's public key (agents pin it at cloud login)"),
+    r(
+        "GET",
+        "/licence",
+        Viewer,
+        "The account's licence file, freshly signed; also for an agent with HTTP Basic agent_id:agent_secret",
+    ),
+    r("GET", "/licence/status", Viewer, "Plan, term, days left, limits with their use, gateways and their traffic"),
+    r("GET", "/licence/history", Viewer, "The licence history, newest first"),
+    r("GET", "/licence/storage", Viewer, "Bytes stored per channel (of visible agents), largest first"),
+    rb("POST", "/licence/cards", Admin, "Apply a licence card", r#"{"card":"MDC-0000-0000-0000-0000"}"#),
+    rb(
+        "POST",
+        "/licence/plan",
+        Admin,
+        "Change the plan once a month (days left convert: Standard = Pro x 5; with agent: Basic = Pro x 2)",
+        r#"{"plan":"standard"}"#,
+    ),
 ];
 
 /// Whether `method path` (under /api/v1) is an endpoint that takes no token.
@@ -268,6 +286,13 @@ pub fn is_public(method: &str, path: &str) -> bool {
         account::set_ip_allow,
         account::delete_account,
         account::access_log,
+        licence::key,
+        licence::document,
+        licence::status,
+        licence::history,
+        licence::storage,
+        licence::apply_card,
+        licence::change_plan,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme)
@@ -281,6 +306,8 @@ impl utoipa::Modify for BearerScheme {
     fn modify(&self, doc: &mut OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        // Agents fetching their licence: agent_id:agent_secret.
+        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
     }
 }
 

@@ -14,6 +14,7 @@ use super::login::{UserView, hash};
 use super::{ApiError, ApiResult, Ctx};
 use crate::admin::check_id;
 use crate::auth::password;
+use crate::licence::limits::check_count;
 use crate::store::{Group, Role, Team, TwoFactor, User};
 
 /// Users of the account
@@ -71,6 +72,9 @@ pub async fn create_user(
     check_id("user id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     check_name("user", &b.name)?;
     check_email(&b.email)?;
+    let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
+    let count = ctx.store().users(&c.account.id).await?.len() as u64;
+    check_count(&c.account.id, plan, &limits, "users", "users", count)?;
     let temp = password::temporary_password();
     let user = User {
         account: c.account.id.clone(),
@@ -281,6 +285,9 @@ pub async fn create_team(
     c.require_admin("create teams")?;
     check_id("team id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     presence("team", &b.id, team_exists(&ctx, &c.account.id, &b.id).await?, false)?;
+    let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
+    let count = ctx.store().teams(&c.account.id).await?.len() as u64;
+    check_count(&c.account.id, plan, &limits, "teams", "teams", count)?;
     Ok((StatusCode::CREATED, save_team(&ctx, &c, b.id, TeamBody { name: b.name, members: b.members }).await?))
 }
 
@@ -386,6 +393,9 @@ pub async fn create_group(
     c.require_admin("create measurement groups")?;
     check_id("group id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     presence("group", &b.id, group_exists(&ctx, &c.account.id, &b.id).await?, false)?;
+    let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
+    let count = ctx.store().groups(&c.account.id).await?.len() as u64;
+    check_count(&c.account.id, plan, &limits, "groups", "measurement groups", count)?;
     Ok((
         StatusCode::CREATED,
         save_group(&ctx, &c, b.id, GroupBody { name: b.name, agents: b.agents, users: b.users, teams: b.teams })

@@ -782,6 +782,129 @@ pub async fn concurrent_ingest_stores_once(a: &dyn Storage, b: &dyn Storage) {
     assert_eq!(a.agent("ag").await.unwrap().unwrap().sync.batches, 40);
 }
 
+pub async fn licences_cards_and_reminders(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    setup_account(s, "globex").await;
+    assert_eq!(s.licence("acme").await.unwrap(), None);
+    let st = LicenceState {
+        account: "acme".into(),
+        plan: Plan::Pro,
+        expires: Some(5_000),
+        plan_changed: None,
+        gateways: vec![GatewayTerm {
+            agent: "a-1".into(),
+            plan: RemotePlan::Basic,
+            expires: 9_000,
+            plan_changed: None,
+            removed: None,
+        }],
+        over_capacity_since: None,
+        time_zone: None,
+    };
+    let ev = |at: i64, what: &str| LicenceEvent {
+        account: "acme".into(),
+        at,
+        what: what.into(),
+        by: "ann".into(),
+        detail: format!("{what} at {at}"),
+    };
+    let card = Card {
+        code_hash: "h1".into(),
+        account: "acme".into(),
+        product: CardProduct::Remote { plan: RemotePlan::Pro, agent: "a-1".into() },
+        months: 3,
+        issued_ms: 100,
+        used_ms: None,
+        used_by: None,
+    };
+    s.insert_card(&card).await.unwrap();
+    assert!(matches!(s.insert_card(&card).await, Err(StoreError::Exists(_))));
+    assert!(matches!(
+        s.insert_card(&Card { account: "nobody".into(), code_hash: "h9".into(), ..card.clone() }).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(s.card("h1").await.unwrap(), Some(card.clone()));
+    assert_eq!(s.card("h2").await.unwrap(), None);
+    // First write (version 0), with the card.
+    s.save_licence(&st, 0, Some("h1"), &ev(200, "card-applied")).await.unwrap();
+    assert_eq!(s.licence("acme").await.unwrap(), Some((st.clone(), 1)));
+    let used = s.card("h1").await.unwrap().unwrap();
+    assert_eq!((used.used_ms, used.used_by.as_deref()), (Some(200), Some("ann")));
+    // A stale version or a used card change nothing.
+    let mut st2 = st.clone();
+    st2.plan = Plan::Standard;
+    assert!(matches!(s.save_licence(&st2, 0, None, &ev(300, "x")).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.save_licence(&st2, 5, None, &ev(300, "x")).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.save_licence(&st2, 1, Some("h1"), &ev(300, "x")).await, Err(StoreError::Refused(_))));
+    // Another account's card does not apply here.
+    s.insert_card(&Card { account: "globex".into(), code_hash: "g1".into(), ..card.clone() }).await.unwrap();
+    assert!(matches!(s.save_licence(&st2, 1, Some("g1"), &ev(300, "x")).await, Err(StoreError::Refused(_))));
+    assert_eq!(s.licence("acme").await.unwrap(), Some((st.clone(), 1)));
+    s.save_licence(&st2, 1, None, &ev(400, "plan-changed")).await.unwrap();
+    assert_eq!(s.licence("acme").await.unwrap(), Some((st2.clone(), 2)));
+    s.licence_event(&ev(500, "reminder")).await.unwrap();
+    let h = s.licence_history("acme", 10).await.unwrap();
+    assert_eq!(h.iter().map(|e| e.what.as_str()).collect::<Vec<_>>(), ["reminder", "plan-changed", "card-applied"]);
+    assert_eq!(s.licence_history("acme", 1).await.unwrap().len(), 1);
+    assert!(s.licence_history("globex", 10).await.unwrap().is_empty());
+    assert_eq!(s.account_ids().await.unwrap(), ["acme", "globex"]);
+    // Storage per channel: what the account's parts take, largest first.
+    assert!(s.storage_used("acme").await.unwrap().is_empty());
+    s.insert_agent(&agent("acme", "ag1")).await.unwrap();
+    let samples: Vec<Sample> = (0..500).map(|i| Sample::number(i * 1000, (i as f64).sin())).collect();
+    let (b, n) = batch(
+        "st",
+        1,
+        0,
+        &[
+            P { path: "dev/big", unit: None, seq_from: 0, samples: &samples },
+            P { path: "dev/small", unit: None, seq_from: 0, samples: &samples[..5] },
+        ],
+    );
+    s.ingest("ag1", &b, n, 0).await.unwrap();
+    let used = s.storage_used("acme").await.unwrap();
+    assert_eq!(used.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["dev/big", "dev/small"]);
+    assert!(used[0].bytes > used[1].bytes && used[1].bytes > 0, "{used:?}");
+    assert!(s.storage_used("globex").await.unwrap().is_empty());
+    // Pruning, oldest first: by age, then by bytes.
+    let old: Vec<Sample> = (0..100).map(|i| Sample::number(i * 1000, 1.0)).collect();
+    let new: Vec<Sample> = (0..100).map(|i| Sample::number(1_000_000 + i * 1000, 2.0)).collect();
+    let (b1, n1) = batch("st2", 2, 0, &[P { path: "dev/age", unit: None, seq_from: 0, samples: &old }]);
+    let (b2, n2) = batch("st2", 3, 0, &[P { path: "dev/age", unit: None, seq_from: 100, samples: &new }]);
+    s.ingest("ag1", &b1, n1, 0).await.unwrap();
+    s.ingest("ag1", &b2, n2, 0).await.unwrap();
+    let age = s.channels("ag1").await.unwrap().into_iter().find(|c| c.path == "dev/age").unwrap();
+    assert_eq!((age.samples, age.t_first), (200, Some(0)));
+    let none = s.prune("acme", Prune::OlderThan(0)).await.unwrap();
+    assert_eq!(none, Pruned::default());
+    let p = s.prune("acme", Prune::OlderThan(500_000)).await.unwrap();
+    // The "dev/big" and "dev/small" parts (t up to 499 s) and the old half of dev/age.
+    assert_eq!((p.parts, p.samples, p.t_from, p.t_to), (3, 605, Some(0), Some(499_000)), "{p:?}");
+    assert_eq!(p.channels.len(), 3, "{p:?}");
+    let age = s.channels("ag1").await.unwrap().into_iter().find(|c| c.path == "dev/age").unwrap();
+    assert_eq!((age.samples, age.t_first, age.t_last), (100, Some(1_000_000), Some(1_099_000)));
+    assert_eq!(s.raw(age.id, 0, i64::MAX, 1000).await.unwrap().len(), 100);
+    let left: u64 = s.storage_used("acme").await.unwrap().iter().map(|c| c.bytes).sum();
+    assert_eq!(s.prune("acme", Prune::DownTo(left)).await.unwrap(), Pruned::default(), "already within");
+    let p = s.prune("acme", Prune::DownTo(left - 1)).await.unwrap();
+    assert_eq!((p.parts, p.samples), (1, 100));
+    assert!(s.storage_used("acme").await.unwrap().iter().all(|c| c.bytes == 0));
+    let age = s.channels("ag1").await.unwrap().into_iter().find(|c| c.path == "dev/age").unwrap();
+    assert_eq!((age.samples, age.t_first, age.t_last), (0, None, None));
+    // Reminders: once each, per account.
+    assert!(s.record_reminder("acme", "2027-01-04/monthly", 1).await.unwrap());
+    assert!(!s.record_reminder("acme", "2027-01-04/monthly", 2).await.unwrap());
+    assert!(s.record_reminder("globex", "2027-01-04/monthly", 2).await.unwrap());
+    s.forget_reminder("acme", "2027-01-04/monthly").await.unwrap();
+    assert!(s.record_reminder("acme", "2027-01-04/monthly", 3).await.unwrap());
+    // Deleting the account takes its licence, history, cards and reminders.
+    s.delete_account("acme").await.unwrap();
+    assert_eq!(s.licence("acme").await.unwrap(), None);
+    assert!(s.licence_history("acme", 10).await.unwrap().is_empty());
+    assert_eq!(s.card("h1").await.unwrap(), None);
+    assert!(matches!(s.record_reminder("acme", "k", 1).await, Err(StoreError::NotFound(_))));
+}
+
 // ---- backends ---------------------------------------------------------------
 
 async fn sqlite_store() -> (Arc<dyn Storage>, tempfile::TempDir) {
@@ -828,6 +951,7 @@ suite!(
     traffic_and_refusals,
     channel_cap_refuses_the_whole_batch,
     deletes_cascade,
+    licences_cards_and_reminders,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,6 +39,9 @@ pub enum StoreError {
     /// Input over a limit (channels per agent); the message names the limit.
     #[error("{0}")]
     Refused(String),
+    /// A compare-and-swap lost to another writer (the licence): retry.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Channels one agent may have unless `serve --max-channels-per-agent` says
@@ -67,6 +70,39 @@ pub(crate) fn too_many_channels(agent: &str, would: u64, cap: u64) -> StoreError
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One part as a prune sees it: id, channel, bytes, samples, t_min, t_max, label.
+pub(crate) type PruneRow = (i64, i64, u64, u64, Option<TimeMs>, Option<TimeMs>, String);
+
+/// Which of `rows` (oldest first) `prune` takes, and the summary of them.
+pub(crate) fn select_prune(rows: &[PruneRow], prune: Prune) -> (Vec<i64>, Vec<i64>, Pruned) {
+    let mut out = Pruned::default();
+    let (mut ids, mut channels) = (Vec::new(), Vec::new());
+    let total: u64 = rows.iter().map(|r| r.2).sum();
+    for (id, ch, bytes, samples, t_min, t_max, label) in rows {
+        let take = match prune {
+            Prune::OlderThan(t) => t_max.or(*t_min).unwrap_or(TimeMs::MIN) < t,
+            Prune::DownTo(cap) => total - out.bytes > cap,
+        };
+        if !take {
+            if matches!(prune, Prune::DownTo(_)) {
+                break;
+            }
+            continue;
+        }
+        ids.push(*id);
+        if !channels.contains(ch) {
+            channels.push(*ch);
+            out.channels.push(label.clone());
+        }
+        out.bytes += bytes;
+        out.parts += 1;
+        out.samples += samples;
+        out.t_from = [out.t_from, *t_min].into_iter().flatten().min();
+        out.t_to = [out.t_to, *t_max].into_iter().flatten().max();
+    }
+    (ids, channels, out)
+}
 
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
@@ -197,6 +233,43 @@ pub trait Storage: Send + Sync + 'static {
     /// 100,000 buckets is refused (`Db` error naming the limit).
     async fn minmax(&self, channel: i64, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<MinMax>>;
     async fn latest(&self, channel: i64) -> Result<Option<Point>>;
+
+    // ---- licences (SPEC 7) ----------------------------------------------
+    /// The account's stored licence and its version; `None` when none was
+    /// stored yet (the account's plan applies, without a term).
+    async fn licence(&self, account: &str) -> Result<Option<(LicenceState, i64)>>;
+    /// Writes `state` if the stored version is still `version` (0: none
+    /// stored), with `event` in the history and, when `card` (a code hash)
+    /// is given, that card marked used by `event.by`, all in one
+    /// transaction. `Refused` when the version moved (retry) or the card
+    /// was used already; `NotFound` for an unknown account or card.
+    async fn save_licence(
+        &self,
+        state: &LicenceState,
+        version: i64,
+        card: Option<&str>,
+        event: &LicenceEvent,
+    ) -> Result<()>;
+    /// Appends to the history alone (reminders, notices).
+    async fn licence_event(&self, event: &LicenceEvent) -> Result<()>;
+    /// Newest first.
+    async fn licence_history(&self, account: &str, limit: usize) -> Result<Vec<LicenceEvent>>;
+    /// Bytes stored per channel of the account's agents (compressed blocks
+    /// and their summaries), largest first.
+    async fn storage_used(&self, account: &str) -> Result<Vec<ChannelBytes>>;
+    /// Deletes the account's data `prune` names, oldest first, in one
+    /// transaction; the channels' counts and time spans follow.
+    async fn prune(&self, account: &str, prune: Prune) -> Result<Pruned>;
+    /// Every account's id (the licence sweep's list).
+    async fn account_ids(&self) -> Result<Vec<String>>;
+    async fn insert_card(&self, card: &Card) -> Result<()>;
+    async fn card(&self, code_hash: &str) -> Result<Option<Card>>;
+    /// Records that reminder `key` of `account` was sent; false when it
+    /// was recorded before (each reminder goes out once, across restarts
+    /// and processes).
+    async fn record_reminder(&self, account: &str, key: &str, at: TimeMs) -> Result<bool>;
+    /// Forgets a reminder record (a mail that could not be sent is retried).
+    async fn forget_reminder(&self, account: &str, key: &str) -> Result<()>;
 
     // ---- operations ---------------------------------------------------------
     /// A consistent copy of the whole database at `dest` (SQLite: the online

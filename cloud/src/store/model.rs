@@ -75,7 +75,9 @@ pub struct Account {
     pub plan: String,
     /// CIDRs the API accepts this account's callers from; empty = anywhere.
     pub ip_allow: Vec<String>,
-    /// Monthly sync traffic allowance per agent, bytes.
+    /// Monthly sync traffic allowance of the agents without a Remote
+    /// (gateway) plan, bytes; 0: none (the default). Gateways have their
+    /// Remote plan's (`licence::traffic`).
     pub traffic_allowance: u64,
     pub created_ms: TimeMs,
 }
@@ -241,4 +243,113 @@ pub struct MinMax {
     pub count: u64,
     pub min: Option<Point>,
     pub max: Option<Point>,
+}
+
+// ---- licences (SPEC 7) -------------------------------------------------------
+
+pub use meterdeck_wire::licence::{Plan, RemotePlan};
+
+/// An account's licence as the authority keeps it. Stored whole (one row
+/// per account, versioned: writers compare and swap, so two processes
+/// applying cards at once cannot lose one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceState {
+    pub account: String,
+    /// The paid plan of the term (Free when there is none).
+    pub plan: Plan,
+    /// End of the paid term (ms, UTC). `None` on Free, or for a paid plan
+    /// granted without a term (`account create --plan`: self-hosted installs).
+    pub expires: Option<TimeMs>,
+    /// The last plan change (at most one a month).
+    pub plan_changed: Option<TimeMs>,
+    /// Remote (gateway) entitlements, one per agent.
+    pub gateways: Vec<GatewayTerm>,
+    /// When the over-capacity notice was sent (deletion 31 days later unless reduced).
+    #[serde(default)]
+    pub over_capacity_since: Option<TimeMs>,
+    /// IANA time zone of the account's reminders (`Asia/Tokyo`); UTC when unset.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
+/// One gateway agent's Remote plan term.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayTerm {
+    pub agent: String,
+    pub plan: RemotePlan,
+    pub expires: TimeMs,
+    pub plan_changed: Option<TimeMs>,
+    /// When its registration was removed (31 days after the term ended; the data stays).
+    #[serde(default)]
+    pub removed: Option<TimeMs>,
+}
+
+/// One line of an account's licence history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LicenceEvent {
+    pub account: String,
+    /// ms since the epoch, UTC.
+    pub at: TimeMs,
+    /// card-issued | card-applied | plan-changed | expired | reminder | ...
+    pub what: String,
+    /// Who: a user id, `authority` (the admin command) or `service`.
+    pub by: String,
+    pub detail: String,
+}
+
+/// What a licence card gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CardProduct {
+    /// Standard or Pro for the account.
+    Plan { plan: Plan },
+    /// Remote Basic or Pro for one gateway agent of the account.
+    Remote { plan: RemotePlan, agent: String },
+}
+
+/// A licence card issued by the authority. Its code is a bearer secret:
+/// only its SHA-256 is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    pub code_hash: String,
+    pub account: String,
+    pub product: CardProduct,
+    /// 1, 3 or 12.
+    pub months: u32,
+    pub issued_ms: TimeMs,
+    pub used_ms: Option<TimeMs>,
+    pub used_by: Option<String>,
+}
+
+/// Storage one channel takes in the cloud.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChannelBytes {
+    pub channel: i64,
+    pub agent: String,
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// What to delete of an account's data, oldest first (by a part's newest sample).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prune {
+    /// Every part whose samples are all older than this (Free keeps a year).
+    OlderThan(TimeMs),
+    /// The oldest parts until the account holds at most this many bytes
+    /// (over capacity). Measured in the same transaction, so two sweeps
+    /// running at once do not delete twice.
+    DownTo(u64),
+}
+
+/// What a prune deleted (journaled and mailed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pruned {
+    pub bytes: u64,
+    pub parts: u64,
+    pub samples: u64,
+    /// Time span of the deleted samples.
+    pub t_from: Option<TimeMs>,
+    pub t_to: Option<TimeMs>,
+    /// `agent/instrument/channel` of each channel that lost data.
+    pub channels: Vec<String>,
 }

@@ -39,6 +39,11 @@ impl BrokerAdmin for StubBroker {
     }
 }
 
+/// The signing key of the API under test (fixed: tests verify with its public half).
+pub fn test_licence_key() -> ed25519_dalek::SigningKey {
+    meterdeck_wire::licence::signing_key(&[42; 32])
+}
+
 /// The aiosmtpd peer (tests/peers/smtp_peer.py); killed on drop.
 pub struct SmtpPeer {
     child: Child,
@@ -187,7 +192,13 @@ impl Env {
         let smtp = with_mail.then(SmtpPeer::start);
         let mail = smtp.as_ref().map(SmtpPeer::mail_config);
         let clock = ManualClock::default();
-        let state = AppState { store: store.clone(), broker: broker.clone(), mail, data_dir: dir.path().to_path_buf() };
+        let state = AppState {
+            store: store.clone(),
+            broker: broker.clone(),
+            mail,
+            data_dir: dir.path().to_path_buf(),
+            licence_key: Arc::new(test_licence_key()),
+        };
         let (base, server) = serve(state, &clock, trusted).await;
         Env { base, url, http: reqwest::Client::new(), clock, store, broker, smtp, dir, servers: vec![server], pg }
     }
@@ -196,8 +207,13 @@ impl Env {
     /// its own router and port; returns its base URL.
     pub async fn second_api(&mut self) -> String {
         let store = meterdeck_cloud::store::open(&self.url).await.unwrap();
-        let state =
-            AppState { store, broker: self.broker.clone(), mail: None, data_dir: self.dir.path().to_path_buf() };
+        let state = AppState {
+            store,
+            broker: self.broker.clone(),
+            mail: None,
+            data_dir: self.dir.path().to_path_buf(),
+            licence_key: Arc::new(test_licence_key()),
+        };
         let (base, server) = serve(state, &self.clock, &[]).await;
         self.servers.push(server);
         base

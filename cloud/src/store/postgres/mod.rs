@@ -133,7 +133,11 @@ impl PgStore {
         }
         if v < 1 {
             tx.batch_execute(schema::V1).await?;
-            tx.execute("INSERT INTO meterdeck_schema (version) VALUES ($1)", &[&schema::VERSION]).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (1)", &[]).await?;
+        }
+        if v < 2 {
+            tx.batch_execute(schema::V2).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (2)", &[]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -232,6 +236,16 @@ impl rows::Cols for Row {
 /// Runs CPU work (block decoding) on the blocking pool.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Db(format!("decoding task: {e}")))?
+}
+
+async fn insert_licence_event<C: GenericClient>(c: &C, ev: &LicenceEvent) -> Result<()> {
+    c.execute(
+        "INSERT INTO licence_event (account, at_ms, what, by_whom, detail) VALUES ($1, $2, $3, $4, $5)",
+        &[&ev.account, &ev.at, &ev.what, &ev.by, &ev.detail],
+    )
+    .await
+    .map_err(|e| insert_err(e, "licence event", format!("account {}", ev.account)))?;
+    Ok(())
 }
 
 fn all<T>(rows: &[Row], f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
@@ -851,7 +865,8 @@ impl Storage for PgStore {
     }
 
     async fn broker_logins(&self) -> Result<Vec<(String, String)>> {
-        let rows = self.query("SELECT id, broker_hash FROM agent ORDER BY id", &[]).await?;
+        let rows =
+            self.query("SELECT id, broker_hash FROM agent WHERE broker_hash NOT LIKE '!%' ORDER BY id", &[]).await?;
         all(&rows, |r| Ok((g(r, 0)?, g(r, 1)?)))
     }
 
@@ -1068,6 +1083,177 @@ impl Storage for PgStore {
     }
 
     // ---- operations ---------------------------------------------------------
+
+    // ---- licences ------------------------------------------------------------
+
+    async fn licence(&self, account: &str) -> Result<Option<(LicenceState, i64)>> {
+        let Some(r) = self.query_opt("SELECT state, version FROM licence WHERE account = $1", &[&account]).await?
+        else {
+            return Ok(None);
+        };
+        let text: String = g(&r, 0)?;
+        let state =
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("licence of {account}: {e}")))?;
+        Ok(Some((state, g(&r, 1)?)))
+    }
+
+    async fn save_licence(&self, st: &LicenceState, version: i64, card: Option<&str>, ev: &LicenceEvent) -> Result<()> {
+        let text = serde_json::to_string(st).map_err(|e| StoreError::Db(e.to_string()))?;
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let n = if version == 0 {
+            tx.execute(
+                "INSERT INTO licence (account, state, version) VALUES ($1, $2, 1) ON CONFLICT (account) DO NOTHING",
+                &[&st.account, &text],
+            )
+            .await
+            .map_err(|e| insert_err(e, format!("licence of {}", st.account), format!("account {}", st.account)))?
+        } else {
+            tx.execute(
+                "UPDATE licence SET state = $2, version = version + 1 WHERE account = $1 AND version = $3",
+                &[&st.account, &text, &version],
+            )
+            .await?
+        };
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "the licence of {} changed meanwhile; nothing was changed, try again",
+                st.account
+            )));
+        }
+        if let Some(hash) = card {
+            let n = tx
+                .execute(
+                    "UPDATE card SET used_ms = $2, used_by = $3 WHERE code_hash = $1 AND account = $4 AND used_ms IS NULL",
+                    &[&hash, &ev.at, &ev.by, &st.account],
+                )
+                .await?;
+            if n == 0 {
+                return Err(StoreError::Refused("this card was applied already; nothing was changed".into()));
+            }
+        }
+        insert_licence_event(&tx, ev).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn licence_event(&self, ev: &LicenceEvent) -> Result<()> {
+        let c = self.pool.get().await?;
+        insert_licence_event(&c, ev).await
+    }
+
+    async fn licence_history(&self, account: &str, limit: usize) -> Result<Vec<LicenceEvent>> {
+        let rows = self
+            .query(
+                "SELECT account, at_ms, what, by_whom, detail FROM licence_event WHERE account = $1
+                 ORDER BY at_ms DESC, id DESC LIMIT $2",
+                &[&account, &i(limit as u64)],
+            )
+            .await?;
+        all(&rows, |r| {
+            Ok(LicenceEvent { account: g(r, 0)?, at: g(r, 1)?, what: g(r, 2)?, by: g(r, 3)?, detail: g(r, 4)? })
+        })
+    }
+
+    async fn storage_used(&self, account: &str) -> Result<Vec<ChannelBytes>> {
+        let rows = self
+            .query(
+                "SELECT c.id, c.agent, c.path,
+                        COALESCE(SUM(octet_length(p.block) + octet_length(p.chunks)), 0)::BIGINT AS b
+                 FROM channel c JOIN agent a ON a.id = c.agent LEFT JOIN part p ON p.channel = c.id
+                 WHERE a.account = $1 GROUP BY c.id ORDER BY b DESC, c.id",
+                &[&account],
+            )
+            .await?;
+        all(&rows, |r| Ok(ChannelBytes { channel: g(r, 0)?, agent: g(r, 1)?, path: g(r, 2)?, bytes: u(g(r, 3)?) }))
+    }
+
+    async fn prune(&self, account: &str, prune: Prune) -> Result<Pruned> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        // One pruner per account at a time (several processes may sweep).
+        tx.execute("SELECT 1 FROM account WHERE id = $1 FOR UPDATE", &[&account]).await?;
+        let rows = tx
+            .query(
+                "SELECT p.id, p.channel, (octet_length(p.block) + octet_length(p.chunks))::BIGINT, p.count,
+                        p.t_min, p.t_max, c.agent || '/' || c.path
+                 FROM part p JOIN channel c ON c.id = p.channel JOIN agent a ON a.id = c.agent
+                 WHERE a.account = $1 ORDER BY COALESCE(p.t_max, p.t_min), p.id",
+                &[&account],
+            )
+            .await?;
+        let rows: Vec<PruneRow> =
+            all(&rows, |r| Ok((g(r, 0)?, g(r, 1)?, u(g(r, 2)?), u(g(r, 3)?), g(r, 4)?, g(r, 5)?, g(r, 6)?)))?;
+        let (ids, channels, out) = select_prune(&rows, prune);
+        tx.execute("DELETE FROM part WHERE id = ANY($1)", &[&ids]).await?;
+        tx.execute(
+            "UPDATE channel c SET samples = COALESCE(x.n, 0), t_first = x.lo, t_last = x.hi
+             FROM (SELECT ch.id, SUM(p.count)::BIGINT AS n, MIN(p.t_min) AS lo, MAX(p.t_max) AS hi
+                   FROM unnest($1::BIGINT[]) AS ch(id) LEFT JOIN part p ON p.channel = ch.id GROUP BY ch.id) x
+             WHERE c.id = x.id",
+            &[&channels],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn account_ids(&self) -> Result<Vec<String>> {
+        let rows = self.query("SELECT id FROM account ORDER BY id", &[]).await?;
+        all(&rows, |r| g(r, 0))
+    }
+
+    async fn insert_card(&self, k: &Card) -> Result<()> {
+        let product = serde_json::to_string(&k.product).map_err(|e| StoreError::Db(e.to_string()))?;
+        self.insert(
+            "INSERT INTO card (code_hash, account, product, months, issued_ms, used_ms, used_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&k.code_hash, &k.account, &product, &i64::from(k.months), &k.issued_ms, &k.used_ms, &k.used_by],
+            "card".into(),
+            format!("account {}", k.account),
+        )
+        .await
+    }
+
+    async fn card(&self, code_hash: &str) -> Result<Option<Card>> {
+        let Some(r) = self
+            .query_opt(
+                "SELECT code_hash, account, product, months, issued_ms, used_ms, used_by FROM card WHERE code_hash = $1",
+                &[&code_hash],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let product: String = g(&r, 2)?;
+        let months: i64 = g(&r, 3)?;
+        Ok(Some(Card {
+            code_hash: g(&r, 0)?,
+            account: g(&r, 1)?,
+            product: serde_json::from_str(&product).map_err(|e| StoreError::Corrupt(format!("card product: {e}")))?,
+            months: u32::try_from(months).map_err(|_| StoreError::Corrupt(format!("card months {months}")))?,
+            issued_ms: g(&r, 4)?,
+            used_ms: g(&r, 5)?,
+            used_by: g(&r, 6)?,
+        }))
+    }
+
+    async fn record_reminder(&self, account: &str, key: &str, at: TimeMs) -> Result<bool> {
+        let c = self.pool.get().await?;
+        let n = c
+            .execute(
+                "INSERT INTO reminder_sent (account, key, at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&account, &key, &at],
+            )
+            .await
+            .map_err(|e| insert_err(e, "reminder", format!("account {account}")))?;
+        Ok(n == 1)
+    }
+
+    async fn forget_reminder(&self, account: &str, key: &str) -> Result<()> {
+        self.exec("DELETE FROM reminder_sent WHERE account = $1 AND key = $2", &[&account, &key]).await?;
+        Ok(())
+    }
 
     async fn backup_to(&self, _dest: &Path) -> Result<()> {
         Err(StoreError::Db(

@@ -1,7 +1,7 @@
 //! The PostgreSQL schema, versioned in `meterdeck_schema`. Several cloud
 //! processes may start at once: migrations run under an advisory lock.
 
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 /// Arbitrary, fixed: the advisory lock key of schema migrations.
 pub const MIGRATION_LOCK: i64 = 0x4d44_5343_4845_4d41; // "MDSCHEMA"
@@ -155,4 +155,40 @@ CREATE TABLE part (
 ALTER TABLE part ALTER COLUMN block SET STORAGE EXTERNAL;
 CREATE INDEX part_time ON part(channel, t_min);
 CREATE INDEX part_store ON part(store);
+";
+
+/// Version 2: licences (SPEC 7); see the SQLite schema for the why.
+pub const V2: &str = "
+CREATE TABLE licence (
+    account TEXT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    version BIGINT NOT NULL
+);
+CREATE TABLE licence_event (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    at_ms BIGINT NOT NULL,
+    what TEXT NOT NULL,
+    by_whom TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX licence_event_account ON licence_event(account, at_ms, id);
+CREATE TABLE card (
+    code_hash TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    product TEXT NOT NULL,
+    months BIGINT NOT NULL,
+    issued_ms BIGINT NOT NULL,
+    used_ms BIGINT,
+    used_by TEXT
+);
+CREATE TABLE reminder_sent (
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    at_ms BIGINT NOT NULL,
+    PRIMARY KEY (account, key)
+);
+-- The per-plan traffic placeholders (free/standard 1 GB, pro 5 GB) are
+-- gone: gateways have their Remote plan's allowance, other agents none.
+UPDATE account SET traffic_allowance = 0;
 ";

@@ -210,6 +210,15 @@ fn one<T>(c: &Connection, sql: &str, p: impl rusqlite::Params, f: impl Fn(&Row) 
     rows.next()?.map(f).transpose()
 }
 
+fn insert_licence_event(c: &Connection, ev: &LicenceEvent) -> Result<()> {
+    c.execute(
+        "INSERT INTO licence_event (account, at_ms, what, by_whom, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![ev.account, ev.at, ev.what, ev.by, ev.detail],
+    )
+    .map_err(|e| insert_err(e, "licence event", format!("account {}", ev.account)))?;
+    Ok(())
+}
+
 /// Removes `id` from one JSON-list column of every row of `account`.
 fn drop_from_lists(conn: &Connection, table: &str, column: &str, account: &str, id: &str) -> Result<()> {
     let rows: Vec<(String, String)> = conn
@@ -905,7 +914,7 @@ impl Storage for SqliteStore {
 
     async fn broker_logins(&self) -> Result<Vec<(String, String)>> {
         self.read(|c| {
-            Ok(c.prepare_cached("SELECT id, broker_hash FROM agent ORDER BY id")?
+            Ok(c.prepare_cached("SELECT id, broker_hash FROM agent WHERE broker_hash NOT LIKE '!%' ORDER BY id")?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?)
         })
@@ -1093,6 +1102,207 @@ impl Storage for SqliteStore {
     }
 
     // ---- operations ---------------------------------------------------------
+
+    // ---- licences ------------------------------------------------------------
+
+    async fn licence(&self, account: &str) -> Result<Option<(LicenceState, i64)>> {
+        let account = account.to_owned();
+        self.read(move |c| {
+            one(c, "SELECT state, version FROM licence WHERE account = ?1", [&account], |r| {
+                let text: String = r.get(0)?;
+                let state = serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("licence of {account}: {e}")))?;
+                Ok((state, r.get(1)?))
+            })
+        })
+        .await
+    }
+
+    async fn save_licence(
+        &self,
+        state: &LicenceState,
+        version: i64,
+        card: Option<&str>,
+        event: &LicenceEvent,
+    ) -> Result<()> {
+        let (st, card, ev) = (state.clone(), card.map(str::to_owned), event.clone());
+        let text = serde_json::to_string(state).map_err(|e| StoreError::Db(e.to_string()))?;
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = if version == 0 {
+                tx.execute(
+                    "INSERT INTO licence (account, state, version) VALUES (?1, ?2, 1) ON CONFLICT (account) DO NOTHING",
+                    params![st.account, text],
+                )
+                .map_err(|e| insert_err(e, format!("licence of {}", st.account), format!("account {}", st.account)))?
+            } else {
+                tx.execute(
+                    "UPDATE licence SET state = ?2, version = version + 1 WHERE account = ?1 AND version = ?3",
+                    params![st.account, text, version],
+                )?
+            };
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "the licence of {} changed meanwhile; nothing was changed, try again",
+                    st.account
+                )));
+            }
+            if let Some(hash) = &card {
+                let n = tx.execute(
+                    "UPDATE card SET used_ms = ?2, used_by = ?3 WHERE code_hash = ?1 AND account = ?4 AND used_ms IS NULL",
+                    params![hash, ev.at, ev.by, st.account],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::Refused("this card was applied already; nothing was changed".into()));
+                }
+            }
+            insert_licence_event(&tx, &ev)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn licence_event(&self, event: &LicenceEvent) -> Result<()> {
+        let ev = event.clone();
+        self.write(move |c| insert_licence_event(c, &ev)).await
+    }
+
+    async fn licence_history(&self, account: &str, limit: usize) -> Result<Vec<LicenceEvent>> {
+        let account = account.to_owned();
+        self.read(move |c| {
+            all(
+                c,
+                "SELECT account, at_ms, what, by_whom, detail FROM licence_event WHERE account = ?1
+                 ORDER BY at_ms DESC, id DESC LIMIT ?2",
+                params![account, i(limit as u64)],
+                |r| {
+                    Ok(LicenceEvent {
+                        account: r.get(0)?,
+                        at: r.get(1)?,
+                        what: r.get(2)?,
+                        by: r.get(3)?,
+                        detail: r.get(4)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn storage_used(&self, account: &str) -> Result<Vec<ChannelBytes>> {
+        let account = account.to_owned();
+        self.read(move |c| {
+            all(
+                c,
+                "SELECT c.id, c.agent, c.path, COALESCE(SUM(length(p.block) + length(p.chunks)), 0) AS b
+                 FROM channel c JOIN agent a ON a.id = c.agent LEFT JOIN part p ON p.channel = c.id
+                 WHERE a.account = ?1 GROUP BY c.id ORDER BY b DESC, c.id",
+                [&account],
+                |r| Ok(ChannelBytes { channel: r.get(0)?, agent: r.get(1)?, path: r.get(2)?, bytes: u(r.get(3)?) }),
+            )
+        })
+        .await
+    }
+
+    async fn prune(&self, account: &str, prune: Prune) -> Result<Pruned> {
+        let account = account.to_owned();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let rows: Vec<PruneRow> = all(
+                &tx,
+                "SELECT p.id, p.channel, length(p.block) + length(p.chunks), p.count, p.t_min, p.t_max,
+                        c.agent || '/' || c.path
+                 FROM part p JOIN channel c ON c.id = p.channel JOIN agent a ON a.id = c.agent
+                 WHERE a.account = ?1 ORDER BY COALESCE(p.t_max, p.t_min), p.id",
+                [&account],
+                |r| Ok((r.get(0)?, r.get(1)?, u(r.get(2)?), u(r.get(3)?), r.get(4)?, r.get(5)?, r.get(6)?)),
+            )?;
+            let (ids, channels, out) = select_prune(&rows, prune);
+            for id in &ids {
+                tx.execute("DELETE FROM part WHERE id = ?1", [id])?;
+            }
+            for ch in &channels {
+                tx.execute(
+                    "UPDATE channel SET samples = (SELECT COALESCE(SUM(count), 0) FROM part WHERE channel = ?1),
+                        t_first = (SELECT MIN(t_min) FROM part WHERE channel = ?1),
+                        t_last = (SELECT MAX(t_max) FROM part WHERE channel = ?1)
+                     WHERE id = ?1",
+                    [ch],
+                )?;
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn account_ids(&self) -> Result<Vec<String>> {
+        self.read(|c| all(c, "SELECT id FROM account ORDER BY id", [], |r| Ok(r.get(0)?))).await
+    }
+
+    async fn insert_card(&self, card: &Card) -> Result<()> {
+        let k = card.clone();
+        let product = serde_json::to_string(&k.product).map_err(|e| StoreError::Db(e.to_string()))?;
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO card (code_hash, account, product, months, issued_ms, used_ms, used_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![k.code_hash, k.account, product, k.months, k.issued_ms, k.used_ms, k.used_by],
+            )
+            .map_err(|e| insert_err(e, "card", format!("account {}", k.account)))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn card(&self, code_hash: &str) -> Result<Option<Card>> {
+        let hash = code_hash.to_owned();
+        self.read(move |c| {
+            one(
+                c,
+                "SELECT code_hash, account, product, months, issued_ms, used_ms, used_by FROM card WHERE code_hash = ?1",
+                [&hash],
+                |r| {
+                    let product: String = r.get(2)?;
+                    Ok(Card {
+                        code_hash: r.get(0)?,
+                        account: r.get(1)?,
+                        product: serde_json::from_str(&product)
+                            .map_err(|e| StoreError::Corrupt(format!("card product: {e}")))?,
+                        months: r.get(3)?,
+                        issued_ms: r.get(4)?,
+                        used_ms: r.get(5)?,
+                        used_by: r.get(6)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn record_reminder(&self, account: &str, key: &str, at: TimeMs) -> Result<bool> {
+        let (account, key) = (account.to_owned(), key.to_owned());
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "INSERT INTO reminder_sent (account, key, at_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    params![account, key, at],
+                )
+                .map_err(|e| insert_err(e, "reminder", format!("account {account}")))?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn forget_reminder(&self, account: &str, key: &str) -> Result<()> {
+        let (account, key) = (account.to_owned(), key.to_owned());
+        self.write(move |c| {
+            c.execute("DELETE FROM reminder_sent WHERE account = ?1 AND key = ?2", params![account, key])?;
+            Ok(())
+        })
+        .await
+    }
 
     async fn backup_to(&self, dest: &Path) -> Result<()> {
         let dest = dest.to_path_buf();

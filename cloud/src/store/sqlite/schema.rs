@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Version 1. Grants and team members are JSON lists (small, read whole);
 /// time series are one row per batch part (see `store/mod.rs`).
@@ -156,6 +156,44 @@ CREATE INDEX part_time ON part(channel, t_min);
 CREATE INDEX part_store ON part(store);
 ";
 
+/// Version 2: licences (SPEC 7). The state is one JSON document per
+/// account with a version for compare-and-swap; cards are kept by the
+/// SHA-256 of their code; sent reminders are remembered so each goes once.
+const V2: &str = "
+CREATE TABLE licence (
+    account TEXT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE licence_event (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    at_ms INTEGER NOT NULL,
+    what TEXT NOT NULL,
+    by_whom TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX licence_event_account ON licence_event(account, at_ms, id);
+CREATE TABLE card (
+    code_hash TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    product TEXT NOT NULL,
+    months INTEGER NOT NULL,
+    issued_ms INTEGER NOT NULL,
+    used_ms INTEGER,
+    used_by TEXT
+);
+CREATE TABLE reminder_sent (
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, key)
+);
+-- The per-plan traffic placeholders (free/standard 1 GB, pro 5 GB) are
+-- gone: gateways have their Remote plan's allowance, other agents none.
+UPDATE account SET traffic_allowance = 0;
+";
+
 /// A schema this program cannot use, or SQLite failing to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -174,7 +212,14 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
     if v < 1 {
         let tx = conn.transaction()?;
         tx.execute_batch(V1)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {VERSION}"))?;
+        tx.execute_batch("PRAGMA user_version = 1")?;
+        tx.commit()?;
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v < 2 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V2)?;
+        tx.execute_batch("PRAGMA user_version = 2")?;
         tx.commit()?;
     }
     Ok(())

@@ -719,6 +719,36 @@ mod tests {
     }
 
     #[test]
+    fn select_is_one_line_for_a_serial_line_based_instrument() {
+        let serial = |t: &str| {
+            toml::from_str::<InstrumentConfig>(&format!(
+                "id = \"i\"\ntransport = {{ kind = \"serial\", path = \"/dev/ttyUSB0\" }}\n{t}"
+            ))
+            .unwrap()
+            .validate()
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(serial("family = \"scpi\"\nselect = \"ADR 6\"\nselect_reply = \"OK\""), Ok(()));
+        assert_eq!(serial("family = \"hioki-power\"\nselect = \"ADR 2\""), Ok(()));
+        assert_eq!(serial("family = \"hioki-logger\"\nselect = \"ADR 3\""), Ok(()));
+        let cases = [
+            ("family = \"scpi\"\nselect = \"ADR 6\\nV?\"", "`select` must be one line"),
+            ("family = \"scpi\"\nselect_reply = \"OK\"", "`select_reply` is given but `select` is not"),
+            ("family = \"scpi\"\nselect = \"ADR 6\"\nselect_reply = \"O\\rK\"", "`select_reply` must be one line"),
+            ("family = \"modbus\"\nselect = \"ADR 6\"", "`select` is not used by family modbus"),
+            ("family = \"sdm630\"\nselect_reply = \"OK\"", "`select_reply` is not used by family sdm630"),
+        ];
+        for (text, want) in cases {
+            let err = serial(text).unwrap_err();
+            assert!(err.starts_with("instrument `i`: ") && err.contains(want), "{text}: {err}");
+        }
+        let blank = serial("family = \"scpi\"\nselect = \"  \"").unwrap_err();
+        assert!(blank.starts_with("instrument `i`: ") && blank.contains("`select`"), "{blank}");
+        let err = instrument("family = \"scpi\"\nselect = \"ADR 6\"").validate().unwrap_err().to_string();
+        assert!(err.contains("`select`") && err.contains("needs a serial transport"), "{err}");
+    }
+
+    #[test]
     fn channel_timeouts_are_for_generic_scpi_channels() {
         let check = |t: &str| instrument(t).validate().map_err(|e| e.to_string());
         let channel = "[[channel]]\nid = \"v\"\nquery = \"V?\"\ntimeout = ";

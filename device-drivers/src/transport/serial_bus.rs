@@ -204,6 +204,14 @@ impl PortConflict {
             | PortConflict::SameSelect { second_index, .. } => *second_index,
         }
     }
+
+    /// The field of the second instrument that a config error points at.
+    pub fn field(&self) -> &'static str {
+        match self {
+            PortConflict::SameSelect { .. } => "select",
+            _ => "transport",
+        }
+    }
 }
 
 /// How an instrument takes turns on a shared line.
@@ -351,6 +359,54 @@ mod tests {
         let mut sdm = serial("sdm", "/dev/ttyUSB0", 9600, Parity::None);
         sdm.family = crate::families::sdm630::FAMILY;
         assert_eq!(check_shared_ports(&[meter, sdm]), Ok(()));
+    }
+
+    fn scpi(id: &str, path: &str, select: Option<&str>) -> InstrumentConfig {
+        let mut cfg = serial(id, path, 9600, Parity::None);
+        cfg.family = crate::families::scpi::FAMILY;
+        cfg.select = select.map(str::to_string);
+        cfg
+    }
+
+    #[test]
+    fn line_based_devices_share_a_port_with_distinct_selects() {
+        let psu1 = scpi("psu1", "/dev/ttyUSB0", Some("ADR 6"));
+        let psu2 = scpi("psu2", "/dev/ttyUSB0", Some("ADR 7"));
+        let mut hioki = scpi("pw", "/dev/ttyUSB0", Some("ADR 8"));
+        hioki.family = crate::families::hioki_power::FAMILY;
+        assert_eq!(check_shared_ports(&[psu1.clone(), psu2.clone(), hioki.clone()]), Ok(()));
+        // Alone on its port, a device needs no address.
+        assert_eq!(check_shared_ports(&[scpi("dmm", "/dev/ttyUSB1", None), psu1.clone()]), Ok(()));
+
+        // The same address, written differently, names both instruments.
+        let twin = scpi("psu3", "/dev/ttyUSB0", Some(" adr  7 "));
+        let e = check_shared_ports(&[psu1.clone(), psu2.clone(), twin]).unwrap_err();
+        assert_eq!(e.second_index(), 2);
+        let msg = e.to_string();
+        assert!(msg.contains("`psu2`") && msg.contains("`psu3`"), "{msg}");
+        assert!(msg.contains("select = \"adr  7\"") && msg.contains("/dev/ttyUSB0"), "{msg}");
+
+        // A device without an address on a shared line is named.
+        let e = check_shared_ports(&[psu1.clone(), scpi("dmm", "/dev/ttyUSB0", None)]).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(*e, PortConflict::NoSelect { ref missing, .. } if missing == "dmm"), "{msg}");
+        assert!(msg.contains("`psu1`") && msg.contains("`dmm` has no `select`"), "{msg}");
+
+        // Different settings stay a settings conflict.
+        let mut fast = scpi("fast", "/dev/ttyUSB0", Some("ADR 9"));
+        fast.transport = serial("x", "/dev/ttyUSB0", 19200, Parity::None).transport;
+        let e = check_shared_ports(&[psu1.clone(), fast]).unwrap_err().to_string();
+        assert!(e.contains("`psu1`") && e.contains("`fast`") && e.contains("19200 8N1"), "{e}");
+
+        // Modbus units and addressed SCPI devices do not mix on one line.
+        let meter = serial("meter", "/dev/ttyUSB0", 9600, Parity::None);
+        let e = check_shared_ports(&[meter, psu1.clone()]).unwrap_err().to_string();
+        assert!(e.contains("`meter`") && e.contains("`psu1`") && e.contains("not both kinds"), "{e}");
+
+        // A disabled duplicate does not use the line.
+        let mut off = scpi("off", "/dev/ttyUSB0", Some("ADR 6"));
+        off.enabled = false;
+        assert_eq!(check_shared_ports(&[psu1, psu2, off]), Ok(()));
     }
 
     #[tokio::test]

@@ -90,3 +90,17 @@ impl AsyncWrite for LeaseSlot {
         self.with(|lease| lease.poll_shutdown(cx))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn an_empty_slot_refuses_reads_instead_of_waiting() {
+        let mut slot = LeaseSlot::default();
+        let mut buf = [0u8; 4];
+        let e = slot.read(&mut buf).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotConnected);
+    }
+}

@@ -243,34 +243,51 @@ fn select_key(select: &str) -> String {
 }
 
 /// Whether `earlier` and `inst` (index `i`), both on `path`, can take turns.
-fn check_pair(path: &str, earlier: &InstrumentConfig, inst: &InstrumentConfig, i: usize) -> Result<(), PortConflict> {
+fn check_pair(
+    path: &str,
+    earlier: &InstrumentConfig,
+    inst: &InstrumentConfig,
+    i: usize,
+) -> Result<(), Box<PortConflict>> {
     let pair = || (path.to_string(), earlier.id.clone(), inst.id.clone());
     let (a, b) = (addressing(earlier), addressing(inst));
     if let Some(lone) = [(earlier, a), (inst, b)].into_iter().find(|(_, x)| *x == Addressing::None).map(|(x, _)| x) {
         let (path, first, second) = pair();
-        return Err(PortConflict::NotShareable { path, first, second, family: lone.family.id(), second_index: i });
+        return Err(Box::new(PortConflict::NotShareable {
+            path,
+            first,
+            second,
+            family: lone.family.id(),
+            second_index: i,
+        }));
     }
     if a != b {
         let (path, first, second) = pair();
-        return Err(PortConflict::NotShareable { path, first, second, family: inst.family.id(), second_index: i });
+        return Err(Box::new(PortConflict::NotShareable {
+            path,
+            first,
+            second,
+            family: inst.family.id(),
+            second_index: i,
+        }));
     }
     if a == Addressing::Select {
         let missing = [earlier, inst].into_iter().find(|x| x.select.is_none());
         if let Some(missing) = missing {
             let (path, first, second) = pair();
             let missing = missing.id.clone();
-            return Err(PortConflict::NoSelect { path, first, second, missing, second_index: i });
+            return Err(Box::new(PortConflict::NoSelect { path, first, second, missing, second_index: i }));
         }
         let (x, y) = (earlier.select.as_deref().unwrap_or_default(), inst.select.as_deref().unwrap_or_default());
         if select_key(x) == select_key(y) {
             let (path, first, second) = pair();
-            return Err(PortConflict::SameSelect {
+            return Err(Box::new(PortConflict::SameSelect {
                 path,
                 first,
                 second,
                 select: y.trim().to_string(),
                 second_index: i,
-            });
+            }));
         }
     }
     Ok(())
@@ -297,7 +314,7 @@ pub fn check_shared_ports(instruments: &[InstrumentConfig]) -> std::result::Resu
             }));
         }
         for (other, _) in earlier.iter() {
-            check_pair(path, other, inst, i).map_err(Box::new)?;
+            check_pair(path, other, inst, i)?;
         }
         earlier.push((inst, settings));
     }

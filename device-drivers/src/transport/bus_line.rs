@@ -96,6 +96,61 @@ mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
 
+    /// Two addressed devices at the far end of a pty: `ADR n` selects one
+    /// (it answers `OK`), then only it answers `V?` with `n`, each reply
+    /// after `delay`.
+    async fn two_devices(port: tokio_serial::SerialStream, delay: std::time::Duration) {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let (rd, mut wr) = tokio::io::split(port);
+        let mut lines = BufReader::new(rd).lines();
+        let mut selected = None;
+        while let Ok(Some(line)) = lines.next_line().await {
+            let reply = match line.trim() {
+                "ADR 6" | "ADR 7" => {
+                    selected = line.trim().strip_prefix("ADR ").map(str::to_string);
+                    Some("OK".to_string())
+                }
+                "V?" => selected.clone(),
+                _ => None,
+            };
+            if let Some(reply) = reply {
+                tokio::time::sleep(delay).await;
+                wr.write_all(format!("{reply}\n").as_bytes()).await.unwrap();
+            }
+        }
+    }
+
+    /// Each query is addressed and answered whole, however the two
+    /// instruments' queries overlap; a turn takes longer than the reply
+    /// timeout (two replies of 150 ms against 250 ms), so a wait for the
+    /// port counted against it would fail.
+    #[tokio::test]
+    async fn addressed_devices_take_turns_and_waiting_is_not_a_timeout() {
+        use crate::config::{Parity, TransportConfig};
+        use std::time::Duration;
+        let (master, slave) = tokio_serial::SerialStream::pair().unwrap();
+        let path = tokio_serial::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        let transport = TransportConfig::Serial {
+            path,
+            baud: 19200,
+            data_bits: 8,
+            parity: Parity::None,
+            stop_bits: 1,
+            timeout: Duration::from_millis(250),
+        };
+        let select = |n: u8| Some(Select { command: format!("ADR {n}"), reply: Some("OK".into()) });
+        let family = crate::families::scpi::FAMILY;
+        let mut six = super::super::connect(&transport, family, "\n", select(6)).await.unwrap();
+        let mut seven = super::super::connect(&transport, family, "\n", select(7)).await.unwrap();
+        let peer = tokio::spawn(two_devices(master, Duration::from_millis(150)));
+        for _ in 0..3 {
+            let (a, b) = tokio::join!(six.query("V?"), seven.query("V?"));
+            assert_eq!((a.unwrap().as_str(), b.unwrap().as_str()), ("6", "7"));
+        }
+        peer.abort();
+    }
+
     #[tokio::test]
     async fn an_empty_slot_refuses_reads_instead_of_waiting() {
         let mut slot = LeaseSlot::default();

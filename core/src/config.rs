@@ -144,10 +144,11 @@ impl AgentConfig {
             ));
         }
         if let Err(e) = check_shared_ports(&raw.instruments) {
-            // Points at the second instrument's transport, naming both.
+            // Points at the second instrument's transport (or its `select`), naming both.
+            let field = e.field();
             return Err(locator.error_at(
-                &[Seg::Key("instrument"), Seg::Index(e.second_index()), Seg::Key("transport")],
-                "instrument.transport",
+                &[Seg::Key("instrument"), Seg::Index(e.second_index()), Seg::Key(field)],
+                &format!("instrument.{field}"),
                 e.to_string(),
             ));
         }
@@ -945,6 +946,28 @@ host = "10.0.0.2"
         assert_eq!(e.line(), Some(13), "{s}");
         assert!(s.contains("`meter1`") && s.contains("`meter2`") && s.contains("/dev/ttyUSB0"), "{s}");
         assert!(s.contains("9600 8N1") && s.contains("19200 8N1"), "{s}");
+    }
+
+    #[test]
+    fn addressed_scpi_devices_share_a_port_and_a_duplicate_select_points_at_it() {
+        let inst = |id: &str, select: Option<&str>| {
+            let select = select.map(|s| format!("select = \"{s}\"\nselect_reply = \"OK\"\n")).unwrap_or_default();
+            format!(
+                "[[instrument]]\nid = \"{id}\"\nfamily = \"scpi\"\n{select}transport = {{ kind = \"serial\", path = \"/dev/ttyUSB0\" }}\n[[instrument.channel]]\nid = \"v\"\nquery = \"MEAS:VOLT?\"\n"
+            )
+        };
+        let two = format!("{}{}", inst("psu6", Some("ADR 6")), inst("psu7", Some("ADR 7")));
+        let cfg = AgentConfig::parse(&two, "agent.toml").unwrap();
+        assert_eq!(cfg.instruments[1].select.as_deref(), Some("ADR 7"));
+        assert_eq!(cfg.instruments[1].select_reply.as_deref(), Some("OK"));
+        let e = err(&format!("{two}{}", inst("psu6b", Some("ADR 6"))));
+        let s = e.to_string();
+        assert_eq!(e.line(), Some(22), "{s}"); // the third instrument's `select`
+        assert!(s.contains("`psu6`") && s.contains("`psu6b`") && s.contains("ADR 6"), "{s}");
+        let e = err(&format!("{two}{}", inst("dmm", None)));
+        let s = e.to_string();
+        assert_eq!(e.line(), Some(22), "{s}"); // the third instrument's transport
+        assert!(s.contains("`psu6`") && s.contains("`dmm` has no `select`"), "{s}");
     }
 
     #[test]

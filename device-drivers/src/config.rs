@@ -305,6 +305,15 @@ pub struct InstrumentConfig {
     /// How the error query is answered; the family's own when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_format: Option<ErrorFormat>,
+    /// Line-based families on a multi-drop serial line (RS-485): the
+    /// command that addresses this device before each exchange (`"ADR 6"`),
+    /// so several devices can share one port; each needs its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<String>,
+    /// The reply the device gives to `select` (`"OK"`); none expected when
+    /// left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select_reply: Option<String>,
     /// Extra sentinel values this model uses for "no valid value".
     #[serde(default)]
     #[ts(as = "Option<_>", optional)]

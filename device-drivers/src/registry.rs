@@ -136,6 +136,15 @@ pub mod error_fields {
     );
 }
 
+/// Instrument fields of the line-based families that can share a
+/// multi-drop serial line (an address command before each exchange).
+pub mod bus_fields {
+    use super::{FieldKind, FieldSpec};
+
+    pub const SELECT: FieldSpec = FieldSpec::optional("select", "inst.field.select", FieldKind::Text);
+    pub const SELECT_REPLY: FieldSpec = FieldSpec::optional("select_reply", "inst.field.select_reply", FieldKind::Text);
+}
+
 /// The kind of value a field holds, with its limits.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -394,6 +403,10 @@ impl Family {
             unused_field(&json, key, d.instrument_fields, d.id)?;
         }
         check_error_query(cfg)?;
+        for key in ["select", "select_reply"] {
+            unused_field(&json, key, d.instrument_fields, d.id)?;
+        }
+        check_select(cfg)?;
         let channels = json.get("channel").and_then(Json::as_array).map_or(&[][..], Vec::as_slice);
         for (c, cj) in cfg.channels.iter().zip(channels) {
             let in_channel = |e: FieldError| FieldError::Channel { channel: c.id.clone(), problem: Box::new(e) };
@@ -499,6 +512,36 @@ fn check_error_query(cfg: &InstrumentConfig) -> Result<(), FieldError> {
     }
     if !query.ends_with('?') {
         return Err(bad("must be a query ending in `?` (or \"none\")"));
+    }
+    Ok(())
+}
+
+/// `select` is one command line for a serial instrument; `select_reply`
+/// one reply line that needs a `select`.
+fn check_select(cfg: &InstrumentConfig) -> Result<(), FieldError> {
+    let one_line = |key: &str, text: &str| {
+        let text = text.trim();
+        let bad = |why: &str| FieldError::Family(format!("`{key}` {why}, got `{}`", crate::text::quote_reply(text)));
+        if text.is_empty() {
+            return Err(bad("must not be empty"));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(bad("must be one line"));
+        }
+        Ok(())
+    };
+    if let Some(reply) = cfg.select_reply.as_deref() {
+        if cfg.select.is_none() {
+            return Err(FieldError::Family("`select_reply` is given but `select` is not".into()));
+        }
+        one_line("select_reply", reply)?;
+    }
+    let Some(select) = cfg.select.as_deref() else { return Ok(()) };
+    one_line("select", select)?;
+    if !matches!(cfg.transport, TransportConfig::Serial { .. }) {
+        return Err(FieldError::Family(
+            "`select` addresses a device on a shared serial line; it needs a serial transport".into(),
+        ));
     }
     Ok(())
 }
@@ -673,6 +716,36 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("unknown variant `text`") && err.contains("nr1"), "{err}");
+    }
+
+    #[test]
+    fn select_is_one_line_for_a_serial_line_based_instrument() {
+        let serial = |t: &str| {
+            toml::from_str::<InstrumentConfig>(&format!(
+                "id = \"i\"\ntransport = {{ kind = \"serial\", path = \"/dev/ttyUSB0\" }}\n{t}"
+            ))
+            .unwrap()
+            .validate()
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(serial("family = \"scpi\"\nselect = \"ADR 6\"\nselect_reply = \"OK\""), Ok(()));
+        assert_eq!(serial("family = \"hioki-power\"\nselect = \"ADR 2\""), Ok(()));
+        assert_eq!(serial("family = \"hioki-logger\"\nselect = \"ADR 3\""), Ok(()));
+        let cases = [
+            ("family = \"scpi\"\nselect = \"ADR 6\\nV?\"", "`select` must be one line"),
+            ("family = \"scpi\"\nselect_reply = \"OK\"", "`select_reply` is given but `select` is not"),
+            ("family = \"scpi\"\nselect = \"ADR 6\"\nselect_reply = \"O\\rK\"", "`select_reply` must be one line"),
+            ("family = \"modbus\"\nselect = \"ADR 6\"", "`select` is not used by family modbus"),
+            ("family = \"sdm630\"\nselect_reply = \"OK\"", "`select_reply` is not used by family sdm630"),
+        ];
+        for (text, want) in cases {
+            let err = serial(text).unwrap_err();
+            assert!(err.starts_with("instrument `i`: ") && err.contains(want), "{text}: {err}");
+        }
+        let blank = serial("family = \"scpi\"\nselect = \"  \"").unwrap_err();
+        assert!(blank.starts_with("instrument `i`: ") && blank.contains("`select`"), "{blank}");
+        let err = instrument("family = \"scpi\"\nselect = \"ADR 6\"").validate().unwrap_err().to_string();
+        assert!(err.contains("`select`") && err.contains("needs a serial transport"), "{err}");
     }
 
     #[test]

@@ -110,6 +110,6 @@ fn queries_on_an_empty_store_explain_themselves() {
 fn the_documented_example_config_is_valid() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/agent.example.toml");
     let cfg = meterdeck_core::config::AgentConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(cfg.instruments.len(), 6);
+    assert_eq!(cfg.instruments.len(), 8); // two of them disabled SCPI supplies on one line
     assert_eq!(cfg.enabled_instruments().count(), 3);
 }

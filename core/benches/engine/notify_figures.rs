@@ -269,6 +269,8 @@ fn config() -> anyhow::Result<AgentConfig> {
             unit_id: 1,
             error_query: None,
             error_format: None,
+            select: None,
+            select_reply: None,
             sentinels: vec![],
             poll_interval: Some(Duration::from_secs(1)),
             enabled: true,

@@ -161,6 +161,8 @@ impl RunningSim {
             unit_id: 1,
             error_query: None,
             error_format: None,
+            select: None,
+            select_reply: None,
             sentinels: Vec::new(),
             poll_interval: None,
             enabled: true,

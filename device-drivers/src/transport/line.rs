@@ -8,7 +8,11 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use std::sync::Arc;
+
 use super::ByteStream;
+use super::bus_line::{BusSeat, LeaseSlot, Select, Turn};
+use super::serial_bus::SerialBus;
 use crate::error::{DriverError, Result};
 
 /// Longest reply line accepted; a longer one is a `BadReply`, never
@@ -38,6 +42,8 @@ pub struct LineConnection {
     skipping: bool,
     /// The last line sent, named in reply errors.
     last_command: String,
+    /// On a shared serial line: the port is taken for each exchange.
+    seat: Option<BusSeat>,
 }
 
 impl LineConnection {
@@ -56,7 +62,58 @@ impl LineConnection {
             scanned: 0,
             skipping: false,
             last_command: String::new(),
+            seat: None,
         })
+    }
+
+    /// A connection to one addressed device on a shared serial line: every
+    /// query and command waits for the port (not counted in the timeout),
+    /// sends `select` first and checks its reply when one is expected.
+    pub fn on_bus(
+        bus: Arc<SerialBus>,
+        select: Option<Select>,
+        target: String,
+        terminator: &str,
+        timeout: Duration,
+    ) -> Result<Self> {
+        let slot = LeaseSlot::default();
+        let mut conn = LineConnection::new(Box::new(slot.clone()), target, terminator, timeout)?;
+        conn.seat = Some(BusSeat { bus, select, slot });
+        Ok(conn)
+    }
+
+    /// On a shared line: waits for the port and addresses the device. The
+    /// port is held until the returned turn is dropped.
+    async fn take_turn(&mut self) -> Result<Option<Turn>> {
+        let Some(seat) = &self.seat else { return Ok(None) };
+        let select = seat.select.clone();
+        let turn = seat.slot.hold(seat.bus.lease().await?);
+        // Our own leftovers from an earlier turn are not a reply to this one.
+        self.buf.clear();
+        self.scanned = 0;
+        self.skipping = false;
+        if let Some(select) = select {
+            self.send_now(&select.command).await?;
+            if let Some(expected) = &select.reply {
+                let reply = self.read_line().await?;
+                if reply.trim() != expected.trim() {
+                    return Err(DriverError::BadReply {
+                        command: select.command.clone(),
+                        reply,
+                        reason: format!("the device answers its `select` with `{expected}`"),
+                    });
+                }
+            }
+        }
+        Ok(Some(turn))
+    }
+
+    /// A broken port is not handed to the next device that connects.
+    fn noted<T>(&self, result: Result<T>) -> Result<T> {
+        if let (Err(DriverError::Io { .. } | DriverError::Closed { .. }), Some(seat)) = (&result, &self.seat) {
+            seat.bus.mark_broken();
+        }
+        result
     }
 
     /// The instrument this connection talks to (`host:port` or `path@baud`).
@@ -80,6 +137,15 @@ impl LineConnection {
 
     /// Sends one line (the terminator is appended).
     pub async fn send(&mut self, line: &str) -> Result<()> {
+        let turn = self.take_turn().await;
+        let result = match turn {
+            Ok(_turn) => self.send_now(line).await,
+            Err(e) => Err(e),
+        };
+        self.noted(result)
+    }
+
+    async fn send_now(&mut self, line: &str) -> Result<()> {
         if line.contains(['\n', '\r']) {
             return Err(DriverError::Config(format!("{}: a command must be a single line, got {line:?}", self.target)));
         }
@@ -101,9 +167,14 @@ impl LineConnection {
     /// Discards stale input, sends `line` and returns the next reply line
     /// (without its terminator).
     pub async fn query(&mut self, line: &str) -> Result<String> {
-        self.drain()?;
-        self.send(line).await?;
-        self.read_line().await
+        let result = async {
+            let _turn = self.take_turn().await?;
+            self.drain()?;
+            self.send_now(line).await?;
+            self.read_line().await
+        }
+        .await;
+        self.noted(result)
     }
 
     /// Waits up to the timeout for the next reply line. After an oversized

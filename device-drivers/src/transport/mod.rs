@@ -1,6 +1,7 @@
 //! Byte transports (TCP, serial) and the line-oriented connection every text
 //! protocol speaks over them. Protocols never see which transport they use.
 
+pub mod bus_line;
 pub mod line;
 pub mod serial;
 pub mod serial_bus;
@@ -24,9 +25,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for T {}
 
 /// Opens the configured transport and wraps it in a line connection. The TCP
 /// port defaults to the family's; `terminator` ends every line both ways.
-pub async fn connect(transport: &TransportConfig, family: Family, terminator: &str) -> Result<LineConnection> {
+///
+/// With `select`, a serial device is one of several addressed devices on a
+/// shared line: it takes turns on the port ([`SerialBus`]), addressed first.
+pub async fn connect(
+    transport: &TransportConfig,
+    family: Family,
+    terminator: &str,
+    select: Option<bus_line::Select>,
+) -> Result<LineConnection> {
     let target = transport.describe(family);
     let timeout = transport.timeout();
+    if let (Some(select), Some((path, settings))) = (select, serial_bus::settings_of(transport)) {
+        let bus = SerialBus::open(path, &settings)?;
+        return LineConnection::on_bus(bus, Some(select), target, terminator, timeout);
+    }
     let stream: Box<dyn ByteStream> = match transport {
         TransportConfig::Tcp { host, port, .. } => {
             Box::new(tcp::connect(host, tcp_port(*port, family)?, timeout).await?)

@@ -181,40 +181,129 @@ pub enum PortConflict {
         second_index: usize,
     },
     #[error(
-        "instruments `{first}` and `{second}` both use serial port `{path}`, but family {family} cannot share a port; only units with their own `unit_id` (Modbus RTU) take turns on one line"
+        "instruments `{first}` and `{second}` both use serial port `{path}`, but family {family} cannot share a port with them; only Modbus RTU units (each with its own `unit_id`) or line-based devices (SCPI, Hioki, each with its own `select`) take turns on one line, not both kinds"
     )]
     NotShareable { path: String, first: String, second: String, family: &'static str, second_index: usize },
+    #[error(
+        "instruments `{first}` and `{second}` both use serial port `{path}`, but `{missing}` has no `select`; line-based devices on a shared line each need the command that addresses them (such as `select = \"ADR 6\"`)"
+    )]
+    NoSelect { path: String, first: String, second: String, missing: String, second_index: usize },
+    #[error(
+        "instruments `{first}` and `{second}` on serial port `{path}` both use `select = \"{select}\"`; each device on a shared line needs its own address"
+    )]
+    SameSelect { path: String, first: String, second: String, select: String, second_index: usize },
 }
 
 impl PortConflict {
     /// Index of the second instrument of the pair in the list checked.
     pub fn second_index(&self) -> usize {
         match self {
-            PortConflict::Settings { second_index, .. } | PortConflict::NotShareable { second_index, .. } => {
-                *second_index
-            }
+            PortConflict::Settings { second_index, .. }
+            | PortConflict::NotShareable { second_index, .. }
+            | PortConflict::NoSelect { second_index, .. }
+            | PortConflict::SameSelect { second_index, .. } => *second_index,
+        }
+    }
+
+    /// The field of the second instrument that a config error points at.
+    pub fn field(&self) -> &'static str {
+        match self {
+            PortConflict::SameSelect { .. } => "select",
+            _ => "transport",
         }
     }
 }
 
-/// Families whose instruments are addressed by a unit id take turns on a
-/// shared line ([`SerialBus`]); the others open the port for themselves.
-fn shares_lines(inst: &InstrumentConfig) -> bool {
-    inst.family.instrument_fields.iter().any(|f| f.key == "unit_id")
+/// How an instrument takes turns on a shared line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Addressing {
+    /// Modbus RTU: a unit id in every frame.
+    UnitId,
+    /// Line-based (SCPI, Hioki): an address command before each exchange.
+    Select,
+    /// Cannot share a line.
+    None,
+}
+
+fn addressing(inst: &InstrumentConfig) -> Addressing {
+    let fields = inst.family.instrument_fields;
+    if fields.iter().any(|f| f.key == "unit_id") {
+        Addressing::UnitId
+    } else if fields.iter().any(|f| f.key == "select") {
+        Addressing::Select
+    } else {
+        Addressing::None
+    }
+}
+
+/// `ADR 6`, `adr  6` and ` ADR 6 ` address the same device (SCPI commands
+/// ignore case; runs of blanks are one separator).
+fn select_key(select: &str) -> String {
+    select.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase()
+}
+
+/// Whether `earlier` and `inst` (index `i`), both on `path`, can take turns.
+fn check_pair(
+    path: &str,
+    earlier: &InstrumentConfig,
+    inst: &InstrumentConfig,
+    i: usize,
+) -> Result<(), Box<PortConflict>> {
+    let pair = || (path.to_string(), earlier.id.clone(), inst.id.clone());
+    let (a, b) = (addressing(earlier), addressing(inst));
+    if let Some(lone) = [(earlier, a), (inst, b)].into_iter().find(|(_, x)| *x == Addressing::None).map(|(x, _)| x) {
+        let (path, first, second) = pair();
+        return Err(Box::new(PortConflict::NotShareable {
+            path,
+            first,
+            second,
+            family: lone.family.id(),
+            second_index: i,
+        }));
+    }
+    if a != b {
+        let (path, first, second) = pair();
+        return Err(Box::new(PortConflict::NotShareable {
+            path,
+            first,
+            second,
+            family: inst.family.id(),
+            second_index: i,
+        }));
+    }
+    if a == Addressing::Select {
+        let missing = [earlier, inst].into_iter().find(|x| x.select.is_none());
+        if let Some(missing) = missing {
+            let (path, first, second) = pair();
+            let missing = missing.id.clone();
+            return Err(Box::new(PortConflict::NoSelect { path, first, second, missing, second_index: i }));
+        }
+        let (x, y) = (earlier.select.as_deref().unwrap_or_default(), inst.select.as_deref().unwrap_or_default());
+        if select_key(x) == select_key(y) {
+            let (path, first, second) = pair();
+            return Err(Box::new(PortConflict::SameSelect {
+                path,
+                first,
+                second,
+                select: y.trim().to_string(),
+                second_index: i,
+            }));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that the enabled instruments on each serial port can share it:
-/// one set of line settings, and every one of them addressable (a unit id).
+/// one set of line settings, and every one of them addressable the same way
+/// (Modbus unit ids, or distinct `select` commands).
 pub fn check_shared_ports(instruments: &[InstrumentConfig]) -> std::result::Result<(), Box<PortConflict>> {
-    let mut first: HashMap<String, (&InstrumentConfig, SerialSettings)> = HashMap::new();
+    let mut on_port: HashMap<String, Vec<(&InstrumentConfig, SerialSettings)>> = HashMap::new();
     for (i, inst) in instruments.iter().enumerate().filter(|(_, i)| i.enabled) {
         let Some((path, settings)) = settings_of(&inst.transport) else { continue };
-        let key = port_key(path);
-        let Some((other, theirs)) = first.get(&key) else {
-            first.insert(key, (inst, settings));
-            continue;
-        };
-        if *theirs != settings {
+        let earlier = on_port.entry(port_key(path)).or_default();
+        if let Some((other, theirs)) = earlier.first()
+            && *theirs != settings
+        {
             return Err(Box::new(PortConflict::Settings {
                 path: path.to_string(),
                 first: other.id.clone(),
@@ -224,15 +313,10 @@ pub fn check_shared_ports(instruments: &[InstrumentConfig]) -> std::result::Resu
                 second_index: i,
             }));
         }
-        if let Some(lone) = [*other, inst].into_iter().find(|x| !shares_lines(x)) {
-            return Err(Box::new(PortConflict::NotShareable {
-                path: path.to_string(),
-                first: other.id.clone(),
-                second: inst.id.clone(),
-                family: lone.family.id(),
-                second_index: i,
-            }));
+        for (other, _) in earlier.iter() {
+            check_pair(path, other, inst, i)?;
         }
+        earlier.push((inst, settings));
     }
     Ok(())
 }
@@ -292,6 +376,54 @@ mod tests {
         let mut sdm = serial("sdm", "/dev/ttyUSB0", 9600, Parity::None);
         sdm.family = crate::families::sdm630::FAMILY;
         assert_eq!(check_shared_ports(&[meter, sdm]), Ok(()));
+    }
+
+    fn scpi(id: &str, path: &str, select: Option<&str>) -> InstrumentConfig {
+        let mut cfg = serial(id, path, 9600, Parity::None);
+        cfg.family = crate::families::scpi::FAMILY;
+        cfg.select = select.map(str::to_string);
+        cfg
+    }
+
+    #[test]
+    fn line_based_devices_share_a_port_with_distinct_selects() {
+        let psu1 = scpi("psu1", "/dev/ttyUSB0", Some("ADR 6"));
+        let psu2 = scpi("psu2", "/dev/ttyUSB0", Some("ADR 7"));
+        let mut hioki = scpi("pw", "/dev/ttyUSB0", Some("ADR 8"));
+        hioki.family = crate::families::hioki_power::FAMILY;
+        assert_eq!(check_shared_ports(&[psu1.clone(), psu2.clone(), hioki.clone()]), Ok(()));
+        // Alone on its port, a device needs no address.
+        assert_eq!(check_shared_ports(&[scpi("dmm", "/dev/ttyUSB1", None), psu1.clone()]), Ok(()));
+
+        // The same address, written differently, names both instruments.
+        let twin = scpi("psu3", "/dev/ttyUSB0", Some(" adr  7 "));
+        let e = check_shared_ports(&[psu1.clone(), psu2.clone(), twin]).unwrap_err();
+        assert_eq!(e.second_index(), 2);
+        let msg = e.to_string();
+        assert!(msg.contains("`psu2`") && msg.contains("`psu3`"), "{msg}");
+        assert!(msg.contains("select = \"adr  7\"") && msg.contains("/dev/ttyUSB0"), "{msg}");
+
+        // A device without an address on a shared line is named.
+        let e = check_shared_ports(&[psu1.clone(), scpi("dmm", "/dev/ttyUSB0", None)]).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(*e, PortConflict::NoSelect { ref missing, .. } if missing == "dmm"), "{msg}");
+        assert!(msg.contains("`psu1`") && msg.contains("`dmm` has no `select`"), "{msg}");
+
+        // Different settings stay a settings conflict.
+        let mut fast = scpi("fast", "/dev/ttyUSB0", Some("ADR 9"));
+        fast.transport = serial("x", "/dev/ttyUSB0", 19200, Parity::None).transport;
+        let e = check_shared_ports(&[psu1.clone(), fast]).unwrap_err().to_string();
+        assert!(e.contains("`psu1`") && e.contains("`fast`") && e.contains("19200 8N1"), "{e}");
+
+        // Modbus units and addressed SCPI devices do not mix on one line.
+        let meter = serial("meter", "/dev/ttyUSB0", 9600, Parity::None);
+        let e = check_shared_ports(&[meter, psu1.clone()]).unwrap_err().to_string();
+        assert!(e.contains("`meter`") && e.contains("`psu1`") && e.contains("not both kinds"), "{e}");
+
+        // A disabled duplicate does not use the line.
+        let mut off = scpi("off", "/dev/ttyUSB0", Some("ADR 6"));
+        off.enabled = false;
+        assert_eq!(check_shared_ports(&[psu1, psu2, off]), Ok(()));
     }
 
     #[tokio::test]

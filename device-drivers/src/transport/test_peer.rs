@@ -151,6 +151,8 @@ pub(crate) fn tcp_config(
         unit_id: 1,
         error_query: None,
         error_format: None,
+        select: None,
+        select_reply: None,
         sentinels: vec![],
         poll_interval: None,
         enabled: true,

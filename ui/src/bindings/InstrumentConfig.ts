@@ -28,6 +28,17 @@ error_query?: string | null,
  */
 error_format?: ErrorFormat | null, 
 /**
+ * Line-based families on a multi-drop serial line (RS-485): the
+ * command that addresses this device before each exchange (`"ADR 6"`),
+ * so several devices can share one port; each needs its own.
+ */
+select?: string | null, 
+/**
+ * The reply the device gives to `select` (`"OK"`); none expected when
+ * left out.
+ */
+select_reply?: string | null, 
+/**
  * Extra sentinel values this model uses for "no valid value".
  */
 sentinels?: Array<number>, 

@@ -13,6 +13,7 @@ use crate::config::InstrumentConfig;
 use crate::driver::Driver;
 use crate::error::Result;
 use crate::families::scpi::protocol::HIOKI_ERROR_QUERY;
+use crate::registry::bus_fields::{SELECT, SELECT_REPLY};
 use crate::registry::error_fields::{ERROR_FORMAT, ERROR_QUERY};
 use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
 use crate::registry::{
@@ -27,7 +28,7 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     default_port: Some(8802),
     identification: Identification::Idn,
     discovery: Discovery { ports: &[8802], identities: &[IdentityPattern { maker: "HIOKI", model_prefix: "LR8" }] },
-    instrument_fields: &[ERROR_QUERY, ERROR_FORMAT],
+    instrument_fields: &[ERROR_QUERY, ERROR_FORMAT, SELECT, SELECT_REPLY],
     // Channel ids are the logger's `CH<unit>_<channel>` (e.g. CH1_1).
     channel_fields: &[CHANNEL_ID, UNIT, SCALE, OFFSET],
     error_query: Some(ErrorQuery { query: HIOKI_ERROR_QUERY, format: ErrorFormat::Nr1 }),

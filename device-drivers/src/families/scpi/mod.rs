@@ -16,6 +16,7 @@ use crate::config::ErrorFormat;
 use crate::config::InstrumentConfig;
 use crate::driver::Driver;
 use crate::error::Result;
+use crate::registry::bus_fields::{SELECT, SELECT_REPLY};
 use crate::registry::error_fields::{ERROR_FORMAT, ERROR_QUERY};
 use crate::registry::fields::{CHANNEL_ID, OFFSET, SCALE, UNIT};
 use crate::registry::{
@@ -32,7 +33,7 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     default_port: Some(5025),
     identification: Identification::Idn,
     discovery: Discovery { ports: &[5025], identities: &[IdentityPattern::ANY] },
-    instrument_fields: &[ERROR_QUERY, ERROR_FORMAT],
+    instrument_fields: &[ERROR_QUERY, ERROR_FORMAT, SELECT, SELECT_REPLY],
     channel_fields: &[
         CHANNEL_ID,
         UNIT,

@@ -32,7 +32,11 @@ impl ScpiSession {
     /// an `Instrument` error naming it. Without an error queue, `*IDN?`
     /// proves it answers.
     pub async fn open(cfg: &InstrumentConfig, init: &[&str]) -> Result<ScpiSession> {
-        let conn = transport::connect(&cfg.transport, cfg.family, &cfg.terminator).await?;
+        let select = cfg.select.as_ref().map(|command| transport::bus_line::Select {
+            command: command.trim().to_string(),
+            reply: cfg.select_reply.as_ref().map(|r| r.trim().to_string()),
+        });
+        let conn = transport::connect(&cfg.transport, cfg.family, &cfg.terminator, select).await?;
         let errors = ErrorQuerySetting::of(cfg);
         let mut session = ScpiSession { conn, sentinels: cfg.sentinels.clone(), errors };
         session.conn.send(protocol::CLEAR_STATUS).await?;

@@ -88,7 +88,10 @@ mod tests {
         }
         let before = std::fs::read_to_string(&cfg).unwrap();
         let e = desk.save_instrument(instrument("d"), None).await.unwrap_err();
-        assert!(matches!(&e, super::super::DeskError::Limit(l) if l.limit == "instruments_per_agent" && l.count == 3), "{e}");
+        assert!(
+            matches!(&e, super::super::DeskError::Limit(l) if l.limit == "instruments_per_agent" && l.count == 3),
+            "{e}"
+        );
         let text = e.to_string();
         assert!(text.contains("Free plan allows 3 instruments per agent") && text.contains("licence card"), "{text}");
         assert_eq!(std::fs::read_to_string(&cfg).unwrap(), before, "a refusal changes nothing");

@@ -10,7 +10,6 @@
 use serde::Serialize;
 
 use super::{Gateway, Limits, Plan};
-use crate::model::TimeMs;
 
 /// The limits on one agent: its account plan's, with a gateway's Remote
 /// plan taking over instruments and channels per instrument.
@@ -154,13 +153,3 @@ impl AgentLimits {
 
 /// Settings key of the counts last accepted on this agent (what exists).
 pub const ACCEPTED_KEY: &str = "licence.accepted_counts";
-
-/// Start of the next UTC month after `now` (traffic allowances reset then).
-pub fn next_month_start(now: TimeMs) -> TimeMs {
-    use chrono::{DateTime, Datelike, NaiveDate, Utc};
-    let d = DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default();
-    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
-    NaiveDate::from_ymd_opt(y, m, 1)
-        .and_then(|n| n.and_hms_opt(0, 0, 0))
-        .map_or(now, |n| n.and_utc().timestamp_millis())
-}

@@ -2,18 +2,144 @@
 //! the plan limits on the window's forms: a change that would grow past a
 //! limit is refused before the configuration file is written.
 
+use serde::Serialize;
+
 use super::Desk;
-use super::error::DeskResult;
-use crate::config::AgentConfig;
-use crate::licence::{InForce, LicenceView, Trust};
+use super::error::{DeskError, DeskResult};
+use crate::agent::STORE_PARTS;
+use crate::config::{AgentConfig, STORE_FILE};
+use crate::licence::limits::Limit;
+use crate::licence::{InForce, LicenceView, Source, Trust};
 use crate::model::now_ms;
+use crate::store::{Store, StoreOptions};
+
+/// Settings keys of the key and account pinned by the window (when the
+/// configuration has no `[cloud] licence_key`): taken from the signed-in
+/// service the first time its licence is fetched.
+const PINNED_KEY: &str = "licence.pinned_key";
+const PINNED_ACCOUNT: &str = "licence.pinned_account";
+/// The banner shows this many days before the end of the term.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// One limit with what uses it (the Licence screen's bars).
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+pub struct LimitUse {
+    /// The field name in `Limits` (`instruments_per_agent`, ...).
+    pub limit: String,
+    /// The plan that sets it (`Free`, `Remote Basic`, ...).
+    pub plan: String,
+    pub used: u32,
+    pub max: u32,
+}
+
+/// Why the window shows the licence banner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum LicenceBanner {
+    /// The paid term ends within [`EXPIRY_WARNING_DAYS`].
+    Expiring,
+    /// The paid term has ended: Free limits apply.
+    Expired,
+    /// The kept licence does not verify, or the last one received was refused.
+    Unverified,
+}
+
+/// The Licence screen: the licence in force, each limit's use, the banner.
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+pub struct LicenceScreen {
+    pub licence: LicenceView,
+    pub usage: Vec<LimitUse>,
+    pub banner: Option<LicenceBanner>,
+}
+
+/// The banner for a licence view, if any.
+pub fn banner_of(v: &LicenceView) -> Option<LicenceBanner> {
+    let refused = v.last_check.as_ref().is_some_and(|c| !c.ok && !c.message.starts_with("cannot reach"));
+    if v.problem.is_some() || refused {
+        return Some(LicenceBanner::Unverified);
+    }
+    match (v.licensed_plan, v.days_left) {
+        (Some(p), Some(d)) if p != crate::licence::Plan::Free && d < 0 => Some(LicenceBanner::Expired),
+        (Some(_), Some(d)) if d < EXPIRY_WARNING_DAYS => Some(LicenceBanner::Expiring),
+        _ => None,
+    }
+}
 
 impl Desk {
-    /// The pinned key and account of the configuration's `[cloud]`.
+    /// The pinned key and account: the configuration's `[cloud]`, else
+    /// what the window pinned at its first fetch.
     fn licence_trust(&self) -> Option<Trust> {
         let cfg = self.config();
-        let c = cfg.cloud.as_ref()?;
-        Trust::from_text(c.licence_key.as_deref()?, c.account.as_deref()).ok()
+        if let Some(c) = cfg.cloud.as_ref()
+            && let Some(key) = c.licence_key.as_deref()
+        {
+            return Trust::from_text(key, c.account.as_deref()).ok();
+        }
+        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let key = reader.setting(PINNED_KEY).ok()??;
+        let account = reader.setting(PINNED_ACCOUNT).ok().flatten();
+        Trust::from_text(&key, account.as_deref()).ok()
+    }
+
+    /// Whether a key is pinned (else the window pins the service's at its first fetch).
+    pub fn licence_key_pinned(&self) -> bool {
+        self.licence_trust().is_some()
+    }
+
+    /// Pins the signed-in service's licence key and account (first fetch
+    /// only: a pinned key is never replaced from the network).
+    pub fn pin_licence_key(&self, key: &str, account: Option<&str>) -> DeskResult<()> {
+        if self.licence_key_pinned() {
+            return Ok(());
+        }
+        Trust::from_text(key, account).map_err(DeskError::Invalid)?;
+        let mut store = Store::open_with(&self.data_dir.join(STORE_FILE), StoreOptions::default(), STORE_PARTS)?;
+        store.set_setting(PINNED_KEY, key)?;
+        if let Some(a) = account {
+            store.set_setting(PINNED_ACCOUNT, a)?;
+        }
+        Ok(())
+    }
+
+    /// Takes a licence file fetched from the service: kept if it verifies,
+    /// else refused with its reason (the last good one stays).
+    pub fn licence_accept(&self, text: &str) -> DeskResult<LicenceScreen> {
+        let trust = self
+            .licence_trust()
+            .ok_or_else(|| DeskError::Invalid("no licence key is pinned: sign in to the cloud service first".into()))?;
+        {
+            let mut store = Store::open_with(&self.data_dir.join(STORE_FILE), StoreOptions::default(), STORE_PARTS)?;
+            crate::licence::accept(&mut store, text, &trust, now_ms(), Source::Fetched).map_err(|e| match e {
+                crate::licence::AcceptError::Refused(r) => DeskError::Invalid(r.to_string()),
+                crate::licence::AcceptError::Store(s) => DeskError::Store(s),
+            })?;
+        }
+        self.licence_screen()
+    }
+
+    /// Records a failed fetch as the last check (offline, signed out).
+    pub fn licence_fetch_failed(&self, message: &str) -> DeskResult<()> {
+        let store = Store::open_with(&self.data_dir.join(STORE_FILE), StoreOptions::default(), STORE_PARTS)?;
+        crate::licence::record_check(&store, now_ms(), Source::Fetched, false, message)?;
+        Ok(())
+    }
+
+    /// The Licence screen: the licence in force, the use of each limit on
+    /// this agent, and the banner.
+    pub fn licence_screen(&self) -> DeskResult<LicenceScreen> {
+        let licence = self.licence()?;
+        let cfg = self.config();
+        let limits = self.licence_in_force()?.agent_limits(cfg.cloud.as_ref().map(|c| c.agent.as_str()), now_ms());
+        let counts = cfg.counts();
+        let usage = Limit::ALL
+            .iter()
+            .map(|l| {
+                let (plan, max) = limits.max(*l);
+                LimitUse { limit: l.field().to_string(), plan, used: l.used(&counts), max }
+            })
+            .collect();
+        let banner = banner_of(&licence);
+        Ok(LicenceScreen { licence, usage, banner })
     }
 
     fn licence_in_force(&self) -> DeskResult<InForce> {

@@ -46,6 +46,7 @@ pub use config_file::{agent_table, apply_edit, render as render_config, write_at
 pub use console::{CONSOLE_IDLE_MS, ConsoleLocks};
 pub use demo::DEMO_POLL;
 pub use error::{DeskError, DeskResult};
+pub use licence::{LicenceBanner, LicenceScreen, LimitUse};
 pub use series::{MAX_TABLE_ROWS, MAX_VIEW_CHANNELS, MAX_WIDTH};
 pub use settings::{UI_SETTINGS_KEY, check_timezone, system_timezone};
 pub use views::{

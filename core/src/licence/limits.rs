@@ -46,6 +46,18 @@ pub enum Limit {
 }
 
 impl Limit {
+    pub const ALL: [Limit; 4] = [Limit::Instruments, Limit::ChannelsPerInstrument, Limit::AlarmRules, Limit::Calcs];
+
+    /// The count of this limit in `c` (channels: the largest instrument's).
+    pub fn used(self, c: &Counts) -> u32 {
+        match self {
+            Limit::Instruments => c.instruments,
+            Limit::ChannelsPerInstrument => c.channels.iter().map(|(_, n)| *n).max().unwrap_or(0),
+            Limit::AlarmRules => c.alarm_rules,
+            Limit::Calcs => c.calcs,
+        }
+    }
+
     pub fn field(self) -> &'static str {
         match self {
             Limit::Instruments => "instruments_per_agent",
@@ -87,7 +99,7 @@ impl AgentLimits {
     }
 
     /// The plan that sets `limit` and its maximum.
-    fn max(&self, limit: Limit) -> (String, u32) {
+    pub fn max(&self, limit: Limit) -> (String, u32) {
         match (limit, &self.gateway) {
             (Limit::Instruments, Some(g)) => (g.plan.name().to_string(), g.limits.instruments),
             (Limit::ChannelsPerInstrument, Some(g)) => (g.plan.name().to_string(), g.limits.channels_per_instrument),

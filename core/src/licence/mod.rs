@@ -184,6 +184,11 @@ pub fn kept_text(store: &Store) -> Result<Option<String>, StoreError> {
     Ok(kept::load_row(store.conn())?.map(|r| r.text))
 }
 
+/// Records a check that is not a verification (a fetch that failed).
+pub fn record_check(store: &Store, t: TimeMs, source: Source, ok: bool, message: &str) -> Result<(), StoreError> {
+    kept::record(store.conn(), t, source, ok, message)
+}
+
 /// The last checks, newest first.
 pub fn checks(store: &Store, limit: usize) -> Result<Vec<Check>, StoreError> {
     kept::checks(store.conn(), limit)

@@ -50,7 +50,7 @@ const ICONS: Record<Name, string> = {
   console: "›_",
   events: "≡",
   cloud: "☁",
-  licence: "⚿",
+  licence: "☑",
   settings: "☰",
 };
 

@@ -46,8 +46,7 @@ export function licenceScreen(onChanged: (s: LicenceScreen) => void): Screen {
   function paint(s: LicenceScreen): void {
     const v = s.licence;
     clear(summary);
-    const banner = bannerText(s);
-    if (banner) summary.append(h("div", { class: `licence-banner ${s.banner}`, testid: "licence-screen-banner" }, banner));
+    // The banner itself is the window's, under the top bar.
     summary.append(
       h(
         "div",

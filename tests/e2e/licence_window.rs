@@ -166,6 +166,17 @@ fn plan_limits_are_refused_in_the_forms_and_the_licence_screen_shows_the_licence
         d.wait_for("[data-testid=instrument-row][data-id=\"dmm4\"]", Duration::from_secs(15))?;
         let cfg = std::fs::read_to_string(data.join("agent.toml"))?;
         ensure!(cfg.contains("dmm4"), "the instrument is in the file");
+        let err = d.by_testid("inst-error").ok();
+        if let Some(e) = err {
+            ensure!(!d.is_displayed(&e)? || d.text(&e)?.trim().is_empty(), "the save failed: {}", d.text(&e)?);
+        }
+        // The restarted agent verified the licence with the pinned key and runs dmm4.
+        let s = d.invoke("licence_show", json!({}))?;
+        ensure!(s["licence"]["last_check"]["ok"] == true && s["banner"] == "expiring", "{s}");
+        ensure!(s["usage"][0]["used"] == 4, "{s}");
+        let insts = d.invoke("list_instruments", json!({}))?;
+        let dmm4 = insts.as_array().and_then(|l| l.iter().find(|i| i["config"]["id"] == "dmm4")).cloned();
+        ensure!(dmm4.is_some_and(|i| i["state"] != "stopped"), "dmm4 is not polled: {insts}");
         Ok(())
     });
     drop(desk);

@@ -275,9 +275,11 @@ fn check_licence(
     use crate::licence::{Counts, Source, Trust, limits::ACCEPTED_KEY};
     let now = now_ms();
     let cloud = cfg.cloud.as_ref();
-    let trust = cloud
-        .and_then(|c| c.licence_key.as_deref().map(|k| Trust::from_text(k, c.account.as_deref())))
-        .and_then(Result::ok);
+    let trust = crate::licence::trust_for(
+        store,
+        cloud.and_then(|c| c.licence_key.as_deref()),
+        cloud.and_then(|c| c.account.as_deref()),
+    );
     let in_force = crate::licence::reverify(store, trust.as_ref(), now, Source::Start)?;
     let limits = in_force.agent_limits(cloud.map(|c| c.agent.as_str()), now);
     let counts = cfg.counts();

@@ -13,11 +13,7 @@ use crate::licence::{InForce, LicenceView, Source, Trust};
 use crate::model::now_ms;
 use crate::store::{Store, StoreOptions};
 
-/// Settings keys of the key and account pinned by the window (when the
-/// configuration has no `[cloud] licence_key`): taken from the signed-in
-/// service the first time its licence is fetched.
-const PINNED_KEY: &str = "licence.pinned_key";
-const PINNED_ACCOUNT: &str = "licence.pinned_account";
+use crate::licence::{PINNED_ACCOUNT, PINNED_KEY};
 /// The banner shows this many days before the end of the term.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
@@ -70,15 +66,13 @@ impl Desk {
     /// what the window pinned at its first fetch.
     fn licence_trust(&self) -> Option<Trust> {
         let cfg = self.config();
-        if let Some(c) = cfg.cloud.as_ref()
-            && let Some(key) = c.licence_key.as_deref()
-        {
-            return Trust::from_text(key, c.account.as_deref()).ok();
-        }
+        let cloud = cfg.cloud.as_ref();
         let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        let key = reader.setting(PINNED_KEY).ok()??;
-        let account = reader.setting(PINNED_ACCOUNT).ok().flatten();
-        Trust::from_text(&key, account.as_deref()).ok()
+        crate::licence::trust_for(
+            &reader,
+            cloud.and_then(|c| c.licence_key.as_deref()),
+            cloud.and_then(|c| c.account.as_deref()),
+        )
     }
 
     /// Whether a key is pinned (else the window pins the service's at its first fetch).

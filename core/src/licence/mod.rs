@@ -45,6 +45,23 @@ impl Trust {
     }
 }
 
+/// Settings keys of the key and account the window pins from the signed-in
+/// service at its first fetch, when the configuration has no `[cloud]
+/// licence_key`.
+pub const PINNED_KEY: &str = "licence.pinned_key";
+pub const PINNED_ACCOUNT: &str = "licence.pinned_account";
+
+/// What licences are checked against: the configuration's key (`[cloud]
+/// licence_key` and `account`), else the one pinned in the store.
+pub fn trust_for(store: &Store, key: Option<&str>, account: Option<&str>) -> Option<Trust> {
+    if let Some(k) = key {
+        return Trust::from_text(k, account).ok();
+    }
+    let k = store.setting(PINNED_KEY).ok()??;
+    let a = store.setting(PINNED_ACCOUNT).ok().flatten();
+    Trust::from_text(&k, a.as_deref()).ok()
+}
+
 /// Verifies `text` against `trust` at `now`. With no account pinned, the
 /// account the document names is taken (the signature already holds).
 pub fn verify(text: &str, trust: &Trust, now: TimeMs) -> Result<LicenceDoc, LicenceError> {

@@ -272,7 +272,7 @@ fn check_licence(
     cfg: &AgentConfig,
     enforce: bool,
 ) -> Result<(Option<LicenceTask>, TrafficCap), AgentError> {
-    use crate::licence::{Counts, Source, Trust, limits::ACCEPTED_KEY};
+    use crate::licence::{Counts, Source, limits::ACCEPTED_KEY};
     let now = now_ms();
     let cloud = cfg.cloud.as_ref();
     let trust = crate::licence::trust_for(

@@ -225,6 +225,22 @@ mod tests {
         let e = desk.rule_save(&rule("r4")).await.unwrap_err().to_string();
         assert!(e.contains("Free plan allows 3 alarm rules"), "{e}");
         assert_eq!(desk.rules().len(), 3);
+        // Calculation channels and channels per instrument, likewise.
+        for id in ["k1", "k2", "k3"] {
+            desk.calc_save(&serde_json::json!({"id": id, "expr": "A + 1", "inputs": {"A": "a/v"}})).await.unwrap();
+        }
+        let e = desk.calc_save(&serde_json::json!({"id": "k4", "expr": "A", "inputs": {"A": "a/v"}})).await.unwrap_err().to_string();
+        assert!(e.contains("Free plan allows 3 calculation channels"), "{e}");
+        assert_eq!(desk.calcs().len(), 3);
+        let mut wide = instrument("a");
+        wide.channels = (0..31)
+            .map(|i| {
+                let t = format!("[[instrument]]\nid = \"x\"\nfamily = \"scpi\"\ntransport = {{ kind = \"tcp\", host = \"h\" }}\n[[instrument.channel]]\nid = \"c{i}\"\nquery = \"MEAS{i}?\"\n");
+                AgentConfig::parse(&t, "x").unwrap().instruments.remove(0).channels.remove(0)
+            })
+            .collect();
+        let e = desk.save_instrument(wide, Some("a")).await.unwrap_err().to_string();
+        assert!(e.contains("30 channels per instrument") && e.contains("instrument `a` has 0"), "{e}");
 
         // A Standard licence (as fetched) lifts both.
         let now = crate::model::now_ms();

@@ -229,7 +229,11 @@ mod tests {
         for id in ["k1", "k2", "k3"] {
             desk.calc_save(&serde_json::json!({"id": id, "expr": "A + 1", "inputs": {"A": "a/v"}})).await.unwrap();
         }
-        let e = desk.calc_save(&serde_json::json!({"id": "k4", "expr": "A", "inputs": {"A": "a/v"}})).await.unwrap_err().to_string();
+        let e = desk
+            .calc_save(&serde_json::json!({"id": "k4", "expr": "A", "inputs": {"A": "a/v"}}))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("Free plan allows 3 calculation channels"), "{e}");
         assert_eq!(desk.calcs().len(), 3);
         let mut wide = instrument("a");
@@ -269,5 +273,48 @@ mod tests {
         assert_eq!((view.plan, view.serial.as_deref(), view.days_left), (Plan::Standard, Some("L-7"), Some(89)));
         assert!(view.last_check.unwrap().ok);
         desk.shutdown().await.unwrap();
+    }
+}
+
+#[cfg(test)]
+mod banner_tests {
+    use super::*;
+    use crate::licence::{Check, Limits, Plan};
+
+    fn view(
+        licensed: Option<Plan>,
+        days_left: Option<i64>,
+        problem: Option<&str>,
+        last: Option<(bool, &str)>,
+    ) -> LicenceView {
+        let limits: Limits = Plan::Standard.limits();
+        LicenceView {
+            plan: licensed.unwrap_or(Plan::Free),
+            licensed_plan: licensed,
+            serial: licensed.map(|_| "L-1".into()),
+            account: None,
+            issued_at: None,
+            expires: days_left.map(|d| d * 86_400_000),
+            days_left,
+            limits,
+            gateway: None,
+            problem: problem.map(str::to_string),
+            last_check: last.map(|(ok, m)| Check { t: 0, source: "cloud".into(), ok, message: m.into() }),
+            checks: vec![],
+        }
+    }
+
+    #[test]
+    fn the_banner_warns_of_expiry_lapse_and_a_licence_that_does_not_verify() {
+        assert_eq!(banner_of(&view(None, None, None, None)), None, "Free without a licence: no banner");
+        assert_eq!(banner_of(&view(Some(Plan::Pro), Some(90), None, Some((true, "ok")))), None);
+        assert_eq!(banner_of(&view(Some(Plan::Pro), Some(29), None, None)), Some(LicenceBanner::Expiring));
+        assert_eq!(banner_of(&view(Some(Plan::Pro), Some(-1), None, None)), Some(LicenceBanner::Expired));
+        assert_eq!(banner_of(&view(Some(Plan::Pro), Some(90), Some("altered"), None)), Some(LicenceBanner::Unverified));
+        let refused = view(Some(Plan::Pro), Some(90), None, Some((false, "licence from the cloud refused: altered")));
+        assert_eq!(banner_of(&refused), Some(LicenceBanner::Unverified));
+        // Being offline is not a verification failure.
+        let offline = view(Some(Plan::Pro), Some(90), None, Some((false, "cannot reach the cloud service at x")));
+        assert_eq!(banner_of(&offline), None);
     }
 }

@@ -1116,9 +1116,8 @@ async fn m_a_gateway_stops_at_its_allowance_and_resumes_next_month_or_with_a_new
     wait_for("the outbox to empty", 60, || store.outbox_stats().unwrap().batches == 0).await;
     assert_eq!(status().allowance_plan.as_deref(), Some("Remote Pro"));
     assert_exactly_once(&store, &cloud, &[]);
-    let seen = cloud.seen.lock().unwrap();
-    assert!(seen.receipts.values().all(|n| *n == 1), "a part arrived twice");
-    drop(seen);
+    let twice = cloud.seen.lock().unwrap().receipts.values().filter(|n| **n > 1).count();
+    assert_eq!(twice, 0, "parts arrived twice");
     site.stop().await;
     cloud_task.abort();
 }

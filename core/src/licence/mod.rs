@@ -103,7 +103,7 @@ impl Source {
 /// Verifies `text` and, when it holds, keeps it as the licence in force
 /// (unless the one kept is newer: an old document replayed changes
 /// nothing). A refused document changes nothing but the check log. Both
-/// outcomes are recorded as the last check.
+/// outcomes are recorded as the last check. Answers the licence in force.
 pub fn accept(
     store: &mut Store,
     text: &str,
@@ -117,14 +117,17 @@ pub fn accept(
         Ok(doc) => {
             let kept = kept::load(store.conn())?;
             let newer = kept.as_ref().is_none_or(|k| k.issued_at <= doc.issued_at);
-            let message = if newer {
+            if newer {
                 kept::save(store.conn(), text, &doc, now)?;
-                format!("licence {} ({} plan) verified and in force", doc.serial, doc.plan)
-            } else {
-                format!("licence {} verified but older than the one in force; kept the newer", doc.serial)
-            };
+                let message = format!("licence {} ({} plan) verified and in force", doc.serial, doc.plan);
+                kept::record(store.conn(), now, source, true, &message)?;
+                return Ok(doc);
+            }
+            let message = format!("licence {} verified but older than the one in force; kept the newer", doc.serial);
             kept::record(store.conn(), now, source, true, &message)?;
-            Ok(doc)
+            // The one in force is the kept one.
+            let kept_doc = kept::load_row(store.conn())?.and_then(|r| verify(&r.text, &trust, now).ok());
+            Ok(kept_doc.unwrap_or(doc))
         }
         Err(e) => {
             let message = format!("licence from the {} refused: {e}", source_noun(source));

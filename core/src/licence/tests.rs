@@ -92,7 +92,8 @@ fn each_bad_document_is_refused_by_name_and_the_good_one_stays() {
     }
     // A good newer one replaces it; replaying the older one changes nothing.
     accept(&mut s, &signed(&pro), &trust(), NOW + 3000, Source::Fetched).unwrap();
-    accept(&mut s, &good, &trust(), NOW + 4000, Source::File).unwrap();
+    let answered = accept(&mut s, &good, &trust(), NOW + 4000, Source::File).unwrap();
+    assert_eq!(answered.serial, "L-2", "a replayed older licence answers the one in force");
     let f = in_force(&s, Some(&trust()), NOW + 5000).unwrap();
     assert_eq!(f.doc.unwrap().serial, "L-2");
     assert!(checks(&s, 1).unwrap()[0].message.contains("older than the one in force"));

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{alarms, cloud, demo, discover, export, fast, journal, notifications, query, run, status};
+use commands::{alarms, cloud, demo, discover, export, fast, journal, licence, notifications, query, run, status};
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +54,8 @@ enum Command {
     Notifications(notifications::Args),
     /// Cloud sync: store the agent's broker login in the OS keychain, remove it, or show the sync state.
     Cloud(cloud::Args),
+    /// The licence: the plan in force and its limits, verify a licence file, fetch it from the cloud now.
+    Licence(licence::Args),
     /// Print a channel's samples, or an M4 (min/max per bucket) view of them.
     Query(query::Args),
 }
@@ -114,5 +116,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Notifications(args) => notifications::run(args),
         Command::Query(args) => query::run(args),
         Command::Cloud(args) => cloud::run(args),
+        Command::Licence(args) => licence::run(args),
     }
 }

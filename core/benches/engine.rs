@@ -1,9 +1,12 @@
-//! Engine figures (`cargo bench -p meterdeck-core --bench engine [-- --quick]`):
+//! Engine figures (`cargo bench -p meterdeck-core --bench engine [-- --quick]`),
+//! licence verification at start among them:
 //! prints each figure, then one JSON line holding all of them (`null` for a
 //! figure that could not be measured here).
 
 #[path = "engine/alarm_figures.rs"]
 mod alarm_figures;
+#[path = "engine/licence_figures.rs"]
+mod licence_figures;
 #[path = "engine/notify_figures.rs"]
 mod notify_figures;
 #[path = "engine/poll_figures.rs"]
@@ -25,6 +28,7 @@ fn main() {
     figures.extend(poll_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));
     figures.extend(alarm_figures::run(quick));
     figures.extend(notify_figures::run(quick));
+    figures.extend(licence_figures::run(quick));
     let shown = |v: &Option<f64>| v.map_or("null".to_string(), |v| v.to_string());
     for (k, v) in &figures {
         println!("{k:>36}  {}", shown(v));

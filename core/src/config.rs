@@ -180,6 +180,18 @@ impl AgentConfig {
     pub fn enabled_instruments(&self) -> impl Iterator<Item = &InstrumentConfig> {
         self.instruments.iter().filter(|i| i.enabled)
     }
+
+    /// What the plan limits count (SPEC 7): instruments, the configured
+    /// channels of each, alarm rules, calculation channels.
+    pub fn counts(&self) -> crate::licence::Counts {
+        let n = |len: usize| u32::try_from(len).unwrap_or(u32::MAX);
+        crate::licence::Counts {
+            instruments: n(self.instruments.len()),
+            channels: self.instruments.iter().map(|i| (i.id.clone(), n(i.channels.len()))).collect(),
+            alarm_rules: n(self.alarms.len()),
+            calcs: n(self.calcs.len()),
+        }
+    }
 }
 
 fn first_duplicate_id(instruments: &[InstrumentConfig]) -> Option<usize> {
@@ -433,6 +445,9 @@ struct RawCloud {
     resend_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     send_interval: Option<Duration>,
+    api: Option<String>,
+    licence_key: Option<String>,
+    account: Option<String>,
 }
 
 fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigError> {
@@ -457,6 +472,9 @@ fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigErro
     if let Some(t) = raw.send_interval {
         c.send_interval = t;
     }
+    c.api = raw.api.map(|a| a.trim_end_matches('/').to_string());
+    c.licence_key = raw.licence_key;
+    c.account = raw.account;
     c.validate().map_err(|e| at(e.field, e.message))?;
     // The certificate files are read now, so a bad one is a config error
     // naming the field and the file rather than a failing link later.

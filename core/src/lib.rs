@@ -12,7 +12,8 @@
 //! tail and fills the outbox table in the same transaction, `alarm` runs
 //! the rules on what was stored (and `notify` delivers), `outbox` hands the
 //! unsent ranges to `sync`, which drains them to the cloud. `agent` wires
-//! the stages together; `config` is the whole configuration, `model` and
+//! the stages together; `licence` holds the verified licence and its plan
+//! limits; `config` is the whole configuration, `model` and
 //! `fmt` the plain data and text every stage shares. Modules import one
 //! way only (`tests/module_graph.rs` keeps it so). Nothing here knows of
 //! Tauri or HTTP servers.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod desk;
 pub mod export;
 pub mod fmt;
+pub mod licence;
 pub mod model;
 pub mod notify;
 pub mod outbox;

@@ -15,12 +15,15 @@ use std::time::{Duration, Instant};
 
 use meterdeck_core::agent::{Agent, AgentHandle, AgentOptions, BackoffPolicy};
 use meterdeck_core::config::{AgentConfig, AgentSettings, CloudSettings, STORE_FILE};
+use meterdeck_core::licence::{self, Gateway, LicenceDoc, Plan, RemotePlan, Trust};
 use meterdeck_core::model::{EventKind, Sample};
 use meterdeck_core::notify::{MemorySecrets, SecretStore};
 use meterdeck_core::store::{Store, StoreOptions};
+use meterdeck_core::sync::Clock;
 use meterdeck_core::sync::wire::{self, Ack};
 use meterdeck_core::sync::{SyncOptions, SyncStatus, secret_entry};
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimHandle, SimInstrument};
+use meterdeck_wire::licence::{public_key_text, sign, signing_key};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 const AGENT: &str = "test-agent_1";
@@ -463,6 +466,19 @@ async fn start_site_secrets(
 }
 
 async fn start_site_cloud(cloud: CloudSettings, per_channel: i64, target: usize, secrets: Arc<MemorySecrets>) -> Site {
+    start_site_prepared(cloud, per_channel, target, secrets, |_| {}, |_| {}).await
+}
+
+/// `prepare` runs on the data directory once the backlog is written, before
+/// the agent starts; `tweak` adjusts its options.
+async fn start_site_prepared(
+    cloud: CloudSettings,
+    per_channel: i64,
+    target: usize,
+    secrets: Arc<MemorySecrets>,
+    prepare: impl FnOnce(&Path),
+    tweak: impl FnOnce(&mut AgentOptions),
+) -> Site {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut store = Store::open(&dir.path().join(STORE_FILE), StoreOptions::default()).unwrap();
@@ -480,6 +496,7 @@ async fn start_site_cloud(cloud: CloudSettings, per_channel: i64, target: usize,
             store.append(&rows).unwrap();
         }
     }
+    prepare(dir.path());
     let insts = ["la", "lb"]
         .iter()
         .enumerate()
@@ -520,6 +537,8 @@ async fn start_site_cloud(cloud: CloudSettings, per_channel: i64, target: usize,
         },
         ..AgentOptions::default()
     };
+    let mut opts = opts;
+    tweak(&mut opts);
     let agent = Agent::start(cfg, dir.path(), opts).unwrap();
     Site { dir, sim: Some(sim), agent: Some(agent) }
 }
@@ -994,6 +1013,111 @@ async fn l_acks_for_another_store_release_nothing_and_are_named() {
     site.stop_producing().await;
     wait_for("the outbox to empty", 120, || store.outbox_stats().unwrap().batches == 0).await;
     assert_exactly_once(&store, &cloud, &[]);
+    site.stop().await;
+    cloud_task.abort();
+}
+
+// ------------------------------------------------------------ traffic cap
+
+/// A gateway licence whose Remote plan allows `bytes` a month (a signed
+/// document may carry any allowance: small here so the test reaches it).
+fn gateway_licence(serial: &str, plan: RemotePlan, bytes: u64, issued_at: i64) -> LicenceDoc {
+    let mut limits = plan.limits();
+    limits.traffic_bytes_per_month = bytes;
+    LicenceDoc {
+        serial: serial.into(),
+        account: "acme".into(),
+        plan: Plan::Standard,
+        limits: Plan::Standard.limits(),
+        expires: Some(issued_at + 365 * 86_400_000),
+        gateways: vec![Gateway { agent: AGENT.into(), plan, limits, expires: issued_at + 365 * 86_400_000 }],
+        issued_at,
+    }
+}
+
+/// The interface's `GET /api/v1/licence`, serving what `licence` holds.
+async fn licence_api(licence: Arc<Mutex<String>>) -> String {
+    let app = axum::Router::new()
+        .route("/api/v1/licence", axum::routing::get(move || async move { licence.lock().unwrap().clone() }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m_a_gateway_stops_at_its_allowance_and_resumes_next_month_or_with_a_new_licence() {
+    const CAP: u64 = 25_000;
+    let broker = Broker::start();
+    let cloud = Cloud::new(Mode::Ack, Duration::ZERO);
+    let cloud_task = cloud.spawn(broker.port);
+    let key = signing_key(&[3; 32]);
+    let now = meterdeck_core::agent::now_ms();
+    let licence = Arc::new(Mutex::new(sign(&gateway_licence("L-1", RemotePlan::Basic, CAP, now), &key)));
+    let api = licence_api(licence.clone()).await;
+    // The traffic month's clock, moved forward by the test.
+    let offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let clock = {
+        let offset = offset.clone();
+        Clock(Arc::new(move || meterdeck_core::agent::now_ms() + offset.load(std::sync::atomic::Ordering::SeqCst)))
+    };
+    let mut settings = CloudSettings::new("127.0.0.1", broker.port, AGENT);
+    settings.send_interval = Duration::from_millis(300);
+    settings.api = Some(api);
+    settings.account = Some("acme".into());
+    settings.licence_key = Some(public_key_text(&key.verifying_key()));
+    let secrets = Arc::new(MemorySecrets::new());
+    secrets.set(&secret_entry(AGENT), AGENT_SECRET).unwrap();
+    // The licence in force at start (as fetched on an earlier day).
+    let first = licence.lock().unwrap().clone();
+    let prepare = |dir: &Path| {
+        let mut store =
+            Store::open_with(&dir.join(STORE_FILE), StoreOptions::default(), meterdeck_core::agent::STORE_PARTS)
+                .unwrap();
+        let trust = Trust::from_text(&public_key_text(&key.verifying_key()), Some("acme")).unwrap();
+        licence::accept(&mut store, &first, &trust, now, licence::Source::Fetched).unwrap();
+    };
+    let tweak = |o: &mut AgentOptions| {
+        o.sync.clock = clock.clone();
+        o.licence_every = Duration::from_millis(500);
+    };
+    let mut site = start_site_prepared(settings, 10_000, 4 * 1024, secrets, prepare, tweak).await;
+    let store = site.store();
+    let status = || SyncStatus::read(&store, None, meterdeck_core::agent::now_ms()).unwrap();
+
+    // 100 % of the month: publishing stops, the outbox keeps everything.
+    wait_for("the pause at the allowance", 60, || status().paused.is_some()).await;
+    let s = status();
+    assert!(s.paused.as_deref().unwrap().contains("Remote Basic allowance"), "{s:?}");
+    assert_eq!((s.allowance_bytes, s.allowance_plan.as_deref()), (CAP, Some("Remote Basic")));
+    assert!(s.render(now).contains("cloud sync paused"), "{}", s.render(now));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (bytes, batches) = (status().month_bytes, cloud.batches());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!((status().month_bytes, cloud.batches()), (bytes, batches), "nothing published while paused");
+    // Stops at the first batch that reaches it.
+    assert!(bytes >= CAP && bytes < CAP + wire::MAX_PAYLOAD_BYTES as u64, "stops at the allowance: {bytes}");
+    let waiting = outbox_samples(&store);
+    assert!(waiting > 10_000, "the backlog waits in the outbox: {waiting}");
+
+    // The month turns: it resumes, and stops again at the new month's allowance.
+    let next = meterdeck_core::sync::traffic::next_month_start(meterdeck_core::agent::now_ms());
+    offset.store(next - meterdeck_core::agent::now_ms() + 1000, std::sync::atomic::Ordering::SeqCst);
+    wait_for("the new month's sending", 30, || cloud.batches() > batches).await;
+    let month = meterdeck_core::sync::status::month_of(next);
+    wait_for("the pause in the new month", 60, || status().paused.is_some_and(|p| p.contains(&month))).await;
+    assert!(outbox_samples(&store) > 0, "more than one month's allowance was waiting");
+
+    // A Remote Pro licence from the cloud lifts it: everything drains.
+    *licence.lock().unwrap() =
+        sign(&gateway_licence("L-2", RemotePlan::Pro, 5_000_000_000, meterdeck_core::agent::now_ms()), &key);
+    wait_for("the resume with the new licence", 30, || status().paused.is_none()).await;
+    site.stop_producing().await;
+    wait_for("the outbox to empty", 60, || store.outbox_stats().unwrap().batches == 0).await;
+    assert_eq!(status().allowance_plan.as_deref(), Some("Remote Pro"));
+    assert_exactly_once(&store, &cloud, &[]);
+    let twice = cloud.seen.lock().unwrap().receipts.values().filter(|n| **n > 1).count();
+    assert_eq!(twice, 0, "parts arrived twice");
     site.stop().await;
     cloud_task.abort();
 }

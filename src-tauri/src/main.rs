@@ -8,6 +8,7 @@ mod cloud;
 mod commands;
 mod contract;
 mod error;
+mod licence;
 mod live;
 mod tray;
 

@@ -295,6 +295,8 @@ fn link_cuts_and_restarts_lose_nothing() {
     let sims = rt.block_on(sim::start(instruments(4, 30))).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
     let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs);
+    // Four instruments: more than the Free plan's three.
+    meterdeck_e2e::licence::grant_pro(&site.data);
     let mut agent = site.run();
     wait_until(Duration::from_secs(60), "the first acknowledgement", || site.sync_status()["last_ack_ms"].is_i64());
 

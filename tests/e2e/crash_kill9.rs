@@ -31,6 +31,8 @@ fn kill9_during_ingest_loses_no_acknowledged_sample() {
     let config =
         write_agent_config(dir.path(), "name = \"crash\"\npoll_interval = \"1s\"\nblock_samples = 16", &instruments);
     let data = dir.path().join("data");
+    // Six instruments of 60 channels: more than the Free plan allows.
+    meterdeck_e2e::licence::grant_pro(&data);
     let args = ["run", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"];
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x6d65_7465);

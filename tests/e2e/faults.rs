@@ -49,6 +49,8 @@ fn faulty_instruments_never_stall_the_healthy_one() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_agent_config(dir.path(), "name = \"faults\"\npoll_interval = \"1s\"", &instruments);
     let data = dir.path().join("data");
+    // Five instruments: more than the Free plan's three.
+    meterdeck_e2e::licence::grant_pro(&data);
     let mut agent = Proc::spawn(
         "meterdeck-agent",
         &mut agent(&[

@@ -3,6 +3,7 @@
 //! their `READY` lines, socat pty pairs, and the Python peers' venv.
 
 pub mod cloud;
+pub mod licence;
 pub mod link;
 pub mod notify_peers;
 pub mod proctree;

@@ -65,6 +65,10 @@ export type {
   InstrumentView,
   JournalEntry,
   LatestView,
+  LicenceHistoryEntry,
+  LicenceScreen,
+  LicenceView,
+  LimitUse,
   LiveReading,
   LocalSyncView,
   Me,
@@ -215,6 +219,11 @@ export const api = {
   cloudSeries: (channel: string, from: number, to: number, buckets: number) =>
     call("cloud_series", { channel, from, to, buckets: Math.max(1, Math.round(buckets)) }),
   syncStatus: () => call("sync_status"),
+
+  licenceShow: () => call("licence_show"),
+  licenceFetch: () => call("licence_fetch"),
+  licenceHistory: () => call("licence_history"),
+  licenceApplyCard: (card: string) => call("licence_apply_card", { card }),
 };
 
 /** Tauri rejects with the command's `Err(String)`; make it a message. */

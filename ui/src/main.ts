@@ -1,5 +1,5 @@
 import "./style.css";
-import { api, errorText, events, type LiveEvent, type Note, type UiSettings } from "./api";
+import { api, errorText, events, type LicenceScreen, type LiveEvent, type Note, type UiSettings } from "./api";
 import { countUnacked } from "./alarmfmt";
 import { clear, h } from "./dom";
 import { setLang, t, tDyn, type Key } from "./i18n";
@@ -11,6 +11,7 @@ import { destinationsScreen } from "./screens/destinations";
 import { eventsScreen } from "./screens/events";
 import { instrumentsScreen } from "./screens/instruments";
 import { journalScreen } from "./screens/journal";
+import { bannerText, licenceScreen } from "./screens/licence";
 import { monitorScreen } from "./screens/monitor";
 import { notificationsScreen, refreshUnread } from "./screens/notifications";
 import { rulesScreen } from "./screens/rules";
@@ -32,6 +33,7 @@ const NAMES = [
   "console",
   "events",
   "cloud",
+  "licence",
   "settings",
 ] as const;
 type Name = (typeof NAMES)[number];
@@ -48,6 +50,7 @@ const ICONS: Record<Name, string> = {
   console: "›_",
   events: "≡",
   cloud: "☁",
+  licence: "☑",
   settings: "☰",
 };
 
@@ -58,6 +61,35 @@ let summary: HTMLElement | null = null;
 let clock: HTMLElement | null = null;
 let unreadBadge: HTMLElement | null = null;
 let alarmBadge: HTMLElement | null = null;
+let licenceBanner: HTMLElement | null = null;
+let licence: LicenceScreen | null = null;
+
+/** The banner under the top bar when the licence is near expiry, expired or not verified. */
+function paintLicenceBanner(): void {
+  if (!licenceBanner) return;
+  const text = licence ? bannerText(licence) : null;
+  licenceBanner.hidden = !text;
+  clear(licenceBanner);
+  if (!text || !licence) return;
+  licenceBanner.className = `licence-banner ${licence.banner}`;
+  const open = h("button", { class: "link", testid: "licence-banner-open" }, t("licence.banner.open"));
+  open.addEventListener("click", () => show("licence"));
+  licenceBanner.append(h("span", {}, text), " ", open);
+}
+
+function licenceChanged(s: LicenceScreen): void {
+  licence = s;
+  paintLicenceBanner();
+}
+
+/** At start and daily: fetch the licence when signed in (else the one kept), for the banner. */
+async function refreshLicence(): Promise<void> {
+  try {
+    licenceChanged(await api.licenceFetch().catch(() => api.licenceShow()));
+  } catch {
+    /* the Licence screen shows its own errors */
+  }
+}
 
 function paintBadges(): void {
   if (unreadBadge) paintCount(unreadBadge, app.unread);
@@ -155,6 +187,7 @@ function build(): void {
     ["console", consoleScreen()],
     ["events", eventsScreen()],
     ["cloud", cloudScreen()],
+    ["licence", licenceScreen(licenceChanged)],
     ["settings", settingsScreen(onSettingsSaved)],
   ]);
   const main = h("main", { class: "content" });
@@ -165,7 +198,9 @@ function build(): void {
   app.listeners.add(paintSummary);
   app.alarmListeners.add(paintBadges);
   app.unreadListeners.add(paintBadges);
-  body.append(h("div", { class: "shell" }, header, h("div", { class: "body" }, nav, main)));
+  licenceBanner = h("div", { class: "licence-banner", testid: "licence-banner", hidden: true });
+  body.append(h("div", { class: "shell" }, header, licenceBanner, h("div", { class: "body" }, nav, main)));
+  paintLicenceBanner();
   paintSummary();
   paintBadges();
   for (const l of app.listeners) l();
@@ -250,6 +285,7 @@ async function start(): Promise<void> {
   await events.notification(onNote).catch((e) => console.error("notification", e));
   void reloadAlarms();
   void refreshUnread();
+  void refreshLicence();
 
   let n = 0;
   setInterval(() => {
@@ -257,6 +293,7 @@ async function start(): Promise<void> {
     screens.get(current)?.tick?.();
     if (++n % 15 === 0) void reloadInstruments();
     if (n % 60 === 0) void reloadAlarms(); // also catches shelving that ran out
+    if (n % 86_400 === 0) void refreshLicence(); // daily (SPEC 7.5)
   }, 1000);
   if (clock) clock.textContent = formatDateTime(Date.now());
 }

@@ -103,6 +103,8 @@ const local = (): LocalSyncView => ({
   month: new Date().toISOString().slice(0, 7),
   month_bytes: 1_230_000_000,
   allowance_bytes: 5_000_000_000,
+  allowance_plan: "Remote Pro",
+  paused: null,
   last_error: null,
   traffic_percent: 24.6,
   traffic_warning: false,

@@ -67,7 +67,7 @@ describe("cloud figures as text", () => {
     expect(agentTraffic(agent({ traffic_month_bytes: 950, traffic_allowance: 1000, traffic_percent: 95 }))).toBe("950 B / 1.00 kB (95 %)");
     expect(agentTraffic(agent({ traffic_month_bytes: 950 }))).toBe("950 B");
     expect(trafficText(10, 0, null)).toBe("10 B");
-    const s = { enabled: true, connected: true, agent: null, broker: null, backlog_samples: 0, backlog_batches: 0, oldest_ms: null, last_ack_ms: null, month: "2026-11", month_bytes: 900, allowance_bytes: 1000, last_error: null };
+    const s = { enabled: true, connected: true, agent: null, broker: null, backlog_samples: 0, backlog_batches: 0, oldest_ms: null, last_ack_ms: null, month: "2026-11", month_bytes: 900, allowance_bytes: 1000, allowance_plan: null, paused: null, last_error: null };
     expect(localTraffic({ ...s, traffic_percent: 90 })).toBe("900 B / 1.00 kB (90 %)");
     expect(localTraffic({ ...s, allowance_bytes: 0 })).toBe("900 B");
   });

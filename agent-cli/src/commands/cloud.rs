@@ -55,6 +55,13 @@ enum CloudAction {
         /// How often a caught-up agent sends (default 60s; a backlog drains at once).
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         send_interval: Option<Duration>,
+        /// The cloud's Web API, http(s)://HOST:PORT: its licence key is fetched once and pinned
+        /// (`[cloud] licence_key`); the agent fetches its licence there.
+        #[arg(long, value_name = "URL")]
+        api: Option<String>,
+        /// The cloud account of this agent (a licence of another account is refused).
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
     },
     /// Delete the agent's secret from the OS keychain (the `[cloud]` section stays; remove it to stop syncing).
     Logout {
@@ -79,13 +86,30 @@ pub fn run(args: Args) -> Result<()> {
 
 fn cloud_cmd(action: CloudAction) -> Result<()> {
     match action {
-        CloudAction::Login { agent, broker, config, check, tls, ca_file, client_cert, client_key, send_interval } => {
+        CloudAction::Login {
+            agent,
+            broker,
+            config,
+            check,
+            tls,
+            ca_file,
+            client_cert,
+            client_key,
+            send_interval,
+            api,
+            account,
+        } => {
             let settings = login_settings(&agent, &broker).map_err(|e| anyhow!(e))?;
             let tls = LoginTls { tls, ca_file, client_cert, client_key };
             let mut settings = with_tls(settings, &tls).map_err(|e| anyhow!(e))?;
             if let Some(every) = send_interval {
                 settings.send_interval = every;
                 settings.validate().map_err(|e| anyhow!("--send-interval: {e}"))?;
+            }
+            settings.account = account;
+            settings.validate().map_err(|e| anyhow!("--account: {e}"))?;
+            if let Some(api) = api {
+                pin_licence_key(&mut settings, &api)?;
             }
             // Check the file before asking for the secret.
             let text = match &config {
@@ -156,6 +180,23 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Fetches the cloud's licence key once (`GET /api/v1/licence/key`) and
+/// pins it with the API address in the settings.
+fn pin_licence_key(settings: &mut CloudSettings, api: &str) -> Result<()> {
+    let api = api.trim().trim_end_matches('/').to_string();
+    settings.api = Some(api.clone());
+    settings.validate().map_err(|e| anyhow!("--api: {e}"))?;
+    let key = runtime()?.block_on(async {
+        let http = meterdeck_core::licence::fetch::client(settings.ca_file.as_deref())?;
+        meterdeck_core::licence::fetch::key(&http, &api).await
+    });
+    let key = key.map_err(|e| anyhow!("--api {api}: {e}; nothing stored"))?;
+    let id = meterdeck_core::licence::parse_public_key(&key).map(|k| meterdeck_core::licence::key_id(&k));
+    println!("licence key of {api} pinned: {}", id.unwrap_or_default());
+    settings.licence_key = Some(key);
+    Ok(())
 }
 
 /// `HOST:PORT`, `HOST` (port 1883) or `[v6]:PORT`.

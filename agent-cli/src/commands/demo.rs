@@ -79,7 +79,7 @@ async fn demo(data_dir: Option<PathBuf>, count: usize, cloud_config: Option<Path
     let syncing = cloud.as_ref().map(|c| format!("; syncing as agent {} to {}", c.agent, c.broker()));
     cfg.cloud = cloud;
     let mut signals = Signals::new()?;
-    let agent = Agent::start(cfg, &dir, AgentOptions::default())?;
+    let agent = Agent::start(cfg, &dir, AgentOptions { enforce_limits: false, ..AgentOptions::default() })?;
     eprintln!(
         "demo: {} simulated instruments, store in {}{}; Ctrl-C stops",
         sim.instruments.len(),

@@ -9,6 +9,7 @@ pub mod discover;
 pub mod export;
 pub mod fast;
 pub mod journal;
+pub mod licence;
 pub mod notifications;
 pub mod query;
 pub mod run;

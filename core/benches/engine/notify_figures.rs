@@ -333,7 +333,13 @@ async fn child_measure(quick: bool) -> anyhow::Result<String> {
         }) as ConnectFuture
     });
     let dir = tempfile::tempdir()?;
-    let opts = AgentOptions { connector, secrets: Arc::new(MemorySecrets::new()), ..AgentOptions::default() };
+    // The engine's latency, not a plan: no limits.
+    let opts = AgentOptions {
+        connector,
+        secrets: Arc::new(MemorySecrets::new()),
+        enforce_limits: false,
+        ..AgentOptions::default()
+    };
     let agent = Agent::start(config()?, dir.path(), opts)?;
 
     // When the writer raised/returned each alarm (the view it broadcasts after

@@ -28,7 +28,12 @@ pub fn child(config: &Path) {
         rt.block_on(async {
             let cfg = AgentConfig::load(config)?;
             let dir = cfg.agent.data_dir.clone().ok_or_else(|| anyhow::anyhow!("no [agent].data_dir"))?;
-            let agent = Agent::start(cfg, &dir, AgentOptions::default())?;
+            let agent = Agent::start(
+                cfg,
+                &dir,
+                // 100 instruments on one agent measure the engine; no plan allows them.
+                AgentOptions { enforce_limits: false, ..AgentOptions::default() },
+            )?;
             agent.writer_failed().await;
             anyhow::bail!("the store writer stopped")
         })

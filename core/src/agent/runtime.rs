@@ -24,9 +24,9 @@ use crate::notify::{
 use crate::poll::fast_monitor::FastMonitor;
 use crate::poll::{BackoffPolicy, Connector, Control, Poller, RawError, default_connector};
 use crate::store::{RetentionPolicy, Store, StoreError, StoreOptions};
-use crate::sync::SyncOptions;
 use crate::sync::client::SyncTask;
 use crate::sync::status::{Persisted, STATUS_KEY};
+use crate::sync::{SyncOptions, TrafficCap};
 
 #[derive(Clone)]
 pub struct AgentOptions {
@@ -52,6 +52,12 @@ pub struct AgentOptions {
     pub dispatch: DispatchOptions,
     /// Timing of the cloud sync drain (used when the config has `[cloud]`).
     pub sync: SyncOptions,
+    /// How often the licence is fetched (with `[cloud] api`) and the kept
+    /// one verified again offline: daily (SPEC 7.5).
+    pub licence_every: Duration,
+    /// Check the configuration against the plan limits at start. Off only
+    /// for the simulator demo, which is an evaluation, not a site.
+    pub enforce_limits: bool,
 }
 
 impl Default for AgentOptions {
@@ -69,6 +75,8 @@ impl Default for AgentOptions {
             secrets: Arc::new(KeyringSecrets::new()),
             dispatch: DispatchOptions::default(),
             sync: SyncOptions::default(),
+            licence_every: Duration::from_secs(86_400),
+            enforce_limits: true,
         }
     }
 }
@@ -97,6 +105,9 @@ pub enum AgentError {
     Destination { id: String, source: DeliveryError },
     #[error("[cloud]: {0}")]
     Cloud(#[from] crate::sync::CloudFieldError),
+    /// The configuration asks for more than the licence allows.
+    #[error(transparent)]
+    Limit(#[from] crate::licence::LimitError),
     #[error("another agent is already using the data directory {} (lock file {})", dir.display(), lock.display())]
     AlreadyRunning { dir: PathBuf, lock: PathBuf },
 }
@@ -120,6 +131,8 @@ impl Agent {
             StoreOptions { durability: cfg.agent.durability, block_samples: cfg.agent.block_samples },
             super::STORE_PARTS,
         )?;
+        let (licence, cap) = check_licence(&mut store, &cfg, opts.enforce_limits)?;
+        let (cap_tx, cap_rx) = watch::channel(cap);
         for inst in &cfg.instruments {
             store.upsert_instrument(&inst.id, inst.display_name(), inst.family.name(), &inst.target())?;
             if !inst.enabled {
@@ -226,8 +239,14 @@ impl Agent {
                 shutdown: shutdown_rx.clone(),
                 secrets: opts.secrets.clone(),
                 opts: opts.sync.clone(),
+                cap: cap_rx,
             };
             tasks.push(rt.spawn(task.run()));
+        }
+        if let Some(task) = licence {
+            let run =
+                task.run(store_path.clone(), opts.secrets.clone(), opts.licence_every, cap_tx, shutdown_rx.clone());
+            tasks.push(rt.spawn(run));
         }
         tasks.push(rt.spawn(ticker(writer_tx.clone(), shutdown_rx, opts.settings_every.min(Duration::from_secs(1)))));
         info!("agent {} started, store {}", cfg.agent.name, store_path.display());
@@ -243,6 +262,131 @@ impl Agent {
             _lock: lock,
         })
     }
+}
+
+/// Verifies the kept licence (offline, at every start) and checks the
+/// configuration against its limits: what the last accepted configuration
+/// held stays, growing past a limit is refused before anything is written.
+/// The licence fetch task, when `[cloud]` names the Web API and the key.
+fn check_licence(
+    store: &mut Store,
+    cfg: &AgentConfig,
+    enforce: bool,
+) -> Result<(Option<LicenceTask>, TrafficCap), AgentError> {
+    use crate::licence::{Counts, Source, limits::ACCEPTED_KEY};
+    let now = now_ms();
+    let cloud = cfg.cloud.as_ref();
+    let trust = crate::licence::trust_for(
+        store,
+        cloud.and_then(|c| c.licence_key.as_deref()),
+        cloud.and_then(|c| c.account.as_deref()),
+    );
+    let in_force = crate::licence::reverify(store, trust.as_ref(), now, Source::Start)?;
+    let limits = in_force.agent_limits(cloud.map(|c| c.agent.as_str()), now);
+    let counts = cfg.counts();
+    let before: Option<Counts> = match store.setting(ACCEPTED_KEY)? {
+        Some(json) => serde_json::from_str(&json).ok(),
+        // A store from before limits were enforced: its configuration is
+        // what exists (a refusal never takes away what is there).
+        None if !store.instrument_states()?.is_empty() => Some(counts.clone()),
+        None => None,
+    };
+    if enforce {
+        limits.check(&counts, before.as_ref())?;
+    }
+    store.set_setting(ACCEPTED_KEY, &serde_json::to_string(&counts).unwrap_or_default())?;
+    let cap = traffic_cap(&in_force, cloud.map(|c| c.agent.as_str()));
+    let task = match (cloud, trust) {
+        (Some(c), Some(trust)) => {
+            Some(LicenceTask { api: c.api.clone(), agent: c.agent.clone(), ca_file: c.ca_file.clone(), trust })
+        }
+        _ => None,
+    };
+    Ok((task, cap))
+}
+
+/// The sync's allowance from the licence in force: a gateway's Remote plan.
+fn traffic_cap(in_force: &crate::licence::InForce, agent: Option<&str>) -> TrafficCap {
+    match in_force.gateway(agent, now_ms()) {
+        Some(g) => TrafficCap { plan: Some(g.plan.name().to_string()), bytes: g.limits.traffic_bytes_per_month },
+        None => TrafficCap::default(),
+    }
+}
+
+/// Fetches the licence at start and daily, and verifies the kept one
+/// again offline each day.
+struct LicenceTask {
+    /// Without the Web API, only the offline checks.
+    api: Option<String>,
+    agent: String,
+    ca_file: Option<PathBuf>,
+    trust: crate::licence::Trust,
+}
+
+impl LicenceTask {
+    async fn run(
+        self,
+        store_path: PathBuf,
+        secrets: Arc<dyn SecretStore>,
+        every: Duration,
+        cap: watch::Sender<TrafficCap>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        use crate::licence::fetch::{self, Auth};
+        let http = match fetch::client(self.ca_file.as_deref()) {
+            Ok(h) => h,
+            Err(e) => {
+                warn!("licence fetch disabled: {e}");
+                return;
+            }
+        };
+        let mut interval = tokio::time::interval(every.max(Duration::from_millis(100)));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut first = true;
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = interval.tick() => {}
+            }
+            if !first {
+                let (path, trust) = (store_path.clone(), self.trust.clone());
+                let checked = tokio::task::spawn_blocking(move || {
+                    let mut store = Store::open_with(&path, StoreOptions::default(), &[crate::licence::SCHEMA_PART])?;
+                    crate::licence::reverify(&mut store, Some(&trust), now_ms(), crate::licence::Source::Daily)
+                })
+                .await;
+                if let Ok(Ok(in_force)) = checked {
+                    cap.send_if_modified(|c| replace(c, traffic_cap(&in_force, Some(&self.agent))));
+                }
+            }
+            first = false;
+            let Some(api) = &self.api else { continue };
+            let entry = crate::sync::secret_entry(&self.agent);
+            let secrets = secrets.clone();
+            let secret = tokio::task::spawn_blocking(move || secrets.get(&entry)).await;
+            let Ok(Ok(Some(secret))) = secret else {
+                warn!("licence not fetched: no secret of agent {} in the keychain", self.agent);
+                continue;
+            };
+            let auth = Auth::Agent { id: self.agent.clone(), secret };
+            match fetch::refresh(&http, api, &auth, &store_path, &self.trust).await {
+                Ok(doc) => {
+                    info!("licence {} ({} plan) fetched and verified", doc.serial, doc.plan);
+                    // The kept one is the newest; take its allowance.
+                    let in_force = crate::licence::InForce { doc: Some(doc), problem: None };
+                    cap.send_if_modified(|c| replace(c, traffic_cap(&in_force, Some(&self.agent))));
+                }
+                Err(e) => warn!("licence: {e}; the licence in force stays"),
+            }
+        }
+    }
+}
+
+/// Sets `slot` to `new`; true if that changed it.
+fn replace(slot: &mut TrafficCap, new: TrafficCap) -> bool {
+    let changed = *slot != new;
+    *slot = new;
+    changed
 }
 
 /// One agent per data directory: two would interleave their writes.

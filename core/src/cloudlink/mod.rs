@@ -8,6 +8,7 @@
 //! the Desk store's settings. Errors are sentences the window shows as is.
 
 pub mod api;
+mod licence;
 mod prefs;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 pub use api::{AgentSync, Me};
+pub use licence::LicenceHistoryEntry;
 pub use prefs::{CLOUD_PREFS_KEY, CloudPrefs, MemoryPrefs, PrefStore, PrefsError, StorePrefs};
 
 use crate::config::STORE_FILE;

@@ -244,6 +244,8 @@ fn traffic_is_flagged_from_ninety_percent_of_the_allowance() {
         month: "2026-11".into(),
         month_bytes: 95,
         allowance_bytes: 100,
+        allowance_plan: None,
+        paused: None,
         last_error: None,
     });
     let j = serde_json::to_value(&v).unwrap();

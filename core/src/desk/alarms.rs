@@ -317,6 +317,7 @@ impl Desk {
         };
         let text = config_file::render(&table, &next)?;
         let cfg = config_file::check(&text, &self.config_path)?;
+        self.check_limits(&cfg)?;
         write_atomic(&self.config_path, &text)?;
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cfg.clone());
         self.restart_agent(cfg).await

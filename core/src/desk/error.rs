@@ -38,6 +38,10 @@ pub enum DeskError {
     /// window shows it beside the field).
     #[error(transparent)]
     Field(#[from] crate::config::SectionError),
+    /// Refused by a plan limit: names the plan, the limit, the count and
+    /// how to lift it (the window shows it in the form).
+    #[error(transparent)]
+    Limit(#[from] crate::licence::LimitError),
 }
 
 pub type DeskResult<T> = Result<T, DeskError>;

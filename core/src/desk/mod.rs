@@ -11,6 +11,7 @@ mod config_file;
 mod console;
 mod demo;
 mod error;
+mod licence;
 mod series;
 mod settings;
 mod sync;
@@ -45,6 +46,7 @@ pub use config_file::{agent_table, apply_edit, render as render_config, write_at
 pub use console::{CONSOLE_IDLE_MS, ConsoleLocks};
 pub use demo::DEMO_POLL;
 pub use error::{DeskError, DeskResult};
+pub use licence::{LicenceBanner, LicenceScreen, LimitUse};
 pub use series::{MAX_TABLE_ROWS, MAX_VIEW_CHANNELS, MAX_WIDTH};
 pub use settings::{UI_SETTINGS_KEY, check_timezone, system_timezone};
 pub use views::{
@@ -117,8 +119,10 @@ impl Desk {
         data_dir: &Path,
         config_path: &Path,
         demo: bool,
-        agent_opts: AgentOptions,
+        mut agent_opts: AgentOptions,
     ) -> DeskResult<Desk> {
+        // The simulator demo is an evaluation, not a site: no plan limits.
+        agent_opts.enforce_limits &= !demo;
         let existing = match std::fs::read_to_string(config_path) {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -323,6 +327,7 @@ impl Desk {
         let table = lock!(self.agent_toml).clone();
         let text = config_file::render(&table, &config_file::with_instruments(list, Some(&self.config())))?;
         let cfg = config_file::check(&text, &self.config_path)?;
+        self.check_limits(&cfg)?;
         write_atomic(&self.config_path, &text)?;
         let ids: Vec<String> = cfg.instruments.iter().map(|i| i.id.clone()).collect();
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cfg.clone());

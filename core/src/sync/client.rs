@@ -47,6 +47,30 @@ pub struct SyncOptions {
     pub keep_alive: Duration,
     /// Retry a missing keychain secret this often (`cloud login` may come later).
     pub secret_retry: Duration,
+    /// The clock of the traffic month (tests move it to the next month).
+    pub clock: Clock,
+}
+
+/// Milliseconds since the epoch, UTC; injectable for tests.
+#[derive(Clone)]
+pub struct Clock(pub Arc<dyn Fn() -> crate::model::TimeMs + Send + Sync>);
+
+impl Clock {
+    pub fn now(&self) -> crate::model::TimeMs {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock(Arc::new(now_ms))
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
 }
 
 impl Default for SyncOptions {
@@ -61,6 +85,7 @@ impl Default for SyncOptions {
             // A black-holed link shows as a missing PINGRESP after about two of these.
             keep_alive: Duration::from_secs(10),
             secret_retry: Duration::from_secs(10),
+            clock: Clock::default(),
         }
     }
 }
@@ -90,6 +115,18 @@ pub(crate) struct SyncTask<W> {
     pub shutdown: watch::Receiver<bool>,
     pub secrets: Arc<dyn SecretStore>,
     pub opts: SyncOptions,
+    /// The monthly allowance a licence sets (a gateway's Remote plan),
+    /// updated when a new licence arrives.
+    pub cap: watch::Receiver<TrafficCap>,
+}
+
+/// The traffic allowance in force: a gateway's Remote plan stops publishing
+/// at 100 % (`plan` names it); without one the `[cloud]` allowance only
+/// raises the 90 % notice.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrafficCap {
+    pub plan: Option<String>,
+    pub bytes: u64,
 }
 
 struct State {
@@ -122,6 +159,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
             Traffic::new(p.month.clone(), p.month_bytes, self.cloud.allowance_bytes, p.notice_month.clone());
         traffic.roll(now);
         let mut st = State { p, traffic, foreign_ack: None };
+        self.apply_cap(&mut st);
         let Some(secret) = self.secret(&mut st).await else {
             self.persist(&mut st).await;
             return;
@@ -171,6 +209,55 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                 _ = tokio::time::sleep(self.opts.secret_retry) => {}
             }
         }
+    }
+
+    /// Takes the allowance of the licence in force (on start and whenever
+    /// a new licence changed it).
+    fn apply_cap(&mut self, st: &mut State) {
+        let cap = self.cap.borrow_and_update().clone();
+
+        let bytes = if cap.plan.is_some() { cap.bytes } else { self.cloud.allowance_bytes };
+        st.traffic.allowance = bytes;
+        st.p.allowance_bytes = bytes;
+        st.p.allowance_plan = cap.plan;
+    }
+
+    /// Whether the month's allowance of a Remote plan is used up: then
+    /// nothing is published (the outbox keeps buffering) until the month
+    /// turns or a licence lifts it. Says so once when it starts and ends.
+    async fn over_cap(&mut self, st: &mut State) -> bool {
+        if self.cap.has_changed().unwrap_or(false) {
+            self.apply_cap(st);
+        }
+        let now = self.opts.clock.now();
+        st.traffic.roll(now);
+        let over = st.p.allowance_plan.is_some() && st.traffic.bytes >= st.traffic.allowance;
+        match (over, st.p.paused.is_some()) {
+            (true, false) => {
+                let resume = crate::fmt::format_time(super::traffic::next_month_start(now));
+                let message = format!(
+                    "cloud sync paused: this gateway has used its {} allowance of {} for {}; samples stay in the outbox                      and are sent from {resume} or when a licence with a larger allowance arrives",
+                    st.p.allowance_plan.as_deref().unwrap_or("?"),
+                    crate::fmt::format_bytes(st.traffic.allowance),
+                    st.traffic.month
+                );
+                warn!("{message}");
+                st.p.paused = Some(message.clone());
+                let note_id = Some(format!("sync-paused:{}", st.traffic.month));
+                let _ = self.tell(SyncMsg::Notice { message, note_id }).await;
+                self.persist(st).await;
+            }
+            (false, true) => {
+                info!(
+                    "cloud sync resumed ({} of {} used in {})",
+                    st.traffic.bytes, st.traffic.allowance, st.traffic.month
+                );
+                st.p.paused = None;
+                self.persist(st).await;
+            }
+            _ => {}
+        }
+        over
     }
 
     async fn persist(&self, st: &mut State) {
@@ -224,7 +311,9 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         let mut tick = tokio::time::interval(self.opts.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
+            let paused = self.over_cap(st).await;
             if connected
+                && !paused
                 && fetch.is_none()
                 && Instant::now() >= next_fetch
                 && let Some(limit) = flow.fetch_limit(self.opts.fetch_rows)
@@ -323,12 +412,20 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                 }
                 _ = tick.tick() => {}
             }
-            if connected {
+            if connected && !self.over_cap(st).await {
+                let mut capped = false;
                 for (batch, payload) in flow.to_send(Instant::now()) {
+                    // The allowance is checked per batch: at most one batch
+                    // crosses it; the rest wait in flight, unsent.
+                    capped = capped || self.over_cap(st).await;
+                    if capped {
+                        flow.unsent(batch);
+                        continue;
+                    }
                     let len = payload.len() as u64;
                     match client.try_publish(batch_topic.clone(), QoS::AtLeastOnce, false, payload) {
                         Ok(()) => {
-                            if let Some(notice) = st.traffic.add(len, now_ms()) {
+                            if let Some(notice) = st.traffic.add(len, self.opts.clock.now()) {
                                 warn!("{notice}");
                                 let note_id = Some(format!("sync-traffic:{}", st.traffic.month));
                                 let _ = self.tell(SyncMsg::Notice { message: notice, note_id }).await;
@@ -351,7 +448,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         "{NO_ACK} for batch {batch} after {sends} sends: is the cloud running, and may this agent read {ack_topic} (broker ACL)?"
                     ));
                 }
-                st.traffic.roll(now_ms());
+                st.traffic.roll(self.opts.clock.now());
                 self.persist(st).await;
             }
         }

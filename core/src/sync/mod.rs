@@ -19,7 +19,7 @@ pub mod tls;
 pub mod traffic;
 pub mod wire;
 
-pub use client::{LinkError, SyncOptions, check_login};
+pub use client::{Clock, LinkError, SyncOptions, TrafficCap, check_login};
 pub use settings::{CloudFieldError, CloudSettings};
 pub use status::SyncStatus;
 

@@ -42,6 +42,15 @@ pub struct CloudSettings {
     /// channel's part costs ~150 header bytes, so a longer interval means
     /// less traffic, a shorter one fresher data in the cloud.
     pub send_interval: Duration,
+    /// The cloud's Web API (`http(s)://host:port`): where the licence is
+    /// fetched (`GET /api/v1/licence`, HTTP Basic agent id + secret).
+    pub api: Option<String>,
+    /// The licence authority's public key (`md-ed25519:...`), pinned at
+    /// `cloud login --api URL`; licences are verified against it only.
+    pub licence_key: Option<String>,
+    /// The cloud account the agent belongs to; a licence of another account
+    /// is refused. Unset: the account of the first verified licence.
+    pub account: Option<String>,
 }
 
 impl CloudSettings {
@@ -58,6 +67,9 @@ impl CloudSettings {
             window: DEFAULT_SYNC_WINDOW,
             resend_timeout: DEFAULT_RESEND_TIMEOUT,
             send_interval: DEFAULT_SEND_INTERVAL,
+            api: None,
+            licence_key: None,
+            account: None,
         }
     }
 
@@ -94,6 +106,11 @@ impl CloudSettings {
             "send_interval".into(),
             toml::Value::String(humantime::format_duration(self.send_interval).to_string()),
         );
+        for (key, value) in [("api", &self.api), ("licence_key", &self.licence_key), ("account", &self.account)] {
+            if let Some(v) = value {
+                t.insert(key.into(), toml::Value::String(v.clone()));
+            }
+        }
         t
     }
 
@@ -157,6 +174,28 @@ impl CloudSettings {
                     humantime::format_duration(self.send_interval)
                 ),
             );
+        }
+        if let Some(api) = &self.api {
+            let ok = api.starts_with("http://") || api.starts_with("https://");
+            if !ok || api.contains(char::is_whitespace) || api.len() < 10 {
+                return err(
+                    "api",
+                    format!("`cloud.api` must be the cloud's Web API, http(s)://host:port, got {api:?}"),
+                );
+            }
+        }
+        if let Some(key) = &self.licence_key
+            && let Err(e) = meterdeck_wire::licence::parse_public_key(key)
+        {
+            return err(
+                "licence_key",
+                format!("`cloud.licence_key`: {e}; run `meterdeck-agent cloud login --api URL` to pin the cloud's key"),
+            );
+        }
+        if let Some(a) = &self.account
+            && (a.trim().is_empty() || a.len() > 128 || a.chars().any(char::is_control))
+        {
+            return err("account", "`cloud.account` must be the cloud account id (1-128 printable characters)".into());
         }
         Ok(())
     }

@@ -38,6 +38,11 @@ pub struct SyncStatus {
     /// Payload bytes published this month.
     pub month_bytes: u64,
     pub allowance_bytes: u64,
+    /// The Remote plan whose allowance applies (a gateway); `None`: the
+    /// `[cloud]` allowance, which only raises a notice.
+    pub allowance_plan: Option<String>,
+    /// Why publishing is paused (a gateway's allowance used up), if it is.
+    pub paused: Option<String>,
     pub last_error: Option<String>,
 }
 
@@ -54,6 +59,8 @@ pub struct Persisted {
     pub month: String,
     pub month_bytes: u64,
     pub allowance_bytes: u64,
+    pub allowance_plan: Option<String>,
+    pub paused: Option<String>,
     pub last_error: Option<String>,
     /// The month whose 90 % notice was raised.
     pub notice_month: Option<String>,
@@ -104,6 +111,8 @@ impl SyncStatus {
             month_bytes: if p.month == month { p.month_bytes } else { 0 },
             month,
             allowance_bytes: if p.allowance_bytes > 0 { p.allowance_bytes } else { DEFAULT_ALLOWANCE_BYTES },
+            paused: if fresh { p.paused } else { None },
+            allowance_plan: p.allowance_plan,
             last_error: p.last_error,
         };
         if let Some(cloud) = configured {
@@ -112,7 +121,10 @@ impl SyncStatus {
                     s.enabled = true;
                     s.agent = Some(c.agent.clone());
                     s.broker = Some(c.broker());
-                    s.allowance_bytes = c.allowance_bytes;
+                    // A licence's allowance (a gateway's) outranks the config's.
+                    if s.allowance_plan.is_none() {
+                        s.allowance_bytes = c.allowance_bytes;
+                    }
                 }
                 None => {
                     s.enabled = false;
@@ -160,12 +172,16 @@ impl SyncStatus {
             ))
         ));
         out.push_str(&format!(
-            "        traffic {} {} of {} ({:.1} %)\n",
+            "        traffic {} {} of {}{} ({:.1} %)\n",
             self.month,
             format_bytes(self.month_bytes),
             format_bytes(self.allowance_bytes),
+            self.allowance_plan.as_deref().map(|p| format!(" ({p})")).unwrap_or_default(),
             self.used_fraction() * 100.0
         ));
+        if let Some(p) = &self.paused {
+            out.push_str(&format!("        {p}\n"));
+        }
         if let Some(e) = &self.last_error {
             out.push_str(&format!("        last error: {e}\n"));
         }

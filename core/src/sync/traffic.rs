@@ -51,12 +51,28 @@ impl Traffic {
     }
 }
 
+/// Start of the UTC month after the one `now` is in.
+pub fn next_month_start(now: TimeMs) -> TimeMs {
+    use chrono::{DateTime, Datelike, NaiveDate, Utc};
+    let d = DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default();
+    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .and_then(|n| n.and_hms_opt(0, 0, 0))
+        .map_or(now, |n| n.and_utc().timestamp_millis())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const NOV: TimeMs = 1_794_000_000_000; // 2026-11-06
     const DEC: TimeMs = 1_796_300_000_000; // 2026-12-03
+
+    #[test]
+    fn the_next_month_starts_at_midnight_utc() {
+        assert_eq!(crate::fmt::format_time(next_month_start(NOV)), "2026-12-01T00:00:00.000Z");
+        assert_eq!(crate::fmt::format_time(next_month_start(DEC)), "2027-01-01T00:00:00.000Z");
+    }
 
     #[test]
     fn the_notice_fires_once_per_month_at_90_percent() {

@@ -5,11 +5,13 @@
 
 use meterdeck_core::alarm::{Action, AlarmRule, AlarmView, JournalEntry};
 use meterdeck_core::calc::CalcConfig;
-use meterdeck_core::cloudlink::{AgentView, CloudChannelView, CloudSeries, CloudStatus, LocalSyncView};
+use meterdeck_core::cloudlink::{
+    AgentView, CloudChannelView, CloudSeries, CloudStatus, LicenceHistoryEntry, LocalSyncView,
+};
 use meterdeck_core::config::SectionError;
 use meterdeck_core::desk::{
-    AppState, DestinationView, ExportView, IdentifyView, InstrumentView, LatestView, SeriesView, TableView, TimeRange,
-    UiSettings,
+    AppState, DestinationView, ExportView, IdentifyView, InstrumentView, LatestView, LicenceScreen, SeriesView,
+    TableView, TimeRange, UiSettings,
 };
 use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
 use meterdeck_core::notify::{DestinationConfig, Note};
@@ -166,4 +168,14 @@ contract! {
     cloud::cloud_series(CloudSeriesArgs { channel: String, from: TimeMs, to: TimeMs, buckets: u32 }) -> CloudSeries;
     /// This agent's own sync (backlog, last acknowledgement, traffic).
     cloud::sync_status(SyncStatusArgs {}) -> LocalSyncView;
+
+    // ----------------------------------------------------------- licence
+    /// The licence in force (verified offline), each limit's use, the banner.
+    licence::licence_show(LicenceShowArgs {}) -> LicenceScreen;
+    /// Fetches the account's licence over the cloud session and keeps it if
+    /// it verifies (the service's key is pinned at the first fetch).
+    licence::licence_fetch(LicenceFetchArgs {}) -> LicenceScreen;
+    licence::licence_history(LicenceHistoryArgs {}) -> Vec<LicenceHistoryEntry>;
+    /// Applies a licence card to the account (admins), then fetches the licence.
+    licence::licence_apply_card(LicenceApplyCardArgs { card: String }) -> LicenceScreen;
 }

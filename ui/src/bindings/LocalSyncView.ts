@@ -36,4 +36,13 @@ month: string,
 /**
  * Payload bytes published this month.
  */
-month_bytes: number, allowance_bytes: number, last_error: string | null, };
+month_bytes: number, allowance_bytes: number, 
+/**
+ * The Remote plan whose allowance applies (a gateway); `None`: the
+ * `[cloud]` allowance, which only raises a notice.
+ */
+allowance_plan: string | null, 
+/**
+ * Why publishing is paused (a gateway's allowance used up), if it is.
+ */
+paused: string | null, last_error: string | null, };

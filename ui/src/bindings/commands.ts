@@ -52,6 +52,12 @@ import type { JournalEntry } from "./JournalEntry";
 import type { JournalQueryArgs } from "./JournalQueryArgs";
 import type { LatestArgs } from "./LatestArgs";
 import type { LatestView } from "./LatestView";
+import type { LicenceApplyCardArgs } from "./LicenceApplyCardArgs";
+import type { LicenceFetchArgs } from "./LicenceFetchArgs";
+import type { LicenceHistoryArgs } from "./LicenceHistoryArgs";
+import type { LicenceHistoryEntry } from "./LicenceHistoryEntry";
+import type { LicenceScreen } from "./LicenceScreen";
+import type { LicenceShowArgs } from "./LicenceShowArgs";
 import type { ListInstrumentsArgs } from "./ListInstrumentsArgs";
 import type { ListSerialPortsArgs } from "./ListSerialPortsArgs";
 import type { LiveEvent } from "./LiveEvent";
@@ -136,6 +142,10 @@ export type Commands = {
   cloud_channels: { args: CloudChannelsArgs; result: Array<CloudChannelView> };
   cloud_series: { args: CloudSeriesArgs; result: CloudSeries };
   sync_status: { args: SyncStatusArgs; result: LocalSyncView };
+  licence_show: { args: LicenceShowArgs; result: LicenceScreen };
+  licence_fetch: { args: LicenceFetchArgs; result: LicenceScreen };
+  licence_history: { args: LicenceHistoryArgs; result: Array<LicenceHistoryEntry> };
+  licence_apply_card: { args: LicenceApplyCardArgs; result: LicenceScreen };
 };
 
 /** Every event the window listens to, with its payload. */

@@ -71,6 +71,7 @@ export function cloudScreen(): Screen {
         kv(t("cloud.traffic", { month: s.month }), localTraffic(s), "cloud-sync-traffic", s.traffic_warning ? "traffic-warn" : undefined),
       ),
     );
+    if (s.paused) localBox.append(h("div", { class: "warn", testid: "cloud-sync-paused" }, `${t("cloud.paused")}: ${s.paused}`));
     if (s.last_error) localBox.append(h("div", { class: "error" }, s.last_error));
   }
 

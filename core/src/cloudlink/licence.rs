@@ -1,0 +1,201 @@
+//! The licence over the signed-in session (the licence interface): the
+//! account's signed licence file and the key to pin, the licence history,
+//! and applying a card (account admins). Verification and keeping are
+//! `crate::licence`'s and the Desk's; this only talks to the service.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{CloudLink, CloudResult, check_id};
+
+/// One entry of the account's licence history (`GET /api/v1/licence/history`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LicenceHistoryEntry {
+    /// When, as the service gave it (ms since the epoch are shown as UTC time).
+    #[serde(deserialize_with = "time_text")]
+    pub at: String,
+    pub what: String,
+    #[serde(default, deserialize_with = "opt_text")]
+    pub by: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    pub detail: Option<String>,
+}
+
+fn text_of(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+fn time_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) if n.is_i64() => crate::fmt::format_time(n.as_i64().unwrap_or_default()),
+        other => text_of(other),
+    })
+}
+
+fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        other => Some(text_of(other)),
+    })
+}
+
+#[derive(Deserialize)]
+struct KeyReply {
+    key: String,
+}
+
+impl CloudLink {
+    /// The account's freshly signed licence file, as text (unverified).
+    pub async fn licence_text(&self) -> CloudResult<String> {
+        let file: meterdeck_wire::licence::LicenceFile = self.authed(&["licence"], &[], "the licence").await?;
+        serde_json::to_string_pretty(&file)
+            .map_err(|e| super::CloudError::BadReply { what: "the licence".into(), reason: e.to_string() })
+    }
+
+    /// The service's licence key text (`md-ed25519:...`), to pin once.
+    pub async fn licence_key(&self) -> CloudResult<String> {
+        let reply: KeyReply = self.authed(&["licence", "key"], &[], "the licence key").await?;
+        Ok(reply.key)
+    }
+
+    /// The signed-in account's id (the licence must name it).
+    pub async fn account(&self) -> CloudResult<Option<String>> {
+        Ok(self.load_prefs().await?.account)
+    }
+
+    pub async fn licence_history(&self) -> CloudResult<Vec<LicenceHistoryEntry>> {
+        self.authed(&["licence", "history"], &[], "the licence history").await
+    }
+
+    /// Applies a licence card to the account (admins); the service's
+    /// refusal (unknown card, not an admin) is shown as it says it.
+    pub async fn licence_apply_card(&self, card: &str) -> CloudResult<()> {
+        let card = check_id("card", card)?;
+        let (_, url, token) = self.session().await?;
+        let endpoint = Self::endpoint(&url, &["licence", "cards"], &[])?;
+        let body = serde_json::json!({ "card": card });
+        let _: serde_json::Value =
+            self.call(reqwest::Method::POST, endpoint, Some(&token), Some(body), "the licence card", None).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! What the window's fetch does (src-tauri `licence::fetch`), against a
+    //! stand-in of the licence routes: the session's bearer token, the key
+    //! pinned at the first fetch, the document kept by the Desk; a tampered
+    //! one refused with the last good one staying; history and cards.
+
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::{get, post};
+    use meterdeck_wire::licence::{LicenceDoc, Plan, public_key_text, sign, signing_key};
+
+    use super::*;
+    use crate::cloudlink::{CloudPrefs, MemoryPrefs, PrefStore, session_entry};
+    use crate::desk::Desk;
+    use crate::notify::{MemorySecrets, SecretStore};
+
+    fn doc(serial: &str, plan: Plan) -> LicenceDoc {
+        let now = crate::model::now_ms();
+        LicenceDoc {
+            serial: serial.into(),
+            account: "acme".into(),
+            plan,
+            limits: plan.limits(),
+            expires: Some(now + 100 * 86_400_000),
+            gateways: vec![],
+            issued_at: now,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_window_fetches_pins_keeps_and_refuses_licences() {
+        let key = signing_key(&[8; 32]);
+        let licence = Arc::new(Mutex::new(sign(&doc("L-1", Plan::Standard), &key)));
+        let pk = public_key_text(&key.verifying_key());
+        let served = licence.clone();
+        let authed = |h: &HeaderMap| h.get("authorization").is_some_and(|v| v == "Bearer tok-1");
+        let app = Router::new()
+            .route(
+                "/api/v1/licence/key",
+                get(move || async move { axum::Json(serde_json::json!({"key": pk, "key_id": "k"})) }),
+            )
+            .route(
+                "/api/v1/licence",
+                get(move |h: HeaderMap| async move {
+                    if !authed(&h) {
+                        return (StatusCode::UNAUTHORIZED, r#"{"error":"sign in","code":"unauthorized"}"#.to_string());
+                    }
+                    (StatusCode::OK, served.lock().unwrap().clone())
+                }),
+            )
+            .route(
+                "/api/v1/licence/history",
+                get(|| async {
+                    axum::Json(serde_json::json!([
+                        {"at": 1_800_000_000_000i64, "what": "card applied", "by": "alice", "detail": {"months": 3}},
+                        {"at": "2027-01-01T00:00:00Z", "what": "plan changed", "by": null}
+                    ]))
+                }),
+            )
+            .route(
+                "/api/v1/licence/cards",
+                post(|body: axum::Json<serde_json::Value>| async move {
+                    if body["card"] == "GOOD-CARD" {
+                        (StatusCode::OK, "{}".to_string())
+                    } else {
+                        let e = r#"{"error":"card BAD is not known","code":"unknown_card"}"#;
+                        (StatusCode::NOT_FOUND, e.to_string())
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let secrets = Arc::new(MemorySecrets::new());
+        secrets.set(&session_entry(&url), "tok-1").unwrap();
+        let prefs = Arc::new(MemoryPrefs::default());
+        prefs
+            .save(&CloudPrefs { url: Some(url.clone()), account: Some("acme".into()), user: Some("alice".into()) })
+            .unwrap();
+        let link = CloudLink::new(secrets, prefs).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Desk::open(dir.path(), &dir.path().join("agent.toml"), false).await.unwrap();
+        assert!(!desk.licence_key_pinned());
+        // The fetch as src-tauri does it.
+        let text = link.licence_text().await.unwrap();
+        let key_text = link.licence_key().await.unwrap();
+        desk.pin_licence_key(&key_text, link.account().await.unwrap().as_deref()).unwrap();
+        let screen = desk.licence_accept(&text).unwrap();
+        assert_eq!((screen.licence.plan, screen.licence.serial.as_deref()), (Plan::Standard, Some("L-1")));
+        assert_eq!(screen.usage.iter().find(|u| u.limit == "instruments_per_agent").map(|u| u.max), Some(8));
+        // A key offered later never replaces the pinned one.
+        desk.pin_licence_key(&public_key_text(&signing_key(&[9; 32]).verifying_key()), Some("acme")).unwrap();
+        // Another key's document from the service: refused by name, L-1 stays.
+        *licence.lock().unwrap() = sign(&doc("L-2", Plan::Pro), &signing_key(&[9; 32]));
+        let e = desk.licence_accept(&link.licence_text().await.unwrap()).unwrap_err().to_string();
+        assert!(e.contains("signed by key"), "{e}");
+        let s = desk.licence_screen().unwrap();
+        assert_eq!(
+            (s.licence.serial.as_deref(), s.banner),
+            (Some("L-1"), Some(crate::desk::LicenceBanner::Unverified))
+        );
+
+        let h = link.licence_history().await.unwrap();
+        assert_eq!(h[0].at, "2027-01-15T08:00:00.000Z");
+        assert_eq!((h[0].detail.as_deref(), h[1].by.as_deref()), (Some(r#"{"months":3}"#), None));
+        link.licence_apply_card("GOOD-CARD").await.unwrap();
+        let e = link.licence_apply_card("BAD").await.unwrap_err().to_string();
+        assert!(e.contains("card BAD is not known"), "{e}");
+        assert!(link.licence_apply_card("  ").await.unwrap_err().to_string().contains("card"));
+        desk.shutdown().await.unwrap();
+    }
+}

@@ -1,0 +1,167 @@
+//! The plan limits on what an agent holds (SPEC 7): instruments per agent,
+//! channels per instrument, alarm rules and calculation channels (an
+//! agent's configuration is one measurement group). Checked where things
+//! are created: the agent's configuration at start, the window's forms.
+//!
+//! A refusal names the plan, the limit, the count and how to lift it, and
+//! changes nothing: what already exists stays, even above a limit (after a
+//! downgrade or an expiry); only growing further is refused.
+
+use serde::Serialize;
+
+use super::{Gateway, Limits, Plan};
+
+/// The limits on one agent: its account plan's, with a gateway's Remote
+/// plan taking over instruments and channels per instrument.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentLimits {
+    pub plan: Plan,
+    pub limits: Limits,
+    pub gateway: Option<Gateway>,
+}
+
+/// The things an agent's configuration holds, counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct Counts {
+    pub instruments: u32,
+    /// Channels of each instrument (its configured channels), by id.
+    pub channels: Vec<(String, u32)>,
+    pub alarm_rules: u32,
+    pub calcs: u32,
+}
+
+impl Counts {
+    fn channels_of(&self, instrument: &str) -> u32 {
+        self.channels.iter().find(|(i, _)| i == instrument).map_or(0, |(_, n)| *n)
+    }
+}
+
+/// Which limit (the field name in [`Limits`], as the cloud's refusals name it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Instruments,
+    ChannelsPerInstrument,
+    AlarmRules,
+    Calcs,
+}
+
+impl Limit {
+    pub const ALL: [Limit; 4] = [Limit::Instruments, Limit::ChannelsPerInstrument, Limit::AlarmRules, Limit::Calcs];
+
+    /// The count of this limit in `c` (channels: the largest instrument's).
+    pub fn used(self, c: &Counts) -> u32 {
+        match self {
+            Limit::Instruments => c.instruments,
+            Limit::ChannelsPerInstrument => c.channels.iter().map(|(_, n)| *n).max().unwrap_or(0),
+            Limit::AlarmRules => c.alarm_rules,
+            Limit::Calcs => c.calcs,
+        }
+    }
+
+    pub fn field(self) -> &'static str {
+        match self {
+            Limit::Instruments => "instruments_per_agent",
+            Limit::ChannelsPerInstrument => "channels_per_instrument",
+            Limit::AlarmRules => "alarms_per_group",
+            Limit::Calcs => "calcs_per_group",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Limit::Instruments => "instruments per agent",
+            Limit::ChannelsPerInstrument => "channels per instrument",
+            Limit::AlarmRules => "alarm rules per agent",
+            Limit::Calcs => "calculation channels per agent",
+        }
+    }
+}
+
+/// A creation refused by a plan limit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct LimitError {
+    /// `Free`, `Standard`, `Pro`, `Remote Basic`, `Remote Pro`.
+    pub plan: String,
+    /// The field name in [`Limits`] (`instruments_per_agent`, ...).
+    pub limit: &'static str,
+    pub max: u32,
+    /// What exists now (the change asked for more).
+    pub count: u32,
+    /// The instrument, for channels per instrument.
+    pub instrument: Option<String>,
+    pub message: String,
+}
+
+impl AgentLimits {
+    pub fn of(plan: Plan, limits: Limits, gateway: Option<Gateway>) -> AgentLimits {
+        AgentLimits { plan, limits, gateway }
+    }
+
+    /// The plan that sets `limit` and its maximum.
+    pub fn max(&self, limit: Limit) -> (String, u32) {
+        match (limit, &self.gateway) {
+            (Limit::Instruments, Some(g)) => (g.plan.name().to_string(), g.limits.instruments),
+            (Limit::ChannelsPerInstrument, Some(g)) => (g.plan.name().to_string(), g.limits.channels_per_instrument),
+            (Limit::Instruments, None) => (self.plan.name().to_string(), self.limits.instruments_per_agent),
+            (Limit::ChannelsPerInstrument, None) => (self.plan.name().to_string(), self.limits.channels_per_instrument),
+            (Limit::AlarmRules, _) => (self.plan.name().to_string(), self.limits.alarms_per_group),
+            (Limit::Calcs, _) => (self.plan.name().to_string(), self.limits.calcs_per_group),
+        }
+    }
+
+    fn refusal(&self, limit: Limit, count: u32, wanted: u32, instrument: Option<&str>) -> LimitError {
+        let (plan, max) = self.max(limit);
+        let what = match instrument {
+            Some(i) => format!("instrument `{i}` has {count} and the change asks for {wanted}"),
+            None => format!("this agent has {count} and the change asks for {wanted}"),
+        };
+        let lift = match (limit, &self.gateway, self.plan) {
+            (Limit::Instruments | Limit::ChannelsPerInstrument, Some(g), _) if g.plan == super::RemotePlan::Pro => {
+                "remove some (Remote Pro is the largest gateway plan)"
+            }
+            (Limit::Instruments | Limit::ChannelsPerInstrument, Some(_), _) => {
+                "remove some, or apply a Remote Pro card to this gateway"
+            }
+            (Limit::Instruments, None, Plan::Standard | Plan::Pro) => {
+                "remove some, or license this agent as a gateway (Remote plan card)"
+            }
+            (_, _, Plan::Pro) => "remove some (Pro is the largest plan)",
+            (_, _, Plan::Standard) => "remove some, or change the account to the Pro plan",
+            (_, _, Plan::Free) => "remove some, or apply a Standard or Pro licence card to the account",
+        };
+        let message = format!(
+            "the {plan} plan allows {max} {}; {what}: {lift} (see `meterdeck-agent licence show` or the Licence screen)",
+            limit.noun()
+        );
+        LimitError { plan, limit: limit.field(), max, count, instrument: instrument.map(str::to_string), message }
+    }
+
+    /// Checks `new` (the configuration about to be applied) against the
+    /// limits. `before`: what exists now (None: nothing). A count above its
+    /// limit is refused only if it grew: what exists stays.
+    pub fn check(&self, new: &Counts, before: Option<&Counts>) -> Result<(), LimitError> {
+        let base = Counts::default();
+        let before = before.unwrap_or(&base);
+        let over = |limit: Limit, now: u32, was: u32| now > self.max(limit).1 && now > was;
+        if over(Limit::Instruments, new.instruments, before.instruments) {
+            return Err(self.refusal(Limit::Instruments, before.instruments, new.instruments, None));
+        }
+        for (inst, n) in &new.channels {
+            let was = before.channels_of(inst);
+            if over(Limit::ChannelsPerInstrument, *n, was) {
+                return Err(self.refusal(Limit::ChannelsPerInstrument, was, *n, Some(inst)));
+            }
+        }
+        if over(Limit::AlarmRules, new.alarm_rules, before.alarm_rules) {
+            return Err(self.refusal(Limit::AlarmRules, before.alarm_rules, new.alarm_rules, None));
+        }
+        if over(Limit::Calcs, new.calcs, before.calcs) {
+            return Err(self.refusal(Limit::Calcs, before.calcs, new.calcs, None));
+        }
+        Ok(())
+    }
+}
+
+/// Settings key of the counts last accepted on this agent (what exists).
+pub const ACCEPTED_KEY: &str = "licence.accepted_counts";

@@ -9,8 +9,9 @@
 //!   with `licence issue-card` and applied by the account's admin through
 //!   `POST /api/v1/licence/cards` lifts it and the 4 instruments store
 //!   samples; the real document verifies and one flipped byte is refused.
-//! - `a_remote_basic_card_shows_in_the_agents_licence`: a gateway card for
-//!   the agent shows in `licence show` with its allowance.
+//! - `a_remote_basic_card_shows_in_the_agents_licence`: the agent logged in
+//!   without `--account` (its first verified licence pins the account); a
+//!   gateway card for it shows in `licence show` with its allowance.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -66,14 +67,18 @@ struct Site {
 }
 
 impl Site {
-    /// Logs the agent in with `--api` (pins the cloud's licence key and the account).
-    fn new(dir: &Path, setup: &Setup) -> Site {
+    /// Logs the agent in with `--api` (pins the cloud's licence key) and
+    /// `--account` when given (else the first verified licence pins it).
+    fn new(dir: &Path, setup: &Setup, account: Option<&str>) -> Site {
         let mut session = Session::start();
         session.start_keyring();
         let config = dir.join("agent.toml");
         std::fs::write(&config, "[agent]\nname = \"site-a\"\npoll_interval = \"1s\"\n").unwrap();
         let site = Site { session, dir: dir.to_owned(), config, data: dir.join("data") };
-        let extra = ["--config", site.config.to_str().unwrap(), "--api", &setup.cloud.http, "--account", "acme"];
+        let mut extra = vec!["--config", site.config.to_str().unwrap(), "--api", &setup.cloud.http];
+        if let Some(a) = account {
+            extra.extend_from_slice(&["--account", a]);
+        }
         agent_login(&site.session.address, &setup.agent_id, &setup.secret, setup.cloud.mqtt_port, &extra)
             .expect("cloud login");
         let text = std::fs::read_to_string(&site.config).unwrap();
@@ -169,7 +174,7 @@ fn apply_card(api: &Api, card: &str) -> Value {
 fn free_refuses_a_fourth_instrument_until_a_standard_card() {
     let dir = tempfile::tempdir().unwrap();
     let setup = cloud_with_agent(dir.path());
-    let site = Site::new(dir.path(), &setup);
+    let site = Site::new(dir.path(), &setup, Some("acme"));
 
     // Three instruments run on Free; `run` fetches the real cloud's Free
     // document at start with the agent's secret and keeps it.
@@ -242,9 +247,12 @@ fn free_refuses_a_fourth_instrument_until_a_standard_card() {
 fn a_remote_basic_card_shows_in_the_agents_licence() {
     let dir = tempfile::tempdir().unwrap();
     let setup = cloud_with_agent(dir.path());
-    let site = Site::new(dir.path(), &setup);
+    // Logged in without --account: the real cloud's first licence names it.
+    let site = Site::new(dir.path(), &setup, None);
     site.fetch();
-    assert!(site.show()["gateway"].is_null(), "no gateway entitlement on Free");
+    let v = site.show();
+    assert_eq!(v["account"], "acme", "{v}");
+    assert!(v["gateway"].is_null(), "no gateway entitlement on Free: {v}");
 
     let card = issue_card(&setup.cloud, &["--remote", "basic", "--agent", &setup.agent_id]);
     apply_card(&setup.api, &card);

@@ -5,8 +5,10 @@
 //! licence lifts it, and `licence verify` names each way a file is wrong.
 //!
 //! The cloud here is a stand-in serving documents signed with the wire
-//! crate's `sign` on the licence interface's routes (the real cloud's
-//! licence API lands in parallel; the lead switches this test to it).
+//! crate's `sign` on the licence interface's routes, so that it can serve
+//! what the real cloud never would (another key, another account, a
+//! post-dated or tampered document). The same path against the real
+//! `meterdeck-cloud serve` is tests/e2e/licence_cloud.rs.
 
 use std::path::Path;
 use std::process::Stdio;

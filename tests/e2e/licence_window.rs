@@ -9,8 +9,13 @@
 //! expiry. Screenshots: docs/screenshots/licence.png and
 //! docs/screenshots/licence-refused.png.
 //!
+//! The second test does it against the REAL cloud (`meterdeck-cloud
+//! serve`): signed in on the Cloud screen, the Free licence fetched, a card
+//! from `meterdeck-cloud licence issue-card` applied on the Licence screen,
+//! and the refused instrument then saves.
+//!
 //! Needs the app built: `cd ui && npm run build`, then
-//! `cargo build -p meterdeck --bin meterdeck`.
+//! `cargo build -p meterdeck -p meterdeck-cloud --bins`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -180,4 +185,123 @@ fn plan_limits_are_refused_in_the_forms_and_the_licence_screen_shows_the_licence
         Ok(())
     });
     drop(desk);
+}
+
+/// Against the REAL cloud (`meterdeck-cloud serve`, SQLite): the window
+/// signs in through the Cloud screen (temporary password, forced change;
+/// the session token in a real gnome-keyring on a private D-Bus), fetches
+/// the account's Free licence (the first fetch pins the cloud's key), a
+/// fourth instrument is refused in its form, the admin applies a Standard
+/// card issued by `meterdeck-cloud licence issue-card` on the Licence
+/// screen, and the same instrument then saves.
+#[test]
+fn a_card_applied_on_the_licence_screen_against_the_real_cloud_lifts_the_limit() {
+    use meterdeck_e2e::cloud::{Cloud, line_after};
+    use meterdeck_e2e::notify_peers::Session;
+    use meterdeck_e2e::webdriver::testid;
+
+    const NEW_PASSWORD: &str = "Meter1deck-window";
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bus = Session::start();
+    bus.start_keyring();
+    let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &[]);
+    let out = cloud.cli(&[
+        "account",
+        "create",
+        "--id",
+        "acme",
+        "--name",
+        "Acme",
+        "--admin",
+        "alice",
+        "--email",
+        "alice@acme.test",
+    ]);
+    let temp = line_after(&out, "temporary password");
+
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("agent.toml"), agent_toml()).unwrap();
+    let args = vec!["--data-dir".to_string(), data.to_string_lossy().into_owned()];
+    let desk = Desktop::launch_app(&bin("meterdeck"), &args, &tmp.path().join("home"), Some(&bus.address))
+        .expect("start the app under Xvfb + WebKitWebDriver");
+    step(&desk, "ready", |d| d.wait_for("html[data-ready=\"1\"]", Duration::from_secs(30)).map(|_| ()));
+
+    step(&desk, "sign-in", |d| {
+        d.nav("cloud")?;
+        d.wait_for(&testid("cloud-signin-form"), Duration::from_secs(10))?;
+        d.fill(&d.by_testid("cloud-url")?, &cloud.http)?;
+        d.fill(&d.by_testid("cloud-account-id")?, "acme")?;
+        d.fill(&d.by_testid("cloud-user-id")?, "alice")?;
+        d.fill(&d.by_testid("cloud-password")?, &temp)?;
+        d.click(&d.by_testid("cloud-sign-in")?)?;
+        d.wait_for(&testid("cloud-password-form"), Duration::from_secs(15))?;
+        d.fill(&d.by_testid("cloud-current-password")?, &temp)?;
+        d.fill(&d.by_testid("cloud-new-password")?, NEW_PASSWORD)?;
+        d.click(&d.by_testid("cloud-password-submit")?)?;
+        let who = d.wait_until(Duration::from_secs(15), "signed in", |s| {
+            Ok(s.find(&testid("cloud-who")).and_then(|e| s.text(&e)).ok())
+        })?;
+        ensure!(who.contains("alice") && who.contains("admin"), "who line: {who:?}");
+        Ok(())
+    });
+
+    step(&desk, "free-from-the-cloud", |d| {
+        d.nav("licence")?;
+        d.click(&d.by_testid("licence-fetch")?)?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let s = loop {
+            let v = d.invoke("licence_show", json!({}))?;
+            if v["licence"]["last_check"]["ok"] == true && v["licence"]["account"] == "acme" {
+                break v;
+            }
+            ensure!(Instant::now() < deadline, "the real cloud's Free licence was not kept: {v}");
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        ensure!(s["licence"]["plan"] == "free", "{s}");
+        Ok(())
+    });
+
+    step(&desk, "instrument-refused", |d| {
+        d.nav("instruments")?;
+        fill_instrument(d, "dmm4")?;
+        let msg = shown_text(d, "inst-error")?;
+        ensure!(msg.contains("the Free plan allows 3 instruments per agent"), "{msg}");
+        ensure!(!std::fs::read_to_string(data.join("agent.toml"))?.contains("dmm4"), "dmm4 reached the file");
+        d.click(&d.by_testid("inst-cancel")?)
+    });
+
+    let card = line_after(
+        &cloud.cli(&["licence", "issue-card", "--account", "acme", "--plan", "standard", "--months", "3"]),
+        "shown once",
+    );
+    step(&desk, "apply-card", |d| {
+        d.nav("licence")?;
+        d.fill(&d.by_testid("licence-card")?, &card)?;
+        d.click(&d.by_testid("licence-apply-card")?)?;
+        d.wait_until(Duration::from_secs(15), "the card applied", |s| {
+            if let Ok(e) = s.find(&testid("licence-card-error"))
+                && s.is_displayed(&e)?
+                && !s.text(&e)?.trim().is_empty()
+            {
+                anyhow::bail!("card refused: {}", s.text(&e)?);
+            }
+            Ok(s.find(&testid("licence-card-ok")).ok().filter(|e| s.is_displayed(e).unwrap_or(false)))
+        })?;
+        let plan = shown_text(d, "licence-plan")?;
+        ensure!(plan.contains("Standard"), "plan shown: {plan}");
+        let inst = shown_text(d, "licence-limit-instruments_per_agent")?;
+        ensure!(inst.contains("3 / 8"), "instrument use: {inst}");
+        Ok(())
+    });
+
+    step(&desk, "instrument-saved", |d| {
+        d.nav("instruments")?;
+        fill_instrument(d, "dmm4")?;
+        d.wait_for("[data-testid=instrument-row][data-id=\"dmm4\"]", Duration::from_secs(15))?;
+        ensure!(std::fs::read_to_string(data.join("agent.toml"))?.contains("dmm4"), "dmm4 is not in the file");
+        Ok(())
+    });
+    drop(desk);
+    drop(cloud);
 }

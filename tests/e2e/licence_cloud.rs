@@ -68,7 +68,7 @@ struct Site {
 
 impl Site {
     /// Logs the agent in with `--api` (pins the cloud's licence key) and
-    /// `--account` when given (else the first verified licence pins it).
+    /// `--account` when given (else login pins the account the cloud names).
     fn new(dir: &Path, setup: &Setup, account: Option<&str>) -> Site {
         let mut session = Session::start();
         session.start_keyring();
@@ -247,8 +247,12 @@ fn free_refuses_a_fourth_instrument_until_a_standard_card() {
 fn a_remote_basic_card_shows_in_the_agents_licence() {
     let dir = tempfile::tempdir().unwrap();
     let setup = cloud_with_agent(dir.path());
-    // Logged in without --account: the real cloud's first licence names it.
+    // Logged in without --account: `cloud login` asks the real cloud (as the
+    // agent) for its licence and pins the account it names, so no licence
+    // file of another account can be installed before the first fetch.
     let site = Site::new(dir.path(), &setup, None);
+    let config = std::fs::read_to_string(&site.config).unwrap();
+    assert!(config.contains("account = \"acme\""), "login pins the agent's account: {config}");
     site.fetch();
     let v = site.show();
     assert_eq!(v["account"], "acme", "{v}");

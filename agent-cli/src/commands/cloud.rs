@@ -119,6 +119,9 @@ fn cloud_cmd(action: CloudAction) -> Result<()> {
                 None => None,
             };
             let secret = read_secret(&agent).map_err(|e| anyhow!(e))?;
+            if settings.api.is_some() && settings.account.is_none() {
+                pin_account(&mut settings, &agent, &secret)?;
+            }
             if check {
                 runtime()?
                     .block_on(meterdeck_core::sync::check_login(&settings, &secret, Duration::from_secs(10)))
@@ -196,6 +199,27 @@ fn pin_licence_key(settings: &mut CloudSettings, api: &str) -> Result<()> {
     let id = meterdeck_core::licence::parse_public_key(&key).map(|k| meterdeck_core::licence::key_id(&k));
     println!("licence key of {api} pinned: {}", id.unwrap_or_default());
     settings.licence_key = Some(key);
+    Ok(())
+}
+
+/// Without `--account`, asks the cloud (as this agent, with its secret) for
+/// its licence and pins the account it names: otherwise, until the first
+/// fetch, a licence file of another account signed by the same cloud could
+/// be installed by hand.
+fn pin_account(settings: &mut CloudSettings, agent: &str, secret: &str) -> Result<()> {
+    let (Some(api), Some(key)) = (settings.api.clone(), settings.licence_key.clone()) else { return Ok(()) };
+    let trust = meterdeck_core::licence::Trust::from_text(&key, None).map_err(|e| anyhow!(e))?;
+    let text = runtime()?.block_on(async {
+        let http = meterdeck_core::licence::fetch::client(settings.ca_file.as_deref())?;
+        let auth = meterdeck_core::licence::fetch::Auth::Agent { id: agent.to_string(), secret: secret.to_string() };
+        meterdeck_core::licence::fetch::licence(&http, &api, &auth).await
+    });
+    let text = text.map_err(|e| anyhow!("--api {api}: {e}; nothing stored (or give --account)"))?;
+    let doc = meterdeck_core::licence::verify(&text, &trust, now_ms())
+        .map_err(|e| anyhow!("--api {api}: its licence for agent {agent}: {e}; nothing stored"))?;
+    println!("agent {agent} belongs to account {}: pinned", doc.account);
+    settings.account = Some(doc.account);
+    settings.validate().map_err(|e| anyhow!("the account the cloud named: {e}"))?;
     Ok(())
 }
 

@@ -72,6 +72,7 @@ export type {
   LiveReading,
   LocalSyncView,
   Me,
+  StorageMeter,
   ModbusRegister,
   Note,
   Op,
@@ -104,6 +105,7 @@ export type CloudMe = Me;
 export type CloudAgentSync = AgentSync;
 export type CloudAgent = AgentView;
 export type CloudChannel = CloudChannelView;
+export type CloudStorage = StorageMeter;
 
 /** The window's languages and themes (the translation tables and style sheet have these). */
 export type Lang = "en" | "ja";
@@ -218,6 +220,8 @@ export const api = {
   cloudChannels: (agent: string) => call("cloud_channels", { agent }),
   cloudSeries: (channel: string, from: number, to: number, buckets: number) =>
     call("cloud_series", { channel, from, to, buckets: Math.max(1, Math.round(buckets)) }),
+  /** The account's stored bytes against the plan's capacity, the largest channels. */
+  cloudStorage: () => call("cloud_storage"),
   syncStatus: () => call("sync_status"),
 
   licenceShow: () => call("licence_show"),

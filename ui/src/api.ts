@@ -30,6 +30,7 @@ import type {
   RuleKind,
   Second,
   SectionError,
+  StorageMeter,
   WindowSpec,
 } from "./bindings";
 
@@ -72,7 +73,6 @@ export type {
   LiveReading,
   LocalSyncView,
   Me,
-  StorageMeter,
   ModbusRegister,
   Note,
   Op,

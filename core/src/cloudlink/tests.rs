@@ -433,6 +433,9 @@ fn the_storage_meter_lists_the_largest_channels_against_the_capacity() {
     assert_eq!((m.percent, m.over, m.channels.len()), (25.0, false, STORAGE_TOP));
     assert_eq!(m.channels.iter().map(|c| c.bytes).collect::<Vec<_>>(), [7000, 6000, 5000, 4000, 3000]);
     assert_eq!(m.channels[0].bytes_text, "6.8 KiB");
-    let over = CloudLicenceStatus { usage: CloudUsage { storage_bytes: limits.storage_bytes + 1, ..status.usage.clone() }, ..status };
+    let over = CloudLicenceStatus {
+        usage: CloudUsage { storage_bytes: limits.storage_bytes + 1, ..status.usage.clone() },
+        ..status
+    };
     assert!(StorageMeter::new(&over, vec![]).over);
 }

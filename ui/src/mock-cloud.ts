@@ -171,6 +171,7 @@ const storage: CloudStorage = {
   used_bytes: 7_301_234_688,
   capacity_bytes: 21_474_836_480,
   percent: 34,
+  percent_text: "34.0",
   over: false,
   used_text: "6.8 GiB",
   capacity_text: "20.0 GiB",

@@ -90,6 +90,8 @@ pub struct StorageMeter {
     pub capacity_bytes: u64,
     /// Used / capacity in percent, one decimal (over 100 when over capacity).
     pub percent: f64,
+    /// `34.0`, or `< 0.1` when something is stored but rounds to nothing.
+    pub percent_text: String,
     /// Over the plan's capacity: the cloud deletes the oldest data 31 days after its notice.
     pub over: bool,
     pub used_text: String,
@@ -117,6 +119,7 @@ impl StorageMeter {
             used_bytes: used,
             capacity_bytes: cap,
             percent,
+            percent_text: if used > 0 && percent < 0.1 { "< 0.1".into() } else { format!("{percent:.1}") },
             over: cap > 0 && used > cap,
             used_text: crate::fmt::format_bytes(used),
             capacity_text: crate::fmt::format_bytes(cap),

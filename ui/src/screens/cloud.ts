@@ -26,7 +26,8 @@ export function cloudScreen(): Screen {
 
   const localBox = h("div", { class: "panel cloud-local", testid: "cloud-local-sync" });
   const accountBox = h("div", { class: "panel cloud-account", testid: "cloud-account" });
-  const storageBox = h("div", { class: "panel cloud-storage", testid: "cloud-storage" });
+  const storagePanel = h("div", { class: "panel cloud-storage", testid: "cloud-storage" });
+  const storageBox = h("div", {}, h("h3", {}, t("cloud.storage")), storagePanel);
   const agentsBox = h("div", { class: "cloud-agents-box" });
   const channelsBox = h("div", { class: "cloud-channels-box" });
   const err = h("div", { class: "error", testid: "cloud-error", hidden: true });
@@ -332,14 +333,13 @@ export function cloudScreen(): Screen {
   // ------------------------------------------------------------ storage
 
   function paintStorage(): void {
-    clear(storageBox);
+    clear(storagePanel);
     storageBox.hidden = !status?.signed_in;
     if (!status?.signed_in) return;
-    storageBox.append(h("h3", {}, t("cloud.storage")));
-    if (storageError) storageBox.append(h("div", { class: "error", testid: "cloud-storage-error" }, storageError));
+    if (storageError) storagePanel.append(h("div", { class: "error", testid: "cloud-storage-error" }, storageError));
     const m = storage;
     if (!m) return;
-    storageBox.append(
+    storagePanel.append(
       h(
         "div",
         { class: "limit-row", testid: "cloud-storage-meter", "data-used": String(m.used_bytes), "data-capacity": String(m.capacity_bytes) },
@@ -347,14 +347,14 @@ export function cloudScreen(): Screen {
         h(
           "span",
           { class: "num", testid: "cloud-storage-used" },
-          t("cloud.storageUsed", { used: m.used_text, capacity: m.capacity_text, percent: m.percent, plan: planName(m.plan) }),
+          t("cloud.storageUsed", { used: m.used_text, capacity: m.capacity_text, percent: m.percent_text, plan: planName(m.plan) }),
         ),
       ),
     );
-    if (m.over) storageBox.append(h("div", { class: "warn", testid: "cloud-storage-over" }, t("cloud.storageOver")));
+    if (m.over) storagePanel.append(h("div", { class: "warn", testid: "cloud-storage-over" }, t("cloud.storageOver")));
     if (!m.channels.length) return;
     const name = (agent: string): string => agents.find((a) => a.id === agent)?.name ?? agent;
-    storageBox.append(
+    storagePanel.append(
       h(
         "table",
         { class: "grid", testid: "cloud-storage-top" },

@@ -11,6 +11,10 @@ export type StorageMeter = { account: string, plan: string, used_bytes: number, 
  */
 percent: number, 
 /**
+ * `34.0`, or `< 0.1` when something is stored but rounds to nothing.
+ */
+percent_text: string, 
+/**
  * Over the plan's capacity: the cloud deletes the oldest data 31 days after its notice.
  */
 over: boolean, used_text: string, capacity_text: string, 

@@ -67,6 +67,7 @@ export type {
   JournalEntry,
   LatestView,
   LicenceHistoryEntry,
+  CloudUsageView,
   LicenceScreen,
   LicenceView,
   LimitUse,
@@ -227,6 +228,8 @@ export const api = {
   licenceShow: () => call("licence_show"),
   licenceFetch: () => call("licence_fetch"),
   licenceHistory: () => call("licence_history"),
+  /** The cloud's account-wide limits and use; null when not signed in. */
+  licenceCloudUsage: () => call("licence_cloud_usage"),
   licenceApplyCard: (card: string) => call("licence_apply_card", { card }),
 };
 

@@ -128,6 +128,65 @@ impl StorageMeter {
     }
 }
 
+/// One of the account's cloud limits with its use (the Licence screen's
+/// "in the cloud" bars, next to the agent's own limits).
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+pub struct CloudLimitUse {
+    /// `users`, `teams`, `agents`, `groups` or `storage_bytes` (as in the API's `usage`).
+    pub limit: String,
+    pub used: u64,
+    pub max: u64,
+    /// Used / max in percent, capped at 100 (the bar's width).
+    pub percent: f64,
+    pub full: bool,
+    /// `2 / 3`, or `6.8 KiB / 4.7 GiB` for storage.
+    pub text: String,
+}
+
+/// The cloud's view of the signed-in account's licence: the plan in force
+/// there and its account-wide limits with their use.
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+pub struct CloudUsageView {
+    pub account: String,
+    pub plan: String,
+    pub limits: Vec<CloudLimitUse>,
+}
+
+impl CloudLicenceStatus {
+    pub fn usage_view(&self) -> CloudUsageView {
+        let (l, u) = (&self.limits, &self.usage);
+        let bar = |limit: &str, used: u64, max: u64, text: String| CloudLimitUse {
+            limit: limit.into(),
+            used,
+            max,
+            percent: if max == 0 { 100.0 } else { (used as f64 * 100.0 / max as f64).min(100.0) },
+            full: used >= max,
+            text,
+        };
+        let count = |limit: &str, used: u64, max: u32| bar(limit, used, max.into(), format!("{used} / {max}"));
+        CloudUsageView {
+            account: self.account.clone(),
+            plan: self.plan.clone(),
+            limits: vec![
+                count("users", u.users, l.users),
+                count("teams", u.teams, l.teams),
+                count("agents", u.agents, l.agents),
+                count("groups", u.groups, l.groups),
+                bar(
+                    "storage_bytes",
+                    u.storage_bytes,
+                    l.storage_bytes,
+                    format!(
+                        "{} / {}",
+                        crate::fmt::format_bytes(u.storage_bytes),
+                        crate::fmt::format_bytes(l.storage_bytes)
+                    ),
+                ),
+            ],
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct KeyReply {
     key: String,
@@ -155,6 +214,16 @@ impl CloudLink {
     /// The account's licence as the cloud sees it: plan in force, limits, usage.
     pub async fn licence_status(&self) -> CloudResult<CloudLicenceStatus> {
         self.authed(&["licence", "status"], &[], "the licence status").await
+    }
+
+    /// The cloud's limits and use for the Licence screen; `None` when not
+    /// signed in (the screen then shows only the agent's own limits).
+    pub async fn cloud_usage(&self) -> CloudResult<Option<CloudUsageView>> {
+        match self.licence_status().await {
+            Ok(st) => Ok(Some(st.usage_view())),
+            Err(super::CloudError::NotSignedIn) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Stored bytes per channel of the agents the user sees, largest first.

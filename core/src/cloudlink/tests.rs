@@ -438,6 +438,28 @@ fn the_storage_meter_lists_the_largest_channels_against_the_capacity() {
         ..status
     };
     assert!(StorageMeter::new(&over, vec![]).over);
+    let v = status.usage_view();
+    let texts: Vec<_> = v.limits.iter().map(|l| (l.limit.as_str(), l.text.as_str(), l.full)).collect();
+    assert_eq!(
+        texts,
+        [
+            ("users", "1 / 3", false),
+            ("teams", format!("0 / {}", limits.teams).as_str(), limits.teams == 0),
+            ("agents", format!("1 / {}", limits.agents).as_str(), limits.agents <= 1),
+            ("groups", format!("0 / {}", limits.groups).as_str(), limits.groups == 0),
+            (
+                "storage_bytes",
+                format!(
+                    "{} / {}",
+                    crate::fmt::format_bytes(limits.storage_bytes / 4),
+                    crate::fmt::format_bytes(limits.storage_bytes)
+                )
+                .as_str(),
+                false
+            ),
+        ]
+    );
+    assert_eq!(v.limits[4].percent, 25.0);
     let tiny = CloudLicenceStatus { usage: CloudUsage { storage_bytes: 7008, ..over.usage.clone() }, ..over };
     assert_eq!(StorageMeter::new(&tiny, vec![]).percent_text, "< 0.1");
 }

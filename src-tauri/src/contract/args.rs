@@ -6,7 +6,8 @@
 use meterdeck_core::alarm::{Action, AlarmRule, AlarmView, JournalEntry};
 use meterdeck_core::calc::CalcConfig;
 use meterdeck_core::cloudlink::{
-    AgentView, CloudChannelView, CloudSeries, CloudStatus, LicenceHistoryEntry, LocalSyncView, StorageMeter,
+    AgentView, CloudChannelView, CloudSeries, CloudStatus, CloudUsageView, LicenceHistoryEntry, LocalSyncView,
+    StorageMeter,
 };
 use meterdeck_core::config::SectionError;
 use meterdeck_core::desk::{
@@ -179,6 +180,9 @@ contract! {
     /// it verifies (the service's key is pinned at the first fetch).
     licence::licence_fetch(LicenceFetchArgs {}) -> LicenceScreen;
     licence::licence_history(LicenceHistoryArgs {}) -> Vec<LicenceHistoryEntry>;
+    /// The cloud's account-wide limits and their use (`/licence/status`);
+    /// `null` when not signed in to the cloud.
+    licence::licence_cloud_usage(LicenceCloudUsageArgs {}) -> Option<CloudUsageView>;
     /// Applies a licence card to the account (admins), then fetches the licence.
     licence::licence_apply_card(LicenceApplyCardArgs { card: String }) -> LicenceScreen;
 }

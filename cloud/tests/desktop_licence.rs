@@ -66,6 +66,22 @@ async fn desktop_licence_calls_speak_the_api() {
     assert_eq!(m.channels.len(), 2);
     assert!(!m.used_text.is_empty() && !m.channels[0].bytes_text.is_empty(), "{m:?}");
 
+    // The Licence screen's cloud bars (from the same status).
+    let v = link.cloud_usage().await.expect("cloud_usage").expect("signed in");
+    let bars: Vec<_> = v.limits.iter().map(|l| (l.limit.as_str(), l.used, l.max)).collect();
+    let f = Plan::Free.limits();
+    assert_eq!(
+        bars,
+        [
+            ("users", 1, f.users.into()),
+            ("teams", 0, f.teams.into()),
+            ("agents", 2, f.agents.into()),
+            ("groups", 0, f.groups.into()),
+            ("storage_bytes", st.usage.storage_bytes, f.storage_bytes)
+        ],
+        "cloud_usage"
+    );
+
     // POST /licence/cards: unknown, good, used again.
     let e = link.licence_apply_card("MDC-0000-0000-0000-0000").await.unwrap_err().to_string();
     assert!(e.contains("no card with this code"), "licence_apply_card (unknown): {e}");
@@ -89,6 +105,11 @@ async fn desktop_licence_calls_speak_the_api() {
     let doc = verify(&link.licence_text().await.unwrap(), &parse_public_key(&key).unwrap(), "acme", env.clock_now())
         .expect("licence_text after the card");
     assert_eq!(doc.plan, Plan::Standard);
+
+    let after = link.sign_out().await.unwrap();
+    assert!(!after.signed_in);
+    assert_eq!(link.cloud_usage().await.expect("cloud_usage signed out"), None, "cloud_usage signed out");
+    link.sign_in(&base, "acme", "boss", "Desk-pass1").await.unwrap();
 
     // GET /licence/history: times as UTC text, who applied the card.
     let h = link.licence_history().await.expect("licence_history");

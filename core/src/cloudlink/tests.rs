@@ -433,11 +433,6 @@ fn the_storage_meter_lists_the_largest_channels_against_the_capacity() {
     assert_eq!((m.percent, m.over, m.channels.len()), (25.0, false, STORAGE_TOP));
     assert_eq!(m.channels.iter().map(|c| c.bytes).collect::<Vec<_>>(), [7000, 6000, 5000, 4000, 3000]);
     assert_eq!((m.channels[0].bytes_text.as_str(), m.percent_text.as_str()), ("6.8 KiB", "25.0"));
-    let over = CloudLicenceStatus {
-        usage: CloudUsage { storage_bytes: limits.storage_bytes + 1, ..status.usage.clone() },
-        ..status
-    };
-    assert!(StorageMeter::new(&over, vec![]).over);
     let v = status.usage_view();
     let texts: Vec<_> = v.limits.iter().map(|l| (l.limit.as_str(), l.text.as_str(), l.full)).collect();
     assert_eq!(
@@ -460,6 +455,11 @@ fn the_storage_meter_lists_the_largest_channels_against_the_capacity() {
         ]
     );
     assert_eq!(v.limits[4].percent, 25.0);
+    let over = CloudLicenceStatus {
+        usage: CloudUsage { storage_bytes: limits.storage_bytes + 1, ..status.usage.clone() },
+        ..status
+    };
+    assert!(StorageMeter::new(&over, vec![]).over);
     let tiny = CloudLicenceStatus { usage: CloudUsage { storage_bytes: 7008, ..over.usage.clone() }, ..over };
     assert_eq!(StorageMeter::new(&tiny, vec![]).percent_text, "< 0.1");
 }

@@ -28,6 +28,7 @@ import type { CloudSignOutArgs } from "./CloudSignOutArgs";
 import type { CloudStatus } from "./CloudStatus";
 import type { CloudStatusArgs } from "./CloudStatusArgs";
 import type { CloudStorageArgs } from "./CloudStorageArgs";
+import type { CloudUsageView } from "./CloudUsageView";
 import type { ConsoleAcquireArgs } from "./ConsoleAcquireArgs";
 import type { ConsoleReleaseArgs } from "./ConsoleReleaseArgs";
 import type { ConsoleSendArgs } from "./ConsoleSendArgs";
@@ -54,6 +55,7 @@ import type { JournalQueryArgs } from "./JournalQueryArgs";
 import type { LatestArgs } from "./LatestArgs";
 import type { LatestView } from "./LatestView";
 import type { LicenceApplyCardArgs } from "./LicenceApplyCardArgs";
+import type { LicenceCloudUsageArgs } from "./LicenceCloudUsageArgs";
 import type { LicenceFetchArgs } from "./LicenceFetchArgs";
 import type { LicenceHistoryArgs } from "./LicenceHistoryArgs";
 import type { LicenceHistoryEntry } from "./LicenceHistoryEntry";
@@ -148,6 +150,7 @@ export type Commands = {
   licence_show: { args: LicenceShowArgs; result: LicenceScreen };
   licence_fetch: { args: LicenceFetchArgs; result: LicenceScreen };
   licence_history: { args: LicenceHistoryArgs; result: Array<LicenceHistoryEntry> };
+  licence_cloud_usage: { args: LicenceCloudUsageArgs; result: CloudUsageView | null };
   licence_apply_card: { args: LicenceApplyCardArgs; result: LicenceScreen };
 };
 

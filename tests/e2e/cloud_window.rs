@@ -476,7 +476,19 @@ fn storage_meter(cx: &mut Ctx) -> Result<()> {
     let rows = d.find_all("[data-testid=cloud-storage-channel]")?;
     ensure!(!rows.is_empty(), "no channels listed under the storage meter");
     eprintln!("    storage: {used} bytes ({text}), {} channels listed", rows.len());
-    d.screenshot_doc("cloud-signed-in")
+    d.screenshot_doc("cloud-signed-in")?;
+    // The Licence screen shows the same figure among the cloud's limits.
+    d.nav("licence")?;
+    let shown = d.wait_until(Duration::from_secs(15), "the Licence screen's cloud storage bar", |s| {
+        let v = s.execute(
+            "const b = document.querySelector('[data-testid=licence-cloud-storage_bytes]');
+             return b && Number(b.dataset.used);",
+            vec![],
+        )?;
+        Ok(v.as_u64())
+    })?;
+    ensure!(shown == used, "the Licence screen shows {shown} stored bytes, the API {used}");
+    Ok(())
 }
 
 fn sign_out(cx: &mut Ctx) -> Result<()> {

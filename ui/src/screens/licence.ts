@@ -122,7 +122,7 @@ export function licenceScreen(onChanged: (s: LicenceScreen) => void): Screen {
       cloudUsage.append(
         h(
           "div",
-          { class: "limit-row", testid: `licence-cloud-${u.limit}`, "data-used": String(u.used), "data-max": String(u.max) },
+          { class: "limit-row cloud", testid: `licence-cloud-${u.limit}`, "data-used": String(u.used), "data-max": String(u.max) },
           h("span", { class: "limit-name" }, tDyn(`licence.cloud.${u.limit}`, u.limit)),
           h("span", { class: `limit-bar${u.full ? " full" : ""}` }, h("span", { class: "limit-fill", style: `width:${u.percent.toFixed(0)}%` })),
           h("span", { class: "num limit-count" }, u.text),

@@ -56,6 +56,11 @@ pub async fn cloud_series(link: Link<'_>, a: Args<CloudSeriesArgs>) -> Reply<Clo
     link.series(&a.channel, a.from, a.to, a.buckets).await.map_err(msg)
 }
 
+#[tauri::command]
+pub async fn cloud_storage(link: Link<'_>, _a: Args<CloudStorageArgs>) -> Reply<CloudStorageArgs> {
+    link.storage_meter().await.map_err(msg)
+}
+
 /// This agent's own sync (backlog, last acknowledgement, traffic): the
 /// Desk's `SyncStatus` fields plus `traffic_percent` and `traffic_warning`.
 #[tauri::command]

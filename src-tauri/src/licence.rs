@@ -61,6 +61,11 @@ pub async fn licence_history(link: Link<'_>, _a: Args<LicenceHistoryArgs>) -> Re
 }
 
 #[tauri::command]
+pub async fn licence_cloud_usage(link: Link<'_>, _a: Args<LicenceCloudUsageArgs>) -> Reply<LicenceCloudUsageArgs> {
+    Ok(link.cloud_usage().await?)
+}
+
+#[tauri::command]
 pub async fn licence_apply_card(
     desk: Desk_<'_>,
     link: Link<'_>,

@@ -6,10 +6,11 @@
 //! the temporary password, the forced password change, both agents online
 //! with backlog and traffic, each site's channels, one channel of each
 //! overlaid in the Viewer — whose drawn series equal what the cloud API
-//! returns for the plotted range — and sign-out, after which the session
+//! returns for the plotted range — the storage meter with the API's stored
+//! bytes, and sign-out, after which the session
 //! token is gone from the keychain.
 //!
-//! Screenshots: docs/screenshots/cloud-signed-in.png and viewer-overlay.png.
+//! Screenshots: docs/screenshots/cloud-signed-in.png (with the storage meter) and viewer-overlay.png.
 //! Needs the app built: `cd ui && npm run build`, then
 //! `cargo build -p meterdeck -p meterdeck-core -p meterdeck-cloud --bins`.
 
@@ -175,6 +176,7 @@ fn window_signs_in_browses_two_sites_and_overlays_them() {
     step(&mut cx, "agents", started, agents_listed);
     step(&mut cx, "channels", started, browse_and_add);
     step(&mut cx, "viewer", started, viewer_overlay);
+    step(&mut cx, "storage", started, storage_meter);
     step(&mut cx, "sign-out", started, sign_out);
     eprintln!("cloud window test took {:.1} s", started.elapsed().as_secs_f64());
     drop(cx);
@@ -312,8 +314,8 @@ fn browse_and_add(cx: &mut Ctx) -> Result<()> {
         })?;
         cx.overlaid.push((channel, format!("{ACCOUNT}/{} · {path}", site.name)));
     }
-    // The agents, and site-b's channels with one in the Viewer.
-    d.screenshot_doc("cloud-signed-in")
+    // The screenshot (agents, site-b's channels, the storage meter) is the storage step's.
+    Ok(())
 }
 
 /// What uPlot holds: the x range, the times, and per series its label and
@@ -452,6 +454,43 @@ fn check_series(api: &Api, plot: &Value, id: &str, label: &str) -> Result<()> {
 }
 
 /// Sign-out: the form is back, the overlay cleared, the token gone from the keychain.
+/// The Cloud screen's storage meter shows the account's stored bytes as the
+/// API counts them (the agents have stopped, so the figure stands still).
+fn storage_meter(cx: &mut Ctx) -> Result<()> {
+    let d = &cx.desk;
+    d.nav("cloud")?;
+    let api_used = || cx.api().get("/api/v1/licence/status")["usage"]["storage_bytes"].as_u64();
+    let want = api_used().ok_or_else(|| anyhow!("no usage.storage_bytes in /licence/status"))?;
+    ensure!(want > 0, "the API counts no stored bytes");
+    d.click(&d.by_testid("cloud-refresh")?)?;
+    let (used, text) = d.wait_until(Duration::from_secs(15), "the storage meter with the API's figure", |s| {
+        let v = s.execute(
+            "const m = document.querySelector('[data-testid=cloud-storage-meter]');
+             return m && {used: Number(m.dataset.used), text: m.textContent};",
+            vec![],
+        )?;
+        Ok(v["used"].as_u64().filter(|&u| u == want).map(|u| (u, v["text"].as_str().unwrap_or_default().to_owned())))
+    })?;
+    ensure!(api_used() == Some(used), "the API's figure moved while the window showed {used}");
+    ensure!(text.contains("Free") || text.contains("Standard") || text.contains("Pro"), "meter text: {text:?}");
+    let rows = d.find_all("[data-testid=cloud-storage-channel]")?;
+    ensure!(!rows.is_empty(), "no channels listed under the storage meter");
+    eprintln!("    storage: {used} bytes ({text}), {} channels listed", rows.len());
+    d.screenshot_doc("cloud-signed-in")?;
+    // The Licence screen shows the same figure among the cloud's limits.
+    d.nav("licence")?;
+    let shown = d.wait_until(Duration::from_secs(15), "the Licence screen's cloud storage bar", |s| {
+        let v = s.execute(
+            "const b = document.querySelector('[data-testid=licence-cloud-storage_bytes]');
+             return b && Number(b.dataset.used);",
+            vec![],
+        )?;
+        Ok(v.as_u64())
+    })?;
+    ensure!(shown == used, "the Licence screen shows {shown} stored bytes, the API {used}");
+    Ok(())
+}
+
 fn sign_out(cx: &mut Ctx) -> Result<()> {
     let d = &cx.desk;
     d.nav("cloud")?;

@@ -30,6 +30,7 @@ import type {
   RuleKind,
   Second,
   SectionError,
+  StorageMeter,
   WindowSpec,
 } from "./bindings";
 
@@ -66,6 +67,7 @@ export type {
   JournalEntry,
   LatestView,
   LicenceHistoryEntry,
+  CloudUsageView,
   LicenceScreen,
   LicenceView,
   LimitUse,
@@ -104,6 +106,7 @@ export type CloudMe = Me;
 export type CloudAgentSync = AgentSync;
 export type CloudAgent = AgentView;
 export type CloudChannel = CloudChannelView;
+export type CloudStorage = StorageMeter;
 
 /** The window's languages and themes (the translation tables and style sheet have these). */
 export type Lang = "en" | "ja";
@@ -218,11 +221,15 @@ export const api = {
   cloudChannels: (agent: string) => call("cloud_channels", { agent }),
   cloudSeries: (channel: string, from: number, to: number, buckets: number) =>
     call("cloud_series", { channel, from, to, buckets: Math.max(1, Math.round(buckets)) }),
+  /** The account's stored bytes against the plan's capacity, the largest channels. */
+  cloudStorage: () => call("cloud_storage"),
   syncStatus: () => call("sync_status"),
 
   licenceShow: () => call("licence_show"),
   licenceFetch: () => call("licence_fetch"),
   licenceHistory: () => call("licence_history"),
+  /** The cloud's account-wide limits and use; null when not signed in. */
+  licenceCloudUsage: () => call("licence_cloud_usage"),
   licenceApplyCard: (card: string) => call("licence_apply_card", { card }),
 };
 

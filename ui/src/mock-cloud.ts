@@ -4,7 +4,7 @@
 // "temp" must change it first; "otp" is asked for the code 123456. Fixtures
 // and the simplest state only: the checks (service URL, password policy,
 // time ranges) are the backend's, not copied here.
-import type { CloudAgent, CloudChannel, CloudSeries, CloudStatus, LocalSyncView } from "./api";
+import type { CloudAgent, CloudChannel, CloudSeries, CloudStatus, CloudStorage, LocalSyncView } from "./api";
 
 type Args = Record<string, unknown>;
 const now = (): number => Date.now();
@@ -158,7 +158,28 @@ export const cloudCommands: Record<string, (a: Args) => unknown> = {
     need();
     return series(a);
   },
+  cloud_storage: () => {
+    need();
+    return storage;
+  },
   sync_status: () => local(),
+};
+
+const storage: CloudStorage = {
+  account: "acme",
+  plan: "pro",
+  used_bytes: 7_301_234_688,
+  capacity_bytes: 21_474_836_480,
+  percent: 34,
+  percent_text: "34.0",
+  over: false,
+  used_text: "6.8 GiB",
+  capacity_text: "20.0 GiB",
+  channels: [
+    { channel: "11", agent: "a1", path: "line1/press/pressure", bytes: 2_254_857_830, bytes_text: "2.1 GiB" },
+    { channel: "12", agent: "a1", path: "line1/press/temp", bytes: 1_610_612_736, bytes_text: "1.5 GiB" },
+    { channel: "21", agent: "a2", path: "lab/dmm/voltage", bytes: 966_367_641, bytes_text: "921.6 MiB" },
+  ],
 };
 
 export function startCloudMock(q: URLSearchParams): void {

@@ -1,7 +1,7 @@
 // Development stand-in for the licence commands (part of the `?mock`
 // backend): fixtures only, a Standard licence of account "acme" with 22 days
 // left. `?licence=expired` / `?licence=unverified` show those banners.
-import type { LicenceHistoryEntry, LicenceScreen } from "./api";
+import type { CloudUsageView, LicenceHistoryEntry, LicenceScreen } from "./api";
 
 type Args = Record<string, unknown>;
 const DAY = 86_400_000;
@@ -68,6 +68,17 @@ export const licenceCommands: Record<string, (a: Args) => unknown> = {
   licence_show: () => screen(),
   licence_fetch: () => screen(),
   licence_history: () => history(),
+  licence_cloud_usage: (): CloudUsageView => ({
+    account: "acme",
+    plan: "standard",
+    limits: [
+      { limit: "users", used: 4, max: 10, percent: 40, full: false, text: "4 / 10" },
+      { limit: "teams", used: 2, max: 10, percent: 20, full: false, text: "2 / 10" },
+      { limit: "agents", used: 2, max: 10, percent: 20, full: false, text: "2 / 10" },
+      { limit: "groups", used: 3, max: 10, percent: 30, full: false, text: "3 / 10" },
+      { limit: "storage_bytes", used: 7_301_234_688, max: 50_000_000_000, percent: 14.6, full: false, text: "6.8 GiB / 46.6 GiB" },
+    ],
+  }),
   licence_apply_card: (a) => {
     if (!String(a.card ?? "").trim()) throw "card: must not be empty";
     throw `card ${String(a.card)} is not known to the licence authority`;

@@ -41,6 +41,152 @@ fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
     })
 }
 
+/// `GET /api/v1/licence/status`: the fields the window shows (others ignored).
+#[derive(Clone, Debug, Deserialize)]
+pub struct CloudLicenceStatus {
+    pub account: String,
+    /// "free" | "standard" | "pro": the plan in force (Free after a lapse).
+    pub plan: String,
+    pub expires: Option<i64>,
+    pub days_left: Option<i64>,
+    pub limits: meterdeck_wire::licence::Limits,
+    pub usage: CloudUsage,
+}
+
+/// What the account uses in the cloud (`usage` of the status).
+#[derive(Clone, Debug, Deserialize)]
+pub struct CloudUsage {
+    pub users: u64,
+    pub teams: u64,
+    pub agents: u64,
+    pub groups: u64,
+    pub storage_bytes: u64,
+}
+
+/// One channel's stored bytes (`GET /api/v1/licence/storage`, largest first).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct StorageChannel {
+    #[serde(deserialize_with = "id_text")]
+    pub channel: String,
+    pub agent: String,
+    pub path: String,
+    pub bytes: u64,
+    /// `12.3 MiB`, for the window.
+    #[serde(default)]
+    pub bytes_text: String,
+}
+
+fn id_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(text_of(serde_json::Value::deserialize(d)?))
+}
+
+/// The Cloud screen's storage meter: the signed-in account's stored bytes
+/// against its plan's capacity, and the channels taking the most.
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+pub struct StorageMeter {
+    pub account: String,
+    pub plan: String,
+    pub used_bytes: u64,
+    pub capacity_bytes: u64,
+    /// Used / capacity in percent, one decimal (over 100 when over capacity).
+    pub percent: f64,
+    /// `34.0`, or `< 0.1` when something is stored but rounds to nothing.
+    pub percent_text: String,
+    /// Over the plan's capacity: the cloud deletes the oldest data 31 days after its notice.
+    pub over: bool,
+    pub used_text: String,
+    pub capacity_text: String,
+    /// The largest channels first (at most `STORAGE_TOP`).
+    pub channels: Vec<StorageChannel>,
+}
+
+/// How many channels the meter lists.
+pub const STORAGE_TOP: usize = 5;
+
+impl StorageMeter {
+    pub fn new(status: &CloudLicenceStatus, mut channels: Vec<StorageChannel>) -> Self {
+        let used = status.usage.storage_bytes;
+        let cap = status.limits.storage_bytes;
+        let percent = if cap == 0 { 0.0 } else { (used as f64 * 1000.0 / cap as f64).round() / 10.0 };
+        channels.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
+        channels.truncate(STORAGE_TOP);
+        for c in &mut channels {
+            c.bytes_text = crate::fmt::format_bytes(c.bytes);
+        }
+        StorageMeter {
+            account: status.account.clone(),
+            plan: status.plan.clone(),
+            used_bytes: used,
+            capacity_bytes: cap,
+            percent,
+            percent_text: if used > 0 && percent < 0.1 { "< 0.1".into() } else { format!("{percent:.1}") },
+            over: cap > 0 && used > cap,
+            used_text: crate::fmt::format_bytes(used),
+            capacity_text: crate::fmt::format_bytes(cap),
+            channels,
+        }
+    }
+}
+
+/// One of the account's cloud limits with its use (the Licence screen's
+/// "in the cloud" bars, next to the agent's own limits).
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+pub struct CloudLimitUse {
+    /// `users`, `teams`, `agents`, `groups` or `storage_bytes` (as in the API's `usage`).
+    pub limit: String,
+    pub used: u64,
+    pub max: u64,
+    /// Used / max in percent, capped at 100 (the bar's width).
+    pub percent: f64,
+    pub full: bool,
+    /// `2 / 3`, or `6.8 KiB / 4.7 GiB` for storage.
+    pub text: String,
+}
+
+/// The cloud's view of the signed-in account's licence: the plan in force
+/// there and its account-wide limits with their use.
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+pub struct CloudUsageView {
+    pub account: String,
+    pub plan: String,
+    pub limits: Vec<CloudLimitUse>,
+}
+
+impl CloudLicenceStatus {
+    pub fn usage_view(&self) -> CloudUsageView {
+        let (l, u) = (&self.limits, &self.usage);
+        let bar = |limit: &str, used: u64, max: u64, text: String| CloudLimitUse {
+            limit: limit.into(),
+            used,
+            max,
+            percent: if max == 0 { 100.0 } else { (used as f64 * 100.0 / max as f64).min(100.0) },
+            full: used >= max,
+            text,
+        };
+        let count = |limit: &str, used: u64, max: u32| bar(limit, used, max.into(), format!("{used} / {max}"));
+        CloudUsageView {
+            account: self.account.clone(),
+            plan: self.plan.clone(),
+            limits: vec![
+                count("users", u.users, l.users),
+                count("teams", u.teams, l.teams),
+                count("agents", u.agents, l.agents),
+                count("groups", u.groups, l.groups),
+                bar(
+                    "storage_bytes",
+                    u.storage_bytes,
+                    l.storage_bytes,
+                    format!(
+                        "{} / {}",
+                        crate::fmt::format_bytes(u.storage_bytes),
+                        crate::fmt::format_bytes(l.storage_bytes)
+                    ),
+                ),
+            ],
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct KeyReply {
     key: String,
@@ -63,6 +209,33 @@ impl CloudLink {
     /// The signed-in account's id (the licence must name it).
     pub async fn account(&self) -> CloudResult<Option<String>> {
         Ok(self.load_prefs().await?.account)
+    }
+
+    /// The account's licence as the cloud sees it: plan in force, limits, usage.
+    pub async fn licence_status(&self) -> CloudResult<CloudLicenceStatus> {
+        self.authed(&["licence", "status"], &[], "the licence status").await
+    }
+
+    /// The cloud's limits and use for the Licence screen; `None` when not
+    /// signed in (the screen then shows only the agent's own limits).
+    pub async fn cloud_usage(&self) -> CloudResult<Option<CloudUsageView>> {
+        match self.licence_status().await {
+            Ok(st) => Ok(Some(st.usage_view())),
+            Err(super::CloudError::NotSignedIn) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stored bytes per channel of the agents the user sees, largest first.
+    pub async fn licence_storage(&self) -> CloudResult<Vec<StorageChannel>> {
+        self.authed(&["licence", "storage"], &[], "the storage use").await
+    }
+
+    /// The Cloud screen's storage meter (status and storage together).
+    pub async fn storage_meter(&self) -> CloudResult<StorageMeter> {
+        let status = self.licence_status().await?;
+        let channels = self.licence_storage().await?;
+        Ok(StorageMeter::new(&status, channels))
     }
 
     pub async fn licence_history(&self) -> CloudResult<Vec<LicenceHistoryEntry>> {

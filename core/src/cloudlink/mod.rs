@@ -24,7 +24,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 pub use api::{AgentSync, Me};
-pub use licence::LicenceHistoryEntry;
+pub use licence::{
+    CloudLicenceStatus, CloudLimitUse, CloudUsage, CloudUsageView, LicenceHistoryEntry, STORAGE_TOP, StorageChannel,
+    StorageMeter,
+};
 pub use prefs::{CLOUD_PREFS_KEY, CloudPrefs, MemoryPrefs, PrefStore, PrefsError, StorePrefs};
 
 use crate::config::STORE_FILE;

@@ -396,3 +396,70 @@ async fn refusals_and_unreachable_services_are_named() {
     assert!(matches!(e, CloudError::Unreachable { .. }), "{e:?}");
     assert!(e.to_string().contains(&format!("http://127.0.0.1:{port}")) && e.to_string().contains("refused"), "{e}");
 }
+
+#[test]
+fn a_plan_limit_refusal_is_shown_as_the_service_words_it() {
+    // The body the cloud answers (docs/api.md "Licences"): the message names
+    // plan, limit, count and how to lift it; the extra fields are for programs.
+    let body = json!({
+        "error": "the Free plan allows 3 users and account acme has 3; nothing was created: apply a Standard licence card (it allows 10) or remove one first",
+        "code": "plan_limit", "limit": "users", "plan": "free", "max": 3, "count": 3
+    });
+    let m = error_message(body.to_string().as_bytes(), reqwest::StatusCode::FORBIDDEN);
+    assert!(m.starts_with("the Free plan allows 3 users and account acme has 3"), "{m}");
+    assert!(m.contains("Standard licence card"), "{m}");
+}
+
+#[test]
+fn the_storage_meter_lists_the_largest_channels_against_the_capacity() {
+    let limits = meterdeck_wire::licence::Plan::Free.limits();
+    let status = CloudLicenceStatus {
+        account: "acme".into(),
+        plan: "free".into(),
+        expires: None,
+        days_left: None,
+        limits,
+        usage: CloudUsage { users: 1, teams: 0, agents: 1, groups: 0, storage_bytes: limits.storage_bytes / 4 },
+    };
+    let ch = |id: &str, bytes: u64| StorageChannel {
+        channel: id.into(),
+        agent: "a-1".into(),
+        path: format!("dev/{id}"),
+        bytes,
+        bytes_text: String::new(),
+    };
+    let chans = (1..=7).map(|k| ch(&k.to_string(), k * 1000)).collect();
+    let m = StorageMeter::new(&status, chans);
+    assert_eq!((m.percent, m.over, m.channels.len()), (25.0, false, STORAGE_TOP));
+    assert_eq!(m.channels.iter().map(|c| c.bytes).collect::<Vec<_>>(), [7000, 6000, 5000, 4000, 3000]);
+    assert_eq!((m.channels[0].bytes_text.as_str(), m.percent_text.as_str()), ("6.8 KiB", "25.0"));
+    let v = status.usage_view();
+    let texts: Vec<_> = v.limits.iter().map(|l| (l.limit.as_str(), l.text.as_str(), l.full)).collect();
+    assert_eq!(
+        texts,
+        [
+            ("users", "1 / 3", false),
+            ("teams", format!("0 / {}", limits.teams).as_str(), limits.teams == 0),
+            ("agents", format!("1 / {}", limits.agents).as_str(), limits.agents <= 1),
+            ("groups", format!("0 / {}", limits.groups).as_str(), limits.groups == 0),
+            (
+                "storage_bytes",
+                format!(
+                    "{} / {}",
+                    crate::fmt::format_bytes(limits.storage_bytes / 4),
+                    crate::fmt::format_bytes(limits.storage_bytes)
+                )
+                .as_str(),
+                false
+            ),
+        ]
+    );
+    assert_eq!(v.limits[4].percent, 25.0);
+    let over = CloudLicenceStatus {
+        usage: CloudUsage { storage_bytes: limits.storage_bytes + 1, ..status.usage.clone() },
+        ..status
+    };
+    assert!(StorageMeter::new(&over, vec![]).over);
+    let tiny = CloudLicenceStatus { usage: CloudUsage { storage_bytes: 7008, ..over.usage.clone() }, ..over };
+    assert_eq!(StorageMeter::new(&tiny, vec![]).percent_text, "< 0.1");
+}

@@ -6,7 +6,8 @@
 use meterdeck_core::alarm::{Action, AlarmRule, AlarmView, JournalEntry};
 use meterdeck_core::calc::CalcConfig;
 use meterdeck_core::cloudlink::{
-    AgentView, CloudChannelView, CloudSeries, CloudStatus, LicenceHistoryEntry, LocalSyncView,
+    AgentView, CloudChannelView, CloudSeries, CloudStatus, CloudUsageView, LicenceHistoryEntry, LocalSyncView,
+    StorageMeter,
 };
 use meterdeck_core::config::SectionError;
 use meterdeck_core::desk::{
@@ -166,6 +167,9 @@ contract! {
     cloud::cloud_agents(CloudAgentsArgs {}) -> Vec<AgentView>;
     cloud::cloud_channels(CloudChannelsArgs { agent: String }) -> Vec<CloudChannelView>;
     cloud::cloud_series(CloudSeriesArgs { channel: String, from: TimeMs, to: TimeMs, buckets: u32 }) -> CloudSeries;
+    /// The signed-in account's stored bytes against its plan's capacity, and
+    /// the largest channels (`/licence/status` and `/licence/storage`).
+    cloud::cloud_storage(CloudStorageArgs {}) -> StorageMeter;
     /// This agent's own sync (backlog, last acknowledgement, traffic).
     cloud::sync_status(SyncStatusArgs {}) -> LocalSyncView;
 
@@ -176,6 +180,9 @@ contract! {
     /// it verifies (the service's key is pinned at the first fetch).
     licence::licence_fetch(LicenceFetchArgs {}) -> LicenceScreen;
     licence::licence_history(LicenceHistoryArgs {}) -> Vec<LicenceHistoryEntry>;
+    /// The cloud's account-wide limits and their use (`/licence/status`);
+    /// `null` when not signed in to the cloud.
+    licence::licence_cloud_usage(LicenceCloudUsageArgs {}) -> Option<CloudUsageView>;
     /// Applies a licence card to the account (admins), then fetches the licence.
     licence::licence_apply_card(LicenceApplyCardArgs { card: String }) -> LicenceScreen;
 }

@@ -1,10 +1,11 @@
 // The Cloud screen: this agent's own sync state, the sign-in to a cloud
 // account (with its code and change-password steps), the account's agents
 // and an agent's channels, which can be added to the Viewer's graph.
-import { api, errorText, type CloudAgent, type CloudChannel, type CloudStatus, type LocalSyncView } from "../api";
+import { api, errorText, type CloudAgent, type CloudChannel, type CloudStatus, type CloudStorage, type LocalSyncView } from "../api";
 import { agentTraffic, backlogText, localTraffic } from "../cloudfmt";
 import { clear, h, showError } from "../dom";
 import { t } from "../i18n";
+import { planName } from "./licence";
 import { addOverlay, hasOverlay, MAX_OVERLAY, overlay, removeOverlay } from "../overlay";
 import { stateDot, type Screen } from "../state";
 import { formatAge, formatDateTime } from "../time";
@@ -16,6 +17,8 @@ export function cloudScreen(): Screen {
   let agents: CloudAgent[] = [];
   let openAgent: string | null = null;
   let channels: CloudChannel[] = [];
+  let storage: CloudStorage | null = null;
+  let storageError: string | null = null;
   let busy = false;
   /** Shown once above the agents (e.g. after a password change). */
   let notice: string | null = null;
@@ -23,6 +26,8 @@ export function cloudScreen(): Screen {
 
   const localBox = h("div", { class: "panel cloud-local", testid: "cloud-local-sync" });
   const accountBox = h("div", { class: "panel cloud-account", testid: "cloud-account" });
+  const storagePanel = h("div", { class: "panel cloud-storage", testid: "cloud-storage" });
+  const storageBox = h("div", {}, h("h3", {}, t("cloud.storage")), storagePanel);
   const agentsBox = h("div", { class: "cloud-agents-box" });
   const channelsBox = h("div", { class: "cloud-channels-box" });
   const err = h("div", { class: "error", testid: "cloud-error", hidden: true });
@@ -36,6 +41,7 @@ export function cloudScreen(): Screen {
     h("h3", {}, t("cloud.account")),
     accountBox,
     err,
+    storageBox,
     agentsBox,
     channelsBox,
   );
@@ -97,7 +103,8 @@ export function cloudScreen(): Screen {
     try {
       status = await run();
       paintAccount();
-      if (status.signed_in) void loadAgents();
+      paintStorage();
+      if (status.signed_in) void loadAgents().then(loadStorage);
     } catch (e) {
       showError(formErr, errorText(e));
     } finally {
@@ -198,6 +205,8 @@ export function cloudScreen(): Screen {
         agents = [];
         openAgent = null;
         channels = [];
+        storage = null;
+        storageError = null;
         paintAgents();
         return st;
       }),
@@ -321,6 +330,56 @@ export function cloudScreen(): Screen {
     if (!channels.length) channelsBox.append(h("div", { class: "empty" }, t("cloud.noChannels")));
   }
 
+  // ------------------------------------------------------------ storage
+
+  function paintStorage(): void {
+    clear(storagePanel);
+    storageBox.hidden = !status?.signed_in;
+    if (!status?.signed_in) return;
+    if (storageError) storagePanel.append(h("div", { class: "error", testid: "cloud-storage-error" }, storageError));
+    const m = storage;
+    if (!m) return;
+    storagePanel.append(
+      h(
+        "div",
+        { class: "limit-row", testid: "cloud-storage-meter", "data-used": String(m.used_bytes), "data-capacity": String(m.capacity_bytes) },
+        h("span", { class: `limit-bar${m.over ? " full" : ""}` }, h("span", { class: "limit-fill", style: `width:${Math.min(100, m.percent)}%` })),
+        h(
+          "span",
+          { class: "num", testid: "cloud-storage-used" },
+          t("cloud.storageUsed", { used: m.used_text, capacity: m.capacity_text, percent: m.percent_text, plan: planName(m.plan) }),
+        ),
+      ),
+    );
+    if (m.over) storagePanel.append(h("div", { class: "warn", testid: "cloud-storage-over" }, t("cloud.storageOver")));
+    if (!m.channels.length) return;
+    const name = (agent: string): string => agents.find((a) => a.id === agent)?.name ?? agent;
+    storagePanel.append(
+      h(
+        "table",
+        { class: "grid", testid: "cloud-storage-top" },
+        h("thead", {}, h("tr", {}, h("th", {}, t("cloud.storageTop")), h("th", {}, t("cloud.agent")), h("th", {}, t("cloud.storageBytes")))),
+        h(
+          "tbody",
+          {},
+          ...m.channels.map((c) =>
+            h("tr", { testid: "cloud-storage-channel", "data-channel": c.channel, "data-bytes": String(c.bytes) }, h("td", {}, c.path), h("td", {}, name(c.agent)), h("td", { class: "num" }, c.bytes_text)),
+          ),
+        ),
+      ),
+    );
+  }
+
+  async function loadStorage(): Promise<void> {
+    try {
+      storage = await api.cloudStorage();
+      storageError = null;
+    } catch (e) {
+      storageError = errorText(e);
+    }
+    paintStorage();
+  }
+
   async function loadAgents(): Promise<void> {
     try {
       agents = await api.cloudAgents();
@@ -353,6 +412,7 @@ export function cloudScreen(): Screen {
       showError(err, errorText(e));
     }
     paintAccount();
+    paintStorage();
     paintAgents();
     paintChannels();
   }
@@ -362,11 +422,13 @@ export function cloudScreen(): Screen {
     await loadStatus();
     if (status?.signed_in) {
       await loadAgents();
+      await loadStorage();
       if (openAgent) await openChannels(openAgent);
     }
   }
 
   paintAccount();
+  paintStorage();
   return {
     root,
     show() {

@@ -2,7 +2,7 @@
 // its expiry and days left, entitlements, each limit with its current use as
 // a bar, the account's licence history, "apply a card" for admins, and the
 // last verification with its result. Every value comes from the backend.
-import { api, errorText, type LicenceHistoryEntry, type LicenceScreen } from "../api";
+import { api, errorText, type CloudUsageView, type LicenceHistoryEntry, type LicenceScreen } from "../api";
 import { clear, h, showError } from "../dom";
 import { t, tDyn, type Key } from "../i18n";
 import { type Screen } from "../state";
@@ -30,6 +30,7 @@ export function planName(p: string): string {
 export function licenceScreen(onChanged: (s: LicenceScreen) => void): Screen {
   const summary = h("div", { class: "panel", testid: "licence-summary" });
   const usage = h("div", { class: "panel", testid: "licence-usage" });
+  const cloudUsage = h("div", { class: "panel", testid: "licence-cloud-usage", hidden: true });
   const checks = h("div", { class: "panel", testid: "licence-checks" });
   const history = h("div", { class: "panel", testid: "licence-history" });
   const err = h("div", { class: "error", testid: "licence-error", hidden: true });
@@ -107,6 +108,29 @@ export function licenceScreen(onChanged: (s: LicenceScreen) => void): Screen {
     }
   }
 
+  /** The cloud's account-wide limits, when signed in (hidden otherwise). */
+  function paintCloud(v: CloudUsageView | null, e: string | null): void {
+    clear(cloudUsage);
+    cloudUsage.hidden = !v && !e;
+    if (cloudUsage.hidden) return;
+    cloudUsage.append(h("h3", {}, v ? t("licence.cloudLimits", { account: v.account, plan: planName(v.plan) }) : t("licence.cloudLimitsTitle")));
+    if (e) {
+      cloudUsage.append(h("div", { class: "muted" }, e));
+      return;
+    }
+    for (const u of v?.limits ?? []) {
+      cloudUsage.append(
+        h(
+          "div",
+          { class: "limit-row cloud", testid: `licence-cloud-${u.limit}`, "data-used": String(u.used), "data-max": String(u.max) },
+          h("span", { class: "limit-name" }, tDyn(`licence.cloud.${u.limit}`, u.limit)),
+          h("span", { class: `limit-bar${u.full ? " full" : ""}` }, h("span", { class: "limit-fill", style: `width:${u.percent.toFixed(0)}%` })),
+          h("span", { class: "num limit-count" }, u.text),
+        ),
+      );
+    }
+  }
+
   function paintHistory(list: LicenceHistoryEntry[] | null, e: string | null): void {
     clear(history);
     history.append(h("h3", {}, t("licence.history")));
@@ -130,6 +154,11 @@ export function licenceScreen(onChanged: (s: LicenceScreen) => void): Screen {
       onChanged(s);
     } catch (e) {
       showError(err, errorText(e));
+    }
+    try {
+      paintCloud(await api.licenceCloudUsage(), null);
+    } catch (e) {
+      paintCloud(null, errorText(e));
     }
     try {
       paintHistory(await api.licenceHistory(), null);
@@ -171,6 +200,7 @@ export function licenceScreen(onChanged: (s: LicenceScreen) => void): Screen {
     err,
     summary,
     usage,
+    cloudUsage,
     h("div", { class: "panel" }, h("h3", {}, t("licence.cardTitle")), h("div", { class: "row" }, card, apply, cardOk), h("small", { class: "muted" }, t("licence.cardAdmins")), cardErr),
     checks,
     history,

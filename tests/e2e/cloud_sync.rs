@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use meterdeck_core::model::Value as Reading;
 use meterdeck_core::store::Store;
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
-use meterdeck_e2e::cloud::{Api, Cloud, agent_login, line_after};
+use meterdeck_e2e::cloud::{Api, Cloud, agent_login, cloud_with_agent, line_after};
 use meterdeck_e2e::link::LinkProxy;
 use meterdeck_e2e::notify_peers::Session;
 use meterdeck_e2e::*;
@@ -28,37 +28,6 @@ use serde_json::Value;
 
 /// The API's last time: the end of year 9999.
 const END: i64 = 253_402_300_799_999;
-const PASSWORD: &str = "Meter1deck-test";
-
-/// A cloud with one account, one registered agent and a signed-in admin.
-struct Setup {
-    cloud: Cloud,
-    api: Api,
-    agent_id: String,
-    secret: String,
-}
-
-fn cloud_with_agent(dir: &Path) -> Setup {
-    let cloud = Cloud::start(&dir.join("cloud"), None, None, &[]);
-    let out = cloud.cli(&[
-        "account",
-        "create",
-        "--id",
-        "acme",
-        "--name",
-        "Acme",
-        "--admin",
-        "alice",
-        "--email",
-        "alice@acme.test",
-    ]);
-    let temp = line_after(&out, "temporary password");
-    let out = cloud.cli(&["agent", "register", "--account", "acme", "--name", "site-a"]);
-    let agent_id = out.split_whitespace().nth(1).expect("agent id").to_owned();
-    let secret = line_after(&out, "shown once");
-    let api = Api::sign_in(&cloud.http, "acme", "alice", &temp, PASSWORD);
-    Setup { cloud, api, agent_id, secret }
-}
 
 /// The agent side: its keychain session, config and data directory.
 struct Site {

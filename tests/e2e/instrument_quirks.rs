@@ -59,20 +59,9 @@ impl Run {
 /// `done` holds for the acks so far (or `limit`), then stops it.
 fn run_agent(instrument: &str, limit: Duration, mut done: impl FnMut(&[Ack]) -> bool) -> Run {
     let dir = tempfile::tempdir().unwrap();
+    let text = format!("[agent]\nname = \"quirks\"\npoll_interval = \"1s\"\n\n{instrument}");
+    let (mut agent, data) = run_agent_on(dir.path(), &text);
     let config = dir.path().join("agent.toml");
-    std::fs::write(&config, format!("[agent]\nname = \"quirks\"\npoll_interval = \"1s\"\n\n{instrument}")).unwrap();
-    let data = dir.path().join("data");
-    let mut agent = Proc::spawn(
-        "meterdeck-agent",
-        &mut agent(&[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--print-acks",
-        ]),
-    );
     let started = Instant::now();
     let mut acks = Vec::new();
     while started.elapsed() < limit && !done(&acks) {

@@ -20,43 +20,11 @@ use std::time::Duration;
 use base64::Engine as _;
 use meterdeck_core::store::Store;
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
-use meterdeck_e2e::cloud::{Api, Cloud, agent_login, line_after, request};
+use meterdeck_e2e::cloud::{Api, Cloud, CloudWithAgent, agent_login, cloud_with_agent, line_after, request};
 use meterdeck_e2e::notify_peers::Session;
 use meterdeck_e2e::*;
 use meterdeck_wire::licence::RemotePlan;
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "Meter1deck-test";
-
-/// The real cloud with account `acme` (Free), one registered agent and its signed-in admin.
-struct Setup {
-    cloud: Cloud,
-    api: Api,
-    agent_id: String,
-    secret: String,
-}
-
-fn cloud_with_agent(dir: &Path) -> Setup {
-    let cloud = Cloud::start(&dir.join("cloud"), None, None, &[]);
-    let out = cloud.cli(&[
-        "account",
-        "create",
-        "--id",
-        "acme",
-        "--name",
-        "Acme",
-        "--admin",
-        "alice",
-        "--email",
-        "alice@acme.test",
-    ]);
-    let temp = line_after(&out, "temporary password");
-    let out = cloud.cli(&["agent", "register", "--account", "acme", "--name", "site-a"]);
-    let agent_id = out.split_whitespace().nth(1).expect("agent id").to_owned();
-    let secret = line_after(&out, "shown once");
-    let api = Api::sign_in(&cloud.http, "acme", "alice", &temp, PASSWORD);
-    Setup { cloud, api, agent_id, secret }
-}
 
 /// The agent side: its keychain session, config and data directory.
 struct Site {
@@ -69,7 +37,7 @@ struct Site {
 impl Site {
     /// Logs the agent in with `--api` (pins the cloud's licence key) and
     /// `--account` when given (else login pins the account the cloud names).
-    fn new(dir: &Path, setup: &Setup, account: Option<&str>) -> Site {
+    fn new(dir: &Path, setup: &CloudWithAgent, account: Option<&str>) -> Site {
         let mut session = Session::start();
         session.start_keyring();
         let config = dir.join("agent.toml");

@@ -196,7 +196,7 @@ fn plan_limits_are_refused_in_the_forms_and_the_licence_screen_shows_the_licence
 /// screen, and the same instrument then saves.
 #[test]
 fn a_card_applied_on_the_licence_screen_against_the_real_cloud_lifts_the_limit() {
-    use meterdeck_e2e::cloud::{Cloud, line_after};
+    use meterdeck_e2e::cloud::{Cloud, create_acme, line_after};
     use meterdeck_e2e::notify_peers::Session;
     use meterdeck_e2e::webdriver::testid;
 
@@ -205,19 +205,7 @@ fn a_card_applied_on_the_licence_screen_against_the_real_cloud_lifts_the_limit()
     let mut bus = Session::start();
     bus.start_keyring();
     let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &[]);
-    let out = cloud.cli(&[
-        "account",
-        "create",
-        "--id",
-        "acme",
-        "--name",
-        "Acme",
-        "--admin",
-        "alice",
-        "--email",
-        "alice@acme.test",
-    ]);
-    let temp = line_after(&out, "temporary password");
+    let temp = create_acme(&cloud);
 
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();

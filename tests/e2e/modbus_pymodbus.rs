@@ -273,20 +273,7 @@ fn two_units_on_one_serial_line() {
             pty.b.display()
         ));
     }
-    let config = dir.path().join("agent.toml");
-    std::fs::write(&config, text).unwrap();
-    let data = dir.path().join("data");
-    let mut agent = Proc::spawn(
-        "meterdeck-agent",
-        &mut agent(&[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--print-acks",
-        ]),
-    );
+    let (mut agent, _data) = run_agent_on(dir.path(), &text);
     let want =
         HashMap::from([("unit1/f32", 123.25), ("unit1/u16", 65000.0), ("unit2/f32", 246.5), ("unit2/u16", 64999.0)]);
     let mut acks = Vec::new();

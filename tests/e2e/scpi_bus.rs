@@ -37,20 +37,7 @@ fn two_addressed_scpi_devices_on_one_serial_line() {
     let path = pty.b.to_str().unwrap();
     let text =
         format!("[agent]\nname = \"scpi-bus\"\n\n{}{}", instrument("psu6", 6, path), instrument("psu7", 7, path));
-    let config = dir.path().join("agent.toml");
-    std::fs::write(&config, text).unwrap();
-    let data = dir.path().join("data");
-    let mut agent = Proc::spawn(
-        "meterdeck-agent",
-        &mut agent(&[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--print-acks",
-        ]),
-    );
+    let (mut agent, _data) = run_agent_on(dir.path(), &text);
     let want = HashMap::from([("psu6/volt", 6.25), ("psu6/curr", 0.75), ("psu7/volt", 7.25), ("psu7/curr", 0.875)]);
     let mut acks = Vec::new();
     let mut lines = Vec::new();

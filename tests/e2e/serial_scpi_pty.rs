@@ -24,20 +24,7 @@ fn poll_serial(path: &str, seed: u64) {
             "[[instrument.channel]]\nid = \"{id}\"\nquery = \"{q}\"\nscale = {scale:?}\noffset = {offset:?}\n"
         );
     }
-    let config = dir.path().join("agent.toml");
-    std::fs::write(&config, cfg).unwrap();
-    let data = dir.path().join("data");
-    let mut agent = Proc::spawn(
-        "meterdeck-agent",
-        &mut agent(&[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--print-acks",
-        ]),
-    );
+    let (mut agent, _data) = run_agent_on(dir.path(), &cfg);
     let mut acks = Vec::new();
     wait_until(Duration::from_secs(30), "3 serial polls", || {
         acks.extend(parse_acks(&agent.drain()));

@@ -52,21 +52,7 @@ fn logger_and_power_meter_values_stored_equal_values_served() {
     for (item, _, unit) in POWER {
         cfg += &format!("[[instrument.channel]]\nid = \"{item}\"\nunit = \"{unit}\"\n");
     }
-    let config = dir.path().join("agent.toml");
-    std::fs::write(&config, cfg).unwrap();
-    let data = dir.path().join("data");
-
-    let mut agent = Proc::spawn(
-        "meterdeck-agent",
-        &mut agent(&[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--print-acks",
-        ]),
-    );
+    let (mut agent, data) = run_agent_on(dir.path(), &cfg);
     let mut acks = Vec::new();
     wait_until(Duration::from_secs(30), "3 polls of both instruments", || {
         acks.extend(parse_acks(&agent.drain()));

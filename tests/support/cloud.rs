@@ -189,3 +189,43 @@ pub fn agent_login(bus: &str, agent_id: &str, secret: &str, port: u16, extra: &[
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if out.status.success() { Ok(()) } else { Err(text) }
 }
+
+/// Creates account `acme` (Free) with admin `alice` on `cloud`; returns the
+/// admin's temporary password.
+pub fn create_acme(cloud: &Cloud) -> String {
+    let out = cloud.cli(&[
+        "account",
+        "create",
+        "--id",
+        "acme",
+        "--name",
+        "Acme",
+        "--admin",
+        "alice",
+        "--email",
+        "alice@acme.test",
+    ]);
+    line_after(&out, "temporary password")
+}
+
+/// The password the tests' admin `alice` sets at her first sign-in.
+pub const ADMIN_PASSWORD: &str = "Meter1deck-test";
+
+/// A real cloud with account `acme`, one registered agent (`site-a`) and
+/// its admin signed in.
+pub struct CloudWithAgent {
+    pub cloud: Cloud,
+    pub api: Api,
+    pub agent_id: String,
+    pub secret: String,
+}
+
+pub fn cloud_with_agent(dir: &Path) -> CloudWithAgent {
+    let cloud = Cloud::start(&dir.join("cloud"), None, None, &[]);
+    let temp = create_acme(&cloud);
+    let out = cloud.cli(&["agent", "register", "--account", "acme", "--name", "site-a"]);
+    let agent_id = out.split_whitespace().nth(1).expect("agent id").to_owned();
+    let secret = line_after(&out, "shown once");
+    let api = Api::sign_in(&cloud.http, "acme", "alice", &temp, ADMIN_PASSWORD);
+    CloudWithAgent { cloud, api, agent_id, secret }
+}

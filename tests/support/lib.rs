@@ -249,6 +249,17 @@ pub fn agent(args: &[&str]) -> Command {
     c
 }
 
+/// `meterdeck-agent run --print-acks` on `config_text` (written to
+/// `dir/agent.toml`) with its store in `dir/data`; returns the running agent
+/// and the data directory.
+pub fn run_agent_on(dir: &Path, config_text: &str) -> (Proc, PathBuf) {
+    let config = dir.join("agent.toml");
+    std::fs::write(&config, config_text).unwrap();
+    let data = dir.join("data");
+    let args = ["run", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"];
+    (Proc::spawn("meterdeck-agent", &mut agent(&args)), data)
+}
+
 /// Runs `meterdeck-agent` to completion and returns (exit code, stdout, stderr).
 pub fn agent_output(args: &[&str]) -> (i32, String, String) {
     let out = agent(args).stdin(Stdio::null()).output().expect("run meterdeck-agent");

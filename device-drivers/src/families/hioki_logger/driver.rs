@@ -46,26 +46,14 @@ impl HiokiLoggerDriver {
     /// value, or why the instrument refused it (then retried less often).
     async fn read_one(&mut self, id: &str) -> Result<Reading> {
         let line = format!(":MEM:VREAL? {id}");
-        let reply = match self.session.query(&line).await {
-            Ok(reply) => reply,
-            Err(err @ (DriverError::Instrument { .. } | DriverError::NoReply { .. })) => {
-                let problem = err.to_string();
-                self.backoff.refused(id, problem.clone(), Instant::now());
-                return Ok(Reading::failed(id, problem));
-            }
-            Err(err) => return Err(err),
-        };
-        match protocol::parse_poll_reply(&reply, &[id], &self.session.sentinels) {
-            Ok(values) => {
-                self.backoff.answered(id);
-                let value = crate::config::ChannelConfig::scale_by_id(&self.channels, id, values[0]);
-                Ok(Reading::new(id, value))
-            }
-            Err(reason) => {
-                let err = DriverError::BadReply { command: line, reply, reason: reason.to_string() };
-                Ok(Reading::failed(id, err.to_string()))
-            }
-        }
+        let reading = self
+            .session
+            .query_one(id, &line, &mut self.backoff, |reply, sentinels| protocol::parse_poll_reply(reply, &[id], sentinels))
+            .await?;
+        Ok(match reading.problem {
+            None => Reading::new(id, ChannelConfig::scale_by_id(&self.channels, id, reading.value)),
+            Some(_) => reading,
+        })
     }
 }
 
@@ -99,21 +87,10 @@ impl Driver for HiokiLoggerDriver {
         }
         let lines = protocol::poll_lines(&asked);
         for (line, chunk) in lines.iter().zip(asked.chunks(protocol::MAX_QUERIES_PER_LINE)) {
-            let values = match self.session.query(line).await {
-                Ok(reply) => match protocol::parse_poll_reply(&reply, chunk, &self.session.sentinels) {
-                    Ok(values) => Some(values),
-                    Err(reason) => {
-                        let err = DriverError::BadReply { command: line.clone(), reply, reason: reason.to_string() };
-                        // A refused channel shortens the reply; the queue says why.
-                        match self.session.explain(line, err).await {
-                            DriverError::Instrument { .. } => None,
-                            err => return Err(err),
-                        }
-                    }
-                },
-                Err(DriverError::Instrument { .. } | DriverError::NoReply { .. }) => None,
-                Err(err) => return Err(err),
-            };
+            let values = self
+                .session
+                .query_values(line, |reply, sentinels| protocol::parse_poll_reply(reply, chunk, sentinels))
+                .await?;
             match values {
                 Some(values) => {
                     for (id, value) in chunk.iter().zip(values) {

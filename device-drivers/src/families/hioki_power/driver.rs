@@ -50,25 +50,11 @@ impl HiokiPowerDriver {
     /// (then retried less often).
     async fn read_one(&mut self, item: &str) -> Result<Reading> {
         let command = protocol::measure_command(&[item]);
-        let reply = match self.session.query(&command).await {
-            Ok(reply) => reply,
-            Err(err @ (DriverError::Instrument { .. } | DriverError::NoReply { .. })) => {
-                let problem = err.to_string();
-                self.backoff.refused(item, problem.clone(), Instant::now());
-                return Ok(Reading::failed(item, problem));
-            }
-            Err(err) => return Err(err),
-        };
-        match protocol::parse_measure_reply(&reply, &[item], &self.session.sentinels) {
-            Ok(values) => {
-                self.backoff.answered(item);
-                Ok(Reading::new(item, values[0]))
-            }
-            Err(reason) => {
-                let err = DriverError::BadReply { command, reply, reason: reason.to_string() };
-                Ok(Reading::failed(item, err.to_string()))
-            }
-        }
+        self.session
+            .query_one(item, &command, &mut self.backoff, |reply, sentinels| {
+                protocol::parse_measure_reply(reply, &[item], sentinels)
+            })
+            .await
     }
 }
 
@@ -98,20 +84,10 @@ impl Driver for HiokiPowerDriver {
         let mut got: HashMap<String, Reading> = HashMap::new();
         if !asked.is_empty() {
             let command = protocol::measure_command(&asked);
-            let values = match self.session.query(&command).await {
-                Ok(reply) => match protocol::parse_measure_reply(&reply, &asked, &self.session.sentinels) {
-                    Ok(values) => Some(values),
-                    Err(reason) => {
-                        let err = DriverError::BadReply { command: command.clone(), reply, reason: reason.to_string() };
-                        match self.session.explain(&command, err).await {
-                            DriverError::Instrument { .. } => None,
-                            err => return Err(err),
-                        }
-                    }
-                },
-                Err(DriverError::Instrument { .. } | DriverError::NoReply { .. }) => None,
-                Err(err) => return Err(err),
-            };
+            let values = self
+                .session
+                .query_values(&command, |reply, sentinels| protocol::parse_measure_reply(reply, &asked, sentinels))
+                .await?;
             match values {
                 Some(values) => {
                     for (item, value) in asked.iter().zip(values) {

@@ -9,7 +9,10 @@ use crate::config::{ErrorFormat, InstrumentConfig};
 use crate::driver::Identity;
 use crate::error::{DriverError, Result};
 use crate::registry::ErrorQuerySetting;
+use crate::reading::{Reading, Value};
 use crate::transport::{self, LineConnection};
+use super::channel_backoff::ChannelBackoff;
+use tokio::time::Instant;
 
 /// Stop draining the error queue after this many entries (a broken
 /// instrument might never say "No error").
@@ -149,6 +152,66 @@ impl ScpiSession {
                 DriverError::NoReply { command: command.to_string(), timeout }
             }
             (_, err) => err,
+        }
+    }
+
+    /// A query whose reply `parse` reads (with the session's sentinels).
+    /// `Ok(None)`: the instrument refused it (its error queue says so, or it
+    /// stayed silent while still answering), so the caller can find the
+    /// refused channel by asking for each alone.
+    pub async fn query_values<T, E: std::fmt::Display>(
+        &mut self,
+        command: &str,
+        parse: impl FnOnce(&str, &[f64]) -> std::result::Result<T, E>,
+    ) -> Result<Option<T>> {
+        match self.query(command).await {
+            Ok(reply) => match parse(&reply, &self.sentinels) {
+                Ok(values) => Ok(Some(values)),
+                Err(reason) => {
+                    let err = DriverError::BadReply { command: command.to_string(), reply, reason: reason.to_string() };
+                    match self.explain(command, err).await {
+                        DriverError::Instrument { .. } => Ok(None),
+                        err => Err(err),
+                    }
+                }
+            },
+            Err(DriverError::Instrument { .. } | DriverError::NoReply { .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// One channel's query on its own: its (unscaled) value, or why the
+    /// instrument refused it, which `backoff` then retries less often.
+    pub async fn query_one<E: std::fmt::Display>(
+        &mut self,
+        channel: &str,
+        command: &str,
+        backoff: &mut ChannelBackoff,
+        parse: impl FnOnce(&str, &[f64]) -> std::result::Result<Vec<Value>, E>,
+    ) -> Result<Reading> {
+        let reply = match self.query(command).await {
+            Ok(reply) => reply,
+            Err(err @ (DriverError::Instrument { .. } | DriverError::NoReply { .. })) => {
+                let problem = err.to_string();
+                backoff.refused(channel, problem.clone(), Instant::now());
+                return Ok(Reading::failed(channel, problem));
+            }
+            Err(err) => return Err(err),
+        };
+        match parse(&reply, &self.sentinels) {
+            Ok(values) if values.len() == 1 => {
+                backoff.answered(channel);
+                Ok(Reading::new(channel, values[0]))
+            }
+            Ok(values) => {
+                let reason = format!("expected 1 value, got {}", values.len());
+                let err = DriverError::BadReply { command: command.to_string(), reply, reason };
+                Ok(Reading::failed(channel, err.to_string()))
+            }
+            Err(reason) => {
+                let err = DriverError::BadReply { command: command.to_string(), reply, reason: reason.to_string() };
+                Ok(Reading::failed(channel, err.to_string()))
+            }
         }
     }
 

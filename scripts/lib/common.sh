@@ -85,6 +85,13 @@ build_ui() {
     cd "$MD_ROOT"
 }
 
+# scripts/package: strip, dpkg-shlibdeps (dpkg-dev), dpkg-deb, manual pages from --help
+# (help2man); Tauri's bundler comes with the UI's npm packages. scripts/check-packages
+# installs lintian and rpm itself.
+ensure_package_deps() {
+    ensure_apt binutils dpkg-dev help2man
+}
+
 # The window tests: a virtual X display and WebKitGTK's WebDriver.
 ensure_window_test_deps() {
     ensure_apt xvfb xauth webkit2gtk-driver fonts-ipafont-gothic

@@ -5,6 +5,8 @@
 
 #[path = "engine/alarm_figures.rs"]
 mod alarm_figures;
+#[path = "engine/demo_figures.rs"]
+mod demo_figures;
 #[path = "engine/licence_figures.rs"]
 mod licence_figures;
 #[path = "engine/notify_figures.rs"]
@@ -29,6 +31,7 @@ fn main() {
     figures.extend(alarm_figures::run(quick));
     figures.extend(notify_figures::run(quick));
     figures.extend(licence_figures::run(quick));
+    figures.extend(demo_figures::run(quick));
     let shown = |v: &Option<f64>| v.map_or("null".to_string(), |v| v.to_string());
     for (k, v) in &figures {
         println!("{k:>36}  {}", shown(v));

@@ -19,6 +19,9 @@ pub struct Args {
     /// Run on the built-in simulator. Also what happens when no configuration exists.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: the simulated history a fresh demo cache starts with (e.g. 1h, 0s).
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub demo_history: std::time::Duration,
 }
 
 /// What the desk is opened with.

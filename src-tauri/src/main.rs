@@ -36,7 +36,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let opened = tauri::async_runtime::block_on(Desk::open(&launch.data_dir, &launch.config_path, launch.demo));
+    let opts = meterdeck_core::agent::AgentOptions {
+        demo_history: args.demo_history,
+        ..meterdeck_core::agent::AgentOptions::default()
+    };
+    let opened =
+        tauri::async_runtime::block_on(Desk::open_with(&launch.data_dir, &launch.config_path, launch.demo, opts));
     let desk = match opened {
         Ok(d) => Arc::new(d),
         Err(e) => {

@@ -1,6 +1,7 @@
 //! The commands through Tauri's IPC on the mock runtime (no display): the
 //! argument names (camelCase in JS), the JSON shapes and the error strings.
 
+use meterdeck_core::agent::AgentOptions;
 use std::sync::Arc;
 
 use meterdeck_core::cloudlink::{CloudLink, MemoryPrefs};
@@ -23,7 +24,9 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let cfg = dir.path().join("agent.toml");
-        let desk = Arc::new(tauri::async_runtime::block_on(Desk::open(&data, &cfg, true)).unwrap());
+        // An hour of demo history: a week takes seconds in a debug build.
+        let opts = AgentOptions { demo_history: std::time::Duration::from_secs(3600), ..AgentOptions::default() };
+        let desk = Arc::new(tauri::async_runtime::block_on(Desk::open_with(&data, &cfg, true, opts)).unwrap());
         let link = CloudLink::new(Arc::new(MemorySecrets::new()), Arc::new(MemoryPrefs::default())).unwrap();
         let app = crate::contract::register(mock_builder())
             .manage(desk.clone())

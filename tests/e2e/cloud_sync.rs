@@ -310,7 +310,9 @@ fn link_cuts_and_restarts_lose_nothing() {
 
 /// The README's run command wires the demo like this: `cloud login
 /// --config F --send-interval` into the keychain, then `meterdeck-agent demo
-/// --cloud-config F`; its simulator's samples reach the cloud's API. Then
+/// --cloud-config F`; its simulator's samples reach the cloud's API, the
+/// history a fresh demo cache starts with among them (two hours here, a
+/// week by default: the cloud demo has it at once). Then
 /// the agent's secret is rotated, by the CLI (another process than serve)
 /// and by the API: each time the broker refuses the old secret and takes
 /// the new one within seconds.
@@ -342,22 +344,26 @@ fn demo_syncs_and_rotated_secrets_replace_the_old() {
             data.to_str().unwrap(),
             "--instruments",
             "1",
+            "--history",
+            "2h",
             "--cloud-config",
             config.to_str().unwrap(),
         ])
         .env("DBUS_SESSION_BUS_ADDRESS", &session.address),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // The logger's 6 channels x 2 h at 1 s of history, then live samples.
+    let history = 6 * 7200;
+    let deadline = Instant::now() + Duration::from_secs(60);
     let synced = loop {
         let agents = s.api.get("/api/v1/agents");
         let samples =
             agents.as_array().unwrap().iter().find(|a| a["id"] == s.agent_id.as_str()).unwrap()["sync"]["samples"]
                 .as_u64()
                 .unwrap_or(0);
-        if samples > 0 {
+        if samples > history {
             break samples;
         }
-        assert!(Instant::now() < deadline, "no demo samples reached the cloud in 30 s: {agents}");
+        assert!(Instant::now() < deadline, "the demo's history did not reach the cloud in 60 s ({samples} of more than {history}): {agents}");
         std::thread::sleep(Duration::from_millis(500));
     };
     demo.terminate(Duration::from_secs(10));

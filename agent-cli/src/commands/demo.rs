@@ -5,10 +5,10 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
-use meterdeck_core::agent::{Agent, AgentOptions, now_ms};
-use meterdeck_core::config::{AgentConfig, AgentSettings};
-use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
+use anyhow::{Result, anyhow, bail};
+use meterdeck_core::agent::{Agent, AgentOptions, STORE_PARTS, now_ms};
+use meterdeck_core::config::{AgentConfig, AgentSettings, STORE_FILE};
+use meterdeck_core::store::StoreOptions;
 use tracing::info;
 
 use super::{Signals, runtime};
@@ -27,13 +27,16 @@ pub struct Args {
     /// `meterdeck-agent cloud login --config FILE`); the secret comes from the keychain.
     #[arg(long, value_name = "FILE")]
     cloud_config: Option<PathBuf>,
+    /// The simulated history a fresh demo cache starts with (e.g. 1h; 0s for none).
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
+    history: Duration,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    runtime()?.block_on(demo(args.data_dir, args.instruments, args.cloud_config))
+    runtime()?.block_on(demo(args.data_dir, args.instruments, args.cloud_config, args.history))
 }
 
-async fn demo(data_dir: Option<PathBuf>, count: usize, cloud_config: Option<PathBuf>) -> Result<()> {
+async fn demo(data_dir: Option<PathBuf>, count: usize, cloud_config: Option<PathBuf>, history: Duration) -> Result<()> {
     if count == 0 {
         bail!("--instruments must be at least 1");
     }
@@ -48,37 +51,33 @@ async fn demo(data_dir: Option<PathBuf>, count: usize, cloud_config: Option<Path
         Some(d) => d,
         None => resolve_data_dir(None, None).map_err(|e| anyhow!(e))?.join("demo"),
     };
-    let kinds = [Personality::HiokiLogger, Personality::PowerMeter, Personality::Scpi, Personality::Modbus];
-    let instruments = (0..count)
-        .map(|k| {
-            let p = kinds[k % kinds.len()];
-            let mut s = SimInstrument::new(format!("{}-{}", p.name(), k / kinds.len() + 1), p);
-            s.seed = k as u64 + 1;
-            // A screenful: a few channels of each.
-            s.channels = Some(match p {
-                Personality::HiokiLogger | Personality::PowerMeter => 6,
-                Personality::Scpi => p.default_channels(),
-                Personality::Modbus => 4,
-            });
-            s
-        })
-        .collect();
-    let sim = sim::start(SimConfig { instruments }).await.context("cannot start the simulator")?;
-    let insts = sim
-        .instruments
-        .iter()
-        .map(|r| {
-            let mut c = r.instrument_config();
-            c.poll_interval = Some(Duration::from_secs(1));
-            c
-        })
-        .collect();
+    let (sim, insts) =
+        meterdeck_core::demo::start_simulator(count).await.map_err(|e| anyhow!("cannot start the simulator: {e}"))?;
     let settings =
         AgentSettings { name: "demo".into(), poll_interval: Duration::from_secs(1), ..AgentSettings::default() };
     let mut cfg = AgentConfig::new(settings, insts)?;
     let syncing = cloud.as_ref().map(|c| format!("; syncing as agent {} to {}", c.agent, c.broker()));
     cfg.cloud = cloud;
     let mut signals = Signals::new()?;
+    // A fresh cache starts with a week of the simulator's history (synced like any data).
+    let written = meterdeck_core::demo::write_history(
+        &dir.join(STORE_FILE),
+        StoreOptions { durability: cfg.agent.durability, block_samples: cfg.agent.block_samples },
+        STORE_PARTS,
+        &sim.instruments,
+        &cfg.instruments,
+        now_ms(),
+        history,
+    )?;
+    if written.samples > 0 {
+        eprintln!(
+            "demo: wrote {} of history ({} samples, {} channels) in {} ms",
+            humantime::format_duration(history),
+            written.samples,
+            written.channels,
+            written.took.as_millis()
+        );
+    }
     let agent = Agent::start(cfg, &dir, AgentOptions { enforce_limits: false, ..AgentOptions::default() })?;
     eprintln!(
         "demo: {} simulated instruments, store in {}{}; Ctrl-C stops",

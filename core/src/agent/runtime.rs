@@ -58,6 +58,9 @@ pub struct AgentOptions {
     /// Check the configuration against the plan limits at start. Off only
     /// for the simulator demo, which is an evaluation, not a site.
     pub enforce_limits: bool,
+    /// Demo only (`Desk` in demo mode): the simulated history a fresh demo
+    /// cache starts with ([`crate::demo::HISTORY`]; tests shorten it).
+    pub demo_history: Duration,
 }
 
 impl Default for AgentOptions {
@@ -77,6 +80,7 @@ impl Default for AgentOptions {
             sync: SyncOptions::default(),
             licence_every: Duration::from_secs(86_400),
             enforce_limits: true,
+            demo_history: crate::demo::HISTORY,
         }
     }
 }

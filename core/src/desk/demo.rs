@@ -1,44 +1,17 @@
-//! Demo mode: the in-process simulator (a Hioki logger, a power meter, a
-//! SCPI DMM and a Modbus device) polled every second, as `meterdeck-agent
-//! demo` does.
-
-use std::time::Duration;
+//! Demo mode: the in-process simulator of `crate::demo` (four instruments
+//! polled every second, a week of history in a fresh cache), as
+//! `meterdeck-agent demo` runs it.
 
 use meterdeck_drivers::InstrumentConfig;
-use meterdeck_drivers::sim::{self, Personality, SimConfig, SimHandle, SimInstrument};
+use meterdeck_drivers::sim::SimHandle;
 
 use super::error::{DeskError, DeskResult};
 
-pub const DEMO_POLL: Duration = Duration::from_secs(1);
+pub use crate::demo::DEMO_POLL;
 
 /// Starts the simulator and returns it with configurations for its instruments.
 pub async fn start_simulator() -> DeskResult<(SimHandle, Vec<InstrumentConfig>)> {
-    let kinds = [Personality::HiokiLogger, Personality::PowerMeter, Personality::Scpi, Personality::Modbus];
-    let instruments = kinds
-        .iter()
-        .enumerate()
-        .map(|(k, &p)| {
-            let mut s = SimInstrument::new(format!("{}-1", p.name()), p);
-            s.seed = k as u64 + 1;
-            s.channels = Some(match p {
-                Personality::HiokiLogger | Personality::PowerMeter => 6,
-                Personality::Scpi => p.default_channels(),
-                Personality::Modbus => 4,
-            });
-            s
-        })
-        .collect();
-    let handle = sim::start(SimConfig { instruments }).await.map_err(|e| DeskError::Simulator(format!("{e:#}")))?;
-    let configs = handle
-        .instruments
-        .iter()
-        .map(|r| {
-            let mut c = r.instrument_config();
-            c.poll_interval = Some(DEMO_POLL);
-            c
-        })
-        .collect();
-    Ok((handle, configs))
+    crate::demo::start_simulator(4).await.map_err(DeskError::Simulator)
 }
 
 /// The simulator's instruments followed by those the user added earlier

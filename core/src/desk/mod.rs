@@ -131,8 +131,10 @@ impl Desk {
             }
         };
         let mut sim = None;
+        let mut history = None;
         let (table, cfg) = if demo {
             let (handle, sim_insts) = demo::start_simulator().await?;
+            history = Some((handle.instruments.clone(), sim_insts.clone()));
             sim = Some(handle);
             // A broken earlier demo file is replaced rather than blocking the demo.
             let previous = existing.as_deref().and_then(|t| config_file::check(t, config_path).ok());
@@ -158,6 +160,9 @@ impl Desk {
         };
         let (live, _) = broadcast::channel(4096);
         let fast = Arc::new(Mutex::new(HashMap::new()));
+        if let Some((sims, configs)) = history {
+            write_demo_history(data_dir, &cfg, sims, configs, agent_opts.demo_history).await?;
+        }
         let handle = Agent::start(cfg.clone(), data_dir, agent_opts.clone())?;
         spawn_forwarder(&handle, live.clone(), fast.clone());
         let reader = Store::open_readonly(&data_dir.join(STORE_FILE))?;
@@ -632,4 +637,33 @@ fn spawn_forwarder(
             }
         }
     });
+}
+
+/// A fresh demo cache starts with a week of the simulator's history (see
+/// `crate::demo`), written before the agent opens the store.
+async fn write_demo_history(
+    data_dir: &Path,
+    cfg: &AgentConfig,
+    sims: Vec<meterdeck_drivers::sim::RunningSim>,
+    configs: Vec<InstrumentConfig>,
+    span: Duration,
+) -> DeskResult<()> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| DeskError::Invalid(format!("cannot create {}: {e}", data_dir.display())))?;
+    let path = data_dir.join(STORE_FILE);
+    let opts = StoreOptions { durability: cfg.agent.durability, block_samples: cfg.agent.block_samples };
+    let written = tokio::task::spawn_blocking(move || {
+        crate::demo::write_history(&path, opts, STORE_PARTS, &sims, &configs, now_ms(), span)
+    })
+    .await
+    .map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}")))??;
+    if written.samples > 0 {
+        tracing::info!(
+            channels = written.channels,
+            samples = written.samples,
+            ms = written.took.as_millis() as u64,
+            "demo: a week of simulated history written"
+        );
+    }
+    Ok(())
 }

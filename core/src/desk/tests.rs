@@ -25,8 +25,31 @@ fn connected(id: &'static str) -> impl Fn(&LiveEvent) -> bool {
     move |ev| matches!(ev, LiveEvent::State { instrument, state: ConnState::Connected, .. } if instrument == id)
 }
 
+/// The demo with an hour of history (a week takes seconds in a debug build).
 async fn demo_desk(dir: &Path) -> Desk {
-    Desk::open(&dir.join("data"), &dir.join("agent.toml"), true).await.expect("demo desk opens")
+    let opts = AgentOptions { demo_history: Duration::from_secs(3600), ..AgentOptions::default() };
+    Desk::open_with(&dir.join("data"), &dir.join("agent.toml"), true, opts).await.expect("demo desk opens")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_demo_starts_with_its_history_and_a_second_start_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let opened = crate::model::now_ms();
+    let desk = demo_desk(dir.path()).await;
+    desk.shutdown().await.unwrap();
+    let store = Store::open_readonly(&dir.path().join("data").join(STORE_FILE)).unwrap();
+    let channels = store.channels().unwrap();
+    assert_eq!(channels.len(), 22, "every demo channel");
+    for c in &channels {
+        let (first, _) = store.extent(c.id).unwrap().unwrap_or_else(|| panic!("{} has no history", c.path()));
+        assert!(opened - first >= 3_599_000, "{}: history from {} only", c.path(), opened - first);
+    }
+    let before = store.count_in_range(channels[0].id, 0, opened).unwrap();
+    drop(store);
+    let desk = demo_desk(dir.path()).await;
+    desk.shutdown().await.unwrap();
+    let store = Store::open_readonly(&dir.path().join("data").join(STORE_FILE)).unwrap();
+    assert_eq!(store.count_in_range(channels[0].id, 0, opened).unwrap(), before, "the history is written once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -76,6 +76,20 @@ pub struct RunningSim {
     state: Arc<InstrumentState>,
 }
 
+impl RunningSim {
+    /// What channel `index` serves at `t_ms` by its waveform alone (no
+    /// forced values, sentinels or faults): the demo's history continues
+    /// into the live values with it.
+    pub fn waveform_value(&self, index: usize, t_ms: i64) -> f64 {
+        waveform::value_at(
+            self.state.seed,
+            self.personality,
+            index,
+            waveform::quantise_time(t_ms, self.state.step_ms),
+        )
+    }
+}
+
 impl fmt::Debug for RunningSim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunningSim")

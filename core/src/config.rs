@@ -78,6 +78,8 @@ pub struct AgentConfig {
     pub destinations: Vec<DestinationConfig>,
     /// `[cloud]`: where the outbox drains to; `None` = no cloud sync.
     pub cloud: Option<CloudSettings>,
+    /// `[[files]]`: instruments' measurement files over FTP.
+    pub files: Vec<crate::files::FileSource>,
     /// The file it was loaded from, if any.
     pub source: Option<PathBuf>,
 }
@@ -92,6 +94,7 @@ impl AgentConfig {
             alarms: Vec::new(),
             destinations: Vec::new(),
             cloud: None,
+            files: Vec::new(),
             source: None,
         };
         for inst in &cfg.instruments {
@@ -154,6 +157,7 @@ impl AgentConfig {
         }
         check_sections(&raw.instruments, &raw.calcs, &raw.alarms, &raw.destinations, &locator)?;
         let cloud = raw.cloud.map(|c| check_cloud(c, &locator)).transpose()?;
+        check_files(&raw.files, &raw.instruments, &locator)?;
         Ok(AgentConfig {
             agent,
             instruments: raw.instruments,
@@ -161,6 +165,7 @@ impl AgentConfig {
             alarms: raw.alarms,
             destinations: raw.destinations,
             cloud,
+            files: raw.files,
             source: None,
         })
     }
@@ -266,6 +271,28 @@ struct RawConfig {
     #[serde(default, rename = "destination")]
     destinations: Vec<DestinationConfig>,
     cloud: Option<RawCloud>,
+    #[serde(default, rename = "files")]
+    files: Vec<crate::files::FileSource>,
+}
+
+/// `[[files]]` sections: each names an instrument of this file; the error
+/// points at the section's field.
+fn check_files(
+    files: &[crate::files::FileSource],
+    instruments: &[InstrumentConfig],
+    loc: &Locator,
+) -> Result<(), ConfigError> {
+    let Err((field, message)) = crate::files::validate_all(files, instruments) else {
+        return Ok(());
+    };
+    let id = field.split_once('[').and_then(|(_, r)| r.split_once(']')).map(|(id, _)| id).unwrap_or("");
+    let key = field.rsplit('.').next().unwrap_or("").to_string();
+    let index = files.iter().rposition(|f| f.instrument == id).unwrap_or(0);
+    Err(loc.error_at(
+        &[Seg::Key("files"), Seg::Index(index), Seg::Key(&key)],
+        &format!("files.{key}"),
+        format!("`{field}`: {message}"),
+    ))
 }
 
 /// A refused `[[calc]]`, `[[alarm]]` or `[[destination]]`: the dotted field

@@ -26,6 +26,7 @@ pub mod cloudlink;
 pub mod config;
 pub mod desk;
 pub mod export;
+pub mod files;
 pub mod fmt;
 pub mod licence;
 pub mod model;

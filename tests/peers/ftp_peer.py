@@ -102,8 +102,9 @@ def main():
     handler.banner = "meterdeck test logger FTP ready."
     if args.rate:
         dtp = ThrottledDTPHandler
-        dtp.read_limit = args.rate
+        dtp.write_limit = args.rate
         handler.dtp_handler = dtp
+        handler.use_sendfile = False
     if args.quiet:
         import logging
 

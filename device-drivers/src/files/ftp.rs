@@ -153,7 +153,13 @@ impl FtpSession {
         tokio::time::timeout(login.timeout, ftp.login(login.user.as_str(), login.password.as_str()))
             .await
             .map_err(|_| timed("USER/PASS"))?
-            .map_err(|e| FtpError::Login { addr: addr.clone(), user: login.user.clone(), reply: reply_text(&e) })?;
+            .map_err(|e| match e {
+                // A reply is a refusal; a dropped link is not about the login.
+                Suppa::UnexpectedResponse(r) => {
+                    FtpError::Login { addr: addr.clone(), user: login.user.clone(), reply: response_text(&r) }
+                }
+                other => FtpError::Connect { addr: addr.clone(), reason: reply_text(&other) },
+            })?;
         tokio::time::timeout(login.timeout, ftp.transfer_type(FileType::Binary))
             .await
             .map_err(|_| timed("TYPE I"))?

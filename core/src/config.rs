@@ -879,6 +879,20 @@ host = "10.0.0.2"
     }
 
     #[test]
+    fn files_sections_are_read_and_refusals_name_the_line() {
+        let cfg = AgentConfig::parse(include_str!("../../docs/agent.example.toml"), "agent.example.toml").unwrap();
+        let f = &cfg.files[0];
+        assert_eq!((f.instrument.as_str(), f.folder.as_str(), f.auto_max_mb), ("logger1", "/DATA", 128));
+        let text = "[[instrument]]\nid = \"l1\"\nfamily = \"scpi\"\ntransport = { kind = \"tcp\", host = \"h\" }\n\n\
+                    [[files]]\ninstrument = \"l1\"\npattern = \"[\"\n";
+        let e = AgentConfig::parse(text, "x.toml").unwrap_err();
+        assert_eq!((e.line(), e.field()), (Some(8), Some("files.pattern")), "{e}");
+        assert!(e.to_string().contains("`files[l1].pattern`"), "{e}");
+        let e = AgentConfig::parse("[[files]]\ninstrument = \"ghost\"\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("`ghost` is not an instrument"), "{e}");
+    }
+
+    #[test]
     fn empty_config_is_defaults() {
         let cfg = AgentConfig::parse("", "x.toml").unwrap();
         assert_eq!(cfg.agent.poll_interval, DEFAULT_POLL);

@@ -29,7 +29,9 @@ impl Drop for Peer {
 }
 
 fn python() -> PathBuf {
-    std::env::var_os("MD_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/var/tmp/meterdeck-venv/bin/python"))
+    std::env::var_os("MD_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/meterdeck-venv/bin/python"))
 }
 
 fn start_peer(root: &Path) -> (Peer, u16) {

@@ -115,7 +115,10 @@ fn files_are_collected_resumed_after_a_cut_and_refusals_are_events() {
     let rt = runtime();
     let sims = rt
         .block_on(sim::start(SimConfig {
-            instruments: vec![SimInstrument { channels: Some(2), ..SimInstrument::new("log", Personality::HiokiLogger) }],
+            instruments: vec![SimInstrument {
+                channels: Some(2),
+                ..SimInstrument::new("log", Personality::HiokiLogger)
+            }],
         }))
         .expect("simulator starts");
     let base = sims.instruments[0].instrument_config();
@@ -165,7 +168,10 @@ interval = "1s"
     let data = tmp.path().join("data");
     let mut agent = Proc::spawn(
         "meterdeck-agent",
-        &mut agent_on(&bus, &["run", "--config", cfg.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"]),
+        &mut agent_on(
+            &bus,
+            &["run", "--config", cfg.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--print-acks"],
+        ),
     );
 
     // Collected: the small file, verified by the server's SHA-256 (HASH).
@@ -175,7 +181,10 @@ interval = "1s"
     let w1 = file(&data, "logger1", "W0001.MEM").unwrap();
     assert_eq!(std::fs::read(w1.local_path.as_ref().unwrap()).unwrap(), small);
     assert!(w1.server_checksum.as_deref().is_some_and(|c| c.starts_with("SHA-256 ")), "{w1:?}");
-    assert_eq!(w1.local_path.as_deref().unwrap(), data.join("files/logger1").join(DAY).join("W0001.MEM").to_str().unwrap());
+    assert_eq!(
+        w1.local_path.as_deref().unwrap(),
+        data.join("files/logger1").join(DAY).join("W0001.MEM").to_str().unwrap()
+    );
     assert!(file(&data, "logger1", "NOTES.TXT").is_none(), "the name pattern leaves NOTES.TXT alone");
 
     // Cut: stop the server while W0002.MEM is on its way.
@@ -209,7 +218,11 @@ interval = "1s"
     let evs = events(&data);
     let big: Vec<_> = evs.iter().filter(|e| e.kind == EventKind::File && e.message.contains("BIG.MEM")).collect();
     assert_eq!(big.len(), 1, "one event for the large file: {evs:#?}");
-    assert!(big[0].message.contains("not fetched automatically") && big[0].message.contains("128 MB automatic limit"), "{}", big[0].message);
+    assert!(
+        big[0].message.contains("not fetched automatically") && big[0].message.contains("128 MB automatic limit"),
+        "{}",
+        big[0].message
+    );
 
     // Refusals: one event each, with the reason; rounds and polling go on.
     wait_until(Duration::from_secs(20), "login and folder events", || {
@@ -241,20 +254,47 @@ interval = "1s"
 
     // The large file on request (the CLI, beside the running agent).
     let (code, out, err) = {
-        let o = agent_on(&bus, &["files", "fetch", "logger1", &format!("/{DAY}/BIG.MEM"), "--config", cfg.to_str().unwrap(), "--data-dir", data.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+        let o = agent_on(
+            &bus,
+            &[
+                "files",
+                "fetch",
+                "logger1",
+                &format!("/{DAY}/BIG.MEM"),
+                "--config",
+                cfg.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
     };
     assert_eq!(code, Some(0), "files fetch: {out}{err}");
-    assert!(out.contains("FETCHED /DATA/2026-12-07/BIG.MEM 135266304 bytes") && out.contains("server SHA-256"), "{out}");
+    assert!(
+        out.contains("FETCHED /DATA/2026-12-07/BIG.MEM 135266304 bytes") && out.contains("server SHA-256"),
+        "{out}"
+    );
     let big = file(&data, "logger1", "BIG.MEM").unwrap();
     assert_eq!(big.state, FileState::Fetched);
     assert_eq!(std::fs::metadata(big.local_path.unwrap()).unwrap().len(), 129 * 1024 * 1024);
 
     // `files list` prints them.
-    let (code, out, _) = agent_output(&["files", "list", "--config", cfg.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "--json"]);
+    let (code, out, _) = agent_output(&[
+        "files",
+        "list",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(code, 0);
     let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 4, "{out}");

@@ -201,7 +201,8 @@ fn upload(common: &Common, id: i64) -> Result<()> {
     let http = meterdeck_core::licence::fetch::client(c.ca_file.as_deref()).map_err(|e| anyhow!(e))?;
     let up = Uploader { http, api, auth: meterdeck_core::licence::fetch::Auth::Agent { id: c.agent.clone(), secret } };
     let mut store = writable_store(&l)?;
-    let rec = files::records::by_id(store.conn(), id)?.ok_or_else(|| anyhow!("no file with id {id} (see `files list`)"))?;
+    let rec =
+        files::records::by_id(store.conn(), id)?.ok_or_else(|| anyhow!("no file with id {id} (see `files list`)"))?;
     let cloud_id = runtime()?.block_on(files::upload::upload_record(&up, &mut store, &rec)).map_err(|e| anyhow!(e))?;
     println!("UPLOADED {} cloud id {cloud_id}", rec.remote_path);
     Ok(())

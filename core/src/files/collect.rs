@@ -25,7 +25,11 @@ use crate::store::{Store, StoreError, StoreOptions};
 pub enum FileNote {
     Event(Event),
     /// A file fetched for the first time in this version.
-    NewFile { instrument: String, remote_path: String, size: u64 },
+    NewFile {
+        instrument: String,
+        remote_path: String,
+        size: u64,
+    },
 }
 
 /// The data directory's folder for one instrument's files.
@@ -92,7 +96,12 @@ impl Collector {
             };
             if problem != last_problem {
                 let ev = match &problem {
-                    Some(p) => Event::new(now_ms(), Some(self.source.instrument.clone()), EventKind::Error, format!("files: {p}")),
+                    Some(p) => Event::new(
+                        now_ms(),
+                        Some(self.source.instrument.clone()),
+                        EventKind::Error,
+                        format!("files: {p}"),
+                    ),
                     None => Event::new(
                         now_ms(),
                         Some(self.source.instrument.clone()),
@@ -226,7 +235,8 @@ pub async fn fetch_record(
     debug!("fetching {} to {}", file.path, dest.display());
     match session.fetch(&file.path, &dest, limit, progress).await {
         Ok(f) => {
-            let resumed = (f.resumed_from > 0).then(|| format!("resumed at byte {} after a cut transfer", f.resumed_from));
+            let resumed =
+                (f.resumed_from > 0).then(|| format!("resumed at byte {} after a cut transfer", f.resumed_from));
             records::set_fetched(
                 store.conn(),
                 rec.id,
@@ -235,12 +245,17 @@ pub async fn fetch_record(
                 f.server_checksum.as_deref(),
                 resumed.as_deref(),
                 now_ms(),
-            )
-?;
+            )?;
             records::by_id(store.conn(), rec.id)?.ok_or_else(|| FetchError::Other("the file's row vanished".into()))
         }
         Err(e) => {
-            let state = if matches!(e, FtpError::Cut { .. }) { FileState::Partial } else if e.is_transient() { rec.state } else { FileState::Failed };
+            let state = if matches!(e, FtpError::Cut { .. }) {
+                FileState::Partial
+            } else if e.is_transient() {
+                rec.state
+            } else {
+                FileState::Failed
+            };
             records::set_state(store.conn(), rec.id, state, Some(&e.to_string()))?;
             Err(e.into())
         }

@@ -138,7 +138,10 @@ pub fn by_id(conn: &Connection, id: i64) -> Result<Option<FileRecord>, StoreErro
     if !has_table(conn)? {
         return Ok(None);
     }
-    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM ftp_file WHERE id = ?1"))?.query_row([id], row).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM ftp_file WHERE id = ?1"))?
+        .query_row([id], row)
+        .optional()?)
 }
 
 /// Newest first; `instrument` narrows it.
@@ -210,9 +213,8 @@ pub fn set_fetched(
 }
 
 pub fn set_uploaded(conn: &Connection, id: i64, cloud_id: &str, now: TimeMs) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE ftp_file SET uploaded_t = ?2, cloud_id = ?3 WHERE id = ?1")?.execute(params![
-        id, now, cloud_id
-    ])?;
+    conn.prepare_cached("UPDATE ftp_file SET uploaded_t = ?2, cloud_id = ?3 WHERE id = ?1")?
+        .execute(params![id, now, cloud_id])?;
     Ok(())
 }
 

@@ -122,7 +122,10 @@ impl FileSource {
     pub fn validate(&self, instruments: &[InstrumentConfig]) -> Result<(), (String, String)> {
         let field = |f: &str| format!("files[{}].{f}", self.instrument);
         let Some(inst) = instruments.iter().find(|i| i.id == self.instrument) else {
-            return Err((field("instrument"), format!("`{}` is not an instrument of this configuration", self.instrument)));
+            return Err((
+                field("instrument"),
+                format!("`{}` is not an instrument of this configuration", self.instrument),
+            ));
         };
         if self.host.is_none() && !matches!(inst.transport, TransportConfig::Tcp { .. }) {
             return Err((field("host"), format!("instrument `{}` is not on the LAN: name the FTP `host`", inst.id)));
@@ -150,7 +153,10 @@ impl FileSource {
             return Err((field("auto_max_mb"), format!("at most {REQUEST_LIMIT_MB} (1 GB)")));
         }
         if self.delete_after_upload && !self.upload {
-            return Err((field("delete_after_upload"), "needs `upload = true`: a file is deleted only after the cloud confirmed its copy".into()));
+            return Err((
+                field("delete_after_upload"),
+                "needs `upload = true`: a file is deleted only after the cloud confirmed its copy".into(),
+            ));
         }
         Ok(())
     }
@@ -185,10 +191,22 @@ impl FileSource {
                         self.instrument
                     ));
                 }
-                Err(e) => return Err(format!("cannot read the FTP password of `{}` from the keychain: {e}", self.instrument)),
+                Err(e) => {
+                    return Err(format!(
+                        "cannot read the FTP password of `{}` from the keychain: {e}",
+                        self.instrument
+                    ));
+                }
             }
         };
-        Ok(FtpLogin { host, port: self.port, user: self.user.clone(), password, passive: self.passive, timeout: self.timeout })
+        Ok(FtpLogin {
+            host,
+            port: self.port,
+            user: self.user.clone(),
+            password,
+            passive: self.passive,
+            timeout: self.timeout,
+        })
     }
 }
 
@@ -211,8 +229,7 @@ mod tests {
         toml::from_str(
             r#"id = "logger1"
 family = "hioki-logger"
-transport = { kind = "tcp", host = "10.0.0.5" }
-channels = []"#,
+transport = { kind = "tcp", host = "10.0.0.5" }"#,
         )
         .unwrap()
     }

@@ -78,8 +78,13 @@ impl Uploader {
         }
     }
 
-    async fn send<T: for<'de> Deserialize<'de>>(&self, name: &str, req: reqwest::RequestBuilder) -> Result<T, UploadError> {
-        let unreachable = |e: reqwest::Error| UploadError::Unreachable { api: self.api.clone(), reason: e.without_url().to_string() };
+    async fn send<T: for<'de> Deserialize<'de>>(
+        &self,
+        name: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, UploadError> {
+        let unreachable =
+            |e: reqwest::Error| UploadError::Unreachable { api: self.api.clone(), reason: e.without_url().to_string() };
         let resp = self.authed(req).send().await.map_err(unreachable)?;
         let status = resp.status();
         let text = resp.text().await.map_err(unreachable)?;
@@ -108,7 +113,8 @@ impl Uploader {
     ) -> Result<String, UploadError> {
         let disk = |source: std::io::Error| UploadError::Disk { path: path.to_path_buf(), source };
         let announce = Announce { instrument, name, size, sha256 };
-        let mut state: UploadState = self.send(name, self.http.post(self.url("/files/uploads")).json(&announce)).await?;
+        let mut state: UploadState =
+            self.send(name, self.http.post(self.url("/files/uploads")).json(&announce)).await?;
         let mut file = tokio::fs::File::open(path).await.map_err(disk)?;
         let mut buf = vec![0u8; CHUNK];
         while !state.complete && state.offset < size {
@@ -143,7 +149,8 @@ pub async fn upload_pending(
     store: &mut Store,
     notes: &mpsc::Sender<FileNote>,
 ) {
-    let event = |kind, message: String| FileNote::Event(Event::new(now_ms(), Some(src.instrument.clone()), kind, message));
+    let event =
+        |kind, message: String| FileNote::Event(Event::new(now_ms(), Some(src.instrument.clone()), kind, message));
     let pending = match records::pending_uploads(store.conn(), &src.instrument) {
         Ok(p) => p,
         Err(e) => {
@@ -155,18 +162,32 @@ pub async fn upload_pending(
         match upload_record(up, store, &rec).await {
             Ok(id) => {
                 let _ = notes
-                    .send(event(EventKind::File, format!("file {} uploaded to the cloud (id {id}, SHA-256 confirmed)", rec.remote_path)))
+                    .send(event(
+                        EventKind::File,
+                        format!("file {} uploaded to the cloud (id {id}, SHA-256 confirmed)", rec.remote_path),
+                    ))
                     .await;
                 if src.delete_after_upload && !rec.remote_deleted {
                     match session.delete(&rec.remote_path).await {
                         Ok(()) => {
                             let _ = records::set_remote_deleted(store.conn(), rec.id);
                             let _ = notes
-                                .send(event(EventKind::File, format!("file {} deleted on the instrument after the cloud confirmed it", rec.remote_path)))
+                                .send(event(
+                                    EventKind::File,
+                                    format!(
+                                        "file {} deleted on the instrument after the cloud confirmed it",
+                                        rec.remote_path
+                                    ),
+                                ))
                                 .await;
                         }
                         Err(e) => {
-                            let _ = notes.send(event(EventKind::Error, format!("file {}: not deleted on the instrument: {e}", rec.remote_path))).await;
+                            let _ = notes
+                                .send(event(
+                                    EventKind::Error,
+                                    format!("file {}: not deleted on the instrument: {e}", rec.remote_path),
+                                ))
+                                .await;
                         }
                     }
                 }

@@ -113,7 +113,11 @@ fn response_text(r: &Response) -> String {
     let body = String::from_utf8_lossy(&r.body);
     let body = body.trim();
     // The body usually starts with the code itself.
-    if body.starts_with(&r.status.code().to_string()) { body.to_string() } else { format!("{} {body}", r.status.code()) }
+    if body.starts_with(&r.status.code().to_string()) {
+        body.to_string()
+    } else {
+        format!("{} {body}", r.status.code())
+    }
 }
 
 /// Bytes of one read from the data connection and one write to disk.
@@ -149,7 +153,8 @@ impl FtpSession {
         } else {
             ftp.active_mode(login.timeout)
         };
-        let timed = |what: &'static str| FtpError::Protocol { addr: addr.clone(), reason: format!("no reply to {what}") };
+        let timed =
+            |what: &'static str| FtpError::Protocol { addr: addr.clone(), reason: format!("no reply to {what}") };
         tokio::time::timeout(login.timeout, ftp.login(login.user.as_str(), login.password.as_str()))
             .await
             .map_err(|_| timed("USER/PASS"))?
@@ -165,11 +170,10 @@ impl FtpSession {
             .map_err(|_| timed("TYPE I"))?
             .map_err(|e| FtpError::Protocol { addr: addr.clone(), reason: format!("TYPE I: {}", reply_text(&e)) })?;
         // A server without FEAT (RFC 959 only) is fine: size checks only.
-        let features: HashMap<String, Option<String>> =
-            match tokio::time::timeout(login.timeout, ftp.feat()).await {
-                Ok(Ok(f)) => f,
-                _ => HashMap::new(),
-            };
+        let features: HashMap<String, Option<String>> = match tokio::time::timeout(login.timeout, ftp.feat()).await {
+            Ok(Ok(f)) => f,
+            _ => HashMap::new(),
+        };
         let has = |k: &str| features.keys().any(|f| f.eq_ignore_ascii_case(k));
         Ok(FtpSession {
             hash: ServerHash::from_features(&features),
@@ -188,7 +192,6 @@ impl FtpSession {
     pub fn server_hash(&self) -> Option<ServerHash> {
         self.hash
     }
-
 
     /// Every file under `folder`, down to `depth` levels of subfolders.
     pub async fn list_tree(&mut self, folder: &str, depth: usize) -> Result<Vec<RemoteFile>, FtpError> {
@@ -228,12 +231,20 @@ impl FtpSession {
         } else {
             timed(&self.addr, self.timeout, "LIST", self.ftp.list(Some(dir))).await?
         }
-        .map_err(|e| FtpError::Folder { addr: self.addr.clone(), folder: dir.to_string(), reply: reply_text(&e) })?;
+        .map_err(|e| FtpError::Folder {
+            addr: self.addr.clone(),
+            folder: dir.to_string(),
+            reply: reply_text(&e),
+        })?;
         Ok(lines
             .iter()
             .filter_map(|l| {
                 let l = l.trim_end();
-                if self.can_mlsd { ListParser::parse_mlsd(l).ok() } else { ListParser::parse_posix(l).or_else(|_| ListParser::parse_dos(l)).ok() }
+                if self.can_mlsd {
+                    ListParser::parse_mlsd(l).ok()
+                } else {
+                    ListParser::parse_posix(l).or_else(|_| ListParser::parse_dos(l)).ok()
+                }
             })
             .collect())
     }
@@ -273,7 +284,13 @@ impl FtpSession {
         if have > size {
             have = 0;
         }
-        let file = std::fs::OpenOptions::new().create(true).write(true).read(true).truncate(false).open(&part).map_err(disk)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .read(true)
+            .truncate(false)
+            .open(&part)
+            .map_err(disk)?;
         let (file, digests_back) = tokio::task::spawn_blocking(move || rehash_prefix(file, have, digests))
             .await
             .map_err(|e| disk(std::io::Error::other(e.to_string())))?
@@ -359,7 +376,12 @@ impl FtpSession {
             if let Some(server) = server {
                 if server != local {
                     let _ = tokio::fs::remove_file(&part).await;
-                    return Err(FtpError::ChecksumMismatch { path: remote.to_string(), algo: h.algo().name(), server, local });
+                    return Err(FtpError::ChecksumMismatch {
+                        path: remote.to_string(),
+                        algo: h.algo().name(),
+                        server,
+                        local,
+                    });
                 }
                 server_checksum = Some(format!("{} {server}", h.algo().name()));
             }
@@ -374,11 +396,23 @@ impl FtpSession {
         let algo = how.algo();
         let reply = match how {
             ServerHash::Hash(a) => {
-                let opts = timed(&self.addr, self.timeout, "OPTS HASH", self.ftp.custom_command(format!("OPTS HASH {}", a.name()), &[Status::CommandOk])).await?;
+                let opts = timed(
+                    &self.addr,
+                    self.timeout,
+                    "OPTS HASH",
+                    self.ftp.custom_command(format!("OPTS HASH {}", a.name()), &[Status::CommandOk]),
+                )
+                .await?;
                 if opts.is_err() {
                     return Ok(None);
                 }
-                timed(&self.addr, self.timeout, "HASH", self.ftp.custom_command(format!("HASH {remote}"), &[Status::File])).await?
+                timed(
+                    &self.addr,
+                    self.timeout,
+                    "HASH",
+                    self.ftp.custom_command(format!("HASH {remote}"), &[Status::File]),
+                )
+                .await?
             }
             ServerHash::Legacy(a) => {
                 let cmd = match a {
@@ -386,7 +420,13 @@ impl FtpSession {
                     super::Algo::Md5 => "XMD5",
                     super::Algo::Crc32 => "XCRC",
                 };
-                timed(&self.addr, self.timeout, cmd, self.ftp.custom_command(format!("{cmd} {remote}"), &[Status::File, Status::RequestedFileActionOk])).await?
+                timed(
+                    &self.addr,
+                    self.timeout,
+                    cmd,
+                    self.ftp.custom_command(format!("{cmd} {remote}"), &[Status::File, Status::RequestedFileActionOk]),
+                )
+                .await?
             }
         };
         match reply {
@@ -397,9 +437,11 @@ impl FtpSession {
 
     /// Deletes a file on the server (after the cloud confirmed its copy).
     pub async fn delete(&mut self, remote: &str) -> Result<(), FtpError> {
-        timed(&self.addr, self.timeout, "DELE", self.ftp.rm(remote))
-            .await?
-            .map_err(|e| FtpError::Refused { path: remote.to_string(), command: "DELE", reply: reply_text(&e) })
+        timed(&self.addr, self.timeout, "DELE", self.ftp.rm(remote)).await?.map_err(|e| FtpError::Refused {
+            path: remote.to_string(),
+            command: "DELE",
+            reply: reply_text(&e),
+        })
     }
 
     pub async fn quit(mut self) {
@@ -414,9 +456,10 @@ async fn timed<T>(
     what: &str,
     f: impl Future<Output = Result<T, Suppa>>,
 ) -> Result<Result<T, Suppa>, FtpError> {
-    tokio::time::timeout(timeout, f)
-        .await
-        .map_err(|_| FtpError::Protocol { addr: addr.to_string(), reason: format!("no reply to {what} within {timeout:?}") })
+    tokio::time::timeout(timeout, f).await.map_err(|_| FtpError::Protocol {
+        addr: addr.to_string(),
+        reason: format!("no reply to {what} within {timeout:?}"),
+    })
 }
 
 /// `<dest>.part`: where a transfer lands until it verifies.

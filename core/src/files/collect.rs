@@ -90,10 +90,7 @@ impl Collector {
         };
         let mut last_problem: Option<String> = None;
         loop {
-            let problem = match self.round(&mut store).await {
-                Ok(()) => None,
-                Err(p) => Some(p),
-            };
+            let problem = self.round(&mut store).await.err();
             if problem != last_problem {
                 let ev = match &problem {
                     Some(p) => Event::new(

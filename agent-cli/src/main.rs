@@ -19,7 +19,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{alarms, cloud, demo, discover, export, fast, journal, licence, notifications, query, run, status};
+use commands::{
+    alarms, cloud, demo, discover, export, fast, files, journal, licence, notifications, query, run, status,
+};
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +60,8 @@ enum Command {
     Licence(licence::Args),
     /// Print a channel's samples, or an M4 (min/max per bucket) view of them.
     Query(query::Args),
+    /// Measurement files from the instruments' FTP servers: list, fetch one now, upload, FTP password.
+    Files(files::Args),
 }
 
 fn main() -> ExitCode {
@@ -117,5 +121,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Query(args) => query::run(args),
         Command::Cloud(args) => cloud::run(args),
         Command::Licence(args) => licence::run(args),
+        Command::Files(args) => files::run(args),
     }
 }

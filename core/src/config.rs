@@ -78,6 +78,8 @@ pub struct AgentConfig {
     pub destinations: Vec<DestinationConfig>,
     /// `[cloud]`: where the outbox drains to; `None` = no cloud sync.
     pub cloud: Option<CloudSettings>,
+    /// `[[files]]`: instruments' measurement files over FTP.
+    pub files: Vec<crate::files::FileSource>,
     /// The file it was loaded from, if any.
     pub source: Option<PathBuf>,
 }
@@ -92,6 +94,7 @@ impl AgentConfig {
             alarms: Vec::new(),
             destinations: Vec::new(),
             cloud: None,
+            files: Vec::new(),
             source: None,
         };
         for inst in &cfg.instruments {
@@ -154,6 +157,7 @@ impl AgentConfig {
         }
         check_sections(&raw.instruments, &raw.calcs, &raw.alarms, &raw.destinations, &locator)?;
         let cloud = raw.cloud.map(|c| check_cloud(c, &locator)).transpose()?;
+        check_files(&raw.files, &raw.instruments, &locator)?;
         Ok(AgentConfig {
             agent,
             instruments: raw.instruments,
@@ -161,6 +165,7 @@ impl AgentConfig {
             alarms: raw.alarms,
             destinations: raw.destinations,
             cloud,
+            files: raw.files,
             source: None,
         })
     }
@@ -266,6 +271,28 @@ struct RawConfig {
     #[serde(default, rename = "destination")]
     destinations: Vec<DestinationConfig>,
     cloud: Option<RawCloud>,
+    #[serde(default, rename = "files")]
+    files: Vec<crate::files::FileSource>,
+}
+
+/// `[[files]]` sections: each names an instrument of this file; the error
+/// points at the section's field.
+fn check_files(
+    files: &[crate::files::FileSource],
+    instruments: &[InstrumentConfig],
+    loc: &Locator,
+) -> Result<(), ConfigError> {
+    let Err((field, message)) = crate::files::validate_all(files, instruments) else {
+        return Ok(());
+    };
+    let id = field.split_once('[').and_then(|(_, r)| r.split_once(']')).map(|(id, _)| id).unwrap_or("");
+    let key = field.rsplit('.').next().unwrap_or("").to_string();
+    let index = files.iter().rposition(|f| f.instrument == id).unwrap_or(0);
+    Err(loc.error_at(
+        &[Seg::Key("files"), Seg::Index(index), Seg::Key(&key)],
+        &format!("files.{key}"),
+        format!("`{field}`: {message}"),
+    ))
 }
 
 /// A refused `[[calc]]`, `[[alarm]]` or `[[destination]]`: the dotted field
@@ -849,6 +876,20 @@ host = "10.0.0.2"
         let cfg = AgentConfig::parse(include_str!("../../docs/agent.example.toml"), "agent.example.toml").unwrap();
         let c = cfg.cloud.unwrap();
         assert_eq!((c.agent.as_str(), c.window, c.allowance_bytes), ("site-a", 8, GIB));
+    }
+
+    #[test]
+    fn files_sections_are_read_and_refusals_name_the_line() {
+        let cfg = AgentConfig::parse(include_str!("../../docs/agent.example.toml"), "agent.example.toml").unwrap();
+        let f = &cfg.files[0];
+        assert_eq!((f.instrument.as_str(), f.folder.as_str(), f.auto_max_mb), ("logger1", "/DATA", 128));
+        let text = "[[instrument]]\nid = \"l1\"\nfamily = \"scpi\"\ntransport = { kind = \"tcp\", host = \"h\" }\n\n\
+                    [[files]]\ninstrument = \"l1\"\npattern = \"[\"\n";
+        let e = AgentConfig::parse(text, "x.toml").unwrap_err();
+        assert_eq!((e.line(), e.field()), (Some(8), Some("files.pattern")), "{e}");
+        assert!(e.to_string().contains("`files[l1].pattern`"), "{e}");
+        let e = AgentConfig::parse("[[files]]\ninstrument = \"ghost\"\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("`ghost` is not an instrument"), "{e}");
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod config;
 pub mod demo;
 pub mod desk;
 pub mod export;
+pub mod files;
 pub mod fmt;
 pub mod licence;
 pub mod model;

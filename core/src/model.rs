@@ -65,6 +65,8 @@ pub enum EventKind {
     Retention,
     /// Polls started or stopped taking longer than the poll interval.
     Overrun,
+    /// A measurement file fetched, left for a request, uploaded or deleted.
+    File,
 }
 
 impl EventKind {
@@ -77,6 +79,7 @@ impl EventKind {
             EventKind::AgentStopped => "agent-stopped",
             EventKind::Retention => "retention",
             EventKind::Overrun => "overrun",
+            EventKind::File => "file",
         }
     }
 
@@ -89,6 +92,7 @@ impl EventKind {
             EventKind::AgentStopped,
             EventKind::Retention,
             EventKind::Overrun,
+            EventKind::File,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod driver;
 pub mod error;
 pub mod families;
+pub mod files;
 pub mod reading;
 pub mod registry;
 pub mod sim;

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod discover;
 pub mod export;
 pub mod fast;
+pub mod files;
 pub mod journal;
 pub mod licence;
 pub mod notifications;

@@ -234,6 +234,7 @@ impl Agent {
             tasks.push(rt.spawn(poller.run()));
         }
         tasks.push(rt.spawn(forward_outcomes(dispatcher.outcomes(), writer_tx.clone(), shutdown_rx.clone())));
+        tasks.extend(super::files::spawn(&rt, &cfg, data_dir, &store_path, &opts, writer_tx.clone(), &shutdown_rx));
         if let Some((cloud, store_id, persisted)) = sync_start {
             let task = SyncTask {
                 cloud,

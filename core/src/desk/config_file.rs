@@ -46,6 +46,9 @@ pub fn render(agent: &toml::Table, cfg: &AgentConfig) -> DeskResult<String> {
     if !cfg.destinations.is_empty() {
         section(&mut doc, "destination", "notification destinations", &cfg.destinations)?;
     }
+    if !cfg.files.is_empty() {
+        section(&mut doc, "files", "file sources", &cfg.files)?;
+    }
     if let Some(cloud) = &cfg.cloud {
         doc.insert("cloud".into(), toml::Value::Table(cloud.to_toml()));
     }
@@ -67,6 +70,7 @@ pub fn with_instruments(instruments: Vec<InstrumentConfig>, rest: Option<&AgentC
             alarms: Vec::new(),
             destinations: Vec::new(),
             cloud: None,
+            files: Vec::new(),
             source: None,
         },
     }

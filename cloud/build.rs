@@ -22,7 +22,7 @@ fn main() {
         out
     };
     println!("cargo:rustc-env=MD_UI_DIR={}", folder.display());
-    println!("cargo:rustc-env=MD_UI_BUILT={}", folder.ends_with("ui-not-built").then_some("0").unwrap_or("1"));
+    println!("cargo:rustc-env=MD_UI_BUILT={}", if folder.ends_with("ui-not-built") { "0" } else { "1" });
 }
 
 const NOT_BUILT: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Meterdeck: UI not built</title></head>\n<body><h1>The Meterdeck UI is not built into this binary</h1>\n<p>Run <code>npm ci &amp;&amp; npm run build</code> in <code>ui/</code>, then build <code>meterdeck-cloud</code> again. The Web API at <code>/api/v1</code> works without it.</p></body></html>\n";

@@ -135,7 +135,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         secure_cookies: tls.is_some(),
         ..Default::default()
     };
-    if !crate::web::UI_BUILT {
+    if !crate::web::ui_built() {
         warn!("this binary was built without ui/dist: the portal at / only says how to build the UI");
     }
     let app = crate::api::router_with(state, api);

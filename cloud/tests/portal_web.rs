@@ -45,7 +45,14 @@ async fn browser_login(env: &Env, account: &str, user: &str, password: &str) -> 
     (session, csrf, all)
 }
 
-async fn with_cookie(env: &Env, method: Method, path: &str, session: &str, csrf: Option<&str>, body: Option<Value>) -> api_support::Reply {
+async fn with_cookie(
+    env: &Env,
+    method: Method,
+    path: &str,
+    session: &str,
+    csrf: Option<&str>,
+    body: Option<Value>,
+) -> api_support::Reply {
     let c = format!("{SESSION_COOKIE}={session}; {CSRF_COOKIE}={}", csrf_of(session));
     let mut h: Vec<(&str, &str)> = vec![("Cookie", &c)];
     if let Some(t) = csrf {
@@ -166,7 +173,7 @@ async fn get(url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
 #[tokio::test]
 async fn the_portal_is_served_with_a_strict_csp_caching_compression_and_its_routes() {
     assert!(
-        meterdeck_cloud::web::UI_BUILT,
+        meterdeck_cloud::web::ui_built(),
         "this build has no ui/dist: run `npm ci && npm run build` in ui/ before cargo (scripts/test does)"
     );
     let env = Env::start_portal(false).await;
@@ -176,7 +183,9 @@ async fn the_portal_is_served_with_a_strict_csp_caching_compression_and_its_rout
     assert_eq!(r.status(), 200);
     let h = r.headers().clone();
     let csp = h["content-security-policy"].to_str().unwrap().to_string();
-    for part in ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'"] {
+    for part in
+        ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'"]
+    {
         assert!(csp.contains(part), "{part} missing in {csp}");
     }
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");

@@ -43,7 +43,8 @@ struct Site {
 /// Registers an agent through the API; publishes one batch of `SAMPLES`
 /// samples on `dev/volts` as the agent would (its broker login, QoS 1).
 fn site(cloud: &Cloud, api: &Api, dir: &Path, name: &'static str, seed: f64) -> Site {
-    let (s, r) = request("POST", &format!("{}/api/v1/agents", api.base), Some(&api.token), Some(&json!({"name": name})));
+    let (s, r) =
+        request("POST", &format!("{}/api/v1/agents", api.base), Some(&api.token), Some(&json!({"name": name})));
     assert_eq!(s, 201, "register {name}: {r}");
     let id = r["id"].as_str().expect("agent id").to_owned();
     let secret = r["secret"].as_str().expect("agent secret").to_owned();
@@ -55,7 +56,8 @@ fn site(cloud: &Cloud, api: &Api, dir: &Path, name: &'static str, seed: f64) -> 
     let samples: Vec<Sample> = (0..SAMPLES)
         .map(|i| Sample::number(t0 + i as i64 * 10_000, seed + (i as f64 / 9.0).sin() * 2.0 + i as f64 * 0.01))
         .collect();
-    let parts = [PartIn { path: "dev/volts", unit: Some("V"), seq_from: 1, seq_to: 1 + SAMPLES as i64, samples: &samples }];
+    let parts =
+        [PartIn { path: "dev/volts", unit: Some("V"), seq_from: 1, seq_to: 1 + SAMPLES as i64, samples: &samples }];
     let bytes = encode_batch("store-1", 1, now, 0, &parts, &mut EncodeScratch::default()).unwrap();
     let file = dir.join(format!("{name}.batch"));
     std::fs::write(&file, bytes).unwrap();
@@ -102,11 +104,13 @@ fn step(cx: &mut Ctx, name: &str, started: Instant, f: impl FnOnce(&mut Ctx) -> 
     if let Err(e) = f(cx) {
         let shot = std::env::temp_dir().join(format!("meterdeck-portal-{name}-failed.png"));
         let saved = cx.s.save_screenshot(&shot).map(|p| p.display().to_string());
-        let page = cx
-            .s
-            .execute("return location.href + '\\n' + document.documentElement.outerHTML.slice(0, 3000)", vec![])
-            .map(|v| v.as_str().unwrap_or_default().to_string());
-        panic!("step {name} failed after {:.1} s: {e:#}\nscreenshot: {saved:?}\npage: {page:?}", t.elapsed().as_secs_f64());
+        let page =
+            cx.s.execute("return location.href + '\\n' + document.documentElement.outerHTML.slice(0, 3000)", vec![])
+                .map(|v| v.as_str().unwrap_or_default().to_string());
+        panic!(
+            "step {name} failed after {:.1} s: {e:#}\nscreenshot: {saved:?}\npage: {page:?}",
+            t.elapsed().as_secs_f64()
+        );
     }
     eprintln!("    {name} ok in {:.1} s", t.elapsed().as_secs_f64());
 }
@@ -256,7 +260,9 @@ fn member_signs_in(cx: &mut Ctx) -> Result<()> {
     sign_in_form(s, MEMBER, MEMBER_PASSWORD)?;
     let nav = nav_entries(s)?;
     ensure!(nav.contains(&"nav-agents".to_string()) && nav.contains(&"nav-viewer".to_string()), "member nav: {nav:?}");
-    for admin_only in ["nav-users", "nav-teams", "nav-groups", "nav-tokens", "nav-access-log", "nav-account", "nav-ip-allow"] {
+    for admin_only in
+        ["nav-users", "nav-teams", "nav-groups", "nav-tokens", "nav-access-log", "nav-account", "nav-ip-allow"]
+    {
         ensure!(!nav.contains(&admin_only.to_string()), "a member sees {admin_only}: {nav:?}");
     }
     let role = s.attribute(&s.by_testid("portal-who")?, "data-role")?;
@@ -404,7 +410,14 @@ fn check_series(api: &Api, plot: &Value, id: &str, label: &str) -> Result<()> {
         .filter(|s| s["label"].as_str().is_some_and(|t| t == label || t.starts_with(&format!("{label} "))))
         .collect();
     let points = |s: &Value| -> Vec<(i64, Option<f64>)> {
-        s["vals"].as_array().unwrap().iter().zip(&xs).filter(|(v, _)| *v != "u").map(|(v, &t)| (t, v.as_f64())).collect()
+        s["vals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(&xs)
+            .filter(|(v, _)| *v != "u")
+            .map(|(v, &t)| (t, v.as_f64()))
+            .collect()
     };
     match series.as_slice() {
         [raw] => {
@@ -446,7 +459,8 @@ fn csv_export(cx: &mut Ctx) -> Result<()> {
     let site = &cx.sites[0];
     open_site(s, site)?;
     let (id, _) = &cx.overlaid[0];
-    let link = s.wait_for(&format!("{}[data-channel=\"{id}\"]", testid("cloud-channel-csv")), Duration::from_secs(10))?;
+    let link =
+        s.wait_for(&format!("{}[data-channel=\"{id}\"]", testid("cloud-channel-csv")), Duration::from_secs(10))?;
     let href = s.attribute(&link, "href")?.ok_or_else(|| anyhow!("the CSV link has no href"))?;
     ensure!(s.attribute(&link, "download")?.is_some(), "the CSV link is not a download");
     let got = s.execute_async(

@@ -82,11 +82,29 @@ fn main() -> Result<()> {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
     // Pro: room for 100 agents.
-    let out = cli(&["account", "create", "--id", "figs", "--name", "Figures", "--plan", "pro", "--admin", "ann", "--email", "ann@figs.test"])?;
+    let out = cli(&[
+        "account",
+        "create",
+        "--id",
+        "figs",
+        "--name",
+        "Figures",
+        "--plan",
+        "pro",
+        "--admin",
+        "ann",
+        "--email",
+        "ann@figs.test",
+    ])?;
     let temp = line_after(&out, "temporary password");
     let api = Api::sign_in(&base, "figs", "ann", &temp, PASSWORD);
     for i in 0..agents {
-        let (s, r) = request("POST", &format!("{base}/api/v1/agents"), Some(&api.token), Some(&json!({"name": format!("site-{i:03}")})));
+        let (s, r) = request(
+            "POST",
+            &format!("{base}/api/v1/agents"),
+            Some(&api.token),
+            Some(&json!({"name": format!("site-{i:03}")})),
+        );
         ensure!(s == 201, "register agent {i}: {r}");
     }
 

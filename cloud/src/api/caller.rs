@@ -12,10 +12,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, ApiResult, Ctx, browser};
-use axum::http::HeaderValue;
 use crate::auth::cidr::{self, Cidr};
 use crate::auth::session::{self, Bearer};
 use crate::store::{AccessEntry, Account, Agent, CloudChannel, Role, User};
+use axum::http::HeaderValue;
 
 /// The caller's address (socket peer, or X-Forwarded-For when trusted).
 #[derive(Clone, Copy, Debug)]
@@ -96,7 +96,12 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
         None => match browser::session_cookie(req.headers()) {
             Some(token) => match HeaderValue::from_str(&format!("Bearer {token}")) {
                 Ok(h) => (h, true),
-                Err(_) => return cookie_refused(&ctx, ApiError::unauthorized("the session cookie is not valid; sign in again")),
+                Err(_) => {
+                    return cookie_refused(
+                        &ctx,
+                        ApiError::unauthorized("the session cookie is not valid; sign in again"),
+                    );
+                }
             },
             None => return next.run(req).await,
         },

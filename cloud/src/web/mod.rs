@@ -16,7 +16,9 @@ use rust_embed::RustEmbed;
 struct Ui;
 
 /// Whether the binary carries the real UI (not the "UI not built" page).
-pub const UI_BUILT: bool = matches!(env!("MD_UI_BUILT").as_bytes(), b"1");
+pub fn ui_built() -> bool {
+    env!("MD_UI_BUILT") == "1"
+}
 
 /// Only the portal's own files: no inline script or style (the built
 /// index.html has none; `cloud/tests/portal_web.rs` checks it), no other
@@ -34,11 +36,8 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
     // Not an API version this server has: the API's own 404, not a page.
     if path == "api" || path.starts_with("api/") {
-        return crate::api::ApiError::not_found(format!(
-            "no such endpoint: {}; see /api/v1/openapi.json",
-            uri.path()
-        ))
-        .into_response();
+        return crate::api::ApiError::not_found(format!("no such endpoint: {}; see /api/v1/openapi.json", uri.path()))
+            .into_response();
     }
     if method != Method::GET && method != Method::HEAD {
         return with_security(
@@ -55,16 +54,22 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         },
         None => {
             return with_security(
-                (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("no such file: /{path}\n"))
+                (
+                    StatusCode::NOT_FOUND,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    format!("no such file: /{path}\n"),
+                )
                     .into_response(),
             );
         }
     };
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     let cache = if name.starts_with(HASHED_DIR) { "public, max-age=31536000, immutable" } else { "no-cache" };
-    let mut resp = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(',').any(|t| t.trim() == etag || t.trim() == "*")
-    }) {
+    let mut resp = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let body = if method == Method::HEAD { Body::empty() } else { Body::from(file.data.into_owned()) };
@@ -75,7 +80,10 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         } else {
             mime.to_string()
         };
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        );
         r
     };
     let h = resp.headers_mut();
@@ -102,7 +110,10 @@ fn with_security(mut resp: Response) -> Response {
 }
 
 /// The portal as a service with gzip/br for what compresses (text, JS,
-/// CSS; tower-http leaves images and tiny bodies alone).
+/// CSS; tower-http leaves images and tiny bodies alone). Level 9: brotli's
+/// default level here came out larger than gzip for the bundle, and the
+/// hashed assets are fetched once per browser.
 pub fn service() -> axum::Router {
-    axum::Router::new().fallback(portal).layer(tower_http::compression::CompressionLayer::new())
+    use tower_http::compression::{CompressionLayer, CompressionLevel};
+    axum::Router::new().fallback(portal).layer(CompressionLayer::new().quality(CompressionLevel::Precise(9)))
 }

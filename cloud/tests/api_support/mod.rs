@@ -134,8 +134,11 @@ impl Drop for Env {
 }
 
 async fn serve(state: AppState, clock: &ManualClock, trusted: &[Cidr]) -> (String, tokio::task::JoinHandle<()>) {
-    serve_opts(state, ApiOptions { clock: Arc::new(clock.clone()), trusted_proxies: trusted.to_vec(), ..Default::default() })
-        .await
+    serve_opts(
+        state,
+        ApiOptions { clock: Arc::new(clock.clone()), trusted_proxies: trusted.to_vec(), ..Default::default() },
+    )
+    .await
 }
 
 async fn serve_opts(state: AppState, opts: ApiOptions) -> (String, tokio::task::JoinHandle<()>) {
@@ -225,7 +228,18 @@ impl Env {
         };
         let opts = ApiOptions { clock: Arc::new(clock.clone()), portal: true, secure_cookies, ..Default::default() };
         let (base, server) = serve_opts(state, opts).await;
-        Env { base, url, http: reqwest::Client::new(), clock, store, broker, smtp: None, dir, servers: vec![server], pg: None }
+        Env {
+            base,
+            url,
+            http: reqwest::Client::new(),
+            clock,
+            store,
+            broker,
+            smtp: None,
+            dir,
+            servers: vec![server],
+            pg: None,
+        }
     }
 
     /// A second API process: its own storage handle on the same database,

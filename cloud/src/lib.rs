@@ -16,3 +16,4 @@ pub mod state;
 pub mod store;
 pub mod tls;
 pub mod traffic_notice;
+pub mod web;

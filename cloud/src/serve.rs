@@ -128,7 +128,16 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         data_dir: opts.data_dir.clone(),
         licence_key: Arc::new(licence_key),
     };
-    let api = crate::api::ApiOptions { trusted_proxies: opts.trusted_proxies.clone(), ..Default::default() };
+    // The web portal at `/` (issue 15); its session cookies are Secure under TLS.
+    let api = crate::api::ApiOptions {
+        trusted_proxies: opts.trusted_proxies.clone(),
+        portal: true,
+        secure_cookies: tls.is_some(),
+        ..Default::default()
+    };
+    if !crate::web::ui_built() {
+        warn!("this binary was built without ui/dist: the portal at / only says how to build the UI");
+    }
     let app = crate::api::router_with(state, api);
     let listener = tokio::net::TcpListener::bind(opts.http).await.with_context(|| format!("binding {}", opts.http))?;
     let http = listener.local_addr()?;

@@ -180,3 +180,10 @@ snapshot_bins() {
     done
     export MD_BIN_DIR="$out"
 }
+
+# The web portal's browser tests and figures (issue 15): Debian's chromium
+# and its WebDriver (chromedriver); mosquitto_pub sends the test sites'
+# batches as an agent would.
+ensure_portal_test_deps() {
+    ensure_apt chromium chromium-driver mosquitto-clients
+}

@@ -117,6 +117,59 @@ impl Driver {
     }
 }
 
+// ---------------------------------------------------- chromium (web portal)
+
+impl Driver {
+    /// Debian's `chromedriver` (package chromium-driver) on a free port, in
+    /// its own process group: the web portal's browser tests (issue 15).
+    pub fn start_chromedriver() -> Result<Driver> {
+        let port = free_port()?;
+        let mut cmd = Command::new("chromedriver");
+        cmd.arg(format!("--port={port}")).process_group(0);
+        let proc = Proc::spawn("chromedriver", &mut cmd);
+        let driver = Driver { url: format!("http://127.0.0.1:{port}"), proc, http: http_agent() };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(v) = driver.request("GET", "/status", None)
+                && v.get("ready").and_then(Value::as_bool) == Some(true)
+            {
+                return Ok(driver);
+            }
+            if Instant::now() > deadline {
+                bail!("chromedriver on port {port} did not become ready within 20 s (apt-get install chromium-driver)");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A headless Debian chromium session, 1280x800, its profile in `profile`.
+    pub fn chromium_session(&self, profile: &Path) -> Result<Session> {
+        let binary = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .ok_or_else(|| anyhow!("no chromium binary: apt-get install chromium"))?;
+        let args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--no-first-run".into(),
+            "--window-size=1280,800".into(),
+            "--lang=en-US".into(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
+            "goog:chromeOptions": {"binary": binary, "args": args}}}});
+        let v = self.request("POST", "/session", Some(&caps)).context("new chromium session")?;
+        let id = v
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("new session: no sessionId in {v}"))?
+            .to_string();
+        Ok(Session { base: self.url.clone(), id, http: self.http.clone(), deleted: false })
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         // The app (started by the driver) and WebKit's helpers share the

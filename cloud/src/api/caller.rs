@@ -11,10 +11,11 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, ApiResult, Ctx};
+use super::{ApiError, ApiResult, Ctx, browser};
 use crate::auth::cidr::{self, Cidr};
 use crate::auth::session::{self, Bearer};
 use crate::store::{AccessEntry, Account, Agent, CloudChannel, Role, User};
+use axum::http::HeaderValue;
 
 /// The caller's address (socket peer, or X-Forwarded-For when trusted).
 #[derive(Clone, Copy, Debug)]
@@ -89,8 +90,21 @@ pub fn ip_text(ip: Option<IpAddr>) -> String {
 pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Response {
     let ip = client_ip(&req, &ctx.trusted_proxies);
     req.extensions_mut().insert(ClientIp(ip));
-    let Some(header) = req.headers().get(AUTHORIZATION).cloned() else {
-        return next.run(req).await;
+    // A bearer token, else the browser's session cookie (see `browser`).
+    let (header, via_cookie) = match req.headers().get(AUTHORIZATION).cloned() {
+        Some(h) => (h, false),
+        None => match browser::session_cookie(req.headers()) {
+            Some(token) => match HeaderValue::from_str(&format!("Bearer {token}")) {
+                Ok(h) => (h, true),
+                Err(_) => {
+                    return cookie_refused(
+                        &ctx,
+                        ApiError::unauthorized("the session cookie is not valid; sign in again"),
+                    );
+                }
+            },
+            None => return next.run(req).await,
+        },
     };
     // Public endpoints take no token: a stale one a client still sends
     // (logged out, expired) must not stop it logging in or seeing health.
@@ -110,6 +124,7 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
         .unwrap_or_else(|| req.uri().path().to_string());
     let caller = match resolve(&ctx, &header, ip).await {
         Ok(c) => c,
+        Err(e) if via_cookie && e.status == axum::http::StatusCode::UNAUTHORIZED => return cookie_refused(&ctx, e),
         Err(e) => return e.into_response(),
     };
     let log_to = (caller.account.id.clone(), caller.user.id.clone());
@@ -123,9 +138,35 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
         log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
         return resp;
     }
+    // A cookie is sent by the browser whoever made the page: a change needs
+    // the CSRF token too, which only the portal's own script can read.
+    if via_cookie && !browser::is_safe(req.method()) {
+        let token = header.to_str().unwrap_or_default().trim_start_matches("Bearer ");
+        if !browser::csrf_ok(req.headers(), token) {
+            let resp = ApiError::forbidden(format!(
+                "refused: a {method} signed in by the session cookie must carry the {} header (the value of the {} cookie); reload the page and try again",
+                browser::CSRF_HEADER,
+                browser::CSRF_COOKIE
+            ))
+            .with_code("csrf")
+            .into_response();
+            log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
+            return resp;
+        }
+    }
     req.extensions_mut().insert(caller);
     let resp = next.run(req).await;
     log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
+    resp
+}
+
+/// A 401 for a session cookie that no longer works (expired, logged out):
+/// the browser forgets it, the portal goes back to its sign-in page.
+fn cookie_refused(ctx: &Ctx, e: ApiError) -> Response {
+    let mut resp = e.into_response();
+    for v in browser::clear_cookies(ctx.secure_cookies) {
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
     resp
 }
 

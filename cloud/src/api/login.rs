@@ -2,13 +2,14 @@
 //! logout, own profile, password change and reset, TOTP setup.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::{AnyCaller, ClientIp, Full, ip_text};
 use super::error::{ErrorBody, Json};
-use super::{ApiError, ApiResult, Ctx};
+use super::{ApiError, ApiResult, Ctx, browser};
 use crate::auth::session::{self, Bearer, PENDING_CHANGE, PENDING_CODE};
 use crate::auth::{cidr, password, secret, throttle, totp};
 use crate::store::{AccessEntry, OneTimeCode, TwoFactor, User};
@@ -26,7 +27,9 @@ pub struct LoginBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct LoginReply {
-    /// The bearer token (`mds_...`); shown only here.
+    /// The bearer token (`mds_...`); shown only here. Empty when the
+    /// request had `X-Meterdeck-Session: cookie` (the web portal): then it
+    /// is in the HttpOnly `md_session` cookie, with the CSRF token in `md_csrf`.
     token: String,
     /// `null` when logged in; "code" or "change_password" when a step is left.
     pending: Option<String>,
@@ -102,7 +105,12 @@ fn too_many(msg: String) -> ApiError {
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
     (status = 503, description = "The email code could not be sent", body = ErrorBody),
 ))]
-pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody>) -> ApiResult<Json<LoginReply>> {
+pub async fn login(
+    State(ctx): State<Ctx>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(b): Json<LoginBody>,
+) -> ApiResult<Response> {
     const PATH: &str = "/api/v1/login";
     let now = ctx.now();
     let store = ctx.store();
@@ -156,14 +164,22 @@ pub async fn login(State(ctx): State<Ctx>, ip: ClientIp, Json(b): Json<LoginBody
     }
     let token = session::open(store, &account.id, &user.id, pending, now).await?;
     log_login(&ctx, Some(&account.id), &user.id, ip, PATH, StatusCode::OK).await;
-    Ok(Json(LoginReply {
-        token,
+    // The portal asked for cookies: the token goes only into the HttpOnly
+    // one, never to the page's script.
+    let cookies = browser::wants_cookie(&headers).then(|| browser::set_cookies(&token, ctx.secure_cookies));
+    let reply = LoginReply {
+        token: if cookies.is_some() { String::new() } else { token },
         pending: pending.map(str::to_string),
         two_factor: user.two_factor,
         idle_timeout_s: session::IDLE_MS / 1000,
         must_change_password: user.must_change,
         second_factor: if pending == Some(PENDING_CODE) { user.two_factor } else { TwoFactor::None },
-    }))
+    };
+    let mut resp = Json(reply).into_response();
+    for v in cookies.into_iter().flatten() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
 }
 
 async fn send_login_code(ctx: &Ctx, user: &User) -> ApiResult<()> {
@@ -297,11 +313,16 @@ async fn totp_unused(ctx: &Ctx, account: &str, user: &str, step: u64, now: i64) 
     (status = 204, description = "Logged out"),
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
 ))]
-pub async fn logout(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller) -> ApiResult<StatusCode> {
+pub async fn logout(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller) -> ApiResult<Response> {
     match c.session_hash() {
         Some(h) => {
             ctx.store().delete_session(h).await?;
-            Ok(StatusCode::NO_CONTENT)
+            // A browser's session cookies go with it.
+            let mut resp = StatusCode::NO_CONTENT.into_response();
+            for v in browser::clear_cookies(ctx.secure_cookies) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(resp)
         }
         None => Err(ApiError::bad_request("an API token is not logged in; revoke it with DELETE /api/v1/tokens/{id}")),
     }

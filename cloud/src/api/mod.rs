@@ -6,6 +6,7 @@
 
 mod account;
 mod agents;
+pub mod browser;
 mod caller;
 mod csv;
 pub mod error;
@@ -42,11 +43,15 @@ pub struct ApiOptions {
     /// Proxies (`serve --trusted-proxy`) whose `X-Forwarded-For` names the
     /// caller; from anyone else the header is ignored (it could be forged).
     pub trusted_proxies: Vec<Cidr>,
+    /// The web portal (the UI) at `/` beside the API (`serve` does).
+    pub portal: bool,
+    /// Browser session cookies are `Secure` (the API is served over TLS).
+    pub secure_cookies: bool,
 }
 
 impl Default for ApiOptions {
     fn default() -> Self {
-        ApiOptions { clock: Arc::new(SystemClock), trusted_proxies: Vec::new() }
+        ApiOptions { clock: Arc::new(SystemClock), trusted_proxies: Vec::new(), portal: false, secure_cookies: false }
     }
 }
 
@@ -54,6 +59,7 @@ pub(crate) struct Inner {
     pub app: AppState,
     pub clock: Arc<dyn Clock>,
     pub trusted_proxies: Vec<Cidr>,
+    pub secure_cookies: bool,
 }
 
 pub(crate) type Ctx = Arc<Inner>;
@@ -75,7 +81,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
-    let ctx: Ctx = Arc::new(Inner { app: state, clock: opts.clock, trusted_proxies: opts.trusted_proxies });
+    let ctx: Ctx = Arc::new(Inner {
+        app: state,
+        clock: opts.clock,
+        trusted_proxies: opts.trusted_proxies,
+        secure_cookies: opts.secure_cookies,
+    });
     let v1 = Router::new()
         .route("/health", get(account::health))
         .route("/openapi.json", get(openapi::serve_doc))
@@ -120,14 +131,15 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), caller::authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
-        .with_state(ctx);
-    // Headers on every answer: tokens and secrets in bodies must not be
-    // kept by caches (`no-store`), and nothing is sniffed into another
-    // type. HSTS is added where the API is served over TLS (`serve`).
-    Router::new()
-        .nest("/api/v1", v1)
-        .fallback(not_found)
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .with_state(ctx)
+        // Tokens and secrets in bodies must not be kept by caches.
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    // Headers on every answer: nothing is sniffed into another type, and
+    // what sets no caching of its own (the portal does) is not stored. HSTS
+    // is added where the API is served over TLS (`serve`).
+    let root = Router::new().nest("/api/v1", v1);
+    let root = if opts.portal { root.fallback_service(crate::web::service()) } else { root.fallback(not_found) };
+    root.layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
 }
 

@@ -134,7 +134,15 @@ impl Drop for Env {
 }
 
 async fn serve(state: AppState, clock: &ManualClock, trusted: &[Cidr]) -> (String, tokio::task::JoinHandle<()>) {
-    let app = router_with(state, ApiOptions { clock: Arc::new(clock.clone()), trusted_proxies: trusted.to_vec() });
+    serve_opts(
+        state,
+        ApiOptions { clock: Arc::new(clock.clone()), trusted_proxies: trusted.to_vec(), ..Default::default() },
+    )
+    .await
+}
+
+async fn serve_opts(state: AppState, opts: ApiOptions) -> (String, tokio::task::JoinHandle<()>) {
+    let app = router_with(state, opts);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
@@ -201,6 +209,37 @@ impl Env {
         };
         let (base, server) = serve(state, &clock, trusted).await;
         Env { base, url, http: reqwest::Client::new(), clock, store, broker, smtp, dir, servers: vec![server], pg }
+    }
+
+    /// With the web portal at `/` (the UI of this build) and, if
+    /// `secure_cookies`, Secure session cookies (as under TLS).
+    pub async fn start_portal(secure_cookies: bool) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}/c.db", dir.path().display());
+        let store = meterdeck_cloud::store::open(&url).await.unwrap();
+        let broker = Arc::new(StubBroker::default());
+        let clock = ManualClock::default();
+        let state = AppState {
+            store: store.clone(),
+            broker: broker.clone(),
+            mail: None,
+            data_dir: dir.path().to_path_buf(),
+            licence_key: Arc::new(test_licence_key()),
+        };
+        let opts = ApiOptions { clock: Arc::new(clock.clone()), portal: true, secure_cookies, ..Default::default() };
+        let (base, server) = serve_opts(state, opts).await;
+        Env {
+            base,
+            url,
+            http: reqwest::Client::new(),
+            clock,
+            store,
+            broker,
+            smtp: None,
+            dir,
+            servers: vec![server],
+            pg: None,
+        }
     }
 
     /// A second API process: its own storage handle on the same database,

@@ -12,7 +12,15 @@ import { formatAge, formatDateTime } from "../time";
 
 type LocalSync = LocalSyncView;
 
-export function cloudScreen(): Screen {
+/** In the web portal (issue 15) the screen is the account's Agents: no
+ * local agent, the sign-in is the portal's own page, and each channel has a
+ * CSV export link (`csvHref`). */
+export interface CloudScreenOptions {
+  web?: boolean;
+  csvHref?: (channel: CloudChannel) => string;
+}
+
+export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
   let status: CloudStatus | null = null;
   let agents: CloudAgent[] = [];
   let openAgent: string | null = null;
@@ -35,11 +43,11 @@ export function cloudScreen(): Screen {
   const root = h(
     "section",
     { class: "screen cloud", testid: "screen-cloud" },
-    h("div", { class: "toolbar" }, h("h2", {}, t("cloud.title"))),
-    h("h3", {}, t("cloud.local")),
-    localBox,
-    h("h3", {}, t("cloud.account")),
-    accountBox,
+    h("div", { class: "toolbar" }, h("h2", {}, opts.web ? t("portal.agentsTitle") : t("cloud.title"))),
+    opts.web ? null : h("h3", {}, t("cloud.local")),
+    opts.web ? null : localBox,
+    opts.web ? null : h("h3", {}, t("cloud.account")),
+    opts.web ? null : accountBox,
     err,
     storageBox,
     agentsBox,
@@ -82,6 +90,7 @@ export function cloudScreen(): Screen {
   }
 
   async function loadLocal(): Promise<void> {
+    if (opts.web) return;
     try {
       paintLocal((await api.syncStatus()) as LocalSync, null);
     } catch (e) {
@@ -316,6 +325,7 @@ export function cloudScreen(): Screen {
         h("td", { class: "num" }, c.t_first === null ? t("common.none") : formatDateTime(c.t_first)),
         h("td", { class: "num" }, c.t_last === null ? t("common.none") : formatDateTime(c.t_last)),
         h("td", {}, btn),
+        opts.csvHref ? h("td", {}, h("a", { class: "button small", href: opts.csvHref(c), download: "", testid: "cloud-channel-csv", "data-channel": c.id }, t("portal.csv"))) : null,
       );
     });
     channelsBox.append(
@@ -323,7 +333,7 @@ export function cloudScreen(): Screen {
       h(
         "table",
         { class: "grid", testid: "cloud-channels" },
-        h("thead", {}, h("tr", {}, h("th", {}, t("cloud.path")), h("th", {}, t("cloud.unit")), h("th", {}, t("cloud.samples")), h("th", {}, t("cloud.first")), h("th", {}, t("cloud.last")), h("th", {}, ""))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("cloud.path")), h("th", {}, t("cloud.unit")), h("th", {}, t("cloud.samples")), h("th", {}, t("cloud.first")), h("th", {}, t("cloud.last")), h("th", {}, ""), opts.csvHref ? h("th", {}, "") : null)),
         h("tbody", {}, ...rows),
       ),
     );

@@ -1,0 +1,500 @@
+//! The web portal in a real browser (issue 15): `meterdeck-cloud serve`
+//! (SQLite, its managed Mosquitto, mail to the aiosmtpd peer) serves the UI
+//! to Debian's headless chromium, driven over chromedriver. Two sites
+//! (agents registered through the API) send a batch each over MQTT, as an
+//! agent does. In the browser:
+//! - a member resets a forgotten password from the link aiosmtpd received,
+//!   signs in with it, sees no administration screen, and the API refuses
+//!   them an admin call made from the page (with the CSRF header);
+//! - the admin signs in with password + authenticator code (TOTP), sees
+//!   both agents, overlays a channel of each site in the Viewer, whose drawn
+//!   series equal the API's data, and exports a CSV equal to the API's;
+//! - the session is a cookie the page cannot read, nothing in localStorage.
+//!
+//! Screenshots: docs/screenshots/portal-signin.png, portal-agents.png, portal-viewer.png.
+//! Needs the UI built into the cloud (`cd ui && npm run build`, then
+//! `cargo build -p meterdeck-cloud --bins`) and `apt-get install chromium chromium-driver`.
+//! Run: `cargo test -p meterdeck-e2e --test portal_browser`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, create_acme, request};
+use meterdeck_e2e::webdriver::{Driver, Session, testid};
+use meterdeck_e2e::*;
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "acme";
+const ADMIN: &str = "alice";
+const MEMBER: &str = "bob";
+const MEMBER_PASSWORD: &str = "Reset1-by-link";
+/// Samples per site: one every 10 s over the last half hour (inside the
+/// Viewer's default last hour).
+const SAMPLES: usize = 180;
+
+/// A registered site: agent id and the one channel it sent.
+struct Site {
+    name: &'static str,
+    id: String,
+}
+
+/// Registers an agent through the API; publishes one batch of `SAMPLES`
+/// samples on `dev/volts` as the agent would (its broker login, QoS 1).
+fn site(cloud: &Cloud, api: &Api, dir: &Path, name: &'static str, seed: f64) -> Site {
+    let (s, r) =
+        request("POST", &format!("{}/api/v1/agents", api.base), Some(&api.token), Some(&json!({"name": name})));
+    assert_eq!(s, 201, "register {name}: {r}");
+    let id = r["id"].as_str().expect("agent id").to_owned();
+    let secret = r["secret"].as_str().expect("agent secret").to_owned();
+    use meterdeck_wire::Sample;
+    use meterdeck_wire::codec::EncodeScratch;
+    use meterdeck_wire::sync::{PartIn, batch_topic, encode_batch};
+    let now = meterdeck_wire::now_ms();
+    let t0 = now - 30 * 60 * 1000;
+    let samples: Vec<Sample> = (0..SAMPLES)
+        .map(|i| Sample::number(t0 + i as i64 * 10_000, seed + (i as f64 / 9.0).sin() * 2.0 + i as f64 * 0.01))
+        .collect();
+    let parts =
+        [PartIn { path: "dev/volts", unit: Some("V"), seq_from: 1, seq_to: 1 + SAMPLES as i64, samples: &samples }];
+    let bytes = encode_batch("store-1", 1, now, 0, &parts, &mut EncodeScratch::default()).unwrap();
+    let file = dir.join(format!("{name}.batch"));
+    std::fs::write(&file, bytes).unwrap();
+    // The broker's password file reaches Mosquitto within seconds of the registration.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &cloud.mqtt_port.to_string(), "-u", &id, "-P", &secret, "-q", "1"])
+            .args(["-i", &id, "-t", &batch_topic(&id), "-f"])
+            .arg(&file)
+            .output()
+            .expect("run mosquitto_pub (apt-get install mosquitto-clients)");
+        if out.status.success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "mosquitto_pub as {name}: {}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    wait_until(Duration::from_secs(30), &format!("{name}'s batch stored"), || {
+        let (_, chans) = request("GET", &format!("{}/api/v1/agents/{id}/channels", api.base), Some(&api.token), None);
+        chans.as_array().is_some_and(|l| l.iter().any(|c| c["samples"].as_u64() == Some(SAMPLES as u64)))
+    });
+    Site { name, id }
+}
+
+struct Ctx {
+    s: Session,
+    base: String,
+    api: Api,
+    smtp: Proc,
+    totp: totp_rs::TOTP,
+    /// The authenticator step spent by the enrolment (a code of it is refused).
+    spent_code: String,
+    sites: Vec<Site>,
+    /// (cloud channel id, Viewer label) overlaid per site.
+    overlaid: Vec<(String, String)>,
+    _driver: Driver,
+    _cloud: Cloud,
+}
+
+fn step(cx: &mut Ctx, name: &str, started: Instant, f: impl FnOnce(&mut Ctx) -> Result<()>) {
+    let t = Instant::now();
+    eprintln!("--- step {name} (at {:.1} s)", started.elapsed().as_secs_f64());
+    if let Err(e) = f(cx) {
+        let shot = std::env::temp_dir().join(format!("meterdeck-portal-{name}-failed.png"));
+        let saved = cx.s.save_screenshot(&shot).map(|p| p.display().to_string());
+        let page =
+            cx.s.execute("return location.href + '\\n' + document.documentElement.outerHTML.slice(0, 3000)", vec![])
+                .map(|v| v.as_str().unwrap_or_default().to_string());
+        panic!(
+            "step {name} failed after {:.1} s: {e:#}\nscreenshot: {saved:?}\npage: {page:?}",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    eprintln!("    {name} ok in {:.1} s", t.elapsed().as_secs_f64());
+}
+
+#[test]
+fn portal_signs_in_resets_browses_two_sites_and_exports() {
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut smtp = Proc::spawn("smtp_peer", Command::new(python()).arg(peer_script("smtp_peer.py")));
+    let smtp_port: u16 = smtp.wait_line("READY ", Duration::from_secs(20))[6..].trim().parse().unwrap();
+    let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &["--smtp", &format!("127.0.0.1:{smtp_port}")]);
+    let temp = create_acme(&cloud);
+    let api = Api::sign_in(&cloud.http, ACCOUNT, ADMIN, &temp, ADMIN_PASSWORD);
+
+    // The member, with an email address for the reset link.
+    let (s, r) = request(
+        "POST",
+        &format!("{}/api/v1/users", api.base),
+        Some(&api.token),
+        Some(&json!({"id": MEMBER, "name": "Bob", "email": "bob@acme.test", "role": "member"})),
+    );
+    assert_eq!(s, 201, "create {MEMBER}: {r}");
+    // The admin's authenticator app, enrolled through the API (its screen is the admin helper's).
+    let (s, r) = request("POST", &format!("{}/api/v1/me/totp", api.base), Some(&api.token), None);
+    assert_eq!(s, 200, "totp setup: {r}");
+    let totp = totp_rs::TOTP::from_url(r["otpauth_url"].as_str().unwrap()).expect("otpauth url");
+    let spent_code = totp.generate_current().unwrap();
+    let (s, r) = request(
+        "POST",
+        &format!("{}/api/v1/me/totp/confirm", api.base),
+        Some(&api.token),
+        Some(&json!({"code": spent_code})),
+    );
+    assert_eq!(s, 200, "totp confirm: {r}");
+
+    let sites = vec![site(&cloud, &api, tmp.path(), "site-a", 10.0), site(&cloud, &api, tmp.path(), "site-b", 20.0)];
+
+    let driver = Driver::start_chromedriver().expect("chromedriver");
+    let s = driver.chromium_session(&tmp.path().join("chromium")).expect("a chromium session");
+    let mut cx = Ctx {
+        s,
+        base: cloud.http.clone(),
+        api,
+        smtp,
+        totp,
+        spent_code,
+        sites,
+        overlaid: Vec::new(),
+        _driver: driver,
+        _cloud: cloud,
+    };
+    step(&mut cx, "sign-in page", started, signin_page);
+    step(&mut cx, "reset by mail", started, reset_by_mail);
+    step(&mut cx, "member", started, member_signs_in);
+    step(&mut cx, "admin with totp", started, admin_with_totp);
+    step(&mut cx, "two sites", started, two_sites);
+    step(&mut cx, "viewer overlay", started, viewer_overlay);
+    step(&mut cx, "csv export", started, csv_export);
+    step(&mut cx, "sign-out", started, sign_out);
+    eprintln!("portal browser test took {:.1} s", started.elapsed().as_secs_f64());
+}
+
+fn doc_screenshot(s: &Session, name: &str) -> Result<()> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots").join(format!("{name}.png"));
+    s.save_screenshot(&path)?;
+    eprintln!("screenshot {}", path.display());
+    Ok(())
+}
+
+fn fill(s: &Session, id: &str, text: &str) -> Result<()> {
+    let e = s.by_testid(id)?;
+    s.fill(&e, text)
+}
+
+fn click(s: &Session, id: &str) -> Result<()> {
+    let e = s.by_testid(id)?;
+    s.click(&e)
+}
+
+fn sign_in_form(s: &Session, user: &str, password: &str) -> Result<()> {
+    s.wait_for(&testid("portal-signin-form"), Duration::from_secs(15))?;
+    fill(s, "portal-account", ACCOUNT)?;
+    fill(s, "portal-user", user)?;
+    fill(s, "portal-password", password)?;
+    click(s, "portal-sign-in")
+}
+
+/// The shell is up: the nav entries shown, in order.
+fn nav_entries(s: &Session) -> Result<Vec<String>> {
+    s.wait_for(&testid("portal-who"), Duration::from_secs(15))?;
+    let v = s.execute("return [...document.querySelectorAll('nav.rail button')].map(b => b.dataset.testid)", vec![])?;
+    Ok(v.as_array().ok_or_else(|| anyhow!("nav: {v}"))?.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+}
+
+fn signin_page(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    s.goto(&format!("{}/", cx.base))?;
+    s.wait_for("html[data-ready=\"1\"]", Duration::from_secs(20))?;
+    s.by_testid("portal-signin-form")?;
+    // A wrong password: the API's message, still on the sign-in page.
+    sign_in_form(s, ADMIN, "Wrong-pass1")?;
+    let err = s.by_testid("portal-signin-error")?;
+    s.wait_until(Duration::from_secs(10), "the sign-in error", |s| Ok((s.is_displayed(&err)?).then_some(())))?;
+    let text = s.text(&err)?;
+    ensure!(text.contains("wrong account, user or password"), "sign-in error: {text}");
+    fill(s, "portal-password", "")?;
+    doc_screenshot(s, "portal-signin")
+}
+
+/// The last `MAIL` line of the SMTP peer within 20 s, as JSON text.
+fn next_mail(smtp: &mut Proc) -> String {
+    smtp.wait_line("MAIL ", Duration::from_secs(20))[5..].to_string()
+}
+
+fn reset_by_mail(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    click(s, "portal-forgot")?;
+    fill(s, "portal-reset-account", ACCOUNT)?;
+    fill(s, "portal-reset-user", MEMBER)?;
+    click(s, "portal-reset-request")?;
+    let sent = s.by_testid("portal-reset-sent")?;
+    s.wait_until(Duration::from_secs(10), "the reset request answered", |s| Ok(s.is_displayed(&sent)?.then_some(())))?;
+    // The link as aiosmtpd received it: the portal's own /reset page.
+    let mail = next_mail(&mut cx.smtp);
+    ensure!(mail.contains("bob@acme.test"), "mail to someone else: {mail:.300}");
+    let start = mail.find(&format!("{}/reset?", cx.base)).ok_or_else(|| anyhow!("no reset link in {mail:.600}"))?;
+    let link: String = mail[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\\').collect();
+    s.goto(&link)?;
+    let who = s.by_testid("portal-reset-who")?;
+    ensure!(s.text(&who)?.contains(MEMBER), "reset page for {:?}", s.text(&who)?);
+    // The policy is the API's: a weak password is refused with its reason.
+    fill(s, "portal-reset-new", "short")?;
+    click(s, "portal-reset-submit")?;
+    let err = s.by_testid("portal-reset-error")?;
+    s.wait_until(Duration::from_secs(10), "the policy error", |s| Ok(s.is_displayed(&err)?.then_some(())))?;
+    fill(s, "portal-reset-new", MEMBER_PASSWORD)?;
+    click(s, "portal-reset-submit")?;
+    s.wait_for(&testid("portal-notice"), Duration::from_secs(10))?;
+    let url = s.execute("return location.href", vec![])?;
+    ensure!(url.as_str() == Some(&format!("{}/", cx.base)), "the spent link stays in the address bar: {url}");
+    Ok(())
+}
+
+/// The member: no administration in the nav, the API refuses it from the page.
+fn member_signs_in(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    sign_in_form(s, MEMBER, MEMBER_PASSWORD)?;
+    let nav = nav_entries(s)?;
+    ensure!(nav.contains(&"nav-agents".to_string()) && nav.contains(&"nav-viewer".to_string()), "member nav: {nav:?}");
+    for admin_only in
+        ["nav-users", "nav-teams", "nav-groups", "nav-tokens", "nav-access-log", "nav-account", "nav-ip-allow"]
+    {
+        ensure!(!nav.contains(&admin_only.to_string()), "a member sees {admin_only}: {nav:?}");
+    }
+    let role = s.attribute(&s.by_testid("portal-who")?, "data-role")?;
+    ensure!(role.as_deref() == Some("member"), "role {role:?}");
+    // Granted no group: no agent of the account is visible to them.
+    s.wait_for(&testid("cloud-agents"), Duration::from_secs(10))?;
+    ensure!(s.find_all(&testid("cloud-agent-row"))?.is_empty(), "a member without grants sees agents");
+    // An admin call from the page, CSRF header and all: the API says no.
+    let v = s.execute_async(
+        "const done = arguments[0];
+         const csrf = (document.cookie.match(/(?:^|; )md_csrf=([^;]*)/) || [])[1] || '';
+         fetch('/api/v1/users', {method: 'POST', credentials: 'same-origin',
+           headers: {'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf)},
+           body: JSON.stringify({id: 'mallory', name: 'M', email: 'm@x.test', role: 'admin'})})
+         .then(r => r.json().then(j => done({status: r.status, body: j})), e => done({err: String(e)}));",
+        vec![],
+    )?;
+    ensure!(v["status"] == 403, "a member creating an admin: {v}");
+    ensure!(v["body"]["error"].as_str().is_some_and(|e| e.contains("only an admin")), "{v}");
+    click(s, "portal-sign-out")?;
+    s.wait_for(&testid("portal-signin-form"), Duration::from_secs(10))?;
+    Ok(())
+}
+
+fn admin_with_totp(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    sign_in_form(s, ADMIN, ADMIN_PASSWORD)?;
+    s.wait_for(&testid("portal-code-form"), Duration::from_secs(10))?;
+    // The code of the enrolment's step is spent: wait for the app's next one.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let code = loop {
+        let c = cx.totp.generate_current().unwrap();
+        if c != cx.spent_code {
+            break c;
+        }
+        ensure!(Instant::now() < deadline, "the authenticator code did not move on");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    fill(s, "portal-code", &code)?;
+    click(s, "portal-code-submit")?;
+    let nav = nav_entries(s)?;
+    ensure!(nav.first().map(String::as_str) == Some("nav-agents"), "admin nav: {nav:?}");
+    let role = s.attribute(&s.by_testid("portal-who")?, "data-role")?;
+    ensure!(role.as_deref() == Some("admin"), "role {role:?}");
+    // The session is a cookie the page cannot read; no token kept anywhere.
+    let v = s.execute("return {cookie: document.cookie, local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage)}", vec![])?;
+    let cookie = v["cookie"].as_str().unwrap_or_default();
+    ensure!(!cookie.contains("md_session") && cookie.contains("md_csrf"), "page-visible cookies: {cookie}");
+    ensure!(!v.to_string().contains("mds_"), "a session token visible to the page: {v}");
+    Ok(())
+}
+
+fn two_sites(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    let rows = s.wait_until(Duration::from_secs(15), "both agents listed", |s| {
+        let rows = s.find_all(&testid("cloud-agent-row"))?;
+        Ok((rows.len() == 2).then_some(rows))
+    })?;
+    for (row, site) in rows.iter().zip(&cx.sites) {
+        ensure!(s.attribute(row, "data-agent")?.as_deref() == Some(site.id.as_str()), "agents by name: {}", site.name);
+        ensure!(s.text(row)?.contains(site.name), "row of {}: {}", site.name, s.text(row)?);
+        let samples = s.text(&s.find(&format!("[data-agent=\"{}\"] {}", site.id, testid("cloud-agent-samples")))?)?;
+        ensure!(samples == SAMPLES.to_string(), "{}: {samples} samples shown", site.name);
+    }
+    s.wait_for(&testid("cloud-storage-meter"), Duration::from_secs(10))?;
+    // Each site's channels; one of each goes on the Viewer's graph.
+    for site in &cx.sites {
+        open_site(s, site)?;
+        let btn = s.find(&testid("cloud-add-to-viewer"))?;
+        let id = s.attribute(&btn, "data-channel")?.ok_or_else(|| anyhow!("channel id"))?;
+        s.click(&btn)?;
+        cx.overlaid.push((id, format!("{ACCOUNT}/{} · dev/volts", site.name)));
+    }
+    doc_screenshot(s, "portal-agents")
+}
+
+/// Opens a site's channels on the Agents screen (its rows are repainted
+/// as the list refreshes, so a click may hit a row just replaced: again).
+fn open_site(s: &Session, site: &Site) -> Result<()> {
+    s.wait_until(Duration::from_secs(15), &format!("the channels of {}", site.name), |s| {
+        let rows = s.find_all(&format!("{}[data-path=\"dev/volts\"]", testid("cloud-channel-row")))?;
+        // Rendered text: the heading is upper-cased by the style sheet.
+        let title = s.find(".cloud-channels-box h3").and_then(|h| s.text(&h)).unwrap_or_default().to_lowercase();
+        if rows.len() == 1 && title.ends_with(&format!(" {}", site.name)) {
+            return Ok(Some(()));
+        }
+        if let Ok(b) = s.find(&format!("[data-agent=\"{}\"] {}", site.id, testid("cloud-agent-open"))) {
+            let _ = s.click(&b);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(None)
+    })
+}
+
+/// The uPlot instance's data as drawn (the Viewer keeps it on its host).
+const PLOT_JS: &str = "const host = document.querySelector('[data-testid=viewer-plot] .plot-host');
+  const u = host && host.uplot;
+  if (!u) return null;
+  return {from: u.scales.x.min, to: u.scales.x.max, xs: [...u.data[0]],
+          series: u.series.slice(1).map((s, i) => ({label: s.label,
+            vals: [...u.data[i + 1]].map(v => v === undefined ? 'u' : v)}))};";
+
+fn viewer_overlay(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    click(s, "nav-viewer")?;
+    for (id, label) in &cx.overlaid {
+        let leaf =
+            s.wait_for(&format!("[data-testid=viewer-cloud-channel][data-channel=\"{id}\"]"), Duration::from_secs(10))?;
+        ensure!(s.attribute(&leaf, "title")?.as_deref() == Some(label.as_str()), "viewer leaf for {label}");
+    }
+    let labels: Vec<String> = cx.overlaid.iter().map(|(_, l)| l.clone()).collect();
+    let plot = s.wait_until(Duration::from_secs(20), "both cloud series drawn", |s| {
+        if let Ok(e) = s.find(&testid("viewer-error"))
+            && s.is_displayed(&e)?
+        {
+            bail!("viewer error: {}", s.text(&e)?);
+        }
+        let p = s.execute(PLOT_JS, vec![])?;
+        let drawn = |label: &str| {
+            p["series"].as_array().is_some_and(|l| {
+                l.iter().any(|x| {
+                    x["label"].as_str().is_some_and(|t| t.starts_with(label))
+                        && x["vals"].as_array().is_some_and(|v| v.iter().filter(|v| v.is_number()).count() >= 3)
+                })
+            })
+        };
+        Ok(labels.iter().all(|l| drawn(l)).then_some(p))
+    })?;
+    for (id, label) in &cx.overlaid {
+        check_series(&cx.api, &plot, id, label)?;
+    }
+    doc_screenshot(s, "portal-viewer")
+}
+
+/// The drawn series of `label` equals the API's answer for the plotted
+/// range: raw points sample by sample, or min/max bands bucket by bucket.
+fn check_series(api: &Api, plot: &Value, id: &str, label: &str) -> Result<()> {
+    let from = plot["from"].as_f64().ok_or_else(|| anyhow!("plot without x range"))? as i64;
+    let to = plot["to"].as_f64().ok_or_else(|| anyhow!("plot without x range"))? as i64;
+    let xs: Vec<i64> = plot["xs"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN) as i64).collect();
+    let series: Vec<&Value> = plot["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["label"].as_str().is_some_and(|t| t == label || t.starts_with(&format!("{label} "))))
+        .collect();
+    let points = |s: &Value| -> Vec<(i64, Option<f64>)> {
+        s["vals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(&xs)
+            .filter(|(v, _)| *v != "u")
+            .map(|(v, &t)| (t, v.as_f64()))
+            .collect()
+    };
+    match series.as_slice() {
+        [raw] => {
+            let drawn: Vec<_> = points(raw).into_iter().filter(|(_, v)| v.is_some()).collect();
+            let api_raw = api.get(&format!("/api/v1/channels/{id}/raw?from={from}&to={to}&limit=100000"));
+            let want: Vec<(i64, Option<f64>)> = api_raw["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["v"].is_number())
+                .map(|p| (p["t"].as_i64().unwrap(), p["v"].as_f64()))
+                .collect();
+            ensure!(drawn == want, "{label}: drawn raw {drawn:?}\n API {want:?}");
+            ensure!(drawn.len() >= 100, "{label}: only {} points drawn", drawn.len());
+            eprintln!("    {label}: {} raw points equal the API's", drawn.len());
+        }
+        [max, min] => {
+            let (maxs, mins) = (points(max), points(min));
+            let n = maxs.len();
+            let api_mm = api.get(&format!("/api/v1/channels/{id}/minmax?from={from}&to={to}&buckets={n}"));
+            let buckets = api_mm["buckets"].as_array().ok_or_else(|| anyhow!("minmax reply: {api_mm}"))?;
+            let want = |k: &str| -> Vec<(i64, Option<f64>)> {
+                buckets.iter().map(|b| (b["t_start"].as_i64().unwrap(), b[k]["v"].as_f64())).collect()
+            };
+            ensure!(maxs == want("max"), "{label}: drawn maxima differ from the API's {n} buckets");
+            ensure!(mins == want("min"), "{label}: drawn minima differ from the API's {n} buckets");
+            eprintln!("    {label}: {n} min/max buckets equal the API's");
+        }
+        other => bail!("{label}: {} series in the plot: {other:?}", other.len()),
+    }
+    Ok(())
+}
+
+/// The CSV link of site-a's channel, fetched by the browser with its
+/// cookie, equals the API's CSV fetched with a bearer token.
+fn csv_export(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    click(s, "nav-agents")?;
+    let site = &cx.sites[0];
+    open_site(s, site)?;
+    let (id, _) = &cx.overlaid[0];
+    let link =
+        s.wait_for(&format!("{}[data-channel=\"{id}\"]", testid("cloud-channel-csv")), Duration::from_secs(10))?;
+    let href = s.attribute(&link, "href")?.ok_or_else(|| anyhow!("the CSV link has no href"))?;
+    ensure!(s.attribute(&link, "download")?.is_some(), "the CSV link is not a download");
+    let got = s.execute_async(
+        "const [href, done] = arguments;
+         fetch(href, {credentials: 'same-origin'})
+           .then(r => r.text().then(t => done({status: r.status, type: r.headers.get('content-type'),
+                 disposition: r.headers.get('content-disposition'), text: t})), e => done({err: String(e)}));",
+        vec![json!(href)],
+    )?;
+    ensure!(got["status"] == 200, "CSV from the page: {got}");
+    ensure!(got["type"].as_str().is_some_and(|t| t.starts_with("text/csv")), "{got}");
+    ensure!(got["disposition"].as_str().is_some_and(|d| d.contains("attachment")), "{got}");
+    let url = format!("{}{}", cx.base, href.trim_start_matches(&cx.base));
+    let from_api = ureq_text(&url, &cx.api.token).context("the API's CSV")?;
+    let text = got["text"].as_str().unwrap_or_default();
+    ensure!(text == from_api, "the page's CSV differs from the API's:\n{text:.300}\n---\n{from_api:.300}");
+    ensure!(text.lines().count() == SAMPLES + 1, "{} CSV lines", text.lines().count());
+    Ok(())
+}
+
+fn ureq_text(url: &str, token: &str) -> Result<String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(true).build().into();
+    let mut r = agent.get(url).header("Authorization", &format!("Bearer {token}")).call()?;
+    Ok(r.body_mut().read_to_string()?)
+}
+
+fn sign_out(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    click(s, "portal-sign-out")?;
+    s.wait_for(&testid("portal-signin-form"), Duration::from_secs(10))?;
+    // The session is over on the server too: a reload stays on sign-in.
+    s.goto(&format!("{}/#agents", cx.base))?;
+    s.wait_for(&testid("portal-signin-form"), Duration::from_secs(10))?;
+    let cookie = s.execute("return document.cookie", vec![])?;
+    ensure!(!cookie.as_str().unwrap_or_default().contains("md_csrf="), "cookies left after sign-out: {cookie}");
+    Ok(())
+}

@@ -5,6 +5,7 @@ import { api, errorText, type CloudAgent, type CloudChannel, type CloudStatus, t
 import { agentTraffic, backlogText, localTraffic } from "../cloudfmt";
 import { clear, h, showError } from "../dom";
 import { t } from "../i18n";
+import { adminTabs, tauriCloudAdmin } from "../cloud-admin";
 import { planName } from "./licence";
 import { addOverlay, hasOverlay, MAX_OVERLAY, overlay, removeOverlay } from "../overlay";
 import { stateDot, type Screen } from "../state";
@@ -32,18 +33,16 @@ export function cloudScreen(): Screen {
   const channelsBox = h("div", { class: "cloud-channels-box" });
   const err = h("div", { class: "error", testid: "cloud-error", hidden: true });
 
+  // The account's administration sections sit behind a sub-navigation
+  // whose first entry is this page (cloud-admin/: shared with the portal).
+  const home = h("div", { class: "cloud-home", testid: "cloud-home" }, h("h3", {}, t("cloud.local")), localBox, h("h3", {}, t("cloud.account")), accountBox, err, storageBox, agentsBox, channelsBox);
+  const admin = adminTabs(tauriCloudAdmin, { homeLabel: t("admin.overview"), homePage: home, onAccountDeleted: () => void loadStatus() });
   const root = h(
     "section",
     { class: "screen cloud", testid: "screen-cloud" },
-    h("div", { class: "toolbar" }, h("h2", {}, t("cloud.title"))),
-    h("h3", {}, t("cloud.local")),
-    localBox,
-    h("h3", {}, t("cloud.account")),
-    accountBox,
-    err,
-    storageBox,
-    agentsBox,
-    channelsBox,
+    h("div", { class: "toolbar" }, h("h2", {}, t("cloud.title")), admin.nav),
+    home,
+    admin.host,
   );
 
   // ---------------------------------------------------------- local sync
@@ -240,6 +239,7 @@ export function cloudScreen(): Screen {
   function paintAccount(): void {
     clear(accountBox);
     const s = status;
+    void admin.refresh(!!s?.signed_in && !s.step);
     if (!s) {
       accountBox.append(h("div", { class: "muted" }, t("common.loading")));
       return;

@@ -143,7 +143,17 @@ export function call<K extends Command>(
   cmd: K,
   ...args: {} extends ArgsOf<K> ? [ArgsOf<K>?] : [ArgsOf<K>]
 ): Promise<ResultOf<K>> {
+  if (transport) return transport(cmd, args[0]) as Promise<ResultOf<K>>;
   return invoke<ResultOf<K>>(cmd, args[0]);
+}
+
+// ---- the web portal's back end (issue 15) ----------------------------------
+/** Answers commands instead of Tauri: set once at start by the web portal
+ * (src/web/backend.ts, over the cloud's REST API); unset in the desktop app. */
+export type Transport = (cmd: Command, args: unknown) => Promise<unknown>;
+let transport: Transport | null = null;
+export function setTransport(t: Transport | null): void {
+  transport = t;
 }
 
 export const api = {

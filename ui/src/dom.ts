@@ -18,6 +18,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       el.setAttribute("data-testid", String(v));
     } else if (k === "class") {
       el.className = String(v);
+    } else if (k === "style") {
+      // Through the CSSOM: the web portal's CSP refuses style attributes.
+      el.style.cssText = String(v);
     } else if (k === "value" && "value" in el) {
       (el as unknown as { value: string }).value = String(v);
     } else if (k === "checked" && el instanceof HTMLInputElement) {

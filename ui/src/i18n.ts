@@ -549,6 +549,7 @@ const en = {
   "licence.banner.open": "Licence",
   "cloud.paused": "Sending paused",
   // ---- cloud administration (ui/src/cloud-admin)
+  "admin.title": "Administration",
   "admin.overview": "Account & agents",
   "admin.users": "Users",
   "admin.teams": "Teams",
@@ -637,6 +638,22 @@ const en = {
   "admin.time": "Time",
   "admin.ip": "Address",
   "admin.status": "Status",
+  // ---- web portal (issue 15)
+  "portal.nav.agents": "Agents",
+  "portal.agentsTitle": "Agents of the account",
+  "portal.csv": "CSV",
+  "portal.signInTitle": "Sign in to the Meterdeck cloud",
+  "portal.forgot": "Forgot your password?",
+  "portal.codeTitle": "Second factor",
+  "portal.changeTitle": "Choose your own password",
+  "portal.resetTitle": "Reset the password",
+  "portal.resetHint": "Give your account and user ID: a link valid 30 minutes goes to your email address.",
+  "portal.resetSend": "Send the link",
+  "portal.resetSet": "Set the password",
+  "portal.resetFor": "New password for {user} of account {account}.",
+  "portal.resetDone": "Password set: sign in with it.",
+  "portal.backToSignIn": "Back to sign-in",
+  "portal.idleOut": "Signed out after 24 hours without activity.",
 } as const;
 
 export type Key = keyof typeof en;
@@ -1189,6 +1206,7 @@ const ja: Record<Key, string> = {
   "licence.banner.open": "ライセンス",
   "cloud.paused": "送信停止中",
   // ---- cloud administration (ui/src/cloud-admin)
+  "admin.title": "管理",
   "admin.overview": "アカウントとエージェント",
   "admin.users": "ユーザー",
   "admin.teams": "チーム",
@@ -1277,6 +1295,22 @@ const ja: Record<Key, string> = {
   "admin.time": "日時",
   "admin.ip": "アドレス",
   "admin.status": "ステータス",
+  // ---- web portal (issue 15)
+  "portal.nav.agents": "エージェント",
+  "portal.agentsTitle": "アカウントのエージェント",
+  "portal.csv": "CSV",
+  "portal.signInTitle": "Meterdeck クラウドにサインイン",
+  "portal.forgot": "パスワードをお忘れですか?",
+  "portal.codeTitle": "二要素認証",
+  "portal.changeTitle": "新しいパスワードを設定",
+  "portal.resetTitle": "パスワードの再設定",
+  "portal.resetHint": "アカウントIDとユーザーIDを入力してください。30 分間有効なリンクをメールで送ります。",
+  "portal.resetSend": "リンクを送信",
+  "portal.resetSet": "パスワードを設定",
+  "portal.resetFor": "アカウント {account} のユーザー {user} の新しいパスワード。",
+  "portal.resetDone": "パスワードを設定しました。新しいパスワードでサインインしてください。",
+  "portal.backToSignIn": "サインインに戻る",
+  "portal.idleOut": "24 時間操作がなかったため、サインアウトしました。",
 };
 
 export const tables: Record<Lang, Record<string, string>> = { en, ja };

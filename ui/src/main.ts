@@ -255,6 +255,13 @@ async function start(): Promise<void> {
   // The mock backend is for development only: `vite dev`, or `?mock` on a
   // preview build (screenshots); inside the desktop app it is never loaded.
   const wantMock = import.meta.env.DEV || new URLSearchParams(location.search).has("mock");
+  // Served by the cloud to a browser (issue 15): the web portal, whose back
+  // end is the cloud's Web API; the same screens, its own sign-in.
+  if (!w.__TAURI_INTERNALS__ && !wantMock) {
+    const portal = await import("./web/portal");
+    portal.startPortal();
+    return;
+  }
   if (!w.__TAURI_INTERNALS__ && wantMock) {
     const mock = await import("./mock");
     mock.installMock();

@@ -10,7 +10,7 @@ vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
 
 import type { AccessLogQuery, AdminGroup, AdminMe, AdminTeam, AdminUser, CloudAdminApi } from "../src/cloud-admin/api";
-import { adminSections, adminTabs } from "../src/cloud-admin";
+import { adminSections, adminTabs, cloudAdminScreen } from "../src/cloud-admin";
 import { accessLogSection } from "../src/cloud-admin/access-log";
 import { accountSection } from "../src/cloud-admin/account";
 import { groupSecret, totpSection } from "../src/cloud-admin/totp";
@@ -143,6 +143,20 @@ describe("role hiding", () => {
     await tabs.refresh(false);
     expect(q(tabs.nav, "admin-tab-tokens")).toBeNull();
     expect(home.hidden).toBe(false);
+  });
+
+  it("as the portal's screen, opens an admin at Users and a viewer at the authenticator", async () => {
+    const admin = cloudAdminScreen(fakeApi("admin").api, () => {});
+    admin.show();
+    await flush();
+    expect(q(admin.root, "admin-tab-home")).toBeNull();
+    expect(q(admin.root, "admin-users-section")).not.toBeNull();
+    expect(all(admin.root, "admin-user-row").map((r) => r.dataset.user)).toEqual(["boss"]);
+    const viewer = cloudAdminScreen(fakeApi("viewer").api, () => {});
+    viewer.show();
+    await flush();
+    expect([...viewer.root.querySelectorAll<HTMLElement>("[data-section]")].map((b) => b.dataset.section)).toEqual(["security"]);
+    expect(q(viewer.root, "admin-totp-section")).not.toBeNull();
   });
 
   it("hides the token form from viewers", async () => {

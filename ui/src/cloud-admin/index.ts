@@ -4,8 +4,9 @@
 // authenticator and API tokens; viewers their authenticator. The API
 // refuses the rest anyway.
 import { errorText } from "../api";
-import { h } from "../dom";
+import { clear, h } from "../dom";
 import { t, type Key } from "../i18n";
+import type { Screen } from "../state";
 import { canUseTokens, isAdmin, type AdminMe, type CloudAdminApi } from "./api";
 import { accessLogSection } from "./access-log";
 import { accountSection } from "./account";
@@ -57,21 +58,23 @@ export interface AdminTabs {
   home(): void;
 }
 
-export function adminTabs(api: CloudAdminApi, o: { homeLabel: string; homePage: HTMLElement; onAccountDeleted: () => void }): AdminTabs {
+export function adminTabs(api: CloudAdminApi, o: { homeLabel?: string; homePage?: HTMLElement; onAccountDeleted: () => void }): AdminTabs {
   const nav = h("div", { class: "seg admin-nav", testid: "admin-nav" });
   const host = h("div", { class: "admin-host", testid: "admin-host", hidden: true });
   const err = h("div", { class: "error", testid: "admin-nav-error", hidden: true });
   let sections: AdminSection[] = [];
+  let buttons: [string, HTMLButtonElement][] = [];
   let current = "home";
   let who = "";
 
   function select(id: string): void {
     current = id;
-    for (const b of nav.querySelectorAll("button")) b.classList.toggle("active", b.dataset.section === id);
+    for (const [bid, b] of buttons) b.classList.toggle("active", bid === id);
     const s = sections.find((x) => x.id === id);
-    o.homePage.hidden = !!s;
+    if (o.homePage) o.homePage.hidden = !!s;
     host.hidden = !s;
-    host.replaceChildren(...(s ? [s.root] : []));
+    clear(host);
+    if (s) host.append(s.root);
     if (s) void s.load();
   }
 
@@ -82,9 +85,13 @@ export function adminTabs(api: CloudAdminApi, o: { homeLabel: string; homePage: 
   }
 
   function paint(): void {
-    nav.replaceChildren(button("home", o.homeLabel), ...sections.map((s) => button(s.id, sectionLabel(s.id))));
+    const home = o.homePage ? [["home", o.homeLabel ?? ""] as const] : [];
+    buttons = [...home, ...sections.map((s) => [s.id, sectionLabel(s.id)] as const)].map(([id, label]) => [id, button(id, label)]);
+    clear(nav);
+    nav.append(...buttons.map(([, b]) => b));
     nav.hidden = sections.length === 0;
-    select(sections.some((s) => s.id === current) ? current : "home");
+    const fallback = o.homePage ? "home" : (sections[0]?.id ?? "home");
+    select(sections.some((s) => s.id === current) ? current : fallback);
   }
 
   return {
@@ -113,6 +120,21 @@ export function adminTabs(api: CloudAdminApi, o: { homeLabel: string; homePage: 
         err.hidden = false;
       }
       paint();
+    },
+  };
+}
+
+/**
+ * The sections as a screen of their own (the portal's nav entry): the
+ * sub-navigation over the section shown; `onAccountDeleted` e.g. signs out.
+ */
+export function cloudAdminScreen(api: CloudAdminApi, onAccountDeleted: () => void): Screen {
+  const tabs = adminTabs(api, { onAccountDeleted });
+  const root = h("section", { class: "screen cloud-admin", testid: "screen-admin" }, h("div", { class: "toolbar" }, h("h2", {}, t("admin.title")), tabs.nav), tabs.host);
+  return {
+    root,
+    show() {
+      void tabs.refresh(true);
     },
   };
 }

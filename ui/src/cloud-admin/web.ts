@@ -1,8 +1,8 @@
 // The browser's CloudAdminApi: each method is one call of the cloud's REST
 // API through the portal's `apiFetch` (ui/src/web/http.ts: same-origin
 // /api/v1, the session cookie, the CSRF header on state-changing calls,
-// errors thrown with the API's message). It is passed in, so the screens
-// and their tests need no browser session.
+// errors thrown with the API's message). Tests pass a fake one.
+import { apiFetch as portalFetch } from "../web/http";
 import type { AccessEntry, AccessLogPage, AdminMe, ApiTokenView, CloudAdminApi } from "./api";
 
 /** `apiFetch<T>(method, path, body?)` of ui/src/web/http.ts. */
@@ -15,7 +15,7 @@ interface MeReply {
   user: { id: string; role: string; two_factor: string };
 }
 
-export function webCloudAdmin(apiFetch: ApiFetch): CloudAdminApi {
+export function webCloudAdmin(apiFetch: ApiFetch = portalFetch): CloudAdminApi {
   const me = async (): Promise<AdminMe> => {
     const r = await apiFetch<MeReply>("GET", "/me");
     return { account: r.account.id, account_name: r.account.name ?? "", user: r.user.id, role: r.user.role, two_factor: r.user.two_factor };

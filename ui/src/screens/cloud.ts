@@ -13,7 +13,15 @@ import { formatAge, formatDateTime } from "../time";
 
 type LocalSync = LocalSyncView;
 
-export function cloudScreen(): Screen {
+/** In the web portal (issue 15) the screen is the account's Agents: no
+ * local agent, the sign-in is the portal's own page, and each channel has a
+ * CSV export link (`csvHref`). */
+export interface CloudScreenOptions {
+  web?: boolean;
+  csvHref?: (channel: CloudChannel) => string;
+}
+
+export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
   let status: CloudStatus | null = null;
   let agents: CloudAgent[] = [];
   let openAgent: string | null = null;
@@ -35,14 +43,26 @@ export function cloudScreen(): Screen {
 
   // The account's administration sections sit behind a sub-navigation
   // whose first entry is this page (cloud-admin/: shared with the portal).
-  const home = h("div", { class: "cloud-home", testid: "cloud-home" }, h("h3", {}, t("cloud.local")), localBox, h("h3", {}, t("cloud.account")), accountBox, err, storageBox, agentsBox, channelsBox);
-  const admin = adminTabs(tauriCloudAdmin, { homeLabel: t("admin.overview"), homePage: home, onAccountDeleted: () => void loadStatus() });
+  // In the portal, which mounts the sections itself, this page is all.
+  const home = h(
+    "div",
+    { class: "cloud-home", testid: "cloud-home" },
+    opts.web ? null : h("h3", {}, t("cloud.local")),
+    opts.web ? null : localBox,
+    opts.web ? null : h("h3", {}, t("cloud.account")),
+    opts.web ? null : accountBox,
+    err,
+    storageBox,
+    agentsBox,
+    channelsBox,
+  );
+  const admin = opts.web ? null : adminTabs(tauriCloudAdmin, { homeLabel: t("admin.overview"), homePage: home, onAccountDeleted: () => void loadStatus() });
   const root = h(
     "section",
     { class: "screen cloud", testid: "screen-cloud" },
-    h("div", { class: "toolbar" }, h("h2", {}, t("cloud.title")), admin.nav),
+    h("div", { class: "toolbar" }, h("h2", {}, opts.web ? t("portal.agentsTitle") : t("cloud.title")), admin?.nav),
     home,
-    admin.host,
+    admin?.host,
   );
 
   // ---------------------------------------------------------- local sync
@@ -81,6 +101,7 @@ export function cloudScreen(): Screen {
   }
 
   async function loadLocal(): Promise<void> {
+    if (opts.web) return;
     try {
       paintLocal((await api.syncStatus()) as LocalSync, null);
     } catch (e) {
@@ -239,7 +260,7 @@ export function cloudScreen(): Screen {
   function paintAccount(): void {
     clear(accountBox);
     const s = status;
-    void admin.refresh(!!s?.signed_in && !s.step);
+    void admin?.refresh(!!s?.signed_in && !s.step);
     if (!s) {
       accountBox.append(h("div", { class: "muted" }, t("common.loading")));
       return;
@@ -316,6 +337,7 @@ export function cloudScreen(): Screen {
         h("td", { class: "num" }, c.t_first === null ? t("common.none") : formatDateTime(c.t_first)),
         h("td", { class: "num" }, c.t_last === null ? t("common.none") : formatDateTime(c.t_last)),
         h("td", {}, btn),
+        opts.csvHref ? h("td", {}, h("a", { class: "button small", href: opts.csvHref(c), download: "", testid: "cloud-channel-csv", "data-channel": c.id }, t("portal.csv"))) : null,
       );
     });
     channelsBox.append(
@@ -323,7 +345,7 @@ export function cloudScreen(): Screen {
       h(
         "table",
         { class: "grid", testid: "cloud-channels" },
-        h("thead", {}, h("tr", {}, h("th", {}, t("cloud.path")), h("th", {}, t("cloud.unit")), h("th", {}, t("cloud.samples")), h("th", {}, t("cloud.first")), h("th", {}, t("cloud.last")), h("th", {}, ""))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("cloud.path")), h("th", {}, t("cloud.unit")), h("th", {}, t("cloud.samples")), h("th", {}, t("cloud.first")), h("th", {}, t("cloud.last")), h("th", {}, ""), opts.csvHref ? h("th", {}, "") : null)),
         h("tbody", {}, ...rows),
       ),
     );

@@ -67,7 +67,17 @@ fn window_administers_the_cloud_account() {
     bus.start_keyring();
     let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &[]);
     let out = cloud.cli(&[
-        "account", "create", "--id", ACCOUNT, "--name", "Acme", "--plan", "pro", "--admin", ADMIN, "--email",
+        "account",
+        "create",
+        "--id",
+        ACCOUNT,
+        "--name",
+        "Acme",
+        "--plan",
+        "pro",
+        "--admin",
+        ADMIN,
+        "--email",
         "alice@acme.test",
     ]);
     let temp = line_after(&out, "temporary password");
@@ -175,7 +185,9 @@ fn users(cx: &mut Ctx) -> Result<()> {
         d,
         "the role changed",
         "admin-users-error",
-        &format!("return document.querySelector('[data-testid=admin-user-row][data-user={MEMBER}]')?.dataset.role === 'member'"),
+        &format!(
+            "return document.querySelector('[data-testid=admin-user-row][data-user={MEMBER}]')?.dataset.role === 'member'"
+        ),
     )?;
     let listed = cx.api().get("/api/v1/users");
     ensure!(
@@ -202,7 +214,10 @@ fn teams(cx: &mut Ctx) -> Result<()> {
         "return document.querySelector('[data-testid=admin-team-row][data-team=ops]')?.dataset.members",
     )?;
     let teams = cx.api().get("/api/v1/teams");
-    ensure!(teams == json!([{"account": ACCOUNT, "id": "ops", "name": "Operators", "members": [MEMBER]}]), "API teams: {teams}");
+    ensure!(
+        teams == json!([{"account": ACCOUNT, "id": "ops", "name": "Operators", "members": [MEMBER]}]),
+        "API teams: {teams}"
+    );
     Ok(())
 }
 
@@ -284,11 +299,19 @@ fn tokens(cx: &mut Ctx) -> Result<()> {
     let (status, me) = request("GET", &format!("{}/api/v1/me", cx.cloud.http), Some(&token), None);
     ensure!(status == 200 && me["user"]["id"] == ADMIN, "the token does not work: {status} {me}");
     let listed = cx.api().get("/api/v1/tokens");
-    ensure!(listed.as_array().is_some_and(|l| l.len() == 1 && l[0]["name"] == "reporting script"), "API tokens: {listed}");
+    ensure!(
+        listed.as_array().is_some_and(|l| l.len() == 1 && l[0]["name"] == "reporting script"),
+        "API tokens: {listed}"
+    );
     // Away and back: the token is not shown again.
     tab(d, "security", "admin-totp-section")?;
     tab(d, "tokens", "admin-tokens-section")?;
-    wait_js(d, "the token list", "admin-tokens-error", "return document.querySelectorAll('[data-testid=admin-token-row]').length === 1")?;
+    wait_js(
+        d,
+        "the token list",
+        "admin-tokens-error",
+        "return document.querySelectorAll('[data-testid=admin-token-row]').length === 1",
+    )?;
     let page = d.execute("return document.body.textContent", vec![])?;
     ensure!(!page.as_str().unwrap_or_default().contains(&token), "the token is shown again");
     Ok(())
@@ -323,7 +346,12 @@ fn ip_allow(cx: &mut Ctx) -> Result<()> {
 fn access_log(cx: &mut Ctx) -> Result<()> {
     let d = &cx.desk;
     tab(d, "log", "admin-log-section")?;
-    wait_js(d, "the log", "admin-log-error", "return document.querySelectorAll('[data-testid=admin-log-row]').length > 0")?;
+    wait_js(
+        d,
+        "the log",
+        "admin-log-error",
+        "return document.querySelectorAll('[data-testid=admin-log-row]').length > 0",
+    )?;
     d.fill(&d.by_testid("admin-log-user")?, ADMIN)?;
     d.fill(&d.by_testid("admin-log-action")?, "POST /api/v1/tokens")?;
     d.click(&d.by_testid("admin-log-apply")?)?;
@@ -335,7 +363,10 @@ fn access_log(cx: &mut Ctx) -> Result<()> {
          return rows.length === 1 && rows",
     )?;
     let row = &rows[0];
-    ensure!(row["user"] == ADMIN && row["method"] == "POST" && row["path"] == "/api/v1/tokens" && row["status"] == "201", "row: {row}");
+    ensure!(
+        row["user"] == ADMIN && row["method"] == "POST" && row["path"] == "/api/v1/tokens" && row["status"] == "201",
+        "row: {row}"
+    );
     Ok(())
 }
 
@@ -359,8 +390,12 @@ fn member(cx: &mut Ctx) -> Result<()> {
         let (status, body) = request("GET", &format!("{}{path}", cx.cloud.http), Some(&member.token), None);
         ensure!(status == 403, "GET {path} as a member: {status} {body}");
     }
-    let (status, body) =
-        request("PUT", &format!("{}/api/v1/account/ip-allow", cx.cloud.http), Some(&member.token), Some(&json!({"ip_allow": []})));
+    let (status, body) = request(
+        "PUT",
+        &format!("{}/api/v1/account/ip-allow", cx.cloud.http),
+        Some(&member.token),
+        Some(&json!({"ip_allow": []})),
+    );
     ensure!(status == 403, "PUT ip-allow as a member: {status} {body}");
     Ok(())
 }

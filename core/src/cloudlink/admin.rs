@@ -240,7 +240,13 @@ impl CloudLink {
 
     /// Invites a user: the service answers a temporary password, shown once,
     /// which they change at their first sign-in.
-    pub async fn user_create(&self, id: &str, name: &str, email: &str, role_text: &str) -> CloudResult<UserWithPassword> {
+    pub async fn user_create(
+        &self,
+        id: &str,
+        name: &str,
+        email: &str,
+        role_text: &str,
+    ) -> CloudResult<UserWithPassword> {
         let id = check_id("user ID", id)?;
         let name = if name.trim().is_empty() { id.clone() } else { name.trim().to_string() };
         let body = json!({ "id": id, "name": name, "email": email.trim(), "role": role(role_text)? });
@@ -260,8 +266,14 @@ impl CloudLink {
     /// A new temporary password for a user who lost theirs (shown once).
     pub async fn user_temporary_password(&self, id: &str) -> CloudResult<UserWithPassword> {
         let id = check_id("user ID", id)?;
-        self.admin_call(reqwest::Method::POST, &["users", &id, "temporary-password"], &[], None, "the temporary password")
-            .await
+        self.admin_call(
+            reqwest::Method::POST,
+            &["users", &id, "temporary-password"],
+            &[],
+            None,
+            "the temporary password",
+        )
+        .await
     }
 
     pub async fn user_delete(&self, id: &str) -> CloudResult<()> {
@@ -344,7 +356,13 @@ impl CloudLink {
             two_factor: String,
         }
         let r: Reply = self
-            .admin_call(reqwest::Method::POST, &["me", "totp", "confirm"], &[], Some(json!({ "code": code })), "the code")
+            .admin_call(
+                reqwest::Method::POST,
+                &["me", "totp", "confirm"],
+                &[],
+                Some(json!({ "code": code })),
+                "the code",
+            )
             .await?;
         Ok(r.two_factor)
     }
@@ -380,7 +398,13 @@ impl CloudLink {
     pub async fn ip_allow_set(&self, list: &[String]) -> CloudResult<Vec<String>> {
         let list: Vec<&str> = list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
         let r: IpAllowReply = self
-            .admin_call(reqwest::Method::PUT, &["account", "ip-allow"], &[], Some(json!({ "ip_allow": list })), "the IP allow-list")
+            .admin_call(
+                reqwest::Method::PUT,
+                &["account", "ip-allow"],
+                &[],
+                Some(json!({ "ip_allow": list })),
+                "the IP allow-list",
+            )
             .await?;
         Ok(r.ip_allow)
     }
@@ -392,9 +416,7 @@ impl CloudLink {
         let (prefs, url, _) = self.session().await?;
         let account = prefs.account.unwrap_or_default();
         if confirm_name.trim() != account {
-            return Err(CloudError::Invalid(format!(
-                "confirmation: type the account ID `{account}` to delete it"
-            )));
+            return Err(CloudError::Invalid(format!("confirmation: type the account ID `{account}` to delete it")));
         }
         if password.is_empty() {
             return Err(CloudError::Invalid("password: enter your password".into()));

@@ -6,12 +6,12 @@
 use meterdeck_core::alarm::{Action, AlarmRule, AlarmView, JournalEntry};
 use meterdeck_core::calc::CalcConfig;
 use meterdeck_core::cloudlink::{
-    AgentView, CloudChannelView, CloudSeries, CloudStatus, CloudUsageView, LicenceHistoryEntry, LocalSyncView,
-    StorageMeter,
-};
-use meterdeck_core::cloudlink::{
     AccessLogPage, AccessLogQuery, AccountView, AdminGroup, AdminMe, AdminTeam, AdminUser, ApiTokenView, CreatedToken,
     TotpSetup, UserPatch, UserWithPassword,
+};
+use meterdeck_core::cloudlink::{
+    AgentView, CloudChannelView, CloudSeries, CloudStatus, CloudUsageView, LicenceHistoryEntry, LocalSyncView,
+    StorageMeter,
 };
 use meterdeck_core::config::SectionError;
 use meterdeck_core::desk::{

@@ -144,6 +144,15 @@ fn tab(d: &Desktop, id: &str, section: &str) -> Result<()> {
     d.wait_until(Duration::from_secs(5), &format!("{section} shown"), |s| Ok(s.is_displayed(&root)?.then_some(())))
 }
 
+/// Clicks `id` once it is enabled (a section enables its buttons once its lists are read).
+fn click_enabled(d: &Desktop, id: &str) -> Result<()> {
+    let b = d.by_testid(id)?;
+    d.wait_until(Duration::from_secs(10), &format!("{id} enabled"), |s| {
+        Ok((s.property(&b, "disabled")? == Value::Bool(false)).then_some(()))
+    })?;
+    d.click(&b)
+}
+
 /// Waits until no error of the section shows and `cond` holds in the page.
 fn wait_js(d: &Desktop, what: &str, error_id: &str, script: &str) -> Result<Value> {
     d.wait_until(Duration::from_secs(15), what, |s| {
@@ -201,7 +210,7 @@ fn users(cx: &mut Ctx) -> Result<()> {
 fn teams(cx: &mut Ctx) -> Result<()> {
     let d = &cx.desk;
     tab(d, "teams", "admin-teams-section")?;
-    d.click(&d.by_testid("admin-team-new")?)?;
+    click_enabled(d, "admin-team-new")?;
     d.wait_for(&testid("admin-team-form"), Duration::from_secs(5))?;
     d.fill(&d.by_testid("admin-team-id")?, "ops")?;
     d.fill(&d.by_testid("admin-team-name")?, "Operators")?;
@@ -224,7 +233,7 @@ fn teams(cx: &mut Ctx) -> Result<()> {
 fn groups(cx: &mut Ctx) -> Result<()> {
     let d = &cx.desk;
     tab(d, "groups", "admin-groups-section")?;
-    d.click(&d.by_testid("admin-group-new")?)?;
+    click_enabled(d, "admin-group-new")?;
     d.wait_for(&testid("admin-group-form"), Duration::from_secs(5))?;
     d.fill(&d.by_testid("admin-group-id")?, "plant")?;
     d.fill(&d.by_testid("admin-group-name")?, "Plant A")?;
@@ -320,7 +329,8 @@ fn tokens(cx: &mut Ctx) -> Result<()> {
 fn ip_allow(cx: &mut Ctx) -> Result<()> {
     let d = &cx.desk;
     tab(d, "account", "admin-account-section")?;
-    d.fill(&d.by_testid("admin-ip-allow")?, "127.0.0.0/8\n2001:db8::/32")?;
+    // One per line or comma-separated (WebKitWebDriver types no newline into a textarea).
+    d.fill(&d.by_testid("admin-ip-allow")?, "127.0.0.0/8, 2001:db8::/32")?;
     d.click(&d.by_testid("admin-ip-save")?)?;
     let shown = d.by_testid("admin-ip-saved")?;
     d.wait_until(Duration::from_secs(10), "the list saved", |s| {

@@ -142,6 +142,7 @@ describe("role hiding", () => {
     expect(q(tabs.host, "admin-tokens-section")).not.toBeNull();
     await tabs.refresh(false);
     expect(q(tabs.nav, "admin-tab-tokens")).toBeNull();
+    expect(q(tabs.nav, "admin-tab-home")).toBeNull();
     expect(home.hidden).toBe(false);
   });
 

@@ -13,7 +13,7 @@ export function groupsSection(api: CloudAdminApi): AdminSection {
   const err = errorBox("admin-groups-error");
   const formHost = h("div", { class: "form-host" });
   const body = h("tbody");
-  const add = h("button", { type: "button", class: "primary", testid: "admin-group-new" }, t("admin.newGroup"));
+  const add = h("button", { type: "button", class: "primary", testid: "admin-group-new", disabled: true }, t("admin.newGroup"));
   add.addEventListener("click", () => edit(null));
   const agentName = (id: string): string => agents.find((a) => a.id === id)?.name ?? id;
 
@@ -69,6 +69,8 @@ export function groupsSection(api: CloudAdminApi): AdminSection {
 
   async function load(): Promise<void> {
     [groups, agents, users, teams] = await Promise.all([api.groups(), api.agents(), api.users(), api.teams()]);
+    // The form offers what these lists hold: it opens once they are read.
+    add.disabled = false;
     clear(body);
     body.append(...groups.map(row));
   }

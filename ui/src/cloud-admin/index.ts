@@ -85,7 +85,8 @@ export function adminTabs(api: CloudAdminApi, o: { homeLabel?: string; homePage?
   }
 
   function paint(): void {
-    const home = o.homePage ? [["home", o.homeLabel ?? ""] as const] : [];
+    // Signed out (no sections): no navigation at all.
+    const home = o.homePage && sections.length ? [["home", o.homeLabel ?? ""] as const] : [];
     buttons = [...home, ...sections.map((s) => [s.id, sectionLabel(s.id)] as const)].map(([id, label]) => [id, button(id, label)]);
     clear(nav);
     nav.append(...buttons.map(([, b]) => b));

@@ -10,7 +10,7 @@ export function teamsSection(api: CloudAdminApi): AdminSection {
   const err = errorBox("admin-teams-error");
   const formHost = h("div", { class: "form-host" });
   const body = h("tbody");
-  const add = h("button", { type: "button", class: "primary", testid: "admin-team-new" }, t("admin.newTeam"));
+  const add = h("button", { type: "button", class: "primary", testid: "admin-team-new", disabled: true }, t("admin.newTeam"));
   add.addEventListener("click", () => edit(null));
 
   function edit(team: AdminTeam | null): void {
@@ -60,6 +60,8 @@ export function teamsSection(api: CloudAdminApi): AdminSection {
 
   async function load(): Promise<void> {
     [teams, users] = await Promise.all([api.teams(), api.users()]);
+    // The form offers what these lists hold: it opens once they are read.
+    add.disabled = false;
     clear(body);
     body.append(...teams.map(row));
   }

@@ -5,6 +5,7 @@
 
 mod args;
 mod cloud;
+mod cloud_admin;
 mod commands;
 mod contract;
 mod error;

@@ -4,6 +4,7 @@
 // "temp" must change it first; "otp" is asked for the code 123456. Fixtures
 // and the simplest state only: the checks (service URL, password policy,
 // time ranges) are the backend's, not copied here.
+import { cloudAdminCommands } from "./mock-cloud-admin";
 import type { CloudAgent, CloudChannel, CloudSeries, CloudStatus, CloudStorage, LocalSyncView } from "./api";
 
 type Args = Record<string, unknown>;
@@ -163,6 +164,7 @@ export const cloudCommands: Record<string, (a: Args) => unknown> = {
     return storage;
   },
   sync_status: () => local(),
+  ...cloudAdminCommands(() => (status.signed_in && status.me ? status.me : null)),
 };
 
 const storage: CloudStorage = {

@@ -207,9 +207,33 @@ pub struct LogQuery {
     /// Newest entries (1 to 10000, default 200).
     #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
+    /// Skip this many matching entries (paging; default 0).
+    #[param(minimum = 0, maximum = 10000)]
+    offset: Option<usize>,
+    /// Only this user's entries.
+    user: Option<String>,
+    /// Only entries whose "METHOD path" contains this text (case-insensitive).
+    action: Option<String>,
+    /// Only entries at or after this time (ms since the epoch).
+    from: Option<TimeMs>,
+    /// Only entries before this time (ms since the epoch).
+    to: Option<TimeMs>,
 }
 
-/// Authenticated requests and logins, newest first
+/// The newest entries a filtered or paged read looks through.
+pub const LOG_SCAN: usize = 10_000;
+
+impl LogQuery {
+    fn matches(&self, e: &AccessEntry, action: &Option<String>) -> bool {
+        self.user.as_deref().is_none_or(|u| e.user.as_deref() == Some(u))
+            && action.as_deref().is_none_or(|a| format!("{} {}", e.method, e.path).to_lowercase().contains(a))
+            && self.from.is_none_or(|f| e.t_ms >= f)
+            && self.to.is_none_or(|t| e.t_ms < t)
+    }
+}
+
+/// Authenticated requests and logins, newest first; filtered by user,
+/// action text and time, paged with offset (over the newest 10000)
 #[utoipa::path(get, path = "/api/v1/access-log", tag = "account", params(LogQuery), security(("bearer" = [])), responses(
     (status = 200, description = "The entries", body = Vec<AccessEntry>),
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
@@ -224,7 +248,19 @@ pub async fn access_log(
     if limit == 0 || limit > 10_000 {
         return Err(ApiError::bad_request("limit must be 1 to 10000"));
     }
-    Ok(Json(ctx.store().access_log(&c.account.id, limit).await?))
+    let offset = q.offset.unwrap_or(0);
+    if offset > LOG_SCAN {
+        return Err(ApiError::bad_request("offset must be 0 to 10000"));
+    }
+    let filtered = q.user.is_some() || q.action.is_some() || q.from.is_some() || q.to.is_some();
+    if !filtered && offset == 0 {
+        return Ok(Json(ctx.store().access_log(&c.account.id, limit).await?));
+    }
+    // Filters and pages look through the newest LOG_SCAN entries (the
+    // screens page through recent activity; older ones stay in the store).
+    let action = q.action.as_ref().map(|a| a.to_lowercase());
+    let all = ctx.store().access_log(&c.account.id, LOG_SCAN).await?;
+    Ok(Json(all.into_iter().filter(|e| q.matches(e, &action)).skip(offset).take(limit).collect()))
 }
 
 /// Below this much free space in the data directory the service is "down".

@@ -7,6 +7,7 @@
 //! step) only in memory. The service URL, account and user are remembered in
 //! the Desk store's settings. Errors are sentences the window shows as is.
 
+pub mod admin;
 pub mod api;
 mod licence;
 mod prefs;
@@ -23,6 +24,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
+pub use admin::{
+    AccessEntry, AccessLogPage, AccessLogQuery, AccountView, AdminGroup, AdminMe, AdminTeam, AdminUser, ApiTokenView,
+    CreatedToken, TotpSetup, UserPatch, UserWithPassword,
+};
 pub use api::{AgentSync, Me};
 pub use licence::{
     CloudLicenceStatus, CloudLimitUse, CloudUsage, CloudUsageView, LicenceHistoryEntry, STORAGE_TOP, StorageChannel,

@@ -6,6 +6,10 @@
 use meterdeck_core::alarm::{Action, AlarmRule, AlarmView, JournalEntry};
 use meterdeck_core::calc::CalcConfig;
 use meterdeck_core::cloudlink::{
+    AccessLogPage, AccessLogQuery, AccountView, AdminGroup, AdminMe, AdminTeam, AdminUser, ApiTokenView, CreatedToken,
+    TotpSetup, UserPatch, UserWithPassword,
+};
+use meterdeck_core::cloudlink::{
     AgentView, CloudChannelView, CloudSeries, CloudStatus, CloudUsageView, LicenceHistoryEntry, LocalSyncView,
     StorageMeter,
 };
@@ -185,4 +189,36 @@ contract! {
     licence::licence_cloud_usage(LicenceCloudUsageArgs {}) -> Option<CloudUsageView>;
     /// Applies a licence card to the account (admins), then fetches the licence.
     licence::licence_apply_card(LicenceApplyCardArgs { card: String }) -> LicenceScreen;
+
+    // ------------------------------------------------ cloud administration
+    /// The signed-in user's role and second factor (the admin sections hide by role).
+    cloud_admin::cloud_admin_me(CloudAdminMeArgs {}) -> AdminMe;
+    cloud_admin::cloud_users(CloudUsersArgs {}) -> Vec<AdminUser>;
+    /// Invites a user; the temporary password in the reply is shown once.
+    cloud_admin::cloud_user_create(CloudUserCreateArgs { id: String, name: String, email: String, role: String }) -> UserWithPassword;
+    cloud_admin::cloud_user_update(CloudUserUpdateArgs { id: String, patch: UserPatch }) -> AdminUser;
+    cloud_admin::cloud_user_temporary_password(CloudUserTemporaryPasswordArgs { id: String }) -> UserWithPassword;
+    cloud_admin::cloud_user_delete(CloudUserDeleteArgs { id: String }) -> ();
+    cloud_admin::cloud_teams(CloudTeamsArgs {}) -> Vec<AdminTeam>;
+    /// `create`: a new team; else replaces the team's name and members.
+    cloud_admin::cloud_team_save(CloudTeamSaveArgs { create: bool, id: String, name: String, members: Vec<String> }) -> AdminTeam;
+    cloud_admin::cloud_team_delete(CloudTeamDeleteArgs { id: String }) -> ();
+    cloud_admin::cloud_groups(CloudGroupsArgs {}) -> Vec<AdminGroup>;
+    /// `create`: a new group; else replaces the group's agents and grants.
+    cloud_admin::cloud_group_save(CloudGroupSaveArgs { create: bool, group: AdminGroup }) -> AdminGroup;
+    cloud_admin::cloud_group_delete(CloudGroupDeleteArgs { id: String }) -> ();
+    /// The secret and otpauth URI for the authenticator app (confirm next).
+    cloud_admin::cloud_totp_setup(CloudTotpSetupArgs {}) -> TotpSetup;
+    /// Answers the second factor now in force (`totp`).
+    cloud_admin::cloud_totp_confirm(CloudTotpConfirmArgs { code: String }) -> String;
+    cloud_admin::cloud_tokens(CloudTokensArgs {}) -> Vec<ApiTokenView>;
+    /// The token text in the reply is shown once.
+    cloud_admin::cloud_token_create(CloudTokenCreateArgs { name: String }) -> CreatedToken;
+    cloud_admin::cloud_token_delete(CloudTokenDeleteArgs { id: String }) -> ();
+    cloud_admin::cloud_account(CloudAccountArgs {}) -> AccountView;
+    /// Answers the list as stored.
+    cloud_admin::cloud_ip_allow_set(CloudIpAllowSetArgs { ip_allow: Vec<String> }) -> Vec<String>;
+    cloud_admin::cloud_access_log(CloudAccessLogArgs { query: AccessLogQuery }) -> AccessLogPage;
+    /// `confirm` must be the account ID as typed; the session ends with the account.
+    cloud_admin::cloud_account_delete(CloudAccountDeleteArgs { confirm: String, password: String }) -> ();
 }

@@ -5,6 +5,7 @@ import { api, errorText, type CloudAgent, type CloudChannel, type CloudStatus, t
 import { agentTraffic, backlogText, localTraffic } from "../cloudfmt";
 import { clear, h, showError } from "../dom";
 import { t } from "../i18n";
+import { adminTabs, tauriCloudAdmin } from "../cloud-admin";
 import { planName } from "./licence";
 import { addOverlay, hasOverlay, MAX_OVERLAY, overlay, removeOverlay } from "../overlay";
 import { stateDot, type Screen } from "../state";
@@ -40,10 +41,12 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
   const channelsBox = h("div", { class: "cloud-channels-box" });
   const err = h("div", { class: "error", testid: "cloud-error", hidden: true });
 
-  const root = h(
-    "section",
-    { class: "screen cloud", testid: "screen-cloud" },
-    h("div", { class: "toolbar" }, h("h2", {}, opts.web ? t("portal.agentsTitle") : t("cloud.title"))),
+  // The account's administration sections sit behind a sub-navigation
+  // whose first entry is this page (cloud-admin/: shared with the portal).
+  // In the portal, which mounts the sections itself, this page is all.
+  const home = h(
+    "div",
+    { class: "cloud-home", testid: "cloud-home" },
     opts.web ? null : h("h3", {}, t("cloud.local")),
     opts.web ? null : localBox,
     opts.web ? null : h("h3", {}, t("cloud.account")),
@@ -52,6 +55,14 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
     storageBox,
     agentsBox,
     channelsBox,
+  );
+  const admin = opts.web ? null : adminTabs(tauriCloudAdmin, { homeLabel: t("admin.overview"), homePage: home, onAccountDeleted: () => void loadStatus() });
+  const root = h(
+    "section",
+    { class: "screen cloud", testid: "screen-cloud" },
+    h("div", { class: "toolbar" }, h("h2", {}, opts.web ? t("portal.agentsTitle") : t("cloud.title")), admin?.nav),
+    home,
+    admin?.host,
   );
 
   // ---------------------------------------------------------- local sync
@@ -249,6 +260,7 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
   function paintAccount(): void {
     clear(accountBox);
     const s = status;
+    void admin?.refresh(!!s?.signed_in && !s.step);
     if (!s) {
       accountBox.append(h("div", { class: "muted" }, t("common.loading")));
       return;

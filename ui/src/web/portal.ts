@@ -6,6 +6,7 @@
 // sign-out, the logout after 24 h without activity, and the nav of the
 // screens that have cloud data. The session is an HttpOnly cookie the page
 // never sees; nothing is kept in localStorage.
+import { cloudAdminScreen, webCloudAdmin } from "../cloud-admin";
 import { setTransport, type Lang } from "../api";
 import { clear, h, showError } from "../dom";
 import { setLang, t, type Key } from "../i18n";
@@ -33,6 +34,9 @@ export interface PortalScreen {
 const portalScreens: PortalScreen[] = [
   { name: "agents", label: "portal.nav.agents", icon: "☁", make: () => cloudScreen({ web: true, csvHref: (c) => csvUrl(c.id) }) },
   { name: "viewer", label: "nav.viewer", icon: "∿", make: () => viewerScreen() },
+  // Users, teams, groups, authenticator, tokens, allow-list, access log,
+  // account: the sections shown follow the signed-in user's role.
+  { name: "admin", label: "admin.title", icon: "⚙", make: () => cloudAdminScreen(webCloudAdmin(), () => void signOut()) },
 ];
 
 export function addPortalScreen(s: PortalScreen): void {

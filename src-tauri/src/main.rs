@@ -7,6 +7,7 @@ mod args;
 mod cloud;
 mod commands;
 mod contract;
+mod dashboards;
 mod error;
 mod licence;
 mod live;

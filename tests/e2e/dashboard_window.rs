@@ -302,9 +302,9 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
         ensure!(d.text(&tab)? == "Furnace line", "opened on {}", d.text(&tab)?);
         let css = panel_css("image-values");
         let placed = d.wait_for(&format!("{css} [data-testid=placed-value][data-path=\"power-meter-1/U1\"]"), Duration::from_secs(10))?;
-        let style = d.attribute(&placed, "style")?.unwrap_or_default();
-        let want_left = format!("left: {}%", placed_at.0 * 100.0);
-        ensure!(style.replace(":", ": ").replace(":  ", ": ").contains(&want_left), "placed at {style}, want {want_left}");
+        let left = d.execute("return [parseFloat(arguments[0].style.left), parseFloat(arguments[0].style.top)]", vec![placed.to_json()])?;
+        let (x, y) = (left[0].as_f64().unwrap_or(-1.0), left[1].as_f64().unwrap_or(-1.0));
+        ensure!((x - placed_at.0 * 100.0).abs() < 0.01 && (y - placed_at.1 * 100.0).abs() < 0.01, "placed at {left}, dropped at {placed_at:?}");
         let p = kept_panel(d, "image-values")?;
         ensure!(p["placements"][0]["x"].as_f64() == Some(placed_at.0), "kept placement {p}");
         ensure!(d.find_all("[data-testid=panel]")?.len() == 6, "panels after restart");

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use meterdeck_e2e::bin;
-use meterdeck_e2e::webdriver::{Desktop, testid};
+use meterdeck_e2e::webdriver::{Desktop, Session, testid};
 use serde_json::{Value, json};
 
 /// An always-active alarm on a channel the board shows.
@@ -55,13 +55,27 @@ fn launch(data: &Path, home: &Path) -> Desktop {
     desk
 }
 
+/// Calls a Tauri command from the page (facts the test checks against).
+fn invoke(s: &Session, cmd: &str, args: Value) -> Result<Value> {
+    let v = s.execute_async(
+        "const [cmd, args, done] = arguments;
+         window.__TAURI_INTERNALS__.invoke(cmd, args).then(v => done({ok: v}), e => done({err: String(e)}));",
+        vec![json!(cmd), args],
+    )?;
+    match (v.get("ok"), v.get("err")) {
+        (Some(ok), _) => Ok(ok.clone()),
+        (_, Some(err)) => bail!("{cmd}: {err}"),
+        _ => bail!("{cmd}: unexpected reply {v}"),
+    }
+}
+
 /// The board as the backend keeps it.
-fn kept_board(d: &Desktop) -> Result<Value> {
-    let all = d.invoke("dashboards_list", json!({}))?;
+fn kept_board(d: &Session) -> Result<Value> {
+    let all = invoke(d, "dashboards_list", json!({}))?;
     all["boards"].get(0).cloned().context(format!("no board kept: {all}"))
 }
 
-fn kept_panel(d: &Desktop, kind: &str) -> Result<Value> {
+fn kept_panel(d: &Session, kind: &str) -> Result<Value> {
     let b = kept_board(d)?;
     b["panels"].as_array().and_then(|ps| ps.iter().find(|p| p["kind"] == kind).cloned()).context(format!("no {kind} panel: {b}"))
 }
@@ -71,9 +85,9 @@ fn panel_css(kind: &str) -> String {
 }
 
 /// Channels with numbers in the Monitor's sense: those the demo stores.
-fn demo_channels(d: &Desktop) -> Result<Vec<String>> {
+fn demo_channels(d: &Session) -> Result<Vec<String>> {
     d.wait_until(Duration::from_secs(30), "the demo's channels stored", |s| {
-        let v = s.invoke("latest", json!({}))?;
+        let v = invoke(s, "latest", json!({}))?;
         let paths: Vec<String> =
             v.as_array().into_iter().flatten().filter_map(|l| l["path"].as_str().map(str::to_string)).collect();
         Ok((paths.iter().any(|p| p.starts_with("hioki-logger-1/")) && paths.iter().any(|p| p == "power-meter-1/U1"))
@@ -82,7 +96,7 @@ fn demo_channels(d: &Desktop) -> Result<Vec<String>> {
 }
 
 /// Adds a panel through the form: kind, title, channels (by path), image file.
-fn add_panel(d: &Desktop, kind: &str, title: &str, channels: &[&str], image: Option<&Path>) -> Result<()> {
+fn add_panel(d: &Session, kind: &str, title: &str, channels: &[&str], image: Option<&Path>) -> Result<()> {
     let before = d.find_all("[data-testid=panel]")?.len();
     d.click(&d.by_testid("panel-new")?)?;
     d.wait_for(&testid("panel-form"), Duration::from_secs(5))?;
@@ -113,7 +127,7 @@ fn add_panel(d: &Desktop, kind: &str, title: &str, channels: &[&str], image: Opt
 }
 
 /// `[path, value text, data-t]` of the value tiles in panels of `kind`.
-fn tiles(d: &Desktop, kind: &str) -> Result<Vec<(String, String, String)>> {
+fn tiles(d: &Session, kind: &str) -> Result<Vec<(String, String, String)>> {
     let v = d.execute(
         "return [...document.querySelectorAll(arguments[0] + ' [data-testid=value-tile]')].map(t =>
            [t.dataset.path, t.querySelector('[data-testid=panel-value]').textContent.trim(), t.dataset.t || '']);",
@@ -122,7 +136,7 @@ fn tiles(d: &Desktop, kind: &str) -> Result<Vec<(String, String, String)>> {
     Ok(serde_json::from_value(v)?)
 }
 
-fn graph_points(d: &Desktop, kind: &str) -> Result<u64> {
+fn graph_points(d: &Session, kind: &str) -> Result<u64> {
     let v = d.execute(
         "const h = document.querySelector(arguments[0] + ' [data-testid=panel-graph]');
          return h && h.uplot ? h.uplot.data[0].length : 0;",
@@ -131,7 +145,7 @@ fn graph_points(d: &Desktop, kind: &str) -> Result<u64> {
     Ok(v.as_u64().unwrap_or(0))
 }
 
-fn panel_rect(d: &Desktop, kind: &str) -> Result<(u64, u64, u64, u64)> {
+fn panel_rect(d: &Session, kind: &str) -> Result<(u64, u64, u64, u64)> {
     let v = d.execute(
         "const p = document.querySelector(arguments[0]).dataset; return [+p.x, +p.y, +p.w, +p.h];",
         vec![json!(panel_css(kind))],
@@ -210,12 +224,13 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
 
     step(&desk, "alarm-ack", |d| {
         let li = d.wait_for(&format!("{} [data-testid=panel-alarms] li", panel_css("alarm-list")), Duration::from_secs(20))?;
-        ensure!(d.text(&li)?.contains("Line voltage watch"), "alarm row: {}", d.text(&li)?);
+        let row = d.property(&li, "textContent")?;
+        ensure!(row.as_str().unwrap_or_default().contains("Line voltage watch"), "alarm row: {row}");
         d.click(&d.find(&format!("{} [data-testid=panel-ack]", panel_css("alarm-list")))?)?;
         d.fill(&d.find(&format!("{} [data-testid=panel-ack-user]", panel_css("alarm-list")))?, "operator1")?;
         d.click(&d.find(&format!("{} [data-testid=panel-ack]", panel_css("alarm-list")))?)?;
         d.wait_until(Duration::from_secs(10), "the alarm acknowledged", |s| {
-            let all = s.invoke("alarms_list", json!({}))?;
+            let all = invoke(s, "alarms_list", json!({}))?;
             let a = all.as_array().and_then(|l| l.iter().find(|a| a["rule_id"] == "u1-watch").cloned());
             Ok(a.filter(|a| a["acked"] == true && a["ack"]["user"] == "operator1").map(|_| ()))
         })
@@ -271,12 +286,17 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
 
     step(&desk, "mouse-move", |d| {
         let before = panel_rect(d, "image")?;
+        d.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'start'})", vec![json!(panel_css("image"))])?;
+        d.two_frames()?;
         let head = d.find(&format!("{} .panel-head", panel_css("image")))?;
         let r = d.rect(&head)?;
-        let grid = d.rect(&d.by_testid("board-grid")?)?;
+        // Offsets from the scrolling area, which stays put while the panel follows the pointer.
+        let area = d.find(".board-scroll")?;
+        let grid = d.rect(&area)?;
         let row = 74.0;
+        let from = (r.x + r.width / 3.0 - grid.x, r.y + r.height / 2.0 - grid.y);
         // Down by two rows (into the free space under the board).
-        d.drag(&head, (r.width / 3.0, r.height / 2.0), (r.width / 3.0, r.height / 2.0 + 2.0 * row), 6)?;
+        d.drag(&area, from, (from.0, from.1 + 2.0 * row), 6)?;
         let after = d.wait_until(Duration::from_secs(5), "the panel moved by mouse", |s| {
             let k = kept_panel(s, "image")?;
             let y = k["y"].as_u64().unwrap_or(0);

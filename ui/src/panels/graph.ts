@@ -42,6 +42,8 @@ export function graphView(
   let loading = false;
   let lastW = 0;
   let lastH = 0;
+  /** The x range shown: the window ending now (moved on at each redraw). */
+  let xr: [number, number] = [0, 1];
   // What is drawn, for the window tests: `host.uplot.data`.
   Object.defineProperty(host, "uplot", { get: () => u });
 
@@ -91,7 +93,8 @@ export function graphView(
         n += 2;
       }
     }
-    const scales: uPlot.Scales = { x: { time: true, range: () => [now - windowMs, now] } };
+    xr = [now - windowMs, now];
+    const scales: uPlot.Scales = { x: { time: true, range: () => xr } };
     const axes: uPlot.Axis[] = [
       { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 34, space: 70, values: (_u, s, _a, _sp, incr) => timeLabels(s, incr) },
     ];
@@ -134,9 +137,13 @@ export function graphView(
       return;
     }
     const { xs, cols } = align(inputs());
-    u.setScale("x", { min: from, max: now });
-    u.setData([xs, ...cols] as unknown as uPlot.AlignedData, false);
-    u.setScale("x", { min: from, max: now });
+    const plot = u;
+    xr = [from, now];
+    // One redraw for the new data and the window moved on.
+    plot.batch(() => {
+      plot.setData([xs, ...cols] as unknown as uPlot.AlignedData, false);
+      plot.setScale("x", { min: from, max: now });
+    });
     dirty = false;
   }
 

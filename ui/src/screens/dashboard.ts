@@ -15,7 +15,7 @@ export const KINDS: PanelKind[] = ["graph-value", "graph", "value", "image-value
 const SIZES: Record<PanelKind, [number, number]> = {
   "graph-value": [6, 4],
   graph: [6, 4],
-  value: [3, 2],
+  value: [4, 2],
   "image-values": [6, 5],
   image: [4, 4],
   "alarm-list": [4, 4],

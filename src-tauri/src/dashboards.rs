@@ -85,7 +85,10 @@ pub async fn board_import(desk: Desk_<'_>, a: Args<BoardImportArgs>) -> Reply<Bo
 }
 
 #[tauri::command]
-pub async fn dashboard_image_import(desk: Desk_<'_>, a: Args<DashboardImageImportArgs>) -> Reply<DashboardImageImportArgs> {
+pub async fn dashboard_image_import(
+    desk: Desk_<'_>,
+    a: Args<DashboardImageImportArgs>,
+) -> Reply<DashboardImageImportArgs> {
     let path = a.0.path;
     blocking(&desk, move |d| d.dashboard_image_import(&path)).await
 }

@@ -77,7 +77,10 @@ fn kept_board(d: &Session) -> Result<Value> {
 
 fn kept_panel(d: &Session, kind: &str) -> Result<Value> {
     let b = kept_board(d)?;
-    b["panels"].as_array().and_then(|ps| ps.iter().find(|p| p["kind"] == kind).cloned()).context(format!("no {kind} panel: {b}"))
+    b["panels"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["kind"] == kind).cloned())
+        .context(format!("no {kind} panel: {b}"))
 }
 
 fn panel_css(kind: &str) -> String {
@@ -204,7 +207,11 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
         })?;
         d.wait_until(Duration::from_secs(10), "a newer reading in the value panel", |s| {
             let now = tiles(s, "value")?;
-            Ok(now.iter().zip(&first).any(|(a, b)| a.2.parse::<i64>().unwrap_or(0) > b.2.parse::<i64>().unwrap_or(0)).then_some(()))
+            Ok(now
+                .iter()
+                .zip(&first)
+                .any(|(a, b)| a.2.parse::<i64>().unwrap_or(0) > b.2.parse::<i64>().unwrap_or(0))
+                .then_some(()))
         })?;
         let unit = d.execute(
             "return document.querySelector(arguments[0] + ' [data-path=\"power-meter-1/U1\"] [data-testid=panel-unit]').textContent",
@@ -215,15 +222,21 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
             let n = graph_points(s, "graph-value")?;
             Ok((n > 0).then_some(n))
         })?;
-        d.wait_until(Duration::from_secs(10), "the graph to grow live", |s| Ok((graph_points(s, "graph-value")? > g0).then_some(())))?;
+        d.wait_until(Duration::from_secs(10), "the graph to grow live", |s| {
+            Ok((graph_points(s, "graph-value")? > g0).then_some(()))
+        })?;
         ensure!(graph_points(d, "graph")? > 0, "the graph-only panel drew nothing");
         // The alarm on U1 colours its tiles.
-        d.wait_for(&format!("{} [data-path=\"power-meter-1/U1\"][data-alarm=\"high\"]", panel_css("value")), Duration::from_secs(20))?;
+        d.wait_for(
+            &format!("{} [data-path=\"power-meter-1/U1\"][data-alarm=\"high\"]", panel_css("value")),
+            Duration::from_secs(20),
+        )?;
         Ok(())
     });
 
     step(&desk, "alarm-ack", |d| {
-        let li = d.wait_for(&format!("{} [data-testid=panel-alarms] li", panel_css("alarm-list")), Duration::from_secs(20))?;
+        let li =
+            d.wait_for(&format!("{} [data-testid=panel-alarms] li", panel_css("alarm-list")), Duration::from_secs(20))?;
         let row = d.property(&li, "textContent")?;
         ensure!(row.as_str().unwrap_or_default().contains("Line voltage watch"), "alarm row: {row}");
         d.click(&d.find(&format!("{} [data-testid=panel-ack]", panel_css("alarm-list")))?)?;
@@ -249,13 +262,14 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
         d.drag(&tile, (tr.width / 2.0, tr.height / 2.0), (target.0 - tr.x, target.1 - tr.y), 8)?;
         let p = d.wait_until(Duration::from_secs(10), "the placement kept", |s| {
             let p = kept_panel(s, "image-values")?;
-            Ok(p["placements"]
-                .as_array()
-                .and_then(|l| l.iter().find(|x| x["channel"] == "power-meter-1/U1").cloned()))
+            Ok(p["placements"].as_array().and_then(|l| l.iter().find(|x| x["channel"] == "power-meter-1/U1").cloned()))
         })?;
         placed_at = (p["x"].as_f64().unwrap_or(-1.0), p["y"].as_f64().unwrap_or(-1.0));
         ensure!((placed_at.0 - 0.75).abs() < 0.05 && (placed_at.1 - 0.5).abs() < 0.05, "dropped at {placed_at:?}");
-        d.wait_for(&format!("{css} [data-testid=placed-value][data-path=\"power-meter-1/U1\"]"), Duration::from_secs(5))?;
+        d.wait_for(
+            &format!("{css} [data-testid=placed-value][data-path=\"power-meter-1/U1\"]"),
+            Duration::from_secs(5),
+        )?;
         Ok(())
     });
 
@@ -286,7 +300,10 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
 
     step(&desk, "mouse-move", |d| {
         let before = panel_rect(d, "image")?;
-        d.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'start'})", vec![json!(panel_css("image"))])?;
+        d.execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'})",
+            vec![json!(panel_css("image"))],
+        )?;
         d.two_frames()?;
         let head = d.find(&format!("{} .panel-head", panel_css("image")))?;
         let r = d.rect(&head)?;
@@ -302,7 +319,11 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
             let y = k["y"].as_u64().unwrap_or(0);
             Ok((y == before.1 + 2).then_some(y))
         });
-        ensure!(after.is_ok(), "the drag did not move the panel: before {before:?}, now {:?} (grid {grid:?})", panel_rect(d, "image")?);
+        ensure!(
+            after.is_ok(),
+            "the drag did not move the panel: before {before:?}, now {:?} (grid {grid:?})",
+            panel_rect(d, "image")?
+        );
         Ok(())
     });
 
@@ -317,14 +338,25 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
     let desk = launch(&data, &home);
     step(&desk, "after-restart", |d| {
         let root = d.by_testid("screen-dashboard")?;
-        d.wait_until(Duration::from_secs(10), "the app opens on the dashboard", |s| Ok(s.is_displayed(&root)?.then_some(())))?;
+        d.wait_until(Duration::from_secs(10), "the app opens on the dashboard", |s| {
+            Ok(s.is_displayed(&root)?.then_some(()))
+        })?;
         let tab = d.wait_for("[data-testid=board-tab].active", Duration::from_secs(10))?;
         ensure!(d.text(&tab)? == "Furnace line", "opened on {}", d.text(&tab)?);
         let css = panel_css("image-values");
-        let placed = d.wait_for(&format!("{css} [data-testid=placed-value][data-path=\"power-meter-1/U1\"]"), Duration::from_secs(10))?;
-        let left = d.execute("return [parseFloat(arguments[0].style.left), parseFloat(arguments[0].style.top)]", vec![placed.to_json()])?;
+        let placed = d.wait_for(
+            &format!("{css} [data-testid=placed-value][data-path=\"power-meter-1/U1\"]"),
+            Duration::from_secs(10),
+        )?;
+        let left = d.execute(
+            "return [parseFloat(arguments[0].style.left), parseFloat(arguments[0].style.top)]",
+            vec![placed.to_json()],
+        )?;
         let (x, y) = (left[0].as_f64().unwrap_or(-1.0), left[1].as_f64().unwrap_or(-1.0));
-        ensure!((x - placed_at.0 * 100.0).abs() < 0.01 && (y - placed_at.1 * 100.0).abs() < 0.01, "placed at {left}, dropped at {placed_at:?}");
+        ensure!(
+            (x - placed_at.0 * 100.0).abs() < 0.01 && (y - placed_at.1 * 100.0).abs() < 0.01,
+            "placed at {left}, dropped at {placed_at:?}"
+        );
         let p = kept_panel(d, "image-values")?;
         ensure!(p["placements"][0]["x"].as_f64() == Some(placed_at.0), "kept placement {p}");
         ensure!(d.find_all("[data-testid=panel]")?.len() == 6, "panels after restart");

@@ -10,9 +10,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, ensure};
+use meterdeck_e2e::Proc;
 use meterdeck_e2e::proctree;
 use meterdeck_e2e::webdriver::Desktop;
-use meterdeck_e2e::Proc;
 use serde_json::json;
 
 const LOGGERS: usize = 4;
@@ -64,10 +64,8 @@ fn measure(desk: &Desktop, secs: u64) -> f64 {
     std::thread::sleep(Duration::from_secs(secs));
     let after = ticks(desk);
     let wall = t0.elapsed().as_secs_f64();
-    let used: u64 = after
-        .iter()
-        .map(|(p, t)| t.saturating_sub(before.iter().find(|(q, _)| q == p).map_or(0, |(_, b)| *b)))
-        .sum();
+    let used: u64 =
+        after.iter().map(|(p, t)| t.saturating_sub(before.iter().find(|(q, _)| q == p).map_or(0, |(_, b)| *b))).sum();
     used as f64 / TICKS / wall * 100.0
 }
 
@@ -123,7 +121,10 @@ fn run_app(app: &Path, dir: &Path, env: &[(&str, &str)], board: bool, secs: u64)
     std::thread::sleep(Duration::from_secs(3));
     let pct = measure(&desk, secs);
     let procs = desk.app_pids().len();
-    eprintln!("   {} : {pct:.2} % of a core over {secs} s ({procs} processes)", if board { "dashboard" } else { "monitor  " });
+    eprintln!(
+        "   {} : {pct:.2} % of a core over {secs} s ({procs} processes)",
+        if board { "dashboard" } else { "monitor  " }
+    );
     Ok(pct)
 }
 
@@ -147,6 +148,8 @@ pub fn run(app: &Path, sim_bin: &Path, env: &[(&str, &str)], secs: u64) -> Resul
     let monitor = run_app(app, dir.path(), env, false, secs)?;
     let dashboard = run_app(app, dir.path(), env, true, secs)?;
     let _ = sim.terminate(Duration::from_secs(5));
-    println!("{{\"dashboard_idle_cpu_percent\": {dashboard:.2}, \"dashboard_baseline_monitor_cpu_percent\": {monitor:.2}}}");
+    println!(
+        "{{\"dashboard_idle_cpu_percent\": {dashboard:.2}, \"dashboard_baseline_monitor_cpu_percent\": {monitor:.2}}}"
+    );
     Ok(CpuFigures { dashboard, monitor })
 }

@@ -38,8 +38,7 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args> {
-    let mut a =
-        Args {
+    let mut a = Args {
         app: PathBuf::new(),
         sim: PathBuf::new(),
         only: Vec::new(),
@@ -122,7 +121,12 @@ fn run(a: &Args) -> Result<()> {
             unit: "%",
             target: Some(5.0),
         });
-        figs.push(Figure { name: "  baseline: the same app on the Monitor".into(), value: c.monitor, unit: "%", target: None });
+        figs.push(Figure {
+            name: "  baseline: the same app on the Monitor".into(),
+            value: c.monitor,
+            unit: "%",
+            target: None,
+        });
     }
     println!();
     println!("{:<58} {:>12} {:>10}  verdict", "figure", "value", "target");

@@ -27,7 +27,8 @@ pub(super) fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     } else {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
         let head = head.trim_start_matches('\u{feff}').trim_start();
-        (head.starts_with("<svg") || (head.starts_with("<?xml") && head.contains("<svg"))).then_some(("svg", "image/svg+xml"))
+        (head.starts_with("<svg") || (head.starts_with("<?xml") && head.contains("<svg")))
+            .then_some(("svg", "image/svg+xml"))
     }
 }
 
@@ -49,9 +50,8 @@ pub(super) fn store_bytes(data_dir: &Path, bytes: &[u8], what: &str) -> Result<S
             MAX_IMAGE_BYTES / (1024 * 1024)
         )));
     }
-    let (ext, _) = sniff(bytes).ok_or_else(|| {
-        DashboardError::Invalid(format!("{what} is not a PNG, JPEG, GIF, WebP or SVG image"))
-    })?;
+    let (ext, _) = sniff(bytes)
+        .ok_or_else(|| DashboardError::Invalid(format!("{what} is not a PNG, JPEG, GIF, WebP or SVG image")))?;
     let dir = data_dir.join(IMAGE_DIR);
     std::fs::create_dir_all(&dir)
         .map_err(|e| DashboardError::Invalid(format!("cannot create {}: {e}", dir.display())))?;

@@ -34,8 +34,9 @@ fn parse_panels(id: i64, text: &str) -> Result<Vec<Panel>> {
 
 /// Every board in order.
 pub fn list_boards(conn: &Connection) -> Result<Vec<Board>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, name, panels FROM dashboard_board ORDER BY position, id").map_err(StoreError::from)?;
+    let mut stmt = conn
+        .prepare_cached("SELECT id, name, panels FROM dashboard_board ORDER BY position, id")
+        .map_err(StoreError::from)?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
         .map_err(StoreError::from)?

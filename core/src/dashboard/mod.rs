@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 pub use file::{FORMAT_KEY, FORMAT_VERSION, Imported, export_json, parse_import};
 pub use image::{IMAGE_DIR, MAX_IMAGE_BYTES, image_data_url, import_image};
 pub use kept::{
-    LAST_BOARD_KEY, SCHEMA_PART, board, create_board, delete_board, list_boards, panel_count, rename_board, reorder_boards,
-    set_panels,
+    LAST_BOARD_KEY, SCHEMA_PART, board, create_board, delete_board, list_boards, panel_count, rename_board,
+    reorder_boards, set_panels,
 };
 
 /// Columns of the grid panels sit on.

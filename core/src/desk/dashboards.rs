@@ -279,7 +279,11 @@ mod tests {
         assert!(e.contains("Free plan allows 1 dashboard panels"), "{e}");
         assert_eq!(desk.dashboards().unwrap().boards.len(), 2);
         let bad = dir.path().join("bad.json");
-        std::fs::write(&bad, r#"{"meterdeck_dashboard": 1, "name": "x", "panels": [{"kind": "dial", "x": 0, "y": 0, "w": 1, "h": 1}]}"#).unwrap();
+        std::fs::write(
+            &bad,
+            r#"{"meterdeck_dashboard": 1, "name": "x", "panels": [{"kind": "dial", "x": 0, "y": 0, "w": 1, "h": 1}]}"#,
+        )
+        .unwrap();
         let e = desk.board_import(bad.to_str().unwrap()).unwrap_err().to_string();
         assert!(e.contains("bad.json: dashboard file: `panels[0].kind`: unknown variant `dial`"), "{e}");
         assert!(desk.board_export(first, "relative.json").is_err());

@@ -100,7 +100,7 @@ fn run_app(app: &Path, dir: &Path, env: &[(&str, &str)], board: bool, secs: u64)
     let _ = desk.set_window_rect(1440, 960);
     desk.wait_for("html[data-ready=\"1\"]", Duration::from_secs(60))?;
     desk.wait_until(Duration::from_secs(30), "32 channels stored", |s| {
-        let n = s.invoke("latest", json!({}))?.as_array().map_or(0, Vec::len);
+        let n = super::invoke_timed(s, "latest", json!({}))?.0.as_array().map_or(0, Vec::len);
         Ok((n >= LOGGERS * PER_LOGGER).then_some(()))
     })?;
     if board {

@@ -195,6 +195,8 @@ impl AgentConfig {
             channels: self.instruments.iter().map(|i| (i.id.clone(), n(i.channels.len()))).collect(),
             alarm_rules: n(self.alarms.len()),
             calcs: n(self.calcs.len()),
+            // Counted from the store by the desk (dashboards are not configuration).
+            panels: 0,
         }
     }
 }

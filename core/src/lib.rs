@@ -25,6 +25,7 @@ pub mod calc;
 pub mod cloudlink;
 pub mod config;
 pub mod demo;
+pub mod dashboard;
 pub mod desk;
 pub mod export;
 pub mod files;

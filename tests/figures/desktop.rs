@@ -5,8 +5,11 @@
 //!
 //! Everything runs in real windows under Xvfb through WebKitWebDriver.
 //!
-//! Usage: figures_desktop [--app PATH] [--sim PATH] [--only first-paint|memory|viewer]...
-//!                        [--runs N] [--memory-secs S] [--year-days D]
+//! Usage: figures_desktop [--app PATH] [--sim PATH] [--only first-paint|memory|viewer|dashboard]...
+//!                        [--runs N] [--memory-secs S] [--year-days D] [--dashboard-secs S]
+//!
+//! `dashboard`: CPU of the app's processes with a board of 20 panels over 32
+//! channels updating every second (`dashboard_cpu.rs`).
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use meterdeck_core::model::{Sample, Value as Sv};
@@ -19,6 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[path = "dashboard_cpu.rs"]
+mod dashboard_cpu;
+
 const DAY_MS: i64 = 86_400_000;
 
 struct Args {
@@ -28,11 +34,19 @@ struct Args {
     runs: usize,
     memory_secs: u64,
     year_days: i64,
+    dashboard_secs: u64,
 }
 
 fn parse_args() -> Result<Args> {
-    let mut a =
-        Args { app: PathBuf::new(), sim: PathBuf::new(), only: Vec::new(), runs: 5, memory_secs: 60, year_days: 365 };
+    let mut a = Args {
+        app: PathBuf::new(),
+        sim: PathBuf::new(),
+        only: Vec::new(),
+        runs: 5,
+        memory_secs: 60,
+        year_days: 365,
+        dashboard_secs: 60,
+    };
     let mut app = None;
     let mut sim = None;
     let mut it = std::env::args().skip(1);
@@ -44,14 +58,15 @@ fn parse_args() -> Result<Args> {
             "--only" => {
                 let v = val()?;
                 ensure!(
-                    ["first-paint", "memory", "viewer"].contains(&v.as_str()),
-                    "--only {v}: first-paint, memory or viewer"
+                    ["first-paint", "memory", "viewer", "dashboard"].contains(&v.as_str()),
+                    "--only {v}: first-paint, memory, viewer or dashboard"
                 );
                 a.only.push(v);
             }
             "--runs" => a.runs = val()?.parse().context("--runs: a count")?,
             "--memory-secs" => a.memory_secs = val()?.parse().context("--memory-secs: seconds")?,
             "--year-days" => a.year_days = val()?.parse().context("--year-days: days")?,
+            "--dashboard-secs" => a.dashboard_secs = val()?.parse().context("--dashboard-secs: seconds")?,
             other => bail!("unknown argument {other} (see the file's header for usage)"),
         }
     }
@@ -96,6 +111,22 @@ fn run(a: &Args) -> Result<()> {
     }
     if wants(a, "viewer") {
         figs.extend(viewer(a)?);
+    }
+    if wants(a, "dashboard") {
+        let h = home()?;
+        let c = dashboard_cpu::run(&a.app, &a.sim, &h.env(), a.dashboard_secs)?;
+        figs.push(Figure {
+            name: "dashboard_idle_cpu_percent (20 panels, 32 channels, 1 s)".into(),
+            value: c.dashboard,
+            unit: "%",
+            target: Some(5.0),
+        });
+        figs.push(Figure {
+            name: "  baseline: the same app on the Monitor".into(),
+            value: c.monitor,
+            unit: "%",
+            target: None,
+        });
     }
     println!();
     println!("{:<58} {:>12} {:>10}  verdict", "figure", "value", "target");

@@ -90,3 +90,16 @@ mod tests {
         assert!(descendants(1).contains(&me) || std::process::id() == 1);
     }
 }
+
+/// CPU time (user + system) a process has used, in clock ticks, None once it is gone.
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu_ticks(&stat)
+}
+
+/// `utime + stime` (fields 14 and 15) of a /proc/PID/stat line.
+pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let close = stat.rfind(')')?;
+    let rest: Vec<&str> = stat.get(close + 1..)?.split_whitespace().collect();
+    Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
+}

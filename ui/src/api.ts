@@ -27,6 +27,7 @@ import type {
   Me,
   Note,
   Op,
+  Panel,
   RuleKind,
   Second,
   SectionError,
@@ -35,6 +36,12 @@ import type {
 } from "./bindings";
 
 export type {
+  Board,
+  Dashboards,
+  GraphWindow,
+  Panel,
+  PanelKind,
+  Placement,
   AckInfo,
   Action,
   AgentSync,
@@ -241,6 +248,21 @@ export const api = {
   /** The cloud's account-wide limits and use; null when not signed in. */
   licenceCloudUsage: () => call("licence_cloud_usage"),
   licenceApplyCard: (card: string) => call("licence_apply_card", { card }),
+
+  // Dashboards: each change answers every board as now kept.
+  dashboardsList: () => call("dashboards_list"),
+  boardCreate: (name: string) => call("board_create", { name }),
+  boardRename: (id: number, name: string) => call("board_rename", { id, name }),
+  boardReorder: (ids: number[]) => call("board_reorder", { ids }),
+  boardDelete: (id: number) => call("board_delete", { id }),
+  boardOpen: (id: number) => call("board_open", { id }),
+  panelAdd: (board: number, panel: Panel) => call("panel_add", { board, panel }),
+  panelUpdate: (board: number, panel: Panel) => call("panel_update", { board, panel }),
+  panelRemove: (board: number, panel: number) => call("panel_remove", { board, panel }),
+  boardExport: (id: number, path: string) => call("board_export", { id, path }),
+  boardImport: (path: string) => call("board_import", { path }),
+  dashboardImageImport: (path: string) => call("dashboard_image_import", { path }),
+  dashboardImage: (name: string) => call("dashboard_image", { name }),
 };
 
 /** Tauri rejects with the command's `Err(String)`; make it a message. */

@@ -7,6 +7,7 @@ import { alarmsScreen, paintCount } from "./screens/alarms";
 import { calcsScreen } from "./screens/calcs";
 import { cloudScreen } from "./screens/cloud";
 import { consoleScreen } from "./screens/console";
+import { dashboardScreen } from "./screens/dashboard";
 import { destinationsScreen } from "./screens/destinations";
 import { eventsScreen } from "./screens/events";
 import { instrumentsScreen } from "./screens/instruments";
@@ -21,6 +22,7 @@ import { alarmChanged, alarmsChanged, app, instrumentsChanged, setInstrumentStat
 import { formatDateTime, setLocale, setTimeZone } from "./time";
 
 const NAMES = [
+  "dashboard",
   "instruments",
   "monitor",
   "viewer",
@@ -38,6 +40,7 @@ const NAMES = [
 ] as const;
 type Name = (typeof NAMES)[number];
 const ICONS: Record<Name, string> = {
+  dashboard: "▦",
   instruments: "⚙",
   monitor: "◉",
   viewer: "∿",
@@ -175,6 +178,7 @@ function build(): void {
   }
 
   screens = new Map<Name, Screen>([
+    ["dashboard", dashboardScreen()],
     ["instruments", instrumentsScreen()],
     ["monitor", monitorScreen()],
     ["viewer", viewerScreen()],
@@ -279,6 +283,8 @@ async function start(): Promise<void> {
   }
   const fromHash = location.hash.slice(1);
   if ((NAMES as readonly string[]).includes(fromHash)) current = fromHash as Name;
+  // A returning user opens on the last board used, once one exists.
+  else if ((await api.dashboardsList().catch(() => null))?.boards.length) current = "dashboard";
   build();
   document.documentElement.dataset.ready = "1";
 

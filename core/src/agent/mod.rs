@@ -30,6 +30,7 @@ pub const STORE_PARTS: &[SchemaPart] = &[
     crate::notify::centre::SCHEMA_PART,
     crate::licence::SCHEMA_PART,
     crate::files::SCHEMA_PART,
+    crate::dashboard::SCHEMA_PART,
 ];
 
 // Where the binaries, the app and the tests have found these; they live in

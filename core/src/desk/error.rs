@@ -42,6 +42,9 @@ pub enum DeskError {
     /// how to lift it (the window shows it in the form).
     #[error(transparent)]
     Limit(#[from] crate::licence::LimitError),
+    /// A refused dashboard edit or board file (the message names what is wrong).
+    #[error(transparent)]
+    Dashboard(#[from] crate::dashboard::DashboardError),
 }
 
 pub type DeskResult<T> = Result<T, DeskError>;

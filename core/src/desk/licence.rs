@@ -124,7 +124,8 @@ impl Desk {
         let licence = self.licence()?;
         let cfg = self.config();
         let limits = self.licence_in_force()?.agent_limits(cfg.cloud.as_ref().map(|c| c.agent.as_str()), now_ms());
-        let counts = cfg.counts();
+        let mut counts = cfg.counts();
+        counts.panels = self.panel_count()?;
         let usage = Limit::ALL
             .iter()
             .map(|l| {
@@ -136,7 +137,7 @@ impl Desk {
         Ok(LicenceScreen { licence, usage, banner })
     }
 
-    fn licence_in_force(&self) -> DeskResult<InForce> {
+    pub(super) fn licence_in_force(&self) -> DeskResult<InForce> {
         let trust = self.licence_trust();
         let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         Ok(crate::licence::in_force(&reader, trust.as_ref(), now_ms())?)

@@ -28,6 +28,9 @@ pub struct Counts {
     pub channels: Vec<(String, u32)>,
     pub alarm_rules: u32,
     pub calcs: u32,
+    /// Dashboard panels on all boards (kept in the store, not the configuration).
+    #[serde(default)]
+    pub panels: u32,
 }
 
 impl Counts {
@@ -43,10 +46,12 @@ pub enum Limit {
     ChannelsPerInstrument,
     AlarmRules,
     Calcs,
+    Panels,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 4] = [Limit::Instruments, Limit::ChannelsPerInstrument, Limit::AlarmRules, Limit::Calcs];
+    pub const ALL: [Limit; 5] =
+        [Limit::Instruments, Limit::ChannelsPerInstrument, Limit::AlarmRules, Limit::Calcs, Limit::Panels];
 
     /// The count of this limit in `c` (channels: the largest instrument's).
     pub fn used(self, c: &Counts) -> u32 {
@@ -55,6 +60,7 @@ impl Limit {
             Limit::ChannelsPerInstrument => c.channels.iter().map(|(_, n)| *n).max().unwrap_or(0),
             Limit::AlarmRules => c.alarm_rules,
             Limit::Calcs => c.calcs,
+            Limit::Panels => c.panels,
         }
     }
 
@@ -64,6 +70,7 @@ impl Limit {
             Limit::ChannelsPerInstrument => "channels_per_instrument",
             Limit::AlarmRules => "alarms_per_group",
             Limit::Calcs => "calcs_per_group",
+            Limit::Panels => "panels_per_group",
         }
     }
 
@@ -73,6 +80,7 @@ impl Limit {
             Limit::ChannelsPerInstrument => "channels per instrument",
             Limit::AlarmRules => "alarm rules per agent",
             Limit::Calcs => "calculation channels per agent",
+            Limit::Panels => "dashboard panels per agent",
         }
     }
 }
@@ -107,6 +115,7 @@ impl AgentLimits {
             (Limit::ChannelsPerInstrument, None) => (self.plan.name().to_string(), self.limits.channels_per_instrument),
             (Limit::AlarmRules, _) => (self.plan.name().to_string(), self.limits.alarms_per_group),
             (Limit::Calcs, _) => (self.plan.name().to_string(), self.limits.calcs_per_group),
+            (Limit::Panels, _) => (self.plan.name().to_string(), self.limits.panels_per_group),
         }
     }
 
@@ -158,6 +167,9 @@ impl AgentLimits {
         }
         if over(Limit::Calcs, new.calcs, before.calcs) {
             return Err(self.refusal(Limit::Calcs, before.calcs, new.calcs, None));
+        }
+        if over(Limit::Panels, new.panels, before.panels) {
+            return Err(self.refusal(Limit::Panels, before.panels, new.panels, None));
         }
         Ok(())
     }

@@ -151,6 +151,7 @@ fn counts(instruments: u32, channels: u32, alarms: u32, calcs: u32) -> Counts {
         channels: (0..instruments).map(|i| (format!("i{i}"), channels)).collect(),
         alarm_rules: alarms,
         calcs,
+        panels: 0,
     }
 }
 

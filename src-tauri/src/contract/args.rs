@@ -14,6 +14,7 @@ use meterdeck_core::cloudlink::{
     StorageMeter,
 };
 use meterdeck_core::config::SectionError;
+use meterdeck_core::dashboard::{Dashboards, Panel};
 use meterdeck_core::desk::{
     AppState, DestinationView, ExportView, IdentifyView, InstrumentView, LatestView, LicenceScreen, SeriesView,
     TableView, TimeRange, UiSettings,
@@ -221,4 +222,28 @@ contract! {
     cloud_admin::cloud_access_log(CloudAccessLogArgs { query: AccessLogQuery }) -> AccessLogPage;
     /// `confirm` must be the account ID as typed; the session ends with the account.
     cloud_admin::cloud_account_delete(CloudAccountDeleteArgs { confirm: String, password: String }) -> ();
+    // -------------------------------------------------------- dashboards
+    /// Every board in order and the one to open (the last used).
+    dashboards::dashboards_list(DashboardsListArgs {}) -> Dashboards;
+    /// A new empty board at the end; it becomes the one to open.
+    dashboards::board_create(BoardCreateArgs { name: String }) -> Dashboards;
+    dashboards::board_rename(BoardRenameArgs { id: i64, name: String }) -> Dashboards;
+    /// `ids`: every board once, in the new order.
+    dashboards::board_reorder(BoardReorderArgs { ids: Vec<i64> }) -> Dashboards;
+    dashboards::board_delete(BoardDeleteArgs { id: i64 }) -> Dashboards;
+    /// Remembers the board shown (the app opens there next time).
+    dashboards::board_open(BoardOpenArgs { id: i64 }) -> ();
+    /// Checked (grid, overlap, channels, the plan's panel limit), then kept; the id is given by the backend.
+    dashboards::panel_add(PanelAddArgs { board: i64, panel: Panel }) -> Dashboards;
+    /// Moves, resizes or edits the panel with `panel.id`.
+    dashboards::panel_update(PanelUpdateArgs { board: i64, panel: Panel }) -> Dashboards;
+    dashboards::panel_remove(PanelRemoveArgs { board: i64, panel: u32 }) -> Dashboards;
+    /// Writes the board and its images to an absolute `.json` path; answers the path.
+    dashboards::board_export(BoardExportArgs { id: i64, path: String }) -> String;
+    /// A bad file is refused naming what is wrong, and changes nothing.
+    dashboards::board_import(BoardImportArgs { path: String }) -> Dashboards;
+    /// Copies an image file into the data directory; answers the name a panel keeps.
+    dashboards::dashboard_image_import(DashboardImageImportArgs { path: String }) -> String;
+    /// A kept image as a `data:` URL.
+    dashboards::dashboard_image(DashboardImageArgs { name: String }) -> String;
 }

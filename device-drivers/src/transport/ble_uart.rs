@@ -46,6 +46,9 @@ pub async fn open(transport: &TransportConfig, target: String) -> Result<DuplexS
         let mut lost = link.lost();
         let mut buf = [0u8; 1024];
         loop {
+            if link.check().is_err() {
+                break;
+            }
             tokio::select! {
                 n = from_line.read(&mut buf) => {
                     let Ok(n @ 1..) = n else { break };
@@ -70,7 +73,8 @@ pub async fn open(transport: &TransportConfig, target: String) -> Result<DuplexS
                     Some(_) => {}
                     None => break,
                 },
-                _ = lost.wait_for(|gone| *gone) => break,
+                // Only ever set to true: any change is the device going away.
+                _ = lost.changed() => break,
             }
         }
         // Dropping `far` (and the link) ends the line connection's stream: `Closed`.

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 import dbus
 import dbus.mainloop.glib
@@ -115,15 +116,32 @@ def encode(channel, value):
     return struct.pack(fmt, int(round(value / scale)))
 
 
+class BluezObject(mockobject.DBusMockObject):
+    """A mock object whose introspection lists its interfaces before its child
+    nodes, as BlueZ's does: dbusmock appends property-only interfaces (GattService1)
+    after the nodes, which strict parsers (bluez-async's) refuse."""
+
+    @dbus.service.method(dbus.INTROSPECTABLE_IFACE, in_signature="", out_signature="s",
+                         path_keyword="object_path", connection_keyword="connection")
+    def Introspect(self, object_path, connection):
+        tree = ET.fromstring(mockobject.DBusMockObject.Introspect(self, object_path, connection))
+        nodes = [n for n in tree if n.tag == "node"]
+        for n in nodes:
+            tree.remove(n)
+            tree.append(n)
+        return ET.tostring(tree, encoding="unicode")
+
+
 class Peer:
     def __init__(self, bus):
         self.bus = bus
         self.main = mockobject.objects["/"]
         self.devices = {}  # address -> dict(kind, name, params, path, chars)
+        self.gone = {}  # devices lost (out of range), by their old address
 
     # ---- D-Bus objects -------------------------------------------------
     def _add(self, path, iface, props, methods):
-        self.main.AddObject(path, iface, props, methods)
+        self.main.AddObject(path, iface, props, methods, mock_class=BluezObject)
         self.main.EmitSignal(
             OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}", [dbus.ObjectPath(path), {iface: props}]
         )
@@ -158,10 +176,10 @@ class Peer:
         }
 
         def connect(obj):
-            obj.UpdateProperties(DEVICE_IFACE, {"Connected": True, "ServicesResolved": True})
+            obj.UpdateProperties(DEVICE_IFACE, {"Connected": dbus.Boolean(True), "ServicesResolved": dbus.Boolean(True)})
 
         def disconnect(obj):
-            obj.UpdateProperties(DEVICE_IFACE, {"ServicesResolved": False, "Connected": False})
+            obj.UpdateProperties(DEVICE_IFACE, {"ServicesResolved": dbus.Boolean(False), "Connected": dbus.Boolean(False)})
 
         # GATT objects first: BlueZ exports them before ServicesResolved.
         if kind == "ess":
@@ -215,10 +233,10 @@ class Peer:
         def start_notify(obj):
             if "notify" not in flags:
                 raise dbus.exceptions.DBusException("Operation is not supported", name="org.bluez.Error.NotSupported")
-            obj.UpdateProperties(CHAR_IFACE, {"Notifying": True})
+            obj.UpdateProperties(CHAR_IFACE, {"Notifying": dbus.Boolean(True)})
 
         def stop_notify(obj):
-            obj.UpdateProperties(CHAR_IFACE, {"Notifying": False})
+            obj.UpdateProperties(CHAR_IFACE, {"Notifying": dbus.Boolean(False)})
 
         return self._add(cpath, CHAR_IFACE, {
             "UUID": dbus.String(cuuid),
@@ -274,12 +292,13 @@ class Peer:
         obj = mockobject.objects[path]
         if obj.props[DEVICE_IFACE].get("Connected"):
             # Out of range: BlueZ reports the link gone first.
-            obj.UpdateProperties(DEVICE_IFACE, {"ServicesResolved": False, "Connected": False})
+            obj.UpdateProperties(DEVICE_IFACE, {"ServicesResolved": dbus.Boolean(False), "Connected": dbus.Boolean(False)})
         for p in sorted([p for p in mockobject.objects if p.startswith(path + "/")], reverse=True):
             self.main.RemoveObject(p)
         self.main.RemoveObject(path)
         self.main.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesRemoved", "oas",
                              [dbus.ObjectPath(path), [DEVICE_IFACE]])
+        self.gone[address] = dev
         return dev
 
     def char(self, address, channel):
@@ -338,7 +357,9 @@ class Peer:
             return {"ok": True}
         if cmd == "readd":
             def act():
-                dev = self.remove(req["address"])
+                # Back in range (or still here) under a new random address.
+                old = req["address"]
+                dev = self.remove(old) if old in self.devices else self.gone.pop(old)
                 return self.add_device(dev["kind"], dev["name"], req["new_address"], dev["params"])
 
             return {"ok": True, "path": on_main(act)}

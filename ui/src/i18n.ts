@@ -548,6 +548,11 @@ const en = {
   "licence.banner.unverified": "The licence could not be verified: {reason}",
   "licence.banner.open": "Licence",
   "cloud.paused": "Sending paused",
+  // Bluetooth LE (issue 14)
+  "inst.family.ble-ess": "Bluetooth LE environmental sensor (ESS)",
+  "inst.field.ble-ess.quantity": "Quantity",
+  "inst.transport.ble": "Bluetooth LE",
+  "inst.transport.ble-uart": "Bluetooth LE serial bridge (Nordic UART)",
 } as const;
 
 export type Key = keyof typeof en;
@@ -1099,6 +1104,11 @@ const ja: Record<Key, string> = {
   "licence.banner.unverified": "ライセンスを検証できませんでした: {reason}",
   "licence.banner.open": "ライセンス",
   "cloud.paused": "送信停止中",
+  // Bluetooth LE (issue 14)
+  "inst.family.ble-ess": "Bluetooth LE 環境センサー（ESS）",
+  "inst.field.ble-ess.quantity": "測定項目",
+  "inst.transport.ble": "Bluetooth LE",
+  "inst.transport.ble-uart": "Bluetooth LE シリアルブリッジ（Nordic UART）",
 };
 
 export const tables: Record<Lang, Record<string, string>> = { en, ja };

@@ -21,7 +21,7 @@ const CHANNELS: [&str; 4] = ["temperature", "humidity", "pressure", "battery"];
 
 pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     id: "ble-ess",
-    name_key: "inst.family.ble_ess",
+    name_key: "inst.family.ble-ess",
     transports: &[TransportKind::Ble],
     default_port: None,
     // No identity query: the Device Information Service when there is one.
@@ -30,7 +30,7 @@ pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     discovery: Discovery { ports: &[], identities: &[] },
     instrument_fields: &[],
     channel_fields: &[
-        FieldSpec::required("id", "inst.field.ble_ess.quantity", FieldKind::Choice { values: &CHANNELS }),
+        FieldSpec::required("id", "inst.field.ble-ess.quantity", FieldKind::Choice { values: &CHANNELS }),
         UNIT,
         SCALE,
         OFFSET,

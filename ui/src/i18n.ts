@@ -553,6 +553,12 @@ const en = {
   "inst.field.ble-ess.quantity": "Quantity",
   "inst.transport.ble": "Bluetooth LE",
   "inst.transport.ble-uart": "Bluetooth LE serial bridge (Nordic UART)",
+  "disc.ble": "Bluetooth LE",
+  "disc.bleScan": "Scan (5 s)",
+  "disc.bleScanning": "Scanning…",
+  "disc.bleNone": "No Bluetooth LE device heard.",
+  "disc.bleUnnamed": "(no name)",
+  "disc.bleUnknown": "no known service",
 } as const;
 
 export type Key = keyof typeof en;
@@ -1109,6 +1115,12 @@ const ja: Record<Key, string> = {
   "inst.field.ble-ess.quantity": "測定項目",
   "inst.transport.ble": "Bluetooth LE",
   "inst.transport.ble-uart": "Bluetooth LE シリアルブリッジ（Nordic UART）",
+  "disc.ble": "Bluetooth LE",
+  "disc.bleScan": "スキャン（5 秒）",
+  "disc.bleScanning": "スキャン中…",
+  "disc.bleNone": "Bluetooth LE 機器が見つかりません。",
+  "disc.bleUnnamed": "（名前なし）",
+  "disc.bleUnknown": "対応サービスなし",
 };
 
 export const tables: Record<Lang, Record<string, string>> = { en, ja };

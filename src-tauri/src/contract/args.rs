@@ -18,6 +18,8 @@ use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
 use meterdeck_core::notify::{DestinationConfig, Note};
 use meterdeck_drivers::discovery::Found;
 use meterdeck_drivers::transport::SerialPortInfo;
+// Bluetooth LE (issue 14)
+use meterdeck_drivers::transport::ble_scan::BleFound;
 use meterdeck_drivers::{FamilyInfo, InstrumentConfig};
 use serde::Deserialize;
 use ts_rs::TS;
@@ -185,4 +187,8 @@ contract! {
     licence::licence_cloud_usage(LicenceCloudUsageArgs {}) -> Option<CloudUsageView>;
     /// Applies a licence card to the account (admins), then fetches the licence.
     licence::licence_apply_card(LicenceApplyCardArgs { card: String }) -> LicenceScreen;
+
+    // ------------------------------------------------- Bluetooth LE (issue 14)
+    /// Scans for `seconds` (1..120): every device heard, with the family and transport that fit.
+    commands::discover_ble(DiscoverBleArgs { seconds: u64 }) -> Vec<BleFound>;
 }

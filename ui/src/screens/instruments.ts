@@ -19,6 +19,7 @@ import { channelLegend, columnsHint, instrumentFields } from "./family-fields";
 function target(c: InstrumentConfig): string {
   const tr = c.transport;
   if (tr.kind === "tcp") return tr.port ? `${tr.host}:${tr.port}` : tr.host;
+  if (tr.kind === "ble" || tr.kind === "ble-uart") return `${tr.kind}:${tr.device}`;
   return `${tr.path}@${tr.baud ?? ""}`;
 }
 
@@ -275,6 +276,8 @@ export function instrumentsScreen(): Screen {
       value: tr?.kind === "tcp" && tr.port ? String(tr.port) : "",
     });
     const serialPath = h("input", { testid: "inst-serial-path", value: tr?.kind === "serial" ? tr.path : "" });
+    // Bluetooth LE: the device's name (found again under a new random address) or its address.
+    const bleDevice = h("input", { testid: "inst-ble-device", value: tr?.kind === "ble" || tr?.kind === "ble-uart" ? tr.device : "" });
     const baud = h("input", { testid: "inst-baud", class: "narrow", inputmode: "numeric", value: tr?.kind === "serial" ? String(tr.baud ?? 9600) : "9600" });
     const poll = h("input", {
       testid: "inst-poll",
@@ -292,9 +295,11 @@ export function instrumentsScreen(): Screen {
 
     const tcpRow = h("div", { class: "field-group" }, field(t("inst.host"), host), field(t("inst.port"), port));
     const serRow = h("div", { class: "field-group" }, field(t("inst.serialPath"), serialPath), field(t("inst.baud"), baud));
+    const bleRow = h("div", { class: "field-group" }, field(t("inst.bleDevice"), bleDevice));
     const syncTransport = (): void => {
       tcpRow.hidden = transport.value !== "tcp";
       serRow.hidden = transport.value !== "serial";
+      bleRow.hidden = transport.value !== "ble" && transport.value !== "ble-uart";
     };
     transport.addEventListener("change", syncTransport);
 
@@ -337,6 +342,7 @@ export function instrumentsScreen(): Screen {
         field(t("inst.transport"), transport),
         tcpRow,
         serRow,
+        bleRow,
         field(t("inst.pollS"), poll),
         famFields.root,
       ),
@@ -367,6 +373,13 @@ export function instrumentsScreen(): Screen {
           kind: "tcp",
           host: host.value.trim(),
           port: p === "" ? null : (Number.isFinite(Number(p)) ? Number(p) : (p as unknown as number)),
+        };
+      } else if (transport.value === "ble" || transport.value === "ble-uart") {
+        const kind = transport.value;
+        cfg.transport = {
+          ...(prevTr?.kind === kind ? prevTr : {}),
+          kind,
+          device: bleDevice.value.trim(),
         };
       } else {
         const b = baud.value.trim();

@@ -9,6 +9,7 @@ import type { AlarmView } from "./AlarmView";
 import type { AlarmsListArgs } from "./AlarmsListArgs";
 import type { AppState } from "./AppState";
 import type { AppStateArgs } from "./AppStateArgs";
+import type { BleFound } from "./BleFound";
 import type { CalcCheckArgs } from "./CalcCheckArgs";
 import type { CalcConfig } from "./CalcConfig";
 import type { CalcDeleteArgs } from "./CalcDeleteArgs";
@@ -37,6 +38,7 @@ import type { DestinationSaveArgs } from "./DestinationSaveArgs";
 import type { DestinationTestArgs } from "./DestinationTestArgs";
 import type { DestinationView } from "./DestinationView";
 import type { DestinationsListArgs } from "./DestinationsListArgs";
+import type { DiscoverBleArgs } from "./DiscoverBleArgs";
 import type { DiscoverLanArgs } from "./DiscoverLanArgs";
 import type { EventRecord } from "./EventRecord";
 import type { EventsArgs } from "./EventsArgs";
@@ -152,6 +154,7 @@ export type Commands = {
   licence_history: { args: LicenceHistoryArgs; result: Array<LicenceHistoryEntry> };
   licence_cloud_usage: { args: LicenceCloudUsageArgs; result: CloudUsageView | null };
   licence_apply_card: { args: LicenceApplyCardArgs; result: LicenceScreen };
+  discover_ble: { args: DiscoverBleArgs; result: Array<BleFound> };
 };
 
 /** Every event the window listens to, with its payload. */

@@ -112,7 +112,8 @@ async fn over_ble(peer: &mut Peer, count: usize, dir: &Path) -> Vec<f64> {
     });
     // The burst runs on the peer's control thread; values start at 30.00 so
     // none equals the initial reading.
-    let sent = peer.call(json!({"cmd": "burst", "address": "C0:FF:EE:00:BE:01", "count": count, "rate": RATE, "start": 30.0}));
+    let sent =
+        peer.call(json!({"cmd": "burst", "address": "C0:FF:EE:00:BE:01", "count": count, "rate": RATE, "start": 30.0}));
     let stored = tokio::time::timeout(Duration::from_secs(10), stored).await.expect("all samples stored").unwrap();
     drop(driver);
     let mut lat = Vec::new();
@@ -160,7 +161,12 @@ fn main() {
     let mut base = rt.block_on(in_process(count, dir.path()));
     ble.sort_by(f64::total_cmp);
     base.sort_by(f64::total_cmp);
-    println!("ble notify -> stored, {count} at {RATE}/s: p50 {} ms, p99 {} ms, max {} ms", ms(&ble, 0.5), ms(&ble, 0.99), ms(&ble, 1.0));
+    println!(
+        "ble notify -> stored, {count} at {RATE}/s: p50 {} ms, p99 {} ms, max {} ms",
+        ms(&ble, 0.5),
+        ms(&ble, 0.99),
+        ms(&ble, 1.0)
+    );
     println!("in-process -> stored (baseline): p50 {} ms, p99 {} ms", ms(&base, 0.5), ms(&base, 0.99));
     println!(
         "{}",

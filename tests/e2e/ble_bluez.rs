@@ -40,7 +40,13 @@ fn discover_ble_lists_devices_with_services_and_family() {
     assert!(out.status.success(), "discover ble failed: {}", String::from_utf8_lossy(&out.stderr));
     let found: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON list");
     let by_name = |n: &str| {
-        found.as_array().unwrap().iter().find(|d| d["name"] == n).cloned().unwrap_or_else(|| panic!("{n} not listed: {found}"))
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("{n} not listed: {found}"))
     };
     let env = by_name("ENV-1");
     assert_eq!(env["address"], ENV);
@@ -109,7 +115,11 @@ query = "MEAS:VOLT?"
             if let Some(a) = acks.iter().find(|a| f(a)) {
                 return a.clone();
             }
-            assert!(Instant::now() < deadline, "no {what} within 30 s; acks: {:?}", acks.iter().rev().take(12).collect::<Vec<_>>());
+            assert!(
+                Instant::now() < deadline,
+                "no {what} within 30 s; acks: {:?}",
+                acks.iter().rev().take(12).collect::<Vec<_>>()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     };
@@ -155,7 +165,9 @@ query = "MEAS:VOLT?"
     };
     assert_eq!(events_of(EventKind::Disconnected).len(), 0);
     peer.call(json!({"cmd": "lose", "address": ENV}));
-    wait_until(Duration::from_secs(20), "a disconnect event for env", || !events_of(EventKind::Disconnected).is_empty());
+    wait_until(Duration::from_secs(20), "a disconnect event for env", || {
+        !events_of(EventKind::Disconnected).is_empty()
+    });
     let lost = events_of(EventKind::Disconnected);
     assert!(lost.iter().all(|e| e.message.contains("ble:ENV-1")), "the event names the device: {lost:#?}");
     peer.call(json!({"cmd": "readd", "address": ENV, "new_address": ENV_MOVED}));

@@ -51,7 +51,10 @@ fn a_ble_scan_lists_the_sensor_and_one_click_adds_it() {
     run("scan", &|d| {
         d.nav("instruments")?;
         d.click(&d.by_testid("ble-scan")?)?;
-        let row = d.wait_for(&format!("{}[data-address=\"C0:FF:EE:00:00:01\"]", testid("ble-result")), Duration::from_secs(20))?;
+        let row = d.wait_for(
+            &format!("{}[data-address=\"C0:FF:EE:00:00:01\"]", testid("ble-result")),
+            Duration::from_secs(20),
+        )?;
         let text = d.text(&row)?;
         for want in ["ENV-1", "C0:FF:EE:00:00:01", "-60 dBm", "Bluetooth LE environmental sensor", "0x181A", "0x180F"] {
             ensure!(text.contains(want), "the row shows {want:?}: {text:?}");
@@ -63,7 +66,8 @@ fn a_ble_scan_lists_the_sensor_and_one_click_adds_it() {
         d.screenshot_doc("ble-discovery")
     });
     run("add", &|d| {
-        let add = d.find(&format!("{}[data-address=\"C0:FF:EE:00:00:01\"] [data-testid=ble-add]", testid("ble-result")))?;
+        let add =
+            d.find(&format!("{}[data-address=\"C0:FF:EE:00:00:01\"] [data-testid=ble-add]", testid("ble-result")))?;
         d.click(&add)?;
         let family = d.wait_for(&testid("inst-family"), Duration::from_secs(5))?;
         ensure!(d.property(&family, "value")? == json!("ble-ess"), "family preset");

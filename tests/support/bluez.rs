@@ -32,7 +32,9 @@ impl BluezPeer {
             .expect("start bluez_peer.py");
         let stdin = child.stdin.take();
         let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut first).expect("bluez_peer.py ready line");
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut first)
+            .expect("bluez_peer.py ready line");
         let ready: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("bluez_peer.py said {first:?}: {e}"));
         let bus = ready["bus"].as_str().expect("bus address").to_string();
         let port = ready["control"].as_u64().expect("control port") as u16;
@@ -46,7 +48,8 @@ impl BluezPeer {
         writeln!(stream, "{request}").expect("send to bluez_peer.py");
         let mut line = String::new();
         self.control.read_line(&mut line).expect("reply from bluez_peer.py");
-        let reply: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bluez_peer.py replied {line:?}: {e}"));
+        let reply: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("bluez_peer.py replied {line:?}: {e}"));
         assert_eq!(reply["ok"], json!(true), "bluez_peer.py refused {request}: {reply}");
         reply
     }

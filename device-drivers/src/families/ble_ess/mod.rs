@@ -78,7 +78,9 @@ mod tests {
     fn a_sensor_is_configured_by_name_or_address() {
         assert_eq!(check("transport = { kind = \"ble\", device = \"ENV-1\" }"), Ok(()));
         assert_eq!(
-            check("transport = { kind = \"ble\", device = \"C0:FF:EE:00:00:01\", timeout = \"5s\" }\n[[channel]]\nid = \"battery\""),
+            check(
+                "transport = { kind = \"ble\", device = \"C0:FF:EE:00:00:01\", timeout = \"5s\" }\n[[channel]]\nid = \"battery\""
+            ),
             Ok(())
         );
     }

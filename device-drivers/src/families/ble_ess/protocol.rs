@@ -104,7 +104,11 @@ impl Quantity {
                     return Ok(Value::Special(SpecialKind::NoData));
                 }
                 if raw > 10_000 {
-                    return Err(format!("humidity (0x2A6F) {:.2} % is beyond 100 %: [{}]", f64::from(raw) * 0.01, hex(bytes)));
+                    return Err(format!(
+                        "humidity (0x2A6F) {:.2} % is beyond 100 %: [{}]",
+                        f64::from(raw) * 0.01,
+                        hex(bytes)
+                    ));
                 }
                 f64::from(raw) * 0.01
             }
@@ -152,7 +156,10 @@ mod tests {
 
     #[test]
     fn short_long_and_out_of_range_values_are_clear_errors() {
-        assert_eq!(Quantity::Temperature.decode(&[0x01]).unwrap_err(), "temperature (0x2A6E) must be 2 bytes, got 1: [01]");
+        assert_eq!(
+            Quantity::Temperature.decode(&[0x01]).unwrap_err(),
+            "temperature (0x2A6E) must be 2 bytes, got 1: [01]"
+        );
         assert_eq!(Quantity::Pressure.decode(&[]).unwrap_err(), "pressure (0x2A6D) must be 4 bytes, got 0: []");
         assert_eq!(Quantity::Battery.decode(&[1, 2]).unwrap_err(), "battery (0x2A19) must be 1 byte, got 2: [01 02]");
         assert!(Quantity::Battery.decode(&[101]).unwrap_err().contains("101 % is beyond 100 %"));

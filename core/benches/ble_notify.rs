@@ -98,6 +98,7 @@ async fn over_ble(peer: &mut Peer, count: usize, dir: &Path) -> Vec<f64> {
     let driver = BleEssDriver::connect(&cfg).await.expect("connect to the stand-in");
     let mut notified = driver.notified();
     let mut store = open_store(dir);
+    store.upsert_instrument("env", "env", "ble-ess", "ble:BENCH-ENV").unwrap();
     let ch = store.ensure_channel("env", "temperature", Some("°C")).unwrap();
     // The store side: every notified value appended as it arrives, stamped when stored.
     let stored = tokio::spawn(async move {
@@ -131,6 +132,7 @@ async fn over_ble(peer: &mut Peer, count: usize, dir: &Path) -> Vec<f64> {
 async fn in_process(count: usize, dir: &Path) -> Vec<f64> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(f64, i64)>();
     let mut store = open_store(dir);
+    store.upsert_instrument("base", "base", "ble-ess", "in-process").unwrap();
     let ch = store.ensure_channel("base", "temperature", Some("°C")).unwrap();
     let sink = tokio::spawn(async move {
         let mut lat = Vec::with_capacity(count);

@@ -72,27 +72,25 @@ fn agent_reads_notifies_and_survives_a_lost_device() {
     let mut peer = BluezPeer::start();
     add_devices(&mut peer);
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        r#"[agent]
+    let config = r#"[agent]
 name = "ble-e2e"
 
 [[instrument]]
 id = "env"
 family = "ble-ess"
 poll_interval = "500ms"
-transport = {{ kind = "ble", device = "ENV-1", timeout = "5s" }}
+transport = { kind = "ble", device = "ENV-1", timeout = "5s" }
 
 [[instrument]]
 id = "dmm"
 family = "scpi"
 poll_interval = "500ms"
-transport = {{ kind = "ble-uart", device = "BT-METER", timeout = "5s" }}
+transport = { kind = "ble-uart", device = "BT-METER", timeout = "5s" }
 [[instrument.channel]]
 id = "volt"
 unit = "V"
 query = "MEAS:VOLT?"
-"#
-    );
+"#;
     let config_path = dir.path().join("agent.toml");
     std::fs::write(&config_path, config).unwrap();
     let data = dir.path().join("data");

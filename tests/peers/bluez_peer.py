@@ -27,6 +27,7 @@ import ctypes
 import json
 import os
 import queue
+import shutil
 import socket
 import struct
 import subprocess
@@ -430,6 +431,7 @@ def main():
     finally:
         daemon.terminate()
         daemon.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

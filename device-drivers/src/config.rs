@@ -54,6 +54,30 @@ pub enum TransportConfig {
         #[ts(as = "Option<String>", optional)]
         timeout: Duration,
     },
+    /// A Bluetooth LE GATT device (e.g. the Environmental Sensing Service).
+    Ble {
+        /// The device's advertised name, or its address `AA:BB:CC:DD:EE:FF`.
+        /// By name it is found again when it comes back under a new (random) address.
+        device: String,
+        /// A duration such as `"5s"`: scan, connect and each read give up after it.
+        #[serde(default = "default_ble_timeout", with = "humantime_serde")]
+        #[ts(as = "Option<String>", optional)]
+        timeout: Duration,
+    },
+    /// A BLE serial bridge (Nordic UART Service): text lines over GATT, so the
+    /// SCPI and Hioki families run over Bluetooth unchanged.
+    BleUart {
+        /// The device's advertised name, or its address.
+        device: String,
+        #[serde(default = "default_ble_timeout", with = "humantime_serde")]
+        #[ts(as = "Option<String>", optional)]
+        timeout: Duration,
+    },
+}
+
+/// A BLE scan plus connect plus service discovery takes seconds, not a TCP round trip.
+fn default_ble_timeout() -> Duration {
+    Duration::from_secs(10)
 }
 
 fn default_timeout() -> Duration {
@@ -72,7 +96,10 @@ fn default_stop_bits() -> u8 {
 impl TransportConfig {
     pub fn timeout(&self) -> Duration {
         match self {
-            TransportConfig::Tcp { timeout, .. } | TransportConfig::Serial { timeout, .. } => *timeout,
+            TransportConfig::Tcp { timeout, .. }
+            | TransportConfig::Serial { timeout, .. }
+            | TransportConfig::Ble { timeout, .. }
+            | TransportConfig::BleUart { timeout, .. } => *timeout,
         }
     }
 
@@ -84,6 +111,8 @@ impl TransportConfig {
                 None => format!("{host}:?"),
             },
             TransportConfig::Serial { path, baud, .. } => format!("{path}@{baud}"),
+            TransportConfig::Ble { device, .. } => format!("ble:{device}"),
+            TransportConfig::BleUart { device, .. } => format!("ble-uart:{device}"),
         }
     }
 }

@@ -29,6 +29,8 @@ use crate::error::Result;
 pub enum TransportKind {
     Tcp,
     Serial,
+    Ble,
+    BleUart,
 }
 
 impl TransportKind {
@@ -36,6 +38,8 @@ impl TransportKind {
         match transport {
             TransportConfig::Tcp { .. } => TransportKind::Tcp,
             TransportConfig::Serial { .. } => TransportKind::Serial,
+            TransportConfig::Ble { .. } => TransportKind::Ble,
+            TransportConfig::BleUart { .. } => TransportKind::BleUart,
         }
     }
 
@@ -44,6 +48,8 @@ impl TransportKind {
         match self {
             TransportKind::Tcp => "tcp",
             TransportKind::Serial => "serial",
+            TransportKind::Ble => "ble",
+            TransportKind::BleUart => "ble-uart",
         }
     }
 }

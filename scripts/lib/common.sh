@@ -37,6 +37,8 @@ ensure_rust() {
 # Build dependencies of the Rust workspace.
 ensure_build_deps() {
     ensure_apt build-essential pkg-config libudev-dev
+    # btleplug (Bluetooth LE) talks to BlueZ through libdbus.
+    ensure_apt libdbus-1-dev
     ensure_rust
 }
 

@@ -299,3 +299,10 @@ pub async fn events(desk: Desk_<'_>, a: Args<EventsArgs>) -> Reply<EventsArgs> {
     let desk = Arc::clone(&desk);
     blocking(move || desk.events(a.instrument.as_deref(), a.kind.as_deref(), a.limit)).await
 }
+
+// ------------------------------------------------------ Bluetooth LE (issue 14)
+
+#[tauri::command]
+pub async fn discover_ble(desk: Desk_<'_>, a: Args<DiscoverBleArgs>) -> Reply<DiscoverBleArgs> {
+    desk.discover_ble(a.seconds).await.map_err(msg)
+}

@@ -2,6 +2,7 @@
 //! run child processes that are always stopped (kill on drop), wait for
 //! their `READY` lines, socat pty pairs, and the Python peers' venv.
 
+pub mod bluez;
 pub mod cloud;
 pub mod licence;
 pub mod link;

@@ -98,6 +98,9 @@ export type {
   WindowSpec,
 } from "./bindings";
 
+// Bluetooth LE (issue 14)
+export type { BleFound } from "./bindings";
+
 // The UI's names for contract types.
 export type Rule = AlarmRule;
 export type SecondCondition = Second;
@@ -175,6 +178,8 @@ export const api = {
   discoverLan: (hosts: string, ports: number[], timeoutMs: number) => call("discover_lan", { hosts, ports, timeoutMs }),
   listSerialPorts: () => call("list_serial_ports"),
   probeSerial: (paths: string[], baud: number) => call("probe_serial", { paths, baud }),
+  // Bluetooth LE (issue 14)
+  discoverBle: (seconds: number) => call("discover_ble", { seconds }),
   setFastMonitor: (id: string, on: boolean) => call("set_fast_monitor", { id, on }),
   latest: () => call("latest"),
   channels: () => call("channels"),

@@ -709,6 +709,18 @@ const en = {
   "dash.loadFailed": "Could not load",
   "dash.moveHint": "Drag to move; or focus the panel and use the arrow keys (shift+arrows resize)",
   "dash.resizeHint": "Drag to resize (or shift+arrow keys)",
+  // Bluetooth LE (issue 14)
+  "inst.family.ble-ess": "Bluetooth LE environmental sensor (ESS)",
+  "inst.field.ble-ess.quantity": "Quantity",
+  "inst.transport.ble": "Bluetooth LE",
+  "inst.transport.ble-uart": "Bluetooth LE serial bridge (Nordic UART)",
+  "disc.ble": "Bluetooth LE",
+  "inst.bleDevice": "Device (name or address)",
+  "disc.bleScan": "Scan (5 s)",
+  "disc.bleScanning": "Scanning…",
+  "disc.bleNone": "No Bluetooth LE device heard.",
+  "disc.bleUnnamed": "(no name)",
+  "disc.bleUnknown": "no known service",
 } as const;
 
 export type Key = keyof typeof en;
@@ -1421,6 +1433,18 @@ const ja: Record<Key, string> = {
   "dash.loadFailed": "読み込めませんでした",
   "dash.moveHint": "ドラッグで移動。パネルにフォーカスして矢印キーでも移動できます(Shift+矢印でサイズ変更)",
   "dash.resizeHint": "ドラッグでサイズ変更(Shift+矢印キーでも可)",
+  // Bluetooth LE (issue 14)
+  "inst.family.ble-ess": "Bluetooth LE 環境センサー（ESS）",
+  "inst.field.ble-ess.quantity": "測定項目",
+  "inst.transport.ble": "Bluetooth LE",
+  "inst.transport.ble-uart": "Bluetooth LE シリアルブリッジ（Nordic UART）",
+  "disc.ble": "Bluetooth LE",
+  "inst.bleDevice": "機器（名前またはアドレス）",
+  "disc.bleScan": "スキャン（5 秒）",
+  "disc.bleScanning": "スキャン中…",
+  "disc.bleNone": "Bluetooth LE 機器が見つかりません。",
+  "disc.bleUnnamed": "（名前なし）",
+  "disc.bleUnknown": "対応サービスなし",
 };
 
 export const tables: Record<Lang, Record<string, string>> = { en, ja };

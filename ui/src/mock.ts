@@ -205,6 +205,12 @@ function handle(cmd: string, a: Args): unknown {
       ];
     case "list_serial_ports":
       return [{ path: "/dev/ttyUSB0", kind: "usb", vid: "0403", pid: "6001", manufacturer: "FTDI", product: "FT232R USB UART", serial_number: "A50285BI" }];
+    case "discover_ble":
+      return [
+        { name: "ENV-1", address: "C0:FF:EE:00:00:01", rssi: -58, services: ["0000181a-0000-1000-8000-00805f9b34fb", "0000180f-0000-1000-8000-00805f9b34fb"], family: "ble-ess", transport: { kind: "ble", device: "ENV-1", timeout: "10s" } },
+        { name: "BT-METER", address: "D4:36:39:A0:11:7E", rssi: -71, services: ["6e400001-b5a3-f393-e0a9-e50e24dcca9e"], family: "scpi", transport: { kind: "ble-uart", device: "BT-METER", timeout: "10s" } },
+        { name: null, address: "5A:10:C2:33:08:F1", rssi: -90, services: ["0000180d-0000-1000-8000-00805f9b34fb"], family: null, transport: null },
+      ];
     case "probe_serial":
       return [{ address: "/dev/ttyUSB0", port: null, family_guess: null, identity: null, error: "no reply to *IDN?" }];
     case "set_fast_monitor":

@@ -1,5 +1,6 @@
-//! `meterdeck-agent discover lan | serial`: find instruments by sweeping
-//! hosts x ports or the serial ports, asking whatever answers `*IDN?`.
+//! `meterdeck-agent discover lan | serial | ble`: find instruments by sweeping
+//! hosts x ports or the serial ports, asking whatever answers `*IDN?`, or by
+//! a Bluetooth LE scan (advertised services say the family).
 
 use std::time::Duration;
 
@@ -44,6 +45,15 @@ enum DiscoverTarget {
         #[arg(long)]
         json: bool,
     },
+    /// Scan for Bluetooth LE devices: name, address, RSSI, advertised services
+    /// and the family that fits, with the `transport` to add it with.
+    Ble {
+        /// How long to listen for advertisements.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -53,6 +63,7 @@ pub fn run(args: Args) -> Result<()> {
 async fn discover(target: DiscoverTarget) -> Result<()> {
     use meterdeck_drivers::discovery::{parse_host_range, probe_serial, sweep_lan};
     match target {
+        DiscoverTarget::Ble { seconds, json } => discover_ble(Duration::from_secs(seconds), json).await?,
         DiscoverTarget::Lan { hosts, ports, timeout, concurrency, json } => {
             let hosts = parse_host_range(&hosts).map_err(|e| anyhow!("--hosts: {e}"))?;
             let ports = match ports {
@@ -152,4 +163,38 @@ fn parse_ports(text: &str) -> Result<Vec<u16>> {
         bail!("--ports: no ports given");
     }
     Ok(ports)
+}
+
+/// `discover ble`: one row per device heard, the strongest first.
+async fn discover_ble(duration: Duration, json: bool) -> Result<()> {
+    use meterdeck_drivers::transport::ble_scan::scan;
+    eprintln!("scanning for Bluetooth LE devices for {}", humantime::format_duration(duration));
+    let found = scan(duration).await.context("BLE scan")?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(());
+    }
+    if found.is_empty() {
+        println!("no Bluetooth LE device heard");
+        return Ok(());
+    }
+    let rows = found
+        .iter()
+        .map(|f| {
+            let transport = match &f.transport {
+                Some(t) => serde_json::to_value(t).ok().and_then(|v| v["kind"].as_str().map(str::to_string)),
+                None => None,
+            };
+            vec![
+                f.name.clone().unwrap_or_else(|| "-".into()),
+                f.address.clone(),
+                f.rssi.map_or("-".into(), |r| format!("{r} dBm")),
+                f.family.clone().unwrap_or_else(|| "?".into()),
+                transport.unwrap_or_else(|| "-".into()),
+                f.services.join(" "),
+            ]
+        })
+        .collect();
+    print!("{}", render_table(&["NAME", "ADDRESS", "RSSI", "FAMILY", "TRANSPORT", "SERVICES"], rows));
+    Ok(())
 }

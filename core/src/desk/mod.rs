@@ -446,6 +446,20 @@ impl Desk {
         Ok(discovery::probe_serial(paths, baud, "\n", Duration::from_secs(1)).await)
     }
 
+    /// A Bluetooth LE scan of `seconds` (1..120): every device heard, with
+    /// the family and transport that fit (issue 14).
+    pub async fn discover_ble(
+        &self,
+        seconds: u64,
+    ) -> DeskResult<Vec<meterdeck_drivers::transport::ble_scan::BleFound>> {
+        if !(1..=120).contains(&seconds) {
+            return Err(DeskError::Invalid(format!("a BLE scan lasts 1..120 s, got {seconds}")));
+        }
+        meterdeck_drivers::transport::ble_scan::scan(Duration::from_secs(seconds))
+            .await
+            .map_err(|e| DeskError::Device(format!("Bluetooth LE scan: {e}")))
+    }
+
     // ---------------------------------------------------------------- data
 
     /// Each channel's newest value, for configured instruments.

@@ -28,4 +28,5 @@ families! {
     scpi,
     modbus,
     sdm630,
+    ble_ess,
 }

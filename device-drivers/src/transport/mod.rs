@@ -1,6 +1,9 @@
-//! Byte transports (TCP, serial) and the line-oriented connection every text
+//! Byte transports (TCP, serial, the BLE UART bridge) and the line-oriented connection every text
 //! protocol speaks over them. Protocols never see which transport they use.
 
+pub mod ble;
+pub mod ble_scan;
+pub mod ble_uart;
 pub mod bus_line;
 pub mod line;
 pub mod serial;
@@ -48,6 +51,12 @@ pub async fn connect(
             let settings =
                 SerialSettings { baud: *baud, data_bits: *data_bits, parity: *parity, stop_bits: *stop_bits };
             Box::new(serial::open(path, &settings)?)
+        }
+        TransportConfig::BleUart { .. } => Box::new(ble_uart::open(transport, target.clone()).await?),
+        TransportConfig::Ble { .. } => {
+            return Err(DriverError::Config(format!(
+                "{target}: a line protocol over Bluetooth LE needs `transport.kind` ble-uart (Nordic UART bridge)"
+            )));
         }
     };
     LineConnection::new(stream, target, terminator, timeout)

@@ -162,7 +162,7 @@ pub fn settings_of(transport: &TransportConfig) -> Option<(&str, SerialSettings)
             path.as_str(),
             SerialSettings { baud: *baud, data_bits: *data_bits, parity: *parity, stop_bits: *stop_bits },
         )),
-        TransportConfig::Tcp { .. } => None,
+        TransportConfig::Tcp { .. } | TransportConfig::Ble { .. } | TransportConfig::BleUart { .. } => None,
     }
 }
 

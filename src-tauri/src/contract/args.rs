@@ -23,6 +23,8 @@ use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
 use meterdeck_core::notify::{DestinationConfig, Note};
 use meterdeck_drivers::discovery::Found;
 use meterdeck_drivers::transport::SerialPortInfo;
+// Bluetooth LE (issue 14)
+use meterdeck_drivers::transport::ble_scan::BleFound;
 use meterdeck_drivers::{FamilyInfo, InstrumentConfig};
 use serde::Deserialize;
 use ts_rs::TS;
@@ -246,4 +248,7 @@ contract! {
     dashboards::dashboard_image_import(DashboardImageImportArgs { path: String }) -> String;
     /// A kept image as a `data:` URL.
     dashboards::dashboard_image(DashboardImageArgs { name: String }) -> String;
+    // ------------------------------------------------- Bluetooth LE (issue 14)
+    /// Scans for `seconds` (1..120): every device heard, with the family and transport that fit.
+    commands::discover_ble(DiscoverBleArgs { seconds: u64 }) -> Vec<BleFound>;
 }

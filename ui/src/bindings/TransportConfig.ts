@@ -17,4 +17,17 @@ path: string, baud?: number, data_bits?: number, parity?: Parity, stop_bits?: nu
 /**
  * A duration such as `"2s"` or `"500ms"`.
  */
-timeout?: string, };
+timeout?: string, } | { "kind": "ble", 
+/**
+ * The device's advertised name, or its address `AA:BB:CC:DD:EE:FF`.
+ * By name it is found again when it comes back under a new (random) address.
+ */
+device: string, 
+/**
+ * A duration such as `"5s"`: scan, connect and each read give up after it.
+ */
+timeout?: string, } | { "kind": "ble-uart", 
+/**
+ * The device's advertised name, or its address.
+ */
+device: string, timeout?: string, };

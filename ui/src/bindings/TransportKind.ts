@@ -3,4 +3,4 @@
 /**
  * How bytes reach an instrument of a family.
  */
-export type TransportKind = "tcp" | "serial";
+export type TransportKind = "tcp" | "serial" | "ble" | "ble-uart";

@@ -23,6 +23,7 @@ import type { BoardImportArgs } from "./BoardImportArgs";
 import type { BoardOpenArgs } from "./BoardOpenArgs";
 import type { BoardRenameArgs } from "./BoardRenameArgs";
 import type { BoardReorderArgs } from "./BoardReorderArgs";
+import type { BleFound } from "./BleFound";
 import type { CalcCheckArgs } from "./CalcCheckArgs";
 import type { CalcConfig } from "./CalcConfig";
 import type { CalcDeleteArgs } from "./CalcDeleteArgs";
@@ -77,6 +78,7 @@ import type { DestinationSaveArgs } from "./DestinationSaveArgs";
 import type { DestinationTestArgs } from "./DestinationTestArgs";
 import type { DestinationView } from "./DestinationView";
 import type { DestinationsListArgs } from "./DestinationsListArgs";
+import type { DiscoverBleArgs } from "./DiscoverBleArgs";
 import type { DiscoverLanArgs } from "./DiscoverLanArgs";
 import type { EventRecord } from "./EventRecord";
 import type { EventsArgs } from "./EventsArgs";
@@ -231,6 +233,7 @@ export type Commands = {
   board_import: { args: BoardImportArgs; result: Dashboards };
   dashboard_image_import: { args: DashboardImageImportArgs; result: string };
   dashboard_image: { args: DashboardImageArgs; result: string };
+  discover_ble: { args: DiscoverBleArgs; result: Array<BleFound> };
 };
 
 /** Every event the window listens to, with its payload. */

@@ -1,4 +1,4 @@
-import { api, errorText, type Found, type InstrumentConfig, type InstrumentView } from "../api";
+import { api, type BleFound, errorText, type Found, type InstrumentConfig, type InstrumentView } from "../api";
 import { clear, h, option, showError } from "../dom";
 import {
   applyInstrumentFields,
@@ -19,6 +19,7 @@ import { channelLegend, columnsHint, instrumentFields } from "./family-fields";
 function target(c: InstrumentConfig): string {
   const tr = c.transport;
   if (tr.kind === "tcp") return tr.port ? `${tr.host}:${tr.port}` : tr.host;
+  if (tr.kind === "ble" || tr.kind === "ble-uart") return `${tr.kind}:${tr.device}`;
   return `${tr.path}@${tr.baud ?? ""}`;
 }
 
@@ -166,6 +167,55 @@ export function instrumentsScreen(): Screen {
     }
   }
 
+  // --- Bluetooth LE scan (issue 14): name, address, RSSI, services, the family that fits ---
+  const bleRun = h("button", { testid: "ble-scan" }, t("disc.bleScan"));
+  const bleErr = h("div", { class: "error", hidden: true });
+  const bleList = h("div", { class: "disc-list" });
+  bleRun.addEventListener("click", async () => {
+    showError(bleErr, null);
+    clear(bleList);
+    bleRun.disabled = true;
+    bleRun.textContent = t("disc.bleScanning");
+    try {
+      renderBle(await api.discoverBle(5));
+    } catch (e) {
+      showError(bleErr, errorText(e));
+    } finally {
+      bleRun.disabled = false;
+      bleRun.textContent = t("disc.bleScan");
+    }
+  });
+
+  function renderBle(found: BleFound[]): void {
+    clear(bleList);
+    if (!found.length) bleList.append(h("div", { class: "muted" }, t("disc.bleNone")));
+    for (const f of found) {
+      const add = h("button", { class: "small", testid: "ble-add" }, "+ ", t("disc.add"));
+      const transport = f.transport;
+      add.disabled = !transport || !f.family;
+      add.addEventListener("click", () => {
+        if (transport && f.family) void openForm(null, { id: "", name: f.name, family: f.family, transport });
+      });
+      // Services by their short name where they are SIG ones (0x181A), else in full.
+      const services = f.services
+        .map((u) => (/^0000[0-9a-f]{4}-0000-1000-8000-00805f9b34fb$/.test(u) ? `0x${u.slice(4, 8).toUpperCase()}` : u))
+        .join(" ");
+      bleList.append(
+        h(
+          "div",
+          { class: "disc-item", testid: "ble-result", "data-address": f.address },
+          h("strong", {}, f.name ?? t("disc.bleUnnamed")),
+          h("code", {}, f.address),
+          h("span", { class: "muted" }, f.rssi === null ? "" : `${f.rssi} dBm`),
+          h("span", { class: "chip" }, f.family ? familyLabel(f.family) : "?"),
+          h("span", { class: "muted" }, transport ? tDyn(`inst.transport.${transport.kind}`, transport.kind) : t("disc.bleUnknown")),
+          h("code", { class: "muted" }, services),
+          add,
+        ),
+      );
+    }
+  }
+
   const discovery = h(
     "div",
     { class: "discovery" },
@@ -186,6 +236,7 @@ export function instrumentsScreen(): Screen {
       serialList,
       serialFound,
     ),
+    h("section", { class: "panel" }, h("h3", {}, t("disc.ble")), h("div", { class: "row" }, bleRun), bleErr, bleList),
   );
 
   const root = h(
@@ -225,6 +276,8 @@ export function instrumentsScreen(): Screen {
       value: tr?.kind === "tcp" && tr.port ? String(tr.port) : "",
     });
     const serialPath = h("input", { testid: "inst-serial-path", value: tr?.kind === "serial" ? tr.path : "" });
+    // Bluetooth LE: the device's name (found again under a new random address) or its address.
+    const bleDevice = h("input", { testid: "inst-ble-device", value: tr?.kind === "ble" || tr?.kind === "ble-uart" ? tr.device : "" });
     const baud = h("input", { testid: "inst-baud", class: "narrow", inputmode: "numeric", value: tr?.kind === "serial" ? String(tr.baud ?? 9600) : "9600" });
     const poll = h("input", {
       testid: "inst-poll",
@@ -242,9 +295,11 @@ export function instrumentsScreen(): Screen {
 
     const tcpRow = h("div", { class: "field-group" }, field(t("inst.host"), host), field(t("inst.port"), port));
     const serRow = h("div", { class: "field-group" }, field(t("inst.serialPath"), serialPath), field(t("inst.baud"), baud));
+    const bleRow = h("div", { class: "field-group" }, field(t("inst.bleDevice"), bleDevice));
     const syncTransport = (): void => {
       tcpRow.hidden = transport.value !== "tcp";
       serRow.hidden = transport.value !== "serial";
+      bleRow.hidden = transport.value !== "ble" && transport.value !== "ble-uart";
     };
     transport.addEventListener("change", syncTransport);
 
@@ -287,6 +342,7 @@ export function instrumentsScreen(): Screen {
         field(t("inst.transport"), transport),
         tcpRow,
         serRow,
+        bleRow,
         field(t("inst.pollS"), poll),
         famFields.root,
       ),
@@ -317,6 +373,13 @@ export function instrumentsScreen(): Screen {
           kind: "tcp",
           host: host.value.trim(),
           port: p === "" ? null : (Number.isFinite(Number(p)) ? Number(p) : (p as unknown as number)),
+        };
+      } else if (transport.value === "ble" || transport.value === "ble-uart") {
+        const kind = transport.value;
+        cfg.transport = {
+          ...(prevTr?.kind === kind ? prevTr : {}),
+          kind,
+          device: bleDevice.value.trim(),
         };
       } else {
         const b = baud.value.trim();

@@ -23,7 +23,7 @@ use crate::registry::{
 pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     id: "hioki-logger",
     name_key: "inst.family.hioki-logger",
-    transports: &[TransportKind::Tcp, TransportKind::Serial],
+    transports: &[TransportKind::Tcp, TransportKind::Serial, TransportKind::BleUart],
     // The LR8450's LAN command port.
     default_port: Some(8802),
     identification: Identification::Idn,

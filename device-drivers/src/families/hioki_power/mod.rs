@@ -23,7 +23,7 @@ use crate::registry::{
 pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     id: "hioki-power",
     name_key: "inst.family.hioki-power",
-    transports: &[TransportKind::Tcp, TransportKind::Serial],
+    transports: &[TransportKind::Tcp, TransportKind::Serial, TransportKind::BleUart],
     // PW3390's command port; PW3336/37 listen on 3300.
     default_port: Some(3390),
     identification: Identification::Idn,

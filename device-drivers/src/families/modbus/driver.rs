@@ -90,6 +90,10 @@ impl ModbusDriver {
                     .ok_or_else(|| DriverError::Config(format!("{target}: not a serial transport")))?;
                 Conn::Bus(SerialBus::open(path, &settings)?)
             }
+            // Validation refuses these for Modbus (not in its `transports`).
+            TransportConfig::Ble { .. } | TransportConfig::BleUart { .. } => {
+                return Err(DriverError::Config(format!("{target}: Modbus does not run over Bluetooth LE")));
+            }
         };
         Ok(ModbusDriver { cfg: cfg.clone(), conn, target, timeout: cfg.transport.timeout(), health: Health::default() })
     }

@@ -28,7 +28,7 @@ use crate::registry::{
 pub static DESCRIPTOR: FamilyDescriptor = FamilyDescriptor {
     id: "scpi",
     name_key: "inst.family.scpi",
-    transports: &[TransportKind::Tcp, TransportKind::Serial],
+    transports: &[TransportKind::Tcp, TransportKind::Serial, TransportKind::BleUart],
     // The LXI / SCPI raw socket port.
     default_port: Some(5025),
     identification: Identification::Idn,

@@ -24,6 +24,7 @@ pub mod calc;
 #[cfg(feature = "cloudlink")]
 pub mod cloudlink;
 pub mod config;
+pub mod control;
 pub mod desk;
 pub mod export;
 pub mod fmt;

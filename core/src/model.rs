@@ -65,6 +65,8 @@ pub enum EventKind {
     Retention,
     /// Polls started or stopped taking longer than the poll interval.
     Overrun,
+    /// A control command carried out (or refused): start, stop, clock, profile.
+    Control,
 }
 
 impl EventKind {
@@ -77,6 +79,7 @@ impl EventKind {
             EventKind::AgentStopped => "agent-stopped",
             EventKind::Retention => "retention",
             EventKind::Overrun => "overrun",
+            EventKind::Control => "control",
         }
     }
 
@@ -89,6 +92,7 @@ impl EventKind {
             EventKind::AgentStopped,
             EventKind::Retention,
             EventKind::Overrun,
+            EventKind::Control,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

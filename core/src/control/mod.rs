@@ -13,5 +13,7 @@ pub mod profile;
 pub mod requests;
 
 pub use action::{ControlAction, ControlOutcome, run_action};
-pub use profile::{Profile, ProfileError, delete_profile, load_profile, parse_profile_file, profiles, save_profile};
+pub use profile::{
+    Profile, ProfileError, delete_profile, load_profile, parse_profile_file, profiles, save_profile, to_file_text,
+};
 pub use requests::{CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlRequest, ControlResult};

@@ -105,12 +105,20 @@ pub fn delete_profile(store: &mut Store, instrument: &str, name: &str) -> Result
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
     #[serde(default, rename = "setting")]
-    settings: Vec<Setting>,
+    settings: Vec<FileSetting>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSetting {
+    key: String,
+    value: String,
 }
 
 /// The profile file text of `settings`.
 pub fn to_file_text(settings: &[Setting]) -> String {
-    toml::to_string(&ProfileFile { settings: settings.to_vec() }).unwrap_or_default()
+    let settings = settings.iter().map(|s| FileSetting { key: s.key.clone(), value: s.value.clone() }).collect();
+    toml::to_string(&ProfileFile { settings }).unwrap_or_default()
 }
 
 /// Reads a profile file for an instrument of `family`: every key and value
@@ -130,7 +138,7 @@ pub fn parse_profile_file(path: &Path, family: Family) -> Result<Vec<Setting>, P
             return Err(bad(format!("setting `{}` is listed twice", s.key)));
         }
     }
-    Ok(file.settings.into_iter().map(|s| Setting::new(s.key.trim(), s.value.trim())).collect())
+    Ok(file.settings.iter().map(|s| Setting::new(s.key.trim(), s.value.trim())).collect())
 }
 
 #[cfg(test)]

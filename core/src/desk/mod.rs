@@ -9,6 +9,7 @@
 mod alarms;
 mod config_file;
 mod console;
+mod control;
 mod demo;
 mod error;
 mod licence;

@@ -19,7 +19,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{alarms, cloud, control, demo, discover, export, fast, journal, licence, notifications, query, run, status};
+use commands::{
+    alarms, cloud, control, demo, discover, export, fast, journal, licence, notifications, query, run, status,
+};
 
 #[derive(Parser)]
 #[command(

@@ -158,7 +158,10 @@ channel = [{{ id = "c0", modbus = {{ address = 0, data_type = "f32" }} }}]
     .unwrap();
     ok(d, &["dmm", "profile", "save", "refused", "--file", refused.to_str().unwrap()]);
     let out = ok(d, &["dmm", "profile", "diff", "refused"]);
-    assert!(out.contains("* :SENSe:VOLTage:DC:RANGe: 10 -> 100") && out.contains("* :TRIGger:SOURce: IMM -> LOUD"), "{out}");
+    assert!(
+        out.contains("* :SENSe:VOLTage:DC:RANGe: 10 -> 100") && out.contains("* :TRIGger:SOURce: IMM -> LOUD"),
+        "{out}"
+    );
     let err = failed(d, &["dmm", "profile", "push", "refused", "--yes"]);
     assert!(
         err.contains("push profile failed") && err.contains(":TRIGger:SOURce LOUD") && err.contains("-224"),
@@ -177,7 +180,10 @@ channel = [{{ id = "c0", modbus = {{ address = 0, data_type = "f32" }} }}]
 
     // Modbus: no start/stop/clock (said so), profiles over holding registers.
     let err = failed(d, &["mb", "start"]);
-    assert!(err.contains("mb: start measurement failed") && err.contains("modbus does not support start measurement"), "{err}");
+    assert!(
+        err.contains("mb: start measurement failed") && err.contains("modbus does not support start measurement"),
+        "{err}"
+    );
     let err = failed(d, &["mb", "set-clock"]);
     assert!(err.contains("does not support clock setting"), "{err}");
     let out = ok(d, &["mb", "profile", "save", "regs"]);

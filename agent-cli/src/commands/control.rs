@@ -15,8 +15,8 @@ use meterdeck_core::control::{
     CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlAction, ControlOutcome, ControlRequest, Profile, load_profile,
     parse_profile_file, profiles, save_profile, to_file_text,
 };
-use meterdeck_core::drivers::control::{SettingDiff, diff};
 use meterdeck_core::drivers::Family;
+use meterdeck_core::drivers::control::{SettingDiff, diff};
 use meterdeck_core::store::{Store, StoreOptions};
 
 use super::StoreArgs;
@@ -87,8 +87,13 @@ pub fn run(args: Args) -> Result<()> {
                 Some(file) => parse_profile_file(&file, family)?,
                 None => ask(&mut store, ControlAction::ReadSettings)?.settings,
             };
-            let profile =
-                Profile { name, instrument: id.to_string(), family: family.id().to_string(), saved_at: now_ms(), settings };
+            let profile = Profile {
+                name,
+                instrument: id.to_string(),
+                family: family.id().to_string(),
+                saved_at: now_ms(),
+                settings,
+            };
             save_profile(&mut store, &profile)?;
             println!("{id}: profile `{}` saved ({} settings)", profile.name, profile.settings.len());
             print!("{}", to_file_text(&profile.settings));
@@ -102,7 +107,12 @@ pub fn run(args: Args) -> Result<()> {
                 println!("{id}: no saved profiles (save one with `control {id} profile save NAME`)");
             }
             for p in all {
-                println!("{}\t{} settings\tsaved {}", p.name, p.settings.len(), meterdeck_core::fmt::format_time(p.saved_at));
+                println!(
+                    "{}\t{} settings\tsaved {}",
+                    p.name,
+                    p.settings.len(),
+                    meterdeck_core::fmt::format_time(p.saved_at)
+                );
             }
         }
         ControlCommand::Profile(ProfileCommand::Diff { name }) => {
@@ -132,10 +142,15 @@ pub fn run(args: Args) -> Result<()> {
 fn instrument_family(store: &Store, instrument: &str) -> Result<Family> {
     let known = store.instrument_states()?;
     match known.iter().find(|i| i.id == instrument) {
-        Some(i) => Family::lookup(&i.family).ok_or_else(|| anyhow!("instrument `{instrument}`: unknown family `{}`", i.family)),
+        Some(i) => {
+            Family::lookup(&i.family).ok_or_else(|| anyhow!("instrument `{instrument}`: unknown family `{}`", i.family))
+        }
         None => {
             let ids: Vec<&str> = known.iter().map(|i| i.id.as_str()).collect();
-            bail!("unknown instrument `{instrument}` (known: {})", if ids.is_empty() { "none".into() } else { ids.join(", ") })
+            bail!(
+                "unknown instrument `{instrument}` (known: {})",
+                if ids.is_empty() { "none".into() } else { ids.join(", ") }
+            )
         }
     }
 }

@@ -170,7 +170,10 @@ async fn control_commands_reach_the_instrument_while_it_is_polled() {
     let mut rw = Store::open(&dir.path().join(STORE_FILE), crate::store::StoreOptions::default()).unwrap();
     let req = ControlRequest { id: "r1".into(), instrument: "log".into(), action: ControlAction::Stop, at: now_ms() };
     rw.set_setting(CONTROL_REQUESTS_KEY, &add_request(None, req)).unwrap();
-    wait_for("the request's result", || find_result(store.setting(CONTROL_RESULTS_KEY).unwrap().as_deref(), "r1").is_some()).await;
+    wait_for("the request's result", || {
+        find_result(store.setting(CONTROL_RESULTS_KEY).unwrap().as_deref(), "r1").is_some()
+    })
+    .await;
     let res = find_result(store.setting(CONTROL_RESULTS_KEY).unwrap().as_deref(), "r1").unwrap();
     assert_eq!(res.result.unwrap().message, "measurement stopped");
     assert!(!running.control_state().running);

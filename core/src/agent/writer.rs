@@ -17,8 +17,8 @@ use tracing::{debug, error, info, warn};
 use super::live::LiveUpdate;
 use crate::alarm::{AlarmMsg, AlarmStage};
 use crate::calc::CalcStage;
-use crate::control::requests::{self as control_requests, CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlResult};
 use crate::control::ControlOutcome;
+use crate::control::requests::{self as control_requests, CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlResult};
 use crate::fmt::format_value;
 use crate::model::{ChannelId, ConnState, Event, EventKind, Sample, TimeMs, now_ms};
 use crate::notify::{Message, MessageKind};
@@ -449,10 +449,8 @@ impl Writer {
                 return;
             }
         };
-        let value = control_requests::add_result(
-            existing.as_deref(),
-            ControlResult { id: request, at: now_ms(), result },
-        );
+        let value =
+            control_requests::add_result(existing.as_deref(), ControlResult { id: request, at: now_ms(), result });
         self.set_setting(CONTROL_RESULTS_KEY, &value);
     }
 

@@ -17,7 +17,9 @@ pub enum ControlAction {
     /// Read the settings a profile covers (for saving, or a diff).
     ReadSettings,
     /// Push these settings: what differs is written, read back, verified.
-    PushProfile { settings: Vec<Setting> },
+    PushProfile {
+        settings: Vec<Setting>,
+    },
 }
 
 impl ControlAction {

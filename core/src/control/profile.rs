@@ -82,10 +82,8 @@ pub fn save_profile(store: &mut Store, profile: &Profile) -> Result<(), ProfileE
     let mut all = profiles(store, &profile.instrument)?;
     all.retain(|p| p.name != profile.name);
     all.push(profile.clone());
-    let text = serde_json::to_string(&all).map_err(|e| ProfileError::Damaged {
-        instrument: profile.instrument.clone(),
-        reason: e.to_string(),
-    })?;
+    let text = serde_json::to_string(&all)
+        .map_err(|e| ProfileError::Damaged { instrument: profile.instrument.clone(), reason: e.to_string() })?;
     store.set_setting(&key(&profile.instrument), &text)?;
     Ok(())
 }

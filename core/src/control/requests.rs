@@ -71,7 +71,8 @@ mod tests {
 
     #[test]
     fn requests_and_results_round_trip_and_age_out() {
-        let req = |id: &str, at| ControlRequest { id: id.into(), instrument: "a".into(), action: ControlAction::Stop, at };
+        let req =
+            |id: &str, at| ControlRequest { id: id.into(), instrument: "a".into(), action: ControlAction::Stop, at };
         let one = add_request(None, req("1", 0));
         let two = add_request(Some(&one), req("2", KEEP_MS + 1));
         assert_eq!(parse_requests(Some(&two)).iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["2"]);

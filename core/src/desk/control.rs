@@ -58,7 +58,8 @@ impl Desk {
     /// Profile `name` against the instrument's current settings (the diff
     /// shown before a push is confirmed).
     pub async fn profile_diff(&self, instrument: &str, operator: &str, name: &str) -> DeskResult<Vec<SettingDiff>> {
-        let profile = load_profile(&self.reader.lock().unwrap_or_else(|e| e.into_inner()), instrument, name).map_err(profile_error)?;
+        let profile = load_profile(&self.reader.lock().unwrap_or_else(|e| e.into_inner()), instrument, name)
+            .map_err(profile_error)?;
         let current = self.control(instrument, operator, ControlAction::ReadSettings).await?.settings;
         Ok(diff(&current, &profile.settings))
     }
@@ -66,7 +67,8 @@ impl Desk {
     /// Pushes profile `name` (after the window's confirmation): what
     /// differs is written, read back and verified.
     pub async fn profile_push(&self, instrument: &str, operator: &str, name: &str) -> DeskResult<ControlOutcome> {
-        let profile = load_profile(&self.reader.lock().unwrap_or_else(|e| e.into_inner()), instrument, name).map_err(profile_error)?;
+        let profile = load_profile(&self.reader.lock().unwrap_or_else(|e| e.into_inner()), instrument, name)
+            .map_err(profile_error)?;
         self.control(instrument, operator, ControlAction::PushProfile { settings: profile.settings }).await
     }
 }

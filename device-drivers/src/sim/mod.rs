@@ -127,9 +127,9 @@ impl RunningSim {
     /// holding register addresses).
     pub fn setting_keys(&self) -> Vec<String> {
         match self.personality {
-            Personality::Modbus => (0..settings::MODBUS_DEFAULTS.len())
-                .map(|i| (settings::MODBUS_BASE + i as u16).to_string())
-                .collect(),
+            Personality::Modbus => {
+                (0..settings::MODBUS_DEFAULTS.len()).map(|i| (settings::MODBUS_BASE + i as u16).to_string()).collect()
+            }
             p => settings::table(p).iter().map(|s| s.header.to_string()).collect(),
         }
     }

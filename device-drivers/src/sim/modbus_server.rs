@@ -344,7 +344,10 @@ mod tests {
         let words = std::borrow::Cow::Owned(vec![20, 30]);
         respond(&s, &Request::WriteMultipleRegisters(1002, words), T).unwrap();
         assert_eq!(read(&s), Response::ReadHoldingRegisters(vec![10, 7, 20, 30]));
-        assert_eq!(respond(&s, &Request::WriteSingleRegister(1000, 10_000), T).err(), Some(ExceptionCode::IllegalDataValue));
+        assert_eq!(
+            respond(&s, &Request::WriteSingleRegister(1000, 10_000), T).err(),
+            Some(ExceptionCode::IllegalDataValue)
+        );
         assert_eq!(
             respond(&s, &Request::ReadHoldingRegisters(1003, 2), T).err(),
             Some(ExceptionCode::IllegalDataAddress)

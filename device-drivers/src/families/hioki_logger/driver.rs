@@ -56,7 +56,9 @@ impl HiokiLoggerDriver {
         let line = format!(":MEM:VREAL? {id}");
         let reading = self
             .session
-            .query_one(id, &line, &mut self.backoff, |reply, sentinels| protocol::parse_poll_reply(reply, &[id], sentinels))
+            .query_one(id, &line, &mut self.backoff, |reply, sentinels| {
+                protocol::parse_poll_reply(reply, &[id], sentinels)
+            })
             .await?;
         Ok(match reading.problem {
             None => Reading::new(id, ChannelConfig::scale_by_id(&self.channels, id, reading.value)),

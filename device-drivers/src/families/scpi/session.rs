@@ -4,15 +4,15 @@
 
 use chrono::{DateTime, Utc};
 
+use super::channel_backoff::ChannelBackoff;
 use super::protocol::{self, ScpiError};
 use crate::config::{ErrorFormat, InstrumentConfig};
 use crate::control::Setting;
 use crate::driver::Identity;
 use crate::error::{DriverError, Result};
-use crate::registry::ErrorQuerySetting;
 use crate::reading::{Reading, Value};
+use crate::registry::ErrorQuerySetting;
 use crate::transport::{self, LineConnection};
-use super::channel_backoff::ChannelBackoff;
 use tokio::time::Instant;
 
 /// Stop draining the error queue after this many entries (a broken

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    alarms, cloud, demo, discover, export, fast, files, journal, licence, notifications, query, run, status,
+    alarms, cloud, control, demo, discover, export, fast, files, journal, licence, notifications, query, run, status,
 };
 
 #[derive(Parser)]
@@ -46,6 +46,8 @@ enum Command {
     Status(status::Args),
     /// Ask the running agent to poll an instrument every 5 s for 10 minutes.
     Fast(fast::Args),
+    /// Instrument control through the running agent: start, stop, restart, set-clock, settings profiles.
+    Control(control::Args),
     /// Export channels over a time range to CSV (one wide file) or ZIP (one CSV per channel + the wide file).
     Export(export::Args),
     /// Alarms in their current state (rules from the config), or an operator action on one.
@@ -114,6 +116,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Discover(args) => discover::run(args),
         Command::Status(args) => status::run(args),
         Command::Fast(args) => fast::run(args),
+        Command::Control(args) => control::run(args),
         Command::Export(args) => export::run(args),
         Command::Alarms(args) => alarms::run(args),
         Command::Journal(args) => journal::run(args),

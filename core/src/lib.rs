@@ -26,6 +26,7 @@ pub mod cloudlink;
 pub mod config;
 pub mod demo;
 pub mod dashboard;
+pub mod control;
 pub mod desk;
 pub mod export;
 pub mod files;

@@ -67,6 +67,8 @@ pub enum EventKind {
     Overrun,
     /// A measurement file fetched, left for a request, uploaded or deleted.
     File,
+    /// A control command carried out (or refused): start, stop, clock, profile.
+    Control,
 }
 
 impl EventKind {
@@ -80,6 +82,7 @@ impl EventKind {
             EventKind::Retention => "retention",
             EventKind::Overrun => "overrun",
             EventKind::File => "file",
+            EventKind::Control => "control",
         }
     }
 
@@ -93,6 +96,7 @@ impl EventKind {
             EventKind::Retention,
             EventKind::Overrun,
             EventKind::File,
+            EventKind::Control,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -363,6 +363,14 @@ pub struct InstrumentConfig {
     #[serde(default)]
     #[ts(as = "Option<_>", optional)]
     pub start_on_connect: bool,
+    /// Settings a profile reads and pushes (see `control`): SCPI-based
+    /// families list setting headers (`":SAMPle:RATE"`: queried with `?`,
+    /// set with a value); Modbus lists holding register addresses
+    /// (`"1000"`). Left out: the family's own list (none for generic SCPI
+    /// and Modbus).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<_>", optional)]
+    pub settings: Vec<String>,
     #[serde(default, rename = "channel")]
     #[ts(as = "Option<_>", optional)]
     pub channels: Vec<ChannelConfig>,
@@ -436,6 +444,11 @@ impl InstrumentConfig {
                 return Err(InvalidConfig::NotFinite { id: id(), channel: channel() });
             }
         }
+        for key in &self.settings {
+            if let Err(problem) = crate::control::check_setting_key(self.family, key) {
+                return Err(InvalidConfig::Setting { id: id(), key: key.clone(), problem });
+            }
+        }
         // What the family needs (transport, its fields, its own checks).
         self.family.check(self).map_err(|problem| InvalidConfig::Family { id: id(), problem })
     }
@@ -465,6 +478,8 @@ pub enum InvalidConfig {
     DuplicateChannel { id: String, channel: String },
     #[error("instrument `{id}`: channel `{channel}`: `scale` and `offset` must be finite")]
     NotFinite { id: String, channel: String },
+    #[error("instrument `{id}`: `settings` entry `{key}`: {problem}")]
+    Setting { id: String, key: String, problem: &'static str },
     /// What the instrument's family needs (see the family registry).
     #[error("instrument `{id}`: {problem}")]
     Family { id: String, problem: crate::registry::FieldError },

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Family, InstrumentConfig};
+use crate::control::Setting;
 use crate::error::{DriverError, Result};
 use crate::reading::Reading;
 
@@ -68,6 +69,25 @@ pub trait Driver: Send {
 
     async fn stop(&mut self) -> Result<()> {
         Err(self.unsupported("stop measurement"))
+    }
+
+    /// Stop, then start a new measurement.
+    async fn restart(&mut self) -> Result<()> {
+        self.stop().await?;
+        self.start().await
+    }
+
+    /// The instrument's current settings, those its configuration (or its
+    /// family) lists, as a settings profile records them.
+    async fn read_settings(&mut self) -> Result<Vec<Setting>> {
+        Err(self.unsupported("settings profiles"))
+    }
+
+    /// Writes settings in order, stopping at the first the instrument
+    /// refuses (an error naming it). `control::push_profile` diffs, undoes
+    /// a partial push and verifies.
+    async fn write_settings(&mut self, _settings: &[Setting]) -> Result<()> {
+        Err(self.unsupported("settings profiles"))
     }
 
     /// Send a raw command line; returns the reply if the command is a query.

@@ -33,6 +33,9 @@ pub enum DriverError {
     /// A capability this family or model does not have. Never a panic.
     #[error("{family} does not support {capability}")]
     Unsupported { family: &'static str, capability: &'static str },
+    /// Settings pushed to an instrument did not read back as pushed.
+    #[error("settings not as pushed when read back: {0}")]
+    NotVerified(String),
     /// A configuration the driver cannot work with (names the field).
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -9,6 +9,7 @@
 //! This crate knows nothing of storage or UI.
 
 pub mod config;
+pub mod control;
 pub mod discovery;
 pub mod driver;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod text;
 pub mod transport;
 
 pub use config::{ChannelConfig, Family, InstrumentConfig, TransportConfig};
+pub use control::{Setting, SettingDiff};
 pub use driver::{ChannelInfo, Driver, Identity, open};
 pub use error::DriverError;
 pub use reading::{Reading, SpecialKind, Value};

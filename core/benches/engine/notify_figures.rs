@@ -276,6 +276,7 @@ fn config() -> anyhow::Result<AgentConfig> {
             enabled: true,
             set_clock_on_connect: false,
             start_on_connect: false,
+            settings: Vec::new(),
             channels: vec![ChannelConfig { unit: Some("°C".into()), ..ChannelConfig::new("CH1_1".to_string()) }],
         })
         .collect();

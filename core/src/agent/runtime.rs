@@ -17,12 +17,13 @@ use super::writer::{self, HandleMsg, WriterConfig, WriterMsg};
 use crate::alarm::{AlarmCommand, AlarmMsg, AlarmReply, AlarmStage, CommandError};
 use crate::calc::CalcStage;
 use crate::config::{AgentConfig, STORE_FILE};
+use crate::control::{ControlAction, ControlOutcome};
 use crate::model::{ConnState, Event, EventKind, now_ms};
 use crate::notify::{
     DeliveryError, DeliveryOutcome, DispatchOptions, Dispatcher, DispatcherHandle, KeyringSecrets, SecretStore,
 };
 use crate::poll::fast_monitor::FastMonitor;
-use crate::poll::{BackoffPolicy, Connector, Control, Poller, RawError, default_connector};
+use crate::poll::{ActionReply, BackoffPolicy, Connector, Control, Poller, RawError, default_connector};
 use crate::store::{RetentionPolicy, Store, StoreError, StoreOptions};
 use crate::sync::client::SyncTask;
 use crate::sync::status::{Persisted, STATUS_KEY};
@@ -518,6 +519,21 @@ impl AgentHandle {
         let (reply, rx) = oneshot::channel();
         self.control(instrument)?
             .send(Control::Raw { command: command.to_string(), reply })
+            .await
+            .map_err(|_| AgentError::Stopped)?;
+        Ok(rx.await.map_err(|_| AgentError::Stopped)??)
+    }
+
+    /// Carries out a control command on an instrument between its polls
+    /// (polling goes on); the instrument's answer or why it refused.
+    pub async fn control_instrument(
+        &self,
+        instrument: &str,
+        action: ControlAction,
+    ) -> Result<ControlOutcome, AgentError> {
+        let (reply, rx) = oneshot::channel();
+        self.control(instrument)?
+            .send(Control::Action { action, reply: ActionReply::Handle(reply) })
             .await
             .map_err(|_| AgentError::Stopped)?;
         Ok(rx.await.map_err(|_| AgentError::Stopped)??)

@@ -128,3 +128,58 @@ async fn a_closed_port_does_not_delay_a_healthy_instrument() {
     agent.shutdown().await.unwrap();
     sim.shutdown().await;
 }
+
+/// Control commands from the window (the handle) and from the command line
+/// (a request in the store) reach the simulator while polling goes on; the
+/// simulator's state is checked after each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_commands_reach_the_instrument_while_it_is_polled() {
+    use crate::control::requests::{add_request, find_result};
+    use crate::control::{CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlAction, ControlRequest};
+
+    let sim = sim::start(SimConfig { instruments: vec![logger("log", 5, 2)] }).await.unwrap();
+    let running = &sim.instruments[0];
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = running.instrument_config();
+    cfg.poll_interval = Some(Duration::from_millis(200));
+    let agent = start_agent(dir.path(), vec![cfg]);
+    let store = Store::open_readonly(&dir.path().join(STORE_FILE)).unwrap();
+    wait_for("first poll", || !samples(&store, "log/CH1_1").is_empty()).await;
+
+    agent.control_instrument("log", ControlAction::Stop).await.unwrap();
+    assert!(!running.control_state().running);
+    let polls = samples(&store, "log/CH1_1").len();
+    let out = agent.control_instrument("log", ControlAction::Restart).await.unwrap();
+    assert_eq!(out.message, "measurement restarted");
+    let s = running.control_state();
+    assert!(s.running && s.starts == 1, "{s:?}");
+    agent.control_instrument("log", ControlAction::SetClock).await.unwrap();
+    assert!((running.control_state().clock - chrono::Utc::now()).num_seconds().abs() <= 2);
+
+    let read = agent.control_instrument("log", ControlAction::ReadSettings).await.unwrap();
+    assert_eq!(read.settings.len(), 3);
+    let mut profile = read.settings.clone();
+    profile[0].value = "0.5".into();
+    let pushed = agent.control_instrument("log", ControlAction::PushProfile { settings: profile }).await.unwrap();
+    assert_eq!(pushed.changed.len(), 1, "{pushed:?}");
+    assert_eq!(running.control_state().settings[0], "0.5");
+    let err = agent.control_instrument("nope", ControlAction::Start).await.unwrap_err();
+    assert!(err.to_string().contains("unknown or disabled instrument `nope`"), "{err}");
+
+    // From the command line: a request in the store, the result under its id.
+    let mut rw = Store::open(&dir.path().join(STORE_FILE), crate::store::StoreOptions::default()).unwrap();
+    let req = ControlRequest { id: "r1".into(), instrument: "log".into(), action: ControlAction::Stop, at: now_ms() };
+    rw.set_setting(CONTROL_REQUESTS_KEY, &add_request(None, req)).unwrap();
+    wait_for("the request's result", || {
+        find_result(store.setting(CONTROL_RESULTS_KEY).unwrap().as_deref(), "r1").is_some()
+    })
+    .await;
+    let res = find_result(store.setting(CONTROL_RESULTS_KEY).unwrap().as_deref(), "r1").unwrap();
+    assert_eq!(res.result.unwrap().message, "measurement stopped");
+    assert!(!running.control_state().running);
+
+    wait_for("polling went on", || samples(&store, "log/CH1_1").len() >= polls + 3).await;
+    assert!(count(&store, "log", EventKind::Control) >= 4);
+    agent.shutdown().await.unwrap();
+    sim.shutdown().await;
+}

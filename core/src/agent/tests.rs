@@ -124,6 +124,7 @@ fn instrument(id: &str, channels: usize) -> InstrumentConfig {
         enabled: true,
         set_clock_on_connect: false,
         start_on_connect: false,
+        settings: Vec::new(),
         channels: (1..=channels)
             .map(|c| ChannelConfig { unit: Some("V".into()), ..ChannelConfig::new(format!("CH1_{c}")) })
             .collect(),

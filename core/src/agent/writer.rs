@@ -17,12 +17,14 @@ use tracing::{debug, error, info, warn};
 use super::live::LiveUpdate;
 use crate::alarm::{AlarmMsg, AlarmStage};
 use crate::calc::CalcStage;
+use crate::control::ControlOutcome;
+use crate::control::requests::{self as control_requests, CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlResult};
 use crate::fmt::format_value;
 use crate::model::{ChannelId, ConnState, Event, EventKind, Sample, TimeMs, now_ms};
 use crate::notify::{Message, MessageKind};
 use crate::outbox::Outbox;
 use crate::poll::fast_monitor::{FAST_REQUESTS_KEY, RequestTracker, parse_requests};
-use crate::poll::{Control, PollMsg, RegisterError, identity_key};
+use crate::poll::{ActionReply, Control, PollMsg, RegisterError, identity_key};
 use crate::store::{RetentionPolicy, Store};
 use crate::sync::SyncMsg;
 use crate::sync::status::STATUS_KEY;
@@ -95,6 +97,10 @@ struct Writer {
     paths: HashMap<ChannelId, String>,
     rows: HashMap<String, InstrumentRow>,
     tracker: RequestTracker,
+    /// Control requests from the command line made before the agent started
+    /// are stale; those handed on are remembered by id.
+    control_since: TimeMs,
+    control_seen: std::collections::HashSet<String>,
     next_retention: Instant,
     next_settings: Instant,
     next_state_flush: Instant,
@@ -117,6 +123,8 @@ pub(crate) fn spawn(
         paths: HashMap::new(),
         rows: HashMap::new(),
         tracker: RequestTracker::default(),
+        control_since: now_ms(),
+        control_seen: std::collections::HashSet::new(),
         next_retention: now,
         next_settings: now,
         next_state_flush: now,
@@ -300,6 +308,7 @@ impl Writer {
                 self.alarms.on_state(&self.store, &instrument, state, reason.as_deref());
             }
             PollMsg::Identity { instrument, json } => self.set_setting(&identity_key(&instrument), &json),
+            PollMsg::ControlDone { request, result } => self.record_control_result(request, result),
             // Gathered into one transaction by `run`.
             PollMsg::Samples { .. } => {}
         }
@@ -372,6 +381,7 @@ impl Writer {
             self.next_settings = now + self.cfg.settings_every;
             self.check_fast_requests();
             self.check_alarm_requests();
+            self.check_control_requests();
         }
         self.alarms.periodic(&self.store);
         if now >= self.next_retention {
@@ -401,6 +411,47 @@ impl Writer {
                 None => warn!("fast monitor request for unknown or disabled instrument `{id}` ignored"),
             }
         }
+    }
+
+    /// Hands the command line's control requests to their instruments'
+    /// tasks; the results come back as `PollMsg::ControlDone`.
+    fn check_control_requests(&mut self) {
+        let text = match self.store.setting(CONTROL_REQUESTS_KEY) {
+            Ok(t) => t,
+            Err(e) => {
+                debug!("cannot read {CONTROL_REQUESTS_KEY}: {e}");
+                return;
+            }
+        };
+        for req in control_requests::parse_requests(text.as_deref()) {
+            if req.at < self.control_since || !self.control_seen.insert(req.id.clone()) {
+                continue;
+            }
+            let refused = match self.cfg.controls.get(&req.instrument) {
+                Some(tx) => {
+                    info!("{}: {} (requested from the command line)", req.instrument, req.action.label());
+                    let c = Control::Action { action: req.action, reply: ActionReply::Writer(req.id.clone()) };
+                    tx.try_send(c).err().map(|_| format!("instrument `{}` is busy; try again", req.instrument))
+                }
+                None => Some(format!("unknown or disabled instrument `{}`", req.instrument)),
+            };
+            if let Some(reason) = refused {
+                self.record_control_result(req.id, Err(reason));
+            }
+        }
+    }
+
+    fn record_control_result(&mut self, request: String, result: Result<ControlOutcome, String>) {
+        let existing = match self.store.setting(CONTROL_RESULTS_KEY) {
+            Ok(t) => t,
+            Err(e) => {
+                error!("cannot read {CONTROL_RESULTS_KEY}: {e}");
+                return;
+            }
+        };
+        let value =
+            control_requests::add_result(existing.as_deref(), ControlResult { id: request, at: now_ms(), result });
+        self.set_setting(CONTROL_RESULTS_KEY, &value);
     }
 
     fn check_alarm_requests(&mut self) {

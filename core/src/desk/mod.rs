@@ -10,6 +10,7 @@ mod alarms;
 mod config_file;
 mod console;
 mod dashboards;
+mod control;
 mod demo;
 mod error;
 mod licence;

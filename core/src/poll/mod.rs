@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 
 pub use backoff::{Backoff, BackoffPolicy};
 pub use fast_monitor::{FAST_DURATION, FAST_INTERVAL, FAST_REQUESTS_KEY, FastRequest};
-pub(crate) use poller::{Control, Poller};
+pub(crate) use poller::{ActionReply, Control, Poller};
 pub use schedule::Schedule;
 
 use crate::model::{ChannelId, ConnState, Event, TimeMs, Value};
@@ -76,6 +76,12 @@ pub enum PollMsg {
     Identity {
         instrument: String,
         json: String,
+    },
+    /// The result of a control command the command line asked for
+    /// (`control::requests`), to be recorded under its request id.
+    ControlDone {
+        request: String,
+        result: Result<crate::control::ControlOutcome, String>,
     },
 }
 

@@ -16,6 +16,7 @@ use super::overrun::{OverrunChange, OverrunWatch};
 use super::repeats::Repeats;
 use super::schedule::Schedule;
 use super::{Connector, LiveValue, PollMsg, PollUpdate, RawError};
+use crate::control::{ControlAction, ControlOutcome, run_action};
 use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value, now_ms};
 
 /// Requests to a running instrument task.
@@ -24,6 +25,16 @@ pub(crate) enum Control {
     Fast { on: bool, at: TimeMs },
     /// A raw command line for the console.
     Raw { command: String, reply: oneshot::Sender<Result<Option<String>, RawError>> },
+    /// A control command (start, stop, clock, settings profile).
+    Action { action: ControlAction, reply: ActionReply },
+}
+
+/// Where the result of a control command goes.
+pub(crate) enum ActionReply {
+    /// To the agent's handle (the window).
+    Handle(oneshot::Sender<Result<ControlOutcome, RawError>>),
+    /// To the writer, which records it under the command line's request id.
+    Writer(String),
 }
 
 /// One instrument's task. `W` is the writer's message type, `L` the live
@@ -329,6 +340,48 @@ where
                     until: self.fast.until(now_ms()),
                 });
                 Ok(())
+            }
+            Control::Action { action, reply } => {
+                let result = match driver {
+                    None => Err(RawError::NotConnected { id: self.cfg.id.clone() }),
+                    Some(driver) => {
+                        let id = self.cfg.id.clone();
+                        // A profile push is several exchanges per setting.
+                        let guard = self.guard() * 4;
+                        match tokio::time::timeout(guard, run_action(&id, driver.as_mut(), &action)).await {
+                            Ok(Ok(outcome)) => Ok(outcome),
+                            Ok(Err(source)) => Err(RawError::Driver { id, source }),
+                            Err(_) => Err(RawError::Driver {
+                                id,
+                                source: DriverError::Timeout { target: self.cfg.target(), timeout: guard },
+                            }),
+                        }
+                    }
+                };
+                let link = match &result {
+                    Err(RawError::Driver { source, .. }) if source.is_link_failure() => Some(source.to_string()),
+                    _ => None,
+                };
+                if action.changes_instrument() {
+                    let text = match &result {
+                        Ok(o) => format!("{}: {}", action.label(), o.message),
+                        Err(e) => format!("{} failed: {e}", action.label()),
+                    };
+                    self.event(EventKind::Control, text).await;
+                }
+                match reply {
+                    ActionReply::Handle(tx) => {
+                        let _ = tx.send(result);
+                    }
+                    ActionReply::Writer(request) => {
+                        let result = result.map_err(|e| e.to_string());
+                        self.send(PollMsg::ControlDone { request, result }).await;
+                    }
+                }
+                match link {
+                    Some(reason) => Err(LinkLost(reason)),
+                    None => Ok(()),
+                }
             }
             Control::Raw { command, reply } => {
                 let Some(driver) = driver else {

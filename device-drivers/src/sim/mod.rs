@@ -25,6 +25,7 @@ mod power;
 mod pty;
 mod scpi_server;
 mod session;
+mod settings;
 mod state;
 mod waveform;
 
@@ -117,6 +118,36 @@ impl RunningSim {
         self.state.specs.iter().map(|s| s.id.clone()).collect()
     }
 
+    /// The measurement state, clock and settings control commands change
+    /// (tests check them after every command).
+    pub fn control_state(&self) -> SimControlState {
+        let settings = match self.personality {
+            Personality::Modbus => (0..settings::MODBUS_DEFAULTS.len())
+                .filter_map(|i| self.state.modbus_setting(i))
+                .map(|v| v.to_string())
+                .collect(),
+            p => (0..settings::table(p).len()).filter_map(|i| self.state.setting(i)).collect(),
+        };
+        SimControlState {
+            running: self.state.running(),
+            starts: self.state.starts(),
+            clock: self.state.clock(),
+            settings,
+        }
+    }
+
+    /// The setting keys a profile of this instrument covers, in the order
+    /// of [`SimControlState::settings`] (long-form SCPI headers, or Modbus
+    /// holding register addresses).
+    pub fn setting_keys(&self) -> Vec<String> {
+        match self.personality {
+            Personality::Modbus => {
+                (0..settings::MODBUS_DEFAULTS.len()).map(|i| (settings::MODBUS_BASE + i as u16).to_string()).collect()
+            }
+            p => settings::table(p).iter().map(|s| s.header.to_string()).collect(),
+        }
+    }
+
     /// Closes every open connection now (as `:SIMulate:DROP` does).
     pub fn drop_connections(&self) {
         self.state.drops.drop_all();
@@ -182,9 +213,26 @@ impl RunningSim {
             enabled: true,
             set_clock_on_connect: false,
             start_on_connect: false,
+            // The DMM and the Modbus device have no family list of settings.
+            settings: match self.personality {
+                Personality::Scpi | Personality::Modbus => self.setting_keys(),
+                Personality::HiokiLogger | Personality::PowerMeter => Vec::new(),
+            },
             channels,
         }
     }
+}
+
+/// What [`RunningSim::control_state`] reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimControlState {
+    pub running: bool,
+    /// Measurements started since the simulator started.
+    pub starts: u32,
+    /// The instrument's clock, as `:SYSTem:DATE`/`:SYSTem:TIME` left it.
+    pub clock: chrono::DateTime<chrono::Utc>,
+    /// Setting values in the order of [`RunningSim::setting_keys`].
+    pub settings: Vec<String>,
 }
 
 /// Every running instrument. Dropping the handle stops them all; prefer

@@ -23,6 +23,7 @@ use tokio_modbus::{ExceptionCode, Request, Response};
 
 use super::config::register_span;
 use super::faults::Killable;
+use super::settings;
 use super::state::{InstrumentState, SimValue, now_ms};
 use crate::config::{DataType, ModbusRegister, RegisterKind};
 use crate::families::modbus::protocol;
@@ -61,6 +62,42 @@ impl Service for ModbusService {
     }
 }
 
+/// Requests for the settings registers (`settings::MODBUS_BASE..`), which
+/// keep what is written; `None` for every other request.
+fn respond_settings(state: &InstrumentState, req: &Request<'_>) -> Option<Result<Response, ExceptionCode>> {
+    let bank = |addr: u16, qty: usize| -> Result<usize, ExceptionCode> {
+        let first = settings::modbus_index(addr).ok_or(ExceptionCode::IllegalDataAddress)?;
+        if qty == 0 || first + qty > settings::MODBUS_DEFAULTS.len() {
+            return Err(ExceptionCode::IllegalDataAddress);
+        }
+        Ok(first)
+    };
+    let in_bank = |addr: u16| settings::modbus_index(addr).is_some();
+    Some(match req {
+        Request::ReadHoldingRegisters(addr, qty) if in_bank(*addr) => bank(*addr, usize::from(*qty)).map(|first| {
+            let words = (first..first + usize::from(*qty)).filter_map(|i| state.modbus_setting(i)).collect();
+            Response::ReadHoldingRegisters(words)
+        }),
+        Request::WriteSingleRegister(addr, value) if in_bank(*addr) => bank(*addr, 1).and_then(|i| {
+            if *value > settings::MODBUS_MAX {
+                return Err(ExceptionCode::IllegalDataValue);
+            }
+            state.set_modbus_setting(i, *value);
+            Ok(Response::WriteSingleRegister(*addr, *value))
+        }),
+        Request::WriteMultipleRegisters(addr, words) if in_bank(*addr) => bank(*addr, words.len()).and_then(|first| {
+            if words.iter().any(|w| *w > settings::MODBUS_MAX) {
+                return Err(ExceptionCode::IllegalDataValue);
+            }
+            for (k, w) in words.iter().enumerate() {
+                state.set_modbus_setting(first + k, *w);
+            }
+            Ok(Response::WriteMultipleRegisters(*addr, u16::try_from(words.len()).unwrap_or(u16::MAX)))
+        }),
+        _ => return None,
+    })
+}
+
 /// Checks quantity and range: `len` items exist at addresses `0..len`.
 fn check_range(addr: u16, qty: u16, max_qty: usize, len: usize) -> Result<(usize, usize), ExceptionCode> {
     let (start, qty) = (usize::from(addr), usize::from(qty));
@@ -75,6 +112,9 @@ fn check_range(addr: u16, qty: u16, max_qty: usize, len: usize) -> Result<(usize
 
 /// The response to one request, as a pure function of state and time.
 pub(crate) fn respond(state: &InstrumentState, req: &Request<'_>, now: i64) -> Result<Response, ExceptionCode> {
+    if let Some(reply) = respond_settings(state, req) {
+        return reply;
+    }
     if let Some(map) = &state.registers {
         return respond_mapped(state, map, req, now);
     }
@@ -293,6 +333,26 @@ mod tests {
             Some(ExceptionCode::IllegalDataAddress)
         );
         assert_eq!(respond(&s, &Request::WriteSingleRegister(0, 1), T).err(), Some(ExceptionCode::IllegalFunction));
+    }
+
+    #[test]
+    fn settings_registers_keep_what_is_written() {
+        let s = state(Faults::default());
+        let read = |s: &InstrumentState| respond(s, &Request::ReadHoldingRegisters(1000, 4), T).unwrap();
+        assert_eq!(read(&s), Response::ReadHoldingRegisters(settings::MODBUS_DEFAULTS.to_vec()));
+        assert_eq!(respond(&s, &Request::WriteSingleRegister(1001, 7), T), Ok(Response::WriteSingleRegister(1001, 7)));
+        let words = std::borrow::Cow::Owned(vec![20, 30]);
+        respond(&s, &Request::WriteMultipleRegisters(1002, words), T).unwrap();
+        assert_eq!(read(&s), Response::ReadHoldingRegisters(vec![10, 7, 20, 30]));
+        assert_eq!(
+            respond(&s, &Request::WriteSingleRegister(1000, 10_000), T).err(),
+            Some(ExceptionCode::IllegalDataValue)
+        );
+        assert_eq!(
+            respond(&s, &Request::ReadHoldingRegisters(1003, 2), T).err(),
+            Some(ExceptionCode::IllegalDataAddress)
+        );
+        assert_eq!(read(&s), Response::ReadHoldingRegisters(vec![10, 7, 20, 30]));
     }
 
     fn mapped(faults: Faults) -> InstrumentState {

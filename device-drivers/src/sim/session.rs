@@ -12,7 +12,7 @@ use super::faults::{parse_sentinel_arg, sentinel_text};
 use super::matcher::{Entry, Unit, entry, lookup, parse_unit};
 use super::number::{engineering, nr3};
 use super::state::{InstrumentState, SimValue, now_ms};
-use super::{dmm, logger, power};
+use super::{dmm, logger, power, settings};
 
 /// Every command the simulator understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +33,11 @@ pub(crate) enum Cmd {
     Start,
     Stop,
     StatusQ,
+    /// Index into the personality's `settings::table`.
+    Setting(usize),
+    SettingQ(usize),
+    /// How many measurements were started (the tests read it).
+    SimStartsQ,
     SimValue,
     SimSentinel,
     SimSlow,
@@ -65,6 +70,7 @@ const COMMON: &[Entry<Cmd>] = &[
     entry(&["SIMulate", "SLOW"], false, "", Cmd::SimSlow),
     entry(&["SIMulate", "GARBage"], false, "", Cmd::SimGarbage),
     entry(&["SIMulate", "DROP"], false, "", Cmd::SimDrop),
+    entry(&["SIMulate", "STARts"], true, "", Cmd::SimStartsQ),
 ];
 
 /// Hioki's own error query, which its instruments answer with a bare code.
@@ -73,6 +79,7 @@ const HIOKI: &[Entry<Cmd>] = &[entry(&["ERRor"], true, ":ERROR", Cmd::HiokiError
 /// The command table of one instrument (built once, shared by connections).
 pub(crate) fn table(personality: Personality, channels: usize) -> Vec<Entry<Cmd>> {
     let mut t = COMMON.to_vec();
+    t.extend(settings::entries(personality));
     if matches!(personality, Personality::HiokiLogger | Personality::PowerMeter) {
         t.extend_from_slice(HIOKI);
     }
@@ -235,11 +242,23 @@ impl Session {
                 let c = state.clock();
                 let _ = write!(self.begin_with_header(reply, e), "{},{},{}", c.hour(), c.minute(), c.second());
             }
-            Cmd::Start => state.set_running(true),
+            Cmd::Start => state.start_measurement(),
             Cmd::Stop => state.set_running(false),
             Cmd::StatusQ => {
                 let run = state.running();
                 self.begin_with_header(reply, e).push_str(if run { "RUN" } else { "STOP" });
+            }
+            Cmd::Setting(i) => {
+                let spec = settings::table(state.personality).get(i).ok_or(UNDEFINED_HEADER)?;
+                state.set_setting(i, settings::accept(spec, args)?);
+            }
+            Cmd::SettingQ(i) => {
+                let value = state.setting(i).ok_or(UNDEFINED_HEADER)?;
+                self.begin_with_header(reply, e).push_str(&value);
+            }
+            Cmd::SimStartsQ => {
+                let n = state.starts();
+                let _ = write!(reply.begin(), "{n}");
             }
             Cmd::SimValue => {
                 let (ch, v) = channel_and_arg(state, args)?;
@@ -378,6 +397,22 @@ mod tests {
         assert!(t.starts_with("12,34,5") || t.starts_with("12,35,"), "{t}");
         assert_eq!(run_line(&s, &mut ses, ":SYST:DATE 2026,13,1;:SYST:ERR?"), "-224,\"Illegal parameter value\"");
         assert_eq!(run_line(&s, &mut ses, ":STOP;:STAT?;:STAR;:STAT?"), "STOP;RUN");
+        assert_eq!(run_line(&s, &mut ses, ":SIM:STAR?"), "1");
+    }
+
+    #[test]
+    fn settings_are_kept_and_bad_values_refused() {
+        let s = state(Personality::HiokiLogger);
+        let mut ses = Session::default();
+        assert_eq!(run_line(&s, &mut ses, ":SAMP:RATE?;:TRIG:MODE?;:SYST:BEEP?"), "1;SINGLE;ON");
+        run_line(&s, &mut ses, ":SAMPle:RATE 0.5;:TRIG:MODE repeat");
+        assert_eq!(run_line(&s, &mut ses, ":SAMP:RATE?;:TRIG:MODE?"), "0.5;REPEAT");
+        assert_eq!(run_line(&s, &mut ses, ":SAMP:RATE 0;:ERR?;:SAMP:RATE?"), "-224;0.5");
+        assert_eq!(run_line(&s, &mut ses, ":HEAD ON;:SAMP:RATE?"), ":SAMPLE:RATE 0.5");
+        let p = state(Personality::PowerMeter);
+        assert_eq!(run_line(&p, &mut Session::default(), ":VOLT:RANG?;:CURR:RANG?;:AVER:COUN?"), "300;5;1");
+        let d = state(Personality::Scpi);
+        assert_eq!(run_line(&d, &mut Session::default(), ":SENS:VOLT:DC:RANG?;:TRIG:SOUR?"), "10;IMM");
     }
 
     #[test]

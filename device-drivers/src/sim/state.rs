@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::channels::{self, ChannelSpec};
 use super::config::{Personality, SimInstrument};
 use super::faults::{DropSwitch, SENTINEL_CYCLE};
+use super::settings;
 use super::waveform::{quantise_time, step_ms, value_at};
 use crate::config::ModbusRegister;
 use crate::reading::SpecialKind;
@@ -58,6 +59,12 @@ pub(crate) struct InstrumentState {
     pub drops: DropSwitch,
     clock_offset_ms: AtomicI64,
     running: AtomicBool,
+    /// Measurements started (`:STARt`, a restart too) since the simulator started.
+    starts: AtomicU32,
+    /// Current values of the personality's settings (`settings::table`).
+    settings: Mutex<Vec<String>>,
+    /// The Modbus device's settings registers (`settings::MODBUS_BASE..`).
+    modbus_settings: Mutex<[u16; settings::MODBUS_DEFAULTS.len()]>,
 }
 
 pub(crate) use meterdeck_wire::now_ms;
@@ -84,6 +91,9 @@ impl InstrumentState {
             drops: DropSwitch::new(root),
             clock_offset_ms: AtomicI64::new(0),
             running: AtomicBool::new(true),
+            starts: AtomicU32::new(0),
+            settings: Mutex::new(settings::table(cfg.personality).iter().map(|s| s.default.to_string()).collect()),
+            modbus_settings: Mutex::new(settings::MODBUS_DEFAULTS),
         }
     }
 
@@ -186,6 +196,36 @@ impl InstrumentState {
 
     pub(crate) fn set_running(&self, on: bool) {
         self.running.store(on, Ordering::Relaxed);
+    }
+
+    /// `:STARt`: running, and one more measurement started.
+    pub(crate) fn start_measurement(&self) {
+        self.starts.fetch_add(1, Ordering::Relaxed);
+        self.set_running(true);
+    }
+
+    pub(crate) fn starts(&self) -> u32 {
+        self.starts.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn setting(&self, index: usize) -> Option<String> {
+        self.settings.lock().unwrap_or_else(|e| e.into_inner()).get(index).cloned()
+    }
+
+    pub(crate) fn set_setting(&self, index: usize, value: String) {
+        if let Some(slot) = self.settings.lock().unwrap_or_else(|e| e.into_inner()).get_mut(index) {
+            *slot = value;
+        }
+    }
+
+    pub(crate) fn modbus_setting(&self, index: usize) -> Option<u16> {
+        self.modbus_settings.lock().unwrap_or_else(|e| e.into_inner()).get(index).copied()
+    }
+
+    pub(crate) fn set_modbus_setting(&self, index: usize, value: u16) {
+        if let Some(slot) = self.modbus_settings.lock().unwrap_or_else(|e| e.into_inner()).get_mut(index) {
+            *slot = value;
+        }
     }
 }
 

@@ -158,6 +158,7 @@ pub(crate) fn tcp_config(
         enabled: true,
         set_clock_on_connect: false,
         start_on_connect: false,
+        settings: Vec::new(),
         channels,
     }
 }

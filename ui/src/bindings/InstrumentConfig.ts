@@ -57,4 +57,12 @@ set_clock_on_connect?: boolean,
 /**
  * Send a start-measurement command on every connect.
  */
-start_on_connect?: boolean, channel?: Array<ChannelConfig>, };
+start_on_connect?: boolean, 
+/**
+ * Settings a profile reads and pushes (see `control`): SCPI-based
+ * families list setting headers (`":SAMPle:RATE"`: queried with `?`,
+ * set with a value); Modbus lists holding register addresses
+ * (`"1000"`). Left out: the family's own list (none for generic SCPI
+ * and Modbus).
+ */
+settings?: Array<string>, channel?: Array<ChannelConfig>, };

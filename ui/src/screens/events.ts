@@ -4,7 +4,7 @@ import { t, tDyn } from "../i18n";
 import { app, type Screen } from "../state";
 import { formatDateTime } from "../time";
 
-const KINDS = ["connected", "disconnected", "error", "agent-started", "agent-stopped", "retention", "overrun", "file"];
+const KINDS = ["connected", "disconnected", "error", "agent-started", "agent-stopped", "retention", "overrun", "file", "control"];
 
 export function eventsScreen(): Screen {
   const instSel = h("select", { testid: "event-filter-instrument" });

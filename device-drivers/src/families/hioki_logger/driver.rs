@@ -18,6 +18,8 @@ use crate::reading::Reading;
 #[derive(Debug)]
 pub struct HiokiLoggerDriver {
     session: ScpiSession,
+    /// Setting headers a settings profile covers.
+    settings: Vec<String>,
     id: String,
     /// Configured channels, or CH1_1..CH1_15 when the configuration lists none.
     channels: Vec<ChannelConfig>,
@@ -37,7 +39,13 @@ impl HiokiLoggerDriver {
                 .map_err(|e| DriverError::Config(format!("instrument `{}`: {e}", cfg.id)))?;
         }
         let session = ScpiSession::open(cfg, &[scpi::HEADER_OFF]).await?;
-        Ok(HiokiLoggerDriver { session, id: cfg.id.clone(), channels, backoff: ChannelBackoff::default() })
+        Ok(HiokiLoggerDriver {
+            session,
+            settings: crate::control::setting_keys(cfg, protocol::SETTINGS),
+            id: cfg.id.clone(),
+            channels,
+            backoff: ChannelBackoff::default(),
+        })
     }
 }
 
@@ -48,7 +56,9 @@ impl HiokiLoggerDriver {
         let line = format!(":MEM:VREAL? {id}");
         let reading = self
             .session
-            .query_one(id, &line, &mut self.backoff, |reply, sentinels| protocol::parse_poll_reply(reply, &[id], sentinels))
+            .query_one(id, &line, &mut self.backoff, |reply, sentinels| {
+                protocol::parse_poll_reply(reply, &[id], sentinels)
+            })
             .await?;
         Ok(match reading.problem {
             None => Reading::new(id, ChannelConfig::scale_by_id(&self.channels, id, reading.value)),
@@ -127,6 +137,14 @@ impl Driver for HiokiLoggerDriver {
 
     async fn stop(&mut self) -> Result<()> {
         self.session.stop().await
+    }
+
+    async fn read_settings(&mut self) -> Result<Vec<crate::control::Setting>> {
+        self.session.read_settings(&self.settings).await
+    }
+
+    async fn write_settings(&mut self, settings: &[crate::control::Setting]) -> Result<()> {
+        self.session.write_settings(settings).await
     }
 
     async fn raw(&mut self, command: &str) -> Result<Option<String>> {

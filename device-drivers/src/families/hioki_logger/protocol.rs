@@ -7,6 +7,10 @@ use crate::reading::Value;
 /// Latches a snapshot of every channel (no reply).
 pub const SNAPSHOT: &str = ":MEM:GETR";
 
+/// What a settings profile of a logger covers unless its configuration
+/// lists others: sampling interval, trigger mode, beeper.
+pub const SETTINGS: &[&str] = &[":SAMPle:RATE", ":TRIGger:MODE", ":SYSTem:BEEPer"];
+
 /// Value queries per line at most, so a poll line stays short enough for
 /// the instrument's input buffer.
 pub const MAX_QUERIES_PER_LINE: usize = 64;

@@ -18,6 +18,8 @@ use crate::reading::Reading;
 #[derive(Debug)]
 pub struct HiokiPowerDriver {
     session: ScpiSession,
+    /// Setting headers a settings profile covers.
+    settings: Vec<String>,
     id: String,
     /// Configured items, or U1, I1, P1 when the configuration lists none.
     channels: Vec<ChannelConfig>,
@@ -41,7 +43,13 @@ impl HiokiPowerDriver {
             }
         }
         let session = ScpiSession::open(cfg, &[scpi::HEADER_OFF]).await?;
-        Ok(HiokiPowerDriver { session, id: cfg.id.clone(), channels, backoff: ChannelBackoff::default() })
+        Ok(HiokiPowerDriver {
+            session,
+            settings: crate::control::setting_keys(cfg, protocol::SETTINGS),
+            id: cfg.id.clone(),
+            channels,
+            backoff: ChannelBackoff::default(),
+        })
     }
 }
 
@@ -134,6 +142,14 @@ impl Driver for HiokiPowerDriver {
 
     async fn stop(&mut self) -> Result<()> {
         self.session.stop().await
+    }
+
+    async fn read_settings(&mut self) -> Result<Vec<crate::control::Setting>> {
+        self.session.read_settings(&self.settings).await
+    }
+
+    async fn write_settings(&mut self, settings: &[crate::control::Setting]) -> Result<()> {
+        self.session.write_settings(settings).await
     }
 
     async fn raw(&mut self, command: &str) -> Result<Option<String>> {

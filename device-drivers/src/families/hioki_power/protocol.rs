@@ -7,6 +7,10 @@ use crate::reading::Value;
 /// Items polled when the configuration lists none.
 pub const DEFAULT_ITEMS: [&str; 3] = ["U1", "I1", "P1"];
 
+/// What a settings profile of a power meter covers unless its
+/// configuration lists others: voltage and current range, averaging.
+pub const SETTINGS: &[&str] = &[":VOLTage:RANGe", ":CURRent:RANGe", ":AVERage:COUNt"];
+
 /// A channel id that names no measurement item, with the items that exist.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a power meter item (U1..U4, I1..I4, P1..P4, S1..S4, Q1..Q4, PF1..PF4, FREQ1..FREQ3, PSUM, EFF1)")]

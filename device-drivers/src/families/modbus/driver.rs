@@ -15,7 +15,8 @@
 //! Modbus has no `*IDN?`: [`ModbusDriver`]'s `identify` answers
 //! `Identity { maker: "Modbus", model: "unit <id>", serial: "", firmware: "" }`
 //! without asking the device. Clock, start/stop and raw commands are
-//! unsupported.
+//! unsupported; settings profiles read and write the holding registers the
+//! configuration lists (`control`).
 
 use std::io;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_modbus::Slave;
-use tokio_modbus::client::{Context, Reader, rtu, tcp};
+use tokio_modbus::client::{Context, Reader, Writer, rtu, tcp};
 
 use super::health::Health;
 use super::protocol::{self, ReadBlock};
@@ -56,7 +57,7 @@ impl std::fmt::Debug for ModbusDriver {
 }
 
 /// Registers read back from one block.
-enum Data {
+pub(super) enum Data {
     Words(Vec<u16>),
     Bits(Vec<bool>),
 }
@@ -100,7 +101,7 @@ impl ModbusDriver {
 }
 
 /// The connection half of the driver, borrowed apart from the configuration.
-struct Link<'a> {
+pub(super) struct Link<'a> {
     conn: &'a mut Conn,
     unit: u8,
     target: &'a str,
@@ -113,7 +114,11 @@ impl Link<'_> {
     /// (each exchange ahead is bounded by its own timeout), so a slow unit
     /// on the line cannot make its neighbours time out.
     async fn read_block(&mut self, block: &ReadBlock, what: &str) -> Result<Data, BlockError> {
-        let (start, count, kind) = (block.start, block.count, block.kind);
+        self.exchange(Op::Read(block.kind, block.start, block.count), what).await
+    }
+
+    /// One request (a read or a register write) with the per-request timeout.
+    pub(super) async fn exchange(&mut self, op: Op, what: &str) -> Result<Data, BlockError> {
         let unit = self.unit;
         let lease = match &*self.conn {
             Conn::Bus(bus) => Some(bus.lease().await.map_err(BlockError::Failed)?),
@@ -124,9 +129,9 @@ impl Link<'_> {
             match (conn, lease) {
                 (Conn::Bus(_), Some(lease)) => {
                     let mut ctx = rtu::attach_slave(lease, Slave(unit));
-                    Ok(issue(&mut ctx, kind, start, count).await)
+                    Ok(issue(&mut ctx, op).await)
                 }
-                (Conn::Tcp(ctx), _) => Ok(issue(ctx, kind, start, count).await),
+                (Conn::Tcp(ctx), _) => Ok(issue(ctx, op).await),
                 (Conn::Bus(bus), None) => Err(DriverError::Config(format!("{}: no lease on the port", bus.path()))),
             }
         };
@@ -150,16 +155,30 @@ impl Link<'_> {
     }
 }
 
-/// Why a read request brought no data.
-enum BlockError {
+/// One Modbus request.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Op {
+    Read(RegisterKind, u16, u16),
+    /// Function 0x06 to a holding register.
+    WriteRegister(u16, u16),
+}
+
+/// Why a request brought no data.
+pub(super) enum BlockError {
     /// The device answered with an exception: about these registers only.
     Refused(String),
     /// The link or the exchange failed: about the whole instrument.
     Failed(DriverError),
 }
 
-/// One read request of a block's kind.
-async fn issue(ctx: &mut Context, kind: RegisterKind, start: u16, count: u16) -> tokio_modbus::Result<Data> {
+/// One request: a read of a block's kind, or a register write.
+async fn issue(ctx: &mut Context, op: Op) -> tokio_modbus::Result<Data> {
+    let (kind, start, count) = match op {
+        Op::Read(kind, start, count) => (kind, start, count),
+        Op::WriteRegister(addr, value) => {
+            return ctx.write_single_register(addr, value).await.map(|r| r.map(|()| Data::Words(vec![value])));
+        }
+    };
     match kind {
         RegisterKind::Holding => ctx.read_holding_registers(start, count).await.map(|r| r.map(Data::Words)),
         RegisterKind::Input => ctx.read_input_registers(start, count).await.map(|r| r.map(Data::Words)),
@@ -265,6 +284,18 @@ impl Driver for ModbusDriver {
 
     fn channels(&self) -> Vec<ChannelInfo> {
         crate::config::ChannelConfig::infos(&self.cfg.channels)
+    }
+
+    async fn read_settings(&mut self) -> Result<Vec<crate::control::Setting>> {
+        let ModbusDriver { cfg, conn, target, timeout, .. } = self;
+        let mut link = Link { conn, unit: cfg.unit_id, target, timeout: *timeout };
+        super::control::read_settings(&mut link, &cfg.settings).await
+    }
+
+    async fn write_settings(&mut self, settings: &[crate::control::Setting]) -> Result<()> {
+        let ModbusDriver { cfg, conn, target, timeout, .. } = self;
+        let mut link = Link { conn, unit: cfg.unit_id, target, timeout: *timeout };
+        super::control::write_settings(&mut link, settings).await
     }
 
     async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>> {
@@ -576,6 +607,7 @@ mod tests {
             enabled: true,
             set_clock_on_connect: false,
             start_on_connect: false,
+            settings: Vec::new(),
             channels: vec![channel("a", 0, RegisterKind::Holding, DataType::U16)],
         };
         let err = ModbusDriver::connect(&cfg).await.unwrap_err();
@@ -616,6 +648,7 @@ mod tests {
             enabled: true,
             set_clock_on_connect: false,
             start_on_connect: false,
+            settings: Vec::new(),
             channels: (0..4).map(|k| channel(&format!("ch{k}"), 2 * k, RegisterKind::Holding, DataType::F32)).collect(),
         };
         cfg.channels.push(channel("in1", 1, RegisterKind::Input, DataType::I16));
@@ -664,6 +697,7 @@ mod tests {
             enabled: true,
             set_clock_on_connect: false,
             start_on_connect: false,
+            settings: Vec::new(),
             channels: (0..3).map(|k| channel(&format!("ch{k}"), 2 * k, RegisterKind::Holding, DataType::F32)).collect(),
         };
         let (a, b) = (cfg("a", 1, 19200), cfg("b", 7, 19200));

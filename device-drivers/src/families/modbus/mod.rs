@@ -1,6 +1,7 @@
 //! Modbus TCP and RTU: `protocol` (register decoding and request planning,
 //! pure) and `driver` (tokio-modbus client).
 
+mod control;
 pub mod driver;
 mod health;
 pub mod protocol;

@@ -19,6 +19,8 @@ use tokio::time::Instant;
 #[derive(Debug)]
 pub struct ScpiDriver {
     session: ScpiSession,
+    /// Setting headers a settings profile covers.
+    settings: Vec<String>,
     id: String,
     channels: Vec<ChannelConfig>,
     backoff: ChannelBackoff,
@@ -38,6 +40,7 @@ impl ScpiDriver {
         let session = ScpiSession::open(cfg, &[]).await?;
         Ok(ScpiDriver {
             session,
+            settings: crate::control::setting_keys(cfg, &[]),
             id: cfg.id.clone(),
             channels: cfg.channels.clone(),
             backoff: ChannelBackoff::default(),
@@ -127,6 +130,14 @@ impl Driver for ScpiDriver {
 
     async fn stop(&mut self) -> Result<()> {
         self.session.stop().await
+    }
+
+    async fn read_settings(&mut self) -> Result<Vec<crate::control::Setting>> {
+        self.session.read_settings(&self.settings).await
+    }
+
+    async fn write_settings(&mut self, settings: &[crate::control::Setting]) -> Result<()> {
+        self.session.write_settings(settings).await
     }
 
     async fn raw(&mut self, command: &str) -> Result<Option<String>> {

@@ -4,14 +4,15 @@
 
 use chrono::{DateTime, Utc};
 
+use super::channel_backoff::ChannelBackoff;
 use super::protocol::{self, ScpiError};
 use crate::config::{ErrorFormat, InstrumentConfig};
+use crate::control::Setting;
 use crate::driver::Identity;
 use crate::error::{DriverError, Result};
-use crate::registry::ErrorQuerySetting;
 use crate::reading::{Reading, Value};
+use crate::registry::ErrorQuerySetting;
 use crate::transport::{self, LineConnection};
-use super::channel_backoff::ChannelBackoff;
 use tokio::time::Instant;
 
 /// Stop draining the error queue after this many entries (a broken
@@ -243,6 +244,35 @@ impl ScpiSession {
 
     pub async fn stop(&mut self) -> Result<()> {
         self.command_checked(protocol::STOP).await
+    }
+
+    /// Each setting's current value: `<key>?`, its reply without a header.
+    pub async fn read_settings(&mut self, keys: &[String]) -> Result<Vec<Setting>> {
+        if keys.is_empty() {
+            return Err(DriverError::Config(
+                "this instrument lists no `settings` to read (add `settings = [\":SENSe:...\"]` to its configuration)"
+                    .into(),
+            ));
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let reply = self.query(&format!("{key}?")).await?;
+            out.push(Setting::new(key.clone(), protocol::strip_header(&reply).trim().to_string()));
+        }
+        Ok(out)
+    }
+
+    /// Sends `<key> <value>` for each setting, each checked against the
+    /// error queue, so a refusal names the setting and stops there. Every
+    /// value is checked before the first is sent.
+    pub async fn write_settings(&mut self, settings: &[Setting]) -> Result<()> {
+        for s in settings {
+            crate::control::check_setting_value(&s.key, &s.value)?;
+        }
+        for s in settings {
+            self.command_checked(&format!("{} {}", s.key, s.value.trim())).await?;
+        }
+        Ok(())
     }
 
     /// The console: a query returns its reply; a command is checked against

@@ -24,8 +24,12 @@ use crate::store::SchemaPart;
 
 /// The tables other modules keep in the store's file, registered whenever
 /// the agent, the desk or the CLI open it for writing.
-pub const STORE_PARTS: &[SchemaPart] =
-    &[crate::alarm::journal::SCHEMA_PART, crate::notify::centre::SCHEMA_PART, crate::licence::SCHEMA_PART];
+pub const STORE_PARTS: &[SchemaPart] = &[
+    crate::alarm::journal::SCHEMA_PART,
+    crate::notify::centre::SCHEMA_PART,
+    crate::licence::SCHEMA_PART,
+    crate::report::saved::SCHEMA_PART,
+];
 
 // Where the binaries, the app and the tests have found these; they live in
 // their stages now.

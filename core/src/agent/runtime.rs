@@ -58,6 +58,8 @@ pub struct AgentOptions {
     /// Check the configuration against the plan limits at start. Off only
     /// for the simulator demo, which is an evaluation, not a site.
     pub enforce_limits: bool,
+    /// The report schedule task's clock and timing.
+    pub reports: crate::report::runner::ScheduleOptions,
 }
 
 impl Default for AgentOptions {
@@ -77,6 +79,7 @@ impl Default for AgentOptions {
             sync: SyncOptions::default(),
             licence_every: Duration::from_secs(86_400),
             enforce_limits: true,
+            reports: Default::default(),
         }
     }
 }
@@ -248,6 +251,14 @@ impl Agent {
                 task.run(store_path.clone(), opts.secrets.clone(), opts.licence_every, cap_tx, shutdown_rx.clone());
             tasks.push(rt.spawn(run));
         }
+        tasks.push(rt.spawn(crate::report::runner::run_schedules(
+            store_path.clone(),
+            data_dir.to_path_buf(),
+            cfg.destinations.clone(),
+            opts.secrets.clone(),
+            opts.reports.clone(),
+            shutdown_rx.clone(),
+        )));
         tasks.push(rt.spawn(ticker(writer_tx.clone(), shutdown_rx, opts.settings_every.min(Duration::from_secs(1)))));
         info!("agent {} started, store {}", cfg.agent.name, store_path.display());
         Ok(AgentHandle {

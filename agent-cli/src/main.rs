@@ -58,6 +58,11 @@ enum Command {
     Licence(licence::Args),
     /// Print a channel's samples, or an M4 (min/max per bucket) view of them.
     Query(query::Args),
+    /// Saved report templates and the reports generated from them (until `report.rs` of wt-report lands).
+    Report {
+        #[command(subcommand)]
+        admin: commands::report_admin::Admin,
+    },
 }
 
 fn main() -> ExitCode {
@@ -117,5 +122,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Query(args) => query::run(args),
         Command::Cloud(args) => cloud::run(args),
         Command::Licence(args) => licence::run(args),
+        Command::Report { admin } => commands::report_admin::run(admin),
     }
 }

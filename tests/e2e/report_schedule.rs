@@ -66,6 +66,7 @@ impl Site {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         meterdeck_e2e::licence::grant_pro(&data);
+        write_samples(&data);
         let config = dir.path().join("agent.toml");
         std::fs::write(
             &config,
@@ -170,6 +171,26 @@ impl Drop for Site {
     }
 }
 
+/// The template's channel with a sample every 10 minutes over both DST
+/// weekends of 2026, so the reports have statistics to show.
+fn write_samples(data: &std::path::Path) {
+    use meterdeck_core::model::Sample;
+    use meterdeck_core::store::{Store, StoreOptions};
+    let mut store = Store::open_with(
+        &data.join(meterdeck_core::config::STORE_FILE),
+        StoreOptions::default(),
+        meterdeck_core::agent::STORE_PARTS,
+    )
+    .unwrap();
+    store.upsert_instrument("sim", "Simulated logger", "hioki-logger", "127.0.0.1:1").unwrap();
+    let ch = store.ensure_channel("sim", "CH1", Some("V")).unwrap();
+    for start in [ms("2026-03-27T00:00:00Z"), ms("2026-10-23T00:00:00Z")] {
+        let samples: Vec<_> =
+            (0..4 * 144).map(|i| (ch, Sample::number(start + i * 600_000, (i % 144) as f64 / 10.0))).collect();
+        store.append(&samples).unwrap();
+    }
+}
+
 fn saved(name: &str, zone: &str, at: &str) -> Value {
     json!({
         "template": template_json(name, zone),
@@ -182,10 +203,9 @@ fn template_json(name: &str, zone: &str) -> Value {
     json!({
         "name": name,
         "title": format!("{name} daily report"),
-        "channels": [],
-        "groups": [],
-        "range": "previous_day",
-        "timeZone": zone,
+        "channels": ["sim/CH1"],
+        "range": { "kind": "previous_day" },
+        "time_zone": zone,
     })
 }
 

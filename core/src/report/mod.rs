@@ -7,6 +7,14 @@
 
 pub mod template;
 
+// sched: saved templates, schedules, runs and their delivery.
+pub mod deliver;
+pub mod range;
+pub mod runner;
+pub mod saved;
+pub mod schedule;
+pub mod ts;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};

@@ -50,6 +50,7 @@ CREATE INDEX IF NOT EXISTS report_run_by_time ON report_run (started DESC);
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SavedTemplate {
+    #[ts(as = "super::ts::ReportTemplateTs")]
     pub template: ReportTemplate,
     #[serde(default)]
     pub schedule: Option<Schedule>,
@@ -123,6 +124,7 @@ fn invalid(field: &str, message: impl Into<String>) -> SavedError {
 /// Checks what can be checked without the store: the name, the time zone,
 /// the schedule and that `destinations` names existing destinations.
 pub fn validate(t: &SavedTemplate, known_destinations: &[String]) -> Result<(), SavedError> {
+    t.template.validate().map_err(|e| invalid("template", e))?;
     let name = t.template.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name != t.template.name {
         return Err(invalid("template.name", "1 to 100 characters, without spaces at either end"));
@@ -130,7 +132,7 @@ pub fn validate(t: &SavedTemplate, known_destinations: &[String]) -> Result<(), 
     if name.chars().any(char::is_control) || name.contains('/') {
         return Err(invalid("template.name", "must not contain `/` or control characters"));
     }
-    super::range::zone(&t.template.time_zone).map_err(|e| invalid("template.timeZone", e.to_string()))?;
+    super::range::zone(&t.template.time_zone).map_err(|e| invalid("template.time_zone", e.to_string()))?;
     if let Some(s) = &t.schedule {
         s.validate()?;
     }
@@ -437,7 +439,10 @@ mod tests {
 
     fn tpl(name: &str) -> SavedTemplate {
         let json = serde_json::json!({
-            "template": { "name": name, "title": "T", "channels": [], "range": "previous_day", "timeZone": "Europe/Berlin" },
+            "template": {
+                "name": name, "title": "T", "channels": ["i/c"], "range": { "kind": "previous_day" },
+                "time_zone": "Europe/Berlin"
+            },
             "schedule": { "every": "daily", "at": "02:30" },
             "destinations": ["ops"],
         });
@@ -516,7 +521,8 @@ mod tests {
         assert!(validate(&t, &known).unwrap_err().to_string().starts_with("template.name"));
         t = tpl("a");
         t.template.time_zone = "Mars/Base".into();
-        assert!(validate(&t, &known).unwrap_err().to_string().starts_with("template.timeZone"));
+        let e = validate(&t, &known).unwrap_err().to_string();
+        assert!(e.starts_with("template: `time_zone`"), "{e}");
         t = tpl("a");
         t.destinations = vec!["nope".into()];
         assert!(validate(&t, &known).unwrap_err().to_string().starts_with("destinations[0]"));

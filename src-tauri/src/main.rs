@@ -10,6 +10,7 @@ mod contract;
 mod error;
 mod licence;
 mod live;
+mod reports;
 mod tray;
 
 use std::process::ExitCode;

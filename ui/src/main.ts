@@ -14,6 +14,7 @@ import { journalScreen } from "./screens/journal";
 import { bannerText, licenceScreen } from "./screens/licence";
 import { monitorScreen } from "./screens/monitor";
 import { notificationsScreen, refreshUnread } from "./screens/notifications";
+import { reportsScreen } from "./screens/reports";
 import { rulesScreen } from "./screens/rules";
 import { settingsScreen } from "./screens/settings";
 import { viewerScreen } from "./screens/viewer";
@@ -34,6 +35,7 @@ const NAMES = [
   "events",
   "cloud",
   "licence",
+  "reports",
   "settings",
 ] as const;
 type Name = (typeof NAMES)[number];
@@ -51,6 +53,7 @@ const ICONS: Record<Name, string> = {
   events: "≡",
   cloud: "☁",
   licence: "☑",
+  reports: "▤",
   settings: "☰",
 };
 
@@ -188,6 +191,7 @@ function build(): void {
     ["events", eventsScreen()],
     ["cloud", cloudScreen()],
     ["licence", licenceScreen(licenceChanged)],
+    ["reports", reportsScreen()],
     ["settings", settingsScreen(onSettingsSaved)],
   ]);
   const main = h("main", { class: "content" });

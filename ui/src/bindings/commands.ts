@@ -72,13 +72,23 @@ import type { NotificationsMarkAllReadArgs } from "./NotificationsMarkAllReadArg
 import type { NotificationsUnreadCountArgs } from "./NotificationsUnreadCountArgs";
 import type { ProbeSerialArgs } from "./ProbeSerialArgs";
 import type { RemoveInstrumentArgs } from "./RemoveInstrumentArgs";
+import type { ReportGenerateArgs } from "./ReportGenerateArgs";
+import type { ReportOpenArgs } from "./ReportOpenArgs";
+import type { ReportProgress } from "./ReportProgress";
+import type { ReportRunsArgs } from "./ReportRunsArgs";
+import type { ReportSaveAsArgs } from "./ReportSaveAsArgs";
+import type { ReportTemplateDeleteArgs } from "./ReportTemplateDeleteArgs";
+import type { ReportTemplateSaveArgs } from "./ReportTemplateSaveArgs";
+import type { ReportTemplatesArgs } from "./ReportTemplatesArgs";
 import type { RuleCheckArgs } from "./RuleCheckArgs";
 import type { RuleDeleteArgs } from "./RuleDeleteArgs";
 import type { RuleSaveArgs } from "./RuleSaveArgs";
 import type { RuleSetEnabledArgs } from "./RuleSetEnabledArgs";
 import type { RulesListArgs } from "./RulesListArgs";
+import type { RunView } from "./RunView";
 import type { SaveInstrumentArgs } from "./SaveInstrumentArgs";
 import type { SaveSettingsArgs } from "./SaveSettingsArgs";
+import type { SavedTemplate } from "./SavedTemplate";
 import type { SectionError } from "./SectionError";
 import type { SerialPortInfo } from "./SerialPortInfo";
 import type { SeriesArgs } from "./SeriesArgs";
@@ -152,6 +162,13 @@ export type Commands = {
   licence_history: { args: LicenceHistoryArgs; result: Array<LicenceHistoryEntry> };
   licence_cloud_usage: { args: LicenceCloudUsageArgs; result: CloudUsageView | null };
   licence_apply_card: { args: LicenceApplyCardArgs; result: LicenceScreen };
+  report_templates: { args: ReportTemplatesArgs; result: Array<SavedTemplate> };
+  report_template_save: { args: ReportTemplateSaveArgs; result: null };
+  report_template_delete: { args: ReportTemplateDeleteArgs; result: null };
+  report_runs: { args: ReportRunsArgs; result: Array<RunView> };
+  report_generate: { args: ReportGenerateArgs; result: RunView };
+  report_open: { args: ReportOpenArgs; result: null };
+  report_save_as: { args: ReportSaveAsArgs; result: string };
 };
 
 /** Every event the window listens to, with its payload. */
@@ -161,4 +178,5 @@ export type Events = {
   "export-progress": ExportProgress;
   "alarm": AlarmView;
   "notification": Note;
+  "report-progress": ReportProgress;
 };

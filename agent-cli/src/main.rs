@@ -19,7 +19,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{alarms, cloud, demo, discover, export, fast, journal, licence, notifications, query, run, status};
+use commands::{
+    alarms, cloud, demo, discover, export, fast, journal, licence, notifications, query, report, run, status,
+};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +48,8 @@ enum Command {
     Fast(fast::Args),
     /// Export channels over a time range to CSV (one wide file) or ZIP (one CSV per channel + the wide file).
     Export(export::Args),
+    /// A PDF report (graphs, statistics, alarms) and a CSV of its statistics, from a template file.
+    Report(report::Args),
     /// Alarms in their current state (rules from the config), or an operator action on one.
     Alarms(alarms::Args),
     /// The alarm journal: every transition and delivery attempt.
@@ -58,11 +62,6 @@ enum Command {
     Licence(licence::Args),
     /// Print a channel's samples, or an M4 (min/max per bucket) view of them.
     Query(query::Args),
-    /// Saved report templates and the reports generated from them (until `report.rs` of wt-report lands).
-    Report {
-        #[command(subcommand)]
-        admin: commands::report_admin::Admin,
-    },
 }
 
 fn main() -> ExitCode {
@@ -116,12 +115,12 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Status(args) => status::run(args),
         Command::Fast(args) => fast::run(args),
         Command::Export(args) => export::run(args),
+        Command::Report(args) => report::run(args),
         Command::Alarms(args) => alarms::run(args),
         Command::Journal(args) => journal::run(args),
         Command::Notifications(args) => notifications::run(args),
         Command::Query(args) => query::run(args),
         Command::Cloud(args) => cloud::run(args),
         Command::Licence(args) => licence::run(args),
-        Command::Report { admin } => commands::report_admin::run(admin),
     }
 }

@@ -170,3 +170,11 @@ fn runs(args: &StoreArgs, template: Option<&str>, limit: usize, json: bool) -> R
     print!("{}", render_table(&["run", "template", "due", "range", "status", "pdf", "sent to"], rows));
     Ok(())
 }
+
+/// `report --template NAME`: a saved template, when NAME is not a file.
+pub fn saved_template(store: &Store, name: &Path) -> Result<meterdeck_core::report::ReportTemplate> {
+    let name = name.to_string_lossy();
+    saved::get(store.conn(), &name).map(|s| s.template).map_err(|e| {
+        anyhow!("--template {name}: neither a template file nor a saved template ({e}; see `report templates list`)")
+    })
+}

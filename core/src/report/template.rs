@@ -125,7 +125,9 @@ impl ReportTemplate {
         let parsed: Result<ReportTemplate, String> = if path.extension().is_some_and(|e| e == "toml") {
             toml::from_str(&text).map_err(|e| e.to_string())
         } else {
-            serde_json::from_str(&text).map_err(|e| e.to_string())
+            // The path of the key at fault (`groups[0].channels`), not just a column.
+            let de = &mut serde_json::Deserializer::from_str(&text);
+            serde_path_to_error::deserialize(de).map_err(|e| e.to_string())
         };
         let t = parsed.map_err(|e| format!("template {}: {e}", path.display()))?;
         t.validate().map_err(|e| format!("template {}: {e}", path.display()))?;

@@ -224,7 +224,9 @@ impl Store {
         above: Option<f64>,
         below: Option<f64>,
     ) -> Result<RangeStats> {
-        self.read("stats query", |conn, live| stats::range_stats(conn, live.pending(ch).1, ch, (from, to), above, below))
+        self.read("stats query", |conn, live| {
+            stats::range_stats(conn, live.pending(ch).1, ch, (from, to), above, below)
+        })
     }
 
     /// First and last sample time of a channel, `None` when it has none.

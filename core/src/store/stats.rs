@@ -268,9 +268,7 @@ fn decode(conn: &Connection, channel: ChannelId, id: i64, count: u64, d: &mut De
     let mut rows = stmt.query([id])?;
     let corrupt = |detail: String| StoreError::Corrupt { channel, location: format!("block {id}"), detail };
     let row = rows.next()?.ok_or_else(|| corrupt("removed during the read".into()))?;
-    codec::blob(row.get_ref(0)?)
-        .and_then(|b| codec::decode_block(b, count as usize, d))
-        .map_err(|e| corrupt(e.0))
+    codec::blob(row.get_ref(0)?).and_then(|b| codec::decode_block(b, count as usize, d)).map_err(|e| corrupt(e.0))
 }
 
 /// The sum of a new block's numbers, stored beside its summary.

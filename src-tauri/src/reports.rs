@@ -12,7 +12,9 @@ use crate::error::CommandError;
 type Desk_<'a> = State<'a, Arc<Desk>>;
 
 /// Store and file work off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, DeskError> + Send + 'static) -> Result<T, CommandError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, DeskError> + Send + 'static,
+) -> Result<T, CommandError> {
     Ok(tauri::async_runtime::spawn_blocking(f).await??)
 }
 

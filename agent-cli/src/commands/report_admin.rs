@@ -131,7 +131,8 @@ fn read_file(file: &Path) -> Result<SavedTemplate> {
 fn save(args: &StoreArgs, file: &Path, replace: Option<&str>) -> Result<()> {
     let t = read_file(file)?;
     let cfg = args.load_config()?;
-    let known: Vec<String> = cfg.as_ref().map(|c| c.destinations.iter().map(|d| d.id.clone()).collect()).unwrap_or_default();
+    let known: Vec<String> =
+        cfg.as_ref().map(|c| c.destinations.iter().map(|d| d.id.clone()).collect()).unwrap_or_default();
     saved::validate(&t, &known).map_err(|e| anyhow!("{}: {e}", file.display()))?;
     let store = writable(args)?;
     let now = now_ms();

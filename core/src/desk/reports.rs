@@ -29,9 +29,7 @@ pub struct ReportProgress {
 impl From<SavedError> for DeskError {
     fn from(e: SavedError) -> DeskError {
         match e {
-            SavedError::Invalid { field, message } => {
-                DeskError::Field(SectionError { field, message, position: None })
-            }
+            SavedError::Invalid { field, message } => DeskError::Field(SectionError { field, message, position: None }),
             SavedError::Limit(l) => DeskError::Limit(l),
             SavedError::Store(s) => DeskError::Store(s),
             e @ SavedError::Unknown(_) => DeskError::Invalid(e.to_string()),
@@ -69,11 +67,8 @@ impl Desk {
         saved::validate(&t, &known)?;
         let store = self.report_store()?;
         let now = now_ms();
-        let limits = if self.agent_opts.enforce_limits {
-            Some(saved::limits_for(&store, Some(&cfg), now)?)
-        } else {
-            None
-        };
+        let limits =
+            if self.agent_opts.enforce_limits { Some(saved::limits_for(&store, Some(&cfg), now)?) } else { None };
         saved::save(store.conn(), &t, replace.map(str::trim).filter(|r| !r.is_empty()), limits.as_ref(), now)?;
         Ok(())
     }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::saved::DeliveryView;
 use super::ReportSummary;
+use super::saved::DeliveryView;
 use crate::notify::message::{Message, MessageKind};
 use crate::notify::secrets::{read_secret, webhook_entry};
 use crate::notify::{DeliveryError, DestinationConfig, DestinationKind, SecretStore, WebhookFormat};
@@ -109,9 +109,9 @@ async fn deliver_one(
             #[cfg(feature = "email")]
             {
                 let password = match dest.username {
-                    Some(_) => read_secret(secrets, crate::notify::secrets::smtp_entry(&dest.id))
-                        .await
-                        .map_err(keychain)?,
+                    Some(_) => {
+                        read_secret(secrets, crate::notify::secrets::smtp_entry(&dest.id)).await.map_err(keychain)?
+                    }
                     None => None,
                 };
                 let mail = mail(dest, o).await?;

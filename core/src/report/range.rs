@@ -131,7 +131,10 @@ mod tests {
     #[test]
     fn fixed_ranges_must_not_be_empty() {
         assert_eq!(resolve(&RangeKind::Fixed { from: 5, to: 9 }, berlin(), 0), Ok((5, 9)));
-        assert_eq!(resolve(&RangeKind::Fixed { from: 9, to: 9 }, berlin(), 0), Err(RangeError::Empty { from: 9, to: 9 }));
+        assert_eq!(
+            resolve(&RangeKind::Fixed { from: 9, to: 9 }, berlin(), 0),
+            Err(RangeError::Empty { from: 9, to: 9 })
+        );
     }
 
     #[test]

@@ -81,16 +81,14 @@ pub enum RunError {
 
 /// A file name part from a template name: letters, digits, `-` and `_`.
 fn file_stem(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .take(60)
-        .collect();
+    let s: String =
+        name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(60).collect();
     if s.is_empty() { "report".into() } else { s }
 }
 
 fn local_text(tz: Tz, t: TimeMs, fmt: &str) -> String {
-    DateTime::<Utc>::from_timestamp_millis(t).map_or_else(|| t.to_string(), |d| d.with_timezone(&tz).format(fmt).to_string())
+    DateTime::<Utc>::from_timestamp_millis(t)
+        .map_or_else(|| t.to_string(), |d| d.with_timezone(&tz).format(fmt).to_string())
 }
 
 /// "2026-03-28 00:00 CET – 2026-03-29 00:00 CET" in the template's zone.
@@ -129,9 +127,8 @@ pub fn generate(
     let conn = store.conn();
     let Some(run) = saved::begin_run(conn, t.name(), due, (from, to), now)? else { return Ok(None) };
     let dir = data_dir.join(REPORTS_DIR).join(file_stem(t.name()));
-    let made = std::fs::create_dir_all(&dir)
-        .map_err(|source| RunError::Dir { path: dir.clone(), source })
-        .and_then(|()| {
+    let made =
+        std::fs::create_dir_all(&dir).map_err(|source| RunError::Dir { path: dir.clone(), source }).and_then(|()| {
             let pdf = dir.join(format!("{}_{}-{run}.pdf", file_stem(t.name()), local_text(tz, from, "%Y-%m-%d")));
             let req = ReportRequest { template: &t.template, from, to };
             super::generate(store, &req, &pdf, progress)
@@ -197,7 +194,11 @@ pub struct ScheduleOptions {
 
 impl Default for ScheduleOptions {
     fn default() -> Self {
-        ScheduleOptions { clock: Clock::system(), every: Duration::from_secs(15), send_timeout: Duration::from_secs(60) }
+        ScheduleOptions {
+            clock: Clock::system(),
+            every: Duration::from_secs(15),
+            send_timeout: Duration::from_secs(60),
+        }
     }
 }
 

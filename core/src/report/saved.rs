@@ -159,7 +159,9 @@ pub fn save(
 ) -> Result<(), SavedError> {
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     let exists = |name: &str| -> rusqlite::Result<bool> {
-        tx.query_row("SELECT 1 FROM report_template WHERE name = ?1", [name], |_| Ok(())).optional().map(|r| r.is_some())
+        tx.query_row("SELECT 1 FROM report_template WHERE name = ?1", [name], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
     };
     if let Some(old) = replace
         && !exists(old)?
@@ -184,8 +186,8 @@ pub fn save(
         Some(old) => tx
             .query_row("SELECT sched_anchor, schedule, template FROM report_template WHERE name = ?1", [old], |r| {
                 let (a, s, tpl): (Option<i64>, Option<String>, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-                let same_zone = serde_json::from_str::<ReportTemplate>(&tpl)
-                    .is_ok_and(|o| o.time_zone == t.template.time_zone);
+                let same_zone =
+                    serde_json::from_str::<ReportTemplate>(&tpl).is_ok_and(|o| o.time_zone == t.template.time_zone);
                 Ok(a.filter(|_| s == schedule && same_zone))
             })
             .optional()?
@@ -296,9 +298,10 @@ pub fn delete(conn: &Connection, name: &str) -> Result<(), SavedError> {
 /// The instant a template's schedule counts from, set to `now` the first
 /// time it is asked (the agent's first look after the schedule was saved).
 pub fn anchor(conn: &Connection, name: &str, now: TimeMs) -> Result<TimeMs, SavedError> {
-    conn.execute("UPDATE report_template SET sched_anchor = ?2 WHERE name = ?1 AND sched_anchor IS NULL", params![
-        name, now
-    ])?;
+    conn.execute(
+        "UPDATE report_template SET sched_anchor = ?2 WHERE name = ?1 AND sched_anchor IS NULL",
+        params![name, now],
+    )?;
     conn.query_row("SELECT sched_anchor FROM report_template WHERE name = ?1", [name], |r| r.get::<_, i64>(0))
         .optional()?
         .ok_or_else(|| SavedError::Unknown(name.to_string()))
@@ -322,9 +325,11 @@ pub fn begin_run(
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     if let Some(d) = due {
         let existing: Option<(i64, String)> = tx
-            .query_row("SELECT id, status FROM report_run WHERE template = ?1 AND due = ?2", params![template, d], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT id, status FROM report_run WHERE template = ?1 AND due = ?2",
+                params![template, d],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         match existing {
             Some((id, status)) if status == "running" => {
@@ -347,7 +352,10 @@ pub fn begin_run(
 
 /// Records the generated files (the run stays `running` until delivered).
 pub fn set_files(conn: &Connection, id: i64, pdf: &str, csv: &str, summary: &str) -> Result<(), SavedError> {
-    conn.execute("UPDATE report_run SET pdf = ?2, csv = ?3, summary = ?4 WHERE id = ?1", params![id, pdf, csv, summary])?;
+    conn.execute(
+        "UPDATE report_run SET pdf = ?2, csv = ?3, summary = ?4 WHERE id = ?1",
+        params![id, pdf, csv, summary],
+    )?;
     Ok(())
 }
 

@@ -72,7 +72,7 @@ pub enum RunError {
     #[error("template {name:?}: {message}")]
     Template { name: String, message: String },
     #[error("template {name:?}: {source}")]
-    Report { name: String, source: super::ReportError },
+    Report { name: String, source: Box<super::ReportError> },
     #[error("cannot create {}: {source}", path.display())]
     Dir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
@@ -132,7 +132,7 @@ pub fn generate(
             let pdf = dir.join(format!("{}_{}-{run}.pdf", file_stem(t.name()), local_text(tz, from, "%Y-%m-%d")));
             let req = ReportRequest { template: &t.template, from, to };
             super::generate(store, &req, &pdf, progress)
-                .map_err(|source| RunError::Report { name: t.name().to_string(), source })
+                .map_err(|source| RunError::Report { name: t.name().to_string(), source: Box::new(source) })
         });
     match made {
         Ok(report) => {

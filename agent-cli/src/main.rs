@@ -20,7 +20,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    alarms, cloud, control, demo, discover, export, fast, files, journal, licence, notifications, query, run, status,
+    alarms, cloud, control, demo, discover, export, fast, files, journal, licence, notifications, query, report, run,
+    status,
 };
 
 #[derive(Parser)]
@@ -50,6 +51,8 @@ enum Command {
     Control(control::Args),
     /// Export channels over a time range to CSV (one wide file) or ZIP (one CSV per channel + the wide file).
     Export(export::Args),
+    /// A PDF report (graphs, statistics, alarms) and a CSV of its statistics, from a template file.
+    Report(report::Args),
     /// Alarms in their current state (rules from the config), or an operator action on one.
     Alarms(alarms::Args),
     /// The alarm journal: every transition and delivery attempt.
@@ -118,6 +121,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Fast(args) => fast::run(args),
         Command::Control(args) => control::run(args),
         Command::Export(args) => export::run(args),
+        Command::Report(args) => report::run(args),
         Command::Alarms(args) => alarms::run(args),
         Command::Journal(args) => journal::run(args),
         Command::Notifications(args) => notifications::run(args),

@@ -7,6 +7,8 @@
 //!                   '--> desk (what a window needs), export
 //! ```
 //!
+//! `report` turns a template and a range into a PDF and a CSV (statistics
+//! from the store's block summaries, graphs drawn by plotters).
 //! `poll` reads the instruments, `calc` adds the calculation channels,
 //! `store` keeps samples in compressed per-channel blocks with a durable
 //! tail and fills the outbox table in the same transaction, `alarm` runs
@@ -36,6 +38,7 @@ pub mod model;
 pub mod notify;
 pub mod outbox;
 pub mod poll;
+pub mod report;
 pub mod store;
 pub mod sync;
 

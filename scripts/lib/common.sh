@@ -47,6 +47,8 @@ ensure_build_deps() {
 ensure_test_venv() {
     # libdbus-1-dev, libglib2.0-dev, pkg-config: dbus-python (for python-dbusmock) builds from source.
     ensure_apt python3 python3-venv python3-dev socat pkg-config libdbus-1-dev libglib2.0-dev
+    # poppler-utils: report_pdf reads the PDF reports back (pdftotext, pdftoppm, pdfinfo).
+    ensure_apt poppler-utils
     local req="$MD_ROOT/tests/peers/requirements.txt"
     local stamp="$MD_VENV/.requirements.sha256"
     local want

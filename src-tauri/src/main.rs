@@ -12,6 +12,7 @@ mod dashboards;
 mod error;
 mod licence;
 mod live;
+mod reports;
 mod tray;
 
 use std::process::ExitCode;

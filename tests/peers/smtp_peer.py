@@ -2,7 +2,7 @@
 """An SMTP server (aiosmtpd, an implementation nobody on this project wrote)
 for the notification tests. Prints `READY <port>`, then for every message
 `MAIL <json>` with the envelope and the mail parsed back by Python's email
-module (decoded subject, From, To, text body), and `AUTH <json>` for every
+module (decoded subject, From, To, text body, attachments), and `AUTH <json>` for every
 login. --tls CERT KEY: implicit TLS; --starttls CERT KEY: STARTTLS required;
 --login USER PASSWORD: AUTH required. Stops on SIGTERM/SIGINT."""
 
@@ -31,6 +31,16 @@ def raw_header(data: bytes, name: str):
     return None
 
 
+def attachments(msg):
+    """Each attached file: name, type, size and its first bytes (hex), decoded
+    from the transfer encoding, so a test can check a PDF starts with %PDF."""
+    out = []
+    for part in msg.iter_attachments():
+        data = part.get_payload(decode=True) or b""
+        out.append({"filename": part.get_filename(), "content_type": part.get_content_type(), "size": len(data), "head_hex": data[:16].hex()})
+    return out
+
+
 class Handler:
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
@@ -49,6 +59,7 @@ class Handler:
                 "body": body.get_content() if body else None,
                 "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
                 "authenticated": bool(session.authenticated),
+                "attachments": attachments(msg),
             },
         )
         return "250 Message accepted for delivery"

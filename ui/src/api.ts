@@ -29,6 +29,9 @@ import type {
   Op,
   Panel,
   RuleKind,
+  RunView,
+  SavedTemplate,
+  Schedule,
   Second,
   SectionError,
   StorageMeter,
@@ -110,6 +113,9 @@ export type CompareOp = Op;
 export type JournalAction = Action;
 export type JournalQuery = JournalQueryArgs;
 export type Calc = CalcConfig;
+export type ReportRun = RunView;
+export type ReportSchedule = Schedule;
+export type { RangeKind, SavedTemplate } from "./bindings";
 export type Destination = DestinationConfig;
 export type ExportSummary = ExportView;
 export type CloudMe = Me;
@@ -268,6 +274,15 @@ export const api = {
   boardImport: (path: string) => call("board_import", { path }),
   dashboardImageImport: (path: string) => call("dashboard_image_import", { path }),
   dashboardImage: (name: string) => call("dashboard_image", { name }),
+  // reports (sched)
+  reportTemplates: () => call("report_templates"),
+  reportTemplateSave: (saved: SavedTemplate, replace: string | null) =>
+    call("report_template_save", replace ? { saved, replace } : { saved }),
+  reportTemplateDelete: (name: string) => call("report_template_delete", { name }),
+  reportRuns: () => call("report_runs"),
+  reportGenerate: (name: string) => call("report_generate", { name }),
+  reportOpen: (run: number) => call("report_open", { run }),
+  reportSaveAs: (run: number, path: string) => call("report_save_as", { run, path }),
 };
 
 /** Tauri rejects with the command's `Err(String)`; make it a message. */
@@ -410,6 +425,11 @@ export const events = {
   alarm: (cb: (a: AlarmView) => void): Promise<UnlistenFn> =>
     on("alarm", (p) => {
       if (isObj(p) && typeof p.alarm_id === "string") cb(p as unknown as AlarmView);
+    }),
+  /** Progress of `report_generate`. */
+  reportProgress: (cb: (p: Events["report-progress"]) => void): Promise<UnlistenFn> =>
+    on("report-progress", (p) => {
+      if (isObj(p) && typeof p.done === "number") cb(p as unknown as Events["report-progress"]);
     }),
   /** Every new system or alarm notification. */
   notification: (cb: (n: Note) => void): Promise<UnlistenFn> =>

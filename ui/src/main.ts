@@ -15,6 +15,7 @@ import { journalScreen } from "./screens/journal";
 import { bannerText, licenceScreen } from "./screens/licence";
 import { monitorScreen } from "./screens/monitor";
 import { notificationsScreen, refreshUnread } from "./screens/notifications";
+import { reportsScreen } from "./screens/reports";
 import { rulesScreen } from "./screens/rules";
 import { settingsScreen } from "./screens/settings";
 import { viewerScreen } from "./screens/viewer";
@@ -36,6 +37,7 @@ const NAMES = [
   "events",
   "cloud",
   "licence",
+  "reports",
   "settings",
 ] as const;
 type Name = (typeof NAMES)[number];
@@ -54,6 +56,7 @@ const ICONS: Record<Name, string> = {
   events: "≡",
   cloud: "☁",
   licence: "☑",
+  reports: "▤",
   settings: "☰",
 };
 
@@ -192,6 +195,7 @@ function build(): void {
     ["events", eventsScreen()],
     ["cloud", cloudScreen()],
     ["licence", licenceScreen(licenceChanged)],
+    ["reports", reportsScreen()],
     ["settings", settingsScreen(onSettingsSaved)],
   ]);
   const main = h("main", { class: "content" });

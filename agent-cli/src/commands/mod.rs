@@ -14,6 +14,8 @@ pub mod journal;
 pub mod licence;
 pub mod notifications;
 pub mod query;
+pub mod report;
+pub mod report_admin;
 pub mod run;
 pub mod status;
 

@@ -34,7 +34,14 @@ async fn poll(Args { config, data_dir, print_acks }: Args) -> Result<()> {
         warn!("{}: no enabled instruments; the agent will only keep the store", config.display());
     }
     let mut signals = Signals::new()?;
-    let agent = Agent::start(cfg, &dir, AgentOptions { print_acks, ..AgentOptions::default() })?;
+    let mut opts = AgentOptions { print_acks, ..AgentOptions::default() };
+    // Tests step the report schedules' clock through DST changes with a file
+    // holding epoch ms (and look at it often).
+    if let Some(file) = std::env::var_os("MD_TEST_CLOCK_FILE") {
+        opts.reports.clock = meterdeck_core::report::runner::Clock::from_file(file.into());
+        opts.reports.every = std::time::Duration::from_millis(200);
+    }
+    let agent = Agent::start(cfg, &dir, opts)?;
     tokio::select! {
         which = signals.recv() => info!("{which}: shutting down"),
         _ = agent.writer_failed() => {

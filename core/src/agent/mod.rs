@@ -31,6 +31,7 @@ pub const STORE_PARTS: &[SchemaPart] = &[
     crate::licence::SCHEMA_PART,
     crate::files::SCHEMA_PART,
     crate::dashboard::SCHEMA_PART,
+    crate::report::saved::SCHEMA_PART,
 ];
 
 // Where the binaries, the app and the tests have found these; they live in

@@ -62,6 +62,8 @@ pub struct AgentOptions {
     /// Demo only (`Desk` in demo mode): the simulated history a fresh demo
     /// cache starts with ([`crate::demo::HISTORY`]; tests shorten it).
     pub demo_history: Duration,
+    /// The report schedule task's clock and timing.
+    pub reports: crate::report::runner::ScheduleOptions,
 }
 
 impl Default for AgentOptions {
@@ -82,6 +84,7 @@ impl Default for AgentOptions {
             licence_every: Duration::from_secs(86_400),
             enforce_limits: true,
             demo_history: crate::demo::HISTORY,
+            reports: Default::default(),
         }
     }
 }
@@ -254,6 +257,14 @@ impl Agent {
                 task.run(store_path.clone(), opts.secrets.clone(), opts.licence_every, cap_tx, shutdown_rx.clone());
             tasks.push(rt.spawn(run));
         }
+        tasks.push(rt.spawn(crate::report::runner::run_schedules(
+            store_path.clone(),
+            data_dir.to_path_buf(),
+            cfg.destinations.clone(),
+            opts.secrets.clone(),
+            opts.reports.clone(),
+            shutdown_rx.clone(),
+        )));
         tasks.push(rt.spawn(ticker(writer_tx.clone(), shutdown_rx, opts.settings_every.min(Duration::from_secs(1)))));
         info!("agent {} started, store {}", cfg.agent.name, store_path.display());
         Ok(AgentHandle {

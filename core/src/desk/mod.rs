@@ -14,6 +14,7 @@ mod control;
 mod demo;
 mod error;
 mod licence;
+mod reports;
 mod series;
 mod settings;
 mod sync;
@@ -49,6 +50,7 @@ pub use console::{CONSOLE_IDLE_MS, ConsoleLocks};
 pub use demo::DEMO_POLL;
 pub use error::{DeskError, DeskResult};
 pub use licence::{LicenceBanner, LicenceScreen, LimitUse};
+pub use reports::ReportProgress;
 pub use series::{MAX_TABLE_ROWS, MAX_VIEW_CHANNELS, MAX_WIDTH};
 pub use settings::{UI_SETTINGS_KEY, check_timezone, system_timezone};
 pub use views::{

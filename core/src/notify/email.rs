@@ -13,21 +13,27 @@ use std::time::Duration;
 
 /// The plain-text mail for `msg` (lettre encodes non-ASCII subjects per RFC 2047).
 pub fn build(dest: &DestinationConfig, msg: &Message) -> Result<lettre::Message, DeliveryError> {
+    addressed(dest, &msg.title)?
+        .header(ContentType::TEXT_PLAIN)
+        .body(body_text(msg))
+        .map_err(|e| DeliveryError::permanent(format!("email: cannot build the message: {e}")))
+}
+
+/// A mail builder with the destination's From and To and `subject`.
+pub fn addressed(dest: &DestinationConfig, subject: &str) -> Result<lettre::message::MessageBuilder, DeliveryError> {
     let from: Mailbox = dest
         .from
         .as_deref()
         .unwrap_or_default()
         .parse()
         .map_err(|e| DeliveryError::permanent(format!("email: bad from address: {e}")))?;
-    let mut b = lettre::Message::builder().from(from).subject(msg.title.as_str());
+    let mut b = lettre::Message::builder().from(from).subject(subject);
     for to in &dest.to {
         let to: Mailbox =
             to.parse().map_err(|e| DeliveryError::permanent(format!("email: bad to address {to:?}: {e}")))?;
         b = b.to(to);
     }
-    b.header(ContentType::TEXT_PLAIN)
-        .body(body_text(msg))
-        .map_err(|e| DeliveryError::permanent(format!("email: cannot build the message: {e}")))
+    Ok(b)
 }
 
 fn body_text(msg: &Message) -> String {
@@ -51,10 +57,20 @@ pub async fn send(
     msg: &Message,
     timeout: Duration,
 ) -> Result<(), DeliveryError> {
+    send_mail(dest, password, build(dest, msg)?, timeout).await
+}
+
+/// Sends a mail built elsewhere (a report with its PDF attached) over the
+/// destination's SMTP server.
+pub async fn send_mail(
+    dest: &DestinationConfig,
+    password: Option<String>,
+    mail: lettre::Message,
+    timeout: Duration,
+) -> Result<(), DeliveryError> {
     let host = dest.host.as_deref().unwrap_or_default();
     let port = dest.smtp_port();
     let at = format!("SMTP {host}:{port}");
-    let mail = build(dest, msg)?;
     let tls_params = || {
         TlsParameters::new(host.to_string())
             .map_err(|e| DeliveryError::permanent(format!("{at}: TLS setup failed: {e}")))

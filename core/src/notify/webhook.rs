@@ -91,12 +91,17 @@ pub async fn post(
     format: WebhookFormat,
     msg: &Message,
 ) -> Result<(), DeliveryError> {
+    post_json(client, url, &payload(format, msg)).await
+}
+
+/// POSTs `body` as JSON to `url` (a report's summary), with `post`'s errors.
+pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value) -> Result<(), DeliveryError> {
     let parsed = reqwest::Url::parse(url.trim())
         .map_err(|e| DeliveryError::permanent(format!("webhook: the stored URL is not a URL ({e})")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(DeliveryError::permanent("webhook: the stored URL must be http or https"));
     }
-    let resp = client.post(parsed).json(&payload(format, msg)).send().await.map_err(request_error)?;
+    let resp = client.post(parsed).json(body).send().await.map_err(request_error)?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());

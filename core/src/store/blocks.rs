@@ -203,7 +203,11 @@ fn write(tx: &Connection, live: &Live, plans: &[Plan], bs: usize, encoders: &mut
             location: format!("new block at seq {}", job.seq),
             detail: e.0,
         })?;
-        insert_block(tx, channel, job.seq, &blob, &summary)?;
+        let sum = match job.samples {
+            Run::Kept(x) => super::stats::sum_of(x.iter().copied()),
+            Run::New(x) => super::stats::sum_of(x.iter().map(|x| x.1)),
+        };
+        insert_block(tx, channel, job.seq, &blob, &summary, sum)?;
     }
 
     // The tail row: this append's samples of channels that do not flush.
@@ -436,12 +440,12 @@ fn update_channel(tx: &Connection, channel: ChannelId, end: i64, latest: Option<
     Ok(())
 }
 
-fn insert_block(tx: &Connection, channel: ChannelId, seq: i64, blob: &[u8], sum: &Summary) -> Result<()> {
-    let Summary { count, specials, t_min, t_max, first, last, min, max } = *sum;
+fn insert_block(tx: &Connection, channel: ChannelId, seq: i64, blob: &[u8], s: &Summary, sum: f64) -> Result<()> {
+    let Summary { count, specials, t_min, t_max, first, last, min, max } = *s;
     tx.prepare_cached(
         "INSERT INTO block (channel, seq_first, count, specials, t_min, t_max,
-            first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v, data, sum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         channel,
@@ -458,7 +462,8 @@ fn insert_block(tx: &Connection, channel: ChannelId, seq: i64, blob: &[u8], sum:
         min.map(|x| x.1),
         max.map(|x| x.0),
         max.map(|x| x.1),
-        blob
+        blob,
+        sum
     ])?;
     Ok(())
 }

@@ -25,6 +25,7 @@ mod query;
 mod retention;
 mod schema;
 mod settings;
+mod stats;
 mod tail;
 mod types;
 
@@ -40,6 +41,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use error::{Result, StoreError};
 pub use outbox::BATCH_CAP as OUTBOX_BATCH_CAP;
 pub use schema::SchemaPart;
+pub use stats::RangeStats;
 pub use types::{
     Durability, InstrumentState, M4Bucket, MIN_KEEP_UNSYNCED, MinMaxBucket, OutboxBatch, OutboxStats, RetentionPolicy,
     RetentionReport, StoreOptions,
@@ -210,6 +212,21 @@ impl Store {
     /// buckets are included with count 0.
     pub fn m4(&self, ch: ChannelId, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<M4Bucket>> {
         self.read("m4 query", |conn, live| query::m4(conn, live.pending(ch).1, ch, from, to, buckets))
+    }
+
+    /// Statistics of `[from, to)` (see [`RangeStats`]): whole blocks from
+    /// their summaries, only edge blocks and the tail decoded.
+    pub fn range_stats(
+        &self,
+        ch: ChannelId,
+        from: TimeMs,
+        to: TimeMs,
+        above: Option<f64>,
+        below: Option<f64>,
+    ) -> Result<RangeStats> {
+        self.read("stats query", |conn, live| {
+            stats::range_stats(conn, live.pending(ch).1, ch, (from, to), above, below)
+        })
     }
 
     /// First and last sample time of a channel, `None` when it has none.

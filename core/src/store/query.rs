@@ -18,7 +18,7 @@ fn corrupt_block(channel: ChannelId, id: i64) -> impl Fn(codec::CodecError) -> S
     move |e| StoreError::Corrupt { channel, location: format!("block {id}"), detail: e.0 }
 }
 
-fn require_channel(conn: &Connection, channel: ChannelId) -> Result<()> {
+pub(crate) fn require_channel(conn: &Connection, channel: ChannelId) -> Result<()> {
     let found =
         conn.prepare_cached("SELECT 1 FROM channel WHERE id = ?1")?.query_row([channel], |_| Ok(())).optional()?;
     found.ok_or(StoreError::UnknownChannel(channel))
@@ -174,7 +174,7 @@ impl Buckets {
     }
 }
 
-fn summary_of(row: &Row) -> rusqlite::Result<Summary> {
+pub(crate) fn summary_of(row: &Row) -> rusqlite::Result<Summary> {
     let pair = |t: usize, v: usize| -> rusqlite::Result<Option<(i64, f64)>> {
         Ok(match (row.get::<_, Option<i64>>(t)?, row.get::<_, Option<f64>>(v)?) {
             (Some(t), Some(v)) => Some((t, v)),

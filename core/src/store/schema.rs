@@ -38,7 +38,17 @@ impl SchemaPart {
 /// Append only. Version 3 created the alarm journal and the notification
 /// centre; they are schema parts now, registered by their owners, and the
 /// step stays (empty) so the numbers of existing files keep their meaning.
-const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[], &[V4]];
+const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[], &[V4], &[V5]];
+
+/// Schema 5: a block's `sum` of numbers (reports' means from summaries),
+/// in the summary index too. Blocks written before it have NULL and are
+/// decoded when a report needs them.
+const V5: &str = r#"
+ALTER TABLE block ADD COLUMN sum REAL;
+DROP INDEX block_summary;
+CREATE INDEX block_summary ON block (channel, t_max, seq_first, t_min, count, specials,
+    first_t, first_v, last_t, last_v, min_t, min_v, max_t, max_v, sum);
+"#;
 
 /// Schema 4: a failure repeating on every poll is one event row with its
 /// count and first time (`t` is the last); old rows read as single events.

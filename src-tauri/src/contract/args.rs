@@ -21,6 +21,7 @@ use meterdeck_core::desk::{
 };
 use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
 use meterdeck_core::notify::{DestinationConfig, Note};
+use meterdeck_core::report::saved::{RunView, SavedTemplate};
 use meterdeck_drivers::discovery::Found;
 use meterdeck_drivers::transport::SerialPortInfo;
 // Bluetooth LE (issue 14)
@@ -251,4 +252,22 @@ contract! {
     // ------------------------------------------------- Bluetooth LE (issue 14)
     /// Scans for `seconds` (1..120): every device heard, with the family and transport that fit.
     commands::discover_ble(DiscoverBleArgs { seconds: u64 }) -> Vec<BleFound>;
+    // ----------------------------------------------------------- reports (sched)
+    reports::report_templates(ReportTemplatesArgs {}) -> Vec<SavedTemplate>;
+    /// Saves a template (new, or in place of `replace`); refused with a
+    /// `SectionError` as JSON text, or by the plan limit.
+    reports::report_template_save(ReportTemplateSaveArgs {
+        #[ts(as = "SavedTemplate")]
+        saved: serde_json::Value,
+        replace: Option<String>,
+    }) -> ();
+    reports::report_template_delete(ReportTemplateDeleteArgs { name: String }) -> ();
+    /// Generated reports, newest first (`limit` defaults to 200).
+    reports::report_runs(ReportRunsArgs { limit: Option<usize> }) -> Vec<RunView>;
+    /// Generates the template's report now; emits `report-progress`.
+    reports::report_generate(ReportGenerateArgs { name: String }) -> RunView;
+    /// Opens the run's PDF with the desktop's viewer.
+    reports::report_open(ReportOpenArgs { run: i64 }) -> ();
+    /// Copies the run's PDF (and CSV) to `path`; answers the path written.
+    reports::report_save_as(ReportSaveAsArgs { run: i64, path: String }) -> String;
 }

@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use meterdeck_core::alarm::AlarmView;
-use meterdeck_core::desk::{ExportProgress, InstrumentStateEvent, LiveEvent};
+use meterdeck_core::desk::{ExportProgress, InstrumentStateEvent, LiveEvent, ReportProgress};
 use meterdeck_core::notify::Note;
 use serde::Serialize;
 use tauri::{Emitter, Runtime};
@@ -52,4 +52,6 @@ events! {
     ALARM = "alarm": AlarmView;
     /// Every new notification-centre entry.
     NOTIFICATION = "notification": Note;
+    /// Progress of `report_generate`, after each step.
+    REPORT_PROGRESS = "report-progress": ReportProgress;
 }

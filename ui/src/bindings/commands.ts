@@ -117,13 +117,23 @@ import type { PanelRemoveArgs } from "./PanelRemoveArgs";
 import type { PanelUpdateArgs } from "./PanelUpdateArgs";
 import type { ProbeSerialArgs } from "./ProbeSerialArgs";
 import type { RemoveInstrumentArgs } from "./RemoveInstrumentArgs";
+import type { ReportGenerateArgs } from "./ReportGenerateArgs";
+import type { ReportOpenArgs } from "./ReportOpenArgs";
+import type { ReportProgress } from "./ReportProgress";
+import type { ReportRunsArgs } from "./ReportRunsArgs";
+import type { ReportSaveAsArgs } from "./ReportSaveAsArgs";
+import type { ReportTemplateDeleteArgs } from "./ReportTemplateDeleteArgs";
+import type { ReportTemplateSaveArgs } from "./ReportTemplateSaveArgs";
+import type { ReportTemplatesArgs } from "./ReportTemplatesArgs";
 import type { RuleCheckArgs } from "./RuleCheckArgs";
 import type { RuleDeleteArgs } from "./RuleDeleteArgs";
 import type { RuleSaveArgs } from "./RuleSaveArgs";
 import type { RuleSetEnabledArgs } from "./RuleSetEnabledArgs";
 import type { RulesListArgs } from "./RulesListArgs";
+import type { RunView } from "./RunView";
 import type { SaveInstrumentArgs } from "./SaveInstrumentArgs";
 import type { SaveSettingsArgs } from "./SaveSettingsArgs";
+import type { SavedTemplate } from "./SavedTemplate";
 import type { SectionError } from "./SectionError";
 import type { SerialPortInfo } from "./SerialPortInfo";
 import type { SeriesArgs } from "./SeriesArgs";
@@ -234,6 +244,13 @@ export type Commands = {
   dashboard_image_import: { args: DashboardImageImportArgs; result: string };
   dashboard_image: { args: DashboardImageArgs; result: string };
   discover_ble: { args: DiscoverBleArgs; result: Array<BleFound> };
+  report_templates: { args: ReportTemplatesArgs; result: Array<SavedTemplate> };
+  report_template_save: { args: ReportTemplateSaveArgs; result: null };
+  report_template_delete: { args: ReportTemplateDeleteArgs; result: null };
+  report_runs: { args: ReportRunsArgs; result: Array<RunView> };
+  report_generate: { args: ReportGenerateArgs; result: RunView };
+  report_open: { args: ReportOpenArgs; result: null };
+  report_save_as: { args: ReportSaveAsArgs; result: string };
 };
 
 /** Every event the window listens to, with its payload. */
@@ -243,4 +260,5 @@ export type Events = {
   "export-progress": ExportProgress;
   "alarm": AlarmView;
   "notification": Note;
+  "report-progress": ReportProgress;
 };

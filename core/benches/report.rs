@@ -44,7 +44,7 @@ fn fill(store: &mut Store, hours: i64) -> Vec<(ChannelId, String)> {
         })
         .collect();
     let mut rngs: Vec<u64> =
-        (0..CHANNELS).map(|c| 0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1) * 0xD1B5_4A32_D192_ED03).collect();
+        (0..CHANNELS).map(|c| 0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)).collect();
     let per_hour = HOUR / 1000;
     let mut batch = Vec::with_capacity(CHANNELS * per_hour as usize);
     for h in 0..hours {

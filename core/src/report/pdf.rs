@@ -167,7 +167,7 @@ impl Columns {
     fn new(left: f32, width: f32) -> Columns {
         // Channel, unit, min, max, mean, upper limit, time above, lower
         // limit, time below, specials, samples: the channel takes the rest.
-        let fixed = [0.0, 26.0, 46.0, 46.0, 46.0, 40.0, 58.0, 40.0, 58.0, 30.0, 40.0];
+        let fixed = [0.0, 26.0, 46.0, 46.0, 46.0, 40.0, 58.0, 40.0, 58.0, 36.0, 40.0];
         let mut w = fixed;
         w[0] = (width - fixed.iter().sum::<f32>()).max(60.0);
         let mut x = [0.0; 11];
@@ -359,12 +359,12 @@ pub fn render(c: &Content, words: &Words) -> Result<Vec<u8>, ReportError> {
                 Block::AlarmRow(a) => {
                     let e = &c.alarms[*a];
                     p.text(MARGIN + 2.0, y + 8.0, TABLE_FONT, &local_time(e.t, c.tz));
-                    p.text(MARGIN + 80.0, y + 8.0, TABLE_FONT, e.severity.as_str());
+                    p.text(MARGIN + 92.0, y + 8.0, TABLE_FONT, e.severity.as_str());
                     let what = match &e.values {
                         Some(v) => format!("{} {v}", e.name),
                         None => e.name.clone(),
                     };
-                    p.text(MARGIN + 130.0, y + 8.0, TABLE_FONT, &fit(&what, TABLE_FONT, width - 132.0));
+                    p.text(MARGIN + 140.0, y + 8.0, TABLE_FONT, &fit(&what, TABLE_FONT, width - 142.0));
                     p.hline(MARGIN, y + ROW, width, 225);
                 }
                 Block::Text(text) => p.text(MARGIN, y + 8.0, 8.0, text),

@@ -26,9 +26,9 @@ pub mod calc;
 #[cfg(feature = "cloudlink")]
 pub mod cloudlink;
 pub mod config;
-pub mod demo;
-pub mod dashboard;
 pub mod control;
+pub mod dashboard;
+pub mod demo;
 pub mod desk;
 pub mod export;
 pub mod files;

@@ -363,7 +363,10 @@ fn demo_syncs_and_rotated_secrets_replace_the_old() {
         if samples > history {
             break samples;
         }
-        assert!(Instant::now() < deadline, "the demo's history did not reach the cloud in 60 s ({samples} of more than {history}): {agents}");
+        assert!(
+            Instant::now() < deadline,
+            "the demo's history did not reach the cloud in 60 s ({samples} of more than {history}): {agents}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     };
     demo.terminate(Duration::from_secs(10));

@@ -9,8 +9,8 @@
 mod alarms;
 mod config_file;
 mod console;
-mod dashboards;
 mod control;
+mod dashboards;
 mod demo;
 mod error;
 mod licence;

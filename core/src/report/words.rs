@@ -45,7 +45,7 @@ const EN: Words = Words {
     time_above: "Time above",
     lower: "Lower",
     time_below: "Time below",
-    specials: "Special values",
+    specials: "Specials",
     samples: "Samples",
     graphs: "Graphs",
     alarms: "Alarms raised",

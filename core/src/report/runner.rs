@@ -178,8 +178,11 @@ pub async fn send_and_finish(
     Ok(deliveries)
 }
 
+/// The agent opened the store with every part first; the runner needs its
+/// runs and the alarm journal (importing the agent's list would be a cycle).
 fn open(path: &Path) -> Result<Store, RunError> {
-    Ok(Store::open_with(path, StoreOptions::default(), crate::agent::STORE_PARTS)?)
+    let parts = [saved::SCHEMA_PART, crate::alarm::journal::SCHEMA_PART];
+    Ok(Store::open_with(path, StoreOptions::default(), &parts)?)
 }
 
 /// The schedule task's settings.

@@ -21,10 +21,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, create_acme, request};
+use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, check_series, create_acme, request};
 use meterdeck_e2e::webdriver::{Driver, Session, testid};
 use meterdeck_e2e::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const ACCOUNT: &str = "acme";
 const ADMIN: &str = "alice";
@@ -392,63 +392,9 @@ fn viewer_overlay(cx: &mut Ctx) -> Result<()> {
         Ok(labels.iter().all(|l| drawn(l)).then_some(p))
     })?;
     for (id, label) in &cx.overlaid {
-        check_series(&cx.api, &plot, id, label)?;
+        check_series(&cx.api, &plot, id, label, 100, 0)?;
     }
     doc_screenshot(s, "portal-viewer")
-}
-
-/// The drawn series of `label` equals the API's answer for the plotted
-/// range: raw points sample by sample, or min/max bands bucket by bucket.
-fn check_series(api: &Api, plot: &Value, id: &str, label: &str) -> Result<()> {
-    let from = plot["from"].as_f64().ok_or_else(|| anyhow!("plot without x range"))? as i64;
-    let to = plot["to"].as_f64().ok_or_else(|| anyhow!("plot without x range"))? as i64;
-    let xs: Vec<i64> = plot["xs"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN) as i64).collect();
-    let series: Vec<&Value> = plot["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["label"].as_str().is_some_and(|t| t == label || t.starts_with(&format!("{label} "))))
-        .collect();
-    let points = |s: &Value| -> Vec<(i64, Option<f64>)> {
-        s["vals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .zip(&xs)
-            .filter(|(v, _)| *v != "u")
-            .map(|(v, &t)| (t, v.as_f64()))
-            .collect()
-    };
-    match series.as_slice() {
-        [raw] => {
-            let drawn: Vec<_> = points(raw).into_iter().filter(|(_, v)| v.is_some()).collect();
-            let api_raw = api.get(&format!("/api/v1/channels/{id}/raw?from={from}&to={to}&limit=100000"));
-            let want: Vec<(i64, Option<f64>)> = api_raw["points"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|p| p["v"].is_number())
-                .map(|p| (p["t"].as_i64().unwrap(), p["v"].as_f64()))
-                .collect();
-            ensure!(drawn == want, "{label}: drawn raw {drawn:?}\n API {want:?}");
-            ensure!(drawn.len() >= 100, "{label}: only {} points drawn", drawn.len());
-            eprintln!("    {label}: {} raw points equal the API's", drawn.len());
-        }
-        [max, min] => {
-            let (maxs, mins) = (points(max), points(min));
-            let n = maxs.len();
-            let api_mm = api.get(&format!("/api/v1/channels/{id}/minmax?from={from}&to={to}&buckets={n}"));
-            let buckets = api_mm["buckets"].as_array().ok_or_else(|| anyhow!("minmax reply: {api_mm}"))?;
-            let want = |k: &str| -> Vec<(i64, Option<f64>)> {
-                buckets.iter().map(|b| (b["t_start"].as_i64().unwrap(), b[k]["v"].as_f64())).collect()
-            };
-            ensure!(maxs == want("max"), "{label}: drawn maxima differ from the API's {n} buckets");
-            ensure!(mins == want("min"), "{label}: drawn minima differ from the API's {n} buckets");
-            eprintln!("    {label}: {n} min/max buckets equal the API's");
-        }
-        other => bail!("{label}: {} series in the plot: {other:?}", other.len()),
-    }
-    Ok(())
 }
 
 /// The CSV link of site-a's channel, fetched by the browser with its

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use anyhow::{Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 
 use crate::{Proc, bin};
@@ -228,4 +229,64 @@ pub fn cloud_with_agent(dir: &Path) -> CloudWithAgent {
     let secret = line_after(&out, "shown once");
     let api = Api::sign_in(&cloud.http, "acme", "alice", &temp, ADMIN_PASSWORD);
     CloudWithAgent { cloud, api, agent_id, secret }
+}
+
+/// The series of `label` drawn in the Viewer (`plot`: the page's uPlot data)
+/// equals the cloud API's answer for the plotted range: raw points sample by
+/// sample (at least `min_raw`), or min/max bands bucket by bucket with the
+/// same bucket count (at least `min_buckets` with data). Shared by the
+/// desktop's and the portal's Viewer tests.
+pub fn check_series(api: &Api, plot: &Value, id: &str, label: &str, min_raw: usize, min_buckets: usize) -> Result<()> {
+    let from = plot["from"].as_f64().ok_or_else(|| anyhow!("plot without x range"))? as i64;
+    let to = plot["to"].as_f64().ok_or_else(|| anyhow!("plot without x range"))? as i64;
+    let xs: Vec<i64> = plot["xs"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN) as i64).collect();
+    let series: Vec<&Value> = plot["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["label"].as_str().is_some_and(|t| t == label || t.starts_with(&format!("{label} "))))
+        .collect();
+    // (time, value) where the series has a point.
+    let points = |s: &Value| -> Vec<(i64, Option<f64>)> {
+        s["vals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(&xs)
+            .filter(|(v, _)| *v != "u")
+            .map(|(v, &t)| (t, v.as_f64()))
+            .collect()
+    };
+    match series.as_slice() {
+        [raw] => {
+            let drawn: Vec<_> = points(raw).into_iter().filter(|(_, v)| v.is_some()).collect();
+            let api_raw = api.get(&format!("/api/v1/channels/{id}/raw?from={from}&to={to}&limit=100000"));
+            let want: Vec<(i64, Option<f64>)> = api_raw["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["v"].is_number())
+                .map(|p| (p["t"].as_i64().unwrap(), p["v"].as_f64()))
+                .collect();
+            ensure!(drawn == want, "{label}: drawn raw {drawn:?}\n API {want:?}");
+            ensure!(drawn.len() >= min_raw, "{label}: only {} points drawn", drawn.len());
+            eprintln!("    {label}: {} raw points equal the API's", drawn.len());
+        }
+        [max, min] => {
+            let (maxs, mins) = (points(max), points(min));
+            let n = maxs.len();
+            let api_mm = api.get(&format!("/api/v1/channels/{id}/minmax?from={from}&to={to}&buckets={n}"));
+            let buckets = api_mm["buckets"].as_array().ok_or_else(|| anyhow!("minmax reply: {api_mm}"))?;
+            let want = |k: &str| -> Vec<(i64, Option<f64>)> {
+                buckets.iter().map(|b| (b["t_start"].as_i64().unwrap(), b[k]["v"].as_f64())).collect()
+            };
+            ensure!(maxs == want("max"), "{label}: drawn maxima differ from the API's {n} buckets");
+            ensure!(mins == want("min"), "{label}: drawn minima differ from the API's {n} buckets");
+            let filled = maxs.iter().filter(|(_, v)| v.is_some()).count();
+            ensure!(filled >= min_buckets, "{label}: only {filled} buckets with data");
+            eprintln!("    {label}: {n} min/max buckets ({filled} with data) equal the API's");
+        }
+        other => bail!("{label}: {} series in the plot: {other:?}", other.len()),
+    }
+    Ok(())
 }

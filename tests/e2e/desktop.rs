@@ -241,6 +241,11 @@ fn viewer(cx: &Ctx) -> Result<()> {
         let check = d.wait_for(&format!("[data-testid=channel-check][data-path=\"{p}\"]"), Duration::from_secs(10))?;
         d.click(&check)?;
     }
+    // The demo's cache starts with a week of history: the week is drawn at once.
+    d.click(&d.by_testid("range-1w")?)?;
+    d.wait_for(&format!("{} .u-over", testid("viewer-plot")), Duration::from_secs(10))?;
+    std::thread::sleep(Duration::from_millis(1500));
+    cx.screenshot("viewer-week")?;
     // Some seconds of data (one poll a second) to export.
     if let Some(wait) = Duration::from_secs(10).checked_sub(cx.launched.elapsed()) {
         std::thread::sleep(wait);

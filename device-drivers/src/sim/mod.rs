@@ -81,12 +81,7 @@ impl RunningSim {
     /// forced values, sentinels or faults): the demo's history continues
     /// into the live values with it.
     pub fn waveform_value(&self, index: usize, t_ms: i64) -> f64 {
-        waveform::value_at(
-            self.state.seed,
-            self.personality,
-            index,
-            waveform::quantise_time(t_ms, self.state.step_ms),
-        )
+        waveform::value_at(self.state.seed, self.personality, index, waveform::quantise_time(t_ms, self.state.step_ms))
     }
 }
 

@@ -26,14 +26,23 @@ fn main() {
         return poll_figures::child(std::path::Path::new(args.get(k + 1).map_or("", String::as_str)));
     }
     let mut figures: Vec<(&str, Option<f64>)> = Vec::new();
+    // `-- --only demo`: the demo's history alone (profiling it).
+    if args.windows(2).any(|w| w[0] == "--only" && w[1] == "demo") {
+        figures.extend(demo_figures::run());
+        return print(&figures);
+    }
     figures.extend(store_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));
     figures.extend(poll_figures::run(quick).into_iter().map(|(k, v)| (k, Some(v))));
     figures.extend(alarm_figures::run(quick));
     figures.extend(notify_figures::run(quick));
     figures.extend(licence_figures::run(quick));
-    figures.extend(demo_figures::run(quick));
+    figures.extend(demo_figures::run());
+    print(&figures);
+}
+
+fn print(figures: &[(&str, Option<f64>)]) {
     let shown = |v: &Option<f64>| v.map_or("null".to_string(), |v| v.to_string());
-    for (k, v) in &figures {
+    for (k, v) in figures {
         println!("{k:>36}  {}", shown(v));
     }
     let json: Vec<String> = figures.iter().map(|(k, v)| format!("\"{k}\": {}", shown(v))).collect();

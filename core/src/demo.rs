@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use meterdeck_drivers::InstrumentConfig;
 use meterdeck_drivers::sim::{self, Personality, RunningSim, SimConfig, SimHandle, SimInstrument};
 
-use crate::model::{Sample, TimeMs};
+use crate::model::{ChannelId, Sample, TimeMs};
 use crate::store::{SchemaPart, Store, StoreError, StoreOptions};
 
 /// How often the demo polls each instrument.
@@ -86,29 +86,48 @@ pub fn write_history(
     let end = now.div_euclid(step) * step; // the live polls continue after it
     let first = end - span.as_millis() as i64;
     let mut store = Store::open_with(store_path, opts, parts)?;
-    let mut done = HistoryWritten { channels: 0, samples: 0, took: Duration::ZERO };
-    let mut batch = Vec::with_capacity(CHUNK as usize);
+    let mut todo = Vec::new();
     for (sim, cfg) in sims.iter().zip(configs) {
         store.upsert_instrument(&cfg.id, cfg.display_name(), cfg.family.name(), &cfg.target())?;
         for (index, ch) in cfg.channels.iter().enumerate() {
             let id = store.ensure_channel(&cfg.id, &ch.id, ch.unit.as_deref())?;
-            if store.extent(id)?.is_some() {
-                continue;
+            if store.extent(id)?.is_none() {
+                todo.push((sim, index, id));
             }
-            let mut t = first;
-            while t < end {
-                let stop = (t + CHUNK * step).min(end);
-                batch.clear();
-                batch.extend(
-                    (t..stop).step_by(step as usize).map(|t| (id, Sample::number(t, sim.waveform_value(index, t)))),
-                );
-                store.append(&batch)?;
-                done.samples += batch.len() as u64;
-                t = stop;
-            }
-            done.channels += 1;
         }
     }
+    let mut done = HistoryWritten { channels: todo.len(), samples: 0, took: Duration::ZERO };
+    // The waveform is computed on the other cores while the store writes the
+    // chunks they hand over: the week costs about the slower of the two.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(ChannelId, Sample)>>(2 * workers);
+    std::thread::scope(|scope| -> Result<(), StoreError> {
+        for w in 0..workers {
+            let (tx, todo) = (tx.clone(), &todo);
+            scope.spawn(move || {
+                for &(sim, index, id) in todo.iter().skip(w).step_by(workers) {
+                    let mut t = first;
+                    while t < end {
+                        let stop = (t + CHUNK * step).min(end);
+                        let chunk = (t..stop)
+                            .step_by(step as usize)
+                            .map(|t| (id, Sample::number(t, sim.waveform_value(index, t))))
+                            .collect();
+                        if tx.send(chunk).is_err() {
+                            return; // the writer failed; its error is returned
+                        }
+                        t = stop;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for chunk in rx {
+            store.append(&chunk)?;
+            done.samples += chunk.len() as u64;
+        }
+        Ok(())
+    })?;
     done.took = started.elapsed();
     Ok(done)
 }

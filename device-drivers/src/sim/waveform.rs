@@ -146,7 +146,8 @@ pub(crate) fn value_at(seed: u64, personality: Personality, index: usize, tq_ms:
         // decimal of that f32, which for these quantised values is the value.
         Personality::Modbus => {
             let f = generic_value(seed, index, tq_ms) as f32;
-            f.to_string().parse().unwrap_or(f64::from(f))
+            // ryu prints the same shortest digits as `to_string`, without allocating.
+            ryu::Buffer::new().format(f).parse().unwrap_or(f64::from(f))
         }
     }
 }

@@ -59,7 +59,10 @@ fn a_report_made_and_generated_from_the_reports_screen() {
 
     step(&desk, "generate", |d| {
         d.click(&d.find("[data-testid=report-row][data-name=\"line-daily\"] [data-testid=report-generate]")?)?;
-        d.wait_for("[data-testid=run-row][data-template=\"line-daily\"][data-status=\"done\"]", Duration::from_secs(120))?;
+        d.wait_for(
+            "[data-testid=run-row][data-template=\"line-daily\"][data-status=\"done\"]",
+            Duration::from_secs(120),
+        )?;
         d.screenshot_doc("reports")
     });
 

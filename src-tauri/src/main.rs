@@ -8,6 +8,7 @@ mod cloud;
 mod cloud_admin;
 mod commands;
 mod contract;
+mod control;
 mod dashboards;
 mod error;
 mod licence;

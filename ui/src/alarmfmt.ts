@@ -110,6 +110,8 @@ export function ruleSummary(r: Rule): string {
     }
     case "storage":
       return `${tDyn("rules.kind.storage", "storage")} < ${r.below ?? "1GB"}`;
+    case "new_file":
+      return `${r.instrument ?? tDyn("rules.anyInstrument", "any instrument")}: ${r.pattern ?? tDyn("rules.anyFile", "any file")}`;
     default:
       return String((r as { kind: unknown }).kind);
   }

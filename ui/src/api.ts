@@ -103,6 +103,8 @@ export type {
 
 // Bluetooth LE (issue 14)
 export type { BleFound } from "./bindings";
+// Instrument control (issue 14)
+export type { ControlOutcome, Profile, SettingDiff } from "./bindings";
 
 // The UI's names for contract types.
 export type Rule = AlarmRule;
@@ -186,6 +188,13 @@ export const api = {
   probeSerial: (paths: string[], baud: number) => call("probe_serial", { paths, baud }),
   // Bluetooth LE (issue 14)
   discoverBle: (seconds: number) => call("discover_ble", { seconds }),
+  // Instrument control (issue 14): `command` is start, stop, restart or set-clock.
+  instrumentControl: (instrument: string, operator: string, command: string) =>
+    call("instrument_control", { instrument, operator, command }),
+  profilesList: (instrument: string) => call("profiles_list", { instrument }),
+  profileSave: (instrument: string, operator: string, name: string) => call("profile_save", { instrument, operator, name }),
+  profileDiff: (instrument: string, operator: string, name: string) => call("profile_diff", { instrument, operator, name }),
+  profilePush: (instrument: string, operator: string, name: string) => call("profile_push", { instrument, operator, name }),
   setFastMonitor: (id: string, on: boolean) => call("set_fast_monitor", { id, on }),
   latest: () => call("latest"),
   channels: () => call("channels"),

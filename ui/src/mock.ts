@@ -170,6 +170,12 @@ const evs: EventRecord[] = [
   { t: now() - 60_000, instrument: "dmm1", kind: "error", message: "poll failed: bad reply to `MEAS:VOLT:DC?`: `#?!x` is not a number (reply: \"#?!x\")", count: 40, first_t: now() - 100_000 },
 ];
 let held: { instrument: string; operator: string; since: number } | null = null;
+const mockSettings = [
+  { key: ":SAMPle:RATE", value: "1" },
+  { key: ":TRIGger:MODE", value: "SINGLE" },
+  { key: ":SYSTem:BEEPer", value: "ON" },
+];
+let profiles: { name: string; instrument: string; family: string; saved_at: number; settings: { key: string; value: string }[] }[] = [];
 
 function handle(cmd: string, a: Args): unknown {
   switch (cmd) {
@@ -247,6 +253,20 @@ function handle(cmd: string, a: Args): unknown {
     case "console_release":
       held = null;
       return null;
+    // Instrument control (issue 14): fixtures only; the real checks are the backend's.
+    case "instrument_control":
+      return { instrument: a.instrument, message: `${String(a.command).replace("-", " ")} done`, settings: [], changed: [] };
+    case "profiles_list":
+      return profiles.filter((p) => p.instrument === a.instrument);
+    case "profile_save": {
+      const p = { name: String(a.name).trim(), instrument: String(a.instrument), family: "hioki-logger", saved_at: now(), settings: [...mockSettings] };
+      profiles = profiles.filter((x) => !(x.instrument === p.instrument && x.name === p.name)).concat(p);
+      return p;
+    }
+    case "profile_diff":
+      return mockSettings.map((s) => ({ key: s.key, current: s.key === ":SAMPle:RATE" ? "5" : s.value, profile: s.value, changes: s.key === ":SAMPle:RATE" }));
+    case "profile_push":
+      return { instrument: a.instrument, message: "profile pushed and verified: 1 changed (:SAMPle:RATE)", settings: mockSettings, changed: [{ key: ":SAMPle:RATE", current: "5", profile: "1", changes: true }] };
     case "events":
       return evs.filter((e) => (!a.instrument || e.instrument === a.instrument) && (!a.kind || e.kind === a.kind)).slice().reverse();
     default:

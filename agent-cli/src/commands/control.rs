@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 use meterdeck_core::agent::now_ms;
-use meterdeck_core::control::requests::{add_request, find_result};
+use meterdeck_core::control::requests::{add_request, console_hold, find_result, held_refusal};
 use meterdeck_core::control::{
-    CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlAction, ControlOutcome, ControlRequest, Profile, load_profile,
-    parse_profile_file, profiles, save_profile, to_file_text,
+    CONSOLE_HOLDS_KEY, CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlAction, ControlOutcome, ControlRequest,
+    Profile, load_profile, parse_profile_file, profiles, save_profile, to_file_text,
 };
+use meterdeck_core::desk::CONSOLE_IDLE_MS;
 use meterdeck_core::drivers::Family;
 use meterdeck_core::drivers::control::{SettingDiff, diff};
 use meterdeck_core::store::{Store, StoreOptions};
@@ -158,6 +159,11 @@ fn instrument_family(store: &Store, instrument: &str) -> Result<Family> {
 /// Leaves the request for the running agent and waits for its answer.
 fn ask_agent(store: &mut Store, instrument: &str, action: ControlAction, timeout: Duration) -> Result<ControlOutcome> {
     let label = action.label();
+    // The window publishes who holds which console: not while someone operates it there.
+    let holds = store.setting(CONSOLE_HOLDS_KEY)?;
+    if let Some(hold) = console_hold(holds.as_deref(), instrument, now_ms(), CONSOLE_IDLE_MS) {
+        bail!("{instrument}: {}", held_refusal(&hold, label));
+    }
     let id = format!("{}-{}-{}", std::process::id(), now_ms(), rand_suffix());
     let req = ControlRequest { id: id.clone(), instrument: instrument.to_string(), action, at: now_ms() };
     let existing = store.setting(CONTROL_REQUESTS_KEY)?;

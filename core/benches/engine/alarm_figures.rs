@@ -76,6 +76,7 @@ fn rule(id: String, ch: usize, op: Op, severity: Severity) -> AlarmRule {
         second: None,
         instrument: None,
         specials: None,
+        pattern: None,
         below: None,
         filter: None,
         window: None,

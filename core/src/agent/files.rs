@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::runtime::AgentOptions;
 use super::writer::WriterMsg;
+use crate::alarm::AlarmMsg;
 use crate::config::AgentConfig;
 use crate::files::{Collector, FileNote, Uploader};
 use crate::poll::PollMsg;
@@ -58,7 +59,10 @@ async fn forward(mut rx: mpsc::Receiver<FileNote>, writer: mpsc::Sender<WriterMs
     while let Some(note) = rx.recv().await {
         let msg = match note {
             FileNote::Event(ev) => WriterMsg::Poll(PollMsg::Event(ev)),
-            FileNote::NewFile { .. } => continue,
+            // New-file alarm rules (SPEC 5.2).
+            FileNote::NewFile { instrument, remote_path, size } => {
+                WriterMsg::Alarm(AlarmMsg::NewFile { instrument, remote_path, size })
+            }
         };
         if writer.send(msg).await.is_err() {
             return;

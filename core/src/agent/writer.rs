@@ -258,6 +258,9 @@ impl Writer {
                 let _ = reply.send(self.alarms.command(&self.store, cmd));
             }
             WriterMsg::Alarm(AlarmMsg::Delivery(outcome)) => self.alarms.on_delivery(&self.store, outcome),
+            WriterMsg::Alarm(AlarmMsg::NewFile { instrument, remote_path, size }) => {
+                self.alarms.on_new_file(&self.store, &instrument, &remote_path, size)
+            }
             WriterMsg::Sync(m) => self.on_sync(m),
             WriterMsg::Handle(HandleMsg::Flush(done)) => {
                 self.flush_states();
@@ -423,11 +426,21 @@ impl Writer {
                 return;
             }
         };
+        // The window's console holders (it publishes them): their
+        // instruments are not controlled from the command line.
+        let holds = self.store.setting(control_requests::CONSOLE_HOLDS_KEY).ok().flatten();
         for req in control_requests::parse_requests(text.as_deref()) {
             if req.at < self.control_since || !self.control_seen.insert(req.id.clone()) {
                 continue;
             }
+            let hold = control_requests::console_hold(
+                holds.as_deref(),
+                &req.instrument,
+                now_ms(),
+                crate::desk::CONSOLE_IDLE_MS,
+            );
             let refused = match self.cfg.controls.get(&req.instrument) {
+                _ if hold.is_some() => hold.map(|h| control_requests::held_refusal(&h, req.action.label())),
                 Some(tx) => {
                     info!("{}: {} (requested from the command line)", req.instrument, req.action.label());
                     let c = Control::Action { action: req.action, reply: ActionReply::Writer(req.id.clone()) };

@@ -23,6 +23,7 @@ use super::lifecycle::{AckInfo, Action, AlarmError, AlarmState, Change, Notify};
 use super::rule::{AlarmRule, Combine, RuleKind, Severity, operands, valid_channel_path};
 use super::window::{Window, WindowCache};
 use crate::model::{TimeMs, Value};
+use meterdeck_drivers::files::NamePattern;
 
 /// One state change (or reminder) of one alarm.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,10 +66,22 @@ pub struct AlarmView {
 }
 
 enum Kind {
-    Threshold { a: Cond, a_path: String, b: Option<(Cond, String, Combine)> },
+    Threshold {
+        a: Cond,
+        a_path: String,
+        b: Option<(Cond, String, Combine)>,
+    },
     Connection,
-    Special { mask: u8 },
-    Storage { below: u64 },
+    Special {
+        mask: u8,
+    },
+    Storage {
+        below: u64,
+    },
+    /// A new measurement file, optionally only names matching the pattern.
+    NewFile {
+        pattern: Option<NamePattern>,
+    },
 }
 
 struct Compiled {
@@ -82,12 +95,22 @@ struct Compiled {
     wildcard: bool,
 }
 
+/// Which list of rules without a fixed instrument/channel a slot belongs to.
+#[derive(Clone, Copy)]
+enum Wild {
+    Special,
+    Connection,
+    NewFile,
+}
+
 /// The latest inputs of one alarm.
 enum Input {
     /// Threshold: first and second channel; special: the channel.
     Values([Option<Value>; 2]),
     Connected(Option<bool>, Option<String>),
     Free(Option<u64>),
+    /// New file: what the last one was ("logger1: /DATA/W001.CSV, 1234 bytes").
+    File(Option<String>),
 }
 
 struct Slot {
@@ -112,6 +135,9 @@ pub struct AlarmEngine {
     /// Wildcard rules: (rule, key -> slot).
     any_special: Vec<(usize, HashMap<String, usize>)>,
     any_connection: Vec<(usize, HashMap<String, usize>)>,
+    /// New-file rules: (rule, instrument -> slot); a rule with a fixed
+    /// instrument has its one slot there from the start.
+    new_file: Vec<(usize, HashMap<String, usize>)>,
     storage: Vec<usize>,
     /// Resets found while restoring, handed out by the first `tick`.
     queued: Vec<Transition>,
@@ -163,6 +189,13 @@ fn compile(rule: AlarmRule, default_tz: Tz) -> Option<Compiled> {
             (Kind::Special { mask }, rule.channel.is_none())
         }
         RuleKind::Storage => (Kind::Storage { below: rule.storage_below() }, false),
+        RuleKind::NewFile => {
+            let pattern = match rule.pattern.as_deref().map(str::trim) {
+                None => None,
+                Some(p) => Some(NamePattern::new(p).ok()?),
+            };
+            (Kind::NewFile { pattern }, rule.instrument.is_none())
+        }
     };
     let window = match &rule.window {
         None => None,
@@ -184,6 +217,7 @@ fn input_for(kind: &Kind) -> Input {
         Kind::Threshold { .. } | Kind::Special { .. } => Input::Values([None, None]),
         Kind::Connection => Input::Connected(None, None),
         Kind::Storage { .. } => Input::Free(None),
+        Kind::NewFile { .. } => Input::File(None),
     }
 }
 
@@ -280,6 +314,7 @@ impl Slot {
                 let free = f.map_or("unknown".to_string(), fmt_bytes);
                 (Vec::new(), Some(format!("{free} free (alarm below {})", fmt_bytes(*below))))
             }
+            (Kind::NewFile { .. }, Input::File(text)) => (Vec::new(), text.clone()),
             _ => (Vec::new(), None),
         }
     }
@@ -353,6 +388,7 @@ impl AlarmEngine {
             by_instrument: HashMap::new(),
             any_special: Vec::new(),
             any_connection: Vec::new(),
+            new_file: Vec::new(),
             storage: Vec::new(),
             queued: Vec::new(),
         };
@@ -382,7 +418,13 @@ impl AlarmEngine {
         self.rule_index.insert(c.rule.id.clone(), ri);
         self.rules.push(c);
         let c = &self.rules[ri];
-        if c.wildcard {
+        if let Kind::NewFile { .. } = c.kind {
+            let mut map = HashMap::new();
+            if let Some(inst) = c.rule.instrument.clone() {
+                map.insert(inst, self.push_slot(ri, None));
+            }
+            self.new_file.push((ri, map));
+        } else if c.wildcard {
             match c.kind {
                 Kind::Connection => self.any_connection.push((ri, HashMap::new())),
                 _ => self.any_special.push((ri, HashMap::new())),
@@ -392,7 +434,7 @@ impl AlarmEngine {
                 Kind::Threshold { a_path, b, .. } => (Some(a_path.clone()), b.as_ref().map(|b| b.1.clone()), None),
                 Kind::Special { .. } => (c.rule.channel.clone(), None, None),
                 Kind::Connection => (None, None, c.rule.instrument.clone()),
-                Kind::Storage { .. } => (None, None, None),
+                Kind::Storage { .. } | Kind::NewFile { .. } => (None, None, None),
             };
             let si = self.push_slot(ri, None);
             match (kind_path, inst) {
@@ -426,12 +468,21 @@ impl AlarmEngine {
         si
     }
 
-    /// The slot of wildcard rule `wi` (index into `any_*`) for `key`, created on demand.
-    fn dynamic_slot(&mut self, special: bool, wi: usize, key: &str) -> usize {
-        let ri = if special { self.any_special[wi].0 } else { self.any_connection[wi].0 };
+    /// The slot of wildcard rule `wi` (index into `any_*` or `new_file`) for `key`, created on demand.
+    fn dynamic_slot(&mut self, wild: Wild, wi: usize, key: &str) -> usize {
+        let list = match wild {
+            Wild::Special => &self.any_special,
+            Wild::Connection => &self.any_connection,
+            Wild::NewFile => &self.new_file,
+        };
+        let ri = list[wi].0;
         let si = self.push_slot(ri, Some(key.to_string()));
-        let map = if special { &mut self.any_special[wi].1 } else { &mut self.any_connection[wi].1 };
-        map.insert(key.to_string(), si);
+        let list = match wild {
+            Wild::Special => &mut self.any_special,
+            Wild::Connection => &mut self.any_connection,
+            Wild::NewFile => &mut self.new_file,
+        };
+        list[wi].1.insert(key.to_string(), si);
         si
     }
 
@@ -452,17 +503,21 @@ impl AlarmEngine {
                 let Some(key) = st.alarm_id.strip_prefix(&format!("{}:", rule.id)).map(str::to_string) else {
                     return Some(st);
                 };
+                let instrument_key = !key.is_empty() && !key.contains('/');
                 let wi = match self.rules[ri].kind {
-                    Kind::Connection if self.rules[ri].wildcard && !key.is_empty() && !key.contains('/') => {
-                        self.any_connection.iter().position(|(r, _)| *r == ri)
+                    Kind::Connection if self.rules[ri].wildcard && instrument_key => {
+                        self.any_connection.iter().position(|(r, _)| *r == ri).map(|wi| (Wild::Connection, wi))
                     }
                     Kind::Special { .. } if self.rules[ri].wildcard && valid_channel_path(&key) => {
-                        self.any_special.iter().position(|(r, _)| *r == ri)
+                        self.any_special.iter().position(|(r, _)| *r == ri).map(|wi| (Wild::Special, wi))
+                    }
+                    Kind::NewFile { .. } if self.rules[ri].wildcard && instrument_key => {
+                        self.new_file.iter().position(|(r, _)| *r == ri).map(|wi| (Wild::NewFile, wi))
                     }
                     _ => None,
                 };
-                let Some(wi) = wi else { return Some(st) };
-                self.dynamic_slot(matches!(self.rules[ri].kind, Kind::Special { .. }), wi, &key)
+                let Some((wild, wi)) = wi else { return Some(st) };
+                self.dynamic_slot(wild, wi, &key)
             }
         };
         let r = &self.rules[ri];
@@ -533,7 +588,7 @@ impl AlarmEngine {
                     if !matches!(v, Value::Special(k) if mask & (1 << k.code()) != 0) || !valid_channel_path(path) {
                         continue;
                     }
-                    self.dynamic_slot(true, wi, path)
+                    self.dynamic_slot(Wild::Special, wi, path)
                 }
             };
             let slot = &mut self.slots[si];
@@ -559,7 +614,7 @@ impl AlarmEngine {
             match self.any_connection[wi].1.get(instrument) {
                 Some(&si) => targets.push(si),
                 None if !connected && !instrument.is_empty() && !instrument.contains('/') => {
-                    targets.push(self.dynamic_slot(false, wi, instrument))
+                    targets.push(self.dynamic_slot(Wild::Connection, wi, instrument))
                 }
                 None => {}
             }
@@ -583,6 +638,45 @@ impl AlarmEngine {
             slot.settle(r, t, &mut out);
             slot.input = Input::Free(Some(free_bytes));
             slot.evaluate(r, t, &mut out);
+        }
+        out
+    }
+
+    /// The file collector fetched a new file from `instrument`: every
+    /// new-file rule for that instrument (or any) whose pattern matches the
+    /// file's name raises its alarm and returns it to normal at once (a file
+    /// is an event; the alarm stays unacknowledged until someone acks it).
+    pub fn on_new_file(&mut self, instrument: &str, remote_path: &str, size: u64, t: TimeMs) -> Vec<Transition> {
+        let mut out = Vec::new();
+        if instrument.is_empty() || instrument.contains('/') {
+            return out;
+        }
+        let name = remote_path.rsplit(['/', '\\']).next().unwrap_or(remote_path);
+        let text = format!("new file from {instrument}: {remote_path} ({})", fmt_bytes(size));
+        for wi in 0..self.new_file.len() {
+            let (ri, ref map) = self.new_file[wi];
+            let r = &self.rules[ri];
+            let Kind::NewFile { pattern } = &r.kind else { continue };
+            if r.rule.instrument.as_deref().is_some_and(|i| i != instrument)
+                || pattern.as_ref().is_some_and(|p| !p.matches(name))
+            {
+                continue;
+            }
+            let si = match map.get(instrument) {
+                Some(&si) => si,
+                None => self.dynamic_slot(Wild::NewFile, wi, instrument),
+            };
+            let slot = &mut self.slots[si];
+            let r = &self.rules[slot.rule];
+            slot.input = Input::File(Some(text.clone()));
+            if slot.state.phase.is_active() {
+                let c = slot.state.clear(t, false);
+                out.push(slot.transition(r, c));
+            }
+            let c = slot.state.raise(t, Vec::new(), Some(text.clone()));
+            out.push(slot.transition(r, c));
+            let c = slot.state.clear(t, r.rule.notify_on_return);
+            out.push(slot.transition(r, c));
         }
         out
     }

@@ -136,6 +136,53 @@ kind = "storage"
 }
 
 #[test]
+fn new_files_raise_by_instrument_and_pattern() {
+    let mut e = engine(
+        r#"
+[[alarm]]
+id = "csv"
+kind = "new_file"
+instrument = "log"
+pattern = "*.csv"
+destinations = ["mail"]
+
+[[alarm]]
+id = "any"
+kind = "new_file"
+"#,
+    );
+    // A matching file: the fixed rule raises and returns at once, naming the file.
+    let tr = e.on_new_file("log", "/DATA/W001.CSV", 1234, 5);
+    assert_eq!(
+        acts(&tr),
+        [
+            ("csv", Action::Raise, 5),
+            ("csv", Action::Return, 5),
+            ("any:log", Action::Raise, 5),
+            ("any:log", Action::Return, 5)
+        ]
+    );
+    assert_eq!(tr[0].values.as_deref(), Some("new file from log: /DATA/W001.CSV (1234 bytes)"));
+    assert_eq!(tr[0].notify, Some(Notify::Raise));
+    assert_eq!(tr[0].destinations, ["mail"]);
+    assert_eq!(tr[1].notify, None);
+    assert!(e.state("csv").unwrap().phase.is_unacked());
+    // Not matching the pattern, or another instrument: only the catch-all.
+    assert_eq!(
+        acts(&e.on_new_file("log", "/DATA/W002.MEM", 10, 6)),
+        [("any:log", Action::Raise, 6), ("any:log", Action::Return, 6)]
+    );
+    assert_eq!(
+        acts(&e.on_new_file("pm", "/x/a.csv", 10, 7)),
+        [("any:pm", Action::Raise, 7), ("any:pm", Action::Return, 7)]
+    );
+    assert!(e.on_new_file("a/b", "/x/a.csv", 10, 8).is_empty());
+    // Acknowledged, the next file raises again.
+    e.ack("csv", "op", "", 9).unwrap();
+    assert_eq!(acts(&e.on_new_file("log", "b.csv", 1, 10)).len(), 4);
+}
+
+#[test]
 fn window_edges_come_from_tick() {
     // 2024-01-10 is a Wednesday; window 08:00-18:00 UTC on weekdays.
     let day = 1_704_844_800_000; // 2024-01-10T00:00Z

@@ -51,9 +51,13 @@ pub struct AlarmRule {
     pub deadband: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub second: Option<Second>,
-    /// connection: optional (absent = any instrument).
+    /// connection, new_file: optional (absent = any instrument).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instrument: Option<String>,
+    /// new_file: only files whose name matches this shell-style pattern
+    /// (`*.csv`, case-insensitive); absent = every new file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
     /// special: optional (absent = all kinds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub specials: Option<Vec<SpecialKind>>,
@@ -118,6 +122,8 @@ pub enum RuleKind {
     Connection,
     Special,
     Storage,
+    /// The FTP collector fetched a new measurement file (SPEC 5.2).
+    NewFile,
 }
 
 impl RuleKind {
@@ -127,6 +133,7 @@ impl RuleKind {
             RuleKind::Connection => "connection",
             RuleKind::Special => "special",
             RuleKind::Storage => "storage",
+            RuleKind::NewFile => "new_file",
         }
     }
 }
@@ -270,6 +277,11 @@ pub fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// An instrument id as a rule names it: no blanks at the ends, no `/`.
+fn valid_instrument(i: &str) -> bool {
+    !i.trim().is_empty() && i.trim() == i && !i.contains('/') && i.len() <= 128
+}
+
 /// `instrument/channel`, both parts non-empty, no blanks at the ends.
 pub fn valid_channel_path(p: &str) -> bool {
     match p.split_once('/') {
@@ -398,7 +410,7 @@ impl AlarmRule {
         }
         let k = self.kind.as_str();
         // Keys that belong to other kinds.
-        let foreign: [(&str, bool, &[RuleKind]); 9] = [
+        let foreign: [(&str, bool, &[RuleKind]); 10] = [
             ("channel", self.channel.is_some(), &[RuleKind::Threshold, RuleKind::Special]),
             ("op", self.op.is_some(), &[RuleKind::Threshold]),
             ("value", self.value.is_some(), &[RuleKind::Threshold]),
@@ -406,8 +418,9 @@ impl AlarmRule {
             ("high", self.high.is_some(), &[RuleKind::Threshold]),
             ("deadband", self.deadband.is_some(), &[RuleKind::Threshold]),
             ("second", self.second.is_some(), &[RuleKind::Threshold]),
-            ("instrument", self.instrument.is_some(), &[RuleKind::Connection]),
+            ("instrument", self.instrument.is_some(), &[RuleKind::Connection, RuleKind::NewFile]),
             ("specials", self.specials.is_some(), &[RuleKind::Special]),
+            ("pattern", self.pattern.is_some(), &[RuleKind::NewFile]),
         ];
         for (key, set, kinds) in foreign {
             if set && !kinds.contains(&self.kind) {
@@ -460,9 +473,39 @@ impl AlarmRule {
             }
             RuleKind::Connection => {
                 if let Some(i) = &self.instrument
-                    && (i.trim().is_empty() || i.trim() != i || i.contains('/') || i.len() > 128)
+                    && !valid_instrument(i)
                 {
                     return err("instrument", format!("`instrument` must be an instrument id, got {i:?}"));
+                }
+            }
+            RuleKind::NewFile => {
+                if let Some(i) = &self.instrument
+                    && !valid_instrument(i)
+                {
+                    return err("instrument", format!("`instrument` must be an instrument id, got {i:?}"));
+                }
+                if let Some(pat) = &self.pattern {
+                    if pat.trim().is_empty() || pat.len() > 200 {
+                        return err(
+                            "pattern",
+                            "`pattern` must be a file name pattern such as \"*.csv\" (or leave it out for every file)"
+                                .into(),
+                        );
+                    }
+                    if let Err(m) = meterdeck_drivers::files::NamePattern::new(pat.trim()) {
+                        return err("pattern", m);
+                    }
+                }
+                // A new file is an event: raised at once, returned at once.
+                for (key, set) in [("filter", self.filter.is_some()), ("window", self.window.is_some())] {
+                    if set {
+                        return err(
+                            key,
+                            format!(
+                                "`{key}` does not apply to kind = \"new_file\" (a new file raises the alarm at once)"
+                            ),
+                        );
+                    }
                 }
             }
             RuleKind::Special => {
@@ -784,6 +827,25 @@ below = "1GB"
         assert_eq!(e.field, "alarm[r].filter");
         let e = AlarmRule::from_json(&serde_json::json!([1])).unwrap_err();
         assert_eq!(e.field, "alarm");
+    }
+
+    #[test]
+    fn new_file_rules_are_checked() {
+        let r = one("kind = \"new_file\"\ninstrument = \"logger1\"\npattern = \"*.csv\"");
+        r.validate().unwrap();
+        assert_eq!(r.kind.as_str(), "new_file");
+        one("kind = \"new_file\"").validate().unwrap();
+        assert_eq!(field_of("kind = \"new_file\"\npattern = \"[\""), "alarm[r].pattern");
+        let m = one("kind = \"new_file\"\npattern = \"[\"").validate().unwrap_err().message;
+        assert!(m.contains("`[` is not a name pattern"), "{m}");
+        assert_eq!(field_of("kind = \"new_file\"\npattern = \" \""), "alarm[r].pattern");
+        assert_eq!(field_of("kind = \"new_file\"\ninstrument = \"a/b\""), "alarm[r].instrument");
+        assert_eq!(field_of("kind = \"new_file\"\nchannel = \"a/b\""), "alarm[r].channel");
+        assert_eq!(field_of("kind = \"new_file\"\nfilter = \"10s\""), "alarm[r].filter");
+        assert_eq!(field_of("kind = \"new_file\"\nwindow = { from = \"08:00\" }"), "alarm[r].window");
+        assert_eq!(field_of("kind = \"connection\"\npattern = \"*.csv\""), "alarm[r].pattern");
+        let e = AlarmRule::from_json(&serde_json::json!({"id": "r", "kind": "new file"})).unwrap_err();
+        assert_eq!(e.field, "alarm[r].kind");
     }
 
     #[test]

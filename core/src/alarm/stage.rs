@@ -67,6 +67,8 @@ pub enum AlarmMsg {
     Command { cmd: AlarmCommand, reply: oneshot::Sender<Result<AlarmReply, CommandError>> },
     /// A notification delivery attempt's result, for the journal.
     Delivery(DeliveryOutcome),
+    /// The FTP collector fetched a new file (new-file rules, SPEC 5.2).
+    NewFile { instrument: String, remote_path: String, size: u64 },
 }
 
 /// What the alarm stage tells live subscribers.
@@ -149,6 +151,12 @@ impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
             ConnState::Connecting | ConnState::Stopped => return,
         };
         let tr = self.engine.on_connection(instrument, connected, reason, now_ms());
+        self.apply(store, tr);
+    }
+
+    /// A file the collector fetched for the first time.
+    pub fn on_new_file(&mut self, store: &Store, instrument: &str, remote_path: &str, size: u64) {
+        let tr = self.engine.on_new_file(instrument, remote_path, size, now_ms());
         self.apply(store, tr);
     }
 

@@ -16,4 +16,6 @@ pub use action::{ControlAction, ControlOutcome, run_action};
 pub use profile::{
     Profile, ProfileError, delete_profile, load_profile, parse_profile_file, profiles, save_profile, to_file_text,
 };
-pub use requests::{CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlRequest, ControlResult};
+pub use requests::{
+    CONSOLE_HOLDS_KEY, CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ConsoleHold, ControlRequest, ControlResult,
+};

@@ -47,7 +47,7 @@ fn key(instrument: &str) -> String {
     format!("control.profiles.{instrument}")
 }
 
-fn check_name(name: &str) -> Result<(), ProfileError> {
+pub fn check_name(name: &str) -> Result<(), ProfileError> {
     let ok = (1..=64).contains(&name.len())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok { Ok(()) } else { Err(ProfileError::Name(name.to_string())) }

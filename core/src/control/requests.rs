@@ -15,6 +15,38 @@ pub const CONTROL_REQUESTS_KEY: &str = "agent.control_requests";
 pub const CONTROL_RESULTS_KEY: &str = "agent.control_results";
 /// Requests and results older than this are dropped.
 const KEEP_MS: TimeMs = 10 * 60 * 1000;
+/// Settings key holding the window's console holders (a JSON list of
+/// [`ConsoleHold`]): the window keeps its console locks in memory and
+/// publishes them here, so that the command line (and the agent carrying
+/// out its requests) refuses to control an instrument someone operates in
+/// the window.
+pub const CONSOLE_HOLDS_KEY: &str = "desk.console_holds";
+
+/// One instrument console held in the window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleHold {
+    pub instrument: String,
+    pub operator: String,
+    pub since: TimeMs,
+    pub last_used: TimeMs,
+}
+
+/// Who holds `instrument`'s console in the window now, if anyone (a
+/// console idle for `idle_ms` is free, as in the window).
+pub fn console_hold(text: Option<&str>, instrument: &str, now: TimeMs, idle_ms: TimeMs) -> Option<ConsoleHold> {
+    parse::<ConsoleHold>(text).into_iter().find(|h| h.instrument == instrument && now - h.last_used < idle_ms)
+}
+
+/// Why a command-line request for a held instrument is refused.
+pub fn held_refusal(hold: &ConsoleHold, label: &str) -> String {
+    format!(
+        "{label} refused: the console of `{}` is held in the window by {} since {}; \
+         ask them to release it (Console screen) and try again",
+        hold.instrument,
+        hold.operator,
+        crate::fmt::format_time(hold.since)
+    )
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControlRequest {
@@ -80,5 +112,24 @@ mod tests {
         let res = add_result(None, ControlResult { id: "2".into(), at: 5, result: Err("refused".into()) });
         assert_eq!(find_result(Some(&res), "2").unwrap().result, Err("refused".to_string()));
         assert!(find_result(Some(&res), "1").is_none());
+    }
+
+    #[test]
+    fn console_holds_expire_when_idle() {
+        let holds = serde_json::to_string(&[ConsoleHold {
+            instrument: "log".into(),
+            operator: "bob".into(),
+            since: 1_000,
+            last_used: 5_000,
+        }])
+        .unwrap();
+        let h = console_hold(Some(&holds), "log", 6_000, 10_000).unwrap();
+        assert!(
+            held_refusal(&h, "stop measurement")
+                .starts_with("stop measurement refused: the console of `log` is held in the window by bob since ")
+        );
+        assert!(console_hold(Some(&holds), "log", 15_000, 10_000).is_none());
+        assert!(console_hold(Some(&holds), "dmm", 6_000, 10_000).is_none());
+        assert!(console_hold(Some("garbage"), "log", 6_000, 10_000).is_none());
     }
 }

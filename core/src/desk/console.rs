@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::error::{DeskError, DeskResult};
+use crate::control::ConsoleHold;
 use crate::fmt::format_time;
 use crate::model::TimeMs;
 
@@ -20,7 +21,13 @@ struct Holder {
 #[derive(Debug, Default)]
 pub struct ConsoleLocks {
     held: HashMap<String, Holder>,
+    /// What was last published for the command line, and when.
+    published: Option<(Vec<(String, String, TimeMs)>, TimeMs)>,
 }
+
+/// While a console is in use its hold is published again this often (its
+/// `last_used` keeps it from counting as idle on the command line).
+const REPUBLISH_MS: TimeMs = 60_000;
 
 fn check_operator(operator: &str) -> DeskResult<&str> {
     let op = operator.trim();
@@ -73,6 +80,30 @@ impl ConsoleLocks {
     /// The current holder and since when, if any.
     pub fn holder(&self, instrument: &str, now: TimeMs) -> Option<(String, TimeMs)> {
         self.held.get(instrument).filter(|h| now - h.last_used < CONSOLE_IDLE_MS).map(|h| (h.operator.clone(), h.since))
+    }
+
+    /// The consoles held now, when they differ from what was last
+    /// published (or that is a minute old); `None`: nothing to publish.
+    pub fn holds_to_publish(&mut self, now: TimeMs) -> Option<Vec<ConsoleHold>> {
+        let mut holds: Vec<ConsoleHold> = self
+            .held
+            .iter()
+            .filter(|(_, h)| now - h.last_used < CONSOLE_IDLE_MS)
+            .map(|(i, h)| ConsoleHold {
+                instrument: i.clone(),
+                operator: h.operator.clone(),
+                since: h.since,
+                last_used: h.last_used,
+            })
+            .collect();
+        holds.sort_by(|a, b| a.instrument.cmp(&b.instrument));
+        let who: Vec<_> = holds.iter().map(|h| (h.instrument.clone(), h.operator.clone(), h.since)).collect();
+        let fresh = matches!(&self.published, Some((w, at)) if *w == who && now - at < REPUBLISH_MS);
+        if fresh {
+            return None;
+        }
+        self.published = Some((who, now));
+        Some(holds)
     }
 
     /// Forgets the consoles of instruments no longer configured.

@@ -597,7 +597,9 @@ impl Desk {
     /// "held by <operator> since <time>" when someone else has it.
     pub fn console_acquire(&self, instrument: &str, operator: &str) -> DeskResult<()> {
         self.instrument(instrument)?;
-        lock!(self.consoles).acquire(instrument, operator, now_ms())
+        lock!(self.consoles).acquire(instrument, operator, now_ms())?;
+        self.publish_console_holds();
+        Ok(())
     }
 
     /// Sends a raw command line; returns the reply of a query.
@@ -608,11 +610,14 @@ impl Desk {
             return Err(DeskError::Invalid("enter a command to send".into()));
         }
         lock!(self.consoles).use_console(instrument, operator, now_ms())?;
+        self.publish_console_holds();
         self.raw(instrument, command).await
     }
 
     pub fn console_release(&self, instrument: &str, operator: &str) -> DeskResult<()> {
-        lock!(self.consoles).release(instrument, operator)
+        lock!(self.consoles).release(instrument, operator)?;
+        self.publish_console_holds();
+        Ok(())
     }
 
     /// Who holds an instrument's console, and since when.

@@ -27,6 +27,9 @@ use meterdeck_drivers::transport::SerialPortInfo;
 // Bluetooth LE (issue 14)
 use meterdeck_drivers::transport::ble_scan::BleFound;
 use meterdeck_drivers::{FamilyInfo, InstrumentConfig};
+// Instrument control (issue 14)
+use meterdeck_core::control::{ControlOutcome, Profile};
+use meterdeck_drivers::control::SettingDiff;
 use serde::Deserialize;
 use ts_rs::TS;
 
@@ -270,4 +273,16 @@ contract! {
     reports::report_open(ReportOpenArgs { run: i64 }) -> ();
     /// Copies the run's PDF (and CSV) to `path`; answers the path written.
     reports::report_save_as(ReportSaveAsArgs { run: i64, path: String }) -> String;
+    // ------------------------------------------- instrument control (issue 14)
+    /// `command`: start, stop, restart or set-clock. `operator` may be empty
+    /// while nobody holds the instrument's console.
+    control::instrument_control(InstrumentControlArgs { instrument: String, operator: String, command: String }) -> ControlOutcome;
+    /// The instrument's saved settings profiles, oldest first.
+    control::profiles_list(ProfilesListArgs { instrument: String }) -> Vec<Profile>;
+    /// Reads the instrument's settings and keeps them as profile `name`.
+    control::profile_save(ProfileSaveArgs { instrument: String, operator: String, name: String }) -> Profile;
+    /// The profile against the instrument's settings now (nothing is changed).
+    control::profile_diff(ProfileDiffArgs { instrument: String, operator: String, name: String }) -> Vec<SettingDiff>;
+    /// Writes what differs, reads back and verifies (after the window's confirmation).
+    control::profile_push(ProfilePushArgs { instrument: String, operator: String, name: String }) -> ControlOutcome;
 }

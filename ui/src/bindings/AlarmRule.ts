@@ -16,9 +16,14 @@ channel?: string | null, op?: Op | null, value?: number | null, low?: number | n
  */
 deadband?: number | null, second?: Second | null, 
 /**
- * connection: optional (absent = any instrument).
+ * connection, new_file: optional (absent = any instrument).
  */
 instrument?: string | null, 
+/**
+ * new_file: only files whose name matches this shell-style pattern
+ * (`*.csv`, case-insensitive); absent = every new file.
+ */
+pattern?: string | null, 
 /**
  * special: optional (absent = all kinds).
  */

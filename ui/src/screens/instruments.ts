@@ -15,6 +15,7 @@ import { t, tDyn } from "../i18n";
 import { app, instrumentsChanged, stateDot, type Screen } from "../state";
 import { formatAge, formatDateTime } from "../time";
 import { channelLegend, columnsHint, instrumentFields } from "./family-fields";
+import { controlPanel } from "./instrument-control";
 
 function target(c: InstrumentConfig): string {
   const tr = c.transport;
@@ -206,7 +207,7 @@ export function instrumentsScreen(): Screen {
           { class: "disc-item", testid: "ble-result", "data-address": f.address },
           h("strong", {}, f.name ?? t("disc.bleUnnamed")),
           h("code", {}, f.address),
-          h("span", { class: "muted" }, f.rssi === null ? "" : `${f.rssi} dBm`),
+          h("span", { class: "rssi", testid: "ble-rssi", title: t("disc.bleRssi") }, f.rssi === null ? "" : `${f.rssi} dBm`),
           h("span", { class: "chip" }, f.family ? familyLabel(f.family) : "?"),
           h("span", { class: "muted" }, transport ? tDyn(`inst.transport.${transport.kind}`, transport.kind) : t("disc.bleUnknown")),
           h("code", { class: "muted" }, services),
@@ -285,6 +286,9 @@ export function instrumentsScreen(): Screen {
       inputmode: "decimal",
       value: pollSeconds(orig?.poll_interval, editing?.pollIntervalS ?? 0),
     });
+    // What the agent does on every connect (issue 14).
+    const clockOnConnect = h("input", { type: "checkbox", testid: "inst-set-clock-on-connect", checked: orig?.set_clock_on_connect === true });
+    const startOnConnect = h("input", { type: "checkbox", testid: "inst-start-on-connect", checked: orig?.start_on_connect === true });
     const famFields = instrumentFields();
     const channels = h("textarea", { testid: "inst-channels", rows: 5 });
     const channelsHint = h("small", { class: "muted" });
@@ -345,6 +349,8 @@ export function instrumentsScreen(): Screen {
         bleRow,
         field(t("inst.pollS"), poll),
         famFields.root,
+        h("label", { class: "check field-check" }, clockOnConnect, t("inst.setClockOnConnect")),
+        h("label", { class: "check field-check" }, startOnConnect, t("inst.startOnConnect")),
       ),
       h("label", { class: "field wide" }, h("span", {}, t("inst.channels"), channelsHint), channels),
       legendHost,
@@ -363,6 +369,8 @@ export function instrumentsScreen(): Screen {
         name: name.value.trim() ? name.value.trim() : null,
         family: family.value,
         poll_interval: pollText(poll.value),
+        set_clock_on_connect: clockOnConnect.checked,
+        start_on_connect: startOnConnect.checked,
         channel: fam ? parseChannels(fam, channels.value, orig?.channel ?? []) : base.channel,
       };
       if (fam) applyInstrumentFields(fam, cfg, famFields.entries());
@@ -446,6 +454,13 @@ export function instrumentsScreen(): Screen {
         rowMessage(c.id, errorText(e), true);
       }
     });
+    const control = h("button", { class: "small", testid: "inst-control" }, t("ctl.open"));
+    control.addEventListener("click", () => {
+      clear(formHost);
+      const panel = controlPanel(c, () => clear(formHost));
+      formHost.append(panel);
+      panel.scrollIntoView({ block: "nearest" });
+    });
     const identify = h("button", { class: "small", testid: "inst-identify" }, t("inst.identify"));
     identify.addEventListener("click", async () => {
       identify.disabled = true;
@@ -488,7 +503,7 @@ export function instrumentsScreen(): Screen {
       pollCell,
       lastCell,
       identCell,
-      h("td", { class: "actions" }, h("div", { class: "btns" }, edit, identify, fast, remove), msg),
+      h("td", { class: "actions" }, h("div", { class: "btns" }, edit, control, identify, fast, remove), msg),
     );
 
     function paint(): void {

@@ -21,14 +21,14 @@ import { app, type Screen } from "../state";
 import { FieldErrors, liveCheck } from "../validate";
 import { severityPill } from "./alarms";
 
-const KINDS: AlarmKind[] = ["threshold", "connection", "special", "storage"];
+const KINDS: AlarmKind[] = ["threshold", "connection", "special", "storage", "new_file"];
 const OPS: CompareOp[] = [">", ">=", "<=", "<", "outside_incl", "outside_excl"];
 const DAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const SPECIALS: SpecialKind[] = ["no-data", "over-range", "under-range", "burn-out", "invalid"];
 /** Keys the editor owns; any other key of a loaded rule is kept as it was. */
 const RULE_KEYS: (keyof Rule)[] = [
   "id", "name", "enabled", "severity", "kind", "channel", "op", "value", "low", "high", "deadband", "second",
-  "instrument", "specials", "below", "filter", "window", "notify_on_return", "destinations", "reminder", "message",
+  "instrument", "specials", "below", "pattern", "filter", "window", "notify_on_return", "destinations", "reminder", "message",
 ];
 
 const isOutside = (op: string): boolean => op === "outside_incl" || op === "outside_excl";
@@ -111,6 +111,8 @@ export function rulesScreen(): Screen {
       SPECIALS.map((k) => ({ value: k, label: tDyn(`special.${k}`, k) })),
       o.specials ?? [],
     );
+    // new file (issue 14): the instrument select above, and a name pattern
+    const pattern = h("input", { testid: "rule-pattern", value: o.pattern ?? "", placeholder: "*.CSV", size: 18 });
     // storage
     const below = h("input", { testid: "rule-below", class: "narrow", value: o.below ?? "", placeholder: "1GB" });
     // timing
@@ -170,7 +172,9 @@ export function rulesScreen(): Screen {
       secondF,
     );
     const channelF = fld("channel", t("rules.channel"), channel);
-    const connectionBox = h("div", { class: "kind-box form-grid" }, fld("instrument", t("rules.instrument"), instrument));
+    const instrumentF = fld("instrument", t("rules.instrument"), instrument);
+    const connectionBox = h("div", { class: "kind-box form-grid" }, instrumentF);
+    const newFileBox = h("div", { class: "kind-box form-grid" }, fld("pattern", t("rules.pattern"), pattern, t("rules.patternHint")));
     const specialBox = h("div", { class: "kind-box" }, box("specials", t("rules.specials"), specials.el, t("rules.specialsHint")));
     const storageBox = h("div", { class: "kind-box form-grid" }, fld("below", t("rules.below"), below, t("rules.belowHint")));
     const windowBox = h(
@@ -187,7 +191,10 @@ export function rulesScreen(): Screen {
     const sync = (): void => {
       const k = kind.value as AlarmKind;
       thresholdBox.hidden = k !== "threshold";
-      connectionBox.hidden = k !== "connection";
+      connectionBox.hidden = k !== "connection" && k !== "new_file";
+      newFileBox.hidden = k !== "new_file";
+      // A new file raises at once: no filter or time window.
+      timingF.hidden = k === "new_file";
       specialBox.hidden = k !== "special";
       storageBox.hidden = k !== "storage";
       channelF.hidden = k !== "threshold" && k !== "special";
@@ -204,6 +211,7 @@ export function rulesScreen(): Screen {
     };
 
     const section = (title: string, ...c: HTMLElement[]): HTMLElement => h("fieldset", { class: "form-section" }, h("legend", {}, title), ...c);
+    const timingF = section(t("rules.timing"), h("div", { class: "form-grid" }, fld("filter", t("rules.filter"), filter, t("rules.filterHint"))), windowF);
     const form = h(
       "form",
       { class: "panel editor", testid: "rule-form", novalidate: true },
@@ -220,8 +228,8 @@ export function rulesScreen(): Screen {
           fe.add("enabled", h("label", { class: "check field-check" }, enabled, t("rules.enabled")), enabled),
         ),
       ),
-      section(t("rules.condition"), h("div", { class: "form-grid" }, channelF), thresholdBox, connectionBox, specialBox, storageBox),
-      section(t("rules.timing"), h("div", { class: "form-grid" }, fld("filter", t("rules.filter"), filter, t("rules.filterHint"))), windowF),
+      section(t("rules.condition"), h("div", { class: "form-grid" }, channelF), thresholdBox, connectionBox, newFileBox, specialBox, storageBox),
+      timingF,
       section(
         t("rules.notification"),
         box("destinations", t("rules.destinations"), destinations.el),
@@ -266,6 +274,10 @@ export function rulesScreen(): Screen {
         }
       } else if (k === "connection") {
         if (instrument.value) r.instrument = instrument.value;
+      } else if (k === "new_file") {
+        if (instrument.value) r.instrument = instrument.value;
+        const pat = textOrNull(pattern);
+        if (pat !== null) r.pattern = pat;
       } else if (k === "special") {
         if (channel.value) r.channel = channel.value;
         const sp = specials.values();
@@ -274,9 +286,9 @@ export function rulesScreen(): Screen {
         const b = textOrNull(below);
         if (b !== null) r.below = b;
       }
-      const f = textOrNull(filter);
+      const f = k === "new_file" ? null : textOrNull(filter);
       if (f !== null) r.filter = f;
-      if (windowOn.checked) {
+      if (windowOn.checked && k !== "new_file") {
         const win: TimeWindow = { days: days.values() as Weekday[], from: from.value.trim(), to: to.value.trim() };
         const z = textOrNull(tz);
         if (z !== null) win.tz = z;

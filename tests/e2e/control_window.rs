@@ -203,6 +203,10 @@ channel = [{{ id = "CH1_1" }}]
             let s = logger_state(port)?;
             Ok((s.starts_with("RUN;") && sim(port, ":SYST:DATE?")? == today()).then_some(()))
         })?;
+        // The form closes once the agent runs with the new configuration.
+        d.wait_until(Duration::from_secs(30), "the form closed", |s| {
+            Ok(s.find_all(&testid("inst-save"))?.is_empty().then_some(()))
+        })?;
         let saved = std::fs::read_to_string(data.join("agent.toml"))?;
         ensure!(saved.contains("set_clock_on_connect = true") && saved.contains("start_on_connect = true"), "{saved}");
         Ok(())

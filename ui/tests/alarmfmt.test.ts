@@ -129,6 +129,8 @@ describe("display text", () => {
     expect(ruleSummary({ id: "r", kind: "connection" })).toBe("Connection: any instrument");
     expect(ruleSummary({ id: "r", kind: "special", specials: ["over-range"] })).toBe("any channel: over-range");
     expect(ruleSummary({ id: "r", kind: "storage", below: "2GB" })).toBe("Storage < 2GB");
+    expect(ruleSummary({ id: "r", kind: "new_file", instrument: "logger1", pattern: "*.CSV" })).toBe("logger1: *.CSV");
+    expect(ruleSummary({ id: "r", kind: "new_file" })).toBe("any instrument: any file");
     setLang("ja");
     expect(ruleSummary({ id: "r", kind: "threshold", channel: "l/CH1", op: "outside_excl", low: 1, high: 2 })).toBe("l/CH1 範囲外 (1, 2)");
     setLang("en");

@@ -17,7 +17,7 @@ const BUTTONS = [
 /** The panel for `inst`; `close` removes it. */
 export function controlPanel(inst: InstrumentConfig, close: () => void): HTMLElement {
   const id = inst.id;
-  const operator = h("input", { testid: "ctl-operator", size: 14, placeholder: t("ctl.operatorHint") });
+  const operator = h("input", { testid: "ctl-operator", size: 26, placeholder: t("ctl.operatorHint") });
   const result = h("div", { class: "row-msg", testid: "ctl-result", hidden: true, role: "status" });
   const say = (text: string, isError: boolean): void => {
     result.textContent = text;

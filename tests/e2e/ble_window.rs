@@ -59,7 +59,8 @@ fn a_ble_scan_lists_the_sensor_and_one_click_adds_it() {
         for want in ["ENV-1", "C0:FF:EE:00:00:01", "Bluetooth LE environmental sensor", "0x181A", "0x180F"] {
             ensure!(text.contains(want), "the row shows {want:?}: {text:?}");
         }
-        // The signal strength the stand-in advertises (its RSSI property), as the CLI shows it.
+        // The signal strength the stand-in advertises (its RSSI property), as the CLI shows it,
+        // and visible (WebDriver's text is what is rendered: a squeezed item reads empty).
         let rssi = |address: &str| -> Result<String> {
             let sel = format!("{}[data-address=\"{address}\"] [data-testid=ble-rssi]", testid("ble-result"));
             d.text(&d.find(&sel)?)

@@ -204,7 +204,7 @@ export function instrumentsScreen(): Screen {
       bleList.append(
         h(
           "div",
-          { class: "disc-item", testid: "ble-result", "data-address": f.address },
+          { class: "disc-item ble", testid: "ble-result", "data-address": f.address, title: services },
           h("strong", {}, f.name ?? t("disc.bleUnnamed")),
           h("code", {}, f.address),
           h("span", { class: "rssi", testid: "ble-rssi", title: t("disc.bleRssi") }, f.rssi === null ? "" : `${f.rssi} dBm`),

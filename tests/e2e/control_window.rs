@@ -7,7 +7,8 @@
 //! confirmation and read back; the console held by another operator
 //! refuses the buttons and the command line naming them; "set clock on
 //! connect" and "start on connect" in the instrument form take effect at
-//! the next connect; an offline instrument is a clear error.
+//! the next connect; an offline instrument is a clear error. The Rules
+//! screen makes a "new file" alarm rule (a bad pattern named at its field).
 //! Screenshot: docs/screenshots/control.png.
 //!
 //! Needs the app built: `cd ui && npm run build`, then `/work/wt/bin/wt-bins`
@@ -227,6 +228,34 @@ channel = [{{ id = "CH1_1" }}]
         let result = d.by_testid("ctl-result")?;
         let class = d.attribute(&result, "class")?.ok_or_else(|| anyhow!("no class"))?;
         ensure!(class.contains("error"), "shown as an error: {class}");
+        Ok(())
+    });
+
+    // File alarms (SPEC 5.2): the Rules screen's "new file" kind, a bad
+    // pattern named at its field, the rule written to the configuration.
+    run("new-file rule", &|d| {
+        d.nav("rules")?;
+        d.click(&d.by_testid("rule-add")?)?;
+        d.fill(&d.wait_for(&testid("rule-id"), Duration::from_secs(5))?, "new-csv")?;
+        d.select(&d.by_testid("rule-kind")?, "new_file")?;
+        d.select(&d.by_testid("rule-instrument")?, "log")?;
+        let pattern = d.by_testid("rule-pattern")?;
+        ensure!(d.is_displayed(&pattern)?, "the pattern field shows for kind new_file");
+        ensure!(!d.is_displayed(&d.by_testid("rule-filter")?)?, "no filter for a new-file rule");
+        d.fill(&pattern, "[")?;
+        let err = d.wait_until(Duration::from_secs(10), "the pattern refused at its field", |s| {
+            let e = s.find("[data-testid=field-error][data-field=pattern]")?;
+            let t = s.text(&e)?;
+            Ok((!t.is_empty()).then_some(t))
+        })?;
+        ensure!(err.contains("`[` is not a name pattern"), "{err:?}");
+        d.fill(&pattern, "*.CSV")?;
+        d.click(&d.by_testid("rule-save")?)?;
+        let row = d.wait_for("[data-testid=rule-row][data-rule-id=\"new-csv\"]", Duration::from_secs(20))?;
+        let text = d.text(&row)?;
+        ensure!(text.contains("New file") && text.contains("log: *.CSV"), "{text:?}");
+        let saved = std::fs::read_to_string(data.join("agent.toml"))?;
+        ensure!(saved.contains("kind = \"new_file\"") && saved.contains("pattern = \"*.CSV\""), "{saved}");
         Ok(())
     });
 }

@@ -5,7 +5,8 @@
 //! reply); a settings profile saved from the instrument, a setting changed
 //! on the simulator, the diff shown in the window, pushed after the
 //! confirmation and read back; the console held by another operator
-//! refuses the buttons and the command line naming them; "set clock on
+//! refuses the buttons and the command line naming them; a value the
+//! instrument refuses is named and nothing changes; "set clock on
 //! connect" and "start on connect" in the instrument form take effect at
 //! the next connect; an offline instrument is a clear error. The Rules
 //! screen makes a "new file" alarm rule (a bad pattern named at its field).
@@ -166,6 +167,40 @@ channel = [{{ id = "CH1_1" }}]
         let rb = d.find(&format!("{}[data-key=\":SAMPle:RATE\"]", testid("ctl-readback-row")))?;
         let rb = d.text(&rb)?;
         ensure!(rb.contains('1') && rb.contains("← 5"), "read back shown with the old value: {rb:?}");
+        state_is(port, "RUN;2;1;SINGLE;ON")
+    });
+
+    run("refused", &|d| {
+        // A profile with a value the instrument refuses (saved from a file on the command line):
+        // the window names the refusal and the setting written before it is put back.
+        let file = tmp.path().join("refused.toml");
+        std::fs::write(
+            &file,
+            "[[setting]]\nkey = \":TRIGger:MODE\"\nvalue = \"REPEAT\"\n\n[[setting]]\nkey = \":SAMPle:RATE\"\nvalue = \"0\"\n",
+        )?;
+        let f = file.to_string_lossy().into_owned();
+        let (code, out, err) =
+            agent_output(&["control", "--data-dir", &d_arg, "log", "profile", "save", "refused", "--file", &f]);
+        ensure!(code == 0, "profile save --file: {out}{err}");
+        // Opened again, the panel lists it.
+        d.click(&d.find(&format!("{ROW} [data-testid=inst-control]"))?)?;
+        d.wait_for(&format!("{} option[value=\"refused\"]", testid("ctl-profile-pick")), Duration::from_secs(10))?;
+        d.select(&d.by_testid("ctl-profile-pick")?, "refused")?;
+        d.click(&d.by_testid("ctl-diff")?)?;
+        d.wait_for(
+            &format!("{}[data-key=\":SAMPle:RATE\"][data-changes=\"true\"]", testid("ctl-diff-row")),
+            Duration::from_secs(20),
+        )?;
+        d.click(&d.by_testid("ctl-push")?)?;
+        d.click(&d.wait_for(&testid("ctl-confirm-yes"), Duration::from_secs(5))?)?;
+        let err = d.wait_until(Duration::from_secs(20), "the refusal", |s| {
+            let t = s.text(&s.by_testid("ctl-result")?)?;
+            Ok(t.contains("failed").then_some(t))
+        })?;
+        ensure!(
+            err.contains("push profile failed") && err.contains(":SAMPle:RATE 0") && err.contains("-224"),
+            "{err:?}"
+        );
         state_is(port, "RUN;2;1;SINGLE;ON")
     });
 

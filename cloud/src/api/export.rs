@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn channel_lists_are_numbers_without_repeats_within_the_cap() {
         assert_eq!(channel_ids("3, 7,3,,9").unwrap(), [3, 7, 9]);
-        assert!(channel_ids("").unwrap_err().message.contains("empty"));
+        assert!(channel_ids("").unwrap_err().message.contains("no channel ids"));
         assert!(channel_ids("3,x").unwrap_err().message.contains("\"x\""));
         let many = (0..65).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
         assert!(channel_ids(&many).unwrap_err().message.contains("at most 64"));

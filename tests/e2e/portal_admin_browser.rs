@@ -231,7 +231,7 @@ fn licence(cx: &mut Ctx) -> Result<()> {
     })?;
     let st = cx.api.get("/api/v1/licence/status");
     ensure!(st["plan"] == "standard", "API status: {st}");
-    let days = s.text(&s.by_testid("licence-days-left")?)?;
+    let days = s.text(&s.find(&format!("{} b", testid("licence-days-left")))?)?;
     ensure!(days == st["days_left"].to_string(), "days left {days} vs {}", st["days_left"]);
     doc_screenshot(s, "portal-licence")
 }

@@ -40,7 +40,7 @@ const portalScreens: PortalScreen[] = [
   { name: "viewer", label: "nav.viewer", icon: "∿", make: () => viewerScreen() },
   // What the cloud mails and to whom; the desktop's Licence screen over the cloud's licence.
   { name: "notifications", label: "nav.notifications", icon: "✉", make: () => noticesScreen() },
-  { name: "licence", label: "nav.licence", icon: "🔑", make: () => licenceScreen(() => undefined) },
+  { name: "licence", label: "nav.licence", icon: "☑", make: () => licenceScreen(() => undefined) },
   // Users, teams, groups, authenticator, tokens, allow-list, access log,
   // account: the sections shown follow the signed-in user's role.
   { name: "admin", label: "admin.title", icon: "⚙", make: () => cloudAdminScreen(webCloudAdmin(), () => void signOut()) },

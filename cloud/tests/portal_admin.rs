@@ -12,6 +12,7 @@
 //! - the ZIP export holds each channel's CSV as the CSV route gives it,
 //!   with the same grants;
 //! - the notifications route says what the cloud mails and to whom.
+//!
 //! Run: `cargo test -p meterdeck-cloud --test portal_admin`
 //! (PostgreSQL at MD_PG_URL, as the other API tests).
 

@@ -97,7 +97,9 @@ enum Cmd {
         max_channels_per_agent: u64,
         /// A proxy (CIDR) in front of the API, e.g. the TLS terminator: from
         /// it the caller's address is taken from X-Forwarded-For (the
-        /// rightmost hop that is not a trusted proxy). Repeatable.
+        /// rightmost hop that is not a trusted proxy), and its
+        /// `X-Forwarded-Proto: https` makes the portal's session cookie
+        /// Secure. None by default. Repeatable.
         #[arg(long = "trusted-proxy", value_name = "CIDR")]
         trusted_proxy: Vec<meterdeck_cloud::auth::cidr::Cidr>,
         /// The licence sweep (reminders, retention, capacity, lapsed gateways) this often (0 = off,

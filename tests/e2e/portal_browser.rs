@@ -21,7 +21,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, check_series, create_acme, request};
+use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, check_series, create_acme, register_site, request};
+use meterdeck_e2e::portal::{self, click, doc_screenshot, fill, nav_entries, next_mail};
 use meterdeck_e2e::webdriver::{Driver, Session, testid};
 use meterdeck_e2e::*;
 use serde_json::json;
@@ -40,47 +41,9 @@ struct Site {
     id: String,
 }
 
-/// Registers an agent through the API; publishes one batch of `SAMPLES`
-/// samples on `dev/volts` as the agent would (its broker login, QoS 1).
+/// A registered site with one batch of `SAMPLES` on `dev/volts` (support's `register_site`).
 fn site(cloud: &Cloud, api: &Api, dir: &Path, name: &'static str, seed: f64) -> Site {
-    let (s, r) =
-        request("POST", &format!("{}/api/v1/agents", api.base), Some(&api.token), Some(&json!({"name": name})));
-    assert_eq!(s, 201, "register {name}: {r}");
-    let id = r["id"].as_str().expect("agent id").to_owned();
-    let secret = r["secret"].as_str().expect("agent secret").to_owned();
-    use meterdeck_wire::Sample;
-    use meterdeck_wire::codec::EncodeScratch;
-    use meterdeck_wire::sync::{PartIn, batch_topic, encode_batch};
-    let now = meterdeck_wire::now_ms();
-    let t0 = now - 30 * 60 * 1000;
-    let samples: Vec<Sample> = (0..SAMPLES)
-        .map(|i| Sample::number(t0 + i as i64 * 10_000, seed + (i as f64 / 9.0).sin() * 2.0 + i as f64 * 0.01))
-        .collect();
-    let parts =
-        [PartIn { path: "dev/volts", unit: Some("V"), seq_from: 1, seq_to: 1 + SAMPLES as i64, samples: &samples }];
-    let bytes = encode_batch("store-1", 1, now, 0, &parts, &mut EncodeScratch::default()).unwrap();
-    let file = dir.join(format!("{name}.batch"));
-    std::fs::write(&file, bytes).unwrap();
-    // The broker's password file reaches Mosquitto within seconds of the registration.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = Command::new("mosquitto_pub")
-            .args(["-h", "127.0.0.1", "-p", &cloud.mqtt_port.to_string(), "-u", &id, "-P", &secret, "-q", "1"])
-            .args(["-i", &id, "-t", &batch_topic(&id), "-f"])
-            .arg(&file)
-            .output()
-            .expect("run mosquitto_pub (apt-get install mosquitto-clients)");
-        if out.status.success() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "mosquitto_pub as {name}: {}", String::from_utf8_lossy(&out.stderr));
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    wait_until(Duration::from_secs(30), &format!("{name}'s batch stored"), || {
-        let (_, chans) = request("GET", &format!("{}/api/v1/agents/{id}/channels", api.base), Some(&api.token), None);
-        chans.as_array().is_some_and(|l| l.iter().any(|c| c["samples"].as_u64() == Some(SAMPLES as u64)))
-    });
-    Site { name, id }
+    Site { name, id: register_site(cloud, api, dir, name, seed, SAMPLES) }
 }
 
 struct Ctx {
@@ -173,36 +136,8 @@ fn portal_signs_in_resets_browses_two_sites_and_exports() {
     eprintln!("portal browser test took {:.1} s", started.elapsed().as_secs_f64());
 }
 
-fn doc_screenshot(s: &Session, name: &str) -> Result<()> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots").join(format!("{name}.png"));
-    s.save_screenshot(&path)?;
-    eprintln!("screenshot {}", path.display());
-    Ok(())
-}
-
-fn fill(s: &Session, id: &str, text: &str) -> Result<()> {
-    let e = s.by_testid(id)?;
-    s.fill(&e, text)
-}
-
-fn click(s: &Session, id: &str) -> Result<()> {
-    let e = s.by_testid(id)?;
-    s.click(&e)
-}
-
 fn sign_in_form(s: &Session, user: &str, password: &str) -> Result<()> {
-    s.wait_for(&testid("portal-signin-form"), Duration::from_secs(15))?;
-    fill(s, "portal-account", ACCOUNT)?;
-    fill(s, "portal-user", user)?;
-    fill(s, "portal-password", password)?;
-    click(s, "portal-sign-in")
-}
-
-/// The shell is up: the nav entries shown, in order.
-fn nav_entries(s: &Session) -> Result<Vec<String>> {
-    s.wait_for(&testid("portal-who"), Duration::from_secs(15))?;
-    let v = s.execute("return [...document.querySelectorAll('nav.rail button')].map(b => b.dataset.testid)", vec![])?;
-    Ok(v.as_array().ok_or_else(|| anyhow!("nav: {v}"))?.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+    portal::sign_in_form(s, ACCOUNT, user, password)
 }
 
 fn signin_page(cx: &mut Ctx) -> Result<()> {
@@ -218,11 +153,6 @@ fn signin_page(cx: &mut Ctx) -> Result<()> {
     ensure!(text.contains("wrong account, user or password"), "sign-in error: {text}");
     fill(s, "portal-password", "")?;
     doc_screenshot(s, "portal-signin")
-}
-
-/// The last `MAIL` line of the SMTP peer within 20 s, as JSON text.
-fn next_mail(smtp: &mut Proc) -> String {
-    smtp.wait_line("MAIL ", Duration::from_secs(20))[5..].to_string()
 }
 
 fn reset_by_mail(cx: &mut Ctx) -> Result<()> {

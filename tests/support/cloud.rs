@@ -290,3 +290,52 @@ pub fn check_series(api: &Api, plot: &Value, id: &str, label: &str, min_raw: usi
     }
     Ok(())
 }
+
+/// Registers agent `name` through the API and publishes one batch for it
+/// as an agent does (its broker login, QoS 1): `n` samples on `dev/volts`
+/// [V], one every 10 s over the last half hour (inside the Viewer's
+/// default hour), values around `seed`. Waits until the cloud stored them;
+/// returns the agent id. The portal's browser tests' sites.
+pub fn register_site(cloud: &Cloud, api: &Api, dir: &Path, name: &str, seed: f64, n: usize) -> String {
+    let (s, r) =
+        request("POST", &format!("{}/api/v1/agents", api.base), Some(&api.token), Some(&json!({"name": name})));
+    assert_eq!(s, 201, "register {name}: {r}");
+    let id = r["id"].as_str().expect("agent id").to_owned();
+    let secret = r["secret"].as_str().expect("agent secret").to_owned();
+    use meterdeck_wire::Sample;
+    use meterdeck_wire::codec::EncodeScratch;
+    use meterdeck_wire::sync::{PartIn, batch_topic, encode_batch};
+    let now = meterdeck_wire::now_ms();
+    let t0 = now - 30 * 60 * 1000;
+    let samples: Vec<Sample> = (0..n)
+        .map(|i| Sample::number(t0 + i as i64 * 10_000, seed + (i as f64 / 9.0).sin() * 2.0 + i as f64 * 0.01))
+        .collect();
+    let parts = [PartIn { path: "dev/volts", unit: Some("V"), seq_from: 1, seq_to: 1 + n as i64, samples: &samples }];
+    let bytes = encode_batch("store-1", 1, now, 0, &parts, &mut EncodeScratch::default()).unwrap();
+    let file = dir.join(format!("{name}.batch"));
+    std::fs::write(&file, bytes).unwrap();
+    // The broker's password file reaches Mosquitto within seconds of the registration.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &cloud.mqtt_port.to_string(), "-u", &id, "-P", &secret, "-q", "1"])
+            .args(["-i", &id, "-t", &batch_topic(&id), "-f"])
+            .arg(&file)
+            .output()
+            .expect("run mosquitto_pub (apt-get install mosquitto-clients)");
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mosquitto_pub as {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    crate::wait_until(Duration::from_secs(30), &format!("{name}'s batch stored"), || {
+        let (_, chans) = request("GET", &format!("{}/api/v1/agents/{id}/channels", api.base), Some(&api.token), None);
+        chans.as_array().is_some_and(|l| l.iter().any(|c| c["samples"].as_u64() == Some(n as u64)))
+    });
+    id
+}

@@ -7,6 +7,7 @@ pub mod cloud;
 pub mod licence;
 pub mod link;
 pub mod notify_peers;
+pub mod portal;
 pub mod proctree;
 pub mod webdriver;
 

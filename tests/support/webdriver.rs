@@ -144,6 +144,11 @@ impl Driver {
 
     /// A headless Debian chromium session, 1280x800, its profile in `profile`.
     pub fn chromium_session(&self, profile: &Path) -> Result<Session> {
+        self.chromium_session_with(profile, None)
+    }
+
+    /// As `chromium_session`, with downloads saved to `downloads` without asking.
+    pub fn chromium_session_with(&self, profile: &Path, downloads: Option<&Path>) -> Result<Session> {
         let binary = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -158,8 +163,12 @@ impl Driver {
             "--lang=en-US".into(),
             format!("--user-data-dir={}", profile.display()),
         ];
-        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
-            "goog:chromeOptions": {"binary": binary, "args": args}}}});
+        let mut options = json!({"binary": binary, "args": args});
+        if let Some(dir) = downloads {
+            options["prefs"] = json!({"download.default_directory": dir.to_string_lossy(),
+                "download.prompt_for_download": false});
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
         let v = self.request("POST", "/session", Some(&caps)).context("new chromium session")?;
         let id = v
             .get("sessionId")

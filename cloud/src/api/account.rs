@@ -11,7 +11,7 @@ use super::error::{ErrorBody, Json, Path, Query};
 use super::{ApiError, ApiResult, Ctx};
 use crate::auth::secret::{self, API_TOKEN_PREFIX};
 use crate::auth::{cidr, password};
-use crate::store::{AccessEntry, ApiToken, TimeMs};
+use crate::store::{AccessEntry, AccessQuery, ApiToken, TimeMs};
 
 #[derive(Serialize, ToSchema)]
 pub struct TokenView {
@@ -208,11 +208,11 @@ pub struct LogQuery {
     #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
     /// Skip this many matching entries (paging; default 0).
-    #[param(minimum = 0, maximum = 10000)]
-    offset: Option<usize>,
+    #[param(minimum = 0, maximum = 10000000)]
+    offset: Option<u64>,
     /// Only this user's entries.
     user: Option<String>,
-    /// Only entries whose "METHOD path" contains this text (case-insensitive).
+    /// Only entries whose "METHOD path" contains this text (ASCII case-insensitive).
     action: Option<String>,
     /// Only entries at or after this time (ms since the epoch).
     from: Option<TimeMs>,
@@ -220,20 +220,13 @@ pub struct LogQuery {
     to: Option<TimeMs>,
 }
 
-/// The newest entries a filtered or paged read looks through.
-pub const LOG_SCAN: usize = 10_000;
-
-impl LogQuery {
-    fn matches(&self, e: &AccessEntry, action: &Option<String>) -> bool {
-        self.user.as_deref().is_none_or(|u| e.user.as_deref() == Some(u))
-            && action.as_deref().is_none_or(|a| format!("{} {}", e.method, e.path).to_lowercase().contains(a))
-            && self.from.is_none_or(|f| e.t_ms >= f)
-            && self.to.is_none_or(|t| e.t_ms < t)
-    }
-}
+/// The largest page of the access log.
+pub const LOG_PAGE_MAX: usize = 10_000;
+/// The largest `offset`: paging deeper than this is what filters are for.
+pub const LOG_OFFSET_MAX: u64 = 10_000_000;
 
 /// Authenticated requests and logins, newest first; filtered by user,
-/// action text and time, paged with offset (over the newest 10000)
+/// action text and time, paged with offset (over the whole log)
 #[utoipa::path(get, path = "/api/v1/access-log", tag = "account", params(LogQuery), security(("bearer" = [])), responses(
     (status = 200, description = "The entries", body = Vec<AccessEntry>),
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
@@ -245,22 +238,33 @@ pub async fn access_log(
 ) -> ApiResult<Json<Vec<AccessEntry>>> {
     c.require_admin("read the access log")?;
     let limit = q.limit.unwrap_or(200);
-    if limit == 0 || limit > 10_000 {
-        return Err(ApiError::bad_request("limit must be 1 to 10000"));
+    if limit == 0 || limit > LOG_PAGE_MAX {
+        return Err(ApiError::bad_request(format!("limit must be 1 to {LOG_PAGE_MAX}")));
     }
     let offset = q.offset.unwrap_or(0);
-    if offset > LOG_SCAN {
-        return Err(ApiError::bad_request("offset must be 0 to 10000"));
+    if offset > LOG_OFFSET_MAX {
+        return Err(ApiError::bad_request(format!(
+            "offset must be 0 to {LOG_OFFSET_MAX}; narrow the time range instead"
+        )));
     }
-    let filtered = q.user.is_some() || q.action.is_some() || q.from.is_some() || q.to.is_some();
-    if !filtered && offset == 0 {
-        return Ok(Json(ctx.store().access_log(&c.account.id, limit).await?));
-    }
-    // Filters and pages look through the newest LOG_SCAN entries (the
-    // screens page through recent activity; older ones stay in the store).
-    let action = q.action.as_ref().map(|a| a.to_lowercase());
-    let all = ctx.store().access_log(&c.account.id, LOG_SCAN).await?;
-    Ok(Json(all.into_iter().filter(|e| q.matches(e, &action)).skip(offset).take(limit).collect()))
+    let text = |what: &str, v: Option<String>| -> ApiResult<Option<String>> {
+        match v {
+            Some(s) if s.len() > 200 => Err(ApiError::bad_request(format!("{what} is longer than 200 characters"))),
+            Some(s) if s.trim().is_empty() => Ok(None),
+            other => Ok(other),
+        }
+    };
+    // Filters and pages run in the database's query: every entry of the
+    // account can be found, however old.
+    let query = AccessQuery {
+        user: text("user", q.user)?.map(|u| u.trim().to_string()),
+        action: text("action", q.action)?,
+        from: q.from,
+        to: q.to,
+        offset,
+        limit: limit as u64,
+    };
+    Ok(Json(ctx.store().access_log_query(&c.account.id, &query).await?))
 }
 
 /// Below this much free space in the data directory the service is "down".

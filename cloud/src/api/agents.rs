@@ -220,7 +220,7 @@ pub async fn agent_channels(
 // ---- data -------------------------------------------------------------------
 
 /// A time as milliseconds since 1970 or ISO-8601 / RFC 3339.
-fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
+pub(crate) fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
     // Years 0 to 9999: spans stay far from i64 overflow in bucket math.
     use crate::store::series::{MAX_TIME_MS as MAX, MIN_TIME_MS as MIN};
     let ms = match s.trim().parse::<i64>() {
@@ -286,7 +286,7 @@ fn range(q: &RangeQuery, ch: &CloudChannel) -> ApiResult<(TimeMs, TimeMs)> {
     Ok((from, to))
 }
 
-fn channel_id(s: &str) -> ApiResult<i64> {
+pub(crate) fn channel_id(s: &str) -> ApiResult<i64> {
     s.parse().map_err(|_| ApiError::bad_request(format!("channel id {s:?} is not a number")))
 }
 
@@ -376,10 +376,31 @@ pub async fn latest(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String
     Ok(Json(LatestReply { channel: ch.id, path: ch.path, unit: ch.unit, point }))
 }
 
-fn iso(t: TimeMs) -> String {
+pub(crate) fn iso(t: TimeMs) -> String {
     DateTime::<Utc>::from_timestamp_millis(t)
         .map(|d| d.to_rfc3339_opts(SecondsFormat::Millis, true))
         .unwrap_or_else(|| t.to_string())
+}
+
+/// A channel's CSV header line: `time,"path [unit]"`.
+pub(crate) fn csv_head(ch: &CloudChannel) -> String {
+    let name = format!("{}{}", ch.path, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
+    format!("time,{}\n", super::csv::text_cell(&name))
+}
+
+/// One CSV line: ISO-8601 UTC time, the value (empty for a special one).
+pub(crate) fn csv_row(out: &mut String, p: &Point) {
+    out.push_str(&iso(p.t));
+    out.push(',');
+    if let Some(v) = p.v {
+        out.push_str(&v.to_string());
+    }
+    out.push('\n');
+}
+
+/// A channel's CSV file name: `<agent>-<path with unsafe characters as _>.csv`.
+pub(crate) fn csv_file_name(agent: &str, ch: &CloudChannel) -> String {
+    format!("{agent}-{}.csv", ch.path.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"))
 }
 
 /// At most this many rows per CSV request; the rest with `after` = the
@@ -402,8 +423,7 @@ pub async fn csv(
 ) -> ApiResult<Response> {
     let (ch, agent) = c.channel(&ctx, channel_id(&id)?).await?;
     let (from, to) = range(&q, &ch)?;
-    let name = format!("{}{}", ch.path, ch.unit.as_deref().map(|u| format!(" [{u}]")).unwrap_or_default());
-    let mut out = format!("time,{}\n", super::csv::text_cell(&name));
+    let mut out = csv_head(&ch);
     let mut rows = 0;
     let mut after = cursor(&q)?;
     const PAGE: usize = 50_000;
@@ -412,12 +432,7 @@ pub async fn csv(
     let next = loop {
         let page = ctx.store().raw_page(ch.id, from, to, after, PAGE).await?;
         for (_, p) in &page {
-            out.push_str(&iso(p.t));
-            out.push(',');
-            if let Some(v) = p.v {
-                out.push_str(&v.to_string());
-            }
-            out.push('\n');
+            csv_row(&mut out, p);
         }
         rows += page.len();
         after = page.last().map(|(k, _)| *k);
@@ -428,7 +443,7 @@ pub async fn csv(
             break after;
         }
     };
-    let file = format!("{}-{}.csv", agent.id, ch.path.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"));
+    let file = csv_file_name(&agent.id, &ch);
     let mut resp = (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

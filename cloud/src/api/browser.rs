@@ -7,9 +7,12 @@
 //! the portal's own script can copy it into the header while another site,
 //! which can make the browser send cookies but not read them, cannot.
 
+use std::net::IpAddr;
+
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use cookie::{Cookie, SameSite};
 
+use crate::auth::cidr::Cidr;
 use crate::auth::secret;
 
 /// The HttpOnly cookie holding the session token (`mds_...`).
@@ -70,6 +73,39 @@ fn build(name: &'static str, value: String, http_only: bool, secure: bool, remov
     HeaderValue::from_str(&c.build().to_string()).unwrap_or(HeaderValue::from_static(""))
 }
 
+/// Whether this request's cookies are to be `Secure`: always when the API
+/// itself is served over TLS; behind a TLS-terminating proxy when the peer
+/// is one of the trusted proxies (`serve --trusted-proxy`, none by default)
+/// and its `X-Forwarded-Proto` says `https`. From anyone else the header is
+/// ignored: a client could write anything into it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CookieSecure(pub bool);
+
+/// [`CookieSecure`] of a request from `peer` with `headers`.
+pub fn cookie_secure(tls: bool, peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[Cidr]) -> CookieSecure {
+    if tls {
+        return CookieSecure(true);
+    }
+    let from_proxy = peer.is_some_and(|ip| trusted.iter().any(|c| c.contains(ip)));
+    if !from_proxy {
+        return CookieSecure(false);
+    }
+    // The hop our proxy added is the last one (proxies append).
+    let proto = headers.get_all(FORWARDED_PROTO).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    let last = proto.rsplit(',').map(str::trim).find(|p| !p.is_empty());
+    CookieSecure(last.is_some_and(|p| p.eq_ignore_ascii_case("https")))
+}
+
+/// The header a TLS-terminating proxy names the client's scheme in.
+pub const FORWARDED_PROTO: &str = "x-forwarded-proto";
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CookieSecure {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<CookieSecure>().copied().unwrap_or_default())
+    }
+}
+
 /// The `Set-Cookie` values that open a browser session. No Max-Age: the
 /// server ends the session (24 h idle), the browser forgets it when closed.
 pub fn set_cookies(session_token: &str, secure: bool) -> [HeaderValue; 2] {
@@ -110,5 +146,25 @@ mod tests {
         assert!(!csrf_ok(&h, "mds_other"));
         let [gone, _] = clear_cookies(false);
         assert!(gone.to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn forwarded_proto_counts_only_from_a_trusted_proxy() {
+        let proxy: Vec<Cidr> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let mut https = HeaderMap::new();
+        https.insert(FORWARDED_PROTO, HeaderValue::from_static("https"));
+        let none = HeaderMap::new();
+        assert_eq!(cookie_secure(true, ip("192.0.2.1"), &none, &[]), CookieSecure(true));
+        assert_eq!(cookie_secure(false, ip("10.1.2.3"), &https, &proxy), CookieSecure(true));
+        // Not from the proxy, or no proxy configured: the header is the client's word.
+        assert_eq!(cookie_secure(false, ip("192.0.2.1"), &https, &proxy), CookieSecure(false));
+        assert_eq!(cookie_secure(false, ip("10.1.2.3"), &https, &[]), CookieSecure(false));
+        assert_eq!(cookie_secure(false, ip("10.1.2.3"), &none, &proxy), CookieSecure(false));
+        let mut chain = HeaderMap::new();
+        chain.insert(FORWARDED_PROTO, HeaderValue::from_static("https, http"));
+        assert_eq!(cookie_secure(false, ip("10.1.2.3"), &chain, &proxy), CookieSecure(false));
+        chain.insert(FORWARDED_PROTO, HeaderValue::from_static("http, HTTPS"));
+        assert_eq!(cookie_secure(false, ip("10.1.2.3"), &chain, &proxy), CookieSecure(true));
     }
 }

@@ -90,6 +90,9 @@ pub fn ip_text(ip: Option<IpAddr>) -> String {
 pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next: Next) -> Response {
     let ip = client_ip(&req, &ctx.trusted_proxies);
     req.extensions_mut().insert(ClientIp(ip));
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let secure = browser::cookie_secure(ctx.secure_cookies, peer, req.headers(), &ctx.trusted_proxies);
+    req.extensions_mut().insert(secure);
     // A bearer token, else the browser's session cookie (see `browser`).
     let (header, via_cookie) = match req.headers().get(AUTHORIZATION).cloned() {
         Some(h) => (h, false),
@@ -98,7 +101,7 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
                 Ok(h) => (h, true),
                 Err(_) => {
                     return cookie_refused(
-                        &ctx,
+                        secure,
                         ApiError::unauthorized("the session cookie is not valid; sign in again"),
                     );
                 }
@@ -124,7 +127,7 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
         .unwrap_or_else(|| req.uri().path().to_string());
     let caller = match resolve(&ctx, &header, ip).await {
         Ok(c) => c,
-        Err(e) if via_cookie && e.status == axum::http::StatusCode::UNAUTHORIZED => return cookie_refused(&ctx, e),
+        Err(e) if via_cookie && e.status == axum::http::StatusCode::UNAUTHORIZED => return cookie_refused(secure, e),
         Err(e) => return e.into_response(),
     };
     let log_to = (caller.account.id.clone(), caller.user.id.clone());
@@ -162,9 +165,9 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
 
 /// A 401 for a session cookie that no longer works (expired, logged out):
 /// the browser forgets it, the portal goes back to its sign-in page.
-fn cookie_refused(ctx: &Ctx, e: ApiError) -> Response {
+fn cookie_refused(secure: browser::CookieSecure, e: ApiError) -> Response {
     let mut resp = e.into_response();
-    for v in browser::clear_cookies(ctx.secure_cookies) {
+    for v in browser::clear_cookies(secure.0) {
         resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
     }
     resp

@@ -108,6 +108,7 @@ fn too_many(msg: String) -> ApiError {
 pub async fn login(
     State(ctx): State<Ctx>,
     ip: ClientIp,
+    secure: browser::CookieSecure,
     headers: HeaderMap,
     Json(b): Json<LoginBody>,
 ) -> ApiResult<Response> {
@@ -166,7 +167,7 @@ pub async fn login(
     log_login(&ctx, Some(&account.id), &user.id, ip, PATH, StatusCode::OK).await;
     // The portal asked for cookies: the token goes only into the HttpOnly
     // one, never to the page's script.
-    let cookies = browser::wants_cookie(&headers).then(|| browser::set_cookies(&token, ctx.secure_cookies));
+    let cookies = browser::wants_cookie(&headers).then(|| browser::set_cookies(&token, secure.0));
     let reply = LoginReply {
         token: if cookies.is_some() { String::new() } else { token },
         pending: pending.map(str::to_string),
@@ -313,13 +314,17 @@ async fn totp_unused(ctx: &Ctx, account: &str, user: &str, step: u64, now: i64) 
     (status = 204, description = "Logged out"),
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
 ))]
-pub async fn logout(State(ctx): State<Ctx>, AnyCaller(c): AnyCaller) -> ApiResult<Response> {
+pub async fn logout(
+    State(ctx): State<Ctx>,
+    secure: browser::CookieSecure,
+    AnyCaller(c): AnyCaller,
+) -> ApiResult<Response> {
     match c.session_hash() {
         Some(h) => {
             ctx.store().delete_session(h).await?;
             // A browser's session cookies go with it.
             let mut resp = StatusCode::NO_CONTENT.into_response();
-            for v in browser::clear_cookies(ctx.secure_cookies) {
+            for v in browser::clear_cookies(secure.0) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
             Ok(resp)

@@ -10,8 +10,11 @@ pub mod browser;
 mod caller;
 mod csv;
 pub mod error;
+mod export;
+mod invite;
 mod licence;
 mod login;
+mod notices;
 pub mod openapi;
 mod users;
 
@@ -114,11 +117,13 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/channels/{id}/minmax", get(agents::minmax))
         .route("/channels/{id}/latest", get(agents::latest))
         .route("/channels/{id}/csv", get(agents::csv))
+        .route("/channels/{id}/zip", get(export::export_zip))
         .route("/tokens", get(account::list_tokens).post(account::create_token))
         .route("/tokens/{id}", delete(account::delete_token))
         .route("/account", get(account::get_account).delete(account::delete_account))
         .route("/account/ip-allow", put(account::set_ip_allow))
         .route("/access-log", get(account::access_log))
+        .route("/notifications", get(notices::notices))
         .route("/licence", get(licence::document))
         .route("/licence/key", get(licence::key))
         .route("/licence/status", get(licence::status))

@@ -10,7 +10,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, licence, login, users};
+use super::{account, agents, export, licence, login, notices, users};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,6 +186,13 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     r("GET", "/channels/{id}/latest", Viewer, "The newest sample"),
     rq("GET", "/channels/{id}/csv", Viewer, "Samples as CSV (time in ISO-8601 UTC, value)", &["from", "to"]),
+    rq(
+        "GET",
+        "/channels/{id}/zip",
+        Viewer,
+        "Channels (ids separated by commas, of any visible sites) as one ZIP of CSV files over [from, to)",
+        &["from", "to"],
+    ),
     r("GET", "/tokens", Viewer, "API tokens (own; admins: all of the account)"),
     rb(
         "POST",
@@ -210,7 +217,19 @@ pub const ROUTES: &[RouteDoc] = &[
         "Delete the account and all its data, agents and users (password required)",
         r#"{"password":"Secret-pass1"}"#,
     ),
-    rq("GET", "/access-log", Admin, "Authenticated requests and logins, newest first", &["limit"]),
+    rq(
+        "GET",
+        "/access-log",
+        Admin,
+        "Authenticated requests and logins, newest first; filtered by user, action text and time, paged (in the database)",
+        &["limit", "offset", "user", "action", "from", "to"],
+    ),
+    r(
+        "GET",
+        "/notifications",
+        Viewer,
+        "What the cloud mails (notices, codes, links), to whom, and the notices sent lately",
+    ),
     r("GET", "/licence/key", Public, "The licence authority's public key (agents pin it at cloud login)"),
     r(
         "GET",
@@ -279,6 +298,7 @@ pub fn is_public(method: &str, path: &str) -> bool {
         agents::minmax,
         agents::latest,
         agents::csv,
+        export::export_zip,
         account::list_tokens,
         account::create_token,
         account::delete_token,
@@ -286,6 +306,7 @@ pub fn is_public(method: &str, path: &str) -> bool {
         account::set_ip_allow,
         account::delete_account,
         account::access_log,
+        notices::notices,
         licence::key,
         licence::document,
         licence::status,

@@ -35,6 +35,10 @@ pub struct NewUser {
     #[serde(default)]
     email: String,
     role: Role,
+    /// Mail the temporary password to `email` (an invitation through the
+    /// server's mailer) instead of answering it.
+    #[serde(default)]
+    invite: bool,
 }
 
 fn check_email(email: &str) -> ApiResult<()> {
@@ -55,7 +59,10 @@ fn check_name(what: &str, name: &str) -> ApiResult<()> {
 #[derive(Serialize, ToSchema)]
 pub struct UserWithPassword {
     user: UserView,
+    /// Empty when it was mailed (`invite`): then only the user sees it.
     temporary_password: String,
+    /// The address the invitation went to (`invite`), else null.
+    invited: Option<String>,
 }
 
 /// Create a user; returns a temporary password once
@@ -72,6 +79,7 @@ pub async fn create_user(
     check_id("user id", &b.id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     check_name("user", &b.name)?;
     check_email(&b.email)?;
+    let mailer = if b.invite { Some(super::invite::check_can_invite(&ctx, &b.email)?.clone()) } else { None };
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
     let count = ctx.store().users(&c.account.id).await?.len() as u64;
     check_count(&c.account.id, plan, &limits, "users", "users", count)?;
@@ -92,7 +100,20 @@ pub async fn create_user(
         crate::store::StoreError::Exists(_) => ApiError::conflict(format!("user {} already exists", b.id)),
         e => e.into(),
     })?;
-    Ok((StatusCode::CREATED, Json(UserWithPassword { user: UserView::from(&user), temporary_password: temp })))
+    if let Some(mail) = mailer {
+        // Not mailed: the user goes again, so a refusal changes nothing.
+        if let Err(e) = super::invite::send(&mail, &user, &c.user.id, &temp).await {
+            if let Err(del) = ctx.store().delete_user(&c.account.id, &user.id).await {
+                tracing::warn!(error = %del, user = %user.id, "user of a failed invitation not removed");
+            }
+            return Err(e);
+        }
+        let invited = Some(user.email.clone());
+        let reply = UserWithPassword { user: UserView::from(&user), temporary_password: String::new(), invited };
+        return Ok((StatusCode::CREATED, Json(reply)));
+    }
+    let reply = UserWithPassword { user: UserView::from(&user), temporary_password: temp, invited: None };
+    Ok((StatusCode::CREATED, Json(reply)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -190,7 +211,7 @@ pub async fn temporary_password(
     let (u, temp) = crate::admin::reset_to_temporary(ctx.store(), &c.account.id, &u.id)
         .await
         .map_err(super::agents::admin_error)?;
-    Ok(Json(UserWithPassword { user: UserView::from(&u), temporary_password: temp }))
+    Ok(Json(UserWithPassword { user: UserView::from(&u), temporary_password: temp, invited: None }))
 }
 
 /// Delete a user (ends their sessions and tokens)

@@ -169,6 +169,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn log_access(&self, entry: &AccessEntry) -> Result<()>;
     /// Newest first.
     async fn access_log(&self, account: &str, limit: usize) -> Result<Vec<AccessEntry>>;
+    /// The entries matching `q`, newest first, filtered and paged in the query.
+    async fn access_log_query(&self, account: &str, q: &AccessQuery) -> Result<Vec<AccessEntry>>;
 
     // ---- agents -----------------------------------------------------------
     async fn insert_agent(&self, agent: &Agent) -> Result<()>;

@@ -168,6 +168,31 @@ pub struct AccessEntry {
     pub status: u16,
 }
 
+/// A filtered page of an account's access log, run in the database (so
+/// every entry can be found, not only recent ones). Newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessQuery {
+    /// Only this user's entries.
+    pub user: Option<String>,
+    /// Only entries whose "METHOD path" contains this text, ASCII
+    /// case-insensitive (matched lower-cased in SQL).
+    pub action: Option<String>,
+    /// Only entries at or after this time.
+    pub from: Option<TimeMs>,
+    /// Only entries before this time.
+    pub to: Option<TimeMs>,
+    /// Skip this many matching entries.
+    pub offset: u64,
+    pub limit: u64,
+}
+
+impl AccessQuery {
+    /// The action text as the SQL compares it (lower-cased ASCII).
+    pub fn action_needle(&self) -> Option<String> {
+        self.action.as_deref().map(str::to_ascii_lowercase)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Agent {
     /// Also the broker login and the topic prefix `md/v1/<id>`.

@@ -34,6 +34,10 @@ export type {
   UserWithPassword,
 };
 
+/** A created user: the temporary password shown once, or (`invited`)
+ *  the address the cloud mailed it to. */
+export type Invitation = UserWithPassword & { invited?: string | null };
+
 /** An agent as a group lists it. */
 export interface AgentRef {
   id: string;
@@ -52,8 +56,12 @@ export interface CloudAdminApi {
 
   /** GET /users */
   users(): Promise<AdminUser[]>;
-  /** POST /users: an invitation; the temporary password is answered once. */
-  createUser(id: string, name: string, email: string, role: Role): Promise<UserWithPassword>;
+  /** POST /users: an invitation; the temporary password is answered once,
+   *  or with `invite` mailed to `email` by the cloud (then `invited` names
+   *  the address and no password is answered). */
+  createUser(id: string, name: string, email: string, role: Role, invite?: boolean): Promise<Invitation>;
+  /** Whether `createUser` can mail the invitation (the web back end can). */
+  readonly canInviteByMail?: boolean;
   /** PATCH /users/{id} */
   updateUser(id: string, patch: UserPatch): Promise<AdminUser>;
   /** POST /users/{id}/temporary-password: answered once. */

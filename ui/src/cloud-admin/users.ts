@@ -24,6 +24,9 @@ export function usersSection(api: CloudAdminApi, me: AdminMe): AdminSection {
   const email = h("input", { testid: "admin-invite-email", type: "email", size: 24 });
   const role = h("select", { testid: "admin-invite-role" }, ...ROLES.map((r) => option(r, tDyn(`admin.role.${r}`, r), r === "member")));
   const invite = h("button", { class: "primary", type: "submit", testid: "admin-invite" }, t("admin.invite"));
+  // Where the back end can mail it (the cloud's mailer), the temporary
+  // password goes to the new user's address and is never shown here.
+  const byMail = api.canInviteByMail ? h("input", { type: "checkbox", testid: "admin-invite-mail", checked: true }) : null;
   const form = h(
     "form",
     { class: "form-grid", testid: "admin-invite-form" },
@@ -31,13 +34,20 @@ export function usersSection(api: CloudAdminApi, me: AdminMe): AdminSection {
     field(t("admin.name"), name),
     field(t("admin.email"), email),
     field(t("admin.role"), role),
+    byMail ? h("label", { class: "check" }, byMail, t("admin.inviteByMail")) : null,
     invite,
   );
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     void run(err, invite, async () => {
-      const made = await api.createUser(id.value, name.value, email.value, role.value as Role);
-      showSecret(made.user.id, made.temporary_password, "admin.invited");
+      const mail = !!byMail?.checked;
+      const made = await api.createUser(id.value, name.value, email.value, role.value as Role, mail);
+      if (made.invited) {
+        clear(secretHost);
+        secretHost.append(h("div", { class: "ok", testid: "admin-invite-mailed" }, t("admin.inviteMailed", { user: made.user.id, email: made.invited })));
+      } else {
+        showSecret(made.user.id, made.temporary_password, "admin.invited");
+      }
       id.value = name.value = email.value = "";
       await load();
     });

@@ -24,8 +24,9 @@ export function webCloudAdmin(apiFetch: ApiFetch = portalFetch): CloudAdminApi {
   return {
     me,
     users: async () => byId(await apiFetch("GET", "/users")),
-    createUser: (id, name, email, role) =>
-      apiFetch("POST", "/users", { id: id.trim(), name: name.trim() || id.trim(), email: email.trim(), role }),
+    canInviteByMail: true,
+    createUser: (id, name, email, role, invite) =>
+      apiFetch("POST", "/users", { id: id.trim(), name: name.trim() || id.trim(), email: email.trim(), role, ...(invite ? { invite: true } : {}) }),
     updateUser: (id, patch) => {
       const body = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null && v !== undefined));
       return apiFetch("PATCH", `/users/${seg(id)}`, body);

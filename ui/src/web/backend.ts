@@ -207,7 +207,7 @@ const agentNames = new Map<string, string>();
 const enc = encodeURIComponent;
 
 type Args = Record<string, unknown>;
-type Handler = (a: Args) => Promise<unknown>;
+export type Handler = (a: Args) => Promise<unknown>;
 
 const handlers: Partial<Record<Command, Handler>> = {
   app_state: async (): Promise<AppState> => ({ version: "web", dataDir: "", configPath: "", demo: false, settings: browserSettings() }),
@@ -274,11 +274,22 @@ const handlers: Partial<Record<Command, Handler>> = {
   },
 };
 
+/** Adds commands answered by another module of the portal (licence.ts). */
+export function registerHandlers(more: Record<string, Handler>): void {
+  Object.assign(handlers, more);
+}
+
 /** The portal's `Transport` (see api.ts `setTransport`). */
 export function webCall(cmd: Command, args: unknown): Promise<unknown> {
   const h = handlers[cmd];
   if (!h) return Promise.reject(new Error(`${cmd} is not available in the web portal`));
   return h((args ?? {}) as Args);
+}
+
+/** The URL of the ZIP export of `channels` (ids, of any sites) over [from, to). */
+export function zipUrl(channels: string[], from: number, to: number): string {
+  const ids = channels.map((c) => enc(c)).join(",");
+  return `/api/v1/channels/${ids}/zip?from=${Math.floor(from)}&to=${Math.ceil(to)}`;
 }
 
 /** The URL of a channel's CSV export over [from, to) (a same-origin GET: the cookie signs it). */

@@ -14,8 +14,12 @@ import { cloudScreen } from "../screens/cloud";
 import { viewerScreen } from "../screens/viewer";
 import { app, type Screen } from "../state";
 import { formatDateTime, setLocale, setTimeZone } from "../time";
-import { browserSettings, csvUrl, setMe, webCall, type MeReply } from "./backend";
+import { licenceScreen } from "../screens/licence";
+import { browserSettings, csvUrl, registerHandlers, setMe, webCall, type MeReply } from "./backend";
+import { exportHandlers } from "./export";
 import { ApiHttpError, apiFetch, setOnUnauthorized } from "./http";
+import { licenceHandlers } from "./licence";
+import { noticesScreen } from "./notifications";
 
 /** No input for this long: signed out (SPEC 6.4; the server ends the session too). */
 export const IDLE_MS = 24 * 60 * 60 * 1000;
@@ -34,6 +38,9 @@ export interface PortalScreen {
 const portalScreens: PortalScreen[] = [
   { name: "agents", label: "portal.nav.agents", icon: "☁", make: () => cloudScreen({ web: true, csvHref: (c) => csvUrl(c.id) }) },
   { name: "viewer", label: "nav.viewer", icon: "∿", make: () => viewerScreen() },
+  // What the cloud mails and to whom; the desktop's Licence screen over the cloud's licence.
+  { name: "notifications", label: "nav.notifications", icon: "✉", make: () => noticesScreen() },
+  { name: "licence", label: "nav.licence", icon: "☑", make: () => licenceScreen(() => undefined) },
   // Users, teams, groups, authenticator, tokens, allow-list, access log,
   // account: the sections shown follow the signed-in user's role.
   { name: "admin", label: "admin.title", icon: "⚙", make: () => cloudAdminScreen(webCloudAdmin(), () => void signOut()) },
@@ -372,6 +379,7 @@ export function startPortal(): void {
   root = document.getElementById("app")!;
   document.documentElement.dataset.portal = "1";
   applySettings();
+  registerHandlers({ ...licenceHandlers, ...exportHandlers });
   setTransport(webCall);
   // The session ended on the server (24 h idle, revoked, password reset):
   // back to the sign-in page, saying why.

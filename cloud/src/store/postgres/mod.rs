@@ -813,6 +813,37 @@ impl Storage for PgStore {
         })
     }
 
+    async fn access_log_query(&self, account: &str, q: &AccessQuery) -> Result<Vec<AccessEntry>> {
+        let n = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+        let action = q.action_needle();
+        // strpos, not LIKE: '%' and '_' in the text are taken literally.
+        let rows = self
+            .query(
+                "SELECT t_ms, account, app_user, ip, method, path, status FROM access_log
+                 WHERE account = $1
+                   AND ($2::text IS NULL OR app_user = $2)
+                   AND ($3::text IS NULL OR strpos(lower(method || ' ' || path), $3) > 0)
+                   AND ($4::bigint IS NULL OR t_ms >= $4)
+                   AND ($5::bigint IS NULL OR t_ms < $5)
+                 ORDER BY t_ms DESC, id DESC LIMIT $6 OFFSET $7",
+                &[&account, &q.user, &action, &q.from, &q.to, &n(q.limit), &n(q.offset)],
+            )
+            .await?;
+        all(&rows, |r| {
+            let status: i32 = g(r, 6)?;
+            Ok(AccessEntry {
+                t_ms: g(r, 0)?,
+                account: g(r, 1)?,
+                user: g(r, 2)?,
+                ip: g(r, 3)?,
+                method: g(r, 4)?,
+                path: g(r, 5)?,
+                status: u16::try_from(status)
+                    .map_err(|_| StoreError::Corrupt(format!("access log status {status}")))?,
+            })
+        })
+    }
+
     // ---- agents -----------------------------------------------------------
 
     async fn insert_agent(&self, a: &Agent) -> Result<()> {

@@ -851,6 +851,36 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn access_log_query(&self, account: &str, q: &AccessQuery) -> Result<Vec<AccessEntry>> {
+        let (account, q, action) = (account.to_owned(), q.clone(), q.action_needle());
+        let n = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            // instr, not LIKE: '%' and '_' in the text are taken literally.
+            Ok(c.prepare_cached(
+                "SELECT t_ms, account, user, ip, method, path, status FROM access_log
+                 WHERE account = ?1
+                   AND (?2 IS NULL OR user = ?2)
+                   AND (?3 IS NULL OR instr(lower(method || ' ' || path), ?3) > 0)
+                   AND (?4 IS NULL OR t_ms >= ?4)
+                   AND (?5 IS NULL OR t_ms < ?5)
+                 ORDER BY t_ms DESC, id DESC LIMIT ?6 OFFSET ?7",
+            )?
+            .query_map(params![account, q.user, action, q.from, q.to, n(q.limit), n(q.offset)], |r| {
+                Ok(AccessEntry {
+                    t_ms: r.get(0)?,
+                    account: r.get(1)?,
+                    user: r.get(2)?,
+                    ip: r.get(3)?,
+                    method: r.get(4)?,
+                    path: r.get(5)?,
+                    status: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     // ---- agents -----------------------------------------------------------
 
     async fn insert_agent(&self, agent: &Agent) -> Result<()> {

@@ -1,0 +1,83 @@
+//! Invitations by email (issue 15): an admin creates a user with
+//! `invite: true` and the temporary password goes to the new user's
+//! address through the service's mailer, never to the admin's screen. The
+//! user signs in with it and must change it at once (`must_change`).
+
+use super::{ApiError, ApiResult, Ctx};
+use crate::state::MailConfig;
+use crate::store::User;
+
+/// What an invitation needs before anything is created: an address and a
+/// mail server. The error says which is missing.
+pub fn check_can_invite<'a>(ctx: &'a Ctx, email: &str) -> ApiResult<&'a MailConfig> {
+    if email.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "an invitation is mailed: give the user's email address, or create the user without `invite`",
+        ));
+    }
+    ctx.app.mail.as_ref().ok_or_else(|| {
+        ApiError::unavailable(
+            "this server cannot send mail (serve --smtp is not set), so it cannot invite by email; \
+             create the user without `invite` and hand over the temporary password yourself",
+        )
+    })
+}
+
+/// The invitation's subject and text.
+pub fn invitation(mail: &MailConfig, user: &User, invited_by: &str, temporary: &str) -> (String, String) {
+    let url = mail.public_url.trim_end_matches('/');
+    let subject = format!("You are invited to Meterdeck ({})", user.account);
+    let body = format!(
+        "{invited_by} has made you a Meterdeck user ({role}).\n\n\
+         Sign in at {url}/ with\n  account:  {account}\n  user:     {id}\n  password: {temporary}\n\n\
+         This password is temporary: you choose your own at the first sign-in.\n\
+         If you did not expect this mail, ignore it.\n",
+        role = user.role.as_str(),
+        account = user.account,
+        id = user.id,
+    );
+    (subject, body)
+}
+
+/// Mails the invitation; the error names the address and the server's answer.
+pub async fn send(mail: &MailConfig, user: &User, invited_by: &str, temporary: &str) -> ApiResult<()> {
+    let (subject, body) = invitation(mail, user, invited_by, temporary);
+    crate::mail::send(mail, &user.email, &subject, &body).await.map_err(|e| {
+        // The error text names the server, never the password.
+        tracing::warn!(error = %e, user = %user.id, "invitation mail");
+        ApiError::unavailable(format!(
+            "the invitation could not be mailed to {}: {e}; the user was not created, try again later",
+            user.email
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Role, TwoFactor};
+
+    #[test]
+    fn the_invitation_names_where_and_who_and_that_the_password_is_temporary() {
+        let mail = MailConfig { smtp: "x:25".into(), from: "a@b.c".into(), public_url: "https://cloud.test/".into() };
+        let user = User {
+            account: "acme".into(),
+            id: "bob".into(),
+            name: "Bob".into(),
+            email: "bob@acme.test".into(),
+            role: Role::Member,
+            password_hash: String::new(),
+            must_change: true,
+            two_factor: TwoFactor::None,
+            totp_secret: None,
+            created_ms: 0,
+        };
+        let (subject, body) = invitation(&mail, &user, "alice", "Tmp-1234abcd");
+        assert!(subject.contains("acme"));
+        for part in
+            ["https://cloud.test/ ", "account:  acme", "user:     bob", "password: Tmp-1234abcd", "temporary", "member"]
+        {
+            assert!(body.contains(part), "{part:?} in {body}");
+        }
+    }
+}

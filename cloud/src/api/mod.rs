@@ -10,6 +10,7 @@ pub mod browser;
 mod caller;
 mod csv;
 pub mod error;
+mod files;
 mod licence;
 mod login;
 pub mod openapi;
@@ -126,6 +127,13 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/licence/storage", get(licence::storage))
         .route("/licence/cards", post(licence::apply_card))
         .route("/licence/plan", post(licence::change_plan))
+        .route("/files", get(files::list))
+        .route("/files/{id}", get(files::get_file))
+        .route("/files/{id}/content", get(files::content))
+        .route("/files/uploads", post(files::announce))
+        // A chunk is up to 4 MiB: its own limit, checked by the handler.
+        .route("/files/uploads/{id}", put(files::chunk).layer(DefaultBodyLimit::disable()))
+        .route("/files/uploads/{id}/complete", post(files::complete))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), caller::authenticate))

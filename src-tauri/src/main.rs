@@ -10,6 +10,7 @@ mod commands;
 mod contract;
 mod dashboards;
 mod error;
+mod files;
 mod licence;
 mod live;
 mod reports;

@@ -27,6 +27,9 @@ use meterdeck_drivers::transport::SerialPortInfo;
 // Bluetooth LE (issue 14)
 use meterdeck_drivers::transport::ble_scan::BleFound;
 use meterdeck_drivers::{FamilyInfo, InstrumentConfig};
+// Measurement files (issue 14)
+use meterdeck_core::cloudlink::CloudFile;
+use meterdeck_core::desk::LocalFileView;
 use serde::Deserialize;
 use ts_rs::TS;
 
@@ -270,4 +273,18 @@ contract! {
     reports::report_open(ReportOpenArgs { run: i64 }) -> ();
     /// Copies the run's PDF (and CSV) to `path`; answers the path written.
     reports::report_save_as(ReportSaveAsArgs { run: i64, path: String }) -> String;
+    // ------------------------------------------------- measurement files (issue 14)
+    /// Collected files, newest first (`limit` defaults to 5000).
+    files::files_local(FilesLocalArgs { instrument: Option<String>, limit: Option<usize> }) -> Vec<LocalFileView>;
+    /// Fetches one file now (up to 1 GB, over the automatic limit too); emits `file-progress`.
+    files::files_fetch(FilesFetchArgs { instrument: String, name: String }) -> LocalFileView;
+    /// Uploads a fetched file to the cloud now; emits `file-progress`.
+    files::files_upload(FilesUploadArgs { id: i64 }) -> LocalFileView;
+    /// Opens the files folder (of one instrument, or all); answers its path.
+    files::files_open_folder(FilesOpenFolderArgs { instrument: Option<String> }) -> String;
+    /// The signed-in cloud account's files, newest first.
+    files::cloud_files(CloudFilesArgs { instrument: Option<String> }) -> Vec<CloudFile>;
+    /// Downloads a cloud file into `folder` (default: the data directory's `downloads`),
+    /// checked by size and SHA-256; emits `file-progress`; answers the path written.
+    files::cloud_file_download(CloudFileDownloadArgs { id: String, folder: Option<String> }) -> String;
 }

@@ -40,6 +40,9 @@ import type { CloudChangePasswordArgs } from "./CloudChangePasswordArgs";
 import type { CloudChannelView } from "./CloudChannelView";
 import type { CloudChannelsArgs } from "./CloudChannelsArgs";
 import type { CloudCodeArgs } from "./CloudCodeArgs";
+import type { CloudFile } from "./CloudFile";
+import type { CloudFileDownloadArgs } from "./CloudFileDownloadArgs";
+import type { CloudFilesArgs } from "./CloudFilesArgs";
 import type { CloudGroupDeleteArgs } from "./CloudGroupDeleteArgs";
 import type { CloudGroupSaveArgs } from "./CloudGroupSaveArgs";
 import type { CloudGroupsArgs } from "./CloudGroupsArgs";
@@ -87,6 +90,11 @@ import type { ExportProgress } from "./ExportProgress";
 import type { ExportView } from "./ExportView";
 import type { FamiliesArgs } from "./FamiliesArgs";
 import type { FamilyInfo } from "./FamilyInfo";
+import type { FileProgress } from "./FileProgress";
+import type { FilesFetchArgs } from "./FilesFetchArgs";
+import type { FilesLocalArgs } from "./FilesLocalArgs";
+import type { FilesOpenFolderArgs } from "./FilesOpenFolderArgs";
+import type { FilesUploadArgs } from "./FilesUploadArgs";
 import type { Found } from "./Found";
 import type { IdentifyArgs } from "./IdentifyArgs";
 import type { IdentifyView } from "./IdentifyView";
@@ -106,6 +114,7 @@ import type { LicenceShowArgs } from "./LicenceShowArgs";
 import type { ListInstrumentsArgs } from "./ListInstrumentsArgs";
 import type { ListSerialPortsArgs } from "./ListSerialPortsArgs";
 import type { LiveEvent } from "./LiveEvent";
+import type { LocalFileView } from "./LocalFileView";
 import type { LocalSyncView } from "./LocalSyncView";
 import type { Note } from "./Note";
 import type { NotificationMarkReadArgs } from "./NotificationMarkReadArgs";
@@ -251,6 +260,12 @@ export type Commands = {
   report_generate: { args: ReportGenerateArgs; result: RunView };
   report_open: { args: ReportOpenArgs; result: null };
   report_save_as: { args: ReportSaveAsArgs; result: string };
+  files_local: { args: FilesLocalArgs; result: Array<LocalFileView> };
+  files_fetch: { args: FilesFetchArgs; result: LocalFileView };
+  files_upload: { args: FilesUploadArgs; result: LocalFileView };
+  files_open_folder: { args: FilesOpenFolderArgs; result: string };
+  cloud_files: { args: CloudFilesArgs; result: Array<CloudFile> };
+  cloud_file_download: { args: CloudFileDownloadArgs; result: string };
 };
 
 /** Every event the window listens to, with its payload. */
@@ -261,4 +276,5 @@ export type Events = {
   "alarm": AlarmView;
   "notification": Note;
   "report-progress": ReportProgress;
+  "file-progress": FileProgress;
 };

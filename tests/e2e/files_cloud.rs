@@ -32,6 +32,7 @@ const PASSWORD: &str = "logger-pass";
 const REMOTE: &str = "/DATA/2026-12-07/W0001.MEM";
 /// 15 chunks of 4 MiB: long enough to cut in the middle.
 const SIZE: usize = 60 * 1024 * 1024;
+const CHUNK: u64 = 4 * 1024 * 1024;
 
 fn start_ftp(root: &Path) -> (Proc, u16) {
     let mut cmd = Command::new(python());
@@ -153,11 +154,13 @@ delete_after_upload = true
         &mut agent_on(&bus, &["run", "--config", cfg.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]),
     );
 
-    // Fetched, then on its way up: kill the cloud in the middle.
+    // Fetched, then on its way up: kill the cloud in the middle, once it
+    // holds more than a chunk (a second chunk arriving means the first is
+    // recorded: the agent sends the next only after the cloud's answer).
     let deadline = Instant::now() + Duration::from_secs(90);
     let (upload_id, held) = loop {
         if let Some((id, len)) = cloud_upload(&cloud_data)
-            && len > 0
+            && len > CHUNK
             && len < SIZE as u64
         {
             break (id, len);
@@ -207,11 +210,8 @@ delete_after_upload = true
         .and_then(|r| r.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("the upload resumed: {}", uploaded.2));
-    assert!(resumed_at > 0 && resumed_at < SIZE as u64 && resumed_at % (4 * 1024 * 1024) == 0, "{}", uploaded.2);
-    assert!(
-        resumed_at >= held - held % (4 * 1024 * 1024),
-        "resumed at {resumed_at}, the cloud held {held} when killed"
-    );
+    assert!(resumed_at >= CHUNK && resumed_at < SIZE as u64 && resumed_at % CHUNK == 0, "{}", uploaded.2);
+    assert!(resumed_at >= held - held % CHUNK, "resumed at {resumed_at}, the cloud held {held} when killed");
     let deleted = evs
         .iter()
         .find(|(_, k, m)| *k == EventKind::File && m.contains("deleted on the instrument after the cloud confirmed"))

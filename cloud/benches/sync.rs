@@ -232,6 +232,7 @@ async fn api_m4(store: Arc<dyn Storage>, days: usize) -> (f64, f64) {
         mail: None,
         data_dir: std::env::temp_dir(),
         licence_key: Arc::new(meterdeck_wire::licence::signing_key(&[7; 32])),
+        files_dir: std::env::temp_dir().join("meterdeck-bench-files"),
     };
     let app = meterdeck_cloud::api::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -106,6 +106,10 @@ enum Cmd {
         /// e.g. when another process or `licence sweep` from cron does it).
         #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
         licence_sweep_every: Duration,
+        /// Where agents' uploaded measurement files are kept (default: `files/` beside the
+        /// SQLite database; with PostgreSQL `<data>/files`, shared by every API process).
+        #[arg(long, value_name = "DIR")]
+        files_dir: Option<PathBuf>,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -346,6 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             max_channels_per_agent,
             trusted_proxy,
             licence_sweep_every,
+            files_dir,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
@@ -405,6 +410,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 trusted_proxies: trusted_proxy,
                 licence_key: cli.licence_key.clone(),
                 licence_sweep_every: (!licence_sweep_every.is_zero()).then_some(licence_sweep_every),
+                files_dir,
             })
             .await
         }

@@ -39,6 +39,8 @@ pub struct ServeOptions {
     pub licence_key: Option<PathBuf>,
     /// The licence sweep's period (`None`: off).
     pub licence_sweep_every: Option<Duration>,
+    /// Where uploaded measurement files are kept (default [`default_files_dir`]).
+    pub files_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -71,6 +73,19 @@ pub fn server_tls(files: &TlsFiles) -> anyhow::Result<Arc<rustls::ServerConfig>>
 
 pub fn default_db(data_dir: &std::path::Path) -> String {
     format!("sqlite:{}", data_dir.join("cloud.db").display())
+}
+
+/// Uploaded files go beside the SQLite database (`<its folder>/files`);
+/// with PostgreSQL into `<data>/files`, which every API process of the
+/// cloud must share (a network file system when they run on several hosts).
+pub fn default_files_dir(data_dir: &std::path::Path, db: &str) -> PathBuf {
+    match db.strip_prefix("sqlite:").map(|p| p.strip_prefix("//").unwrap_or(p)) {
+        Some(path) => match std::path::Path::new(path).parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join("files"),
+            _ => PathBuf::from("files"),
+        },
+        None => data_dir.join("files"),
+    }
 }
 
 /// Runs until Ctrl-C or SIGTERM.
@@ -127,6 +142,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         mail: opts.mail.clone(),
         data_dir: opts.data_dir.clone(),
         licence_key: Arc::new(licence_key),
+        files_dir: opts.files_dir.clone().unwrap_or_else(|| default_files_dir(&opts.data_dir, &db)),
     };
     // The web portal at `/` (issue 15); its session cookies are Secure under TLS.
     let api = crate::api::ApiOptions {

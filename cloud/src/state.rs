@@ -48,4 +48,7 @@ pub struct AppState {
     pub data_dir: PathBuf,
     /// The licence authority's signing key (`licence::key`).
     pub licence_key: Arc<ed25519_dalek::SigningKey>,
+    /// Uploaded measurement files, `<files_dir>/<account>/<id>` (default
+    /// beside the SQLite database; `serve --files-dir`).
+    pub files_dir: PathBuf,
 }

@@ -19,6 +19,8 @@ struct Ids {
     agent: String,
     channel: i64,
     token: String,
+    /// A measurement file of the agent.
+    file: String,
 }
 
 fn fill(route: &RouteDoc, ids: &Ids) -> String {
@@ -34,6 +36,8 @@ fn fill(route: &RouteDoc, ids: &Ids) -> String {
         ids.channel.to_string()
     } else if route.path.starts_with("/tokens/") {
         ids.token.clone()
+    } else if route.path.starts_with("/files/") {
+        ids.file.clone()
     } else {
         String::new()
     };
@@ -66,6 +70,7 @@ async fn acme(env: &Env) -> (String, String, String, Ids, Ids) {
     let r = env.post("/tokens", Some(&admin), json!({"name": "admin script"})).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let token = r.json()["id"].as_str().unwrap().to_string();
+    let file = upload_file(env, &admin, &ag1).await;
     let visible = Ids {
         user: "mem".into(),
         team: "t1".into(),
@@ -73,9 +78,38 @@ async fn acme(env: &Env) -> (String, String, String, Ids, Ids) {
         agent: ag1,
         channel: ch1,
         token: token.clone(),
+        file: file.clone(),
     };
-    let hidden = Ids { user: "mem".into(), team: "t1".into(), group: "g1".into(), agent: ag2, channel: ch2, token };
+    let hidden =
+        Ids { user: "mem".into(), team: "t1".into(), group: "g1".into(), agent: ag2, channel: ch2, token, file };
     (admin, member, viewer, visible, hidden)
+}
+
+/// A measurement file of `agent`, uploaded with its (new) secret.
+async fn upload_file(env: &Env, admin: &str, agent: &str) -> String {
+    let secret = env.post(&format!("/agents/{agent}/secret"), Some(admin), json!({})).await.json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bytes = b"measurement file".to_vec();
+    let sha = hex_sha(&bytes);
+    let up = |rb: reqwest::RequestBuilder| rb.basic_auth(agent, Some(&secret));
+    let r = up(env.http.post(format!("{}/files/uploads", env.base)))
+        .json(&json!({"instrument": "logger1", "name": "/DATA/W1.MEM", "size": bytes.len(), "sha256": sha}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let r = up(env.http.put(format!("{}/files/uploads/{id}?offset=0", env.base))).body(bytes).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = up(env.http.post(format!("{}/files/uploads/{id}/complete", env.base))).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    id
+}
+
+fn hex_sha(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

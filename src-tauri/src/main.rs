@@ -11,6 +11,7 @@ mod contract;
 mod control;
 mod dashboards;
 mod error;
+mod files;
 mod licence;
 mod live;
 mod reports;

@@ -27,8 +27,13 @@ impl Cloud {
     /// Starts `serve` on a free HTTP port with a managed Mosquitto on
     /// `mqtt_port` (or a free one), data in `data`.
     pub fn start(data: &Path, mqtt_port: Option<u16>, db: Option<&str>, extra: &[&str]) -> Cloud {
+        Cloud::start_at(data, free_port(), mqtt_port, db, extra)
+    }
+
+    /// [`Cloud::start`] with the Web API on `http_port` (a restart keeps the
+    /// address the agents were given).
+    pub fn start_at(data: &Path, http_port: u16, mqtt_port: Option<u16>, db: Option<&str>, extra: &[&str]) -> Cloud {
         let mqtt_port = mqtt_port.unwrap_or_else(free_port);
-        let http_port = free_port();
         let mut cmd = Command::new(bin("meterdeck-cloud"));
         cmd.arg("--data").arg(data);
         if let Some(db) = db {

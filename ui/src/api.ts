@@ -105,6 +105,8 @@ export type {
 export type { BleFound } from "./bindings";
 // Instrument control (issue 14)
 export type { ControlOutcome, Profile, SettingDiff } from "./bindings";
+// Measurement files (issue 14)
+export type { CloudFile, FileProgress, LocalFileStatus, LocalFileView } from "./bindings";
 
 // The UI's names for contract types.
 export type Rule = AlarmRule;
@@ -292,6 +294,13 @@ export const api = {
   reportGenerate: (name: string) => call("report_generate", { name }),
   reportOpen: (run: number) => call("report_open", { run }),
   reportSaveAs: (run: number, path: string) => call("report_save_as", { run, path }),
+  // measurement files (issue 14)
+  filesLocal: (instrument: string | null) => call("files_local", compact({ instrument: instrument ?? undefined })),
+  filesFetch: (instrument: string, name: string) => call("files_fetch", { instrument, name }),
+  filesUpload: (id: number) => call("files_upload", { id }),
+  filesOpenFolder: (instrument: string | null) => call("files_open_folder", compact({ instrument: instrument ?? undefined })),
+  cloudFiles: (instrument: string | null) => call("cloud_files", compact({ instrument: instrument ?? undefined })),
+  cloudFileDownload: (id: string) => call("cloud_file_download", { id }),
 };
 
 /** Tauri rejects with the command's `Err(String)`; make it a message. */
@@ -439,6 +448,11 @@ export const events = {
   reportProgress: (cb: (p: Events["report-progress"]) => void): Promise<UnlistenFn> =>
     on("report-progress", (p) => {
       if (isObj(p) && typeof p.done === "number") cb(p as unknown as Events["report-progress"]);
+    }),
+  /** Progress of a fetch, upload or download of the Files screen. */
+  fileProgress: (cb: (p: Events["file-progress"]) => void): Promise<UnlistenFn> =>
+    on("file-progress", (p) => {
+      if (isObj(p) && typeof p.done === "number") cb(p as unknown as Events["file-progress"]);
     }),
   /** Every new system or alarm notification. */
   notification: (cb: (n: Note) => void): Promise<UnlistenFn> =>

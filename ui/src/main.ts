@@ -10,6 +10,7 @@ import { consoleScreen } from "./screens/console";
 import { dashboardScreen } from "./screens/dashboard";
 import { destinationsScreen } from "./screens/destinations";
 import { eventsScreen } from "./screens/events";
+import { filesScreen } from "./screens/files";
 import { instrumentsScreen } from "./screens/instruments";
 import { journalScreen } from "./screens/journal";
 import { bannerText, licenceScreen } from "./screens/licence";
@@ -38,6 +39,7 @@ const NAMES = [
   "cloud",
   "licence",
   "reports",
+  "files",
   "settings",
 ] as const;
 type Name = (typeof NAMES)[number];
@@ -57,6 +59,7 @@ const ICONS: Record<Name, string> = {
   cloud: "☁",
   licence: "☑",
   reports: "▤",
+  files: "⊟",
   settings: "☰",
 };
 
@@ -196,6 +199,7 @@ function build(): void {
     ["cloud", cloudScreen()],
     ["licence", licenceScreen(licenceChanged)],
     ["reports", reportsScreen()],
+    ["files", filesScreen()],
     ["settings", settingsScreen(onSettingsSaved)],
   ]);
   const main = h("main", { class: "content" });

@@ -19,3 +19,4 @@ pub mod sample;
 pub mod sync;
 
 pub use sample::{Sample, SpecialKind, TimeMs, Value, now_ms};
+pub mod files;

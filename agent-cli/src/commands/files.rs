@@ -193,18 +193,14 @@ fn fetch(common: &Common, instrument: &str, remote_path: &str) -> Result<()> {
 fn upload(common: &Common, id: i64) -> Result<()> {
     let l = load(common)?;
     let c = l.cfg.cloud.as_ref().ok_or_else(|| anyhow!("the config has no [cloud] section"))?;
-    let api = c.api.clone().ok_or_else(|| anyhow!("[cloud] has no `api` (the cloud's Web API URL)"))?;
-    let secret = KeyringSecrets::new()
-        .get(&meterdeck_core::sync::secret_entry(&c.agent))
-        .map_err(|e| anyhow!("{e}"))?
-        .ok_or_else(|| anyhow!("no secret of agent {} in the OS keychain (meterdeck-agent cloud login)", c.agent))?;
-    let http = meterdeck_core::licence::fetch::client(c.ca_file.as_deref()).map_err(|e| anyhow!(e))?;
-    let up = Uploader { http, api, auth: meterdeck_core::licence::fetch::Auth::Agent { id: c.agent.clone(), secret } };
+    let up = Uploader::for_agent(c, &KeyringSecrets::new()).map_err(|e| anyhow!(e))?;
     let mut store = writable_store(&l)?;
     let rec =
         files::records::by_id(store.conn(), id)?.ok_or_else(|| anyhow!("no file with id {id} (see `files list`)"))?;
-    let cloud_id = runtime()?.block_on(files::upload::upload_record(&up, &mut store, &rec)).map_err(|e| anyhow!(e))?;
-    println!("UPLOADED {} cloud id {cloud_id}", rec.remote_path);
+    let done = runtime()?
+        .block_on(files::upload::upload_record(&up, &mut store, &rec, &mut |_, _| {}))
+        .map_err(|e| anyhow!(e))?;
+    println!("UPLOADED {} cloud id {} ({})", rec.remote_path, done.id, done.describe());
     Ok(())
 }
 

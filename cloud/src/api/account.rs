@@ -193,7 +193,9 @@ pub async fn delete_account(
     if !ok {
         return Err(ApiError::forbidden("the password is wrong; the account was not deleted"));
     }
+    let files = ctx.store().files().file_ids(&c.account.id, None).await?;
     ctx.store().delete_account(&c.account.id).await?;
+    super::files::remove_bytes(&ctx, &c.account.id, &files).await;
     if let Err(e) = ctx.app.broker.agents_changed().await {
         tracing::warn!(error = %e, account = %c.account.id, "broker not updated after account deletion");
     }

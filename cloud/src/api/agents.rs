@@ -192,7 +192,9 @@ pub async fn delete_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<
     // Admins see every agent of their account, so the lookup is the check.
     c.require_admin("delete agents")?;
     let a = c.agent(&ctx, &id).await?;
+    let files = ctx.store().files().file_ids(&c.account.id, Some(&a.id)).await?;
     ctx.store().delete_agent(&c.account.id, &a.id).await?;
+    super::files::remove_bytes(&ctx, &c.account.id, &files).await;
     if let Err(e) = ctx.app.broker.agents_changed().await {
         tracing::warn!(error = %e, agent = %a.id, "broker not updated after agent deletion");
         return Err(ApiError::unavailable(format!(

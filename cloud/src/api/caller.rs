@@ -118,6 +118,10 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
     if super::licence::is_agent_login(req.method().as_str(), req.uri().path(), &header) {
         return next.run(req).await;
     }
+    // So does an agent uploading a measurement file.
+    if super::files::is_agent_upload(req.uri().path(), &header) {
+        return next.run(req).await;
+    }
     let method = req.method().to_string();
     // Nested under /api/v1: the router strips the prefix, the log wants it.
     let path = req
@@ -336,5 +340,22 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(parts.extensions.get::<ClientIp>().copied().unwrap_or(ClientIp(None)))
+    }
+}
+
+/// The agent whose `id:secret` an HTTP Basic header (`Basic ...`) holds.
+pub(crate) async fn basic_agent(ctx: &Ctx, auth: &str) -> ApiResult<Agent> {
+    use base64::Engine as _;
+    let bad = || ApiError::unauthorized("the agent id or secret is wrong (HTTP Basic agent_id:agent_secret)");
+    let decoded = base64::engine::general_purpose::STANDARD.decode(auth[6..].trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    let agent = ctx.store().agent(id).await?;
+    // Unknown agents cost the same hash as known ones (no timing oracle).
+    let hash = agent.as_ref().map_or(crate::auth::password::dummy_hash().to_string(), |a| a.secret_hash.clone());
+    let ok = crate::auth::password::verify_password_async(secret.to_string(), hash).await;
+    match agent {
+        Some(a) if ok => Ok(a),
+        _ => Err(bad()),
     }
 }

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use meterdeck_wire::licence::{Limits, Plan};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -56,18 +55,7 @@ pub(crate) fn is_agent_login(method: &str, path: &str, auth: &HeaderValue) -> bo
 
 /// The account of the agent whose `id:secret` the Basic header holds.
 async fn agent_account(ctx: &Ctx, auth: &str) -> ApiResult<String> {
-    let bad = || ApiError::unauthorized("the agent id or secret is wrong (HTTP Basic agent_id:agent_secret)");
-    let decoded = base64::engine::general_purpose::STANDARD.decode(auth[6..].trim()).map_err(|_| bad())?;
-    let text = String::from_utf8(decoded).map_err(|_| bad())?;
-    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
-    let agent = ctx.store().agent(id).await?;
-    // Unknown agents cost the same hash as known ones (no timing oracle).
-    let hash = agent.as_ref().map_or(crate::auth::password::dummy_hash().to_string(), |a| a.secret_hash.clone());
-    let ok = crate::auth::password::verify_password_async(secret.to_string(), hash).await;
-    match agent {
-        Some(a) if ok => Ok(a.account),
-        _ => Err(bad()),
-    }
+    Ok(super::caller::basic_agent(ctx, auth).await?.account)
 }
 
 /// The caller's licence, freshly signed
@@ -181,7 +169,9 @@ pub(crate) async fn status_of(ctx: &Ctx, st: &LicenceState) -> ApiResult<Licence
             limits: g.plan.limits(),
         });
     }
-    let storage: u64 = store.storage_used(acc).await?.iter().map(|c| c.bytes).sum();
+    // Measurement series and uploaded files (unfinished uploads count whole).
+    let storage: u64 =
+        store.storage_used(acc).await?.iter().map(|c| c.bytes).sum::<u64>() + store.files().file_bytes(acc).await?;
     Ok(LicenceStatus {
         account: acc.clone(),
         plan: plan_text(plan),

@@ -11,6 +11,7 @@ mod caller;
 mod csv;
 pub mod error;
 mod export;
+mod files;
 mod invite;
 mod licence;
 mod login;
@@ -131,6 +132,13 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/licence/storage", get(licence::storage))
         .route("/licence/cards", post(licence::apply_card))
         .route("/licence/plan", post(licence::change_plan))
+        .route("/files", get(files::list))
+        .route("/files/{id}", get(files::get_file))
+        .route("/files/{id}/content", get(files::content))
+        .route("/files/uploads", post(files::announce))
+        // A chunk is up to 4 MiB: its own limit, checked by the handler.
+        .route("/files/uploads/{id}", put(files::chunk).layer(DefaultBodyLimit::disable()))
+        .route("/files/uploads/{id}/complete", post(files::complete))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(ctx.clone(), caller::authenticate))

@@ -10,7 +10,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, export, licence, login, notices, users};
+use super::{account, agents, export, files, licence, login, notices, users};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub enum Access {
     /// Member or admin.
     Member,
     Admin,
+    /// An agent with HTTP Basic `agent_id:agent_secret` (file uploads).
+    Agent,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -248,6 +250,35 @@ pub const ROUTES: &[RouteDoc] = &[
         "Change the plan once a month (days left convert: Standard = Pro x 5; with agent: Basic = Pro x 2)",
         r#"{"plan":"standard"}"#,
     ),
+    rq(
+        "GET",
+        "/files",
+        Viewer,
+        "Measurement files uploaded by the visible agents, newest first (default 100, at most 1000)",
+        &["agent", "instrument", "limit", "offset"],
+    ),
+    r("GET", "/files/{id}", Viewer, "One file's metadata: agent, instrument, name, size, SHA-256, upload time"),
+    r("GET", "/files/{id}/content", Viewer, "One file's bytes, streamed (X-Sha256 names its checksum)"),
+    rb(
+        "POST",
+        "/files/uploads",
+        Agent,
+        "Announce a file to upload (agents, HTTP Basic): answers the offset the cloud holds (0 when new; a cut upload resumes there); refused over the plan's storage",
+        r#"{"instrument":"logger1","name":"/DATA/W0001.MEM","size":100000,"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}"#,
+    ),
+    rq(
+        "PUT",
+        "/files/uploads/{id}",
+        Agent,
+        "Send a chunk (at most 4 MiB, application/octet-stream) at offset, the offset the cloud holds",
+        &["offset"],
+    ),
+    r(
+        "POST",
+        "/files/uploads/{id}/complete",
+        Agent,
+        "Finish an upload: the cloud checks the SHA-256; a mismatch discards the upload (422, checksum_mismatch)",
+    ),
 ];
 
 /// Whether `method path` (under /api/v1) is an endpoint that takes no token.
@@ -314,6 +345,12 @@ pub fn is_public(method: &str, path: &str) -> bool {
         licence::storage,
         licence::apply_card,
         licence::change_plan,
+        files::list,
+        files::get_file,
+        files::content,
+        files::announce,
+        files::chunk,
+        files::complete,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme)

@@ -8,6 +8,7 @@
 //! holding the part's compressed block (the agent cache's codec) and its
 //! summary columns, so downsampling reads summaries and decodes only edges.
 
+pub mod files;
 pub mod model;
 mod open;
 pub mod postgres;
@@ -21,6 +22,7 @@ mod conformance;
 pub mod testdb;
 
 use async_trait::async_trait;
+pub use files::{FileQuery, FileRow, FileStore};
 pub use model::*;
 pub use open::open;
 pub use series::{IngestBatch, SampleKey};
@@ -278,4 +280,7 @@ pub trait Storage: Send + Sync + 'static {
     /// backup API). PostgreSQL deployments back up with their own tools and
     /// return an error naming them.
     async fn backup_to(&self, dest: &std::path::Path) -> Result<()>;
+
+    /// Uploaded measurement files (their own module in each backend).
+    fn files(&self) -> &dyn FileStore;
 }

@@ -206,6 +206,7 @@ impl Env {
             mail,
             data_dir: dir.path().to_path_buf(),
             licence_key: Arc::new(test_licence_key()),
+            files_dir: dir.path().join("files"),
         };
         let (base, server) = serve(state, &clock, trusted).await;
         Env { base, url, http: reqwest::Client::new(), clock, store, broker, smtp, dir, servers: vec![server], pg }
@@ -225,6 +226,7 @@ impl Env {
             mail: None,
             data_dir: dir.path().to_path_buf(),
             licence_key: Arc::new(test_licence_key()),
+            files_dir: dir.path().join("files"),
         };
         let opts = ApiOptions { clock: Arc::new(clock.clone()), portal: true, secure_cookies, ..Default::default() };
         let (base, server) = serve_opts(state, opts).await;
@@ -252,6 +254,7 @@ impl Env {
             mail: None,
             data_dir: self.dir.path().to_path_buf(),
             licence_key: Arc::new(test_licence_key()),
+            files_dir: self.dir.path().join("files"),
         };
         let (base, server) = serve(state, &self.clock, &[]).await;
         self.servers.push(server);

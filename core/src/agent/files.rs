@@ -48,11 +48,9 @@ pub(super) fn spawn(
 
 /// The cloud's Web API as this agent (`[cloud] api`, secret from the keychain).
 fn uploader(cfg: &AgentConfig, opts: &AgentOptions) -> Option<Uploader> {
-    let c = cfg.cloud.as_ref()?;
-    let api = c.api.clone()?;
-    let secret = opts.secrets.get(&crate::sync::secret_entry(&c.agent)).ok().flatten()?;
-    let http = crate::licence::fetch::client(c.ca_file.as_deref()).ok()?;
-    Some(Uploader { http, api, auth: crate::licence::fetch::Auth::Agent { id: c.agent.clone(), secret } })
+    Uploader::for_agent(cfg.cloud.as_ref()?, opts.secrets.as_ref())
+        .inspect_err(|e| tracing::warn!("files are not uploaded: {e}"))
+        .ok()
 }
 
 async fn forward(mut rx: mpsc::Receiver<FileNote>, writer: mpsc::Sender<WriterMsg>) {

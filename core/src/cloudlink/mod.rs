@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod api;
+mod files;
 mod licence;
 mod prefs;
 
@@ -29,10 +30,12 @@ pub use admin::{
     CreatedToken, TotpSetup, UserPatch, UserWithPassword,
 };
 pub use api::{AgentSync, Me};
+pub use files::MAX_CLOUD_FILES;
 pub use licence::{
     CloudLicenceStatus, CloudLimitUse, CloudUsage, CloudUsageView, LicenceHistoryEntry, STORAGE_TOP, StorageChannel,
     StorageMeter,
 };
+pub use meterdeck_wire::files::CloudFile;
 pub use prefs::{CLOUD_PREFS_KEY, CloudPrefs, MemoryPrefs, PrefStore, PrefsError, StorePrefs};
 
 use crate::config::STORE_FILE;

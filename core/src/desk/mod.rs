@@ -13,6 +13,7 @@ mod control;
 mod dashboards;
 mod demo;
 mod error;
+mod files;
 mod licence;
 mod reports;
 mod series;
@@ -49,6 +50,7 @@ pub use config_file::{agent_table, apply_edit, render as render_config, write_at
 pub use console::{CONSOLE_IDLE_MS, ConsoleLocks};
 pub use demo::DEMO_POLL;
 pub use error::{DeskError, DeskResult};
+pub use files::{FileProgress, LocalFileStatus, LocalFileView, MAX_LOCAL_FILES};
 pub use licence::{LicenceBanner, LicenceScreen, LimitUse};
 pub use reports::ReportProgress;
 pub use series::{MAX_TABLE_ROWS, MAX_VIEW_CHANNELS, MAX_WIDTH};

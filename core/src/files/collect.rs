@@ -196,7 +196,7 @@ impl Collector {
             }
         }
         if let Some(up) = &self.upload {
-            super::upload::upload_pending(up, &src, &mut session, store, &self.notes).await;
+            super::upload::upload_pending(up, &src, &mut session, store, &self.notes, &mut |_, _, _| {}).await;
         }
         session.quit().await;
         Ok(())

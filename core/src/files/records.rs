@@ -232,6 +232,16 @@ pub fn pending_uploads(conn: &Connection, instrument: &str) -> Result<Vec<FileRe
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// Files of a source the cloud confirmed that are still on the instrument.
+pub fn confirmed_not_deleted(conn: &Connection, instrument: &str) -> Result<Vec<FileRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM ftp_file WHERE instrument = ?1 AND state = 'fetched' AND uploaded_t IS NOT NULL
+         AND cloud_id IS NOT NULL AND remote_deleted = 0 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([instrument], row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use meterdeck_drivers::files::FtpSession;
-use serde::{Deserialize, Serialize};
+use meterdeck_wire::files::UploadAnnounce;
+use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::mpsc;
 
@@ -17,11 +18,12 @@ use super::records::{self, FileRecord};
 use super::source::FileSource;
 use crate::licence::fetch::Auth;
 use crate::model::{Event, EventKind, now_ms};
+use crate::notify::SecretStore;
 use crate::store::Store;
 
 /// Bytes per `PUT`: large enough to keep a LAN busy, small enough that a
-/// cut costs little.
-pub const CHUNK: usize = 4 * 1024 * 1024;
+/// cut costs little; the most the cloud takes in one.
+pub const CHUNK: usize = meterdeck_wire::files::MAX_CHUNK;
 
 #[derive(Clone)]
 pub struct Uploader {
@@ -43,22 +45,30 @@ pub enum UploadError {
     NoCopy(String),
 }
 
-/// `POST /api/v1/files/uploads`.
-#[derive(Serialize)]
-struct Announce<'a> {
-    instrument: &'a str,
-    name: &'a str,
-    size: u64,
-    sha256: &'a str,
+pub use meterdeck_wire::files::UploadState;
+
+/// A finished upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uploaded {
+    /// The cloud's id of the file.
+    pub id: String,
+    /// Bytes the cloud already held when this upload started (a cut one resumed).
+    pub resumed_from: u64,
+    /// The cloud had the whole file already: nothing was sent.
+    pub already: bool,
 }
 
-/// The cloud's view of an upload.
-#[derive(Clone, Debug, Deserialize)]
-pub struct UploadState {
-    pub id: String,
-    pub offset: u64,
-    pub size: u64,
-    pub complete: bool,
+impl Uploaded {
+    /// How the event tells it.
+    pub fn describe(&self) -> String {
+        if self.already {
+            format!("id {}, the cloud held it already, SHA-256 confirmed", self.id)
+        } else if self.resumed_from > 0 {
+            format!("id {}, SHA-256 confirmed; resumed at byte {} after a cut", self.id, self.resumed_from)
+        } else {
+            format!("id {}, SHA-256 confirmed", self.id)
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -67,6 +77,18 @@ struct ErrorBody {
 }
 
 impl Uploader {
+    /// The agent's own upload client: `[cloud] api` with the agent's secret
+    /// from the keychain; `Err` says what is missing.
+    pub fn for_agent(cloud: &crate::sync::CloudSettings, secrets: &dyn SecretStore) -> Result<Uploader, String> {
+        let api = cloud.api.clone().ok_or("[cloud] has no `api` (the cloud's Web API URL)")?;
+        let secret =
+            secrets.get(&crate::sync::secret_entry(&cloud.agent)).map_err(|e| e.to_string())?.ok_or_else(|| {
+                format!("no secret of agent {} in the OS keychain (meterdeck-agent cloud login)", cloud.agent)
+            })?;
+        let http = crate::licence::fetch::client(cloud.ca_file.as_deref()).map_err(|e| e.to_string())?;
+        Ok(Uploader { http, api, auth: Auth::Agent { id: cloud.agent.clone(), secret } })
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.api.trim_end_matches('/'))
     }
@@ -110,11 +132,18 @@ impl Uploader {
         size: u64,
         sha256: &str,
         progress: &mut (dyn FnMut(u64, u64) + Send),
-    ) -> Result<String, UploadError> {
+    ) -> Result<Uploaded, UploadError> {
         let disk = |source: std::io::Error| UploadError::Disk { path: path.to_path_buf(), source };
-        let announce = Announce { instrument, name, size, sha256 };
-        let mut state: UploadState =
-            self.send(name, self.http.post(self.url("/files/uploads")).json(&announce)).await?;
+        let announce = UploadAnnounce {
+            instrument: instrument.to_string(),
+            name: name.to_string(),
+            size,
+            sha256: sha256.to_string(),
+        };
+        let announce_req = || self.http.post(self.url("/files/uploads")).json(&announce);
+        let mut state: UploadState = self.send(name, announce_req()).await?;
+        let (resumed_from, already) = (if state.complete { 0 } else { state.offset }, state.complete);
+        let mut realigned = false;
         let mut file = tokio::fs::File::open(path).await.map_err(disk)?;
         let mut buf = vec![0u8; CHUNK];
         while !state.complete && state.offset < size {
@@ -128,26 +157,39 @@ impl Uploader {
                 .timeout(CHUNK_TIMEOUT)
                 .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                 .body(buf[..want].to_vec());
-            state = self.send(name, req).await?;
+            state = match self.send(name, req).await {
+                Ok(s) => {
+                    realigned = false;
+                    s
+                }
+                // A chunk stored whose answer was lost: ask where the cloud stands (once in a row).
+                Err(UploadError::Refused { status: 409, .. }) if !realigned => {
+                    realigned = true;
+                    self.send(name, announce_req()).await?
+                }
+                Err(e) => return Err(e),
+            };
         }
         progress(size, size);
         if !state.complete {
             let req = self.http.post(self.url(&format!("/files/uploads/{}/complete", state.id)));
             state = self.send(name, req).await?;
         }
-        Ok(state.id)
+        Ok(Uploaded { id: state.id, resumed_from, already })
     }
 }
 
 /// Uploads the source's fetched files not yet in the cloud; with
 /// `delete_after_upload`, deletes each on the instrument once the cloud
-/// confirmed it. Failures are events; the next round tries again.
+/// confirmed it (also those whose deletion failed in an earlier round).
+/// Failures are events; the next round tries again.
 pub async fn upload_pending(
     up: &Uploader,
     src: &FileSource,
     session: &mut FtpSession,
     store: &mut Store,
     notes: &mpsc::Sender<FileNote>,
+    progress: &mut (dyn FnMut(&FileRecord, u64, u64) + Send),
 ) {
     let event =
         |kind, message: String| FileNote::Event(Event::new(now_ms(), Some(src.instrument.clone()), kind, message));
@@ -159,38 +201,14 @@ pub async fn upload_pending(
         }
     };
     for rec in pending {
-        match upload_record(up, store, &rec).await {
-            Ok(id) => {
+        match upload_record(up, store, &rec, &mut |done, total| progress(&rec, done, total)).await {
+            Ok(up) => {
                 let _ = notes
                     .send(event(
                         EventKind::File,
-                        format!("file {} uploaded to the cloud (id {id}, SHA-256 confirmed)", rec.remote_path),
+                        format!("file {} uploaded to the cloud ({})", rec.remote_path, up.describe()),
                     ))
                     .await;
-                if src.delete_after_upload && !rec.remote_deleted {
-                    match session.delete(&rec.remote_path).await {
-                        Ok(()) => {
-                            let _ = records::set_remote_deleted(store.conn(), rec.id);
-                            let _ = notes
-                                .send(event(
-                                    EventKind::File,
-                                    format!(
-                                        "file {} deleted on the instrument after the cloud confirmed it",
-                                        rec.remote_path
-                                    ),
-                                ))
-                                .await;
-                        }
-                        Err(e) => {
-                            let _ = notes
-                                .send(event(
-                                    EventKind::Error,
-                                    format!("file {}: not deleted on the instrument: {e}", rec.remote_path),
-                                ))
-                                .await;
-                        }
-                    }
-                }
             }
             Err(e) => {
                 let _ = notes.send(event(EventKind::Error, format!("file {}: upload: {e}", rec.remote_path))).await;
@@ -200,18 +218,53 @@ pub async fn upload_pending(
             }
         }
     }
+    if !src.delete_after_upload {
+        return;
+    }
+    // Only what the cloud confirmed (`uploaded_t` is set on confirmation).
+    let confirmed = match records::confirmed_not_deleted(store.conn(), &src.instrument) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = notes.send(event(EventKind::Error, format!("files: store: {e}"))).await;
+            return;
+        }
+    };
+    for rec in confirmed {
+        let note = match session.delete(&rec.remote_path).await {
+            Ok(()) => {
+                if let Err(e) = records::set_remote_deleted(store.conn(), rec.id) {
+                    tracing::warn!("cannot record the deletion of {}: {e}", rec.remote_path);
+                }
+                event(
+                    EventKind::File,
+                    format!(
+                        "file {} deleted on the instrument after the cloud confirmed its SHA-256 (cloud id {})",
+                        rec.remote_path,
+                        rec.cloud_id.as_deref().unwrap_or("?")
+                    ),
+                )
+            }
+            Err(e) => event(EventKind::Error, format!("file {}: not deleted on the instrument: {e}", rec.remote_path)),
+        };
+        let _ = notes.send(note).await;
+    }
 }
 
 /// Uploads one recorded file and marks it uploaded.
-pub async fn upload_record(up: &Uploader, store: &mut Store, rec: &FileRecord) -> Result<String, UploadError> {
+pub async fn upload_record(
+    up: &Uploader,
+    store: &mut Store,
+    rec: &FileRecord,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Uploaded, UploadError> {
     let (Some(local), Some(sha)) = (&rec.local_path, &rec.sha256) else {
         return Err(UploadError::NoCopy(rec.remote_path.clone()));
     };
-    let id = up.upload(&rec.instrument, &rec.remote_path, Path::new(local), rec.size, sha, &mut |_, _| {}).await?;
-    if let Err(e) = records::set_uploaded(store.conn(), rec.id, &id, now_ms()) {
+    let done = up.upload(&rec.instrument, &rec.remote_path, Path::new(local), rec.size, sha, progress).await?;
+    if let Err(e) = records::set_uploaded(store.conn(), rec.id, &done.id, now_ms()) {
         tracing::warn!("cannot record the upload of {}: {e}", rec.remote_path);
     }
-    Ok(id)
+    Ok(done)
 }
 
 /// Longest a chunk may take.

@@ -30,6 +30,9 @@ use meterdeck_drivers::{FamilyInfo, InstrumentConfig};
 // Instrument control (issue 14)
 use meterdeck_core::control::{ControlOutcome, Profile};
 use meterdeck_drivers::control::SettingDiff;
+// Measurement files (issue 14)
+use meterdeck_core::cloudlink::CloudFile;
+use meterdeck_core::desk::LocalFileView;
 use serde::Deserialize;
 use ts_rs::TS;
 
@@ -285,4 +288,18 @@ contract! {
     control::profile_diff(ProfileDiffArgs { instrument: String, operator: String, name: String }) -> Vec<SettingDiff>;
     /// Writes what differs, reads back and verifies (after the window's confirmation).
     control::profile_push(ProfilePushArgs { instrument: String, operator: String, name: String }) -> ControlOutcome;
+    // ------------------------------------------------- measurement files (issue 14)
+    /// Collected files, newest first (`limit` defaults to 5000).
+    files::files_local(FilesLocalArgs { instrument: Option<String>, limit: Option<usize> }) -> Vec<LocalFileView>;
+    /// Fetches one file now (up to 1 GB, over the automatic limit too); emits `file-progress`.
+    files::files_fetch(FilesFetchArgs { instrument: String, name: String }) -> LocalFileView;
+    /// Uploads a fetched file to the cloud now; emits `file-progress`.
+    files::files_upload(FilesUploadArgs { id: i64 }) -> LocalFileView;
+    /// Opens the files folder (of one instrument, or all); answers its path.
+    files::files_open_folder(FilesOpenFolderArgs { instrument: Option<String> }) -> String;
+    /// The signed-in cloud account's files, newest first.
+    files::cloud_files(CloudFilesArgs { instrument: Option<String> }) -> Vec<CloudFile>;
+    /// Downloads a cloud file into `folder` (default: the data directory's `downloads`),
+    /// checked by size and SHA-256; emits `file-progress`; answers the path written.
+    files::cloud_file_download(CloudFileDownloadArgs { id: String, folder: Option<String> }) -> String;
 }

@@ -54,4 +54,6 @@ events! {
     NOTIFICATION = "notification": Note;
     /// Progress of `report_generate`, after each step.
     REPORT_PROGRESS = "report-progress": ReportProgress;
+    /// Progress of a fetch, upload or download from the Files screen, at most every 100 ms and the last step.
+    FILE_PROGRESS = "file-progress": meterdeck_core::desk::FileProgress;
 }

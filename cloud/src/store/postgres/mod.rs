@@ -4,6 +4,7 @@
 //! and the second stores nothing; deadlocks and serialization failures are
 //! retried.
 
+mod files;
 mod schema;
 
 use std::collections::{BTreeMap, HashMap};
@@ -138,6 +139,10 @@ impl PgStore {
         if v < 2 {
             tx.batch_execute(schema::V2).await?;
             tx.execute("INSERT INTO meterdeck_schema (version) VALUES (2)", &[]).await?;
+        }
+        if v < 3 {
+            tx.batch_execute(schema::V3).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (3)", &[]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1292,6 +1297,10 @@ impl Storage for PgStore {
              not by meterdeck-cloud"
                 .into(),
         ))
+    }
+
+    fn files(&self) -> &dyn FileStore {
+        self
     }
 }
 

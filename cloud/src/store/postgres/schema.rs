@@ -1,7 +1,7 @@
 //! The PostgreSQL schema, versioned in `meterdeck_schema`. Several cloud
 //! processes may start at once: migrations run under an advisory lock.
 
-pub const VERSION: i32 = 2;
+pub const VERSION: i32 = 3;
 
 /// Arbitrary, fixed: the advisory lock key of schema migrations.
 pub const MIGRATION_LOCK: i64 = 0x4d44_5343_4845_4d41; // "MDSCHEMA"
@@ -191,4 +191,22 @@ CREATE TABLE reminder_sent (
 -- The per-plan traffic placeholders (free/standard 1 GB, pro 5 GB) are
 -- gone: gateways have their Remote plan's allowance, other agents none.
 UPDATE account SET traffic_allowance = 0;
+";
+
+/// Version 3: measurement files uploaded by agents; see the SQLite schema.
+pub const V3: &str = "
+CREATE TABLE cloud_file (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    instrument TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    received BIGINT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    completed_ms BIGINT,
+    UNIQUE (agent, instrument, name, sha256)
+);
+CREATE INDEX cloud_file_account ON cloud_file(account, completed_ms);
 ";

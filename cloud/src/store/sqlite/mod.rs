@@ -3,6 +3,7 @@
 //! writer, `synchronous = FULL` so an acknowledged batch survives a power
 //! cut. All blocking work runs in `spawn_blocking`.
 
+mod files;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -1367,6 +1368,10 @@ impl Storage for SqliteStore {
             std::fs::rename(&tmp, &dest).map_err(|e| ctx(&e))
         })
         .await
+    }
+
+    fn files(&self) -> &dyn FileStore {
+        self
     }
 }
 

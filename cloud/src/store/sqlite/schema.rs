@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Version 1. Grants and team members are JSON lists (small, read whole);
 /// time series are one row per batch part (see `store/mod.rs`).
@@ -194,6 +194,26 @@ CREATE TABLE reminder_sent (
 UPDATE account SET traffic_allowance = 0;
 ";
 
+/// Version 3: measurement files uploaded by agents (issue 14). The bytes
+/// are files on disk (`files_dir`); a row is an upload, kept once
+/// `completed_ms` is set (the SHA-256 was confirmed).
+const V3: &str = "
+CREATE TABLE cloud_file (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    instrument TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    completed_ms INTEGER,
+    UNIQUE (agent, instrument, name, sha256)
+);
+CREATE INDEX cloud_file_account ON cloud_file(account, completed_ms);
+";
+
 /// A schema this program cannot use, or SQLite failing to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -220,6 +240,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(V2)?;
         tx.execute_batch("PRAGMA user_version = 2")?;
+        tx.commit()?;
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v < 3 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V3)?;
+        tx.execute_batch("PRAGMA user_version = 3")?;
         tx.commit()?;
     }
     Ok(())

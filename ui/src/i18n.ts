@@ -776,6 +776,9 @@ const en = {
   "weekday.fri": "Friday",
   "weekday.sat": "Saturday",
   "weekday.sun": "Sunday",
+  // Viewer pan (issue 17)
+  "viewer.panLeft": "Earlier (half a range back)",
+  "viewer.panRight": "Later (half a range on)",
 } as const;
 
 export type Key = keyof typeof en;
@@ -1555,6 +1558,9 @@ const ja: Record<Key, string> = {
   "weekday.fri": "金曜日",
   "weekday.sat": "土曜日",
   "weekday.sun": "日曜日",
+  // Viewer pan (issue 17)
+  "viewer.panLeft": "前へ（範囲の半分戻る）",
+  "viewer.panRight": "後へ（範囲の半分進む）",
 };
 
 export const tables: Record<Lang, Record<string, string>> = { en, ja };

@@ -160,6 +160,9 @@ export function viewerScreen(): Screen {
   const paints: { gen: number; from: number; to: number }[] = [];
   Object.defineProperty(plotBox, "timings", { get: () => timings.log });
   Object.defineProperty(plotBox, "paints", { get: () => paints });
+  /** The newest request (its generation and range), for the same tests. */
+  let requested: { gen: number; from: number; to: number; quick: string | null } | null = null;
+  Object.defineProperty(plotBox, "requested", { get: () => requested });
   const plot = new ViewerPlot(plotBox, readout, {
     onZoom(a, b) {
       zoomStack.push([from, to, quick]);
@@ -483,7 +486,7 @@ export function viewerScreen(): Screen {
       if (showTable) clear(tableHost);
       return;
     }
-    loader.request({
+    const gen = loader.request({
       ids: [...selected],
       from,
       to,
@@ -494,6 +497,7 @@ export function viewerScreen(): Screen {
       cloud: overlay.list.map((c) => c.id),
       prefetch,
     });
+    requested = { gen, from, to, quick };
   }
 
   async function loadTable(): Promise<void> {

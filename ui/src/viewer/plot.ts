@@ -54,14 +54,45 @@ function alpha(hex: string, a: number): string {
   return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
 }
 
-/** What makes the series set: when it changes the instance is rebuilt. */
-function shapeKey(inputs: ViewerInput[]): string {
+/** The series' layout: when it changes, the instance's series are replaced. */
+function seriesKey(inputs: ViewerInput[]): string {
   return inputs.map((i) => `${i.key}|${i.cols.raw ? "r" : "b"}|${i.unit}|${i.color}|${i.compare ? 1 : 0}`).join("\n");
+}
+
+/** The y axes (one per unit, in order): when they change the instance is rebuilt. */
+function axesKey(inputs: ViewerInput[]): string {
+  return [...new Set(inputs.map((i) => i.unit))].join("\n");
+}
+
+/** uPlot series and bands for `inputs`: a line per raw channel, max and min
+ * with a band between them per downsampled one. */
+function layout(inputs: ViewerInput[]): { series: uPlot.Series[]; bands: uPlot.Band[]; logical: Logical[] } {
+  const series: uPlot.Series[] = [];
+  const bands: uPlot.Band[] = [];
+  const logical: Logical[] = [];
+  let n = 1;
+  for (const i of inputs) {
+    const scale = `u:${i.unit}`;
+    const dash = i.compare ? [6, 4] : undefined;
+    if (i.cols.raw) {
+      series.push({ label: i.label, scale, stroke: i.color, width: 1.5, dash, spanGaps: false, points: { show: false } });
+      logical.push({ input: i, idx: [n] });
+      n += 1;
+    } else {
+      series.push({ label: `${i.label} ${t("viewer.max")}`, scale, stroke: alpha(i.color, 0.9), width: 1, dash, points: { show: false } });
+      series.push({ label: `${i.label} ${t("viewer.min")}`, scale, stroke: alpha(i.color, 0.9), width: 1, dash, points: { show: false } });
+      bands.push({ series: [n, n + 1], fill: alpha(i.color, i.compare ? 0.12 : 0.25) });
+      logical.push({ input: i, idx: [n, n + 1] });
+      n += 2;
+    }
+  }
+  return { series, bands, logical };
 }
 
 export class ViewerPlot {
   private u: uPlot | null = null;
-  private shape = "";
+  private axesShape = "";
+  private seriesShape = "";
   private logical: Logical[] = [];
   private ro: ResizeObserver;
   private xRange: [number, number] = [0, 1];
@@ -118,7 +149,8 @@ export class ViewerPlot {
   clear(): void {
     this.u?.destroy();
     this.u = null;
-    this.shape = "";
+    this.axesShape = "";
+    this.seriesShape = "";
     this.logical = [];
     this.hint();
   }
@@ -140,15 +172,33 @@ export class ViewerPlot {
     }
     const { xs, ys } = alignColumns(inputs.map((i) => i.cols));
     const data = [xs, ...ys] as unknown as uPlot.AlignedData;
-    const shape = shapeKey(inputs);
-    if (this.u && shape === this.shape) {
-      // Same series: new columns, scales recomputed (x from xRange).
-      this.logical.forEach((l, k) => (l.input = inputs[k]));
-      this.u.setData(data, true);
+    const axesShape = axesKey(inputs);
+    const seriesShape = seriesKey(inputs);
+    const u = this.u;
+    if (u && axesShape === this.axesShape) {
+      if (seriesShape === this.seriesShape) {
+        // Same series: new columns, scales recomputed (x from xRange).
+        this.logical.forEach((l, k) => (l.input = inputs[k]));
+        u.setData(data, true);
+        return;
+      }
+      // Same axes, other series (a channel added, or raw points became
+      // bands on zooming out): the series are swapped in the same instance.
+      const next = layout(inputs);
+      u.batch(() => {
+        for (let k = u.series.length - 1; k >= 1; k--) u.delSeries(k);
+        u.delBand(null as unknown as number);
+        next.series.forEach((opts) => u.addSeries(opts));
+        next.bands.forEach((b) => u.addBand(b));
+        u.setData(data, true);
+      });
+      this.logical = next.logical;
+      this.seriesShape = seriesShape;
       return;
     }
     this.build(inputs, data);
-    this.shape = shape;
+    this.axesShape = axesShape;
+    this.seriesShape = seriesShape;
   }
 
   private build(inputs: ViewerInput[], data: uPlot.AlignedData): void {
@@ -159,24 +209,10 @@ export class ViewerPlot {
     const fg = cssVar("--fg-muted", "#888");
     const grid = cssVar("--grid", "rgba(128,128,128,.15)");
     const units = [...new Set(inputs.map((i) => i.unit))];
-    const series: uPlot.Series[] = [{ label: t("viewer.time") }];
-    const bands: uPlot.Band[] = [];
-    let n = 1;
-    for (const i of inputs) {
-      const scale = `u:${i.unit}`;
-      const dash = i.compare ? [6, 4] : undefined;
-      if (i.cols.raw) {
-        series.push({ label: i.label, scale, stroke: i.color, width: 1.5, dash, spanGaps: false, points: { show: false } });
-        this.logical.push({ input: i, idx: [n] });
-        n += 1;
-      } else {
-        series.push({ label: `${i.label} ${t("viewer.max")}`, scale, stroke: alpha(i.color, 0.9), width: 1, dash, points: { show: false } });
-        series.push({ label: `${i.label} ${t("viewer.min")}`, scale, stroke: alpha(i.color, 0.9), width: 1, dash, points: { show: false } });
-        bands.push({ series: [n, n + 1], fill: alpha(i.color, i.compare ? 0.12 : 0.25) });
-        this.logical.push({ input: i, idx: [n, n + 1] });
-        n += 2;
-      }
-    }
+    const lay = layout(inputs);
+    const series: uPlot.Series[] = [{ label: t("viewer.time") }, ...lay.series];
+    const bands = lay.bands;
+    this.logical = lay.logical;
     // Ranges read the plot's current settings, so a refresh needs no rebuild.
     const scales: uPlot.Scales = { x: { time: true, range: () => [this.xRange[0], this.xRange[1]] } };
     const axesOpts: uPlot.Axis[] = [

@@ -163,6 +163,7 @@ export function viewerScreen(): Screen {
   /** The newest request (its generation and range), for the same tests. */
   let requested: { gen: number; from: number; to: number; quick: string | null } | null = null;
   Object.defineProperty(plotBox, "requested", { get: () => requested });
+  Object.defineProperty(plotBox, "dropped", { get: () => loader.dropped });
   const plot = new ViewerPlot(plotBox, readout, {
     onZoom(a, b) {
       zoomStack.push([from, to, quick]);

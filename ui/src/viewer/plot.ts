@@ -13,7 +13,7 @@ import { formatValue } from "../format";
 import { t } from "../i18n";
 import type { AxisSetting } from "../plot";
 import { timeLabels } from "../plot";
-import { formatDateTimeMs, getTimeZone } from "../time";
+import { formatDateTimeMs, getTimeZone, zonedDate } from "../time";
 import { alignColumns } from "./align";
 import type { Columns } from "./frame";
 
@@ -259,7 +259,7 @@ export class ViewerPlot {
     const opts: uPlot.Options = {
       ...this.size(),
       ms: 1,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts), tz),
+      tzDate: (ts) => zonedDate(ts, tz),
       series,
       bands,
       scales,

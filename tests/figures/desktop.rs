@@ -565,6 +565,13 @@ struct Redraw {
 }
 
 fn redraw_ms(s: &Session, trigger: impl FnOnce(&Session) -> Result<()>) -> Result<Redraw> {
+    // From an idle Viewer: the previous range's pan neighbours (fetched
+    // 250 ms after it painted) are not counted into this redraw.
+    std::thread::sleep(Duration::from_millis(400));
+    s.wait_until(Duration::from_secs(60), "the Viewer idle", |s| {
+        Ok((s.execute("return document.querySelector('[data-testid=viewer-plot]').busy === true", vec![])? == false)
+            .then_some(()))
+    })?;
     s.execute(ARM, vec![])?;
     trigger(s)?;
     let ms = s.wait_until(Duration::from_secs(60), "the plot to redraw", |s| {

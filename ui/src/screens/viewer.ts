@@ -26,6 +26,8 @@ const OFFSETS: [string, number][] = [
 const TABLE_LIMIT = 1000;
 /** Frames kept for pans (the neighbours of the ranges looked at). */
 const CACHE_FRAMES = 8;
+/** How long a zoomed or panned range is shown before its neighbours are fetched. */
+const PREFETCH_AFTER_MS = 250;
 
 /** What one redraw asks for. */
 interface Query {
@@ -164,6 +166,8 @@ export function viewerScreen(): Screen {
   let requested: { gen: number; from: number; to: number; quick: string | null } | null = null;
   Object.defineProperty(plotBox, "requested", { get: () => requested });
   Object.defineProperty(plotBox, "dropped", { get: () => loader.dropped });
+  /** A request or a prefetch is running (the figures measure from an idle Viewer). */
+  Object.defineProperty(plotBox, "busy", { get: () => loader.busy || prefetching });
   const plot = new ViewerPlot(plotBox, readout, {
     onZoom(a, b) {
       zoomStack.push([from, to, quick]);
@@ -460,12 +464,26 @@ export function viewerScreen(): Screen {
     showError(err, failed.length ? failed.join(" · ") : null);
     draw(gen);
     if (showTable) void loadTable();
-    if (q.prefetch && q.ids.length && q.quick !== "all") {
-      // Neighbours for a pan, fetched while the user looks (errors show when panned to).
+    // After a zoom or pan (where the next step is likely a pan), the
+    // neighbours are fetched once the user has looked a moment.
+    if (q.prefetch && q.ids.length && q.quick === null) setTimeout(() => void prefetch(q, a, gen), PREFETCH_AFTER_MS);
+  }
+
+  let prefetching = false;
+  /** The ranges a pan either way would show, one at a time, given up as
+   * soon as a newer request is made (core answers that one first). */
+  async function prefetch(q: Query, a: Fetched, gen: number): Promise<void> {
+    if (prefetching) return;
+    prefetching = true;
+    try {
       for (const dir of [-1, 1] as const) {
+        if (loader.newest !== gen || loader.busy) return;
         const [pa, pb] = panned(dir, a.from, a.to);
-        void frame(q.ids, pa, pb, q.width).catch(() => undefined);
+        // Errors show when the user pans there.
+        await frame(q.ids, pa, pb, q.width).catch(() => undefined);
       }
+    } finally {
+      prefetching = false;
     }
   }
 

@@ -12,6 +12,7 @@ mod dashboards;
 mod error;
 mod licence;
 mod live;
+mod render;
 mod reports;
 mod tray;
 
@@ -24,6 +25,7 @@ use tauri::RunEvent;
 
 fn main() -> ExitCode {
     webview_locale_fix();
+    render::prefer_shm_without_gpu();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

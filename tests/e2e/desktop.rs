@@ -511,10 +511,7 @@ fn viewer_in_place(d: &Desktop) -> Result<()> {
     d.click(&d.by_testid("viewer-pan-left")?)?;
     let panned = viewer_settled(d, "the pan painted")?;
     ensure!(panned["marker"] == "kept" && panned["builds"] == builds, "the pan rebuilt the plot: {panned}");
-    ensure!(
-        panned["x"][1].as_f64() == panned["requested"]["to"].as_f64(),
-        "the pan's range is drawn: {panned}"
-    );
+    ensure!(panned["x"][1].as_f64() == panned["requested"]["to"].as_f64(), "the pan's range is drawn: {panned}");
 
     // The storm starts on a week of two channels, so the first zooms are
     // slow to answer and the later, narrower ones quick: answers that paint

@@ -360,7 +360,12 @@ fn first_paint(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
             unit: "ms",
             target: Some(1000.0),
         },
-        Figure { name: "  process start -> page start (web view up)".into(), value: med(|s| s.page), unit: "ms", target: None },
+        Figure {
+            name: "  process start -> page start (web view up)".into(),
+            value: med(|s| s.page),
+            unit: "ms",
+            target: None,
+        },
         Figure { name: "  process start -> UI script runs".into(), value: med(|s| s.script), unit: "ms", target: None },
         Figure {
             name: "  process start -> first data (the start call answered)".into(),
@@ -742,7 +747,12 @@ fn viewer(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
         unit: "ms",
         target: Some(50.0_f64.min(1.5 * core_ms + 20.0)),
     });
-    figs.push(Figure { name: "  series_core_ms: core's answer alone (median)".into(), value: core_ms, unit: "ms", target: None });
+    figs.push(Figure {
+        name: "  series_core_ms: core's answer alone (median)".into(),
+        value: core_ms,
+        unit: "ms",
+        target: None,
+    });
     figs.push(Figure {
         name: "  series command, JSON, in the page (median)".into(),
         value: median(cmd),

@@ -237,15 +237,21 @@ fn viewer(cx: &Ctx) -> Result<()> {
     let paths = [format!("{logger}/CH1_1"), format!("{logger}/CH1_2")];
     cx.nav("viewer")?;
     let d = &cx.desk;
-    for p in &paths {
+    let check_path = |p: &str| -> Result<()> {
         let check = d.wait_for(&format!("[data-testid=channel-check][data-path=\"{p}\"]"), Duration::from_secs(10))?;
-        d.click(&check)?;
-    }
-    // The demo's cache starts with a week of history: the week is drawn at once.
+        d.click(&check)
+    };
+    // The demo's cache starts with a week of history: the week is drawn at
+    // once. Two temperatures, which follow the day.
+    let third = format!("{logger}/CH1_3");
+    check_path(&paths[0])?;
+    check_path(&third)?;
     d.click(&d.by_testid("range-1w")?)?;
     d.wait_for(&format!("{} .u-over", testid("viewer-plot")), Duration::from_secs(10))?;
     std::thread::sleep(Duration::from_millis(1500));
     cx.screenshot("viewer-week")?;
+    check_path(&third)?;
+    check_path(&paths[1])?;
     // Some seconds of data (one poll a second) to export.
     if let Some(wait) = Duration::from_secs(10).checked_sub(cx.launched.elapsed()) {
         std::thread::sleep(wait);

@@ -104,7 +104,8 @@ mod tests {
         // second channel (no max column before it: the first was raw)
         let second = 32 + 3 * 8 * 2;
         assert_eq!(i64::from_le_bytes(b[second..second + 8].try_into().unwrap()), -2);
-        assert_eq!(f64_at(&b, second + 16 + 2 * 8 + 8), 3.5, "max column follows min");
+        assert_eq!(f64_at(&b, second + 16 + 2 * 8), 1.0, "min column follows t");
+        assert_eq!(f64_at(&b, second + 16 + 4 * 8), 3.5, "max column follows min");
     }
 
     #[test]

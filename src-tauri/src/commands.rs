@@ -247,6 +247,21 @@ pub async fn series(desk: Desk_<'_>, a: Args<SeriesArgs>) -> Reply<SeriesArgs> {
     blocking(move || desk.series(&a.channel_ids, a.from, a.to, a.width)).await
 }
 
+/// Answers raw bytes, not `Reply<SeriesFrameArgs>`: a `Serialize` reply
+/// would go out as JSON (an array of a million byte values).
+#[tauri::command]
+pub async fn series_frame(desk: Desk_<'_>, a: Args<SeriesFrameArgs>) -> Res<tauri::ipc::Response> {
+    let desk = Arc::clone(&desk);
+    let bytes = blocking(move || desk.series_frame(&a.channel_ids, a.from, a.to, a.width)).await?;
+    Ok(SeriesFrame(bytes).into())
+}
+
+#[tauri::command]
+pub async fn start_view(desk: Desk_<'_>, _a: Args<StartViewArgs>) -> Reply<StartViewArgs> {
+    let desk = Arc::clone(&desk);
+    blocking(move || desk.start_view()).await
+}
+
 #[tauri::command]
 pub async fn series_extent(desk: Desk_<'_>, a: Args<SeriesExtentArgs>) -> Reply<SeriesExtentArgs> {
     let desk = Arc::clone(&desk);

@@ -14,6 +14,7 @@ mod error;
 mod files;
 mod licence;
 mod live;
+mod render;
 mod reports;
 mod tray;
 
@@ -26,6 +27,7 @@ use tauri::RunEvent;
 
 fn main() -> ExitCode {
     webview_locale_fix();
+    render::prefer_shm_without_gpu();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

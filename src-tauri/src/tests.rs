@@ -271,3 +271,63 @@ fn the_window_offers_the_registrys_families() {
     let stored = std::fs::read_to_string(&fixture).unwrap_or_default();
     assert!(stored == text, "{} is not the `families` answer; regenerate it: scripts/gen-bindings", fixture.display());
 }
+
+impl Harness {
+    /// The reply's body as sent, for binary commands.
+    fn call_body(&self, cmd: &str, args: Value) -> Result<tauri::ipc::InvokeResponseBody, String> {
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map_err(|e| e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string()))
+    }
+}
+
+/// The Viewer's frame goes out as raw bytes (an `ArrayBuffer` in the web
+/// view), holding the same numbers as the JSON `series`; bad arguments are
+/// refused with core's message.
+#[test]
+fn series_frame_is_raw_bytes_with_the_series_numbers() {
+    let h = Harness::demo();
+    let channels = h.call("channels", json!({})).unwrap();
+    let id = channels[0]["id"].as_i64().unwrap();
+    let to = meterdeck_core::model::now_ms();
+    let args = json!({"channelIds": [id], "from": to - 3_600_000, "to": to, "width": 300});
+    let json_series = h.call("series", args.clone()).unwrap();
+    let tauri::ipc::InvokeResponseBody::Raw(b) = h.call_body("series_frame", args).unwrap() else {
+        panic!("series_frame answered JSON");
+    };
+    assert_eq!(&b[..4], b"MDSF");
+    assert_eq!(u32::from_le_bytes(b[8..12].try_into().unwrap()), 1);
+    assert_eq!(i64::from_le_bytes(b[16..24].try_into().unwrap()), id);
+    let n = u32::from_le_bytes(b[28..32].try_into().unwrap()) as usize;
+    let t = json_series[0]["t"].as_array().unwrap();
+    assert_eq!(n, t.len());
+    assert!(n > 100, "an hour of demo history has samples: {n}");
+    let f = |at: usize| f64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    assert_eq!(f(32 + 8 * (n - 1)), t[n - 1].as_f64().unwrap());
+    let (want, got) = (json_series[0]["min"][0].as_f64(), f(32 + 8 * n));
+    assert!(want.map_or(got.is_nan(), |w| w == got), "first min: {want:?} vs {got}");
+    let err = h.call("series_frame", json!({"channelIds": [id], "from": 10, "to": 10, "width": 100})).unwrap_err();
+    assert!(err.contains("empty time range"), "{err}");
+    let err = h.call("series_frame", json!({"channelIds": [id], "from": 0, "to": 10})).unwrap_err();
+    assert!(err.contains("width"), "{err}");
+}
+
+#[test]
+fn start_view_holds_the_first_screen() {
+    let h = Harness::demo();
+    let v = h.call("start_view", json!({})).unwrap();
+    assert_eq!(v["state"]["demo"], true);
+    assert!(!v["instruments"].as_array().unwrap().is_empty());
+    assert_eq!(v["hasBoards"], false);
+    assert!(!v["latest"].as_array().unwrap().is_empty(), "the demo's history gives latest values at once");
+}

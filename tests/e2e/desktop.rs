@@ -237,15 +237,21 @@ fn viewer(cx: &Ctx) -> Result<()> {
     let paths = [format!("{logger}/CH1_1"), format!("{logger}/CH1_2")];
     cx.nav("viewer")?;
     let d = &cx.desk;
-    for p in &paths {
+    let check_path = |p: &str| -> Result<()> {
         let check = d.wait_for(&format!("[data-testid=channel-check][data-path=\"{p}\"]"), Duration::from_secs(10))?;
-        d.click(&check)?;
-    }
-    // The demo's cache starts with a week of history: the week is drawn at once.
+        d.click(&check)
+    };
+    // The demo's cache starts with a week of history: the week is drawn at
+    // once. Two temperatures, which follow the day.
+    let third = format!("{logger}/CH1_3");
+    check_path(&paths[0])?;
+    check_path(&third)?;
     d.click(&d.by_testid("range-1w")?)?;
     d.wait_for(&format!("{} .u-over", testid("viewer-plot")), Duration::from_secs(10))?;
     std::thread::sleep(Duration::from_millis(1500));
     cx.screenshot("viewer-week")?;
+    check_path(&third)?;
+    check_path(&paths[1])?;
     // Some seconds of data (one poll a second) to export.
     if let Some(wait) = Duration::from_secs(10).checked_sub(cx.launched.elapsed()) {
         std::thread::sleep(wait);
@@ -440,5 +446,129 @@ fn settings(cx: &Ctx) -> Result<()> {
     eprintln!("    nav-monitor reads {label:?}");
     let saved = cx.invoke("app_state", json!({}))?;
     ensure!(saved["settings"]["language"] == "ja", "settings not saved: {saved}");
+    Ok(())
+}
+
+// ------------------------------------------------------------------ Viewer redraws (issue 17)
+
+/// What the Viewer's plot holds and has painted: the uPlot instance's
+/// marker and x scale, how many instances were built, the newest request
+/// and the paint log.
+const VIEWER_STATE: &str = "const box = document.querySelector('[data-testid=viewer-plot]');
+  const u = box.querySelector('.plot-host').uplot;
+  return {marker: u ? (u.__e2eMarker ?? null) : null, builds: box.plotBuilds,
+          x: u ? [u.scales.x.min, u.scales.x.max] : null, points: u ? u.data[0].length : 0,
+          requested: box.requested, paints: box.paints, timings: box.timings.slice(-3), dropped: box.dropped};";
+
+fn viewer_state(d: &Desktop) -> Result<Value> {
+    d.execute(VIEWER_STATE, vec![])
+}
+
+/// Waits until the newest request is painted; answers the state then.
+fn viewer_settled(d: &Desktop, what: &str) -> Result<Value> {
+    d.wait_until(Duration::from_secs(20), what, |_| {
+        let v = viewer_state(d)?;
+        let last = v["paints"].as_array().and_then(|p| p.last()).map(|p| p["gen"].clone());
+        Ok((v["requested"]["gen"].is_number() && last.as_ref() == Some(&v["requested"]["gen"])).then_some(v))
+    })
+}
+
+/// The Viewer keeps one uPlot instance across refreshes and range changes
+/// (a marker set on it survives), and a storm of 20 zooms in one second
+/// ends on the last zoom's range with no answer for an earlier zoom
+/// painted after a later one.
+#[test]
+fn viewer_redraws_in_place_and_the_last_zoom_wins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let args = vec!["--demo".to_string(), "--data-dir".to_string(), data.to_string_lossy().into_owned()];
+    let desk = Desktop::launch_app(&bin("meterdeck"), &args, &tmp.path().join("home"), None)
+        .expect("start the app under Xvfb + WebKitWebDriver");
+    if let Err(e) = viewer_in_place(&desk) {
+        let report = desk.failure_report("viewer-in-place");
+        panic!("{e:#}\n{report}");
+    }
+}
+
+fn viewer_in_place(d: &Desktop) -> Result<()> {
+    d.wait_for("html[data-ready=\"1\"]", Duration::from_secs(30))?;
+    d.nav("viewer")?;
+    let check = d.wait_for("[data-testid=channel-check][data-path$=\"/CH1_1\"]", Duration::from_secs(10))?;
+    d.click(&check)?;
+    d.click(&d.by_testid("range-1d")?)?;
+    let first = viewer_settled(d, "the day painted")?;
+    ensure!(first["points"].as_u64().unwrap_or(0) > 10, "the demo's day of history is drawn: {first}");
+    d.execute(
+        "document.querySelector('[data-testid=viewer-plot] .plot-host').uplot.__e2eMarker = 'kept'; return true",
+        vec![],
+    )?;
+    let builds = first["builds"].clone();
+
+    // A refresh of another range: the same instance, the new range drawn.
+    d.click(&d.by_testid("range-6h")?)?;
+    let six = d.wait_until(Duration::from_secs(20), "the 6 h range painted", |_| {
+        let v = viewer_settled(d, "6 h")?;
+        let span = v["x"][1].as_f64().unwrap_or(0.0) - v["x"][0].as_f64().unwrap_or(0.0);
+        Ok(((span - 6.0 * 3_600_000.0).abs() < 1.0).then_some(v))
+    })?;
+    ensure!(six["marker"] == "kept", "the uPlot instance was replaced by the refresh: {six}");
+    ensure!(six["builds"] == builds, "a refresh built a new plot: {six}");
+    // A pan (its neighbour was fetched ahead) keeps it too.
+    d.click(&d.by_testid("viewer-pan-left")?)?;
+    let panned = viewer_settled(d, "the pan painted")?;
+    ensure!(panned["marker"] == "kept" && panned["builds"] == builds, "the pan rebuilt the plot: {panned}");
+    ensure!(panned["x"][1].as_f64() == panned["requested"]["to"].as_f64(), "the pan's range is drawn: {panned}");
+
+    // The storm starts on a week of two channels, so the first zooms are
+    // slow to answer and the later, narrower ones quick: answers that paint
+    // as they come would paint an early zoom over a later one.
+    let second = d.wait_for("[data-testid=channel-check][data-path$=\"/CH1_2\"]", Duration::from_secs(10))?;
+    d.click(&second)?;
+    d.click(&d.by_testid("range-1w")?)?;
+    d.wait_until(Duration::from_secs(30), "the week of two channels painted", |_| {
+        let v = viewer_settled(d, "1 w")?;
+        let span = v["x"][1].as_f64().unwrap_or(0.0) - v["x"][0].as_f64().unwrap_or(0.0);
+        Ok(((span - 7.0 * 86_400_000.0).abs() < 1.0).then_some(()))
+    })?;
+    let builds = viewer_state(d)?["builds"].clone();
+    d.execute(
+        "document.querySelector('[data-testid=viewer-plot] .plot-host').uplot.__e2eMarker = 'kept'; return true",
+        vec![],
+    )?;
+    // The storm: 20 drag-zooms (uPlot's selection hook, as a drag ends)
+    // 50 ms apart, each a narrower middle part of what is drawn then.
+    let before = viewer_state(d)?["paints"].as_array().map_or(0, |p| p.len());
+    d.set_timeouts(30_000)?;
+    d.execute_async(
+        "const done = arguments[arguments.length - 1];
+         const u = document.querySelector('[data-testid=viewer-plot] .plot-host').uplot;
+         const w = u.bbox.width / devicePixelRatio, h = u.bbox.height / devicePixelRatio;
+         let k = 0;
+         const zoom = () => {
+           const left = Math.round(w * 0.02 * (k + 1)), width = Math.round(w * (1 - 0.04 * (k + 1)));
+           u.setSelect({left, top: 0, width: Math.max(4, width), height: h}, true);
+           if (++k < 20) setTimeout(zoom, 50); else done(true);
+         };
+         zoom();",
+        vec![],
+    )?;
+    let end = viewer_settled(d, "the storm's last zoom painted")?;
+    let req = &end["requested"];
+    ensure!(end["marker"] == "kept" && end["builds"] == builds, "the storm rebuilt the plot: {end}");
+    ensure!(
+        end["x"][0].as_f64() == req["from"].as_f64() && end["x"][1].as_f64() == req["to"].as_f64(),
+        "the drawn range is not the last zoom's: drawn {}, last requested {req}",
+        end["x"]
+    );
+    let paints = end["paints"].as_array().cloned().unwrap_or_default();
+    let storm: Vec<i64> = paints[before.min(paints.len())..].iter().filter_map(|p| p["gen"].as_i64()).collect();
+    ensure!(storm.windows(2).all(|w| w[0] < w[1]), "an older answer was painted after a newer one: {storm:?}");
+    ensure!(storm.last() == req["gen"].as_i64().as_ref(), "the last paint is not the last request: {storm:?} vs {req}");
+    eprintln!(
+        "    storm: {} paints for 20 zooms (generations {storm:?}), {} stale answers dropped; last redraws {}",
+        storm.len(),
+        end["dropped"],
+        end["timings"]
+    );
     Ok(())
 }

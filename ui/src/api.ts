@@ -203,6 +203,11 @@ export const api = {
   series: (channelIds: number[], from: number, to: number, width: number) =>
     call("series", { channelIds, from, to, width: Math.max(1, Math.round(width)) }),
   seriesExtent: (channelIds: number[]) => call("series_extent", { channelIds }),
+  /** The Viewer's series as one binary frame (an ArrayBuffer; read with viewer/frame.ts). */
+  seriesFrame: (channelIds: number[], from: number, to: number, width: number) =>
+    call("series_frame", { channelIds, from, to, width: Math.max(1, Math.round(width)) }),
+  /** What the first screen needs, in one call (issue 17). */
+  startView: () => call("start_view"),
   table: (channelIds: number[], from: number, to: number, limit: number) =>
     call("table", { channelIds, from, to, limit }),
   exportData: (channelIds: number[], from: number, to: number, path: string) =>

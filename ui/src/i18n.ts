@@ -880,6 +880,9 @@ const en = {
   "files.status.fetched": "fetched",
   "files.status.uploaded": "uploaded",
   "files.status.deleted-on-instrument": "deleted on instrument",
+  // Viewer pan (issue 17)
+  "viewer.panLeft": "Earlier (half a range back)",
+  "viewer.panRight": "Later (half a range on)",
 } as const;
 
 export type Key = keyof typeof en;
@@ -1763,6 +1766,9 @@ const ja: Record<Key, string> = {
   "files.status.fetched": "取得済み",
   "files.status.uploaded": "アップロード済み",
   "files.status.deleted-on-instrument": "機器から削除済み",
+  // Viewer pan (issue 17)
+  "viewer.panLeft": "前へ（範囲の半分戻る）",
+  "viewer.panRight": "後へ（範囲の半分進む）",
 };
 
 export const tables: Record<Lang, Record<string, string>> = { en, ja };

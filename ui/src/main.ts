@@ -136,10 +136,44 @@ function paintSummary(): void {
   summary.title = tip;
 }
 
+const FACTORIES: Record<Name, () => Screen> = {
+  dashboard: dashboardScreen,
+  instruments: instrumentsScreen,
+  monitor: monitorScreen,
+  viewer: viewerScreen,
+  alarms: alarmsScreen,
+  journal: journalScreen,
+  notifications: notificationsScreen,
+  rules: rulesScreen,
+  calcs: calcsScreen,
+  destinations: destinationsScreen,
+  console: consoleScreen,
+  events: eventsScreen,
+  cloud: cloudScreen,
+  licence: () => licenceScreen(licenceChanged),
+  reports: reportsScreen,
+  files: filesScreen,
+  settings: () => settingsScreen(onSettingsSaved),
+};
+let mainEl: HTMLElement | null = null;
+
+/** The screen, built and added to the page the first time it is wanted. */
+function screenOf(name: Name): Screen {
+  let s = screens.get(name);
+  if (!s) {
+    s = FACTORIES[name]();
+    s.root.hidden = true;
+    screens.set(name, s);
+    mainEl?.append(s.root);
+  }
+  return s;
+}
+
 function show(name: Name): void {
   const prev = screens.get(current);
   if (prev && current !== name) prev.hide?.();
   current = name;
+  screenOf(name);
   for (const [n, s] of screens) s.root.hidden = n !== name;
   for (const [n, b] of navButtons) b.classList.toggle("active", n === name);
   screens.get(name)?.show();
@@ -183,35 +217,14 @@ function build(): void {
     nav.append(b);
   }
 
-  screens = new Map<Name, Screen>([
-    ["dashboard", dashboardScreen()],
-    ["instruments", instrumentsScreen()],
-    ["monitor", monitorScreen()],
-    ["viewer", viewerScreen()],
-    ["alarms", alarmsScreen()],
-    ["journal", journalScreen()],
-    ["notifications", notificationsScreen()],
-    ["rules", rulesScreen()],
-    ["calcs", calcsScreen()],
-    ["destinations", destinationsScreen()],
-    ["console", consoleScreen()],
-    ["events", eventsScreen()],
-    ["cloud", cloudScreen()],
-    ["licence", licenceScreen(licenceChanged)],
-    ["reports", reportsScreen()],
-    ["files", filesScreen()],
-    ["settings", settingsScreen(onSettingsSaved)],
-  ]);
-  const main = h("main", { class: "content" });
-  for (const s of screens.values()) {
-    s.root.hidden = true;
-    main.append(s.root);
-  }
+  // Screens are built when first shown (issue 17): the start builds one.
+  screens = new Map<Name, Screen>();
+  mainEl = h("main", { class: "content" });
   app.listeners.add(paintSummary);
   app.alarmListeners.add(paintBadges);
   app.unreadListeners.add(paintBadges);
   licenceBanner = h("div", { class: "licence-banner", testid: "licence-banner", hidden: true });
-  body.append(h("div", { class: "shell" }, header, licenceBanner, h("div", { class: "body" }, nav, main)));
+  body.append(h("div", { class: "shell" }, header, licenceBanner, h("div", { class: "body" }, nav, mainEl)));
   paintLicenceBanner();
   paintSummary();
   paintBadges();
@@ -280,20 +293,29 @@ async function start(): Promise<void> {
   }
   const root = document.getElementById("app")!;
   root.append(h("div", { class: "boot" }, t("app.loading")));
+  performance.mark("app:start");
+  let hasBoards = false;
   try {
-    app.state = await api.appState();
+    // One call for everything the first screen shows (issue 17).
+    const sv = await api.startView();
+    app.state = sv.state;
     applySettings(app.state.settings);
-    app.instruments = await api.listInstruments();
+    app.instruments = sv.instruments;
+    app.startLatest = sv.latest;
+    hasBoards = sv.hasBoards;
   } catch (e) {
     clear(root);
     root.append(h("div", { class: "boot error" }, `${t("app.startFailed")}: ${errorText(e)}`));
     return;
   }
+  performance.mark("app:start-data");
   const fromHash = location.hash.slice(1);
   if ((NAMES as readonly string[]).includes(fromHash)) current = fromHash as Name;
   // A returning user opens on the last board used, once one exists.
-  else if ((await api.dashboardsList().catch(() => null))?.boards.length) current = "dashboard";
+  else if (hasBoards) current = "dashboard";
+  if (current !== "monitor") app.startLatest = null;
   build();
+  performance.mark("app:built");
   document.documentElement.dataset.ready = "1";
 
   await events.live(onLive).catch((e) => console.error("live", e));

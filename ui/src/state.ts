@@ -1,5 +1,5 @@
 // Shared application state and tiny pub/sub for live data.
-import type { AlarmView, AppState, ConnState, InstrumentView, LiveEvent, Note } from "./api";
+import type { AlarmView, AppState, ConnState, InstrumentView, LatestView, LiveEvent, Note } from "./api";
 import { mergeAlarms, upsertAlarm } from "./alarmfmt";
 
 export interface Screen {
@@ -26,6 +26,9 @@ export const app = {
   /** Unread notifications (backend's count). */
   unread: 0,
   unreadListeners: new Set<() => void>(),
+  /** The latest values that came with the start (issue 17): the Monitor's
+   * first paint uses them instead of asking again; taken once. */
+  startLatest: null as LatestView[] | null,
 };
 
 export function alarmsChanged(list: AlarmView[]): void {

@@ -104,3 +104,12 @@ export function parseZoned(text: string, tz: string = zone): number | null {
 export function toZonedInput(ms: number, tz: string = zone): string {
   return formatDateTime(ms, tz).slice(0, 16).replace(" ", "T");
 }
+
+/** A Date whose local fields read the zone's wall clock at `ms` (what
+ * uPlot's `tzDate` makes), from the cached formatter: uPlot's own goes
+ * through `toLocaleString` with a zone, which costs ~0.7 ms a call in
+ * WebKitGTK and was most of a Viewer redraw (issue 17). */
+export function zonedDate(ms: number, tz: string = zone): Date {
+  const p = parts(ms, tz, "ms");
+  return new Date(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second, +(p.fractionalSecond ?? 0));
+}

@@ -51,3 +51,18 @@ describe("time", () => {
     setLang("en");
   });
 });
+
+describe("zonedDate", () => {
+  it("reads the zone's wall clock like uPlot's tzDate, without toLocaleString", async () => {
+    const { zonedDate } = await import("../src/time");
+    const uPlot = (await import("uplot")).default;
+    for (const tz of ["Asia/Tokyo", "Europe/Berlin", "America/New_York", "UTC"]) {
+      for (const ms of [Date.UTC(2026, 2, 29, 0, 59, 59, 123), Date.UTC(2026, 9, 25, 1, 0, 0, 0), Date.UTC(2026, 11, 31, 23, 30, 5, 999)]) {
+        const a = zonedDate(ms, tz);
+        const b = uPlot.tzDate(new Date(ms), tz);
+        expect([a.getFullYear(), a.getMonth(), a.getDate(), a.getHours(), a.getMinutes(), a.getSeconds()]).toEqual([b.getFullYear(), b.getMonth(), b.getDate(), b.getHours(), b.getMinutes(), b.getSeconds()]);
+        expect(a.getMilliseconds()).toBe(ms % 1000);
+      }
+    }
+  });
+});

@@ -17,6 +17,7 @@ mod files;
 mod licence;
 mod reports;
 mod series;
+mod series_frame;
 mod settings;
 mod sync;
 mod views;
@@ -54,10 +55,11 @@ pub use files::{FileProgress, LocalFileStatus, LocalFileView, MAX_LOCAL_FILES};
 pub use licence::{LicenceBanner, LicenceScreen, LimitUse};
 pub use reports::ReportProgress;
 pub use series::{MAX_TABLE_ROWS, MAX_VIEW_CHANNELS, MAX_WIDTH};
+pub use series_frame::{FRAME_MAGIC, FRAME_VERSION};
 pub use settings::{UI_SETTINGS_KEY, check_timezone, system_timezone};
 pub use views::{
     AppState, ExportProgress, ExportView, IdentifyView, InstrumentStateEvent, InstrumentView, LatestView, LiveEvent,
-    LiveReading, SeriesView, TableView, TimeRange, UiSettings, tray_summary,
+    LiveReading, SeriesView, StartView, TableView, TimeRange, UiSettings, tray_summary,
 };
 
 pub const MAX_EVENTS: u32 = 10_000;
@@ -234,6 +236,17 @@ impl Desk {
             config_path: self.config_path.display().to_string(),
             demo: self.demo,
             settings: self.settings()?,
+        })
+    }
+
+    /// Everything the window's first screen needs, in one call (issue 17:
+    /// each round trip before the first paint is felt at start).
+    pub fn start_view(&self) -> DeskResult<StartView> {
+        Ok(StartView {
+            state: self.app_state()?,
+            instruments: self.list_instruments()?,
+            has_boards: !self.dashboards()?.boards.is_empty(),
+            latest: self.latest()?,
         })
     }
 
@@ -508,6 +521,12 @@ impl Desk {
     pub fn series(&self, ids: &[ChannelId], from: TimeMs, to: TimeMs, width: u32) -> DeskResult<Vec<SeriesView>> {
         self.records(ids)?;
         series::series(&lock!(self.reader), ids, from, to, width)
+    }
+
+    /// [`Desk::series`] as one binary frame (see `series_frame.rs`): what
+    /// the window's Viewer reads, without JSON.
+    pub fn series_frame(&self, ids: &[ChannelId], from: TimeMs, to: TimeMs, width: u32) -> DeskResult<Vec<u8>> {
+        Ok(series_frame::encode(&self.series(ids, from, to, width)?))
     }
 
     /// The span `[first, last + 1)` holding every sample of the channels (the

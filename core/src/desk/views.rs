@@ -28,6 +28,17 @@ pub struct AppState {
     pub settings: UiSettings,
 }
 
+/// The window's start: its state, the instruments, whether a board exists
+/// (a returning user opens on it) and the latest values (the Monitor).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StartView {
+    pub state: AppState,
+    pub instruments: Vec<InstrumentView>,
+    pub has_boards: bool,
+    pub latest: Vec<LatestView>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct InstrumentView {

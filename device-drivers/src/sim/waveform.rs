@@ -54,6 +54,19 @@ pub(crate) fn shape(kind: usize, seed: u64, channel: u64, t_ms: i64) -> f64 {
     }
 }
 
+const DAY_MS: i64 = 86_400_000;
+
+/// A slow daily swing in [-1, 1] for temperature-like channels (issue 17):
+/// the fast shapes repeat every 2 to 30 minutes, so a week drew as a solid
+/// band; with this it shows its days. Lowest near 03:00 UTC, highest near
+/// 15:00, shifted up to an hour per channel (rooms differ).
+pub(crate) fn daily(seed: u64, channel: u64, t_ms: i64) -> f64 {
+    let h = hash3(seed, channel, 0x4441_494C_59);
+    let shift_ms = (h % 3_600_000) as i64;
+    // sin peaks a quarter day after its zero: zero at 09:00, peak at 15:00.
+    (TAU * cycle(t_ms, -9 * 3_600_000 - shift_ms, DAY_MS)).sin()
+}
+
 const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /// Rounds to 10^-decimals. Dividing by an exact power of ten yields the
@@ -79,8 +92,9 @@ fn generic_value(seed: u64, index: usize, t_ms: i64) -> f64 {
     let h = hash3(seed, ch, 0x4241_5345);
     let s = shape(index / 2, seed, ch, t_ms);
     if generic_is_temperature(index) {
+        // Mostly the day's swing, a little of the fast shape on top.
         let base = 25.0 + ((h % 21) as f64 - 10.0) / 10.0;
-        quantise(base + 3.0 * s, 1)
+        quantise(base + 1.0 * s + 3.0 * daily(seed, ch, t_ms), 1)
     } else {
         let base = 1.0 + (h % 4001) as f64 / 1000.0;
         quantise(base + 0.5 * s, 3)
@@ -133,7 +147,11 @@ fn power_value(seed: u64, index: usize, t: i64) -> f64 {
 
 fn dmm_value(seed: u64, index: usize, t: i64) -> f64 {
     let Some(d) = DMM_CHANNELS.get(index % DMM_CHANNELS.len()) else { return 0.0 };
-    quantise(d.base + d.amplitude * shape(index, seed, index as u64, t), d.decimals)
+    let s = shape(index, seed, index as u64, t);
+    if d.unit == "degC" {
+        return quantise(d.base + d.amplitude * (0.5 * s + daily(seed, index as u64, t)), d.decimals);
+    }
+    quantise(d.base + d.amplitude * s, d.decimals)
 }
 
 /// The waveform at an already step-quantised time.
@@ -219,6 +237,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Temperatures follow the day: a week of them is not one band (the
+    /// Viewer's week, issue 17); other channels keep their fast shapes.
+    #[test]
+    fn temperatures_swing_daily() {
+        const HOUR: i64 = 3_600_000;
+        // Hourly means over 20 minutes (the fast shapes average out).
+        let mean = |p: Personality, ch: usize, t0: i64| {
+            (0..20).map(|m| expected_value(4, p, ch, t0 + m * 60_000)).sum::<f64>() / 20.0
+        };
+        let day0 = T0 - T0.rem_euclid(DAY_MS);
+        for (p, ch) in [(Personality::HiokiLogger, 0), (Personality::HiokiLogger, 2), (Personality::Scpi, 4)] {
+            let night = mean(p, ch, day0 + 3 * HOUR);
+            let afternoon = mean(p, ch, day0 + 15 * HOUR);
+            assert!(afternoon - night > 2.5, "{p:?} ch{ch}: night {night}, afternoon {afternoon}");
+            // and the next day repeats it
+            assert_eq!(expected_value(4, p, ch, day0 + 15 * HOUR), expected_value(4, p, ch, day0 + DAY_MS + 15 * HOUR));
+        }
+        // a voltage channel of the logger has no daily swing added
+        let v = |t| expected_value(4, Personality::HiokiLogger, 1, t);
+        assert!((1.0..=5.6).contains(&v(day0 + 3 * HOUR)));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use meterdeck_core::config::SectionError;
 use meterdeck_core::dashboard::{Dashboards, Panel};
 use meterdeck_core::desk::{
     AppState, DestinationView, ExportView, IdentifyView, InstrumentView, LatestView, LicenceScreen, SeriesView,
-    TableView, TimeRange, UiSettings,
+    StartView, TableView, TimeRange, UiSettings,
 };
 use meterdeck_core::model::{ChannelId, ChannelRecord, Event, TimeMs};
 use meterdeck_core::notify::{DestinationConfig, Note};
@@ -34,9 +34,22 @@ use meterdeck_drivers::control::SettingDiff;
 use meterdeck_core::cloudlink::CloudFile;
 use meterdeck_core::desk::LocalFileView;
 use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Command;
+
+/// A binary reply: the window receives an `ArrayBuffer` (no JSON). The
+/// command answers it as a raw `tauri::ipc::Response` (`From` below); this
+/// type only names it in the contract and the bindings.
+#[derive(Debug, Serialize, TS)]
+pub struct SeriesFrame(#[ts(type = "ArrayBuffer")] pub Vec<u8>);
+
+impl From<SeriesFrame> for tauri::ipc::Response {
+    fn from(f: SeriesFrame) -> Self {
+        tauri::ipc::Response::new(f.0)
+    }
+}
 
 macro_rules! contract {
     ($(
@@ -162,6 +175,10 @@ contract! {
     commands::series(SeriesArgs { channel_ids: Vec<ChannelId>, from: TimeMs, to: TimeMs, width: u32 }) -> Vec<SeriesView>;
     /// The span holding all samples of the channels (the Viewer's "all").
     commands::series_extent(SeriesExtentArgs { channel_ids: Vec<ChannelId> }) -> Option<TimeRange>;
+    /// `series` as one binary frame, read as typed arrays (layout: core's `desk/series_frame.rs`).
+    commands::series_frame(SeriesFrameArgs { channel_ids: Vec<ChannelId>, from: TimeMs, to: TimeMs, width: u32 }) -> SeriesFrame;
+    /// What the first screen needs, in one call: state, instruments, whether a board exists, latest values.
+    commands::start_view(StartViewArgs {}) -> StartView;
     commands::table(TableArgs { channel_ids: Vec<ChannelId>, from: TimeMs, to: TimeMs, limit: u32 }) -> TableView;
     /// Writes the file and emits `export-progress`.
     commands::export(ExportArgs { channel_ids: Vec<ChannelId>, from: TimeMs, to: TimeMs, path: String }) -> ExportView;

@@ -118,7 +118,9 @@ export function monitorScreen(): Screen {
 
   async function load(): Promise<void> {
     try {
-      const latest = await api.latest();
+      const first = app.startLatest;
+      app.startLatest = null;
+      const latest = first ?? (await api.latest());
       err.hidden = true;
       clear(body);
       rows.clear();

@@ -1,10 +1,14 @@
-import { api, errorText, events, type ChannelRecord, type SeriesView } from "../api";
+import { api, errorText, events, type ChannelRecord } from "../api";
 import { overlay, overlayExtent, removeOverlay } from "../overlay";
 import { clear, h, option, showError } from "../dom";
 import { t, type Key } from "../i18n";
-import { PALETTE, Plot, type AxisSetting, type PlotInput } from "../plot";
+import { PALETTE, type AxisSetting } from "../plot";
 import { app, stateDot, type Screen } from "../state";
 import { formatDateTime, formatDateTimeMs } from "../time";
+import { decodeFrame, shifted, toColumns, type Columns } from "../viewer/frame";
+import { FetchCache, LatestOnly, type Answer } from "../viewer/latest";
+import { ViewerPlot, type ViewerInput } from "../viewer/plot";
+import { Timings, type Redraw } from "../viewer/timings";
 
 const HOUR = 3_600_000;
 const RANGES: [string, number | null][] = [
@@ -20,6 +24,39 @@ const OFFSETS: [string, number][] = [
   ["1w", 7 * 24 * HOUR],
 ];
 const TABLE_LIMIT = 1000;
+/** Frames kept for pans (the neighbours of the ranges looked at). */
+const CACHE_FRAMES = 8;
+/** How long a zoomed or panned range is shown before its neighbours are fetched. */
+const PREFETCH_AFTER_MS = 250;
+
+/** What one redraw asks for. */
+interface Query {
+  ids: number[];
+  from: number;
+  to: number;
+  quick: string | null;
+  compare: boolean;
+  offset: number;
+  width: number;
+  cloud: string[];
+  /** A user's action (not the 10 s follow-up of a quick range): fetch the pan neighbours after. */
+  prefetch: boolean;
+}
+
+/** One decoded frame: its columns, its size and how long reading it took. */
+interface Frame {
+  cols: Columns[];
+  bytes: number;
+  decodeMs: number;
+}
+
+interface Fetched {
+  from: number;
+  to: number;
+  main: Columns[];
+  cmp: Columns[];
+  cloud: PromiseSettledResult<Columns>[];
+}
 
 export function viewerScreen(): Screen {
   let channels: ChannelRecord[] = [];
@@ -34,7 +71,6 @@ export function viewerScreen(): Screen {
   let offset = 24 * HOUR;
   const axes = new Map<string, AxisSetting>();
   let showTable = false;
-  let seq = 0;
 
   const err = h("div", { class: "error", testid: "viewer-error", hidden: true });
   const tree = h("div", { class: "tree" });
@@ -47,22 +83,34 @@ export function viewerScreen(): Screen {
       quick = name;
       to = Date.now();
       from = span === null ? 0 : to - span;
-      void refresh();
+      refresh();
     });
     rangeBtns.set(name, b);
     rangeBar.append(b);
   }
   const rangeLabel = h("span", { class: "range-label num" });
+  // Pan by half the range; the neighbours are fetched ahead, so a pan
+  // usually draws from the cache.
+  const panBtn = (dir: -1 | 1, testid: string, label: string, title: Key): HTMLButtonElement => {
+    const b = h("button", { testid, title: t(title), "aria-label": t(title) }, label);
+    b.addEventListener("click", () => {
+      [from, to] = panned(dir);
+      quick = null;
+      refresh();
+    });
+    return b;
+  };
+  const panBar = h("div", { class: "seg" }, panBtn(-1, "viewer-pan-left", "◀", "viewer.panLeft"), panBtn(1, "viewer-pan-right", "▶", "viewer.panRight"));
 
   const compareBox = h("input", { type: "checkbox", testid: "viewer-compare" });
   const offsetSel = h("select", { class: "offset", title: t("viewer.offset") }, ...OFFSETS.map(([k, v]) => option(String(v), t(`viewer.offset.${k}` as Key), v === offset)));
   compareBox.addEventListener("change", () => {
     compare = compareBox.checked;
-    void refresh();
+    refresh();
   });
   offsetSel.addEventListener("change", () => {
     offset = Number(offsetSel.value);
-    if (compare) void refresh();
+    if (compare) refresh();
   });
 
   const axisBar = h("div", { class: "axis-bar" });
@@ -109,21 +157,40 @@ export function viewerScreen(): Screen {
     }
   });
 
-  const plot = new Plot(plotBox, readout, {
+  const timings = new Timings();
+  /** The redraws painted, oldest first (a test checks no stale answer is painted). */
+  const paints: { gen: number; from: number; to: number }[] = [];
+  Object.defineProperty(plotBox, "timings", { get: () => timings.log });
+  Object.defineProperty(plotBox, "paints", { get: () => paints });
+  /** The newest request (its generation and range), for the same tests. */
+  let requested: { gen: number; from: number; to: number; quick: string | null } | null = null;
+  Object.defineProperty(plotBox, "requested", { get: () => requested });
+  Object.defineProperty(plotBox, "dropped", { get: () => loader.dropped });
+  /** A request or a prefetch is running (the figures measure from an idle Viewer). */
+  Object.defineProperty(plotBox, "busy", { get: () => loader.busy || prefetching });
+  const plot = new ViewerPlot(plotBox, readout, {
     onZoom(a, b) {
       zoomStack.push([from, to, quick]);
       from = a;
       to = b;
       quick = null;
-      void refresh();
+      refresh();
     },
     onZoomOut() {
       const prev = zoomStack.pop();
       if (!prev) return;
       [from, to, quick] = prev;
-      void refresh();
+      refresh();
+    },
+    onDrawn(gen) {
+      plotBox.dataset.drawn = String(gen);
+      timings.drawn(gen, (r: Redraw) => {
+        paints.push({ gen: r.gen, from: r.from, to: r.to });
+        if (paints.length > 200) paints.shift();
+      });
     },
   });
+  Object.defineProperty(plotBox, "plotBuilds", { get: () => plot.builds });
   plotBox.append(placeholder);
 
   const root = h(
@@ -140,6 +207,7 @@ export function viewerScreen(): Screen {
           "div",
           { class: "toolbar" },
           rangeBar,
+          panBar,
           rangeLabel,
           h("span", { class: "spacer" }),
           h("label", { class: "check" }, compareBox, t("viewer.compare")),
@@ -187,7 +255,7 @@ export function viewerScreen(): Screen {
         removeOverlay(c.id);
         renderTree();
         renderAxes();
-        void refresh();
+        refresh();
       });
       return h(
         "div",
@@ -229,7 +297,7 @@ export function viewerScreen(): Screen {
           if (!box.checked && k >= 0) selected.splice(k, 1);
           paintSwatches();
           renderAxes();
-          void refresh();
+          refresh();
         });
         const k = selected.indexOf(c.id);
         return h(
@@ -283,7 +351,7 @@ export function viewerScreen(): Screen {
         a.min = Number.isFinite(pmin) ? pmin : null;
         a.max = Number.isFinite(pmax) ? pmax : null;
         min.disabled = max.disabled = a.mode === "auto";
-        draw();
+        plot.setAxes(axes);
       };
       mode.addEventListener("change", apply);
       min.addEventListener("change", apply);
@@ -292,34 +360,35 @@ export function viewerScreen(): Screen {
     }
   }
 
-  let lastMain: SeriesView[] = [];
-  let lastCompare: SeriesView[] = [];
+  let lastMain: Columns[] = [];
+  let lastCompare: Columns[] = [];
   /** Cloud series by overlay channel id. */
-  let lastCloud = new Map<string, SeriesView>();
+  let lastCloud = new Map<string, Columns>();
 
-  function draw(): void {
-    const inputs: PlotInput[] = [];
+  function draw(gen: number): void {
+    const inputs: ViewerInput[] = [];
     const label = (id: number): string => {
       const c = channels.find((x) => x.id === id);
       return c ? `${c.instrument}/${c.channel}` : String(id);
     };
-    for (const v of lastMain) inputs.push({ key: `m${v.channelId}`, label: label(v.channelId), unit: unitOf(v.channelId), color: colorOf(v.channelId), view: v });
+    for (const v of lastMain) inputs.push({ key: `m${v.channelId}`, label: label(v.channelId), unit: unitOf(v.channelId), color: colorOf(v.channelId), cols: v });
     for (const v of lastCompare) {
       inputs.push({
         key: `c${v.channelId}`,
         label: `${label(v.channelId)} ${t("viewer.compareSuffix")}`,
         unit: unitOf(v.channelId),
         color: colorOf(v.channelId),
-        view: { ...v, t: v.t.map((x) => x + offset) },
+        cols: shifted(v, offset),
         compare: true,
       });
     }
     overlay.list.forEach((c, k) => {
       const v = lastCloud.get(c.id);
-      if (v) inputs.push({ key: `x${k}:${c.id}`, label: c.label, unit: c.unit, color: cloudColor(c.id), view: v });
+      if (v) inputs.push({ key: `x${k}:${c.id}`, label: c.label, unit: c.unit, color: cloudColor(c.id), cols: v });
     });
     placeholder.hidden = inputs.length > 0;
-    plot.setData(inputs, from, to, axes);
+    timings.setData(gen, from, to);
+    plot.setData(inputs, from, to, axes, gen);
   }
 
   function paintRange(): void {
@@ -327,8 +396,99 @@ export function viewerScreen(): Screen {
     rangeLabel.textContent = `${formatDateTime(from)} — ${formatDateTime(to)}`;
   }
 
-  async function refresh(): Promise<void> {
-    const my = ++seq;
+  /** The range one pan step away (half the range's length). */
+  function panned(dir: -1 | 1, f = from, tt = to): [number, number] {
+    const step = Math.max(1, Math.round((tt - f) / 2));
+    return [f + dir * step, tt + dir * step];
+  }
+
+  // Frames by channels, range and width. A range reaching into the last
+  // minute is live (new samples arrive): kept only a moment.
+  const cache = new FetchCache<Frame>(CACHE_FRAMES, (key, at) => {
+    const to = Number(key.split("|")[2]);
+    return to > at - 60_000 ? 2_000 : 60_000;
+  });
+  const frameKey = (ids: number[], a: number, b: number, width: number): string => `${ids.join(",")}|${a}|${b}|${width}`;
+
+  function frame(ids: number[], a: number, b: number, width: number): Promise<Frame> {
+    return cache.get(frameKey(ids, a, b, width), async () => {
+      const buf = await api.seriesFrame(ids, a, b, width);
+      const t0 = performance.now();
+      const cols = decodeFrame(buf);
+      return { cols, bytes: buf.byteLength, decodeMs: performance.now() - t0 };
+    });
+  }
+
+  async function fetchQuery(q: Query, gen: number): Promise<Fetched> {
+    timings.start(gen);
+    let { from: f, to: tt } = q;
+    if (q.quick === "all") {
+      // Exactly the stored span, so the plot's buckets cover only data.
+      const local = q.ids.length ? await api.seriesExtent(q.ids) : null;
+      const spans = [local, overlayExtent()].filter((x): x is { from: number; to: number } => x !== null);
+      if (spans.length) [f, tt] = [Math.min(...spans.map((x) => x.from)), Math.max(...spans.map((x) => x.to))];
+    }
+    const none: Promise<Frame> = Promise.resolve({ cols: [], bytes: 0, decodeMs: 0 });
+    // Each cloud channel on its own: one unreachable site does not blank the others.
+    const [main, cmp, cloud] = await Promise.all([
+      q.ids.length ? frame(q.ids, f, tt, q.width) : none,
+      q.compare && q.ids.length ? frame(q.ids, f - q.offset, tt - q.offset, q.width) : none,
+      Promise.allSettled(q.cloud.map((id, k) => api.cloudSeries(id, f, tt, q.width).then((r) => toColumns(-(k + 1), r)))),
+    ]);
+    timings.ipcDone(gen);
+    timings.decoded(gen, main.decodeMs + cmp.decodeMs, main.bytes + cmp.bytes);
+    return { from: f, to: tt, main: main.cols, cmp: cmp.cols, cloud };
+  }
+
+  const loader = new LatestOnly<Query, Fetched>(
+    (q, gen) => fetchQuery(q, gen),
+    (r: Answer<Query, Fetched>) => applyAnswer(r),
+    (e) => showError(err, errorText(e)),
+  );
+
+  function applyAnswer({ q, a, gen }: Answer<Query, Fetched>): void {
+    if (q.quick === "all") {
+      from = a.from;
+      to = a.to;
+      paintRange();
+    }
+    lastMain = a.main;
+    lastCompare = a.cmp;
+    lastCloud = new Map();
+    const failed: string[] = [];
+    a.cloud.forEach((r, k) => {
+      const c = overlay.list.find((x) => x.id === q.cloud[k]);
+      if (r.status === "fulfilled") lastCloud.set(q.cloud[k], r.value);
+      else failed.push(`${c?.label ?? q.cloud[k]}: ${errorText(r.reason)}`);
+    });
+    showError(err, failed.length ? failed.join(" · ") : null);
+    draw(gen);
+    if (showTable) void loadTable();
+    // After a zoom or pan (where the next step is likely a pan), the
+    // neighbours are fetched once the user has looked a moment.
+    if (q.prefetch && q.ids.length && q.quick === null) setTimeout(() => void prefetch(q, a, gen), PREFETCH_AFTER_MS);
+  }
+
+  let prefetching = false;
+  /** The ranges a pan either way would show, one at a time, given up as
+   * soon as a newer request is made (core answers that one first). */
+  async function prefetch(q: Query, a: Fetched, gen: number): Promise<void> {
+    if (prefetching) return;
+    prefetching = true;
+    try {
+      for (const dir of [-1, 1] as const) {
+        if (loader.newest !== gen || loader.busy) return;
+        const [pa, pb] = panned(dir, a.from, a.to);
+        // Errors show when the user pans there.
+        await frame(q.ids, pa, pb, q.width).catch(() => undefined);
+      }
+    } finally {
+      prefetching = false;
+    }
+  }
+
+  /** Asks for the current range; the newest request wins (see LatestOnly). */
+  function refresh(prefetch = true): void {
     if (quick) {
       const span = RANGES.find(([n]) => n === quick)?.[1];
       to = Date.now();
@@ -336,6 +496,7 @@ export function viewerScreen(): Screen {
     }
     paintRange();
     if (!selected.length && !overlay.list.length) {
+      loader.cancel();
       lastMain = [];
       lastCompare = [];
       lastCloud = new Map();
@@ -344,37 +505,18 @@ export function viewerScreen(): Screen {
       if (showTable) clear(tableHost);
       return;
     }
-    try {
-      if (quick === "all") {
-        // Exactly the stored span, so the plot's buckets cover only data.
-        const local = selected.length ? await api.seriesExtent([...selected]) : null;
-        if (my !== seq) return;
-        const spans = [local, overlayExtent()].filter((x): x is { from: number; to: number } => x !== null);
-        if (spans.length) [from, to] = [Math.min(...spans.map((x) => x.from)), Math.max(...spans.map((x) => x.to))];
-        paintRange();
-      }
-      const width = plot.width();
-      const main = selected.length ? await api.series([...selected], from, to, width) : [];
-      const cmp = compare && selected.length ? await api.series([...selected], from - offset, to - offset, width) : [];
-      // Each cloud channel on its own: one unreachable site does not blank the others.
-      const wanted = overlay.list.map((c) => c.id);
-      const cloud = await Promise.allSettled(wanted.map((id) => api.cloudSeries(id, from, to, width)));
-      if (my !== seq) return;
-      lastMain = main;
-      lastCompare = cmp;
-      lastCloud = new Map();
-      const failed: string[] = [];
-      cloud.forEach((r, k) => {
-        const c = overlay.list.find((x) => x.id === wanted[k]);
-        if (r.status === "fulfilled") lastCloud.set(wanted[k], { channelId: -(k + 1), ...r.value });
-        else failed.push(`${c?.label ?? wanted[k]}: ${errorText(r.reason)}`);
-      });
-      showError(err, failed.length ? failed.join(" · ") : null);
-      draw();
-      if (showTable) void loadTable();
-    } catch (e) {
-      if (my === seq) showError(err, errorText(e));
-    }
+    const gen = loader.request({
+      ids: [...selected],
+      from,
+      to,
+      quick,
+      compare,
+      offset,
+      width: plot.width(),
+      cloud: overlay.list.map((c) => c.id),
+      prefetch,
+    });
+    requested = { gen, from, to, quick };
   }
 
   async function loadTable(): Promise<void> {
@@ -412,11 +554,11 @@ export function viewerScreen(): Screen {
       }
       renderTree();
       renderAxes();
-      void refresh();
+      refresh();
     },
     tick() {
       // quick ranges follow "now"
-      if (++ticks % 10 === 0 && quick && quick !== "all" && (selected.length || overlay.list.length)) void refresh();
+      if (++ticks % 10 === 0 && quick && quick !== "all" && (selected.length || overlay.list.length)) refresh(false);
     },
   };
 }

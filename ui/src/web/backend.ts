@@ -18,6 +18,7 @@ import type {
   UiSettings,
 } from "../bindings";
 import { apiFetch } from "./http";
+import { encodeFrame } from "../viewer/frame";
 
 type Command = keyof Commands;
 
@@ -217,6 +218,8 @@ const handlers: Partial<Record<Command, Handler>> = {
   latest: async () => [],
   series: async () => [],
   series_extent: async () => null,
+  // The portal has no local channels: an empty frame (the Viewer draws the cloud's).
+  series_frame: async () => encodeFrame([]),
   alarms_list: async () => [],
   notifications_unread_count: async () => 0,
   notifications_list: async () => [],

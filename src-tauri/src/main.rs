@@ -14,6 +14,7 @@ mod licence;
 mod live;
 mod reports;
 mod tray;
+mod webview_env;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use tauri::RunEvent;
 
 fn main() -> ExitCode {
     webview_locale_fix();
+    webview_env::compositing_fix();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

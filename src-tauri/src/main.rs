@@ -28,6 +28,7 @@ use tauri::RunEvent;
 fn main() -> ExitCode {
     webview_locale_fix();
     render::prefer_shm_without_gpu();
+    render::compositing_without_gpu();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -222,7 +222,8 @@ fn a_board_with_every_panel_kind_updates_live_and_survives_a_restart() {
             let n = graph_points(s, "graph-value")?;
             Ok((n > 0).then_some(n))
         })?;
-        d.wait_until(Duration::from_secs(10), "the graph to grow live", |s| {
+        // A graph redraws once a pixel's worth of time has passed (about 10 s for an hour here).
+        d.wait_until(Duration::from_secs(40), "the graph to grow live", |s| {
             Ok((graph_points(s, "graph-value")? > g0).then_some(()))
         })?;
         ensure!(graph_points(d, "graph")? > 0, "the graph-only panel drew nothing");

@@ -4,9 +4,12 @@
 //! the same days in Asia/Tokyo is generated exactly once per due time at
 //! the right local time, also when the agent restarts in between or is
 //! down when a time falls due, and each report is mailed once to a real
-//! SMTP server (aiosmtpd) with the PDF attached.
+//! SMTP server (aiosmtpd) with the PDF attached. The desktop notification
+//! (dbusmock on a private bus; its click opens the PDF) and the JSON webhook
+//! are checked on one scheduled run.
 
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use meterdeck_e2e::notify_peers::Session;
@@ -61,6 +64,11 @@ struct Site {
 
 impl Site {
     fn new() -> Site {
+        Site::with_destinations("")
+    }
+
+    /// A site whose config has `more` destinations after the mail one.
+    fn with_destinations(more: &str) -> Site {
         let mut session = Session::start();
         let (smtp, port) = session.start_peer("smtp_peer.py", &[]);
         let dir = tempfile::tempdir().unwrap();
@@ -73,7 +81,7 @@ impl Site {
             format!(
                 "[agent]\nname = \"reports\"\n\n[[destination]]\nid = \"ops-mail\"\nkind = \"email\"\n\
                  host = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
-                 from = \"Meterdeck <reports@example.com>\"\nto = [\"ops@example.com\"]\n"
+                 from = \"Meterdeck <reports@example.com>\"\nto = [\"ops@example.com\"]\n{more}"
             ),
         )
         .unwrap();
@@ -102,10 +110,19 @@ impl Site {
     }
 
     fn start(&mut self) {
+        self.start_with_path(None);
+    }
+
+    /// Starts the agent, with `bin` ahead of PATH when given (a stand-in `xdg-open`).
+    fn start_with_path(&mut self, bin: Option<&std::path::Path>) {
         assert!(self.agent.is_none());
         let args = ["run", "--config", self.config.to_str().unwrap(), "--data-dir", self.data.to_str().unwrap()];
         let mut cmd = agent(&args);
         cmd.env("MD_TEST_CLOCK_FILE", &self.clock).env("DBUS_SESSION_BUS_ADDRESS", &self.session.address);
+        if let Some(bin) = bin {
+            let path = std::env::var("PATH").unwrap_or_default();
+            cmd.env("PATH", format!("{}:{path}", bin.display()));
+        }
         self.agent = Some(Proc::spawn("meterdeck-agent", &mut cmd));
         // Started when it has anchored the schedule (its first look).
         let db = self.data.join("meterdeck.db");
@@ -134,6 +151,11 @@ impl Site {
 
     /// Waits until `n` runs are done, then a little more to see no extra one appears.
     fn expect_runs(&mut self, n: usize) -> Vec<Value> {
+        self.expect_runs_to(n, &["ops-mail"])
+    }
+
+    /// As `expect_runs`, each run delivered to every one of `dests`.
+    fn expect_runs_to(&mut self, n: usize, dests: &[&str]) -> Vec<Value> {
         wait_until(Duration::from_secs(30), &format!("{n} finished report runs"), || {
             let r = self.runs();
             r.len() >= n && r.iter().all(|r| r["status"] != "running")
@@ -144,7 +166,9 @@ impl Site {
         assert_eq!(runs.len(), n, "exactly {n} runs: {runs:#?}");
         for r in &runs {
             assert_eq!(r["status"], "done", "{r:#}");
-            assert_eq!(r["deliveries"], json!([{ "destination": "ops-mail", "ok": true, "error": null }]), "{r:#}");
+            let delivered: Vec<Value> =
+                dests.iter().map(|d| json!({ "destination": d, "ok": true, "error": null })).collect();
+            assert_eq!(r["deliveries"], json!(delivered), "{r:#}");
             let pdf = std::fs::read(r["pdf"].as_str().unwrap()).unwrap();
             assert!(pdf.starts_with(b"%PDF"), "{r:#}");
             assert!(r["pdf"].as_str().unwrap().starts_with(self.data.join("reports").to_str().unwrap()), "{r:#}");
@@ -192,10 +216,14 @@ fn write_samples(data: &std::path::Path) {
 }
 
 fn saved(name: &str, zone: &str, at: &str) -> Value {
+    saved_to(name, zone, at, &["ops-mail"])
+}
+
+fn saved_to(name: &str, zone: &str, at: &str, dests: &[&str]) -> Value {
     json!({
         "template": template_json(name, zone),
         "schedule": { "every": "daily", "at": at },
-        "destinations": ["ops-mail"],
+        "destinations": dests,
     })
 }
 
@@ -301,3 +329,100 @@ fn tokyo_runs_at_its_local_time_on_the_days_europe_changes() {
     assert_eq!(runs[1]["to"].as_i64().unwrap() - runs[1]["from"].as_i64().unwrap(), 24 * 3_600_000);
     site.stop();
 }
+
+/// The other two destinations of a scheduled report, as real parts: the
+/// desktop notification reaches the notification server on D-Bus (dbusmock)
+/// and its click opens the PDF (a stand-in `xdg-open` on PATH records what
+/// it was asked to open); the webhook's JSON summary reaches an HTTP server,
+/// its URL read from the OS keychain (gnome-keyring).
+#[test]
+fn a_scheduled_report_also_reaches_the_desktop_and_a_webhook() {
+    let mut site = Site::with_destinations(
+        "\n[[destination]]\nid = \"desk\"\nkind = \"desktop\"\nname = \"This computer\"\n\
+         \n[[destination]]\nid = \"hook\"\nkind = \"webhook\"\nformat = \"json\"\n",
+    );
+    site.session.start_notification_daemon();
+    site.session.start_keyring();
+    let (hooks, port) = site.session.start_peer("webhook_peer.py", &[]);
+    let set = Command::new(env!("CARGO_BIN_EXE_md-notify-send"))
+        .args(["secret-set", "webhook:hook"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &site.session.address)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(format!("http://127.0.0.1:{port}/reports/hook-token").as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&set.stdout).trim(), "SECRET set");
+
+    // xdg-open, as the desktop's "open this file" would be.
+    let bin = site.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opened = site.dir.path().join("opened");
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > {}.tmp && mv {}.tmp {}\n",
+            opened.display(),
+            opened.display(),
+            opened.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let dests = ["ops-mail", "desk", "hook"];
+    site.save_template(&saved_to("everywhere", "Europe/Berlin", "06:00", &dests));
+    site.set_clock(ms("2026-03-28T05:00:00+01:00"));
+    site.start_with_path(Some(&bin));
+    site.set_clock(ms("2026-03-28T06:00:00+01:00"));
+    let runs = site.expect_runs_to(1, &dests);
+    let pdf = runs[0]["pdf"].as_str().unwrap().to_string();
+
+    // The desktop: one notification titled by the report, with an action to open it.
+    let calls = site.session.notify_calls().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls[0]["app_name"], "Meterdeck");
+    assert_eq!(calls[0]["summary"], "Report: everywhere daily report");
+    assert!(calls[0]["body"].as_str().unwrap().contains(&pdf), "{:#}", calls[0]);
+    assert_eq!(calls[0]["actions"], json!(["default", "Open"]), "{:#}", calls[0]);
+    // Clicked: the notification server says so on D-Bus, the agent opens the PDF.
+    let click = Command::new(meterdeck_e2e::python())
+        .args(["-c", CLICK])
+        .env("DBUS_SESSION_BUS_ADDRESS", &site.session.address)
+        .output()
+        .unwrap();
+    assert!(click.status.success(), "{}", String::from_utf8_lossy(&click.stderr));
+    wait_until(Duration::from_secs(10), "the PDF opened by the notification's click", || opened.exists());
+    assert_eq!(std::fs::read_to_string(&opened).unwrap(), pdf);
+
+    // The webhook: the JSON summary of that report.
+    let posts = site.session.peer_json(hooks, "HOOK", 1);
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    assert_eq!(posts[0]["path"], "/reports/hook-token");
+    let body = &posts[0]["body"];
+    assert_eq!(body["kind"], "report", "{body:#}");
+    assert_eq!(body["template"], "everywhere");
+    assert_eq!(body["title"], "everywhere daily report");
+    assert_eq!(body["from"].as_i64(), runs[0]["from"].as_i64());
+    assert_eq!(body["to"].as_i64(), runs[0]["to"].as_i64());
+    assert_eq!(body["pdf"], pdf);
+    assert_eq!(body["no_data"], false);
+    assert_eq!(body["channels"][0]["path"], "sim/CH1", "{body:#}");
+    // The 27th in Berlin starts at 23:00 UTC the day before; the data at 00:00 UTC.
+    assert_eq!(body["channels"][0]["samples"], 138, "one sample per 10 minutes from 01:00 CET: {body:#}");
+    site.stop();
+}
+
+/// Emits the notification server's ActionInvoked(1, "default") on the
+/// session bus through dbusmock's EmitSignal, as a user's click would.
+const CLICK: &str = r#"
+import dbus
+bus = dbus.SessionBus()
+mock = dbus.Interface(bus.get_object("org.freedesktop.Notifications", "/org/freedesktop/Notifications"), "org.freedesktop.DBus.Mock")
+mock.EmitSignal("org.freedesktop.Notifications", "ActionInvoked", "us", [dbus.UInt32(1), "default"])
+"#;

@@ -4,6 +4,10 @@
 //! agent polls every second (4 simulated loggers of 8 channels). The
 //! baseline, measured in the same run on the same instruments: the app on
 //! the Monitor screen (no board shown).
+//!
+//! For a breakdown: `MD_FIG_KIND=value|graph` makes all 20 panels of one
+//! kind; `MD_FIG_SCREEN=settings` takes the baseline on a screen where
+//! nothing moves. Each process's share is printed.
 
 use std::path::Path;
 use std::process::Command;
@@ -37,7 +41,10 @@ fn panels() -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     let mut next = 0;
     for k in 0..20 {
+        let only = std::env::var("MD_FIG_KIND").ok();
         let (kind, n) = match k {
+            _ if only.as_deref() == Some("value") => ("value", if k < 12 { 2 } else { 1 }),
+            _ if only.as_deref() == Some("graph") => ("graph", if k < 12 { 2 } else { 1 }),
             0..=7 => ("graph-value", 2),
             8..=11 => ("graph", 2),
             12 => ("value", 2),
@@ -64,8 +71,16 @@ fn measure(desk: &Desktop, secs: u64) -> f64 {
     std::thread::sleep(Duration::from_secs(secs));
     let after = ticks(desk);
     let wall = t0.elapsed().as_secs_f64();
-    let used: u64 =
-        after.iter().map(|(p, t)| t.saturating_sub(before.iter().find(|(q, _)| q == p).map_or(0, |(_, b)| *b))).sum();
+    let per: Vec<(u32, u64)> = after
+        .iter()
+        .map(|(p, t)| (*p, t.saturating_sub(before.iter().find(|(q, _)| q == p).map_or(0, |(_, b)| *b))))
+        .collect();
+    // Where it goes: the app (Rust: agent, store, IPC) or WebKit's processes (JS, layout, paint).
+    for (p, t) in &per {
+        let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+        eprintln!("     {:<18} {:6.2} %", name.trim(), *t as f64 / TICKS / wall * 100.0);
+    }
+    let used: u64 = per.iter().map(|(_, t)| t).sum();
     used as f64 / TICKS / wall * 100.0
 }
 
@@ -96,7 +111,12 @@ fn run_app(app: &Path, dir: &Path, env: &[(&str, &str)], board: bool, secs: u64)
         "--data-dir".to_string(),
         dir.join("data").to_string_lossy().into_owned(),
     ];
-    let desk = Desktop::launch(app, &args, env)?;
+    // The app as a user's machine runs it: here, without a GPU, it paints
+    // without compositing (src-tauri/src/render.rs). This figure takes
+    // no screenshot, so it does not need the window tests' override.
+    let mut env = env.to_vec();
+    env.push(("MD_WEBKIT_COMPOSITING", "auto"));
+    let desk = Desktop::launch(app, &args, &env)?;
     let _ = desk.set_window_rect(1440, 960);
     desk.wait_for("html[data-ready=\"1\"]", Duration::from_secs(60))?;
     desk.wait_until(Duration::from_secs(30), "32 channels stored", |s| {
@@ -115,7 +135,8 @@ fn run_app(app: &Path, dir: &Path, env: &[(&str, &str)], board: bool, secs: u64)
             Ok((n.as_u64() == Some(20)).then_some(()))
         })?;
     } else {
-        desk.nav("monitor")?;
+        // MD_FIG_SCREEN: the baseline on another screen (e.g. `settings`, where nothing moves).
+        desk.nav(&std::env::var("MD_FIG_SCREEN").unwrap_or_else(|_| "monitor".into()))?;
     }
     // Start-up settles (first fetches, graphs built) before the window is measured.
     std::thread::sleep(Duration::from_secs(3));
@@ -145,6 +166,10 @@ pub fn run(app: &Path, sim_bin: &Path, env: &[(&str, &str)], secs: u64) -> Resul
         Command::new(sim_bin).args(["--config", &dir.path().join("sim.toml").to_string_lossy()]),
     );
     std::fs::write(dir.path().join("meterdeck.toml"), config(&mut sim)?)?;
+    // 4 instruments are over the Free plan (without a licence the app refuses
+    // the config and exits before WebDriver gets a session), and 20 panels
+    // over Pro's 10 a group: the figure's licence is signed with room for them.
+    meterdeck_e2e::licence::grant_pro_with(&dir.path().join("data"), |l| l.panels_per_group = 20);
     let monitor = run_app(app, dir.path(), env, false, secs)?;
     let dashboard = run_app(app, dir.path(), env, true, secs)?;
     let _ = sim.terminate(Duration::from_secs(5));

@@ -14,14 +14,22 @@ use meterdeck_wire::licence::{public_key_text, sign, signing_key};
 
 /// A Pro licence for a year in the store of `data_dir` (created if needed).
 pub fn grant_pro(data_dir: &Path) {
+    grant_pro_with(data_dir, |_| {});
+}
+
+/// A Pro licence whose signed limits `adjust` changes first: a figure's
+/// scene can be larger than a plan allows (a board of 20 panels; Pro has 10).
+pub fn grant_pro_with(data_dir: &Path, adjust: impl FnOnce(&mut meterdeck_wire::licence::Limits)) {
     std::fs::create_dir_all(data_dir).expect("data dir");
     let key = signing_key(&[42; 32]);
     let now = meterdeck_core::model::now_ms();
+    let mut limits = Plan::Pro.limits();
+    adjust(&mut limits);
     let doc = LicenceDoc {
         serial: "L-E2E".into(),
         account: "e2e".into(),
         plan: Plan::Pro,
-        limits: Plan::Pro.limits(),
+        limits,
         expires: Some(now + 365 * 86_400_000),
         gateways: vec![],
         issued_at: now,

@@ -75,6 +75,10 @@ impl Driver {
         cmd.arg(format!("--port={port}"))
             .env("DISPLAY", display)
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            // Screenshots need WebKit's compositing, which the app turns off
+            // on machines without a GPU (src-tauri/src/render.rs);
+            // `env` may say otherwise (the dashboard CPU figure).
+            .env("MD_WEBKIT_COMPOSITING", "on")
             .envs(env.iter().copied())
             .process_group(0);
         let proc = Proc::spawn("WebKitWebDriver", &mut cmd);

@@ -38,6 +38,8 @@ export function graphView(
   let u: uPlot | null = null;
   let views: Series[] = [];
   let dirty = false;
+  /** When the plot was last drawn: live data redraws it once a pixel's worth of time has passed. */
+  let drawnAt = 0;
   let fetchedAt = 0;
   let loading = false;
   let lastW = 0;
@@ -119,6 +121,7 @@ export function graphView(
       host,
     );
     dirty = false;
+    drawnAt = now;
   }
 
   function redraw(now: number): void {
@@ -145,6 +148,13 @@ export function graphView(
       plot.setScale("x", { min: from, max: now });
     });
     dirty = false;
+    drawnAt = now;
+  }
+
+  /** The time one pixel of the plot covers (12 s for an hour on 300 px), at least a second: redrawing
+   *  sooner moves nothing visibly, and a board of graphs redrawn every second kept a core busy. */
+  function pixelMs(): number {
+    return Math.max(1000, windowMs / Math.max(50, el.clientWidth - 60));
   }
 
   const view: GraphView = {
@@ -175,7 +185,7 @@ export function graphView(
         void view.load().catch(() => undefined);
         return;
       }
-      if (dirty) redraw(now);
+      if (dirty && now - drawnAt >= pixelMs()) redraw(now);
     },
     destroy() {
       ro.disconnect();

@@ -24,7 +24,7 @@ const WINDOW_MS = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 } as 
 export function panelBody(p: Panel, src: PanelSource, units: Map<string, string | null>, onPlace: (placements: Placement[]) => void): PanelBody {
   const tiles = new Map<string, ValueTile>();
   const withTiles = p.kind === "value" || p.kind === "graph-value" || p.kind === "image-values";
-  if (withTiles) for (const c of p.channels) tiles.set(c, valueTile(c, { compact: p.kind !== "value" }));
+  if (withTiles) for (const c of p.channels) tiles.set(c, valueTile(c, { compact: p.kind !== "value", fresh: false }));
   let graph: GraphView | null = null;
   if (p.kind === "graph" || p.kind === "graph-value") {
     graph = graphView(p.channels, units, p.window, WINDOW_MS[p.window], (paths, from, to, width) => src.series(paths, from, to, width));

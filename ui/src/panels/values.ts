@@ -3,6 +3,7 @@
 // panels, the graph+value panels and the values placed on images.
 import { clear, h } from "../dom";
 import { formatValue, specialBadge } from "../format";
+import { markFresh } from "../fresh";
 import { t } from "../i18n";
 import { formatAge } from "../time";
 import { alarmSeverity, type PanelAlarm, type Reading } from "./source";
@@ -17,7 +18,8 @@ export interface ValueTile {
   tick(now: number): void;
 }
 
-export function valueTile(path: string, opts: { compact?: boolean } = {}): ValueTile {
+/** `fresh: false`: no tint on a new value (it would cost a second paint a second). */
+export function valueTile(path: string, opts: { compact?: boolean; fresh?: boolean } = {}): ValueTile {
   const name = h("span", { class: "vt-name", title: path }, path.split("/").pop() ?? path);
   const num = h("span", { class: "vt-value num", testid: "panel-value" });
   const unit = h("span", { class: "vt-unit", testid: "panel-unit" });
@@ -43,11 +45,7 @@ export function valueTile(path: string, opts: { compact?: boolean } = {}): Value
       unit.textContent = r?.unit ?? "";
       el.dataset.t = r?.t == null ? "" : String(r.t);
       tile.tick(Date.now());
-      if (changed) {
-        num.classList.remove("flash");
-        void num.offsetWidth;
-        num.classList.add("flash");
-      }
+      if (changed && opts.fresh !== false) markFresh(num);
     },
     alarms(list) {
       const sev = alarmSeverity(list, path);
@@ -55,7 +53,9 @@ export function valueTile(path: string, opts: { compact?: boolean } = {}): Value
       el.title = sev ? t("dash.alarmOn", { severity: sev }) : path;
     },
     tick(now) {
-      age.textContent = last?.t == null ? "" : formatAge(last.t, now);
+      // Written only when it reads differently: every write is a repaint.
+      const text = last?.t == null ? "" : formatAge(last.t, now);
+      if (age.textContent !== text) age.textContent = text;
       el.classList.toggle("stale", last?.t != null && now - last.t > STALE_MS);
     },
   };

@@ -9,8 +9,10 @@ import { rememberedUser, rememberUser } from "./alarms";
 export interface DeskSource extends PanelSource {
   /** Loads the latest values, channel ids and rules (on show). */
   refresh(): Promise<void>;
-  /** A `live` event of the window. */
+  /** A `live` event of the window: kept until the next `flush`. */
   feed(e: LiveEvent): void;
+  /** Hands the readings fed since the last flush to the panels as one update. */
+  flush(): void;
   /** The alarms changed (the window's `alarm` event). */
   alarmsChanged(): void;
   units(): Map<string, string | null>;
@@ -37,6 +39,10 @@ export function deskSource(): DeskSource {
     for (const l of listeners) l(u);
   };
   const imageCache = new Map<string, Promise<string>>();
+  // Readings wait for the screen's once-a-second tick: instruments answer at
+  // their own moments, and each update painted on arrival was a frame of its
+  // own (software rendering without a GPU spends most of its time per frame).
+  let pending: Reading[] = [];
 
   return {
     async refresh() {
@@ -53,11 +59,18 @@ export function deskSource(): DeskSource {
     },
     feed(e) {
       if (e.type !== "readings") return;
-      const readings: Reading[] = e.values.map((v) => ({ path: `${e.instrument}/${v.channel}`, unit: v.unit, t: e.t, value: v.value, special: v.special }));
-      for (const r of readings) {
+      for (const v of e.values) {
+        const r: Reading = { path: `${e.instrument}/${v.channel}`, unit: v.unit, t: e.t, value: v.value, special: v.special };
         latest.set(r.path, r);
         if (r.unit !== null) units.set(r.path, r.unit);
+        // A graph keeps every reading; a value shows the newest.
+        pending.push(r);
       }
+    },
+    flush() {
+      if (!pending.length) return;
+      const readings = pending;
+      pending = [];
       emit({ type: "readings", readings });
     },
     alarmsChanged() {

@@ -329,6 +329,8 @@ export function dashboardScreen(): Screen {
       if (visible) src.feed(e);
     },
     tick() {
+      // One paint a second: the readings gathered since the last tick, the ages moved on.
+      if (visible) src.flush();
       view?.tick(Date.now());
     },
   };

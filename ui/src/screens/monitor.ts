@@ -1,6 +1,7 @@
 import { api, errorText, type LatestView, type LiveEvent } from "../api";
 import { clear, h } from "../dom";
 import { formatValue, specialBadge } from "../format";
+import { markFresh } from "../fresh";
 import { t, tDyn } from "../i18n";
 import { app, stateDot, type Screen } from "../state";
 import { formatAge, formatDateTime } from "../time";
@@ -151,9 +152,7 @@ export function monitorScreen(): Screen {
           r.t = e.t;
           setValue(r, v.value, v.special);
           paintTime(r);
-          r.value.classList.remove("flash");
-          void r.value.offsetWidth;
-          r.value.classList.add("flash");
+          markFresh(r.value);
         }
       } else if (e.type === "state" || e.type === "fast-monitor") {
         paintGroup(e.instrument);

@@ -33,7 +33,6 @@ use meterdeck_drivers::control::SettingDiff;
 // Measurement files (issue 14)
 use meterdeck_core::cloudlink::CloudFile;
 use meterdeck_core::desk::LocalFileView;
-use serde::Deserialize;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

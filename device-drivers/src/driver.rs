@@ -59,6 +59,13 @@ pub trait Driver: Send {
     /// back as `SpecialKind::NoData`, not as an error.
     async fn read(&mut self, channels: &[String]) -> Result<Vec<Reading>>;
 
+    /// Readings the instrument pushes between polls (BLE notifications),
+    /// each to be stored as it arrives; `None` for instruments that only
+    /// answer polls.
+    fn pushed(&self) -> Option<tokio::sync::broadcast::Receiver<Reading>> {
+        None
+    }
+
     async fn set_clock(&mut self, _now: DateTime<Utc>) -> Result<()> {
         Err(self.unsupported("clock setting"))
     }

@@ -149,6 +149,17 @@ query = "MEAS:VOLT?"
     wait_ack(&mut agent, "no-data for a garbled temperature", &is("env/temperature", "no-data"));
     peer.call(json!({"cmd": "notify", "address": ENV, "channel": "temperature", "value": 22.25}));
     wait_ack(&mut agent, "temperature after the garbled one", &is("env/temperature", "22.25"));
+    // A burst of 10 notifications at 50/s, inside one poll interval (500 ms):
+    // each value is stored as it arrives, not only the one a poll finds.
+    peer.call(json!({"cmd": "burst", "address": ENV, "count": 10, "rate": 50.0, "start": 30.0}));
+    for k in 0..10 {
+        let want = f64::from(3000 + k) / 100.0;
+        wait_ack(&mut agent, &format!("{want} of the burst"), &move |a: &Ack| {
+            a.channel == "env/temperature" && a.value.parse::<f64>().is_ok_and(|v| (v - want).abs() < 1e-6)
+        });
+    }
+    let burst = acks.iter().filter(|a| a.channel == "env/temperature" && a.value.starts_with("30.0")).count();
+    assert_eq!(burst, 9, "30.01 to 30.09, each stored once: {:?}", acks.iter().rev().take(20).collect::<Vec<_>>());
 
     // Out of range mid-stream, back under a new random address.
     let store_path = data.join("meterdeck.db");

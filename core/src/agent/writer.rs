@@ -437,7 +437,7 @@ impl Writer {
                 holds.as_deref(),
                 &req.instrument,
                 now_ms(),
-                crate::desk::CONSOLE_IDLE_MS,
+                control_requests::CONSOLE_IDLE_MS,
             );
             let refused = match self.cfg.controls.get(&req.instrument) {
                 _ if hold.is_some() => hold.map(|h| control_requests::held_refusal(&h, req.action.label())),

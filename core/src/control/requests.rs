@@ -15,6 +15,10 @@ pub const CONTROL_REQUESTS_KEY: &str = "agent.control_requests";
 pub const CONTROL_RESULTS_KEY: &str = "agent.control_results";
 /// Requests and results older than this are dropped.
 const KEEP_MS: TimeMs = 10 * 60 * 1000;
+
+/// A console not used for this long is free again (the window's locks and
+/// the command line's view of them agree on it).
+pub const CONSOLE_IDLE_MS: TimeMs = 15 * 60 * 1000;
 /// Settings key holding the window's console holders (a JSON list of
 /// [`ConsoleHold`]): the window keeps its console locks in memory and
 /// publishes them here, so that the command line (and the agent carrying

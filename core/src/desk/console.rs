@@ -9,7 +9,7 @@ use crate::control::ConsoleHold;
 use crate::fmt::format_time;
 use crate::model::TimeMs;
 
-pub const CONSOLE_IDLE_MS: TimeMs = 15 * 60 * 1000;
+pub use crate::control::requests::CONSOLE_IDLE_MS;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Holder {

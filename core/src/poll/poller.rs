@@ -67,6 +67,39 @@ struct Polled {
     units: Vec<Option<String>>,
 }
 
+impl Polled {
+    /// The channels not marked in `skip`, with their values.
+    fn without(&self, skip: &[bool], values: Vec<Value>) -> (Polled, Vec<Value>) {
+        let mut out = Polled { names: Vec::new(), ids: Vec::new(), units: Vec::new() };
+        let mut kept = Vec::new();
+        for (k, v) in values.into_iter().enumerate() {
+            if !skip.get(k).copied().unwrap_or(false) {
+                out.names.push(self.names[k].clone());
+                out.ids.push(self.ids[k]);
+                out.units.push(self.units[k].clone());
+                kept.push(v);
+            }
+        }
+        (out, kept)
+    }
+}
+
+/// The next pushed reading; pending forever for a driver without pushes
+/// or once its pushes ended.
+async fn next_push(rx: &mut Option<tokio::sync::broadcast::Receiver<Reading>>, id: &str) -> Option<Reading> {
+    use tokio::sync::broadcast::error::RecvError;
+    let Some(r) = rx.as_mut() else { return std::future::pending().await };
+    loop {
+        match r.recv().await {
+            Ok(reading) => return Some(reading),
+            Err(RecvError::Lagged(n)) => warn!("{id}: {n} pushed readings dropped: the store fell behind"),
+            Err(RecvError::Closed) => break,
+        }
+    }
+    *rx = None;
+    None
+}
+
 impl<W, L> Poller<W, L>
 where
     W: From<PollMsg> + Send + 'static,
@@ -200,6 +233,11 @@ where
         let mut schedule = Schedule::new(self.fast.interval(self.normal, now_ms()), now_ms());
         let mut overrun = OverrunWatch::default();
         let mut why = ConnectedWhy::default();
+        // Pushed readings (BLE notifications) are stored as they arrive; a
+        // channel once pushed is left out of the polls' samples, so each of
+        // its values is stored once and its times only move forward.
+        let mut pushes = driver.pushed();
+        let mut pushed = vec![false; polled.names.len()];
         loop {
             let now = now_ms();
             let want = self.fast.interval(self.normal, now);
@@ -221,6 +259,12 @@ where
                     }
                     continue;
                 }
+                note = next_push(&mut pushes, &id) => {
+                    if let Some(reading) = note {
+                        self.store_pushed(&polled, &mut pushed, reading).await;
+                    }
+                    continue;
+                }
                 _ = tokio::time::sleep(wait) => {}
             }
             let tick = schedule.next_tick();
@@ -229,7 +273,12 @@ where
                 Ok(readings) => {
                     self.note_channel_problems(&mut channel_status, &mut why, &readings).await;
                     let values = match_readings(&polled.names, readings);
-                    self.store_poll(&polled, tick, values).await;
+                    if pushed.contains(&true) {
+                        let (some, values) = polled.without(&pushed, values);
+                        self.store_poll(&some, tick, values).await;
+                    } else {
+                        self.store_poll(&polled, tick, values).await;
+                    }
                     backoff.reset();
                 }
                 Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
@@ -309,6 +358,19 @@ where
         let ids = rx.await.map_err(|_| Unregistered::WriterStopped)??;
         let (names, units) = channels.into_iter().unzip();
         Ok(Polled { names, ids, units })
+    }
+
+    /// One pushed reading, stored now (a channel not polled is ignored).
+    async fn store_pushed(&mut self, polled: &Polled, pushed: &mut [bool], reading: Reading) {
+        let Some(k) = polled.names.iter().position(|n| *n == reading.channel) else { return };
+        pushed[k] = true;
+        let one = Polled {
+            names: vec![polled.names[k].clone()],
+            ids: vec![polled.ids[k]],
+            units: vec![polled.units[k].clone()],
+        };
+        let values = match_readings(&one.names, vec![reading]);
+        self.store_poll(&one, now_ms(), values).await;
     }
 
     async fn store_poll(&mut self, polled: &Polled, t: TimeMs, values: Vec<Value>) {
@@ -502,6 +564,20 @@ mod tests {
 
     fn r(ch: &str, v: f64) -> Reading {
         Reading::new(ch, Value::Number(v))
+    }
+
+    #[test]
+    fn pushed_channels_are_left_out_of_a_poll() {
+        let polled = Polled {
+            names: vec!["a".into(), "b".into(), "c".into()],
+            ids: vec![1, 2, 3],
+            units: vec![None, Some("V".into()), None],
+        };
+        let values = vec![Value::Number(1.0), Value::Number(2.0), Value::Number(3.0)];
+        let (some, kept) = polled.without(&[false, true, false], values);
+        assert_eq!(some.names, ["a", "c"]);
+        assert_eq!(some.ids, [1, 3]);
+        assert_eq!(kept, [Value::Number(1.0), Value::Number(3.0)]);
     }
 
     #[test]

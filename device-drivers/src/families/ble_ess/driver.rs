@@ -121,6 +121,10 @@ impl Driver for BleEssDriver {
         super::FAMILY
     }
 
+    fn pushed(&self) -> Option<broadcast::Receiver<Reading>> {
+        Some(self.notified())
+    }
+
     /// From the Device Information Service where the device has one; else
     /// its name as the model and its address as the serial.
     async fn identify(&mut self) -> Result<Identity> {

@@ -162,6 +162,10 @@ delete_after_upload = true
     assert!(!on_server.exists(), "deleted on the FTP server");
 
     // Resumed, not sent again from the start; confirmed before the deletion.
+    // (The record is updated first; its events reach the store through the writer.)
+    wait_until(Duration::from_secs(10), "the deletion's event", || {
+        file_events(&data).iter().any(|(_, _, m)| m.contains("deleted on the instrument after the cloud confirmed"))
+    });
     let evs = file_events(&data);
     let uploaded = evs
         .iter()

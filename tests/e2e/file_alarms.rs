@@ -8,35 +8,16 @@
 //! start with the field and the reason, and nothing runs.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use meterdeck_core::files::{FileState, records};
 use meterdeck_core::store::Store;
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
+use meterdeck_e2e::ftp::{agent_on, set_ftp_password, start_ftp};
 use meterdeck_e2e::notify_peers::Session;
 use meterdeck_e2e::*;
 
 const PASSWORD: &str = "logger-pass";
-
-fn agent_on(bus: &Session, args: &[&str]) -> Command {
-    let mut c = agent(args);
-    c.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
-    c
-}
-
-fn set_password(bus: &Session, instrument: &str) {
-    let mut child = agent_on(bus, &["files", "password", instrument])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "files password: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 fn fetched(data: &Path, name: &str) -> bool {
     let Ok(s) = Store::open_readonly(&data.join("meterdeck.db")) else { return false };
@@ -104,18 +85,7 @@ fn a_matching_new_file_is_mailed_and_others_raise_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("instrument");
     std::fs::create_dir_all(root.join("DATA")).unwrap();
-    let mut ftp = Proc::spawn(
-        "ftp_peer",
-        Command::new(python()).arg(peer_script("ftp_peer.py")).args([
-            "--root",
-            root.to_str().unwrap(),
-            "--password",
-            PASSWORD,
-            "--quiet",
-        ]),
-    );
-    let ftp_port: u16 =
-        ftp.wait_line("READY ", Duration::from_secs(20)).rsplit(':').next().unwrap().trim().parse().unwrap();
+    let (_ftp, ftp_port) = start_ftp(&root, 0, PASSWORD, &[]);
     let rt = runtime();
     let sims = rt
         .block_on(sim::start(SimConfig {
@@ -129,7 +99,7 @@ fn a_matching_new_file_is_mailed_and_others_raise_nothing() {
         sim::SimAddress::Tcp(addr) => addr.port(),
         other => panic!("{other}"),
     };
-    set_password(&bus, "logger1");
+    set_ftp_password(&bus, "logger1", PASSWORD);
 
     // A bad rule: refused at start naming the field, nothing runs.
     let bad = tmp.path().join("bad");

@@ -10,7 +10,6 @@
 //! `/work/wt/bin/wt-bins`, `MD_BIN_DIR`).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use meterdeck_core::files::{FileRecord, records};
@@ -18,6 +17,7 @@ use meterdeck_core::model::EventKind;
 use meterdeck_core::store::Store;
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
 use meterdeck_e2e::cloud::{Api, Cloud, agent_login, create_acme, free_port, line_after};
+use meterdeck_e2e::ftp::{agent_on, set_ftp_password, start_ftp};
 use meterdeck_e2e::notify_peers::Session;
 use meterdeck_e2e::*;
 use rand::{RngCore, SeedableRng};
@@ -33,42 +33,6 @@ const REMOTE: &str = "/DATA/2026-12-07/W0001.MEM";
 /// 15 chunks of 4 MiB: long enough to cut in the middle.
 const SIZE: usize = 60 * 1024 * 1024;
 const CHUNK: u64 = 4 * 1024 * 1024;
-
-fn start_ftp(root: &Path) -> (Proc, u16) {
-    let mut cmd = Command::new(python());
-    cmd.arg(peer_script("ftp_peer.py")).args([
-        "--root",
-        root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--password",
-        PASSWORD,
-        "--quiet",
-    ]);
-    let mut p = Proc::spawn("ftp_peer", &mut cmd);
-    let line = p.wait_line("READY ", Duration::from_secs(20));
-    let port = line.rsplit(':').next().unwrap().trim().parse().unwrap();
-    (p, port)
-}
-
-fn agent_on(bus: &Session, args: &[&str]) -> Command {
-    let mut c = agent(args);
-    c.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
-    c
-}
-
-fn set_ftp_password(bus: &Session) {
-    let mut child = agent_on(bus, &["files", "password", "logger1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "files password: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 fn record(data: &Path) -> Option<FileRecord> {
     let s = Store::open_readonly(&data.join("meterdeck.db")).ok()?;
@@ -104,7 +68,7 @@ fn a_file_goes_to_the_cloud_resumes_after_the_cloud_was_killed_and_is_deleted_on
     std::fs::create_dir_all(on_server.parent().unwrap()).unwrap();
     std::fs::write(&on_server, &original).unwrap();
     let digest = sha256(&original);
-    let (_ftp, ftp_port) = start_ftp(&root);
+    let (_ftp, ftp_port) = start_ftp(&root, 0, PASSWORD, &[]);
 
     // The cloud, with account acme and a registered agent.
     let cloud_data = tmp.path().join("cloud");
@@ -145,7 +109,7 @@ delete_after_upload = true
 "#
     );
     std::fs::write(&cfg, std::fs::read_to_string(&cfg).unwrap() + &files).unwrap();
-    set_ftp_password(&bus);
+    set_ftp_password(&bus, "logger1", PASSWORD);
     let extra = ["--config", cfg.to_str().unwrap(), "--api", &cloud.http, "--send-interval", "1s"];
     agent_login(&bus.address, &agent_id, &secret, mqtt_port, &extra).expect("cloud login");
     let data = tmp.path().join("data");
@@ -198,6 +162,10 @@ delete_after_upload = true
     assert!(!on_server.exists(), "deleted on the FTP server");
 
     // Resumed, not sent again from the start; confirmed before the deletion.
+    // (The record is updated first; its events reach the store through the writer.)
+    wait_until(Duration::from_secs(10), "the deletion's event", || {
+        file_events(&data).iter().any(|(_, _, m)| m.contains("deleted on the instrument after the cloud confirmed"))
+    });
     let evs = file_events(&data);
     let uploaded = evs
         .iter()

@@ -9,12 +9,13 @@
 //! Needs the app built: `cd ui && npm run build`, then the bins (`/work/wt/bin/wt-bins`).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, ensure};
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
 use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, agent_login, create_acme, line_after};
+use meterdeck_e2e::ftp::start_ftp;
 use meterdeck_e2e::notify_peers::Session as Bus;
 use meterdeck_e2e::webdriver::{Desktop, Session, testid};
 use meterdeck_e2e::*;
@@ -63,19 +64,7 @@ fn the_files_screen_shows_local_and_cloud_files_downloads_and_fetches() {
     random_file(&root.join(DAY).join("W0002.MEM"), 1_200_000, 2);
     let big = std::fs::File::create(root.join(DAY).join("BIG.MEM")).unwrap();
     big.set_len(129 * 1024 * 1024).unwrap();
-    let mut cmd = Command::new(python());
-    cmd.arg(peer_script("ftp_peer.py")).args([
-        "--root",
-        root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--password",
-        PASSWORD,
-        "--quiet",
-    ]);
-    let mut ftp = Proc::spawn("ftp_peer", &mut cmd);
-    let line = ftp.wait_line("READY ", Duration::from_secs(20));
-    let ftp_port: u16 = line.rsplit(':').next().unwrap().trim().parse().unwrap();
+    let (_ftp, ftp_port) = start_ftp(&root, 0, PASSWORD, &[]);
 
     // The cloud with account acme (its admin's password changed) and the app's agent registered.
     let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &[]);

@@ -9,13 +9,14 @@
 //! polling and collecting go on.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use meterdeck_core::files::{FileRecord, FileState, records};
 use meterdeck_core::model::{Event, EventKind};
 use meterdeck_core::store::Store;
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
+use meterdeck_e2e::ftp::{agent_on, set_ftp_password, start_ftp};
 use meterdeck_e2e::notify_peers::Session;
 use meterdeck_e2e::*;
 use rand::{RngCore, SeedableRng};
@@ -42,40 +43,6 @@ fn lay_out(root: &Path) -> (Vec<u8>, Vec<u8>) {
     let big = std::fs::File::create(root.join(DAY).join("BIG.MEM")).unwrap();
     big.set_len(129 * 1024 * 1024).unwrap();
     (small, cut)
-}
-
-fn start_ftp(root: &Path, port: u16, rate: Option<u32>) -> (Proc, u16) {
-    let mut cmd = Command::new(python());
-    cmd.arg(peer_script("ftp_peer.py"))
-        .args(["--root", root.to_str().unwrap(), "--port", &port.to_string(), "--password", PASSWORD])
-        .args(["--checksums", "--quiet"]);
-    if let Some(r) = rate {
-        cmd.args(["--rate", &r.to_string()]);
-    }
-    let mut p = Proc::spawn("ftp_peer", &mut cmd);
-    let line = p.wait_line("READY ", Duration::from_secs(20));
-    let port = line.rsplit(':').next().unwrap().trim().parse().unwrap();
-    (p, port)
-}
-
-/// `meterdeck-agent` on the test's private bus (its keychain).
-fn agent_on(bus: &Session, args: &[&str]) -> Command {
-    let mut c = agent(args);
-    c.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
-    c
-}
-
-fn set_password(bus: &Session, instrument: &str, password: &str) {
-    let mut child = agent_on(bus, &["files", "password", instrument])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "files password: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn files_of(data: &Path, instrument: &str) -> Vec<FileRecord> {
@@ -110,7 +77,7 @@ fn files_are_collected_resumed_after_a_cut_and_refusals_are_events() {
     let root = tmp.path().join("instrument");
     let (small, cut) = lay_out(&root);
     // 1 MB/s: the 8 MB file takes 8 s, time to stop the server in the middle.
-    let (ftp, port) = start_ftp(&root, 0, Some(1_000_000));
+    let (ftp, port) = start_ftp(&root, 0, PASSWORD, &["--checksums", "--rate", "1000000"]);
 
     let rt = runtime();
     let sims = rt
@@ -130,9 +97,9 @@ fn files_are_collected_resumed_after_a_cut_and_refusals_are_events() {
             c
         })
         .collect();
-    set_password(&bus, "logger1", PASSWORD);
-    set_password(&bus, "logger2", "not-the-password");
-    set_password(&bus, "logger3", PASSWORD);
+    set_ftp_password(&bus, "logger1", PASSWORD);
+    set_ftp_password(&bus, "logger2", "not-the-password");
+    set_ftp_password(&bus, "logger3", PASSWORD);
     let cfg = write_agent_config(tmp.path(), "name = \"ftp\"\npoll_interval = \"1s\"", &instruments);
     let files = format!(
         r#"
@@ -199,7 +166,7 @@ interval = "1s"
     assert!(partial.reason.as_deref().unwrap_or("").contains("cut at"), "{partial:?}");
 
     // Restart the server on the same port: the transfer resumes and verifies.
-    let (_ftp2, again) = start_ftp(&root, port, None);
+    let (_ftp2, again) = start_ftp(&root, port, PASSWORD, &["--checksums"]);
     assert_eq!(again, port);
     wait_until(Duration::from_secs(40), "W0002.MEM fetched after the cut", || {
         file(&data, "logger1", "W0002.MEM").is_some_and(|f| f.state == FileState::Fetched)

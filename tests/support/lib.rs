@@ -4,6 +4,7 @@
 
 pub mod bluez;
 pub mod cloud;
+pub mod ftp;
 pub mod licence;
 pub mod link;
 pub mod notify_peers;

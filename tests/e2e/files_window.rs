@@ -172,8 +172,14 @@ fn the_files_screen_shows_local_and_cloud_files_downloads_and_fetches() {
     });
 
     step(&desk, "fetch on request", |d| {
-        let fetch = d.find("[data-testid=file-row][data-file$=\"BIG.MEM\"] [data-testid=file-fetch]")?;
-        d.click(&fetch)?;
+        // The list is redrawn as uploads finish: a row found just before may be
+        // replaced before the click lands (a stale element), so find it again.
+        d.wait_until(Duration::from_secs(15), "the Fetch button clicked", |s| {
+            let clicked = s
+                .find("[data-testid=file-row][data-file$=\"BIG.MEM\"] [data-testid=file-fetch]")
+                .and_then(|fetch| s.click(&fetch));
+            Ok(clicked.is_ok().then_some(()))
+        })?;
         d.wait_until(Duration::from_secs(120), "BIG.MEM fetched", |s| {
             Ok(matches!(local_status(s, "BIG.MEM")?.as_deref(), Some("fetched" | "uploaded")).then_some(()))
         })?;

@@ -253,6 +253,20 @@ async fn insert_licence_event<C: GenericClient>(c: &C, ev: &LicenceEvent) -> Res
     Ok(())
 }
 
+/// An `access_log` row (t_ms, account, app_user, ip, method, path, status).
+fn access_entry(r: &Row) -> Result<AccessEntry> {
+    let status: i32 = g(r, 6)?;
+    Ok(AccessEntry {
+        t_ms: g(r, 0)?,
+        account: g(r, 1)?,
+        user: g(r, 2)?,
+        ip: g(r, 3)?,
+        method: g(r, 4)?,
+        path: g(r, 5)?,
+        status: u16::try_from(status).map_err(|_| StoreError::Corrupt(format!("access log status {status}")))?,
+    })
+}
+
 fn all<T>(rows: &[Row], f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
 }
@@ -803,19 +817,7 @@ impl Storage for PgStore {
                 &[&account, &i64::try_from(limit).unwrap_or(i64::MAX)],
             )
             .await?;
-        all(&rows, |r| {
-            let status: i32 = g(r, 6)?;
-            Ok(AccessEntry {
-                t_ms: g(r, 0)?,
-                account: g(r, 1)?,
-                user: g(r, 2)?,
-                ip: g(r, 3)?,
-                method: g(r, 4)?,
-                path: g(r, 5)?,
-                status: u16::try_from(status)
-                    .map_err(|_| StoreError::Corrupt(format!("access log status {status}")))?,
-            })
-        })
+        all(&rows, access_entry)
     }
 
     async fn access_log_query(&self, account: &str, q: &AccessQuery) -> Result<Vec<AccessEntry>> {
@@ -834,19 +836,7 @@ impl Storage for PgStore {
                 &[&account, &q.user, &action, &q.from, &q.to, &n(q.limit), &n(q.offset)],
             )
             .await?;
-        all(&rows, |r| {
-            let status: i32 = g(r, 6)?;
-            Ok(AccessEntry {
-                t_ms: g(r, 0)?,
-                account: g(r, 1)?,
-                user: g(r, 2)?,
-                ip: g(r, 3)?,
-                method: g(r, 4)?,
-                path: g(r, 5)?,
-                status: u16::try_from(status)
-                    .map_err(|_| StoreError::Corrupt(format!("access log status {status}")))?,
-            })
-        })
+        all(&rows, access_entry)
     }
 
     // ---- agents -----------------------------------------------------------

@@ -836,17 +836,7 @@ impl Storage for SqliteStore {
                 "SELECT t_ms, account, user, ip, method, path, status FROM access_log
                  WHERE account = ?1 ORDER BY t_ms DESC, id DESC LIMIT ?2",
             )?
-            .query_map(params![account, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                Ok(AccessEntry {
-                    t_ms: r.get(0)?,
-                    account: r.get(1)?,
-                    user: r.get(2)?,
-                    ip: r.get(3)?,
-                    method: r.get(4)?,
-                    path: r.get(5)?,
-                    status: r.get(6)?,
-                })
-            })?
+            .query_map(params![account, i64::try_from(limit).unwrap_or(i64::MAX)], access_entry)?
             .collect::<rusqlite::Result<_>>()?)
         })
         .await
@@ -866,17 +856,7 @@ impl Storage for SqliteStore {
                    AND (?5 IS NULL OR t_ms < ?5)
                  ORDER BY t_ms DESC, id DESC LIMIT ?6 OFFSET ?7",
             )?
-            .query_map(params![account, q.user, action, q.from, q.to, n(q.limit), n(q.offset)], |r| {
-                Ok(AccessEntry {
-                    t_ms: r.get(0)?,
-                    account: r.get(1)?,
-                    user: r.get(2)?,
-                    ip: r.get(3)?,
-                    method: r.get(4)?,
-                    path: r.get(5)?,
-                    status: r.get(6)?,
-                })
-            })?
+            .query_map(params![account, q.user, action, q.from, q.to, n(q.limit), n(q.offset)], access_entry)?
             .collect::<rusqlite::Result<_>>()?)
         })
         .await
@@ -1393,4 +1373,17 @@ fn insert_user_row(c: &Connection, x: &User) -> Result<()> {
     )
     .map_err(|e| insert_err(e, format!("user {}", x.id), format!("account {}", x.account)))?;
     Ok(())
+}
+
+/// An `access_log` row (t_ms, account, user, ip, method, path, status).
+fn access_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessEntry> {
+    Ok(AccessEntry {
+        t_ms: r.get(0)?,
+        account: r.get(1)?,
+        user: r.get(2)?,
+        ip: r.get(3)?,
+        method: r.get(4)?,
+        path: r.get(5)?,
+        status: r.get(6)?,
+    })
 }

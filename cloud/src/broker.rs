@@ -154,7 +154,11 @@ impl BrokerFiles {
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
+    // A temporary name of this write's own: another process (a second
+    // `serve` on the same directory, an admin command) may write too.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp.{}.{seq}", std::process::id()));
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -162,10 +166,14 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .mode(0o600)
         .open(&tmp)
         .with_context(|| format!("writing {}", tmp.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    let written = f.write_all(text.as_bytes()).and_then(|_| f.sync_all());
+    let done = written
+        .with_context(|| format!("writing {}", tmp.display()))
+        .and_then(|_| std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display())));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
 }
 
 /// The TLS listener of a managed Mosquitto: the API's certificate and key
@@ -244,6 +252,10 @@ pub struct Broker {
     child_pid: Arc<AtomicU32>,
     stopping: Arc<Notify>,
     supervisor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// One rewrite of the broker's files at a time: two requests (say, two
+    /// agent deletions) rewriting them at once raced on the temporary file,
+    /// and the one that read the store first could land last.
+    rewrite: tokio::sync::Mutex<()>,
     cloud_hash: String,
     /// The cloud's own login.
     pub user: String,
@@ -282,6 +294,7 @@ impl Broker {
                     child_pid: Arc::new(AtomicU32::new(0)),
                     stopping: Arc::new(Notify::new()),
                     supervisor: std::sync::Mutex::new(None),
+                    rewrite: tokio::sync::Mutex::new(()),
                     user: CLOUD_BROKER_USER.into(),
                     password,
                     endpoint: BrokerEndpoint { host: bind.clone(), port, tls: tls.is_some() },
@@ -327,6 +340,7 @@ impl Broker {
                     child_pid: Arc::new(AtomicU32::new(0)),
                     stopping: Arc::new(Notify::new()),
                     supervisor: std::sync::Mutex::new(None),
+                    rewrite: tokio::sync::Mutex::new(()),
                     user,
                     password,
                     ingest_at: (host, port),
@@ -343,6 +357,7 @@ impl Broker {
 
     async fn write_files(&self) -> anyhow::Result<()> {
         let Some(files) = &self.files else { return Ok(()) };
+        let _one_at_a_time = self.rewrite.lock().await;
         files.write_acl()?;
         files.write_passwd(&self.cloud_hash, &self.store.broker_logins().await?)
     }
@@ -477,5 +492,37 @@ impl BrokerAdmin for NoBroker {
     }
     fn connected(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_private;
+
+    /// Found by the API contract test: two agent deletions at once rewrote
+    /// the ACL through one temporary file, and one of them failed.
+    #[test]
+    fn concurrent_rewrites_of_one_file_all_succeed_and_leave_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("acl");
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|k| {
+                    let path = path.clone();
+                    s.spawn(move || {
+                        for n in 0..50 {
+                            write_private(&path, &format!("writer {k} pass {n}\n")).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("writer ") && text.ends_with(" pass 49\n"), "{text}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("acl")]);
     }
 }

@@ -5,7 +5,8 @@ MD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/meterdeck-target}"
 MD_VENV="${MD_VENV:-/var/tmp/meterdeck-venv}"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step with the seconds since the script started: where a CI run's time goes.
+say() { printf '\033[1m==> [%4ds] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -32,6 +33,34 @@ ensure_rust() {
         echo "cargo not found: install the stable Rust toolchain with rustup (https://rustup.rs) and run this again" >&2
         exit 1
     }
+}
+
+# cargo-nextest runs the test command's tests (parallel across test binaries,
+# a process per test); CI machines have it, a fresh machine gets it once.
+ensure_nextest() {
+    ensure_rust
+    if ! cargo nextest --version >/dev/null 2>&1; then
+        say "installing cargo-nextest (once)"
+        cargo install --locked cargo-nextest
+    fi
+}
+
+# step CMD...: runs a test step; a failure is recorded and the later steps
+# still run (one CI run shows every failing step); finish_steps exits 1 then.
+MD_FAILED_STEPS=()
+step() {
+    if ! "$@"; then
+        MD_FAILED_STEPS+=("$*")
+        say "FAILED: $*"
+    fi
+}
+finish_steps() {
+    if [ "${#MD_FAILED_STEPS[@]}" -gt 0 ]; then
+        say "${#MD_FAILED_STEPS[@]} step(s) failed:"
+        printf '    %s\n' "${MD_FAILED_STEPS[@]}" >&2
+        exit 1
+    fi
+    say "every step passed"
 }
 
 # Build dependencies of the Rust workspace.

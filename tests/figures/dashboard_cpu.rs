@@ -28,6 +28,9 @@ const TICKS: f64 = 100.0;
 pub struct CpuFigures {
     pub dashboard: f64,
     pub monitor: f64,
+    /// The floor: a bare Tauri window whose page changes 32 numbers a second
+    /// (no IPC, no agent), when the baseline window was built.
+    pub bare_values: Option<f64>,
 }
 
 fn channels() -> Vec<String> {
@@ -149,7 +152,21 @@ fn run_app(app: &Path, dir: &Path, env: &[(&str, &str)], board: bool, secs: u64)
     Ok(pct)
 }
 
-pub fn run(app: &Path, sim_bin: &Path, env: &[(&str, &str)], secs: u64) -> Result<CpuFigures> {
+/// The floor: what WebKit alone spends to show 32 changing numbers.
+fn run_bare(bare: &Path, env: &[(&str, &str)], secs: u64) -> Result<f64> {
+    let mut env = env.to_vec();
+    env.push(("MD_WEBKIT_COMPOSITING", "auto"));
+    let n = (LOGGERS * PER_LOGGER).to_string();
+    let desk = Desktop::launch(bare, &["--values".to_string(), n], &env)?;
+    let _ = desk.set_window_rect(1440, 960);
+    desk.wait_for(".c", Duration::from_secs(30))?;
+    std::thread::sleep(Duration::from_secs(3));
+    let pct = measure(&desk, secs);
+    eprintln!("   bare window, 32 numbers a second : {pct:.2} % of a core over {secs} s");
+    Ok(pct)
+}
+
+pub fn run(app: &Path, sim_bin: &Path, bare: Option<&Path>, env: &[(&str, &str)], secs: u64) -> Result<CpuFigures> {
     eprintln!("== dashboard CPU: 20 panels over {} channels polled every second, {secs} s", LOGGERS * PER_LOGGER);
     let dir = tempfile::tempdir()?;
     let mut sim_toml = String::new();
@@ -173,8 +190,12 @@ pub fn run(app: &Path, sim_bin: &Path, env: &[(&str, &str)], secs: u64) -> Resul
     let monitor = run_app(app, dir.path(), env, false, secs)?;
     let dashboard = run_app(app, dir.path(), env, true, secs)?;
     let _ = sim.terminate(Duration::from_secs(5));
-    println!(
-        "{{\"dashboard_idle_cpu_percent\": {dashboard:.2}, \"dashboard_baseline_monitor_cpu_percent\": {monitor:.2}}}"
-    );
-    Ok(CpuFigures { dashboard, monitor })
+    let bare_values = match bare {
+        Some(b) => Some(run_bare(b, env, secs)?),
+        None => {
+            eprintln!("   (no baseline window: cargo build -p meterdeck --example bare_window for the floor)");
+            None
+        }
+    };
+    Ok(CpuFigures { dashboard, monitor, bare_values })
 }

@@ -37,6 +37,10 @@ const DAY_MS: i64 = 86_400_000;
 struct Args {
     app: PathBuf,
     sim: PathBuf,
+    /// The baseline window (`cargo build -p meterdeck --example bare_window`).
+    bare: Option<PathBuf>,
+    /// Long mode: PSS again after this many more seconds of live updates.
+    memory_growth_secs: u64,
     only: Vec<String>,
     runs: usize,
     memory_secs: u64,
@@ -53,6 +57,8 @@ fn parse_args() -> Result<Args> {
     let mut a = Args {
         app: PathBuf::new(),
         sim: PathBuf::new(),
+        bare: None,
+        memory_growth_secs: 0,
         only: Vec::new(),
         runs: 5,
         memory_secs: 60,
@@ -70,6 +76,10 @@ fn parse_args() -> Result<Args> {
         match flag.as_str() {
             "--app" => app = Some(PathBuf::from(val()?)),
             "--sim" => sim = Some(PathBuf::from(val()?)),
+            "--bare" => a.bare = Some(PathBuf::from(val()?)),
+            "--memory-growth-secs" => {
+                a.memory_growth_secs = val()?.parse().context("--memory-growth-secs: seconds")?
+            }
             "--only" => {
                 let v = val()?;
                 ensure!(
@@ -102,6 +112,10 @@ fn parse_args() -> Result<Args> {
     ensure!(a.year_days >= 2, "--year-days must be at least 2");
     for p in [&a.app, &a.sim] {
         ensure!(p.exists(), "{} does not exist", p.display());
+    }
+    // The baseline window is built beside the app (target/<profile>/examples).
+    if a.bare.is_none() {
+        a.bare = a.app.parent().map(|d| d.join("examples").join("bare_window")).filter(|p| p.exists());
     }
     Ok(a)
 }
@@ -137,14 +151,14 @@ fn run(a: &Args) -> Result<()> {
         figs.extend(first_paint(a, &mut json)?);
     }
     if wants(a, "memory") {
-        figs.extend(memory(a)?);
+        figs.extend(memory(a, &mut json)?);
     }
     if wants(a, "viewer") {
         figs.extend(viewer(a, &mut json)?);
     }
     if wants(a, "dashboard") {
         let h = home()?;
-        let c = dashboard_cpu::run(&a.app, &a.sim, &h.env(), a.dashboard_secs)?;
+        let c = dashboard_cpu::run(&a.app, &a.sim, a.bare.as_deref(), &h.env(), a.dashboard_secs)?;
         figs.push(Figure {
             name: "dashboard_idle_cpu_percent (20 panels, 32 channels, 1 s)".into(),
             value: c.dashboard,
@@ -157,6 +171,19 @@ fn run(a: &Args) -> Result<()> {
             unit: "%",
             target: None,
         });
+        if let Some(floor) = c.bare_values {
+            figs.push(Figure {
+                name: "  floor: bare window changing 32 numbers a second".into(),
+                value: floor,
+                unit: "%",
+                target: None,
+            });
+        }
+        json.insert("dashboard_idle_cpu_percent".into(), json!(round2(c.dashboard)));
+        json.insert("dashboard_baseline_monitor_cpu_percent".into(), json!(round2(c.monitor)));
+        if let Some(floor) = c.bare_values {
+            json.insert("dashboard_floor_bare_32_values_cpu_percent".into(), json!(round2(floor)));
+        }
     }
     println!();
     println!("{:<58} {:>12} {:>10}  verdict", "figure", "value", "target");
@@ -195,6 +222,10 @@ fn run(a: &Args) -> Result<()> {
         println!("short mode: every figure produced");
     }
     Ok(())
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }
 
 fn now_ms() -> f64 {
@@ -395,7 +426,23 @@ const LOGGERS: usize = 4;
 const POWERS: usize = 3;
 const DMMS: usize = 3;
 
-fn memory(a: &Args) -> Result<Vec<Figure>> {
+fn memory(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
+    let bare = a.bare.as_deref().ok_or_else(|| {
+        anyhow!("the memory figure needs the baseline window: cargo build -p meterdeck --example bare_window (or --bare PATH)")
+    })?;
+    let h = home()?;
+    // Both windows draw as a user's machine draws them (no compositing without a GPU).
+    let mut env = h.env();
+    env.push(("MD_WEBKIT_COMPOSITING", "auto"));
+    eprintln!("== memory baseline: a bare Tauri window (blank page), {} s", a.memory_secs);
+    let bare_pss = {
+        let desk = Desktop::launch(bare, &[], &env)?;
+        let _ = desk.set_window_rect(1280, 800);
+        desk.wait_for("body", Duration::from_secs(30))?;
+        std::thread::sleep(Duration::from_secs(a.memory_secs));
+        let (_, pss) = tree_memory(&desk);
+        pss
+    };
     eprintln!("== idle memory after {} s polling 10 simulated instruments", a.memory_secs);
     let dir = tempfile::tempdir()?;
     let mut sim_toml = String::new();
@@ -455,14 +502,14 @@ fn memory(a: &Args) -> Result<Vec<Figure>> {
     }
     let config = dir.path().join("meterdeck.toml");
     std::fs::write(&config, cfg)?;
-    let h = home()?;
     let args = vec![
         "--config".to_string(),
         config.to_string_lossy().into_owned(),
         "--data-dir".to_string(),
         dir.path().join("data").to_string_lossy().into_owned(),
     ];
-    let desk = Desktop::launch(&a.app, &args, &h.env())?;
+    let desk = Desktop::launch(&a.app, &args, &env)?;
+    let _ = desk.set_window_rect(1280, 800);
     wait_ready(&desk)?;
     let connected = desk.wait_until(Duration::from_secs(30), "10 instruments connected", |s| {
         let states = s.execute("return [...document.querySelectorAll('[data-testid=monitor-row]')].length", vec![])?;
@@ -471,8 +518,39 @@ fn memory(a: &Args) -> Result<Vec<Figure>> {
     })?;
     eprintln!("   {connected} monitor rows live; waiting {} s on the Monitor", a.memory_secs);
     std::thread::sleep(Duration::from_secs(a.memory_secs));
-    let mut rss = 0u64;
-    let mut pss = 0u64;
+    let (rss, pss) = tree_memory(&desk);
+    let ratio = pss as f64 / bare_pss.max(1) as f64;
+    json.insert("bare_window_pss_mb".into(), json!(round2(bare_pss as f64 / 1024.0)));
+    json.insert("app_pss_mb".into(), json!(round2(pss as f64 / 1024.0)));
+    json.insert("app_pss_ratio_to_bare".into(), json!(round2(ratio)));
+    let mut figs = vec![
+        Figure { name: "bare_window_pss_mb (blank Tauri window)".into(), value: bare_pss as f64 / 1024.0, unit: "MB", target: None },
+        Figure { name: "app_pss_mb (10 instruments, Monitor)".into(), value: pss as f64 / 1024.0, unit: "MB", target: None },
+        Figure { name: "  app PSS / bare window PSS".into(), value: ratio, unit: "x", target: Some(1.5) },
+        Figure { name: "  app RSS sum (shared pages counted per process)".into(), value: rss as f64 / 1024.0, unit: "MB", target: None },
+    ];
+    if a.memory_growth_secs > 0 {
+        eprintln!("   live updates for {} s more (growth)", a.memory_growth_secs);
+        std::thread::sleep(Duration::from_secs(a.memory_growth_secs));
+        let (_, later) = tree_memory(&desk);
+        let growth = (later as f64 - pss as f64) / pss.max(1) as f64 * 100.0;
+        json.insert("pss_growth_1h_percent".into(), json!(round2(growth)));
+        json.insert("pss_growth_secs".into(), json!(a.memory_growth_secs));
+        figs.push(Figure {
+            name: format!("pss_growth_1h_percent (after {} s more)", a.memory_growth_secs),
+            value: growth,
+            unit: "%",
+            target: Some(10.0),
+        });
+    }
+    drop(desk);
+    let _ = sim.terminate(Duration::from_secs(5));
+    Ok(figs)
+}
+
+/// RSS and PSS (KiB) summed over a launched window's processes, each printed.
+fn tree_memory(desk: &Desktop) -> (u64, u64) {
+    let (mut rss, mut pss) = (0u64, 0u64);
     for pid in desk.app_pids() {
         let name = proctree::comm(pid).unwrap_or_default();
         let (r, p) = (proctree::rss_kib(pid).unwrap_or(0), proctree::pss_kib(pid).unwrap_or(0));
@@ -480,21 +558,7 @@ fn memory(a: &Args) -> Result<Vec<Figure>> {
         rss += r;
         pss += p;
     }
-    let _ = sim.terminate(Duration::from_secs(5));
-    Ok(vec![
-        Figure {
-            name: "idle memory, RSS sum of the app's processes".into(),
-            value: rss as f64 / 1024.0,
-            unit: "MB",
-            target: Some(120.0),
-        },
-        Figure {
-            name: "  same as PSS (shared pages counted once)".into(),
-            value: pss as f64 / 1024.0,
-            unit: "MB",
-            target: None,
-        },
-    ])
+    (rss, pss)
 }
 
 // ------------------------------------------------------------------ (c) viewer

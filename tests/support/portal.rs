@@ -11,13 +11,37 @@ use crate::Proc;
 use crate::webdriver::{Session, testid};
 
 pub fn fill(s: &Session, id: &str, text: &str) -> Result<()> {
-    let e = s.by_testid(id)?;
-    s.fill(&e, text)
+    again_if_redrawn(|| {
+        let e = s.by_testid(id)?;
+        s.fill(&e, text)
+    })
 }
 
 pub fn click(s: &Session, id: &str) -> Result<()> {
-    let e = s.by_testid(id)?;
-    s.click(&e)
+    again_if_redrawn(|| {
+        let e = s.by_testid(id)?;
+        s.click(&e)
+    })
+}
+
+/// A screen that redraws between finding an element and using it (a list
+/// refreshed when its data arrives) leaves a stale reference: find it again,
+/// as a person clicks the button now shown. Other errors are returned.
+fn again_if_redrawn<T>(mut act: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut tries = 0;
+    loop {
+        match act() {
+            Err(e)
+                if tries < 5
+                    && e.downcast_ref::<crate::webdriver::WebDriverError>()
+                        .is_some_and(|w| w.error == "stale element reference") =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Fills and sends the portal's sign-in form.

@@ -459,6 +459,7 @@ fn dashboard(cx: &mut Ctx) -> Result<()> {
     let (a, b) = (format!("{}/dev/volts", cx.sites[0].id), format!("{}/dev/volts", cx.sites[1].id));
     click(s, "nav-dashboard")?;
     s.wait_for(&testid("screen-dashboard"), Duration::from_secs(10))?;
+    import_desktop_board(cx, &a)?;
     click(s, "board-new")?;
     fill(s, "board-name", "Plant")?;
     click(s, "board-form-save")?;
@@ -542,6 +543,57 @@ fn dashboard(cx: &mut Ctx) -> Result<()> {
         boards[0]["panels"][0]["channels"] == json!([a]) && boards[0]["panels"][1]["channels"] == json!([b]),
         "{boards}"
     );
+    Ok(())
+}
+
+/// A board file the desktop app wrote (meterdeck-core's export) uploaded in
+/// the browser: refused until the site of its channels is chosen, then a
+/// board showing site-a's value; deleted again (the plan's one panel per
+/// agent is for the board built next).
+fn import_desktop_board(cx: &Ctx, a: &str) -> Result<()> {
+    use meterdeck_core::dashboard::{Board, GraphWindow, Panel, PanelKind, export_json};
+    let s = &cx.s;
+    let panel = Panel {
+        id: 1,
+        kind: PanelKind::Value,
+        title: "From the desk".into(),
+        x: 0,
+        y: 0,
+        w: 4,
+        h: 2,
+        channels: vec!["dev/volts".into()],
+        window: GraphWindow::Hour,
+        image: None,
+        placements: vec![],
+        rules: vec![],
+    };
+    let board = Board { id: 3, name: "Desk board".into(), panels: vec![panel] };
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("desk-board.json");
+    std::fs::write(&file, export_json(dir.path(), &board)?)?;
+    click(s, "board-import")?;
+    s.wait_for(&testid("upload-form"), Duration::from_secs(10))?;
+    s.send_keys(&s.by_testid("board-file")?, &file.display().to_string())?;
+    click(s, "upload-form-save")?;
+    let err = s.wait_until(Duration::from_secs(10), "the import refused without a site", |s| {
+        let e = s.by_testid("upload-form-error")?;
+        Ok(s.is_displayed(&e)?.then(|| s.text(&e)).transpose()?)
+    })?;
+    ensure!(err.contains("names no agent"), "import without a site: {err}");
+    let site = s.by_testid("board-agent")?;
+    s.wait_for(&format!("[data-testid=board-agent] option[value=\"{}\"]", cx.sites[0].id), Duration::from_secs(10))?;
+    s.select(&site, &cx.sites[0].id)?;
+    click(s, "upload-form-save")?;
+    s.wait_until(Duration::from_secs(10), "the imported board", |s| {
+        let tab = s.find(&format!("{}.active", testid("board-tab"))).and_then(|t| s.text(&t)).unwrap_or_default();
+        Ok((tab == "Desk board").then_some(()))
+    })?;
+    s.wait_for(&format!("[data-testid=value-tile][data-path=\"{a}\"]"), Duration::from_secs(10))?;
+    click(s, "board-delete")?;
+    click(s, "delete-form-save")?;
+    s.wait_until(Duration::from_secs(10), "the board deleted", |s| {
+        Ok(s.find_all(&testid("board-tab"))?.is_empty().then_some(()))
+    })?;
     Ok(())
 }
 

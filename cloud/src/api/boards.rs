@@ -358,8 +358,7 @@ async fn check_limit(ctx: &Ctx, account: &str, replacing: Option<i64>, panels: &
     Ok(())
 }
 
-async fn view(ctx: &Ctx, c: &Caller, row: BoardRow, visible: &Option<HashSet<String>>) -> ApiResult<BoardView> {
-    let _ = ctx;
+fn view(c: &Caller, row: BoardRow, visible: &Option<HashSet<String>>) -> ApiResult<BoardView> {
     let panels = stored_panels(&row)?;
     let mut no_access = Vec::new();
     if let Some(v) = visible {
@@ -405,7 +404,7 @@ pub async fn list_boards(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Jso
     let visible = c.visible_agents(&ctx).await?;
     let mut out = Vec::new();
     for row in ctx.store().boards().boards(&c.account.id).await? {
-        out.push(view(&ctx, &c, row, &visible).await?);
+        out.push(view(&c, row, &visible)?);
     }
     Ok(Json(out))
 }
@@ -418,7 +417,7 @@ pub async fn list_boards(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Jso
 pub async fn get_board(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<i64>) -> ApiResult<Json<BoardView>> {
     let row = board_of(&ctx, &c, id).await?;
     let visible = c.visible_agents(&ctx).await?;
-    Ok(Json(view(&ctx, &c, row, &visible).await?))
+    Ok(Json(view(&c, row, &visible)?))
 }
 
 async fn create(ctx: &Ctx, c: &Caller, name: &str, mut panels: Vec<Panel>) -> ApiResult<BoardView> {
@@ -433,7 +432,7 @@ async fn create(ctx: &Ctx, c: &Caller, name: &str, mut panels: Vec<Panel>) -> Ap
     check_limit(ctx, &c.account.id, None, &panels).await?;
     let text = serde_json::to_string(&panels).map_err(|e| ApiError::internal(format!("board: {e}")))?;
     let row = ctx.store().boards().board_insert(&c.account.id, &name, &text, ctx.now()).await?;
-    view(ctx, c, row, &None).await
+    view(c, row, &None)
 }
 
 /// Create a board (admins)
@@ -526,7 +525,7 @@ pub async fn put_board(
     let text = serde_json::to_string(&panels).map_err(|e| ApiError::internal(format!("board: {e}")))?;
     ctx.store().boards().board_update(&c.account.id, id, &name, &text, ctx.now()).await.map_err(store_err(id))?;
     let row = board_of(&ctx, &c, id).await?;
-    Ok(Json(view(&ctx, &c, row, &None).await?))
+    Ok(Json(view(&c, row, &None)?))
 }
 
 /// Put the boards in a new order (admins)
@@ -544,7 +543,7 @@ pub async fn reorder_boards(
     ctx.store().boards().board_reorder(&c.account.id, &b.ids).await?;
     let mut out = Vec::new();
     for row in ctx.store().boards().boards(&c.account.id).await? {
-        out.push(view(&ctx, &c, row, &None).await?);
+        out.push(view(&c, row, &None)?);
     }
     Ok(Json(out))
 }

@@ -21,6 +21,8 @@ struct Ids {
     token: String,
     /// A measurement file of the agent.
     file: String,
+    /// A dashboard board showing the agent's channel.
+    board: i64,
 }
 
 fn fill(route: &RouteDoc, ids: &Ids) -> String {
@@ -38,6 +40,8 @@ fn fill(route: &RouteDoc, ids: &Ids) -> String {
         ids.token.clone()
     } else if route.path.starts_with("/files/") {
         ids.file.clone()
+    } else if route.path.starts_with("/boards/") {
+        ids.board.to_string()
     } else {
         String::new()
     };
@@ -71,6 +75,10 @@ async fn acme(env: &Env) -> (String, String, String, Ids, Ids) {
     assert_eq!(r.status, 201, "{}", r.text);
     let token = r.json()["id"].as_str().unwrap().to_string();
     let file = upload_file(env, &admin, &ag1).await;
+    let panel = json!({"kind": "value", "x": 0, "y": 0, "w": 2, "h": 1, "channels": [format!("{ag1}/dev/temp")]});
+    let r = env.post("/boards", Some(&admin), json!({"name": "Board 1", "panels": [panel]})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let board = r.json()["id"].as_i64().unwrap();
     let visible = Ids {
         user: "mem".into(),
         team: "t1".into(),
@@ -79,9 +87,10 @@ async fn acme(env: &Env) -> (String, String, String, Ids, Ids) {
         channel: ch1,
         token: token.clone(),
         file: file.clone(),
+        board,
     };
     let hidden =
-        Ids { user: "mem".into(), team: "t1".into(), group: "g1".into(), agent: ag2, channel: ch2, token, file };
+        Ids { user: "mem".into(), team: "t1".into(), group: "g1".into(), agent: ag2, channel: ch2, token, file, board };
     (admin, member, viewer, visible, hidden)
 }
 
@@ -190,6 +199,7 @@ async fn every_endpoint(env: &Env) {
     assert_eq!(env.store.teams("acme").await.unwrap().len(), 1);
     assert_eq!(env.store.groups("acme").await.unwrap()[0].agents, vec![ids.agent.clone()]);
     assert_eq!(env.store.tokens("acme").await.unwrap().len(), 2);
+    assert_eq!(env.store.boards().boards("acme").await.unwrap().len(), 1);
     assert_eq!(env.get(&format!("/channels/{}/latest", ids.channel), &admin).await.status, 200);
 
     // Deleting the account: the admin's password, then everything is gone.
@@ -205,6 +215,7 @@ async fn every_endpoint(env: &Env) {
     assert!(env.store.channel(ids.channel).await.unwrap().is_none());
     assert!(env.store.raw(ids.channel, 0, i64::MAX, 10).await.map(|p| p.is_empty()).unwrap_or(true));
     assert!(env.store.tokens("acme").await.unwrap().is_empty());
+    assert!(env.store.boards().boards("acme").await.unwrap().is_empty());
     assert!(env.store.broker_logins().await.unwrap().iter().all(|(id, _)| *id != ids.agent && *id != hidden.agent));
     for t in [&admin, &member, &viewer] {
         assert_eq!(env.get("/me", t).await.status, 401);

@@ -40,17 +40,17 @@ async fn desktop_admin_calls_speak_the_api() {
     );
 
     // POST /users: the temporary password signs the new user in.
-    let made = admin.user_create("mia", "Mia", "mia@example.com", "viewer").await.expect("user_create");
+    let made = admin.user_create("mia", "Mia", "mia@example.com", "viewer", false).await.expect("user_create");
     assert_eq!((made.user.id.as_str(), made.user.role.as_str(), made.user.must_change), ("mia", "viewer", true));
     let mia = link();
     let st = mia.sign_in(&base, "acme", "mia", &made.temporary_password).await.expect("temporary password works");
     assert_eq!(st.step.as_deref(), Some("password"), "user_create: must change at first sign-in");
     assert!(
-        matches!(admin.user_create("bad id!", "", "", "member").await, Err(CloudError::Refused(_))),
+        matches!(admin.user_create("bad id!", "", "", "member", false).await, Err(CloudError::Refused(_))),
         "user_create refuses a bad id"
     );
     assert!(
-        matches!(admin.user_create("x", "", "", "owner").await, Err(CloudError::Invalid(_))),
+        matches!(admin.user_create("x", "", "", "owner", false).await, Err(CloudError::Invalid(_))),
         "user_create checks the role"
     );
 
@@ -103,7 +103,7 @@ async fn desktop_admin_calls_speak_the_api() {
     // A member is refused every admin call (the screens hide them too).
     for (what, r) in [
         ("users", mia.users().await.map(|_| ())),
-        ("user_create", mia.user_create("zed", "", "", "viewer").await.map(|_| ())),
+        ("user_create", mia.user_create("zed", "", "", "viewer", false).await.map(|_| ())),
         ("team_delete", mia.team_delete("ops").await),
         ("group_delete", mia.group_delete("plant").await),
         ("ip_allow_set", mia.ip_allow_set(&[]).await.map(|_| ())),

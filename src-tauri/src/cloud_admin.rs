@@ -28,7 +28,7 @@ pub async fn cloud_users(link: Link<'_>, _a: Args<CloudUsersArgs>) -> Reply<Clou
 
 #[tauri::command]
 pub async fn cloud_user_create(link: Link<'_>, a: Args<CloudUserCreateArgs>) -> Reply<CloudUserCreateArgs> {
-    link.user_create(&a.id, &a.name, &a.email, &a.role).await.map_err(msg)
+    link.user_create(&a.id, &a.name, &a.email, &a.role, a.invite.unwrap_or(false)).await.map_err(msg)
 }
 
 #[tauri::command]

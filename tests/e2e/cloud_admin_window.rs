@@ -9,6 +9,9 @@
 //! (RFC 6238, totp-rs), create an API token (shown once, and it works),
 //! set the IP allow-list, filter the access log. Then the invited member
 //! signs in: the admin sections are absent, and the API refuses them.
+//! Also: a second user invited by email (the box ticked): the window
+//! shows where the invitation went and never the password, which reached
+//! the aiosmtpd peer (the cloud's `--smtp`) and signs the user in.
 //! Each fact is checked against the API as well as the window.
 //!
 //! Screenshots: docs/screenshots/cloud-admin-users.png and cloud-admin-totp.png.
@@ -41,6 +44,8 @@ struct Ctx {
     api: Option<Api>,
     /// The invited member's temporary password, as the window showed it.
     member_temp: String,
+    /// The aiosmtpd peer the cloud mails through.
+    smtp: Proc,
 }
 
 impl Ctx {
@@ -65,7 +70,9 @@ fn window_administers_the_cloud_account() {
     let tmp = tempfile::tempdir().unwrap();
     let mut bus = Session::start();
     bus.start_keyring();
-    let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &[]);
+    let mut smtp = Proc::spawn("smtp_peer", std::process::Command::new(python()).arg(peer_script("smtp_peer.py")));
+    let smtp_port: u16 = smtp.wait_line("READY ", Duration::from_secs(20))[6..].trim().parse().unwrap();
+    let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &["--smtp", &format!("127.0.0.1:{smtp_port}")]);
     let out = cloud.cli(&[
         "account",
         "create",
@@ -88,7 +95,7 @@ fn window_administers_the_cloud_account() {
     let args = vec!["--demo".to_string(), "--data-dir".to_string(), data.to_string_lossy().into_owned()];
     let desk = Desktop::launch_app(&bin("meterdeck"), &args, &tmp.path().join("home"), Some(&bus.address))
         .expect("start the app under Xvfb + WebKitWebDriver");
-    let mut cx = Ctx { desk, cloud, _bus: bus, agent_id, api: None, member_temp: String::new() };
+    let mut cx = Ctx { desk, cloud, _bus: bus, agent_id, api: None, member_temp: String::new(), smtp };
 
     step(&mut cx, "ready", started, |cx| {
         cx.desk.wait_for("html[data-ready=\"1\"]", Duration::from_secs(30)).map(|_| ())
@@ -99,6 +106,7 @@ fn window_administers_the_cloud_account() {
         Ok(())
     });
     step(&mut cx, "users", started, users);
+    step(&mut cx, "invite by mail", started, invite_by_mail);
     step(&mut cx, "teams", started, teams);
     step(&mut cx, "groups", started, groups);
     step(&mut cx, "totp", started, totp);
@@ -204,6 +212,51 @@ fn users(cx: &mut Ctx) -> Result<()> {
         "API users after the role change: {listed}"
     );
     d.screenshot_doc("cloud-admin-users")?;
+    Ok(())
+}
+
+/// Invite a viewer by email: the cloud mails the temporary password; the
+/// window says where it went and never shows it.
+fn invite_by_mail(cx: &mut Ctx) -> Result<()> {
+    const USER: &str = "noa";
+    const EMAIL: &str = "noa@acme.test";
+    let d = &cx.desk;
+    d.fill(&d.by_testid("admin-invite-id")?, USER)?;
+    d.fill(&d.by_testid("admin-invite-name")?, "Noa Sato")?;
+    d.fill(&d.by_testid("admin-invite-email")?, EMAIL)?;
+    d.select(&d.by_testid("admin-invite-role")?, "viewer")?;
+    let by_mail = d.by_testid("admin-invite-mail")?;
+    ensure!(d.property(&by_mail, "checked")? == Value::Bool(false), "the desktop mails invitations unasked");
+    d.click(&by_mail)?;
+    d.click(&d.by_testid("admin-invite")?)?;
+    let note = wait_js(
+        d,
+        "the invitation mailed",
+        "admin-users-error",
+        "const e = document.querySelector('[data-testid=admin-invite-mailed]'); return e && e.textContent",
+    )?;
+    let note = note.as_str().unwrap_or_default().to_owned();
+    ensure!(note.contains(USER) && note.contains(EMAIL), "the window says {note:?}");
+    ensure!(d.find_all(&testid("admin-temp-password-text"))?.is_empty(), "a temporary password is shown");
+
+    let mail: Value = serde_json::from_str(&cx.smtp.wait_line("MAIL ", Duration::from_secs(20))[5..])?;
+    ensure!(mail["rcpt_tos"] == json!([EMAIL]), "mail to {}", mail["rcpt_tos"]);
+    let body = mail["body"].as_str().unwrap_or_default();
+    let temp = body
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .map(|p| p.trim().to_string())
+        .ok_or_else(|| anyhow!("no password in the mail: {body}"))?;
+    let page = d.execute("return document.body.innerText", vec![])?;
+    ensure!(!page.as_str().unwrap_or_default().contains(&temp), "the mailed password is on the page");
+    let listed = cx.api().get("/api/v1/users");
+    let noa = listed.as_array().and_then(|l| l.iter().find(|u| u["id"] == USER)).cloned();
+    ensure!(
+        noa.as_ref().is_some_and(|u| u["role"] == "viewer" && u["email"] == EMAIL && u["must_change"] == true),
+        "API users: {listed}"
+    );
+    // The mailed password signs in (and must be changed at once).
+    Api::sign_in(&cx.cloud.http, ACCOUNT, USER, &temp, "Meter1deck-noa");
     Ok(())
 }
 

@@ -9,9 +9,16 @@
 //! - the admin signs in with password + authenticator code (TOTP), sees
 //!   both agents, overlays a channel of each site in the Viewer, whose drawn
 //!   series equal the API's data, and exports a CSV equal to the API's;
-//! - the session is a cookie the page cannot read, nothing in localStorage.
+//! - the session is a cookie the page cannot read, nothing in localStorage;
+//! - the admin builds a dashboard board with a value panel (site-a) and a
+//!   graph panel (site-b) in the desktop's Dashboard screen, a panel the
+//!   Free plan does not allow is refused with the plan's message, a value
+//!   site-a sends over MQTT arrives on the board, and after a reload the
+//!   board is still there (kept by the cloud); the member sees it with
+//!   "no access" in its panels (no group granted) and cannot change it.
 //!
-//! Screenshots: docs/screenshots/portal-signin.png, portal-agents.png, portal-viewer.png.
+//! Screenshots: docs/screenshots/portal-signin.png, portal-agents.png, portal-viewer.png,
+//! portal-dashboard.png.
 //! Needs the UI built into the cloud (`cd ui && npm run build`, then
 //! `cargo build -p meterdeck-cloud --bins`) and `apt-get install chromium chromium-driver`.
 //! Run: `cargo test -p meterdeck-e2e --test portal_browser`.
@@ -48,6 +55,7 @@ fn site(cloud: &Cloud, api: &Api, dir: &Path, name: &'static str, seed: f64) -> 
 
 struct Ctx {
     s: Session,
+    mqtt_port: u16,
     base: String,
     api: Api,
     smtp: Proc,
@@ -114,6 +122,7 @@ fn portal_signs_in_resets_browses_two_sites_and_exports() {
     let driver = Driver::start_chromedriver().expect("chromedriver");
     let s = driver.chromium_session(&tmp.path().join("chromium")).expect("a chromium session");
     let mut cx = Ctx {
+        mqtt_port: cloud.mqtt_port,
         s,
         base: cloud.http.clone(),
         api,
@@ -132,6 +141,8 @@ fn portal_signs_in_resets_browses_two_sites_and_exports() {
     step(&mut cx, "two sites", started, two_sites);
     step(&mut cx, "viewer overlay", started, viewer_overlay);
     step(&mut cx, "csv export", started, csv_export);
+    step(&mut cx, "dashboard", started, dashboard);
+    step(&mut cx, "member's dashboard", started, member_dashboard);
     step(&mut cx, "sign-out", started, sign_out);
     eprintln!("portal browser test took {:.1} s", started.elapsed().as_secs_f64());
 }
@@ -372,5 +383,238 @@ fn sign_out(cx: &mut Ctx) -> Result<()> {
     s.wait_for(&testid("portal-signin-form"), Duration::from_secs(10))?;
     let cookie = s.execute("return document.cookie", vec![])?;
     ensure!(!cookie.as_str().unwrap_or_default().contains("md_csrf="), "cookies left after sign-out: {cookie}");
+    Ok(())
+}
+
+/// A new value of site `id`'s `dev/volts`, sent over MQTT as its agent
+/// would (with a fresh secret), stored before this returns.
+fn send_value(cx: &Ctx, id: &str, value: f64) -> Result<()> {
+    use meterdeck_wire::Sample;
+    use meterdeck_wire::codec::EncodeScratch;
+    use meterdeck_wire::sync::{PartIn, batch_topic, encode_batch};
+    let (st, r) = request("POST", &format!("{}/api/v1/agents/{id}/secret", cx.api.base), Some(&cx.api.token), None);
+    ensure!(st == 200, "new secret of {id}: {r}");
+    let secret = r["secret"].as_str().ok_or_else(|| anyhow!("no secret: {r}"))?.to_owned();
+    let now = meterdeck_wire::now_ms();
+    let samples = [Sample::number(now, value)];
+    let seq = 1 + SAMPLES as i64;
+    let parts = [PartIn { path: "dev/volts", unit: Some("V"), seq_from: seq, seq_to: seq + 1, samples: &samples }];
+    let bytes = encode_batch("store-1", 2, now, 0, &parts, &mut EncodeScratch::default())?;
+    let file = std::env::temp_dir().join(format!("meterdeck-portal-{id}-{now}.batch"));
+    std::fs::write(&file, bytes)?;
+    // The new secret reaches Mosquitto's password file within seconds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &cx.mqtt_port.to_string(), "-u", id, "-P", &secret, "-q", "1"])
+            .args(["-i", id, "-t", &batch_topic(id), "-f"])
+            .arg(&file)
+            .output()?;
+        if out.status.success() {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "mosquitto_pub as {id}: {}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let _ = std::fs::remove_file(&file);
+    let want = SAMPLES as u64 + 1;
+    wait_until(Duration::from_secs(30), "the new value stored", || {
+        let (_, chans) =
+            request("GET", &format!("{}/api/v1/agents/{id}/channels", cx.api.base), Some(&cx.api.token), None);
+        chans.as_array().is_some_and(|l| l.iter().any(|c| c["samples"].as_u64() == Some(want)))
+    });
+    Ok(())
+}
+
+fn select_kind(s: &Session, kind: &str) -> Result<()> {
+    let e = s.by_testid("panel-kind")?;
+    s.select(&e, kind)
+}
+
+/// Ticks the channel `path` in the open panel form.
+fn tick_channel(s: &Session, path: &str) -> Result<()> {
+    let sel = format!("[data-testid=panel-channel][data-path=\"{path}\"] input");
+    let e = s.wait_for(&sel, Duration::from_secs(10))?;
+    s.click(&e)
+}
+
+/// The value tile of `path` as shown.
+fn tile_text(s: &Session, path: &str) -> Result<String> {
+    let v = s.execute(
+        "const t = document.querySelector(`[data-testid=value-tile][data-path=\"${arguments[0]}\"] [data-testid=panel-value]`);
+         return t ? t.textContent : null;",
+        vec![json!(path)],
+    )?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// Numbers drawn by the graph panel.
+const GRAPH_JS: &str = "const host = document.querySelector('[data-kind=graph] [data-testid=panel-graph]');
+  const u = host && host.uplot;
+  if (!u) return 0;
+  return u.data.slice(1).reduce((n, col) => n + [...col].filter(v => typeof v === 'number').length, 0);";
+
+fn dashboard(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    let (a, b) = (format!("{}/dev/volts", cx.sites[0].id), format!("{}/dev/volts", cx.sites[1].id));
+    click(s, "nav-dashboard")?;
+    s.wait_for(&testid("screen-dashboard"), Duration::from_secs(10))?;
+    import_desktop_board(cx, &a)?;
+    click(s, "board-new")?;
+    fill(s, "board-name", "Plant")?;
+    click(s, "board-form-save")?;
+    s.wait_for(&format!("{}.active", testid("board-tab")), Duration::from_secs(10))?;
+
+    // A value panel over site-a's channel.
+    click(s, "panel-new")?;
+    s.wait_for(&testid("panel-form"), Duration::from_secs(10))?;
+    let kinds = s.execute(
+        "return [...document.querySelectorAll('[data-testid=panel-kind] option')].map(o => o.value)",
+        vec![],
+    )?;
+    ensure!(kinds == json!(["graph-value", "graph", "value"]), "kinds offered in the portal: {kinds}");
+    s.wait_for(&testid("panel-kinds-note"), Duration::from_secs(5))?;
+    select_kind(s, "value")?;
+    fill(s, "panel-title", "Volts A")?;
+    tick_channel(s, &a)?;
+    click(s, "panel-form-save")?;
+    s.wait_for("[data-testid=panel][data-kind=value]", Duration::from_secs(10))?;
+
+    // A graph panel over site-b's.
+    click(s, "panel-new")?;
+    select_kind(s, "graph")?;
+    tick_channel(s, &b)?;
+    click(s, "panel-form-save")?;
+    s.wait_for("[data-testid=panel][data-kind=graph]", Duration::from_secs(10))?;
+
+    // A second panel on site-a: over the Free plan's one panel per agent.
+    click(s, "panel-new")?;
+    select_kind(s, "graph")?;
+    tick_channel(s, &a)?;
+    click(s, "panel-form-save")?;
+    let msg = s.wait_until(Duration::from_secs(10), "the plan's refusal", |s| {
+        let e = s.by_testid("panel-form-error")?;
+        Ok(s.is_displayed(&e)?.then(|| s.text(&e)).transpose()?)
+    })?;
+    ensure!(msg.contains("Free plan allows 1 dashboard panels per agent"), "refusal: {msg}");
+    click(s, "panel-form-cancel")?;
+    ensure!(s.find_all(&testid("panel"))?.len() == 2, "a refused panel was added");
+
+    // The newest stored value shows; a value sent now arrives.
+    let (_, latest) = request(
+        "GET",
+        &format!("{}/api/v1/agents/{}/channels", cx.api.base, cx.sites[0].id),
+        Some(&cx.api.token),
+        None,
+    );
+    let ch = match &latest[0]["id"] {
+        serde_json::Value::String(x) => x.clone(),
+        other => other.to_string(),
+    };
+    let (_, l) = request("GET", &format!("{}/api/v1/channels/{ch}/latest", cx.api.base), Some(&cx.api.token), None);
+    let stored = l["point"]["v"].as_f64().ok_or_else(|| anyhow!("latest of site-a: {l}"))?;
+    s.wait_until(Duration::from_secs(15), "the stored value shown", |s| {
+        let t = tile_text(s, &a)?;
+        Ok(t.parse::<f64>().ok().filter(|v| (v - stored).abs() < 1e-3).map(|_| ()))
+    })?;
+    send_value(cx, &cx.sites[0].id, 123.25)?;
+    s.wait_until(Duration::from_secs(20), "the new value on the board", |s| {
+        Ok((tile_text(s, &a)? == "123.25").then_some(()))
+    })?;
+    s.wait_until(Duration::from_secs(20), "site-b's series drawn", |s| {
+        let n = s.execute(GRAPH_JS, vec![])?.as_u64().unwrap_or(0);
+        Ok((n >= 100).then_some(()))
+    })?;
+    doc_screenshot(s, "portal-dashboard")?;
+
+    // Kept by the cloud: after a reload the board is there again.
+    // (Another URL than the page's: a real load, not a jump to the fragment.)
+    s.goto(&format!("{}/?reloaded=1#dashboard", cx.base))?;
+    s.wait_for("[data-testid=panel][data-kind=graph]", Duration::from_secs(15))?;
+    let tab = s.text(&s.find(&format!("{}.active", testid("board-tab")))?)?;
+    ensure!(tab == "Plant", "board after reload: {tab}");
+    ensure!(s.find_all(&testid("panel"))?.len() == 2, "panels after reload");
+    s.wait_until(Duration::from_secs(20), "the value after reload", |s| {
+        Ok((tile_text(s, &a)? == "123.25").then_some(()))
+    })?;
+    let (_, boards) = request("GET", &format!("{}/api/v1/boards", cx.api.base), Some(&cx.api.token), None);
+    ensure!(boards[0]["name"] == "Plant" && boards[0]["panels"].as_array().map(Vec::len) == Some(2), "{boards}");
+    ensure!(
+        boards[0]["panels"][0]["channels"] == json!([a]) && boards[0]["panels"][1]["channels"] == json!([b]),
+        "{boards}"
+    );
+    Ok(())
+}
+
+/// A board file the desktop app wrote (meterdeck-core's export) uploaded in
+/// the browser: refused until the site of its channels is chosen, then a
+/// board showing site-a's value; deleted again (the plan's one panel per
+/// agent is for the board built next).
+fn import_desktop_board(cx: &Ctx, a: &str) -> Result<()> {
+    use meterdeck_core::dashboard::{Board, GraphWindow, Panel, PanelKind, export_json};
+    let s = &cx.s;
+    let panel = Panel {
+        id: 1,
+        kind: PanelKind::Value,
+        title: "From the desk".into(),
+        x: 0,
+        y: 0,
+        w: 4,
+        h: 2,
+        channels: vec!["dev/volts".into()],
+        window: GraphWindow::Hour,
+        image: None,
+        placements: vec![],
+        rules: vec![],
+    };
+    let board = Board { id: 3, name: "Desk board".into(), panels: vec![panel] };
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("desk-board.json");
+    std::fs::write(&file, export_json(dir.path(), &board)?)?;
+    click(s, "board-import")?;
+    s.wait_for(&testid("upload-form"), Duration::from_secs(10))?;
+    s.send_keys(&s.by_testid("board-file")?, &file.display().to_string())?;
+    click(s, "upload-form-save")?;
+    let err = s.wait_until(Duration::from_secs(10), "the import refused without a site", |s| {
+        let e = s.by_testid("upload-form-error")?;
+        Ok(s.is_displayed(&e)?.then(|| s.text(&e)).transpose()?)
+    })?;
+    ensure!(err.contains("names no agent"), "import without a site: {err}");
+    let site = s.by_testid("board-agent")?;
+    s.wait_for(&format!("[data-testid=board-agent] option[value=\"{}\"]", cx.sites[0].id), Duration::from_secs(10))?;
+    s.select(&site, &cx.sites[0].id)?;
+    click(s, "upload-form-save")?;
+    s.wait_until(Duration::from_secs(10), "the imported board", |s| {
+        let tab = s.find(&format!("{}.active", testid("board-tab"))).and_then(|t| s.text(&t)).unwrap_or_default();
+        Ok((tab == "Desk board").then_some(()))
+    })?;
+    s.wait_for(&format!("[data-testid=value-tile][data-path=\"{a}\"]"), Duration::from_secs(10))?;
+    click(s, "board-delete")?;
+    click(s, "delete-form-save")?;
+    s.wait_until(Duration::from_secs(10), "the board deleted", |s| {
+        Ok(s.find_all(&testid("board-tab"))?.is_empty().then_some(()))
+    })?;
+    Ok(())
+}
+
+/// The member (no group granted) sees the board, not the data, and no tools.
+fn member_dashboard(cx: &mut Ctx) -> Result<()> {
+    let s = &cx.s;
+    click(s, "portal-sign-out")?;
+    sign_in_form(s, MEMBER, MEMBER_PASSWORD)?;
+    nav_entries(s)?;
+    click(s, "nav-dashboard")?;
+    s.wait_for("[data-testid=panel][data-kind=graph]", Duration::from_secs(15))?;
+    let denied = s.wait_until(Duration::from_secs(10), "no access in both panels", |s| {
+        let n = s.find_all(&testid("panel-no-access"))?;
+        Ok((n.len() == 2).then_some(n))
+    })?;
+    ensure!(s.text(&denied[0])?.contains("No access"), "{}", s.text(&denied[0])?);
+    ensure!(s.find_all(&testid("value-tile"))?.is_empty(), "a member without grants sees a value tile");
+    ensure!(s.find_all(&testid("panel-edit"))?.is_empty(), "a member can edit panels");
+    for tool in ["board-new", "board-import", "panel-new", "board-delete"] {
+        ensure!(!s.is_displayed(&s.by_testid(tool)?)?, "a member sees {tool}");
+    }
+    ensure!(s.is_displayed(&s.by_testid("board-export")?)?, "a member cannot export");
     Ok(())
 }

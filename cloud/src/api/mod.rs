@@ -6,6 +6,7 @@
 
 mod account;
 mod agents;
+mod boards;
 pub mod browser;
 mod caller;
 mod csv;
@@ -132,6 +133,11 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/licence/storage", get(licence::storage))
         .route("/licence/cards", post(licence::apply_card))
         .route("/licence/plan", post(licence::change_plan))
+        .route("/boards", get(boards::list_boards).post(boards::create_board))
+        .route("/boards/import", post(boards::import_board))
+        .route("/boards/order", put(boards::reorder_boards))
+        .route("/boards/{id}", get(boards::get_board).put(boards::put_board).delete(boards::delete_board))
+        .route("/boards/{id}/export", get(boards::export_board))
         .route("/files", get(files::list))
         .route("/files/{id}", get(files::get_file))
         .route("/files/{id}/content", get(files::content))

@@ -10,7 +10,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, export, files, licence, login, notices, users};
+use super::{account, agents, boards, export, files, licence, login, notices, users};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,6 +250,38 @@ pub const ROUTES: &[RouteDoc] = &[
         "Change the plan once a month (days left convert: Standard = Pro x 5; with agent: Basic = Pro x 2)",
         r#"{"plan":"standard"}"#,
     ),
+    r(
+        "GET",
+        "/boards",
+        Viewer,
+        "Dashboard boards of the account in order; no_access lists the channels the caller's groups do not grant",
+    ),
+    rb(
+        "POST",
+        "/boards",
+        Admin,
+        "Create a board of graph, value and graph-value panels (channels agent/instrument/channel on the 12x48 grid)",
+        r#"{"name":"Plant","panels":[{"kind":"value","title":"Boiler","x":0,"y":0,"w":4,"h":2,"channels":["a-0123456789abcdef/logger1/CH1"]}]}"#,
+    ),
+    RouteDoc {
+        method: "POST",
+        path: "/boards/import",
+        access: Admin,
+        summary: "Import a board file (the desktop's export, or the portal's); agent names the site of a desktop file's instrument/channel paths",
+        body: Some(r#"{"meterdeck_dashboard":1,"name":"Plant","panels":[]}"#),
+        query: &["agent"],
+    },
+    rb("PUT", "/boards/order", Admin, "Put the boards in a new order (every board id once)", r#"{"ids":[2,1]}"#),
+    r("GET", "/boards/{id}", Viewer, "One board"),
+    rb(
+        "PUT",
+        "/boards/{id}",
+        Admin,
+        "Replace a board's name and panels (rename, add, move, resize, edit, remove panels)",
+        r#"{"name":"Plant","panels":[]}"#,
+    ),
+    r("DELETE", "/boards/{id}", Admin, "Delete a board"),
+    r("GET", "/boards/{id}/export", Viewer, "A board as a file in the desktop's format (meterdeck_dashboard 1)"),
     rq(
         "GET",
         "/files",
@@ -345,6 +377,14 @@ pub fn is_public(method: &str, path: &str) -> bool {
         licence::storage,
         licence::apply_card,
         licence::change_plan,
+        boards::list_boards,
+        boards::create_board,
+        boards::import_board,
+        boards::reorder_boards,
+        boards::get_board,
+        boards::put_board,
+        boards::delete_board,
+        boards::export_board,
         files::list,
         files::get_file,
         files::content,

@@ -35,6 +35,7 @@ fn count_of(l: &Limits, field: &str) -> u64 {
         "agents" => l.agents.into(),
         "groups" => l.groups.into(),
         "storage_bytes" => l.storage_bytes,
+        "panels_per_group" => l.panels_per_group.into(),
         _ => 0,
     }
 }
@@ -72,6 +73,41 @@ pub fn check_count(
         count,
         message: format!(
             "the {} plan allows {max} {noun} and account {account} has {count}; nothing was created: {lift}",
+            plan.name()
+        ),
+    })
+}
+
+/// Refuses growing the dashboard panels that show `agent`'s channels from
+/// `before` to `after` past the plan's `panels_per_group` (as the desktop
+/// counts them per agent; what exists stays allowed).
+pub fn check_panels(
+    account: &str,
+    plan: Plan,
+    limits: &Limits,
+    agent: &str,
+    before: u64,
+    after: u64,
+) -> Result<(), PlanLimit> {
+    let field = "panels_per_group";
+    let max = count_of(limits, field);
+    if after <= max || after <= before {
+        return Ok(());
+    }
+    let lift = match lifting_plan(plan, field, after - 1) {
+        Some(p) => {
+            format!("remove some, or apply a {} licence card (it allows {})", p.name(), count_of(&p.limits(), field))
+        }
+        None => "remove some first".to_string(),
+    };
+    Err(PlanLimit {
+        limit: field,
+        plan,
+        max,
+        count: before,
+        message: format!(
+            "the {} plan allows {max} dashboard panels per agent; agent {agent} of account {account} is on {before} \
+             and the change asks for {after}; nothing was saved: {lift}",
             plan.name()
         ),
     })

@@ -905,6 +905,43 @@ pub async fn licences_cards_and_reminders(s: &dyn Storage) {
     assert!(matches!(s.record_reminder("acme", "k", 1).await, Err(StoreError::NotFound(_))));
 }
 
+pub async fn boards_in_order_per_account(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    setup_account(s, "other").await;
+    let b = s.boards();
+    let one = b.board_insert("acme", "One", "[]", 10).await.unwrap();
+    let two = b.board_insert("acme", "Two", "[{\"kind\":\"value\"}]", 11).await.unwrap();
+    let theirs = b.board_insert("other", "Theirs", "[]", 12).await.unwrap();
+    assert_eq!((one.position, two.position, theirs.position), (1, 2, 1));
+    assert_eq!(two.panels, "[{\"kind\":\"value\"}]");
+    let names = |v: Vec<BoardRow>| v.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    assert_eq!(names(b.boards("acme").await.unwrap()), ["One", "Two"]);
+    // Another account's board is not found by id.
+    assert_eq!(b.board("acme", theirs.id).await.unwrap(), None);
+    assert!(matches!(b.board_update("acme", theirs.id, "x", "[]", 1).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(b.board_delete("acme", theirs.id).await, Err(StoreError::NotFound(_))));
+    b.board_update("acme", one.id, "Uno", "[1]", 20).await.unwrap();
+    let got = b.board("acme", one.id).await.unwrap().unwrap();
+    assert_eq!((got.name.as_str(), got.panels.as_str(), got.updated_ms), ("Uno", "[1]", 20));
+    b.board_reorder("acme", &[two.id, one.id]).await.unwrap();
+    assert_eq!(names(b.boards("acme").await.unwrap()), ["Two", "Uno"]);
+    // A reorder must list every board once, and nothing of another account.
+    for bad in [vec![two.id], vec![two.id, one.id, theirs.id], vec![two.id, two.id, one.id]] {
+        assert!(matches!(b.board_reorder("acme", &bad).await, Err(StoreError::Refused(_))), "{bad:?}");
+    }
+    assert_eq!(names(b.boards("acme").await.unwrap()), ["Two", "Uno"]);
+    // A new board goes last.
+    b.board_insert("acme", "Three", "[]", 30).await.unwrap();
+    assert_eq!(names(b.boards("acme").await.unwrap()), ["Two", "Uno", "Three"]);
+    b.board_delete("acme", two.id).await.unwrap();
+    assert_eq!(names(b.boards("acme").await.unwrap()), ["Uno", "Three"]);
+    assert!(matches!(b.board_insert("nobody", "x", "[]", 1).await, Err(StoreError::NotFound(_))));
+    // Deleting the account takes its boards.
+    s.delete_account("acme").await.unwrap();
+    assert!(b.boards("acme").await.unwrap().is_empty());
+    assert_eq!(names(b.boards("other").await.unwrap()), ["Theirs"]);
+}
+
 // ---- backends ---------------------------------------------------------------
 
 async fn sqlite_store() -> (Arc<dyn Storage>, tempfile::TempDir) {
@@ -952,6 +989,7 @@ suite!(
     channel_cap_refuses_the_whole_batch,
     deletes_cascade,
     licences_cards_and_reminders,
+    boards_in_order_per_account,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,7 @@
 //! holding the part's compressed block (the agent cache's codec) and its
 //! summary columns, so downsampling reads summaries and decodes only edges.
 
+pub mod boards;
 pub mod files;
 pub mod model;
 mod open;
@@ -22,6 +23,7 @@ mod conformance;
 pub mod testdb;
 
 use async_trait::async_trait;
+pub use boards::{BoardRow, BoardStore};
 pub use files::{FileQuery, FileRow, FileStore};
 pub use model::*;
 pub use open::open;
@@ -283,4 +285,7 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Uploaded measurement files (their own module in each backend).
     fn files(&self) -> &dyn FileStore;
+
+    /// Dashboard boards of the web portal (their own module in each backend).
+    fn boards(&self) -> &dyn BoardStore;
 }

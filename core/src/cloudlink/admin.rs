@@ -32,7 +32,12 @@ pub struct AdminUser {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct UserWithPassword {
     pub user: AdminUser,
+    /// Empty when the cloud mailed it (an invitation by email).
     pub temporary_password: String,
+    /// The address the invitation went to, when mailed.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub invited: Option<String>,
 }
 
 /// What an admin may change of a user; `None` keeps it.
@@ -239,17 +244,26 @@ impl CloudLink {
     }
 
     /// Invites a user: the service answers a temporary password, shown once,
-    /// which they change at their first sign-in.
+    /// which they change at their first sign-in; with `invite` the cloud
+    /// mails it to `email` instead (then `invited` names the address and
+    /// the password is not answered).
     pub async fn user_create(
         &self,
         id: &str,
         name: &str,
         email: &str,
         role_text: &str,
+        invite: bool,
     ) -> CloudResult<UserWithPassword> {
         let id = check_id("user ID", id)?;
         let name = if name.trim().is_empty() { id.clone() } else { name.trim().to_string() };
-        let body = json!({ "id": id, "name": name, "email": email.trim(), "role": role(role_text)? });
+        if invite && email.trim().is_empty() {
+            return Err(CloudError::Invalid("enter the email address the invitation goes to".into()));
+        }
+        let mut body = json!({ "id": id, "name": name, "email": email.trim(), "role": role(role_text)? });
+        if invite {
+            body["invite"] = json!(true);
+        }
         self.admin_call(reqwest::Method::POST, &["users"], &[], Some(body), "the new user").await
     }
 

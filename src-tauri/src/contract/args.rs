@@ -221,7 +221,7 @@ contract! {
     cloud_admin::cloud_admin_me(CloudAdminMeArgs {}) -> AdminMe;
     cloud_admin::cloud_users(CloudUsersArgs {}) -> Vec<AdminUser>;
     /// Invites a user; the temporary password in the reply is shown once.
-    cloud_admin::cloud_user_create(CloudUserCreateArgs { id: String, name: String, email: String, role: String }) -> UserWithPassword;
+    cloud_admin::cloud_user_create(CloudUserCreateArgs { id: String, name: String, email: String, role: String, invite: Option<bool> }) -> UserWithPassword;
     cloud_admin::cloud_user_update(CloudUserUpdateArgs { id: String, patch: UserPatch }) -> AdminUser;
     cloud_admin::cloud_user_temporary_password(CloudUserTemporaryPasswordArgs { id: String }) -> UserWithPassword;
     cloud_admin::cloud_user_delete(CloudUserDeleteArgs { id: String }) -> ();

@@ -3,4 +3,4 @@
 /**
  * Invites a user; the temporary password in the reply is shown once.
  */
-export type CloudUserCreateArgs = { id: string, name: string, email: string, role: string, };
+export type CloudUserCreateArgs = { id: string, name: string, email: string, role: string, invite?: boolean | null, };

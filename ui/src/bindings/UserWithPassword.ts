@@ -5,4 +5,12 @@ import type { AdminUser } from "./AdminUser";
  * A user with the temporary password they change at the next sign-in
  * (shown once: the service keeps only its hash).
  */
-export type UserWithPassword = { user: AdminUser, temporary_password: string, };
+export type UserWithPassword = { user: AdminUser, 
+/**
+ * Empty when the cloud mailed it (an invitation by email).
+ */
+temporary_password: string, 
+/**
+ * The address the invitation went to, when mailed.
+ */
+invited?: string | null, };

@@ -62,6 +62,8 @@ export interface CloudAdminApi {
   createUser(id: string, name: string, email: string, role: Role, invite?: boolean): Promise<Invitation>;
   /** Whether `createUser` can mail the invitation (the web back end can). */
   readonly canInviteByMail?: boolean;
+  /** Whether the mail box starts ticked (default: yes). */
+  readonly inviteByMailDefault?: boolean;
   /** PATCH /users/{id} */
   updateUser(id: string, patch: UserPatch): Promise<AdminUser>;
   /** POST /users/{id}/temporary-password: answered once. */

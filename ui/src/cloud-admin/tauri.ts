@@ -10,7 +10,11 @@ const done = (p: Promise<unknown>): Promise<void> => p.then(() => undefined);
 export const tauriCloudAdmin: CloudAdminApi = {
   me: () => call("cloud_admin_me"),
   users: () => call("cloud_users"),
-  createUser: (id, name, email, role) => call("cloud_user_create", { id, name, email, role }),
+  // The cloud mails the temporary password when asked (its mailer); off
+  // by default here, where an admin may hand it over in person.
+  canInviteByMail: true,
+  inviteByMailDefault: false,
+  createUser: (id, name, email, role, invite) => call("cloud_user_create", { id, name, email, role, invite: invite ?? false }),
   updateUser: (id, patch) => call("cloud_user_update", { id, patch }),
   temporaryPassword: (id) => call("cloud_user_temporary_password", { id }),
   deleteUser: (id) => done(call("cloud_user_delete", { id })),

@@ -26,7 +26,7 @@ export function usersSection(api: CloudAdminApi, me: AdminMe): AdminSection {
   const invite = h("button", { class: "primary", type: "submit", testid: "admin-invite" }, t("admin.invite"));
   // Where the back end can mail it (the cloud's mailer), the temporary
   // password goes to the new user's address and is never shown here.
-  const byMail = api.canInviteByMail ? h("input", { type: "checkbox", testid: "admin-invite-mail", checked: true }) : null;
+  const byMail = api.canInviteByMail ? h("input", { type: "checkbox", testid: "admin-invite-mail", checked: api.inviteByMailDefault ?? true }) : null;
   const form = h(
     "form",
     { class: "form-grid", testid: "admin-invite-form" },

@@ -18,6 +18,8 @@ export interface BoardHooks {
   edit(panel: Panel): void;
   remove(panel: Panel): void;
   place(panel: Panel, placements: Placement[]): Promise<void>;
+  /** Shown only: no tools, no moving or resizing (the portal, for non-admins). */
+  readOnly?: boolean;
 }
 
 interface Shown {
@@ -115,6 +117,14 @@ export function boardView(src: PanelSource, units: Map<string, string | null>, h
     const grip = h("div", { class: "resize-grip", title: t("dash.resizeHint"), testid: "panel-resize" });
     const s: Shown = { panel: p, frame, body: null as unknown as PanelBody, key: content(p) };
     s.body = panelBody(p, src, units, (placements) => void hooks.place(s.panel, placements));
+    if (hooks.readOnly) {
+      edit.remove();
+      remove.remove();
+      head.title = "";
+      frame.append(head, s.body.el);
+      position(frame, p);
+      return s;
+    }
     frame.append(head, s.body.el, grip);
     edit.addEventListener("click", () => hooks.edit(s.panel));
     remove.addEventListener("click", () => hooks.remove(s.panel));

@@ -23,14 +23,20 @@ const WINDOW_MS = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 } as 
 
 export function panelBody(p: Panel, src: PanelSource, units: Map<string, string | null>, onPlace: (placements: Placement[]) => void): PanelBody {
   const tiles = new Map<string, ValueTile>();
+  // Channels the viewer may not see are never asked for: the panel says so.
+  const denied = p.channels.filter((c) => src.denied?.(c) ?? false);
+  const channels = p.channels.filter((c) => !denied.includes(c));
   const withTiles = p.kind === "value" || p.kind === "graph-value" || p.kind === "image-values";
-  if (withTiles) for (const c of p.channels) tiles.set(c, valueTile(c, { compact: p.kind !== "value", fresh: false }));
+  if (withTiles) for (const c of channels) tiles.set(c, valueTile(c, { compact: p.kind !== "value", fresh: false }));
   let graph: GraphView | null = null;
-  if (p.kind === "graph" || p.kind === "graph-value") {
-    graph = graphView(p.channels, units, p.window, WINDOW_MS[p.window], (paths, from, to, width) => src.series(paths, from, to, width));
+  if ((p.kind === "graph" || p.kind === "graph-value") && channels.length) {
+    graph = graphView(channels, units, p.window, WINDOW_MS[p.window], (paths, from, to, width) => src.series(paths, from, to, width));
   }
   const err = h("div", { class: "error small", hidden: true });
   const el = h("div", { class: `panel-body kind-${p.kind}` }, err);
+  if (denied.length) {
+    el.append(h("div", { class: "no-access muted small", testid: "panel-no-access", title: denied.join("\n") }, t("dash.noAccess", { n: denied.length })));
+  }
   const alarms = p.kind === "alarm-list" ? alarmListView(p.rules, p.channels, (id, user) => src.ack(id, user), () => src.lastUser()) : null;
   const image = p.kind === "image" || p.kind === "image-values" ? imageView(p.kind === "image-values", onPlace) : null;
 
@@ -73,7 +79,7 @@ export function panelBody(p: Panel, src: PanelSource, units: Map<string, string 
       }
       for (const r of u.readings) {
         tiles.get(r.path)?.set(r);
-        if (graph && r.t !== null && p.channels.includes(r.path)) graph.append(r.path, r.t, r.special ? null : r.value);
+        if (graph && r.t !== null && channels.includes(r.path)) graph.append(r.path, r.t, r.special ? null : r.value);
       }
     },
     tick(now) {

@@ -41,8 +41,8 @@ export interface PanelAlarm {
 export type SourceUpdate = { type: "readings"; readings: Reading[] } | { type: "alarms" };
 
 export interface PanelSource {
-  /** Channels a panel may show. */
-  channels(): Promise<{ path: string; unit: string | null }[]>;
+  /** Channels a panel may show (`label`: how to name it, when not its path). */
+  channels(): Promise<{ path: string; unit: string | null; label?: string }[]>;
   /** The newest reading of a channel, if known. */
   latest(path: string): Reading | null;
   series(paths: string[], from: number, to: number, width: number): Promise<Series[]>;
@@ -53,6 +53,9 @@ export interface PanelSource {
   lastUser(): string;
   /** A URL an `<img>` can show for a kept image. */
   imageUrl(name: string): Promise<string>;
+  /** The viewer may not see this channel (the portal: not granted to
+   *  them): its panel says "no access" instead of showing it. */
+  denied?(path: string): boolean;
   /** Live updates; returns the unsubscribe. */
   subscribe(fn: (u: SourceUpdate) => void): () => void;
 }

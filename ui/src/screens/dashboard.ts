@@ -2,6 +2,9 @@
 // reordered, deleted, exported and imported; panels added and edited in a
 // form, moved and resized on the grid by mouse or keyboard (panels/board.ts).
 // Every change is saved by the backend at once; what it answers is shown.
+// The desktop and the web portal share it: the portal passes its own
+// source of readings (cloud data), the kinds it shows, file export/import
+// through the browser, and whether the user may change boards.
 import { api, errorText, type LiveEvent } from "../api";
 import type { Board, Dashboards, GraphWindow, Panel, PanelKind } from "../bindings";
 import { clear, h, showError } from "../dom";
@@ -9,7 +12,7 @@ import { t, type Key } from "../i18n";
 import { boardView, type BoardView } from "../panels/board";
 import { firstFree } from "../panels/layout";
 import { app, type Screen } from "../state";
-import { deskSource } from "./dashboard-source";
+import { deskSource, type DeskSource } from "./dashboard-source";
 
 export const KINDS: PanelKind[] = ["graph-value", "graph", "value", "image-values", "image", "alarm-list"];
 const SIZES: Record<PanelKind, [number, number]> = {
@@ -22,8 +25,30 @@ const SIZES: Record<PanelKind, [number, number]> = {
 };
 const WINDOWS: GraphWindow[] = ["hour", "day", "week"];
 
-export function dashboardScreen(): Screen {
-  const src = deskSource();
+/** Board files through the browser (the portal): a download and an upload. */
+export interface BoardFiles {
+  exportHref(board: Board): string;
+  /** `agent`: the site of a desktop file's `instrument/channel` paths. */
+  importText(text: string, agent: string | null): Promise<Dashboards>;
+  /** The sites an imported desktop board may show. */
+  agents(): Promise<{ id: string; name: string }[]>;
+}
+
+export interface DashboardOptions {
+  /** Where readings come from (default: the desktop's agent). */
+  source?: DeskSource;
+  /** Panel kinds offered, and a note on those left out. */
+  kinds?: PanelKind[];
+  kindsNote?: Key;
+  files?: BoardFiles;
+  /** Whether the user may change boards (default: yes). */
+  editable?: () => boolean;
+}
+
+export function dashboardScreen(opts: DashboardOptions = {}): Screen {
+  const src = opts.source ?? deskSource();
+  const kinds = opts.kinds ?? KINDS;
+  const editable = opts.editable ?? (() => true);
   let data: Dashboards = { boards: [], lastBoard: null };
   let current: number | null = null;
   let visible = false;
@@ -46,13 +71,13 @@ export function dashboardScreen(): Screen {
     btn("dash.rename", "board-rename", () => nameForm("rename")),
     btn("dash.moveLeft", "board-left", () => void shift(-1)),
     btn("dash.moveRight", "board-right", () => void shift(1)),
-    btn("dash.export", "board-export", () => pathForm("export")),
+    btn("dash.export", "board-export", () => (opts.files ? download() : pathForm("export"))),
     btn("dash.delete", "board-delete", () => deleteForm(), "danger"),
   );
   const root = h(
     "section",
     { class: "screen dashboard-screen", testid: "screen-dashboard" },
-    h("div", { class: "toolbar" }, h("h2", {}, t("dash.title")), tabs, h("span", { class: "spacer" }), boardTools, btn("dash.newBoard", "board-new", () => nameForm("new")), btn("dash.import", "board-import", () => pathForm("import"))),
+    h("div", { class: "toolbar" }, h("h2", {}, t("dash.title")), tabs, h("span", { class: "spacer" }), boardTools, btn("dash.newBoard", "board-new", () => nameForm("new"), "edit-only"), btn("dash.import", "board-import", () => (opts.files ? uploadForm(opts.files) : pathForm("import")), "edit-only")),
     err,
     formHost,
     empty,
@@ -100,6 +125,10 @@ export function dashboardScreen(): Screen {
     const b = board();
     empty.hidden = data.boards.length > 0;
     boardTools.hidden = !b;
+    // Who may not change boards sees them, and may export one.
+    const ro = !editable();
+    root.classList.toggle("read-only", ro);
+    for (const el of root.querySelectorAll<HTMLElement>(".edit-only, .board-tools > button:not([data-testid=board-export])")) el.hidden = ro;
     if (!b) {
       view?.destroy();
       view = null;
@@ -117,6 +146,7 @@ export function dashboardScreen(): Screen {
         place: async (p, placements) => {
           await run(() => api.panelUpdate(current!, { ...p, placements }));
         },
+        readOnly: !editable(),
       });
       clear(area);
       area.append(view.el);
@@ -210,6 +240,38 @@ export function dashboardScreen(): Screen {
     });
   }
 
+  function download(): void {
+    const b = board();
+    if (!b || !opts.files) return;
+    const a = h("a", { href: opts.files.exportHref(b), download: "" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  function uploadForm(files: BoardFiles): void {
+    const file = h("input", { type: "file", accept: ".json,application/json", testid: "board-file" });
+    const agent = h("select", { testid: "board-agent" }, h("option", { value: "" }, t("dash.importSiteNamed")));
+    void files.agents().then((list) => {
+      for (const a of list) agent.append(h("option", { value: a.id }, `${a.name} (${a.id})`));
+    }, () => undefined);
+    formFrame(
+      "upload-form",
+      t("dash.importTitle"),
+      [h("label", { class: "field" }, h("span", {}, t("dash.fileUpload")), file), h("label", { class: "field" }, h("span", {}, t("dash.importSite")), agent), h("p", { class: "muted small" }, t("dash.importSiteHint"))],
+      "dash.import",
+      async () => {
+        const f = file.files?.[0];
+        if (!f) throw new Error(t("dash.chooseFile"));
+        const d = await files.importText(await f.text(), agent.value || null);
+        closeForm();
+        view?.destroy();
+        view = null;
+        apply(d, d.lastBoard);
+      },
+    );
+  }
+
   function deleteForm(): void {
     const b = board();
     if (!b) return;
@@ -225,7 +287,7 @@ export function dashboardScreen(): Screen {
   function panelForm(editing: Panel | null): void {
     const b = board();
     if (!b) return;
-    const kind = h("select", { testid: "panel-kind" }, KINDS.map((k) => h("option", { value: k, selected: editing?.kind === k }, t(`dash.kind.${k}` as Key))));
+    const kind = h("select", { testid: "panel-kind" }, kinds.map((k) => h("option", { value: k, selected: editing?.kind === k }, t(`dash.kind.${k}` as Key))));
     const title = h("input", { testid: "panel-title", value: editing?.title ?? "", maxlength: 80, size: 24 });
     const win = h("select", { testid: "panel-window" }, WINDOWS.map((w) => h("option", { value: w, selected: (editing?.window ?? "hour") === w }, t(`dash.window.${w}` as Key))));
     const chans = h("div", { class: "check-list", testid: "panel-channels" });
@@ -241,7 +303,7 @@ export function dashboardScreen(): Screen {
     const form = formFrame(
       "panel-form",
       editing ? t("dash.editPanel") : t("dash.addPanel"),
-      [h("div", { class: "form-row" }, h("label", { class: "field" }, h("span", {}, t("dash.kind")), kind), h("label", { class: "field" }, h("span", {}, t("dash.panelTitle")), title), rowWindow), rowImage, rowChans, rowRules],
+      [h("div", { class: "form-row" }, h("label", { class: "field" }, h("span", {}, t("dash.kind")), kind), h("label", { class: "field" }, h("span", {}, t("dash.panelTitle")), title), rowWindow), opts.kindsNote ? h("p", { class: "muted small", testid: "panel-kinds-note" }, t(opts.kindsNote)) : null, rowImage, rowChans, rowRules],
       editing ? "dash.save" : "dash.add",
       async () => {
         const k = kind.value as PanelKind;
@@ -296,7 +358,7 @@ export function dashboardScreen(): Screen {
     void src.channels().then((list) => {
       for (const c of list) {
         const box = h("input", { type: "checkbox", value: c.path, checked: editing?.channels.includes(c.path) ?? false });
-        chans.append(h("label", { class: "check", testid: "panel-channel", "data-path": c.path }, box, c.path, c.unit ? h("span", { class: "muted" }, ` ${c.unit}`) : null));
+        chans.append(h("label", { class: "check", testid: "panel-channel", "data-path": c.path }, box, c.label ?? c.path, c.unit ? h("span", { class: "muted" }, ` ${c.unit}`) : null));
       }
       if (!list.length) chans.append(h("span", { class: "muted" }, t("dash.noChannels")));
     });

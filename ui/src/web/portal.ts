@@ -16,6 +16,7 @@ import { app, type Screen } from "../state";
 import { formatDateTime, setLocale, setTimeZone } from "../time";
 import { licenceScreen } from "../screens/licence";
 import { browserSettings, csvUrl, registerHandlers, setMe, webCall, type MeReply } from "./backend";
+import { dashboardHandlers, webDashboardScreen } from "./dashboards";
 import { exportHandlers } from "./export";
 import { ApiHttpError, apiFetch, setOnUnauthorized } from "./http";
 import { licenceHandlers } from "./licence";
@@ -38,6 +39,8 @@ export interface PortalScreen {
 const portalScreens: PortalScreen[] = [
   { name: "agents", label: "portal.nav.agents", icon: "☁", make: () => cloudScreen({ web: true, csvHref: (c) => csvUrl(c.id) }) },
   { name: "viewer", label: "nav.viewer", icon: "∿", make: () => viewerScreen() },
+  // The desktop's Dashboard over cloud data (web/dashboards.ts): admins edit, others view.
+  { name: "dashboard", label: "nav.dashboard", icon: "▦", make: () => webDashboardScreen() },
   // What the cloud mails and to whom; the desktop's Licence screen over the cloud's licence.
   { name: "notifications", label: "nav.notifications", icon: "✉", make: () => noticesScreen() },
   { name: "licence", label: "nav.licence", icon: "☑", make: () => licenceScreen(() => undefined) },
@@ -379,7 +382,7 @@ export function startPortal(): void {
   root = document.getElementById("app")!;
   document.documentElement.dataset.portal = "1";
   applySettings();
-  registerHandlers({ ...licenceHandlers, ...exportHandlers });
+  registerHandlers({ ...licenceHandlers, ...exportHandlers, ...dashboardHandlers });
   setTransport(webCall);
   // The session ended on the server (24 h idle, revoked, password reset):
   // back to the sign-in page, saying why.

@@ -4,6 +4,7 @@
 //! and the second stores nothing; deadlocks and serialization failures are
 //! retried.
 
+mod boards;
 mod files;
 mod schema;
 
@@ -143,6 +144,10 @@ impl PgStore {
         if v < 3 {
             tx.batch_execute(schema::V3).await?;
             tx.execute("INSERT INTO meterdeck_schema (version) VALUES (3)", &[]).await?;
+        }
+        if v < 4 {
+            tx.batch_execute(schema::V4).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (4)", &[]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1290,6 +1295,10 @@ impl Storage for PgStore {
     }
 
     fn files(&self) -> &dyn FileStore {
+        self
+    }
+
+    fn boards(&self) -> &dyn BoardStore {
         self
     }
 }

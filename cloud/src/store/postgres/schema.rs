@@ -1,7 +1,7 @@
 //! The PostgreSQL schema, versioned in `meterdeck_schema`. Several cloud
 //! processes may start at once: migrations run under an advisory lock.
 
-pub const VERSION: i32 = 3;
+pub const VERSION: i32 = 4;
 
 /// Arbitrary, fixed: the advisory lock key of schema migrations.
 pub const MIGRATION_LOCK: i64 = 0x4d44_5343_4845_4d41; // "MDSCHEMA"
@@ -209,4 +209,17 @@ CREATE TABLE cloud_file (
     UNIQUE (agent, instrument, name, sha256)
 );
 CREATE INDEX cloud_file_account ON cloud_file(account, completed_ms);
+";
+
+/// Version 4: dashboard boards of the web portal; see the SQLite schema.
+pub const V4: &str = "
+CREATE TABLE board (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    panels TEXT NOT NULL,
+    updated_ms BIGINT NOT NULL
+);
+CREATE INDEX board_account ON board(account, position);
 ";

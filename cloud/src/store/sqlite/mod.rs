@@ -3,6 +3,7 @@
 //! writer, `synchronous = FULL` so an acknowledged batch survives a power
 //! cut. All blocking work runs in `spawn_blocking`.
 
+mod boards;
 mod files;
 mod schema;
 
@@ -1351,6 +1352,10 @@ impl Storage for SqliteStore {
     }
 
     fn files(&self) -> &dyn FileStore {
+        self
+    }
+
+    fn boards(&self) -> &dyn BoardStore {
         self
     }
 }

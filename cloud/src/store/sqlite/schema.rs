@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Version 1. Grants and team members are JSON lists (small, read whole);
 /// time series are one row per batch part (see `store/mod.rs`).
@@ -214,6 +214,21 @@ CREATE TABLE cloud_file (
 CREATE INDEX cloud_file_account ON cloud_file(account, completed_ms);
 ";
 
+/// Version 4: dashboard boards of the web portal (issue 15). A board's
+/// panels are one JSON document (the desktop's board file shape, checked by
+/// the API before it is written), read and written whole.
+const V4: &str = "
+CREATE TABLE board (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    panels TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE INDEX board_account ON board(account, position);
+";
+
 /// A schema this program cannot use, or SQLite failing to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -247,6 +262,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(V3)?;
         tx.execute_batch("PRAGMA user_version = 3")?;
+        tx.commit()?;
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v < 4 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V4)?;
+        tx.execute_batch("PRAGMA user_version = 4")?;
         tx.commit()?;
     }
     Ok(())

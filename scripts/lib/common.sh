@@ -5,8 +5,11 @@ MD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/meterdeck-target}"
 MD_VENV="${MD_VENV:-/var/tmp/meterdeck-venv}"
 
-# Each step with the seconds since the script started: where a CI run's time goes.
-say() { printf '\033[1m==> [%4ds] %s\033[0m\n' "$SECONDS" "$*" >&2; }
+# Each step with the seconds since the outermost script started (scripts
+# called by scripts/test count from its start): where a CI run's time goes.
+: "${MD_T0:=$(date +%s)}"
+export MD_T0
+say() { printf '\033[1m==> [%4ds] %s\033[0m\n' "$(($(date +%s) - MD_T0))" "$*" >&2; }
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

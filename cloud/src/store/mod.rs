@@ -12,6 +12,7 @@ pub mod files;
 pub mod model;
 mod open;
 pub mod postgres;
+pub mod records;
 mod rows;
 pub mod series;
 pub mod sqlite;
@@ -283,4 +284,8 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Uploaded measurement files (their own module in each backend).
     fn files(&self) -> &dyn FileStore;
+
+    /// Site records, agent presence, offline alarms (issue 16; their own
+    /// module in each backend).
+    fn records(&self) -> &dyn records::RecordStore;
 }

@@ -5,6 +5,7 @@
 //! retried.
 
 mod files;
+mod records;
 mod schema;
 
 use std::collections::{BTreeMap, HashMap};
@@ -143,6 +144,10 @@ impl PgStore {
         if v < 3 {
             tx.batch_execute(schema::V3).await?;
             tx.execute("INSERT INTO meterdeck_schema (version) VALUES (3)", &[]).await?;
+        }
+        if v < 4 {
+            tx.batch_execute(schema::V4).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (4)", &[]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1287,6 +1292,10 @@ impl Storage for PgStore {
              not by meterdeck-cloud"
                 .into(),
         ))
+    }
+
+    fn records(&self) -> &dyn crate::store::records::RecordStore {
+        self
     }
 
     fn files(&self) -> &dyn FileStore {

@@ -4,6 +4,7 @@
 //! cut. All blocking work runs in `spawn_blocking`.
 
 mod files;
+mod records;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -1348,6 +1349,10 @@ impl Storage for SqliteStore {
             std::fs::rename(&tmp, &dest).map_err(|e| ctx(&e))
         })
         .await
+    }
+
+    fn records(&self) -> &dyn crate::store::records::RecordStore {
+        self
     }
 
     fn files(&self) -> &dyn FileStore {

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Version 1. Grants and team members are JSON lists (small, read whole);
 /// time series are one row per batch part (see `store/mod.rs`).
@@ -214,6 +214,38 @@ CREATE TABLE cloud_file (
 CREATE INDEX cloud_file_account ON cloud_file(account, completed_ms);
 ";
 
+/// Version 4: site records (issue 16): the alarm journal entries and
+/// events agents sync, keyed by (agent, store, seq) so a resend stores
+/// nothing, and the cloud's own agent offline/online alarms (store
+/// `cloud`); the agents' presence (their last presence message, the
+/// offline alarm standing); the account's offline setting.
+const V4: &str = "
+CREATE TABLE site_record (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    store TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    t INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    UNIQUE (agent, store, seq)
+);
+CREATE INDEX site_record_order ON site_record(agent, t, seq, id);
+CREATE TABLE agent_presence (
+    agent TEXT PRIMARY KEY REFERENCES agent(id) ON DELETE CASCADE,
+    online INTEGER,
+    status_ms INTEGER,
+    offline_alarm INTEGER NOT NULL DEFAULT 0,
+    alarm_ms INTEGER
+);
+CREATE TABLE account_watch (
+    account TEXT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+    offline_after_s INTEGER NOT NULL
+);
+";
+
 /// A schema this program cannot use, or SQLite failing to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -247,6 +279,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(V3)?;
         tx.execute_batch("PRAGMA user_version = 3")?;
+        tx.commit()?;
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v < 4 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V4)?;
+        tx.execute_batch("PRAGMA user_version = 4")?;
         tx.commit()?;
     }
     Ok(())

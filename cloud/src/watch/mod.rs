@@ -195,4 +195,68 @@ mod tests {
         r.offline_after_s = Some(u64::MAX);
         assert_eq!(decide(&r, i64::MAX - 1, 300), None, "no overflow");
     }
+
+    /// The monitor over a real SQLite store with an injected time: the
+    /// offline alarm is raised once at exactly the configured silence, and
+    /// cleared when the agent says it is back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_monitor_over_a_store_raises_once_and_clears() {
+        use crate::store::{Account, Agent, AgentSync, TwoFactor, User};
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::open(&format!("sqlite:{}", dir.path().join("c.db").display())).await.unwrap();
+        let account = Account {
+            id: "acme".into(),
+            name: "Acme".into(),
+            plan: "standard".into(),
+            ip_allow: vec![],
+            traffic_allowance: 0,
+            created_ms: 0,
+        };
+        let admin = User {
+            account: "acme".into(),
+            id: "alice".into(),
+            name: "Alice".into(),
+            email: "alice@acme.test".into(),
+            role: Role::Admin,
+            password_hash: "x".into(),
+            must_change: false,
+            two_factor: TwoFactor::None,
+            totp_secret: None,
+            created_ms: 0,
+        };
+        store.create_account(&account, &admin).await.unwrap();
+        let agent = Agent {
+            id: "a1".into(),
+            account: "acme".into(),
+            name: "Site A".into(),
+            secret_hash: "x".into(),
+            broker_hash: "x".into(),
+            created_ms: 0,
+            sync: AgentSync::default(),
+        };
+        store.insert_agent(&agent).await.unwrap();
+        store.records().set_offline_after("acme", 30).await.unwrap();
+        let opts = WatchOptions::default();
+        // Never heard of: nothing.
+        assert!(check(&*store, 1_000_000, &opts).await.unwrap().is_empty());
+        store.records().set_presence("a1", true, 1_000).await.unwrap();
+        assert!(check(&*store, 9_000_000, &opts).await.unwrap().is_empty(), "connected");
+        // The last will at t = 2000: silent from then.
+        store.records().set_presence("a1", false, 2_000).await.unwrap();
+        assert!(check(&*store, 31_999, &opts).await.unwrap().is_empty());
+        let made = check(&*store, 32_000, &opts).await.unwrap();
+        assert_eq!(made, vec![("a1".to_string(), Change::Offline { silent_since: 2_000 })]);
+        assert!(check(&*store, 40_000, &opts).await.unwrap().is_empty(), "raised once");
+        assert!(check(&*store, 900_000, &opts).await.unwrap().is_empty(), "raised once");
+        store.records().set_presence("a1", true, 950_000).await.unwrap();
+        assert_eq!(check(&*store, 950_500, &opts).await.unwrap(), vec![("a1".to_string(), Change::Online)]);
+        assert!(check(&*store, 951_000, &opts).await.unwrap().is_empty());
+        let q = crate::store::records::RecordQuery { limit: 10, ..Default::default() };
+        let recs = store.records().records("a1", &q).await.unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].body["alarm"], "agent_offline");
+        assert!(recs[0].body["message"].as_str().unwrap().contains("silent for 30 s"), "{}", recs[0].body);
+        assert_eq!(recs[1].body["alarm"], "agent_online");
+        assert_eq!(recs[1].body["offline_since"], 32_000);
+    }
 }

@@ -314,6 +314,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         let mut next_fetch = Instant::now();
         let mut asked = 0;
         let mut next_status = Instant::now();
+        let mut next_presence = Instant::now() + PRESENCE_EVERY;
         let mut tick = tokio::time::interval(self.opts.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
@@ -357,6 +358,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         if let Err(e) = client.try_publish(status_topic.clone(), QoS::AtLeastOnce, true, presence(true)) {
                             debug!("presence not queued: {e}");
                         }
+                        next_presence = Instant::now() + PRESENCE_EVERY;
                         flow.reconnected();
                         next_fetch = Instant::now();
                     }
@@ -446,6 +448,13 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         }
                     }
                 }
+            }
+            if connected && Instant::now() >= next_presence {
+                // Again now and then: a last will the broker publishes late
+                // (a dead route's session taken over by our new connection)
+                // must not stand as our last word.
+                next_presence = Instant::now() + PRESENCE_EVERY;
+                let _ = client.try_publish(status_topic.clone(), QoS::AtLeastOnce, true, presence(true));
             }
             if Instant::now() >= next_status {
                 next_status = Instant::now() + self.opts.status_every;
@@ -538,6 +547,9 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         Ok(())
     }
 }
+
+/// How often a connected agent repeats its "online" presence.
+const PRESENCE_EVERY: Duration = Duration::from_secs(60);
 
 /// Packing encodes up to a few million samples: on the multi-thread
 /// runtime other tasks (the pollers) move to other workers meanwhile.

@@ -220,7 +220,7 @@ fn alarm_journal_and_events_survive_link_cuts() {
         .collect::<Result<_, _>>()
         .unwrap();
     let raises = journal.iter().filter(|j| j.2 == "raise").count();
-    assert!(raises >= 6, "too few alarm transitions to prove anything: {journal:?}");
+    assert!(raises >= 4, "too few alarm transitions to prove anything: {journal:?}");
     assert!(events.iter().filter(|e| e.1 == "disconnected").count() >= 3, "too few events: {events:?}");
 
     // The cloud's, in pages of 7.

@@ -83,6 +83,9 @@ pub struct Outflow {
     /// list them.
     acked_during_fetch: HashSet<i64>,
     fetching: bool,
+    /// The cloud refused a batch of records (an older cloud speaking only
+    /// v1): no more records are packed until restart, samples go on.
+    records_off: bool,
     next_batch: u64,
     /// Learnt from the messages packed so far, to aim at `target_bytes`.
     bytes_per_sample: f64,
@@ -105,6 +108,7 @@ impl Outflow {
             parked_samples: 0,
             acked_during_fetch: HashSet::new(),
             fetching: false,
+            records_off: false,
             next_batch: first_batch,
             bytes_per_sample: 4.0,
             scratch: EncodeScratch::default(),
@@ -196,6 +200,7 @@ impl Outflow {
         out.fresh = fresh.len();
         self.pack(fresh, backlog, now_ms, &mut out.unsendable);
         let mut fresh_records = Vec::new();
+        let records = if self.records_off { Vec::new() } else { records };
         for r in records.into_iter().filter(|r| !known.contains(&outbox_records::key(r.seq))) {
             // The cloud would refuse the whole batch for it: never send it.
             if let Err(e) = meterdeck_wire::records::check(std::slice::from_ref(&r)) {
@@ -377,6 +382,11 @@ impl Outflow {
             }
             AckOutcome::Stored { rows: f.rows, samples: f.samples, new: ack.stored }
         } else {
+            if !f.rows.is_empty() && f.rows.iter().all(|r| outbox_records::record_id(*r).is_some()) {
+                // Records refused (e.g. a cloud that only speaks v1): they stay
+                // in the outbox for a later run; the samples keep flowing.
+                self.records_off = true;
+            }
             self.parked.extend(f.rows.iter().copied());
             self.parked_samples += f.samples;
             AckOutcome::Refused {
@@ -644,10 +654,13 @@ mod tests {
         // A refused record batch parks its records like rows.
         assert!(matches!(f.on_ack(&Ack::refused(Some(sent[3].0), "no")), AckOutcome::Refused { .. }));
         assert_eq!(f.parked_rows(), 50);
+        // ...and no more records are packed this run (an older cloud), samples are.
+        let got = f.fetched_with(vec![row(2, "l/c", 10, 5)], (451..=460).map(rec).collect(), 5, 9);
+        assert_eq!(got.fresh, 1, "{got:?}");
         // A record the cloud would refuse is never sent.
         let mut bad = rec(900);
         bad.t = i64::MAX;
-        let got = f.fetched_with(vec![], vec![bad], 0, 9);
+        let got = flow(10).fetched_with(vec![], vec![bad], 0, 9);
         assert_eq!(got.unsendable.len(), 1, "{got:?}");
     }
 }

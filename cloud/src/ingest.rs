@@ -50,6 +50,8 @@ pub struct IngestStats {
 struct Job {
     agent: String,
     payload: bytes::Bytes,
+    /// A presence message (`md/v1/<agent>/up/status`), not a batch.
+    presence: bool,
 }
 
 /// Runs until the task is aborted; reconnects by itself.
@@ -119,16 +121,25 @@ async fn poll(
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 // Clean session: subscribe on every connection.
                 client.subscribe(subscription, QoS::AtLeastOnce).await?;
+                // Presence (retained): each process keeps every agent's; the
+                // store decides which process mails an offline alarm.
+                client.subscribe(wire::STATUS_SUBSCRIPTION, QoS::AtLeastOnce).await?;
                 connected.store(true, Ordering::Relaxed);
                 backoff = Duration::from_millis(200);
                 info!("ingest connected to the broker");
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) if wire::agent_of_status_topic(&p.topic).is_some() => {
+                let agent = wire::agent_of_status_topic(&p.topic).unwrap_or_default().to_owned();
+                if tx.send(Job { agent, payload: p.payload, presence: true }).await.is_err() {
+                    anyhow::bail!("ingest workers stopped");
+                }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 let Some(agent) = wire::agent_of_topic(&p.topic) else {
                     debug!(topic = %p.topic, "ignoring a message outside the batch topics");
                     continue;
                 };
-                let job = Job { agent: agent.to_owned(), payload: p.payload };
+                let job = Job { agent: agent.to_owned(), payload: p.payload, presence: false };
                 if tx.send(job).await.is_err() {
                     anyhow::bail!("ingest workers stopped");
                 }
@@ -155,6 +166,9 @@ async fn handle(
     allowances: &crate::licence::traffic::AllowanceCache,
 ) {
     let now = meterdeck_wire::now_ms();
+    if job.presence {
+        return presence(store, &job.agent, &job.payload, now).await;
+    }
     let size = job.payload.len() as u64;
     let payload = job.payload;
     // Decoding checks every block and derives what storage keeps of the
@@ -187,7 +201,12 @@ async fn handle(
             }
             Ack { store: store_id, ..Ack::refused(id, e.0) }
         }
-        Ok(batch) => match store.ingest_limited(&job.agent, &batch, size, now, limits).await {
+        Ok(batch) => match async {
+            store_records(store, &job.agent, &batch).await?;
+            store.ingest_limited(&job.agent, &batch, size, now, limits).await
+        }
+        .await
+        {
             Ok(out) => {
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.samples.fetch_add(out.stored, Ordering::Relaxed);
@@ -230,6 +249,36 @@ async fn handle(
     let full = traffic.filter(|t| crate::traffic_notice::crossed_full(*t, size));
     if let Some(t) = full.or(traffic.filter(|t| crate::traffic_notice::crossed(*t, size))) {
         notice(store.clone(), mail.cloned(), job.agent, t);
+    }
+}
+
+/// A batch's records (protocol v2) go first, in their own transaction:
+/// the samples' transaction then counts the payload and the agent's sync
+/// state, and only after both committed is the batch acknowledged. A crash
+/// between the two only causes a resend, which stores no record twice.
+async fn store_records(store: &Arc<dyn Storage>, agent: &str, batch: &IngestBatch) -> Result<u64, StoreError> {
+    let h = &batch.batch.header;
+    if h.records.is_empty() {
+        return Ok(0);
+    }
+    store.records().store_records(agent, &h.store, &h.records, meterdeck_wire::now_ms()).await
+}
+
+/// An agent's presence message: stored for the offline monitor
+/// (`crate::watch`). A malformed one is logged and ignored.
+async fn presence(store: &Arc<dyn Storage>, agent: &str, payload: &[u8], now: i64) {
+    if payload.is_empty() {
+        // A cleared retained message: nothing to say.
+        return;
+    }
+    match wire::Presence::parse(payload) {
+        Ok(p) => {
+            debug!(agent, online = p.online, "agent presence");
+            if let Err(e) = store.records().set_presence(agent, p.online, now).await {
+                warn!(agent, "could not store the agent's presence: {e}");
+            }
+        }
+        Err(e) => warn!(agent, "ignoring a malformed presence message: {e}"),
     }
 }
 

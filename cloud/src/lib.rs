@@ -16,4 +16,5 @@ pub mod state;
 pub mod store;
 pub mod tls;
 pub mod traffic_notice;
+pub mod watch;
 pub mod web;

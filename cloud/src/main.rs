@@ -110,6 +110,10 @@ enum Cmd {
         /// SQLite database; with PostgreSQL `<data>/files`, shared by every API process).
         #[arg(long, value_name = "DIR")]
         files_dir: Option<PathBuf>,
+        /// How often the offline monitor looks at every agent (0 = off, e.g. when other
+        /// processes on the same database do it).
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        offline_check_every: Duration,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -351,6 +355,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             trusted_proxy,
             licence_sweep_every,
             files_dir,
+            offline_check_every,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
@@ -411,6 +416,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 licence_key: cli.licence_key.clone(),
                 licence_sweep_every: (!licence_sweep_every.is_zero()).then_some(licence_sweep_every),
                 files_dir,
+                offline_check_every: (!offline_check_every.is_zero()).then_some(offline_check_every),
             })
             .await
         }

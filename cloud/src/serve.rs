@@ -41,6 +41,8 @@ pub struct ServeOptions {
     pub licence_sweep_every: Option<Duration>,
     /// Where uploaded measurement files are kept (default [`default_files_dir`]).
     pub files_dir: Option<PathBuf>,
+    /// The offline monitor's period (`None`: off).
+    pub offline_check_every: Option<Duration>,
 }
 
 #[derive(Clone, Debug)]
@@ -136,6 +138,10 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let sweeps = opts.licence_sweep_every.map(|every| {
         tokio::spawn(crate::licence::sweep::schedule_sweeps(store.clone(), broker.clone(), opts.mail.clone(), every))
     });
+    let offline = opts.offline_check_every.map(|every| {
+        let watch = crate::watch::WatchOptions { every, mail: opts.mail.clone(), ..Default::default() };
+        tokio::spawn(crate::watch::run(store.clone(), Arc::new(crate::auth::SystemClock), watch))
+    });
     let state = AppState {
         store: store.clone(),
         broker: broker.clone(),
@@ -186,6 +192,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     watcher.abort();
     if let Some(s) = sweeps {
         s.abort();
+    }
+    if let Some(o) = offline {
+        o.abort();
     }
     if let Some(b) = backups {
         b.abort();

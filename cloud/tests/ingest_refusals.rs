@@ -168,7 +168,7 @@ async fn refusals(env: Env) {
         ("a corrupt block", corrupt, Some(8), "channel 0 (dev/temp)"),
         ("a batch over the size limit", over_limit, None, "over the 4194304-byte limit"),
         ("a batch far over the size limit", way_over, None, "over the 4194304-byte limit"),
-        ("an unknown protocol version", framed(11, 2, b""), Some(11), "protocol version 2 is not supported"),
+        ("an unknown protocol version", framed(11, 3, b""), Some(11), "protocol version 3 is not supported"),
         (
             "timestamps at the ends of i64",
             batch_of(14, &[Sample::number(i64::MIN, 1.0), Sample::number(0, 2.0), Sample::number(i64::MAX, 3.0)]),

@@ -15,6 +15,7 @@
 
 pub mod codec;
 pub mod licence;
+pub mod records;
 pub mod sample;
 pub mod sync;
 

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, Decoded, EncodeScratch, Summary};
+use crate::records::{self, RECORDS_VERSION, Record};
 use crate::sample::Sample;
 
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -39,6 +40,40 @@ pub fn batch_topic(agent: &str) -> String {
 pub fn ack_topic(agent: &str) -> String {
     format!("md/v1/{agent}/down/ack")
 }
+/// Where an agent says it is connected (`{"v":1,"online":true}`, retained,
+/// on every connection) and where the broker publishes its last will
+/// (`{"v":1,"online":false}`, retained) when the connection dies unclosed.
+/// The cloud's offline alarms read it (docs/protocol.md, "Presence").
+pub fn status_topic(agent: &str) -> String {
+    format!("md/v1/{agent}/up/status")
+}
+/// The cloud's subscription to every agent's presence (not shared: each
+/// cloud process keeps it; the store decides who mails).
+pub const STATUS_SUBSCRIPTION: &str = "md/v1/+/up/status";
+
+/// An agent's presence message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Presence {
+    pub v: u32,
+    pub online: bool,
+}
+
+impl Presence {
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+    pub fn parse(payload: &[u8]) -> Result<Presence, WireError> {
+        serde_json::from_slice(payload).map_err(|e| WireError(format!("presence: {e}")))
+    }
+}
+
+/// The agent id in a status topic, if the topic is one.
+pub fn agent_of_status_topic(topic: &str) -> Option<&str> {
+    let rest = topic.strip_prefix("md/v1/")?;
+    let (agent, tail) = rest.split_once('/')?;
+    (tail == "up/status" && valid_agent_id(agent)).then_some(agent)
+}
+
 /// The shared subscription protocol v1 first named for the cloud. The cloud
 /// no longer joins it: its group is derived from its broker secret (see the
 /// cloud's `ingest::share_group`), so an agent cannot join and split the
@@ -72,6 +107,10 @@ pub struct BatchHeader {
     #[serde(default)]
     pub backlog: u64,
     pub channels: Vec<PartHeader>,
+    /// Alarm journal entries and instrument events (`"v": 2` only; see
+    /// `crate::records`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<Record>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,13 +196,44 @@ pub fn encode_batch(
         });
         blocks.push(block);
     }
-    let header = BatchHeader { v: PROTOCOL_VERSION, store: store.to_owned(), batch, sent_ms, backlog, channels };
+    let header = BatchHeader {
+        v: PROTOCOL_VERSION,
+        store: store.to_owned(),
+        batch,
+        sent_ms,
+        backlog,
+        channels,
+        records: vec![],
+    };
     let head = serde_json::to_vec(&header).map_err(|e| WireError(e.to_string()))?;
     let mut out = Vec::with_capacity(8 + head.len() + blocks.iter().map(Vec::len).sum::<usize>());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(head.len() as u32).to_le_bytes());
     out.extend_from_slice(&head);
     blocks.iter().for_each(|b| out.extend_from_slice(b));
+    Ok(out)
+}
+
+/// A batch of records alone (protocol v2, no channels): the agent's
+/// alarm journal entries and events, acknowledged like samples.
+pub fn encode_records(
+    store: &str,
+    batch: u64,
+    sent_ms: i64,
+    backlog: u64,
+    records: Vec<Record>,
+) -> Result<Vec<u8>, WireError> {
+    records::check(&records)?;
+    let header =
+        BatchHeader { v: RECORDS_VERSION, store: store.to_owned(), batch, sent_ms, backlog, channels: vec![], records };
+    let head = serde_json::to_vec(&header).map_err(|e| WireError(e.to_string()))?;
+    if head.len() > MAX_HEADER_BYTES {
+        return bad(format!("a header of {} bytes is over the {MAX_HEADER_BYTES}-byte limit", head.len()));
+    }
+    let mut out = Vec::with_capacity(8 + head.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(head.len() as u32).to_le_bytes());
+    out.extend_from_slice(&head);
     Ok(out)
 }
 
@@ -216,9 +286,16 @@ pub fn decode_batch(payload: &[u8]) -> Result<Batch, WireError> {
 pub fn decode_batch_with(payload: &[u8], mut each: impl FnMut(usize, &Decoded)) -> Result<Batch, WireError> {
     let (head, mut body) = split(payload)?;
     let header: BatchHeader = serde_json::from_slice(head).map_err(|e| WireError(format!("header: {e}")))?;
-    if header.v != PROTOCOL_VERSION {
-        return bad(format!("protocol version {} is not supported (this cloud speaks {PROTOCOL_VERSION})", header.v));
+    if header.v != PROTOCOL_VERSION && header.v != RECORDS_VERSION {
+        return bad(format!(
+            "protocol version {} is not supported (this cloud speaks {PROTOCOL_VERSION} and {RECORDS_VERSION})",
+            header.v
+        ));
     }
+    if header.v == PROTOCOL_VERSION && !header.records.is_empty() {
+        return bad(format!("records need protocol version {RECORDS_VERSION}; this batch says {PROTOCOL_VERSION}"));
+    }
+    records::check(&header.records)?;
     if header.store.is_empty() || header.store.len() > 64 {
         return bad("header: store id must be 1-64 characters");
     }
@@ -395,10 +472,53 @@ mod tests {
     }
 
     #[test]
+    fn records_travel_in_v2_batches_and_v1_cannot_carry_them() {
+        use crate::records::{EventRecord, RecordBody};
+        let recs: Vec<Record> = (1..=3)
+            .map(|seq| Record {
+                seq,
+                t: 1000 * seq,
+                body: RecordBody::Event(EventRecord {
+                    instrument: Some("log".into()),
+                    event: "connected".into(),
+                    message: format!("up {seq}"),
+                }),
+            })
+            .collect();
+        let bytes = encode_records("s1", 9, 5, 0, recs.clone()).unwrap();
+        let b = decode_batch(&bytes).unwrap();
+        assert_eq!((b.header.v, b.header.batch, b.parts.len()), (2, 9, 0));
+        assert_eq!(b.header.records, recs);
+        // The same header claiming v1 is refused, naming the version.
+        let text = String::from_utf8_lossy(&bytes[8..]).replace("\"v\":2", "\"v\":1");
+        let mut v1 = b"MDB1".to_vec();
+        v1.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        v1.extend_from_slice(text.as_bytes());
+        assert!(decode_batch(&v1).unwrap_err().0.contains("records need protocol version 2"));
+        let v3 = String::from_utf8_lossy(&bytes[8..]).replace("\"v\":2", "\"v\":3");
+        let mut p3 = b"MDB1".to_vec();
+        p3.extend_from_slice(&(v3.len() as u32).to_le_bytes());
+        p3.extend_from_slice(v3.as_bytes());
+        assert!(decode_batch(&p3).unwrap_err().0.contains("protocol version 3 is not supported"));
+        // Sample batches stay v1, readable by clouds that only speak v1.
+        let a = samples(3);
+        let parts = [PartIn { path: "l1/CH1", unit: None, seq_from: 0, seq_to: 3, samples: &a }];
+        let v1 = encode_batch("s", 1, 0, 0, &parts, &mut EncodeScratch::default()).unwrap();
+        assert!(!String::from_utf8_lossy(&v1).contains("records"));
+        assert_eq!(decode_batch(&v1).unwrap().header.v, 1);
+    }
+
+    #[test]
     fn topics_name_their_agent() {
         assert_eq!(agent_of_topic(&batch_topic("a-1")), Some("a-1"));
         assert_eq!(agent_of_topic("md/v1/a-1/down/ack"), None);
         assert_eq!(agent_of_topic("md/v1/+/up/batch"), None);
+        assert_eq!(agent_of_status_topic(&status_topic("a-1")), Some("a-1"));
+        assert_eq!(agent_of_status_topic(&batch_topic("a-1")), None);
+        assert_eq!(agent_of_topic(&status_topic("a-1")), None);
+        let p = Presence { v: 1, online: false };
+        assert_eq!(Presence::parse(&p.to_json()).unwrap(), p);
+        assert!(Presence::parse(b"on").is_err());
         assert!(!valid_agent_id("a/b"));
         assert!(!valid_agent_id(""));
     }

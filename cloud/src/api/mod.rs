@@ -18,6 +18,7 @@ mod licence;
 mod login;
 mod notices;
 pub mod openapi;
+mod sites;
 mod users;
 
 use std::net::SocketAddr;
@@ -115,6 +116,9 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/agents/{id}", get(agents::get_agent).delete(agents::delete_agent))
         .route("/agents/{id}/channels", get(agents::agent_channels))
         .route("/agents/{id}/secret", post(agents::rotate_secret))
+        .route("/agents/{id}/records", get(sites::records))
+        .route("/agents/{id}/alarms", get(sites::alarms))
+        .route("/account/offline-alarm", get(sites::offline_setting).put(sites::set_offline_setting))
         .route("/channels/{id}/raw", get(agents::raw))
         .route("/channels/{id}/minmax", get(agents::minmax))
         .route("/channels/{id}/latest", get(agents::latest))

@@ -10,7 +10,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, boards, export, files, licence, login, notices, users};
+use super::{account, agents, boards, export, files, licence, login, notices, sites, users};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -311,6 +311,27 @@ pub const ROUTES: &[RouteDoc] = &[
         Agent,
         "Finish an upload: the cloud checks the SHA-256; a mismatch discards the upload (422, checksum_mismatch)",
     ),
+    rq(
+        "GET",
+        "/agents/{id}/records",
+        Viewer,
+        "A visible agent's synced alarm journal entries and events and the cloud's offline/online alarms, oldest first, paged (default 200, at most 1000)",
+        &["from", "to", "kind", "limit", "after"],
+    ),
+    r(
+        "GET",
+        "/agents/{id}/alarms",
+        Viewer,
+        "A visible agent's alarm states and whether the cloud's offline alarm stands",
+    ),
+    r("GET", "/account/offline-alarm", Viewer, "The silence after which an agent counts as offline (seconds)"),
+    rb(
+        "PUT",
+        "/account/offline-alarm",
+        Admin,
+        "Set the silence after which an agent counts as offline (5 s to 7 days; default 5 minutes)",
+        r#"{"offline_after_s":300}"#,
+    ),
 ];
 
 /// Whether `method path` (under /api/v1) is an endpoint that takes no token.
@@ -391,6 +412,10 @@ pub fn is_public(method: &str, path: &str) -> bool {
         files::announce,
         files::chunk,
         files::complete,
+        sites::records,
+        sites::alarms,
+        sites::offline_setting,
+        sites::set_offline_setting,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme)

@@ -940,6 +940,152 @@ pub async fn boards_in_order_per_account(s: &dyn Storage) {
     s.delete_account("acme").await.unwrap();
     assert!(b.boards("acme").await.unwrap().is_empty());
     assert_eq!(names(b.boards("other").await.unwrap()), ["Theirs"]);
+// ---- site records (issue 16) --------------------------------------------------
+
+fn journal(seq: i64, t: i64, alarm: &str, action: &str, to: &str) -> meterdeck_wire::records::Record {
+    use meterdeck_wire::records::{JournalRecord, Record, RecordBody};
+    Record {
+        seq,
+        t,
+        body: RecordBody::Journal(JournalRecord {
+            alarm_id: alarm.into(),
+            rule_id: alarm.into(),
+            name: format!("Alarm {alarm}"),
+            severity: "high".into(),
+            action: action.into(),
+            from_state: "normal".into(),
+            to_state: to.into(),
+            comment: Some("c".into()),
+            ..JournalRecord::default()
+        }),
+    }
+}
+
+fn event(seq: i64, t: i64) -> meterdeck_wire::records::Record {
+    use meterdeck_wire::records::{EventRecord, Record, RecordBody};
+    Record {
+        seq,
+        t,
+        body: RecordBody::Event(EventRecord {
+            instrument: Some("log".into()),
+            event: "disconnected".into(),
+            message: format!("drop {seq}"),
+        }),
+    }
+}
+
+async fn site_records_are_idempotent_ordered_and_paged(s: &dyn Storage) {
+    use records::{RecordCursor, RecordQuery};
+    setup_account(s, "acme").await;
+    setup_account(s, "globex").await;
+    s.insert_agent(&agent("acme", "a1")).await.unwrap();
+    s.insert_agent(&agent("globex", "g1")).await.unwrap();
+    let r = s.records();
+    let first = vec![
+        journal(1, 100, "hot", "raise", "unack_active"),
+        event(2, 100),
+        journal(3, 90, "cold", "raise", "unack_active"),
+    ];
+    assert_eq!(r.store_records("a1", "st1", &first, 5).await.unwrap(), 3);
+    // A resend (and an overlapping one) stores nothing twice.
+    assert_eq!(r.store_records("a1", "st1", &first, 6).await.unwrap(), 0);
+    let more = vec![
+        event(2, 100),
+        journal(4, 200, "hot", "notify_ok", "unack_active"),
+        journal(5, 150, "hot", "ack", "ack_active"),
+    ];
+    assert_eq!(r.store_records("a1", "st1", &more, 7).await.unwrap(), 2);
+    // Another store of the same agent has its own seqs.
+    assert_eq!(r.store_records("a1", "st2", &[event(1, 300)], 8).await.unwrap(), 1);
+    assert!(matches!(r.store_records("nobody", "st1", &first, 5).await, Err(StoreError::NotFound(_))));
+    assert_eq!(r.store_records("g1", "st1", &[event(1, 1)], 5).await.unwrap(), 1);
+
+    let all = |q: RecordQuery| async move { r.records("a1", &q).await.unwrap() };
+    let q = |limit| RecordQuery { limit, ..RecordQuery::default() };
+    let got = all(q(100)).await;
+    let keys: Vec<(String, i64)> = got.iter().map(|x| (x.store.clone(), x.seq)).collect();
+    let want: Vec<(String, i64)> = [("st1", 3), ("st1", 1), ("st1", 2), ("st1", 5), ("st1", 4), ("st2", 1)]
+        .iter()
+        .map(|(a, b)| (a.to_string(), *b))
+        .collect();
+    assert_eq!(keys, want, "time, then seq");
+    assert_eq!(got[1].kind, "journal");
+    assert_eq!(got[1].body["to_state"], "unack_active");
+    assert_eq!(got[1].body["comment"], "c");
+    assert!(got[1].body.get("kind").is_none() && got[1].body.get("seq").is_none());
+    assert_eq!(got[2].body["message"], "drop 2");
+    // Pages of 2 hold every record once.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = all(RecordQuery { after, ..q(2) }).await;
+        paged.extend(page.iter().map(|x| x.id));
+        if page.len() < 2 {
+            break;
+        }
+        after = Some(RecordCursor::of(page.last().unwrap()));
+    }
+    assert_eq!(paged, got.iter().map(|x| x.id).collect::<Vec<_>>());
+    // Time range [from, to) and kinds.
+    let ranged = all(RecordQuery { from: Some(100), to: Some(200), ..q(100) }).await;
+    assert_eq!(ranged.iter().map(|x| x.seq).collect::<Vec<_>>(), vec![1, 2, 5]);
+    let events = all(RecordQuery { kinds: vec!["event".into()], ..q(100) }).await;
+    assert_eq!(events.len(), 2);
+    let both = all(RecordQuery { kinds: vec!["event".into(), "journal".into()], ..q(100) }).await;
+    assert_eq!(both.len(), 6);
+    // Each alarm's latest state change, notifications left out.
+    let states = r.alarm_states("a1").await.unwrap();
+    let st: Vec<(String, String)> = states
+        .iter()
+        .map(|x| (x.body["alarm_id"].as_str().unwrap().to_owned(), x.body["to_state"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(st, vec![("cold".into(), "unack_active".into()), ("hot".into(), "ack_active".into())]);
+    // Another account's agent is apart.
+    assert_eq!(r.records("g1", &q(100)).await.unwrap().len(), 1);
+}
+
+async fn presence_and_offline_alarms_change_once(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "a1")).await.unwrap();
+    s.insert_agent(&agent("acme", "a2")).await.unwrap();
+    let r = s.records();
+    assert_eq!(r.offline_after("acme").await.unwrap(), None);
+    r.set_offline_after("acme", 60).await.unwrap();
+    r.set_offline_after("acme", 30).await.unwrap();
+    assert_eq!(r.offline_after("acme").await.unwrap(), Some(30));
+    assert!(matches!(r.set_offline_after("nobody", 30).await, Err(StoreError::NotFound(_))));
+    r.set_presence("a1", true, 1_000).await.unwrap();
+    r.set_presence("a1", false, 2_000).await.unwrap();
+    r.set_presence("unknown-agent", true, 1_000).await.unwrap();
+    let p = r.presences().await.unwrap();
+    assert_eq!(p.len(), 2);
+    assert_eq!(
+        (p[0].agent.as_str(), p[0].online, p[0].status_ms, p[0].offline_alarm),
+        ("a1", Some(false), Some(2_000), false)
+    );
+    assert_eq!((p[1].online, p[1].offline_after_s), (None, Some(30)));
+    // Clearing what never stood is no transition.
+    let body = serde_json::json!({"alarm": "agent_online"});
+    assert!(!r.set_offline_alarm("a1", false, 2_500, &body).await.unwrap());
+    let body = serde_json::json!({"alarm": "agent_offline", "message": "silent"});
+    assert!(r.set_offline_alarm("a1", true, 3_000, &body).await.unwrap());
+    assert!(!r.set_offline_alarm("a1", true, 3_001, &body).await.unwrap(), "raised once");
+    // Concurrent raisers: exactly one wins.
+    let wins = futures::future::join_all((0..4).map(|k| r.set_offline_alarm("a2", true, 3_100 + k, &body))).await;
+    assert_eq!(wins.into_iter().filter(|w| *w.as_ref().unwrap()).count(), 1);
+    let p = r.presences().await.unwrap();
+    assert!(p[0].offline_alarm && p[0].alarm_ms == Some(3_000));
+    assert!(r.set_offline_alarm("a1", false, 4_000, &serde_json::json!({"alarm": "agent_online"})).await.unwrap());
+    assert!(!r.set_offline_alarm("a1", false, 4_001, &serde_json::json!({})).await.unwrap());
+    let recs = r.records("a1", &records::RecordQuery { limit: 10, ..Default::default() }).await.unwrap();
+    let alarms: Vec<(&str, i64, &str)> =
+        recs.iter().map(|x| (x.kind.as_str(), x.t, x.body["alarm"].as_str().unwrap_or_default())).collect();
+    assert_eq!(alarms, vec![("cloud_alarm", 3_000, "agent_offline"), ("cloud_alarm", 4_000, "agent_online")]);
+    assert!(matches!(r.set_offline_alarm("nobody", true, 1, &body).await, Err(StoreError::NotFound(_))));
+    // Deleting the agent takes its records and presence along.
+    s.delete_agent("acme", "a1").await.unwrap();
+    assert_eq!(r.presences().await.unwrap().len(), 1);
+    assert!(r.records("a1", &records::RecordQuery { limit: 10, ..Default::default() }).await.unwrap().is_empty());
 }
 
 // ---- backends ---------------------------------------------------------------
@@ -990,6 +1136,8 @@ suite!(
     deletes_cascade,
     licences_cards_and_reminders,
     boards_in_order_per_account,
+    site_records_are_idempotent_ordered_and_paged,
+    presence_and_offline_alarms_change_once,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

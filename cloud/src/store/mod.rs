@@ -13,6 +13,7 @@ pub mod files;
 pub mod model;
 mod open;
 pub mod postgres;
+pub mod records;
 mod rows;
 pub mod series;
 pub mod sqlite;
@@ -288,4 +289,7 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Dashboard boards of the web portal (their own module in each backend).
     fn boards(&self) -> &dyn BoardStore;
+    /// Site records, agent presence, offline alarms (issue 16; their own
+    /// module in each backend).
+    fn records(&self) -> &dyn records::RecordStore;
 }

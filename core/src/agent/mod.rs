@@ -27,6 +27,8 @@ use crate::store::SchemaPart;
 /// the agent, the desk or the CLI open it for writing.
 pub const STORE_PARTS: &[SchemaPart] = &[
     crate::alarm::journal::SCHEMA_PART,
+    // After the journal: its triggers copy journal entries and events.
+    crate::outbox::records::SCHEMA_PART,
     crate::notify::centre::SCHEMA_PART,
     crate::licence::SCHEMA_PART,
     crate::files::SCHEMA_PART,

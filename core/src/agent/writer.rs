@@ -118,7 +118,7 @@ pub(crate) fn spawn(
         store,
         calc,
         alarms,
-        outbox: Outbox::default(),
+        outbox: Outbox::with_records(),
         cfg,
         paths: HashMap::new(),
         rows: HashMap::new(),

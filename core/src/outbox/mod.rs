@@ -9,7 +9,11 @@
 //! flight, resends, refused batches) is the sync protocol's and lives in
 //! `sync::outflow`: it is meaningless without the link.
 
+pub mod records;
+
 use std::collections::HashMap;
+
+use meterdeck_wire::records::Record;
 
 use tracing::warn;
 
@@ -33,6 +37,9 @@ pub struct Fetched {
     pub rows: Vec<OutRow>,
     /// Samples in the outbox (for the batch header).
     pub backlog: u64,
+    /// The oldest records (alarm journal entries, events), in seq order
+    /// (`records`): they travel in batches of their own.
+    pub records: Vec<Record>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,9 +56,17 @@ pub struct Outbox {
     /// Path and unit per channel; channels no instrument registered in this
     /// run are looked up in the store when a row names them.
     channels: HashMap<ChannelId, (String, Option<String>)>,
+    /// The store holds the record outbox (`records::SCHEMA_PART` registered).
+    records: bool,
 }
 
 impl Outbox {
+    /// An outbox that also hands out the record outbox's rows; the store
+    /// must have been opened with [`records::SCHEMA_PART`].
+    pub fn with_records() -> Self {
+        Outbox { records: true, ..Outbox::default() }
+    }
+
     /// A channel as registered now: sync sends its current unit.
     pub fn note_channel(&mut self, id: ChannelId, path: String, unit: Option<String>) {
         self.channels.insert(id, (path, unit));
@@ -75,12 +90,20 @@ impl Outbox {
             rows.push(OutRow { id: b.id, path, unit, seq_from: b.seq_from, seq_to: b.seq_to, samples: b.samples });
         }
         let backlog = store.outbox_stats()?.samples;
-        Ok(Fetched { rows, backlog })
+        let records = if self.records { records::next(store, limit)? } else { Vec::new() };
+        Ok(Fetched { rows, backlog, records })
     }
 
-    /// The cloud stored these rows: they leave the outbox.
+    /// The cloud stored these rows (record rows by their negative
+    /// [`records::key`]): they leave the outbox.
     pub fn ack(&self, store: &mut Store, ids: Vec<i64>) {
         for id in ids {
+            if let Some(rec) = records::record_id(id) {
+                if let Err(e) = records::ack(store, rec) {
+                    warn!("cannot delete acknowledged record outbox row {rec}: {e}");
+                }
+                continue;
+            }
             if let Err(e) = store.outbox_ack(id) {
                 // Kept: the row is sent again, which is harmless.
                 warn!("cannot delete acknowledged outbox row {id}: {e}");

@@ -273,6 +273,12 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         let agent = self.cloud.agent.clone();
         let batch_topic = wire::batch_topic(&agent);
         let ack_topic = wire::ack_topic(&agent);
+        // Presence for the cloud's offline alarms: "online" (retained) on every
+        // connection, "offline" by the broker's last will when the connection
+        // dies unclosed, and by us when the drain stops.
+        let status_topic = wire::status_topic(&agent);
+        let presence = |online| wire::Presence { v: 1, online }.to_json();
+        mo.set_last_will(rumqttc::LastWill::new(status_topic.clone(), presence(false), QoS::AtLeastOnce, true));
         let window = self.cloud.window;
         mo.set_keep_alive(self.opts.keep_alive)
             // Unacknowledged batches are ours to resend, in order, on every connection.
@@ -308,6 +314,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         let mut next_fetch = Instant::now();
         let mut asked = 0;
         let mut next_status = Instant::now();
+        let mut next_presence = Instant::now() + PRESENCE_EVERY;
         let mut tick = tokio::time::interval(self.opts.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
@@ -348,6 +355,10 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         if let Err(e) = client.try_subscribe(ack_topic.clone(), QoS::AtLeastOnce) {
                             st.p.last_error = Some(format!("cannot subscribe to the acknowledgements: {e}"));
                         }
+                        if let Err(e) = client.try_publish(status_topic.clone(), QoS::AtLeastOnce, true, presence(true)) {
+                            debug!("presence not queued: {e}");
+                        }
+                        next_presence = Instant::now() + PRESENCE_EVERY;
                         flow.reconnected();
                         next_fetch = Instant::now();
                     }
@@ -382,8 +393,8 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                             // Caught up (the outbox had fewer rows than asked for): let the
                             // live rows grow for `send_interval` rather than sending every
                             // poll's few samples with a header each.
-                            let caught_up = f.rows.len() < asked;
-                            let got = cpu_heavy(|| flow.fetched(f.rows, f.backlog, now_ms()));
+                            let caught_up = f.rows.len() < asked && f.records.len() < asked;
+                            let got = cpu_heavy(|| flow.fetched_with(f.rows, f.records, f.backlog, now_ms()));
                             if !got.empty.is_empty() && self.tell(SyncMsg::OutboxAck(got.empty)).await.is_err() {
                                 break;
                             }
@@ -438,6 +449,13 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                     }
                 }
             }
+            if connected && Instant::now() >= next_presence {
+                // Again now and then: a last will the broker publishes late
+                // (a dead route's session taken over by our new connection)
+                // must not stand as our last word.
+                next_presence = Instant::now() + PRESENCE_EVERY;
+                let _ = client.try_publish(status_topic.clone(), QoS::AtLeastOnce, true, presence(true));
+            }
             if Instant::now() >= next_status {
                 next_status = Instant::now() + self.opts.status_every;
                 if let Some((batch, sends)) = flow.oldest_unanswered().filter(|(_, n)| *n >= 3)
@@ -451,6 +469,20 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                 st.traffic.roll(self.opts.clock.now());
                 self.persist(st).await;
             }
+        }
+        if connected {
+            // Stopped on purpose: tell the cloud before leaving (no last will
+            // comes for a closed connection), then let the event loop flush it.
+            let _ = client.try_publish(status_topic.clone(), QoS::AtLeastOnce, true, presence(false));
+            let _ = client.try_disconnect();
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                while let Some(n) = net_rx.recv().await {
+                    if matches!(n, Net::Down(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
         }
         pump.abort();
         let _ = client.try_disconnect();
@@ -515,6 +547,9 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         Ok(())
     }
 }
+
+/// How often a connected agent repeats its "online" presence.
+const PRESENCE_EVERY: Duration = Duration::from_secs(60);
 
 /// Packing encodes up to a few million samples: on the multi-thread
 /// runtime other tasks (the pollers) move to other workers meanwhile.

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use super::wire::{self, Ack, MAX_PAYLOAD_BYTES, PartIn};
 use crate::outbox::OutRow;
+use crate::outbox::records as outbox_records;
 use crate::store::codec::EncodeScratch;
+use meterdeck_wire::records::Record;
 
 /// A batch on its way: the outbox rows it holds and its encoded bytes.
 #[derive(Clone, Debug)]
@@ -53,6 +55,10 @@ pub enum AckOutcome {
 #[error("cannot encode a batch: {0}")]
 struct EncodeError(#[from] wire::WireError);
 
+/// Records per batch: at most 1,000 on the wire, each up to ~9 kB of text;
+/// 200 keep a batch's header far below the 1 MiB limit.
+const RECORDS_PER_BATCH: usize = 200;
+
 /// Headers hold about 150 bytes per part: stay far below the 1 MiB limit.
 const MAX_PARTS: usize = 2000;
 /// Parked rows (or samples in them) after which the drain stops reading
@@ -77,6 +83,9 @@ pub struct Outflow {
     /// list them.
     acked_during_fetch: HashSet<i64>,
     fetching: bool,
+    /// The cloud refused a batch of records (an older cloud speaking only
+    /// v1): no more records are packed until restart, samples go on.
+    records_off: bool,
     next_batch: u64,
     /// Learnt from the messages packed so far, to aim at `target_bytes`.
     bytes_per_sample: f64,
@@ -99,6 +108,7 @@ impl Outflow {
             parked_samples: 0,
             acked_during_fetch: HashSet::new(),
             fetching: false,
+            records_off: false,
             next_batch: first_batch,
             bytes_per_sample: 4.0,
             scratch: EncodeScratch::default(),
@@ -145,6 +155,13 @@ impl Outflow {
     /// The writer's answer (the oldest rows, known ones included): packs the
     /// rows this process does not hold yet.
     pub fn fetched(&mut self, rows: Vec<OutRow>, backlog: u64, now_ms: i64) -> Fetch {
+        self.fetched_with(rows, Vec::new(), backlog, now_ms)
+    }
+
+    /// [`Outflow::fetched`] with the oldest records of the record outbox
+    /// (known ones included): the new ones are packed into batches of
+    /// their own (protocol v2), after the samples' batches of this read.
+    pub fn fetched_with(&mut self, rows: Vec<OutRow>, records: Vec<Record>, backlog: u64, now_ms: i64) -> Fetch {
         self.fetching = false;
         let known: HashSet<i64> = self
             .queued
@@ -182,6 +199,40 @@ impl Outflow {
         }
         out.fresh = fresh.len();
         self.pack(fresh, backlog, now_ms, &mut out.unsendable);
+        let mut fresh_records = Vec::new();
+        let records = if self.records_off { Vec::new() } else { records };
+        for r in records.into_iter().filter(|r| !known.contains(&outbox_records::key(r.seq))) {
+            // The cloud would refuse the whole batch for it: never send it.
+            if let Err(e) = meterdeck_wire::records::check(std::slice::from_ref(&r)) {
+                self.park(outbox_records::key(r.seq), 0);
+                out.unsendable.push(format!("{} record {}: {e}", r.body.kind(), r.seq));
+                continue;
+            }
+            fresh_records.push(r);
+        }
+        out.fresh += fresh_records.len();
+        for chunk in fresh_records.chunks(RECORDS_PER_BATCH) {
+            let batch = self.next_batch;
+            match wire::encode_records(&self.store_id, batch, now_ms, backlog, chunk.to_vec()) {
+                Ok(payload) => {
+                    self.next_batch += 1;
+                    self.queued.push_back(Flight {
+                        batch,
+                        rows: chunk.iter().map(|r| outbox_records::key(r.seq)).collect(),
+                        samples: 0,
+                        payload,
+                        sent_at: None,
+                        sends: 0,
+                    });
+                }
+                Err(e) => {
+                    for r in chunk {
+                        self.park(outbox_records::key(r.seq), 0);
+                    }
+                    out.unsendable.push(format!("{} records from seq {}: {e}", chunk.len(), chunk[0].seq));
+                }
+            }
+        }
         out
     }
 
@@ -331,6 +382,11 @@ impl Outflow {
             }
             AckOutcome::Stored { rows: f.rows, samples: f.samples, new: ack.stored }
         } else {
+            if !f.rows.is_empty() && f.rows.iter().all(|r| outbox_records::record_id(*r).is_some()) {
+                // Records refused (e.g. a cloud that only speaks v1): they stay
+                // in the outbox for a later run; the samples keep flowing.
+                self.records_off = true;
+            }
             self.parked.extend(f.rows.iter().copied());
             self.parked_samples += f.samples;
             AckOutcome::Refused {
@@ -548,5 +604,63 @@ mod tests {
         assert!(sent.iter().all(|(_, p)| p.len() <= MAX_PAYLOAD_BYTES));
         let parts: usize = sent.iter().map(|(_, p)| wire::decode_batch(p).unwrap().parts.len()).sum();
         assert_eq!(parts, 60);
+    }
+
+    fn rec(seq: i64) -> Record {
+        use meterdeck_wire::records::{JournalRecord, RecordBody};
+        Record {
+            seq,
+            t: 1000 + seq,
+            body: RecordBody::Journal(JournalRecord {
+                alarm_id: "hot".into(),
+                rule_id: "hot".into(),
+                name: "Too hot".into(),
+                severity: "high".into(),
+                action: if seq % 2 == 1 { "raise" } else { "return" }.into(),
+                from_state: "normal".into(),
+                to_state: "unack_active".into(),
+                ..JournalRecord::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn records_travel_in_their_own_v2_batches_and_acks_release_exactly_them() {
+        let mut f = flow(100);
+        let recs: Vec<Record> = (1..=450).map(rec).collect();
+        let got = f.fetched_with(vec![row(1, "l/c", 0, 10)], recs.clone(), 10, 7);
+        assert_eq!((got.fresh, got.unsendable.len()), (451, 0));
+        let sent = f.to_send(Instant::now());
+        assert_eq!(sent.len(), 4, "one sample batch, then 200 + 200 + 50 records");
+        let first = wire::decode_batch(&sent[0].1).unwrap();
+        assert_eq!((first.header.v, first.parts.len(), first.header.records.len()), (1, 1, 0));
+        let mut seqs = Vec::new();
+        for (_, p) in &sent[1..] {
+            let b = wire::decode_batch(p).unwrap();
+            assert_eq!((b.header.v, b.parts.len()), (2, 0));
+            seqs.extend(b.header.records.iter().map(|r| r.seq));
+        }
+        assert_eq!(seqs, (1..=450).collect::<Vec<_>>(), "records leave in seq order, once each");
+        // Known records are not packed again; only the new one is.
+        let again: Vec<Record> = (1..=451).map(rec).collect();
+        assert_eq!(f.fetched_with(vec![], again, 0, 8).fresh, 1);
+        match f.on_ack(&Ack::stored(sent[2].0, 0)) {
+            AckOutcome::Stored { rows, samples, .. } => {
+                assert_eq!(samples, 0);
+                assert_eq!(rows, (201..=400).map(outbox_records::key).collect::<Vec<_>>());
+            }
+            other => panic!("{other:?}"),
+        }
+        // A refused record batch parks its records like rows.
+        assert!(matches!(f.on_ack(&Ack::refused(Some(sent[3].0), "no")), AckOutcome::Refused { .. }));
+        assert_eq!(f.parked_rows(), 50);
+        // ...and no more records are packed this run (an older cloud), samples are.
+        let got = f.fetched_with(vec![row(2, "l/c", 10, 5)], (451..=460).map(rec).collect(), 5, 9);
+        assert_eq!(got.fresh, 1, "{got:?}");
+        // A record the cloud would refuse is never sent.
+        let mut bad = rec(900);
+        bad.t = i64::MAX;
+        let got = flow(10).fetched_with(vec![], vec![bad], 0, 9);
+        assert_eq!(got.unsendable.len(), 1, "{got:?}");
     }
 }

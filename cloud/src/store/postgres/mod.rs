@@ -6,6 +6,7 @@
 
 mod boards;
 mod files;
+mod records;
 mod schema;
 
 use std::collections::{BTreeMap, HashMap};
@@ -148,6 +149,10 @@ impl PgStore {
         if v < 4 {
             tx.batch_execute(schema::V4).await?;
             tx.execute("INSERT INTO meterdeck_schema (version) VALUES (4)", &[]).await?;
+        }
+        if v < 5 {
+            tx.batch_execute(schema::V5).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (5)", &[]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1292,6 +1297,10 @@ impl Storage for PgStore {
              not by meterdeck-cloud"
                 .into(),
         ))
+    }
+
+    fn records(&self) -> &dyn crate::store::records::RecordStore {
+        self
     }
 
     fn files(&self) -> &dyn FileStore {

@@ -1,7 +1,7 @@
 //! The PostgreSQL schema, versioned in `meterdeck_schema`. Several cloud
 //! processes may start at once: migrations run under an advisory lock.
 
-pub const VERSION: i32 = 4;
+pub const VERSION: i32 = 5;
 
 /// Arbitrary, fixed: the advisory lock key of schema migrations.
 pub const MIGRATION_LOCK: i64 = 0x4d44_5343_4845_4d41; // "MDSCHEMA"
@@ -222,4 +222,33 @@ CREATE TABLE board (
     updated_ms BIGINT NOT NULL
 );
 CREATE INDEX board_account ON board(account, position);
+";
+
+/// Version 5: site records, agent presence, the account's offline
+/// setting (issue 16); see the SQLite schema.
+pub const V5: &str = "
+CREATE TABLE site_record (
+    id BIGSERIAL PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    store TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    t BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    received_ms BIGINT NOT NULL,
+    UNIQUE (agent, store, seq)
+);
+CREATE INDEX site_record_order ON site_record(agent, t, seq, id);
+CREATE TABLE agent_presence (
+    agent TEXT PRIMARY KEY REFERENCES agent(id) ON DELETE CASCADE,
+    online BOOLEAN,
+    status_ms BIGINT,
+    offline_alarm BOOLEAN NOT NULL DEFAULT FALSE,
+    alarm_ms BIGINT
+);
+CREATE TABLE account_watch (
+    account TEXT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+    offline_after_s BIGINT NOT NULL
+);
 ";

@@ -5,6 +5,7 @@
 
 mod boards;
 mod files;
+mod records;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -1349,6 +1350,10 @@ impl Storage for SqliteStore {
             std::fs::rename(&tmp, &dest).map_err(|e| ctx(&e))
         })
         .await
+    }
+
+    fn records(&self) -> &dyn crate::store::records::RecordStore {
+        self
     }
 
     fn files(&self) -> &dyn FileStore {

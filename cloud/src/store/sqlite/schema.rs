@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Version 1. Grants and team members are JSON lists (small, read whole);
 /// time series are one row per batch part (see `store/mod.rs`).
@@ -229,6 +229,38 @@ CREATE TABLE board (
 CREATE INDEX board_account ON board(account, position);
 ";
 
+/// Version 5: site records (issue 16): the alarm journal entries and
+/// events agents sync, keyed by (agent, store, seq) so a resend stores
+/// nothing, and the cloud's own agent offline/online alarms (store
+/// `cloud`); the agents' presence (their last presence message, the
+/// offline alarm standing); the account's offline setting.
+const V5: &str = "
+CREATE TABLE site_record (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    store TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    t INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    UNIQUE (agent, store, seq)
+);
+CREATE INDEX site_record_order ON site_record(agent, t, seq, id);
+CREATE TABLE agent_presence (
+    agent TEXT PRIMARY KEY REFERENCES agent(id) ON DELETE CASCADE,
+    online INTEGER,
+    status_ms INTEGER,
+    offline_alarm INTEGER NOT NULL DEFAULT 0,
+    alarm_ms INTEGER
+);
+CREATE TABLE account_watch (
+    account TEXT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+    offline_after_s INTEGER NOT NULL
+);
+";
+
 /// A schema this program cannot use, or SQLite failing to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -269,6 +301,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(V4)?;
         tx.execute_batch("PRAGMA user_version = 4")?;
+        tx.commit()?;
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v < 5 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V5)?;
+        tx.execute_batch("PRAGMA user_version = 5")?;
         tx.commit()?;
     }
     Ok(())

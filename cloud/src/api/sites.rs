@@ -1,0 +1,177 @@
+//! Site records (issue 16): the alarm journal entries and instrument events
+//! a visible agent synced, the cloud's own offline/online alarms about it,
+//! the alarms' current states, and the account's offline setting. Access
+//! follows the measurement grants: an agent the caller may not see (or of
+//! another account) answers 404.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::agents::parse_time;
+use super::caller::Full;
+use super::error::{ErrorBody, Json, Path, Query};
+use super::{ApiError, ApiResult, Ctx};
+use crate::store::TimeMs;
+use crate::store::records::{
+    CLOUD_ALARM, DEFAULT_OFFLINE_AFTER_S, MAX_OFFLINE_AFTER_S, MAX_RECORDS_PAGE, MIN_OFFLINE_AFTER_S, RecordCursor,
+    RecordQuery, SiteRecord,
+};
+
+/// The kinds a query may name.
+const KINDS: [&str; 3] = ["journal", "event", CLOUD_ALARM];
+
+/// Which records: a time range, kinds, a page.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecordsQuery {
+    /// Start (inclusive): ms since 1970 or ISO-8601; default the first record.
+    from: Option<String>,
+    /// End (exclusive): ms since 1970 or ISO-8601; default after the last.
+    to: Option<String>,
+    /// Comma-separated kinds: journal, event, cloud_alarm (default all).
+    kind: Option<String>,
+    /// At most this many records (1 to 1000, default 200).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// The `next` of the previous page: continue after that record.
+    after: Option<String>,
+}
+
+/// One page of a site's records, in the order they happened.
+#[derive(Serialize, ToSchema)]
+pub struct RecordsReply {
+    agent: String,
+    records: Vec<SiteRecord>,
+    /// The page is full: more may follow (`after` = `next`).
+    truncated: bool,
+    next: Option<String>,
+}
+
+fn kinds(q: &RecordsQuery) -> ApiResult<Vec<String>> {
+    let Some(k) = q.kind.as_deref() else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for part in k.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if !KINDS.contains(&part) {
+            return Err(ApiError::bad_request(format!(
+                "kind={part:?} is not a record kind; use journal, event or cloud_alarm (comma-separated)"
+            )));
+        }
+        if !out.iter().any(|o| o == part) {
+            out.push(part.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// A visible agent's records (alarm journal, events, cloud alarms), oldest first; continue with after = next
+#[utoipa::path(get, path = "/api/v1/agents/{id}/records", tag = "agents", params(("id" = String, Path, description = "agent id"), RecordsQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "A page of records", body = RecordsReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn records(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path(id): Path<String>,
+    Query(q): Query<RecordsQuery>,
+) -> ApiResult<Json<RecordsReply>> {
+    let a = c.agent(&ctx, &id).await?;
+    let from = q.from.as_deref().map(|s| parse_time("from", s)).transpose()?;
+    let to = q.to.as_deref().map(|s| parse_time("to", s)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(ApiError::bad_request(format!("from ({f}) must be before to ({t})")));
+    }
+    let limit = q.limit.unwrap_or(200);
+    if limit == 0 || limit > MAX_RECORDS_PAGE {
+        return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_RECORDS_PAGE}")));
+    }
+    let after = q
+        .after
+        .as_deref()
+        .map(|s| {
+            RecordCursor::parse(s).ok_or_else(|| {
+                ApiError::bad_request(format!("after={s:?} is not a page cursor; pass the `next` of the previous page"))
+            })
+        })
+        .transpose()?;
+    let query = RecordQuery { from, to, kinds: kinds(&q)?, after, limit };
+    let records = ctx.store().records().records(&a.id, &query).await?;
+    let truncated = records.len() == limit;
+    let next = records.last().filter(|_| truncated).map(|r| RecordCursor::of(r).encode());
+    Ok(Json(RecordsReply { agent: a.id, records, truncated, next }))
+}
+
+/// The alarms of a site as the cloud knows them.
+#[derive(Serialize, ToSchema)]
+pub struct AlarmsReply {
+    agent: String,
+    /// The cloud's "agent offline" alarm stands.
+    offline: bool,
+    /// When it was raised (or last cleared).
+    offline_changed_ms: Option<TimeMs>,
+    /// The agent's last presence message: true connected, false gone, null none yet.
+    connected: Option<bool>,
+    /// Each alarm's latest state change from the agent's journal (its
+    /// state is `body.to_state`), by alarm id.
+    alarms: Vec<SiteRecord>,
+}
+
+/// A visible agent's alarm states: each alarm's latest journal transition, and the cloud's offline alarm
+#[utoipa::path(get, path = "/api/v1/agents/{id}/alarms", tag = "agents", params(("id" = String, Path, description = "agent id")), security(("bearer" = [])), responses(
+    (status = 200, description = "The alarm states", body = AlarmsReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn alarms(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<AlarmsReply>> {
+    let a = c.agent(&ctx, &id).await?;
+    let alarms = ctx.store().records().alarm_states(&a.id).await?;
+    let presence = ctx.store().records().presences().await?.into_iter().find(|p| p.agent == a.id);
+    Ok(Json(AlarmsReply {
+        agent: a.id,
+        offline: presence.as_ref().is_some_and(|p| p.offline_alarm),
+        offline_changed_ms: presence.as_ref().and_then(|p| p.alarm_ms),
+        connected: presence.and_then(|p| p.online),
+        alarms,
+    }))
+}
+
+/// The silence after which an agent of the account counts as offline.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineSetting {
+    /// Seconds (5 to 604800); the default is 300.
+    offline_after_s: u64,
+}
+
+/// The account's offline alarm setting
+#[utoipa::path(get, path = "/api/v1/account/offline-alarm", tag = "account", security(("bearer" = [])), responses(
+    (status = 200, description = "The setting", body = OfflineSetting),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn offline_setting(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<OfflineSetting>> {
+    let s = ctx.store().records().offline_after(&c.account.id).await?;
+    Ok(Json(OfflineSetting { offline_after_s: s.unwrap_or(DEFAULT_OFFLINE_AFTER_S) }))
+}
+
+/// Set the silence after which an agent counts as offline (admins)
+#[utoipa::path(put, path = "/api/v1/account/offline-alarm", tag = "account", request_body = OfflineSetting, security(("bearer" = [])), responses(
+    (status = 200, description = "The setting as stored", body = OfflineSetting),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn set_offline_setting(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Json(b): Json<OfflineSetting>,
+) -> ApiResult<Json<OfflineSetting>> {
+    c.require_admin("change the offline alarm setting")?;
+    if !(MIN_OFFLINE_AFTER_S..=MAX_OFFLINE_AFTER_S).contains(&b.offline_after_s) {
+        return Err(ApiError::bad_request(format!(
+            "offline_after_s must be {MIN_OFFLINE_AFTER_S} to {MAX_OFFLINE_AFTER_S} seconds, not {}",
+            b.offline_after_s
+        )));
+    }
+    ctx.store().records().set_offline_after(&c.account.id, b.offline_after_s).await?;
+    Ok(Json(b))
+}

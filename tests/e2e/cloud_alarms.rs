@@ -1,0 +1,390 @@
+//! Issue 16, first slice, against the real parts: simulator ->
+//! meterdeck-agent -> Mosquitto (started by meterdeck-cloud serve, with the
+//! agents' logins and prefix ACL) -> meterdeck-cloud (SQLite) -> Web API,
+//! the agent's secret in a real gnome-keyring, mail through aiosmtpd.
+//!
+//! - `alarm_journal_and_events_survive_link_cuts`: an alarm driven over and
+//!   under its threshold and an instrument dropped again and again, while a
+//!   TCP proxy cuts or black-holes the agent's link and the broker is
+//!   killed: afterwards the cloud holds exactly the agent's journal entries
+//!   and events (0 lost, 0 duplicated, in the agent's order), and the API
+//!   pages, filters and hides them from another account (404).
+//! - `killed_agent_is_mailed_offline_once_then_back_online`: kill -9 the
+//!   agent; with a 5 s silence setting the "offline" mail reaches aiosmtpd
+//!   once within 5 + 30 s; restarted, the "back online" mail follows.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use meterdeck_drivers::TransportConfig;
+use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
+use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, agent_login, cloud_with_agent, line_after, request};
+use meterdeck_e2e::link::LinkProxy;
+use meterdeck_e2e::notify_peers::Session;
+use meterdeck_e2e::*;
+use serde_json::{Value, json};
+
+/// The agent side: its keychain session, config and data directory.
+struct Site {
+    session: Session,
+    config: PathBuf,
+    data: PathBuf,
+}
+
+const ALARM: &str = r#"
+[[alarm]]
+id = "hot"
+name = "Too hot"
+kind = "threshold"
+channel = "log/CH1_1"
+op = ">"
+value = 50.0
+severity = "critical"
+notify_on_return = true
+"#;
+
+impl Site {
+    fn new(
+        dir: &Path,
+        agent_id: &str,
+        secret: &str,
+        broker_port: u16,
+        instruments: &[meterdeck_drivers::InstrumentConfig],
+    ) -> Site {
+        let mut session = Session::start();
+        session.start_keyring();
+        let config = write_agent_config(dir, "name = \"site-a\"\npoll_interval = \"1s\"", instruments);
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        text.push_str(ALARM);
+        std::fs::write(&config, text).unwrap();
+        let site = Site { session, config, data: dir.join("data") };
+        let extra = ["--config", site.config.to_str().unwrap(), "--send-interval", "1s"];
+        agent_login(&site.session.address, agent_id, secret, broker_port, &extra).expect("cloud login");
+        site
+    }
+
+    fn run(&self) -> Proc {
+        let args = ["run", "--config", self.config.to_str().unwrap(), "--data-dir", self.data.to_str().unwrap()];
+        let mut c = agent(&args);
+        c.env("DBUS_SESSION_BUS_ADDRESS", &self.session.address);
+        Proc::spawn("meterdeck-agent", &mut c)
+    }
+
+    fn store(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.data.join("meterdeck.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .expect("agent store")
+    }
+
+    /// Records still waiting for the cloud.
+    fn records_waiting(&self) -> i64 {
+        self.store().query_row("SELECT count(*) FROM record_outbox", [], |r| r.get(0)).unwrap_or(-1)
+    }
+}
+
+fn sim_command(port: u16, cmd: &str) {
+    if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = s.write_all(format!("{cmd};*OPC?\n").as_bytes());
+        let mut buf = [0u8; 16];
+        let _ = std::io::Read::read(&mut s, &mut buf);
+    }
+}
+
+fn port_of(c: &meterdeck_drivers::InstrumentConfig) -> u16 {
+    match &c.transport {
+        TransportConfig::Tcp { port: Some(p), .. } => *p,
+        other => panic!("not a TCP instrument: {other:?}"),
+    }
+}
+
+fn sims() -> SimConfig {
+    SimConfig {
+        instruments: vec![SimInstrument {
+            channels: Some(2),
+            seed: 16,
+            ..SimInstrument::new("log", Personality::HiokiLogger)
+        }],
+    }
+}
+
+/// Every record of the agent through the API, in pages of `page`.
+fn cloud_records(api: &Api, agent: &str, query: &str, page: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let v = api.get(&format!("/api/v1/agents/{agent}/records?limit={page}{query}{after}"));
+        let recs = v["records"].as_array().expect("records").clone();
+        out.extend(recs);
+        match v["next"].as_str() {
+            Some(n) => after = format!("&after={n}"),
+            None => return out,
+        }
+    }
+}
+
+/// The SMTP peer's mails once `n` arrived, waiting up to `timeout`.
+fn wait_mails(session: &mut Session, peer: usize, n: usize, timeout: Duration) -> Vec<Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let got = session.peer_json_now(peer, "MAIL").unwrap();
+        if got.len() >= n {
+            return got;
+        }
+        assert!(Instant::now() < deadline, "{n} mails expected within {timeout:?}, got {got:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn mosquitto_pid(cloud: &Cloud) -> u32 {
+    proctree::descendants(cloud.proc.pid())
+        .into_iter()
+        .find(|p| proctree::comm(*p).as_deref() == Some("mosquitto"))
+        .expect("serve runs mosquitto")
+}
+
+#[test]
+fn alarm_journal_and_events_survive_link_cuts() {
+    const CUTS: usize = 12;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = cloud_with_agent(dir.path());
+    let proxy = LinkProxy::start(SocketAddr::from(([127, 0, 0, 1], setup.cloud.mqtt_port)));
+    let rt = runtime();
+    let sims = rt.block_on(sim::start(sims())).expect("simulator");
+    let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
+    let port = port_of(&cfgs[0]);
+    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs);
+    let mut agent = site.run();
+    wait_until(Duration::from_secs(60), "the first records in the cloud", || {
+        !cloud_records(&setup.api, &setup.agent_id, "", 1000).is_empty()
+    });
+
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(16);
+    let started = Instant::now();
+    let mut hot = false;
+    for cut in 0..CUTS {
+        use rand::Rng;
+        // Alarm transitions and instrument events while the link comes and goes.
+        for _ in 0..2 {
+            hot = !hot;
+            sim_command(port, &format!(":SIMulate:VALue CH1_1,{}", if hot { 77.5 } else { 20.0 }));
+            std::thread::sleep(Duration::from_millis(rng.random_range(1200..2200)));
+        }
+        sims.instruments[0].drop_connections();
+        if cut % 2 == 0 {
+            proxy.cut();
+        } else {
+            proxy.black_hole();
+            std::thread::sleep(Duration::from_millis(rng.random_range(2000..6000)));
+            proxy.restore(true);
+        }
+        if cut == 5 {
+            // The broker dies (serve starts it again): batches and acks in flight vanish.
+            signal(mosquitto_pid(&setup.cloud), "KILL");
+        }
+    }
+    sim_command(port, ":SIMulate:VALue CH1_1,20.0");
+    std::thread::sleep(Duration::from_secs(3));
+    eprintln!("{CUTS} link faults in {:?}", started.elapsed());
+    wait_until(Duration::from_secs(120), "the record outbox drained", || site.records_waiting() == 0);
+    assert_eq!(agent.terminate(Duration::from_secs(15)), Some(0), "agent stops cleanly");
+    drop(sims);
+
+    // The agent's journal and events, in its order, and what its stop left
+    // in the outbox (records of the last moments, kept for the next run).
+    let db = site.store();
+    let journal: Vec<(i64, String, String, String, String)> = db
+        .prepare("SELECT t, alarm_id, action, from_state, to_state FROM alarm_journal ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let events: Vec<(Option<String>, String)> = db
+        .prepare("SELECT instrument, kind FROM event ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let left: Vec<i64> = db
+        .prepare("SELECT id FROM record_outbox ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let raises = journal.iter().filter(|j| j.2 == "raise").count();
+    assert!(raises >= 4, "too few alarm transitions to prove anything: {journal:?}");
+    assert!(events.iter().filter(|e| e.1 == "disconnected").count() >= 3, "too few events: {events:?}");
+
+    // The cloud's, in pages of 7.
+    let all = cloud_records(&setup.api, &setup.agent_id, "&kind=journal,event", 7);
+    let keys: Vec<(String, i64)> =
+        all.iter().map(|r| (r["store"].as_str().unwrap().to_owned(), r["seq"].as_i64().unwrap())).collect();
+    let unique: BTreeSet<_> = keys.iter().cloned().collect();
+    assert_eq!(unique.len(), keys.len(), "a record stored twice");
+    let mut by_seq = all.clone();
+    by_seq.sort_by_key(|r| r["seq"].as_i64().unwrap());
+    let seqs: Vec<i64> = by_seq.iter().map(|r| r["seq"].as_i64().unwrap()).collect();
+    let m = seqs.len() as i64;
+    assert_eq!(seqs, (1..=m).collect::<Vec<_>>(), "a gap: a record lost");
+    // What the cloud lacks is exactly what is still in the agent's outbox.
+    assert_eq!(
+        left,
+        (m + 1..=m + left.len() as i64).collect::<Vec<_>>(),
+        "the outbox holds other records than the cloud lacks"
+    );
+    assert!(left.len() <= 5, "the stop left {} records", left.len());
+    assert_eq!(journal.len() + events.len(), m as usize + left.len());
+    let cloud_journal: Vec<(i64, String, String, String, String)> = by_seq
+        .iter()
+        .filter(|r| r["kind"] == "journal")
+        .map(|r| {
+            let b = &r["body"];
+            let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
+            (r["t"].as_i64().unwrap(), s("alarm_id"), s("action"), s("from_state"), s("to_state"))
+        })
+        .collect();
+    assert_eq!(cloud_journal[..], journal[..cloud_journal.len()], "the journal in the cloud differs from the agent's");
+    let cloud_events: Vec<(Option<String>, String)> = by_seq
+        .iter()
+        .filter(|r| r["kind"] == "event")
+        .map(|r| (r["body"]["instrument"].as_str().map(str::to_owned), r["body"]["event"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(cloud_events[..], events[..cloud_events.len()], "the events in the cloud differ from the agent's");
+    // The listing is in site order: by time, then seq.
+    let listed: Vec<(i64, i64)> = all.iter().map(|r| (r["t"].as_i64().unwrap(), r["seq"].as_i64().unwrap())).collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted);
+    eprintln!(
+        "{} journal entries and {} events in the cloud ({} left by the stop): 0 lost, 0 duplicated, order kept",
+        cloud_journal.len(),
+        cloud_events.len(),
+        left.len()
+    );
+    let journal = cloud_journal;
+
+    // Filters: kind and time.
+    let only_journal = cloud_records(&setup.api, &setup.agent_id, "&kind=journal", 1000);
+    assert_eq!(only_journal.len(), journal.len());
+    let t_mid = journal[journal.len() / 2].0;
+    let later = cloud_records(&setup.api, &setup.agent_id, &format!("&kind=journal&from={t_mid}"), 1000);
+    assert_eq!(later.len(), journal.iter().filter(|j| j.0 >= t_mid).count());
+    // The alarm's state in the cloud is its latest transition's.
+    let alarms = setup.api.get(&format!("/api/v1/agents/{}/alarms", setup.agent_id));
+    let last = journal.iter().rev().find(|j| !j.2.starts_with("notify")).unwrap();
+    assert_eq!(alarms["alarms"][0]["body"]["alarm_id"], "hot", "{alarms}");
+    assert_eq!(alarms["alarms"][0]["body"]["to_state"], last.4.as_str(), "{alarms}");
+
+    // Bad input is named; another account sees nothing (404).
+    let base = format!("{}/api/v1/agents/{}", setup.api.base, setup.agent_id);
+    let tok = Some(setup.api.token.as_str());
+    for (q, says) in [
+        ("?kind=photos", "not a record kind"),
+        ("?after=xyz", "not a page cursor"),
+        ("?limit=0", "limit must be"),
+        ("?from=5&to=5", "must be before"),
+        ("?from=yesterday", "neither milliseconds"),
+        ("?colour=red", "colour"),
+    ] {
+        let (s, v) = request("GET", &format!("{base}/records{q}"), tok, None);
+        assert_eq!(s, 400, "{q}: {v}");
+        assert!(v.to_string().contains(says), "{q}: {v}");
+    }
+    let temp = setup.cloud.cli(&[
+        "account",
+        "create",
+        "--id",
+        "globex",
+        "--name",
+        "Globex",
+        "--admin",
+        "gus",
+        "--email",
+        "gus@globex.test",
+    ]);
+    let globex =
+        Api::sign_in(&setup.cloud.http, "globex", "gus", &line_after(&temp, "temporary password"), ADMIN_PASSWORD);
+    for what in ["records", "alarms"] {
+        let (s, v) = request("GET", &format!("{base}/{what}"), Some(&globex.token), None);
+        assert_eq!(s, 404, "another account's agent {what}: {v}");
+    }
+    let (s, _) = request("GET", &format!("{base}/records"), None, None);
+    assert_eq!(s, 401);
+}
+
+#[test]
+fn killed_agent_is_mailed_offline_once_then_back_online() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut mail = Session::start();
+    let (smtp, smtp_port) = mail.start_peer("smtp_peer.py", &[]);
+    let smtp_addr = format!("127.0.0.1:{smtp_port}");
+    let cloud =
+        Cloud::start(&dir.path().join("cloud"), None, None, &["--smtp", &smtp_addr, "--offline-check-every", "1s"]);
+    let temp = meterdeck_e2e::cloud::create_acme(&cloud);
+    let out = cloud.cli(&["agent", "register", "--account", "acme", "--name", "site-a"]);
+    let agent_id = out.split_whitespace().nth(1).expect("agent id").to_owned();
+    let secret = line_after(&out, "shown once");
+    let api = Api::sign_in(&cloud.http, "acme", "alice", &temp, ADMIN_PASSWORD);
+    let setting = format!("{}/api/v1/account/offline-alarm", cloud.http);
+    assert_eq!(api.get("/api/v1/account/offline-alarm")["offline_after_s"], 300, "the default");
+    let (s, v) = request("PUT", &setting, Some(&api.token), Some(&json!({"offline_after_s": 2})));
+    assert_eq!(s, 400, "{v}");
+    assert!(v.to_string().contains("5 to 604800"), "{v}");
+    let (s, v) = request("PUT", &setting, Some(&api.token), Some(&json!({"offline_after_s": 5})));
+    assert_eq!(s, 200, "{v}");
+
+    let rt = runtime();
+    let sims = rt.block_on(sim::start(sims())).expect("simulator");
+    let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
+    let site = Site::new(dir.path(), &agent_id, &secret, cloud.mqtt_port, &cfgs);
+    let agent = site.run();
+    wait_until(Duration::from_secs(60), "the agent connected", || {
+        api.get(&format!("/api/v1/agents/{agent_id}/alarms"))["connected"] == true
+    });
+    // Running and sending: no mail.
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(mail.peer_json_now(smtp, "MAIL").unwrap().is_empty(), "a mail while the agent runs");
+
+    let killed = Instant::now();
+    agent.kill9();
+    // The configured silence plus 30 s.
+    let got = wait_mails(&mut mail, smtp, 1, Duration::from_secs(35));
+    let offline_after = killed.elapsed();
+    eprintln!("agent_offline_alert_s (5 s silence setting) = {:.1}", offline_after.as_secs_f64());
+    let mails_now = got;
+    let m = &mails_now[0];
+    let text = m.to_string();
+    assert!(m["subject"].as_str().unwrap_or_default().contains("is offline"), "{text}");
+    assert!(text.contains("alice@acme.test"), "to the account's admin: {text}");
+    assert!(text.contains(&agent_id), "{text}");
+    // Once: no second offline mail while it stays down.
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(mail.peer_json_now(smtp, "MAIL").unwrap().len(), 1, "the offline alarm mailed more than once");
+    let alarms = api.get(&format!("/api/v1/agents/{agent_id}/alarms"));
+    assert_eq!((alarms["offline"].as_bool(), alarms["connected"].as_bool()), (Some(true), Some(false)), "{alarms}");
+
+    // Back: the back-online mail follows.
+    let mut agent = site.run();
+    let back = Instant::now();
+    let mails = wait_mails(&mut mail, smtp, 2, Duration::from_secs(60));
+    eprintln!("back-online mail after {:.1} s", back.elapsed().as_secs_f64());
+    assert!(mails[1]["subject"].as_str().unwrap_or_default().contains("back online"), "{}", mails[1]);
+    let alarms = api.get(&format!("/api/v1/agents/{agent_id}/alarms"));
+    assert_eq!(alarms["offline"], false, "{alarms}");
+    let cloud_alarms = cloud_records(&api, &agent_id, "&kind=cloud_alarm", 100);
+    let kinds: Vec<&str> = cloud_alarms.iter().map(|r| r["body"]["alarm"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds, vec!["agent_offline", "agent_online"], "{cloud_alarms:?}");
+    // A clean stop says goodbye: offline (once) without waiting for the keep-alive.
+    assert_eq!(agent.terminate(Duration::from_secs(15)), Some(0));
+    let mails = wait_mails(&mut mail, smtp, 3, Duration::from_secs(30));
+    assert!(mails[2]["subject"].as_str().unwrap_or_default().contains("is offline"), "{}", mails[2]);
+    drop(sims);
+}

@@ -20,3 +20,4 @@ pub mod sync;
 
 pub use sample::{Sample, SpecialKind, TimeMs, Value, now_ms};
 pub mod files;
+pub mod i18n;

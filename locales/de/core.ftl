@@ -1,0 +1,30 @@
+### Meterdeck engine (core) and desktop app: German.
+
+## The tray icon's menu
+tray-show = Fenster anzeigen
+tray-quit = Beenden
+
+## Alarm notifications (desktop, mail, webhook, the notification centre)
+notify-alarm-raise = Alarm: { $name }
+notify-alarm-return = Wieder normal: { $name }
+notify-alarm-reminder = Erinnerung, nicht quittiert: { $name }
+notify-alarm-body = { $name } ({ $severity })
+notify-delivery-failed = Benachrichtigung an `{ $destination }` fehlgeschlagen
+notify-test-title = Meterdeck-Testbenachrichtigung
+notify-test-body = Ein Test von Meterdeck an das Ziel „{ $name }“. Wenn Sie dies lesen, funktioniert es.
+
+## Summaries of a burst of notifications
+notify-summary-alarm = { $n } Alarm
+notify-summary-alarms = { $n } Alarme
+notify-summary-notification = { $n } Benachrichtigung
+notify-summary-notifications = { $n } Benachrichtigungen
+notify-summary-more-alarm = { $n } weiterer Alarm
+notify-summary-more-alarms = { $n } weitere Alarme
+notify-summary-more-notification = { $n } weitere Benachrichtigung
+notify-summary-more-notifications = { $n } weitere Benachrichtigungen
+notify-summary-and-more = …und { $n } weitere
+
+## Facts under a mail's or webhook's text
+notify-fact-severity = Schweregrad
+notify-fact-alarm = Alarm
+notify-fact-time = Zeit

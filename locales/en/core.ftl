@@ -1,0 +1,31 @@
+### Meterdeck engine (core) and desktop app: desktop notifications, alarm mails and webhooks, the tray menu.
+
+## The tray icon's menu
+tray-show = Show window
+tray-quit = Quit
+
+## Alarm notifications (desktop, mail, webhook, the notification centre)
+notify-alarm-raise = Alarm: { $name }
+notify-alarm-return = Returned to normal: { $name }
+notify-alarm-reminder = Reminder, not acknowledged: { $name }
+# Body when the rule has no message and no values: the alarm's name and severity.
+notify-alarm-body = { $name } ({ $severity })
+notify-delivery-failed = Notification to `{ $destination }` failed
+notify-test-title = Meterdeck test notification
+notify-test-body = A test from Meterdeck to the destination "{ $name }". If you read this, it works.
+
+## Summaries of a burst of notifications
+notify-summary-alarm = { $n } alarm
+notify-summary-alarms = { $n } alarms
+notify-summary-notification = { $n } notification
+notify-summary-notifications = { $n } notifications
+notify-summary-more-alarm = { $n } more alarm
+notify-summary-more-alarms = { $n } more alarms
+notify-summary-more-notification = { $n } more notification
+notify-summary-more-notifications = { $n } more notifications
+notify-summary-and-more = …and { $n } more
+
+## Facts under a mail's or webhook's text
+notify-fact-severity = Severity
+notify-fact-alarm = Alarm
+notify-fact-time = Time

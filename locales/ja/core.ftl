@@ -1,0 +1,30 @@
+### Meterdeck engine (core) and desktop app: Japanese.
+
+## The tray icon's menu
+tray-show = ウィンドウを表示
+tray-quit = 終了
+
+## Alarm notifications (desktop, mail, webhook, the notification centre)
+notify-alarm-raise = アラーム: { $name }
+notify-alarm-return = 正常に復帰: { $name }
+notify-alarm-reminder = リマインダー（未確認）: { $name }
+notify-alarm-body = { $name }（{ $severity }）
+notify-delivery-failed = `{ $destination }` への通知に失敗しました
+notify-test-title = Meterdeck テスト通知
+notify-test-body = Meterdeck から通知先「{ $name }」へのテストです。これが読めれば正常に動作しています。
+
+## Summaries of a burst of notifications
+notify-summary-alarm = アラーム { $n } 件
+notify-summary-alarms = アラーム { $n } 件
+notify-summary-notification = 通知 { $n } 件
+notify-summary-notifications = 通知 { $n } 件
+notify-summary-more-alarm = さらにアラーム { $n } 件
+notify-summary-more-alarms = さらにアラーム { $n } 件
+notify-summary-more-notification = さらに通知 { $n } 件
+notify-summary-more-notifications = さらに通知 { $n } 件
+notify-summary-and-more = …ほか { $n } 件
+
+## Facts under a mail's or webhook's text
+notify-fact-severity = 重大度
+notify-fact-alarm = アラーム
+notify-fact-time = 時刻

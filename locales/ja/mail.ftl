@@ -1,0 +1,3 @@
+### Meterdeck cloud: mails.
+
+mail-signature = Meterdeck

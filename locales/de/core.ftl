@@ -2,10 +2,12 @@
 
 ## The tray icon's menu
 tray-show = Fenster anzeigen
+# After "Meterdeck: " in the tooltip and the menu's status line.
+tray-none = keine Messgeräte eingerichtet
 tray-quit = Beenden
 
 ## Alarm notifications (desktop, mail, webhook, the notification centre)
-notify-alarm-raise = Alarm: { $name }
+notify-alarm-raise = Alarm ausgelöst: { $name }
 notify-alarm-return = Wieder normal: { $name }
 notify-alarm-reminder = Erinnerung, nicht quittiert: { $name }
 notify-alarm-body = { $name } ({ $severity })

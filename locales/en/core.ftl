@@ -2,6 +2,8 @@
 
 ## The tray icon's menu
 tray-show = Show window
+# After "Meterdeck: " in the tooltip and the menu's status line.
+tray-none = no instruments configured
 tray-quit = Quit
 
 ## Alarm notifications (desktop, mail, webhook, the notification centre)

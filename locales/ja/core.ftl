@@ -2,6 +2,8 @@
 
 ## The tray icon's menu
 tray-show = ウィンドウを表示
+# After "Meterdeck: " in the tooltip and the menu's status line.
+tray-none = 計測器が設定されていません
 tray-quit = 終了
 
 ## Alarm notifications (desktop, mail, webhook, the notification centre)

@@ -176,8 +176,15 @@ pub async fn app_state(desk: Desk_<'_>, _a: Args<AppStateArgs>) -> Reply<AppStat
 }
 
 #[tauri::command]
-pub async fn save_settings(desk: Desk_<'_>, a: Args<SaveSettingsArgs>) -> Reply<SaveSettingsArgs> {
-    desk.save_settings(&a.settings).map_err(msg)
+pub async fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
+    desk: Desk_<'_>,
+    a: Args<SaveSettingsArgs>,
+) -> Reply<SaveSettingsArgs> {
+    desk.save_settings(&a.settings).map_err(msg)?;
+    // The tray's words follow the language.
+    refresh_tray(app, Arc::clone(&desk));
+    Ok(())
 }
 
 /// The instrument families and their fields (the window builds its family

@@ -335,6 +335,7 @@ impl Writer {
                         title: "Cloud sync traffic".to_string(),
                         body: message,
                         alarm_id: None,
+                        locale: Default::default(),
                     };
                     self.alarms.note(&self.store, &msg);
                 }

@@ -7,7 +7,7 @@ use super::error::{DeskError, DeskResult};
 use super::views::UiSettings;
 
 /// Settings key holding [`UiSettings`] as JSON.
-pub const UI_SETTINGS_KEY: &str = "desk.ui_settings";
+pub const UI_SETTINGS_KEY: &str = crate::notify::locale::UI_SETTINGS_KEY;
 /// The languages with translation files (locales/).
 pub const LANGUAGES: [&str; 3] = meterdeck_wire::i18n::LANGUAGES;
 pub const THEMES: [&str; 2] = ["light", "dark"];

@@ -12,6 +12,7 @@ notify-alarm-return = Wieder normal: { $name }
 notify-alarm-reminder = Erinnerung, nicht quittiert: { $name }
 notify-alarm-body = { $name } ({ $severity })
 notify-delivery-failed = Benachrichtigung an `{ $destination }` fehlgeschlagen
+notify-sync-traffic-title = Datenvolumen der Cloud-Synchronisierung
 notify-test-title = Meterdeck-Testbenachrichtigung
 notify-test-body = Ein Test von Meterdeck an das Ziel „{ $name }“. Wenn Sie dies lesen, funktioniert es.
 

@@ -196,9 +196,9 @@ settings-lang-ja = 日本語
 settings-lang-de = Deutsch
 nav-alarms = Alarme
 nav-journal = Journal
-nav-notifications = Benachrichtigungen
+nav-notifications = Meldungen
 nav-rules = Regeln
-nav-calcs = Berechnungen
+nav-calcs = Formeln
 nav-destinations = Ziele
 common-save = Speichern
 common-cancel = Abbrechen
@@ -888,3 +888,13 @@ files-status-deleted_on_instrument = auf dem Messgerät gelöscht
 ## Viewer pan (issue 17)
 viewer-panLeft = Früher (einen halben Zeitraum zurück)
 viewer-panRight = Später (einen halben Zeitraum weiter)
+
+## dashboards
+dash-noAccess = Kein Zugriff auf { $n } seiner Kanäle (nicht für Sie freigegeben)
+dash-webKinds = Das Portal zeigt Diagramm- und Wertefelder; Bildfelder und Alarmlisten gibt es nur in der Desktop-App.
+dash-fileUpload = Tafeldatei (.json)
+dash-importSite = Standort der Kanäle einer Desktop-Tafel
+dash-importSiteNamed = — in der Datei angegeben (ein Portal-Export) —
+dash-importSiteHint = Eine von der Desktop-App exportierte Tafel benennt Kanäle als Messgerät/Kanal: Wählen Sie den Standort (Agent), an dem sie liegen.
+dash-chooseFile = Wählen Sie zuerst eine Tafeldatei.
+dash-notJson = Die Datei ist kein JSON

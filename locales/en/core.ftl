@@ -13,6 +13,7 @@ notify-alarm-reminder = Reminder, not acknowledged: { $name }
 # Body when the rule has no message and no values: the alarm's name and severity.
 notify-alarm-body = { $name } ({ $severity })
 notify-delivery-failed = Notification to `{ $destination }` failed
+notify-sync-traffic-title = Cloud sync traffic
 notify-test-title = Meterdeck test notification
 notify-test-body = A test from Meterdeck to the destination "{ $name }". If you read this, it works.
 

@@ -888,3 +888,13 @@ files-status-deleted_on_instrument = deleted on instrument
 ## Viewer pan (issue 17)
 viewer-panLeft = Earlier (half a range back)
 viewer-panRight = Later (half a range on)
+
+## dashboards
+dash-noAccess = No access to { $n } of its channels (not granted to you)
+dash-webKinds = The portal shows graph and value panels; image panels and alarm lists stay on the desktop app.
+dash-fileUpload = Board file (.json)
+dash-importSite = Site of a desktop board's channels
+dash-importSiteNamed = — named in the file (a portal export) —
+dash-importSiteHint = A board exported by the desktop app names channels as instrument/channel: choose the site (agent) they are on.
+dash-chooseFile = Choose a board file first.
+dash-notJson = The file is not JSON

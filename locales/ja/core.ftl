@@ -12,6 +12,7 @@ notify-alarm-return = 正常に復帰: { $name }
 notify-alarm-reminder = リマインダー（未確認）: { $name }
 notify-alarm-body = { $name }（{ $severity }）
 notify-delivery-failed = `{ $destination }` への通知に失敗しました
+notify-sync-traffic-title = クラウド同期の通信量
 notify-test-title = Meterdeck テスト通知
 notify-test-body = Meterdeck から通知先「{ $name }」へのテストです。これが読めれば正常に動作しています。
 

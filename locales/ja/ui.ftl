@@ -888,3 +888,13 @@ files-status-deleted_on_instrument = 機器から削除済み
 ## Viewer pan (issue 17)
 viewer-panLeft = 前へ（範囲の半分戻る）
 viewer-panRight = 後へ（範囲の半分進む）
+
+## dashboards
+dash-noAccess = { $n } 個のチャンネルにアクセスできません（権限がありません）
+dash-webKinds = ポータルではグラフと値のパネルを表示します。画像パネルとアラーム一覧はデスクトップアプリのみです。
+dash-fileUpload = ボードファイル (.json)
+dash-importSite = デスクトップのボードのチャンネルがあるサイト
+dash-importSiteNamed = — ファイル内で指定（ポータルのエクスポート）—
+dash-importSiteHint = デスクトップアプリでエクスポートしたボードはチャンネルを 計測器/チャンネル で示します。それらがあるサイト（エージェント）を選んでください。
+dash-chooseFile = 先にボードファイルを選んでください。
+dash-notJson = ファイルが JSON ではありません

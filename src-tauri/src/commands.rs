@@ -179,9 +179,12 @@ pub async fn app_state(desk: Desk_<'_>, _a: Args<AppStateArgs>) -> Reply<AppStat
 pub async fn save_settings<R: Runtime>(
     app: AppHandle<R>,
     desk: Desk_<'_>,
+    link: State<'_, Arc<meterdeck_core::cloudlink::CloudLink>>,
     a: Args<SaveSettingsArgs>,
 ) -> Reply<SaveSettingsArgs> {
     desk.save_settings(&a.settings).map_err(msg)?;
+    // Mails the cloud sends at the window's request follow its language.
+    link.set_language(&a.settings.language);
     // The tray's words follow the language.
     refresh_tray(app, Arc::clone(&desk));
     Ok(())

@@ -31,3 +31,14 @@ notify-summary-and-more = …und { $n } weitere
 notify-fact-severity = Schweregrad
 notify-fact-alarm = Alarm
 notify-fact-time = Zeit
+
+## Errors that reach the window (English must read as the code's own text)
+err-unknown-instrument = kein Messgerät `{ $id }` ist eingerichtet
+err-unknown-channel = kein Kanal mit der ID { $id } ist gespeichert
+err-console-held = belegt von { $operator } seit { $since }
+err-write = { $path } kann nicht geschrieben werden: { $reason }
+err-simulator = der Simulator kann nicht gestartet werden: { $reason }
+err-cloud-not-signed-in = nicht bei einem Cloud-Konto angemeldet: Melden Sie sich zuerst an
+err-cloud-signed-out = abgemeldet: Melden Sie sich erneut an
+err-cloud-unreachable = der Cloud-Dienst unter { $url } ist nicht erreichbar: { $reason }
+err-cloud-server = der Cloud-Dienst ist fehlgeschlagen (HTTP { $status }): { $message }

@@ -32,3 +32,14 @@ notify-summary-and-more = …and { $n } more
 notify-fact-severity = Severity
 notify-fact-alarm = Alarm
 notify-fact-time = Time
+
+## Errors that reach the window (English must read as the code's own text)
+err-unknown-instrument = no instrument `{ $id }` is configured
+err-unknown-channel = no channel with id { $id } is stored
+err-console-held = held by { $operator } since { $since }
+err-write = cannot write { $path }: { $reason }
+err-simulator = cannot start the simulator: { $reason }
+err-cloud-not-signed-in = not signed in to a cloud account: sign in first
+err-cloud-signed-out = signed out: sign in again
+err-cloud-unreachable = cannot reach the cloud service at { $url }: { $reason }
+err-cloud-server = the cloud service failed (HTTP { $status }): { $message }

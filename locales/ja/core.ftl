@@ -31,3 +31,14 @@ notify-summary-and-more = …ほか { $n } 件
 notify-fact-severity = 重大度
 notify-fact-alarm = アラーム
 notify-fact-time = 時刻
+
+## Errors that reach the window (English must read as the code's own text)
+err-unknown-instrument = 計測器 `{ $id }` は設定されていません
+err-unknown-channel = ID { $id } のチャンネルは保存されていません
+err-console-held = { $operator } が { $since } から使用中です
+err-write = { $path } に書き込めません: { $reason }
+err-simulator = シミュレーターを起動できません: { $reason }
+err-cloud-not-signed-in = クラウドアカウントにサインインしていません。先にサインインしてください
+err-cloud-signed-out = サインアウトしました。もう一度サインインしてください
+err-cloud-unreachable = { $url } のクラウドサービスに接続できません: { $reason }
+err-cloud-server = クラウドサービスでエラーが発生しました（HTTP { $status }）: { $message }

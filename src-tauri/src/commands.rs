@@ -185,6 +185,10 @@ pub async fn save_settings<R: Runtime>(
     desk.save_settings(&a.settings).map_err(msg)?;
     // Mails the cloud sends at the window's request follow its language.
     link.set_language(&a.settings.language);
+    // Process-wide (one window per process); the unit tests share one
+    // process and check English texts, so only the app sets it.
+    #[cfg(not(test))]
+    crate::error::set_language(&a.settings.language);
     // The tray's words follow the language.
     refresh_tray(app, Arc::clone(&desk));
     Ok(())

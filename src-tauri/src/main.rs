@@ -75,6 +75,7 @@ fn main() -> ExitCode {
     };
     if let Ok(s) = desk.settings() {
         link.set_language(&s.language);
+        error::set_language(&s.language);
     }
     let setup_desk = desk.clone();
     let app = contract::register(tauri::Builder::default())

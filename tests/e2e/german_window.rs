@@ -3,7 +3,8 @@
 //! screen; the app, started again, shows German from its first screen; a
 //! threshold alarm on a `meterdeck-sim` logger channel raises a desktop
 //! notification (python-dbusmock on a private session bus) whose title is
-//! German, and the end-of-condition notice is German too.
+//! German, and the end-of-condition notice is German too; a refusal from
+//! core (an unknown instrument) reaches the window in German.
 //! Screenshot: docs/screenshots/german.png (the Alarms screen with the
 //! active alarm, in German).
 //!
@@ -144,6 +145,9 @@ fn run(desk: &mut Option<Desktop>, app: &Path, data: &Path, home: &Path, bus: &S
     })?;
     ensure!(head.contains("Kanal") && head.contains("Wert") && head.contains("Einheit"), "Monitor header: {head:?}");
     eprintln!("    Monitor header in German: {head:?}");
+    // A refusal from core reaches the window in German too.
+    let err = d.invoke("remove_instrument", json!({"id": "ghost"})).err().map(|e| format!("{e:#}")).unwrap_or_default();
+    ensure!(err.contains("kein Messgerät `ghost` ist eingerichtet"), "the refusal is not German: {err:?}");
 
     // 3. A raised alarm's desktop notification arrives in German over D-Bus.
     d.nav("alarms")?;

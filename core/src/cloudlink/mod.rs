@@ -89,6 +89,24 @@ pub enum CloudError {
     Prefs(#[from] PrefsError),
 }
 
+impl CloudError {
+    /// The message in `lang` for the errors the window meets most (see
+    /// `DeskError::text_in`); English is the Display text.
+    pub fn text_in(&self, lang: &str) -> String {
+        let tr = |key: &str, args: &[(&str, &str)]| meterdeck_wire::i18n::tr(lang, key, args);
+        match self {
+            _ if meterdeck_wire::i18n::language(lang) == "en" => self.to_string(),
+            CloudError::NotSignedIn => tr("err-cloud-not-signed-in", &[]),
+            CloudError::SignedOut => tr("err-cloud-signed-out", &[]),
+            CloudError::Unreachable { url, reason } => tr("err-cloud-unreachable", &[("url", url), ("reason", reason)]),
+            CloudError::Server { status, message } => {
+                tr("err-cloud-server", &[("status", &status.to_string()), ("message", message)])
+            }
+            e => e.to_string(),
+        }
+    }
+}
+
 pub type CloudResult<T> = Result<T, CloudError>;
 
 /// `https://cloud.example.com/` → `https://cloud.example.com`: http(s) only,

@@ -323,6 +323,27 @@ async fn sign_in_keeps_the_token_in_the_keychain_and_lists_the_account() {
     assert!(mock.lock().unwrap().tokens.values().all(|(u, _)| u != "alice"), "logged out at the service");
 }
 
+#[test]
+fn common_errors_read_in_the_windows_language() {
+    let e = CloudError::Unreachable { url: "https://c.test".into(), reason: "connection refused".into() };
+    assert_eq!(e.text_in("en"), e.to_string());
+    assert_eq!(
+        meterdeck_wire::i18n::tr(
+            "en",
+            "err-cloud-unreachable",
+            &[("url", "https://c.test"), ("reason", "connection refused")]
+        ),
+        e.to_string()
+    );
+    assert_eq!(e.text_in("de"), "der Cloud-Dienst unter https://c.test ist nicht erreichbar: connection refused");
+    for e in [CloudError::NotSignedIn, CloudError::SignedOut, CloudError::Server { status: 500, message: "x".into() }] {
+        assert_eq!(e.text_in("en"), e.to_string());
+        assert_ne!(e.text_in("ja"), e.to_string());
+    }
+    assert_eq!(meterdeck_wire::i18n::tr("en", "err-cloud-not-signed-in", &[]), CloudError::NotSignedIn.to_string());
+    assert_eq!(meterdeck_wire::i18n::tr("en", "err-cloud-signed-out", &[]), CloudError::SignedOut.to_string());
+}
+
 #[tokio::test]
 async fn requests_carry_the_windows_language() {
     let (url, mock) = serve().await;

@@ -6,7 +6,8 @@ import { defineConfig } from "vite";
 export default defineConfig({
   base: "./",
   clearScreen: false,
-  server: { strictPort: true, port: 1420 },
+  // The translation files live at the repository root (locales/), shared with Rust.
+  server: { strictPort: true, port: 1420, fs: { allow: [".", "../locales"] } },
   build: {
     outDir: "dist",
     emptyOutDir: true,

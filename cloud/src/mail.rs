@@ -1,5 +1,6 @@
 //! Mail from the service (login codes, reset links) over SMTP with lettre:
-//! plain, upgraded with STARTTLS when the server offers it.
+//! plain, upgraded with STARTTLS when the server offers it. The words come
+//! from the translation files (`locales/<lang>/mail.ftl`, see [`tr`]).
 
 use std::time::Duration;
 
@@ -25,6 +26,41 @@ fn host_port(smtp: &str) -> anyhow::Result<(String, u16)> {
     }
 }
 
+/// The language a mail is written in when a request asked for it: the
+/// first language of the request's `Accept-Language` that Meterdeck has
+/// (`de-DE,de;q=0.9` -> `de`), else English. Cloud users have no stored
+/// language yet, so the browser's (or client's) language is the recipient's
+/// best known one for mails the user asks for (codes, reset links) and the
+/// admin's for invitations.
+pub fn request_language(headers: &axum::http::HeaderMap) -> &'static str {
+    let Some(v) = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
+        return "en";
+    };
+    let mut tags: Vec<(f32, usize, &str)> = v
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut it = part.split(';');
+            let tag = it.next()?.trim();
+            let q = it
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!tag.is_empty() && q > 0.0).then_some((q, i, tag))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    tags.into_iter()
+        .map(|(_, _, tag)| tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase())
+        .find_map(|base| meterdeck_wire::i18n::LANGUAGES.iter().copied().find(|l| *l == base))
+        .unwrap_or("en")
+}
+
+/// The mail text `key` in `lang` (English, then the key, when missing).
+pub fn tr(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
+    meterdeck_wire::i18n::tr(lang, key, args)
+}
+
 /// Sends one plain-text mail; the error says which step failed.
 pub async fn send(cfg: &MailConfig, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
     let (host, port) = host_port(&cfg.smtp)?;
@@ -46,6 +82,24 @@ pub async fn send(cfg: &MailConfig, to: &str, subject: &str, body: &str) -> anyh
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mail_language_is_the_requests_first_known_one() {
+        use axum::http::{HeaderMap, HeaderValue, header::ACCEPT_LANGUAGE};
+        let lang = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(ACCEPT_LANGUAGE, HeaderValue::from_str(v).unwrap());
+            request_language(&h)
+        };
+        assert_eq!(request_language(&HeaderMap::new()), "en");
+        assert_eq!(lang("de-DE,de;q=0.9,en;q=0.8"), "de");
+        assert_eq!(lang("fr-FR, ja;q=0.5, en;q=0.4"), "ja");
+        assert_eq!(lang("en;q=0.2, de;q=0.7"), "de");
+        assert_eq!(lang("fr, it"), "en");
+        assert_eq!(lang("ja;q=0, de"), "de");
+        assert_eq!(lang(";;,"), "en");
+        assert_eq!(tr("de", "mail-reset-subject", &[]), "Meterdeck-Passwort zurücksetzen");
+    }
 
     #[test]
     fn host_and_port() {

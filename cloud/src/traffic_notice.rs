@@ -59,33 +59,26 @@ pub async fn notify(store: &dyn Storage, mail: Option<&MailConfig>, agent_id: &s
         Ok(users) => users.into_iter().filter(|u| u.role == Role::Admin && !u.email.is_empty()).collect::<Vec<_>>(),
         Err(e) => return warn!(agent = agent_id, "traffic notice: cannot read the account's admins: {e}"),
     };
-    let subject = format!("Meterdeck: agent {} has used {percent} % of its monthly traffic", agent.name);
-    let body = if percent >= 100 {
-        format!(
-            "Gateway {name} ({id}) of account {account} has sent its whole monthly sync traffic \
-             allowance ({allowance}).\n\nIt stops sending and keeps buffering its data locally, nothing \
-             is lost: it sends again when the next month (UTC) begins, or after a Remote Pro card \
-             is applied (or its plan changed to Remote Pro).\n\n{url}\n",
-            name = agent.name,
-            id = agent.id,
-            account = agent.account,
-            allowance = human_bytes(t.allowance),
-            url = mail.public_url,
-        )
+    // Cloud users have no stored language yet: the account's notices are English.
+    let lang = "en";
+    let tr = crate::mail::tr;
+    let pct = percent.to_string();
+    let subject = tr(lang, "mail-traffic-subject", &[("name", &agent.name), ("percent", &pct)]);
+    let (used, allowance) = (human_bytes(t.bytes), human_bytes(t.allowance));
+    let args = [
+        ("name", agent.name.as_str()),
+        ("id", &agent.id),
+        ("account", &agent.account),
+        ("used", &used),
+        ("allowance", &allowance),
+        ("percent", &pct),
+    ];
+    let (what, then) = if percent >= 100 {
+        (tr(lang, "mail-traffic-full", &args), tr(lang, "mail-traffic-full-then", &[]))
     } else {
-        format!(
-            "Agent {name} ({id}) of account {account} has sent {used} of its {allowance} monthly sync \
-         traffic allowance ({percent} %).\n\nSync goes on; nothing is lost. To stay within the \
-         allowance, make the agent send less often (`send_interval` in its [cloud] section) or \
-         record fewer channels, or change the gateway's plan to Remote Pro.\n\n{url}\n",
-            name = agent.name,
-            id = agent.id,
-            account = agent.account,
-            used = human_bytes(t.bytes),
-            allowance = human_bytes(t.allowance),
-            url = mail.public_url,
-        )
+        (tr(lang, "mail-traffic-near", &args), tr(lang, "mail-traffic-near-then", &[]))
     };
+    let body = format!("{what}\n\n{then}\n\n{}\n", mail.public_url);
     for admin in admins {
         if let Err(e) = crate::mail::send(mail, &admin.email, &subject, &body).await {
             warn!(agent = agent_id, user = %admin.id, "traffic notice not mailed: {e:#}");

@@ -176,8 +176,22 @@ pub async fn app_state(desk: Desk_<'_>, _a: Args<AppStateArgs>) -> Reply<AppStat
 }
 
 #[tauri::command]
-pub async fn save_settings(desk: Desk_<'_>, a: Args<SaveSettingsArgs>) -> Reply<SaveSettingsArgs> {
-    desk.save_settings(&a.settings).map_err(msg)
+pub async fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
+    desk: Desk_<'_>,
+    link: State<'_, Arc<meterdeck_core::cloudlink::CloudLink>>,
+    a: Args<SaveSettingsArgs>,
+) -> Reply<SaveSettingsArgs> {
+    desk.save_settings(&a.settings).map_err(msg)?;
+    // Mails the cloud sends at the window's request follow its language.
+    link.set_language(&a.settings.language);
+    // Process-wide (one window per process); the unit tests share one
+    // process and check English texts, so only the app sets it.
+    #[cfg(not(test))]
+    crate::error::set_language(&a.settings.language);
+    // The tray's words follow the language.
+    refresh_tray(app, Arc::clone(&desk));
+    Ok(())
 }
 
 /// The instrument families and their fields (the window builds its family

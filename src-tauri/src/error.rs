@@ -18,12 +18,23 @@ pub enum CommandError {
     Task(#[from] tauri::Error),
 }
 
+/// The window's language (the settings'): the common errors are sent in it.
+static LANGUAGE: std::sync::RwLock<String> = std::sync::RwLock::new(String::new());
+
+/// Set at start and when the settings are saved.
+pub fn set_language(lang: &str) {
+    *LANGUAGE.write().unwrap_or_else(|p| p.into_inner()) = lang.to_string();
+}
+
 impl Serialize for CommandError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let lang = LANGUAGE.read().unwrap_or_else(|p| p.into_inner()).clone();
         match self {
             CommandError::Desk(DeskError::Field(f)) => {
                 s.serialize_str(&serde_json::to_string(f).unwrap_or_else(|_| f.to_string()))
             }
+            CommandError::Desk(e) => s.serialize_str(&e.text_in(&lang)),
+            CommandError::Cloud(e) => s.serialize_str(&e.text_in(&lang)),
             e => s.serialize_str(&e.to_string()),
         }
     }

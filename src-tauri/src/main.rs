@@ -73,6 +73,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Ok(s) = desk.settings() {
+        link.set_language(&s.language);
+        error::set_language(&s.language);
+    }
     let setup_desk = desk.clone();
     let app = contract::register(tauri::Builder::default())
         .manage(desk.clone())

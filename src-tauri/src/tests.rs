@@ -75,7 +75,7 @@ fn app_state_and_settings_round_trip() {
     h.call("save_settings", json!({ "settings": new })).unwrap();
     assert_eq!(h.call("app_state", json!({})).unwrap()["settings"], new);
     let err = h
-        .call("save_settings", json!({"settings": {"language": "de", "timezone": "UTC", "theme": "dark"}}))
+        .call("save_settings", json!({"settings": {"language": "fr", "timezone": "UTC", "theme": "dark"}}))
         .unwrap_err();
     assert!(err.contains("language"), "{err}");
 }

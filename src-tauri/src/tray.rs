@@ -3,6 +3,7 @@
 //! "Show window" and "Quit".
 
 use meterdeck_core::desk::Desk;
+use meterdeck_wire::i18n::tr;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{App, AppHandle, Manager, Runtime};
@@ -13,13 +14,16 @@ pub const TRAY_ID: &str = "meterdeck";
 pub struct Tray<R: Runtime> {
     icon: TrayIcon<R>,
     status: MenuItem<R>,
+    show: MenuItem<R>,
+    quit: MenuItem<R>,
 }
 
 pub fn create<R: Runtime>(app: &App<R>, desk: &Desk) -> tauri::Result<()> {
     let tooltip = desk.tray_tooltip().unwrap_or_else(|e| format!("Meterdeck: {e}"));
+    let lang = language(desk);
     let status = MenuItem::with_id(app, "status", first_line(&tooltip), false, None::<&str>)?;
-    let show = MenuItem::with_id(app, "show", "Show window", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let show = MenuItem::with_id(app, "show", tr(&lang, "tray-show", &[]), true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", tr(&lang, "tray-quit", &[]), true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&status, &sep, &show, &quit])?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID).tooltip(&tooltip).menu(&menu).on_menu_event(|app, event| {
@@ -38,8 +42,13 @@ pub fn create<R: Runtime>(app: &App<R>, desk: &Desk) -> tauri::Result<()> {
         builder = builder.icon(icon.clone());
     }
     let icon = builder.build(app)?;
-    app.manage(Tray { icon, status });
+    app.manage(Tray { icon, status, show, quit });
     Ok(())
+}
+
+/// The window's language (the menu follows the settings).
+fn language(desk: &Desk) -> String {
+    desk.settings().map(|s| s.language).unwrap_or_else(|_| "en".into())
 }
 
 fn first_line(text: &str) -> &str {
@@ -54,4 +63,7 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>, desk: &Desk) {
     let text = desk.tray_tooltip().unwrap_or_else(|e| format!("Meterdeck: {e}"));
     let _ = tray.icon.set_tooltip(Some(&text));
     let _ = tray.status.set_text(first_line(&text));
+    let lang = language(desk);
+    let _ = tray.show.set_text(tr(&lang, "tray-show", &[]));
+    let _ = tray.quit.set_text(tr(&lang, "tray-quit", &[]));
 }

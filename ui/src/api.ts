@@ -129,7 +129,7 @@ export type CloudChannel = CloudChannelView;
 export type CloudStorage = StorageMeter;
 
 /** The window's languages and themes (the translation tables and style sheet have these). */
-export type Lang = "en" | "ja";
+export type Lang = "en" | "ja" | "de";
 export type Theme = "light" | "dark";
 /** A registered family's id; the list comes from the `families` command (see families.ts). */
 export type Family = string;

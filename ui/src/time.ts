@@ -13,7 +13,7 @@ export function getTimeZone(): string {
 }
 
 export function setLocale(lang: string): void {
-  locale = lang === "ja" ? "ja-JP" : "en-GB";
+  locale = lang === "ja" ? "ja-JP" : lang === "de" ? "de-DE" : "en-GB";
 }
 
 export function isValidZone(tz: string): boolean {

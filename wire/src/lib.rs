@@ -21,3 +21,4 @@ pub mod sync;
 
 pub use sample::{Sample, SpecialKind, TimeMs, Value, now_ms};
 pub mod files;
+pub mod i18n;

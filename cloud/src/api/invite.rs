@@ -23,25 +23,35 @@ pub fn check_can_invite<'a>(ctx: &'a Ctx, email: &str) -> ApiResult<&'a MailConf
     })
 }
 
-/// The invitation's subject and text.
-pub fn invitation(mail: &MailConfig, user: &User, invited_by: &str, temporary: &str) -> (String, String) {
-    let url = mail.public_url.trim_end_matches('/');
-    let subject = format!("You are invited to Meterdeck ({})", user.account);
+/// The invitation's subject and text in `lang` (the inviting admin's
+/// request language: the new user has none yet).
+pub fn invitation(mail: &MailConfig, user: &User, invited_by: &str, temporary: &str, lang: &str) -> (String, String) {
+    use crate::mail::tr;
+    let url = format!("{}/", mail.public_url.trim_end_matches('/'));
+    let subject = tr(lang, "mail-invite-subject", &[("account", &user.account)]);
+    let role = tr(lang, &format!("admin.role.{}", user.role.as_str()), &[]);
+    // `account:  acme` / `user:     bob` / `password: Tmp-…`: values aligned.
+    let line = |key: &str, value: &str| {
+        let label = tr(lang, key, &[]);
+        let pad = 10usize.saturating_sub(label.chars().count()).max(1);
+        format!("  {label}{}{value}\n", " ".repeat(pad))
+    };
     let body = format!(
-        "{invited_by} has made you a Meterdeck user ({role}).\n\n\
-         Sign in at {url}/ with\n  account:  {account}\n  user:     {id}\n  password: {temporary}\n\n\
-         This password is temporary: you choose your own at the first sign-in.\n\
-         If you did not expect this mail, ignore it.\n",
-        role = user.role.as_str(),
-        account = user.account,
-        id = user.id,
+        "{}\n\n{}\n{}{}{}\n{}\n{}\n",
+        tr(lang, "mail-invite-made", &[("by", invited_by), ("role", &role)]),
+        tr(lang, "mail-invite-sign-in", &[("url", &url)]),
+        line("mail-invite-account", &user.account),
+        line("mail-invite-user", &user.id),
+        line("mail-invite-password", temporary),
+        tr(lang, "mail-invite-temporary", &[]),
+        tr(lang, "mail-invite-unexpected", &[]),
     );
     (subject, body)
 }
 
 /// Mails the invitation; the error names the address and the server's answer.
-pub async fn send(mail: &MailConfig, user: &User, invited_by: &str, temporary: &str) -> ApiResult<()> {
-    let (subject, body) = invitation(mail, user, invited_by, temporary);
+pub async fn send(mail: &MailConfig, user: &User, invited_by: &str, temporary: &str, lang: &str) -> ApiResult<()> {
+    let (subject, body) = invitation(mail, user, invited_by, temporary, lang);
     crate::mail::send(mail, &user.email, &subject, &body).await.map_err(|e| {
         // The error text names the server, never the password.
         tracing::warn!(error = %e, user = %user.id, "invitation mail");
@@ -72,11 +82,23 @@ mod tests {
             totp_secret: None,
             created_ms: 0,
         };
-        let (subject, body) = invitation(&mail, &user, "alice", "Tmp-1234abcd");
+        let (subject, body) = invitation(&mail, &user, "alice", "Tmp-1234abcd", "en");
         assert!(subject.contains("acme"));
         for part in
             ["https://cloud.test/ ", "account:  acme", "user:     bob", "password: Tmp-1234abcd", "temporary", "member"]
         {
+            assert!(body.contains(part), "{part:?} in {body}");
+        }
+        let (subject, body) = invitation(&mail, &user, "alice", "Tmp-1234abcd", "de");
+        assert_eq!(subject, "Einladung zu Meterdeck (acme)");
+        for part in [
+            "https://cloud.test/ ",
+            "Konto:    acme",
+            "Benutzer: bob",
+            "Passwort: Tmp-1234abcd",
+            "vorläufig",
+            "Mitglied",
+        ] {
             assert!(body.contains(part), "{part:?} in {body}");
         }
     }

@@ -1,6 +1,7 @@
 //! Login (password, then second factor or temporary-password change),
 //! logout, own profile, password change and reset, TOTP setup.
 
+use crate::mail::tr;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -151,7 +152,7 @@ pub async fn login(
     };
     let pending = match (user.two_factor, user.must_change) {
         (TwoFactor::Email, _) => {
-            send_login_code(&ctx, &user).await?;
+            send_login_code(&ctx, &user, crate::mail::request_language(&headers)).await?;
             Some(PENDING_CODE)
         }
         (TwoFactor::Totp, _) => Some(PENDING_CODE),
@@ -183,7 +184,8 @@ pub async fn login(
     Ok(resp)
 }
 
-async fn send_login_code(ctx: &Ctx, user: &User) -> ApiResult<()> {
+/// Mails a login code in `lang` (the request's language).
+async fn send_login_code(ctx: &Ctx, user: &User, lang: &str) -> ApiResult<()> {
     let Some(mail) = &ctx.app.mail else {
         return Err(ApiError::unavailable(
             "this server cannot send mail, so email login codes cannot work; ask an admin to switch your second factor",
@@ -204,11 +206,13 @@ async fn send_login_code(ctx: &Ctx, user: &User) -> ApiResult<()> {
             expires_ms: ctx.now() + LOGIN_CODE_MS,
         })
         .await?;
+    let who = format!("{}/{}", user.account, user.id);
     let body = format!(
-        "Your Meterdeck login code for {}/{} is {code}\n\nIt is valid for 10 minutes. If you did not try to log in, change your password.\n",
-        user.account, user.id
+        "{}\n\n{}\n",
+        tr(lang, "mail-login-code-line", &[("who", &who), ("code", &code)]),
+        tr(lang, "mail-login-code-valid", &[])
     );
-    crate::mail::send(mail, &user.email, "Your Meterdeck login code", &body).await.map_err(|e| {
+    crate::mail::send(mail, &user.email, &tr(lang, "mail-login-code-subject", &[]), &body).await.map_err(|e| {
         tracing::warn!(error = %e, "login code mail");
         ApiError::unavailable("the login code could not be sent by email; try again later or ask an admin")
     })
@@ -447,6 +451,7 @@ pub struct MessageReply {
 ))]
 pub async fn reset_request(
     State(ctx): State<Ctx>,
+    headers: HeaderMap,
     Json(b): Json<ResetRequestBody>,
 ) -> ApiResult<(StatusCode, Json<MessageReply>)> {
     let Some(mail) = ctx.app.mail.clone() else {
@@ -489,11 +494,15 @@ pub async fn reset_request(
         user.account,
         user.id
     );
+    let lang = crate::mail::request_language(&headers);
+    let who = format!("{}/{}", user.account, user.id);
     let body = format!(
-        "Someone asked to reset the Meterdeck password of {}/{}.\n\nSet a new password here (valid 30 minutes, once):\n{link}\n\nIf it was not you, ignore this mail.\n",
-        user.account, user.id
+        "{}\n\n{}\n{link}\n\n{}\n",
+        tr(lang, "mail-reset-asked", &[("who", &who)]),
+        tr(lang, "mail-reset-here", &[]),
+        tr(lang, "mail-reset-not-you", &[])
     );
-    if let Err(e) = crate::mail::send(&mail, &user.email, "Reset your Meterdeck password", &body).await {
+    if let Err(e) = crate::mail::send(&mail, &user.email, &tr(lang, "mail-reset-subject", &[]), &body).await {
         tracing::warn!(error = %e, "reset mail");
     }
     Ok(reply)

@@ -73,6 +73,7 @@ pub struct UserWithPassword {
 pub async fn create_user(
     State(ctx): State<Ctx>,
     Full(c): Full,
+    headers: axum::http::HeaderMap,
     Json(b): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserWithPassword>)> {
     c.require_admin("create users")?;
@@ -102,7 +103,9 @@ pub async fn create_user(
     })?;
     if let Some(mail) = mailer {
         // Not mailed: the user goes again, so a refusal changes nothing.
-        if let Err(e) = super::invite::send(&mail, &user, &c.user.id, &temp).await {
+        if let Err(e) =
+            super::invite::send(&mail, &user, &c.user.id, &temp, crate::mail::request_language(&headers)).await
+        {
             if let Err(del) = ctx.store().delete_user(&c.account.id, &user.id).await {
                 tracing::warn!(error = %del, user = %user.id, "user of a failed invitation not removed");
             }

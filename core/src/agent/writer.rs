@@ -327,14 +327,16 @@ impl Writer {
             SyncMsg::Notice { message, note_id } => {
                 self.event(None, EventKind::Error, message.clone());
                 if let Some(id) = note_id {
+                    let locale = crate::notify::Locale::of_store(&self.store);
                     let msg = Message {
                         id,
                         t: now_ms(),
                         kind: MessageKind::System,
                         severity: None,
-                        title: "Cloud sync traffic".to_string(),
+                        title: locale.tr("notify-sync-traffic-title", &[]),
                         body: message,
                         alarm_id: None,
+                        locale,
                     };
                     self.alarms.note(&self.store, &msg);
                 }

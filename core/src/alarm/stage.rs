@@ -19,7 +19,7 @@ use super::requests::{ALARM_REQUESTS_KEY, RequestError, parse_alarm_requests};
 use super::{Action, AlarmEngine, AlarmError, AlarmRule, AlarmView, Notify, Transition, journal};
 use crate::fmt::format_value;
 use crate::model::{ChannelId, ConnState, Sample, TimeMs, Value, now_ms};
-use crate::notify::{DeliveryOutcome, DeliveryResult, DispatcherHandle, Message, MessageKind, Note, centre};
+use crate::notify::{DeliveryOutcome, DeliveryResult, DispatcherHandle, Locale, Message, MessageKind, Note, centre};
 use crate::store::{Store, StoreError};
 
 /// How often free space of the data directory is checked.
@@ -254,14 +254,16 @@ impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
             }
         }
         if let DeliveryResult::Failed { error } = &o.result {
+            let locale = Locale::of_store(store);
             let msg = Message {
                 id: format!("delivery-failed:{}:{}", o.destination, o.message_id),
                 t: now_ms(),
                 kind: MessageKind::System,
                 severity: None,
-                title: format!("Notification to `{}` failed", o.destination),
+                title: locale.tr("notify-delivery-failed", &[("destination", &o.destination)]),
                 body: error.clone(),
                 alarm_id: None,
+                locale,
             };
             self.note(store, &msg);
         }
@@ -276,6 +278,8 @@ impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
             return;
         }
         let conn = store.conn();
+        // The window's language and zone, read once for the batch.
+        let locale = Locale::of_store(store);
         for t in &transitions {
             if let Err(e) = journal::append(conn, t) {
                 error!("cannot journal alarm {} {}: {e}", t.alarm_id, t.action.as_str());
@@ -291,7 +295,7 @@ impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
                 }
             }
             if let Some(kind) = t.notify {
-                let msg = message_of(t, kind);
+                let msg = message_of(t, kind, &locale);
                 self.note(store, &msg);
                 if let Some(d) = &self.dispatcher {
                     d.send(msg, t.destinations.iter().cloned());
@@ -330,12 +334,14 @@ fn alarm_of_message(id: &str) -> Option<&str> {
     id.rsplit_once('@').map(|(a, _)| a)
 }
 
-fn message_of(t: &Transition, kind: Notify) -> Message {
-    let (what, title) = match kind {
-        Notify::Raise => ("raise", format!("Alarm: {}", t.name)),
-        Notify::Return => ("return", format!("Returned to normal: {}", t.name)),
-        Notify::Reminder => ("reminder", format!("Reminder, not acknowledged: {}", t.name)),
+/// The notification of a transition, in the window's language.
+fn message_of(t: &Transition, kind: Notify, locale: &Locale) -> Message {
+    let (what, key) = match kind {
+        Notify::Raise => ("raise", "notify-alarm-raise"),
+        Notify::Return => ("return", "notify-alarm-return"),
+        Notify::Reminder => ("reminder", "notify-alarm-reminder"),
     };
+    let title = locale.tr(key, &[("name", &t.name)]);
     let mut body = String::new();
     if let Some(v) = &t.values {
         body.push_str(v);
@@ -347,7 +353,8 @@ fn message_of(t: &Transition, kind: Notify) -> Message {
         body.push_str(m);
     }
     if body.is_empty() {
-        body = format!("{} ({})", t.name, t.severity.as_str());
+        let severity = locale.severity(t.severity.as_str());
+        body = locale.tr("notify-alarm-body", &[("name", &t.name), ("severity", &severity)]);
     }
     Message {
         id: format!("{}@{}:{what}", t.alarm_id, t.t),
@@ -357,5 +364,6 @@ fn message_of(t: &Transition, kind: Notify) -> Message {
         title,
         body,
         alarm_id: Some(t.alarm_id.clone()),
+        locale: locale.clone(),
     }
 }

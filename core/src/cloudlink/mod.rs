@@ -89,6 +89,24 @@ pub enum CloudError {
     Prefs(#[from] PrefsError),
 }
 
+impl CloudError {
+    /// The message in `lang` for the errors the window meets most (see
+    /// `DeskError::text_in`); English is the Display text.
+    pub fn text_in(&self, lang: &str) -> String {
+        let tr = |key: &str, args: &[(&str, &str)]| meterdeck_wire::i18n::tr(lang, key, args);
+        match self {
+            _ if meterdeck_wire::i18n::language(lang) == "en" => self.to_string(),
+            CloudError::NotSignedIn => tr("err-cloud-not-signed-in", &[]),
+            CloudError::SignedOut => tr("err-cloud-signed-out", &[]),
+            CloudError::Unreachable { url, reason } => tr("err-cloud-unreachable", &[("url", url), ("reason", reason)]),
+            CloudError::Server { status, message } => {
+                tr("err-cloud-server", &[("status", &status.to_string()), ("message", message)])
+            }
+            e => e.to_string(),
+        }
+    }
+}
+
 pub type CloudResult<T> = Result<T, CloudError>;
 
 /// `https://cloud.example.com/` → `https://cloud.example.com`: http(s) only,
@@ -215,6 +233,9 @@ pub struct CloudLink {
     prefs: Arc<dyn PrefStore>,
     http: reqwest::Client,
     inner: Mutex<Inner>,
+    /// The window's language, sent as `Accept-Language`: the cloud writes
+    /// the mails a request causes (login codes, reset links, invitations) in it.
+    language: std::sync::RwLock<String>,
 }
 
 /// The certificates of a PEM file; the error names the file.
@@ -255,7 +276,8 @@ impl CloudLink {
         let http = builder
             .build()
             .map_err(|e| CloudError::Settings(format!("cannot set up the HTTP client: {}", e.without_url())))?;
-        Ok(CloudLink { secrets, prefs, http, inner: Mutex::new(Inner::default()) })
+        let language = std::sync::RwLock::new("en".to_string());
+        Ok(CloudLink { secrets, prefs, http, inner: Mutex::new(Inner::default()), language })
     }
 
     /// The OS keychain and the store in `data_dir` (the desktop's setup);
@@ -267,6 +289,11 @@ impl CloudLink {
             Arc::new(StorePrefs::new(data_dir.join(STORE_FILE))),
             ca_file,
         )
+    }
+
+    /// The language requests ask the cloud to answer and mail in (`en`, `ja`, `de`).
+    pub fn set_language(&self, lang: &str) {
+        *self.language.write().unwrap_or_else(|p| p.into_inner()) = meterdeck_wire::i18n::language(lang).to_string();
     }
 
     // ------------------------------------------------------------ storage
@@ -339,7 +366,8 @@ impl CloudLink {
         refused: Option<&str>,
     ) -> CloudResult<T> {
         let origin = url.origin().ascii_serialization();
-        let mut req = self.http.request(method, url);
+        let lang = self.language.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut req = self.http.request(method, url).header(reqwest::header::ACCEPT_LANGUAGE, lang);
         if let Some(tok) = token {
             req = req.bearer_auth(tok);
         }

@@ -23,6 +23,8 @@ struct Mock {
     tokens: HashMap<String, (String, bool)>,
     next: u32,
     last_query: Option<HashMap<String, String>>,
+    /// `Accept-Language` of the last sign-in (the cloud mails codes in it).
+    login_language: Option<String>,
 }
 
 type S = Arc<Mutex<Mock>>;
@@ -55,7 +57,9 @@ fn issue(m: &mut Mock, user: &str) -> Value {
     json!({ "token": token, "must_change_password": change, "second_factor": factor })
 }
 
-async fn login(State(s): State<S>, Json(b): Json<Value>) -> Response {
+async fn login(State(s): State<S>, h: HeaderMap, Json(b): Json<Value>) -> Response {
+    let lang = h.get("accept-language").and_then(|v| v.to_str().ok()).map(str::to_string);
+    s.lock().unwrap().login_language = lang;
     let user = b["user"].as_str().unwrap_or("").to_string();
     if user == "throttled" {
         return err(StatusCode::TOO_MANY_REQUESTS, "too many sign-in attempts: try again in 60 s");
@@ -317,6 +321,42 @@ async fn sign_in_keeps_the_token_in_the_keychain_and_lists_the_account() {
     assert_eq!(st.account.as_deref(), Some("acme"), "account and user are remembered");
     assert_eq!(secrets.get(&session_entry(&url)).unwrap(), None);
     assert!(mock.lock().unwrap().tokens.values().all(|(u, _)| u != "alice"), "logged out at the service");
+}
+
+#[test]
+fn common_errors_read_in_the_windows_language() {
+    let e = CloudError::Unreachable { url: "https://c.test".into(), reason: "connection refused".into() };
+    assert_eq!(e.text_in("en"), e.to_string());
+    assert_eq!(
+        meterdeck_wire::i18n::tr(
+            "en",
+            "err-cloud-unreachable",
+            &[("url", "https://c.test"), ("reason", "connection refused")]
+        ),
+        e.to_string()
+    );
+    assert_eq!(e.text_in("de"), "der Cloud-Dienst unter https://c.test ist nicht erreichbar: connection refused");
+    for e in [CloudError::NotSignedIn, CloudError::SignedOut, CloudError::Server { status: 500, message: "x".into() }] {
+        assert_eq!(e.text_in("en"), e.to_string());
+        assert_ne!(e.text_in("ja"), e.to_string());
+    }
+    assert_eq!(meterdeck_wire::i18n::tr("en", "err-cloud-not-signed-in", &[]), CloudError::NotSignedIn.to_string());
+    assert_eq!(meterdeck_wire::i18n::tr("en", "err-cloud-signed-out", &[]), CloudError::SignedOut.to_string());
+}
+
+#[tokio::test]
+async fn requests_carry_the_windows_language() {
+    let (url, mock) = serve().await;
+    let (link, _, _) = link();
+    link.sign_in(&url, "acme", "alice", "Secret1x").await.unwrap();
+    assert_eq!(mock.lock().unwrap().login_language.as_deref(), Some("en"));
+    link.set_language("de");
+    link.sign_in(&url, "acme", "alice", "Secret1x").await.unwrap();
+    assert_eq!(mock.lock().unwrap().login_language.as_deref(), Some("de"));
+    // One Meterdeck has not: English.
+    link.set_language("fr-FR");
+    link.sign_in(&url, "acme", "alice", "Secret1x").await.unwrap();
+    assert_eq!(mock.lock().unwrap().login_language.as_deref(), Some("en"));
 }
 
 #[tokio::test]

@@ -48,3 +48,57 @@ pub enum DeskError {
 }
 
 pub type DeskResult<T> = Result<T, DeskError>;
+
+impl DeskError {
+    /// The message in `lang` (locales/*/core.ftl) for the errors the window
+    /// meets most; the rest, and the causes they quote (OS and network
+    /// errors), stay as the code words them. English is the Display text.
+    pub fn text_in(&self, lang: &str) -> String {
+        let tr = |key: &str, args: &[(&str, &str)]| meterdeck_wire::i18n::tr(lang, key, args);
+        match self {
+            _ if meterdeck_wire::i18n::language(lang) == "en" => self.to_string(),
+            DeskError::UnknownInstrument(id) => tr("err-unknown-instrument", &[("id", id)]),
+            DeskError::UnknownChannel(id) => tr("err-unknown-channel", &[("id", &id.to_string())]),
+            DeskError::ConsoleHeld { operator, since } => {
+                tr("err-console-held", &[("operator", operator), ("since", since)])
+            }
+            DeskError::Write { path, source } => {
+                tr("err-write", &[("path", &path.display().to_string()), ("reason", &source.to_string())])
+            }
+            DeskError::Simulator(reason) => tr("err-simulator", &[("reason", reason)]),
+            e => e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_is_the_display_text_and_german_is_translated() {
+        let errors = [
+            DeskError::UnknownInstrument("dmm".into()),
+            DeskError::UnknownChannel(7),
+            DeskError::ConsoleHeld { operator: "ana".into(), since: "12:00".into() },
+            DeskError::Write { path: "/x/y.csv".into(), source: std::io::Error::other("disk full") },
+            DeskError::Simulator("port in use".into()),
+        ];
+        let keys = ["err-unknown-instrument", "err-unknown-channel", "err-console-held", "err-write", "err-simulator"];
+        let args: [&[(&str, &str)]; 5] = [
+            &[("id", "dmm")],
+            &[("id", "7")],
+            &[("operator", "ana"), ("since", "12:00")],
+            &[("path", "/x/y.csv"), ("reason", "disk full")],
+            &[("reason", "port in use")],
+        ];
+        for ((e, key), args) in errors.iter().zip(keys).zip(args) {
+            // The English file reads exactly as the code.
+            assert_eq!(meterdeck_wire::i18n::tr("en", key, args), e.to_string());
+            assert_eq!(e.text_in("en"), e.to_string());
+            assert_ne!(e.text_in("de"), e.to_string(), "{key} in German");
+        }
+        assert_eq!(errors[0].text_in("de"), "kein Messgerät `dmm` ist eingerichtet");
+        assert_eq!(DeskError::Invalid("x".into()).text_in("de"), "x");
+    }
+}

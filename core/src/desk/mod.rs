@@ -59,7 +59,7 @@ pub use series_frame::{FRAME_MAGIC, FRAME_VERSION};
 pub use settings::{UI_SETTINGS_KEY, check_timezone, system_timezone};
 pub use views::{
     AppState, ExportProgress, ExportView, IdentifyView, InstrumentStateEvent, InstrumentView, LatestView, LiveEvent,
-    LiveReading, SeriesView, StartView, TableView, TimeRange, UiSettings, tray_summary,
+    LiveReading, SeriesView, StartView, TableView, TimeRange, UiSettings, tray_summary, tray_summary_in,
 };
 
 pub const MAX_EVENTS: u32 = 10_000;
@@ -71,13 +71,14 @@ pub fn families() -> Vec<FamilyInfo> {
     meterdeck_drivers::Family::all().iter().map(|f| f.info()).collect()
 }
 
-/// `text` with ` · N unread` at the end of its first line.
-fn with_unread(text: String, unread: u64) -> String {
+/// `text` with ` · N unread` (in `lang`) at the end of its first line.
+fn with_unread(text: String, unread: u64, lang: &str) -> String {
     if unread == 0 {
         return text;
     }
     let (first, rest) = text.split_once('\n').map_or((text.as_str(), None), |(a, b)| (a, Some(b)));
-    let mut out = format!("{first} · {unread} unread");
+    let count = meterdeck_wire::i18n::tr(lang, "notes.unreadCount", &[("n", &unread.to_string())]);
+    let mut out = format!("{first} · {count}");
     if let Some(rest) = rest {
         out.push('\n');
         out.push_str(rest);
@@ -310,7 +311,8 @@ impl Desk {
     /// The instruments' states with the unread notifications on the first
     /// line (Linux trays show only the menu's status line, not tooltips).
     pub fn tray_tooltip(&self) -> DeskResult<String> {
-        Ok(with_unread(tray_summary(&self.list_instruments()?), self.unread_for_tray()))
+        let lang = self.settings()?.language;
+        Ok(with_unread(tray_summary_in(&self.list_instruments()?, &lang), self.unread_for_tray(), &lang))
     }
 
     fn instrument(&self, id: &str) -> DeskResult<InstrumentConfig> {

@@ -7,8 +7,9 @@ use super::error::{DeskError, DeskResult};
 use super::views::UiSettings;
 
 /// Settings key holding [`UiSettings`] as JSON.
-pub const UI_SETTINGS_KEY: &str = "desk.ui_settings";
-pub const LANGUAGES: [&str; 2] = ["en", "ja"];
+pub const UI_SETTINGS_KEY: &str = crate::notify::locale::UI_SETTINGS_KEY;
+/// The languages with translation files (locales/).
+pub const LANGUAGES: [&str; 3] = meterdeck_wire::i18n::LANGUAGES;
 pub const THEMES: [&str; 2] = ["light", "dark"];
 
 impl UiSettings {
@@ -19,7 +20,10 @@ impl UiSettings {
 
     pub fn validate(&self) -> DeskResult<()> {
         if !LANGUAGES.contains(&self.language.as_str()) {
-            return Err(DeskError::Invalid(format!("language must be `en` or `ja`, got `{}`", self.language)));
+            return Err(DeskError::Invalid(format!(
+                "language must be one of `en`, `ja`, `de`, got `{}`",
+                self.language
+            )));
         }
         if !THEMES.contains(&self.theme.as_str()) {
             return Err(DeskError::Invalid(format!("theme must be `light` or `dark`, got `{}`", self.theme)));

@@ -348,6 +348,9 @@ fn tray_summary_counts_states_and_names_errors() {
         view("c", ConnState::Error, Some("connection refused")),
     ]);
     assert_eq!(text, "Meterdeck: 2 connected, 1 error\nc: connection refused");
+    let de = super::tray_summary_in(&[view("a", ConnState::Connected, None), view("c", ConnState::Error, None)], "de");
+    assert_eq!(de, "Meterdeck: 1 verbunden, 1 Fehler");
+    assert_eq!(super::tray_summary_in(&[], "de"), "Meterdeck: keine Messgeräte eingerichtet");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -384,11 +387,12 @@ async fn an_existing_config_is_run_and_edits_keep_its_agent_table() {
 
 #[test]
 fn tray_text_counts_unread_on_its_first_line() {
-    assert_eq!(super::with_unread("Meterdeck: 2 connected".into(), 0), "Meterdeck: 2 connected");
+    assert_eq!(super::with_unread("Meterdeck: 2 connected".into(), 0, "en"), "Meterdeck: 2 connected");
     assert_eq!(
-        super::with_unread("Meterdeck: 1 error\nlog: refused".into(), 3),
+        super::with_unread("Meterdeck: 1 error\nlog: refused".into(), 3, "en"),
         "Meterdeck: 1 error · 3 unread\nlog: refused"
     );
+    assert_eq!(super::with_unread("Meterdeck: 1 Fehler".into(), 3, "de"), "Meterdeck: 1 Fehler · 3 ungelesen");
 }
 
 #[test]

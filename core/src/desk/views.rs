@@ -203,8 +203,14 @@ impl LiveEvent {
 /// One line for the tray icon's tooltip: how many instruments are in
 /// which state, e.g. `Meterdeck: 3 connected, 1 reconnecting`.
 pub fn tray_summary(instruments: &[InstrumentView]) -> String {
+    tray_summary_in(instruments, "en")
+}
+
+/// [`tray_summary`] in `lang` (the state words are the window's).
+pub fn tray_summary_in(instruments: &[InstrumentView], lang: &str) -> String {
+    use meterdeck_wire::i18n::tr;
     if instruments.is_empty() {
-        return "Meterdeck: no instruments configured".to_string();
+        return format!("Meterdeck: {}", tr(lang, "tray-none", &[]));
     }
     let order =
         [ConnState::Connected, ConnState::Connecting, ConnState::Reconnecting, ConnState::Error, ConnState::Stopped];
@@ -212,7 +218,7 @@ pub fn tray_summary(instruments: &[InstrumentView]) -> String {
         .iter()
         .filter_map(|s| {
             let n = instruments.iter().filter(|i| i.state == *s).count();
-            (n > 0).then(|| format!("{n} {}", s.as_str()))
+            (n > 0).then(|| format!("{n} {}", tr(lang, &format!("state.{}", s.as_str()), &[])))
         })
         .collect();
     let mut text = format!("Meterdeck: {}", parts.join(", "));

@@ -132,6 +132,7 @@ mod tests {
             title: format!("title {id}"),
             body: "Kessel zu heiß".into(),
             alarm_id: (kind == MessageKind::Alarm).then(|| "boiler-hot".to_string()),
+            locale: Default::default(),
         }
     }
 

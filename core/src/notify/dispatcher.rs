@@ -9,6 +9,7 @@ use super::desktop;
 use super::destination::{DestError, DestinationConfig, DestinationKind, validate_all};
 #[cfg(feature = "email")]
 use super::email;
+use super::locale::Locale;
 use super::message::{Message, MessageKind};
 #[cfg(feature = "email")]
 use super::secrets::smtp_entry;
@@ -186,6 +187,9 @@ struct Shared {
     wake: Notify,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     seq: AtomicU64,
+    /// The language and zone of the latest message sent (the window's
+    /// settings): summaries and test messages are written in it.
+    locale: RwLock<Locale>,
 }
 
 impl Shared {
@@ -376,13 +380,16 @@ impl Loop {
     fn summary(&self, dest: &str, b: &Burst) -> Message {
         let n = b.pending.len() + b.folded.count;
         let alarms = b.folded.alarms || b.pending.iter().any(|m| m.kind == MessageKind::Alarm);
+        let locale = self.shared.locale.read().unwrap_or_else(|p| p.into_inner()).clone();
         let noun = match (alarms, n) {
             (true, 1) => "alarm",
             (true, _) => "alarms",
             (false, 1) => "notification",
             (false, _) => "notifications",
         };
-        let title = if b.immediate { format!("{n} more {noun}") } else { format!("{n} {noun}") };
+        let more = if b.immediate { "more-" } else { "" };
+        let count = n.to_string();
+        let title = locale.tr(&format!("notify-summary-{more}{noun}"), &[("n", &count)]);
         let titles: Vec<&str> = b
             .pending
             .iter()
@@ -392,7 +399,8 @@ impl Loop {
             .collect();
         let mut body = titles.join("\n");
         if n > titles.len() {
-            body.push_str(&format!("\n…and {} more", n - titles.len()));
+            body.push('\n');
+            body.push_str(&locale.tr("notify-summary-and-more", &[("n", &(n - titles.len()).to_string())]));
         }
         let top = b.pending.iter().max_by_key(|m| m.severity_rank());
         let severity = match (top, &b.folded.severity) {
@@ -415,6 +423,7 @@ impl Loop {
             title,
             body,
             alarm_id: one_alarm,
+            locale,
         }
     }
 
@@ -469,6 +478,7 @@ impl Dispatcher {
         let (outcomes, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             dests: RwLock::new(dests.into_iter().map(|d| (d.id.clone(), d)).collect()),
+            locale: RwLock::new(Locale::default()),
             deliver,
             opts,
             outcomes,
@@ -500,6 +510,7 @@ impl DispatcherHandle {
         if dests.is_empty() {
             return;
         }
+        self.set_locale(&msg.locale);
         match self.tx.try_send(Job { msg, dests }) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(job)) => {
@@ -552,18 +563,28 @@ impl DispatcherHandle {
         self.shared.attempt(&dest, msg).await
     }
 
+    /// The language and zone of summaries and test messages from now on.
+    pub fn set_locale(&self, locale: &Locale) {
+        let mut l = self.shared.locale.write().unwrap_or_else(|p| p.into_inner());
+        if *l != *locale {
+            *l = locale.clone();
+        }
+    }
+
     /// The settings' test button: a short system message to `dest_id` now.
     pub async fn test_send(&self, dest_id: &str) -> Result<(), DeliveryError> {
         let name = self.shared.dest(dest_id).map(|d| d.display_name().to_string()).unwrap_or_default();
         let t = chrono::Utc::now().timestamp_millis();
+        let locale = self.shared.locale.read().unwrap_or_else(|p| p.into_inner()).clone();
         let msg = Message {
             id: format!("test-{dest_id}-{t}"),
             t,
             kind: MessageKind::System,
             severity: None,
-            title: "Meterdeck test notification".into(),
-            body: format!("A test from Meterdeck to the destination \"{name}\". If you read this, it works."),
+            title: locale.tr("notify-test-title", &[]),
+            body: locale.tr("notify-test-body", &[("name", &name)]),
             alarm_id: None,
+            locale,
         };
         self.deliver_now(dest_id, &msg).await
     }

@@ -59,6 +59,7 @@ fn alarm(i: usize) -> Message {
         title: format!("alarm {i}"),
         body: format!("body {i}"),
         alarm_id: Some(format!("a{i}")),
+        locale: Default::default(),
     }
 }
 

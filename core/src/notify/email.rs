@@ -39,13 +39,14 @@ pub fn addressed(dest: &DestinationConfig, subject: &str) -> Result<lettre::mess
 fn body_text(msg: &Message) -> String {
     let mut s = msg.body.clone();
     s.push_str("\n\n");
+    let l = &msg.locale;
     if let Some(sev) = &msg.severity {
-        s.push_str(&format!("Severity: {sev}\n"));
+        s.push_str(&format!("{}: {}\n", l.tr("notify-fact-severity", &[]), l.severity(sev)));
     }
     if let Some(a) = &msg.alarm_id {
-        s.push_str(&format!("Alarm: {a}\n"));
+        s.push_str(&format!("{}: {a}\n", l.tr("notify-fact-alarm", &[])));
     }
-    s.push_str(&format!("Time: {}\n-- \nMeterdeck\n", msg.time_text()));
+    s.push_str(&format!("{}: {}\n-- \nMeterdeck\n", l.tr("notify-fact-time", &[]), msg.time_text()));
     s
 }
 
@@ -160,6 +161,7 @@ mod tests {
             title: "Alarm: Kessel zu heiß – 温度".into(),
             body: "logger1/CH1_1 = 91.5 °C".into(),
             alarm_id: Some("boiler-hot".into()),
+            locale: Default::default(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! What the dispatcher delivers and the notification centre lists.
 
+use super::locale::Locale;
 use crate::model::TimeMs;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,10 @@ pub struct Message {
     pub title: String,
     pub body: String,
     pub alarm_id: Option<String>,
+    /// The language and zone the title and body were written in; mail and
+    /// webhook facts and times follow it. Not part of the JSON payload.
+    #[serde(skip)]
+    pub locale: Locale,
 }
 
 impl Message {
@@ -44,10 +49,9 @@ impl Message {
         }
     }
 
-    /// The message time as RFC 3339 UTC, for bodies and payloads read by people.
+    /// The message time in the recipient's zone with its offset, for bodies
+    /// and facts read by people.
     pub(crate) fn time_text(&self) -> String {
-        chrono::DateTime::from_timestamp_millis(self.t)
-            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_else(|| self.t.to_string())
+        self.locale.time(self.t)
     }
 }

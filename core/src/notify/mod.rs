@@ -14,6 +14,7 @@ pub mod destination;
 pub mod dispatcher;
 #[cfg(feature = "email")]
 pub mod email;
+pub mod locale;
 pub mod message;
 pub mod secrets;
 pub mod webhook;
@@ -23,6 +24,7 @@ pub use destination::{DestError, DestinationConfig, DestinationKind, SmtpSecurit
 pub use dispatcher::{
     Deliver, DeliveryOutcome, DeliveryResult, DispatchOptions, Dispatcher, DispatcherHandle, RealDeliverer, RetryPolicy,
 };
+pub use locale::Locale;
 pub use message::{Message, MessageKind};
 pub use secrets::{KeyringSecrets, MemorySecrets, SecretError, SecretStore};
 

@@ -14,19 +14,23 @@ pub fn payload(format: WebhookFormat, msg: &Message) -> Value {
     match format {
         WebhookFormat::Slack => slack(msg),
         WebhookFormat::Teams => teams(msg),
+        // `t` is milliseconds since the epoch, the same in every zone.
         WebhookFormat::Json => serde_json::to_value(msg).unwrap_or(Value::Null),
     }
 }
 
-fn facts(msg: &Message) -> Vec<(&'static str, String)> {
+/// Severity, alarm and time, labelled in the message's language (English
+/// keeps the severity code as it was).
+fn facts(msg: &Message) -> Vec<(String, String)> {
+    let l = &msg.locale;
     let mut f = Vec::new();
     if let Some(s) = &msg.severity {
-        f.push(("Severity", s.clone()));
+        f.push((l.tr("notify-fact-severity", &[]), l.severity(s)));
     }
     if let Some(a) = &msg.alarm_id {
-        f.push(("Alarm", a.clone()));
+        f.push((l.tr("notify-fact-alarm", &[]), a.clone()));
     }
-    f.push(("Time", msg.time_text()));
+    f.push((l.tr("notify-fact-time", &[]), msg.time_text()));
     f
 }
 
@@ -173,6 +177,7 @@ mod tests {
             title: "Boiler <hot> & rising".into(),
             body: "91.5 °C".into(),
             alarm_id: Some("boiler-hot".into()),
+            locale: Default::default(),
         }
     }
 
@@ -182,6 +187,24 @@ mod tests {
         let text = p["text"].as_str().unwrap();
         assert!(text.starts_with("*Boiler &lt;hot&gt; &amp; rising*\n91.5 °C\n_Severity: critical"), "{text}");
         assert_eq!(p["mrkdwn"], true);
+    }
+
+    #[test]
+    fn facts_are_in_the_recipients_language_and_zone() {
+        let mut m = msg();
+        m.t = 1_768_478_400_000; // 2026-01-15 12:00 UTC
+        m.locale = crate::notify::Locale::new("de", "Europe/Berlin");
+        let p = payload(WebhookFormat::Slack, &m);
+        let text = p["text"].as_str().unwrap();
+        assert!(
+            text.ends_with("_Schweregrad: Kritisch · Alarm: boiler-hot · Zeit: 2026-01-15T13:00:00+01:00_"),
+            "{text}"
+        );
+        m.locale = crate::notify::Locale::new("ja", "Asia/Tokyo");
+        let p = payload(WebhookFormat::Teams, &m);
+        let facts = &p["attachments"][0]["content"]["body"][2]["facts"];
+        assert_eq!(facts[0], json!({"title": "重大度", "value": "緊急"}));
+        assert_eq!(facts[2], json!({"title": "時刻", "value": "2026-01-15T21:00:00+09:00"}));
     }
 
     #[test]

@@ -152,6 +152,7 @@ fn message(o: &Outgoing<'_>) -> Message {
         title: format!("Report: {}", o.summary.title),
         body: body_text(o),
         alarm_id: None,
+        locale: Default::default(),
     }
 }
 

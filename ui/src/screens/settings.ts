@@ -5,7 +5,7 @@ import { app, type Screen } from "../state";
 
 export function settingsScreen(onSaved: (s: UiSettings) => void): Screen {
   const s = app.state!.settings;
-  const lang = h("select", { testid: "settings-language" }, option("en", t("settings.lang.en"), s.language === "en"), option("ja", t("settings.lang.ja"), s.language === "ja"));
+  const lang = h("select", { testid: "settings-language" }, option("en", t("settings.lang.en"), s.language === "en"), option("ja", t("settings.lang.ja"), s.language === "ja"), option("de", t("settings.lang.de"), s.language === "de"));
   const tz = h("input", { testid: "settings-timezone", value: s.timezone, placeholder: t("settings.timezoneHint"), size: 28, list: "tz-list" });
   const zones = h("datalist", { id: "tz-list" });
   try {

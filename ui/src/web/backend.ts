@@ -192,13 +192,14 @@ function status(): CloudStatus {
   };
 }
 
-/** The browser's settings: its language (en or ja) and time zone. */
+/** The browser's settings: its language (en, ja or de) and time zone. */
 export function browserSettings(): UiSettings {
-  const lang = (navigator.language || "en").toLowerCase().startsWith("ja") ? "ja" : "en";
+  const nav = (navigator.language || "en").toLowerCase();
+  const lang = nav.startsWith("ja") ? "ja" : nav.startsWith("de") ? "de" : "en";
   const q = new URLSearchParams(location.search).get("lang");
   const dark = typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
   return {
-    language: q === "ja" || q === "en" ? q : lang,
+    language: q === "ja" || q === "en" || q === "de" ? q : lang,
     timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
     theme: dark ? "dark" : "light",
   };

@@ -1,0 +1,45 @@
+### Meterdeck engine (core) and desktop app: desktop notifications, alarm mails and webhooks, the tray menu.
+
+## The tray icon's menu
+tray-show = Show window
+# After "Meterdeck: " in the tooltip and the menu's status line.
+tray-none = no instruments configured
+tray-quit = Quit
+
+## Alarm notifications (desktop, mail, webhook, the notification centre)
+notify-alarm-raise = Alarm: { $name }
+notify-alarm-return = Returned to normal: { $name }
+notify-alarm-reminder = Reminder, not acknowledged: { $name }
+# Body when the rule has no message and no values: the alarm's name and severity.
+notify-alarm-body = { $name } ({ $severity })
+notify-delivery-failed = Notification to `{ $destination }` failed
+notify-sync-traffic-title = Cloud sync traffic
+notify-test-title = Meterdeck test notification
+notify-test-body = A test from Meterdeck to the destination "{ $name }". If you read this, it works.
+
+## Summaries of a burst of notifications
+notify-summary-alarm = { $n } alarm
+notify-summary-alarms = { $n } alarms
+notify-summary-notification = { $n } notification
+notify-summary-notifications = { $n } notifications
+notify-summary-more-alarm = { $n } more alarm
+notify-summary-more-alarms = { $n } more alarms
+notify-summary-more-notification = { $n } more notification
+notify-summary-more-notifications = { $n } more notifications
+notify-summary-and-more = …and { $n } more
+
+## Facts under a mail's or webhook's text
+notify-fact-severity = Severity
+notify-fact-alarm = Alarm
+notify-fact-time = Time
+
+## Errors that reach the window (English must read as the code's own text)
+err-unknown-instrument = no instrument `{ $id }` is configured
+err-unknown-channel = no channel with id { $id } is stored
+err-console-held = held by { $operator } since { $since }
+err-write = cannot write { $path }: { $reason }
+err-simulator = cannot start the simulator: { $reason }
+err-cloud-not-signed-in = not signed in to a cloud account: sign in first
+err-cloud-signed-out = signed out: sign in again
+err-cloud-unreachable = cannot reach the cloud service at { $url }: { $reason }
+err-cloud-server = the cloud service failed (HTTP { $status }): { $message }

@@ -69,7 +69,10 @@ fn main() {
     context.config_mut().app.windows.clear();
     let result = tauri::Builder::default()
         .register_uri_scheme_protocol("bare", move |_ctx, _req| {
-            Response::builder().header("Content-Type", "text/html; charset=utf-8").body(html.clone().into_bytes()).unwrap()
+            Response::builder()
+                .header("Content-Type", "text/html; charset=utf-8")
+                .body(html.clone().into_bytes())
+                .unwrap()
         })
         .setup(|app| {
             let url = WebviewUrl::CustomProtocol("bare://localhost/".parse().expect("a fixed URL"));

@@ -77,9 +77,7 @@ fn parse_args() -> Result<Args> {
             "--app" => app = Some(PathBuf::from(val()?)),
             "--sim" => sim = Some(PathBuf::from(val()?)),
             "--bare" => a.bare = Some(PathBuf::from(val()?)),
-            "--memory-growth-secs" => {
-                a.memory_growth_secs = val()?.parse().context("--memory-growth-secs: seconds")?
-            }
+            "--memory-growth-secs" => a.memory_growth_secs = val()?.parse().context("--memory-growth-secs: seconds")?,
             "--only" => {
                 let v = val()?;
                 ensure!(
@@ -524,10 +522,25 @@ fn memory(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
     json.insert("app_pss_mb".into(), json!(round2(pss as f64 / 1024.0)));
     json.insert("app_pss_ratio_to_bare".into(), json!(round2(ratio)));
     let mut figs = vec![
-        Figure { name: "bare_window_pss_mb (blank Tauri window)".into(), value: bare_pss as f64 / 1024.0, unit: "MB", target: None },
-        Figure { name: "app_pss_mb (10 instruments, Monitor)".into(), value: pss as f64 / 1024.0, unit: "MB", target: None },
+        Figure {
+            name: "bare_window_pss_mb (blank Tauri window)".into(),
+            value: bare_pss as f64 / 1024.0,
+            unit: "MB",
+            target: None,
+        },
+        Figure {
+            name: "app_pss_mb (10 instruments, Monitor)".into(),
+            value: pss as f64 / 1024.0,
+            unit: "MB",
+            target: None,
+        },
         Figure { name: "  app PSS / bare window PSS".into(), value: ratio, unit: "x", target: Some(1.5) },
-        Figure { name: "  app RSS sum (shared pages counted per process)".into(), value: rss as f64 / 1024.0, unit: "MB", target: None },
+        Figure {
+            name: "  app RSS sum (shared pages counted per process)".into(),
+            value: rss as f64 / 1024.0,
+            unit: "MB",
+            target: None,
+        },
     ];
     if a.memory_growth_secs > 0 {
         eprintln!("   live updates for {} s more (growth)", a.memory_growth_secs);

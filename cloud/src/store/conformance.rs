@@ -940,6 +940,8 @@ pub async fn boards_in_order_per_account(s: &dyn Storage) {
     s.delete_account("acme").await.unwrap();
     assert!(b.boards("acme").await.unwrap().is_empty());
     assert_eq!(names(b.boards("other").await.unwrap()), ["Theirs"]);
+}
+
 // ---- site records (issue 16) --------------------------------------------------
 
 fn journal(seq: i64, t: i64, alarm: &str, action: &str, to: &str) -> meterdeck_wire::records::Record {

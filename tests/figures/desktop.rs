@@ -500,6 +500,9 @@ fn memory(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
     }
     let config = dir.path().join("meterdeck.toml");
     std::fs::write(&config, cfg)?;
+    // 10 instruments are over the Free plan: without a licence the app
+    // refuses the config and exits before WebDriver gets a session.
+    meterdeck_e2e::licence::grant_pro(&dir.path().join("data"));
     let args = vec![
         "--config".to_string(),
         config.to_string_lossy().into_owned(),

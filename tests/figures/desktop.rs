@@ -500,9 +500,10 @@ fn memory(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
     }
     let config = dir.path().join("meterdeck.toml");
     std::fs::write(&config, cfg)?;
-    // 10 instruments are over the Free plan: without a licence the app
-    // refuses the config and exits before WebDriver gets a session.
-    meterdeck_e2e::licence::grant_pro(&dir.path().join("data"));
+    // 10 instruments are over the Free plan (and Pro's 8): without room in
+    // the licence the app refuses the config and exits before WebDriver
+    // gets a session.
+    meterdeck_e2e::licence::grant_pro_with(&dir.path().join("data"), |l| l.instruments_per_agent = 16);
     let args = vec![
         "--config".to_string(),
         config.to_string_lossy().into_owned(),
@@ -547,7 +548,19 @@ fn memory(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
     ];
     if a.memory_growth_secs > 0 {
         eprintln!("   live updates for {} s more (growth)", a.memory_growth_secs);
-        std::thread::sleep(Duration::from_secs(a.memory_growth_secs));
+        // Readings along the way: a long run cut short still shows its trend.
+        let t0 = Instant::now();
+        while t0.elapsed().as_secs() + 600 < a.memory_growth_secs {
+            std::thread::sleep(Duration::from_secs(600));
+            let (_, now) = tree_memory(&desk);
+            eprintln!(
+                "   after {:>4} s more: PSS {:.1} MB ({:+.1} %)",
+                t0.elapsed().as_secs(),
+                now as f64 / 1024.0,
+                (now as f64 - pss as f64) / pss.max(1) as f64 * 100.0
+            );
+        }
+        std::thread::sleep(Duration::from_secs(a.memory_growth_secs).saturating_sub(t0.elapsed()));
         let (_, later) = tree_memory(&desk);
         let growth = (later as f64 - pss as f64) / pss.max(1) as f64 * 100.0;
         json.insert("pss_growth_1h_percent".into(), json!(round2(growth)));

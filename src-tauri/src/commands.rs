@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use meterdeck_core::desk::{Desk, DeskError, ExportProgress};
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::contract::*;
 use crate::error::CommandError;
@@ -270,9 +270,16 @@ pub async fn series_frame(desk: Desk_<'_>, a: Args<SeriesFrameArgs>) -> Res<taur
     Ok(SeriesFrame(bytes).into())
 }
 
+/// Waits for the Desk when the window started before it was open (a demo
+/// writing its history: see `startup`).
 #[tauri::command]
-pub async fn start_view(desk: Desk_<'_>, _a: Args<StartViewArgs>) -> Reply<StartViewArgs> {
-    let desk = Arc::clone(&desk);
+pub async fn start_view<R: Runtime>(
+    app: AppHandle<R>,
+    ready: State<'_, crate::startup::DeskReady>,
+    _a: Args<StartViewArgs>,
+) -> Reply<StartViewArgs> {
+    ready.wait().await.map_err(DeskError::Invalid)?;
+    let desk = Arc::clone(app.state::<Arc<Desk>>().inner());
     blocking(move || desk.start_view()).await
 }
 

@@ -16,14 +16,15 @@ mod licence;
 mod live;
 mod render;
 mod reports;
+mod startup;
 mod tray;
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use clap::Parser;
 use meterdeck_core::desk::Desk;
-use tauri::RunEvent;
+use tauri::{Manager, RunEvent};
 
 fn main() -> ExitCode {
     webview_locale_fix();
@@ -48,46 +49,56 @@ fn main() -> ExitCode {
         demo_history: args.demo_history,
         ..meterdeck_core::agent::AgentOptions::default()
     };
-    let opened =
-        tauri::async_runtime::block_on(Desk::open_with(&launch.data_dir, &launch.config_path, launch.demo, opts));
-    let desk = match opened {
-        Ok(d) => Arc::new(d),
-        Err(e) => {
-            eprintln!("meterdeck: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    tracing::info!(
-        "data in {}, configuration {}{}",
-        launch.data_dir.display(),
-        launch.config_path.display(),
-        if launch.demo { " (demo on the built-in simulator)" } else { "" }
-    );
-    // The cloud sign-in: token in the OS keychain, URL/account/user in the store.
-    let ca_file = desk.config().cloud.as_ref().and_then(|c| c.ca_file.clone());
-    let link = match meterdeck_core::cloudlink::CloudLink::for_data_dir(&launch.data_dir, ca_file.as_deref()) {
-        Ok(l) => Arc::new(l),
-        Err(e) => {
-            eprintln!("meterdeck: {e}");
-            let _ = tauri::async_runtime::block_on(desk.shutdown());
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Ok(s) = desk.settings() {
-        link.set_language(&s.language);
-        error::set_language(&s.language);
-    }
-    let setup_desk = desk.clone();
-    let app = contract::register(tauri::Builder::default())
-        .manage(desk.clone())
-        .manage(link)
-        .setup(move |app| {
-            // A missing tray (no status notifier on this desktop) must not stop the window.
-            if let Err(e) = tray::create(app, &setup_desk) {
-                tracing::warn!("no tray icon: {e}");
+    // A demo writing its week of history opens the Desk beside the window's
+    // start (see `startup`); otherwise it opens first, so a refused
+    // configuration exits before a window appears.
+    let (opening, ready) = startup::channel();
+    let opened: Arc<OnceLock<Arc<Desk>>> = Arc::new(OnceLock::new());
+    let early = if launch.demo {
+        None
+    } else {
+        match tauri::async_runtime::block_on(open_desk(&launch, opts.clone())) {
+            Ok(pair) => Some(pair),
+            Err(e) => {
+                eprintln!("meterdeck: {e}");
+                return ExitCode::FAILURE;
             }
-            live::spawn(app.handle().clone(), setup_desk.clone());
+        }
+    };
+    let mut builder = contract::register(tauri::Builder::default()).manage(ready);
+    if let Some((desk, link)) = &early {
+        builder = builder.manage(desk.clone()).manage(link.clone());
+        let _ = opened.set(desk.clone());
+    }
+    let setup_opened = opened.clone();
+    let app = builder
+        .setup(move |app| {
             exit_on_signal(app.handle().clone());
+            let handle = app.handle().clone();
+            match early {
+                Some((desk, _)) => {
+                    desk_ready(&handle, &desk);
+                    opening.done(Ok(()));
+                }
+                None => {
+                    tauri::async_runtime::spawn(async move {
+                        match open_desk(&launch, opts).await {
+                            Ok((desk, link)) => {
+                                handle.manage(desk.clone());
+                                handle.manage(link);
+                                let _ = setup_opened.set(desk.clone());
+                                desk_ready(&handle, &desk);
+                                opening.done(Ok(()));
+                            }
+                            Err(e) => {
+                                eprintln!("meterdeck: {e}");
+                                opening.done(Err(e));
+                                handle.exit(1);
+                            }
+                        }
+                    });
+                }
+            }
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -95,18 +106,62 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("meterdeck: cannot start the window: {e}");
-            let _ = tauri::async_runtime::block_on(desk.shutdown());
+            if let Some(desk) = opened.get() {
+                let _ = tauri::async_runtime::block_on(desk.shutdown());
+            }
             return ExitCode::FAILURE;
         }
     };
     app.run(move |_, event| {
         if let RunEvent::Exit = event
+            && let Some(desk) = opened.get()
             && let Err(e) = tauri::async_runtime::block_on(desk.shutdown())
         {
             eprintln!("meterdeck: stopping the agent: {e}");
         }
     });
     ExitCode::SUCCESS
+}
+
+/// Opens the Desk (the agent, and a fresh demo's history first) and the
+/// cloud sign-in (token in the OS keychain, URL/account/user in the store).
+async fn open_desk(
+    launch: &args::Launch,
+    opts: meterdeck_core::agent::AgentOptions,
+) -> Result<(Arc<Desk>, Arc<meterdeck_core::cloudlink::CloudLink>), String> {
+    let desk =
+        Desk::open_with(&launch.data_dir, &launch.config_path, launch.demo, opts).await.map_err(|e| e.to_string())?;
+    let desk = Arc::new(desk);
+    tracing::info!(
+        "data in {}, configuration {}{}",
+        launch.data_dir.display(),
+        launch.config_path.display(),
+        if launch.demo { " (demo on the built-in simulator)" } else { "" }
+    );
+    let ca_file = desk.config().cloud.as_ref().and_then(|c| c.ca_file.clone());
+    match meterdeck_core::cloudlink::CloudLink::for_data_dir(&launch.data_dir, ca_file.as_deref()) {
+        Ok(link) => {
+            // Errors the window shows and mails the cloud sends for it follow its language.
+            if let Ok(s) = desk.settings() {
+                link.set_language(&s.language);
+                error::set_language(&s.language);
+            }
+            Ok((desk, Arc::new(link)))
+        }
+        Err(e) => {
+            let _ = desk.shutdown().await;
+            Err(e.to_string())
+        }
+    }
+}
+
+/// What runs once the Desk is open: the tray and the live updates.
+fn desk_ready<R: tauri::Runtime>(app: &tauri::AppHandle<R>, desk: &Arc<Desk>) {
+    // A missing tray (no status notifier on this desktop) must not stop the window.
+    if let Err(e) = tray::create(app, desk) {
+        tracing::warn!("no tray icon: {e}");
+    }
+    live::spawn(app.clone(), desk.clone());
 }
 
 /// WebKitGTK hands the process locale to JavaScript as the default

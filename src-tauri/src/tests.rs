@@ -31,6 +31,7 @@ impl Harness {
         let app = crate::contract::register(mock_builder())
             .manage(desk.clone())
             .manage(Arc::new(link))
+            .manage(crate::startup::DeskReady::open())
             .build(mock_context(noop_assets()))
             .unwrap();
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();

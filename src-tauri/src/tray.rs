@@ -6,7 +6,7 @@ use meterdeck_core::desk::Desk;
 use meterdeck_wire::i18n::tr;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
-use tauri::{App, AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 pub const TRAY_ID: &str = "meterdeck";
 
@@ -18,7 +18,7 @@ pub struct Tray<R: Runtime> {
     quit: MenuItem<R>,
 }
 
-pub fn create<R: Runtime>(app: &App<R>, desk: &Desk) -> tauri::Result<()> {
+pub fn create<R: Runtime>(app: &AppHandle<R>, desk: &Desk) -> tauri::Result<()> {
     let tooltip = desk.tray_tooltip().unwrap_or_else(|e| format!("Meterdeck: {e}"));
     let lang = language(desk);
     let status = MenuItem::with_id(app, "status", first_line(&tooltip), false, None::<&str>)?;

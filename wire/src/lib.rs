@@ -7,12 +7,15 @@
 //! - `sync`: sync protocol v1 (docs/protocol.md): batches, acknowledgements,
 //!   agent ids and MQTT topics, and the checks a received batch must pass;
 //! - `licence`: the licence document the cloud signs and agents verify
-//!   offline, and the plan limits of SPEC 7.
+//!   offline, and the plan limits of SPEC 7;
+//! - `boards`: the dashboard board document (panels on the grid, the board
+//!   file) the desktop and the portal share, and its context-free checks.
 //!
 //! Pure functions over bytes and plain data: no I/O, no async runtime, no
 //! database, no MQTT client. The drivers, the engine (meterdeck-core) and
 //! the cloud all depend on this crate; it depends on none of them.
 
+pub mod boards;
 pub mod codec;
 pub mod licence;
 pub mod records;

@@ -1,7 +1,7 @@
 //! Dashboard boards of the web portal (issue 15): an account's boards of
 //! panels, the same JSON as the desktop's board files (`meterdeck_dashboard`,
-//! `name`, `panels`: see meterdeck-core's `dashboard` module), so a board
-//! exported from the desktop imports here. A panel's channels name their
+//! `name`, `panels`: the document is meterdeck-wire's `boards`, shared with
+//! the desktop), so a board exported from the desktop imports here. A panel's channels name their
 //! site: `<agent id>/<instrument>/<channel>` (a desktop file's
 //! `instrument/channel` paths are given the agent the import names).
 //!
@@ -29,78 +29,14 @@ use super::error::{ErrorBody, Json, Path, Query};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::{BoardRow, StoreError};
 
-/// The key naming the board file format and the version read and written
-/// (the desktop's `dashboard::FORMAT_KEY` / `FORMAT_VERSION`).
-pub const FORMAT_KEY: &str = "meterdeck_dashboard";
-pub const FORMAT_VERSION: u64 = 1;
-/// The desktop's grid and limits (meterdeck-core `dashboard`).
-pub const GRID_COLS: u32 = 12;
-pub const GRID_ROWS: u32 = 48;
-pub const MAX_PANEL_CHANNELS: usize = 8;
-pub const MAX_NAME_CHARS: usize = 60;
-pub const MAX_TITLE_CHARS: usize = 80;
+// The board document and its shape checks (grid, sizes, channel counts,
+// names) are the desktop's, shared through wire; here are the portal's own.
+pub use meterdeck_wire::boards::{BoardFile, FORMAT_KEY, FORMAT_VERSION, Panel, PanelKind};
+
 /// Panels one board holds at most (the grid has room for 576 cells).
 pub const MAX_PANELS: usize = 200;
 /// Boards one account keeps at most.
 pub const MAX_BOARDS: usize = 100;
-
-/// What a panel shows (the desktop's kinds; the portal keeps the first three).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum PanelKind {
-    GraphValue,
-    Graph,
-    Value,
-    ImageValues,
-    Image,
-    AlarmList,
-}
-
-/// The time window of a graph, ending now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum GraphWindow {
-    #[default]
-    Hour,
-    Day,
-    Week,
-}
-
-/// A value placed on an image (desktop image panels; refused here).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Placement {
-    pub channel: String,
-    pub x: f64,
-    pub y: f64,
-}
-
-/// One panel: its kind, where it sits on the 12 x 48 grid, what it shows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Panel {
-    /// Unique within its board; given by the cloud when 0 or repeated.
-    #[serde(default)]
-    pub id: u32,
-    pub kind: PanelKind,
-    #[serde(default)]
-    pub title: String,
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-    /// `<agent id>/<instrument>/<channel>`, 1 to 8.
-    #[serde(default)]
-    pub channels: Vec<String>,
-    #[serde(default)]
-    pub window: GraphWindow,
-    #[serde(default)]
-    pub image: Option<String>,
-    #[serde(default)]
-    pub placements: Vec<Placement>,
-    #[serde(default)]
-    pub rules: Vec<String>,
-}
 
 /// A board as the API answers it.
 #[derive(Serialize, ToSchema)]
@@ -125,19 +61,6 @@ pub struct BoardBody {
     name: String,
     #[serde(default)]
     panels: Vec<Panel>,
-}
-
-/// A board file as the desktop exports it (images are not kept here).
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BoardFile {
-    /// The format version: 1.
-    meterdeck_dashboard: u64,
-    name: String,
-    panels: Vec<Panel>,
-    /// Images of image panels by name, base64 (the portal keeps none).
-    #[serde(default)]
-    images: std::collections::BTreeMap<String, String>,
 }
 
 /// Every board once, in the new order.
@@ -170,34 +93,12 @@ fn parse<T: DeserializeOwned>(body: serde_json::Value, what: &str) -> ApiResult<
     })
 }
 
-fn kind_name(k: PanelKind) -> &'static str {
-    match k {
-        PanelKind::GraphValue => "graph-value",
-        PanelKind::Graph => "graph",
-        PanelKind::Value => "value",
-        PanelKind::ImageValues => "image-values",
-        PanelKind::Image => "image",
-        PanelKind::AlarmList => "alarm-list",
-    }
-}
-
 fn panel_name(p: &Panel, i: usize) -> String {
-    if p.title.is_empty() {
-        format!("panels[{i}] ({})", kind_name(p.kind))
-    } else {
-        format!("panels[{i}] ({} \"{}\")", kind_name(p.kind), p.title)
-    }
+    p.describe(&format!("panels[{i}]"))
 }
 
 fn check_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(bad("name: enter a name for the board"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(bad(format!("name: a board name has at most {MAX_NAME_CHARS} characters")));
-    }
-    Ok(name.to_string())
+    meterdeck_wire::boards::check_name(name).map_err(|e| bad(format!("name: {e}")))
 }
 
 /// `agent/instrument/channel` split as (agent, `instrument/channel`).
@@ -263,24 +164,9 @@ async fn check_panels(ctx: &Ctx, account: &str, panels: &mut [Panel]) -> ApiResu
             }
             _ => {}
         }
-        if p.w == 0 || p.h == 0 {
-            return Err(bad(format!("{what}: width and height must be at least 1 cell (got {}x{})", p.w, p.h)));
-        }
-        if p.x.saturating_add(p.w) > GRID_COLS || p.y.saturating_add(p.h) > GRID_ROWS {
-            return Err(bad(format!(
-                "{what}: at column {}, row {} with size {}x{} it leaves the {GRID_COLS}x{GRID_ROWS} grid",
-                p.x, p.y, p.w, p.h
-            )));
-        }
-        if p.title.chars().count() > MAX_TITLE_CHARS {
-            return Err(bad(format!("{what}: a title has at most {MAX_TITLE_CHARS} characters")));
-        }
-        if p.channels.is_empty() {
-            return Err(bad(format!("{what}: choose at least one channel")));
-        }
-        if p.channels.len() > MAX_PANEL_CHANNELS {
-            return Err(bad(format!("{what}: a panel shows at most {MAX_PANEL_CHANNELS} channels")));
-        }
+        p.check_cells(&what).map_err(bad)?;
+        // Only graph and value kinds are left: 1 to 8 channels.
+        p.check_channel_count(&what).map_err(bad)?;
         for (k, c) in p.channels.iter().enumerate() {
             let Some((agent, path)) = split_channel(c) else {
                 return Err(bad(format!(
@@ -297,7 +183,7 @@ async fn check_panels(ctx: &Ctx, account: &str, panels: &mut [Panel]) -> ApiResu
         if p.image.is_some() || !p.placements.is_empty() || !p.rules.is_empty() {
             return Err(bad(format!("{what}: only image panels have an image or placements, only alarm lists rules")));
         }
-        if let Some((j, q)) = panels[..i].iter().enumerate().find(|(_, q)| overlaps(p, q)) {
+        if let Some((j, q)) = meterdeck_wire::boards::first_overlap(panels, i) {
             return Err(bad(format!("{what} overlaps {}", panel_name(q, j))));
         }
     }
@@ -312,10 +198,6 @@ async fn check_panels(ctx: &Ctx, account: &str, panels: &mut [Panel]) -> ApiResu
         }
     }
     Ok(())
-}
-
-fn overlaps(a: &Panel, b: &Panel) -> bool {
-    a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
 }
 
 /// Panels per agent whose channels they show.

@@ -7,25 +7,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use base64::Engine;
-use serde::{Deserialize, Serialize};
-
 use super::{Board, DashboardError, Panel, Result, check_name, check_panels, image};
+use base64::Engine;
 
-/// The key naming the format, and the version this build writes and reads.
-pub const FORMAT_KEY: &str = "meterdeck_dashboard";
-pub const FORMAT_VERSION: u64 = 1;
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BoardFile {
-    meterdeck_dashboard: u64,
-    name: String,
-    panels: Vec<Panel>,
-    /// Image file name (as the panels name it) -> its bytes in base64.
-    #[serde(default)]
-    images: BTreeMap<String, String>,
-}
+use meterdeck_wire::boards::BoardFile;
+pub use meterdeck_wire::boards::{FORMAT_KEY, FORMAT_VERSION};
 
 fn bad<T>(msg: String) -> Result<T> {
     Err(DashboardError::Invalid(format!("dashboard file: {msg}")))

@@ -21,97 +21,9 @@ pub use kept::{
     reorder_boards, set_panels,
 };
 
-/// Columns of the grid panels sit on.
-pub const GRID_COLS: u32 = 12;
-/// Rows a board may use (the window scrolls past the first screenful).
-pub const GRID_ROWS: u32 = 48;
-/// Channels one graph or value panel shows.
-pub const MAX_PANEL_CHANNELS: usize = 8;
-pub const MAX_NAME_CHARS: usize = 60;
-pub const MAX_TITLE_CHARS: usize = 80;
-
-/// What a panel shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum PanelKind {
-    GraphValue,
-    Graph,
-    Value,
-    ImageValues,
-    Image,
-    AlarmList,
-}
-
-impl PanelKind {
-    pub fn has_graph(self) -> bool {
-        matches!(self, PanelKind::GraphValue | PanelKind::Graph)
-    }
-    pub fn has_image(self) -> bool {
-        matches!(self, PanelKind::ImageValues | PanelKind::Image)
-    }
-}
-
-/// The time window of a graph panel, ending now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum GraphWindow {
-    #[default]
-    Hour,
-    Day,
-    Week,
-}
-
-impl GraphWindow {
-    pub fn millis(self) -> i64 {
-        match self {
-            GraphWindow::Hour => 3_600_000,
-            GraphWindow::Day => 86_400_000,
-            GraphWindow::Week => 7 * 86_400_000,
-        }
-    }
-}
-
-/// Where a value sits on an image panel: relative coordinates of the
-/// image (0..1 from its left and top edges), so it survives a resize.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(deny_unknown_fields)]
-pub struct Placement {
-    /// `instrument/channel`.
-    pub channel: String,
-    pub x: f64,
-    pub y: f64,
-}
-
-/// One panel: its kind, where it sits on the grid and what it shows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(deny_unknown_fields)]
-pub struct Panel {
-    /// Unique within its board (given by [`add_panel`]).
-    #[serde(default)]
-    pub id: u32,
-    pub kind: PanelKind,
-    #[serde(default)]
-    pub title: String,
-    /// Grid column and row of the top-left cell, width and height in cells.
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-    /// `instrument/channel` paths (graph and value panels, values on an
-    /// image; an alarm list's filter, empty = every channel).
-    #[serde(default)]
-    pub channels: Vec<String>,
-    #[serde(default)]
-    pub window: GraphWindow,
-    /// The image's file name in the data directory's [`IMAGE_DIR`].
-    #[serde(default)]
-    pub image: Option<String>,
-    #[serde(default)]
-    pub placements: Vec<Placement>,
-    /// An alarm list's rules (empty = every rule, or those of `channels`).
-    #[serde(default)]
-    pub rules: Vec<String>,
-}
+pub use meterdeck_wire::boards::{
+    GRID_COLS, GRID_ROWS, GraphWindow, MAX_NAME_CHARS, MAX_PANEL_CHANNELS, MAX_TITLE_CHARS, Panel, PanelKind, Placement,
+};
 
 /// A board and its panels.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -150,14 +62,7 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T> {
 
 /// A board name as kept: trimmed, 1..=[`MAX_NAME_CHARS`] characters.
 pub fn check_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return invalid("enter a name for the board");
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return invalid(format!("a board name has at most {MAX_NAME_CHARS} characters"));
-    }
-    Ok(name.to_string())
+    meterdeck_wire::boards::check_name(name).map_err(DashboardError::Invalid)
 }
 
 /// `instrument/channel` with both parts non-empty.
@@ -169,18 +74,7 @@ fn well_formed(path: &str) -> bool {
 /// channels (`known` says whether a path names a channel of this agent),
 /// placements. `what` names the panel in messages.
 pub fn check_panel(p: &Panel, what: &str, known: &dyn Fn(&str) -> bool) -> Result<()> {
-    if p.w == 0 || p.h == 0 {
-        return invalid(format!("{what}: width and height must be at least 1 cell (got {}x{})", p.w, p.h));
-    }
-    if p.x.saturating_add(p.w) > GRID_COLS || p.y.saturating_add(p.h) > GRID_ROWS {
-        return invalid(format!(
-            "{what}: at column {}, row {} with size {}x{} it leaves the {GRID_COLS}x{GRID_ROWS} grid",
-            p.x, p.y, p.w, p.h
-        ));
-    }
-    if p.title.chars().count() > MAX_TITLE_CHARS {
-        return invalid(format!("{what}: a title has at most {MAX_TITLE_CHARS} characters"));
-    }
+    p.check_cells(what).map_err(DashboardError::Invalid)?;
     for c in &p.channels {
         if !well_formed(c) {
             return invalid(format!("{what}: channel `{c}` is not of the form instrument/channel"));
@@ -189,49 +83,11 @@ pub fn check_panel(p: &Panel, what: &str, known: &dyn Fn(&str) -> bool) -> Resul
             return invalid(format!("{what}: channel `{c}` is not a channel of this agent"));
         }
     }
-    if let Some(dup) = p.channels.iter().enumerate().find(|(i, c)| p.channels[..*i].contains(c)) {
-        return invalid(format!("{what}: channel `{}` is listed twice", dup.1));
+    if let Some(dup) = p.repeated_channel() {
+        return invalid(format!("{what}: channel `{dup}` is listed twice"));
     }
-    let needs_channels = matches!(p.kind, PanelKind::GraphValue | PanelKind::Graph | PanelKind::Value);
-    if needs_channels && p.channels.is_empty() {
-        return invalid(format!("{what}: choose at least one channel"));
-    }
-    if p.channels.len() > MAX_PANEL_CHANNELS && p.kind != PanelKind::AlarmList {
-        return invalid(format!("{what}: a panel shows at most {MAX_PANEL_CHANNELS} channels"));
-    }
-    if p.kind == PanelKind::Image && !p.channels.is_empty() {
-        return invalid(format!("{what}: an image-only panel shows no channels (use image-values)"));
-    }
-    match (&p.image, p.kind.has_image()) {
-        (None, true) => return invalid(format!("{what}: choose an image")),
-        (Some(_), false) => return invalid(format!("{what}: only image panels have an image")),
-        (Some(name), true) if !image::valid_name(name) => {
-            return invalid(format!("{what}: image `{name}` is not an image file name of the data directory"));
-        }
-        _ => {}
-    }
-    if !p.placements.is_empty() && p.kind != PanelKind::ImageValues {
-        return invalid(format!("{what}: only image-values panels place values"));
-    }
-    for pl in &p.placements {
-        if !p.channels.contains(&pl.channel) {
-            return invalid(format!("{what}: placed channel `{}` is not one of the panel's channels", pl.channel));
-        }
-        if !(0.0..=1.0).contains(&pl.x) || !(0.0..=1.0).contains(&pl.y) {
-            return invalid(format!(
-                "{what}: placement of `{}` at ({}, {}) is outside the image (0..1)",
-                pl.channel, pl.x, pl.y
-            ));
-        }
-    }
-    if !p.rules.is_empty() && p.kind != PanelKind::AlarmList {
-        return invalid(format!("{what}: only alarm lists choose rules"));
-    }
-    Ok(())
-}
-
-fn overlaps(a: &Panel, b: &Panel) -> bool {
-    a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
+    p.check_channel_count(what).map_err(DashboardError::Invalid)?;
+    p.check_kind_fields(what, &image::valid_name).map_err(DashboardError::Invalid)
 }
 
 /// Checks a board's panels: each on its own, then that no two overlap
@@ -240,7 +96,7 @@ pub fn check_panels(panels: &[Panel], known: &dyn Fn(&str) -> bool) -> Result<()
     for (i, p) in panels.iter().enumerate() {
         let what = panel_name(p, i);
         check_panel(p, &what, known)?;
-        if let Some((j, q)) = panels[..i].iter().enumerate().find(|(_, q)| overlaps(p, q)) {
+        if let Some((j, q)) = meterdeck_wire::boards::first_overlap(panels, i) {
             return invalid(format!("{what} overlaps {}", panel_name(q, j)));
         }
         if panels[..i].iter().any(|q| q.id == p.id) {
@@ -251,12 +107,7 @@ pub fn check_panels(panels: &[Panel], known: &dyn Fn(&str) -> bool) -> Result<()
 }
 
 fn panel_name(p: &Panel, index: usize) -> String {
-    let kind = serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    if p.title.is_empty() {
-        format!("panel {} ({kind})", index + 1)
-    } else {
-        format!("panel {} ({kind} \"{}\")", index + 1, p.title)
-    }
+    p.describe(&format!("panel {}", index + 1))
 }
 
 /// `board` with `panel` added under a fresh id.

@@ -106,7 +106,7 @@ pub struct Placement {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Panel {
-    /// Unique within its board (given by [`add_panel`]).
+    /// Unique within its board (given by the desktop's `add_panel` or by the cloud).
     #[serde(default)]
     pub id: u32,
     pub kind: PanelKind,
@@ -117,13 +117,14 @@ pub struct Panel {
     pub y: u32,
     pub w: u32,
     pub h: u32,
-    /// `instrument/channel` paths (graph and value panels, values on an
-    /// image; an alarm list's filter, empty = every channel).
+    /// `instrument/channel` paths on the desktop, `<agent>/<instrument>/<channel>`
+    /// in the web portal (graph and value panels, values on an image; an
+    /// alarm list's filter, empty = every channel).
     #[serde(default)]
     pub channels: Vec<String>,
     #[serde(default)]
     pub window: GraphWindow,
-    /// The image's file name in the data directory's [`IMAGE_DIR`].
+    /// The image's file name in the desktop data directory's `dashboard-images`.
     #[serde(default)]
     pub image: Option<String>,
     #[serde(default)]

@@ -8,7 +8,7 @@ import type { Placement } from "./Placement";
  */
 export type Panel = { 
 /**
- * Unique within its board (given by [`add_panel`]).
+ * Unique within its board (given by the desktop's `add_panel` or by the cloud).
  */
 id: number, kind: PanelKind, title: string, 
 /**
@@ -16,12 +16,13 @@ id: number, kind: PanelKind, title: string,
  */
 x: number, y: number, w: number, h: number, 
 /**
- * `instrument/channel` paths (graph and value panels, values on an
- * image; an alarm list's filter, empty = every channel).
+ * `instrument/channel` paths on the desktop, `<agent>/<instrument>/<channel>`
+ * in the web portal (graph and value panels, values on an image; an
+ * alarm list's filter, empty = every channel).
  */
 channels: Array<string>, window: GraphWindow, 
 /**
- * The image's file name in the data directory's [`IMAGE_DIR`].
+ * The image's file name in the desktop data directory's `dashboard-images`.
  */
 image: string | null, placements: Array<Placement>, 
 /**

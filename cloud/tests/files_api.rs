@@ -70,6 +70,10 @@ async fn put(env: &Env, a: &Agent, id: &str, offset: &str, bytes: Vec<u8>) -> Re
             .put(format!("{}/files/uploads/{id}?offset={offset}", env.base))
             .basic_auth(&a.id, Some(&a.secret))
             .header("content-type", "application/octet-stream")
+            // A chunk the server refuses is left unread and the server then
+            // closes the connection; a pooled reuse of it raced that close
+            // (IncompleteMessage on the next request). One connection a chunk.
+            .header("connection", "close")
             .body(bytes),
     )
     .await

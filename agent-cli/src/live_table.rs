@@ -25,7 +25,8 @@ impl LiveTable {
                 }
             }
             LiveUpdate::State { instrument, state, reason } => {
-                self.states.insert(instrument.clone(), (state.as_str().to_string(), reason.clone()));
+                let reason = reason.as_ref().map(|r| r.render("en"));
+                self.states.insert(instrument.clone(), (state.as_str().to_string(), reason));
             }
             LiveUpdate::Event(_)
             | LiveUpdate::FastMonitor { .. }

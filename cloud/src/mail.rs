@@ -9,6 +9,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::state::MailConfig;
+use crate::store::{Role, Storage, TimeMs};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -61,6 +62,39 @@ pub fn tr(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
     meterdeck_wire::i18n::tr(lang, key, args)
 }
 
+/// Someone the cloud mails on its own (an alarm, a notice, a reminder), with
+/// the language and time zone the mail is written in.
+#[derive(Clone, Debug)]
+pub struct Recipient {
+    pub user: String,
+    pub email: String,
+    pub lang: &'static str,
+    pub zone: chrono_tz::Tz,
+}
+
+/// The account's admins that have an address, each with their language and
+/// zone (`/me/preferences`; English and UTC when never set).
+pub async fn admins(store: &dyn Storage, account: &str) -> anyhow::Result<Vec<Recipient>> {
+    let mut out = Vec::new();
+    for u in store.users(account).await?.into_iter().filter(|u| u.role == Role::Admin && !u.email.is_empty()) {
+        let prefs = store.user_prefs(account, &u.id).await?.unwrap_or_default();
+        out.push(Recipient {
+            lang: meterdeck_wire::i18n::language(&prefs.language),
+            zone: prefs.zone.parse().unwrap_or(chrono_tz::Tz::UTC),
+            user: u.id,
+            email: u.email,
+        });
+    }
+    Ok(out)
+}
+
+/// `2026-12-07 18:00 JST (UTC+09:00)`: a time as the recipient reads it.
+pub fn time_in(t: TimeMs, zone: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp_millis(t)
+        .map(|d| d.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z (UTC%:z)").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
 /// Sends one plain-text mail; the error says which step failed.
 pub async fn send(cfg: &MailConfig, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
     let (host, port) = host_port(&cfg.smtp)?;
@@ -82,6 +116,14 @@ pub async fn send(cfg: &MailConfig, to: &str, subject: &str, body: &str) -> anyh
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_in_the_recipients_zone_with_its_offset() {
+        let t = 1_765_130_400_000; // 2025-12-07 18:00 UTC
+        assert_eq!(time_in(t, chrono_tz::Tz::UTC), "2025-12-07 18:00 UTC (UTC+00:00)");
+        assert_eq!(time_in(t, chrono_tz::Tz::Asia__Tokyo), "2025-12-08 03:00 JST (UTC+09:00)");
+        assert_eq!(time_in(t, chrono_tz::Tz::Europe__Berlin), "2025-12-07 19:00 CET (UTC+01:00)");
+    }
 
     #[test]
     fn the_mail_language_is_the_requests_first_known_one() {

@@ -11,7 +11,7 @@
 use tracing::{info, warn};
 
 use crate::state::MailConfig;
-use crate::store::{MonthTraffic, Role, Storage};
+use crate::store::{MonthTraffic, Storage};
 
 /// True when the payload of `payload_bytes` is the one that took the month
 /// from under 90 % of the allowance to 90 % or more.
@@ -55,15 +55,12 @@ pub async fn notify(store: &dyn Storage, mail: Option<&MailConfig>, agent_id: &s
     let Some(mail) = mail else {
         return info!(agent = agent_id, "traffic notice: no mail server configured (--smtp); logged only");
     };
-    let admins = match store.users(&agent.account).await {
-        Ok(users) => users.into_iter().filter(|u| u.role == Role::Admin && !u.email.is_empty()).collect::<Vec<_>>(),
+    let admins = match crate::mail::admins(store, &agent.account).await {
+        Ok(a) => a,
         Err(e) => return warn!(agent = agent_id, "traffic notice: cannot read the account's admins: {e}"),
     };
-    // Cloud users have no stored language yet: the account's notices are English.
-    let lang = "en";
     let tr = crate::mail::tr;
     let pct = percent.to_string();
-    let subject = tr(lang, "mail-traffic-subject", &[("name", &agent.name), ("percent", &pct)]);
     let (used, allowance) = (human_bytes(t.bytes), human_bytes(t.allowance));
     let args = [
         ("name", agent.name.as_str()),
@@ -73,15 +70,17 @@ pub async fn notify(store: &dyn Storage, mail: Option<&MailConfig>, agent_id: &s
         ("allowance", &allowance),
         ("percent", &pct),
     ];
-    let (what, then) = if percent >= 100 {
-        (tr(lang, "mail-traffic-full", &args), tr(lang, "mail-traffic-full-then", &[]))
-    } else {
-        (tr(lang, "mail-traffic-near", &args), tr(lang, "mail-traffic-near-then", &[]))
-    };
-    let body = format!("{what}\n\n{then}\n\n{}\n", mail.public_url);
     for admin in admins {
+        let lang = admin.lang;
+        let subject = tr(lang, "mail-traffic-subject", &args);
+        let (what, then) = if percent >= 100 {
+            (tr(lang, "mail-traffic-full", &args), tr(lang, "mail-traffic-full-then", &[]))
+        } else {
+            (tr(lang, "mail-traffic-near", &args), tr(lang, "mail-traffic-near-then", &[]))
+        };
+        let body = format!("{what}\n\n{then}\n\n{}\n", mail.public_url);
         if let Err(e) = crate::mail::send(mail, &admin.email, &subject, &body).await {
-            warn!(agent = agent_id, user = %admin.id, "traffic notice not mailed: {e:#}");
+            warn!(agent = agent_id, user = %admin.user, "traffic notice not mailed: {e:#}");
         }
     }
 }

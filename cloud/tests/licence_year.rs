@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use api_support::{Db, Env};
 use meterdeck_cloud::licence::{self, sweep, terms};
-use meterdeck_cloud::store::{CardProduct, Storage};
+use meterdeck_cloud::store::{CardProduct, Role, Storage, TwoFactor, User, UserPrefs};
 use meterdeck_wire::licence::{Plan, RemotePlan};
 
 const HOUR: i64 = 3_600_000;
@@ -39,6 +39,22 @@ async fn walk(env: Env) {
     let second = meterdeck_cloud::store::open(&env.url).await.unwrap();
     apply(&*store, CardProduct::Plan { plan: Plan::Standard }, 3, T0).await;
     licence::set_time_zone(&*store, "acme", "Asia/Tokyo", "boss", T0).await.unwrap();
+    // A second admin reads German in Berlin's time (`/me/preferences`).
+    let anna = User {
+        account: "acme".into(),
+        id: "anna".into(),
+        name: "Anna".into(),
+        email: "anna@example.com".into(),
+        role: Role::Admin,
+        password_hash: "!".into(),
+        must_change: false,
+        two_factor: TwoFactor::None,
+        totp_secret: None,
+        created_ms: T0,
+    };
+    store.insert_user(&anna).await.unwrap();
+    let prefs = UserPrefs { language: "de".into(), zone: "Europe/Berlin".into() };
+    store.set_user_prefs("acme", "anna", &prefs).await.unwrap();
     let end = terms::add_months(T0, 3);
     // Two sites' data, one older; a gateway with a month of Remote Basic.
     let (old, _) = env.agent_with_data(&admin, "old site", T0 - 20 * DAY, 3000).await;
@@ -127,10 +143,14 @@ async fn walk(env: Env) {
     // The mails: 6 reminders before the end, 2 after, the notice, the
     // deletion; the gateway's: 4 before (Mondays, 7 days), 2 after.
     let smtp = env.smtp.as_ref().unwrap();
-    let mut subjects = Vec::new();
+    let (mut subjects, mut german) = (Vec::new(), Vec::new());
     while let Some(m) = smtp.mail_within(Duration::from_secs(3)) {
-        assert_eq!(m["rcpt_tos"][0], "boss@example.com");
-        subjects.push(m["subject"].as_str().unwrap_or_default().to_string());
+        let subject = m["subject"].as_str().unwrap_or_default().to_string();
+        match m["rcpt_tos"][0].as_str() {
+            Some("boss@example.com") => subjects.push(subject),
+            Some("anna@example.com") => german.push((subject, m["body"].as_str().unwrap_or_default().to_string())),
+            other => panic!("a mail to {other:?}"),
+        }
     }
     let n = |s: &str| subjects.iter().filter(|x| x.contains(s)).count();
     assert_eq!(n("Standard licence of account acme ends on 2027-04-15"), 6, "{subjects:#?}");
@@ -140,6 +160,13 @@ async fn walk(env: Env) {
     assert_eq!(n(&format!("Remote Basic licence of gateway {gw} ends on 2027-02-15")), 4, "{subjects:#?}");
     assert_eq!(n(&format!("Remote Basic licence of gateway {gw} has ended")), 2, "{subjects:#?}");
     assert_eq!(subjects.len(), 16, "{subjects:#?}");
+    // The same mails to Anna, in German, times in Berlin's zone (00:00 UTC
+    // is 02:00 CEST in April).
+    assert_eq!(german.len(), 16, "{german:#?}");
+    let de = |s: &str| german.iter().filter(|(x, _)| x.contains(s)).count();
+    assert_eq!(de("Die Standard-Lizenz des Kontos acme endet am 2027-04-15 02:00 CEST (UTC+02:00)"), 6, "{german:#?}");
+    assert_eq!(de("überschreitet seine Speicherkapazität"), 1, "{german:#?}");
+    assert!(german.iter().any(|(_, body)| body.contains("Noch 7 Tage.")), "{german:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

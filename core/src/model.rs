@@ -1,5 +1,6 @@
 //! The engine's plain data: samples, channels, events.
 
+pub use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Serialize};
 
 /// Samples and special values are meterdeck-wire's (the cloud shares them).
@@ -121,6 +122,12 @@ pub struct Event {
     #[serde(default)]
     #[ts(as = "Option<_>", optional)]
     pub first_t: TimeMs,
+    /// The message as a key and its arguments, so the window shows it in its
+    /// own language; `message` is its English (logs, the CLI, older readers).
+    /// `None` for events stored before events were kept this way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub text: Option<Text>,
 }
 
 fn once() -> u32 {
@@ -130,7 +137,12 @@ fn once() -> u32 {
 impl Event {
     /// One event that happened once, at `t`.
     pub fn new(t: TimeMs, instrument: Option<String>, kind: EventKind, message: String) -> Event {
-        Event { t, instrument, kind, message, count: 1, first_t: t }
+        Event { t, instrument, kind, message, count: 1, first_t: t, text: None }
+    }
+
+    /// One event that happened once, said as a translatable `text`.
+    pub fn said(t: TimeMs, instrument: Option<String>, kind: EventKind, text: Text) -> Event {
+        Event { message: text.render("en"), text: Some(text), ..Event::new(t, instrument, kind, String::new()) }
     }
 
     /// When the first of a repeated event happened (`t` for a single one).

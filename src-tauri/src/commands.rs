@@ -185,6 +185,9 @@ pub async fn save_settings<R: Runtime>(
     desk.save_settings(&a.settings).map_err(msg)?;
     // Mails the cloud sends at the window's request follow its language.
     link.set_language(&a.settings.language);
+    link.set_zone(&a.settings.timezone);
+    let shared = Arc::clone(link.inner());
+    tauri::async_runtime::spawn(async move { shared.share_locale().await });
     // Process-wide (one window per process); the unit tests share one
     // process and check English texts, so only the app sets it.
     #[cfg(not(test))]

@@ -144,6 +144,7 @@ async fn open_desk(
             // Errors the window shows and mails the cloud sends for it follow its language.
             if let Ok(s) = desk.settings() {
                 link.set_language(&s.language);
+                link.set_zone(&s.timezone);
                 error::set_language(&s.language);
             }
             Ok((desk, Arc::new(link)))

@@ -4,7 +4,8 @@
 //! threshold alarm on a `meterdeck-sim` logger channel raises a desktop
 //! notification (python-dbusmock on a private session bus) whose title is
 //! German, and the end-of-condition notice is German too; a refusal from
-//! core (an unknown instrument) reaches the window in German.
+//! core (an unknown instrument) and an event core recorded (the logger's
+//! connect, stored as key and arguments) reach the window in German.
 //! Screenshot: docs/screenshots/german.png (the Alarms screen with the
 //! active alarm, in German).
 //!
@@ -148,6 +149,19 @@ fn run(desk: &mut Option<Desktop>, app: &Path, data: &Path, home: &Path, bus: &S
     // A refusal from core reaches the window in German too.
     let err = d.invoke("remove_instrument", json!({"id": "ghost"})).err().map(|e| format!("{e:#}")).unwrap_or_default();
     ensure!(err.contains("kein Messgerät `ghost` ist eingerichtet"), "the refusal is not German: {err:?}");
+    // Events are stored as key and arguments: the Events screen shows the
+    // logger's connect, recorded by core, in German.
+    d.nav("events")?;
+    let connected = d.wait_until(Duration::from_secs(20), "the connect event in German", |s| {
+        let v = s.execute(
+            "const rows = [...document.querySelectorAll('[data-testid=event-row][data-kind=connected] td.msg')];
+             const m = rows.map((r) => r.textContent.trim()).find((t) => t.startsWith('Verbunden mit 127.0.0.1:'));
+             return m ?? null;",
+            vec![],
+        )?;
+        Ok(v.as_str().map(str::to_string))
+    })?;
+    eprintln!("    connect event in German: {connected:?}");
 
     // 3. A raised alarm's desktop notification arrives in German over D-Bus.
     d.nav("alarms")?;

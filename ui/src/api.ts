@@ -10,6 +10,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   Action,
   AgentSync,
+  Text,
   AgentView,
   AlarmRule,
   AlarmView,
@@ -396,6 +397,7 @@ export function parseLive(payload: unknown): LiveEvent {
         instrument: str(body.instrument) ?? "",
         state: (str(body.state) ?? "error") as ConnState,
         reason: str(body.reason),
+        reason_text: keyedText(body.reason_text ?? body.reasonText),
       };
     case "event": {
       const ev = isObj(body.event) ? body.event : body;
@@ -406,6 +408,7 @@ export function parseLive(payload: unknown): LiveEvent {
           instrument: str(ev.instrument),
           kind: (str(ev.kind) ?? "") as EventRecord["kind"],
           message: str(ev.message) ?? "",
+          text: keyedText(ev.text),
         },
       };
     }
@@ -416,14 +419,20 @@ export function parseLive(payload: unknown): LiveEvent {
   }
 }
 
+/** A translatable text (`{key, args}`) from a payload, or nothing. */
+function keyedText(v: unknown): Text | undefined {
+  return isObj(v) && typeof v.key === "string" ? (v as unknown as Text) : undefined;
+}
+
 export function parseInstrumentState(payload: unknown): InstrumentStateEvent | null {
   const l = parseLive(payload);
-  if (l.type === "state") return { instrument: l.instrument, state: l.state, reason: l.reason };
+  if (l.type === "state") return { instrument: l.instrument, state: l.state, reason: l.reason, reasonText: l.reason_text };
   if (isObj(payload) && str(payload.instrument) && str(payload.state)) {
     return {
       instrument: str(payload.instrument) ?? "",
       state: str(payload.state) as ConnState,
       reason: str(payload.reason),
+      reasonText: keyedText(payload.reasonText),
     };
   }
   return null;

@@ -146,3 +146,20 @@ export function t(key: Key, vars?: Record<string, string | number>): string {
 export function tDyn(key: string, fallback: string): string {
   return lookup(current, key) ?? (current === "en" ? undefined : lookup("en", key)) ?? fallback;
 }
+
+/** A message kept as its key and arguments (the Rust side's `Text`: events,
+ * instrument errors); an argument may itself be one. */
+export interface KeyedText {
+  key: string;
+  args?: { [name: string]: string | KeyedText | undefined };
+}
+
+/** `text` in the current language, nested messages included. */
+export function tText(text: KeyedText, depth = 0): string {
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(text.args ?? {})) {
+    if (v === undefined) continue;
+    vars[k] = typeof v === "string" ? v : depth < 8 ? tText(v, depth + 1) : v.key;
+  }
+  return t(text.key, vars);
+}

@@ -20,7 +20,7 @@ import { reportsScreen } from "./screens/reports";
 import { rulesScreen } from "./screens/rules";
 import { settingsScreen } from "./screens/settings";
 import { viewerScreen } from "./screens/viewer";
-import { alarmChanged, alarmsChanged, app, instrumentsChanged, setInstrumentState, stateDot, type Screen } from "./state";
+import { alarmChanged, alarmsChanged, app, instrumentsChanged, reasonOf, setInstrumentState, stateDot, type Screen } from "./state";
 import { formatDateTime, setLocale, setTimeZone } from "./time";
 
 const NAMES = [
@@ -132,7 +132,7 @@ function paintSummary(): void {
     if (!n) continue;
     summary.append(h("span", { class: "sum-item", title: tDyn(`state.${st}`, st) }, stateDot(st), h("b", {}, String(n)), " ", tDyn(`state.${st}`, st)));
   }
-  const tip = app.instruments.map((i) => `${i.config.id}: ${tDyn(`state.${i.state}`, i.state)}${i.reason ? ` (${i.reason})` : ""}`).join("\n");
+  const tip = app.instruments.map((i) => `${i.config.id}: ${tDyn(`state.${i.state}`, i.state)}${i.reason ? ` (${reasonOf(i)})` : ""}`).join("\n");
   summary.title = tip;
 }
 
@@ -243,7 +243,7 @@ function onLive(e: LiveEvent): void {
     const v = app.instruments.find((i) => i.config.id === e.instrument);
     if (v) v.lastPoll = e.t;
   } else if (e.type === "state") {
-    if (!setInstrumentState(e.instrument, e.state, e.reason)) void reloadInstruments();
+    if (!setInstrumentState(e.instrument, e.state, e.reason, e.reason_text)) void reloadInstruments();
   } else if (e.type === "fast-monitor") {
     const v = app.instruments.find((i) => i.config.id === e.instrument);
     if (v) {
@@ -321,7 +321,7 @@ async function start(): Promise<void> {
   await events.live(onLive).catch((e) => console.error("live", e));
   await events
     .instrumentState((s) => {
-      if (!setInstrumentState(s.instrument, s.state, s.reason)) void reloadInstruments();
+      if (!setInstrumentState(s.instrument, s.state, s.reason, s.reasonText)) void reloadInstruments();
     })
     .catch((e) => console.error("instrument-state", e));
   await events.alarm(alarmChanged).catch((e) => console.error("alarm", e));

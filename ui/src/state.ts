@@ -1,6 +1,7 @@
 // Shared application state and tiny pub/sub for live data.
 import type { AlarmView, AppState, ConnState, InstrumentView, LatestView, LiveEvent, Note } from "./api";
 import { mergeAlarms, upsertAlarm } from "./alarmfmt";
+import { tText, type KeyedText } from "./i18n";
 
 export interface Screen {
   root: HTMLElement;
@@ -51,14 +52,20 @@ export function instrumentsChanged(list: InstrumentView[]): void {
   for (const l of app.listeners) l();
 }
 
-export function setInstrumentState(id: string, state: ConnState, reason: string | null): boolean {
+export function setInstrumentState(id: string, state: ConnState, reason: string | null, reasonText?: KeyedText): boolean {
   const v = app.instruments.find((i) => i.config.id === id);
   if (!v) return false;
   if (v.state === state && v.reason === reason) return true;
   v.state = state;
   v.reason = reason;
+  v.reasonText = reasonText as InstrumentView["reasonText"];
   for (const l of app.listeners) l();
   return true;
+}
+
+/** Why an instrument is in its state, in the window's language. */
+export function reasonOf(v: InstrumentView): string {
+  return v.reasonText ? tText(v.reasonText) : (v.reason ?? "");
 }
 
 export function stateDot(state: string): HTMLSpanElement {

@@ -9,6 +9,7 @@
 //! (`notify.alarm.title`); [`fluent_id`] maps them to Fluent ids.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -114,6 +115,78 @@ pub fn tr(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
     format(lang, &id, fargs.as_ref())
         .or_else(|| if lang == "en" { None } else { format("en", &id, fargs.as_ref()) })
         .unwrap_or_else(|| key.to_string())
+}
+
+/// A message kept as its key and arguments rather than as words, so each
+/// reader sees it in their own language: events are stored this way and the
+/// window shows them in its language, whenever it reads them. An argument
+/// may itself be such a message (the instrument error quoted by "poll
+/// failed: ...").
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Text {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<BTreeMap<String, TextArg>>"))]
+    pub args: BTreeMap<String, TextArg>,
+}
+
+/// One argument of a [`Text`]: plain words (a name, a number, an OS error)
+/// or another translatable message.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(untagged)]
+pub enum TextArg {
+    Plain(String),
+    Text(Box<Text>),
+}
+
+impl Text {
+    pub fn new(key: &str) -> Text {
+        Text { key: key.to_string(), args: BTreeMap::new() }
+    }
+
+    /// Words that have no translation (what an OS, a library or an
+    /// instrument said): shown as they are in every language.
+    pub fn plain(words: impl Into<String>) -> Text {
+        Text::new("text.plain").arg("text", words)
+    }
+
+    /// Adds a plain argument.
+    pub fn arg(mut self, name: &str, value: impl Into<String>) -> Text {
+        self.args.insert(name.to_string(), TextArg::Plain(value.into()));
+        self
+    }
+
+    /// Adds an argument that is itself translated.
+    pub fn text_arg(mut self, name: &str, value: Text) -> Text {
+        self.args.insert(name.to_string(), TextArg::Text(Box::new(value)));
+        self
+    }
+
+    /// The words in `lang` (see [`tr`]); nested messages in the same language.
+    pub fn render(&self, lang: &str) -> String {
+        self.render_depth(lang, 0)
+    }
+
+    fn render_depth(&self, lang: &str, depth: usize) -> String {
+        let values: Vec<(&str, String)> = self
+            .args
+            .iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    TextArg::Plain(s) => s.clone(),
+                    // Stored text comes back from disk and the network: a
+                    // pathological nesting is cut, not followed.
+                    TextArg::Text(t) if depth < 8 => t.render_depth(lang, depth + 1),
+                    TextArg::Text(t) => t.key.clone(),
+                };
+                (k.as_str(), s)
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        tr(lang, &self.key, &pairs)
+    }
 }
 
 /// Whether `key` exists in English (the reference language).

@@ -90,7 +90,12 @@ pub struct EventRecord {
     pub instrument: Option<String>,
     /// connected | disconnected | error | ... (the agent's event kinds)
     pub event: String,
+    /// English (what older clouds and logs show).
     pub message: String,
+    /// The message as key and arguments, for a reader's own language
+    /// (agents from before it send none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<crate::i18n::Text>,
 }
 
 /// Cuts `s` to at most `max` characters (agents, before sending).
@@ -154,6 +159,10 @@ pub fn check(records: &[Record]) -> Result<(), WireError> {
                 }
                 field("event", &e.event, MAX_NAME_CHARS, true)?;
                 field("message", &e.message, MAX_TEXT_CHARS, false)?;
+                if let Some(text) = &e.text {
+                    let json = serde_json::to_string(text).unwrap_or_default();
+                    field("text", &json, MAX_TEXT_CHARS, true)?;
+                }
             }
         }
     }
@@ -194,6 +203,7 @@ mod tests {
                 instrument: Some("log".into()),
                 event: "disconnected".into(),
                 message: "connection reset".into(),
+                text: None,
             }),
         };
         let text = serde_json::to_string(&[journal(1), ev.clone()]).unwrap();

@@ -482,6 +482,7 @@ mod tests {
                     instrument: Some("log".into()),
                     event: "connected".into(),
                     message: format!("up {seq}"),
+                    text: None,
                 }),
             })
             .collect();

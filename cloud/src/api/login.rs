@@ -13,7 +13,7 @@ use super::error::{ErrorBody, Json};
 use super::{ApiError, ApiResult, Ctx, browser};
 use crate::auth::session::{self, Bearer, PENDING_CHANGE, PENDING_CODE};
 use crate::auth::{cidr, password, secret, throttle, totp};
-use crate::store::{AccessEntry, OneTimeCode, TwoFactor, User};
+use crate::store::{AccessEntry, OneTimeCode, TwoFactor, User, UserPrefs};
 
 pub const LOGIN_CODE_MS: i64 = 10 * 60 * 1000;
 pub const RESET_MS: i64 = 30 * 60 * 1000;
@@ -150,6 +150,14 @@ pub async fn login(
         log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::UNAUTHORIZED).await;
         return Err(wrong());
     };
+    // A user who never chose a language gets the cloud's own mails in the
+    // one their client asks for (their time zone stays UTC until set).
+    if headers.contains_key(axum::http::header::ACCEPT_LANGUAGE)
+        && store.user_prefs(&account.id, &user.id).await?.is_none()
+    {
+        let prefs = UserPrefs { language: crate::mail::request_language(&headers).into(), zone: "UTC".into() };
+        store.set_user_prefs(&account.id, &user.id, &prefs).await?;
+    }
     let pending = match (user.two_factor, user.must_change) {
         (TwoFactor::Email, _) => {
             send_login_code(&ctx, &user, crate::mail::request_language(&headers)).await?;

@@ -18,6 +18,7 @@ mod licence;
 mod login;
 mod notices;
 pub mod openapi;
+mod prefs;
 mod sites;
 mod users;
 
@@ -100,6 +101,7 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/login/code", post(login::login_code))
         .route("/logout", post(login::logout))
         .route("/me", get(login::me))
+        .route("/me/preferences", get(prefs::get_prefs).put(prefs::put_prefs))
         .route("/me/totp", post(login::totp_setup))
         .route("/me/totp/confirm", post(login::totp_confirm))
         .route("/password", post(login::change_password))

@@ -10,7 +10,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, boards, export, files, licence, login, notices, sites, users};
+use super::{account, agents, boards, export, files, licence, login, notices, prefs, sites, users};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +84,14 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     r("POST", "/logout", Pending, "End this session"),
     r("GET", "/me", Viewer, "The caller: user and account"),
+    r("GET", "/me/preferences", Viewer, "The own language and time zone (the cloud's own mails are written in them)"),
+    rb(
+        "PUT",
+        "/me/preferences",
+        Viewer,
+        "Set the own language and time zone",
+        r#"{"language":"de","zone":"Europe/Berlin"}"#,
+    ),
     r("POST", "/me/totp", Viewer, "Start authenticator-app setup: returns the secret and otpauth URL"),
     rb(
         "POST",
@@ -354,6 +362,8 @@ pub fn is_public(method: &str, path: &str) -> bool {
         login::login_code,
         login::logout,
         login::me,
+        prefs::get_prefs,
+        prefs::put_prefs,
         login::totp_setup,
         login::totp_confirm,
         login::change_password,

@@ -16,8 +16,9 @@ use meterdeck_wire::licence::Plan;
 use tracing::{info, warn};
 
 use super::{BY_SERVICE, terms};
+use crate::mail::{Recipient, tr};
 use crate::state::{BrokerAdmin, MailConfig};
-use crate::store::{LicenceEvent, Prune, Pruned, Role, Storage, TimeMs};
+use crate::store::{LicenceEvent, Prune, Pruned, Storage, TimeMs};
 
 /// Data over capacity is deleted this long after the notice.
 pub const OVER_CAPACITY_GRACE_MS: i64 = 31 * terms::DAY_MS;
@@ -89,27 +90,37 @@ pub fn schedule(end: TimeMs, tz: Tz) -> Vec<(String, TimeMs)> {
     days.into_iter().map(|(x, what)| (format!("expiry-{end}/{x}/{what}"), at_nine(x, tz))).collect()
 }
 
-/// Mails `subject`/`body` to the account's admins; an error when any failed.
+/// A mail's subject and body for one recipient (their language and zone).
+type Words<'a> = &'a (dyn Fn(&Recipient) -> (String, String) + Sync);
+
+/// Mails the account's admins, each in their language and zone; an error
+/// when any failed.
 async fn mail_admins(
     store: &dyn Storage,
     mail: Option<&MailConfig>,
     account: &str,
-    subject: &str,
-    body: &str,
+    words: Words<'_>,
 ) -> anyhow::Result<()> {
     let Some(mail) = mail else {
+        let (subject, _) = words(&english());
         info!(account, subject, "no mail server configured (--smtp): logged only");
         return Ok(());
     };
     let mut failed = None;
-    for admin in store.users(account).await?.into_iter().filter(|u| u.role == Role::Admin && !u.email.is_empty()) {
+    for admin in crate::mail::admins(store, account).await? {
+        let (subject, body) = words(&admin);
         let body = format!("{body}\n\n{}\n", mail.public_url);
-        if let Err(e) = crate::mail::send(mail, &admin.email, subject, &body).await {
-            warn!(account, user = %admin.id, "licence mail not sent: {e:#}");
+        if let Err(e) = crate::mail::send(mail, &admin.email, &subject, &body).await {
+            warn!(account, user = %admin.user, "licence mail not sent: {e:#}");
             failed = Some(e);
         }
     }
     failed.map_or(Ok(()), Err)
+}
+
+/// How the history and the logs word things: English, UTC.
+fn english() -> Recipient {
+    Recipient { user: String::new(), email: String::new(), lang: "en", zone: chrono_tz::Tz::UTC }
 }
 
 async fn event(store: &dyn Storage, account: &str, now: TimeMs, what: &str, detail: String) {
@@ -124,15 +135,56 @@ fn human(b: u64) -> String {
 }
 
 fn pruned_text(p: &Pruned) -> String {
-    format!(
-        "{} ({} samples in {} parts, from {} to {}) of {}",
-        human(p.bytes),
-        p.samples,
-        p.parts,
-        p.t_from.map_or("-".into(), terms::utc),
-        p.t_to.map_or("-".into(), terms::utc),
-        p.channels.join(", ")
+    pruned_words(p, &english())
+}
+
+/// What a prune deleted, as `r` reads it.
+fn pruned_words(p: &Pruned, r: &Recipient) -> String {
+    let at = |t: Option<TimeMs>| t.map_or("-".into(), |t| when(t, r));
+    tr(
+        r.lang,
+        "mail-pruned",
+        &[
+            ("size", &human(p.bytes)),
+            ("samples", &p.samples.to_string()),
+            ("parts", &p.parts.to_string()),
+            ("from", &at(p.t_from)),
+            ("to", &at(p.t_to)),
+            ("channels", &p.channels.join(", ")),
+        ],
     )
+}
+
+/// A time as `r` reads it; the history (English) keeps the UTC form.
+fn when(t: TimeMs, r: &Recipient) -> String {
+    if r.email.is_empty() { terms::utc(t) } else { crate::mail::time_in(t, r.zone) }
+}
+
+/// A licence term that ends: what its reminders say.
+enum Reminder {
+    Account { plan: Plan },
+    Gateway { plan: &'static str, agent: String },
+}
+
+impl Reminder {
+    /// Subject and body for `r`: before the end with the days left, after it
+    /// what has changed.
+    fn words(&self, account: &str, end: TimeMs, now: TimeMs, r: &Recipient) -> (String, String) {
+        let end_s = when(end, r);
+        let resume = when(end + terms::GATEWAY_GRACE_DAYS * terms::DAY_MS, r);
+        let (prefix, plan, agent) = match self {
+            Reminder::Account { plan } => ("mail-licence", plan.name(), ""),
+            Reminder::Gateway { plan, agent } => ("mail-gateway", *plan, agent.as_str()),
+        };
+        let args = [("plan", plan), ("account", account), ("agent", agent), ("end", &end_s), ("resume", &resume)];
+        let key = |what: &str| format!("{prefix}-{what}");
+        if now < end {
+            let left = tr(r.lang, "mail-days-left", &[("n", &terms::days_left(end, now).to_string())]);
+            (tr(r.lang, &key("ends-subject"), &args), format!("{}\n\n{left}", tr(r.lang, &key("ends"), &args)))
+        } else {
+            (tr(r.lang, &key("ended-subject"), &args), tr(r.lang, &key("ended"), &args))
+        }
+    }
 }
 
 /// One pass over every account at `now`.
@@ -177,67 +229,30 @@ async fn sweep_account(
 
     // Expiry reminders of the paid term and of each gateway's Remote term.
     let tz = zone(st.time_zone.as_deref());
-    let mut terms_to_remind: Vec<(String, TimeMs, String, String, String, String)> = Vec::new();
+    // (key prefix, end, the words before and after the end for a recipient)
+    let mut terms_to_remind: Vec<(String, TimeMs, Reminder)> = Vec::new();
     if let (Some(end), paid) = (st.expires, st.plan)
         && paid != Plan::Free
     {
-        terms_to_remind.push((
-            String::new(),
-            end,
-            format!("Meterdeck: the {} licence of account {account} ends on {}", paid.name(), terms::utc(end)),
-            format!(
-                "The {} licence of account {account} ends on {}. After it the account falls back to Free: \
-                 5 GB of storage, 3 users, 1 measurement group, data kept one year. Apply a licence card \
-                 before then to keep the plan.",
-                paid.name(),
-                terms::utc(end)
-            ),
-            format!("Meterdeck: the {} licence of account {account} has ended", paid.name()),
-            format!(
-                "The {} licence of account {account} ended on {}; the account is on Free now. Data over \
-                 Free's 5 GB gets a notice and is deleted 31 days later unless reduced. Apply a licence \
-                 card to return to {}.",
-                paid.name(),
-                terms::utc(end),
-                paid.name()
-            ),
-        ));
+        terms_to_remind.push((String::new(), end, Reminder::Account { plan: paid }));
     }
     for g in st.gateways.iter().filter(|g| g.removed.is_none()) {
-        let (plan, agent, end) = (g.plan.name(), &g.agent, g.expires);
-        let resume_by = terms::utc(end + terms::GATEWAY_GRACE_DAYS * terms::DAY_MS);
         terms_to_remind.push((
-            format!("gateway-{agent}/"),
-            end,
-            format!("Meterdeck: the {plan} licence of gateway {agent} ends on {}", terms::utc(end)),
-            format!(
-                "The {plan} licence of gateway {agent} (account {account}) ends on {}. After it the gateway \
-                 stops sending (it keeps its data locally). Apply a card for it before then.",
-                terms::utc(end)
-            ),
-            format!("Meterdeck: the {plan} licence of gateway {agent} has ended"),
-            format!(
-                "The {plan} licence of gateway {agent} (account {account}) ended on {}: it no longer sends. \
-                 Apply a card for it by {resume_by} to resume; after that its registration is removed \
-                 (the data it sent stays with the account).",
-                terms::utc(end)
-            ),
+            format!("gateway-{}/", g.agent),
+            g.expires,
+            Reminder::Gateway { plan: g.plan.name(), agent: g.agent.clone() },
         ));
     }
-    for (prefix, end, subject_before, body_before, subject_after, body_after) in terms_to_remind {
+    for (prefix, end, what) in terms_to_remind {
         for (key, at) in schedule(end, tz) {
             let key = format!("{prefix}{key}");
             if at > now || now >= at + REMINDER_LATE_MS || !store.record_reminder(account, &key, now).await? {
                 continue;
             }
-            let (subject, body) = if now < end {
-                (&subject_before, format!("{body_before}\n\n{} days left.", terms::days_left(end, now)))
-            } else {
-                (&subject_after, body_after.clone())
-            };
-            match mail_admins(store, mail, account, subject, &body).await {
+            let words = |r: &Recipient| what.words(account, end, now, r);
+            match mail_admins(store, mail, account, &words).await {
                 Ok(()) => {
-                    event(store, account, now, "reminder", subject.clone()).await;
+                    event(store, account, now, "reminder", words(&english()).0).await;
                     out.reminders.push((account.to_string(), key));
                 }
                 Err(e) => {
@@ -254,14 +269,12 @@ async fn sweep_account(
         if p.parts > 0 {
             let text = format!("older than {days} days (the {} plan's retention): {}", plan.name(), pruned_text(&p));
             event(store, account, now, "data-deleted", text.clone()).await;
-            let _ = mail_admins(
-                store,
-                mail,
-                account,
-                &format!("Meterdeck: old data of account {account} was deleted"),
-                &format!("Deleted {text}."),
-            )
-            .await;
+            let words = |r: &Recipient| {
+                let what = pruned_words(&p, r);
+                let args = [("account", account), ("days", &days.to_string()), ("plan", plan.name()), ("what", &what)];
+                (tr(r.lang, "mail-old-deleted-subject", &args), tr(r.lang, "mail-old-deleted", &args))
+            };
+            let _ = mail_admins(store, mail, account, &words).await;
             out.pruned.push((account.to_string(), p));
         }
     }
@@ -283,14 +296,18 @@ async fn sweep_account(
             if !set_over_capacity(store, account, None, Some(now), now, "over-capacity-notice", &detail).await? {
                 break 'notice;
             }
-            let _ = mail_admins(
-                store,
-                mail,
-                account,
-                &format!("Meterdeck: account {account} is over its storage capacity"),
-                &detail,
-            )
-            .await;
+            let words = |r: &Recipient| {
+                let (used, cap, deadline) = (human(used), human(cap), when(deadline, r));
+                let args = [
+                    ("account", account),
+                    ("used", &used),
+                    ("plan", plan.name()),
+                    ("cap", &cap),
+                    ("deadline", &deadline),
+                ];
+                (tr(r.lang, "mail-over-subject", &args), tr(r.lang, "mail-over", &args))
+            };
+            let _ = mail_admins(store, mail, account, &words).await;
             out.notices.push(account.to_string());
         }
         Some(since) if used > cap && now >= since + OVER_CAPACITY_GRACE_MS => 'delete: {
@@ -310,14 +327,13 @@ async fn sweep_account(
             if !set_over_capacity(store, account, Some(since), None, now, "data-deleted", &detail).await? {
                 event(store, account, now, "data-deleted", detail.clone()).await;
             }
-            let _ = mail_admins(
-                store,
-                mail,
-                account,
-                &format!("Meterdeck: data of account {account} was deleted (over capacity)"),
-                &detail,
-            )
-            .await;
+            let words = |r: &Recipient| {
+                let (cap, since, what) = (human(cap), when(since, r), pruned_words(&p, r));
+                let args =
+                    [("account", account), ("plan", plan.name()), ("cap", &cap), ("since", &since), ("what", &what)];
+                (tr(r.lang, "mail-over-deleted-subject", &args), tr(r.lang, "mail-over-deleted", &args))
+            };
+            let _ = mail_admins(store, mail, account, &words).await;
             out.pruned.push((account.to_string(), p));
         }
         Some(since) if used <= cap => {

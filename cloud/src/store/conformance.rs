@@ -972,6 +972,7 @@ fn event(seq: i64, t: i64) -> meterdeck_wire::records::Record {
             instrument: Some("log".into()),
             event: "disconnected".into(),
             message: format!("drop {seq}"),
+            text: None,
         }),
     }
 }

@@ -131,6 +131,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn users(&self, account: &str) -> Result<Vec<User>>;
     /// Also ends the user's sessions and tokens and drops their grants.
     async fn delete_user(&self, account: &str, id: &str) -> Result<()>;
+    /// The user's language and zone (`None`: never set); they go with the user.
+    async fn user_prefs(&self, account: &str, id: &str) -> Result<Option<UserPrefs>>;
+    /// `NotFound` for an unknown user.
+    async fn set_user_prefs(&self, account: &str, id: &str, prefs: &UserPrefs) -> Result<()>;
 
     async fn put_team(&self, team: &Team) -> Result<()>;
     async fn teams(&self, account: &str) -> Result<Vec<Team>>;

@@ -100,6 +100,23 @@ pub struct User {
     pub created_ms: TimeMs,
 }
 
+/// A user's language and time zone: mails the cloud sends on its own (alarms,
+/// notices, licence reminders) are written in them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPrefs {
+    /// `en`, `ja` or `de`.
+    pub language: String,
+    /// An IANA time zone such as `Asia/Tokyo`, or `UTC`.
+    pub zone: String,
+}
+
+impl Default for UserPrefs {
+    fn default() -> Self {
+        UserPrefs { language: "en".into(), zone: "UTC".into() }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Team {
     pub account: String,

@@ -28,7 +28,7 @@ use tracing::{info, warn};
 use crate::auth::Clock;
 use crate::state::MailConfig;
 use crate::store::records::{DEFAULT_OFFLINE_AFTER_S, PresenceRow};
-use crate::store::{Role, Storage, TimeMs};
+use crate::store::{Storage, TimeMs};
 
 /// What the monitor decided for one agent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,23 +128,28 @@ async fn mail(
     let Some(mail) = mail else {
         return info!(agent = %p.agent, "offline monitor: no mail server configured (--smtp); recorded only");
     };
-    let admins = match store.users(&p.account).await {
-        Ok(users) => users.into_iter().filter(|u| u.role == Role::Admin && !u.email.is_empty()).collect::<Vec<_>>(),
+    let admins = match crate::mail::admins(store, &p.account).await {
+        Ok(a) => a,
         Err(e) => return warn!(agent = %p.agent, "offline monitor: cannot read the account's admins: {e}"),
     };
-    let (subject, body) = match change {
-        Change::Offline { silent_since } => (
-            texts::offline_subject(&p.name),
-            texts::offline_body(&p.name, &p.agent, &p.account, *silent_since, now, after_s, &mail.public_url),
-        ),
-        Change::Online => (
-            texts::online_subject(&p.name),
-            texts::online_body(&p.name, &p.agent, &p.account, p.alarm_ms, now, &mail.public_url),
-        ),
-    };
     for admin in admins {
+        let (subject, body) = match change {
+            Change::Offline { silent_since } => texts::offline_mail(
+                &admin,
+                &p.name,
+                &p.agent,
+                &p.account,
+                *silent_since,
+                now,
+                after_s,
+                &mail.public_url,
+            ),
+            Change::Online => {
+                texts::online_mail(&admin, &p.name, &p.agent, &p.account, p.alarm_ms, now, &mail.public_url)
+            }
+        };
         if let Err(e) = crate::mail::send(mail, &admin.email, &subject, &body).await {
-            warn!(agent = %p.agent, user = %admin.id, "offline notice not mailed: {e:#}");
+            warn!(agent = %p.agent, user = %admin.user, "offline notice not mailed: {e:#}");
         }
     }
 }
@@ -152,6 +157,7 @@ async fn mail(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Role;
 
     fn row(last_batch: Option<i64>, online: Option<bool>, status: Option<i64>, alarm: bool) -> PresenceRow {
         PresenceRow {

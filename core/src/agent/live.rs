@@ -19,7 +19,7 @@ pub enum LiveUpdate {
     State {
         instrument: String,
         state: ConnState,
-        reason: Option<String>,
+        reason: Option<crate::model::Text>,
     },
     Event(Event),
     /// Fast monitor switched; `until` is `None` when it is off.

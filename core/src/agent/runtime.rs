@@ -18,7 +18,7 @@ use crate::alarm::{AlarmCommand, AlarmMsg, AlarmReply, AlarmStage, CommandError}
 use crate::calc::CalcStage;
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::control::{ControlAction, ControlOutcome};
-use crate::model::{ConnState, Event, EventKind, now_ms};
+use crate::model::{ConnState, Event, EventKind, Text, now_ms};
 use crate::notify::{
     DeliveryError, DeliveryOutcome, DispatchOptions, Dispatcher, DispatcherHandle, KeyringSecrets, SecretStore,
 };
@@ -144,12 +144,7 @@ impl Agent {
         for inst in &cfg.instruments {
             store.upsert_instrument(&inst.id, inst.display_name(), inst.family.name(), &inst.target())?;
             if !inst.enabled {
-                store.set_instrument_state(
-                    &inst.id,
-                    ConnState::Stopped,
-                    Some("disabled in the configuration"),
-                    None,
-                )?;
+                store.set_instrument_state(&inst.id, ConnState::Stopped, Some(&Text::new("evt.disabled")), None)?;
             }
         }
         // The sync's identity and last state are read before the writer
@@ -172,17 +167,15 @@ impl Agent {
             }
         };
         let enabled: Vec<&InstrumentConfig> = cfg.enabled_instruments().collect();
-        store.record_event(&Event::new(
+        store.record_event(&Event::said(
             now_ms(),
             None,
             EventKind::AgentStarted,
-            format!(
-                "agent {} started (pid {}) with {} of {} instruments enabled",
-                cfg.agent.name,
-                std::process::id(),
-                enabled.len(),
-                cfg.instruments.len()
-            ),
+            Text::new("evt.agentStarted")
+                .arg("name", &cfg.agent.name)
+                .arg("pid", std::process::id().to_string())
+                .arg("enabled", enabled.len().to_string())
+                .arg("total", cfg.instruments.len().to_string()),
         ))?;
 
         let (live, _) = broadcast::channel(1024);
@@ -580,7 +573,7 @@ impl AgentHandle {
         let stopped = self
             .writer_tx
             .send(WriterMsg::Handle(HandleMsg::Stop {
-                message: format!("agent stopped (pid {})", std::process::id()),
+                message: Text::new("evt.agentStopped").arg("pid", std::process::id().to_string()),
                 done,
             }))
             .await;

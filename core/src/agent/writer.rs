@@ -20,7 +20,7 @@ use crate::calc::CalcStage;
 use crate::control::ControlOutcome;
 use crate::control::requests::{self as control_requests, CONTROL_REQUESTS_KEY, CONTROL_RESULTS_KEY, ControlResult};
 use crate::fmt::format_value;
-use crate::model::{ChannelId, ConnState, Event, EventKind, Sample, TimeMs, now_ms};
+use crate::model::{ChannelId, ConnState, Event, EventKind, Sample, Text, TimeMs, now_ms};
 use crate::notify::{Message, MessageKind};
 use crate::outbox::Outbox;
 use crate::poll::fast_monitor::{FAST_REQUESTS_KEY, RequestTracker, parse_requests};
@@ -52,7 +52,7 @@ pub(crate) enum HandleMsg {
     /// Answered once everything sent before it is stored.
     Flush(oneshot::Sender<()>),
     /// Marks every instrument stopped, records AgentStopped and exits.
-    Stop { message: String, done: oneshot::Sender<()> },
+    Stop { message: Text, done: oneshot::Sender<()> },
 }
 
 impl From<PollMsg> for WriterMsg {
@@ -83,7 +83,7 @@ pub(crate) struct WriterConfig {
 
 struct InstrumentRow {
     state: ConnState,
-    reason: Option<String>,
+    reason: Option<Text>,
     last_poll: Option<TimeMs>,
     dirty: bool,
 }
@@ -235,7 +235,8 @@ impl Writer {
             // Not acknowledged: no ACK lines. The pollers go on; the next
             // batch may succeed (e.g. after retention freed space).
             error!("cannot store {} samples: {e}", samples.len());
-            self.event(None, EventKind::Error, format!("cannot store {} samples: {e}", samples.len()));
+            let text = Text::new("evt.storeFailed").arg("n", samples.len().to_string()).arg("error", e.to_string());
+            self.event(None, EventKind::Error, text);
             return;
         }
         if self.cfg.print_acks {
@@ -308,7 +309,8 @@ impl Writer {
                 row.reason = reason.clone();
                 row.dirty = true;
                 self.flush_state(&instrument);
-                self.alarms.on_state(&self.store, &instrument, state, reason.as_deref());
+                let english = reason.as_ref().map(|r| r.render("en"));
+                self.alarms.on_state(&self.store, &instrument, state, english.as_deref());
             }
             PollMsg::Identity { instrument, json } => self.set_setting(&identity_key(&instrument), &json),
             PollMsg::ControlDone { request, result } => self.record_control_result(request, result),
@@ -325,7 +327,7 @@ impl Writer {
             SyncMsg::OutboxAck(ids) => self.outbox.ack(&mut self.store, ids),
             SyncMsg::Status(json) => self.set_setting(STATUS_KEY, &json),
             SyncMsg::Notice { message, note_id } => {
-                self.event(None, EventKind::Error, message.clone());
+                self.event(None, EventKind::Error, Text::plain(message.clone()));
                 if let Some(id) = note_id {
                     let locale = crate::notify::Locale::of_store(&self.store);
                     let msg = Message {
@@ -356,7 +358,7 @@ impl Writer {
             return;
         }
         row.dirty = false;
-        if let Err(e) = self.store.set_instrument_state(id, row.state, row.reason.as_deref(), row.last_poll) {
+        if let Err(e) = self.store.set_instrument_state(id, row.state, row.reason.as_ref(), row.last_poll) {
             warn!("cannot store the state of {id}: {e}");
         }
     }
@@ -368,8 +370,8 @@ impl Writer {
         }
     }
 
-    fn event(&mut self, instrument: Option<&str>, kind: EventKind, message: String) {
-        let ev = Event::new(now_ms(), instrument.map(str::to_string), kind, message);
+    fn event(&mut self, instrument: Option<&str>, kind: EventKind, text: Text) {
+        let ev = Event::said(now_ms(), instrument.map(str::to_string), kind, text);
         if let Err(e) = self.store.record_event(&ev) {
             error!("cannot record event {:?}: {e}", ev.message);
         }
@@ -472,7 +474,7 @@ impl Writer {
     fn check_alarm_requests(&mut self) {
         for msg in self.alarms.apply_requests(&self.store) {
             warn!("{msg}");
-            self.event(None, EventKind::Error, msg);
+            self.event(None, EventKind::Error, Text::plain(msg));
         }
     }
 
@@ -485,21 +487,21 @@ impl Writer {
                     + report.deleted_events;
                 if deleted > 0 || report.over_quota {
                     info!("{}", report.summary());
-                    self.event(None, EventKind::Retention, report.summary());
+                    self.event(None, EventKind::Retention, Text::plain(report.summary()));
                 }
             }
             Err(e) => {
                 error!("retention failed: {e}");
-                self.event(None, EventKind::Error, format!("retention failed: {e}"));
+                self.event(None, EventKind::Error, Text::new("evt.retentionFailed").arg("error", e.to_string()));
             }
         }
     }
 
-    fn stop(&mut self, message: String) {
+    fn stop(&mut self, message: Text) {
         for row in self.rows.values_mut() {
             if row.state != ConnState::Stopped {
                 row.state = ConnState::Stopped;
-                row.reason = Some("agent stopped".to_string());
+                row.reason = Some(Text::new("evt.stopped"));
                 row.dirty = true;
             }
         }

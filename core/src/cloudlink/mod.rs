@@ -236,6 +236,9 @@ pub struct CloudLink {
     /// The window's language, sent as `Accept-Language`: the cloud writes
     /// the mails a request causes (login codes, reset links, invitations) in it.
     language: std::sync::RwLock<String>,
+    /// The window's time zone: with the language, the user's preferences in
+    /// the cloud (the mails it sends on its own are written in them).
+    zone: std::sync::RwLock<String>,
 }
 
 /// The certificates of a PEM file; the error names the file.
@@ -277,7 +280,8 @@ impl CloudLink {
             .build()
             .map_err(|e| CloudError::Settings(format!("cannot set up the HTTP client: {}", e.without_url())))?;
         let language = std::sync::RwLock::new("en".to_string());
-        Ok(CloudLink { secrets, prefs, http, inner: Mutex::new(Inner::default()), language })
+        let zone = std::sync::RwLock::new("UTC".to_string());
+        Ok(CloudLink { secrets, prefs, http, inner: Mutex::new(Inner::default()), language, zone })
     }
 
     /// The OS keychain and the store in `data_dir` (the desktop's setup);
@@ -294,6 +298,30 @@ impl CloudLink {
     /// The language requests ask the cloud to answer and mail in (`en`, `ja`, `de`).
     pub fn set_language(&self, lang: &str) {
         *self.language.write().unwrap_or_else(|p| p.into_inner()) = meterdeck_wire::i18n::language(lang).to_string();
+    }
+
+    /// The time zone the cloud's own mails to this user are written in.
+    pub fn set_zone(&self, zone: &str) {
+        *self.zone.write().unwrap_or_else(|p| p.into_inner()) = zone.to_string();
+    }
+
+    /// Tells the cloud this window's language and zone (`PUT
+    /// /me/preferences`) when signed in: alarms, notices and reminders the
+    /// cloud mails on its own follow the settings of the user's last window.
+    /// Best effort: an older cloud without preferences, or none reachable,
+    /// changes nothing here.
+    pub async fn share_locale(&self) {
+        let Ok((_, url, token)) = self.session().await else { return };
+        let body = serde_json::json!({
+            "language": self.language.read().unwrap_or_else(|p| p.into_inner()).clone(),
+            "zone": self.zone.read().unwrap_or_else(|p| p.into_inner()).clone(),
+        });
+        let Ok(endpoint) = Self::endpoint(&url, &["me", "preferences"], &[]) else { return };
+        let r: CloudResult<serde_json::Value> =
+            self.call(reqwest::Method::PUT, endpoint, Some(&token), Some(body), "preferences", None).await;
+        if let Err(e) = r {
+            tracing::debug!("the cloud did not take this window's language and zone: {e}");
+        }
     }
 
     // ------------------------------------------------------------ storage
@@ -472,7 +500,9 @@ impl CloudLink {
             None => {
                 inner.pending = None;
                 drop(inner);
-                self.set_token(url, &reply.token).await
+                self.set_token(url, &reply.token).await?;
+                self.share_locale().await;
+                Ok(())
             }
             Some(step) => {
                 inner.pending = Some(Pending { url: url.to_string(), token: reply.token, step });

@@ -42,7 +42,7 @@ use tokio::sync::broadcast;
 use crate::agent::{Agent, AgentHandle, AgentOptions, FAST_DURATION, STORE_PARTS};
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::export::{ExportFormat, export};
-use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, TimeMs, now_ms};
+use crate::model::{ChannelId, ChannelRecord, ConnState, Event, EventKind, Text, TimeMs, now_ms};
 use crate::poll::identity_key;
 use crate::store::{Store, StoreOptions};
 
@@ -283,15 +283,20 @@ impl Desk {
             let row = states.iter().find(|s| s.id == inst.id);
             let identity: Option<Identity> =
                 reader.setting(&identity_key(&inst.id))?.and_then(|j| serde_json::from_str(&j).ok());
-            let (state, reason) = if !inst.enabled {
-                (ConnState::Stopped, Some("disabled in the configuration".to_string()))
+            let (state, reason_text) = if !inst.enabled {
+                (ConnState::Stopped, Some(Text::new("evt.disabled")))
             } else {
-                row.map_or((ConnState::Connecting, None), |r| (r.state, r.reason.clone()))
+                row.map_or((ConnState::Connecting, None), |r| {
+                    // Rows from before reasons were kept as texts.
+                    let text = r.reason_text.clone().or_else(|| r.reason.clone().map(Text::plain));
+                    (r.state, text)
+                })
             };
             out.push(InstrumentView {
                 config: inst.clone(),
                 state,
-                reason,
+                reason: reason_text.as_ref().map(|r| r.render("en")),
+                reason_text,
                 last_poll: row.and_then(|r| r.last_poll),
                 compat_warning: identity.as_ref().and_then(check_compat),
                 identity,

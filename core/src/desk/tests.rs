@@ -307,15 +307,17 @@ fn live_events_have_the_shapes_the_window_parses() {
     let state = LiveEvent::from(&LiveUpdate::State {
         instrument: "a".into(),
         state: ConnState::Reconnecting,
-        reason: Some("timeout".into()),
+        reason: Some(Text::plain("timeout")),
     });
+    let text = serde_json::json!({"key": "text.plain", "args": {"text": "timeout"}});
     assert_eq!(
         serde_json::to_value(&state).unwrap(),
-        serde_json::json!({"type": "state", "instrument": "a", "state": "reconnecting", "reason": "timeout"})
+        serde_json::json!({"type": "state", "instrument": "a", "state": "reconnecting", "reason": "timeout",
+            "reason_text": text})
     );
     assert_eq!(
         serde_json::to_value(state.as_state().unwrap()).unwrap(),
-        serde_json::json!({"instrument": "a", "state": "reconnecting", "reason": "timeout"})
+        serde_json::json!({"instrument": "a", "state": "reconnecting", "reason": "timeout", "reasonText": text})
     );
     let fast = LiveEvent::from(&LiveUpdate::FastMonitor { instrument: "a".into(), until: Some(9) });
     assert_eq!(serde_json::to_value(&fast).unwrap()["type"], "fast-monitor");
@@ -335,6 +337,7 @@ fn tray_summary_counts_states_and_names_errors() {
         config: cfg(id),
         state,
         reason: reason.map(str::to_string),
+        reason_text: None,
         last_poll: None,
         identity: None,
         compat_warning: None,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::LiveUpdate;
 use crate::alarm::AlarmView;
-use crate::model::{ChannelId, ConnState, Event, TimeMs, Value};
+use crate::model::{ChannelId, ConnState, Event, Text, TimeMs, Value};
 use crate::notify::Note;
 
 /// Language, time zone and theme of the window, kept in the store.
@@ -44,7 +44,11 @@ pub struct StartView {
 pub struct InstrumentView {
     pub config: InstrumentConfig,
     pub state: ConnState,
+    /// Why, in English; `reason_text` for the window's language.
     pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reason_text: Option<Text>,
     pub last_poll: Option<TimeMs>,
     pub identity: Option<Identity>,
     pub compat_warning: Option<String>,
@@ -132,12 +136,32 @@ pub struct LiveReading {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum LiveEvent {
-    Readings { instrument: String, t: TimeMs, values: Vec<LiveReading> },
-    State { instrument: String, state: ConnState, reason: Option<String> },
-    Event { event: Event },
-    FastMonitor { instrument: String, until: Option<TimeMs> },
-    Alarm { alarm: Box<AlarmView> },
-    Notification { note: Box<Note> },
+    Readings {
+        instrument: String,
+        t: TimeMs,
+        values: Vec<LiveReading>,
+    },
+    State {
+        instrument: String,
+        state: ConnState,
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reason_text: Option<Text>,
+    },
+    Event {
+        event: Event,
+    },
+    FastMonitor {
+        instrument: String,
+        until: Option<TimeMs>,
+    },
+    Alarm {
+        alarm: Box<AlarmView>,
+    },
+    Notification {
+        note: Box<Note>,
+    },
 }
 
 /// Payload of the `instrument-state` event.
@@ -147,6 +171,9 @@ pub struct InstrumentStateEvent {
     pub instrument: String,
     pub state: ConnState,
     pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reason_text: Option<Text>,
 }
 
 pub(crate) fn split_value(v: Value) -> (Option<f64>, Option<String>) {
@@ -175,9 +202,12 @@ impl From<&LiveUpdate> for LiveEvent {
                     })
                     .collect(),
             },
-            LiveUpdate::State { instrument, state, reason } => {
-                LiveEvent::State { instrument: instrument.clone(), state: *state, reason: reason.clone() }
-            }
+            LiveUpdate::State { instrument, state, reason } => LiveEvent::State {
+                instrument: instrument.clone(),
+                state: *state,
+                reason: reason.as_ref().map(|r| r.render("en")),
+                reason_text: reason.clone(),
+            },
             LiveUpdate::Event(e) => LiveEvent::Event { event: e.clone() },
             LiveUpdate::FastMonitor { instrument, until } => {
                 LiveEvent::FastMonitor { instrument: instrument.clone(), until: *until }
@@ -192,9 +222,12 @@ impl LiveEvent {
     /// The `instrument-state` payload when this is a state change.
     pub fn as_state(&self) -> Option<InstrumentStateEvent> {
         match self {
-            LiveEvent::State { instrument, state, reason } => {
-                Some(InstrumentStateEvent { instrument: instrument.clone(), state: *state, reason: reason.clone() })
-            }
+            LiveEvent::State { instrument, state, reason, reason_text } => Some(InstrumentStateEvent {
+                instrument: instrument.clone(),
+                state: *state,
+                reason: reason.clone(),
+                reason_text: reason_text.clone(),
+            }),
             _ => None,
         }
     }
@@ -223,7 +256,8 @@ pub fn tray_summary_in(instruments: &[InstrumentView], lang: &str) -> String {
         .collect();
     let mut text = format!("Meterdeck: {}", parts.join(", "));
     for i in instruments.iter().filter(|i| i.state == ConnState::Error) {
-        if let Some(r) = &i.reason {
+        let reason = i.reason_text.as_ref().map(|r| r.render(lang)).or_else(|| i.reason.clone());
+        if let Some(r) = reason {
             text.push_str(&format!("\n{}: {}", i.config.id, r));
         }
     }

@@ -15,7 +15,7 @@ use tracing::{debug, warn};
 
 use super::records::{self, FileRecord, FileState};
 use super::source::{FileSource, MB};
-use crate::model::{Event, EventKind, now_ms};
+use crate::model::{Event, EventKind, Text, now_ms};
 use crate::notify::SecretStore;
 use crate::store::{Store, StoreError, StoreOptions};
 
@@ -93,17 +93,17 @@ impl Collector {
             let problem = self.round(&mut store).await.err();
             if problem != last_problem {
                 let ev = match &problem {
-                    Some(p) => Event::new(
+                    Some(p) => Event::said(
                         now_ms(),
                         Some(self.source.instrument.clone()),
                         EventKind::Error,
-                        format!("files: {p}"),
+                        Text::new("evt.filesProblem").arg("problem", p),
                     ),
-                    None => Event::new(
+                    None => Event::said(
                         now_ms(),
                         Some(self.source.instrument.clone()),
                         EventKind::File,
-                        format!("files: the FTP server answers again (folder {})", self.source.folder),
+                        Text::new("evt.filesBack").arg("folder", &self.source.folder),
                     ),
                 };
                 // The first round without a problem is not news.
@@ -127,8 +127,8 @@ impl Collector {
         let _ = self.notes.send(n).await;
     }
 
-    fn event(&self, kind: EventKind, message: String) -> FileNote {
-        FileNote::Event(Event::new(now_ms(), Some(self.source.instrument.clone()), kind, message))
+    fn event(&self, kind: EventKind, text: Text) -> FileNote {
+        FileNote::Event(Event::said(now_ms(), Some(self.source.instrument.clone()), kind, text))
     }
 
     /// One listing and the fetches it calls for. `Err` is the reason the
@@ -173,7 +173,7 @@ impl Collector {
                     file.path
                 );
                 records::set_state(store.conn(), rec.id, FileState::TooLarge, Some(&why)).map_err(|e| e.to_string())?;
-                self.note(self.event(EventKind::File, format!("file {}: {why}", file.path))).await;
+                self.note(self.event(EventKind::File, file_error(&file.path, why))).await;
                 continue;
             }
             match fetch_record(&mut session, store, &self.data_dir, &rec, file, src.auto_limit(), &mut |_| {}).await {
@@ -187,7 +187,7 @@ impl Collector {
                     .await;
                 }
                 Err(e) => {
-                    self.note(self.event(EventKind::Error, format!("file {}: {e}", file.path))).await;
+                    self.note(self.event(EventKind::Error, file_error(&file.path, e.to_string()))).await;
                     if e.is_transient() {
                         session.quit().await;
                         return Err(e.to_string());
@@ -203,18 +203,23 @@ impl Collector {
     }
 }
 
-fn fetched_message(r: &FileRecord) -> String {
+fn fetched_message(r: &FileRecord) -> Text {
     let check = match &r.server_checksum {
-        Some(c) => format!("checked against the server's {c}"),
-        None => "checked by size (the server offers no checksum)".into(),
+        Some(c) => Text::new("evt.checkedServer").arg("checksum", c),
+        None => Text::new("evt.checkedSize"),
     };
     let resumed = r.reason.as_deref().map(|m| format!("; {m}")).unwrap_or_default();
-    format!(
-        "file {} fetched: {} bytes, SHA-256 {}, {check}{resumed}",
-        r.remote_path,
-        r.size,
-        r.sha256.as_deref().unwrap_or("?")
-    )
+    Text::new("evt.fileFetched")
+        .arg("path", &r.remote_path)
+        .arg("bytes", r.size.to_string())
+        .arg("sha", r.sha256.as_deref().unwrap_or("?"))
+        .text_arg("check", check)
+        .arg("resumed", resumed)
+}
+
+/// "file <path>: <why>".
+pub(crate) fn file_error(path: &str, why: impl Into<String>) -> Text {
+    Text::new("evt.fileError").arg("path", path).arg("error", why)
 }
 
 /// Fetches one listed file into the data directory and records the

@@ -17,7 +17,7 @@ use super::collect::FileNote;
 use super::records::{self, FileRecord};
 use super::source::FileSource;
 use crate::licence::fetch::Auth;
-use crate::model::{Event, EventKind, now_ms};
+use crate::model::{Event, EventKind, Text, now_ms};
 use crate::notify::SecretStore;
 use crate::store::Store;
 
@@ -191,12 +191,13 @@ pub async fn upload_pending(
     notes: &mpsc::Sender<FileNote>,
     progress: &mut (dyn FnMut(&FileRecord, u64, u64) + Send),
 ) {
-    let event =
-        |kind, message: String| FileNote::Event(Event::new(now_ms(), Some(src.instrument.clone()), kind, message));
+    let event = |kind, text: Text| FileNote::Event(Event::said(now_ms(), Some(src.instrument.clone()), kind, text));
     let pending = match records::pending_uploads(store.conn(), &src.instrument) {
         Ok(p) => p,
         Err(e) => {
-            let _ = notes.send(event(EventKind::Error, format!("files: store: {e}"))).await;
+            let _ = notes
+                .send(event(EventKind::Error, Text::new("evt.filesProblem").arg("problem", format!("store: {e}"))))
+                .await;
             return;
         }
     };
@@ -206,12 +207,14 @@ pub async fn upload_pending(
                 let _ = notes
                     .send(event(
                         EventKind::File,
-                        format!("file {} uploaded to the cloud ({})", rec.remote_path, up.describe()),
+                        Text::new("evt.fileUploaded").arg("path", &rec.remote_path).arg("how", up.describe()),
                     ))
                     .await;
             }
             Err(e) => {
-                let _ = notes.send(event(EventKind::Error, format!("file {}: upload: {e}", rec.remote_path))).await;
+                let _ = notes
+                    .send(event(EventKind::Error, super::collect::file_error(&rec.remote_path, format!("upload: {e}"))))
+                    .await;
                 if matches!(e, UploadError::Unreachable { .. }) {
                     return;
                 }
@@ -225,7 +228,9 @@ pub async fn upload_pending(
     let confirmed = match records::confirmed_not_deleted(store.conn(), &src.instrument) {
         Ok(c) => c,
         Err(e) => {
-            let _ = notes.send(event(EventKind::Error, format!("files: store: {e}"))).await;
+            let _ = notes
+                .send(event(EventKind::Error, Text::new("evt.filesProblem").arg("problem", format!("store: {e}"))))
+                .await;
             return;
         }
     };
@@ -237,14 +242,15 @@ pub async fn upload_pending(
                 }
                 event(
                     EventKind::File,
-                    format!(
-                        "file {} deleted on the instrument after the cloud confirmed its SHA-256 (cloud id {})",
-                        rec.remote_path,
-                        rec.cloud_id.as_deref().unwrap_or("?")
-                    ),
+                    Text::new("evt.fileDeleted")
+                        .arg("path", &rec.remote_path)
+                        .arg("id", rec.cloud_id.as_deref().unwrap_or("?")),
                 )
             }
-            Err(e) => event(EventKind::Error, format!("file {}: not deleted on the instrument: {e}", rec.remote_path)),
+            Err(e) => event(
+                EventKind::Error,
+                Text::new("evt.fileNotDeleted").arg("path", &rec.remote_path).arg("error", e.to_string()),
+            ),
         };
         let _ = notes.send(note).await;
     }

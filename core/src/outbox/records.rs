@@ -17,7 +17,18 @@ use crate::store::{SchemaPart, Store, StoreError};
 use meterdeck_wire::records::{self, EventRecord, JournalRecord, MAX_NAME_CHARS, MAX_TEXT_CHARS, Record, RecordBody};
 
 /// Registered after the alarm journal's part (the triggers name its table).
-pub const SCHEMA_PART: SchemaPart = SchemaPart { name: "record_outbox", ddl: SCHEMA, migrations: &[] };
+pub const SCHEMA_PART: SchemaPart = SchemaPart { name: "record_outbox", ddl: SCHEMA, migrations: &[V2] };
+
+/// Version 2: events carry their translatable text (store schema 6's
+/// `event.text`) to the cloud.
+const V2: &str = r#"
+DROP TRIGGER IF EXISTS record_outbox_event;
+CREATE TRIGGER record_outbox_event AFTER INSERT ON event BEGIN
+    INSERT INTO record_outbox (kind, t, body) VALUES ('event', NEW.t, json_object(
+        'instrument', NEW.instrument, 'event', NEW.kind, 'message', NEW.message, 'text', json(NEW.text)));
+    DELETE FROM record_outbox WHERE id <= last_insert_rowid() - 200000;
+END;
+"#;
 
 /// Records kept at most while the cloud is unreachable (or none is set up);
 /// beyond it the oldest are dropped, so a cache without a cloud stays small.
@@ -112,6 +123,8 @@ fn parse(kind: &str, body: &str) -> Option<RecordBody> {
                 instrument: clip_opt(e.instrument, MAX_NAME_CHARS),
                 event: clip(e.event, MAX_NAME_CHARS),
                 message: clip(e.message, MAX_TEXT_CHARS),
+                // A text too long for the wire goes without it (the English message stays).
+                text: e.text.filter(|t| serde_json::to_string(t).is_ok_and(|j| j.chars().count() <= MAX_TEXT_CHARS)),
             }))
         }
         _ => None,
@@ -167,6 +180,7 @@ mod tests {
             message: "reset".into(),
             count: 1,
             first_t: 0,
+            text: Some(meterdeck_wire::i18n::Text::new("driver.closed").arg("target", "10.0.0.5:5025")),
         })
         .unwrap();
         let recs = next(&s, 10).unwrap();
@@ -181,7 +195,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match &recs[1].body {
-            RecordBody::Event(e) => assert_eq!((e.event.as_str(), e.message.as_str()), ("disconnected", "reset")),
+            RecordBody::Event(e) => {
+                assert_eq!((e.event.as_str(), e.message.as_str()), ("disconnected", "reset"));
+                // The text travels for the portal to show in its reader's language.
+                let text = e.text.as_ref().expect("the event's text");
+                assert_eq!(text.render("de"), "10.0.0.5:5025: Verbindung vom Messgerät geschlossen");
+            }
             other => panic!("{other:?}"),
         }
         records::check(&recs).unwrap();
@@ -196,6 +215,7 @@ mod tests {
             message: "x".into(),
             count: 1,
             first_t: 0,
+            text: None,
         })
         .unwrap();
         assert_eq!(next(&s, 10).unwrap()[0].seq, 3);

@@ -34,7 +34,7 @@ pub use fast_monitor::{FAST_DURATION, FAST_INTERVAL, FAST_REQUESTS_KEY, FastRequ
 pub(crate) use poller::{ActionReply, Control, Poller};
 pub use schedule::Schedule;
 
-use crate::model::{ChannelId, ConnState, Event, TimeMs, Value};
+use crate::model::{ChannelId, ConnState, Event, Text, TimeMs, Value};
 use crate::store::StoreError;
 
 pub type ConnectFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
@@ -70,7 +70,8 @@ pub enum PollMsg {
     State {
         instrument: String,
         state: ConnState,
-        reason: Option<String>,
+        /// Why (translatable; the store and logs keep its English).
+        reason: Option<Text>,
     },
     /// The identity the instrument gave (JSON), kept under [`identity_key`].
     Identity {
@@ -114,7 +115,8 @@ pub enum PollUpdate {
     State {
         instrument: String,
         state: ConnState,
-        reason: Option<String>,
+        /// Why (translatable; the store and logs keep its English).
+        reason: Option<Text>,
     },
     Event(Event),
     /// Fast monitor switched; `until` is `None` when it is off.

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use meterdeck_wire::i18n::Text;
+
 /// Polls in a row that must fit the interval before an overrun is over, so
 /// replies hovering around the interval do not flap.
 pub const RECOVER_AFTER: u32 = 3;
@@ -19,9 +21,10 @@ pub struct OverrunWatch {
 /// A change worth an event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OverrunChange {
-    /// The status reason and event message.
-    Started(String),
-    Ended(String),
+    /// The status reason (the event says "polls overrun: " before it).
+    Started(Text),
+    /// The event message.
+    Ended(Text),
 }
 
 impl OverrunWatch {
@@ -49,21 +52,19 @@ impl OverrunWatch {
         }
         self.active = false;
         self.fitting = 0;
-        Some(OverrunChange::Ended(format!(
-            "polls keep up again: replies take {}; interval {}",
-            human(took),
-            human(interval)
-        )))
+        Some(OverrunChange::Ended(
+            Text::new("evt.overrunEnded").arg("took", human(took)).arg("interval", human(interval)),
+        ))
     }
 }
 
 /// "replies take 1.5 s; interval 1 s; sampling every 2 s": ticks are
 /// absolute, so a poll that overruns waits for the next whole tick.
-pub fn describe(took: Duration, interval: Duration) -> String {
+pub fn describe(took: Duration, interval: Duration) -> Text {
     let step = interval.as_millis().max(1);
     let ticks = took.as_millis().div_ceil(step).max(1);
     let every = Duration::from_millis((ticks * step) as u64);
-    format!("replies take {}; interval {}; sampling every {}", human(took), human(interval), human(every))
+    Text::new("evt.overrunWhy").arg("took", human(took)).arg("interval", human(interval)).arg("every", human(every))
 }
 
 /// "1.5 s", "2 s", "250 ms".
@@ -86,9 +87,12 @@ mod tests {
 
     #[test]
     fn the_reason_says_what_sampling_becomes() {
-        assert_eq!(describe(ms(1500), S), "replies take 1.5 s; interval 1 s; sampling every 2 s");
-        assert_eq!(describe(ms(2100), S), "replies take 2.1 s; interval 1 s; sampling every 3 s");
-        assert_eq!(describe(ms(180), ms(100)), "replies take 180 ms; interval 100 ms; sampling every 200 ms");
+        assert_eq!(describe(ms(1500), S).render("en"), "replies take 1.5 s; interval 1 s; sampling every 2 s");
+        assert_eq!(describe(ms(2100), S).render("en"), "replies take 2.1 s; interval 1 s; sampling every 3 s");
+        assert_eq!(
+            describe(ms(180), ms(100)).render("en"),
+            "replies take 180 ms; interval 100 ms; sampling every 200 ms"
+        );
     }
 
     #[test]
@@ -98,7 +102,7 @@ mod tests {
         let started = w.observe(ms(1500), S);
         assert_eq!(
             started,
-            Some(OverrunChange::Started("replies take 1.5 s; interval 1 s; sampling every 2 s".into()))
+            Some(OverrunChange::Started(describe(Duration::from_millis(1500), Duration::from_secs(1))))
         );
         for _ in 0..20 {
             assert_eq!(w.observe(ms(1500), S), None);
@@ -110,7 +114,9 @@ mod tests {
         assert_eq!(w.observe(ms(200), S), None);
         assert_eq!(w.observe(ms(200), S), None);
         let ended = w.observe(ms(200), S).unwrap();
-        assert_eq!(ended, OverrunChange::Ended("polls keep up again: replies take 200 ms; interval 1 s".into()));
+        let OverrunChange::Ended(ended) = ended else { panic!("{ended:?}") };
+        assert_eq!(ended.render("en"), "polls keep up again: replies take 200 ms; interval 1 s");
+        assert_eq!(ended.render("de"), "Abfragen halten wieder Schritt: Antworten dauern 200 ms; Intervall 1 s");
         assert!(!w.active());
         assert_eq!(w.observe(ms(200), S), None);
     }

@@ -17,7 +17,7 @@ use super::repeats::Repeats;
 use super::schedule::Schedule;
 use super::{Connector, LiveValue, PollMsg, PollUpdate, RawError};
 use crate::control::{ControlAction, ControlOutcome, run_action};
-use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, TimeMs, Value, now_ms};
+use crate::model::{ChannelId, ConnState, Event, EventKind, SpecialKind, Text, TimeMs, Value, now_ms};
 
 /// Requests to a running instrument task.
 pub(crate) enum Control {
@@ -57,7 +57,7 @@ pub(crate) struct Poller<W, L> {
 /// Why a connected session ended.
 enum SessionEnd {
     Shutdown,
-    Lost(String),
+    Lost(Text),
 }
 
 /// A channel as polled: id sent to the driver, store id, unit.
@@ -124,7 +124,7 @@ where
             self.cfg.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
         let mut backoff = Backoff::new(self.backoff, seed ^ now_ms() as u64);
         // Reason of the current outage; its Disconnected event is recorded once.
-        let mut outage: Option<String> = None;
+        let mut outage: Option<Text> = None;
         self.set_state(ConnState::Connecting, None).await;
         while !self.stopping() {
             let guard = self.guard();
@@ -135,20 +135,21 @@ where
             };
             let end = match attempt {
                 Ok(Ok(driver)) => self.session(driver, &mut backoff, &mut outage).await,
-                Ok(Err(e)) => SessionEnd::Lost(e.to_string()),
-                Err(_) => {
-                    SessionEnd::Lost(format!("cannot connect to {}: no answer within {guard:?}", self.cfg.target()))
-                }
+                Ok(Err(e)) => SessionEnd::Lost(e.text()),
+                Err(_) => SessionEnd::Lost(
+                    Text::new("evt.noAnswer").arg("target", self.cfg.target()).arg("timeout", format!("{guard:?}")),
+                ),
             };
             let reason = match end {
                 SessionEnd::Shutdown => break,
                 SessionEnd::Lost(reason) => reason,
             };
+            let english = reason.render("en");
             if outage.is_none() {
-                warn!("{}: disconnected: {reason}", self.id());
+                warn!("{}: disconnected: {english}", self.id());
                 self.event(EventKind::Disconnected, reason.clone()).await;
             } else {
-                debug!("{}: still unreachable: {reason}", self.id());
+                debug!("{}: still unreachable: {english}", self.id());
             }
             outage = Some(reason.clone());
             self.set_state(ConnState::Reconnecting, Some(reason)).await;
@@ -157,7 +158,7 @@ where
                 break;
             }
         }
-        self.set_state(ConnState::Stopped, Some("agent stopped".to_string())).await;
+        self.set_state(ConnState::Stopped, Some(Text::new("evt.stopped"))).await;
     }
 
     /// Waits `delay` while disconnected, still answering control requests.
@@ -180,52 +181,52 @@ where
         &mut self,
         mut driver: Box<dyn Driver>,
         backoff: &mut Backoff,
-        outage: &mut Option<String>,
+        outage: &mut Option<Text>,
     ) -> SessionEnd {
         let id = self.cfg.id.clone();
         if self.cfg.set_clock_on_connect {
             let now = chrono::Utc::now();
             match self.call(driver.set_clock(now)).await {
                 Ok(()) => info!("{id}: clock set to {now}"),
-                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
-                Err(e) => self.event(EventKind::Error, format!("clock not set: {e}")).await,
+                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.text()),
+                Err(e) => self.event(EventKind::Error, Text::new("evt.clockNotSet").text_arg("error", e.text())).await,
             }
         }
         if self.cfg.start_on_connect {
             match self.call(driver.start()).await {
                 Ok(()) => info!("{id}: measurement started"),
-                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
-                Err(e) => self.event(EventKind::Error, format!("measurement not started: {e}")).await,
+                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.text()),
+                Err(e) => self.event(EventKind::Error, Text::new("evt.notStarted").text_arg("error", e.text())).await,
             }
         }
         let identity = match self.call(driver.identify()).await {
             Ok(identity) => Some(identity),
-            Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
+            Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.text()),
             Err(e) => {
-                self.event(EventKind::Error, format!("identification failed: {e}")).await;
+                self.event(EventKind::Error, Text::new("evt.identFailed").text_arg("error", e.text())).await;
                 None
             }
         };
         let offered = driver.channels();
         let polled = match self.register(offered).await {
             Ok(p) => p,
-            Err(e) => return SessionEnd::Lost(e.to_string()),
+            Err(e) => return SessionEnd::Lost(Text::plain(e.to_string())),
         };
-        let mut message = format!("connected to {}", self.cfg.target());
+        let mut message = Text::new("evt.connected").arg("target", self.cfg.target());
         if let Some(ident) = &identity {
-            message.push_str(&format!(": {ident}"));
+            message = Text::new("evt.connectedAs").arg("target", self.cfg.target()).arg("identity", ident.to_string());
             if let Ok(json) = serde_json::to_string(ident) {
                 self.send(PollMsg::Identity { instrument: id.clone(), json }).await;
             }
         }
         if let Some(reason) = outage.take() {
-            message.push_str(&format!(" (after: {reason})"));
+            message = Text::new("evt.after").text_arg("message", message).text_arg("reason", reason);
         }
-        info!("{id}: {message}");
+        info!("{id}: {}", message.render("en"));
         self.event(EventKind::Connected, message).await;
         if let Some(warning) = identity.as_ref().and_then(meterdeck_drivers::families::compat::check_compat) {
             warn!("{id}: {warning}");
-            self.event(EventKind::Error, warning).await;
+            self.event(EventKind::Error, Text::plain(warning)).await;
         }
         self.set_state(ConnState::Connected, None).await;
 
@@ -281,9 +282,11 @@ where
                     }
                     backoff.reset();
                 }
-                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.to_string()),
+                Err(e) if e.is_link_failure() => return SessionEnd::Lost(e.text()),
                 Err(e) => {
-                    let count = self.event_counted(EventKind::Error, format!("poll failed: {e}")).await;
+                    let count = self
+                        .event_counted(EventKind::Error, Text::new("evt.pollFailed").text_arg("error", e.text()))
+                        .await;
                     log_repeated(&id, &format!("poll failed: {e}"), count);
                     let values = vec![Value::Special(SpecialKind::NoData); polled.names.len()];
                     self.store_poll(&polled, tick, values).await;
@@ -307,7 +310,7 @@ where
     ) {
         let change = status.update(readings);
         for message in change.started {
-            warn!("{}: {message}", self.id());
+            warn!("{}: {}", self.id(), message.render("en"));
             self.event(EventKind::Error, message).await;
         }
         for channel in change.recovered {
@@ -331,13 +334,14 @@ where
         match watch.observe(took, interval) {
             None => {}
             Some(OverrunChange::Started(reason)) => {
-                warn!("{}: polls overrun: {reason}", self.id());
-                self.event(EventKind::Overrun, format!("polls overrun: {reason}")).await;
+                let message = Text::new("evt.overrun").text_arg("reason", reason.clone());
+                warn!("{}: {}", self.id(), message.render("en"));
+                self.event(EventKind::Overrun, message).await;
                 why.overrun = Some(reason);
                 self.set_state(ConnState::Connected, why.text()).await;
             }
             Some(OverrunChange::Ended(message)) => {
-                info!("{}: {message}", self.id());
+                info!("{}: {}", self.id(), message.render("en"));
                 self.event(EventKind::Overrun, message).await;
                 why.overrun = None;
                 self.set_state(ConnState::Connected, why.text()).await;
@@ -421,13 +425,18 @@ where
                     }
                 };
                 let link = match &result {
-                    Err(RawError::Driver { source, .. }) if source.is_link_failure() => Some(source.to_string()),
+                    Err(RawError::Driver { source, .. }) if source.is_link_failure() => Some(source.text()),
                     _ => None,
                 };
                 if action.changes_instrument() {
                     let text = match &result {
-                        Ok(o) => format!("{}: {}", action.label(), o.message),
-                        Err(e) => format!("{} failed: {e}", action.label()),
+                        Ok(o) => Text::new("evt.control").arg("action", action.label()).arg("result", &o.message),
+                        Err(RawError::Driver { source, .. }) => Text::new("evt.controlFailed")
+                            .arg("action", action.label())
+                            .text_arg("error", source.text()),
+                        Err(e) => Text::new("evt.controlFailed")
+                            .arg("action", action.label())
+                            .text_arg("error", Text::plain(e.to_string())),
                     };
                     self.event(EventKind::Control, text).await;
                 }
@@ -457,7 +466,7 @@ where
                     }
                     Err(e) => {
                         let link = e.is_link_failure();
-                        let reason = e.to_string();
+                        let reason = e.text();
                         let _ = reply.send(Err(RawError::Driver { id: self.cfg.id.clone(), source: e }));
                         if link { Err(LinkLost(reason)) } else { Ok(()) }
                     }
@@ -483,14 +492,14 @@ where
         let _ = self.live.send(update.into());
     }
 
-    async fn event(&self, kind: EventKind, message: String) {
-        self.event_counted(kind, message).await;
+    async fn event(&self, kind: EventKind, text: Text) {
+        self.event_counted(kind, text).await;
     }
 
     /// Records an event; returns how many times in a row it has happened
     /// (a repeated failure is one event with a count, see `repeats`).
-    async fn event_counted(&self, kind: EventKind, message: String) -> u32 {
-        let mut ev = Event::new(now_ms(), Some(self.cfg.id.clone()), kind, message);
+    async fn event_counted(&self, kind: EventKind, text: Text) -> u32 {
+        let mut ev = Event::said(now_ms(), Some(self.cfg.id.clone()), kind, text);
         self.repeats.lock().unwrap_or_else(|p| p.into_inner()).stamp(&mut ev);
         let count = ev.count;
         self.live(PollUpdate::Event(ev.clone()));
@@ -498,7 +507,7 @@ where
         count
     }
 
-    async fn set_state(&self, state: ConnState, reason: Option<String>) {
+    async fn set_state(&self, state: ConnState, reason: Option<Text>) {
         self.live(PollUpdate::State { instrument: self.cfg.id.clone(), state, reason: reason.clone() });
         self.send(PollMsg::State { instrument: self.cfg.id.clone(), state, reason }).await;
     }
@@ -513,14 +522,16 @@ fn channel_timeouts(cfg: &InstrumentConfig) -> Duration {
 /// overrunning polls, each kept apart and shown together in the status.
 #[derive(Default)]
 struct ConnectedWhy {
-    channels: Option<String>,
-    overrun: Option<String>,
+    channels: Option<Text>,
+    overrun: Option<Text>,
 }
 
 impl ConnectedWhy {
-    fn text(&self) -> Option<String> {
-        let parts: Vec<&str> = [&self.overrun, &self.channels].into_iter().flatten().map(String::as_str).collect();
-        (!parts.is_empty()).then(|| parts.join("; "))
+    fn text(&self) -> Option<Text> {
+        match (&self.overrun, &self.channels) {
+            (Some(a), Some(b)) => Some(Text::new("evt.both").text_arg("a", a.clone()).text_arg("b", b.clone())),
+            (a, b) => a.clone().or_else(|| b.clone()),
+        }
     }
 }
 
@@ -536,7 +547,7 @@ fn log_repeated(id: &str, message: &str, count: u32) {
 }
 
 /// The link broke while carrying out a control request (the reason).
-struct LinkLost(String);
+struct LinkLost(Text);
 
 /// Why a connected instrument's channels could not be set up.
 #[derive(Debug, thiserror::Error)]

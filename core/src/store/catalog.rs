@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::error::{Result, StoreError};
 use super::types::InstrumentState;
-use crate::model::{ChannelId, ChannelRecord, ConnState, TimeMs};
+use crate::model::{ChannelId, ChannelRecord, ConnState, Text, TimeMs};
 
 /// Adds the instrument or updates its configuration; keeps its state.
 pub(crate) fn upsert_instrument(
@@ -28,16 +28,20 @@ pub(crate) fn set_state(
     conn: &Connection,
     id: &str,
     state: ConnState,
-    reason: Option<&str>,
+    reason: Option<&Text>,
     last_poll: Option<TimeMs>,
     now: TimeMs,
 ) -> Result<()> {
+    // The English words for readers without translations (the CLI, logs),
+    // the key and arguments for the window's language.
+    let english = reason.map(|r| r.render("en"));
+    let text = reason.and_then(|r| serde_json::to_string(r).ok());
     let n = conn
         .prepare_cached(
-            "UPDATE instrument SET state = ?2, reason = ?3, last_poll = coalesce(?4, last_poll), updated = ?5
-             WHERE id = ?1",
+            "UPDATE instrument SET state = ?2, reason = ?3, last_poll = coalesce(?4, last_poll), updated = ?5,
+             reason_text = ?6 WHERE id = ?1",
         )?
-        .execute(params![id, state.as_str(), reason, last_poll, now])?;
+        .execute(params![id, state.as_str(), english, last_poll, now, text])?;
     if n == 0 {
         return Err(StoreError::UnknownInstrument(id.to_string()));
     }
@@ -46,7 +50,7 @@ pub(crate) fn set_state(
 
 pub(crate) fn states(conn: &Connection) -> Result<Vec<InstrumentState>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, family, target, state, reason, last_poll, updated FROM instrument ORDER BY id",
+        "SELECT id, name, family, target, state, reason, last_poll, updated, reason_text FROM instrument ORDER BY id",
     )?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
@@ -66,6 +70,7 @@ pub(crate) fn states(conn: &Connection) -> Result<Vec<InstrumentState>> {
             reason: r.get(5)?,
             last_poll: r.get(6)?,
             updated: r.get(7)?,
+            reason_text: r.get::<_, Option<String>>(8)?.and_then(|j| serde_json::from_str(&j).ok()),
         });
     }
     Ok(out)

@@ -254,7 +254,7 @@ impl Store {
         &mut self,
         id: &str,
         state: ConnState,
-        reason: Option<&str>,
+        reason: Option<&crate::model::Text>,
         last_poll: Option<TimeMs>,
     ) -> Result<()> {
         at(&self.path, "set instrument state", catalog::set_state(&self.conn, id, state, reason, last_poll, now_ms()))

@@ -38,7 +38,14 @@ impl SchemaPart {
 /// Append only. Version 3 created the alarm journal and the notification
 /// centre; they are schema parts now, registered by their owners, and the
 /// step stays (empty) so the numbers of existing files keep their meaning.
-const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[], &[V4], &[V5]];
+const MIGRATIONS: &[&[&str]] = &[&[V1], &[V2], &[], &[V4], &[V5], &[V6]];
+
+/// Schema 6: an event's message as a translation key and arguments (JSON of
+/// `meterdeck_wire::i18n::Text`), so the window shows it in its language.
+/// Older rows have NULL and show their English `message`.
+/// The instrument's state reason likewise (`reason` keeps its English).
+const V6: &str = "ALTER TABLE event ADD COLUMN text TEXT;
+ALTER TABLE instrument ADD COLUMN reason_text TEXT;";
 
 /// Schema 5: a block's `sum` of numbers (reports' means from summaries),
 /// in the summary index too. Blocks written before it have NULL and are

@@ -340,6 +340,32 @@ fn a_repeated_event_is_one_row_with_its_count_and_first_time() {
 }
 
 #[test]
+fn an_event_keeps_its_text_to_be_shown_in_any_language() {
+    use meterdeck_wire::i18n::Text;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir, 4);
+    let timeout = Text::new("driver.timeout").arg("target", "10.0.0.5:5025").arg("timeout", "2s");
+    let said = Event::said(
+        5_000,
+        Some("dmm".into()),
+        EventKind::Error,
+        Text::new("evt.pollFailed").text_arg("error", timeout),
+    );
+    assert_eq!(said.message, "poll failed: 10.0.0.5:5025: no reply within 2s");
+    store.record_event(&said).unwrap();
+    store.record_event(&Event::new(6_000, None, EventKind::Error, "older words".into())).unwrap();
+    // A row whose text was damaged on disk shows its English message.
+    store.conn().execute("UPDATE event SET text = '{not json' WHERE t = 6000", []).unwrap();
+    let evs = store.events(None, None, 10).unwrap();
+    assert_eq!(evs[0].text, None);
+    assert_eq!(evs[0].message, "older words");
+    let back = evs[1].text.as_ref().expect("the text is kept");
+    assert_eq!(back, said.text.as_ref().unwrap());
+    assert_eq!(back.render("de"), "Abfrage fehlgeschlagen: 10.0.0.5:5025: keine Antwort innerhalb von 2s");
+    assert_eq!(back.render("ja"), "ポーリング失敗: 10.0.0.5:5025: 2s 以内に応答がありません");
+}
+
+#[test]
 fn events_states_and_settings() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir, 4);
@@ -356,7 +382,8 @@ fn events_states_and_settings() {
     assert_eq!(store.events(Some(2), Some("lr1"), 10).unwrap().len(), 1);
     assert_eq!(store.events(None, None, 1).unwrap()[0].kind, EventKind::Disconnected);
 
-    store.set_instrument_state("lr1", ConnState::Error, Some("connection refused"), Some(42)).unwrap();
+    let refused = crate::model::Text::plain("connection refused");
+    store.set_instrument_state("lr1", ConnState::Error, Some(&refused), Some(42)).unwrap();
     store.set_instrument_state("lr1", ConnState::Reconnecting, None, None).unwrap();
     let st = &store.instrument_states().unwrap()[0];
     assert_eq!(

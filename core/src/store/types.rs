@@ -157,8 +157,12 @@ pub struct InstrumentState {
     pub family: String,
     pub target: String,
     pub state: ConnState,
+    /// Why, in English.
     pub reason: Option<String>,
     pub last_poll: Option<TimeMs>,
     /// Wall-clock time of the last change to this row.
     pub updated: TimeMs,
+    /// Why, as a translatable text (rows from before schema 6: `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_text: Option<crate::model::Text>,
 }

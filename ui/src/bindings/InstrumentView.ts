@@ -2,5 +2,10 @@
 import type { ConnState } from "./ConnState";
 import type { Identity } from "./Identity";
 import type { InstrumentConfig } from "./InstrumentConfig";
+import type { Text } from "./Text";
 
-export type InstrumentView = { config: InstrumentConfig, state: ConnState, reason: string | null, lastPoll: number | null, identity: Identity | null, compatWarning: string | null, fastUntil: number | null, pollIntervalS: number, };
+export type InstrumentView = { config: InstrumentConfig, state: ConnState, 
+/**
+ * Why, in English; `reason_text` for the window's language.
+ */
+reason: string | null, reasonText?: Text, lastPoll: number | null, identity: Identity | null, compatWarning: string | null, fastUntil: number | null, pollIntervalS: number, };

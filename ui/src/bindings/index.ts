@@ -224,6 +224,8 @@ export type { StorageMeter } from "./StorageMeter";
 export type { SyncStatusArgs } from "./SyncStatusArgs";
 export type { TableArgs } from "./TableArgs";
 export type { TableView } from "./TableView";
+export type { Text } from "./Text";
+export type { TextArg } from "./TextArg";
 export type { Thresholds } from "./Thresholds";
 export type { TimeRange } from "./TimeRange";
 export type { TotpSetup } from "./TotpSetup";

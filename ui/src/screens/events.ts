@@ -1,6 +1,6 @@
 import { api, errorText, type LiveEvent } from "../api";
 import { clear, h, option, showError } from "../dom";
-import { t, tDyn } from "../i18n";
+import { t, tDyn, tText } from "../i18n";
 import { app, type Screen } from "../state";
 import { formatDateTime } from "../time";
 
@@ -47,7 +47,7 @@ export function eventsScreen(): Screen {
             h(
               "td",
               { class: "msg" },
-              e.message,
+              e.text ? tText(e.text) : e.message,
               (e.count ?? 1) > 1
                 ? h("span", { class: "muted repeat", testid: "event-count" }, " " + t("events.repeated", { n: e.count ?? 1, since: formatDateTime(e.first_t ?? e.t) }))
                 : "",

@@ -12,7 +12,7 @@ import {
   parseChannels,
 } from "../families";
 import { t, tDyn } from "../i18n";
-import { app, instrumentsChanged, stateDot, type Screen } from "../state";
+import { app, instrumentsChanged, reasonOf, stateDot, type Screen } from "../state";
 import { formatAge, formatDateTime } from "../time";
 import { channelLegend, columnsHint, instrumentFields } from "./family-fields";
 import { controlPanel } from "./instrument-control";
@@ -511,9 +511,10 @@ export function instrumentsScreen(): Screen {
       clear(stateSpan);
       stateSpan.dataset.state = v.state;
       stateSpan.append(stateDot(v.state), tDyn(`state.${v.state}`, v.state));
-      stateCell.title = v.reason ?? "";
+      const why = reasonOf(v);
+      stateCell.title = why;
       // A connected instrument's reason names the channels that fail on their own.
-      reason.textContent = v.reason ?? "";
+      reason.textContent = why;
       reason.hidden = !reason.textContent;
       stateCell.classList.toggle("nowrap", reason.hidden);
       pollCell.textContent = `${v.pollIntervalS} s`;

@@ -276,6 +276,10 @@ function resetSetPage(account: string, user: string, code: string): void {
 async function enter(): Promise<void> {
   const me = await apiFetch<MeReply>("GET", "/me", undefined, { quiet401: true });
   setMe(me);
+  // The mails the cloud sends on its own (alarms, notices, reminders) follow
+  // the language and zone of the user's last browser or window.
+  const s = browserSettings();
+  void apiFetch("PUT", "/me/preferences", { language: s.language, zone: s.timezone }, { quiet401: true }).catch(() => undefined);
   if (location.pathname !== "/") history.replaceState(null, "", `/${location.hash}`);
   shell(me);
 }

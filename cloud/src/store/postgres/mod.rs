@@ -154,6 +154,10 @@ impl PgStore {
             tx.batch_execute(schema::V5).await?;
             tx.execute("INSERT INTO meterdeck_schema (version) VALUES (5)", &[]).await?;
         }
+        if v < 6 {
+            tx.batch_execute(schema::V6).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (6)", &[]).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -587,6 +591,30 @@ impl Storage for PgStore {
             .query(&format!("SELECT {USER_COLS} FROM app_user WHERE account = $1 ORDER BY id"), &[&account])
             .await?;
         all(&rows, rows::user)
+    }
+
+    async fn user_prefs(&self, account: &str, id: &str) -> Result<Option<UserPrefs>> {
+        let rows =
+            self.query("SELECT language, zone FROM user_pref WHERE account = $1 AND id = $2", &[&account, &id]).await?;
+        match rows.first() {
+            Some(r) => Ok(Some(UserPrefs { language: g(r, 0)?, zone: g(r, 1)? })),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_user_prefs(&self, account: &str, id: &str, prefs: &UserPrefs) -> Result<()> {
+        let n = self
+            .exec(
+                "INSERT INTO user_pref (account, id, language, zone)
+                 SELECT account, id, $3, $4 FROM app_user WHERE account = $1 AND id = $2
+                 ON CONFLICT (account, id) DO UPDATE SET language = excluded.language, zone = excluded.zone",
+                &[&account, &id, &prefs.language, &prefs.zone],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("user {id}")));
+        }
+        Ok(())
     }
 
     async fn delete_user(&self, account: &str, id: &str) -> Result<()> {

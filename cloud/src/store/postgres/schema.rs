@@ -1,7 +1,7 @@
 //! The PostgreSQL schema, versioned in `meterdeck_schema`. Several cloud
 //! processes may start at once: migrations run under an advisory lock.
 
-pub const VERSION: i32 = 5;
+pub const VERSION: i32 = 6;
 
 /// Arbitrary, fixed: the advisory lock key of schema migrations.
 pub const MIGRATION_LOCK: i64 = 0x4d44_5343_4845_4d41; // "MDSCHEMA"
@@ -250,5 +250,17 @@ CREATE TABLE agent_presence (
 CREATE TABLE account_watch (
     account TEXT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
     offline_after_s BIGINT NOT NULL
+);
+";
+
+/// Version 6: each user's language and time zone (issue 17); see the SQLite schema.
+pub const V6: &str = "
+CREATE TABLE user_pref (
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    language TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    PRIMARY KEY (account, id),
+    FOREIGN KEY (account, id) REFERENCES app_user(account, id) ON DELETE CASCADE
 );
 ";

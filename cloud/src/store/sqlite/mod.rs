@@ -532,6 +532,34 @@ impl Storage for SqliteStore {
         .await
     }
 
+    async fn user_prefs(&self, account: &str, id: &str) -> Result<Option<UserPrefs>> {
+        let (account, id) = (account.to_owned(), id.to_owned());
+        self.read(move |c| {
+            one(c, "SELECT language, zone FROM user_pref WHERE account = ?1 AND id = ?2", [&account, &id], |r| {
+                Ok(UserPrefs { language: r.get(0)?, zone: r.get(1)? })
+            })
+        })
+        .await
+    }
+
+    async fn set_user_prefs(&self, account: &str, id: &str, prefs: &UserPrefs) -> Result<()> {
+        let (account, id, p) = (account.to_owned(), id.to_owned(), prefs.clone());
+        self.write(move |c| {
+            let known: i64 =
+                c.query_row("SELECT count(*) FROM user WHERE account = ?1 AND id = ?2", [&account, &id], |r| r.get(0))?;
+            if known == 0 {
+                return Err(StoreError::NotFound(format!("user {id}")));
+            }
+            c.execute(
+                "INSERT INTO user_pref (account, id, language, zone) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account, id) DO UPDATE SET language = excluded.language, zone = excluded.zone",
+                [&account, &id, &p.language, &p.zone],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn delete_user(&self, account: &str, id: &str) -> Result<()> {
         let (account, id) = (account.to_owned(), id.to_owned());
         self.write(move |c| {

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Version 1. Grants and team members are JSON lists (small, read whole);
 /// time series are one row per batch part (see `store/mod.rs`).
@@ -261,6 +261,19 @@ CREATE TABLE account_watch (
 );
 ";
 
+/// Version 6: each user's language and time zone for the mails the cloud
+/// sends on its own (issue 17).
+const V6: &str = "
+CREATE TABLE user_pref (
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    language TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    PRIMARY KEY (account, id),
+    FOREIGN KEY (account, id) REFERENCES user(account, id) ON DELETE CASCADE
+);
+";
+
 /// A schema this program cannot use, or SQLite failing to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -308,6 +321,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(V5)?;
         tx.execute_batch("PRAGMA user_version = 5")?;
+        tx.commit()?;
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v < 6 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V6)?;
+        tx.execute_batch("PRAGMA user_version = 6")?;
         tx.commit()?;
     }
     Ok(())

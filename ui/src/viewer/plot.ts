@@ -16,6 +16,7 @@ import { timeLabels } from "../plot";
 import { formatDateTimeMs, getTimeZone, zonedDate } from "../time";
 import { alignColumns } from "./align";
 import type { Columns } from "./frame";
+import { phase, spent } from "./timings";
 
 export interface ViewerInput {
   key: string;
@@ -171,6 +172,7 @@ export class ViewerPlot {
       return;
     }
     const { xs, ys } = alignColumns(inputs.map((i) => i.cols));
+    phase("aligned");
     const data = [xs, ...ys] as unknown as uPlot.AlignedData;
     const axesShape = axesKey(inputs);
     const seriesShape = seriesKey(inputs);
@@ -224,7 +226,12 @@ export class ViewerPlot {
         // far enough apart that "12:34:56" labels do not touch.
         size: 52,
         space: 80,
-        values: (_u, splits, _ax, _space, incr) => timeLabels(splits, incr),
+        values: (_u, splits, _ax, _space, incr) => {
+          const t0 = performance.now();
+          const out = timeLabels(splits, incr);
+          spent("labels", performance.now() - t0);
+          return out;
+        },
       },
     ];
     units.forEach((unit, k) => {
@@ -259,7 +266,12 @@ export class ViewerPlot {
     const opts: uPlot.Options = {
       ...this.size(),
       ms: 1,
-      tzDate: (ts) => zonedDate(ts, tz),
+      tzDate: (ts) => {
+        const t0 = performance.now();
+        const d = zonedDate(ts, tz);
+        spent("tzDate", performance.now() - t0);
+        return d;
+      },
       series,
       bands,
       scales,
@@ -276,8 +288,23 @@ export class ViewerPlot {
             this.opts.onZoom(Math.round(a), Math.round(b), this.width());
           },
         ],
-        setCursor: [(u) => this.showReadout(u)],
-        draw: [() => this.opts.onDrawn?.(this.gen)],
+        setCursor: [
+          (u) => {
+            const t0 = performance.now();
+            this.showReadout(u);
+            spent("cursor", performance.now() - t0);
+          },
+        ],
+        setScale: [() => phase("setScale")],
+        drawClear: [() => phase("drawClear")],
+        drawAxes: [() => phase("drawAxes")],
+        drawSeries: [() => phase("drawSeries")],
+        draw: [
+          () => {
+            phase("draw");
+            this.opts.onDrawn?.(this.gen);
+          },
+        ],
       },
     };
     this.u = new uPlot(opts, data, this.el);

@@ -51,9 +51,9 @@ function parts(ms: number, tz: string): Record<string, string> {
 }
 
 // Formatting goes through the zone's UTC offset, looked up once per
-// quarter hour (every offset change of the tz database since 1970 falls on
-// one) and kept: `formatToParts` costs ~0.5 ms a call in WebKitGTK, and a
-// plot's axes and read-out format dozens of times per redraw (issue 17).
+// quarter hour (offset changes fall on quarter hours) and kept:
+// `formatToParts` per call is slow in WebKitGTK, and a plot's axes and
+// read-out format dozens of times per redraw (issue 17).
 const QUARTER = 900_000;
 const offsets = new Map<string, Map<number, number>>();
 

@@ -693,6 +693,15 @@ fn redraw_ms(s: &Session, trigger: impl FnOnce(&Session) -> Result<()>) -> Resul
     Ok(Redraw { ms, parts })
 }
 
+/// Each redraw's phases (ms from its setData: alignment, uPlot's scales,
+/// axes, series, draw hook, cursor, next frame), where a breakdown's
+/// setData and paint went.
+fn print_phases(rs: &[Redraw]) {
+    for r in rs {
+        eprintln!("     redraw {:.1} ms: phases {}", r.ms, r.parts["phases"]);
+    }
+}
+
 /// Median of one field of the Viewer's breakdowns.
 fn part(rs: &[Redraw], key: &str) -> f64 {
     median(rs.iter().filter_map(|r| r.parts[key].as_f64()).collect())
@@ -712,12 +721,11 @@ fn breakdown(rs: &[Redraw]) -> Value {
 }
 
 /// Core's answer for `[from, to)` at `width`, as the Viewer's series command
-/// computes it (count, then min/max per pixel), timed in this process on
-/// the same store file.
+/// computes it (more than 2 samples a pixel?, then min/max per pixel),
+/// timed in this process on the same store file.
 fn core_series_ms(store: &Store, ch: i64, from: i64, to: i64, width: usize) -> Result<f64> {
     let t0 = Instant::now();
-    let n = store.count_in_range(ch, from, to)?;
-    ensure!(n > 2 * width as u64, "the range came back raw ({n} samples)");
+    ensure!(store.count_exceeds(ch, from, to, 2 * width as u64)?, "the range came back raw");
     let b = store.minmax(ch, from, to, width)?;
     ensure!(!b.is_empty(), "no buckets");
     Ok(t0.elapsed().as_secs_f64() * 1000.0)
@@ -783,6 +791,7 @@ fn viewer(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
         cmd.push(j);
         frame.push(b);
     }
+    print_phases(&ui);
     let ms: Vec<f64> = ui.iter().map(|r| r.ms).collect();
     eprintln!(
         "   {raw_n} points: click -> painted {ms:.1?} ms; series (JSON) {cmd:.1?} ms, series_frame {frame:.1?} ms (plot {width} px); breakdown {}",
@@ -818,7 +827,7 @@ fn viewer(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
     desk.wait_for(&over_sel, Duration::from_secs(30))?;
     let mut ui = Vec::new();
     let mut all = Vec::new();
-    let (mut cmd, mut frame, mut core) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cmd, mut frame, mut core, mut cold) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for run in 0..a.runs {
         all.push(redraw_ms(&desk, js_click(&testid("range-all")))?.ms);
         let over = desk.find(&over_sel)?;
@@ -834,7 +843,11 @@ fn viewer(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
         cmd.push(j);
         frame.push(b);
         core.push(core_series_ms(&reader, year_id, from, to, width as usize)?);
+        // A fresh reader: the block summaries read from the index, not memory.
+        let fresh = Store::open_readonly(&data.path().join(meterdeck_core::config::STORE_FILE))?;
+        cold.push(core_series_ms(&fresh, year_id, from, to, width as usize)?);
     }
+    print_phases(&ui);
     let ms: Vec<f64> = ui.iter().map(|r| r.ms).collect();
     eprintln!(
         "   year: range-all click -> painted {all:.1?} ms; zoom drag -> painted {ms:.1?} ms; series (JSON) {cmd:.1?} ms, series_frame {frame:.1?} ms; core alone {core:.1?} ms; breakdown {}",
@@ -846,6 +859,7 @@ fn viewer(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
     json.insert("viewer_year_samples".into(), json!(year_n));
     json.insert("viewer_year_breakdown".into(), breakdown(&ui));
     json.insert("series_core_ms".into(), json!(core_ms));
+    json.insert("series_core_cold_ms".into(), json!(median(cold.clone())));
     json.insert("series_json_cmd_ms".into(), json!(median(cmd.clone())));
     json.insert("series_frame_cmd_ms".into(), json!(median(frame.clone())));
     figs.push(Figure {
@@ -863,6 +877,12 @@ fn viewer(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
     figs.push(Figure {
         name: "  series_core_ms: core's answer alone (median)".into(),
         value: core_ms,
+        unit: "ms",
+        target: None,
+    });
+    figs.push(Figure {
+        name: "  same, from a freshly opened store (summaries not in memory)".into(),
+        value: median(cold),
         unit: "ms",
         target: None,
     });

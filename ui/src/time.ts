@@ -2,7 +2,6 @@
 import { t } from "./i18n";
 
 let zone = "UTC";
-let locale = "en-GB";
 
 export function setTimeZone(tz: string): void {
   zone = isValidZone(tz) ? tz : "UTC";
@@ -12,9 +11,9 @@ export function getTimeZone(): string {
   return zone;
 }
 
-export function setLocale(lang: string): void {
-  locale = lang === "ja" ? "ja-JP" : lang === "de" ? "de-DE" : "en-GB";
-}
+/** Times are written ISO-like in every language (the formatter was always
+ * en-CA's), so the language changes nothing here. */
+export function setLocale(_lang: string): void {}
 
 export function isValidZone(tz: string): boolean {
   if (!tz) return false;
@@ -27,54 +26,90 @@ export function isValidZone(tz: string): boolean {
 }
 
 const cache = new Map<string, Intl.DateTimeFormat>();
-function fmt(tz: string, kind: "full" | "short" | "ms"): Intl.DateTimeFormat {
-  const key = `${tz}|${kind}|${locale}`;
-  let f = cache.get(key);
+function fmt(tz: string): Intl.DateTimeFormat {
+  let f = cache.get(tz);
   if (!f) {
-    const base: Intl.DateTimeFormatOptions = {
+    f = new Intl.DateTimeFormat("en-CA", {
       timeZone: tz,
       hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
       hour: "2-digit",
       minute: "2-digit",
       second: "2-digit",
-    };
-    if (kind !== "short") Object.assign(base, { year: "numeric", month: "2-digit", day: "2-digit" });
-    if (kind === "ms") base.fractionalSecondDigits = 3;
-    f = new Intl.DateTimeFormat("en-CA", base);
-    cache.set(key, f);
+    });
+    cache.set(tz, f);
   }
   return f;
 }
 
-function parts(ms: number, tz: string, kind: "full" | "short" | "ms"): Record<string, string> {
+function parts(ms: number, tz: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of fmt(tz, kind).formatToParts(new Date(ms))) out[p.type] = p.value;
+  for (const p of fmt(tz).formatToParts(new Date(ms))) out[p.type] = p.value;
   return out;
+}
+
+// Formatting goes through the zone's UTC offset, looked up once per
+// quarter hour (offset changes fall on quarter hours) and kept:
+// `formatToParts` per call is slow in WebKitGTK, and a plot's axes and
+// read-out format dozens of times per redraw (issue 17).
+const QUARTER = 900_000;
+const offsets = new Map<string, Map<number, number>>();
+
+/** Offset of `tz` from UTC at `ms`, in ms. */
+function offsetMs(ms: number, tz: string): number {
+  let byZone = offsets.get(tz);
+  if (!byZone) offsets.set(tz, (byZone = new Map()));
+  const q = Math.floor(ms / QUARTER);
+  let off = byZone.get(q);
+  if (off === undefined) {
+    const at = q * QUARTER;
+    const p = parts(at, tz);
+    off = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second) - at;
+    if (byZone.size > 50_000) byZone.clear();
+    byZone.set(q, off);
+  }
+  return off;
+}
+
+const pad2 = (n: number): string => (n < 10 ? "0" : "") + n;
+const pad3 = (n: number): string => (n < 10 ? "00" : n < 100 ? "0" : "") + n;
+
+/** The zone's wall clock at `ms` as the UTC fields of a Date. */
+function wall(ms: number, tz: string): Date {
+  return new Date(ms + offsetMs(ms, tz));
+}
+
+function ymd(d: Date): string {
+  const y = d.getUTCFullYear();
+  return `${y < 1000 ? String(y).padStart(4, "0") : y}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+}
+
+function hms(d: Date): string {
+  return `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
 }
 
 /** `2026-11-22 13:04:05` in the zone (ISO-like, independent of locale). */
 export function formatDateTime(ms: number, tz: string = zone): string {
-  const p = parts(ms, tz, "full");
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  const d = wall(ms, tz);
+  return `${ymd(d)} ${hms(d)}`;
 }
 
 /** With milliseconds, for tables and read-outs of fast data. */
 export function formatDateTimeMs(ms: number, tz: string = zone): string {
-  const p = parts(ms, tz, "ms");
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}.${p.fractionalSecond ?? "000"}`;
+  const d = wall(ms, tz);
+  return `${ymd(d)} ${hms(d)}.${pad3(d.getUTCMilliseconds())}`;
 }
 
 /** `13:04:05` in the zone. */
 export function formatTime(ms: number, tz: string = zone): string {
-  const p = parts(ms, tz, "short");
-  return `${p.hour}:${p.minute}:${p.second}`;
+  return hms(wall(ms, tz));
 }
 
 /** Offset of the zone from UTC at instant `ms`, in minutes (e.g. +540 for Tokyo). */
 export function zoneOffsetMinutes(ms: number, tz: string = zone): number {
-  const p = parts(Math.floor(ms / 1000) * 1000, tz, "full");
-  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second);
-  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60000);
+  return Math.round(offsetMs(ms, tz) / 60000);
 }
 
 /** "5s ago", "3m ago"... relative to `now`. */
@@ -106,10 +141,10 @@ export function toZonedInput(ms: number, tz: string = zone): string {
 }
 
 /** A Date whose local fields read the zone's wall clock at `ms` (what
- * uPlot's `tzDate` makes), from the cached formatter: uPlot's own goes
+ * uPlot's `tzDate` makes), from the cached offsets: uPlot's own goes
  * through `toLocaleString` with a zone, which costs ~0.7 ms a call in
  * WebKitGTK and was most of a Viewer redraw (issue 17). */
 export function zonedDate(ms: number, tz: string = zone): Date {
-  const p = parts(ms, tz, "ms");
-  return new Date(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second, +(p.fractionalSecond ?? 0));
+  const d = wall(ms, tz);
+  return new Date(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
 }

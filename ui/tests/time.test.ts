@@ -66,3 +66,25 @@ describe("zonedDate", () => {
     }
   });
 });
+
+describe("cached zone offsets", () => {
+  it("format every instant as Intl does, across DST changes and odd offsets", () => {
+    const fmts = new Map<string, Intl.DateTimeFormat>();
+    const intl = (ms: number, tz: string): string => {
+      const p: Record<string, string> = {};
+      let f = fmts.get(tz);
+      if (!f) fmts.set(tz, (f = new Intl.DateTimeFormat("en-CA", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })));
+      for (const x of f.formatToParts(new Date(ms))) p[x.type] = x.value;
+      return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+    };
+    const zones = ["Europe/Berlin", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns", "UTC"];
+    // Around 2026's changes, every 7 min 13.5 s for a day either side, and across a year.
+    const around = [Date.UTC(2026, 2, 29, 1), Date.UTC(2026, 9, 25, 1), Date.UTC(2026, 3, 5, 15), Date.UTC(2026, 2, 8, 7), Date.UTC(2026, 10, 1, 6)];
+    for (const tz of zones) {
+      const instants: number[] = [];
+      for (const c of around) for (let ms = c - 43_200_000; ms < c + 43_200_000; ms += 433_500) instants.push(ms);
+      for (let ms = Date.UTC(2025, 0, 1); ms < Date.UTC(2026, 0, 1); ms += 86_400_000 + 3_600_123) instants.push(ms);
+      for (const ms of instants) expect(formatDateTime(ms, tz), `${tz} ${ms}`).toBe(intl(ms, tz));
+    }
+  });
+});

@@ -40,8 +40,7 @@ pub fn series(store: &Store, ids: &[ChannelId], from: TimeMs, to: TimeMs, width:
     }
     let mut out = Vec::with_capacity(ids.len());
     for &id in ids {
-        let count = store.count_in_range(id, from, to)?;
-        if count <= 2 * u64::from(width) {
+        if !store.count_exceeds(id, from, to, 2 * u64::from(width))? {
             let mut samples = store.range(id, from, to)?;
             samples.sort_by_key(|s| s.t);
             let mut v = SeriesView {

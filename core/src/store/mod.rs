@@ -26,6 +26,7 @@ mod retention;
 mod schema;
 mod settings;
 mod stats;
+mod summaries;
 mod tail;
 mod types;
 
@@ -63,6 +64,8 @@ pub struct Store {
     opts: StoreOptions,
     encoders: blocks::Encoders,
     live: RefCell<Option<Live>>,
+    /// Block summaries of recently plotted channels (`minmax`).
+    summaries: RefCell<summaries::SummaryCache>,
 }
 
 /// Attaches the path and operation to errors leaving the public API.
@@ -89,8 +92,14 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         schema::configure_writer(&mut conn, opts.durability).map_err(open_err)?;
         at(path, "schema migration", schema::migrate(&mut conn, path, parts))?;
-        let store =
-            Store { conn, path: path.to_path_buf(), opts, encoders: blocks::Encoders::new(), live: RefCell::new(None) };
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+            opts,
+            encoders: blocks::Encoders::new(),
+            live: RefCell::new(None),
+            summaries: RefCell::default(),
+        };
         // Load the tail now: a corrupt tail is reported at open.
         store.read("load tail", |_, _| Ok(()))?;
         Ok(store)
@@ -109,6 +118,7 @@ impl Store {
             opts: StoreOptions::default(),
             encoders: blocks::Encoders::new(),
             live: RefCell::new(None),
+            summaries: RefCell::default(),
         })
     }
 
@@ -200,7 +210,15 @@ impl Store {
 
     /// Number of samples (numbers and specials) with `from <= t < to`.
     pub fn count_in_range(&self, ch: ChannelId, from: TimeMs, to: TimeMs) -> Result<u64> {
-        self.read("count query", |conn, live| query::count_in_range(conn, live.pending(ch).1, ch, from, to))
+        self.read("count query", |conn, live| query::count_in_range(conn, live.pending(ch).1, ch, from, to, None))
+    }
+
+    /// Whether `[from, to)` holds more than `limit` samples; reads blocks
+    /// only until it does (a plot's raw-or-buckets choice).
+    pub fn count_exceeds(&self, ch: ChannelId, from: TimeMs, to: TimeMs, limit: u64) -> Result<bool> {
+        self.read("count query", |conn, live| {
+            query::count_in_range(conn, live.pending(ch).1, ch, from, to, Some(limit)).map(|n| n > limit)
+        })
     }
 
     /// Each channel's most recently appended sample.
@@ -237,7 +255,11 @@ impl Store {
     /// Min and max of `[from, to)` in `buckets` equal buckets, as `m4` gives
     /// them, with fewer blocks decoded (no counts, first or last).
     pub fn minmax(&self, ch: ChannelId, from: TimeMs, to: TimeMs, buckets: usize) -> Result<Vec<MinMaxBucket>> {
-        self.read("min/max query", |conn, live| query::minmax(conn, live.pending(ch).1, ch, from, to, buckets))
+        self.read("min/max query", |conn, live| {
+            let mut cache = self.summaries.borrow_mut();
+            let blocks = cache.blocks(conn, ch)?;
+            query::minmax(conn, live.pending(ch).1, ch, (from, to), buckets, blocks)
+        })
     }
 
     pub fn record_event(&mut self, ev: &Event) -> Result<()> {

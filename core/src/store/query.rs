@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::codec::{self, Decoded, Summary};
 use super::error::{Result, StoreError};
+use super::summaries::BlockBounds;
 use super::tail::Live;
 use super::types::{M4Bucket, MinMaxBucket};
 use crate::model::{ChannelId, ChannelRecord, Sample, SpecialKind, TimeMs};
@@ -89,12 +90,16 @@ pub(crate) fn for_each_in_range(
     Ok(())
 }
 
+/// Samples in `[from, to)`; with `cap`, stops once more than `cap` are
+/// counted and returns what it has (a value above `cap`): whether a range
+/// is few enough to send raw needs no count of a year of blocks.
 pub(crate) fn count_in_range(
     conn: &Connection,
     pending: &[Sample],
     channel: ChannelId,
     from: TimeMs,
     to: TimeMs,
+    cap: Option<u64>,
 ) -> Result<u64> {
     require_channel(conn, channel)?;
     if to <= from {
@@ -113,6 +118,9 @@ pub(crate) fn count_in_range(
         } else {
             with_block_data(conn, channel, id, |b| codec::decode_block_times(b, count.max(0) as usize, &mut ts))?;
             total += ts.iter().filter(|&&t| t >= from && t < to).count() as u64;
+        }
+        if cap.is_some_and(|c| total > c) {
+            return Ok(total);
         }
     }
     total += pending.iter().filter(|s| s.t >= from && s.t < to).count() as u64;
@@ -250,13 +258,14 @@ pub(crate) fn m4(
 /// their timestamps from the summary; a neighbour bucket needs the decoded
 /// samples only if the block's extreme beats what the bucket already has.
 /// Over a year of 1 s data most edge blocks are then never decoded.
+/// `blocks` are the channel's (`SummaryCache`), by (t_max, seq_first).
 pub(crate) fn minmax(
     conn: &Connection,
     pending: &[Sample],
     channel: ChannelId,
-    from: TimeMs,
-    to: TimeMs,
+    (from, to): (TimeMs, TimeMs),
     n: usize,
+    blocks: &[BlockBounds],
 ) -> Result<Vec<MinMaxBucket>> {
     require_channel(conn, channel)?;
     if n == 0 || to <= from {
@@ -269,11 +278,10 @@ pub(crate) fn minmax(
     // (block id, count, first bucket, last bucket, block min, block max)
     type Deferred = (i64, u64, usize, usize, Option<(i64, f64)>, Option<(i64, f64)>);
     let mut deferred: Vec<Deferred> = Vec::new();
-    let mut stmt = conn.prepare_cached(BLOCK_SUMMARIES_IN_RANGE)?;
-    let mut rows = stmt.query(params![channel, from, to])?;
-    while let Some(row) = rows.next()? {
-        let s = summary_of(row)?;
-        let id: i64 = row.get(0)?;
+    // `blocks` are by t_max: those ending before `from` are skipped at once.
+    let start = blocks.partition_point(|b| b.t_max < from);
+    for s in blocks[start..].iter().filter(|b| b.t_min < to) {
+        let id = s.id;
         if s.t_min >= from && s.t_max < to {
             let b0 = buckets.of(s.t_min, hint);
             let b1 = buckets.of(s.t_max, b0);

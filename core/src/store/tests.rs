@@ -562,6 +562,9 @@ proptest! {
         prop_assert_eq!(store.range(ch[0], i64::MIN, i64::MAX).unwrap(), samples.clone());
         prop_assert_eq!(store.range(ch[0], from, to).unwrap(), expect.clone());
         prop_assert_eq!(store.count_in_range(ch[0], from, to).unwrap(), expect.len() as u64);
+        for limit in [0, n as u64, expect.len() as u64, expect.len().saturating_sub(1) as u64] {
+            prop_assert_eq!(store.count_exceeds(ch[0], from, to, limit).unwrap(), expect.len() as u64 > limit, "limit {}", limit);
+        }
         let got: Vec<_> = store.m4(ch[0], from, to, n).unwrap().into_iter()
             .map(|b| (b.count, b.specials, b.first, b.last, b.min, b.max)).collect();
         let brute = brute_m4(&samples, from, to, n);

@@ -1,6 +1,7 @@
 // The Viewer's uPlot: several channels, one y axis per unit, min/max bands
-// for downsampled data, drag-to-zoom (the owner refetches), cursor read-out
-// and a comparison range drawn shifted onto the main one.
+// (a column per bucket) for downsampled data, drag-to-zoom (the owner
+// refetches), cursor read-out and a comparison range drawn shifted onto the
+// main one.
 //
 // One uPlot instance lives as long as the set of series is the same (their
 // keys, kinds, units, colours): a refresh, zoom or pan only hands it new
@@ -16,6 +17,7 @@ import { timeLabels } from "../plot";
 import { formatDateTimeMs, getTimeZone, zonedDate } from "../time";
 import { alignColumns } from "./align";
 import type { Columns } from "./frame";
+import { phase, spent } from "./timings";
 
 export interface ViewerInput {
   key: string;
@@ -40,6 +42,8 @@ interface Logical {
   input: ViewerInput;
   /** uPlot series indices: [line] (raw) or [max, min] (bands). */
   idx: number[];
+  /** The band's colour between max and min (downsampled only). */
+  fill?: string;
 }
 
 function cssVar(name: string, fallback: string): string {
@@ -64,11 +68,10 @@ function axesKey(inputs: ViewerInput[]): string {
   return [...new Set(inputs.map((i) => i.unit))].join("\n");
 }
 
-/** uPlot series and bands for `inputs`: a line per raw channel, max and min
- * with a band between them per downsampled one. */
-function layout(inputs: ViewerInput[]): { series: uPlot.Series[]; bands: uPlot.Band[]; logical: Logical[] } {
+/** uPlot series for `inputs`: a line per raw channel, max and min lines
+ * per downsampled one (the band between them is drawn by `drawBands`). */
+function layout(inputs: ViewerInput[]): { series: uPlot.Series[]; logical: Logical[] } {
   const series: uPlot.Series[] = [];
-  const bands: uPlot.Band[] = [];
   const logical: Logical[] = [];
   let n = 1;
   for (const i of inputs) {
@@ -81,12 +84,46 @@ function layout(inputs: ViewerInput[]): { series: uPlot.Series[]; bands: uPlot.B
     } else {
       series.push({ label: `${i.label} ${t("viewer.max")}`, scale, stroke: alpha(i.color, 0.9), width: 1, dash, points: { show: false } });
       series.push({ label: `${i.label} ${t("viewer.min")}`, scale, stroke: alpha(i.color, 0.9), width: 1, dash, points: { show: false } });
-      bands.push({ series: [n, n + 1], fill: alpha(i.color, i.compare ? 0.12 : 0.25) });
-      logical.push({ input: i, idx: [n, n + 1] });
+      logical.push({ input: i, idx: [n, n + 1], fill: alpha(i.color, i.compare ? 0.12 : 0.25) });
       n += 2;
     }
   }
-  return { series, bands, logical };
+  return { series, logical };
+}
+
+/** Each bucket's min..max as a pixel-aligned column under the lines.
+ * uPlot's bands fill one polygon between the two lines: drawing a year's
+ * series took 40-100 ms in WebKitGTK's software canvas (a band as tall as
+ * the plot), the columns take 3-4 ms (issue 17, the figures' phases). */
+function drawBands(u: uPlot, logical: Logical[]): void {
+  const xs = u.data[0];
+  if (!xs || xs.length === 0) return;
+  const { left, top, width, height } = u.bbox;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, width, height);
+  ctx.clip();
+  for (const l of logical) {
+    if (!l.fill || l.idx.length !== 2 || !u.series[l.idx[0]]?.show) continue;
+    const hi = u.data[l.idx[0]] as ArrayLike<number | null | undefined>;
+    const lo = u.data[l.idx[1]] as ArrayLike<number | null | undefined>;
+    const scale = u.series[l.idx[0]].scale ?? "y";
+    ctx.fillStyle = l.fill;
+    let x0 = Math.round(u.valToPos(xs[0], "x", true));
+    for (let k = 0; k < xs.length; k++) {
+      const x1 = k + 1 < xs.length ? Math.round(u.valToPos(xs[k + 1], "x", true)) : x0 + Math.max(1, Math.round(width / xs.length));
+      const a = hi[k];
+      const b = lo[k];
+      if (a !== null && a !== undefined && b !== null && b !== undefined && x1 >= left && x0 <= left + width) {
+        const y0 = Math.round(u.valToPos(a, scale, true));
+        const y1 = Math.round(u.valToPos(b, scale, true));
+        ctx.fillRect(x0, Math.min(y0, y1), Math.max(1, x1 - x0), Math.max(1, Math.abs(y1 - y0)));
+      }
+      x0 = x1;
+    }
+  }
+  ctx.restore();
 }
 
 export class ViewerPlot {
@@ -171,6 +208,7 @@ export class ViewerPlot {
       return;
     }
     const { xs, ys } = alignColumns(inputs.map((i) => i.cols));
+    phase("aligned");
     const data = [xs, ...ys] as unknown as uPlot.AlignedData;
     const axesShape = axesKey(inputs);
     const seriesShape = seriesKey(inputs);
@@ -185,14 +223,12 @@ export class ViewerPlot {
       // Same axes, other series (a channel added, or raw points became
       // bands on zooming out): the series are swapped in the same instance.
       const next = layout(inputs);
+      this.logical = next.logical;
       u.batch(() => {
         for (let k = u.series.length - 1; k >= 1; k--) u.delSeries(k);
-        u.delBand(null as unknown as number);
         next.series.forEach((opts) => u.addSeries(opts));
-        next.bands.forEach((b) => u.addBand(b));
         u.setData(data, true);
       });
-      this.logical = next.logical;
       this.seriesShape = seriesShape;
       return;
     }
@@ -211,7 +247,6 @@ export class ViewerPlot {
     const units = [...new Set(inputs.map((i) => i.unit))];
     const lay = layout(inputs);
     const series: uPlot.Series[] = [{ label: t("viewer.time") }, ...lay.series];
-    const bands = lay.bands;
     this.logical = lay.logical;
     // Ranges read the plot's current settings, so a refresh needs no rebuild.
     const scales: uPlot.Scales = { x: { time: true, range: () => [this.xRange[0], this.xRange[1]] } };
@@ -224,7 +259,12 @@ export class ViewerPlot {
         // far enough apart that "12:34:56" labels do not touch.
         size: 52,
         space: 80,
-        values: (_u, splits, _ax, _space, incr) => timeLabels(splits, incr),
+        values: (_u, splits, _ax, _space, incr) => {
+          const t0 = performance.now();
+          const out = timeLabels(splits, incr);
+          spent("labels", performance.now() - t0);
+          return out;
+        },
       },
     ];
     units.forEach((unit, k) => {
@@ -259,9 +299,13 @@ export class ViewerPlot {
     const opts: uPlot.Options = {
       ...this.size(),
       ms: 1,
-      tzDate: (ts) => zonedDate(ts, tz),
+      tzDate: (ts) => {
+        const t0 = performance.now();
+        const d = zonedDate(ts, tz);
+        spent("tzDate", performance.now() - t0);
+        return d;
+      },
       series,
-      bands,
       scales,
       axes: axesOpts,
       legend: { show: false },
@@ -276,8 +320,29 @@ export class ViewerPlot {
             this.opts.onZoom(Math.round(a), Math.round(b), this.width());
           },
         ],
-        setCursor: [(u) => this.showReadout(u)],
-        draw: [() => this.opts.onDrawn?.(this.gen)],
+        setCursor: [
+          (u) => {
+            const t0 = performance.now();
+            this.showReadout(u);
+            spent("cursor", performance.now() - t0);
+          },
+        ],
+        setScale: [() => phase("setScale")],
+        drawClear: [
+          (u) => {
+            phase("drawClear");
+            drawBands(u, this.logical);
+            phase("bands");
+          },
+        ],
+        drawAxes: [() => phase("drawAxes")],
+        drawSeries: [(_u, si) => phase(`series${si}`)],
+        draw: [
+          () => {
+            phase("draw");
+            this.opts.onDrawn?.(this.gen);
+          },
+        ],
       },
     };
     this.u = new uPlot(opts, data, this.el);

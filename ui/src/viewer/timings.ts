@@ -18,6 +18,19 @@ export interface Redraw {
   from: number;
   to: number;
   bytes: number;
+  /** Where setData and paint went (ms from setData's start): uPlot's phases. */
+  phases?: Record<string, number>;
+}
+
+/** Phase marks of the redraw in progress (ms since its setData), set by the plot. */
+export const phases: { t0: number; at: Record<string, number> } = { t0: 0, at: {} };
+/** Adds `ms` (and one call) to the phase `name`'s totals. */
+export function spent(name: string, ms: number): void {
+  phases.at[`${name}Ms`] = Math.round(((phases.at[`${name}Ms`] ?? 0) + ms) * 100) / 100;
+  phases.at[`${name}N`] = (phases.at[`${name}N`] ?? 0) + 1;
+}
+export function phase(name: string): void {
+  phases.at[name] = Math.round((performance.now() - phases.t0) * 10) / 10;
 }
 
 const KEEP = 50;
@@ -51,6 +64,8 @@ export class Timings {
   setData(gen: number, from: number, to: number): void {
     const p = this.pending.get(gen);
     if (p) Object.assign(p, { tSet: performance.now(), from, to });
+    phases.t0 = performance.now();
+    phases.at = {};
     performance.mark(`viewer:setData:${gen}`);
   }
 
@@ -62,7 +77,11 @@ export class Timings {
     const tDraw = performance.now();
     measure("viewer:setData", `viewer:setData:${gen}`);
     performance.mark(`viewer:drawn:${gen}`);
+    const at = phases.at;
+    queueMicrotask(() => phase("afterDraw"));
+    setTimeout(() => phase("task"), 0);
     requestAnimationFrame(() => {
+      phase("raf");
       measure("viewer:paint", `viewer:drawn:${gen}`);
       const r: Redraw = {
         gen,
@@ -73,6 +92,7 @@ export class Timings {
         from: p.from ?? 0,
         to: p.to ?? 0,
         bytes: p.bytes ?? 0,
+        phases: at,
       };
       this.log.push(r);
       if (this.log.length > KEEP) this.log.shift();

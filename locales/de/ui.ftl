@@ -898,3 +898,19 @@ dash-importSiteNamed = — in der Datei angegeben (ein Portal-Export) —
 dash-importSiteHint = Eine von der Desktop-App exportierte Tafel benennt Kanäle als Messgerät/Kanal: Wählen Sie den Standort (Agent), an dem sie liegen.
 dash-chooseFile = Wählen Sie zuerst eine Tafeldatei.
 dash-notJson = Die Datei ist kein JSON
+
+## ---- site alarms in the cloud (issue 16)
+sitealarms-title = Standort-Alarme
+sitealarms-of = Alarme von { $agent }
+sitealarms-offline = Für diesen Standort steht der Cloud-Alarm „Agent offline“ an.
+sitealarms-none = Keine anstehenden Alarme.
+sitealarms-pending = In der Cloud quittiert von { $user }; unterwegs zum Agenten
+sitealarms-standing = Alarme
+sitealarms-records = Journal und Ereignisse
+sitealarms-more = Weitere
+sitealarms-kind = Art
+sitealarms-what = Was
+sitealarms-detail = Detail
+sitealarms-kind-journal = Journal
+sitealarms-kind-event = Ereignis
+sitealarms-kind-cloud__alarm = Cloud-Alarm

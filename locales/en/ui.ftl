@@ -898,3 +898,19 @@ dash-importSiteNamed = — named in the file (a portal export) —
 dash-importSiteHint = A board exported by the desktop app names channels as instrument/channel: choose the site (agent) they are on.
 dash-chooseFile = Choose a board file first.
 dash-notJson = The file is not JSON
+
+## ---- site alarms in the cloud (issue 16)
+sitealarms-title = Site alarms
+sitealarms-of = Alarms of { $agent }
+sitealarms-offline = The cloud's "agent offline" alarm stands for this site.
+sitealarms-none = No standing alarms.
+sitealarms-pending = Acknowledged in the cloud by { $user }; on its way to the agent
+sitealarms-standing = Alarms
+sitealarms-records = Journal and events
+sitealarms-more = More
+sitealarms-kind = Kind
+sitealarms-what = What
+sitealarms-detail = Detail
+sitealarms-kind-journal = Journal
+sitealarms-kind-event = Event
+sitealarms-kind-cloud__alarm = Cloud alarm

@@ -898,3 +898,19 @@ dash-importSiteNamed = — ファイル内で指定（ポータルのエクス�
 dash-importSiteHint = デスクトップアプリでエクスポートしたボードはチャンネルを 計測器/チャンネル で示します。それらがあるサイト（エージェント）を選んでください。
 dash-chooseFile = 先にボードファイルを選んでください。
 dash-notJson = ファイルが JSON ではありません
+
+## ---- site alarms in the cloud (issue 16)
+sitealarms-title = サイトのアラーム
+sitealarms-of = { $agent } のアラーム
+sitealarms-offline = このサイトにはクラウドの「エージェント オフライン」アラームが発生中です。
+sitealarms-none = 発生中のアラームはありません。
+sitealarms-pending = { $user } がクラウドで確認済み。エージェントへ送信中
+sitealarms-standing = アラーム
+sitealarms-records = ジャーナルとイベント
+sitealarms-more = さらに表示
+sitealarms-kind = 種別
+sitealarms-what = 内容
+sitealarms-detail = 詳細
+sitealarms-kind-journal = ジャーナル
+sitealarms-kind-event = イベント
+sitealarms-kind-cloud__alarm = クラウド アラーム

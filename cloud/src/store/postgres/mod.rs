@@ -154,6 +154,10 @@ impl PgStore {
             tx.batch_execute(schema::V5).await?;
             tx.execute("INSERT INTO meterdeck_schema (version) VALUES (5)", &[]).await?;
         }
+        if v < 6 {
+            tx.batch_execute(schema::V6).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (6)", &[]).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -483,6 +483,41 @@ fn alarms_are_acknowledged_both_ways() {
     });
     let a = site_alarm(api, agent_id, "hot");
     assert_eq!((a["state"].as_str(), a["ack"]["comment"].as_str()), (Some("ACKED"), Some("on site")), "{a}");
+
+    // The portal's Alarms page: raised once more, acknowledged from the browser.
+    sim_command(port, ":SIMulate:VALue CH1_1,20.0");
+    wait_until(Duration::from_secs(60), "the return in the cloud", || {
+        site_alarm(api, agent_id, "hot")["state"] == "NORM"
+    });
+    sim_command(port, ":SIMulate:VALue CH1_1,90.0");
+    wait_until(Duration::from_secs(60), "the third raise in the cloud", || {
+        site_alarm(api, agent_id, "hot")["state"] == "UNACK"
+    });
+    portal_ack(&setup.cloud.http, dir.path()).expect("the portal's Alarms page");
+    wait_until(Duration::from_secs(30), "the portal's ack in the agent's journal", || {
+        local_ack(&site, "hot").is_some_and(|(u, c)| u == "alice@cloud" && c.as_deref() == Some("from the portal"))
+    });
     assert_eq!(running.terminate(Duration::from_secs(15)), Some(0));
     drop(sims);
+}
+
+/// Signs in to the portal as alice, opens Alarms, screenshots the site's
+/// page (docs/screenshots/portal-alarms.png) and acknowledges `hot`.
+fn portal_ack(base: &str, dir: &Path) -> anyhow::Result<()> {
+    use meterdeck_e2e::portal::{click, doc_screenshot, fill, sign_in_form};
+    use meterdeck_e2e::webdriver::{Driver, testid};
+    let driver = Driver::start_chromedriver()?;
+    let s = driver.chromium_session(&dir.join("chromium"))?;
+    s.set_window_rect(1280, 860)?;
+    s.goto(&format!("{base}/"))?;
+    sign_in_form(&s, "acme", "alice", ADMIN_PASSWORD)?;
+    s.wait_for(&testid("portal-who"), Duration::from_secs(20))?;
+    click(&s, "nav-alarms")?;
+    s.wait_for("[data-testid=site-alarm][data-alarm=hot][data-unacked=true]", Duration::from_secs(20))?;
+    s.wait_for(&testid("portal-record"), Duration::from_secs(20))?;
+    doc_screenshot(&s, "portal-alarms")?;
+    fill(&s, "site-alarm-comment", "from the portal")?;
+    click(&s, "site-alarm-ack")?;
+    s.wait_for(&testid("site-alarm-pending"), Duration::from_secs(20))?;
+    Ok(())
 }

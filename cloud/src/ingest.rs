@@ -83,7 +83,11 @@ pub async fn run(
             }
         });
     }
-    poll(&client, &mut events, &tx, &connected, &subscription(&cfg.password)).await
+    // Acknowledgements made in the cloud go down over this connection.
+    let acks = tokio::spawn(crate::acks::run(client.clone(), store.clone()));
+    let out = poll(&client, &mut events, &tx, &connected, &subscription(&cfg.password)).await;
+    acks.abort();
+    out
 }
 
 /// The shared group of the cloud's ingest processes, named from their

@@ -2,6 +2,7 @@
 //! (docs/protocol.md), the Web API (accounts, agents, data), storage behind
 //! a trait (SQLite by default, PostgreSQL at scale).
 
+pub mod acks;
 pub mod admin;
 pub mod api;
 pub mod auth;

@@ -61,6 +61,16 @@ pub async fn cloud_storage(link: Link<'_>, _a: Args<CloudStorageArgs>) -> Reply<
     link.storage_meter().await.map_err(msg)
 }
 
+#[tauri::command]
+pub async fn cloud_site_alarms(link: Link<'_>, a: Args<CloudSiteAlarmsArgs>) -> Reply<CloudSiteAlarmsArgs> {
+    link.site_alarms(&a.agent).await.map_err(msg)
+}
+
+#[tauri::command]
+pub async fn cloud_alarm_ack(link: Link<'_>, a: Args<CloudAlarmAckArgs>) -> Reply<CloudAlarmAckArgs> {
+    link.ack_site_alarm(&a.agent, &a.alarm, &a.comment).await.map_err(msg)
+}
+
 /// This agent's own sync (backlog, last acknowledgement, traffic): the
 /// Desk's `SyncStatus` fields plus `traffic_percent` and `traffic_warning`.
 #[tauri::command]

@@ -12,6 +12,10 @@
 //! - `killed_agent_is_mailed_offline_once_then_back_online`: kill -9 the
 //!   agent; with a 5 s silence setting the "offline" mail reaches aiosmtpd
 //!   once within 5 + 30 s; restarted, the "back online" mail follows.
+//! - `alarms_are_acknowledged_both_ways`: an alarm acknowledged through the
+//!   cloud API is journaled by the agent as `<user>@cloud` with the comment
+//!   and then shows acknowledged in the cloud; one acknowledged on the agent
+//!   shows acknowledged in the cloud (who, when, comment).
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -387,4 +391,133 @@ fn killed_agent_is_mailed_offline_once_then_back_online() {
     let mails = wait_mails(&mut mail, smtp, 3, Duration::from_secs(30));
     assert!(mails[2]["subject"].as_str().unwrap_or_default().contains("is offline"), "{}", mails[2]);
     drop(sims);
+}
+
+/// The cloud's summary of alarm `id` of the agent (`/alarms`, `site`).
+fn site_alarm(api: &Api, agent: &str, id: &str) -> Value {
+    let v = api.get(&format!("/api/v1/agents/{agent}/alarms"));
+    v["site"].as_array().and_then(|l| l.iter().find(|a| a["alarm_id"] == id).cloned()).unwrap_or(Value::Null)
+}
+
+/// The agent's latest `ack` journal entry of `alarm`: (user, comment).
+fn local_ack(site: &Site, alarm: &str) -> Option<(String, Option<String>)> {
+    site.store()
+        .query_row(
+            "SELECT user, comment FROM alarm_journal WHERE alarm_id = ?1 AND action = 'ack' ORDER BY id DESC LIMIT 1",
+            [alarm],
+            |r| Ok((r.get::<_, Option<String>>(0)?.unwrap_or_default(), r.get(1)?)),
+        )
+        .ok()
+}
+
+/// Issue 16, acknowledgements both ways: an alarm raised on the agent and
+/// acknowledged through the cloud API is journaled on the agent as
+/// `alice@cloud` with the comment, and the cloud then shows it acknowledged
+/// (who, when, comment); one acknowledged on the agent (the local CLI)
+/// shows acknowledged in the cloud by that user.
+#[test]
+fn alarms_are_acknowledged_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = cloud_with_agent(dir.path());
+    let (api, agent_id) = (&setup.api, setup.agent_id.as_str());
+    let rt = runtime();
+    let sims = rt.block_on(sim::start(sims())).expect("simulator");
+    let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
+    let port = port_of(&cfgs[0]);
+    let site = Site::new(dir.path(), agent_id, &setup.secret, setup.cloud.mqtt_port, &cfgs);
+    let mut running = site.run();
+
+    // Cloud -> agent.
+    sim_command(port, ":SIMulate:VALue CH1_1,77.5");
+    wait_until(Duration::from_secs(60), "the raised alarm in the cloud", || {
+        site_alarm(api, agent_id, "hot")["state"] == "UNACK"
+    });
+    let ack_url = format!("{}/api/v1/agents/{agent_id}/alarms/hot/ack", api.base);
+    let tok = Some(api.token.as_str());
+    let (s, v) = request("POST", &ack_url, tok, Some(&json!({"comment": "valve closed"})));
+    assert_eq!(s, 202, "{v}");
+    assert_eq!(v["pending"]["user"], "alice", "{v}");
+    assert_eq!(v["alarm"]["pending_ack"]["comment"], "valve closed", "{v}");
+    let (s, v) = request("POST", &ack_url, tok, Some(&json!({"comment": "again"})));
+    assert_eq!(s, 409, "a second ack while the first travels: {v}");
+    let (s, v) =
+        request("POST", &format!("{}/api/v1/agents/{agent_id}/alarms/nope/ack", api.base), tok, Some(&json!({})));
+    assert_eq!(s, 404, "{v}");
+    let sent = Instant::now();
+    wait_until(Duration::from_secs(30), "the cloud's ack in the agent's journal", || local_ack(&site, "hot").is_some());
+    eprintln!("cloud ack journaled on the agent after {:.1} s", sent.elapsed().as_secs_f64());
+    assert_eq!(local_ack(&site, "hot"), Some(("alice@cloud".into(), Some("valve closed".into()))));
+    wait_until(Duration::from_secs(30), "the cloud showing the alarm acknowledged", || {
+        site_alarm(api, agent_id, "hot")["state"] == "ACKED"
+    });
+    let a = site_alarm(api, agent_id, "hot");
+    assert_eq!(
+        (a["ack"]["user"].as_str(), a["ack"]["comment"].as_str()),
+        (Some("alice@cloud"), Some("valve closed")),
+        "{a}"
+    );
+    assert!(a["ack"]["t"].as_i64().is_some() && a["pending_ack"].is_null(), "{a}");
+    // Now acknowledged: nothing more to acknowledge.
+    let (s, v) = request("POST", &ack_url, tok, Some(&json!({})));
+    assert_eq!(s, 409, "{v}");
+
+    // Agent -> cloud: returned (normal), raised again, acknowledged locally.
+    sim_command(port, ":SIMulate:VALue CH1_1,20.0");
+    wait_until(Duration::from_secs(60), "the return in the cloud", || {
+        site_alarm(api, agent_id, "hot")["state"] == "NORM"
+    });
+    sim_command(port, ":SIMulate:VALue CH1_1,80.0");
+    wait_until(Duration::from_secs(60), "the second raise in the cloud", || {
+        site_alarm(api, agent_id, "hot")["state"] == "UNACK"
+    });
+    assert!(site_alarm(api, agent_id, "hot")["ack"].is_null(), "the earlier ack is not this raise's");
+    let cfg = site.config.to_str().unwrap();
+    let data = site.data.to_str().unwrap();
+    let out =
+        agent(&["alarms", "--config", cfg, "--data-dir", data, "ack", "hot", "--user", "bob", "--comment", "on site"])
+            .output()
+            .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_until(Duration::from_secs(30), "the local ack in the cloud", || {
+        site_alarm(api, agent_id, "hot")["ack"]["user"] == "bob"
+    });
+    let a = site_alarm(api, agent_id, "hot");
+    assert_eq!((a["state"].as_str(), a["ack"]["comment"].as_str()), (Some("ACKED"), Some("on site")), "{a}");
+
+    // The portal's Alarms page: raised once more, acknowledged from the browser.
+    sim_command(port, ":SIMulate:VALue CH1_1,20.0");
+    wait_until(Duration::from_secs(60), "the return in the cloud", || {
+        site_alarm(api, agent_id, "hot")["state"] == "NORM"
+    });
+    sim_command(port, ":SIMulate:VALue CH1_1,90.0");
+    wait_until(Duration::from_secs(60), "the third raise in the cloud", || {
+        site_alarm(api, agent_id, "hot")["state"] == "UNACK"
+    });
+    portal_ack(&setup.cloud.http, dir.path()).expect("the portal's Alarms page");
+    wait_until(Duration::from_secs(30), "the portal's ack in the agent's journal", || {
+        local_ack(&site, "hot").is_some_and(|(u, c)| u == "alice@cloud" && c.as_deref() == Some("from the portal"))
+    });
+    assert_eq!(running.terminate(Duration::from_secs(15)), Some(0));
+    drop(sims);
+}
+
+/// Signs in to the portal as alice, opens Alarms, screenshots the site's
+/// page (docs/screenshots/portal-alarms.png) and acknowledges `hot`.
+fn portal_ack(base: &str, dir: &Path) -> anyhow::Result<()> {
+    use meterdeck_e2e::portal::{click, doc_screenshot, fill, sign_in_form};
+    use meterdeck_e2e::webdriver::{Driver, testid};
+    let driver = Driver::start_chromedriver()?;
+    let s = driver.chromium_session(&dir.join("chromium"))?;
+    s.set_window_rect(1280, 860)?;
+    s.goto(&format!("{base}/"))?;
+    sign_in_form(&s, "acme", "alice", ADMIN_PASSWORD)?;
+    s.wait_for(&testid("portal-who"), Duration::from_secs(20))?;
+    click(&s, "nav-alarms")?;
+    s.wait_for("[data-testid=site-alarm][data-alarm=hot][data-unacked=true]", Duration::from_secs(20))?;
+    s.wait_for(&testid("portal-record"), Duration::from_secs(20))?;
+    doc_screenshot(&s, "portal-alarms")?;
+    fill(&s, "site-alarm-comment", "from the portal")?;
+    click(&s, "site-alarm-ack")?;
+    s.wait_for(&testid("site-alarm-pending"), Duration::from_secs(20))?;
+    Ok(())
 }

@@ -268,6 +268,9 @@ export const api = {
     call("cloud_series", { channel, from, to, buckets: Math.max(1, Math.round(buckets)) }),
   /** The account's stored bytes against the plan's capacity, the largest channels. */
   cloudStorage: () => call("cloud_storage"),
+  /** A site's alarms as the cloud knows them; acknowledging goes to the agent through the cloud. */
+  cloudSiteAlarms: (agent: string) => call("cloud_site_alarms", { agent }),
+  cloudAlarmAck: (agent: string, alarm: string, comment: string) => call("cloud_alarm_ack", { agent, alarm, comment }),
   syncStatus: () => call("sync_status"),
 
   licenceShow: () => call("licence_show"),

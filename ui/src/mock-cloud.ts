@@ -6,6 +6,7 @@
 // time ranges) are the backend's, not copied here.
 import { cloudAdminCommands } from "./mock-cloud-admin";
 import type { CloudAgent, CloudChannel, CloudSeries, CloudStatus, CloudStorage, LocalSyncView } from "./api";
+import type { SiteAlarms } from "./bindings";
 
 type Args = Record<string, unknown>;
 const now = (): number => Date.now();
@@ -163,9 +164,36 @@ export const cloudCommands: Record<string, (a: Args) => unknown> = {
     need();
     return storage;
   },
+  cloud_site_alarms: (a) => {
+    need();
+    return siteAlarms(String(a.agent));
+  },
+  cloud_alarm_ack: (a) => {
+    need();
+    const s = siteAlarms(String(a.agent));
+    const x = s.site.find((y) => y.alarm_id === a.alarm);
+    if (x) x.pending_ack = { id: "p1", alarm_id: x.alarm_id, user: status.me?.user ?? "alice", comment: String(a.comment), created_ms: now(), sends: 0 };
+    return s;
+  },
   sync_status: () => local(),
   ...cloudAdminCommands(() => (status.signed_in && status.me ? status.me : null)),
 };
+
+const acked: Record<string, SiteAlarms> = {};
+/** The browser mock's alarms of a site: one unacknowledged, one acknowledged. */
+function siteAlarms(agent: string): SiteAlarms {
+  const t = now();
+  return (acked[agent] ??= {
+    agent,
+    offline: agent === "a2",
+    offline_changed_ms: agent === "a2" ? t - 3 * 3_600_000 : null,
+    connected: agent !== "a2",
+    site: [
+      { alarm_id: "hot", name: "Boiler hot", severity: "critical", state: "UNACK", active: true, unacked: true, changed_ms: t - 600_000, since_ms: t - 600_000, ack: null, pending_ack: null },
+      { alarm_id: "door", name: "Door open", severity: "low", state: "ACKED", active: true, unacked: false, changed_ms: t - 60_000, since_ms: t - 900_000, ack: { user: "bob", t: t - 60_000, comment: "closing it" }, pending_ack: null },
+    ],
+  });
+}
 
 const storage: CloudStorage = {
   account: "acme",

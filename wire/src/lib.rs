@@ -8,6 +8,8 @@
 //!   agent ids and MQTT topics, and the checks a received batch must pass;
 //! - `licence`: the licence document the cloud signs and agents verify
 //!   offline, and the plan limits of SPEC 7;
+//! - `alarms`: a site's alarms as the cloud shows them, and the cloud's
+//!   acknowledgement on its way down to the agent;
 //! - `boards`: the dashboard board document (panels on the grid, the board
 //!   file) the desktop and the portal share, and its context-free checks.
 //!
@@ -15,6 +17,7 @@
 //! database, no MQTT client. The drivers, the engine (meterdeck-core) and
 //! the cloud all depend on this crate; it depends on none of them.
 
+pub mod alarms;
 pub mod boards;
 pub mod codec;
 pub mod licence;

@@ -120,6 +120,7 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/agents/{id}/secret", post(agents::rotate_secret))
         .route("/agents/{id}/records", get(sites::records))
         .route("/agents/{id}/alarms", get(sites::alarms))
+        .route("/agents/{id}/alarms/{alarm}/ack", post(sites::ack_alarm))
         .route("/account/offline-alarm", get(sites::offline_setting).put(sites::set_offline_setting))
         .route("/channels/{id}/raw", get(agents::raw))
         .route("/channels/{id}/minmax", get(agents::minmax))

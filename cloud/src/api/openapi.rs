@@ -332,6 +332,13 @@ pub const ROUTES: &[RouteDoc] = &[
         Viewer,
         "A visible agent's alarm states and whether the cloud's offline alarm stands",
     ),
+    rb(
+        "POST",
+        "/agents/{id}/alarms/{alarm}/ack",
+        Member,
+        "Acknowledge an alarm of a visible agent (who, when, comment): kept until the agent's journal shows it, published to the agent meanwhile; 409 when it needs no acknowledgement",
+        r#"{"comment":"seen, valve closed"}"#,
+    ),
     r("GET", "/account/offline-alarm", Viewer, "The silence after which an agent counts as offline (seconds)"),
     rb(
         "PUT",
@@ -424,6 +431,7 @@ pub fn is_public(method: &str, path: &str) -> bool {
         files::complete,
         sites::records,
         sites::alarms,
+        sites::ack_alarm,
         sites::offline_setting,
         sites::set_offline_setting,
     ),

@@ -2,9 +2,13 @@
 //! a visible agent synced, the cloud's own offline/online alarms about it,
 //! the alarms' current states, and the account's offline setting. Access
 //! follows the measurement grants: an agent the caller may not see (or of
-//! another account) answers 404.
+//! another account) answers 404. Members and admins acknowledge an agent's
+//! alarm here; the acknowledgement travels to the agent (`crate::acks`).
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use meterdeck_wire::alarms::{JournalFields, PendingAck, SiteAlarm, summarize};
+use meterdeck_wire::records::MAX_TEXT_CHARS;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -117,6 +121,25 @@ pub struct AlarmsReply {
     /// Each alarm's latest state change from the agent's journal (its
     /// state is `body.to_state`), by alarm id.
     alarms: Vec<SiteRecord>,
+    /// The same alarms summarised: state, severity, since when, who
+    /// acknowledged them (when, comment) and acknowledgements made in the
+    /// cloud still on their way to the agent; standing alarms first.
+    site: Vec<SiteAlarm>,
+}
+
+/// The summary of an agent's alarms (`meterdeck_wire::alarms::summarize`).
+pub(crate) async fn site_alarms(ctx: &Ctx, agent: &str) -> ApiResult<(Vec<SiteRecord>, Vec<SiteAlarm>)> {
+    let recs = ctx.store().records();
+    let states = recs.alarm_states(agent).await?;
+    let marks = recs.alarm_marks(agent).await?;
+    let pending: Vec<PendingAck> = recs.open_cloud_acks(Some(agent)).await?.into_iter().map(|(_, a)| a).collect();
+    let fields = |r: &SiteRecord| (r.t, serde_json::from_value::<JournalFields>(r.body.clone()).unwrap_or_default());
+    let site = summarize(
+        &states.iter().map(fields).collect::<Vec<_>>(),
+        &marks.iter().map(fields).collect::<Vec<_>>(),
+        &pending,
+    );
+    Ok((states, site))
 }
 
 /// A visible agent's alarm states: each alarm's latest journal transition, and the cloud's offline alarm
@@ -126,7 +149,7 @@ pub struct AlarmsReply {
 ))]
 pub async fn alarms(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<AlarmsReply>> {
     let a = c.agent(&ctx, &id).await?;
-    let alarms = ctx.store().records().alarm_states(&a.id).await?;
+    let (alarms, site) = site_alarms(&ctx, &a.id).await?;
     let presence = ctx.store().records().presences().await?.into_iter().find(|p| p.agent == a.id);
     Ok(Json(AlarmsReply {
         agent: a.id,
@@ -134,7 +157,75 @@ pub async fn alarms(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String
         offline_changed_ms: presence.as_ref().and_then(|p| p.alarm_ms),
         connected: presence.and_then(|p| p.online),
         alarms,
+        site,
     }))
+}
+
+/// What an acknowledgement in the cloud says.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckBody {
+    /// Why (at most 4096 characters); journaled on the agent with the user.
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// An acknowledgement made in the cloud, on its way to the agent.
+#[derive(Serialize, ToSchema)]
+pub struct AckReply {
+    agent: String,
+    pending: PendingAck,
+    /// The alarm as the cloud shows it now (with the pending acknowledgement).
+    alarm: Option<SiteAlarm>,
+}
+
+/// Acknowledge an alarm of a visible agent (members and admins): kept until the agent's journal shows it, sent to the agent meanwhile
+#[utoipa::path(post, path = "/api/v1/agents/{id}/alarms/{alarm}/ack", tag = "agents", request_body = AckBody, params(("id" = String, Path, description = "agent id"), ("alarm" = String, Path, description = "alarm id")), security(("bearer" = [])), responses(
+    (status = 202, description = "Accepted: on its way to the agent", body = AckReply),
+    (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
+))]
+pub async fn ack_alarm(
+    State(ctx): State<Ctx>,
+    Full(c): Full,
+    Path((id, alarm)): Path<(String, String)>,
+    Json(b): Json<AckBody>,
+) -> ApiResult<(StatusCode, Json<AckReply>)> {
+    // Another account's (or a hidden) agent is not found, before the role says no.
+    let a = c.agent(&ctx, &id).await?;
+    c.require_member("acknowledge alarms")?;
+    let comment = b.comment.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    if comment.as_ref().is_some_and(|s| s.chars().count() > MAX_TEXT_CHARS) {
+        return Err(ApiError::bad_request(format!("comment is longer than {MAX_TEXT_CHARS} characters")));
+    }
+    let (_, site) = site_alarms(&ctx, &a.id).await?;
+    let Some(found) = site.iter().find(|s| s.alarm_id == alarm) else {
+        return Err(ApiError::not_found(format!("alarm {alarm:?} not found: agent {} has synced no such alarm", a.id)));
+    };
+    if !found.unacked {
+        return Err(ApiError::conflict(format!(
+            "alarm {alarm:?} needs no acknowledgement: its state is {}",
+            found.state
+        )));
+    }
+    if let Some(p) = &found.pending_ack {
+        return Err(ApiError::conflict(format!(
+            "alarm {alarm:?} was acknowledged in the cloud by {} already; that acknowledgement is on its way to the agent",
+            p.user
+        )));
+    }
+    let pending = PendingAck {
+        id: format!("{:032x}", rand::random::<u128>()),
+        alarm_id: alarm.clone(),
+        user: c.user.id.clone(),
+        comment,
+        created_ms: ctx.now(),
+        sends: 0,
+    };
+    ctx.store().records().add_cloud_ack(&a.id, &pending).await?;
+    tracing::info!(agent = %a.id, alarm = %alarm, user = %c.user.id, "alarm acknowledged in the cloud; on its way to the agent");
+    let (_, site) = site_alarms(&ctx, &a.id).await?;
+    let alarm = site.into_iter().find(|s| s.alarm_id == alarm);
+    Ok((StatusCode::ACCEPTED, Json(AckReply { agent: a.id, pending, alarm })))
 }
 
 /// The silence after which an agent of the account counts as offline.

@@ -1093,6 +1093,62 @@ async fn presence_and_offline_alarms_change_once(s: &dyn Storage) {
 
 // ---- backends ---------------------------------------------------------------
 
+/// Each alarm's latest raise and ack; acknowledgements made in the cloud
+/// kept open until closed, counted when sent, gone with their agent.
+async fn alarm_marks_and_cloud_acks(s: &dyn Storage) {
+    use meterdeck_wire::alarms::PendingAck;
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "a1")).await.unwrap();
+    s.insert_agent(&agent("acme", "a2")).await.unwrap();
+    let r = s.records();
+    let recs = vec![
+        journal(1, 100, "hot", "raise", "UNACK"),
+        journal(2, 110, "hot", "ack", "ACKED"),
+        journal(3, 120, "hot", "return", "NORM"),
+        journal(4, 130, "hot", "raise", "UNACK"),
+        journal(5, 135, "hot", "notify_ok", "UNACK"),
+        journal(6, 140, "cold", "raise", "UNACK"),
+    ];
+    r.store_records("a1", "st1", &recs, 5).await.unwrap();
+    let marks: Vec<(String, String, i64)> = r
+        .alarm_marks("a1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| (m.body["alarm_id"].as_str().unwrap().into(), m.body["action"].as_str().unwrap().into(), m.t))
+        .collect();
+    let want = [("hot", "ack", 110), ("hot", "raise", 130), ("cold", "raise", 140)];
+    assert_eq!(
+        marks,
+        want.map(|(a, b, t)| (a.to_string(), b.to_string(), t)).to_vec(),
+        "latest raise and ack, in time order"
+    );
+    assert!(r.alarm_marks("a2").await.unwrap().is_empty());
+
+    let ack = |id: &str, alarm: &str| PendingAck {
+        id: id.into(),
+        alarm_id: alarm.into(),
+        user: "ann".into(),
+        comment: Some("seen".into()),
+        created_ms: 10,
+        sends: 0,
+    };
+    r.add_cloud_ack("a1", &ack("k1", "hot")).await.unwrap();
+    r.add_cloud_ack("a2", &ack("k2", "x")).await.unwrap();
+    assert!(matches!(r.add_cloud_ack("nobody", &ack("k3", "x")).await, Err(StoreError::NotFound(_))));
+    assert!(r.add_cloud_ack("a1", &ack("k1", "hot")).await.is_err(), "an id once");
+    r.cloud_ack_sent("k1", 20).await.unwrap();
+    r.cloud_ack_sent("k1", 25).await.unwrap();
+    let open = r.open_cloud_acks(Some("a1")).await.unwrap();
+    assert_eq!(open, vec![("a1".to_string(), PendingAck { sends: 2, ..ack("k1", "hot") })]);
+    assert_eq!(r.open_cloud_acks(None).await.unwrap().len(), 2);
+    r.close_cloud_ack("k1", 30).await.unwrap();
+    r.close_cloud_ack("k1", 31).await.unwrap();
+    assert!(r.open_cloud_acks(Some("a1")).await.unwrap().is_empty());
+    s.delete_agent("acme", "a2").await.unwrap();
+    assert!(r.open_cloud_acks(None).await.unwrap().is_empty(), "gone with the agent");
+}
+
 async fn sqlite_store() -> (Arc<dyn Storage>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("cloud.db").display());
@@ -1141,6 +1197,7 @@ suite!(
     boards_in_order_per_account,
     site_records_are_idempotent_ordered_and_paged,
     presence_and_offline_alarms_change_once,
+    alarm_marks_and_cloud_acks,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 //! Site records (issue 16): the alarm journal entries and instrument events
 //! agents sync (protocol v2, `meterdeck_wire::records`), the cloud's own
-//! alarms about agents (offline, back online), the agents' presence and the
-//! account's offline setting. Schema version 4 in both backends; each keeps
+//! alarms about agents (offline, back online), the agents' presence, the
+//! account's offline setting and the acknowledgements made in the cloud on
+//! their way to the agent (v6). Schema version 5 and 6 in both backends; each keeps
 //! its implementation in its own `records.rs`.
 //!
 //! Records are keyed by (agent, store, seq): a resend stores nothing. They
@@ -9,6 +10,7 @@
 //! agent's seq, then arrival.
 
 use async_trait::async_trait;
+use meterdeck_wire::alarms::PendingAck;
 use meterdeck_wire::records::Record;
 use serde::{Deserialize, Serialize};
 
@@ -114,6 +116,19 @@ pub trait RecordStore: Send + Sync {
     /// state (not the notification attempts): the alarm's state in the
     /// cloud is its `to_state`. Ordered by alarm id.
     async fn alarm_states(&self, agent: &str) -> Result<Vec<SiteRecord>>;
+    /// Each alarm's latest `raise` and latest `ack` journal entry (when it
+    /// was raised; who acknowledged it, when, with what comment).
+    async fn alarm_marks(&self, agent: &str) -> Result<Vec<SiteRecord>>;
+
+    /// Keeps an acknowledgement made in the cloud until the agent journals
+    /// it (schema v6). `NotFound` for an unknown agent.
+    async fn add_cloud_ack(&self, agent: &str, ack: &PendingAck) -> Result<()>;
+    /// The open cloud acknowledgements: of one agent, or of every agent.
+    async fn open_cloud_acks(&self, agent: Option<&str>) -> Result<Vec<(String, PendingAck)>>;
+    /// It was published once more.
+    async fn cloud_ack_sent(&self, id: &str, now: TimeMs) -> Result<()>;
+    /// The agent's journal shows it applied (or the alarm needs none now).
+    async fn close_cloud_ack(&self, id: &str, now: TimeMs) -> Result<()>;
 
     /// The agent's presence message arrived (`online` false: its last will
     /// or its goodbye). Unknown agents are ignored.

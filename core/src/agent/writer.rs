@@ -319,6 +319,32 @@ impl Writer {
         }
     }
 
+    /// An acknowledgement made in the cloud: applied once per id, journaled
+    /// as `<user>@cloud`; a refusal (acknowledged here already, unknown
+    /// alarm) goes to the event log.
+    fn cloud_ack(&mut self, ack: meterdeck_wire::alarms::CloudAck) {
+        use crate::alarm::cloud_acks::{SEEN_KEY, add_seen, is_seen};
+        let seen = self.store.setting(SEEN_KEY).ok().flatten();
+        if is_seen(seen.as_deref(), &ack.id) {
+            return;
+        }
+        let user = ack.agent_user();
+        let cmd = crate::alarm::AlarmCommand::Ack {
+            alarm_id: ack.alarm_id.clone(),
+            user: user.clone(),
+            comment: ack.comment.clone(),
+        };
+        match self.alarms.command(&self.store, cmd) {
+            Ok(_) => tracing::info!("alarm {} acknowledged by {user} (from the cloud)", ack.alarm_id),
+            Err(e) => self.event(
+                None,
+                EventKind::Error,
+                format!("alarm {} acknowledgement by {user} from the cloud refused: {e}", ack.alarm_id),
+            ),
+        }
+        self.set_setting(SEEN_KEY, &add_seen(seen.as_deref(), &ack.id));
+    }
+
     fn on_sync(&mut self, msg: SyncMsg) {
         match msg {
             SyncMsg::OutboxNext { limit, reply } => {
@@ -326,6 +352,7 @@ impl Writer {
             }
             SyncMsg::OutboxAck(ids) => self.outbox.ack(&mut self.store, ids),
             SyncMsg::Status(json) => self.set_setting(STATUS_KEY, &json),
+            SyncMsg::CloudAck(ack) => self.cloud_ack(ack),
             SyncMsg::Notice { message, note_id } => {
                 self.event(None, EventKind::Error, Text::plain(message.clone()));
                 if let Some(id) = note_id {

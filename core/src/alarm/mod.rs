@@ -6,6 +6,7 @@
 //! command line's requests (`requests`). Delivery is `notify`'s: the stage
 //! puts notifications in the centre and hands them to the dispatcher.
 
+pub mod cloud_acks;
 pub mod condition;
 pub mod engine;
 pub mod journal;

@@ -8,6 +8,7 @@
 //! the Desk store's settings. Errors are sentences the window shows as is.
 
 pub mod admin;
+mod alarms;
 pub mod api;
 mod files;
 mod licence;
@@ -29,6 +30,7 @@ pub use admin::{
     AccessEntry, AccessLogPage, AccessLogQuery, AccountView, AdminGroup, AdminMe, AdminTeam, AdminUser, ApiTokenView,
     CreatedToken, TotpSetup, UserPatch, UserWithPassword,
 };
+pub use alarms::{MAX_COMMENT_CHARS, SiteAlarms};
 pub use api::{AgentSync, Me};
 pub use files::MAX_CLOUD_FILES;
 pub use licence::{

@@ -100,6 +100,8 @@ enum Net {
     Up,
     Down(String),
     Ack(Vec<u8>),
+    /// An acknowledgement of one of our alarms made in the cloud.
+    CloudAck(Vec<u8>),
     /// The broker refused the subscription to the acknowledgements.
     SubRefused,
 }
@@ -273,6 +275,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         let agent = self.cloud.agent.clone();
         let batch_topic = wire::batch_topic(&agent);
         let ack_topic = wire::ack_topic(&agent);
+        let alarm_ack_topic = meterdeck_wire::alarms::alarm_ack_topic(&agent);
         // Presence for the cloud's offline alarms: "online" (retained) on every
         // connection, "offline" by the broker's last will when the connection
         // dies unclosed, and by us when the drain stops.
@@ -296,6 +299,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
             eventloop,
             net_tx,
             ack_topic.clone(),
+            alarm_ack_topic.clone(),
             self.opts.backoff,
             seed,
             self.cloud.broker(),
@@ -355,6 +359,10 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         if let Err(e) = client.try_subscribe(ack_topic.clone(), QoS::AtLeastOnce) {
                             st.p.last_error = Some(format!("cannot subscribe to the acknowledgements: {e}"));
                         }
+                        // Alarm acknowledgements made in the cloud (resent until our journal shows them).
+                        if let Err(e) = client.try_subscribe(alarm_ack_topic.clone(), QoS::AtLeastOnce) {
+                            warn!("cannot subscribe to {alarm_ack_topic}: {e}");
+                        }
                         if let Err(e) = client.try_publish(status_topic.clone(), QoS::AtLeastOnce, true, presence(true)) {
                             debug!("presence not queued: {e}");
                         }
@@ -385,6 +393,15 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                             break;
                         }
                     }
+                    Some(Net::CloudAck(payload)) => match meterdeck_wire::alarms::CloudAck::parse(&payload) {
+                        // The writer applies it once (by id) through the alarm engine.
+                        Ok(ack) => {
+                            if self.tell(SyncMsg::CloudAck(ack)).await.is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => warn!("cloud sync: alarm acknowledgement from the cloud ignored: {e}"),
+                    },
                 },
                 r = async { fetch.as_mut().expect("guarded by is_some").await }, if fetch.is_some() => {
                     fetch = None;
@@ -573,6 +590,7 @@ async fn pump(
     mut el: EventLoop,
     tx: mpsc::Sender<Net>,
     ack_topic: String,
+    alarm_ack_topic: String,
     policy: BackoffPolicy,
     seed: u64,
     broker: String,
@@ -586,6 +604,7 @@ async fn pump(
                 Net::Up
             }
             Ok(Event::Incoming(Packet::Publish(p))) if p.topic == ack_topic => Net::Ack(p.payload.to_vec()),
+            Ok(Event::Incoming(Packet::Publish(p))) if p.topic == alarm_ack_topic => Net::CloudAck(p.payload.to_vec()),
             Ok(Event::Incoming(Packet::SubAck(s)))
                 if s.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
             {

@@ -41,6 +41,9 @@ pub enum SyncMsg {
     /// The drain's status as JSON, kept under `status::STATUS_KEY` for
     /// `status` readers.
     Status(String),
+    /// A cloud user acknowledged one of this agent's alarms: applied once
+    /// per id through the alarm engine (`crate::alarm::cloud_acks`).
+    CloudAck(meterdeck_wire::alarms::CloudAck),
 }
 
 /// Settings key of the random id of this cache file (sequence numbers are

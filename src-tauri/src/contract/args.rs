@@ -11,7 +11,7 @@ use meterdeck_core::cloudlink::{
 };
 use meterdeck_core::cloudlink::{
     AgentView, CloudChannelView, CloudSeries, CloudStatus, CloudUsageView, LicenceHistoryEntry, LocalSyncView,
-    StorageMeter,
+    SiteAlarms, StorageMeter,
 };
 use meterdeck_core::config::SectionError;
 use meterdeck_core::dashboard::{Dashboards, Panel};
@@ -200,6 +200,11 @@ contract! {
     /// The signed-in account's stored bytes against its plan's capacity, and
     /// the largest channels (`/licence/status` and `/licence/storage`).
     cloud::cloud_storage(CloudStorageArgs {}) -> StorageMeter;
+    /// A site's alarms as the cloud knows them (standing first).
+    cloud::cloud_site_alarms(CloudSiteAlarmsArgs { agent: String }) -> SiteAlarms;
+    /// Acknowledges a site's alarm through the cloud (the agent journals it
+    /// as `<user>@cloud` when it gets it); the site's alarms after it.
+    cloud::cloud_alarm_ack(CloudAlarmAckArgs { agent: String, alarm: String, comment: String }) -> SiteAlarms;
     /// This agent's own sync (backlog, last acknowledgement, traffic).
     cloud::sync_status(SyncStatusArgs {}) -> LocalSyncView;
 

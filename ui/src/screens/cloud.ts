@@ -7,6 +7,7 @@ import { clear, h, showError } from "../dom";
 import { t } from "../i18n";
 import { adminTabs, tauriCloudAdmin } from "../cloud-admin";
 import { planName } from "./licence";
+import { paintSiteAlarms } from "../site-alarms";
 import { addOverlay, hasOverlay, MAX_OVERLAY, overlay, removeOverlay } from "../overlay";
 import { stateDot, type Screen } from "../state";
 import { formatAge, formatDateTime } from "../time";
@@ -39,6 +40,8 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
   const storageBox = h("div", {}, h("h3", {}, t("cloud.storage")), storagePanel);
   const agentsBox = h("div", { class: "cloud-agents-box" });
   const channelsBox = h("div", { class: "cloud-channels-box" });
+  // The open site's standing alarms (site-alarms.ts), above its channels.
+  const alarmsBox = h("div", { class: "cloud-alarms-box", testid: "cloud-site-alarms" });
   const err = h("div", { class: "error", testid: "cloud-error", hidden: true });
 
   // The account's administration sections sit behind a sub-navigation
@@ -54,6 +57,7 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
     err,
     storageBox,
     agentsBox,
+    alarmsBox,
     channelsBox,
   );
   const admin = opts.web ? null : adminTabs(tauriCloudAdmin, { homeLabel: t("admin.overview"), homePage: home, onAccountDeleted: () => void loadStatus() });
@@ -225,6 +229,7 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
         agents = [];
         openAgent = null;
         channels = [];
+        clear(alarmsBox);
         storage = null;
         storageError = null;
         paintAgents();
@@ -413,9 +418,30 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
     paintAgents();
   }
 
+  async function loadSiteAlarms(agent: string): Promise<void> {
+    const name = agents.find((x) => x.id === agent)?.name ?? agent;
+    const body = h("div", {});
+    const head = h("h3", {}, t("sitealarms.of", { agent: name }));
+    try {
+      const s = await api.cloudSiteAlarms(agent);
+      if (openAgent !== agent) return;
+      const member = status?.me?.role !== "viewer";
+      paintSiteAlarms(body, s, {
+        standingOnly: true,
+        ack: member ? (alarm, comment) => api.cloudAlarmAck(agent, alarm, comment) : undefined,
+      });
+    } catch (e) {
+      body.append(h("div", { class: "error", testid: "site-alarms-error" }, errorText(e)));
+    }
+    clear(alarmsBox);
+    alarmsBox.append(head, body);
+  }
+
   async function openChannels(agent: string): Promise<void> {
+    if (openAgent !== agent) clear(alarmsBox);
     openAgent = agent;
     paintAgents();
+    void loadSiteAlarms(agent);
     try {
       channels = await api.cloudChannels(agent);
       showError(err, null);

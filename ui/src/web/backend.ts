@@ -269,6 +269,12 @@ const handlers: Partial<Record<Command, Handler>> = {
     const r = await apiFetch<{ buckets: Bucket[] }>("GET", `/channels/${enc(String(a.channel))}/minmax?${q}`);
     return toSeries(r.buckets);
   },
+  cloud_site_alarms: async (a) => apiFetch("GET", `/agents/${enc(String(a.agent))}/alarms`),
+  cloud_alarm_ack: async (a) => {
+    const agent = enc(String(a.agent));
+    await apiFetch("POST", `/agents/${agent}/alarms/${enc(String(a.alarm))}/ack`, { comment: a.comment });
+    return apiFetch("GET", `/agents/${agent}/alarms`);
+  },
   cloud_storage: async () => {
     const [st, list] = await Promise.all([
       apiFetch<LicenceStatusReply>("GET", "/licence/status"),

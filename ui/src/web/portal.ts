@@ -21,6 +21,7 @@ import { exportHandlers } from "./export";
 import { ApiHttpError, apiFetch, setOnUnauthorized } from "./http";
 import { licenceHandlers } from "./licence";
 import { noticesScreen } from "./notifications";
+import { siteAlarmsScreen } from "./alarms";
 
 /** No input for this long: signed out (SPEC 6.4; the server ends the session too). */
 export const IDLE_MS = 24 * 60 * 60 * 1000;
@@ -38,6 +39,8 @@ export interface PortalScreen {
 
 const portalScreens: PortalScreen[] = [
   { name: "agents", label: "portal.nav.agents", icon: "☁", make: () => cloudScreen({ web: true, csvHref: (c) => csvUrl(c.id) }) },
+  // A site's alarms, journal and events as the cloud knows them (web/alarms.ts).
+  { name: "alarms", label: "nav.alarms", icon: "⚠", make: () => siteAlarmsScreen() },
   { name: "viewer", label: "nav.viewer", icon: "∿", make: () => viewerScreen() },
   // The desktop's Dashboard over cloud data (web/dashboards.ts): admins edit, others view.
   { name: "dashboard", label: "nav.dashboard", icon: "▦", make: () => webDashboardScreen() },

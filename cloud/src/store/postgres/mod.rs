@@ -158,6 +158,10 @@ impl PgStore {
             tx.batch_execute(schema::V6).await?;
             tx.execute("INSERT INTO meterdeck_schema (version) VALUES (6)", &[]).await?;
         }
+        if v < 7 {
+            tx.batch_execute(schema::V7).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (7)", &[]).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

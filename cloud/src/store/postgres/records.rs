@@ -1,7 +1,8 @@
 //! `RecordStore` on PostgreSQL: `site_record`, `agent_presence` and
-//! `account_watch` (schema version 4).
+//! `account_watch` (schema version 5), `cloud_ack` (version 6).
 
 use async_trait::async_trait;
+use meterdeck_wire::alarms::PendingAck;
 use meterdeck_wire::records::Record;
 use tokio_postgres::Row;
 
@@ -97,6 +98,69 @@ impl RecordStore for PgStore {
             )
             .await?;
         all(&rows, row)
+    }
+
+    async fn alarm_marks(&self, agent: &str) -> Result<Vec<SiteRecord>> {
+        let rows = self
+            .query(
+                &format!(
+                    "SELECT {COLS} FROM (
+                        SELECT DISTINCT ON ((body::jsonb)->>'alarm_id', (body::jsonb)->>'action') {COLS} FROM site_record
+                        WHERE agent = $1 AND kind = 'journal' AND (body::jsonb)->>'action' IN ('raise', 'ack')
+                        ORDER BY (body::jsonb)->>'alarm_id', (body::jsonb)->>'action', t DESC, seq DESC, id DESC) m
+                     ORDER BY t, seq, id"
+                ),
+                &[&agent],
+            )
+            .await?;
+        all(&rows, row)
+    }
+
+    async fn add_cloud_ack(&self, agent: &str, ack: &PendingAck) -> Result<()> {
+        let n = self
+            .exec(
+                "INSERT INTO cloud_ack (id, account, agent, alarm_id, user_id, comment, created_ms)
+                 SELECT $1, account, id, $3, $4, $5, $6 FROM agent WHERE id = $2",
+                &[&ack.id, &agent, &ack.alarm_id, &ack.user, &ack.comment, &ack.created_ms],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("agent {agent}")));
+        }
+        Ok(())
+    }
+
+    async fn open_cloud_acks(&self, agent: Option<&str>) -> Result<Vec<(String, PendingAck)>> {
+        let rows = self
+            .query(
+                "SELECT agent, id, alarm_id, user_id, comment, created_ms, sends FROM cloud_ack
+                 WHERE done_ms IS NULL AND ($1::TEXT IS NULL OR agent = $1) ORDER BY created_ms, id",
+                &[&agent],
+            )
+            .await?;
+        all(&rows, |r| {
+            Ok((
+                g(r, 0)?,
+                PendingAck {
+                    id: g(r, 1)?,
+                    alarm_id: g(r, 2)?,
+                    user: g(r, 3)?,
+                    comment: g(r, 4)?,
+                    created_ms: g(r, 5)?,
+                    sends: u32::try_from(g::<i32>(r, 6)?).unwrap_or(0),
+                },
+            ))
+        })
+    }
+
+    async fn cloud_ack_sent(&self, id: &str, now: TimeMs) -> Result<()> {
+        self.exec("UPDATE cloud_ack SET sends = sends + 1, last_sent_ms = $2 WHERE id = $1", &[&id, &now]).await?;
+        Ok(())
+    }
+
+    async fn close_cloud_ack(&self, id: &str, now: TimeMs) -> Result<()> {
+        self.exec("UPDATE cloud_ack SET done_ms = $2 WHERE id = $1 AND done_ms IS NULL", &[&id, &now]).await?;
+        Ok(())
     }
 
     async fn set_presence(&self, agent: &str, online: bool, now: TimeMs) -> Result<()> {

@@ -1,7 +1,7 @@
 //! The PostgreSQL schema, versioned in `meterdeck_schema`. Several cloud
 //! processes may start at once: migrations run under an advisory lock.
 
-pub const VERSION: i32 = 6;
+pub const VERSION: i32 = 7;
 
 /// Arbitrary, fixed: the advisory lock key of schema migrations.
 pub const MIGRATION_LOCK: i64 = 0x4d44_5343_4845_4d41; // "MDSCHEMA"
@@ -263,4 +263,21 @@ CREATE TABLE user_pref (
     PRIMARY KEY (account, id),
     FOREIGN KEY (account, id) REFERENCES app_user(account, id) ON DELETE CASCADE
 );
+";
+
+/// Version 7: acknowledgements made in the cloud; see the SQLite schema.
+pub const V7: &str = "
+CREATE TABLE cloud_ack (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    alarm_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    comment TEXT,
+    created_ms BIGINT NOT NULL,
+    sends INTEGER NOT NULL DEFAULT 0,
+    last_sent_ms BIGINT,
+    done_ms BIGINT
+);
+CREATE INDEX cloud_ack_open ON cloud_ack(agent) WHERE done_ms IS NULL;
 ";

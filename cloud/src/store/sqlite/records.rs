@@ -1,7 +1,8 @@
 //! `RecordStore` on SQLite: `site_record`, `agent_presence` and
-//! `account_watch` (schema version 4).
+//! `account_watch` (schema version 5), `cloud_ack` (version 6).
 
 use async_trait::async_trait;
+use meterdeck_wire::alarms::PendingAck;
 use meterdeck_wire::records::Record;
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
@@ -97,6 +98,87 @@ impl RecordStore for SqliteStore {
                 [agent],
                 row,
             )
+        })
+        .await
+    }
+
+    async fn alarm_marks(&self, agent: &str) -> Result<Vec<SiteRecord>> {
+        let agent = agent.to_owned();
+        self.read(move |c| {
+            all(
+                c,
+                &format!(
+                    "SELECT {COLS} FROM (
+                        SELECT *, row_number() OVER (
+                            PARTITION BY json_extract(body, '$.alarm_id'), json_extract(body, '$.action')
+                            ORDER BY t DESC, seq DESC, id DESC) AS n
+                        FROM site_record WHERE agent = ?1 AND kind = 'journal'
+                        AND json_extract(body, '$.action') IN ('raise', 'ack'))
+                     WHERE n = 1 ORDER BY t, seq, id"
+                ),
+                [agent],
+                row,
+            )
+        })
+        .await
+    }
+
+    async fn add_cloud_ack(&self, agent: &str, ack: &PendingAck) -> Result<()> {
+        let (agent, ack) = (agent.to_owned(), ack.clone());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let account = account_of(&tx, &agent)?;
+            tx.execute(
+                "INSERT INTO cloud_ack (id, account, agent, alarm_id, user_id, comment, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![ack.id, account, agent, ack.alarm_id, ack.user, ack.comment, ack.created_ms],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn open_cloud_acks(&self, agent: Option<&str>) -> Result<Vec<(String, PendingAck)>> {
+        let agent = agent.map(str::to_owned);
+        self.read(move |c| {
+            all(
+                c,
+                "SELECT agent, id, alarm_id, user_id, comment, created_ms, sends FROM cloud_ack
+                 WHERE done_ms IS NULL AND (?1 IS NULL OR agent = ?1) ORDER BY created_ms, id",
+                params![agent],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        PendingAck {
+                            id: r.get(1)?,
+                            alarm_id: r.get(2)?,
+                            user: r.get(3)?,
+                            comment: r.get(4)?,
+                            created_ms: r.get(5)?,
+                            sends: u32::try_from(r.get::<_, i64>(6)?).unwrap_or(u32::MAX),
+                        },
+                    ))
+                },
+            )
+        })
+        .await
+    }
+
+    async fn cloud_ack_sent(&self, id: &str, now: TimeMs) -> Result<()> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            c.execute("UPDATE cloud_ack SET sends = sends + 1, last_sent_ms = ?2 WHERE id = ?1", params![id, now])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn close_cloud_ack(&self, id: &str, now: TimeMs) -> Result<()> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            c.execute("UPDATE cloud_ack SET done_ms = ?2 WHERE id = ?1 AND done_ms IS NULL", params![id, now])?;
+            Ok(())
         })
         .await
     }

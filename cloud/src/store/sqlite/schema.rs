@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 /// Version 1. Grants and team members are JSON lists (small, read whole);
 /// time series are one row per batch part (see `store/mod.rs`).
@@ -274,6 +274,25 @@ CREATE TABLE user_pref (
 );
 ";
 
+/// Version 7: acknowledgements made in the cloud (issue 16), kept until
+/// the agent's journal shows them applied; published to the agent
+/// meanwhile.
+const V7: &str = "
+CREATE TABLE cloud_ack (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    alarm_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    comment TEXT,
+    created_ms INTEGER NOT NULL,
+    sends INTEGER NOT NULL DEFAULT 0,
+    last_sent_ms INTEGER,
+    done_ms INTEGER
+);
+CREATE INDEX cloud_ack_open ON cloud_ack(agent) WHERE done_ms IS NULL;
+";
+
 /// A schema this program cannot use, or SQLite failing to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -328,6 +347,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(V6)?;
         tx.execute_batch("PRAGMA user_version = 6")?;
+        tx.commit()?;
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v < 7 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V7)?;
+        tx.execute_batch("PRAGMA user_version = 7")?;
         tx.commit()?;
     }
     Ok(())

@@ -1,0 +1,43 @@
+// The site alarms' texts (issue 16): an acknowledgement as "who · when ·
+// comment", and a synced record as one line of the portal's Alarms page.
+import { describe, expect, it, vi } from "vitest";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
+
+import { ackText, type SiteAlarm } from "../src/site-alarms";
+import { recordText } from "../src/web/alarms";
+import { setTimeZone } from "../src/time";
+
+describe("site alarms", () => {
+  it("names who acknowledged, when and why", () => {
+    setTimeZone("UTC");
+    const a: SiteAlarm = {
+      alarm_id: "hot",
+      name: "Too hot",
+      severity: "critical",
+      state: "ACKED",
+      active: true,
+      unacked: false,
+      changed_ms: 0,
+      since_ms: 0,
+      ack: { user: "alice@cloud", t: Date.UTC(2026, 11, 7, 10, 0), comment: "valve closed" },
+      pending_ack: null,
+    };
+    const text = ackText(a);
+    expect(text.startsWith("alice@cloud · ")).toBe(true);
+    expect(text.endsWith(" · valve closed")).toBe(true);
+    expect(ackText({ ...a, ack: null })).toBe("");
+  });
+
+  it("reads journal entries, events and cloud alarms", () => {
+    const j = recordText({ id: 1, kind: "journal", t: 0, body: { alarm_id: "hot", name: "Too hot", action: "ack", from_state: "UNACK", to_state: "ACKED", user: "bob", comment: "on site" } });
+    expect(j.what).toContain("Too hot");
+    expect(j.what).toContain("UNACK → ACKED");
+    expect([j.who, j.detail]).toEqual(["bob", "on site"]);
+    const e = recordText({ id: 2, kind: "event", t: 0, body: { instrument: "log", event: "disconnected", message: "reset" } });
+    expect(e).toEqual({ what: "log · disconnected", who: "", detail: "reset" });
+    const c = recordText({ id: 3, kind: "cloud_alarm", t: 0, body: { alarm: "agent_offline", message: "silent" } });
+    expect(c).toEqual({ what: "agent_offline", who: "", detail: "silent" });
+  });
+});

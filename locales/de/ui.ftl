@@ -960,3 +960,4 @@ sitealarms-detail = Detail
 sitealarms-kind-journal = Journal
 sitealarms-kind-event = Ereignis
 sitealarms-kind-cloud__alarm = Cloud-Alarm
+evt-cloudAckRefused = Quittierung des Alarms { $alarm } durch { $user } aus der Cloud abgelehnt: { $error }

@@ -960,3 +960,4 @@ sitealarms-detail = Detail
 sitealarms-kind-journal = Journal
 sitealarms-kind-event = Event
 sitealarms-kind-cloud__alarm = Cloud alarm
+evt-cloudAckRefused = alarm { $alarm } acknowledgement by { $user } from the cloud refused: { $error }

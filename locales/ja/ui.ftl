@@ -960,3 +960,4 @@ sitealarms-detail = 詳細
 sitealarms-kind-journal = ジャーナル
 sitealarms-kind-event = イベント
 sitealarms-kind-cloud__alarm = クラウド アラーム
+evt-cloudAckRefused = クラウドからの { $user } によるアラーム { $alarm } の確認は拒否されました: { $error }

@@ -339,7 +339,7 @@ impl Writer {
             Err(e) => self.event(
                 None,
                 EventKind::Error,
-                format!("alarm {} acknowledgement by {user} from the cloud refused: {e}", ack.alarm_id),
+                Text::new("evt.cloudAckRefused").arg("alarm", &ack.alarm_id).arg("user", &user).arg("error", e.to_string()),
             ),
         }
         self.set_setting(SEEN_KEY, &add_seen(seen.as_deref(), &ack.id));

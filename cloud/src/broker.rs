@@ -268,6 +268,8 @@ pub struct Broker {
     pub connected: Arc<AtomicBool>,
     /// External brokers: what the start-up self-test probes.
     pub check: Option<crate::broker_check::CheckTarget>,
+    /// Remote commands to agents, once `serve` connected them.
+    pub remote: std::sync::OnceLock<Arc<crate::remote::RemoteBus>>,
 }
 
 impl Broker {
@@ -301,6 +303,7 @@ impl Broker {
                     ingest_at: ingest_at.clone(),
                     connected: Arc::new(AtomicBool::new(false)),
                     check: None,
+                    remote: Default::default(),
                 };
                 b.write_files().await?;
                 let conf = b.files.as_ref().map(BrokerFiles::conf).unwrap_or_default();
@@ -347,6 +350,7 @@ impl Broker {
                     endpoint: BrokerEndpoint { host: agents_host, port: agents_port, tls: agents_tls.is_some() },
                     connected: Arc::new(AtomicBool::new(false)),
                     check: Some(check),
+                    remote: Default::default(),
                 };
                 b.write_files().await?;
                 b
@@ -474,6 +478,9 @@ impl BrokerAdmin for Broker {
     }
     fn connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
+    }
+    fn remote(&self) -> Option<Arc<crate::remote::RemoteBus>> {
+        self.remote.get().cloned()
     }
 }
 

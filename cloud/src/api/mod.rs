@@ -18,6 +18,7 @@ mod licence;
 mod login;
 mod notices;
 pub mod openapi;
+mod remote;
 mod sites;
 mod users;
 
@@ -118,6 +119,7 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/agents/{id}/secret", post(agents::rotate_secret))
         .route("/agents/{id}/records", get(sites::records))
         .route("/agents/{id}/alarms", get(sites::alarms))
+        .route("/agents/{id}/commands", post(remote::send_command))
         .route("/account/offline-alarm", get(sites::offline_setting).put(sites::set_offline_setting))
         .route("/channels/{id}/raw", get(agents::raw))
         .route("/channels/{id}/minmax", get(agents::minmax))

@@ -324,6 +324,7 @@ impl Writer {
             }
             SyncMsg::OutboxAck(ids) => self.outbox.ack(&mut self.store, ids),
             SyncMsg::Status(json) => self.set_setting(STATUS_KEY, &json),
+            SyncMsg::WithStore(job) => job(&mut self.store),
             SyncMsg::Notice { message, note_id } => {
                 self.event(None, EventKind::Error, message.clone());
                 if let Some(id) = note_id {

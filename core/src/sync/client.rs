@@ -102,6 +102,8 @@ enum Net {
     Ack(Vec<u8>),
     /// The broker refused the subscription to the acknowledgements.
     SubRefused,
+    /// A remote command from the cloud (`down/cmd`).
+    Cmd(Vec<u8>),
 }
 
 /// The drain; `W` is the writer's message type, which the drain's
@@ -118,6 +120,8 @@ pub(crate) struct SyncTask<W> {
     /// The monthly allowance a licence sets (a gateway's Remote plan),
     /// updated when a new licence arrives.
     pub cap: watch::Receiver<TrafficCap>,
+    /// Carries out the cloud's remote commands (issue 16).
+    pub remote: crate::remote::RemoteExec,
 }
 
 /// The traffic allowance in force: a gateway's Remote plan stops publishing
@@ -273,6 +277,8 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         let agent = self.cloud.agent.clone();
         let batch_topic = wire::batch_topic(&agent);
         let ack_topic = wire::ack_topic(&agent);
+        let cmd_topic = meterdeck_wire::remote::command_topic(&agent);
+        let reply_topic = meterdeck_wire::remote::reply_topic(&agent);
         // Presence for the cloud's offline alarms: "online" (retained) on every
         // connection, "offline" by the broker's last will when the connection
         // dies unclosed, and by us when the drain stops.
@@ -296,6 +302,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
             eventloop,
             net_tx,
             ack_topic.clone(),
+            cmd_topic.clone(),
             self.opts.backoff,
             seed,
             self.cloud.broker(),
@@ -355,6 +362,9 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         if let Err(e) = client.try_subscribe(ack_topic.clone(), QoS::AtLeastOnce) {
                             st.p.last_error = Some(format!("cannot subscribe to the acknowledgements: {e}"));
                         }
+                        if let Err(e) = client.try_subscribe(cmd_topic.clone(), QoS::AtLeastOnce) {
+                            warn!("cannot subscribe to the cloud's remote commands: {e}");
+                        }
                         if let Err(e) = client.try_publish(status_topic.clone(), QoS::AtLeastOnce, true, presence(true)) {
                             debug!("presence not queued: {e}");
                         }
@@ -379,6 +389,18 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         );
                         warn!("{message}");
                         st.p.last_error = Some(message);
+                    }
+                    Some(Net::Cmd(payload)) => {
+                        // Carried out beside the drain: an instrument's slow
+                        // answer never holds up the outbox.
+                        let (remote, writer, client) = (self.remote.clone(), self.writer.clone(), client.clone());
+                        let topic = reply_topic.clone();
+                        tokio::spawn(async move {
+                            let reply = remote.handle(&payload, &writer).await;
+                            if let Err(e) = client.publish(topic, QoS::AtLeastOnce, false, reply.to_json()).await {
+                                warn!("remote command {}: reply not sent: {e}", reply.id);
+                            }
+                        });
                     }
                     Some(Net::Ack(payload)) => {
                         if self.on_ack(st, &mut flow, &payload).await.is_err() {
@@ -573,6 +595,7 @@ async fn pump(
     mut el: EventLoop,
     tx: mpsc::Sender<Net>,
     ack_topic: String,
+    cmd_topic: String,
     policy: BackoffPolicy,
     seed: u64,
     broker: String,
@@ -586,6 +609,7 @@ async fn pump(
                 Net::Up
             }
             Ok(Event::Incoming(Packet::Publish(p))) if p.topic == ack_topic => Net::Ack(p.payload.to_vec()),
+            Ok(Event::Incoming(Packet::Publish(p))) if p.topic == cmd_topic => Net::Cmd(p.payload.to_vec()),
             Ok(Event::Incoming(Packet::SubAck(s)))
                 if s.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
             {

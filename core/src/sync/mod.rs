@@ -41,6 +41,9 @@ pub enum SyncMsg {
     /// The drain's status as JSON, kept under `status::STATUS_KEY` for
     /// `status` readers.
     Status(String),
+    /// Work on the store for a remote command (consent, console holds,
+    /// its journal event); the closure answers on its own channel.
+    WithStore(Box<dyn FnOnce(&mut Store) + Send>),
 }
 
 /// Settings key of the random id of this cache file (sequence numbers are

@@ -98,7 +98,7 @@ pub async fn send_command(
     }
     if known_offline(&ctx, &agent.id).await? {
         let e = ApiError::conflict(format!(
-            "agent {} ({}) is offline: it cannot receive commands until it connects again",
+            "agent {} ({}) is offline (or has never connected): it cannot receive commands until it connects",
             agent.name, agent.id
         ))
         .with_code("agent_offline");
@@ -149,10 +149,12 @@ pub async fn send_command(
     }
 }
 
-/// The agent's last presence says it is gone, or the offline alarm stands.
+/// Commands go only to an agent whose last presence says it is connected
+/// (and whose offline alarm does not stand): one gone, or never connected,
+/// is answered at once rather than after the timeout.
 async fn known_offline(ctx: &Ctx, agent: &str) -> ApiResult<bool> {
     let all = ctx.store().records().presences().await?;
-    Ok(all.iter().find(|p| p.agent == agent).is_some_and(|p| p.online == Some(false) || p.offline_alarm))
+    Ok(!all.iter().find(|p| p.agent == agent).is_some_and(|p| p.online == Some(true) && !p.offline_alarm))
 }
 
 struct Journal<'a> {

@@ -72,7 +72,8 @@ impl RemoteExec {
         };
         let outcome = match reply.status {
             remote::ReplyStatus::Done => "done".to_string(),
-            _ => format!("{:?} ({}): {}", reply.status, reply.code, reply.message).to_lowercase(),
+            remote::ReplyStatus::Refused => format!("refused ({}): {}", reply.code, reply.message),
+            remote::ReplyStatus::Failed => format!("failed ({}): {}", reply.code, reply.message),
         };
         let inst = Some(cmd.action.instrument().to_string()).filter(|i| i != remote::ANY_INSTRUMENT);
         journal(writer, inst, format!("remote {what} by {} ({}) from the cloud: {outcome}", cmd.user, cmd.role)).await;

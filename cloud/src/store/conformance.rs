@@ -1097,10 +1097,8 @@ async fn remote_commands_are_journaled_in_order(s: &dyn Storage) {
     // Two in the same millisecond (and concurrent ones) are all kept.
     r.add_remote_record("a1", 5_000, &serde_json::json!({"code": "no_consent"})).await.unwrap();
     r.add_remote_record("a1", 5_000, &serde_json::json!({"code": "ok"})).await.unwrap();
-    let many = futures::future::join_all(
-        (0..4).map(|k| r.add_remote_record("a1", 6_000 + k, &serde_json::json!({"code": "ok"}))),
-    )
-    .await;
+    let ok = serde_json::json!({"code": "ok"});
+    let many = futures::future::join_all((0..4).map(|k| r.add_remote_record("a1", 6_000 + k, &ok))).await;
     assert!(many.iter().all(Result::is_ok), "{many:?}");
     let q = records::RecordQuery { kinds: vec![records::REMOTE_COMMAND.into()], limit: 100, ..Default::default() };
     let recs = r.records("a1", &q).await.unwrap();

@@ -33,6 +33,10 @@ async fn fake_agent(port: u16, agent: String, secret: String, key: ed25519_dalek
     let mut o = MqttOptions::new(agent.clone(), "127.0.0.1", port);
     o.set_credentials(agent.clone(), secret);
     let (client, mut ev) = AsyncClient::new(o, 64);
+    // As the agent's sync connection does.
+    let mut net = ev.network_options();
+    net.set_tcp_nodelay(true);
+    ev.set_network_options(net);
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let mut ready = Some(ready_tx);
     let sub = client.clone();

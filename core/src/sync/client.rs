@@ -293,7 +293,12 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
             .set_max_packet_size(64 * 1024, MAX_PAYLOAD_BYTES + 64 * 1024)
             .set_inflight(u16::try_from(window * 2 + 8).unwrap_or(u16::MAX))
             .set_request_channel_capacity(window * 4 + 16);
-        let (client, eventloop) = AsyncClient::new(mo, window * 4 + 16);
+        let (client, mut eventloop) = AsyncClient::new(mo, window * 4 + 16);
+        // A remote command's reply follows the PUBACK of the command: no
+        // Nagle delay behind it (about 40 ms otherwise).
+        let mut net = eventloop.network_options();
+        net.set_tcp_nodelay(true);
+        eventloop.set_network_options(net);
         let (net_tx, mut net_rx) = mpsc::channel(256);
         let seed =
             agent.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));

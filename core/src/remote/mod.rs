@@ -216,7 +216,7 @@ fn admit(
             "no_consent",
             format!(
                 "refused: the owner of this agent has not allowed remote access to {what}; \
-                 they can allow it in the window's instrument form or with `meterdeck-agent consent {instrument} on`"
+                 they can allow it on the agent's machine with `meterdeck-agent consent {instrument} on`"
             ),
         ));
     }

@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    alarms, cloud, control, demo, discover, export, fast, files, journal, licence, notifications, query, report, run,
-    status,
+    alarms, cloud, consent, control, demo, discover, export, fast, files, journal, licence, notifications, query,
+    report, run, status,
 };
 
 #[derive(Parser)]
@@ -47,6 +47,8 @@ enum Command {
     Status(status::Args),
     /// Ask the running agent to poll an instrument every 5 s for 10 minutes.
     Fast(fast::Args),
+    /// Allow or refuse remote access from the cloud to an instrument (off by default)
+    Consent(consent::Args),
     /// Instrument control through the running agent: start, stop, restart, set-clock, settings profiles.
     Control(control::Args),
     /// Export channels over a time range to CSV (one wide file) or ZIP (one CSV per channel + the wide file).
@@ -119,6 +121,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Discover(args) => discover::run(args),
         Command::Status(args) => status::run(args),
         Command::Fast(args) => fast::run(args),
+        Command::Consent(args) => consent::run(args),
         Command::Control(args) => control::run(args),
         Command::Export(args) => export::run(args),
         Command::Report(args) => report::run(args),

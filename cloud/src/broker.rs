@@ -102,7 +102,9 @@ impl BrokerFiles {
     }
 
     /// The config of a managed Mosquitto: no anonymous logins, our password
-    /// files and ACL, room for a window of 4 MiB batches. The agents'
+    /// files and ACL, room for a window of 4 MiB batches, no Nagle delay (a
+    /// remote command and its reply are small packets each way: with it,
+    /// delayed ACKs added about 40 ms per hop). The agents'
     /// listener on `bind:port` (TLS only with `tls`) binds every session to
     /// its login: the client id is replaced by the user name, so one login
     /// cannot close another's session by connecting with its client id.
@@ -142,6 +144,7 @@ impl BrokerFiles {
              max_packet_size 5000000\n\
              max_queued_messages 10000\n\
              max_inflight_messages 64\n\
+             set_tcp_nodelay true\n\
              log_dest stderr\n\
              log_type error\n\
              log_type warning\n"
@@ -268,6 +271,8 @@ pub struct Broker {
     pub connected: Arc<AtomicBool>,
     /// External brokers: what the start-up self-test probes.
     pub check: Option<crate::broker_check::CheckTarget>,
+    /// Remote commands to agents, once `serve` connected them.
+    pub remote: std::sync::OnceLock<Arc<crate::remote::RemoteBus>>,
 }
 
 impl Broker {
@@ -301,6 +306,7 @@ impl Broker {
                     ingest_at: ingest_at.clone(),
                     connected: Arc::new(AtomicBool::new(false)),
                     check: None,
+                    remote: Default::default(),
                 };
                 b.write_files().await?;
                 let conf = b.files.as_ref().map(BrokerFiles::conf).unwrap_or_default();
@@ -347,6 +353,7 @@ impl Broker {
                     endpoint: BrokerEndpoint { host: agents_host, port: agents_port, tls: agents_tls.is_some() },
                     connected: Arc::new(AtomicBool::new(false)),
                     check: Some(check),
+                    remote: Default::default(),
                 };
                 b.write_files().await?;
                 b
@@ -474,6 +481,9 @@ impl BrokerAdmin for Broker {
     }
     fn connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
+    }
+    fn remote(&self) -> Option<Arc<crate::remote::RemoteBus>> {
+        self.remote.get().cloned()
     }
 }
 

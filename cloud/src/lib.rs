@@ -12,6 +12,7 @@ pub mod broker_check;
 pub mod ingest;
 pub mod licence;
 pub mod mail;
+pub mod remote;
 pub mod serve;
 pub mod state;
 pub mod store;

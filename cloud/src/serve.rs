@@ -142,6 +142,14 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         let watch = crate::watch::WatchOptions { every, mail: opts.mail.clone(), ..Default::default() };
         tokio::spawn(crate::watch::run(store.clone(), Arc::new(crate::auth::SystemClock), watch))
     });
+    // Remote commands (issue 16) on their own connection: a slow agent's
+    // reply never waits behind the ingest of batches.
+    let _ = broker.remote.set(crate::remote::RemoteBus::start(
+        &broker.ingest_at.0,
+        broker.ingest_at.1,
+        &broker.user,
+        &broker.password,
+    ));
     let state = AppState {
         store: store.clone(),
         broker: broker.clone(),

@@ -19,6 +19,11 @@ pub trait BrokerAdmin: Send + Sync + 'static {
     fn endpoint(&self) -> BrokerEndpoint;
     /// Whether the ingest subscriber is connected to the broker now.
     fn connected(&self) -> bool;
+    /// Where remote commands to agents are published (none: this process
+    /// cannot send them, e.g. the admin CLI).
+    fn remote(&self) -> Option<Arc<crate::remote::RemoteBus>> {
+        None
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]

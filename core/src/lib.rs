@@ -38,6 +38,7 @@ pub mod model;
 pub mod notify;
 pub mod outbox;
 pub mod poll;
+pub mod remote;
 pub mod report;
 pub mod store;
 pub mod sync;

@@ -22,6 +22,7 @@ pub mod boards;
 pub mod codec;
 pub mod licence;
 pub mod records;
+pub mod remote;
 pub mod sample;
 pub mod sync;
 

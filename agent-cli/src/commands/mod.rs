@@ -4,6 +4,7 @@
 
 pub mod alarms;
 pub mod cloud;
+pub mod consent;
 pub mod control;
 pub mod demo;
 pub mod discover;

@@ -19,6 +19,7 @@ mod login;
 mod notices;
 pub mod openapi;
 mod prefs;
+mod remote;
 mod sites;
 mod users;
 
@@ -121,6 +122,7 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/agents/{id}/records", get(sites::records))
         .route("/agents/{id}/alarms", get(sites::alarms))
         .route("/agents/{id}/alarms/{alarm}/ack", post(sites::ack_alarm))
+        .route("/agents/{id}/commands", post(remote::send_command))
         .route("/account/offline-alarm", get(sites::offline_setting).put(sites::set_offline_setting))
         .route("/channels/{id}/raw", get(agents::raw))
         .route("/channels/{id}/minmax", get(agents::minmax))

@@ -10,7 +10,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, boards, export, files, licence, login, notices, prefs, sites, users};
+use super::{account, agents, boards, export, files, licence, login, notices, prefs, remote, sites, users};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -347,6 +347,13 @@ pub const ROUTES: &[RouteDoc] = &[
         "Set the silence after which an agent counts as offline (5 s to 7 days; default 5 minutes)",
         r#"{"offline_after_s":300}"#,
     ),
+    rb(
+        "POST",
+        "/agents/{id}/commands",
+        Member,
+        "Send a command to a visible agent and wait for its reply (10 s): remote console (member), start/stop and instrument settings (admin). Needs a signed-in session; the agent refuses without its owner's consent for the instrument; 409 agent_offline, 504 agent_timeout",
+        r#"{"action":{"kind":"console","instrument":"log","line":"*IDN?"}}"#,
+    ),
 ];
 
 /// Whether `method path` (under /api/v1) is an endpoint that takes no token.
@@ -434,6 +441,7 @@ pub fn is_public(method: &str, path: &str) -> bool {
         sites::ack_alarm,
         sites::offline_setting,
         sites::set_offline_setting,
+        remote::send_command,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme)

@@ -18,12 +18,12 @@ use super::error::{ErrorBody, Json, Path, Query};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::TimeMs;
 use crate::store::records::{
-    CLOUD_ALARM, DEFAULT_OFFLINE_AFTER_S, MAX_OFFLINE_AFTER_S, MAX_RECORDS_PAGE, MIN_OFFLINE_AFTER_S, RecordCursor,
-    RecordQuery, SiteRecord,
+    CLOUD_ALARM, DEFAULT_OFFLINE_AFTER_S, MAX_OFFLINE_AFTER_S, MAX_RECORDS_PAGE, MIN_OFFLINE_AFTER_S, REMOTE_COMMAND,
+    RecordCursor, RecordQuery, SiteRecord,
 };
 
 /// The kinds a query may name.
-const KINDS: [&str; 3] = ["journal", "event", CLOUD_ALARM];
+const KINDS: [&str; 4] = ["journal", "event", CLOUD_ALARM, REMOTE_COMMAND];
 
 /// Which records: a time range, kinds, a page.
 #[derive(Deserialize, IntoParams)]
@@ -34,7 +34,7 @@ pub struct RecordsQuery {
     from: Option<String>,
     /// End (exclusive): ms since 1970 or ISO-8601; default after the last.
     to: Option<String>,
-    /// Comma-separated kinds: journal, event, cloud_alarm (default all).
+    /// Comma-separated kinds: journal, event, cloud_alarm, remote_command (default all).
     kind: Option<String>,
     /// At most this many records (1 to 1000, default 200).
     #[param(minimum = 1, maximum = 1000)]
@@ -59,7 +59,7 @@ fn kinds(q: &RecordsQuery) -> ApiResult<Vec<String>> {
     for part in k.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if !KINDS.contains(&part) {
             return Err(ApiError::bad_request(format!(
-                "kind={part:?} is not a record kind; use journal, event or cloud_alarm (comma-separated)"
+                "kind={part:?} is not a record kind; use journal, event, cloud_alarm or remote_command (comma-separated)"
             )));
         }
         if !out.iter().any(|o| o == part) {

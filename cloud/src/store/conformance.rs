@@ -1091,6 +1091,31 @@ async fn presence_and_offline_alarms_change_once(s: &dyn Storage) {
     assert!(r.records("a1", &records::RecordQuery { limit: 10, ..Default::default() }).await.unwrap().is_empty());
 }
 
+async fn remote_commands_are_journaled_in_order(s: &dyn Storage) {
+    setup_account(s, "acme").await;
+    s.insert_agent(&agent("acme", "a1")).await.unwrap();
+    let r = s.records();
+    // Two in the same millisecond (and concurrent ones) are all kept.
+    r.add_remote_record("a1", 5_000, &serde_json::json!({"code": "no_consent"})).await.unwrap();
+    r.add_remote_record("a1", 5_000, &serde_json::json!({"code": "ok"})).await.unwrap();
+    let ok = serde_json::json!({"code": "ok"});
+    let many = futures::future::join_all((0..4).map(|k| r.add_remote_record("a1", 6_000 + k, &ok))).await;
+    assert!(many.iter().all(Result::is_ok), "{many:?}");
+    let q = records::RecordQuery { kinds: vec![records::REMOTE_COMMAND.into()], limit: 100, ..Default::default() };
+    let recs = r.records("a1", &q).await.unwrap();
+    assert_eq!(recs.len(), 6);
+    assert_eq!((recs[0].body["code"].as_str(), recs[1].body["code"].as_str()), (Some("no_consent"), Some("ok")));
+    assert!(recs.iter().all(|x| x.store == records::REMOTE_STORE && x.kind == records::REMOTE_COMMAND));
+    // Four kinds in one query.
+    let all4 = records::RecordQuery {
+        kinds: vec!["journal".into(), "event".into(), records::CLOUD_ALARM.into(), records::REMOTE_COMMAND.into()],
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(r.records("a1", &all4).await.unwrap().len(), 6);
+    assert!(matches!(r.add_remote_record("nobody", 1, &serde_json::json!({})).await, Err(StoreError::NotFound(_))));
+}
+
 // ---- backends ---------------------------------------------------------------
 
 /// Each alarm's latest raise and ack; acknowledgements made in the cloud
@@ -1198,6 +1223,7 @@ suite!(
     site_records_are_idempotent_ordered_and_paged,
     presence_and_offline_alarms_change_once,
     alarm_marks_and_cloud_acks,
+    remote_commands_are_journaled_in_order,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,10 @@ use super::{Result, StoreError, TimeMs};
 pub const CLOUD_ALARM: &str = "cloud_alarm";
 /// Their `store`: not an agent's cache file.
 pub const CLOUD_STORE: &str = "cloud";
+/// `kind` of the journal of remote commands (issue 16), allowed or refused.
+pub const REMOTE_COMMAND: &str = "remote_command";
+/// Their `store`.
+pub const REMOTE_STORE: &str = "remote";
 /// Silence after which an agent is offline unless the account says otherwise.
 pub const DEFAULT_OFFLINE_AFTER_S: u64 = 300;
 /// The shortest and longest setting (the monitor checks every few seconds).
@@ -147,6 +151,11 @@ pub trait RecordStore: Send + Sync {
         body: &serde_json::Value,
     ) -> Result<bool>;
 
+    /// Journals a remote command to `agent` (allowed or refused): a record
+    /// of kind [`REMOTE_COMMAND`] in store [`REMOTE_STORE`] with the next seq.
+    /// `NotFound` for an unknown agent.
+    async fn add_remote_record(&self, agent: &str, now: TimeMs, body: &serde_json::Value) -> Result<()>;
+
     /// The account's silence before an agent counts as offline, seconds;
     /// `None` when it never set one (the default applies).
     async fn offline_after(&self, account: &str) -> Result<Option<u64>>;
@@ -168,7 +177,7 @@ pub(crate) fn parse_body(s: &str) -> Result<serde_json::Value> {
 }
 
 /// SQL filter on `kind` for up to this many kinds (the API takes fewer).
-pub(crate) const MAX_KINDS: usize = 3;
+pub(crate) const MAX_KINDS: usize = 4;
 
 #[cfg(test)]
 mod tests {

@@ -140,6 +140,13 @@ impl Agent {
             super::STORE_PARTS,
         )?;
         let (licence, cap) = check_licence(&mut store, &cfg, opts.enforce_limits)?;
+        // The cloud's key that signs remote commands is the licence key.
+        let cloud_key = crate::licence::trust_for(
+            &store,
+            cfg.cloud.as_ref().and_then(|c| c.licence_key.as_deref()),
+            cfg.cloud.as_ref().and_then(|c| c.account.as_deref()),
+        )
+        .map(|t| t.key);
         let (cap_tx, cap_rx) = watch::channel(cap);
         for inst in &cfg.instruments {
             store.upsert_instrument(&inst.id, inst.display_name(), inst.family.name(), &inst.target())?;
@@ -233,7 +240,9 @@ impl Agent {
         tasks.push(rt.spawn(forward_outcomes(dispatcher.outcomes(), writer_tx.clone(), shutdown_rx.clone())));
         tasks.extend(super::files::spawn(&rt, &cfg, data_dir, &store_path, &opts, writer_tx.clone(), &shutdown_rx));
         if let Some((cloud, store_id, persisted)) = sync_start {
+            let remote = crate::remote::RemoteExec::new(cloud.agent.clone(), cloud_key, controls.clone());
             let task = SyncTask {
+                remote,
                 cloud,
                 store_id,
                 persisted,

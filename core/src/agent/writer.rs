@@ -353,6 +353,7 @@ impl Writer {
             SyncMsg::OutboxAck(ids) => self.outbox.ack(&mut self.store, ids),
             SyncMsg::Status(json) => self.set_setting(STATUS_KEY, &json),
             SyncMsg::CloudAck(ack) => self.cloud_ack(ack),
+            SyncMsg::WithStore(job) => job(&mut self.store),
             SyncMsg::Notice { message, note_id } => {
                 self.event(None, EventKind::Error, Text::plain(message.clone()));
                 if let Some(id) = note_id {

@@ -625,6 +625,7 @@ impl Desk {
     /// "held by <operator> since <time>" when someone else has it.
     pub fn console_acquire(&self, instrument: &str, operator: &str) -> DeskResult<()> {
         self.instrument(instrument)?;
+        self.refuse_if_remote(instrument)?;
         lock!(self.consoles).acquire(instrument, operator, now_ms())?;
         self.publish_console_holds();
         Ok(())
@@ -637,6 +638,7 @@ impl Desk {
         if command.is_empty() {
             return Err(DeskError::Invalid("enter a command to send".into()));
         }
+        self.refuse_if_remote(instrument)?;
         lock!(self.consoles).use_console(instrument, operator, now_ms())?;
         self.publish_console_holds();
         self.raw(instrument, command).await
@@ -651,6 +653,43 @@ impl Desk {
     /// Who holds an instrument's console, and since when.
     pub fn console_holder(&self, instrument: &str) -> Option<(String, TimeMs)> {
         lock!(self.consoles).holder(instrument, now_ms())
+    }
+
+    /// The cloud user operating `instrument`'s console remotely now (the
+    /// window's "operated remotely by ..." banner).
+    pub fn remote_console_holder(&self, instrument: &str) -> Option<crate::control::ConsoleHold> {
+        let text = lock!(self.reader).setting(crate::remote::REMOTE_HOLDS_KEY).ok().flatten();
+        crate::remote::remote_holder(text.as_deref(), instrument, now_ms())
+    }
+
+    /// One operator at a time across the window and the cloud.
+    fn refuse_if_remote(&self, instrument: &str) -> DeskResult<()> {
+        match self.remote_console_holder(instrument) {
+            Some(h) => Err(DeskError::ConsoleHeld {
+                operator: format!("{} (remotely, from the cloud)", h.operator),
+                since: crate::fmt::format_time(h.since),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The owner's consent to remote access per instrument (only the local
+    /// user changes it: here and `meterdeck-agent consent`).
+    pub fn remote_consents(&self) -> DeskResult<Vec<String>> {
+        Ok(crate::remote::consent::consents(&lock!(self.reader))?)
+    }
+
+    pub async fn set_remote_consent(&self, instrument: &str, on: bool) -> DeskResult<()> {
+        self.instrument(instrument)?;
+        let path = self.data_dir.join(STORE_FILE);
+        let instrument = instrument.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut store = Store::open_with(&path, crate::store::StoreOptions::default(), &[])?;
+            crate::remote::set_consent(&mut store, &instrument, on)
+        })
+        .await
+        .map_err(|e| DeskError::Invalid(format!("internal error: {e}")))??;
+        Ok(())
     }
 }
 

@@ -104,6 +104,8 @@ enum Net {
     CloudAck(Vec<u8>),
     /// The broker refused the subscription to the acknowledgements.
     SubRefused,
+    /// A remote command from the cloud (`down/cmd`).
+    Cmd(Vec<u8>),
 }
 
 /// The drain; `W` is the writer's message type, which the drain's
@@ -120,6 +122,8 @@ pub(crate) struct SyncTask<W> {
     /// The monthly allowance a licence sets (a gateway's Remote plan),
     /// updated when a new licence arrives.
     pub cap: watch::Receiver<TrafficCap>,
+    /// Carries out the cloud's remote commands (issue 16).
+    pub remote: crate::remote::RemoteExec,
 }
 
 /// The traffic allowance in force: a gateway's Remote plan stops publishing
@@ -276,6 +280,8 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
         let batch_topic = wire::batch_topic(&agent);
         let ack_topic = wire::ack_topic(&agent);
         let alarm_ack_topic = meterdeck_wire::alarms::alarm_ack_topic(&agent);
+        let cmd_topic = meterdeck_wire::remote::command_topic(&agent);
+        let reply_topic = meterdeck_wire::remote::reply_topic(&agent);
         // Presence for the cloud's offline alarms: "online" (retained) on every
         // connection, "offline" by the broker's last will when the connection
         // dies unclosed, and by us when the drain stops.
@@ -290,7 +296,12 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
             .set_max_packet_size(64 * 1024, MAX_PAYLOAD_BYTES + 64 * 1024)
             .set_inflight(u16::try_from(window * 2 + 8).unwrap_or(u16::MAX))
             .set_request_channel_capacity(window * 4 + 16);
-        let (client, eventloop) = AsyncClient::new(mo, window * 4 + 16);
+        let (client, mut eventloop) = AsyncClient::new(mo, window * 4 + 16);
+        // A remote command's reply follows the PUBACK of the command: no
+        // Nagle delay behind it (about 40 ms otherwise).
+        let mut net = eventloop.network_options();
+        net.set_tcp_nodelay(true);
+        eventloop.set_network_options(net);
         let (net_tx, mut net_rx) = mpsc::channel(256);
         let seed =
             agent.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
@@ -300,6 +311,7 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
             net_tx,
             ack_topic.clone(),
             alarm_ack_topic.clone(),
+            cmd_topic.clone(),
             self.opts.backoff,
             seed,
             self.cloud.broker(),
@@ -363,6 +375,9 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         if let Err(e) = client.try_subscribe(alarm_ack_topic.clone(), QoS::AtLeastOnce) {
                             warn!("cannot subscribe to {alarm_ack_topic}: {e}");
                         }
+                        if let Err(e) = client.try_subscribe(cmd_topic.clone(), QoS::AtLeastOnce) {
+                            warn!("cannot subscribe to the cloud's remote commands: {e}");
+                        }
                         if let Err(e) = client.try_publish(status_topic.clone(), QoS::AtLeastOnce, true, presence(true)) {
                             debug!("presence not queued: {e}");
                         }
@@ -387,6 +402,18 @@ impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
                         );
                         warn!("{message}");
                         st.p.last_error = Some(message);
+                    }
+                    Some(Net::Cmd(payload)) => {
+                        // Carried out beside the drain: an instrument's slow
+                        // answer never holds up the outbox.
+                        let (remote, writer, client) = (self.remote.clone(), self.writer.clone(), client.clone());
+                        let topic = reply_topic.clone();
+                        tokio::spawn(async move {
+                            let reply = remote.handle(&payload, &writer).await;
+                            if let Err(e) = client.publish(topic, QoS::AtLeastOnce, false, reply.to_json()).await {
+                                warn!("remote command {}: reply not sent: {e}", reply.id);
+                            }
+                        });
                     }
                     Some(Net::Ack(payload)) => {
                         if self.on_ack(st, &mut flow, &payload).await.is_err() {
@@ -591,6 +618,7 @@ async fn pump(
     tx: mpsc::Sender<Net>,
     ack_topic: String,
     alarm_ack_topic: String,
+    cmd_topic: String,
     policy: BackoffPolicy,
     seed: u64,
     broker: String,
@@ -605,6 +633,7 @@ async fn pump(
             }
             Ok(Event::Incoming(Packet::Publish(p))) if p.topic == ack_topic => Net::Ack(p.payload.to_vec()),
             Ok(Event::Incoming(Packet::Publish(p))) if p.topic == alarm_ack_topic => Net::CloudAck(p.payload.to_vec()),
+            Ok(Event::Incoming(Packet::Publish(p))) if p.topic == cmd_topic => Net::Cmd(p.payload.to_vec()),
             Ok(Event::Incoming(Packet::SubAck(s)))
                 if s.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
             {

@@ -44,6 +44,9 @@ pub enum SyncMsg {
     /// A cloud user acknowledged one of this agent's alarms: applied once
     /// per id through the alarm engine (`crate::alarm::cloud_acks`).
     CloudAck(meterdeck_wire::alarms::CloudAck),
+    /// Work on the store for a remote command (consent, console holds,
+    /// its journal event); the closure answers on its own channel.
+    WithStore(Box<dyn FnOnce(&mut Store) + Send>),
 }
 
 /// Settings key of the random id of this cache file (sequence numbers are

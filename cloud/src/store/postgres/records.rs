@@ -8,7 +8,8 @@ use tokio_postgres::Row;
 
 use super::{PgStore, all, g, i, u};
 use crate::store::records::{
-    CLOUD_ALARM, CLOUD_STORE, MAX_KINDS, PresenceRow, RecordQuery, RecordStore, SiteRecord, body_json, parse_body,
+    CLOUD_ALARM, CLOUD_STORE, MAX_KINDS, PresenceRow, REMOTE_COMMAND, REMOTE_STORE, RecordQuery, RecordStore,
+    SiteRecord, body_json, parse_body,
 };
 use crate::store::{Result, StoreError, TimeMs};
 
@@ -230,6 +231,26 @@ impl RecordStore for PgStore {
         }
         tx.commit().await?;
         Ok(changed)
+    }
+
+    async fn add_remote_record(&self, agent: &str, now: TimeMs, body: &serde_json::Value) -> Result<()> {
+        let body = body.to_string();
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let account = account_of(&tx, agent).await?;
+        // Serialises the seq of one agent's remote journal between processes.
+        let lock = tx.prepare_cached("SELECT pg_advisory_xact_lock(hashtext('remote:' || $1))").await?;
+        tx.execute(&lock, &[&agent]).await?;
+        let ins = tx
+            .prepare_cached(
+                "INSERT INTO site_record (account, agent, store, seq, kind, t, body, received_ms)
+                 SELECT $1, $2, $3, coalesce(max(seq), 0) + 1, $4, $5, $6, $5
+                 FROM site_record WHERE agent = $2 AND store = $3",
+            )
+            .await?;
+        tx.execute(&ins, &[&account, &agent, &REMOTE_STORE, &REMOTE_COMMAND, &now, &body]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn offline_after(&self, account: &str) -> Result<Option<u64>> {

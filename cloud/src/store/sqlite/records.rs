@@ -8,7 +8,8 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{SqliteStore, all, i, u};
 use crate::store::records::{
-    CLOUD_ALARM, CLOUD_STORE, MAX_KINDS, PresenceRow, RecordQuery, RecordStore, SiteRecord, body_json, parse_body,
+    CLOUD_ALARM, CLOUD_STORE, MAX_KINDS, PresenceRow, REMOTE_COMMAND, REMOTE_STORE, RecordQuery, RecordStore,
+    SiteRecord, body_json, parse_body,
 };
 use crate::store::{Result, StoreError, TimeMs};
 
@@ -71,11 +72,11 @@ impl RecordStore for SqliteStore {
                 &format!(
                     "SELECT {COLS} FROM site_record WHERE agent = ?1
                      AND (?2 IS NULL OR t >= ?2) AND (?3 IS NULL OR t < ?3)
-                     AND (?4 IS NULL OR kind IN (?4, coalesce(?5, ?4), coalesce(?6, ?4)))
+                     AND (?4 IS NULL OR kind IN (?4, coalesce(?5, ?4), coalesce(?6, ?4), coalesce(?11, ?4)))
                      AND (?7 IS NULL OR (t, seq, id) > (?7, ?8, ?9))
                      ORDER BY t, seq, id LIMIT ?10"
                 ),
-                params![agent, q.from, q.to, kind(0), kind(1), kind(2), at, aseq, aid, i(q.limit as u64)],
+                params![agent, q.from, q.to, kind(0), kind(1), kind(2), at, aseq, aid, i(q.limit as u64), kind(3)],
                 row,
             )
         })
@@ -257,6 +258,23 @@ impl RecordStore for SqliteStore {
             }
             tx.commit()?;
             Ok(changed)
+        })
+        .await
+    }
+
+    async fn add_remote_record(&self, agent: &str, now: TimeMs, body: &serde_json::Value) -> Result<()> {
+        let (agent, body) = (agent.to_owned(), body.to_string());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let account = account_of(&tx, &agent)?;
+            tx.execute(
+                "INSERT INTO site_record (account, agent, store, seq, kind, t, body, received_ms)
+                 SELECT ?1, ?2, ?3, coalesce(max(seq), 0) + 1, ?4, ?5, ?6, ?5
+                 FROM site_record WHERE agent = ?2 AND store = ?3",
+                params![account, agent, REMOTE_STORE, REMOTE_COMMAND, now, body],
+            )?;
+            tx.commit()?;
+            Ok(())
         })
         .await
     }

@@ -27,3 +27,6 @@ mail-traffic-full = Das Gateway { $name } ({ $id }) des Kontos { $account } hat 
 mail-traffic-full-then = Es stellt das Senden ein und puffert seine Daten weiter lokal, nichts geht verloren: Es sendet wieder, wenn der nächste Monat (UTC) beginnt oder nachdem eine Remote-Pro-Karte angewendet (oder sein Tarif auf Remote Pro geändert) wurde.
 mail-traffic-near = Der Agent { $name } ({ $id }) des Kontos { $account } hat { $used } seines monatlichen Synchronisierungsvolumens von { $allowance } gesendet ({ $percent } %).
 mail-traffic-near-then = Die Synchronisierung läuft weiter; nichts geht verloren. Um im Volumen zu bleiben, lassen Sie den Agenten seltener senden (`send_interval` in seinem Abschnitt [cloud]), zeichnen Sie weniger Kanäle auf oder ändern Sie den Tarif des Gateways auf Remote Pro.
+
+## Link zum Ansehen unter einer Alarm-Mail (30 Minuten gültig, ohne Anmeldung)
+mail-view-link = Ansehen (30 Min. gültig): { $url }

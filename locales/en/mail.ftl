@@ -29,3 +29,6 @@ mail-traffic-full = Gateway { $name } ({ $id }) of account { $account } has sent
 mail-traffic-full-then = It stops sending and keeps buffering its data locally, nothing is lost: it sends again when the next month (UTC) begins, or after a Remote Pro card is applied (or its plan changed to Remote Pro).
 mail-traffic-near = Agent { $name } ({ $id }) of account { $account } has sent { $used } of its { $allowance } monthly sync traffic allowance ({ $percent } %).
 mail-traffic-near-then = Sync goes on; nothing is lost. To stay within the allowance, make the agent send less often (`send_interval` in its [cloud] section) or record fewer channels, or change the gateway's plan to Remote Pro.
+
+## View-only link under an alarm mail (valid 30 minutes, no sign-in)
+mail-view-link = View (valid 30 min): { $url }

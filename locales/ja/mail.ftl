@@ -27,3 +27,6 @@ mail-traffic-full = アカウント { $account } のゲートウェイ { $name }
 mail-traffic-full-then = 送信を停止し、データはローカルに蓄積し続けます。データは失われません。翌月（UTC）の開始時、または Remote Pro カードの適用後（またはプランを Remote Pro に変更した後）に送信を再開します。
 mail-traffic-near = アカウント { $account } のエージェント { $name }（{ $id }）は、月間同期通信量 { $allowance } のうち { $used } を送信しました（{ $percent } %）。
 mail-traffic-near-then = 同期は続行され、データは失われません。上限内に収めるには、エージェントの送信間隔を長くする（[cloud] セクションの `send_interval`）、記録するチャンネルを減らす、またはゲートウェイのプランを Remote Pro に変更してください。
+
+## アラームメールの閲覧専用リンク（30 分間有効、サインイン不要）
+mail-view-link = 表示（30 分間有効）: { $url }

@@ -337,6 +337,7 @@ impl Writer {
                         body: message,
                         alarm_id: None,
                         locale,
+                        link: None,
                     };
                     self.alarms.note(&self.store, &msg);
                 }

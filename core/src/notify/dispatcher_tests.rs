@@ -60,6 +60,7 @@ fn alarm(i: usize) -> Message {
         body: format!("body {i}"),
         alarm_id: Some(format!("a{i}")),
         locale: Default::default(),
+        link: None,
     }
 }
 

@@ -45,6 +45,12 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
                 .into_response(),
         );
     }
+    // The bundle's paths are relative (`./assets/...`): a page of a nested
+    // route (`/v/<token>`) asks for them under its own folder.
+    let path = match path.find(HASHED_DIR) {
+        Some(i) if i > 0 && path[..i].ends_with('/') && Ui::get(path).is_none() => &path[i..],
+        _ => path,
+    };
     let (file, name) = match Ui::get(path).filter(|_| !path.is_empty()) {
         Some(f) => (f, path),
         // A route of the single-page app (no file extension): its page.

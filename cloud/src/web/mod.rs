@@ -54,7 +54,8 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let (file, name) = match Ui::get(path).filter(|_| !path.is_empty()) {
         Some(f) => (f, path),
         // A route of the single-page app (no file extension): its page.
-        None if !last_segment(path).contains('.') => match Ui::get("index.html") {
+        // A view-only link's page (`/v/<token>`): its token has a dot.
+        None if !last_segment(path).contains('.') || is_view_link(path) => match Ui::get("index.html") {
             Some(f) => (f, "index.html"),
             None => return with_security((StatusCode::NOT_FOUND, "no UI in this build\n").into_response()),
         },
@@ -98,6 +99,11 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         h.insert(header::ETAG, v);
     }
     with_security(resp)
+}
+
+/// `v/<token>`: one segment after `v/`.
+fn is_view_link(path: &str) -> bool {
+    path.strip_prefix("v/").is_some_and(|t| !t.is_empty() && !t.contains('/'))
 }
 
 fn last_segment(path: &str) -> &str {

@@ -264,13 +264,13 @@ pub async fn view(
     }
     let wanted: Option<Vec<&str>> =
         q.channels.as_deref().map(|c| c.split(',').map(str::trim).filter(|p| !p.is_empty()).collect());
-    if let Some(w) = &wanted {
-        if let Some(other) = w.iter().find(|p| !terms.allows(p)) {
-            return Err(ApiError::forbidden(format!(
-                "channel {other} is not one of this link's; a view link shows only its alarm's channels"
-            ))
-            .with_code("link_channel"));
-        }
+    if let Some(w) = &wanted
+        && let Some(other) = w.iter().find(|p| !terms.allows(p))
+    {
+        return Err(ApiError::forbidden(format!(
+            "channel {other} is not one of this link's; a view link shows only its alarm's channels"
+        ))
+        .with_code("link_channel"));
     }
     let mut channels = Vec::new();
     for ch in ctx.store().channels(&agent.id).await? {

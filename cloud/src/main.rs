@@ -114,6 +114,10 @@ enum Cmd {
         /// processes on the same database do it).
         #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
         offline_check_every: Duration,
+        /// The view-only link key file (HMAC; created 0600 on first start; default
+        /// `<data>/view-link.key`). Every API process of one cloud must share it.
+        #[arg(long, value_name = "FILE")]
+        link_key: Option<PathBuf>,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -356,6 +360,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             licence_sweep_every,
             files_dir,
             offline_check_every,
+            link_key,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
@@ -417,6 +422,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 licence_sweep_every: (!licence_sweep_every.is_zero()).then_some(licence_sweep_every),
                 files_dir,
                 offline_check_every: (!offline_check_every.is_zero()).then_some(offline_check_every),
+                link_key,
             })
             .await
         }

@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub files_dir: Option<PathBuf>,
     /// The offline monitor's period (`None`: off).
     pub offline_check_every: Option<Duration>,
+    /// The view-only link key file (default `<data>/view-link.key`).
+    pub link_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -100,6 +102,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let store: Arc<dyn Storage> = crate::store::open(&db).await.with_context(|| format!("opening {db}"))?;
     let key_path = opts.licence_key.clone().unwrap_or_else(|| crate::licence::key::default_path(&opts.data_dir));
     let licence_key = crate::licence::key::load_or_create(&key_path)?;
+    let link_key_path = opts.link_key.clone().unwrap_or_else(|| crate::viewlink::default_path(&opts.data_dir));
+    let link_key = crate::viewlink::LinkKey::load_or_create(&link_key_path)?;
 
     let broker = Broker::start(store.clone(), opts.broker, &opts.data_dir).await?;
     // An external broker must refuse what a hostile agent would try, before
@@ -139,7 +143,12 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         tokio::spawn(crate::licence::sweep::schedule_sweeps(store.clone(), broker.clone(), opts.mail.clone(), every))
     });
     let offline = opts.offline_check_every.map(|every| {
-        let watch = crate::watch::WatchOptions { every, mail: opts.mail.clone(), ..Default::default() };
+        let watch = crate::watch::WatchOptions {
+            every,
+            mail: opts.mail.clone(),
+            link_key: Some(link_key.clone()),
+            ..Default::default()
+        };
         tokio::spawn(crate::watch::run(store.clone(), Arc::new(crate::auth::SystemClock), watch))
     });
     // Remote commands (issue 16) on their own connection: a slow agent's
@@ -163,6 +172,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         trusted_proxies: opts.trusted_proxies.clone(),
         portal: true,
         secure_cookies: tls.is_some(),
+        link_key,
         ..Default::default()
     };
     if !crate::web::ui_built() {

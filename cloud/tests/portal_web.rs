@@ -225,6 +225,13 @@ async fn the_portal_is_served_with_a_strict_csp_caching_compression_and_its_rout
     assert_eq!(r.text().await.unwrap(), html);
     assert_eq!(get(&format!("{base}/agents"), &[]).await.status(), 200);
     assert_eq!(get(&format!("{base}/assets/nope-123.js"), &[]).await.status(), 404);
+    // A view-only link's page (its token has a dot) and the bundle it asks
+    // for relative to itself (`/v/assets/...`).
+    let r = get(&format!("{base}/v/eyJhZyI6ImEifQ.c2ln"), &[]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), html);
+    let nested = format!("{base}/v/{}", js.trim_start_matches("./").trim_start_matches('/'));
+    assert_eq!(get(&nested, &[]).await.status(), 200, "{nested}");
     // The API keeps its JSON 404s and its no-store.
     let r = get(&format!("{base}/api/v1/nope"), &[]).await;
     assert_eq!(r.status(), 404);

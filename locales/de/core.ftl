@@ -15,6 +15,7 @@ notify-delivery-failed = Benachrichtigung an `{ $destination }` fehlgeschlagen
 notify-sync-traffic-title = Datenvolumen der Cloud-Synchronisierung
 notify-test-title = Meterdeck-Testbenachrichtigung
 notify-test-body = Ein Test von Meterdeck an das Ziel „{ $name }“. Wenn Sie dies lesen, funktioniert es.
+notify-view-link = Ansehen (30 Min. gültig): { $url }
 
 ## Summaries of a burst of notifications
 notify-summary-alarm = { $n } Alarm

@@ -59,3 +59,5 @@ mail-over-subject = Meterdeck: Konto { $account } überschreitet seine Speicherk
 mail-over = { $used } gespeichert, der Plan { $plan } fasst { $cap }: Die ältesten Daten darüber werden ab { $deadline } gelöscht, wenn sie nicht verringert werden (Daten exportieren und löschen oder eine Lizenzkarte anwenden).
 mail-over-deleted-subject = Meterdeck: Daten des Kontos { $account } wurden gelöscht (Kapazität überschritten)
 mail-over-deleted = Über den { $cap } des Plans { $plan } seit { $since }: gelöscht { $what }.
+## Link zum Ansehen unter einer Alarm-Mail (30 Minuten gültig, ohne Anmeldung)
+mail-view-link = Ansehen (30 Min. gültig): { $url }

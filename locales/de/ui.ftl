@@ -657,6 +657,19 @@ portal-resetDone = Passwort gesetzt: Melden Sie sich damit an.
 portal-backToSignIn = Zurück zur Anmeldung
 portal-idleOut = Nach 24 Stunden ohne Aktivität abgemeldet.
 
+## view-only alarm link (/v/<token>, no sign-in)
+view-title = { $alarm }
+view-readOnly = Nur ansehen · gültig bis { $until }
+view-site = Standort: { $site }
+view-alarmAt = Alarm um { $time }
+view-window = Gezeigt: { $from } bis { $to }
+view-noChannels = Von den Kanälen dieses Alarms sind noch keine Daten in der Cloud angekommen.
+view-expiredTitle = Dieser Link ist abgelaufen
+view-expiredText = Links aus Alarmmeldungen funktionieren 30 Minuten lang. Öffnen Sie die Daten des Alarms im Portal oder in der Desktop-App, oder nutzen Sie den Link einer neueren Meldung.
+view-alteredTitle = Dieser Link ist ungültig
+view-alteredText = Der Link wurde verändert oder ist unvollständig. Öffnen Sie ihn genau so, wie er in der Alarmmeldung stand.
+view-failedTitle = Der Link konnte nicht geöffnet werden
+
 ## dashboards
 nav-dashboard = Dashboard
 licence-limit-panels__per__group = Dashboard-Felder

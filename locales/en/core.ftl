@@ -16,6 +16,7 @@ notify-delivery-failed = Notification to `{ $destination }` failed
 notify-sync-traffic-title = Cloud sync traffic
 notify-test-title = Meterdeck test notification
 notify-test-body = A test from Meterdeck to the destination "{ $name }". If you read this, it works.
+notify-view-link = View (valid 30 min): { $url }
 
 ## Summaries of a burst of notifications
 notify-summary-alarm = { $n } alarm

@@ -61,3 +61,5 @@ mail-over-subject = Meterdeck: account { $account } is over its storage capacity
 mail-over = { $used } stored, the { $plan } plan holds { $cap }: the oldest data over it is deleted from { $deadline } unless reduced (export and delete data, or apply a licence card).
 mail-over-deleted-subject = Meterdeck: data of account { $account } was deleted (over capacity)
 mail-over-deleted = Over the { $plan } plan's { $cap } since { $since }: deleted { $what }.
+## View-only link under an alarm mail (valid 30 minutes, no sign-in)
+mail-view-link = View (valid 30 min): { $url }

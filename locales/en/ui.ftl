@@ -657,6 +657,19 @@ portal-resetDone = Password set: sign in with it.
 portal-backToSignIn = Back to sign-in
 portal-idleOut = Signed out after 24 hours without activity.
 
+## view-only alarm link (/v/<token>, no sign-in)
+view-title = { $alarm }
+view-readOnly = View only · valid until { $until }
+view-site = Site: { $site }
+view-alarmAt = Alarm at { $time }
+view-window = Shown: { $from } to { $to }
+view-noChannels = No data of this alarm's channels has reached the cloud yet.
+view-expiredTitle = This link has expired
+view-expiredText = View links from alarm messages work for 30 minutes. Open the alarm's data in the portal or the desktop app, or use the link of a newer message.
+view-alteredTitle = This link is not valid
+view-alteredText = The link was changed or is incomplete. Open it again exactly as it came in the alarm message.
+view-failedTitle = The link could not be opened
+
 ## dashboards
 nav-dashboard = Dashboard
 licence-limit-panels__per__group = Dashboard panels

@@ -15,6 +15,7 @@ notify-delivery-failed = `{ $destination }` への通知に失敗しました
 notify-sync-traffic-title = クラウド同期の通信量
 notify-test-title = Meterdeck テスト通知
 notify-test-body = Meterdeck から通知先「{ $name }」へのテストです。これが読めれば正常に動作しています。
+notify-view-link = 表示（30 分間有効）: { $url }
 
 ## Summaries of a burst of notifications
 notify-summary-alarm = アラーム { $n } 件

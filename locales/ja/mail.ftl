@@ -59,3 +59,5 @@ mail-over-subject = Meterdeck: アカウント { $account } がストレージ�
 mail-over = { $used } を保存中で、{ $plan } プランの容量は { $cap } です。減らさなければ、超過分の古いデータから { $deadline } 以降に削除されます (データをエクスポートして削除するか、ライセンスカードを適用してください)。
 mail-over-deleted-subject = Meterdeck: アカウント { $account } のデータを削除しました (容量超過)
 mail-over-deleted = { $since } から { $plan } プランの { $cap } を超えていたため、{ $what } を削除しました。
+## アラームメールの閲覧専用リンク（30 分間有効、サインイン不要）
+mail-view-link = 表示（30 分間有効）: { $url }

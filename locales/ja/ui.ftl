@@ -657,6 +657,19 @@ portal-resetDone = パスワードを設定しました。新しいパスワー�
 portal-backToSignIn = サインインに戻る
 portal-idleOut = 24 時間操作がなかったため、サインアウトしました。
 
+## view-only alarm link (/v/<token>, no sign-in)
+view-title = { $alarm }
+view-readOnly = 閲覧専用 · { $until } まで有効
+view-site = サイト: { $site }
+view-alarmAt = アラーム発生: { $time }
+view-window = 表示範囲: { $from } ～ { $to }
+view-noChannels = このアラームのチャンネルのデータはまだクラウドに届いていません。
+view-expiredTitle = このリンクは期限切れです
+view-expiredText = アラームメッセージの閲覧リンクは 30 分間有効です。ポータルまたはデスクトップアプリでアラームのデータを開くか、新しいメッセージのリンクを使ってください。
+view-alteredTitle = このリンクは無効です
+view-alteredText = リンクが変更されているか、不完全です。アラームメッセージに記載されたとおりに開き直してください。
+view-failedTitle = リンクを開けませんでした
+
 ## dashboards
 nav-dashboard = ダッシュボード
 licence-limit-panels__per__group = ダッシュボードのパネル

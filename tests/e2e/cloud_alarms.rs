@@ -521,3 +521,59 @@ fn portal_ack(base: &str, dir: &Path) -> anyhow::Result<()> {
     s.wait_for(&testid("site-alarm-pending"), Duration::from_secs(20))?;
     Ok(())
 }
+
+/// The agent's alarm email carries a view-only link (issue 16, SPEC 5.5):
+/// the agent, linked to the cloud (`--api`), asks the cloud for it with its
+/// own credentials when the alarm is raised; the mail reaches aiosmtpd with
+/// "View (valid 30 min): URL", and that URL's data (the API behind the
+/// page) opens without signing in and shows the alarm's channel only.
+#[test]
+fn an_alarm_mail_carries_a_view_link_that_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = cloud_with_agent(dir.path());
+    let rt = runtime();
+    let sims = rt.block_on(sim::start(sims())).expect("simulator");
+    let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
+    let port = port_of(&cfgs[0]);
+    let mut session = Session::start();
+    session.start_keyring();
+    let (smtp, smtp_port) = session.start_peer("smtp_peer.py", &[]);
+    let config = write_agent_config(dir.path(), "name = \"site-a\"\npoll_interval = \"1s\"", &cfgs);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&ALARM.replace("notify_on_return = true", "notify_on_return = false\ndestinations = [\"mail\"]"));
+    text.push_str(&format!(
+        "\n[[destination]]\nid = \"mail\"\nkind = \"email\"\nhost = \"127.0.0.1\"\nport = {smtp_port}\nsecurity = \"none\"\n\
+         from = \"alarms@example.com\"\nto = [\"ops@example.com\"]\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    let data = dir.path().join("data");
+    let extra = ["--config", config.to_str().unwrap(), "--send-interval", "1s", "--api", &setup.cloud.http];
+    agent_login(&session.address, &setup.agent_id, &setup.secret, setup.cloud.mqtt_port, &extra).expect("cloud login");
+    let args = ["run", "--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap()];
+    let mut c = agent(&args);
+    c.env("DBUS_SESSION_BUS_ADDRESS", &session.address);
+    let mut agent = Proc::spawn("meterdeck-agent", &mut c);
+    // The channel is in the cloud before the alarm (the link names it).
+    wait_until(Duration::from_secs(60), "log/CH1_1 in the cloud", || {
+        let chans = setup.api.get(&format!("/api/v1/agents/{}/channels", setup.agent_id));
+        chans.as_array().is_some_and(|a| a.iter().any(|c| c["path"] == "log/CH1_1"))
+    });
+    sim_command(port, ":SIMulate:VALue CH1_1,77.5");
+    let mail = wait_mails(&mut session, smtp, 1, Duration::from_secs(60)).remove(0);
+    sim_command(port, ":SIMulate:VALue CH1_1,20.0");
+    let body = mail["body"].as_str().unwrap_or_default().to_string();
+    let line = body.lines().find(|l| l.starts_with("View (valid 30 min): ")).unwrap_or_else(|| panic!("{body}"));
+    let url = line.trim_start_matches("View (valid 30 min): ").trim().to_string();
+    let token = url.strip_prefix(&format!("{}/v/", setup.cloud.http)).unwrap_or_else(|| panic!("{url}"));
+    // The page's data, without signing in: the alarm and its one channel.
+    let (s, v) = request("GET", &format!("{}/api/v1/view/{token}", setup.cloud.http), None, None);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["alarm"]["id"], "hot");
+    assert_eq!(v["alarm"]["name"], "Too hot");
+    let paths: Vec<&str> = v["channels"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["log/CH1_1"], "{v}");
+    // The page itself is served (the portal's page of the link).
+    let (s, _) = request("GET", &url, None, None);
+    assert_eq!(s, 200);
+    assert_eq!(agent.terminate(Duration::from_secs(15)), Some(0), "agent stops cleanly");
+}

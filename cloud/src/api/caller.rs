@@ -118,8 +118,10 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
     if super::licence::is_agent_login(req.method().as_str(), req.uri().path(), &header) {
         return next.run(req).await;
     }
-    // So does an agent uploading a measurement file.
-    if super::files::is_agent_upload(req.uri().path(), &header) {
+    // So does an agent uploading a measurement file, or asking for a view link.
+    if super::files::is_agent_upload(req.uri().path(), &header)
+        || super::view::is_agent_link(req.method().as_str(), req.uri().path(), &header)
+    {
         return next.run(req).await;
     }
     let method = req.method().to_string();

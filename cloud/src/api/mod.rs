@@ -22,6 +22,7 @@ mod prefs;
 mod remote;
 mod sites;
 mod users;
+mod view;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,11 +56,20 @@ pub struct ApiOptions {
     pub portal: bool,
     /// Browser session cookies are `Secure` (the API is served over TLS).
     pub secure_cookies: bool,
+    /// Signs and checks view-only links (`serve`: the key file; default a
+    /// key of this process only).
+    pub link_key: crate::viewlink::LinkKey,
 }
 
 impl Default for ApiOptions {
     fn default() -> Self {
-        ApiOptions { clock: Arc::new(SystemClock), trusted_proxies: Vec::new(), portal: false, secure_cookies: false }
+        ApiOptions {
+            clock: Arc::new(SystemClock),
+            trusted_proxies: Vec::new(),
+            portal: false,
+            secure_cookies: false,
+            link_key: crate::viewlink::LinkKey::random(),
+        }
     }
 }
 
@@ -68,6 +78,7 @@ pub(crate) struct Inner {
     pub clock: Arc<dyn Clock>,
     pub trusted_proxies: Vec<Cidr>,
     pub secure_cookies: bool,
+    pub link_key: crate::viewlink::LinkKey,
 }
 
 pub(crate) type Ctx = Arc<Inner>;
@@ -94,6 +105,7 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         clock: opts.clock,
         trusted_proxies: opts.trusted_proxies,
         secure_cookies: opts.secure_cookies,
+        link_key: opts.link_key,
     });
     let v1 = Router::new()
         .route("/health", get(account::health))
@@ -123,6 +135,8 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/agents/{id}/alarms", get(sites::alarms))
         .route("/agents/{id}/alarms/{alarm}/ack", post(sites::ack_alarm))
         .route("/agents/{id}/commands", post(remote::send_command))
+        .route("/agents/{id}/links", post(view::create_link))
+        .route("/view/{token}", get(view::view))
         .route("/account/offline-alarm", get(sites::offline_setting).put(sites::set_offline_setting))
         .route("/channels/{id}/raw", get(agents::raw))
         .route("/channels/{id}/minmax", get(agents::minmax))

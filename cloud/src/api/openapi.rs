@@ -10,7 +10,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, boards, export, files, licence, login, notices, prefs, remote, sites, users};
+use super::{account, agents, boards, export, files, licence, login, notices, prefs, remote, sites, users, view};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -339,6 +339,21 @@ pub const ROUTES: &[RouteDoc] = &[
         "Acknowledge an alarm of a visible agent (who, when, comment): kept until the agent's journal shows it, published to the agent meanwhile; 409 when it needs no acknowledgement",
         r#"{"comment":"seen, valve closed"}"#,
     ),
+    rb(
+        "POST",
+        "/agents/{id}/links",
+        Agent,
+        "Ask for a view-only link to one of the agent's alarms (agents, HTTP Basic): valid 30 minutes, the alarm's channels from 30 minutes before it to 10 minutes after",
+        r#"{"alarm_id":"hot","alarm_name":"Boiler hot","at":1800000000000,"channels":["logger1/CH1"]}"#,
+    ),
+    RouteDoc {
+        method: "GET",
+        path: "/view/{token}",
+        access: Public,
+        summary: "A view-only link's alarm and its channels' min/max series around its time, no sign-in; 410 link_expired, 403 link_altered",
+        body: None,
+        query: &["from", "to", "buckets", "channels"],
+    },
     r("GET", "/account/offline-alarm", Viewer, "The silence after which an agent counts as offline (seconds)"),
     rb(
         "PUT",
@@ -358,7 +373,24 @@ pub const ROUTES: &[RouteDoc] = &[
 
 /// Whether `method path` (under /api/v1) is an endpoint that takes no token.
 pub fn is_public(method: &str, path: &str) -> bool {
-    ROUTES.iter().any(|r| r.access == Access::Public && r.method == method && r.path == path)
+    ROUTES.iter().any(|r| r.access == Access::Public && r.method == method && template_matches(r.path, path))
+}
+
+/// `/view/{token}` matches `/view/abc`: each `{...}` stands for one non-empty segment.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') && ts.ends_with('}') => {
+                if ps.is_empty() {
+                    return false;
+                }
+            }
+            (Some(ts), Some(ps)) if ts == ps => {}
+            _ => return false,
+        }
+    }
 }
 
 /// The document served at `/api/v1/openapi.json`.
@@ -442,6 +474,8 @@ pub fn is_public(method: &str, path: &str) -> bool {
         sites::offline_setting,
         sites::set_offline_setting,
         remote::send_command,
+        view::create_link,
+        view::view,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme)
@@ -477,6 +511,15 @@ pub(crate) async fn serve_doc() -> axum::response::Response {
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    #[test]
+    fn public_templates_match_one_segment_each() {
+        assert!(is_public("GET", "/view/abc.def"));
+        assert!(!is_public("GET", "/view/"));
+        assert!(!is_public("GET", "/view/a/b"));
+        assert!(!is_public("POST", "/view/abc"));
+        assert!(is_public("GET", "/health") && !is_public("GET", "/me"));
+    }
 
     fn operations(doc: &Value) -> Vec<(String, String, Value)> {
         let mut out = Vec::new();

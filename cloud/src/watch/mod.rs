@@ -59,11 +59,18 @@ pub struct WatchOptions {
     /// The silence allowed when an account set none.
     pub default_offline_after_s: u64,
     pub mail: Option<MailConfig>,
+    /// Signs the view-only link an offline mail carries (none without it).
+    pub link_key: Option<crate::viewlink::LinkKey>,
 }
 
 impl Default for WatchOptions {
     fn default() -> Self {
-        WatchOptions { every: Duration::from_secs(5), default_offline_after_s: DEFAULT_OFFLINE_AFTER_S, mail: None }
+        WatchOptions {
+            every: Duration::from_secs(5),
+            default_offline_after_s: DEFAULT_OFFLINE_AFTER_S,
+            mail: None,
+            link_key: None,
+        }
     }
 }
 
@@ -105,7 +112,7 @@ pub async fn check(
         match store.records().set_offline_alarm(&p.agent, offline, now, &body).await {
             Ok(true) => {
                 info!(agent = %p.agent, account = %p.account, "{}", body["message"].as_str().unwrap_or_default());
-                mail(store, opts.mail.as_ref(), &p, &change, now, after_s).await;
+                mail(store, opts, &p, &change, now, after_s).await;
                 made.push((p.agent.clone(), change));
             }
             // Another process made this transition (and mails it).
@@ -117,15 +124,8 @@ pub async fn check(
 }
 
 /// Mails the account's admins; failures are logged (the record stands).
-async fn mail(
-    store: &dyn Storage,
-    mail: Option<&MailConfig>,
-    p: &PresenceRow,
-    change: &Change,
-    now: TimeMs,
-    after_s: u64,
-) {
-    let Some(mail) = mail else {
+async fn mail(store: &dyn Storage, opts: &WatchOptions, p: &PresenceRow, change: &Change, now: TimeMs, after_s: u64) {
+    let Some(mail) = opts.mail.as_ref() else {
         return info!(agent = %p.agent, "offline monitor: no mail server configured (--smtp); recorded only");
     };
     let admins = match crate::mail::admins(store, &p.account).await {
@@ -134,16 +134,20 @@ async fn mail(
     };
     for admin in admins {
         let (subject, body) = match change {
-            Change::Offline { silent_since } => texts::offline_mail(
-                &admin,
-                &p.name,
-                &p.agent,
-                &p.account,
-                *silent_since,
-                now,
-                after_s,
-                &mail.public_url,
-            ),
+            Change::Offline { silent_since } => {
+                let (subject, body) = texts::offline_mail(
+                    &admin,
+                    &p.name,
+                    &p.agent,
+                    &p.account,
+                    *silent_since,
+                    now,
+                    after_s,
+                    &mail.public_url,
+                );
+                let link = offline_link(opts, p, *silent_since, now, &mail.public_url, admin.lang, &subject);
+                (subject, body + &link)
+            }
             Change::Online => {
                 texts::online_mail(&admin, &p.name, &p.agent, &p.account, p.alarm_ms, now, &mail.public_url)
             }
@@ -152,6 +156,25 @@ async fn mail(
             warn!(agent = %p.agent, user = %admin.user, "offline notice not mailed: {e:#}");
         }
     }
+}
+
+/// The line with a view-only link to the agent's channels around the time
+/// it went silent (empty without a link key).
+/// `name`: what the link's page calls the alarm (the mail's subject, in the
+/// recipient's language).
+fn offline_link(
+    opts: &WatchOptions,
+    p: &PresenceRow,
+    silent_since: TimeMs,
+    now: TimeMs,
+    public_url: &str,
+    lang: &str,
+    name: &str,
+) -> String {
+    let Some(key) = &opts.link_key else { return String::new() };
+    let terms = crate::viewlink::LinkTerms::around(&p.agent, "agent_offline", name, silent_since, None, now);
+    let url = crate::viewlink::page_url(public_url, &key.sign(&terms));
+    format!("\n{}\n", crate::mail::tr(lang, "mail-view-link", &[("url", &url)]))
 }
 
 #[cfg(test)]

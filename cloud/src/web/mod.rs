@@ -45,10 +45,17 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
                 .into_response(),
         );
     }
+    // The bundle's paths are relative (`./assets/...`): a page of a nested
+    // route (`/v/<token>`) asks for them under its own folder.
+    let path = match path.find(HASHED_DIR) {
+        Some(i) if i > 0 && path[..i].ends_with('/') && Ui::get(path).is_none() => &path[i..],
+        _ => path,
+    };
     let (file, name) = match Ui::get(path).filter(|_| !path.is_empty()) {
         Some(f) => (f, path),
         // A route of the single-page app (no file extension): its page.
-        None if !last_segment(path).contains('.') => match Ui::get("index.html") {
+        // A view-only link's page (`/v/<token>`): its token has a dot.
+        None if !last_segment(path).contains('.') || is_view_link(path) => match Ui::get("index.html") {
             Some(f) => (f, "index.html"),
             None => return with_security((StatusCode::NOT_FOUND, "no UI in this build\n").into_response()),
         },
@@ -92,6 +99,11 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         h.insert(header::ETAG, v);
     }
     with_security(resp)
+}
+
+/// `v/<token>`: one segment after `v/`.
+fn is_view_link(path: &str) -> bool {
+    path.strip_prefix("v/").is_some_and(|t| !t.is_empty() && !t.contains('/'))
 }
 
 fn last_segment(path: &str) -> &str {

@@ -44,6 +44,11 @@ pub fn test_licence_key() -> ed25519_dalek::SigningKey {
     meterdeck_wire::licence::signing_key(&[42; 32])
 }
 
+/// The view-link key of the API under test (fixed: tests sign offline-mail links with it too).
+pub fn test_link_key() -> meterdeck_cloud::viewlink::LinkKey {
+    meterdeck_cloud::viewlink::LinkKey::from_bytes([43; 32])
+}
+
 /// The aiosmtpd peer (tests/peers/smtp_peer.py); killed on drop.
 pub struct SmtpPeer {
     child: Child,
@@ -136,7 +141,12 @@ impl Drop for Env {
 async fn serve(state: AppState, clock: &ManualClock, trusted: &[Cidr]) -> (String, tokio::task::JoinHandle<()>) {
     serve_opts(
         state,
-        ApiOptions { clock: Arc::new(clock.clone()), trusted_proxies: trusted.to_vec(), ..Default::default() },
+        ApiOptions {
+            clock: Arc::new(clock.clone()),
+            trusted_proxies: trusted.to_vec(),
+            link_key: test_link_key(),
+            ..Default::default()
+        },
     )
     .await
 }
@@ -228,7 +238,13 @@ impl Env {
             licence_key: Arc::new(test_licence_key()),
             files_dir: dir.path().join("files"),
         };
-        let opts = ApiOptions { clock: Arc::new(clock.clone()), portal: true, secure_cookies, ..Default::default() };
+        let opts = ApiOptions {
+            clock: Arc::new(clock.clone()),
+            portal: true,
+            secure_cookies,
+            link_key: test_link_key(),
+            ..Default::default()
+        };
         let (base, server) = serve_opts(state, opts).await;
         Env {
             base,
@@ -352,18 +368,25 @@ impl Env {
         let r = self.post("/agents", Some(admin), json!({"name": name})).await;
         assert_eq!(r.status, 201, "{}", r.text);
         let id = r.json()["id"].as_str().unwrap().to_string();
+        let ch = self.ingest_channel(&id, "dev/temp", t0, n).await;
+        (id, ch)
+    }
+
+    /// `n` samples (one a second from `t0`) of channel `path` of `agent`,
+    /// stored as its batch would be; returns the channel's id.
+    pub async fn ingest_channel(&self, id: &str, path: &str, t0: i64, n: usize) -> i64 {
         use meterdeck_cloud::store::IngestBatch;
         use meterdeck_wire::Sample;
         use meterdeck_wire::codec::EncodeScratch;
         use meterdeck_wire::sync::{PartIn, encode_batch};
         let samples: Vec<Sample> = (0..n).map(|i| Sample::number(t0 + i as i64 * 1000, i as f64 * 0.5)).collect();
-        let parts =
-            [PartIn { path: "dev/temp", unit: Some("°C"), seq_from: 1, seq_to: 1 + n as i64, samples: &samples }];
-        let bytes = encode_batch("store-1", 1, t0, 0, &parts, &mut EncodeScratch::default()).unwrap();
+        let parts = [PartIn { path, unit: Some("°C"), seq_from: 1, seq_to: 1 + n as i64, samples: &samples }];
+        // One batch per channel: the batch id follows the channels the agent has.
+        let seq = self.store.channels(id).await.unwrap().len() as u64 + 1;
+        let bytes = encode_batch("store-1", seq, t0, 0, &parts, &mut EncodeScratch::default()).unwrap();
         let batch = IngestBatch::decode(&bytes).unwrap();
-        self.store.ingest(&id, &batch, bytes.len() as u64, self.clock_now()).await.unwrap();
-        let ch = self.store.channels(&id).await.unwrap()[0].id;
-        (id, ch)
+        self.store.ingest(id, &batch, bytes.len() as u64, self.clock_now()).await.unwrap();
+        self.store.channels(id).await.unwrap().into_iter().find(|c| c.path == path).unwrap().id
     }
 
     pub fn clock_now(&self) -> i64 {

@@ -210,6 +210,12 @@ impl Agent {
             controls: controls.clone(),
         };
         let dispatcher = Dispatcher::spawn(cfg.destinations.clone(), opts.secrets.clone(), opts.dispatch.clone());
+        // Linked to a cloud: alarm messages carry a view-only link from it.
+        if let Some(api) =
+            cfg.cloud.as_ref().and_then(|c| crate::files::upload::Uploader::for_agent(c, opts.secrets.as_ref()).ok())
+        {
+            dispatcher.set_view_links(Some(Arc::new(crate::notify::CloudViewLinks::new(api))));
+        }
         let calc = CalcStage::new(&mut store, &cfg.calcs)?;
         let alarms = AlarmStage::new(
             &store,

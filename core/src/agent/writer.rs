@@ -370,6 +370,7 @@ impl Writer {
                         body: message,
                         alarm_id: None,
                         locale,
+                        link: None,
                     };
                     self.alarms.note(&self.store, &msg);
                 }

@@ -762,6 +762,29 @@ impl AlarmEngine {
         self.slots.iter().map(|s| &s.state)
     }
 
+    /// The channel paths an alarm watches (none for connection, storage
+    /// and new-file alarms): what its view-only link shows.
+    pub fn channels(&self, alarm_id: &str) -> Vec<String> {
+        let Some(&si) = self.by_id.get(alarm_id) else { return Vec::new() };
+        let slot = &self.slots[si];
+        let r = &self.rules[slot.rule];
+        match &r.kind {
+            Kind::Threshold { a_path, b, .. } => {
+                let mut v = vec![a_path.clone()];
+                if let Some((_, path, _)) = b
+                    && path != a_path
+                {
+                    v.push(path.clone());
+                }
+                v
+            }
+            Kind::Special { .. } => {
+                r.rule.channel.as_deref().or(slot.key.as_deref()).map(str::to_string).into_iter().collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     pub fn state(&self, alarm_id: &str) -> Option<&AlarmState> {
         self.by_id.get(alarm_id).map(|&si| &self.slots[si].state)
     }

@@ -19,7 +19,9 @@ use super::requests::{ALARM_REQUESTS_KEY, RequestError, parse_alarm_requests};
 use super::{Action, AlarmEngine, AlarmError, AlarmRule, AlarmView, Notify, Transition, journal};
 use crate::fmt::format_value;
 use crate::model::{ChannelId, ConnState, Sample, TimeMs, Value, now_ms};
-use crate::notify::{DeliveryOutcome, DeliveryResult, DispatcherHandle, Locale, Message, MessageKind, Note, centre};
+use crate::notify::{
+    DeliveryOutcome, DeliveryResult, DispatcherHandle, LinkAsk, Locale, Message, MessageKind, Note, centre,
+};
 use crate::store::{Store, StoreError};
 
 /// How often free space of the data directory is checked.
@@ -264,6 +266,7 @@ impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
                 body: error.clone(),
                 alarm_id: None,
                 locale,
+                link: None,
             };
             self.note(store, &msg);
         }
@@ -295,7 +298,12 @@ impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
                 }
             }
             if let Some(kind) = t.notify {
-                let msg = message_of(t, kind, &locale);
+                let mut msg = message_of(t, kind, &locale);
+                let channels = self.engine.channels(&t.alarm_id);
+                if !channels.is_empty() {
+                    msg.link =
+                        Some(LinkAsk { alarm_id: t.alarm_id.clone(), alarm_name: t.name.clone(), at: t.t, channels });
+                }
                 self.note(store, &msg);
                 if let Some(d) = &self.dispatcher {
                     d.send(msg, t.destinations.iter().cloned());
@@ -365,5 +373,6 @@ fn message_of(t: &Transition, kind: Notify, locale: &Locale) -> Message {
         body,
         alarm_id: Some(t.alarm_id.clone()),
         locale: locale.clone(),
+        link: None,
     }
 }

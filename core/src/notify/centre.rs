@@ -133,6 +133,7 @@ mod tests {
             body: "Kessel zu heiß".into(),
             alarm_id: (kind == MessageKind::Alarm).then(|| "boiler-hot".to_string()),
             locale: Default::default(),
+            link: None,
         }
     }
 

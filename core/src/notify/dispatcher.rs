@@ -14,6 +14,7 @@ use super::message::{Message, MessageKind};
 #[cfg(feature = "email")]
 use super::secrets::smtp_entry;
 use super::secrets::{SecretStore, read_secret, webhook_entry};
+use super::viewlink::ViewLinks;
 use super::webhook;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,6 +68,9 @@ pub struct DispatchOptions {
     /// Attempts to one destination that may run at once; a slow destination
     /// only ever holds up its own deliveries.
     pub per_destination_concurrency: usize,
+    /// The longest an alarm message waits for its view-only link; without
+    /// one by then it goes without.
+    pub link_timeout: Duration,
 }
 
 impl Default for DispatchOptions {
@@ -78,6 +82,7 @@ impl Default for DispatchOptions {
             queue_capacity: 1024,
             send_timeout: Duration::from_secs(30),
             per_destination_concurrency: 4,
+            link_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -177,6 +182,8 @@ struct Folded {
 }
 
 const SUMMARY_TITLES: usize = 5;
+/// Messages whose view link is remembered (for their other destinations).
+const LINK_CELLS: usize = 256;
 
 struct Shared {
     dests: RwLock<HashMap<String, DestinationConfig>>,
@@ -190,6 +197,10 @@ struct Shared {
     /// The language and zone of the latest message sent (the window's
     /// settings): summaries and test messages are written in it.
     locale: RwLock<Locale>,
+    /// Where view-only links come from (the cloud, when the agent is linked).
+    links: RwLock<Option<Arc<dyn ViewLinks>>>,
+    /// Each message's link, asked for once whatever the destinations.
+    link_cells: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Option<String>>>>>,
 }
 
 impl Shared {
@@ -218,6 +229,42 @@ impl Shared {
         let _ = self.outcomes.send(o);
     }
 
+    /// `msg` with its view-only link under the body, when it asks for one
+    /// and the cloud gives one within the link timeout; else `msg` as it is.
+    async fn with_link(&self, mut msg: Message) -> Message {
+        let Some(ask) = msg.link.take() else { return msg };
+        let Some(links) = self.links.read().unwrap_or_else(|p| p.into_inner()).clone() else { return msg };
+        let cell = {
+            let mut cells = self.link_cells.lock().unwrap_or_else(|p| p.into_inner());
+            // Only the messages of the last moments are looked up again.
+            if cells.len() >= LINK_CELLS {
+                cells.clear();
+            }
+            Arc::clone(cells.entry(msg.id.clone()).or_default())
+        };
+        let timeout = self.opts.link_timeout;
+        let url = cell
+            .get_or_init(|| async {
+                match tokio::time::timeout(timeout, links.link(&ask)).await {
+                    Ok(Ok(url)) => Some(url),
+                    Ok(Err(e)) => {
+                        tracing::info!(alarm = %ask.alarm_id, "alarm message sent without a view link: {e}");
+                        None
+                    }
+                    Err(_) => {
+                        tracing::info!(alarm = %ask.alarm_id, ?timeout, "alarm message sent without a view link: the cloud did not answer in time");
+                        None
+                    }
+                }
+            })
+            .await;
+        if let Some(url) = url {
+            msg.body.push_str("\n\n");
+            msg.body.push_str(&msg.locale.tr("notify-view-link", &[("url", url)]));
+        }
+        msg
+    }
+
     /// One attempt, bounded by the send timeout.
     async fn attempt(&self, dest: &DestinationConfig, msg: &Message) -> Result<(), DeliveryError> {
         let t = self.opts.send_timeout;
@@ -240,6 +287,7 @@ impl Shared {
 /// Delivers `msg` to `dest_id` until it succeeds or the policy gives up.
 async fn run_delivery(shared: Arc<Shared>, dest_id: String, msg: Message, covers: Vec<String>) {
     let started = Instant::now();
+    let msg = shared.with_link(msg).await;
     let limit = shared.limit(&dest_id);
     let outcome = |attempt, result| DeliveryOutcome {
         message_id: msg.id.clone(),
@@ -424,6 +472,7 @@ impl Loop {
             body,
             alarm_id: one_alarm,
             locale,
+            link: None,
         }
     }
 
@@ -486,6 +535,8 @@ impl Dispatcher {
             wake: Notify::new(),
             limits: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
+            links: RwLock::new(None),
+            link_cells: Mutex::new(HashMap::new()),
         });
         tokio::spawn(Loop { shared: Arc::clone(&shared), bursts: HashMap::new() }.run(rx));
         DispatcherHandle { tx, shared }
@@ -563,6 +614,12 @@ impl DispatcherHandle {
         self.shared.attempt(&dest, msg).await
     }
 
+    /// Where alarm messages get their view-only links from now on (`None`:
+    /// they go without).
+    pub fn set_view_links(&self, links: Option<Arc<dyn ViewLinks>>) {
+        *self.shared.links.write().unwrap_or_else(|p| p.into_inner()) = links;
+    }
+
     /// The language and zone of summaries and test messages from now on.
     pub fn set_locale(&self, locale: &Locale) {
         let mut l = self.shared.locale.write().unwrap_or_else(|p| p.into_inner());
@@ -585,6 +642,7 @@ impl DispatcherHandle {
             body: locale.tr("notify-test-body", &[("name", &name)]),
             alarm_id: None,
             locale,
+            link: None,
         };
         self.deliver_now(dest_id, &msg).await
     }

@@ -60,6 +60,7 @@ fn alarm(i: usize) -> Message {
         body: format!("body {i}"),
         alarm_id: Some(format!("a{i}")),
         locale: Default::default(),
+        link: None,
     }
 }
 
@@ -338,4 +339,69 @@ async fn real_deliverer_reports_missing_secrets_by_entry_name() {
     secrets.set("webhook:ops-hook", "http://127.0.0.1:1/hook").unwrap();
     let e = h.test_send("ops-hook").await.unwrap_err();
     assert_eq!(e.message, "webhook: connection refused");
+}
+
+/// Gives a link after `delay`, counting the asks.
+struct Links {
+    delay: Duration,
+    asks: AtomicU64,
+    refuse: bool,
+}
+
+#[async_trait::async_trait]
+impl ViewLinks for Links {
+    async fn link(&self, ask: &crate::notify::LinkAsk) -> Result<String, String> {
+        self.asks.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        if self.refuse { Err("refused".into()) } else { Ok(format!("https://c.test/v/{}", ask.alarm_id)) }
+    }
+}
+
+fn linked(i: usize) -> Message {
+    let mut m = alarm(i);
+    m.link = Some(crate::notify::LinkAsk {
+        alarm_id: format!("a{i}"),
+        alarm_name: format!("alarm {i}"),
+        at: i as i64,
+        channels: vec!["dev/temp".into()],
+    });
+    m
+}
+
+/// An alarm message carries its view link, asked for once for all its
+/// destinations; a cloud slower than the link timeout, or refusing, costs
+/// at most that timeout and the message goes without.
+#[tokio::test(start_paused = true)]
+async fn alarm_messages_carry_a_view_link_or_go_without_it_soon() {
+    let mock = Arc::new(Mock::default());
+    let h = spawn(&mock, &["desk", "hook"], DispatchOptions::default());
+    let links = Arc::new(Links { delay: Duration::from_millis(50), asks: AtomicU64::new(0), refuse: false });
+    h.set_view_links(Some(Arc::clone(&links) as Arc<dyn ViewLinks>));
+    let mut rx = h.outcomes();
+    h.send(linked(1), ["desk", "hook"]);
+    finals(&mut rx, 2).await;
+    for dest in ["desk", "hook"] {
+        let got = mock.delivered(dest);
+        assert!(got[0].0.body.ends_with("\n\nView (valid 30 min): https://c.test/v/a1"), "{}", got[0].0.body);
+    }
+    assert_eq!(links.asks.load(Ordering::SeqCst), 1, "one link per message");
+    // Without a link ask (system messages), nothing is asked (after the burst window).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    h.send(alarm(2), ["hook"]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(mock.delivered("hook")[1].0, alarm(2));
+    assert_eq!(links.asks.load(Ordering::SeqCst), 1);
+
+    for (delay, refuse) in [(Duration::from_secs(60), false), (Duration::ZERO, true)] {
+        let mock = Arc::new(Mock::default());
+        let h = spawn(&mock, &["hook"], DispatchOptions::default());
+        h.set_view_links(Some(Arc::new(Links { delay, asks: AtomicU64::new(0), refuse }) as Arc<dyn ViewLinks>));
+        let mut rx = h.outcomes();
+        let t0 = Instant::now();
+        h.send(linked(3), ["hook"]);
+        finals(&mut rx, 1).await;
+        let got = mock.delivered("hook");
+        assert_eq!(got[0].0.body, "body 3", "sent without a link");
+        assert!(got[0].1 - t0 <= Duration::from_millis(3100), "waited {:?}", got[0].1 - t0);
+    }
 }

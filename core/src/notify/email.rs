@@ -162,6 +162,7 @@ mod tests {
             body: "logger1/CH1_1 = 91.5 °C".into(),
             alarm_id: Some("boiler-hot".into()),
             locale: Default::default(),
+            link: None,
         }
     }
 

@@ -35,6 +35,22 @@ pub struct Message {
     /// webhook facts and times follow it. Not part of the JSON payload.
     #[serde(skip)]
     pub locale: Locale,
+    /// What a view-only link would show (an alarm's channels around its
+    /// time): the dispatcher asks the cloud for one before delivering.
+    /// Not part of the JSON payload.
+    #[serde(skip)]
+    pub link: Option<LinkAsk>,
+}
+
+/// The alarm a view-only link is asked for (`POST /api/v1/agents/{id}/links`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkAsk {
+    pub alarm_id: String,
+    pub alarm_name: String,
+    /// When the alarm happened.
+    pub at: TimeMs,
+    /// `instrument/channel` paths.
+    pub channels: Vec<String>,
 }
 
 impl Message {

@@ -17,6 +17,7 @@ pub mod email;
 pub mod locale;
 pub mod message;
 pub mod secrets;
+pub mod viewlink;
 pub mod webhook;
 
 pub use centre::Note;
@@ -25,8 +26,9 @@ pub use dispatcher::{
     Deliver, DeliveryOutcome, DeliveryResult, DispatchOptions, Dispatcher, DispatcherHandle, RealDeliverer, RetryPolicy,
 };
 pub use locale::Locale;
-pub use message::{Message, MessageKind};
+pub use message::{LinkAsk, Message, MessageKind};
 pub use secrets::{KeyringSecrets, MemorySecrets, SecretError, SecretStore};
+pub use viewlink::{CloudViewLinks, ViewLinks};
 
 /// A failed delivery, as shown to the user ("SMTP host:587: connection
 /// refused", "webhook: HTTP 404 Not Found"). Never contains a credential.

@@ -178,6 +178,7 @@ mod tests {
             body: "91.5 °C".into(),
             alarm_id: Some("boiler-hot".into()),
             locale: Default::default(),
+            link: None,
         }
     }
 

@@ -153,6 +153,7 @@ fn message(o: &Outgoing<'_>) -> Message {
         body: body_text(o),
         alarm_id: None,
         locale: Default::default(),
+        link: None,
     }
 }
 

@@ -22,6 +22,7 @@ import { ApiHttpError, apiFetch, setOnUnauthorized } from "./http";
 import { licenceHandlers } from "./licence";
 import { noticesScreen } from "./notifications";
 import { siteAlarmsScreen } from "./alarms";
+import { viewLinkPage, viewToken } from "./view-link";
 
 /** No input for this long: signed out (SPEC 6.4; the server ends the session too). */
 export const IDLE_MS = 24 * 60 * 60 * 1000;
@@ -365,6 +366,13 @@ function shell(me: MeReply): void {
 
 function route(): void {
   const p = location.pathname.replace(/\/+$/, "");
+  // A view-only link from an alarm message: its own page, no sign-in.
+  const token = viewToken(location.pathname);
+  if (token !== null) {
+    stopApp();
+    void viewLinkPage(root, token);
+    return;
+  }
   if (p === "/reset") {
     const q = new URLSearchParams(location.search);
     const [account, user, code] = [q.get("account"), q.get("user"), q.get("code")];

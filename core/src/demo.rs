@@ -106,13 +106,12 @@ pub fn write_history(
             let (tx, todo) = (tx.clone(), &todo);
             scope.spawn(move || {
                 for &(sim, index, id) in todo.iter().skip(w).step_by(workers) {
+                    let mut wave = sim.waveform_history(index);
                     let mut t = first;
                     while t < end {
                         let stop = (t + CHUNK * step).min(end);
-                        let chunk = (t..stop)
-                            .step_by(step as usize)
-                            .map(|t| (id, Sample::number(t, sim.waveform_value(index, t))))
-                            .collect();
+                        let chunk =
+                            (t..stop).step_by(step as usize).map(|t| (id, Sample::number(t, wave.value(t)))).collect();
                         if tx.send(chunk).is_err() {
                             return; // the writer failed; its error is returned
                         }

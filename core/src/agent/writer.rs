@@ -339,7 +339,10 @@ impl Writer {
             Err(e) => self.event(
                 None,
                 EventKind::Error,
-                Text::new("evt.cloudAckRefused").arg("alarm", &ack.alarm_id).arg("user", &user).arg("error", e.to_string()),
+                Text::new("evt.cloudAckRefused")
+                    .arg("alarm", &ack.alarm_id)
+                    .arg("user", &user)
+                    .arg("error", e.to_string()),
             ),
         }
         self.set_setting(SEEN_KEY, &add_seen(seen.as_deref(), &ack.id));

@@ -14,6 +14,7 @@ mod error;
 mod files;
 mod licence;
 mod live;
+mod remote;
 mod render;
 mod reports;
 mod startup;

@@ -199,6 +199,10 @@ export const api = {
   profileDiff: (instrument: string, operator: string, name: string) => call("profile_diff", { instrument, operator, name }),
   profilePush: (instrument: string, operator: string, name: string) => call("profile_push", { instrument, operator, name }),
   setFastMonitor: (id: string, on: boolean) => call("set_fast_monitor", { id, on }),
+  // Remote access from the cloud (issue 16): the owner's switch, local only.
+  remoteConsents: () => call("remote_consents"),
+  remoteConsentSet: (instrument: string, on: boolean) => call("remote_consent_set", { instrument, on }),
+  remoteConsoleHolder: (instrument: string) => call("remote_console_holder", { instrument }),
   latest: () => call("latest"),
   channels: () => call("channels"),
   series: (channelIds: number[], from: number, to: number, width: number) =>

@@ -173,6 +173,10 @@ const evs: EventRecord[] = [
   { t: now() - 60_000, instrument: "dmm1", kind: "error", message: "poll failed: bad reply to `MEAS:VOLT:DC?`: `#?!x` is not a number (reply: \"#?!x\")", count: 40, first_t: now() - 100_000 },
 ];
 let held: { instrument: string; operator: string; since: number } | null = null;
+// Remote access (issue 16): no consent by default; `?mock&remote=<instrument>`
+// shows a cloud user operating that console (the banner).
+let consents: string[] = [];
+let remoteHeld: string | null = null;
 const mockSettings = [
   { key: ":SAMPle:RATE", value: "1" },
   { key: ":TRIGger:MODE", value: "SINGLE" },
@@ -260,6 +264,15 @@ function handle(cmd: string, a: Args): unknown {
     case "console_release":
       held = null;
       return null;
+    case "remote_consents":
+      return consents;
+    case "remote_consent_set":
+      consents = consents.filter((i) => i !== a.instrument).concat(a.on ? [String(a.instrument)] : []);
+      return null;
+    case "remote_console_holder":
+      return remoteHeld && remoteHeld === a.instrument
+        ? { instrument: remoteHeld, operator: "ann@example.com", since: now() - 120_000, last_used: now() - 5_000 }
+        : null;
     // Instrument control (issue 14): fixtures only; the real checks are the backend's.
     case "instrument_control":
       return { instrument: a.instrument, message: `${String(a.command).replace("-", " ")} done`, settings: [], changed: [] };
@@ -291,6 +304,7 @@ export function installMock(): void {
   const q = new URLSearchParams(location.search);
   if (q.get("lang") === "ja") state.settings.language = "ja";
   if (q.get("theme") === "dark") state.settings.theme = "dark";
+  remoteHeld = q.get("remote");
   startCloudMock(q);
   startLicenceMock(q);
   mockIPC((cmd, payload) => handle(cmd, (payload ?? {}) as Args), { shouldMockEvents: true });

@@ -26,12 +26,14 @@ pub const CONSOLE_IDLE_MS: TimeMs = 15 * 60 * 1000;
 /// the window.
 pub const CONSOLE_HOLDS_KEY: &str = "desk.console_holds";
 
-/// One instrument console held in the window.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One instrument console held in the window (or remotely, from the cloud).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ConsoleHold {
     pub instrument: String,
     pub operator: String,
+    #[ts(type = "number")]
     pub since: TimeMs,
+    #[ts(type = "number")]
     pub last_used: TimeMs,
 }
 

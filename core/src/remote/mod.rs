@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ed25519_dalek::VerifyingKey;
-use meterdeck_wire::remote::{self, Action, Command, RemoteError, Reply};
+use meterdeck_wire::i18n::Text;
+use meterdeck_wire::remote::{self, Action, Command, RemoteError, Reply, ReplyStatus};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::control::{ConsoleHold, ControlAction};
@@ -57,57 +58,67 @@ impl RemoteExec {
         let now = now_ms();
         let cmd = match self.open(payload, now) {
             Ok(c) => c,
-            Err(e) => {
+            Err((code, why)) => {
                 let id = remote::peek_id(payload).unwrap_or_default();
-                let msg = format!("remote command {id} refused: {e}");
-                tracing::warn!("{msg}");
-                journal(writer, None, msg).await;
-                return Reply::refused(&id, e.code(), e.to_string());
+                let text = Text::new("evt.remoteInvalid").arg("id", &id).text_arg("error", why.clone());
+                tracing::warn!("{}", text.render("en"));
+                journal(writer, None, text).await;
+                return Reply::refused(&id, code, why.render("en"));
             }
         };
-        let reply = self.carry_out(&cmd, writer).await;
+        let outcome = self.carry_out(&cmd, writer).await;
         let what = match &cmd.action {
-            Action::Console { line, .. } => format!("console `{line}`"),
-            a => a.name().replace('_', " "),
+            Action::Console { line, .. } => Text::new("evt.remoteConsole").arg("line", line.as_str()),
+            Action::Start { .. } => Text::new("evt.remoteStart"),
+            Action::Stop { .. } => Text::new("evt.remoteStop"),
+            Action::FastMonitor { .. } => Text::new("evt.remoteFastMonitor"),
+            a => Text::new("evt.remoteSettings").arg("action", a.name().replace('_', " ")),
         };
-        let outcome = match reply.status {
-            remote::ReplyStatus::Done => "done".to_string(),
-            remote::ReplyStatus::Refused => format!("refused ({}): {}", reply.code, reply.message),
-            remote::ReplyStatus::Failed => format!("failed ({}): {}", reply.code, reply.message),
+        let result = match outcome.status {
+            ReplyStatus::Done => Text::new("evt.remoteDone"),
+            ReplyStatus::Refused => {
+                Text::new("evt.remoteRefused").arg("code", outcome.code).text_arg("message", outcome.message.clone())
+            }
+            ReplyStatus::Failed => {
+                Text::new("evt.remoteFailed").arg("code", outcome.code).text_arg("message", outcome.message.clone())
+            }
         };
         let inst = Some(cmd.action.instrument().to_string()).filter(|i| i != remote::ANY_INSTRUMENT);
-        journal(writer, inst, format!("remote {what} by {} ({}) from the cloud: {outcome}", cmd.user, cmd.role)).await;
-        reply
+        let entry = Text::new("evt.remoteCommand")
+            .text_arg("what", what)
+            .arg("user", cmd.user.as_str())
+            .arg("role", cmd.role.to_string())
+            .text_arg("outcome", result);
+        journal(writer, inst, entry).await;
+        outcome.reply(&cmd.id)
     }
 
-    fn open(&self, payload: &[u8], now: TimeMs) -> Result<Command, RemoteError> {
+    /// The command, or the refusal's code and why.
+    fn open(&self, payload: &[u8], now: TimeMs) -> Result<Command, (&'static str, Text)> {
         let Some(key) = &self.key else {
-            return Err(RemoteError::Invalid(
-                "this agent has no cloud key pinned (`[cloud] licence_key`, set by `meterdeck-agent cloud login --api`), \
-                 so it cannot verify commands"
-                    .into(),
-            ));
+            return Err((RemoteError::Invalid(String::new()).code(), Text::new("evt.remoteNoKey")));
         };
-        let cmd = remote::open(payload, key, &self.agent, now)?;
+        let plain = |e: RemoteError| (e.code(), Text::plain(e.to_string()));
+        let cmd = remote::open(payload, key, &self.agent, now).map_err(plain)?;
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.retain(|_, exp| *exp >= now);
         if seen.insert(cmd.id.clone(), cmd.expires_ms).is_some() {
-            return Err(RemoteError::Replay(cmd.id));
+            return Err(plain(RemoteError::Replay(cmd.id)));
         }
         Ok(cmd)
     }
 
-    async fn carry_out<W: From<SyncMsg> + Send + 'static>(&self, cmd: &Command, writer: &mpsc::Sender<W>) -> Reply {
-        let id = cmd.id.as_str();
+    async fn carry_out<W: From<SyncMsg> + Send + 'static>(&self, cmd: &Command, writer: &mpsc::Sender<W>) -> Outcome {
         let inst = cmd.action.instrument().to_string();
         let console = matches!(cmd.action, Action::Console { .. });
         let user = cmd.user.clone();
+        let gone = || Outcome::failed("stopped", Text::new("evt.remoteStopping"));
         // Consent and holds are read (and a remote console hold taken) by
         // the writer, which owns the store.
         let checked = with_store(writer, move |s| admit(s, &inst, &user, console, now_ms())).await;
         match checked {
-            None => return Reply::failed(id, "stopped", "the agent is stopping"),
-            Some(Err((code, message))) => return Reply::refused(id, code, message),
+            None => return gone(),
+            Some(Err((code, message))) => return Outcome::refused(code, message),
             Some(Ok(())) => {}
         }
         let inst = cmd.action.instrument();
@@ -115,25 +126,17 @@ impl RemoteExec {
             Action::AddInstrument { .. }
             | Action::EditInstrument { .. }
             | Action::RemoveInstrument { .. }
-            | Action::PollInterval { .. } => {
-                return Reply::failed(
-                    id,
-                    "unsupported",
-                    "this agent version cannot change its instrument configuration remotely yet; change it at the site",
-                );
-            }
+            | Action::PollInterval { .. } => return Outcome::failed("unsupported", Text::new("evt.remoteUnsupported")),
             _ => match self.controls.get(inst) {
                 Some(c) => c,
                 None => {
-                    return Reply::refused(
-                        id,
+                    return Outcome::refused(
                         "unknown_instrument",
-                        format!("instrument `{inst}` is not configured or not enabled on this agent"),
+                        Text::new("evt.remoteUnknownInstrument").arg("instrument", inst),
                     );
                 }
             },
         };
-        let gone = || Reply::failed(id, "stopped", "the agent is stopping");
         match &cmd.action {
             Action::Console { line, .. } => {
                 let (tx, rx) = oneshot::channel();
@@ -141,8 +144,8 @@ impl RemoteExec {
                     return gone();
                 }
                 match rx.await {
-                    Ok(Ok(out)) => Reply::done(id, format!("sent to `{inst}`"), out),
-                    Ok(Err(e)) => Reply::failed(id, "instrument_error", e.to_string()),
+                    Ok(Ok(out)) => Outcome::done(Text::new("evt.remoteSent").arg("instrument", inst), out),
+                    Ok(Err(e)) => Outcome::failed("instrument_error", Text::plain(e.to_string())),
                     Err(_) => gone(),
                 }
             }
@@ -154,8 +157,8 @@ impl RemoteExec {
                     return gone();
                 }
                 match rx.await {
-                    Ok(Ok(o)) => Reply::done(id, o.message, None),
-                    Ok(Err(e)) => Reply::failed(id, "instrument_error", e.to_string()),
+                    Ok(Ok(o)) => Outcome::done(Text::plain(o.message), None),
+                    Ok(Err(e)) => Outcome::failed("instrument_error", Text::plain(e.to_string())),
                     Err(_) => gone(),
                 }
             }
@@ -163,10 +166,39 @@ impl RemoteExec {
                 if control.send(Control::Fast { on: *on, at: now_ms() }).await.is_err() {
                     return gone();
                 }
-                let m = if *on { "fast monitor on for 10 minutes" } else { "fast monitor off" };
-                Reply::done(id, format!("`{inst}`: {m}"), None)
+                let key = if *on { "evt.remoteFastOn" } else { "evt.remoteFastOff" };
+                Outcome::done(Text::new(key).arg("instrument", inst), None)
             }
             _ => unreachable!("settings actions answered above"),
+        }
+    }
+}
+
+/// What came of a command: the reply's fields, with its message as a
+/// translatable text (the journal keeps the text; the reply carries English).
+struct Outcome {
+    status: ReplyStatus,
+    code: &'static str,
+    message: Text,
+    output: Option<String>,
+}
+
+impl Outcome {
+    fn done(message: Text, output: Option<String>) -> Outcome {
+        Outcome { status: ReplyStatus::Done, code: "ok", message, output }
+    }
+    fn refused(code: &'static str, message: Text) -> Outcome {
+        Outcome { status: ReplyStatus::Refused, code, message, output: None }
+    }
+    fn failed(code: &'static str, message: Text) -> Outcome {
+        Outcome { status: ReplyStatus::Failed, code, message, output: None }
+    }
+    fn reply(self, id: &str) -> Reply {
+        let message = self.message.render("en");
+        match self.status {
+            ReplyStatus::Done => Reply::done(id, message, self.output),
+            ReplyStatus::Refused => Reply::refused(id, self.code, message),
+            ReplyStatus::Failed => Reply::failed(id, self.code, message),
         }
     }
 }
@@ -186,9 +218,9 @@ where
 }
 
 /// Records a journal event (it syncs up as an instrument event).
-async fn journal<W: From<SyncMsg> + Send + 'static>(writer: &mpsc::Sender<W>, inst: Option<String>, message: String) {
+async fn journal<W: From<SyncMsg> + Send + 'static>(writer: &mpsc::Sender<W>, inst: Option<String>, text: Text) {
     let _ = with_store(writer, move |s| {
-        if let Err(e) = s.record_event(&Event::new(now_ms(), inst, EventKind::Control, message)) {
+        if let Err(e) = s.record_event(&Event::said(now_ms(), inst, EventKind::Control, text)) {
             tracing::warn!("remote command not journaled: {e}");
         }
     })
@@ -204,58 +236,40 @@ fn admit(
     user: &str,
     console: bool,
     now: TimeMs,
-) -> Result<(), (&'static str, String)> {
+) -> Result<(), (&'static str, Text)> {
     let consents = store.setting(CONSENT_KEY).ok().flatten();
     if !has_consent(consents.as_deref(), instrument) {
-        let what = if instrument == remote::ANY_INSTRUMENT {
-            "adding instruments".to_string()
-        } else {
-            format!("instrument `{instrument}`")
-        };
-        return Err((
-            "no_consent",
-            format!(
-                "refused: the owner of this agent has not allowed remote access to {what}; \
-                 they can allow it on the agent's machine with `meterdeck-agent consent {instrument} on`"
-            ),
-        ));
+        let key = if instrument == remote::ANY_INSTRUMENT { "evt.remoteNoConsentAdd" } else { "evt.remoteNoConsent" };
+        return Err(("no_consent", Text::new(key).arg("instrument", instrument)));
     }
     if !console {
         return Ok(());
     }
     let idle = crate::control::requests::CONSOLE_IDLE_MS;
+    let held = |key: &str, h: &ConsoleHold| {
+        Text::new(key)
+            .arg("instrument", instrument)
+            .arg("operator", h.operator.as_str())
+            .arg("since", crate::fmt::format_time(h.since))
+    };
     let window = store.setting(crate::control::CONSOLE_HOLDS_KEY).ok().flatten();
     if let Some(h) = crate::control::requests::console_hold(window.as_deref(), instrument, now, idle) {
-        return Err((
-            "console_held",
-            format!(
-                "refused: the console of `{instrument}` is operated at the site by {} since {}; one operator at a time",
-                h.operator,
-                crate::fmt::format_time(h.since)
-            ),
-        ));
+        return Err(("console_held", held("evt.remoteHeldLocal", &h)));
     }
     let text = store.setting(REMOTE_HOLDS_KEY).ok().flatten();
     let mut holds: Vec<ConsoleHold> = text.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
     holds.retain(|h| now - h.last_used < idle);
     match holds.iter_mut().find(|h| h.instrument == instrument) {
-        Some(h) if h.operator != user => {
-            return Err((
-                "console_held",
-                format!(
-                    "refused: the console of `{instrument}` is operated remotely by {} since {}; one operator at a time",
-                    h.operator,
-                    crate::fmt::format_time(h.since)
-                ),
-            ));
-        }
+        Some(h) if h.operator != user => return Err(("console_held", held("evt.remoteHeldRemote", h))),
         Some(h) => h.last_used = now,
         None => {
             holds.push(ConsoleHold { instrument: instrument.into(), operator: user.into(), since: now, last_used: now })
         }
     }
     let json = serde_json::to_string(&holds).unwrap_or_else(|_| "[]".into());
-    store.set_setting(REMOTE_HOLDS_KEY, &json).map_err(|e| ("store", format!("cannot record the console hold: {e}")))
+    store
+        .set_setting(REMOTE_HOLDS_KEY, &json)
+        .map_err(|e| ("store", Text::new("evt.remoteHoldNotKept").arg("error", e.to_string())))
 }
 
 #[cfg(test)]
@@ -269,13 +283,16 @@ mod tests {
         let mut s = Store::open(&dir.path().join("m.db"), StoreOptions::default()).unwrap();
         let e = admit(&mut s, "log", "ann@example.com", true, 1_000).unwrap_err();
         assert_eq!(e.0, "no_consent");
-        assert!(e.1.contains("not allowed remote access to instrument `log`"), "{}", e.1);
+        let m = e.1.render("en");
+        assert!(m.contains("not allowed remote access to instrument `log`"), "{m}");
+        assert!(e.1.render("de").contains("`log`"), "every language names the instrument");
         set_consent(&mut s, "log", true).unwrap();
         admit(&mut s, "log", "ann@example.com", true, 1_000).unwrap();
         let holder = remote_holder(s.setting(REMOTE_HOLDS_KEY).unwrap().as_deref(), "log", 2_000).unwrap();
         assert_eq!(holder.operator, "ann@example.com");
         let e = admit(&mut s, "log", "bob@example.com", true, 2_000).unwrap_err();
-        assert!(e.0 == "console_held" && e.1.contains("operated remotely by ann@example.com"), "{}", e.1);
+        let m = e.1.render("en");
+        assert!(e.0 == "console_held" && m.contains("operated remotely by ann@example.com"), "{m}");
         // The window's hold wins over a remote user.
         let window = serde_json::to_string(&[ConsoleHold {
             instrument: "log".into(),
@@ -286,8 +303,47 @@ mod tests {
         .unwrap();
         s.set_setting(crate::control::CONSOLE_HOLDS_KEY, &window).unwrap();
         let e = admit(&mut s, "log", "ann@example.com", true, 3_000).unwrap_err();
-        assert!(e.1.contains("operated at the site by carl"), "{}", e.1);
+        let m = e.1.render("en");
+        assert!(m.contains("operated at the site by carl"), "{m}");
         set_consent(&mut s, "log", false).unwrap();
         assert_eq!(admit(&mut s, "log", "ann@example.com", false, 3_000).unwrap_err().0, "no_consent");
+    }
+
+    #[test]
+    fn every_remote_text_is_in_the_locales() {
+        // The journal and the reply render these; a missing key would show its id.
+        for key in [
+            "evt.remoteCommand",
+            "evt.remoteConsole",
+            "evt.remoteDone",
+            "evt.remoteFailed",
+            "evt.remoteFastMonitor",
+            "evt.remoteFastOff",
+            "evt.remoteFastOn",
+            "evt.remoteHeldLocal",
+            "evt.remoteHeldRemote",
+            "evt.remoteHoldNotKept",
+            "evt.remoteInvalid",
+            "evt.remoteNoConsent",
+            "evt.remoteNoConsentAdd",
+            "evt.remoteNoKey",
+            "evt.remoteRefused",
+            "evt.remoteSent",
+            "evt.remoteSettings",
+            "evt.remoteStart",
+            "evt.remoteStop",
+            "evt.remoteStopping",
+            "evt.remoteUnknownInstrument",
+            "evt.remoteUnsupported",
+        ] {
+            assert!(meterdeck_wire::i18n::has(key), "{key} is not in locales/*/ui.ftl");
+        }
+        let t = Text::new("evt.remoteCommand")
+            .text_arg("what", Text::new("evt.remoteConsole").arg("line", "*IDN?"))
+            .arg("user", "ann@example.com")
+            .arg("role", "member")
+            .text_arg("outcome", Text::new("evt.remoteDone"));
+        assert_eq!(t.render("en"), "remote console `*IDN?` by ann@example.com (member) from the cloud: done");
+        assert!(t.render("ja").contains("ann@example.com") && t.render("ja") != t.render("en"));
     }
 }

@@ -28,7 +28,7 @@ use meterdeck_drivers::transport::SerialPortInfo;
 use meterdeck_drivers::transport::ble_scan::BleFound;
 use meterdeck_drivers::{FamilyInfo, InstrumentConfig};
 // Instrument control (issue 14)
-use meterdeck_core::control::{ControlOutcome, Profile};
+use meterdeck_core::control::{ConsoleHold, ControlOutcome, Profile};
 use meterdeck_drivers::control::SettingDiff;
 // Measurement files (issue 14)
 use meterdeck_core::cloudlink::CloudFile;
@@ -309,6 +309,13 @@ contract! {
     control::profile_diff(ProfileDiffArgs { instrument: String, operator: String, name: String }) -> Vec<SettingDiff>;
     /// Writes what differs, reads back and verifies (after the window's confirmation).
     control::profile_push(ProfilePushArgs { instrument: String, operator: String, name: String }) -> ControlOutcome;
+    // ------------------------------------------- remote access from the cloud (issue 16)
+    /// The instruments whose owner allowed remote access from the cloud (`*`: adding instruments).
+    remote::remote_consents(RemoteConsentsArgs {}) -> Vec<String>;
+    /// The owner's switch: only the local window (and the local CLI) turns it on or off.
+    remote::remote_consent_set(RemoteConsentSetArgs { instrument: String, on: bool }) -> ();
+    /// The cloud user operating the instrument's console now (`null`: nobody remotely).
+    remote::remote_console_holder(RemoteConsoleHolderArgs { instrument: String }) -> Option<ConsoleHold>;
     // ------------------------------------------------- measurement files (issue 14)
     /// Collected files, newest first (`limit` defaults to 5000).
     files::files_local(FilesLocalArgs { instrument: Option<String>, limit: Option<usize> }) -> Vec<LocalFileView>;

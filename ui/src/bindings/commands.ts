@@ -71,6 +71,7 @@ import type { CloudUserTemporaryPasswordArgs } from "./CloudUserTemporaryPasswor
 import type { CloudUserUpdateArgs } from "./CloudUserUpdateArgs";
 import type { CloudUsersArgs } from "./CloudUsersArgs";
 import type { ConsoleAcquireArgs } from "./ConsoleAcquireArgs";
+import type { ConsoleHold } from "./ConsoleHold";
 import type { ConsoleReleaseArgs } from "./ConsoleReleaseArgs";
 import type { ConsoleSendArgs } from "./ConsoleSendArgs";
 import type { ControlOutcome } from "./ControlOutcome";
@@ -134,6 +135,9 @@ import type { ProfileDiffArgs } from "./ProfileDiffArgs";
 import type { ProfilePushArgs } from "./ProfilePushArgs";
 import type { ProfileSaveArgs } from "./ProfileSaveArgs";
 import type { ProfilesListArgs } from "./ProfilesListArgs";
+import type { RemoteConsentSetArgs } from "./RemoteConsentSetArgs";
+import type { RemoteConsentsArgs } from "./RemoteConsentsArgs";
+import type { RemoteConsoleHolderArgs } from "./RemoteConsoleHolderArgs";
 import type { RemoveInstrumentArgs } from "./RemoveInstrumentArgs";
 import type { ReportGenerateArgs } from "./ReportGenerateArgs";
 import type { ReportOpenArgs } from "./ReportOpenArgs";
@@ -284,6 +288,9 @@ export type Commands = {
   profile_save: { args: ProfileSaveArgs; result: Profile };
   profile_diff: { args: ProfileDiffArgs; result: Array<SettingDiff> };
   profile_push: { args: ProfilePushArgs; result: ControlOutcome };
+  remote_consents: { args: RemoteConsentsArgs; result: Array<string> };
+  remote_consent_set: { args: RemoteConsentSetArgs; result: null };
+  remote_console_holder: { args: RemoteConsoleHolderArgs; result: ConsoleHold | null };
   files_local: { args: FilesLocalArgs; result: Array<LocalFileView> };
   files_fetch: { args: FilesFetchArgs; result: LocalFileView };
   files_upload: { args: FilesUploadArgs; result: LocalFileView };

@@ -2,7 +2,7 @@ import { api, errorText } from "../api";
 import { clear, h, option, showError } from "../dom";
 import { t } from "../i18n";
 import { app, type Screen } from "../state";
-import { formatTime } from "../time";
+import { formatDateTime, formatTime } from "../time";
 
 export function consoleScreen(): Screen {
   let held: string | null = null;
@@ -11,6 +11,9 @@ export function consoleScreen(): Screen {
   const acquire = h("button", { class: "primary", testid: "console-acquire" }, t("console.acquire"));
   const release = h("button", { testid: "console-release" }, t("console.release"));
   const holder = h("div", { class: "holder", testid: "console-holder", hidden: true });
+  // A cloud user holding this instrument's console (issue 16): polled, as
+  // the hold lives in the agent's store.
+  const remoteBanner = h("div", { class: "remote-banner", testid: "console-remote", hidden: true });
   const status = h("div", { class: "muted status" });
   const output = h("pre", { class: "console-output", testid: "console-output" });
   const input = h("input", { testid: "console-input", placeholder: t("console.input"), class: "mono grow", autocomplete: "off", spellcheck: "false" });
@@ -30,6 +33,20 @@ export function consoleScreen(): Screen {
     release.disabled = !on;
     acquire.disabled = on;
     status.textContent = on ? t("console.held", { instrument: held ?? "" }) : t("console.notHeld");
+  }
+
+  let remoteAsked = 0;
+  async function refreshRemote(): Promise<void> {
+    const id = inst.value;
+    const ask = ++remoteAsked;
+    try {
+      const hold = id ? await api.remoteConsoleHolder(id) : null;
+      if (ask !== remoteAsked) return;
+      remoteBanner.textContent = hold ? t("console.remoteHolder", { user: hold.operator, time: formatDateTime(hold.since) }) : "";
+      remoteBanner.hidden = !hold;
+    } catch (e) {
+      if (ask === remoteAsked) showError(holder, errorText(e));
+    }
   }
 
   let lastIds = "";
@@ -94,6 +111,7 @@ export function consoleScreen(): Screen {
     showError(holder, null);
     if (held !== null && held !== inst.value) void doRelease();
     paint();
+    void refreshRemote();
   });
 
   app.listeners.add(fillInstruments);
@@ -111,14 +129,20 @@ export function consoleScreen(): Screen {
       release,
       status,
     ),
+    remoteBanner,
     holder,
     output,
     h("div", { class: "toolbar" }, input, send),
   );
+  let n = 0;
   return {
     root,
     show() {
       fillInstruments();
+      void refreshRemote();
+    },
+    tick() {
+      if (++n % 3 === 0) void refreshRemote();
     },
   };
 }

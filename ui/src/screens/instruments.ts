@@ -71,6 +71,7 @@ export function instrumentsScreen(): Screen {
         h("th", { class: "num" }, t("inst.poll")),
         h("th", { class: "num" }, t("inst.lastPoll")),
         h("th", {}, t("inst.identity")),
+        h("th", { title: t("inst.remoteHint") }, t("inst.remote")),
         h("th", {}, t("inst.actions")),
       ),
     ),
@@ -247,7 +248,7 @@ export function instrumentsScreen(): Screen {
     listErr,
     undoBar,
     formHost,
-    h("div", { class: "scroll main-col" }, table, empty),
+    h("div", { class: "scroll main-col" }, table, empty, h("p", { class: "muted remote-hint", testid: "inst-remote-hint" }, t("inst.remoteHint"))),
     discovery,
   );
 
@@ -434,6 +435,9 @@ export function instrumentsScreen(): Screen {
   }
   const rows = new Map<string, Row>();
   const rowMsgs = new Map<string, HTMLElement>();
+  // The owner's consent to remote control from the cloud, per instrument
+  // (issue 16): the backend's list, off unless listed.
+  let consents = new Set<string>();
 
   function buildRow(first: InstrumentView): Row {
     let v = first;
@@ -485,6 +489,27 @@ export function instrumentsScreen(): Screen {
         rowMessage(c.id, errorText(e), true);
       }
     });
+    // Only this window (and the local CLI) changes it; no cloud command can.
+    const remote = h("input", { type: "checkbox", testid: "inst-remote-consent" });
+    remote.addEventListener("change", async () => {
+      const on = remote.checked;
+      remote.disabled = true;
+      try {
+        await api.remoteConsentSet(c.id, on);
+        if (on) consents.add(c.id);
+        else consents.delete(c.id);
+      } catch (e) {
+        rowMessage(c.id, errorText(e), true);
+      } finally {
+        remote.disabled = false;
+        paint();
+      }
+    });
+    const remoteCell = h(
+      "td",
+      { class: "remote", title: t("inst.remoteHint") },
+      h("label", { class: "switch" }, remote, h("span", {}, t("inst.remoteSwitch"))),
+    );
     const stateSpan = h("span", { testid: "instrument-state" });
     const reason = h("div", { class: "reason" });
     const stateCell = h("td", {}, stateSpan, reason);
@@ -503,6 +528,7 @@ export function instrumentsScreen(): Screen {
       pollCell,
       lastCell,
       identCell,
+      remoteCell,
       h("td", { class: "actions" }, h("div", { class: "btns" }, edit, control, identify, fast, remove), msg),
     );
 
@@ -528,6 +554,7 @@ export function instrumentsScreen(): Screen {
       fast.classList.toggle("active", on);
       fast.setAttribute("aria-pressed", String(on));
       fast.title = on && v.fastUntil ? t("monitor.fastUntil", { t: formatDateTime(v.fastUntil) }) : "";
+      remote.checked = consents.has(c.id);
     }
 
     return {
@@ -597,6 +624,7 @@ export function instrumentsScreen(): Screen {
 
   async function reload(): Promise<void> {
     try {
+      consents = new Set(await api.remoteConsents());
       instrumentsChanged(await api.listInstruments());
       showError(listErr, null);
     } catch (e) {

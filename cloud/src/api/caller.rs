@@ -345,6 +345,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
+/// The `Authorization: Basic ...` value, when the request has one (agents
+/// authenticate so for uploads and view links).
+pub(super) fn basic_header(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .filter(|a| a.len() > 6 && a[..6].eq_ignore_ascii_case("basic "))
+}
+
 /// The agent whose `id:secret` an HTTP Basic header (`Basic ...`) holds.
 pub(crate) async fn basic_agent(ctx: &Ctx, auth: &str) -> ApiResult<Agent> {
     use base64::Engine as _;

@@ -44,11 +44,7 @@ pub(crate) fn is_agent_upload(path: &str, auth: &HeaderValue) -> bool {
 /// The uploading agent, or why not. A user's token finds only uploads of
 /// its own account (404 otherwise, as for every id) and is then refused.
 async fn uploader(ctx: &Ctx, caller: Option<&Caller>, headers: &HeaderMap, id: Option<&str>) -> ApiResult<Agent> {
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .filter(|a| a.len() > 6 && a[..6].eq_ignore_ascii_case("basic "));
-    if let Some(auth) = basic {
+    if let Some(auth) = super::caller::basic_header(headers) {
         return super::caller::basic_agent(ctx, auth).await;
     }
     let Some(c) = caller else {

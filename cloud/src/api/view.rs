@@ -73,11 +73,7 @@ pub struct IssuedLink {
 /// The agent itself (HTTP Basic), else why not. A user's token finds only
 /// its own account's agents (404 otherwise, as for every id), then is refused.
 async fn linking_agent(ctx: &Ctx, caller: Option<&Caller>, headers: &HeaderMap, id: &str) -> ApiResult<Agent> {
-    let basic = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .filter(|a| a.len() > 6 && a[..6].eq_ignore_ascii_case("basic "));
-    if let Some(auth) = basic {
+    if let Some(auth) = super::caller::basic_header(headers) {
         let agent = super::caller::basic_agent(ctx, auth).await?;
         // An agent links to its own alarms only; other ids do not exist for it.
         if agent.id != id {

@@ -16,6 +16,7 @@
 mod files;
 mod live;
 mod runtime;
+mod view_links;
 pub(crate) mod writer;
 
 pub use live::{LiveUpdate, LiveValue};

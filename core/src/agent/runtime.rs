@@ -214,7 +214,7 @@ impl Agent {
         if let Some(api) =
             cfg.cloud.as_ref().and_then(|c| crate::files::upload::Uploader::for_agent(c, opts.secrets.as_ref()).ok())
         {
-            dispatcher.set_view_links(Some(Arc::new(crate::notify::CloudViewLinks::new(api))));
+            dispatcher.set_view_links(Some(Arc::new(super::view_links::CloudViewLinks::new(api))));
         }
         let calc = CalcStage::new(&mut store, &cfg.calcs)?;
         let alarms = AlarmStage::new(

@@ -61,6 +61,12 @@ impl From<PollMsg> for WriterMsg {
     }
 }
 
+impl From<crate::remote::StoreJob> for WriterMsg {
+    fn from(j: crate::remote::StoreJob) -> Self {
+        WriterMsg::Sync(SyncMsg::WithStore(j.0))
+    }
+}
+
 impl From<SyncMsg> for WriterMsg {
     fn from(m: SyncMsg) -> WriterMsg {
         WriterMsg::Sync(m)

@@ -28,7 +28,7 @@ pub use dispatcher::{
 pub use locale::Locale;
 pub use message::{LinkAsk, Message, MessageKind};
 pub use secrets::{KeyringSecrets, MemorySecrets, SecretError, SecretStore};
-pub use viewlink::{CloudViewLinks, ViewLinks};
+pub use viewlink::ViewLinks;
 
 /// A failed delivery, as shown to the user ("SMTP host:587: connection
 /// refused", "webhook: HTTP 404 Not Found"). Never contains a credential.

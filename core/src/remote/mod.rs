@@ -24,9 +24,13 @@ use crate::control::{ConsoleHold, ControlAction};
 use crate::model::{Event, EventKind, TimeMs, now_ms};
 use crate::poll::{ActionReply, Control};
 use crate::store::Store;
-use crate::sync::SyncMsg;
 
 pub use consent::{CONSENT_KEY, REMOTE_HOLDS_KEY, has_consent, remote_holder, set_consent};
+
+/// Work on the agent's store, run by the writer that owns it (the sync
+/// drain carries commands out but holds no store). Its own type, so this
+/// module needs nothing of `sync`.
+pub struct StoreJob(pub Box<dyn FnOnce(&mut Store) + Send>);
 
 /// What the drain needs to carry out commands.
 #[derive(Clone)]
@@ -50,7 +54,7 @@ impl RemoteExec {
 
     /// Verifies, checks, carries out and journals one command; the reply
     /// to publish. `W` is the writer's message type (which owns the store).
-    pub(crate) async fn handle<W: From<SyncMsg> + Send + 'static>(
+    pub(crate) async fn handle<W: From<StoreJob> + Send + 'static>(
         &self,
         payload: &[u8],
         writer: &mpsc::Sender<W>,
@@ -108,7 +112,7 @@ impl RemoteExec {
         Ok(cmd)
     }
 
-    async fn carry_out<W: From<SyncMsg> + Send + 'static>(&self, cmd: &Command, writer: &mpsc::Sender<W>) -> Outcome {
+    async fn carry_out<W: From<StoreJob> + Send + 'static>(&self, cmd: &Command, writer: &mpsc::Sender<W>) -> Outcome {
         let inst = cmd.action.instrument().to_string();
         let console = matches!(cmd.action, Action::Console { .. });
         let user = cmd.user.clone();
@@ -206,19 +210,19 @@ impl Outcome {
 /// Runs `f` on the writer's store; `None` when the writer is gone.
 async fn with_store<W, T>(writer: &mpsc::Sender<W>, f: impl FnOnce(&mut Store) -> T + Send + 'static) -> Option<T>
 where
-    W: From<SyncMsg> + Send + 'static,
+    W: From<StoreJob> + Send + 'static,
     T: Send + 'static,
 {
     let (tx, rx) = oneshot::channel();
     let job = Box::new(move |s: &mut Store| {
         let _ = tx.send(f(s));
     });
-    writer.send(SyncMsg::WithStore(job).into()).await.ok()?;
+    writer.send(StoreJob(job).into()).await.ok()?;
     rx.await.ok()
 }
 
 /// Records a journal event (it syncs up as an instrument event).
-async fn journal<W: From<SyncMsg> + Send + 'static>(writer: &mpsc::Sender<W>, inst: Option<String>, text: Text) {
+async fn journal<W: From<StoreJob> + Send + 'static>(writer: &mpsc::Sender<W>, inst: Option<String>, text: Text) {
     let _ = with_store(writer, move |s| {
         if let Err(e) = s.record_event(&Event::said(now_ms(), inst, EventKind::Control, text)) {
             tracing::warn!("remote command not journaled: {e}");

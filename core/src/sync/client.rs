@@ -152,7 +152,7 @@ impl State {
     }
 }
 
-impl<W: From<SyncMsg> + Send + 'static> SyncTask<W> {
+impl<W: From<SyncMsg> + From<crate::remote::StoreJob> + Send + 'static> SyncTask<W> {
     pub(crate) async fn run(mut self) {
         let now = now_ms();
         let mut p = self.persisted.clone();

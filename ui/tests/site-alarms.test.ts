@@ -7,6 +7,7 @@ vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
 
 import { ackText, type SiteAlarm } from "../src/site-alarms";
 import { recordText } from "../src/web/alarms";
+import { setLang } from "../src/i18n";
 import { setTimeZone } from "../src/time";
 
 describe("site alarms", () => {
@@ -37,6 +38,13 @@ describe("site alarms", () => {
     expect([j.who, j.detail]).toEqual(["bob", "on site"]);
     const e = recordText({ id: 2, kind: "event", t: 0, body: { instrument: "log", event: "disconnected", message: "reset" } });
     expect(e).toEqual({ what: "log · disconnected", who: "", detail: "reset" });
+    // An event sent as key and arguments reads in the portal's language.
+    const text = { key: "evt.pollFailed", args: { error: { key: "driver.closed", args: { target: "10.0.0.5:5025" } } } };
+    setLang("de");
+    const de = recordText({ id: 4, kind: "event", t: 0, body: { instrument: "log", event: "error", message: "poll failed: …", text } });
+    setLang("en");
+    expect(de.detail).toBe("Abfrage fehlgeschlagen: 10.0.0.5:5025: Verbindung vom Messgerät geschlossen");
+    expect(de.what).toBe("log · Fehler");
     const c = recordText({ id: 3, kind: "cloud_alarm", t: 0, body: { alarm: "agent_offline", message: "silent" } });
     expect(c).toEqual({ what: "agent_offline", who: "", detail: "silent" });
   });

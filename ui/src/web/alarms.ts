@@ -5,7 +5,7 @@
 // oldest first, a page at a time (`GET /agents/{id}/records`).
 import { api, errorText, type CloudAgent } from "../api";
 import { clear, h, showError } from "../dom";
-import { t, tDyn } from "../i18n";
+import { t, tDyn, tText, type KeyedText } from "../i18n";
 import type { Screen } from "../state";
 import { formatDateTime } from "../time";
 import { paintSiteAlarms } from "../site-alarms";
@@ -31,7 +31,12 @@ export function recordText(r: RecordsReply["records"][number]): { what: string; 
     const action = tDyn(`journal.action.${s("action")}`, s("action"));
     return { what: `${s("name") || s("alarm_id")}: ${action} (${s("from_state")} → ${s("to_state")})`, who: s("user"), detail: s("comment") || s("destination") || s("values") };
   }
-  if (r.kind === "event") return { what: [s("instrument"), s("event")].filter((x) => x).join(" · "), who: "", detail: s("message") };
+  if (r.kind === "event") {
+    // Agents send an event's words as key and arguments too: shown in the reader's language.
+    const text = b.text as KeyedText | undefined;
+    const detail = text && typeof text === "object" && typeof text.key === "string" ? tText(text) : s("message");
+    return { what: [s("instrument"), tDyn(`events.kind.${s("event")}`, s("event"))].filter((x) => x).join(" · "), who: "", detail };
+  }
   return { what: s("alarm"), who: "", detail: s("message") };
 }
 

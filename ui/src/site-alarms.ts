@@ -61,7 +61,7 @@ export function paintSiteAlarms(box: HTMLElement, s: SiteAlarms, opts: SiteAlarm
       h("td", {}, h("span", { class: `sev sev-${a.severity}` }, tDyn(`sev.${a.severity}`, a.severity))),
       h("td", {}, a.name || a.alarm_id),
       h("td", { testid: "site-alarm-state" }, a.state),
-      h("td", { class: "num" }, a.since_ms === null ? "" : formatDateTime(a.since_ms)),
+      h("td", { class: "tabnum nowrap" }, a.since_ms === null ? "" : formatDateTime(a.since_ms)),
       h("td", { testid: "site-alarm-acked" }, ackText(a), pending),
       actions,
     );

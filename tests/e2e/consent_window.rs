@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Result, ensure};
-use meterdeck_e2e::webdriver::{Desktop, testid};
+use meterdeck_e2e::webdriver::{Desktop, LoggerWindow, testid};
 use meterdeck_e2e::*;
 
 const ROW: &str = "[data-testid=instrument-row][data-id=\"log\"]";
@@ -44,37 +44,9 @@ fn switch_is(d: &Desktop, want: bool) -> Result<()> {
 
 #[test]
 fn the_consent_switch_is_the_owners_and_the_window_shows_who_operates() {
-    let (_sim, ready) = start_sim(&["--personality", "hioki-logger", "--channels", "2"], 1);
-    let port = ready[0].port();
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(
-        data.join("agent.toml"),
-        format!(
-            r#"[agent]
-name = "consent-window"
-poll_interval = "1s"
-
-[[instrument]]
-id = "log"
-name = "Logger"
-family = "hioki-logger"
-transport = {{ kind = "tcp", host = "127.0.0.1", port = {port} }}
-channel = [{{ id = "CH1_1" }}]
-"#
-        ),
-    )
-    .unwrap();
-    let d_arg = data.to_string_lossy().into_owned();
-    let args = vec!["--data-dir".to_string(), d_arg.clone()];
-    let desk = Desktop::launch_app(&bin("meterdeck"), &args, &tmp.path().join("home"), None)
-        .expect("start the app under Xvfb + WebKitWebDriver");
-    let run = |name: &str, f: &dyn Fn(&Desktop) -> Result<()>| {
-        if let Err(e) = f(&desk) {
-            panic!("step {name}: {e:#}\n{}", desk.failure_report(&format!("consent-window-{name}")));
-        }
-    };
+    let w = LoggerWindow::start("consent-window");
+    let (data, d_arg) = (w.data.clone(), w.data_arg());
+    let run = |name: &str, f: &dyn Fn(&Desktop) -> Result<()>| w.step(name, f);
 
     run("off by default", &|d| {
         d.wait_for("html[data-ready=\"1\"]", Duration::from_secs(30))?;

@@ -20,7 +20,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow, ensure};
-use meterdeck_e2e::webdriver::{Desktop, testid};
+use meterdeck_e2e::webdriver::{Desktop, LoggerWindow, testid};
 use meterdeck_e2e::*;
 use serde_json::json;
 
@@ -67,37 +67,11 @@ fn state_is(port: u16, want: &str) -> Result<()> {
 
 #[test]
 fn control_buttons_and_profiles_change_the_simulator() {
-    let (sim_proc, ready) = start_sim(&["--personality", "hioki-logger", "--channels", "2"], 1);
-    let port = ready[0].port();
+    let w = LoggerWindow::start("control-window");
+    let (port, data, d_arg) = (w.port, w.data.clone(), w.data_arg());
+    let run = |name: &str, f: &dyn Fn(&Desktop) -> Result<()>| w.step(name, f);
+    // Profile files the command line is given.
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(
-        data.join("agent.toml"),
-        format!(
-            r#"[agent]
-name = "control-window"
-poll_interval = "1s"
-
-[[instrument]]
-id = "log"
-name = "Logger"
-family = "hioki-logger"
-transport = {{ kind = "tcp", host = "127.0.0.1", port = {port} }}
-channel = [{{ id = "CH1_1" }}]
-"#
-        ),
-    )
-    .unwrap();
-    let d_arg = data.to_string_lossy().into_owned();
-    let args = vec!["--data-dir".to_string(), d_arg.clone()];
-    let desk = Desktop::launch_app(&bin("meterdeck"), &args, &tmp.path().join("home"), None)
-        .expect("start the app under Xvfb + WebKitWebDriver");
-    let run = |name: &str, f: &dyn Fn(&Desktop) -> Result<()>| {
-        if let Err(e) = f(&desk) {
-            panic!("step {name}: {e:#}\n{}", desk.failure_report(&format!("control-window-{name}")));
-        }
-    };
 
     run("ready", &|d| {
         d.wait_for("html[data-ready=\"1\"]", Duration::from_secs(30))?;
@@ -248,9 +222,8 @@ channel = [{{ id = "CH1_1" }}]
         Ok(())
     });
 
-    let sim_proc = std::cell::RefCell::new(Some(sim_proc));
     run("offline", &|d| {
-        drop(sim_proc.borrow_mut().take());
+        w.stop_sim();
         d.wait_until(Duration::from_secs(30), "the logger offline", |s| {
             let st = s.find(&format!("{ROW} [data-testid=instrument-state]"))?;
             let v = s.attribute(&st, "data-state")?.unwrap_or_default();

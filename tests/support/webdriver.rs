@@ -622,3 +622,57 @@ impl std::ops::Deref for Desktop {
         &self.session
     }
 }
+
+/// The app under Xvfb on one simulated Hioki logger (`log`, channel
+/// `CH1_1`, polled every second) in a throw-away data directory: the setup
+/// of the window tests about one instrument. `name` names the agent and
+/// the failure reports.
+pub struct LoggerWindow {
+    /// The simulator (`stop_sim` takes the logger offline).
+    sim: std::cell::RefCell<Option<crate::Proc>>,
+    /// The simulator's port.
+    pub port: u16,
+    /// The app's data directory (agent.toml, the store).
+    pub data: PathBuf,
+    pub desk: Desktop,
+    name: String,
+    _tmp: tempfile::TempDir,
+}
+
+impl LoggerWindow {
+    pub fn start(name: &str) -> LoggerWindow {
+        let (sim, ready) = crate::start_sim(&["--personality", "hioki-logger", "--channels", "2"], 1);
+        let port = ready[0].port();
+        let tmp = tempfile::tempdir().expect("temporary directory");
+        let data = tmp.path().join("data");
+        std::fs::create_dir_all(&data).expect("data directory");
+        let toml = format!(
+            "[agent]\nname = \"{name}\"\npoll_interval = \"1s\"\n\n[[instrument]]\nid = \"log\"\nname = \"Logger\"\n\
+             family = \"hioki-logger\"\ntransport = {{ kind = \"tcp\", host = \"127.0.0.1\", port = {port} }}\n\
+             channel = [{{ id = \"CH1_1\" }}]\n"
+        );
+        std::fs::write(data.join("agent.toml"), toml).expect("agent.toml");
+        let args = vec!["--data-dir".to_string(), data.to_string_lossy().into_owned()];
+        let desk = Desktop::launch_app(&crate::bin("meterdeck"), &args, &tmp.path().join("home"), None)
+            .expect("start the app under Xvfb + WebKitWebDriver");
+        LoggerWindow { sim: std::cell::RefCell::new(Some(sim)), port, data, desk, name: name.to_string(), _tmp: tmp }
+    }
+
+    /// Stops the simulator: the logger goes offline.
+    pub fn stop_sim(&self) {
+        drop(self.sim.borrow_mut().take());
+    }
+
+    /// The data directory as the CLI's `--data-dir` takes it.
+    pub fn data_arg(&self) -> String {
+        self.data.to_string_lossy().into_owned()
+    }
+
+    /// Runs one step of the test; a failure panics naming the step, with the
+    /// window's failure report (screenshot, console, DOM).
+    pub fn step(&self, step: &str, f: &dyn Fn(&Desktop) -> Result<()>) {
+        if let Err(e) = f(&self.desk) {
+            panic!("step {step}: {e:#}\n{}", self.desk.failure_report(&format!("{}-{step}", self.name)));
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! a trait (SQLite by default, PostgreSQL at scale).
 
 pub mod acks;
+pub mod alarms;
 pub mod admin;
 pub mod api;
 pub mod auth;

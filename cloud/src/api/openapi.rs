@@ -10,7 +10,9 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, boards, export, files, licence, login, notices, prefs, remote, sites, users, view};
+use super::{
+    account, agents, boards, cloud_alarms, export, files, licence, login, notices, prefs, remote, sites, users, view,
+};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -473,6 +475,10 @@ fn template_matches(template: &str, path: &str) -> bool {
         sites::ack_alarm,
         sites::offline_setting,
         sites::set_offline_setting,
+        cloud_alarms::get_destinations,
+        cloud_alarms::put_destinations,
+        cloud_alarms::list,
+        cloud_alarms::ack,
         remote::send_command,
         view::create_link,
         view::view,

@@ -18,6 +18,7 @@ use tracing::{info, warn};
 use super::{BY_SERVICE, terms};
 use crate::mail::{Recipient, tr};
 use crate::state::{BrokerAdmin, MailConfig};
+use crate::store::alarms::STORAGE_OVER;
 use crate::store::{LicenceEvent, Prune, Pruned, Storage, TimeMs};
 
 /// Data over capacity is deleted this long after the notice.
@@ -296,18 +297,12 @@ async fn sweep_account(
             if !set_over_capacity(store, account, None, Some(now), now, "over-capacity-notice", &detail).await? {
                 break 'notice;
             }
-            let words = |r: &Recipient| {
-                let (used, cap, deadline) = (human(used), human(cap), when(deadline, r));
-                let args = [
-                    ("account", account),
-                    ("used", &used),
-                    ("plan", plan.name()),
-                    ("cap", &cap),
-                    ("deadline", &deadline),
-                ];
-                (tr(r.lang, "mail-over-subject", &args), tr(r.lang, "mail-over", &args))
-            };
-            let _ = mail_admins(store, mail, account, &words).await;
+            // A cloud alarm (issue 16): the monitor (`crate::watch`) sends it to
+            // the account's destinations, in each reader's words, and reminds
+            // until someone acknowledges it or the data is reduced.
+            let body = serde_json::json!({"used": used, "cap": cap, "plan": plan.name(), "deadline": deadline});
+            let a = crate::alarms::episode(account, None, STORAGE_OVER, now.to_string(), now, body);
+            store.alarms().raise(&a).await?;
             out.notices.push(account.to_string());
         }
         Some(since) if used > cap && now >= since + OVER_CAPACITY_GRACE_MS => 'delete: {
@@ -344,6 +339,7 @@ async fn sweep_account(
                 human(cap)
             );
             set_over_capacity(store, account, Some(since), None, now, "over-capacity-resolved", &detail).await?;
+            store.alarms().clear(account, None, STORAGE_OVER, None, now).await?;
         }
         _ => {}
     }

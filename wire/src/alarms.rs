@@ -97,7 +97,7 @@ pub struct PendingAck {
     /// How often it was published so far.
     pub sends: u32,
     /// The agent never applied it and the cloud stopped publishing it at
-    /// this time (`EXPIRY`); acknowledge again if the alarm still waits.
+    /// this time (`ACK_EXPIRY_MS`); acknowledge again if the alarm still waits.
     #[serde(default)]
     pub expired_ms: Option<i64>,
 }

@@ -145,7 +145,13 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
 
     let sweeps = opts.licence_sweep_every.map(|every| {
-        tokio::spawn(crate::licence::sweep::schedule_sweeps(store.clone(), broker.clone(), opts.mail.clone(), every))
+        tokio::spawn(crate::licence::sweep::schedule_sweeps(
+            store.clone(),
+            broker.clone(),
+            opts.mail.clone(),
+            every,
+            Some(alarm_key.clone()),
+        ))
     });
     let offline = opts.offline_check_every.map(|every| {
         let watch = crate::watch::WatchOptions {

@@ -112,7 +112,7 @@ const LIST: usize = 200;
     (status = 200, description = "The alarms", body = Vec<CloudAlarm>),
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
 ))]
-pub async fn list(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<CloudAlarm>>> {
+pub async fn list_cloud_alarms(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<CloudAlarm>>> {
     let all = ctx.store().alarms().alarms(&c.account.id, None, LIST).await?;
     Ok(Json(visible(&ctx, &c, all).await?))
 }
@@ -122,12 +122,14 @@ pub async fn list(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<C
     (status = 200, description = "Acknowledged", body = CloudAlarm),
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
 ))]
-pub async fn ack(
+pub async fn ack_cloud_alarm_of_account(
     State(ctx): State<Ctx>,
     Full(c): Full,
     Path(id): Path<String>,
     Json(b): Json<AckBody>,
 ) -> ApiResult<Json<CloudAlarm>> {
+    // The role first: ids are of the caller's account only.
+    c.require_member("acknowledge alarms")?;
     Ok(Json(ack_cloud_alarm(&ctx, &c, &id, b.comment, None).await?))
 }
 

@@ -20,7 +20,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use meterdeck_drivers::TransportConfig;
@@ -28,15 +28,9 @@ use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
 use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, agent_login, cloud_with_agent, line_after, request};
 use meterdeck_e2e::link::LinkProxy;
 use meterdeck_e2e::notify_peers::Session;
+use meterdeck_e2e::site::Site;
 use meterdeck_e2e::*;
 use serde_json::{Value, json};
-
-/// The agent side: its keychain session, config and data directory.
-struct Site {
-    session: Session,
-    config: PathBuf,
-    data: PathBuf,
-}
 
 const ALARM: &str = r#"
 [[alarm]]
@@ -49,47 +43,6 @@ value = 50.0
 severity = "critical"
 notify_on_return = true
 "#;
-
-impl Site {
-    fn new(
-        dir: &Path,
-        agent_id: &str,
-        secret: &str,
-        broker_port: u16,
-        instruments: &[meterdeck_drivers::InstrumentConfig],
-    ) -> Site {
-        let mut session = Session::start();
-        session.start_keyring();
-        let config = write_agent_config(dir, "name = \"site-a\"\npoll_interval = \"1s\"", instruments);
-        let mut text = std::fs::read_to_string(&config).unwrap();
-        text.push_str(ALARM);
-        std::fs::write(&config, text).unwrap();
-        let site = Site { session, config, data: dir.join("data") };
-        let extra = ["--config", site.config.to_str().unwrap(), "--send-interval", "1s"];
-        agent_login(&site.session.address, agent_id, secret, broker_port, &extra).expect("cloud login");
-        site
-    }
-
-    fn run(&self) -> Proc {
-        let args = ["run", "--config", self.config.to_str().unwrap(), "--data-dir", self.data.to_str().unwrap()];
-        let mut c = agent(&args);
-        c.env("DBUS_SESSION_BUS_ADDRESS", &self.session.address);
-        Proc::spawn("meterdeck-agent", &mut c)
-    }
-
-    fn store(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(
-            self.data.join("meterdeck.db"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .expect("agent store")
-    }
-
-    /// Records still waiting for the cloud.
-    fn records_waiting(&self) -> i64 {
-        self.store().query_row("SELECT count(*) FROM record_outbox", [], |r| r.get(0)).unwrap_or(-1)
-    }
-}
 
 fn sim_command(port: u16, cmd: &str) {
     if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -162,7 +115,7 @@ fn alarm_journal_and_events_survive_link_cuts() {
     let sims = rt.block_on(sim::start(sims())).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
     let port = port_of(&cfgs[0]);
-    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs);
+    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs, ALARM);
     let mut agent = site.run();
     wait_until(Duration::from_secs(60), "the first records in the cloud", || {
         !cloud_records(&setup.api, &setup.agent_id, "", 1000).is_empty()
@@ -348,7 +301,7 @@ fn killed_agent_is_mailed_offline_once_then_back_online() {
     let rt = runtime();
     let sims = rt.block_on(sim::start(sims())).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
-    let site = Site::new(dir.path(), &agent_id, &secret, cloud.mqtt_port, &cfgs);
+    let site = Site::new(dir.path(), &agent_id, &secret, cloud.mqtt_port, &cfgs, ALARM);
     let agent = site.run();
     wait_until(Duration::from_secs(60), "the agent connected", || {
         api.get(&format!("/api/v1/agents/{agent_id}/alarms"))["connected"] == true
@@ -424,7 +377,7 @@ fn alarms_are_acknowledged_both_ways() {
     let sims = rt.block_on(sim::start(sims())).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
     let port = port_of(&cfgs[0]);
-    let site = Site::new(dir.path(), agent_id, &setup.secret, setup.cloud.mqtt_port, &cfgs);
+    let site = Site::new(dir.path(), agent_id, &setup.secret, setup.cloud.mqtt_port, &cfgs, ALARM);
     let mut running = site.run();
 
     // Cloud -> agent.

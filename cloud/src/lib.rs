@@ -3,8 +3,8 @@
 //! a trait (SQLite by default, PostgreSQL at scale).
 
 pub mod acks;
-pub mod alarms;
 pub mod admin;
+pub mod alarms;
 pub mod api;
 pub mod auth;
 pub mod backup;

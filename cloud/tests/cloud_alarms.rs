@@ -170,7 +170,9 @@ async fn cloud_alarms(env: Env) {
     let (ag, _) = env.agent_with_data(&admin, "Kessel", t0 - 10 * MIN, 60).await;
     env.store.records().set_offline_after("acme", 60).await.unwrap();
     // Members and viewers see the agent through a group.
-    let r = env.post("/groups", Some(&admin), json!({"id": "g", "name": "Site", "agents": [ag], "users": ["mia", "vic"]})).await;
+    let r = env
+        .post("/groups", Some(&admin), json!({"id": "g", "name": "Site", "agents": [ag], "users": ["mia", "vic"]}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let smtp_cfg = env.smtp.as_ref().unwrap().mail_config();
     let opts = WatchOptions {
@@ -201,7 +203,10 @@ async fn cloud_alarms(env: Env) {
     let m = mails(&env, Duration::from_secs(2));
     let to: Vec<&str> = m.iter().map(|x| x.0.as_str()).collect();
     assert_eq!(to.len(), 2, "the admin and the listed address: {m:?}");
-    assert!(to.iter().any(|t| t.contains("boss@example.com")) && to.iter().any(|t| t.contains("ops@acme.test")), "{m:?}");
+    assert!(
+        to.iter().any(|t| t.contains("boss@example.com")) && to.iter().any(|t| t.contains("ops@acme.test")),
+        "{m:?}"
+    );
     for (_, subject, body) in &m {
         assert!(!subject.starts_with("Reminder") && !subject.starts_with("Erinnerung"), "{subject}");
         assert!(body.contains("/v/"), "the offline mail carries a view-only link: {body}");
@@ -216,11 +221,18 @@ async fn cloud_alarms(env: Env) {
     assert_eq!(sent, vec![(alarm_id.clone(), 2)]);
     let posts = hooks.take(Duration::from_secs(2)).await;
     assert_eq!(posts.len(), 3);
-    assert!(posts[1].1["text"].as_str().unwrap().starts_with("*Erinnerung 1: Meterdeck: Agent Kessel ist offline*"), "{}", posts[1].1);
+    assert!(
+        posts[1].1["text"].as_str().unwrap().starts_with("*Erinnerung 1: Meterdeck: Agent Kessel ist offline*"),
+        "{}",
+        posts[1].1
+    );
     assert_eq!(posts[0].1["reminder"], 1);
     let m = mails(&env, Duration::from_secs(2));
     assert_eq!(m.len(), 2, "{m:?}");
-    assert!(m.iter().any(|x| x.1.starts_with("Reminder 1: Meterdeck: agent Kessel is offline")), "the admin's own language: {m:?}");
+    assert!(
+        m.iter().any(|x| x.1.starts_with("Reminder 1: Meterdeck: agent Kessel is offline")),
+        "the admin's own language: {m:?}"
+    );
     assert!(m.iter().any(|x| x.1.starts_with("Erinnerung 1:")), "the account's language for listed addresses: {m:?}");
     // Two monitors at once (two cloud processes): one reminder between them.
     let (a, b) = tokio::join!(deliver_due(&*env.store, &n, t1 + 61 * MIN), deliver_due(&*env.store, &n, t1 + 61 * MIN));
@@ -277,12 +289,15 @@ async fn cloud_alarms(env: Env) {
     // ---- traffic 90 % and 100 %: once each per month --------------------
     let t3 = t2 + 600 * MIN;
     for _ in 0..2 {
-        meterdeck_cloud::traffic_notice::notify(&*env.store, &n, &ag, MonthTraffic { bytes: 900, allowance: 1000 }, t3).await;
+        meterdeck_cloud::traffic_notice::notify(&*env.store, &n, &ag, MonthTraffic { bytes: 900, allowance: 1000 }, t3)
+            .await;
     }
     assert_eq!(hooks.take(Duration::from_secs(2)).await.len(), 3, "90 % once");
     assert_eq!(mails(&env, Duration::from_secs(2)).len(), 2);
-    meterdeck_cloud::traffic_notice::notify(&*env.store, &n, &ag, MonthTraffic { bytes: 1000, allowance: 1000 }, t3).await;
-    meterdeck_cloud::traffic_notice::notify(&*env.store, &n, &ag, MonthTraffic { bytes: 1000, allowance: 1000 }, t3).await;
+    meterdeck_cloud::traffic_notice::notify(&*env.store, &n, &ag, MonthTraffic { bytes: 1000, allowance: 1000 }, t3)
+        .await;
+    meterdeck_cloud::traffic_notice::notify(&*env.store, &n, &ag, MonthTraffic { bytes: 1000, allowance: 1000 }, t3)
+        .await;
     let posts = hooks.take(Duration::from_secs(2)).await;
     assert_eq!(posts.len(), 3, "100 % once");
     assert_eq!(posts[0].1["alarm_id"], "traffic_100");

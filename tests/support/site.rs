@@ -45,7 +45,10 @@ impl Site {
         let extra = ["--config", site.config.to_str().unwrap(), "--send-interval", "1s"];
         agent_login(&site.session.address, agent_id, secret, broker_port, &extra).expect("cloud login");
         let text = std::fs::read_to_string(&site.config).unwrap();
-        assert!(text.contains("[cloud]") && !text.contains(secret), "the config holds the [cloud] section, never the secret");
+        assert!(
+            text.contains("[cloud]") && !text.contains(secret),
+            "the config holds the [cloud] section, never the secret"
+        );
         assert!(text.contains("send_interval = \"1s\""), "{text}");
         site
     }

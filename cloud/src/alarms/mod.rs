@@ -45,7 +45,14 @@ impl Notifier {
 }
 
 /// A new episode's row (id random; not yet sent).
-pub fn episode(account: &str, agent: Option<&str>, kind: &str, episode: String, now: TimeMs, body: serde_json::Value) -> CloudAlarm {
+pub fn episode(
+    account: &str,
+    agent: Option<&str>,
+    kind: &str,
+    episode: String,
+    now: TimeMs,
+    body: serde_json::Value,
+) -> CloudAlarm {
     CloudAlarm {
         id: format!("{:032x}", rand::random::<u128>()),
         account: account.to_owned(),

@@ -9,9 +9,9 @@ use meterdeck_wire::webhook::{self, WebhookFormat};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
+use super::Notifier;
 use super::settings::{Destination, Settings};
 use super::texts::{self, Words};
-use super::Notifier;
 use crate::mail::{Recipient, tr};
 use crate::store::alarms::{AGENT_OFFLINE, CloudAlarm, TRAFFIC_100};
 use crate::store::records::PresenceRow;
@@ -57,7 +57,8 @@ pub async fn alarm(store: &dyn Storage, n: &Notifier, s: &Settings, a: &CloudAla
         if reminder { texts::reminder(w, lang, zone, a.raised_ms, number - 1) } else { w }
     };
     let link = view_link(n, a, now);
-    let hint = |lang: &str| if s.remind_every_min > 0 { texts::ack_hint(lang, s.remind_every_min) } else { String::new() };
+    let hint =
+        |lang: &str| if s.remind_every_min > 0 { texts::ack_hint(lang, s.remind_every_min) } else { String::new() };
     for d in &s.destinations {
         match d.kind.webhook() {
             None => {
@@ -76,7 +77,10 @@ pub async fn alarm(store: &dyn Storage, n: &Notifier, s: &Settings, a: &CloudAla
                 }
                 let sev = severity(&a.kind);
                 let facts = vec![
-                    (tr(lang, "notify-fact-severity", &[]), if lang == "en" { sev.to_string() } else { tr(lang, &format!("sev.{sev}"), &[]) }),
+                    (
+                        tr(lang, "notify-fact-severity", &[]),
+                        if lang == "en" { sev.to_string() } else { tr(lang, &format!("sev.{sev}"), &[]) },
+                    ),
                     (tr(lang, "notify-fact-alarm", &[]), a.kind.clone()),
                     (tr(lang, "notify-fact-time", &[]), texts::rfc3339_in(now, zone)),
                 ];
@@ -85,14 +89,22 @@ pub async fn alarm(store: &dyn Storage, n: &Notifier, s: &Settings, a: &CloudAla
                     "title": w.title, "body": body, "alarm_id": a.kind,
                     "account": a.account, "agent": a.agent, "cloud_alarm": a.id, "reminder": number - 1, "link": link,
                 });
-                post(n, d, format, &w.title, &body, &facts, webhook::teams_color(true, Some(sev)), json, &a.account).await;
+                post(n, d, format, &w.title, &body, &facts, webhook::teams_color(true, Some(sev)), json, &a.account)
+                    .await;
             }
         }
     }
 }
 
 /// The back-online notice, once, to every destination.
-pub async fn online(store: &dyn Storage, n: &Notifier, s: &Settings, p: &PresenceRow, since: Option<TimeMs>, now: TimeMs) {
+pub async fn online(
+    store: &dyn Storage,
+    n: &Notifier,
+    s: &Settings,
+    p: &PresenceRow,
+    since: Option<TimeMs>,
+    now: TimeMs,
+) {
     let url = n.mail.as_ref().map(|m| m.public_url.clone()).unwrap_or_default();
     for d in &s.destinations {
         match d.kind.webhook() {
@@ -131,7 +143,8 @@ fn view_link(n: &Notifier, a: &CloudAlarm, now: TimeMs) -> Option<String> {
     let (key, mail, agent) = (n.link_key.as_ref()?, n.mail.as_ref()?, a.agent.as_deref()?);
     let name = a.body["name"].as_str().unwrap_or(agent);
     let since = a.body["silent_since"].as_i64().unwrap_or(a.raised_ms);
-    let terms = crate::viewlink::LinkTerms::around(agent, AGENT_OFFLINE, &format!("{name}: {AGENT_OFFLINE}"), since, None, now);
+    let terms =
+        crate::viewlink::LinkTerms::around(agent, AGENT_OFFLINE, &format!("{name}: {AGENT_OFFLINE}"), since, None, now);
     Some(crate::viewlink::page_url(&mail.public_url, &key.sign(&terms)))
 }
 
@@ -187,4 +200,3 @@ async fn post(
         Err(e) => warn!(account, destination = %d.id, "cloud alarm webhook failed: {}", e.without_url()),
     }
 }
-

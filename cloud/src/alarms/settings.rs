@@ -121,7 +121,13 @@ pub async fn load(store: &dyn Storage, key: Option<&SealKey>, account: &str) -> 
     }))
 }
 
-pub async fn save(store: &dyn Storage, key: &SealKey, account: &str, s: &Settings, now: TimeMs) -> crate::store::Result<()> {
+pub async fn save(
+    store: &dyn Storage,
+    key: &SealKey,
+    account: &str,
+    s: &Settings,
+    now: TimeMs,
+) -> crate::store::Result<()> {
     let plain = serde_json::to_vec(s).unwrap_or_default();
     store.alarms().set_alarm_settings(account, &key.seal(account, &plain), now).await
 }
@@ -183,12 +189,19 @@ fn email_ok(a: &str) -> bool {
 /// Checks `input` against what is stored (`old`, for kept URLs); the error names the field.
 pub fn validate(input: SettingsInput, old: &Settings) -> Result<Settings, Invalid> {
     if input.remind_every_min > MAX_REMIND_EVERY_MIN {
-        return Err(bad("remind_every_min", format!("0 to {MAX_REMIND_EVERY_MIN} minutes, not {}", input.remind_every_min)));
+        return Err(bad(
+            "remind_every_min",
+            format!("0 to {MAX_REMIND_EVERY_MIN} minutes, not {}", input.remind_every_min),
+        ));
     }
     if !meterdeck_wire::i18n::LANGUAGES.contains(&input.language.as_str()) {
         return Err(bad(
             "language",
-            format!("{:?} is not a language Meterdeck has ({})", input.language, meterdeck_wire::i18n::LANGUAGES.join(", ")),
+            format!(
+                "{:?} is not a language Meterdeck has ({})",
+                input.language,
+                meterdeck_wire::i18n::LANGUAGES.join(", ")
+            ),
         ));
     }
     if input.zone.parse::<chrono_tz::Tz>().is_err() {
@@ -253,7 +266,12 @@ pub fn validate(input: SettingsInput, old: &Settings) -> Result<Settings, Invali
         }
         out.push(dest);
     }
-    Ok(Settings { remind_every_min: input.remind_every_min, language: input.language, zone: input.zone, destinations: out })
+    Ok(Settings {
+        remind_every_min: input.remind_every_min,
+        language: input.language,
+        zone: input.zone,
+        destinations: out,
+    })
 }
 
 /// An http(s) URL with a host; the error never repeats the URL (it is a secret).
@@ -290,7 +308,10 @@ mod tests {
         let s = e(serde_json::json!([{"kind": "slack", "url": "ftp://h/secret-token"}]));
         assert!(s.starts_with("destinations[0].url: must be http or https") && !s.contains("secret-token"), "{s}");
         assert!(e(serde_json::json!([{"kind": "slack"}])).contains("required for a new webhook"));
-        assert!(e(serde_json::json!([{"kind": "email", "addresses": ["nope"]}])).starts_with("destinations[0].addresses[0]:"));
+        assert!(
+            e(serde_json::json!([{"kind": "email", "addresses": ["nope"]}]))
+                .starts_with("destinations[0].addresses[0]:")
+        );
         assert!(e(serde_json::json!([{"kind": "email"}])).contains("set admins"));
         let many: Vec<_> = (0..11).map(|_| serde_json::json!({"kind": "email", "admins": true})).collect();
         assert!(e(serde_json::Value::Array(many)).starts_with("destinations: at most 10"));
@@ -304,9 +325,11 @@ mod tests {
 
     #[test]
     fn a_webhook_sent_back_without_its_url_keeps_it() {
-        let first =
-            validate(input(serde_json::json!([{"id": "ops", "kind": "teams", "url": "https://x.example/hook/tok"}])), &Settings::default())
-                .unwrap();
+        let first = validate(
+            input(serde_json::json!([{"id": "ops", "kind": "teams", "url": "https://x.example/hook/tok"}])),
+            &Settings::default(),
+        )
+        .unwrap();
         assert_eq!(mask(first.destinations[0].url.as_deref().unwrap()), "https://x.example/…");
         let again = validate(input(serde_json::json!([{"id": "ops", "kind": "teams"}])), &first).unwrap();
         assert_eq!(again.destinations[0].url.as_deref(), Some("https://x.example/hook/tok"));

@@ -75,9 +75,18 @@ pub fn words(a: &CloudAlarm, lang: &str, zone: Tz, now: TimeMs) -> Words {
         STORAGE_OVER => {
             let (used, cap) = (human_bytes(n(a, "used")), human_bytes(n(a, "cap")));
             let deadline = crate::mail::time_in(n(a, "deadline"), zone);
-            let args =
-                [("account", a.account.as_str()), ("used", &used), ("plan", s(a, "plan")), ("cap", &cap), ("deadline", &deadline)];
-            Words { title: tr(lang, "mail-over-subject", &args), what: tr(lang, "mail-over", &args), then: String::new() }
+            let args = [
+                ("account", a.account.as_str()),
+                ("used", &used),
+                ("plan", s(a, "plan")),
+                ("cap", &cap),
+                ("deadline", &deadline),
+            ];
+            Words {
+                title: tr(lang, "mail-over-subject", &args),
+                what: tr(lang, "mail-over", &args),
+                then: String::new(),
+            }
         }
         other => Words { title: format!("Meterdeck: {other}"), what: a.body.to_string(), then: String::new() },
     }

@@ -369,7 +369,12 @@ pub const ROUTES: &[RouteDoc] = &[
         "Set the alarm destinations (email to the admins and/or addresses; Slack, Teams, JSON webhooks; at most 10), the reminder interval (minutes, 0 = none) and the language and zone of webhooks; a webhook sent back without url keeps its stored one; 400 names the field",
         r#"{"remind_every_min":60,"language":"en","zone":"UTC","destinations":[{"id":"mail","kind":"email","admins":true,"addresses":["ops@example.com"]},{"id":"chat","kind":"slack","url":"https://hooks.slack.com/services/T0/B0/x"}]}"#,
     ),
-    r("GET", "/account/cloud-alarms", Viewer, "The cloud's own alarms of the visible agents and the account: standing first, with who acknowledged them"),
+    r(
+        "GET",
+        "/account/cloud-alarms",
+        Viewer,
+        "The cloud's own alarms of the visible agents and the account: standing first, with who acknowledged them",
+    ),
     rb(
         "POST",
         "/account/cloud-alarms/{id}/ack",

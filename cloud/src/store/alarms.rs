@@ -66,8 +66,14 @@ pub trait AlarmStore: Send + Sync {
     async fn raise(&self, a: &CloudAlarm) -> Result<bool>;
     /// Clears the open episodes of (account, agent, kind), except the one
     /// named `keep`; returns how many it cleared.
-    async fn clear(&self, account: &str, agent: Option<&str>, kind: &str, keep: Option<&str>, now: TimeMs)
-    -> Result<u64>;
+    async fn clear(
+        &self,
+        account: &str,
+        agent: Option<&str>,
+        kind: &str,
+        keep: Option<&str>,
+        now: TimeMs,
+    ) -> Result<u64>;
     /// Every open episode (not cleared, not acknowledged), oldest first.
     async fn open_alarms(&self) -> Result<Vec<CloudAlarm>>;
     /// Claims the next message of an episode: true for exactly one caller

@@ -9,8 +9,7 @@ use crate::store::alarms::{AlarmStore, CloudAlarm, ExpiredAck, ack_of, agent_col
 use crate::store::records::parse_body;
 use crate::store::{Result, StoreError, TimeMs};
 
-const COLS: &str =
-    "id, account, agent, kind, episode, raised_ms, cleared_ms, sends, last_sent_ms, ack_user, ack_ms, ack_comment, body";
+const COLS: &str = "id, account, agent, kind, episode, raised_ms, cleared_ms, sends, last_sent_ms, ack_user, ack_ms, ack_comment, body";
 
 fn row(r: &Row) -> Result<CloudAlarm> {
     Ok(CloudAlarm {
@@ -41,7 +40,15 @@ impl AlarmStore for PgStore {
         let n = c
             .execute(
                 &stmt,
-                &[&a.id, &a.account, &agent_col(a.agent.as_deref()), &a.kind, &a.episode, &a.raised_ms, &a.body.to_string()],
+                &[
+                    &a.id,
+                    &a.account,
+                    &agent_col(a.agent.as_deref()),
+                    &a.kind,
+                    &a.episode,
+                    &a.raised_ms,
+                    &a.body.to_string(),
+                ],
             )
             .await
             .map_err(|e| super::insert_err(e, format!("cloud alarm {}", a.id), format!("account {}", a.account)))?;

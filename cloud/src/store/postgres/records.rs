@@ -149,7 +149,7 @@ impl RecordStore for PgStore {
                     comment: g(r, 4)?,
                     created_ms: g(r, 5)?,
                     sends: u32::try_from(g::<i32>(r, 6)?).unwrap_or(0),
-                expired_ms: None,
+                    expired_ms: None,
                 },
             ))
         })

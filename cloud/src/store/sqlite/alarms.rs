@@ -9,8 +9,7 @@ use crate::store::alarms::{AlarmStore, CloudAlarm, ExpiredAck, ack_of, agent_col
 use crate::store::records::parse_body;
 use crate::store::{Result, StoreError, TimeMs};
 
-const COLS: &str =
-    "id, account, agent, kind, episode, raised_ms, cleared_ms, sends, last_sent_ms, ack_user, ack_ms, ack_comment, body";
+const COLS: &str = "id, account, agent, kind, episode, raised_ms, cleared_ms, sends, last_sent_ms, ack_user, ack_ms, ack_comment, body";
 
 fn row(r: &Row) -> Result<CloudAlarm> {
     Ok(CloudAlarm {
@@ -33,20 +32,21 @@ impl AlarmStore for SqliteStore {
     async fn raise(&self, a: &CloudAlarm) -> Result<bool> {
         let a = a.clone();
         self.write(move |c| {
-            let n = c.execute(
-                "INSERT INTO cloud_alarm (id, account, agent, kind, episode, raised_ms, body)
+            let n = c
+                .execute(
+                    "INSERT INTO cloud_alarm (id, account, agent, kind, episode, raised_ms, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (account, agent, kind, episode) DO NOTHING",
-                params![
-                    a.id,
-                    a.account,
-                    agent_col(a.agent.as_deref()),
-                    a.kind,
-                    a.episode,
-                    a.raised_ms,
-                    a.body.to_string()
-                ],
-            )
-            .map_err(|e| super::insert_err(e, format!("cloud alarm {}", a.id), format!("account {}", a.account)))?;
+                    params![
+                        a.id,
+                        a.account,
+                        agent_col(a.agent.as_deref()),
+                        a.kind,
+                        a.episode,
+                        a.raised_ms,
+                        a.body.to_string()
+                    ],
+                )
+                .map_err(|e| super::insert_err(e, format!("cloud alarm {}", a.id), format!("account {}", a.account)))?;
             Ok(n > 0)
         })
         .await
@@ -113,7 +113,8 @@ impl AlarmStore for SqliteStore {
     }
 
     async fn ack(&self, account: &str, id: &str, user: &str, comment: Option<&str>, now: TimeMs) -> Result<bool> {
-        let (account, id, user, comment) = (account.to_owned(), id.to_owned(), user.to_owned(), comment.map(str::to_owned));
+        let (account, id, user, comment) =
+            (account.to_owned(), id.to_owned(), user.to_owned(), comment.map(str::to_owned));
         self.write(move |c| {
             let n = c.execute(
                 "UPDATE cloud_alarm SET ack_user = ?3, ack_ms = ?4, ack_comment = ?5
@@ -158,7 +159,8 @@ impl AlarmStore for SqliteStore {
     async fn alarm_settings(&self, account: &str) -> Result<Option<String>> {
         let account = account.to_owned();
         self.read(move |c| {
-            Ok(c.query_row("SELECT sealed FROM alarm_settings WHERE account = ?1", [account], |r| r.get(0)).optional()?)
+            Ok(c.query_row("SELECT sealed FROM alarm_settings WHERE account = ?1", [account], |r| r.get(0))
+                .optional()?)
         })
         .await
     }

@@ -158,7 +158,7 @@ impl RecordStore for SqliteStore {
                             comment: r.get(4)?,
                             created_ms: r.get(5)?,
                             sends: u32::try_from(r.get::<_, i64>(6)?).unwrap_or(u32::MAX),
-                        expired_ms: None,
+                            expired_ms: None,
                         },
                     ))
                 },

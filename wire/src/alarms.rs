@@ -194,7 +194,7 @@ pub fn summarize(
                 changed_ms: *t,
                 since_ms: raised,
                 ack,
-                pending_ack: pending.iter().filter(|a| a.alarm_id == s.alarm_id && unacked).last().cloned(),
+                pending_ack: pending.iter().rev().find(|a| a.alarm_id == s.alarm_id && unacked).cloned(),
             }
         })
         .collect();

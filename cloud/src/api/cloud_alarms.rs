@@ -160,5 +160,5 @@ pub(crate) async fn ack_cloud_alarm(
         Err(StoreError::NotFound(_)) => return Err(missing()),
         Err(e) => return Err(e.into()),
     }
-    Ok(ctx.store().alarms().alarm(&c.account.id, id).await?.ok_or_else(missing)?)
+    ctx.store().alarms().alarm(&c.account.id, id).await?.ok_or_else(missing)
 }

@@ -123,6 +123,7 @@ async fn drain(store: Arc<dyn Storage>, data: &std::path::Path, batches: &[Vec<u
             password: broker.password.clone(),
             workers: 4,
             mail: None,
+            seal: None,
             limits: Default::default(),
         },
         store.clone(),

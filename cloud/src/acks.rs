@@ -5,13 +5,15 @@
 //! at QoS 1 on `md/v1/<agent>/down/alarm-ack` every few seconds, so an
 //! agent that was offline gets it once it reconnects. The agent applies
 //! each ack id once, so the repeats are harmless; every cloud process may
-//! run this loop.
+//! run this loop. One the agent has not applied within a day
+//! (`ACK_EXPIRY_MS`: the agent is gone, or never learns of the alarm) is
+//! marked expired, shown as such, and no longer published.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use meterdeck_wire::alarms::{CloudAck, PendingAck, alarm_ack_topic, phase};
+use meterdeck_wire::alarms::{ACK_EXPIRY_MS, CloudAck, PendingAck, alarm_ack_topic, phase};
 use rumqttc::{AsyncClient, QoS};
 use tokio::time::Instant;
 use tracing::{info, warn};
@@ -36,6 +38,15 @@ pub async fn run(client: AsyncClient, store: Arc<dyn Storage>) {
     }
 }
 
+/// Marks the acknowledgements older than a day at `now` expired.
+pub async fn expire(store: &dyn Storage, now: i64) -> crate::store::Result<Vec<crate::store::alarms::ExpiredAck>> {
+    let gone = store.alarms().expire_cloud_acks(now.saturating_sub(ACK_EXPIRY_MS), now).await?;
+    for e in &gone {
+        warn!(agent = %e.agent, alarm = %e.alarm_id, ack = %e.id, "the agent did not apply the cloud acknowledgement within a day: expired, no longer sent");
+    }
+    Ok(gone)
+}
+
 /// Whether an alarm in this journal state still waits for an acknowledgement.
 fn waits(state: Option<&str>) -> bool {
     state.is_some_and(|s| matches!(phase(s), "UNACK" | "RTNUN"))
@@ -47,6 +58,7 @@ async fn step(
     store: &dyn Storage,
     last: &mut HashMap<String, Instant>,
 ) -> crate::store::Result<()> {
+    expire(store, meterdeck_wire::now_ms()).await?;
     let open = store.records().open_cloud_acks(None).await?;
     let mut by_agent: BTreeMap<String, Vec<PendingAck>> = BTreeMap::new();
     for (agent, ack) in open {

@@ -25,8 +25,10 @@ pub struct IngestConfig {
     /// Batches decoded and stored at once (SQLite serialises the commits;
     /// PostgreSQL and decoding run in parallel).
     pub workers: usize,
-    /// For the 90 % traffic notice to the account's admins (else logged only).
+    /// For the 90 % / 100 % traffic alarms (else logged only).
     pub mail: Option<MailConfig>,
+    /// Opens the accounts' alarm destinations (none: the admins by mail).
+    pub seal: Option<crate::alarms::SealKey>,
     /// Refused batches get an error ack naming the limit.
     pub limits: IngestLimits,
 }
@@ -74,12 +76,12 @@ pub async fn run(
     for _ in 0..cfg.workers.max(1) {
         let (rx, store, client, stats) = (rx.clone(), store.clone(), client.clone(), stats.clone());
         let allowances = allowances.clone();
-        let (mail, limits) = (cfg.mail.clone(), cfg.limits);
+        let (mail, limits) = (crate::alarms::Notifier::new(cfg.mail.clone(), cfg.seal.clone(), None), cfg.limits);
         tokio::spawn(async move {
             loop {
                 let job = { rx.lock().await.recv().await };
                 let Some(job) = job else { break };
-                handle(job, &store, &client, &stats, mail.as_ref(), limits, &allowances).await;
+                handle(job, &store, &client, &stats, &mail, limits, &allowances).await;
             }
         });
     }
@@ -165,7 +167,7 @@ async fn handle(
     store: &Arc<dyn Storage>,
     client: &AsyncClient,
     stats: &IngestStats,
-    mail: Option<&MailConfig>,
+    mail: &crate::alarms::Notifier,
     limits: IngestLimits,
     allowances: &crate::licence::traffic::AllowanceCache,
 ) {
@@ -252,7 +254,7 @@ async fn handle(
     }
     let full = traffic.filter(|t| crate::traffic_notice::crossed_full(*t, size));
     if let Some(t) = full.or(traffic.filter(|t| crate::traffic_notice::crossed(*t, size))) {
-        notice(store.clone(), mail.cloned(), job.agent, t);
+        notice(store.clone(), mail.clone(), job.agent, t, now);
     }
 }
 
@@ -287,6 +289,6 @@ async fn presence(store: &Arc<dyn Storage>, agent: &str, payload: &[u8], now: i6
 }
 
 /// Mailing may take seconds: off the worker, after the ack.
-fn notice(store: Arc<dyn Storage>, mail: Option<MailConfig>, agent: String, t: MonthTraffic) {
-    tokio::spawn(async move { crate::traffic_notice::notify(&*store, mail.as_ref(), &agent, t).await });
+fn notice(store: Arc<dyn Storage>, n: crate::alarms::Notifier, agent: String, t: MonthTraffic, now: i64) {
+    tokio::spawn(async move { crate::traffic_notice::notify(&*store, &n, &agent, t, now).await });
 }

@@ -4,6 +4,7 @@
 
 pub mod acks;
 pub mod admin;
+pub mod alarms;
 pub mod api;
 pub mod auth;
 pub mod backup;

@@ -118,6 +118,11 @@ enum Cmd {
         /// `<data>/view-link.key`). Every API process of one cloud must share it.
         #[arg(long, value_name = "FILE")]
         link_key: Option<PathBuf>,
+        /// The key file sealing the accounts' alarm destinations (webhook URLs) at rest
+        /// (created 0600 on first start; default `<data>/alarm-secrets.key`). Every
+        /// process of one cloud must share it.
+        #[arg(long, value_name = "FILE")]
+        alarm_key: Option<PathBuf>,
     },
     /// Accounts (the licence authority's side).
     Account {
@@ -361,6 +366,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             files_dir,
             offline_check_every,
             link_key,
+            alarm_key,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert: absolute(&cert)?, key: absolute(&key)? }),
@@ -423,6 +429,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 files_dir,
                 offline_check_every: (!offline_check_every.is_zero()).then_some(offline_check_every),
                 link_key,
+                alarm_key,
             })
             .await
         }

@@ -45,6 +45,8 @@ pub struct ServeOptions {
     pub offline_check_every: Option<Duration>,
     /// The view-only link key file (default `<data>/view-link.key`).
     pub link_key: Option<PathBuf>,
+    /// The key file sealing alarm destinations (default `<data>/alarm-secrets.key`).
+    pub alarm_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +106,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let licence_key = crate::licence::key::load_or_create(&key_path)?;
     let link_key_path = opts.link_key.clone().unwrap_or_else(|| crate::viewlink::default_path(&opts.data_dir));
     let link_key = crate::viewlink::LinkKey::load_or_create(&link_key_path)?;
+    let alarm_key_path = opts.alarm_key.clone().unwrap_or_else(|| crate::alarms::seal::default_path(&opts.data_dir));
+    let alarm_key = crate::alarms::SealKey::load_or_create(&alarm_key_path)?;
 
     let broker = Broker::start(store.clone(), opts.broker, &opts.data_dir).await?;
     // An external broker must refuse what a hostile agent would try, before
@@ -120,6 +124,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             password: broker.password.clone(),
             workers: opts.ingest_workers,
             mail: opts.mail.clone(),
+            seal: Some(alarm_key.clone()),
             limits: opts.limits,
         },
         store.clone(),
@@ -140,13 +145,20 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
 
     let sweeps = opts.licence_sweep_every.map(|every| {
-        tokio::spawn(crate::licence::sweep::schedule_sweeps(store.clone(), broker.clone(), opts.mail.clone(), every))
+        tokio::spawn(crate::licence::sweep::schedule_sweeps(
+            store.clone(),
+            broker.clone(),
+            opts.mail.clone(),
+            every,
+            Some(alarm_key.clone()),
+        ))
     });
     let offline = opts.offline_check_every.map(|every| {
         let watch = crate::watch::WatchOptions {
             every,
             mail: opts.mail.clone(),
             link_key: Some(link_key.clone()),
+            seal: Some(alarm_key.clone()),
             ..Default::default()
         };
         tokio::spawn(crate::watch::run(store.clone(), Arc::new(crate::auth::SystemClock), watch))
@@ -173,6 +185,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         portal: true,
         secure_cookies: tls.is_some(),
         link_key,
+        alarm_key,
         ..Default::default()
     };
     if !crate::web::ui_built() {

@@ -1,6 +1,6 @@
 //! The cloud's side of the 90 % traffic notice (SPEC 3.4): when a payload
-//! takes an agent's month to 90 % of its allowance, the account's admins
-//! get a mail (when `serve` has a mail server) and the log a warning. The
+//! takes an agent's month to 90 % (or 100 %) of its allowance, a cloud alarm
+//! goes to the account's destinations (issue 16) and the log a warning. The
 //! agent raises its own notice too; this one reaches the people who run
 //! the account, whichever machine the agent is on.
 //!
@@ -8,10 +8,12 @@
 //! transaction, so exactly one payload sees the crossing, however many
 //! ingest workers or processes run.
 
-use tracing::{info, warn};
+use serde_json::json;
+use tracing::warn;
 
-use crate::state::MailConfig;
-use crate::store::{MonthTraffic, Storage};
+use crate::alarms::Notifier;
+use crate::store::alarms::{TRAFFIC_90, TRAFFIC_100};
+use crate::store::{MonthTraffic, Storage, TimeMs};
 
 /// True when the payload of `payload_bytes` is the one that took the month
 /// from under 90 % of the allowance to 90 % or more.
@@ -35,9 +37,12 @@ fn crossed_percent(t: MonthTraffic, payload_bytes: u64, percent: u128) -> bool {
     before < threshold && after >= threshold
 }
 
-/// Tells the account's admins; failures are logged, never returned (a
-/// notice must not hold up ingest).
-pub async fn notify(store: &dyn Storage, mail: Option<&MailConfig>, agent_id: &str, t: MonthTraffic) {
+/// Raises the month's traffic alarm of the agent (90 % or, when the
+/// payload took it to the whole allowance, 100 %; that one supersedes the
+/// 90 % one): once per month, sent to the account's destinations and
+/// reminded until acknowledged (`crate::alarms`). Failures are logged,
+/// never returned (a notice must not hold up ingest).
+pub async fn notify(store: &dyn Storage, notifier: &Notifier, agent_id: &str, t: MonthTraffic, now: TimeMs) {
     let agent = match store.agent(agent_id).await {
         Ok(Some(a)) => a,
         Ok(None) => return,
@@ -52,40 +57,21 @@ pub async fn notify(store: &dyn Storage, mail: Option<&MailConfig>, agent_id: &s
         "agent {:?} has used {percent} % of its monthly traffic allowance",
         agent.name
     );
-    let Some(mail) = mail else {
-        return info!(agent = agent_id, "traffic notice: no mail server configured (--smtp); logged only");
-    };
-    let admins = match crate::mail::admins(store, &agent.account).await {
-        Ok(a) => a,
-        Err(e) => return warn!(agent = agent_id, "traffic notice: cannot read the account's admins: {e}"),
-    };
-    let tr = crate::mail::tr;
-    let pct = percent.to_string();
-    let (used, allowance) = (human_bytes(t.bytes), human_bytes(t.allowance));
-    let args = [
-        ("name", agent.name.as_str()),
-        ("id", &agent.id),
-        ("account", &agent.account),
-        ("used", &used),
-        ("allowance", &allowance),
-        ("percent", &pct),
-    ];
-    for admin in admins {
-        let lang = admin.lang;
-        let subject = tr(lang, "mail-traffic-subject", &args);
-        let (what, then) = if percent >= 100 {
-            (tr(lang, "mail-traffic-full", &args), tr(lang, "mail-traffic-full-then", &[]))
-        } else {
-            (tr(lang, "mail-traffic-near", &args), tr(lang, "mail-traffic-near-then", &[]))
-        };
-        let body = format!("{what}\n\n{then}\n\n{}\n", mail.public_url);
-        if let Err(e) = crate::mail::send(mail, &admin.email, &subject, &body).await {
-            warn!(agent = agent_id, user = %admin.user, "traffic notice not mailed: {e:#}");
-        }
+    let kind = if percent >= 100 { TRAFFIC_100 } else { TRAFFIC_90 };
+    let month = crate::alarms::month(now);
+    let body = json!({"name": agent.name, "bytes": t.bytes, "allowance": t.allowance, "percent": percent});
+    let a = crate::alarms::episode(&agent.account, Some(&agent.id), kind, month.clone(), now, body);
+    if kind == TRAFFIC_100
+        && let Err(e) = store.alarms().clear(&agent.account, Some(&agent.id), TRAFFIC_90, None, now).await
+    {
+        warn!(agent = agent_id, "traffic notice: cannot clear the 90 % alarm: {e}");
+    }
+    if let Err(e) = crate::alarms::raise(store, notifier, &a, now).await {
+        warn!(agent = agent_id, "traffic notice: cannot raise the alarm: {e}");
     }
 }
 
-fn human_bytes(b: u64) -> String {
+pub fn human_bytes(b: u64) -> String {
     match b {
         b if b >= 1_000_000_000 => format!("{:.2} GB", b as f64 / 1e9),
         b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),

@@ -61,6 +61,7 @@ async fn another_agent_cannot_take_over_or_stall_a_sync() {
         password: broker.password.clone(),
         workers: 2,
         mail: None,
+        seal: None,
         limits: Default::default(),
     };
     let ingest =

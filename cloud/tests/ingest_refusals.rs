@@ -111,6 +111,7 @@ async fn start_ingest(
         password: broker.password.clone(),
         workers: 2,
         mail,
+        seal: None,
         limits: Default::default(),
     };
     let task = tokio::spawn(ingest::run(cfg, env.store.clone(), broker.connected.clone(), stats.clone()));

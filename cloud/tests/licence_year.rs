@@ -80,8 +80,8 @@ async fn walk(env: Env) {
         }
         // Two service processes sweep at once (their own storage handles).
         let (a, b) = tokio::join!(
-            sweep::sweep_with(&*store, &*broker, Some(&mail), now, &capacity),
-            sweep::sweep_with(&*second, &*broker, Some(&mail), now, &capacity)
+            sweep::sweep_with(&*store, &*broker, Some(&mail), now, &capacity, None),
+            sweep::sweep_with(&*second, &*broker, Some(&mail), now, &capacity, None)
         );
         for s in [a.unwrap(), b.unwrap()] {
             reminders.extend(s.reminders.into_iter().map(|(_, k)| (k, now)));

@@ -61,3 +61,7 @@ mail-over-deleted-subject = Meterdeck: Daten des Kontos { $account } wurden gel�
 mail-over-deleted = Über den { $cap } des Plans { $plan } seit { $since }: gelöscht { $what }.
 ## Link zum Ansehen unter einer Alarm-Mail (30 Minuten gültig, ohne Anmeldung)
 mail-view-link = Ansehen (30 Min. gültig): { $url }
+## Cloud-Alarme: Erinnerungen bis zur Quittierung
+mail-reminder-subject = Erinnerung { $n }: { $subject }
+mail-reminder-what = Noch nicht quittiert (ausgelöst { $since }).
+mail-alarm-ack-hint = Sie werden alle { $every } min erinnert, bis jemand den Alarm auf der Seite Alarme des Portals oder im Cloud-Bildschirm der App quittiert.

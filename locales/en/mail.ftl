@@ -63,3 +63,7 @@ mail-over-deleted-subject = Meterdeck: data of account { $account } was deleted 
 mail-over-deleted = Over the { $plan } plan's { $cap } since { $since }: deleted { $what }.
 ## View-only link under an alarm mail (valid 30 minutes, no sign-in)
 mail-view-link = View (valid 30 min): { $url }
+## Cloud alarms: reminders until acknowledged
+mail-reminder-subject = Reminder { $n }: { $subject }
+mail-reminder-what = Not acknowledged yet (raised { $since }).
+mail-alarm-ack-hint = You are reminded every { $every } min until someone acknowledges it on the Alarms page of the portal or the Cloud screen of the app.

@@ -61,3 +61,7 @@ mail-over-deleted-subject = Meterdeck: アカウント { $account } のデータ
 mail-over-deleted = { $since } から { $plan } プランの { $cap } を超えていたため、{ $what } を削除しました。
 ## アラームメールの閲覧専用リンク（30 分間有効、サインイン不要）
 mail-view-link = 表示（30 分間有効）: { $url }
+## クラウドアラーム: 確認されるまでの再通知
+mail-reminder-subject = 再通知 { $n }: { $subject }
+mail-reminder-what = まだ確認されていません ({ $since } に発生)。
+mail-alarm-ack-hint = ポータルのアラームページまたはアプリのクラウド画面で誰かが確認するまで、{ $every } 分ごとに再通知します。

@@ -16,11 +16,15 @@
 //!   cloud API is journaled by the agent as `<user>@cloud` with the comment
 //!   and then shows acknowledged in the cloud; one acknowledged on the agent
 //!   shows acknowledged in the cloud (who, when, comment).
+//! - `cloud_alarm_reaches_every_destination_and_the_ack_stops_its_reminders`:
+//!   the offline alarm to mail and Slack/Teams/JSON webhooks, acknowledged
+//!   in the portal, shown so in the desktop's Cloud screen data, and no
+//!   reminder after the ack.
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use meterdeck_drivers::TransportConfig;
@@ -28,15 +32,9 @@ use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
 use meterdeck_e2e::cloud::{ADMIN_PASSWORD, Api, Cloud, agent_login, cloud_with_agent, line_after, request};
 use meterdeck_e2e::link::LinkProxy;
 use meterdeck_e2e::notify_peers::Session;
+use meterdeck_e2e::site::Site;
 use meterdeck_e2e::*;
 use serde_json::{Value, json};
-
-/// The agent side: its keychain session, config and data directory.
-struct Site {
-    session: Session,
-    config: PathBuf,
-    data: PathBuf,
-}
 
 const ALARM: &str = r#"
 [[alarm]]
@@ -49,47 +47,6 @@ value = 50.0
 severity = "critical"
 notify_on_return = true
 "#;
-
-impl Site {
-    fn new(
-        dir: &Path,
-        agent_id: &str,
-        secret: &str,
-        broker_port: u16,
-        instruments: &[meterdeck_drivers::InstrumentConfig],
-    ) -> Site {
-        let mut session = Session::start();
-        session.start_keyring();
-        let config = write_agent_config(dir, "name = \"site-a\"\npoll_interval = \"1s\"", instruments);
-        let mut text = std::fs::read_to_string(&config).unwrap();
-        text.push_str(ALARM);
-        std::fs::write(&config, text).unwrap();
-        let site = Site { session, config, data: dir.join("data") };
-        let extra = ["--config", site.config.to_str().unwrap(), "--send-interval", "1s"];
-        agent_login(&site.session.address, agent_id, secret, broker_port, &extra).expect("cloud login");
-        site
-    }
-
-    fn run(&self) -> Proc {
-        let args = ["run", "--config", self.config.to_str().unwrap(), "--data-dir", self.data.to_str().unwrap()];
-        let mut c = agent(&args);
-        c.env("DBUS_SESSION_BUS_ADDRESS", &self.session.address);
-        Proc::spawn("meterdeck-agent", &mut c)
-    }
-
-    fn store(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(
-            self.data.join("meterdeck.db"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .expect("agent store")
-    }
-
-    /// Records still waiting for the cloud.
-    fn records_waiting(&self) -> i64 {
-        self.store().query_row("SELECT count(*) FROM record_outbox", [], |r| r.get(0)).unwrap_or(-1)
-    }
-}
 
 fn sim_command(port: u16, cmd: &str) {
     if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -162,7 +119,7 @@ fn alarm_journal_and_events_survive_link_cuts() {
     let sims = rt.block_on(sim::start(sims())).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
     let port = port_of(&cfgs[0]);
-    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs);
+    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs, ALARM);
     let mut agent = site.run();
     wait_until(Duration::from_secs(60), "the first records in the cloud", || {
         !cloud_records(&setup.api, &setup.agent_id, "", 1000).is_empty()
@@ -348,7 +305,7 @@ fn killed_agent_is_mailed_offline_once_then_back_online() {
     let rt = runtime();
     let sims = rt.block_on(sim::start(sims())).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
-    let site = Site::new(dir.path(), &agent_id, &secret, cloud.mqtt_port, &cfgs);
+    let site = Site::new(dir.path(), &agent_id, &secret, cloud.mqtt_port, &cfgs, ALARM);
     let agent = site.run();
     wait_until(Duration::from_secs(60), "the agent connected", || {
         api.get(&format!("/api/v1/agents/{agent_id}/alarms"))["connected"] == true
@@ -424,7 +381,7 @@ fn alarms_are_acknowledged_both_ways() {
     let sims = rt.block_on(sim::start(sims())).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
     let port = port_of(&cfgs[0]);
-    let site = Site::new(dir.path(), agent_id, &setup.secret, setup.cloud.mqtt_port, &cfgs);
+    let site = Site::new(dir.path(), agent_id, &setup.secret, setup.cloud.mqtt_port, &cfgs, ALARM);
     let mut running = site.run();
 
     // Cloud -> agent.
@@ -576,4 +533,130 @@ fn an_alarm_mail_carries_a_view_link_that_opens() {
     let (s, _) = request("GET", &url, None, None);
     assert_eq!(s, 200);
     assert_eq!(agent.terminate(Duration::from_secs(15)), Some(0), "agent stops cleanly");
+}
+
+/// Issue 16, the cloud's own alarms end to end: the account's destinations
+/// are mail (the admin and a listed address) and Slack, Teams and JSON
+/// webhooks on a real HTTP server (tests/peers/webhook_peer.py); kill -9 the
+/// agent and the offline alarm reaches each once (the webhook URLs never in
+/// the API's answers); acknowledge it in the portal (chromium) and the
+/// desktop's Cloud screen data (`CloudLink::site_alarms`, what the window's
+/// `cloud_site_alarms` returns) shows it acknowledged by alice with the
+/// comment; with reminders every minute, none follows the ack.
+#[test]
+fn cloud_alarm_reaches_every_destination_and_the_ack_stops_its_reminders() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut peers = Session::start();
+    let (smtp, smtp_port) = peers.start_peer("smtp_peer.py", &[]);
+    let (hooks, hook_port) = peers.start_peer("webhook_peer.py", &[]);
+    let smtp_addr = format!("127.0.0.1:{smtp_port}");
+    let cloud =
+        Cloud::start(&dir.path().join("cloud"), None, None, &["--smtp", &smtp_addr, "--offline-check-every", "1s"]);
+    let temp = meterdeck_e2e::cloud::create_acme(&cloud);
+    let out = cloud.cli(&["agent", "register", "--account", "acme", "--name", "site-a"]);
+    let agent_id = out.split_whitespace().nth(1).expect("agent id").to_owned();
+    let secret = line_after(&out, "shown once");
+    let api = Api::sign_in(&cloud.http, "acme", "alice", &temp, ADMIN_PASSWORD);
+    let tok = Some(api.token.as_str());
+    let (s, v) = request(
+        "PUT",
+        &format!("{}/api/v1/account/offline-alarm", cloud.http),
+        tok,
+        Some(&json!({"offline_after_s": 5})),
+    );
+    assert_eq!(s, 200, "{v}");
+    let hook = |p: &str| format!("http://127.0.0.1:{hook_port}/{p}/secret-token-{p}");
+    let dests = json!({
+        "remind_every_min": 1, "language": "en", "zone": "Asia/Tokyo",
+        "destinations": [
+            {"id": "mail", "kind": "email", "admins": true, "addresses": ["ops@acme.test"]},
+            {"id": "slack", "kind": "slack", "url": hook("slack")},
+            {"id": "teams", "kind": "teams", "url": hook("teams")},
+            {"id": "json", "kind": "json", "url": hook("json")},
+        ]
+    });
+    let url = format!("{}/api/v1/account/alarm-destinations", cloud.http);
+    let (s, v) = request("PUT", &url, tok, Some(&dests));
+    assert_eq!(s, 200, "{v}");
+    assert!(!v.to_string().contains("secret-token"), "masked: {v}");
+    let (s, v) = request("GET", &url, tok, None);
+    assert!(s == 200 && !v.to_string().contains("secret-token"), "{v}");
+    let key = std::fs::metadata(dir.path().join("cloud/alarm-secrets.key")).expect("the key file");
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&key.permissions()) & 0o777, 0o600);
+
+    let rt = runtime();
+    let sims = rt.block_on(sim::start(sims())).expect("simulator");
+    let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
+    let site = Site::new(dir.path(), &agent_id, &secret, cloud.mqtt_port, &cfgs, ALARM);
+    let agent = site.run();
+    wait_until(Duration::from_secs(60), "the agent connected", || {
+        api.get(&format!("/api/v1/agents/{agent_id}/alarms"))["connected"] == true
+    });
+    let killed = Instant::now();
+    agent.kill9();
+    let posts = peers.peer_json(hooks, "HOOK", 3);
+    eprintln!("offline alarm at the webhooks {:.1} s after the kill", killed.elapsed().as_secs_f64());
+    let mails = wait_mails(&mut peers, smtp, 2, Duration::from_secs(35));
+    let to: String = mails.iter().map(|m| m["rcpt_tos"].to_string()).collect();
+    assert!(to.contains("alice@acme.test") && to.contains("ops@acme.test"), "{to}");
+    let by =
+        |p: &str| posts.iter().find(|x| x["path"].as_str().unwrap_or_default().starts_with(&format!("/{p}/"))).cloned();
+    let (slack, teams, json_post) = (by("slack").unwrap(), by("teams").unwrap(), by("json").unwrap());
+    assert!(slack["body"]["text"].as_str().unwrap_or_default().contains("agent site-a is offline"), "{slack}");
+    assert!(slack["body"]["text"].as_str().unwrap_or_default().contains("+09:00"), "the account's zone: {slack}");
+    assert_eq!(teams["body"]["attachments"][0]["content"]["type"], "AdaptiveCard", "{teams}");
+    assert_eq!(json_post["body"]["alarm_id"], "agent_offline", "{json_post}");
+    assert_eq!(json_post["body"]["agent"], agent_id.as_str(), "{json_post}");
+
+    // Acknowledged in the portal.
+    let acked = Instant::now();
+    portal_ack_cloud_alarm(&cloud.http, dir.path()).expect("the portal's Alarms page");
+    // The desktop's Cloud screen data: acknowledged, by whom, with the comment.
+    let shown = rt.block_on(async {
+        use meterdeck_core::cloudlink::{CloudLink, MemoryPrefs};
+        let link = CloudLink::new(
+            std::sync::Arc::new(meterdeck_core::notify::MemorySecrets::new()),
+            std::sync::Arc::new(MemoryPrefs::default()),
+        )
+        .unwrap();
+        let st = link.sign_in(&cloud.http, "acme", "alice", ADMIN_PASSWORD).await.unwrap();
+        assert!(st.signed_in, "{st:?}");
+        link.site_alarms(&agent_id).await.unwrap()
+    });
+    let a = shown.site.iter().find(|a| a.alarm_id.starts_with("cloud-")).unwrap_or_else(|| panic!("{shown:?}"));
+    assert_eq!((a.name.as_str(), a.state.as_str(), a.unacked), ("agent_offline", "ACKED", false), "{a:?}");
+    let ack = a.ack.as_ref().expect("who acknowledged");
+    assert_eq!((ack.user.as_deref(), ack.comment.as_deref()), (Some("alice"), Some("on my way")));
+
+    // No reminder after the ack (one would have been due a minute after the alarm).
+    let quiet = Duration::from_secs(75).saturating_sub(acked.elapsed());
+    std::thread::sleep(quiet.max(Duration::from_secs(65)));
+    assert_eq!(peers.peer_json_now(hooks, "HOOK").unwrap().len(), 3, "a webhook reminder after the ack");
+    assert_eq!(peers.peer_json_now(smtp, "MAIL").unwrap().len(), 2, "a mail reminder after the ack");
+    drop(sims);
+}
+
+/// Signs in to the portal as alice, opens Alarms, acknowledges the cloud's
+/// offline alarm with a comment, waits for it to show acknowledged and
+/// screenshots the page (docs/screenshots/portal-cloud-alarms.png).
+fn portal_ack_cloud_alarm(base: &str, dir: &Path) -> anyhow::Result<()> {
+    use meterdeck_e2e::portal::{click, doc_screenshot, fill, sign_in_form};
+    use meterdeck_e2e::webdriver::{Driver, testid};
+    let driver = Driver::start_chromedriver()?;
+    let s = driver.chromium_session(&dir.join("chromium"))?;
+    s.set_window_rect(1280, 960)?;
+    s.goto(&format!("{base}/"))?;
+    sign_in_form(&s, "acme", "alice", ADMIN_PASSWORD)?;
+    s.wait_for(&testid("portal-who"), Duration::from_secs(20))?;
+    click(&s, "nav-alarms")?;
+    s.wait_for("[data-testid=site-alarm][data-cloud=true][data-unacked=true]", Duration::from_secs(20))?;
+    s.wait_for("[data-testid=alarm-destination][data-kind=slack]", Duration::from_secs(20))?;
+    fill(&s, "site-alarm-comment", "on my way")?;
+    click(&s, "site-alarm-ack")?;
+    s.wait_for("[data-testid=site-alarm][data-cloud=true][data-state=ACKED]", Duration::from_secs(20))?;
+    // The account's list redraws with the site's.
+    click(&s, "nav-alarms")?;
+    s.wait_for("[data-testid=cloud-alarm][data-acked=true]", Duration::from_secs(20))?;
+    doc_screenshot(&s, "portal-cloud-alarms")?;
+    Ok(())
 }

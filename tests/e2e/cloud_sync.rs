@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -23,89 +23,11 @@ use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
 use meterdeck_e2e::cloud::{Api, Cloud, agent_login, cloud_with_agent, line_after};
 use meterdeck_e2e::link::LinkProxy;
 use meterdeck_e2e::notify_peers::Session;
+use meterdeck_e2e::site::Site;
 use meterdeck_e2e::*;
-use serde_json::Value;
 
 /// The API's last time: the end of year 9999.
 const END: i64 = 253_402_300_799_999;
-
-/// The agent side: its keychain session, config and data directory.
-struct Site {
-    session: Session,
-    config: PathBuf,
-    data: PathBuf,
-}
-
-impl Site {
-    fn new(
-        dir: &Path,
-        agent_id: &str,
-        secret: &str,
-        broker_port: u16,
-        instruments: &[meterdeck_drivers::InstrumentConfig],
-    ) -> Site {
-        let mut session = Session::start();
-        session.start_keyring();
-        let config = write_agent_config(dir, "name = \"site-a\"\npoll_interval = \"1s\"", instruments);
-        let site = Site { session, config, data: dir.join("data") };
-        // The secret goes to the keychain; the [cloud] section to the config,
-        // sending every second, not every minute.
-        let extra = ["--config", site.config.to_str().unwrap(), "--send-interval", "1s"];
-        agent_login(&site.session.address, agent_id, secret, broker_port, &extra).expect("cloud login");
-        let text = std::fs::read_to_string(&site.config).unwrap();
-        assert!(
-            text.contains("[cloud]") && !text.contains(secret),
-            "the config holds the [cloud] section, never the secret"
-        );
-        assert!(text.contains("send_interval = \"1s\""), "{text}");
-        site
-    }
-
-    fn agent(&self, args: &[&str]) -> std::process::Command {
-        let mut c = agent(args);
-        c.env("DBUS_SESSION_BUS_ADDRESS", &self.session.address);
-        c
-    }
-
-    fn run(&self) -> Proc {
-        let args = ["run", "--config", self.config.to_str().unwrap(), "--data-dir", self.data.to_str().unwrap()];
-        Proc::spawn("meterdeck-agent", &mut self.agent(&args))
-    }
-
-    fn store_path(&self) -> PathBuf {
-        self.data.join("meterdeck.db")
-    }
-
-    fn sync_status(&self) -> Value {
-        let out = self
-            .agent(&[
-                "cloud",
-                "status",
-                "--config",
-                self.config.to_str().unwrap(),
-                "--data-dir",
-                self.data.to_str().unwrap(),
-                "--json",
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-    }
-
-    /// Waits until the agent says nothing is waiting for the cloud.
-    fn wait_drained(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let s = self.sync_status();
-            if s["backlog_samples"].as_u64() == Some(0) && s["last_ack_ms"].as_i64().is_some() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the outbox did not drain within {timeout:?}: {s}");
-            std::thread::sleep(Duration::from_millis(500));
-        }
-    }
-}
 
 fn instruments(n: usize, channels: usize) -> SimConfig {
     SimConfig {
@@ -189,7 +111,7 @@ fn simulator_to_cloud_api() {
     let rt = runtime();
     let sims = rt.block_on(sim::start(instruments(2, 8))).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
-    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, setup.cloud.mqtt_port, &cfgs);
+    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, setup.cloud.mqtt_port, &cfgs, "");
     let mut agent = site.run();
 
     // Data shows up in the cloud while the agent runs.
@@ -263,7 +185,7 @@ fn link_cuts_and_restarts_lose_nothing() {
     let rt = runtime();
     let sims = rt.block_on(sim::start(instruments(4, 30))).expect("simulator");
     let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
-    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs);
+    let site = Site::new(dir.path(), &setup.agent_id, &setup.secret, proxy.port, &cfgs, "");
     // Four instruments: more than the Free plan's three.
     meterdeck_e2e::licence::grant_pro(&site.data);
     let mut agent = site.run();

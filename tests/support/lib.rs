@@ -10,6 +10,7 @@ pub mod link;
 pub mod notify_peers;
 pub mod portal;
 pub mod proctree;
+pub mod site;
 pub mod webdriver;
 
 use std::io::{BufRead, BufReader};

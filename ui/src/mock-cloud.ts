@@ -172,7 +172,7 @@ export const cloudCommands: Record<string, (a: Args) => unknown> = {
     need();
     const s = siteAlarms(String(a.agent));
     const x = s.site.find((y) => y.alarm_id === a.alarm);
-    if (x) x.pending_ack = { id: "p1", alarm_id: x.alarm_id, user: status.me?.user ?? "alice", comment: String(a.comment), created_ms: now(), sends: 0 };
+    if (x) x.pending_ack = { id: "p1", alarm_id: x.alarm_id, user: status.me?.user ?? "alice", comment: String(a.comment), created_ms: now(), sends: 0, expired_ms: null };
     return s;
   },
   sync_status: () => local(),

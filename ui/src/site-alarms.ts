@@ -18,6 +18,12 @@ export interface SiteAlarmsOptions {
   standingOnly?: boolean;
 }
 
+/** The cloud's own alarms (`cloud-<id>`) carry their kind as the name: worded here. */
+export function alarmName(a: SiteAlarm): string {
+  if (a.alarm_id.startsWith("cloud-")) return tDyn(`sitealarms.cloud.${a.name}`, a.name);
+  return a.name || a.alarm_id;
+}
+
 /** "alice · 2026-12-07 10:00 · seen" for an acknowledgement. */
 export function ackText(a: SiteAlarm): string {
   if (!a.ack) return "";
@@ -36,7 +42,7 @@ export function paintSiteAlarms(box: HTMLElement, s: SiteAlarms, opts: SiteAlarm
   }
   const rows = list.map((a) => {
     const actions = h("td", {});
-    if (opts.ack && a.unacked && !a.pending_ack) {
+    if (opts.ack && a.unacked && (!a.pending_ack || a.pending_ack.expired_ms)) {
       const comment = h("input", { testid: "site-alarm-comment", placeholder: t("alarms.comment"), size: 18 });
       const btn = h("button", { class: "small", testid: "site-alarm-ack" }, t("alarms.ack"));
       btn.addEventListener("click", () => {
@@ -53,13 +59,15 @@ export function paintSiteAlarms(box: HTMLElement, s: SiteAlarms, opts: SiteAlarm
       actions.append(comment, btn);
     }
     const pending = a.pending_ack
-      ? h("div", { class: "muted", testid: "site-alarm-pending" }, t("sitealarms.pending", { user: a.pending_ack.user }))
+      ? a.pending_ack.expired_ms
+        ? h("div", { class: "warn", testid: "site-alarm-ack-expired" }, t("sitealarms.ackExpired", { user: a.pending_ack.user }))
+        : h("div", { class: "muted", testid: "site-alarm-pending" }, t("sitealarms.pending", { user: a.pending_ack.user }))
       : null;
     return h(
       "tr",
-      { testid: "site-alarm", "data-alarm": a.alarm_id, "data-state": a.state, "data-unacked": String(a.unacked) },
+      { testid: "site-alarm", "data-alarm": a.alarm_id, "data-cloud": String(a.alarm_id.startsWith("cloud-")), "data-state": a.state, "data-unacked": String(a.unacked) },
       h("td", {}, h("span", { class: `sev sev-${a.severity}` }, tDyn(`sev.${a.severity}`, a.severity))),
-      h("td", {}, a.name || a.alarm_id),
+      h("td", {}, alarmName(a)),
       h("td", { testid: "site-alarm-state" }, a.state),
       h("td", { class: "tabnum nowrap" }, a.since_ms === null ? "" : formatDateTime(a.since_ms)),
       h("td", { testid: "site-alarm-acked" }, ackText(a), pending),

@@ -5,7 +5,8 @@ import { describe, expect, it, vi } from "vitest";
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
 
-import { ackText, type SiteAlarm } from "../src/site-alarms";
+import { ackText, alarmName, type SiteAlarm } from "../src/site-alarms";
+import { destinationText } from "../src/web/cloud-alarms";
 import { recordText } from "../src/web/alarms";
 import { setLang } from "../src/i18n";
 import { setTimeZone } from "../src/time";
@@ -47,5 +48,16 @@ describe("site alarms", () => {
     expect(de.what).toBe("log · Fehler");
     const c = recordText({ id: 3, kind: "cloud_alarm", t: 0, body: { alarm: "agent_offline", message: "silent" } });
     expect(c).toEqual({ what: "agent_offline", who: "", detail: "silent" });
+  });
+
+  it("words the cloud's own alarms and their destinations", () => {
+    const base = { severity: "high", state: "UNACK", active: true, unacked: true, changed_ms: 0, since_ms: 0, ack: null, pending_ack: null };
+    expect(alarmName({ ...base, alarm_id: "cloud-abc", name: "agent_offline" })).toBe("Agent offline (cloud)");
+    expect(alarmName({ ...base, alarm_id: "hot", name: "Too hot" })).toBe("Too hot");
+    setLang("de");
+    expect(alarmName({ ...base, alarm_id: "cloud-x", name: "traffic_100" })).toBe("Datenvolumen aufgebraucht (Cloud)");
+    setLang("en");
+    expect(destinationText({ id: "m", kind: "email", name: null, admins: true, addresses: ["ops@acme.test"], url_masked: null })).toBe("Email: the account's admins, ops@acme.test");
+    expect(destinationText({ id: "s", kind: "slack", name: "Ops", admins: false, addresses: [], url_masked: "https://hooks.slack.com/…" })).toBe("Ops · Slack: https://hooks.slack.com/…");
   });
 });

@@ -96,7 +96,15 @@ pub struct PendingAck {
     pub created_ms: i64,
     /// How often it was published so far.
     pub sends: u32,
+    /// The agent never applied it and the cloud stopped publishing it at
+    /// this time (`ACK_EXPIRY_MS`); acknowledge again if the alarm still waits.
+    #[serde(default)]
+    pub expired_ms: Option<i64>,
 }
+
+/// A cloud acknowledgement the agent has not applied after this long
+/// expires: it is shown as expired and no longer published.
+pub const ACK_EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// One alarm of a site.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,7 +194,7 @@ pub fn summarize(
                 changed_ms: *t,
                 since_ms: raised,
                 ack,
-                pending_ack: pending.iter().filter(|a| a.alarm_id == s.alarm_id && unacked).last().cloned(),
+                pending_ack: pending.iter().rev().find(|a| a.alarm_id == s.alarm_id && unacked).cloned(),
             }
         })
         .collect();
@@ -244,6 +252,7 @@ mod tests {
             comment: None,
             created_ms: 45,
             sends: 1,
+            expired_ms: None,
         }];
         let s = summarize(&states, &marks, &pending);
         let ids: Vec<&str> = s.iter().map(|a| a.alarm_id.as_str()).collect();

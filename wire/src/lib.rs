@@ -25,6 +25,7 @@ pub mod records;
 pub mod remote;
 pub mod sample;
 pub mod sync;
+pub mod webhook;
 
 pub use sample::{Sample, SpecialKind, TimeMs, Value, now_ms};
 pub mod files;

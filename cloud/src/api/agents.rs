@@ -194,6 +194,10 @@ pub async fn delete_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<
     let a = c.agent(&ctx, &id).await?;
     let files = ctx.store().files().file_ids(&c.account.id, Some(&a.id)).await?;
     ctx.store().delete_agent(&c.account.id, &a.id).await?;
+    // Its cloud alarms end with it: no reminders about a deleted agent.
+    for kind in crate::store::alarms::KINDS {
+        ctx.store().alarms().clear(&c.account.id, Some(&a.id), kind, None, ctx.now()).await?;
+    }
     super::files::remove_bytes(&ctx, &c.account.id, &files).await;
     if let Err(e) = ctx.app.broker.agents_changed().await {
         tracing::warn!(error = %e, agent = %a.id, "broker not updated after agent deletion");

@@ -9,6 +9,7 @@ mod agents;
 mod boards;
 pub mod browser;
 mod caller;
+mod cloud_alarms;
 mod csv;
 pub mod error;
 mod export;
@@ -59,6 +60,9 @@ pub struct ApiOptions {
     /// Signs and checks view-only links (`serve`: the key file; default a
     /// key of this process only).
     pub link_key: crate::viewlink::LinkKey,
+    /// Seals the accounts' alarm destinations (`serve`: the key file; default
+    /// a key of this process only).
+    pub alarm_key: crate::alarms::SealKey,
 }
 
 impl Default for ApiOptions {
@@ -69,6 +73,7 @@ impl Default for ApiOptions {
             portal: false,
             secure_cookies: false,
             link_key: crate::viewlink::LinkKey::random(),
+            alarm_key: crate::alarms::SealKey::random(),
         }
     }
 }
@@ -79,6 +84,7 @@ pub(crate) struct Inner {
     pub trusted_proxies: Vec<Cidr>,
     pub secure_cookies: bool,
     pub link_key: crate::viewlink::LinkKey,
+    pub alarm_key: crate::alarms::SealKey,
 }
 
 pub(crate) type Ctx = Arc<Inner>;
@@ -106,6 +112,7 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         trusted_proxies: opts.trusted_proxies,
         secure_cookies: opts.secure_cookies,
         link_key: opts.link_key,
+        alarm_key: opts.alarm_key,
     });
     let v1 = Router::new()
         .route("/health", get(account::health))
@@ -138,6 +145,9 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
         .route("/agents/{id}/links", post(view::create_link))
         .route("/view/{token}", get(view::view))
         .route("/account/offline-alarm", get(sites::offline_setting).put(sites::set_offline_setting))
+        .route("/account/alarm-destinations", get(cloud_alarms::get_destinations).put(cloud_alarms::put_destinations))
+        .route("/account/cloud-alarms", get(cloud_alarms::list_cloud_alarms))
+        .route("/account/cloud-alarms/{id}/ack", post(cloud_alarms::ack_cloud_alarm_of_account))
         .route("/channels/{id}/raw", get(agents::raw))
         .route("/channels/{id}/minmax", get(agents::minmax))
         .route("/channels/{id}/latest", get(agents::latest))

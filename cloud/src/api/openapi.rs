@@ -10,7 +10,9 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use super::error::ErrorBody;
-use super::{account, agents, boards, export, files, licence, login, notices, prefs, remote, sites, users, view};
+use super::{
+    account, agents, boards, cloud_alarms, export, files, licence, login, notices, prefs, remote, sites, users, view,
+};
 
 /// Who may call an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,7 +338,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "POST",
         "/agents/{id}/alarms/{alarm}/ack",
         Member,
-        "Acknowledge an alarm of a visible agent (who, when, comment): kept until the agent's journal shows it, published to the agent meanwhile; 409 when it needs no acknowledgement",
+        "Acknowledge an alarm of a visible agent (who, when, comment): kept until the agent's journal shows it, published to the agent meanwhile (for a day, then shown expired); a cloud alarm (id cloud-<id>) is acknowledged at once; 409 when it needs no acknowledgement",
         r#"{"comment":"seen, valve closed"}"#,
     ),
     rb(
@@ -354,6 +356,32 @@ pub const ROUTES: &[RouteDoc] = &[
         body: None,
         query: &["from", "to", "buckets", "channels"],
     },
+    r(
+        "GET",
+        "/account/alarm-destinations",
+        Member,
+        "Where the cloud sends its own alarms (offline, traffic 90/100 %, storage) and how often it reminds until acknowledged; webhook URLs masked",
+    ),
+    rb(
+        "PUT",
+        "/account/alarm-destinations",
+        Admin,
+        "Set the alarm destinations (email to the admins and/or addresses; Slack, Teams, JSON webhooks; at most 10), the reminder interval (minutes, 0 = none) and the language and zone of webhooks; a webhook sent back without url keeps its stored one; 400 names the field",
+        r#"{"remind_every_min":60,"language":"en","zone":"UTC","destinations":[{"id":"mail","kind":"email","admins":true,"addresses":["ops@example.com"]},{"id":"chat","kind":"slack","url":"https://hooks.slack.com/services/T0/B0/x"}]}"#,
+    ),
+    r(
+        "GET",
+        "/account/cloud-alarms",
+        Viewer,
+        "The cloud's own alarms of the visible agents and the account: standing first, with who acknowledged them",
+    ),
+    rb(
+        "POST",
+        "/account/cloud-alarms/{id}/ack",
+        Member,
+        "Acknowledge a cloud alarm (who, when, comment): no more reminders; 409 when acknowledged already",
+        r#"{"comment":"on my way"}"#,
+    ),
     r("GET", "/account/offline-alarm", Viewer, "The silence after which an agent counts as offline (seconds)"),
     rb(
         "PUT",
@@ -473,6 +501,10 @@ fn template_matches(template: &str, path: &str) -> bool {
         sites::ack_alarm,
         sites::offline_setting,
         sites::set_offline_setting,
+        cloud_alarms::get_destinations,
+        cloud_alarms::put_destinations,
+        cloud_alarms::list_cloud_alarms,
+        cloud_alarms::ack_cloud_alarm_of_account,
         remote::send_command,
         view::create_link,
         view::view,

@@ -132,14 +132,69 @@ pub(crate) async fn site_alarms(ctx: &Ctx, agent: &str) -> ApiResult<(Vec<SiteRe
     let recs = ctx.store().records();
     let states = recs.alarm_states(agent).await?;
     let marks = recs.alarm_marks(agent).await?;
-    let pending: Vec<PendingAck> = recs.open_cloud_acks(Some(agent)).await?.into_iter().map(|(_, a)| a).collect();
+    // Expired acknowledgements first: an open one made later wins (the summary takes the last).
+    let mut pending: Vec<PendingAck> = ctx
+        .store()
+        .alarms()
+        .expired_cloud_acks(agent)
+        .await?
+        .into_iter()
+        .map(|(alarm_id, user, created_ms, expired)| PendingAck {
+            id: String::new(),
+            alarm_id,
+            user,
+            comment: None,
+            created_ms,
+            sends: 0,
+            expired_ms: Some(expired),
+        })
+        .collect();
+    pending.extend(recs.open_cloud_acks(Some(agent)).await?.into_iter().map(|(_, a)| a));
     let fields = |r: &SiteRecord| (r.t, serde_json::from_value::<JournalFields>(r.body.clone()).unwrap_or_default());
     let site = summarize(
         &states.iter().map(fields).collect::<Vec<_>>(),
         &marks.iter().map(fields).collect::<Vec<_>>(),
         &pending,
     );
+    let mut site = site;
+    // The cloud's own alarms about this agent (offline, traffic) until they
+    // clear, acknowledged or not: standing first, as the agent's.
+    let cloud: Vec<SiteAlarm> = ctx
+        .store()
+        .alarms()
+        .alarms(&c_account(ctx, agent).await?, Some(agent), 20)
+        .await?
+        .iter()
+        .filter(|a| a.cleared_ms.is_none())
+        .map(cloud_site_alarm)
+        .collect();
+    site.splice(0..0, cloud);
     Ok((states, site))
+}
+
+async fn c_account(ctx: &Ctx, agent: &str) -> ApiResult<String> {
+    Ok(ctx.store().agent(agent).await?.map(|a| a.account).unwrap_or_default())
+}
+
+/// The alarm id a cloud alarm has among a site's alarms.
+pub const CLOUD_PREFIX: &str = "cloud-";
+
+/// A cloud alarm as one of the site's alarms: its id `cloud-<id>`, its
+/// name the kind (the UI words it), UNACK until acknowledged, then ACKED.
+fn cloud_site_alarm(a: &crate::store::alarms::CloudAlarm) -> SiteAlarm {
+    let acked = a.ack.is_some();
+    SiteAlarm {
+        alarm_id: format!("{CLOUD_PREFIX}{}", a.id),
+        name: a.kind.clone(),
+        severity: if matches!(a.kind.as_str(), "agent_offline" | "traffic_100") { "high" } else { "medium" }.into(),
+        state: if acked { "ACKED" } else { "UNACK" }.into(),
+        active: true,
+        unacked: !acked,
+        changed_ms: a.ack.as_ref().map_or(a.raised_ms, |m| m.t),
+        since_ms: Some(a.raised_ms),
+        ack: a.ack.clone(),
+        pending_ack: None,
+    }
 }
 
 /// A visible agent's alarm states: each alarm's latest journal transition, and the cloud's offline alarm
@@ -167,14 +222,17 @@ pub async fn alarms(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String
 pub struct AckBody {
     /// Why (at most 4096 characters); journaled on the agent with the user.
     #[serde(default)]
-    comment: Option<String>,
+    pub(crate) comment: Option<String>,
 }
 
 /// An acknowledgement made in the cloud, on its way to the agent.
 #[derive(Serialize, ToSchema)]
 pub struct AckReply {
     agent: String,
-    pending: PendingAck,
+    /// An agent alarm's acknowledgement on its way to the agent.
+    pending: Option<PendingAck>,
+    /// A cloud alarm (`cloud-<id>`), acknowledged at once.
+    cloud_alarm: Option<crate::store::alarms::CloudAlarm>,
     /// The alarm as the cloud shows it now (with the pending acknowledgement).
     alarm: Option<SiteAlarm>,
 }
@@ -182,6 +240,7 @@ pub struct AckReply {
 /// Acknowledge an alarm of a visible agent (members and admins): kept until the agent's journal shows it, sent to the agent meanwhile
 #[utoipa::path(post, path = "/api/v1/agents/{id}/alarms/{alarm}/ack", tag = "agents", request_body = AckBody, params(("id" = String, Path, description = "agent id"), ("alarm" = String, Path, description = "alarm id")), security(("bearer" = [])), responses(
     (status = 202, description = "Accepted: on its way to the agent", body = AckReply),
+    (status = 200, description = "A cloud alarm (id cloud-<id>) acknowledged", body = AckReply),
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
 ))]
 pub async fn ack_alarm(
@@ -197,6 +256,12 @@ pub async fn ack_alarm(
     if comment.as_ref().is_some_and(|s| s.chars().count() > MAX_TEXT_CHARS) {
         return Err(ApiError::bad_request(format!("comment is longer than {MAX_TEXT_CHARS} characters")));
     }
+    if let Some(id) = alarm.strip_prefix(CLOUD_PREFIX) {
+        let done = super::cloud_alarms::ack_cloud_alarm(&ctx, &c, id, comment, Some(&a.id)).await?;
+        let (_, site) = site_alarms(&ctx, &a.id).await?;
+        let alarm = site.into_iter().find(|s| s.alarm_id == alarm);
+        return Ok((StatusCode::OK, Json(AckReply { agent: a.id, pending: None, alarm, cloud_alarm: Some(done) })));
+    }
     let (_, site) = site_alarms(&ctx, &a.id).await?;
     let Some(found) = site.iter().find(|s| s.alarm_id == alarm) else {
         return Err(ApiError::not_found(format!("alarm {alarm:?} not found: agent {} has synced no such alarm", a.id)));
@@ -207,7 +272,7 @@ pub async fn ack_alarm(
             found.state
         )));
     }
-    if let Some(p) = &found.pending_ack {
+    if let Some(p) = found.pending_ack.as_ref().filter(|p| p.expired_ms.is_none()) {
         return Err(ApiError::conflict(format!(
             "alarm {alarm:?} was acknowledged in the cloud by {} already; that acknowledgement is on its way to the agent",
             p.user
@@ -220,12 +285,13 @@ pub async fn ack_alarm(
         comment,
         created_ms: ctx.now(),
         sends: 0,
+        expired_ms: None,
     };
     ctx.store().records().add_cloud_ack(&a.id, &pending).await?;
     tracing::info!(agent = %a.id, alarm = %alarm, user = %c.user.id, "alarm acknowledged in the cloud; on its way to the agent");
     let (_, site) = site_alarms(&ctx, &a.id).await?;
     let alarm = site.into_iter().find(|s| s.alarm_id == alarm);
-    Ok((StatusCode::ACCEPTED, Json(AckReply { agent: a.id, pending, alarm })))
+    Ok((StatusCode::ACCEPTED, Json(AckReply { agent: a.id, pending: Some(pending), alarm, cloud_alarm: None })))
 }
 
 /// The silence after which an agent of the account counts as offline.

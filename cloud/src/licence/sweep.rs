@@ -18,6 +18,7 @@ use tracing::{info, warn};
 use super::{BY_SERVICE, terms};
 use crate::mail::{Recipient, tr};
 use crate::state::{BrokerAdmin, MailConfig};
+use crate::store::alarms::STORAGE_OVER;
 use crate::store::{LicenceEvent, Prune, Pruned, Storage, TimeMs};
 
 /// Data over capacity is deleted this long after the notice.
@@ -194,7 +195,7 @@ pub async fn sweep(
     mail: Option<&MailConfig>,
     now: TimeMs,
 ) -> crate::store::Result<Swept> {
-    sweep_with(store, broker, mail, now, &|p: Plan| p.limits().storage_bytes).await
+    sweep_with(store, broker, mail, now, &|p: Plan| p.limits().storage_bytes, None).await
 }
 
 /// [`sweep`] with the storage capacity per plan given (tests use bytes
@@ -205,20 +206,26 @@ pub async fn sweep_with(
     mail: Option<&MailConfig>,
     now: TimeMs,
     capacity: &(dyn Fn(Plan) -> u64 + Sync),
+    seal: Option<&crate::alarms::SealKey>,
 ) -> crate::store::Result<Swept> {
     let mut out = Swept::default();
+    // The storage alarm goes to the account's destinations (opened with
+    // `seal`; without it, to the admins by mail).
+    let notifier = crate::alarms::Notifier::new(mail.cloned(), seal.cloned(), None);
     for account in store.account_ids().await? {
-        if let Err(e) = sweep_account(store, broker, mail, &account, now, capacity, &mut out).await {
+        if let Err(e) = sweep_account(store, broker, mail, &notifier, &account, now, capacity, &mut out).await {
             warn!(account, "licence sweep: {e:#}");
         }
     }
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn sweep_account(
     store: &dyn Storage,
     broker: &dyn BrokerAdmin,
     mail: Option<&MailConfig>,
+    notifier: &crate::alarms::Notifier,
     account: &str,
     now: TimeMs,
     capacity: &(dyn Fn(Plan) -> u64 + Sync),
@@ -296,18 +303,12 @@ async fn sweep_account(
             if !set_over_capacity(store, account, None, Some(now), now, "over-capacity-notice", &detail).await? {
                 break 'notice;
             }
-            let words = |r: &Recipient| {
-                let (used, cap, deadline) = (human(used), human(cap), when(deadline, r));
-                let args = [
-                    ("account", account),
-                    ("used", &used),
-                    ("plan", plan.name()),
-                    ("cap", &cap),
-                    ("deadline", &deadline),
-                ];
-                (tr(r.lang, "mail-over-subject", &args), tr(r.lang, "mail-over", &args))
-            };
-            let _ = mail_admins(store, mail, account, &words).await;
+            // A cloud alarm (issue 16): sent now to the account's destinations,
+            // in each reader's words; the monitor (`crate::watch`) reminds until
+            // someone acknowledges it or the data is reduced.
+            let body = serde_json::json!({"used": used, "cap": cap, "plan": plan.name(), "deadline": deadline});
+            let a = crate::alarms::episode(account, None, STORAGE_OVER, now.to_string(), now, body);
+            crate::alarms::raise(store, notifier, &a, now).await?;
             out.notices.push(account.to_string());
         }
         Some(since) if used > cap && now >= since + OVER_CAPACITY_GRACE_MS => 'delete: {
@@ -344,6 +345,7 @@ async fn sweep_account(
                 human(cap)
             );
             set_over_capacity(store, account, Some(since), None, now, "over-capacity-resolved", &detail).await?;
+            store.alarms().clear(account, None, STORAGE_OVER, None, now).await?;
         }
         _ => {}
     }
@@ -420,9 +422,11 @@ pub async fn schedule_sweeps(
     broker: std::sync::Arc<dyn BrokerAdmin>,
     mail: Option<MailConfig>,
     every: Duration,
+    seal: Option<crate::alarms::SealKey>,
 ) {
+    let capacity = |p: Plan| p.limits().storage_bytes;
     loop {
-        match sweep(&*store, &*broker, mail.as_ref(), meterdeck_wire::now_ms()).await {
+        match sweep_with(&*store, &*broker, mail.as_ref(), meterdeck_wire::now_ms(), &capacity, seal.as_ref()).await {
             Ok(s) if s != Swept::default() => info!(?s, "licence sweep"),
             Ok(_) => {}
             Err(e) => warn!("licence sweep failed: {e}"),

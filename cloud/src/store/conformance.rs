@@ -1157,6 +1157,7 @@ async fn alarm_marks_and_cloud_acks(s: &dyn Storage) {
         comment: Some("seen".into()),
         created_ms: 10,
         sends: 0,
+        expired_ms: None,
     };
     r.add_cloud_ack("a1", &ack("k1", "hot")).await.unwrap();
     r.add_cloud_ack("a2", &ack("k2", "x")).await.unwrap();

@@ -8,6 +8,7 @@
 //! holding the part's compressed block (the agent cache's codec) and its
 //! summary columns, so downsampling reads summaries and decodes only edges.
 
+pub mod alarms;
 pub mod boards;
 pub mod files;
 pub mod model;
@@ -296,4 +297,7 @@ pub trait Storage: Send + Sync + 'static {
     /// Site records, agent presence, offline alarms (issue 16; their own
     /// module in each backend).
     fn records(&self) -> &dyn records::RecordStore;
+    /// The cloud's own alarms, the account's alarm settings, expiring
+    /// cloud acknowledgements (schema v8; their own module in each backend).
+    fn alarms(&self) -> &dyn alarms::AlarmStore;
 }

@@ -1,7 +1,10 @@
 //! The offline monitor (issue 16, SPEC 5.2): an agent silent for longer
 //! than its account allows raises an "agent offline" alarm once, and "back
 //! online" when it returns; both are stored as the agent's cloud alarm
-//! records and mailed to the account's admins (when `serve` has `--smtp`).
+//! records. The offline alarm is a cloud alarm episode (`crate::alarms`):
+//! sent to the account's destinations and reminded until acknowledged or
+//! the agent is back; the back-online notice goes to the same destinations.
+//! Each tick also sends whatever cloud alarm (traffic, storage) is due.
 //!
 //! "Silent" combines the agent's presence (`md/v1/<agent>/up/status`: its
 //! retained "online" on every connection, the broker's last will or its
@@ -27,6 +30,7 @@ use tracing::{info, warn};
 
 use crate::auth::Clock;
 use crate::state::MailConfig;
+use crate::store::alarms::AGENT_OFFLINE;
 use crate::store::records::{DEFAULT_OFFLINE_AFTER_S, PresenceRow};
 use crate::store::{Storage, TimeMs};
 
@@ -61,6 +65,15 @@ pub struct WatchOptions {
     pub mail: Option<MailConfig>,
     /// Signs the view-only link an offline mail carries (none without it).
     pub link_key: Option<crate::viewlink::LinkKey>,
+    /// Opens the accounts' alarm settings (webhook destinations); without
+    /// it alarms go to the admins by mail only.
+    pub seal: Option<crate::alarms::SealKey>,
+}
+
+impl WatchOptions {
+    pub fn notifier(&self) -> crate::alarms::Notifier {
+        crate::alarms::Notifier::new(self.mail.clone(), self.seal.clone(), self.link_key.clone())
+    }
 }
 
 impl Default for WatchOptions {
@@ -70,28 +83,42 @@ impl Default for WatchOptions {
             default_offline_after_s: DEFAULT_OFFLINE_AFTER_S,
             mail: None,
             link_key: None,
+            seal: None,
         }
     }
 }
 
 /// Runs until aborted.
 pub async fn run(store: Arc<dyn Storage>, clock: Arc<dyn Clock>, opts: WatchOptions) {
+    let notifier = opts.notifier();
     let mut tick = tokio::time::interval(opts.every.max(Duration::from_millis(100)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = check(&*store, clock.now_ms(), &opts).await {
+        if let Err(e) = check_with(&*store, clock.now_ms(), &opts, &notifier).await {
             warn!("offline monitor: {e}");
+        }
+        if let Err(e) = crate::alarms::deliver_due(&*store, &notifier, clock.now_ms()).await {
+            warn!("cloud alarms: {e}");
         }
     }
 }
 
 /// One look at every agent at `now`; returns the transitions this call
-/// made (and mailed).
+/// made (and sent).
 pub async fn check(
     store: &dyn Storage,
     now: TimeMs,
     opts: &WatchOptions,
+) -> crate::store::Result<Vec<(String, Change)>> {
+    check_with(store, now, opts, &opts.notifier()).await
+}
+
+async fn check_with(
+    store: &dyn Storage,
+    now: TimeMs,
+    opts: &WatchOptions,
+    notifier: &crate::alarms::Notifier,
 ) -> crate::store::Result<Vec<(String, Change)>> {
     let mut made = Vec::new();
     for p in store.records().presences().await? {
@@ -112,69 +139,31 @@ pub async fn check(
         match store.records().set_offline_alarm(&p.agent, offline, now, &body).await {
             Ok(true) => {
                 info!(agent = %p.agent, account = %p.account, "{}", body["message"].as_str().unwrap_or_default());
-                mail(store, opts, &p, &change, now, after_s).await;
+                let sent = match change {
+                    Change::Offline { silent_since } => {
+                        let a = crate::alarms::episode(
+                            &p.account,
+                            Some(&p.agent),
+                            AGENT_OFFLINE,
+                            silent_since.to_string(),
+                            now,
+                            json!({"name": p.name, "silent_since": silent_since, "offline_after_s": after_s}),
+                        );
+                        crate::alarms::raise(store, notifier, &a, now).await.map(|_| ())
+                    }
+                    Change::Online => crate::alarms::agent_back(store, notifier, &p, p.alarm_ms, now).await,
+                };
+                if let Err(e) = sent {
+                    warn!(agent = %p.agent, "offline monitor: the cloud alarm was recorded but not sent: {e}");
+                }
                 made.push((p.agent.clone(), change));
             }
-            // Another process made this transition (and mails it).
+            // Another process made this transition (and sends it).
             Ok(false) => {}
             Err(e) => warn!(agent = %p.agent, "offline monitor: cannot record the alarm: {e}"),
         }
     }
     Ok(made)
-}
-
-/// Mails the account's admins; failures are logged (the record stands).
-async fn mail(store: &dyn Storage, opts: &WatchOptions, p: &PresenceRow, change: &Change, now: TimeMs, after_s: u64) {
-    let Some(mail) = opts.mail.as_ref() else {
-        return info!(agent = %p.agent, "offline monitor: no mail server configured (--smtp); recorded only");
-    };
-    let admins = match crate::mail::admins(store, &p.account).await {
-        Ok(a) => a,
-        Err(e) => return warn!(agent = %p.agent, "offline monitor: cannot read the account's admins: {e}"),
-    };
-    for admin in admins {
-        let (subject, body) = match change {
-            Change::Offline { silent_since } => {
-                let (subject, body) = texts::offline_mail(
-                    &admin,
-                    &p.name,
-                    &p.agent,
-                    &p.account,
-                    *silent_since,
-                    now,
-                    after_s,
-                    &mail.public_url,
-                );
-                let link = offline_link(opts, p, *silent_since, now, &mail.public_url, admin.lang, &subject);
-                (subject, body + &link)
-            }
-            Change::Online => {
-                texts::online_mail(&admin, &p.name, &p.agent, &p.account, p.alarm_ms, now, &mail.public_url)
-            }
-        };
-        if let Err(e) = crate::mail::send(mail, &admin.email, &subject, &body).await {
-            warn!(agent = %p.agent, user = %admin.user, "offline notice not mailed: {e:#}");
-        }
-    }
-}
-
-/// The line with a view-only link to the agent's channels around the time
-/// it went silent (empty without a link key).
-/// `name`: what the link's page calls the alarm (the mail's subject, in the
-/// recipient's language).
-fn offline_link(
-    opts: &WatchOptions,
-    p: &PresenceRow,
-    silent_since: TimeMs,
-    now: TimeMs,
-    public_url: &str,
-    lang: &str,
-    name: &str,
-) -> String {
-    let Some(key) = &opts.link_key else { return String::new() };
-    let terms = crate::viewlink::LinkTerms::around(&p.agent, "agent_offline", name, silent_since, None, now);
-    let url = crate::viewlink::page_url(public_url, &key.sign(&terms));
-    format!("\n{}\n", crate::mail::tr(lang, "mail-view-link", &[("url", &url)]))
 }
 
 #[cfg(test)]

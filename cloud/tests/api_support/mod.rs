@@ -49,6 +49,12 @@ pub fn test_link_key() -> meterdeck_cloud::viewlink::LinkKey {
     meterdeck_cloud::viewlink::LinkKey::from_bytes([43; 32])
 }
 
+/// The key sealing alarm destinations in the API under test (fixed: the
+/// monitor a test runs opens them with it too).
+pub fn test_alarm_key() -> meterdeck_cloud::alarms::SealKey {
+    meterdeck_cloud::alarms::SealKey::from_bytes([44; 32])
+}
+
 /// The aiosmtpd peer (tests/peers/smtp_peer.py); killed on drop.
 pub struct SmtpPeer {
     child: Child,
@@ -145,6 +151,7 @@ async fn serve(state: AppState, clock: &ManualClock, trusted: &[Cidr]) -> (Strin
             clock: Arc::new(clock.clone()),
             trusted_proxies: trusted.to_vec(),
             link_key: test_link_key(),
+            alarm_key: test_alarm_key(),
             ..Default::default()
         },
     )
@@ -243,6 +250,7 @@ impl Env {
             portal: true,
             secure_cookies,
             link_key: test_link_key(),
+            alarm_key: test_alarm_key(),
             ..Default::default()
         };
         let (base, server) = serve_opts(state, opts).await;

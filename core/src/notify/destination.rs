@@ -38,13 +38,8 @@ pub enum SmtpSecurity {
     None,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum WebhookFormat {
-    Slack,
-    Teams,
-    Json,
-}
+/// Slack, Teams or generic JSON: the wire's, which the cloud posts too.
+pub use meterdeck_wire::webhook::WebhookFormat;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,9 @@
 use super::DeliveryError;
 use super::destination::WebhookFormat;
 use super::message::{Message, MessageKind};
-use serde_json::{Value, json};
+use serde_json::Value;
+#[cfg(test)]
+use serde_json::json;
 use std::time::Duration;
 
 /// The JSON body for `format`.
@@ -34,41 +36,13 @@ fn facts(msg: &Message) -> Vec<(String, String)> {
     f
 }
 
-/// Slack's mrkdwn: only `&`, `<`, `>` need escaping.
-fn slack_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 fn slack(msg: &Message) -> Value {
-    let facts: Vec<String> = facts(msg).into_iter().map(|(k, v)| format!("{k}: {}", slack_escape(&v))).collect();
-    let text = format!("*{}*\n{}\n_{}_", slack_escape(&msg.title), slack_escape(&msg.body), facts.join(" · "));
-    json!({ "text": text, "mrkdwn": true })
+    meterdeck_wire::webhook::slack(&msg.title, &msg.body, &facts(msg))
 }
 
 fn teams(msg: &Message) -> Value {
-    let color = match (msg.kind, msg.severity.as_deref()) {
-        (MessageKind::Alarm, Some("critical" | "high")) => "Attention",
-        (MessageKind::Alarm, Some("medium")) => "Warning",
-        _ => "Default",
-    };
-    let facts: Vec<Value> = facts(msg).into_iter().map(|(k, v)| json!({ "title": k, "value": v })).collect();
-    json!({
-        "type": "message",
-        "attachments": [{
-            "contentType": "application/vnd.microsoft.card.adaptive",
-            "contentUrl": null,
-            "content": {
-                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                "type": "AdaptiveCard",
-                "version": "1.4",
-                "body": [
-                    { "type": "TextBlock", "text": msg.title, "weight": "Bolder", "size": "Medium", "wrap": true, "color": color },
-                    { "type": "TextBlock", "text": msg.body, "wrap": true },
-                    { "type": "FactSet", "facts": facts }
-                ]
-            }
-        }]
-    })
+    let color = meterdeck_wire::webhook::teams_color(msg.kind == MessageKind::Alarm, msg.severity.as_deref());
+    meterdeck_wire::webhook::teams(&msg.title, &msg.body, &facts(msg), color)
 }
 
 /// The HTTP client could not be built (TLS roots, resolver); every webhook

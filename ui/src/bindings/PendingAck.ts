@@ -7,4 +7,9 @@ export type PendingAck = { id: string, alarm_id: string, user: string, comment: 
 /**
  * How often it was published so far.
  */
-sends: number, };
+sends: number, 
+/**
+ * The agent never applied it and the cloud stopped publishing it at
+ * this time (`ACK_EXPIRY_MS`); acknowledge again if the alarm still waits.
+ */
+expired_ms: number | null, };

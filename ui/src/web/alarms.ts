@@ -11,6 +11,7 @@ import { formatDateTime } from "../time";
 import { paintSiteAlarms } from "../site-alarms";
 import { currentMe } from "./backend";
 import { apiFetch } from "./http";
+import { paintCloudAlarms, paintDestinations, type AlarmDestinations, type CloudAlarm } from "./cloud-alarms";
 
 /** Records per page. */
 export const PAGE = 50;
@@ -57,11 +58,18 @@ export function siteAlarmsScreen(): Screen {
     ),
     more,
   );
+  const cloudBox = h("div", { class: "panel", testid: "portal-cloud-alarms" });
+  const destBox = h("div", { class: "panel", testid: "portal-alarm-destinations" });
+  const destHead = h("h3", {}, t("cloudalarms.destinations"));
   const root = h(
     "section",
     { class: "screen site-alarms", testid: "screen-alarms" },
     h("div", { class: "toolbar" }, h("h2", {}, t("sitealarms.title")), h("span", { class: "spacer" }), pick),
     err,
+    h("h3", {}, t("cloudalarms.title")),
+    cloudBox,
+    destHead,
+    destBox,
     h("h3", {}, t("sitealarms.standing")),
     alarmsBox,
     h("h3", {}, t("sitealarms.records")),
@@ -98,6 +106,18 @@ export function siteAlarmsScreen(): Screen {
     more.hidden = !r.truncated;
   }
 
+  async function loadCloud(): Promise<void> {
+    const member = currentMe()?.user.role !== "viewer";
+    const list = await apiFetch<CloudAlarm[]>("GET", "/account/cloud-alarms");
+    const names = new Map(agents.map((a) => [a.id, a.name]));
+    paintCloudAlarms(cloudBox, list, names, member, () => {
+      loadCloud().catch((e: unknown) => showError(err, errorText(e)));
+      loadAlarms().catch((e: unknown) => showError(err, errorText(e)));
+    });
+    destHead.hidden = destBox.hidden = !member;
+    if (member) paintDestinations(destBox, await apiFetch<AlarmDestinations>("GET", "/account/alarm-destinations"));
+  }
+
   function loadSite(): void {
     showError(err, null);
     Promise.all([loadAlarms(), loadRecords(null)]).catch((e: unknown) => showError(err, errorText(e)));
@@ -113,6 +133,7 @@ export function siteAlarmsScreen(): Screen {
       api.cloudAgents().then(
         (list) => {
           agents = list;
+          loadCloud().catch((e: unknown) => showError(err, errorText(e)));
           const keep = site();
           clear(pick);
           for (const a of agents) pick.append(h("option", { value: a.id }, a.name));

@@ -4,6 +4,7 @@
 //! and the second stores nothing; deadlocks and serialization failures are
 //! retried.
 
+mod alarms;
 mod boards;
 mod files;
 mod records;
@@ -161,6 +162,10 @@ impl PgStore {
         if v < 7 {
             tx.batch_execute(schema::V7).await?;
             tx.execute("INSERT INTO meterdeck_schema (version) VALUES (7)", &[]).await?;
+        }
+        if v < 8 {
+            tx.batch_execute(schema::V8).await?;
+            tx.execute("INSERT INTO meterdeck_schema (version) VALUES (8)", &[]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1332,6 +1337,10 @@ impl Storage for PgStore {
     }
 
     fn records(&self) -> &dyn crate::store::records::RecordStore {
+        self
+    }
+
+    fn alarms(&self) -> &dyn crate::store::alarms::AlarmStore {
         self
     }
 

@@ -135,7 +135,7 @@ impl RecordStore for PgStore {
         let rows = self
             .query(
                 "SELECT agent, id, alarm_id, user_id, comment, created_ms, sends FROM cloud_ack
-                 WHERE done_ms IS NULL AND ($1::TEXT IS NULL OR agent = $1) ORDER BY created_ms, id",
+                 WHERE done_ms IS NULL AND expired_ms IS NULL AND ($1::TEXT IS NULL OR agent = $1) ORDER BY created_ms, id",
                 &[&agent],
             )
             .await?;
@@ -149,6 +149,7 @@ impl RecordStore for PgStore {
                     comment: g(r, 4)?,
                     created_ms: g(r, 5)?,
                     sends: u32::try_from(g::<i32>(r, 6)?).unwrap_or(0),
+                    expired_ms: None,
                 },
             ))
         })

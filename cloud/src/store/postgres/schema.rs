@@ -1,7 +1,7 @@
 //! The PostgreSQL schema, versioned in `meterdeck_schema`. Several cloud
 //! processes may start at once: migrations run under an advisory lock.
 
-pub const VERSION: i32 = 7;
+pub const VERSION: i32 = 8;
 
 /// Arbitrary, fixed: the advisory lock key of schema migrations.
 pub const MIGRATION_LOCK: i64 = 0x4d44_5343_4845_4d41; // "MDSCHEMA"
@@ -280,4 +280,31 @@ CREATE TABLE cloud_ack (
     done_ms BIGINT
 );
 CREATE INDEX cloud_ack_open ON cloud_ack(agent) WHERE done_ms IS NULL;
+";
+
+/// Version 8: cloud alarms, alarm settings, expiring cloud acks; see the SQLite schema.
+pub const V8: &str = "
+CREATE TABLE cloud_alarm (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    episode TEXT NOT NULL,
+    raised_ms BIGINT NOT NULL,
+    cleared_ms BIGINT,
+    sends INTEGER NOT NULL DEFAULT 0,
+    last_sent_ms BIGINT,
+    ack_user TEXT,
+    ack_ms BIGINT,
+    ack_comment TEXT,
+    body TEXT NOT NULL,
+    UNIQUE (account, agent, kind, episode)
+);
+CREATE INDEX cloud_alarm_open ON cloud_alarm(account) WHERE cleared_ms IS NULL AND ack_ms IS NULL;
+CREATE TABLE alarm_settings (
+    account TEXT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+    sealed TEXT NOT NULL,
+    updated_ms BIGINT NOT NULL
+);
+ALTER TABLE cloud_ack ADD COLUMN expired_ms BIGINT;
 ";

@@ -3,6 +3,7 @@
 //! writer, `synchronous = FULL` so an acknowledged batch survives a power
 //! cut. All blocking work runs in `spawn_blocking`.
 
+mod alarms;
 mod boards;
 mod files;
 mod records;
@@ -1381,6 +1382,10 @@ impl Storage for SqliteStore {
     }
 
     fn records(&self) -> &dyn crate::store::records::RecordStore {
+        self
+    }
+
+    fn alarms(&self) -> &dyn crate::store::alarms::AlarmStore {
         self
     }
 

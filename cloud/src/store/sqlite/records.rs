@@ -146,7 +146,7 @@ impl RecordStore for SqliteStore {
             all(
                 c,
                 "SELECT agent, id, alarm_id, user_id, comment, created_ms, sends FROM cloud_ack
-                 WHERE done_ms IS NULL AND (?1 IS NULL OR agent = ?1) ORDER BY created_ms, id",
+                 WHERE done_ms IS NULL AND expired_ms IS NULL AND (?1 IS NULL OR agent = ?1) ORDER BY created_ms, id",
                 params![agent],
                 |r| {
                     Ok((
@@ -158,6 +158,7 @@ impl RecordStore for SqliteStore {
                             comment: r.get(4)?,
                             created_ms: r.get(5)?,
                             sends: u32::try_from(r.get::<_, i64>(6)?).unwrap_or(u32::MAX),
+                            expired_ms: None,
                         },
                     ))
                 },

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 /// Version 1. Grants and team members are JSON lists (small, read whole);
 /// time series are one row per batch part (see `store/mod.rs`).
@@ -293,6 +293,36 @@ CREATE TABLE cloud_ack (
 CREATE INDEX cloud_ack_open ON cloud_ack(agent) WHERE done_ms IS NULL;
 ";
 
+/// Version 8: the cloud's own alarms, one row per episode (issue 16:
+/// offline, traffic 90 % / 100 %, storage over the plan) with their sends
+/// and acknowledgement; each account's alarm settings, sealed (webhook URLs
+/// are credentials); cloud acknowledgements of agent alarms expire.
+const V8: &str = "
+CREATE TABLE cloud_alarm (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+    agent TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    episode TEXT NOT NULL,
+    raised_ms INTEGER NOT NULL,
+    cleared_ms INTEGER,
+    sends INTEGER NOT NULL DEFAULT 0,
+    last_sent_ms INTEGER,
+    ack_user TEXT,
+    ack_ms INTEGER,
+    ack_comment TEXT,
+    body TEXT NOT NULL,
+    UNIQUE (account, agent, kind, episode)
+);
+CREATE INDEX cloud_alarm_open ON cloud_alarm(account) WHERE cleared_ms IS NULL AND ack_ms IS NULL;
+CREATE TABLE alarm_settings (
+    account TEXT PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+    sealed TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+ALTER TABLE cloud_ack ADD COLUMN expired_ms INTEGER;
+";
+
 /// A schema this program cannot use, or SQLite failing to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -354,6 +384,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         let tx = conn.transaction()?;
         tx.execute_batch(V7)?;
         tx.execute_batch("PRAGMA user_version = 7")?;
+        tx.commit()?;
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v < 8 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V8)?;
+        tx.execute_batch("PRAGMA user_version = 8")?;
         tx.commit()?;
     }
     Ok(())

@@ -140,12 +140,17 @@ impl RemoteExec {
 
     async fn carry_out<W: From<StoreJob> + Send + 'static>(&self, cmd: &Command, writer: &mpsc::Sender<W>) -> Outcome {
         let inst = cmd.action.instrument().to_string();
-        let console = matches!(cmd.action, Action::Console { .. });
+        let hold = match cmd.action {
+            Action::Console { .. } => Hold::Take,
+            // As the window's control buttons: not while another operates it.
+            Action::Start { .. } | Action::Stop { .. } => Hold::Respect,
+            _ => Hold::Ignore,
+        };
         let user = cmd.user.clone();
         let gone = || Outcome::failed("stopped", Text::new("evt.remoteStopping"));
         // Consent and holds are read (and a remote console hold taken) by
         // the writer, which owns the store.
-        let checked = with_store(writer, move |s| admit(s, &inst, &user, console, now_ms())).await;
+        let checked = with_store(writer, move |s| admit(s, &inst, &user, hold, now_ms())).await;
         match checked {
             None => return gone(),
             Some(Err((code, message))) => return Outcome::refused(code, message),
@@ -303,22 +308,29 @@ async fn journal<W: From<StoreJob> + Send + 'static>(writer: &mpsc::Sender<W>, i
     .await;
 }
 
-/// The owner's consent, then (for the console) one operator at a time:
-/// refused while the window holds it, else the remote user takes or renews
-/// the remote hold the window shows.
-fn admit(
-    store: &mut Store,
-    instrument: &str,
-    user: &str,
-    console: bool,
-    now: TimeMs,
-) -> Result<(), (&'static str, Text)> {
+/// What a command does with the instrument's console hold.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Hold {
+    /// The console: one operator at a time; takes or renews the remote hold.
+    Take,
+    /// Start and stop: refused while someone else operates the console
+    /// (the window refuses its own buttons so too); takes no hold.
+    Respect,
+    /// Settings.
+    Ignore,
+}
+
+/// The owner's consent, then (console, start, stop) one operator at a
+/// time: refused while the window holds the console or another remote
+/// user does; the console's user takes or renews the remote hold the
+/// window shows.
+fn admit(store: &mut Store, instrument: &str, user: &str, hold: Hold, now: TimeMs) -> Result<(), (&'static str, Text)> {
     let consents = store.setting(CONSENT_KEY).ok().flatten();
     if !has_consent(consents.as_deref(), instrument) {
         let key = if instrument == remote::ANY_INSTRUMENT { "evt.remoteNoConsentAdd" } else { "evt.remoteNoConsent" };
         return Err(("no_consent", Text::new(key).arg("instrument", instrument)));
     }
-    if !console {
+    if hold == Hold::Ignore {
         return Ok(());
     }
     let idle = crate::control::requests::CONSOLE_IDLE_MS;
@@ -337,6 +349,7 @@ fn admit(
     holds.retain(|h| now - h.last_used < idle);
     match holds.iter_mut().find(|h| h.instrument == instrument) {
         Some(h) if h.operator != user => return Err(("console_held", held("evt.remoteHeldRemote", h))),
+        _ if hold == Hold::Respect => return Ok(()),
         Some(h) => h.last_used = now,
         None => {
             holds.push(ConsoleHold { instrument: instrument.into(), operator: user.into(), since: now, last_used: now })
@@ -357,18 +370,25 @@ mod tests {
     fn consent_then_one_operator_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("m.db"), StoreOptions::default()).unwrap();
-        let e = admit(&mut s, "log", "ann@example.com", true, 1_000).unwrap_err();
+        let e = admit(&mut s, "log", "ann@example.com", Hold::Take, 1_000).unwrap_err();
         assert_eq!(e.0, "no_consent");
         let m = e.1.render("en");
         assert!(m.contains("not allowed remote access to instrument `log`"), "{m}");
         assert!(e.1.render("de").contains("`log`"), "every language names the instrument");
         set_consent(&mut s, "log", true).unwrap();
-        admit(&mut s, "log", "ann@example.com", true, 1_000).unwrap();
+        admit(&mut s, "log", "ann@example.com", Hold::Take, 1_000).unwrap();
         let holder = remote_holder(s.setting(REMOTE_HOLDS_KEY).unwrap().as_deref(), "log", 2_000).unwrap();
         assert_eq!(holder.operator, "ann@example.com");
-        let e = admit(&mut s, "log", "bob@example.com", true, 2_000).unwrap_err();
+        let e = admit(&mut s, "log", "bob@example.com", Hold::Take, 2_000).unwrap_err();
         let m = e.1.render("en");
         assert!(e.0 == "console_held" && m.contains("operated remotely by ann@example.com"), "{m}");
+        // Start and stop: not by another while ann operates it; she may, and takes no new hold.
+        assert_eq!(admit(&mut s, "log", "bob@example.com", Hold::Respect, 2_000).unwrap_err().0, "console_held");
+        let before = s.setting(REMOTE_HOLDS_KEY).unwrap();
+        admit(&mut s, "log", "ann@example.com", Hold::Respect, 2_100).unwrap();
+        assert_eq!(s.setting(REMOTE_HOLDS_KEY).unwrap(), before, "start/stop renews no hold");
+        // Settings do not care who operates the console.
+        admit(&mut s, "log", "bob@example.com", Hold::Ignore, 2_000).unwrap();
         // The window's hold wins over a remote user.
         let window = serde_json::to_string(&[ConsoleHold {
             instrument: "log".into(),
@@ -378,11 +398,13 @@ mod tests {
         }])
         .unwrap();
         s.set_setting(crate::control::CONSOLE_HOLDS_KEY, &window).unwrap();
-        let e = admit(&mut s, "log", "ann@example.com", true, 3_000).unwrap_err();
+        let e = admit(&mut s, "log", "ann@example.com", Hold::Take, 3_000).unwrap_err();
         let m = e.1.render("en");
         assert!(m.contains("operated at the site by carl"), "{m}");
+        let e = admit(&mut s, "log", "ann@example.com", Hold::Respect, 3_000).unwrap_err();
+        assert!(e.1.render("en").contains("operated at the site by carl"));
         set_consent(&mut s, "log", false).unwrap();
-        assert_eq!(admit(&mut s, "log", "ann@example.com", false, 3_000).unwrap_err().0, "no_consent");
+        assert_eq!(admit(&mut s, "log", "ann@example.com", Hold::Ignore, 3_000).unwrap_err().0, "no_consent");
     }
 
     #[test]

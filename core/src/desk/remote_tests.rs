@@ -306,3 +306,61 @@ async fn without_an_owner_settings_say_unsupported() {
     assert_eq!((r.status, r.code.as_str()), (ReplyStatus::Failed, "unsupported"), "{r:?}");
     assert_eq!(site.text(), before);
 }
+
+/// The window's side: the desk takes the edit through its own editing
+/// path, refuses bad input with the editor's message, restarts the agent
+/// once the reply is out and tells the window to list its instruments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_applies_a_remote_edit_as_its_own() {
+    use crate::remote::InstrumentEdit;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    let opts = crate::agent::AgentOptions {
+        secrets: Arc::new(crate::notify::MemorySecrets::new()),
+        ..crate::agent::AgentOptions::default()
+    };
+    let desk = Arc::new(super::Desk::open_with(&dir.path().join("data"), &path, false, opts).await.unwrap());
+    desk.serve_remote_edits();
+    let edits = desk.agent_opts.config_edits.clone().expect("the desk owns the configuration");
+    let mut live = desk.subscribe();
+    let ask = |edit| {
+        let edits = edits.clone();
+        async move {
+            let (answer, rx) = tokio::sync::oneshot::channel();
+            edits.send(EditRequest { edit, answer }).await.unwrap();
+            rx.await.unwrap()
+        }
+    };
+    // Refused: the editor's own message; nothing written.
+    let before = std::fs::read_to_string(&path).unwrap();
+    let gone = ask(InstrumentEdit::PollInterval { id: "zz".into(), interval: std::time::Duration::from_secs(5) }).await;
+    assert_eq!(
+        gone.unwrap_err(),
+        crate::remote::EditRefused { code: "unknown_instrument", message: "no instrument `zz` is configured".into() }
+    );
+    let mut dup = desk.config().instruments[1].clone();
+    dup.id = "a".into();
+    let e = ask(InstrumentEdit::Save { config: dup, replace_id: Some("b".into()) }).await.unwrap_err();
+    assert!(e.code == "invalid" && e.message.contains("already used"), "{e:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    // Saved: in effect at once (what the Instruments screen lists) and in
+    // the file; the restart and the window's cue follow the reply.
+    let after = ask(InstrumentEdit::PollInterval { id: "a".into(), interval: std::time::Duration::from_secs(5) })
+        .await
+        .expect("saved");
+    let a = desk.list_instruments().unwrap().into_iter().find(|v| v.config.id == "a").unwrap();
+    assert_eq!(a.poll_interval_s, 5.0);
+    assert!(std::fs::read_to_string(&path).unwrap().contains("poll_interval = \"5s\""));
+    drop(after);
+    let cue = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            if let Ok(super::LiveEvent::Instruments) = live.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(cue.is_ok(), "the window is told to list its instruments again");
+    desk.shutdown().await.unwrap();
+}

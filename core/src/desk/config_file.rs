@@ -138,7 +138,9 @@ pub fn apply_edit(
 /// and the cloud's remote settings change it (same checks, same errors).
 pub fn edited_list(current: &[InstrumentConfig], edit: &InstrumentEdit) -> DeskResult<Vec<InstrumentConfig>> {
     match edit {
-        InstrumentEdit::Save { config, replace_id } => apply_edit(current, config.clone(), replace_id.as_deref()),
+        InstrumentEdit::Save { config, replace_id } => {
+            apply_edit(current, config.as_ref().clone(), replace_id.as_deref())
+        }
         InstrumentEdit::Remove { id } => {
             if !current.iter().any(|i| i.id == *id) {
                 return Err(DeskError::UnknownInstrument(id.clone()));

@@ -341,7 +341,7 @@ async fn the_window_applies_a_remote_edit_as_its_own() {
     );
     let mut dup = desk.config().instruments[1].clone();
     dup.id = "a".into();
-    let e = ask(InstrumentEdit::Save { config: dup, replace_id: Some("b".into()) }).await.unwrap_err();
+    let e = ask(InstrumentEdit::Save { config: Box::new(dup), replace_id: Some("b".into()) }).await.unwrap_err();
     assert!(e.code == "invalid" && e.message.contains("already used"), "{e:?}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     // Saved: in effect at once (what the Instruments screen lists) and in

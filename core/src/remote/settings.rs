@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 pub enum InstrumentEdit {
     /// Add `config`, or put it in place of `replace_id`.
     Save {
-        config: InstrumentConfig,
+        config: Box<InstrumentConfig>,
         replace_id: Option<String>,
     },
     Remove {
@@ -83,7 +83,7 @@ pub fn edit_of(action: &Action) -> Option<Result<InstrumentEdit, String>> {
 
 /// One `[[instrument]]` entry from its JSON form; an edit without `id`
 /// keeps the instrument's.
-fn instrument_config(json: &serde_json::Value, keep_id: Option<&str>) -> Result<InstrumentConfig, String> {
+fn instrument_config(json: &serde_json::Value, keep_id: Option<&str>) -> Result<Box<InstrumentConfig>, String> {
     let mut json = json.clone();
     if let (Some(id), Some(map)) = (keep_id, json.as_object_mut()) {
         map.entry("id").or_insert_with(|| id.into());

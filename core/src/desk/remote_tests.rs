@@ -226,10 +226,24 @@ async fn edit_and_remove_need_the_instruments_consent_and_bad_input_changes_noth
     let taken = json!({"id": "b", "family": "scpi", "enabled": false, "transport": tcp("10.0.0.7", 5025)});
     refused(&mut site, "admin", edit(taken), "invalid", "already used by another instrument").await;
     refused(&mut site, "admin", edit(json!(["not", "an", "object"])), "bad_command", "config").await;
-    done(&mut site, edit(good), "instrument `a`: configuration saved").await;
+    done(&mut site, edit(good.clone()), "instrument `a`: configuration saved").await;
     let a = site.config().instruments.into_iter().find(|i| i.id == "a").unwrap();
     assert_eq!(a.name.as_deref(), Some("Bench DMM"));
     assert!(site.text().contains("10.0.0.7"), "{}", site.text());
+
+    // Renamed: the consent was for `a`; `a2` starts without one.
+    let renamed = json!({"id": "a2", "family": "scpi", "enabled": false, "transport": tcp("10.0.0.7", 5025)});
+    done(&mut site, edit(renamed), "instrument `a2`: configuration saved").await;
+    let consents = site.with_store(|s| crate::remote::consent::consents(s).unwrap()).await;
+    assert!(consents.is_empty(), "{consents:?}");
+    let ids: Vec<String> = site.config().instruments.into_iter().map(|i| i.id).collect();
+    assert_eq!(ids, ["a2", "b"]);
+    refused(&mut site, "admin", edit(good.clone()), "no_consent", "`a`").await;
+    let back = json!({"id": "a", "family": "scpi", "enabled": false, "transport": tcp("10.0.0.7", 5025)});
+    site.consent("a2", true).await;
+    let edit2 = Action::EditInstrument { instrument: "a2".into(), config: back };
+    done(&mut site, edit2, "instrument `a`: configuration saved").await;
+    site.consent("a", true).await;
 
     // Remove: b has no consent; a does, and its consent goes with it.
     let remove = |id: &str| Action::RemoveInstrument { instrument: id.into() };

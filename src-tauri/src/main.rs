@@ -133,6 +133,8 @@ async fn open_desk(
     let desk =
         Desk::open_with(&launch.data_dir, &launch.config_path, launch.demo, opts).await.map_err(|e| e.to_string())?;
     let desk = Arc::new(desk);
+    // The cloud's remote instrument settings go through the window's editing path.
+    desk.serve_remote_edits();
     tracing::info!(
         "data in {}, configuration {}{}",
         launch.data_dir.display(),

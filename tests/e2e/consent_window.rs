@@ -3,7 +3,9 @@
 //! from the cloud" switch is off by default; turned on in the window, the
 //! agent's store holds the consent (what the agent checks before any
 //! remote command); turned off with `meterdeck-agent consent`, the window
-//! shows it off. The Console screen shows "Operated remotely by <user>
+//! shows it off. The agent-wide "Allow adding instruments from the cloud"
+//! switch likewise writes `*` (and shows `meterdeck-agent consent '*' off`).
+//! The Console screen shows "Operated remotely by <user>
 //! since <time>" while the store names a remote operator (the hold the
 //! agent takes for a cloud user, written here directly: remote_console.rs
 //! covers the cloud -> agent path that writes it), and the window's own
@@ -33,9 +35,12 @@ fn consents(data: &Path) -> Option<String> {
 
 /// The switch's state once it is settled (not disabled while saving).
 fn switch_is(d: &Desktop, want: bool) -> Result<()> {
-    let sel = format!("{ROW} [data-testid=inst-remote-consent]");
+    checkbox_is(d, &format!("{ROW} [data-testid=inst-remote-consent]"), want)
+}
+
+fn checkbox_is(d: &Desktop, sel: &str, want: bool) -> Result<()> {
     d.wait_until(Duration::from_secs(10), &format!("the switch {}", if want { "on" } else { "off" }), |s| {
-        let e = s.find(&sel)?;
+        let e = s.find(sel)?;
         let on = s.property(&e, "checked")?.as_bool() == Some(true);
         let busy = s.property(&e, "disabled")?.as_bool() == Some(true);
         Ok((on == want && !busy).then_some(()))
@@ -77,6 +82,22 @@ fn the_consent_switch_is_the_owners_and_the_window_shows_who_operates() {
         d.nav("console")?;
         d.nav("instruments")?;
         switch_is(d, false)
+    });
+
+    // The agent-wide consent to adding instruments from the cloud (`*`).
+    run("adding instruments: the agent-wide switch", &|d| {
+        let add = testid("inst-remote-add-consent");
+        checkbox_is(d, &add, false)?;
+        d.click(&d.find(&add)?)?;
+        checkbox_is(d, &add, true)?;
+        d.wait_until(Duration::from_secs(10), "`*` in the agent's store", |_| {
+            Ok((consents(&data).as_deref() == Some(r#"["*"]"#)).then_some(()))
+        })?;
+        let (code, out, err) = agent_output(&["consent", "--data-dir", &d_arg, "*", "off"]);
+        ensure!(code == 0 && out.contains("adding instruments from the cloud refused"), "consent off: {out}{err}");
+        d.nav("console")?;
+        d.nav("instruments")?;
+        checkbox_is(d, &add, false)
     });
 
     run("operated remotely", &|d| {

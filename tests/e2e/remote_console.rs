@@ -10,6 +10,12 @@
 //!   agent's store naming the remote operator (what the window shows);
 //! - another agent's credentials can neither publish on this agent's
 //!   `down/cmd` (nothing reaches it) nor read its `up/reply`;
+//! - remote instrument settings: a poll-interval change is saved to the
+//!   agent's config file (what the window reads) and the agent restarts
+//!   with it; adding an instrument is refused without the agent-wide
+//!   consent (`meterdeck-agent consent '*' on`), then done with it; a bad
+//!   one is refused with the editor's message and changes nothing; an
+//!   instrument is removed; both journals have every one;
 //! - an agent known offline answers 409 `agent_offline` at once.
 
 use std::path::{Path, PathBuf};
@@ -69,6 +75,33 @@ fn command(api: &Api, agent: &str, action: Value) -> (u16, Value, Duration) {
 
 fn console(line: &str) -> Value {
     json!({"kind": "console", "instrument": "log", "line": line})
+}
+
+/// A command once the agent is connected again (a settings change
+/// restarts it: for a moment the cloud knows it offline).
+fn command_online(api: &Api, agent: &str, action: Value) -> (u16, Value) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (s, v, _) = command(api, agent, action.clone());
+        if s != 409 || Instant::now() > deadline {
+            return (s, v);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// The instruments of the agent's config file, as the window reads them.
+fn configured(config: &Path) -> Vec<toml::Table> {
+    let doc: toml::Table = toml::from_str(&std::fs::read_to_string(config).unwrap()).unwrap();
+    doc.get("instrument")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_table().cloned()).collect())
+        .unwrap_or_default()
+}
+
+fn consent(site: &Site, instrument: &str, on: &str) {
+    let out = agent(&["consent", instrument, on, "--data-dir", site.data.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "consent: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// The cloud's journal of remote commands to `agent`.
@@ -213,7 +246,69 @@ fn remote_console_needs_consent_a_valid_signature_and_the_acl() {
     assert!(events.iter().any(|m| m.contains("by alice@acme.test (admin)") && m.contains("no_consent")), "{events:?}");
     assert!(events.iter().any(|m| m.contains("console `*IDN?`") && m.ends_with(": done")), "{events:?}");
 
-    // 6. Offline: stopped agent (its goodbye presence) answers 409 at once.
+    // 6. Remote settings: a poll interval, saved as a local edit would be;
+    //    the agent restarts with it.
+    let (s, v) = command_online(api, agent_id, json!({"kind": "poll_interval", "instrument": "log", "seconds": 5}));
+    assert_eq!((s, v["status"].as_str()), (200, Some("done")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("configuration saved"), "{v}");
+    let log = configured(&site.config).into_iter().find(|i| i["id"].as_str() == Some("log")).expect("log");
+    assert_eq!(log.get("poll_interval").and_then(|p| p.as_str()), Some("5s"), "{log:?}");
+    // The restarted agent answers again (the console still held by alice).
+    let (s, v) = command_online(api, agent_id, console("*IDN?"));
+    assert_eq!((s, v["status"].as_str()), (200, Some("done")), "{v}");
+
+    //    Adding: refused without the agent-wide consent, file untouched.
+    let dmm = json!({"id": "dmm2", "name": "Bench DMM", "family": "scpi", "enabled": false,
+                     "transport": {"kind": "tcp", "host": "127.0.0.1", "port": 9}});
+    let before = std::fs::read_to_string(&site.config).unwrap();
+    let (s, v) = command_online(api, agent_id, json!({"kind": "add_instrument", "config": dmm}));
+    assert_eq!((s, v["status"].as_str(), v["code"].as_str()), (200, Some("refused"), Some("no_consent")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("has not allowed adding instruments remotely"), "{v}");
+    assert_eq!(std::fs::read_to_string(&site.config).unwrap(), before);
+    consent(&site, "*", "on");
+    //    A bad one: the editor's message, nothing changed.
+    let bad =
+        json!({"id": "dmm3", "family": "no-such-family", "transport": {"kind": "tcp", "host": "127.0.0.1", "port": 9}});
+    let (s, v) = command_online(api, agent_id, json!({"kind": "add_instrument", "config": bad}));
+    assert_eq!((s, v["status"].as_str(), v["code"].as_str()), (200, Some("refused"), Some("invalid")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("no-such-family"), "{v}");
+    assert_eq!(std::fs::read_to_string(&site.config).unwrap(), before);
+    let (s, v) = command_online(api, agent_id, json!({"kind": "add_instrument", "config": dmm}));
+    assert_eq!((s, v["status"].as_str()), (200, Some("done")), "{v}");
+    let ids = |c: &Path| configured(c).iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect::<Vec<_>>();
+    assert_eq!(ids(&site.config), ["log", "dmm2"]);
+
+    //    Removing (log has the owner's consent; dmm2 has none of its own).
+    let (s, v) = command_online(api, agent_id, json!({"kind": "remove_instrument", "instrument": "dmm2"}));
+    assert_eq!((s, v["code"].as_str()), (200, Some("no_consent")), "{v}");
+    let (s, v) = command_online(api, agent_id, json!({"kind": "remove_instrument", "instrument": "log"}));
+    assert_eq!((s, v["status"].as_str()), (200, Some("done")), "{v}");
+    assert_eq!(ids(&site.config), ["dmm2"]);
+    //    Both journals.
+    wait_until(Duration::from_secs(10), "the settings in the agent's journal", || {
+        let events = site.remote_events();
+        ["poll interval", "add instrument", "remove instrument"]
+            .iter()
+            .all(|what| events.iter().any(|m| m.contains(&format!("remote {what} by alice@acme.test (admin)"))))
+    });
+    let events = site.remote_events();
+    assert!(events.iter().any(|m| m.contains("add instrument") && m.contains("no_consent")), "{events:?}");
+    let journal = cloud_journal(api, agent_id);
+    let settings: Vec<(&str, &str)> = journal
+        .iter()
+        .filter_map(|r| Some((r["body"]["action"].as_str()?, r["body"]["code"].as_str()?)))
+        .filter(|(k, _)| *k != "console")
+        .collect();
+    for want in [
+        ("poll_interval", "ok"),
+        ("add_instrument", "no_consent"),
+        ("add_instrument", "ok"),
+        ("remove_instrument", "ok"),
+    ] {
+        assert!(settings.contains(&want), "cloud journal has {want:?}: {settings:?}");
+    }
+
+    // 7. Offline: stopped agent (its goodbye presence) answers 409 at once.
     assert_eq!(proc.terminate(Duration::from_secs(15)), Some(0), "agent stops cleanly");
     wait_until(Duration::from_secs(20), "409 agent_offline", || {
         let (s, v, took) = command(api, agent_id, console("*IDN?"));

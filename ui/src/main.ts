@@ -244,6 +244,10 @@ function onLive(e: LiveEvent): void {
     if (v) v.lastPoll = e.t;
   } else if (e.type === "state") {
     if (!setInstrumentState(e.instrument, e.state, e.reason, e.reason_text)) void reloadInstruments();
+  } else if (e.type === "instruments") {
+    // The configuration changed outside this window (a remote instrument
+    // setting from the cloud, issue 16): show the instruments as they now are.
+    void reloadInstruments();
   } else if (e.type === "fast-monitor") {
     const v = app.instruments.find((i) => i.config.id === e.instrument);
     if (v) {

@@ -331,7 +331,8 @@ pub struct Reply {
     pub status: ReplyStatus,
     /// Machine-readable reason: `ok`, `no_consent`, `console_held`,
     /// `bad_authorisation`, `expired`, `replay`, `forbidden`,
-    /// `bad_command`, `unknown_instrument`, `instrument_error`.
+    /// `bad_command`, `unknown_instrument`, `instrument_error`; settings:
+    /// `invalid`, `limit`, `not_saved`, `unsupported`.
     pub code: String,
     /// A sentence for people.
     pub message: String,

@@ -37,8 +37,16 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     meterdeck_core::remote::set_consent(&mut store, inst, on)?;
-    if on {
-        println!("remote access to {inst} allowed: the cloud's users may operate it (console, start/stop)");
+    if inst == "*" && on {
+        println!(
+            "adding instruments from the cloud allowed: the cloud account's admins may add instruments to this agent"
+        );
+    } else if inst == "*" {
+        println!("adding instruments from the cloud refused from now on");
+    } else if on {
+        println!(
+            "remote access to {inst} allowed: the cloud's users may operate it (console, start/stop) and its admins change its settings"
+        );
     } else {
         println!("remote access to {inst} refused: the cloud's commands for it are refused from now on");
     }

@@ -64,6 +64,10 @@ pub struct AgentOptions {
     pub demo_history: Duration,
     /// The report schedule task's clock and timing.
     pub reports: crate::report::runner::ScheduleOptions,
+    /// The owner of the configuration file (the window's `Desk`,
+    /// `meterdeck-agent run`): remote instrument settings go there. None:
+    /// they are answered `unsupported`.
+    pub config_edits: Option<crate::remote::ConfigEdits>,
 }
 
 impl Default for AgentOptions {
@@ -85,6 +89,7 @@ impl Default for AgentOptions {
             enforce_limits: true,
             demo_history: crate::demo::HISTORY,
             reports: Default::default(),
+            config_edits: None,
         }
     }
 }
@@ -246,7 +251,12 @@ impl Agent {
         tasks.push(rt.spawn(forward_outcomes(dispatcher.outcomes(), writer_tx.clone(), shutdown_rx.clone())));
         tasks.extend(super::files::spawn(&rt, &cfg, data_dir, &store_path, &opts, writer_tx.clone(), &shutdown_rx));
         if let Some((cloud, store_id, persisted)) = sync_start {
-            let remote = crate::remote::RemoteExec::new(cloud.agent.clone(), cloud_key, controls.clone());
+            let remote = crate::remote::RemoteExec::new(
+                cloud.agent.clone(),
+                cloud_key,
+                controls.clone(),
+                opts.config_edits.clone(),
+            );
             let task = SyncTask {
                 remote,
                 cloud,

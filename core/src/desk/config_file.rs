@@ -9,6 +9,7 @@ use meterdeck_drivers::InstrumentConfig;
 
 use super::error::{DeskError, DeskResult};
 use crate::config::AgentConfig;
+use crate::remote::{EditRefused, InstrumentEdit};
 
 /// The file's `[agent]` table (empty when the file has none or is new).
 pub fn agent_table(text: &str) -> toml::Table {
@@ -131,4 +132,41 @@ pub fn apply_edit(
         None => list.push(config),
     }
     Ok(list)
+}
+
+/// The instrument list after `edit`: the one place the window's editor
+/// and the cloud's remote settings change it (same checks, same errors).
+pub fn edited_list(current: &[InstrumentConfig], edit: &InstrumentEdit) -> DeskResult<Vec<InstrumentConfig>> {
+    match edit {
+        InstrumentEdit::Save { config, replace_id } => {
+            apply_edit(current, config.as_ref().clone(), replace_id.as_deref())
+        }
+        InstrumentEdit::Remove { id } => {
+            if !current.iter().any(|i| i.id == *id) {
+                return Err(DeskError::UnknownInstrument(id.clone()));
+            }
+            Ok(current.iter().filter(|i| i.id != *id).cloned().collect())
+        }
+        InstrumentEdit::PollInterval { id, interval } => {
+            let mut inst = current
+                .iter()
+                .find(|i| i.id == *id)
+                .cloned()
+                .ok_or_else(|| DeskError::UnknownInstrument(id.clone()))?;
+            inst.poll_interval = Some(*interval);
+            apply_edit(current, inst, Some(id))
+        }
+    }
+}
+
+/// A refused edit as the remote command's reply says it (the window's
+/// message for the same mistake).
+pub fn refusal(e: &DeskError) -> EditRefused {
+    let code = match e {
+        DeskError::UnknownInstrument(_) => "unknown_instrument",
+        DeskError::Limit(_) => "limit",
+        DeskError::Write { .. } => "not_saved",
+        _ => "invalid",
+    };
+    EditRefused { code, message: e.to_string() }
 }

@@ -160,12 +160,25 @@ impl Desk {
         if !self.agent_opts.enforce_limits {
             return Ok(());
         }
-        let now = now_ms();
-        let cur = self.config();
-        let limits = self.licence_in_force()?.agent_limits(cur.cloud.as_ref().map(|c| c.agent.as_str()), now);
-        limits.check(&next.counts(), Some(&cur.counts()))?;
-        Ok(())
+        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        check_limits_in(&reader, &self.config(), next)
     }
+}
+
+/// Refuses `next` if it grows past a limit of the licence in force in
+/// `store` (what `cur` holds stays allowed).
+pub(super) fn check_limits_in(store: &Store, cur: &AgentConfig, next: &AgentConfig) -> DeskResult<()> {
+    let now = now_ms();
+    let cloud = cur.cloud.as_ref();
+    let trust = crate::licence::trust_for(
+        store,
+        cloud.and_then(|c| c.licence_key.as_deref()),
+        cloud.and_then(|c| c.account.as_deref()),
+    );
+    let limits =
+        crate::licence::in_force(store, trust.as_ref(), now)?.agent_limits(cloud.map(|c| c.agent.as_str()), now);
+    limits.check(&next.counts(), Some(&cur.counts()))?;
+    Ok(())
 }
 
 #[cfg(test)]

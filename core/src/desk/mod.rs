@@ -14,6 +14,7 @@ mod dashboards;
 mod demo;
 mod error;
 mod files;
+mod headless;
 mod licence;
 mod reports;
 mod series;
@@ -22,6 +23,8 @@ mod settings;
 mod sync;
 mod views;
 
+#[cfg(test)]
+mod remote_tests;
 #[cfg(test)]
 mod tests;
 
@@ -47,11 +50,12 @@ use crate::poll::identity_key;
 use crate::store::{Store, StoreOptions};
 
 pub use alarms::DestinationView;
-pub use config_file::{agent_table, apply_edit, render as render_config, write_atomic};
+pub use config_file::{agent_table, apply_edit, edited_list, refusal, render as render_config, write_atomic};
 pub use console::{CONSOLE_IDLE_MS, ConsoleLocks};
 pub use demo::DEMO_POLL;
 pub use error::{DeskError, DeskResult};
 pub use files::{FileProgress, LocalFileStatus, LocalFileView, MAX_LOCAL_FILES};
+pub use headless::FileEdits;
 pub use licence::{LicenceBanner, LicenceScreen, LimitUse};
 pub use reports::ReportProgress;
 pub use series::{MAX_TABLE_ROWS, MAX_VIEW_CHANNELS, MAX_WIDTH};
@@ -103,6 +107,9 @@ pub struct Desk {
     fast: Arc<Mutex<HashMap<String, TimeMs>>>,
     live: broadcast::Sender<LiveEvent>,
     sim: tokio::sync::Mutex<Option<SimHandle>>,
+    /// Remote instrument settings from the agent, until
+    /// [`Desk::serve_remote_edits`] takes them.
+    remote_edits: Mutex<Option<tokio::sync::mpsc::Receiver<crate::remote::EditRequest>>>,
 }
 
 fn poisoned<T>(e: std::sync::PoisonError<T>) -> std::sync::PoisonError<T> {
@@ -132,6 +139,9 @@ impl Desk {
     ) -> DeskResult<Desk> {
         // The simulator demo is an evaluation, not a site: no plan limits.
         agent_opts.enforce_limits &= !demo;
+        // Remote instrument settings come here, to the window's own editing path.
+        let (edits_tx, edits_rx) = tokio::sync::mpsc::channel(4);
+        agent_opts.config_edits = Some(edits_tx);
         let existing = match std::fs::read_to_string(config_path) {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -189,6 +199,7 @@ impl Desk {
             fast,
             live,
             sim: tokio::sync::Mutex::new(sim),
+            remote_edits: Mutex::new(Some(edits_rx)),
         })
     }
 
@@ -345,26 +356,73 @@ impl Desk {
 
     pub async fn remove_instrument(&self, id: &str) -> DeskResult<()> {
         let _edit = self.edit.lock().await;
-        let current = self.config();
-        if !current.instruments.iter().any(|i| i.id == id) {
-            return Err(DeskError::UnknownInstrument(id.to_string()));
-        }
-        let list = current.instruments.iter().filter(|i| i.id != id).cloned().collect();
+        let list = edited_list(&self.config().instruments, &crate::remote::InstrumentEdit::Remove { id: id.into() })?;
         self.apply_instruments(list).await
     }
 
     /// Checks, writes and applies a new instrument list (caller holds `edit`).
     async fn apply_instruments(&self, list: Vec<InstrumentConfig>) -> DeskResult<()> {
+        let (text, cfg) = self.prepare_instruments(list)?;
+        self.commit_instruments(&text, &cfg)?;
+        self.restart_agent(cfg).await
+    }
+
+    /// The file's text and the config for a new instrument list, checked
+    /// as the agent loads it and against the plan's limits.
+    fn prepare_instruments(&self, list: Vec<InstrumentConfig>) -> DeskResult<(String, AgentConfig)> {
         let table = lock!(self.agent_toml).clone();
         let text = config_file::render(&table, &config_file::with_instruments(list, Some(&self.config())))?;
         let cfg = config_file::check(&text, &self.config_path)?;
         self.check_limits(&cfg)?;
-        write_atomic(&self.config_path, &text)?;
+        Ok((text, cfg))
+    }
+
+    /// Writes the file and makes `cfg` the one in effect (the agent still
+    /// runs the old one until restarted).
+    fn commit_instruments(&self, text: &str, cfg: &AgentConfig) -> DeskResult<()> {
+        write_atomic(&self.config_path, text)?;
         let ids: Vec<String> = cfg.instruments.iter().map(|i| i.id.clone()).collect();
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cfg.clone());
         lock!(self.consoles).retain(&ids);
         lock!(self.fast).retain(|k, _| ids.contains(k));
-        self.restart_agent(cfg).await
+        Ok(())
+    }
+
+    /// Carries out the cloud's instrument settings (issue 16) as edits
+    /// made in this window, for as long as the desk lives. Call once,
+    /// after putting the desk in an `Arc`.
+    pub fn serve_remote_edits(self: &Arc<Self>) {
+        let Some(mut rx) = lock!(self.remote_edits).take() else { return };
+        let desk = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(req) = rx.recv().await {
+                let Some(desk) = desk.upgrade() else { return };
+                desk.remote_edit(req).await;
+            }
+        });
+    }
+
+    /// One remote edit: refused with the editor's error, or saved; the
+    /// agent restarts once the command's reply is on its way.
+    async fn remote_edit(&self, req: crate::remote::EditRequest) {
+        let _edit = self.edit.lock().await;
+        let saved = edited_list(&self.config().instruments, &req.edit)
+            .and_then(|list| self.prepare_instruments(list))
+            .and_then(|(text, cfg)| self.commit_instruments(&text, &cfg).map(|()| cfg));
+        let cfg = match saved {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                let _ = req.answer.send(Err(refusal(&e)));
+                return;
+            }
+        };
+        let (after_tx, after_rx) = tokio::sync::oneshot::channel();
+        let _ = req.answer.send(Ok(after_tx));
+        let _ = tokio::time::timeout(Duration::from_secs(5), after_rx).await;
+        if let Err(e) = self.restart_agent(cfg).await {
+            tracing::warn!("the agent did not restart after a remote instrument change: {e}");
+        }
+        let _ = self.live.send(LiveEvent::Instruments);
     }
 
     async fn restart_agent(&self, cfg: AgentConfig) -> DeskResult<()> {
@@ -679,8 +737,11 @@ impl Desk {
         Ok(crate::remote::consent::consents(&lock!(self.reader))?)
     }
 
+    /// `*`: adding instruments remotely (the agent-wide switch).
     pub async fn set_remote_consent(&self, instrument: &str, on: bool) -> DeskResult<()> {
-        self.instrument(instrument)?;
+        if instrument != meterdeck_wire::remote::ANY_INSTRUMENT {
+            self.instrument(instrument)?;
+        }
         let path = self.data_dir.join(STORE_FILE);
         let instrument = instrument.to_string();
         tokio::task::spawn_blocking(move || {

@@ -162,6 +162,9 @@ pub enum LiveEvent {
     Notification {
         note: Box<Note>,
     },
+    /// The instrument configuration changed outside the window (a remote
+    /// setting from the cloud): list the instruments again.
+    Instruments,
 }
 
 /// Payload of the `instrument-state` event.

@@ -9,11 +9,16 @@
 //! Consent is a store setting ([`CONSENT_KEY`]) only the local user
 //! changes (the window's instrument form, `meterdeck-agent consent`):
 //! nothing a command carries can change it.
+//!
+//! Instrument settings (add, edit, remove, poll interval) go to the owner
+//! of the configuration file as the window's editor's edits
+//! ([`settings`]); the owner restarts the agent once the reply is out.
 
 pub mod consent;
+pub mod settings;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use ed25519_dalek::VerifyingKey;
 use meterdeck_wire::i18n::Text;
@@ -26,6 +31,23 @@ use crate::poll::{ActionReply, Control};
 use crate::store::Store;
 
 pub use consent::{CONSENT_KEY, REMOTE_HOLDS_KEY, has_consent, remote_holder, set_consent};
+pub use settings::{ConfigEdits, EditAnswer, EditRefused, EditRequest, InstrumentEdit};
+
+/// Command ids seen, until they expire (replays are refused). One map for
+/// the process: a settings change restarts the agent, and a command seen
+/// before the restart stays seen.
+fn seen_ids() -> &'static Mutex<HashMap<String, TimeMs>> {
+    static SEEN: std::sync::OnceLock<Mutex<HashMap<String, TimeMs>>> = std::sync::OnceLock::new();
+    SEEN.get_or_init(Default::default)
+}
+
+/// A handled command: the reply to publish, and (after a settings change)
+/// what to drop once the reply is on its way: the configuration's owner
+/// then restarts the agent.
+pub(crate) struct Handled {
+    pub reply: Reply,
+    pub after_reply: Option<oneshot::Sender<()>>,
+}
 
 /// Work on the agent's store, run by the writer that owns it (the sync
 /// drain carries commands out but holds no store). Its own type, so this
@@ -39,8 +61,10 @@ pub struct RemoteExec {
     /// The cloud's key (pinned at `cloud login`); none: every command is refused.
     pub key: Option<VerifyingKey>,
     pub(crate) controls: HashMap<String, mpsc::Sender<Control>>,
+    /// The owner of the configuration file; none: settings answer `unsupported`.
+    edits: Option<ConfigEdits>,
     /// Ids seen, until they expire (replays are refused).
-    seen: Arc<Mutex<HashMap<String, TimeMs>>>,
+    seen: &'static Mutex<HashMap<String, TimeMs>>,
 }
 
 impl RemoteExec {
@@ -48,8 +72,9 @@ impl RemoteExec {
         agent: String,
         key: Option<VerifyingKey>,
         controls: HashMap<String, mpsc::Sender<Control>>,
+        edits: Option<ConfigEdits>,
     ) -> RemoteExec {
-        RemoteExec { agent, key, controls, seen: Default::default() }
+        RemoteExec { agent, key, controls, edits, seen: seen_ids() }
     }
 
     /// Verifies, checks, carries out and journals one command; the reply
@@ -58,7 +83,7 @@ impl RemoteExec {
         &self,
         payload: &[u8],
         writer: &mpsc::Sender<W>,
-    ) -> Reply {
+    ) -> Handled {
         let now = now_ms();
         let cmd = match self.open(payload, now) {
             Ok(c) => c,
@@ -67,10 +92,10 @@ impl RemoteExec {
                 let text = Text::new("evt.remoteInvalid").arg("id", &id).text_arg("error", why.clone());
                 tracing::warn!("{}", text.render("en"));
                 journal(writer, None, text).await;
-                return Reply::refused(&id, code, why.render("en"));
+                return Handled { reply: Reply::refused(&id, code, why.render("en")), after_reply: None };
             }
         };
-        let outcome = self.carry_out(&cmd, writer).await;
+        let mut outcome = self.carry_out(&cmd, writer).await;
         let what = match &cmd.action {
             Action::Console { line, .. } => Text::new("evt.remoteConsole").arg("line", line.as_str()),
             Action::Start { .. } => Text::new("evt.remoteStart"),
@@ -94,7 +119,8 @@ impl RemoteExec {
             .arg("role", cmd.role.to_string())
             .text_arg("outcome", result);
         journal(writer, inst, entry).await;
-        outcome.reply(&cmd.id)
+        let after_reply = outcome.after_reply.take();
+        Handled { reply: outcome.reply(&cmd.id), after_reply }
     }
 
     /// The command, or the refusal's code and why.
@@ -114,32 +140,31 @@ impl RemoteExec {
 
     async fn carry_out<W: From<StoreJob> + Send + 'static>(&self, cmd: &Command, writer: &mpsc::Sender<W>) -> Outcome {
         let inst = cmd.action.instrument().to_string();
-        let console = matches!(cmd.action, Action::Console { .. });
+        let hold = match cmd.action {
+            Action::Console { .. } => Hold::Take,
+            // As the window's control buttons: not while another operates it.
+            Action::Start { .. } | Action::Stop { .. } => Hold::Respect,
+            _ => Hold::Ignore,
+        };
         let user = cmd.user.clone();
         let gone = || Outcome::failed("stopped", Text::new("evt.remoteStopping"));
         // Consent and holds are read (and a remote console hold taken) by
         // the writer, which owns the store.
-        let checked = with_store(writer, move |s| admit(s, &inst, &user, console, now_ms())).await;
+        let checked = with_store(writer, move |s| admit(s, &inst, &user, hold, now_ms())).await;
         match checked {
             None => return gone(),
             Some(Err((code, message))) => return Outcome::refused(code, message),
             Some(Ok(())) => {}
         }
+        if let Some(edit) = settings::edit_of(&cmd.action) {
+            return self.edit(edit, writer).await;
+        }
         let inst = cmd.action.instrument();
-        let control = match cmd.action {
-            Action::AddInstrument { .. }
-            | Action::EditInstrument { .. }
-            | Action::RemoveInstrument { .. }
-            | Action::PollInterval { .. } => return Outcome::failed("unsupported", Text::new("evt.remoteUnsupported")),
-            _ => match self.controls.get(inst) {
-                Some(c) => c,
-                None => {
-                    return Outcome::refused(
-                        "unknown_instrument",
-                        Text::new("evt.remoteUnknownInstrument").arg("instrument", inst),
-                    );
-                }
-            },
+        let Some(control) = self.controls.get(inst) else {
+            return Outcome::refused(
+                "unknown_instrument",
+                Text::new("evt.remoteUnknownInstrument").arg("instrument", inst),
+            );
         };
         match &cmd.action {
             Action::Console { line, .. } => {
@@ -176,6 +201,56 @@ impl RemoteExec {
             _ => unreachable!("settings actions answered above"),
         }
     }
+
+    /// A settings command, after consent: the owner of the configuration
+    /// validates and saves it as a local edit.
+    async fn edit<W: From<StoreJob> + Send + 'static>(
+        &self,
+        edit: Result<InstrumentEdit, String>,
+        writer: &mpsc::Sender<W>,
+    ) -> Outcome {
+        let edit = match edit {
+            Ok(e) => e,
+            Err(why) => return Outcome::refused("invalid", Text::plain(why)),
+        };
+        let Some(edits) = &self.edits else {
+            return Outcome::failed("unsupported", Text::new("evt.remoteUnsupported"));
+        };
+        let (answer, rx) = oneshot::channel();
+        let gone = || Outcome::failed("stopped", Text::new("evt.remoteStopping"));
+        if edits.send(EditRequest { edit: edit.clone(), answer }).await.is_err() {
+            return gone();
+        }
+        let after_reply = match rx.await {
+            Err(_) => return gone(),
+            Ok(Err(refused)) => return Outcome::refused(refused.code, Text::plain(refused.message)),
+            Ok(Ok(after)) => after,
+        };
+        // The consent was for the instrument as it was: a removed or
+        // renamed instrument's consent goes (an instrument added later
+        // under that id starts without it).
+        let dropped = match &edit {
+            InstrumentEdit::Remove { id } => Some(id.clone()),
+            InstrumentEdit::Save { config, replace_id: Some(old) } if *old != config.id => Some(old.clone()),
+            _ => None,
+        };
+        if let Some(id) = dropped {
+            with_store(writer, move |s| {
+                if let Err(e) = set_consent(s, &id, false) {
+                    tracing::warn!("consent of removed instrument {id} not cleared: {e}");
+                }
+            })
+            .await;
+        }
+        let key = match edit {
+            InstrumentEdit::Save { replace_id: None, .. } => "evt.remoteAdded",
+            InstrumentEdit::Remove { .. } => "evt.remoteRemoved",
+            _ => "evt.remoteSaved",
+        };
+        let mut done = Outcome::done(Text::new(key).arg("instrument", edit.instrument()), None);
+        done.after_reply = Some(after_reply);
+        done
+    }
 }
 
 /// What came of a command: the reply's fields, with its message as a
@@ -185,17 +260,19 @@ struct Outcome {
     code: &'static str,
     message: Text,
     output: Option<String>,
+    /// Dropped once the reply is out (a settings change restarts the agent then).
+    after_reply: Option<oneshot::Sender<()>>,
 }
 
 impl Outcome {
     fn done(message: Text, output: Option<String>) -> Outcome {
-        Outcome { status: ReplyStatus::Done, code: "ok", message, output }
+        Outcome { status: ReplyStatus::Done, code: "ok", message, output, after_reply: None }
     }
     fn refused(code: &'static str, message: Text) -> Outcome {
-        Outcome { status: ReplyStatus::Refused, code, message, output: None }
+        Outcome { status: ReplyStatus::Refused, code, message, output: None, after_reply: None }
     }
     fn failed(code: &'static str, message: Text) -> Outcome {
-        Outcome { status: ReplyStatus::Failed, code, message, output: None }
+        Outcome { status: ReplyStatus::Failed, code, message, output: None, after_reply: None }
     }
     fn reply(self, id: &str) -> Reply {
         let message = self.message.render("en");
@@ -231,22 +308,29 @@ async fn journal<W: From<StoreJob> + Send + 'static>(writer: &mpsc::Sender<W>, i
     .await;
 }
 
-/// The owner's consent, then (for the console) one operator at a time:
-/// refused while the window holds it, else the remote user takes or renews
-/// the remote hold the window shows.
-fn admit(
-    store: &mut Store,
-    instrument: &str,
-    user: &str,
-    console: bool,
-    now: TimeMs,
-) -> Result<(), (&'static str, Text)> {
+/// What a command does with the instrument's console hold.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Hold {
+    /// The console: one operator at a time; takes or renews the remote hold.
+    Take,
+    /// Start and stop: refused while someone else operates the console
+    /// (the window refuses its own buttons so too); takes no hold.
+    Respect,
+    /// Settings.
+    Ignore,
+}
+
+/// The owner's consent, then (console, start, stop) one operator at a
+/// time: refused while the window holds the console or another remote
+/// user does; the console's user takes or renews the remote hold the
+/// window shows.
+fn admit(store: &mut Store, instrument: &str, user: &str, hold: Hold, now: TimeMs) -> Result<(), (&'static str, Text)> {
     let consents = store.setting(CONSENT_KEY).ok().flatten();
     if !has_consent(consents.as_deref(), instrument) {
         let key = if instrument == remote::ANY_INSTRUMENT { "evt.remoteNoConsentAdd" } else { "evt.remoteNoConsent" };
         return Err(("no_consent", Text::new(key).arg("instrument", instrument)));
     }
-    if !console {
+    if hold == Hold::Ignore {
         return Ok(());
     }
     let idle = crate::control::requests::CONSOLE_IDLE_MS;
@@ -265,6 +349,7 @@ fn admit(
     holds.retain(|h| now - h.last_used < idle);
     match holds.iter_mut().find(|h| h.instrument == instrument) {
         Some(h) if h.operator != user => return Err(("console_held", held("evt.remoteHeldRemote", h))),
+        _ if hold == Hold::Respect => return Ok(()),
         Some(h) => h.last_used = now,
         None => {
             holds.push(ConsoleHold { instrument: instrument.into(), operator: user.into(), since: now, last_used: now })
@@ -285,18 +370,25 @@ mod tests {
     fn consent_then_one_operator_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("m.db"), StoreOptions::default()).unwrap();
-        let e = admit(&mut s, "log", "ann@example.com", true, 1_000).unwrap_err();
+        let e = admit(&mut s, "log", "ann@example.com", Hold::Take, 1_000).unwrap_err();
         assert_eq!(e.0, "no_consent");
         let m = e.1.render("en");
         assert!(m.contains("not allowed remote access to instrument `log`"), "{m}");
         assert!(e.1.render("de").contains("`log`"), "every language names the instrument");
         set_consent(&mut s, "log", true).unwrap();
-        admit(&mut s, "log", "ann@example.com", true, 1_000).unwrap();
+        admit(&mut s, "log", "ann@example.com", Hold::Take, 1_000).unwrap();
         let holder = remote_holder(s.setting(REMOTE_HOLDS_KEY).unwrap().as_deref(), "log", 2_000).unwrap();
         assert_eq!(holder.operator, "ann@example.com");
-        let e = admit(&mut s, "log", "bob@example.com", true, 2_000).unwrap_err();
+        let e = admit(&mut s, "log", "bob@example.com", Hold::Take, 2_000).unwrap_err();
         let m = e.1.render("en");
         assert!(e.0 == "console_held" && m.contains("operated remotely by ann@example.com"), "{m}");
+        // Start and stop: not by another while ann operates it; she may, and takes no new hold.
+        assert_eq!(admit(&mut s, "log", "bob@example.com", Hold::Respect, 2_000).unwrap_err().0, "console_held");
+        let before = s.setting(REMOTE_HOLDS_KEY).unwrap();
+        admit(&mut s, "log", "ann@example.com", Hold::Respect, 2_100).unwrap();
+        assert_eq!(s.setting(REMOTE_HOLDS_KEY).unwrap(), before, "start/stop renews no hold");
+        // Settings do not care who operates the console.
+        admit(&mut s, "log", "bob@example.com", Hold::Ignore, 2_000).unwrap();
         // The window's hold wins over a remote user.
         let window = serde_json::to_string(&[ConsoleHold {
             instrument: "log".into(),
@@ -306,11 +398,13 @@ mod tests {
         }])
         .unwrap();
         s.set_setting(crate::control::CONSOLE_HOLDS_KEY, &window).unwrap();
-        let e = admit(&mut s, "log", "ann@example.com", true, 3_000).unwrap_err();
+        let e = admit(&mut s, "log", "ann@example.com", Hold::Take, 3_000).unwrap_err();
         let m = e.1.render("en");
         assert!(m.contains("operated at the site by carl"), "{m}");
+        let e = admit(&mut s, "log", "ann@example.com", Hold::Respect, 3_000).unwrap_err();
+        assert!(e.1.render("en").contains("operated at the site by carl"));
         set_consent(&mut s, "log", false).unwrap();
-        assert_eq!(admit(&mut s, "log", "ann@example.com", false, 3_000).unwrap_err().0, "no_consent");
+        assert_eq!(admit(&mut s, "log", "ann@example.com", Hold::Ignore, 3_000).unwrap_err().0, "no_consent");
     }
 
     #[test]
@@ -339,6 +433,9 @@ mod tests {
             "evt.remoteStopping",
             "evt.remoteUnknownInstrument",
             "evt.remoteUnsupported",
+            "evt.remoteAdded",
+            "evt.remoteSaved",
+            "evt.remoteRemoved",
         ] {
             assert!(meterdeck_wire::i18n::has(key), "{key} is not in locales/*/ui.ftl");
         }

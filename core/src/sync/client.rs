@@ -409,10 +409,13 @@ impl<W: From<SyncMsg> + From<crate::remote::StoreJob> + Send + 'static> SyncTask
                         let (remote, writer, client) = (self.remote.clone(), self.writer.clone(), client.clone());
                         let topic = reply_topic.clone();
                         tokio::spawn(async move {
-                            let reply = remote.handle(&payload, &writer).await;
+                            let handled = remote.handle(&payload, &writer).await;
+                            let reply = handled.reply;
                             if let Err(e) = client.publish(topic, QoS::AtLeastOnce, false, reply.to_json()).await {
                                 warn!("remote command {}: reply not sent: {e}", reply.id);
                             }
+                            // Queued ahead of the goodbye: a settings change may restart the agent now.
+                            drop(handled.after_reply);
                         });
                     }
                     Some(Net::Ack(payload)) => {

@@ -9,4 +9,4 @@ import type { Text } from "./Text";
 /**
  * `agent::LiveUpdate` as the window's `live` event carries it.
  */
-export type LiveEvent = { "type": "readings", instrument: string, t: number, values: Array<LiveReading>, } | { "type": "state", instrument: string, state: ConnState, reason: string | null, reason_text?: Text, } | { "type": "event", event: EventRecord, } | { "type": "fast-monitor", instrument: string, until: number | null, } | { "type": "alarm", alarm: AlarmView, } | { "type": "notification", note: Note, };
+export type LiveEvent = { "type": "readings", instrument: string, t: number, values: Array<LiveReading>, } | { "type": "state", instrument: string, state: ConnState, reason: string | null, reason_text?: Text, } | { "type": "event", event: EventRecord, } | { "type": "fast-monitor", instrument: string, until: number | null, } | { "type": "alarm", alarm: AlarmView, } | { "type": "notification", note: Note, } | { "type": "instruments" };

@@ -241,6 +241,25 @@ export function instrumentsScreen(): Screen {
     h("section", { class: "panel" }, h("h3", {}, t("disc.ble")), h("div", { class: "row" }, bleRun), bleErr, bleList),
   );
 
+  // The agent-wide consent (`*`) to adding instruments from the cloud; like
+  // the per-instrument switch, only this window and the local CLI change it.
+  const remoteAdd = h("input", { type: "checkbox", testid: "inst-remote-add-consent" });
+  remoteAdd.addEventListener("change", async () => {
+    const on = remoteAdd.checked;
+    remoteAdd.disabled = true;
+    try {
+      await api.remoteConsentSet("*", on);
+      if (on) consents.add("*");
+      else consents.delete("*");
+      showError(listErr, null);
+    } catch (e) {
+      showError(listErr, errorText(e));
+    } finally {
+      remoteAdd.disabled = false;
+      remoteAdd.checked = consents.has("*");
+    }
+  });
+
   const root = h(
     "section",
     { class: "screen", testid: "screen-instruments" },
@@ -248,7 +267,18 @@ export function instrumentsScreen(): Screen {
     listErr,
     undoBar,
     formHost,
-    h("div", { class: "scroll main-col" }, table, empty, h("p", { class: "muted remote-hint", testid: "inst-remote-hint" }, t("inst.remoteHint"))),
+    h(
+      "div",
+      { class: "scroll main-col" },
+      table,
+      empty,
+      h("p", { class: "muted remote-hint", testid: "inst-remote-hint" }, t("inst.remoteHint")),
+      h(
+        "p",
+        { class: "remote-add", title: t("inst.remoteAddHint") },
+        h("label", { class: "switch" }, remoteAdd, h("span", {}, t("inst.remoteAddSwitch"))),
+      ),
+    ),
     discovery,
   );
 
@@ -625,6 +655,7 @@ export function instrumentsScreen(): Screen {
   async function reload(): Promise<void> {
     try {
       consents = new Set(await api.remoteConsents());
+      remoteAdd.checked = consents.has("*");
       instrumentsChanged(await api.listInstruments());
       showError(listErr, null);
     } catch (e) {

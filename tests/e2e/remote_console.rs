@@ -18,48 +18,22 @@
 //!   instrument is removed; both journals have every one;
 //! - an agent known offline answers 409 `agent_offline` at once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use meterdeck_drivers::sim::{self, Personality, SimConfig, SimInstrument};
 use meterdeck_e2e::cloud::{Api, agent_login, cloud_with_agent, line_after, request};
 use meterdeck_e2e::notify_peers::Session;
+use meterdeck_e2e::site::Site;
 use meterdeck_e2e::*;
 use serde_json::{Value, json};
 
-struct Site {
-    session: Session,
-    config: PathBuf,
-    data: PathBuf,
-}
-
-impl Site {
-    fn run(&self) -> Proc {
-        let args = ["run", "--config", self.config.to_str().unwrap(), "--data-dir", self.data.to_str().unwrap()];
-        let mut c = agent(&args);
-        c.env("DBUS_SESSION_BUS_ADDRESS", &self.session.address);
-        Proc::spawn("meterdeck-agent", &mut c)
-    }
-
-    fn store(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(
-            self.data.join("meterdeck.db"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .expect("agent store")
-    }
-
-    /// The agent's journal events about remote commands.
-    fn remote_events(&self) -> Vec<String> {
-        let db = self.store();
-        let mut st = db.prepare("SELECT message FROM event WHERE message LIKE 'remote %' ORDER BY id").unwrap();
-        st.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
-    }
-
-    fn setting(&self, key: &str) -> Option<String> {
-        self.store().query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).ok()
-    }
+/// The agent's journal events about remote commands.
+fn remote_events(site: &Site) -> Vec<String> {
+    let db = site.store();
+    let mut st = db.prepare("SELECT message FROM event WHERE message LIKE 'remote %' ORDER BY id").unwrap();
+    st.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
 }
 
 fn command(api: &Api, agent: &str, action: Value) -> (u16, Value, Duration) {
@@ -175,7 +149,7 @@ fn remote_console_needs_consent_a_valid_signature_and_the_acl() {
     assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("refused"), Some("bad_authorisation")), "{v}");
     assert!(v["message"].as_str().unwrap().contains("does not verify"), "{v}");
     wait_until(Duration::from_secs(10), "the refusal in the agent's journal", || {
-        site.remote_events().iter().any(|m| m.contains("refused") && m.contains("does not verify"))
+        remote_events(&site).iter().any(|m| m.contains("refused") && m.contains("does not verify"))
     });
     assert_eq!(proc.terminate(Duration::from_secs(15)), Some(0), "agent stops cleanly");
 
@@ -210,7 +184,7 @@ fn remote_console_needs_consent_a_valid_signature_and_the_acl() {
     let b_secret = line_after(&out, "shown once");
     std::thread::sleep(Duration::from_secs(3)); // the broker reloads its logins
     let spy = mosquitto_sub(setup.cloud.mqtt_port, &b_id, &b_secret, &format!("md/v1/{agent_id}/up/reply"), 6);
-    let before = site.remote_events().len();
+    let before = remote_events(&site).len();
     let forged = Command::new("mosquitto_pub")
         .args(["-h", "127.0.0.1", "-p", &setup.cloud.mqtt_port.to_string(), "-u", &b_id, "-P", &b_secret])
         .args([
@@ -231,7 +205,7 @@ fn remote_console_needs_consent_a_valid_signature_and_the_acl() {
     let seen = String::from_utf8_lossy(&spied.stdout);
     assert!(seen.trim().is_empty(), "another agent read this agent's replies: {seen}");
     std::thread::sleep(Duration::from_secs(1));
-    let after = site.remote_events();
+    let after = remote_events(&site);
     assert_eq!(after.len(), before + 1, "only the cloud's command reached the agent: {:?}", &after[before..]);
     assert!(!after.iter().any(|m| m.contains("not a remote command")), "{after:?}");
 
@@ -242,7 +216,7 @@ fn remote_console_needs_consent_a_valid_signature_and_the_acl() {
         assert!(codes.contains(&code), "cloud journal has {code}: {codes:?}");
     }
     assert!(journal.iter().all(|r| r["body"]["user"] == "alice"), "{journal:?}");
-    let events = site.remote_events();
+    let events = remote_events(&site);
     assert!(events.iter().any(|m| m.contains("by alice@acme.test (admin)") && m.contains("no_consent")), "{events:?}");
     assert!(events.iter().any(|m| m.contains("console `*IDN?`") && m.ends_with(": done")), "{events:?}");
 
@@ -286,12 +260,12 @@ fn remote_console_needs_consent_a_valid_signature_and_the_acl() {
     assert_eq!(ids(&site.config), ["dmm2"]);
     //    Both journals.
     wait_until(Duration::from_secs(10), "the settings in the agent's journal", || {
-        let events = site.remote_events();
+        let events = remote_events(&site);
         ["poll interval", "add instrument", "remove instrument"]
             .iter()
             .all(|what| events.iter().any(|m| m.contains(&format!("remote {what} by alice@acme.test (admin)"))))
     });
-    let events = site.remote_events();
+    let events = remote_events(&site);
     assert!(events.iter().any(|m| m.contains("add instrument") && m.contains("no_consent")), "{events:?}");
     let journal = cloud_journal(api, agent_id);
     let settings: Vec<(&str, &str)> = journal

@@ -692,3 +692,43 @@ fn backfilled_older_samples_read_in_time_order_and_sync_once() {
     assert_eq!(agent.range(ch[0], 0, i64::MAX).unwrap().len(), 5_001);
     assert_eq!(agent.outbox_next(10).unwrap()[0].seq_from, 5_000);
 }
+
+/// Dense raw data (issue 17: 1M points over a day, a block or two per
+/// pixel): most blocks straddle buckets and are decoded on all cores. The
+/// answer is M4's min and max (with ties, another time of the same value
+/// may be named, as with one thread).
+#[test]
+fn minmax_of_dense_blocks_decoded_in_parallel_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir, 32);
+    let ch = with_channels(&mut store, 1)[0];
+    let mut x = 12345u64;
+    let samples: Vec<Sample> = (0..40_000i64)
+        .map(|i| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let t = i * 100 + (x >> 60) as i64; // not quite regular
+            match (x >> 33) % 97 {
+                0 => Sample::special(t, SpecialKind::OverRange),
+                k => Sample::number(t, ((x >> 40) % 50) as f64 + (k % 3) as f64), // many ties
+            }
+        })
+        .collect();
+    store.append(&tagged(ch, &samples)).unwrap();
+    let reader = Store::open_readonly(&dir.path().join("cache.db")).unwrap();
+    for (from, to, n) in [(0, 4_000_000, 1_000), (-50_000, 4_100_000, 333), (123_456, 2_345_678, 700)] {
+        let want = reader.m4(ch, from, to, n).unwrap();
+        let got = reader.minmax(ch, from, to, n).unwrap();
+        assert_eq!(got.len(), want.len());
+        let value = |m: Option<(i64, f64)>| m.map(|m| m.1);
+        for (g, w) in got.iter().zip(&want) {
+            let at = format!("{from}..{to}/{n}, bucket {}", g.t_start);
+            assert_eq!((g.t_start, g.t_end), (w.t_start, w.t_end), "{at}");
+            assert_eq!((value(g.min), value(g.max)), (value(w.min), value(w.max)), "{at}");
+            // With ties, the time is one holding that value in the bucket.
+            for (t, v) in [g.min, g.max].into_iter().flatten() {
+                assert!((g.t_start..g.t_end).contains(&t), "{at}");
+                assert!(samples.iter().any(|s| s.t == t && s.value.as_number() == Some(v)), "{at}");
+            }
+        }
+    }
+}

@@ -332,9 +332,10 @@ fn first_paint(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
         let data = tempfile::tempdir()?;
         let xvfb = Xvfb::start()?;
         let driver = Driver::start(&xvfb.display, &h.env())?;
-        // As a user starts it: the demo's week of history is written
-        // before the window opens (in "page start"); --demo-history D
-        // writes less (--short: an hour).
+        // As a user starts it: the demo writes the last hour of its week
+        // of history beside the web view's start and the rest behind the
+        // agent; --demo-history D writes less (--short: an hour, all of
+        // it before the agent).
         let mut args = vec!["--demo".to_string(), "--data-dir".into(), data.path().to_string_lossy().into_owned()];
         if let Some(h) = &a.demo_history {
             args.extend(["--demo-history".to_string(), h.clone()]);

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use meterdeck_drivers::InstrumentConfig;
@@ -71,29 +71,46 @@ pub async fn write_recent_history(
 
 /// The demo's older history, written on a thread of its own at the lowest
 /// CPU priority behind the started agent and window: on a small machine the
-/// web view's start-up comes first.
-#[derive(Default)]
+/// web view's start-up comes first. Reports and exports made meanwhile
+/// wait for it (`wait_blocking`): they would miss part of their range.
 pub struct HistoryJob {
     stop: Arc<AtomicBool>,
-    thread: Mutex<Option<std::thread::JoinHandle<Result<(), String>>>>,
+    /// `None` while writing, then how it ended.
+    state: Arc<(Mutex<Option<Result<(), String>>>, Condvar)>,
+}
+
+/// Records the writer's end, a panic included, and wakes the waiters.
+struct Finish(Arc<(Mutex<Option<Result<(), String>>>, Condvar)>, Option<Result<(), String>>);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        let outcome = self.1.take().unwrap_or_else(|| Err("the history writer panicked".into()));
+        *self.0.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        self.0.1.notify_all();
+    }
 }
 
 impl HistoryJob {
+    fn done() -> HistoryJob {
+        HistoryJob { stop: Arc::default(), state: Arc::new((Mutex::new(Some(Ok(()))), Condvar::new())) }
+    }
+
     pub fn start(backfill: Option<(Backfill, Vec<RunningSim>)>) -> HistoryJob {
-        let job = HistoryJob::default();
-        let Some((backfill, sims)) = backfill.filter(|b| !b.0.is_empty()) else { return job };
-        let stop = job.stop.clone();
+        let Some((backfill, sims)) = backfill.filter(|b| !b.0.is_empty()) else { return HistoryJob::done() };
+        let job = HistoryJob { stop: Arc::default(), state: Arc::new((Mutex::new(None), Condvar::new())) };
+        let (stop, state) = (job.stop.clone(), job.state.clone());
         let spawned = std::thread::Builder::new().name("demo-history".into()).spawn(move || {
+            let mut finish = Finish(state, None);
             // Linux: the nice value is per thread, inherited by the threads
             // this one starts (waveform workers, block encoders).
             let _ = rustix::process::setpriority_process(None, 19);
-            match backfill.run(&sims, &stop) {
+            finish.1 = Some(match backfill.run(&sims, &stop) {
                 Ok(w) => {
                     tracing::info!(
                         channels = w.channels,
                         samples = w.samples,
                         ms = w.took.as_millis() as u64,
-                        "demo: the rest of the week of simulated history written"
+                        "demo: the rest of the simulated history written"
                     );
                     Ok(())
                 }
@@ -101,13 +118,15 @@ impl HistoryJob {
                     tracing::warn!("demo: writing the older history failed: {e}");
                     Err(e.to_string())
                 }
-            }
+            });
         });
         match spawned {
-            Ok(t) => *job.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(t),
-            Err(e) => tracing::warn!("demo: cannot start the history writer: {e}"),
+            Ok(_) => job,
+            Err(e) => {
+                tracing::warn!("demo: cannot start the history writer: {e}");
+                HistoryJob::done()
+            }
         }
-        job
     }
 
     /// Asks the writer to stop after the chunk it is writing.
@@ -115,16 +134,23 @@ impl HistoryJob {
         self.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Waits for the writer to finish (at once when there is none).
-    pub async fn wait(&self) -> DeskResult<()> {
-        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let Some(thread) = thread else { return Ok(()) };
-        let r = tokio::task::spawn_blocking(move || thread.join())
-            .await
-            .map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}")))?;
-        match r {
-            Ok(r) => r.map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}"))),
-            Err(_) => Err(DeskError::Invalid("writing the demo history: the writer panicked".into())),
+    /// Blocks until the writer has finished (at once when there is none);
+    /// its error, if it failed (already logged: readers go on with what
+    /// was written).
+    pub fn wait_blocking(&self) -> DeskResult<()> {
+        let (lock, cv) = &*self.state;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while state.is_none() {
+            state = cv.wait(state).unwrap_or_else(|e| e.into_inner());
         }
+        state.clone().unwrap_or(Ok(())).map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}")))
+    }
+
+    /// [`HistoryJob::wait_blocking`] off the async threads.
+    pub async fn wait(&self) -> DeskResult<()> {
+        let job = HistoryJob { stop: self.stop.clone(), state: self.state.clone() };
+        tokio::task::spawn_blocking(move || job.wait_blocking())
+            .await
+            .map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}")))?
     }
 }

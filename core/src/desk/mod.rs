@@ -597,6 +597,8 @@ impl Desk {
         if let Some(dir) = out.parent().filter(|d| !d.is_dir()) {
             return Err(DeskError::Invalid(format!("folder {} does not exist", dir.display())));
         }
+        // Right after a demo starts, the range may lie in the history still being written.
+        let _ = self.history.wait_blocking();
         let records = self.records(ids)?;
         let store = Store::open_readonly(&self.data_dir.join(STORE_FILE))?;
         let s = export(&store, &records, from, to, &out, format, progress)?;

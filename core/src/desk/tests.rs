@@ -62,6 +62,12 @@ async fn the_older_demo_history_is_written_behind_the_agent() {
     let opened = crate::model::now_ms();
     let opts = AgentOptions { demo_history: Duration::from_secs(5 * 3600), ..AgentOptions::default() };
     let desk = Desk::open_with(&dir.path().join("data"), &dir.path().join("agent.toml"), true, opts).await.unwrap();
+    let ch = desk.channels().unwrap().into_iter().find(|c| c.instrument == "hioki-logger-1").unwrap();
+    // An export made at once waits for the history of its range.
+    let out = dir.path().join("early.csv");
+    let (from, to) = (opened - 5 * 3_600_000 + 1000, opened - 1000);
+    let early = tokio::task::block_in_place(|| desk.export(&[ch.id], from, to, out.to_str().unwrap(), &mut |_, _| {}));
+    assert_eq!(early.unwrap().samples, 5 * 3600 - 2, "the export's range is complete");
     let mut rx = desk.subscribe();
     wait_for(
         &mut rx,
@@ -70,7 +76,6 @@ async fn the_older_demo_history_is_written_behind_the_agent() {
     )
     .await;
     desk.history_written().await.unwrap();
-    let ch = desk.channels().unwrap().into_iter().find(|c| c.instrument == "hioki-logger-1").unwrap();
     let now = crate::model::now_ms();
     let view = desk.series(&[ch.id], opened - 6 * 3_600_000, now + 1000, 16_384).unwrap().remove(0);
     assert!(view.raw);

@@ -2,8 +2,16 @@
 //! headless agent (`meterdeck-agent demo`): the simulator's instruments (a
 //! Hioki logger, a power meter, a SCPI DMM and a Modbus device, repeated)
 //! polled every second, and a week of their history written into a fresh
-//! cache before the agent starts, so the Viewer, dashboards and reports show
-//! real-looking data at once and a cloud the demo syncs to receives it.
+//! cache, so the Viewer, dashboards and reports show real-looking data at
+//! once and a cloud the demo syncs to receives it.
+//!
+//! The window's first data must not wait for the whole week (issue 17,
+//! first paint): [`write_recent`] writes the last hour before the agent
+//! starts, numbered after the rest (`Store::start_channel_at`), and
+//! [`Backfill`] writes the rest below it behind the running agent, newest
+//! day first (`Store::backfill`), so reads come out in time order and the
+//! sync outbox holds each sample once. The headless agent's
+//! [`write_history`] does both before it starts.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,8 +81,9 @@ pub struct HistoryWritten {
 /// (the Viewer opens on the last hour); the rest follows behind it.
 pub const RECENT: Duration = Duration::from_secs(3600);
 /// Settings key of the history still to write: `{"step_ms": .., "channels":
-/// [[channel id, time of seq 0], ..]}`; empty once all is written. A demo
-/// stopped before its history was in continues it when started again.
+/// [{"id": channel id, "first": time of seq 0}, ..]}`; empty once all is
+/// written. A demo stopped before its history was in continues it when
+/// started again.
 const PENDING_KEY: &str = "demo.history_pending";
 
 /// Writes `span` of history at [`DEMO_POLL`] up to `now` for every channel
@@ -161,7 +170,9 @@ pub fn write_recent(
                 match store.start_channel_at(id, total - recent_n) {
                     Ok(()) => {
                         fresh.push((sim, index, id));
-                        todo.push((k, index, Planned { id, first }));
+                        if total > recent_n {
+                            todo.push((k, index, Planned { id, first }));
+                        }
                     }
                     // Emptied by retention after it had samples: its seqs
                     // cannot go back, so it starts without a history.

@@ -12,7 +12,10 @@
 //! days within a disk quota.
 //!
 //! Order: a channel's samples are kept and returned in arrival order;
-//! out-of-order or duplicate timestamps are stored as they came.
+//! out-of-order or duplicate timestamps are stored as they came. Older
+//! samples written later with `backfill` (the demo's history) take seqs
+//! reserved below the first arrival (`start_channel_at`) and are returned
+//! before the samples that arrived.
 //! `Number(NaN)` is stored as `Special(Invalid)`, `-0.0` as `0.0`.
 
 mod backfill;

@@ -75,12 +75,14 @@ pub async fn write_recent_history(
 /// wait for it (`wait_blocking`): they would miss part of their range.
 pub struct HistoryJob {
     stop: Arc<AtomicBool>,
-    /// `None` while writing, then how it ended.
-    state: Arc<(Mutex<Option<Result<(), String>>>, Condvar)>,
+    state: Arc<(Mutex<Outcome>, Condvar)>,
 }
 
+/// `None` while writing, then how it ended.
+type Outcome = Option<Result<(), String>>;
+
 /// Records the writer's end, a panic included, and wakes the waiters.
-struct Finish(Arc<(Mutex<Option<Result<(), String>>>, Condvar)>, Option<Result<(), String>>);
+struct Finish(Arc<(Mutex<Outcome>, Condvar)>, Outcome);
 
 impl Drop for Finish {
     fn drop(&mut self) {

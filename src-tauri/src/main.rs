@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         demo_history: args.demo_history,
         ..meterdeck_core::agent::AgentOptions::default()
     };
-    // A demo writing its week of history opens the Desk beside the window's
+    // A demo writing its history opens the Desk beside the window's
     // start (see `startup`); otherwise it opens first, so a refused
     // configuration exits before a window appears.
     let (opening, ready) = startup::channel();
@@ -124,7 +124,7 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Opens the Desk (the agent, and a fresh demo's history first) and the
+/// Opens the Desk (the agent, a fresh demo's last hour of history first) and the
 /// cloud sign-in (token in the OS keychain, URL/account/user in the store).
 async fn open_desk(
     launch: &args::Launch,

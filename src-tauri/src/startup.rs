@@ -1,8 +1,8 @@
 //! The window starts while the Desk opens (issue 17, first paint). A fresh
-//! demo cache first gets a week of history (13.3M samples: 1.4 s in a
-//! release build here), and the web view needs about as long to start; the
-//! process used to do one after the other. Now the Desk opens beside the
-//! web view and `start_view`, the UI's first call, waits for it. Other
+//! demo cache gets a week of history (13.3M samples); the Desk writes its
+//! last hour before the agent starts and the rest behind it at the lowest
+//! CPU priority (`meterdeck_core::demo`), and the Desk opens beside the web
+//! view: `start_view`, the UI's first call, waits for it. Other
 //! commands are called only after `start_view` answered, when the Desk and
 //! the cloud link are managed.
 

@@ -241,9 +241,34 @@ fn viewer(cx: &Ctx) -> Result<()> {
         let check = d.wait_for(&format!("[data-testid=channel-check][data-path=\"{p}\"]"), Duration::from_secs(10))?;
         d.click(&check)
     };
-    // The demo's cache starts with a week of history: the week is drawn at
-    // once. Two temperatures, which follow the day.
+    // The demo's cache starts with a week of history: its last hour before
+    // the window's first data, the rest behind the agent, newest day first
+    // (about a second in a release build, several in this debug one). Two
+    // temperatures, which follow the day, once the week is in.
     let third = format!("{logger}/CH1_3");
+    let channels = cx.invoke("channels", json!({}))?;
+    let id_of = |path: &str| {
+        channels
+            .as_array()
+            .and_then(|l| {
+                l.iter().find(|c| {
+                    format!("{}/{}", c["instrument"].as_str().unwrap_or(""), c["channel"].as_str().unwrap_or(""))
+                        == path
+                })
+            })
+            .and_then(|c| c["id"].as_i64())
+            .ok_or_else(|| anyhow!("no channel {path} in {channels}"))
+    };
+    let ids = [id_of(&paths[0])?, id_of(&third)?];
+    d.wait_until(Duration::from_secs(120), "the demo's week of history written", |_| {
+        let mut all_in = true;
+        for id in ids {
+            let e = cx.invoke("series_extent", json!({"channelIds": [id]}))?;
+            let from = e["from"].as_i64().ok_or_else(|| anyhow!("no extent of channel {id}: {e}"))?;
+            all_in &= now_ms() - from >= 7 * 86_400_000 - 60_000;
+        }
+        Ok(all_in.then_some(()))
+    })?;
     check_path(&paths[0])?;
     check_path(&third)?;
     d.click(&d.by_testid("range-1w")?)?;

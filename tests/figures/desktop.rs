@@ -332,9 +332,10 @@ fn first_paint(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
         let data = tempfile::tempdir()?;
         let xvfb = Xvfb::start()?;
         let driver = Driver::start(&xvfb.display, &h.env())?;
-        // As a user starts it: the demo's week of history is written
-        // before the window opens (in "page start"); --demo-history D
-        // writes less (--short: an hour).
+        // As a user starts it: the demo writes the last hour of its week
+        // of history beside the web view's start and the rest behind the
+        // agent; --demo-history D writes less (--short: an hour, all of
+        // it before the agent).
         let mut args = vec!["--demo".to_string(), "--data-dir".into(), data.path().to_string_lossy().into_owned()];
         if let Some(h) = &a.demo_history {
             args.extend(["--demo-history".to_string(), h.clone()]);
@@ -783,20 +784,23 @@ fn viewer(a: &Args, json: &mut Json) -> Result<Vec<Figure>> {
     desk.wait_for(&over_sel, Duration::from_secs(30))?;
     let width = desk.rect(&desk.find(&over_sel)?)?.width.round() as i64;
     let mut ui = Vec::new();
-    let (mut cmd, mut frame) = (Vec::new(), Vec::new());
+    let (mut cmd, mut frame, mut core) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..a.runs {
         ui.push(redraw_ms(&desk, js_click(&testid("range-1d")))?);
         let to = now_ms() as i64;
         let (j, b) = both_cmds(raw_id, to - DAY_MS, to, width)?;
         cmd.push(j);
         frame.push(b);
+        // Core's share of the same answer, in this process.
+        core.push(core_series_ms(&reader, raw_id, to - DAY_MS, to, width as usize)?);
     }
     print_phases(&ui);
     let ms: Vec<f64> = ui.iter().map(|r| r.ms).collect();
     eprintln!(
-        "   {raw_n} points: click -> painted {ms:.1?} ms; series (JSON) {cmd:.1?} ms, series_frame {frame:.1?} ms (plot {width} px); breakdown {}",
+        "   {raw_n} points: click -> painted {ms:.1?} ms; series (JSON) {cmd:.1?} ms, series_frame {frame:.1?} ms (plot {width} px); core alone {core:.1?} ms; breakdown {}",
         breakdown(&ui)
     );
+    json.insert("series_core_1m_ms".into(), json!(median(core)));
     let raw_redraw = median(ms);
     json.insert("viewer_1m_redraw_ms".into(), json!(raw_redraw));
     json.insert("viewer_1m_points".into(), json!(raw_n));

@@ -110,6 +110,8 @@ pub struct Desk {
     /// Remote instrument settings from the agent, until
     /// [`Desk::serve_remote_edits`] takes them.
     remote_edits: Mutex<Option<tokio::sync::mpsc::Receiver<crate::remote::EditRequest>>>,
+    /// The demo's older history, written behind the agent.
+    history: demo::HistoryJob,
 }
 
 fn poisoned<T>(e: std::sync::PoisonError<T>) -> std::sync::PoisonError<T> {
@@ -179,11 +181,17 @@ impl Desk {
         };
         let (live, _) = broadcast::channel(4096);
         let fast = Arc::new(Mutex::new(HashMap::new()));
-        if let Some((sims, configs)) = history {
-            write_demo_history(data_dir, &cfg, sims, configs, agent_opts.demo_history).await?;
-        }
+        // The last hour of the demo's history before the agent starts, the
+        // rest of the week behind it (the first screen waits for no more).
+        let backfill = match history {
+            Some((sims, configs)) => {
+                Some(demo::write_recent_history(data_dir, &cfg, sims, configs, agent_opts.demo_history).await?)
+            }
+            None => None,
+        };
         let handle = Agent::start(cfg.clone(), data_dir, agent_opts.clone())?;
         spawn_forwarder(&handle, live.clone(), fast.clone());
+        let history = demo::HistoryJob::start(backfill);
         let reader = Store::open_readonly(&data_dir.join(STORE_FILE))?;
         Ok(Desk {
             data_dir: data_dir.to_path_buf(),
@@ -200,11 +208,21 @@ impl Desk {
             live,
             sim: tokio::sync::Mutex::new(sim),
             remote_edits: Mutex::new(Some(edits_rx)),
+            history,
         })
+    }
+
+    /// Waits until the demo's older history is written (at once when there
+    /// is none to write); its error, if writing failed.
+    pub async fn history_written(&self) -> DeskResult<()> {
+        self.history.wait().await
     }
 
     /// Stops the agent (recording its stop) and the simulator.
     pub async fn shutdown(&self) -> DeskResult<()> {
+        // An unfinished history continues when the demo starts again.
+        self.history.stop();
+        let _ = self.history.wait().await;
         let agent = self.agent.write().await.take();
         let result = match agent {
             Some(a) => a.shutdown().await.map_err(DeskError::from),
@@ -637,6 +655,8 @@ impl Desk {
         if let Some(dir) = out.parent().filter(|d| !d.is_dir()) {
             return Err(DeskError::Invalid(format!("folder {} does not exist", dir.display())));
         }
+        // Right after a demo starts, the range may lie in the history still being written.
+        let _ = self.history.wait_blocking();
         let records = self.records(ids)?;
         let store = Store::open_readonly(&self.data_dir.join(STORE_FILE))?;
         let s = export(&store, &records, from, to, &out, format, progress)?;
@@ -788,33 +808,4 @@ fn spawn_forwarder(
             }
         }
     });
-}
-
-/// A fresh demo cache starts with a week of the simulator's history (see
-/// `crate::demo`), written before the agent opens the store.
-async fn write_demo_history(
-    data_dir: &Path,
-    cfg: &AgentConfig,
-    sims: Vec<meterdeck_drivers::sim::RunningSim>,
-    configs: Vec<InstrumentConfig>,
-    span: Duration,
-) -> DeskResult<()> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| DeskError::Invalid(format!("cannot create {}: {e}", data_dir.display())))?;
-    let path = data_dir.join(STORE_FILE);
-    let opts = StoreOptions { durability: cfg.agent.durability, block_samples: cfg.agent.block_samples };
-    let written = tokio::task::spawn_blocking(move || {
-        crate::demo::write_history(&path, opts, STORE_PARTS, &sims, &configs, now_ms(), span)
-    })
-    .await
-    .map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}")))??;
-    if written.samples > 0 {
-        tracing::info!(
-            channels = written.channels,
-            samples = written.samples,
-            ms = written.took.as_millis() as u64,
-            "demo: a week of simulated history written"
-        );
-    }
-    Ok(())
 }

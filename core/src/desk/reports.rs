@@ -85,6 +85,8 @@ impl Desk {
     /// Generates the template's report now (its range as of now), into the
     /// data directory's `reports/`; not sent anywhere.
     pub fn report_generate(&self, name: &str, progress: &mut dyn FnMut(ReportProgress)) -> DeskResult<RunView> {
+        // Right after a demo starts, its range may lie in the history still being written.
+        let _ = self.history.wait_blocking();
         let store = self.report_store()?;
         let t = saved::get(store.conn(), name)?;
         let mut relay = |p: crate::report::Progress| {

@@ -52,6 +52,58 @@ async fn a_fresh_demo_starts_with_its_history_and_a_second_start_keeps_it() {
     assert_eq!(store.count_in_range(channels[0].id, 0, opened).unwrap(), before, "the history is written once");
 }
 
+/// Issue 17: the first screen waits for the last hour of the demo's
+/// history only; the rest is written behind the running agent. Once in,
+/// the Viewer reads the whole span complete and in time order, live
+/// samples after it, and the sync outbox holds every sample once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_older_demo_history_is_written_behind_the_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let opened = crate::model::now_ms();
+    let opts = AgentOptions { demo_history: Duration::from_secs(5 * 3600), ..AgentOptions::default() };
+    let desk = Desk::open_with(&dir.path().join("data"), &dir.path().join("agent.toml"), true, opts).await.unwrap();
+    let ch = desk.channels().unwrap().into_iter().find(|c| c.instrument == "hioki-logger-1").unwrap();
+    // An export made at once waits for the history of its range.
+    let out = dir.path().join("early.csv");
+    let (from, to) = (opened - 5 * 3_600_000 + 1000, opened - 1000);
+    let early = tokio::task::block_in_place(|| desk.export(&[ch.id], from, to, out.to_str().unwrap(), &mut |_, _| {}));
+    assert_eq!(early.unwrap().samples, 5 * 3600 - 2, "the export's range is complete");
+    let mut rx = desk.subscribe();
+    wait_for(
+        &mut rx,
+        "logger readings",
+        |e| matches!(e, LiveEvent::Readings { instrument, .. } if instrument == "hioki-logger-1"),
+    )
+    .await;
+    desk.history_written().await.unwrap();
+    let now = crate::model::now_ms();
+    let view = desk.series(&[ch.id], opened - 6 * 3_600_000, now + 1000, 16_384).unwrap().remove(0);
+    assert!(view.raw);
+    let first = view.t[0];
+    assert!((opened - first - 5 * 3_600_000).abs() <= 1000, "the history starts 5 h back: {}", opened - first);
+    // One sample a second up to the live polls (all after `opened`).
+    let history = view.t.iter().take_while(|&&t| t < opened).count();
+    assert!((5 * 3600 - 1..=5 * 3600).contains(&history), "{history} samples before the live ones");
+    assert!(view.t[..history].windows(2).all(|w| w[1] - w[0] == 1000), "complete and in time order");
+    assert!(view.t.windows(2).all(|w| w[1] > w[0]), "live samples follow in time order");
+    assert!(view.min.iter().all(Option::is_some));
+    desk.shutdown().await.unwrap();
+
+    // Every stored sample waits in the outbox exactly once.
+    let store = Store::open_readonly(&dir.path().join("data").join(STORE_FILE)).unwrap();
+    let stored = store.range(ch.id, 0, i64::MAX).unwrap();
+    let mut outboxed: Vec<(i64, Sample)> = store
+        .outbox_next(100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.channel == ch.id)
+        .flat_map(|b| (b.seq_from..).zip(b.samples))
+        .collect();
+    outboxed.sort_by_key(|x| x.0);
+    assert_eq!(outboxed.iter().map(|x| x.0).collect::<Vec<_>>(), (0..stored.len() as i64).collect::<Vec<_>>());
+    assert_eq!(outboxed.into_iter().map(|x| x.1).collect::<Vec<_>>(), stored);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_mode_starts_the_simulator_and_live_readings_arrive() {
     let dir = tempfile::tempdir().unwrap();

@@ -346,7 +346,7 @@ fn group_by_channel(input: &[(ChannelId, Sample)], mut buf: Vec<(ChannelId, Samp
 
 /// Splits `all` into the fewest chunks of at most `max` samples, sizes
 /// differing by at most one.
-fn even_chunks<T>(all: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+pub(super) fn even_chunks<T>(all: &[T], max: usize) -> impl Iterator<Item = &[T]> {
     let k = all.len().div_ceil(max).max(1);
     let (base, extra) = (all.len() / k, all.len() % k);
     let mut start = 0;
@@ -359,15 +359,15 @@ fn even_chunks<T>(all: &[T], max: usize) -> impl Iterator<Item = &[T]> {
 }
 
 /// One block to compress.
-struct Job<'a> {
-    plan: usize,
-    seq: i64,
-    samples: Run<'a>,
+pub(super) struct Job<'a> {
+    pub(super) plan: usize,
+    pub(super) seq: i64,
+    pub(super) samples: Run<'a>,
 }
 
 /// A block's samples: kept ones (tail + new) or straight from the caller.
 #[derive(Clone, Copy)]
-enum Run<'a> {
+pub(super) enum Run<'a> {
     Kept(&'a [Sample]),
     New(&'a [(ChannelId, Sample)]),
 }
@@ -396,7 +396,7 @@ impl Encoders {
         Encoders { scratch: (0..threads).map(|_| EncodeScratch::default()).collect(), grouped: Vec::new() }
     }
 
-    fn encode(&mut self, jobs: &[Job]) -> Vec<std::result::Result<(Vec<u8>, Summary), CodecError>> {
+    pub(super) fn encode(&mut self, jobs: &[Job]) -> Vec<std::result::Result<(Vec<u8>, Summary), CodecError>> {
         let threads = if jobs.len() < PARALLEL_MIN_BLOCKS { 1 } else { self.scratch.len() };
         let mut scratch = self.scratch.iter_mut();
         if threads <= 1 {
@@ -440,7 +440,14 @@ fn update_channel(tx: &Connection, channel: ChannelId, end: i64, latest: Option<
     Ok(())
 }
 
-fn insert_block(tx: &Connection, channel: ChannelId, seq: i64, blob: &[u8], s: &Summary, sum: f64) -> Result<()> {
+pub(super) fn insert_block(
+    tx: &Connection,
+    channel: ChannelId,
+    seq: i64,
+    blob: &[u8],
+    s: &Summary,
+    sum: f64,
+) -> Result<()> {
     let Summary { count, specials, t_min, t_max, first, last, min, max } = *s;
     tx.prepare_cached(
         "INSERT INTO block (channel, seq_first, count, specials, t_min, t_max,

@@ -52,6 +52,9 @@ pub enum StoreError {
     /// A tail row (recent samples of many channels) that does not decode.
     #[error("corrupt tail row {row}: {detail}")]
     CorruptTail { row: i64, detail: String },
+    /// Older samples that cannot go below the channel's (see `Store::backfill`).
+    #[error("channel {channel}: {detail}")]
+    Backfill { channel: ChannelId, detail: String },
     #[error("unknown channel id {0} (call ensure_channel first)")]
     UnknownChannel(ChannelId),
     #[error("unknown instrument '{0}' (call upsert_instrument first)")]

@@ -12,9 +12,13 @@
 //! days within a disk quota.
 //!
 //! Order: a channel's samples are kept and returned in arrival order;
-//! out-of-order or duplicate timestamps are stored as they came.
+//! out-of-order or duplicate timestamps are stored as they came. Older
+//! samples written later with `backfill` (the demo's history) take seqs
+//! reserved below the first arrival (`start_channel_at`) and are returned
+//! before the samples that arrived.
 //! `Number(NaN)` is stored as `Special(Invalid)`, `-0.0` as `0.0`.
 
+mod backfill;
 mod blocks;
 mod catalog;
 pub mod codec;
@@ -184,6 +188,50 @@ impl Store {
         let r =
             blocks::append(&mut self.conn, self.live.get_mut(), self.opts.block_samples, &mut self.encoders, samples);
         at(&self.path, "append", r)
+    }
+
+    /// Numbers the first sample appended to channel `ch` `seq` instead of 0,
+    /// reserving seqs `0..seq` for older samples written later with
+    /// [`Store::backfill`]. The channel must hold no samples yet.
+    pub fn start_channel_at(&mut self, ch: ChannelId, seq: i64) -> Result<()> {
+        let r = (|| -> Result<()> {
+            let tx = self.conn.transaction()?;
+            let live = blocks::fresh(&tx, self.live.get_mut())?;
+            backfill::start_at(&tx, live, ch, seq)?;
+            tx.commit()?;
+            Ok(())
+        })();
+        // Reloaded on next use: the channel's numbering changed under it.
+        *self.live.get_mut() = None;
+        at(&self.path, "start channel", r)
+    }
+
+    /// The lowest seq channel `ch` holds, or its next seq when it holds
+    /// none: [`Store::backfill`] writes below it.
+    pub fn seq_floor(&self, ch: ChannelId) -> Result<i64> {
+        self.read("seq floor", |conn, live| backfill::seq_floor(conn, live, ch))
+    }
+
+    /// Writes `samples`, older than everything channel `ch` holds, at seqs
+    /// `seq0..seq0 + len`, which must lie at or above 0 and below
+    /// [`Store::seq_floor`] (reserved with [`Store::start_channel_at`]), in
+    /// blocks and the sync outbox, in one transaction. The channel's latest
+    /// sample and tail are left alone, so the agent may append on another
+    /// connection meanwhile; the blocks are encoded before the write lock
+    /// is taken. Durable when it returns.
+    pub fn backfill(&mut self, ch: ChannelId, seq0: i64, samples: &[Sample]) -> Result<()> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let r = (|| -> Result<()> {
+            let blocks = backfill::encode(&mut self.encoders, ch, seq0, samples, self.opts.block_samples)?;
+            let tx = self.conn.transaction()?;
+            let live = blocks::fresh(&tx, self.live.get_mut())?;
+            backfill::insert(&tx, live, ch, (seq0, samples.len() as i64), samples, &blocks)?;
+            tx.commit()?;
+            Ok(())
+        })();
+        at(&self.path, "backfill", r)
     }
 
     /// Samples with `from <= t < to`, in arrival order.

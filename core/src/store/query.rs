@@ -307,15 +307,29 @@ pub(crate) fn minmax(
         }
         add_block(conn, (channel, id, s.count), &buckets, &mut sums, &mut hint, (from, to), &mut d)?;
     }
-    for (id, count, b0, b1, min, max) in deferred {
-        let beats = |b: usize| {
+    let beats = |sums: &[Summary], &(_, _, b0, b1, min, max): &Deferred| {
+        (b0..=b1).any(|b| {
             let cur = &sums[b];
             min.is_some_and(|m| cur.min.is_none_or(|c| m.1 < c.1))
                 || max.is_some_and(|m| cur.max.is_none_or(|c| m.1 > c.1))
-        };
-        if (b0..=b1).any(beats) {
-            let mut h = b0;
-            add_block(conn, (channel, id, count), &buckets, &mut sums, &mut h, (from, to), &mut d)?;
+        })
+    };
+    let threads = decode_threads();
+    if threads > 1 && deferred.len() >= PARALLEL_MIN_DECODE {
+        // Dense raw data (1M points over a day, a block or two per pixel):
+        // nearly every block straddles and beats a neighbour. Those that
+        // may beat one as the summaries stand are decoded on all cores; a
+        // block skipped one at a time below could not change a bucket
+        // (the comparisons are strict), so the answer is the same.
+        deferred.retain(|x| beats(&sums, x));
+        let blocks: Vec<(i64, u64)> = deferred.iter().map(|x| (x.0, x.1)).collect();
+        decode_parallel(conn, channel, &blocks, &buckets, &mut sums, (from, to), threads)?;
+    } else {
+        for x in deferred {
+            if beats(&sums, &x) {
+                let mut h = x.2;
+                add_block(conn, (channel, x.0, x.1), &buckets, &mut sums, &mut h, (from, to), &mut d)?;
+            }
         }
     }
     add_pending(&buckets, &mut sums, hint, pending, from, to);
@@ -324,6 +338,63 @@ pub(crate) fn minmax(
         .enumerate()
         .map(|(i, s)| MinMaxBucket { t_start: buckets.edges[i], t_end: buckets.edges[i + 1], min: s.min, max: s.max })
         .collect())
+}
+
+/// Below this many blocks to decode, one thread does it (a thread's start
+/// costs about as much as decoding a few blocks).
+const PARALLEL_MIN_DECODE: usize = 64;
+
+fn decode_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4))
+}
+
+/// Decodes `blocks` (id, count) and adds their samples in `range` to
+/// `sums`: the blobs are read on this thread (one connection), decoded on
+/// `threads` threads into buckets of their own, merged back in block order
+/// (ties keep the first, as one thread would).
+fn decode_parallel(
+    conn: &Connection,
+    channel: ChannelId,
+    blocks: &[(i64, u64)],
+    buckets: &Buckets,
+    sums: &mut [Summary],
+    (from, to): (TimeMs, TimeMs),
+    threads: usize,
+) -> Result<()> {
+    let mut blobs = Vec::with_capacity(blocks.len());
+    for &(id, count) in blocks {
+        blobs.push((id, count, with_block_data(conn, channel, id, |b| Ok(b.to_vec()))?));
+    }
+    let (per, n) = (blobs.len().div_ceil(threads), sums.len());
+    let work = |part: &[(i64, u64, Vec<u8>)]| -> Result<Vec<Summary>> {
+        let mut mine = vec![Summary::default(); n];
+        let mut d = Decoded::default();
+        let mut hint = 0;
+        for (id, count, blob) in part {
+            codec::decode_block(blob, *count as usize, &mut d).map_err(corrupt_block(channel, *id))?;
+            add_samples(buckets, &mut mine, &mut hint, from, to, &d.ts, &d.vals, &d.specials);
+        }
+        Ok(mine)
+    };
+    let parts: Vec<Result<Vec<Summary>>> = std::thread::scope(|scope| {
+        let mut chunks = blobs.chunks(per);
+        let first = chunks.next().unwrap_or(&[]);
+        let handles: Vec<_> = chunks.map(|part| scope.spawn(move || work(part))).collect();
+        let mut out = vec![work(first)];
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|_| {
+                Err(StoreError::Corrupt { channel, location: "blocks".into(), detail: "decoder thread failed".into() })
+            }));
+        }
+        out
+    });
+    for part in parts {
+        for (sum, p) in sums.iter_mut().zip(part?) {
+            sum.merge(&p);
+        }
+    }
+    Ok(())
 }
 
 /// The tail's samples in `[from, to)` into their buckets.

@@ -612,3 +612,123 @@ fn hot_statements_are_not_reprepared() {
     assert_eq!(st.get_status(rusqlite::StatementStatus::Run), 10);
     assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
 }
+
+/// Issue 17: the demo's week written behind a running agent. The newest
+/// samples come first (numbered after room left for the older ones), the
+/// agent appends on its own connection, and the older samples are
+/// backfilled newest chunk first from another connection.
+#[test]
+fn backfilled_older_samples_read_in_time_order_and_sync_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = open(&dir, 64);
+    let ch = with_channels(&mut agent, 2);
+    let all = ramp(5_000, 1_000_000);
+    let (older, newer) = all.split_at(3_000);
+    agent.start_channel_at(ch[0], 3_000).unwrap();
+    // Reserving twice, or below what is numbered, is refused.
+    agent.append(&tagged(ch[0], &newer[..500])).unwrap();
+    let e = agent.start_channel_at(ch[0], 4_000).unwrap_err().to_string();
+    assert!(e.contains("already holds samples"), "{e}");
+    assert_eq!(agent.seq_floor(ch[0]).unwrap(), 3_000);
+    assert_eq!(agent.seq_floor(ch[1]).unwrap(), 0);
+
+    let mut history =
+        Store::open(&dir.path().join("cache.db"), StoreOptions { block_samples: 64, ..Default::default() }).unwrap();
+    let mut next = 500;
+    for k in (0..3).rev() {
+        // The agent keeps appending between the history's chunks.
+        agent.append(&tagged(ch[0], &newer[next..next + 500])).unwrap();
+        agent.append(&tagged(ch[1], &ramp(7, 0))).unwrap();
+        next += 500;
+        let (a, b) = (k * 1_000, (k + 1) * 1_000);
+        // Overlapping what is there is refused and changes nothing.
+        let e = history.backfill(ch[0], a as i64 + 1, &older[a..b]).unwrap_err().to_string();
+        assert!(e.contains("do not lie below"), "{e}");
+        history.backfill(ch[0], a as i64, &older[a..b]).unwrap();
+        assert_eq!(agent.seq_floor(ch[0]).unwrap(), a as i64);
+        // Meanwhile every read is the stored part, in time order.
+        let got = agent.range(ch[0], 0, i64::MAX).unwrap();
+        assert_eq!(got, [&older[a..], &newer[..next]].concat());
+    }
+    agent.append(&tagged(ch[0], &newer[next..])).unwrap();
+    assert!(history.backfill(ch[0], -10, &older[..10]).is_err(), "below seq 0");
+
+    let reader = Store::open_readonly(&dir.path().join("cache.db")).unwrap();
+    assert_eq!(reader.range(ch[0], 0, i64::MAX).unwrap(), all);
+    assert_eq!(reader.extent(ch[0]).unwrap(), Some((all[0].t, all[4_999].t)));
+    assert_eq!(reader.count_in_range(ch[0], 0, i64::MAX).unwrap(), 5_000);
+    // Min/max per pixel from the cached summaries (read before and after more blocks came).
+    let want = reader.m4(ch[0], all[0].t, all[4_999].t + 1, 37).unwrap();
+    let mm = reader.minmax(ch[0], all[0].t, all[4_999].t + 1, 37).unwrap();
+    assert_eq!(
+        mm.iter().map(|b| (b.min, b.max)).collect::<Vec<_>>(),
+        want.iter().map(|b| (b.min, b.max)).collect::<Vec<_>>()
+    );
+
+    // The cloud gets every sample exactly once, each batch in seq order.
+    let mut synced: Vec<(i64, Sample)> = Vec::new();
+    loop {
+        let batches = agent.outbox_next(7).unwrap();
+        if batches.is_empty() {
+            break;
+        }
+        for b in batches {
+            if b.channel == ch[0] {
+                assert_eq!(b.samples.len() as i64, b.seq_to - b.seq_from);
+                synced.extend((b.seq_from..).zip(b.samples));
+            }
+            agent.outbox_ack(b.id).unwrap();
+        }
+    }
+    synced.sort_by_key(|x| x.0);
+    assert_eq!(synced.iter().map(|x| x.0).collect::<Vec<_>>(), (0..5_000).collect::<Vec<_>>());
+    assert_eq!(synced.into_iter().map(|x| x.1).collect::<Vec<_>>(), all);
+
+    // Reopened, the channel continues after its newest sample.
+    drop((agent, history));
+    let mut agent = open(&dir, 64);
+    agent.append(&tagged(ch[0], &ramp(1, 9_000_000))).unwrap();
+    assert_eq!(agent.seq_floor(ch[0]).unwrap(), 0);
+    assert_eq!(agent.range(ch[0], 0, i64::MAX).unwrap().len(), 5_001);
+    assert_eq!(agent.outbox_next(10).unwrap()[0].seq_from, 5_000);
+}
+
+/// Dense raw data (issue 17: 1M points over a day, a block or two per
+/// pixel): most blocks straddle buckets and are decoded on all cores. The
+/// answer is M4's min and max (with ties, another time of the same value
+/// may be named, as with one thread).
+#[test]
+fn minmax_of_dense_blocks_decoded_in_parallel_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir, 32);
+    let ch = with_channels(&mut store, 1)[0];
+    let mut x = 12345u64;
+    let samples: Vec<Sample> = (0..40_000i64)
+        .map(|i| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let t = i * 100 + (x >> 60) as i64; // not quite regular
+            match (x >> 33) % 97 {
+                0 => Sample::special(t, SpecialKind::OverRange),
+                k => Sample::number(t, ((x >> 40) % 50) as f64 + (k % 3) as f64), // many ties
+            }
+        })
+        .collect();
+    store.append(&tagged(ch, &samples)).unwrap();
+    let reader = Store::open_readonly(&dir.path().join("cache.db")).unwrap();
+    for (from, to, n) in [(0, 4_000_000, 1_000), (-50_000, 4_100_000, 333), (123_456, 2_345_678, 700)] {
+        let want = reader.m4(ch, from, to, n).unwrap();
+        let got = reader.minmax(ch, from, to, n).unwrap();
+        assert_eq!(got.len(), want.len());
+        let value = |m: Option<(i64, f64)>| m.map(|m| m.1);
+        for (g, w) in got.iter().zip(&want) {
+            let at = format!("{from}..{to}/{n}, bucket {}", g.t_start);
+            assert_eq!((g.t_start, g.t_end), (w.t_start, w.t_end), "{at}");
+            assert_eq!((value(g.min), value(g.max)), (value(w.min), value(w.max)), "{at}");
+            // With ties, the time is one holding that value in the bucket.
+            for (t, v) in [g.min, g.max].into_iter().flatten() {
+                assert!((g.t_start..g.t_end).contains(&t), "{at}");
+                assert!(samples.iter().any(|s| s.t == t && s.value.as_number() == Some(v)), "{at}");
+            }
+        }
+    }
+}

@@ -1009,6 +1009,7 @@ evt-remoteAdded = Gerät `{ $instrument }` hinzugefügt; der Agent startet mit d
 ## Die eigenen Alarme der Cloud (Issue 16)
 sitealarms-ackExpired = In der Cloud von { $user } quittiert, aber der Agent hat es nicht binnen eines Tages übernommen: abgelaufen
 sitealarms-cloud-agent__offline = Agent offline (Cloud)
+sitealarms-cloud-agent__online = Agent wieder online (Cloud)
 sitealarms-cloud-traffic__90 = Datenvolumen bei 90 % (Cloud)
 sitealarms-cloud-traffic__100 = Datenvolumen aufgebraucht (Cloud)
 sitealarms-cloud-storage__over = Speicher über dem Plan (Cloud)

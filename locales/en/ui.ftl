@@ -1009,6 +1009,7 @@ evt-remoteAdded = instrument `{ $instrument }` added; the agent restarts with th
 ## The cloud's own alarms (issue 16)
 sitealarms-ackExpired = Acknowledged in the cloud by { $user }, but the agent did not take it within a day: expired
 sitealarms-cloud-agent__offline = Agent offline (cloud)
+sitealarms-cloud-agent__online = Agent back online (cloud)
 sitealarms-cloud-traffic__90 = Traffic at 90 % (cloud)
 sitealarms-cloud-traffic__100 = Traffic allowance used up (cloud)
 sitealarms-cloud-storage__over = Storage over the plan (cloud)

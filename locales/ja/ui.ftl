@@ -1009,6 +1009,7 @@ evt-remoteAdded = 計測器 `{ $instrument }` を追加しました。エージ�
 ## クラウド自身のアラーム (issue 16)
 sitealarms-ackExpired = { $user } がクラウドで確認しましたが、エージェントが1日以内に受け取らなかったため期限切れです
 sitealarms-cloud-agent__offline = エージェントオフライン (クラウド)
+sitealarms-cloud-agent__online = エージェント復帰 (クラウド)
 sitealarms-cloud-traffic__90 = 通信量 90 % (クラウド)
 sitealarms-cloud-traffic__100 = 通信量の上限に到達 (クラウド)
 sitealarms-cloud-storage__over = ストレージがプラン超過 (クラウド)

@@ -47,7 +47,7 @@ describe("site alarms", () => {
     expect(de.detail).toBe("Abfrage fehlgeschlagen: 10.0.0.5:5025: Verbindung vom Messgerät geschlossen");
     expect(de.what).toBe("log · Fehler");
     const c = recordText({ id: 3, kind: "cloud_alarm", t: 0, body: { alarm: "agent_offline", message: "silent" } });
-    expect(c).toEqual({ what: "agent_offline", who: "", detail: "silent" });
+    expect(c).toEqual({ what: "Agent offline (cloud)", who: "", detail: "silent" });
   });
 
   it("words the cloud's own alarms and their destinations", () => {

@@ -38,7 +38,8 @@ export function recordText(r: RecordsReply["records"][number]): { what: string; 
     const detail = text && typeof text === "object" && typeof text.key === "string" ? tText(text) : s("message");
     return { what: [s("instrument"), tDyn(`events.kind.${s("event")}`, s("event"))].filter((x) => x).join(" · "), who: "", detail };
   }
-  return { what: s("alarm"), who: "", detail: s("message") };
+  // The cloud's own alarms (agent_offline, agent_online, ...) by their name in the reader's language.
+  return { what: tDyn(`sitealarms.cloud.${s("alarm")}`, s("alarm")), who: "", detail: s("message") };
 }
 
 export function siteAlarmsScreen(): Screen {

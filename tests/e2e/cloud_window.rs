@@ -10,7 +10,11 @@
 //! bytes, and sign-out, after which the session
 //! token is gone from the keychain.
 //!
-//! Screenshots: docs/screenshots/cloud-signed-in.png (with the storage meter) and viewer-overlay.png.
+//! The stopped site-a's cloud "agent offline" alarm, acknowledged in the
+//! cloud, shows acknowledged (who, comment) on the window's Cloud screen.
+//!
+//! Screenshots: docs/screenshots/cloud-signed-in.png (with the storage meter), viewer-overlay.png
+//! and cloud-offline-acked.png.
 //! Needs the app built: `cd ui && npm run build`, then
 //! `cargo build -p meterdeck -p meterdeck-core -p meterdeck-cloud --bins`.
 
@@ -124,7 +128,8 @@ fn window_signs_in_browses_two_sites_and_overlays_them() {
     // One private bus with gnome-keyring: the agents' secrets and the app's session token.
     let mut bus = Session::start();
     bus.start_keyring();
-    let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &[]);
+    // Checked every second, so the stopped agents' offline alarm comes soon after their silence setting.
+    let cloud = Cloud::start(&tmp.path().join("cloud"), None, None, &["--offline-check-every", "1s"]);
     let out = cloud.cli(&[
         "account",
         "create",
@@ -177,6 +182,7 @@ fn window_signs_in_browses_two_sites_and_overlays_them() {
     step(&mut cx, "channels", started, browse_and_add);
     step(&mut cx, "viewer", started, viewer_overlay);
     step(&mut cx, "storage", started, storage_meter);
+    step(&mut cx, "offline-alarm", started, offline_alarm_acked_in_the_cloud);
     step(&mut cx, "sign-out", started, sign_out);
     eprintln!("cloud window test took {:.1} s", started.elapsed().as_secs_f64());
     drop(cx);
@@ -432,6 +438,77 @@ fn storage_meter(cx: &mut Ctx) -> Result<()> {
     })?;
     ensure!(shown == used, "the Licence screen shows {shown} stored bytes, the API {used}");
     Ok(())
+}
+
+/// The stopped site-a raises the cloud's "agent offline" alarm; acknowledged
+/// in the cloud (the portal's call), the window's Cloud screen shows it
+/// acknowledged, by whom and with the comment.
+fn offline_alarm_acked_in_the_cloud(cx: &mut Ctx) -> Result<()> {
+    let api = cx.api();
+    let (status, v) = meterdeck_e2e::cloud::request(
+        "PUT",
+        &format!("{}/api/v1/account/offline-alarm", cx.cloud.http),
+        Some(&api.token),
+        Some(&json!({"offline_after_s": 5})),
+    );
+    ensure!(status == 200, "offline-alarm setting: {status} {v}");
+    let site = &cx.sites[0];
+    let path = format!("/api/v1/agents/{}/alarms", site.id);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let alarm = loop {
+        let v = api.get(&path);
+        let found = v["site"].as_array().and_then(|l| {
+            l.iter().find(|a| a["alarm_id"].as_str().is_some_and(|id| id.starts_with("cloud-")) && a["unacked"] == true)
+        });
+        if let Some(a) = found {
+            break a["alarm_id"].as_str().unwrap_or_default().to_owned();
+        }
+        ensure!(Instant::now() < deadline, "no cloud offline alarm for the stopped site-a in 60 s: {v}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let (status, v) = meterdeck_e2e::cloud::request(
+        "POST",
+        &format!("{}{path}/{alarm}/ack", cx.cloud.http),
+        Some(&api.token),
+        Some(&json!({"comment": "driving there"})),
+    );
+    ensure!(status == 200, "ack in the cloud: {status} {v}");
+    let d = &cx.desk;
+    d.nav("cloud")?;
+    d.click(&d.by_testid("cloud-refresh")?)?;
+    // Site-b is open from the channels step: site-a's "Channels", clicked
+    // again as a user would while the refresh repaints the rows.
+    let open = format!("[data-testid=cloud-agent-row][data-agent=\"{}\"] [data-testid=cloud-agent-open]", site.id);
+    let row = format!(
+        "[data-testid=site-alarms][data-agent=\"{}\"] [data-testid=site-alarm][data-alarm=\"{alarm}\"][data-state=ACKED]",
+        site.id
+    );
+    let mut clicked = Instant::now() - Duration::from_secs(10);
+    let text = d.wait_until(Duration::from_secs(20), "the window's Cloud screen to show it acknowledged", |s| {
+        if let Ok(text) = s.find(&row).and_then(|e| s.text(&e)) {
+            return Ok(Some(text));
+        }
+        if clicked.elapsed() > Duration::from_secs(2) {
+            let _ = s.find(&open).and_then(|e| s.click(&e));
+            clicked = Instant::now();
+        }
+        Ok(None)
+    })?;
+    eprintln!("    {text}");
+    // The agents' list agrees with the alarm: the stopped site is offline.
+    let online = d.execute(
+        &format!(
+            "return document.querySelector('[data-testid=cloud-agent-row][data-agent=\"{}\"]').dataset.online",
+            site.id
+        ),
+        vec![],
+    )?;
+    ensure!(online == "false", "site-a listed with online={online} beside its offline alarm");
+    ensure!(
+        text.contains("Agent offline") && text.contains(USER) && text.contains("driving there"),
+        "the window's row: {text:?}"
+    );
+    d.screenshot_doc("cloud-offline-acked")
 }
 
 fn sign_out(cx: &mut Ctx) -> Result<()> {

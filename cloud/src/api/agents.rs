@@ -14,8 +14,23 @@ use super::{ApiError, ApiResult, Ctx};
 use crate::state::BrokerEndpoint;
 use crate::store::{Agent, AgentSync, CloudChannel, MinMax, Point, SampleKey, TimeMs};
 
-/// An agent counts as online with a batch within this span.
+/// An agent that never sent a presence message (older agents) counts as
+/// online with a batch within this span.
 pub const ONLINE_MS: TimeMs = 2 * 60 * 1000;
+
+/// Online as the offline monitor sees it: the agent's last presence message
+/// (its retained "online", its goodbye or the broker's last will) when it
+/// sent one, so the list never says "online" beside a standing offline
+/// alarm; else a recent batch.
+fn is_online(presence: Option<bool>, last_batch_ms: Option<TimeMs>, now: TimeMs) -> bool {
+    presence.unwrap_or_else(|| last_batch_ms.is_some_and(|t| now - t <= ONLINE_MS))
+}
+
+/// Each agent's last presence message, read once per request.
+async fn presences(ctx: &Ctx) -> ApiResult<std::collections::HashMap<String, bool>> {
+    let rows = ctx.store().records().presences().await?;
+    Ok(rows.into_iter().filter_map(|p| p.online.map(|o| (p.agent, o))).collect())
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct AgentView {
@@ -46,6 +61,7 @@ async fn view(
     a: Agent,
     licence: &crate::store::LicenceState,
     account_allowance: u64,
+    presence: Option<bool>,
 ) -> ApiResult<AgentView> {
     let now = ctx.now();
     let m = month(now);
@@ -59,7 +75,7 @@ async fn view(
         gateway_plan: term.map(|g| format!("{:?}", g.plan).to_lowercase()),
         gateway_expires: term.map(|g| g.expires),
         stopped: crate::licence::traffic::stopped_because(term, traffic, now),
-        online: a.sync.last_batch_ms.is_some_and(|t| now - t <= ONLINE_MS),
+        online: is_online(presence, a.sync.last_batch_ms, now),
         topic_prefix: meterdeck_wire::sync::agent_prefix(&a.id),
         id: a.id,
         name: a.name,
@@ -78,10 +94,12 @@ async fn view(
 pub async fn list_agents(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<Vec<AgentView>>> {
     let visible = c.visible_agents(&ctx).await?;
     let (licence, _) = crate::licence::state(ctx.store(), &c.account.id).await?;
+    let presence = presences(&ctx).await?;
     let mut out = Vec::new();
     for a in ctx.store().agents(&c.account.id).await? {
         if visible.as_ref().is_none_or(|v| v.contains(&a.id)) {
-            out.push(view(&ctx, a, &licence, c.account.traffic_allowance).await?);
+            let p = presence.get(&a.id).copied();
+            out.push(view(&ctx, a, &licence, c.account.traffic_allowance, p).await?);
         }
     }
     Ok(Json(out))
@@ -95,7 +113,8 @@ pub async fn list_agents(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Jso
 pub async fn get_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<Json<AgentView>> {
     let a = c.agent(&ctx, &id).await?;
     let (licence, _) = crate::licence::state(ctx.store(), &c.account.id).await?;
-    Ok(Json(view(&ctx, a, &licence, c.account.traffic_allowance).await?))
+    let p = presences(&ctx).await?.get(&a.id).copied();
+    Ok(Json(view(&ctx, a, &licence, c.account.traffic_allowance, p).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -463,4 +482,21 @@ pub async fn csv(
         resp.headers_mut().insert(NEXT_HEADER, next);
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_decides_online_and_batches_only_without_one() {
+        let now = 10 * ONLINE_MS;
+        // A clean stop or the last will: offline at once, however recent the batch.
+        assert!(!is_online(Some(false), Some(now - 1_000), now));
+        assert!(is_online(Some(true), Some(now - 3 * ONLINE_MS), now));
+        // No presence message yet: a recent batch.
+        assert!(is_online(None, Some(now - ONLINE_MS), now));
+        assert!(!is_online(None, Some(now - ONLINE_MS - 1), now));
+        assert!(!is_online(None, None, now));
+    }
 }

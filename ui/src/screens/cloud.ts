@@ -443,9 +443,13 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
     paintAgents();
     void loadSiteAlarms(agent);
     try {
-      channels = await api.cloudChannels(agent);
+      const list = await api.cloudChannels(agent);
+      // Another site opened meanwhile: its answer, not this late one, is shown.
+      if (openAgent !== agent) return;
+      channels = list;
       showError(err, null);
     } catch (e) {
+      if (openAgent !== agent) return;
       channels = [];
       showError(err, errorText(e));
     }

@@ -66,8 +66,42 @@ impl DeskError {
                 tr("err-write", &[("path", &path.display().to_string()), ("reason", &source.to_string())])
             }
             DeskError::Simulator(reason) => tr("err-simulator", &[("reason", reason)]),
+            DeskError::Agent(e) => agent_text(e, lang),
             e => e.to_string(),
         }
+    }
+}
+
+/// The agent's refusals the window meets: an instrument's state or its
+/// driver's error, and the alarm actions an operator takes.
+fn agent_text(e: &AgentError, lang: &str) -> String {
+    use crate::alarm::lifecycle::AlarmError;
+    use crate::alarm::stage::CommandError;
+    let tr = |key: &str, args: &[(&str, &str)]| meterdeck_wire::i18n::tr(lang, key, args);
+    let q = |id: &str| format!("{id:?}");
+    match e {
+        AgentError::UnknownInstrument(id) => tr("err-agent-unknown-instrument", &[("id", id)]),
+        AgentError::NotConnected { id } => tr("err-agent-not-connected", &[("id", id)]),
+        AgentError::Driver { id, source } => {
+            tr("err-agent-instrument", &[("id", id), ("reason", &source.text().render(lang))])
+        }
+        AgentError::Stopped => tr("err-agent-stopped", &[]),
+        AgentError::Alarm(CommandError::NoNotification(id)) => tr("err-no-notification", &[("id", id)]),
+        AgentError::Alarm(CommandError::Alarm(a)) => match a {
+            AlarmError::UnknownAlarm(id) => tr("err-alarm-unknown", &[("id", &q(id))]),
+            AlarmError::NotUnacknowledged { alarm_id, state } => {
+                tr("err-alarm-not-unacked", &[("id", &q(alarm_id)), ("state", state)])
+            }
+            AlarmError::NotShelved(id) => tr("err-alarm-not-shelved", &[("id", &q(id))]),
+            AlarmError::ShelveInPast { alarm_id, until, now } => tr(
+                "err-alarm-shelve-past",
+                &[("id", &q(alarm_id)), ("until", &until.to_string()), ("now", &now.to_string())],
+            ),
+            AlarmError::AlreadyOutOfService(id) => tr("err-alarm-out-of-service", &[("id", &q(id))]),
+            AlarmError::AlreadyInService(id) => tr("err-alarm-in-service", &[("id", &q(id))]),
+            AlarmError::NoUser(action) => tr("err-alarm-no-user", &[("action", action)]),
+        },
+        e => e.to_string(),
     }
 }
 
@@ -100,5 +134,40 @@ mod tests {
         }
         assert_eq!(errors[0].text_in("de"), "kein Messgerät `dmm` ist eingerichtet");
         assert_eq!(DeskError::Invalid("x".into()).text_in("de"), "x");
+    }
+
+    #[test]
+    fn agent_and_alarm_refusals_read_as_the_code_in_english_and_translated_in_german() {
+        use crate::alarm::lifecycle::AlarmError;
+        use crate::alarm::stage::CommandError;
+        let alarm = |a: AlarmError| DeskError::Agent(AgentError::Alarm(CommandError::Alarm(a)));
+        let errors = [
+            DeskError::Agent(AgentError::UnknownInstrument("dmm".into())),
+            DeskError::Agent(AgentError::NotConnected { id: "dmm".into() }),
+            DeskError::Agent(AgentError::Stopped),
+            DeskError::Agent(AgentError::Alarm(CommandError::NoNotification("n1".into()))),
+            alarm(AlarmError::UnknownAlarm("hot".into())),
+            alarm(AlarmError::NotUnacknowledged { alarm_id: "hot".into(), state: "ACKED".into() }),
+            alarm(AlarmError::NotShelved("hot".into())),
+            alarm(AlarmError::ShelveInPast { alarm_id: "hot".into(), until: 1, now: 2 }),
+            alarm(AlarmError::AlreadyOutOfService("hot".into())),
+            alarm(AlarmError::AlreadyInService("hot".into())),
+            alarm(AlarmError::NoUser("acknowledge")),
+            DeskError::Agent(AgentError::Driver {
+                id: "dmm".into(),
+                source: meterdeck_drivers::DriverError::Timeout {
+                    target: "10.0.0.5:5025".into(),
+                    timeout: std::time::Duration::from_secs(2),
+                },
+            }),
+        ];
+        for e in &errors {
+            let DeskError::Agent(a) = e else { unreachable!() };
+            assert_eq!(agent_text(a, "en"), e.to_string(), "the English file reads as the code");
+            let de = e.text_in("de");
+            assert_ne!(de, e.to_string(), "{e} in German");
+            assert!(!de.contains('{') && !de.contains('$'), "a placeholder left in {de:?}");
+        }
+        assert_eq!(errors[5].text_in("de"), "Alarm \"hot\" ist nicht unquittiert (Zustand ACKED)");
     }
 }

@@ -458,18 +458,31 @@ fn alarms_are_acknowledged_both_ways() {
     drop(sims);
 }
 
-/// Signs in to the portal as alice, opens Alarms, screenshots the site's
-/// page (docs/screenshots/portal-alarms.png) and acknowledges `hot`.
-fn portal_ack(base: &str, dir: &Path) -> anyhow::Result<()> {
-    use meterdeck_e2e::portal::{click, doc_screenshot, fill, sign_in_form};
+/// Chromium signed in to the portal as alice, on the Alarms page (`height`
+/// px tall for its screenshot). The driver must outlive the session.
+fn portal_alarms_page(
+    base: &str,
+    dir: &Path,
+    height: u32,
+) -> anyhow::Result<(meterdeck_e2e::webdriver::Driver, meterdeck_e2e::webdriver::Session)> {
+    use meterdeck_e2e::portal::{click, sign_in_form};
     use meterdeck_e2e::webdriver::{Driver, testid};
     let driver = Driver::start_chromedriver()?;
     let s = driver.chromium_session(&dir.join("chromium"))?;
-    s.set_window_rect(1280, 860)?;
+    s.set_window_rect(1280, height)?;
     s.goto(&format!("{base}/"))?;
     sign_in_form(&s, "acme", "alice", ADMIN_PASSWORD)?;
     s.wait_for(&testid("portal-who"), Duration::from_secs(20))?;
     click(&s, "nav-alarms")?;
+    Ok((driver, s))
+}
+
+/// Signs in to the portal as alice, opens Alarms, screenshots the site's
+/// page (docs/screenshots/portal-alarms.png) and acknowledges `hot`.
+fn portal_ack(base: &str, dir: &Path) -> anyhow::Result<()> {
+    use meterdeck_e2e::portal::{click, doc_screenshot, fill};
+    use meterdeck_e2e::webdriver::testid;
+    let (_driver, s) = portal_alarms_page(base, dir, 860)?;
     s.wait_for("[data-testid=site-alarm][data-alarm=hot][data-unacked=true]", Duration::from_secs(20))?;
     s.wait_for(&testid("portal-record"), Duration::from_secs(20))?;
     doc_screenshot(&s, "portal-alarms")?;
@@ -640,15 +653,8 @@ fn cloud_alarm_reaches_every_destination_and_the_ack_stops_its_reminders() {
 /// offline alarm with a comment, waits for it to show acknowledged and
 /// screenshots the page (docs/screenshots/portal-cloud-alarms.png).
 fn portal_ack_cloud_alarm(base: &str, dir: &Path) -> anyhow::Result<()> {
-    use meterdeck_e2e::portal::{click, doc_screenshot, fill, sign_in_form};
-    use meterdeck_e2e::webdriver::{Driver, testid};
-    let driver = Driver::start_chromedriver()?;
-    let s = driver.chromium_session(&dir.join("chromium"))?;
-    s.set_window_rect(1280, 960)?;
-    s.goto(&format!("{base}/"))?;
-    sign_in_form(&s, "acme", "alice", ADMIN_PASSWORD)?;
-    s.wait_for(&testid("portal-who"), Duration::from_secs(20))?;
-    click(&s, "nav-alarms")?;
+    use meterdeck_e2e::portal::{click, doc_screenshot, fill};
+    let (_driver, s) = portal_alarms_page(base, dir, 960)?;
     s.wait_for("[data-testid=site-alarm][data-cloud=true][data-unacked=true]", Duration::from_secs(20))?;
     s.wait_for("[data-testid=alarm-destination][data-kind=slack]", Duration::from_secs(20))?;
     fill(&s, "site-alarm-comment", "on my way")?;

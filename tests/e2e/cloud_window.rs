@@ -514,7 +514,10 @@ fn offline_alarm_acked_in_the_cloud(cx: &mut Ctx) -> Result<()> {
 fn sign_out(cx: &mut Ctx) -> Result<()> {
     let d = &cx.desk;
     d.nav("cloud")?;
-    d.click(&d.by_testid("cloud-sign-out")?)?;
+    // The screen may still be repainting the last refresh: found again until the click lands.
+    d.wait_until(Duration::from_secs(10), "sign-out clicked", |s| {
+        Ok(s.find(&testid("cloud-sign-out")).and_then(|e| s.click(&e)).ok())
+    })?;
     d.wait_for(&testid("cloud-signin-form"), Duration::from_secs(10))?;
     let st = d.invoke("cloud_status", json!({}))?;
     ensure!(st["signed_in"] == false, "still signed in: {st}");

@@ -281,19 +281,26 @@ fn alarm_journal_and_events_survive_link_cuts() {
     assert_eq!(s, 401);
 }
 
-#[test]
-fn killed_agent_is_mailed_offline_once_then_back_online() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut mail = Session::start();
-    let (smtp, smtp_port) = mail.start_peer("smtp_peer.py", &[]);
+/// A cloud mailing to the SMTP peer on `smtp_port` and checking every
+/// second for silent agents, account acme with alice signed in, and the
+/// agent "site-a" registered: (cloud, agent id, its secret, alice's API).
+fn watched_cloud(dir: &Path, smtp_port: u16) -> (Cloud, String, String, Api) {
     let smtp_addr = format!("127.0.0.1:{smtp_port}");
-    let cloud =
-        Cloud::start(&dir.path().join("cloud"), None, None, &["--smtp", &smtp_addr, "--offline-check-every", "1s"]);
+    let cloud = Cloud::start(&dir.join("cloud"), None, None, &["--smtp", &smtp_addr, "--offline-check-every", "1s"]);
     let temp = meterdeck_e2e::cloud::create_acme(&cloud);
     let out = cloud.cli(&["agent", "register", "--account", "acme", "--name", "site-a"]);
     let agent_id = out.split_whitespace().nth(1).expect("agent id").to_owned();
     let secret = line_after(&out, "shown once");
     let api = Api::sign_in(&cloud.http, "acme", "alice", &temp, ADMIN_PASSWORD);
+    (cloud, agent_id, secret, api)
+}
+
+#[test]
+fn killed_agent_is_mailed_offline_once_then_back_online() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut mail = Session::start();
+    let (smtp, smtp_port) = mail.start_peer("smtp_peer.py", &[]);
+    let (cloud, agent_id, secret, api) = watched_cloud(dir.path(), smtp_port);
     let setting = format!("{}/api/v1/account/offline-alarm", cloud.http);
     assert_eq!(api.get("/api/v1/account/offline-alarm")["offline_after_s"], 300, "the default");
     let (s, v) = request("PUT", &setting, Some(&api.token), Some(&json!({"offline_after_s": 2})));
@@ -562,14 +569,7 @@ fn cloud_alarm_reaches_every_destination_and_the_ack_stops_its_reminders() {
     let mut peers = Session::start();
     let (smtp, smtp_port) = peers.start_peer("smtp_peer.py", &[]);
     let (hooks, hook_port) = peers.start_peer("webhook_peer.py", &[]);
-    let smtp_addr = format!("127.0.0.1:{smtp_port}");
-    let cloud =
-        Cloud::start(&dir.path().join("cloud"), None, None, &["--smtp", &smtp_addr, "--offline-check-every", "1s"]);
-    let temp = meterdeck_e2e::cloud::create_acme(&cloud);
-    let out = cloud.cli(&["agent", "register", "--account", "acme", "--name", "site-a"]);
-    let agent_id = out.split_whitespace().nth(1).expect("agent id").to_owned();
-    let secret = line_after(&out, "shown once");
-    let api = Api::sign_in(&cloud.http, "acme", "alice", &temp, ADMIN_PASSWORD);
+    let (cloud, agent_id, secret, api) = watched_cloud(dir.path(), smtp_port);
     let tok = Some(api.token.as_str());
     let (s, v) = request(
         "PUT",

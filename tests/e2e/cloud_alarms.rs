@@ -295,6 +295,26 @@ fn watched_cloud(dir: &Path, smtp_port: u16) -> (Cloud, String, String, Api) {
     (cloud, agent_id, secret, api)
 }
 
+/// The simulator and site-a's agent running (with [`ALARM`]), once the
+/// cloud sees it connected. The runtime outlives the simulator.
+fn connected_site(
+    dir: &Path,
+    cloud: &Cloud,
+    api: &Api,
+    agent_id: &str,
+    secret: &str,
+) -> (tokio::runtime::Runtime, sim::SimHandle, Site, Proc) {
+    let rt = runtime();
+    let sims = rt.block_on(sim::start(sims())).expect("simulator");
+    let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
+    let site = Site::new(dir, agent_id, secret, cloud.mqtt_port, &cfgs, ALARM);
+    let agent = site.run();
+    wait_until(Duration::from_secs(60), "the agent connected", || {
+        api.get(&format!("/api/v1/agents/{agent_id}/alarms"))["connected"] == true
+    });
+    (rt, sims, site, agent)
+}
+
 #[test]
 fn killed_agent_is_mailed_offline_once_then_back_online() {
     let dir = tempfile::tempdir().unwrap();
@@ -309,14 +329,7 @@ fn killed_agent_is_mailed_offline_once_then_back_online() {
     let (s, v) = request("PUT", &setting, Some(&api.token), Some(&json!({"offline_after_s": 5})));
     assert_eq!(s, 200, "{v}");
 
-    let rt = runtime();
-    let sims = rt.block_on(sim::start(sims())).expect("simulator");
-    let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
-    let site = Site::new(dir.path(), &agent_id, &secret, cloud.mqtt_port, &cfgs, ALARM);
-    let agent = site.run();
-    wait_until(Duration::from_secs(60), "the agent connected", || {
-        api.get(&format!("/api/v1/agents/{agent_id}/alarms"))["connected"] == true
-    });
+    let (_rt, sims, site, agent) = connected_site(dir.path(), &cloud, &api, &agent_id, &secret);
     // Running and sending: no mail.
     std::thread::sleep(Duration::from_secs(8));
     assert!(mail.peer_json_now(smtp, "MAIL").unwrap().is_empty(), "a mail while the agent runs");
@@ -597,14 +610,7 @@ fn cloud_alarm_reaches_every_destination_and_the_ack_stops_its_reminders() {
     let key = std::fs::metadata(dir.path().join("cloud/alarm-secrets.key")).expect("the key file");
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&key.permissions()) & 0o777, 0o600);
 
-    let rt = runtime();
-    let sims = rt.block_on(sim::start(sims())).expect("simulator");
-    let cfgs: Vec<_> = sims.instruments.iter().map(|s| s.instrument_config()).collect();
-    let site = Site::new(dir.path(), &agent_id, &secret, cloud.mqtt_port, &cfgs, ALARM);
-    let agent = site.run();
-    wait_until(Duration::from_secs(60), "the agent connected", || {
-        api.get(&format!("/api/v1/agents/{agent_id}/alarms"))["connected"] == true
-    });
+    let (rt, sims, _site, agent) = connected_site(dir.path(), &cloud, &api, &agent_id, &secret);
     let killed = Instant::now();
     agent.kill9();
     let posts = peers.peer_json(hooks, "HOOK", 3);

@@ -22,6 +22,12 @@ export function accountSection(api: CloudAdminApi, onDeleted: () => void): Admin
   const ipOk = h("div", { class: "ok", testid: "admin-ip-saved", hidden: true });
   const ips = h("textarea", { testid: "admin-ip-allow", rows: 4, cols: 40, placeholder: "192.0.2.0/24\n2001:db8::/32" });
   const saveIps = h("button", { class: "primary", type: "submit", testid: "admin-ip-save" }, t("admin.save"));
+  // What the admin typed is not overwritten by a refresh that lands
+  // meanwhile (the first load can arrive after the first keystrokes).
+  let ipsEdited = false;
+  ips.addEventListener("input", () => {
+    ipsEdited = true;
+  });
   const ipForm = h("form", { class: "form-grid" }, field(t("admin.ipAllow"), ips), saveIps);
   ipForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -29,6 +35,7 @@ export function accountSection(api: CloudAdminApi, onDeleted: () => void): Admin
     void run(ipErr, saveIps, async () => {
       const stored = await api.setIpAllow(parseIpList(ips.value));
       ips.value = stored.join("\n");
+      ipsEdited = false;
       ipOk.textContent = stored.length ? t("admin.ipSaved", { n: stored.length }) : t("admin.ipAnywhere");
       ipOk.hidden = false;
     });
@@ -67,7 +74,7 @@ export function accountSection(api: CloudAdminApi, onDeleted: () => void): Admin
     if (!a) return;
     const kv = (label: string, value: string): HTMLElement => h("div", { class: "kv" }, h("span", { class: "muted" }, label), h("b", {}, value));
     info.append(kv(t("admin.accountId"), a.id), kv(t("admin.name"), a.name), kv(t("admin.plan"), a.plan));
-    ips.value = a.ip_allow.join("\n");
+    if (!ipsEdited) ips.value = a.ip_allow.join("\n");
     prompt.textContent = t("admin.deletePrompt", { account: a.id });
     arm();
   }

@@ -382,7 +382,12 @@ fn tokens(cx: &mut Ctx) -> Result<()> {
 fn ip_allow(cx: &mut Ctx) -> Result<()> {
     let d = &cx.desk;
     tab(d, "account", "admin-account-section")?;
-    wait_js(d, "the account loaded", "admin-ip-error", "return !!document.querySelector('[data-testid=admin-account-info] .kv')")?;
+    wait_js(
+        d,
+        "the account loaded",
+        "admin-ip-error",
+        "return !!document.querySelector('[data-testid=admin-account-info] .kv')",
+    )?;
     // One per line or comma-separated (WebKitWebDriver types no newline into a textarea).
     d.fill(&d.by_testid("admin-ip-allow")?, "127.0.0.0/8, 2001:db8::/32")?;
     d.click(&d.by_testid("admin-ip-save")?)?;

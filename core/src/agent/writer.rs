@@ -512,7 +512,7 @@ impl Writer {
     fn check_alarm_requests(&mut self) {
         for msg in self.alarms.apply_requests(&self.store) {
             warn!("{msg}");
-            self.event(None, EventKind::Error, Text::plain(msg));
+            self.event(None, EventKind::Error, msg);
         }
     }
 
@@ -525,7 +525,7 @@ impl Writer {
                     + report.deleted_events;
                 if deleted > 0 || report.over_quota {
                     info!("{}", report.summary());
-                    self.event(None, EventKind::Retention, Text::plain(report.summary()));
+                    self.event(None, EventKind::Retention, report.text());
                 }
             }
             Err(e) => {

@@ -213,7 +213,7 @@ impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
 
     /// Carries out the requests the command line left in the settings
     /// since the last look; returns the refusals (for the event log).
-    pub fn apply_requests(&mut self, store: &Store) -> Vec<String> {
+    pub fn apply_requests(&mut self, store: &Store) -> Vec<meterdeck_wire::i18n::Text> {
         let text = match store.setting(ALARM_REQUESTS_KEY) {
             Ok(t) => t,
             Err(e) => {
@@ -230,7 +230,12 @@ impl<L: From<AlarmUpdate> + Clone + Send + 'static> AlarmStage<L> {
             info!("alarm {} {} by {} (requested from the command line)", req.alarm_id, req.action, req.user);
             let done = req.command().map_err(CommandError::from).and_then(|cmd| self.command(store, cmd));
             if let Err(e) = done {
-                refused.push(format!("alarm {} {} from the command line refused: {e}", req.alarm_id, req.action));
+                refused.push(
+                    meterdeck_wire::i18n::Text::new("evt.cliAlarmRefused")
+                        .arg("alarm", &req.alarm_id)
+                        .arg("action", req.action.to_string())
+                        .arg("error", e.to_string()),
+                );
             }
         }
         refused

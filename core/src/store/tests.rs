@@ -444,7 +444,15 @@ fn retention_keeps_unsynced_14_days_and_deletes_synced_first() {
     // ... unless the quota cannot be met: then the report says so.
     let r = store.enforce_retention(&RetentionPolicy { quota_bytes: 1, ..policy.clone() }, now).unwrap();
     assert!(r.deleted_unsynced_samples > 0 && r.deleted_recent_unsynced_samples > 0 && r.over_quota, "{r:?}");
-    assert!(!r.summary().is_empty());
+    // The event is kept as a message each reader sees in their language.
+    assert!(
+        r.summary().starts_with("retention deleted ") && r.summary().ends_with("bytes; still over quota"),
+        "{}",
+        r.summary()
+    );
+    assert_eq!(r.text().render("en"), r.summary());
+    let de = r.text().render("de");
+    assert!(de.starts_with("Aufbewahrung löschte ") && de.ends_with("Kontingent weiterhin überschritten"), "{de}");
     // The outbox no longer references deleted samples.
     let remaining = store.count_in_range(ch[1], 0, i64::MAX).unwrap();
     let stats = store.outbox_stats().unwrap();

@@ -110,20 +110,28 @@ impl RetentionReport {
         self.deleted_unsynced_samples + self.deleted_recent_unsynced_samples
     }
 
-    /// One line for an Event message.
+    /// One line for the log (English).
     pub fn summary(&self) -> String {
-        format!(
-            "retention deleted {} blocks ({} synced, {} unsynced older than the keep window, {} unsynced inside it) \
-             and {} events; {} -> {} bytes{}",
-            self.deleted_blocks,
-            self.deleted_synced_samples,
-            self.deleted_unsynced_samples,
-            self.deleted_recent_unsynced_samples,
-            self.deleted_events,
-            self.bytes_before,
-            self.bytes_after,
-            if self.over_quota { "; still over quota" } else { "" }
-        )
+        self.text().to_string()
+    }
+
+    /// The event's message (`evt.retention*` in locales/*/ui.ftl), shown in
+    /// each reader's language.
+    pub fn text(&self) -> meterdeck_wire::i18n::Text {
+        let n = |v: u64| v.to_string();
+        let line = meterdeck_wire::i18n::Text::new("evt.retention")
+            .arg("blocks", n(self.deleted_blocks))
+            .arg("synced", n(self.deleted_synced_samples))
+            .arg("unsynced", n(self.deleted_unsynced_samples))
+            .arg("recent", n(self.deleted_recent_unsynced_samples))
+            .arg("events", n(self.deleted_events))
+            .arg("before", n(self.bytes_before))
+            .arg("after", n(self.bytes_after));
+        if self.over_quota {
+            meterdeck_wire::i18n::Text::new("evt.retentionOverQuota").text_arg("summary", line)
+        } else {
+            line
+        }
     }
 }
 

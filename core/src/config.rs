@@ -13,6 +13,7 @@ use std::time::Duration;
 use meterdeck_drivers::InstrumentConfig;
 use meterdeck_drivers::config::{MAX_POLL, MIN_POLL};
 use meterdeck_drivers::transport::check_shared_ports;
+use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 
@@ -98,15 +99,14 @@ impl AgentConfig {
             source: None,
         };
         for inst in &cfg.instruments {
-            inst.validate().map_err(|m| ConfigError::plain("<built-in config>", m.to_string()))?;
+            inst.validate().map_err(|m| ConfigError::plain("<built-in config>", Text::plain(m.to_string())))?;
         }
         if let Some(dup) = first_duplicate_id(&cfg.instruments) {
-            return Err(ConfigError::plain(
-                "<built-in config>",
-                format!("instrument `{}`: `id` is used by another instrument", cfg.instruments[dup].id),
-            ));
+            let text = Text::new("config-instrument-id-used").arg("id", &cfg.instruments[dup].id);
+            return Err(ConfigError::plain("<built-in config>", text));
         }
-        check_shared_ports(&cfg.instruments).map_err(|e| ConfigError::plain("<built-in config>", e.to_string()))?;
+        check_shared_ports(&cfg.instruments)
+            .map_err(|e| ConfigError::plain("<built-in config>", Text::plain(e.to_string())))?;
         Ok(cfg)
     }
 
@@ -136,10 +136,9 @@ impl AgentConfig {
             let id = &raw.instruments[dup].id;
             let first = raw.instruments.iter().position(|i| &i.id == id).unwrap_or(dup);
             let first_line = locator.line_of(&[Seg::Key("instrument"), Seg::Index(first), Seg::Key("id")]);
-            let msg = format!(
-                "instrument `{id}`: `id` is already used by the instrument at line {}",
-                first_line.unwrap_or(0)
-            );
+            let msg = Text::new("config-instrument-id-at-line")
+                .arg("id", id)
+                .arg("line", first_line.unwrap_or(0).to_string());
             return Err(locator.error_at(
                 &[Seg::Key("instrument"), Seg::Index(dup), Seg::Key("id")],
                 "instrument.id",
@@ -152,7 +151,7 @@ impl AgentConfig {
             return Err(locator.error_at(
                 &[Seg::Key("instrument"), Seg::Index(e.second_index()), Seg::Key(field)],
                 &format!("instrument.{field}"),
-                e.to_string(),
+                Text::plain(e.to_string()),
             ));
         }
         check_sections(&raw.instruments, &raw.calcs, &raw.alarms, &raw.destinations, &locator)?;
@@ -224,20 +223,40 @@ pub fn default_data_dir() -> Option<PathBuf> {
     std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".local/share/meterdeck"))
 }
 
+/// A refused configuration. The message is ours (keyed, locales/*/forms.ftl)
+/// or quotes what the OS or the TOML parser said; Display is English and
+/// [`text_in`](ConfigError::text_in) any language.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// `message`: the OS's words.
     #[error("{}: cannot read: {message}", file.display())]
     Read { file: PathBuf, message: String },
     /// `FILE:LINE:COL: message`; the message names the field.
     #[error("{file}:{line}:{col}: {message}")]
-    At { file: String, line: usize, col: usize, field: String, message: String },
+    At { file: String, line: usize, col: usize, field: String, message: Text },
     #[error("{file}: {message}")]
-    Plain { file: String, message: String },
+    Plain { file: String, message: Text },
 }
 
 impl ConfigError {
-    fn plain(file: &str, message: String) -> ConfigError {
+    fn plain(file: &str, message: Text) -> ConfigError {
         ConfigError::Plain { file: file.to_string(), message }
+    }
+
+    /// The error in `lang`: the `file:line:col:` frame as it is, then the
+    /// message translated (what the OS or the parser said stays as said).
+    /// English is the Display.
+    pub fn text_in(&self, lang: &str) -> String {
+        match self {
+            ConfigError::Read { file, message } => {
+                let said = Text::new("config-read").arg("reason", message).render(lang);
+                format!("{}: {said}", file.display())
+            }
+            ConfigError::At { file, line, col, message, .. } => {
+                format!("{file}:{line}:{col}: {}", message.render(lang))
+            }
+            ConfigError::Plain { file, message } => format!("{file}: {}", message.render(lang)),
+        }
     }
 
     /// The line (1-based) the error points at, when it has one.
@@ -293,7 +312,7 @@ fn check_files(
     Err(loc.error_at(
         &[Seg::Key("files"), Seg::Index(index), Seg::Key(&key)],
         &format!("files.{key}"),
-        format!("`{field}`: {message}"),
+        Text::new("config-files-field").arg("field", &field).text_arg("message", message),
     ))
 }
 
@@ -303,11 +322,67 @@ fn check_files(
 #[error("{field}: {message}")]
 pub struct SectionError {
     pub field: String,
+    /// Why: English here (the Display); the desktop app sends it to the
+    /// window in the window's language.
     pub message: String,
     /// 1-based column in a calc expression, when the error is there.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub position: Option<usize>,
+    /// The message in any language; `None` when it has no key (the words
+    /// of a parser, or a check that words its message itself).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub text: Option<Text>,
+}
+
+impl SectionError {
+    /// A refusal worded in English only (`message` in every language).
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> SectionError {
+        SectionError { field: field.into(), message: message.into(), position: None, text: None }
+    }
+
+    /// A refusal with a keyed message.
+    pub fn keyed(field: impl Into<String>, text: Text, position: Option<usize>) -> SectionError {
+        SectionError { field: field.into(), message: text.to_string(), position, text: Some(text) }
+    }
+
+    /// The message in `lang` (English: `message`).
+    pub fn message_in(&self, lang: &str) -> String {
+        match &self.text {
+            Some(t) => t.render(lang),
+            None => self.message.clone(),
+        }
+    }
+
+    /// `field: message` in `lang`; English is the Display.
+    pub fn text_in(&self, lang: &str) -> String {
+        format!("{}: {}", self.field, self.message_in(lang))
+    }
+
+    /// The whole refusal (`field: message`) as a message in any language.
+    pub fn full_text(&self) -> Text {
+        let message = self.text.clone().unwrap_or_else(|| Text::plain(&self.message));
+        Text::new("config-field").arg("field", &self.field).text_arg("message", message)
+    }
+}
+
+impl From<crate::calc::CalcError> for SectionError {
+    fn from(e: crate::calc::CalcError) -> SectionError {
+        SectionError::keyed(e.field, e.text, e.position)
+    }
+}
+
+impl From<crate::alarm::RuleError> for SectionError {
+    fn from(e: crate::alarm::RuleError) -> SectionError {
+        SectionError::keyed(e.field, e.text, None)
+    }
+}
+
+impl From<crate::notify::DestError> for SectionError {
+    fn from(e: crate::notify::DestError) -> SectionError {
+        SectionError::keyed(e.field, e.text, None)
+    }
 }
 
 fn sections_ok(
@@ -316,29 +391,20 @@ fn sections_ok(
     alarms: &[AlarmRule],
     destinations: &[DestinationConfig],
 ) -> Result<(), SectionError> {
-    let plain = |field: String, message: String| SectionError { field, message, position: None };
-    crate::calc::validate_all(calcs).map_err(|e| SectionError {
-        field: e.field,
-        message: e.message,
-        position: e.position,
-    })?;
-    crate::alarm::validate_all(alarms).map_err(|e| plain(e.field, e.message))?;
-    crate::notify::destination::validate_all(destinations).map_err(|e| plain(e.field, e.message))?;
+    crate::calc::validate_all(calcs)?;
+    crate::alarm::validate_all(alarms)?;
+    crate::notify::destination::validate_all(destinations)?;
     if !calcs.is_empty()
         && let Some(i) = instruments.iter().find(|i| i.id == crate::calc::OUTPUT_INSTRUMENT)
     {
-        return Err(plain(
-            format!("instrument[{}].id", i.id),
-            format!("`{}` is reserved for calculation channels; rename the instrument", i.id),
-        ));
+        let text = Text::new("config-reserved-instrument").arg("id", &i.id);
+        return Err(SectionError::keyed(format!("instrument[{}].id", i.id), text, None));
     }
     for rule in alarms {
         for d in &rule.destinations {
             if !destinations.iter().any(|x| &x.id == d) {
-                return Err(plain(
-                    format!("alarm[{}].destinations", rule.id),
-                    format!("no [[destination]] with id `{d}`"),
-                ));
+                let text = Text::new("config-no-destination").arg("id", d);
+                return Err(SectionError::keyed(format!("alarm[{}].destinations", rule.id), text, None));
             }
         }
     }
@@ -375,7 +441,7 @@ fn check_sections(
             path.push(Seg::Key(field));
         }
     }
-    Err(loc.error_at(&path, &e.field, e.to_string()))
+    Err(loc.error_at(&path, &e.field, e.full_text()))
 }
 
 #[derive(Deserialize, Default)]
@@ -395,11 +461,12 @@ struct RawAgent {
 
 fn check_agent(raw: RawAgent, loc: &Locator) -> Result<AgentSettings, ConfigError> {
     let at =
-        |field: &'static str, msg: String| loc.error_at(&[Seg::Key("agent"), Seg::Key(field)], field_name(field), msg);
+        |field: &'static str, msg: Text| loc.error_at(&[Seg::Key("agent"), Seg::Key(field)], field_name(field), msg);
+    let got = |key: &str, v: String| Text::new(key).arg("got", v);
     let mut s = AgentSettings::default();
     if let Some(name) = raw.name {
         if name.trim().is_empty() {
-            return Err(at("name", "`agent.name` must not be empty".into()));
+            return Err(at("name", Text::new("config-agent-name")));
         }
         s.name = name;
     }
@@ -408,7 +475,7 @@ fn check_agent(raw: RawAgent, loc: &Locator) -> Result<AgentSettings, ConfigErro
         if !(MIN_POLL..=MAX_POLL).contains(&p) {
             return Err(at(
                 "poll_interval",
-                format!("`agent.poll_interval` must be between 100ms and 1h, got {}", humantime::format_duration(p)),
+                got("config-agent-poll-interval", humantime::format_duration(p).to_string()),
             ));
         }
         s.poll_interval = p;
@@ -418,14 +485,16 @@ fn check_agent(raw: RawAgent, loc: &Locator) -> Result<AgentSettings, ConfigErro
     }
     match (raw.disk_quota, raw.disk_quota_mb) {
         (Some(_), Some(_)) => {
-            return Err(at("disk_quota_mb", "set either `agent.disk_quota` or `agent.disk_quota_mb`, not both".into()));
+            return Err(at("disk_quota_mb", Text::new("config-agent-quota-both")));
         }
         (Some(text), None) => {
-            s.disk_quota_bytes = parse_size(&text).map_err(|m| at("disk_quota", format!("`agent.disk_quota`: {m}")))?;
+            s.disk_quota_bytes = parse_size(&text).map_err(|m| {
+                at("disk_quota", Text::new("form-key-says").arg("key", "agent.disk_quota").text_arg("reason", m.text()))
+            })?;
         }
         (None, Some(mb)) => {
             s.disk_quota_bytes =
-                mb.checked_mul(MIB).ok_or_else(|| at("disk_quota_mb", "`agent.disk_quota_mb` is too large".into()))?;
+                mb.checked_mul(MIB).ok_or_else(|| at("disk_quota_mb", Text::new("config-agent-quota-mb-too-large")))?;
         }
         (None, None) => {}
     }
@@ -435,20 +504,20 @@ fn check_agent(raw: RawAgent, loc: &Locator) -> Result<AgentSettings, ConfigErro
         } else {
             "disk_quota"
         };
-        return Err(at(field, format!("the disk quota must be at least 16 MiB, got {} bytes", s.disk_quota_bytes)));
+        return Err(at(field, got("config-agent-quota-too-small", s.disk_quota_bytes.to_string())));
     }
     if let Some(k) = raw.keep_unsynced {
         if k < MIN_KEEP_UNSYNCED {
             return Err(at(
                 "keep_unsynced",
-                format!("`agent.keep_unsynced` must be at least 14d, got {}", humantime::format_duration(k)),
+                got("config-agent-keep-unsynced", humantime::format_duration(k).to_string()),
             ));
         }
         s.keep_unsynced = k;
     }
     if let Some(b) = raw.block_samples {
         if !BLOCK_SAMPLES_RANGE.contains(&b) {
-            return Err(at("block_samples", format!("`agent.block_samples` must be 16..65536, got {b}")));
+            return Err(at("block_samples", got("config-agent-block-samples", b.to_string())));
         }
         s.block_samples = b;
     }
@@ -480,7 +549,7 @@ struct RawCloud {
 }
 
 fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigError> {
-    let at = |field: &'static str, msg: String| {
+    let at = |field: &'static str, msg: Text| {
         loc.error_at(&[Seg::Key("cloud"), Seg::Key(field)], &format!("cloud.{field}"), msg)
     };
     let mut c = CloudSettings::new(raw.host, raw.port.unwrap_or(DEFAULT_MQTT_PORT), raw.agent);
@@ -489,8 +558,10 @@ fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigErro
     c.client_cert = raw.client_cert;
     c.client_key = raw.client_key;
     if let Some(text) = raw.monthly_allowance {
-        c.allowance_bytes =
-            parse_size(&text).map_err(|m| at("monthly_allowance", format!("`cloud.monthly_allowance`: {m}")))?;
+        c.allowance_bytes = parse_size(&text).map_err(|m| {
+            let text = Text::new("form-key-says").arg("key", "cloud.monthly_allowance").text_arg("reason", m.text());
+            at("monthly_allowance", text)
+        })?;
     }
     if let Some(w) = raw.window {
         c.window = w;
@@ -504,13 +575,13 @@ fn check_cloud(raw: RawCloud, loc: &Locator) -> Result<CloudSettings, ConfigErro
     c.api = raw.api.map(|a| a.trim_end_matches('/').to_string());
     c.licence_key = raw.licence_key;
     c.account = raw.account;
-    c.validate().map_err(|e| at(e.field, e.message))?;
+    c.validate().map_err(|e| at(e.field, e.text))?;
     // The certificate files are read now, so a bad one is a config error
     // naming the field and the file rather than a failing link later.
     if c.tls {
         crate::sync::tls::client_config(&c).map_err(|e| {
             let field = e.field.strip_prefix("cloud.").unwrap_or("tls");
-            at(field, e.to_string())
+            at(field, Text::plain(e.to_string()))
         })?;
     }
     Ok(c)
@@ -545,7 +616,12 @@ fn serde_error(text: &str, origin: &str, e: &toml::de::Error) -> ConfigError {
         None => (0..0, String::new()),
     };
     let (line, col) = line_col(text, span.start);
-    let message = if field.is_empty() { e.message().to_string() } else { format!("`{field}`: {}", e.message()) };
+    // The parser's words, quoted as they are.
+    let message = if field.is_empty() {
+        Text::plain(e.message())
+    } else {
+        Text::new("form-key-says").arg("key", &field).arg("reason", e.message())
+    };
     ConfigError::At { file: origin.to_string(), line, col, field, message }
 }
 
@@ -598,7 +674,7 @@ impl<'t> Locator<'t> {
         self.span_of(path).map(|s| line_col(self.text, s.start).0)
     }
 
-    fn error_at(&self, path: &[Seg], field: &str, message: String) -> ConfigError {
+    fn error_at(&self, path: &[Seg], field: &str, message: Text) -> ConfigError {
         // Fall back to ever shorter prefixes: a default that failed has no key.
         let span = (0..=path.len()).rev().find_map(|n| self.span_of(&path[..n]));
         let (line, col) = span.map_or((0, 0), |s| line_col(self.text, s.start));
@@ -634,23 +710,23 @@ impl<'t> Locator<'t> {
                 p.extend([Seg::Key("channel"), Seg::Index(ch)]);
                 p.extend(fields.iter().copied());
                 if self.span_of(&p).is_some() {
-                    return self.error_at(&p, &format!("instrument.channel.{q}"), msg);
+                    return self.error_at(&p, &format!("instrument.channel.{q}"), Text::plain(msg));
                 }
             }
             let mut p = base.to_vec();
             p.extend(fields.iter().copied());
             if self.span_of(&p).is_some() {
-                return self.error_at(&p, &format!("instrument.{q}"), msg);
+                return self.error_at(&p, &format!("instrument.{q}"), Text::plain(msg));
             }
         }
         if let Some(ch) = channel {
             let mut p = base.to_vec();
             p.extend([Seg::Key("channel"), Seg::Index(ch), Seg::Key("id")]);
-            return self.error_at(&p, "instrument.channel.id", msg);
+            return self.error_at(&p, "instrument.channel.id", Text::plain(msg));
         }
         let field =
             quoted.iter().find(|q| **q != inst.id).map_or("instrument".to_string(), |q| format!("instrument.{q}"));
-        self.error_at(&base, &field, msg)
+        self.error_at(&base, &field, Text::plain(msg))
     }
 
     /// Serde reports some errors (inside internally tagged enums such as
@@ -1115,5 +1191,52 @@ host = "10.0.0.2"
     fn load_names_missing_file() {
         let e = AgentConfig::load(Path::new("/nonexistent/agent.toml")).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/agent.toml"), "{e}");
+    }
+
+    #[test]
+    fn refusals_keep_their_frame_and_are_translated() {
+        let rule = "[[alarm]]\nid = \"hot\"\nkind = \"connection\"\ndestinations = [\"nowhere\"]\n";
+        let errors = [
+            err("[agent]\nkeep_unsynced = \"7d\"\n"),
+            err("[agent]\ndisk_quota = \"2 parsecs\"\n"),
+            err("[agent]\ndisk_quota = \"1 GiB\"\ndisk_quota_mb = 1000\n"),
+            err(rule),
+            err("[[calc]]\nid = \"c\"\nexpr = \"A + (B\"\ninputs = { A = \"x/a\", B = \"x/b\" }\n"),
+            err("[cloud]\nhost = \"b\"\nagent = \"a\"\nwindow = 0\n"),
+            err("[[files]]\ninstrument = \"ghost\"\n"),
+            AgentConfig::load(Path::new("/nonexistent/agent.toml")).unwrap_err(),
+        ];
+        for e in &errors {
+            assert_eq!(e.text_in("en"), e.to_string());
+            let de = e.text_in("de");
+            assert_ne!(de, e.to_string(), "{e} in German");
+            assert!(!de.contains('{') && !de.contains('$'), "a placeholder left in {de:?}");
+            // The frame (`file:line:col:`, or the file) stays as it is.
+            let frame = e.to_string().split(": ").next().unwrap().to_string();
+            assert!(de.starts_with(&format!("{frame}: ")), "{de}");
+        }
+        assert_eq!(errors[0].to_string(), "site.toml:2:1: `agent.keep_unsynced` must be at least 14d, got 7days");
+        assert_eq!(
+            errors[0].text_in("de"),
+            "site.toml:2:1: `agent.keep_unsynced` muss mindestens 14d sein, angegeben: 7days"
+        );
+        assert_eq!(
+            errors[3].text_in("de"),
+            "site.toml:4:1: alarm[hot].destinations: kein [[destination]] mit der ID `nowhere`"
+        );
+        assert_eq!(
+            errors[1].text_in("ja"),
+            "site.toml:2:1: `agent.disk_quota`: \"2 parsecs\" のサイズ単位 \"parsecs\" は不明です（B, KB, MB, GB, TB, KiB, MiB, GiB, TiB が使えます）"
+        );
+        assert!(errors[4].text_in("de").contains("calc[c].expr: Spalte 7: `)` nach `(B` erwartet"), "{}", errors[4]);
+        assert!(
+            errors[7].text_in("de").ends_with(": kann nicht gelesen werden: No such file or directory (os error 2)")
+        );
+        // What the TOML parser said is quoted as it is.
+        let e = err("[agent]\nname = \"x\"\npoll_interval = = 3\n");
+        assert_eq!(e.text_in("de"), e.to_string());
+        // A section refusal without a key (a desk check's own words) reads the same everywhere.
+        let plain = SectionError::new("calc", "as worded");
+        assert_eq!((plain.text_in("de"), plain.to_string()), ("calc: as worded".into(), "calc: as worded".into()));
     }
 }

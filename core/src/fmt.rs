@@ -24,6 +24,20 @@ pub enum SizeError {
     OutOfRange(String),
 }
 
+impl SizeError {
+    /// The message in any language (locales/*/forms.ftl); English is the Display.
+    pub fn text(&self) -> meterdeck_wire::i18n::Text {
+        use meterdeck_wire::i18n::Text;
+        match self {
+            SizeError::Unreadable(t) => Text::new("form-size-unreadable").arg("text", format!("{t:?}")),
+            SizeError::UnknownUnit { unit, text } => {
+                Text::new("form-size-unknown-unit").arg("unit", format!("{unit:?}")).arg("text", format!("{text:?}"))
+            }
+            SizeError::OutOfRange(t) => Text::new("form-size-out-of-range").arg("text", format!("{t:?}")),
+        }
+    }
+}
+
 /// Parses sizes like `2 GiB`, `500MB`, `1.5 GB`, `1048576` (bytes).
 pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let t = text.trim();

@@ -8,6 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::fmt::{SizeError, parse_size};
@@ -265,11 +266,21 @@ impl<'de> Deserialize<'de> for ByteSize {
 }
 
 /// A refused rule: `field` is e.g. `alarm[boiler-hot].high`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct RuleError {
     pub field: String,
+    /// `text` in English.
     pub message: String,
+    /// The message in any language (locales/*/forms.ftl).
+    #[serde(skip)]
+    pub text: Text,
+}
+
+impl RuleError {
+    pub fn new(field: impl Into<String>, text: Text) -> RuleError {
+        RuleError { field: field.into(), message: text.to_string(), text }
+    }
 }
 
 /// `[A-Za-z0-9_-]{1,64}`: ids appear in alarm ids (`<rule>:<channel>`) and file names.
@@ -315,17 +326,17 @@ fn parse_hhmm(s: &str, end: bool) -> Option<u32> {
 
 impl WindowSpec {
     /// Parses days and hours; errors are `(subfield, message)`.
-    pub fn parts(&self) -> Result<WindowParts, (&'static str, String)> {
+    pub fn parts(&self) -> Result<WindowParts, (&'static str, Text)> {
         let days = match &self.days {
             None => 0x7f,
             Some(list) if list.is_empty() => {
-                return Err(("days", "list at least one day (or leave `days` out)".into()));
+                return Err(("days", Text::new("form-alarm-window-no-days")));
             }
             Some(list) => {
                 let mut mask = 0u8;
                 for d in list {
                     let i = DAY_NAMES.iter().position(|n| n.eq_ignore_ascii_case(d.trim())).ok_or_else(|| {
-                        ("days", format!("unknown day {d:?} (use mon, tue, wed, thu, fri, sat, sun)"))
+                        ("days", Text::new("form-alarm-window-unknown-day").arg("day", format!("{d:?}")))
                     })?;
                     mask |= 1 << i;
                 }
@@ -335,29 +346,25 @@ impl WindowSpec {
         let from = match &self.from {
             None => 0,
             Some(s) => parse_hhmm(s, false)
-                .ok_or_else(|| ("from", format!("expected a time HH:MM (00:00..23:59), got {s:?}")))?,
+                .ok_or_else(|| ("from", Text::new("form-alarm-window-from").arg("got", format!("{s:?}"))))?,
         };
         let to = match &self.to {
             None => 24 * 3_600_000,
-            Some(s) => {
-                parse_hhmm(s, true).ok_or_else(|| ("to", format!("expected a time HH:MM (00:00..24:00), got {s:?}")))?
-            }
+            Some(s) => parse_hhmm(s, true)
+                .ok_or_else(|| ("to", Text::new("form-alarm-window-to").arg("got", format!("{s:?}"))))?,
         };
         if from == to {
-            return Err((
-                "to",
-                "`from` and `to` are equal; the window would be empty (use 00:00 to 24:00 for a whole day)".into(),
-            ));
+            return Err(("to", Text::new("form-alarm-window-empty")));
         }
         Ok(WindowParts { days, from_ms: from, to_ms: to })
     }
 
-    pub fn zone(&self) -> Result<Option<chrono_tz::Tz>, (&'static str, String)> {
+    pub fn zone(&self) -> Result<Option<chrono_tz::Tz>, (&'static str, Text)> {
         match &self.tz {
             None => Ok(None),
-            Some(name) => chrono_tz::Tz::from_str(name.trim()).map(Some).map_err(|_| {
-                ("tz", format!("unknown time zone {name:?} (use an IANA name such as \"Europe/Berlin\")"))
-            }),
+            Some(name) => chrono_tz::Tz::from_str(name.trim())
+                .map(Some)
+                .map_err(|_| ("tz", Text::new("form-alarm-window-tz").arg("name", format!("{name:?}")))),
         }
     }
 }
@@ -399,14 +406,15 @@ impl AlarmRule {
 
     pub fn validate(&self) -> Result<(), RuleError> {
         let p = self.prefix();
-        let err = |field: &str, message: String| Err(RuleError { field: format!("{p}.{field}"), message });
+        let err = |field: &str, text: Text| Err(RuleError::new(format!("{p}.{field}"), text));
+        let got = |key: &str, v: String| Text::new(key).arg("got", v);
         if !valid_id(&self.id) {
-            return err("id", format!("`id` must be 1-64 characters of A-Z a-z 0-9 _ -, got {:?}", self.id));
+            return err("id", got("form-alarm-id", format!("{:?}", self.id)));
         }
         if let Some(n) = &self.name
             && (n.trim().is_empty() || n.len() > 200)
         {
-            return err("name", "`name` must be 1-200 characters (or leave it out)".into());
+            return err("name", Text::new("form-alarm-name"));
         }
         let k = self.kind.as_str();
         // Keys that belong to other kinds.
@@ -424,50 +432,45 @@ impl AlarmRule {
         ];
         for (key, set, kinds) in foreign {
             if set && !kinds.contains(&self.kind) {
-                return err(key, format!("`{key}` does not apply to kind = \"{k}\""));
+                return err(key, Text::new("form-alarm-not-for-kind").arg("key", key).arg("kind", k));
             }
         }
         if self.below.is_some() && self.kind != RuleKind::Storage {
-            return err("below", format!("`below` does not apply to kind = \"{k}\""));
+            return err("below", Text::new("form-alarm-not-for-kind").arg("key", "below").arg("kind", k));
         }
         match self.kind {
             RuleKind::Threshold => {
                 let Some(ch) = &self.channel else {
-                    return err("channel", "a threshold rule needs `channel` (\"instrument/channel\")".into());
+                    return err("channel", Text::new("form-alarm-threshold-no-channel"));
                 };
                 if !valid_channel_path(ch) {
-                    return err("channel", format!("`channel` must be \"instrument/channel\", got {ch:?}"));
+                    return err("channel", channel_path("channel", ch));
                 }
                 let Some(op) = self.op else {
-                    return err("op", "a threshold rule needs `op` (> >= <= < outside_incl outside_excl)".into());
+                    return err("op", Text::new("form-alarm-threshold-no-op"));
                 };
                 check_operands(op, self.value, self.low, self.high)
-                    .map_err(|(f, m)| RuleError { field: format!("{p}.{f}"), message: m })?;
+                    .map_err(|(f, m)| RuleError::new(format!("{p}.{f}"), m))?;
                 if let Some(d) = self.deadband {
                     if !d.is_finite() || d < 0.0 {
-                        return err("deadband", format!("`deadband` must be a number >= 0, got {d}"));
+                        return err("deadband", got("form-alarm-deadband", d.to_string()));
                     }
                     if let (true, Some(lo), Some(hi)) = (op.is_range(), self.low, self.high)
                         && 2.0 * d >= hi - lo
                     {
-                        return err(
-                            "deadband",
-                            format!(
-                                "`deadband` {d} leaves no normal band between low {lo} and high {hi} (needs 2 x deadband < high - low)"
-                            ),
-                        );
+                        let text = Text::new("form-alarm-deadband-too-wide")
+                            .arg("deadband", d.to_string())
+                            .arg("low", lo.to_string())
+                            .arg("high", hi.to_string());
+                        return err("deadband", text);
                     }
                 }
                 if let Some(s) = &self.second {
                     if !valid_channel_path(&s.channel) {
-                        return err(
-                            "second.channel",
-                            format!("`second.channel` must be \"instrument/channel\", got {:?}", s.channel),
-                        );
+                        return err("second.channel", channel_path("second.channel", &s.channel));
                     }
-                    check_operands(s.op, s.value, s.low, s.high).map_err(|(f, m)| RuleError {
-                        field: format!("{p}.second.{f}"),
-                        message: format!("second: {m}"),
+                    check_operands(s.op, s.value, s.low, s.high).map_err(|(f, m)| {
+                        RuleError::new(format!("{p}.second.{f}"), Text::new("form-alarm-second").text_arg("message", m))
                     })?;
                 }
             }
@@ -475,36 +478,27 @@ impl AlarmRule {
                 if let Some(i) = &self.instrument
                     && !valid_instrument(i)
                 {
-                    return err("instrument", format!("`instrument` must be an instrument id, got {i:?}"));
+                    return err("instrument", got("form-alarm-instrument", format!("{i:?}")));
                 }
             }
             RuleKind::NewFile => {
                 if let Some(i) = &self.instrument
                     && !valid_instrument(i)
                 {
-                    return err("instrument", format!("`instrument` must be an instrument id, got {i:?}"));
+                    return err("instrument", got("form-alarm-instrument", format!("{i:?}")));
                 }
                 if let Some(pat) = &self.pattern {
                     if pat.trim().is_empty() || pat.len() > 200 {
-                        return err(
-                            "pattern",
-                            "`pattern` must be a file name pattern such as \"*.csv\" (or leave it out for every file)"
-                                .into(),
-                        );
+                        return err("pattern", Text::new("form-alarm-pattern"));
                     }
                     if let Err(m) = meterdeck_drivers::files::NamePattern::new(pat.trim()) {
-                        return err("pattern", m);
+                        return err("pattern", Text::plain(m));
                     }
                 }
                 // A new file is an event: raised at once, returned at once.
                 for (key, set) in [("filter", self.filter.is_some()), ("window", self.window.is_some())] {
                     if set {
-                        return err(
-                            key,
-                            format!(
-                                "`{key}` does not apply to kind = \"new_file\" (a new file raises the alarm at once)"
-                            ),
-                        );
+                        return err(key, Text::new("form-alarm-not-for-new-file").arg("key", key));
                     }
                 }
             }
@@ -512,18 +506,18 @@ impl AlarmRule {
                 if let Some(ch) = &self.channel
                     && !valid_channel_path(ch)
                 {
-                    return err("channel", format!("`channel` must be \"instrument/channel\", got {ch:?}"));
+                    return err("channel", channel_path("channel", ch));
                 }
                 if self.specials.as_ref().is_some_and(|s| s.is_empty()) {
-                    return err("specials", "list at least one special kind (or leave `specials` out for all)".into());
+                    return err("specials", Text::new("form-alarm-no-specials"));
                 }
             }
             RuleKind::Storage => {
                 if let Some(b) = &self.below {
                     match b.bytes() {
-                        Ok(0) => return err("below", "`below` must be more than 0 bytes".into()),
+                        Ok(0) => return err("below", Text::new("form-alarm-below-zero")),
                         Ok(_) => {}
-                        Err(m) => return err("below", format!("`below`: {m}")),
+                        Err(m) => return err("below", Text::new("form-alarm-below").text_arg("message", m.text())),
                     }
                 }
             }
@@ -531,70 +525,76 @@ impl AlarmRule {
         if let Some(f) = self.filter
             && f > MAX_FILTER
         {
-            return err("filter", format!("`filter` must be at most 24h, got {}", humantime::format_duration(f)));
+            return err("filter", got("form-alarm-filter", humantime::format_duration(f).to_string()));
         }
         if let Some(w) = &self.window {
-            w.parts()
-                .map_err(|(f, m)| RuleError { field: format!("{p}.window.{f}"), message: format!("window: {m}") })?;
-            w.zone()
-                .map_err(|(f, m)| RuleError { field: format!("{p}.window.{f}"), message: format!("window: {m}") })?;
+            let window = |(f, m): (&str, Text)| {
+                RuleError::new(format!("{p}.window.{f}"), Text::new("form-alarm-window").text_arg("message", m))
+            };
+            w.parts().map_err(window)?;
+            w.zone().map_err(window)?;
         }
         let mut seen = HashSet::new();
         for d in &self.destinations {
             if !valid_id(d) {
-                return err("destinations", format!("destination id {d:?} is not a valid id"));
+                return err("destinations", Text::new("form-alarm-destination-id").arg("id", format!("{d:?}")));
             }
             if !seen.insert(d) {
-                return err("destinations", format!("destination {d:?} is listed twice"));
+                return err("destinations", Text::new("form-alarm-destination-twice").arg("id", format!("{d:?}")));
             }
         }
         if let Some(r) = self.reminder
             && !(MIN_REMINDER..=MAX_REMINDER).contains(&r)
         {
-            return err(
-                "reminder",
-                format!("`reminder` must be between 1m and 7d, got {}", humantime::format_duration(r)),
-            );
+            return err("reminder", got("form-alarm-reminder", humantime::format_duration(r).to_string()));
         }
         if let Some(m) = &self.message
             && m.len() > MAX_TEXT
         {
-            return err("message", format!("`message` is longer than {MAX_TEXT} bytes"));
+            return err("message", Text::new("form-alarm-message").arg("max", MAX_TEXT.to_string()));
         }
         Ok(())
     }
 }
 
+/// `key` must be `instrument/channel` but is `ch`.
+fn channel_path(key: &str, ch: &str) -> Text {
+    Text::new("form-alarm-channel-path").arg("key", key).arg("got", format!("{ch:?}"))
+}
+
 /// `value` for the comparisons, `low` < `high` for the ranges; errors name the key.
-fn check_operands(
-    op: Op,
-    value: Option<f64>,
-    low: Option<f64>,
-    high: Option<f64>,
-) -> Result<(), (&'static str, String)> {
+fn check_operands(op: Op, value: Option<f64>, low: Option<f64>, high: Option<f64>) -> Result<(), (&'static str, Text)> {
     let finite = |key: &'static str, v: f64| {
-        if v.is_finite() { Ok(()) } else { Err((key, format!("`{key}` must be a finite number, got {v}"))) }
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err((key, Text::new("form-alarm-not-finite").arg("key", key).arg("got", v.to_string())))
+        }
     };
     let o = op.as_str();
+    let needs = |key: &'static str| (key, Text::new("form-alarm-op-needs").arg("op", o).arg("key", key));
     if op.is_range() {
         if value.is_some() {
-            return Err(("value", format!("op \"{o}\" uses `low` and `high`, not `value`")));
+            return Err(("value", Text::new("form-alarm-op-range-no-value").arg("op", o)));
         }
-        let Some(lo) = low else { return Err(("low", format!("op \"{o}\" needs `low`"))) };
-        let Some(hi) = high else { return Err(("high", format!("op \"{o}\" needs `high`"))) };
+        let Some(lo) = low else { return Err(needs("low")) };
+        let Some(hi) = high else { return Err(needs("high")) };
         finite("low", lo)?;
         finite("high", hi)?;
         if lo >= hi {
-            return Err(("high", format!("`high` ({hi}) must be greater than `low` ({lo})")));
+            let text =
+                Text::new("form-alarm-high-not-above-low").arg("high", hi.to_string()).arg("low", lo.to_string());
+            return Err(("high", text));
         }
     } else {
+        let only_value = |key: &'static str| (key, Text::new("form-alarm-op-value-only").arg("op", o).arg("key", key));
         if low.is_some() {
-            return Err(("low", format!("op \"{o}\" uses `value`, not `low`")));
+            return Err(only_value("low"));
         }
         if high.is_some() {
-            return Err(("high", format!("op \"{o}\" uses `value`, not `high`")));
+            return Err(only_value("high"));
         }
-        let Some(v) = value else { return Err(("value", format!("op \"{o}\" needs `value`"))) };
+        let Some(v) = value else { return Err(needs("value")) };
         finite("value", v)?;
     }
     Ok(())
@@ -606,10 +606,8 @@ pub fn validate_all(rules: &[AlarmRule]) -> Result<(), RuleError> {
     for r in rules {
         r.validate()?;
         if !seen.insert(r.id.as_str()) {
-            return Err(RuleError {
-                field: format!("alarm[{}].id", r.id),
-                message: format!("`id` {:?} is used by another alarm rule", r.id),
-            });
+            let text = Text::new("form-alarm-duplicate-id").arg("id", format!("{:?}", r.id));
+            return Err(RuleError::new(format!("alarm[{}].id", r.id), text));
         }
     }
     Ok(())
@@ -619,7 +617,7 @@ pub fn validate_all(rules: &[AlarmRule]) -> Result<(), RuleError> {
 /// next to a minimal valid rule (serde_json errors carry no path).
 fn json_error(v: &serde_json::Value, e: &serde_json::Error) -> RuleError {
     let Some(obj) = v.as_object() else {
-        return RuleError { field: "alarm".into(), message: format!("a rule must be a JSON object: {e}") };
+        return RuleError::new("alarm", Text::new("form-alarm-not-object").arg("reason", e.to_string()));
     };
     let id = obj.get("id").and_then(|i| i.as_str()).filter(|i| valid_id(i));
     let p = id.map_or("alarm".to_string(), |i| format!("alarm[{i}]"));
@@ -627,7 +625,7 @@ fn json_error(v: &serde_json::Value, e: &serde_json::Error) -> RuleError {
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
     for key in ["id", "kind"] {
         if !obj.contains_key(key) {
-            return RuleError { field: format!("{p}.{key}"), message: format!("`{key}` is required") };
+            return RuleError::new(format!("{p}.{key}"), Text::new("form-alarm-required").arg("key", key));
         }
     }
     for (key, val) in obj {
@@ -638,10 +636,10 @@ fn json_error(v: &serde_json::Value, e: &serde_json::Error) -> RuleError {
         if let Err(e) = serde_json::from_value::<AlarmRule>(serde_json::Value::Object(probe)) {
             let m = e.to_string();
             let m = m.split(" at line ").next().unwrap_or(&m);
-            return RuleError { field: format!("{p}.{key}"), message: format!("`{key}`: {m}") };
+            return RuleError::new(format!("{p}.{key}"), Text::new("form-key-says").arg("key", key).arg("reason", m));
         }
     }
-    RuleError { field: p, message: msg }
+    RuleError::new(p, Text::plain(msg))
 }
 
 #[cfg(test)]
@@ -854,5 +852,41 @@ below = "1GB"
         v.sort();
         assert_eq!(v, [Severity::Low, Severity::Medium, Severity::High, Severity::Critical]);
         assert_eq!(Severity::parse("critical"), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn refusals_read_as_before_in_english_and_are_translated() {
+        let t = "kind = \"threshold\"\nchannel = \"a/b\"\n";
+        let errors = [
+            one(&format!("{t}op = \">\"")).validate().unwrap_err(),
+            one(&format!("{t}op = \"outside_excl\"\nlow = 5\nhigh = 5")).validate().unwrap_err(),
+            one(&format!("{t}op = \"<\"\nvalue = 1\nwindow = {{ tz = \"Mars/Base\" }}")).validate().unwrap_err(),
+            one(&format!("{t}op = \"<\"\nvalue = 1\nsecond = {{ channel = \"a/c\", op = \">\" }}"))
+                .validate()
+                .unwrap_err(),
+            one("kind = \"storage\"\nbelow = \"1 parsec\"").validate().unwrap_err(),
+            one("kind = \"new_file\"\nfilter = \"10s\"").validate().unwrap_err(),
+            one("kind = \"connection\"\nchannel = \"a/b\"").validate().unwrap_err(),
+            AlarmRule::from_json(&serde_json::json!({"id": "r"})).unwrap_err(),
+        ];
+        for e in &errors {
+            assert_eq!(e.text.to_string(), e.message, "the English file reads as the code");
+            let de = e.text.render("de");
+            assert_ne!(de, e.message, "{e} in German");
+            assert!(!de.contains('{') && !de.contains('$'), "a placeholder left in {de:?}");
+        }
+        assert_eq!(errors[0].message, "op \">\" needs `value`");
+        assert_eq!(errors[1].message, "`high` (5) must be greater than `low` (5)");
+        assert_eq!(errors[1].text.render("de"), "`high` (5) muss größer als `low` (5) sein");
+        assert_eq!(errors[3].text.render("de"), "zweite Bedingung: Operator \">\" braucht `value`");
+        assert_eq!(
+            errors[4].message,
+            "`below`: unknown size unit \"parsec\" in \"1 parsec\" (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"
+        );
+        assert_eq!(errors[6].text.render("ja"), "`channel` は kind = \"connection\" には使えません");
+        assert_eq!(
+            errors[2].text.render("ja"),
+            "時間帯: 不明なタイムゾーン \"Mars/Base\" です（\"Europe/Berlin\" のような IANA 名を指定）"
+        );
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
+use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Serialize};
 
 use super::engine::{OUTPUT_INSTRUMENT, output_path};
@@ -73,10 +74,20 @@ impl CompiledCalc {
 pub struct CalcError {
     /// E.g. `calc[total_power].expr` or `calc[total_power].inputs.A`.
     pub field: String,
+    /// `text` in English.
     pub message: String,
     /// 1-based column in `expr`, for errors in the expression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<usize>,
+    /// The message in any language (locales/*/forms.ftl).
+    #[serde(skip)]
+    pub text: Text,
+}
+
+impl CalcError {
+    pub fn new(field: impl Into<String>, text: Text, position: Option<usize>) -> CalcError {
+        CalcError { field: field.into(), message: text.to_string(), position, text }
+    }
 }
 
 impl CalcConfig {
@@ -84,70 +95,47 @@ impl CalcConfig {
     /// calculations refer to each other.
     pub fn validate(&self) -> Result<CompiledCalc, CalcError> {
         check_id(&self.id)?;
-        let at = |field: &str, message: String| CalcError {
-            field: format!("calc[{}].{field}", self.id),
-            message,
-            position: None,
-        };
-        let name = check_text(self.name.as_deref(), MAX_NAME_CHARS).map_err(|m| at("name", format!("`name` {m}")))?;
-        let unit = check_text(self.unit.as_deref(), MAX_UNIT_CHARS).map_err(|m| at("unit", format!("`unit` {m}")))?;
+        let at = |field: &str, text: Text| CalcError::new(format!("calc[{}].{field}", self.id), text, None);
+        let name = check_text(self.name.as_deref(), MAX_NAME_CHARS).map_err(|m| at("name", m.text("name")))?;
+        let unit = check_text(self.unit.as_deref(), MAX_UNIT_CHARS).map_err(|m| at("unit", m.text("unit")))?;
         if self.tolerance > MAX_TOLERANCE {
-            return Err(at(
-                "tolerance",
-                format!("`tolerance` must be at most 1h, got {}", humantime::format_duration(self.tolerance)),
-            ));
+            let got = humantime::format_duration(self.tolerance).to_string();
+            return Err(at("tolerance", Text::new("form-calc-tolerance").arg("got", got)));
         }
         if self.inputs.is_empty() {
-            return Err(at(
-                "inputs",
-                "a calculation needs at least one input, e.g. `inputs = { A = \"logger1/CH1_1\" }`".into(),
-            ));
+            return Err(at("inputs", Text::new("form-calc-no-inputs")));
         }
         if self.inputs.len() > MAX_INPUTS {
-            return Err(at("inputs", format!("at most {MAX_INPUTS} inputs are allowed, got {}", self.inputs.len())));
+            let text = Text::new("form-calc-too-many-inputs")
+                .arg("max", MAX_INPUTS.to_string())
+                .arg("got", self.inputs.len().to_string());
+            return Err(at("inputs", text));
         }
         for (var, path) in &self.inputs {
             let field = format!("inputs.{var}");
             if !is_variable_name(var) {
-                return Err(at(
-                    &field,
-                    format!(
-                        "`{var}` cannot be an input name: use letters, digits and `_`, not starting with a digit, \
-                         and not SQ or SQR"
-                    ),
-                ));
+                return Err(at(&field, Text::new("form-calc-bad-input-name").arg("var", var)));
             }
-            check_path(path).map_err(|m| at(&field, format!("input `{var}`: {m}")))?;
+            check_path(path).map_err(|m| at(&field, m.text(var)))?;
             if *path == output_path(&self.id) {
-                return Err(at(&field, format!("input `{var}`: a calculation cannot use its own output `{path}`")));
+                return Err(at(&field, Text::new("form-calc-own-output").arg("var", var).arg("path", path)));
             }
         }
-        let expr = parse(&self.expr).map_err(|e| CalcError {
-            field: format!("calc[{}].expr", self.id),
-            message: e.to_string(),
-            position: Some(e.position),
-        })?;
+        let expr = parse(&self.expr)
+            .map_err(|e| CalcError::new(format!("calc[{}].expr", self.id), e.text_with_column(), Some(e.position)))?;
         for v in expr.vars() {
             if !self.inputs.contains_key(&v.name) {
                 let known: Vec<&str> = self.inputs.keys().map(String::as_str).collect();
-                return Err(CalcError {
-                    field: format!("calc[{}].expr", self.id),
-                    message: format!(
-                        "column {}: `{}` is not one of the inputs ({})",
-                        v.column,
-                        v.name,
-                        known.join(", ")
-                    ),
-                    position: Some(v.column),
-                });
+                let text = Text::new("form-expr-column").arg("column", v.column.to_string()).text_arg(
+                    "message",
+                    Text::new("form-calc-not-an-input").arg("name", &v.name).arg("inputs", known.join(", ")),
+                );
+                return Err(CalcError::new(format!("calc[{}].expr", self.id), text, Some(v.column)));
             }
         }
         let used = expr.variable_names();
         if let Some(unused) = self.inputs.keys().find(|k| !used.contains(k.as_str())) {
-            return Err(at(
-                &format!("inputs.{unused}"),
-                format!("input `{unused}` is not used in `expr`; use it or remove it"),
-            ));
+            return Err(at(&format!("inputs.{unused}"), Text::new("form-calc-unused-input").arg("var", unused)));
         }
         let inputs = expr.vars().iter().map(|v| self.inputs[&v.name].clone()).collect();
         Ok(CompiledCalc { id: self.id.clone(), name, unit, expr, inputs, tolerance: self.tolerance })
@@ -163,11 +151,8 @@ pub fn validate_all(calcs: &[CalcConfig]) -> Result<Vec<CompiledCalc>, CalcError
     let mut ids = HashMap::new();
     for c in &compiled {
         if ids.insert(c.id.as_str(), ()).is_some() {
-            return Err(CalcError {
-                field: format!("calc[{}].id", c.id),
-                message: format!("`id` `{}` is used by another calculation", c.id),
-                position: None,
-            });
+            let text = Text::new("form-calc-duplicate-id").arg("id", &c.id);
+            return Err(CalcError::new(format!("calc[{}].id", c.id), text, None));
         }
     }
     for c in &compiled {
@@ -176,11 +161,8 @@ pub fn validate_all(calcs: &[CalcConfig]) -> Result<Vec<CompiledCalc>, CalcError
                 && !ids.contains_key(other)
             {
                 let var = &c.expr.vars()[i].name;
-                return Err(CalcError {
-                    field: format!("calc[{}].inputs.{var}", c.id),
-                    message: format!("input `{var}`: there is no calculation `{other}` for `{path}`"),
-                    position: None,
-                });
+                let text = Text::new("form-calc-unknown-calc").arg("var", var).arg("calc", other).arg("path", path);
+                return Err(CalcError::new(format!("calc[{}].inputs.{var}", c.id), text, None));
             }
         }
     }
@@ -194,14 +176,8 @@ pub fn validate_all(calcs: &[CalcConfig]) -> Result<Vec<CompiledCalc>, CalcError
             let next = output_path(&compiled[cycle[1]].id);
             let var = first.inputs.iter().position(|p| *p == next).map_or("", |i| first.expr.vars()[i].name.as_str());
             let names: Vec<&str> = cycle.iter().map(|&i| compiled[i].id.as_str()).collect();
-            Err(CalcError {
-                field: format!("calc[{}].inputs.{var}", first.id),
-                message: format!(
-                    "calculations use each other's output in a loop: {} (each uses the next one)",
-                    names.join(" -> ")
-                ),
-                position: None,
-            })
+            let text = Text::new("form-calc-loop").arg("loop", names.join(" -> "));
+            Err(CalcError::new(format!("calc[{}].inputs.{var}", first.id), text, None))
         }
     }
 }
@@ -260,15 +236,15 @@ pub(crate) fn dependency_order(calcs: &[CompiledCalc]) -> Result<Vec<usize>, Vec
 
 fn check_id(id: &str) -> Result<(), CalcError> {
     let problem = if id.is_empty() {
-        "`id` must not be empty".to_string()
+        Text::new("form-calc-id-empty")
     } else if id.chars().count() > MAX_ID_CHARS {
-        format!("`id` is longer than {MAX_ID_CHARS} characters")
+        Text::new("form-calc-id-too-long").arg("max", MAX_ID_CHARS.to_string())
     } else if let Some(c) = id.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-')) {
-        format!("`id` {id:?} may only contain letters A-Z a-z, digits, `_` and `-`, found {c:?}")
+        Text::new("form-calc-id-chars").arg("id", format!("{id:?}")).arg("char", format!("{c:?}"))
     } else {
         return Ok(());
     };
-    Err(CalcError { field: "calc.id".into(), message: problem, position: None })
+    Err(CalcError::new("calc.id", problem, None))
 }
 
 /// What is wrong with a display text (the field's name goes before it).
@@ -278,6 +254,18 @@ enum TextProblem {
     TooLong(usize),
     #[error("must not contain control characters (line breaks, tabs)")]
     Control,
+}
+
+impl TextProblem {
+    /// The problem with the field `field`, in any language.
+    fn text(&self, field: &str) -> Text {
+        match self {
+            TextProblem::TooLong(max) => {
+                Text::new("form-calc-text-too-long").arg("field", field).arg("max", max.to_string())
+            }
+            TextProblem::Control => Text::new("form-calc-text-control").arg("field", field),
+        }
+    }
 }
 
 /// Optional display text: blank counts as absent.
@@ -295,6 +283,13 @@ fn check_text(text: Option<&str>, max: usize) -> Result<Option<String>, TextProb
 #[derive(Debug, thiserror::Error)]
 #[error("expected a channel path `instrument/channel`, got {0:?}")]
 struct NotAPath(String);
+
+impl NotAPath {
+    /// The problem with input `var`, in any language.
+    fn text(&self, var: &str) -> Text {
+        Text::new("form-calc-input-not-path").arg("var", var).arg("path", format!("{:?}", self.0))
+    }
+}
 
 fn check_path(path: &str) -> Result<(), NotAPath> {
     let shape = || NotAPath(path.to_string());
@@ -510,5 +505,39 @@ tolerance = "2s"
         let e = validate_all(&[x, y]).unwrap_err();
         assert_eq!(e.field, "calc[x].inputs.A");
         assert!(e.message.contains("x -> y -> x"), "{e}");
+    }
+
+    #[test]
+    fn refusals_read_as_before_in_english_and_are_translated() {
+        let ok = calc("p", "A + B", &[("A", "i/a"), ("B", "i/b")]);
+        let mut long_name = ok.clone();
+        long_name.name = Some("n".repeat(200));
+        let mut slow = ok.clone();
+        slow.tolerance = Duration::from_secs(3601);
+        let errors = [
+            err(&calc("", "A", &[("A", "i/a")])),
+            err(&long_name),
+            err(&slow),
+            err(&calc("p", "A", &[])),
+            err(&calc("p", "A", &[("A", "nopath")])),
+            err(&calc("p", "A + D", &[("A", "i/a")])),
+            err(&calc("p", "A +", &[("A", "i/a")])),
+            err(&calc("p", "A", &[("A", "i/a"), ("B", "i/b")])),
+            validate_all(&[calc("p", "X", &[("X", "calc/q")])]).unwrap_err(),
+        ];
+        for e in &errors {
+            assert_eq!(e.text.to_string(), e.message, "the English file reads as the code");
+            let de = e.text.render("de");
+            assert_ne!(de, e.message, "{e} in German");
+            assert!(!de.contains('$'), "a placeholder left in {de:?}");
+        }
+        assert_eq!(errors[2].message, "`tolerance` must be at most 1h, got 1h 1s");
+        assert_eq!(errors[2].text.render("de"), "`tolerance` darf höchstens 1h sein, angegeben: 1h 1s");
+        assert_eq!(errors[5].text.render("de"), "Spalte 5: `D` ist keiner der Eingänge (A)");
+        assert_eq!(errors[7].text.render("ja"), "入力 `B` が `expr` で使われていません。使うか削除してください");
+        assert_eq!(
+            errors[3].text.render("ja"),
+            "演算には入力が 1 つ以上必要です（例: `inputs = { A = \"logger1/CH1_1\" }`）"
+        );
     }
 }

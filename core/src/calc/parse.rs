@@ -14,6 +14,8 @@
 
 use std::collections::BTreeSet;
 
+use meterdeck_wire::i18n::Text;
+
 /// Nesting levels (parentheses, function calls, unary minus) accepted.
 pub const MAX_DEPTH: usize = 64;
 /// Longest expression accepted, in characters.
@@ -25,7 +27,21 @@ pub const MAX_CHARS: usize = 1000;
 pub struct ParseError {
     /// 1-based character column; one past the end for "ended too early".
     pub position: usize,
+    /// `text` in English.
     pub message: String,
+    /// The message (without the column) in any language (locales/*/forms.ftl).
+    pub text: Text,
+}
+
+impl ParseError {
+    fn new(position: usize, text: Text) -> ParseError {
+        ParseError { position, message: text.to_string(), text }
+    }
+
+    /// The whole refusal, `column N: ...`, in any language (English is the Display).
+    pub fn text_with_column(&self) -> Text {
+        Text::new("form-expr-column").arg("column", self.position.to_string()).text_arg("message", self.text.clone())
+    }
 }
 
 /// One step of postfix code; operands are popped from a value stack.
@@ -92,14 +108,11 @@ pub fn is_variable_name(name: &str) -> bool {
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let chars: Vec<char> = src.chars().collect();
     if chars.len() > MAX_CHARS {
-        return Err(ParseError {
-            position: MAX_CHARS + 1,
-            message: format!("the expression is longer than {MAX_CHARS} characters"),
-        });
+        return Err(ParseError::new(MAX_CHARS + 1, Text::new("form-expr-too-long").arg("max", MAX_CHARS.to_string())));
     }
     let toks = lex(&chars);
     if toks.first().is_some_and(|t| t.kind == Kind::End) {
-        return Err(ParseError { position: 1, message: "the expression is empty".into() });
+        return Err(ParseError::new(1, Text::new("form-expr-empty")));
     }
     let mut p = Parser { chars: &chars, toks, i: 0, depth: 0, ops: Vec::new(), vars: Vec::new() };
     p.expr()?;
@@ -107,12 +120,12 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
     match &t.kind {
         Kind::End => Ok(Expr { ops: p.ops, vars: p.vars }),
         Kind::Bad(e) => Err(e.clone()),
-        Kind::RParen => Err(p.error(t.start, "unmatched `)`".into())),
+        Kind::RParen => Err(p.error(t.start, Text::new("form-expr-unmatched-paren"))),
         _ => {
             let found = p.text(t.start, t.end);
             Err(p.error(
                 t.start,
-                format!("expected an operator (+ - * /) after `{}`, found `{found}`", p.before(0, t.start)),
+                Text::new("form-expr-expected-operator").arg("before", p.before(0, t.start)).arg("found", found),
             ))
         }
     }
@@ -179,12 +192,12 @@ fn lex(chars: &[char]) -> Vec<Token> {
             }
             Kind::Ident
         } else {
-            let hint = match c {
-                '^' => " (for a square write SQ(x))",
-                ',' => " (the decimal separator is `.`)",
-                _ => "",
+            let key = match c {
+                '^' => "form-expr-unexpected-caret",
+                ',' => "form-expr-unexpected-comma",
+                _ => "form-expr-unexpected-char",
             };
-            Kind::Bad(ParseError { position: start + 1, message: format!("unexpected character `{c}`{hint}") })
+            Kind::Bad(ParseError::new(start + 1, Text::new(key).arg("char", c.to_string())))
         };
         let bad = matches!(kind, Kind::Bad(_));
         toks.push(Token { kind, start, end: i });
@@ -208,14 +221,14 @@ fn number(chars: &[char], i: &mut usize) -> Result<f64, ParseError> {
         digits(i);
     }
     let text = |from: usize, to: usize| chars[from..to].iter().collect::<String>();
-    let err = |message: String| Err(ParseError { position: start + 1, message });
+    let err = |text: Text| Err(ParseError::new(start + 1, text));
     if chars.get(*i).is_some_and(|c| *c == 'e' || *c == 'E') {
         let mut j = *i + 1;
         if chars.get(j).is_some_and(|c| *c == '+' || *c == '-') {
             j += 1;
         }
         if !chars.get(j).is_some_and(|c| c.is_ascii_digit()) {
-            return err(format!("malformed number `{}`: the exponent needs digits, e.g. `1e3`", text(start, j)));
+            return err(Text::new("form-expr-exponent").arg("number", text(start, j)));
         }
         *i = j;
         digits(i);
@@ -228,21 +241,21 @@ fn number(chars: &[char], i: &mut usize) -> Result<f64, ParseError> {
                 j += 1;
             }
             let name = text(*i, j);
-            return err(format!("`{num}{name}` is not a number (to multiply write `{num} * {name}`)"));
+            return err(Text::new("form-expr-number-then-name").arg("number", num).arg("name", name));
         }
         Some('.') => {
             let mut j = *i;
             while chars.get(j).is_some_and(|c| c.is_ascii_digit() || *c == '.') {
                 j += 1;
             }
-            return err(format!("malformed number `{}`", text(start, j)));
+            return err(Text::new("form-expr-malformed-number").arg("number", text(start, j)));
         }
         _ => {}
     }
     match num.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        Ok(_) => err(format!("the number `{num}` is too large")),
-        Err(_) => err(format!("malformed number `{num}`")),
+        Ok(_) => err(Text::new("form-expr-number-too-large").arg("number", num)),
+        Err(_) => err(Text::new("form-expr-malformed-number").arg("number", num)),
     }
 }
 
@@ -279,17 +292,14 @@ impl Parser<'_> {
         self.text(from, to)
     }
 
-    fn error(&self, at: usize, message: String) -> ParseError {
-        ParseError { position: at + 1, message }
+    fn error(&self, at: usize, text: Text) -> ParseError {
+        ParseError::new(at + 1, text)
     }
 
     fn enter(&mut self, at: usize) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error(
-                at,
-                format!("nested too deeply (more than {MAX_DEPTH} levels of parentheses, functions and minus signs)"),
-            ));
+            return Err(self.error(at, Text::new("form-expr-too-deep").arg("max", MAX_DEPTH.to_string())));
         }
         Ok(())
     }
@@ -353,10 +363,7 @@ impl Parser<'_> {
                 let next = self.peek();
                 if is_function_name(&name) {
                     if next.kind != Kind::LParen {
-                        return Err(self.error(
-                            t.start,
-                            format!("`{name}` is a function: write `{name}(x)` (it cannot be a variable name)"),
-                        ));
+                        return Err(self.error(t.start, Text::new("form-expr-function-as-variable").arg("name", name)));
                     }
                     self.enter(next.start)?;
                     self.advance();
@@ -367,7 +374,7 @@ impl Parser<'_> {
                     return Ok(());
                 }
                 if next.kind == Kind::LParen {
-                    return Err(self.error(t.start, format!("unknown function `{name}` (there are SQ(x) and SQR(x))")));
+                    return Err(self.error(t.start, Text::new("form-expr-unknown-function").arg("name", name)));
                 }
                 let index = match self.vars.iter().position(|v| v.name == name) {
                     Some(i) => i,
@@ -389,17 +396,15 @@ impl Parser<'_> {
             }
             Kind::Bad(e) => Err(e.clone()),
             _ => {
-                let found = match t.kind {
-                    Kind::End => "the end".to_string(),
-                    _ => format!("`{}`", self.text(t.start, t.end)),
-                };
                 let before = self.before(0, t.start);
-                let message = if before.is_empty() {
-                    format!("expected a number, a variable, `(` or `-`, found {found}")
-                } else {
-                    format!("expected a number, a variable, `(` or `-` after `{before}`, found {found}")
+                let key = match (t.kind == Kind::End, before.is_empty()) {
+                    (true, true) => "form-expr-expected-operand-end",
+                    (false, true) => "form-expr-expected-operand",
+                    (true, false) => "form-expr-expected-operand-after-end",
+                    (false, false) => "form-expr-expected-operand-after",
                 };
-                Err(self.error(t.start, message))
+                let text = Text::new(key).arg("before", before).arg("found", self.text(t.start, t.end));
+                Err(self.error(t.start, text))
             }
         }
     }
@@ -413,11 +418,13 @@ impl Parser<'_> {
                 Ok(())
             }
             Kind::Bad(e) => Err(e.clone()),
-            Kind::End => Err(self.error(t.start, format!("expected `)` after `{}`", self.before(open, t.start)))),
+            Kind::End => Err(self
+                .error(t.start, Text::new("form-expr-expected-close-end").arg("before", self.before(open, t.start)))),
             _ => {
                 let found = self.text(t.start, t.end);
-                Err(self
-                    .error(t.start, format!("expected `)` after `{}`, found `{found}`", self.before(open, t.start))))
+                let text =
+                    Text::new("form-expr-expected-close").arg("before", self.before(open, t.start)).arg("found", found);
+                Err(self.error(t.start, text))
             }
         }
     }
@@ -535,8 +542,18 @@ mod tests {
         for (src, col, msg) in cases {
             let e = err(src);
             assert_eq!((e.position, e.message.as_str()), (*col, *msg), "{src:?}");
+            // The English file reads as the code did; German and Japanese are translated.
+            assert_eq!(e.text.to_string(), e.message, "{src:?}");
+            assert_eq!(e.text_with_column().to_string(), e.to_string(), "{src:?}");
+            for lang in ["de", "ja"] {
+                let t = e.text.render(lang);
+                assert_ne!(t, e.message, "{src:?} in {lang}");
+                assert!(!t.contains('{') && !t.contains('$'), "a placeholder left in {t:?}");
+            }
         }
         assert_eq!(err("(A + B").to_string(), "column 7: expected `)` after `(A + B`");
+        assert_eq!(err("(A + B").text_with_column().render("de"), "Spalte 7: `)` nach `(A + B` erwartet");
+        assert_eq!(err("A + 2B").text.render("ja"), "`2B` は数値ではありません（掛け算は `2 * B` と書きます）");
     }
 
     #[test]

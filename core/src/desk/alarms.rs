@@ -29,7 +29,7 @@ pub struct DestinationView {
 const MAX_SHELVE_MINUTES: u32 = 7 * 24 * 60;
 
 fn field(field: &str, message: impl Into<String>) -> DeskError {
-    DeskError::Field(SectionError { field: field.to_string(), message: message.into(), position: None })
+    DeskError::Field(SectionError::new(field, message))
 }
 
 /// The config's lists with one section replaced, checked together.
@@ -127,8 +127,7 @@ impl Desk {
     }
 
     fn rule_lists(&self, rule: &serde_json::Value) -> Result<Lists, SectionError> {
-        let to_section =
-            |e: crate::alarm::RuleError| SectionError { field: e.field, message: e.message, position: None };
+        let to_section = SectionError::from;
         let rule = AlarmRule::from_json(rule).map_err(to_section)?;
         rule.validate().map_err(to_section)?;
         let cfg = self.config();
@@ -178,12 +177,9 @@ impl Desk {
     }
 
     fn calc_lists(&self, calc: &serde_json::Value) -> Result<Lists, SectionError> {
-        let calc: CalcConfig = serde_json::from_value(calc.clone()).map_err(|e| SectionError {
-            field: "calc".into(),
-            message: e.to_string(),
-            position: None,
-        })?;
-        calc.validate().map_err(|e| SectionError { field: e.field, message: e.message, position: e.position })?;
+        let calc: CalcConfig =
+            serde_json::from_value(calc.clone()).map_err(|e| SectionError::new("calc", e.to_string()))?;
+        calc.validate().map_err(SectionError::from)?;
         let cfg = self.config();
         let mut lists = Lists::of(&cfg);
         replace_by_id(&mut lists.calcs, calc, |c| &c.id);
@@ -228,7 +224,7 @@ impl Desk {
         let _edit = self.edit.lock().await;
         let d: DestinationConfig =
             serde_json::from_value(dest.clone()).map_err(|e| field("destination", e.to_string()))?;
-        d.validate().map_err(|e| field(&e.field, e.message))?;
+        d.validate().map_err(|e| DeskError::Field(e.into()))?;
         let cfg = self.config();
         let mut lists = Lists::of(&cfg);
         replace_by_id(&mut lists.destinations, d.clone(), |x| &x.id);

@@ -67,6 +67,8 @@ impl DeskError {
             }
             DeskError::Simulator(reason) => tr("err-simulator", &[("reason", reason)]),
             DeskError::Agent(e) => agent_text(e, lang),
+            DeskError::Config(e) => e.text_in(lang),
+            DeskError::Field(e) => e.text_in(lang),
             e => e.to_string(),
         }
     }
@@ -169,5 +171,20 @@ mod tests {
             assert!(!de.contains('{') && !de.contains('$'), "a placeholder left in {de:?}");
         }
         assert_eq!(errors[5].text_in("de"), "Alarm \"hot\" ist nicht unquittiert (Zustand ACKED)");
+    }
+
+    #[test]
+    fn config_and_field_refusals_are_translated() {
+        let config = crate::config::AgentConfig::parse("[agent]\nblock_samples = 1\n", "a.toml").unwrap_err();
+        let rule = serde_json::json!({"id": "hot", "kind": "threshold", "channel": "a/b", "op": ">"});
+        let rule = crate::alarm::AlarmRule::from_json(&rule).unwrap().validate().unwrap_err();
+        let errors = [DeskError::Config(config), DeskError::Field(rule.into())];
+        for e in &errors {
+            assert_eq!(e.text_in("en"), e.to_string());
+            assert_ne!(e.text_in("de"), e.to_string(), "{e} in German");
+        }
+        assert_eq!(errors[0].text_in("de"), "a.toml:2:1: `agent.block_samples` muss 16..65536 sein, angegeben: 1");
+        assert_eq!(errors[1].text_in("de"), "alarm[hot].value: Operator \">\" braucht `value`");
+        assert_eq!(errors[1].text_in("ja"), "alarm[hot].value: 演算子 \">\" には `value` が必要です");
     }
 }

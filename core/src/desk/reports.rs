@@ -29,7 +29,7 @@ pub struct ReportProgress {
 impl From<SavedError> for DeskError {
     fn from(e: SavedError) -> DeskError {
         match e {
-            SavedError::Invalid { field, message } => DeskError::Field(SectionError { field, message, position: None }),
+            SavedError::Invalid { field, message } => DeskError::Field(SectionError::new(field, message)),
             SavedError::Limit(l) => DeskError::Limit(l),
             SavedError::Store(s) => DeskError::Store(s),
             e @ SavedError::Unknown(_) => DeskError::Invalid(e.to_string()),
@@ -59,9 +59,8 @@ impl Desk {
     /// Saves a template (new, or in place of `replace`); refused with the
     /// field at fault, or by the plan's `report_templates_per_group`.
     pub fn report_template_save(&self, value: &serde_json::Value, replace: Option<&str>) -> DeskResult<()> {
-        let t: SavedTemplate = serde_json::from_value(value.clone()).map_err(|e| {
-            DeskError::Field(SectionError { field: "template".into(), message: e.to_string(), position: None })
-        })?;
+        let t: SavedTemplate = serde_json::from_value(value.clone())
+            .map_err(|e| DeskError::Field(SectionError::new("template", e.to_string())))?;
         let cfg = self.config();
         let known: Vec<String> = cfg.destinations.iter().map(|d| d.id.clone()).collect();
         saved::validate(&t, &known)?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use meterdeck_drivers::files::{FtpLogin, NamePattern};
 use meterdeck_drivers::{InstrumentConfig, TransportConfig};
+use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Serialize};
 
 use crate::notify::SecretStore;
@@ -117,46 +118,44 @@ impl FileSource {
         self.auto_max_mb.saturating_mul(MB)
     }
 
-    /// Checks against the instruments; the message names the field
-    /// (`files[logger1].folder`).
-    pub fn validate(&self, instruments: &[InstrumentConfig]) -> Result<(), (String, String)> {
+    /// Checks against the instruments; the error is the field
+    /// (`files[logger1].folder`) and why (English is its Display).
+    pub fn validate(&self, instruments: &[InstrumentConfig]) -> Result<(), (String, Text)> {
         let field = |f: &str| format!("files[{}].{f}", self.instrument);
+        let refuse = |f: &str, key: &str| Err((field(f), Text::new(key)));
         let Some(inst) = instruments.iter().find(|i| i.id == self.instrument) else {
-            return Err((
-                field("instrument"),
-                format!("`{}` is not an instrument of this configuration", self.instrument),
-            ));
+            return Err((field("instrument"), Text::new("form-files-not-an-instrument").arg("id", &self.instrument)));
         };
         if self.host.is_none() && !matches!(inst.transport, TransportConfig::Tcp { .. }) {
-            return Err((field("host"), format!("instrument `{}` is not on the LAN: name the FTP `host`", inst.id)));
+            return Err((field("host"), Text::new("form-files-not-on-lan").arg("id", &inst.id)));
         }
         if self.host.as_deref().is_some_and(|h| h.trim().is_empty()) {
-            return Err((field("host"), "must not be empty".into()));
+            return refuse("host", "form-files-host-empty");
         }
         if self.port == 0 {
-            return Err((field("port"), "must be 1..65535".into()));
+            return refuse("port", "form-files-port");
         }
         if self.user.trim().is_empty() {
-            return Err((field("user"), "must not be empty (use `anonymous`)".into()));
+            return refuse("user", "form-files-user");
         }
-        NamePattern::new(&self.pattern).map_err(|m| (field("pattern"), m))?;
+        NamePattern::new(&self.pattern).map_err(|m| (field("pattern"), Text::plain(m)))?;
         if self.depth > 8 {
-            return Err((field("depth"), "at most 8 levels of subfolders".into()));
+            return refuse("depth", "form-files-depth");
         }
         if self.interval < Duration::from_secs(1) || self.interval > Duration::from_secs(24 * 3600) {
-            return Err((field("interval"), "must be 1s .. 24h".into()));
+            return refuse("interval", "form-files-interval");
         }
         if self.timeout < Duration::from_millis(100) || self.timeout > Duration::from_secs(600) {
-            return Err((field("timeout"), "must be 100ms .. 10m".into()));
+            return refuse("timeout", "form-files-timeout");
         }
         if self.auto_max_mb > REQUEST_LIMIT_MB {
-            return Err((field("auto_max_mb"), format!("at most {REQUEST_LIMIT_MB} (1 GB)")));
+            return Err((
+                field("auto_max_mb"),
+                Text::new("form-files-auto-max").arg("max", REQUEST_LIMIT_MB.to_string()),
+            ));
         }
         if self.delete_after_upload && !self.upload {
-            return Err((
-                field("delete_after_upload"),
-                "needs `upload = true`: a file is deleted only after the cloud confirmed its copy".into(),
-            ));
+            return refuse("delete_after_upload", "form-files-delete-needs-upload");
         }
         Ok(())
     }
@@ -210,11 +209,12 @@ impl FileSource {
     }
 }
 
-pub fn validate_all(sources: &[FileSource], instruments: &[InstrumentConfig]) -> Result<(), (String, String)> {
+/// Every source valid and one per instrument; the error as [`FileSource::validate`]'s.
+pub fn validate_all(sources: &[FileSource], instruments: &[InstrumentConfig]) -> Result<(), (String, Text)> {
     let mut seen = std::collections::HashSet::new();
     for s in sources {
         if !seen.insert(s.instrument.as_str()) {
-            return Err((format!("files[{}].instrument", s.instrument), "has a second `[[files]]` section".into()));
+            return Err((format!("files[{}].instrument", s.instrument), Text::new("form-files-second-section")));
         }
         s.validate(instruments)?;
     }
@@ -251,9 +251,40 @@ transport = { kind = "tcp", host = "10.0.0.5" }"#,
         assert_eq!(s.validate(&[logger()]).unwrap_err().0, "files[logger1].pattern");
         s.pattern = "*.MEM".into();
         s.delete_after_upload = true;
-        assert!(s.validate(&[logger()]).unwrap_err().1.contains("upload = true"));
+        assert!(s.validate(&[logger()]).unwrap_err().1.to_string().contains("upload = true"));
         s.upload = true;
         s.auto_max_mb = 2048;
         assert_eq!(s.validate(&[logger()]).unwrap_err().0, "files[logger1].auto_max_mb");
+    }
+
+    #[test]
+    fn refusals_read_as_before_in_english_and_are_translated() {
+        let mut s = FileSource::new("nope");
+        let mut errors = vec![s.validate(&[logger()]).unwrap_err()];
+        s.instrument = "logger1".into();
+        s.depth = 9;
+        errors.push(s.validate(&[logger()]).unwrap_err());
+        s.depth = 3;
+        s.delete_after_upload = true;
+        errors.push(s.validate(&[logger()]).unwrap_err());
+        s.upload = true;
+        s.auto_max_mb = 2048;
+        errors.push(s.validate(&[logger()]).unwrap_err());
+        s.auto_max_mb = 128;
+        errors.push(validate_all(&[s.clone(), s.clone()], &[logger()]).unwrap_err());
+        let english = [
+            "`nope` is not an instrument of this configuration",
+            "at most 8 levels of subfolders",
+            "needs `upload = true`: a file is deleted only after the cloud confirmed its copy",
+            "at most 1024 (1 GB)",
+            "has a second `[[files]]` section",
+        ];
+        for ((_, text), en) in errors.iter().zip(english) {
+            assert_eq!(text.to_string(), en);
+            assert_ne!(text.render("de"), en);
+            assert_ne!(text.render("ja"), en);
+        }
+        assert_eq!(errors[1].1.render("de"), "höchstens 8 Ebenen von Unterordnern");
+        assert_eq!(errors[0].1.render("ja"), "`nope` はこの設定の計測器ではありません");
     }
 }

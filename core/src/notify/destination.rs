@@ -4,6 +4,7 @@
 
 #[cfg(feature = "email")]
 use lettre::message::Mailbox;
+use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -17,6 +18,14 @@ pub enum DestinationKind {
 impl DestinationKind {
     /// What this kind is called and the cargo feature it needs, when this
     /// build of meterdeck-core was made without that feature.
+    /// The refusal of a destination of this kind when [`missing_feature`](Self::missing_feature) names one.
+    fn not_built_key(self) -> &'static str {
+        match self {
+            DestinationKind::Email => "form-dest-not-built-email",
+            _ => "form-dest-not-built-desktop",
+        }
+    }
+
     pub fn missing_feature(self) -> Option<(&'static str, &'static str)> {
         match self {
             DestinationKind::Desktop if !cfg!(feature = "desktop-notify") => {
@@ -74,11 +83,21 @@ pub struct DestinationConfig {
 #[error("{field}: {message}")]
 pub struct DestError {
     pub field: String,
+    /// `text` in English.
     pub message: String,
+    /// The message in any language (locales/*/forms.ftl).
+    #[serde(skip)]
+    pub text: Text,
 }
 
-fn err(field: &str, message: impl Into<String>) -> DestError {
-    DestError { field: field.to_string(), message: message.into() }
+impl DestError {
+    pub fn new(field: impl Into<String>, text: Text) -> DestError {
+        DestError { field: field.into(), message: text.to_string(), text }
+    }
+}
+
+fn err(field: &str, key: &str) -> DestError {
+    DestError::new(field, Text::new(key))
 }
 
 pub(crate) fn valid_id(id: &str) -> bool {
@@ -120,27 +139,28 @@ impl DestinationConfig {
 
     pub fn validate(&self) -> Result<(), DestError> {
         if !valid_id(&self.id) {
-            return Err(err("id", "1 to 64 characters from A-Z a-z 0-9 _ -"));
+            return Err(err("id", "form-dest-id"));
         }
         if let Some(name) = &self.name
             && (name.trim().is_empty() || name.len() > 200)
         {
-            return Err(err("name", "must not be empty and at most 200 characters"));
+            return Err(err("name", "form-dest-name"));
         }
         let email = self.kind == DestinationKind::Email;
         let webhook = self.kind == DestinationKind::Webhook;
-        let only = |field: &str, set: bool, allowed: bool, for_kind: &str| {
-            if set && !allowed { Err(err(field, format!("only for {for_kind} destinations"))) } else { Ok(()) }
+        let only = |field: &str, set: bool, allowed: bool, key: &str| {
+            if set && !allowed { Err(err(field, key)) } else { Ok(()) }
         };
-        only("host", self.host.is_some(), email, "email")?;
-        only("port", self.port.is_some(), email, "email")?;
-        only("security", self.security.is_some(), email, "email")?;
-        only("username", self.username.is_some(), email, "email")?;
-        only("from", self.from.is_some(), email, "email")?;
-        only("to", !self.to.is_empty(), email, "email")?;
-        only("format", self.format.is_some(), webhook, "webhook")?;
-        if let Some((what, feature)) = self.kind.missing_feature() {
-            return Err(err("kind", super::not_in_this_build(what, feature)));
+        only("host", self.host.is_some(), email, "form-dest-only-email")?;
+        only("port", self.port.is_some(), email, "form-dest-only-email")?;
+        only("security", self.security.is_some(), email, "form-dest-only-email")?;
+        only("username", self.username.is_some(), email, "form-dest-only-email")?;
+        only("from", self.from.is_some(), email, "form-dest-only-email")?;
+        only("to", !self.to.is_empty(), email, "form-dest-only-email")?;
+        only("format", self.format.is_some(), webhook, "form-dest-only-webhook")?;
+        if self.kind.missing_feature().is_some() {
+            // English: as `not_in_this_build` words it (a test checks).
+            return Err(err("kind", self.kind.not_built_key()));
         }
         match self.kind {
             DestinationKind::Desktop => {}
@@ -150,7 +170,7 @@ impl DestinationConfig {
             DestinationKind::Email => {}
             DestinationKind::Webhook => {
                 if self.format.is_none() {
-                    return Err(err("format", "required for a webhook destination: slack, teams or json"));
+                    return Err(err("format", "form-dest-webhook-format"));
                 }
             }
         }
@@ -161,37 +181,42 @@ impl DestinationConfig {
     fn validate_email(&self) -> Result<(), DestError> {
         let host = self.host.as_deref().unwrap_or("");
         if host.trim().is_empty() {
-            return Err(err("host", "required for an email destination (the SMTP server's name or address)"));
+            return Err(err("host", "form-dest-email-host"));
         }
         let ipv6 = host.parse::<std::net::Ipv6Addr>().is_ok();
         if host.len() > 253 || host.chars().any(|c| c.is_whitespace() || "/@".contains(c) || c == ':' && !ipv6) {
-            return Err(err("host", format!("{host:?} is not a host name or address (give the port in `port`)")));
+            return Err(DestError::new("host", Text::new("form-dest-bad-host").arg("host", format!("{host:?}"))));
         }
         if self.port == Some(0) {
-            return Err(err("port", "must be 1 to 65535"));
+            return Err(err("port", "form-dest-port"));
         }
         if let Some(u) = &self.username
             && u.trim().is_empty()
         {
-            return Err(err("username", "must not be empty (leave it out for a server without login)"));
+            return Err(err("username", "form-dest-username"));
         }
         match &self.from {
             None => {
-                return Err(err("from", "required for an email destination, e.g. \"Meterdeck <alarms@example.com>\""));
+                return Err(err("from", "form-dest-email-from"));
             }
             Some(f) => {
-                f.parse::<Mailbox>().map_err(|e| err("from", format!("{f:?} is not an email address: {e}")))?;
+                f.parse::<Mailbox>().map_err(|e| DestError::new("from", not_an_address(f, &e)))?;
             }
         }
         if self.to.is_empty() {
-            return Err(err("to", "at least one recipient address"));
+            return Err(err("to", "form-dest-email-to"));
         }
         for (i, t) in self.to.iter().enumerate() {
-            t.parse::<Mailbox>()
-                .map_err(|e| err(&format!("to[{i}]"), format!("{t:?} is not an email address: {e}")))?;
+            t.parse::<Mailbox>().map_err(|e| DestError::new(format!("to[{i}]"), not_an_address(t, &e)))?;
         }
         Ok(())
     }
+}
+
+/// `address` is not one; `why` as the mail library words it.
+#[cfg(feature = "email")]
+fn not_an_address(address: &str, why: &dyn std::fmt::Display) -> Text {
+    Text::new("form-dest-not-an-address").arg("address", format!("{address:?}")).arg("reason", why.to_string())
 }
 
 /// Checks every destination and that ids are unique; the field is
@@ -199,9 +224,10 @@ impl DestinationConfig {
 pub fn validate_all(dests: &[DestinationConfig]) -> Result<(), DestError> {
     let mut seen = std::collections::HashSet::new();
     for (i, d) in dests.iter().enumerate() {
-        d.validate().map_err(|e| DestError { field: format!("destination[{i}].{}", e.field), message: e.message })?;
+        d.validate().map_err(|e| DestError::new(format!("destination[{i}].{}", e.field), e.text))?;
         if !seen.insert(d.id.as_str()) {
-            return Err(err(&format!("destination[{i}].id"), format!("duplicate destination id {:?}", d.id)));
+            let text = Text::new("form-dest-duplicate-id").arg("id", format!("{:?}", d.id));
+            return Err(DestError::new(format!("destination[{i}].id"), text));
         }
     }
     Ok(())
@@ -340,5 +366,63 @@ format = "slack"
         assert_eq!(d.smtp_port(), 25);
         d.security = None;
         assert_eq!(d.smtp_port(), 587);
+    }
+
+    #[test]
+    fn refusals_read_as_before_in_english_and_are_translated() {
+        let desk = DestinationConfig::desktop("desk");
+        let with = |f: &dyn Fn(&mut DestinationConfig)| {
+            let mut d = desk.clone();
+            f(&mut d);
+            d
+        };
+        let mut hook = with(&|d| d.kind = DestinationKind::Webhook);
+        let errors = [
+            with(&|d| d.id = "a b".into()).validate().unwrap_err(),
+            with(&|d| d.name = Some(" ".into())).validate().unwrap_err(),
+            with(&|d| d.host = Some("h".into())).validate().unwrap_err(),
+            with(&|d| d.format = Some(WebhookFormat::Json)).validate().unwrap_err(),
+            hook.validate().unwrap_err(),
+            validate_all(&[desk.clone(), desk.clone()]).unwrap_err(),
+        ];
+        for e in &errors {
+            assert_eq!(e.text.to_string(), e.message, "the English file reads as the code");
+            let de = e.text.render("de");
+            assert_ne!(de, e.message, "{e} in German");
+            assert!(!de.contains('{') && !de.contains('$'), "a placeholder left in {de:?}");
+        }
+        assert_eq!(errors[2].message, "only for email destinations");
+        assert_eq!(errors[2].text.render("de"), "nur für E-Mail-Ziele");
+        assert_eq!(errors[5].to_string(), "destination[1].id: duplicate destination id \"desk\"");
+        assert_eq!(errors[5].text.render("ja"), "通知先 ID \"desk\" が重複しています");
+        // A build without a kind refuses it in the words of `not_in_this_build`.
+        for (kind, what, feature) in [
+            (DestinationKind::Email, "email destinations", "email"),
+            (DestinationKind::Desktop, "desktop notifications", "desktop-notify"),
+        ] {
+            let text = Text::new(kind.not_built_key());
+            assert_eq!(text.to_string(), crate::notify::not_in_this_build(what, feature));
+            assert_ne!(text.render("de"), text.to_string());
+        }
+        hook.format = Some(WebhookFormat::Slack);
+        hook.validate().unwrap();
+    }
+
+    #[cfg(feature = "email")]
+    #[test]
+    fn email_refusals_are_translated() {
+        let mut d = DestinationConfig::desktop("m");
+        d.kind = DestinationKind::Email;
+        d.host = Some("smtp.example.com".into());
+        d.from = Some("not an address".into());
+        d.to = vec!["a@b.c".into()];
+        let e = d.validate().unwrap_err();
+        assert_eq!(e.text.to_string(), e.message);
+        assert!(e.message.starts_with("\"not an address\" is not an email address: "), "{e}");
+        assert!(e.text.render("de").starts_with("\"not an address\" ist keine E-Mail-Adresse: "), "{e}");
+        d.from = None;
+        let e = d.validate().unwrap_err();
+        assert_eq!(e.text.to_string(), e.message);
+        assert_eq!(e.text.render("de"), "für ein E-Mail-Ziel erforderlich, z. B. \"Meterdeck <alarms@example.com>\"");
     }
 }

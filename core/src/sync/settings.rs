@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::fmt::GIB;
+use meterdeck_wire::i18n::Text;
 
 pub const DEFAULT_MQTT_PORT: u16 = 1883;
 pub const DEFAULT_ALLOWANCE_BYTES: u64 = GIB;
@@ -116,86 +117,65 @@ impl CloudSettings {
 
     /// Checks what a hand-built value (CLI, tests) may get wrong.
     pub fn validate(&self) -> Result<(), CloudFieldError> {
-        let err = |field: &'static str, message: String| Err(CloudFieldError { field, message });
+        let err = |field: &'static str, text: Text| Err(CloudFieldError::new(field, text));
+        let got = |key: &str, v: String| Text::new(key).arg("got", v);
         if self.host.trim().is_empty() {
-            return err("host", "`cloud.host` must name the MQTT broker".into());
+            return err("host", Text::new("form-cloud-host"));
         }
         if self.port == 0 {
-            return err("port", "`cloud.port` must be 1..65535".into());
+            return err("port", Text::new("form-cloud-port"));
         }
         for (key, path) in
             [("ca_file", &self.ca_file), ("client_cert", &self.client_cert), ("client_key", &self.client_key)]
         {
             if path.is_some() && !self.tls {
-                return err(key, format!("`cloud.{key}` is only used over TLS: add `tls = true` (or remove it)"));
+                return err(key, Text::new("form-cloud-tls-only").arg("key", key));
             }
             if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
-                return err(key, format!("`cloud.{key}` must name a PEM file"));
+                return err(key, Text::new("form-cloud-pem-file").arg("key", key));
             }
         }
         match (&self.client_cert, &self.client_key) {
             (Some(_), None) => {
-                return err("client_key", "`cloud.client_key` must be given with `client_cert` (mutual TLS)".into());
+                return err("client_key", Text::new("form-cloud-client-key"));
             }
             (None, Some(_)) => {
-                return err("client_cert", "`cloud.client_cert` must be given with `client_key` (mutual TLS)".into());
+                return err("client_cert", Text::new("form-cloud-client-cert"));
             }
             _ => {}
         }
         if !super::wire::valid_agent_id(&self.agent) {
-            return err(
-                "agent",
-                format!(
-                    "`cloud.agent` must be the agent id the cloud handed out: 1-64 of A-Z a-z 0-9 _ -, got {:?}",
-                    self.agent
-                ),
-            );
+            return err("agent", got("form-cloud-agent", format!("{:?}", self.agent)));
         }
         if self.allowance_bytes == 0 {
-            return err("monthly_allowance", "`cloud.monthly_allowance` must be more than 0 bytes".into());
+            return err("monthly_allowance", Text::new("form-cloud-allowance-zero"));
         }
         if !(1..=1000).contains(&self.window) {
-            return err("window", format!("`cloud.window` must be 1..1000 batches, got {}", self.window));
+            return err("window", got("form-cloud-window", self.window.to_string()));
         }
         if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.resend_timeout) {
-            return err(
-                "resend_timeout",
-                format!(
-                    "`cloud.resend_timeout` must be between 1s and 1h, got {}",
-                    humantime::format_duration(self.resend_timeout)
-                ),
-            );
+            let d = humantime::format_duration(self.resend_timeout).to_string();
+            return err("resend_timeout", got("form-cloud-resend-timeout", d));
         }
         if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&self.send_interval) {
-            return err(
-                "send_interval",
-                format!(
-                    "`cloud.send_interval` must be between 100ms and 1h, got {}",
-                    humantime::format_duration(self.send_interval)
-                ),
-            );
+            let d = humantime::format_duration(self.send_interval).to_string();
+            return err("send_interval", got("form-cloud-send-interval", d));
         }
         if let Some(api) = &self.api {
             let ok = api.starts_with("http://") || api.starts_with("https://");
             if !ok || api.contains(char::is_whitespace) || api.len() < 10 {
-                return err(
-                    "api",
-                    format!("`cloud.api` must be the cloud's Web API, http(s)://host:port, got {api:?}"),
-                );
+                return err("api", got("form-cloud-api", format!("{api:?}")));
             }
         }
         if let Some(key) = &self.licence_key
             && let Err(e) = meterdeck_wire::licence::parse_public_key(key)
         {
-            return err(
-                "licence_key",
-                format!("`cloud.licence_key`: {e}; run `meterdeck-agent cloud login --api URL` to pin the cloud's key"),
-            );
+            return err("licence_key", Text::new("form-cloud-licence-key").arg("reason", e.to_string()));
         }
         if let Some(a) = &self.account
             && (a.trim().is_empty() || a.len() > 128 || a.chars().any(char::is_control))
         {
-            return err("account", "`cloud.account` must be the cloud account id (1-128 printable characters)".into());
+            return err("account", Text::new("form-cloud-account"));
         }
         Ok(())
     }
@@ -207,5 +187,56 @@ impl CloudSettings {
 #[error("{message}")]
 pub struct CloudFieldError {
     pub field: &'static str,
+    /// `text` in English.
     pub message: String,
+    /// The message in any language (locales/*/forms.ftl).
+    pub text: Text,
+}
+
+impl CloudFieldError {
+    pub fn new(field: &'static str, text: Text) -> CloudFieldError {
+        CloudFieldError { field, message: text.to_string(), text }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_read_as_before_in_english_and_are_translated() {
+        let ok = CloudSettings::new("broker", DEFAULT_MQTT_PORT, "site-a");
+        ok.validate().unwrap();
+        let with = |f: &dyn Fn(&mut CloudSettings)| {
+            let mut c = ok.clone();
+            f(&mut c);
+            c.validate().unwrap_err()
+        };
+        let errors = [
+            with(&|c| c.host = " ".into()),
+            with(&|c| c.port = 0),
+            with(&|c| c.ca_file = Some("ca.pem".into())),
+            with(&|c| c.agent = "a b".into()),
+            with(&|c| c.window = 0),
+            with(&|c| c.resend_timeout = Duration::from_secs(7200)),
+            with(&|c| c.api = Some("ftp://x".into())),
+        ];
+        let english = [
+            "`cloud.host` must name the MQTT broker",
+            "`cloud.port` must be 1..65535",
+            "`cloud.ca_file` is only used over TLS: add `tls = true` (or remove it)",
+            "`cloud.agent` must be the agent id the cloud handed out: 1-64 of A-Z a-z 0-9 _ -, got \"a b\"",
+            "`cloud.window` must be 1..1000 batches, got 0",
+            "`cloud.resend_timeout` must be between 1s and 1h, got 2h",
+            "`cloud.api` must be the cloud's Web API, http(s)://host:port, got \"ftp://x\"",
+        ];
+        for (e, en) in errors.iter().zip(english) {
+            assert_eq!((e.message.as_str(), e.text.to_string()), (en, en.to_string()));
+            assert_ne!(e.text.render("de"), en);
+            assert_ne!(e.text.render("ja"), en);
+        }
+        assert_eq!(errors[2].field, "ca_file");
+        assert_eq!(errors[4].text.render("de"), "`cloud.window` muss 1..1000 Pakete sein, angegeben: 0");
+        assert_eq!(errors[0].text.render("ja"), "`cloud.host` には MQTT ブローカーを指定してください");
+    }
 }

@@ -4,7 +4,12 @@
  * A refused `[[calc]]`, `[[alarm]]` or `[[destination]]`: the dotted field
  * (`alarm[hot].value`) and why.
  */
-export type SectionError = { field: string, message: string, 
+export type SectionError = { field: string, 
+/**
+ * Why: English here (the Display); the desktop app sends it to the
+ * window in the window's language.
+ */
+message: string, 
 /**
  * 1-based column in a calc expression, when the error is there.
  */

@@ -258,6 +258,21 @@ err-export-write = { $path } kann nicht geschrieben werden: { $reason }
 err-export-no-channels = keine Kanäle zum Exportieren
 
 ## Dashboards: boards, panels, board files and images
+err-board-no-name = geben Sie einen Namen für die Tafel ein
+err-board-name-length = ein Tafelname hat höchstens { $max } Zeichen
+err-board-panel-size = { $what }: Breite und Höhe müssen mindestens 1 Zelle betragen (erhalten: { $w }x{ $h })
+err-board-panel-off-grid = { $what }: in Spalte { $x }, Zeile { $y } mit Größe { $w }x{ $h } ragt es über das { $cols }x{ $rows }-Raster hinaus
+err-board-panel-title = { $what }: ein Titel hat höchstens { $max } Zeichen
+err-board-panel-no-channel = { $what }: wählen Sie mindestens einen Kanal
+err-board-panel-channels = { $what }: ein Feld zeigt höchstens { $max } Kanäle
+err-board-image-no-channels = { $what }: ein reines Bildfeld zeigt keine Kanäle (verwenden Sie image-values)
+err-board-choose-image = { $what }: wählen Sie ein Bild
+err-board-image-only = { $what }: nur Bildfelder haben ein Bild
+err-board-image-name = { $what }: Bild `{ $name }` ist kein Bilddateiname des Datenverzeichnisses
+err-board-placements-kind = { $what }: nur image-values-Felder platzieren Werte
+err-board-placement-channel = { $what }: der platzierte Kanal `{ $channel }` gehört nicht zu den Kanälen des Felds
+err-board-placement-outside = { $what }: die Platzierung von `{ $channel }` bei ({ $x }, { $y }) liegt außerhalb des Bilds (0..1)
+err-board-rules-kind = { $what }: nur Alarmlisten wählen Regeln
 err-dashboard-unknown-board = keine Dashboard-Tafel mit der ID { $id }
 err-dashboard-unknown-panel = Tafel { $board } hat kein Feld { $panel }
 err-dashboard-channel-form = { $what }: Kanal `{ $channel }` hat nicht die Form instrument/channel

@@ -259,6 +259,21 @@ err-export-write = cannot write { $path }: { $reason }
 err-export-no-channels = no channels to export
 
 ## Dashboards: boards, panels, board files and images
+err-board-no-name = enter a name for the board
+err-board-name-length = a board name has at most { $max } characters
+err-board-panel-size = { $what }: width and height must be at least 1 cell (got { $w }x{ $h })
+err-board-panel-off-grid = { $what }: at column { $x }, row { $y } with size { $w }x{ $h } it leaves the { $cols }x{ $rows } grid
+err-board-panel-title = { $what }: a title has at most { $max } characters
+err-board-panel-no-channel = { $what }: choose at least one channel
+err-board-panel-channels = { $what }: a panel shows at most { $max } channels
+err-board-image-no-channels = { $what }: an image-only panel shows no channels (use image-values)
+err-board-choose-image = { $what }: choose an image
+err-board-image-only = { $what }: only image panels have an image
+err-board-image-name = { $what }: image `{ $name }` is not an image file name of the data directory
+err-board-placements-kind = { $what }: only image-values panels place values
+err-board-placement-channel = { $what }: placed channel `{ $channel }` is not one of the panel's channels
+err-board-placement-outside = { $what }: placement of `{ $channel }` at ({ $x }, { $y }) is outside the image (0..1)
+err-board-rules-kind = { $what }: only alarm lists choose rules
 err-dashboard-unknown-board = no dashboard board with id { $id }
 err-dashboard-unknown-panel = board { $board } has no panel { $panel }
 err-dashboard-channel-form = { $what }: channel `{ $channel }` is not of the form instrument/channel

@@ -258,6 +258,21 @@ err-export-write = { $path } に書き込めません: { $reason }
 err-export-no-channels = エクスポートするチャンネルがありません
 
 ## Dashboards: boards, panels, board files and images
+err-board-no-name = ボード名を入力してください
+err-board-name-length = ボード名は { $max } 文字までです
+err-board-panel-size = { $what }: 幅と高さは 1 セル以上にしてください (指定値 { $w }x{ $h })
+err-board-panel-off-grid = { $what }: 列 { $x }、行 { $y }、サイズ { $w }x{ $h } では { $cols }x{ $rows } のグリッドからはみ出します
+err-board-panel-title = { $what }: タイトルは { $max } 文字までです
+err-board-panel-no-channel = { $what }: チャンネルを 1 つ以上選んでください
+err-board-panel-channels = { $what }: パネルに表示できるチャンネルは最大 { $max } 個です
+err-board-image-no-channels = { $what }: 画像のみのパネルにはチャンネルを表示できません (image-values を使ってください)
+err-board-choose-image = { $what }: 画像を選んでください
+err-board-image-only = { $what }: 画像を持てるのは画像パネルだけです
+err-board-image-name = { $what }: 画像 `{ $name }` はデータフォルダーの画像ファイル名ではありません
+err-board-placements-kind = { $what }: 値を配置できるのは image-values パネルだけです
+err-board-placement-channel = { $what }: 配置されたチャンネル `{ $channel }` はパネルのチャンネルではありません
+err-board-placement-outside = { $what }: `{ $channel }` の配置 ({ $x }, { $y }) が画像の範囲 (0..1) の外です
+err-board-rules-kind = { $what }: ルールを選べるのはアラーム一覧だけです
 err-dashboard-unknown-board = ID { $id } のダッシュボードボードはありません
 err-dashboard-unknown-panel = ボード { $board } にパネル { $panel } はありません
 err-dashboard-channel-form = { $what }: チャンネル `{ $channel }` は instrument/channel の形式ではありません

@@ -109,7 +109,9 @@ pub fn parse_import(text: &str, known: &dyn Fn(&str) -> bool) -> Result<Imported
         let bytes = match base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
             Ok(b) => b,
             Err(e) => {
-                return bad(Text::new("err-dashboard-file-image-base64").arg("name", name).arg("reason", e.to_string()));
+                return bad(Text::new("err-dashboard-file-image-base64")
+                    .arg("name", name)
+                    .arg("reason", e.to_string()));
             }
         };
         if image::sniff(&bytes).is_none() {

@@ -77,10 +77,9 @@ fn invalid<T>(msg: Text) -> Result<T> {
     Err(DashboardError::Invalid(msg))
 }
 
-/// A refusal worded by the board and panel checks of `meterdeck_wire::boards`
-/// (English only so far).
-fn worded(msg: String) -> DashboardError {
-    DashboardError::Invalid(Text::plain(msg))
+/// A refusal of the board and panel checks of `meterdeck_wire::boards`.
+fn worded(msg: Text) -> DashboardError {
+    DashboardError::Invalid(msg)
 }
 
 /// A board name as kept: trimmed, 1..=[`MAX_NAME_CHARS`] characters.

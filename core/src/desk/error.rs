@@ -270,6 +270,7 @@ mod tests {
                 DeskError::Invalid(crate::licence::Trust::from_text("nope", None).unwrap_err()),
                 "licence key: a licence key starts with `md-ed25519:`",
             ),
+            (DeskError::Dashboard(crate::dashboard::check_name("  ").unwrap_err()), "enter a name for the board"),
         ];
         for (e, english) in &cases {
             assert_eq!(e.to_string(), *english, "the English of {e:?}");

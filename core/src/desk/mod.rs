@@ -148,7 +148,7 @@ impl Desk {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
-                return Err(DeskError::Invalid(read_error(&config_path, &e)));
+                return Err(DeskError::Invalid(read_error(config_path, &e)));
             }
         };
         let mut sim = None;

@@ -74,7 +74,7 @@ impl ExportError {
             ExportError::Zip { path, source } => {
                 Text::new("err-export-write").arg("path", path.display().to_string()).arg("reason", source.to_string())
             }
-            ExportError::Store(e) => Text::plain(e.to_string()),
+            ExportError::Store(e) => e.text(),
             ExportError::NoChannels => Text::new("err-export-no-channels"),
             ExportError::BadRange { from, to } => {
                 Text::new("err-empty-range").arg("from", from.to_string()).arg("to", to.to_string())

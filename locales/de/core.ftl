@@ -303,3 +303,12 @@ err-dashboard-not-kept-image = `{ $name }` ist kein Bild der Dashboards
 err-dashboard-kept-not-image = Bild `{ $name }` im Datenverzeichnis ist kein Bild
 err-dashboard-board-damaged = Tafel { $id } im Speicher kann nicht gelesen werden: { $reason }
 err-dashboard-order = die neue Reihenfolge muss jede Tafel genau einmal nennen: Tafeln sind { $have }, die Reihenfolge nennt { $ids }
+
+## The store (what SQLite or the OS said is quoted as it came)
+err-store-open = der Speicher { $path } kann nicht geöffnet werden: { $reason }
+err-store-create-dir = das Verzeichnis des Speichers { $path } kann nicht angelegt werden: { $reason }
+err-store-database = Speicher { $path }: { $op } fehlgeschlagen: { $reason }
+err-store-sqlite = Datenbankfehler: { $reason }
+err-store-schema-too-new = der Speicher { $path } hat die Schemaversion { $found }, diese Version kennt Versionen bis { $supported }; verwenden Sie ein neueres Meterdeck
+err-store-schema-mismatch = der Speicher { $path } hat die Schemaversion { $found }, erwartet wird { $expected }; öffnen Sie ihn einmal mit Schreibzugriff (starten Sie den Agenten), um ihn zu migrieren
+err-store-part-too-new = der Speicher { $path } enthält die Tabellen { $part } in Version { $found }, diese Version kennt Versionen bis { $supported }; verwenden Sie ein neueres Meterdeck

@@ -304,3 +304,12 @@ err-dashboard-not-kept-image = `{ $name }` is not an image of the dashboards
 err-dashboard-kept-not-image = image `{ $name }` in the data directory is not an image
 err-dashboard-board-damaged = board { $id } in the store cannot be read: { $reason }
 err-dashboard-order = the new order must name every board once: boards are { $have }, the order names { $ids }
+
+## The store (what SQLite or the OS said is quoted as it came)
+err-store-open = cannot open store { $path }: { $reason }
+err-store-create-dir = cannot create the directory of store { $path }: { $reason }
+err-store-database = store { $path }: { $op } failed: { $reason }
+err-store-sqlite = database error: { $reason }
+err-store-schema-too-new = store { $path } has schema version { $found }, this build knows versions up to { $supported }; use a newer meterdeck
+err-store-schema-mismatch = store { $path } has schema version { $found }, expected { $expected }; open it once read-write (start the agent) to migrate it
+err-store-part-too-new = store { $path } holds the { $part } tables at version { $found }, this build knows versions up to { $supported }; use a newer meterdeck

@@ -303,3 +303,12 @@ err-dashboard-not-kept-image = `{ $name }` はダッシュボードの画像で�
 err-dashboard-kept-not-image = データフォルダーの画像 `{ $name }` は画像ではありません
 err-dashboard-board-damaged = ストア内のボード { $id } を読み込めません: { $reason }
 err-dashboard-order = 新しい順序ではすべてのボードを 1 回ずつ指定してください: ボードは { $have }、指定された順序は { $ids } です
+
+## The store (what SQLite or the OS said is quoted as it came)
+err-store-open = ストア { $path } を開けません: { $reason }
+err-store-create-dir = ストア { $path } のフォルダーを作成できません: { $reason }
+err-store-database = ストア { $path }: { $op } に失敗しました: { $reason }
+err-store-sqlite = データベースエラー: { $reason }
+err-store-schema-too-new = ストア { $path } のスキーマバージョンは { $found } ですが、このビルドが扱えるのは { $supported } までです。新しい Meterdeck を使ってください
+err-store-schema-mismatch = ストア { $path } のスキーマバージョンは { $found } ですが、{ $expected } が必要です。移行するには一度読み書きモードで開いてください (エージェントを起動)
+err-store-part-too-new = ストア { $path } の { $part } テーブルはバージョン { $found } ですが、このビルドが扱えるのは { $supported } までです。新しい Meterdeck を使ってください

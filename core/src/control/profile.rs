@@ -60,7 +60,7 @@ impl ProfileError {
             ProfileError::Damaged { instrument, reason } => {
                 Text::new("err-profile-damaged").arg("instrument", instrument).arg("reason", reason)
             }
-            ProfileError::Store(e) => Text::plain(e.to_string()),
+            ProfileError::Store(e) => e.text(),
         }
     }
 }

@@ -68,7 +68,7 @@ impl DashboardError {
             DashboardError::UnknownPanel { board, panel } => {
                 Text::new("err-dashboard-unknown-panel").arg("board", board.to_string()).arg("panel", panel.to_string())
             }
-            DashboardError::Store(e) => Text::plain(e.to_string()),
+            DashboardError::Store(e) => e.text(),
         }
     }
 }

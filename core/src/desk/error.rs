@@ -71,6 +71,7 @@ impl DeskError {
             DeskError::Simulator(reason) => tr("err-simulator", &[("reason", reason)]),
             DeskError::Invalid(t) => t.render(lang),
             DeskError::Export(e) => e.text().render(lang),
+            DeskError::Store(e) => e.text().render(lang),
             DeskError::Limit(e) => e.text().render(lang),
             DeskError::Dashboard(e) => e.text().render(lang),
             DeskError::Agent(e) => agent_text(e, lang),
@@ -271,6 +272,10 @@ mod tests {
                 "licence key: a licence key starts with `md-ed25519:`",
             ),
             (DeskError::Dashboard(crate::dashboard::check_name("  ").unwrap_err()), "enter a name for the board"),
+            (
+                DeskError::Store(StoreError::SchemaMismatch { path: "/d/s.db".into(), found: 3, expected: 5 }),
+                "store /d/s.db has schema version 3, expected 5; open it once read-write (start the agent) to migrate it",
+            ),
         ];
         for (e, english) in &cases {
             assert_eq!(e.to_string(), *english, "the English of {e:?}");

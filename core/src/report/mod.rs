@@ -121,7 +121,7 @@ impl ReportError {
             ReportError::Template(t) => Text::new("err-report-template-invalid").text_arg("reason", t.clone()),
             ReportError::BadRange => Text::new("err-report-bad-range"),
             ReportError::UnknownChannel(c) => Text::new("err-report-unknown-channel").arg("channel", format!("{c:?}")),
-            ReportError::Store(e) => Text::plain(e.to_string()),
+            ReportError::Store(e) => e.text(),
             ReportError::Logo { path, reason } => {
                 Text::new("err-report-logo").arg("path", path.display().to_string()).arg("reason", reason)
             }

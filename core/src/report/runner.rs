@@ -95,7 +95,7 @@ impl RunError {
             RunError::Dir { path, source } => {
                 Text::new("err-report-create").arg("path", path.display().to_string()).arg("reason", source.to_string())
             }
-            RunError::Store(e) => Text::plain(e.to_string()),
+            RunError::Store(e) => e.text(),
         }
     }
 }

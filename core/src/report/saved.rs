@@ -128,7 +128,7 @@ impl SavedError {
             }
             SavedError::Unknown(name) => Text::new("err-report-unknown-template").arg("name", format!("{name:?}")),
             SavedError::Limit(l) => l.text(),
-            SavedError::Store(e) => Text::plain(e.to_string()),
+            SavedError::Store(e) => e.text(),
         }
     }
 }

@@ -61,6 +61,28 @@ pub enum ExportError {
     BadRange { from: TimeMs, to: TimeMs },
 }
 
+impl ExportError {
+    /// The failure as a translatable message (keys `err-export-*` in
+    /// locales/*/core.ftl); English is the Display. What the OS, the zip
+    /// writer or the store said is quoted as it came.
+    pub fn text(&self) -> crate::model::Text {
+        use crate::model::Text;
+        match self {
+            ExportError::Output { path, source } => {
+                Text::new("err-export-write").arg("path", path.display().to_string()).arg("reason", source.to_string())
+            }
+            ExportError::Zip { path, source } => {
+                Text::new("err-export-write").arg("path", path.display().to_string()).arg("reason", source.to_string())
+            }
+            ExportError::Store(e) => e.text(),
+            ExportError::NoChannels => Text::new("err-export-no-channels"),
+            ExportError::BadRange { from, to } => {
+                Text::new("err-empty-range").arg("from", from.to_string()).arg("to", to.to_string())
+            }
+        }
+    }
+}
+
 /// Writes `channels` over `[from, to)` to `out`. `progress(done, total)` is
 /// called as samples are written (total counts the samples once per file
 /// they go into).

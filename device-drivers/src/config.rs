@@ -454,6 +454,35 @@ impl InstrumentConfig {
     }
 }
 
+impl InvalidConfig {
+    /// The refusal as a translatable message (keys `err-config-*` in
+    /// locales/*/core.ftl); English is the Display.
+    pub fn text(&self) -> meterdeck_wire::i18n::Text {
+        use meterdeck_wire::i18n::Text;
+        let t = |key: &str, id: &str| Text::new(key).arg("id", id);
+        match self {
+            InvalidConfig::EmptyId => Text::new("err-config-empty-id"),
+            InvalidConfig::EmptyTerminator { id } => t("err-config-empty-terminator", id),
+            InvalidConfig::Baud { id } => t("err-config-baud", id),
+            InvalidConfig::DataBits { id, got } => t("err-config-data-bits", id).arg("got", got.to_string()),
+            InvalidConfig::StopBits { id, got } => t("err-config-stop-bits", id).arg("got", got.to_string()),
+            InvalidConfig::PollInterval { id, got } => {
+                t("err-config-poll-interval", id).arg("got", humantime::format_duration(*got).to_string())
+            }
+            InvalidConfig::Timeout { id } => t("err-config-timeout", id),
+            InvalidConfig::EmptyChannelId { id } => t("err-config-empty-channel-id", id),
+            InvalidConfig::DuplicateChannel { id, channel } => {
+                t("err-config-duplicate-channel", id).arg("channel", channel)
+            }
+            InvalidConfig::NotFinite { id, channel } => t("err-config-not-finite", id).arg("channel", channel),
+            InvalidConfig::Setting { id, key, problem } => t("err-config-setting", id)
+                .arg("key", key)
+                .text_arg("problem", crate::control::setting_key_text(problem)),
+            InvalidConfig::Family { id, problem } => t("err-config-family", id).text_arg("problem", problem.text()),
+        }
+    }
+}
+
 /// An instrument configuration a driver cannot work with; each message
 /// names the instrument and the field.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -60,6 +60,20 @@ pub fn check_setting_key(family: Family, key: &str) -> std::result::Result<(), &
     Ok(())
 }
 
+/// A problem [`check_setting_key`] names, as a translatable message
+/// (English: the problem as it reads).
+pub fn setting_key_text(problem: &str) -> meterdeck_wire::i18n::Text {
+    use meterdeck_wire::i18n::Text;
+    match problem {
+        "is empty" => Text::new("err-setting-key-empty"),
+        "must be a holding register address 0..65535" => Text::new("err-setting-key-register"),
+        "must be one setting header such as `:SAMPle:RATE` (no `?`, `;` or spaces)" => {
+            Text::new("err-setting-key-header")
+        }
+        other => Text::plain(other),
+    }
+}
+
 /// The settings an instrument's profile covers: its configured list, else
 /// its family's own.
 pub fn setting_keys(cfg: &crate::config::InstrumentConfig, family_default: &[&str]) -> Vec<String> {

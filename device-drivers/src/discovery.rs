@@ -86,6 +86,29 @@ pub enum HostRangeError {
     NotV4 { item: String, text: String },
 }
 
+impl HostRangeError {
+    /// The refusal as a translatable message (keys `err-hosts-*` in
+    /// locales/*/core.ftl); English is the Display.
+    pub fn text(&self) -> meterdeck_wire::i18n::Text {
+        use meterdeck_wire::i18n::Text;
+        let max = MAX_SWEEP_HOSTS.to_string();
+        match self {
+            HostRangeError::Empty => Text::new("err-hosts-empty"),
+            HostRangeError::TooManyInAll(all) => Text::new("err-hosts-too-many-all").arg("hosts", all).arg("max", max),
+            HostRangeError::TooMany { item, count } => {
+                Text::new("err-hosts-too-many").arg("item", item).arg("count", count.to_string()).arg("max", max)
+            }
+            HostRangeError::Prefix(item) => Text::new("err-hosts-prefix").arg("item", item),
+            HostRangeError::LastOctet { item, end } => {
+                Text::new("err-hosts-last-octet").arg("item", item).arg("end", end)
+            }
+            HostRangeError::Backwards(item) => Text::new("err-hosts-backwards").arg("item", item),
+            HostRangeError::NotAnAddress(item) => Text::new("err-hosts-not-address").arg("item", item),
+            HostRangeError::NotV4 { item, text } => Text::new("err-hosts-not-v4").arg("item", item).arg("text", text),
+        }
+    }
+}
+
 fn parse_item(item: &str) -> Result<Vec<IpAddr>, HostRangeError> {
     let too_many = |count: u64| HostRangeError::TooMany { item: item.to_string(), count };
     if let Some((addr, prefix)) = item.split_once('/') {

@@ -16,6 +16,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
+use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value as Json;
 
@@ -276,9 +277,47 @@ pub enum FieldError {
     NoPort { family: &'static str },
     #[error("channel `{channel}`: {problem}")]
     Channel { channel: String, problem: Box<FieldError> },
-    /// A family's own check (see [`FamilyDescriptor::check`]).
+    /// A family's own check (see [`FamilyDescriptor::check`]); keys
+    /// `err-field-*` in locales/*/core.ftl.
     #[error("{0}")]
-    Family(String),
+    Family(Text),
+}
+
+impl FieldError {
+    /// The problem as a translatable message (keys `err-field-*` in
+    /// locales/*/core.ftl); English is the Display.
+    pub fn text(&self) -> Text {
+        match self {
+            FieldError::Missing { key, family } => {
+                Text::new("err-field-missing").arg("key", *key).arg("family", *family)
+            }
+            FieldError::Type { key, expected } => {
+                let expected = match *expected {
+                    "text" => Text::new("err-field-expected-text"),
+                    "a finite number" => Text::new("err-field-expected-number"),
+                    other => Text::plain(other),
+                };
+                Text::new("err-field-type").arg("key", *key).text_arg("expected", expected)
+            }
+            FieldError::Range { key, min, max, got } => Text::new("err-field-range")
+                .arg("key", *key)
+                .arg("min", min.to_string())
+                .arg("max", max.to_string())
+                .arg("got", got),
+            FieldError::Choice { key, allowed, got } => {
+                Text::new("err-field-choice").arg("key", *key).arg("allowed", allowed).arg("got", got)
+            }
+            FieldError::Transport { family, got, allowed } => {
+                Text::new("err-field-transport").arg("family", *family).arg("got", *got).arg("allowed", allowed)
+            }
+            FieldError::Unused { key, family } => Text::new("err-field-unused").arg("key", *key).arg("family", *family),
+            FieldError::NoPort { family } => Text::new("err-field-no-port").arg("family", *family),
+            FieldError::Channel { channel, problem } => {
+                Text::new("err-field-channel").arg("channel", channel).text_arg("problem", problem.text())
+            }
+            FieldError::Family(t) => t.clone(),
+        }
+    }
 }
 
 /// A family's own configuration check, beyond its fields'.
@@ -401,7 +440,8 @@ impl Family {
         {
             return Err(FieldError::NoPort { family: d.id });
         }
-        let json = serde_json::to_value(cfg).map_err(|e| FieldError::Family(format!("cannot read the config: {e}")))?;
+        let json = serde_json::to_value(cfg)
+            .map_err(|e| FieldError::Family(Text::new("err-field-read-config").arg("reason", e.to_string())))?;
         for f in d.instrument_fields {
             f.check(&json, self)?;
         }
@@ -421,7 +461,9 @@ impl Family {
                 && (t.is_zero() || t > MAX_CHANNEL_TIMEOUT)
             {
                 let got = humantime::format_duration(t);
-                return Err(in_channel(FieldError::Family(format!("`timeout` must be > 0 and at most 1m, got {got}"))));
+                return Err(in_channel(FieldError::Family(
+                    Text::new("err-field-channel-timeout").arg("got", got.to_string()),
+                )));
             }
             for f in d.channel_fields {
                 f.check(cj, self).map_err(|e| FieldError::Channel { channel: c.id.clone(), problem: Box::new(e) })?;
@@ -501,23 +543,21 @@ fn unused_field(
 fn check_error_query(cfg: &InstrumentConfig) -> Result<(), FieldError> {
     let Some(query) = cfg.error_query.as_deref() else { return Ok(()) };
     let query = query.trim();
-    let bad = |why: &str| FieldError::Family(format!("`error_query` {why}, got `{}`", crate::text::quote_reply(query)));
+    let bad = |key: &str| FieldError::Family(Text::new(key).arg("got", crate::text::quote_reply(query)));
     if query.eq_ignore_ascii_case(NO_ERROR_QUERY) {
         if cfg.error_format.is_some() {
-            return Err(FieldError::Family(
-                "`error_format` is given but `error_query` is \"none\" (no error queue)".into(),
-            ));
+            return Err(FieldError::Family(Text::new("err-field-error-format-unused")));
         }
         return Ok(());
     }
     if query.is_empty() {
-        return Err(bad("must be a query such as \":SYSTem:ERRor?\" or \"none\""));
+        return Err(bad("err-field-error-query-empty"));
     }
     if query.contains(['\n', '\r', ';']) || query.chars().any(char::is_control) {
-        return Err(bad("must be one query on one line"));
+        return Err(bad("err-field-error-query-line"));
     }
     if !query.ends_with('?') {
-        return Err(bad("must be a query ending in `?` (or \"none\")"));
+        return Err(bad("err-field-error-query-mark"));
     }
     Ok(())
 }
@@ -527,27 +567,26 @@ fn check_error_query(cfg: &InstrumentConfig) -> Result<(), FieldError> {
 fn check_select(cfg: &InstrumentConfig) -> Result<(), FieldError> {
     let one_line = |key: &str, text: &str| {
         let text = text.trim();
-        let bad = |why: &str| FieldError::Family(format!("`{key}` {why}, got `{}`", crate::text::quote_reply(text)));
+        let bad =
+            |why: &str| FieldError::Family(Text::new(why).arg("key", key).arg("got", crate::text::quote_reply(text)));
         if text.is_empty() {
-            return Err(bad("must not be empty"));
+            return Err(bad("err-field-line-empty"));
         }
         if text.chars().any(char::is_control) {
-            return Err(bad("must be one line"));
+            return Err(bad("err-field-line-multi"));
         }
         Ok(())
     };
     if let Some(reply) = cfg.select_reply.as_deref() {
         if cfg.select.is_none() {
-            return Err(FieldError::Family("`select_reply` is given but `select` is not".into()));
+            return Err(FieldError::Family(Text::new("err-field-select-reply-alone")));
         }
         one_line("select_reply", reply)?;
     }
     let Some(select) = cfg.select.as_deref() else { return Ok(()) };
     one_line("select", select)?;
     if !matches!(cfg.transport, TransportConfig::Serial { .. }) {
-        return Err(FieldError::Family(
-            "`select` addresses a device on a shared serial line; it needs a serial transport".into(),
-        ));
+        return Err(FieldError::Family(Text::new("err-field-select-serial")));
     }
     Ok(())
 }

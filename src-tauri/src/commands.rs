@@ -281,7 +281,7 @@ pub async fn start_view<R: Runtime>(
     ready: State<'_, crate::startup::DeskReady>,
     _a: Args<StartViewArgs>,
 ) -> Reply<StartViewArgs> {
-    ready.wait().await.map_err(DeskError::Invalid)?;
+    ready.wait().await.map_err(|e| DeskError::Invalid(meterdeck_wire::i18n::Text::plain(e)))?;
     let desk = Arc::clone(app.state::<Arc<Desk>>().inner());
     blocking(move || desk.start_view()).await
 }

@@ -62,7 +62,10 @@ mod tests {
         let json = serde_json::to_value(CommandError::from(DeskError::Field(field))).unwrap();
         let inner: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).unwrap();
         assert_eq!(inner["field"], "alarm[hot].value");
-        let json = serde_json::to_value(CommandError::from(DeskError::Invalid("no such thing".into()))).unwrap();
+        let json = serde_json::to_value(CommandError::from(DeskError::Invalid(meterdeck_wire::i18n::Text::plain(
+            "no such thing",
+        ))))
+        .unwrap();
         assert_eq!(json, serde_json::json!("no such thing"));
     }
 

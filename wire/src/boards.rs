@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Text;
+
 /// The key naming the board file format, and the version written and read.
 pub const FORMAT_KEY: &str = "meterdeck_dashboard";
 pub const FORMAT_VERSION: u64 = 1;
@@ -150,13 +152,15 @@ pub struct BoardFile {
 }
 
 /// A board name as kept: trimmed, 1..=[`MAX_NAME_CHARS`] characters.
-pub fn check_name(name: &str) -> Result<String, String> {
+/// The refusals here are keyed (`err-board-*` in locales/*/core.ftl);
+/// their English is as the code words it.
+pub fn check_name(name: &str) -> Result<String, Text> {
     let name = name.trim();
     if name.is_empty() {
-        return Err("enter a name for the board".into());
+        return Err(Text::new("err-board-no-name"));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("a board name has at most {MAX_NAME_CHARS} characters"));
+        return Err(Text::new("err-board-name-length").arg("max", MAX_NAME_CHARS.to_string()));
     }
     Ok(name.to_string())
 }
@@ -172,18 +176,22 @@ impl Panel {
     }
 
     /// Size at least one cell, inside the grid, title not too long.
-    pub fn check_cells(&self, what: &str) -> Result<(), String> {
+    pub fn check_cells(&self, what: &str) -> Result<(), Text> {
+        let t = |key: &str| Text::new(key).arg("what", what);
         if self.w == 0 || self.h == 0 {
-            return Err(format!("{what}: width and height must be at least 1 cell (got {}x{})", self.w, self.h));
+            return Err(t("err-board-panel-size").arg("w", self.w.to_string()).arg("h", self.h.to_string()));
         }
         if self.x.saturating_add(self.w) > GRID_COLS || self.y.saturating_add(self.h) > GRID_ROWS {
-            return Err(format!(
-                "{what}: at column {}, row {} with size {}x{} it leaves the {GRID_COLS}x{GRID_ROWS} grid",
-                self.x, self.y, self.w, self.h
-            ));
+            return Err(t("err-board-panel-off-grid")
+                .arg("x", self.x.to_string())
+                .arg("y", self.y.to_string())
+                .arg("w", self.w.to_string())
+                .arg("h", self.h.to_string())
+                .arg("cols", GRID_COLS.to_string())
+                .arg("rows", GRID_ROWS.to_string()));
         }
         if self.title.chars().count() > MAX_TITLE_CHARS {
-            return Err(format!("{what}: a title has at most {MAX_TITLE_CHARS} characters"));
+            return Err(t("err-board-panel-title").arg("max", MAX_TITLE_CHARS.to_string()));
         }
         Ok(())
     }
@@ -195,12 +203,14 @@ impl Panel {
 
     /// Graph and value panels show 1..=[`MAX_PANEL_CHANNELS`] channels
     /// (an alarm list filters on any number).
-    pub fn check_channel_count(&self, what: &str) -> Result<(), String> {
+    pub fn check_channel_count(&self, what: &str) -> Result<(), Text> {
         if self.kind.needs_channels() && self.channels.is_empty() {
-            return Err(format!("{what}: choose at least one channel"));
+            return Err(Text::new("err-board-panel-no-channel").arg("what", what));
         }
         if self.channels.len() > MAX_PANEL_CHANNELS && self.kind != PanelKind::AlarmList {
-            return Err(format!("{what}: a panel shows at most {MAX_PANEL_CHANNELS} channels"));
+            return Err(Text::new("err-board-panel-channels")
+                .arg("what", what)
+                .arg("max", MAX_PANEL_CHANNELS.to_string()));
         }
         Ok(())
     }
@@ -209,34 +219,35 @@ impl Panel {
     /// image exactly on image panels (`image_ok` says whether its name is
     /// one), placements on image-values panels inside the image and on
     /// the panel's channels, rules on alarm lists.
-    pub fn check_kind_fields(&self, what: &str, image_ok: &dyn Fn(&str) -> bool) -> Result<(), String> {
+    pub fn check_kind_fields(&self, what: &str, image_ok: &dyn Fn(&str) -> bool) -> Result<(), Text> {
+        let t = |key: &str| Text::new(key).arg("what", what);
         if self.kind == PanelKind::Image && !self.channels.is_empty() {
-            return Err(format!("{what}: an image-only panel shows no channels (use image-values)"));
+            return Err(t("err-board-image-no-channels"));
         }
         match (&self.image, self.kind.has_image()) {
-            (None, true) => return Err(format!("{what}: choose an image")),
-            (Some(_), false) => return Err(format!("{what}: only image panels have an image")),
+            (None, true) => return Err(t("err-board-choose-image")),
+            (Some(_), false) => return Err(t("err-board-image-only")),
             (Some(name), true) if !image_ok(name) => {
-                return Err(format!("{what}: image `{name}` is not an image file name of the data directory"));
+                return Err(t("err-board-image-name").arg("name", name));
             }
             _ => {}
         }
         if !self.placements.is_empty() && self.kind != PanelKind::ImageValues {
-            return Err(format!("{what}: only image-values panels place values"));
+            return Err(t("err-board-placements-kind"));
         }
         for pl in &self.placements {
             if !self.channels.contains(&pl.channel) {
-                return Err(format!("{what}: placed channel `{}` is not one of the panel's channels", pl.channel));
+                return Err(t("err-board-placement-channel").arg("channel", &pl.channel));
             }
             if !(0.0..=1.0).contains(&pl.x) || !(0.0..=1.0).contains(&pl.y) {
-                return Err(format!(
-                    "{what}: placement of `{}` at ({}, {}) is outside the image (0..1)",
-                    pl.channel, pl.x, pl.y
-                ));
+                return Err(t("err-board-placement-outside")
+                    .arg("channel", &pl.channel)
+                    .arg("x", pl.x.to_string())
+                    .arg("y", pl.y.to_string()));
             }
         }
         if !self.rules.is_empty() && self.kind != PanelKind::AlarmList {
-            return Err(format!("{what}: only alarm lists choose rules"));
+            return Err(t("err-board-rules-kind"));
         }
         Ok(())
     }
@@ -304,18 +315,18 @@ mod tests {
             p
         };
         assert_eq!(
-            with(|p| p.x = 7).check_cells("panel 2 (value)").unwrap_err(),
+            with(|p| p.x = 7).check_cells("panel 2 (value)").unwrap_err().to_string(),
             "panel 2 (value): at column 7, row 0 with size 6x4 it leaves the 12x48 grid"
         );
-        assert!(with(|p| p.h = 0).check_cells("p").unwrap_err().contains("at least 1 cell (got 6x0)"));
-        assert!(with(|p| p.y = u32::MAX).check_cells("p").unwrap_err().contains("leaves"));
-        assert!(with(|p| p.title = "t".repeat(81)).check_cells("p").unwrap_err().contains("at most 80"));
+        assert!(with(|p| p.h = 0).check_cells("p").unwrap_err().to_string().contains("at least 1 cell (got 6x0)"));
+        assert!(with(|p| p.y = u32::MAX).check_cells("p").unwrap_err().to_string().contains("leaves"));
+        assert!(with(|p| p.title = "t".repeat(81)).check_cells("p").unwrap_err().to_string().contains("at most 80"));
         assert_eq!(
-            with(|p| p.channels.clear()).check_channel_count("p").unwrap_err(),
+            with(|p| p.channels.clear()).check_channel_count("p").unwrap_err().to_string(),
             "p: choose at least one channel"
         );
         let nine = with(|p| p.channels = (0..9).map(|i| format!("a/{i}")).collect());
-        assert!(nine.check_channel_count("p").unwrap_err().contains("at most 8 channels"));
+        assert!(nine.check_channel_count("p").unwrap_err().to_string().contains("at most 8 channels"));
         let mut list = nine.clone();
         list.kind = PanelKind::AlarmList;
         list.check_channel_count("p").unwrap();
@@ -326,18 +337,31 @@ mod tests {
         assert_eq!(ok.repeated_channel(), None);
 
         let mut img = panel(PanelKind::ImageValues, 0, 0, 4, 4, &["a/b"]);
-        assert_eq!(img.check_kind_fields("p", &|_| true).unwrap_err(), "p: choose an image");
+        assert_eq!(img.check_kind_fields("p", &|_| true).unwrap_err().to_string(), "p: choose an image");
         img.image = Some("x.png".into());
-        assert!(img.check_kind_fields("p", &|_| false).unwrap_err().contains("image `x.png` is not an image file"));
+        assert!(
+            img.check_kind_fields("p", &|_| false)
+                .unwrap_err()
+                .to_string()
+                .contains("image `x.png` is not an image file")
+        );
         img.placements = vec![Placement { channel: "a/b".into(), x: 0.5, y: 1.5 }];
-        assert!(img.check_kind_fields("p", &|_| true).unwrap_err().contains("outside the image (0..1)"));
+        assert!(img.check_kind_fields("p", &|_| true).unwrap_err().to_string().contains("outside the image (0..1)"));
         img.placements[0].channel = "a/z".into();
-        assert!(img.check_kind_fields("p", &|_| true).unwrap_err().contains("not one of the panel's channels"));
+        assert!(
+            img.check_kind_fields("p", &|_| true).unwrap_err().to_string().contains("not one of the panel's channels")
+        );
         assert!(with(|p| p.image = Some("x.png".into())).check_kind_fields("p", &|_| true).is_err());
-        assert!(with(|p| p.rules = vec!["r".into()]).check_kind_fields("p", &|_| true).unwrap_err().contains("rules"));
+        assert!(
+            with(|p| p.rules = vec!["r".into()])
+                .check_kind_fields("p", &|_| true)
+                .unwrap_err()
+                .to_string()
+                .contains("rules")
+        );
         let mut only = panel(PanelKind::Image, 0, 0, 4, 4, &["a/b"]);
         only.image = Some("x.png".into());
-        assert!(only.check_kind_fields("p", &|_| true).unwrap_err().contains("(use image-values)"));
+        assert!(only.check_kind_fields("p", &|_| true).unwrap_err().to_string().contains("(use image-values)"));
     }
 
     #[test]
@@ -354,7 +378,7 @@ mod tests {
         t.title = "Boiler".into();
         assert_eq!(t.describe("panels[1]"), "panels[1] (value \"Boiler\")");
         assert_eq!(check_name("  Hall  ").unwrap(), "Hall");
-        assert_eq!(check_name(" ").unwrap_err(), "enter a name for the board");
-        assert!(check_name(&"n".repeat(61)).unwrap_err().contains("at most 60"));
+        assert_eq!(check_name(" ").unwrap_err().to_string(), "enter a name for the board");
+        assert!(check_name(&"n".repeat(61)).unwrap_err().to_string().contains("at most 60"));
     }
 }

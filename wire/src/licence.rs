@@ -318,6 +318,43 @@ pub enum KeyError {
     NotAPoint,
 }
 
+impl LicenceError {
+    /// The refusal as a translatable message (keys `err-licence-*` in
+    /// locales/*/core.ftl); English is the Display. What a parser said is
+    /// quoted as it came.
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::Text;
+        match self {
+            LicenceError::NotALicence(why) => Text::new("err-licence-not-a-licence").arg("reason", why),
+            LicenceError::Truncated => Text::new("err-licence-truncated"),
+            LicenceError::WrongKey { signed_by, trusted } => {
+                Text::new("err-licence-wrong-key").arg("signed_by", signed_by).arg("trusted", trusted)
+            }
+            LicenceError::Altered(part) => Text::new("err-licence-altered").arg("part", *part),
+            LicenceError::Unreadable(why) => Text::new("err-licence-unreadable").arg("reason", why),
+            LicenceError::OtherAccount { licence, ours } => Text::new("err-licence-other-account")
+                .arg("licence", format!("{licence:?}"))
+                .arg("ours", format!("{ours:?}")),
+            LicenceError::FromTheFuture { issued_at, now } => {
+                Text::new("err-licence-future").arg("issued_at", issued_at.to_string()).arg("now", now.to_string())
+            }
+        }
+    }
+}
+
+impl KeyError {
+    /// The refusal as a translatable message (keys `err-licence-key-*`).
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::Text;
+        match self {
+            KeyError::Prefix => Text::new("err-licence-key-prefix"),
+            KeyError::Base64 => Text::new("err-licence-key-base64"),
+            KeyError::Length(n) => Text::new("err-licence-key-length").arg("n", n.to_string()),
+            KeyError::NotAPoint => Text::new("err-licence-key-point"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

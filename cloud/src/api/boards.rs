@@ -164,9 +164,9 @@ async fn check_panels(ctx: &Ctx, account: &str, panels: &mut [Panel]) -> ApiResu
             }
             _ => {}
         }
-        p.check_cells(&what).map_err(bad)?;
+        p.check_cells(&what).map_err(|e| bad(e.to_string()))?;
         // Only graph and value kinds are left: 1 to 8 channels.
-        p.check_channel_count(&what).map_err(bad)?;
+        p.check_channel_count(&what).map_err(|e| bad(e.to_string()))?;
         for (k, c) in p.channels.iter().enumerate() {
             let Some((agent, path)) = split_channel(c) else {
                 return Err(bad(format!(

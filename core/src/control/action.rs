@@ -23,6 +23,19 @@ pub enum ControlAction {
 }
 
 impl ControlAction {
+    /// [`ControlAction::label`] as a translatable message (its English is the label).
+    pub fn label_text(&self) -> meterdeck_wire::i18n::Text {
+        let key = match self {
+            ControlAction::Start => "err-action-start",
+            ControlAction::Stop => "err-action-stop",
+            ControlAction::Restart => "err-action-restart",
+            ControlAction::SetClock => "err-action-set-clock",
+            ControlAction::ReadSettings => "err-action-read-settings",
+            ControlAction::PushProfile { .. } => "err-action-push-profile",
+        };
+        meterdeck_wire::i18n::Text::new(key)
+    }
+
     /// What the command is called in messages ("start measurement").
     pub fn label(&self) -> &'static str {
         match self {

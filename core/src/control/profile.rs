@@ -43,6 +43,28 @@ pub enum ProfileError {
     Store(#[from] StoreError),
 }
 
+impl ProfileError {
+    /// The refusal as a translatable message (keys `err-profile-*` in
+    /// locales/*/core.ftl); English is the Display. What a file, the OS or
+    /// the store said is quoted as it came.
+    pub fn text(&self) -> meterdeck_wire::i18n::Text {
+        use meterdeck_wire::i18n::Text;
+        match self {
+            ProfileError::Name(name) => Text::new("err-profile-name").arg("name", format!("{name:?}")),
+            ProfileError::NotFound { instrument, name, known } => {
+                Text::new("err-profile-not-found").arg("instrument", instrument).arg("name", name).arg("known", known)
+            }
+            ProfileError::File { path, reason } => {
+                Text::new("err-profile-file").arg("path", path).arg("reason", reason)
+            }
+            ProfileError::Damaged { instrument, reason } => {
+                Text::new("err-profile-damaged").arg("instrument", instrument).arg("reason", reason)
+            }
+            ProfileError::Store(e) => e.text(),
+        }
+    }
+}
+
 fn key(instrument: &str) -> String {
     format!("control.profiles.{instrument}")
 }

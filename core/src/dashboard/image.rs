@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use base64::Engine;
+use meterdeck_wire::i18n::Text;
 use rand::Rng;
 
 use super::{DashboardError, Result};
@@ -42,19 +43,24 @@ pub(super) fn valid_name(name: &str) -> bool {
 /// Checks `bytes` are an image and writes them into the data directory's
 /// image folder under a fresh name, which it returns. `what` names the
 /// source in messages.
-pub(super) fn store_bytes(data_dir: &Path, bytes: &[u8], what: &str) -> Result<String> {
+pub(super) fn store_bytes(data_dir: &Path, bytes: &[u8], what: Text) -> Result<String> {
     if bytes.len() > MAX_IMAGE_BYTES {
-        return Err(DashboardError::Invalid(format!(
-            "{what} is {} MB; images up to {} MB are accepted",
-            bytes.len() / (1024 * 1024),
-            MAX_IMAGE_BYTES / (1024 * 1024)
-        )));
+        return Err(DashboardError::Invalid(
+            Text::new("err-dashboard-image-size")
+                .text_arg("what", what)
+                .arg("mb", (bytes.len() / (1024 * 1024)).to_string())
+                .arg("max", (MAX_IMAGE_BYTES / (1024 * 1024)).to_string()),
+        ));
     }
-    let (ext, _) = sniff(bytes)
-        .ok_or_else(|| DashboardError::Invalid(format!("{what} is not a PNG, JPEG, GIF, WebP or SVG image")))?;
+    let Some((ext, _)) = sniff(bytes) else {
+        return Err(DashboardError::Invalid(Text::new("err-dashboard-not-image").text_arg("what", what)));
+    };
     let dir = data_dir.join(IMAGE_DIR);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| DashboardError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        DashboardError::Invalid(
+            Text::new("err-dashboard-create").arg("path", dir.display().to_string()).arg("reason", e.to_string()),
+        )
+    })?;
     let name = format!("img-{:016x}.{ext}", rand::rng().random::<u64>());
     let path = dir.join(&name);
     // Written aside then renamed: a crash leaves no half image under the name.
@@ -62,42 +68,53 @@ pub(super) fn store_bytes(data_dir: &Path, bytes: &[u8], what: &str) -> Result<S
     std::fs::write(&tmp, bytes)
         .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
         .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| DashboardError::Invalid(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| {
+            DashboardError::Invalid(
+                Text::new("err-dashboard-write").arg("path", path.display().to_string()).arg("reason", e.to_string()),
+            )
+        })?;
     Ok(name)
 }
 
 /// Copies the image file at `source` into the data directory.
 pub fn import_image(data_dir: &Path, source: &Path) -> Result<String> {
-    let meta = std::fs::metadata(source)
-        .map_err(|e| DashboardError::Invalid(format!("cannot read image {}: {e}", source.display())))?;
+    let meta = std::fs::metadata(source).map_err(|e| read_error(source, &e))?;
     if !meta.is_file() {
-        return Err(DashboardError::Invalid(format!("{} is not a file", source.display())));
+        return Err(DashboardError::Invalid(
+            Text::new("err-dashboard-not-file").arg("path", source.display().to_string()),
+        ));
     }
     if meta.len() > MAX_IMAGE_BYTES as u64 {
-        return Err(DashboardError::Invalid(format!(
-            "image {} is larger than {} MB",
-            source.display(),
-            MAX_IMAGE_BYTES / (1024 * 1024)
-        )));
+        return Err(DashboardError::Invalid(
+            Text::new("err-dashboard-image-too-large")
+                .arg("path", source.display().to_string())
+                .arg("max", (MAX_IMAGE_BYTES / (1024 * 1024)).to_string()),
+        ));
     }
-    let bytes = std::fs::read(source)
-        .map_err(|e| DashboardError::Invalid(format!("cannot read image {}: {e}", source.display())))?;
-    store_bytes(data_dir, &bytes, &format!("file {}", source.display()))
+    let bytes = std::fs::read(source).map_err(|e| read_error(source, &e))?;
+    store_bytes(data_dir, &bytes, Text::new("err-dashboard-what-file").arg("path", source.display().to_string()))
+}
+
+/// "cannot read image PATH: REASON" (the OS's words quoted).
+fn read_error(path: &Path, e: &std::io::Error) -> DashboardError {
+    DashboardError::Invalid(
+        Text::new("err-dashboard-read-image").arg("path", path.display().to_string()).arg("reason", e.to_string()),
+    )
 }
 
 /// The bytes of a kept image.
 pub(super) fn read(data_dir: &Path, name: &str) -> Result<Vec<u8>> {
     if !valid_name(name) {
-        return Err(DashboardError::Invalid(format!("`{name}` is not an image of the dashboards")));
+        return Err(DashboardError::Invalid(Text::new("err-dashboard-not-kept-image").arg("name", name)));
     }
     let path = data_dir.join(IMAGE_DIR).join(name);
-    std::fs::read(&path).map_err(|e| DashboardError::Invalid(format!("cannot read image {}: {e}", path.display())))
+    std::fs::read(&path).map_err(|e| read_error(&path, &e))
 }
 
 /// A kept image as `data:<mime>;base64,...`.
 pub fn image_data_url(data_dir: &Path, name: &str) -> Result<String> {
     let bytes = read(data_dir, name)?;
     let (_, mime) = sniff(&bytes)
-        .ok_or_else(|| DashboardError::Invalid(format!("image `{name}` in the data directory is not an image")))?;
+        .ok_or_else(|| DashboardError::Invalid(Text::new("err-dashboard-kept-not-image").arg("name", name)))?;
     Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
 }

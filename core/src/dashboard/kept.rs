@@ -5,7 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{Board, DashboardError, Panel, Result};
-use crate::model::now_ms;
+use crate::model::{Text, now_ms};
 use crate::store::{SchemaPart, StoreError};
 
 pub const SCHEMA_PART: SchemaPart = SchemaPart { name: "dashboard", ddl: SCHEMA, migrations: &[] };
@@ -28,8 +28,11 @@ fn immediate(conn: &Connection) -> Result<rusqlite::Transaction<'_>> {
 }
 
 fn parse_panels(id: i64, text: &str) -> Result<Vec<Panel>> {
-    serde_json::from_str(text)
-        .map_err(|e| DashboardError::Invalid(format!("board {id} in the store cannot be read: {e}")))
+    serde_json::from_str(text).map_err(|e| {
+        DashboardError::Invalid(
+            Text::new("err-dashboard-board-damaged").arg("id", id.to_string()).arg("reason", e.to_string()),
+        )
+    })
 }
 
 /// Every board in order.
@@ -64,7 +67,7 @@ pub fn panel_count(conn: &Connection) -> Result<u32> {
 
 /// A new board at the end, with `panels`; returns its id.
 pub fn create_board(conn: &Connection, name: &str, panels: &[Panel]) -> Result<i64> {
-    let json = serde_json::to_string(panels).map_err(|e| DashboardError::Invalid(e.to_string()))?;
+    let json = serde_json::to_string(panels).map_err(|e| DashboardError::Invalid(Text::plain(e.to_string())))?;
     let tx = immediate(conn)?;
     tx.execute(
         "INSERT INTO dashboard_board (name, position, panels, updated_at)
@@ -95,9 +98,9 @@ pub fn reorder_boards(conn: &Connection, ids: &[i64]) -> Result<()> {
     have.sort_unstable();
     want.sort_unstable();
     if have != want {
-        return Err(DashboardError::Invalid(format!(
-            "the new order must name every board once: boards are {have:?}, the order names {ids:?}"
-        )));
+        return Err(DashboardError::Invalid(
+            Text::new("err-dashboard-order").arg("have", format!("{have:?}")).arg("ids", format!("{ids:?}")),
+        ));
     }
     for (pos, id) in ids.iter().enumerate() {
         tx.execute("UPDATE dashboard_board SET position = ?2 WHERE id = ?1", params![id, pos as i64])
@@ -117,7 +120,7 @@ pub fn delete_board(conn: &Connection, id: i64) -> Result<()> {
 
 /// Replaces a board's panels (the caller has checked them).
 pub fn set_panels(conn: &Connection, id: i64, panels: &[Panel]) -> Result<()> {
-    let json = serde_json::to_string(panels).map_err(|e| DashboardError::Invalid(e.to_string()))?;
+    let json = serde_json::to_string(panels).map_err(|e| DashboardError::Invalid(Text::plain(e.to_string())))?;
     let n = conn
         .execute("UPDATE dashboard_board SET panels = ?2, updated_at = ?3 WHERE id = ?1", params![id, json, now_ms()])
         .map_err(StoreError::from)?;

@@ -12,6 +12,7 @@ mod kept;
 #[cfg(test)]
 mod tests;
 
+use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Serialize};
 
 pub use file::{FORMAT_KEY, FORMAT_VERSION, Imported, export_json, parse_import};
@@ -43,9 +44,10 @@ pub struct Dashboards {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DashboardError {
-    /// A refused edit or file: the message names what is wrong.
+    /// A refused edit or file: the message names what is wrong (keys
+    /// `err-dashboard-*` in locales/*/core.ftl).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Text),
     #[error("no dashboard board with id {0}")]
     UnknownBoard(i64),
     #[error("board {board} has no panel {panel}")]
@@ -56,13 +58,33 @@ pub enum DashboardError {
 
 pub type Result<T> = std::result::Result<T, DashboardError>;
 
-fn invalid<T>(msg: impl Into<String>) -> Result<T> {
-    Err(DashboardError::Invalid(msg.into()))
+impl DashboardError {
+    /// The refusal as a translatable message; English is the Display. What
+    /// the store said is quoted as it came.
+    pub fn text(&self) -> Text {
+        match self {
+            DashboardError::Invalid(t) => t.clone(),
+            DashboardError::UnknownBoard(id) => Text::new("err-dashboard-unknown-board").arg("id", id.to_string()),
+            DashboardError::UnknownPanel { board, panel } => {
+                Text::new("err-dashboard-unknown-panel").arg("board", board.to_string()).arg("panel", panel.to_string())
+            }
+            DashboardError::Store(e) => e.text(),
+        }
+    }
+}
+
+fn invalid<T>(msg: Text) -> Result<T> {
+    Err(DashboardError::Invalid(msg))
+}
+
+/// A refusal of the board and panel checks of `meterdeck_wire::boards`.
+fn worded(msg: Text) -> DashboardError {
+    DashboardError::Invalid(msg)
 }
 
 /// A board name as kept: trimmed, 1..=[`MAX_NAME_CHARS`] characters.
 pub fn check_name(name: &str) -> Result<String> {
-    meterdeck_wire::boards::check_name(name).map_err(DashboardError::Invalid)
+    meterdeck_wire::boards::check_name(name).map_err(worded)
 }
 
 /// `instrument/channel` with both parts non-empty.
@@ -74,20 +96,20 @@ fn well_formed(path: &str) -> bool {
 /// channels (`known` says whether a path names a channel of this agent),
 /// placements. `what` names the panel in messages.
 pub fn check_panel(p: &Panel, what: &str, known: &dyn Fn(&str) -> bool) -> Result<()> {
-    p.check_cells(what).map_err(DashboardError::Invalid)?;
+    p.check_cells(what).map_err(worded)?;
     for c in &p.channels {
         if !well_formed(c) {
-            return invalid(format!("{what}: channel `{c}` is not of the form instrument/channel"));
+            return invalid(Text::new("err-dashboard-channel-form").arg("what", what).arg("channel", c));
         }
         if !known(c) {
-            return invalid(format!("{what}: channel `{c}` is not a channel of this agent"));
+            return invalid(Text::new("err-dashboard-channel-unknown").arg("what", what).arg("channel", c));
         }
     }
     if let Some(dup) = p.repeated_channel() {
-        return invalid(format!("{what}: channel `{dup}` is listed twice"));
+        return invalid(Text::new("err-dashboard-channel-twice").arg("what", what).arg("channel", dup));
     }
-    p.check_channel_count(what).map_err(DashboardError::Invalid)?;
-    p.check_kind_fields(what, &image::valid_name).map_err(DashboardError::Invalid)
+    p.check_channel_count(what).map_err(worded)?;
+    p.check_kind_fields(what, &image::valid_name).map_err(worded)
 }
 
 /// Checks a board's panels: each on its own, then that no two overlap
@@ -97,10 +119,10 @@ pub fn check_panels(panels: &[Panel], known: &dyn Fn(&str) -> bool) -> Result<()
         let what = panel_name(p, i);
         check_panel(p, &what, known)?;
         if let Some((j, q)) = meterdeck_wire::boards::first_overlap(panels, i) {
-            return invalid(format!("{what} overlaps {}", panel_name(q, j)));
+            return invalid(Text::new("err-dashboard-overlap").arg("what", &what).arg("other", panel_name(q, j)));
         }
         if panels[..i].iter().any(|q| q.id == p.id) {
-            return invalid(format!("{what}: panel id {} is used twice", p.id));
+            return invalid(Text::new("err-dashboard-panel-id-twice").arg("what", &what).arg("id", p.id.to_string()));
         }
     }
     Ok(())

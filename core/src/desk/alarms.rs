@@ -13,7 +13,7 @@ use super::{Desk, config_file, write_atomic};
 use crate::alarm::{Action, AlarmCommand, AlarmReply, AlarmRule, AlarmView, JournalEntry, JournalFilter, journal};
 use crate::calc::CalcConfig;
 use crate::config::{AgentConfig, SectionError};
-use crate::model::TimeMs;
+use crate::model::{Text, TimeMs};
 use crate::notify::secrets::{smtp_entry, webhook_entry};
 use crate::notify::{DestinationConfig, DestinationKind, Note, centre};
 
@@ -86,7 +86,7 @@ impl Desk {
     pub async fn alarms(&self) -> DeskResult<Vec<AlarmView>> {
         match self.alarm_cmd(AlarmCommand::Views).await? {
             AlarmReply::Views(v) => Ok(v),
-            other => Err(DeskError::Invalid(format!("unexpected reply {other:?}"))),
+            other => Err(DeskError::Invalid(Text::new("err-desk-unexpected-reply").arg("reply", format!("{other:?}")))),
         }
     }
 
@@ -150,7 +150,7 @@ impl Desk {
         let before = lists.alarms.len();
         lists.alarms.retain(|r| r.id != id);
         if lists.alarms.len() == before {
-            return Err(DeskError::Invalid(format!("no alarm rule `{id}`")));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-alarm-rule").arg("id", id)));
         }
         self.apply_lists(lists).await
     }
@@ -163,7 +163,7 @@ impl Desk {
             .alarms
             .iter_mut()
             .find(|r| r.id == id)
-            .ok_or_else(|| DeskError::Invalid(format!("no alarm rule `{id}`")))?;
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-no-alarm-rule").arg("id", id)))?;
         rule.enabled = enabled;
         self.apply_lists(lists).await
     }
@@ -200,7 +200,7 @@ impl Desk {
         let before = lists.calcs.len();
         lists.calcs.retain(|c| c.id != id);
         if lists.calcs.len() == before {
-            return Err(DeskError::Invalid(format!("no calculation channel `{id}`")));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-calc").arg("id", id)));
         }
         lists.check(&cfg).map_err(DeskError::Field)?;
         self.apply_lists(lists).await
@@ -242,7 +242,7 @@ impl Desk {
         let cfg = self.config();
         let mut lists = Lists::of(&cfg);
         let Some(d) = lists.destinations.iter().find(|d| d.id == id).cloned() else {
-            return Err(DeskError::Invalid(format!("no destination `{id}`")));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-destination").arg("id", id)));
         };
         lists.destinations.retain(|d| d.id != id);
         lists.check(&cfg).map_err(DeskError::Field)?;

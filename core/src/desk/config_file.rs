@@ -9,6 +9,7 @@ use meterdeck_drivers::InstrumentConfig;
 
 use super::error::{DeskError, DeskResult};
 use crate::config::AgentConfig;
+use crate::model::Text;
 use crate::remote::{EditRefused, InstrumentEdit};
 
 /// The file's `[agent]` table (empty when the file has none or is new).
@@ -31,30 +32,34 @@ pub fn render(agent: &toml::Table, cfg: &AgentConfig) -> DeskResult<String> {
     if !agent.is_empty() {
         doc.insert("agent".into(), toml::Value::Table(agent.clone()));
     }
+    /// `what`: the key of the section's name (`err-desk-toml-*`).
     fn section<T: serde::Serialize>(doc: &mut toml::Table, key: &str, what: &str, list: &[T]) -> DeskResult<()> {
-        let v = toml::Value::try_from(list)
-            .map_err(|e| DeskError::Invalid(format!("cannot write the {what} as TOML: {e}")))?;
+        let v = toml::Value::try_from(list).map_err(|e| {
+            DeskError::Invalid(
+                Text::new("err-desk-toml").text_arg("what", Text::new(what)).arg("reason", e.to_string()),
+            )
+        })?;
         doc.insert(key.into(), v);
         Ok(())
     }
-    section(&mut doc, "instrument", "instrument list", &cfg.instruments)?;
+    section(&mut doc, "instrument", "err-desk-toml-instruments", &cfg.instruments)?;
     if !cfg.calcs.is_empty() {
-        section(&mut doc, "calc", "calculation channels", &cfg.calcs)?;
+        section(&mut doc, "calc", "err-desk-toml-calcs", &cfg.calcs)?;
     }
     if !cfg.alarms.is_empty() {
-        section(&mut doc, "alarm", "alarm rules", &cfg.alarms)?;
+        section(&mut doc, "alarm", "err-desk-toml-alarms", &cfg.alarms)?;
     }
     if !cfg.destinations.is_empty() {
-        section(&mut doc, "destination", "notification destinations", &cfg.destinations)?;
+        section(&mut doc, "destination", "err-desk-toml-destinations", &cfg.destinations)?;
     }
     if !cfg.files.is_empty() {
-        section(&mut doc, "files", "file sources", &cfg.files)?;
+        section(&mut doc, "files", "err-desk-toml-files", &cfg.files)?;
     }
     if let Some(cloud) = &cfg.cloud {
         doc.insert("cloud".into(), toml::Value::Table(cloud.to_toml()));
     }
     let body = toml::to_string(&doc)
-        .map_err(|e| DeskError::Invalid(format!("cannot write the configuration as TOML: {e}")))?;
+        .map_err(|e| DeskError::Invalid(Text::new("err-desk-toml-config").arg("reason", e.to_string())))?;
     Ok(format!(
         "# Meterdeck agent configuration (written by the Meterdeck window; same format as meterdeck-agent)\n\n{body}"
     ))
@@ -113,7 +118,7 @@ pub fn apply_edit(
     config: InstrumentConfig,
     replace_id: Option<&str>,
 ) -> DeskResult<Vec<InstrumentConfig>> {
-    config.validate().map_err(|e| DeskError::Invalid(e.to_string()))?;
+    config.validate().map_err(|e| DeskError::Invalid(e.text()))?;
     let mut list = current.to_vec();
     let slot = match replace_id {
         Some(old) => {
@@ -122,10 +127,7 @@ pub fn apply_edit(
         None => None,
     };
     if list.iter().enumerate().any(|(k, i)| i.id == config.id && Some(k) != slot) {
-        return Err(DeskError::Invalid(format!(
-            "instrument `{}`: `id` is already used by another instrument; choose another id",
-            config.id
-        )));
+        return Err(DeskError::Invalid(Text::new("err-desk-duplicate-id").arg("id", &config.id)));
     }
     match slot {
         Some(k) => list[k] = config,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::error::{DeskError, DeskResult};
 use crate::control::ConsoleHold;
 use crate::fmt::format_time;
-use crate::model::TimeMs;
+use crate::model::{Text, TimeMs};
 
 pub use crate::control::requests::CONSOLE_IDLE_MS;
 
@@ -32,7 +32,7 @@ const REPUBLISH_MS: TimeMs = 60_000;
 fn check_operator(operator: &str) -> DeskResult<&str> {
     let op = operator.trim();
     if op.is_empty() {
-        return Err(DeskError::Invalid("enter an operator name before using the console".into()));
+        return Err(DeskError::Invalid(Text::new("err-desk-no-operator")));
     }
     Ok(op)
 }

@@ -14,13 +14,13 @@ use crate::control::profile::check_name;
 use crate::control::{
     CONSOLE_HOLDS_KEY, ControlAction, ControlOutcome, Profile, ProfileError, load_profile, profiles, save_profile,
 };
-use crate::model::now_ms;
+use crate::model::{Text, now_ms};
 use crate::store::{Store, StoreOptions};
 
 fn profile_error(e: ProfileError) -> DeskError {
     match e {
         ProfileError::Store(e) => DeskError::Store(e),
-        e => DeskError::Invalid(e.to_string()),
+        e => DeskError::Invalid(e.text()),
     }
 }
 
@@ -32,9 +32,7 @@ pub fn button_action(name: &str) -> DeskResult<ControlAction> {
         "stop" => Ok(ControlAction::Stop),
         "restart" => Ok(ControlAction::Restart),
         "set-clock" => Ok(ControlAction::SetClock),
-        other => Err(DeskError::Invalid(format!(
-            "unknown control command `{other}` (one of start, stop, restart, set-clock)"
-        ))),
+        other => Err(DeskError::Invalid(Text::new("err-desk-unknown-control").arg("name", other))),
     }
 }
 
@@ -47,11 +45,13 @@ impl Desk {
         if let Some((holder, since)) = self.console_holder(instrument)
             && holder != operator.trim()
         {
-            return Err(DeskError::Invalid(format!(
-                "{label} refused: the console of `{instrument}` is held by {holder} since {}; \
-                 enter that operator name, or release the console first",
-                crate::fmt::format_time(since)
-            )));
+            return Err(DeskError::Invalid(
+                Text::new("err-desk-control-held")
+                    .text_arg("action", action.label_text())
+                    .arg("instrument", instrument)
+                    .arg("holder", holder)
+                    .arg("since", crate::fmt::format_time(since)),
+            ));
         }
         let agent = self.agent.read().await;
         let agent = agent.as_ref().ok_or(DeskError::Agent(crate::agent::AgentError::Stopped))?;
@@ -79,9 +79,7 @@ impl Desk {
         check_name(name).map_err(profile_error)?;
         let settings = self.control(instrument, operator, ControlAction::ReadSettings).await?.settings;
         if settings.is_empty() {
-            return Err(DeskError::Invalid(format!(
-                "`{instrument}` lists no settings to save (add `settings = [...]` to the instrument)"
-            )));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-settings").arg("instrument", instrument)));
         }
         let profile = Profile {
             name: name.to_string(),

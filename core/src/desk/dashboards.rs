@@ -15,7 +15,7 @@ use crate::agent::STORE_PARTS;
 use crate::config::STORE_FILE;
 use crate::dashboard::{self as dash, Board, Dashboards, Panel};
 use crate::licence::Counts;
-use crate::model::now_ms;
+use crate::model::{Text, now_ms};
 use crate::store::{Store, StoreOptions};
 
 /// Serialises read-check-write of boards (two edits from the window at
@@ -151,9 +151,9 @@ impl Desk {
     /// Writes board `id` with its images to `path` (absolute, `.json`);
     /// answers the path written.
     pub fn board_export(&self, id: i64, path: &str) -> DeskResult<String> {
-        let out = json_path(path, "export to")?;
+        let out = json_path(path, "err-desk-no-board-file-export")?;
         if let Some(dir) = out.parent().filter(|d| !d.is_dir()) {
-            return Err(DeskError::Invalid(format!("folder {} does not exist", dir.display())));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-folder").arg("path", dir.display().to_string())));
         }
         let board = dash::board(self.dash_store()?.conn(), id)?;
         let text = dash::export_json(&self.data_dir, &board)?;
@@ -164,12 +164,14 @@ impl Desk {
     /// Reads a board file into a new board (the one to open); a bad file
     /// is refused naming what is wrong and changes nothing.
     pub fn board_import(&self, path: &str) -> DeskResult<Dashboards> {
-        let src = json_path(path, "import from")?;
-        let text = std::fs::read_to_string(&src)
-            .map_err(|e| DeskError::Invalid(format!("cannot read {}: {e}", src.display())))?;
+        let src = json_path(path, "err-desk-no-board-file-import")?;
+        let text = std::fs::read_to_string(&src).map_err(|e| DeskError::Invalid(super::read_error(&src, &e)))?;
         let known = self.known_channels()?;
-        let imported = dash::parse_import(&text, &|c| known.contains(c))
-            .map_err(|e| DeskError::Invalid(format!("{}: {e}", src.display())))?;
+        let imported = dash::parse_import(&text, &|c| known.contains(c)).map_err(|e| {
+            DeskError::Invalid(
+                Text::new("err-desk-in-file").arg("path", src.display().to_string()).text_arg("reason", e.text()),
+            )
+        })?;
         let _g = EDIT.lock().unwrap_or_else(|e| e.into_inner());
         let mut store = self.dash_store()?;
         let before = dash::panel_count(store.conn())?;
@@ -185,11 +187,11 @@ impl Desk {
     pub fn dashboard_image_import(&self, path: &str) -> DeskResult<String> {
         let path = path.trim();
         if path.is_empty() {
-            return Err(DeskError::Invalid("enter the image file (PNG, JPEG, GIF, WebP or SVG)".into()));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-image-path")));
         }
         let src = expand_home(path);
         if !src.is_absolute() {
-            return Err(DeskError::Invalid(format!("image path `{path}` must be absolute (e.g. /home/me/plant.png)")));
+            return Err(DeskError::Invalid(Text::new("err-desk-image-path-absolute").arg("path", path)));
         }
         Ok(dash::import_image(&self.data_dir, &src)?)
     }
@@ -201,17 +203,18 @@ impl Desk {
 }
 
 /// An absolute `.json` path the user entered.
-fn json_path(path: &str, verb: &str) -> DeskResult<std::path::PathBuf> {
+/// `empty_key`: the refusal of an empty path (it names what the file is for).
+fn json_path(path: &str, empty_key: &str) -> DeskResult<std::path::PathBuf> {
     let path = path.trim();
     if path.is_empty() {
-        return Err(DeskError::Invalid(format!("enter the file to {verb} (ending in .json)")));
+        return Err(DeskError::Invalid(Text::new(empty_key)));
     }
     let p = expand_home(path);
     if !p.is_absolute() {
-        return Err(DeskError::Invalid(format!("path `{path}` must be absolute (e.g. /home/me/board.json)")));
+        return Err(DeskError::Invalid(Text::new("err-desk-board-path-absolute").arg("path", path)));
     }
     if Path::new(&p).extension().is_none_or(|e| !e.eq_ignore_ascii_case("json")) {
-        return Err(DeskError::Invalid(format!("path `{path}` must end in .json")));
+        return Err(DeskError::Invalid(Text::new("err-desk-board-path-json").arg("path", path)));
     }
     Ok(p)
 }

@@ -13,7 +13,7 @@ use meterdeck_drivers::sim::{RunningSim, SimHandle};
 use crate::agent::STORE_PARTS;
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::demo::Backfill;
-use crate::model::now_ms;
+use crate::model::{Text, now_ms};
 use crate::store::{StoreError, StoreOptions};
 
 use super::error::{DeskError, DeskResult};
@@ -47,8 +47,11 @@ pub async fn write_recent_history(
     configs: Vec<InstrumentConfig>,
     span: Duration,
 ) -> DeskResult<(Backfill, Vec<RunningSim>)> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| DeskError::Invalid(format!("cannot create {}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        DeskError::Invalid(
+            Text::new("err-desk-create").arg("path", data_dir.display().to_string()).arg("reason", e.to_string()),
+        )
+    })?;
     let path = data_dir.join(STORE_FILE);
     let opts = StoreOptions { durability: cfg.agent.durability, block_samples: cfg.agent.block_samples };
     let (written, backfill, sims) = tokio::task::spawn_blocking(move || {
@@ -57,7 +60,7 @@ pub async fn write_recent_history(
         Ok::<_, StoreError>((w, b, sims))
     })
     .await
-    .map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}")))??;
+    .map_err(|e| DeskError::Invalid(Text::new("err-desk-demo-history").arg("reason", e.to_string())))??;
     if written.samples > 0 {
         tracing::info!(
             channels = written.channels,
@@ -145,7 +148,10 @@ impl HistoryJob {
         while state.is_none() {
             state = cv.wait(state).unwrap_or_else(|e| e.into_inner());
         }
-        state.clone().unwrap_or(Ok(())).map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}")))
+        state
+            .clone()
+            .unwrap_or(Ok(()))
+            .map_err(|e| DeskError::Invalid(Text::new("err-desk-demo-history").arg("reason", e.to_string())))
     }
 
     /// [`HistoryJob::wait_blocking`] off the async threads.
@@ -153,6 +159,6 @@ impl HistoryJob {
         let job = HistoryJob { stop: self.stop.clone(), state: self.state.clone() };
         tokio::task::spawn_blocking(move || job.wait_blocking())
             .await
-            .map_err(|e| DeskError::Invalid(format!("writing the demo history: {e}")))?
+            .map_err(|e| DeskError::Invalid(Text::new("err-desk-demo-history").arg("reason", e.to_string())))?
     }
 }

@@ -10,6 +10,7 @@ use super::{Desk, DeskError, DeskResult};
 use crate::agent::STORE_PARTS;
 use crate::config::STORE_FILE;
 use crate::files::{self, FileRecord, FileState, Uploader, request};
+use crate::model::Text;
 use crate::store::{Store, StoreOptions};
 
 /// Where a local file stands, as the window shows it.
@@ -103,9 +104,12 @@ pub const MAX_LOCAL_FILES: usize = 5_000;
 
 impl Desk {
     fn file_source(&self, instrument: &str) -> DeskResult<files::FileSource> {
-        self.config().files.iter().find(|f| f.instrument == instrument).cloned().ok_or_else(|| {
-            DeskError::Invalid(format!("instrument `{instrument}` has no [[files]] section: it serves no files"))
-        })
+        self.config()
+            .files
+            .iter()
+            .find(|f| f.instrument == instrument)
+            .cloned()
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-no-files-section").arg("instrument", instrument)))
     }
 
     /// The collected files, newest first; `instrument` narrows it.
@@ -152,16 +156,10 @@ impl Desk {
         id: i64,
         progress: &mut (dyn FnMut(FileProgress) + Send),
     ) -> DeskResult<LocalFileView> {
-        let up = self.uploader().ok_or_else(|| {
-            DeskError::Invalid(
-                "no cloud to upload to: the config needs a [cloud] section with `api`, and the agent's secret in \
-                 the keychain (meterdeck-agent cloud login)"
-                    .into(),
-            )
-        })?;
+        let up = self.uploader().ok_or_else(|| DeskError::Invalid(Text::new("err-desk-no-upload-cloud")))?;
         let mut store = Store::open_with(&self.data_dir.join(STORE_FILE), StoreOptions::default(), STORE_PARTS)?;
         let rec = files::records::by_id(store.conn(), id)?
-            .ok_or_else(|| DeskError::Invalid(format!("no local file with id {id}")))?;
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-no-local-file").arg("id", id.to_string())))?;
         let name = rec.remote_path.clone();
         files::upload::upload_record(&up, &mut store, &rec, &mut |done, total| {
             progress(FileProgress { kind: "upload".into(), name: name.clone(), done, total })
@@ -169,7 +167,7 @@ impl Desk {
         .await
         .map_err(|e| DeskError::Device(e.to_string()))?;
         let rec = files::records::by_id(store.conn(), id)?
-            .ok_or_else(|| DeskError::Invalid(format!("no local file with id {id}")))?;
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-no-local-file").arg("id", id.to_string())))?;
         Ok(view(rec, true))
     }
 

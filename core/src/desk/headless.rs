@@ -33,8 +33,8 @@ impl FileEdits {
     fn try_save(&self, current: &AgentConfig, edit: &InstrumentEdit) -> DeskResult<AgentConfig> {
         let list = edited_list(&current.instruments, edit)?;
         // The `[agent]` table as the file has it now.
-        let now = std::fs::read_to_string(&self.path)
-            .map_err(|e| DeskError::Invalid(format!("cannot read {}: {e}", self.path.display())))?;
+        let now =
+            std::fs::read_to_string(&self.path).map_err(|e| DeskError::Invalid(super::read_error(&self.path, &e)))?;
         let table = config_file::agent_table(&now);
         let text = config_file::render(&table, &config_file::with_instruments(list, Some(current)))?;
         let cfg = config_file::check(&text, &self.path)?;

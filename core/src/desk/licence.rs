@@ -10,7 +10,7 @@ use crate::agent::STORE_PARTS;
 use crate::config::{AgentConfig, STORE_FILE};
 use crate::licence::limits::Limit;
 use crate::licence::{InForce, LicenceView, Source, Trust};
-use crate::model::now_ms;
+use crate::model::{Text, now_ms};
 use crate::store::{Store, StoreOptions};
 
 use crate::licence::{PINNED_ACCOUNT, PINNED_KEY};
@@ -98,13 +98,11 @@ impl Desk {
     /// Takes a licence file fetched from the service: kept if it verifies,
     /// else refused with its reason (the last good one stays).
     pub fn licence_accept(&self, text: &str) -> DeskResult<LicenceScreen> {
-        let trust = self
-            .licence_trust()
-            .ok_or_else(|| DeskError::Invalid("no licence key is pinned: sign in to the cloud service first".into()))?;
+        let trust = self.licence_trust().ok_or_else(|| DeskError::Invalid(Text::new("err-desk-no-licence-key")))?;
         {
             let mut store = Store::open_with(&self.data_dir.join(STORE_FILE), StoreOptions::default(), STORE_PARTS)?;
             crate::licence::accept(&mut store, text, &trust, now_ms(), Source::Fetched).map_err(|e| match e {
-                crate::licence::AcceptError::Refused(r) => DeskError::Invalid(r.to_string()),
+                crate::licence::AcceptError::Refused(r) => DeskError::Invalid(r.text()),
                 crate::licence::AcceptError::Store(s) => DeskError::Store(s),
             })?;
         }

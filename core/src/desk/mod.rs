@@ -148,7 +148,7 @@ impl Desk {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
-                return Err(DeskError::Invalid(format!("cannot read {}: {e}", config_path.display())));
+                return Err(DeskError::Invalid(read_error(config_path, &e)));
             }
         };
         let mut sim = None;
@@ -287,7 +287,8 @@ impl Desk {
 
     pub fn save_settings(&self, s: &UiSettings) -> DeskResult<()> {
         s.validate()?;
-        let json = serde_json::to_string(s).map_err(|e| DeskError::Invalid(format!("settings: {e}")))?;
+        let json = serde_json::to_string(s)
+            .map_err(|e| DeskError::Invalid(Text::new("err-desk-settings-json").arg("reason", e.to_string())))?;
         self.write_setting(UI_SETTINGS_KEY, &json)
     }
 
@@ -466,7 +467,7 @@ impl Desk {
     pub async fn identify(&self, id: &str) -> DeskResult<IdentifyView> {
         let inst = self.instrument(id)?;
         if !inst.enabled {
-            return Err(DeskError::Invalid(format!("instrument `{id}` is disabled; enable it to identify it")));
+            return Err(DeskError::Invalid(Text::new("err-desk-identify-disabled").arg("id", id)));
         }
         let identity = if inst.family.identification == Identification::None {
             lock!(self.reader)
@@ -497,7 +498,7 @@ impl Desk {
     pub async fn set_fast_monitor(&self, id: &str, on: bool) -> DeskResult<Option<TimeMs>> {
         let inst = self.instrument(id)?;
         if !inst.enabled {
-            return Err(DeskError::Invalid(format!("instrument `{id}` is disabled; enable it first")));
+            return Err(DeskError::Invalid(Text::new("err-desk-disabled").arg("id", id)));
         }
         {
             let agent = self.agent.read().await;
@@ -518,13 +519,14 @@ impl Desk {
     /// `hosts` like `192.168.1.1-254`, `10.0.0.0/24` or one address; no
     /// ports means every family's discovery ports.
     pub async fn discover_lan(&self, hosts: &str, ports: &[u16], timeout_ms: u64) -> DeskResult<Vec<Found>> {
-        let addrs = discovery::parse_host_range(hosts.trim())
-            .map_err(|e| DeskError::Invalid(format!("hosts `{}`: {e}", hosts.trim())))?;
+        let addrs = discovery::parse_host_range(hosts.trim()).map_err(|e| {
+            DeskError::Invalid(Text::new("err-desk-hosts").arg("hosts", hosts.trim()).text_arg("reason", e.text()))
+        })?;
         if !(1..=60_000).contains(&timeout_ms) {
-            return Err(DeskError::Invalid(format!("timeout must be 1..60000 ms, got {timeout_ms}")));
+            return Err(DeskError::Invalid(Text::new("err-desk-sweep-timeout").arg("got", timeout_ms.to_string())));
         }
         if ports.contains(&0) {
-            return Err(DeskError::Invalid("port 0 cannot be swept; use 1..65535".into()));
+            return Err(DeskError::Invalid(Text::new("err-desk-port-zero")));
         }
         let ports = if ports.is_empty() { discovery::default_ports() } else { ports.to_vec() };
         Ok(discovery::sweep_lan(addrs, ports, Duration::from_millis(timeout_ms), 128).await)
@@ -538,11 +540,11 @@ impl Desk {
     /// Asks `*IDN?` on each serial port at `baud`.
     pub async fn probe_serial(&self, paths: &[String], baud: u32) -> DeskResult<Vec<Found>> {
         if baud == 0 {
-            return Err(DeskError::Invalid("baud rate must be > 0".into()));
+            return Err(DeskError::Invalid(Text::new("err-desk-baud")));
         }
         let paths: Vec<String> = paths.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
         if paths.is_empty() {
-            return Err(DeskError::Invalid("choose at least one serial port to probe".into()));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-serial-port")));
         }
         Ok(discovery::probe_serial(paths, baud, "\n", Duration::from_secs(1)).await)
     }
@@ -554,7 +556,7 @@ impl Desk {
         seconds: u64,
     ) -> DeskResult<Vec<meterdeck_drivers::transport::ble_scan::BleFound>> {
         if !(1..=120).contains(&seconds) {
-            return Err(DeskError::Invalid(format!("a BLE scan lasts 1..120 s, got {seconds}")));
+            return Err(DeskError::Invalid(Text::new("err-desk-ble-seconds").arg("got", seconds.to_string())));
         }
         meterdeck_drivers::transport::ble_scan::scan(Duration::from_secs(seconds))
             .await
@@ -644,16 +646,16 @@ impl Desk {
     ) -> DeskResult<ExportView> {
         let path = path.trim();
         if path.is_empty() {
-            return Err(DeskError::Invalid("enter the file to export to (ending in .csv or .zip)".into()));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-export-path")));
         }
         let out = expand_home(path);
         if !out.is_absolute() {
-            return Err(DeskError::Invalid(format!("export path `{path}` must be absolute (e.g. /home/me/data.zip)")));
+            return Err(DeskError::Invalid(Text::new("err-desk-export-absolute").arg("path", path)));
         }
         let format = ExportFormat::from_path(&out)
-            .ok_or_else(|| DeskError::Invalid(format!("export path `{path}` must end in .csv or .zip")))?;
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-export-ext").arg("path", path)))?;
         if let Some(dir) = out.parent().filter(|d| !d.is_dir()) {
-            return Err(DeskError::Invalid(format!("folder {} does not exist", dir.display())));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-folder").arg("path", dir.display().to_string())));
         }
         // Right after a demo starts, the range may lie in the history still being written.
         let _ = self.history.wait_blocking();
@@ -672,16 +674,17 @@ impl Desk {
     /// Newest first; `kind` is an event kind such as `error` or `connected`.
     pub fn events(&self, instrument: Option<&str>, kind: Option<&str>, limit: u32) -> DeskResult<Vec<Event>> {
         if limit == 0 || limit > MAX_EVENTS {
-            return Err(DeskError::Invalid(format!("event limit must be 1..{MAX_EVENTS}, got {limit}")));
+            return Err(DeskError::Invalid(
+                Text::new("err-desk-event-limit").arg("max", MAX_EVENTS.to_string()).arg("got", limit.to_string()),
+            ));
         }
         let instrument = instrument.map(str::trim).filter(|s| !s.is_empty());
         let kind = match kind.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
-            Some(k) => Some(EventKind::parse(k).ok_or_else(|| {
-                DeskError::Invalid(format!(
-                    "unknown event kind `{k}` (one of connected, disconnected, error, agent-started, agent-stopped, retention)"
-                ))
-            })?),
+            Some(k) => Some(
+                EventKind::parse(k)
+                    .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-event-kind").arg("kind", k)))?,
+            ),
         };
         let reader = lock!(self.reader);
         let Some(kind) = kind else {
@@ -714,7 +717,7 @@ impl Desk {
         self.instrument(instrument)?;
         let command = command.trim();
         if command.is_empty() {
-            return Err(DeskError::Invalid("enter a command to send".into()));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-command")));
         }
         self.refuse_if_remote(instrument)?;
         lock!(self.consoles).use_console(instrument, operator, now_ms())?;
@@ -769,9 +772,14 @@ impl Desk {
             crate::remote::set_consent(&mut store, &instrument, on)
         })
         .await
-        .map_err(|e| DeskError::Invalid(format!("internal error: {e}")))??;
+        .map_err(|e| DeskError::Invalid(Text::new("err-desk-internal").arg("reason", e.to_string())))??;
         Ok(())
     }
+}
+
+/// "cannot read PATH: REASON" (the OS's words quoted).
+fn read_error(path: &Path, e: &std::io::Error) -> Text {
+    Text::new("err-desk-read").arg("path", path.display().to_string()).arg("reason", e.to_string())
 }
 
 fn expand_home(path: &str) -> PathBuf {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Desk, DeskError, DeskResult, expand_home};
 use crate::agent::STORE_PARTS;
 use crate::config::{STORE_FILE, SectionError};
-use crate::model::now_ms;
+use crate::model::{Text, now_ms};
 use crate::report::runner::{self, RunError};
 use crate::report::saved::{self, RunView, SavedError, SavedTemplate};
 use crate::store::{Store, StoreOptions};
@@ -29,10 +29,10 @@ pub struct ReportProgress {
 impl From<SavedError> for DeskError {
     fn from(e: SavedError) -> DeskError {
         match e {
-            SavedError::Invalid { field, message } => DeskError::Field(SectionError::new(field, message)),
+            SavedError::Invalid { field, message } => DeskError::Field(SectionError::keyed(field, message, None)),
             SavedError::Limit(l) => DeskError::Limit(l),
             SavedError::Store(s) => DeskError::Store(s),
-            e @ SavedError::Unknown(_) => DeskError::Invalid(e.to_string()),
+            e @ SavedError::Unknown(_) => DeskError::Invalid(e.text()),
         }
     }
 }
@@ -42,7 +42,7 @@ impl From<RunError> for DeskError {
         match e {
             RunError::Saved(s) => s.into(),
             RunError::Store(s) => DeskError::Store(s),
-            e => DeskError::Invalid(e.to_string()),
+            e => DeskError::Invalid(e.text()),
         }
     }
 }
@@ -92,17 +92,19 @@ impl Desk {
             progress(ReportProgress { template: name.to_string(), done: p.done, total: p.total, what: p.what })
         };
         let g = runner::generate(&store, &self.data_dir, &t, None, now_ms(), &mut relay)?
-            .ok_or_else(|| DeskError::Invalid("the report was not generated".into()))?;
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-report-not-generated")))?;
         saved::finish_run(store.conn(), g.run, None, &[], now_ms())?;
-        runner::view(&store, g.run)?.ok_or_else(|| DeskError::Invalid(format!("report run {} vanished", g.run)))
+        runner::view(&store, g.run)?
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-report-vanished").arg("run", g.run.to_string())))
     }
 
     fn report_pdf(&self, run: i64) -> DeskResult<String> {
         let store = self.report_store()?;
-        let r = saved::run(store.conn(), run)?.ok_or_else(|| DeskError::Invalid(format!("no report run {run}")))?;
-        r.pdf.filter(|p| Path::new(p).is_file()).ok_or_else(|| {
-            DeskError::Invalid(format!("report run {run} has no PDF (it failed, or its file was removed)"))
-        })
+        let r = saved::run(store.conn(), run)?
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-no-report-run").arg("run", run.to_string())))?;
+        r.pdf
+            .filter(|p| Path::new(p).is_file())
+            .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-report-no-pdf").arg("run", run.to_string())))
     }
 
     /// Opens the report's PDF with the desktop's default viewer (`xdg-open`).
@@ -117,10 +119,10 @@ impl Desk {
         let path = path.trim();
         let out = expand_home(path);
         if !out.is_absolute() || out.extension().is_none_or(|e| !e.eq_ignore_ascii_case("pdf")) {
-            return Err(DeskError::Invalid(format!("save path `{path}` must be absolute and end in .pdf")));
+            return Err(DeskError::Invalid(Text::new("err-desk-pdf-path").arg("path", path)));
         }
         if let Some(dir) = out.parent().filter(|d| !d.is_dir()) {
-            return Err(DeskError::Invalid(format!("folder {} does not exist", dir.display())));
+            return Err(DeskError::Invalid(Text::new("err-desk-no-folder").arg("path", dir.display().to_string())));
         }
         std::fs::copy(&pdf, &out).map_err(|source| DeskError::Write { path: out.clone(), source })?;
         let csv = Path::new(&pdf).with_extension("csv");

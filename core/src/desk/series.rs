@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::error::{DeskError, DeskResult};
 use super::views::{SeriesView, TableView, split_value};
 use crate::export::format_value;
-use crate::model::{ChannelId, ChannelRecord, TimeMs};
+use crate::model::{ChannelId, ChannelRecord, Text, TimeMs};
 use crate::store::Store;
 
 /// Channels the viewer shows at once.
@@ -16,17 +16,20 @@ pub const MAX_TABLE_ROWS: u32 = 100_000;
 
 fn check_range(from: TimeMs, to: TimeMs) -> DeskResult<()> {
     if from >= to {
-        return Err(DeskError::Invalid(format!("empty time range: from {from} is not before to {to}")));
+        return Err(DeskError::Invalid(
+            Text::new("err-empty-range").arg("from", from.to_string()).arg("to", to.to_string()),
+        ));
     }
     Ok(())
 }
 
 fn check_channels(ids: &[ChannelId]) -> DeskResult<()> {
     if ids.len() > MAX_VIEW_CHANNELS {
-        return Err(DeskError::Invalid(format!(
-            "at most {MAX_VIEW_CHANNELS} channels can be shown at once, {} were chosen",
-            ids.len()
-        )));
+        return Err(DeskError::Invalid(
+            Text::new("err-desk-too-many-shown")
+                .arg("max", MAX_VIEW_CHANNELS.to_string())
+                .arg("n", ids.len().to_string()),
+        ));
     }
     Ok(())
 }
@@ -36,7 +39,9 @@ pub fn series(store: &Store, ids: &[ChannelId], from: TimeMs, to: TimeMs, width:
     check_channels(ids)?;
     check_range(from, to)?;
     if width == 0 || width > MAX_WIDTH {
-        return Err(DeskError::Invalid(format!("plot width must be 1..{MAX_WIDTH} pixels, got {width}")));
+        return Err(DeskError::Invalid(
+            Text::new("err-desk-plot-width").arg("max", MAX_WIDTH.to_string()).arg("got", width.to_string()),
+        ));
     }
     let mut out = Vec::with_capacity(ids.len());
     for &id in ids {
@@ -102,10 +107,14 @@ fn cut_for(store: &Store, ch: ChannelId, from: TimeMs, to: TimeMs, limit: u64) -
 pub fn table(store: &Store, channels: &[ChannelRecord], from: TimeMs, to: TimeMs, limit: u32) -> DeskResult<TableView> {
     check_range(from, to)?;
     if channels.len() > MAX_VIEW_CHANNELS {
-        return Err(DeskError::Invalid(format!("at most {MAX_VIEW_CHANNELS} channels can be listed at once")));
+        return Err(DeskError::Invalid(
+            Text::new("err-desk-too-many-listed").arg("max", MAX_VIEW_CHANNELS.to_string()),
+        ));
     }
     if limit == 0 || limit > MAX_TABLE_ROWS {
-        return Err(DeskError::Invalid(format!("row limit must be 1..{MAX_TABLE_ROWS}, got {limit}")));
+        return Err(DeskError::Invalid(
+            Text::new("err-desk-row-limit").arg("max", MAX_TABLE_ROWS.to_string()).arg("got", limit.to_string()),
+        ));
     }
     let mut cut = to;
     for ch in channels {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::error::{DeskError, DeskResult};
 use super::views::UiSettings;
+use crate::model::Text;
 
 /// Settings key holding [`UiSettings`] as JSON.
 pub const UI_SETTINGS_KEY: &str = crate::notify::locale::UI_SETTINGS_KEY;
@@ -20,13 +21,10 @@ impl UiSettings {
 
     pub fn validate(&self) -> DeskResult<()> {
         if !LANGUAGES.contains(&self.language.as_str()) {
-            return Err(DeskError::Invalid(format!(
-                "language must be one of `en`, `ja`, `de`, got `{}`",
-                self.language
-            )));
+            return Err(DeskError::Invalid(Text::new("err-desk-language").arg("got", &self.language)));
         }
         if !THEMES.contains(&self.theme.as_str()) {
-            return Err(DeskError::Invalid(format!("theme must be `light` or `dark`, got `{}`", self.theme)));
+            return Err(DeskError::Invalid(Text::new("err-desk-theme").arg("got", &self.theme)));
         }
         check_timezone(&self.timezone, Path::new("/usr/share/zoneinfo"))
     }
@@ -55,11 +53,7 @@ pub fn parse_stored(text: Option<&str>) -> UiSettings {
 /// An IANA name like `Asia/Tokyo` or `UTC`. When the system has a zone
 /// database the name must be in it.
 pub fn check_timezone(tz: &str, zoneinfo: &Path) -> DeskResult<()> {
-    let bad = || {
-        DeskError::Invalid(format!(
-            "time zone `{tz}` is not an IANA time zone name (for example `Europe/Berlin`, `Asia/Tokyo`, `UTC`)"
-        ))
-    };
+    let bad = || DeskError::Invalid(Text::new("err-desk-time-zone").arg("tz", tz));
     let well_formed = !tz.is_empty()
         && tz.len() <= 64
         && !tz.starts_with('/')

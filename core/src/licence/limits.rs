@@ -7,6 +7,7 @@
 //! changes nothing: what already exists stays, even above a limit (after a
 //! downgrade or an expiry); only growing further is refused.
 
+use meterdeck_wire::i18n::Text;
 use serde::Serialize;
 
 use super::{Gateway, Limits, Plan};
@@ -74,14 +75,15 @@ impl Limit {
         }
     }
 
-    fn noun(self) -> &'static str {
-        match self {
-            Limit::Instruments => "instruments per agent",
-            Limit::ChannelsPerInstrument => "channels per instrument",
-            Limit::AlarmRules => "alarm rules per agent",
-            Limit::Calcs => "calculation channels per agent",
-            Limit::Panels => "dashboard panels per agent",
-        }
+    /// What the limit counts, "instruments per agent" (keys `err-limit-noun-*`).
+    fn noun(self) -> Text {
+        Text::new(match self {
+            Limit::Instruments => "err-limit-noun-instruments",
+            Limit::ChannelsPerInstrument => "err-limit-noun-channels",
+            Limit::AlarmRules => "err-limit-noun-alarms",
+            Limit::Calcs => "err-limit-noun-calcs",
+            Limit::Panels => "err-limit-noun-panels",
+        })
     }
 }
 
@@ -98,7 +100,15 @@ pub struct LimitError {
     pub count: u32,
     /// The instrument, for channels per instrument.
     pub instrument: Option<String>,
-    pub message: String,
+    /// The refusal (keys `err-limit-*` in locales/*/core.ftl).
+    pub message: Text,
+}
+
+impl LimitError {
+    /// The refusal as a translatable message; English is the Display.
+    pub fn text(&self) -> Text {
+        self.message.clone()
+    }
 }
 
 impl AgentLimits {
@@ -122,27 +132,27 @@ impl AgentLimits {
     fn refusal(&self, limit: Limit, count: u32, wanted: u32, instrument: Option<&str>) -> LimitError {
         let (plan, max) = self.max(limit);
         let what = match instrument {
-            Some(i) => format!("instrument `{i}` has {count} and the change asks for {wanted}"),
-            None => format!("this agent has {count} and the change asks for {wanted}"),
-        };
+            Some(i) => Text::new("err-limit-instrument-has").arg("instrument", i),
+            None => Text::new("err-limit-agent-has"),
+        }
+        .arg("count", count.to_string())
+        .arg("wanted", wanted.to_string());
         let lift = match (limit, &self.gateway, self.plan) {
             (Limit::Instruments | Limit::ChannelsPerInstrument, Some(g), _) if g.plan == super::RemotePlan::Pro => {
-                "remove some (Remote Pro is the largest gateway plan)"
+                "err-limit-lift-remote-pro"
             }
-            (Limit::Instruments | Limit::ChannelsPerInstrument, Some(_), _) => {
-                "remove some, or apply a Remote Pro card to this gateway"
-            }
-            (Limit::Instruments, None, Plan::Standard | Plan::Pro) => {
-                "remove some, or license this agent as a gateway (Remote plan card)"
-            }
-            (_, _, Plan::Pro) => "remove some (Pro is the largest plan)",
-            (_, _, Plan::Standard) => "remove some, or change the account to the Pro plan",
-            (_, _, Plan::Free) => "remove some, or apply a Standard or Pro licence card to the account",
+            (Limit::Instruments | Limit::ChannelsPerInstrument, Some(_), _) => "err-limit-lift-remote-card",
+            (Limit::Instruments, None, Plan::Standard | Plan::Pro) => "err-limit-lift-gateway",
+            (_, _, Plan::Pro) => "err-limit-lift-pro",
+            (_, _, Plan::Standard) => "err-limit-lift-standard",
+            (_, _, Plan::Free) => "err-limit-lift-free",
         };
-        let message = format!(
-            "the {plan} plan allows {max} {}; {what}: {lift} (see `meterdeck-agent licence show` or the Licence screen)",
-            limit.noun()
-        );
+        let message = Text::new("err-limit")
+            .arg("plan", &plan)
+            .arg("max", max.to_string())
+            .text_arg("noun", limit.noun())
+            .text_arg("what", what)
+            .text_arg("lift", Text::new(lift));
         LimitError { plan, limit: limit.field(), max, count, instrument: instrument.map(str::to_string), message }
     }
 

@@ -39,8 +39,10 @@ pub struct Trust {
 
 impl Trust {
     /// From the `[cloud]` section's `licence_key` text and `account`.
-    pub fn from_text(key: &str, account: Option<&str>) -> Result<Trust, String> {
-        let key = parse_public_key(key).map_err(|e| format!("licence key: {e}"))?;
+    /// The refusal names the key's fault (English: "licence key: ...").
+    pub fn from_text(key: &str, account: Option<&str>) -> Result<Trust, meterdeck_wire::i18n::Text> {
+        let key = parse_public_key(key)
+            .map_err(|e| meterdeck_wire::i18n::Text::new("err-licence-key").text_arg("reason", e.text()))?;
         Ok(Trust { key, account: account.map(str::to_string) })
     }
 }

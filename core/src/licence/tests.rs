@@ -161,19 +161,22 @@ fn each_limit_refuses_one_more_naming_plan_limit_count_and_the_way_out() {
     assert!(free.check(&counts(3, 30, 3, 3), Some(&counts(2, 30, 2, 2))).is_ok());
     let e = free.check(&counts(4, 1, 0, 0), Some(&counts(3, 1, 0, 0))).unwrap_err();
     assert_eq!((e.plan.as_str(), e.limit, e.max, e.count), ("Free", "instruments_per_agent", 3, 3));
-    assert!(e.message.contains("the Free plan allows 3 instruments per agent"), "{e}");
-    assert!(e.message.contains("has 3") && e.message.contains("Standard or Pro licence card"), "{e}");
+    assert!(e.message.to_string().contains("the Free plan allows 3 instruments per agent"), "{e}");
+    assert!(
+        e.message.to_string().contains("has 3") && e.message.to_string().contains("Standard or Pro licence card"),
+        "{e}"
+    );
     let e = free.check(&counts(1, 31, 0, 0), Some(&counts(1, 30, 0, 0))).unwrap_err();
     assert_eq!((e.limit, e.max, e.count, e.instrument.as_deref()), ("channels_per_instrument", 30, 30, Some("i0")));
     let e = free.check(&counts(1, 1, 4, 0), Some(&counts(1, 1, 3, 0))).unwrap_err();
     assert_eq!((e.limit, e.max), ("alarms_per_group", 3));
-    assert!(e.message.contains("alarm rules"), "{e}");
+    assert!(e.message.to_string().contains("alarm rules"), "{e}");
     let e = free.check(&counts(1, 1, 0, 4), None).unwrap_err();
     assert_eq!((e.limit, e.count), ("calcs_per_group", 0));
     // Standard lifts it; Pro says it is the largest.
     let std = AgentLimits::of(Plan::Standard, Plan::Standard.limits(), None);
     assert!(std.check(&counts(8, 30, 30, 30), Some(&counts(3, 30, 3, 3))).is_ok());
-    assert!(std.check(&counts(1, 1, 31, 0), None).unwrap_err().message.contains("Pro plan"));
+    assert!(std.check(&counts(1, 1, 31, 0), None).unwrap_err().message.to_string().contains("Pro plan"));
 }
 
 #[test]
@@ -192,7 +195,7 @@ fn a_gateway_uses_its_remote_plan_for_instruments_and_channels() {
     assert!(gw.check(&counts(8, 30, 0, 0), None).is_ok());
     let e = gw.check(&counts(9, 1, 0, 0), None).unwrap_err();
     assert_eq!((e.plan.as_str(), e.max), ("Remote Basic", 8));
-    assert!(e.message.contains("Remote Pro card"), "{e}");
+    assert!(e.message.to_string().contains("Remote Pro card"), "{e}");
     let e = gw.check(&counts(1, 31, 0, 0), None).unwrap_err();
     assert_eq!((e.plan.as_str(), e.limit), ("Remote Basic", "channels_per_instrument"));
     // Alarm rules follow the account's plan; another agent is not a gateway.

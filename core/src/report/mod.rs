@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::TimeMs;
+use crate::model::{Text, TimeMs};
 use crate::store::{Store, StoreError};
 
 pub use template::{GraphGroup, Language, Paper, RangeKind, ReportTemplate, StatsOptions, Thresholds};
@@ -93,7 +93,7 @@ pub struct Progress {
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("report template: {0}")]
-    Template(String),
+    Template(Text),
     #[error("the range's start must be before its end")]
     BadRange,
     #[error("channel {0:?} is not in the store")]
@@ -110,6 +110,29 @@ pub enum ReportError {
     Render(String),
     #[error("writing {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+}
+
+impl ReportError {
+    /// The failure as a translatable message (keys `err-report-*` in
+    /// locales/*/core.ftl); English is the Display. What the OS, the store
+    /// or the drawing library said is quoted as it came.
+    pub fn text(&self) -> Text {
+        match self {
+            ReportError::Template(t) => Text::new("err-report-template-invalid").text_arg("reason", t.clone()),
+            ReportError::BadRange => Text::new("err-report-bad-range"),
+            ReportError::UnknownChannel(c) => Text::new("err-report-unknown-channel").arg("channel", format!("{c:?}")),
+            ReportError::Store(e) => e.text(),
+            ReportError::Logo { path, reason } => {
+                Text::new("err-report-logo").arg("path", path.display().to_string()).arg("reason", reason)
+            }
+            ReportError::TimeZone(tz) => Text::new("err-report-time-zone").arg("tz", format!("{tz:?}")),
+            ReportError::Journal(e) => Text::new("err-report-journal").arg("reason", e),
+            ReportError::Render(e) => Text::new("err-report-render").arg("reason", e),
+            ReportError::Write { path, source } => {
+                Text::new("err-report-write").arg("path", path.display().to_string()).arg("reason", source.to_string())
+            }
+        }
+    }
 }
 
 /// Generates the PDF at `out_pdf` and the CSV of the statistics beside it

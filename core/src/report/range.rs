@@ -19,6 +19,21 @@ pub enum RangeError {
     OutOfRange(TimeMs),
 }
 
+impl RangeError {
+    /// The refusal as a translatable message (keys `err-range-*` in
+    /// locales/*/core.ftl); English is the Display.
+    pub fn text(&self) -> crate::model::Text {
+        use crate::model::Text;
+        match self {
+            RangeError::TimeZone(tz) => Text::new("err-range-time-zone").arg("tz", format!("{tz:?}")),
+            RangeError::Empty { from, to } => {
+                Text::new("err-range-empty").arg("from", from.to_string()).arg("to", to.to_string())
+            }
+            RangeError::OutOfRange(t) => Text::new("err-range-out").arg("t", t.to_string()),
+        }
+    }
+}
+
 /// The IANA zone `name`, or an error naming it.
 pub fn zone(name: &str) -> Result<Tz, RangeError> {
     name.trim().parse::<Tz>().map_err(|_| RangeError::TimeZone(name.to_string()))

@@ -16,7 +16,7 @@ use tracing::{info, warn};
 use super::deliver::{Outgoing, deliver};
 use super::saved::{self, DeliveryView, RunView, SavedError, SavedTemplate};
 use super::{GeneratedReport, Progress, ReportRequest};
-use crate::model::TimeMs;
+use crate::model::{Text, TimeMs};
 use crate::notify::{DestinationConfig, SecretStore};
 use crate::store::{Store, StoreOptions};
 
@@ -70,13 +70,34 @@ pub enum RunError {
     #[error(transparent)]
     Saved(#[from] SavedError),
     #[error("template {name:?}: {message}")]
-    Template { name: String, message: String },
+    Template { name: String, message: Text },
     #[error("template {name:?}: {source}")]
     Report { name: String, source: Box<super::ReportError> },
     #[error("cannot create {}: {source}", path.display())]
     Dir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+impl RunError {
+    /// The failure as a translatable message (keys `err-report-*` in
+    /// locales/*/core.ftl); English is the Display. What the OS or the
+    /// store said is quoted as it came.
+    pub fn text(&self) -> Text {
+        match self {
+            RunError::Saved(e) => e.text(),
+            RunError::Template { name, message } => {
+                Text::new("err-report-template").arg("name", format!("{name:?}")).text_arg("reason", message.clone())
+            }
+            RunError::Report { name, source } => {
+                Text::new("err-report-template").arg("name", format!("{name:?}")).text_arg("reason", source.text())
+            }
+            RunError::Dir { path, source } => {
+                Text::new("err-report-create").arg("path", path.display().to_string()).arg("reason", source.to_string())
+            }
+            RunError::Store(e) => e.text(),
+        }
+    }
 }
 
 /// A file name part from a template name: letters, digits, `-` and `_`.
@@ -99,7 +120,7 @@ pub fn range_text(tz: Tz, from: TimeMs, to: TimeMs) -> String {
 /// The template's zone, or an error naming the template.
 fn zone_of(t: &SavedTemplate) -> Result<Tz, RunError> {
     super::range::zone(&t.template.time_zone)
-        .map_err(|e| RunError::Template { name: t.name().to_string(), message: e.to_string() })
+        .map_err(|e| RunError::Template { name: t.name().to_string(), message: e.text() })
 }
 
 /// A generated run, ready to be sent.
@@ -123,7 +144,7 @@ pub fn generate(
 ) -> Result<Option<Generated>, RunError> {
     let tz = zone_of(t)?;
     let (from, to) = super::range::resolve(&t.template.range, tz, due.unwrap_or(now))
-        .map_err(|e| RunError::Template { name: t.name().to_string(), message: e.to_string() })?;
+        .map_err(|e| RunError::Template { name: t.name().to_string(), message: e.text() })?;
     let conn = store.conn();
     let Some(run) = saved::begin_run(conn, t.name(), due, (from, to), now)? else { return Ok(None) };
     let dir = data_dir.join(REPORTS_DIR).join(file_stem(t.name()));

@@ -11,7 +11,7 @@ use super::schedule::{Schedule, ScheduleError};
 use super::template::ReportTemplate;
 use crate::licence::LimitError;
 use crate::licence::limits::AgentLimits;
-use crate::model::TimeMs;
+use crate::model::{Text, TimeMs};
 use crate::store::{SchemaPart, StoreError};
 
 /// The reports' tables in the store's file.
@@ -95,8 +95,9 @@ pub struct DeliveryView {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SavedError {
+    /// `message`: keys `err-template-*`, `err-schedule-*`, `err-saved-*`.
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid { field: String, message: Text },
     #[error("no report template named {0:?}")]
     Unknown(String),
     #[error(transparent)]
@@ -117,8 +118,23 @@ impl From<ScheduleError> for SavedError {
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> SavedError {
-    SavedError::Invalid { field: field.to_string(), message: message.into() }
+impl SavedError {
+    /// The refusal as a translatable message; English is the Display. What
+    /// the store said is quoted as it came.
+    pub fn text(&self) -> Text {
+        match self {
+            SavedError::Invalid { field, message } => {
+                Text::new("err-report-field").arg("field", field).text_arg("message", message.clone())
+            }
+            SavedError::Unknown(name) => Text::new("err-report-unknown-template").arg("name", format!("{name:?}")),
+            SavedError::Limit(l) => l.text(),
+            SavedError::Store(e) => e.text(),
+        }
+    }
+}
+
+fn invalid(field: &str, message: Text) -> SavedError {
+    SavedError::Invalid { field: field.to_string(), message }
 }
 
 /// Checks what can be checked without the store: the name, the time zone,
@@ -127,12 +143,12 @@ pub fn validate(t: &SavedTemplate, known_destinations: &[String]) -> Result<(), 
     t.template.validate().map_err(|e| invalid("template", e))?;
     let name = t.template.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name != t.template.name {
-        return Err(invalid("template.name", "1 to 100 characters, without spaces at either end"));
+        return Err(invalid("template.name", Text::new("err-saved-name-length")));
     }
     if name.chars().any(char::is_control) || name.contains('/') {
-        return Err(invalid("template.name", "must not contain `/` or control characters"));
+        return Err(invalid("template.name", Text::new("err-saved-name-chars")));
     }
-    super::range::zone(&t.template.time_zone).map_err(|e| invalid("template.time_zone", e.to_string()))?;
+    super::range::zone(&t.template.time_zone).map_err(|e| invalid("template.time_zone", e.text()))?;
     if let Some(s) = &t.schedule {
         s.validate()?;
     }
@@ -140,7 +156,7 @@ pub fn validate(t: &SavedTemplate, known_destinations: &[String]) -> Result<(), 
         if !known_destinations.contains(d) {
             return Err(invalid(
                 &format!("destinations[{i}]"),
-                format!("no destination `{d}` in the configuration (one of: {})", known_destinations.join(", ")),
+                Text::new("err-saved-destination").arg("name", d).arg("known", known_destinations.join(", ")),
             ));
         }
     }
@@ -170,7 +186,7 @@ pub fn save(
     }
     let name = t.name();
     if replace != Some(name) && exists(name)? {
-        return Err(invalid("template.name", format!("a template named {name:?} already exists")));
+        return Err(invalid("template.name", Text::new("err-saved-name-taken").arg("name", format!("{name:?}"))));
     }
     if replace.is_none() {
         let count: i64 = tx.query_row("SELECT COUNT(*) FROM report_template", [], |r| r.get(0))?;
@@ -217,16 +233,17 @@ fn check_limit(l: &AgentLimits, count: u32) -> Result<(), LimitError> {
     }
     let plan = l.plan.name().to_string();
     let lift = match l.plan {
-        crate::licence::Plan::Pro => "remove one (Pro is the largest plan)",
-        crate::licence::Plan::Standard => "remove one, or change the account to the Pro plan",
-        crate::licence::Plan::Free => "apply a Standard or Pro licence card to the account",
+        crate::licence::Plan::Pro => "err-limit-templates-lift-pro",
+        crate::licence::Plan::Standard => "err-limit-templates-lift-standard",
+        crate::licence::Plan::Free => "err-limit-templates-lift-free",
     };
     Err(LimitError {
-        message: format!(
-            "the {plan} plan allows {max} report templates; this agent has {count} and a new one would make {}: {lift} \
-             (see `meterdeck-agent licence show` or the Licence screen)",
-            count + 1
-        ),
+        message: meterdeck_wire::i18n::Text::new("err-limit-templates")
+            .arg("plan", &plan)
+            .arg("max", max.to_string())
+            .arg("count", count.to_string())
+            .arg("next", (count + 1).to_string())
+            .text_arg("lift", meterdeck_wire::i18n::Text::new(lift)),
         plan,
         limit: "report_templates_per_group",
         max,
@@ -241,7 +258,9 @@ fn row_template(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Opti
 
 fn parse_row(row: (String, String, Option<String>, String)) -> Result<SavedTemplate, SavedError> {
     let (name, t, s, d) = row;
-    let bad = |what: &str, e: serde_json::Error| invalid(&format!("stored template {name:?}"), format!("{what}: {e}"));
+    let bad = |what: &str, e: serde_json::Error| {
+        invalid(&format!("stored template {name:?}"), Text::plain(format!("{what}: {e}")))
+    };
     Ok(SavedTemplate {
         template: serde_json::from_str(&t).map_err(|e| bad("content", e))?,
         schedule: s.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| bad("schedule", e))?,
@@ -489,7 +508,7 @@ mod tests {
         let e = save(c, &tpl("d"), None, Some(&std), 1).unwrap_err();
         let SavedError::Limit(l) = e else { panic!("{e}") };
         assert_eq!((l.limit, l.max, l.count), ("report_templates_per_group", 3, 3));
-        assert!(l.message.contains("Standard plan allows 3 report templates"), "{}", l.message);
+        assert!(l.message.to_string().contains("Standard plan allows 3 report templates"), "{}", l.message);
         save(c, &tpl("a"), Some("a"), Some(&std), 2).unwrap();
         let e = save(c, &tpl("x"), None, Some(&limits(Plan::Free)), 1).unwrap_err();
         assert!(e.to_string().contains("Free plan allows 0"), "{e}");

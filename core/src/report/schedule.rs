@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::range::{instant, local_date};
-use crate::model::TimeMs;
+use crate::model::{Text, TimeMs};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "every", rename_all = "snake_case", deny_unknown_fields)]
@@ -26,11 +26,21 @@ pub enum Schedule {
 #[error("schedule.{field}: {message}")]
 pub struct ScheduleError {
     pub field: &'static str,
-    pub message: String,
+    /// Keys `err-schedule-*` in locales/*/core.ftl.
+    pub message: Text,
 }
 
-fn err(field: &'static str, message: impl Into<String>) -> ScheduleError {
-    ScheduleError { field, message: message.into() }
+impl ScheduleError {
+    /// The refusal as a translatable message; English is the Display.
+    pub fn text(&self) -> Text {
+        Text::new("err-report-field")
+            .arg("field", format!("schedule.{}", self.field))
+            .text_arg("message", self.message.clone())
+    }
+}
+
+fn err(field: &'static str, message: Text) -> ScheduleError {
+    ScheduleError { field, message }
 }
 
 /// `HH:MM` (24 h).
@@ -38,7 +48,7 @@ fn parse_at(at: &str) -> Result<NaiveTime, ScheduleError> {
     let ok = at.len() == 5 && at.as_bytes()[2] == b':';
     ok.then(|| NaiveTime::parse_from_str(at, "%H:%M").ok())
         .flatten()
-        .ok_or_else(|| err("at", format!("{at:?} is not a local time HH:MM (00:00 to 23:59)")))
+        .ok_or_else(|| err("at", Text::new("err-schedule-at").arg("at", format!("{at:?}"))))
 }
 
 fn parse_weekday(w: &str) -> Result<Weekday, ScheduleError> {
@@ -55,7 +65,7 @@ fn parse_weekday(w: &str) -> Result<Weekday, ScheduleError> {
     days.iter()
         .find(|(name, _)| lower == *name || lower == days_full(name))
         .map(|(_, d)| *d)
-        .ok_or_else(|| err("weekday", format!("{w:?} is not a weekday (mon, tue, wed, thu, fri, sat, sun)")))
+        .ok_or_else(|| err("weekday", Text::new("err-schedule-weekday").arg("weekday", format!("{w:?}"))))
 }
 
 fn days_full(short: &str) -> &'static str {
@@ -87,7 +97,7 @@ impl Schedule {
             Schedule::Weekly { weekday, at } => parse_weekday(weekday).and(parse_at(at)).map(|_| ()),
             Schedule::Monthly { day, at } => {
                 if !(1..=31).contains(day) {
-                    return Err(err("day", format!("{day} is not a day of the month (1 to 31)")));
+                    return Err(err("day", Text::new("err-schedule-day").arg("day", day.to_string())));
                 }
                 parse_at(at).map(|_| ())
             }
@@ -114,7 +124,7 @@ impl Schedule {
     pub fn next_due(&self, tz: Tz, after: TimeMs) -> Result<TimeMs, ScheduleError> {
         self.validate()?;
         let at = parse_at(self.at())?;
-        let start = local_date(tz, after).map_err(|e| err("at", e.to_string()))?;
+        let start = local_date(tz, after).map_err(|e| err("at", e.text()))?;
         // A day earlier: a gap resolution can move a due time past midnight.
         let mut d = start - Duration::days(1);
         for _ in 0..400 {
@@ -124,9 +134,9 @@ impl Schedule {
             {
                 return Ok(t);
             }
-            d = d.succ_opt().ok_or_else(|| err("at", "date out of range"))?;
+            d = d.succ_opt().ok_or_else(|| err("at", Text::new("err-schedule-date-range")))?;
         }
-        Err(err("at", "no due time within 400 days"))
+        Err(err("at", Text::new("err-schedule-no-due")))
     }
 
     /// The latest due instant in `(after, now]`, if any: a run missed while

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::TimeMs;
+use crate::model::{Text, TimeMs};
 
 /// Most channels one template may list (the Viewer's limit).
 pub const MAX_CHANNELS: usize = 64;
@@ -135,44 +135,50 @@ impl ReportTemplate {
     }
 
     /// Checks what serde cannot: a clear message naming the field at fault.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Keys `err-template-*` in locales/*/core.ftl; English is as the code words it.
+    pub fn validate(&self) -> Result<(), Text> {
+        let q = |c: &str| format!("{c:?}");
         if self.name.trim().is_empty() {
-            return Err("`name` is empty".into());
+            return Err(Text::new("err-template-no-name"));
         }
         if self.channels.is_empty() {
-            return Err("`channels` lists no channel".into());
+            return Err(Text::new("err-template-no-channels"));
         }
         if self.channels.len() > MAX_CHANNELS {
-            return Err(format!("`channels` lists {} channels, at most {MAX_CHANNELS}", self.channels.len()));
+            return Err(Text::new("err-template-too-many-channels")
+                .arg("n", self.channels.len().to_string())
+                .arg("max", MAX_CHANNELS.to_string()));
         }
         for c in &self.channels {
             if !c.contains('/') {
-                return Err(format!("channel {c:?} is not an `instrument/channel` path"));
+                return Err(Text::new("err-template-channel-path").arg("channel", q(c)));
             }
         }
         for (i, g) in self.groups.iter().enumerate() {
             if g.channels.is_empty() {
-                return Err(format!("graph group {} lists no channel", i + 1));
+                return Err(Text::new("err-template-group-empty").arg("group", (i + 1).to_string()));
             }
             if let Some(c) = g.channels.iter().find(|c| !self.channels.contains(c)) {
-                return Err(format!("graph group {} names {c:?}, which is not in `channels`", i + 1));
+                return Err(Text::new("err-template-group-channel")
+                    .arg("group", (i + 1).to_string())
+                    .arg("channel", q(c)));
             }
         }
         if let Some(c) = self.stats.thresholds.keys().find(|c| !self.channels.contains(c)) {
-            return Err(format!("thresholds name {c:?}, which is not in `channels`"));
+            return Err(Text::new("err-template-threshold-channel").arg("channel", q(c)));
         }
         for (c, t) in &self.stats.thresholds {
             if t.above.is_some_and(|v| !v.is_finite()) || t.below.is_some_and(|v| !v.is_finite()) {
-                return Err(format!("the thresholds of {c:?} must be finite numbers"));
+                return Err(Text::new("err-template-threshold-finite").arg("channel", q(c)));
             }
         }
         if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(format!("`time_zone` {:?} is not an IANA time zone", self.time_zone));
+            return Err(Text::new("err-template-time-zone").arg("tz", q(&self.time_zone)));
         }
         if let RangeKind::Fixed { from, to } = self.range
             && from >= to
         {
-            return Err("the fixed range's `from` must be before its `to`".into());
+            return Err(Text::new("err-template-fixed-range"));
         }
         Ok(())
     }

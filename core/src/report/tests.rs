@@ -131,7 +131,7 @@ fn bad_input_is_a_clear_error() {
         let mut v = serde_json::json!({"name": "d", "title": "t", "channels": ["lr1/CH1"]});
         v.as_object_mut().unwrap().extend(json.as_object().unwrap().clone());
         let e = match serde_json::from_value::<ReportTemplate>(v) {
-            Ok(t) => t.validate().unwrap_err(),
+            Ok(t) => t.validate().unwrap_err().to_string(),
             Err(e) => e.to_string(),
         };
         assert!(e.contains(needle), "{e}");

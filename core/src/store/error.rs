@@ -68,6 +68,42 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The error as a translatable message: the sentences a person acts on
+    /// (a store that cannot be opened, one of another version) are keyed
+    /// (`err-store-*` in locales/*/core.ftl); what SQLite or the OS said,
+    /// and the internal faults, are quoted as they came. English is the
+    /// Display.
+    pub fn text(&self) -> crate::model::Text {
+        use crate::model::Text;
+        let path = |p: &PathBuf| p.display().to_string();
+        match self {
+            StoreError::Open { path: p, source } => {
+                Text::new("err-store-open").arg("path", path(p)).arg("reason", source.to_string())
+            }
+            StoreError::CreateDir { path: p, source } => {
+                Text::new("err-store-create-dir").arg("path", path(p)).arg("reason", source.to_string())
+            }
+            StoreError::Database { path: p, op, source } => {
+                Text::new("err-store-database").arg("path", path(p)).arg("op", *op).arg("reason", source.to_string())
+            }
+            StoreError::Sqlite(e) => Text::new("err-store-sqlite").arg("reason", e.to_string()),
+            StoreError::SchemaTooNew { path: p, found, supported } => Text::new("err-store-schema-too-new")
+                .arg("path", path(p))
+                .arg("found", found.to_string())
+                .arg("supported", supported.to_string()),
+            StoreError::SchemaMismatch { path: p, found, expected } => Text::new("err-store-schema-mismatch")
+                .arg("path", path(p))
+                .arg("found", found.to_string())
+                .arg("expected", expected.to_string()),
+            StoreError::PartTooNew { path: p, part, found, supported } => Text::new("err-store-part-too-new")
+                .arg("path", path(p))
+                .arg("part", *part)
+                .arg("found", found.to_string())
+                .arg("supported", supported.to_string()),
+            e => Text::plain(e.to_string()),
+        }
+    }
+
     /// Attaches the store path and the operation to a bare SQLite error.
     pub(crate) fn at(self, path: &std::path::Path, op: &'static str) -> StoreError {
         match self {

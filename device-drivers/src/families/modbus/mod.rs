@@ -77,7 +77,7 @@ pub fn check(cfg: &InstrumentConfig) -> std::result::Result<(), FieldError> {
         if let Some(reg) = &c.modbus {
             protocol::check_register(reg).map_err(|e| FieldError::Channel {
                 channel: c.id.clone(),
-                problem: Box::new(FieldError::Family(e.to_string())),
+                problem: Box::new(FieldError::Family(meterdeck_wire::i18n::Text::plain(e.to_string()))),
             })?;
         }
     }

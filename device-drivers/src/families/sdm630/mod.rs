@@ -48,10 +48,9 @@ fn check(cfg: &InstrumentConfig) -> std::result::Result<(), FieldError> {
     for c in &cfg.channels {
         let fixed = if c.modbus.is_some() { Some("modbus") } else { c.query.as_ref().map(|_| "query") };
         if let Some(key) = fixed {
-            return Err(FieldError::Family(format!(
-                "channel `{}`: `{key}` is not used by family sdm630 (its register map is fixed); leave it out",
-                c.id
-            )));
+            return Err(FieldError::Family(
+                meterdeck_wire::i18n::Text::new("err-field-fixed-registers").arg("channel", &c.id).arg("key", key),
+            ));
         }
     }
     Ok(())

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Full, ip_text};
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::auth::secret::{self, API_TOKEN_PREFIX};
 use crate::auth::{cidr, password};
@@ -65,9 +65,9 @@ pub async fn create_token(
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     c.require_member("create API tokens")?;
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
-    crate::licence::limits::check_feature(&c.account.id, plan, &limits, "web_api", "Web API tokens")?;
+    crate::licence::limits::check_feature(&c.account.id, plan, &limits, "web_api")?;
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {
-        return Err(ApiError::bad_request("the token name must have 1 to 100 characters"));
+        return Err(ApiError::bad_request(t("cloud-account-token-name-must")));
     }
     let token = secret::new_token(API_TOKEN_PREFIX);
     let t = ApiToken {
@@ -150,13 +150,13 @@ pub struct IpAllow {
 pub async fn set_ip_allow(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<IpAllow>) -> ApiResult<Json<IpAllow>> {
     c.require_admin("set the IP allow-list")?;
     if b.ip_allow.len() > 200 {
-        return Err(ApiError::bad_request("at most 200 entries in the IP allow-list"));
+        return Err(ApiError::bad_request(t("cloud-account-at-most-200")));
     }
     let parsed = cidr::parse_list(&b.ip_allow).map_err(|e| ApiError::bad_request(e.to_string()))?;
     // Clearing the list is always allowed (a lapsed Pro account can lift it).
     if !parsed.is_empty() {
         let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
-        crate::licence::limits::check_feature(&c.account.id, plan, &limits, "ip_restriction", "IP allow-lists")?;
+        crate::licence::limits::check_feature(&c.account.id, plan, &limits, "ip_restriction")?;
     }
     let list: Vec<String> = parsed.iter().map(|c| c.to_string()).collect();
     if !cidr::allowed(&list, c.ip) {
@@ -191,7 +191,7 @@ pub async fn delete_account(
     let (pw, hash) = (b.password, c.user.password_hash.clone());
     let ok = password::verify_password_async(pw, hash).await;
     if !ok {
-        return Err(ApiError::forbidden("the password is wrong; the account was not deleted"));
+        return Err(ApiError::forbidden(t("cloud-account-password-wrong-account")));
     }
     let files = ctx.store().files().file_ids(&c.account.id, None).await?;
     ctx.store().delete_account(&c.account.id).await?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::Full;
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::state::BrokerEndpoint;
 use crate::store::{Agent, AgentSync, CloudChannel, MinMax, Point, SampleKey, TimeMs};

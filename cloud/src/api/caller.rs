@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::error::t;
 use super::{ApiError, ApiResult, Ctx, browser};
 use crate::auth::cidr::{self, Cidr};
 use crate::auth::session::{self, Bearer};
@@ -100,10 +101,7 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
             Some(token) => match HeaderValue::from_str(&format!("Bearer {token}")) {
                 Ok(h) => (h, true),
                 Err(_) => {
-                    return cookie_refused(
-                        secure,
-                        ApiError::unauthorized("the session cookie is not valid; sign in again"),
-                    );
+                    return cookie_refused(secure, ApiError::unauthorized(t("cloud-caller-cookie-invalid")));
                 }
             },
             None => return next.run(req).await,
@@ -202,16 +200,16 @@ async fn log(
 }
 
 async fn resolve(ctx: &Ctx, header: &axum::http::HeaderValue, ip: Option<IpAddr>) -> ApiResult<Caller> {
-    let header = header.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not ASCII"))?;
+    let header = header.to_str().map_err(|_| ApiError::unauthorized(t("cloud-caller-authorization-header-ascii")))?;
     let bearer = session::resolve(ctx.store(), header, ctx.now()).await?;
-    let gone = || ApiError::unauthorized("the token's user or account no longer exists; log in again");
+    let gone = || ApiError::unauthorized(t("cloud-caller-token-gone"));
     let account = ctx.store().account(bearer.account()).await?.ok_or_else(gone)?;
     let user = ctx.store().user(bearer.account(), bearer.user()).await?.ok_or_else(gone)?;
     // Web API tokens are a Pro feature: after a downgrade they stay (nothing
     // is deleted) but answer why they stopped working.
     if matches!(bearer, Bearer::Token(_)) {
         let (plan, limits) = super::licence::in_force(ctx, &account.id).await?;
-        crate::licence::limits::check_feature(&account.id, plan, &limits, "web_api", "Web API tokens")?;
+        crate::licence::limits::check_feature(&account.id, plan, &limits, "web_api")?;
     }
     Ok(Caller { account, user, bearer, ip })
 }
@@ -307,21 +305,15 @@ pub fn full(c: Caller) -> ApiResult<Caller> {
     match c.bearer.pending() {
         // A temporary password set by an admin also stops the sessions
         // and tokens from before it (the reason may be a leak).
-        None if c.user.must_change => Err(ApiError::forbidden(
-            "your password was reset to a temporary one: log in with it and change it (POST /api/v1/password)",
-        )),
+        None if c.user.must_change => Err(ApiError::forbidden(t("cloud-caller-password-was-reset"))),
         None => Ok(c),
-        Some(session::PENDING_CHANGE) => {
-            Err(ApiError::forbidden("change your temporary password first: POST /api/v1/password with current and new"))
-        }
-        Some(_) => Err(ApiError::forbidden("give your second-factor code first: POST /api/v1/login/code")),
+        Some(session::PENDING_CHANGE) => Err(ApiError::forbidden(t("cloud-caller-change-temporary-password"))),
+        Some(_) => Err(ApiError::forbidden(t("cloud-login-code-first"))),
     }
 }
 
 fn take(parts: &Parts) -> ApiResult<Caller> {
-    parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
-        ApiError::unauthorized("log in first: send Authorization: Bearer <token> (POST /api/v1/login gives one)")
-    })
+    parts.extensions.get::<Caller>().cloned().ok_or_else(|| ApiError::unauthorized(t("cloud-caller-log-in-first")))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Full {
@@ -357,7 +349,7 @@ pub(super) fn basic_header(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// The agent whose `id:secret` an HTTP Basic header (`Basic ...`) holds.
 pub(crate) async fn basic_agent(ctx: &Ctx, auth: &str) -> ApiResult<Agent> {
     use base64::Engine as _;
-    let bad = || ApiError::unauthorized("the agent id or secret is wrong (HTTP Basic agent_id:agent_secret)");
+    let bad = || ApiError::unauthorized(t("cloud-caller-agent-wrong"));
     let decoded = base64::engine::general_purpose::STANDARD.decode(auth[6..].trim()).map_err(|_| bad())?;
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;

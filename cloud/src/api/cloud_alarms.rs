@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::caller::Full;
-use super::error::{ErrorBody, Json, Path};
+use super::error::{ErrorBody, Json, Path, t};
 use super::sites::AckBody;
 use super::{ApiError, ApiResult, Ctx};
 use crate::alarms::settings::{self, DestinationKind, Settings, SettingsInput};

@@ -22,7 +22,7 @@ use zip::write::SimpleFileOptions;
 
 use super::agents::{channel_id, csv_file_name, csv_head, csv_row, parse_time};
 use super::caller::Full;
-use super::error::{ErrorBody, Path, Query};
+use super::error::{ErrorBody, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::{CloudChannel, TimeMs};
 
@@ -56,7 +56,7 @@ fn channel_ids(list: &str) -> ApiResult<Vec<i64>> {
         }
     }
     if ids.is_empty() {
-        return Err(ApiError::bad_request("no channel ids: give them separated by commas, e.g. /channels/3,7/zip"));
+        return Err(ApiError::bad_request(t("cloud-export-channel-ids-give")));
     }
     if ids.len() > MAX_EXPORT_CHANNELS {
         return Err(ApiError::bad_request(format!(

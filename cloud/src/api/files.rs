@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Caller, Full};
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::{Agent, FileQuery, FileRow};
 
@@ -48,16 +48,12 @@ async fn uploader(ctx: &Ctx, caller: Option<&Caller>, headers: &HeaderMap, id: O
         return super::caller::basic_agent(ctx, auth).await;
     }
     let Some(c) = caller else {
-        return Err(ApiError::unauthorized(
-            "uploads are made by agents: send HTTP Basic agent_id:agent_secret (the agent's cloud login)",
-        ));
+        return Err(ApiError::unauthorized(t("cloud-files-agents-only-basic")));
     };
     if let Some(id) = id {
         own_upload(ctx, &c.account.id, None, id).await?;
     }
-    Err(ApiError::forbidden(
-        "uploads are made by agents with HTTP Basic agent_id:agent_secret, not with a user's token",
-    ))
+    Err(ApiError::forbidden(t("cloud-files-agents-only-token")))
 }
 
 /// The upload `id` of `account` (and `agent`), else 404.
@@ -94,7 +90,7 @@ fn bytes_path(ctx: &Ctx, r: &FileRow) -> PathBuf {
 
 fn disk_error(what: &str, e: std::io::Error) -> ApiError {
     tracing::error!(error = %e, "files: {what}");
-    ApiError::internal("the service could not write or read its files directory; try again later")
+    ApiError::internal(t("cloud-files-disk"))
 }
 
 /// Refuses a file that would take the account over its plan's storage.
@@ -105,18 +101,19 @@ async fn check_storage(ctx: &Ctx, account: &str, size: u64) -> ApiResult<()> {
     if used.saturating_add(size) <= limits.storage_bytes {
         return Ok(());
     }
-    Err(ApiError::plan_limit(crate::licence::limits::PlanLimit {
-        limit: "storage_bytes",
+    let text = t("cloud-limit-storage")
+        .arg("plan", plan.name())
+        .arg("max", limits.storage_bytes.to_string())
+        .arg("account", account)
+        .arg("used", used.to_string())
+        .arg("size", size.to_string());
+    Err(ApiError::plan_limit(crate::licence::limits::PlanLimit::new(
+        "storage_bytes",
         plan,
-        max: limits.storage_bytes,
-        count: used,
-        message: format!(
-            "the {} plan allows {} bytes of storage and account {account} uses {used}; this file of {size} bytes \
-             would go over it, so nothing was stored: delete data or apply a licence card with more storage",
-            plan.name(),
-            limits.storage_bytes
-        ),
-    }))
+        limits.storage_bytes,
+        used,
+        text,
+    )))
 }
 
 /// Announce a file to upload (agents)

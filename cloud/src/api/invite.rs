@@ -3,6 +3,7 @@
 //! address through the service's mailer, never to the admin's screen. The
 //! user signs in with it and must change it at once (`must_change`).
 
+use super::error::t;
 use super::{ApiError, ApiResult, Ctx};
 use crate::state::MailConfig;
 use crate::store::User;
@@ -11,16 +12,9 @@ use crate::store::User;
 /// mail server. The error says which is missing.
 pub fn check_can_invite<'a>(ctx: &'a Ctx, email: &str) -> ApiResult<&'a MailConfig> {
     if email.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "an invitation is mailed: give the user's email address, or create the user without `invite`",
-        ));
+        return Err(ApiError::bad_request(t("cloud-invite-invitation-mailed-give")));
     }
-    ctx.app.mail.as_ref().ok_or_else(|| {
-        ApiError::unavailable(
-            "this server cannot send mail (serve --smtp is not set), so it cannot invite by email; \
-             create the user without `invite` and hand over the temporary password yourself",
-        )
-    })
+    ctx.app.mail.as_ref().ok_or_else(|| ApiError::unavailable(t("cloud-invite-no-mail")))
 }
 
 /// The invitation's subject and text in `lang` (the inviting admin's

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::{Caller, Full};
-use super::error::{ErrorBody, Json};
+use super::error::{ErrorBody, Json, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::licence::{self, terms};
 use crate::store::{ChannelBytes, LicenceEvent, LicenceState, TimeMs};
@@ -77,11 +77,7 @@ pub async fn document(
                 .get(AUTHORIZATION)
                 .and_then(|h| h.to_str().ok())
                 .filter(|a| a.len() > 6 && a[..6].eq_ignore_ascii_case("basic "))
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "log in first (Authorization: Bearer <token>), or as an agent with HTTP Basic agent_id:agent_secret",
-                    )
-                })?;
+                .ok_or_else(|| ApiError::unauthorized(t("cloud-licence-log-authorization-bearer")))?;
             agent_account(&ctx, auth).await?
         }
     };
@@ -241,7 +237,7 @@ pub async fn apply_card(
 ) -> ApiResult<Json<LicenceStatus>> {
     c.require_admin("apply licence cards")?;
     if b.card.len() > 100 {
-        return Err(ApiError::bad_request("a card code has at most 100 characters"));
+        return Err(ApiError::bad_request(t("cloud-licence-card-code-has")));
     }
     let st = licence::apply_card(ctx.store(), &c.account.id, &b.card, &c.user.id, ctx.now()).await?;
     Ok(Json(status_of(&ctx, &st).await?))

@@ -4,7 +4,7 @@
 use axum::extract::State;
 
 use super::caller::Full;
-use super::error::{ErrorBody, Json};
+use super::error::{ErrorBody, Json, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::UserPrefs;
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::caller::{Caller, Full};
-use super::error::{ErrorBody, Json, Path};
+use super::error::{ErrorBody, Json, Path, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::remote::{BusError, REPLY_TIMEOUT};
 use crate::store::Agent;
@@ -90,9 +90,7 @@ pub async fn send_command(
         return Err(e);
     }
     if c.session_hash().is_none() {
-        let e = ApiError::forbidden(
-            "remote commands need a signed-in user's session (log in), not an API token".to_string(),
-        );
+        let e = ApiError::forbidden(t("cloud-remote-session-only"));
         journal.write("refused", "forbidden", &e.message).await;
         return Err(e);
     }
@@ -106,7 +104,7 @@ pub async fn send_command(
         return Err(e);
     }
     let Some(bus) = ctx.app.broker.remote() else {
-        return Err(ApiError::unavailable("this service sends no remote commands (no broker connection)"));
+        return Err(ApiError::unavailable(t("cloud-remote-no-broker")));
     };
     let now = ctx.now();
     let cmd = Command {

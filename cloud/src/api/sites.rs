@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::agents::parse_time;
 use super::caller::Full;
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::TimeMs;
 use crate::store::records::{

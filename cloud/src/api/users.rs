@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::Full;
-use super::error::{ErrorBody, Json, Path};
+use super::error::{ErrorBody, Json, Path, t};
 use super::login::{UserView, hash};
 use super::{ApiError, ApiResult, Ctx};
 use crate::admin::check_id;
@@ -83,7 +83,7 @@ pub async fn create_user(
     let mailer = if b.invite { Some(super::invite::check_can_invite(&ctx, &b.email)?.clone()) } else { None };
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
     let count = ctx.store().users(&c.account.id).await?.len() as u64;
-    check_count(&c.account.id, plan, &limits, "users", "users", count)?;
+    check_count(&c.account.id, plan, &limits, "users", count)?;
     let temp = password::temporary_password();
     let user = User {
         account: c.account.id.clone(),
@@ -162,7 +162,7 @@ pub async fn update_user(
     let mut lowered = false;
     if let Some(r) = b.role {
         if u.role == Role::Admin && r != Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
-            return Err(ApiError::conflict("the account needs at least one admin; make someone else admin first"));
+            return Err(ApiError::conflict(t("cloud-users-one-admin")));
         }
         lowered = r.rank() < u.role.rank();
         u.role = r;
@@ -170,12 +170,10 @@ pub async fn update_user(
     if let Some(tf) = b.two_factor {
         match tf {
             TwoFactor::Totp if u.two_factor != TwoFactor::Totp => {
-                return Err(ApiError::bad_request(
-                    "the authenticator app is set up by the user (POST /api/v1/me/totp); an admin can set none or email",
-                ));
+                return Err(ApiError::bad_request(t("cloud-users-authenticator-app-set")));
             }
             TwoFactor::Email if u.email.is_empty() => {
-                return Err(ApiError::bad_request("the user has no email address for codes; set one first"));
+                return Err(ApiError::bad_request(t("cloud-users-no-email")));
             }
             TwoFactor::None => u.totp_secret = None,
             _ => {}
@@ -183,9 +181,7 @@ pub async fn update_user(
         u.two_factor = tf;
     }
     if u.two_factor == TwoFactor::Email && u.email.is_empty() {
-        return Err(ApiError::bad_request(
-            "the user gets login codes by email, so the email address cannot be empty; switch the second factor first",
-        ));
+        return Err(ApiError::bad_request(t("cloud-users-email-needed")));
     }
     store.update_user(&u).await?;
     if lowered {
@@ -227,9 +223,7 @@ pub async fn delete_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<S
     let store = ctx.store();
     let u = find_user(&ctx, &c.account.id, &id).await?;
     if u.role == Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
-        return Err(ApiError::conflict(
-            "this is the account's last admin; to close the account use DELETE /api/v1/account",
-        ));
+        return Err(ApiError::conflict(t("cloud-users-last-admin")));
     }
     store.delete_user(&c.account.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -311,7 +305,7 @@ pub async fn create_team(
     presence("team", &b.id, team_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
     let count = ctx.store().teams(&c.account.id).await?.len() as u64;
-    check_count(&c.account.id, plan, &limits, "teams", "teams", count)?;
+    check_count(&c.account.id, plan, &limits, "teams", count)?;
     Ok((StatusCode::CREATED, save_team(&ctx, &c, b.id, TeamBody { name: b.name, members: b.members }).await?))
 }
 
@@ -419,7 +413,7 @@ pub async fn create_group(
     presence("group", &b.id, group_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
     let count = ctx.store().groups(&c.account.id).await?.len() as u64;
-    check_count(&c.account.id, plan, &limits, "groups", "measurement groups", count)?;
+    check_count(&c.account.id, plan, &limits, "groups", count)?;
     Ok((
         StatusCode::CREATED,
         save_group(&ctx, &c, b.id, GroupBody { name: b.name, agents: b.agents, users: b.users, teams: b.teams })

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::agents::{MAX_BUCKETS, parse_time};
 use super::caller::Caller;
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::{Agent, CloudChannel, MinMax, TimeMs};
 use crate::viewlink::{LinkError, LinkTerms, MAX_CHANNELS};
@@ -82,14 +82,10 @@ async fn linking_agent(ctx: &Ctx, caller: Option<&Caller>, headers: &HeaderMap, 
         return Ok(agent);
     }
     let Some(c) = caller else {
-        return Err(ApiError::unauthorized(
-            "view links are asked for by agents: send HTTP Basic agent_id:agent_secret (the agent's cloud login)",
-        ));
+        return Err(ApiError::unauthorized(t("cloud-view-agents-only-basic")));
     };
     c.agent(ctx, id).await?;
-    Err(ApiError::forbidden(
-        "view links are asked for by agents with HTTP Basic agent_id:agent_secret, not with a user's token",
-    ))
+    Err(ApiError::forbidden(t("cloud-view-agents-only-token")))
 }
 
 /// The request's channels as paths of `agent`'s own channels; an id or path

@@ -1,0 +1,87 @@
+# The cloud service's error answers (`error` of the API's JSON), in the
+# language of the request's Accept-Language. English reads exactly as the
+# code's own message (the cloud's tests check it).
+
+## Plan limits
+cloud-limit-count = the { $plan } plan allows { $max } { $noun } and account { $account } has { $count }; nothing was created: { $lift }
+cloud-limit-count-lift = apply a { $plan } licence card (it allows { $max }) or remove one first
+cloud-limit-count-remove = remove one first
+cloud-limit-noun-users = users
+cloud-limit-noun-teams = teams
+cloud-limit-noun-agents = agents
+cloud-limit-noun-groups = measurement groups
+cloud-limit-panels = the { $plan } plan allows { $max } dashboard panels per agent; agent { $agent } of account { $account } is on { $before } and the change asks for { $after }; nothing was saved: { $lift }
+cloud-limit-panels-lift = remove some, or apply a { $plan } licence card (it allows { $max })
+cloud-limit-panels-remove = remove some first
+cloud-limit-feature = { $what } need the Pro plan; account { $account } is on { $plan }: apply a Pro licence card, or change the plan to Pro, to use it
+cloud-limit-feature-web-api = Web API tokens
+cloud-limit-feature-ip-restriction = IP allow-lists
+cloud-limit-feature-csv-import = CSV imports
+cloud-limit-storage = the { $plan } plan allows { $max } bytes of storage and account { $account } uses { $used }; this file of { $size } bytes would go over it, so nothing was stored: delete data or apply a licence card with more storage
+
+## Sign-in: sessions, tokens, throttling, passwords
+cloud-bearer-malformed = the Authorization header must be `Bearer <token>` with a token starting mds_ (login) or mdt_ (API token)
+cloud-bearer-unknown = the token is not valid (logged out, revoked or never issued); log in again
+cloud-bearer-expired = the session expired after 24 hours without activity; log in again
+cloud-bearer-pending-expired = the login was not finished within 15 minutes; log in again
+cloud-throttle-user-ip = too many failed logins for this user from your address ({ $n } within 15 minutes); wait 15 minutes or reset the password
+cloud-throttle-ip = too many failed logins from your address ({ $n } within 15 minutes); wait 15 minutes
+cloud-throttle-user = too many failed logins for this user from many addresses ({ $n } within 15 minutes); wait 15 minutes or reset the password
+cloud-throttle-reset = too many reset requests for this user; wait 15 minutes and use the newest mail
+cloud-password-too-long = the password is too long ({ $chars } characters; at most { $max })
+cloud-password-needs = the password needs { $what }
+cloud-password-needs-length = at least { $min } characters (it has { $chars })
+cloud-password-needs-digit = a digit
+cloud-password-needs-upper = an upper-case letter
+cloud-password-needs-lower = a lower-case letter
+cloud-list-comma = { $a }, { $b }
+cloud-list-and = { $a } and { $b }
+
+## Refusals of the API (sign-in, roles, data, files, ...)
+cloud-account-token-name-must = the token name must have 1 to 100 characters
+cloud-account-at-most-200 = at most 200 entries in the IP allow-list
+cloud-account-password-wrong-account = the password is wrong; the account was not deleted
+cloud-caller-cookie-invalid = the session cookie is not valid; sign in again
+cloud-caller-authorization-header-ascii = the Authorization header is not ASCII
+cloud-caller-token-gone = the token's user or account no longer exists; log in again
+cloud-caller-password-was-reset = your password was reset to a temporary one: log in with it and change it (POST /api/v1/password)
+cloud-caller-change-temporary-password = change your temporary password first: POST /api/v1/password with current and new
+cloud-login-code-first = give your second-factor code first: POST /api/v1/login/code
+cloud-caller-log-in-first = log in first: send Authorization: Bearer <token> (POST /api/v1/login gives one)
+cloud-caller-agent-wrong = the agent id or secret is wrong (HTTP Basic agent_id:agent_secret)
+cloud-export-channel-ids-give = no channel ids: give them separated by commas, e.g. /channels/3,7/zip
+cloud-files-agents-only-basic = uploads are made by agents: send HTTP Basic agent_id:agent_secret (the agent's cloud login)
+cloud-files-agents-only-token = uploads are made by agents with HTTP Basic agent_id:agent_secret, not with a user's token
+cloud-files-disk = the service could not write or read its files directory; try again later
+cloud-invite-invitation-mailed-give = an invitation is mailed: give the user's email address, or create the user without `invite`
+cloud-invite-no-mail = this server cannot send mail (serve --smtp is not set), so it cannot invite by email; create the user without `invite` and hand over the temporary password yourself
+cloud-licence-log-authorization-bearer = log in first (Authorization: Bearer <token>), or as an agent with HTTP Basic agent_id:agent_secret
+cloud-licence-card-code-has = a card code has at most 100 characters
+cloud-login-too-long = account, user or password is too long
+cloud-login-wrong = wrong account, user or password
+cloud-login-no-mail-codes = this server cannot send mail, so email login codes cannot work; ask an admin to switch your second factor
+cloud-login-second-factor-email = your second factor is an email code but you have no email address; ask an admin
+cloud-login-login-code-could = the login code could not be sent by email; try again later or ask an admin
+cloud-login-api-tokens-need = API tokens need no login code
+cloud-login-this-session-waiting = this session is not waiting for a code
+cloud-login-wrong-expired-code = wrong or expired code; codes by email are valid 10 minutes (log in again for a new one)
+cloud-login-api-token-logged = an API token is not logged in; revoke it with DELETE /api/v1/tokens/{"{"}id{"}"}
+cloud-login-change-password-after = change the password after logging in, not with an API token
+cloud-login-current-password-wrong = the current password is wrong
+cloud-login-new-password-must = the new password must differ from the current one
+cloud-login-no-mail-reset = this server cannot send mail; ask an admin of your account for a temporary password
+cloud-login-reset-link-invalid = the reset link is invalid, already used or expired (links are valid 30 minutes); ask for a new one
+cloud-login-totp-set-up = an authenticator app is already set up; an admin can switch your second factor to none to set up a new one
+cloud-login-set-up-authenticator = set up the authenticator first: POST /api/v1/me/totp
+cloud-login-totp-on = the authenticator app is already on
+cloud-login-totp-mismatch = the code does not match; check the app's clock and try the current code
+cloud-internal-panic = the service hit an internal error; it was logged, try again or report it
+cloud-remote-session-only = remote commands need a signed-in user's session (log in), not an API token
+cloud-remote-no-broker = this service sends no remote commands (no broker connection)
+cloud-users-one-admin = the account needs at least one admin; make someone else admin first
+cloud-users-authenticator-app-set = the authenticator app is set up by the user (POST /api/v1/me/totp); an admin can set none or email
+cloud-users-no-email = the user has no email address for codes; set one first
+cloud-users-email-needed = the user gets login codes by email, so the email address cannot be empty; switch the second factor first
+cloud-users-last-admin = this is the account's last admin; to close the account use DELETE /api/v1/account
+cloud-view-agents-only-basic = view links are asked for by agents: send HTTP Basic agent_id:agent_secret (the agent's cloud login)
+cloud-view-agents-only-token = view links are asked for by agents with HTTP Basic agent_id:agent_secret, not with a user's token

@@ -98,7 +98,7 @@ pub async fn create_token(
 ))]
 pub async fn delete_token(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_member("revoke API tokens")?;
-    let missing = || ApiError::not_found(format!("token {id} not found"));
+    let missing = || ApiError::not_found(t("cloud-token-not-found").arg("id", id.to_string()));
     let t = ctx.store().tokens(&c.account.id).await?.into_iter().find(|t| t.id == id).ok_or_else(missing)?;
     if t.user != c.user.id && !c.is_admin() {
         return Err(missing());
@@ -160,10 +160,7 @@ pub async fn set_ip_allow(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<I
     }
     let list: Vec<String> = parsed.iter().map(|c| c.to_string()).collect();
     if !cidr::allowed(&list, c.ip) {
-        return Err(ApiError::bad_request(format!(
-            "the list would lock you out: your address {} is not in it",
-            ip_text(c.ip)
-        )));
+        return Err(ApiError::bad_request(t("cloud-ip-allow-lockout").arg("ip", ip_text(c.ip))));
     }
     let mut a = c.account.clone();
     a.ip_allow = list;
@@ -241,13 +238,11 @@ pub async fn access_log(
     c.require_admin("read the access log")?;
     let limit = q.limit.unwrap_or(200);
     if limit == 0 || limit > LOG_PAGE_MAX {
-        return Err(ApiError::bad_request(format!("limit must be 1 to {LOG_PAGE_MAX}")));
+        return Err(ApiError::bad_request(t("cloud-limit-range").arg("max", LOG_PAGE_MAX.to_string())));
     }
     let offset = q.offset.unwrap_or(0);
     if offset > LOG_OFFSET_MAX {
-        return Err(ApiError::bad_request(format!(
-            "offset must be 0 to {LOG_OFFSET_MAX}; narrow the time range instead"
-        )));
+        return Err(ApiError::bad_request(t("cloud-log-offset").arg("max", LOG_OFFSET_MAX.to_string())));
     }
     let text = |what: &str, v: Option<String>| -> ApiResult<Option<String>> {
         match v {

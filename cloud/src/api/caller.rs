@@ -47,6 +47,15 @@ mod tests {
     }
 }
 
+/// What a role refusal says the caller cannot do ("delete users"), keyed
+/// `cloud-do-delete-users`; words without a key are shown as they are.
+pub fn action(what: &str) -> meterdeck_wire::i18n::Text {
+    let key: String =
+        what.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let key = format!("cloud-do-{key}");
+    if meterdeck_wire::i18n::has(&key) { t(&key) } else { meterdeck_wire::i18n::Text::plain(what) }
+}
+
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub account: Account,
@@ -136,11 +145,9 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
     };
     let log_to = (caller.account.id.clone(), caller.user.id.clone());
     if !cidr::allowed(&caller.account.ip_allow, ip) {
-        let resp = ApiError::forbidden(format!(
-            "your address {} is not in the IP allow-list of account {}; ask its admin to add it",
-            ip_text(ip),
-            caller.account.id
-        ))
+        let resp = ApiError::forbidden(
+            t("cloud-caller-ip-refused").arg("ip", ip_text(ip)).arg("account", caller.account.id.as_str()),
+        )
         .into_response();
         log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
         return resp;
@@ -150,11 +157,12 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
     if via_cookie && !browser::is_safe(req.method()) {
         let token = header.to_str().unwrap_or_default().trim_start_matches("Bearer ");
         if !browser::csrf_ok(req.headers(), token) {
-            let resp = ApiError::forbidden(format!(
-                "refused: a {method} signed in by the session cookie must carry the {} header (the value of the {} cookie); reload the page and try again",
-                browser::CSRF_HEADER,
-                browser::CSRF_COOKIE
-            ))
+            let resp = ApiError::forbidden(
+                t("cloud-caller-csrf")
+                    .arg("method", method.to_string())
+                    .arg("header", browser::CSRF_HEADER)
+                    .arg("cookie", browser::CSRF_COOKIE),
+            )
             .with_code("csrf")
             .into_response();
             log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
@@ -221,21 +229,21 @@ impl Caller {
     pub fn is_admin(&self) -> bool {
         self.user.role == Role::Admin
     }
-    /// 403 unless an admin; `what` completes "only an admin can ...".
+    /// 403 unless an admin; `what` completes "only an admin can ..." (its
+    /// words are keyed `cloud-do-<what, dashed>` in locales/*/cloud.ftl).
     pub fn require_admin(&self, what: &str) -> ApiResult<()> {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "only an admin of the account can {what}; your role is {}",
-                self.role().as_str()
-            )))
+            Err(ApiError::forbidden(
+                t("cloud-role-admin-only").text_arg("what", action(what)).arg("role", self.role().as_str()),
+            ))
         }
     }
     /// 403 for viewers (they read only).
     pub fn require_member(&self, what: &str) -> ApiResult<()> {
         if self.role() == Role::Viewer {
-            Err(ApiError::forbidden(format!("a viewer cannot {what}; ask an admin for the member role")))
+            Err(ApiError::forbidden(t("cloud-role-viewer").text_arg("what", action(what))))
         } else {
             Ok(())
         }
@@ -273,7 +281,7 @@ impl Caller {
     /// The agent if it is of this account and visible; else 404 (never
     /// telling another account's ids from unknown ones).
     pub(crate) async fn agent(&self, ctx: &Ctx, id: &str) -> ApiResult<Agent> {
-        let missing = || ApiError::not_found(format!("agent {id} not found"));
+        let missing = || ApiError::not_found(t("cloud-agent-not-found").arg("id", id));
         let agent = ctx.store().agent(id).await?.ok_or_else(missing)?;
         if agent.account != self.account.id {
             return Err(missing());
@@ -287,7 +295,7 @@ impl Caller {
     }
 
     pub(crate) async fn channel(&self, ctx: &Ctx, id: i64) -> ApiResult<(CloudChannel, Agent)> {
-        let missing = || ApiError::not_found(format!("channel {id} not found"));
+        let missing = || ApiError::not_found(t("cloud-channel-not-found").arg("id", id.to_string()));
         let ch = ctx.store().channel(id).await?.ok_or_else(missing)?;
         let agent =
             self.agent(ctx, &ch.agent).await.map_err(|e| if e.status.as_u16() == 404 { missing() } else { e })?;

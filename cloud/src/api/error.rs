@@ -275,13 +275,13 @@ impl From<JsonRejection> for ApiError {
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        ApiError::bad_request(format!("bad path: {}", r.body_text()))
+        ApiError::bad_request(t("cloud-bad-path").arg("error", r.body_text()))
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::bad_request(format!("bad query: {}", r.body_text()))
+        ApiError::bad_request(t("cloud-bad-query").arg("error", r.body_text()))
     }
 }
 

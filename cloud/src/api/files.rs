@@ -58,8 +58,7 @@ async fn uploader(ctx: &Ctx, caller: Option<&Caller>, headers: &HeaderMap, id: O
 
 /// The upload `id` of `account` (and `agent`), else 404.
 async fn own_upload(ctx: &Ctx, account: &str, agent: Option<&str>, id: &str) -> ApiResult<FileRow> {
-    let missing =
-        || ApiError::not_found(format!("upload {id} not found; announce the file again (POST /api/v1/files/uploads)"));
+    let missing = || ApiError::not_found(t("cloud-upload-not-found").arg("id", id.to_string()));
     let row = ctx.store().files().file(id).await?.ok_or_else(missing)?;
     if row.account != account || agent.is_some_and(|a| a != row.agent) {
         return Err(missing());
@@ -336,7 +335,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<CloudFile>>> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!("limit must be 1..{MAX_LIMIT}")));
+        return Err(ApiError::bad_request(t("cloud-files-limit").arg("max", MAX_LIMIT.to_string())));
     }
     if let Some(a) = &q.agent {
         c.agent(&ctx, a).await?;
@@ -359,7 +358,7 @@ pub async fn list(
 
 /// A kept file of a visible agent, else 404.
 async fn visible_file(ctx: &Ctx, c: &Caller, id: &str) -> ApiResult<FileRow> {
-    let missing = || ApiError::not_found(format!("file {id} not found"));
+    let missing = || ApiError::not_found(t("cloud-file-not-found").arg("id", id.to_string()));
     let row = ctx.store().files().file(id).await?.ok_or_else(missing)?;
     if row.account != c.account.id || row.completed_ms.is_none() {
         return Err(missing());

@@ -49,10 +49,9 @@ pub async fn send(mail: &MailConfig, user: &User, invited_by: &str, temporary: &
     crate::mail::send(mail, &user.email, &subject, &body).await.map_err(|e| {
         // The error text names the server, never the password.
         tracing::warn!(error = %e, user = %user.id, "invitation mail");
-        ApiError::unavailable(format!(
-            "the invitation could not be mailed to {}: {e}; the user was not created, try again later",
-            user.email
-        ))
+        ApiError::unavailable(
+            t("cloud-invite-mail-failed").arg("email", user.email.as_str()).arg("error", e.to_string()),
+        )
     })
 }
 

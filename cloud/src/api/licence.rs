@@ -267,12 +267,13 @@ pub async fn change_plan(
     let st = match &b.agent {
         None => {
             let to = licence::parse_plan(&b.plan)
-                .ok_or_else(|| ApiError::bad_request(format!("plan {:?} is not standard or pro", b.plan)))?;
+                .ok_or_else(|| ApiError::bad_request(t("cloud-plan-unknown").arg("plan", format!("{:?}", b.plan))))?;
             licence::change_plan(ctx.store(), acc, to, by, now).await?
         }
         Some(agent) => {
-            let to = licence::parse_remote_plan(&b.plan)
-                .ok_or_else(|| ApiError::bad_request(format!("Remote plan {:?} is not basic or pro", b.plan)))?;
+            let to = licence::parse_remote_plan(&b.plan).ok_or_else(|| {
+                ApiError::bad_request(t("cloud-remote-plan-unknown").arg("plan", format!("{:?}", b.plan)))
+            })?;
             licence::change_gateway_plan(ctx.store(), acc, agent, to, by, now).await?
         }
     };

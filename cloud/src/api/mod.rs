@@ -218,7 +218,7 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Res
 }
 
 async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
-    ApiError::not_found(format!("no such endpoint: {}; see /api/v1/openapi.json", uri.path()))
+    ApiError::not_found(t("cloud-no-endpoint").arg("path", uri.path()))
 }
 
 async fn method_not_allowed(
@@ -227,7 +227,7 @@ async fn method_not_allowed(
 ) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        format!("{method} is not allowed on {}; see /api/v1/openapi.json", uri.path()),
+        t("cloud-method-not-allowed").arg("method", method.to_string()).arg("path", uri.path()),
     )
 }
 

@@ -81,11 +81,12 @@ pub async fn send_command(
     };
     let journal = Journal { ctx: &ctx, agent: &agent, caller: &c, id: &cmd_id, action: &action };
     if action.needs_admin() && !c.is_admin() {
-        let e = ApiError::forbidden(format!(
-            "only an admin of the account can {} remotely; your role is {}",
-            action.name().replace('_', " "),
-            c.role().as_str()
-        ));
+        let what = action.name().replace('_', " ");
+        let e = ApiError::forbidden(
+            t("cloud-role-admin-only")
+                .text_arg("what", super::caller::action(&format!("{what} remotely")))
+                .arg("role", c.role().as_str()),
+        );
         journal.write("refused", "forbidden", &e.message).await;
         return Err(e);
     }
@@ -95,11 +96,9 @@ pub async fn send_command(
         return Err(e);
     }
     if known_offline(&ctx, &agent.id).await? {
-        let e = ApiError::conflict(format!(
-            "agent {} ({}) is offline (or has never connected): it cannot receive commands until it connects",
-            agent.name, agent.id
-        ))
-        .with_code("agent_offline");
+        let e =
+            ApiError::conflict(t("cloud-remote-offline").arg("name", agent.name.as_str()).arg("id", agent.id.as_str()))
+                .with_code("agent_offline");
         journal.write("refused", "agent_offline", &e.message).await;
         return Err(e);
     }
@@ -132,11 +131,8 @@ pub async fn send_command(
             }))
         }
         Err(e @ BusError::Timeout { .. }) => {
-            let e = ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                format!("{e}: it may be offline or busy; the command expires unanswered"),
-            )
-            .with_code("agent_timeout");
+            let e = ApiError::new(StatusCode::GATEWAY_TIMEOUT, t("cloud-remote-timeout").arg("error", e.to_string()))
+                .with_code("agent_timeout");
             journal.write("failed", "agent_timeout", &e.message).await;
             Err(e)
         }

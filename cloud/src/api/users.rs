@@ -43,7 +43,7 @@ pub struct NewUser {
 
 fn check_email(email: &str) -> ApiResult<()> {
     if !email.is_empty() && (email.len() > 254 || email.parse::<lettre::Address>().is_err()) {
-        return Err(ApiError::bad_request(format!("{email:?} is not an email address")));
+        return Err(ApiError::bad_request(t("cloud-email-invalid").arg("email", format!("{email:?}"))));
     }
     Ok(())
 }
@@ -98,7 +98,7 @@ pub async fn create_user(
         created_ms: ctx.now(),
     };
     ctx.store().insert_user(&user).await.map_err(|e| match e {
-        crate::store::StoreError::Exists(_) => ApiError::conflict(format!("user {} already exists", b.id)),
+        crate::store::StoreError::Exists(_) => ApiError::conflict(t("cloud-user-exists").arg("id", b.id.as_str())),
         e => e.into(),
     })?;
     if let Some(mail) = mailer {
@@ -130,7 +130,7 @@ pub struct UserPatch {
 
 /// The user `id` of the account, or 404.
 async fn find_user(ctx: &Ctx, account: &str, id: &str) -> ApiResult<User> {
-    ctx.store().user(account, id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))
+    ctx.store().user(account, id).await?.ok_or_else(|| ApiError::not_found(t("cloud-user-not-found").arg("id", id)))
 }
 
 async fn admins_left(ctx: &Ctx, account: &str, without: &str) -> ApiResult<usize> {

@@ -142,6 +142,23 @@ cloud-bad-query = Ungültige Abfrage: { $error }
 cloud-board-not-found = Dashboard { $id } nicht gefunden
 cloud-board-max-panels = panels: Ein Dashboard enthält höchstens { $max } Felder
 
+## Names and ids of users, teams, groups; licence cards; request bodies
+cloud-kind-user = Benutzer
+cloud-kind-team = Team
+cloud-kind-group = Messgruppe
+cloud-kind-agent = Agent
+cloud-name-length = Der Name ({ $kind }) muss 1 bis 100 Zeichen haben
+cloud-unknown-in-account = { $kind } { $id } existiert in diesem Konto nicht
+cloud-kind-exists = { $kind } { $id } existiert bereits
+cloud-kind-not-found = { $kind } { $id } nicht gefunden
+cloud-licence-no-account = Das Konto { $account } existiert nicht
+cloud-licence-card-unknown = Keine Karte mit diesem Code für dieses Konto; prüfen Sie den Code (Buchstaben und Ziffern wie aufgedruckt)
+cloud-licence-card-used = Diese Karte wurde am { $at } angewendet; eine Karte gilt nur einmal
+cloud-json-content-type = Der Inhalt muss JSON sein, mit dem Header Content-Type: application/json
+cloud-json-syntax = Der Inhalt ist kein gültiges JSON (oder kein UTF-8): { $error }
+cloud-json-data = Das JSON passt nicht zu dieser Schnittstelle: { $error }
+cloud-json-too-large = Der Inhalt ist größer als { $max } Byte
+
 ## What a role refusal says the caller cannot do (api/caller.rs `action`)
 cloud-do-acknowledge-alarms = Alarme quittieren
 cloud-do-apply-licence-cards = Lizenzkarten anwenden

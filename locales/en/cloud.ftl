@@ -143,6 +143,23 @@ cloud-bad-query = bad query: { $error }
 cloud-board-not-found = board { $id } not found
 cloud-board-max-panels = panels: a board holds at most { $max } panels
 
+## Names and ids of users, teams, groups; licence cards; request bodies
+cloud-kind-user = user
+cloud-kind-team = team
+cloud-kind-group = group
+cloud-kind-agent = agent
+cloud-name-length = the { $kind } name must have 1 to 100 characters
+cloud-unknown-in-account = { $kind } { $id } does not exist in this account
+cloud-kind-exists = { $kind } { $id } already exists
+cloud-kind-not-found = { $kind } { $id } not found
+cloud-licence-no-account = account { $account } does not exist
+cloud-licence-card-unknown = no card with this code for this account; check the code (letters and digits as printed)
+cloud-licence-card-used = this card was applied on { $at }; a card works once
+cloud-json-content-type = the body must be JSON with the header Content-Type: application/json
+cloud-json-syntax = the body is not valid JSON (or not UTF-8): { $error }
+cloud-json-data = the JSON does not fit this endpoint: { $error }
+cloud-json-too-large = the body is larger than { $max } bytes
+
 ## What a role refusal says the caller cannot do (api/caller.rs `action`)
 cloud-do-acknowledge-alarms = acknowledge alarms
 cloud-do-apply-licence-cards = apply licence cards

@@ -142,6 +142,23 @@ cloud-bad-query = クエリが正しくありません: { $error }
 cloud-board-not-found = ダッシュボード { $id } が見つかりません
 cloud-board-max-panels = panels: 1 つのダッシュボードに置けるパネルは { $max } 個までです
 
+## Names and ids of users, teams, groups; licence cards; request bodies
+cloud-kind-user = ユーザー
+cloud-kind-team = チーム
+cloud-kind-group = 計測グループ
+cloud-kind-agent = エージェント
+cloud-name-length = { $kind }の名前は 1～100 文字にしてください
+cloud-unknown-in-account = { $kind } { $id } はこのアカウントにありません
+cloud-kind-exists = { $kind } { $id } はすでに存在します
+cloud-kind-not-found = { $kind } { $id } が見つかりません
+cloud-licence-no-account = アカウント { $account } は存在しません
+cloud-licence-card-unknown = このアカウントにはこのコードのカードがありません。コード（印刷どおりの英字と数字）を確認してください
+cloud-licence-card-used = このカードは { $at } に適用済みです。カードは 1 回だけ使えます
+cloud-json-content-type = 本文は JSON にし、Content-Type: application/json ヘッダーを付けてください
+cloud-json-syntax = 本文が正しい JSON（または UTF-8）ではありません: { $error }
+cloud-json-data = JSON がこのエンドポイントに合いません: { $error }
+cloud-json-too-large = 本文が { $max } バイトを超えています
+
 ## What a role refusal says the caller cannot do (api/caller.rs `action`)
 cloud-do-acknowledge-alarms = アラームを確認する
 cloud-do-apply-licence-cards = ライセンスカードを適用する

@@ -124,9 +124,11 @@ impl From<crate::licence::LicenceOpError> for ApiError {
         use crate::licence::LicenceOpError as E;
         match e {
             E::Store(s) => s.into(),
-            E::NoAccount(_) => ApiError::not_found(e.to_string()),
-            E::UnknownCard => ApiError::bad_request(e.to_string()).with_code("licence_card_unknown"),
-            E::CardUsed(_) => ApiError::conflict(e.to_string()).with_code("licence_card_used"),
+            E::NoAccount(a) => ApiError::not_found(t("cloud-licence-no-account").arg("account", format!("{a:?}"))),
+            E::UnknownCard => ApiError::bad_request(t("cloud-licence-card-unknown")).with_code("licence_card_unknown"),
+            E::CardUsed(at) => {
+                ApiError::conflict(t("cloud-licence-card-used").arg("at", at)).with_code("licence_card_used")
+            }
             E::Term(_) => ApiError::conflict(e.to_string()).with_code("licence_refused"),
             E::Invalid(_) => ApiError::bad_request(e.to_string()),
         }
@@ -256,18 +258,14 @@ impl From<BearerError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let status = r.status();
-        let message = match &r {
-            JsonRejection::MissingJsonContentType(_) => {
-                "the body must be JSON with the header Content-Type: application/json".to_string()
-            }
-            JsonRejection::JsonSyntaxError(_) => {
-                format!("the body is not valid JSON (or not UTF-8): {}", r.body_text())
-            }
-            JsonRejection::JsonDataError(_) => format!("the JSON does not fit this endpoint: {}", r.body_text()),
+        let message: Message = match &r {
+            JsonRejection::MissingJsonContentType(_) => t("cloud-json-content-type").into(),
+            JsonRejection::JsonSyntaxError(_) => t("cloud-json-syntax").arg("error", r.body_text()).into(),
+            JsonRejection::JsonDataError(_) => t("cloud-json-data").arg("error", r.body_text()).into(),
             _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
-                format!("the body is larger than {} bytes", super::MAX_BODY_BYTES)
+                t("cloud-json-too-large").arg("max", super::MAX_BODY_BYTES.to_string()).into()
             }
-            _ => r.body_text(),
+            _ => Message::Plain(r.body_text()),
         };
         ApiError::new(status, message)
     }

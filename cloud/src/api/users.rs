@@ -48,9 +48,17 @@ fn check_email(email: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// "user", "team", "group", "agent" as a message (`cloud-kind-<kind>`).
+fn kind(what: &str) -> meterdeck_wire::i18n::Text {
+    match what {
+        "user" | "team" | "group" | "agent" => t(&format!("cloud-kind-{what}")),
+        other => meterdeck_wire::i18n::Text::plain(other),
+    }
+}
+
 fn check_name(what: &str, name: &str) -> ApiResult<()> {
     if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request(format!("the {what} name must have 1 to 100 characters")));
+        return Err(ApiError::bad_request(t("cloud-name-length").text_arg("kind", kind(what))));
     }
     Ok(())
 }
@@ -258,7 +266,9 @@ async fn check_members(ctx: &Ctx, account: &str, ids: &[String]) -> ApiResult<()
 /// 400 naming the first of `ids` that is not in `known`.
 fn all_known(kind: &str, known: &HashSet<String>, ids: &[String]) -> ApiResult<()> {
     match ids.iter().find(|x| !known.contains(*x)) {
-        Some(bad) => Err(ApiError::bad_request(format!("{kind} {bad} does not exist in this account"))),
+        Some(bad) => Err(ApiError::bad_request(
+            t("cloud-unknown-in-account").text_arg("kind", self::kind(kind)).arg("id", bad.as_str()),
+        )),
         None => Ok(()),
     }
 }
@@ -267,8 +277,12 @@ fn all_known(kind: &str, known: &HashSet<String>, ids: &[String]) -> ApiResult<(
 /// it new (409), changing and deleting want it there (404).
 fn presence(kind: &str, id: &str, exists: bool, wanted: bool) -> ApiResult<()> {
     match (exists, wanted) {
-        (true, false) => Err(ApiError::conflict(format!("{kind} {id} already exists"))),
-        (false, true) => Err(ApiError::not_found(format!("{kind} {id} not found"))),
+        (true, false) => {
+            Err(ApiError::conflict(t("cloud-kind-exists").text_arg("kind", self::kind(kind)).arg("id", id)))
+        }
+        (false, true) => {
+            Err(ApiError::not_found(t("cloud-kind-not-found").text_arg("kind", self::kind(kind)).arg("id", id)))
+        }
         _ => Ok(()),
     }
 }

@@ -178,7 +178,7 @@ pub async fn register_agent_at(
         other => AdminError::Invalid(other.to_string()),
     })?;
     let count = store.agents(account).await?.iter().filter(|a| is_registered(a)).count() as u64;
-    crate::licence::limits::check_count(account, plan, &limits, "agents", "agents", count)?;
+    crate::licence::limits::check_count(account, plan, &limits, "agents", count)?;
     let (secret, secret_hash, broker_hash) = new_secret_with_hashes().await;
     let agent = Agent {
         id: new_agent_id(),

@@ -231,3 +231,82 @@ async fn exports_of_out_of_order_samples_hold_each_sample_once() {
     assert_eq!(r.status, 400);
     assert!(r.error().contains("cursor"), "{}", r.error());
 }
+
+/// Issue 17: `error` in the request's language (Accept-Language), the
+/// rest of the answer (status, code, fields) unchanged; English untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_answer_in_the_requests_language() {
+    let env = Env::start(false).await;
+    let admin = env.account("acme").await;
+    let bad_login = |lang: Option<&'static str>| {
+        let env = &env;
+        async move {
+            let headers: Vec<(&str, &str)> = lang.map(|l| ("accept-language", l)).into_iter().collect();
+            env.req_with(Method::POST, "/login", &headers, Some(login_body("boss", "wrong"))).await
+        }
+    };
+    let lang_of = |r: &api_support::Reply| r.headers.get("content-language").map(|v| v.to_str().unwrap().to_string());
+    let en = bad_login(None).await;
+    assert_eq!((en.status.as_u16(), en.error().as_str()), (401, "wrong account, user or password"));
+    assert_eq!(lang_of(&en), None);
+    let de = bad_login(Some("de-DE,de;q=0.9")).await;
+    assert_eq!((de.status.as_u16(), de.error().as_str()), (401, "Konto, Benutzer oder Passwort ist falsch"));
+    assert_eq!(lang_of(&de).as_deref(), Some("de"));
+    assert_eq!(de.headers["content-length"].to_str().unwrap(), de.text.len().to_string());
+    let ja = bad_login(Some("ja")).await;
+    assert_eq!(ja.error(), "アカウント、ユーザー、またはパスワードが正しくありません");
+    // A language Meterdeck lacks: English.
+    assert_eq!(bad_login(Some("fr-FR")).await.error(), "wrong account, user or password");
+
+    // A role refusal in German.
+    let viewer = env.user(&admin, "acme", "vic", "viewer", "vic@example.com").await;
+    let auth = format!("Bearer {viewer}");
+    let r = env
+        .req_with(
+            Method::POST,
+            "/tokens",
+            &[("authorization", &auth), ("accept-language", "de")],
+            Some(json!({"name": "t"})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(
+        r.error(),
+        "Ein Betrachter darf nicht API-Tokens anlegen; bitten Sie einen Administrator um die Rolle Mitglied"
+    );
+
+    // A plan limit in German: the code and fields stay for programs.
+    let temp =
+        meterdeck_cloud::admin::create_account(&*env.store, "frei", "Frei GmbH", "free", "boss", "b@example.com")
+            .await
+            .unwrap();
+    let free = env.first_login("frei", "boss", &temp, "Admin-pass1").await;
+    let auth = format!("Bearer {free}");
+    let r = env
+        .req_with(
+            Method::POST,
+            "/tokens",
+            &[("authorization", &auth), ("accept-language", "de")],
+            Some(json!({"name": "t"})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let j = r.json();
+    assert_eq!(
+        (j["code"].as_str(), j["limit"].as_str(), j["plan"].as_str()),
+        (Some("plan_limit"), Some("web_api"), Some("free"))
+    );
+    assert_eq!(
+        r.error(),
+        "Für Web-API-Tokens ist der Tarif Pro nötig; das Konto frei hat den Tarif Free: \
+         Wenden Sie eine Pro-Lizenzkarte an oder wechseln Sie zum Tarif Pro, um sie zu nutzen"
+    );
+    // The same in English, as before.
+    let r = env.post("/tokens", Some(&free), json!({"name": "t"})).await;
+    assert!(r.error().starts_with("Web API tokens need the Pro plan; account frei is on Free"), "{}", r.text);
+
+    // Words without a key (a store refusal) stay as they are in any language.
+    let r = env.req_with(Method::GET, "/health", &[("accept-language", "de")], None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(lang_of(&r), None);
+}

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { getLang, setLang } from "../src/i18n";
 import { ApiHttpError, apiFetch, csrfToken, setOnUnauthorized } from "../src/web/http";
 
 const fetchMock = vi.fn();
@@ -30,6 +31,18 @@ describe("apiFetch", () => {
     expect(init.credentials).toBe("same-origin");
     expect(init.headers["X-CSRF-Token"]).toBeUndefined();
     expect(init.body).toBeUndefined();
+  });
+
+  it("asks for the page's language, so the cloud's errors come in it", async () => {
+    const was = getLang();
+    setLang("de");
+    try {
+      fetchMock.mockResolvedValue(json(200, {}));
+      await apiFetch("GET", "/me");
+      expect(fetchMock.mock.calls[0][1].headers["Accept-Language"]).toBe("de");
+    } finally {
+      setLang(was);
+    }
   });
 
   it("POST: JSON body and the CSRF header", async () => {

@@ -1,5 +1,5 @@
 //! Translations: every word Meterdeck shows a person, in the Fluent files
-//! `locales/<lang>/{ui,core,mail,forms}.ftl` at the repository root, shared with
+//! `locales/<lang>/{ui,core,mail,forms,cloud}.ftl` at the repository root, shared with
 //! the window (ui/src/i18n.ts loads the same files). They are compiled into
 //! the binary, so nothing is read at run time.
 //!
@@ -20,27 +20,30 @@ pub const LANGUAGES: [&str; 3] = ["en", "ja", "de"];
 
 /// The translation files of one language, in load order (named in test failures).
 #[cfg(test)]
-pub(crate) const FILES: [&str; 4] = ["ui.ftl", "core.ftl", "mail.ftl", "forms.ftl"];
+pub(crate) const FILES: [&str; 5] = ["ui.ftl", "core.ftl", "mail.ftl", "forms.ftl", "cloud.ftl"];
 
 /// The files' text per language, [`LANGUAGES`] order, [`FILES`] order.
-pub(crate) const SOURCES: [[&str; 4]; 3] = [
+pub(crate) const SOURCES: [[&str; 5]; 3] = [
     [
         include_str!("../../locales/en/ui.ftl"),
         include_str!("../../locales/en/core.ftl"),
         include_str!("../../locales/en/mail.ftl"),
         include_str!("../../locales/en/forms.ftl"),
+        include_str!("../../locales/en/cloud.ftl"),
     ],
     [
         include_str!("../../locales/ja/ui.ftl"),
         include_str!("../../locales/ja/core.ftl"),
         include_str!("../../locales/ja/mail.ftl"),
         include_str!("../../locales/ja/forms.ftl"),
+        include_str!("../../locales/ja/cloud.ftl"),
     ],
     [
         include_str!("../../locales/de/ui.ftl"),
         include_str!("../../locales/de/core.ftl"),
         include_str!("../../locales/de/mail.ftl"),
         include_str!("../../locales/de/forms.ftl"),
+        include_str!("../../locales/de/cloud.ftl"),
     ],
 ];
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Full, ip_text};
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::auth::secret::{self, API_TOKEN_PREFIX};
 use crate::auth::{cidr, password};
@@ -65,9 +65,9 @@ pub async fn create_token(
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     c.require_member("create API tokens")?;
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
-    crate::licence::limits::check_feature(&c.account.id, plan, &limits, "web_api", "Web API tokens")?;
+    crate::licence::limits::check_feature(&c.account.id, plan, &limits, "web_api")?;
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {
-        return Err(ApiError::bad_request("the token name must have 1 to 100 characters"));
+        return Err(ApiError::bad_request(t("cloud-account-token-name-must")));
     }
     let token = secret::new_token(API_TOKEN_PREFIX);
     let t = ApiToken {
@@ -98,7 +98,7 @@ pub async fn create_token(
 ))]
 pub async fn delete_token(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<String>) -> ApiResult<StatusCode> {
     c.require_member("revoke API tokens")?;
-    let missing = || ApiError::not_found(format!("token {id} not found"));
+    let missing = || ApiError::not_found(t("cloud-token-not-found").arg("id", id.to_string()));
     let t = ctx.store().tokens(&c.account.id).await?.into_iter().find(|t| t.id == id).ok_or_else(missing)?;
     if t.user != c.user.id && !c.is_admin() {
         return Err(missing());
@@ -150,20 +150,17 @@ pub struct IpAllow {
 pub async fn set_ip_allow(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<IpAllow>) -> ApiResult<Json<IpAllow>> {
     c.require_admin("set the IP allow-list")?;
     if b.ip_allow.len() > 200 {
-        return Err(ApiError::bad_request("at most 200 entries in the IP allow-list"));
+        return Err(ApiError::bad_request(t("cloud-account-at-most-200")));
     }
     let parsed = cidr::parse_list(&b.ip_allow).map_err(|e| ApiError::bad_request(e.to_string()))?;
     // Clearing the list is always allowed (a lapsed Pro account can lift it).
     if !parsed.is_empty() {
         let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
-        crate::licence::limits::check_feature(&c.account.id, plan, &limits, "ip_restriction", "IP allow-lists")?;
+        crate::licence::limits::check_feature(&c.account.id, plan, &limits, "ip_restriction")?;
     }
     let list: Vec<String> = parsed.iter().map(|c| c.to_string()).collect();
     if !cidr::allowed(&list, c.ip) {
-        return Err(ApiError::bad_request(format!(
-            "the list would lock you out: your address {} is not in it",
-            ip_text(c.ip)
-        )));
+        return Err(ApiError::bad_request(t("cloud-ip-allow-lockout").arg("ip", ip_text(c.ip))));
     }
     let mut a = c.account.clone();
     a.ip_allow = list;
@@ -191,7 +188,7 @@ pub async fn delete_account(
     let (pw, hash) = (b.password, c.user.password_hash.clone());
     let ok = password::verify_password_async(pw, hash).await;
     if !ok {
-        return Err(ApiError::forbidden("the password is wrong; the account was not deleted"));
+        return Err(ApiError::forbidden(t("cloud-account-password-wrong-account")));
     }
     let files = ctx.store().files().file_ids(&c.account.id, None).await?;
     ctx.store().delete_account(&c.account.id).await?;
@@ -241,13 +238,11 @@ pub async fn access_log(
     c.require_admin("read the access log")?;
     let limit = q.limit.unwrap_or(200);
     if limit == 0 || limit > LOG_PAGE_MAX {
-        return Err(ApiError::bad_request(format!("limit must be 1 to {LOG_PAGE_MAX}")));
+        return Err(ApiError::bad_request(t("cloud-limit-range").arg("max", LOG_PAGE_MAX.to_string())));
     }
     let offset = q.offset.unwrap_or(0);
     if offset > LOG_OFFSET_MAX {
-        return Err(ApiError::bad_request(format!(
-            "offset must be 0 to {LOG_OFFSET_MAX}; narrow the time range instead"
-        )));
+        return Err(ApiError::bad_request(t("cloud-log-offset").arg("max", LOG_OFFSET_MAX.to_string())));
     }
     let text = |what: &str, v: Option<String>| -> ApiResult<Option<String>> {
         match v {

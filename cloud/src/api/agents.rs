@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::Full;
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::state::BrokerEndpoint;
 use crate::store::{Agent, AgentSync, CloudChannel, MinMax, Point, SampleKey, TimeMs};
@@ -220,10 +220,9 @@ pub async fn delete_agent(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<
     super::files::remove_bytes(&ctx, &c.account.id, &files).await;
     if let Err(e) = ctx.app.broker.agents_changed().await {
         tracing::warn!(error = %e, agent = %a.id, "broker not updated after agent deletion");
-        return Err(ApiError::unavailable(format!(
-            "agent {} was deleted but the broker could not be updated yet ({e}); it will be when the broker is reachable",
-            a.id
-        )));
+        return Err(ApiError::unavailable(
+            t("cloud-agent-deleted-broker").arg("id", a.id.as_str()).arg("error", e.to_string()),
+        ));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -251,13 +250,11 @@ pub(crate) fn parse_time(what: &str, s: &str) -> ApiResult<TimeMs> {
     let ms = match s.trim().parse::<i64>() {
         Ok(ms) => ms,
         Err(_) => DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
-            ApiError::bad_request(format!(
-                "{what}={s:?} is neither milliseconds since 1970 nor an ISO-8601 time like 2026-01-31T12:00:00Z"
-            ))
+            ApiError::bad_request(t("cloud-time-unreadable").arg("what", what).arg("value", format!("{s:?}")))
         })?,
     };
     if !(MIN..=MAX).contains(&ms) {
-        return Err(ApiError::bad_request(format!("{what}={s:?} is outside the years 0 to 9999")));
+        return Err(ApiError::bad_request(t("cloud-time-years").arg("what", what).arg("value", format!("{s:?}"))));
     }
     Ok(ms)
 }
@@ -284,11 +281,7 @@ pub struct RangeQuery {
 fn cursor(q: &RangeQuery) -> ApiResult<Option<SampleKey>> {
     q.after
         .as_deref()
-        .map(|a| {
-            a.parse().map_err(|_| {
-                ApiError::bad_request(format!("after={a:?} is not a page cursor; pass the `next` of the previous page"))
-            })
-        })
+        .map(|a| a.parse().map_err(|_| ApiError::bad_request(t("cloud-cursor").arg("after", format!("{a:?}")))))
         .transpose()
 }
 
@@ -306,13 +299,15 @@ fn range(q: &RangeQuery, ch: &CloudChannel) -> ApiResult<(TimeMs, TimeMs)> {
         None => ch.t_last.map(|t| t.saturating_add(1)).unwrap_or(from.saturating_add(1)),
     };
     if from >= to {
-        return Err(ApiError::bad_request(format!("from ({from}) must be before to ({to})")));
+        return Err(ApiError::bad_request(
+            t("cloud-from-before-to").arg("from", from.to_string()).arg("to", to.to_string()),
+        ));
     }
     Ok((from, to))
 }
 
 pub(crate) fn channel_id(s: &str) -> ApiResult<i64> {
-    s.parse().map_err(|_| ApiError::bad_request(format!("channel id {s:?} is not a number")))
+    s.parse().map_err(|_| ApiError::bad_request(t("cloud-channel-id-nan").arg("id", format!("{s:?}"))))
 }
 
 /// One page of samples, in time order.
@@ -342,7 +337,7 @@ pub async fn raw(
     let (from, to) = range(&q, &ch)?;
     let limit = q.limit.unwrap_or(10_000);
     if limit == 0 || limit > MAX_RAW {
-        return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_RAW}")));
+        return Err(ApiError::bad_request(t("cloud-limit-range").arg("max", MAX_RAW.to_string())));
     }
     // Time order, paged by (time, storage position): never by time alone,
     // which repeats or drops samples stored out of order.
@@ -376,7 +371,7 @@ pub async fn minmax(
     let (from, to) = range(&q, &ch)?;
     let buckets = q.buckets.unwrap_or(1000);
     if buckets == 0 || buckets > MAX_BUCKETS {
-        return Err(ApiError::bad_request(format!("buckets must be 1 to {MAX_BUCKETS}")));
+        return Err(ApiError::bad_request(t("cloud-buckets-range").arg("max", MAX_BUCKETS.to_string())));
     }
     let b: Vec<MinMax> = ctx.store().minmax(ch.id, from, to, buckets).await?;
     Ok(Json(MinMaxReply { channel: ch.id, from, to, buckets: b }))

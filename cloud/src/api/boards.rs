@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Caller, Full};
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::{BoardRow, StoreError};
 
@@ -143,7 +143,7 @@ impl Known {
 /// kinds) plus the portal's own rules; gives repeated or missing ids fresh ones.
 async fn check_panels(ctx: &Ctx, account: &str, panels: &mut [Panel]) -> ApiResult<()> {
     if panels.len() > MAX_PANELS {
-        return Err(bad(format!("panels: a board holds at most {MAX_PANELS} panels")));
+        return Err(ApiError::bad_request(t("cloud-board-max-panels").arg("max", MAX_PANELS.to_string())));
     }
     let mut known = Known::new(account);
     for i in 0..panels.len() {
@@ -263,7 +263,7 @@ fn view(c: &Caller, row: BoardRow, visible: &Option<HashSet<String>>) -> ApiResu
 }
 
 fn missing(id: i64) -> ApiError {
-    ApiError::not_found(format!("board {id} not found"))
+    ApiError::not_found(t("cloud-board-not-found").arg("id", id.to_string()))
 }
 
 async fn board_of(ctx: &Ctx, c: &Caller, id: i64) -> ApiResult<BoardRow> {
@@ -360,7 +360,7 @@ pub async fn import_board(
         // Only an agent of this account (else as if it did not exist).
         match ctx.store().agent(a).await? {
             Some(x) if x.account == c.account.id => {}
-            _ => return Err(ApiError::not_found(format!("agent {a} not found"))),
+            _ => return Err(ApiError::not_found(t("cloud-agent-not-found").arg("id", a))),
         }
     }
     for (i, p) in file.panels.iter_mut().enumerate() {

@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::error::t;
 use super::{ApiError, ApiResult, Ctx, browser};
 use crate::auth::cidr::{self, Cidr};
 use crate::auth::session::{self, Bearer};
@@ -44,6 +45,15 @@ mod tests {
         // Nothing trusted: never the header.
         assert_eq!(forwarded_client(peer, "1.2.3.4", &[]), peer);
     }
+}
+
+/// What a role refusal says the caller cannot do ("delete users"), keyed
+/// `cloud-do-delete-users`; words without a key are shown as they are.
+pub fn action(what: &str) -> meterdeck_wire::i18n::Text {
+    let key: String =
+        what.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let key = format!("cloud-do-{key}");
+    if meterdeck_wire::i18n::has(&key) { t(&key) } else { meterdeck_wire::i18n::Text::plain(what) }
 }
 
 #[derive(Clone, Debug)]
@@ -100,10 +110,7 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
             Some(token) => match HeaderValue::from_str(&format!("Bearer {token}")) {
                 Ok(h) => (h, true),
                 Err(_) => {
-                    return cookie_refused(
-                        secure,
-                        ApiError::unauthorized("the session cookie is not valid; sign in again"),
-                    );
+                    return cookie_refused(secure, ApiError::unauthorized(t("cloud-caller-cookie-invalid")));
                 }
             },
             None => return next.run(req).await,
@@ -138,11 +145,9 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
     };
     let log_to = (caller.account.id.clone(), caller.user.id.clone());
     if !cidr::allowed(&caller.account.ip_allow, ip) {
-        let resp = ApiError::forbidden(format!(
-            "your address {} is not in the IP allow-list of account {}; ask its admin to add it",
-            ip_text(ip),
-            caller.account.id
-        ))
+        let resp = ApiError::forbidden(
+            t("cloud-caller-ip-refused").arg("ip", ip_text(ip)).arg("account", caller.account.id.as_str()),
+        )
         .into_response();
         log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
         return resp;
@@ -152,11 +157,12 @@ pub(crate) async fn authenticate(State(ctx): State<Ctx>, mut req: Request, next:
     if via_cookie && !browser::is_safe(req.method()) {
         let token = header.to_str().unwrap_or_default().trim_start_matches("Bearer ");
         if !browser::csrf_ok(req.headers(), token) {
-            let resp = ApiError::forbidden(format!(
-                "refused: a {method} signed in by the session cookie must carry the {} header (the value of the {} cookie); reload the page and try again",
-                browser::CSRF_HEADER,
-                browser::CSRF_COOKIE
-            ))
+            let resp = ApiError::forbidden(
+                t("cloud-caller-csrf")
+                    .arg("method", method.to_string())
+                    .arg("header", browser::CSRF_HEADER)
+                    .arg("cookie", browser::CSRF_COOKIE),
+            )
             .with_code("csrf")
             .into_response();
             log(&ctx, log_to, ip, method, path, resp.status().as_u16()).await;
@@ -202,16 +208,16 @@ async fn log(
 }
 
 async fn resolve(ctx: &Ctx, header: &axum::http::HeaderValue, ip: Option<IpAddr>) -> ApiResult<Caller> {
-    let header = header.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not ASCII"))?;
+    let header = header.to_str().map_err(|_| ApiError::unauthorized(t("cloud-caller-authorization-header-ascii")))?;
     let bearer = session::resolve(ctx.store(), header, ctx.now()).await?;
-    let gone = || ApiError::unauthorized("the token's user or account no longer exists; log in again");
+    let gone = || ApiError::unauthorized(t("cloud-caller-token-gone"));
     let account = ctx.store().account(bearer.account()).await?.ok_or_else(gone)?;
     let user = ctx.store().user(bearer.account(), bearer.user()).await?.ok_or_else(gone)?;
     // Web API tokens are a Pro feature: after a downgrade they stay (nothing
     // is deleted) but answer why they stopped working.
     if matches!(bearer, Bearer::Token(_)) {
         let (plan, limits) = super::licence::in_force(ctx, &account.id).await?;
-        crate::licence::limits::check_feature(&account.id, plan, &limits, "web_api", "Web API tokens")?;
+        crate::licence::limits::check_feature(&account.id, plan, &limits, "web_api")?;
     }
     Ok(Caller { account, user, bearer, ip })
 }
@@ -223,21 +229,21 @@ impl Caller {
     pub fn is_admin(&self) -> bool {
         self.user.role == Role::Admin
     }
-    /// 403 unless an admin; `what` completes "only an admin can ...".
+    /// 403 unless an admin; `what` completes "only an admin can ..." (its
+    /// words are keyed `cloud-do-<what, dashed>` in locales/*/cloud.ftl).
     pub fn require_admin(&self, what: &str) -> ApiResult<()> {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "only an admin of the account can {what}; your role is {}",
-                self.role().as_str()
-            )))
+            Err(ApiError::forbidden(
+                t("cloud-role-admin-only").text_arg("what", action(what)).arg("role", self.role().as_str()),
+            ))
         }
     }
     /// 403 for viewers (they read only).
     pub fn require_member(&self, what: &str) -> ApiResult<()> {
         if self.role() == Role::Viewer {
-            Err(ApiError::forbidden(format!("a viewer cannot {what}; ask an admin for the member role")))
+            Err(ApiError::forbidden(t("cloud-role-viewer").text_arg("what", action(what))))
         } else {
             Ok(())
         }
@@ -275,7 +281,7 @@ impl Caller {
     /// The agent if it is of this account and visible; else 404 (never
     /// telling another account's ids from unknown ones).
     pub(crate) async fn agent(&self, ctx: &Ctx, id: &str) -> ApiResult<Agent> {
-        let missing = || ApiError::not_found(format!("agent {id} not found"));
+        let missing = || ApiError::not_found(t("cloud-agent-not-found").arg("id", id));
         let agent = ctx.store().agent(id).await?.ok_or_else(missing)?;
         if agent.account != self.account.id {
             return Err(missing());
@@ -289,7 +295,7 @@ impl Caller {
     }
 
     pub(crate) async fn channel(&self, ctx: &Ctx, id: i64) -> ApiResult<(CloudChannel, Agent)> {
-        let missing = || ApiError::not_found(format!("channel {id} not found"));
+        let missing = || ApiError::not_found(t("cloud-channel-not-found").arg("id", id.to_string()));
         let ch = ctx.store().channel(id).await?.ok_or_else(missing)?;
         let agent =
             self.agent(ctx, &ch.agent).await.map_err(|e| if e.status.as_u16() == 404 { missing() } else { e })?;
@@ -307,21 +313,15 @@ pub fn full(c: Caller) -> ApiResult<Caller> {
     match c.bearer.pending() {
         // A temporary password set by an admin also stops the sessions
         // and tokens from before it (the reason may be a leak).
-        None if c.user.must_change => Err(ApiError::forbidden(
-            "your password was reset to a temporary one: log in with it and change it (POST /api/v1/password)",
-        )),
+        None if c.user.must_change => Err(ApiError::forbidden(t("cloud-caller-password-was-reset"))),
         None => Ok(c),
-        Some(session::PENDING_CHANGE) => {
-            Err(ApiError::forbidden("change your temporary password first: POST /api/v1/password with current and new"))
-        }
-        Some(_) => Err(ApiError::forbidden("give your second-factor code first: POST /api/v1/login/code")),
+        Some(session::PENDING_CHANGE) => Err(ApiError::forbidden(t("cloud-caller-change-temporary-password"))),
+        Some(_) => Err(ApiError::forbidden(t("cloud-login-code-first"))),
     }
 }
 
 fn take(parts: &Parts) -> ApiResult<Caller> {
-    parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
-        ApiError::unauthorized("log in first: send Authorization: Bearer <token> (POST /api/v1/login gives one)")
-    })
+    parts.extensions.get::<Caller>().cloned().ok_or_else(|| ApiError::unauthorized(t("cloud-caller-log-in-first")))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Full {
@@ -357,7 +357,7 @@ pub(super) fn basic_header(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// The agent whose `id:secret` an HTTP Basic header (`Basic ...`) holds.
 pub(crate) async fn basic_agent(ctx: &Ctx, auth: &str) -> ApiResult<Agent> {
     use base64::Engine as _;
-    let bad = || ApiError::unauthorized("the agent id or secret is wrong (HTTP Basic agent_id:agent_secret)");
+    let bad = || ApiError::unauthorized(t("cloud-caller-agent-wrong"));
     let decoded = base64::engine::general_purpose::STANDARD.decode(auth[6..].trim()).map_err(|_| bad())?;
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;

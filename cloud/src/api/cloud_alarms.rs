@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::caller::Full;
-use super::error::{ErrorBody, Json, Path};
+use super::error::{ErrorBody, Json, Path, t};
 use super::sites::AckBody;
 use super::{ApiError, ApiResult, Ctx};
 use crate::alarms::settings::{self, DestinationKind, Settings, SettingsInput};
@@ -141,7 +141,7 @@ pub(crate) async fn ack_cloud_alarm(
     comment: Option<String>,
     agent: Option<&str>,
 ) -> ApiResult<CloudAlarm> {
-    let missing = || ApiError::not_found(format!("cloud alarm {id:?} not found"));
+    let missing = || ApiError::not_found(t("cloud-cloud-alarm-not-found").arg("id", format!("{id:?}")));
     let a = ctx.store().alarms().alarm(&c.account.id, id).await?.ok_or_else(missing)?;
     if visible(ctx, c, vec![a.clone()]).await?.is_empty() || agent.is_some_and(|g| a.agent.as_deref() != Some(g)) {
         return Err(missing());
@@ -149,13 +149,15 @@ pub(crate) async fn ack_cloud_alarm(
     c.require_member("acknowledge alarms")?;
     let comment = comment.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     if comment.as_ref().is_some_and(|s| s.chars().count() > MAX_TEXT_CHARS) {
-        return Err(ApiError::bad_request(format!("comment is longer than {MAX_TEXT_CHARS} characters")));
+        return Err(ApiError::bad_request(t("cloud-comment-long").arg("max", MAX_TEXT_CHARS.to_string())));
     }
     match crate::alarms::acknowledge(ctx.store(), &c.account.id, id, &c.user.id, comment.as_deref(), ctx.now()).await {
         Ok(true) => {}
         Ok(false) => {
             let by = a.ack.and_then(|m| m.user).unwrap_or_default();
-            return Err(ApiError::conflict(format!("cloud alarm {id:?} was acknowledged already (by {by})")));
+            return Err(ApiError::conflict(
+                t("cloud-cloud-alarm-acked").arg("id", format!("{id:?}")).arg("by", by.to_string()),
+            ));
         }
         Err(StoreError::NotFound(_)) => return Err(missing()),
         Err(e) => return Err(e.into()),

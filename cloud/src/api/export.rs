@@ -22,7 +22,7 @@ use zip::write::SimpleFileOptions;
 
 use super::agents::{channel_id, csv_file_name, csv_head, csv_row, parse_time};
 use super::caller::Full;
-use super::error::{ErrorBody, Path, Query};
+use super::error::{ErrorBody, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::{CloudChannel, TimeMs};
 
@@ -56,13 +56,12 @@ fn channel_ids(list: &str) -> ApiResult<Vec<i64>> {
         }
     }
     if ids.is_empty() {
-        return Err(ApiError::bad_request("no channel ids: give them separated by commas, e.g. /channels/3,7/zip"));
+        return Err(ApiError::bad_request(t("cloud-export-channel-ids-give")));
     }
     if ids.len() > MAX_EXPORT_CHANNELS {
-        return Err(ApiError::bad_request(format!(
-            "{} channels asked for; one export holds at most {MAX_EXPORT_CHANNELS}",
-            ids.len()
-        )));
+        return Err(ApiError::bad_request(
+            t("cloud-export-channels").arg("count", ids.len().to_string()).arg("max", MAX_EXPORT_CHANNELS.to_string()),
+        ));
     }
     Ok(ids)
 }
@@ -127,7 +126,9 @@ pub async fn export_zip(
         }
     };
     if from >= to {
-        return Err(ApiError::bad_request(format!("from ({from}) must be before to ({to})")));
+        return Err(ApiError::bad_request(
+            t("cloud-from-before-to").arg("from", from.to_string()).arg("to", to.to_string()),
+        ));
     }
     // The bound before streaming: an error after the first byte could not
     // be told to the client as one.
@@ -136,10 +137,9 @@ pub async fn export_zip(
         rows += ctx.store().minmax(ch.id, from, to, 1).await?.iter().map(|b| b.count).sum::<u64>();
     }
     if rows > MAX_EXPORT_ROWS {
-        return Err(ApiError::bad_request(format!(
-            "the range holds {rows} samples of these channels; one export holds at most {MAX_EXPORT_ROWS}: \
-             export a shorter range or fewer channels"
-        )));
+        return Err(ApiError::bad_request(
+            t("cloud-export-rows").arg("rows", rows.to_string()).arg("max", MAX_EXPORT_ROWS.to_string()),
+        ));
     }
     let names = entry_names(&files);
     let (piece_tx, piece_rx) = mpsc::channel::<Piece>(4);

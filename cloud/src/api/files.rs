@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Caller, Full};
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::{Agent, FileQuery, FileRow};
 
@@ -48,22 +48,17 @@ async fn uploader(ctx: &Ctx, caller: Option<&Caller>, headers: &HeaderMap, id: O
         return super::caller::basic_agent(ctx, auth).await;
     }
     let Some(c) = caller else {
-        return Err(ApiError::unauthorized(
-            "uploads are made by agents: send HTTP Basic agent_id:agent_secret (the agent's cloud login)",
-        ));
+        return Err(ApiError::unauthorized(t("cloud-files-agents-only-basic")));
     };
     if let Some(id) = id {
         own_upload(ctx, &c.account.id, None, id).await?;
     }
-    Err(ApiError::forbidden(
-        "uploads are made by agents with HTTP Basic agent_id:agent_secret, not with a user's token",
-    ))
+    Err(ApiError::forbidden(t("cloud-files-agents-only-token")))
 }
 
 /// The upload `id` of `account` (and `agent`), else 404.
 async fn own_upload(ctx: &Ctx, account: &str, agent: Option<&str>, id: &str) -> ApiResult<FileRow> {
-    let missing =
-        || ApiError::not_found(format!("upload {id} not found; announce the file again (POST /api/v1/files/uploads)"));
+    let missing = || ApiError::not_found(t("cloud-upload-not-found").arg("id", id.to_string()));
     let row = ctx.store().files().file(id).await?.ok_or_else(missing)?;
     if row.account != account || agent.is_some_and(|a| a != row.agent) {
         return Err(missing());
@@ -94,7 +89,7 @@ fn bytes_path(ctx: &Ctx, r: &FileRow) -> PathBuf {
 
 fn disk_error(what: &str, e: std::io::Error) -> ApiError {
     tracing::error!(error = %e, "files: {what}");
-    ApiError::internal("the service could not write or read its files directory; try again later")
+    ApiError::internal(t("cloud-files-disk"))
 }
 
 /// Refuses a file that would take the account over its plan's storage.
@@ -105,18 +100,19 @@ async fn check_storage(ctx: &Ctx, account: &str, size: u64) -> ApiResult<()> {
     if used.saturating_add(size) <= limits.storage_bytes {
         return Ok(());
     }
-    Err(ApiError::plan_limit(crate::licence::limits::PlanLimit {
-        limit: "storage_bytes",
+    let text = t("cloud-limit-storage")
+        .arg("plan", plan.name())
+        .arg("max", limits.storage_bytes.to_string())
+        .arg("account", account)
+        .arg("used", used.to_string())
+        .arg("size", size.to_string());
+    Err(ApiError::plan_limit(crate::licence::limits::PlanLimit::new(
+        "storage_bytes",
         plan,
-        max: limits.storage_bytes,
-        count: used,
-        message: format!(
-            "the {} plan allows {} bytes of storage and account {account} uses {used}; this file of {size} bytes \
-             would go over it, so nothing was stored: delete data or apply a licence card with more storage",
-            plan.name(),
-            limits.storage_bytes
-        ),
-    }))
+        limits.storage_bytes,
+        used,
+        text,
+    )))
 }
 
 /// Announce a file to upload (agents)
@@ -339,7 +335,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<CloudFile>>> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!("limit must be 1..{MAX_LIMIT}")));
+        return Err(ApiError::bad_request(t("cloud-files-limit").arg("max", MAX_LIMIT.to_string())));
     }
     if let Some(a) = &q.agent {
         c.agent(&ctx, a).await?;
@@ -362,7 +358,7 @@ pub async fn list(
 
 /// A kept file of a visible agent, else 404.
 async fn visible_file(ctx: &Ctx, c: &Caller, id: &str) -> ApiResult<FileRow> {
-    let missing = || ApiError::not_found(format!("file {id} not found"));
+    let missing = || ApiError::not_found(t("cloud-file-not-found").arg("id", id.to_string()));
     let row = ctx.store().files().file(id).await?.ok_or_else(missing)?;
     if row.account != c.account.id || row.completed_ms.is_none() {
         return Err(missing());

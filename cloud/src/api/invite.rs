@@ -3,6 +3,7 @@
 //! address through the service's mailer, never to the admin's screen. The
 //! user signs in with it and must change it at once (`must_change`).
 
+use super::error::t;
 use super::{ApiError, ApiResult, Ctx};
 use crate::state::MailConfig;
 use crate::store::User;
@@ -11,16 +12,9 @@ use crate::store::User;
 /// mail server. The error says which is missing.
 pub fn check_can_invite<'a>(ctx: &'a Ctx, email: &str) -> ApiResult<&'a MailConfig> {
     if email.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "an invitation is mailed: give the user's email address, or create the user without `invite`",
-        ));
+        return Err(ApiError::bad_request(t("cloud-invite-invitation-mailed-give")));
     }
-    ctx.app.mail.as_ref().ok_or_else(|| {
-        ApiError::unavailable(
-            "this server cannot send mail (serve --smtp is not set), so it cannot invite by email; \
-             create the user without `invite` and hand over the temporary password yourself",
-        )
-    })
+    ctx.app.mail.as_ref().ok_or_else(|| ApiError::unavailable(t("cloud-invite-no-mail")))
 }
 
 /// The invitation's subject and text in `lang` (the inviting admin's
@@ -55,10 +49,9 @@ pub async fn send(mail: &MailConfig, user: &User, invited_by: &str, temporary: &
     crate::mail::send(mail, &user.email, &subject, &body).await.map_err(|e| {
         // The error text names the server, never the password.
         tracing::warn!(error = %e, user = %user.id, "invitation mail");
-        ApiError::unavailable(format!(
-            "the invitation could not be mailed to {}: {e}; the user was not created, try again later",
-            user.email
-        ))
+        ApiError::unavailable(
+            t("cloud-invite-mail-failed").arg("email", user.email.as_str()).arg("error", e.to_string()),
+        )
     })
 }
 

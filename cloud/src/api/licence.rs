@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::{Caller, Full};
-use super::error::{ErrorBody, Json};
+use super::error::{ErrorBody, Json, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::licence::{self, terms};
 use crate::store::{ChannelBytes, LicenceEvent, LicenceState, TimeMs};
@@ -77,11 +77,7 @@ pub async fn document(
                 .get(AUTHORIZATION)
                 .and_then(|h| h.to_str().ok())
                 .filter(|a| a.len() > 6 && a[..6].eq_ignore_ascii_case("basic "))
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "log in first (Authorization: Bearer <token>), or as an agent with HTTP Basic agent_id:agent_secret",
-                    )
-                })?;
+                .ok_or_else(|| ApiError::unauthorized(t("cloud-licence-log-authorization-bearer")))?;
             agent_account(&ctx, auth).await?
         }
     };
@@ -241,7 +237,7 @@ pub async fn apply_card(
 ) -> ApiResult<Json<LicenceStatus>> {
     c.require_admin("apply licence cards")?;
     if b.card.len() > 100 {
-        return Err(ApiError::bad_request("a card code has at most 100 characters"));
+        return Err(ApiError::bad_request(t("cloud-licence-card-code-has")));
     }
     let st = licence::apply_card(ctx.store(), &c.account.id, &b.card, &c.user.id, ctx.now()).await?;
     Ok(Json(status_of(&ctx, &st).await?))
@@ -271,12 +267,13 @@ pub async fn change_plan(
     let st = match &b.agent {
         None => {
             let to = licence::parse_plan(&b.plan)
-                .ok_or_else(|| ApiError::bad_request(format!("plan {:?} is not standard or pro", b.plan)))?;
+                .ok_or_else(|| ApiError::bad_request(t("cloud-plan-unknown").arg("plan", format!("{:?}", b.plan))))?;
             licence::change_plan(ctx.store(), acc, to, by, now).await?
         }
         Some(agent) => {
-            let to = licence::parse_remote_plan(&b.plan)
-                .ok_or_else(|| ApiError::bad_request(format!("Remote plan {:?} is not basic or pro", b.plan)))?;
+            let to = licence::parse_remote_plan(&b.plan).ok_or_else(|| {
+                ApiError::bad_request(t("cloud-remote-plan-unknown").arg("plan", format!("{:?}", b.plan)))
+            })?;
             licence::change_gateway_plan(ctx.store(), acc, agent, to, by, now).await?
         }
     };

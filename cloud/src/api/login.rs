@@ -5,11 +5,12 @@ use crate::mail::tr;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use meterdeck_wire::i18n::Text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::{AnyCaller, ClientIp, Full, ip_text};
-use super::error::{ErrorBody, Json};
+use super::error::{ErrorBody, Json, t};
 use super::{ApiError, ApiResult, Ctx, browser};
 use crate::auth::session::{self, Bearer, PENDING_CHANGE, PENDING_CODE};
 use crate::auth::{cidr, password, secret, throttle, totp};
@@ -91,7 +92,7 @@ async fn log_login(ctx: &Ctx, account: Option<&str>, user: &str, ip: ClientIp, p
     }
 }
 
-fn too_many(msg: String) -> ApiError {
+fn too_many(msg: Text) -> ApiError {
     ApiError::too_many(msg, (throttle::WINDOW_MS / 1000) as u64)
 }
 
@@ -117,7 +118,7 @@ pub async fn login(
     let now = ctx.now();
     let store = ctx.store();
     if b.account.len() > 64 || b.user.len() > 64 || b.password.len() > 1024 {
-        return Err(ApiError::bad_request("account, user or password is too long"));
+        return Err(ApiError::bad_request(t("cloud-login-too-long")));
     }
     let account = store.account(&b.account).await?;
     let log_account = account.as_ref().map(|a| a.id.clone());
@@ -126,7 +127,7 @@ pub async fn login(
         log_login(&ctx, log_account, &b.user, ip, PATH, StatusCode::TOO_MANY_REQUESTS).await;
         return Err(too_many(msg));
     }
-    let wrong = || ApiError::unauthorized("wrong account, user or password");
+    let wrong = || ApiError::unauthorized(t("cloud-login-wrong"));
     // From outside the account's IP allow-list the answer is that of a
     // wrong login, whatever the password: status, message, time (the
     // password is still checked, its result unused) and throttling alike,
@@ -195,14 +196,10 @@ pub async fn login(
 /// Mails a login code in `lang` (the request's language).
 async fn send_login_code(ctx: &Ctx, user: &User, lang: &str) -> ApiResult<()> {
     let Some(mail) = &ctx.app.mail else {
-        return Err(ApiError::unavailable(
-            "this server cannot send mail, so email login codes cannot work; ask an admin to switch your second factor",
-        ));
+        return Err(ApiError::unavailable(t("cloud-login-no-mail-codes")));
     };
     if user.email.is_empty() {
-        return Err(ApiError::conflict(
-            "your second factor is an email code but you have no email address; ask an admin",
-        ));
+        return Err(ApiError::conflict(t("cloud-login-second-factor-email")));
     }
     let code = secret::six_digits();
     ctx.store()
@@ -222,7 +219,7 @@ async fn send_login_code(ctx: &Ctx, user: &User, lang: &str) -> ApiResult<()> {
     );
     crate::mail::send(mail, &user.email, &tr(lang, "mail-login-code-subject", &[]), &body).await.map_err(|e| {
         tracing::warn!(error = %e, "login code mail");
-        ApiError::unavailable("the login code could not be sent by email; try again later or ask an admin")
+        ApiError::unavailable(t("cloud-login-login-code-could"))
     })
 }
 
@@ -254,10 +251,10 @@ pub async fn login_code(
     Json(b): Json<CodeBody>,
 ) -> ApiResult<Json<CodeReply>> {
     let Bearer::Session(mut s) = c.bearer.clone() else {
-        return Err(ApiError::bad_request("API tokens need no login code"));
+        return Err(ApiError::bad_request(t("cloud-login-api-tokens-need")));
     };
     if s.pending.as_deref() != Some(PENDING_CODE) {
-        return Err(ApiError::conflict("this session is not waiting for a code"));
+        return Err(ApiError::conflict(t("cloud-login-this-session-waiting")));
     }
     let now = ctx.now();
     let store = ctx.store();
@@ -285,9 +282,7 @@ pub async fn login_code(
     };
     if !ok {
         throttle::failed(store, acc, uid, c.ip, now).await?;
-        return Err(ApiError::unauthorized(
-            "wrong or expired code; codes by email are valid 10 minutes (log in again for a new one)",
-        ));
+        return Err(ApiError::unauthorized(t("cloud-login-wrong-expired-code")));
     }
     throttle::succeeded(store, acc, uid, c.ip).await?;
     s.pending = c.user.must_change.then(|| PENDING_CHANGE.to_string());
@@ -341,7 +336,7 @@ pub async fn logout(
             }
             Ok(resp)
         }
-        None => Err(ApiError::bad_request("an API token is not logged in; revoke it with DELETE /api/v1/tokens/{id}")),
+        None => Err(ApiError::bad_request(t("cloud-login-api-token-logged"))),
     }
 }
 
@@ -404,23 +399,23 @@ pub async fn change_password(
     Json(b): Json<ChangeBody>,
 ) -> ApiResult<Json<PendingReply>> {
     let Bearer::Session(mut s) = c.bearer.clone() else {
-        return Err(ApiError::forbidden("change the password after logging in, not with an API token"));
+        return Err(ApiError::forbidden(t("cloud-login-change-password-after")));
     };
     if s.pending.as_deref() == Some(PENDING_CODE) {
-        return Err(ApiError::forbidden("give your second-factor code first: POST /api/v1/login/code"));
+        return Err(ApiError::forbidden(t("cloud-login-code-first")));
     }
     let now = ctx.now();
     let store = ctx.store();
     if let Some(msg) = throttle::blocked(store, &c.account.id, &c.user.id, c.ip, now).await? {
         return Err(too_many(msg));
     }
-    password::check_policy(&b.new).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    password::check_policy(&b.new).map_err(|e| ApiError::bad_request(e.text()))?;
     if !verify(b.current.clone(), c.user.password_hash.clone()).await {
         throttle::failed(store, &c.account.id, &c.user.id, c.ip, now).await?;
-        return Err(ApiError::forbidden("the current password is wrong"));
+        return Err(ApiError::forbidden(t("cloud-login-current-password-wrong")));
     }
     if b.new == b.current {
-        return Err(ApiError::bad_request("the new password must differ from the current one"));
+        return Err(ApiError::bad_request(t("cloud-login-new-password-must")));
     }
     let mut user = c.user.clone();
     user.password_hash = hash(b.new).await?;
@@ -463,16 +458,14 @@ pub async fn reset_request(
     Json(b): Json<ResetRequestBody>,
 ) -> ApiResult<(StatusCode, Json<MessageReply>)> {
     let Some(mail) = ctx.app.mail.clone() else {
-        return Err(ApiError::unavailable(
-            "this server cannot send mail; ask an admin of your account for a temporary password",
-        ));
+        return Err(ApiError::unavailable(t("cloud-login-no-mail-reset")));
     };
     let store = ctx.store();
     // At most 3 reset mails per user in 15 minutes (no mail-bombing).
     let key = format!("reset:{}/{}", b.account, b.user);
     let now = ctx.now();
     if store.login_failed(&key, now, now - throttle::WINDOW_MS).await? > 3 {
-        return Err(too_many("too many reset requests for this user; wait 15 minutes and use the newest mail".into()));
+        return Err(too_many(t("cloud-throttle-reset")));
     }
     let user = match store.account(&b.account).await? {
         Some(_) => store.user(&b.account, &b.user).await?,
@@ -534,13 +527,9 @@ pub struct ResetBody {
     (status = "4XX", description = "Refused; the message says why", body = ErrorBody),
 ))]
 pub async fn reset(State(ctx): State<Ctx>, Json(b): Json<ResetBody>) -> ApiResult<Json<MessageReply>> {
-    password::check_policy(&b.new).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    password::check_policy(&b.new).map_err(|e| ApiError::bad_request(e.text()))?;
     let store = ctx.store();
-    let bad = || {
-        ApiError::bad_request(
-            "the reset link is invalid, already used or expired (links are valid 30 minutes); ask for a new one",
-        )
-    };
+    let bad = || ApiError::bad_request(t("cloud-login-reset-link-invalid"));
     if store.account(&b.account).await?.is_none() {
         return Err(bad());
     }
@@ -580,9 +569,7 @@ pub struct TotpSetup {
 ))]
 pub async fn totp_setup(State(ctx): State<Ctx>, Full(c): Full) -> ApiResult<Json<TotpSetup>> {
     if c.user.two_factor == TwoFactor::Totp {
-        return Err(ApiError::conflict(
-            "an authenticator app is already set up; an admin can switch your second factor to none to set up a new one",
-        ));
+        return Err(ApiError::conflict(t("cloud-login-totp-set-up")));
     }
     let secret = totp::new_secret();
     let url = totp::otpauth_url(&secret, &c.account.id, &c.user.id).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -615,10 +602,10 @@ pub async fn totp_confirm(
     Json(b): Json<CodeBody>,
 ) -> ApiResult<Json<TwoFactorReply>> {
     let Some(sec) = c.user.totp_secret.clone() else {
-        return Err(ApiError::conflict("set up the authenticator first: POST /api/v1/me/totp"));
+        return Err(ApiError::conflict(t("cloud-login-set-up-authenticator")));
     };
     if c.user.two_factor == TwoFactor::Totp {
-        return Err(ApiError::conflict("the authenticator app is already on"));
+        return Err(ApiError::conflict(t("cloud-login-totp-on")));
     }
     let now = ctx.now();
     // The step of the confirming code is recorded as used: whoever saw it
@@ -628,7 +615,7 @@ pub async fn totp_confirm(
         None => false,
     };
     if !fresh {
-        return Err(ApiError::bad_request("the code does not match; check the app's clock and try the current code"));
+        return Err(ApiError::bad_request(t("cloud-login-totp-mismatch")));
     }
     let mut user = c.user.clone();
     user.two_factor = TwoFactor::Totp;

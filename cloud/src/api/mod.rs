@@ -37,6 +37,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::auth::cidr::Cidr;
 use crate::auth::{Clock, SystemClock};
 use crate::state::AppState;
+use error::t;
 
 pub use caller::{Caller, ClientIp};
 pub use error::{ApiError, ApiResult};
@@ -191,7 +192,10 @@ pub fn router_with(state: AppState, opts: ApiOptions) -> Router {
     // is added where the API is served over TLS (`serve`).
     let root = Router::new().nest("/api/v1", v1);
     let root = if opts.portal { root.fallback_service(crate::web::service()) } else { root.fallback(not_found) };
-    root.layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+    // Errors in the request's language: outermost, so the refusals of the
+    // other layers (sign-in, panics) and of the fallbacks are translated too.
+    root.layer(axum::middleware::from_fn(error::localize))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
 }
 
@@ -210,13 +214,11 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Res
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("unknown");
     tracing::error!(panic = what, "API handler panicked");
-    axum::response::IntoResponse::into_response(ApiError::internal(
-        "the service hit an internal error; it was logged, try again or report it",
-    ))
+    axum::response::IntoResponse::into_response(ApiError::internal(t("cloud-internal-panic")))
 }
 
 async fn not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
-    ApiError::not_found(format!("no such endpoint: {}; see /api/v1/openapi.json", uri.path()))
+    ApiError::not_found(t("cloud-no-endpoint").arg("path", uri.path()))
 }
 
 async fn method_not_allowed(
@@ -225,7 +227,7 @@ async fn method_not_allowed(
 ) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        format!("{method} is not allowed on {}; see /api/v1/openapi.json", uri.path()),
+        t("cloud-method-not-allowed").arg("method", method.to_string()).arg("path", uri.path()),
     )
 }
 

@@ -427,7 +427,7 @@ fn template_matches(template: &str, path: &str) -> bool {
     info(
         title = "Meterdeck cloud API",
         version = "1",
-        description = "Accounts, agents and measurement data of the Meterdeck cloud. Bearer tokens: mds_ (login sessions, 24 h idle timeout) or mdt_ (API tokens). Errors: {\"error\": \"<what was wrong and what to do>\"}."
+        description = "Accounts, agents and measurement data of the Meterdeck cloud. Bearer tokens: mds_ (login sessions, 24 h idle timeout) or mdt_ (API tokens). Errors: {\"error\": \"<what was wrong and what to do>\"}, in the language of Accept-Language (en, ja, de)."
     ),
     paths(
         account::health,

@@ -4,7 +4,7 @@
 use axum::extract::State;
 
 use super::caller::Full;
-use super::error::{ErrorBody, Json};
+use super::error::{ErrorBody, Json, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::UserPrefs;
 
@@ -33,16 +33,15 @@ pub async fn put_prefs(State(ctx): State<Ctx>, Full(c): Full, Json(b): Json<User
 fn checked(b: UserPrefs) -> Result<UserPrefs, ApiError> {
     let language = b.language.trim();
     if !meterdeck_wire::i18n::LANGUAGES.contains(&language) {
-        return Err(ApiError::bad_request(format!(
-            "language must be one of {}, not {language:?}",
-            meterdeck_wire::i18n::LANGUAGES.join(", ")
-        )));
+        return Err(ApiError::bad_request(
+            t("cloud-prefs-language")
+                .arg("languages", meterdeck_wire::i18n::LANGUAGES.join(", "))
+                .arg("language", format!("{language:?}")),
+        ));
     }
     let zone = b.zone.trim();
     if zone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(ApiError::bad_request(format!(
-            "zone {zone:?} is not an IANA time zone (like Asia/Tokyo, Europe/Berlin or UTC)"
-        )));
+        return Err(ApiError::bad_request(t("cloud-prefs-zone").arg("zone", format!("{zone:?}"))));
     }
     Ok(UserPrefs { language: language.into(), zone: zone.into() })
 }

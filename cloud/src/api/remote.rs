@@ -12,7 +12,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::caller::{Caller, Full};
-use super::error::{ErrorBody, Json, Path};
+use super::error::{ErrorBody, Json, Path, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::remote::{BusError, REPLY_TIMEOUT};
 use crate::store::Agent;
@@ -81,32 +81,29 @@ pub async fn send_command(
     };
     let journal = Journal { ctx: &ctx, agent: &agent, caller: &c, id: &cmd_id, action: &action };
     if action.needs_admin() && !c.is_admin() {
-        let e = ApiError::forbidden(format!(
-            "only an admin of the account can {} remotely; your role is {}",
-            action.name().replace('_', " "),
-            c.role().as_str()
-        ));
-        journal.write("refused", "forbidden", &e.message).await;
-        return Err(e);
-    }
-    if c.session_hash().is_none() {
+        let what = action.name().replace('_', " ");
         let e = ApiError::forbidden(
-            "remote commands need a signed-in user's session (log in), not an API token".to_string(),
+            t("cloud-role-admin-only")
+                .text_arg("what", super::caller::action(&format!("{what} remotely")))
+                .arg("role", c.role().as_str()),
         );
         journal.write("refused", "forbidden", &e.message).await;
         return Err(e);
     }
+    if c.session_hash().is_none() {
+        let e = ApiError::forbidden(t("cloud-remote-session-only"));
+        journal.write("refused", "forbidden", &e.message).await;
+        return Err(e);
+    }
     if known_offline(&ctx, &agent.id).await? {
-        let e = ApiError::conflict(format!(
-            "agent {} ({}) is offline (or has never connected): it cannot receive commands until it connects",
-            agent.name, agent.id
-        ))
-        .with_code("agent_offline");
+        let e =
+            ApiError::conflict(t("cloud-remote-offline").arg("name", agent.name.as_str()).arg("id", agent.id.as_str()))
+                .with_code("agent_offline");
         journal.write("refused", "agent_offline", &e.message).await;
         return Err(e);
     }
     let Some(bus) = ctx.app.broker.remote() else {
-        return Err(ApiError::unavailable("this service sends no remote commands (no broker connection)"));
+        return Err(ApiError::unavailable(t("cloud-remote-no-broker")));
     };
     let now = ctx.now();
     let cmd = Command {
@@ -134,11 +131,8 @@ pub async fn send_command(
             }))
         }
         Err(e @ BusError::Timeout { .. }) => {
-            let e = ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                format!("{e}: it may be offline or busy; the command expires unanswered"),
-            )
-            .with_code("agent_timeout");
+            let e = ApiError::new(StatusCode::GATEWAY_TIMEOUT, t("cloud-remote-timeout").arg("error", e.to_string()))
+                .with_code("agent_timeout");
             journal.write("failed", "agent_timeout", &e.message).await;
             Err(e)
         }

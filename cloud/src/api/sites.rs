@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::agents::parse_time;
 use super::caller::Full;
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::TimeMs;
 use crate::store::records::{
@@ -58,9 +58,7 @@ fn kinds(q: &RecordsQuery) -> ApiResult<Vec<String>> {
     let mut out = Vec::new();
     for part in k.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if !KINDS.contains(&part) {
-            return Err(ApiError::bad_request(format!(
-                "kind={part:?} is not a record kind; use journal, event, cloud_alarm or remote_command (comma-separated)"
-            )));
+            return Err(ApiError::bad_request(t("cloud-records-kind").arg("kind", format!("{part:?}"))));
         }
         if !out.iter().any(|o| o == part) {
             out.push(part.to_owned());
@@ -86,19 +84,20 @@ pub async fn records(
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {
-        return Err(ApiError::bad_request(format!("from ({f}) must be before to ({t})")));
+        return Err(ApiError::bad_request(
+            super::error::t("cloud-from-before-to").arg("from", f.to_string()).arg("to", t.to_string()),
+        ));
     }
     let limit = q.limit.unwrap_or(200);
     if limit == 0 || limit > MAX_RECORDS_PAGE {
-        return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_RECORDS_PAGE}")));
+        return Err(ApiError::bad_request(t("cloud-limit-range").arg("max", MAX_RECORDS_PAGE.to_string())));
     }
     let after = q
         .after
         .as_deref()
         .map(|s| {
-            RecordCursor::parse(s).ok_or_else(|| {
-                ApiError::bad_request(format!("after={s:?} is not a page cursor; pass the `next` of the previous page"))
-            })
+            RecordCursor::parse(s)
+                .ok_or_else(|| ApiError::bad_request(t("cloud-cursor").arg("after", format!("{s:?}"))))
         })
         .transpose()?;
     let query = RecordQuery { from, to, kinds: kinds(&q)?, after, limit };
@@ -254,7 +253,7 @@ pub async fn ack_alarm(
     c.require_member("acknowledge alarms")?;
     let comment = b.comment.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     if comment.as_ref().is_some_and(|s| s.chars().count() > MAX_TEXT_CHARS) {
-        return Err(ApiError::bad_request(format!("comment is longer than {MAX_TEXT_CHARS} characters")));
+        return Err(ApiError::bad_request(t("cloud-comment-long").arg("max", MAX_TEXT_CHARS.to_string())));
     }
     if let Some(id) = alarm.strip_prefix(CLOUD_PREFIX) {
         let done = super::cloud_alarms::ack_cloud_alarm(&ctx, &c, id, comment, Some(&a.id)).await?;
@@ -264,19 +263,19 @@ pub async fn ack_alarm(
     }
     let (_, site) = site_alarms(&ctx, &a.id).await?;
     let Some(found) = site.iter().find(|s| s.alarm_id == alarm) else {
-        return Err(ApiError::not_found(format!("alarm {alarm:?} not found: agent {} has synced no such alarm", a.id)));
+        return Err(ApiError::not_found(
+            t("cloud-alarm-not-synced").arg("alarm", format!("{alarm:?}")).arg("agent", a.id.as_str()),
+        ));
     };
     if !found.unacked {
-        return Err(ApiError::conflict(format!(
-            "alarm {alarm:?} needs no acknowledgement: its state is {}",
-            found.state
-        )));
+        return Err(ApiError::conflict(
+            t("cloud-alarm-no-ack-needed").arg("alarm", format!("{alarm:?}")).arg("state", found.state.to_string()),
+        ));
     }
     if let Some(p) = found.pending_ack.as_ref().filter(|p| p.expired_ms.is_none()) {
-        return Err(ApiError::conflict(format!(
-            "alarm {alarm:?} was acknowledged in the cloud by {} already; that acknowledgement is on its way to the agent",
-            p.user
-        )));
+        return Err(ApiError::conflict(
+            t("cloud-alarm-acked-pending").arg("alarm", format!("{alarm:?}")).arg("user", p.user.to_string()),
+        ));
     }
     let pending = PendingAck {
         id: format!("{:032x}", rand::random::<u128>()),
@@ -324,10 +323,12 @@ pub async fn set_offline_setting(
 ) -> ApiResult<Json<OfflineSetting>> {
     c.require_admin("change the offline alarm setting")?;
     if !(MIN_OFFLINE_AFTER_S..=MAX_OFFLINE_AFTER_S).contains(&b.offline_after_s) {
-        return Err(ApiError::bad_request(format!(
-            "offline_after_s must be {MIN_OFFLINE_AFTER_S} to {MAX_OFFLINE_AFTER_S} seconds, not {}",
-            b.offline_after_s
-        )));
+        return Err(ApiError::bad_request(
+            t("cloud-offline-after")
+                .arg("min", MIN_OFFLINE_AFTER_S.to_string())
+                .arg("max", MAX_OFFLINE_AFTER_S.to_string())
+                .arg("value", b.offline_after_s.to_string()),
+        ));
     }
     ctx.store().records().set_offline_after(&c.account.id, b.offline_after_s).await?;
     Ok(Json(b))

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::Full;
-use super::error::{ErrorBody, Json, Path};
+use super::error::{ErrorBody, Json, Path, t};
 use super::login::{UserView, hash};
 use super::{ApiError, ApiResult, Ctx};
 use crate::admin::check_id;
@@ -43,14 +43,22 @@ pub struct NewUser {
 
 fn check_email(email: &str) -> ApiResult<()> {
     if !email.is_empty() && (email.len() > 254 || email.parse::<lettre::Address>().is_err()) {
-        return Err(ApiError::bad_request(format!("{email:?} is not an email address")));
+        return Err(ApiError::bad_request(t("cloud-email-invalid").arg("email", format!("{email:?}"))));
     }
     Ok(())
 }
 
+/// "user", "team", "group", "agent" as a message (`cloud-kind-<kind>`).
+fn kind(what: &str) -> meterdeck_wire::i18n::Text {
+    match what {
+        "user" | "team" | "group" | "agent" => t(&format!("cloud-kind-{what}")),
+        other => meterdeck_wire::i18n::Text::plain(other),
+    }
+}
+
 fn check_name(what: &str, name: &str) -> ApiResult<()> {
     if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request(format!("the {what} name must have 1 to 100 characters")));
+        return Err(ApiError::bad_request(t("cloud-name-length").text_arg("kind", kind(what))));
     }
     Ok(())
 }
@@ -83,7 +91,7 @@ pub async fn create_user(
     let mailer = if b.invite { Some(super::invite::check_can_invite(&ctx, &b.email)?.clone()) } else { None };
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
     let count = ctx.store().users(&c.account.id).await?.len() as u64;
-    check_count(&c.account.id, plan, &limits, "users", "users", count)?;
+    check_count(&c.account.id, plan, &limits, "users", count)?;
     let temp = password::temporary_password();
     let user = User {
         account: c.account.id.clone(),
@@ -98,7 +106,7 @@ pub async fn create_user(
         created_ms: ctx.now(),
     };
     ctx.store().insert_user(&user).await.map_err(|e| match e {
-        crate::store::StoreError::Exists(_) => ApiError::conflict(format!("user {} already exists", b.id)),
+        crate::store::StoreError::Exists(_) => ApiError::conflict(t("cloud-user-exists").arg("id", b.id.as_str())),
         e => e.into(),
     })?;
     if let Some(mail) = mailer {
@@ -130,7 +138,7 @@ pub struct UserPatch {
 
 /// The user `id` of the account, or 404.
 async fn find_user(ctx: &Ctx, account: &str, id: &str) -> ApiResult<User> {
-    ctx.store().user(account, id).await?.ok_or_else(|| ApiError::not_found(format!("user {id} not found")))
+    ctx.store().user(account, id).await?.ok_or_else(|| ApiError::not_found(t("cloud-user-not-found").arg("id", id)))
 }
 
 async fn admins_left(ctx: &Ctx, account: &str, without: &str) -> ApiResult<usize> {
@@ -162,7 +170,7 @@ pub async fn update_user(
     let mut lowered = false;
     if let Some(r) = b.role {
         if u.role == Role::Admin && r != Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
-            return Err(ApiError::conflict("the account needs at least one admin; make someone else admin first"));
+            return Err(ApiError::conflict(t("cloud-users-one-admin")));
         }
         lowered = r.rank() < u.role.rank();
         u.role = r;
@@ -170,12 +178,10 @@ pub async fn update_user(
     if let Some(tf) = b.two_factor {
         match tf {
             TwoFactor::Totp if u.two_factor != TwoFactor::Totp => {
-                return Err(ApiError::bad_request(
-                    "the authenticator app is set up by the user (POST /api/v1/me/totp); an admin can set none or email",
-                ));
+                return Err(ApiError::bad_request(t("cloud-users-authenticator-app-set")));
             }
             TwoFactor::Email if u.email.is_empty() => {
-                return Err(ApiError::bad_request("the user has no email address for codes; set one first"));
+                return Err(ApiError::bad_request(t("cloud-users-no-email")));
             }
             TwoFactor::None => u.totp_secret = None,
             _ => {}
@@ -183,9 +189,7 @@ pub async fn update_user(
         u.two_factor = tf;
     }
     if u.two_factor == TwoFactor::Email && u.email.is_empty() {
-        return Err(ApiError::bad_request(
-            "the user gets login codes by email, so the email address cannot be empty; switch the second factor first",
-        ));
+        return Err(ApiError::bad_request(t("cloud-users-email-needed")));
     }
     store.update_user(&u).await?;
     if lowered {
@@ -227,9 +231,7 @@ pub async fn delete_user(State(ctx): State<Ctx>, Full(c): Full, Path(id): Path<S
     let store = ctx.store();
     let u = find_user(&ctx, &c.account.id, &id).await?;
     if u.role == Role::Admin && admins_left(&ctx, &c.account.id, &id).await? == 0 {
-        return Err(ApiError::conflict(
-            "this is the account's last admin; to close the account use DELETE /api/v1/account",
-        ));
+        return Err(ApiError::conflict(t("cloud-users-last-admin")));
     }
     store.delete_user(&c.account.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -264,7 +266,9 @@ async fn check_members(ctx: &Ctx, account: &str, ids: &[String]) -> ApiResult<()
 /// 400 naming the first of `ids` that is not in `known`.
 fn all_known(kind: &str, known: &HashSet<String>, ids: &[String]) -> ApiResult<()> {
     match ids.iter().find(|x| !known.contains(*x)) {
-        Some(bad) => Err(ApiError::bad_request(format!("{kind} {bad} does not exist in this account"))),
+        Some(bad) => Err(ApiError::bad_request(
+            t("cloud-unknown-in-account").text_arg("kind", self::kind(kind)).arg("id", bad.as_str()),
+        )),
         None => Ok(()),
     }
 }
@@ -273,8 +277,12 @@ fn all_known(kind: &str, known: &HashSet<String>, ids: &[String]) -> ApiResult<(
 /// it new (409), changing and deleting want it there (404).
 fn presence(kind: &str, id: &str, exists: bool, wanted: bool) -> ApiResult<()> {
     match (exists, wanted) {
-        (true, false) => Err(ApiError::conflict(format!("{kind} {id} already exists"))),
-        (false, true) => Err(ApiError::not_found(format!("{kind} {id} not found"))),
+        (true, false) => {
+            Err(ApiError::conflict(t("cloud-kind-exists").text_arg("kind", self::kind(kind)).arg("id", id)))
+        }
+        (false, true) => {
+            Err(ApiError::not_found(t("cloud-kind-not-found").text_arg("kind", self::kind(kind)).arg("id", id)))
+        }
         _ => Ok(()),
     }
 }
@@ -311,7 +319,7 @@ pub async fn create_team(
     presence("team", &b.id, team_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
     let count = ctx.store().teams(&c.account.id).await?.len() as u64;
-    check_count(&c.account.id, plan, &limits, "teams", "teams", count)?;
+    check_count(&c.account.id, plan, &limits, "teams", count)?;
     Ok((StatusCode::CREATED, save_team(&ctx, &c, b.id, TeamBody { name: b.name, members: b.members }).await?))
 }
 
@@ -419,7 +427,7 @@ pub async fn create_group(
     presence("group", &b.id, group_exists(&ctx, &c.account.id, &b.id).await?, false)?;
     let (plan, limits) = super::licence::in_force(&ctx, &c.account.id).await?;
     let count = ctx.store().groups(&c.account.id).await?.len() as u64;
-    check_count(&c.account.id, plan, &limits, "groups", "measurement groups", count)?;
+    check_count(&c.account.id, plan, &limits, "groups", count)?;
     Ok((
         StatusCode::CREATED,
         save_group(&ctx, &c, b.id, GroupBody { name: b.name, agents: b.agents, users: b.users, teams: b.teams })

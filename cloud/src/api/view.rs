@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::agents::{MAX_BUCKETS, parse_time};
 use super::caller::Caller;
-use super::error::{ErrorBody, Json, Path, Query};
+use super::error::{ErrorBody, Json, Path, Query, t};
 use super::{ApiError, ApiResult, Ctx};
 use crate::store::{Agent, CloudChannel, MinMax, TimeMs};
 use crate::viewlink::{LinkError, LinkTerms, MAX_CHANNELS};
@@ -24,8 +24,10 @@ const MAX_ALARM_NAME: usize = 200;
 impl From<LinkError> for ApiError {
     fn from(e: LinkError) -> Self {
         match e {
-            LinkError::Altered => ApiError::forbidden(e.to_string()).with_code("link_altered"),
-            LinkError::Expired { .. } => ApiError::new(StatusCode::GONE, e.to_string()).with_code("link_expired"),
+            LinkError::Altered => ApiError::forbidden(t("cloud-link-altered")).with_code("link_altered"),
+            LinkError::Expired { at } => {
+                ApiError::new(StatusCode::GONE, t("cloud-link-expired").arg("at", at)).with_code("link_expired")
+            }
         }
     }
 }
@@ -77,47 +79,41 @@ async fn linking_agent(ctx: &Ctx, caller: Option<&Caller>, headers: &HeaderMap, 
         let agent = super::caller::basic_agent(ctx, auth).await?;
         // An agent links to its own alarms only; other ids do not exist for it.
         if agent.id != id {
-            return Err(ApiError::not_found(format!("agent {id} not found")));
+            return Err(ApiError::not_found(t("cloud-agent-not-found").arg("id", id)));
         }
         return Ok(agent);
     }
     let Some(c) = caller else {
-        return Err(ApiError::unauthorized(
-            "view links are asked for by agents: send HTTP Basic agent_id:agent_secret (the agent's cloud login)",
-        ));
+        return Err(ApiError::unauthorized(t("cloud-view-agents-only-basic")));
     };
     c.agent(ctx, id).await?;
-    Err(ApiError::forbidden(
-        "view links are asked for by agents with HTTP Basic agent_id:agent_secret, not with a user's token",
-    ))
+    Err(ApiError::forbidden(t("cloud-view-agents-only-token")))
 }
 
 /// The request's channels as paths of `agent`'s own channels; an id or path
 /// of another agent (of any account) is not found, as if it did not exist.
 fn resolve_channels(agent: &Agent, own: &[CloudChannel], asked: &[String]) -> ApiResult<Vec<String>> {
     if asked.is_empty() || asked.len() > MAX_CHANNELS {
-        return Err(ApiError::bad_request(format!(
-            "channels must name 1 to {MAX_CHANNELS} channels of the alarm, not {}",
-            asked.len()
-        )));
+        return Err(ApiError::bad_request(
+            t("cloud-link-channels").arg("max", MAX_CHANNELS.to_string()).arg("count", asked.len().to_string()),
+        ));
     }
     let mut out: Vec<String> = Vec::new();
     for c in asked {
         let c = c.trim();
         let path = if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) {
             let id: i64 = c.parse().map_err(|_| ApiError::bad_request(format!("channel id {c:?} is too large")))?;
-            own.iter()
-                .find(|ch| ch.id == id)
-                .map(|ch| ch.path.clone())
-                .ok_or_else(|| ApiError::not_found(format!("channel {id} of agent {} not found", agent.id)))?
+            own.iter().find(|ch| ch.id == id).map(|ch| ch.path.clone()).ok_or_else(|| {
+                ApiError::not_found(
+                    t("cloud-agent-channel-not-found").arg("id", id.to_string()).arg("agent", agent.id.as_str()),
+                )
+            })?
         } else {
             let ok = c.len() <= 200
                 && !c.chars().any(char::is_control)
                 && c.split_once('/').is_some_and(|(i, ch)| !i.is_empty() && !ch.is_empty() && !ch.contains('/'));
             if !ok {
-                return Err(ApiError::bad_request(format!(
-                    "channel {c:?} is not an instrument/channel path of the agent (or a cloud channel id)"
-                )));
+                return Err(ApiError::bad_request(t("cloud-link-channel-path").arg("channel", format!("{c:?}"))));
             }
             c.to_string()
         };
@@ -236,10 +232,11 @@ pub async fn view(
 ) -> ApiResult<Json<ViewReply>> {
     let terms = ctx.link_key.verify(&token, ctx.now())?;
     // The agent may have been deleted since: its data is gone with it.
-    let agent = ctx.store().agent(&terms.agent).await?.ok_or_else(|| {
-        ApiError::new(StatusCode::GONE, "the agent of this link was deleted, and its data with it")
-            .with_code("link_expired")
-    })?;
+    let agent = ctx
+        .store()
+        .agent(&terms.agent)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::GONE, t("cloud-link-agent-deleted")).with_code("link_expired"))?;
     let mut from = terms.from;
     let mut to = terms.to;
     if let Some(f) = q.from.as_deref() {
@@ -249,24 +246,25 @@ pub async fn view(
         to = parse_time("to", t)?.clamp(terms.from, terms.to);
     }
     if from >= to {
-        return Err(ApiError::bad_request(format!(
-            "from ({from}) must be before to ({to}), both inside the link's window [{}, {})",
-            terms.from, terms.to
-        )));
+        return Err(ApiError::bad_request(
+            t("cloud-link-window")
+                .arg("from", from.to_string())
+                .arg("to", to.to_string())
+                .arg("start", terms.from.to_string())
+                .arg("end", terms.to.to_string()),
+        ));
     }
     let buckets = q.buckets.unwrap_or(1000);
     if buckets == 0 || buckets > MAX_BUCKETS {
-        return Err(ApiError::bad_request(format!("buckets must be 1 to {MAX_BUCKETS}")));
+        return Err(ApiError::bad_request(t("cloud-buckets-range").arg("max", MAX_BUCKETS.to_string())));
     }
     let wanted: Option<Vec<&str>> =
         q.channels.as_deref().map(|c| c.split(',').map(str::trim).filter(|p| !p.is_empty()).collect());
     if let Some(w) = &wanted
         && let Some(other) = w.iter().find(|p| !terms.allows(p))
     {
-        return Err(ApiError::forbidden(format!(
-            "channel {other} is not one of this link's; a view link shows only its alarm's channels"
-        ))
-        .with_code("link_channel"));
+        return Err(ApiError::forbidden(t("cloud-link-other-channel").arg("channel", other.to_string()))
+            .with_code("link_channel"));
     }
     let mut channels = Vec::new();
     for ch in ctx.store().channels(&agent.id).await? {

@@ -3,6 +3,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use meterdeck_wire::i18n::Text;
 use rand::Rng;
 
 /// Hashes with argon2id and a fresh salt (the crate's default parameters).
@@ -61,11 +62,23 @@ pub const MAX_LEN: usize = 256;
 /// A password the policy refuses; the message names what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
-    #[error("the password is too long ({0} characters; at most {MAX_LEN})")]
+    #[error("{}", self.text())]
     TooLong(usize),
-    /// What is missing, e.g. "a digit".
-    #[error("the password needs {}", join_and(.0))]
-    Missing(Vec<String>),
+    /// What is missing, e.g. "a digit" (keyed, locales/*/cloud.ftl).
+    #[error("{}", self.text())]
+    Missing(Vec<Text>),
+}
+
+impl PolicyError {
+    /// The refusal by key, for an answer in the caller's language.
+    pub fn text(&self) -> Text {
+        match self {
+            PolicyError::TooLong(n) => {
+                Text::new("cloud-password-too-long").arg("chars", n.to_string()).arg("max", MAX_LEN.to_string())
+            }
+            PolicyError::Missing(what) => Text::new("cloud-password-needs").text_arg("what", join_and(what)),
+        }
+    }
 }
 
 /// The password policy: at least 8 characters with a digit, an upper- and
@@ -77,25 +90,34 @@ pub fn check_policy(password: &str) -> Result<(), PolicyError> {
         return Err(PolicyError::TooLong(chars));
     }
     if chars < MIN_LEN {
-        missing.push(format!("at least {MIN_LEN} characters (it has {chars})"));
+        missing.push(
+            Text::new("cloud-password-needs-length").arg("min", MIN_LEN.to_string()).arg("chars", chars.to_string()),
+        );
     }
     if !password.chars().any(|c| c.is_ascii_digit()) {
-        missing.push("a digit".to_string());
+        missing.push(Text::new("cloud-password-needs-digit"));
     }
     if !password.chars().any(|c| c.is_uppercase()) {
-        missing.push("an upper-case letter".to_string());
+        missing.push(Text::new("cloud-password-needs-upper"));
     }
     if !password.chars().any(|c| c.is_lowercase()) {
-        missing.push("a lower-case letter".to_string());
+        missing.push(Text::new("cloud-password-needs-lower"));
     }
     if missing.is_empty() { Ok(()) } else { Err(PolicyError::Missing(missing)) }
 }
 
-fn join_and(items: &[String]) -> String {
+/// "a, b and c" in each language.
+fn join_and(items: &[Text]) -> Text {
     match items {
-        [] => String::new(),
+        [] => Text::plain(""),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => {
+            let mut list = init[0].clone();
+            for next in &init[1..] {
+                list = Text::new("cloud-list-comma").text_arg("a", list).text_arg("b", next.clone());
+            }
+            Text::new("cloud-list-and").text_arg("a", list).text_arg("b", last.clone())
+        }
     }
 }
 

@@ -67,13 +67,13 @@ impl Bearer {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BearerError {
-    #[error("the Authorization header must be `Bearer <token>` with a token starting mds_ (login) or mdt_ (API token)")]
+    #[error("{}", meterdeck_wire::i18n::Text::new("cloud-bearer-malformed"))]
     Malformed,
-    #[error("the token is not valid (logged out, revoked or never issued); log in again")]
+    #[error("{}", meterdeck_wire::i18n::Text::new("cloud-bearer-unknown"))]
     Unknown,
-    #[error("the session expired after 24 hours without activity; log in again")]
+    #[error("{}", meterdeck_wire::i18n::Text::new("cloud-bearer-expired"))]
     Expired,
-    #[error("the login was not finished within 15 minutes; log in again")]
+    #[error("{}", meterdeck_wire::i18n::Text::new("cloud-bearer-pending-expired"))]
     PendingExpired,
     #[error(transparent)]
     Store(#[from] StoreError),

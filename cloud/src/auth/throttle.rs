@@ -14,6 +14,8 @@
 
 use std::net::IpAddr;
 
+use meterdeck_wire::i18n::Text;
+
 use crate::store::{Result, Storage, TimeMs};
 
 pub const WINDOW_MS: TimeMs = 15 * 60 * 1000;
@@ -47,22 +49,16 @@ pub async fn blocked(
     user: &str,
     ip: Option<IpAddr>,
     now: TimeMs,
-) -> Result<Option<String>> {
+) -> Result<Option<Text>> {
     let since = now - WINDOW_MS;
     if store.login_failures(&user_ip_key(account, user, ip), since).await? >= USER_IP_LIMIT {
-        return Ok(Some(format!(
-            "too many failed logins for this user from your address ({USER_IP_LIMIT} within 15 minutes); wait 15 minutes or reset the password"
-        )));
+        return Ok(Some(Text::new("cloud-throttle-user-ip").arg("n", USER_IP_LIMIT.to_string())));
     }
     if store.login_failures(&ip_key(ip), since).await? >= IP_LIMIT {
-        return Ok(Some(format!(
-            "too many failed logins from your address ({IP_LIMIT} within 15 minutes); wait 15 minutes"
-        )));
+        return Ok(Some(Text::new("cloud-throttle-ip").arg("n", IP_LIMIT.to_string())));
     }
     if store.login_failures(&user_key(account, user), since).await? >= USER_LIMIT {
-        return Ok(Some(format!(
-            "too many failed logins for this user from many addresses ({USER_LIMIT} within 15 minutes); wait 15 minutes or reset the password"
-        )));
+        return Ok(Some(Text::new("cloud-throttle-user").arg("n", USER_LIMIT.to_string())));
     }
     Ok(None)
 }
@@ -104,7 +100,7 @@ mod tests {
         for _ in 0..USER_IP_LIMIT {
             failed(s, "acme", "ann", ip(1), now).await.unwrap();
         }
-        let msg = blocked(s, "acme", "ann", ip(1), now).await.unwrap().unwrap();
+        let msg = blocked(s, "acme", "ann", ip(1), now).await.unwrap().unwrap().to_string();
         assert!(msg.contains("from your address"), "{msg}");
         assert_eq!(blocked(s, "acme", "ann", ip(2), now).await.unwrap(), None, "another address still logs in");
         assert_eq!(blocked(s, "acme", "bob", ip(1), now).await.unwrap(), None, "another user from there too");
@@ -114,7 +110,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let msg = blocked(s, "acme", "ann", ip(3), now).await.unwrap().unwrap();
+        let msg = blocked(s, "acme", "ann", ip(3), now).await.unwrap().unwrap().to_string();
         assert!(msg.contains("many addresses"), "{msg}");
         // A good login (e.g. the owner's, before the ceiling) clears the user's
         // counts there; a reset clears every address's.

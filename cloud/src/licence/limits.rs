@@ -4,6 +4,7 @@
 //! (Counting and inserting are two steps: two creations racing at the
 //! limit may both pass; the next one is refused.)
 
+use meterdeck_wire::i18n::Text;
 use meterdeck_wire::licence::{Limits, Plan};
 
 use super::{LicenceOpError, terms};
@@ -18,7 +19,26 @@ pub struct PlanLimit {
     pub plan: Plan,
     pub max: u64,
     pub count: u64,
+    /// English (`text` in English).
     pub message: String,
+    /// The refusal by key (locales/*/cloud.ftl), answered in the caller's language.
+    pub text: Text,
+}
+
+impl PlanLimit {
+    /// A refusal saying `text` (its English is the `message`).
+    pub fn new(limit: &'static str, plan: Plan, max: u64, count: u64, text: Text) -> PlanLimit {
+        PlanLimit { limit, plan, max, count, message: text.to_string(), text }
+    }
+}
+
+/// What a limit counts (`field` of `Limits`), as a message: "users",
+/// "measurement groups", ...
+fn noun(field: &str) -> Text {
+    match field {
+        "users" | "teams" | "agents" | "groups" => Text::new(&format!("cloud-limit-noun-{field}")),
+        other => Text::plain(other),
+    }
 }
 
 /// The plan and limits in force for `account` at `now`.
@@ -45,13 +65,13 @@ fn lifting_plan(plan: Plan, field: &str, count: u64) -> Option<Plan> {
     Plan::ALL.into_iter().filter(|p| *p > plan).find(|p| count_of(&p.limits(), field) > count)
 }
 
-/// Refuses one more of `noun` (plural, e.g. "users") when `count` reached the plan's limit.
+/// Refuses one more of `field` (users, teams, agents, groups) when `count`
+/// reached the plan's limit.
 pub fn check_count(
     account: &str,
     plan: Plan,
     limits: &Limits,
     field: &'static str,
-    noun: &str,
     count: u64,
 ) -> Result<(), PlanLimit> {
     let max = count_of(limits, field);
@@ -59,23 +79,19 @@ pub fn check_count(
         return Ok(());
     }
     let lift = match lifting_plan(plan, field, count) {
-        Some(p) => format!(
-            "apply a {} licence card (it allows {}) or remove one first",
-            p.name(),
-            count_of(&p.limits(), field)
-        ),
-        None => "remove one first".to_string(),
+        Some(p) => Text::new("cloud-limit-count-lift")
+            .arg("plan", p.name())
+            .arg("max", count_of(&p.limits(), field).to_string()),
+        None => Text::new("cloud-limit-count-remove"),
     };
-    Err(PlanLimit {
-        limit: field,
-        plan,
-        max,
-        count,
-        message: format!(
-            "the {} plan allows {max} {noun} and account {account} has {count}; nothing was created: {lift}",
-            plan.name()
-        ),
-    })
+    let text = Text::new("cloud-limit-count")
+        .arg("plan", plan.name())
+        .arg("max", max.to_string())
+        .text_arg("noun", noun(field))
+        .arg("account", account)
+        .arg("count", count.to_string())
+        .text_arg("lift", lift);
+    Err(PlanLimit::new(field, plan, max, count, text))
 }
 
 /// Refuses growing the dashboard panels that show `agent`'s channels from
@@ -95,32 +111,24 @@ pub fn check_panels(
         return Ok(());
     }
     let lift = match lifting_plan(plan, field, after - 1) {
-        Some(p) => {
-            format!("remove some, or apply a {} licence card (it allows {})", p.name(), count_of(&p.limits(), field))
-        }
-        None => "remove some first".to_string(),
+        Some(p) => Text::new("cloud-limit-panels-lift")
+            .arg("plan", p.name())
+            .arg("max", count_of(&p.limits(), field).to_string()),
+        None => Text::new("cloud-limit-panels-remove"),
     };
-    Err(PlanLimit {
-        limit: field,
-        plan,
-        max,
-        count: before,
-        message: format!(
-            "the {} plan allows {max} dashboard panels per agent; agent {agent} of account {account} is on {before} \
-             and the change asks for {after}; nothing was saved: {lift}",
-            plan.name()
-        ),
-    })
+    let text = Text::new("cloud-limit-panels")
+        .arg("plan", plan.name())
+        .arg("max", max.to_string())
+        .arg("agent", agent)
+        .arg("account", account)
+        .arg("before", before.to_string())
+        .arg("after", after.to_string())
+        .text_arg("lift", lift);
+    Err(PlanLimit::new(field, plan, max, before, text))
 }
 
 /// Refuses a Pro feature (`web_api`, `ip_restriction`, `csv_import`) on other plans.
-pub fn check_feature(
-    account: &str,
-    plan: Plan,
-    limits: &Limits,
-    field: &'static str,
-    what: &str,
-) -> Result<(), PlanLimit> {
+pub fn check_feature(account: &str, plan: Plan, limits: &Limits, field: &'static str) -> Result<(), PlanLimit> {
     let on = match field {
         "web_api" => limits.web_api,
         "ip_restriction" => limits.ip_restriction,
@@ -130,16 +138,16 @@ pub fn check_feature(
     if on {
         return Ok(());
     }
-    Err(PlanLimit {
-        limit: field,
-        plan,
-        max: 0,
-        count: 0,
-        message: format!(
-            "{what} need the Pro plan; account {account} is on {}: apply a Pro licence card, or change the plan to Pro, to use it",
-            plan.name()
-        ),
-    })
+    let what = match field {
+        "web_api" => "cloud-limit-feature-web-api",
+        "ip_restriction" => "cloud-limit-feature-ip-restriction",
+        _ => "cloud-limit-feature-csv-import",
+    };
+    let text = Text::new("cloud-limit-feature")
+        .text_arg("what", Text::new(what))
+        .arg("account", account)
+        .arg("plan", plan.name());
+    Err(PlanLimit::new(field, plan, 0, 0, text))
 }
 
 #[cfg(test)]
@@ -149,17 +157,16 @@ mod tests {
     #[test]
     fn refusals_name_plan_limit_count_and_the_lift() {
         let free = Plan::Free.limits();
-        assert!(check_count("acme", Plan::Free, &free, "users", "users", 2).is_ok());
-        let e = check_count("acme", Plan::Free, &free, "users", "users", 3).unwrap_err();
+        assert!(check_count("acme", Plan::Free, &free, "users", 2).is_ok());
+        let e = check_count("acme", Plan::Free, &free, "users", 3).unwrap_err();
         assert_eq!((e.limit, e.plan, e.max, e.count), ("users", Plan::Free, 3, 3));
         assert!(e.message.contains("the Free plan allows 3 users and account acme has 3"), "{}", e.message);
         assert!(e.message.contains("apply a Standard licence card (it allows 10)"), "{}", e.message);
         let pro = Plan::Pro.limits();
-        let e = check_count("acme", Plan::Pro, &pro, "groups", "measurement groups", 100).unwrap_err();
+        let e = check_count("acme", Plan::Pro, &pro, "groups", 100).unwrap_err();
         assert!(e.message.ends_with("remove one first"), "{}", e.message);
-        let e =
-            check_feature("acme", Plan::Standard, &Plan::Standard.limits(), "web_api", "Web API tokens").unwrap_err();
+        let e = check_feature("acme", Plan::Standard, &Plan::Standard.limits(), "web_api").unwrap_err();
         assert!(e.message.contains("Web API tokens need the Pro plan; account acme is on Standard"));
-        assert!(check_feature("acme", Plan::Pro, &pro, "csv_import", "CSV imports").is_ok());
+        assert!(check_feature("acme", Plan::Pro, &pro, "csv_import").is_ok());
     }
 }

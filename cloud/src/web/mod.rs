@@ -36,7 +36,7 @@ pub async fn portal(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
     // Not an API version this server has: the API's own 404, not a page.
     if path == "api" || path.starts_with("api/") {
-        return crate::api::ApiError::not_found(format!("no such endpoint: {}; see /api/v1/openapi.json", uri.path()))
+        return crate::api::ApiError::not_found(crate::api::error::t("cloud-no-endpoint").arg("path", uri.path()))
             .into_response();
     }
     if method != Method::GET && method != Method::HEAD {

@@ -5,6 +5,8 @@
 // site can make the browser send the cookie, but cannot read it to copy it
 // into the header). No token is ever kept in localStorage.
 
+import { getLang } from "../i18n";
+
 export const API_BASE = "/api/v1";
 export const CSRF_COOKIE = "md_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";
@@ -57,7 +59,12 @@ export async function apiFetchRaw(
   opts: FetchOptions = {},
 ): Promise<Response> {
   const m = method.toUpperCase();
-  const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
+  // The cloud answers its errors in this language (the page's, not the browser's).
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    "Accept-Language": getLang(),
+    ...opts.headers,
+  };
   let payload: BodyInit | undefined;
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";

@@ -1,0 +1,201 @@
+# The cloud service's error answers (`error` of the API's JSON), in the
+# language of the request's Accept-Language (German).
+
+## Plan limits
+cloud-limit-count = Der Tarif { $plan } erlaubt { $max } { $noun }, und das Konto { $account } hat { $count }; nichts wurde angelegt: { $lift }
+cloud-limit-count-lift = Wenden Sie eine { $plan }-Lizenzkarte an (sie erlaubt { $max }) oder entfernen Sie zuerst einen Eintrag
+cloud-limit-count-remove = Entfernen Sie zuerst einen Eintrag
+cloud-limit-noun-users = Benutzer
+cloud-limit-noun-teams = Teams
+cloud-limit-noun-agents = Agenten
+cloud-limit-noun-groups = Messgruppen
+cloud-limit-panels = Der Tarif { $plan } erlaubt { $max } Dashboard-Felder pro Agent; für den Agenten { $agent } des Kontos { $account } sind es { $before }, die Änderung verlangt { $after }; nichts wurde gespeichert: { $lift }
+cloud-limit-panels-lift = Entfernen Sie einige oder wenden Sie eine { $plan }-Lizenzkarte an (sie erlaubt { $max })
+cloud-limit-panels-remove = Entfernen Sie zuerst einige
+cloud-limit-feature = Für { $what } ist der Tarif Pro nötig; das Konto { $account } hat den Tarif { $plan }: Wenden Sie eine Pro-Lizenzkarte an oder wechseln Sie zum Tarif Pro, um sie zu nutzen
+cloud-limit-feature-web-api = Web-API-Tokens
+cloud-limit-feature-ip-restriction = IP-Freigabelisten
+cloud-limit-feature-csv-import = CSV-Importe
+cloud-limit-storage = Der Tarif { $plan } erlaubt { $max } Byte Speicher, und das Konto { $account } belegt { $used }; diese Datei mit { $size } Byte würde das überschreiten, daher wurde nichts gespeichert: Löschen Sie Daten oder wenden Sie eine Lizenzkarte mit mehr Speicher an
+
+## Sign-in: sessions, tokens, throttling, passwords
+cloud-bearer-malformed = Der Authorization-Header muss `Bearer <token>` lauten, mit einem Token, das mit mds_ (Anmeldung) oder mdt_ (API-Token) beginnt
+cloud-bearer-unknown = Das Token ist nicht gültig (abgemeldet, widerrufen oder nie ausgestellt); melden Sie sich erneut an
+cloud-bearer-expired = Die Sitzung ist nach 24 Stunden ohne Aktivität abgelaufen; melden Sie sich erneut an
+cloud-bearer-pending-expired = Die Anmeldung wurde nicht innerhalb von 15 Minuten abgeschlossen; melden Sie sich erneut an
+cloud-throttle-user-ip = Zu viele fehlgeschlagene Anmeldungen für diesen Benutzer von Ihrer Adresse ({ $n } innerhalb von 15 Minuten); warten Sie 15 Minuten oder setzen Sie das Passwort zurück
+cloud-throttle-ip = Zu viele fehlgeschlagene Anmeldungen von Ihrer Adresse ({ $n } innerhalb von 15 Minuten); warten Sie 15 Minuten
+cloud-throttle-user = Zu viele fehlgeschlagene Anmeldungen für diesen Benutzer von vielen Adressen ({ $n } innerhalb von 15 Minuten); warten Sie 15 Minuten oder setzen Sie das Passwort zurück
+cloud-throttle-reset = Zu viele Anfragen zum Zurücksetzen für diesen Benutzer; warten Sie 15 Minuten und verwenden Sie die neueste E-Mail
+cloud-password-too-long = Das Passwort ist zu lang ({ $chars } Zeichen; höchstens { $max })
+cloud-password-needs = Das Passwort braucht { $what }
+cloud-password-needs-length = mindestens { $min } Zeichen (es hat { $chars })
+cloud-password-needs-digit = eine Ziffer
+cloud-password-needs-upper = einen Großbuchstaben
+cloud-password-needs-lower = einen Kleinbuchstaben
+cloud-list-comma = { $a }, { $b }
+cloud-list-and = { $a } und { $b }
+
+## Refusals of the API (sign-in, roles, data, files, ...)
+cloud-account-token-name-must = Der Token-Name muss 1 bis 100 Zeichen haben
+cloud-account-at-most-200 = Höchstens 200 Einträge in der IP-Freigabeliste
+cloud-account-password-wrong-account = Das Passwort ist falsch; das Konto wurde nicht gelöscht
+cloud-caller-cookie-invalid = Das Sitzungs-Cookie ist nicht gültig; melden Sie sich erneut an
+cloud-caller-authorization-header-ascii = Der Authorization-Header ist kein ASCII
+cloud-caller-token-gone = Der Benutzer oder das Konto des Tokens existiert nicht mehr; melden Sie sich erneut an
+cloud-caller-password-was-reset = Ihr Passwort wurde auf ein vorläufiges zurückgesetzt: Melden Sie sich damit an und ändern Sie es (POST /api/v1/password)
+cloud-caller-change-temporary-password = Ändern Sie zuerst Ihr vorläufiges Passwort: POST /api/v1/password mit current und new
+cloud-login-code-first = Geben Sie zuerst den Code Ihres zweiten Faktors ein: POST /api/v1/login/code
+cloud-caller-log-in-first = Melden Sie sich zuerst an: Senden Sie Authorization: Bearer <token> (POST /api/v1/login liefert eines)
+cloud-caller-agent-wrong = Die Agenten-ID oder das Geheimnis ist falsch (HTTP Basic agent_id:agent_secret)
+cloud-export-channel-ids-give = Keine Kanal-IDs: Geben Sie sie durch Kommas getrennt an, z. B. /channels/3,7/zip
+cloud-files-agents-only-basic = Uploads kommen von Agenten: Senden Sie HTTP Basic agent_id:agent_secret (die Cloud-Anmeldung des Agenten)
+cloud-files-agents-only-token = Uploads kommen von Agenten mit HTTP Basic agent_id:agent_secret, nicht mit dem Token eines Benutzers
+cloud-files-disk = Der Dienst konnte sein Dateiverzeichnis nicht schreiben oder lesen; versuchen Sie es später erneut
+cloud-invite-invitation-mailed-give = Eine Einladung wird per E-Mail verschickt: Geben Sie die E-Mail-Adresse des Benutzers an oder legen Sie den Benutzer ohne `invite` an
+cloud-invite-no-mail = Dieser Server kann keine E-Mails senden (serve --smtp ist nicht gesetzt) und daher nicht per E-Mail einladen; legen Sie den Benutzer ohne `invite` an und übergeben Sie das vorläufige Passwort selbst
+cloud-licence-log-authorization-bearer = Melden Sie sich zuerst an (Authorization: Bearer <token>) oder als Agent mit HTTP Basic agent_id:agent_secret
+cloud-licence-card-code-has = Ein Kartencode hat höchstens 100 Zeichen
+cloud-login-too-long = Konto, Benutzer oder Passwort ist zu lang
+cloud-login-wrong = Konto, Benutzer oder Passwort ist falsch
+cloud-login-no-mail-codes = Dieser Server kann keine E-Mails senden, daher funktionieren Anmeldecodes per E-Mail nicht; bitten Sie einen Administrator, Ihren zweiten Faktor umzustellen
+cloud-login-second-factor-email = Ihr zweiter Faktor ist ein Code per E-Mail, aber Sie haben keine E-Mail-Adresse; wenden Sie sich an einen Administrator
+cloud-login-login-code-could = Der Anmeldecode konnte nicht per E-Mail gesendet werden; versuchen Sie es später erneut oder wenden Sie sich an einen Administrator
+cloud-login-api-tokens-need = API-Tokens brauchen keinen Anmeldecode
+cloud-login-this-session-waiting = Diese Sitzung wartet auf keinen Code
+cloud-login-wrong-expired-code = Falscher oder abgelaufener Code; Codes per E-Mail sind 10 Minuten gültig (melden Sie sich für einen neuen erneut an)
+cloud-login-api-token-logged = Ein API-Token ist nicht angemeldet; widerrufen Sie es mit DELETE /api/v1/tokens/{"{"}id{"}"}
+cloud-login-change-password-after = Ändern Sie das Passwort nach der Anmeldung, nicht mit einem API-Token
+cloud-login-current-password-wrong = Das aktuelle Passwort ist falsch
+cloud-login-new-password-must = Das neue Passwort muss sich vom aktuellen unterscheiden
+cloud-login-no-mail-reset = Dieser Server kann keine E-Mails senden; bitten Sie einen Administrator Ihres Kontos um ein vorläufiges Passwort
+cloud-login-reset-link-invalid = Der Link zum Zurücksetzen ist ungültig, bereits verwendet oder abgelaufen (Links sind 30 Minuten gültig); fordern Sie einen neuen an
+cloud-login-totp-set-up = Eine Authenticator-App ist bereits eingerichtet; ein Administrator kann Ihren zweiten Faktor auf „keiner“ stellen, damit Sie eine neue einrichten können
+cloud-login-set-up-authenticator = Richten Sie zuerst den Authenticator ein: POST /api/v1/me/totp
+cloud-login-totp-on = Die Authenticator-App ist bereits aktiv
+cloud-login-totp-mismatch = Der Code stimmt nicht; prüfen Sie die Uhr der App und versuchen Sie den aktuellen Code
+cloud-internal-panic = Der Dienst hatte einen internen Fehler; er wurde protokolliert, versuchen Sie es erneut oder melden Sie ihn
+cloud-remote-session-only = Fernbefehle brauchen die Sitzung eines angemeldeten Benutzers (melden Sie sich an), kein API-Token
+cloud-remote-no-broker = Dieser Dienst sendet keine Fernbefehle (keine Broker-Verbindung)
+cloud-users-one-admin = Das Konto braucht mindestens einen Administrator; machen Sie zuerst jemand anderen zum Administrator
+cloud-users-authenticator-app-set = Die Authenticator-App richtet der Benutzer selbst ein (POST /api/v1/me/totp); ein Administrator kann „keiner“ oder „E-Mail“ wählen
+cloud-users-no-email = Der Benutzer hat keine E-Mail-Adresse für Codes; legen Sie zuerst eine fest
+cloud-users-email-needed = Der Benutzer erhält Anmeldecodes per E-Mail, daher darf die E-Mail-Adresse nicht leer sein; stellen Sie zuerst den zweiten Faktor um
+cloud-users-last-admin = Dies ist der letzte Administrator des Kontos; um das Konto zu schließen, verwenden Sie DELETE /api/v1/account
+cloud-view-agents-only-basic = Ansichtslinks werden von Agenten angefordert: Senden Sie HTTP Basic agent_id:agent_secret (die Cloud-Anmeldung des Agenten)
+cloud-view-agents-only-token = Ansichtslinks werden von Agenten mit HTTP Basic agent_id:agent_secret angefordert, nicht mit dem Token eines Benutzers
+
+## Roles, not found, data browse, alarms, remote commands, files, users, links
+cloud-caller-ip-refused = Ihre Adresse { $ip } steht nicht in der IP-Freigabeliste des Kontos { $account }; bitten Sie dessen Administrator, sie hinzuzufügen
+cloud-caller-csrf = Abgelehnt: Ein { $method }, der über das Sitzungs-Cookie angemeldet ist, muss den Header { $header } tragen (den Wert des Cookies { $cookie }); laden Sie die Seite neu und versuchen Sie es erneut
+cloud-role-admin-only = Nur ein Administrator des Kontos darf { $what }; Ihre Rolle ist { $role }
+cloud-role-viewer = Ein Betrachter darf nicht { $what }; bitten Sie einen Administrator um die Rolle Mitglied
+cloud-agent-not-found = Agent { $id } nicht gefunden
+cloud-channel-not-found = Kanal { $id } nicht gefunden
+cloud-remote-offline = Der Agent { $name } ({ $id }) ist offline (oder war nie verbunden): Er kann erst Befehle empfangen, wenn er sich verbindet
+cloud-remote-timeout = { $error }: Er ist vielleicht offline oder beschäftigt; der Befehl verfällt unbeantwortet
+cloud-records-kind = kind={ $kind } ist keine Art von Eintrag; verwenden Sie journal, event, cloud_alarm oder remote_command (durch Kommas getrennt)
+cloud-from-before-to = from ({ $from }) muss vor to ({ $to }) liegen
+cloud-limit-range = limit muss 1 bis { $max } sein
+cloud-cursor = after={ $after } ist kein Seitenzeiger; übergeben Sie `next` der vorigen Seite
+cloud-comment-long = Der Kommentar ist länger als { $max } Zeichen
+cloud-alarm-not-synced = Alarm { $alarm } nicht gefunden: Der Agent { $agent } hat keinen solchen Alarm synchronisiert
+cloud-alarm-no-ack-needed = Alarm { $alarm } braucht keine Quittierung: Sein Zustand ist { $state }
+cloud-alarm-acked-pending = Alarm { $alarm } wurde in der Cloud bereits von { $user } quittiert; diese Quittierung ist auf dem Weg zum Agenten
+cloud-offline-after = offline_after_s muss { $min } bis { $max } Sekunden sein, nicht { $value }
+cloud-cloud-alarm-not-found = Cloud-Alarm { $id } nicht gefunden
+cloud-cloud-alarm-acked = Cloud-Alarm { $id } wurde bereits quittiert (von { $by })
+cloud-agent-deleted-broker = Der Agent { $id } wurde gelöscht, aber der Broker konnte noch nicht aktualisiert werden ({ $error }); das geschieht, sobald der Broker erreichbar ist
+cloud-time-unreadable = { $what }={ $value } ist weder Millisekunden seit 1970 noch eine ISO-8601-Zeit wie 2026-01-31T12:00:00Z
+cloud-time-years = { $what }={ $value } liegt außerhalb der Jahre 0 bis 9999
+cloud-channel-id-nan = Kanal-ID { $id } ist keine Zahl
+cloud-buckets-range = buckets muss 1 bis { $max } sein
+cloud-link-altered = Dieser Ansichtslink wurde verändert oder ist kein Meterdeck-Link; öffnen Sie den Link aus der Alarmnachricht so, wie er gesendet wurde
+cloud-link-expired = Dieser Ansichtslink ist am { $at } abgelaufen (Links gelten 30 Minuten); rufen Sie die Daten des Alarms im Portal ab oder warten Sie auf die nächste Nachricht
+cloud-link-channels = channels muss 1 bis { $max } Kanäle des Alarms nennen, nicht { $count }
+cloud-agent-channel-not-found = Kanal { $id } des Agenten { $agent } nicht gefunden
+cloud-link-channel-path = Kanal { $channel } ist kein Pfad Messgerät/Kanal des Agenten (und keine Cloud-Kanal-ID)
+cloud-link-agent-deleted = Der Agent dieses Links wurde gelöscht und mit ihm seine Daten
+cloud-link-window = from ({ $from }) muss vor to ({ $to }) liegen, beide im Zeitfenster des Links [{ $start }, { $end })
+cloud-link-other-channel = Kanal { $channel } gehört nicht zu diesem Link; ein Ansichtslink zeigt nur die Kanäle seines Alarms
+cloud-export-channels = { $count } Kanäle angefordert; ein Export umfasst höchstens { $max }
+cloud-export-rows = Der Zeitraum enthält { $rows } Messwerte dieser Kanäle; ein Export umfasst höchstens { $max }: Exportieren Sie einen kürzeren Zeitraum oder weniger Kanäle
+cloud-token-not-found = Token { $id } nicht gefunden
+cloud-ip-allow-lockout = Die Liste würde Sie aussperren: Ihre Adresse { $ip } steht nicht darin
+cloud-log-offset = offset muss 0 bis { $max } sein; grenzen Sie stattdessen den Zeitraum ein
+cloud-email-invalid = { $email } ist keine E-Mail-Adresse
+cloud-user-exists = Benutzer { $id } existiert bereits
+cloud-user-not-found = Benutzer { $id } nicht gefunden
+cloud-upload-not-found = Upload { $id } nicht gefunden; kündigen Sie die Datei erneut an (POST /api/v1/files/uploads)
+cloud-files-limit = limit muss 1..{ $max } sein
+cloud-file-not-found = Datei { $id } nicht gefunden
+cloud-prefs-language = language muss eine von { $languages } sein, nicht { $language }
+cloud-prefs-zone = Zone { $zone } ist keine IANA-Zeitzone (wie Asia/Tokyo, Europe/Berlin oder UTC)
+cloud-plan-unknown = Tarif { $plan } ist weder standard noch pro
+cloud-remote-plan-unknown = Remote-Tarif { $plan } ist weder basic noch pro
+cloud-no-endpoint = Keine solche Schnittstelle: { $path }; siehe /api/v1/openapi.json
+cloud-method-not-allowed = { $method } ist für { $path } nicht erlaubt; siehe /api/v1/openapi.json
+cloud-invite-mail-failed = Die Einladung konnte nicht an { $email } gesendet werden: { $error }; der Benutzer wurde nicht angelegt, versuchen Sie es später erneut
+cloud-bad-path = Ungültiger Pfad: { $error }
+cloud-bad-query = Ungültige Abfrage: { $error }
+
+cloud-board-not-found = Dashboard { $id } nicht gefunden
+cloud-board-max-panels = panels: Ein Dashboard enthält höchstens { $max } Felder
+
+## Names and ids of users, teams, groups; licence cards; request bodies
+cloud-kind-user = Benutzer
+cloud-kind-team = Team
+cloud-kind-group = Messgruppe
+cloud-kind-agent = Agent
+cloud-name-length = Der Name ({ $kind }) muss 1 bis 100 Zeichen haben
+cloud-unknown-in-account = { $kind } { $id } existiert in diesem Konto nicht
+cloud-kind-exists = { $kind } { $id } existiert bereits
+cloud-kind-not-found = { $kind } { $id } nicht gefunden
+cloud-licence-no-account = Das Konto { $account } existiert nicht
+cloud-licence-card-unknown = Keine Karte mit diesem Code für dieses Konto; prüfen Sie den Code (Buchstaben und Ziffern wie aufgedruckt)
+cloud-licence-card-used = Diese Karte wurde am { $at } angewendet; eine Karte gilt nur einmal
+cloud-json-content-type = Der Inhalt muss JSON sein, mit dem Header Content-Type: application/json
+cloud-json-syntax = Der Inhalt ist kein gültiges JSON (oder kein UTF-8): { $error }
+cloud-json-data = Das JSON passt nicht zu dieser Schnittstelle: { $error }
+cloud-json-too-large = Der Inhalt ist größer als { $max } Byte
+
+## What a role refusal says the caller cannot do (api/caller.rs `action`)
+cloud-do-acknowledge-alarms = Alarme quittieren
+cloud-do-apply-licence-cards = Lizenzkarten anwenden
+cloud-do-change-dashboard-boards = Dashboards ändern
+cloud-do-change-measurement-groups = Messgruppen ändern
+cloud-do-change-teams = Teams ändern
+cloud-do-change-the-alarm-destinations = die Alarmziele ändern
+cloud-do-change-the-offline-alarm-setting = die Einstellung des Offline-Alarms ändern
+cloud-do-change-the-plan = den Tarif ändern
+cloud-do-change-users = Benutzer ändern
+cloud-do-create-api-tokens = API-Tokens anlegen
+cloud-do-create-dashboard-boards = Dashboards anlegen
+cloud-do-create-measurement-groups = Messgruppen anlegen
+cloud-do-create-teams = Teams anlegen
+cloud-do-create-users = Benutzer anlegen
+cloud-do-delete-agents = Agenten löschen
+cloud-do-delete-dashboard-boards = Dashboards löschen
+cloud-do-delete-measurement-groups = Messgruppen löschen
+cloud-do-delete-teams = Teams löschen
+cloud-do-delete-the-account = das Konto löschen
+cloud-do-delete-users = Benutzer löschen
+cloud-do-give-agents-new-secrets = Agenten neue Geheimnisse geben
+cloud-do-give-users-temporary-passwords = Benutzern vorläufige Passwörter geben
+cloud-do-import-dashboard-boards = Dashboards importieren
+cloud-do-list-users = Benutzer auflisten
+cloud-do-read-the-access-log = das Zugriffsprotokoll lesen
+cloud-do-read-the-alarm-destinations = die Alarmziele lesen
+cloud-do-register-agents = Agenten registrieren
+cloud-do-reorder-dashboard-boards = Dashboards umsortieren
+cloud-do-revoke-api-tokens = API-Tokens widerrufen
+cloud-do-send-commands-to-an-agent = Befehle an einen Agenten senden
+cloud-do-set-the-ip-allow-list = die IP-Freigabeliste festlegen
+cloud-do-console-remotely = die Konsole aus der Ferne nutzen
+cloud-do-start-remotely = aus der Ferne starten
+cloud-do-stop-remotely = aus der Ferne stoppen
+cloud-do-fast-monitor-remotely = die schnelle Überwachung aus der Ferne nutzen
+cloud-do-poll-interval-remotely = das Abfrageintervall aus der Ferne ändern
+cloud-do-add-instrument-remotely = Messgeräte aus der Ferne hinzufügen
+cloud-do-edit-instrument-remotely = Messgeräte aus der Ferne bearbeiten
+cloud-do-remove-instrument-remotely = Messgeräte aus der Ferne entfernen

@@ -1,0 +1,201 @@
+# The cloud service's error answers (`error` of the API's JSON), in the
+# language of the request's Accept-Language (Japanese).
+
+## Plan limits
+cloud-limit-count = { $plan } プランで使える{ $noun }は { $max } までで、アカウント { $account } にはすでに { $count } あります。何も作成していません: { $lift }
+cloud-limit-count-lift = { $plan } のライセンスカードを適用する（上限 { $max }）か、先に 1 つ削除してください
+cloud-limit-count-remove = 先に 1 つ削除してください
+cloud-limit-noun-users = ユーザー
+cloud-limit-noun-teams = チーム
+cloud-limit-noun-agents = エージェント
+cloud-limit-noun-groups = 計測グループ
+cloud-limit-panels = { $plan } プランではエージェントごとのダッシュボードパネルは { $max } までです。アカウント { $account } のエージェント { $agent } は現在 { $before } で、この変更では { $after } になります。何も保存していません: { $lift }
+cloud-limit-panels-lift = いくつか削除するか、{ $plan } のライセンスカードを適用してください（上限 { $max }）
+cloud-limit-panels-remove = 先にいくつか削除してください
+cloud-limit-feature = { $what }には Pro プランが必要です。アカウント { $account } は { $plan } プランです。利用するには Pro のライセンスカードを適用するか、プランを Pro に変更してください
+cloud-limit-feature-web-api = Web API トークン
+cloud-limit-feature-ip-restriction = IP 許可リスト
+cloud-limit-feature-csv-import = CSV インポート
+cloud-limit-storage = { $plan } プランのストレージは { $max } バイトまでで、アカウント { $account } は { $used } バイト使用しています。このファイル（{ $size } バイト）を加えると上限を超えるため、何も保存していません。データを削除するか、ストレージの多いライセンスカードを適用してください
+
+## Sign-in: sessions, tokens, throttling, passwords
+cloud-bearer-malformed = Authorization ヘッダーは `Bearer <token>` の形式で、トークンは mds_（ログイン）または mdt_（API トークン）で始まる必要があります
+cloud-bearer-unknown = トークンが無効です（ログアウト済み、取り消し済み、または発行されていません）。もう一度ログインしてください
+cloud-bearer-expired = 24 時間操作がなかったため、セッションの有効期限が切れました。もう一度ログインしてください
+cloud-bearer-pending-expired = ログインが 15 分以内に完了しませんでした。もう一度ログインしてください
+cloud-throttle-user-ip = お使いのアドレスからこのユーザーへのログイン失敗が多すぎます（15 分間に { $n } 回）。15 分待つか、パスワードを再設定してください
+cloud-throttle-ip = お使いのアドレスからのログイン失敗が多すぎます（15 分間に { $n } 回）。15 分待ってください
+cloud-throttle-user = 多数のアドレスからこのユーザーへのログイン失敗が多すぎます（15 分間に { $n } 回）。15 分待つか、パスワードを再設定してください
+cloud-throttle-reset = このユーザーのパスワード再設定の依頼が多すぎます。15 分待ち、最新のメールを使ってください
+cloud-password-too-long = パスワードが長すぎます（{ $chars } 文字。最大 { $max } 文字）
+cloud-password-needs = パスワードには{ $what }が必要です
+cloud-password-needs-length = { $min } 文字以上（現在 { $chars } 文字）
+cloud-password-needs-digit = 数字
+cloud-password-needs-upper = 大文字
+cloud-password-needs-lower = 小文字
+cloud-list-comma = { $a }、{ $b }
+cloud-list-and = { $a }と{ $b }
+
+## Refusals of the API (sign-in, roles, data, files, ...)
+cloud-account-token-name-must = トークン名は 1～100 文字にしてください
+cloud-account-at-most-200 = IP 許可リストの項目は 200 件までです
+cloud-account-password-wrong-account = パスワードが正しくありません。アカウントは削除されていません
+cloud-caller-cookie-invalid = セッション Cookie が無効です。もう一度サインインしてください
+cloud-caller-authorization-header-ascii = Authorization ヘッダーが ASCII ではありません
+cloud-caller-token-gone = トークンのユーザーまたはアカウントはもう存在しません。もう一度ログインしてください
+cloud-caller-password-was-reset = パスワードは仮のパスワードに再設定されました。それでログインして変更してください（POST /api/v1/password）
+cloud-caller-change-temporary-password = 先に仮のパスワードを変更してください: current と new を付けて POST /api/v1/password
+cloud-login-code-first = 先に 2 段階認証のコードを入力してください: POST /api/v1/login/code
+cloud-caller-log-in-first = 先にログインしてください: Authorization: Bearer <token> を送信します（POST /api/v1/login で取得できます）
+cloud-caller-agent-wrong = エージェント ID またはシークレットが正しくありません（HTTP Basic agent_id:agent_secret）
+cloud-export-channel-ids-give = チャンネル ID がありません。カンマ区切りで指定してください（例: /channels/3,7/zip）
+cloud-files-agents-only-basic = アップロードはエージェントが行います: HTTP Basic agent_id:agent_secret（エージェントのクラウドログイン）を送信してください
+cloud-files-agents-only-token = アップロードはエージェントが HTTP Basic agent_id:agent_secret で行います。ユーザーのトークンでは行えません
+cloud-files-disk = サービスがファイル用ディレクトリを読み書きできませんでした。しばらくしてからもう一度お試しください
+cloud-invite-invitation-mailed-give = 招待はメールで送られます。ユーザーのメールアドレスを指定するか、`invite` なしでユーザーを作成してください
+cloud-invite-no-mail = このサーバーはメールを送信できない（serve --smtp が未設定）ため、メールで招待できません。`invite` なしでユーザーを作成し、仮のパスワードをご自身で伝えてください
+cloud-licence-log-authorization-bearer = 先にログインする（Authorization: Bearer <token>）か、エージェントとして HTTP Basic agent_id:agent_secret を送信してください
+cloud-licence-card-code-has = カードコードは 100 文字までです
+cloud-login-too-long = アカウント、ユーザー、またはパスワードが長すぎます
+cloud-login-wrong = アカウント、ユーザー、またはパスワードが正しくありません
+cloud-login-no-mail-codes = このサーバーはメールを送信できないため、メールによるログインコードは使えません。2 段階認証の方式を切り替えるよう管理者に依頼してください
+cloud-login-second-factor-email = 2 段階認証はメールのコードですが、メールアドレスが登録されていません。管理者に問い合わせてください
+cloud-login-login-code-could = ログインコードをメールで送信できませんでした。しばらくしてからもう一度お試しいただくか、管理者に問い合わせてください
+cloud-login-api-tokens-need = API トークンにはログインコードは不要です
+cloud-login-this-session-waiting = このセッションはコードを待っていません
+cloud-login-wrong-expired-code = コードが正しくないか、有効期限が切れています。メールのコードは 10 分間有効です（新しいコードはもう一度ログインすると届きます）
+cloud-login-api-token-logged = API トークンはログインしていません。DELETE /api/v1/tokens/{"{"}id{"}"} で取り消してください
+cloud-login-change-password-after = パスワードはログインしてから変更してください。API トークンでは変更できません
+cloud-login-current-password-wrong = 現在のパスワードが正しくありません
+cloud-login-new-password-must = 新しいパスワードは現在のものと異なる必要があります
+cloud-login-no-mail-reset = このサーバーはメールを送信できません。アカウントの管理者に仮のパスワードを依頼してください
+cloud-login-reset-link-invalid = 再設定リンクが無効、使用済み、または期限切れです（リンクの有効期間は 30 分）。新しいリンクを依頼してください
+cloud-login-totp-set-up = 認証アプリはすでに設定されています。新しく設定するには、管理者が 2 段階認証を「なし」に切り替える必要があります
+cloud-login-set-up-authenticator = 先に認証アプリを設定してください: POST /api/v1/me/totp
+cloud-login-totp-on = 認証アプリはすでに有効です
+cloud-login-totp-mismatch = コードが一致しません。アプリの時計を確認し、現在のコードを入力してください
+cloud-internal-panic = サービスで内部エラーが発生しました。記録されています。もう一度お試しいただくか、報告してください
+cloud-remote-session-only = リモートコマンドには、サインインしたユーザーのセッション（ログイン）が必要です。API トークンでは送れません
+cloud-remote-no-broker = このサービスはリモートコマンドを送信しません（ブローカー接続なし）
+cloud-users-one-admin = アカウントには少なくとも 1 人の管理者が必要です。先に他の人を管理者にしてください
+cloud-users-authenticator-app-set = 認証アプリはユーザー自身が設定します（POST /api/v1/me/totp）。管理者が選べるのは「なし」か「メール」です
+cloud-users-no-email = このユーザーにはコード用のメールアドレスがありません。先に設定してください
+cloud-users-email-needed = このユーザーはログインコードをメールで受け取るため、メールアドレスを空にできません。先に 2 段階認証の方式を切り替えてください
+cloud-users-last-admin = これはアカウントの最後の管理者です。アカウントを閉じるには DELETE /api/v1/account を使ってください
+cloud-view-agents-only-basic = 閲覧リンクはエージェントが依頼します: HTTP Basic agent_id:agent_secret（エージェントのクラウドログイン）を送信してください
+cloud-view-agents-only-token = 閲覧リンクはエージェントが HTTP Basic agent_id:agent_secret で依頼します。ユーザーのトークンでは依頼できません
+
+## Roles, not found, data browse, alarms, remote commands, files, users, links
+cloud-caller-ip-refused = お使いのアドレス { $ip } はアカウント { $account } の IP 許可リストにありません。アカウントの管理者に追加を依頼してください
+cloud-caller-csrf = 拒否されました: セッション Cookie でサインインした { $method } には { $header } ヘッダー（{ $cookie } Cookie の値）が必要です。ページを再読み込みしてもう一度お試しください
+cloud-role-admin-only = { $what }ことができるのはアカウントの管理者だけです。あなたのロールは { $role } です
+cloud-role-viewer = 閲覧者は{ $what }ことができません。管理者にメンバーのロールを依頼してください
+cloud-agent-not-found = エージェント { $id } が見つかりません
+cloud-channel-not-found = チャンネル { $id } が見つかりません
+cloud-remote-offline = エージェント { $name }（{ $id }）はオフラインです（または一度も接続していません）。接続するまでコマンドを受け取れません
+cloud-remote-timeout = { $error }: オフラインか処理中の可能性があります。コマンドは応答のないまま期限切れになります
+cloud-records-kind = kind={ $kind } は記録の種類ではありません。journal、event、cloud_alarm、remote_command のいずれかを使ってください（カンマ区切り）
+cloud-from-before-to = from（{ $from }）は to（{ $to }）より前にしてください
+cloud-limit-range = limit は 1～{ $max } にしてください
+cloud-cursor = after={ $after } はページカーソルではありません。前のページの `next` を渡してください
+cloud-comment-long = コメントが { $max } 文字を超えています
+cloud-alarm-not-synced = アラーム { $alarm } が見つかりません: エージェント { $agent } はそのアラームを同期していません
+cloud-alarm-no-ack-needed = アラーム { $alarm } は確認不要です: 状態は { $state } です
+cloud-alarm-acked-pending = アラーム { $alarm } はクラウドで { $user } がすでに確認しました。その確認はエージェントへ送信中です
+cloud-offline-after = offline_after_s は { $min }～{ $max } 秒にしてください（{ $value } ではなく）
+cloud-cloud-alarm-not-found = クラウドアラーム { $id } が見つかりません
+cloud-cloud-alarm-acked = クラウドアラーム { $id } はすでに確認済みです（{ $by }）
+cloud-agent-deleted-broker = エージェント { $id } は削除されましたが、ブローカーをまだ更新できていません（{ $error }）。ブローカーに接続できるようになると更新されます
+cloud-time-unreadable = { $what }={ $value } は 1970 年からのミリ秒でも、2026-01-31T12:00:00Z のような ISO-8601 の時刻でもありません
+cloud-time-years = { $what }={ $value } は 0～9999 年の範囲外です
+cloud-channel-id-nan = チャンネル ID { $id } は数値ではありません
+cloud-buckets-range = buckets は 1～{ $max } にしてください
+cloud-link-altered = この閲覧リンクは変更されているか、Meterdeck のリンクではありません。アラームのメッセージにあるリンクをそのまま開いてください
+cloud-link-expired = この閲覧リンクは { $at } に期限切れになりました（リンクの有効期間は 30 分）。アラームのデータはポータルで確認するか、次のメッセージをお待ちください
+cloud-link-channels = channels にはアラームのチャンネルを 1～{ $max } 個指定してください（{ $count } 個ではなく）
+cloud-agent-channel-not-found = エージェント { $agent } のチャンネル { $id } が見つかりません
+cloud-link-channel-path = チャンネル { $channel } はエージェントの「計測器/チャンネル」のパスでも、クラウドのチャンネル ID でもありません
+cloud-link-agent-deleted = このリンクのエージェントは削除され、そのデータも削除されました
+cloud-link-window = from（{ $from }）は to（{ $to }）より前で、どちらもリンクの期間 [{ $start }, { $end }) 内にしてください
+cloud-link-other-channel = チャンネル { $channel } はこのリンクのものではありません。閲覧リンクで見られるのはそのアラームのチャンネルだけです
+cloud-export-channels = { $count } チャンネルが指定されました。1 回のエクスポートは { $max } チャンネルまでです
+cloud-export-rows = この期間のこれらのチャンネルには { $rows } 件のデータがあります。1 回のエクスポートは { $max } 件までです。期間を短くするかチャンネルを減らしてください
+cloud-token-not-found = トークン { $id } が見つかりません
+cloud-ip-allow-lockout = このリストではあなたが締め出されます: お使いのアドレス { $ip } が含まれていません
+cloud-log-offset = offset は 0～{ $max } にしてください。代わりに期間を絞り込んでください
+cloud-email-invalid = { $email } はメールアドレスではありません
+cloud-user-exists = ユーザー { $id } はすでに存在します
+cloud-user-not-found = ユーザー { $id } が見つかりません
+cloud-upload-not-found = アップロード { $id } が見つかりません。もう一度ファイルを通知してください（POST /api/v1/files/uploads）
+cloud-files-limit = limit は 1..{ $max } にしてください
+cloud-file-not-found = ファイル { $id } が見つかりません
+cloud-prefs-language = language は { $languages } のいずれかにしてください（{ $language } ではなく）
+cloud-prefs-zone = { $zone } は IANA のタイムゾーンではありません（Asia/Tokyo、Europe/Berlin、UTC など）
+cloud-plan-unknown = プラン { $plan } は standard でも pro でもありません
+cloud-remote-plan-unknown = Remote プラン { $plan } は basic でも pro でもありません
+cloud-no-endpoint = そのようなエンドポイントはありません: { $path }。/api/v1/openapi.json を参照してください
+cloud-method-not-allowed = { $path } では { $method } は使えません。/api/v1/openapi.json を参照してください
+cloud-invite-mail-failed = 招待を { $email } にメールで送れませんでした: { $error }。ユーザーは作成されていません。しばらくしてからもう一度お試しください
+cloud-bad-path = パスが正しくありません: { $error }
+cloud-bad-query = クエリが正しくありません: { $error }
+
+cloud-board-not-found = ダッシュボード { $id } が見つかりません
+cloud-board-max-panels = panels: 1 つのダッシュボードに置けるパネルは { $max } 個までです
+
+## Names and ids of users, teams, groups; licence cards; request bodies
+cloud-kind-user = ユーザー
+cloud-kind-team = チーム
+cloud-kind-group = 計測グループ
+cloud-kind-agent = エージェント
+cloud-name-length = { $kind }の名前は 1～100 文字にしてください
+cloud-unknown-in-account = { $kind } { $id } はこのアカウントにありません
+cloud-kind-exists = { $kind } { $id } はすでに存在します
+cloud-kind-not-found = { $kind } { $id } が見つかりません
+cloud-licence-no-account = アカウント { $account } は存在しません
+cloud-licence-card-unknown = このアカウントにはこのコードのカードがありません。コード（印刷どおりの英字と数字）を確認してください
+cloud-licence-card-used = このカードは { $at } に適用済みです。カードは 1 回だけ使えます
+cloud-json-content-type = 本文は JSON にし、Content-Type: application/json ヘッダーを付けてください
+cloud-json-syntax = 本文が正しい JSON（または UTF-8）ではありません: { $error }
+cloud-json-data = JSON がこのエンドポイントに合いません: { $error }
+cloud-json-too-large = 本文が { $max } バイトを超えています
+
+## What a role refusal says the caller cannot do (api/caller.rs `action`)
+cloud-do-acknowledge-alarms = アラームを確認する
+cloud-do-apply-licence-cards = ライセンスカードを適用する
+cloud-do-change-dashboard-boards = ダッシュボードを変更する
+cloud-do-change-measurement-groups = 計測グループを変更する
+cloud-do-change-teams = チームを変更する
+cloud-do-change-the-alarm-destinations = アラームの通知先を変更する
+cloud-do-change-the-offline-alarm-setting = オフラインアラームの設定を変更する
+cloud-do-change-the-plan = プランを変更する
+cloud-do-change-users = ユーザーを変更する
+cloud-do-create-api-tokens = API トークンを作成する
+cloud-do-create-dashboard-boards = ダッシュボードを作成する
+cloud-do-create-measurement-groups = 計測グループを作成する
+cloud-do-create-teams = チームを作成する
+cloud-do-create-users = ユーザーを作成する
+cloud-do-delete-agents = エージェントを削除する
+cloud-do-delete-dashboard-boards = ダッシュボードを削除する
+cloud-do-delete-measurement-groups = 計測グループを削除する
+cloud-do-delete-teams = チームを削除する
+cloud-do-delete-the-account = アカウントを削除する
+cloud-do-delete-users = ユーザーを削除する
+cloud-do-give-agents-new-secrets = エージェントに新しいシークレットを発行する
+cloud-do-give-users-temporary-passwords = ユーザーに仮のパスワードを発行する
+cloud-do-import-dashboard-boards = ダッシュボードをインポートする
+cloud-do-list-users = ユーザーを一覧表示する
+cloud-do-read-the-access-log = アクセスログを見る
+cloud-do-read-the-alarm-destinations = アラームの通知先を見る
+cloud-do-register-agents = エージェントを登録する
+cloud-do-reorder-dashboard-boards = ダッシュボードを並べ替える
+cloud-do-revoke-api-tokens = API トークンを取り消す
+cloud-do-send-commands-to-an-agent = エージェントにコマンドを送る
+cloud-do-set-the-ip-allow-list = IP 許可リストを設定する
+cloud-do-console-remotely = コンソールを遠隔で使う
+cloud-do-start-remotely = 遠隔で開始する
+cloud-do-stop-remotely = 遠隔で停止する
+cloud-do-fast-monitor-remotely = 高速モニターを遠隔で使う
+cloud-do-poll-interval-remotely = 取得間隔を遠隔で変更する
+cloud-do-add-instrument-remotely = 計測器を遠隔で追加する
+cloud-do-edit-instrument-remotely = 計測器を遠隔で編集する
+cloud-do-remove-instrument-remotely = 計測器を遠隔で削除する

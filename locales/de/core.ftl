@@ -312,3 +312,17 @@ err-store-sqlite = Datenbankfehler: { $reason }
 err-store-schema-too-new = der Speicher { $path } hat die Schemaversion { $found }, diese Version kennt Versionen bis { $supported }; verwenden Sie ein neueres Meterdeck
 err-store-schema-mismatch = der Speicher { $path } hat die Schemaversion { $found }, erwartet wird { $expected }; öffnen Sie ihn einmal mit Schreibzugriff (starten Sie den Agenten), um ihn zu migrieren
 err-store-part-too-new = der Speicher { $path } enthält die Tabellen { $part } in Version { $found }, diese Version kennt Versionen bis { $supported }; verwenden Sie ein neueres Meterdeck
+
+## Alarm actions and destinations (window forms)
+err-desk-shelve-minutes = für 1 bis { $max } Minuten zurückstellen, nicht { $minutes }
+err-desk-no-secret = ein Desktop-Ziel hat kein Passwort und keine URL zum Speichern
+err-desk-journal-action = unbekannte Journal-Aktion `{ $action }`
+err-desk-enter-user = geben Sie an, wer Sie sind (1-100 Zeichen)
+
+## Instruments, ports and radios
+err-device-action-failed = { $action } fehlgeschlagen: { $reason }
+err-device-no-identity = Messgerät `{ $id }`: { $family }-Geräte beantworten keine Identitätsabfrage
+err-device-no-idn = Messgerät `{ $id }` hat auf `*IDN?` nicht geantwortet
+err-device-idn-reply = Messgerät `{ $id }`: `*IDN?` antwortete { $reply }: { $reason }
+err-device-serial-list = serielle Schnittstellen können nicht aufgelistet werden: { $reason }
+err-device-ble-scan = Bluetooth-LE-Suche: { $reason }

@@ -313,3 +313,17 @@ err-store-sqlite = database error: { $reason }
 err-store-schema-too-new = store { $path } has schema version { $found }, this build knows versions up to { $supported }; use a newer meterdeck
 err-store-schema-mismatch = store { $path } has schema version { $found }, expected { $expected }; open it once read-write (start the agent) to migrate it
 err-store-part-too-new = store { $path } holds the { $part } tables at version { $found }, this build knows versions up to { $supported }; use a newer meterdeck
+
+## Alarm actions and destinations (window forms)
+err-desk-shelve-minutes = shelve for 1 to { $max } minutes, not { $minutes }
+err-desk-no-secret = a desktop destination has no password or URL to store
+err-desk-journal-action = unknown journal action `{ $action }`
+err-desk-enter-user = enter who you are (1-100 characters)
+
+## Instruments, ports and radios
+err-device-action-failed = { $action } failed: { $reason }
+err-device-no-identity = instrument `{ $id }`: { $family } devices do not answer an identity query
+err-device-no-idn = instrument `{ $id }` did not answer `*IDN?`
+err-device-idn-reply = instrument `{ $id }`: `*IDN?` replied { $reply }: { $reason }
+err-device-serial-list = cannot list serial ports: { $reason }
+err-device-ble-scan = Bluetooth LE scan: { $reason }

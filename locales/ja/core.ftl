@@ -312,3 +312,17 @@ err-store-sqlite = データベースエラー: { $reason }
 err-store-schema-too-new = ストア { $path } のスキーマバージョンは { $found } ですが、このビルドが扱えるのは { $supported } までです。新しい Meterdeck を使ってください
 err-store-schema-mismatch = ストア { $path } のスキーマバージョンは { $found } ですが、{ $expected } が必要です。移行するには一度読み書きモードで開いてください (エージェントを起動)
 err-store-part-too-new = ストア { $path } の { $part } テーブルはバージョン { $found } ですが、このビルドが扱えるのは { $supported } までです。新しい Meterdeck を使ってください
+
+## Alarm actions and destinations (window forms)
+err-desk-shelve-minutes = 保留は 1 ～ { $max } 分で指定してください ({ $minutes } は不可)
+err-desk-no-secret = デスクトップ通知先には保存するパスワードや URL がありません
+err-desk-journal-action = 不明なジャーナル操作 `{ $action }`
+err-desk-enter-user = お名前を入力してください (1～100 文字)
+
+## Instruments, ports and radios
+err-device-action-failed = { $action } に失敗しました: { $reason }
+err-device-no-identity = 計測器 `{ $id }`: { $family } の機器は識別情報の問い合わせに応答しません
+err-device-no-idn = 計測器 `{ $id }` が `*IDN?` に応答しませんでした
+err-device-idn-reply = 計測器 `{ $id }`: `*IDN?` の応答 { $reply }: { $reason }
+err-device-serial-list = シリアルポートを一覧できません: { $reason }
+err-device-ble-scan = Bluetooth LE スキャン: { $reason }

@@ -28,8 +28,9 @@ pub struct DestinationView {
 /// Longest shelve: a week (longer is "out of service").
 const MAX_SHELVE_MINUTES: u32 = 7 * 24 * 60;
 
-fn field(field: &str, message: impl Into<String>) -> DeskError {
-    DeskError::Field(SectionError::new(field, message))
+/// A refused field; what serde or the keychain said is quoted as it came.
+fn field(field: &str, message: Text) -> DeskError {
+    DeskError::Field(SectionError::keyed(field, message, None))
 }
 
 /// The config's lists with one section replaced, checked together.
@@ -99,7 +100,12 @@ impl Desk {
     pub async fn alarm_shelve(&self, alarm_id: &str, minutes: u32, user: &str, comment: &str) -> DeskResult<()> {
         let user = check_user(user)?;
         if minutes == 0 || minutes > MAX_SHELVE_MINUTES {
-            return Err(field("minutes", format!("shelve for 1 to {MAX_SHELVE_MINUTES} minutes, not {minutes}")));
+            return Err(field(
+                "minutes",
+                Text::new("err-desk-shelve-minutes")
+                    .arg("max", MAX_SHELVE_MINUTES.to_string())
+                    .arg("minutes", minutes.to_string()),
+            ));
         }
         let until = crate::model::now_ms() + i64::from(minutes) * 60_000;
         let comment = Some(comment.trim().to_string()).filter(|c| !c.is_empty());
@@ -223,16 +229,15 @@ impl Desk {
     pub async fn destination_save(&self, dest: &serde_json::Value, secret: Option<&str>) -> DeskResult<()> {
         let _edit = self.edit.lock().await;
         let d: DestinationConfig =
-            serde_json::from_value(dest.clone()).map_err(|e| field("destination", e.to_string()))?;
+            serde_json::from_value(dest.clone()).map_err(|e| field("destination", Text::plain(e.to_string())))?;
         d.validate().map_err(|e| DeskError::Field(e.into()))?;
         let cfg = self.config();
         let mut lists = Lists::of(&cfg);
         replace_by_id(&mut lists.destinations, d.clone(), |x| &x.id);
         lists.check(&cfg).map_err(DeskError::Field)?;
         if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-            let entry = secret_entry(&d)
-                .ok_or_else(|| field("secret", "a desktop destination has no password or URL to store"))?;
-            self.agent_opts.secrets.set(&entry, secret).map_err(|e| field("secret", e.to_string()))?;
+            let entry = secret_entry(&d).ok_or_else(|| field("secret", Text::new("err-desk-no-secret")))?;
+            self.agent_opts.secrets.set(&entry, secret).map_err(|e| field("secret", Text::plain(e.to_string())))?;
         }
         self.apply_lists(lists).await
     }
@@ -272,7 +277,7 @@ impl Desk {
                 Action::ALL
                     .into_iter()
                     .find(|x| x.as_str() == a)
-                    .ok_or_else(|| field("action", format!("unknown journal action `{a}`")))?,
+                    .ok_or_else(|| field("action", Text::new("err-desk-journal-action").arg("action", a)))?,
             ),
             None => None,
         };
@@ -323,7 +328,7 @@ impl Desk {
 fn check_user(user: &str) -> DeskResult<String> {
     let user = user.trim();
     if user.is_empty() || user.len() > 100 {
-        return Err(field("user", "enter who you are (1-100 characters)"));
+        return Err(field("user", Text::new("err-desk-enter-user")));
     }
     Ok(user.to_string())
 }

@@ -41,13 +41,13 @@ impl Desk {
     /// nobody holds the instrument's console).
     pub async fn control(&self, instrument: &str, operator: &str, action: ControlAction) -> DeskResult<ControlOutcome> {
         self.instrument(instrument)?;
-        let label = action.label();
+        let label = action.label_text();
         if let Some((holder, since)) = self.console_holder(instrument)
             && holder != operator.trim()
         {
             return Err(DeskError::Invalid(
                 Text::new("err-desk-control-held")
-                    .text_arg("action", action.label_text())
+                    .text_arg("action", label.clone())
                     .arg("instrument", instrument)
                     .arg("holder", holder)
                     .arg("since", crate::fmt::format_time(since)),
@@ -55,10 +55,17 @@ impl Desk {
         }
         let agent = self.agent.read().await;
         let agent = agent.as_ref().ok_or(DeskError::Agent(crate::agent::AgentError::Stopped))?;
-        agent
-            .control_instrument(instrument, action)
-            .await
-            .map_err(|e| DeskError::Device(format!("{label} failed: {e}")))
+        agent.control_instrument(instrument, action).await.map_err(|e| {
+            let reason = match &e {
+                crate::agent::AgentError::Driver { id, source } => {
+                    Text::new("err-agent-instrument").arg("id", id).text_arg("reason", source.text())
+                }
+                other => Text::plain(other.to_string()),
+            };
+            DeskError::Device(
+                Text::new("err-device-action-failed").text_arg("action", label).text_arg("reason", reason),
+            )
+        })
     }
 
     /// A control button (`start`, `stop`, `restart`, `set-clock`).

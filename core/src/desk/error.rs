@@ -35,8 +35,9 @@ pub enum DeskError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot start the simulator: {0}")]
     Simulator(String),
+    /// An instrument, port or radio failed: what it said is quoted.
     #[error("{0}")]
-    Device(String),
+    Device(Text),
     /// A refused rule, calculation or destination: the field and why (the
     /// window shows it beside the field).
     #[error(transparent)]
@@ -69,7 +70,7 @@ impl DeskError {
                 tr("err-write", &[("path", &path.display().to_string()), ("reason", &source.to_string())])
             }
             DeskError::Simulator(reason) => tr("err-simulator", &[("reason", reason)]),
-            DeskError::Invalid(t) => t.render(lang),
+            DeskError::Invalid(t) | DeskError::Device(t) => t.render(lang),
             DeskError::Export(e) => e.text().render(lang),
             DeskError::Store(e) => e.text().render(lang),
             DeskError::Limit(e) => e.text().render(lang),
@@ -77,7 +78,6 @@ impl DeskError {
             DeskError::Agent(e) => agent_text(e, lang),
             DeskError::Config(e) => e.text_in(lang),
             DeskError::Field(e) => e.text_in(lang),
-            e => e.to_string(),
         }
     }
 }
@@ -96,6 +96,7 @@ fn agent_text(e: &AgentError, lang: &str) -> String {
             tr("err-agent-instrument", &[("id", id), ("reason", &source.text().render(lang))])
         }
         AgentError::Stopped => tr("err-agent-stopped", &[]),
+        AgentError::Cloud(c) => format!("[cloud]: {}", c.text.render(lang)),
         AgentError::Alarm(CommandError::NoNotification(id)) => tr("err-no-notification", &[("id", id)]),
         AgentError::Alarm(CommandError::Alarm(a)) => match a {
             AlarmError::UnknownAlarm(id) => tr("err-alarm-unknown", &[("id", &q(id))]),
@@ -359,5 +360,24 @@ mod tests {
         assert_eq!(errors[0].text_in("de"), "a.toml:2:1: `agent.block_samples` muss 16..65536 sein, angegeben: 1");
         assert_eq!(errors[1].text_in("de"), "alarm[hot].value: Operator \">\" braucht `value`");
         assert_eq!(errors[1].text_in("ja"), "alarm[hot].value: 演算子 \">\" には `value` が必要です");
+    }
+
+    #[test]
+    fn device_and_cloud_section_refusals_are_translated() {
+        use meterdeck_wire::i18n::Text;
+        let failed = DeskError::Device(
+            Text::new("err-device-action-failed")
+                .text_arg("action", crate::control::ControlAction::Start.label_text())
+                .text_arg("reason", Text::plain("no answer")),
+        );
+        assert_eq!(failed.to_string(), "start measurement failed: no answer");
+        assert_eq!(failed.text_in("en"), failed.to_string());
+        assert_ne!(failed.text_in("de"), failed.to_string());
+        let idn = DeskError::Device(Text::new("err-device-no-idn").arg("id", "dmm"));
+        assert_eq!(idn.to_string(), "instrument `dmm` did not answer `*IDN?`");
+        assert_eq!(idn.text_in("de"), "Messgerät `dmm` hat auf `*IDN?` nicht geantwortet");
+        let user = DeskError::Field(crate::config::SectionError::keyed("user", Text::new("err-desk-enter-user"), None));
+        assert_eq!(user.to_string(), "user: enter who you are (1-100 characters)");
+        assert_eq!(user.text_in("ja"), "user: お名前を入力してください (1～100 文字)");
     }
 }

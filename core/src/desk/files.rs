@@ -146,7 +146,7 @@ impl Desk {
             },
         )
         .await
-        .map_err(|e| DeskError::Device(format!("{instrument}: {e}")))?;
+        .map_err(|e| DeskError::Device(Text::plain(format!("{instrument}: {e}"))))?;
         Ok(view(rec, self.uploader().is_some()))
     }
 
@@ -165,7 +165,7 @@ impl Desk {
             progress(FileProgress { kind: "upload".into(), name: name.clone(), done, total })
         })
         .await
-        .map_err(|e| DeskError::Device(e.to_string()))?;
+        .map_err(|e| DeskError::Device(Text::plain(e.to_string())))?;
         let rec = files::records::by_id(store.conn(), id)?
             .ok_or_else(|| DeskError::Invalid(Text::new("err-desk-no-local-file").arg("id", id.to_string())))?;
         Ok(view(rec, true))

@@ -474,18 +474,21 @@ impl Desk {
                 .setting(&identity_key(id))?
                 .and_then(|j| serde_json::from_str::<Identity>(&j).ok())
                 .ok_or_else(|| {
-                    DeskError::Device(format!(
-                        "instrument `{id}`: {} devices do not answer an identity query",
-                        inst.family.id()
-                    ))
+                    DeskError::Device(Text::new("err-device-no-identity").arg("id", id).arg("family", inst.family.id()))
                 })?
         } else {
             let reply = self
                 .raw(id, "*IDN?")
                 .await?
-                .ok_or_else(|| DeskError::Device(format!("instrument `{id}` did not answer `*IDN?`")))?;
-            let identity = parse_idn(&reply)
-                .map_err(|e| DeskError::Device(format!("instrument `{id}`: `*IDN?` replied {reply:?}: {e}")))?;
+                .ok_or_else(|| DeskError::Device(Text::new("err-device-no-idn").arg("id", id)))?;
+            let identity = parse_idn(&reply).map_err(|e| {
+                DeskError::Device(
+                    Text::new("err-device-idn-reply")
+                        .arg("id", id)
+                        .arg("reply", format!("{reply:?}"))
+                        .arg("reason", e.to_string()),
+                )
+            })?;
             if let Ok(json) = serde_json::to_string(&identity) {
                 self.write_setting(&identity_key(id), &json)?;
             }
@@ -534,7 +537,7 @@ impl Desk {
 
     pub fn list_serial_ports(&self) -> DeskResult<Vec<SerialPortInfo>> {
         meterdeck_drivers::transport::list_serial_ports()
-            .map_err(|e| DeskError::Device(format!("cannot list serial ports: {e}")))
+            .map_err(|e| DeskError::Device(Text::new("err-device-serial-list").text_arg("reason", e.text())))
     }
 
     /// Asks `*IDN?` on each serial port at `baud`.
@@ -560,7 +563,7 @@ impl Desk {
         }
         meterdeck_drivers::transport::ble_scan::scan(Duration::from_secs(seconds))
             .await
-            .map_err(|e| DeskError::Device(format!("Bluetooth LE scan: {e}")))
+            .map_err(|e| DeskError::Device(Text::new("err-device-ble-scan").text_arg("reason", e.text())))
     }
 
     // ---------------------------------------------------------------- data

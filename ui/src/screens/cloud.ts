@@ -413,7 +413,10 @@ export function cloudScreen(opts: CloudScreenOptions = {}): Screen {
       showError(err, null);
     } catch (e) {
       showError(err, errorText(e));
-      if (errorText(e).startsWith("signed out")) await loadStatus();
+      // Signed out by the cloud? The message is in the window's language,
+      // so ask the status rather than read the words.
+      const now = await api.cloudStatus().catch(() => null);
+      if (now && !now.signed_in && status?.signed_in) await loadStatus();
     }
     paintAgents();
   }

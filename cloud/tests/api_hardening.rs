@@ -259,16 +259,22 @@ async fn errors_answer_in_the_requests_language() {
     assert_eq!(bad_login(Some("fr-FR")).await.error(), "wrong account, user or password");
 
     // A role refusal in German.
+    let new_token_in_german = |session: &str| {
+        let env = &env;
+        let session = session.to_string();
+        async move {
+            let auth = format!("Bearer {session}");
+            env.req_with(
+                Method::POST,
+                "/tokens",
+                &[("authorization", &auth), ("accept-language", "de")],
+                Some(json!({"name": "t"})),
+            )
+            .await
+        }
+    };
     let viewer = env.user(&admin, "acme", "vic", "viewer", "vic@example.com").await;
-    let auth = format!("Bearer {viewer}");
-    let r = env
-        .req_with(
-            Method::POST,
-            "/tokens",
-            &[("authorization", &auth), ("accept-language", "de")],
-            Some(json!({"name": "t"})),
-        )
-        .await;
+    let r = new_token_in_german(&viewer).await;
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(
         r.error(),
@@ -281,15 +287,7 @@ async fn errors_answer_in_the_requests_language() {
             .await
             .unwrap();
     let free = env.first_login("frei", "boss", &temp, "Admin-pass1").await;
-    let auth = format!("Bearer {free}");
-    let r = env
-        .req_with(
-            Method::POST,
-            "/tokens",
-            &[("authorization", &auth), ("accept-language", "de")],
-            Some(json!({"name": "t"})),
-        )
-        .await;
+    let r = new_token_in_german(&free).await;
     assert_eq!(r.status, 403, "{}", r.text);
     let j = r.json();
     assert_eq!(

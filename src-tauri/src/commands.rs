@@ -59,7 +59,7 @@ pub async fn rules_list(desk: Desk_<'_>, _a: Args<RulesListArgs>) -> Reply<Rules
 
 #[tauri::command]
 pub async fn rule_check(desk: Desk_<'_>, a: Args<RuleCheckArgs>) -> Reply<RuleCheckArgs> {
-    Ok(desk.rule_check(&a.rule))
+    Ok(desk.rule_check(&a.rule).map(crate::error::in_window_language))
 }
 
 #[tauri::command]
@@ -84,7 +84,7 @@ pub async fn calcs_list(desk: Desk_<'_>, _a: Args<CalcsListArgs>) -> Reply<Calcs
 
 #[tauri::command]
 pub async fn calc_check(desk: Desk_<'_>, a: Args<CalcCheckArgs>) -> Reply<CalcCheckArgs> {
-    Ok(desk.calc_check(&a.calc))
+    Ok(desk.calc_check(&a.calc).map(crate::error::in_window_language))
 }
 
 #[tauri::command]

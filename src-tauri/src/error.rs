@@ -27,13 +27,22 @@ pub fn set_language(lang: &str) {
     *LANGUAGE.write().unwrap_or_else(|p| p.into_inner()) = lang.to_string();
 }
 
+fn window_language() -> String {
+    LANGUAGE.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// A field refusal with its message in the window's language (the field
+/// path as it is): what the forms' live checks answer.
+pub fn in_window_language(f: SectionError) -> SectionError {
+    SectionError { message: f.message_in(&window_language()), ..f }
+}
+
 impl Serialize for CommandError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let lang = LANGUAGE.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let lang = window_language();
         match self {
             CommandError::Desk(DeskError::Field(f)) => {
-                // The message in the window's language; the field path as it is.
-                let f = SectionError { message: f.message_in(&lang), ..f.clone() };
+                let f = in_window_language(f.clone());
                 s.serialize_str(&serde_json::to_string(&f).unwrap_or_else(|_| f.to_string()))
             }
             CommandError::Desk(e) => s.serialize_str(&e.text_in(&lang)),

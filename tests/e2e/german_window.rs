@@ -149,6 +149,15 @@ fn run(desk: &mut Option<Desktop>, app: &Path, data: &Path, home: &Path, bus: &S
     // A refusal from core reaches the window in German too.
     let err = d.invoke("remove_instrument", json!({"id": "ghost"})).err().map(|e| format!("{e:#}")).unwrap_or_default();
     ensure!(err.contains("kein Messgerät `ghost` ist eingerichtet"), "the refusal is not German: {err:?}");
+    // So do a form's live check and a refused value (keyed in forms.ftl and core.ftl).
+    let rule = json!({"id": "hot2", "kind": "threshold", "channel": CHANNEL, "op": ">"});
+    let checked = d.invoke("rule_check", json!({ "rule": rule }))?;
+    ensure!(
+        checked["field"] == "alarm[hot2].value" && checked["message"] == "Operator \">\" braucht `value`",
+        "the rule check is not German: {checked}"
+    );
+    let err = d.invoke("discover_ble", json!({"seconds": 0})).err().map(|e| format!("{e:#}")).unwrap_or_default();
+    ensure!(err.contains("ein BLE-Scan dauert 1..120 s, erhalten: 0"), "the BLE refusal is not German: {err:?}");
     // Events are stored as key and arguments: the Events screen shows the
     // logger's connect, recorded by core, in German.
     d.nav("events")?;

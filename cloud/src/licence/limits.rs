@@ -78,12 +78,7 @@ pub fn check_count(
     if count < max {
         return Ok(());
     }
-    let lift = match lifting_plan(plan, field, count) {
-        Some(p) => Text::new("cloud-limit-count-lift")
-            .arg("plan", p.name())
-            .arg("max", count_of(&p.limits(), field).to_string()),
-        None => Text::new("cloud-limit-count-remove"),
-    };
+    let lift = lift_text(plan, field, count, "cloud-limit-count");
     let text = Text::new("cloud-limit-count")
         .arg("plan", plan.name())
         .arg("max", max.to_string())
@@ -92,6 +87,17 @@ pub fn check_count(
         .arg("count", count.to_string())
         .text_arg("lift", lift);
     Err(PlanLimit::new(field, plan, max, count, text))
+}
+
+/// What lifts a limit at `count`: the plan that allows more (`{kind}-lift`,
+/// naming it and its maximum), or removing first (`{kind}-remove`).
+fn lift_text(plan: Plan, field: &str, count: u64, kind: &str) -> Text {
+    match lifting_plan(plan, field, count) {
+        Some(p) => Text::new(&format!("{kind}-lift"))
+            .arg("plan", p.name())
+            .arg("max", count_of(&p.limits(), field).to_string()),
+        None => Text::new(&format!("{kind}-remove")),
+    }
 }
 
 /// Refuses growing the dashboard panels that show `agent`'s channels from
@@ -110,12 +116,7 @@ pub fn check_panels(
     if after <= max || after <= before {
         return Ok(());
     }
-    let lift = match lifting_plan(plan, field, after - 1) {
-        Some(p) => Text::new("cloud-limit-panels-lift")
-            .arg("plan", p.name())
-            .arg("max", count_of(&p.limits(), field).to_string()),
-        None => Text::new("cloud-limit-panels-remove"),
-    };
+    let lift = lift_text(plan, field, after - 1, "cloud-limit-panels");
     let text = Text::new("cloud-limit-panels")
         .arg("plan", plan.name())
         .arg("max", max.to_string())
